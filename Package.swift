@@ -1,0 +1,114 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers (DESIGN.md §1), lowest first. Each module depends only on modules above it in this list:
+//   core          ArtifactStoreCore (error shape, byte streams)
+//   identity      CArtifactBLAKE3, ArtifactBLAKE3, ArtifactIdentity
+//   storage       ArtifactStorage (+ implementations, conformance suite)
+//   data plane    (later)
+//   control plane (later)
+//   server / CLI  ArtifactStoreCLI (the `artifactstore` executable)
+
+let package = Package(
+    name: "artifactstore",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "artifactstore", targets: ["ArtifactStoreCLI"]),
+        .library(name: "ArtifactBLAKE3", targets: ["ArtifactBLAKE3"]),
+        .library(name: "ArtifactStoreCore", targets: ["ArtifactStoreCore"]),
+        .library(name: "ArtifactIdentity", targets: ["ArtifactIdentity"]),
+        .library(name: "ArtifactStorage", targets: ["ArtifactStorage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: Core (errors and byte streams every layer shares)
+
+        .target(
+            name: "ArtifactStoreCore",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+
+        // MARK: Identity
+
+        // BLAKE3 in C: portable code plus SSE4.1/AVX2/AVX-512 paths picked at run time from CPUID.
+        // Always optimised, so debug builds and tests hash at a useful speed.
+        .target(name: "CArtifactBLAKE3", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(
+            name: "ArtifactBLAKE3",
+            dependencies: [
+                "CArtifactBLAKE3",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "ArtifactIdentity",
+            dependencies: [
+                "ArtifactStoreCore",
+                "ArtifactBLAKE3",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
+        // MARK: Storage
+
+        .target(
+            name: "ArtifactStorage",
+            dependencies: [
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Server and CLI
+
+        .executableTarget(
+            name: "ArtifactStoreCLI",
+            dependencies: [
+                "ArtifactIdentity",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ]
+        ),
+
+        // MARK: Tests
+
+        .testTarget(name: "ArtifactBLAKE3Tests", dependencies: ["ArtifactBLAKE3"]),
+        .testTarget(
+            name: "ArtifactIdentityTests",
+            dependencies: [
+                "ArtifactIdentity",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactStoreCLITests",
+            dependencies: ["ArtifactStoreCLI"]
+        ),
+    ]
+)
+
+// One settings block for every target, in the style of swift-configuration.
+for target in package.targets {
+    guard target.type != .system, target.type != .binary, target.name.hasPrefix("C") == false else { continue }
+    var settings = target.swiftSettings ?? []
+
+    // Swift 6 language mode (the tools version default) brings complete strict concurrency checking.
+    settings.append(.swiftLanguageMode(.v6))
+
+    // https://github.com/apple/swift-evolution/blob/main/proposals/0335-existential-any.md
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0444-member-import-visibility.md
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+
+    target.swiftSettings = settings
+}

@@ -1,0 +1,31 @@
+import ArtifactBLAKE3
+import Crypto
+import NIOCore
+
+extension Digest {
+    /// The BLAKE3 digest of `bytes`.
+    public static func blake3(of bytes: some Sequence<UInt8>) -> Digest {
+        var hasher = BLAKE3Hasher()
+        hasher.update(Array(bytes))
+        return try! Digest(algorithm: .blake3, bytes: hasher.finalize())
+    }
+
+    /// The SHA-256 digest of `bytes`.
+    public static func sha256(of bytes: some Sequence<UInt8>) -> Digest {
+        Digest(SHA256.hash(data: Array(bytes)))
+    }
+
+    /// The digest of `bytes` under `algorithm`.
+    public static func of(_ bytes: some Sequence<UInt8>, algorithm: DigestAlgorithm) -> Digest {
+        switch algorithm {
+        case .blake3: blake3(of: bytes)
+        case .sha256: sha256(of: bytes)
+        }
+    }
+
+    /// Wraps a swift-crypto SHA-256 digest.
+    public init(_ sha256: SHA256.Digest) {
+        // A SHA256.Digest always has 32 bytes.
+        try! self.init(algorithm: .sha256, bytes: Array(sha256))
+    }
+}

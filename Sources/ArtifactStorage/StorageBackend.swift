@@ -1,0 +1,73 @@
+import ArtifactStoreCore
+
+/// A place that keeps bytes under relative paths: a directory, a memory store, an S3 prefix.
+///
+/// Every path is a ``StoragePath`` relative to the backend's root; a backend never reads, writes,
+/// lists or deletes anything outside that root. Bytes flow as ``ByteStream``s in both directions
+/// so memory stays bounded whatever the object's size.
+///
+/// Promises every implementation keeps (checked by `ArtifactStorageConformance`):
+/// - `write` is atomic: a concurrent reader sees the old object or the complete new one, never
+///   a part, and a failed or cancelled write leaves the old state (and no temporary) behind.
+/// - `read` with a range returns exactly the inclusive byte range; a range outside the object is
+///   `invalidRange`.
+/// - Missing objects are `notFound`; errors carry the codes of ``StorageError/Code``.
+/// - `list` returns entries in byte-wise path order, at most `limit` per page, and a cursor that
+///   continues after the last entry returned.
+public protocol StorageBackend: Sendable {
+    /// Streams the object at `path`, whole or the inclusive byte `range`.
+    ///
+    /// Errors surface either from this call (`notFound`, `invalidRange`) or while iterating.
+    func read(_ path: StoragePath, range: ClosedRange<UInt64>?) async throws(StorageError) -> ByteStream
+
+    /// Atomically replaces (or creates) the object at `path` with the bytes of `bytes`.
+    ///
+    /// Parent directories are created as needed. Returns the stored object's metadata.
+    @discardableResult
+    func write(_ path: StoragePath, from bytes: ByteStream, options: StorageWriteOptions) async throws(StorageError)
+        -> StorageObjectInfo
+
+    /// Removes the object at `path`; `notFound` if there is none.
+    func delete(_ path: StoragePath) async throws(StorageError)
+
+    /// Whether an object (not a directory) exists at `path`.
+    func exists(_ path: StoragePath) async throws(StorageError) -> Bool
+
+    /// Size and modification time of the object at `path`.
+    func stat(_ path: StoragePath) async throws(StorageError) -> StorageObjectInfo
+
+    /// One page of the entries under `prefix` (the root when `nil`).
+    ///
+    /// Non-recursive listings return the immediate children, directories included (with
+    /// ``StorageEntry/Kind/directory``); recursive listings return every object beneath `prefix`
+    /// and no directories. `cursor` is the ``StorageListPage/nextCursor`` of the previous page.
+    func list(under prefix: StoragePath?, recursive: Bool, limit: Int, cursor: String?) async throws(StorageError)
+        -> StorageListPage
+
+    /// Creates the directory at `path` (and its parents). Succeeds if it already exists;
+    /// `alreadyExists` if an object is there. Backends without directories (S3) accept and ignore it.
+    func makeDirectory(_ path: StoragePath) async throws(StorageError)
+
+    /// Removes the empty directory at `path`; `notFound` if missing, `io` if not empty.
+    func removeDirectory(_ path: StoragePath) async throws(StorageError)
+
+    /// Moves the object at `source` to `destination`, replacing it only if `overwrite`
+    /// (otherwise `alreadyExists`). After success `source` no longer exists.
+    func move(from source: StoragePath, to destination: StoragePath, overwrite: Bool) async throws(StorageError)
+
+    /// Reports whether the backend is usable and, where known, its free space.
+    func health() async -> StorageHealth
+}
+
+extension StorageBackend {
+    /// Streams the whole object at `path`.
+    public func read(_ path: StoragePath) async throws(StorageError) -> ByteStream {
+        try await read(path, range: nil)
+    }
+
+    /// Writes with default options.
+    @discardableResult
+    public func write(_ path: StoragePath, from bytes: ByteStream) async throws(StorageError) -> StorageObjectInfo {
+        try await write(path, from: bytes, options: StorageWriteOptions())
+    }
+}

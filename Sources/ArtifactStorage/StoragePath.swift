@@ -1,0 +1,100 @@
+/// A validated path relative to a storage backend's root.
+///
+/// A `StoragePath` can only be built from text that stays inside the root: it has one or more
+/// `/`-separated segments, none of them empty, `.` or `..`, and no NUL, control character or
+/// backslash anywhere; it does not start with `/`. Backends accept only `StoragePath`s, so an
+/// escape attempt is refused once, here, with `pathEscapesRoot` or `invalidPath`, before any
+/// backend touches anything. (The filesystem backend additionally refuses symlinks that lead out
+/// of the root, which no string check can see.)
+public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The segments, each non-empty and safe.
+    public let segments: [String]
+
+    /// The longest path accepted, in UTF-8 bytes.
+    public static let maximumLength = 1024
+
+    /// Validates `text` as a relative path inside the root.
+    public init(_ text: String) throws(StorageError) {
+        guard !text.isEmpty else {
+            throw StorageError(.invalidPath, "empty path", path: text)
+        }
+        guard text.utf8.count <= Self.maximumLength else {
+            throw StorageError(
+                .invalidPath,
+                "path is \(text.utf8.count) bytes long; the limit is \(Self.maximumLength)",
+                path: String(text.prefix(64)) + "…"
+            )
+        }
+        for scalar in text.unicodeScalars {
+            if scalar.value == 0 {
+                throw StorageError(.invalidPath, "path \(Self.quote(text)) contains a NUL character", path: Self.quote(text))
+            }
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                throw StorageError(.invalidPath, "path \(Self.quote(text)) contains a control character", path: Self.quote(text))
+            }
+            if scalar == "\\" {
+                throw StorageError(.invalidPath, "path \(Self.quote(text)) contains a backslash", path: text)
+            }
+        }
+        if text.hasPrefix("/") {
+            throw StorageError(.pathEscapesRoot, "path \(Self.quote(text)) is absolute; paths are relative to the root", path: text)
+        }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for part in parts {
+            if part == ".." {
+                throw StorageError(.pathEscapesRoot, "path \(Self.quote(text)) has a \"..\" segment", path: text)
+            }
+        }
+        for part in parts {
+            if part.isEmpty {
+                throw StorageError(.invalidPath, "path \(Self.quote(text)) has an empty segment", path: text)
+            }
+            if part == "." {
+                throw StorageError(.invalidPath, "path \(Self.quote(text)) has a \".\" segment", path: text)
+            }
+        }
+        self.segments = parts
+    }
+
+    /// Builds a path from segments, validating each.
+    public init(segments: [String]) throws(StorageError) {
+        try self.init(segments.joined(separator: "/"))
+    }
+
+    /// The path as `a/b/c`.
+    public var string: String { segments.joined(separator: "/") }
+
+    public var description: String { string }
+
+    /// The last segment.
+    public var name: String { segments[segments.count - 1] }
+
+    /// The parent path, or `nil` for a top-level entry.
+    public var parent: StoragePath? {
+        guard segments.count > 1 else { return nil }
+        return StoragePath(validatedSegments: Array(segments.dropLast()))
+    }
+
+    /// Appends one more validated segment.
+    public func appending(_ segment: String) throws(StorageError) -> StoragePath {
+        try StoragePath(string + "/" + segment)
+    }
+
+    /// Whether `self` equals `other` or lies beneath it.
+    public func isWithin(_ other: StoragePath) -> Bool {
+        segments.count >= other.segments.count && Array(segments.prefix(other.segments.count)) == other.segments
+    }
+
+    /// Byte-wise order of the text form, the order `list` returns entries in.
+    public static func < (lhs: StoragePath, rhs: StoragePath) -> Bool {
+        lhs.string.utf8.lexicographicallyPrecedes(rhs.string.utf8)
+    }
+
+    private init(validatedSegments: [String]) {
+        self.segments = validatedSegments
+    }
+
+    static func quote(_ text: String) -> String {
+        "\"" + text.unicodeScalars.map { $0.escaped(asASCII: true) }.joined() + "\""
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// How an object is written.
+public struct StorageWriteOptions: Sendable, Hashable {
+    /// POSIX permission bits for the new object (e.g. `0o640`); backends without POSIX modes ignore it.
+    public var mode: UInt32?
+    /// POSIX owner for the new object; backends without owners ignore it. Changing owner needs privileges.
+    public var owner: StorageOwner?
+    /// Replace an existing object (the default). When `false`, an existing object is `alreadyExists`.
+    public var overwrite: Bool
+
+    public init(mode: UInt32? = nil, owner: StorageOwner? = nil, overwrite: Bool = true) {
+        self.mode = mode
+        self.owner = owner
+        self.overwrite = overwrite
+    }
+}
+
+/// A POSIX owner, by name or by numeric id.
+public struct StorageOwner: Sendable, Hashable {
+    public var user: String?
+    public var uid: UInt32?
+    public var gid: UInt32?
+
+    public init(user: String? = nil, uid: UInt32? = nil, gid: UInt32? = nil) {
+        self.user = user
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+/// Metadata of a stored object.
+public struct StorageObjectInfo: Sendable, Hashable {
+    public var path: StoragePath
+    public var size: UInt64
+    public var modified: Date
+
+    public init(path: StoragePath, size: UInt64, modified: Date) {
+        self.path = path
+        self.size = size
+        self.modified = modified
+    }
+}
+
+/// One entry of a listing.
+public struct StorageEntry: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case object
+        case directory
+    }
+
+    public var path: StoragePath
+    public var kind: Kind
+    /// Size in bytes, for objects.
+    public var size: UInt64?
+    public var modified: Date?
+
+    public init(path: StoragePath, kind: Kind, size: UInt64? = nil, modified: Date? = nil) {
+        self.path = path
+        self.kind = kind
+        self.size = size
+        self.modified = modified
+    }
+}
+
+/// One page of a listing.
+public struct StorageListPage: Sendable, Hashable {
+    public var entries: [StorageEntry]
+    /// Pass to the next `list` call to continue; `nil` when this is the last page.
+    public var nextCursor: String?
+
+    public init(entries: [StorageEntry], nextCursor: String?) {
+        self.entries = entries
+        self.nextCursor = nextCursor
+    }
+}
+
+/// What a backend knows about its own state.
+public struct StorageHealth: Sendable, Hashable {
+    public var reachable: Bool
+    public var writable: Bool
+    /// Free bytes where the backend knows them (statvfs on a filesystem).
+    public var freeBytes: UInt64?
+    /// Total bytes where known.
+    public var totalBytes: UInt64?
+    /// A short explanation, especially when not healthy.
+    public var message: String
+
+    public init(reachable: Bool, writable: Bool, freeBytes: UInt64? = nil, totalBytes: UInt64? = nil, message: String) {
+        self.reachable = reachable
+        self.writable = writable
+        self.freeBytes = freeBytes
+        self.totalBytes = totalBytes
+        self.message = message
+    }
+}
