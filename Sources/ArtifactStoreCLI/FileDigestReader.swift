@@ -24,8 +24,6 @@ enum FileDigestReader {
                 throw CLIError(code: "fileNotFound", "cannot read \"\(path)\": no such file", underlying: error)
             case .permissionDenied:
                 throw CLIError(code: "accessDenied", "cannot read \"\(path)\": permission denied", underlying: error)
-            case .notFile:
-                throw CLIError(code: "notAFile", "cannot read \"\(path)\": not a regular file", underlying: error)
             default:
                 throw CLIError(code: "io", "cannot read \"\(path)\": \(error.message)", underlying: error)
             }
