@@ -1,0 +1,243 @@
+/*
+ * The BLAKE3 tree: chunk chaining values are pushed on a stack that is merged while the chunk
+ * count has trailing zero bits, so the stack always holds one subtree per set bit of the count.
+ * The last chunk (1...1024 bytes) always stays in `buf` until finalize, because only then is it
+ * known whether it is the root. Large updates hash whole chunks many at a time and reduce the
+ * resulting chaining values level by level, many parents at a time.
+ */
+#include "blake3_internal.h"
+
+/* Chunks hashed per batch in a large update: bounded so the working set stays on the stack. */
+#define ASB3_WINDOW 512
+
+typedef struct {
+    uint32_t cv[8];
+    uint8_t block[64];
+    uint64_t counter;
+    uint8_t block_len;
+    uint8_t flags;
+} asb3_output;
+
+static void init_common(asb3_hasher *self, const uint32_t key[8], uint8_t flags) {
+    memcpy(self->key, key, sizeof self->key);
+    self->chunk_counter = 0;
+    self->cv_stack_len = 0;
+    self->flags = flags;
+    self->simd_level = (uint8_t)asb3_default_simd_level();
+    self->reserved = 0;
+    self->buf_len = 0;
+}
+
+void asb3_hasher_init(asb3_hasher *self) { init_common(self, asb3_iv, 0); }
+
+void asb3_hasher_init_keyed(asb3_hasher *self, const uint8_t key[ASB3_KEY_LEN]) {
+    uint32_t words[8];
+    for (int i = 0; i < 8; i++) words[i] = asb3_load32(key + 4 * i);
+    init_common(self, words, ASB3_KEYED_HASH);
+}
+
+void asb3_hasher_init_derive_key(asb3_hasher *self, const void *context, size_t context_len) {
+    asb3_hasher context_hasher;
+    init_common(&context_hasher, asb3_iv, ASB3_DERIVE_KEY_CONTEXT);
+    asb3_hasher_update(&context_hasher, context, context_len);
+    uint8_t context_key[ASB3_KEY_LEN];
+    asb3_hasher_finalize(&context_hasher, context_key, sizeof context_key);
+    uint32_t words[8];
+    for (int i = 0; i < 8; i++) words[i] = asb3_load32(context_key + 4 * i);
+    init_common(self, words, ASB3_DERIVE_KEY_MATERIAL);
+}
+
+int asb3_hasher_set_simd_level(asb3_hasher *self, int level) {
+    const int cpu = asb3_cpu_simd_level();
+    if (level > cpu) level = cpu;
+    if (level < ASB3_SIMD_PORTABLE) level = ASB3_SIMD_PORTABLE;
+    self->simd_level = (uint8_t)level;
+    return level;
+}
+
+/* Pushes the chaining value of a complete subtree of 2^level chunks that ends where the chunk
+ * count becomes `new_count`, merging with the stack while that count has a zero at `level`.
+ * Valid because more input always follows a pushed subtree (the last chunk stays in buf). */
+static void push_cv(asb3_hasher *self, const uint8_t cv_bytes[32], unsigned level,
+                    uint64_t new_count) {
+    uint32_t cv[8];
+    for (int i = 0; i < 8; i++) cv[i] = asb3_load32(cv_bytes + 4 * i);
+    while (((new_count >> level) & 1) == 0) {
+        uint8_t block[64];
+        const uint32_t *left = &self->cv_stack[(self->cv_stack_len - 1) * 8];
+        for (int i = 0; i < 8; i++) {
+            asb3_store32(block + 4 * i, left[i]);
+            asb3_store32(block + 32 + 4 * i, cv[i]);
+        }
+        memcpy(cv, self->key, sizeof cv);
+        asb3_compress_in_place(self->simd_level, cv, block, ASB3_BLOCK_LEN, 0,
+                               self->flags | ASB3_PARENT);
+        self->cv_stack_len--;
+        level++;
+    }
+    memcpy(&self->cv_stack[self->cv_stack_len * 8], cv, sizeof cv);
+    self->cv_stack_len++;
+}
+
+/* Reduces the m chunk chaining values in `cvs` (chunks chunk_counter ..< chunk_counter + m)
+ * to one value per aligned power-of-two run, then pushes the runs in order. All runs are
+ * reduced together, one level at a time, so parents are hashed many at a time. */
+static void reduce_and_push(asb3_hasher *self, uint8_t *cvs, size_t m) {
+    struct {
+        size_t off, size;
+        unsigned level;
+    } runs[2 * 64];
+    size_t nruns = 0;
+    uint64_t c = self->chunk_counter;
+    for (size_t off = 0; off < m;) {
+        size_t s = (size_t)1 << (63 - __builtin_clzll((unsigned long long)(m - off)));
+        while ((c & (s - 1)) != 0) s >>= 1;
+        runs[nruns].off = off;
+        runs[nruns].size = s;
+        runs[nruns].level = 0;
+        nruns++;
+        off += s;
+        c += s;
+    }
+    const uint8_t *ptrs[ASB3_WINDOW / 2];
+    uint8_t parents[ASB3_WINDOW / 2 * ASB3_OUT_LEN];
+    for (;;) {
+        size_t np = 0;
+        for (size_t r = 0; r < nruns; r++) {
+            for (size_t p = 0; p < runs[r].size / 2; p++) {
+                ptrs[np++] = cvs + (runs[r].off + 2 * p) * ASB3_OUT_LEN;
+            }
+        }
+        if (np == 0) break;
+        asb3_hash_many(self->simd_level, ptrs, np, 1, self->key, 0, false,
+                       self->flags | ASB3_PARENT, 0, 0, parents);
+        size_t k = 0;
+        for (size_t r = 0; r < nruns; r++) {
+            if (runs[r].size < 2) continue;
+            size_t half = runs[r].size / 2;
+            memcpy(cvs + runs[r].off * ASB3_OUT_LEN, parents + k * ASB3_OUT_LEN,
+                   half * ASB3_OUT_LEN);
+            k += half;
+            runs[r].size = half;
+            runs[r].level++;
+        }
+    }
+    c = self->chunk_counter;
+    for (size_t r = 0; r < nruns; r++) {
+        c += (uint64_t)1 << runs[r].level;
+        push_cv(self, cvs + runs[r].off * ASB3_OUT_LEN, runs[r].level, c);
+    }
+    self->chunk_counter = c;
+}
+
+/* Hashes n whole chunks that are not the last one: the chunk in buf first when buf_first,
+ * then consecutive chunks of `input`. */
+static void hash_chunks(asb3_hasher *self, bool buf_first, const uint8_t *input, size_t n) {
+    const uint8_t *ptrs[ASB3_WINDOW];
+    uint8_t cvs[ASB3_WINDOW * ASB3_OUT_LEN];
+    size_t done = 0;
+    while (done < n) {
+        size_t m = n - done < ASB3_WINDOW ? n - done : ASB3_WINDOW;
+        for (size_t j = 0; j < m; j++) {
+            size_t idx = done + j;
+            if (buf_first) {
+                ptrs[j] = idx == 0 ? self->buf : input + (idx - 1) * ASB3_CHUNK_LEN;
+            } else {
+                ptrs[j] = input + idx * ASB3_CHUNK_LEN;
+            }
+        }
+        asb3_hash_many(self->simd_level, ptrs, m, ASB3_CHUNK_LEN / ASB3_BLOCK_LEN, self->key,
+                       self->chunk_counter, true, self->flags, ASB3_CHUNK_START, ASB3_CHUNK_END,
+                       cvs);
+        reduce_and_push(self, cvs, m);
+        done += m;
+    }
+}
+
+void asb3_hasher_update(asb3_hasher *self, const void *input_ptr, size_t len) {
+    const uint8_t *input = (const uint8_t *)input_ptr;
+    if (len == 0) return;
+    if (self->buf_len > 0 && self->buf_len < ASB3_CHUNK_LEN) {
+        size_t take = ASB3_CHUNK_LEN - self->buf_len;
+        if (take > len) take = len;
+        memcpy(self->buf + self->buf_len, input, take);
+        self->buf_len += (uint16_t)take;
+        input += take;
+        len -= take;
+        if (len == 0) return;
+    }
+    /* Now buf is empty or holds a full chunk, and more input follows. */
+    const bool buf_full = self->buf_len == ASB3_CHUNK_LEN;
+    if (!buf_full && len <= ASB3_CHUNK_LEN) {
+        memcpy(self->buf, input, len);
+        self->buf_len = (uint16_t)len;
+        return;
+    }
+    const size_t total_chunks_bytes = (buf_full ? ASB3_CHUNK_LEN : 0) + len;
+    /* Keep the last 1...1024 bytes back: they may be the root chunk. */
+    const size_t n = (total_chunks_bytes - 1) / ASB3_CHUNK_LEN;
+    hash_chunks(self, buf_full, input, n);
+    const size_t consumed = n * ASB3_CHUNK_LEN - (buf_full ? ASB3_CHUNK_LEN : 0);
+    input += consumed;
+    len -= consumed;
+    memcpy(self->buf, input, len);
+    self->buf_len = (uint16_t)len;
+}
+
+static void chunk_output(const asb3_hasher *self, asb3_output *out) {
+    const size_t len = self->buf_len;
+    const size_t nblocks = len == 0 ? 1 : (len + ASB3_BLOCK_LEN - 1) / ASB3_BLOCK_LEN;
+    memcpy(out->cv, self->key, sizeof out->cv);
+    uint8_t f = self->flags | ASB3_CHUNK_START;
+    for (size_t b = 0; b + 1 < nblocks; b++) {
+        asb3_compress_in_place(self->simd_level, out->cv, self->buf + b * ASB3_BLOCK_LEN,
+                               ASB3_BLOCK_LEN, self->chunk_counter, f);
+        f = self->flags;
+    }
+    const size_t last_len = len - (nblocks - 1) * ASB3_BLOCK_LEN;
+    memset(out->block, 0, sizeof out->block);
+    memcpy(out->block, self->buf + (nblocks - 1) * ASB3_BLOCK_LEN, last_len);
+    out->block_len = (uint8_t)last_len;
+    out->counter = self->chunk_counter;
+    out->flags = f | ASB3_CHUNK_END;
+}
+
+void asb3_hasher_finalize_seek(const asb3_hasher *self, uint64_t seek, uint8_t *out,
+                               size_t out_len) {
+    if (out_len == 0) return;
+    const int level = self->simd_level;
+    asb3_output o;
+    chunk_output(self, &o);
+    for (size_t i = self->cv_stack_len; i-- > 0;) {
+        uint32_t right[8];
+        memcpy(right, o.cv, sizeof right);
+        asb3_compress_in_place(level, right, o.block, o.block_len, o.counter, o.flags);
+        const uint32_t *left = &self->cv_stack[i * 8];
+        for (int w = 0; w < 8; w++) {
+            asb3_store32(o.block + 4 * w, left[w]);
+            asb3_store32(o.block + 32 + 4 * w, right[w]);
+        }
+        memcpy(o.cv, self->key, sizeof o.cv);
+        o.block_len = ASB3_BLOCK_LEN;
+        o.counter = 0;
+        o.flags = self->flags | ASB3_PARENT;
+    }
+    uint64_t block_index = seek / ASB3_BLOCK_LEN;
+    size_t offset = (size_t)(seek % ASB3_BLOCK_LEN);
+    while (out_len > 0) {
+        uint8_t block_out[64];
+        asb3_compress_xof(level, o.cv, o.block, o.block_len, block_index, o.flags | ASB3_ROOT,
+                          block_out);
+        size_t take = ASB3_BLOCK_LEN - offset;
+        if (take > out_len) take = out_len;
+        memcpy(out, block_out + offset, take);
+        out += take;
+        out_len -= take;
+        offset = 0;
+        block_index++;
+    }
+}
+
+void asb3_hasher_finalize(const asb3_hasher *self, uint8_t *out, size_t out_len) {
+    asb3_hasher_finalize_seek(self, 0, out, out_len);
+}

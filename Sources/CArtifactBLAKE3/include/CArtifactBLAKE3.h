@@ -1,0 +1,76 @@
+/*
+ * CArtifactBLAKE3: BLAKE3 written for ArtifactStore.
+ *
+ * Public C interface used by the Swift module ArtifactBLAKE3. The hasher is a plain value:
+ * copying the struct forks the hash state, and it owns no heap memory. Every symbol is
+ * prefixed `asb3_`.
+ */
+#ifndef ASB3_CARTIFACTBLAKE3_H
+#define ASB3_CARTIFACTBLAKE3_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ASB3_KEY_LEN 32
+#define ASB3_OUT_LEN 32
+#define ASB3_BLOCK_LEN 64
+#define ASB3_CHUNK_LEN 1024
+/* 2^64 bytes of input are at most 2^54 chunks, so the stack of subtree chaining values never
+ * holds more than 54 entries (one per set bit of the chunk count). */
+#define ASB3_MAX_DEPTH 54
+
+/* SIMD levels, ordered: a level implies every lower one. */
+#define ASB3_SIMD_PORTABLE 0
+#define ASB3_SIMD_SSE41 1
+#define ASB3_SIMD_AVX2 2
+#define ASB3_SIMD_AVX512 3
+
+typedef struct asb3_hasher {
+    uint32_t key[8];           /* key words (IV, the key, or the derived context key) */
+    uint32_t cv_stack[ASB3_MAX_DEPTH * 8];
+    uint64_t chunk_counter;    /* index of the chunk held in `buf` = chunks already pushed */
+    uint8_t cv_stack_len;
+    uint8_t flags;             /* mode flags: 0, KEYED_HASH or DERIVE_KEY_* */
+    uint8_t simd_level;        /* ASB3_SIMD_* used by this hasher */
+    uint8_t reserved;
+    uint16_t buf_len;          /* 0...1024 bytes of the current (last) chunk */
+    uint8_t buf[ASB3_CHUNK_LEN];
+} asb3_hasher;
+
+/* Plain hashing. Uses asb3_default_simd_level(). */
+void asb3_hasher_init(asb3_hasher *self);
+/* Keyed hashing with a 32-byte key. */
+void asb3_hasher_init_keyed(asb3_hasher *self, const uint8_t key[ASB3_KEY_LEN]);
+/* Key derivation: `context` (context_len bytes, usually UTF-8) selects the derived-key domain;
+ * the key material is then fed with asb3_hasher_update. */
+void asb3_hasher_init_derive_key(asb3_hasher *self, const void *context, size_t context_len);
+
+/* Chooses the SIMD level for this hasher; levels the CPU lacks are lowered to the best it has.
+ * Returns the level now in use. The output never depends on the level. */
+int asb3_hasher_set_simd_level(asb3_hasher *self, int level);
+
+/* Adds input; any split of the input gives the same result. */
+void asb3_hasher_update(asb3_hasher *self, const void *input, size_t input_len);
+
+/* Writes out_len bytes of the extended output starting at byte offset `seek`. Does not modify
+ * the hasher: more input may follow and finalize may be called again. */
+void asb3_hasher_finalize_seek(const asb3_hasher *self, uint64_t seek, uint8_t *out, size_t out_len);
+void asb3_hasher_finalize(const asb3_hasher *self, uint8_t *out, size_t out_len);
+
+/* Best level this CPU supports (CPUID), ignoring the environment. */
+int asb3_cpu_simd_level(void);
+/* Level new hashers use: the CPU's best, lowered by ARTIFACTSTORE_BLAKE3_SIMD
+ * (portable|sse41|avx2|avx512) when that is set. Computed once. */
+int asb3_default_simd_level(void);
+/* "portable", "sse41", "avx2", "avx512"; NULL for an unknown level. */
+const char *asb3_simd_level_name(int level);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
