@@ -47,7 +47,7 @@ public struct Digest: Sendable, Hashable, Codable, CustomStringConvertible, Loss
             throw DigestParseError(
                 .unknownAlgorithm,
                 input: input,
-                detail: "unknown algorithm \"\(name)\" (known: \(known))"
+                detail: "unknown algorithm \(DigestParseError.quoted(name)) (known: \(known))"
             )
         }
         let hex = input.utf8[input.utf8.index(after: colon)...]

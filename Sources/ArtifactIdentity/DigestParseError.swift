@@ -34,7 +34,8 @@ public struct DigestParseError: ArtifactStoreError, Equatable {
         self.message = "invalid digest \(self.input): \(detail)"
     }
 
-    private static func quoted(_ input: String) -> String {
+    /// `input` in quotes, control characters escaped and cut at 100 characters, safe for logs.
+    static func quoted(_ input: String) -> String {
         let limit = 100
         var text = String(input.unicodeScalars.prefix(limit).map { scalar -> String in
             scalar.value < 0x20 || scalar.value == 0x7F ? scalar.escaped(asASCII: true) : String(scalar)

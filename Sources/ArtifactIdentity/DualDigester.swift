@@ -112,6 +112,8 @@ public final class DualDigestSession: Sendable {
 
     /// Adds `buffer` to both digests. Suspends while the SHA-256 task is `maximumQueuedBytes` behind.
     public func update(_ buffer: ByteBuffer) async throws {
+        // Checked on every buffer so even an in-line session over a stream that never suspends stops.
+        try Task.checkCancellation()
         guard buffer.readableBytes > 0 else { return }
         state.withLock { state in
             state.blake3.update(buffer)
