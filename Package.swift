@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "ArtifactStoreCore", targets: ["ArtifactStoreCore"]),
         .library(name: "ArtifactIdentity", targets: ["ArtifactIdentity"]),
         .library(name: "ArtifactStorage", targets: ["ArtifactStorage"]),
+        .library(name: "ArtifactStorageFileSystem", targets: ["ArtifactStorageFileSystem"]),
+        .library(name: "ArtifactStorageConformance", targets: ["ArtifactStorageConformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,7 +67,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-
+        // openat2 and renameat2 through syscall(2), which Swift cannot call (it is variadic).
+        .target(name: "CArtifactStorageFileSystem"),
+        .target(
+            name: "ArtifactStorageFileSystem",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStoreCore",
+                "CArtifactStorageFileSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The promises every StorageBackend keeps, as a library each backend's tests run.
+        .target(
+            name: "ArtifactStorageConformance",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStoreCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // MARK: Server and CLI
 
         .executableTarget(
@@ -86,6 +110,15 @@ let package = Package(
             dependencies: [
                 "ArtifactIdentity",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactStorageTests",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageConformance",
+                "ArtifactStoreCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
