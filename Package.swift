@@ -123,6 +123,20 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ArtifactStorageFileSystemTests",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "CArtifactStorageFileSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                "ArtifactStorageConformance",
+                "ArtifactStoreCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "ArtifactStoreCLITests",
             dependencies: ["ArtifactStoreCLI"]
         ),

@@ -7,6 +7,14 @@ import Synchronization
 private let openat2Available = Atomic<Bool>(true)
 
 extension FileSystemBackend {
+    /// How paths are resolved beneath the root.
+    enum Resolution: Sendable {
+        /// `openat2` with `RESOLVE_BENEATH`, or the component walk where the kernel lacks it.
+        case automatic
+        /// Always the component walk (tests exercise the fallback with this).
+        case componentWalk
+    }
+
     /// Opens `path` beneath the root with `flags` (plus `O_CLOEXEC`).
     ///
     /// With `openat2`, `RESOLVE_BENEATH` makes the kernel refuse, atomically with the lookup,
@@ -19,7 +27,7 @@ extension FileSystemBackend {
     }
 
     func resolve(relative: String, segments: [String], flags: Int32) throws(SystemCallError) -> OwnedDescriptor {
-        if openat2Available.load(ordering: .relaxed) {
+        if resolution == .automatic, openat2Available.load(ordering: .relaxed) {
             let resolveFlags = UInt64(ARTIFACTSTORE_RESOLVE_BENEATH | ARTIFACTSTORE_RESOLVE_NO_MAGICLINKS)
             var attempts = 0
             while true {
@@ -44,24 +52,30 @@ extension FileSystemBackend {
         return try walk(segments, flags: flags)
     }
 
-    /// The fallback: component by component from the root, never following a symlink.
+    /// The fallback: component by component from the root, never following a symlink. Each
+    /// intermediate component is opened with `O_PATH | O_NOFOLLOW` and inspected through the
+    /// descriptor itself, so what is checked is what is used.
     func walk(_ segments: [String], flags: Int32) throws(SystemCallError) -> OwnedDescriptor {
         var current = try Sys.openat(root.raw, ".", O_PATH | O_DIRECTORY)
         for (index, segment) in segments.enumerated() {
             let last = index == segments.count - 1
-            do throws(SystemCallError) {
-                current = try Sys.openat(current.raw, segment, (last ? flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW)
-            } catch {
-                if error.errno == ELOOP || error.errno == ENOTDIR,
-                    let info = try? Sys.fstatat(current.raw, segment), Sys.isSymlink(info)
-                {
-                    throw SystemCallError(errno: EXDEV, operation: SystemCallError.resolve)
-                }
-                throw error
-            }
-            if last, flags & O_PATH != 0, let info = try? Sys.fstat(current.raw), Sys.isSymlink(info) {
+            let next = try Sys.openat(current.raw, segment, O_PATH | O_NOFOLLOW)
+            let info = try Sys.fstat(next.raw)
+            if Sys.isSymlink(info) {
                 throw SystemCallError(errno: EXDEV, operation: SystemCallError.resolve)
             }
+            if last && flags & O_PATH == 0 {
+                // Open it for real; O_NOFOLLOW refuses a symlink swapped in since the check.
+                do throws(SystemCallError) {
+                    return try Sys.openat(current.raw, segment, flags | O_NOFOLLOW)
+                } catch where error.errno == ELOOP {
+                    throw SystemCallError(errno: EXDEV, operation: SystemCallError.resolve)
+                }
+            }
+            if !last || flags & O_DIRECTORY != 0, !Sys.isDirectory(info) {
+                throw SystemCallError(errno: ENOTDIR, operation: "open")
+            }
+            current = next
         }
         return current
     }

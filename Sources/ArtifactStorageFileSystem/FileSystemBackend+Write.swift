@@ -18,6 +18,11 @@ extension FileSystemBackend {
             do {
                 let parent = try openDirectory(path.parent, create: true)
                 if let existing = try? Sys.fstatat(parent.raw, path.name) {
+                    if Sys.isSymlink(existing) {
+                        // Renaming over a link replaces the link, never its target; still, a
+                        // link that leads out is refused like every other way out.
+                        do { _ = try resolve(path, flags: O_PATH) } catch let error as SystemCallError where error.escapesRoot { throw error } catch {}
+                    }
                     if Sys.isDirectory(existing) {
                         throw StorageError(.alreadyExists, "cannot write \"\(path)\": a directory is there", path: path.string)
                     }
@@ -37,7 +42,7 @@ extension FileSystemBackend {
             }
         }
 
-        @Sendable func discard() throws(StorageError) {
+        @Sendable func discard() {
             _ = unlinkat(parent.raw, temporaryName, 0)
         }
 
@@ -55,7 +60,7 @@ extension FileSystemBackend {
             }
             if Task.isCancelled { throw CancellationError() }
         } catch {
-            try? await run(discard)
+            await runCleanUp(discard)
             throw .writeSourceFailed(error, path: path)
         }
 
@@ -83,7 +88,7 @@ extension FileSystemBackend {
                 }
             }
         } catch {
-            try? await run(discard)
+            await runCleanUp(discard)
             throw error
         }
     }

@@ -33,6 +33,7 @@ public struct FileSystemBackend: StorageBackend {
     public let rootPath: String
     let threadPool: NIOThreadPool
     let logger: Logger
+    let resolution: Resolution
 
     /// Opens the directory at `rootPath` (which must exist) and removes temporaries that a
     /// crashed process left beneath it.
@@ -43,6 +44,15 @@ public struct FileSystemBackend: StorageBackend {
         rootPath: String,
         threadPool: NIOThreadPool = .singleton,
         logger: Logger
+    ) async throws(StorageError) -> FileSystemBackend {
+        try await open(rootPath: rootPath, threadPool: threadPool, logger: logger, resolution: .automatic)
+    }
+
+    static func open(
+        rootPath: String,
+        threadPool: NIOThreadPool,
+        logger: Logger,
+        resolution: Resolution
     ) async throws(StorageError) -> FileSystemBackend {
         let root: OwnedDescriptor = try await run(threadPool) { () throws(StorageError) in
             do throws(SystemCallError) {
@@ -57,7 +67,7 @@ public struct FileSystemBackend: StorageBackend {
                 }
             }
         }
-        let backend = FileSystemBackend(root: root, rootPath: rootPath, threadPool: threadPool, logger: logger)
+        let backend = FileSystemBackend(root: root, rootPath: rootPath, threadPool: threadPool, logger: logger, resolution: resolution)
         let removed = try await backend.removeAbandonedTemporaries()
         if removed > 0 {
             logger.notice(
@@ -68,7 +78,8 @@ public struct FileSystemBackend: StorageBackend {
         return backend
     }
 
-    init(root: OwnedDescriptor, rootPath: String, threadPool: NIOThreadPool, logger: Logger) {
+    init(root: OwnedDescriptor, rootPath: String, threadPool: NIOThreadPool, logger: Logger, resolution: Resolution) {
+        self.resolution = resolution
         self.root = root
         self.rootPath = rootPath
         self.threadPool = threadPool
@@ -84,6 +95,8 @@ public struct FileSystemBackend: StorageBackend {
             return try await pool.runIfActive { () throws -> T in try body() }
         } catch let error as StorageError {
             throw error
+        } catch let error as CancellationError {
+            throw StorageError(.io, "the operation was cancelled", underlying: error)
         } catch {
             throw StorageError(.io, "the file I/O thread pool is not running: \(error)", underlying: error)
         }
@@ -91,6 +104,19 @@ public struct FileSystemBackend: StorageBackend {
 
     func run<T: Sendable>(_ body: @escaping @Sendable () throws(StorageError) -> T) async throws(StorageError) -> T {
         try await Self.run(threadPool, body)
+    }
+
+    /// Runs clean-up work on the thread pool even when the calling task has been cancelled
+    /// (the pool refuses work from cancelled tasks), waiting for it to finish.
+    func runCleanUp(_ body: @escaping @Sendable () -> Void) async {
+        let pool = threadPool
+        await Task.detached {
+            do {
+                try await pool.runIfActive(body)
+            } catch {
+                body()
+            }
+        }.value
     }
 
     // MARK: Objects
