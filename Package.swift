@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ArtifactStorage", targets: ["ArtifactStorage"]),
         .library(name: "ArtifactStorageFileSystem", targets: ["ArtifactStorageFileSystem"]),
         .library(name: "ArtifactStorageConformance", targets: ["ArtifactStorageConformance"]),
+        .library(name: "ArtifactStorageFactory", targets: ["ArtifactStorageFactory"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -90,13 +91,28 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Storage URLs (file://, memory://, s3://) to connectors, and the session-aware client.
+        .target(
+            name: "ArtifactStorageFactory",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: Server and CLI
 
         .executableTarget(
             name: "ArtifactStoreCLI",
             dependencies: [
                 "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStorageFactory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
             ]
@@ -133,6 +149,17 @@ let package = Package(
                 "ArtifactStorageConformance",
                 "ArtifactStoreCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactStorageFactoryTests",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageFactory",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
