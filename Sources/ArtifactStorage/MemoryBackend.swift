@@ -103,6 +103,9 @@ public struct MemoryBackend: StorageBackend {
     {
         try options.validate(for: path)
         let owner = try options.owner?.resolved()
+        let key = path.bytes
+        // Refuse early what the commit would refuse, rather than after buffering the stream.
+        try store.state.withLock { state throws(StorageError) in try state.checkPlaceable(path, overwrite: options.overwrite) }
         var collected = ByteBuffer()
         do {
             for try await chunk in bytes {
@@ -123,7 +126,6 @@ public struct MemoryBackend: StorageBackend {
             uid: owner?.uid ?? UInt32(getuidPortable()),
             gid: owner?.gid ?? UInt32(getgidPortable())
         )
-        let key = path.bytes
         try store.state.withLock { state throws(StorageError) in
             try state.checkPlaceable(path, overwrite: options.overwrite)
             state.addParents(of: path)

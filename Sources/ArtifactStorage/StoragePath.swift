@@ -13,6 +13,11 @@ public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertib
     /// The longest path accepted, in UTF-8 bytes.
     public static let maximumLength = 1024
 
+    /// Segments starting with this are reserved for backends' temporary files (the filesystem
+    /// backend's in-flight writes), which are hidden from listings and removed at start-up; no
+    /// object may be named so, in any backend.
+    public static let reservedPrefix = ".artifactstore-tmp-"
+
     /// The longest segment accepted, in UTF-8 bytes (`NAME_MAX` on Linux filesystems), so every
     /// backend accepts and refuses the same names.
     public static let maximumSegmentLength = 255
@@ -63,6 +68,9 @@ public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertib
             if part == "." {
                 throw StorageError(.invalidPath, "path \(Self.quote(text)) has a \".\" segment", path: text)
             }
+        }
+        for part in parts where part.hasPrefix(Self.reservedPrefix) {
+            throw StorageError(.invalidPath, "path \(Self.quote(text)) uses the reserved prefix \(Self.reservedPrefix)", path: text)
         }
         for part in parts where part.utf8.count > Self.maximumSegmentLength {
             throw StorageError(

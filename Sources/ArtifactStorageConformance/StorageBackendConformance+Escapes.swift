@@ -68,6 +68,8 @@ public struct EscapeAttempt: Sendable, CustomStringConvertible {
         .init("line\u{2028}sep", .refused(.invalidPath)),
         .init("\u{FEFF}bom", .refused(.invalidPath)),
         .init("iso\u{2066}late", .refused(.invalidPath)),
+        .init(".artifactstore-tmp-planted", .refused(.invalidPath)),
+        .init("a/.artifactstore-tmp-x/b", .refused(.invalidPath)),
         // Look-alikes that are ordinary names and must stay inside the root.
         .init("a\u{FF0F}..\u{FF0F}..\u{FF0F}sentinel.txt", .containedInside),
         .init("\u{FF0E}\u{FF0E}", .containedInside),

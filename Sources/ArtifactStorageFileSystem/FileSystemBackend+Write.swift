@@ -9,7 +9,6 @@ extension FileSystemBackend {
         -> StorageObjectInfo
     {
         try options.validate(for: path)
-        try Self.refuseReserved(path)
         let owner = try options.owner?.resolved()
         let temporaryName = Self.temporaryName()
 

@@ -25,8 +25,8 @@ public struct FileSystemBackend: StorageBackend {
     public static let readChunkSize = 512 * 1024
 
     /// Names starting with this are the backend's temporaries: hidden from listings, refused as
-    /// object names, and removed at start-up.
-    public static let temporaryPrefix = ".artifactstore-tmp-"
+    /// object names (by ``StoragePath``), and removed at start-up.
+    public static let temporaryPrefix = StoragePath.reservedPrefix
 
     let root: OwnedDescriptor
     /// The root as configured, for messages and logs.
@@ -182,7 +182,6 @@ public struct FileSystemBackend: StorageBackend {
     }
 
     public func move(from source: StoragePath, to destination: StoragePath, overwrite: Bool) async throws(StorageError) {
-        try Self.refuseReserved(destination)
         try await run { () throws(StorageError) in
             let sourceParent: OwnedDescriptor
             do {
@@ -219,7 +218,6 @@ public struct FileSystemBackend: StorageBackend {
     // MARK: Directories
 
     public func makeDirectory(_ path: StoragePath) async throws(StorageError) {
-        try Self.refuseReserved(path)
         try await run { () throws(StorageError) in
             do {
                 _ = try openDirectory(path, create: true)
@@ -291,13 +289,6 @@ public struct FileSystemBackend: StorageBackend {
     }
 
     // MARK: Names
-
-    /// Refuses object and directory names the backend reserves for its temporaries.
-    static func refuseReserved(_ path: StoragePath) throws(StorageError) {
-        if path.segments.contains(where: { $0.hasPrefix(temporaryPrefix) }) {
-            throw StorageError(.invalidPath, "path \"\(path)\" uses the reserved prefix \(temporaryPrefix)", path: path.string)
-        }
-    }
 
     /// This process's marker in temporary names: temporaries without it belong to a process
     /// that has gone, and are removed at start-up.
