@@ -68,6 +68,42 @@ extension StorageBackendConformance {
         }
     }
 
+    /// Concurrent writes with `overwrite: false` to one path: exactly one wins, every other one
+    /// is `alreadyExists`, and the object holds the winner's bytes (what content-addressed
+    /// deduplication relies on).
+    public func exclusiveCreateHasOneWinner() async throws {
+        try await withSubject(.exclusiveCreateHasOneWinner) { _, probe in
+            for round in 0..<3 {
+                let target = try path("exclusive/round\(round)")
+                let contents = (0..<8).map { PatternedContent(seed: UInt64(round * 100 + $0), size: 64 * 1024 + $0, chunkSize: 8 * 1024) }
+                let results = try await withThrowingTaskGroup(of: (Int, StorageError.Code?).self) { group in
+                    for (index, content) in contents.enumerated() {
+                        group.addTask {
+                            do {
+                                try await probe.backend.write(target, from: content.stream, options: StorageWriteOptions(overwrite: false))
+                                return (index, nil)
+                            } catch let error as StorageError {
+                                return (index, error.kind)
+                            }
+                        }
+                    }
+                    var results: [(Int, StorageError.Code?)] = []
+                    for try await result in group { results.append(result) }
+                    return results
+                }
+                let winners = results.filter { $0.1 == nil }.map(\.0)
+                try probe.require(winners.count == 1, "round \(round): \(winners.count) exclusive writes succeeded, expected exactly one")
+                let losers = results.filter { $0.1 != nil }
+                try probe.require(
+                    losers.allSatisfy { $0.1 == .alreadyExists },
+                    "round \(round): losing exclusive writes failed with \(losers.map { $0.1.map { "\($0)" } ?? "" })"
+                )
+                let (digest, _) = try await hash(try await probe.backend.read(target))
+                try probe.require(digest == contents[winners[0]].sha256, "round \(round): the object does not hold the winner's bytes")
+            }
+        }
+    }
+
     /// 32 writes, then 32 reads, then 32 mixed reads and writes, all at once.
     public func concurrentStreams() async throws {
         try await withSubject(.concurrentStreams) { _, probe in

@@ -27,6 +27,7 @@ public struct StorageBackendConformance: Sendable {
         case statAndExists
         case overwriteReplaces
         case overwriteAtomicUnderConcurrentReaders
+        case exclusiveCreateHasOneWinner
         case concurrentStreams
         case listPaging
         case listShapes
@@ -67,6 +68,7 @@ public struct StorageBackendConformance: Sendable {
         case .statAndExists: try await statAndExists()
         case .overwriteReplaces: try await overwriteReplaces()
         case .overwriteAtomicUnderConcurrentReaders: try await overwriteAtomicUnderConcurrentReaders()
+        case .exclusiveCreateHasOneWinner: try await exclusiveCreateHasOneWinner()
         case .concurrentStreams: try await concurrentStreams()
         case .listPaging: try await listPaging()
         case .listShapes: try await listShapes()

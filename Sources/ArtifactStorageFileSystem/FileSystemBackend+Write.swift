@@ -9,11 +9,12 @@ extension FileSystemBackend {
         -> StorageObjectInfo
     {
         try options.validate(for: path)
-        let owner = try options.owner?.resolved()
         let temporaryName = Self.temporaryName()
 
-        // Resolve (creating) the parent, refuse early what the commit would refuse, open the temporary.
-        let (parent, file) = try await run { () throws(StorageError) -> (OwnedDescriptor, OwnedDescriptor) in
+        // Look the owner up (which may query a directory service), resolve (creating) the parent,
+        // refuse early what the commit would refuse, open the temporary.
+        let (owner, parent, file) = try await run { () throws(StorageError) -> ((uid: UInt32?, gid: UInt32?)?, OwnedDescriptor, OwnedDescriptor) in
+            let owner = try options.owner?.resolved()
             do {
                 let parent = try openDirectory(path.parent, create: true)
                 if let existing = try? Sys.fstatat(parent.raw, path.name) {
@@ -35,7 +36,7 @@ extension FileSystemBackend {
                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
                     options.mode == nil ? 0o666 : 0o600
                 )
-                return (parent, file)
+                return (owner, parent, file)
             } catch {
                 throw .from(error, .create, path: path, verb: "write")
             }
