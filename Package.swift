@@ -18,6 +18,9 @@ let package = Package(
         .library(name: "ArtifactStoreCore", targets: ["ArtifactStoreCore"]),
         .library(name: "ArtifactIdentity", targets: ["ArtifactIdentity"]),
         .library(name: "ArtifactStorage", targets: ["ArtifactStorage"]),
+        .library(name: "ArtifactStorageFileSystem", targets: ["ArtifactStorageFileSystem"]),
+        .library(name: "ArtifactStorageConformance", targets: ["ArtifactStorageConformance"]),
+        .library(name: "ArtifactStorageFactory", targets: ["ArtifactStorageFactory"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,6 +68,40 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // openat2 and renameat2 through syscall(2), which Swift cannot call (it is variadic).
+        .target(name: "CArtifactStorageFileSystem"),
+        .target(
+            name: "ArtifactStorageFileSystem",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStoreCore",
+                "CArtifactStorageFileSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The promises every StorageBackend keeps, as a library each backend's tests run.
+        .target(
+            name: "ArtifactStorageConformance",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStoreCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Storage URLs (file://, memory://, s3://) to connectors, and the session-aware client.
+        .target(
+            name: "ArtifactStorageFactory",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: Server and CLI
 
@@ -72,7 +109,10 @@ let package = Package(
             name: "ArtifactStoreCLI",
             dependencies: [
                 "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStorageFactory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
             ]
@@ -86,6 +126,40 @@ let package = Package(
             dependencies: [
                 "ArtifactIdentity",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactStorageTests",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageConformance",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactStorageFileSystemTests",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "CArtifactStorageFileSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                "ArtifactStorageConformance",
+                "ArtifactStoreCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactStorageFactoryTests",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageFactory",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
