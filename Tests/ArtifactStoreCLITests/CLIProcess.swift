@@ -21,8 +21,9 @@ struct CLIProcess {
         fatalError("artifactstore executable not found next to \(CommandLine.arguments[0])")
     }()
 
-    /// Runs `artifactstore arguments…`; with `prefix`, runs `prefix… artifactstore arguments…`.
-    static func run(_ arguments: [String], prefix: [String] = []) throws -> Output {
+    /// Runs `artifactstore arguments…`; with `prefix`, runs `prefix… artifactstore arguments…`
+    /// (using `executable` instead of the built binary when given).
+    static func run(_ arguments: [String], prefix: [String] = [], executable: URL = executable) throws -> Output {
         let process = Process()
         if prefix.isEmpty {
             process.executableURL = executable

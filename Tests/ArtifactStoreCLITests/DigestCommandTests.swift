@@ -82,12 +82,17 @@ struct DigestCommandTests {
         #expect(chmod(secret, 0o000) == 0)
         // Root reads anything, so as root run the CLI as `nobody` (the files' folders stay traversable).
         var prefix: [String] = []
+        var executable = CLIProcess.executable
         if geteuid() == 0 {
             #expect(chmod(directory.url.path, 0o755) == 0)
             #expect(chmod(hello, 0o644) == 0)
             prefix = ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+            // The build folder may sit below a directory `nobody` cannot enter: run a copy.
+            executable = directory.url.appendingPathComponent("artifactstore")
+            try FileManager.default.copyItem(at: CLIProcess.executable, to: executable)
+            #expect(chmod(executable.path, 0o755) == 0)
         }
-        let output = try CLIProcess.run(["digest", secret, hello], prefix: prefix)
+        let output = try CLIProcess.run(["digest", secret, hello], prefix: prefix, executable: executable)
         #expect(output.status == 1)
         #expect(output.standardError.contains("accessDenied"))
         #expect(output.standardError.contains(secret))

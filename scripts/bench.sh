@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Benchmarks, in release mode, as ratios against references measured in the same run.
+#
+#   scripts/bench.sh hash     BLAKE3 vs `b3sum --num-threads 1`, SHA-256 vs `openssl dgst -sha256`,
+#                             the dual digester vs the slower of our two single hashes; 1 GiB file
+#                             in the page cache, median of 3 runs each.
+#
+# Prints a table, writes JSON under bench-results/, and ends with one machine-readable line:
+#   RESULT blake3_ratio=<x> sha256_ratio=<y> dual_ratio=<z>
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+suite=${1:-}
+case "$suite" in
+    hash) ;;
+    *) echo "usage: scripts/bench.sh hash" >&2; exit 2 ;;
+esac
+
+if ! command -v b3sum >/dev/null 2>&1; then
+    echo "== installing b3sum (Debian)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq b3sum >/dev/null \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq b3sum >/dev/null; }
+fi
+command -v openssl >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+
+echo "== building artifactstore (release)" >&2
+swift build -c release --product artifactstore >&2
+BIN=$(swift build -c release --show-bin-path)/artifactstore
+
+SIZE_MIB=${BENCH_SIZE_MIB:-1024}
+WORK=$(mktemp -d /tmp/artifactstore-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+FILE="$WORK/input.bin"
+echo "== writing a ${SIZE_MIB} MiB file and reading it into the page cache" >&2
+head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom >"$FILE"
+cat "$FILE" >/dev/null
+
+mkdir -p bench-results
+OUT="bench-results/hash-$(date -u +%Y%m%dT%H%M%SZ).json"
+
+python3 - "$BIN" "$FILE" "$SIZE_MIB" "$OUT" <<'PY'
+import json, os, platform, statistics, subprocess, sys, time
+
+binary, path, size_mib, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+size = size_mib * 1024 * 1024
+runs = 3
+
+commands = {
+    "b3sum --num-threads 1": ["b3sum", "--num-threads", "1", path],
+    "openssl dgst -sha256": ["openssl", "dgst", "-sha256", path],
+    "artifactstore blake3": [binary, "digest", "--algorithm", "blake3", path],
+    "artifactstore sha256": [binary, "digest", "--algorithm", "sha256", path],
+    "artifactstore dual": [binary, "digest", path],
+}
+
+def timed(argv):
+    start = time.perf_counter()
+    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    return time.perf_counter() - start, result.stdout.decode()
+
+# Warm up once each (page cache, binaries), and check the tools agree on the digests.
+outputs = {name: timed(argv)[1] for name, argv in commands.items()}
+b3 = outputs["b3sum --num-threads 1"].split()[0]
+sha = outputs["openssl dgst -sha256"].strip().split()[-1]
+assert outputs["artifactstore blake3"].split()[0] == "blake3:" + b3, "BLAKE3 digests differ from b3sum"
+assert outputs["artifactstore sha256"].split()[0] == "sha256:" + sha, "SHA-256 digests differ from openssl"
+assert outputs["artifactstore dual"].split()[:2] == ["blake3:" + b3, "sha256:" + sha], "dual digests differ"
+
+# Interleave the runs so drift on a noisy machine touches every command alike.
+samples = {name: [] for name in commands}
+for _ in range(runs):
+    for name, argv in commands.items():
+        samples[name].append(timed(argv)[0])
+
+median = {name: statistics.median(values) for name, values in samples.items()}
+gbps = {name: size / seconds / 1e9 for name, seconds in median.items()}
+
+ours_b3, ours_sha, ours_dual = gbps["artifactstore blake3"], gbps["artifactstore sha256"], gbps["artifactstore dual"]
+slower_single = min(ours_b3, ours_sha)
+ratios = {
+    "blake3_ratio": ours_b3 / gbps["b3sum --num-threads 1"],
+    "sha256_ratio": ours_sha / gbps["openssl dgst -sha256"],
+    "dual_ratio": ours_dual / slower_single,
+}
+
+print(f"\n{'command':<26} {'median s':>9} {'GB/s':>7}   (1 file of {size_mib} MiB, median of {runs})")
+for name in commands:
+    print(f"{name:<26} {median[name]:>9.3f} {gbps[name]:>7.2f}")
+print()
+print(f"{'BLAKE3 vs b3sum -t1':<26} {ratios['blake3_ratio']:>7.2f}x")
+print(f"{'SHA-256 vs openssl':<26} {ratios['sha256_ratio']:>7.2f}x")
+print(f"{'dual vs slower single':<26} {ratios['dual_ratio']:>7.2f}x  (slower single: {slower_single:.2f} GB/s)")
+
+report = {
+    "suite": "hash",
+    "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+    "size_bytes": size,
+    "runs": runs,
+    "samples_seconds": samples,
+    "median_seconds": median,
+    "gigabytes_per_second": gbps,
+    "ratios": ratios,
+}
+with open(out, "w") as f:
+    json.dump(report, f, indent=2)
+print(f"\nwrote {out}")
+print("RESULT " + " ".join(f"{k}={v:.3f}" for k, v in ratios.items()))
+PY
