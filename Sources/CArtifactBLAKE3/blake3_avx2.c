@@ -20,6 +20,7 @@
                                               15, 12))
 #define ASB3_ROR12(x) _mm256_or_si256(_mm256_srli_epi32((x), 12), _mm256_slli_epi32((x), 20))
 #define ASB3_ROR7(x) _mm256_or_si256(_mm256_srli_epi32((x), 7), _mm256_slli_epi32((x), 25))
+#define ASB3_LANES_NAME(name) name##_avx2
 #include "blake3_lanes.h"
 
 /* 8x8 transpose of 32-bit words: x[i] word j becomes x[j] word i. */
@@ -59,6 +60,12 @@ ASB3_AVX2 void asb3_hash8_avx2(const uint8_t *const *inputs, size_t blocks, cons
         if (b + 1 == blocks) block_flags |= flags_end;
         const size_t off = b * ASB3_BLOCK_LEN;
         __m256i m[16];
+        if (blocks > 1) {
+            /* Fetch the same block of the next 8 (usually consecutive) chunks, a batch ahead. */
+            for (int l = 0; l < 8; l++) {
+                _mm_prefetch((const char *)(inputs[l] + off + 8 * ASB3_CHUNK_LEN), _MM_HINT_T0);
+            }
+        }
         for (int l = 0; l < 8; l++) {
             m[l] = _mm256_loadu_si256((const __m256i *)(inputs[l] + off));
             m[8 + l] = _mm256_loadu_si256((const __m256i *)(inputs[l] + off + 32));
@@ -71,7 +78,7 @@ ASB3_AVX2 void asb3_hash8_avx2(const uint8_t *const *inputs, size_t blocks, cons
             _mm256_set1_epi32((int)ASB3_IV2), _mm256_set1_epi32((int)ASB3_IV3),
             ctr_lo, ctr_hi, _mm256_set1_epi32(ASB3_BLOCK_LEN), _mm256_set1_epi32(block_flags),
         };
-        asb3_lanes_rounds(v, m);
+        rounds_avx2(v, m);
         for (int i = 0; i < 8; i++) h[i] = _mm256_xor_si256(v[i], v[i + 8]);
         block_flags = flags;
     }

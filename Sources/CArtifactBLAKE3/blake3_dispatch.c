@@ -78,6 +78,10 @@ int asb3_default_simd_level(void) {
 void asb3_compress_in_place(int level, uint32_t cv[8], const uint8_t block[64],
                             uint8_t block_len, uint64_t counter, uint8_t flags) {
 #if defined(__x86_64__)
+    if (level >= ASB3_SIMD_AVX512) {
+        asb3_compress_in_place_avx512(cv, block, block_len, counter, flags);
+        return;
+    }
     if (level >= ASB3_SIMD_SSE41) {
         asb3_compress_in_place_sse41(cv, block, block_len, counter, flags);
         return;
@@ -90,6 +94,10 @@ void asb3_compress_in_place(int level, uint32_t cv[8], const uint8_t block[64],
 void asb3_compress_xof(int level, const uint32_t cv[8], const uint8_t block[64],
                        uint8_t block_len, uint64_t counter, uint8_t flags, uint8_t out[64]) {
 #if defined(__x86_64__)
+    if (level >= ASB3_SIMD_AVX512) {
+        asb3_compress_xof_avx512(cv, block, block_len, counter, flags, out);
+        return;
+    }
     if (level >= ASB3_SIMD_SSE41) {
         asb3_compress_xof_sse41(cv, block, block_len, counter, flags, out);
         return;
@@ -99,6 +107,7 @@ void asb3_compress_xof(int level, const uint32_t cv[8], const uint8_t block[64],
     asb3_compress_xof_portable(cv, block, block_len, counter, flags, out);
 }
 
+#if defined(__x86_64__)
 /* Runs `kernel` (lanes wide) on the last r < lanes inputs by repeating the last input in the
  * spare lanes and keeping only the first r results. */
 static void run_padded(asb3_many_fn kernel, size_t lanes, const uint8_t *const *inputs, size_t r,
@@ -111,7 +120,9 @@ static void run_padded(asb3_many_fn kernel, size_t lanes, const uint8_t *const *
     kernel(ptrs, blocks, key, counter, increment_counter, flags, flags_start, flags_end, tmp);
     memcpy(out, tmp, r * ASB3_OUT_LEN);
 }
+#endif
 
+/* Kernels per level: widest first, then narrower ones for what is left over. */
 void asb3_hash_many(int level, const uint8_t *const *inputs, size_t n, size_t blocks,
                     const uint32_t key[8], uint64_t counter, bool increment_counter,
                     uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint8_t *out) {
@@ -124,28 +135,39 @@ void asb3_hash_many(int level, const uint8_t *const *inputs, size_t n, size_t bl
         out += (lanes) * ASB3_OUT_LEN;                                                   \
         if (increment_counter) counter += (lanes);                                       \
     } while (0)
+#define ASB3_PADDED(kernel, lanes)                                                       \
+    run_padded(kernel, lanes, inputs, n, blocks, key, counter, increment_counter, flags, \
+               flags_start, flags_end, out)
 #if defined(__x86_64__)
     if (level >= ASB3_SIMD_AVX512) {
+        /* A partly filled wider kernel costs about as much as a full narrower one. */
         while (n >= 16) ASB3_RUN(asb3_hash16_avx512, 16);
         if (n > 8) {
-            run_padded(asb3_hash16_avx512, 16, inputs, n, blocks, key, counter,
-                       increment_counter, flags, flags_start, flags_end, out);
-            return;
+            ASB3_PADDED(asb3_hash16_avx512, 16);
+        } else if (n == 8) {
+            ASB3_RUN(asb3_hash8_avx512, 8);
+        } else if (n > 4) {
+            ASB3_PADDED(asb3_hash8_avx512, 8);
+        } else if (n == 4) {
+            ASB3_RUN(asb3_hash4_avx512, 4);
+        } else if (n > 1) {
+            ASB3_PADDED(asb3_hash4_avx512, 4);
+        } else if (n == 1) {
+            ASB3_RUN(asb3_hash1_avx512, 1);
         }
+        return;
     }
     if (level >= ASB3_SIMD_AVX2) {
         while (n >= 8) ASB3_RUN(asb3_hash8_avx2, 8);
         if (n > 4) {
-            run_padded(asb3_hash8_avx2, 8, inputs, n, blocks, key, counter, increment_counter,
-                       flags, flags_start, flags_end, out);
+            ASB3_PADDED(asb3_hash8_avx2, 8);
             return;
         }
     }
     if (level >= ASB3_SIMD_SSE41) {
         while (n >= 4) ASB3_RUN(asb3_hash4_sse41, 4);
         if (n >= 3) {
-            run_padded(asb3_hash4_sse41, 4, inputs, n, blocks, key, counter, increment_counter,
-                       flags, flags_start, flags_end, out);
+            ASB3_PADDED(asb3_hash4_sse41, 4);
             return;
         }
         while (n > 0) ASB3_RUN(asb3_hash1_sse41, 1);
@@ -155,4 +177,5 @@ void asb3_hash_many(int level, const uint8_t *const *inputs, size_t n, size_t bl
     (void)level;
     while (n > 0) ASB3_RUN(asb3_hash1_portable, 1);
 #undef ASB3_RUN
+#undef ASB3_PADDED
 }

@@ -89,6 +89,19 @@ void asb3_hash4_sse41(const uint8_t *const *inputs, size_t blocks, const uint32_
 void asb3_hash8_avx2(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
                      uint64_t counter, bool increment_counter, uint8_t flags,
                      uint8_t flags_start, uint8_t flags_end, uint8_t *out);
+void asb3_compress_in_place_avx512(uint32_t cv[8], const uint8_t block[64], uint8_t block_len,
+                                   uint64_t counter, uint8_t flags);
+void asb3_compress_xof_avx512(const uint32_t cv[8], const uint8_t block[64], uint8_t block_len,
+                              uint64_t counter, uint8_t flags, uint8_t out[64]);
+void asb3_hash1_avx512(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
+                       uint64_t counter, bool increment_counter, uint8_t flags,
+                       uint8_t flags_start, uint8_t flags_end, uint8_t *out);
+void asb3_hash4_avx512(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
+                       uint64_t counter, bool increment_counter, uint8_t flags,
+                       uint8_t flags_start, uint8_t flags_end, uint8_t *out);
+void asb3_hash8_avx512(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
+                       uint64_t counter, bool increment_counter, uint8_t flags,
+                       uint8_t flags_start, uint8_t flags_end, uint8_t *out);
 void asb3_hash16_avx512(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8],
                         uint64_t counter, bool increment_counter, uint8_t flags,
                         uint8_t flags_start, uint8_t flags_end, uint8_t *out);

@@ -1,8 +1,9 @@
 /*
  * One BLAKE3 round over "lanes": v[i] holds state word i of N independent compressions and
  * m[j] message word j of each, one compression per SIMD lane. Included by the SIMD files after
- * they define ASB3_VEC, ASB3_ADD, ASB3_XOR, ASB3_ROR16/12/8/7 and ASB3_LANES_TARGET.
- * The four G functions of each half round run interleaved, step by step.
+ * they define ASB3_VEC, ASB3_ADD, ASB3_XOR, ASB3_ROR16/12/8/7, ASB3_LANES_TARGET and
+ * ASB3_LANES_NAME(name) (a unique name per vector width, so one file can include this more
+ * than once). The four G functions of each half round run interleaved, step by step.
  */
 #define ASB3_G4(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3, s0, s1, s2, s3,  \
                 s4, s5, s6, s7)                                                                   \
@@ -42,7 +43,7 @@
     } while (0)
 
 static inline __attribute__((always_inline)) ASB3_LANES_TARGET void
-asb3_lanes_round(ASB3_VEC v[16], const ASB3_VEC m[16], int r) {
+ASB3_LANES_NAME(round)(ASB3_VEC v[16], const ASB3_VEC m[16], int r) {
     const uint8_t *s = asb3_schedule[r];
     /* Columns. */
     ASB3_G4(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, s[0], s[1], s[2], s[3], s[4],
@@ -53,14 +54,23 @@ asb3_lanes_round(ASB3_VEC v[16], const ASB3_VEC m[16], int r) {
 }
 
 static inline __attribute__((always_inline)) ASB3_LANES_TARGET void
-asb3_lanes_rounds(ASB3_VEC v[16], const ASB3_VEC m[16]) {
-    asb3_lanes_round(v, m, 0);
-    asb3_lanes_round(v, m, 1);
-    asb3_lanes_round(v, m, 2);
-    asb3_lanes_round(v, m, 3);
-    asb3_lanes_round(v, m, 4);
-    asb3_lanes_round(v, m, 5);
-    asb3_lanes_round(v, m, 6);
+ASB3_LANES_NAME(rounds)(ASB3_VEC v[16], const ASB3_VEC m[16]) {
+    ASB3_LANES_NAME(round)(v, m, 0);
+    ASB3_LANES_NAME(round)(v, m, 1);
+    ASB3_LANES_NAME(round)(v, m, 2);
+    ASB3_LANES_NAME(round)(v, m, 3);
+    ASB3_LANES_NAME(round)(v, m, 4);
+    ASB3_LANES_NAME(round)(v, m, 5);
+    ASB3_LANES_NAME(round)(v, m, 6);
 }
 
 #undef ASB3_G4
+#undef ASB3_VEC
+#undef ASB3_LANES_TARGET
+#undef ASB3_LANES_NAME
+#undef ASB3_ADD
+#undef ASB3_XOR
+#undef ASB3_ROR16
+#undef ASB3_ROR12
+#undef ASB3_ROR8
+#undef ASB3_ROR7

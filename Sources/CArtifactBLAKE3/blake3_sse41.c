@@ -6,14 +6,21 @@
 
 #define ASB3_SSE41 __attribute__((target("sse4.1")))
 
+/* Rotations right: by 16 and 8 with a byte shuffle, by 12 and 7 with two shifts. */
+#define SSE_ROR16(x) _mm_shuffle_epi8((x), _mm_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13))
+#define SSE_ROR8(x) _mm_shuffle_epi8((x), _mm_setr_epi8(1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12))
+#define SSE_ROR12(x) _mm_or_si128(_mm_srli_epi32((x), 12), _mm_slli_epi32((x), 20))
+#define SSE_ROR7(x) _mm_or_si128(_mm_srli_epi32((x), 7), _mm_slli_epi32((x), 25))
+
 #define ASB3_VEC __m128i
 #define ASB3_LANES_TARGET ASB3_SSE41
 #define ASB3_ADD(a, b) _mm_add_epi32((a), (b))
 #define ASB3_XOR(a, b) _mm_xor_si128((a), (b))
-#define ASB3_ROR16(x) _mm_shuffle_epi8((x), _mm_setr_epi8(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13))
-#define ASB3_ROR8(x) _mm_shuffle_epi8((x), _mm_setr_epi8(1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12))
-#define ASB3_ROR12(x) _mm_or_si128(_mm_srli_epi32((x), 12), _mm_slli_epi32((x), 20))
-#define ASB3_ROR7(x) _mm_or_si128(_mm_srli_epi32((x), 7), _mm_slli_epi32((x), 25))
+#define ASB3_ROR16(x) SSE_ROR16(x)
+#define ASB3_ROR8(x) SSE_ROR8(x)
+#define ASB3_ROR12(x) SSE_ROR12(x)
+#define ASB3_ROR7(x) SSE_ROR7(x)
+#define ASB3_LANES_NAME(name) name##_sse41
 #include "blake3_lanes.h"
 
 static inline __attribute__((always_inline)) ASB3_SSE41 void
@@ -47,6 +54,12 @@ ASB3_SSE41 void asb3_hash4_sse41(const uint8_t *const *inputs, size_t blocks,
         if (b + 1 == blocks) block_flags |= flags_end;
         const size_t off = b * ASB3_BLOCK_LEN;
         __m128i m[16];
+        if (blocks > 1) {
+            /* Fetch the same block of the next 4 (usually consecutive) chunks, a batch ahead. */
+            for (int l = 0; l < 4; l++) {
+                _mm_prefetch((const char *)(inputs[l] + off + 4 * ASB3_CHUNK_LEN), _MM_HINT_T0);
+            }
+        }
         for (int q = 0; q < 4; q++) {
             for (int l = 0; l < 4; l++) {
                 m[4 * q + l] = _mm_loadu_si128((const __m128i *)(inputs[l] + off + 16 * q));
@@ -59,7 +72,7 @@ ASB3_SSE41 void asb3_hash4_sse41(const uint8_t *const *inputs, size_t blocks,
             _mm_set1_epi32((int)ASB3_IV2), _mm_set1_epi32((int)ASB3_IV3),
             ctr_lo, ctr_hi, _mm_set1_epi32(ASB3_BLOCK_LEN), _mm_set1_epi32(block_flags),
         };
-        asb3_lanes_rounds(v, m);
+        rounds_sse41(v, m);
         for (int i = 0; i < 8; i++) h[i] = _mm_xor_si128(v[i], v[i + 8]);
         block_flags = flags;
     }
@@ -75,13 +88,13 @@ ASB3_SSE41 void asb3_hash4_sse41(const uint8_t *const *inputs, size_t blocks,
 #define ROW_G(a, b, c, d, x, y)                \
     do {                                       \
         a = _mm_add_epi32(_mm_add_epi32(a, x), b); \
-        d = ASB3_ROR16(_mm_xor_si128(d, a));   \
+        d = SSE_ROR16(_mm_xor_si128(d, a));    \
         c = _mm_add_epi32(c, d);               \
-        b = ASB3_ROR12(_mm_xor_si128(b, c));   \
+        b = SSE_ROR12(_mm_xor_si128(b, c));    \
         a = _mm_add_epi32(_mm_add_epi32(a, y), b); \
-        d = ASB3_ROR8(_mm_xor_si128(d, a));    \
+        d = SSE_ROR8(_mm_xor_si128(d, a));     \
         c = _mm_add_epi32(c, d);               \
-        b = ASB3_ROR7(_mm_xor_si128(b, c));    \
+        b = SSE_ROR7(_mm_xor_si128(b, c));     \
     } while (0)
 
 static inline __attribute__((always_inline)) ASB3_SSE41 __m128i
