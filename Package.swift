@@ -18,6 +18,9 @@ let package = Package(
         .library(name: "ArtifactStoreCore", targets: ["ArtifactStoreCore"]),
         .library(name: "ArtifactIdentity", targets: ["ArtifactIdentity"]),
         .library(name: "ArtifactStorage", targets: ["ArtifactStorage"]),
+        .library(name: "ArtifactStorageFileSystem", targets: ["ArtifactStorageFileSystem"]),
+        .library(name: "ArtifactStorageConformance", targets: ["ArtifactStorageConformance"]),
+        .library(name: "ArtifactStorageFactory", targets: ["ArtifactStorageFactory"]),
         .library(name: "ArtifactStorageS3", targets: ["ArtifactStorageS3"]),
     ],
     dependencies: [
@@ -67,6 +70,40 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // openat2 and renameat2 through syscall(2), which Swift cannot call (it is variadic).
+        .target(name: "CArtifactStorageFileSystem"),
+        .target(
+            name: "ArtifactStorageFileSystem",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStoreCore",
+                "CArtifactStorageFileSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The promises every StorageBackend keeps, as a library each backend's tests run.
+        .target(
+            name: "ArtifactStorageConformance",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStoreCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Storage URLs (file://, memory://, s3://) to connectors, and the session-aware client.
+        .target(
+            name: "ArtifactStorageFactory",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // S3 (and S3-compatible) backend: SigV4 signing, multipart upload, ranged GET, ListObjectsV2.
         .target(
@@ -88,7 +125,10 @@ let package = Package(
             name: "ArtifactStoreCLI",
             dependencies: [
                 "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStorageFactory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
             ]
@@ -106,10 +146,45 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ArtifactStorageTests",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageConformance",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactStorageFileSystemTests",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "CArtifactStorageFileSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                "ArtifactStorageConformance",
+                "ArtifactStoreCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactStorageFactoryTests",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageFactory",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "ArtifactStorageS3Tests",
             dependencies: [
                 "ArtifactStorageS3",
                 "ArtifactStorage",
+                "ArtifactStorageConformance",
                 "ArtifactStoreCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -14,6 +14,16 @@ import ArtifactStoreCore
 /// - Missing objects are `notFound`; errors carry the codes of ``StorageError/Code``.
 /// - `list` returns entries in byte-wise path order, at most `limit` per page, and a cursor that
 ///   continues after the last entry returned.
+///
+/// Conventions the conformance suite pins down, so every backend answers alike:
+/// - A write whose byte stream throws, or whose task is cancelled, throws `io` and stores nothing.
+/// - Paths are compared by their UTF-8 bytes: NFC and NFD spellings of a name are two objects.
+/// - `write` onto a directory, beneath an object, or (without overwrite) onto an object is
+///   `alreadyExists`; `delete` or `stat` of a directory is `notFound`; `move` onto itself
+///   succeeds with `overwrite` and is `alreadyExists` without it.
+/// - Listing a prefix that does not exist, or that is an object, returns an empty page; a
+///   `limit` below 1 is treated as 1.
+/// - A mode above `0o7777` is `invalidConfiguration`, as is an owner naming an unknown user.
 public protocol StorageBackend: Sendable {
     /// Streams the object at `path`, whole or the inclusive byte `range`.
     ///

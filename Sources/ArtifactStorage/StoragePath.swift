@@ -13,6 +13,15 @@ public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertib
     /// The longest path accepted, in UTF-8 bytes.
     public static let maximumLength = 1024
 
+    /// Segments starting with this are reserved for backends' temporary files (the filesystem
+    /// backend's in-flight writes), which are hidden from listings and removed at start-up; no
+    /// object may be named so, in any backend.
+    public static let reservedPrefix = ".artifactstore-tmp-"
+
+    /// The longest segment accepted, in UTF-8 bytes (`NAME_MAX` on Linux filesystems), so every
+    /// backend accepts and refuses the same names.
+    public static let maximumSegmentLength = 255
+
     /// Validates `text` as a relative path inside the root.
     public init(_ text: String) throws(StorageError) {
         guard !text.isEmpty else {
@@ -35,6 +44,13 @@ public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertib
             if scalar == "\\" {
                 throw StorageError(.invalidPath, "path \(Self.quote(text)) contains a backslash", path: text)
             }
+            if Self.isDeceptiveFormatScalar(scalar) {
+                throw StorageError(
+                    .invalidPath,
+                    "path \(Self.quote(text)) contains an invisible or direction-changing character",
+                    path: Self.quote(text)
+                )
+            }
         }
         if text.hasPrefix("/") {
             throw StorageError(.pathEscapesRoot, "path \(Self.quote(text)) is absolute; paths are relative to the root", path: text)
@@ -53,7 +69,26 @@ public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertib
                 throw StorageError(.invalidPath, "path \(Self.quote(text)) has a \".\" segment", path: text)
             }
         }
+        for part in parts where part.hasPrefix(Self.reservedPrefix) {
+            throw StorageError(.invalidPath, "path \(Self.quote(text)) uses the reserved prefix \(Self.reservedPrefix)", path: text)
+        }
+        for part in parts where part.utf8.count > Self.maximumSegmentLength {
+            throw StorageError(
+                .invalidPath,
+                "path \(Self.quote(text)) has a segment of \(part.utf8.count) bytes; the limit is \(Self.maximumSegmentLength)",
+                path: text
+            )
+        }
         self.segments = parts
+    }
+
+    /// Line and paragraph separators, bidirectional overrides and isolates, and the byte-order
+    /// mark: characters that make a name display as something it is not.
+    static func isDeceptiveFormatScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x200E, 0x200F, 0x2028...0x202E, 0x2066...0x2069, 0xFEFF: true
+        default: false
+        }
     }
 
     /// Builds a path from segments, validating each.
@@ -90,7 +125,7 @@ public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertib
         lhs.string.utf8.lexicographicallyPrecedes(rhs.string.utf8)
     }
 
-    private init(validatedSegments: [String]) {
+    init(validatedSegments: [String]) {
         self.segments = validatedSegments
     }
 

@@ -34,11 +34,19 @@ public struct StorageObjectInfo: Sendable, Hashable {
     public var path: StoragePath
     public var size: UInt64
     public var modified: Date
+    /// POSIX permission bits (`0o7777` at most), where the backend keeps them.
+    public var mode: UInt32?
+    /// Numeric owner and group, where the backend keeps them.
+    public var uid: UInt32?
+    public var gid: UInt32?
 
-    public init(path: StoragePath, size: UInt64, modified: Date) {
+    public init(path: StoragePath, size: UInt64, modified: Date, mode: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil) {
         self.path = path
         self.size = size
         self.modified = modified
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
     }
 }
 

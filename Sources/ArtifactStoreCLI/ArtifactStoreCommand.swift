@@ -7,7 +7,8 @@ struct ArtifactStoreCommand: AsyncParsableCommand {
         commandName: "artifactstore",
         abstract: "A content-addressed artifact store.",
         subcommands: [
-            DigestCommand.self
+            DigestCommand.self,
+            StorageCommand.self,
         ]
     )
 }

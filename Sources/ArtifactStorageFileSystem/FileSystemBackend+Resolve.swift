@@ -1,0 +1,112 @@
+import ArtifactStorage
+import CArtifactStorageFileSystem
+import Glibc
+import Synchronization
+
+/// Whether the kernel has `openat2`; cleared the first time it answers ENOSYS.
+private let openat2Available = Atomic<Bool>(true)
+
+extension FileSystemBackend {
+    /// How paths are resolved beneath the root.
+    enum Resolution: Sendable {
+        /// `openat2` with `RESOLVE_BENEATH`, or the component walk where the kernel lacks it.
+        case automatic
+        /// Always the component walk (tests exercise the fallback with this).
+        case componentWalk
+    }
+
+    /// Opens `path` beneath the root with `flags` (plus `O_CLOEXEC`).
+    ///
+    /// With `openat2`, `RESOLVE_BENEATH` makes the kernel refuse, atomically with the lookup,
+    /// any `..`, absolute symlink or relative symlink that would leave the root (EXDEV), and
+    /// `RESOLVE_NO_MAGICLINKS` refuses `/proc` magic links. Symlinks that stay inside are
+    /// followed. Without `openat2` the path is walked one component at a time with `O_NOFOLLOW`,
+    /// and any symlink at all is treated as leading out.
+    func resolve(_ path: StoragePath, flags: Int32) throws(SystemCallError) -> OwnedDescriptor {
+        try resolve(relative: path.string, segments: path.segments, flags: flags)
+    }
+
+    func resolve(relative: String, segments: [String], flags: Int32) throws(SystemCallError) -> OwnedDescriptor {
+        if resolution == .automatic, openat2Available.load(ordering: .relaxed) {
+            let resolveFlags = UInt64(ARTIFACTSTORE_RESOLVE_BENEATH | ARTIFACTSTORE_RESOLVE_NO_MAGICLINKS)
+            var attempts = 0
+            while true {
+                let fd = artifactstore_openat2(root.raw, relative, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), 0, resolveFlags)
+                if fd >= 0 { return OwnedDescriptor(fd) }
+                let code = errno
+                switch code {
+                case EINTR:
+                    continue
+                case EAGAIN where attempts < 64:
+                    // A concurrent rename raced the lookup; the kernel asks us to try again.
+                    attempts += 1
+                    continue
+                case ENOSYS:
+                    openat2Available.store(false, ordering: .relaxed)
+                    return try walk(segments, flags: flags)
+                default:
+                    throw SystemCallError(errno: code, operation: code == EXDEV ? SystemCallError.resolve : "open")
+                }
+            }
+        }
+        return try walk(segments, flags: flags)
+    }
+
+    /// The fallback: component by component from the root, never following a symlink. Each
+    /// intermediate component is opened with `O_PATH | O_NOFOLLOW` and inspected through the
+    /// descriptor itself, so what is checked is what is used.
+    func walk(_ segments: [String], flags: Int32) throws(SystemCallError) -> OwnedDescriptor {
+        var current = try Sys.openat(root.raw, ".", O_PATH | O_DIRECTORY)
+        for (index, segment) in segments.enumerated() {
+            let last = index == segments.count - 1
+            let next = try Sys.openat(current.raw, segment, O_PATH | O_NOFOLLOW)
+            let info = try Sys.fstat(next.raw)
+            if Sys.isSymlink(info) {
+                throw SystemCallError(errno: EXDEV, operation: SystemCallError.resolve)
+            }
+            if last && flags & O_PATH == 0 {
+                // Open it for real; O_NOFOLLOW refuses a symlink swapped in since the check.
+                do throws(SystemCallError) {
+                    return try Sys.openat(current.raw, segment, flags | O_NOFOLLOW)
+                } catch where error.errno == ELOOP {
+                    throw SystemCallError(errno: EXDEV, operation: SystemCallError.resolve)
+                }
+            }
+            if !last || flags & O_DIRECTORY != 0, !Sys.isDirectory(info) {
+                throw SystemCallError(errno: ENOTDIR, operation: "open")
+            }
+            current = next
+        }
+        return current
+    }
+
+    /// Opens the directory at `path` (the root when `nil`) for reading and fsync, creating it and
+    /// its parents when `create` is set. Each directory is created with `mkdirat` relative to
+    /// its parent's descriptor, itself resolved beneath the root, so a swapped-in symlink cannot
+    /// redirect the creation.
+    func openDirectory(_ path: StoragePath?, create: Bool) throws(SystemCallError) -> OwnedDescriptor {
+        let flags = O_RDONLY | O_DIRECTORY
+        guard let path else { return try Sys.openat(root.raw, ".", flags) }
+        do throws(SystemCallError) {
+            return try resolve(path, flags: flags)
+        } catch where error.errno == ENOENT && create {
+            for depth in 0..<path.segments.count {
+                let parent: OwnedDescriptor =
+                    depth == 0
+                    ? try Sys.openat(root.raw, ".", flags)
+                    : try resolve(
+                        relative: path.segments[0..<depth].joined(separator: "/"),
+                        segments: Array(path.segments[0..<depth]),
+                        flags: flags
+                    )
+                let made = mkdirat(parent.raw, path.segments[depth], 0o755)
+                if made == 0 {
+                    try Sys.fsync(parent.raw)
+                } else if errno != EEXIST {
+                    throw SystemCallError(errno: errno, operation: "mkdir")
+                }
+            }
+            return try resolve(path, flags: flags)
+        }
+    }
+}

@@ -1,0 +1,309 @@
+import ArtifactStorage
+import ArtifactStoreCore
+import Foundation
+import Glibc
+import Logging
+import NIOPosix
+
+/// A ``StorageBackend`` over a directory on a local filesystem.
+///
+/// Promises, beyond the protocol's:
+/// - Confinement does not rest on string checks. The root is opened once; every path is resolved
+///   beneath that descriptor with `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)` (or, on
+///   kernels without it, component by component with `O_NOFOLLOW`, refusing every symlink), and
+///   every operation then acts relative to the descriptors it resolved. A symlink that leads out
+///   of the root, even one swapped in between a check and a use, is `pathEscapesRoot`.
+/// - Writes are atomic and durable: bytes go to `.artifactstore-tmp-…` in the target's
+///   directory, are fsynced, get their mode and owner, are renamed over the target, and the
+///   directory is fsynced. Temporaries abandoned by a crash are removed when a backend opens.
+/// - Blocking system calls run on a `NIOThreadPool`, never on Swift's cooperative pool. Reads
+///   stream in ``readChunkSize`` chunks pulled on demand with `pread`, so memory stays bounded.
+/// - Symbolic links inside the root are never listed; names the backend cannot express as a
+///   ``StoragePath`` are skipped by listings.
+public struct FileSystemBackend: StorageBackend {
+    /// The size of the buffers a read yields.
+    public static let readChunkSize = 512 * 1024
+
+    /// Names starting with this are the backend's temporaries: hidden from listings, refused as
+    /// object names (by ``StoragePath``), and removed at start-up.
+    public static let temporaryPrefix = StoragePath.reservedPrefix
+
+    let root: OwnedDescriptor
+    /// The root as configured, for messages and logs.
+    public let rootPath: String
+    let threadPool: NIOThreadPool
+    let logger: Logger
+    let resolution: Resolution
+
+    /// Opens the directory at `rootPath` (which must exist) and removes temporaries that a
+    /// crashed process left beneath it.
+    ///
+    /// - Throws: `unreachable` when the directory is missing or not a directory,
+    ///   `accessDenied` when it cannot be opened.
+    public static func open(
+        rootPath: String,
+        threadPool: NIOThreadPool = .singleton,
+        logger: Logger
+    ) async throws(StorageError) -> FileSystemBackend {
+        try await open(rootPath: rootPath, threadPool: threadPool, logger: logger, resolution: .automatic)
+    }
+
+    static func open(
+        rootPath: String,
+        threadPool: NIOThreadPool,
+        logger: Logger,
+        resolution: Resolution
+    ) async throws(StorageError) -> FileSystemBackend {
+        let root: OwnedDescriptor = try await run(threadPool) { () throws(StorageError) in
+            do throws(SystemCallError) {
+                let fd = try Sys.openat(AT_FDCWD, rootPath, O_PATH | O_DIRECTORY)
+                return fd
+            } catch {
+                switch error.errno {
+                case EACCES, EPERM:
+                    throw StorageError(.accessDenied, "cannot open storage root \(rootPath): \(error.reason)", underlying: error)
+                default:
+                    throw StorageError(.unreachable, "cannot open storage root \(rootPath): \(error.reason)", underlying: error)
+                }
+            }
+        }
+        let backend = FileSystemBackend(root: root, rootPath: rootPath, threadPool: threadPool, logger: logger, resolution: resolution)
+        let removed = try await backend.removeAbandonedTemporaries()
+        if removed > 0 {
+            logger.notice(
+                "removed abandoned temporary files",
+                metadata: ["storage.root": "\(rootPath)", "storage.removed": "\(removed)"]
+            )
+        }
+        return backend
+    }
+
+    init(root: OwnedDescriptor, rootPath: String, threadPool: NIOThreadPool, logger: Logger, resolution: Resolution) {
+        self.resolution = resolution
+        self.root = root
+        self.rootPath = rootPath
+        self.threadPool = threadPool
+        self.logger = logger
+    }
+
+    /// Runs blocking work on the thread pool, passing ``StorageError``s through.
+    static func run<T: Sendable>(
+        _ pool: NIOThreadPool,
+        _ body: @escaping @Sendable () throws(StorageError) -> T
+    ) async throws(StorageError) -> T {
+        do {
+            return try await pool.runIfActive { () throws -> T in try body() }
+        } catch let error as StorageError {
+            throw error
+        } catch let error as CancellationError {
+            throw StorageError(.io, "the operation was cancelled", underlying: error)
+        } catch {
+            throw StorageError(.io, "the file I/O thread pool is not running: \(error)", underlying: error)
+        }
+    }
+
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws(StorageError) -> T) async throws(StorageError) -> T {
+        try await Self.run(threadPool, body)
+    }
+
+    /// Runs clean-up work on the thread pool even when the calling task has been cancelled
+    /// (the pool refuses work from cancelled tasks), waiting for it to finish.
+    func runCleanUp(_ body: @escaping @Sendable () -> Void) async {
+        let pool = threadPool
+        await Task.detached {
+            do {
+                try await pool.runIfActive(body)
+            } catch {
+                body()
+            }
+        }.value
+    }
+
+    // MARK: Objects
+
+    public func exists(_ path: StoragePath) async throws(StorageError) -> Bool {
+        try await run { () throws(StorageError) in
+            do {
+                let fd = try resolve(path, flags: O_PATH)
+                return Sys.isRegular(try Sys.fstat(fd.raw))
+            } catch let error as SystemCallError where error.errno == ENOENT || error.errno == ENOTDIR {
+                return false
+            } catch {
+                throw .from(error, .lookUp, path: path, verb: "check")
+            }
+        }
+    }
+
+    public func stat(_ path: StoragePath) async throws(StorageError) -> StorageObjectInfo {
+        try await run { () throws(StorageError) in
+            do {
+                let fd = try resolve(path, flags: O_PATH)
+                let info = try Sys.fstat(fd.raw)
+                guard Sys.isRegular(info) else {
+                    throw StorageError(.notFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
+                }
+                return Self.objectInfo(path, info)
+            } catch {
+                throw .from(error, .lookUp, path: path, verb: "stat")
+            }
+        }
+    }
+
+    static func objectInfo(_ path: StoragePath, _ info: Glibc.stat) -> StorageObjectInfo {
+        StorageObjectInfo(
+            path: path,
+            size: UInt64(info.st_size),
+            modified: info.st_mtim.date,
+            mode: UInt32(info.st_mode) & 0o7777,
+            uid: UInt32(info.st_uid),
+            gid: UInt32(info.st_gid)
+        )
+    }
+
+    public func delete(_ path: StoragePath) async throws(StorageError) {
+        try await run { () throws(StorageError) in
+            do {
+                let parent = try openDirectory(path.parent, create: false)
+                let info = try Sys.fstatat(parent.raw, path.name)
+                if Sys.isDirectory(info) {
+                    throw StorageError(.notFound, "no object at \"\(path)\"; it is a directory", path: path.string)
+                }
+                if Sys.isSymlink(info) {
+                    // Removing a link never touches its target, but one that leads out is refused
+                    // like every other way out.
+                    do { _ = try resolve(path, flags: O_PATH) } catch let error as SystemCallError where error.escapesRoot { throw error } catch {}
+                }
+                try Sys.retrying("unlink") { unlinkat(parent.raw, path.name, 0) }
+                try Sys.fsync(parent.raw)
+            } catch {
+                throw .from(error, .lookUp, path: path, verb: "delete")
+            }
+        }
+    }
+
+    public func move(from source: StoragePath, to destination: StoragePath, overwrite: Bool) async throws(StorageError) {
+        try await run { () throws(StorageError) in
+            let sourceParent: OwnedDescriptor
+            do {
+                sourceParent = try openDirectory(source.parent, create: false)
+                let info = try Sys.fstatat(sourceParent.raw, source.name)
+                guard Sys.isRegular(info) else {
+                    throw StorageError(.notFound, "no object at \"\(source)\" to move", path: source.string)
+                }
+            } catch {
+                throw .from(error, .lookUp, path: source, verb: "move")
+            }
+            if source.bytes == destination.bytes {
+                if overwrite { return }
+                throw StorageError(.alreadyExists, "cannot move \"\(source)\" onto itself without overwrite", path: destination.string)
+            }
+            do {
+                let destinationParent = try openDirectory(destination.parent, create: true)
+                if let existing = try? Sys.fstatat(destinationParent.raw, destination.name), Sys.isDirectory(existing) {
+                    throw StorageError(.alreadyExists, "cannot move to \"\(destination)\": a directory is there", path: destination.string)
+                }
+                if overwrite {
+                    try Sys.rename(sourceParent.raw, source.name, destinationParent.raw, destination.name)
+                } else {
+                    try Sys.renameNoReplace(sourceParent.raw, source.name, destinationParent.raw, destination.name)
+                }
+                try Sys.fsync(destinationParent.raw)
+                try Sys.fsync(sourceParent.raw)
+            } catch {
+                throw .from(error, .create, path: destination, verb: "move \"\(source)\" to")
+            }
+        }
+    }
+
+    // MARK: Directories
+
+    public func makeDirectory(_ path: StoragePath) async throws(StorageError) {
+        try await run { () throws(StorageError) in
+            do {
+                _ = try openDirectory(path, create: true)
+            } catch {
+                throw .from(error, .create, path: path, verb: "make directory")
+            }
+        }
+    }
+
+    public func removeDirectory(_ path: StoragePath) async throws(StorageError) {
+        try await run { () throws(StorageError) in
+            do {
+                let parent = try openDirectory(path.parent, create: false)
+                let info = try Sys.fstatat(parent.raw, path.name)
+                guard Sys.isDirectory(info) else {
+                    throw StorageError(.notFound, "no directory at \"\(path)\"", path: path.string)
+                }
+                do {
+                    try Sys.retrying("rmdir") { unlinkat(parent.raw, path.name, AT_REMOVEDIR) }
+                } catch let error as SystemCallError where error.errno == EEXIST {
+                    _ = error
+                    throw SystemCallError(errno: ENOTEMPTY, operation: "rmdir")
+                }
+                try Sys.fsync(parent.raw)
+            } catch {
+                throw .from(error, .lookUp, path: path, verb: "remove directory")
+            }
+        }
+    }
+
+    // MARK: Health
+
+    public func health() async -> StorageHealth {
+        do throws(StorageError) {
+            return try await run { () throws(StorageError) in
+                var info = statvfs()
+                guard fstatvfs(root.raw, &info) == 0 else {
+                    let reason = String(cString: strerror(errno))
+                    return StorageHealth(reachable: false, writable: false, message: "\(rootPath): statvfs failed: \(reason)")
+                }
+                let free = UInt64(info.f_bavail) * UInt64(info.f_frsize)
+                let total = UInt64(info.f_blocks) * UInt64(info.f_frsize)
+                let rootInfo = try? Sys.fstat(root.raw)
+                guard let rootInfo, rootInfo.st_nlink > 0 else {
+                    return StorageHealth(reachable: false, writable: false, freeBytes: free, totalBytes: total, message: "\(rootPath) has been removed")
+                }
+                if info.f_flag & UInt(ST_RDONLY) != 0 {
+                    return StorageHealth(reachable: true, writable: false, freeBytes: free, totalBytes: total, message: "\(rootPath) is on a read-only filesystem")
+                }
+                let probe = Self.temporaryName()
+                do throws(SystemCallError) {
+                    let fd = try Sys.openat(root.raw, probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+                    _ = fd
+                    _ = unlinkat(root.raw, probe, 0)
+                } catch {
+                    return StorageHealth(
+                        reachable: true, writable: false, freeBytes: free, totalBytes: total,
+                        message: "\(rootPath) is not writable: \(error.reason)"
+                    )
+                }
+                return StorageHealth(
+                    reachable: true, writable: true, freeBytes: free, totalBytes: total,
+                    message: "\(rootPath): \(free / 1_048_576) MiB free of \(total / 1_048_576) MiB"
+                )
+            }
+        } catch {
+            return StorageHealth(reachable: false, writable: false, message: "\(rootPath): \(error.message)")
+        }
+    }
+
+    // MARK: Names
+
+    /// This process's marker in temporary names: temporaries without it belong to a process
+    /// that has gone, and are removed at start-up.
+    static let instanceToken: String = randomHex(8)
+
+    static func temporaryName() -> String {
+        temporaryPrefix + instanceToken + "-" + randomHex(8)
+    }
+
+    static func randomHex(_ bytes: Int) -> String {
+        var text = ""
+        for _ in 0..<bytes {
+            let byte = UInt8.random(in: 0...255)
+            text += String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
+        }
+        return text
+    }
+}

@@ -1,0 +1,26 @@
+#ifndef C_ARTIFACT_STORAGE_FILE_SYSTEM_H
+#define C_ARTIFACT_STORAGE_FILE_SYSTEM_H
+
+#include <stdint.h>
+
+/// resolve flags of openat2(2), defined here so older headers do not matter.
+#define ARTIFACTSTORE_RESOLVE_NO_XDEV 0x01
+#define ARTIFACTSTORE_RESOLVE_NO_MAGICLINKS 0x02
+#define ARTIFACTSTORE_RESOLVE_NO_SYMLINKS 0x04
+#define ARTIFACTSTORE_RESOLVE_BENEATH 0x08
+#define ARTIFACTSTORE_RESOLVE_IN_ROOT 0x10
+
+/// O_PATH (Linux): a descriptor that only names a location. Not exported by Glibc without _GNU_SOURCE.
+#define ARTIFACTSTORE_O_PATH 0x200000
+
+/// renameat2(2) flag: fail with EEXIST instead of replacing the target.
+#define ARTIFACTSTORE_RENAME_NOREPLACE 0x01
+
+/// openat2(2) through syscall(2). Returns the new descriptor, or -1 with errno set
+/// (ENOSYS where the kernel lacks openat2).
+int artifactstore_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+
+/// renameat2(2) through syscall(2). Returns 0, or -1 with errno set.
+int artifactstore_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
+#endif

@@ -1,0 +1,203 @@
+import ArtifactStorage
+@testable import ArtifactStorageFileSystem
+import Foundation
+import Glibc
+import Testing
+
+@Suite("FileSystemBackend")
+struct FileSystemBackendTests {
+    @Test func abandonedTemporariesAreRemovedAtStartUp() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        try tree.write(".artifactstore-tmp-deadbeef-0001", "half a blob")
+        try tree.write("blobs/ab/.artifactstore-tmp-deadbeef-0002", "another half")
+        try tree.write("blobs/ab/kept", "a real object")
+        try tree.write(".hidden-but-not-ours", "kept")
+        try FileManager.default.createDirectory(atPath: tree.root + "/.artifactstore-tmp-dir", withIntermediateDirectories: true)
+        let backend = try await tree.open()
+        #expect(tree.rawItems() == [".artifactstore-tmp-dir/", ".hidden-but-not-ours", "blobs/", "blobs/ab/", "blobs/ab/kept"])
+        #expect(try await backend.readText("blobs/ab/kept") == "a real object")
+        // A temporary that appears later is hidden from listings until the next start-up.
+        try tree.write("blobs/ab/.artifactstore-tmp-cafe-0003", "in flight elsewhere")
+        let listed = try await backend.list(under: nil, recursive: true, limit: 100, cursor: nil)
+        #expect(listed.entries.map(\.path.string) == [".hidden-but-not-ours", "blobs/ab/kept"])
+        _ = try await tree.open()
+        #expect(!tree.rawItems().contains("blobs/ab/.artifactstore-tmp-cafe-0003"))
+        #expect(tree.outsideSnapshot().count == 5)
+    }
+
+    @Test func temporariesOfThisProcessSurviveAnotherOpen() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let ours = FileSystemBackend.temporaryName()
+        try tree.write(ours, "in flight here")
+        _ = try await tree.open()
+        #expect(tree.rawItems() == [ours])
+    }
+
+    @Test func reservedNamesAreRefused() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let backend = try await tree.open()
+        for name in [".artifactstore-tmp-x", "a/.artifactstore-tmp-y/b"] {
+            let error = await #expect(throws: StorageError.self) { try await backend.writeText(name, "x") }
+            #expect(error?.kind == .invalidPath)
+            let moveError = await #expect(throws: StorageError.self) {
+                try await backend.move(from: try StoragePath("missing"), to: try StoragePath(name), overwrite: true)
+            }
+            #expect(moveError?.kind == .invalidPath)
+        }
+        #expect(tree.rawItems().isEmpty)
+    }
+
+    @Test func healthReportsStatvfs() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let backend = try await tree.open()
+        let health = await backend.health()
+        var info = statvfs()
+        #expect(statvfs(tree.root, &info) == 0)
+        #expect(health.reachable && health.writable, "\(health.message)")
+        #expect(health.totalBytes == UInt64(info.f_blocks) * UInt64(info.f_frsize))
+        let free = try #require(health.freeBytes)
+        #expect(free > 0 && free <= health.totalBytes!)
+        #expect(tree.rawItems().isEmpty, "the writability probe left something behind")
+
+        try FileManager.default.removeItem(atPath: tree.root)
+        let gone = await backend.health()
+        #expect(gone.reachable == false, "\(gone.message)")
+    }
+
+    @Test func modeAndOwnerAreApplied() async throws {
+        guard getuid() == 0 else {
+            print("skipped modeAndOwnerAreApplied: changing an owner needs root; running as uid \(getuid())")
+            return
+        }
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let backend = try await tree.open()
+        let info = try await backend.write(
+            try StoragePath("owned/by/nobody"),
+            from: ByteStream(ByteBuffer(string: "mine")),
+            options: StorageWriteOptions(mode: 0o640, owner: StorageOwner(user: "nobody"))
+        )
+        var raw = stat()
+        #expect(lstat(tree.root + "/owned/by/nobody", &raw) == 0)
+        #expect(raw.st_mode & 0o7777 == 0o640)
+        #expect(raw.st_uid == 65534)
+        #expect(info.uid == 65534 && info.mode == 0o640)
+        let stat = try await backend.stat(try StoragePath("owned/by/nobody"))
+        #expect(stat.uid == 65534 && stat.mode == 0o640)
+
+        // Mode is applied after the owner, so set-id bits survive.
+        try await backend.writeText("setgid", "x", options: StorageWriteOptions(mode: 0o2750, owner: StorageOwner(uid: 65534, gid: 0)))
+        #expect(lstat(tree.root + "/setgid", &raw) == 0)
+        #expect(raw.st_mode & 0o7777 == 0o2750)
+        #expect(raw.st_uid == 65534 && raw.st_gid == 0)
+
+        let unknown = await #expect(throws: StorageError.self) {
+            try await backend.writeText("x", "x", options: StorageWriteOptions(owner: StorageOwner(user: "no-such-user-artifactstore")))
+        }
+        #expect(unknown?.kind == .invalidConfiguration)
+        #expect(!FileManagerCheck.exists(tree.root + "/x"))
+    }
+
+    @Test func readsStreamInBoundedChunks() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let backend = try await tree.open()
+        let size = 3 * FileSystemBackend.readChunkSize + 17
+        try Data(repeating: 0x61, count: size).write(to: URL(fileURLWithPath: tree.root + "/big"))
+        var chunks: [Int] = []
+        for try await chunk in try await backend.read(try StoragePath("big")) { chunks.append(chunk.readableBytes) }
+        #expect(chunks == [FileSystemBackend.readChunkSize, FileSystemBackend.readChunkSize, FileSystemBackend.readChunkSize, 17])
+        var ranged: [Int] = []
+        for try await chunk in try await backend.read(try StoragePath("big"), range: 5...UInt64(FileSystemBackend.readChunkSize + 9)) {
+            ranged.append(chunk.readableBytes)
+        }
+        #expect(ranged == [FileSystemBackend.readChunkSize, 5])
+    }
+
+    @Test func specialFilesAreNotObjects() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        #expect(mkfifo(tree.root + "/fifo", 0o644) == 0)
+        let backend = try await tree.open()
+        let error = await #expect(throws: StorageError.self) { _ = try await backend.readText("fifo") }
+        #expect(error?.kind == .notFound)
+        #expect(try await backend.exists(try StoragePath("fifo")) == false)
+        #expect(try await backend.list(under: nil, recursive: false, limit: 10, cursor: nil).entries.isEmpty)
+    }
+
+    @Test func errnoValuesMapToCodes() {
+        let path = try? StoragePath("a/b")
+        let cases: [(Int32, OperationKind, StorageError.Code)] = [
+            (ENOENT, .lookUp, .notFound), (ENOTDIR, .lookUp, .notFound), (ENOTDIR, .create, .alreadyExists),
+            (EISDIR, .lookUp, .notFound), (EISDIR, .create, .alreadyExists), (EEXIST, .create, .alreadyExists),
+            (EACCES, .lookUp, .accessDenied), (EPERM, .create, .accessDenied), (EROFS, .create, .accessDenied),
+            (ENOTEMPTY, .lookUp, .io), (ENOSPC, .create, .io), (EDQUOT, .create, .io), (EIO, .lookUp, .io),
+            (ELOOP, .lookUp, .invalidPath), (ENAMETOOLONG, .create, .invalidPath),
+        ]
+        for (code, kind, expected) in cases {
+            let error = StorageError.from(SystemCallError(errno: code, operation: "open"), kind, path: path, verb: "read")
+            #expect(error.kind == expected, "errno \(code) in \(kind)")
+            #expect(error.message.contains("\"a/b\""))
+            #expect(error.path == "a/b")
+        }
+        let escape = StorageError.from(SystemCallError(errno: EXDEV, operation: SystemCallError.resolve), .lookUp, path: path, verb: "read")
+        #expect(escape.kind == .pathEscapesRoot)
+        let crossDevice = StorageError.from(SystemCallError(errno: EXDEV, operation: "rename"), .create, path: path, verb: "move")
+        #expect(crossDevice.kind == .io)
+        let notEmpty = StorageError.from(SystemCallError(errno: ENOTEMPTY, operation: "rmdir"), .lookUp, path: path, verb: "remove directory")
+        #expect(notEmpty.message.contains("not empty"))
+    }
+}
+
+@Suite("FileSystemConnector")
+struct FileSystemConnectorTests {
+    @Test func connectsAndProbes() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let connector = try FileSystemConnector(rootPath: tree.root, logger: TemporaryTree.logger)
+        try await connector.verifyConnection()
+        try await connector.verifyAccess(user: nil, permissions: nil)
+        try await connector.verifyAccess(user: nil, permissions: 0o600)
+        if getuid() == 0 {
+            try await connector.verifyAccess(user: "nobody", permissions: 0o640)
+        } else {
+            print("skipped verifyAccess(user: nobody): needs root; running as uid \(getuid())")
+        }
+        #expect(tree.rawItems().isEmpty, "the probe left \(tree.rawItems())")
+        let backend = try await connector.connect()
+        try await backend.writeText("x", "y")
+        #expect(try await backend.readText("x") == "y")
+    }
+
+    @Test func refusals() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let relative = #expect(throws: StorageError.self) { try FileSystemConnector(rootPath: "relative/path", logger: TemporaryTree.logger) }
+        #expect(relative?.kind == .invalidConfiguration)
+
+        let missing = try FileSystemConnector(rootPath: tree.base + "/missing", logger: TemporaryTree.logger)
+        let unreachable = await #expect(throws: StorageError.self) { try await missing.verifyConnection() }
+        #expect(unreachable?.kind == .unreachable)
+        let connectError = await #expect(throws: StorageError.self) { _ = try await missing.connect() }
+        #expect(connectError?.kind == .unreachable)
+        #expect(!FileManagerCheck.exists(tree.base + "/missing"), "connect created the root")
+
+        let file = try FileSystemConnector(rootPath: tree.base + "/sentinel.txt", logger: TemporaryTree.logger)
+        let notDirectory = await #expect(throws: StorageError.self) { try await file.verifyConnection() }
+        #expect(notDirectory?.kind == .unreachable)
+
+        let badUser = try FileSystemConnector(rootPath: tree.root, logger: TemporaryTree.logger)
+        let userError = await #expect(throws: StorageError.self) { try await badUser.verifyAccess(user: "no-such-user-artifactstore", permissions: nil) }
+        #expect(userError?.kind == .invalidConfiguration)
+        let modeError = await #expect(throws: StorageError.self) { try await badUser.verifyAccess(user: nil, permissions: 0o10000) }
+        #expect(modeError?.kind == .invalidConfiguration)
+        #expect(tree.rawItems().isEmpty)
+    }
+}
+
+import ArtifactStoreCore
+import NIOCore

@@ -1,0 +1,19 @@
+import ArtifactStorage
+import ArtifactStorageConformance
+@testable import ArtifactStorageFileSystem
+import Testing
+
+/// The filesystem backend runs the whole conformance suite, with `openat2` and again with the
+/// component-walk fallback, each check in a fresh temporary tree.
+@Suite("FileSystemBackend conformance")
+struct FileSystemConformanceTests {
+    @Test(arguments: StorageBackendConformance.Check.allCases)
+    func conformance(_ check: StorageBackendConformance.Check) async throws {
+        try await StorageBackendConformance { try await TemporaryTree().subject() }.run(check)
+    }
+
+    @Test(arguments: StorageBackendConformance.Check.allCases.filter { $0 != .roundTripLarge })
+    func conformanceWithComponentWalk(_ check: StorageBackendConformance.Check) async throws {
+        try await StorageBackendConformance { try await TemporaryTree().subject(resolution: .componentWalk) }.run(check)
+    }
+}
