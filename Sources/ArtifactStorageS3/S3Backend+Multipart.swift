@@ -7,11 +7,18 @@ import NIOCore
 // Writing: PutObject for streams that fit in one part, multipart upload otherwise; and the
 // UploadPartCopy path of `move` for objects above CopyObject's limit.
 extension S3Backend {
+    /// Validates the options (a mode above `0o7777` is `invalidConfiguration`; otherwise mode
+    /// and owner are ignored: S3 has neither). Without `overwrite`, a HEAD refuses early and the
+    /// upload itself is conditional (`If-None-Match: *`), so of several racing creators exactly
+    /// one wins. The returned `modified` is the local time the upload completed (S3's own
+    /// `Last-Modified`, seen by `stat`, may differ by the request's duration; it saves a HEAD).
     public func write(_ path: StoragePath, from bytes: ByteStream, options: StorageWriteOptions) async throws(StorageError)
         -> StorageObjectInfo
     {
+        try options.validate(for: path)
         let key = key(for: path)
-        if !options.overwrite, try await exists(path) {
+        let exclusive = !options.overwrite
+        if exclusive, try await exists(path) {
             throw StorageError(.alreadyExists, "an object is already at \"\(path)\"", path: path.string)
         }
         var reader = PartReader(iterator: bytes.makeAsyncIterator(), partSize: configuration.partSize, path: path)
@@ -19,19 +26,21 @@ extension S3Backend {
         do {
             if try await reader.isAtEnd() {
                 try Self.checkCancellation(path)
-                try await client.putObject(key: key, body: first)
+                try await client.putObject(key: key, body: first, ifNoneMatch: exclusive)
             } else {
-                try await multipartUpload(key: key, path: path, first: first, reader: &reader)
+                try await multipartUpload(key: key, path: path, first: first, reader: &reader, exclusive: exclusive)
             }
         } catch {
             throw relabel(error, path: path)
         }
-        return try await stat(path)
+        return StorageObjectInfo(path: path, size: reader.total, modified: Date())
     }
 
     /// Uploads `first` and the rest of `reader` as parts, at most `maxPartsInFlight` at a time,
     /// then completes the upload; aborts it on any error or cancellation.
-    func multipartUpload(key: String, path: StoragePath, first: ByteBuffer, reader: inout PartReader) async throws(StorageError) {
+    func multipartUpload(key: String, path: StoragePath, first: ByteBuffer, reader: inout PartReader, exclusive: Bool)
+        async throws(StorageError)
+    {
         let client = self.client
         let uploadID = try await client.createMultipartUpload(key: key)
         let maxInFlight = configuration.maxPartsInFlight
@@ -60,7 +69,7 @@ extension S3Backend {
                 return completed
             }
             try Self.checkCancellation(path)
-            try await client.completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
+            try await client.completeMultipartUpload(key: key, uploadID: uploadID, parts: parts, ifNoneMatch: exclusive)
         } catch {
             await abort(key: key, uploadID: uploadID)
             throw Self.storageError(error, path: path, operation: "multipart upload")
@@ -123,14 +132,15 @@ extension S3Backend {
 
     static func checkCancellation(_ path: StoragePath) throws(StorageError) {
         if Task.isCancelled {
-            throw StorageError(.io, "write of \"\(path)\" was cancelled; nothing was stored", path: path.string)
+            throw StorageError.writeCancelled(path)
         }
     }
 
     static func storageError(_ error: any Error, path: StoragePath?, operation: String) -> StorageError {
         if let error = error as? StorageError { return error }
         if error is CancellationError {
-            return StorageError(.io, "\(operation) was cancelled; nothing was stored", path: path?.string, underlying: error)
+            if let path { return StorageError.writeCancelled(path) }
+            return StorageError(.io, "\(operation) was cancelled", underlying: error)
         }
         return StorageError(.io, "\(operation) failed: \(error)", path: path?.string, underlying: error)
     }
@@ -144,6 +154,8 @@ struct PartReader {
     let path: StoragePath
     var carry: ByteBuffer?
     var ended = false
+    /// Bytes read from the stream so far.
+    var total: UInt64 = 0
 
     init(iterator: ByteStream.AsyncIterator, partSize: Int, path: StoragePath) {
         self.iterator = iterator
@@ -183,20 +195,22 @@ struct PartReader {
             if pending.readableBytes > 0 { return pending }
         }
         while !ended {
+            if Task.isCancelled {
+                ended = true
+                throw StorageError.writeCancelled(path)
+            }
             let chunk: ByteBuffer?
             do {
                 chunk = try await iterator.next()
             } catch {
                 ended = true
-                if let error = error as? StorageError { throw error }
-                throw StorageError(
-                    .io, "the stream being written to \"\(path)\" failed: \(error); nothing was stored", path: path.string,
-                    underlying: error)
+                throw StorageError.writeSourceFailed(error, path: path)
             }
             guard let chunk else {
                 ended = true
                 return nil
             }
+            total += UInt64(chunk.readableBytes)
             if chunk.readableBytes > 0 { return chunk }
         }
         return nil

@@ -46,38 +46,31 @@ public struct S3Backend: StorageBackend {
     /// The storage path of `key`, or `nil` when it lies outside the root or is not a valid path
     /// (a key written by another tool, such as `a//b` or a `dir/` marker).
     func path(forKey key: String) -> StoragePath? {
-        guard key.hasPrefix(rootKeyPrefix) else { return nil }
-        let relative = String(key.dropFirst(rootKeyPrefix.count))
+        guard key.utf8.starts(with: rootKeyPrefix.utf8) else { return nil }
+        let relative = String(decoding: key.utf8.dropFirst(rootKeyPrefix.utf8.count), as: UTF8.self)
         return try? StoragePath(relative)
     }
 
     // MARK: Reading
 
+    /// HEADs the object (so `notFound` and `invalidRange` come from this call, without holding
+    /// a connection), then streams it with a GET issued on the first pull. Each GET returns one
+    /// complete version (S3 objects are immutable), even if the object is overwritten between the
+    /// HEAD and the GET; a ranged answer is checked against its `Content-Range` again.
     public func read(_ path: StoragePath, range: ClosedRange<UInt64>?) async throws(StorageError) -> ByteStream {
         let key = key(for: path)
-        let response: HTTPClientResponse
+        let head: S3ObjectHead?
         do {
-            response = try await client.getObject(key: key, range: range)
+            head = try await client.headObject(key: key)
         } catch {
             throw relabel(error, path: path)
         }
-        if let range {
-            // S3 clips a range that runs past the end (206 with fewer bytes); the contract calls
-            // that invalid, so check the total size from Content-Range.
-            guard response.status.code == 206 else {
-                throw StorageError(
-                    .io, "GetObject of \"\(path)\" ignored the range \(range) (HTTP \(response.status.code))", path: path.string)
-            }
-            guard let total = response.headers.first(name: "content-range").flatMap(Self.totalSize) else {
-                throw StorageError(.io, "GetObject of \"\(path)\": the ranged answer has no Content-Range", path: path.string)
-            }
-            guard range.upperBound < total else {
-                throw StorageError(
-                    .invalidRange,
-                    "range \(range.lowerBound)-\(range.upperBound) lies outside \"\(path)\" (\(total) bytes)", path: path.string)
-            }
+        guard let head else { throw StorageError.notFound(path) }
+        try StorageError.checkRange(range, size: head.size, path: path)
+        if head.size == 0 {
+            return .empty
         }
-        return ByteStream(S3BodyStream(body: response.body, path: path.string))
+        return ByteStream(S3BodyStream(client: client, key: key, path: path, range: range))
     }
 
     /// The total of `Content-Range: bytes a-b/total`.
@@ -124,7 +117,11 @@ public struct S3Backend: StorageBackend {
             throw relabel(error, path: source)
         }
         guard let sourceHead else { throw StorageError.notFound(source) }
-        if source == destination { return }
+        if source.bytes == destination.bytes {
+            // Moving onto itself: nothing to do with overwrite, refused without (the object is there).
+            if overwrite { return }
+            throw StorageError(.alreadyExists, "cannot move \"\(source)\" onto itself without overwrite", path: destination.string)
+        }
         if !overwrite, try await exists(destination) {
             throw StorageError(.alreadyExists, "cannot move \"\(source)\" to \"\(destination)\": an object is there", path: destination.string)
         }
@@ -141,44 +138,6 @@ public struct S3Backend: StorageBackend {
     }
 
     // MARK: Listing and directories
-
-    public func list(under prefix: StoragePath?, recursive: Bool, limit: Int, cursor: String?) async throws(StorageError)
-        -> StorageListPage
-    {
-        guard limit > 0 else {
-            throw StorageError(.invalidConfiguration, "list limit must be positive, not \(limit)")
-        }
-        let keyPrefix = prefix.map { key(for: $0) + "/" } ?? rootKeyPrefix
-        let page: S3ListPage
-        do {
-            page = try await client.listObjectsV2(
-                prefix: keyPrefix,
-                delimiter: recursive ? nil : "/",
-                continuationToken: cursor,
-                maxKeys: min(limit, 1000)
-            )
-        } catch {
-            throw relabel(error, path: prefix)
-        }
-        var entries: [StorageEntry] = []
-        for object in page.objects {
-            guard object.key.hasPrefix(keyPrefix), let path = path(forKey: object.key) else {
-                logger.debug("s3 list: skipping key outside the root or not a valid path", metadata: ["key": "\(object.key)"])
-                continue
-            }
-            entries.append(StorageEntry(path: path, kind: .object, size: object.size, modified: object.lastModified))
-        }
-        if !recursive {
-            for common in page.commonPrefixes {
-                guard common.hasPrefix(keyPrefix), common.hasSuffix("/"), let path = path(forKey: String(common.dropLast())) else {
-                    continue
-                }
-                entries.append(StorageEntry(path: path, kind: .directory))
-            }
-        }
-        entries.sort { $0.path < $1.path }
-        return StorageListPage(entries: entries, nextCursor: page.isTruncated ? page.nextContinuationToken : nil)
-    }
 
     /// S3 has no directories: accepted and ignored (no marker object is written), unless an
     /// object sits at `path` (`alreadyExists`).
@@ -231,26 +190,59 @@ public struct S3Backend: StorageBackend {
     }
 }
 
-/// The body of a GET as a pull-based sequence of buffers; errors become `StorageError(.io)`.
+/// The body of a GET as a pull-based sequence of buffers. The request is sent on the first
+/// `next()`, so an opened but unread stream holds no connection; errors become `StorageError`s.
 struct S3BodyStream: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
-    let body: HTTPClientResponse.Body
-    let path: String
+    let client: S3Client
+    let key: String
+    let path: StoragePath
+    let range: ClosedRange<UInt64>?
 
     struct AsyncIterator: AsyncIteratorProtocol {
-        var base: HTTPClientResponse.Body.AsyncIterator
-        let path: String
+        let stream: S3BodyStream
+        var body: HTTPClientResponse.Body.AsyncIterator?
+        var finished = false
 
         mutating func next() async throws -> ByteBuffer? {
+            if finished { return nil }
+            if body == nil {
+                body = try await stream.open()
+            }
             do {
-                return try await base.next()
+                let chunk = try await body!.next()
+                if chunk == nil { finished = true }
+                return chunk
             } catch {
-                throw StorageError(.io, "reading \"\(path)\" from S3 failed: \(error)", path: path, underlying: error)
+                finished = true
+                throw StorageError(.io, "reading \"\(stream.path)\" from S3 failed: \(error)", path: stream.path.string, underlying: error)
             }
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: body.makeAsyncIterator(), path: path)
+        AsyncIterator(stream: self)
+    }
+
+    func open() async throws(StorageError) -> HTTPClientResponse.Body.AsyncIterator {
+        let response: HTTPClientResponse
+        do {
+            response = try await client.getObject(key: key, range: range)
+        } catch where error.kind == .notFound {
+            throw StorageError(.notFound, "\"\(path)\" was deleted while being read", path: path.string, underlying: error)
+        } catch where error.kind == .invalidRange {
+            throw StorageError(.invalidRange, "\"\(path)\" shrank while being read: \(error.message)", path: path.string, underlying: error)
+        } catch {
+            throw StorageError(error.kind, error.message, path: path.string, underlying: error.underlying)
+        }
+        if let range {
+            guard response.status.code == 206,
+                let total = response.headers.first(name: "content-range").flatMap(S3Backend.totalSize)
+            else {
+                throw StorageError(.io, "GetObject of \"\(path)\" ignored the range \(range) (HTTP \(response.status.code))", path: path.string)
+            }
+            try StorageError.checkRange(range, size: total, path: path)
+        }
+        return response.body.makeAsyncIterator()
     }
 }

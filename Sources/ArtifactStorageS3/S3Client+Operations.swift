@@ -58,9 +58,19 @@ extension S3Client {
     // MARK: Objects
 
     /// PutObject of a body held in memory. Returns the ETag.
+    ///
+    /// With `ifNoneMatch`, sends `If-None-Match: *`: S3 refuses (412) if the key exists, so
+    /// exactly one of several racing creators wins; reported as `alreadyExists`.
     @discardableResult
-    public func putObject(key: String, body: ByteBuffer) async throws(StorageError) -> String? {
-        let response = try await send("PutObject", method: .PUT, key: key, body: body, timed: false)
+    public func putObject(key: String, body: ByteBuffer, ifNoneMatch: Bool = false) async throws(StorageError) -> String? {
+        let response: HTTPClientResponse
+        do {
+            response = try await send(
+                "PutObject", method: .PUT, key: key, headers: ifNoneMatch ? [("If-None-Match", "*")] : [], body: body,
+                timed: false)
+        } catch {
+            throw Self.conditionalFailure(error, key: key)
+        }
         _ = try await collect(response, operation: "PutObject", key: key)
         return response.headers.first(name: "etag")
     }
@@ -77,10 +87,18 @@ extension S3Client {
     }
 
     /// GetObject, whole or `Range: bytes=lower-upper`; the response body is not yet read.
-    public func getObject(key: String, range: ClosedRange<UInt64>? = nil) async throws(StorageError) -> HTTPClientResponse {
+    ///
+    /// With `ifMatch`, S3 answers 412 if the object no longer has that ETag (reported as `io`,
+    /// "changed while being read").
+    public func getObject(key: String, range: ClosedRange<UInt64>? = nil, ifMatch: String? = nil) async throws(StorageError)
+        -> HTTPClientResponse
+    {
         var headers: [(String, String)] = []
         if let range {
             headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound)"))
+        }
+        if let ifMatch {
+            headers.append(("If-Match", ifMatch))
         }
         return try await send("GetObject", method: .GET, key: key, headers: headers, timed: false)
     }
@@ -112,11 +130,13 @@ extension S3Client {
         prefix: String,
         delimiter: String? = nil,
         continuationToken: String? = nil,
+        startAfter: String? = nil,
         maxKeys: Int = 1000
     ) async throws(StorageError) -> S3ListPage {
         var query: [SigV4Request.QueryItem] = [.init("list-type", "2"), .init("prefix", prefix), .init("max-keys", String(maxKeys))]
         if let delimiter { query.append(.init("delimiter", delimiter)) }
         if let continuationToken { query.append(.init("continuation-token", continuationToken)) }
+        if let startAfter { query.append(.init("start-after", startAfter)) }
         let response = try await send("ListObjectsV2", method: .GET, key: nil, query: query)
         let body = try await collect(response, operation: "ListObjectsV2", key: nil)
         guard let page = S3ListPage(xml: body) else {
@@ -178,19 +198,38 @@ extension S3Client {
     }
 
     /// CompleteMultipartUpload with `parts` (sorted by part number here).
-    public func completeMultipartUpload(key: String, uploadID: String, parts: [S3CompletedPart]) async throws(StorageError) {
+    /// With `ifNoneMatch` (`If-None-Match: *`), an existing key makes it fail with `alreadyExists`.
+    public func completeMultipartUpload(key: String, uploadID: String, parts: [S3CompletedPart], ifNoneMatch: Bool = false)
+        async throws(StorageError)
+    {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for part in parts.sorted(by: { $0.partNumber < $1.partNumber }) {
             xml += "<Part><PartNumber>\(part.partNumber)</PartNumber><ETag>\(Self.xmlEscape(part.etag))</ETag></Part>"
         }
         xml += "</CompleteMultipartUpload>"
-        let response = try await send(
-            "CompleteMultipartUpload", method: .POST, key: key, query: [.init("uploadId", uploadID)],
-            headers: [("Content-Type", "application/xml")], body: ByteBuffer(string: xml), timed: false)
-        let body = try await collect(response, operation: "CompleteMultipartUpload", key: key)
-        if let error = S3ErrorResponse.embedded(in: body) {
-            throw error.storageError(operation: "CompleteMultipartUpload", path: key)
+        var headers = [("Content-Type", "application/xml")]
+        if ifNoneMatch { headers.append(("If-None-Match", "*")) }
+        let body: [UInt8]
+        do {
+            let response = try await send(
+                "CompleteMultipartUpload", method: .POST, key: key, query: [.init("uploadId", uploadID)],
+                headers: headers, body: ByteBuffer(string: xml), timed: false)
+            body = try await collect(response, operation: "CompleteMultipartUpload", key: key)
+        } catch {
+            throw Self.conditionalFailure(error, key: key)
         }
+        if let error = S3ErrorResponse.embedded(in: body) {
+            throw Self.conditionalFailure(error.storageError(operation: "CompleteMultipartUpload", path: key), key: key)
+        }
+    }
+
+    /// A refused `If-None-Match: *` (412 PreconditionFailed, or 409 ConditionalRequestConflict
+    /// when another conditional write is in progress) means the key exists: `alreadyExists`.
+    static func conditionalFailure(_ error: StorageError, key: String) -> StorageError {
+        guard let response = error.underlying as? S3ErrorResponse,
+            response.status == 412 || response.code == "PreconditionFailed" || response.code == "ConditionalRequestConflict"
+        else { return error }
+        return StorageError(.alreadyExists, "an object is already at \"\(key)\" (\(response))", path: key, underlying: response)
     }
 
     /// AbortMultipartUpload.

@@ -152,6 +152,10 @@ public final class S3Client: Sendable {
     /// answers become a ``StorageError`` (via ``S3ErrorResponse``); connection failures are
     /// `unreachable`. `timed` requests get ``S3Configuration/requestTimeout`` as deadline; the
     /// others (object bodies, server-side copies) none.
+    ///
+    /// Server errors (500, 502, 503, 504: S3's InternalError and SlowDown) are retried, as AWS
+    /// asks clients to, up to ``maximumAttempts`` times with a doubling pause, for every method
+    /// but POST (CreateMultipartUpload would leave an orphan upload behind).
     func send(
         _ operation: String,
         method: HTTPMethod,
@@ -163,30 +167,47 @@ public final class S3Client: Sendable {
         accept: Set<UInt> = [],
         timed: Bool = true
     ) async throws(StorageError) -> HTTPClientResponse {
-        let request = signedRequest(method: method, key: key, query: query, headers: headers, body: body)
-        let response: HTTPClientResponse
-        do {
-            let deadline: NIODeadline = timed ? .now() + configuration.requestTimeout : .distantFuture
-            response = try await httpClient.execute(request, deadline: deadline, logger: logger)
-        } catch {
-            if error is CancellationError || Task.isCancelled {
-                throw StorageError(.io, "\(operation) \(describe(key)) was cancelled", path: path, underlying: error)
+        var attempt = 1
+        while true {
+            // Signed afresh for each attempt (the date is part of the signature).
+            let request = signedRequest(method: method, key: key, query: query, headers: headers, body: body)
+            let response: HTTPClientResponse
+            do {
+                let deadline: NIODeadline = timed ? .now() + configuration.requestTimeout : .distantFuture
+                response = try await httpClient.execute(request, deadline: deadline, logger: logger)
+            } catch {
+                if error is CancellationError || Task.isCancelled {
+                    throw StorageError(.io, "\(operation) \(describe(key)) was cancelled", path: path, underlying: error)
+                }
+                throw StorageError(
+                    .unreachable,
+                    "\(operation) \(describe(key)): cannot reach S3 at \(configuration.effectiveEndpoint): \(error)",
+                    path: path, underlying: error)
             }
-            throw StorageError(
-                .unreachable,
-                "\(operation) \(describe(key)): cannot reach S3 at \(configuration.effectiveEndpoint): \(error)",
-                path: path, underlying: error)
+            let status = response.status.code
+            logger.debug(
+                "s3 request",
+                metadata: [
+                    "operation": "\(operation)", "method": "\(method.rawValue)", "key": "\(key ?? "")", "status": "\(status)",
+                    "attempt": "\(attempt)",
+                ])
+            if (200..<300).contains(status) || accept.contains(status) {
+                return response
+            }
+            let bodyBytes = (try? await response.body.collect(upTo: 64 * 1024)).map { Array($0.readableBytesView) } ?? []
+            let failure = S3ErrorResponse(status: Int(status), body: bodyBytes)
+            if [500, 502, 503, 504].contains(status), method != .POST, attempt < Self.maximumAttempts, !Task.isCancelled {
+                logger.debug("s3 request will be retried", metadata: ["operation": "\(operation)", "error": "\(failure)"])
+                try? await Task.sleep(for: .milliseconds(100 << (attempt - 1)))
+                attempt += 1
+                continue
+            }
+            throw failure.storageError(operation: operation, path: path ?? key)
         }
-        logger.debug(
-            "s3 request",
-            metadata: ["operation": "\(operation)", "method": "\(method.rawValue)", "key": "\(key ?? "")", "status": "\(response.status.code)"])
-        let status = response.status.code
-        if (200..<300).contains(status) || accept.contains(status) {
-            return response
-        }
-        let bodyBytes = (try? await response.body.collect(upTo: 64 * 1024)).map { Array($0.readableBytesView) } ?? []
-        throw S3ErrorResponse(status: Int(status), body: bodyBytes).storageError(operation: operation, path: path ?? key)
     }
+
+    /// Attempts per request when S3 answers with a server error.
+    public static let maximumAttempts = 4
 
     /// Reads a (small) response body whole, at most `limit` bytes.
     func collect(_ response: HTTPClientResponse, operation: String, key: String?, limit: Int = 16 * 1024 * 1024)

@@ -276,9 +276,15 @@ struct S3BackendTests {
         let configuration = try S3TestServer.configuration(bucket: S3TestServer.uniqueBucketName())
         let client = try S3Client(configuration: configuration, httpClient: .shared, logger: S3TestServer.logger)
         let backend = S3Backend(client: client, logger: S3TestServer.logger)
-        let read = await storageError { _ = try await backend.read(try path("x")) }
-        #expect(read?.kind == .unreachable)
-        #expect(read?.message.contains("NoSuchBucket") == true)
+        // Requests whose answer has a body carry S3's code. (HEAD-based calls, such as read,
+        // stat and exists, cannot tell a missing bucket from a missing key: they say notFound;
+        // connect() checks the bucket first.)
+        let write = await storageError { _ = try await backend.write(try path("x"), from: stream("x")) }
+        #expect(write?.kind == .unreachable)
+        #expect(write?.message.contains("NoSuchBucket") == true)
+        let list = await storageError { _ = try await backend.list(under: nil, recursive: true, limit: 10, cursor: nil) }
+        #expect(list?.kind == .unreachable)
+        #expect(await storageError { _ = try await backend.read(try path("x")) }?.kind == .notFound)
         #expect(await storageError { try await client.headBucket() }?.kind == .unreachable)
         #expect(await backend.health().reachable == false)
         // NoSuchKey → notFound naming the path.
