@@ -185,6 +185,7 @@ let package = Package(
                 "ArtifactStorageS3",
                 "ArtifactStorage",
                 "ArtifactStorageConformance",
+                "ArtifactStorageFactory",
                 "ArtifactStoreCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -183,6 +183,33 @@ struct S3BackendTests {
         }
     }
 
+    /// S3 orders the common prefix `d/` after `d-x` and `d.y`; the contract wants `d` first.
+    /// Every page size must give the same, strictly ordered listing.
+    @Test func directoryOrderAcrossPageBoundaries() async throws {
+        try await S3TestServer.withBucket(prefix: "r") { _, backend in
+            for name in ["d-x", "d.y", "d/in", "d/deeper/z", "d!", "e", "c"] {
+                try await backend.write(try path("top/" + name), from: stream(name))
+            }
+            let expected = ["top/c", "top/d", "top/d!", "top/d-x", "top/d.y", "top/e"]
+            for limit in [1, 2, 3, 1000] {
+                var names: [String] = []
+                var cursor: String?
+                repeat {
+                    let page = try await backend.list(under: try path("top"), recursive: false, limit: limit, cursor: cursor)
+                    #expect(!page.entries.isEmpty || page.nextCursor == nil)
+                    #expect(page.entries.count <= limit)
+                    names += page.entries.map(\.path.string)
+                    cursor = page.nextCursor
+                } while cursor != nil
+                #expect(names == expected, "limit \(limit)")
+            }
+            let afterD = try await backend.list(under: try path("top"), recursive: false, limit: 10, cursor: "top/d")
+            #expect(afterD.entries.map(\.path.string) == ["top/d!", "top/d-x", "top/d.y", "top/e"])
+            let pastEnd = try await backend.list(under: nil, recursive: true, limit: 10, cursor: "zzz")
+            #expect(pastEnd.entries.isEmpty && pastEnd.nextCursor == nil)
+        }
+    }
+
     @Test func prefixConfinesTheBackend() async throws {
         try await S3TestServer.withBucket(prefix: "tenant/a") { client, backend in
             try await backend.write(try path("file"), from: stream("mine"))

@@ -1,4 +1,5 @@
 import ArtifactStorage
+import ArtifactStorageFactory
 import ArtifactStorageS3
 import ArtifactStoreCore
 import Foundation
@@ -123,5 +124,20 @@ struct S3ConnectorTests {
             try S3Connector(url: "s3://bucket", logger: S3TestServer.logger, environment: [:])
         }
         #expect(missing?.kind == .invalidConfiguration)
+    }
+
+    /// The storage factory with an `s3` handler registered the way an application does it.
+    @Test func throughTheStorageFactory() async throws {
+        try await S3TestServer.withBucket { client, _ in
+            var factory = StorageFactory(logger: S3TestServer.logger)
+            factory.register(scheme: "s3") { url throws(StorageError) -> any StorageConnector in
+                try S3Connector(url: url.text, credentials: S3TestServer.credentials, logger: S3TestServer.logger)
+            }
+            let backend = try await factory.connect(Self.url(bucket: client.configuration.bucket, prefix: "via/factory"))
+            try await backend.write(try path("f"), from: stream("factory"))
+            #expect(try await client.headObject(key: "via/factory/f") != nil)
+            let bad = await storageError { _ = try factory.connector(for: "s3://BAD_bucket") }
+            #expect(bad?.kind == .invalidConfiguration)
+        }
     }
 }
