@@ -40,13 +40,7 @@ public final class S3Client: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(StorageError) {
         try configuration.validate()
-        let client = HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: HTTPClient.Configuration(
-                redirectConfiguration: .disallow,
-                timeout: .init(connect: .seconds(10), read: .seconds(60))
-            )
-        )
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.recommendedHTTPConfiguration)
         do {
             try self.init(configuration: configuration, httpClient: client, owns: true, logger: logger, environment: environment)
         } catch {
@@ -73,6 +67,20 @@ public final class S3Client: Sendable {
         self.ownsHTTPClient = owns
         self.signer = SigV4Signer(credentials: credentials, region: configuration.region, service: "s3", pathMode: .s3)
         self.logger = logger
+    }
+
+    /// The `HTTPClient` settings S3 traffic wants: no redirects (a redirected request would carry
+    /// a signature for the wrong host), no transparent decompression (an object stored with
+    /// `Content-Encoding: gzip` must come back byte for byte), connect timeout 10 s, read timeout
+    /// 60 s. `HTTPClient.shared` differs on all three (it follows redirects, decompresses, and
+    /// waits up to 90 s for a connection), so pass a client built with this to serve foreign
+    /// objects or to notice an unreachable endpoint quickly.
+    public static var recommendedHTTPConfiguration: HTTPClient.Configuration {
+        HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(10), read: .seconds(60)),
+            decompression: .disabled
+        )
     }
 
     /// Shuts down the `HTTPClient` if this client created it; otherwise does nothing.

@@ -9,7 +9,10 @@ import NIOCore
 ///
 /// Exists so the storage factory can turn `s3://bucket/prefix?region=…&endpoint=…&pathStyle=…`
 /// into a checked backend. The connector owns one ``S3Client``; backends from ``connect()``
-/// share it. Call ``shutdown()`` when done if the connector created its own `HTTPClient`.
+/// share it. The `HTTPClient` defaults to `HTTPClient.shared` (nothing to shut down); servers
+/// should pass one built with ``S3Client/recommendedHTTPConfiguration`` and shut it down
+/// themselves. Register it with the storage factory as
+/// `factory.register(scheme: "s3") { url throws(StorageError) in try S3Connector(url: url.text, httpClient: client, logger: logger) }`.
 public struct S3Connector: StorageConnector {
     public let configuration: S3Configuration
     public let client: S3Client
