@@ -7,7 +7,7 @@ extension StorageBackendConformance {
     public func listPaging() async throws {
         try await withSubject(.listPaging) { _, probe in
             var keys: [String] = (0..<1_040).map { "p/k" + String(String($0, radix: 10).reversed()) + "-\($0 % 7)" }
-            keys += ["p/d1/x", "p/d1/y/z", "p/d2/w", "p-sibling", "q", "p.dot", "p/K-upper", "p/k-", "p/~tilde"]
+            keys += ["p/d1/x", "p/d1/y/z", "p/d2/w", "p-sibling", "q", "p.dot", "p/K-upper", "p/k-", "p/~tilde", "p/d1-file", "p/d10/z", "p/d1.0"]
             let all = keys
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in 0..<8 {
@@ -20,7 +20,7 @@ extension StorageBackendConformance {
                 try await group.waitForAll()
             }
             let sorted = keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for limit in [1_000, 333, 97] {
+            for limit in [1_000, 333, 97, 7] {
                 let entries = try await probe.listAll(under: nil, recursive: true, limit: limit)
                 let names = entries.map(\.path.string)
                 try probe.require(entries.allSatisfy { $0.kind == .object }, "a recursive listing returned a directory")
@@ -41,7 +41,7 @@ extension StorageBackendConformance {
             try probe.require(flatObjects == expectedObjects, "flat listing under \"p\" returned \(flatObjects.count) objects, expected \(expectedObjects.count)")
             if capabilities.directories {
                 let flatDirectories = flat.filter { $0.kind == .directory }.map(\.path.string)
-                try probe.require(flatDirectories == ["p/d1", "p/d2"], "flat listing under \"p\" returned directories \(flatDirectories)")
+                try probe.require(flatDirectories == ["p/d1", "p/d10", "p/d2"], "flat listing under \"p\" returned directories \(flatDirectories)")
             }
             let root = try await probe.listAll(under: nil, recursive: false, limit: 2)
             let rootNames = root.map { "\($0.path)" + ($0.kind == .directory ? "/" : "") }
