@@ -21,12 +21,14 @@ let package = Package(
         .library(name: "ArtifactStorageFileSystem", targets: ["ArtifactStorageFileSystem"]),
         .library(name: "ArtifactStorageConformance", targets: ["ArtifactStorageConformance"]),
         .library(name: "ArtifactStorageFactory", targets: ["ArtifactStorageFactory"]),
+        .library(name: "ArtifactStorageS3", targets: ["ArtifactStorageS3"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
     ],
     targets: [
         // MARK: Core (errors and byte streams every layer shares)
@@ -103,6 +105,20 @@ let package = Package(
             ]
         ),
 
+        // S3 (and S3-compatible) backend: SigV4 signing, multipart upload, ranged GET, ListObjectsV2.
+        .target(
+            name: "ArtifactStorageS3",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: Server and CLI
 
         .executableTarget(
@@ -164,6 +180,21 @@ let package = Package(
                 "ArtifactStoreCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactStorageS3Tests",
+            dependencies: [
+                "ArtifactStorageS3",
+                "ArtifactStorage",
+                "ArtifactStorageConformance",
+                "ArtifactStorageFactory",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
