@@ -5,7 +5,7 @@ import PackageDescription
 //   core          ArtifactStoreCore (error shape, byte streams)
 //   identity      CArtifactBLAKE3, ArtifactBLAKE3, ArtifactIdentity
 //   storage       ArtifactStorage (+ implementations, conformance suite)
-//   data plane    (later)
+//   data plane    ArtifactCBOR (the wire codec; the daemon comes later)
 //   control plane (later)
 //   server / CLI  ArtifactStoreCLI (the `artifactstore` executable)
 
@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ArtifactStorageFileSystem", targets: ["ArtifactStorageFileSystem"]),
         .library(name: "ArtifactStorageConformance", targets: ["ArtifactStorageConformance"]),
         .library(name: "ArtifactStorageFactory", targets: ["ArtifactStorageFactory"]),
+        .library(name: "ArtifactCBOR", targets: ["ArtifactCBOR"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -103,6 +104,17 @@ let package = Package(
             ]
         ),
 
+        // MARK: Data plane
+
+        // CBOR (RFC 8949) written here: value model, hardened decoder, deterministic encoder, Codable.
+        .target(
+            name: "ArtifactCBOR",
+            dependencies: [
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: Server and CLI
 
         .executableTarget(
@@ -163,6 +175,14 @@ let package = Package(
                 "ArtifactStorageFileSystem",
                 "ArtifactStoreCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactCBORTests",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactStoreCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
