@@ -23,9 +23,9 @@ struct CBORCodingKey: CodingKey, Sendable {
 }
 
 extension CodingKey {
-    /// The CBOR map key a coding key stands for: an integer for keys that are integers at heart
-    /// (`Dictionary<Int, _>` keys, whose string value is the integer's decimal form), otherwise
-    /// the key's string value.
+    /// The CBOR map key to look up first when decoding: an integer for keys that may stand for
+    /// an `Int` dictionary key (their string value is the integer's decimal form), otherwise the
+    /// key's string value. Lookups fall back to the string value.
     var cborKey: CBORValue {
         if let int = intValue, stringValue == String(int) { return CBORValue(int) }
         return .textString(stringValue)

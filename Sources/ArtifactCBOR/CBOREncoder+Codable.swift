@@ -10,8 +10,8 @@ extension CBOREncoder {
     /// Structs become maps keyed by field name; `nil` optionals are left out (or written as
     /// `null` when a type calls `encodeNil`); `Data` and `[UInt8]` become byte strings; `Date`
     /// becomes tag 1 with integer seconds since 1970 when whole, float seconds otherwise;
-    /// dictionaries with `Int` keys get integer keys, with `String` keys text keys; enums with raw
-    /// values their raw value. Map keys are sorted as ``CBOREncoder`` always does.
+    /// dictionaries with `Int` keys get integer keys, all other keyed containers text keys; enums
+    /// with raw values their raw value. Map keys are sorted as ``CBOREncoder`` always does.
     public func encode<T: Encodable>(_ value: T) throws(CBORError) -> [UInt8] {
         try encode(try encodeToValue(value))
     }
@@ -33,6 +33,25 @@ extension CBOREncoder {
         } catch {
             throw CBORError(.invalidValue, "\(T.self) could not be encoded: \(error)", underlying: error)
         }
+    }
+}
+
+/// `[Int: V]`, whose keys become CBOR integers. Swift encodes them through a keyed container
+/// whose keys also have string values, just as `[String: V]` with a key like `"1"` does; the two
+/// cannot be told apart there, so integer-keyed dictionaries are caught by type before that.
+/// Every other keyed container gets text keys.
+protocol CBORIntKeyedDictionary {
+    func cborNode(codingPath: [any CodingKey], userInfo: [CodingUserInfoKey: Any]) throws -> CBOREncodingNode
+}
+
+extension Dictionary: CBORIntKeyedDictionary where Key == Int, Value: Encodable {
+    func cborNode(codingPath: [any CodingKey], userInfo: [CodingUserInfoKey: Any]) throws -> CBOREncodingNode {
+        let map = CBOREncodingMap()
+        for (key, value) in self {
+            let node = try CBOREncodingImpl.box(value, codingPath: codingPath + [CBORCodingKey(intValue: key)], userInfo: userInfo)
+            map.set(CBORValue(key), node)
+        }
+        return .map(map)
     }
 }
 
@@ -93,6 +112,9 @@ final class CBOREncodingImpl: Encoder {
         if T.self == Data.self, let data = value as? Data { return .value(.byteString([UInt8](data))) }
         if T.self == [UInt8].self, let bytes = value as? [UInt8] { return .value(.byteString(bytes)) }
         if T.self == Date.self, let date = value as? Date { return .value(encodeDate(date)) }
+        if let dictionary = value as? any CBORIntKeyedDictionary {
+            return try dictionary.cborNode(codingPath: codingPath, userInfo: userInfo)
+        }
         let encoder = CBOREncodingImpl(codingPath: codingPath, userInfo: userInfo)
         try value.encode(to: encoder)
         return .encoder(encoder)
@@ -139,7 +161,7 @@ struct CBORKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     let map: CBOREncodingMap
     let codingPath: [any CodingKey]
 
-    private func set(_ value: CBORValue, _ key: Key) { map.set(key.cborKey, .value(value)) }
+    private func set(_ value: CBORValue, _ key: Key) { map.set(.textString(key.stringValue), .value(value)) }
 
     mutating func encodeNil(forKey key: Key) throws { set(.null, key) }
     mutating func encode(_ value: Bool, forKey key: Key) throws { set(.bool(value), key) }
@@ -158,21 +180,21 @@ struct CBORKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     mutating func encode(_ value: UInt64, forKey key: Key) throws { set(CBORValue(value), key) }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        map.set(key.cborKey, try CBOREncodingImpl.box(value, codingPath: codingPath + [key], userInfo: encoder.userInfo))
+        map.set(.textString(key.stringValue), try CBOREncodingImpl.box(value, codingPath: codingPath + [key], userInfo: encoder.userInfo))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy keyType: NestedKey.Type, forKey key: Key
     ) -> KeyedEncodingContainer<NestedKey> {
         let nested = CBOREncodingMap()
-        map.set(key.cborKey, .map(nested))
+        map.set(.textString(key.stringValue), .map(nested))
         return KeyedEncodingContainer(CBORKeyedEncodingContainer<NestedKey>(
             encoder: encoder, map: nested, codingPath: codingPath + [key]))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         let nested = CBOREncodingArray()
-        map.set(key.cborKey, .array(nested))
+        map.set(.textString(key.stringValue), .array(nested))
         return CBORUnkeyedEncodingContainer(encoder: encoder, array: nested, codingPath: codingPath + [key])
     }
 
@@ -182,7 +204,7 @@ struct CBORKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
 
     private func superEncoder(key: some CodingKey) -> any Encoder {
         let sub = CBOREncodingImpl(codingPath: codingPath + [key], userInfo: encoder.userInfo)
-        map.set(key.cborKey, .encoder(sub))
+        map.set(.textString(key.stringValue), .encoder(sub))
         return sub
     }
 }

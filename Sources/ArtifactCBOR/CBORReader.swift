@@ -107,8 +107,8 @@ struct CBORReader {
                 throw CBORError(.truncated, at: head.start, "\(kind) of \(head.argument) "
                                 + (head.major == 4 ? "elements" : "pairs") + " cannot fit in the \(remaining) bytes left")
             }
-            throw CBORError(.lengthLimitExceeded, at: head.start,
-                            "\(kind) of \(head.argument) elements is longer than the limit of \(limits.maximumLength)")
+            throw CBORError(.lengthLimitExceeded, at: head.start, "\(kind) of \(head.argument) "
+                            + (head.major == 4 ? "elements" : "pairs") + " is longer than the limit of \(limits.maximumLength)")
         }
         return Int(head.argument)
     }
@@ -259,9 +259,23 @@ struct CBORReader {
         offset += 1
     }
 
-    /// A key for an error message, cut short.
+    /// A key for an error message, cut short without first printing all of a large key.
     static func abbreviated(_ value: CBORValue) -> String {
-        let text = value.description
-        return text.count > 80 ? String(text.prefix(80)) + "…" : text
+        let text: String
+        switch value {
+        case .byteString(let bytes) where bytes.count > 32:
+            text = CBORValue.byteString(Array(bytes.prefix(32))).description + "… (\(bytes.count) bytes)"
+        case .textString(let string) where string.utf8.count > 80:
+            text = CBORValue.textString(String(string.prefix(40))).description + "… (\(string.utf8.count) bytes)"
+        case .array(let items) where items.count > 8:
+            text = "array of \(items.count) elements"
+        case .map(let entries) where entries.count > 8:
+            text = "map of \(entries.count) pairs"
+        case .tagged(let tag, let content):
+            text = "\(tag)(\(abbreviated(content)))"
+        default:
+            text = value.description
+        }
+        return text.count > 120 ? String(text.prefix(120)) + "…" : text
     }
 }

@@ -14,7 +14,7 @@
 /// compare by their UTF-8 bytes (not by Unicode canonical equivalence), floats by bit pattern
 /// (so `0.0 != -0.0`) except that every NaN equals every other NaN (all NaNs encode as `f97e00`).
 /// This makes `==` usable for duplicate-key detection and keeps `Hashable` lawful.
-public indirect enum CBORValue: Sendable {
+public enum CBORValue: Sendable {
     /// Major type 0: the integer itself.
     case unsigned(UInt64)
     /// Major type 1: the argument `n`; the integer is `-1 - n` (so `.negative(0)` is -1 and
@@ -29,7 +29,7 @@ public indirect enum CBORValue: Sendable {
     /// Major type 5: pairs in order.
     case map([MapEntry])
     /// Major type 6: tag number and content.
-    case tagged(UInt64, CBORValue)
+    indirect case tagged(UInt64, CBORValue)
     /// Major type 7, simple values other than false, true, null and undefined: 0–19 and 32–255.
     case simple(UInt8)
     /// `false` (`f4`) and `true` (`f5`).

@@ -45,7 +45,7 @@ struct CodableTests {
         created: Date(timeIntervalSince1970: 1_363_896_240), modified: Date(timeIntervalSince1970: 1_363_896_240.5),
         note: nil, content: Data([0, 1, 2, 255]),
         digests: [Digest(algorithm: "blake3", bytes: Array(repeating: 7, count: 32))],
-        labels: ["zeta": "z", "alpha": "a", "é": "e"], counts: [10: 1, -1: 2, 100: 3],
+        labels: ["zeta": "z", "alpha": "a", "é": "e", "1": "one"], counts: [10: 1, -1: 2, 100: 3],
         nested: [[1, nil, 3], [], [nil]], payloads: [.chunk(index: 0, bytes: Data([9, 9])), .end], flag: true)
 
     @Test("a representative struct round-trips")
@@ -68,9 +68,24 @@ struct CodableTests {
         #expect(value["priority"] == 9)
         #expect(value["size"] == .unsigned(.max))
         #expect(value["counts"] == [10: 1, 100: 3, -1: 2])  // core order: 0a, 1864, 20
-        #expect(value["labels"] == (["zeta": "z", "alpha": "a", "é": "e"] as CBORValue).sortedMaps())
+        #expect(value["labels"] == (["zeta": "z", "alpha": "a", "é": "e", "1": "one"] as CBORValue).sortedMaps())
         #expect(value["digests"]?[0]?["bytes"] == .byteString(Array(repeating: 7, count: 32)))
         #expect(value["nested"] == [[1, .null, 3], [], [.null]])
+    }
+
+    @Test("String-keyed dictionaries keep text keys even when a key looks like an integer")
+    func numericStringKeys() throws {
+        let value: [String: Int] = ["1": 1, "-2": 2, "01": 3]
+        let bytes = try CBOREncoder().encode(value)
+        #expect(try CBORDecoder().decode(bytes) == (["1": 1, "-2": 2, "01": 3] as CBORValue).sortedMaps())
+        #expect(try CBORDecoder().decode([String: Int].self, from: bytes) == value)
+        let ints: [Int: String] = [1: "a", -2: "b", Int.min: "c"]
+        let intBytes = try CBOREncoder().encode(ints)
+        #expect(try CBORDecoder().decode(intBytes) == ([1: "a", -2: "b", .negative(UInt64(Int64.max)): "c"] as CBORValue).sortedMaps())
+        #expect(try CBORDecoder().decode([Int: String].self, from: intBytes) == ints)
+        // Text keys that spell integers are accepted for Int-keyed dictionaries.
+        let mixed = try CBOREncoder().encode(["5": 1, 6: 2] as CBORValue)
+        #expect(try CBORDecoder().decode([Int: Int].self, from: mixed) == [5: 1, 6: 2])
     }
 
     @Test("top-level values of every kind round-trip")
