@@ -11,7 +11,9 @@ import NIOCore
 /// shortest form, definite lengths only, map keys sorted by the bytewise lexicographic order of
 /// their encodings (not the length-first order of RFC 7049 §3.9), and floats in the shortest of
 /// binary16/32/64 that holds the value exactly (§4.2.2; every NaN as `f97e00`). The same value
-/// therefore always gives the same bytes, which the data plane's frames rely on. A map with two
+/// therefore always gives the same bytes, which the data plane's frames rely on. Bignums (tags 2
+/// and 3) get their preferred serialization too: no leading zero bytes, and major type 0 or 1
+/// when the value fits in 64 bits. A map with two
 /// equal keys is refused (``CBORError/Kind/duplicateMapKey``) rather than silently written.
 public struct CBOREncoder: Sendable {
     /// Only ``CBORLimits/maximumDepth`` applies when encoding (encoding recurses per level).
@@ -86,7 +88,9 @@ struct CBORWriter {
             }
             return total
         case .tagged(let tag, let content):
-            let contentSize = try encodedSize(of: content, depth: depth + 1, maximumDepth: maximumDepth)
+            if let integer = bignumAsInteger(tag, content) { return headSize(integer.argument) }
+            let trimmed = trimmedBignum(tag, content) ?? content
+            let contentSize = try encodedSize(of: trimmed, depth: depth + 1, maximumDepth: maximumDepth)
             return headSize(tag) + contentSize
         case .simple(let n): return n < 24 ? 1 : 2
         case .bool, .null, .undefined: return 1
@@ -94,6 +98,22 @@ struct CBORWriter {
             if d.isNaN || HalfFloat.exactBits(of: d) != nil { return 3 }
             return Double(Float(d)) == d ? 5 : 9
         }
+    }
+
+    /// §3.4.3 preferred serialization of bignums (tags 2 and 3 on a byte string), which core
+    /// deterministic encoding requires: an integer that fits major type 0 or 1 is written as one.
+    static func bignumAsInteger(_ tag: UInt64, _ content: CBORValue) -> (major: UInt8, argument: UInt64)? {
+        switch CBORValue.tagged(tag, content).preferredBignum {
+        case .unsigned(let n): return (0, n)
+        case .negative(let n): return (1, n)
+        default: return nil
+        }
+    }
+
+    /// A larger bignum's byte string without leading zero bytes, if it had any.
+    static func trimmedBignum(_ tag: UInt64, _ content: CBORValue) -> CBORValue? {
+        guard tag == 2 || tag == 3, case .byteString(let bytes) = content, bytes.first == 0 else { return nil }
+        return .byteString(Array(bytes.drop { $0 == 0 }))
     }
 
     mutating func writeHead(_ major: UInt8, _ argument: UInt64) {
@@ -141,8 +161,12 @@ struct CBORWriter {
         case .map(let entries):
             try writeMap(entries, depth: depth)
         case .tagged(let tag, let content):
-            writeHead(6, tag)
-            try write(content, depth: depth + 1)
+            if let integer = Self.bignumAsInteger(tag, content) {
+                writeHead(integer.major, integer.argument)
+            } else {
+                writeHead(6, tag)
+                try write(Self.trimmedBignum(tag, content) ?? content, depth: depth + 1)
+            }
         case .simple(let n):
             switch n {
             case 0..<20: output.append(0xE0 | n)

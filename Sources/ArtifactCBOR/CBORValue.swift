@@ -13,7 +13,10 @@
 /// Equality and hashing follow the CBOR data model rather than Swift's defaults: text strings
 /// compare by their UTF-8 bytes (not by Unicode canonical equivalence), floats by bit pattern
 /// (so `0.0 != -0.0`) except that every NaN equals every other NaN (all NaNs encode as `f97e00`).
-/// This makes `==` usable for duplicate-key detection and keeps `Hashable` lawful.
+/// Bignums (tags 2 and 3 on a byte string) equal the integer they stand for, as in RFC 8949's
+/// extended generic data model (§3.4.3): `2(h'01')` equals `1`, and leading zero bytes do not
+/// matter. This makes `==` agree with the deterministic encoding (equal values, equal bytes), so
+/// it is usable for duplicate-key detection, and keeps `Hashable` lawful.
 public enum CBORValue: Sendable {
     /// Major type 0: the integer itself.
     case unsigned(UInt64)
@@ -92,8 +95,28 @@ extension CBORValue {
     public subscript(key: String) -> CBORValue? { self[.textString(key)] }
 }
 
+extension CBORValue {
+    /// A bignum in preferred form (an integer when it fits in 64 bits, else without leading zero
+    /// bytes); any other value unchanged.
+    var preferredBignum: CBORValue {
+        guard case .tagged(let tag, .byteString(let bytes)) = self, tag == 2 || tag == 3 else { return self }
+        let significant = bytes.drop { $0 == 0 }
+        if significant.count <= 8 {
+            let value = significant.reduce(0) { $0 << 8 | UInt64($1) }
+            return tag == 2 ? .unsigned(value) : .negative(value)
+        }
+        return significant.count == bytes.count ? self : .tagged(tag, .byteString(Array(significant)))
+    }
+}
+
 extension CBORValue: Hashable {
     public static func == (lhs: CBORValue, rhs: CBORValue) -> Bool {
+        if case .tagged = lhs { return equal(lhs.preferredBignum, rhs.preferredBignum) }
+        if case .tagged = rhs { return equal(lhs.preferredBignum, rhs.preferredBignum) }
+        return equal(lhs, rhs)
+    }
+
+    private static func equal(_ lhs: CBORValue, _ rhs: CBORValue) -> Bool {
         switch (lhs, rhs) {
         case (.unsigned(let a), .unsigned(let b)): return a == b
         case (.negative(let a), .negative(let b)): return a == b
@@ -113,6 +136,10 @@ extension CBORValue: Hashable {
     }
 
     public func hash(into hasher: inout Hasher) {
+        preferredBignum.hashContent(into: &hasher)
+    }
+
+    private func hashContent(into hasher: inout Hasher) {
         switch self {
         case .unsigned(let n): hasher.combine(0 as UInt8); hasher.combine(n)
         case .negative(let n): hasher.combine(1 as UInt8); hasher.combine(n)

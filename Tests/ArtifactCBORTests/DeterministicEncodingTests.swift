@@ -91,6 +91,34 @@ struct DeterministicEncodingTests {
         #expect(try CBOREncoder().encode(try CBORDecoder().decode(TestSupport.bytes(hex: "5900024142"))) == [0x42, 0x41, 0x42])
     }
 
+    @Test("bignums get their preferred serialization", arguments: [
+        ("c240", "00"), ("c34100", "20"), ("c2420100", "190100"), ("c2480102030405060708", "1b0102030405060708"),
+        ("c348ffffffffffffffff", "3bffffffffffffffff"), ("c249010000000000000000", "c249010000000000000000"),
+        ("c24b0000010000000000000000", "c249010000000000000000"), ("c34a00010000000000000000", "c349010000000000000000"),
+        ("c2a0", "c2a0"), ("c3820102", "c3820102"),
+    ])
+    func bignums(input: String, output: String) throws {
+        let value = try CBORDecoder().decode(TestSupport.bytes(hex: input))
+        #expect(TestSupport.hex(try CBOREncoder().encode(value)) == output)
+        #expect(try CBORDecoder().decode(try CBOREncoder().encode(value)) == value.sortedMaps())
+    }
+
+    @Test("bignums equal the integers they stand for, in == and in hashing")
+    func bignumEquality() {
+        let pairs: [(CBORValue, CBORValue)] = [
+            (.tagged(2, .byteString([])), 0), (.tagged(2, .byteString([0, 1])), 1), (.tagged(3, .byteString([0x01, 0x00])), -257),
+            (.tagged(2, .byteString([0] + [1] + [UInt8](repeating: 0, count: 8))), .tagged(2, .byteString([1] + [UInt8](repeating: 0, count: 8)))),
+        ]
+        for (a, b) in pairs {
+            #expect(a == b)
+            #expect(b == a)
+            #expect(a.hashValue == b.hashValue)
+            #expect(Set([a, b]).count == 1)
+        }
+        #expect(CBORValue.tagged(2, .byteString([1])) != CBORValue.tagged(3, .byteString([1])))
+        #expect(CBORValue.tagged(4, .byteString([1])) != 1)
+    }
+
     @Test("duplicate keys are refused at encode time")
     func duplicateKeys() {
         let maps: [CBORValue] = [

@@ -109,5 +109,8 @@ struct NotWellFormedTests {
         // 1.0 as half and as double are the same key; 1 and 1.0 are not.
         #expect(throws: CBORError.self) { try CBORDecoder().decode(TestSupport.bytes(hex: "a2f93c0000fb3ff000000000000001")) }
         #expect(try CBORDecoder().decode(TestSupport.bytes(hex: "a2f93c00000101")) != .null)
+        // A bignum and the integer it stands for are the same key (they encode alike).
+        #expect(throws: CBORError.self) { try CBORDecoder().decode(TestSupport.bytes(hex: "a2c2400100f6")) }
+        #expect(throws: CBORError.self) { try CBORDecoder().decode(TestSupport.bytes(hex: "a2c3420001f62101")) }
     }
 }

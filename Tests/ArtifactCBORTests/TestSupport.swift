@@ -232,11 +232,17 @@ extension JSON {
 }
 
 extension CBORValue {
-    /// The same value with every map's pairs in core deterministic order: what a value looks like
-    /// after a trip through the deterministic encoder.
+    /// The same value with every map's pairs in core deterministic order and bignums in preferred
+    /// form: what a value looks like after a trip through the deterministic encoder.
     func sortedMaps() -> CBORValue {
         switch self {
         case .array(let items): return .array(items.map { $0.sortedMaps() })
+        case .tagged(let tag, .byteString(let bytes)) where tag == 2 || tag == 3:
+            // Bignums in preferred serialization: no leading zeros; 64-bit values as integers.
+            let significant = Array(bytes.drop { $0 == 0 })
+            if significant.count > 8 { return .tagged(tag, .byteString(significant)) }
+            let value = significant.reduce(0) { $0 << 8 | UInt64($1) }
+            return tag == 2 ? .unsigned(value) : .negative(value)
         case .tagged(let tag, let content): return .tagged(tag, content.sortedMaps())
         case .map(let entries):
             let sorted = entries.map { CBORValue.MapEntry($0.key.sortedMaps(), $0.value.sortedMaps()) }
