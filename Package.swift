@@ -193,6 +193,27 @@ let package = Package(
     ]
 )
 
+// A libFuzzer target for the CBOR decoder, only when asked for, since it needs -sanitize=fuzzer
+// (see docs/fuzzing.md): ARTIFACTSTORE_FUZZ=1 swift build --product CBORFuzzer …
+if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "CBORFuzzer",
+            dependencies: ["ArtifactCBOR"],
+            path: "Fuzz/CBORFuzzer",
+            swiftSettings: [
+                // libFuzzer provides main().
+                .unsafeFlags(["-parse-as-library"]),
+                // The loop below skips names starting with "C" (the C targets); same settings here.
+                .swiftLanguageMode(.v6),
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+            ]
+        )
+    )
+    package.products.append(.executable(name: "CBORFuzzer", targets: ["CBORFuzzer"]))
+}
+
 // One settings block for every target, in the style of swift-configuration.
 for target in package.targets {
     guard target.type != .system, target.type != .binary, target.name.hasPrefix("C") == false else { continue }
