@@ -5,7 +5,7 @@ import PackageDescription
 //   core          ArtifactStoreCore (error shape, byte streams)
 //   identity      CArtifactBLAKE3, ArtifactBLAKE3, ArtifactIdentity
 //   storage       ArtifactStorage (+ implementations, conformance suite)
-//   data plane    (later)
+//   data plane    ArtifactCBOR (the wire codec; the daemon comes later)
 //   control plane (later)
 //   server / CLI  ArtifactStoreCLI (the `artifactstore` executable)
 
@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ArtifactStorageConformance", targets: ["ArtifactStorageConformance"]),
         .library(name: "ArtifactStorageFactory", targets: ["ArtifactStorageFactory"]),
         .library(name: "ArtifactStorageS3", targets: ["ArtifactStorageS3"]),
+        .library(name: "ArtifactCBOR", targets: ["ArtifactCBOR"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -119,6 +120,17 @@ let package = Package(
             ]
         ),
 
+        // MARK: Data plane
+
+        // CBOR (RFC 8949) written here: value model, hardened decoder, deterministic encoder, Codable.
+        .target(
+            name: "ArtifactCBOR",
+            dependencies: [
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: Server and CLI
 
         .executableTarget(
@@ -198,11 +210,40 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ArtifactCBORTests",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "ArtifactStoreCLITests",
             dependencies: ["ArtifactStoreCLI"]
         ),
     ]
 )
+
+// A libFuzzer target for the CBOR decoder, only when asked for, since it needs -sanitize=fuzzer
+// (see docs/fuzzing.md): ARTIFACTSTORE_FUZZ=1 swift build --product CBORFuzzer …
+if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "CBORFuzzer",
+            dependencies: ["ArtifactCBOR"],
+            path: "Fuzz/CBORFuzzer",
+            swiftSettings: [
+                // libFuzzer provides main().
+                .unsafeFlags(["-parse-as-library"]),
+                // The loop below skips names starting with "C" (the C targets); same settings here.
+                .swiftLanguageMode(.v6),
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+            ]
+        )
+    )
+    package.products.append(.executable(name: "CBORFuzzer", targets: ["CBORFuzzer"]))
+}
 
 // One settings block for every target, in the style of swift-configuration.
 for target in package.targets {

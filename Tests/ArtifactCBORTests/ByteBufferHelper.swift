@@ -1,0 +1,5 @@
+import NIOCore
+
+enum ByteBufferHelper {
+    static func make() -> ByteBuffer { ByteBufferAllocator().buffer(capacity: 16) }
+}
