@@ -5,7 +5,8 @@ import PackageDescription
 //   core          ArtifactStoreCore (error shape, byte streams)
 //   identity      CArtifactBLAKE3, ArtifactBLAKE3, ArtifactIdentity
 //   storage       ArtifactStorage (+ implementations, conformance suite)
-//   data plane    (later)
+//   data plane    ArtifactDataPlane (protocol, value types, errors), ArtifactDataPlaneLocal (in process),
+//                 ArtifactDataPlaneConformance (the suite every DataPlane runs)
 //   control plane (later)
 //   server / CLI  ArtifactStoreCLI (the `artifactstore` executable)
 
@@ -21,6 +22,10 @@ let package = Package(
         .library(name: "ArtifactStorageFileSystem", targets: ["ArtifactStorageFileSystem"]),
         .library(name: "ArtifactStorageConformance", targets: ["ArtifactStorageConformance"]),
         .library(name: "ArtifactStorageFactory", targets: ["ArtifactStorageFactory"]),
+        .library(name: "ArtifactDataPlane", targets: ["ArtifactDataPlane"]),
+        .library(name: "ArtifactDataPlaneLocal", targets: ["ArtifactDataPlaneLocal"]),
+        .library(name: "ArtifactDataPlaneConformance", targets: ["ArtifactDataPlaneConformance"]),
+        .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -103,6 +108,44 @@ let package = Package(
             ]
         ),
 
+        // MARK: Data plane
+
+        // The DataPlane protocol and its Codable value types and errors: what the control plane sees.
+        .target(
+            name: "ArtifactDataPlane",
+            dependencies: [
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // LocalDataPlane: the data plane in process, over named storage backends.
+        .target(
+            name: "ArtifactDataPlaneLocal",
+            dependencies: [
+                "ArtifactBLAKE3",
+                "ArtifactDataPlane",
+                "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStoreCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The promises every DataPlane keeps, written against the protocol only.
+        .target(
+            name: "ArtifactDataPlaneConformance",
+            dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactIdentity",
+                "ArtifactBLAKE3",
+                "ArtifactStoreCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: Server and CLI
 
         .executableTarget(
@@ -115,6 +158,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ]
+        ),
+
+        // Benchmarks that need our code in release mode (scripts/bench.sh); not part of the product CLI.
+        .executableTarget(
+            name: "ArtifactStoreBench",
+            dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
+                "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
 
@@ -157,6 +215,28 @@ let package = Package(
             dependencies: [
                 "ArtifactStorage",
                 "ArtifactStorageFactory",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactDataPlaneTests",
+            dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactDataPlaneLocalTests",
+            dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneConformance",
+                "ArtifactDataPlaneLocal",
+                "ArtifactIdentity",
+                "ArtifactStorage",
                 "ArtifactStorageFileSystem",
                 "ArtifactStoreCore",
                 .product(name: "Logging", package: "swift-log"),
