@@ -178,7 +178,10 @@ let package = Package(
 
         // MARK: Tests
 
-        .testTarget(name: "ArtifactBLAKE3Tests", dependencies: ["ArtifactBLAKE3"]),
+        .testTarget(
+            name: "ArtifactBLAKE3Tests",
+            dependencies: ["ArtifactBLAKE3", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "ArtifactIdentityTests",
             dependencies: [

@@ -12,7 +12,7 @@ import Foundation
 /// Each function is the same as creating a ``BLAKE3Hasher``, feeding all bytes in one update
 /// and finalizing. BLAKE3 is implemented in this project (C with SSE4.1 / AVX2 / AVX-512 paths
 /// chosen at run time, and portable C elsewhere) and checked against the official test vectors.
-public enum BLAKE3 {
+public enum BLAKE3: Sendable {
     /// Length of the default digest, in bytes.
     public static let outputByteCount = 32
     /// Length of a keyed-hash key, in bytes.

@@ -26,7 +26,7 @@ import Foundation
 /// Not thread-safe for concurrent mutation (like any value): `Sendable` so it can be moved or
 /// copied across tasks.
 public struct BLAKE3Hasher: Sendable {
-    @usableFromInline
+    /// The C hasher (`asb3_hasher`), stored inline so copies fork the state.
     var state: asb3_hasher
 
     /// A hasher for the plain BLAKE3 hash.

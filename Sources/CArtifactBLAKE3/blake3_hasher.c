@@ -7,7 +7,8 @@
  */
 #include "blake3_internal.h"
 
-/* Chunks hashed per batch in a large update: bounded so the working set stays on the stack. */
+/* Chunks hashed per batch in a large update: bounded so the working set stays on the stack
+ * (about 35 KiB in asb3_hasher_update, whatever the input size). */
 #define ASB3_WINDOW 512
 
 typedef struct {
@@ -83,10 +84,12 @@ static void push_cv(asb3_hasher *self, const uint8_t cv_bytes[32], unsigned leve
  * to one value per aligned power-of-two run, then pushes the runs in order. All runs are
  * reduced together, one level at a time, so parents are hashed many at a time. */
 static void reduce_and_push(asb3_hasher *self, uint8_t *cvs, size_t m) {
+    /* Run sizes first grow (limited by the alignment of the count) then shrink (limited by
+     * what is left), each through at most log2(ASB3_WINDOW) + 1 = 10 values: <= 20 runs. */
     struct {
         size_t off, size;
         unsigned level;
-    } runs[2 * 64];
+    } runs[32];
     size_t nruns = 0;
     uint64_t c = self->chunk_counter;
     for (size_t off = 0; off < m;) {

@@ -25,8 +25,16 @@ enum TestSupport {
         (0..<length).map { UInt8($0 % 251) }
     }
 
+    /// Lowercase hex (fast enough to call on every output in debug builds).
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var ascii: [UInt8] = []
+        ascii.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            ascii.append(digits[Int(byte >> 4)])
+            ascii.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: ascii, as: UTF8.self)
     }
 
     static func bytes(hex: String) -> [UInt8] {

@@ -53,7 +53,8 @@ void asb3_hasher_init_derive_key(asb3_hasher *self, const void *context, size_t 
  * Returns the level now in use. The output never depends on the level. */
 int asb3_hasher_set_simd_level(asb3_hasher *self, int level);
 
-/* Adds input; any split of the input gives the same result. */
+/* Adds input; any split of the input gives the same result. Large inputs are hashed in place,
+ * many 1 KiB chunks at a time; the call uses about 35 KiB of stack. */
 void asb3_hasher_update(asb3_hasher *self, const void *input, size_t input_len);
 
 /* Writes out_len bytes of the extended output starting at byte offset `seek`. Does not modify
