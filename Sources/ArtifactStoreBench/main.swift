@@ -138,6 +138,19 @@ case "ingest":
     print("serve_unchecked_seconds=\(list(uncheckedServeTimes))")
     print("peak_rss_kib=\(peakRSSKiB())")
 
+case "digest":
+    // The dual digester alone over the same stream: the part of ingest that storage does not touch.
+    let pool = GeneratedStream.makePool()
+    let clock = ContinuousClock()
+    let start = clock.now
+    let inline = arguments.contains("--inline")
+    let digest = try await DualDigester.digest(
+        GeneratedStream(pool: pool, count: sizeMiB),
+        configuration: DualDigester.Configuration(concurrent: inline ? false : nil)
+    )
+    print("digest_seconds=\(String(format: "%.4f", seconds(start.duration(to: clock.now))))")
+    print("blake3=\(digest.blake3.hex)")
+
 default:
     fail("unknown command \(command); use write-input or ingest")
 }
