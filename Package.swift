@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ArtifactStorageFileSystem", targets: ["ArtifactStorageFileSystem"]),
         .library(name: "ArtifactStorageConformance", targets: ["ArtifactStorageConformance"]),
         .library(name: "ArtifactStorageFactory", targets: ["ArtifactStorageFactory"]),
+        .library(name: "ArtifactStorageS3", targets: ["ArtifactStorageS3"]),
         .library(name: "ArtifactDataPlane", targets: ["ArtifactDataPlane"]),
         .library(name: "ArtifactDataPlaneLocal", targets: ["ArtifactDataPlaneLocal"]),
         .library(name: "ArtifactDataPlaneConformance", targets: ["ArtifactDataPlaneConformance"]),
@@ -32,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
     ],
     targets: [
         // MARK: Core (errors and byte streams every layer shares)
@@ -104,6 +106,20 @@ let package = Package(
                 "ArtifactStorageFileSystem",
                 "ArtifactStoreCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // S3 (and S3-compatible) backend: SigV4 signing, multipart upload, ranged GET, ListObjectsV2.
+        .target(
+            name: "ArtifactStorageS3",
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -225,6 +241,21 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ArtifactStorageS3Tests",
+            dependencies: [
+                "ArtifactStorageS3",
+                "ArtifactStorage",
+                "ArtifactStorageConformance",
+                "ArtifactStorageFactory",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "ArtifactDataPlaneTests",
             dependencies: [
                 "ArtifactDataPlane",
@@ -241,7 +272,9 @@ let package = Package(
                 "ArtifactIdentity",
                 "ArtifactStorage",
                 "ArtifactStorageFileSystem",
+                "ArtifactStorageS3",
                 "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

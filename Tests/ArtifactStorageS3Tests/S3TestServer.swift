@@ -1,0 +1,172 @@
+import ArtifactStorage
+import ArtifactStorageS3
+import ArtifactStoreCore
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+
+/// The S3-compatible server the integration tests talk to (moto_server on loopback), from
+/// `ARTIFACTSTORE_TEST_S3_ENDPOINT`, e.g. `http://127.0.0.1:5000`.
+enum S3TestServer {
+    static let endpointText: String? = {
+        let value = ProcessInfo.processInfo.environment["ARTIFACTSTORE_TEST_S3_ENDPOINT"] ?? ""
+        return value.isEmpty ? nil : value
+    }()
+
+    /// Whether the S3 tests can run; says once, plainly, why they are skipped when not.
+    static let isAvailable: Bool = {
+        if endpointText == nil {
+            print(
+                "ArtifactStorageS3Tests: S3 server tests SKIPPED: ARTIFACTSTORE_TEST_S3_ENDPOINT is not set "
+                    + "(start `moto_server -H 127.0.0.1 -p 5000` and set it to http://127.0.0.1:5000)")
+        }
+        return endpointText != nil
+    }()
+
+    /// Any key works with moto.
+    static let credentials = StorageCredentials(accessKeyID: "AKIDTESTING", secretAccessKey: "test-secret-not-real")
+
+    static let logger = Logger(label: "ArtifactStorageS3Tests")
+
+    static func configuration(bucket: String, prefix: String = "") throws -> S3Configuration {
+        S3Configuration(
+            bucket: bucket,
+            prefix: prefix,
+            region: "us-east-1",
+            endpoint: try S3Endpoint(parsing: endpointText ?? "http://127.0.0.1:1"),
+            pathStyle: true,
+            credentials: credentials
+        )
+    }
+
+    static func uniqueBucketName() -> String {
+        "t-" + UUID().uuidString.lowercased()
+    }
+
+    /// Creates a fresh bucket, runs `body` with a client and backend on it (optionally adjusted),
+    /// then empties and deletes the bucket.
+    static func withBucket<T>(
+        prefix: String = "",
+        adjust: (inout S3Configuration) -> Void = { _ in },
+        _ body: (S3Client, S3Backend) async throws -> T
+    ) async throws -> T {
+        var configuration = try configuration(bucket: uniqueBucketName(), prefix: prefix)
+        adjust(&configuration)
+        let client = try S3Client(configuration: configuration, httpClient: .shared, logger: logger)
+        try await client.createBucket()
+        let backend = S3Backend(client: client, logger: logger)
+        do {
+            let result = try await body(client, backend)
+            await cleanUp(client)
+            return result
+        } catch {
+            await cleanUp(client)
+            throw error
+        }
+    }
+
+    /// Deletes every object and pending upload, then the bucket (best effort).
+    static func cleanUp(_ client: S3Client) async {
+        for upload in (try? await client.listMultipartUploads(prefix: "")) ?? [] {
+            try? await client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
+        }
+        var token: String?
+        repeat {
+            guard let page = try? await client.listObjectsV2(prefix: "", continuationToken: token) else { break }
+            await withTaskGroup(of: Void.self) { group in
+                for (index, object) in page.objects.enumerated() {
+                    if index >= 16 { await group.next() }
+                    group.addTask { try? await client.deleteObject(key: object.key) }
+                }
+            }
+            token = page.isTruncated ? page.nextContinuationToken : nil
+        } while token != nil
+        try? await client.deleteBucket()
+    }
+}
+
+/// Deterministic pseudo-random bytes, produced in chunks while hashing them.
+struct TestStream: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let size: Int
+    let chunkSize: Int
+    let seed: UInt64
+    /// Throw after this many bytes, if set.
+    var failAfter: Int?
+
+    struct InjectedFailure: Error {}
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let stream: TestStream
+        var produced = 0
+        var state: UInt64
+
+        mutating func next() async throws -> ByteBuffer? {
+            if let failAfter = stream.failAfter, produced >= failAfter { throw InjectedFailure() }
+            guard produced < stream.size else { return nil }
+            let count = Swift.min(stream.chunkSize, stream.size - produced)
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(count)
+            for _ in 0..<(count / 8) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                buffer.writeInteger(state ^ (state >> 29))
+            }
+            for _ in 0..<(count % 8) {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                buffer.writeInteger(UInt8(truncatingIfNeeded: state >> 33))
+            }
+            produced += count
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(stream: self, state: seed)
+    }
+
+    /// SHA-256 of the bytes this stream produces (when it does not fail).
+    func sha256() async throws -> String {
+        var hasher = SHA256()
+        for try await buffer in self {
+            hasher.update(data: Array(buffer.readableBytesView))
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension ByteStream {
+    /// Reads the whole stream into memory (tests only).
+    func collectBytes() async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await buffer in self {
+            bytes.append(contentsOf: buffer.readableBytesView)
+        }
+        return bytes
+    }
+
+    func sha256() async throws -> String {
+        var hasher = SHA256()
+        for try await buffer in self {
+            hasher.update(data: Array(buffer.readableBytesView))
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+func path(_ text: String) throws -> StoragePath { try StoragePath(text) }
+
+func stream(_ text: String) -> ByteStream { ByteStream(ByteBuffer(string: text)) }
+
+/// Runs `body` and returns the StorageError it throws, or nil.
+func storageError(_ body: () async throws -> Void) async -> StorageError? {
+    do {
+        try await body()
+        return nil
+    } catch let error as StorageError {
+        return error
+    } catch {
+        return StorageError(.io, "unexpected non-storage error: \(error)")
+    }
+}
