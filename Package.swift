@@ -5,7 +5,8 @@ import PackageDescription
 //   core          ArtifactStoreCore (error shape, byte streams)
 //   identity      CArtifactBLAKE3, ArtifactBLAKE3, ArtifactIdentity
 //   storage       ArtifactStorage (+ implementations, conformance suite)
-//   data plane    ArtifactCBOR (the wire codec; the daemon comes later)
+//   data plane    ArtifactDataPlane (protocol, value types, errors), ArtifactDataPlaneLocal (in process),
+//                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec)
 //   control plane (later)
 //   server / CLI  ArtifactStoreCLI (the `artifactstore` executable)
 
@@ -23,6 +24,10 @@ let package = Package(
         .library(name: "ArtifactStorageFactory", targets: ["ArtifactStorageFactory"]),
         .library(name: "ArtifactStorageS3", targets: ["ArtifactStorageS3"]),
         .library(name: "ArtifactCBOR", targets: ["ArtifactCBOR"]),
+        .library(name: "ArtifactDataPlane", targets: ["ArtifactDataPlane"]),
+        .library(name: "ArtifactDataPlaneLocal", targets: ["ArtifactDataPlaneLocal"]),
+        .library(name: "ArtifactDataPlaneConformance", targets: ["ArtifactDataPlaneConformance"]),
+        .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -130,6 +135,41 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The DataPlane protocol and its Codable value types and errors: what the control plane sees.
+        .target(
+            name: "ArtifactDataPlane",
+            dependencies: [
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // LocalDataPlane: the data plane in process, over named storage backends.
+        .target(
+            name: "ArtifactDataPlaneLocal",
+            dependencies: [
+                "ArtifactBLAKE3",
+                "ArtifactDataPlane",
+                "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStoreCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The promises every DataPlane keeps, written against the protocol only.
+        .target(
+            name: "ArtifactDataPlaneConformance",
+            dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactIdentity",
+                "ArtifactBLAKE3",
+                "ArtifactStoreCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
 
         // MARK: Server and CLI
 
@@ -143,6 +183,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ]
+        ),
+
+        // Benchmarks that need our code in release mode (scripts/bench.sh); not part of the product CLI.
+        .executableTarget(
+            name: "ArtifactStoreBench",
+            dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
+                "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
 
@@ -207,6 +262,30 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactDataPlaneTests",
+            dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactDataPlaneLocalTests",
+            dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneConformance",
+                "ArtifactDataPlaneLocal",
+                "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "ArtifactStorageS3",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

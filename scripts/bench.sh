@@ -5,15 +5,23 @@
 #                             the dual digester vs the slower of our two single hashes; 1 GiB file
 #                             in the page cache, median of 3 runs each.
 #
+#   scripts/bench.sh ingest   LocalDataPlane ingest of a 1 GiB stream generated in memory into a
+#                             filesystem backend, and serve of it back, median of 3 each
+#                             (artifactstore-bench), against the hashing ceiling (the slower of
+#                             `openssl dgst -sha256` and `b3sum --num-threads 1` on the same bytes)
+#                             and `cat file > /dev/null`; `dd … conv=fsync` write speed for
+#                             reference; peak RSS of a 1 GiB and of a 4 GiB run.
+#
 # Prints a table, writes JSON under bench-results/, and ends with one machine-readable line:
-#   RESULT blake3_ratio=<x> sha256_ratio=<y> dual_ratio=<z>
+#   RESULT blake3_ratio=<x> sha256_ratio=<y> dual_ratio=<z>                 (hash)
+#   RESULT ingest_ratio=<x> serve_ratio=<y> peak_rss_mib=<z>                (ingest)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 suite=${1:-}
 case "$suite" in
-    hash) ;;
-    *) echo "usage: scripts/bench.sh hash" >&2; exit 2 ;;
+    hash|ingest) ;;
+    *) echo "usage: scripts/bench.sh hash|ingest" >&2; exit 2 ;;
 esac
 
 if ! command -v b3sum >/dev/null 2>&1; then
@@ -22,6 +30,10 @@ if ! command -v b3sum >/dev/null 2>&1; then
         || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq b3sum >/dev/null; }
 fi
 command -v openssl >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+
+if [ "$suite" = ingest ]; then
+    exec scripts/bench-ingest.sh
+fi
 
 echo "== building artifactstore (release)" >&2
 swift build -c release --product artifactstore >&2

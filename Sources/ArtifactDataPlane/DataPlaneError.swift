@@ -1,0 +1,76 @@
+import ArtifactStoreCore
+
+/// Every failure of a ``DataPlane`` operation.
+///
+/// Exists so the control plane (and the HTTP API and the CLI after it) can react to a stable
+/// ``code`` without knowing which implementation or which storage backend answered. The message
+/// names the inputs (address, range, backend, both digests or sizes). `Codable` carries the code,
+/// the message and the backend, so a remote data plane returns the same error as a local one;
+/// ``underlying`` (often a `StorageError`) stays in process.
+public struct DataPlaneError: ArtifactStoreError, Codable {
+    /// Stable data-plane error codes. Never renamed once published.
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The data plane was configured wrongly (no backends, duplicate ids, unknown default).
+        case invalidConfiguration
+        /// `backendID` names no configured backend.
+        case unknownBackend
+        /// The backend could not be reached or connected to.
+        case backendUnavailable
+        /// No object is stored at the address (in that backend).
+        case objectNotFound
+        /// The range ends before it starts.
+        case invalidRange
+        /// The range does not lie inside the object.
+        case rangeNotSatisfiable
+        /// The bytes do not have the digest that was expected (ingest: the caller's expected
+        /// digest; serve: the address itself, for a corrupted object). Nothing was stored.
+        case digestMismatch
+        /// The stream ended with a size other than the expected one. Nothing was stored.
+        case sizeMismatch
+        /// The stream ran past the expected size, and was stopped there. Nothing was stored.
+        case sizeLimitExceeded
+        /// The caller's byte stream threw. Nothing was stored.
+        case streamFailed
+        /// The task was cancelled. Nothing was stored.
+        case cancelled
+        /// Any other storage failure; ``underlying`` is the `StorageError` and the message
+        /// includes its code.
+        case storage
+    }
+
+    public let kind: Code
+    public let message: String
+    /// The backend concerned, when there is one.
+    public let backendID: String?
+    public let underlying: (any Error)?
+
+    public var code: String { kind.rawValue }
+
+    public init(_ kind: Code, _ message: String, backendID: String? = nil, underlying: (any Error)? = nil) {
+        self.kind = kind
+        self.message = message
+        self.backendID = backendID
+        self.underlying = underlying
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case code
+        case message
+        case backendID
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.kind = try container.decode(Code.self, forKey: .code)
+        self.message = try container.decode(String.self, forKey: .message)
+        self.backendID = try container.decodeIfPresent(String.self, forKey: .backendID)
+        self.underlying = nil
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .code)
+        try container.encode(message, forKey: .message)
+        try container.encodeIfPresent(backendID, forKey: .backendID)
+    }
+}

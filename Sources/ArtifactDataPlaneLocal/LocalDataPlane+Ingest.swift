@@ -1,0 +1,201 @@
+import ArtifactDataPlane
+import ArtifactIdentity
+import ArtifactStorage
+import ArtifactStoreCore
+import Foundation
+import Logging
+
+extension LocalDataPlane {
+    public func ingest(_ stream: ByteStream, hints: IngestHints) async throws(DataPlaneError) -> IngestResult {
+        let (backendID, backend) = try await backend(for: hints.backendID)
+        let temporary = Self.temporaryPath()
+        let monitor = IngestMonitor()
+
+        // One pass: the backend pulls from the tee, the tee feeds the digest session.
+        let digests: DualDigest
+        do {
+            (_, digests) = try await DualDigester.withSession(configuration: configuration.digester) { session in
+                let tee = IngestTee(base: stream, session: session, expectedSize: hints.expectedSize, monitor: monitor)
+                _ = try await backend.write(temporary, from: ByteStream(tee), options: StorageWriteOptions(overwrite: false))
+            }
+        } catch {
+            await discard(temporary, in: backend, backendID: backendID)
+            throw Self.ingestFailure(error, monitor: monitor, backendID: backendID)
+        }
+
+        do throws(DataPlaneError) {
+            try Self.check(digests, against: hints)
+        } catch {
+            await discard(temporary, in: backend, backendID: backendID)
+            throw error
+        }
+
+        let primary = digests.digest(for: hints.primaryAlgorithm)
+        let address = ContentAddress(primary)
+        let destination = Self.path(of: address)
+        var deduplicated = false
+        do {
+            do {
+                try await backend.move(from: temporary, to: destination, overwrite: false)
+            } catch where error.kind == .alreadyExists {
+                // The content is already stored (or another ingest of it just committed).
+                // A stored object of the wrong size is damaged: replace it with these bytes.
+                let existing = try await backend.stat(destination)
+                if existing.size == digests.size {
+                    deduplicated = true
+                    await discard(temporary, in: backend, backendID: backendID)
+                } else {
+                    logger.warning(
+                        "replacing a stored object whose size does not match its address",
+                        metadata: [
+                            "dataplane.address": "\(address)", "dataplane.backend": "\(backendID)",
+                            "dataplane.storedSize": "\(existing.size)", "dataplane.size": "\(digests.size)",
+                        ]
+                    )
+                    try await backend.move(from: temporary, to: destination, overwrite: true)
+                }
+            }
+        } catch {
+            await discard(temporary, in: backend, backendID: backendID)
+            if Task.isCancelled {
+                throw DataPlaneError(.cancelled, "ingest into backend \"\(backendID)\" was cancelled; nothing was stored", backendID: backendID, underlying: error)
+            }
+            throw .storage(error, "commit \(address)", backendID: backendID)
+        }
+
+        let info: StorageObjectInfo
+        do {
+            info = try await backend.stat(destination)
+        } catch {
+            throw .storage(error, "stat \(address) after storing it", backendID: backendID)
+        }
+        logger.debug(
+            "ingested",
+            metadata: [
+                "dataplane.address": "\(address)", "dataplane.backend": "\(backendID)",
+                "dataplane.size": "\(digests.size)", "dataplane.deduplicated": "\(deduplicated)",
+            ]
+        )
+        return IngestResult(
+            primaryDigest: primary,
+            sha256Digest: digests.sha256,
+            blake3Digest: digests.blake3,
+            size: digests.size,
+            receipt: StorageReceipt(
+                backendID: backendID,
+                storageKey: address.storageKey,
+                size: info.size,
+                storedAt: info.modified,
+                deduplicated: deduplicated
+            )
+        )
+    }
+
+    /// Removes abandoned ingest temporaries (left by a crash) last modified before `age` ago, in
+    /// every backend that can be reached. Returns how many were removed. Run at start-up; the
+    /// age keeps it from touching ingests in flight in another process sharing the backend.
+    public func removeAbandonedTemporaries(olderThan age: TimeInterval) async -> Int {
+        let cutoff = Date(timeIntervalSinceNow: -age)
+        let directory = try! StoragePath(Self.temporaryDirectory)
+        var removed = 0
+        for configured in backends {
+            guard let (backendID, backend) = try? await backend(for: configured.id) else { continue }
+            var cursor: String?
+            repeat {
+                guard let page = try? await backend.list(under: directory, recursive: true, limit: 1000, cursor: cursor) else { break }
+                for entry in page.entries where entry.kind == .object && (entry.modified ?? .distantPast) < cutoff {
+                    if (try? await backend.delete(entry.path)) != nil { removed += 1 }
+                }
+                cursor = page.nextCursor
+            } while cursor != nil
+            if removed > 0 {
+                logger.notice("removed abandoned ingest temporaries", metadata: ["dataplane.backend": "\(backendID)", "dataplane.removed": "\(removed)"])
+            }
+        }
+        return removed
+    }
+
+    static func temporaryPath() -> StoragePath {
+        // A lower-case UUID is always a valid segment.
+        try! StoragePath(temporaryDirectory + "/" + UUID().uuidString.lowercased())
+    }
+
+    /// Checks the promised size and digest; a mismatch names both values.
+    static func check(_ digests: DualDigest, against hints: IngestHints) throws(DataPlaneError) {
+        if let expected = hints.expectedSize, expected != digests.size {
+            throw DataPlaneError(
+                .sizeMismatch,
+                "expected \(expected) bytes, the stream had \(digests.size) bytes; nothing was stored",
+                backendID: hints.backendID
+            )
+        }
+        if let expected = hints.expectedDigest {
+            let actual = digests.digest(for: expected.algorithm)
+            if actual != expected {
+                throw DataPlaneError(
+                    .digestMismatch,
+                    "expected digest \(expected), the stream's \(digests.size) bytes have \(actual); nothing was stored",
+                    backendID: hints.backendID
+                )
+            }
+        }
+    }
+
+    /// Names why the write of the temporary failed: the expected size overrun, cancellation, the
+    /// caller's stream, or the backend.
+    static func ingestFailure(_ error: any Error, monitor: IngestMonitor, backendID: String) -> DataPlaneError {
+        switch monitor.event {
+        case .limitExceeded(let limit, let seen):
+            return DataPlaneError(
+                .sizeLimitExceeded,
+                "expected \(limit) bytes, the stream sent at least \(seen) bytes and was stopped; nothing was stored",
+                backendID: backendID
+            )
+        case .sourceFailed(let source) where !(source is CancellationError):
+            return DataPlaneError(
+                .streamFailed,
+                "the byte stream failed after some bytes were received: \(source); nothing was stored",
+                backendID: backendID,
+                underlying: source
+            )
+        default:
+            break
+        }
+        if Task.isCancelled || Self.isCancellation(error) {
+            return DataPlaneError(.cancelled, "ingest into backend \"\(backendID)\" was cancelled; nothing was stored", backendID: backendID, underlying: error)
+        }
+        if let error = error as? StorageError {
+            return .storage(error, "write an ingest temporary", backendID: backendID)
+        }
+        if let error = error as? DataPlaneError { return error }
+        return DataPlaneError(.storage, "ingest into backend \"\(backendID)\" failed: \(error); nothing was stored", backendID: backendID, underlying: error)
+    }
+
+    static func isCancellation(_ error: any Error) -> Bool {
+        var current: (any Error)? = error
+        while let error = current {
+            if error is CancellationError { return true }
+            current = (error as? any ArtifactStoreError)?.underlying
+        }
+        return false
+    }
+
+    /// Deletes an ingest temporary, even when the calling task has been cancelled (the delete
+    /// runs in a detached task, which the caller's cancellation does not reach), and waits for it.
+    func discard(_ temporary: StoragePath, in backend: any StorageBackend, backendID: String) async {
+        let logger = self.logger
+        await Task.detached {
+            do {
+                try await backend.delete(temporary)
+            } catch let error as StorageError where error.kind == .notFound {
+                _ = error
+                // The write never committed its temporary: nothing to remove.
+            } catch {
+                logger.warning(
+                    "could not remove an ingest temporary",
+                    metadata: ["dataplane.backend": "\(backendID)", "dataplane.path": "\(temporary)", "error": "\(error)"]
+                )
+            }
+        }.value
+    }
+}

@@ -1,0 +1,152 @@
+import ArtifactDataPlane
+import ArtifactIdentity
+import ArtifactStorage
+import ArtifactStoreCore
+import Foundation
+import Logging
+import Synchronization
+
+/// The data plane in process: ingest, serve, verify and delete content over several named
+/// storage backends, each reached through its ``StorageConnector``.
+///
+/// Exists so the control plane can handle bytes without touching storage, in the same process
+/// (this type) or through a daemon that runs the same contract (``DataPlane``).
+///
+/// Layout inside every backend:
+/// - `blobs/<algorithm>/<hex 0-2>/<hex 2-4>/<hex>`: committed objects (``ContentAddress/storageKey``).
+/// - `tmp/ingest/<uuid>`: an ingest in progress. The bytes are written there while they are
+///   hashed, then moved under their address (without overwriting: if the address is taken the
+///   content is already there, and the temporary is deleted). Every failure, including
+///   cancellation, deletes the temporary before the call returns; a crash can leave one, which
+///   ``removeAbandonedTemporaries(olderThan:)`` removes.
+///
+/// Backends are connected on first use and kept; a backend that cannot be connected makes the
+/// operation fail with `backendUnavailable` and is retried on the next call.
+public final class LocalDataPlane: DataPlane {
+    /// One configured backend: its name and how to reach it.
+    public struct Backend: Sendable {
+        public var id: String
+        public var connector: any StorageConnector
+
+        public init(id: String, connector: any StorageConnector) {
+            self.id = id
+            self.connector = connector
+        }
+    }
+
+    /// Tuning and policy.
+    public struct Configuration: Sendable {
+        /// Whole-object reads are digested on the way out and the last buffer is held back
+        /// until the digest matches the address; a corrupted object then ends in
+        /// `digestMismatch` instead of its last bytes. Ranged reads are never checked (only
+        /// ``LocalDataPlane/verify(_:backendID:)`` can say a stored object is intact).
+        public var verifiesFullReads: Bool
+        /// How ingest runs its two hashes.
+        public var digester: DualDigester.Configuration
+
+        public init(verifiesFullReads: Bool = true, digester: DualDigester.Configuration = .default) {
+            self.verifiesFullReads = verifiesFullReads
+            self.digester = digester
+        }
+    }
+
+    /// Where ingests in progress live inside each backend.
+    public static let temporaryDirectory = "tmp/ingest"
+
+    /// The backends in configuration order.
+    public let backends: [Backend]
+    /// The backend used when an operation names none.
+    public let defaultBackendID: String
+    public let configuration: Configuration
+    let logger: Logger
+    private let connected = Mutex<[String: any StorageBackend]>([:])
+
+    /// - Parameters:
+    ///   - backends: at least one, with distinct ids of 1–64 characters `A–Z a–z 0–9 . _ -`.
+    ///   - defaultBackendID: the backend used when none is named; the first when `nil`.
+    /// - Throws: `invalidConfiguration` naming the offending id.
+    public init(
+        backends: [Backend],
+        defaultBackendID: String? = nil,
+        configuration: Configuration = Configuration(),
+        logger: Logger
+    ) throws(DataPlaneError) {
+        guard let first = backends.first else {
+            throw DataPlaneError(.invalidConfiguration, "a data plane needs at least one backend")
+        }
+        var seen: Set<String> = []
+        for backend in backends {
+            try Self.validate(backendID: backend.id)
+            guard seen.insert(backend.id).inserted else {
+                throw DataPlaneError(.invalidConfiguration, "backend id \"\(backend.id)\" is configured twice", backendID: backend.id)
+            }
+        }
+        let defaultID = defaultBackendID ?? first.id
+        guard seen.contains(defaultID) else {
+            throw DataPlaneError(
+                .invalidConfiguration,
+                "default backend \(Self.quote(defaultID)) is not configured; configured: \(backends.map(\.id).joined(separator: ", "))",
+                backendID: defaultID
+            )
+        }
+        self.backends = backends
+        self.defaultBackendID = defaultID
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    static func validate(backendID id: String) throws(DataPlaneError) {
+        let allowed = id.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2E || byte == 0x5F || byte == 0x2D
+        }
+        guard !id.isEmpty, id.utf8.count <= 64, allowed else {
+            throw DataPlaneError(.invalidConfiguration, "backend id \(quote(id)) must be 1-64 characters of A-Z a-z 0-9 . _ -")
+        }
+    }
+
+    /// `"text"`, with anything unprintable escaped and cut at 100 characters, for messages.
+    static func quote(_ text: String) -> String {
+        let cut = text.count > 100 ? String(text.prefix(100)) + "…" : text
+        return "\"" + cut.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" ? String($0) : $0.escaped(asASCII: true) }.joined() + "\""
+    }
+
+    // MARK: Backends
+
+    /// The configured backend `id` names (the default when `nil`), connected.
+    func backend(for id: String?) async throws(DataPlaneError) -> (id: String, backend: any StorageBackend) {
+        let id = id ?? defaultBackendID
+        guard let configured = backends.first(where: { $0.id == id }) else {
+            throw DataPlaneError(
+                .unknownBackend,
+                "no backend named \(Self.quote(id)); configured: \(backends.map(\.id).joined(separator: ", "))",
+                backendID: id
+            )
+        }
+        if let backend = connected.withLock({ $0[id] }) {
+            return (id, backend)
+        }
+        do {
+            let backend = try await configured.connector.connect()
+            connected.withLock { $0[id] = backend }
+            return (id, backend)
+        } catch {
+            throw DataPlaneError(
+                .backendUnavailable,
+                "cannot connect to backend \(Self.quote(id)): \(error.code): \(error.message)",
+                backendID: id,
+                underlying: error
+            )
+        }
+    }
+
+    /// Forgets the connected backend `id`, so the next operation connects afresh.
+    func disconnect(_ id: String) {
+        _ = connected.withLock { $0.removeValue(forKey: id) }
+    }
+
+    static func path(of address: ContentAddress) -> StoragePath {
+        // A storage key is `blobs/<algorithm>/<2 hex>/<2 hex>/<64 hex>`: always a valid path.
+        try! StoragePath(address.storageKey)
+    }
+}
