@@ -100,12 +100,15 @@ let package = Package(
             ]
         ),
         // Storage URLs (file://, memory://, s3://) to connectors, and the session-aware client.
+        // Depends on each backend it registers by default.
         .target(
             name: "ArtifactStorageFactory",
             dependencies: [
                 "ArtifactStorage",
                 "ArtifactStorageFileSystem",
+                "ArtifactStorageS3",
                 "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -244,7 +247,9 @@ let package = Package(
                 "ArtifactStorage",
                 "ArtifactStorageFactory",
                 "ArtifactStorageFileSystem",
+                "ArtifactStorageS3",
                 "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -1,33 +1,51 @@
 import ArtifactStorage
 import ArtifactStorageFileSystem
+import ArtifactStorageS3
+import AsyncHTTPClient
+import Foundation
 import Logging
 import NIOPosix
 
 /// Turns storage URLs into connectors, connected backends and sessions.
 ///
 /// Each URL scheme has a handler that builds a ``StorageConnector`` from a parsed
-/// ``StorageURL``. `file` and `memory` are registered by default; other schemes (`s3`, once its
-/// module is linked) are registered by the application with ``register(scheme:_:)``, so this
-/// module does not depend on every backend. An `s3` URL is validated here even before a
-/// handler exists, so configuration errors surface the same way either way.
+/// ``StorageURL``. `file`, `memory` and `s3` are registered by default; an application adds
+/// (or replaces) others with ``register(scheme:_:)``. Each handler is the one parser of its
+/// scheme's rules — for `s3`, `S3Configuration(url:)` — so a URL is refused the same way
+/// whether it comes through the factory or is given to the backend directly.
 public struct StorageFactory: Sendable {
     /// Builds a connector for a URL of one scheme; throws `invalidConfiguration` for a bad URL.
     public typealias Handler = @Sendable (StorageURL) throws(StorageError) -> any StorageConnector
 
     private var handlers: [String: Handler]
 
-    /// A factory with the `file` and `memory` handlers.
+    /// A factory with the `file`, `memory` and `s3` handlers.
     ///
     /// - Parameters:
-    ///   - logger: passed to the backends that log (the filesystem backend).
+    ///   - logger: passed to the backends that log (filesystem and S3).
     ///   - threadPool: where filesystem backends run blocking calls.
-    public init(logger: Logger, threadPool: NIOThreadPool = .singleton) {
+    ///   - httpClient: what S3 connectors send requests with. `HTTPClient.shared` suits a
+    ///     short-lived CLI. A server passes one built with `S3Client.recommendedHTTPConfiguration`
+    ///     (no redirects, no decompression, short connect timeout) and owns its shutdown: the
+    ///     factory and its connectors never shut it down.
+    ///   - environment: where S3 connectors read `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
+    ///     `AWS_SESSION_TOKEN` (credentials never come from the URL); the process environment
+    ///     unless a caller (a test) supplies its own.
+    public init(
+        logger: Logger,
+        threadPool: NIOThreadPool = .singleton,
+        httpClient: HTTPClient = .shared,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.handlers = [
             "file": { (url: StorageURL) throws(StorageError) -> any StorageConnector in
                 try Self.fileConnector(url, logger: logger, threadPool: threadPool)
             },
             "memory": { (url: StorageURL) throws(StorageError) -> any StorageConnector in
                 try Self.memoryConnector(url)
+            },
+            "s3": { (url: StorageURL) throws(StorageError) -> any StorageConnector in
+                try S3Connector(configuration: try S3Configuration(url: url), httpClient: httpClient, logger: logger, environment: environment)
             },
         ]
     }
@@ -43,15 +61,8 @@ public struct StorageFactory: Sendable {
     /// Parses `text` and builds its connector. Nothing is contacted yet.
     public func connector(for text: String) throws(StorageError) -> any StorageConnector {
         let url = try StorageURL(parsing: text)
-        if url.scheme == "s3" {
-            _ = try S3StorageLocation(url: url)
-        }
         guard let handler = handlers[url.scheme] else {
-            let hint = url.scheme == "s3" ? " (the S3 backend is not linked into this build yet)" : ""
-            throw StorageError(
-                .invalidConfiguration,
-                "storage URL \(StorageURL.quote(StorageURL.redacting(text))): scheme \"\(url.scheme)\" is not supported\(hint); supported: \(schemes.joined(separator: ", "))"
-            )
+            throw url.invalid("scheme", "\"\(url.scheme)\" is not supported; supported: \(schemes.joined(separator: ", "))")
         }
         return try handler(url)
     }
@@ -78,9 +89,7 @@ public struct StorageFactory: Sendable {
     // MARK: Built-in schemes
 
     static func fileConnector(_ url: StorageURL, logger: Logger, threadPool: NIOThreadPool) throws(StorageError) -> any StorageConnector {
-        func bad(_ part: String, _ why: String) -> StorageError {
-            StorageError(.invalidConfiguration, "storage URL \(StorageURL.quote(url.redactedText)): \(part) \(why)")
-        }
+        func bad(_ part: String, _ why: String) -> StorageError { url.invalid(part, why) }
         try url.requireOnlyQueryItems([])
         guard url.host.isEmpty || url.host.lowercased() == "localhost" else {
             throw bad("host", "\(StorageURL.quote(url.host)) is not allowed; use file:///absolute/path (or file://localhost/…)")
@@ -101,13 +110,10 @@ public struct StorageFactory: Sendable {
     static func memoryConnector(_ url: StorageURL) throws(StorageError) -> any StorageConnector {
         try url.requireOnlyQueryItems([])
         guard url.path.isEmpty || url.path == "/" else {
-            throw StorageError(
-                .invalidConfiguration,
-                "storage URL \(StorageURL.quote(url.redactedText)): path \(StorageURL.quote(url.path)) is not allowed; use memory://name"
-            )
+            throw url.invalid("path", "\(StorageURL.quote(url.path)) is not allowed; use memory://name")
         }
         guard !url.host.isEmpty else {
-            throw StorageError(.invalidConfiguration, "storage URL \(StorageURL.quote(url.redactedText)): store name is missing; use memory://name")
+            throw url.invalid("store name", "is missing; use memory://name")
         }
         do {
             return try MemoryConnector(name: url.host)

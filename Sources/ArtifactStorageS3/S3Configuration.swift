@@ -100,35 +100,42 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func validateBucket(_ bucket: String) throws(StorageError) {
-        let bytes = Array(bucket.utf8)
-        guard (3...63).contains(bytes.count) else {
-            throw StorageError(.invalidConfiguration, "S3 bucket name \"\(bucket)\" must be 3 to 63 characters long")
-        }
-        for byte in bytes {
-            let ok = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
-            guard ok else {
-                throw StorageError(.invalidConfiguration, "S3 bucket name \"\(bucket)\" may contain only a-z, 0-9, '.' and '-'")
-            }
-        }
-        guard let first = bytes.first, let last = bytes.last, first != UInt8(ascii: "."), first != UInt8(ascii: "-"),
-            last != UInt8(ascii: "."), last != UInt8(ascii: "-")
-        else {
-            throw StorageError(.invalidConfiguration, "S3 bucket name \"\(bucket)\" must start and end with a letter or digit")
-        }
-        guard !bucket.contains("..") else {
-            throw StorageError(.invalidConfiguration, "S3 bucket name \"\(bucket)\" must not contain \"..\"")
+        if let problem = bucketNameProblem(bucket) {
+            throw StorageError(.invalidConfiguration, "S3 bucket name \"\(bucket)\" \(problem)")
         }
     }
 
+    /// Why `bucket` is not a valid S3 bucket name, or `nil` when it is. Shared by ``validate()``
+    /// and ``init(url:)`` so both apply the same rules.
+    static func bucketNameProblem(_ bucket: String) -> String? {
+        let bytes = Array(bucket.utf8)
+        guard (3...63).contains(bytes.count) else { return "must be 3 to 63 characters long" }
+        for byte in bytes {
+            let ok = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+            guard ok else { return "may contain only a-z, 0-9, '.' and '-'" }
+        }
+        guard let first = bytes.first, let last = bytes.last, first != UInt8(ascii: "."), first != UInt8(ascii: "-"),
+            last != UInt8(ascii: "."), last != UInt8(ascii: "-")
+        else { return "must start and end with a letter or digit" }
+        guard !bucket.contains("..") else { return "must not contain \"..\"" }
+        return nil
+    }
+
     static func validateRegion(_ region: String) throws(StorageError) {
-        let ok = !region.isEmpty && region.utf8.allSatisfy { byte in
+        if let problem = regionProblem(region) {
+            throw StorageError(.invalidConfiguration, "S3 region \"\(region)\" \(problem)")
+        }
+    }
+
+    /// Why `region` is not a region name, or `nil` when it is.
+    static func regionProblem(_ region: String) -> String? {
+        guard !region.isEmpty, region.utf8.count <= 64 else { return "must be 1 to 64 characters long" }
+        let ok = region.utf8.allSatisfy { byte in
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "-")
         }
-        guard ok else {
-            throw StorageError(.invalidConfiguration, "S3 region \"\(region)\" may contain only a-z, 0-9 and '-'")
-        }
+        return ok ? nil : "may contain only a-z, 0-9 and '-'"
     }
 
     public var description: String {

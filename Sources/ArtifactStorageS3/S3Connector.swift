@@ -11,8 +11,8 @@ import NIOCore
 /// into a checked backend. The connector owns one ``S3Client``; backends from ``connect()``
 /// share it. The `HTTPClient` defaults to `HTTPClient.shared` (nothing to shut down); servers
 /// should pass one built with ``S3Client/recommendedHTTPConfiguration`` and shut it down
-/// themselves. Register it with the storage factory as
-/// `factory.register(scheme: "s3") { url throws(StorageError) in try S3Connector(url: url.text, httpClient: client, logger: logger) }`.
+/// themselves. The storage factory (`ArtifactStorageFactory`) registers `s3` with this
+/// connector by default, passing the `HTTPClient` it was given.
 public struct S3Connector: StorageConnector {
     public let configuration: S3Configuration
     public let client: S3Client

@@ -22,7 +22,8 @@ struct StorageCheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Check that a storage URL is reachable, writable and applies owner and mode.",
         discussion: """
-            URL is file:///absolute/path, memory://name or s3://bucket/prefix?region=…&endpoint=…&pathStyle=true. \
+            URL is file:///absolute/path, memory://name or s3://bucket/prefix?region=…&endpoint=…&pathStyle=true; \
+            S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, never from the URL. \
             Prints PASS or FAIL with a reason for each step, or with --json one JSON object with the keys \
             url, user, mode, steps (name, passed, code, message) and passed. Exits 0 only if every step passed, \
             1 if a step failed, 2 if the URL or an option is invalid.
@@ -46,6 +47,7 @@ struct StorageCheckCommand: AsyncParsableCommand {
         do {
             let parsedMode = try mode.map { (text: String) throws(StorageError) -> UInt32 in try StorageCheck.parseMode(text) }
             // The CLI is the application, so it owns its logger; library log lines go to standard error.
+            // S3 goes through HTTPClient.shared (the factory's default), which suits a one-shot command.
             let logger = Logger(label: "artifactstore.storage", factory: { StreamLogHandler.standardError(label: $0) })
             report = try await StorageCheck.run(url: url, user: user, mode: parsedMode, factory: StorageFactory(logger: logger))
         } catch {

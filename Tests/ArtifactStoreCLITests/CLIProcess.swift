@@ -22,9 +22,15 @@ struct CLIProcess {
     }()
 
     /// Runs `artifactstore arguments…`; with `prefix`, runs `prefix… artifactstore arguments…`
-    /// (using `executable` instead of the built binary when given).
-    static func run(_ arguments: [String], prefix: [String] = [], executable: URL = executable) throws -> Output {
+    /// (using `executable` instead of the built binary when given). `environment` is added to
+    /// (and overrides) this process's environment for the child.
+    static func run(
+        _ arguments: [String], prefix: [String] = [], executable: URL = executable, environment: [String: String] = [:]
+    ) throws -> Output {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if prefix.isEmpty {
             process.executableURL = executable
             process.arguments = arguments

@@ -1,4 +1,3 @@
-import ArtifactStorage
 import Foundation
 
 /// A storage URL taken apart strictly: `scheme://host/path?name=value&…`.
@@ -8,6 +7,9 @@ import Foundation
 /// This parser accepts printable ASCII only, refuses user info, ports, fragments, malformed or
 /// non-UTF-8 percent-encoding, empty or repeated query keys, and says which part was wrong with
 /// `invalidConfiguration`. What each scheme requires beyond that is checked by its handler.
+///
+/// Lives in the base storage module so that every backend module (and the factory) parses URLs
+/// with these same rules: one parser, one set of refusals.
 public struct StorageURL: Sendable, Hashable, CustomStringConvertible {
     /// One `name=value` query item, both percent-decoded.
     public struct QueryItem: Sendable, Hashable {
@@ -51,7 +53,7 @@ public struct StorageURL: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws(StorageError) {
         self.text = text
         func bad(_ part: String, _ why: String) -> StorageError {
-            StorageError(.invalidConfiguration, "storage URL \(StorageURL.quote(StorageURL.redacting(text))): \(part) \(why)")
+            StorageError(.invalidConfiguration, "storage URL \(StorageURL.quote(StorageURL.redacting(text))): \(part) \(StorageURL.redacting(why))")
         }
         guard !text.isEmpty else { throw bad("URL", "is empty") }
         for byte in text.utf8 where byte < 0x21 || byte > 0x7E {
@@ -102,11 +104,19 @@ public struct StorageURL: Sendable, Hashable, CustomStringConvertible {
         queryItems.first { $0.name == name }?.value
     }
 
+    /// The `invalidConfiguration` error for a URL whose `part` is wrong, formatted as every
+    /// URL refusal is: `storage URL "<redacted text>": <part> <why>`. Backends use it so their
+    /// messages name the part the same way the parser's do. User info is redacted from `why`
+    /// too, since it often quotes a piece of the URL (a path, a query value).
+    public func invalid(_ part: String, _ why: String) -> StorageError {
+        StorageError(.invalidConfiguration, "storage URL \(StorageURL.quote(redactedText)): \(part) \(StorageURL.redacting(why))")
+    }
+
     /// Refuses query items other than `allowed`, naming the first unknown one.
     public func requireOnlyQueryItems(_ allowed: Set<String>) throws(StorageError) {
         for item in queryItems where !allowed.contains(item.name) {
             let known = allowed.isEmpty ? "\(scheme) URLs take no query items" : "known: \(allowed.sorted().joined(separator: ", "))"
-            throw StorageError(.invalidConfiguration, "storage URL \(StorageURL.quote(redactedText)): unknown query item \(StorageURL.quote(item.name)) (\(known))")
+            throw invalid("unknown query item", "\(StorageURL.quote(item.name)) (\(known))")
         }
     }
 
@@ -142,7 +152,9 @@ public struct StorageURL: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static func quote(_ text: String) -> String {
+    /// `text` in double quotes with quotes, backslashes, control and non-ASCII characters
+    /// escaped, so hostile input in a message cannot forge log lines. Redact before quoting.
+    public static func quote(_ text: String) -> String {
         "\"" + text.unicodeScalars.map { $0.escaped(asASCII: true) }.joined() + "\""
     }
 }
