@@ -42,8 +42,8 @@ struct CLIProcess {
         let capture = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
         let outURL = capture.appendingPathExtension("out")
         let errURL = capture.appendingPathExtension("err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: outURL)
             try? FileManager.default.removeItem(at: errURL)
