@@ -165,6 +165,7 @@ let package = Package(
         .target(
             name: "ArtifactDataPlaneConformance",
             dependencies: [
+                "ArtifactStorageConformance",
                 "ArtifactDataPlane",
                 "ArtifactIdentity",
                 "ArtifactBLAKE3",

@@ -1,5 +1,6 @@
 import ArtifactDataPlane
 import ArtifactIdentity
+import ArtifactStorageConformance
 import ArtifactStoreCore
 import NIOCore
 

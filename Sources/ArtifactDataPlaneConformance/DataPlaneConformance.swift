@@ -1,5 +1,6 @@
 import ArtifactDataPlane
 import ArtifactIdentity
+import ArtifactStorageConformance
 import ArtifactStoreCore
 
 /// The promises every ``DataPlane`` keeps, as a suite any implementation's tests can run.

@@ -5,12 +5,14 @@ import NIOCore
 import Synchronization
 
 /// Deterministic test content, generated in chunks so large objects never sit in memory whole.
-struct PatternedContent: Sendable {
-    let seed: UInt64
-    let size: Int
-    let chunkSize: Int
+///
+/// Public so every conformance suite (storage, data plane) generates its content one way.
+public struct PatternedContent: Sendable {
+    public let seed: UInt64
+    public let size: Int
+    public let chunkSize: Int
 
-    init(seed: UInt64, size: Int, chunkSize: Int = 1024 * 1024 - 7) {
+    public init(seed: UInt64, size: Int, chunkSize: Int = 1024 * 1024 - 7) {
         self.seed = seed
         self.size = size
         self.chunkSize = chunkSize
@@ -36,17 +38,17 @@ struct PatternedContent: Sendable {
         return bytes
     }
 
-    func chunks() -> [ByteBuffer] {
+    public func chunks() -> [ByteBuffer] {
         var result: [ByteBuffer] = []
         var iterator = ChunkIterator(content: self)
         while let chunk = iterator.nextChunk() { result.append(chunk) }
         return result
     }
 
-    var stream: ByteStream { ByteStream(Sequence(content: self)) }
+    public var stream: ByteStream { ByteStream(Sequence(content: self)) }
 
     /// The SHA-256 of the content, computed from the generator, independently of any backend.
-    var sha256: [UInt8] {
+    public var sha256: [UInt8] {
         var hasher = SHA256()
         var iterator = ChunkIterator(content: self)
         while let chunk = iterator.nextChunk() {
@@ -55,18 +57,19 @@ struct PatternedContent: Sendable {
         return Array(hasher.finalize())
     }
 
-    struct ChunkIterator {
+    /// Yields the content chunk by chunk, synchronously.
+    public struct ChunkIterator {
         let content: PatternedContent
         let block: [UInt8]
         var produced = 0
         var index: UInt64 = 0
 
-        init(content: PatternedContent) {
+        public init(content: PatternedContent) {
             self.content = content
             self.block = PatternedContent.block(seed: content.seed, length: Swift.max(1, Swift.min(content.chunkSize, content.size)))
         }
 
-        mutating func nextChunk() -> ByteBuffer? {
+        public mutating func nextChunk() -> ByteBuffer? {
             guard produced < content.size else { return nil }
             let length = Swift.min(block.count, content.size - produced)
             var buffer = ByteBuffer()
@@ -97,23 +100,27 @@ struct PatternedContent: Sendable {
 }
 
 /// A stream that yields `chunks` and then fails, as a dropped upload would.
-struct FailingStream: AsyncSequence, Sendable {
-    struct Cut: Error, CustomStringConvertible {
-        var description: String { "the client went away" }
+public struct FailingStream: AsyncSequence, Sendable {
+    public struct Cut: Error, CustomStringConvertible {
+        public var description: String { "the client went away" }
     }
 
-    typealias Element = ByteBuffer
+    public typealias Element = ByteBuffer
     let chunks: [ByteBuffer]
 
-    struct AsyncIterator: AsyncIteratorProtocol {
+    public init(chunks: [ByteBuffer]) {
+        self.chunks = chunks
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
         var remaining: ArraySlice<ByteBuffer>
-        mutating func next() async throws -> ByteBuffer? {
+        public mutating func next() async throws -> ByteBuffer? {
             if let chunk = remaining.popFirst() { return chunk }
             throw Cut()
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: chunks[...]) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: chunks[...]) }
 }
 
 /// An endless stream that reports when it has been pulled from and stops only by throwing
@@ -139,7 +146,7 @@ struct EndlessStream: AsyncSequence, Sendable {
 }
 
 /// Reads a stream whole (for small objects).
-func collect(_ stream: ByteStream) async throws -> [UInt8] {
+public func collect(_ stream: ByteStream) async throws -> [UInt8] {
     var bytes: [UInt8] = []
     for try await chunk in stream {
         bytes.append(contentsOf: chunk.readableBytesView)
