@@ -10,7 +10,9 @@
 #                             (artifactstore-bench), against the hashing ceiling (the slower of
 #                             `openssl dgst -sha256` and `b3sum --num-threads 1` on the same bytes)
 #                             and `cat file > /dev/null`; `dd … conv=fsync` write speed for
-#                             reference; peak RSS of a 1 GiB and of a 4 GiB run.
+#                             reference; peak RSS of a 1 GiB and of a 4 GiB run. The store and the
+#                             input file live under $BENCH_DIR (default /tmp, the disk); set
+#                             BENCH_DIR=/dev/shm to take the device out and measure our own cost.
 #
 # Prints a table, writes JSON under bench-results/, and ends with one machine-readable line:
 #   RESULT blake3_ratio=<x> sha256_ratio=<y> dual_ratio=<z>                 (hash)
