@@ -34,7 +34,7 @@ extension PatternedContent {
             }
         }
         return ReferenceDigests(
-            blake3: try! Digest(algorithm: .blake3, bytes: blake3.finalize()),
+            blake3: Digest(blake3),
             sha256: Digest(sha256.finalize()),
             size: UInt64(size)
         )
@@ -50,7 +50,7 @@ struct ReferenceDigests: Sendable, Hashable {
     init(of bytes: [UInt8]) {
         var blake3 = BLAKE3Hasher()
         blake3.update(bytes)
-        self.blake3 = try! Digest(algorithm: .blake3, bytes: blake3.finalize())
+        self.blake3 = Digest(blake3)
         self.sha256 = Digest(SHA256.hash(data: bytes))
         self.size = UInt64(bytes.count)
     }
@@ -74,7 +74,7 @@ func referenceDigests(of stream: ByteStream) async throws -> ReferenceDigests {
             sha256.update(bufferPointer: pointer)
         }
     }
-    return ReferenceDigests(blake3: try! Digest(algorithm: .blake3, bytes: blake3.finalize()), sha256: Digest(sha256.finalize()), size: size)
+    return ReferenceDigests(blake3: Digest(blake3), sha256: Digest(sha256.finalize()), size: size)
 }
 
 /// A long stream that signals once it has been pulled from, and keeps going until its task is

@@ -1,8 +1,6 @@
-import ArtifactBLAKE3
 import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactStoreCore
-import Crypto
 import NIOCore
 
 /// The stream `serve` returns: the backend's bytes, with every error turned into a
@@ -21,7 +19,7 @@ struct ServeStream: AsyncSequence, Sendable {
         var base: ByteStream.AsyncIterator
         let address: ContentAddress
         let backendID: String
-        var hasher: PrimaryHasher?
+        var hasher: DigestHasher?
         var held: ByteBuffer?
         var finished = false
         var size: UInt64 = 0
@@ -68,38 +66,7 @@ struct ServeStream: AsyncSequence, Sendable {
             base: base.makeAsyncIterator(),
             address: address,
             backendID: backendID,
-            hasher: checked ? PrimaryHasher(address.algorithm) : nil
+            hasher: checked ? DigestHasher(address.algorithm) : nil
         )
-    }
-}
-
-/// One incremental hash, of whichever algorithm names an address.
-enum PrimaryHasher {
-    case blake3(BLAKE3Hasher)
-    case sha256(SHA256)
-
-    init(_ algorithm: DigestAlgorithm) {
-        switch algorithm {
-        case .blake3: self = .blake3(BLAKE3Hasher())
-        case .sha256: self = .sha256(SHA256())
-        }
-    }
-
-    mutating func update(_ buffer: ByteBuffer) {
-        switch self {
-        case .blake3(var hasher):
-            hasher.update(buffer)
-            self = .blake3(hasher)
-        case .sha256(var hasher):
-            buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-            self = .sha256(hasher)
-        }
-    }
-
-    func finalize() -> ArtifactIdentity.Digest {
-        switch self {
-        case .blake3(let hasher): try! ArtifactIdentity.Digest(algorithm: .blake3, bytes: hasher.finalize())
-        case .sha256(let hasher): ArtifactIdentity.Digest(hasher.finalize())
-        }
     }
 }

@@ -7,7 +7,7 @@ extension Digest {
     public static func blake3(of bytes: some Sequence<UInt8>) -> Digest {
         var hasher = BLAKE3Hasher()
         hasher.update(Array(bytes))
-        return try! Digest(algorithm: .blake3, bytes: hasher.finalize())
+        return Digest(hasher)
     }
 
     /// The SHA-256 digest of `bytes`.
@@ -21,6 +21,12 @@ extension Digest {
         case .blake3: blake3(of: bytes)
         case .sha256: sha256(of: bytes)
         }
+    }
+
+    /// The 32-byte BLAKE3 digest of what `hasher` has been fed (the hasher is not consumed).
+    public init(_ hasher: BLAKE3Hasher) {
+        // BLAKE3Hasher.finalize() always returns 32 bytes.
+        try! self.init(algorithm: .blake3, bytes: hasher.finalize())
     }
 
     /// Wraps a swift-crypto SHA-256 digest.

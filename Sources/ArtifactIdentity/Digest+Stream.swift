@@ -1,5 +1,3 @@
-import ArtifactBLAKE3
-import Crypto
 import NIOCore
 
 extension Digest {
@@ -10,22 +8,12 @@ extension Digest {
         of stream: Bytes,
         algorithm: DigestAlgorithm
     ) async throws -> (digest: Digest, size: UInt64) where Bytes.Element == ByteBuffer {
+        var hasher = DigestHasher(algorithm)
         var size: UInt64 = 0
-        switch algorithm {
-        case .blake3:
-            var hasher = BLAKE3Hasher()
-            for try await buffer in stream {
-                hasher.update(buffer)
-                size += UInt64(buffer.readableBytes)
-            }
-            return (try! Digest(algorithm: .blake3, bytes: hasher.finalize()), size)
-        case .sha256:
-            var hasher = SHA256()
-            for try await buffer in stream {
-                buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-                size += UInt64(buffer.readableBytes)
-            }
-            return (Digest(hasher.finalize()), size)
+        for try await buffer in stream {
+            hasher.update(buffer)
+            size += UInt64(buffer.readableBytes)
         }
+        return (hasher.finalize(), size)
     }
 }

@@ -127,18 +127,13 @@ public final class DualDigestSession: Sendable {
 
     fileprivate func finishInline() throws -> DualDigest {
         state.withLock { state in
-            DualDigest(blake3: Self.blake3Digest(state.blake3), sha256: Digest(state.sha256!.finalize()), size: state.size)
+            DualDigest(blake3: Digest(state.blake3), sha256: Digest(state.sha256!.finalize()), size: state.size)
         }
     }
 
     fileprivate func finish(sha256: Digest) -> DualDigest {
         state.withLock { state in
-            DualDigest(blake3: Self.blake3Digest(state.blake3), sha256: sha256, size: state.size)
+            DualDigest(blake3: Digest(state.blake3), sha256: sha256, size: state.size)
         }
-    }
-
-    private static func blake3Digest(_ hasher: BLAKE3Hasher) -> Digest {
-        // BLAKE3Hasher.finalize() returns 32 bytes.
-        try! Digest(algorithm: .blake3, bytes: hasher.finalize())
     }
 }
