@@ -207,13 +207,20 @@ let package = Package(
 
         // MARK: Tests
 
+        // What several test targets share: where ../shared/testdata is, and the S3 test server.
+        .target(
+            name: "ArtifactStoreTestSupport",
+            dependencies: ["ArtifactStorage", "ArtifactStorageS3"]
+        ),
+
         .testTarget(
             name: "ArtifactBLAKE3Tests",
-            dependencies: ["ArtifactBLAKE3", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["ArtifactStoreTestSupport", "ArtifactBLAKE3", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "ArtifactIdentityTests",
             dependencies: [
+                "ArtifactStoreTestSupport",
                 "ArtifactIdentity",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -245,6 +252,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactStorageFactoryTests",
             dependencies: [
+                "ArtifactStoreTestSupport",
                 "ArtifactStorage",
                 "ArtifactStorageFactory",
                 "ArtifactStorageFileSystem",
@@ -258,6 +266,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactStorageS3Tests",
             dependencies: [
+                "ArtifactStoreTestSupport",
                 "ArtifactStorageS3",
                 "ArtifactStorage",
                 "ArtifactStorageConformance",
@@ -281,6 +290,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactDataPlaneLocalTests",
             dependencies: [
+                "ArtifactStoreTestSupport",
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneConformance",
                 "ArtifactDataPlaneLocal",
@@ -297,6 +307,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactCBORTests",
             dependencies: [
+                "ArtifactStoreTestSupport",
                 "ArtifactCBOR",
                 "ArtifactStoreCore",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,24 +1,14 @@
 @_spi(Testing) import ArtifactBLAKE3
+import ArtifactStoreTestSupport
 import Foundation
 
 /// Shared helpers for the BLAKE3 tests: locating test data, the official vectors, inputs and a
 /// seeded random generator (so failures are reproducible).
 enum TestSupport {
-    /// The package root: the nearest directory above this file that contains Package.swift.
-    static let packageRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-                return dir
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        fatalError("no Package.swift above \(#filePath)")
-    }()
+    static let packageRoot = SharedTestData.packageRoot
 
     /// `../shared/testdata` next to the package root.
-    static let testDataDirectory = packageRoot.deletingLastPathComponent()
-        .appendingPathComponent("shared/testdata")
+    static let testDataDirectory = SharedTestData.root
 
     /// The official vector input: bytes `i % 251` for `i` in `0..<length`.
     static func vectorInput(length: Int) -> [UInt8] {

@@ -1,23 +1,13 @@
 import ArtifactCBOR
+import ArtifactStoreTestSupport
 import Foundation
 
 /// Shared helpers: locating `../shared/testdata`, hex, a seeded generator and a small JSON reader
 /// that keeps numbers as text (so 2^64 and friends stay exact) and object keys in order.
 enum TestSupport {
-    /// The package root: the nearest directory above this file that contains Package.swift.
-    static let packageRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-                return dir
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        fatalError("no Package.swift above \(#filePath)")
-    }()
+    static let packageRoot = SharedTestData.packageRoot
 
-    static let cborTestData = packageRoot.deletingLastPathComponent()
-        .appendingPathComponent("shared/testdata/cbor")
+    static let cborTestData = SharedTestData.url("cbor")
 
     static func loadJSON(_ name: String) throws -> JSON {
         let data = try Data(contentsOf: cborTestData.appendingPathComponent(name))

@@ -1,3 +1,4 @@
+import ArtifactStoreTestSupport
 import ArtifactDataPlaneConformance
 import Testing
 

@@ -3,60 +3,12 @@ import ArtifactDataPlaneConformance
 import ArtifactDataPlaneLocal
 import ArtifactStorage
 import ArtifactStorageS3
+import ArtifactStoreTestSupport
 import ArtifactStoreCore
 import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
-
-/// The S3-compatible server (moto_server on loopback) from `ARTIFACTSTORE_TEST_S3_ENDPOINT`,
-/// e.g. `http://127.0.0.1:5055`.
-enum S3TestServer {
-    static let endpointText: String? = {
-        let value = ProcessInfo.processInfo.environment["ARTIFACTSTORE_TEST_S3_ENDPOINT"] ?? ""
-        return value.isEmpty ? nil : value
-    }()
-
-    /// Whether the S3 runs can happen; says once, plainly, why they are skipped when not.
-    static let isAvailable: Bool = {
-        if endpointText == nil {
-            print(
-                "ArtifactDataPlaneLocalTests: LocalDataPlane on S3 SKIPPED: ARTIFACTSTORE_TEST_S3_ENDPOINT is not set "
-                    + "(start `moto_server -H 127.0.0.1 -p 5055` and set it to http://127.0.0.1:5055)")
-        }
-        return endpointText != nil
-    }()
-
-    /// Any key works with moto.
-    static let credentials = StorageCredentials(accessKeyID: "AKIDTESTING", secretAccessKey: "test-secret-not-real")
-
-    static func configuration(bucket: String, prefix: String) throws -> S3Configuration {
-        var configuration = S3Configuration(
-            bucket: bucket,
-            prefix: prefix,
-            region: "us-east-1",
-            endpoint: try S3Endpoint(parsing: endpointText ?? "http://127.0.0.1:1"),
-            pathStyle: true,
-            credentials: credentials
-        )
-        configuration.partSize = 5 * 1024 * 1024
-        return configuration
-    }
-
-    /// Deletes every object and pending upload, then the bucket (best effort).
-    static func removeBucket(_ client: S3Client) async {
-        for upload in (try? await client.listMultipartUploads(prefix: "")) ?? [] {
-            try? await client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
-        }
-        var token: String?
-        repeat {
-            guard let page = try? await client.listObjectsV2(prefix: "", continuationToken: token) else { break }
-            for object in page.objects { try? await client.deleteObject(key: object.key) }
-            token = page.isTruncated ? page.nextContinuationToken : nil
-        } while token != nil
-        try? await client.deleteBucket()
-    }
-}
 
 extension Subjects {
     /// Two fresh buckets, each used under the prefix `root`. Taking a backend away deletes its
@@ -65,7 +17,8 @@ extension Subjects {
         let prefix = "root"
         var connectors: [String: S3Connector] = [:]
         for id in [defaultID, otherID] {
-            let configuration = try S3TestServer.configuration(bucket: "dp-" + UUID().uuidString.lowercased(), prefix: prefix)
+            var configuration = try S3TestServer.configuration(bucket: S3TestServer.uniqueBucketName(prefix: "dp-"), prefix: prefix)
+            configuration.partSize = 5 * 1024 * 1024
             let connector = try S3Connector(configuration: configuration, httpClient: .shared, logger: TestLogs.silent)
             try await connector.client.createBucket()
             connectors[id] = connector

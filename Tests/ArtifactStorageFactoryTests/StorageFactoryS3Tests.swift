@@ -1,3 +1,4 @@
+import ArtifactStoreTestSupport
 import ArtifactStorage
 import ArtifactStorageFactory
 import ArtifactStorageS3

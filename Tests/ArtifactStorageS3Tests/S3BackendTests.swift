@@ -1,3 +1,4 @@
+import ArtifactStoreTestSupport
 import ArtifactStorage
 import ArtifactStorageS3
 import ArtifactStoreCore

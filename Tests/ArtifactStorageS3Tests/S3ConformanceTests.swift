@@ -1,3 +1,4 @@
+import ArtifactStoreTestSupport
 import ArtifactStorage
 import ArtifactStorageConformance
 import ArtifactStorageS3
@@ -52,7 +53,7 @@ struct S3ConformanceTests {
                 }
                 return snapshot
             },
-            tearDown: { await S3TestServer.cleanUp(client) }
+            tearDown: { await S3TestServer.removeBucket(client) }
         )
     }
 

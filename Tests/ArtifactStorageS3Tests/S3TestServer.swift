@@ -1,5 +1,6 @@
 import ArtifactStorage
 import ArtifactStorageS3
+import ArtifactStoreTestSupport
 import ArtifactStoreCore
 import AsyncHTTPClient
 import Crypto
@@ -7,43 +8,10 @@ import Foundation
 import Logging
 import NIOCore
 
-/// The S3-compatible server the integration tests talk to (moto_server on loopback), from
-/// `ARTIFACTSTORE_TEST_S3_ENDPOINT`, e.g. `http://127.0.0.1:5000`.
-enum S3TestServer {
-    static let endpointText: String? = {
-        let value = ProcessInfo.processInfo.environment["ARTIFACTSTORE_TEST_S3_ENDPOINT"] ?? ""
-        return value.isEmpty ? nil : value
-    }()
-
-    /// Whether the S3 tests can run; says once, plainly, why they are skipped when not.
-    static let isAvailable: Bool = {
-        if endpointText == nil {
-            print(
-                "ArtifactStorageS3Tests: S3 server tests SKIPPED: ARTIFACTSTORE_TEST_S3_ENDPOINT is not set "
-                    + "(start `moto_server -H 127.0.0.1 -p 5000` and set it to http://127.0.0.1:5000)")
-        }
-        return endpointText != nil
-    }()
-
-    /// Any key works with moto.
-    static let credentials = StorageCredentials(accessKeyID: "AKIDTESTING", secretAccessKey: "test-secret-not-real")
-
+/// This target's additions to the shared ``S3TestServer``: a logger and a bucket with a client
+/// and a backend on it.
+extension S3TestServer {
     static let logger = Logger(label: "ArtifactStorageS3Tests")
-
-    static func configuration(bucket: String, prefix: String = "") throws -> S3Configuration {
-        S3Configuration(
-            bucket: bucket,
-            prefix: prefix,
-            region: "us-east-1",
-            endpoint: try S3Endpoint(parsing: endpointText ?? "http://127.0.0.1:1"),
-            pathStyle: true,
-            credentials: credentials
-        )
-    }
-
-    static func uniqueBucketName() -> String {
-        "t-" + UUID().uuidString.lowercased()
-    }
 
     /// Creates a fresh bucket, runs `body` with a client and backend on it (optionally adjusted),
     /// then empties and deletes the bucket.
@@ -59,31 +27,12 @@ enum S3TestServer {
         let backend = S3Backend(client: client, logger: logger)
         do {
             let result = try await body(client, backend)
-            await cleanUp(client)
+            await removeBucket(client)
             return result
         } catch {
-            await cleanUp(client)
+            await removeBucket(client)
             throw error
         }
-    }
-
-    /// Deletes every object and pending upload, then the bucket (best effort).
-    static func cleanUp(_ client: S3Client) async {
-        for upload in (try? await client.listMultipartUploads(prefix: "")) ?? [] {
-            try? await client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
-        }
-        var token: String?
-        repeat {
-            guard let page = try? await client.listObjectsV2(prefix: "", continuationToken: token) else { break }
-            await withTaskGroup(of: Void.self) { group in
-                for (index, object) in page.objects.enumerated() {
-                    if index >= 16 { await group.next() }
-                    group.addTask { try? await client.deleteObject(key: object.key) }
-                }
-            }
-            token = page.isTruncated ? page.nextContinuationToken : nil
-        } while token != nil
-        try? await client.deleteBucket()
     }
 }
 

@@ -1,18 +1,10 @@
 import ArtifactStorageS3
+import ArtifactStoreTestSupport
 import Foundation
 
-/// Locates `../shared/testdata` from this file: walk up to the directory holding Package.swift.
+/// The shared test vectors (`../shared/testdata`), with readers the SigV4 suites need.
 enum TestData {
-    static let root: URL = {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-                return directory.deletingLastPathComponent().appendingPathComponent("shared/testdata")
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        fatalError("no Package.swift above \(#filePath)")
-    }()
+    static let root = SharedTestData.root
 
     static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
 
