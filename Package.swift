@@ -296,6 +296,7 @@ let package = Package(
                 "ArtifactDataPlaneLocal",
                 "ArtifactIdentity",
                 "ArtifactStorage",
+                "ArtifactStorageConformance",
                 "ArtifactStorageFileSystem",
                 "ArtifactStorageS3",
                 "ArtifactStoreCore",

@@ -7,7 +7,9 @@
 #
 #   scripts/bench.sh ingest   LocalDataPlane ingest of a 1 GiB stream generated in memory into a
 #                             filesystem backend, and serve of it back, median of 3 each
-#                             (artifactstore-bench), against the hashing ceiling (the slower of
+#                             (artifactstore-bench): serve_ratio is the default whole read of an
+#                             object read before (proved by its stamp); the first, hashed read and
+#                             an unchecked read are printed beside it. Against the hashing ceiling (the slower of
 #                             `openssl dgst -sha256` and `b3sum --num-threads 1` on the same bytes)
 #                             and `cat file > /dev/null`; `dd … conv=fsync` write speed for
 #                             reference; peak RSS of a 1 GiB and of a 4 GiB run. The store and the

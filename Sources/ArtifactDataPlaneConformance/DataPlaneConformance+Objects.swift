@@ -81,6 +81,36 @@ extension DataPlaneConformance {
         }
     }
 
+    /// Clean whole reads and a clean verify of an object that has sat untouched for a while
+    /// (long enough for any implementation that remembers proved reads to remember this one) do
+    /// not vouch for it once a byte is flipped: the next whole read and verify still see it.
+    public func corruptionAfterCleanReads() async throws {
+        try await withSubject("corruptionAfterCleanReads") { subject, probe in
+            let content = ReferenceContent(seed: 18, size: 1_300_000, chunkSize: 100_000)
+            let bytes = content.bytes
+            let (result, reference) = try await probe.ingest(content)
+            try await Task.sleep(for: .milliseconds(250))
+            for _ in 0..<2 {
+                let served = try await collect(subject.dataPlane.serve(result.address, range: nil, backendID: nil))
+                try probe.require(served == bytes, "a clean whole read returned \(served.count) bytes that differ from the \(bytes.count) stored")
+            }
+            try probe.require(try await subject.dataPlane.verify(result.address, backendID: nil).verified, "verify of the clean object")
+            try await subject.corruptByte(subject.defaultBackendID, result.receipt.storageKey, 1_000_001)
+            if capabilities.verifiesFullReads {
+                var received: UInt64 = 0
+                try await probe.expectFailure(.digestMismatch, "whole read of an object corrupted after clean reads") {
+                    for try await chunk in try await subject.dataPlane.serve(result.address, range: nil, backendID: nil) {
+                        received += UInt64(chunk.readableBytes)
+                    }
+                }
+                try probe.require(received < reference.size, "a checked read delivered all \(received) bytes of a corrupted object")
+            }
+            let verdict = try await subject.dataPlane.verify(result.address, backendID: nil)
+            try probe.require(!verdict.verified, "verify says an object corrupted after clean reads is intact")
+            try await probe.delete(result)
+        }
+    }
+
     /// Delete removes the object and says how many bytes; a second delete succeeds and removes nothing.
     public func deleteTwice() async throws {
         try await withSubject("deleteTwice") { subject, probe in

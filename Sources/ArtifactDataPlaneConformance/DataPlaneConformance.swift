@@ -34,6 +34,7 @@ public struct DataPlaneConformance: Sendable {
         case cancelledStreamLeavesNothing
         case rangeReads
         case corruptionIsReported
+        case corruptionAfterCleanReads
         case concurrentIdenticalIngests
         case deleteTwice
         case healthWithBackendTakenAway
@@ -73,6 +74,7 @@ public struct DataPlaneConformance: Sendable {
         case .cancelledStreamLeavesNothing: try await cancelledStreamLeavesNothing()
         case .rangeReads: try await rangeReads()
         case .corruptionIsReported: try await corruptionIsReported()
+        case .corruptionAfterCleanReads: try await corruptionAfterCleanReads()
         case .concurrentIdenticalIngests: try await concurrentIdenticalIngests()
         case .deleteTwice: try await deleteTwice()
         case .healthWithBackendTakenAway: try await healthWithBackendTakenAway()

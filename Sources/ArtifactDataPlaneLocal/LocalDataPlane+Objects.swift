@@ -15,9 +15,19 @@ extension LocalDataPlane {
             }
             storageRange = closed
         }
+        let whole = range == nil && configuration.verifiesFullReads
+        let stamping = whole && provedReads.trustDuration > .zero ? backend as? any StorageChangeStamping : nil
+        let openedAt = VerifiedStamps.wallClockNanoseconds()
         let stream: ByteStream
+        var stamp: StorageChangeStamp?
         do {
-            stream = try await backend.read(path, range: storageRange)
+            if let stamping {
+                let read = try await stamping.readStamped(path, range: nil)
+                stream = read.bytes
+                stamp = read.stamp
+            } else {
+                stream = try await backend.read(path, range: storageRange)
+            }
         } catch where error.kind == .notFound {
             throw .objectNotFound(address, backendID: backendID, underlying: error)
         } catch where error.kind == .invalidRange {
@@ -31,30 +41,63 @@ extension LocalDataPlane {
         } catch {
             throw .storage(error, "read \(address)", backendID: backendID)
         }
-        let checked = range == nil && configuration.verifiesFullReads
-        return ByteStream(ServeStream(base: stream, address: address, backendID: backendID, checked: checked))
+        guard whole else {
+            return ByteStream(ServeStream(base: stream, address: address, backendID: backendID, proof: .none))
+        }
+        guard let stamp else {
+            return ByteStream(ServeStream(base: stream, address: address, backendID: backendID, proof: .hash))
+        }
+        let key = VerifiedStamps.Key(backendID: backendID, address: address)
+        let provedReads = self.provedReads
+        let trusted = provedReads.trusts(key, stamp)
+        return ByteStream(
+            ServeStream(
+                base: stream,
+                address: address,
+                backendID: backendID,
+                proof: trusted ? .stamp : .hash,
+                proved: { provedReads.record(key, stamp, openedAt: openedAt) },
+                failed: { provedReads.forget(key) }
+            )
+        )
     }
 
     public func verify(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> VerifyResult {
         let (backendID, backend) = try await backend(for: backendID)
         let path = Self.path(of: address)
+        let key = VerifiedStamps.Key(backendID: backendID, address: address)
+        let openedAt = VerifiedStamps.wallClockNanoseconds()
         let stream: ByteStream
+        var stamp: StorageChangeStamp?
         do {
-            stream = try await backend.read(path, range: nil)
+            if let stamping = backend as? any StorageChangeStamping {
+                let read = try await stamping.readStamped(path, range: nil)
+                stream = read.bytes
+                stamp = read.stamp
+            } else {
+                stream = try await backend.read(path, range: nil)
+            }
         } catch where error.kind == .notFound {
+            provedReads.forget(key)
             throw .objectNotFound(address, backendID: backendID, underlying: error)
         } catch {
             throw .storage(error, "read \(address)", backendID: backendID)
         }
         let digests: DualDigest
         do {
-            let unchecked = ByteStream(ServeStream(base: stream, address: address, backendID: backendID, checked: false))
+            let unchecked = ByteStream(ServeStream(base: stream, address: address, backendID: backendID, proof: .none))
             digests = try await DualDigester.digest(unchecked, configuration: configuration.digester)
         } catch {
+            provedReads.forget(key)
             throw DataPlaneError.reading(error, address, backendID: backendID)
         }
         let actual = digests.digest(for: address.algorithm)
         let verified = actual == address.digest
+        if verified, let stamp {
+            provedReads.record(key, stamp, openedAt: openedAt)
+        } else {
+            provedReads.forget(key)
+        }
         if !verified {
             logger.error(
                 "stored object does not match its address",
@@ -77,6 +120,7 @@ extension LocalDataPlane {
         let (backendID, backend) = try await backend(for: backendID)
         let path = Self.path(of: address)
         let gone = DeletionResult(address: address, backendID: backendID, removed: false, bytesRemoved: 0)
+        provedReads.forget(VerifiedStamps.Key(backendID: backendID, address: address))
         let size: UInt64
         do {
             size = try await backend.stat(path).size

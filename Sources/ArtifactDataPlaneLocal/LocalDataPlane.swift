@@ -41,11 +41,27 @@ public final class LocalDataPlane: DataPlane {
         /// `digestMismatch` instead of its last bytes. Ranged reads are never checked (only
         /// ``LocalDataPlane/verify(_:backendID:)`` can say a stored object is intact).
         public var verifiesFullReads: Bool
+        /// How long a whole read proved by hashing vouches for later whole reads of the same
+        /// object, in backends that stamp their reads (the file system): as long as the object's
+        /// stamp (inode, size, modification and change time) is unchanged, they are proved by the
+        /// stamp instead of another hash. `.zero` hashes every whole read. Silent media
+        /// corruption leaves stamps alone; it is caught by the first hashed read after this
+        /// long, and by ``LocalDataPlane/verify(_:backendID:)`` at any time.
+        public var trustsProvedReadsFor: Duration
+        /// How many objects' proofs are remembered at most.
+        public var provedReadCapacity: Int
         /// How ingest runs its two hashes.
         public var digester: DualDigester.Configuration
 
-        public init(verifiesFullReads: Bool = true, digester: DualDigester.Configuration = .default) {
+        public init(
+            verifiesFullReads: Bool = true,
+            trustsProvedReadsFor: Duration = .seconds(3600),
+            provedReadCapacity: Int = 16_384,
+            digester: DualDigester.Configuration = .default
+        ) {
             self.verifiesFullReads = verifiesFullReads
+            self.trustsProvedReadsFor = trustsProvedReadsFor
+            self.provedReadCapacity = provedReadCapacity
             self.digester = digester
         }
     }
@@ -59,6 +75,7 @@ public final class LocalDataPlane: DataPlane {
     public let defaultBackendID: String
     public let configuration: Configuration
     let logger: Logger
+    let provedReads: VerifiedStamps
     private let connected = Mutex<[String: any StorageBackend]>([:])
 
     /// - Parameters:
@@ -93,6 +110,10 @@ public final class LocalDataPlane: DataPlane {
         self.defaultBackendID = defaultID
         self.configuration = configuration
         self.logger = logger
+        self.provedReads = VerifiedStamps(
+            trustDuration: configuration.verifiesFullReads ? configuration.trustsProvedReadsFor : .zero,
+            capacity: max(configuration.provedReadCapacity, 1)
+        )
     }
 
     static func validate(backendID id: String) throws(DataPlaneError) {

@@ -4,21 +4,34 @@ import ArtifactStoreCore
 import NIOCore
 
 /// The stream `serve` returns: the backend's bytes, with every error turned into a
-/// ``DataPlaneError``, and, for a checked whole-object read, the last buffer held back until the
-/// bytes are known to match their address, so a corrupted object never reaches a client whole.
+/// ``DataPlaneError``. A proved whole-object read holds its last buffer back until the bytes are
+/// known to be the object's, so a corrupted object never reaches a client whole.
 struct ServeStream: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
+
+    /// How the bytes are proved to be the object's.
+    enum Proof: Sendable {
+        /// Not at all: ranged reads, and data planes configured not to check.
+        case none
+        /// By hashing them and comparing with the address at the end.
+        case hash
+        /// By the backend's stamp, which matches one recorded after an earlier hashed read and
+        /// which the backend checks again after the last byte (``VerifiedStamps``).
+        case stamp
+    }
 
     let base: ByteStream
     let address: ContentAddress
     let backendID: String
-    /// Digest the bytes and compare with the address at the end.
-    let checked: Bool
+    let proof: Proof
+    /// Called once a hashed read has matched the address.
+    var proved: (@Sendable () -> Void)? = nil
+    /// Called when a proved read fails or does not match.
+    var failed: (@Sendable () -> Void)? = nil
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: ByteStream.AsyncIterator
-        let address: ContentAddress
-        let backendID: String
+        let stream: ServeStream
         var hasher: DigestHasher?
         var held: ByteBuffer?
         var finished = false
@@ -27,27 +40,29 @@ struct ServeStream: AsyncSequence, Sendable {
         mutating func next() async throws -> ByteBuffer? {
             guard !finished else { return nil }
             do {
-                guard var hasher else { return try await base.next() }
+                guard stream.proof != .none else { return try await base.next() }
                 while true {
                     guard let buffer = try await base.next() else {
                         finished = true
-                        let actual = hasher.finalize()
-                        self.hasher = nil
-                        guard actual == address.digest else {
-                            held = nil
-                            throw DataPlaneError(
-                                .digestMismatch,
-                                "the \(size) bytes stored for \(address) in backend \"\(backendID)\" hash to \(actual); the object is corrupted and its last bytes were withheld",
-                                backendID: backendID
-                            )
-                        }
                         defer { held = nil }
+                        if let hasher {
+                            let actual = hasher.finalize()
+                            self.hasher = nil
+                            guard actual == stream.address.digest else {
+                                held = nil
+                                throw DataPlaneError(
+                                    .digestMismatch,
+                                    "the \(size) bytes stored for \(stream.address) in backend \"\(stream.backendID)\" hash to \(actual); the object is corrupted and its last bytes were withheld",
+                                    backendID: stream.backendID
+                                )
+                            }
+                            stream.proved?()
+                        }
                         return held
                     }
                     guard buffer.readableBytes > 0 else { continue }
-                    hasher.update(buffer)
+                    hasher?.update(buffer)
                     size += UInt64(buffer.readableBytes)
-                    self.hasher = hasher
                     if let previous = held {
                         held = buffer
                         return previous
@@ -56,7 +71,9 @@ struct ServeStream: AsyncSequence, Sendable {
                 }
             } catch {
                 finished = true
-                throw DataPlaneError.reading(error, address, backendID: backendID)
+                held = nil
+                if stream.proof != .none { stream.failed?() }
+                throw DataPlaneError.reading(error, stream.address, backendID: stream.backendID)
             }
         }
     }
@@ -64,9 +81,8 @@ struct ServeStream: AsyncSequence, Sendable {
     func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(
             base: base.makeAsyncIterator(),
-            address: address,
-            backendID: backendID,
-            hasher: checked ? DigestHasher(address.algorithm) : nil
+            stream: self,
+            hasher: proof == .hash ? DigestHasher(address.algorithm) : nil
         )
     }
 }

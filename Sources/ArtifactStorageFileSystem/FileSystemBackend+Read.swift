@@ -1,12 +1,19 @@
 import ArtifactStorage
 import ArtifactStoreCore
+import CArtifactStorageFileSystem
 import Glibc
 import NIOCore
 import NIOPosix
 
 extension FileSystemBackend {
     public func read(_ path: StoragePath, range: ClosedRange<UInt64>?) async throws(StorageError) -> ByteStream {
-        let (file, size) = try await run { () throws(StorageError) -> (OwnedDescriptor, UInt64) in
+        try await openChunks(path, range: range, stamped: false).bytes
+    }
+
+    /// Opens a regular file for reading and returns its chunks between the range's bounds,
+    /// checking at the end, when `stamped`, that the file's stamp did not move during the read.
+    func openChunks(_ path: StoragePath, range: ClosedRange<UInt64>?, stamped: Bool) async throws(StorageError) -> StampedRead {
+        let (file, info) = try await run { () throws(StorageError) -> (OwnedDescriptor, Glibc.stat) in
             do {
                 // O_NONBLOCK so a FIFO planted in the root cannot hang the open; regular files ignore it.
                 let fd = try resolve(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
@@ -14,22 +21,58 @@ extension FileSystemBackend {
                 guard Sys.isRegular(info) else {
                     throw StorageError(.notFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
                 }
-                return (fd, UInt64(info.st_size))
+                return (fd, info)
             } catch {
                 throw .from(error, .lookUp, path: path, verb: "read")
             }
         }
+        let size = UInt64(info.st_size)
         try StorageError.checkRange(range, size: size, path: path)
         let start = range?.lowerBound ?? 0
         let end = range.map { $0.upperBound + 1 } ?? size
-        return ByteStream(
-            FileChunks(file: file, path: path, start: start, end: end, chunkSize: Self.readChunkSize, threadPool: threadPool)
+        let stamp = Self.stamp(info)
+        let chunks = FileChunks(
+            file: file,
+            path: path,
+            start: start,
+            end: end,
+            chunkSize: Self.readChunkSize,
+            threadPool: threadPool,
+            expectedStamp: stamped ? stamp : nil
+        )
+        return StampedRead(bytes: ByteStream(chunks), stamp: stamp)
+    }
+}
+
+extension FileSystemBackend: StorageChangeStamping {
+    public func readStamped(_ path: StoragePath, range: ClosedRange<UInt64>?) async throws(StorageError) -> StampedRead {
+        try await openChunks(path, range: range, stamped: true)
+    }
+
+    /// Device, inode, size, modification and change time: what any write, truncation or
+    /// replacement of the file moves.
+    static func stamp(_ info: Glibc.stat) -> StorageChangeStamp {
+        StorageChangeStamp(
+            size: UInt64(info.st_size),
+            changeTimeNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec),
+            identity: [
+                UInt64(info.st_dev),
+                UInt64(info.st_ino),
+                UInt64(bitPattern: Int64(info.st_mtim.tv_sec)),
+                UInt64(bitPattern: Int64(info.st_mtim.tv_nsec)),
+            ]
         )
     }
 }
 
-/// The chunks of an open file between two offsets, each read with `pread` on the thread pool
-/// only when the consumer asks for it. The descriptor closes when the sequence is gone.
+/// The chunks of an open file between two offsets, read only when the consumer asks for one.
+/// The descriptor closes when the sequence is gone.
+///
+/// A chunk whose bytes are already in the page cache is copied on the calling task with
+/// `preadv2(RWF_NOWAIT)`, which never waits for the device; only a chunk that needs the device
+/// goes to the thread pool. The iterator recycles its last two buffers: a consumer that lets go
+/// of a chunk before asking for the one after next gets the same memory back, so a long read
+/// touches the same few hundred KiB of cache instead of fresh pages for every chunk.
 struct FileChunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
@@ -39,48 +82,134 @@ struct FileChunks: AsyncSequence, Sendable {
     let end: UInt64
     let chunkSize: Int
     let threadPool: NIOThreadPool
+    /// When set, the file is stamped again after its last byte, and a different stamp fails the
+    /// read instead of ending it.
+    let expectedStamp: StorageChangeStamp?
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let chunks: FileChunks
         var offset: UInt64
+        /// Buffers handed out before; `clear()` reuses one's memory when the consumer let go of it.
+        var recycled: [ByteBuffer?] = [nil, nil]
+        var nextSlot = 0
+        /// Cleared the first time the kernel says it cannot read without waiting.
+        var readsCachedInline = true
+        var finished = false
 
         mutating func next() async throws -> ByteBuffer? {
-            guard offset < chunks.end else { return nil }
+            guard offset < chunks.end else {
+                if !finished, let expected = chunks.expectedStamp {
+                    try await checkStamp(expected)
+                }
+                return nil
+            }
             let length = Int(Swift.min(UInt64(chunks.chunkSize), chunks.end - offset))
+            if readsCachedInline, let buffer = try readCached(length) {
+                offset += UInt64(buffer.readableBytes)
+                return buffer
+            }
             let file = chunks.file
             let path = chunks.path
             let at = offset
             let buffer = try await FileSystemBackend.run(chunks.threadPool) { () throws(StorageError) -> ByteBuffer in
                 var buffer = ByteBufferAllocator().buffer(capacity: length)
-                var failure: Int32 = 0
-                var shortRead = false
-                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { pointer in
-                    var filled = 0
-                    while filled < length {
-                        let count = pread(file.raw, pointer.baseAddress! + filled, length - filled, off_t(at) + off_t(filled))
-                        if count < 0 {
-                            if errno == EINTR { continue }
-                            failure = errno
-                            break
-                        }
-                        if count == 0 {
-                            shortRead = true
-                            break
-                        }
-                        filled += count
-                    }
-                    return filled
-                }
-                if failure != 0 {
-                    throw .from(SystemCallError(errno: failure, operation: "read"), .lookUp, path: path, verb: "read")
-                }
-                if shortRead {
-                    throw StorageError(.io, "\"\(path)\" became shorter while it was being read", path: path.string)
-                }
+                try FileChunks.fill(&buffer, length: length, from: file.raw, at: at, path: path)
                 return buffer
             }
             offset += UInt64(length)
             return buffer
+        }
+
+        /// Fails unless the open file's stamp is still `expected`; after that, the sequence ends.
+        mutating func checkStamp(_ expected: StorageChangeStamp) async throws(StorageError) {
+            let file = chunks.file
+            let path = chunks.path
+            let info = try await FileSystemBackend.run(chunks.threadPool) { () throws(StorageError) -> Glibc.stat in
+                do {
+                    return try Sys.fstat(file.raw)
+                } catch {
+                    throw .from(error, .lookUp, path: path, verb: "read")
+                }
+            }
+            let now = FileSystemBackend.stamp(info)
+            guard now == expected else {
+                throw StorageError(.io, "\"\(path)\" changed while it was being read (\(expected) became \(now))", path: path.string)
+            }
+            finished = true
+        }
+
+        /// The next chunk, or as much of it as the page cache holds, without blocking on the
+        /// device; `nil` when none of it is cached.
+        mutating func readCached(_ length: Int) throws(StorageError) -> ByteBuffer? {
+            var buffer: ByteBuffer
+            if let previous = recycled[nextSlot] {
+                // Out of the slot first, so the buffer is uniquely held if the consumer let go.
+                recycled[nextSlot] = nil
+                buffer = previous
+                buffer.clear()
+            } else {
+                buffer = ByteBufferAllocator().buffer(capacity: chunks.chunkSize)
+            }
+            let fd = chunks.file.raw
+            let at = off_t(offset)
+            var failure: Int32 = 0
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { pointer in
+                var filled = 0
+                while filled < length {
+                    let count = artifactstore_pread_cached(fd, pointer.baseAddress! + filled, length - filled, Int64(at) + Int64(filled))
+                    if count > 0 {
+                        filled += count
+                        continue
+                    }
+                    if count < 0 && errno == EINTR { continue }
+                    failure = count == 0 ? -1 : errno
+                    break
+                }
+                return filled
+            }
+            switch failure {
+            case 0, EAGAIN:
+                break
+            case EOPNOTSUPP, EINVAL, ENOSYS:
+                readsCachedInline = false
+            case -1:
+                throw StorageError(.io, "\"\(chunks.path)\" became shorter while it was being read", path: chunks.path.string)
+            default:
+                throw .from(SystemCallError(errno: failure, operation: "read"), .lookUp, path: chunks.path, verb: "read")
+            }
+            guard buffer.readableBytes > 0 else { return nil }
+            recycled[nextSlot] = buffer
+            nextSlot = 1 - nextSlot
+            return buffer
+        }
+    }
+
+    /// Reads exactly `length` bytes at `offset` into `buffer`, blocking as long as it takes.
+    static func fill(_ buffer: inout ByteBuffer, length: Int, from fd: Int32, at offset: UInt64, path: StoragePath) throws(StorageError) {
+        var failure: Int32 = 0
+        var shortRead = false
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { pointer in
+            var filled = 0
+            while filled < length {
+                let count = pread(fd, pointer.baseAddress! + filled, length - filled, off_t(offset) + off_t(filled))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if count == 0 {
+                    shortRead = true
+                    break
+                }
+                filled += count
+            }
+            return filled
+        }
+        if failure != 0 {
+            throw .from(SystemCallError(errno: failure, operation: "read"), .lookUp, path: path, verb: "read")
+        }
+        if shortRead {
+            throw StorageError(.io, "\"\(path)\" became shorter while it was being read", path: path.string)
         }
     }
 

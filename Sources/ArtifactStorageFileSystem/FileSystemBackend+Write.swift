@@ -1,5 +1,6 @@
 import ArtifactStorage
 import ArtifactStoreCore
+import CArtifactStorageFileSystem
 import Glibc
 import NIOCore
 
@@ -47,14 +48,25 @@ extension FileSystemBackend {
         }
 
         do {
+            // Bytes written, and how many of them the device has been asked to take already.
+            var written: Int64 = 0
+            var writebackStarted: Int64 = 0
             for try await chunk in bytes {
                 if Task.isCancelled { throw CancellationError() }
                 guard chunk.readableBytes > 0 else { continue }
+                written += Int64(chunk.readableBytes)
+                let writeback = written - writebackStarted >= Self.writebackInterval ? (from: writebackStarted, to: written) : nil
+                if let writeback { writebackStarted = writeback.to }
                 try await run { () throws(StorageError) in
                     do {
                         try chunk.withUnsafeReadableBytes { pointer throws(SystemCallError) in try Sys.writeAll(file.raw, pointer) }
                     } catch {
                         throw .from(error, .create, path: path, verb: "write")
+                    }
+                    if let writeback {
+                        // Overlap the device's work with the stream's instead of leaving it all
+                        // to the final fsync; a failure here only loses that overlap.
+                        _ = artifactstore_start_writeback(file.raw, writeback.from, writeback.to - writeback.from)
                     }
                 }
             }

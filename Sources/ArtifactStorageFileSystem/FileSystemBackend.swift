@@ -23,6 +23,9 @@ import NIOPosix
 public struct FileSystemBackend: StorageBackend {
     /// The size of the buffers a read yields.
     public static let readChunkSize = 512 * 1024
+    /// How many written bytes accumulate before the device is asked to start writing them, so
+    /// the fsync that makes a large write durable finds most of it already on the device.
+    public static let writebackInterval: Int64 = 8 << 20
 
     /// Names starting with this are the backend's temporaries: hidden from listings, refused as
     /// object names (by ``StoragePath``), and removed at start-up.

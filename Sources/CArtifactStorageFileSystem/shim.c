@@ -2,6 +2,8 @@
 #include "CArtifactStorageFileSystem.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifdef __linux__
@@ -31,6 +33,21 @@ int artifactstore_renameat2(int olddirfd, const char *oldpath, int newdirfd, con
 #endif
 }
 
+int artifactstore_start_writeback(int fd, int64_t offset, int64_t count) {
+    return sync_file_range(fd, (off_t)offset, (off_t)count, SYNC_FILE_RANGE_WRITE);
+}
+
+ssize_t artifactstore_pread_cached(int fd, void *buffer, size_t count, int64_t offset) {
+#if defined(RWF_NOWAIT)
+    struct iovec vector = { .iov_base = buffer, .iov_len = count };
+    return preadv2(fd, &vector, 1, (off_t)offset, RWF_NOWAIT);
+#else
+    (void)fd; (void)buffer; (void)count; (void)offset;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}
+
 #else
 
 int artifactstore_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
@@ -43,6 +60,17 @@ int artifactstore_renameat2(int olddirfd, const char *oldpath, int newdirfd, con
     (void)olddirfd; (void)oldpath; (void)newdirfd; (void)newpath; (void)flags;
     errno = ENOSYS;
     return -1;
+}
+
+ssize_t artifactstore_pread_cached(int fd, void *buffer, size_t count, int64_t offset) {
+    (void)fd; (void)buffer; (void)count; (void)offset;
+    errno = EOPNOTSUPP;
+    return -1;
+}
+
+int artifactstore_start_writeback(int fd, int64_t offset, int64_t count) {
+    (void)fd; (void)offset; (void)count;
+    return 0;
 }
 
 #endif

@@ -2,6 +2,7 @@
 #define C_ARTIFACT_STORAGE_FILE_SYSTEM_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /// resolve flags of openat2(2), defined here so older headers do not matter.
 #define ARTIFACTSTORE_RESOLVE_NO_XDEV 0x01
@@ -22,5 +23,15 @@ int artifactstore_openat2(int dirfd, const char *path, uint64_t flags, uint64_t 
 
 /// renameat2(2) through syscall(2). Returns 0, or -1 with errno set.
 int artifactstore_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
+/// preadv2(2) with RWF_NOWAIT: reads only what is already in the page cache, without blocking on
+/// the device. Returns the bytes read (possibly fewer than asked), or -1 with errno EAGAIN when
+/// nothing is cached, or EOPNOTSUPP where the kernel or file system cannot say.
+ssize_t artifactstore_pread_cached(int fd, void *buffer, size_t count, int64_t offset);
+
+/// sync_file_range(2) with SYNC_FILE_RANGE_WRITE: starts writing the dirty pages of a range to
+/// the device without waiting, so a later fsync(2) has less left to wait for. Not a durability
+/// guarantee by itself. Returns 0, or -1 with errno set.
+int artifactstore_start_writeback(int fd, int64_t offset, int64_t count);
 
 #endif

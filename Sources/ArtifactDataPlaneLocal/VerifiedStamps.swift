@@ -1,0 +1,81 @@
+import ArtifactIdentity
+import ArtifactStorage
+import Glibc
+import Synchronization
+
+/// The stamps of objects whose bytes this data plane has proved by hashing them, so that a later
+/// whole read of the same, unchanged object is proved by its stamp instead of a second hash.
+///
+/// Exists because hashing is the cost of a checked serve (BLAKE3 runs at a fraction of the speed
+/// of a page-cache read), while a stamp check is one `fstat`. What it promises:
+/// - Only a stamp taken when opening a read that then hashed to the object's address is
+///   recorded, and only if the object had been left alone for ``settleMargin`` before that open
+///   (see ``StorageChangeStamp/isSettled(before:margin:)``): any later write moves the stamp.
+/// - A stamp is trusted for ``trustDuration`` after it was recorded, so media corruption that
+///   leaves stamps alone is still caught by a hashed read that often, and by `verify`.
+/// - A failed or mismatching read, and a delete, forget the object. Memory is bounded by
+///   ``capacity`` entries.
+final class VerifiedStamps: Sendable {
+    struct Key: Hashable, Sendable {
+        var backendID: String
+        var address: ContentAddress
+    }
+
+    struct Entry: Sendable {
+        var stamp: StorageChangeStamp
+        var recorded: ContinuousClock.Instant
+    }
+
+    let trustDuration: Duration
+    let capacity: Int
+    /// Comfortably above one tick of the kernel's coarse clock (1–10 ms), which sets change times.
+    static let settleMargin: Int64 = 100_000_000
+    private let entries = Mutex<[Key: Entry]>([:])
+
+    init(trustDuration: Duration, capacity: Int) {
+        self.trustDuration = trustDuration
+        self.capacity = capacity
+    }
+
+    /// Whether `stamp` is the recorded, still trusted stamp of the object.
+    func trusts(_ key: Key, _ stamp: StorageChangeStamp) -> Bool {
+        let now = ContinuousClock.now
+        return entries.withLock { entries in
+            guard let entry = entries[key] else { return false }
+            guard entry.stamp == stamp, entry.recorded.duration(to: now) < trustDuration else {
+                entries[key] = nil
+                return false
+            }
+            return true
+        }
+    }
+
+    /// Records `stamp`, taken when a read that has now been proved by its hash was opened at
+    /// `openedAt` (nanoseconds since 1970), unless the object had changed too shortly before.
+    func record(_ key: Key, _ stamp: StorageChangeStamp, openedAt: Int64) {
+        guard trustDuration > .zero, stamp.isSettled(before: openedAt, margin: Self.settleMargin) else { return }
+        let now = ContinuousClock.now
+        entries.withLock { entries in
+            if entries[key] == nil, entries.count >= capacity {
+                entries = entries.filter { $0.value.recorded.duration(to: now) < trustDuration }
+                if entries.count >= capacity {
+                    entries.removeAll(keepingCapacity: true)
+                }
+            }
+            entries[key] = Entry(stamp: stamp, recorded: now)
+        }
+    }
+
+    func forget(_ key: Key) {
+        _ = entries.withLock { $0.removeValue(forKey: key) }
+    }
+
+    var count: Int { entries.withLock { $0.count } }
+
+    /// The wall clock in nanoseconds since 1970, the scale of file change times.
+    static func wallClockNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+}

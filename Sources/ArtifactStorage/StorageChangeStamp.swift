@@ -1,0 +1,66 @@
+import ArtifactStoreCore
+
+/// What a backend can tell, without reading an object, about whether its bytes may have changed.
+///
+/// Exists so a reader that has already proved an object's bytes (by hashing them) can prove a
+/// later read of the same, unchanged object without hashing it again, the way git trusts its
+/// index. Two equal stamps of one path promise that no write, truncation, replacement or rename
+/// reached the object in between, as far as the backend's own metadata can tell. They do not
+/// promise the device kept the bytes intact: silent media corruption leaves the stamp alone, so
+/// trust in a stamp must expire and periodic verification must still re-hash.
+///
+/// On a POSIX file system the stamp is (device, inode, size, modification time, change time).
+/// The change time (`ctime`) cannot be set by any unprivileged call, so a write always moves it;
+/// it advances in steps of the kernel's coarse clock, which ``changeTimeNanoseconds`` lets a
+/// caller account for (see ``isSettled(before:margin:)``).
+public struct StorageChangeStamp: Sendable, Hashable, CustomStringConvertible {
+    /// The object's size in bytes.
+    public var size: UInt64
+    /// When the object's metadata last changed, in nanoseconds since 1970.
+    public var changeTimeNanoseconds: Int64
+    /// Backend-specific identity of the object's current incarnation (device, inode,
+    /// modification time, …), compared as a whole.
+    public var identity: [UInt64]
+
+    public init(size: UInt64, changeTimeNanoseconds: Int64, identity: [UInt64]) {
+        self.size = size
+        self.changeTimeNanoseconds = changeTimeNanoseconds
+        self.identity = identity
+    }
+
+    /// Whether the last change lies at least `margin` before `instant` (nanoseconds since 1970).
+    ///
+    /// A stamp taken too close to its object's last change is "racily clean": a second write in
+    /// the same tick of the coarse clock could leave the change time where it was. Only a settled
+    /// stamp may be trusted later; with a margin above one clock tick, any write after `instant`
+    /// is bound to produce a different stamp.
+    public func isSettled(before instant: Int64, margin: Int64) -> Bool {
+        changeTimeNanoseconds <= instant - margin
+    }
+
+    public var description: String {
+        "size \(size), changed \(changeTimeNanoseconds) ns, identity \(identity.map(String.init).joined(separator: ":"))"
+    }
+}
+
+/// A read together with the stamp of the object as it was opened.
+public struct StampedRead: Sendable {
+    /// The bytes. If the object's stamp differs when the last byte has been read, the stream
+    /// throws `io` instead of ending, so a reader never takes a changed object for the stamped one.
+    public var bytes: ByteStream
+    /// The stamp when the object was opened.
+    public var stamp: StorageChangeStamp
+
+    public init(bytes: ByteStream, stamp: StorageChangeStamp) {
+        self.bytes = bytes
+        self.stamp = stamp
+    }
+}
+
+/// A backend that stamps its reads (see ``StorageChangeStamp``). Backends that cannot tell
+/// cheaply whether an object changed (object stores, memory) simply do not conform, and readers
+/// fall back to hashing every read.
+public protocol StorageChangeStamping: StorageBackend {
+    /// Opens the object at `path` like ``StorageBackend/read(_:range:)`` and stamps it.
+    func readStamped(_ path: StoragePath, range: ClosedRange<UInt64>?) async throws(StorageError) -> StampedRead
+}

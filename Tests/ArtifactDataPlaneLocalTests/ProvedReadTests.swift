@@ -1,0 +1,165 @@
+import ArtifactDataPlane
+import ArtifactDataPlaneConformance
+@testable import ArtifactDataPlaneLocal
+import ArtifactIdentity
+import ArtifactStorage
+import ArtifactStorageConformance
+import ArtifactStorageFileSystem
+import ArtifactStoreCore
+import Foundation
+import NIOCore
+import Testing
+
+/// Whole reads proved by a stamp after one proved by hashing (``VerifiedStamps``): what earns
+/// trust, what loses it, and that a changed file is never taken for the proved one.
+@Suite("Proved reads")
+struct ProvedReadTests {
+    /// A data plane over one file-system backend in a fresh directory.
+    struct Disk {
+        let root: String
+        let dataPlane: LocalDataPlane
+
+        init(trust: Duration = .seconds(3600)) throws {
+            root = FileManager.default.temporaryDirectory.path + "/artifactstore-proved-\(UUID().uuidString.lowercased())"
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            dataPlane = try LocalDataPlane(
+                backends: [.init(id: "disk", connector: try FileSystemConnector(rootPath: root, logger: TestLogs.silent))],
+                configuration: .init(trustsProvedReadsFor: trust),
+                logger: TestLogs.silent
+            )
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: root) }
+
+        /// Ingests `size` patterned bytes and waits until the new file is past the racy window.
+        func ingestSettled(seed: UInt64, size: Int) async throws -> (IngestResult, [UInt8]) {
+            let content = PatternedContent(seed: seed, size: size, chunkSize: 256 * 1024)
+            let result = try await dataPlane.ingest(content.stream)
+            try await Task.sleep(for: .milliseconds(Int(VerifiedStamps.settleMargin / 1_000_000) + 50))
+            return (result, content.chunks().flatMap { Array($0.readableBytesView) })
+        }
+
+        func flipByte(_ result: IngestResult, at offset: UInt64) throws {
+            let handle = try #require(FileHandle(forUpdatingAtPath: root + "/" + result.receipt.storageKey))
+            defer { try? handle.close() }
+            try handle.seek(toOffset: offset)
+            let byte = try #require(try handle.read(upToCount: 1))
+            try handle.seek(toOffset: offset)
+            try handle.write(contentsOf: Data([byte[byte.startIndex] ^ 0xFF]))
+        }
+
+        func key(_ result: IngestResult) -> VerifiedStamps.Key {
+            VerifiedStamps.Key(backendID: "disk", address: result.address)
+        }
+    }
+
+    func readAll(_ stream: ByteStream) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await chunk in stream { bytes.append(contentsOf: chunk.readableBytesView) }
+        return bytes
+    }
+
+    @Test func hashedReadEarnsTrustAndAWriteLosesIt() async throws {
+        let disk = try Disk()
+        defer { disk.remove() }
+        let (result, bytes) = try await disk.ingestSettled(seed: 1, size: 1_500_000)
+        #expect(disk.dataPlane.provedReads.count == 0)
+        #expect(try await readAll(disk.dataPlane.serve(result.address)) == bytes)
+        #expect(disk.dataPlane.provedReads.count == 1, "a hashed whole read of a settled file is remembered")
+        #expect(try await readAll(disk.dataPlane.serve(result.address)) == bytes, "the stamp-proved read")
+        #expect(disk.dataPlane.provedReads.count == 1)
+
+        try disk.flipByte(result, at: 777_777)
+        var received = 0
+        do {
+            for try await chunk in try await disk.dataPlane.serve(result.address) { received += chunk.readableBytes }
+            Issue.record("a whole read of a file written after its proof succeeded")
+        } catch let error as DataPlaneError {
+            #expect(error.kind == .digestMismatch)
+        }
+        #expect(received < bytes.count, "the last bytes of the corrupted object were withheld")
+        #expect(disk.dataPlane.provedReads.count == 0, "the mismatch forgot the proof")
+    }
+
+    @Test func fileChangedDuringAStampProvedReadFailsTheRead() async throws {
+        let disk = try Disk()
+        defer { disk.remove() }
+        let (result, bytes) = try await disk.ingestSettled(seed: 2, size: 3 * FileSystemBackend.readChunkSize + 11)
+        #expect(try await readAll(disk.dataPlane.serve(result.address)) == bytes)
+        #expect(disk.dataPlane.provedReads.count == 1)
+
+        var iterator = try await disk.dataPlane.serve(result.address).makeAsyncIterator()
+        var received = try #require(try await iterator.next()).readableBytes
+        try disk.flipByte(result, at: UInt64(bytes.count - 5))
+        do {
+            while let chunk = try await iterator.next() { received += chunk.readableBytes }
+            Issue.record("a read of a file written mid-read ended normally")
+        } catch let error as DataPlaneError {
+            #expect(error.kind == .storage)
+            #expect(error.message.contains("changed while it was being read"))
+        }
+        #expect(received < bytes.count)
+        #expect(disk.dataPlane.provedReads.count == 0)
+    }
+
+    @Test func verifyEarnsTrustAndDeleteForgetsIt() async throws {
+        let disk = try Disk()
+        defer { disk.remove() }
+        let (result, _) = try await disk.ingestSettled(seed: 3, size: 10_000)
+        #expect(try await disk.dataPlane.verify(result.address).verified)
+        #expect(disk.dataPlane.provedReads.count == 1)
+        _ = try await disk.dataPlane.delete(result.address)
+        #expect(disk.dataPlane.provedReads.count == 0)
+    }
+
+    @Test func zeroTrustHashesEveryRead() async throws {
+        let disk = try Disk(trust: .zero)
+        defer { disk.remove() }
+        let (result, bytes) = try await disk.ingestSettled(seed: 4, size: 10_000)
+        #expect(try await readAll(disk.dataPlane.serve(result.address)) == bytes)
+        #expect(disk.dataPlane.provedReads.count == 0)
+    }
+
+    @Test func rangedReadsEarnNothing() async throws {
+        let disk = try Disk()
+        defer { disk.remove() }
+        let (result, bytes) = try await disk.ingestSettled(seed: 5, size: 10_000)
+        let part = try await readAll(disk.dataPlane.serve(result.address, range: ByteRange(first: 0, last: 9_999), backendID: nil))
+        #expect(part == bytes)
+        #expect(disk.dataPlane.provedReads.count == 0)
+    }
+
+    // MARK: The record itself
+
+    let address = try! ContentAddress(parsing: "blake3:" + String(repeating: "ab", count: 32))
+
+    func stamp(changedAt: Int64, size: UInt64 = 10) -> StorageChangeStamp {
+        StorageChangeStamp(size: size, changeTimeNanoseconds: changedAt, identity: [1, 2, 3, 4])
+    }
+
+    @Test func onlySettledStampsAreRecorded() {
+        let stamps = VerifiedStamps(trustDuration: .seconds(60), capacity: 10)
+        let key = VerifiedStamps.Key(backendID: "b", address: address)
+        let opened: Int64 = 1_000_000_000_000
+        stamps.record(key, stamp(changedAt: opened - VerifiedStamps.settleMargin / 2), openedAt: opened)
+        #expect(stamps.count == 0, "a file changed within the margin before the open is racily clean")
+        stamps.record(key, stamp(changedAt: opened - VerifiedStamps.settleMargin), openedAt: opened)
+        #expect(stamps.trusts(key, stamp(changedAt: opened - VerifiedStamps.settleMargin)))
+        #expect(!stamps.trusts(key, stamp(changedAt: opened - VerifiedStamps.settleMargin, size: 11)))
+        #expect(stamps.count == 0, "a different stamp forgets the record")
+    }
+
+    @Test func trustExpiresAndMemoryIsBounded() async throws {
+        let key = VerifiedStamps.Key(backendID: "b", address: address)
+        let expiring = VerifiedStamps(trustDuration: .milliseconds(1), capacity: 10)
+        expiring.record(key, stamp(changedAt: 0), openedAt: 1_000_000_000_000)
+        try await Task.sleep(for: .milliseconds(5))
+        #expect(!expiring.trusts(key, stamp(changedAt: 0)))
+
+        let bounded = VerifiedStamps(trustDuration: .seconds(60), capacity: 3)
+        for index in 0..<10 {
+            bounded.record(VerifiedStamps.Key(backendID: "b\(index)", address: address), stamp(changedAt: 0), openedAt: 1_000_000_000_000)
+            #expect(bounded.count <= 3)
+        }
+    }
+}
