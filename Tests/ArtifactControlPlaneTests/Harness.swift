@@ -14,6 +14,7 @@ import Synchronization
 /// in-memory data plane, with a clock the test moves by hand.
 final class Harness: Sendable {
     let database: TestDatabase
+    let location: MetadataLocation
     let controlPlane: ControlPlane
     let dataPlane: LocalDataPlane
     let memoryStoreName: String
@@ -22,8 +23,9 @@ final class Harness: Sendable {
 
     var registry: Registry { controlPlane.registry }
 
-    private init(database: TestDatabase, controlPlane: ControlPlane, dataPlane: LocalDataPlane, memoryStoreName: String, clock: TestClock) {
+    private init(database: TestDatabase, location: MetadataLocation, controlPlane: ControlPlane, dataPlane: LocalDataPlane, memoryStoreName: String, clock: TestClock) {
         self.database = database
+        self.location = location
         self.controlPlane = controlPlane
         self.dataPlane = dataPlane
         self.memoryStoreName = memoryStoreName
@@ -35,6 +37,8 @@ final class Harness: Sendable {
         _ database: TestDatabase,
         configuration: ControlPlane.Configuration = ControlPlane.Configuration(gcGracePeriod: .seconds(3600)),
         maximumConnections: Int = 6,
+        clock: TestClock = TestClock(),
+        wrapDataPlane: (LocalDataPlane) -> any DataPlane = { $0 },
         test: String = #function,
         _ body: (Harness) async throws -> Void
     ) async throws {
@@ -46,10 +50,9 @@ final class Harness: Sendable {
         defer { MemoryStoreRegistry.remove(memoryStoreName) }
         let dataPlane = try LocalDataPlane(
             backends: [.init(id: "primary", connector: try MemoryConnector(name: memoryStoreName))], logger: TestLogs.silent)
-        let clock = TestClock()
         let controlPlane = try await ControlPlane.open(
-            location, dataPlane: dataPlane, configuration: configuration, clock: { clock.now }, logger: TestLogs.silent)
-        let harness = Harness(database: database, controlPlane: controlPlane, dataPlane: dataPlane, memoryStoreName: memoryStoreName, clock: clock)
+            location, dataPlane: wrapDataPlane(dataPlane), configuration: configuration, clock: { clock.now }, logger: TestLogs.silent)
+        let harness = Harness(database: database, location: location, controlPlane: controlPlane, dataPlane: dataPlane, memoryStoreName: memoryStoreName, clock: clock)
         do {
             try await body(harness)
         } catch {
@@ -144,8 +147,15 @@ final class Harness: Sendable {
 /// A clock that moves only when told: ages and grace periods without waiting.
 final class TestClock: Sendable {
     private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+    /// Follows the real clock instead (for the GC stress test, where pushes and collections
+    /// interleave on their own).
+    private let real: Bool
 
-    var now: Date { current.withLock { $0 } }
+    init(real: Bool = false) {
+        self.real = real
+    }
+
+    var now: Date { real ? Date() : current.withLock { $0 } }
 
     func advance(by seconds: TimeInterval) {
         current.withLock { $0 = $0.addingTimeInterval(seconds) }
