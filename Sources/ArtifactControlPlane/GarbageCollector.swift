@@ -96,38 +96,41 @@ public struct GarbageCollector: Sendable {
         var after = ("", "")
         while true {
             let position = after
+            // Candidates, a page at a time: links older than the cutoff that no version uses.
             let page = try await controlPlane.store.read { db in
                 try await db.raw(
                     """
-                    SELECT namespace, address FROM links
-                    WHERE linked_at < \(bind: cutoff) AND (namespace > \(bind: position.0) OR (namespace = \(bind: position.0) AND address > \(bind: position.1)))
-                    ORDER BY namespace, address LIMIT \(literal: pageSize)
+                    SELECT l.namespace, l.address FROM links l
+                    WHERE l.linked_at < \(bind: cutoff) AND (l.namespace > \(bind: position.0) OR (l.namespace = \(bind: position.0) AND l.address > \(bind: position.1)))
+                    AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.namespace = l.namespace AND f.address = l.address)
+                    ORDER BY l.namespace, l.address LIMIT \(literal: pageSize)
                     """
                 ).all().map { (try $0.string("namespace"), try $0.string("address")) }
             }
             report.sawPage(page.count)
             guard let last = page.last else { return }
+            // Re-checked and removed in one transaction, with one audit record per namespace.
             let expired = try await controlPlane.store.transaction { db in
-                var expired: [(String, String)] = []
-                for (namespace, address) in page {
-                    let stale = try await db.raw(
+                var expired = 0
+                for (namespace, entries) in Dictionary(grouping: page, by: \.0).sorted(by: { $0.key < $1.key }) {
+                    let addresses = entries.map(\.1)
+                    let confirmed = try await db.raw(
                         """
-                        SELECT l.address FROM links l WHERE l.namespace = \(bind: namespace) AND l.address = \(bind: address) AND l.linked_at < \(bind: cutoff)
+                        SELECT l.address FROM links l WHERE l.namespace = \(bind: namespace) AND l.address IN (\(binds: addresses)) AND l.linked_at < \(bind: cutoff)
                         AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.namespace = l.namespace AND f.address = l.address)
+                        ORDER BY l.address
                         """
-                    ).first() != nil
-                    guard stale else { continue }
-                    try await db.raw("DELETE FROM links WHERE namespace = \(bind: namespace) AND address = \(bind: address)").run()
-                    expired.append((namespace, address))
-                }
-                for (namespace, addresses) in Dictionary(grouping: expired, by: \.0) {
+                    ).all().map { try $0.string("address") }
+                    guard !confirmed.isEmpty else { continue }
+                    try await db.raw("DELETE FROM links WHERE namespace = \(bind: namespace) AND address IN (\(binds: confirmed))").run()
                     try await AuditLog.append(
                         AuditEvent(
-                            action: "gc.unlink", namespace: namespace, target: "\(addresses.count) abandoned link(s)",
-                            digests: addresses.map(\.1), detail: "linked before the grace period and used by no version"),
+                            action: "gc.unlink", namespace: namespace, target: "\(confirmed.count) abandoned link(s)",
+                            digests: confirmed, detail: "linked before the grace period and used by no version"),
                         context: .garbageCollector, at: now, in: db)
+                    expired += confirmed.count
                 }
-                return expired.count
+                return expired
             }
             report.linksExpired += expired
             if page.count < pageSize { return }
