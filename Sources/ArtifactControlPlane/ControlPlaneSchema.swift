@@ -89,7 +89,6 @@ public enum ControlPlaneSchema {
             state_changed_at BIGINT NOT NULL
         )
         """,
-        "CREATE INDEX blobs_by_state ON blobs (state, unreferenced_since)",
         """
         CREATE TABLE links (
             namespace TEXT NOT NULL,

@@ -144,9 +144,11 @@ public struct GarbageCollector: Sendable {
         var after = ""
         while true {
             let position = after
+            // Every blob row in address order (the primary key), whatever its state: the page
+            // query then never depends on the planner choosing a secondary index.
             let page = try await controlPlane.store.read { db in
                 try await db.raw(
-                    "SELECT address FROM blobs WHERE state = 'live' AND address > \(bind: position) ORDER BY address LIMIT \(literal: pageSize)"
+                    "SELECT address FROM blobs WHERE address > \(bind: position) ORDER BY address LIMIT \(literal: pageSize)"
                 ).all().map { try $0.string("address") }
             }
             report.sawPage(page.count)

@@ -5,28 +5,31 @@ import ServiceLifecycle
 /// graceful shutdown.
 ///
 /// Exists so a server runs GC beside its other services (swift-service-lifecycle). A failed run
-/// is logged and the next one tries again; a run in progress finishes its current blob on
-/// shutdown (every step is a transaction, so stopping between steps is safe).
+/// is logged and the next one tries again. Graceful shutdown interrupts the wait between runs,
+/// never a run: a collection in progress finishes, so no blob is left half-collected
+/// (`deleting`) by a shutdown. Cancellation stops it at once; a blob left `deleting` is
+/// finished by the next run.
 public struct GarbageCollectorService: Service {
     public let collector: GarbageCollector
     public let interval: Duration
     let logger: Logger
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let report = try await collector.collect()
-                    if report.ran {
-                        logger.info(
-                            "garbage collection",
-                            metadata: ["blobsDeleted": "\(report.blobsDeleted)", "bytesDeleted": "\(report.bytesDeleted)", "linksExpired": "\(report.linksExpired)"])
-                    }
-                } catch {
-                    logger.error("garbage collection failed", metadata: ["error": "\(error)"])
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                let report = try await collector.collect()
+                if report.ran {
+                    logger.info(
+                        "garbage collection",
+                        metadata: [
+                            "blobsDeleted": "\(report.blobsDeleted)", "bytesDeleted": "\(report.bytesDeleted)",
+                            "linksExpired": "\(report.linksExpired)", "deletionsFailed": "\(report.deletionsFailed)",
+                        ])
                 }
-                try? await Task.sleep(for: interval)
+            } catch {
+                logger.error("garbage collection failed", metadata: ["error": "\(error)"])
             }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

@@ -147,7 +147,7 @@ struct GarbageCollectorTests {
             let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestLogs.silent)
             let running = Task { try await group.run() }
             var waited = 0
-            while try !h.storedObjects().isEmpty, waited < 1000 {
+            while try await h.auditRecords(action: "gc.delete").isEmpty, waited < 1000 {
                 try await Task.sleep(for: .milliseconds(10))
                 waited += 1
             }

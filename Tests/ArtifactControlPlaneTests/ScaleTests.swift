@@ -4,7 +4,7 @@ import Foundation
 import SQLKit
 import Testing
 
-@Suite("Scale")
+@Suite("Scale", .serialized)
 struct ScaleTests {
     static let versions = 100_000
     static let unreferencedBlobs = 10_000
