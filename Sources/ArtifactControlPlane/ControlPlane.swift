@@ -105,7 +105,7 @@ public final class ControlPlane: Sendable {
     }
 
     /// Runs `body` in a transaction, turning every failure into a ``ControlPlaneError``.
-    func mutate<R: Sendable>(_ doing: String, _ body: @Sendable (any SQLDatabase) async throws -> R) async throws(ControlPlaneError) -> R {
+    func mutate<R: Sendable>(_ doing: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws(ControlPlaneError) -> R {
         do {
             return try await store.transaction(body)
         } catch {

@@ -133,8 +133,16 @@ public final class MetadataStore: Sendable {
 
     /// Runs `body` in one serializable transaction (see the type's promises); re-runs it on
     /// PostgreSQL serialization failures.
-    public func transaction<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+    ///
+    /// The transaction runs in a task of its own, which the caller's cancellation does not
+    /// reach: once begun, it always ends in COMMIT or ROLLBACK, so a cancelled caller never
+    /// leaves a connection inside an open transaction.
+    public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try checkOpen()
+        return try await Task { try await self.runTransaction(body) }.value
+    }
+
+    private func runTransaction<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         switch connection {
         case .sqlite(let connection, let gate):
             return try await gate.withTurn {
@@ -207,13 +215,18 @@ public final class MetadataStore: Sendable {
     ///
     /// On PostgreSQL this is a session advisory lock (`pg_try_advisory_lock`), held on a
     /// dedicated connection for the duration, so it excludes every process sharing the database
-    /// (and schema: the key is derived from both). On SQLite it excludes this process only.
+    /// (and schema: the key is derived from both). On an SQLite file it is an exclusive `flock`
+    /// on `<database>.<name>.lock` beside it, which excludes every process using the file and is
+    /// released by the kernel if the process dies. In memory it excludes this store only.
     public func withExclusiveLock<R: Sendable>(named name: String, _ body: @Sendable () async throws -> R) async throws -> R? {
         try checkOpen()
         guard heldLocks.withLock({ $0.insert(name).inserted }) else { return nil }
         defer { _ = heldLocks.withLock { $0.remove(name) } }
         switch connection {
         case .sqlite:
+            guard case .sqliteFile(let path) = location else { return try await body() }
+            guard let lock = try FileLock(path: "\(path).\(name).lock") else { return nil }
+            defer { lock.release() }
             return try await body()
         case .postgres(let client, _):
             let key = advisoryLockKey(name)

@@ -123,15 +123,16 @@ struct GarbageCollectorTests {
     @Test("only one collector runs at a time", arguments: TestDatabase.allCases)
     func exclusive(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
-            // Another collector (on PostgreSQL: another connection pool, as another process
-            // would have) holds the lock.
-            let other = database == .postgres ? try await MetadataStore.open(h.location, logger: TestLogs.silent) : h.controlPlane.store
+            // Another collector, with its own connection (pool) to the same database as another
+            // process would have, holds the lock: a PostgreSQL advisory lock, or a flock beside
+            // the SQLite file.
+            let other = try await MetadataStore.open(h.location, logger: TestLogs.silent)
             let inner = try await other.withExclusiveLock(named: "gc") {
                 try await h.controlPlane.garbageCollector.collect()
             }
             #expect(inner?.ran == false)
             #expect(try await h.controlPlane.garbageCollector.collect().ran)
-            if database == .postgres { await other.close() }
+            await other.close()
         }
     }
 
