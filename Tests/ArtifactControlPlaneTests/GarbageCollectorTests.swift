@@ -16,6 +16,22 @@ struct GarbageCollectorTests {
     static let c = Array(repeating: UInt8(0xC), count: 40_000)
     static let grace: TimeInterval = 3600
 
+    /// An upload of `b` into a new namespace `team` that was never committed, and a clock moved
+    /// so that the next collection deletes it (one run has expired its link and marked it).
+    static func abandonedUploadDueForCollection(_ h: Harness) async throws {
+        _ = try await h.registry.createNamespace("team", context: h.context)
+        try await h.ingest(Self.b, into: "team")
+        try await dueForCollection(h)
+    }
+
+    /// Moves the clock past the grace period twice, with a collection between: the next
+    /// collection deletes what was unreferenced before.
+    static func dueForCollection(_ h: Harness) async throws {
+        h.advance(by: Self.grace + 1)
+        _ = try await h.controlPlane.garbageCollector.collect()
+        h.advance(by: Self.grace + 1)
+    }
+
     @Test("deletes only blobs nothing references, and only after the grace period", arguments: TestDatabase.allCases)
     func gracePeriod(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
@@ -74,11 +90,7 @@ struct GarbageCollectorTests {
     @Test("content pushed again after it was collected is stored again", arguments: TestDatabase.allCases)
     func repushAfterCollection(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
-            _ = try await h.registry.createNamespace("team", context: h.context)
-            try await h.ingest(Self.b, into: "team")
-            h.advance(by: Self.grace + 1)
-            _ = try await h.controlPlane.garbageCollector.collect()
-            h.advance(by: Self.grace + 1)
+            try await Self.abandonedUploadDueForCollection(h)
             #expect(try await h.controlPlane.garbageCollector.collect().blobsDeleted == 1)
             #expect(try h.storedObjects().isEmpty)
             try await h.push("team", "app", "1", files: ["b": Self.b])
@@ -95,9 +107,7 @@ struct GarbageCollectorTests {
             _ = try await h.registry.createNamespace("team", context: h.context)
             try await h.push("team", "app", "1", files: ["x": Self.c])
             try await h.registry.deleteVersion(namespace: "team", artifact: "app", version: "1", context: h.context)
-            h.advance(by: Self.grace + 1)
-            _ = try await gc.collect()
-            h.advance(by: Self.grace + 1)
+            try await Self.dueForCollection(h)
             // The ingest below finds the bytes still stored (deduplicated); before the control
             // plane links them, a collection deletes them.
             hooked.plane!.afterNextIngest { result in
@@ -139,11 +149,7 @@ struct GarbageCollectorTests {
     @Test("the GC service collects on its interval until shutdown", arguments: TestDatabase.allCases)
     func service(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
-            _ = try await h.registry.createNamespace("team", context: h.context)
-            try await h.ingest(Self.b, into: "team")
-            h.advance(by: Self.grace + 1)
-            _ = try await h.controlPlane.garbageCollector.collect()
-            h.advance(by: Self.grace + 1)
+            try await Self.abandonedUploadDueForCollection(h)
             let service = h.controlPlane.garbageCollector.service(interval: .milliseconds(20))
             let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestLogs.silent)
             let running = Task { try await group.run() }
