@@ -2,7 +2,9 @@ import ArtifactControlPlane
 import ArtifactDataPlaneLocal
 import ArtifactMetadata
 import ArtifactStorage
+import ArtifactStoreCore
 import Foundation
+import NIOCore
 import SQLKit
 import Testing
 
@@ -100,5 +102,19 @@ struct MigrationTests {
         #expect(mode == "wal")
         await store.close()
         await cleanup()
+    }
+
+    @Test("an in-memory SQLite store serves a whole push (for tests and throw-away use)")
+    func inMemory() async throws {
+        let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mem-\(UUID())"))], logger: TestLogs.silent)
+        let controlPlane = try await ControlPlane.open(.sqliteMemory, dataPlane: dataPlane, logger: TestLogs.silent)
+        let context = RequestContext(actor: "user:test")
+        _ = try await controlPlane.registry.createNamespace("scratch", context: context)
+        let blob = try await controlPlane.registry.ingestBlob(namespace: "scratch", ByteStream(ByteBuffer(bytes: Array("x".utf8))), context: context)
+        let version = try await controlPlane.registry.commitVersion(
+            VersionManifest(namespace: "scratch", artifact: "a", version: "1", files: [FileEntry(path: "x", address: blob.address)]), context: context)
+        #expect(version.summary.totalSize == 1)
+        #expect(try await controlPlane.store.schemaVersion() == ControlPlaneSchema.currentVersion)
+        await controlPlane.close()
     }
 }

@@ -237,4 +237,38 @@ struct RegistryTests {
             #expect(try h.storedObjects().count == 1)
         }
     }
+
+    @Test("concurrent commits of one version: exactly one wins, the others get versionExists", arguments: TestDatabase.allCases)
+    func concurrentCommits(database: TestDatabase) async throws {
+        try await Harness.run(database) { h in
+            _ = try await h.registry.createNamespace("team", context: h.context)
+            let blobs = [try await h.ingest(Self.payload, into: "team"), try await h.ingest(Self.other, into: "team")]
+            let registry = h.registry
+            let context = h.context
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        let manifest = VersionManifest(
+                            namespace: "team", artifact: "app", version: "1.0",
+                            files: [FileEntry(path: "f", address: blobs[index % 2].address)], labels: ["writer": "w\(index)"])
+                        do {
+                            _ = try await registry.commitVersion(manifest, context: context)
+                            return "committed"
+                        } catch let error as ControlPlaneError {
+                            return error.code
+                        } catch {
+                            return "\(error)"
+                        }
+                    }
+                }
+                var outcomes: [String] = []
+                for try await outcome in group { outcomes.append(outcome) }
+                return outcomes.sorted()
+            }
+            #expect(outcomes == ["committed"] + Array(repeating: "versionExists", count: 7))
+            #expect(try await h.auditRecords(action: "version.commit").count == 1)
+            #expect(try await h.registry.listFiles(namespace: "team", artifact: "app", version: "1.0").items.count == 1)
+            #expect(try await h.controlPlane.audit.verifyChain().isIntact)
+        }
+    }
 }
