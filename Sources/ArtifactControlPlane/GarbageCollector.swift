@@ -76,11 +76,11 @@ public struct GarbageCollector: Sendable {
         var report = GarbageCollectionReport(ran: true)
         let now = controlPlane.nowMilliseconds()
         let cutoff = now - controlPlane.configuration.gcGracePeriod.milliseconds
-        let pageSize = controlPlane.configuration.gcPageSize
+        let pageSize = max(1, controlPlane.configuration.gcPageSize)
         try await expireLinks(cutoff: cutoff, now: now, pageSize: pageSize, report: &report)
         try await mark(now: now, pageSize: pageSize, report: &report)
-        try await sweep(states: ["deleting"], cutoff: cutoff, pageSize: pageSize, report: &report)
-        try await sweep(states: ["live"], cutoff: cutoff, pageSize: pageSize, report: &report)
+        try await sweep(.unfinished, cutoff: cutoff, pageSize: pageSize, report: &report)
+        try await sweep(.due, cutoff: cutoff, pageSize: pageSize, report: &report)
         controlPlane.logger.debug(
             "garbage collection finished",
             metadata: [
@@ -180,8 +180,17 @@ public struct GarbageCollector: Sendable {
 
     // MARK: Phase 3: sweep
 
-    private func sweep(states: [String], cutoff: Int64, pageSize: Int, report: inout GarbageCollectionReport) async throws {
-        let retrying = states == ["deleting"]
+    /// Which blobs a sweep deletes.
+    private enum Sweep {
+        /// Blobs left `deleting` by an earlier run: already decided, only the bytes and the
+        /// final state are missing.
+        case unfinished
+        /// `live` blobs marked unreferenced before the cutoff: decided blob by blob (T1).
+        case due
+    }
+
+    private func sweep(_ sweep: Sweep, cutoff: Int64, pageSize: Int, report: inout GarbageCollectionReport) async throws {
+        let retrying = sweep == .unfinished
         var after = ""
         while true {
             let position = after

@@ -283,7 +283,8 @@ public struct Registry: Sendable {
         return try await controlPlane.mutate("tagging \(namespace)/\(artifact):\(tag)") { db in
             let ns = try await Self.requireNamespace(namespace, in: db)
             _ = try await Self.requireVersion(namespace, artifact, version, in: db)
-            if let existing = try await Self.tag(namespace, artifact, tag, in: db) {
+            let existing = try await Self.tag(namespace, artifact, tag, in: db)
+            if let existing {
                 if existing.version == version { return existing }
                 if ns.immutableTags {
                     throw ControlPlaneError(
@@ -298,11 +299,12 @@ public struct Registry: Sendable {
                     "INSERT INTO tags (namespace, artifact, tag, version, updated_by, updated_at) VALUES (\(bind: namespace), \(bind: artifact), \(bind: tag), \(bind: version), \(bind: context.actor), \(bind: now))"
                 ).run()
             }
-            let previous = try await Self.tag(namespace, artifact, tag, in: db)
             try await AuditLog.append(
-                AuditEvent(action: "tag.set", namespace: namespace, target: "\(namespace)/\(artifact):\(tag)", detail: "-> \(version)"),
+                AuditEvent(
+                    action: "tag.set", namespace: namespace, target: "\(namespace)/\(artifact):\(tag)",
+                    detail: existing.map { "\($0.version) -> \(version)" } ?? "-> \(version)"),
                 context: context, at: now, in: db)
-            return previous ?? Tag(namespace: namespace, artifact: artifact, name: tag, version: version, updatedBy: context.actor, updatedAt: Date(milliseconds: now))
+            return Tag(namespace: namespace, artifact: artifact, name: tag, version: version, updatedBy: context.actor, updatedAt: Date(milliseconds: now))
         }
     }
 
