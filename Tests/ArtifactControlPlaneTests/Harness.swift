@@ -74,21 +74,24 @@ final class Harness: Sendable {
 
     // MARK: Pushing and reading
 
-    /// Ingests `bytes` into `namespace`.
+    /// Ingests `bytes` into `namespace` (through `via`, another control plane on the same
+    /// database and data plane, when given).
     @discardableResult
-    func ingest(_ bytes: [UInt8], into namespace: String) async throws -> LinkedBlob {
-        try await registry.ingestBlob(namespace: namespace, ByteStream(ByteBuffer(bytes: bytes)), context: context)
+    func ingest(_ bytes: [UInt8], into namespace: String, via: ControlPlane? = nil) async throws -> LinkedBlob {
+        try await (via ?? controlPlane).registry.ingestBlob(namespace: namespace, ByteStream(ByteBuffer(bytes: bytes)), context: context)
     }
 
     /// Both steps of a push.
     @discardableResult
-    func push(_ namespace: String, _ artifact: String, _ version: String, files: [String: [UInt8]], labels: [String: String] = [:]) async throws -> ArtifactVersion {
+    func push(
+        _ namespace: String, _ artifact: String, _ version: String, files: [String: [UInt8]], labels: [String: String] = [:], via: ControlPlane? = nil
+    ) async throws -> ArtifactVersion {
         var entries: [FileEntry] = []
         for (path, bytes) in files.sorted(by: { $0.key < $1.key }) {
-            let blob = try await ingest(bytes, into: namespace)
+            let blob = try await ingest(bytes, into: namespace, via: via)
             entries.append(FileEntry(path: path, address: blob.address, mediaType: "application/octet-stream"))
         }
-        return try await registry.commitVersion(
+        return try await (via ?? controlPlane).registry.commitVersion(
             VersionManifest(namespace: namespace, artifact: artifact, version: version, files: entries, labels: labels), context: context)
     }
 
