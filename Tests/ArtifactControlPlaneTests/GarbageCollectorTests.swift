@@ -130,6 +130,34 @@ struct GarbageCollectorTests {
         }
     }
 
+    @Test("a deletion the data plane refused stays pending, holds off re-pushes, and is finished by the next run", arguments: TestDatabase.allCases)
+    func unfinishedDeletion(database: TestDatabase) async throws {
+        let hooked = HookedBox()
+        let configuration = ControlPlane.Configuration(gcGracePeriod: .seconds(3600), collectionWaitLimit: .milliseconds(200))
+        try await Harness.run(database, configuration: configuration, wrapDataPlane: { hooked.wrap($0) }) { h in
+            let gc = h.controlPlane.garbageCollector
+            try await Self.abandonedUploadDueForCollection(h)
+            hooked.plane!.failNextDeletes(1)
+            let failed = try await gc.collect()
+            #expect(failed.deletionsFailed == 1 && failed.blobsDeleted == 0)
+            #expect(try h.storedObjects().count == 1)
+            #expect(try await h.auditRecords(action: "gc.delete").isEmpty)
+            // While the deletion is pending, a push of the same bytes waits for it, then is refused.
+            do {
+                _ = try await h.ingest(Self.b, into: "team")
+                Issue.record("a push of bytes pending deletion was acknowledged")
+            } catch let error as ControlPlaneError {
+                #expect(error.kind == .blobCollected)
+            }
+            // The next run finishes it; then the same push succeeds and stores the bytes again.
+            let finished = try await gc.collect()
+            #expect(finished.blobsDeleted == 1)
+            #expect(try h.storedObjects().isEmpty)
+            try await h.push("team", "app", "1", files: ["b": Self.b])
+            #expect(try await h.read("team", "app", "1", "b") == Self.b)
+        }
+    }
+
     @Test("only one collector runs at a time", arguments: TestDatabase.allCases)
     func exclusive(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
