@@ -1,38 +1,6 @@
 import Crypto
 import Foundation
 
-/// Whether an audited action happened.
-public enum AuditOutcome: String, Sendable, Hashable, Codable {
-    /// The change was made.
-    case success
-    /// An authorisation was refused (unauthenticated or forbidden).
-    case denied
-}
-
-/// What a mutation tells the audit log; the log adds time, actor, request id, client address,
-/// sequence number and hashes.
-public struct AuditEvent: Sendable, Hashable {
-    /// Dotted verb, e.g. `version.commit`, `tag.set`, `gc.delete`, `auth.denied`.
-    public var action: String
-    public var namespace: String?
-    /// What was acted on, e.g. `ns/artifact@1.0`, `ns/artifact:latest`, a digest or a token id.
-    public var target: String
-    /// Content addresses concerned.
-    public var digests: [String]
-    public var outcome: AuditOutcome
-    /// Free text (reasons, previous values); never a secret.
-    public var detail: String?
-
-    public init(action: String, namespace: String?, target: String, digests: [String] = [], outcome: AuditOutcome = .success, detail: String? = nil) {
-        self.action = action
-        self.namespace = namespace
-        self.target = target
-        self.digests = digests
-        self.outcome = outcome
-        self.detail = detail
-    }
-}
-
 /// One record of the audit log, as stored and as exported (one JSON object per line).
 ///
 /// Exists so every mutation and every failed authorisation leaves a tamper-evident trace:
@@ -93,56 +61,4 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public var computedHash: String {
         SHA256.hash(data: canonicalEncoding).map { String(format: "%02x", $0) }.joined()
     }
-}
-
-/// Which audit records an export or a listing returns. Every condition set must hold.
-public struct AuditFilter: Sendable, Hashable {
-    /// Inclusive.
-    public var since: Date?
-    /// Exclusive.
-    public var until: Date?
-    public var actor: String?
-    public var namespace: String?
-    public var action: String?
-
-    public init(since: Date? = nil, until: Date? = nil, actor: String? = nil, namespace: String? = nil, action: String? = nil) {
-        self.since = since
-        self.until = until
-        self.actor = actor
-        self.namespace = namespace
-        self.action = action
-    }
-}
-
-/// The result of checking the audit chain.
-public struct AuditChainReport: Sendable, Hashable {
-    /// Records read.
-    public var recordsChecked: Int64
-    /// The first record at which the chain breaks, or `nil` when it is intact.
-    public var firstFault: AuditChainFault?
-
-    public var isIntact: Bool { firstFault == nil }
-}
-
-/// Where and how the audit chain breaks.
-public struct AuditChainFault: Sendable, Hashable, CustomStringConvertible {
-    public enum Reason: String, Sendable, Hashable {
-        /// The record's fields do not hash to its stored hash: it was edited (or forged).
-        case contentsAltered
-        /// A sequence number is missing: records were deleted.
-        case recordMissing
-        /// The record does not follow the one before it (its previous hash differs): records
-        /// were inserted or reordered.
-        case chainBroken
-        /// The log ends before (or after) the recorded head: records were removed from, or
-        /// appended to, the end.
-        case headMismatch
-    }
-
-    /// The sequence number of the first bad record (for `recordMissing`, the first missing one).
-    public var sequence: Int64
-    public var reason: Reason
-    public var message: String
-
-    public var description: String { "audit record \(sequence): \(reason.rawValue): \(message)" }
 }
