@@ -1,5 +1,6 @@
 import ArtifactControlPlane
 import Foundation
+import ServiceLifecycle
 import Testing
 
 @Suite("Retention and legal holds")
@@ -138,6 +139,31 @@ struct RetentionTests {
             #expect(try await retention.listPolicies(namespace: "team").items.map(\.keepLast) == [3])
             try await retention.deletePolicy(namespace: "team", name: "p", context: h.context)
             #expect(try await retention.listPolicies(namespace: "team").items.isEmpty)
+        }
+    }
+
+    @Test("the retention service applies every namespace's policies on its interval until shutdown", arguments: TestDatabase.allCases)
+    func service(database: TestDatabase) async throws {
+        try await Harness.run(database) { h in
+            try await Self.populate(h)
+            _ = try await h.registry.createNamespace("no-policies", context: h.context)
+            try await h.push("no-policies", "app", "1", files: ["f": Array("x".utf8)])
+            try await h.push("no-policies", "app", "2", files: ["f": Array("y".utf8)])
+            try await h.controlPlane.retention.setPolicy(RetentionPolicy(namespace: "team", name: "keep-one", keepLast: 1), context: h.context)
+            let service = h.controlPlane.retention.service(interval: .milliseconds(20))
+            let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestLogs.silent)
+            let running = Task { try await group.run() }
+            var waited = 0
+            while try await Self.versions(h) != ["1", "2", "6"], waited < 1000 {
+                try await Task.sleep(for: .milliseconds(10))
+                waited += 1
+            }
+            await group.triggerGracefulShutdown()
+            try await running.value
+            // 3, 4 and 5 went; 6 is the newest, 1 is tagged, 2 is held; the other namespace is untouched.
+            #expect(try await Self.versions(h) == ["1", "2", "6"])
+            #expect(try await Self.versions(h, "no-policies") == ["1", "2"])
+            #expect(try await h.auditRecords(action: "version.delete").allSatisfy { $0.actor == "system:retention" })
         }
     }
 }
