@@ -15,7 +15,7 @@ public struct GarbageCollectorService: Service {
     let logger: Logger
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+        await runPeriodically(every: interval) {
             do {
                 let report = try await collector.collect()
                 if report.ran {
@@ -29,7 +29,6 @@ public struct GarbageCollectorService: Service {
             } catch {
                 logger.error("garbage collection failed", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

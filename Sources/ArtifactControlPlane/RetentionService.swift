@@ -13,7 +13,7 @@ public struct RetentionService: Service {
     let logger: Logger
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+        await runPeriodically(every: interval) {
             do {
                 let reports = try await retention.applyAll()
                 for report in reports where !report.decisions.isEmpty {
@@ -27,7 +27,6 @@ public struct RetentionService: Service {
             } catch {
                 logger.error("retention failed", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }
