@@ -7,6 +7,7 @@ import ArtifactStoreCore
 import Foundation
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @Suite("Garbage collection")
@@ -195,12 +196,14 @@ struct GarbageCollectorTests {
 }
 
 /// Hands the hooked data plane the harness builds back to the test.
-final class HookedBox: @unchecked Sendable {
-    var plane: HookedDataPlane?
+final class HookedBox: Sendable {
+    private let built = Mutex<HookedDataPlane?>(nil)
+
+    var plane: HookedDataPlane? { built.withLock { $0 } }
 
     func wrap(_ base: ArtifactDataPlaneLocal.LocalDataPlane) -> any DataPlane {
         let plane = HookedDataPlane(base)
-        self.plane = plane
+        built.withLock { $0 = plane }
         return plane
     }
 }
