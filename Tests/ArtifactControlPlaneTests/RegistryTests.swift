@@ -173,7 +173,10 @@ struct RegistryTests {
                 _ = try await h.registry.commitVersion(manifest(files: [FileEntry(path: "a", address: blob.address, mediaType: "nonsense")]), context: h.context)
             }
 
-            // Missing blob, one good and one missing: nothing committed.
+            // Missing blob, one good and one missing: nothing committed. The commit touches the
+            // good file's link before it finds the missing one; with the clock moved, an equal
+            // snapshot shows that write was rolled back with the rest.
+            h.advance(by: 5)
             let missing = ContentAddress(try Digest(parsing: "blake3:" + String(repeating: "cd", count: 32)))
             try await h.expectRefusal(.blobNotLinked) {
                 _ = try await h.registry.commitVersion(manifest(files: [good, FileEntry(path: "b", address: missing)]), context: h.context)
