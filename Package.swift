@@ -7,7 +7,8 @@ import PackageDescription
 //   storage       ArtifactStorage (+ implementations, conformance suite)
 //   data plane    ArtifactDataPlane (protocol, value types, errors), ArtifactDataPlaneLocal (in process),
 //                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec)
-//   control plane (later)
+//   control plane ArtifactMetadata (metadata store on sql-kit: SQLite or PostgreSQL, migrations),
+//                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth)
 //   server / CLI  ArtifactStoreCLI (the `artifactstore` executable)
 
 let package = Package(
@@ -27,6 +28,8 @@ let package = Package(
         .library(name: "ArtifactDataPlane", targets: ["ArtifactDataPlane"]),
         .library(name: "ArtifactDataPlaneLocal", targets: ["ArtifactDataPlaneLocal"]),
         .library(name: "ArtifactDataPlaneConformance", targets: ["ArtifactDataPlaneConformance"]),
+        .library(name: "ArtifactMetadata", targets: ["ArtifactMetadata"]),
+        .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
     ],
     dependencies: [
@@ -35,6 +38,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
     ],
     targets: [
         // MARK: Core (errors and byte streams every layer shares)
@@ -175,6 +182,38 @@ let package = Package(
             ]
         ),
 
+        // MARK: Control plane
+
+        // The metadata database: SQLite (default, a file in WAL mode) or PostgreSQL, one sql-kit
+        // code path, versioned migrations that refuse a database newer than the code.
+        .target(
+            name: "ArtifactMetadata",
+            dependencies: [
+                "ArtifactStoreCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Registry, retention, online garbage collection, hash-chained audit and scoped tokens.
+        // Touches bytes only through the DataPlane protocol; no HTTP.
+        .target(
+            name: "ArtifactControlPlane",
+            dependencies: [
+                "ArtifactMetadata",
+                "ArtifactDataPlane",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: Server and CLI
 
         .executableTarget(
@@ -312,6 +351,23 @@ let package = Package(
                 "ArtifactCBOR",
                 "ArtifactStoreCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactControlPlaneTests",
+            dependencies: [
+                "ArtifactControlPlane",
+                "ArtifactMetadata",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
+                "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStoreCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

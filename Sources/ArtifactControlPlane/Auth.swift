@@ -1,0 +1,166 @@
+import Crypto
+import Foundation
+import SQLKit
+
+/// Bearer tokens with scopes, stored only as hashes, with expiry and revocation.
+///
+/// Exists so every request can be checked without the control plane ever holding a secret
+/// (DESIGN.md §5). A token is `ast_<id>_<secret>`: `id` is 16 hex digits (public, for listing and
+/// revoking), `secret` 64 hex digits from the system's random generator. The store keeps the
+/// lowercase hex SHA-256 of the whole token string and looks tokens up by that hash.
+///
+/// Failed authorisations are audited (`auth.denied`, outcome `denied`, with the reason); the
+/// token itself is never logged or recorded.
+public struct Auth: Sendable {
+    let controlPlane: ControlPlane
+
+    /// On an empty store (no token was ever created), creates an admin token with every scope
+    /// everywhere and returns it; afterwards returns `nil`. Safe under concurrency: only one
+    /// caller ever gets a token.
+    public func bootstrap(context: RequestContext = RequestContext(actor: "system:bootstrap")) async throws(ControlPlaneError) -> IssuedToken? {
+        let now = controlPlane.nowMilliseconds()
+        let (id, token) = Self.generate()
+        return try await controlPlane.mutate("bootstrapping the first admin token") { db -> IssuedToken? in
+            guard try await db.raw("SELECT id FROM tokens LIMIT 1").first() == nil else { return nil }
+            let info = try await Self.insert(
+                id: id, token: token, name: "bootstrap-admin", grants: [.global(.admin)], expiresAt: nil, context: context, now: now, in: db)
+            return IssuedToken(info: info, token: token)
+        }
+    }
+
+    /// Creates a token.
+    ///
+    /// - Throws: `invalidName` for a bad name or an empty grant list, or a grant whose namespace
+    ///   breaks the grammar.
+    public func createToken(name: String, grants: [Grant], expiresAt: Date?, context: RequestContext) async throws(ControlPlaneError) -> IssuedToken {
+        try NameGrammar.validatePolicyName(name)
+        guard !grants.isEmpty else { throw ControlPlaneError(.invalidName, "token \"\(name)\" has no grants") }
+        for grant in grants { if let namespace = grant.namespace { try NameGrammar.validateNamespace(namespace) } }
+        let now = controlPlane.nowMilliseconds()
+        let (id, token) = Self.generate()
+        let expiry = expiresAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) }
+        return try await controlPlane.mutate("creating token \"\(name)\"") { db in
+            let info = try await Self.insert(id: id, token: token, name: name, grants: grants, expiresAt: expiry, context: context, now: now, in: db)
+            return IssuedToken(info: info, token: token)
+        }
+    }
+
+    /// Revokes a token: it stops working at once. Refused with `tokenNotFound`.
+    public func revokeToken(id: String, context: RequestContext) async throws(ControlPlaneError) {
+        let now = controlPlane.nowMilliseconds()
+        try await controlPlane.mutate("revoking token \(id)") { db in
+            guard let row = try await db.raw("SELECT revoked_at FROM tokens WHERE id = \(bind: id)").first() else {
+                throw ControlPlaneError(.tokenNotFound, "no token has id \"\(NameGrammar.printable(id))\"")
+            }
+            guard try row.optionalInt("revoked_at") == nil else { return }
+            try await db.raw("UPDATE tokens SET revoked_at = \(bind: now) WHERE id = \(bind: id)").run()
+            try await AuditLog.append(AuditEvent(action: "token.revoke", namespace: nil, target: "token:\(id)"), context: context, at: now, in: db)
+        }
+    }
+
+    public func listTokens(page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<TokenInfo> {
+        let after = try page.validated(arity: 1)?[0] ?? ""
+        let limit = page.limit
+        let fetched = try await controlPlane.query("listing tokens") { db in
+            try await db.raw(
+                "SELECT id, name, grants, created_by, created_at, expires_at, revoked_at FROM tokens WHERE id > \(bind: after) ORDER BY id LIMIT \(literal: limit + 1)"
+            ).all().map(Self.info(from:))
+        }
+        return Page.from(fetched: fetched, limit: limit) { [$0.id] }
+    }
+
+    /// Checks that `token` may use `scope` in `namespace` (`nil`: a store-wide operation).
+    ///
+    /// Every refusal is audited with the reason and `context`'s request id and client address.
+    public func authorize(token: String?, scope: Scope, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> AuthorizationDecision {
+        let target = "\(scope.rawValue):\(namespace ?? "*")"
+        guard let token, !token.isEmpty else {
+            try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "no token", context: context)
+            return .unauthenticated(.unauthenticated)
+        }
+        let hash = Self.hash(token)
+        let found = try await controlPlane.query("looking up a token") { db in
+            try await db.raw("SELECT id, name, grants, created_by, created_at, expires_at, revoked_at FROM tokens WHERE secret_hash = \(bind: hash)")
+                .first().map(Self.info(from:))
+        }
+        guard let info = found else {
+            try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "unknown token", context: context)
+            return .unauthenticated(.unauthenticated)
+        }
+        let actor = "token:\(info.id)"
+        if info.revokedAt != nil {
+            try await deny(.tokenRevoked, actor: actor, target: target, namespace: namespace, detail: "token revoked", context: context)
+            return .unauthenticated(.tokenRevoked)
+        }
+        if let expiry = info.expiresAt, expiry <= controlPlane.clock() {
+            try await deny(.tokenExpired, actor: actor, target: target, namespace: namespace, detail: "token expired", context: context)
+            return .unauthenticated(.tokenExpired)
+        }
+        let principal = Principal(tokenID: info.id, name: info.name, grants: info.grants)
+        guard info.grants.contains(where: { $0.allows(scope, in: namespace) }) else {
+            try await deny(.forbidden, actor: actor, target: target, namespace: namespace, detail: "token lacks \(target)", context: context)
+            return .forbidden(principal)
+        }
+        return .allow(principal)
+    }
+
+    /// ``authorize(token:scope:namespace:context:)`` that throws the refusal
+    /// (`unauthenticated`, `tokenExpired`, `tokenRevoked`, `forbidden`).
+    public func require(token: String?, scope: Scope, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> Principal {
+        switch try await authorize(token: token, scope: scope, namespace: namespace, context: context) {
+        case .allow(let principal):
+            return principal
+        case .unauthenticated(let code):
+            throw ControlPlaneError(code, code == .unauthenticated ? "a valid bearer token is required" : "the bearer token is \(code == .tokenExpired ? "expired" : "revoked")")
+        case .forbidden(let principal):
+            throw ControlPlaneError(.forbidden, "token \(principal.tokenID) lacks \(scope.rawValue) on \(namespace.map { "namespace \"\($0)\"" } ?? "the whole store")")
+        }
+    }
+
+    private func deny(_ code: ControlPlaneError.Code, actor: String, target: String, namespace: String?, detail: String, context: RequestContext) async throws(ControlPlaneError) {
+        var audited = context
+        audited.actor = actor
+        try await controlPlane.audit.appendAlone(
+            AuditEvent(action: "auth.denied", namespace: namespace, target: target, outcome: .denied, detail: "\(code.rawValue): \(detail)"),
+            context: audited)
+    }
+
+    // MARK: Pieces
+
+    static func generate() -> (id: String, token: String) {
+        var generator = SystemRandomNumberGenerator()
+        let id = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return (id, "ast_\(id)_\(secret)")
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func insert(
+        id: String, token: String, name: String, grants: [Grant], expiresAt: Int64?, context: RequestContext, now: Int64, in db: any SQLDatabase
+    ) async throws -> TokenInfo {
+        let grantText = grants.map(\.description).joined(separator: " ")
+        try await db.raw(
+            """
+            INSERT INTO tokens (id, secret_hash, name, grants, created_by, created_at, expires_at, revoked_at)
+            VALUES (\(bind: id), \(bind: hash(token)), \(bind: name), \(bind: grantText), \(bind: context.actor), \(bind: now), \(bind: expiresAt), NULL)
+            """
+        ).run()
+        try await AuditLog.append(
+            AuditEvent(action: "token.create", namespace: nil, target: "token:\(id)", detail: "\(name) grants \(grantText)"),
+            context: context, at: now, in: db)
+        return TokenInfo(
+            id: id, name: name, grants: grants, createdBy: context.actor, createdAt: Date(milliseconds: now),
+            expiresAt: expiresAt.map(Date.init(milliseconds:)), revokedAt: nil)
+    }
+
+    private static func info(from row: any SQLRow) throws -> TokenInfo {
+        TokenInfo(
+            id: try row.string("id"), name: try row.string("name"),
+            grants: try row.string("grants").split(separator: " ").map { text throws(ControlPlaneError) in try Grant(parsing: text) },
+            createdBy: try row.string("created_by"), createdAt: Date(milliseconds: try row.int("created_at")),
+            expiresAt: try row.optionalInt("expires_at").map(Date.init(milliseconds:)), revokedAt: try row.optionalInt("revoked_at").map(Date.init(milliseconds:)))
+    }
+}

@@ -1,0 +1,106 @@
+import ArtifactDataPlane
+import ArtifactIdentity
+import Foundation
+import SQLKit
+
+/// The second half of ``Registry/ingestBlob(namespace:_:hints:context:)``: recording that the
+/// bytes just ingested exist and are linked into a namespace, without ever acknowledging bytes a
+/// concurrent garbage collection is deleting (docs/control-plane.md, "GC protocol").
+///
+/// A blob row is `live`, `deleting` (the collector decided to delete the bytes and may be doing
+/// so now) or `deleted` (the bytes are gone). Only the collector moves `live` → `deleting` →
+/// `deleted`, and only for a row with no links and no version files, in a serializable
+/// transaction; linking writes the same row, so the two never both succeed on the same state.
+/// - no row: the collector has never known these bytes, so it cannot be deleting them: link.
+/// - `live`: link (and clear any "unreferenced since" mark). The collector can no longer pick it.
+/// - `deleting`: wait until the collector finishes (bounded), then decide as below.
+/// - `deleted`: the bytes may have been deleted after this ingest stored or deduplicated them.
+///   Re-verify them through the data plane; only if they are there is the row revived and the
+///   link made. Otherwise answer `blobCollected`: the push is not acknowledged.
+struct BlobLinking: Sendable {
+    let controlPlane: ControlPlane
+
+    private enum Outcome: Sendable {
+        case linked(LinkedBlob)
+        case collecting
+        case collected
+    }
+
+    func link(_ result: IngestResult, into namespace: String, context: RequestContext) async throws(ControlPlaneError) -> LinkedBlob {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: controlPlane.configuration.collectionWaitLimit)
+        var reviving = false
+        while true {
+            switch try await attempt(result, namespace: namespace, reviving: reviving, context: context) {
+            case .linked(let blob):
+                return blob
+            case .collecting:
+                guard clock.now < deadline else {
+                    throw ControlPlaneError(
+                        .blobCollected,
+                        "blob \(result.address) was being garbage-collected while it was ingested into \"\(namespace)\"; push it again")
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            case .collected:
+                let present: Bool
+                do {
+                    present = try await controlPlane.dataPlane.verify(result.address, backendID: result.receipt.backendID).verified
+                } catch {
+                    present = false
+                }
+                guard present else {
+                    throw ControlPlaneError(
+                        .blobCollected,
+                        "blob \(result.address) was garbage-collected while it was ingested into \"\(namespace)\"; push it again")
+                }
+                reviving = true
+            }
+        }
+    }
+
+    private func attempt(_ result: IngestResult, namespace: String, reviving: Bool, context: RequestContext) async throws(ControlPlaneError) -> Outcome {
+        let now = controlPlane.nowMilliseconds()
+        let address = result.address.description
+        return try await controlPlane.mutate("linking blob \(address) into \"\(namespace)\"") { db in
+            _ = try await Registry.requireNamespace(namespace, in: db)
+            let state = try await db.raw("SELECT state FROM blobs WHERE address = \(bind: address)").first()?.string("state")
+            switch state {
+            case nil:
+                try await db.raw(
+                    """
+                    INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, unreferenced_since, state_changed_at)
+                    VALUES (\(bind: address), \(bind: result.receipt.backendID), \(bind: Int64(result.size)), \(bind: result.sha256Digest.description),
+                            \(bind: result.blake3Digest.description), 'live', \(bind: now), NULL, \(bind: now))
+                    """
+                ).run()
+            case "live":
+                try await db.raw("UPDATE blobs SET unreferenced_since = NULL WHERE address = \(bind: address)").run()
+            case "deleting":
+                return .collecting
+            default:
+                guard reviving else { return .collected }
+                try await db.raw(
+                    """
+                    UPDATE blobs SET state = 'live', unreferenced_since = NULL, state_changed_at = \(bind: now), backend_id = \(bind: result.receipt.backendID)
+                    WHERE address = \(bind: address)
+                    """
+                ).run()
+            }
+            try await db.raw(
+                """
+                INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address), \(bind: now))
+                ON CONFLICT (namespace, address) DO UPDATE SET linked_at = excluded.linked_at
+                """
+            ).run()
+            try await AuditLog.append(
+                AuditEvent(
+                    action: "blob.link", namespace: namespace, target: address, digests: [address],
+                    detail: result.receipt.deduplicated ? "deduplicated" : nil),
+                context: context, at: now, in: db)
+            return .linked(
+                LinkedBlob(
+                    namespace: namespace, address: result.address, size: result.size, sha256: result.sha256Digest,
+                    blake3: result.blake3Digest, deduplicated: result.receipt.deduplicated))
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import ArtifactDataPlane
+import ArtifactMetadata
+import Foundation
+import Logging
+import SQLKit
+
+/// The control plane: registry, retention, garbage collection, audit and auth over one metadata
+/// store and one data plane.
+///
+/// Exists as the single object a server (or a test) opens: it runs the schema migrations, and
+/// hands out the parts (``registry``, ``retention``, ``garbageCollector``, ``audit``, ``auth``),
+/// which share its store, data plane, clock and configuration. It has no HTTP in it and touches
+/// bytes only through ``DataPlane`` (DESIGN.md §1, §5).
+public final class ControlPlane: Sendable {
+    /// Tuning and policy.
+    public struct Configuration: Sendable {
+        /// How long a blob stays after its last reference went, and how long a linked but not yet
+        /// committed blob is protected as an upload in flight. Must exceed the longest push.
+        public var gcGracePeriod: Duration
+        /// Rows the garbage collector reads (and holds) at once while marking and sweeping.
+        public var gcPageSize: Int
+        /// How long an ingest waits for a concurrent GC deletion of the same bytes to finish
+        /// before answering `blobCollected`.
+        public var collectionWaitLimit: Duration
+
+        public init(gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30)) {
+            self.gcGracePeriod = gcGracePeriod
+            self.gcPageSize = gcPageSize
+            self.collectionWaitLimit = collectionWaitLimit
+        }
+    }
+
+    public let store: MetadataStore
+    public let dataPlane: any DataPlane
+    public let configuration: Configuration
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    /// Opens the metadata store at `location` and brings its schema up to date.
+    ///
+    /// - Parameter clock: the time every record is stamped with, and against which ages and
+    ///   grace periods are measured (tests pass a controllable one).
+    /// - Throws: `databaseTooNew` when the schema is newer than this code (nothing changed),
+    ///   `databaseUnavailable` when it cannot be opened.
+    public static func open(
+        _ location: MetadataLocation,
+        dataPlane: any DataPlane,
+        configuration: Configuration = Configuration(),
+        clock: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger
+    ) async throws(ControlPlaneError) -> ControlPlane {
+        let store: MetadataStore
+        do {
+            store = try await MetadataStore.open(location, logger: logger)
+        } catch {
+            throw ControlPlaneError.wrapping(error, "opening the metadata store")
+        }
+        do {
+            return try await ControlPlane(store: store, dataPlane: dataPlane, configuration: configuration, clock: clock, logger: logger)
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    /// Uses an open store, running its migrations first.
+    public init(
+        store: MetadataStore,
+        dataPlane: any DataPlane,
+        configuration: Configuration = Configuration(),
+        clock: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger
+    ) async throws(ControlPlaneError) {
+        do {
+            let report = try await store.migrate(ControlPlaneSchema.migrations)
+            if !report.applied.isEmpty {
+                logger.info("metadata schema migrated", metadata: ["from": "\(report.previousVersion)", "to": "\(report.currentVersion)"])
+            }
+        } catch {
+            throw ControlPlaneError.wrapping(error, "migrating the metadata store")
+        }
+        self.store = store
+        self.dataPlane = dataPlane
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Closes the metadata store.
+    public func close() async {
+        await store.close()
+    }
+
+    public var registry: Registry { Registry(controlPlane: self) }
+    public var retention: Retention { Retention(controlPlane: self) }
+    public var garbageCollector: GarbageCollector { GarbageCollector(controlPlane: self) }
+    public var audit: AuditLog { AuditLog(controlPlane: self) }
+    public var auth: Auth { Auth(controlPlane: self) }
+
+    // MARK: Shared by the parts
+
+    /// Now, in milliseconds since 1970, as every table stores time.
+    func nowMilliseconds() -> Int64 {
+        Int64((clock().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    /// Runs `body` in a transaction, turning every failure into a ``ControlPlaneError``.
+    func mutate<R: Sendable>(_ doing: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws(ControlPlaneError) -> R {
+        do {
+            return try await store.transaction(body)
+        } catch {
+            throw ControlPlaneError.wrapping(error, doing)
+        }
+    }
+
+    /// Runs read-only `body`, turning every failure into a ``ControlPlaneError``.
+    func query<R: Sendable>(_ doing: String, _ body: @Sendable (any SQLDatabase) async throws -> R) async throws(ControlPlaneError) -> R {
+        do {
+            return try await store.read(body)
+        } catch {
+            throw ControlPlaneError.wrapping(error, doing)
+        }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+extension Date {
+    init(milliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+}

@@ -1,0 +1,164 @@
+import ArtifactMetadata
+import SQLKit
+
+/// The control plane's tables, as numbered migrations (docs/control-plane.md, "Schema").
+///
+/// Exists so SQLite and PostgreSQL get the same schema from the same statements: only types both
+/// understand (`TEXT`, `BIGINT`), no engine-specific defaults, no auto-increment (keys are
+/// natural or assigned by the code). Times are milliseconds since 1970 in `BIGINT`; flags are
+/// `BIGINT` 0/1.
+public enum ControlPlaneSchema {
+    /// Every migration, oldest first. Append; never edit a published one.
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "registry, blobs, retention, audit, tokens") { db, _ in
+            for statement in version1 {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+        }
+    ]
+
+    /// The newest schema version this code knows.
+    public static var currentVersion: Int { migrations.count }
+
+    static let version1: [String] = [
+        """
+        CREATE TABLE namespaces (
+            name TEXT PRIMARY KEY,
+            immutable_tags BIGINT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE artifacts (
+            namespace TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (namespace, name)
+        )
+        """,
+        """
+        CREATE TABLE versions (
+            namespace TEXT NOT NULL,
+            artifact TEXT NOT NULL,
+            version TEXT NOT NULL,
+            creator TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            labels TEXT NOT NULL,
+            file_count BIGINT NOT NULL,
+            total_size BIGINT NOT NULL,
+            PRIMARY KEY (namespace, artifact, version)
+        )
+        """,
+        "CREATE INDEX versions_by_age ON versions (namespace, artifact, created_at)",
+        """
+        CREATE TABLE version_files (
+            namespace TEXT NOT NULL,
+            artifact TEXT NOT NULL,
+            version TEXT NOT NULL,
+            path TEXT NOT NULL,
+            address TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            media_type TEXT NOT NULL,
+            PRIMARY KEY (namespace, artifact, version, path)
+        )
+        """,
+        "CREATE INDEX version_files_by_address ON version_files (address, namespace)",
+        """
+        CREATE TABLE tags (
+            namespace TEXT NOT NULL,
+            artifact TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            version TEXT NOT NULL,
+            updated_by TEXT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (namespace, artifact, tag)
+        )
+        """,
+        "CREATE INDEX tags_by_version ON tags (namespace, artifact, version)",
+        """
+        CREATE TABLE blobs (
+            address TEXT PRIMARY KEY,
+            backend_id TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            sha256 TEXT NOT NULL,
+            blake3 TEXT NOT NULL,
+            state TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            unreferenced_since BIGINT,
+            state_changed_at BIGINT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE links (
+            namespace TEXT NOT NULL,
+            address TEXT NOT NULL,
+            linked_at BIGINT NOT NULL,
+            PRIMARY KEY (namespace, address)
+        )
+        """,
+        "CREATE INDEX links_by_address ON links (address)",
+        "CREATE INDEX links_by_age ON links (linked_at)",
+        """
+        CREATE TABLE holds (
+            namespace TEXT NOT NULL,
+            artifact TEXT NOT NULL,
+            version TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (namespace, artifact, version)
+        )
+        """,
+        """
+        CREATE TABLE retention_policies (
+            namespace TEXT NOT NULL,
+            name TEXT NOT NULL,
+            artifact_glob TEXT NOT NULL,
+            keep_last BIGINT,
+            max_age_seconds BIGINT,
+            protect_tagged BIGINT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (namespace, name)
+        )
+        """,
+        """
+        CREATE TABLE audit_log (
+            seq BIGINT PRIMARY KEY,
+            time BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            namespace TEXT,
+            target TEXT NOT NULL,
+            digests TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            request_id TEXT,
+            client_address TEXT,
+            detail TEXT,
+            previous_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX audit_by_time ON audit_log (time)",
+        """
+        CREATE TABLE audit_head (
+            id BIGINT PRIMARY KEY,
+            seq BIGINT NOT NULL,
+            hash TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE tokens (
+            id TEXT PRIMARY KEY,
+            secret_hash TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            grants TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT,
+            revoked_at BIGINT
+        )
+        """,
+    ]
+}

@@ -1,0 +1,34 @@
+import Logging
+import ServiceLifecycle
+
+/// Garbage collection as a long-running service: one collection every ``interval`` until
+/// graceful shutdown.
+///
+/// Exists so a server runs GC beside its other services (swift-service-lifecycle). A failed run
+/// is logged and the next one tries again. Graceful shutdown interrupts the wait between runs,
+/// never a run: a collection in progress finishes, so no blob is left half-collected
+/// (`deleting`) by a shutdown. Cancellation stops it at once; a blob left `deleting` is
+/// finished by the next run.
+public struct GarbageCollectorService: Service {
+    public let collector: GarbageCollector
+    public let interval: Duration
+    let logger: Logger
+
+    public func run() async throws {
+        await runPeriodically(every: interval) {
+            do {
+                let report = try await collector.collect()
+                if report.ran {
+                    logger.info(
+                        "garbage collection",
+                        metadata: [
+                            "blobsDeleted": "\(report.blobsDeleted)", "bytesDeleted": "\(report.bytesDeleted)",
+                            "linksExpired": "\(report.linksExpired)", "deletionsFailed": "\(report.deletionsFailed)",
+                        ])
+                }
+            } catch {
+                logger.error("garbage collection failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

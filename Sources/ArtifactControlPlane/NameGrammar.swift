@@ -1,0 +1,137 @@
+/// The one grammar for every name the registry stores (docs/control-plane.md, "Names").
+///
+/// Exists so a name is checked the same way wherever it enters, before anything is stored, and
+/// so names are safe in URLs, file names and log lines without escaping:
+/// - component: `[a-z0-9]+([._-][a-z0-9]+)*` (lowercase, separators only between alphanumerics)
+/// - namespace: one component, 1–64 characters
+/// - artifact: components joined by `/`, 1–255 characters
+/// - version, tag: `[A-Za-z0-9_][A-Za-z0-9._-]*`, 1–128 characters (as OCI tags)
+/// - label key: a component (1–128); label value: 0–1024 characters, no control characters
+/// - policy name: a component (1–64)
+/// - file path: `/`-separated segments, 1–1024 UTF-8 bytes, no empty, `.` or `..` segment,
+///   no leading `/`, no backslash, no control characters
+/// - media type: `type/subtype` of `[A-Za-z0-9!#$&^_.+-]`, 1–255 characters (parameters after `;`
+///   allowed, no control characters)
+public enum NameGrammar {
+    public static func validateNamespace(_ name: String) throws(ControlPlaneError) {
+        guard name.utf8.count <= 64, isComponent(name.utf8) else {
+            throw invalid("namespace", name, "one lowercase component [a-z0-9]+([._-][a-z0-9]+)* of at most 64 characters")
+        }
+    }
+
+    public static func validateArtifact(_ name: String) throws(ControlPlaneError) {
+        let parts = name.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard name.utf8.count <= 255, !parts.isEmpty, parts.allSatisfy({ isComponent($0) }) else {
+            throw invalid("artifact", name, "lowercase components [a-z0-9]+([._-][a-z0-9]+)* joined by '/', at most 255 characters")
+        }
+    }
+
+    public static func validateVersion(_ name: String) throws(ControlPlaneError) {
+        guard isReference(name) else {
+            throw invalid("version", name, "[A-Za-z0-9_][A-Za-z0-9._-]*, at most 128 characters")
+        }
+    }
+
+    public static func validateTag(_ name: String) throws(ControlPlaneError) {
+        guard isReference(name) else {
+            throw invalid("tag", name, "[A-Za-z0-9_][A-Za-z0-9._-]*, at most 128 characters")
+        }
+    }
+
+    public static func validatePolicyName(_ name: String) throws(ControlPlaneError) {
+        guard name.utf8.count <= 64, isComponent(name.utf8) else {
+            throw invalid("policy", name, "one lowercase component of at most 64 characters")
+        }
+    }
+
+    public static func validateLabel(key: String, value: String) throws(ControlPlaneError) {
+        guard key.utf8.count <= 128, isComponent(key.utf8) else {
+            throw invalid("label key", key, "one lowercase component of at most 128 characters")
+        }
+        guard value.utf8.count <= 1024, !value.unicodeScalars.contains(where: isControl) else {
+            throw ControlPlaneError(.invalidName, "label \"\(key)\" has a value longer than 1024 bytes or with control characters")
+        }
+    }
+
+    public static func validatePath(_ path: String) throws(ControlPlaneError) {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        let clean =
+            !path.isEmpty && path.utf8.count <= 1024 && !path.contains("\\")
+            && !path.unicodeScalars.contains(where: isControl)
+            && segments.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
+        guard clean else {
+            throw ControlPlaneError(
+                .invalidPath,
+                "file path \"\(printable(path))\" is not a clean relative path (no empty, '.' or '..' segments, no leading '/', no backslash or control characters, at most 1024 bytes)")
+        }
+    }
+
+    public static func validateMediaType(_ mediaType: String) throws(ControlPlaneError) {
+        let essence = mediaType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+        let halves = essence.trimmingSuffixSpaces().split(separator: "/", omittingEmptySubsequences: false)
+        let tokenCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&^_.+-")
+        let valid =
+            mediaType.utf8.count <= 255 && halves.count == 2 && halves.allSatisfy { !$0.isEmpty && $0.allSatisfy(tokenCharacters.contains) }
+            && !mediaType.unicodeScalars.contains(where: isControl)
+        guard valid else {
+            throw ControlPlaneError(.invalidManifest, "media type \"\(printable(mediaType))\" is not type/subtype")
+        }
+    }
+
+    // MARK: Pieces
+
+    private static func isComponent(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {
+        guard let first = bytes.first, let last = bytes.last, isLowerAlnum(first), isLowerAlnum(last) else { return false }
+        var previousWasSeparator = false
+        for byte in bytes {
+            if isLowerAlnum(byte) {
+                previousWasSeparator = false
+            } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") {
+                if previousWasSeparator { return false }
+                previousWasSeparator = true
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+
+    private static func isReference(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard let first = bytes.first, bytes.count <= 128, isAlnum(first) || first == UInt8(ascii: "_") else { return false }
+        return bytes.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isLowerAlnum(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+
+    private static func isAlnum(_ byte: UInt8) -> Bool {
+        isLowerAlnum(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || scalar.value == 0x7F
+    }
+
+    /// The name with control characters shown as `\u{…}`, cut at 200 characters, for messages.
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(200) {
+            out += isControl(scalar) ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+        }
+        return text.unicodeScalars.count > 200 ? out + "…" : out
+    }
+
+    private static func invalid(_ what: String, _ name: String, _ rule: String) -> ControlPlaneError {
+        ControlPlaneError(.invalidName, "\(what) name \"\(printable(name))\" is invalid: expected \(rule)")
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffixSpaces() -> Substring {
+        var result = self[...]
+        while result.last == " " { result.removeLast() }
+        return result
+    }
+}

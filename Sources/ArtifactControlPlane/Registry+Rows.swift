@@ -1,0 +1,178 @@
+import ArtifactIdentity
+import Foundation
+import SQLKit
+
+/// The registry's reads and checks inside a transaction, shared by its operations and by retention.
+extension Registry {
+    static let versionColumns = "namespace, artifact, version, creator, created_at, labels, file_count, total_size"
+
+    static func namespace(_ name: String, in db: any SQLDatabase) async throws -> Namespace? {
+        try await db.raw("SELECT name, immutable_tags, created_by, created_at FROM namespaces WHERE name = \(bind: name)")
+            .first().map(namespace(from:))
+    }
+
+    static func requireNamespace(_ name: String, in db: any SQLDatabase) async throws -> Namespace {
+        guard let found = try await namespace(name, in: db) else {
+            throw ControlPlaneError(.namespaceNotFound, "namespace \"\(name)\" does not exist")
+        }
+        return found
+    }
+
+    static func requireArtifact(_ namespace: String, _ artifact: String, in db: any SQLDatabase) async throws {
+        guard try await db.raw("SELECT name FROM artifacts WHERE namespace = \(bind: namespace) AND name = \(bind: artifact)").first() != nil else {
+            throw ControlPlaneError(.artifactNotFound, "artifact \(namespace)/\(artifact) does not exist")
+        }
+    }
+
+    static func requireVersion(_ namespace: String, _ artifact: String, _ version: String, in db: any SQLDatabase) async throws -> VersionSummary {
+        guard let row = try await db.raw(
+            "SELECT \(unsafeRaw: versionColumns) FROM versions WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
+        ).first() else {
+            throw ControlPlaneError(.versionNotFound, "version \(namespace)/\(artifact)@\(version) does not exist")
+        }
+        return try versionSummary(from: row)
+    }
+
+    static func tag(_ namespace: String, _ artifact: String, _ tag: String, in db: any SQLDatabase) async throws -> Tag? {
+        try await db.raw(
+            "SELECT namespace, artifact, tag, version, updated_by, updated_at FROM tags WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND tag = \(bind: tag)"
+        ).first().map(tag(from:))
+    }
+
+    /// The blob row of `address` if it is linked into `namespace` and live; `nil` otherwise
+    /// (never stored, stored only elsewhere, or collected: all look the same).
+    static func visibleBlob(_ address: ContentAddress, namespace: String, in db: any SQLDatabase) async throws -> (any SQLRow)? {
+        try await db.raw(
+            """
+            SELECT b.address, b.backend_id, b.size, b.sha256, b.blake3 FROM links l JOIN blobs b ON b.address = l.address
+            WHERE l.namespace = \(bind: namespace) AND l.address = \(bind: address.description) AND b.state = 'live'
+            """
+        ).first()
+    }
+
+    /// Deletes a version after the checks every deletion obeys (holds, immutable tags), with its
+    /// tags, and audits it. Used by users' deletes and by retention.
+    static func deleteVersion(
+        _ namespace: String, _ artifact: String, _ version: String, reason: String?, context: RequestContext, at now: Int64, in db: any SQLDatabase
+    ) async throws {
+        let ns = try await requireNamespace(namespace, in: db)
+        _ = try await requireVersion(namespace, artifact, version, in: db)
+        if let hold = try await db.raw(
+            "SELECT reason FROM holds WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
+        ).first() {
+            throw ControlPlaneError(
+                .versionHeld, "version \(namespace)/\(artifact)@\(version) is under a legal hold (\(try hold.string("reason"))); release it first")
+        }
+        let tags = try await db.raw(
+            "SELECT tag FROM tags WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version) ORDER BY tag"
+        ).all().map { try $0.string("tag") }
+        if ns.immutableTags, !tags.isEmpty {
+            throw ControlPlaneError(
+                .immutableTag,
+                "version \(namespace)/\(artifact)@\(version) is tagged (\(tags.joined(separator: ", "))) and namespace \"\(namespace)\" has immutable tags")
+        }
+        let digests = try await db.raw(
+            "SELECT DISTINCT address FROM version_files WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version) ORDER BY address"
+        ).all().map { try $0.string("address") }
+        try await db.raw("DELETE FROM tags WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)").run()
+        try await db.raw("DELETE FROM version_files WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)").run()
+        try await db.raw("DELETE FROM versions WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)").run()
+        var detail: [String] = []
+        if let reason { detail.append(reason) }
+        if !tags.isEmpty { detail.append("removed tags: \(tags.joined(separator: ", "))") }
+        try await AuditLog.append(
+            AuditEvent(
+                action: "version.delete", namespace: namespace, target: "\(namespace)/\(artifact)@\(version)", digests: digests,
+                detail: detail.isEmpty ? nil : detail.joined(separator: "; ")),
+            context: context, at: now, in: db)
+    }
+
+    // MARK: Validation
+
+    static func validate(namespace: String, artifact: String, version: String) throws(ControlPlaneError) {
+        try NameGrammar.validateNamespace(namespace)
+        try NameGrammar.validateArtifact(artifact)
+        try NameGrammar.validateVersion(version)
+    }
+
+    static func validate(_ manifest: VersionManifest) throws(ControlPlaneError) {
+        try validate(namespace: manifest.namespace, artifact: manifest.artifact, version: manifest.version)
+        guard !manifest.files.isEmpty else {
+            throw ControlPlaneError(.invalidManifest, "manifest of \(manifest.namespace)/\(manifest.artifact)@\(manifest.version) has no files")
+        }
+        guard manifest.files.count <= maximumFiles else {
+            throw ControlPlaneError(.invalidManifest, "manifest has \(manifest.files.count) files; at most \(maximumFiles) are allowed")
+        }
+        var paths: Set<String> = []
+        for file in manifest.files {
+            try NameGrammar.validatePath(file.path)
+            try NameGrammar.validateMediaType(file.mediaType)
+            guard paths.insert(file.path).inserted else {
+                throw ControlPlaneError(.invalidManifest, "manifest names file \"\(file.path)\" twice")
+            }
+        }
+        for (key, value) in manifest.labels {
+            try NameGrammar.validateLabel(key: key, value: value)
+        }
+    }
+
+    // MARK: Rows to values
+
+    static func namespace(from row: any SQLRow) throws -> Namespace {
+        Namespace(
+            name: try row.string("name"), immutableTags: try row.int("immutable_tags") != 0,
+            createdBy: try row.string("created_by"), createdAt: Date(milliseconds: try row.int("created_at")))
+    }
+
+    static func versionSummary(from row: any SQLRow) throws -> VersionSummary {
+        VersionSummary(
+            namespace: try row.string("namespace"), artifact: try row.string("artifact"), version: try row.string("version"),
+            creator: try row.string("creator"), createdAt: Date(milliseconds: try row.int("created_at")),
+            labels: decodeLabels(try row.string("labels")), fileCount: Int(try row.int("file_count")),
+            totalSize: UInt64(try row.int("total_size")))
+    }
+
+    static func versionFile(from row: any SQLRow) throws -> VersionFile {
+        VersionFile(
+            path: try row.string("path"), address: try address(try row.string("address")), size: UInt64(try row.int("size")),
+            mediaType: try row.string("media_type"))
+    }
+
+    static func tag(from row: any SQLRow) throws -> Tag {
+        Tag(
+            namespace: try row.string("namespace"), artifact: try row.string("artifact"), name: try row.string("tag"),
+            version: try row.string("version"), updatedBy: try row.string("updated_by"), updatedAt: Date(milliseconds: try row.int("updated_at")))
+    }
+
+    static func linkedBlob(from row: any SQLRow, namespace: String, deduplicated: Bool = false) throws -> LinkedBlob {
+        LinkedBlob(
+            namespace: namespace, address: try address(try row.string("address")), size: UInt64(try row.int("size")),
+            sha256: try digest(try row.string("sha256")), blake3: try digest(try row.string("blake3")), deduplicated: deduplicated)
+    }
+
+    static func address(_ text: String) throws -> ContentAddress {
+        do {
+            return try ContentAddress(parsing: text)
+        } catch {
+            throw ControlPlaneError(.database, "stored content address \"\(text)\" does not parse", underlying: error)
+        }
+    }
+
+    static func digest(_ text: String) throws -> Digest {
+        do {
+            return try Digest(parsing: text)
+        } catch {
+            throw ControlPlaneError(.database, "stored digest \"\(text)\" does not parse", underlying: error)
+        }
+    }
+
+    static func encodeLabels(_ labels: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(labels)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    static func decodeLabels(_ text: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+}

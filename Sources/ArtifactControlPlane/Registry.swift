@@ -1,0 +1,360 @@
+import ArtifactDataPlane
+import ArtifactIdentity
+import ArtifactStoreCore
+import Foundation
+import SQLKit
+
+/// Namespaces → artifacts → immutable versions, tags, and the blobs each namespace may see.
+///
+/// Exists to turn content addresses into named, versioned, access-controlled artifacts
+/// (DESIGN.md §5). A push has two steps: ``ingestBlob(namespace:_:hints:context:)`` stores bytes
+/// through the data plane and links them into the namespace; ``commitVersion(_:context:)`` then
+/// commits the manifest, refused with `blobNotLinked` if any file's blob is not linked there.
+/// Bytes are deduplicated store-wide, but a namespace sees only blobs it linked: a digest linked
+/// only elsewhere answers exactly as a digest never stored (`blobNotFound` / `blobNotLinked`).
+///
+/// Every mutation appends its audit record in its own transaction; every refusal happens before
+/// anything is written.
+public struct Registry: Sendable {
+    let controlPlane: ControlPlane
+
+    /// Most files one version may hold.
+    public static let maximumFiles = 10_000
+
+    // MARK: Namespaces
+
+    public func createNamespace(_ name: String, immutableTags: Bool = false, context: RequestContext) async throws(ControlPlaneError) -> Namespace {
+        try NameGrammar.validateNamespace(name)
+        let now = controlPlane.nowMilliseconds()
+        return try await controlPlane.mutate("creating namespace \"\(name)\"") { db in
+            if try await Self.namespace(name, in: db) != nil {
+                throw ControlPlaneError(.namespaceExists, "namespace \"\(name)\" already exists")
+            }
+            try await db.raw(
+                "INSERT INTO namespaces (name, immutable_tags, created_by, created_at) VALUES (\(bind: name), \(bind: Int64(immutableTags ? 1 : 0)), \(bind: context.actor), \(bind: now))"
+            ).run()
+            try await AuditLog.append(
+                AuditEvent(action: "namespace.create", namespace: name, target: name, detail: immutableTags ? "immutable tags" : nil),
+                context: context, at: now, in: db)
+            return Namespace(name: name, immutableTags: immutableTags, createdBy: context.actor, createdAt: Date(milliseconds: now))
+        }
+    }
+
+    public func namespace(_ name: String) async throws(ControlPlaneError) -> Namespace {
+        try NameGrammar.validateNamespace(name)
+        return try await controlPlane.query("reading namespace \"\(name)\"") { db in try await Self.requireNamespace(name, in: db) }
+    }
+
+    public func listNamespaces(page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<Namespace> {
+        let after = try page.validated(arity: 1)?[0] ?? ""
+        let limit = page.limit
+        let fetched = try await controlPlane.query("listing namespaces") { db in
+            try await db.raw(
+                "SELECT name, immutable_tags, created_by, created_at FROM namespaces WHERE name > \(bind: after) ORDER BY name LIMIT \(literal: limit + 1)"
+            ).all().map(Self.namespace(from:))
+        }
+        return Page.from(fetched: fetched, limit: limit) { [$0.name] }
+    }
+
+    // MARK: Blobs
+
+    /// Step one of a push: stores `stream` through the data plane and links the blob into
+    /// `namespace`. Returns once both are durable; from then on the blob is protected from GC
+    /// for the grace period (as an upload in flight) and may be named in a manifest.
+    ///
+    /// - Throws: `namespaceNotFound` (before reading any byte), `dataPlane` for ingest failures
+    ///   (digest or size mismatch, …; nothing stored), `blobCollected` if a concurrent GC was
+    ///   deleting these very bytes (the push was not acknowledged; repeat it).
+    public func ingestBlob(
+        namespace: String, _ stream: ByteStream, hints: IngestHints = IngestHints(), context: RequestContext
+    ) async throws(ControlPlaneError) -> LinkedBlob {
+        _ = try await self.namespace(namespace)
+        let result: IngestResult
+        do {
+            result = try await controlPlane.dataPlane.ingest(stream, hints: hints)
+        } catch {
+            throw ControlPlaneError.wrapping(error, "ingesting into namespace \"\(namespace)\"")
+        }
+        return try await BlobLinking(controlPlane: controlPlane).link(result, into: namespace, context: context)
+    }
+
+    /// The blob `address` as `namespace` sees it.
+    ///
+    /// - Throws: `blobNotFound` when it is not linked there, whether or not another namespace has it.
+    public func blob(namespace: String, address: ContentAddress) async throws(ControlPlaneError) -> LinkedBlob {
+        try NameGrammar.validateNamespace(namespace)
+        return try await controlPlane.query("reading blob \(address)") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            guard let row = try await Self.visibleBlob(address, namespace: namespace, in: db) else {
+                throw ControlPlaneError(.blobNotFound, "blob \(address) is not in namespace \"\(namespace)\"")
+            }
+            return try Self.linkedBlob(from: row, namespace: namespace)
+        }
+    }
+
+    /// Streams a blob `namespace` can see, whole or a range.
+    public func openBlob(namespace: String, address: ContentAddress, range: ByteRange? = nil) async throws(ControlPlaneError) -> ByteStream {
+        let backendID = try await controlPlane.query("opening blob \(address)") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            guard let row = try await Self.visibleBlob(address, namespace: namespace, in: db) else {
+                throw ControlPlaneError(.blobNotFound, "blob \(address) is not in namespace \"\(namespace)\"")
+            }
+            return try row.string("backend_id")
+        }
+        do {
+            return try await controlPlane.dataPlane.serve(address, range: range, backendID: backendID)
+        } catch {
+            throw ControlPlaneError.wrapping(error, "serving blob \(address)")
+        }
+    }
+
+    // MARK: Versions
+
+    /// Step two of a push: commits `manifest` as a new, immutable version.
+    ///
+    /// - Throws: `invalidName`, `invalidPath`, `invalidManifest` (no files, a path twice, a bad
+    ///   media type, more than ``maximumFiles``), `namespaceNotFound`, `versionExists`,
+    ///   `blobNotLinked` naming the first blob not linked into the namespace. Nothing is
+    ///   committed on any refusal.
+    public func commitVersion(_ manifest: VersionManifest, context: RequestContext) async throws(ControlPlaneError) -> ArtifactVersion {
+        try Self.validate(manifest)
+        let now = controlPlane.nowMilliseconds()
+        let m = manifest
+        return try await controlPlane.mutate("committing \(m.namespace)/\(m.artifact)@\(m.version)") { db in
+            _ = try await Self.requireNamespace(m.namespace, in: db)
+            if try await db.raw(
+                "SELECT version FROM versions WHERE namespace = \(bind: m.namespace) AND artifact = \(bind: m.artifact) AND version = \(bind: m.version)"
+            ).first() != nil {
+                throw ControlPlaneError(.versionExists, "version \(m.namespace)/\(m.artifact)@\(m.version) already exists; versions are immutable")
+            }
+            var sizes: [ContentAddress: UInt64] = [:]
+            for file in m.files where sizes[file.address] == nil {
+                guard let row = try await Self.visibleBlob(file.address, namespace: m.namespace, in: db) else {
+                    throw ControlPlaneError(
+                        .blobNotLinked,
+                        "file \"\(file.path)\" names blob \(file.address), which is not linked into namespace \"\(m.namespace)\"; ingest it there first")
+                }
+                sizes[file.address] = UInt64(try row.int("size"))
+                // Touching the link keeps it from the GC's link sweep and makes a concurrent
+                // sweep of the same link conflict with this commit.
+                try await db.raw(
+                    "UPDATE links SET linked_at = \(bind: now) WHERE namespace = \(bind: m.namespace) AND address = \(bind: file.address.description)"
+                ).run()
+            }
+            try await db.raw(
+                "INSERT INTO artifacts (namespace, name, created_at) VALUES (\(bind: m.namespace), \(bind: m.artifact), \(bind: now)) ON CONFLICT (namespace, name) DO NOTHING"
+            ).run()
+            let files = m.files.sorted { $0.path < $1.path }.map {
+                VersionFile(path: $0.path, address: $0.address, size: sizes[$0.address]!, mediaType: $0.mediaType)
+            }
+            let total = files.reduce(UInt64(0)) { $0 + $1.size }
+            try await db.raw(
+                """
+                INSERT INTO versions (namespace, artifact, version, creator, created_at, labels, file_count, total_size)
+                VALUES (\(bind: m.namespace), \(bind: m.artifact), \(bind: m.version), \(bind: context.actor), \(bind: now),
+                        \(bind: Self.encodeLabels(m.labels)), \(bind: Int64(files.count)), \(bind: Int64(total)))
+                """
+            ).run()
+            for chunk in stride(from: 0, to: files.count, by: 200) {
+                var sql: SQLQueryString = "INSERT INTO version_files (namespace, artifact, version, path, address, size, media_type) VALUES "
+                for (index, file) in files[chunk..<min(chunk + 200, files.count)].enumerated() {
+                    if index > 0 { sql += ", " }
+                    sql += "(\(bind: m.namespace), \(bind: m.artifact), \(bind: m.version), \(bind: file.path), \(bind: file.address.description), \(bind: Int64(file.size)), \(bind: file.mediaType))"
+                }
+                try await db.raw(sql).run()
+            }
+            try await AuditLog.append(
+                AuditEvent(
+                    action: "version.commit", namespace: m.namespace, target: "\(m.namespace)/\(m.artifact)@\(m.version)",
+                    digests: Array(Set(files.map(\.address.description))).sorted()),
+                context: context, at: now, in: db)
+            let summary = VersionSummary(
+                namespace: m.namespace, artifact: m.artifact, version: m.version, creator: context.actor,
+                createdAt: Date(milliseconds: now), labels: m.labels, fileCount: files.count, totalSize: total)
+            return ArtifactVersion(summary: summary, files: files)
+        }
+    }
+
+    /// A committed version with its files.
+    public func version(namespace: String, artifact: String, version: String) async throws(ControlPlaneError) -> ArtifactVersion {
+        try Self.validate(namespace: namespace, artifact: artifact, version: version)
+        return try await controlPlane.query("reading \(namespace)/\(artifact)@\(version)") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            let summary = try await Self.requireVersion(namespace, artifact, version, in: db)
+            let files = try await db.raw(
+                "SELECT path, address, size, media_type FROM version_files WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version) ORDER BY path"
+            ).all().map(Self.versionFile(from:))
+            return ArtifactVersion(summary: summary, files: files)
+        }
+    }
+
+    /// Streams one file of a committed version, whole or a range.
+    public func openFile(namespace: String, artifact: String, version: String, path: String, range: ByteRange? = nil) async throws(ControlPlaneError) -> ByteStream {
+        try Self.validate(namespace: namespace, artifact: artifact, version: version)
+        try NameGrammar.validatePath(path)
+        let (address, backendID) = try await controlPlane.query("opening \(namespace)/\(artifact)@\(version):\(path)") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            _ = try await Self.requireVersion(namespace, artifact, version, in: db)
+            guard let row = try await db.raw(
+                """
+                SELECT f.address, b.backend_id FROM version_files f JOIN blobs b ON b.address = f.address
+                WHERE f.namespace = \(bind: namespace) AND f.artifact = \(bind: artifact) AND f.version = \(bind: version) AND f.path = \(bind: path)
+                """
+            ).first() else {
+                throw ControlPlaneError(.fileNotFound, "version \(namespace)/\(artifact)@\(version) has no file \"\(path)\"")
+            }
+            return (try Self.address(try row.string("address")), try row.string("backend_id"))
+        }
+        do {
+            return try await controlPlane.dataPlane.serve(address, range: range, backendID: backendID)
+        } catch {
+            throw ControlPlaneError.wrapping(error, "serving \(namespace)/\(artifact)@\(version):\(path)")
+        }
+    }
+
+    public func listArtifacts(namespace: String, page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<Artifact> {
+        try NameGrammar.validateNamespace(namespace)
+        let after = try page.validated(arity: 1)?[0] ?? ""
+        let limit = page.limit
+        let fetched = try await controlPlane.query("listing artifacts of \"\(namespace)\"") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            return try await db.raw(
+                "SELECT namespace, name, created_at FROM artifacts WHERE namespace = \(bind: namespace) AND name > \(bind: after) ORDER BY name LIMIT \(literal: limit + 1)"
+            ).all().map { row in
+                Artifact(namespace: try row.string("namespace"), name: try row.string("name"), createdAt: Date(milliseconds: try row.int("created_at")))
+            }
+        }
+        return Page.from(fetched: fetched, limit: limit) { [$0.name] }
+    }
+
+    /// The versions of an artifact, by version name.
+    public func listVersions(namespace: String, artifact: String, page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<VersionSummary> {
+        try NameGrammar.validateNamespace(namespace)
+        try NameGrammar.validateArtifact(artifact)
+        let after = try page.validated(arity: 1)?[0] ?? ""
+        let limit = page.limit
+        let fetched = try await controlPlane.query("listing versions of \(namespace)/\(artifact)") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            try await Self.requireArtifact(namespace, artifact, in: db)
+            return try await db.raw(
+                "SELECT \(unsafeRaw: Self.versionColumns) FROM versions WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version > \(bind: after) ORDER BY version LIMIT \(literal: limit + 1)"
+            ).all().map(Self.versionSummary(from:))
+        }
+        return Page.from(fetched: fetched, limit: limit) { [$0.version] }
+    }
+
+    /// The files of a version, by path.
+    public func listFiles(namespace: String, artifact: String, version: String, page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<VersionFile> {
+        try Self.validate(namespace: namespace, artifact: artifact, version: version)
+        let after = try page.validated(arity: 1)?[0] ?? ""
+        let limit = page.limit
+        let fetched = try await controlPlane.query("listing files of \(namespace)/\(artifact)@\(version)") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            _ = try await Self.requireVersion(namespace, artifact, version, in: db)
+            return try await db.raw(
+                "SELECT path, address, size, media_type FROM version_files WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version) AND path > \(bind: after) ORDER BY path LIMIT \(literal: limit + 1)"
+            ).all().map(Self.versionFile(from:))
+        }
+        return Page.from(fetched: fetched, limit: limit) { [$0.path] }
+    }
+
+    /// Deletes a version and the tags pointing at it. Its blobs stay until garbage collection.
+    ///
+    /// - Throws: `versionNotFound`, `versionHeld` (a legal hold blocks it), `immutableTag` (it is
+    ///   tagged in a namespace with immutable tags). Nothing is deleted on any refusal.
+    public func deleteVersion(namespace: String, artifact: String, version: String, context: RequestContext) async throws(ControlPlaneError) {
+        try Self.validate(namespace: namespace, artifact: artifact, version: version)
+        let now = controlPlane.nowMilliseconds()
+        try await controlPlane.mutate("deleting \(namespace)/\(artifact)@\(version)") { db in
+            try await Self.deleteVersion(namespace, artifact, version, reason: nil, context: context, at: now, in: db)
+        }
+    }
+
+    // MARK: Tags
+
+    /// Points `tag` at `version`, creating or moving it.
+    ///
+    /// - Throws: `versionNotFound`; `immutableTag` when the namespace's tags are immutable and the
+    ///   tag points at another version. Setting a tag to where it already points changes nothing.
+    public func setTag(namespace: String, artifact: String, tag: String, version: String, context: RequestContext) async throws(ControlPlaneError) -> Tag {
+        try Self.validate(namespace: namespace, artifact: artifact, version: version)
+        try NameGrammar.validateTag(tag)
+        let now = controlPlane.nowMilliseconds()
+        return try await controlPlane.mutate("tagging \(namespace)/\(artifact):\(tag)") { db in
+            let ns = try await Self.requireNamespace(namespace, in: db)
+            _ = try await Self.requireVersion(namespace, artifact, version, in: db)
+            let existing = try await Self.tag(namespace, artifact, tag, in: db)
+            if let existing {
+                if existing.version == version { return existing }
+                if ns.immutableTags {
+                    throw ControlPlaneError(
+                        .immutableTag,
+                        "tag \(namespace)/\(artifact):\(tag) points at \(existing.version) and namespace \"\(namespace)\" has immutable tags")
+                }
+                try await db.raw(
+                    "UPDATE tags SET version = \(bind: version), updated_by = \(bind: context.actor), updated_at = \(bind: now) WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND tag = \(bind: tag)"
+                ).run()
+            } else {
+                try await db.raw(
+                    "INSERT INTO tags (namespace, artifact, tag, version, updated_by, updated_at) VALUES (\(bind: namespace), \(bind: artifact), \(bind: tag), \(bind: version), \(bind: context.actor), \(bind: now))"
+                ).run()
+            }
+            try await AuditLog.append(
+                AuditEvent(
+                    action: "tag.set", namespace: namespace, target: "\(namespace)/\(artifact):\(tag)",
+                    detail: existing.map { "\($0.version) -> \(version)" } ?? "-> \(version)"),
+                context: context, at: now, in: db)
+            return Tag(namespace: namespace, artifact: artifact, name: tag, version: version, updatedBy: context.actor, updatedAt: Date(milliseconds: now))
+        }
+    }
+
+    /// The tag `tag` of an artifact.
+    public func tag(namespace: String, artifact: String, tag: String) async throws(ControlPlaneError) -> Tag {
+        try NameGrammar.validateNamespace(namespace)
+        try NameGrammar.validateArtifact(artifact)
+        try NameGrammar.validateTag(tag)
+        return try await controlPlane.query("reading tag \(namespace)/\(artifact):\(tag)") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            guard let found = try await Self.tag(namespace, artifact, tag, in: db) else {
+                throw ControlPlaneError(.tagNotFound, "tag \(namespace)/\(artifact):\(tag) does not exist")
+            }
+            return found
+        }
+    }
+
+    /// Removes a tag. Refused with `immutableTag` in a namespace with immutable tags.
+    public func deleteTag(namespace: String, artifact: String, tag: String, context: RequestContext) async throws(ControlPlaneError) {
+        try NameGrammar.validateNamespace(namespace)
+        try NameGrammar.validateArtifact(artifact)
+        try NameGrammar.validateTag(tag)
+        let now = controlPlane.nowMilliseconds()
+        try await controlPlane.mutate("removing tag \(namespace)/\(artifact):\(tag)") { db in
+            let ns = try await Self.requireNamespace(namespace, in: db)
+            guard let existing = try await Self.tag(namespace, artifact, tag, in: db) else {
+                throw ControlPlaneError(.tagNotFound, "tag \(namespace)/\(artifact):\(tag) does not exist")
+            }
+            if ns.immutableTags {
+                throw ControlPlaneError(.immutableTag, "tag \(namespace)/\(artifact):\(tag) cannot be removed: namespace \"\(namespace)\" has immutable tags")
+            }
+            try await db.raw("DELETE FROM tags WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND tag = \(bind: tag)").run()
+            try await AuditLog.append(
+                AuditEvent(action: "tag.delete", namespace: namespace, target: "\(namespace)/\(artifact):\(tag)", detail: "was -> \(existing.version)"),
+                context: context, at: now, in: db)
+        }
+    }
+
+    public func listTags(namespace: String, artifact: String, page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<Tag> {
+        try NameGrammar.validateNamespace(namespace)
+        try NameGrammar.validateArtifact(artifact)
+        let after = try page.validated(arity: 1)?[0] ?? ""
+        let limit = page.limit
+        let fetched = try await controlPlane.query("listing tags of \(namespace)/\(artifact)") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            try await Self.requireArtifact(namespace, artifact, in: db)
+            return try await db.raw(
+                "SELECT namespace, artifact, tag, version, updated_by, updated_at FROM tags WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND tag > \(bind: after) ORDER BY tag LIMIT \(literal: limit + 1)"
+            ).all().map(Self.tag(from:))
+        }
+        return Page.from(fetched: fetched, limit: limit) { [$0.name] }
+    }
+}

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An exclusive, non-blocking `flock(2)` on a file, held until ``release()``.
+///
+/// Exists so processes sharing one SQLite database can exclude each other (one garbage collector
+/// at a time) the way PostgreSQL advisory locks do: the kernel drops the lock when the holder
+/// dies, so a crash never leaves it held.
+final class FileLock: Sendable {
+    private let descriptor: Int32
+
+    /// Takes the lock, creating the file if needed; `nil` when someone else holds it.
+    init?(path: String) throws(MetadataStoreError) {
+        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw MetadataStoreError(.databaseUnavailable, "cannot open lock file \"\(path)\" (errno \(errno))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            return nil
+        }
+        self.descriptor = descriptor
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

@@ -1,0 +1,284 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+import Synchronization
+
+/// The control plane's metadata database: one `SQLDatabase` code path over SQLite or PostgreSQL.
+///
+/// Exists so the registry, retention, GC, audit and auth write portable SQL once and run it on
+/// either engine (DESIGN.md §5): SQLite in a file of the data directory by default, PostgreSQL
+/// when several servers share one database.
+///
+/// Promises:
+/// - ``transaction(_:)`` runs its body on one connection between BEGIN and COMMIT, serializably:
+///   SQLite has one connection and lets one transaction through at a time (`BEGIN IMMEDIATE`, so
+///   other processes on the same file wait for the busy timeout); PostgreSQL runs
+///   `ISOLATION LEVEL SERIALIZABLE` and re-runs the body when the server reports a serialization
+///   failure, a deadlock or a unique-key race. The body may therefore run more than once and must
+///   have no effects outside the database.
+/// - Any error the body throws rolls the transaction back and is rethrown unchanged; driver
+///   errors come out as ``MetadataStoreError`` with code `database`.
+/// - SQLite files are opened in WAL mode with a busy timeout and full fsync.
+public final class MetadataStore: Sendable {
+    /// Which engine answers.
+    public enum Engine: String, Sendable, Hashable {
+        case sqlite
+        case postgres
+    }
+
+    private enum Connection: Sendable {
+        case sqlite(SQLiteConnection, AsyncSerialGate)
+        case postgres(PostgresClient, Task<Void, Never>)
+    }
+
+    public let location: MetadataLocation
+    public let engine: Engine
+    private let connection: Connection
+    private let logger: Logger
+    private let heldLocks = Mutex<Set<String>>([])
+    private let isClosed = Mutex(false)
+
+    /// How many times a PostgreSQL transaction is re-run after a serialization failure.
+    public static let maximumAttempts = 64
+
+    private init(location: MetadataLocation, engine: Engine, connection: Connection, logger: Logger) {
+        self.location = location
+        self.engine = engine
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Opens (and for SQLite creates) the database. Run ``migrate(_:)`` before use.
+    public static func open(_ location: MetadataLocation, logger: Logger) async throws(MetadataStoreError) -> MetadataStore {
+        switch location {
+        case .sqliteMemory:
+            return try await openSQLite(storage: .memory, location: location, logger: logger)
+        case .sqliteFile(let path):
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw MetadataStoreError(.databaseUnavailable, "cannot create directory \"\(directory)\" for \(location)", underlying: error)
+            }
+            return try await openSQLite(storage: .file(path: path), location: location, logger: logger)
+        case .postgres(let postgres):
+            return try await openPostgres(postgres, location: location, logger: logger)
+        }
+    }
+
+    private static func openSQLite(storage: SQLiteConnection.Storage, location: MetadataLocation, logger: Logger) async throws(MetadataStoreError) -> MetadataStore {
+        do {
+            let connection = try await SQLiteConnection.open(
+                storage: storage, threadPool: NIOThreadPool.singleton, logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any())
+            let db = connection.sql(queryLogLevel: nil)
+            if case .file = storage {
+                try await db.raw("PRAGMA journal_mode=WAL").run()
+                try await db.raw("PRAGMA synchronous=FULL").run()
+            }
+            try await db.raw("PRAGMA busy_timeout=10000").run()
+            return MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, AsyncSerialGate()), logger: logger)
+        } catch {
+            throw MetadataStoreError(.databaseUnavailable, "cannot open SQLite database \(location)", underlying: error)
+        }
+    }
+
+    private static func openPostgres(_ postgres: MetadataLocation.PostgresLocation, location: MetadataLocation, logger: Logger) async throws(MetadataStoreError) -> MetadataStore {
+        var configuration = PostgresClient.Configuration(
+            host: postgres.host, port: postgres.port, username: postgres.username, password: postgres.password,
+            database: postgres.database, tls: postgres.usesTLS ? .prefer(.makeClientConfiguration()) : .disable)
+        configuration.options.maximumConnections = postgres.maximumConnections
+        if let schema = postgres.schema {
+            configuration.options.additionalStartupParameters = [("search_path", "\"\(schema)\"")]
+        }
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        let store = MetadataStore(location: location, engine: .postgres, connection: .postgres(client, runner), logger: logger)
+        do {
+            try await client.withConnection { connection in
+                try await connection.sql(queryLogLevel: nil).raw("SELECT 1").run()
+            }
+        } catch {
+            await store.close()
+            throw MetadataStoreError(.databaseUnavailable, "cannot reach PostgreSQL at \(location)", underlying: error)
+        }
+        return store
+    }
+
+    /// Closes the connection (SQLite) or the pool (PostgreSQL). Later calls fail with `closed`.
+    public func close() async {
+        let wasClosed = isClosed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        if wasClosed { return }
+        switch connection {
+        case .sqlite(let connection, _):
+            try? await connection.close()
+        case .postgres(_, let runner):
+            runner.cancel()
+            await runner.value
+        }
+    }
+
+    private func checkOpen() throws(MetadataStoreError) {
+        if isClosed.withLock({ $0 }) {
+            throw MetadataStoreError(.closed, "the metadata store \(location) is closed")
+        }
+    }
+
+    /// Runs `body` in one serializable transaction (see the type's promises); re-runs it on
+    /// PostgreSQL serialization failures.
+    ///
+    /// The transaction runs in a task of its own, which the caller's cancellation does not
+    /// reach: once begun, it always ends in COMMIT or ROLLBACK, so a cancelled caller never
+    /// leaves a connection inside an open transaction.
+    public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try checkOpen()
+        return try await Task { try await self.runTransaction(body) }.value
+    }
+
+    private func runTransaction<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        switch connection {
+        case .sqlite(let connection, let gate):
+            return try await gate.withTurn {
+                let db = connection.sql(queryLogLevel: nil)
+                try await Self.wrapped(self.location) { try await db.raw("BEGIN IMMEDIATE").run() }
+                do {
+                    let result = try await body(db)
+                    try await Self.wrapped(self.location) { try await db.raw("COMMIT").run() }
+                    return result
+                } catch {
+                    try? await db.raw("ROLLBACK").run()
+                    throw Self.wrap(error, self.location)
+                }
+            }
+        case .postgres(let client, _):
+            var attempt = 0
+            while true {
+                attempt += 1
+                do {
+                    return try await client.withConnection { connection in
+                        let db = connection.sql(queryLogLevel: nil)
+                        try await db.raw("BEGIN ISOLATION LEVEL SERIALIZABLE").run()
+                        do {
+                            let result = try await body(db)
+                            try await db.raw("COMMIT").run()
+                            return result
+                        } catch {
+                            try? await db.raw("ROLLBACK").run()
+                            throw error
+                        }
+                    }
+                } catch {
+                    if attempt < Self.maximumAttempts, Self.isRetryable(error) {
+                        logger.trace("retrying a serialization failure", metadata: ["attempt": "\(attempt)"])
+                        try await Task.sleep(for: .milliseconds(Int.random(in: 1...(2 + min(attempt, 20) * 2))))
+                        continue
+                    }
+                    throw Self.wrap(error, location)
+                }
+            }
+        }
+    }
+
+    /// Runs read-only `body` on one connection without a transaction of its own (PostgreSQL) or
+    /// in turn with the transactions (SQLite).
+    public func read<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try checkOpen()
+        switch connection {
+        case .sqlite(let connection, let gate):
+            return try await gate.withTurn {
+                do {
+                    return try await body(connection.sql(queryLogLevel: nil))
+                } catch {
+                    throw Self.wrap(error, self.location)
+                }
+            }
+        case .postgres(let client, _):
+            do {
+                return try await client.withConnection { connection in
+                    try await body(connection.sql(queryLogLevel: nil))
+                }
+            } catch {
+                throw Self.wrap(error, location)
+            }
+        }
+    }
+
+    /// Runs `body` only if no one else holds the lock `name`; returns `nil` without running it
+    /// otherwise.
+    ///
+    /// On PostgreSQL this is a session advisory lock (`pg_try_advisory_lock`), held on a
+    /// dedicated connection for the duration, so it excludes every process sharing the database
+    /// (and schema: the key is derived from both). On an SQLite file it is an exclusive `flock`
+    /// on `<database>.<name>.lock` beside it, which excludes every process using the file and is
+    /// released by the kernel if the process dies. In memory it excludes this store only.
+    public func withExclusiveLock<R: Sendable>(named name: String, _ body: @Sendable () async throws -> R) async throws -> R? {
+        try checkOpen()
+        guard heldLocks.withLock({ $0.insert(name).inserted }) else { return nil }
+        defer { _ = heldLocks.withLock { $0.remove(name) } }
+        switch connection {
+        case .sqlite:
+            guard case .sqliteFile(let path) = location else { return try await body() }
+            guard let lock = try FileLock(path: "\(path).\(name).lock") else { return nil }
+            defer { lock.release() }
+            return try await body()
+        case .postgres(let client, _):
+            let key = advisoryLockKey(name)
+            do {
+                return try await client.withConnection { connection -> R? in
+                    let db = connection.sql(queryLogLevel: nil)
+                    let row = try await db.raw("SELECT pg_try_advisory_lock(\(bind: key)) AS acquired").first()
+                    guard try row?.decode(column: "acquired", as: Bool.self) == true else { return nil }
+                    do {
+                        let result = try await body()
+                        try await db.raw("SELECT pg_advisory_unlock(\(bind: key))").run()
+                        return result
+                    } catch {
+                        try? await db.raw("SELECT pg_advisory_unlock(\(bind: key))").run()
+                        throw error
+                    }
+                }
+            } catch {
+                throw Self.wrap(error, location)
+            }
+        }
+    }
+
+    /// A 64-bit advisory lock key for `name` in this database and schema (FNV-1a).
+    func advisoryLockKey(_ name: String) -> Int64 {
+        var schema = "public"
+        if case .postgres(let postgres) = location, let named = postgres.schema { schema = named }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "artifactstore/\(schema)/\(name)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return Int64(bitPattern: hash)
+    }
+
+    /// PostgreSQL errors worth re-running the transaction for: serialization failure, deadlock,
+    /// and a unique violation (two transactions raced to insert the same key; the re-run sees
+    /// the winner's row and answers accordingly).
+    static func isRetryable(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40001" || state == "40P01" || state == "23505"
+    }
+
+    private static func wrap(_ error: any Error, _ location: MetadataLocation) -> any Error {
+        if error is MetadataStoreError { return error }
+        if error is PSQLError || error is SQLiteError {
+            return MetadataStoreError(.database, "statement failed on \(location): \(String(reflecting: error))", underlying: error)
+        }
+        return error
+    }
+
+    private static func wrapped(_ location: MetadataLocation, _ body: () async throws -> Void) async throws {
+        do { try await body() } catch { throw wrap(error, location) }
+    }
+}

@@ -1,0 +1,120 @@
+import ArtifactControlPlane
+import ArtifactDataPlaneLocal
+import ArtifactMetadata
+import ArtifactStorage
+import ArtifactStoreCore
+import Foundation
+import NIOCore
+import SQLKit
+import Testing
+
+@Suite("Metadata store and migrations")
+struct MigrationTests {
+    @Test("a fresh database is migrated to the current version, and re-running changes nothing", arguments: TestDatabase.allCases)
+    func freshAndRerun(database: TestDatabase) async throws {
+        guard database.isAvailable() else { return }
+        let (location, cleanup) = try await database.makeLocation()
+        let store = try await MetadataStore.open(location, logger: TestLogs.silent)
+        #expect(try await store.schemaVersion() == 0)
+        let first = try await store.migrate(ControlPlaneSchema.migrations)
+        #expect(first.previousVersion == 0)
+        #expect(first.applied == Array(1...ControlPlaneSchema.currentVersion))
+        #expect(try await store.schemaVersion() == ControlPlaneSchema.currentVersion)
+        let second = try await store.migrate(ControlPlaneSchema.migrations)
+        #expect(second.applied.isEmpty)
+        #expect(second.currentVersion == ControlPlaneSchema.currentVersion)
+        let recorded = try await store.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM schema_versions").first()!.decode(column: "n", as: Int64.self)
+        }
+        #expect(recorded == Int64(ControlPlaneSchema.currentVersion))
+        await store.close()
+        // Opened again (a restart), the control plane finds the schema current.
+        let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))], logger: TestLogs.silent)
+        let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, logger: TestLogs.silent)
+        #expect(try await controlPlane.store.schemaVersion() == ControlPlaneSchema.currentVersion)
+        await controlPlane.close()
+        await cleanup()
+    }
+
+    @Test("a database newer than the code is refused with databaseTooNew and left unchanged", arguments: TestDatabase.allCases)
+    func newerRefused(database: TestDatabase) async throws {
+        guard database.isAvailable() else { return }
+        let (location, cleanup) = try await database.makeLocation()
+        let store = try await MetadataStore.open(location, logger: TestLogs.silent)
+        _ = try await store.migrate(ControlPlaneSchema.migrations)
+        let future = Int64(ControlPlaneSchema.currentVersion + 1)
+        try await store.transaction { db in
+            try await db.raw("INSERT INTO schema_versions (version, name, applied_at) VALUES (\(bind: future), 'from the future', 0)").run()
+        }
+        do {
+            _ = try await store.migrate(ControlPlaneSchema.migrations)
+            Issue.record("a too-new database was migrated")
+        } catch {
+            #expect(error.kind == .databaseTooNew)
+            #expect(error.message.contains("\(future)"))
+        }
+        #expect(try await store.schemaVersion() == Int(future))
+        await store.close()
+        let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))], logger: TestLogs.silent)
+        do {
+            _ = try await ControlPlane.open(location, dataPlane: dataPlane, logger: TestLogs.silent)
+            Issue.record("a too-new database was opened")
+        } catch {
+            #expect(error.kind == .databaseTooNew)
+        }
+        await cleanup()
+    }
+
+    @Test("database locations parse strictly")
+    func locations() throws {
+        #expect(try MetadataLocation(parsing: ":memory:") == .sqliteMemory)
+        #expect(try MetadataLocation(parsing: "data/metadata.sqlite") == .sqliteFile(path: "data/metadata.sqlite"))
+        #expect(try MetadataLocation(parsing: "sqlite:///var/lib/a.sqlite") == .sqliteFile(path: "/var/lib/a.sqlite"))
+        guard case .postgres(let postgres) = try MetadataLocation(parsing: "postgres://u:p@db.example:6543/store?sslmode=disable&schema=s1") else {
+            Issue.record("not postgres")
+            return
+        }
+        #expect(postgres.host == "db.example")
+        #expect(postgres.port == 6543)
+        #expect(postgres.username == "u")
+        #expect(postgres.password == "p")
+        #expect(postgres.database == "store")
+        #expect(postgres.schema == "s1")
+        #expect(postgres.usesTLS == false)
+        for bad in ["", "mysql://x/y", "postgres:///nohost", "postgres://host/db", "postgres://u@h/db?sslmode=verify-full", "sqlite://"] {
+            #expect(throws: MetadataStoreError.self, "\(bad)") { try MetadataLocation(parsing: bad) }
+        }
+        do {
+            _ = try MetadataLocation(parsing: "postgres://u:secret@h/db?bogus=1")
+        } catch {
+            #expect(error.kind == .invalidDatabaseURL)
+            #expect(!error.message.contains("secret"))
+        }
+    }
+
+    @Test("an SQLite file is in WAL mode")
+    func walMode() async throws {
+        let (location, cleanup) = try await TestDatabase.sqlite.makeLocation()
+        let store = try await MetadataStore.open(location, logger: TestLogs.silent)
+        let mode = try await store.read { db in
+            try await db.raw("PRAGMA journal_mode").first()!.decode(column: "journal_mode", as: String.self)
+        }
+        #expect(mode == "wal")
+        await store.close()
+        await cleanup()
+    }
+
+    @Test("an in-memory SQLite store serves a whole push (for tests and throw-away use)")
+    func inMemory() async throws {
+        let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mem-\(UUID())"))], logger: TestLogs.silent)
+        let controlPlane = try await ControlPlane.open(.sqliteMemory, dataPlane: dataPlane, logger: TestLogs.silent)
+        let context = RequestContext(actor: "user:test")
+        _ = try await controlPlane.registry.createNamespace("scratch", context: context)
+        let blob = try await controlPlane.registry.ingestBlob(namespace: "scratch", ByteStream(ByteBuffer(bytes: Array("x".utf8))), context: context)
+        let version = try await controlPlane.registry.commitVersion(
+            VersionManifest(namespace: "scratch", artifact: "a", version: "1", files: [FileEntry(path: "x", address: blob.address)]), context: context)
+        #expect(version.summary.totalSize == 1)
+        #expect(try await controlPlane.store.schemaVersion() == ControlPlaneSchema.currentVersion)
+        await controlPlane.close()
+    }
+}

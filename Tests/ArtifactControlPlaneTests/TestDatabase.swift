@@ -1,0 +1,101 @@
+import ArtifactMetadata
+import Foundation
+import SQLKit
+import Logging
+import Synchronization
+
+/// The two engines every test of the control plane runs against.
+enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite
+    case postgres
+
+    var description: String { rawValue }
+
+    /// `ARTIFACTSTORE_TEST_POSTGRES_URL`, when set.
+    static let postgresURL: String? = {
+        let value = ProcessInfo.processInfo.environment["ARTIFACTSTORE_TEST_POSTGRES_URL"] ?? ""
+        return value.isEmpty ? nil : value
+    }()
+
+    /// Whether this engine can run here; says plainly, once per test, when PostgreSQL is skipped.
+    func isAvailable(_ test: String = #function) -> Bool {
+        if self == .postgres, Self.postgresURL == nil {
+            print("PostgreSQL test SKIPPED (\(test)): ARTIFACTSTORE_TEST_POSTGRES_URL is not set")
+            return false
+        }
+        return true
+    }
+
+    /// Limits how many PostgreSQL test databases are open at once (the server allows ~100 connections).
+    static let postgresSlots = TestSemaphore(4)
+
+    /// A fresh, empty location: a new SQLite file in a new temporary directory, or a new schema
+    /// on the PostgreSQL server. `cleanup` removes it.
+    func makeLocation(maximumConnections: Int = 6) async throws -> (location: MetadataLocation, cleanup: @Sendable () async -> Void) {
+        let token = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        switch self {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-metadata-\(token)"
+            return (.sqliteFile(path: directory + "/metadata.sqlite"), { try? FileManager.default.removeItem(atPath: directory) })
+        case .postgres:
+            let schema = "t_\(token)"
+            let admin = try await MetadataStore.open(try MetadataLocation(parsing: Self.postgresURL!), logger: TestLogs.silent)
+            try await admin.transaction { db in try await db.raw("CREATE SCHEMA \(ident: schema)").run() }
+            guard case .postgres(var postgres) = try MetadataLocation(parsing: Self.postgresURL!) else { fatalError("not a postgres URL") }
+            postgres.schema = schema
+            postgres.maximumConnections = maximumConnections
+            return (
+                .postgres(postgres),
+                {
+                    try? await admin.transaction { db in try await db.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
+                    await admin.close()
+                }
+            )
+        }
+    }
+}
+
+enum TestLogs {
+    static var silent: Logger {
+        Logger(label: "artifactstore.tests.silent", factory: { _ in SwiftLogNoOpLogHandler() })
+    }
+}
+
+/// A counting semaphore for tests, without blocking threads.
+final class TestSemaphore: Sendable {
+    private struct State {
+        var available: Int
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(_ count: Int) {
+        state = Mutex(State(available: count))
+    }
+
+    func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let admitted = state.withLock { state -> Bool in
+                if state.available > 0 {
+                    state.available -= 1
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if admitted { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.available += 1
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+}
