@@ -6,7 +6,10 @@ import PackageDescription
 //   identity      CArtifactBLAKE3, ArtifactBLAKE3, ArtifactIdentity
 //   storage       ArtifactStorage (+ implementations, conformance suite)
 //   data plane    ArtifactDataPlane (protocol, value types, errors), ArtifactDataPlaneLocal (in process),
-//                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec)
+//                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec),
+//                 ArtifactDataPlaneWire (frames, messages, limits, NIO framing handlers),
+//                 ArtifactDataPlaneRemote (RemoteDataPlane, the socket client),
+//                 ArtifactDataPlaneDaemon (DataPlaneDaemon, the socket server as a Service)
 //   control plane (later)
 //   server / CLI  ArtifactStoreCLI (the `artifactstore` executable)
 
@@ -27,7 +30,11 @@ let package = Package(
         .library(name: "ArtifactDataPlane", targets: ["ArtifactDataPlane"]),
         .library(name: "ArtifactDataPlaneLocal", targets: ["ArtifactDataPlaneLocal"]),
         .library(name: "ArtifactDataPlaneConformance", targets: ["ArtifactDataPlaneConformance"]),
+        .library(name: "ArtifactDataPlaneWire", targets: ["ArtifactDataPlaneWire"]),
+        .library(name: "ArtifactDataPlaneRemote", targets: ["ArtifactDataPlaneRemote"]),
+        .library(name: "ArtifactDataPlaneDaemon", targets: ["ArtifactDataPlaneDaemon"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
+        .executable(name: "artifactstore-remote-bench", targets: ["ArtifactStoreRemoteBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: Core (errors and byte streams every layer shares)
@@ -175,11 +183,57 @@ let package = Package(
             ]
         ),
 
+        // The data plane wire protocol (docs/dataplane-protocol.md): frames, messages, limits,
+        // credit, and the NIO handlers that frame a connection. Shared by the daemon and the client.
+        .target(
+            name: "ArtifactDataPlaneWire",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // RemoteDataPlane: the DataPlane of a daemon, over a small pool of Unix socket connections.
+        .target(
+            name: "ArtifactDataPlaneRemote",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneWire",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // DataPlaneDaemon: serves any DataPlane on a Unix socket (mode, SO_PEERCRED, limits,
+        // graceful shutdown) as a swift-service-lifecycle Service.
+        .target(
+            name: "ArtifactDataPlaneDaemon",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneWire",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: Server and CLI
 
         .executableTarget(
             name: "ArtifactStoreCLI",
             dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneDaemon",
+                "ArtifactDataPlaneLocal",
                 "ArtifactIdentity",
                 "ArtifactStorage",
                 "ArtifactStorageFactory",
@@ -187,6 +241,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -205,12 +261,47 @@ let package = Package(
             ]
         ),
 
+        // The remote data plane benchmark's client (scripts/bench-remote.sh): ingest and serve
+        // through a running daemon, or in process, and print the timings.
+        .executableTarget(
+            name: "ArtifactStoreRemoteBench",
+            dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
+                "ArtifactDataPlaneRemote",
+                "ArtifactIdentity",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: Tests
 
         // What several test targets share: where ../shared/testdata is, and the S3 test server.
         .target(
             name: "ArtifactStoreTestSupport",
             dependencies: ["ArtifactStorage", "ArtifactStorageS3"]
+        ),
+
+        // Data plane conformance subjects (LocalDataPlane over memory, filesystem and S3 backends,
+        // with the hooks the suite needs), shared by the local and the remote data plane tests.
+        .target(
+            name: "ArtifactDataPlaneTestSupport",
+            dependencies: [
+                "ArtifactStoreTestSupport",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneConformance",
+                "ArtifactDataPlaneLocal",
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "ArtifactStorageS3",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
 
         .testTarget(
@@ -290,6 +381,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactDataPlaneLocalTests",
             dependencies: [
+                "ArtifactDataPlaneTestSupport",
                 "ArtifactStoreTestSupport",
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneConformance",
@@ -314,8 +406,35 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ArtifactDataPlaneRemoteTests",
+            dependencies: [
+                "ArtifactDataPlaneTestSupport",
+                "ArtifactStoreTestSupport",
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneConformance",
+                "ArtifactDataPlaneDaemon",
+                "ArtifactDataPlaneLocal",
+                "ArtifactDataPlaneRemote",
+                "ArtifactDataPlaneWire",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
             name: "ArtifactStoreCLITests",
-            dependencies: ["ArtifactStoreCLI"]
+            dependencies: [
+                "ArtifactStoreCLI",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneRemote",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
     ]
 )
