@@ -126,17 +126,28 @@ final class RemoteConnection: Sendable {
 
     var activeCalls: Int { state.withLock { $0.calls.count } }
 
-    /// Opens a call slot if the connection is open and below the daemon's call limit.
-    func reserveCall() -> RemoteCall? {
-        let reserved = state.withLock { state -> (UInt64, AsyncInbox<Frame>)? in
-            guard state.closed == nil, state.calls.count < Int(welcome.maximumConcurrentCalls) else { return nil }
+    /// Opens a call with `request` if the connection is open and below the daemon's call limit.
+    ///
+    /// The id is taken and the request frame handed to the channel under one lock, so requests
+    /// reach the socket in the order of their ids (the daemon requires ids to grow), and before
+    /// any later frame of the same call.
+    func open(_ request: WireRequest) throws(DataPlaneWireError) -> RemoteCall? {
+        let opened = state.withLock { state -> Result<(UInt64, AsyncInbox<Frame>)?, DataPlaneWireError> in
+            guard state.closed == nil, state.calls.count < Int(welcome.maximumConcurrentCalls) else { return .success(nil) }
             let id = state.nextCall
+            let frame: Frame
+            do {
+                frame = try request.frame(call: id)
+            } catch {
+                return .failure(DataPlaneWireError(.malformedFrame, "cannot encode the \(request.operation) request: \(error)", underlying: error))
+            }
             state.nextCall += 1
             let inbox = AsyncInbox<Frame>()
             state.calls[id] = inbox
-            return (id, inbox)
+            channel.writeAndFlush(frame, promise: nil)
+            return .success((id, inbox))
         }
-        return reserved.map { RemoteCall(connection: self, id: $0.0, inbox: $0.1) }
+        return try opened.get().map { RemoteCall(connection: self, id: $0.0, inbox: $0.1) }
     }
 
     func release(_ call: UInt64) {

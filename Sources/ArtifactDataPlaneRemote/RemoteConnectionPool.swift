@@ -37,10 +37,11 @@ final class RemoteConnectionPool: Sendable {
         case connect
         case wait
         case shutDown
+        case failed(DataPlaneWireError)
     }
 
-    /// A call slot on some connection, connecting first if needed.
-    func reserveCall() async throws(DataPlaneError) -> RemoteCall {
+    /// Opens a call with `request` on some connection, connecting first if needed.
+    func open(_ request: WireRequest) async throws(DataPlaneError) -> RemoteCall {
         while true {
             let choice = state.withLock { state -> Choice in
                 guard !state.shutDown else { return .shutDown }
@@ -48,7 +49,11 @@ final class RemoteConnectionPool: Sendable {
                 let byLoad = state.connections.sorted { $0.activeCalls < $1.activeCalls }
                 let canConnect = state.connections.count + state.connecting < maximumConnections
                 for connection in byLoad where connection.activeCalls == 0 || !canConnect {
-                    if let call = connection.reserveCall() { return .call(call) }
+                    switch Result(catching: { () throws(DataPlaneWireError) -> RemoteCall? in try connection.open(request) }) {
+                    case .success(let call?): return .call(call)
+                    case .success(nil): continue
+                    case .failure(let error): return .failed(error)
+                    }
                 }
                 if canConnect {
                     state.connecting += 1
@@ -59,6 +64,8 @@ final class RemoteConnectionPool: Sendable {
             switch choice {
             case .call(let call):
                 return call
+            case .failed(let error):
+                throw .unavailable(error)
             case .shutDown:
                 throw .unavailable(DataPlaneWireError(.connectionFailed, "the remote data plane for \"\(socketPath)\" has been shut down"))
             case .wait:
@@ -75,14 +82,13 @@ final class RemoteConnectionPool: Sendable {
                     state.withLock { $0.connecting -= 1 }
                     throw error
                 }
-                let call = state.withLock { state -> RemoteCall? in
+                let added = state.withLock { state -> Bool in
                     state.connecting -= 1
-                    if state.shutDown { return nil }
+                    if state.shutDown { return false }
                     state.connections.append(connection)
-                    return connection.reserveCall()
+                    return true
                 }
-                if let call { return call }
-                connection.close()
+                if !added { connection.close() }
             }
         }
     }

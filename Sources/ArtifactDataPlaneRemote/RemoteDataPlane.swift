@@ -112,15 +112,7 @@ public final class RemoteDataPlane: DataPlane {
     // MARK: Calls
 
     private func open(_ request: WireRequest) async throws(DataPlaneError) -> RemoteCall {
-        let call = try await pool.reserveCall()
-        do {
-            let frame = try request.frame(call: call.id)
-            try await call.send(frame)
-        } catch {
-            call.release()
-            throw Self.dataPlaneError(error, operation: request.operation)
-        }
-        return call
+        try await pool.open(request)
     }
 
     private func single<T: Decodable & Sendable>(_ request: WireRequest, _ type: T.Type) async throws(DataPlaneError) -> T {
