@@ -439,8 +439,9 @@ let package = Package(
     ]
 )
 
-// A libFuzzer target for the CBOR decoder, only when asked for, since it needs -sanitize=fuzzer
-// (see docs/fuzzing.md): ARTIFACTSTORE_FUZZ=1 swift build --product CBORFuzzer …
+// libFuzzer targets for the CBOR decoder and the data plane frame decoder, only when asked for,
+// since they need -sanitize=fuzzer (see docs/fuzzing.md):
+// ARTIFACTSTORE_FUZZ=1 swift build --product CBORFuzzer … (or FrameFuzzer)
 if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
     package.targets.append(
         .executableTarget(
@@ -458,6 +459,25 @@ if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
         )
     )
     package.products.append(.executable(name: "CBORFuzzer", targets: ["CBORFuzzer"]))
+    // The same for the data plane frame decoder (FrameDecoder, Frame.parse, the message bodies).
+    package.targets.append(
+        .executableTarget(
+            name: "FrameFuzzer",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlaneWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Fuzz/FrameFuzzer",
+            swiftSettings: [
+                .unsafeFlags(["-parse-as-library"]),
+                .swiftLanguageMode(.v6),
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+            ]
+        )
+    )
+    package.products.append(.executable(name: "FrameFuzzer", targets: ["FrameFuzzer"]))
 }
 
 // One settings block for every target, in the style of swift-configuration.

@@ -180,9 +180,12 @@ public struct DataPlaneDaemon: Service {
             server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 128)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelOption(.recvAllocator, value: limits.receiveAllocator)
+                .childChannelOption(.socketOption(.so_sndbuf), value: WireLimits.socketBufferSize)
+                .childChannelOption(.socketOption(.so_rcvbuf), value: WireLimits.socketBufferSize)
                 .bind(unixDomainSocketPath: temporary) { channel in
                     PeerCredentials.of(channel).flatMapThrowing { peer in
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits)))
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits, allocator: channel.allocator)))
                         try channel.pipeline.syncOperations.addHandler(FrameEncoder())
                         let wrapped = try NIOAsyncChannel<Frame, Frame>(
                             wrappingChannelSynchronously: channel,

@@ -34,9 +34,13 @@ final class RemoteConnection: Sendable {
     static func connect(socketPath: String, group: any EventLoopGroup, limits: WireLimits, logger: Logger) async throws(DataPlaneError) -> RemoteConnection {
         let channel: NIOAsyncChannel<Frame, Frame>
         do {
-            channel = try await ClientBootstrap(group: group).connect(unixDomainSocketPath: socketPath) { channel in
+            channel = try await ClientBootstrap(group: group)
+                .channelOption(.recvAllocator, value: limits.receiveAllocator)
+                .channelOption(.socketOption(.so_sndbuf), value: WireLimits.socketBufferSize)
+                .channelOption(.socketOption(.so_rcvbuf), value: WireLimits.socketBufferSize)
+                .connect(unixDomainSocketPath: socketPath) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits)))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits, allocator: channel.allocator)))
                     try channel.pipeline.syncOperations.addHandler(FrameEncoder())
                     return try NIOAsyncChannel<Frame, Frame>(
                         wrappingChannelSynchronously: channel,

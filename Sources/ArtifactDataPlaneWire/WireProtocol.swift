@@ -1,4 +1,5 @@
 import ArtifactCBOR
+import NIOCore
 
 /// The constants and limits of the data plane wire protocol (docs/dataplane-protocol.md).
 ///
@@ -9,6 +10,18 @@ public enum WireProtocol {
     public static let version: UInt64 = 1
     /// Every version this implementation can speak, newest first.
     public static let supportedVersions: [UInt64] = [version]
+}
+
+extension WireLimits {
+    /// How the connection reads: up to one whole data frame per `read`, so a frame usually
+    /// arrives in one buffer the decoder slices instead of in many 64 KiB pieces it must join.
+    public var receiveAllocator: AdaptiveRecvByteBufferAllocator {
+        AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 64 * 1024, maximum: maximumFrameLength + 4)
+    }
+
+    /// The kernel socket buffers asked for on each side (`SO_SNDBUF`, `SO_RCVBUF`): room for a
+    /// couple of data frames, so a stream moves with few wake-ups.
+    public static let socketBufferSize = 2 * 1024 * 1024
 }
 
 /// The limits one side of a connection enforces on what it receives.

@@ -157,6 +157,45 @@ struct HostilePeerTests {
         try await setup.stillServesThenStop()
     }
 
+    /// Call ids must grow; a frame for a call never opened is refused too.
+    @Test(arguments: [
+        ("reused id", [WireRequest.ingest(IngestHints()), .backendHealth], [2, 1] as [UInt64]),
+        ("call 0", [WireRequest.backendHealth], [0] as [UInt64]),
+    ] as [(String, [WireRequest], [UInt64])])
+    func callIdsMustGrow(_ name: String, _ requests: [WireRequest], _ ids: [UInt64]) async throws {
+        let setup = try await Setup()
+        var chunks = [try RawClient.hello()]
+        for (request, id) in zip(requests, ids) { chunks.append(try request.frame(call: id).encoded()) }
+        let answer = try await setup.raw.exchange(chunks)
+        #expect(answer.errors.last?.code == "protocolViolation", "\(name)")
+        #expect(answer.frames.last?.call == 0, "\(name)")
+        try await setup.storesNothing()
+        try await setup.stillServesThenStop()
+    }
+
+    @Test func frameForACallNeverOpened() async throws {
+        let setup = try await Setup()
+        let answer = try await setup.raw.exchange([try RawClient.hello(), try Frame.data(call: 7, ByteBuffer(string: "x")).encoded()])
+        #expect(answer.errors.map(\.code) == ["protocolViolation"])
+        #expect(answer.errors.first?.message.contains("never opened") == true)
+        try await setup.stillServesThenStop()
+    }
+
+    /// One call more than the daemon allows on a connection ends it; the ingests it left open
+    /// store nothing.
+    @Test func tooManyCalls() async throws {
+        let setup = try await Setup()
+        let limit = WireLimits.default.maximumConcurrentCalls
+        var chunks = [try RawClient.hello()]
+        for id in 1...(limit + 1) { chunks.append(try WireRequest.ingest(IngestHints()).frame(call: UInt64(id)).encoded()) }
+        let answer = try await setup.raw.exchange(chunks)
+        let fatal = try #require(answer.errors.first { $0.code == "tooManyCalls" })
+        #expect(fatal.message.contains("\(limit)"))
+        #expect(answer.frames.last?.call == 0)
+        try await setup.storesNothing()
+        try await setup.stillServesThenStop()
+    }
+
     /// A client that asks for a large object and stops reading: the daemon reads from storage
     /// only what the socket takes, closes the stalled connection after its stall timeout, and
     /// serves another client meanwhile.

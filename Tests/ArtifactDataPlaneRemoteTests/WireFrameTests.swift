@@ -42,6 +42,42 @@ struct WireFrameTests {
         }
     }
 
+    /// The channel's decoder, fed one byte at a time, gives the same frames; data payloads come
+    /// out in buffers of their own size (the allocator rounds to a power of two); the end of input inside a frame is `truncatedFrame`.
+    @Test func streamingDecoderAgrees() throws {
+        var stream = ByteBuffer()
+        let payload = ByteBuffer(bytes: (0..<70_000).map { UInt8(truncatingIfNeeded: $0) })
+        let frames: [Frame] = [
+            try Frame.control(.hello, call: 0, Hello(client: "x")),
+            try WireRequest.ingest(IngestHints()).frame(call: 1),
+            .data(call: 1, payload),
+            .data(call: 300, ByteBuffer()),
+            Frame(.end, call: 1, body: .value(.null)),
+        ]
+        for frame in frames { try frame.write(into: &stream) }
+        var decoder = FrameDecoder()
+        var pending = ByteBuffer()
+        var decoded: [Frame] = []
+        for byte in stream.readableBytesView {
+            pending.writeInteger(byte)
+            while let frame = try decoder.next(from: &pending) { decoded.append(frame) }
+        }
+        try decoder.finish(buffer: &pending)
+        #expect(decoded.map(\.kind) == frames.map(\.kind))
+        #expect(decoded.map(\.call) == frames.map(\.call))
+        guard case .bytes(let bytes) = decoded[2].body else { Issue.record("no payload"); return }
+        #expect(bytes == payload)
+        #expect(bytes.capacity < 2 * payload.readableBytes, "a payload owns its bytes, not a whole read buffer")
+
+        var cut = try Frame.data(call: 2, payload).encoded()
+        cut.moveWriterIndex(to: cut.writerIndex - 10)
+        var truncated = FrameDecoder()
+        #expect(try truncated.next(from: &cut) == nil)
+        let error = #expect(throws: DataPlaneWireError.self) { try truncated.finish(buffer: &cut) }
+        #expect(error?.kind == .truncatedFrame)
+        #expect(error?.message.contains("10 payload bytes missing") == true)
+    }
+
     /// Every prefix of a frame is "need more data", never an error or a frame.
     @Test func partialFramesWait() throws {
         let encoded = try WireRequest.verify(Self.address, backendID: "b").frame(call: 9).encoded()

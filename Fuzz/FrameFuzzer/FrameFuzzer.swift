@@ -1,0 +1,72 @@
+import ArtifactCBOR
+import ArtifactDataPlaneWire
+import NIOCore
+
+/// libFuzzer entry point for the data plane frame decoder (see docs/fuzzing.md).
+///
+/// The input is a byte stream as a peer would send it, fed to the decoder the daemon's channel
+/// uses. Every input must yield frames or fail with a `DataPlaneWireError`; anything else (a trap, a sanitizer report, a timeout, unbounded
+/// memory) is a finding. Also checked: feeding the bytes in two parts at any split gives the
+/// same frames as feeding them whole; every frame parsed re-encodes to bytes that parse to the
+/// same frame; request, hello, welcome, cancel and error bodies decode or fail with a typed
+/// error.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func frameFuzzerTestOneInput(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    let input = ByteBuffer(bytes: UnsafeRawBufferPointer(start: start, count: count))
+    let limits = WireLimits(maximumFrameLength: 4096, maximumChunkLength: 2048, maximumConcurrentCalls: 4, ingestWindow: 2)
+
+    let whole = frames(of: [input], limits: limits)
+    if count > 1 {
+        let split = Int(input.getInteger(at: 0, as: UInt8.self)!) % count
+        let parts = [input.getSlice(at: 0, length: split)!, input.getSlice(at: split, length: count - split)!]
+        let pieces = frames(of: parts, limits: limits)
+        guard pieces.frames.count == whole.frames.count, pieces.error?.kind == whole.error?.kind else {
+            fatalError("split at \(split) gave \(pieces.frames.count) frames / \(String(describing: pieces.error)), whole gave \(whole.frames.count) / \(String(describing: whole.error))")
+        }
+    }
+    for frame in whole.frames {
+        do {
+            var encoded = try frame.encoded()
+            let again = try FrameDecoder.nextFrame(from: &encoded, limits: .default)
+            guard let again, same(again, frame) else { fatalError("frame \(frame.kind) on call \(frame.call) does not survive re-encoding") }
+        } catch {
+            fatalError("a parsed frame could not be re-encoded and parsed: \(error)")
+        }
+        switch frame.kind {
+        case .request: _ = try? WireRequest(frame: frame)
+        case .hello: _ = try? frame.decodeBody(Hello.self)
+        case .welcome: _ = try? frame.decodeBody(Welcome.self)
+        case .cancel: _ = try? frame.decodeBody(WireCancel.self)
+        case .error: _ = try? frame.decodeBody(WireFailure.self).dataPlaneError
+        default: break
+        }
+    }
+    return 0
+}
+
+/// Frames the channel decoder parses from `parts` arriving one after the other, then the end
+/// of input, and the error that stopped them.
+func frames(of parts: [ByteBuffer], limits: WireLimits) -> (frames: [Frame], error: DataPlaneWireError?) {
+    var decoder = FrameDecoder(limits: limits)
+    var buffer = ByteBuffer()
+    var frames: [Frame] = []
+    do {
+        for var part in parts {
+            buffer.writeBuffer(&part)
+            while let frame = try decoder.next(from: &buffer) { frames.append(frame) }
+        }
+        try decoder.finish(buffer: &buffer)
+    } catch {
+        return (frames, error)
+    }
+    return (frames, nil)
+}
+
+func same(_ a: Frame, _ b: Frame) -> Bool {
+    guard a.kind == b.kind, a.call == b.call else { return false }
+    switch (a.body, b.body) {
+    case (.bytes(let x), .bytes(let y)): return x == y
+    case (.value(let x), .value(let y)): return x == y
+    default: return false
+    }
+}
