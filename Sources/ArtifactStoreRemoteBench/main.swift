@@ -88,3 +88,7 @@ for key in times.keys.sorted() {
     print("\(key)=\(times[key]!.map { String(format: "%.4f", $0) }.joined(separator: ","))")
 }
 print("digest=\(digests.first!)")
+if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+   let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) {
+    print("client_peak_rss_kib=\(line.split(separator: " ", omittingEmptySubsequences: true)[1])")
+}
