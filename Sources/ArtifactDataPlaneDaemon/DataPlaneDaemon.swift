@@ -78,7 +78,7 @@ public struct DataPlaneDaemon: Service {
     }
 
     /// Returns once the socket is in place (or throws why it could not be); for tests and
-    /// supervisors that start ``run()`` in another task.
+    /// supervisors that start ``run()`` in another task. Call it once per daemon.
     public func waitUntilListening() async throws(DataPlaneDaemonError) {
         let outcome: Result<Void, DataPlaneDaemonError>?
         do {
