@@ -66,6 +66,9 @@ final class DaemonConnection: Sendable {
 
     var limits: WireLimits { configuration.limits }
 
+    /// How many data frames of one serve may be handed to the channel and not yet written.
+    static let serveWritesInFlight = 2
+
     var activeCallCount: Int { state.withLock { $0.routes.count } }
 
     // MARK: Life cycle
@@ -291,14 +294,26 @@ final class DaemonConnection: Sendable {
     ) async throws {
         let stream = try await dataPlane.serve(address, range: range, backendID: backendID)
         try await outbound.write(try Frame.control(.result, call: call, WireServeStart()))
+        // Data frames go to the channel directly, each with the future of its write, and at most
+        // `Self.serveWritesInFlight` are unwritten at once: the next chunk is read from storage
+        // only when the socket has taken all but those. (The async writer's own back-pressure
+        // reacts to writability only after the event loop has run, so a busy machine could
+        // queue many chunks before it did.)
         let maximum = limits.maximumChunkLength
+        var inFlight = CircularBuffer<EventLoopFuture<Void>>()
         for try await chunk in stream {
             var chunk = chunk
             while chunk.readableBytes > 0 {
                 let slice = chunk.readSlice(length: min(maximum, chunk.readableBytes))!
                 try await waitingOnPeer { try await gate.acquire() }
-                try await waitingOnPeer { try await outbound.write(.data(call: call, slice)) }
+                if inFlight.count >= Self.serveWritesInFlight, let oldest = inFlight.popFirst() {
+                    try await waitingOnPeer { try await oldest.get() }
+                }
+                inFlight.append(channel.channel.writeAndFlush(Frame.data(call: call, slice)))
             }
+        }
+        while let write = inFlight.popFirst() {
+            try await waitingOnPeer { try await write.get() }
         }
         try await outbound.write(Frame(.end, call: call, body: .value(.null)))
     }
