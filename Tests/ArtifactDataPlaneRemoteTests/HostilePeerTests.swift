@@ -201,7 +201,7 @@ struct HostilePeerTests {
     /// serves another client meanwhile.
     @Test func clientStopsReadingMidServe() async throws {
         let counter = ServeCounter()
-        let setup = try await Setup(configure: { $0.stallTimeout = .milliseconds(500) }, wrap: { CountingDataPlane(base: $0, counter: counter) })
+        let setup = try await Setup(configure: { $0.stallTimeout = .seconds(3) }, wrap: { CountingDataPlane(base: $0, counter: counter) })
         let size = 64 * 1024 * 1024
         let object = try await setup.subject.dataPlane.ingest(ByteStream(ByteBuffer(repeating: 0x33, count: size)))
         let serve = try WireRequest.serve(object.address, range: nil, backendID: nil, window: 1_000_000).frame(call: 1).encoded()
