@@ -82,7 +82,17 @@ final class DaemonConnection: Sendable {
                     return
                 }
                 var frames = inbound.makeAsyncIterator()
-                guard try await handshake(&frames, outbound) else { return }
+                // A peer that connects and never finishes the handshake is closed after the
+                // stall timeout, like one that stops mid-call.
+                let raw = channel.channel
+                let timeout = configuration.stallTimeout
+                let deadline = Task {
+                    try await Task.sleep(for: timeout)
+                    raw.close(promise: nil)
+                }
+                let handshaken = try await handshake(&frames, outbound)
+                deadline.cancel()
+                guard handshaken else { return }
                 await withTaskGroup(of: Void.self) { calls in
                     calls.addTask { await self.watchStalls() }
                     do {

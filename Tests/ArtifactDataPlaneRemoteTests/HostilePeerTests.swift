@@ -135,6 +135,14 @@ struct HostilePeerTests {
         try await setup.stillServesThenStop()
     }
 
+    /// A peer that connects and says nothing is closed after the stall timeout, without a frame.
+    @Test func silentPeerIsClosed() async throws {
+        let setup = try await Setup(configure: { $0.stallTimeout = .seconds(2) })
+        let answer = try await setup.raw.exchange([])
+        #expect(answer.frames.isEmpty && answer.bytes == 0)
+        try await setup.stillServesThenStop()
+    }
+
     @Test func requestBeforeHandshake() async throws {
         let setup = try await Setup()
         let request = try WireRequest.backendHealth.frame(call: 1).encoded()
