@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// A call goes to an idle connection if there is one, else to a new connection while fewer than
 /// ``maximumConnections`` exist, else to the least busy one below the daemon's per-connection
-/// call limit; when every connection is full it waits for a slot. Closed connections are
+/// call limit; when every connection is full it waits for a slot (polling every millisecond:
+/// a notification on release would be better). Closed connections are
 /// dropped and replaced on demand.
 final class RemoteConnectionPool: Sendable {
     private struct State {
