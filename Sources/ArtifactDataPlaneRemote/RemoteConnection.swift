@@ -12,8 +12,24 @@ import Synchronization
 /// their own frames (the outbound writer takes writes from many tasks). When the connection
 /// ends, every call in flight gets `connectionFailed` (or the daemon's call-0 error).
 final class RemoteConnection: Sendable {
+    /// A call the daemon still counts: until its terminal frame (`result`, `end` or `error`;
+    /// for a serve, `result` only starts the stream) has arrived.
+    private struct Call {
+        var inbox: AsyncInbox<Frame>
+        var isServe: Bool
+        /// The terminal frame has arrived.
+        var ended = false
+        /// The caller stopped listening before it arrived; frames are dropped, and the slot is
+        /// freed when the daemon ends the call too.
+        var abandoned = false
+
+        func isTerminal(_ frame: Frame) -> Bool {
+            frame.kind == .error || frame.kind == .end || (frame.kind == .result && !isServe)
+        }
+    }
+
     private struct State {
-        var calls: [UInt64: AsyncInbox<Frame>] = [:]
+        var calls: [UInt64: Call] = [:]
         var nextCall: UInt64 = 1
         var closed: DataPlaneWireError?
     }
@@ -109,7 +125,19 @@ final class RemoteConnection: Sendable {
                     }
                     continue
                 }
-                let inbox = state.withLock { $0.calls[frame.call] }
+                let inbox = state.withLock { state -> AsyncInbox<Frame>? in
+                    guard var call = state.calls[frame.call] else { return nil }
+                    let terminal = call.isTerminal(frame)
+                    if call.abandoned {
+                        if terminal { state.calls.removeValue(forKey: frame.call) }
+                        return nil
+                    }
+                    if terminal {
+                        call.ended = true
+                        state.calls[frame.call] = call
+                    }
+                    return call.inbox
+                }
                 inbox?.push(frame)
             }
         } catch let error as DataPlaneWireError {
@@ -121,7 +149,7 @@ final class RemoteConnection: Sendable {
         let calls = state.withLock { state in
             state.closed = ending
             defer { state.calls = [:] }
-            return Array(state.calls.values)
+            return state.calls.values.map(\.inbox)
         }
         for call in calls { call.finish(throwing: ending) }
     }
@@ -147,15 +175,29 @@ final class RemoteConnection: Sendable {
             }
             state.nextCall += 1
             let inbox = AsyncInbox<Frame>()
-            state.calls[id] = inbox
+            if case .serve = request {
+                state.calls[id] = Call(inbox: inbox, isServe: true)
+            } else {
+                state.calls[id] = Call(inbox: inbox, isServe: false)
+            }
             channel.writeAndFlush(frame, promise: nil)
             return .success((id, inbox))
         }
         return try opened.get().map { RemoteCall(connection: self, id: $0.0, inbox: $0.1) }
     }
 
+    /// Frees the call's slot once the daemon has ended the call too; before that, the call is
+    /// only marked abandoned, so this side never has more calls open than the daemon counts.
     func release(_ call: UInt64) {
-        _ = state.withLock { $0.calls.removeValue(forKey: call) }
+        state.withLock { state in
+            guard var entry = state.calls[call] else { return }
+            if entry.ended {
+                state.calls.removeValue(forKey: call)
+            } else {
+                entry.abandoned = true
+                state.calls[call] = entry
+            }
+        }
     }
 
     func write(_ frame: Frame) async throws {
