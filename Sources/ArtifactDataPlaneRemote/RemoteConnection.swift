@@ -35,19 +35,28 @@ final class RemoteConnection: Sendable {
     }
 
     let welcome: Welcome
+    /// Called whenever a call slot frees up or the connection ends (the pool's waiters retry).
+    let slotFreed: @Sendable () -> Void
     private let channel: any Channel
     private let outbound: NIOAsyncChannelOutboundWriter<Frame>
     private let state: Mutex<State>
 
-    private init(welcome: Welcome, channel: any Channel, outbound: NIOAsyncChannelOutboundWriter<Frame>) {
+    private init(welcome: Welcome, channel: any Channel, outbound: NIOAsyncChannelOutboundWriter<Frame>, slotFreed: @escaping @Sendable () -> Void) {
         self.welcome = welcome
+        self.slotFreed = slotFreed
         self.channel = channel
         self.outbound = outbound
         self.state = Mutex(State())
     }
 
     /// Connects to `socketPath`, says hello and waits for the welcome.
-    static func connect(socketPath: String, group: any EventLoopGroup, limits: WireLimits, logger: Logger) async throws(DataPlaneError) -> RemoteConnection {
+    static func connect(
+        socketPath: String,
+        group: any EventLoopGroup,
+        limits: WireLimits,
+        logger: Logger,
+        slotFreed: @escaping @Sendable () -> Void
+    ) async throws(DataPlaneError) -> RemoteConnection {
         let channel: NIOAsyncChannel<Frame, Frame>
         do {
             channel = try await ClientBootstrap(group: group)
@@ -90,7 +99,7 @@ final class RemoteConnection: Sendable {
                         guard welcome.version == WireProtocol.version else {
                             throw DataPlaneWireError(.unsupportedVersion, "the daemon chose protocol version \(welcome.version)")
                         }
-                        connection = RemoteConnection(welcome: welcome, channel: raw, outbound: outbound)
+                        connection = RemoteConnection(welcome: welcome, channel: raw, outbound: outbound, slotFreed: slotFreed)
                     } catch let error as DataPlaneWireError {
                         ready.push(.failure(error))
                         return
@@ -125,20 +134,21 @@ final class RemoteConnection: Sendable {
                     }
                     continue
                 }
-                let inbox = state.withLock { state -> AsyncInbox<Frame>? in
-                    guard var call = state.calls[frame.call] else { return nil }
+                let (inbox, freed) = state.withLock { state -> (AsyncInbox<Frame>?, Bool) in
+                    guard var call = state.calls[frame.call] else { return (nil, false) }
                     let terminal = call.isTerminal(frame)
                     if call.abandoned {
                         if terminal { state.calls.removeValue(forKey: frame.call) }
-                        return nil
+                        return (nil, terminal)
                     }
                     if terminal {
                         call.ended = true
                         state.calls[frame.call] = call
                     }
-                    return call.inbox
+                    return (call.inbox, false)
                 }
                 inbox?.push(frame)
+                if freed { slotFreed() }
             }
         } catch let error as DataPlaneWireError {
             ending = error
@@ -152,6 +162,7 @@ final class RemoteConnection: Sendable {
             return state.calls.values.map(\.inbox)
         }
         for call in calls { call.finish(throwing: ending) }
+        slotFreed()
     }
 
     var isClosed: Bool { state.withLock { $0.closed != nil } }
@@ -189,15 +200,17 @@ final class RemoteConnection: Sendable {
     /// Frees the call's slot once the daemon has ended the call too; before that, the call is
     /// only marked abandoned, so this side never has more calls open than the daemon counts.
     func release(_ call: UInt64) {
-        state.withLock { state in
-            guard var entry = state.calls[call] else { return }
+        let freed = state.withLock { state -> Bool in
+            guard var entry = state.calls[call] else { return false }
             if entry.ended {
                 state.calls.removeValue(forKey: call)
-            } else {
-                entry.abandoned = true
-                state.calls[call] = entry
+                return true
             }
+            entry.abandoned = true
+            state.calls[call] = entry
+            return false
         }
+        if freed { slotFreed() }
     }
 
     func write(_ frame: Frame) async throws {

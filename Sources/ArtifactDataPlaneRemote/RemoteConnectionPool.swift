@@ -8,14 +8,17 @@ import Synchronization
 ///
 /// A call goes to an idle connection if there is one, else to a new connection while fewer than
 /// ``maximumConnections`` exist, else to the least busy one below the daemon's per-connection
-/// call limit; when every connection is full it waits for a slot (polling every millisecond:
-/// a notification on release would be better). Closed connections are
-/// dropped and replaced on demand.
+/// call limit; when every connection is full it waits until a connection frees a slot or ends.
+/// Closed connections are dropped and replaced on demand.
 final class RemoteConnectionPool: Sendable {
     private struct State {
         var connections: [RemoteConnection] = []
         var connecting = 0
         var shutDown = false
+        /// Counts freed slots, so a caller that found none can tell whether one freed since.
+        var generation: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter: UInt64 = 0
     }
 
     let socketPath: String
@@ -36,7 +39,7 @@ final class RemoteConnectionPool: Sendable {
     private enum Choice {
         case call(RemoteCall)
         case connect
-        case wait
+        case wait(generation: UInt64)
         case shutDown
         case failed(DataPlaneWireError)
     }
@@ -60,7 +63,7 @@ final class RemoteConnectionPool: Sendable {
                     state.connecting += 1
                     return .connect
                 }
-                return .wait
+                return .wait(generation: state.generation)
             }
             switch choice {
             case .call(let call):
@@ -69,18 +72,21 @@ final class RemoteConnectionPool: Sendable {
                 throw .unavailable(error)
             case .shutDown:
                 throw .unavailable(DataPlaneWireError(.connectionFailed, "the remote data plane for \"\(socketPath)\" has been shut down"))
-            case .wait:
-                do {
-                    try await Task.sleep(for: .milliseconds(1))
-                } catch {
+            case .wait(let generation):
+                await waitForSlot(after: generation)
+                if Task.isCancelled {
                     throw DataPlaneError(.cancelled, "waiting for a connection to the data plane daemon was cancelled")
                 }
             case .connect:
                 let connection: RemoteConnection
                 do {
-                    connection = try await RemoteConnection.connect(socketPath: socketPath, group: group, limits: limits, logger: logger)
+                    connection = try await RemoteConnection.connect(
+                        socketPath: socketPath, group: group, limits: limits, logger: logger,
+                        slotFreed: { [weak self] in self?.slotFreed() }
+                    )
                 } catch {
                     state.withLock { $0.connecting -= 1 }
+                    slotFreed()
                     throw error
                 }
                 let added = state.withLock { state -> Bool in
@@ -90,7 +96,40 @@ final class RemoteConnectionPool: Sendable {
                     return true
                 }
                 if !added { connection.close() }
+                // Callers waiting while this connection was being made may use it too.
+                slotFreed()
             }
+        }
+    }
+
+    /// Wakes every waiting caller to look again.
+    func slotFreed() {
+        let waiters = state.withLock { state in
+            state.generation &+= 1
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns when a slot freed after `generation` (at once if one already did), or when the
+    /// task is cancelled.
+    private func waitForSlot(after generation: UInt64) async {
+        let id = state.withLock { state in
+            defer { state.nextWaiter &+= 1 }
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.generation != generation || state.shutDown || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 
@@ -102,5 +141,6 @@ final class RemoteConnectionPool: Sendable {
             return state.connections
         }
         for connection in connections { connection.close() }
+        slotFreed()
     }
 }

@@ -48,6 +48,23 @@ struct RemoteDataPlaneTests {
         try await subject.tearDown()
     }
 
+    /// More calls at once than one connection may carry: the rest wait for slots and all succeed.
+    @Test func callsBeyondTheConnectionLimitWait() async throws {
+        let subject = try Subjects.memory()
+        let harness = try await DaemonHarness(serving: subject.dataPlane)
+        let remote = RemoteDataPlane(socketPath: harness.socketPath, configuration: .init(maximumConnections: 1), logger: TestLogs.silent)
+        let result = try await remote.ingest(ByteStream(ByteBuffer(repeating: 3, count: 1 << 20)))
+        let verified = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<40 { group.addTask { try await remote.verify(result.address).verified } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(verified == 40)
+        _ = try await remote.delete(result.address)
+        remote.shutdown()
+        try await harness.stop()
+        try await subject.tearDown()
+    }
+
     /// Errors found before the first byte come from `serve` itself, with the daemon's code and
     /// message.
     @Test func serveErrorsComeFromServe() async throws {
