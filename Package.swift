@@ -11,7 +11,9 @@ import PackageDescription
 //                 ArtifactDataPlaneRemote (RemoteDataPlane, the socket client),
 //                 ArtifactDataPlaneDaemon (DataPlaneDaemon, the socket server as a Service)
 //   control plane (later)
-//   server / CLI  ArtifactStoreCLI (the `artifactstore` executable)
+//   server / CLI  ArtifactStoreCLI (the `artifactstore` executable, including `artifactstore dataplane`)
+// Outside the layers: tools (ArtifactStoreBench, ArtifactStoreRemoteBench, the fuzzers) and test
+// support (ArtifactStoreTestSupport, ArtifactDataPlaneTestSupport), which may use any layer.
 
 let package = Package(
     name: "artifactstore",
