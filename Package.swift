@@ -6,10 +6,15 @@ import PackageDescription
 //   identity      CArtifactBLAKE3, ArtifactBLAKE3, ArtifactIdentity
 //   storage       ArtifactStorage (+ implementations, conformance suite)
 //   data plane    ArtifactDataPlane (protocol, value types, errors), ArtifactDataPlaneLocal (in process),
-//                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec)
+//                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec),
+//                 ArtifactDataPlaneWire (frames, messages, limits, NIO framing handlers),
+//                 ArtifactDataPlaneRemote (RemoteDataPlane, the socket client),
+//                 ArtifactDataPlaneDaemon (DataPlaneDaemon, the socket server as a Service)
 //   control plane ArtifactMetadata (metadata store on sql-kit: SQLite or PostgreSQL, migrations),
 //                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth)
-//   server / CLI  ArtifactStoreCLI (the `artifactstore` executable)
+//   server / CLI  ArtifactStoreCLI (the `artifactstore` executable, including `artifactstore dataplane`)
+// Outside the layers: tools (ArtifactStoreBench, ArtifactStoreRemoteBench, the fuzzers) and test
+// support (ArtifactStoreTestSupport, ArtifactDataPlaneTestSupport), which may use any layer.
 
 let package = Package(
     name: "artifactstore",
@@ -28,9 +33,13 @@ let package = Package(
         .library(name: "ArtifactDataPlane", targets: ["ArtifactDataPlane"]),
         .library(name: "ArtifactDataPlaneLocal", targets: ["ArtifactDataPlaneLocal"]),
         .library(name: "ArtifactDataPlaneConformance", targets: ["ArtifactDataPlaneConformance"]),
+        .library(name: "ArtifactDataPlaneWire", targets: ["ArtifactDataPlaneWire"]),
+        .library(name: "ArtifactDataPlaneRemote", targets: ["ArtifactDataPlaneRemote"]),
+        .library(name: "ArtifactDataPlaneDaemon", targets: ["ArtifactDataPlaneDaemon"]),
         .library(name: "ArtifactMetadata", targets: ["ArtifactMetadata"]),
         .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
+        .executable(name: "artifactstore-remote-bench", targets: ["ArtifactStoreRemoteBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -182,6 +191,49 @@ let package = Package(
             ]
         ),
 
+        // The data plane wire protocol (docs/dataplane-protocol.md): frames, messages, limits,
+        // credit, and the NIO handlers that frame a connection. Shared by the daemon and the client.
+        .target(
+            name: "ArtifactDataPlaneWire",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // RemoteDataPlane: the DataPlane of a daemon, over a small pool of Unix socket connections.
+        .target(
+            name: "ArtifactDataPlaneRemote",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneWire",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // DataPlaneDaemon: serves any DataPlane on a Unix socket (mode, SO_PEERCRED, limits,
+        // graceful shutdown) as a swift-service-lifecycle Service.
+        .target(
+            name: "ArtifactDataPlaneDaemon",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneWire",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: Control plane
 
         // The metadata database: SQLite (default, a file in WAL mode) or PostgreSQL, one sql-kit
@@ -219,6 +271,9 @@ let package = Package(
         .executableTarget(
             name: "ArtifactStoreCLI",
             dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneDaemon",
+                "ArtifactDataPlaneLocal",
                 "ArtifactIdentity",
                 "ArtifactStorage",
                 "ArtifactStorageFactory",
@@ -226,6 +281,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -244,12 +301,47 @@ let package = Package(
             ]
         ),
 
+        // The remote data plane benchmark's client (scripts/bench-remote.sh): ingest and serve
+        // through a running daemon, or in process, and print the timings.
+        .executableTarget(
+            name: "ArtifactStoreRemoteBench",
+            dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
+                "ArtifactDataPlaneRemote",
+                "ArtifactIdentity",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: Tests
 
         // What several test targets share: where ../shared/testdata is, and the S3 test server.
         .target(
             name: "ArtifactStoreTestSupport",
             dependencies: ["ArtifactStorage", "ArtifactStorageS3"]
+        ),
+
+        // Data plane conformance subjects (LocalDataPlane over memory, filesystem and S3 backends,
+        // with the hooks the suite needs), shared by the local and the remote data plane tests.
+        .target(
+            name: "ArtifactDataPlaneTestSupport",
+            dependencies: [
+                "ArtifactStoreTestSupport",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneConformance",
+                "ArtifactDataPlaneLocal",
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "ArtifactStorageS3",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
 
         .testTarget(
@@ -329,6 +421,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactDataPlaneLocalTests",
             dependencies: [
+                "ArtifactDataPlaneTestSupport",
                 "ArtifactStoreTestSupport",
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneConformance",
@@ -354,6 +447,26 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ArtifactDataPlaneRemoteTests",
+            dependencies: [
+                "ArtifactDataPlaneTestSupport",
+                "ArtifactStoreTestSupport",
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneConformance",
+                "ArtifactDataPlaneDaemon",
+                "ArtifactDataPlaneLocal",
+                "ArtifactDataPlaneRemote",
+                "ArtifactDataPlaneWire",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
             name: "ArtifactControlPlaneTests",
             dependencies: [
                 "ArtifactControlPlane",
@@ -372,13 +485,21 @@ let package = Package(
         ),
         .testTarget(
             name: "ArtifactStoreCLITests",
-            dependencies: ["ArtifactStoreCLI"]
+            dependencies: [
+                "ArtifactStoreCLI",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneRemote",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
     ]
 )
 
-// A libFuzzer target for the CBOR decoder, only when asked for, since it needs -sanitize=fuzzer
-// (see docs/fuzzing.md): ARTIFACTSTORE_FUZZ=1 swift build --product CBORFuzzer …
+// libFuzzer targets for the CBOR decoder and the data plane frame decoder, only when asked for,
+// since they need -sanitize=fuzzer (see docs/fuzzing.md):
+// ARTIFACTSTORE_FUZZ=1 swift build --product CBORFuzzer … (or FrameFuzzer)
 if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
     package.targets.append(
         .executableTarget(
@@ -396,6 +517,25 @@ if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
         )
     )
     package.products.append(.executable(name: "CBORFuzzer", targets: ["CBORFuzzer"]))
+    // The same for the data plane frame decoder (FrameDecoder, Frame.parse, the message bodies).
+    package.targets.append(
+        .executableTarget(
+            name: "FrameFuzzer",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlaneWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Fuzz/FrameFuzzer",
+            swiftSettings: [
+                .unsafeFlags(["-parse-as-library"]),
+                .swiftLanguageMode(.v6),
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+            ]
+        )
+    )
+    package.products.append(.executable(name: "FrameFuzzer", targets: ["FrameFuzzer"]))
 }
 
 // One settings block for every target, in the style of swift-configuration.
