@@ -109,12 +109,22 @@ extension S3Client {
     }
 
     /// CopyObject within the bucket (objects up to 5 GiB).
+    ///
+    /// S3 may answer 200 and still fail a copy, with the error in the body; `InternalError` and
+    /// `SlowDown` there are retried like a 500 or 503 status (``send``), since a copy can be
+    /// repeated safely.
     public func copyObject(from source: String, to destination: String) async throws(StorageError) {
-        let response = try await send(
-            "CopyObject", method: .PUT, key: destination, headers: [("x-amz-copy-source", copySource(source))], timed: false)
-        let body = try await collect(response, operation: "CopyObject", key: destination)
-        if let error = S3ErrorResponse.embedded(in: body) {
-            throw error.storageError(operation: "CopyObject", path: destination)
+        var attempt = 1
+        while true {
+            let response = try await send(
+                "CopyObject", method: .PUT, key: destination, headers: [("x-amz-copy-source", copySource(source))], timed: false)
+            let body = try await collect(response, operation: "CopyObject", key: destination)
+            guard let error = S3ErrorResponse.embedded(in: body) else { return }
+            guard ["InternalError", "SlowDown", "ServiceUnavailable"].contains(error.code), attempt < Self.maximumAttempts, !Task.isCancelled else {
+                throw error.storageError(operation: "CopyObject", path: destination)
+            }
+            try? await Task.sleep(for: .milliseconds(100 << (attempt - 1)))
+            attempt += 1
         }
     }
 

@@ -215,7 +215,7 @@ public final class S3Client: Sendable {
     }
 
     /// Attempts per request when S3 answers with a server error.
-    public static let maximumAttempts = 4
+    public static let maximumAttempts = 6
 
     /// Reads a (small) response body whole, at most `limit` bytes.
     func collect(_ response: HTTPClientResponse, operation: String, key: String?, limit: Int = 16 * 1024 * 1024)
