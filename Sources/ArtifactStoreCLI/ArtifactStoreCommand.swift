@@ -9,6 +9,7 @@ struct ArtifactStoreCommand: AsyncParsableCommand {
         subcommands: [
             DigestCommand.self,
             StorageCommand.self,
+            ServeCommand.self,
         ]
     )
 }
