@@ -40,8 +40,8 @@ extension GarbageCollector {
                 """
                 SELECT COUNT(*) AS n, CAST(COALESCE(SUM(b.size), 0) AS BIGINT) AS bytes FROM blobs b WHERE b.state = 'deleting'
                 OR (b.state = 'live' AND b.unreferenced_since IS NOT NULL AND b.unreferenced_since < \(bind: cutoff)
-                AND NOT EXISTS (SELECT 1 FROM links l WHERE l.address = b.address) AND
-                """ + unused + ")"
+                AND NOT EXISTS (SELECT 1 FROM links l WHERE l.address = b.address)
+                """ + " AND " + unused + ")"
             ).first()
             report.blobsDeleted = Int(try due?.int("n") ?? 0)
             report.bytesDeleted = UInt64(max(0, try due?.int("bytes") ?? 0))

@@ -74,7 +74,7 @@ public final class ServerMetrics: Sendable {
     }
 
     /// The Prometheus text exposition.
-    func exposition() -> [UInt8] {
+    public func exposition() -> [UInt8] {
         registry.emitToBuffer()
     }
 

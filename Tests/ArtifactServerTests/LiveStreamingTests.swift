@@ -114,17 +114,21 @@ struct LiveStreamingTests {
                     request.writeBuffer(&partial)
                     try await outbound.write(request)
                 }
-                // The server notices the cut when it reads on; wait until the request has been
-                // handled (the temporary is gone), bounded so a hang fails instead of blocking.
+                // Wait until the server has finished with the ingest (its latency is recorded
+                // whether it succeeded or not), bounded so a hang fails instead of blocking.
                 let deadline = ContinuousClock.now + .seconds(30)
+                var finished = false
                 while ContinuousClock.now < deadline {
-                    if harness.storedFiles().isEmpty, try await harness.controlPlane.audit.records(AuditFilter(action: "blob.link")).items.isEmpty {
-                        // A follow-up request on a new connection is served normally.
-                        try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+                    let metrics = String(decoding: harness.api.metrics.exposition(), as: UTF8.self)
+                    if metrics.contains("artifactstore_ingest_duration_seconds_count 1") {
+                        finished = true
                         break
                     }
-                    try await Task.sleep(for: .milliseconds(100))
+                    try await Task.sleep(for: .milliseconds(50))
                 }
+                #expect(finished, "the server never finished the cut upload")
+                // A follow-up request on a new connection is served normally.
+                try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
                 #expect(harness.storedFiles().isEmpty)
                 let counts = try await harness.blobAndLinkCounts()
                 #expect(counts.blobs == 0 && counts.links == 0)
