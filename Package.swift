@@ -278,10 +278,17 @@ let package = Package(
 
         // MARK: Tests
 
-        // What several test targets share: where ../shared/testdata is, and the S3 test server.
+        // What several test targets share: where ../shared/testdata is, the S3 test server, and the
+// metadata databases (SQLite file, PostgreSQL schema) tests run against.
         .target(
             name: "ArtifactStoreTestSupport",
-            dependencies: ["ArtifactStorage", "ArtifactStorageS3"]
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageS3",
+                "ArtifactMetadata",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         .testTarget(
@@ -388,6 +395,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactControlPlaneTests",
             dependencies: [
+                "ArtifactStoreTestSupport",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",
                 "ArtifactDataPlane",
@@ -405,6 +413,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactServerTests",
             dependencies: [
+                "ArtifactStoreTestSupport",
                 "ArtifactServer",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",

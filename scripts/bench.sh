@@ -16,6 +16,11 @@
 #                             input file live under $BENCH_DIR (default /tmp, the disk); set
 #                             BENCH_DIR=/dev/shm to take the device out and measure our own cost.
 #
+#   scripts/bench.sh http     our release server against docker-registry and nginx from Debian,
+#                             side by side in one run (scripts/bench-http.sh): 1 GiB upload and
+#                             download, 2,000 x 4 KiB uploads at c=16, 4 KiB GET and HEAD at c=64
+#                             with wrk, peak RSS of each server.
+#
 # Prints a table, writes JSON under bench-results/, and ends with one machine-readable line:
 #   RESULT blake3_ratio=<x> sha256_ratio=<y> dual_ratio=<z>                 (hash)
 #   RESULT ingest_ratio=<x> serve_ratio=<y> peak_rss_mib=<z>                (ingest)
