@@ -9,6 +9,7 @@ struct ArtifactStoreCommand: AsyncParsableCommand {
         subcommands: [
             DigestCommand.self,
             StorageCommand.self,
+            DataPlaneCommand.self,
             ServeCommand.self,
         ]
     )
