@@ -187,5 +187,14 @@ result="upload_vs_registry=$(ratio "$registry_up" "$ours_up") upload_vs_nginx=$(
 result+=" download_vs_nginx=$(ratio "$nginx_down" "$ours_down") small_put_vs_registry=$(ratio "$ours_put" "$registry_put")"
 result+=" small_get_vs_registry=$(ratio "$ours_get" "$registry_get") small_get_vs_nginx=$(ratio "$ours_get" "$nginx_get")"
 result+=" head_vs_registry=$(ratio "$ours_head" "$registry_head") peak_rss_mib=$ours_rss"
-echo "$result" >"$ROOT/bench-results/http-$(date -u +%Y%m%dT%H%M%SZ).txt"
+cat >"$ROOT/bench-results/http-$(date -u +%Y%m%dT%H%M%SZ).json" <<EOF
+{"size_mib": $SIZE_MIB,
+ "upload_seconds": {"ours": $ours_up, "registry": $registry_up, "nginx": $nginx_up},
+ "download_seconds": {"ours": $ours_down, "registry": $registry_down, "nginx": $nginx_down},
+ "small_uploads_per_second": {"ours": $ours_put, "registry": $registry_put},
+ "small_gets_per_second": {"ours": $ours_get, "registry": $registry_get, "nginx": $nginx_get},
+ "heads_per_second": {"ours": $ours_head, "registry": $registry_head},
+ "peak_rss_mib": {"ours": $ours_rss, "registry": $registry_rss, "nginx": $nginx_rss},
+ "result": "$result"}
+EOF
 echo "RESULT $result"
