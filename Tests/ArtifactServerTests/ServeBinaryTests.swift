@@ -55,6 +55,38 @@ struct ServeBinaryTests {
             return process.terminationStatus
         }
 
+        /// `POST path` with a JSON body; the status.
+        func post(_ path: String, token: String, json: String) async throws -> UInt {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+            return try await HTTPClient.shared.execute(request, timeout: .seconds(30)).status.code
+        }
+
+        /// Starts a 3 x 64 KiB upload into namespace `team`, sends the first chunk, and returns
+        /// once the server has begun storing it (its temporary exists under `dataDirectory`).
+        /// The caller sends the rest through the continuation, or never.
+        func startUpload(token: String, dataDirectory: String) async throws
+            -> (rest: AsyncStream<ByteBuffer>.Continuation, response: Task<HTTPClientResponse, any Error>)
+        {
+            let (chunks, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            var upload = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/namespaces/team/blobs")
+            upload.method = .POST
+            upload.headers.add(name: "Authorization", value: "Bearer \(token)")
+            upload.body = .stream(chunks, length: .known(Int64(3 * 65536)))
+            let response = Task { try await HTTPClient.shared.execute(upload, timeout: .seconds(60)) }
+            continuation.yield(ByteBuffer(repeating: 1, count: 65536))
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                let temporaries = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory + "/blobs/tmp/ingest")) ?? []
+                if !temporaries.isEmpty { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return (continuation, response)
+        }
+
         func get(_ path: String, token: String? = nil) async throws -> (status: UInt, body: String) {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
             if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -130,27 +162,8 @@ struct ServeBinaryTests {
         let token = "ast_00112233aabbccdd_" + String(repeating: "7e", count: 32)
         let server = try Server(dataDirectory: directory, environment: ["ARTIFACTSTORE_ADMIN_TOKEN": token])
         try await server.waitUntilListening()
-        var create = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces")
-        create.method = .POST
-        create.headers.add(name: "Authorization", value: "Bearer \(token)")
-        create.headers.add(name: "Content-Type", value: "application/json")
-        create.body = .bytes(ByteBuffer(string: #"{"name":"team"}"#))
-        #expect(try await HTTPClient.shared.execute(create, timeout: .seconds(30)).status == .created)
-
-        let (chunks, continuation) = AsyncStream<ByteBuffer>.makeStream()
-        var upload = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces/team/blobs")
-        upload.method = .POST
-        upload.headers.add(name: "Authorization", value: "Bearer \(token)")
-        upload.body = .stream(chunks, length: .known(Int64(3 * 65536)))
-        let response = Task { try await HTTPClient.shared.execute(upload, timeout: .seconds(60)) }
-        continuation.yield(ByteBuffer(repeating: 1, count: 65536))
-        // Wait until the server is reading the body (the temporary exists), then signal.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            let temporaries = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/blobs/tmp/ingest")) ?? []
-            if !temporaries.isEmpty { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        #expect(try await server.post("/v1/namespaces", token: token, json: #"{"name":"team"}"#) == 201)
+        let (continuation, response) = try await server.startUpload(token: token, dataDirectory: directory)
         kill(server.process.processIdentifier, SIGTERM)
         try await Task.sleep(for: .milliseconds(300))
         #expect(server.process.isRunning, "the server must wait for the upload in flight")
@@ -187,11 +200,7 @@ extension ServeBinaryTests {
         #expect(ready.status == 200, "\(ready.body)")
         #expect(ready.body.contains("\"backendID\":\"main\""))
 
-        var create = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces")
-        create.method = .POST
-        create.headers.add(name: "Authorization", value: "Bearer \(token)")
-        create.body = .bytes(ByteBuffer(string: #"{"name":"team"}"#))
-        #expect(try await HTTPClient.shared.execute(create, timeout: .seconds(30)).status == .created)
+        #expect(try await server.post("/v1/namespaces", token: token, json: #"{"name":"team"}"#) == 201)
         var upload = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces/team/blobs")
         upload.method = .POST
         upload.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -222,25 +231,8 @@ extension ServeBinaryTests {
         let server = try Server(
             dataDirectory: directory, environment: ["ARTIFACTSTORE_ADMIN_TOKEN": token, "ARTIFACTSTORE_SHUTDOWN_GRACE_PERIOD": "1"])
         try await server.waitUntilListening()
-        var create = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces")
-        create.method = .POST
-        create.headers.add(name: "Authorization", value: "Bearer \(token)")
-        create.body = .bytes(ByteBuffer(string: #"{"name":"team"}"#))
-        #expect(try await HTTPClient.shared.execute(create, timeout: .seconds(30)).status == .created)
-
-        let (chunks, continuation) = AsyncStream<ByteBuffer>.makeStream()
-        var upload = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces/team/blobs")
-        upload.method = .POST
-        upload.headers.add(name: "Authorization", value: "Bearer \(token)")
-        upload.body = .stream(chunks, length: .known(Int64(3 * 65536)))
-        let response = Task { try await HTTPClient.shared.execute(upload, timeout: .seconds(60)) }
-        continuation.yield(ByteBuffer(repeating: 1, count: 65536))
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            let temporaries = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/blobs/tmp/ingest")) ?? []
-            if !temporaries.isEmpty { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        #expect(try await server.post("/v1/namespaces", token: token, json: #"{"name":"team"}"#) == 201)
+        let (continuation, response) = try await server.startUpload(token: token, dataDirectory: directory)
         // The rest of the body never comes: the grace period ends and the upload is cancelled.
         let status = await server.terminate()
         continuation.finish()
