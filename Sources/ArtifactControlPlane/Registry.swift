@@ -107,8 +107,8 @@ public struct Registry: Sendable {
             if digest.algorithm == .sha256,
                 let row = try await db.raw(
                     """
-                    SELECT b.address, b.backend_id, b.size, b.sha256, b.blake3 FROM links l JOIN blobs b ON b.address = l.address
-                    WHERE l.namespace = \(bind: namespace) AND b.sha256 = \(bind: digest.description) AND b.state = 'live'
+                    SELECT b.address, b.backend_id, b.size, b.sha256, b.blake3 FROM blobs b JOIN links l ON l.address = b.address
+                    WHERE b.sha256 = \(bind: digest.description) AND b.state = 'live' AND l.namespace = \(bind: namespace)
                     """
                 ).first()
             {
