@@ -12,7 +12,9 @@ import PackageDescription
 //                 ArtifactDataPlaneDaemon (DataPlaneDaemon, the socket server as a Service)
 //   control plane ArtifactMetadata (metadata store on sql-kit: SQLite or PostgreSQL, migrations),
 //                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth)
-//   server / CLI  ArtifactStoreCLI (the `artifactstore` executable, including `artifactstore dataplane`)
+//   server / CLI  ArtifactServer (the /v1 HTTP API on Hummingbird: routes, auth, metrics, configuration,
+//                 the serve application), ArtifactStoreCLI (the `artifactstore` executable, including
+//                 `artifactstore serve` and `artifactstore dataplane`)
 // Outside the layers: tools (ArtifactStoreBench, ArtifactStoreRemoteBench, the fuzzers) and test
 // support (ArtifactStoreTestSupport, ArtifactDataPlaneTestSupport), which may use any layer.
 
@@ -38,6 +40,7 @@ let package = Package(
         .library(name: "ArtifactDataPlaneDaemon", targets: ["ArtifactDataPlaneDaemon"]),
         .library(name: "ArtifactMetadata", targets: ["ArtifactMetadata"]),
         .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
+        .library(name: "ArtifactServer", targets: ["ArtifactServer"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
         .executable(name: "artifactstore-remote-bench", targets: ["ArtifactStoreRemoteBench"]),
     ],
@@ -51,6 +54,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
     ],
     targets: [
         // MARK: Core (errors and byte streams every layer shares)
@@ -268,9 +275,37 @@ let package = Package(
 
         // MARK: Server and CLI
 
+        // The /v1 HTTP API over the control plane: router, middlewares (request id, auth, metrics,
+        // errors as JSON), streaming routes, health/readiness/metrics, the OpenAPI document, the
+        // layered configuration (file, environment, flags) and the serve application.
+        .target(
+            name: "ArtifactServer",
+            dependencies: [
+                "ArtifactControlPlane",
+                "ArtifactMetadata",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
+                "ArtifactDataPlaneRemote",
+                "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStorageFactory",
+                "ArtifactStoreCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "ArtifactStoreCLI",
             dependencies: [
+                "ArtifactServer",
+                .product(name: "Configuration", package: "swift-configuration"),
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneDaemon",
                 "ArtifactDataPlaneLocal",
@@ -319,10 +354,17 @@ let package = Package(
 
         // MARK: Tests
 
-        // What several test targets share: where ../shared/testdata is, and the S3 test server.
+        // What several test targets share: where ../shared/testdata is, the S3 test server, and the
+        // metadata databases (SQLite file, PostgreSQL schema) tests run against.
         .target(
             name: "ArtifactStoreTestSupport",
-            dependencies: ["ArtifactStorage", "ArtifactStorageS3"]
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageS3",
+                "ArtifactMetadata",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         // Data plane conformance subjects (LocalDataPlane over memory, filesystem and S3 backends,
@@ -469,6 +511,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactControlPlaneTests",
             dependencies: [
+                "ArtifactStoreTestSupport",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",
                 "ArtifactDataPlane",
@@ -481,6 +524,31 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactServerTests",
+            dependencies: [
+                "ArtifactStoreTestSupport",
+                "ArtifactServer",
+                "ArtifactControlPlane",
+                "ArtifactMetadata",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
+                "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

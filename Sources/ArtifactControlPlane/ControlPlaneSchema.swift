@@ -14,7 +14,12 @@ public enum ControlPlaneSchema {
             for statement in version1 {
                 try await db.raw(SQLQueryString(statement)).run()
             }
-        }
+        },
+        // Blobs found by their SHA-256 (HTTP clients that only know it: RFC 9530, OCI tools)
+        // without scanning the namespace's links.
+        Migration(version: 2, name: "blobs by sha256") { db, _ in
+            try await db.raw("CREATE INDEX blobs_by_sha256 ON blobs (sha256)").run()
+        },
     ]
 
     /// The newest schema version this code knows.

@@ -10,6 +10,7 @@ struct ArtifactStoreCommand: AsyncParsableCommand {
             DigestCommand.self,
             StorageCommand.self,
             DataPlaneCommand.self,
+            ServeCommand.self,
         ]
     )
 }

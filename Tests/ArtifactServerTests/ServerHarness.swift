@@ -1,0 +1,139 @@
+import ArtifactControlPlane
+import ArtifactDataPlane
+import ArtifactDataPlaneLocal
+import ArtifactIdentity
+import ArtifactMetadata
+import ArtifactServer
+import ArtifactStorage
+import ArtifactStorageFileSystem
+import ArtifactStoreTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import SQLKit
+import Testing
+
+/// A server over a fresh database and a fresh filesystem backend in a temporary directory, with
+/// an admin token, run through HummingbirdTesting.
+///
+/// Exists so every HTTP test starts from the same known state and can look past the API at
+/// what was (not) stored: the backend's files and the database's rows.
+final class ServerHarness: Sendable {
+    let directory: String
+    let controlPlane: ControlPlane
+    let api: ArtifactStoreAPI
+    let adminToken: String
+
+    var blobsDirectory: String { directory + "/blobs" }
+
+    private init(directory: String, controlPlane: ControlPlane, api: ArtifactStoreAPI, adminToken: String) {
+        self.directory = directory
+        self.controlPlane = controlPlane
+        self.api = api
+        self.adminToken = adminToken
+    }
+
+    static var silent: Logger { TestLogs.silent }
+
+    /// Runs `body` with a fresh server, or says it skipped (PostgreSQL without a URL).
+    static func run(_ database: TestDatabase = .sqlite, test: String = #function, _ body: (ServerHarness) async throws -> Void) async throws {
+        guard database.isAvailable(test) else { return }
+        if database == .postgres { await TestDatabase.postgresSlots.acquire() }
+        defer { if database == .postgres { TestDatabase.postgresSlots.release() } }
+        let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-server-\(UUID().uuidString.lowercased())"
+        try FileManager.default.createDirectory(atPath: directory + "/blobs", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (location, cleanup) = try await database.makeLocation(maximumConnections: 4)
+        let dataPlane = try LocalDataPlane(
+            backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: silent))], logger: silent)
+        let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, logger: silent)
+        do {
+            let token = try #require(try await controlPlane.auth.bootstrap())
+            let harness = ServerHarness(
+                directory: directory, controlPlane: controlPlane, api: ArtifactStoreAPI(controlPlane: controlPlane, metrics: ServerMetrics()),
+                adminToken: token.token)
+            try await body(harness)
+        } catch {
+            await controlPlane.close()
+            await cleanup()
+            throw error
+        }
+        await controlPlane.close()
+        await cleanup()
+    }
+
+    /// The application for HummingbirdTesting.
+    func application(port: Int = 0) -> some ApplicationProtocol {
+        Application(router: api.makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: Self.silent)
+    }
+
+    /// Runs `body` with a test client in `mode`.
+    func withClient<T: Sendable>(_ mode: TestingSetup = .router, _ body: @Sendable @escaping (any TestClientProtocol) async throws -> T) async throws -> T {
+        try await application().test(mode) { client in try await body(client) }
+    }
+
+    /// A token with `grants`.
+    func token(_ grants: [Grant], name: String = "test") async throws -> String {
+        try await controlPlane.auth.createToken(name: name, grants: grants, expiresAt: nil, context: RequestContext(actor: "test")).token
+    }
+
+    /// Files under the backend's directory (objects and temporaries).
+    func storedFiles() -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: blobsDirectory)
+        var files: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: blobsDirectory + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files.append(path)
+            }
+        }
+        return files.sorted()
+    }
+
+    /// Rows in the `blobs` and `links` tables.
+    func blobAndLinkCounts() async throws -> (blobs: Int64, links: Int64) {
+        try await controlPlane.store.read { db in
+            let blobs = try await db.raw("SELECT COUNT(*) AS n FROM blobs").first()?.decode(column: "n", as: Int64.self) ?? -1
+            let links = try await db.raw("SELECT COUNT(*) AS n FROM links").first()?.decode(column: "n", as: Int64.self) ?? -1
+            return (blobs, links)
+        }
+    }
+}
+
+/// Headers and bodies for requests.
+enum TestRequest {
+    static func bearer(_ token: String?) -> HTTPFields {
+        guard let token else { return [:] }
+        return [.authorization: "Bearer \(token)"]
+    }
+
+    static func json(_ token: String?, _ text: String) -> (HTTPFields, ByteBuffer) {
+        var headers = bearer(token)
+        headers[.contentType] = "application/json"
+        return (headers, ByteBuffer(string: text))
+    }
+}
+
+extension TestResponse {
+    /// The body as a JSON object; an empty object (and a recorded issue) when it is not one.
+    func json(sourceLocation: SourceLocation = #_sourceLocation) -> [String: Any] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+            Issue.record("body is not a JSON object: \(String(buffer: body))", sourceLocation: sourceLocation)
+            return [:]
+        }
+        return object
+    }
+
+    /// `error.code` of a JSON error body.
+    func errorCode(sourceLocation: SourceLocation = #_sourceLocation) -> String? {
+        (json(sourceLocation: sourceLocation)["error"] as? [String: Any])?["code"] as? String
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
