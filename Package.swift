@@ -9,7 +9,8 @@ import PackageDescription
 //                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec)
 //   control plane ArtifactMetadata (metadata store on sql-kit: SQLite or PostgreSQL, migrations),
 //                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth)
-//   server / CLI  ArtifactStoreCLI (the `artifactstore` executable)
+//   server / CLI  ArtifactStoreClient (typed client of the /v1 HTTP API: transfers with resume and
+//                 verification, login file, exit statuses), ArtifactStoreCLI (the `artifactstore` executable)
 
 let package = Package(
     name: "artifactstore",
@@ -30,6 +31,7 @@ let package = Package(
         .library(name: "ArtifactDataPlaneConformance", targets: ["ArtifactDataPlaneConformance"]),
         .library(name: "ArtifactMetadata", targets: ["ArtifactMetadata"]),
         .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
+        .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
     ],
     dependencies: [
@@ -216,10 +218,31 @@ let package = Package(
 
         // MARK: Server and CLI
 
+        // The /v1 API's client: JSON calls with the server's error codes, blob uploads streamed
+        // from files, downloads streamed to files with Range resume and whole-file verification,
+        // push/pull, the login file and configuration precedence.
+        .target(
+            name: "ArtifactStoreClient",
+            dependencies: [
+                "ArtifactControlPlane",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "ArtifactStoreCLI",
             dependencies: [
+                "ArtifactControlPlane",
+                "ArtifactStoreClient",
+                "ArtifactStoreCore",
                 "ArtifactIdentity",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "ArtifactStorage",
                 "ArtifactStorageFactory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -373,6 +396,19 @@ let package = Package(
         .testTarget(
             name: "ArtifactStoreCLITests",
             dependencies: ["ArtifactStoreCLI"]
+        ),
+        .testTarget(
+            name: "ArtifactStoreClientTests",
+            dependencies: [
+                "ArtifactStoreClient",
+                "ArtifactControlPlane",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ]
 )
