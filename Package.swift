@@ -9,8 +9,10 @@ import PackageDescription
 //                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec)
 //   control plane ArtifactMetadata (metadata store on sql-kit: SQLite or PostgreSQL, migrations),
 //                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth)
-//   server / CLI  ArtifactStoreClient (typed client of the /v1 HTTP API: transfers with resume and
-//                 verification, login file, exit statuses), ArtifactStoreCLI (the `artifactstore` executable)
+//   server / CLI  ArtifactServer (the /v1 HTTP API on Hummingbird: routes, auth, metrics, configuration,
+//                 the serve application), ArtifactStoreClient (typed client of the /v1 HTTP API: transfers
+//                 with resume and verification, login file, exit statuses), ArtifactStoreCLI (the
+//                 `artifactstore` executable)
 
 let package = Package(
     name: "artifactstore",
@@ -31,6 +33,7 @@ let package = Package(
         .library(name: "ArtifactDataPlaneConformance", targets: ["ArtifactDataPlaneConformance"]),
         .library(name: "ArtifactMetadata", targets: ["ArtifactMetadata"]),
         .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
+        .library(name: "ArtifactServer", targets: ["ArtifactServer"]),
         .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
     ],
@@ -44,6 +47,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
     ],
     targets: [
         // MARK: Core (errors and byte streams every layer shares)
@@ -218,6 +225,30 @@ let package = Package(
 
         // MARK: Server and CLI
 
+        // The /v1 HTTP API over the control plane: router, middlewares (request id, auth, metrics,
+        // errors as JSON), streaming routes, health/readiness/metrics, the OpenAPI document, the
+        // layered configuration (file, environment, flags) and the serve application.
+        .target(
+            name: "ArtifactServer",
+            dependencies: [
+                "ArtifactControlPlane",
+                "ArtifactMetadata",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
+                "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStorageFactory",
+                "ArtifactStoreCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The /v1 API's client: JSON calls with the server's error codes, blob uploads streamed
         // from files, downloads streamed to files with Range resume and whole-file verification,
         // push/pull, the login file and configuration precedence.
@@ -238,6 +269,8 @@ let package = Package(
         .executableTarget(
             name: "ArtifactStoreCLI",
             dependencies: [
+                "ArtifactServer",
+                .product(name: "Configuration", package: "swift-configuration"),
                 "ArtifactControlPlane",
                 "ArtifactStoreClient",
                 "ArtifactStoreCore",
@@ -391,6 +424,30 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactServerTests",
+            dependencies: [
+                "ArtifactServer",
+                "ArtifactControlPlane",
+                "ArtifactMetadata",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
+                "ArtifactIdentity",
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -17,9 +17,24 @@ public struct Auth: Sendable {
     /// On an empty store (no token was ever created), creates an admin token with every scope
     /// everywhere and returns it; afterwards returns `nil`. Safe under concurrency: only one
     /// caller ever gets a token.
-    public func bootstrap(context: RequestContext = RequestContext(actor: "system:bootstrap")) async throws(ControlPlaneError) -> IssuedToken? {
+    ///
+    /// - Parameter providedToken: the admin token to install instead of a generated one (an
+    ///   automated deployment sets it, e.g. from `ARTIFACTSTORE_ADMIN_TOKEN`). It must have the
+    ///   form of a generated token, `ast_<16 hex>_<64 hex>` in lower case, so it is as strong as
+    ///   one; only its hash is stored. Ignored (and `nil` returned) when the store already has
+    ///   tokens.
+    /// - Throws: `invalidToken` for a provided token of the wrong form (nothing stored).
+    public func bootstrap(
+        providedToken: String? = nil, context: RequestContext = RequestContext(actor: "system:bootstrap")
+    ) async throws(ControlPlaneError) -> IssuedToken? {
         let now = controlPlane.nowMilliseconds()
-        let (id, token) = Self.generate()
+        let (id, token): (String, String)
+        if let providedToken {
+            id = try Self.validateProvided(providedToken)
+            token = providedToken
+        } else {
+            (id, token) = Self.generate()
+        }
         return try await controlPlane.mutate("bootstrapping the first admin token") { db -> IssuedToken? in
             guard try await db.raw("SELECT id FROM tokens LIMIT 1").first() == nil else { return nil }
             let info = try await Self.insert(
@@ -74,9 +89,34 @@ public struct Auth: Sendable {
     /// Every refusal is audited with the reason and `context`'s request id and client address.
     public func authorize(token: String?, scope: Scope, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> AuthorizationDecision {
         let target = "\(scope.rawValue):\(namespace ?? "*")"
+        let principal: Principal
+        switch try await identify(token: token, target: target, namespace: namespace, context: context) {
+        case .success(let found): principal = found
+        case .failure(let error): return .unauthenticated(error.kind)
+        }
+        guard principal.grants.contains(where: { $0.allows(scope, in: namespace) }) else {
+            try await deny(.forbidden, actor: principal.actor, target: target, namespace: namespace, detail: "token lacks \(target)", context: context)
+            return .forbidden(principal)
+        }
+        return .allow(principal)
+    }
+
+    /// Checks only that `token` is a valid token (known, not expired, not revoked), whatever its
+    /// grants: for requests any token may make (who am I, the list of namespaces it can read).
+    ///
+    /// - Throws: `unauthenticated`, `tokenExpired` or `tokenRevoked`, audited like every refusal.
+    public func authenticate(token: String?, context: RequestContext) async throws(ControlPlaneError) -> Principal {
+        switch try await identify(token: token, target: "any", namespace: nil, context: context) {
+        case .success(let principal): return principal
+        case .failure(let error): throw error
+        }
+    }
+
+    /// The principal `token` belongs to, or the (audited) reason it is not valid.
+    private func identify(token: String?, target: String, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
         guard let token, !token.isEmpty else {
             try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "no token", context: context)
-            return .unauthenticated(.unauthenticated)
+            return .failure(Self.refusal(.unauthenticated))
         }
         let hash = Self.hash(token)
         let found = try await controlPlane.query("looking up a token") { db in
@@ -85,23 +125,23 @@ public struct Auth: Sendable {
         }
         guard let info = found else {
             try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "unknown token", context: context)
-            return .unauthenticated(.unauthenticated)
+            return .failure(Self.refusal(.unauthenticated))
         }
         let actor = "token:\(info.id)"
         if info.revokedAt != nil {
             try await deny(.tokenRevoked, actor: actor, target: target, namespace: namespace, detail: "token revoked", context: context)
-            return .unauthenticated(.tokenRevoked)
+            return .failure(Self.refusal(.tokenRevoked))
         }
         if let expiry = info.expiresAt, expiry <= controlPlane.clock() {
             try await deny(.tokenExpired, actor: actor, target: target, namespace: namespace, detail: "token expired", context: context)
-            return .unauthenticated(.tokenExpired)
+            return .failure(Self.refusal(.tokenExpired))
         }
-        let principal = Principal(tokenID: info.id, name: info.name, grants: info.grants)
-        guard info.grants.contains(where: { $0.allows(scope, in: namespace) }) else {
-            try await deny(.forbidden, actor: actor, target: target, namespace: namespace, detail: "token lacks \(target)", context: context)
-            return .forbidden(principal)
-        }
-        return .allow(principal)
+        return .success(Principal(tokenID: info.id, name: info.name, grants: info.grants))
+    }
+
+    /// The error of an authentication refusal.
+    static func refusal(_ code: ControlPlaneError.Code) -> ControlPlaneError {
+        ControlPlaneError(code, code == .unauthenticated ? "a valid bearer token is required" : "the bearer token is \(code == .tokenExpired ? "expired" : "revoked")")
     }
 
     /// ``authorize(token:scope:namespace:context:)`` that throws the refusal
@@ -111,7 +151,7 @@ public struct Auth: Sendable {
         case .allow(let principal):
             return principal
         case .unauthenticated(let code):
-            throw ControlPlaneError(code, code == .unauthenticated ? "a valid bearer token is required" : "the bearer token is \(code == .tokenExpired ? "expired" : "revoked")")
+            throw Self.refusal(code)
         case .forbidden(let principal):
             throw ControlPlaneError(.forbidden, "token \(principal.tokenID) lacks \(scope.rawValue) on \(namespace.map { "namespace \"\($0)\"" } ?? "the whole store")")
         }
@@ -132,6 +172,18 @@ public struct Auth: Sendable {
         let id = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         return (id, "ast_\(id)_\(secret)")
+    }
+
+    /// The id part of a provided token of the generated form, or `invalidToken`.
+    static func validateProvided(_ token: String) throws(ControlPlaneError) -> String {
+        let parts = token.split(separator: "_", omittingEmptySubsequences: false)
+        let isLowerHex: (Substring) -> Bool = { $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } }
+        guard parts.count == 3, parts[0] == "ast", parts[1].utf8.count == 16, parts[2].utf8.count == 64, isLowerHex(parts[1]), isLowerHex(parts[2]) else {
+            // The message never repeats the token: it is a secret even when malformed.
+            throw ControlPlaneError(
+                .invalidToken, "the provided admin token (\(token.utf8.count) characters) is not of the form ast_<16 lowercase hex>_<64 lowercase hex>")
+        }
+        return String(parts[1])
     }
 
     static func hash(_ token: String) -> String {

@@ -86,6 +86,13 @@ public final class ControlPlane: Sendable {
         self.logger = logger
     }
 
+    /// Asks the database a trivial question: for readiness checks.
+    ///
+    /// - Throws: `databaseUnavailable` (or `database`) when it does not answer.
+    public func checkDatabase() async throws(ControlPlaneError) {
+        _ = try await query("checking the database") { db in try await db.raw("SELECT 1 AS one").first() }
+    }
+
     /// Closes the metadata store.
     public func close() async {
         await store.close()

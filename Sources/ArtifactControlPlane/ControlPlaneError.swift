@@ -69,6 +69,9 @@ public struct ControlPlaneError: ArtifactStoreError {
         case forbidden
         /// No such token.
         case tokenNotFound
+        /// A token supplied from outside (the bootstrap admin token of an automated deployment)
+        /// is not of the form `ast_<16 hex>_<64 hex>`.
+        case invalidToken
         /// The database's schema is newer than this code.
         case databaseTooNew
         /// The database could not be opened or reached.

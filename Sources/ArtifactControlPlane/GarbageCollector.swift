@@ -9,6 +9,8 @@ import SQLKit
 public struct GarbageCollectionReport: Sendable, Hashable {
     /// `false` when another collector held the lock and this one did nothing.
     public var ran: Bool
+    /// `true` for a dry run: the counts say what a collection now would do; nothing changed.
+    public var dryRun = false
     /// Links older than the grace period that no committed version used, removed.
     public var linksExpired = 0
     /// Blobs found without any reference and marked "unreferenced since now".
@@ -67,9 +69,16 @@ public struct GarbageCollector: Sendable {
         }
     }
 
-    /// A service that collects every `interval` until shutdown.
-    public func service(interval: Duration) -> GarbageCollectorService {
-        GarbageCollectorService(collector: self, interval: interval, logger: controlPlane.logger)
+    /// Runs one collection now, or with `dryRun` reports what it would do without changing
+    /// anything (see ``dryRun()``).
+    public func collect(dryRun: Bool) async throws(ControlPlaneError) -> GarbageCollectionReport {
+        dryRun ? try await self.dryRun() : try await collect()
+    }
+
+    /// A service that collects every `interval` until shutdown, passing each run's report to
+    /// `onReport`.
+    public func service(interval: Duration, onReport: @escaping @Sendable (GarbageCollectionReport) -> Void = { _ in }) -> GarbageCollectorService {
+        GarbageCollectorService(collector: self, interval: interval, logger: controlPlane.logger, onReport: onReport)
     }
 
     private func collectHoldingLock() async throws -> GarbageCollectionReport {

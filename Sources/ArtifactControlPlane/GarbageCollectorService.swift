@@ -13,12 +13,15 @@ public struct GarbageCollectorService: Service {
     public let collector: GarbageCollector
     public let interval: Duration
     let logger: Logger
+    /// Called with the report of every run that happened (a server counts them in its metrics).
+    let onReport: @Sendable (GarbageCollectionReport) -> Void
 
     public func run() async throws {
         await runPeriodically(every: interval) {
             do {
                 let report = try await collector.collect()
                 if report.ran {
+                    onReport(report)
                     logger.info(
                         "garbage collection",
                         metadata: [

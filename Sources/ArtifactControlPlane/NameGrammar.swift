@@ -115,7 +115,7 @@ public enum NameGrammar {
     }
 
     /// The name with control characters shown as `\u{…}`, cut at 200 characters, for messages.
-    static func printable(_ text: String) -> String {
+    public static func printable(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars.prefix(200) {
             out += isControl(scalar) ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)

@@ -92,6 +92,52 @@ public struct Registry: Sendable {
         }
     }
 
+    /// The blob `namespace` sees under `digest`: its content address, or (for a SHA-256 digest
+    /// of a blob stored under its BLAKE3 address) its SHA-256.
+    ///
+    /// Exists so HTTP clients that only know the SHA-256 of their bytes (RFC 9530, OCI tools)
+    /// can find a blob. - Throws: `blobNotFound` exactly as ``blob(namespace:address:)``.
+    public func blob(namespace: String, digest: Digest) async throws(ControlPlaneError) -> LinkedBlob {
+        try NameGrammar.validateNamespace(namespace)
+        return try await controlPlane.query("reading blob \(digest)") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            if let row = try await Self.visibleBlob(ContentAddress(digest), namespace: namespace, in: db) {
+                return try Self.linkedBlob(from: row, namespace: namespace)
+            }
+            if digest.algorithm == .sha256,
+                let row = try await db.raw(
+                    """
+                    SELECT b.address, b.backend_id, b.size, b.sha256, b.blake3 FROM links l JOIN blobs b ON b.address = l.address
+                    WHERE l.namespace = \(bind: namespace) AND b.sha256 = \(bind: digest.description) AND b.state = 'live'
+                    """
+                ).first()
+            {
+                return try Self.linkedBlob(from: row, namespace: namespace)
+            }
+            throw ControlPlaneError(.blobNotFound, "blob \(digest) is not in namespace \"\(namespace)\"")
+        }
+    }
+
+    /// Re-reads and re-digests a blob `namespace` can see, in the backend that holds it.
+    /// Changes nothing; a mismatch is a result (``VerifyResult/verified`` `false`).
+    ///
+    /// - Throws: `blobNotFound` as ``blob(namespace:address:)``; `dataPlane` when it cannot be read.
+    public func verifyBlob(namespace: String, address: ContentAddress) async throws(ControlPlaneError) -> VerifyResult {
+        try NameGrammar.validateNamespace(namespace)
+        let backendID = try await controlPlane.query("verifying blob \(address)") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            guard let row = try await Self.visibleBlob(address, namespace: namespace, in: db) else {
+                throw ControlPlaneError(.blobNotFound, "blob \(address) is not in namespace \"\(namespace)\"")
+            }
+            return try row.string("backend_id")
+        }
+        do {
+            return try await controlPlane.dataPlane.verify(address, backendID: backendID)
+        } catch {
+            throw ControlPlaneError.wrapping(error, "verifying blob \(address)")
+        }
+    }
+
     /// Streams a blob `namespace` can see, whole or a range.
     public func openBlob(namespace: String, address: ContentAddress, range: ByteRange? = nil) async throws(ControlPlaneError) -> ByteStream {
         let backendID = try await controlPlane.query("opening blob \(address)") { db in

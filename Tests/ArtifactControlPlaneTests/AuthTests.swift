@@ -130,3 +130,50 @@ struct AuthTests {
         }
     }
 }
+
+@Suite("Auth bootstrap with a provided token")
+struct AuthProvidedBootstrapTests {
+    static let provided = "ast_0123456789abcdef_" + String(repeating: "5a", count: 32)
+
+    @Test("a provided token of the right form becomes the admin token, once", arguments: TestDatabase.allCases)
+    func providedBecomesAdmin(database: TestDatabase) async throws {
+        try await Harness.run(database) { h in
+            let auth = h.controlPlane.auth
+            let issued = try #require(try await auth.bootstrap(providedToken: Self.provided))
+            #expect(issued.token == Self.provided)
+            #expect(issued.info.id == "0123456789abcdef")
+            #expect(issued.info.grants == [.global(.admin)])
+            guard case .allow = try await auth.authorize(token: Self.provided, scope: .admin, namespace: nil, context: h.context) else {
+                Issue.record("provided admin token refused")
+                return
+            }
+            // Later starts ignore it, even a different one.
+            #expect(try await auth.bootstrap(providedToken: "ast_fedcba9876543210_" + String(repeating: "0", count: 64)) == nil)
+            #expect(try await auth.listTokens().items.map(\.id) == ["0123456789abcdef"])
+            // Only its hash is stored.
+            let rows = try await h.snapshot()
+            #expect(!rows.values.joined().contains { $0.contains(Self.provided) })
+        }
+    }
+
+    @Test("a provided token of the wrong form is refused with invalidToken and nothing is stored", arguments: TestDatabase.allCases)
+    func malformedRefused(database: TestDatabase) async throws {
+        try await Harness.run(database) { h in
+            let before = try await h.snapshot()
+            for bad in [
+                "", "secret", "ast_0123_" + String(repeating: "a", count: 64), "ast_0123456789abcdef_" + String(repeating: "a", count: 63),
+                "ast_0123456789ABCDEF_" + String(repeating: "a", count: 64), "xyz_0123456789abcdef_" + String(repeating: "a", count: 64),
+                "ast_0123456789abcdef_" + String(repeating: "g", count: 64), "ast_0123456789abcdef_" + String(repeating: "a", count: 64) + "_x",
+            ] {
+                do {
+                    _ = try await h.controlPlane.auth.bootstrap(providedToken: bad)
+                    Issue.record("accepted \"\(bad)\"")
+                } catch {
+                    #expect((error as? ControlPlaneError)?.code == "invalidToken")
+                    #expect(!bad.isEmpty ? !((error as? ControlPlaneError)?.message.contains(bad) ?? true) : true)
+                }
+            }
+            #expect(try await h.snapshot() == before)
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import ArtifactControlPlane
+import HTTPTypes
+
+/// Who may call a route.
+public enum RouteAccess: Sendable, Hashable {
+    /// No credential needed (operations endpoints).
+    case open
+    /// Any valid token (whoami, the namespace list, which is filtered by the token's grants).
+    case anyToken
+    /// `scope` in the namespace named by the `{ns}` path parameter.
+    case namespace(Scope)
+    /// `scope` on the whole store.
+    case global(Scope)
+}
+
+/// One route of the API: method, path template, who may call it.
+///
+/// Exists as the single table the router is built from, the auth-matrix test iterates over and
+/// the OpenAPI test compares with the document: a route added here without a handler does not
+/// compile (``APIRouteID`` is switched over exhaustively), and one missing from the document
+/// fails the test.
+public struct APIRoute: Sendable, Hashable {
+    public var id: APIRouteID
+    public var method: HTTPRequest.Method
+    /// Hummingbird syntax: `:name` captures one segment, `**` the rest (a file path).
+    public var path: String
+    public var access: RouteAccess
+
+    /// The path as OpenAPI writes it: `{name}` for captures, `{path}` for the rest.
+    public var openAPIPath: String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            if segment == "**" { return "{path}" }
+            if segment.hasPrefix(":") { return "{\(segment.dropFirst())}" }
+            return String(segment)
+        }.joined(separator: "/")
+    }
+}
+
+/// Every route's name, so handlers are chosen by an exhaustive switch.
+public enum APIRouteID: String, Sendable, Hashable, CaseIterable {
+    case healthz, readyz, metrics, openAPI
+    case listNamespaces, createNamespace, getNamespace
+    case uploadBlob, headBlob, getBlob, verifyBlob
+    case listArtifacts, listVersions, commitVersion, getVersion, deleteVersion, listFiles, getFile, headFile, verifyVersion
+    case listTags, getTag, setTag, deleteTag
+    case placeHold, releaseHold, listHolds
+    case listPolicies, setPolicy, deletePolicy, evaluateRetention
+    case collectGarbage, scrub, exportAudit, verifyAudit
+    case createToken, listTokens, revokeToken, whoami
+}
+
+extension APIRoute {
+    static let namespacePath = "/v1/namespaces/:ns"
+    static let versionPath = "/v1/namespaces/:ns/artifacts/:artifact/versions/:version"
+
+    /// The whole API, in the order docs/api.md lists it.
+    public static let all: [APIRoute] = [
+        APIRoute(id: .healthz, method: .get, path: "/healthz", access: .open),
+        APIRoute(id: .readyz, method: .get, path: "/readyz", access: .open),
+        APIRoute(id: .metrics, method: .get, path: "/metrics", access: .open),
+        APIRoute(id: .openAPI, method: .get, path: "/v1/openapi.yaml", access: .open),
+
+        APIRoute(id: .listNamespaces, method: .get, path: "/v1/namespaces", access: .anyToken),
+        APIRoute(id: .createNamespace, method: .post, path: "/v1/namespaces", access: .global(.admin)),
+        APIRoute(id: .getNamespace, method: .get, path: namespacePath, access: .namespace(.read)),
+
+        APIRoute(id: .uploadBlob, method: .post, path: "\(namespacePath)/blobs", access: .namespace(.write)),
+        APIRoute(id: .headBlob, method: .head, path: "\(namespacePath)/blobs/:digest", access: .namespace(.read)),
+        APIRoute(id: .getBlob, method: .get, path: "\(namespacePath)/blobs/:digest", access: .namespace(.read)),
+        APIRoute(id: .verifyBlob, method: .post, path: "\(namespacePath)/blobs/:digest/verify", access: .namespace(.write)),
+
+        APIRoute(id: .listArtifacts, method: .get, path: "\(namespacePath)/artifacts", access: .namespace(.read)),
+        APIRoute(id: .listVersions, method: .get, path: "\(namespacePath)/artifacts/:artifact/versions", access: .namespace(.read)),
+        APIRoute(id: .commitVersion, method: .put, path: versionPath, access: .namespace(.write)),
+        APIRoute(id: .getVersion, method: .get, path: versionPath, access: .namespace(.read)),
+        APIRoute(id: .deleteVersion, method: .delete, path: versionPath, access: .namespace(.write)),
+        APIRoute(id: .listFiles, method: .get, path: "\(versionPath)/files", access: .namespace(.read)),
+        APIRoute(id: .getFile, method: .get, path: "\(versionPath)/files/**", access: .namespace(.read)),
+        APIRoute(id: .headFile, method: .head, path: "\(versionPath)/files/**", access: .namespace(.read)),
+        APIRoute(id: .verifyVersion, method: .post, path: "\(versionPath)/verify", access: .namespace(.write)),
+
+        APIRoute(id: .listTags, method: .get, path: "\(namespacePath)/artifacts/:artifact/tags", access: .namespace(.read)),
+        APIRoute(id: .getTag, method: .get, path: "\(namespacePath)/artifacts/:artifact/tags/:tag", access: .namespace(.read)),
+        APIRoute(id: .setTag, method: .put, path: "\(namespacePath)/artifacts/:artifact/tags/:tag", access: .namespace(.write)),
+        APIRoute(id: .deleteTag, method: .delete, path: "\(namespacePath)/artifacts/:artifact/tags/:tag", access: .namespace(.write)),
+
+        APIRoute(id: .placeHold, method: .put, path: "\(versionPath)/hold", access: .namespace(.admin)),
+        APIRoute(id: .releaseHold, method: .delete, path: "\(versionPath)/hold", access: .namespace(.admin)),
+        APIRoute(id: .listHolds, method: .get, path: "\(namespacePath)/holds", access: .namespace(.read)),
+
+        APIRoute(id: .listPolicies, method: .get, path: "\(namespacePath)/retention-policies", access: .namespace(.read)),
+        APIRoute(id: .setPolicy, method: .put, path: "\(namespacePath)/retention-policies/:name", access: .namespace(.admin)),
+        APIRoute(id: .deletePolicy, method: .delete, path: "\(namespacePath)/retention-policies/:name", access: .namespace(.admin)),
+        APIRoute(id: .evaluateRetention, method: .post, path: "\(namespacePath)/retention/evaluate", access: .namespace(.admin)),
+
+        APIRoute(id: .collectGarbage, method: .post, path: "/v1/gc", access: .global(.admin)),
+        APIRoute(id: .scrub, method: .post, path: "/v1/scrub", access: .global(.admin)),
+        APIRoute(id: .exportAudit, method: .get, path: "/v1/audit", access: .global(.admin)),
+        APIRoute(id: .verifyAudit, method: .get, path: "/v1/audit/verify", access: .global(.admin)),
+        APIRoute(id: .createToken, method: .post, path: "/v1/tokens", access: .global(.admin)),
+        APIRoute(id: .listTokens, method: .get, path: "/v1/tokens", access: .global(.admin)),
+        APIRoute(id: .revokeToken, method: .delete, path: "/v1/tokens/:id", access: .global(.admin)),
+        APIRoute(id: .whoami, method: .get, path: "/v1/whoami", access: .anyToken),
+    ]
+}

@@ -1,0 +1,155 @@
+import ArtifactControlPlane
+import ArtifactDataPlane
+import ArtifactIdentity
+import ArtifactStoreCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+// Blob upload, download and verification, and file download inside a version.
+extension ArtifactStoreAPI {
+    /// Streams the request body into the data plane: never collated, so memory does not grow
+    /// with the size. The expected size is the `size` query parameter or else `Content-Length`,
+    /// so a body that ends early is refused by the data plane too; nothing is stored or linked
+    /// on any refusal.
+    func uploadBlob(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
+        let namespace = try PathParameter.name(context, "ns")
+        var hints = IngestHints()
+        if let text = request.query("digest") {
+            hints.expectedDigest = try Digest(parsing: text)
+        }
+        let contentLength = request.headers[.contentLength].flatMap { UInt64($0) }
+        if let text = request.query("size") {
+            guard let size = UInt64(text) else {
+                throw HTTPAPIError(.badRequest, "query parameter size must be a byte count, not \"\(NameGrammar.printable(text))\"")
+            }
+            if let contentLength, contentLength != size {
+                throw DataPlaneError(.sizeMismatch, "expected size \(size) but Content-Length is \(contentLength); nothing was stored")
+            }
+            hints.expectedSize = size
+        } else {
+            hints.expectedSize = contentLength
+        }
+        hints.sizeHint = hints.expectedSize
+        if let contentType = request.headers[.contentType], !Self.isByteStreamType(contentType) {
+            throw HTTPAPIError(.unsupportedMediaType, "a blob body must be application/octet-stream, not \"\(NameGrammar.printable(contentType))\"")
+        }
+        let metrics = self.metrics
+        let body = ByteStream(CountingSequence(base: request.body) { metrics.recordBytesIn($0) })
+        let start = ContinuousClock.now
+        do {
+            let blob = try await controlPlane.registry.ingestBlob(namespace: namespace, body, hints: hints, context: context.auditContext(principal))
+            metrics.recordIngest(duration: ContinuousClock.now - start, deduplicated: blob.deduplicated)
+            var response = try JSONResponse.make(BlobBody(blob), status: .created)
+            response.headers[HTTPField.Name("Location")!] = "/v1/namespaces/\(namespace)/blobs/\(blob.address)"
+            return response
+        } catch {
+            metrics.recordIngest(duration: ContinuousClock.now - start, deduplicated: nil)
+            throw error
+        }
+    }
+
+    func serveBlob(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?, head: Bool) async throws -> Response {
+        let namespace = try PathParameter.name(context, "ns")
+        let digest = try Digest(parsing: try PathParameter.name(context, "digest"))
+        let blob = try await controlPlane.registry.blob(namespace: namespace, digest: digest)
+        return try await respondWithBytes(request, blob: blob, head: head) { range in
+            try await controlPlane.registry.openBlob(namespace: namespace, address: blob.address, range: range)
+        }
+    }
+
+    func serveFile(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?, head: Bool) async throws -> Response {
+        let (namespace, artifact, version) = try Self.versionParameters(context)
+        let path = try PathParameter.filePath(context)
+        let committed = try await controlPlane.registry.version(namespace: namespace, artifact: artifact, version: version)
+        guard let file = committed.files.first(where: { $0.path == path }) else {
+            throw ControlPlaneError(.fileNotFound, "version \(namespace)/\(artifact)@\(version) has no file \"\(NameGrammar.printable(path))\"")
+        }
+        let blob = try await controlPlane.registry.blob(namespace: namespace, address: file.address)
+        var response = try await respondWithBytes(request, blob: blob, head: head) { range in
+            try await controlPlane.registry.openFile(namespace: namespace, artifact: artifact, version: version, path: path, range: range)
+        }
+        if response.status != .notModified { response.headers[.contentType] = file.mediaType }
+        return response
+    }
+
+    func verifyBlob(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
+        let namespace = try PathParameter.name(context, "ns")
+        let digest = try Digest(parsing: try PathParameter.name(context, "digest"))
+        let blob = try await controlPlane.registry.blob(namespace: namespace, digest: digest)
+        return try JSONResponse.make(try await controlPlane.registry.verifyBlob(namespace: namespace, address: blob.address))
+    }
+
+    /// The bytes of `blob` with `ETag`, `Content-Digest`/`Repr-Digest`, `Accept-Ranges`,
+    /// `If-None-Match` (304) and `Range` (206/416). The stream is opened only for a GET that
+    /// sends bytes, and flows to the client with back-pressure.
+    func respondWithBytes(
+        _ request: Request, blob: LinkedBlob, head: Bool, open: @Sendable (ByteRange?) async throws -> ByteStream
+    ) async throws -> Response {
+        let start = ContinuousClock.now
+        let etag = "\"\(blob.address)\""
+        let sha256 = "sha-256=:\(Data(blob.sha256.bytes).base64EncodedString()):"
+        var headers: HTTPFields = [.eTag: etag, .acceptRanges: "bytes"]
+        headers[HTTPField.Name("Repr-Digest")!] = sha256
+        if let ifNoneMatch = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch, etag: etag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers[.contentType] = "application/octet-stream"
+        let resolution = head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size)
+        switch resolution {
+        case .unsatisfiable:
+            throw RangeNotSatisfiable(size: blob.size, message: "range \"\(request.headers[.range] ?? "")\" is outside blob \(blob.address) of \(blob.size) bytes")
+        case .whole:
+            headers[.contentLength] = "\(blob.size)"
+            headers[HTTPField.Name("Content-Digest")!] = sha256
+            if head { return Response(status: .ok, headers: headers) }
+            let stream = try await open(nil)
+            metrics.recordServe(duration: ContinuousClock.now - start)
+            return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: metrics.countingSent(stream)))
+        case .partial(let range):
+            headers[.contentLength] = "\(range.count)"
+            headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(blob.size)"
+            let stream = try await open(range)
+            metrics.recordServe(duration: ContinuousClock.now - start)
+            return Response(status: .partialContent, headers: headers, body: ResponseBody(asyncSequence: metrics.countingSent(stream)))
+        }
+    }
+
+    /// Whether an `If-None-Match` list names `etag` (weak comparison) or is `*`.
+    static func matches(_ ifNoneMatch: String, etag: String) -> Bool {
+        ifNoneMatch.split(separator: ",").contains { candidate in
+            var tag = candidate.trimmingCharacters(in: .whitespaces)
+            if tag == "*" { return true }
+            if tag.hasPrefix("W/") { tag.removeFirst(2) }
+            return tag == etag
+        }
+    }
+
+    static func isByteStreamType(_ contentType: String) -> Bool {
+        let essence = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return essence == "application/octet-stream" || essence.isEmpty
+    }
+}
+
+/// An async sequence of buffers that reports each buffer's size as it passes (bytes-in metrics).
+struct CountingSequence<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    typealias Element = ByteBuffer
+    let base: Base
+    let count: @Sendable (Int) -> Void
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let count: @Sendable (Int) -> Void
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let buffer = try await base.next() else { return nil }
+            count(buffer.readableBytes)
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), count: count)
+    }
+}

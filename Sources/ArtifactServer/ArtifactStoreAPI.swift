@@ -1,0 +1,103 @@
+import ArtifactControlPlane
+import ArtifactDataPlane
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The `/v1` HTTP API and the operations endpoints over one control plane.
+///
+/// Exists to turn HTTP requests into control-plane calls and back, and nothing more: names,
+/// rules and audit live in the control plane; bytes stream through it from and to the data
+/// plane without being buffered here. Every route comes from ``APIRoute/all``; each is
+/// authorised (401 without a valid token, 403 without the scope, both audited by the control
+/// plane) before its handler runs.
+public struct ArtifactStoreAPI: Sendable {
+    public let controlPlane: ControlPlane
+    public let metrics: ServerMetrics
+
+    public init(controlPlane: ControlPlane, metrics: ServerMetrics) {
+        self.controlPlane = controlPlane
+        self.metrics = metrics
+    }
+
+    /// What a route does once the caller is allowed: the principal is `nil` for open routes.
+    typealias Handler = @Sendable (Request, ServerRequestContext, Principal?) async throws -> Response
+
+    /// A router with every route of ``APIRoute/all`` behind the middlewares.
+    public func makeRouter() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: CredentialMiddleware())
+        for route in APIRoute.all {
+            let handler = self.handler(for: route.id)
+            router.on(RouterPath(route.path), method: route.method) { request, context in
+                let principal = try await self.authorize(route.access, request: request, context: context)
+                return try await handler(request, context, principal)
+            }
+        }
+        return router
+    }
+
+    /// Checks the caller against `access`; throws the control plane's refusal.
+    func authorize(_ access: RouteAccess, request: Request, context: ServerRequestContext) async throws -> Principal? {
+        let anonymous = ArtifactControlPlane.RequestContext(actor: "anonymous", requestID: context.requestID, clientAddress: context.clientAddress)
+        let auth = controlPlane.auth
+        switch access {
+        case .open:
+            return nil
+        case .anyToken:
+            return try await auth.authenticate(token: context.credential, context: anonymous)
+        case .namespace(let scope):
+            let namespace = try PathParameter.name(context, "ns")
+            return try await auth.require(token: context.credential, scope: scope, namespace: namespace, context: anonymous)
+        case .global(let scope):
+            return try await auth.require(token: context.credential, scope: scope, namespace: nil, context: anonymous)
+        }
+    }
+
+    func handler(for id: APIRouteID) -> Handler {
+        switch id {
+        case .healthz: healthz
+        case .readyz: readyz
+        case .metrics: metricsExposition
+        case .openAPI: openAPIDocument
+        case .listNamespaces: listNamespaces
+        case .createNamespace: createNamespace
+        case .getNamespace: getNamespace
+        case .uploadBlob: uploadBlob
+        case .headBlob: { try await serveBlob($0, $1, $2, head: true) }
+        case .getBlob: { try await serveBlob($0, $1, $2, head: false) }
+        case .verifyBlob: verifyBlob
+        case .listArtifacts: listArtifacts
+        case .listVersions: listVersions
+        case .commitVersion: commitVersion
+        case .getVersion: getVersion
+        case .deleteVersion: deleteVersion
+        case .listFiles: listFiles
+        case .getFile: { try await serveFile($0, $1, $2, head: false) }
+        case .headFile: { try await serveFile($0, $1, $2, head: true) }
+        case .verifyVersion: verifyVersion
+        case .listTags: listTags
+        case .getTag: getTag
+        case .setTag: setTag
+        case .deleteTag: deleteTag
+        case .placeHold: placeHold
+        case .releaseHold: releaseHold
+        case .listHolds: listHolds
+        case .listPolicies: listPolicies
+        case .setPolicy: setPolicy
+        case .deletePolicy: deletePolicy
+        case .evaluateRetention: evaluateRetention
+        case .collectGarbage: collectGarbage
+        case .scrub: scrub
+        case .exportAudit: exportAudit
+        case .verifyAudit: verifyAudit
+        case .createToken: createToken
+        case .listTokens: listTokens
+        case .revokeToken: revokeToken
+        case .whoami: whoami
+        }
+    }
+}

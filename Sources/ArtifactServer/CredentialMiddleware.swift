@@ -1,0 +1,39 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Reads the caller's token from `Authorization: Bearer <token>` or
+/// `Authorization: Basic base64(<any user>:<token>)` into the context.
+///
+/// Exists so every route sees one credential whatever the scheme (Basic lets tools that only
+/// speak Basic, like curl `-u` or docker, use a token as the password). It only extracts:
+/// deciding 401/403 needs the route's scope and namespace, which ``APIRoute`` knows, and the
+/// control plane's `Auth.require` audits every refusal. A malformed header carries no
+/// credential, which the route answers with 401.
+struct CredentialMiddleware: RouterMiddleware {
+    typealias Context = ServerRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.credential = request.headers[.authorization].flatMap(Self.token(fromAuthorization:))
+        return try await next(request, context)
+    }
+
+    static func token(fromAuthorization header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2 else { return nil }
+        let value = parts[1].trimmingCharacters(in: .whitespaces)
+        switch parts[0].lowercased() {
+        case "bearer":
+            return value.isEmpty ? nil : value
+        case "basic":
+            guard let data = Data(base64Encoded: value), let text = String(data: data, encoding: .utf8),
+                let colon = text.firstIndex(of: ":")
+            else { return nil }
+            let password = String(text[text.index(after: colon)...])
+            return password.isEmpty ? nil : password
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import ArtifactControlPlane
+import ArtifactDataPlane
+import ArtifactDataPlaneLocal
+import ArtifactMetadata
+import ArtifactStorage
+import ArtifactStorageFactory
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// `artifactstore serve`: the data plane, the control plane, the HTTP API, garbage collection
+/// and retention, in one service group.
+///
+/// Exists so the whole product starts from one ``ServerConfiguration``. It runs until SIGTERM or
+/// SIGINT, then shuts down gracefully: the listener closes, in-flight requests finish (an
+/// upload cut short stores nothing: the data plane removes its temporary), the GC and
+/// retention services stop between runs, and the metadata store is closed.
+public enum ServeApplication {
+    /// Where messages meant for the operator (the bootstrap token box, the listening address) go.
+    public typealias Console = @Sendable (String) -> Void
+
+    /// Opens everything, prints the bootstrap admin token on the first start, and serves until
+    /// a shutdown signal.
+    ///
+    /// - Parameter adminToken: `ARTIFACTSTORE_ADMIN_TOKEN`: installed as the admin token on the
+    ///   first start instead of a generated one; ignored afterwards.
+    public static func run(
+        _ configuration: ServerConfiguration, adminToken: String?, logger: Logger, console: @escaping Console
+    ) async throws {
+        let controlPlane = try await openControlPlane(configuration, logger: logger)
+        do {
+            try await bootstrap(controlPlane, adminToken: adminToken, logger: logger, console: console)
+            let metrics = ServerMetrics()
+            let api = ArtifactStoreAPI(controlPlane: controlPlane, metrics: metrics)
+            let host = configuration.host
+            let app = Application(
+                router: api.makeRouter(),
+                configuration: .init(address: .hostname(host, port: configuration.port), serverName: "artifactstore"),
+                services: [
+                    controlPlane.garbageCollector.service(interval: configuration.gcInterval) { metrics.recordGarbageCollection($0) },
+                    controlPlane.retention.service(interval: configuration.retentionInterval),
+                ],
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? configuration.port
+                    logger.info("listening", metadata: ["address": "http://\(host):\(port)"])
+                    console("artifactstore: listening on http://\(host):\(port)\n")
+                },
+                logger: logger
+            )
+            try await app.runService()
+        } catch {
+            await controlPlane.close()
+            throw error
+        }
+        await controlPlane.close()
+        logger.info("stopped")
+    }
+
+    /// The data plane the configuration names, and the control plane over it.
+    public static func openControlPlane(_ configuration: ServerConfiguration, logger: Logger) async throws -> ControlPlane {
+        let dataDirectory = configuration.absoluteDataDirectory
+        do {
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            if configuration.backends.isEmpty {
+                try FileManager.default.createDirectory(atPath: dataDirectory + "/blobs", withIntermediateDirectories: true)
+            }
+        } catch {
+            throw ServerConfigurationError(key: "dataDir", "cannot create \"\(dataDirectory)\": \(error.localizedDescription)", underlying: error)
+        }
+        let dataPlane = try makeDataPlane(configuration, logger: logger)
+        let location: MetadataLocation
+        do {
+            location = try MetadataLocation(parsing: configuration.effectiveDatabase)
+        } catch {
+            throw ServerConfigurationError(key: "database", error.message, underlying: error)
+        }
+        return try await ControlPlane.open(
+            location, dataPlane: dataPlane, configuration: ControlPlane.Configuration(gcGracePeriod: configuration.gcGracePeriod), logger: logger)
+    }
+
+    static func makeDataPlane(_ configuration: ServerConfiguration, logger: Logger) throws -> any DataPlane {
+        guard configuration.dataPlane == "inprocess" else {
+            throw ServerConfigurationError(
+                key: "dataPlane", "\"\(configuration.dataPlane)\": the data-plane daemon client is not part of this build; use inprocess")
+        }
+        let factory = StorageFactory(logger: logger)
+        var backends: [LocalDataPlane.Backend] = []
+        for text in configuration.effectiveBackends {
+            let (id, url) = try ServerConfiguration.splitBackend(text)
+            do {
+                backends.append(.init(id: id, connector: try factory.connector(for: url)))
+            } catch {
+                throw ServerConfigurationError(key: "backends", "backend \"\(id)\": \(error.message)", underlying: error)
+            }
+        }
+        do {
+            return try LocalDataPlane(backends: backends, defaultBackendID: configuration.defaultBackend, logger: logger)
+        } catch {
+            throw ServerConfigurationError(key: "backends", error.message, underlying: error)
+        }
+    }
+
+    /// On an empty store, creates the admin token (generated, or `adminToken`) and shows a
+    /// generated one once, boxed, on the console. Never logs it.
+    static func bootstrap(_ controlPlane: ControlPlane, adminToken: String?, logger: Logger, console: Console) async throws {
+        let provided = adminToken.flatMap { $0.isEmpty ? nil : $0 }
+        guard let issued = try await controlPlane.auth.bootstrap(providedToken: provided) else { return }
+        if provided != nil {
+            logger.notice("first start: the admin token is the one in ARTIFACTSTORE_ADMIN_TOKEN", metadata: ["token_id": "\(issued.info.id)"])
+            return
+        }
+        logger.notice("first start: a bootstrap admin token was created and shown once on the console", metadata: ["token_id": "\(issued.info.id)"])
+        console(bootstrapBox(issued.token))
+    }
+
+    /// The boxed message with the bootstrap token.
+    static func bootstrapBox(_ token: String) -> String {
+        let lines = [
+            "ArtifactStore first start: bootstrap admin token (shown only this once)",
+            "",
+            token,
+            "",
+            "Store it now: it has every scope on every namespace.",
+            "Use it as: Authorization: Bearer <token>",
+        ]
+        let width = lines.map(\.count).max() ?? 0
+        let rule = "+" + String(repeating: "-", count: width + 2) + "+"
+        let body = lines.map { "| " + $0.padding(toLength: width, withPad: " ", startingAt: 0) + " |" }
+        return ([rule] + body + [rule]).joined(separator: "\n") + "\n"
+    }
+}

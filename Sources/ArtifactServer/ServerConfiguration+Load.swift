@@ -1,0 +1,76 @@
+import Configuration
+import Foundation
+
+extension ServerConfiguration {
+    /// Every key, as the JSON file spells it; the environment variable is `ARTIFACTSTORE_` and
+    /// the key in upper snake case (`dataDir` → `ARTIFACTSTORE_DATA_DIR`).
+    public enum Key: String, CaseIterable, Sendable {
+        case host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, logLevel
+    }
+
+    /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
+    /// the JSON `file` (lowest), then the embedded defaults.
+    ///
+    /// - Parameters:
+    ///   - flags: values given on the command line, by ``Key`` (strings, or `Int` for the numbers).
+    ///   - environment: the process environment (a test passes its own).
+    ///   - file: a JSON object with the keys of ``Key``; a missing file is an error.
+    /// - Throws: ``ServerConfigurationError`` naming the key.
+    public static func load(
+        flags: [Key: ConfigValue] = [:], environment: [String: String] = ProcessInfo.processInfo.environment, file: String? = nil
+    ) async throws(ServerConfigurationError) -> ServerConfiguration {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey([$0.key.rawValue]), $0.value) })),
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "artifactstore"),
+        ]
+        if let file {
+            do {
+                // Through a reader, so the path needs no SystemPackage type here.
+                let location = ConfigReader(provider: InMemoryProvider(values: ["filePath": ConfigValue(.string(file), isSecret: false)]))
+                providers.append(try await FileProvider<JSONSnapshot>(config: location))
+            } catch {
+                throw ServerConfigurationError(key: "config", "cannot read configuration file \"\(file)\": \(error)", underlying: error)
+            }
+        }
+        let reader = ConfigReader(providers: providers)
+        var configuration = ServerConfiguration()
+        func read<T>(_ key: Key, _ body: (ConfigKey) async throws -> T?) async throws(ServerConfigurationError) -> T? {
+            do {
+                return try await body(ConfigKey(key.rawValue))
+            } catch {
+                throw ServerConfigurationError(key: key.rawValue, "\(error)", underlying: error)
+            }
+        }
+        if let host = try await read(.host, { try await reader.fetchString(forKey: $0) }) { configuration.host = host }
+        if let port = try await read(.port, { try await reader.fetchInt(forKey: $0) }) {
+            guard (0...65535).contains(port) else { throw ServerConfigurationError(key: "port", "\(port) is not a port number (0-65535)") }
+            configuration.port = port
+        }
+        if let directory = try await read(.dataDir, { try await reader.fetchString(forKey: $0) }) { configuration.dataDirectory = directory }
+        configuration.database = try await read(.database, { try await reader.fetchString(forKey: $0) })
+        if let backends = try await read(.backends, { try await reader.fetchStringArray(forKey: $0) }) {
+            for backend in backends { _ = try splitBackend(backend) }
+            configuration.backends = backends
+        }
+        configuration.defaultBackend = try await read(.defaultBackend, { try await reader.fetchString(forKey: $0) })
+        if let dataPlane = try await read(.dataPlane, { try await reader.fetchString(forKey: $0) }) {
+            guard dataPlane == "inprocess" || dataPlane.hasPrefix("unix:///") else {
+                throw ServerConfigurationError(key: "dataPlane", "\"\(dataPlane)\" is neither inprocess nor unix:///path")
+            }
+            configuration.dataPlane = dataPlane
+        }
+        for (key, path) in [(Key.gcInterval, \ServerConfiguration.gcInterval), (.gcGracePeriod, \.gcGracePeriod), (.retentionInterval, \.retentionInterval)] {
+            if let seconds = try await read(key, { try await reader.fetchInt(forKey: $0) }) {
+                guard seconds > 0 else { throw ServerConfigurationError(key: key.rawValue, "\(seconds) must be a positive number of seconds") }
+                configuration[keyPath: path] = .seconds(seconds)
+            }
+        }
+        if let level = try await read(.logLevel, { try await reader.fetchString(forKey: $0) }) {
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+                throw ServerConfigurationError(key: "logLevel", "\"\(level)\" is not a log level (trace, debug, info, notice, warning, error, critical)")
+            }
+            configuration.logLevel = level
+        }
+        return configuration
+    }
+}

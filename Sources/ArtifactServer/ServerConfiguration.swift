@@ -1,0 +1,74 @@
+import ArtifactStoreCore
+import Foundation
+
+/// Everything `artifactstore serve` needs to start, with the embedded defaults.
+///
+/// Exists as one value the serve application is built from, whatever its source: a JSON file,
+/// `ARTIFACTSTORE_*` environment variables and command-line flags, each overriding the last
+/// (``load(flags:environment:file:)``; docs/operations.md lists every key).
+public struct ServerConfiguration: Sendable, Hashable {
+    /// Address to listen on.
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Holds the SQLite database and the default filesystem backend unless configured otherwise.
+    public var dataDirectory = "./artifactstore-data"
+    /// Metadata location (path, `sqlite://…` or `postgres://…`); `<dataDirectory>/metadata.sqlite`
+    /// when `nil`.
+    public var database: String?
+    /// `ID=URL` storage backends; `default=file://<dataDirectory>/blobs` when empty.
+    public var backends: [String] = []
+    /// The backend new blobs go to; the first when `nil`.
+    public var defaultBackend: String?
+    /// `inprocess`, or `unix:///path` to reach a data-plane daemon.
+    public var dataPlane = "inprocess"
+    /// Time between garbage collections.
+    public var gcInterval: Duration = .seconds(3600)
+    /// How long an unreferenced blob is kept before collection.
+    public var gcGracePeriod: Duration = .seconds(24 * 3600)
+    /// Time between retention runs.
+    public var retentionInterval: Duration = .seconds(3600)
+    /// swift-log level name: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// The metadata location in effect.
+    public var effectiveDatabase: String {
+        database ?? (absoluteDataDirectory as NSString).appendingPathComponent("metadata.sqlite")
+    }
+
+    /// The backends in effect: the configured ones, or the filesystem backend in the data directory.
+    public var effectiveBackends: [String] {
+        backends.isEmpty ? ["default=file://\((absoluteDataDirectory as NSString).appendingPathComponent("blobs"))"] : backends
+    }
+
+    /// ``dataDirectory`` made absolute against the current directory.
+    public var absoluteDataDirectory: String {
+        if dataDirectory.hasPrefix("/") { return (dataDirectory as NSString).standardizingPath }
+        let joined = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(dataDirectory)
+        return (joined as NSString).standardizingPath
+    }
+
+    /// Splits `ID=URL`.
+    public static func splitBackend(_ text: String) throws(ServerConfigurationError) -> (id: String, url: String) {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex, text.index(after: equals) != text.endIndex else {
+            throw ServerConfigurationError(key: "backends", "backend \"\(text)\" is not ID=URL")
+        }
+        return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+    }
+}
+
+/// A configuration value that is missing, malformed or inconsistent: the server does not start.
+public struct ServerConfigurationError: ArtifactStoreError {
+    public var code: String { "invalidConfiguration" }
+    /// The configuration key (`port`, `backends`, …).
+    public let key: String
+    public let message: String
+    public let underlying: (any Error)?
+
+    public init(key: String, _ message: String, underlying: (any Error)? = nil) {
+        self.key = key
+        self.message = "\(key): \(message)"
+        self.underlying = underlying
+    }
+}

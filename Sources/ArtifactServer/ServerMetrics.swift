@@ -1,0 +1,92 @@
+import ArtifactControlPlane
+import ArtifactDataPlane
+import ArtifactStoreCore
+import CoreMetrics
+import Metrics
+import NIOCore
+import Prometheus
+
+/// The server's metrics, recorded through swift-metrics into a Prometheus registry of its own
+/// and exposed at `/metrics` (docs/operations.md, "Metrics").
+///
+/// Exists so each server instance (and each test) has its own registry: nothing is bootstrapped
+/// process-wide. Every metric is created with this registry's factory.
+public final class ServerMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let latencyBuckets: [Duration] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+        ]
+        factory.defaultDurationHistogramBuckets = latencyBuckets
+        self.registry = registry
+        self.factory = factory
+    }
+
+    /// One request finished: `route` is the route's path template (or `unmatched`).
+    func recordRequest(route: String, method: String, status: Int, duration: Duration) {
+        Counter(label: "artifactstore_http_requests_total", dimensions: [("route", route), ("method", method), ("status", "\(status)")], factory: factory)
+            .increment()
+        Metrics.Timer(label: "artifactstore_http_request_duration_seconds", dimensions: [("route", route), ("method", method)], factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    func recordBytesIn(_ count: Int) {
+        Counter(label: "artifactstore_http_received_bytes_total", factory: factory).increment(by: count)
+    }
+
+    func recordBytesOut(_ count: Int) {
+        Counter(label: "artifactstore_http_sent_bytes_total", factory: factory).increment(by: count)
+    }
+
+    /// A blob upload finished (stored or refused).
+    func recordIngest(duration: Duration, deduplicated: Bool?) {
+        Metrics.Timer(label: "artifactstore_ingest_duration_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+        if deduplicated == true {
+            Counter(label: "artifactstore_dedup_hits_total", factory: factory).increment()
+        }
+    }
+
+    /// A blob or file download was answered: time until the response (headers) was ready.
+    func recordServe(duration: Duration) {
+        Metrics.Timer(label: "artifactstore_serve_duration_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// A garbage collection ran (a dry run is not counted).
+    public func recordGarbageCollection(_ report: GarbageCollectionReport) {
+        guard report.ran, !report.dryRun else { return }
+        Counter(label: "artifactstore_gc_runs_total", factory: factory).increment()
+        Counter(label: "artifactstore_gc_blobs_deleted_total", factory: factory).increment(by: report.blobsDeleted)
+        Counter(label: "artifactstore_gc_bytes_deleted_total", factory: factory).increment(by: Int(clamping: report.bytesDeleted))
+        Counter(label: "artifactstore_gc_links_expired_total", factory: factory).increment(by: report.linksExpired)
+    }
+
+    /// The last health check of each backend: 1 healthy, 0 not.
+    func recordBackendHealth(_ statuses: [BackendStatus]) {
+        for status in statuses {
+            Gauge(label: "artifactstore_backend_healthy", dimensions: [("backend", status.backendID)], factory: factory)
+                .record(status.isHealthy ? 1 : 0)
+        }
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+
+    /// `stream`, counting the bytes that pass through as sent.
+    func countingSent(_ stream: ByteStream) -> ByteStream {
+        ByteStream(CountingSequence(base: stream) { [self] in self.recordBytesOut($0) })
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

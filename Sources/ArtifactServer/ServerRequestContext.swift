@@ -1,0 +1,37 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The per-request state the server's middlewares fill in and its routes read.
+///
+/// Exists so the request id, the caller's credential and address travel from the middlewares
+/// (``RequestIDMiddleware``, ``CredentialMiddleware``) to the handlers, which authorise against
+/// the control plane with them and pass them into every audit record.
+public struct ServerRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The request id: the client's `X-Request-ID` or one generated here.
+    public var requestID: String = ""
+    /// The bearer token the request carries (from `Bearer` or the password of `Basic`), if any.
+    /// Never logged.
+    public var credential: String?
+    /// The peer's address, as audit records show it.
+    public var clientAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress.map(Self.describe)
+    }
+
+    /// JSON bodies the routes decode are small; blob bodies are streamed and never collated.
+    public var maxUploadSize: Int { 4 * 1024 * 1024 }
+
+    public var requestDecoder: APIJSONDecoder { APIJSONDecoder() }
+    public var responseEncoder: APIJSONEncoder { APIJSONEncoder() }
+
+    static func describe(_ address: SocketAddress) -> String {
+        switch address {
+        case .v4, .v6: address.ipAddress ?? "\(address)"
+        case .unixDomainSocket: address.pathname ?? "unix"
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `artifactstore serve` binary: first start, bootstrap token, readiness, SIGTERM.
+@Suite("artifactstore serve (binary)", .serialized)
+struct ServeBinaryTests {
+    /// A running `artifactstore serve` with its standard error captured in a file.
+    final class Server {
+        let process = Process()
+        let errorFile: URL
+        private(set) var port = 0
+
+        init(dataDirectory: String, environment: [String: String] = [:]) throws {
+            errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).err")
+            _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+            process.executableURL = ServeBinaryTests.executable
+            process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--gc-interval", "3600"]
+            var childEnvironment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARTIFACTSTORE_") }
+            childEnvironment.merge(environment) { $1 }
+            process.environment = childEnvironment
+            process.standardError = try FileHandle(forWritingTo: errorFile)
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var standardError: String { (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "" }
+
+        /// Waits for the "listening on" line and reads the port from it.
+        func waitUntilListening() async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline, process.isRunning {
+                if let line = standardError.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
+                    let port = Int(line.split(separator: ":").last ?? "")
+                {
+                    self.port = port
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw TestFailure("serve did not start listening; stderr:\n\(standardError)")
+        }
+
+        /// SIGTERM, then the exit status.
+        func terminate() async -> Int32 {
+            kill(process.processIdentifier, SIGTERM)
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+            try? FileManager.default.removeItem(at: errorFile)
+            return process.terminationStatus
+        }
+
+        func get(_ path: String, token: String? = nil) async throws -> (status: UInt, body: String) {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return (response.status.code, String(buffer: body))
+        }
+    }
+
+    /// The `artifactstore` executable in the build products folder.
+    static let executable: URL = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("artifactstore")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        fatalError("artifactstore executable not found next to \(CommandLine.arguments[0])")
+    }()
+
+    static func temporaryDirectory() -> String {
+        FileManager.default.temporaryDirectory.path + "/artifactstore-serve-\(UUID().uuidString.lowercased())"
+    }
+
+    /// The token in the boxed first-start message.
+    static func boxedToken(in text: String) -> String? {
+        text.split(separator: "\n").compactMap { line -> String? in
+            let trimmed = line.trimmingCharacters(in: CharacterSet(charactersIn: "| "))
+            return trimmed.hasPrefix("ast_") ? trimmed : nil
+        }.first
+    }
+
+    @Test("first start prints the admin token once, /readyz answers, SIGTERM exits 0; a second start prints no token")
+    func firstAndSecondStart() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try Server(dataDirectory: directory)
+        try await first.waitUntilListening()
+        #expect(try await first.get("/readyz").status == 200)
+        let output = first.standardError
+        let token = try #require(Self.boxedToken(in: output), "no boxed token in:\n\(output)")
+        #expect(output.components(separatedBy: token).count == 2, "the token must appear exactly once")
+        #expect(try await first.get("/v1/whoami", token: token).status == 200)
+        #expect(await first.terminate() == 0)
+
+        let second = try Server(dataDirectory: directory)
+        try await second.waitUntilListening()
+        #expect(try await second.get("/readyz").status == 200)
+        #expect(Self.boxedToken(in: second.standardError) == nil)
+        #expect(!second.standardError.contains(token))
+        #expect(try await second.get("/v1/whoami", token: token).status == 200)
+        #expect(await second.terminate() == 0)
+        #expect(FileManager.default.fileExists(atPath: directory + "/metadata.sqlite"))
+    }
+
+    @Test("ARTIFACTSTORE_ADMIN_TOKEN at the first start becomes the admin token and is never printed")
+    func providedAdminToken() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let token = "ast_00112233aabbccdd_" + String(repeating: "7e", count: 32)
+        let server = try Server(dataDirectory: directory, environment: ["ARTIFACTSTORE_ADMIN_TOKEN": token])
+        try await server.waitUntilListening()
+        #expect(try await server.get("/v1/whoami", token: token).status == 200)
+        #expect(Self.boxedToken(in: server.standardError) == nil)
+        #expect(!server.standardError.contains(token))
+        #expect(await server.terminate() == 0)
+    }
+
+    @Test("SIGTERM during an upload lets it finish (201) before the process exits 0")
+    func drainsInFlightUpload() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let token = "ast_00112233aabbccdd_" + String(repeating: "7e", count: 32)
+        let server = try Server(dataDirectory: directory, environment: ["ARTIFACTSTORE_ADMIN_TOKEN": token])
+        try await server.waitUntilListening()
+        var create = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces")
+        create.method = .POST
+        create.headers.add(name: "Authorization", value: "Bearer \(token)")
+        create.headers.add(name: "Content-Type", value: "application/json")
+        create.body = .bytes(ByteBuffer(string: #"{"name":"team"}"#))
+        #expect(try await HTTPClient.shared.execute(create, timeout: .seconds(30)).status == .created)
+
+        let (chunks, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        var upload = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces/team/blobs")
+        upload.method = .POST
+        upload.headers.add(name: "Authorization", value: "Bearer \(token)")
+        upload.body = .stream(chunks, length: .known(Int64(3 * 65536)))
+        let response = Task { try await HTTPClient.shared.execute(upload, timeout: .seconds(60)) }
+        continuation.yield(ByteBuffer(repeating: 1, count: 65536))
+        // Wait until the server is reading the body (the temporary exists), then signal.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let temporaries = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/blobs/tmp/ingest")) ?? []
+            if !temporaries.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        kill(server.process.processIdentifier, SIGTERM)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(server.process.isRunning, "the server must wait for the upload in flight")
+        continuation.yield(ByteBuffer(repeating: 2, count: 65536))
+        continuation.yield(ByteBuffer(repeating: 3, count: 65536))
+        continuation.finish()
+        #expect(try await response.value.status == .created)
+        #expect(await server.terminate() == 0)
+    }
+}
