@@ -452,7 +452,14 @@ let package = Package(
         ),
         .testTarget(
             name: "ArtifactStoreCLITests",
-            dependencies: ["ArtifactStoreCLI"]
+            dependencies: [
+                "ArtifactStoreCLI",
+                "ArtifactStoreClient",
+                "ArtifactControlPlane",
+                "ArtifactIdentity",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "ArtifactStoreClientTests",

@@ -90,6 +90,24 @@ public struct ArtifactStoreClient: Sendable {
         _ request: HTTPClientRequest, body: (some Encodable)? = nil as Empty?, expected: Set<Int> = [200, 201],
         as type: Response.Type = Response.self
     ) async throws -> Response {
+        let (request, bytes) = try await exchange(request, body: body, expected: expected)
+        do {
+            return try JSONCoding.decoder.decode(Response.self, from: Data(buffer: bytes))
+        } catch {
+            throw ClientError(.badResponse, "the server's answer to \(request.method.rawValue) \(request.url) is not the expected JSON: \(error)", underlying: error)
+        }
+    }
+
+    /// Sends `request` and expects an empty success (204, or 200/201 whose body is ignored).
+    func sendExpectingNoContent(_ request: HTTPClientRequest, body: (some Encodable)? = nil as Empty?) async throws {
+        _ = try await exchange(request, body: body, expected: Set(200..<300))
+    }
+
+    /// Sends `request` with `body` as JSON and reads the answer's body; a status outside
+    /// `expected` becomes the server's error.
+    private func exchange(
+        _ request: HTTPClientRequest, body: (some Encodable)?, expected: Set<Int>
+    ) async throws -> (HTTPClientRequest, ByteBuffer) {
         var request = request
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -100,25 +118,7 @@ public struct ArtifactStoreClient: Sendable {
         guard expected.contains(Int(response.status.code)) else {
             throw Self.serverError(status: Int(response.status.code), body: bytes, request: request)
         }
-        do {
-            return try JSONCoding.decoder.decode(Response.self, from: Data(buffer: bytes))
-        } catch {
-            throw ClientError(.badResponse, "the server's answer to \(request.method.rawValue) \(request.url) is not the expected JSON: \(error)", underlying: error)
-        }
-    }
-
-    /// Sends `request` and expects an empty success (204, or 200/201 whose body is ignored).
-    func sendExpectingNoContent(_ request: HTTPClientRequest, body: (some Encodable)? = nil as Empty?) async throws {
-        var request = request
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONCoding.encoder.encode(body)))
-        }
-        let response = try await execute(request)
-        let bytes = try await readBody(response, what: request.url)
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw Self.serverError(status: Int(response.status.code), body: bytes, request: request)
-        }
+        return (request, bytes)
     }
 
     func readBody(_ response: HTTPClientResponse, what: String) async throws -> ByteBuffer {
