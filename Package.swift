@@ -6,13 +6,18 @@ import PackageDescription
 //   identity      CArtifactBLAKE3, ArtifactBLAKE3, ArtifactIdentity
 //   storage       ArtifactStorage (+ implementations, conformance suite)
 //   data plane    ArtifactDataPlane (protocol, value types, errors), ArtifactDataPlaneLocal (in process),
-//                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec)
+//                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec),
+//                 ArtifactDataPlaneWire (frames, messages, limits, NIO framing handlers),
+//                 ArtifactDataPlaneRemote (RemoteDataPlane, the socket client),
+//                 ArtifactDataPlaneDaemon (DataPlaneDaemon, the socket server as a Service)
 //   control plane ArtifactMetadata (metadata store on sql-kit: SQLite or PostgreSQL, migrations),
 //                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth)
 //   server / CLI  ArtifactServer (the /v1 HTTP API on Hummingbird: routes, auth, metrics, configuration,
 //                 the serve application), ArtifactStoreClient (typed client of the /v1 HTTP API: transfers
 //                 with resume and verification, login file, exit statuses), ArtifactStoreCLI (the
-//                 `artifactstore` executable)
+//                 `artifactstore` executable, including `artifactstore serve` and `artifactstore dataplane`)
+// Outside the layers: tools (ArtifactStoreBench, ArtifactStoreRemoteBench, the fuzzers) and test
+// support (ArtifactStoreTestSupport, ArtifactDataPlaneTestSupport), which may use any layer.
 
 let package = Package(
     name: "artifactstore",
@@ -31,11 +36,15 @@ let package = Package(
         .library(name: "ArtifactDataPlane", targets: ["ArtifactDataPlane"]),
         .library(name: "ArtifactDataPlaneLocal", targets: ["ArtifactDataPlaneLocal"]),
         .library(name: "ArtifactDataPlaneConformance", targets: ["ArtifactDataPlaneConformance"]),
+        .library(name: "ArtifactDataPlaneWire", targets: ["ArtifactDataPlaneWire"]),
+        .library(name: "ArtifactDataPlaneRemote", targets: ["ArtifactDataPlaneRemote"]),
+        .library(name: "ArtifactDataPlaneDaemon", targets: ["ArtifactDataPlaneDaemon"]),
         .library(name: "ArtifactMetadata", targets: ["ArtifactMetadata"]),
         .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
         .library(name: "ArtifactServer", targets: ["ArtifactServer"]),
         .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
+        .executable(name: "artifactstore-remote-bench", targets: ["ArtifactStoreRemoteBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -191,6 +200,49 @@ let package = Package(
             ]
         ),
 
+        // The data plane wire protocol (docs/dataplane-protocol.md): frames, messages, limits,
+        // credit, and the NIO handlers that frame a connection. Shared by the daemon and the client.
+        .target(
+            name: "ArtifactDataPlaneWire",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // RemoteDataPlane: the DataPlane of a daemon, over a small pool of Unix socket connections.
+        .target(
+            name: "ArtifactDataPlaneRemote",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneWire",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // DataPlaneDaemon: serves any DataPlane on a Unix socket (mode, SO_PEERCRED, limits,
+        // graceful shutdown) as a swift-service-lifecycle Service.
+        .target(
+            name: "ArtifactDataPlaneDaemon",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneWire",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // MARK: Control plane
 
         // The metadata database: SQLite (default, a file in WAL mode) or PostgreSQL, one sql-kit
@@ -235,6 +287,7 @@ let package = Package(
                 "ArtifactMetadata",
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneLocal",
+                "ArtifactDataPlaneRemote",
                 "ArtifactIdentity",
                 "ArtifactStorage",
                 "ArtifactStorageFactory",
@@ -274,6 +327,9 @@ let package = Package(
                 "ArtifactControlPlane",
                 "ArtifactStoreClient",
                 "ArtifactStoreCore",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneDaemon",
+                "ArtifactDataPlaneLocal",
                 "ArtifactIdentity",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "ArtifactStorage",
@@ -282,6 +338,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -300,12 +358,54 @@ let package = Package(
             ]
         ),
 
+        // The remote data plane benchmark's client (scripts/bench-remote.sh): ingest and serve
+        // through a running daemon, or in process, and print the timings.
+        .executableTarget(
+            name: "ArtifactStoreRemoteBench",
+            dependencies: [
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
+                "ArtifactDataPlaneRemote",
+                "ArtifactIdentity",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: Tests
 
-        // What several test targets share: where ../shared/testdata is, and the S3 test server.
+        // What several test targets share: where ../shared/testdata is, the S3 test server, and the
+        // metadata databases (SQLite file, PostgreSQL schema) tests run against.
         .target(
             name: "ArtifactStoreTestSupport",
-            dependencies: ["ArtifactStorage", "ArtifactStorageS3"]
+            dependencies: [
+                "ArtifactStorage",
+                "ArtifactStorageS3",
+                "ArtifactMetadata",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Data plane conformance subjects (LocalDataPlane over memory, filesystem and S3 backends,
+        // with the hooks the suite needs), shared by the local and the remote data plane tests.
+        .target(
+            name: "ArtifactDataPlaneTestSupport",
+            dependencies: [
+                "ArtifactStoreTestSupport",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneConformance",
+                "ArtifactDataPlaneLocal",
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "ArtifactStorageS3",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
 
         .testTarget(
@@ -385,6 +485,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactDataPlaneLocalTests",
             dependencies: [
+                "ArtifactDataPlaneTestSupport",
                 "ArtifactStoreTestSupport",
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneConformance",
@@ -410,8 +511,29 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ArtifactDataPlaneRemoteTests",
+            dependencies: [
+                "ArtifactDataPlaneTestSupport",
+                "ArtifactStoreTestSupport",
+                "ArtifactCBOR",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneConformance",
+                "ArtifactDataPlaneDaemon",
+                "ArtifactDataPlaneLocal",
+                "ArtifactDataPlaneRemote",
+                "ArtifactDataPlaneWire",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
             name: "ArtifactControlPlaneTests",
             dependencies: [
+                "ArtifactStoreTestSupport",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",
                 "ArtifactDataPlane",
@@ -429,6 +551,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactServerTests",
             dependencies: [
+                "ArtifactStoreTestSupport",
                 "ArtifactServer",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",
@@ -459,6 +582,10 @@ let package = Package(
                 "ArtifactIdentity",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneRemote",
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -477,8 +604,9 @@ let package = Package(
     ]
 )
 
-// A libFuzzer target for the CBOR decoder, only when asked for, since it needs -sanitize=fuzzer
-// (see docs/fuzzing.md): ARTIFACTSTORE_FUZZ=1 swift build --product CBORFuzzer …
+// libFuzzer targets for the CBOR decoder and the data plane frame decoder, only when asked for,
+// since they need -sanitize=fuzzer (see docs/fuzzing.md):
+// ARTIFACTSTORE_FUZZ=1 swift build --product CBORFuzzer … (or FrameFuzzer)
 if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
     package.targets.append(
         .executableTarget(
@@ -496,6 +624,25 @@ if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
         )
     )
     package.products.append(.executable(name: "CBORFuzzer", targets: ["CBORFuzzer"]))
+    // The same for the data plane frame decoder (FrameDecoder, Frame.parse, the message bodies).
+    package.targets.append(
+        .executableTarget(
+            name: "FrameFuzzer",
+            dependencies: [
+                "ArtifactCBOR",
+                "ArtifactDataPlaneWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Fuzz/FrameFuzzer",
+            swiftSettings: [
+                .unsafeFlags(["-parse-as-library"]),
+                .swiftLanguageMode(.v6),
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+            ]
+        )
+    )
+    package.products.append(.executable(name: "FrameFuzzer", targets: ["FrameFuzzer"]))
 }
 
 // One settings block for every target, in the style of swift-configuration.

@@ -16,16 +16,33 @@
 #                             input file live under $BENCH_DIR (default /tmp, the disk); set
 #                             BENCH_DIR=/dev/shm to take the device out and measure our own cost.
 #
+#   scripts/bench.sh remote   ingest and serve of a 1 GiB stream generated in memory through the
+#                             data plane daemon (the real `artifactstore dataplane`, a separate
+#                             process, filesystem backend under $BENCH_DIR) with RemoteDataPlane,
+#                             against the same in process (LocalDataPlane) in the same run,
+#                             alternating, median of 3 each (artifactstore-remote-bench); the
+#                             daemon's peak RSS (VmHWM). Targets: >= 0.8x both ways, < 64 MiB.
+#
+#   scripts/bench.sh http     our release server against docker-registry and nginx from Debian,
+#                             side by side in one run (scripts/bench-http.sh): 1 GiB upload and
+#                             download, 2,000 x 4 KiB uploads at c=16, 4 KiB GET and HEAD at c=64
+#                             with wrk, peak RSS of each server.
+#
 # Prints a table, writes JSON under bench-results/, and ends with one machine-readable line:
 #   RESULT blake3_ratio=<x> sha256_ratio=<y> dual_ratio=<z>                 (hash)
 #   RESULT ingest_ratio=<x> serve_ratio=<y> peak_rss_mib=<z>                (ingest)
+#   RESULT remote_ingest_ratio=<x> remote_serve_ratio=<y> daemon_peak_rss_mib=<z>   (remote)
+#   RESULT upload_vs_registry=… upload_vs_nginx=… download_vs_nginx=… small_put_vs_registry=…
+#          small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=… peak_rss_mib=…   (http)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 suite=${1:-}
 case "$suite" in
     hash|ingest) ;;
-    *) echo "usage: scripts/bench.sh hash|ingest" >&2; exit 2 ;;
+    remote) exec scripts/bench-remote.sh ;;
+    http) exec scripts/bench-http.sh ;;
+    *) echo "usage: scripts/bench.sh hash|ingest|remote|http" >&2; exit 2 ;;
 esac
 
 if ! command -v b3sum >/dev/null 2>&1; then

@@ -36,6 +36,10 @@ public struct DataPlaneError: ArtifactStoreError, Codable {
         /// Any other storage failure; ``underlying`` is the `StorageError` and the message
         /// includes its code.
         case storage
+        /// The data plane itself could not be reached or broke the wire protocol (a remote data
+        /// plane's daemon is down, refused the connection, closed it mid-call, or is shutting
+        /// down); ``underlying`` is the wire protocol error with its own code.
+        case dataPlaneUnavailable
     }
 
     public let kind: Code

@@ -10,25 +10,20 @@ import Synchronization
 /// `CancellationError`.
 final class BoundedBufferChannel: Sendable {
     private struct State {
-        var queue: [ByteBuffer] = []
-        var head = 0
+        // A ring that lets go of each buffer as it is taken: an array read through a moving head
+        // kept up to 64 hashed buffers alive (64 MiB of 1 MiB chunks from a socket).
+        var queue = CircularBuffer<ByteBuffer>()
         var queuedBytes = 0
         var finished = false
         var failure: (any Error)?
         var waitingProducer: CheckedContinuation<Void, any Error>?
         var waitingConsumer: CheckedContinuation<ByteBuffer?, any Error>?
 
-        var count: Int { queue.count - head }
+        var count: Int { queue.count }
 
         mutating func popFirst() -> ByteBuffer? {
-            guard head < queue.count else { return nil }
-            let buffer = queue[head]
-            head += 1
+            guard let buffer = queue.popFirst() else { return nil }
             queuedBytes -= buffer.readableBytes
-            if head >= 64 && head * 2 >= queue.count {
-                queue.removeFirst(head)
-                head = 0
-            }
             return buffer
         }
     }

@@ -89,7 +89,7 @@ struct ErrorResponse: Encodable, Sendable {
         case .digestMismatch, .sizeMismatch, .sizeLimitExceeded, .invalidRange, .streamFailed: .badRequest
         case .objectNotFound: .notFound
         case .rangeNotSatisfiable: .rangeNotSatisfiable
-        case .backendUnavailable: .serviceUnavailable
+        case .backendUnavailable, .dataPlaneUnavailable: .serviceUnavailable
         case .unknownBackend, .invalidConfiguration, .cancelled, .storage: .internalServerError
         }
     }

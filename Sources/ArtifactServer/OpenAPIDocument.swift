@@ -114,7 +114,7 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
       responses:
         '200':
           description: 'The namespace'
@@ -130,7 +130,7 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: digest
           in: query
           required: false
@@ -159,11 +159,11 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: digest
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^(blake3|sha256):[0-9a-f]{64}$'}
       responses:
         '200':
           description: 'The headers of the blob'
@@ -182,11 +182,11 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: digest
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^(blake3|sha256):[0-9a-f]{64}$'}
       responses:
         '200':
           description: 'The bytes'
@@ -214,11 +214,11 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: digest
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^(blake3|sha256):[0-9a-f]{64}$'}
       responses:
         '200':
           description: 'The result'
@@ -234,7 +234,7 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: limit
           in: query
           required: false
@@ -258,11 +258,11 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: limit
           in: query
           required: false
@@ -286,15 +286,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: version
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
       requestBody:
         required: true
         content:
@@ -314,15 +314,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: version
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
       responses:
         '200':
           description: 'The version'
@@ -337,15 +337,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: version
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
       responses:
         '204':
           description: 'Deleted'
@@ -358,15 +358,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: version
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
         - name: limit
           in: query
           required: false
@@ -390,15 +390,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: version
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
         - name: path
           in: path
           required: true
@@ -424,15 +424,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: version
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
         - name: path
           in: path
           required: true
@@ -451,15 +451,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: version
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
       responses:
         '200':
           description: 'The result'
@@ -475,11 +475,11 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: limit
           in: query
           required: false
@@ -503,15 +503,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: tag
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
       responses:
         '200':
           description: 'The tag'
@@ -526,15 +526,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: tag
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
       requestBody:
         required: true
         content:
@@ -554,15 +554,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: tag
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
       responses:
         '204':
           description: 'Removed'
@@ -575,15 +575,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: version
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
       requestBody:
         required: true
         content:
@@ -603,15 +603,15 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: artifact
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
         - name: version
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
       responses:
         '204':
           description: 'Released'
@@ -624,7 +624,7 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: limit
           in: query
           required: false
@@ -648,7 +648,7 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: limit
           in: query
           required: false
@@ -672,11 +672,11 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: name
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
       requestBody:
         required: true
         content:
@@ -696,11 +696,11 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: name
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
       responses:
         '204':
           description: 'Deleted'
@@ -713,7 +713,7 @@ paths:
         - name: ns
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
         - name: dryRun
           in: query
           required: false
@@ -847,7 +847,7 @@ paths:
         - name: id
           in: path
           required: true
-          schema: {type: string}
+          schema: {type: string, pattern: '^[0-9a-f]{16}$'}
       responses:
         '204':
           description: 'Revoked'

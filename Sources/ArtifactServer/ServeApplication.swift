@@ -1,6 +1,7 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactDataPlaneLocal
+import ArtifactDataPlaneRemote
 import ArtifactMetadata
 import ArtifactStorage
 import ArtifactStorageFactory
@@ -51,11 +52,17 @@ public enum ServeApplication {
             )
             try await app.runService()
         } catch {
-            await controlPlane.close()
+            await close(controlPlane)
             throw error
         }
-        await controlPlane.close()
+        await close(controlPlane)
         logger.info("stopped")
+    }
+
+    /// Closes the metadata store and a remote data plane's connections.
+    static func close(_ controlPlane: ControlPlane) async {
+        await controlPlane.close()
+        (controlPlane.dataPlane as? RemoteDataPlane)?.shutdown()
     }
 
     /// The data plane the configuration names, and the control plane over it.
@@ -63,7 +70,7 @@ public enum ServeApplication {
         let dataDirectory = configuration.absoluteDataDirectory
         do {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-            if configuration.backends.isEmpty {
+            if configuration.backends.isEmpty, configuration.dataPlane == "inprocess" {
                 try FileManager.default.createDirectory(atPath: dataDirectory + "/blobs", withIntermediateDirectories: true)
             }
         } catch {
@@ -81,9 +88,14 @@ public enum ServeApplication {
     }
 
     static func makeDataPlane(_ configuration: ServerConfiguration, logger: Logger) throws -> any DataPlane {
-        guard configuration.dataPlane == "inprocess" else {
-            throw ServerConfigurationError(
-                key: "dataPlane", "\"\(configuration.dataPlane)\": the data-plane daemon client is not part of this build; use inprocess")
+        if configuration.dataPlane.hasPrefix("unix://") {
+            // The daemon owns the backends (`artifactstore dataplane --backend …`); nothing is
+            // connected until the first call, and /readyz reports a daemon that is down.
+            guard configuration.backends.isEmpty, configuration.defaultBackend == nil else {
+                throw ServerConfigurationError(
+                    key: "backends", "backends are configured on the data-plane daemon, not on a server using \(configuration.dataPlane)")
+            }
+            return RemoteDataPlane(socketPath: String(configuration.dataPlane.dropFirst("unix://".count)), logger: logger)
         }
         let factory = StorageFactory(logger: logger)
         var backends: [LocalDataPlane.Backend] = []

@@ -9,6 +9,7 @@ struct ArtifactStoreCommand: AsyncParsableCommand {
         subcommands: [
             DigestCommand.self,
             StorageCommand.self,
+            DataPlaneCommand.self,
             ServeCommand.self,
             LoginCommand.self, WhoAmICommand.self, PushCommand.self, PullCommand.self, ListCommand.self, RemoveCommand.self,
             TagCommand.self, HoldCommand.self, ReleaseCommand.self, VerifyCommand.self, GarbageCollectCommand.self,

@@ -1,3 +1,4 @@
+import ArtifactStoreTestSupport
 import ArtifactControlPlane
 import Crypto
 import ArtifactMetadata

@@ -1,3 +1,4 @@
+import ArtifactStoreTestSupport
 import ArtifactControlPlane
 import ArtifactDataPlaneLocal
 import ArtifactMetadata

@@ -1,3 +1,4 @@
+import ArtifactDataPlaneTestSupport
 import ArtifactDataPlaneConformance
 import Testing
 

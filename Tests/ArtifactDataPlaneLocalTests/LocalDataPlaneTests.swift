@@ -1,3 +1,4 @@
+import ArtifactDataPlaneTestSupport
 import ArtifactDataPlane
 import ArtifactDataPlaneConformance
 import ArtifactDataPlaneLocal

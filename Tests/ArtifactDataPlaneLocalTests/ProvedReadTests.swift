@@ -1,5 +1,6 @@
 import ArtifactDataPlane
 import ArtifactDataPlaneConformance
+import ArtifactDataPlaneTestSupport
 @testable import ArtifactDataPlaneLocal
 import ArtifactIdentity
 import ArtifactStorage

@@ -1,3 +1,4 @@
+import ArtifactDataPlaneTestSupport
 import ArtifactStoreTestSupport
 import ArtifactDataPlaneConformance
 import Testing

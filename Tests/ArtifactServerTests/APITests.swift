@@ -1,6 +1,7 @@
 import ArtifactControlPlane
 import ArtifactIdentity
 import ArtifactServer
+import ArtifactStoreTestSupport
 import Crypto
 import Foundation
 import HTTPTypes
@@ -18,8 +19,8 @@ struct APITests {
         Data(SHA256.hash(data: Array(buffer.readableBytesView))).base64EncodedString()
     }
 
-    @Test("namespaces: create (201), get, list; duplicate 409; bad name 400", arguments: ServerTestDatabase.allCases)
-    func namespaces(database: ServerTestDatabase) async throws {
+    @Test("namespaces: create (201), get, list; duplicate 409; bad name 400", arguments: TestDatabase.allCases)
+    func namespaces(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             let admin = harness.adminToken
             try await harness.withClient { client in
@@ -77,8 +78,8 @@ struct APITests {
         }
     }
 
-    @Test("blob upload, HEAD and GET with ETag, Content-Digest, Range and If-None-Match", arguments: ServerTestDatabase.allCases)
-    func blobRoundTrip(database: ServerTestDatabase) async throws {
+    @Test("blob upload, HEAD and GET with ETag, Content-Digest, Range and If-None-Match", arguments: TestDatabase.allCases)
+    func blobRoundTrip(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
             let writer = try await harness.token([Grant(.write, namespace: "team")])
@@ -229,8 +230,8 @@ struct APITests {
         }
     }
 
-    @Test("versions, files, tags, holds, retention: the whole push and manage cycle", arguments: ServerTestDatabase.allCases)
-    func versionLifecycle(database: ServerTestDatabase) async throws {
+    @Test("versions, files, tags, holds, retention: the whole push and manage cycle", arguments: TestDatabase.allCases)
+    func versionLifecycle(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
             let admin = harness.adminToken
@@ -358,8 +359,8 @@ struct APITests {
         }
     }
 
-    @Test("GC (dry run and real), scrub, audit export and verification, tokens and whoami", arguments: ServerTestDatabase.allCases)
-    func storeWideOperations(database: ServerTestDatabase) async throws {
+    @Test("GC (dry run and real), scrub, audit export and verification, tokens and whoami", arguments: TestDatabase.allCases)
+    func storeWideOperations(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
             let admin = harness.adminToken

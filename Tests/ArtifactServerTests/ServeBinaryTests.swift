@@ -161,3 +161,54 @@ struct ServeBinaryTests {
         #expect(await server.terminate() == 0)
     }
 }
+
+extension ServeBinaryTests {
+    @Test("serve --data-plane unix:///… stores and serves through the real artifactstore dataplane daemon")
+    func throughTheDaemon() async throws {
+        let directory = Self.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory + "/daemon-blobs", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/dataplane.sock"
+        let daemon = Process()
+        daemon.executableURL = Self.executable
+        daemon.arguments = ["dataplane", "--socket", socket, "--backend", "main=file://\(directory)/daemon-blobs"]
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(100)) }
+
+        let token = "ast_00112233aabbccdd_" + String(repeating: "7e", count: 32)
+        let server = try Server(
+            dataDirectory: directory + "/server", environment: ["ARTIFACTSTORE_ADMIN_TOKEN": token, "ARTIFACTSTORE_DATA_PLANE": "unix://\(socket)"])
+        try await server.waitUntilListening()
+        let ready = try await server.get("/readyz")
+        #expect(ready.status == 200, "\(ready.body)")
+        #expect(ready.body.contains("\"backendID\":\"main\""))
+
+        var create = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces")
+        create.method = .POST
+        create.headers.add(name: "Authorization", value: "Bearer \(token)")
+        create.body = .bytes(ByteBuffer(string: #"{"name":"team"}"#))
+        #expect(try await HTTPClient.shared.execute(create, timeout: .seconds(30)).status == .created)
+        var upload = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces/team/blobs")
+        upload.method = .POST
+        upload.headers.add(name: "Authorization", value: "Bearer \(token)")
+        upload.body = .bytes(ByteBuffer(string: "bytes through the daemon"))
+        let uploaded = try await HTTPClient.shared.execute(upload, timeout: .seconds(30))
+        #expect(uploaded.status == .created)
+        let json = try JSONSerialization.jsonObject(with: Data((try await uploaded.body.collect(upTo: 1 << 16)).readableBytesView)) as? [String: Any]
+        let address = try #require(json?["address"] as? String)
+        let downloaded = try await server.get("/v1/namespaces/team/blobs/\(address)", token: token)
+        #expect(downloaded.status == 200 && downloaded.body == "bytes through the daemon")
+        // The bytes live in the daemon's backend, not in the server's data directory.
+        let hex = String(address.dropFirst("blake3:".count))
+        #expect(FileManager.default.fileExists(atPath: "\(directory)/daemon-blobs/blobs/blake3/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/server/blobs"))
+        #expect(await server.terminate() == 0)
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+    }
+}

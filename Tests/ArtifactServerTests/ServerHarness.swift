@@ -6,6 +6,7 @@ import ArtifactMetadata
 import ArtifactServer
 import ArtifactStorage
 import ArtifactStorageFileSystem
+import ArtifactStoreTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,27 +15,6 @@ import Logging
 import NIOCore
 import SQLKit
 import Testing
-
-/// The metadata engines server tests run on.
-enum ServerTestDatabase: String, CaseIterable, Sendable, CustomStringConvertible {
-    case sqlite
-    case postgres
-
-    var description: String { rawValue }
-
-    static let postgresURL: String? = {
-        let value = ProcessInfo.processInfo.environment["ARTIFACTSTORE_TEST_POSTGRES_URL"] ?? ""
-        return value.isEmpty ? nil : value
-    }()
-
-    func isAvailable(_ test: String = #function) -> Bool {
-        if self == .postgres, Self.postgresURL == nil {
-            print("PostgreSQL server test SKIPPED (\(test)): ARTIFACTSTORE_TEST_POSTGRES_URL is not set")
-            return false
-        }
-        return true
-    }
-}
 
 /// A server over a fresh database and a fresh filesystem backend in a temporary directory, with
 /// an admin token, run through HummingbirdTesting.
@@ -56,56 +36,33 @@ final class ServerHarness: Sendable {
         self.adminToken = adminToken
     }
 
-    static var silent: Logger { Logger(label: "artifactstore.server.tests", factory: { _ in SwiftLogNoOpLogHandler() }) }
+    static var silent: Logger { TestLogs.silent }
 
     /// Runs `body` with a fresh server, or says it skipped (PostgreSQL without a URL).
-    static func run(
-        _ database: ServerTestDatabase = .sqlite, test: String = #function, _ body: (ServerHarness) async throws -> Void
-    ) async throws {
+    static func run(_ database: TestDatabase = .sqlite, test: String = #function, _ body: (ServerHarness) async throws -> Void) async throws {
         guard database.isAvailable(test) else { return }
+        if database == .postgres { await TestDatabase.postgresSlots.acquire() }
+        defer { if database == .postgres { TestDatabase.postgresSlots.release() } }
         let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-server-\(UUID().uuidString.lowercased())"
         try FileManager.default.createDirectory(atPath: directory + "/blobs", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var schema: String?
-        let location: MetadataLocation
-        switch database {
-        case .sqlite:
-            location = .sqliteFile(path: directory + "/metadata.sqlite")
-        case .postgres:
-            let name = "srv_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
-            let admin = try await MetadataStore.open(try MetadataLocation(parsing: ServerTestDatabase.postgresURL!), logger: silent)
-            try await admin.transaction { db in try await db.raw("CREATE SCHEMA \(ident: name)").run() }
-            await admin.close()
-            guard case .postgres(var postgres) = try MetadataLocation(parsing: ServerTestDatabase.postgresURL!) else { fatalError("not a postgres URL") }
-            postgres.schema = name
-            postgres.maximumConnections = 4
-            location = .postgres(postgres)
-            schema = name
-        }
+        let (location, cleanup) = try await database.makeLocation(maximumConnections: 4)
         let dataPlane = try LocalDataPlane(
             backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: silent))], logger: silent)
         let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, logger: silent)
-        let token = try #require(try await controlPlane.auth.bootstrap())
-        let harness = ServerHarness(
-            directory: directory, controlPlane: controlPlane, api: ArtifactStoreAPI(controlPlane: controlPlane, metrics: ServerMetrics()),
-            adminToken: token.token)
         do {
+            let token = try #require(try await controlPlane.auth.bootstrap())
+            let harness = ServerHarness(
+                directory: directory, controlPlane: controlPlane, api: ArtifactStoreAPI(controlPlane: controlPlane, metrics: ServerMetrics()),
+                adminToken: token.token)
             try await body(harness)
         } catch {
-            await harness.close(schema: schema)
+            await controlPlane.close()
+            await cleanup()
             throw error
         }
-        await harness.close(schema: schema)
-    }
-
-    private func close(schema: String?) async {
         await controlPlane.close()
-        if let schema, let url = ServerTestDatabase.postgresURL, let location = try? MetadataLocation(parsing: url),
-            let admin = try? await MetadataStore.open(location, logger: Self.silent)
-        {
-            try? await admin.transaction { db in try await db.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
-            await admin.close()
-        }
+        await cleanup()
     }
 
     /// The application for HummingbirdTesting.

@@ -9,25 +9,27 @@ import Logging
 import NIOCore
 import Synchronization
 
-enum TestLogs {
-    static var silent: Logger {
+/// Loggers for tests.
+public enum TestLogs {
+    /// Drops everything.
+    public static var silent: Logger {
         Logger(label: "artifactstore.tests.silent", factory: { _ in SwiftLogNoOpLogHandler() })
     }
 }
 
 /// A connector that can be "taken away": once dropped, its connection check and `connect`
 /// answer `unreachable`, as a removed store would.
-final class DroppableConnector: StorageConnector {
+public final class DroppableConnector: StorageConnector {
     let base: any StorageConnector
     let label: String
     private let dropped = Mutex(false)
 
-    init(base: any StorageConnector, label: String) {
+    public init(base: any StorageConnector, label: String) {
         self.base = base
         self.label = label
     }
 
-    func drop() { dropped.withLock { $0 = true } }
+    public func drop() { dropped.withLock { $0 = true } }
 
     private func check() throws(StorageError) {
         if dropped.withLock({ $0 }) {
@@ -35,28 +37,30 @@ final class DroppableConnector: StorageConnector {
         }
     }
 
-    func verifyConnection() async throws(StorageError) {
+    public func verifyConnection() async throws(StorageError) {
         try check()
         try await base.verifyConnection()
     }
 
-    func verifyAccess(user: String?, permissions: UInt32?) async throws(StorageError) {
+    public func verifyAccess(user: String?, permissions: UInt32?) async throws(StorageError) {
         try check()
         try await base.verifyAccess(user: user, permissions: permissions)
     }
 
-    func connect() async throws(StorageError) -> any StorageBackend {
+    public func connect() async throws(StorageError) -> any StorageBackend {
         try check()
         return try await base.connect()
     }
 }
 
-enum Subjects {
-    static let defaultID = "primary"
-    static let otherID = "secondary"
+/// Fresh data plane conformance subjects over real backends, for every data plane's tests
+/// (LocalDataPlane directly, RemoteDataPlane through a daemon serving one of these).
+public enum Subjects {
+    public static let defaultID = "primary"
+    public static let otherID = "secondary"
 
     /// Two named memory stores, unique to this subject.
-    static func memory(configuration: LocalDataPlane.Configuration = .init()) throws -> DataPlaneConformanceSubject {
+    public static func memory(configuration: LocalDataPlane.Configuration = .init()) throws -> DataPlaneConformanceSubject {
         let token = UUID().uuidString.lowercased()
         let names = [defaultID: "dataplane-\(token)-a", otherID: "dataplane-\(token)-b"]
         let connectors = try names.mapValues { name in
@@ -96,7 +100,7 @@ enum Subjects {
     }
 
     /// Two directories under a fresh temporary directory.
-    static func fileSystem(configuration: LocalDataPlane.Configuration = .init()) throws -> DataPlaneConformanceSubject {
+    public static func fileSystem(configuration: LocalDataPlane.Configuration = .init()) throws -> DataPlaneConformanceSubject {
         let base = FileManager.default.temporaryDirectory.path + "/artifactstore-dataplane-\(UUID().uuidString.lowercased())"
         let roots = [defaultID: base + "/" + defaultID, otherID: base + "/" + otherID]
         for root in roots.values {
@@ -138,7 +142,7 @@ enum Subjects {
     }
 
     /// Every regular file beneath `root`, hidden ones included, relative to it.
-    static func regularFiles(under root: String) throws -> [String] {
+    public static func regularFiles(under root: String) throws -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
         var files: [String] = []
         while let relative = enumerator.nextObject() as? String {

@@ -4,21 +4,21 @@ import SQLKit
 import Logging
 import Synchronization
 
-/// The two engines every test of the control plane runs against.
-enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertible {
+/// The two metadata engines every test of the control plane and the server runs against.
+public enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite
     case postgres
 
-    var description: String { rawValue }
+    public var description: String { rawValue }
 
     /// `ARTIFACTSTORE_TEST_POSTGRES_URL`, when set.
-    static let postgresURL: String? = {
+    public static let postgresURL: String? = {
         let value = ProcessInfo.processInfo.environment["ARTIFACTSTORE_TEST_POSTGRES_URL"] ?? ""
         return value.isEmpty ? nil : value
     }()
 
     /// Whether this engine can run here; says plainly, once per test, when PostgreSQL is skipped.
-    func isAvailable(_ test: String = #function) -> Bool {
+    public func isAvailable(_ test: String = #function) -> Bool {
         if self == .postgres, Self.postgresURL == nil {
             print("PostgreSQL test SKIPPED (\(test)): ARTIFACTSTORE_TEST_POSTGRES_URL is not set")
             return false
@@ -27,11 +27,11 @@ enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertible {
     }
 
     /// Limits how many PostgreSQL test databases are open at once (the server allows ~100 connections).
-    static let postgresSlots = TestSemaphore(4)
+    public static let postgresSlots = TestSemaphore(4)
 
     /// A fresh, empty location: a new SQLite file in a new temporary directory, or a new schema
     /// on the PostgreSQL server. `cleanup` removes it.
-    func makeLocation(maximumConnections: Int = 6) async throws -> (location: MetadataLocation, cleanup: @Sendable () async -> Void) {
+    public func makeLocation(maximumConnections: Int = 6) async throws -> (location: MetadataLocation, cleanup: @Sendable () async -> Void) {
         let token = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         switch self {
         case .sqlite:
@@ -55,14 +55,14 @@ enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertible {
     }
 }
 
-enum TestLogs {
-    static var silent: Logger {
+public enum TestLogs {
+    public static var silent: Logger {
         Logger(label: "artifactstore.tests.silent", factory: { _ in SwiftLogNoOpLogHandler() })
     }
 }
 
 /// A counting semaphore for tests, without blocking threads.
-final class TestSemaphore: Sendable {
+public final class TestSemaphore: Sendable {
     private struct State {
         var available: Int
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -70,11 +70,11 @@ final class TestSemaphore: Sendable {
 
     private let state: Mutex<State>
 
-    init(_ count: Int) {
+    public init(_ count: Int) {
         state = Mutex(State(available: count))
     }
 
-    func acquire() async {
+    public func acquire() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let admitted = state.withLock { state -> Bool in
                 if state.available > 0 {
@@ -88,7 +88,7 @@ final class TestSemaphore: Sendable {
         }
     }
 
-    func release() {
+    public func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.waiters.isEmpty {
                 state.available += 1

@@ -13,7 +13,7 @@ import NIOCore
 extension Subjects {
     /// Two fresh buckets, each used under the prefix `root`. Taking a backend away deletes its
     /// bucket, so HeadBucket fails as it would for a bucket removed under a running server.
-    static func s3() async throws -> DataPlaneConformanceSubject {
+    public static func s3() async throws -> DataPlaneConformanceSubject {
         let prefix = "root"
         var connectors: [String: S3Connector] = [:]
         for id in [defaultID, otherID] {

@@ -1,0 +1,210 @@
+import ArtifactCBOR
+import ArtifactDataPlane
+import ArtifactDataPlaneWire
+import ArtifactIdentity
+import ArtifactStoreCore
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The data plane in another process: a client for `artifactstore dataplane` over its Unix
+/// socket (docs/dataplane-protocol.md).
+///
+/// Exists so the control plane can use a data plane that runs as another user, with the same
+/// ``DataPlane`` contract as `LocalDataPlane` (it passes the same conformance suite). Errors of
+/// operations come back with the codes the daemon's data plane gave them; a daemon that cannot be
+/// reached, or a broken connection, is `dataPlaneUnavailable` with the wire error underneath.
+/// Byte streams in both directions are flow-controlled by credit, so neither side buffers more
+/// than its window of chunks per call.
+public final class RemoteDataPlane: DataPlane {
+    public struct Configuration: Sendable {
+        /// How many connections the pool opens at most.
+        public var maximumConnections: Int
+        /// How many data frames a serve may have in flight towards this client.
+        public var serveWindow: Int
+        /// The largest frame this client accepts.
+        public var limits: WireLimits
+
+        public init(maximumConnections: Int = 4, serveWindow: Int = 8, limits: WireLimits = .default) {
+            self.maximumConnections = maximumConnections
+            self.serveWindow = max(1, serveWindow)
+            self.limits = limits
+        }
+    }
+
+    public let socketPath: String
+    public let configuration: Configuration
+    let pool: RemoteConnectionPool
+
+    /// Nothing is connected until the first call.
+    public init(
+        socketPath: String,
+        configuration: Configuration = Configuration(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        self.socketPath = socketPath
+        self.configuration = configuration
+        self.pool = RemoteConnectionPool(
+            socketPath: socketPath,
+            maximumConnections: configuration.maximumConnections,
+            group: eventLoopGroup,
+            limits: configuration.limits,
+            logger: logger
+        )
+    }
+
+    /// Closes the pool's connections. Calls in flight fail with `dataPlaneUnavailable`.
+    public func shutdown() {
+        pool.shutdown()
+    }
+
+    // MARK: DataPlane
+
+    public func ingest(_ stream: ByteStream, hints: IngestHints) async throws(DataPlaneError) -> IngestResult {
+        let call = try await open(.ingest(hints))
+        defer { call.release() }
+        return try await Self.typed("ingest") { try await Self.ingest(stream, call: call) }
+    }
+
+    public func serve(_ address: ContentAddress, range: ByteRange?, backendID: String?) async throws(DataPlaneError) -> ByteStream {
+        let window = configuration.serveWindow
+        let call = try await open(.serve(address, range: range, backendID: backendID, window: UInt64(window)))
+        do {
+            _ = try await Self.typed("serve") { try await Self.answer(WireServeStart.self, call: call) }
+        } catch {
+            call.release()
+            throw error
+        }
+        return ByteStream(RemoteServeStream(reader: RemoteServeReader(call: call, window: window)))
+    }
+
+    public func verify(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> VerifyResult {
+        try await single(.verify(address, backendID: backendID), VerifyResult.self)
+    }
+
+    public func delete(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> DeletionResult {
+        try await single(.delete(address, backendID: backendID), DeletionResult.self)
+    }
+
+    /// When the daemon cannot be reached, one status named `dataplane` says so.
+    public func backendHealth() async -> [BackendStatus] {
+        let started = ContinuousClock.now
+        do {
+            return try await single(.backendHealth, WireHealth.self).backends
+        } catch {
+            let elapsed = ContinuousClock.now - started
+            return [
+                BackendStatus(
+                    backendID: "dataplane",
+                    isDefault: true,
+                    reachable: false,
+                    writable: false,
+                    latencySeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                    message: "the data plane daemon at \"\(socketPath)\" did not answer: \(error.code): \(error.message)",
+                    checkedAt: Date()
+                )
+            ]
+        }
+    }
+
+    // MARK: Calls
+
+    private func open(_ request: WireRequest) async throws(DataPlaneError) -> RemoteCall {
+        try await pool.open(request)
+    }
+
+    private func single<T: Decodable & Sendable>(_ request: WireRequest, _ type: T.Type) async throws(DataPlaneError) -> T {
+        let call = try await open(request)
+        defer { call.release() }
+        return try await Self.typed(request.operation) { try await Self.answer(T.self, call: call) }
+    }
+
+    /// Waits for the call's `result` (decoded as `T`) or `error`; credit frames are skipped.
+    static func answer<T: Decodable>(_ type: T.Type, call: RemoteCall, cancellable: Bool = true) async throws -> T {
+        while true {
+            let frame = try await call.next(cancellable: cancellable)
+            switch frame.kind {
+            case .result:
+                return try frame.decodeBody(T.self)
+            case .error:
+                throw try frame.decodeBody(WireFailure.self).dataPlaneError
+            case .credit:
+                continue
+            default:
+                throw DataPlaneWireError(.protocolViolation, "the daemon sent \(frame.kind) on call \(call.id) where a result was due")
+            }
+        }
+    }
+
+    /// Sends the stream within credit, then `end`, then waits for the result. A stream that
+    /// throws, or a cancelled task, sends `cancel` and waits for the daemon to confirm (so
+    /// nothing is stored when this returns).
+    static func ingest(_ stream: ByteStream, call: RemoteCall) async throws -> IngestResult {
+        let maximumChunk = Int(call.connection.welcome.maximumChunkLength)
+        var credit: UInt64 = 0
+        var chunks = stream.makeAsyncIterator()
+        do {
+            while true {
+                let next: ByteBuffer?
+                do {
+                    next = try await chunks.next()
+                } catch {
+                    let cancelled = error is CancellationError || Task.isCancelled
+                    return try await abandon(call, WireCancel(reason: cancelled ? .cancelled : .streamFailed, message: "\(error)"))
+                }
+                guard var chunk = next else { break }
+                while chunk.readableBytes > 0 {
+                    while credit == 0 {
+                        let frame = try await call.next()
+                        switch frame.kind {
+                        case .credit:
+                            guard case .value(.unsigned(let count)) = frame.body else {
+                                throw DataPlaneWireError(.malformedFrame, "credit frame on call \(call.id) without an unsigned count")
+                            }
+                            credit += count
+                        case .error:
+                            throw try frame.decodeBody(WireFailure.self).dataPlaneError
+                        default:
+                            throw DataPlaneWireError(.protocolViolation, "the daemon sent \(frame.kind) on ingest call \(call.id) before the stream ended")
+                        }
+                    }
+                    credit -= 1
+                    let slice = chunk.readSlice(length: min(maximumChunk, chunk.readableBytes))!
+                    try await call.send(.data(call: call.id, slice))
+                }
+            }
+            try await call.send(Frame(.end, call: call.id, body: .value(.null)))
+            return try await answer(IngestResult.self, call: call)
+        } catch is CancellationError {
+            return try await abandon(call, WireCancel(reason: .cancelled, message: "the ingesting task was cancelled"))
+        }
+    }
+
+    /// Tells the daemon to drop the call and returns (throws) its last word.
+    static func abandon(_ call: RemoteCall, _ cancel: WireCancel) async throws -> IngestResult {
+        if let frame = try? Frame.control(.cancel, call: call.id, cancel) {
+            await call.sendUncancellably(frame)
+        }
+        return try await answer(IngestResult.self, call: call, cancellable: false)
+    }
+
+    /// Runs `body`, turning whatever it throws into the `DataPlaneError` the caller sees.
+    static func typed<T>(_ operation: String, _ body: () async throws -> T) async throws(DataPlaneError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw dataPlaneError(error, operation: operation)
+        }
+    }
+
+    static func dataPlaneError(_ error: any Error, operation: String) -> DataPlaneError {
+        switch error {
+        case let error as DataPlaneError: error
+        case let error as DataPlaneWireError: .unavailable(error)
+        case is CancellationError: DataPlaneError(.cancelled, "\(operation) through the data plane daemon was cancelled", underlying: error)
+        default: .unavailable(DataPlaneWireError(.connectionFailed, "\(operation) through the data plane daemon failed: \(error)", underlying: error))
+        }
+    }
+}

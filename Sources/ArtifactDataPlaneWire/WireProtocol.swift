@@ -1,0 +1,62 @@
+import ArtifactCBOR
+import NIOCore
+
+/// The constants and limits of the data plane wire protocol (docs/dataplane-protocol.md).
+///
+/// Exists so the daemon, the client, the tests and the fuzzer agree on one set of numbers; the
+/// daemon announces the ones a client must respect in its ``Welcome``.
+public enum WireProtocol {
+    /// The protocol version this implementation speaks.
+    public static let version: UInt64 = 1
+    /// Every version this implementation can speak, newest first.
+    public static let supportedVersions: [UInt64] = [version]
+}
+
+extension WireLimits {
+    /// How the connection reads: up to one whole data frame per `read`, so a frame usually
+    /// arrives in one buffer the decoder slices instead of in many 64 KiB pieces it must join.
+    public var receiveAllocator: AdaptiveRecvByteBufferAllocator {
+        AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 64 * 1024, maximum: maximumFrameLength + 4)
+    }
+
+    /// The kernel socket buffers asked for on each side (`SO_SNDBUF`, `SO_RCVBUF`): room for a
+    /// couple of data frames, so a stream moves with few wake-ups.
+    public static let socketBufferSize = 2 * 1024 * 1024
+}
+
+/// The limits one side of a connection enforces on what it receives.
+///
+/// Memory a daemon connection can hold for incoming data is bounded by
+/// `maximumConcurrentCalls × ingestWindow × maximumChunkLength` plus one frame.
+public struct WireLimits: Sendable, Hashable {
+    /// The largest frame body (the bytes after the 4-byte length prefix). A larger length prefix
+    /// is refused with `frameTooLarge` before anything is read or allocated for it.
+    public var maximumFrameLength: Int
+    /// The largest payload of one data frame.
+    public var maximumChunkLength: Int
+    /// How many calls may be in flight on one connection at once.
+    public var maximumConcurrentCalls: Int
+    /// How many data frames an ingest may send ahead of the daemon's consumption (its credit).
+    public var ingestWindow: Int
+
+    /// Data frames of at most 1 MiB, frames of at most 1 MiB + 1 KiB, 16 calls, 4 chunks of credit.
+    public static let `default` = WireLimits(
+        maximumFrameLength: 1024 * 1024 + 1024,
+        maximumChunkLength: 1024 * 1024,
+        maximumConcurrentCalls: 16,
+        ingestWindow: 4
+    )
+
+    public init(maximumFrameLength: Int, maximumChunkLength: Int, maximumConcurrentCalls: Int, ingestWindow: Int) {
+        self.maximumFrameLength = maximumFrameLength
+        self.maximumChunkLength = min(maximumChunkLength, maximumFrameLength - 32)
+        self.maximumConcurrentCalls = max(1, maximumConcurrentCalls)
+        self.ingestWindow = max(1, ingestWindow)
+    }
+
+    /// What the CBOR decoder accepts in the body of a control frame (anything but data): small,
+    /// shallow maps. Data payloads never go through the general decoder.
+    public var controlBodyLimits: CBORLimits {
+        CBORLimits(maximumDepth: 16, maximumItemCount: 100_000, maximumLength: maximumFrameLength)
+    }
+}

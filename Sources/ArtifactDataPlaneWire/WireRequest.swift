@@ -1,0 +1,99 @@
+import ArtifactCBOR
+import ArtifactDataPlane
+import ArtifactIdentity
+
+/// The body of a `request` frame: one ``DataPlane`` operation and its arguments.
+///
+/// On the wire a CBOR map with the text key `op` (`ingest`, `serve`, `verify`, `delete`,
+/// `backendHealth`) and the operation's own keys; an `op` this version does not define is
+/// `unknownOperation`, not a shape error, so the client learns what was refused.
+public enum WireRequest: Sendable, Hashable {
+    /// Followed by the client's data frames (within credit) and `end`.
+    case ingest(IngestHints)
+    /// `window` is the credit the daemon starts with: how many data frames it may send before
+    /// the client grants more.
+    case serve(ContentAddress, range: ByteRange?, backendID: String?, window: UInt64)
+    case verify(ContentAddress, backendID: String?)
+    case delete(ContentAddress, backendID: String?)
+    case backendHealth
+
+    /// Every operation name this version defines.
+    public static let operations = ["ingest", "serve", "verify", "delete", "backendHealth"]
+
+    public var operation: String {
+        switch self {
+        case .ingest: "ingest"
+        case .serve: "serve"
+        case .verify: "verify"
+        case .delete: "delete"
+        case .backendHealth: "backendHealth"
+        }
+    }
+
+    private struct Ingest: Codable { var op: String; var hints: IngestHints }
+    private struct Serve: Codable {
+        var op: String
+        var address: ContentAddress
+        var range: ByteRange?
+        var backendID: String?
+        var window: UInt64
+    }
+    private struct Object: Codable { var op: String; var address: ContentAddress; var backendID: String? }
+    private struct Health: Codable { var op: String }
+
+    /// The request as a `request` frame on `call`.
+    public func frame(call: UInt64) throws(CBORError) -> Frame {
+        switch self {
+        case .ingest(let hints):
+            try .control(.request, call: call, Ingest(op: operation, hints: hints))
+        case .serve(let address, let range, let backendID, let window):
+            try .control(.request, call: call, Serve(op: operation, address: address, range: range, backendID: backendID, window: window))
+        case .verify(let address, let backendID), .delete(let address, let backendID):
+            try .control(.request, call: call, Object(op: operation, address: address, backendID: backendID))
+        case .backendHealth:
+            try .control(.request, call: call, Health(op: operation))
+        }
+    }
+
+    /// The request a `request` frame carries.
+    public init(frame: Frame) throws(DataPlaneWireError) {
+        guard case .value(let value) = frame.body, case .textString(let op)? = value["op"] else {
+            throw DataPlaneWireError(.malformedFrame, "request on call \(frame.call) is not a map with a text \"op\"")
+        }
+        switch op {
+        case "ingest":
+            self = .ingest(try frame.decodeBody(Ingest.self).hints)
+        case "serve":
+            let serve = try frame.decodeBody(Serve.self)
+            self = .serve(serve.address, range: serve.range, backendID: serve.backendID, window: serve.window)
+        case "verify":
+            let object = try frame.decodeBody(Object.self)
+            self = .verify(object.address, backendID: object.backendID)
+        case "delete":
+            let object = try frame.decodeBody(Object.self)
+            self = .delete(object.address, backendID: object.backendID)
+        case "backendHealth":
+            self = .backendHealth
+        default:
+            let shown = op.count > 64 ? String(op.prefix(64)) + "…" : op
+            throw DataPlaneWireError(
+                .unknownOperation,
+                "request on call \(frame.call) names operation \"\(shown)\"; protocol version \(WireProtocol.version) defines \(Self.operations.joined(separator: ", "))"
+            )
+        }
+    }
+}
+
+/// The body of the `result` frame of `backendHealth`.
+public struct WireHealth: Sendable, Hashable, Codable {
+    public var backends: [BackendStatus]
+
+    public init(backends: [BackendStatus]) {
+        self.backends = backends
+    }
+}
+
+/// The body of the `result` frame that starts a serve (the data frames follow).
+public struct WireServeStart: Sendable, Hashable, Codable {
+    public init() {}
+}

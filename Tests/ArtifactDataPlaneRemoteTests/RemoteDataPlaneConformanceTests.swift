@@ -1,0 +1,46 @@
+import Foundation
+import ArtifactDataPlaneConformance
+import ArtifactDataPlaneTestSupport
+import ArtifactStoreTestSupport
+import Testing
+
+/// `RemoteDataPlane` runs the whole data plane conformance suite through a real daemon on a real
+/// Unix socket, over memory, filesystem and (with moto) S3 backends, each check with a fresh
+/// daemon and fresh, empty backends.
+@Suite("RemoteDataPlane conformance")
+struct RemoteDataPlaneConformanceTests {
+    @Test(arguments: DataPlaneConformance.Check.allCases)
+    func memory(_ check: DataPlaneConformance.Check) async throws {
+        try await DataPlaneConformance { try await RemoteSubjects.through(try Subjects.memory()) }.run(check)
+    }
+
+    @Test(arguments: DataPlaneConformance.Check.allCases)
+    func fileSystem(_ check: DataPlaneConformance.Check) async throws {
+        try await DataPlaneConformance { try await RemoteSubjects.through(try Subjects.fileSystem()) }.run(check)
+    }
+}
+
+/// The same suite over S3 (moto), one check at a time. It needs `ARTIFACTSTORE_TEST_S3_ENDPOINT`
+/// and, because it doubles the load on the one moto process while the local S3 suite runs in
+/// parallel (moto then answers 500s), also `ARTIFACTSTORE_TEST_REMOTE_S3=1`; skipped with a
+/// printed reason otherwise.
+@Suite(
+    "RemoteDataPlane conformance on S3", .serialized,
+    .enabled(if: RemoteS3.isEnabled, "ARTIFACTSTORE_TEST_S3_ENDPOINT and ARTIFACTSTORE_TEST_REMOTE_S3=1 are not both set"))
+struct RemoteDataPlaneS3ConformanceTests {
+    @Test(arguments: DataPlaneConformance.Check.allCases)
+    func s3(_ check: DataPlaneConformance.Check) async throws {
+        let capabilities = DataPlaneConformanceCapabilities(exclusiveCommit: false)
+        try await DataPlaneConformance(capabilities: capabilities) { try await RemoteSubjects.through(try await Subjects.s3()) }.run(check)
+    }
+}
+
+enum RemoteS3 {
+    static let isEnabled: Bool = {
+        let asked = ProcessInfo.processInfo.environment["ARTIFACTSTORE_TEST_REMOTE_S3"] == "1"
+        if !asked {
+            print("ArtifactDataPlaneRemoteTests: RemoteDataPlane conformance on S3 SKIPPED: set ARTIFACTSTORE_TEST_REMOTE_S3=1 (and ARTIFACTSTORE_TEST_S3_ENDPOINT) to run it")
+        }
+        return asked && S3TestServer.isAvailable
+    }()
+}

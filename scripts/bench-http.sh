@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# scripts/bench.sh http: our release server against docker-registry (CNCF Distribution) and nginx
+# (static files, WebDAV PUT), all three from this machine, side by side in one run.
+#
+#   1 GiB upload and download        curl, one transfer at a time; ours POST /v1/…/blobs with the
+#                                    expected digest, registry monolithic PUT, nginx WebDAV PUT.
+#   2,000 x 4 KiB blob uploads, c=16 scripts/bench_http_client.py (threads, keep-alive); unique
+#                                    bodies; registry needs POST + PUT per blob.
+#   4 KiB GET, c=64                  wrk, 10 s each.
+#   HEAD of a 4 KiB blob, c=64       wrk, 10 s; ours vs registry.
+#   Peak RSS                         VmHWM of each server process (nginx: its largest process).
+#
+# Targets (issue 7): upload >= 5x registry and >= 0.75x nginx; download >= 1.0x nginx; small
+# uploads >= 6x registry; small GET >= 20x registry and >= 0.5x nginx; HEAD >= 20x registry;
+# our peak RSS <= 50 MiB. All servers and the load generators share this machine's cores.
+#
+# Last line: RESULT upload_vs_registry=… upload_vs_nginx=… download_vs_nginx=…
+#   small_put_vs_registry=… small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=…
+#   peak_rss_mib=…
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+need=()
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v nginx >/dev/null 2>&1 || need+=(nginx)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "== installing ${need[*]} (Debian)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq "${need[@]}" >/dev/null || { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; }
+fi
+# The Debian packages start their own services; ours are started below on private ports.
+service nginx stop >/dev/null 2>&1 || true
+service docker-registry stop >/dev/null 2>&1 || true
+
+echo "== building artifactstore (release)" >&2
+swift build -c release --product artifactstore >&2
+BIN=$(swift build -c release --show-bin-path)/artifactstore
+
+WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/artifactstore-http-bench.XXXXXX")
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    [ -f "$WORK/nginx/nginx.pid" ] && kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "error: $1 did not answer" >&2; return 1; }
+rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b > 0 else 'nan')" "$1" "$2"; }
+
+# --- the three servers ----------------------------------------------------------------------
+OURS_PORT=$(free_port)
+TOKEN="ast_$(python3 -c 'import secrets; print(secrets.token_hex(8) + "_" + secrets.token_hex(32))')"
+ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning "$BIN" serve --port "$OURS_PORT" \
+    --data-dir "$WORK/ours" >"$WORK/ours.log" 2>&1 &
+OURS_PID=$!
+PIDS+=("$OURS_PID")
+OURS="http://127.0.0.1:$OURS_PORT"
+wait_http "$OURS/readyz"
+curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+    -d '{"name":"bench"}' "$OURS/v1/namespaces"
+
+REGISTRY_PORT=$(free_port)
+mkdir -p "$WORK/registry"
+cat >"$WORK/registry.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage:
+  filesystem: {rootdirectory: $WORK/registry}
+http: {addr: 127.0.0.1:$REGISTRY_PORT}
+EOF
+docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+REGISTRY_PID=$!
+PIDS+=("$REGISTRY_PID")
+REGISTRY="http://127.0.0.1:$REGISTRY_PORT"
+wait_http "$REGISTRY/v2/"
+
+NGINX_PORT=$(free_port)
+mkdir -p "$WORK/nginx/root" "$WORK/nginx/tmp"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes auto;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log error;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    client_max_body_size 0;
+    client_body_temp_path $WORK/nginx/tmp;
+    proxy_temp_path $WORK/nginx/tmp; fastcgi_temp_path $WORK/nginx/tmp; uwsgi_temp_path $WORK/nginx/tmp; scgi_temp_path $WORK/nginx/tmp;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $WORK/nginx/root;
+        location / { dav_methods PUT; create_full_put_path on; }
+    }
+}
+EOF
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx"
+NGINX="http://127.0.0.1:$NGINX_PORT"
+wait_http "$NGINX/"
+
+# --- 1 GiB upload and download ----------------------------------------------------------------
+SIZE_MIB=${BENCH_SIZE_MIB:-1024}
+BIG="$WORK/big.bin"
+echo "== writing a ${SIZE_MIB} MiB file" >&2
+head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom >"$BIG"
+BIG_SHA=$(sha256sum "$BIG" | cut -d' ' -f1)
+cat "$BIG" >/dev/null
+
+seconds() { python3 -c "import sys; print(sys.argv[1])" "$1"; }
+time_of() { curl -s -o /dev/null -w '%{time_total}' "$@"; }
+
+echo "== 1 GiB upload" >&2
+ours_up=$(time_of -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/octet-stream" \
+    -T "$BIG" "$OURS/v1/namespaces/bench/blobs?digest=sha256:$BIG_SHA")
+location=$(curl -s -o /dev/null -w '%header{location}' -X POST "$REGISTRY/v2/bench/big/blobs/uploads/")
+case "$location" in http*) ;; *) location="$REGISTRY$location" ;; esac
+sep='?'; case "$location" in *\?*) sep='&' ;; esac
+registry_up=$(time_of -X PUT -H "Content-Type: application/octet-stream" -T "$BIG" "$location${sep}digest=sha256:$BIG_SHA")
+nginx_up=$(time_of -T "$BIG" "$NGINX/big.bin")
+
+echo "== 1 GiB download" >&2
+ours_down=$(time_of -H "Authorization: Bearer $TOKEN" "$OURS/v1/namespaces/bench/blobs/sha256:$BIG_SHA")
+registry_down=$(time_of -L "$REGISTRY/v2/bench/big/blobs/sha256:$BIG_SHA")
+nginx_down=$(time_of "$NGINX/big.bin")
+rm -f "$BIG"
+
+mbps() { python3 -c "import sys; print(f'{$SIZE_MIB / float(sys.argv[1]):.0f}')" "$1"; }
+
+# --- small uploads, small GETs, HEADs ---------------------------------------------------------
+echo "== 2,000 x 4 KiB uploads at concurrency 16" >&2
+ours_put=$(python3 "$ROOT/scripts/bench_http_client.py" ours "$OURS" "$TOKEN" 2000 16)
+registry_put=$(python3 "$ROOT/scripts/bench_http_client.py" registry "$REGISTRY" - 2000 16)
+
+SMALL="$WORK/small.bin"
+head -c 4096 /dev/urandom >"$SMALL"
+SMALL_SHA=$(sha256sum "$SMALL" | cut -d' ' -f1)
+curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" --data-binary "@$SMALL" \
+    -H "Content-Type: application/octet-stream" "$OURS/v1/namespaces/bench/blobs"
+location=$(curl -s -o /dev/null -w '%header{location}' -X POST "$REGISTRY/v2/bench/small/blobs/uploads/")
+case "$location" in http*) ;; *) location="$REGISTRY$location" ;; esac
+sep='?'; case "$location" in *\?*) sep='&' ;; esac
+curl -fsS -o /dev/null -X PUT -H "Content-Type: application/octet-stream" --data-binary "@$SMALL" "$location${sep}digest=sha256:$SMALL_SHA"
+cp "$SMALL" "$WORK/nginx/root/small.bin"
+
+wrk_rate() { wrk "$@" 2>/dev/null | awk '/Requests\/sec/ {print $2}'; }
+echo "== 4 KiB GET at concurrency 64 (wrk, 10 s each)" >&2
+ours_get=$(wrk_rate -t2 -c64 -d10s -H "Authorization: Bearer $TOKEN" "$OURS/v1/namespaces/bench/blobs/sha256:$SMALL_SHA")
+registry_get=$(wrk_rate -t2 -c64 -d10s "$REGISTRY/v2/bench/small/blobs/sha256:$SMALL_SHA")
+nginx_get=$(wrk_rate -t2 -c64 -d10s "$NGINX/small.bin")
+
+echo 'wrk.method = "HEAD"' >"$WORK/head.lua"
+echo "== HEAD at concurrency 64 (wrk, 10 s each)" >&2
+ours_head=$(wrk_rate -t2 -c64 -d10s -s "$WORK/head.lua" -H "Authorization: Bearer $TOKEN" "$OURS/v1/namespaces/bench/blobs/sha256:$SMALL_SHA")
+registry_head=$(wrk_rate -t2 -c64 -d10s -s "$WORK/head.lua" "$REGISTRY/v2/bench/small/blobs/sha256:$SMALL_SHA")
+
+# --- peak RSS ----------------------------------------------------------------------------------
+ours_rss=$(rss_mib "$OURS_PID")
+registry_rss=$(rss_mib "$REGISTRY_PID")
+nginx_rss=0
+for pid in $(pgrep -f "nginx: .*$WORK/nginx" || true) $(cat "$WORK/nginx/nginx.pid"); do
+    r=$(rss_mib "$pid" 2>/dev/null || echo 0)
+    [ "$r" -gt "$nginx_rss" ] && nginx_rss=$r
+done
+
+printf '\n%-28s %12s %12s %12s\n' "" ours docker-registry nginx
+printf '%-28s %12s %12s %12s\n' "1 GiB upload (MiB/s)" "$(mbps "$ours_up")" "$(mbps "$registry_up")" "$(mbps "$nginx_up")"
+printf '%-28s %12s %12s %12s\n' "1 GiB download (MiB/s)" "$(mbps "$ours_down")" "$(mbps "$registry_down")" "$(mbps "$nginx_down")"
+printf '%-28s %12s %12s %12s\n' "4 KiB uploads c=16 (/s)" "$ours_put" "$registry_put" "-"
+printf '%-28s %12s %12s %12s\n' "4 KiB GET c=64 (/s)" "$ours_get" "$registry_get" "$nginx_get"
+printf '%-28s %12s %12s %12s\n' "HEAD c=64 (/s)" "$ours_head" "$registry_head" "-"
+printf '%-28s %12s %12s %12s\n' "peak RSS (MiB)" "$ours_rss" "$registry_rss" "$nginx_rss"
+
+mkdir -p "$ROOT/bench-results"
+result="upload_vs_registry=$(ratio "$registry_up" "$ours_up") upload_vs_nginx=$(ratio "$nginx_up" "$ours_up")"
+result+=" download_vs_nginx=$(ratio "$nginx_down" "$ours_down") small_put_vs_registry=$(ratio "$ours_put" "$registry_put")"
+result+=" small_get_vs_registry=$(ratio "$ours_get" "$registry_get") small_get_vs_nginx=$(ratio "$ours_get" "$nginx_get")"
+result+=" head_vs_registry=$(ratio "$ours_head" "$registry_head") peak_rss_mib=$ours_rss"
+echo "$result" >"$ROOT/bench-results/http-$(date -u +%Y%m%dT%H%M%SZ).txt"
+echo "RESULT $result"
