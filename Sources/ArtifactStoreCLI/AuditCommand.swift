@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArtifactControlPlane
 import ArtifactStoreClient
 import Foundation
 import NIOCore
@@ -29,14 +30,13 @@ struct AuditExportCommand: AsyncParsableCommand {
     var action: String?
 
     static func parseDate(_ text: String, option: String) throws(ClientError) -> Date {
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return date }
+        if let date = JSONCoding.parseDate(text) { return date }
         throw ClientError(.invalidArgument, "--\(option) \"\(text)\" is not an RFC 3339 time such as 2026-11-21T13:00:00Z")
     }
 
     func run() async throws {
-        let filter = try parseArgument(options) { () throws(ClientError) -> AuditExportFilter in
-            AuditExportFilter(
+        let filter = try parseArgument(options) { () throws(ClientError) -> AuditFilter in
+            AuditFilter(
                 since: try since.map { (text: String) throws(ClientError) -> Date in try Self.parseDate(text, option: "since") },
                 until: try until.map { (text: String) throws(ClientError) -> Date in try Self.parseDate(text, option: "until") },
                 actor: actor, namespace: namespace, action: action)

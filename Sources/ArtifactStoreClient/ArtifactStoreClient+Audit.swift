@@ -1,3 +1,4 @@
+import ArtifactControlPlane
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -6,7 +7,7 @@ import NIOHTTP1
 extension ArtifactStoreClient {
     /// Streams the audit log as JSON Lines (`GET /v1/audit`), handing each chunk of the body to
     /// `write` as it arrives; the export is never held in memory whole.
-    public func exportAudit(_ filter: AuditExportFilter, write: (ByteBuffer) async throws -> Void) async throws {
+    public func exportAudit(_ filter: AuditFilter, write: (ByteBuffer) async throws -> Void) async throws {
         var query: [(String, String)] = []
         let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         if let since = filter.since { query.append(("since", since.formatted(style))) }

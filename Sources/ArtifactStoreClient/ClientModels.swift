@@ -56,20 +56,3 @@ struct TokenCreateBody: Codable {
     var grants: [Grant]
     var expiresAt: Date?
 }
-
-/// The filters of an audit export; each `nil` filter is left out.
-public struct AuditExportFilter: Sendable, Hashable {
-    public var since: Date?
-    public var until: Date?
-    public var actor: String?
-    public var namespace: String?
-    public var action: String?
-
-    public init(since: Date? = nil, until: Date? = nil, actor: String? = nil, namespace: String? = nil, action: String? = nil) {
-        self.since = since
-        self.until = until
-        self.actor = actor
-        self.namespace = namespace
-        self.action = action
-    }
-}
