@@ -30,12 +30,13 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         let reference = try parseArgument(options) { try ArtifactReference(parsing: self.reference) }
-        let files = try parseArgument(options) { try LocalFileSet(collecting: paths) }
         let labels = try parseArgument(options) { try Self.parseLabels(label) }
         let parallel = try parseArgument(options) { () throws(ClientError) -> Int in
             guard (1...32).contains(self.parallel) else { throw ClientError(.invalidArgument, "--parallel \(self.parallel) is not between 1 and 32") }
             return self.parallel
         }
+        // Options first, then the (slower) walk of the paths.
+        let files = try parseArgument(options) { try LocalFileSet(collecting: paths) }
         try await options.run { client in
             let bar = ProgressBar(enabled: !options.json)
             let result = try await client.push(files, as: reference, labels: labels, concurrency: parallel, progress: bar.progress)

@@ -59,7 +59,10 @@ public struct ArtifactStoreClient: Sendable {
         return request
     }
 
+    /// Percent-encodes one path segment; `.` and `..` are encoded too, so no URL normalisation
+    /// can turn a segment into a step up the path (the server refuses them).
     static func encodePathSegment(_ segment: String) -> String {
+        if segment == "." || segment == ".." { return String(repeating: "%2E", count: segment.count) }
         var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
         allowed.insert(charactersIn: "-._~:@")
         return segment.addingPercentEncoding(withAllowedCharacters: allowed) ?? segment

@@ -67,6 +67,20 @@ struct ClientLibraryEndToEndTests {
         try await client.deleteRetentionPolicy("last", in: "keep")
         #expect(try await client.retentionPolicies(in: "keep").isEmpty)
 
+        // An upload whose bytes are not the promised digest: refused, nothing stored (exit 6).
+        let wrong = try Digest(parsing: "blake3:" + String(repeating: "ab", count: 32))
+        let mismatch = await #expect(throws: ClientError.self) {
+            try await client.uploadBlob(fromFile: first, expected: wrong, size: 70_000, into: "keep")
+        }
+        #expect(mismatch?.code == "digestMismatch")
+        #expect(mismatch?.status == 400)
+        #expect(mismatch.map(ClientExitStatus.init(for:)) == .integrity)
+        #expect(try await client.blobExists(wrong, in: "keep") == false)
+        // A token id that tries to climb the path is refused by the server, not resolved.
+        let climb = await #expect(throws: ClientError.self) { try await client.revokeToken(id: "..") }
+        #expect(climb?.status == 400 || climb?.status == 404)
+        #expect(try await client.tokens().allSatisfy { $0.revokedAt == nil })
+
         // Errors carry the server's code and status.
         let missing = await #expect(throws: ClientError.self) { try await client.version(v1) }
         #expect(missing?.code == "versionNotFound")
