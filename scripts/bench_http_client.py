@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Small-blob upload load for scripts/bench-http.sh: N unique 4 KiB blobs over C keep-alive
-connections (one thread each); prints uploads per second.
+"""Load for scripts/bench-http.sh over C keep-alive connections (one thread each); prints
+operations per second.
 
-    bench_http_client.py ours     http://127.0.0.1:PORT TOKEN N C   POST /v1/namespaces/bench/blobs
-    bench_http_client.py registry http://127.0.0.1:PORT -     N C   POST uploads/ + PUT ?digest=
+    bench_http_client.py ours     http://127.0.0.1:PORT TOKEN N C        N unique 4 KiB uploads: POST /v1/namespaces/bench/blobs
+    bench_http_client.py registry http://127.0.0.1:PORT -     N C        N unique 4 KiB uploads: POST uploads/ + PUT ?digest=
+    bench_http_client.py head     http://127.0.0.1:PORT TOKEN|- N C PATH N HEAD requests of PATH (wrk and ab wait for a
+                                                                         body after a HEAD answer with Content-Length)
 """
 import hashlib
 import http.client
@@ -14,8 +16,9 @@ import time
 import urllib.parse
 
 kind, base, token, total, concurrency = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+head_path = sys.argv[6] if kind == "head" else None
 url = urllib.parse.urlsplit(base)
-bodies = [os.urandom(4096) for _ in range(total)]
+bodies = [os.urandom(4096) for _ in range(total)] if kind != "head" else []
 next_index = 0
 lock = threading.Lock()
 failures = []
@@ -33,6 +36,13 @@ def take():
 def worker():
     connection = http.client.HTTPConnection(url.hostname, url.port)
     while (index := take()) is not None:
+        if kind == "head":
+            connection.request("HEAD", head_path, headers={"Authorization": f"Bearer {token}"} if token != "-" else {})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                failures.append(response.status)
+            continue
         body = bodies[index]
         if kind == "ours":
             connection.request("POST", "/v1/namespaces/bench/blobs", body=body,
@@ -64,6 +74,6 @@ for thread in threads:
     thread.join()
 elapsed = time.monotonic() - start
 if failures:
-    print(f"{len(failures)} uploads failed: {sorted(set(failures))}", file=sys.stderr)
+    print(f"{len(failures)} requests failed: {sorted(set(failures))}", file=sys.stderr)
     sys.exit(1)
 print(f"{total / elapsed:.0f}")

@@ -32,9 +32,6 @@ extension ArtifactStoreAPI {
             hints.expectedSize = contentLength
         }
         hints.sizeHint = hints.expectedSize
-        if let contentType = request.headers[.contentType], !Self.isByteStreamType(contentType) {
-            throw HTTPAPIError(.unsupportedMediaType, "a blob body must be application/octet-stream, not \"\(NameGrammar.printable(contentType))\"")
-        }
         let metrics = self.metrics
         let body = ByteStream(CountingSequence(base: request.body) { metrics.recordBytesIn($0) })
         let start = ContinuousClock.now
@@ -124,11 +121,6 @@ extension ArtifactStoreAPI {
             if tag.hasPrefix("W/") { tag.removeFirst(2) }
             return tag == etag
         }
-    }
-
-    static func isByteStreamType(_ contentType: String) -> Bool {
-        let essence = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        return essence == "application/octet-stream" || essence.isEmpty
     }
 }
 

@@ -10,14 +10,16 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// `artifactstore serve`: the data plane, the control plane, the HTTP API, garbage collection
 /// and retention, in one service group.
 ///
 /// Exists so the whole product starts from one ``ServerConfiguration``. It runs until SIGTERM or
-/// SIGINT, then shuts down gracefully: the listener closes, in-flight requests finish (an
-/// upload cut short stores nothing: the data plane removes its temporary), the GC and
-/// retention services stop between runs, and the metadata store is closed.
+/// SIGINT, then shuts down gracefully: the listener closes, in-flight requests finish (for at
+/// most ``ServerConfiguration/shutdownGracePeriod``; then they are cancelled, and an upload cut
+/// short stores nothing: the data plane removes its temporary), the GC and retention services
+/// stop between runs, and the metadata store is closed.
 public enum ServeApplication {
     /// Where messages meant for the operator (the bootstrap token box, the listening address) go.
     public typealias Console = @Sendable (String) -> Void
@@ -50,7 +52,11 @@ public enum ServeApplication {
                 },
                 logger: logger
             )
-            try await app.runService()
+            // SIGTERM/SIGINT: graceful shutdown; requests still running after the grace
+            // period are cancelled (an upload cancelled mid-body stores nothing).
+            var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
+            try await ServiceGroup(configuration: group).run()
         } catch {
             await close(controlPlane)
             throw error

@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var gcGracePeriod: Duration = .seconds(24 * 3600)
     /// Time between retention runs.
     public var retentionInterval: Duration = .seconds(3600)
+    /// How long a shutdown waits for requests in flight before cancelling them (a cancelled
+    /// upload stores nothing).
+    public var shutdownGracePeriod: Duration = .seconds(30)
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 

@@ -212,3 +212,43 @@ extension ServeBinaryTests {
         #expect(daemon.terminationStatus == 0)
     }
 }
+
+extension ServeBinaryTests {
+    @Test("an upload still running when the shutdown grace period ends is cancelled and stores nothing")
+    func gracePeriodCancelsUpload() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let token = "ast_00112233aabbccdd_" + String(repeating: "7e", count: 32)
+        let server = try Server(
+            dataDirectory: directory, environment: ["ARTIFACTSTORE_ADMIN_TOKEN": token, "ARTIFACTSTORE_SHUTDOWN_GRACE_PERIOD": "1"])
+        try await server.waitUntilListening()
+        var create = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces")
+        create.method = .POST
+        create.headers.add(name: "Authorization", value: "Bearer \(token)")
+        create.body = .bytes(ByteBuffer(string: #"{"name":"team"}"#))
+        #expect(try await HTTPClient.shared.execute(create, timeout: .seconds(30)).status == .created)
+
+        let (chunks, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        var upload = HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/v1/namespaces/team/blobs")
+        upload.method = .POST
+        upload.headers.add(name: "Authorization", value: "Bearer \(token)")
+        upload.body = .stream(chunks, length: .known(Int64(3 * 65536)))
+        let response = Task { try await HTTPClient.shared.execute(upload, timeout: .seconds(60)) }
+        continuation.yield(ByteBuffer(repeating: 1, count: 65536))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let temporaries = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/blobs/tmp/ingest")) ?? []
+            if !temporaries.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // The rest of the body never comes: the grace period ends and the upload is cancelled.
+        let status = await server.terminate()
+        continuation.finish()
+        _ = try? await response.value
+        #expect(status == 0)
+        let temporaries = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/blobs/tmp/ingest")) ?? []
+        #expect(temporaries.isEmpty, "\(temporaries)")
+        let objects = FileManager.default.enumerator(atPath: directory + "/blobs/blobs")?.allObjects ?? []
+        #expect(objects.isEmpty, "\(objects)")
+    }
+}
