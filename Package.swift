@@ -13,8 +13,9 @@ import PackageDescription
 //   control plane ArtifactMetadata (metadata store on sql-kit: SQLite or PostgreSQL, migrations),
 //                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth)
 //   server / CLI  ArtifactServer (the /v1 HTTP API on Hummingbird: routes, auth, metrics, configuration,
-//                 the serve application), ArtifactStoreCLI (the `artifactstore` executable, including
-//                 `artifactstore serve` and `artifactstore dataplane`)
+//                 the serve application), ArtifactStoreClient (typed client of the /v1 HTTP API: transfers
+//                 with resume and verification, login file, exit statuses), ArtifactStoreCLI (the
+//                 `artifactstore` executable, including `artifactstore serve` and `artifactstore dataplane`)
 // Outside the layers: tools (ArtifactStoreBench, ArtifactStoreRemoteBench, the fuzzers) and test
 // support (ArtifactStoreTestSupport, ArtifactDataPlaneTestSupport), which may use any layer.
 
@@ -41,6 +42,7 @@ let package = Package(
         .library(name: "ArtifactMetadata", targets: ["ArtifactMetadata"]),
         .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
         .library(name: "ArtifactServer", targets: ["ArtifactServer"]),
+        .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
         .executable(name: "artifactstore-remote-bench", targets: ["ArtifactStoreRemoteBench"]),
     ],
@@ -301,15 +303,36 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The /v1 API's client: JSON calls with the server's error codes, blob uploads streamed
+        // from files, downloads streamed to files with Range resume and whole-file verification,
+        // push/pull, the login file and configuration precedence.
+        .target(
+            name: "ArtifactStoreClient",
+            dependencies: [
+                "ArtifactControlPlane",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "ArtifactStoreCLI",
             dependencies: [
                 "ArtifactServer",
                 .product(name: "Configuration", package: "swift-configuration"),
+                "ArtifactControlPlane",
+                "ArtifactStoreClient",
+                "ArtifactStoreCore",
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneDaemon",
                 "ArtifactDataPlaneLocal",
                 "ArtifactIdentity",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "ArtifactStorage",
                 "ArtifactStorageFactory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -555,11 +578,28 @@ let package = Package(
             name: "ArtifactStoreCLITests",
             dependencies: [
                 "ArtifactStoreCLI",
+                "ArtifactStoreClient",
+                "ArtifactControlPlane",
+                "ArtifactIdentity",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneRemote",
                 "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactStoreClientTests",
+            dependencies: [
+                "ArtifactStoreClient",
+                "ArtifactControlPlane",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
     ]

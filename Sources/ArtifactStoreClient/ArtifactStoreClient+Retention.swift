@@ -1,0 +1,52 @@
+import ArtifactControlPlane
+import ArtifactIdentity
+import AsyncHTTPClient
+import NIOHTTP1
+
+extension ArtifactStoreClient {
+    /// The legal holds in `namespace`.
+    public func holds(in namespace: String) async throws -> [LegalHold] {
+        try await listAll(["namespaces", namespace, "holds"], as: LegalHold.self)
+    }
+
+    /// The retention policies of `namespace`.
+    public func retentionPolicies(in namespace: String) async throws -> [RetentionPolicy] {
+        try await listAll(["namespaces", namespace, "retention-policies"], as: RetentionPolicy.self)
+    }
+
+    /// Creates or replaces the policy `policy.name` of `policy.namespace`.
+    public func setRetentionPolicy(_ policy: RetentionPolicy) async throws -> RetentionPolicy {
+        struct Body: Codable {
+            var artifactGlob: String
+            var keepLast: Int?
+            var maxAgeSeconds: Int64?
+            var protectTagged: Bool
+        }
+        let body = Body(
+            artifactGlob: policy.artifactGlob, keepLast: policy.keepLast, maxAgeSeconds: policy.maxAgeSeconds,
+            protectTagged: policy.protectTagged)
+        return try await send(
+            makeRequest(.PUT, ["namespaces", policy.namespace, "retention-policies", policy.name]), body: body, expected: [200, 201])
+    }
+
+    public func deleteRetentionPolicy(_ name: String, in namespace: String) async throws {
+        try await sendExpectingNoContent(makeRequest(.DELETE, ["namespaces", namespace, "retention-policies", name]))
+    }
+
+    /// Applies `namespace`'s policies, or with `dryRun` reports what they would delete.
+    public func evaluateRetention(in namespace: String, dryRun: Bool) async throws -> RetentionReport {
+        try await send(makeRequest(.POST, ["namespaces", namespace, "retention", "evaluate"], query: [("dryRun", String(dryRun))]))
+    }
+
+    /// Has the server re-read one blob of `namespace` and check it against its digest.
+    public func verifyBlob(_ digest: Digest, in namespace: String) async throws -> JSONValue {
+        try await send(makeRequest(.POST, ["namespaces", namespace, "blobs", digest.description, "verify"]))
+    }
+
+    /// Verifies one page of live blobs store-wide (`limit` at most, after `cursor`).
+    public func scrub(limit: Int = 100, cursor: String? = nil) async throws -> JSONValue {
+        var query = [("limit", String(limit))]
+        if let cursor { query.append(("cursor", cursor)) }
+        return try await send(makeRequest(.POST, ["scrub"], query: query))
+    }
+}

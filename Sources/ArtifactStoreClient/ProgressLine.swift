@@ -1,0 +1,51 @@
+/// One line of a transfer's progress bar: `uploading [#####-----]  52.4 MiB / 100.0 MiB  31.2 MiB/s  ETA 0:02`.
+///
+/// A pure function of the numbers, so it is tested without a terminal or a clock; the CLI
+/// decides when to draw it (only on a terminal, at most a few times a second).
+public enum ProgressLine {
+    /// - Parameters:
+    ///   - done: bytes so far; `total`: bytes in all; `elapsed`: seconds since the phase began.
+    ///   - width: the terminal's columns; the bar takes what the numbers leave.
+    public static func render(label: String, done: UInt64, total: UInt64, elapsed: Double, width: Int = 80) -> String {
+        let shownDone = min(done, total)
+        let fraction = total == 0 ? 1.0 : Double(shownDone) / Double(total)
+        let rate = elapsed > 0 ? Double(shownDone) / elapsed : 0
+        let eta: String
+        if shownDone >= total {
+            eta = "done"
+        } else if rate > 0 {
+            eta = "ETA " + duration(Double(total - shownDone) / rate)
+        } else {
+            eta = "ETA --:--"
+        }
+        let numbers = " \(bytes(shownDone)) / \(bytes(total))  \(bytes(UInt64(rate)))/s  \(eta)"
+        let percent = String(Int((fraction * 100).rounded(.down)))
+        let barWidth = max(10, min(40, width - label.count - numbers.count - percent.count - 6))
+        let filled = Int((Double(barWidth) * fraction).rounded(.down))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: barWidth - filled)
+        return "\(label) [\(bar)] \(percent)%\(numbers)"
+    }
+
+    /// `512 B`, `1.5 KiB`, `52.4 MiB`, `1.0 GiB`.
+    public static func bytes(_ count: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        if unit == 0 { return "\(count) B" }
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10) \(units[unit])"
+    }
+
+    /// `0:07`, `12:34`, `1:02:03`.
+    public static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds < 360_000 else { return "--:--" }
+        let total = Int(seconds.rounded(.up))
+        let (hours, minutes, secs) = (total / 3600, total / 60 % 60, total % 60)
+        let twoDigits = { (value: Int) in value < 10 ? "0\(value)" : "\(value)" }
+        return hours > 0 ? "\(hours):\(twoDigits(minutes)):\(twoDigits(secs))" : "\(minutes):\(twoDigits(secs))"
+    }
+}
