@@ -56,7 +56,8 @@ enum DescriptorTicketRedemption {
         }
         while received < needed() {
             var descriptor: Int32 = -1
-            let count = answer.withUnsafeMutableBytes { artifactstore_receive_fd(fd, $0.baseAddress! + received, needed() - received, &descriptor) }
+            let wanted = needed() - received
+            let count = answer.withUnsafeMutableBytes { artifactstore_receive_fd(fd, $0.baseAddress! + received, wanted, &descriptor) }
             if descriptor >= 0 {
                 // Only one descriptor is expected; a second one is closed with its owner.
                 if passed == nil { passed = OwnedDescriptor(descriptor) } else { close(descriptor) }
