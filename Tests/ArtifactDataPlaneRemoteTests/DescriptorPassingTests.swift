@@ -76,14 +76,18 @@ struct DescriptorPassingTests {
         try await setup.stop()
     }
 
-    /// A client that does not ask (as before the field existed) is streamed the bytes.
-    @Test func aClientThatDoesNotAskIsStreamed() async throws {
-        let setup = try await Setup(client: .init(takesDescriptors: false))
-        let bytes = Self.content(1_500_000, seed: 3)
+    /// A whole serve through `setup` returns the bytes without a descriptor; then stop.
+    static func expectStreamedThenStop(_ setup: Setup, size: Int, seed: UInt8) async throws {
+        let bytes = content(size, seed: seed)
         let object = try await setup.remote.ingest(ByteStream(ByteBuffer(bytes: bytes)))
-        #expect(try await Self.collect(setup.remote.serve(object.address)) == bytes)
+        #expect(try await collect(setup.remote.serve(object.address)) == bytes)
         #expect(setup.remote.descriptorServeCount == 0)
         try await setup.stop()
+    }
+
+    /// A client that does not ask (as before the field existed) is streamed the bytes.
+    @Test func aClientThatDoesNotAskIsStreamed() async throws {
+        try await Self.expectStreamedThenStop(try await Setup(client: .init(takesDescriptors: false)), size: 1_500_000, seed: 3)
     }
 
     /// A daemon that does not pass descriptors has no side channel and streams, also to a
@@ -91,11 +95,7 @@ struct DescriptorPassingTests {
     @Test func aDaemonThatDoesNotPassStreams() async throws {
         let setup = try await Setup(configure: { $0.passesDescriptors = false })
         #expect(DataPlaneDaemonTests.status(setup.sideChannel.path) == nil)
-        let bytes = Self.content(700_000, seed: 5)
-        let object = try await setup.remote.ingest(ByteStream(ByteBuffer(bytes: bytes)))
-        #expect(try await Self.collect(setup.remote.serve(object.address)) == bytes)
-        #expect(setup.remote.descriptorServeCount == 0)
-        try await setup.stop()
+        try await Self.expectStreamedThenStop(setup, size: 700_000, seed: 5)
     }
 
     /// Memory backends have no files: streamed.
