@@ -143,6 +143,29 @@ struct DescriptorPassingTests {
         #expect(DataPlaneDaemonTests.status(setup.harness.socketPath) == nil)
     }
 
+    /// Something that is not a socket at `<path>.fd` stops the daemon from starting, is left
+    /// alone, and the main socket it had already bound is removed again.
+    @Test func aNonSocketAtTheSideChannelPathIsRefused() async throws {
+        let path = DaemonHarness.freshSocketPath()
+        let sidePath = path + WireProtocol.descriptorSocketSuffix
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: sidePath))
+        defer { unlink(sidePath) }
+        let error = try await DataPlaneDaemonTests.startFails(at: path)
+        #expect(error?.kind == .socketPathNotSocket)
+        #expect(error?.message.contains(sidePath) == true)
+        #expect(try String(contentsOfFile: sidePath, encoding: .utf8) == "keep me")
+        #expect(DataPlaneDaemonTests.status(path) == nil)
+    }
+
+    /// A main socket path that leaves no room for `.fd` is refused up front.
+    @Test func aMainPathTooLongForTheSideChannelIsRefused() async throws {
+        let path = "/tmp/" + String(repeating: "s", count: 105 - 5)
+        #expect(path.utf8.count == 105)
+        let error = try await DataPlaneDaemonTests.startFails(at: path)
+        #expect(error?.kind == .invalidConfiguration)
+        #expect(DataPlaneDaemonTests.status(path) == nil)
+    }
+
     // MARK: Hostile side-channel peers
 
     /// Less than a ticket, nothing at all, or 32 bytes that are no ticket: refused with a code
