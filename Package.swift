@@ -9,7 +9,8 @@ import PackageDescription
 //                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec),
 //                 ArtifactDataPlaneWire (frames, messages, limits, NIO framing handlers),
 //                 ArtifactDataPlaneRemote (RemoteDataPlane, the socket client),
-//                 ArtifactDataPlaneDaemon (DataPlaneDaemon, the socket server as a Service)
+//                 ArtifactDataPlaneDaemon (DataPlaneDaemon, the socket server as a Service),
+//                 CArtifactDescriptorPassing (SCM_RIGHTS send/receive for the daemon's descriptor side channel)
 //   control plane ArtifactMetadata (metadata store on sql-kit: SQLite or PostgreSQL, migrations),
 //                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth)
 //   server / CLI  ArtifactServer (the /v1 HTTP API on Hummingbird: routes, auth, metrics, configuration,
@@ -212,13 +213,21 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // sendmsg/recvmsg with SCM_RIGHTS: the cmsg macros Swift cannot use.
+        .target(name: "CArtifactDescriptorPassing"),
         // RemoteDataPlane: the DataPlane of a daemon, over a small pool of Unix socket connections.
+        // Whole serves of local files take the object's descriptor from the daemon and read it
+        // with the file system backend's reader and LocalDataPlane's proof.
         .target(
             name: "ArtifactDataPlaneRemote",
             dependencies: [
                 "ArtifactCBOR",
                 "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
                 "ArtifactDataPlaneWire",
+                "ArtifactStorage",
+                "ArtifactStorageFileSystem",
+                "CArtifactDescriptorPassing",
                 "ArtifactIdentity",
                 "ArtifactStoreCore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -233,7 +242,10 @@ let package = Package(
             dependencies: [
                 "ArtifactCBOR",
                 "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
                 "ArtifactDataPlaneWire",
+                "ArtifactStorage",
+                "CArtifactDescriptorPassing",
                 "ArtifactIdentity",
                 "ArtifactStoreCore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -524,7 +536,9 @@ let package = Package(
                 "ArtifactDataPlaneRemote",
                 "ArtifactDataPlaneWire",
                 "ArtifactIdentity",
+                "ArtifactStorage",
                 "ArtifactStoreCore",
+                "CArtifactDescriptorPassing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

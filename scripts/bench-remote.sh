@@ -29,7 +29,11 @@ mkdir -p bench-results
 OUT="bench-results/remote-$(date -u +%Y%m%dT%H%M%SZ).json"
 
 echo "== ${RUNS} runs of ${SIZE_MIB} MiB, in process and through the daemon (pid $DAEMON), alternating" >&2
-TEXT=$("$BIN_DIR/artifactstore-remote-bench" --socket "$SOCKET" --dir "$WORK/store-local" --size-mib "$SIZE_MIB" --runs "$RUNS")
+# BENCH_REMOTE_STREAM=1: remote serves stream through the socket instead of taking the object's
+# descriptor (the path before descriptor passing, and the one for ranged serves and S3).
+STREAM_FLAG=()
+[ "${BENCH_REMOTE_STREAM:-0}" = 1 ] && STREAM_FLAG=(--stream)
+TEXT=$("$BIN_DIR/artifactstore-remote-bench" --socket "$SOCKET" --dir "$WORK/store-local" --size-mib "$SIZE_MIB" --runs "$RUNS" "${STREAM_FLAG[@]}")
 DAEMON_HWM_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DAEMON/status")
 
 python3 - "$SIZE_MIB" "$DAEMON_HWM_KIB" "$OUT" "$TEXT" <<'PY'
@@ -54,6 +58,7 @@ print()
 print(f"{'ingest remote/in-process':<26} {ratios['remote_ingest_ratio']:>6.2f}x  (target >= 0.8)")
 print(f"{'serve remote/in-process':<26} {ratios['remote_serve_ratio']:>6.2f}x  (target >= 0.8)")
 print(f"{'daemon peak RSS (VmHWM)':<26} {rss_mib:>6.1f} MiB (target < 64)")
+print(f"{'remote serves by descriptor':<26} {values.get('remote_descriptor_serves', '?'):>6}")
 
 report = {
     "suite": "remote",
@@ -67,6 +72,7 @@ report = {
     "ratios": ratios,
     "daemon_peak_rss_mib": rss_mib,
     "digest": values.get("digest"),
+    "remote_descriptor_serves": int(values.get("remote_descriptor_serves", "0")),
 }
 with open(out, "w") as f:
     json.dump(report, f, indent=2)

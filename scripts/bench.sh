@@ -22,6 +22,8 @@
 #                             against the same in process (LocalDataPlane) in the same run,
 #                             alternating, median of 3 each (artifactstore-remote-bench); the
 #                             daemon's peak RSS (VmHWM). Targets: >= 0.8x both ways, < 64 MiB.
+#                             Whole serves take the object's descriptor from the daemon;
+#                             BENCH_REMOTE_STREAM=1 streams them through the socket instead.
 #
 #   scripts/bench.sh http     our release server against docker-registry and nginx from Debian,
 #                             side by side in one run (scripts/bench-http.sh): 1 GiB upload and

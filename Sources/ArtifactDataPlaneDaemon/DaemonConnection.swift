@@ -1,7 +1,9 @@
 import ArtifactCBOR
 import ArtifactDataPlane
+import ArtifactDataPlaneLocal
 import ArtifactDataPlaneWire
 import ArtifactIdentity
+import ArtifactStorage
 import ArtifactStoreCore
 import Logging
 import NIOCore
@@ -43,6 +45,8 @@ final class DaemonConnection: Sendable {
     let channel: NIOAsyncChannel<Frame, Frame>
     let peer: PeerCredentials?
     let dataPlane: any DataPlane
+    /// Where descriptors for whole serves wait for their client; `nil` without a side channel.
+    let tickets: DescriptorTickets?
     let configuration: DataPlaneDaemon.Configuration
     let logger: Logger
     private let state = Mutex(State())
@@ -52,12 +56,14 @@ final class DaemonConnection: Sendable {
         channel: NIOAsyncChannel<Frame, Frame>,
         peer: PeerCredentials?,
         dataPlane: any DataPlane,
+        tickets: DescriptorTickets? = nil,
         configuration: DataPlaneDaemon.Configuration,
         logger: Logger
     ) {
         self.channel = channel
         self.peer = peer
         self.dataPlane = dataPlane
+        self.tickets = tickets
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "peer"] = "\(peer.map(\.description) ?? "unknown")"
@@ -222,7 +228,7 @@ final class DaemonConnection: Sendable {
         let route: Route
         switch request {
         case .ingest: route = .ingest(IngestRoute(window: limits.ingestWindow))
-        case .serve(_, _, _, let window): route = .serve(CreditGate(initialCredit: window))
+        case .serve(_, _, _, let window, _): route = .serve(CreditGate(initialCredit: window))
         default: route = .single
         }
         enum Admission { case admitted, draining, full }
@@ -279,7 +285,10 @@ final class DaemonConnection: Sendable {
                 let stream = ByteStream(IngestChunks(route: ingest, call: call, connection: self, outbound: outbound))
                 let result = try await dataPlane.ingest(stream, hints: hints)
                 try await outbound.write(try Frame.control(.result, call: call, result))
-            case (.serve(let address, let range, let backendID, _), .serve(let gate)):
+            case (.serve(let address, let range, let backendID, _, let descriptor), .serve(let gate)):
+                if descriptor, range == nil, try await passDescriptor(address, backendID: backendID, call: call, outbound) {
+                    return
+                }
                 try await serve(address, range: range, backendID: backendID, gate: gate, call: call, outbound)
             case (.verify(let address, let backendID), _):
                 try await outbound.write(try Frame.control(.result, call: call, try await dataPlane.verify(address, backendID: backendID)))
@@ -297,6 +306,22 @@ final class DaemonConnection: Sendable {
         } catch {
             logger.debug("call ended without an answer", metadata: ["call": "\(call)", "error": "\(error)"])
         }
+    }
+
+    /// Answers a whole serve with a ticket for the object's descriptor and ends the call, when
+    /// the data plane is a `LocalDataPlane` whose backend keeps the object in a local file;
+    /// `false` (stream it instead) otherwise, or when the ticket book is full.
+    private func passDescriptor(_ address: ContentAddress, backendID: String?, call: UInt64, _ outbound: Writer) async throws -> Bool {
+        guard let tickets, let peer, let local = dataPlane as? LocalDataPlane else { return false }
+        guard let opened = try await local.openDescriptor(address, backendID: backendID) else { return false }
+        guard let ticket = tickets.issue(opened, to: peer) else {
+            logger.notice("descriptor tickets exhausted; streaming the serve", metadata: ["call": "\(call)"])
+            return false
+        }
+        let granted = WireDescriptorTicket(ticket: ticket, size: opened.file.stamp.size, backendID: opened.backendID, proves: opened.provesReads)
+        try await outbound.write(try Frame.control(.result, call: call, WireServeStart(descriptor: granted)))
+        try await outbound.write(Frame(.end, call: call, body: .value(.null)))
+        return true
     }
 
     private func serve(

@@ -40,6 +40,10 @@ public struct DataPlaneDaemon: Service {
         public var stallTimeout: Duration
         /// How long in-flight calls may run after shutdown began before they are cancelled.
         public var shutdownGracePeriod: Duration
+        /// Whether whole serves from backends whose objects are local files hand the client the
+        /// object's read-only descriptor (on the `<socketPath>.fd` side channel) when it asks,
+        /// instead of streaming the bytes. The side channel exists only when this is set.
+        public var passesDescriptors: Bool
 
         public init(
             socketPath: String,
@@ -47,7 +51,8 @@ public struct DataPlaneDaemon: Service {
             allowList: PeerAllowList = PeerAllowList(),
             limits: WireLimits = .default,
             stallTimeout: Duration = .seconds(60),
-            shutdownGracePeriod: Duration = .seconds(10)
+            shutdownGracePeriod: Duration = .seconds(10),
+            passesDescriptors: Bool = true
         ) {
             self.socketPath = socketPath
             self.socketGroup = socketGroup
@@ -55,6 +60,7 @@ public struct DataPlaneDaemon: Service {
             self.limits = limits
             self.stallTimeout = stallTimeout
             self.shutdownGracePeriod = shutdownGracePeriod
+            self.passesDescriptors = passesDescriptors
         }
     }
 
@@ -106,6 +112,23 @@ public struct DataPlaneDaemon: Service {
             readiness.push(.failure(error))
             throw error
         }
+        let sideChannel: DescriptorSideChannel?
+        do {
+            sideChannel =
+                configuration.passesDescriptors
+                ? try DescriptorSideChannel(
+                    mainPath: socket.path,
+                    group: configuration.socketGroup,
+                    allowList: configuration.allowList,
+                    tickets: DescriptorTickets(),
+                    logger: logger
+                ) : nil
+        } catch {
+            try? await server.channel.close()
+            socket.remove(ifInode: inode)
+            readiness.push(.failure(error))
+            throw error
+        }
         logger.info("data plane daemon listening", metadata: ["socket": "\(socket.path)", "mode": "\(configuration.socketGroup == nil ? "0600" : "0660")"])
         readiness.push(.success(()))
         let registry = ConnectionRegistry()
@@ -116,7 +139,7 @@ public struct DataPlaneDaemon: Service {
         }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { await acceptConnections(server, registry: registry) }
+                tasks.addTask { await acceptConnections(server, registry: registry, tickets: sideChannel?.tickets) }
                 tasks.addTask {
                     // Starts the grace period when shutdown begins; ends the daemon when it is over.
                     guard (try? await shutdownStarted.next()) != nil else { return }
@@ -132,10 +155,12 @@ public struct DataPlaneDaemon: Service {
             registry.drainAll()
             shutdownStarted.push(())
         }
+        // After the calls: one in its grace period may still hand over a descriptor.
+        await sideChannel?.stop()
     }
 
     /// Accepts until the server channel closes, then waits for every connection to end.
-    private func acceptConnections(_ server: NIOAsyncChannel<Connection, Never>, registry: ConnectionRegistry) async {
+    private func acceptConnections(_ server: NIOAsyncChannel<Connection, Never>, registry: ConnectionRegistry, tickets: DescriptorTickets?) async {
         do {
             try await server.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { connections in
@@ -144,6 +169,7 @@ public struct DataPlaneDaemon: Service {
                             channel: accepted.channel,
                             peer: accepted.peer,
                             dataPlane: dataPlane,
+                            tickets: tickets,
                             configuration: configuration,
                             logger: logger
                         )

@@ -6,11 +6,14 @@ import NIOCore
 /// The stream `serve` returns: the backend's bytes, with every error turned into a
 /// ``DataPlaneError``. A proved whole-object read holds its last buffer back until the bytes are
 /// known to be the object's, so a corrupted object never reaches a client whole.
-struct ServeStream: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
+///
+/// `package` so `RemoteDataPlane` proves the bytes of a file descriptor the daemon passed it the
+/// same way, with its own ``VerifiedStamps``.
+package struct ServeStream: AsyncSequence, Sendable {
+    package typealias Element = ByteBuffer
 
     /// How the bytes are proved to be the object's.
-    enum Proof: Sendable {
+    package enum Proof: Sendable {
         /// Not at all: ranged reads, and data planes configured not to check.
         case none
         /// By hashing them and comparing with the address at the end.
@@ -29,7 +32,23 @@ struct ServeStream: AsyncSequence, Sendable {
     /// Called when a proved read fails or does not match.
     var failed: (@Sendable () -> Void)? = nil
 
-    struct AsyncIterator: AsyncIteratorProtocol {
+    package init(
+        base: ByteStream,
+        address: ContentAddress,
+        backendID: String,
+        proof: Proof,
+        proved: (@Sendable () -> Void)? = nil,
+        failed: (@Sendable () -> Void)? = nil
+    ) {
+        self.base = base
+        self.address = address
+        self.backendID = backendID
+        self.proof = proof
+        self.proved = proved
+        self.failed = failed
+    }
+
+    package struct AsyncIterator: AsyncIteratorProtocol {
         var base: ByteStream.AsyncIterator
         let stream: ServeStream
         var hasher: DigestHasher?
@@ -37,7 +56,7 @@ struct ServeStream: AsyncSequence, Sendable {
         var finished = false
         var size: UInt64 = 0
 
-        mutating func next() async throws -> ByteBuffer? {
+        package mutating func next() async throws -> ByteBuffer? {
             guard !finished else { return nil }
             do {
                 guard stream.proof != .none else { return try await base.next() }
@@ -78,7 +97,7 @@ struct ServeStream: AsyncSequence, Sendable {
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator {
+    package func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(
             base: base.makeAsyncIterator(),
             stream: self,

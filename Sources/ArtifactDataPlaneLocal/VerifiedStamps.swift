@@ -15,10 +15,15 @@ import Synchronization
 ///   leaves stamps alone is still caught by a hashed read that often, and by `verify`.
 /// - A failed or mismatching read, and a delete, forget the object. Memory is bounded by
 ///   ``capacity`` entries.
-final class VerifiedStamps: Sendable {
-    struct Key: Hashable, Sendable {
+package final class VerifiedStamps: Sendable {
+    package struct Key: Hashable, Sendable {
         var backendID: String
         var address: ContentAddress
+
+        package init(backendID: String, address: ContentAddress) {
+            self.backendID = backendID
+            self.address = address
+        }
     }
 
     struct Entry: Sendable {
@@ -26,19 +31,19 @@ final class VerifiedStamps: Sendable {
         var recorded: ContinuousClock.Instant
     }
 
-    let trustDuration: Duration
+    package let trustDuration: Duration
     let capacity: Int
     /// Comfortably above one tick of the kernel's coarse clock (1–10 ms), which sets change times.
-    static let settleMargin: Int64 = 100_000_000
+    package static let settleMargin: Int64 = 100_000_000
     private let entries = Mutex<[Key: Entry]>([:])
 
-    init(trustDuration: Duration, capacity: Int) {
+    package init(trustDuration: Duration, capacity: Int) {
         self.trustDuration = trustDuration
         self.capacity = capacity
     }
 
     /// Whether `stamp` is the recorded, still trusted stamp of the object.
-    func trusts(_ key: Key, _ stamp: StorageChangeStamp) -> Bool {
+    package func trusts(_ key: Key, _ stamp: StorageChangeStamp) -> Bool {
         let now = ContinuousClock.now
         return entries.withLock { entries in
             guard let entry = entries[key] else { return false }
@@ -52,7 +57,7 @@ final class VerifiedStamps: Sendable {
 
     /// Records `stamp`, taken when a read that has now been proved by its hash was opened at
     /// `openedAt` (nanoseconds since 1970), unless the object had changed too shortly before.
-    func record(_ key: Key, _ stamp: StorageChangeStamp, openedAt: Int64) {
+    package func record(_ key: Key, _ stamp: StorageChangeStamp, openedAt: Int64) {
         guard trustDuration > .zero, stamp.isSettled(before: openedAt, margin: Self.settleMargin) else { return }
         let now = ContinuousClock.now
         entries.withLock { entries in
@@ -66,14 +71,14 @@ final class VerifiedStamps: Sendable {
         }
     }
 
-    func forget(_ key: Key) {
+    package func forget(_ key: Key) {
         _ = entries.withLock { $0.removeValue(forKey: key) }
     }
 
-    var count: Int { entries.withLock { $0.count } }
+    package var count: Int { entries.withLock { $0.count } }
 
     /// The wall clock in nanoseconds since 1970, the scale of file change times.
-    static func wallClockNanoseconds() -> Int64 {
+    package static func wallClockNanoseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)

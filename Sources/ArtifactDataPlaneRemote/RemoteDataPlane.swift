@@ -1,5 +1,6 @@
 import ArtifactCBOR
 import ArtifactDataPlane
+import ArtifactDataPlaneLocal
 import ArtifactDataPlaneWire
 import ArtifactIdentity
 import ArtifactStoreCore
@@ -7,6 +8,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The data plane in another process: a client for `artifactstore dataplane` over its Unix
 /// socket (docs/dataplane-protocol.md).
@@ -25,17 +27,42 @@ public final class RemoteDataPlane: DataPlane {
         public var serveWindow: Int
         /// The largest frame this client accepts.
         public var limits: WireLimits
+        /// Whether whole serves ask the daemon for the object's read-only file descriptor (on
+        /// its `.fd` side channel) instead of its bytes; the daemon grants it for objects kept
+        /// in local files and streams everything else.
+        public var takesDescriptors: Bool
+        /// How long a whole read through a passed descriptor, proved by hashing, vouches for
+        /// later ones of the same unchanged file (proved by its stamp instead), as
+        /// `LocalDataPlane.Configuration.trustsProvedReadsFor` does in process; `.zero` hashes
+        /// every one.
+        public var trustsProvedReadsFor: Duration
+        /// How many objects' proofs are remembered at most.
+        public var provedReadCapacity: Int
 
-        public init(maximumConnections: Int = 4, serveWindow: Int = 8, limits: WireLimits = .default) {
+        public init(
+            maximumConnections: Int = 4,
+            serveWindow: Int = 8,
+            limits: WireLimits = .default,
+            takesDescriptors: Bool = true,
+            trustsProvedReadsFor: Duration = .seconds(3600),
+            provedReadCapacity: Int = 16_384
+        ) {
             self.maximumConnections = maximumConnections
             self.serveWindow = max(1, serveWindow)
             self.limits = limits
+            self.takesDescriptors = takesDescriptors
+            self.trustsProvedReadsFor = trustsProvedReadsFor
+            self.provedReadCapacity = provedReadCapacity
         }
     }
 
     public let socketPath: String
     public let configuration: Configuration
     let pool: RemoteConnectionPool
+    /// The stamps of objects this client proved by hashing what it read through a passed
+    /// descriptor (its own; the daemon's are in another process).
+    let provedReads: VerifiedStamps
+    private let descriptorServes = Atomic<Int>(0)
 
     /// Nothing is connected until the first call.
     public init(
@@ -53,7 +80,11 @@ public final class RemoteDataPlane: DataPlane {
             limits: configuration.limits,
             logger: logger
         )
+        self.provedReads = VerifiedStamps(trustDuration: configuration.trustsProvedReadsFor, capacity: max(1, configuration.provedReadCapacity))
     }
+
+    /// How many serves were read through a descriptor the daemon passed (for tests and the bench).
+    package var descriptorServeCount: Int { descriptorServes.load(ordering: .relaxed) }
 
     /// Closes the pool's connections. Calls in flight fail with `dataPlaneUnavailable`.
     public func shutdown() {
@@ -70,22 +101,44 @@ public final class RemoteDataPlane: DataPlane {
 
     public func serve(_ address: ContentAddress, range: ByteRange?, backendID: String?) async throws(DataPlaneError) -> ByteStream {
         let window = configuration.serveWindow
-        let call = try await open(.serve(address, range: range, backendID: backendID, window: UInt64(window)))
+        let asks = configuration.takesDescriptors && range == nil
+        let call = try await open(.serve(address, range: range, backendID: backendID, window: UInt64(window), descriptor: asks))
+        let start: WireServeStart
         do {
-            _ = try await Self.typed("serve") { try await Self.answer(WireServeStart.self, call: call) }
+            start = try await Self.typed("serve") { try await Self.answer(WireServeStart.self, call: call) }
         } catch {
             call.release()
             throw error
         }
-        return ByteStream(RemoteServeStream(reader: RemoteServeReader(call: call, window: window)))
+        guard asks, let granted = start.descriptor else {
+            return ByteStream(RemoteServeStream(reader: RemoteServeReader(call: call, window: window)))
+        }
+        // A serve answered with a ticket ends at once.
+        do {
+            try await Self.typed("serve") { try await Self.expectEnd(call) }
+        } catch {
+            call.release()
+            throw error
+        }
+        call.release()
+        let stream = try await serveDescriptor(address, granted)
+        descriptorServes.add(1, ordering: .relaxed)
+        return stream
     }
 
+    /// An object found not intact is no longer proved by its stamp here either.
     public func verify(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> VerifyResult {
-        try await single(.verify(address, backendID: backendID), VerifyResult.self)
+        let result = try await single(.verify(address, backendID: backendID), VerifyResult.self)
+        if !result.verified {
+            provedReads.forget(VerifiedStamps.Key(backendID: result.backendID, address: address))
+        }
+        return result
     }
 
     public func delete(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> DeletionResult {
-        try await single(.delete(address, backendID: backendID), DeletionResult.self)
+        let result = try await single(.delete(address, backendID: backendID), DeletionResult.self)
+        provedReads.forget(VerifiedStamps.Key(backendID: result.backendID, address: address))
+        return result
     }
 
     /// When the daemon cannot be reached, one status named `dataplane` says so.

@@ -40,6 +40,12 @@ public struct DataPlaneWireError: ArtifactStoreError, Equatable {
         case shuttingDown
         /// The client could not connect, or the connection closed while a call was in flight.
         case connectionFailed
+        /// A descriptor side-channel ticket that the daemon does not hold: never issued, already
+        /// redeemed, expired, or issued to another process.
+        case ticketUnknown
+        /// The side channel did not deliver a usable descriptor (no descriptor, a short or
+        /// malformed answer, a file that is not what the serve announced).
+        case descriptorPassingFailed
     }
 
     public let kind: Code

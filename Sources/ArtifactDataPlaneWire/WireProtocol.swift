@@ -10,6 +10,17 @@ public enum WireProtocol {
     public static let version: UInt64 = 1
     /// Every version this implementation can speak, newest first.
     public static let supportedVersions: [UInt64] = [version]
+
+    /// The descriptor side channel listens at the main socket's path plus this suffix.
+    public static let descriptorSocketSuffix = ".fd"
+    /// The length of a descriptor ticket, which is all a client sends on the side channel.
+    public static let ticketLength = 32
+    /// The side channel's answer, sent with one `sendmsg`: this status byte, then (for
+    /// ``descriptorGranted``, with the descriptor as `SCM_RIGHTS`) the object's size as 8 bytes
+    /// big-endian, or (for ``descriptorRefused``) a 1-byte length and that many bytes of an
+    /// error code in ASCII.
+    public static let descriptorGranted: UInt8 = 0
+    public static let descriptorRefused: UInt8 = 1
 }
 
 extension WireLimits {

@@ -11,8 +11,9 @@ public enum WireRequest: Sendable, Hashable {
     /// Followed by the client's data frames (within credit) and `end`.
     case ingest(IngestHints)
     /// `window` is the credit the daemon starts with: how many data frames it may send before
-    /// the client grants more.
-    case serve(ContentAddress, range: ByteRange?, backendID: String?, window: UInt64)
+    /// the client grants more. `descriptor`: the client can take the object's file descriptor
+    /// on the side channel instead of data frames (optional field, sent only when `true`).
+    case serve(ContentAddress, range: ByteRange?, backendID: String?, window: UInt64, descriptor: Bool = false)
     case verify(ContentAddress, backendID: String?)
     case delete(ContentAddress, backendID: String?)
     case backendHealth
@@ -37,6 +38,9 @@ public enum WireRequest: Sendable, Hashable {
         var range: ByteRange?
         var backendID: String?
         var window: UInt64
+        /// Absent (not `false`) unless asked for, so requests of clients that do not ask are
+        /// byte for byte what they were before the field existed.
+        var descriptor: Bool?
     }
     private struct Object: Codable { var op: String; var address: ContentAddress; var backendID: String? }
     private struct Health: Codable { var op: String }
@@ -46,8 +50,11 @@ public enum WireRequest: Sendable, Hashable {
         switch self {
         case .ingest(let hints):
             try .control(.request, call: call, Ingest(op: operation, hints: hints))
-        case .serve(let address, let range, let backendID, let window):
-            try .control(.request, call: call, Serve(op: operation, address: address, range: range, backendID: backendID, window: window))
+        case .serve(let address, let range, let backendID, let window, let descriptor):
+            try .control(
+                .request, call: call,
+                Serve(op: operation, address: address, range: range, backendID: backendID, window: window, descriptor: descriptor ? true : nil)
+            )
         case .verify(let address, let backendID), .delete(let address, let backendID):
             try .control(.request, call: call, Object(op: operation, address: address, backendID: backendID))
         case .backendHealth:
@@ -65,7 +72,7 @@ public enum WireRequest: Sendable, Hashable {
             self = .ingest(try frame.decodeBody(Ingest.self).hints)
         case "serve":
             let serve = try frame.decodeBody(Serve.self)
-            self = .serve(serve.address, range: serve.range, backendID: serve.backendID, window: serve.window)
+            self = .serve(serve.address, range: serve.range, backendID: serve.backendID, window: serve.window, descriptor: serve.descriptor ?? false)
         case "verify":
             let object = try frame.decodeBody(Object.self)
             self = .verify(object.address, backendID: object.backendID)
@@ -93,7 +100,34 @@ public struct WireHealth: Sendable, Hashable, Codable {
     }
 }
 
-/// The body of the `result` frame that starts a serve (the data frames follow).
+/// The body of the `result` frame that starts a serve: an empty map, after which the data
+/// frames follow; or, for a client that asked for a descriptor and a whole object the daemon
+/// opened as a local file, `descriptor`, after which `end` follows at once and the client
+/// redeems the ticket on the side channel (docs/dataplane-protocol.md).
 public struct WireServeStart: Sendable, Hashable, Codable {
-    public init() {}
+    public var descriptor: WireDescriptorTicket?
+
+    public init(descriptor: WireDescriptorTicket? = nil) {
+        self.descriptor = descriptor
+    }
+}
+
+/// What a serve answered with a descriptor tells the client.
+public struct WireDescriptorTicket: Sendable, Hashable, Codable {
+    /// ``WireProtocol/ticketLength`` random bytes, redeemable once, shortly, by the same process.
+    public var ticket: [UInt8]
+    /// The object's size when the daemon opened it.
+    public var size: UInt64
+    /// The backend the object was opened in.
+    public var backendID: String
+    /// Whether the client must prove the bytes (hash, or a stamp it recorded after a hash)
+    /// before it hands out the last of them, as the daemon's data plane would.
+    public var proves: Bool
+
+    public init(ticket: [UInt8], size: UInt64, backendID: String, proves: Bool) {
+        self.ticket = ticket
+        self.size = size
+        self.backendID = backendID
+        self.proves = proves
+    }
 }

@@ -13,7 +13,25 @@ extension FileSystemBackend {
     /// Opens a regular file for reading and returns its chunks between the range's bounds,
     /// checking at the end, when `stamped`, that the file's stamp did not move during the read.
     func openChunks(_ path: StoragePath, range: ClosedRange<UInt64>?, stamped: Bool) async throws(StorageError) -> StampedRead {
-        let (file, info) = try await run { () throws(StorageError) -> (OwnedDescriptor, Glibc.stat) in
+        let opened = try await openForReading(path)
+        let size = opened.stamp.size
+        try StorageError.checkRange(range, size: size, path: path)
+        let chunks = FileChunks(
+            file: opened.descriptor,
+            path: path,
+            start: range?.lowerBound ?? 0,
+            end: range.map { $0.upperBound + 1 } ?? size,
+            chunkSize: Self.readChunkSize,
+            threadPool: threadPool,
+            expectedStamp: stamped ? opened.stamp : nil
+        )
+        return StampedRead(bytes: ByteStream(chunks), stamp: opened.stamp)
+    }
+}
+
+extension FileSystemBackend: StorageDescriptorOpening {
+    package func openForReading(_ path: StoragePath) async throws(StorageError) -> OpenedStorageFile {
+        try await run { () throws(StorageError) -> OpenedStorageFile in
             do {
                 // O_NONBLOCK so a FIFO planted in the root cannot hang the open; regular files ignore it.
                 let fd = try resolve(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
@@ -21,26 +39,50 @@ extension FileSystemBackend {
                 guard Sys.isRegular(info) else {
                     throw StorageError(.notFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
                 }
-                return (fd, info)
+                return OpenedStorageFile(descriptor: fd, stamp: Self.stamp(info))
             } catch {
                 throw .from(error, .lookUp, path: path, verb: "read")
             }
         }
-        let size = UInt64(info.st_size)
-        try StorageError.checkRange(range, size: size, path: path)
-        let start = range?.lowerBound ?? 0
-        let end = range.map { $0.upperBound + 1 } ?? size
-        let stamp = Self.stamp(info)
-        let chunks = FileChunks(
-            file: file,
-            path: path,
-            start: start,
-            end: end,
-            chunkSize: Self.readChunkSize,
-            threadPool: threadPool,
-            expectedStamp: stamped ? stamp : nil
+    }
+
+    /// The stamp of a file another process opened and passed to this one (the data plane
+    /// daemon's descriptor side channel), taken here with `fstat`; `notFound` unless it is a
+    /// regular file.
+    package static func stampOfOpenFile(_ file: OwnedDescriptor, path: StoragePath) throws(StorageError) -> StorageChangeStamp {
+        let info: Glibc.stat
+        do {
+            info = try Sys.fstat(file.raw)
+        } catch {
+            throw .from(error, .lookUp, path: path, verb: "read")
+        }
+        guard Sys.isRegular(info) else {
+            throw StorageError(.notFound, "the descriptor passed for \"\(path)\" is not a regular file", path: path.string)
+        }
+        return stamp(info)
+    }
+
+    /// The whole of an open file as the same chunk stream ``read(_:range:)`` returns (cached
+    /// reads inline, device reads on `threadPool`, recycled buffers), failing at the end when
+    /// the file's stamp is no longer `expectedStamp`. The stream owns `file`.
+    package static func chunks(
+        of file: OwnedDescriptor,
+        path: StoragePath,
+        size: UInt64,
+        expectedStamp: StorageChangeStamp?,
+        threadPool: NIOThreadPool
+    ) -> ByteStream {
+        ByteStream(
+            FileChunks(
+                file: file,
+                path: path,
+                start: 0,
+                end: size,
+                chunkSize: readChunkSize,
+                threadPool: threadPool,
+                expectedStamp: expectedStamp
+            )
         )
-        return StampedRead(bytes: ByteStream(chunks), stamp: stamp)
     }
 }
 

@@ -16,19 +16,6 @@ struct SystemCallError: Error, Sendable {
     var reason: String { String(cString: strerror(errno)) }
 }
 
-/// A file descriptor this process owns, closed exactly once when the last reference goes.
-final class OwnedDescriptor: Sendable {
-    let raw: Int32
-
-    init(_ raw: Int32) {
-        self.raw = raw
-    }
-
-    deinit {
-        _ = Glibc.close(raw)
-    }
-}
-
 /// Thin, retrying wrappers over the system calls the backend uses. All of them block; callers
 /// run them on the backend's thread pool.
 enum Sys {

@@ -1,12 +1,14 @@
 // artifactstore-remote-bench: the measuring client of scripts/bench-remote.sh (`scripts/bench.sh
 // remote`), in release mode.
 //
-//   artifactstore-remote-bench --socket PATH --dir DIR --size-mib N --runs R
+//   artifactstore-remote-bench --socket PATH --dir DIR --size-mib N --runs R [--stream]
 //
 // Each run ingests an N MiB stream generated in memory and serves it back whole (checked against
 // its address), once in process (LocalDataPlane over a filesystem backend under DIR) and once
 // through the daemon listening on PATH (RemoteDataPlane), alternating so drift touches both
-// alike, then deletes it. Prints one `key=value` line per measurement.
+// alike, then deletes it. Prints one `key=value` line per measurement. Remote whole serves take
+// the object's descriptor from the daemon (docs/dataplane-protocol.md §11) unless `--stream`
+// asks for the bytes through the socket, as before descriptor passing.
 import ArtifactDataPlane
 import ArtifactDataPlaneLocal
 import ArtifactDataPlaneRemote
@@ -61,7 +63,8 @@ let logger = Logger(label: "artifactstore.remote-bench", factory: { _ in SwiftLo
 
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 let local = try LocalDataPlane(backends: [.init(id: "main", connector: try FileSystemConnector(rootPath: directory, logger: logger))], logger: logger)
-let remote = RemoteDataPlane(socketPath: socketPath, logger: logger)
+let streams = CommandLine.arguments.contains("--stream")
+let remote = RemoteDataPlane(socketPath: socketPath, configuration: .init(takesDescriptors: !streams), logger: logger)
 let planes: [(String, any DataPlane)] = [("local", local), ("remote", remote)]
 let clock = ContinuousClock()
 var times: [String: [Double]] = [:]
@@ -88,6 +91,7 @@ for key in times.keys.sorted() {
     print("\(key)=\(times[key]!.map { String(format: "%.4f", $0) }.joined(separator: ","))")
 }
 print("digest=\(digests.first!)")
+print("remote_descriptor_serves=\(remote.descriptorServeCount)")
 if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) {
     print("client_peak_rss_kib=\(line.split(separator: " ", omittingEmptySubsequences: true)[1])")

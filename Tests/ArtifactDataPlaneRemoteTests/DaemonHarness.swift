@@ -47,9 +47,14 @@ final class DaemonHarness: Sendable {
 enum RemoteSubjects {
     /// The same subject, with its data plane served by a daemon and used through
     /// `RemoteDataPlane`; the hooks still reach the daemon's storage directly.
-    static func through(_ local: DataPlaneConformanceSubject) async throws -> DataPlaneConformanceSubject {
+    /// `observe` sees the client, so a test can ask it afterwards how it served.
+    static func through(
+        _ local: DataPlaneConformanceSubject,
+        observe: (RemoteDataPlane) -> Void = { _ in }
+    ) async throws -> DataPlaneConformanceSubject {
         let harness = try await DaemonHarness(serving: local.dataPlane)
         let remote = RemoteDataPlane(socketPath: harness.socketPath, logger: TestLogs.silent)
+        observe(remote)
         return DataPlaneConformanceSubject(
             dataPlane: remote,
             defaultBackendID: local.defaultBackendID,

@@ -1,7 +1,9 @@
 import Foundation
 import ArtifactDataPlaneConformance
 import ArtifactDataPlaneTestSupport
+import ArtifactDataPlaneRemote
 import ArtifactStoreTestSupport
+import Synchronization
 import Testing
 
 /// `RemoteDataPlane` runs the whole data plane conformance suite through a real daemon on a real
@@ -14,9 +16,15 @@ struct RemoteDataPlaneConformanceTests {
         try await DataPlaneConformance { try await RemoteSubjects.through(try Subjects.memory()) }.run(check)
     }
 
+    /// Over files, whole serves go through the descriptor the daemon passes (the checks that
+    /// corrupt stored objects must catch it on that path, so they assert it was taken).
     @Test(arguments: DataPlaneConformance.Check.allCases)
     func fileSystem(_ check: DataPlaneConformance.Check) async throws {
-        try await DataPlaneConformance { try await RemoteSubjects.through(try Subjects.fileSystem()) }.run(check)
+        let clients = ObservedClients()
+        try await DataPlaneConformance { try await RemoteSubjects.through(try Subjects.fileSystem(), observe: clients.add) }.run(check)
+        if check == .corruptionIsReported || check == .corruptionAfterCleanReads {
+            #expect(clients.descriptorServes > 0, "no whole serve of \(check) went through a passed descriptor")
+        }
     }
 }
 
@@ -33,6 +41,17 @@ struct RemoteDataPlaneS3ConformanceTests {
         let capabilities = DataPlaneConformanceCapabilities(exclusiveCommit: false)
         try await DataPlaneConformance(capabilities: capabilities) { try await RemoteSubjects.through(try await Subjects.s3()) }.run(check)
     }
+}
+
+/// The clients a conformance run made, to count their descriptor serves afterwards.
+final class ObservedClients: Sendable {
+    private let clients = Mutex<[RemoteDataPlane]>([])
+
+    func add(_ client: RemoteDataPlane) {
+        clients.withLock { $0.append(client) }
+    }
+
+    var descriptorServes: Int { clients.withLock { $0.reduce(0) { $0 + $1.descriptorServeCount } } }
 }
 
 enum RemoteS3 {
