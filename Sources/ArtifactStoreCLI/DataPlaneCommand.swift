@@ -34,7 +34,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "Path of the Unix socket to create (at most 107 bytes).")
+    @Option(name: .long, help: "Path of the Unix socket to create (at most 104 bytes).")
     var socket: String
 
     @Option(name: .long, help: "A storage backend as ID=URL; repeat for several.")
