@@ -39,10 +39,21 @@ public struct StorageConformanceCapabilities: Sendable {
     public var keepsMode: Bool
     /// Size of the large round trip, at least 100 MiB by default.
     public var largeObjectSize: Int
+    /// Of several concurrent exclusive creates of one path, exactly one succeeds. False where
+    /// the server under test checks `If-None-Match: *` and stores in two steps (moto_server):
+    /// then at least one must succeed, every failure must be `alreadyExists`, and the stored
+    /// bytes must be exactly one writer's.
+    public var atomicExclusiveCreate: Bool
 
-    public init(directories: Bool = true, keepsMode: Bool = true, largeObjectSize: Int = 100 * 1024 * 1024 + 12_345) {
+    public init(
+        directories: Bool = true,
+        keepsMode: Bool = true,
+        largeObjectSize: Int = 100 * 1024 * 1024 + 12_345,
+        atomicExclusiveCreate: Bool = true
+    ) {
         self.directories = directories
         self.keepsMode = keepsMode
         self.largeObjectSize = largeObjectSize
+        self.atomicExclusiveCreate = atomicExclusiveCreate
     }
 }
