@@ -17,7 +17,7 @@ import PackageDescription
 //                 the serve application), ArtifactStoreClient (typed client of the /v1 HTTP API: transfers
 //                 with resume and verification, login file, exit statuses), ArtifactStoreCLI (the
 //                 `artifactstore` executable, including `artifactstore serve` and `artifactstore dataplane`)
-// Outside the layers: tools (ArtifactStoreBench, ArtifactStoreRemoteBench, the fuzzers) and test
+// Outside the layers: tools (ArtifactStoreBench, ArtifactStoreRemoteBench, ArtifactBenchSupport, the fuzzers) and test
 // support (ArtifactStoreTestSupport, ArtifactDataPlaneTestSupport), which may use any layer.
 
 let package = Package(
@@ -356,10 +356,21 @@ let package = Package(
             ]
         ),
 
+        // What the benchmark tools share: the generated input stream, draining off the main actor,
+        // options, failure, peak RSS and timing output.
+        .target(
+            name: "ArtifactBenchSupport",
+            dependencies: [
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
         // Benchmarks that need our code in release mode (scripts/bench.sh); not part of the product CLI.
         .executableTarget(
             name: "ArtifactStoreBench",
             dependencies: [
+                "ArtifactBenchSupport",
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneLocal",
                 "ArtifactIdentity",
@@ -376,6 +387,7 @@ let package = Package(
         .executableTarget(
             name: "ArtifactStoreRemoteBench",
             dependencies: [
+                "ArtifactBenchSupport",
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneLocal",
                 "ArtifactDataPlaneRemote",
