@@ -38,6 +38,9 @@ public final class RemoteDataPlane: DataPlane {
         public var trustsProvedReadsFor: Duration
         /// How many objects' proofs are remembered at most.
         public var provedReadCapacity: Int
+        /// After a descriptor could not be taken (the side channel unreachable, a ticket
+        /// refused), how long whole serves stream instead of asking again.
+        public var descriptorRetryAfter: Duration
 
         public init(
             maximumConnections: Int = 4,
@@ -45,7 +48,8 @@ public final class RemoteDataPlane: DataPlane {
             limits: WireLimits = .default,
             takesDescriptors: Bool = true,
             trustsProvedReadsFor: Duration = .seconds(3600),
-            provedReadCapacity: Int = 16_384
+            provedReadCapacity: Int = 16_384,
+            descriptorRetryAfter: Duration = .seconds(30)
         ) {
             self.maximumConnections = maximumConnections
             self.serveWindow = max(1, serveWindow)
@@ -53,6 +57,7 @@ public final class RemoteDataPlane: DataPlane {
             self.takesDescriptors = takesDescriptors
             self.trustsProvedReadsFor = trustsProvedReadsFor
             self.provedReadCapacity = provedReadCapacity
+            self.descriptorRetryAfter = descriptorRetryAfter
         }
     }
 
@@ -63,6 +68,10 @@ public final class RemoteDataPlane: DataPlane {
     /// descriptor (its own; the daemon's are in another process).
     let provedReads: VerifiedStamps
     private let descriptorServes = Atomic<Int>(0)
+    private let descriptorFallbacks = Atomic<Int>(0)
+    /// Until when whole serves stream rather than ask for a descriptor, after one failed.
+    private let descriptorsSuspendedUntil = Mutex<ContinuousClock.Instant?>(nil)
+    let logger: Logger
 
     /// Nothing is connected until the first call.
     public init(
@@ -73,6 +82,7 @@ public final class RemoteDataPlane: DataPlane {
     ) {
         self.socketPath = socketPath
         self.configuration = configuration
+        self.logger = logger
         self.pool = RemoteConnectionPool(
             socketPath: socketPath,
             maximumConnections: configuration.maximumConnections,
@@ -85,6 +95,20 @@ public final class RemoteDataPlane: DataPlane {
 
     /// How many serves were read through a descriptor the daemon passed (for tests and the bench).
     package var descriptorServeCount: Int { descriptorServes.load(ordering: .relaxed) }
+
+    /// How many whole serves fell back to streaming because the descriptor could not be taken.
+    package var descriptorFallbackCount: Int { descriptorFallbacks.load(ordering: .relaxed) }
+
+    /// Whether a whole serve should ask for the object's descriptor now.
+    private var asksForDescriptors: Bool {
+        guard configuration.takesDescriptors else { return false }
+        return descriptorsSuspendedUntil.withLock { until in
+            guard let deadline = until else { return true }
+            if ContinuousClock.now < deadline { return false }
+            until = nil
+            return true
+        }
+    }
 
     /// Closes the pool's connections. Calls in flight fail with `dataPlaneUnavailable`.
     public func shutdown() {
@@ -100,8 +124,15 @@ public final class RemoteDataPlane: DataPlane {
     }
 
     public func serve(_ address: ContentAddress, range: ByteRange?, backendID: String?) async throws(DataPlaneError) -> ByteStream {
+        try await serve(address, range: range, backendID: backendID, asks: range == nil && asksForDescriptors)
+    }
+
+    /// A serve that asks for the descriptor (when `asks`) and, if that ticket cannot be
+    /// redeemed, asks again for the bytes: the side channel is an optimisation, and losing it
+    /// (removed, refused, a descriptor that cannot be used) must not fail a read the main
+    /// socket can still give. Asking is then suspended for ``Configuration/descriptorRetryAfter``.
+    private func serve(_ address: ContentAddress, range: ByteRange?, backendID: String?, asks: Bool) async throws(DataPlaneError) -> ByteStream {
         let window = configuration.serveWindow
-        let asks = configuration.takesDescriptors && range == nil
         let call = try await open(.serve(address, range: range, backendID: backendID, window: UInt64(window), descriptor: asks))
         let start: WireServeStart
         do {
@@ -121,7 +152,18 @@ public final class RemoteDataPlane: DataPlane {
             throw error
         }
         call.release()
-        let stream = try await serveDescriptor(address, granted)
+        let stream: ByteStream
+        do {
+            stream = try await serveDescriptor(address, granted)
+        } catch where error.underlying is DataPlaneWireError {
+            descriptorFallbacks.add(1, ordering: .relaxed)
+            descriptorsSuspendedUntil.withLock { $0 = ContinuousClock.now.advanced(by: configuration.descriptorRetryAfter) }
+            logger.warning(
+                "descriptor not taken; streaming whole serves for a while",
+                metadata: ["address": "\(address)", "error": "\(error.underlying.map { "\($0)" } ?? error.message)", "retry_after": "\(configuration.descriptorRetryAfter)"]
+            )
+            return try await serve(address, range: range, backendID: backendID, asks: false)
+        }
         descriptorServes.add(1, ordering: .relaxed)
         return stream
     }

@@ -85,6 +85,35 @@ struct DescriptorPassingTests {
         try await setup.stop()
     }
 
+    /// A side channel that cannot be reached does not fail the read: the client asks again for
+    /// the bytes on the main socket, and stops asking for descriptors for a while.
+    @Test func aLostSideChannelFallsBackToStreaming() async throws {
+        let setup = try await Setup()
+        let bytes = Self.content(1_200_000, seed: 9)
+        let object = try await setup.remote.ingest(ByteStream(ByteBuffer(bytes: bytes)))
+        #expect(unlink(setup.sideChannel.path) == 0)
+        #expect(try await Self.collect(setup.remote.serve(object.address)) == bytes)
+        #expect(setup.remote.descriptorServeCount == 0)
+        #expect(setup.remote.descriptorFallbackCount == 1)
+        // Suspended: the next whole serve streams without trying the side channel again.
+        #expect(try await Self.collect(setup.remote.serve(object.address)) == bytes)
+        #expect(setup.remote.descriptorFallbackCount == 1)
+        try await setup.stop()
+    }
+
+    /// Once the suspension is over, whole serves ask again.
+    @Test func askingResumesAfterTheSuspension() async throws {
+        let setup = try await Setup(client: .init(descriptorRetryAfter: .zero))
+        let bytes = Self.content(800_000, seed: 4)
+        let object = try await setup.remote.ingest(ByteStream(ByteBuffer(bytes: bytes)))
+        #expect(unlink(setup.sideChannel.path) == 0)
+        for round in 1...2 {
+            #expect(try await Self.collect(setup.remote.serve(object.address)) == bytes)
+            #expect(setup.remote.descriptorFallbackCount == round)
+        }
+        try await setup.stop()
+    }
+
     /// A client that does not ask (as before the field existed) is streamed the bytes.
     @Test func aClientThatDoesNotAskIsStreamed() async throws {
         try await Self.expectStreamedThenStop(try await Setup(client: .init(takesDescriptors: false)), size: 1_500_000, seed: 3)
