@@ -16,7 +16,9 @@ extension LocalDataPlane {
         do {
             (_, digests) = try await DualDigester.withSession(configuration: configuration.digester) { session in
                 let tee = IngestTee(base: stream, session: session, expectedSize: hints.expectedSize, monitor: monitor)
-                _ = try await backend.write(temporary, from: ByteStream(tee), options: StorageWriteOptions(overwrite: false))
+                // The temporary's bytes are durable when this returns; its name need not be, as
+                // only the move below gives the object a name anything relies on.
+                _ = try await backend.write(temporary, from: ByteStream(tee), options: StorageWriteOptions(overwrite: false, durableName: false))
             }
         } catch {
             await discard(temporary, in: backend, backendID: backendID)
@@ -36,7 +38,7 @@ extension LocalDataPlane {
         var deduplicated = false
         do {
             do {
-                try await backend.move(from: temporary, to: destination, overwrite: false)
+                try await backend.move(from: temporary, to: destination, options: StorageMoveOptions(overwrite: false, durableSource: false))
             } catch where error.kind == .alreadyExists {
                 // The content is already stored (or another ingest of it just committed).
                 // A stored object of the wrong size is damaged: replace it with these bytes.
@@ -52,7 +54,7 @@ extension LocalDataPlane {
                             "dataplane.storedSize": "\(existing.size)", "dataplane.size": "\(digests.size)",
                         ]
                     )
-                    try await backend.move(from: temporary, to: destination, overwrite: true)
+                    try await backend.move(from: temporary, to: destination, options: StorageMoveOptions(overwrite: true, durableSource: false))
                 }
             }
         } catch {

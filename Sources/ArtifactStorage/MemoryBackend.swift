@@ -177,7 +177,8 @@ public struct MemoryBackend: StorageBackend {
         }
     }
 
-    public func move(from source: StoragePath, to destination: StoragePath, overwrite: Bool) async throws(StorageError) {
+    public func move(from source: StoragePath, to destination: StoragePath, options: StorageMoveOptions) async throws(StorageError) {
+        let overwrite = options.overwrite
         try store.state.withLock { state throws(StorageError) in
             guard var object = state.objects[source.bytes] else { throw .notFound(source) }
             if source.bytes == destination.bytes {

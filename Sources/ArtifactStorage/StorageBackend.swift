@@ -61,9 +61,11 @@ public protocol StorageBackend: Sendable {
     /// Removes the empty directory at `path`; `notFound` if missing, `io` if not empty.
     func removeDirectory(_ path: StoragePath) async throws(StorageError)
 
-    /// Moves the object at `source` to `destination`, replacing it only if `overwrite`
-    /// (otherwise `alreadyExists`). After success `source` no longer exists.
-    func move(from source: StoragePath, to destination: StoragePath, overwrite: Bool) async throws(StorageError)
+    /// Moves the object at `source` to `destination`, replacing it only if `options.overwrite`
+    /// (otherwise `alreadyExists`). After success `source` no longer exists, and the
+    /// destination survives a crash (the source's removal too, unless `options.durableSource`
+    /// is `false`).
+    func move(from source: StoragePath, to destination: StoragePath, options: StorageMoveOptions) async throws(StorageError)
 
     /// Reports whether the backend is usable and, where known, its free space.
     func health() async -> StorageHealth
@@ -73,6 +75,11 @@ extension StorageBackend {
     /// Streams the whole object at `path`.
     public func read(_ path: StoragePath) async throws(StorageError) -> ByteStream {
         try await read(path, range: nil)
+    }
+
+    /// Moves with durable source and destination; `overwrite` as ``StorageMoveOptions/overwrite``.
+    public func move(from source: StoragePath, to destination: StoragePath, overwrite: Bool) async throws(StorageError) {
+        try await move(from: source, to: destination, options: StorageMoveOptions(overwrite: overwrite))
     }
 
     /// Writes with default options.

@@ -8,11 +8,34 @@ public struct StorageWriteOptions: Sendable, Hashable {
     public var owner: StorageOwner?
     /// Replace an existing object (the default). When `false`, an existing object is `alreadyExists`.
     public var overwrite: Bool
+    /// Whether the object's name, as well as its bytes, must survive a crash once `write`
+    /// returns (the default). When `false` the bytes are on stable storage but the name may
+    /// be lost: for a temporary that is moved into place (with ``StorageMoveOptions/durableSource``
+    /// `false`) before anything relies on it. It saves a directory sync per write where a
+    /// backend has them.
+    public var durableName: Bool
 
-    public init(mode: UInt32? = nil, owner: StorageOwner? = nil, overwrite: Bool = true) {
+    public init(mode: UInt32? = nil, owner: StorageOwner? = nil, overwrite: Bool = true, durableName: Bool = true) {
         self.mode = mode
         self.owner = owner
         self.overwrite = overwrite
+        self.durableName = durableName
+    }
+}
+
+/// How an object is moved.
+public struct StorageMoveOptions: Sendable, Hashable {
+    /// Replace an object at the destination. When `false`, one there is `alreadyExists`.
+    public var overwrite: Bool
+    /// Whether the source's disappearance must survive a crash once `move` returns (the
+    /// default), as well as the destination's appearance, which always must. When `false` a
+    /// crash may leave the source behind as well: for moving a temporary into place, whose
+    /// leftovers are removed at start-up. It saves a directory sync where a backend has them.
+    public var durableSource: Bool
+
+    public init(overwrite: Bool, durableSource: Bool = true) {
+        self.overwrite = overwrite
+        self.durableSource = durableSource
     }
 }
 

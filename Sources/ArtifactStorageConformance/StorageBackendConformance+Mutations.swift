@@ -47,6 +47,37 @@ extension StorageBackendConformance {
         }
     }
 
+    /// A temporary written without a durable name and moved into place without a durable
+    /// source (how the data plane commits an ingest) behaves like any write and move: readable
+    /// at once, gone from its old name, refused onto an existing object without overwrite.
+    /// (What a crash keeps is beyond an in-process check; the options only relax that.)
+    public func temporaryCommit() async throws {
+        try await withSubject(.temporaryCommit) { _, probe in
+            let temporary = try path("tmp/t-1"), final = try path("objects/ab/final")
+            let content = Array("temporary bytes".utf8)
+            try await probe.write(temporary, content, options: StorageWriteOptions(overwrite: false, durableName: false))
+            try await probe.expectContent(temporary, content, "a temporary written without a durable name")
+            try await probe.expectError(.alreadyExists, "an exclusive temporary write onto an existing object") {
+                try await probe.backend.write(temporary, from: Array("other".utf8).stream, options: StorageWriteOptions(overwrite: false, durableName: false))
+            }
+            try await probe.expectContent(temporary, content, "a temporary after a refused exclusive write")
+
+            try await probe.backend.move(from: temporary, to: final, options: StorageMoveOptions(overwrite: false, durableSource: false))
+            try probe.require(try await probe.backend.exists(temporary) == false, "the temporary still exists after it was moved into place")
+            try await probe.expectContent(final, content, "an object moved into place from a temporary")
+
+            let second = try path("tmp/t-2")
+            try await probe.write(second, Array("second".utf8), options: StorageWriteOptions(overwrite: false, durableName: false))
+            try await probe.expectError(.alreadyExists, "a temporary moved onto an existing object without overwrite") {
+                try await probe.backend.move(from: second, to: final, options: StorageMoveOptions(overwrite: false, durableSource: false))
+            }
+            try await probe.expectContent(final, content, "the destination after a refused move of a temporary")
+            try await probe.backend.move(from: second, to: final, options: StorageMoveOptions(overwrite: true, durableSource: false))
+            try await probe.expectContent(final, Array("second".utf8), "after an overwriting move of a temporary")
+            try probe.require(try await probe.backend.exists(second) == false, "the temporary still exists after an overwriting move")
+        }
+    }
+
     /// Delete removes the object; deleting a missing one is `notFound`.
     public func deleteSemantics() async throws {
         try await withSubject(.deleteSemantics) { _, probe in

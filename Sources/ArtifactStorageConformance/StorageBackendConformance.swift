@@ -32,6 +32,7 @@ public struct StorageBackendConformance: Sendable {
         case listPaging
         case listShapes
         case moveSemantics
+        case temporaryCommit
         case deleteSemantics
         case directoryOperations
         case failedWriteLeavesNothing
@@ -73,6 +74,7 @@ public struct StorageBackendConformance: Sendable {
         case .listPaging: try await listPaging()
         case .listShapes: try await listShapes()
         case .moveSemantics: try await moveSemantics()
+        case .temporaryCommit: try await temporaryCommit()
         case .deleteSemantics: try await deleteSemantics()
         case .directoryOperations: try await directoryOperations()
         case .failedWriteLeavesNothing: try await failedWriteLeavesNothing()

@@ -107,10 +107,10 @@ public struct StorageSession: StorageBackend {
         }
     }
 
-    public func move(from source: StoragePath, to destination: StoragePath, overwrite: Bool) async throws(StorageError) {
-        let details = ["storage.path": source.string, "storage.destination": destination.string, "storage.overwrite": "\(overwrite)"]
+    public func move(from source: StoragePath, to destination: StoragePath, options: StorageMoveOptions) async throws(StorageError) {
+        let details = ["storage.path": source.string, "storage.destination": destination.string, "storage.overwrite": "\(options.overwrite)"]
         try await logged("move", details) { () async throws(StorageError) in
-            try await backend.move(from: source, to: destination, overwrite: overwrite)
+            try await backend.move(from: source, to: destination, options: options)
         }
     }
 

@@ -93,7 +93,9 @@ extension FileSystemBackend {
                     } else {
                         try Sys.renameNoReplace(parent.raw, temporaryName, parent.raw, path.name)
                     }
-                    try Sys.fsync(parent.raw)
+                    if options.durableName {
+                        try Sys.fsync(parent.raw)
+                    }
                     return Self.objectInfo(path, info)
                 } catch {
                     throw .from(error, .create, path: path, verb: "write")

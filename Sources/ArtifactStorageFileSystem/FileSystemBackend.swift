@@ -15,7 +15,10 @@ import NIOPosix
 ///   of the root, even one swapped in between a check and a use, is `pathEscapesRoot`.
 /// - Writes are atomic and durable: bytes go to `.artifactstore-tmp-…` in the target's
 ///   directory, are fsynced, get their mode and owner, are renamed over the target, and the
-///   directory is fsynced. Temporaries abandoned by a crash are removed when a backend opens.
+///   directory is fsynced (skipped for `durableName: false`; a move fsyncs the destination's
+///   directory, and the source's unless `durableSource: false`, which is how the data plane
+///   commits an ingest with two syncs: the bytes and the final name). Temporaries abandoned by a
+///   crash are removed when a backend opens.
 /// - Blocking system calls run on a `NIOThreadPool`, never on Swift's cooperative pool. Reads
 ///   stream in ``readChunkSize`` chunks pulled on demand with `pread`, so memory stays bounded.
 /// - Symbolic links inside the root are never listed; names the backend cannot express as a
@@ -184,7 +187,8 @@ public struct FileSystemBackend: StorageBackend {
         }
     }
 
-    public func move(from source: StoragePath, to destination: StoragePath, overwrite: Bool) async throws(StorageError) {
+    public func move(from source: StoragePath, to destination: StoragePath, options: StorageMoveOptions) async throws(StorageError) {
+        let overwrite = options.overwrite
         try await run { () throws(StorageError) in
             let sourceParent: OwnedDescriptor
             do {
@@ -211,7 +215,9 @@ public struct FileSystemBackend: StorageBackend {
                     try Sys.renameNoReplace(sourceParent.raw, source.name, destinationParent.raw, destination.name)
                 }
                 try Sys.fsync(destinationParent.raw)
-                try Sys.fsync(sourceParent.raw)
+                if options.durableSource {
+                    try Sys.fsync(sourceParent.raw)
+                }
             } catch {
                 throw .from(error, .create, path: destination, verb: "move \"\(source)\" to")
             }

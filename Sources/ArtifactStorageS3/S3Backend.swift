@@ -109,7 +109,10 @@ public struct S3Backend: StorageBackend {
         }
     }
 
-    public func move(from source: StoragePath, to destination: StoragePath, overwrite: Bool) async throws(StorageError) {
+    /// S3 has no directories to sync: every completed request is durable, so `durableSource`
+    /// changes nothing.
+    public func move(from source: StoragePath, to destination: StoragePath, options: StorageMoveOptions) async throws(StorageError) {
+        let overwrite = options.overwrite
         let sourceHead: S3ObjectHead?
         do {
             sourceHead = try await client.headObject(key: key(for: source))
