@@ -1,4 +1,6 @@
+import ArtifactControlPlane
 import ArtifactOCI
+import Foundation
 
 /// A `/v2` request path, parsed: which endpoint of the distribution API and on what.
 ///
@@ -17,11 +19,18 @@ enum OCIRoute: Equatable {
 
     /// Parses the raw (still percent-encoded) path.
     ///
-    /// - Throws: `NAME_INVALID` for a bad repository name (or any percent-encoding: no valid
-    ///   name or reference needs it); `nil` for a path that is no endpoint.
+    /// - Throws: `NAME_INVALID` for a bad repository name or a segment that does not decode
+    ///   (or decodes to something with `/`); `nil` for a path that is no endpoint.
     static func parse(path: String) throws(OCIError) -> OCIRoute? {
         guard path == "/v2" || path.hasPrefix("/v2/") else { return nil }
-        var parts = path.dropFirst(3).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var parts: [String] = []
+        for part in path.dropFirst(3).split(separator: "/", omittingEmptySubsequences: false) {
+            // Clients may encode `:` in a digest as `%3A`: each segment is decoded once.
+            guard let decoded = String(part).removingPercentEncoding, !decoded.contains("/") else {
+                throw OCIError(.nameInvalid, "path segment \"\(NameGrammar.printable(String(part)))\" is not valid percent-encoding")
+            }
+            parts.append(decoded)
+        }
         if parts.first == "" { parts.removeFirst() }
         if parts.last == "" { parts.removeLast() }
         if parts.isEmpty { return .base }
@@ -29,11 +38,7 @@ enum OCIRoute: Equatable {
         let n = parts.count
         guard n >= 3 else { return nil }
         func name(_ count: Int) throws(OCIError) -> OCIRepositoryName {
-            let text = parts[..<count].joined(separator: "/")
-            guard !text.contains("%") else {
-                throw OCIError(.nameInvalid, "repository names need no percent-encoding")
-            }
-            return try OCIRepositoryName(parsing: text)
+            try OCIRepositoryName(parsing: parts[..<count].joined(separator: "/"))
         }
         if parts[n - 2] == "tags", parts[n - 1] == "list" { return .tags(try name(n - 2)) }
         if parts[n - 2] == "manifests" { return .manifest(try name(n - 2), reference: parts[n - 1]) }
