@@ -16,7 +16,10 @@ extension OCIDistributionAPI {
         let start = ContinuousClock.now
         switch head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size) {
         case .unsatisfiable:
-            throw OCIError(.rangeInvalid, "range \"\(NameGrammar.printable(request.headers[.range] ?? ""))\" is outside blob \(digest) of \(blob.size) bytes")
+            let refusal = OCIError(.rangeInvalid, "range \"\(NameGrammar.printable(request.headers[.range] ?? ""))\" is outside blob \(digest) of \(blob.size) bytes")
+            var response = OCIErrorResponse.response(for: refusal, method: request.method)
+            response.headers[.contentRange] = "bytes */\(blob.size)"
+            return response
         case .whole:
             headers[.contentLength] = "\(blob.size)"
             if head { return Response(status: .ok, headers: headers) }
