@@ -111,19 +111,13 @@ struct OCIUploadSessionTests {
             let session = try await oci.startUpload(Self.repository, context: Self.context)
             _ = try await oci.appendChunk(Self.repository, id: session.id, start: nil, body: Self.stream(chunk), size: nil, context: Self.context)
             let address = try #require(try await controlPlane.registry.ociUploadChunks(uploadID: session.id).first?.address)
-            for _ in 0..<2 {
-                clock.advance(3600)
-                _ = try await controlPlane.garbageCollector.collect()
-            }
+            try await Self.collect(controlPlane, clock, rounds: 2)
             #expect(try await Self.state(controlPlane, address) == "live")
             #expect(try await oci.upload(Self.repository, id: session.id).offset == 4096)
 
             let expired = try await controlPlane.registry.ociExpireUploads(startedBefore: clock.closure().addingTimeInterval(-60))
             #expect(expired == 1)
-            for _ in 0..<2 {
-                clock.advance(3600)
-                _ = try await controlPlane.garbageCollector.collect()
-            }
+            try await Self.collect(controlPlane, clock, rounds: 2)
             #expect(try await Self.state(controlPlane, address) == "deleted")
             await #expect { try await oci.upload(Self.repository, id: session.id) } throws: { ($0 as? OCIError)?.kind == .blobUploadUnknown }
             await controlPlane.close()
@@ -147,21 +141,23 @@ struct OCIUploadSessionTests {
                 "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerBlob.sha256)","size":2048}]}
                 """
             let manifest = try await oci.putManifest(Self.repository, reference: "v1", bytes: Array(manifestText.utf8), contentType: nil, context: Self.context)
-            for _ in 0..<2 {
-                clock.advance(3600)
-                _ = try await controlPlane.garbageCollector.collect()
-            }
+            try await Self.collect(controlPlane, clock, rounds: 2)
             #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
             #expect(try await Self.state(controlPlane, configBlob.address) == "live")
             #expect(try await oci.manifest(Self.repository, reference: "v1").digest == manifest.digest)
 
             try await oci.deleteManifest(Self.repository, reference: manifest.digest.description, context: Self.context)
-            for _ in 0..<3 {
-                clock.advance(3600)
-                _ = try await controlPlane.garbageCollector.collect()
-            }
+            try await Self.collect(controlPlane, clock, rounds: 3)
             #expect(try await Self.state(controlPlane, layerBlob.address) == "deleted")
             await controlPlane.close()
+        }
+    }
+
+    /// Runs `rounds` collections, each an hour (well past the 60 s grace period) after the last.
+    static func collect(_ controlPlane: ControlPlane, _ clock: TestClock, rounds: Int) async throws {
+        for _ in 0..<rounds {
+            clock.advance(3600)
+            _ = try await controlPlane.garbageCollector.collect()
         }
     }
 

@@ -59,9 +59,7 @@ struct OCIBadInputTests {
             let token = try await Self.setUp(harness)
             let content = OCITest.bytes(3000, seed: 2)
             try await harness.withClient { client in
-                let location = try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: OCITest.headers(token)) { response in
-                    try #require(response.headers[OCITest.location])
-                }
+                let location = try await OCITest.startUpload(client, "team/app", token: token)
                 for part in [content[..<1000], content[1000...]] {
                     try await client.execute(uri: location, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: part)) { response in
                         #expect(response.status == .accepted)
@@ -142,9 +140,7 @@ struct OCIBadInputTests {
         try await ServerHarness.run { harness in
             let token = try await Self.setUp(harness)
             try await harness.withClient { client in
-                let location = try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: OCITest.headers(token)) { response in
-                    try #require(response.headers[OCITest.location])
-                }
+                let location = try await OCITest.startUpload(client, "team/app", token: token)
                 let before = try await Self.stored(harness)
                 try await client.execute(
                     uri: location, method: .patch, headers: OCITest.headers(token, [.contentRange: "10-19", .contentLength: "10"]), body: ByteBuffer(bytes: OCITest.bytes(10, seed: 1))

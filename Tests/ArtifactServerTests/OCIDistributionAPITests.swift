@@ -113,9 +113,7 @@ struct OCIDistributionAPITests {
             let content = OCITest.bytes(10_000, seed: 3)
             let digest = OCITest.digest(content)
             try await harness.withClient { client in
-                let location = try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: OCITest.headers(token)) { response in
-                    try #require(response.headers[OCITest.location])
-                }
+                let location = try await OCITest.startUpload(client, "team/app", token: token)
                 for (start, end) in [(0, 3999), (4000, 6999)] {
                     try await client.execute(
                         uri: location, method: .patch,
@@ -168,9 +166,7 @@ struct OCIDistributionAPITests {
             let token = try await Self.setUp(harness)
             let content = OCITest.bytes(20_000, seed: 4)
             try await harness.withClient { client in
-                let location = try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: OCITest.headers(token)) { response in
-                    try #require(response.headers[OCITest.location])
-                }
+                let location = try await OCITest.startUpload(client, "team/app", token: token)
                 try await client.execute(uri: location, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: content)) { response in
                     #expect(response.status == .accepted)
                 }

@@ -20,9 +20,7 @@ struct OCILiveTests {
             let digest = OCITest.digest(content)
             let whole = OCITest.bytes(16 * mebibyte, seed: 12)
             try await harness.withClient(.live) { client in
-                let location = try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: OCITest.headers(token)) { response in
-                    try #require(response.headers[OCITest.location])
-                }
+                let location = try await OCITest.startUpload(client, "team/app", token: token)
                 let bounds = [0, 4 * mebibyte, 8 * mebibyte, 11 * mebibyte]
                 for (start, end) in zip(bounds, bounds.dropFirst()) {
                     try await client.execute(

@@ -55,6 +55,14 @@ enum OCITest {
         }
     }
 
+    /// Starts an upload session; returns its `Location`.
+    static func startUpload(_ client: any TestClientProtocol, _ repository: String, token: String) async throws -> String {
+        try await client.execute(uri: "/v2/\(repository)/blobs/uploads/", method: .post, headers: headers(token)) { response in
+            #expect(response.status == .accepted)
+            return try #require(response.headers[location])
+        }
+    }
+
     /// Pushes a manifest under `reference`; returns its digest.
     @discardableResult
     static func pushManifest(_ client: any TestClientProtocol, _ repository: String, _ reference: String, _ bytes: [UInt8], token: String) async throws -> String {
