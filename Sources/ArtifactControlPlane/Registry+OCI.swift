@@ -159,15 +159,18 @@ extension Registry {
         }
     }
 
-    /// Removes every session started before `cutoff` (abandoned uploads), each with an
-    /// `oci.upload.expire` record by `system:oci-uploads`. Returns how many.
+    /// Most sessions one ``ociExpireUploads(startedBefore:)`` call removes (one transaction).
+    public static let ociExpiryBatch = 1000
+
+    /// Removes up to ``ociExpiryBatch`` sessions started before `cutoff` (abandoned uploads), each
+    /// with an `oci.upload.expire` record by `system:oci-uploads`. Returns how many.
     public func ociExpireUploads(startedBefore cutoff: Date) async throws(ControlPlaneError) -> Int {
         let cutoffMilliseconds = Int64((cutoff.timeIntervalSince1970 * 1000).rounded(.down))
         let now = controlPlane.nowMilliseconds()
         let context = RequestContext(actor: "system:oci-uploads")
         return try await controlPlane.mutate("expiring abandoned uploads") { db in
             let expired = try await db.raw(
-                "SELECT id, namespace FROM oci_uploads WHERE created_at < \(bind: cutoffMilliseconds) ORDER BY id LIMIT 1000"
+                "SELECT id, namespace FROM oci_uploads WHERE created_at < \(bind: cutoffMilliseconds) ORDER BY id LIMIT \(literal: Self.ociExpiryBatch)"
             ).all().map { (try $0.string("id"), try $0.string("namespace")) }
             for (id, namespace) in expired {
                 _ = try await Self.ociRemoveUpload(id, namespace: namespace, in: db)
@@ -340,7 +343,12 @@ public struct OCIUploadExpiryService: Service {
         await runPeriodically(every: interval) {
             do {
                 let cutoff = controlPlane.clock().addingTimeInterval(-Double(maximumAge.milliseconds) / 1000)
-                let expired = try await registry.ociExpireUploads(startedBefore: cutoff)
+                var expired = 0
+                while true {
+                    let batch = try await registry.ociExpireUploads(startedBefore: cutoff)
+                    expired += batch
+                    if batch < Registry.ociExpiryBatch { break }
+                }
                 if expired > 0 { controlPlane.logger.info("expired abandoned OCI uploads", metadata: ["count": "\(expired)"]) }
             } catch {
                 controlPlane.logger.error("expiring OCI uploads failed", metadata: ["error": "\(error)"])
