@@ -275,6 +275,48 @@ struct OCIDistributionAPITests {
         }
     }
 
+    @Test("an index over pushed manifests: stored and served as pushed; a missing child is MANIFEST_BLOB_UNKNOWN; DELETE of a tag keeps the manifest")
+    func index() async throws {
+        try await ServerHarness.run { harness in
+            let token = try await Self.setUp(harness)
+            let config = Array("{}".utf8)
+            let child = OCITest.manifest(config: config, layers: [])
+            let childDigest = OCITest.digest(child)
+            let indexBytes = Array(
+                #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(childDigest)","size":\#(child.count),"platform":{"architecture":"amd64","os":"linux"}}]}"#.utf8)
+            let indexType = "application/vnd.oci.image.index.v1+json"
+            try await harness.withClient { client in
+                try await OCITest.pushBlob(client, "team/app", config, token: token)
+                try await client.execute(
+                    uri: "/v2/team/app/manifests/multi", method: .put, headers: OCITest.headers(token, [.contentType: indexType]), body: ByteBuffer(bytes: indexBytes)
+                ) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(response.ociErrorCode == "MANIFEST_BLOB_UNKNOWN")
+                }
+                try await OCITest.pushManifest(client, "team/app", childDigest, child, token: token)
+                try await client.execute(
+                    uri: "/v2/team/app/manifests/multi", method: .put, headers: OCITest.headers(token, [.contentType: indexType]), body: ByteBuffer(bytes: indexBytes)
+                ) { response in
+                    #expect(response.status == .created)
+                }
+                try await client.execute(uri: "/v2/team/app/manifests/multi", method: .get, headers: OCITest.headers(token)) { response in
+                    #expect(response.headers[.contentType] == indexType)
+                    #expect(Array(response.body.readableBytesView) == indexBytes)
+                }
+                try await client.execute(uri: "/v2/team/app/manifests/multi", method: .delete, headers: OCITest.headers(token)) { response in
+                    #expect(response.status == .accepted)
+                }
+                try await client.execute(uri: "/v2/team/app/manifests/multi", method: .head, headers: OCITest.headers(token)) { response in
+                    #expect(response.status == .notFound)
+                    #expect(response.body.readableBytes == 0)
+                }
+                try await client.execute(uri: "/v2/team/app/manifests/\(OCITest.digest(indexBytes))", method: .head, headers: OCITest.headers(token)) { response in
+                    #expect(response.status == .ok)
+                }
+            }
+        }
+    }
+
     @Test("tags list and catalog page with n/last and a Link; the catalog shows only readable namespaces")
     func paging() async throws {
         try await ServerHarness.run { harness in
