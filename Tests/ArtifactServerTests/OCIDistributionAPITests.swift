@@ -22,6 +22,13 @@ struct OCIDistributionAPITests {
         return try await harness.token(namespaces.map { Grant(.write, namespace: $0) })
     }
 
+    @Test("ociUploadExpiry: 24 h by default, ARTIFACTSTORE_OCI_UPLOAD_EXPIRY sets it, 0 is refused")
+    func uploadExpirySetting() async throws {
+        #expect(try await ServerConfiguration.load(environment: [:]).ociUploadExpiry == .seconds(86400))
+        #expect(try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_OCI_UPLOAD_EXPIRY": "600"]).ociUploadExpiry == .seconds(600))
+        await #expect(throws: ServerConfigurationError.self) { try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_OCI_UPLOAD_EXPIRY": "0"]) }
+    }
+
     @Test("/v2/: 401 with a Basic challenge and UNAUTHORIZED without a token; 200 with Bearer or Basic")
     func versionCheck() async throws {
         try await ServerHarness.run { harness in
