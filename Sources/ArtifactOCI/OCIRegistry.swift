@@ -104,8 +104,10 @@ public struct OCIRegistry: Sendable {
             receivedBytes: session.offset)
     }
 
-    /// Closes session `id` as the blob `digest`, after appending `finalBody` (if any) as its
-    /// last chunk. One chunk whose SHA-256 is `digest` is the result as it is (no copy);
+    /// Closes session `id` as the blob `digest`. A session without chunks and a `finalBody` is
+    /// a monolithic upload: the body streams into one ingest that checks the digest. Otherwise
+    /// `finalBody` (if any) is appended as the last chunk; then one chunk whose SHA-256 is
+    /// `digest` is the result as it is (no copy);
     /// otherwise the chunks are streamed in order through the data plane into one new ingest,
     /// which re-hashes the whole and checks `digest`. The session ends only on success.
     ///
@@ -113,10 +115,16 @@ public struct OCIRegistry: Sendable {
     public func finishUpload(
         _ repository: OCIRepositoryName, id: String, digest: Digest, finalBody: ByteStream?, finalSize: UInt64?, context: RequestContext
     ) async throws(OCIError) -> LinkedBlob {
+        let session = try await upload(repository, id: id)
+        if let finalBody, session.chunkCount == 0 {
+            // POST then PUT with the whole body: one ingest that checks the digest, as a
+            // monolithic upload (a wrong digest stores nothing).
+            let result = try await ingest(repository, digest: digest, body: finalBody, size: finalSize, context: context)
+            _ = try await mapped { try await registry.ociFinishUpload(uploadID: id, namespace: repository.namespace, result: result, context: context) }
+            return result
+        }
         if let finalBody {
             _ = try await appendChunk(repository, id: id, start: nil, body: finalBody, size: finalSize, context: context)
-        } else {
-            _ = try await upload(repository, id: id)
         }
         let chunks = try await mapped { try await registry.ociUploadChunks(uploadID: id) }
         let result: LinkedBlob

@@ -30,7 +30,7 @@ struct OCIBadInputTests {
         return try await harness.token([Grant(.write, namespace: "team")])
     }
 
-    @Test("wrong digest, sha512 and unknown algorithms on a monolithic upload: DIGEST_INVALID / UNSUPPORTED, nothing stored")
+    @Test("wrong digest, sha512 and unknown algorithms on a monolithic upload (POST ?digest=, POST then PUT): DIGEST_INVALID / UNSUPPORTED, nothing stored")
     func wrongDigests() async throws {
         try await ServerHarness.run { harness in
             let token = try await Self.setUp(harness)
@@ -47,6 +47,15 @@ struct OCIBadInputTests {
                         #expect(response.status == .badRequest, "\(digest)")
                         #expect(response.ociErrorCode == code, "\(digest)")
                     }
+                }
+                // POST then PUT with the whole body and a wrong digest: one ingest, nothing stored.
+                let location = try await OCITest.startUpload(client, "team/app", token: token)
+                try await client.execute(
+                    uri: "\(location)?digest=\(OCITest.digest([7]))", method: .put, headers: OCITest.headers(token, [.contentLength: "\(content.count)"]),
+                    body: ByteBuffer(bytes: content)
+                ) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(response.ociErrorCode == "DIGEST_INVALID")
                 }
             }
             #expect(try await Self.stored(harness) == before)
