@@ -109,6 +109,11 @@ struct OCIDistributionAPITests {
                     #expect(response.status == .notFound)
                     #expect(response.ociErrorCode == "BLOB_UNKNOWN")
                 }
+                // Blobs go by garbage collection, not by DELETE.
+                try await client.execute(uri: "/v2/team/app/blobs/\(digest)", method: .delete, headers: OCITest.headers(token)) { response in
+                    #expect(response.status == .methodNotAllowed)
+                    #expect(response.ociErrorCode == "UNSUPPORTED")
+                }
             }
         }
     }
