@@ -223,6 +223,10 @@ struct OCIDistributionAPITests {
                     #expect(response.status == .notFound)
                 }
             }
+            let mounts = try await harness.controlPlane.audit.records(AuditFilter(action: "blob.mount")).items
+            #expect(mounts.count == 1)
+            #expect(mounts.first?.namespace == "other")
+            #expect(mounts.first?.requestID?.isEmpty == false)
         }
     }
 
