@@ -88,9 +88,9 @@ struct OCIBadInputTests {
         }
     }
 
-    @Test("manifests: unknown blobs MANIFEST_BLOB_UNKNOWN, invalid JSON or media type MANIFEST_INVALID, too large 413, digest mismatch DIGEST_INVALID; nothing stored")
-    func badManifests() async throws {
-        try await ServerHarness.run { harness in
+    @Test("manifests: unknown blobs MANIFEST_BLOB_UNKNOWN, invalid JSON or media type MANIFEST_INVALID, too large 413, digest mismatch DIGEST_INVALID; nothing stored", arguments: TestDatabase.allCases)
+    func badManifests(database: TestDatabase) async throws {
+        try await ServerHarness.run(database) { harness in
             let token = try await Self.setUp(harness)
             let config = Array("{}".utf8)
             let missing = OCITest.manifest(config: config, layers: [OCITest.bytes(10, seed: 3)])
@@ -144,9 +144,9 @@ struct OCIBadInputTests {
         }
     }
 
-    @Test("a chunk past the offset: 416 with the Range held; an unknown upload id: BLOB_UPLOAD_UNKNOWN; nothing stored")
-    func badChunks() async throws {
-        try await ServerHarness.run { harness in
+    @Test("a chunk past the offset: 416 with the Range held; an unknown upload id: BLOB_UPLOAD_UNKNOWN; nothing stored", arguments: TestDatabase.allCases)
+    func badChunks(database: TestDatabase) async throws {
+        try await ServerHarness.run(database) { harness in
             let token = try await Self.setUp(harness)
             try await harness.withClient { client in
                 let location = try await OCITest.startUpload(client, "team/app", token: token)

@@ -118,9 +118,9 @@ struct OCIDistributionAPITests {
         }
     }
 
-    @Test("chunked upload: several PATCHes, status GET with Range, out-of-order chunk 416, closing PUT re-hashes the whole")
-    func chunkedUpload() async throws {
-        try await ServerHarness.run { harness in
+    @Test("chunked upload: several PATCHes, status GET with Range, out-of-order chunk 416, closing PUT re-hashes the whole", arguments: TestDatabase.allCases)
+    func chunkedUpload(database: TestDatabase) async throws {
+        try await ServerHarness.run(database) { harness in
             let token = try await Self.setUp(harness)
             let content = OCITest.bytes(10_000, seed: 3)
             let digest = OCITest.digest(content)
@@ -172,9 +172,9 @@ struct OCIDistributionAPITests {
         }
     }
 
-    @Test("one PATCH with the whole blob, then PUT ?digest=: the chunk is the result, nothing is copied")
-    func singlePatchFastPath() async throws {
-        try await ServerHarness.run { harness in
+    @Test("one PATCH with the whole blob, then PUT ?digest=: the chunk is the result, nothing is copied", arguments: TestDatabase.allCases)
+    func singlePatchFastPath(database: TestDatabase) async throws {
+        try await ServerHarness.run(database) { harness in
             let token = try await Self.setUp(harness)
             let content = OCITest.bytes(20_000, seed: 4)
             try await harness.withClient { client in
@@ -373,9 +373,9 @@ struct OCIDistributionAPITests {
         }
     }
 
-    @Test("referrers: subject recorded, OCI-Subject on PUT, listing with and without the artifactType filter")
-    func referrers() async throws {
-        try await ServerHarness.run { harness in
+    @Test("referrers: subject recorded, OCI-Subject on PUT, listing with and without the artifactType filter", arguments: TestDatabase.allCases)
+    func referrers(database: TestDatabase) async throws {
+        try await ServerHarness.run(database) { harness in
             let token = try await Self.setUp(harness)
             let config = Array("{}".utf8)
             let layer = OCITest.bytes(100, seed: 9)
