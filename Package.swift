@@ -44,6 +44,7 @@ let package = Package(
         .library(name: "ArtifactDataPlaneDaemon", targets: ["ArtifactDataPlaneDaemon"]),
         .library(name: "ArtifactMetadata", targets: ["ArtifactMetadata"]),
         .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
+        .library(name: "ArtifactOCI", targets: ["ArtifactOCI"]),
         .library(name: "ArtifactServer", targets: ["ArtifactServer"]),
         .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
