@@ -12,9 +12,11 @@ import PackageDescription
 //                 ArtifactDataPlaneDaemon (DataPlaneDaemon, the socket server as a Service),
 //                 CArtifactDescriptorPassing (SCM_RIGHTS send/receive for the daemon's descriptor side channel)
 //   control plane ArtifactMetadata (metadata store on sql-kit: SQLite or PostgreSQL, migrations),
-//                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth)
-//   server / CLI  ArtifactServer (the /v1 HTTP API on Hummingbird: routes, auth, metrics, configuration,
-//                 the serve application), ArtifactStoreClient (typed client of the /v1 HTTP API: transfers
+//                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth),
+//                 ArtifactOCI (the OCI distribution model over the registry: names, manifests,
+//                 upload sessions, referrers; no HTTP)
+//   server / CLI  ArtifactServer (the /v1 HTTP API and the OCI /v2 API on Hummingbird: routes, auth,
+//                 metrics, configuration, the serve application), ArtifactStoreClient (typed client of the /v1 HTTP API: transfers
 //                 with resume and verification, login file, exit statuses), ArtifactStoreCLI (the
 //                 `artifactstore` executable, including `artifactstore serve` and `artifactstore dataplane`)
 // Outside the layers: tools (ArtifactStoreBench, ArtifactStoreRemoteBench, ArtifactBenchSupport, the fuzzers) and test
@@ -42,6 +44,7 @@ let package = Package(
         .library(name: "ArtifactDataPlaneDaemon", targets: ["ArtifactDataPlaneDaemon"]),
         .library(name: "ArtifactMetadata", targets: ["ArtifactMetadata"]),
         .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
+        .library(name: "ArtifactOCI", targets: ["ArtifactOCI"]),
         .library(name: "ArtifactServer", targets: ["ArtifactServer"]),
         .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
@@ -286,6 +289,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The OCI distribution model over the registry (docs/oci.md): repository names, manifest
+        // parsing and validation, durable upload sessions, mounts, referrers, tag and catalog
+        // listings, and the spec's error codes. No HTTP: ArtifactServer's OCI*.swift serve it.
+        .target(
+            name: "ArtifactOCI",
+            dependencies: [
+                "ArtifactControlPlane",
+                "ArtifactMetadata",
+                "ArtifactDataPlane",
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
 
         // MARK: Server and CLI
 
@@ -296,6 +314,7 @@ let package = Package(
             name: "ArtifactServer",
             dependencies: [
                 "ArtifactControlPlane",
+                "ArtifactOCI",
                 "ArtifactMetadata",
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneLocal",
@@ -580,6 +599,7 @@ let package = Package(
             dependencies: [
                 "ArtifactStoreTestSupport",
                 "ArtifactServer",
+                "ArtifactOCI",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",
                 "ArtifactDataPlane",
@@ -598,6 +618,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactOCITests",
+            dependencies: [
+                "ArtifactStoreTestSupport",
+                "ArtifactOCI",
+                "ArtifactControlPlane",
+                "ArtifactMetadata",
+                "ArtifactDataPlane",
+                "ArtifactDataPlaneLocal",
+                "ArtifactIdentity",
+                "ArtifactStorageFileSystem",
+                "ArtifactStoreCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

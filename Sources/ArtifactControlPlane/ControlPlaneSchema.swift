@@ -20,6 +20,14 @@ public enum ControlPlaneSchema {
         Migration(version: 2, name: "blobs by sha256") { db, _ in
             try await db.raw("CREATE INDEX blobs_by_sha256 ON blobs (sha256)").run()
         },
+        // The OCI distribution API (docs/oci.md): durable upload sessions and their chunks (each
+        // chunk a blob linked into the namespace, kept from GC while its session lives), and
+        // the manifests' media type, artifact type, subject and annotations for the referrers API.
+        Migration(version: 3, name: "oci uploads and manifests") { db, _ in
+            for statement in version3 {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this code knows.
@@ -165,5 +173,47 @@ public enum ControlPlaneSchema {
             revoked_at BIGINT
         )
         """,
+    ]
+
+    static let version3: [String] = [
+        """
+        CREATE TABLE oci_uploads (
+            id TEXT PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            artifact TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            upload_offset BIGINT NOT NULL,
+            chunk_count BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX oci_uploads_by_age ON oci_uploads (created_at)",
+        """
+        CREATE TABLE oci_upload_chunks (
+            upload_id TEXT NOT NULL,
+            chunk BIGINT NOT NULL,
+            namespace TEXT NOT NULL,
+            address TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (upload_id, chunk)
+        )
+        """,
+        "CREATE INDEX oci_upload_chunks_by_address ON oci_upload_chunks (address, namespace)",
+        """
+        CREATE TABLE oci_manifests (
+            namespace TEXT NOT NULL,
+            artifact TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            artifact_type TEXT,
+            subject TEXT,
+            annotations TEXT,
+            size BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (namespace, artifact, digest)
+        )
+        """,
+        "CREATE INDEX oci_manifests_by_subject ON oci_manifests (namespace, artifact, subject)",
     ]
 }

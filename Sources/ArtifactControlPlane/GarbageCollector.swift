@@ -47,7 +47,8 @@ public struct GarbageCollectionReport: Sendable, Hashable {
 ///
 /// Phases, with `cutoff = now − grace`:
 /// 1. Expire links: a link older than the cutoff that no committed version in its namespace uses
-///    is an abandoned upload; it is removed.
+///    and no live OCI upload session holds as a chunk (`oci_upload_chunks`) is an abandoned
+///    upload; it is removed.
 /// 2. Mark: a `live` blob with no link and no version file gets `unreferenced_since = now`
 ///    (a blob that is referenced again loses the mark).
 /// 3. Sweep: for each blob marked before the cutoff, one transaction re-checks that it is still
@@ -112,6 +113,7 @@ public struct GarbageCollector: Sendable {
                     SELECT l.namespace, l.address FROM links l
                     WHERE l.linked_at < \(bind: cutoff) AND (l.namespace > \(bind: position.0) OR (l.namespace = \(bind: position.0) AND l.address > \(bind: position.1)))
                     AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.namespace = l.namespace AND f.address = l.address)
+                    AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.namespace = l.namespace AND c.address = l.address)
                     ORDER BY l.namespace, l.address LIMIT \(literal: pageSize)
                     """
                 ).all().map { (try $0.string("namespace"), try $0.string("address")) }
@@ -127,6 +129,7 @@ public struct GarbageCollector: Sendable {
                         """
                         SELECT l.address FROM links l WHERE l.namespace = \(bind: namespace) AND l.address IN (\(binds: addresses)) AND l.linked_at < \(bind: cutoff)
                         AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.namespace = l.namespace AND f.address = l.address)
+                        AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.namespace = l.namespace AND c.address = l.address)
                         ORDER BY l.address
                         """
                     ).all().map { try $0.string("address") }

@@ -37,6 +37,7 @@ public struct ArtifactStoreAPI: Sendable {
                 return try await handler(request, context, principal)
             }
         }
+        OCIDistributionAPI(controlPlane: controlPlane, metrics: metrics).register(on: router)
         return router
     }
 

@@ -44,6 +44,7 @@ public enum ServeApplication {
                 services: [
                     controlPlane.garbageCollector.service(interval: configuration.gcInterval) { metrics.recordGarbageCollection($0) },
                     controlPlane.retention.service(interval: configuration.retentionInterval),
+                    controlPlane.registry.ociUploadExpiryService(maximumAge: configuration.ociUploadExpiry, interval: configuration.gcInterval),
                 ],
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? configuration.port

@@ -5,7 +5,7 @@ extension ServerConfiguration {
     /// Every key, as the JSON file spells it; the environment variable is `ARTIFACTSTORE_` and
     /// the key in upper snake case (`dataDir` → `ARTIFACTSTORE_DATA_DIR`).
     public enum Key: String, CaseIterable, Sendable {
-        case host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, logLevel
+        case host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, logLevel, ociUploadExpiry
     }
 
     /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
@@ -59,7 +59,9 @@ extension ServerConfiguration {
             }
             configuration.dataPlane = dataPlane
         }
-        for (key, path) in [(Key.gcInterval, \ServerConfiguration.gcInterval), (.gcGracePeriod, \.gcGracePeriod), (.retentionInterval, \.retentionInterval), (.shutdownGracePeriod, \.shutdownGracePeriod)] {
+        for (key, path) in [(Key.gcInterval, \ServerConfiguration.gcInterval), (.gcGracePeriod, \.gcGracePeriod), (.retentionInterval, \.retentionInterval), (.shutdownGracePeriod, \.shutdownGracePeriod),
+            (.ociUploadExpiry, \.ociUploadExpiry),
+        ] {
             if let seconds = try await read(key, { try await reader.fetchInt(forKey: $0) }) {
                 guard seconds > 0 else { throw ServerConfigurationError(key: key.rawValue, "\(seconds) must be a positive number of seconds") }
                 configuration[keyPath: path] = .seconds(seconds)

@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var gcGracePeriod: Duration = .seconds(24 * 3600)
     /// Time between retention runs.
     public var retentionInterval: Duration = .seconds(3600)
+    /// How long an OCI upload session may stay unfinished before it is expired (its chunks are
+    /// then collected like any abandoned upload); checked every ``gcInterval``.
+    public var ociUploadExpiry: Duration = .seconds(24 * 3600)
     /// How long a shutdown waits for requests in flight before cancelling them (a cancelled
     /// upload stores nothing).
     public var shutdownGracePeriod: Duration = .seconds(30)

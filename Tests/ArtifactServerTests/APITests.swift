@@ -443,7 +443,7 @@ struct APITests {
         try await ServerHarness.run { harness in
             let admin = harness.adminToken
             try await harness.withClient { client in
-                try await client.execute(uri: "/v2/nothing", method: .get) { response in
+                try await client.execute(uri: "/nothing/here", method: .get) { response in
                     #expect(response.status == .notFound)
                     #expect(response.errorCode() == "notFound")
                 }

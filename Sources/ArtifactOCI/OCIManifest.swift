@@ -1,0 +1,155 @@
+import ArtifactControlPlane
+import ArtifactIdentity
+import Crypto
+import Foundation
+
+/// A manifest as pushed, parsed and checked: an OCI image manifest or index, or a Docker
+/// schema 2 manifest or manifest list.
+///
+/// Exists so a manifest is validated once, before anything is stored, and so the registry
+/// knows what it references (GC and retention then count those blobs through the version's
+/// files) and what the referrers API lists (`subject`, `artifactType`, `annotations`). The bytes
+/// are kept exactly as pushed: ``digest`` is the SHA-256 of them.
+public struct OCIManifest: Sendable, Hashable {
+    public static let imageManifest = "application/vnd.oci.image.manifest.v1+json"
+    public static let imageIndex = "application/vnd.oci.image.index.v1+json"
+    public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+    public static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+    /// The media types accepted on push.
+    public static let supportedMediaTypes: Set<String> = [imageManifest, imageIndex, dockerManifest, dockerManifestList]
+    /// The largest manifest accepted (bytes).
+    public static let maximumSize = 4 * 1024 * 1024
+
+    public var mediaType: String
+    public var digest: ArtifactIdentity.Digest
+    public var size: UInt64
+    /// Whether it lists manifests (an index or manifest list) rather than layers.
+    public var isIndex: Bool
+    /// The config and layer blobs it references, in order, without duplicates (foreign,
+    /// non-distributable layers left out: they are not stored here).
+    public var blobs: [ArtifactIdentity.Digest]
+    /// The manifests an index references, in order, without duplicates.
+    public var manifests: [ArtifactIdentity.Digest]
+    public var subject: ArtifactIdentity.Digest?
+    /// `artifactType`, or for an image manifest without one its config's media type.
+    public var artifactType: String?
+    /// The `annotations` object as compact JSON text, if any.
+    public var annotations: String?
+
+    /// Parses and checks `bytes` pushed with `Content-Type` `contentType`.
+    ///
+    /// - Throws: `MANIFEST_INVALID` (too large, not JSON, unknown or contradictory media type,
+    ///   missing or malformed fields), `DIGEST_INVALID`/`UNSUPPORTED` for a descriptor's digest.
+    public init(bytes: [UInt8], contentType: String?) throws(OCIError) {
+        guard bytes.count <= Self.maximumSize else {
+            throw OCIError(.manifestInvalid, "manifest of \(bytes.count) bytes is larger than the \(Self.maximumSize)-byte limit", status: 413)
+        }
+        let object: [String: Any]
+        do {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+                throw OCIError(.manifestInvalid, "manifest is not a JSON object")
+            }
+            object = parsed
+        } catch let error as OCIError {
+            throw error
+        } catch {
+            throw OCIError(.manifestInvalid, "manifest is not valid JSON: \(error.localizedDescription)", underlying: error)
+        }
+        guard (object["schemaVersion"] as? NSNumber)?.intValue == 2 else {
+            throw OCIError(.manifestInvalid, "manifest schemaVersion must be 2")
+        }
+        let declared = object["mediaType"] as? String
+        if object["mediaType"] != nil, declared == nil {
+            throw OCIError(.manifestInvalid, "manifest mediaType must be a string")
+        }
+        let header = contentType.map { String($0.split(separator: ";", maxSplits: 1)[0]).trimmingCharacters(in: .whitespaces).lowercased() }
+        let headerNamesManifest = header.map { Self.supportedMediaTypes.contains($0) } ?? false
+        var mediaType: String
+        if let declared {
+            mediaType = declared
+            if headerNamesManifest, let header, header != declared {
+                throw OCIError(
+                    .manifestInvalid,
+                    "Content-Type \"\(NameGrammar.printable(header))\" differs from the manifest's mediaType \"\(NameGrammar.printable(declared))\"")
+            }
+        } else if headerNamesManifest, let header {
+            mediaType = header
+        } else if object["manifests"] != nil {
+            mediaType = Self.imageIndex
+        } else {
+            mediaType = Self.imageManifest
+        }
+        guard Self.supportedMediaTypes.contains(mediaType) else {
+            throw OCIError(.manifestInvalid, "manifest media type \"\(NameGrammar.printable(mediaType))\" is not supported")
+        }
+        if mediaType == Self.imageManifest || mediaType == Self.dockerManifest, let header, !headerNamesManifest, header != "application/json",
+            header != "application/octet-stream"
+        {
+            // A Content-Type that is neither a manifest type nor generic is a mistake, not a hint.
+            throw OCIError(.manifestInvalid, "Content-Type \"\(NameGrammar.printable(header))\" is not a manifest media type")
+        }
+        self.mediaType = mediaType
+        self.size = UInt64(bytes.count)
+        self.digest = try! ArtifactIdentity.Digest(algorithm: .sha256, bytes: Array(SHA256.hash(data: bytes)))
+        self.isIndex = mediaType == Self.imageIndex || mediaType == Self.dockerManifestList
+        self.blobs = []
+        self.manifests = []
+        if isIndex {
+            guard let list = object["manifests"] as? [Any] else {
+                throw OCIError(.manifestInvalid, "an index needs a \"manifests\" array")
+            }
+            for (index, entry) in list.enumerated() {
+                let descriptor = try Self.descriptor(entry, "manifests[\(index)]")
+                if !manifests.contains(descriptor.digest) { manifests.append(descriptor.digest) }
+            }
+            artifactType = object["artifactType"] as? String
+        } else {
+            let config = try Self.descriptor(object["config"] as Any, "config")
+            guard let layers = object["layers"] as? [Any] else {
+                throw OCIError(.manifestInvalid, "an image manifest needs a \"layers\" array")
+            }
+            blobs.append(config.digest)
+            for (index, entry) in layers.enumerated() {
+                let layer = try Self.descriptor(entry, "layers[\(index)]")
+                if layer.mediaType.contains(".foreign.") || layer.mediaType.contains("nondistributable") { continue }
+                if !blobs.contains(layer.digest) { blobs.append(layer.digest) }
+            }
+            artifactType = (object["artifactType"] as? String) ?? config.mediaType
+        }
+        if let artifactType, (try? NameGrammar.validateMediaType(artifactType)) == nil {
+            throw OCIError(.manifestInvalid, "artifactType \"\(NameGrammar.printable(artifactType))\" is not a media type")
+        }
+        if let subject = object["subject"] {
+            self.subject = try Self.descriptor(subject, "subject").digest
+        }
+        if let annotations = object["annotations"] {
+            guard let map = annotations as? [String: Any], map.values.allSatisfy({ $0 is String }),
+                let data = try? JSONSerialization.data(withJSONObject: map, options: [.sortedKeys])
+            else {
+                throw OCIError(.manifestInvalid, "annotations must be an object of strings")
+            }
+            self.annotations = String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    private struct Descriptor {
+        var mediaType: String
+        var digest: ArtifactIdentity.Digest
+    }
+
+    private static func descriptor(_ value: Any, _ field: String) throws(OCIError) -> Descriptor {
+        guard let object = value as? [String: Any] else {
+            throw OCIError(.manifestInvalid, "\(field) must be a descriptor object")
+        }
+        guard let mediaType = object["mediaType"] as? String, (try? NameGrammar.validateMediaType(mediaType)) != nil else {
+            throw OCIError(.manifestInvalid, "\(field).mediaType is missing or not a media type")
+        }
+        guard let digestText = object["digest"] as? String else {
+            throw OCIError(.manifestInvalid, "\(field).digest is missing")
+        }
+        guard let size = object["size"] as? NSNumber, size.int64Value >= 0 else {
+            throw OCIError(.manifestInvalid, "\(field).size is missing or not a byte count")
+        }
+        return Descriptor(mediaType: mediaType, digest: try OCIDigest.parse(digestText))
+    }
+}

@@ -1,0 +1,37 @@
+import ArtifactControlPlane
+import ArtifactDataPlane
+import ArtifactOCI
+import HTTPTypes
+import Hummingbird
+
+// Blob HEAD and GET (whole or one Range), found by digest in the repository's namespace.
+extension OCIDistributionAPI {
+    func getBlob(_ repository: OCIRepositoryName, digest text: String, _ request: Request, _ context: ServerRequestContext, head: Bool) async throws -> Response {
+        _ = try await authorize(.read, repository, context)
+        let digest = try OCIDigest.parse(text)
+        let blob = try await oci.blob(repository, digest: digest)
+        var headers: HTTPFields = [
+            .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(digest)\"", OCIHeader.contentDigest: "\(digest)",
+        ]
+        let start = ContinuousClock.now
+        switch head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size) {
+        case .unsatisfiable:
+            let refusal = OCIError(.rangeInvalid, "range \"\(NameGrammar.printable(request.headers[.range] ?? ""))\" is outside blob \(digest) of \(blob.size) bytes")
+            var response = OCIErrorResponse.response(for: refusal, method: request.method)
+            response.headers[.contentRange] = "bytes */\(blob.size)"
+            return response
+        case .whole:
+            headers[.contentLength] = "\(blob.size)"
+            if head { return Response(status: .ok, headers: headers) }
+            let stream = try await oci.openBlob(repository, blob, range: nil)
+            metrics.recordServe(duration: ContinuousClock.now - start)
+            return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: metrics.countingSent(stream)))
+        case .partial(let range):
+            headers[.contentLength] = "\(range.count)"
+            headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(blob.size)"
+            let stream = try await oci.openBlob(repository, blob, range: range)
+            metrics.recordServe(duration: ContinuousClock.now - start)
+            return Response(status: .partialContent, headers: headers, body: ResponseBody(asyncSequence: metrics.countingSent(stream)))
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import ArtifactControlPlane
+import ArtifactIdentity
+import ArtifactOCI
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The OCI distribution API (`/v2`, distribution-spec v1.1) over the same control and data
+/// plane as `/v1` (docs/oci.md).
+///
+/// Exists to translate OCI requests into ``OCIRegistry`` calls and back. Repository names
+/// contain `/`, so every method is routed on `/v2/**` and the path is parsed by ``OCIRoute``.
+/// Authorisation uses the same tokens (Bearer, or Basic with the token as password): pull needs
+/// `read` on the namespace, push and delete `write`. Every failure is answered here with the
+/// spec's error body (``OCIErrorResponse``), never by the `/v1` error middleware.
+struct OCIDistributionAPI: Sendable {
+    let controlPlane: ControlPlane
+    let metrics: ServerMetrics
+    var oci: OCIRegistry { OCIRegistry(controlPlane: controlPlane) }
+
+    /// Adds the `/v2` routes to `router`.
+    func register(on router: Router<ServerRequestContext>) {
+        for method in [HTTPRequest.Method.get, .head, .put, .post, .patch, .delete] {
+            for path in ["/v2", "/v2/**"] {
+                router.on(RouterPath(path), method: method) { request, context in
+                    await self.handle(request, context)
+                }
+            }
+        }
+    }
+
+    func handle(_ request: Request, _ context: ServerRequestContext) async -> Response {
+        var uploadID: String?
+        do {
+            guard let route = try OCIRoute.parse(path: request.uri.path) else {
+                throw OCIError(.nameUnknown, "no distribution API endpoint at \(NameGrammar.printable(request.uri.path))", status: 404)
+            }
+            if case .upload(_, let id) = route { uploadID = id }
+            var response = try await dispatch(route, request, context)
+            response.headers[OCIHeader.apiVersion] = "registry/2.0"
+            return response
+        } catch {
+            let refusal = OCIError(mapping: error)
+            if refusal.status >= 500 {
+                context.logger.error("OCI request failed", metadata: ["error": "\(error)"])
+            } else {
+                context.logger.debug("OCI request refused", metadata: ["error": "\(error)"])
+            }
+            return OCIErrorResponse.response(for: refusal, method: request.method, uploadID: uploadID)
+        }
+    }
+
+    func dispatch(_ route: OCIRoute, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
+        let method = request.method
+        switch (route, method) {
+        case (.base, .get), (.base, .head):
+            _ = try await controlPlane.auth.authenticate(token: context.credential, context: anonymous(context))
+            return Self.json([String: String](), head: method == .head)
+        case (.catalog, .get):
+            return try await catalog(request, context)
+        case (.tags(let repository), .get):
+            return try await tags(repository, request, context)
+        case (.manifest(let repository, let reference), .get), (.manifest(let repository, let reference), .head):
+            return try await getManifest(repository, reference: reference, request, context, head: method == .head)
+        case (.manifest(let repository, let reference), .put):
+            return try await putManifest(repository, reference: reference, request, context)
+        case (.manifest(let repository, let reference), .delete):
+            return try await deleteManifest(repository, reference: reference, request, context)
+        case (.referrers(let repository, let digest), .get):
+            return try await referrers(repository, digest: digest, request, context)
+        case (.blob(let repository, let digest), .get), (.blob(let repository, let digest), .head):
+            return try await getBlob(repository, digest: digest, request, context, head: method == .head)
+        case (.blob(let repository, _), .delete):
+            _ = try await authorize(.write, repository, context)
+            throw OCIError(.unsupported, "blobs are deleted by garbage collection once no manifest references them", status: 405)
+        case (.uploads(let repository), .post):
+            return try await startUpload(repository, request, context)
+        case (.upload(let repository, let id), .get):
+            return try await uploadStatus(repository, id: id, request, context)
+        case (.upload(let repository, let id), .patch):
+            return try await patchUpload(repository, id: id, request, context)
+        case (.upload(let repository, let id), .put):
+            return try await finishUpload(repository, id: id, request, context)
+        case (.upload(let repository, let id), .delete):
+            return try await cancelUpload(repository, id: id, request, context)
+        default:
+            throw OCIError(.unsupported, "\(method.rawValue) is not supported on this endpoint", status: 405)
+        }
+    }
+
+    // MARK: Authorisation
+
+    func anonymous(_ context: ServerRequestContext) -> ArtifactControlPlane.RequestContext {
+        ArtifactControlPlane.RequestContext(actor: "anonymous", requestID: context.requestID, clientAddress: context.clientAddress)
+    }
+
+    /// The caller, if it holds `scope` on `repository`'s namespace (401/403 otherwise, audited).
+    func authorize(_ scope: Scope, _ repository: OCIRepositoryName, _ context: ServerRequestContext) async throws -> Principal {
+        try await controlPlane.auth.require(token: context.credential, scope: scope, namespace: repository.namespace, context: anonymous(context))
+    }
+
+    // MARK: Listings
+
+    /// `_catalog`: the repositories of the namespaces the caller may read, `n`/`last` paged.
+    func catalog(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
+        let principal = try await controlPlane.auth.authenticate(token: context.credential, context: anonymous(context))
+        let readable: [String]? =
+            principal.grants.contains { $0.namespace == nil && $0.allows(.read, in: nil) }
+            ? nil : Array(Set(principal.grants.compactMap { grant in grant.namespace.flatMap { grant.allows(.read, in: $0) ? $0 : nil } })).sorted()
+        let limit = try Self.pageSize(request)
+        let last = request.query("last")
+        let page = try await oci.catalog(limit: limit, last: last, namespaces: readable)
+        var response = Self.json(["repositories": page.repositories], head: false)
+        if page.more, let next = page.repositories.last {
+            response.headers[OCIHeader.link] = "</v2/_catalog?n=\(limit)&last=\(next)>; rel=\"next\""
+        }
+        return response
+    }
+
+    /// `tags/list`, `n`/`last` paged with a `Link` to the next page.
+    func tags(_ repository: OCIRepositoryName, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
+        _ = try await authorize(.read, repository, context)
+        let limit = try Self.pageSize(request)
+        let page = try await oci.tags(repository, limit: limit, last: request.query("last"))
+        var response = Self.json(["name": "\(repository)", "tags": page.tags] as [String: Any], head: false)
+        if page.more, let next = page.tags.last {
+            response.headers[OCIHeader.link] = "</v2/\(repository)/tags/list?n=\(limit)&last=\(next)>; rel=\"next\""
+        }
+        return response
+    }
+
+    /// Most entries one listing page holds, and the default when `n` is absent.
+    static let maximumPageSize = 1000
+
+    static func pageSize(_ request: Request) throws -> Int {
+        guard let text = request.query("n") else { return maximumPageSize }
+        guard let n = Int(text), n >= 0 else {
+            throw OCIError(.paginationNumberInvalid, "n must be a non-negative number, not \"\(NameGrammar.printable(text))\"")
+        }
+        return min(n, maximumPageSize)
+    }
+
+    // MARK: Responses
+
+    static func json(_ object: Any, head: Bool, contentType: String = "application/json") -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let headers: HTTPFields = [.contentType: contentType, .contentLength: "\(data.count)"]
+        if head { return Response(status: .ok, headers: headers) }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

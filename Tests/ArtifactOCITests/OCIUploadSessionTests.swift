@@ -1,0 +1,169 @@
+import ArtifactControlPlane
+import ArtifactDataPlane
+import ArtifactDataPlaneLocal
+import ArtifactIdentity
+import ArtifactMetadata
+import ArtifactOCI
+import ArtifactStorageFileSystem
+import ArtifactStoreCore
+import ArtifactStoreTestSupport
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import SQLKit
+import Synchronization
+import Testing
+
+/// Upload sessions at the model level, on both databases: durability across a restart, the
+/// GC protection of a live session's chunks, expiry, and manifests as GC references.
+@Suite("OCI upload sessions and GC")
+struct OCIUploadSessionTests {
+    /// A settable clock for the control plane.
+    final class TestClock: Sendable {
+        let now = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        func advance(_ seconds: Double) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
+        var closure: @Sendable () -> Date { { self.now.withLock { $0 } } }
+    }
+
+    static let context = RequestContext(actor: "test", requestID: "r-1")
+    static let repository = OCIRepositoryName(namespace: "team", artifact: "app")
+
+    /// Runs `body` with a data directory and a database location that outlive reopened control planes.
+    static func withStore(_ database: TestDatabase, test: String = #function, _ body: (String, MetadataLocation) async throws -> Void) async throws {
+        guard database.isAvailable(test) else { return }
+        if database == .postgres { await TestDatabase.postgresSlots.acquire() }
+        defer { if database == .postgres { TestDatabase.postgresSlots.release() } }
+        let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-oci-\(UUID().uuidString.lowercased())"
+        try FileManager.default.createDirectory(atPath: directory + "/blobs", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (location, cleanup) = try await database.makeLocation(maximumConnections: 4)
+        do {
+            try await body(directory, location)
+        } catch {
+            await cleanup()
+            throw error
+        }
+        await cleanup()
+    }
+
+    static func open(_ directory: String, _ location: MetadataLocation, clock: TestClock = TestClock()) async throws -> ControlPlane {
+        let dataPlane = try LocalDataPlane(
+            backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: TestLogs.silent))],
+            logger: TestLogs.silent)
+        return try await ControlPlane.open(
+            location, dataPlane: dataPlane, configuration: .init(gcGracePeriod: .seconds(60)), clock: clock.closure, logger: TestLogs.silent)
+    }
+
+    static func bytes(_ count: Int, seed: UInt8) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(seed)) }
+    }
+
+    static func stream(_ bytes: some Collection<UInt8>) -> ByteStream { ByteStream(ByteBuffer(bytes: Array(bytes))) }
+
+    static func sha256(_ bytes: [UInt8]) throws -> ArtifactIdentity.Digest {
+        try ArtifactIdentity.Digest(algorithm: .sha256, bytes: Array(SHA256.hash(data: bytes)))
+    }
+
+    @Test("an upload survives closing and reopening the control plane; the offset is right; the closing ingest re-hashes the chunks", arguments: TestDatabase.allCases)
+    func survivesRestart(database: TestDatabase) async throws {
+        try await Self.withStore(database) { directory, location in
+            let content = Self.bytes(50_000, seed: 1)
+            let digest = try Self.sha256(content)
+            var controlPlane = try await Self.open(directory, location)
+            _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+            var oci = OCIRegistry(controlPlane: controlPlane)
+            let session = try await oci.startUpload(Self.repository, context: Self.context)
+            let first = try await oci.appendChunk(Self.repository, id: session.id, start: 0, body: Self.stream(content[..<20_000]), size: 20_000, context: Self.context)
+            #expect(first.offset == 20_000)
+            await controlPlane.close()
+
+            controlPlane = try await Self.open(directory, location)
+            oci = OCIRegistry(controlPlane: controlPlane)
+            #expect(try await oci.upload(Self.repository, id: session.id).offset == 20_000)
+            // Out of order after the restart: refused with what is held.
+            await #expect { try await oci.appendChunk(Self.repository, id: session.id, start: 30_000, body: Self.stream(content[30_000...]), size: 20_000, context: Self.context) } throws: {
+                ($0 as? OCIError)?.kind == .rangeInvalid && ($0 as? OCIError)?.receivedBytes == 20_000
+            }
+            _ = try await oci.appendChunk(Self.repository, id: session.id, start: 20_000, body: Self.stream(content[20_000...]), size: 30_000, context: Self.context)
+            let blob = try await oci.finishUpload(Self.repository, id: session.id, digest: digest, finalBody: nil, finalSize: nil, context: Self.context)
+            #expect(blob.sha256 == digest)
+            #expect(blob.size == 50_000)
+            var read: [UInt8] = []
+            for try await buffer in try await oci.openBlob(Self.repository, blob, range: nil) { read += Array(buffer.readableBytesView) }
+            #expect(read == content)
+            await #expect { try await oci.upload(Self.repository, id: session.id) } throws: { ($0 as? OCIError)?.kind == .blobUploadUnknown }
+            let finish = try await controlPlane.audit.records(AuditFilter(action: "oci.upload.finish")).items
+            #expect(finish.count == 1)
+            #expect(finish.first?.requestID == "r-1")
+            await controlPlane.close()
+        }
+    }
+
+    @Test("GC keeps a live session's chunks past the grace period and collects them once the session expired", arguments: TestDatabase.allCases)
+    func gcAndExpiry(database: TestDatabase) async throws {
+        try await Self.withStore(database) { directory, location in
+            let clock = TestClock()
+            let controlPlane = try await Self.open(directory, location, clock: clock)
+            _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+            let oci = OCIRegistry(controlPlane: controlPlane)
+            let chunk = Self.bytes(4096, seed: 2)
+            let session = try await oci.startUpload(Self.repository, context: Self.context)
+            _ = try await oci.appendChunk(Self.repository, id: session.id, start: nil, body: Self.stream(chunk), size: nil, context: Self.context)
+            let address = try #require(try await controlPlane.registry.ociUploadChunks(uploadID: session.id).first?.address)
+            try await Self.collect(controlPlane, clock, rounds: 2)
+            #expect(try await Self.state(controlPlane, address) == "live")
+            #expect(try await oci.upload(Self.repository, id: session.id).offset == 4096)
+
+            let expired = try await controlPlane.registry.ociExpireUploads(startedBefore: clock.closure().addingTimeInterval(-60))
+            #expect(expired == 1)
+            try await Self.collect(controlPlane, clock, rounds: 2)
+            #expect(try await Self.state(controlPlane, address) == "deleted")
+            await #expect { try await oci.upload(Self.repository, id: session.id) } throws: { ($0 as? OCIError)?.kind == .blobUploadUnknown }
+            await controlPlane.close()
+        }
+    }
+
+    @Test("a blob referenced only by a manifest survives GC; deleting the manifest lets GC collect it", arguments: TestDatabase.allCases)
+    func manifestReferencesBlobs(database: TestDatabase) async throws {
+        try await Self.withStore(database) { directory, location in
+            let clock = TestClock()
+            let controlPlane = try await Self.open(directory, location, clock: clock)
+            _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+            let oci = OCIRegistry(controlPlane: controlPlane)
+            let config = Array("{}".utf8)
+            let layer = Self.bytes(2048, seed: 3)
+            let configBlob = try await oci.ingest(Self.repository, digest: try Self.sha256(config), body: Self.stream(config), size: nil, context: Self.context)
+            let layerBlob = try await oci.ingest(Self.repository, digest: try Self.sha256(layer), body: Self.stream(layer), size: nil, context: Self.context)
+            let manifestText = """
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
+                "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(configBlob.sha256)","size":2},\
+                "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerBlob.sha256)","size":2048}]}
+                """
+            let manifest = try await oci.putManifest(Self.repository, reference: "v1", bytes: Array(manifestText.utf8), contentType: nil, context: Self.context)
+            try await Self.collect(controlPlane, clock, rounds: 2)
+            #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
+            #expect(try await Self.state(controlPlane, configBlob.address) == "live")
+            #expect(try await oci.manifest(Self.repository, reference: "v1").digest == manifest.digest)
+
+            try await oci.deleteManifest(Self.repository, reference: manifest.digest.description, context: Self.context)
+            try await Self.collect(controlPlane, clock, rounds: 3)
+            #expect(try await Self.state(controlPlane, layerBlob.address) == "deleted")
+            await controlPlane.close()
+        }
+    }
+
+    /// Runs `rounds` collections, each an hour (well past the 60 s grace period) after the last.
+    static func collect(_ controlPlane: ControlPlane, _ clock: TestClock, rounds: Int) async throws {
+        for _ in 0..<rounds {
+            clock.advance(3600)
+            _ = try await controlPlane.garbageCollector.collect()
+        }
+    }
+
+    static func state(_ controlPlane: ControlPlane, _ address: ContentAddress) async throws -> String? {
+        try await controlPlane.store.read { db in
+            try await db.raw("SELECT state FROM blobs WHERE address = \(bind: address.description)").first()?.decode(column: "state", as: String.self)
+        }
+    }
+}
