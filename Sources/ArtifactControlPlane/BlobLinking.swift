@@ -4,12 +4,13 @@ import Foundation
 import SQLKit
 
 /// The second half of ``Registry/ingestBlob(namespace:_:hints:context:)``: recording that the
-/// bytes just ingested exist and are linked into a namespace, without ever acknowledging bytes a
-/// concurrent garbage collection is deleting (docs/control-plane.md, "GC protocol").
+/// bytes just ingested exist and are linked into a namespace (or held by an OCI upload as a
+/// chunk), without ever acknowledging bytes a concurrent garbage collection is deleting
+/// (docs/control-plane.md, "GC protocol").
 ///
 /// A blob row is `live`, `deleting` (the collector decided to delete the bytes and may be doing
 /// so now) or `deleted` (the bytes are gone). Only the collector moves `live` → `deleting` →
-/// `deleted`, and only for a row with no links and no version files, in a serializable
+/// `deleted`, and only for a row with no links, no version files and no upload chunks, in a serializable
 /// transaction; linking writes the same row, so the two never both succeed on the same state.
 /// - no row: the collector has never known these bytes, so it cannot be deleting them: link.
 /// - `live`: link (and clear any "unreferenced since" mark). The collector can no longer pick it.
@@ -20,20 +21,47 @@ import SQLKit
 struct BlobLinking: Sendable {
     let controlPlane: ControlPlane
 
-    private enum Outcome: Sendable {
-        case linked(LinkedBlob)
+    private enum Outcome<Recorded: Sendable>: Sendable {
+        case recorded(Recorded)
         case collecting
         case collected
     }
 
     func link(_ result: IngestResult, into namespace: String, context: RequestContext) async throws(ControlPlaneError) -> LinkedBlob {
+        try await record(result, namespace: namespace, purpose: "linking") { db, now in
+            let address = result.address.description
+            try await db.raw(
+                """
+                INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address), \(bind: now))
+                ON CONFLICT (namespace, address) DO UPDATE SET linked_at = excluded.linked_at
+                """
+            ).run()
+            try await AuditLog.append(
+                AuditEvent(
+                    action: "blob.link", namespace: namespace, target: address, digests: [address],
+                    detail: result.receipt.deduplicated ? "deduplicated" : nil),
+                context: context, at: now, in: db)
+            return LinkedBlob(
+                namespace: namespace, address: result.address, size: result.size, sha256: result.sha256Digest,
+                blake3: result.blake3Digest, deduplicated: result.receipt.deduplicated)
+        }
+    }
+
+    /// Makes sure the row of the bytes `result` names is `live`, then runs `reference` in the
+    /// same transaction to record what refers to them (a namespace link, an upload's chunk), so
+    /// the collector sees the reference no later than it could see the row. `reference` runs
+    /// only once the row is `live`; what it returns is the answer.
+    func record<Recorded: Sendable>(
+        _ result: IngestResult, namespace: String, purpose: String,
+        reference: @escaping @Sendable (any SQLDatabase, Int64) async throws -> Recorded
+    ) async throws(ControlPlaneError) -> Recorded {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: controlPlane.configuration.collectionWaitLimit)
         var reviving = false
         while true {
-            switch try await attempt(result, namespace: namespace, reviving: reviving, context: context) {
-            case .linked(let blob):
-                return blob
+            switch try await attempt(result, namespace: namespace, purpose: purpose, reviving: reviving, reference: reference) {
+            case .recorded(let recorded):
+                return recorded
             case .collecting:
                 guard clock.now < deadline else {
                     throw ControlPlaneError(
@@ -58,10 +86,13 @@ struct BlobLinking: Sendable {
         }
     }
 
-    private func attempt(_ result: IngestResult, namespace: String, reviving: Bool, context: RequestContext) async throws(ControlPlaneError) -> Outcome {
+    private func attempt<Recorded: Sendable>(
+        _ result: IngestResult, namespace: String, purpose: String, reviving: Bool,
+        reference: @escaping @Sendable (any SQLDatabase, Int64) async throws -> Recorded
+    ) async throws(ControlPlaneError) -> Outcome<Recorded> {
         let now = controlPlane.nowMilliseconds()
         let address = result.address.description
-        return try await controlPlane.mutate("linking blob \(address) into \"\(namespace)\"") { db in
+        return try await controlPlane.mutate("\(purpose) blob \(address) into \"\(namespace)\"") { db in
             _ = try await Registry.requireNamespace(namespace, in: db)
             let state = try await db.raw("SELECT state FROM blobs WHERE address = \(bind: address)").first()?.string("state")
             switch state {
@@ -86,21 +117,7 @@ struct BlobLinking: Sendable {
                     """
                 ).run()
             }
-            try await db.raw(
-                """
-                INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address), \(bind: now))
-                ON CONFLICT (namespace, address) DO UPDATE SET linked_at = excluded.linked_at
-                """
-            ).run()
-            try await AuditLog.append(
-                AuditEvent(
-                    action: "blob.link", namespace: namespace, target: address, digests: [address],
-                    detail: result.receipt.deduplicated ? "deduplicated" : nil),
-                context: context, at: now, in: db)
-            return .linked(
-                LinkedBlob(
-                    namespace: namespace, address: result.address, size: result.size, sha256: result.sha256Digest,
-                    blake3: result.blake3Digest, deduplicated: result.receipt.deduplicated))
+            return .recorded(try await reference(db, now))
         }
     }
 }

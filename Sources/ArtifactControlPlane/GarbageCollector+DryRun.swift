@@ -22,16 +22,18 @@ extension GarbageCollector {
             // A link that keeps its blob: young, or used by a version in its namespace.
             let keepingLink: SQLQueryString = """
                 EXISTS (SELECT 1 FROM links l WHERE l.address = b.address AND (l.linked_at >= \(bind: cutoff)
-                OR EXISTS (SELECT 1 FROM version_files vf WHERE vf.namespace = l.namespace AND vf.address = l.address)
-                OR EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.namespace = l.namespace AND c.address = l.address)))
+                OR EXISTS (SELECT 1 FROM version_files vf WHERE vf.namespace = l.namespace AND vf.address = l.address)))
                 """
-            let unused: SQLQueryString = "NOT EXISTS (SELECT 1 FROM version_files f WHERE f.address = b.address)"
+            // Used by a version, or held by an upload session as a chunk.
+            let unused: SQLQueryString = """
+                NOT EXISTS (SELECT 1 FROM version_files f WHERE f.address = b.address)
+                AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.address = b.address)
+                """
             report.linksExpired = Int(
                 try await db.raw(
                     """
                     SELECT COUNT(*) AS n FROM links l WHERE l.linked_at < \(bind: cutoff)
                     AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.namespace = l.namespace AND f.address = l.address)
-                    AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.namespace = l.namespace AND c.address = l.address)
                     """
                 ).first()?.int("n") ?? 0)
             report.blobsMarked = Int(

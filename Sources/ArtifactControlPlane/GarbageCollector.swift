@@ -47,10 +47,10 @@ public struct GarbageCollectionReport: Sendable, Hashable {
 ///
 /// Phases, with `cutoff = now − grace`:
 /// 1. Expire links: a link older than the cutoff that no committed version in its namespace uses
-///    and no live OCI upload session holds as a chunk (`oci_upload_chunks`) is an abandoned
-///    upload; it is removed.
-/// 2. Mark: a `live` blob with no link and no version file gets `unreferenced_since = now`
-///    (a blob that is referenced again loses the mark).
+///    is an abandoned upload; it is removed.
+/// 2. Mark: a `live` blob with no link, no version file and no OCI upload chunk
+///    (`oci_upload_chunks`: a live upload session holds it) gets `unreferenced_since = now` (a
+///    blob that is referenced again loses the mark).
 /// 3. Sweep: for each blob marked before the cutoff, one transaction re-checks that it is still
 ///    `live`, marked before the cutoff, unlinked and unused, and moves it to `deleting`; then the
 ///    bytes are deleted through the data plane; then a second transaction moves it to `deleted`
@@ -113,7 +113,6 @@ public struct GarbageCollector: Sendable {
                     SELECT l.namespace, l.address FROM links l
                     WHERE l.linked_at < \(bind: cutoff) AND (l.namespace > \(bind: position.0) OR (l.namespace = \(bind: position.0) AND l.address > \(bind: position.1)))
                     AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.namespace = l.namespace AND f.address = l.address)
-                    AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.namespace = l.namespace AND c.address = l.address)
                     ORDER BY l.namespace, l.address LIMIT \(literal: pageSize)
                     """
                 ).all().map { (try $0.string("namespace"), try $0.string("address")) }
@@ -129,7 +128,6 @@ public struct GarbageCollector: Sendable {
                         """
                         SELECT l.address FROM links l WHERE l.namespace = \(bind: namespace) AND l.address IN (\(binds: addresses)) AND l.linked_at < \(bind: cutoff)
                         AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.namespace = l.namespace AND f.address = l.address)
-                        AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.namespace = l.namespace AND c.address = l.address)
                         ORDER BY l.address
                         """
                     ).all().map { try $0.string("address") }
@@ -171,6 +169,7 @@ public struct GarbageCollector: Sendable {
                     SELECT b.address FROM blobs b WHERE b.address IN (\(binds: page)) AND b.state = 'live' AND b.unreferenced_since IS NULL
                     AND NOT EXISTS (SELECT 1 FROM links l WHERE l.address = b.address)
                     AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.address = b.address)
+                    AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.address = b.address)
                     """
                 ).all().map { try $0.string("address") }
                 if !unreferenced.isEmpty {
@@ -179,7 +178,8 @@ public struct GarbageCollector: Sendable {
                 try await db.raw(
                     """
                     UPDATE blobs SET unreferenced_since = NULL WHERE address IN (\(binds: page)) AND unreferenced_since IS NOT NULL
-                    AND (EXISTS (SELECT 1 FROM links l WHERE l.address = blobs.address) OR EXISTS (SELECT 1 FROM version_files f WHERE f.address = blobs.address))
+                    AND (EXISTS (SELECT 1 FROM links l WHERE l.address = blobs.address) OR EXISTS (SELECT 1 FROM version_files f WHERE f.address = blobs.address)
+                         OR EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.address = blobs.address))
                     """
                 ).run()
                 return unreferenced.count
@@ -233,6 +233,7 @@ public struct GarbageCollector: Sendable {
                     AND b.unreferenced_since IS NOT NULL AND b.unreferenced_since < \(bind: cutoff)
                     AND NOT EXISTS (SELECT 1 FROM links l WHERE l.address = b.address)
                     AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.address = b.address)
+                    AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.address = b.address)
                     """
                 ).first() != nil
                 guard doomed else { return false }

@@ -1,4 +1,6 @@
+import ArtifactDataPlane
 import ArtifactIdentity
+import ArtifactStoreCore
 import Foundation
 import Logging
 import SQLKit
@@ -9,8 +11,9 @@ import ServiceLifecycle
 // referrers API lists, and tag and repository listings keyed by name (OCI's `n`/`last`).
 // They live here because they share the registry's transactions, rows and audit log.
 extension Registry {
-    /// A resumable OCI blob upload: the bytes received so far are its chunks, each a blob
-    /// linked into the namespace and recorded before the chunk was acknowledged.
+    /// A resumable OCI blob upload: the bytes received so far are its chunks, each a blob held
+    /// by the session (not linked into the namespace, so invisible to every lookup) and
+    /// recorded before the chunk was acknowledged.
     public struct OCIUploadSession: Sendable, Hashable {
         public var id: String
         public var namespace: String
@@ -96,27 +99,110 @@ extension Registry {
         }
     }
 
-    /// Records `blob` (already ingested and linked into the session's namespace) as the next
-    /// chunk, if the session's offset is still `offset`. The chunk is durable when this returns.
+    /// Ingests `stream` through the data plane and records it as the next chunk of session
+    /// `uploadID`, if the session's offset is still `offset`. The chunk is durable when this
+    /// returns. A chunk is not linked into the namespace: no blob lookup sees it, and only the
+    /// session holds it (the collector counts `oci_upload_chunks` as a reference), until the
+    /// upload is finished (then the result is linked), cancelled or expired (then the bytes are
+    /// collected after the grace period unless something else references them).
+    ///
+    /// - Throws: `namespaceNotFound`, the data plane's errors (`sizeMismatch`, …), `blobCollected`.
     public func ociAppendChunk(
-        uploadID: String, namespace: String, artifact: String, at offset: UInt64, blob: LinkedBlob
+        uploadID: String, namespace: String, artifact: String, at offset: UInt64, _ stream: ByteStream, hints: IngestHints,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> OCIChunkAppend {
-        try await controlPlane.mutate("appending to upload \(NameGrammar.printable(uploadID))") { db in
+        let result: IngestResult
+        do {
+            result = try await controlPlane.dataPlane.ingest(stream, hints: hints)
+        } catch {
+            throw ControlPlaneError.wrapping(error, "ingesting a chunk of upload \(NameGrammar.printable(uploadID))")
+        }
+        return try await BlobLinking(controlPlane: controlPlane).record(result, namespace: namespace, purpose: "holding a chunk of an upload:") { db, now in
             guard var session = try await Self.ociUpload(uploadID, namespace: namespace, artifact: artifact, in: db) else { return .unknownSession }
             guard session.offset == offset else { return .offsetMismatch(session) }
+            guard result.size > 0 else { return .appended(session) }
             try await db.raw(
                 """
                 INSERT INTO oci_upload_chunks (upload_id, chunk, namespace, address, size, sha256)
-                VALUES (\(bind: uploadID), \(bind: Int64(session.chunkCount)), \(bind: namespace), \(bind: blob.address.description),
-                        \(bind: Int64(blob.size)), \(bind: blob.sha256.description))
+                VALUES (\(bind: uploadID), \(bind: Int64(session.chunkCount)), \(bind: namespace), \(bind: result.address.description),
+                        \(bind: Int64(result.size)), \(bind: result.sha256Digest.description))
                 """
             ).run()
-            session.offset += blob.size
+            session.offset += result.size
             session.chunkCount += 1
             try await db.raw(
                 "UPDATE oci_uploads SET upload_offset = \(bind: Int64(session.offset)), chunk_count = \(bind: Int64(session.chunkCount)) WHERE id = \(bind: uploadID)"
             ).run()
+            let address = result.address.description
+            try await AuditLog.append(
+                AuditEvent(
+                    action: "oci.upload.chunk", namespace: namespace, target: uploadID, digests: [address],
+                    detail: "chunk \(session.chunkCount - 1): \(result.size) bytes at offset \(offset)"),
+                context: context, at: now, in: db)
             return .appended(session)
+        }
+    }
+
+    /// Streams chunk `chunk` of session `uploadID` (the session must still hold it).
+    ///
+    /// - Throws: `blobNotFound` when the session does not hold that chunk; the data plane's errors.
+    public func ociOpenChunk(uploadID: String, chunk: OCIUploadChunk) async throws(ControlPlaneError) -> ByteStream {
+        let backendID = try await controlPlane.query("opening chunk \(chunk.index) of upload \(NameGrammar.printable(uploadID))") { db in
+            guard
+                let row = try await db.raw(
+                    """
+                    SELECT b.backend_id FROM oci_upload_chunks c JOIN blobs b ON b.address = c.address
+                    WHERE c.upload_id = \(bind: uploadID) AND c.chunk = \(bind: Int64(chunk.index)) AND c.address = \(bind: chunk.address.description)
+                    AND b.state = 'live'
+                    """
+                ).first()
+            else {
+                throw ControlPlaneError(.blobNotFound, "upload \(NameGrammar.printable(uploadID)) holds no chunk \(chunk.index) of blob \(chunk.address)")
+            }
+            return try row.string("backend_id")
+        }
+        do {
+            return try await controlPlane.dataPlane.serve(chunk.address, range: nil, backendID: backendID)
+        } catch {
+            throw ControlPlaneError.wrapping(error, "serving chunk \(chunk.index) of upload \(NameGrammar.printable(uploadID))")
+        }
+    }
+
+    /// Ends session `uploadID` with its only chunk as the result: in one transaction the chunk's
+    /// blob is linked into the namespace (it is live: the session's reference kept the
+    /// collector away), the session and its chunk row are removed, and `blob.link` and
+    /// `oci.upload.finish` are audited. Nothing is copied. Returns `nil` if the session, or that
+    /// chunk of it, was already gone.
+    public func ociFinishUploadWithChunk(
+        uploadID: String, namespace: String, artifact: String, chunk: OCIUploadChunk, context: RequestContext
+    ) async throws(ControlPlaneError) -> LinkedBlob? {
+        let now = controlPlane.nowMilliseconds()
+        let address = chunk.address.description
+        return try await controlPlane.mutate("finishing upload \(NameGrammar.printable(uploadID))") { db in
+            guard try await Self.ociUpload(uploadID, namespace: namespace, artifact: artifact, in: db) != nil,
+                let row = try await db.raw(
+                    """
+                    SELECT b.size, b.sha256, b.blake3 FROM oci_upload_chunks c JOIN blobs b ON b.address = c.address
+                    WHERE c.upload_id = \(bind: uploadID) AND c.chunk = \(bind: Int64(chunk.index)) AND c.address = \(bind: address) AND b.state = 'live'
+                    """
+                ).first()
+            else { return nil }
+            try await db.raw(
+                """
+                INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address), \(bind: now))
+                ON CONFLICT (namespace, address) DO UPDATE SET linked_at = excluded.linked_at
+                """
+            ).run()
+            try await db.raw("UPDATE blobs SET unreferenced_since = NULL WHERE address = \(bind: address)").run()
+            guard try await Self.ociRemoveUpload(uploadID, namespace: namespace, in: db) else { return nil }
+            let blob = LinkedBlob(
+                namespace: namespace, address: chunk.address, size: UInt64(try row.int("size")), sha256: try Self.digest(try row.string("sha256")),
+                blake3: try Self.digest(try row.string("blake3")), deduplicated: false)
+            try await AuditLog.append(AuditEvent(action: "blob.link", namespace: namespace, target: address, digests: [address]), context: context, at: now, in: db)
+            try await AuditLog.append(
+                AuditEvent(action: "oci.upload.finish", namespace: namespace, target: uploadID, digests: [address], detail: blob.sha256.description),
+                context: context, at: now, in: db)
+            return blob
         }
     }
 
@@ -132,7 +218,8 @@ extension Registry {
     }
 
     /// Ends session `id` with `result` (linked into its namespace): removes the session and its
-    /// chunk rows (their links then age out like any upload's) and audits `oci.upload.finish`.
+    /// chunk rows (the chunks' bytes are then collected after the grace period unless something
+    /// else references them) and audits `oci.upload.finish`.
     /// Returns `false` if the session was already gone.
     @discardableResult
     public func ociFinishUpload(uploadID: String, namespace: String, result: LinkedBlob, context: RequestContext) async throws(ControlPlaneError) -> Bool {

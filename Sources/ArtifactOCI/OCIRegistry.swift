@@ -82,13 +82,10 @@ public struct OCIRegistry: Sendable {
             throw Self.outOfOrder(session, start: offset)
         }
         if size == 0 { return session }
-        let blob = try await mapped {
-            try await registry.ingestBlob(
-                namespace: repository.namespace, body, hints: IngestHints(sizeHint: size, expectedSize: size), context: context)
-        }
-        if blob.size == 0 { return session }
         let outcome = try await mapped {
-            try await registry.ociAppendChunk(uploadID: id, namespace: repository.namespace, artifact: repository.artifact, at: offset, blob: blob)
+            try await registry.ociAppendChunk(
+                uploadID: id, namespace: repository.namespace, artifact: repository.artifact, at: offset, body,
+                hints: IngestHints(sizeHint: size, expectedSize: size), context: context)
         }
         switch outcome {
         case .appended(let updated): return updated
@@ -132,10 +129,18 @@ public struct OCIRegistry: Sendable {
             guard chunks[0].sha256 == digest else {
                 throw OCIError(.digestInvalid, "upload \(id) has digest \(chunks[0].sha256), not \(digest); nothing was stored")
             }
-            result = try await mapped { try await registry.blob(namespace: repository.namespace, address: chunks[0].address) }
+            // The one chunk is the blob: linked as it is, and the session ends in the same step.
+            let linked = try await mapped {
+                try await registry.ociFinishUploadWithChunk(
+                    uploadID: id, namespace: repository.namespace, artifact: repository.artifact, chunk: chunks[0], context: context)
+            }
+            guard let linked else {
+                throw OCIError(.blobUploadUnknown, "upload \"\(NameGrammar.printable(id))\" of \(repository) ended while it was being closed")
+            }
+            return linked
         } else {
             let total = chunks.reduce(UInt64(0)) { $0 + $1.size }
-            let stream = ByteStream(ChunkConcatenation(registry: registry, namespace: repository.namespace, chunks: chunks.map(\.address)))
+            let stream = ByteStream(ChunkConcatenation(registry: registry, uploadID: id, chunks: chunks))
             result = try await ingest(repository, digest: digest, body: stream, size: total, context: context)
         }
         _ = try await mapped { try await registry.ociFinishUpload(uploadID: id, namespace: repository.namespace, result: result, context: context) }
@@ -331,13 +336,13 @@ public struct OCIRegistry: Sendable {
 struct ChunkConcatenation: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let registry: Registry
-    let namespace: String
-    let chunks: [ContentAddress]
+    let uploadID: String
+    let chunks: [Registry.OCIUploadChunk]
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let registry: Registry
-        let namespace: String
-        let chunks: [ContentAddress]
+        let uploadID: String
+        let chunks: [Registry.OCIUploadChunk]
         var index = 0
         var current: ByteStream.AsyncIterator?
 
@@ -345,7 +350,7 @@ struct ChunkConcatenation: AsyncSequence, Sendable {
             while true {
                 if current == nil {
                     guard index < chunks.count else { return nil }
-                    current = try await registry.openBlob(namespace: namespace, address: chunks[index]).makeAsyncIterator()
+                    current = try await registry.ociOpenChunk(uploadID: uploadID, chunk: chunks[index]).makeAsyncIterator()
                     index += 1
                 }
                 if let buffer = try await current?.next() { return buffer }
@@ -355,6 +360,6 @@ struct ChunkConcatenation: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(registry: registry, namespace: namespace, chunks: chunks)
+        AsyncIterator(registry: registry, uploadID: uploadID, chunks: chunks)
     }
 }

@@ -192,6 +192,56 @@ struct OCIDistributionAPITests {
         }
     }
 
+    @Test("a chunk is invisible until its upload closes: no repository sees it, a cancel leaves no link, a wrong digest links nothing", arguments: TestDatabase.allCases)
+    func chunksAreInvisibleUntilClosed(database: TestDatabase) async throws {
+        try await ServerHarness.run(database) { harness in
+            let token = try await Self.setUp(harness)
+            let content = OCITest.bytes(9_000, seed: 12)
+            let digest = OCITest.digest(content)
+            try await harness.withClient { client in
+                func status(_ repository: String) async throws -> HTTPResponse.Status {
+                    try await client.execute(uri: "/v2/\(repository)/blobs/\(digest)", method: .head, headers: OCITest.headers(token)) { $0.status }
+                }
+                // Cancelled after a chunk: never visible, before or after.
+                let cancelled = try await OCITest.startUpload(client, "team/app", token: token)
+                try await client.execute(uri: cancelled, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: content)) { response in
+                    #expect(response.status == .accepted)
+                }
+                #expect(try await status("team/app") == .notFound)
+                #expect(try await status("team/other") == .notFound)
+                try await client.execute(uri: cancelled, method: .delete, headers: OCITest.headers(token)) { #expect($0.status == .noContent) }
+                #expect(try await status("team/app") == .notFound)
+                #expect(try await harness.blobAndLinkCounts().links == 0)
+
+                // A closing PUT with the wrong digest links nothing and keeps the session.
+                let location = try await OCITest.startUpload(client, "team/app", token: token)
+                try await client.execute(uri: location, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: content)) { response in
+                    #expect(response.status == .accepted)
+                }
+                let wrong = OCITest.digest(Array("something else".utf8))
+                try await client.execute(uri: "\(location)?digest=\(wrong)", method: .put, headers: OCITest.headers(token, [.contentLength: "0"])) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(response.ociErrorCode == "DIGEST_INVALID")
+                }
+                #expect(try await status("team/app") == .notFound)
+                #expect(try await harness.blobAndLinkCounts().links == 0)
+
+                // Closed with the right digest: linked into the namespace, visible to its repositories.
+                try await client.execute(uri: "\(location)?digest=\(digest)", method: .put, headers: OCITest.headers(token, [.contentLength: "0"])) { response in
+                    #expect(response.status == .created)
+                }
+                #expect(try await status("team/app") == .ok)
+                #expect(try await harness.blobAndLinkCounts().links == 1)
+            }
+            let audit = try await harness.controlPlane.store.read { db in
+                try await db.raw("SELECT action FROM audit_log ORDER BY seq").all().map { try $0.decode(column: "action", as: String.self) }
+            }
+            #expect(audit.filter { $0 == "oci.upload.chunk" }.count == 2)
+            #expect(audit.contains("oci.upload.cancel"))
+            #expect(audit.contains("oci.upload.finish"))
+        }
+    }
+
     @Test("cross-repository mount: 201 when the source is readable and has the blob, else a new session (202)")
     func mount() async throws {
         try await ServerHarness.run { harness in
