@@ -146,7 +146,7 @@ python3 "$HERE/oras_roundtrip.py" "$URL" "$TOKEN" "$NS/oras-$RUN"
 step_end $?
 
 # --- 4. raw HTTP ---------------------------------------------------------------------------------
-step_start "HTTP: uploads, tags paging, delete by digest, referrers, bad inputs"
+step_start "raw HTTP checks (uploads, tags paging, delete by digest, referrers, bad inputs)"
 if [ "$PUSHED" -eq 0 ]; then
     python3 "$HERE/http_checks.py" "$URL" "$TOKEN" "$NS" "$RUN" "$IMAGE" "$MANIFEST_DIGEST"
 else
