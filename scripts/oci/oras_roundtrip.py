@@ -9,6 +9,8 @@ of 256 KiB, then PUT ?digest=), each with manifest annotations (given as argumen
 annotation file) and per-file annotations (from the annotation file). Then pulls each tag into a
 fresh directory and checks: every file byte-identical, and the manifest as read back (GET by tag)
 carries the manifest annotations and, on each layer, the file's title and its own annotations.
+Then lists the tags (get_tags: both, in order) and deletes `mono` with delete_tag (HEAD for the
+digest, DELETE by digest): GET of `mono` answers 404 and `chunked` is still there.
 
 Auth: Basic, username `ci`, TOKEN as password (oras's "basic" backend answers the server's
 WWW-Authenticate challenge). Exits 0 if all match; otherwise names the step and exits 1.
@@ -113,5 +115,27 @@ for tag, chunked in (("mono", False), ("chunked", True)):
         if layer.get("digest") != "sha256:" + hashlib.sha256(files[title]).hexdigest() or layer.get("size") != len(files[title]):
             fail(step, f"layer {title}: descriptor {layer.get('digest')} size {layer.get('size')} does not match the file")
     print(f"  ok  {step}: manifest and {len(manifest.get('layers', []))} layer annotations")
+
+step = "tags and delete by digest"
+container = f"{host}/{repository}"
+try:
+    tags = client.get_tags(container)
+    if "no-tag-paging" in os.environ.get("OCI_KNOWN_DEVIATIONS", "").split(","):
+        tags = sorted(tags)  # docker-registry 2.8 does not order tags (see http_checks.py)
+    if tags != ["chunked", "mono"]:
+        fail(step, f"get_tags answered {tags}, expected ['chunked', 'mono']")
+    # delete_tag: HEAD the tag for its Docker-Content-Digest, then DELETE the manifest by digest (202).
+    if not client.delete_tag(container, "mono"):
+        fail(step, "delete_tag(mono) found no manifest")
+    response = client.do_request(f"{client.prefix}://{host}/v2/{repository}/manifests/mono", "GET",
+                                 headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    if response.status_code != 404:
+        fail(step, f"GET manifests/mono after the delete answered {response.status_code}, expected 404")
+    client.get_manifest(f"{container}:chunked")
+except SystemExit:
+    raise
+except Exception as error:
+    fail(step, f"{type(error).__name__}: {error}")
+print(f"  ok  {step}: get_tags lists both, delete_tag removes mono, chunked stays")
 
 print("  oras round trip passed")

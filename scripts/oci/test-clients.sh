@@ -129,7 +129,17 @@ skopeo_pull() {
     done
     echo "   manifest $MANIFEST_DIGEST and $(echo "$BLOBS" | wc -w) blobs byte-identical"
 }
+skopeo_tags() {
+    local tags
+    tags=$(skopeo --policy "$WORK/policy.json" list-tags --tls-verify="$TLS_VERIFY" --creds "ci:$TOKEN" "docker://$HOST/$IMAGE") \
+        || { fail "skopeo list-tags failed"; return; }
+    python3 -c 'import json, sys; answer = json.loads(sys.argv[1]); sys.exit(0 if answer.get("Tags") == ["v1"] else 1)' "$tags" \
+        || fail "skopeo list-tags answered $tags, expected the one tag v1"
+}
 if [ "$PUSHED" -eq 0 ]; then
+    step_start "skopeo list-tags docker://$HOST/$IMAGE"
+    skopeo_tags
+    step_end $?
     step_start "the registry serves the pushed manifest unchanged (skopeo inspect --raw, HEAD Docker-Content-Digest)"
     skopeo_registry_digest
     step_end $?
