@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# scripts/bench-oci.sh: the OCI blob flows of the distribution spec against our /v2 and against
+# docker-registry (CNCF Distribution, Debian), in the same run, with the same client for both.
+# Runs alone; `scripts/bench.sh http` chains it after scripts/bench-http.sh.
+#
+#   1 GiB monolithic push   curl: POST /v2/NAME/blobs/uploads/, then PUT <Location>&digest= with
+#                           the body; the time of both requests.
+#   1 GiB chunked push      scripts/oci/bench_oci_client.py: POST, 64 PATCHes of 16 MiB with
+#                           Content-Range, PUT ?digest= (another 1 GiB file, so no server can
+#                           answer from a blob it already holds).
+#   1 GiB pull              curl GET /v2/NAME/blobs/<digest> (-L).
+#   2,000 x 4 KiB pushes    bench_oci_client.py, c=16, keep-alive, POST + PUT per blob, unique bodies.
+#   4 KiB GET, c=64         wrk, 10 s each; a run with any non-2xx answer counts as failed.
+#
+# Ours: the release build (or ARTIFACTSTORE_BIN), HTTP Basic with an admin token on every request
+# (auth is on in the product); the registry: filesystem storage, no auth. Both on loopback,
+# storage under $BENCH_DIR (default /tmp). BENCH_SIZE_MIB (default 1024) sizes the large blobs.
+# Targets (issue 7's, on an identical protocol): upload >= 5x registry, small uploads >= 6x,
+# small GET >= 20x. A flow our server cannot do (before /v2 exists: 404) is reported and its
+# ratio printed as nan; the run still ends with the RESULT line.
+#
+# Last line: RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
+#   oci_small_put_vs_registry=… oci_small_get_vs_registry=…    (ratios > 1: ours is faster)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+need=()
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "== installing ${need[*]} (Debian)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq "${need[@]}" >/dev/null || { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; }
+fi
+# The Debian package starts its own service; ours is started below on a private port.
+service docker-registry stop >/dev/null 2>&1 || true
+
+if [ -n "${ARTIFACTSTORE_BIN:-}" ]; then
+    BIN=$ARTIFACTSTORE_BIN
+else
+    echo "== building artifactstore (release)" >&2
+    swift build -c release --product artifactstore >&2
+    BIN=$(swift build -c release --show-bin-path)/artifactstore
+fi
+
+WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/artifactstore-oci-bench.XXXXXX")
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "error: $1 did not answer" >&2; return 1; }
+rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+# a / b with two decimals; nan when either is missing or b is 0.
+ratio() { python3 -c "import sys
+try: a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b > 0 else 'nan')
+except ValueError: print('nan')" "${1:-x}" "${2:-x}"; }
+now() { date +%s.%N; }
+elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
+
+# --- the two servers ----------------------------------------------------------------------------
+OURS_PORT=$(free_port)
+TOKEN="ast_$(python3 -c 'import secrets; print(secrets.token_hex(8) + "_" + secrets.token_hex(32))')"
+ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning "$BIN" serve --port "$OURS_PORT" \
+    --data-dir "$WORK/ours" >"$WORK/ours.log" 2>&1 &
+OURS_PID=$!
+PIDS+=("$OURS_PID")
+OURS="http://127.0.0.1:$OURS_PORT"
+wait_http "$OURS/readyz"
+curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+    -d '{"name":"bench"}' "$OURS/v1/namespaces"
+OURS_AUTH="bench:$TOKEN"
+
+REGISTRY_PORT=$(free_port)
+mkdir -p "$WORK/registry"
+cat >"$WORK/registry.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage:
+  filesystem: {rootdirectory: $WORK/registry}
+http: {addr: 127.0.0.1:$REGISTRY_PORT}
+EOF
+docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+REGISTRY_PID=$!
+PIDS+=("$REGISTRY_PID")
+REGISTRY="http://127.0.0.1:$REGISTRY_PORT"
+wait_http "$REGISTRY/v2/"
+
+# curl options for a server: credentials for ours, none for the registry.
+creds() { if [ "$1" = - ]; then echo --globoff; else printf '%s\n' -u "$1"; fi; }
+if [ "$(curl -s -o /dev/null -w '%{http_code}' -u "$OURS_AUTH" "$OURS/v2/")" != 200 ]; then
+    echo "!! our server does not answer GET /v2/ with 200: every flow of ours will fail and print nan" >&2
+fi
+
+# --- 1 GiB blobs ----------------------------------------------------------------------------------
+SIZE_MIB=${BENCH_SIZE_MIB:-1024}
+echo "== writing two ${SIZE_MIB} MiB files" >&2
+head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom >"$WORK/mono.bin"
+head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom >"$WORK/chunked.bin"
+MONO_SHA=$(sha256sum "$WORK/mono.bin" | cut -d' ' -f1)
+CHUNKED_SHA=$(sha256sum "$WORK/chunked.bin" | cut -d' ' -f1)
+
+# Seconds of POST + PUT of FILE as one blob of NAME, or nothing (and a message) if refused.
+monolithic() {
+    local base=$1 auth=$2 name=$3 file=$4 digest=$5 t0 location sep
+    # shellcheck disable=SC2046
+    t0=$(now)
+    location=$(curl -sS -o /dev/null -w '%{http_code} %header{location}' $(creds "$auth") -X POST -H 'Content-Length: 0' \
+        "$base/v2/$name/blobs/uploads/") || { echo "   $base: POST uploads failed" >&2; return 0; }
+    case "$location" in "202 "*) location=${location#202 } ;; *) echo "   $base: POST uploads answered ${location%% *}" >&2; return 0 ;; esac
+    case "$location" in http*) ;; *) location="$base$location" ;; esac
+    sep='?'; case "$location" in *\?*) sep='&' ;; esac
+    # shellcheck disable=SC2046
+    curl -fsS -o /dev/null $(creds "$auth") -X PUT -H "Content-Type: application/octet-stream" -T "$file" \
+        "$location${sep}digest=sha256:$digest" || { echo "   $base: monolithic PUT failed" >&2; return 0; }
+    elapsed "$t0" "$(now)"
+}
+# Seconds of GET of a blob (checked against its digest afterwards, off the clock), or nothing.
+pull() {
+    local base=$1 auth=$2 name=$3 digest=$4 seconds
+    # shellcheck disable=SC2046
+    seconds=$(curl -fsS -L -o "$WORK/pulled.bin" -w '%{time_total}' $(creds "$auth") "$base/v2/$name/blobs/sha256:$digest") \
+        || { echo "   $base: GET blob failed" >&2; rm -f "$WORK/pulled.bin"; return 0; }
+    [ "$(sha256sum "$WORK/pulled.bin" | cut -d' ' -f1)" = "$digest" ] \
+        || { echo "   $base: GET blob returned other bytes" >&2; rm -f "$WORK/pulled.bin"; return 0; }
+    rm -f "$WORK/pulled.bin"
+    echo "$seconds"
+}
+chunked() { python3 "$ROOT/scripts/oci/bench_oci_client.py" chunked "$1" "$2" "$3" "$WORK/chunked.bin" 16 || true; }
+small_puts() { python3 "$ROOT/scripts/oci/bench_oci_client.py" small "$1" "$2" "$3" 2000 16 || true; }
+
+cat "$WORK/mono.bin" "$WORK/chunked.bin" >/dev/null
+echo "== ${SIZE_MIB} MiB monolithic push" >&2
+ours_up=$(monolithic "$OURS" "$OURS_AUTH" bench/big "$WORK/mono.bin" "$MONO_SHA")
+registry_up=$(monolithic "$REGISTRY" - bench/big "$WORK/mono.bin" "$MONO_SHA")
+echo "== ${SIZE_MIB} MiB chunked push (16 MiB PATCHes)" >&2
+ours_chunked=$(chunked "$OURS" "$OURS_AUTH" bench/chunked)
+registry_chunked=$(chunked "$REGISTRY" - bench/chunked)
+rm -f "$WORK/chunked.bin"
+echo "== ${SIZE_MIB} MiB pull" >&2
+ours_down=$(pull "$OURS" "$OURS_AUTH" bench/big "$MONO_SHA")
+registry_down=$(pull "$REGISTRY" - bench/big "$MONO_SHA")
+rm -f "$WORK/mono.bin"
+
+# --- small blobs ----------------------------------------------------------------------------------
+echo "== 2,000 x 4 KiB pushes at concurrency 16" >&2
+ours_put=$(small_puts "$OURS" "$OURS_AUTH" bench/small)
+registry_put=$(small_puts "$REGISTRY" - bench/small)
+
+head -c 4096 /dev/urandom >"$WORK/small.bin"
+SMALL_SHA=$(sha256sum "$WORK/small.bin" | cut -d' ' -f1)
+# Requests per second of wrk on PATH, or nothing if the blob is not served or any answer is not 2xx.
+small_gets() {
+    local base=$1 auth=$2 name=$3 out
+    monolithic "$base" "$auth" "$name" "$WORK/small.bin" "$SMALL_SHA" >/dev/null
+    [ -n "$(pull "$base" "$auth" "$name" "$SMALL_SHA")" ] || return 0
+    local header=()
+    [ "$auth" != - ] && header=(-H "Authorization: Basic $(printf '%s' "$auth" | base64 -w0)")
+    out=$(wrk -t2 -c64 -d10s "${header[@]}" "$base/v2/$name/blobs/sha256:$SMALL_SHA" 2>&1) || { echo "   $base: wrk failed" >&2; return 0; }
+    if grep -q "Non-2xx" <<<"$out"; then echo "   $base: $(grep Non-2xx <<<"$out")" >&2; return 0; fi
+    awk '/Requests\/sec/ {print $2}' <<<"$out"
+}
+echo "== 4 KiB GET at concurrency 64 (wrk, 10 s each)" >&2
+ours_get=$(small_gets "$OURS" "$OURS_AUTH" bench/small-get)
+registry_get=$(small_gets "$REGISTRY" - bench/small-get)
+
+ours_rss=$(rss_mib "$OURS_PID")
+registry_rss=$(rss_mib "$REGISTRY_PID")
+
+mbps() { python3 -c "import sys
+try: print(f'{$SIZE_MIB / float(sys.argv[1]):.0f}')
+except ValueError: print('-')" "${1:-x}"; }
+show() { echo "${1:--}"; }
+printf '\n%-32s %12s %16s\n' "OCI /v2" ours docker-registry
+printf '%-32s %12s %16s\n' "${SIZE_MIB} MiB monolithic push (MiB/s)" "$(mbps "$ours_up")" "$(mbps "$registry_up")"
+printf '%-32s %12s %16s\n' "${SIZE_MIB} MiB chunked push (MiB/s)" "$(mbps "$ours_chunked")" "$(mbps "$registry_chunked")"
+printf '%-32s %12s %16s\n' "${SIZE_MIB} MiB pull (MiB/s)" "$(mbps "$ours_down")" "$(mbps "$registry_down")"
+printf '%-32s %12s %16s\n' "4 KiB pushes c=16 (/s)" "$(show "$ours_put")" "$(show "$registry_put")"
+printf '%-32s %12s %16s\n' "4 KiB GET c=64 (/s)" "$(show "$ours_get")" "$(show "$registry_get")"
+printf '%-32s %12s %16s\n' "peak RSS (MiB)" "$ours_rss" "$registry_rss"
+
+json() { echo "${1:-null}"; }
+result="oci_upload_vs_registry=$(ratio "$registry_up" "$ours_up") oci_chunked_vs_registry=$(ratio "$registry_chunked" "$ours_chunked")"
+result+=" oci_download_vs_registry=$(ratio "$registry_down" "$ours_down") oci_small_put_vs_registry=$(ratio "$ours_put" "$registry_put")"
+result+=" oci_small_get_vs_registry=$(ratio "$ours_get" "$registry_get")"
+mkdir -p "$ROOT/bench-results"
+cat >"$ROOT/bench-results/oci-$(date -u +%Y%m%dT%H%M%SZ).json" <<EOF
+{"size_mib": $SIZE_MIB,
+ "monolithic_push_seconds": {"ours": $(json "$ours_up"), "registry": $(json "$registry_up")},
+ "chunked_push_seconds": {"ours": $(json "$ours_chunked"), "registry": $(json "$registry_chunked")},
+ "pull_seconds": {"ours": $(json "$ours_down"), "registry": $(json "$registry_down")},
+ "small_pushes_per_second": {"ours": $(json "$ours_put"), "registry": $(json "$registry_put")},
+ "small_gets_per_second": {"ours": $(json "$ours_get"), "registry": $(json "$registry_get")},
+ "peak_rss_mib": {"ours": $ours_rss, "registry": $registry_rss},
+ "result": "$result"}
+EOF
+echo "RESULT $result"
