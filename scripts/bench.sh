@@ -28,7 +28,9 @@
 #   scripts/bench.sh http     our release server against docker-registry and nginx from Debian,
 #                             side by side in one run (scripts/bench-http.sh): 1 GiB upload and
 #                             download, 2,000 x 4 KiB uploads at c=16, 4 KiB GET and HEAD at c=64
-#                             with wrk, peak RSS of each server.
+#                             with wrk, peak RSS of each server; then the OCI blob flows against
+#                             our /v2 and docker-registry (scripts/bench-oci.sh): monolithic and
+#                             chunked 1 GiB push, pull, 4 KiB push and GET.
 #
 # Prints a table, writes JSON under bench-results/, and ends with one machine-readable line:
 #   RESULT blake3_ratio=<x> sha256_ratio=<y> dual_ratio=<z>                 (hash)
@@ -36,6 +38,8 @@
 #   RESULT remote_ingest_ratio=<x> remote_serve_ratio=<y> daemon_peak_rss_mib=<z>   (remote)
 #   RESULT upload_vs_registry=… upload_vs_nginx=… download_vs_nginx=… small_put_vs_registry=…
 #          small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=… peak_rss_mib=…   (http)
+#   RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
+#          oci_small_put_vs_registry=… oci_small_get_vs_registry=…          (http, last line)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -43,7 +47,12 @@ suite=${1:-}
 case "$suite" in
     hash|ingest) ;;
     remote) exec scripts/bench-remote.sh ;;
-    http) exec scripts/bench-http.sh ;;
+    http)
+        # The /v1 flows (issue 7), then the same blob flows over OCI /v2 (issue 8) against
+        # docker-registry on an identical protocol; each ends with its own RESULT line, the OCI
+        # one last.
+        scripts/bench-http.sh
+        exec scripts/bench-oci.sh ;;
     *) echo "usage: scripts/bench.sh hash|ingest|remote|http" >&2; exit 2 ;;
 esac
 
