@@ -1,0 +1,31 @@
+import ArtifactIdentity
+
+/// A blob digest as an OCI client names it.
+///
+/// Exists because OCI clients may name blobs by SHA-512, which the data plane does not compute:
+/// a SHA-256 digest is found through the blob row's own SHA-256, a SHA-512 one through the
+/// `blob_digests` mapping written when a SHA-512-checked upload was linked (docs/oci.md,
+/// "Digests"). The text form is the client's (`sha256:<hex>`, `sha512:<hex>`).
+public enum OCIBlobDigest: Sendable, Hashable, CustomStringConvertible {
+    case sha256(Digest)
+    /// `sha512:<hex>`; `hex` is 128 lower-case hex digits (checked by ``OCIDigest/parseBlob(_:)``).
+    case sha512(hex: String)
+
+    /// `sha256` or `sha512`.
+    public var algorithm: String {
+        switch self {
+        case .sha256: "sha256"
+        case .sha512: "sha512"
+        }
+    }
+
+    /// The lower-case hex digits.
+    public var hex: String {
+        switch self {
+        case .sha256(let digest): digest.hex
+        case .sha512(let hex): hex
+        }
+    }
+
+    public var description: String { "\(algorithm):\(hex)" }
+}

@@ -1,0 +1,72 @@
+import ArtifactControlPlane
+import ArtifactStoreCore
+import Crypto
+import NIOCore
+import Synchronization
+
+/// A byte stream passed through unchanged while its SHA-512 is computed; when the source ends,
+/// the digest is compared with the expected one and a mismatch is thrown (`DIGEST_INVALID`)
+/// instead of ending.
+///
+/// Exists because the data plane computes only BLAKE3 and SHA-256: an OCI upload named by
+/// `sha512:` is checked by this tee in the same single pass, and because the failure reaches
+/// the data plane as a failure of its source, the ingest discards its temporary and stores
+/// nothing (no object, no row, no link). Memory stays constant: one hasher state.
+struct SHA512VerifyingSequence: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+
+    /// What the check found, readable after the ingest, so the caller reports the mismatch as
+    /// `DIGEST_INVALID` whatever error the data plane wrapped it in.
+    final class Verdict: Sendable {
+        private let state = Mutex<OCIError?>(nil)
+        var mismatch: OCIError? { state.withLock { $0 } }
+        func record(_ error: OCIError) { state.withLock { $0 = error } }
+    }
+
+    let base: ByteStream
+    /// The 128 lower-case hex digits the bytes must hash to.
+    let expectedHex: String
+    let verdict: Verdict
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: ByteStream.AsyncIterator
+        let expectedHex: String
+        let verdict: Verdict
+        var hasher = SHA512()
+        var size: UInt64 = 0
+        var finished = false
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard !finished else { return nil }
+            if let buffer = try await base.next() {
+                buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                size += UInt64(buffer.readableBytes)
+                return buffer
+            }
+            finished = true
+            let actual = Self.hex(hasher.finalize())
+            guard actual == expectedHex else {
+                let error = OCIError(
+                    .digestInvalid, "expected digest sha512:\(expectedHex), the stream's \(size) bytes have sha512:\(actual); nothing was stored")
+                verdict.record(error)
+                throw error
+            }
+            return nil
+        }
+
+        static func hex(_ digest: SHA512Digest) -> String {
+            let digits = Array("0123456789abcdef".utf8)
+            var characters: [UInt8] = []
+            characters.reserveCapacity(128)
+            for byte in digest {
+                characters.append(digits[Int(byte >> 4)])
+                characters.append(digits[Int(byte & 0x0F)])
+            }
+            return String(decoding: characters, as: UTF8.self)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), expectedHex: expectedHex, verdict: verdict)
+    }
+}
