@@ -305,12 +305,15 @@ extension Registry {
 
     /// As ``ingestBlob(namespace:_:hints:context:)``, and records `alias` → the blob's content
     /// address in `blob_digests` in the transaction that links the blob, so a lookup by `alias`
-    /// finds it exactly when the link exists. The caller must have checked `alias` against the
-    /// bytes during the ingest (the stream fails otherwise, and nothing is stored).
+    /// finds it exactly when the link exists. The caller checks `alias` against the bytes while
+    /// the data plane reads `stream` (the stream fails on a mismatch, and nothing is stored);
+    /// `verified` says that check ran to the stream's end and matched, and is asked before
+    /// anything is recorded, so a mapping is never written for bytes that were not checked.
     ///
-    /// - Throws: as ``ingestBlob(namespace:_:hints:context:)``.
+    /// - Throws: as ``ingestBlob(namespace:_:hints:context:)``; `invalidDigest` when `verified`
+    ///   answers `false` (nothing recorded).
     public func ociIngestBlob(
-        namespace: String, _ stream: ByteStream, hints: IngestHints, alias: OCIDigestAlias, context: RequestContext
+        namespace: String, _ stream: ByteStream, hints: IngestHints, alias: OCIDigestAlias, verified: @Sendable () -> Bool, context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob {
         _ = try await self.namespace(namespace)
         let result: IngestResult
@@ -318,6 +321,9 @@ extension Registry {
             result = try await controlPlane.dataPlane.ingest(stream, hints: hints)
         } catch {
             throw ControlPlaneError.wrapping(error, "ingesting \(alias.digest) into namespace \"\(namespace)\"")
+        }
+        guard verified() else {
+            throw ControlPlaneError(.invalidDigest, "the bytes ingested into \"\(namespace)\" were not checked against \(alias.digest); nothing was recorded")
         }
         let address = result.address.description
         return try await BlobLinking(controlPlane: controlPlane).link(result, into: namespace, context: context) { db in

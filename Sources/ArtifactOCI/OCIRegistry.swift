@@ -62,7 +62,7 @@ public struct OCIRegistry: Sendable {
             do {
                 return try await registry.ociIngestBlob(
                     namespace: repository.namespace, checked, hints: IngestHints(sizeHint: size, expectedSize: size), alias: Self.alias(digest),
-                    context: context)
+                    verified: { verdict.matched }, context: context)
             } catch {
                 // The data plane wraps its source's failure; the mismatch is the answer.
                 if let mismatch = verdict.mismatch { throw mismatch }

@@ -15,12 +15,33 @@ import Synchronization
 struct SHA512VerifyingSequence: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
-    /// What the check found, readable after the ingest, so the caller reports the mismatch as
-    /// `DIGEST_INVALID` whatever error the data plane wrapped it in.
+    /// What the check found, readable after the ingest: a mismatch (reported as
+    /// `DIGEST_INVALID` whatever error the data plane wrapped it in), or that the stream was read
+    /// to its end and matched (the only state in which the blob may be recorded under the digest).
     final class Verdict: Sendable {
-        private let state = Mutex<OCIError?>(nil)
-        var mismatch: OCIError? { state.withLock { $0 } }
-        func record(_ error: OCIError) { state.withLock { $0 = error } }
+        enum State: Sendable {
+            case pending
+            case matched
+            case mismatch(OCIError)
+        }
+
+        private let state = Mutex(State.pending)
+
+        var mismatch: OCIError? {
+            state.withLock {
+                if case .mismatch(let error) = $0 { return error }
+                return nil
+            }
+        }
+
+        var matched: Bool {
+            state.withLock {
+                if case .matched = $0 { return true }
+                return false
+            }
+        }
+
+        func record(_ state: State) { self.state.withLock { $0 = state } }
     }
 
     let base: ByteStream
@@ -48,9 +69,10 @@ struct SHA512VerifyingSequence: AsyncSequence, Sendable {
             guard actual == expectedHex else {
                 let error = OCIError(
                     .digestInvalid, "expected digest sha512:\(expectedHex), the stream's \(size) bytes have sha512:\(actual); nothing was stored")
-                verdict.record(error)
+                verdict.record(.mismatch(error))
                 throw error
             }
+            verdict.record(.matched)
             return nil
         }
 

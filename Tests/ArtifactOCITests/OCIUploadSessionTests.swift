@@ -194,6 +194,29 @@ struct OCIUploadSessionTests {
         }
     }
 
+    @Test("ociIngestBlob records nothing (no link, no mapping) when the caller's check did not pass", arguments: TestDatabase.allCases)
+    func uncheckedAliasRecordsNothing(database: TestDatabase) async throws {
+        try await Self.withStore(database) { directory, location in
+            let controlPlane = try await Self.open(directory, location)
+            _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+            let alias = Registry.OCIDigestAlias(algorithm: "sha512", digest: "sha512:" + String(repeating: "a", count: 128))
+            await #expect {
+                try await controlPlane.registry.ociIngestBlob(
+                    namespace: "team", Self.stream(Self.bytes(100, seed: 5)), hints: IngestHints(), alias: alias, verified: { false }, context: Self.context)
+            } throws: { ($0 as? ControlPlaneError)?.kind == .invalidDigest }
+            let counts = try await controlPlane.store.read { db in
+                var counts: [Int64] = []
+                for table in ["links", "blob_digests"] {
+                    counts.append(try await db.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int64.self) ?? -1)
+                }
+                return counts
+            }
+            #expect(counts == [0, 0])
+            await #expect { try await controlPlane.registry.ociBlob(namespace: "team", alias: alias) } throws: { ($0 as? ControlPlaneError)?.kind == .blobNotFound }
+            await controlPlane.close()
+        }
+    }
+
     /// Runs `rounds` collections, each an hour (well past the 60 s grace period) after the last.
     static func collect(_ controlPlane: ControlPlane, _ clock: TestClock, rounds: Int) async throws {
         for _ in 0..<rounds {
