@@ -360,6 +360,21 @@ extension Registry {
         }
     }
 
+    /// The OCI manifest version (`sha256-<hex>`) of `namespace`/`artifact` whose file `path` is
+    /// the blob `address` (a manifest's exact bytes), or `nil`: how a manifest requested by a
+    /// digest the version is not named after (sha512) is found.
+    public func ociManifestVersion(namespace: String, artifact: String, path: String, address: ContentAddress) async throws(ControlPlaneError) -> String? {
+        try await controlPlane.query("finding the manifest \(address) of \(namespace)/\(artifact)") { db in
+            try await db.raw(
+                """
+                SELECT version FROM version_files
+                WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND path = \(bind: path) AND address = \(bind: address.description)
+                AND version LIKE 'sha256-%' ORDER BY version LIMIT 1
+                """
+            ).first()?.string("version")
+        }
+    }
+
     // MARK: Mounts
 
     /// Links the blob `from` sees under `digest` into `namespace` without moving a byte, and

@@ -3,21 +3,22 @@ import ArtifactIdentity
 
 /// Digests as the OCI API writes them, and the version names manifests are stored under.
 ///
-/// Exists so every digest a client sends is checked one way. Blobs (``parseBlob(_:)``) may be
-/// named `sha256:<64 lower hex>` or `sha512:<128 lower hex>`; manifests and subjects
-/// (``parse(_:)``) only by SHA-256, because a manifest is stored as the version
-/// `sha256-<hex>` and `sha512-<128 hex>` is longer than the version grammar allows, so a
-/// well-formed sha512 manifest reference is `UNSUPPORTED` (docs/oci.md, "Digests"). Any other
+/// Exists so every digest a client sends is checked one way. Blobs and manifest references
+/// (``parseBlob(_:)``) may be named `sha256:<64 lower hex>` or `sha512:<128 lower hex>` (a
+/// manifest is always stored as the version `sha256-<hex>`: `sha512-<128 hex>` is longer than
+/// the version grammar allows, so a sha512 reference is resolved through the `blob_digests`
+/// mapping of the manifest's bytes). Subjects and index children (``parse(_:)``) only by
+/// SHA-256: a well-formed sha512 there is `UNSUPPORTED` (docs/oci.md, "Digests"). Any other
 /// algorithm, and anything malformed, is `DIGEST_INVALID`.
 public enum OCIDigest {
-    /// Parses a client's manifest or subject digest (SHA-256 only).
+    /// Parses a client's subject or index-child digest (SHA-256 only).
     public static func parse(_ text: String) throws(OCIError) -> Digest {
         switch try parseBlob(text) {
         case .sha256(let digest):
             return digest
         case .sha512:
             throw OCIError(
-                .unsupported, "digest \"\(NameGrammar.printable(text))\": manifests are stored and named by sha256 only; use the manifest's sha256 digest")
+                .unsupported, "digest \"\(NameGrammar.printable(text))\": subjects and index children are named by sha256 only; use the manifest's sha256 digest")
         }
     }
 
@@ -39,6 +40,14 @@ public enum OCIDigest {
         } catch {
             throw OCIError(.digestInvalid, error.message, underlying: error)
         }
+    }
+
+    /// The digest a manifest requested by `reference` answers with (`Docker-Content-Digest`,
+    /// `Location`, `ETag`): the reference itself when it is a sha512 digest (the client checks
+    /// what it asked for), otherwise the manifest's SHA-256 `digest`.
+    public static func answered(reference: String, digest: Digest) -> String {
+        if case .sha512? = try? parseBlob(reference) { return reference }
+        return digest.description
     }
 
     /// Whether `reference` (a manifest reference) is a digest rather than a tag.

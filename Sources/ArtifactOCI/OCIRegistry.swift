@@ -217,11 +217,16 @@ public struct OCIRegistry: Sendable {
     ) async throws(OCIError) -> OCIManifest {
         let manifest = try OCIManifest(bytes: bytes, contentType: contentType)
         var tag: String?
+        // The bytes' blob is ingested under the digest the client named: a sha512 reference
+        // also records the sha512 → address mapping that GET/DELETE by that digest resolve.
+        var bytesDigest = OCIBlobDigest.sha256(manifest.digest)
         if OCIDigest.isDigest(reference) {
-            let expected = try OCIDigest.parse(reference)
-            guard expected == manifest.digest else {
-                throw OCIError(.digestInvalid, "the manifest's bytes hash to \(manifest.digest), not to \(expected); nothing was stored")
+            let expected = try OCIDigest.parseBlob(reference)
+            let actual = if case .sha512 = expected { OCIBlobDigest.sha512(of: bytes) } else { bytesDigest }
+            guard expected == actual else {
+                throw OCIError(.digestInvalid, "the manifest's bytes hash to \(actual), not to \(expected); nothing was stored")
             }
+            bytesDigest = expected
         } else {
             do {
                 try NameGrammar.validateTag(reference)
@@ -245,7 +250,7 @@ public struct OCIRegistry: Sendable {
             }
             files.append(FileEntry(path: "manifests/\(OCIDigest.versionName(digest))", address: child.address, mediaType: child.mediaType))
         }
-        let stored = try await ingest(repository, digest: .sha256(manifest.digest), body: ByteStream(ByteBuffer(bytes: bytes)), size: manifest.size, context: context)
+        let stored = try await ingest(repository, digest: bytesDigest, body: ByteStream(ByteBuffer(bytes: bytes)), size: manifest.size, context: context)
         files.append(FileEntry(path: Self.manifestPath, address: stored.address, mediaType: manifest.mediaType))
         let version = OCIDigest.versionName(manifest.digest)
         do {
@@ -272,7 +277,10 @@ public struct OCIRegistry: Sendable {
     public func manifest(_ repository: OCIRepositoryName, reference: String) async throws(OCIError) -> StoredManifest {
         let version: String
         if OCIDigest.isDigest(reference) {
-            version = OCIDigest.versionName(try OCIDigest.parse(reference))
+            guard let found = try await manifestVersion(repository, try OCIDigest.parseBlob(reference)) else {
+                throw OCIError(.manifestUnknown, "manifest \(NameGrammar.printable(reference)) is not in \(repository)")
+            }
+            version = found
         } else {
             guard (try? NameGrammar.validateTag(reference)) != nil else {
                 throw OCIError(.manifestUnknown, "no manifest is tagged \"\(NameGrammar.printable(reference))\" in \(repository)")
@@ -296,11 +304,13 @@ public struct OCIRegistry: Sendable {
     /// Deletes a manifest by digest (its version, its tags, its referrers facts) or a tag.
     public func deleteManifest(_ repository: OCIRepositoryName, reference: String, context: RequestContext) async throws(OCIError) {
         if OCIDigest.isDigest(reference) {
-            let digest = try OCIDigest.parse(reference)
+            guard let version = try await manifestVersion(repository, try OCIDigest.parseBlob(reference)) else {
+                throw OCIError(.manifestUnknown, "manifest \(NameGrammar.printable(reference)) is not in \(repository)")
+            }
+            let digest = "sha256:" + version.dropFirst("sha256-".count)
             try await mapped {
                 try await registry.ociDeleteManifest(
-                    namespace: repository.namespace, artifact: repository.artifact, version: OCIDigest.versionName(digest), digest: digest.description,
-                    context: context)
+                    namespace: repository.namespace, artifact: repository.artifact, version: version, digest: digest, context: context)
             }
         } else {
             try await mapped { try await registry.deleteTag(namespace: repository.namespace, artifact: repository.artifact, tag: reference, context: context) }
@@ -349,6 +359,26 @@ public struct OCIRegistry: Sendable {
             return nil
         } catch {
             throw OCIError(mapping: error)
+        }
+    }
+
+    /// The version a manifest digest names: `sha256-<hex>` for a sha256 digest (whether or not
+    /// it exists); for a sha512 digest, the repository's version whose manifest bytes are the
+    /// blob the namespace sees under that digest (`nil` if none).
+    private func manifestVersion(_ repository: OCIRepositoryName, _ digest: OCIBlobDigest) async throws(OCIError) -> String? {
+        switch digest {
+        case .sha256(let sha256):
+            return OCIDigest.versionName(sha256)
+        case .sha512:
+            do {
+                let bytes = try await registry.ociBlob(namespace: repository.namespace, alias: Self.alias(digest))
+                return try await registry.ociManifestVersion(
+                    namespace: repository.namespace, artifact: repository.artifact, path: Self.manifestPath, address: bytes.address)
+            } catch where error.kind == .blobNotFound {
+                return nil
+            } catch {
+                throw OCIError(mapping: error)
+            }
         }
     }
 

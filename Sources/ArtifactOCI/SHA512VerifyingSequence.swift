@@ -65,7 +65,7 @@ struct SHA512VerifyingSequence: AsyncSequence, Sendable {
                 return buffer
             }
             finished = true
-            let actual = Self.hex(hasher.finalize())
+            let actual = OCIBlobDigest.hex(hasher.finalize())
             guard actual == expectedHex else {
                 let error = OCIError(
                     .digestInvalid, "expected digest sha512:\(expectedHex), the stream's \(size) bytes have sha512:\(actual); nothing was stored")
@@ -74,17 +74,6 @@ struct SHA512VerifyingSequence: AsyncSequence, Sendable {
             }
             verdict.record(.matched)
             return nil
-        }
-
-        static func hex(_ digest: SHA512Digest) -> String {
-            let digits = Array("0123456789abcdef".utf8)
-            var characters: [UInt8] = []
-            characters.reserveCapacity(128)
-            for byte in digest {
-                characters.append(digits[Int(byte >> 4)])
-                characters.append(digits[Int(byte & 0x0F)])
-            }
-            return String(decoding: characters, as: UTF8.self)
         }
     }
 

@@ -188,23 +188,16 @@ struct OCISHA512Tests {
         }
     }
 
-    @Test("a manifest referencing a sha512 layer validates and is served; an unknown sha512 layer is MANIFEST_BLOB_UNKNOWN; sha512 manifest references are UNSUPPORTED", arguments: TestDatabase.allCases)
+    @Test("a manifest referencing a sha512 layer validates and is served; an unknown sha512 layer is MANIFEST_BLOB_UNKNOWN; sha512 subjects are UNSUPPORTED", arguments: TestDatabase.allCases)
     func manifestWithSHA512Layer(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             let token = try await OCIBadInputTests.setUp(harness)
             let config = Array("{}".utf8)
             let layer = OCITest.bytes(6000, seed: 91)
-            let manifest: @Sendable (String) -> [UInt8] = { layerDigest in
-                Array(
-                    """
-                    {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
-                    "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(OCITest.digest(config))","size":\(config.count)},\
-                    "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerDigest)","size":\(layer.count)}]}
-                    """.utf8)
-            }
+            let manifest = Self.manifest(config: config, layer: layer)
             try await harness.withClient { client in
                 try await OCITest.pushBlob(client, "team/app", config, token: token)
-                let unknown = manifest(OCITest.sha512(layer))
+                let unknown = manifest(OCITest.sha512(layer), nil)
                 let before = try await OCIBadInputTests.stored(harness)
                 try await client.execute(
                     uri: "/v2/team/app/manifests/v1", method: .put, headers: OCITest.headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]),
@@ -216,24 +209,101 @@ struct OCISHA512Tests {
                 #expect(try await OCIBadInputTests.stored(harness) == before)
 
                 #expect(try await Self.upload(client, "team/app", .monolithic, layer, digest: OCITest.sha512(layer), token: token).status == .created)
-                let bytes = manifest(OCITest.sha512(layer))
+                let bytes = manifest(OCITest.sha512(layer), nil)
                 let digest = try await OCITest.pushManifest(client, "team/app", "v1", bytes, token: token)
                 try await client.execute(uri: "/v2/team/app/manifests/v1", method: .get, headers: OCITest.headers(token)) { response in
                     #expect(response.status == .ok)
                     #expect(response.headers[OCITest.contentDigest] == digest)
                     #expect(Array(response.body.readableBytesView) == bytes)
                 }
-                let manifest512 = OCITest.sha512(bytes)
-                for method in [HTTPRequest.Method.get, .put] {
+                // A subject named by sha512 is refused; nothing stored.
+                let withSubject = manifest(OCITest.sha512(layer), OCITest.sha512(bytes))
+                let beforeSubject = try await OCIBadInputTests.stored(harness)
+                try await client.execute(
+                    uri: "/v2/team/app/manifests/v2", method: .put, headers: OCITest.headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]),
+                    body: ByteBuffer(bytes: withSubject)
+                ) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(response.ociErrorCode == "UNSUPPORTED")
+                }
+                #expect(try await OCIBadInputTests.stored(harness) == beforeSubject)
+            }
+        }
+    }
+
+    @Test("manifests by a sha512 reference: PUT checks the bytes (a wrong one stores nothing), GET/HEAD/DELETE resolve it in that repository only; headers name the sha512", arguments: TestDatabase.allCases)
+    func manifestBySHA512(database: TestDatabase) async throws {
+        try await ServerHarness.run(database) { harness in
+            let token = try await OCIBadInputTests.setUp(harness)
+            let config = Array("{}".utf8)
+            let layer = OCITest.bytes(4000, seed: 92)
+            let bytes = Self.manifest(config: config, layer: layer)(OCITest.digest(layer), nil)
+            let sha512 = OCITest.sha512(bytes)
+            let manifestType = "application/vnd.oci.image.manifest.v1+json"
+            try await harness.withClient { client in
+                try await OCITest.pushBlob(client, "team/app", config, token: token)
+                try await OCITest.pushBlob(client, "team/app", layer, token: token)
+                let before = try await OCIBadInputTests.stored(harness)
+                for wrong in [OCITest.sha512(bytes + [0x20]), "sha512:" + String(repeating: "A", count: 128)] {
                     try await client.execute(
-                        uri: "/v2/team/app/manifests/\(manifest512)", method: method,
-                        headers: OCITest.headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]), body: ByteBuffer(bytes: method == .put ? bytes : [])
+                        uri: "/v2/team/app/manifests/\(wrong)", method: .put, headers: OCITest.headers(token, [.contentType: manifestType]), body: ByteBuffer(bytes: bytes)
                     ) { response in
-                        #expect(response.status == .badRequest, "\(method)")
-                        #expect(response.ociErrorCode == "UNSUPPORTED", "\(method)")
+                        #expect(response.status == .badRequest)
+                        #expect(response.ociErrorCode == "DIGEST_INVALID")
                     }
                 }
+                #expect(try await OCIBadInputTests.stored(harness) == before)
+                try await client.execute(
+                    uri: "/v2/team/app/manifests/\(sha512)", method: .put, headers: OCITest.headers(token, [.contentType: manifestType]), body: ByteBuffer(bytes: bytes)
+                ) { response in
+                    #expect(response.status == .created, "\(String(buffer: response.body))")
+                    #expect(response.headers[OCITest.contentDigest] == sha512)
+                    #expect(response.headers[OCITest.location] == "/v2/team/app/manifests/\(sha512)")
+                }
+                for method in [HTTPRequest.Method.get, .head] {
+                    try await client.execute(uri: "/v2/team/app/manifests/\(sha512)", method: method, headers: OCITest.headers(token)) { response in
+                        #expect(response.status == .ok, "\(method)")
+                        #expect(response.headers[OCITest.contentDigest] == sha512)
+                        #expect(response.headers[.contentType] == manifestType)
+                        if method == .get { #expect(Array(response.body.readableBytesView) == bytes) }
+                    }
+                }
+                try await client.execute(uri: "/v2/team/app/manifests/\(OCITest.digest(bytes))", method: .get, headers: OCITest.headers(token)) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[OCITest.contentDigest] == OCITest.digest(bytes))
+                }
+                // Another repository of the namespace sees the bytes' blob, not the manifest.
+                try await client.execute(uri: "/v2/team/other/manifests/\(sha512)", method: .get, headers: OCITest.headers(token)) { response in
+                    #expect(response.status == .notFound)
+                    #expect(response.ociErrorCode == "MANIFEST_UNKNOWN")
+                }
+                try await client.execute(uri: "/v2/team/app/manifests/\(sha512)", method: .delete, headers: OCITest.headers(token)) { response in
+                    #expect(response.status == .accepted)
+                }
+                for name in [sha512, OCITest.digest(bytes)] {
+                    try await client.execute(uri: "/v2/team/app/manifests/\(name)", method: .get, headers: OCITest.headers(token)) { response in
+                        #expect(response.status == .notFound)
+                        #expect(response.ociErrorCode == "MANIFEST_UNKNOWN")
+                    }
+                }
+                try await client.execute(uri: "/v2/team/app/manifests/\(sha512)", method: .delete, headers: OCITest.headers(token)) { response in
+                    #expect(response.status == .notFound)
+                    #expect(response.ociErrorCode == "MANIFEST_UNKNOWN")
+                }
             }
+        }
+    }
+
+    /// An image manifest over `config` (by sha256) and `layer` named by the given digest, with an optional subject digest.
+    static func manifest(config: [UInt8], layer: [UInt8]) -> @Sendable (String, String?) -> [UInt8] {
+        { layerDigest, subject in
+            let subjectText = subject.map { #","subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#($0)","size":10}"# } ?? ""
+            return Array(
+                """
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
+                "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(OCITest.digest(config))","size":\(config.count)},\
+                "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerDigest)","size":\(layer.count)}]\(subjectText)}
+                """.utf8)
         }
     }
 }
