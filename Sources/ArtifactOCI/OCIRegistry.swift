@@ -217,16 +217,16 @@ public struct OCIRegistry: Sendable {
     ) async throws(OCIError) -> OCIManifest {
         let manifest = try OCIManifest(bytes: bytes, contentType: contentType)
         var tag: String?
-        // The bytes' blob is ingested under the digest the client named: a sha512 reference
-        // also records the sha512 → address mapping that GET/DELETE by that digest resolve.
-        var bytesDigest = OCIBlobDigest.sha256(manifest.digest)
+        // The bytes' blob is ingested under their SHA-512 (at most 4 MiB, hashed here and again
+        // by the ingest's check), so `blob_digests` maps it and every manifest can be fetched or
+        // deleted by either digest.
+        let sha512 = OCIBlobDigest.sha512(of: bytes)
         if OCIDigest.isDigest(reference) {
             let expected = try OCIDigest.parseBlob(reference)
-            let actual = if case .sha512 = expected { OCIBlobDigest.sha512(of: bytes) } else { bytesDigest }
-            guard expected == actual else {
+            guard expected == .sha256(manifest.digest) || expected == sha512 else {
+                let actual = if case .sha512 = expected { sha512.description } else { manifest.digest.description }
                 throw OCIError(.digestInvalid, "the manifest's bytes hash to \(actual), not to \(expected); nothing was stored")
             }
-            bytesDigest = expected
         } else {
             do {
                 try NameGrammar.validateTag(reference)
@@ -250,7 +250,7 @@ public struct OCIRegistry: Sendable {
             }
             files.append(FileEntry(path: "manifests/\(OCIDigest.versionName(digest))", address: child.address, mediaType: child.mediaType))
         }
-        let stored = try await ingest(repository, digest: bytesDigest, body: ByteStream(ByteBuffer(bytes: bytes)), size: manifest.size, context: context)
+        let stored = try await ingest(repository, digest: sha512, body: ByteStream(ByteBuffer(bytes: bytes)), size: manifest.size, context: context)
         files.append(FileEntry(path: Self.manifestPath, address: stored.address, mediaType: manifest.mediaType))
         let version = OCIDigest.versionName(manifest.digest)
         do {

@@ -272,6 +272,14 @@ struct OCISHA512Tests {
                     #expect(response.status == .ok)
                     #expect(response.headers[OCITest.contentDigest] == OCITest.digest(bytes))
                 }
+                // A manifest pushed by tag is found by its sha512 too.
+                let tagged = Self.manifest(config: config, layer: layer)(OCITest.digest(layer), OCITest.digest(bytes))
+                try await OCITest.pushManifest(client, "team/app", "t1", tagged, token: token)
+                try await client.execute(uri: "/v2/team/app/manifests/\(OCITest.sha512(tagged))", method: .get, headers: OCITest.headers(token)) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[OCITest.contentDigest] == OCITest.sha512(tagged))
+                    #expect(Array(response.body.readableBytesView) == tagged)
+                }
                 // Another repository of the namespace sees the bytes' blob, not the manifest.
                 try await client.execute(uri: "/v2/team/other/manifests/\(sha512)", method: .get, headers: OCITest.headers(token)) { response in
                     #expect(response.status == .notFound)
