@@ -10,7 +10,8 @@ referrers are attached to it; without them they are attached to a manifest pushe
 
 Checks: the /v2/ version check and its 401 challenge; monolithic (POST + PUT, single POST
 ?digest=), chunked (PATCH with Content-Range, upload status) and mounted blob uploads; blob GET,
-HEAD and Range; sha512 blob uploads (monolithic and chunked) fetched by sha512 and sha256; manifests PUT/GET/HEAD by tag and digest; tag listing with n/last paging (the
+HEAD and Range; sha512 blob uploads (monolithic and chunked) fetched by sha512 and sha256; a
+manifest pushed, fetched and deleted by sha512; manifests PUT/GET/HEAD by tag and digest; tag listing with n/last paging (the
 Link header is followed when present); deletion by digest; referrers (OCI-Subject, the listing,
 ?artifactType=); bad inputs (wrong sha256 and sha512 digests, another algorithm, a malformed sha512, unknown blob, manifest with an
 unknown blob, invalid manifest, chunk past the offset, cancelled upload, name outside the
@@ -22,7 +23,8 @@ exit status is 1. Lines starting with NOTE are spec-permitted behaviour worth kn
 OCI_KNOWN_DEVIATIONS (comma-separated) skips checks a registry is known to fail, so the script
 itself can be tested against docker-registry 2.8 (scripts/oci/registry-selftest.sh): `no-416`
 (it appends an out-of-order chunk instead of answering 416), `no-referrers` (no referrers API),
-`no-tag-paging` (tags unsorted, n and last ignored).
+`no-tag-paging` (tags unsorted, n and last ignored), `no-sha512-manifests` (manifests cannot be
+pushed by a sha512 digest).
 Never set it for ArtifactStore.
 """
 import hashlib
@@ -461,6 +463,13 @@ def check_tags_and_delete() -> None:
         expect(response.headers.get("Content-Length") == str(len(body)), "HEAD Content-Length", response)
     done()
 
+    begin("manifest PUT by a sha512 digest; GET/HEAD by sha512 and by sha256; DELETE by sha512")
+    if "no-sha512-manifests" in KNOWN_DEVIATIONS:
+        note("skipped (OCI_KNOWN_DEVIATIONS=no-sha512-manifests)")
+    else:
+        check_manifest_by_sha512(repo)
+    done()
+
     begin("tags list (whole, lexically ordered)")
     response = session.get(url(f"/v2/{repo}/tags/list"))
     expect_status(response, 200)
@@ -499,6 +508,29 @@ def check_tags_and_delete() -> None:
     expect_status(response, 200)
     done()
     return repo, digest
+
+
+def check_manifest_by_sha512(repo: str) -> None:
+    """PUT by sha512 (a wrong sha512: DIGEST_INVALID), GET/HEAD by sha512 and sha256, DELETE by sha512."""
+    manifest512 = small_manifest(repo, "by sha512")
+    payload = json.dumps(manifest512, separators=(",", ":")).encode()
+    digest512 = sha512(payload)
+    response = session.put(url(f"/v2/{repo}/manifests/{digest512}"), data=payload, headers={"Content-Type": MANIFEST_TYPE})
+    expect_status(response, 201)
+    sha512_digest_header(response, digest512, payload)
+    for reference in (digest512, sha256(payload)):
+        for method in (session.get, session.head):
+            response = method(url(f"/v2/{repo}/manifests/{reference}"), headers={"Accept": MANIFEST_TYPE})
+            expect_status(response, 200)
+            if reference == digest512:
+                sha512_digest_header(response, digest512, payload)
+            if method is session.get:
+                expect(response.content == payload, f"manifest bytes by {reference} differ from what was pushed", response)
+    expect_error(session.put(url(f"/v2/{repo}/manifests/{sha512(payload + b' ')}"), data=payload, headers={"Content-Type": MANIFEST_TYPE}),
+                 400, "DIGEST_INVALID")
+    expect_status(session.delete(url(f"/v2/{repo}/manifests/{digest512}")), 202)
+    for reference in (digest512, sha256(payload)):
+        expect_error(session.get(url(f"/v2/{repo}/manifests/{reference}"), headers={"Accept": MANIFEST_TYPE}), 404, "MANIFEST_UNKNOWN")
 
 
 def check_tag_paging(repo: str, expected: list[str]) -> None:
