@@ -27,9 +27,15 @@ struct BlobLinking: Sendable {
         case collected
     }
 
-    func link(_ result: IngestResult, into namespace: String, context: RequestContext) async throws(ControlPlaneError) -> LinkedBlob {
+    /// Links `result` into `namespace`; `alsoRecording` (if any) runs in the same transaction
+    /// (the OCI API records a SHA-512 → address mapping there).
+    func link(
+        _ result: IngestResult, into namespace: String, context: RequestContext,
+        alsoRecording: (@Sendable (any SQLDatabase) async throws -> Void)? = nil
+    ) async throws(ControlPlaneError) -> LinkedBlob {
         try await record(result, namespace: namespace, purpose: "linking") { db, now in
             let address = result.address.description
+            try await alsoRecording?(db)
             try await db.raw(
                 """
                 INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address), \(bind: now))

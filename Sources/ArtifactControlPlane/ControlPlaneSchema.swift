@@ -28,6 +28,15 @@ public enum ControlPlaneSchema {
                 try await db.raw(SQLQueryString(statement)).run()
             }
         },
+        // Blobs an OCI client named by a digest the data plane does not compute (sha512:):
+        // the client's digest → the content address, written in the transaction that links the
+        // blob (docs/oci.md, "Digests"). Not a reference: the collector ignores these rows, and
+        // a lookup through them still needs a live blob row and a link in the namespace.
+        Migration(version: 4, name: "blob digests (oci sha512)") { db, _ in
+            for statement in version4 {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this code knows.
@@ -215,5 +224,17 @@ public enum ControlPlaneSchema {
         )
         """,
         "CREATE INDEX oci_manifests_by_subject ON oci_manifests (namespace, artifact, subject)",
+    ]
+
+    static let version4: [String] = [
+        """
+        CREATE TABLE blob_digests (
+            algorithm TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            address TEXT NOT NULL,
+            PRIMARY KEY (algorithm, digest)
+        )
+        """,
+        "CREATE INDEX blob_digests_by_address ON blob_digests (address)",
     ]
 }

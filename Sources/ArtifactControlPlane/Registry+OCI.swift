@@ -287,6 +287,94 @@ extension Registry {
         return true
     }
 
+    // MARK: Digests the data plane does not compute
+
+    /// A digest a client named a blob by that the data plane does not compute (`sha512:<hex>`),
+    /// checked on the bytes by the caller while they were ingested.
+    public struct OCIDigestAlias: Sendable, Hashable {
+        /// `sha512`.
+        public var algorithm: String
+        /// The client's whole digest text, `sha512:<hex>`.
+        public var digest: String
+
+        public init(algorithm: String, digest: String) {
+            self.algorithm = algorithm
+            self.digest = digest
+        }
+    }
+
+    /// As ``ingestBlob(namespace:_:hints:context:)``, and records `alias` → the blob's content
+    /// address in `blob_digests` in the transaction that links the blob, so a lookup by `alias`
+    /// finds it exactly when the link exists. The caller checks `alias` against the bytes while
+    /// the data plane reads `stream` (the stream fails on a mismatch, and nothing is stored);
+    /// `verified` says that check ran to the stream's end and matched, and is asked before
+    /// anything is recorded, so a mapping is never written for bytes that were not checked.
+    ///
+    /// - Throws: as ``ingestBlob(namespace:_:hints:context:)``; `invalidDigest` when `verified`
+    ///   answers `false` (nothing recorded).
+    public func ociIngestBlob(
+        namespace: String, _ stream: ByteStream, hints: IngestHints, alias: OCIDigestAlias, verified: @Sendable () -> Bool, context: RequestContext
+    ) async throws(ControlPlaneError) -> LinkedBlob {
+        _ = try await self.namespace(namespace)
+        let result: IngestResult
+        do {
+            result = try await controlPlane.dataPlane.ingest(stream, hints: hints)
+        } catch {
+            throw ControlPlaneError.wrapping(error, "ingesting \(alias.digest) into namespace \"\(namespace)\"")
+        }
+        guard verified() else {
+            throw ControlPlaneError(.invalidDigest, "the bytes ingested into \"\(namespace)\" were not checked against \(alias.digest); nothing was recorded")
+        }
+        let address = result.address.description
+        return try await BlobLinking(controlPlane: controlPlane).link(result, into: namespace, context: context) { db in
+            try await db.raw(
+                """
+                INSERT INTO blob_digests (algorithm, digest, address) VALUES (\(bind: alias.algorithm), \(bind: alias.digest), \(bind: address))
+                ON CONFLICT (algorithm, digest) DO NOTHING
+                """
+            ).run()
+        }
+    }
+
+    /// The blob `namespace` sees under `alias`: found through `blob_digests`, then subject to
+    /// the same visibility as every lookup (a live blob row linked into `namespace`).
+    ///
+    /// - Throws: `invalidName`, `namespaceNotFound`, `blobNotFound` (no mapping, not linked
+    ///   into `namespace`, or collected).
+    public func ociBlob(namespace: String, alias: OCIDigestAlias) async throws(ControlPlaneError) -> LinkedBlob {
+        try NameGrammar.validateNamespace(namespace)
+        return try await controlPlane.query("reading blob \(alias.digest)") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            guard
+                let row = try await db.raw(
+                    """
+                    SELECT b.address, b.backend_id, b.size, b.sha256, b.blake3 FROM blob_digests d
+                    JOIN blobs b ON b.address = d.address JOIN links l ON l.address = b.address
+                    WHERE d.algorithm = \(bind: alias.algorithm) AND d.digest = \(bind: alias.digest) AND b.state = 'live' AND l.namespace = \(bind: namespace)
+                    """
+                ).first()
+            else {
+                throw ControlPlaneError(.blobNotFound, "blob \(alias.digest) is not in namespace \"\(namespace)\"")
+            }
+            return try Self.linkedBlob(from: row, namespace: namespace)
+        }
+    }
+
+    /// The OCI manifest version (`sha256-<hex>`) of `namespace`/`artifact` whose file `path` is
+    /// the blob `address` (a manifest's exact bytes), or `nil`: how a manifest requested by a
+    /// digest the version is not named after (sha512) is found.
+    public func ociManifestVersion(namespace: String, artifact: String, path: String, address: ContentAddress) async throws(ControlPlaneError) -> String? {
+        try await controlPlane.query("finding the manifest \(address) of \(namespace)/\(artifact)") { db in
+            try await db.raw(
+                """
+                SELECT version FROM version_files
+                WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND path = \(bind: path) AND address = \(bind: address.description)
+                AND version LIKE 'sha256-%' ORDER BY version LIMIT 1
+                """
+            ).first()?.string("version")
+        }
+    }
+
     // MARK: Mounts
 
     /// Links the blob `from` sees under `digest` into `namespace` without moving a byte, and

@@ -27,7 +27,8 @@ public struct OCIManifest: Sendable, Hashable {
     public var isIndex: Bool
     /// The config and layer blobs it references, in order, without duplicates (foreign,
     /// non-distributable layers left out: they are not stored here).
-    public var blobs: [ArtifactIdentity.Digest]
+    /// A blob may be named by SHA-256 or SHA-512; manifests and the subject only by SHA-256.
+    public var blobs: [OCIBlobDigest]
     /// The manifests an index references, in order, without duplicates.
     public var manifests: [ArtifactIdentity.Digest]
     public var subject: ArtifactIdentity.Digest?
@@ -100,7 +101,8 @@ public struct OCIManifest: Sendable, Hashable {
             }
             for (index, entry) in list.enumerated() {
                 let descriptor = try Self.descriptor(entry, "manifests[\(index)]")
-                if !manifests.contains(descriptor.digest) { manifests.append(descriptor.digest) }
+                let digest = try OCIDigest.parse(descriptor.digest)
+                if !manifests.contains(digest) { manifests.append(digest) }
             }
             artifactType = object["artifactType"] as? String
         } else {
@@ -108,11 +110,12 @@ public struct OCIManifest: Sendable, Hashable {
             guard let layers = object["layers"] as? [Any] else {
                 throw OCIError(.manifestInvalid, "an image manifest needs a \"layers\" array")
             }
-            blobs.append(config.digest)
+            blobs.append(try OCIDigest.parseBlob(config.digest))
             for (index, entry) in layers.enumerated() {
                 let layer = try Self.descriptor(entry, "layers[\(index)]")
+                let digest = try OCIDigest.parseBlob(layer.digest)
                 if layer.mediaType.contains(".foreign.") || layer.mediaType.contains("nondistributable") { continue }
-                if !blobs.contains(layer.digest) { blobs.append(layer.digest) }
+                if !blobs.contains(digest) { blobs.append(digest) }
             }
             artifactType = (object["artifactType"] as? String) ?? config.mediaType
         }
@@ -120,7 +123,7 @@ public struct OCIManifest: Sendable, Hashable {
             throw OCIError(.manifestInvalid, "artifactType \"\(NameGrammar.printable(artifactType))\" is not a media type")
         }
         if let subject = object["subject"] {
-            self.subject = try Self.descriptor(subject, "subject").digest
+            self.subject = try OCIDigest.parse(Self.descriptor(subject, "subject").digest)
         }
         if let annotations = object["annotations"] {
             guard let map = annotations as? [String: Any], map.values.allSatisfy({ $0 is String }),
@@ -134,7 +137,8 @@ public struct OCIManifest: Sendable, Hashable {
 
     private struct Descriptor {
         var mediaType: String
-        var digest: ArtifactIdentity.Digest
+        /// As written; parsed by the caller (blobs and manifests accept different algorithms).
+        var digest: String
     }
 
     private static func descriptor(_ value: Any, _ field: String) throws(OCIError) -> Descriptor {
@@ -150,6 +154,6 @@ public struct OCIManifest: Sendable, Hashable {
         guard let size = object["size"] as? NSNumber, size.int64Value >= 0 else {
             throw OCIError(.manifestInvalid, "\(field).size is missing or not a byte count")
         }
-        return Descriptor(mediaType: mediaType, digest: try OCIDigest.parse(digestText))
+        return Descriptor(mediaType: mediaType, digest: digestText)
     }
 }

@@ -7,7 +7,7 @@ import NIOCore
 
 /// The OCI distribution model over the registry: repositories are `namespace/artifact`,
 /// manifests are versions named `sha256-<hex>`, tags are tags, blobs are the namespace's blobs
-/// found by SHA-256, and uploads are durable sessions of chunks (docs/oci.md).
+/// found by SHA-256 (or by SHA-512 through the `blob_digests` mapping), and uploads are durable sessions of chunks (docs/oci.md).
 ///
 /// Exists so the HTTP layer only translates: every rule of the mapping, every check before
 /// storing and every audit (through the registry's own paths) is here. Every failure is an
@@ -26,9 +26,14 @@ public struct OCIRegistry: Sendable {
 
     // MARK: Blobs
 
-    /// The blob `repository`'s namespace sees under `digest`.
-    public func blob(_ repository: OCIRepositoryName, digest: Digest) async throws(OCIError) -> LinkedBlob {
-        try await mapped { try await registry.blob(namespace: repository.namespace, digest: digest) }
+    /// The blob `repository`'s namespace sees under `digest`. - Throws: `BLOB_UNKNOWN`, `NAME_UNKNOWN`.
+    public func blob(_ repository: OCIRepositoryName, digest: OCIBlobDigest) async throws(OCIError) -> LinkedBlob {
+        try await mapped {
+            switch digest {
+            case .sha256(let sha256): try await registry.blob(namespace: repository.namespace, digest: sha256)
+            case .sha512: try await registry.ociBlob(namespace: repository.namespace, alias: Self.alias(digest))
+            }
+        }
     }
 
     /// Streams `blob`, whole or a range.
@@ -39,11 +44,30 @@ public struct OCIRegistry: Sendable {
     // MARK: Uploads
 
     /// A whole blob in one request (`POST ?digest=`, or `PUT` of a session without chunks):
-    /// streamed into one ingest that checks the digest (and `size` when known).
-    public func ingest(_ repository: OCIRepositoryName, digest: Digest, body: ByteStream, size: UInt64?, context: RequestContext) async throws(OCIError) -> LinkedBlob {
-        try await mapped {
-            try await registry.ingestBlob(
-                namespace: repository.namespace, body, hints: IngestHints(sizeHint: size, expectedDigest: digest, expectedSize: size), context: context)
+    /// streamed into one ingest that checks the digest (and `size` when known). A SHA-256 digest
+    /// is checked by the data plane; a SHA-512 one by a ``SHA512VerifyingSequence`` around
+    /// `body`, and the blob is then linked with its `sha512` → address mapping.
+    ///
+    /// - Throws: `DIGEST_INVALID` (nothing stored), `SIZE_INVALID`, `NAME_UNKNOWN`.
+    public func ingest(_ repository: OCIRepositoryName, digest: OCIBlobDigest, body: ByteStream, size: UInt64?, context: RequestContext) async throws(OCIError) -> LinkedBlob {
+        switch digest {
+        case .sha256(let sha256):
+            return try await mapped {
+                try await registry.ingestBlob(
+                    namespace: repository.namespace, body, hints: IngestHints(sizeHint: size, expectedDigest: sha256, expectedSize: size), context: context)
+            }
+        case .sha512(let hex):
+            let verdict = SHA512VerifyingSequence.Verdict()
+            let checked = ByteStream(SHA512VerifyingSequence(base: body, expectedHex: hex, verdict: verdict))
+            do {
+                return try await registry.ociIngestBlob(
+                    namespace: repository.namespace, checked, hints: IngestHints(sizeHint: size, expectedSize: size), alias: Self.alias(digest),
+                    verified: { verdict.matched }, context: context)
+            } catch {
+                // The data plane wraps its source's failure; the mismatch is the answer.
+                if let mismatch = verdict.mismatch { throw mismatch }
+                throw OCIError(mapping: error)
+            }
         }
     }
 
@@ -54,8 +78,18 @@ public struct OCIRegistry: Sendable {
 
     /// Links `digest` from repository `source` into `repository` (a cross-repository mount);
     /// `nil` when `source`'s namespace does not have it. The caller checks read access to `source`.
-    public func mount(_ repository: OCIRepositoryName, digest: Digest, from source: OCIRepositoryName, context: RequestContext) async throws(OCIError) -> LinkedBlob? {
-        try await mapped { try await registry.ociMountBlob(digest: digest, from: source.namespace, into: repository.namespace, context: context) }
+    public func mount(_ repository: OCIRepositoryName, digest: OCIBlobDigest, from source: OCIRepositoryName, context: RequestContext) async throws(OCIError) -> LinkedBlob? {
+        let found: Digest
+        switch digest {
+        case .sha256(let sha256):
+            found = sha256
+        case .sha512:
+            // Resolved to its content address in the source first; the mount then re-checks
+            // that the source sees that address, as for SHA-256.
+            guard let blob = try await optionalBlob(source.namespace, digest) else { return nil }
+            found = blob.address.digest
+        }
+        return try await mapped { try await registry.ociMountBlob(digest: found, from: source.namespace, into: repository.namespace, context: context) }
     }
 
     /// The session `id` of `repository`. - Throws: `BLOB_UPLOAD_UNKNOWN`.
@@ -102,15 +136,19 @@ public struct OCIRegistry: Sendable {
     }
 
     /// Closes session `id` as the blob `digest`. A session without chunks and a `finalBody` is
-    /// a monolithic upload: the body streams into one ingest that checks the digest. Otherwise
-    /// `finalBody` (if any) is appended as the last chunk; then one chunk whose SHA-256 is
-    /// `digest` is the result as it is (no copy);
-    /// otherwise the chunks are streamed in order through the data plane into one new ingest,
-    /// which re-hashes the whole and checks `digest`. The session ends only on success.
+    /// a monolithic upload: the body streams into one ingest that checks the digest. Otherwise,
+    /// without a `finalBody`, one chunk whose SHA-256 is `digest` is the result as it is (no
+    /// copy); in every other case the chunks and then `finalBody` (if any; it is not recorded
+    /// as a chunk) are streamed in order through the data plane into one new ingest, which
+    /// re-hashes the whole and checks `digest`. The session ends only on success; on a
+    /// mismatch it holds what it held before the close.
+    /// A SHA-512 `digest` always takes the re-hash path, also for one chunk: chunks carry only
+    /// their SHA-256, so the common SHA-256 PATCH pays for no third hash; the new ingest
+    /// deduplicates to the chunk's object, so only the bytes are read once more.
     ///
     /// - Throws: `BLOB_UPLOAD_UNKNOWN`, `DIGEST_INVALID` (nothing linked; the session stays).
     public func finishUpload(
-        _ repository: OCIRepositoryName, id: String, digest: Digest, finalBody: ByteStream?, finalSize: UInt64?, context: RequestContext
+        _ repository: OCIRepositoryName, id: String, digest: OCIBlobDigest, finalBody: ByteStream?, finalSize: UInt64?, context: RequestContext
     ) async throws(OCIError) -> LinkedBlob {
         let session = try await upload(repository, id: id)
         if let finalBody, session.chunkCount == 0 {
@@ -120,13 +158,10 @@ public struct OCIRegistry: Sendable {
             _ = try await mapped { try await registry.ociFinishUpload(uploadID: id, namespace: repository.namespace, result: result, context: context) }
             return result
         }
-        if let finalBody {
-            _ = try await appendChunk(repository, id: id, start: nil, body: finalBody, size: finalSize, context: context)
-        }
         let chunks = try await mapped { try await registry.ociUploadChunks(uploadID: id) }
         let result: LinkedBlob
-        if chunks.count == 1, digest.algorithm == .sha256 {
-            guard chunks[0].sha256 == digest else {
+        if finalBody == nil, chunks.count == 1, case .sha256(let sha256) = digest {
+            guard chunks[0].sha256 == sha256 else {
                 throw OCIError(.digestInvalid, "upload \(id) has digest \(chunks[0].sha256), not \(digest); nothing was stored")
             }
             // The one chunk is the blob: linked as it is, and the session ends in the same step.
@@ -139,8 +174,11 @@ public struct OCIRegistry: Sendable {
             }
             return linked
         } else {
-            let total = chunks.reduce(UInt64(0)) { $0 + $1.size }
-            let stream = ByteStream(ChunkConcatenation(registry: registry, uploadID: id, chunks: chunks))
+            // The held chunks, then the closing body (never recorded as a chunk, so a wrong
+            // digest leaves the session as it was), through one ingest that checks the digest.
+            let held = chunks.reduce(UInt64(0)) { $0 + $1.size }
+            let total = finalBody == nil ? held : finalSize.map { held + $0 }
+            let stream = ByteStream(ChunkConcatenation(registry: registry, uploadID: id, chunks: chunks, tail: finalBody))
             result = try await ingest(repository, digest: digest, body: stream, size: total, context: context)
         }
         _ = try await mapped { try await registry.ociFinishUpload(uploadID: id, namespace: repository.namespace, result: result, context: context) }
@@ -179,10 +217,15 @@ public struct OCIRegistry: Sendable {
     ) async throws(OCIError) -> OCIManifest {
         let manifest = try OCIManifest(bytes: bytes, contentType: contentType)
         var tag: String?
+        // The bytes' blob is ingested under their SHA-512 (at most 4 MiB, hashed here and again
+        // by the ingest's check), so `blob_digests` maps it and every manifest can be fetched or
+        // deleted by either digest.
+        let sha512 = OCIBlobDigest.sha512(of: bytes)
         if OCIDigest.isDigest(reference) {
-            let expected = try OCIDigest.parse(reference)
-            guard expected == manifest.digest else {
-                throw OCIError(.digestInvalid, "the manifest's bytes hash to \(manifest.digest), not to \(expected); nothing was stored")
+            let expected = try OCIDigest.parseBlob(reference)
+            guard expected == .sha256(manifest.digest) || expected == sha512 else {
+                let actual = if case .sha512 = expected { sha512.description } else { manifest.digest.description }
+                throw OCIError(.digestInvalid, "the manifest's bytes hash to \(actual), not to \(expected); nothing was stored")
             }
         } else {
             do {
@@ -199,7 +242,7 @@ public struct OCIRegistry: Sendable {
             guard let blob = try await optionalBlob(ns, digest) else {
                 throw OCIError(.manifestBlobUnknown, "the manifest references blob \(digest), which is not in \(repository); push it first")
             }
-            files.append(FileEntry(path: "blobs/\(OCIDigest.versionName(digest))", address: blob.address))
+            files.append(FileEntry(path: "blobs/\(OCIDigest.fileName(digest))", address: blob.address))
         }
         for digest in manifest.manifests {
             guard let child = try await storedManifest(repository, version: OCIDigest.versionName(digest)) else {
@@ -207,7 +250,7 @@ public struct OCIRegistry: Sendable {
             }
             files.append(FileEntry(path: "manifests/\(OCIDigest.versionName(digest))", address: child.address, mediaType: child.mediaType))
         }
-        let stored = try await ingest(repository, digest: manifest.digest, body: ByteStream(ByteBuffer(bytes: bytes)), size: manifest.size, context: context)
+        let stored = try await ingest(repository, digest: sha512, body: ByteStream(ByteBuffer(bytes: bytes)), size: manifest.size, context: context)
         files.append(FileEntry(path: Self.manifestPath, address: stored.address, mediaType: manifest.mediaType))
         let version = OCIDigest.versionName(manifest.digest)
         do {
@@ -234,7 +277,10 @@ public struct OCIRegistry: Sendable {
     public func manifest(_ repository: OCIRepositoryName, reference: String) async throws(OCIError) -> StoredManifest {
         let version: String
         if OCIDigest.isDigest(reference) {
-            version = OCIDigest.versionName(try OCIDigest.parse(reference))
+            guard let found = try await manifestVersion(repository, try OCIDigest.parseBlob(reference)) else {
+                throw OCIError(.manifestUnknown, "manifest \(NameGrammar.printable(reference)) is not in \(repository)")
+            }
+            version = found
         } else {
             guard (try? NameGrammar.validateTag(reference)) != nil else {
                 throw OCIError(.manifestUnknown, "no manifest is tagged \"\(NameGrammar.printable(reference))\" in \(repository)")
@@ -258,11 +304,13 @@ public struct OCIRegistry: Sendable {
     /// Deletes a manifest by digest (its version, its tags, its referrers facts) or a tag.
     public func deleteManifest(_ repository: OCIRepositoryName, reference: String, context: RequestContext) async throws(OCIError) {
         if OCIDigest.isDigest(reference) {
-            let digest = try OCIDigest.parse(reference)
+            guard let version = try await manifestVersion(repository, try OCIDigest.parseBlob(reference)) else {
+                throw OCIError(.manifestUnknown, "manifest \(NameGrammar.printable(reference)) is not in \(repository)")
+            }
+            let digest = "sha256:" + version.dropFirst("sha256-".count)
             try await mapped {
                 try await registry.ociDeleteManifest(
-                    namespace: repository.namespace, artifact: repository.artifact, version: OCIDigest.versionName(digest), digest: digest.description,
-                    context: context)
+                    namespace: repository.namespace, artifact: repository.artifact, version: version, digest: digest, context: context)
             }
         } else {
             try await mapped { try await registry.deleteTag(namespace: repository.namespace, artifact: repository.artifact, tag: reference, context: context) }
@@ -301,14 +349,41 @@ public struct OCIRegistry: Sendable {
 
     // MARK: Helpers
 
-    private func optionalBlob(_ namespace: String, _ digest: Digest) async throws(OCIError) -> LinkedBlob? {
+    private func optionalBlob(_ namespace: String, _ digest: OCIBlobDigest) async throws(OCIError) -> LinkedBlob? {
         do {
-            return try await registry.blob(namespace: namespace, digest: digest)
-        } catch where error.kind == .blobNotFound {
+            switch digest {
+            case .sha256(let sha256): return try await registry.blob(namespace: namespace, digest: sha256)
+            case .sha512: return try await registry.ociBlob(namespace: namespace, alias: Self.alias(digest))
+            }
+        } catch where error.kind == .blobNotFound || error.kind == .namespaceNotFound {
             return nil
         } catch {
             throw OCIError(mapping: error)
         }
+    }
+
+    /// The version a manifest digest names: `sha256-<hex>` for a sha256 digest (whether or not
+    /// it exists); for a sha512 digest, the repository's version whose manifest bytes are the
+    /// blob the namespace sees under that digest (`nil` if none).
+    private func manifestVersion(_ repository: OCIRepositoryName, _ digest: OCIBlobDigest) async throws(OCIError) -> String? {
+        switch digest {
+        case .sha256(let sha256):
+            return OCIDigest.versionName(sha256)
+        case .sha512:
+            do {
+                let bytes = try await registry.ociBlob(namespace: repository.namespace, alias: Self.alias(digest))
+                return try await registry.ociManifestVersion(
+                    namespace: repository.namespace, artifact: repository.artifact, path: Self.manifestPath, address: bytes.address)
+            } catch where error.kind == .blobNotFound {
+                return nil
+            } catch {
+                throw OCIError(mapping: error)
+            }
+        }
+    }
+
+    static func alias(_ digest: OCIBlobDigest) -> Registry.OCIDigestAlias {
+        Registry.OCIDigestAlias(algorithm: digest.algorithm, digest: digest.description)
     }
 
     private func storedManifest(_ repository: OCIRepositoryName, version: String) async throws(OCIError) -> VersionFile? {
@@ -331,27 +406,35 @@ public struct OCIRegistry: Sendable {
     }
 }
 
-/// The chunks of an upload session read in order, one blob after the other, as one stream
-/// (what a multi-chunk upload's closing ingest hashes and stores).
+/// The chunks of an upload session read in order, one blob after the other, then the closing
+/// request's body if any, as one stream (what a closing ingest hashes and stores).
 struct ChunkConcatenation: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let registry: Registry
     let uploadID: String
     let chunks: [Registry.OCIUploadChunk]
+    let tail: ByteStream?
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let registry: Registry
         let uploadID: String
         let chunks: [Registry.OCIUploadChunk]
+        var tail: ByteStream?
         var index = 0
         var current: ByteStream.AsyncIterator?
 
         mutating func next() async throws -> ByteBuffer? {
             while true {
                 if current == nil {
-                    guard index < chunks.count else { return nil }
-                    current = try await registry.ociOpenChunk(uploadID: uploadID, chunk: chunks[index]).makeAsyncIterator()
-                    index += 1
+                    if index < chunks.count {
+                        current = try await registry.ociOpenChunk(uploadID: uploadID, chunk: chunks[index]).makeAsyncIterator()
+                        index += 1
+                    } else if let last = tail {
+                        current = last.makeAsyncIterator()
+                        tail = nil
+                    } else {
+                        return nil
+                    }
                 }
                 if let buffer = try await current?.next() { return buffer }
                 current = nil
@@ -360,6 +443,6 @@ struct ChunkConcatenation: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(registry: registry, uploadID: uploadID, chunks: chunks)
+        AsyncIterator(registry: registry, uploadID: uploadID, chunks: chunks, tail: tail)
     }
 }

@@ -8,7 +8,7 @@ import Hummingbird
 extension OCIDistributionAPI {
     func getBlob(_ repository: OCIRepositoryName, digest text: String, _ request: Request, _ context: ServerRequestContext, head: Bool) async throws -> Response {
         _ = try await authorize(.read, repository, context)
-        let digest = try OCIDigest.parse(text)
+        let digest = try OCIDigest.parseBlob(text)
         let blob = try await oci.blob(repository, digest: digest)
         var headers: HTTPFields = [
             .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(digest)\"", OCIHeader.contentDigest: "\(digest)",

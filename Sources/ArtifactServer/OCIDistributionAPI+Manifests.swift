@@ -20,8 +20,9 @@ extension OCIDistributionAPI {
         let manifest = try await oci.putManifest(
             repository, reference: reference, bytes: Array(buffer.readableBytesView), contentType: request.headers[.contentType],
             context: context.auditContext(principal))
+        let digest = OCIDigest.answered(reference: reference, digest: manifest.digest)
         var headers: HTTPFields = [
-            OCIHeader.location: "/v2/\(repository)/manifests/\(manifest.digest)", OCIHeader.contentDigest: "\(manifest.digest)", .contentLength: "0",
+            OCIHeader.location: "/v2/\(repository)/manifests/\(digest)", OCIHeader.contentDigest: digest, .contentLength: "0",
         ]
         if let subject = manifest.subject { headers[OCIHeader.subject] = "\(subject)" }
         return Response(status: .created, headers: headers)
@@ -30,9 +31,9 @@ extension OCIDistributionAPI {
     func getManifest(_ repository: OCIRepositoryName, reference: String, _ request: Request, _ context: ServerRequestContext, head: Bool) async throws -> Response {
         _ = try await authorize(.read, repository, context)
         let manifest = try await oci.manifest(repository, reference: reference)
+        let digest = OCIDigest.answered(reference: reference, digest: manifest.digest)
         let headers: HTTPFields = [
-            .contentType: manifest.mediaType, .contentLength: "\(manifest.size)", OCIHeader.contentDigest: "\(manifest.digest)",
-            .eTag: "\"\(manifest.digest)\"",
+            .contentType: manifest.mediaType, .contentLength: "\(manifest.size)", OCIHeader.contentDigest: digest, .eTag: "\"\(digest)\"",
         ]
         if head { return Response(status: .ok, headers: headers) }
         let stream = try await oci.openManifest(repository, manifest)

@@ -13,19 +13,19 @@ extension OCIDistributionAPI {
         let principal = try await authorize(.write, repository, context)
         let audit = context.auditContext(principal)
         if let mountText = request.query("mount") {
-            let digest = try OCIDigest.parse(mountText)
+            let digest = try OCIDigest.parseBlob(mountText)
             if let fromText = request.query("from"), let source = try? OCIRepositoryName(parsing: fromText),
                 case .allow = try await controlPlane.auth.authorize(
                     token: context.credential, scope: .read, namespace: source.namespace, context: anonymous(context)),
-                let blob = try await oci.mount(repository, digest: digest, from: source, context: audit)
+                try await oci.mount(repository, digest: digest, from: source, context: audit) != nil
             {
-                return Self.created(blobLocation(repository, blob.sha256), digest: blob.sha256)
+                return Self.created(blobLocation(repository, digest), digest: digest)
             }
             // Not mountable: an ordinary upload session instead, as the spec says.
         } else if let digestText = request.query("digest") {
-            let digest = try OCIDigest.parse(digestText)
-            let blob = try await ingest(repository, digest: digest, request, audit)
-            return Self.created(blobLocation(repository, blob.sha256), digest: blob.sha256)
+            let digest = try OCIDigest.parseBlob(digestText)
+            _ = try await ingest(repository, digest: digest, request, audit)
+            return Self.created(blobLocation(repository, digest), digest: digest)
         }
         let session = try await oci.startUpload(repository, context: audit)
         return Self.uploadAccepted(repository, session, status: .accepted)
@@ -57,12 +57,12 @@ extension OCIDistributionAPI {
         guard let digestText = request.query("digest") else {
             throw OCIError(.digestInvalid, "closing an upload needs ?digest=")
         }
-        let digest = try OCIDigest.parse(digestText)
+        let digest = try OCIDigest.parseBlob(digestText)
         let length = Self.contentLength(request)
         let hasBody = length.map { $0 > 0 } ?? (request.headers[.transferEncoding] != nil)
-        let blob = try await oci.finishUpload(
+        _ = try await oci.finishUpload(
             repository, id: id, digest: digest, finalBody: hasBody ? body(request) : nil, finalSize: length, context: context.auditContext(principal))
-        return Self.created(blobLocation(repository, blob.sha256), digest: blob.sha256)
+        return Self.created(blobLocation(repository, digest), digest: digest)
     }
 
     func cancelUpload(_ repository: OCIRepositoryName, id: String, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
@@ -79,7 +79,7 @@ extension OCIDistributionAPI {
         return ByteStream(CountingSequence(base: request.body) { metrics.recordBytesIn($0) })
     }
 
-    func ingest(_ repository: OCIRepositoryName, digest: Digest, _ request: Request, _ audit: ArtifactControlPlane.RequestContext) async throws -> LinkedBlob {
+    func ingest(_ repository: OCIRepositoryName, digest: OCIBlobDigest, _ request: Request, _ audit: ArtifactControlPlane.RequestContext) async throws -> LinkedBlob {
         let start = ContinuousClock.now
         do {
             let blob = try await oci.ingest(repository, digest: digest, body: body(request), size: Self.contentLength(request), context: audit)
@@ -91,7 +91,8 @@ extension OCIDistributionAPI {
         }
     }
 
-    func blobLocation(_ repository: OCIRepositoryName, _ digest: Digest) -> String {
+    /// Where the blob is, named by the digest the client used (`Docker-Content-Digest` too).
+    func blobLocation(_ repository: OCIRepositoryName, _ digest: OCIBlobDigest) -> String {
         "/v2/\(repository)/blobs/\(digest)"
     }
 
@@ -112,7 +113,7 @@ extension OCIDistributionAPI {
         return (first, last - first + 1)
     }
 
-    static func created(_ location: String, digest: Digest) -> Response {
+    static func created(_ location: String, digest: OCIBlobDigest) -> Response {
         Response(status: .created, headers: [OCIHeader.location: location, OCIHeader.contentDigest: "\(digest)", .contentLength: "0"])
     }
 

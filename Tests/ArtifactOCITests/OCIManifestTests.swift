@@ -71,13 +71,23 @@ struct OCIManifestTests {
         #expect { try OCIManifest(bytes: bytes, contentType: nil) } throws: { ($0 as? OCIError)?.kind == .manifestInvalid && ($0 as? OCIError)?.status == 413 }
     }
 
-    @Test("digests: sha256 accepted; sha512 UNSUPPORTED; other algorithms and malformed ones DIGEST_INVALID")
+    @Test("digests: blobs by sha256 or sha512; manifests by sha256 (sha512 UNSUPPORTED); other algorithms and malformed ones DIGEST_INVALID")
     func digests() throws {
         #expect(try OCIDigest.parse(ManifestSamples.layer).description == ManifestSamples.layer)
         #expect(OCIDigest.versionName(try OCIDigest.parse(ManifestSamples.layer)) == "sha256-" + String(repeating: "b", count: 64))
-        #expect { try OCIDigest.parse("sha512:" + String(repeating: "a", count: 128)) } throws: { ($0 as? OCIError)?.kind == .unsupported }
-        for bad in ["md5:abc", "sha256:ABC", "sha256:" + String(repeating: "A", count: 64), "blake3:" + String(repeating: "a", count: 64), "sha512:zz", ""] {
+        let sha512 = "sha512:" + String(repeating: "a", count: 128)
+        #expect(try OCIDigest.parseBlob(sha512) == .sha512(hex: String(repeating: "a", count: 128)))
+        #expect(try OCIDigest.parseBlob(sha512).description == sha512)
+        #expect(OCIDigest.fileName(try OCIDigest.parseBlob(sha512)) == "sha512-" + String(repeating: "a", count: 128))
+        #expect(try OCIDigest.parseBlob(ManifestSamples.layer) == .sha256(try OCIDigest.parse(ManifestSamples.layer)))
+        #expect { try OCIDigest.parse(sha512) } throws: { ($0 as? OCIError)?.kind == .unsupported }
+        for bad in [
+            "md5:abc", "sha256:ABC", "sha256:" + String(repeating: "A", count: 64), "blake3:" + String(repeating: "a", count: 64), "sha512:zz", "",
+            "sha512:" + String(repeating: "A", count: 128), "sha512:" + String(repeating: "a", count: 129), "sha512:" + String(repeating: "g", count: 128),
+            "sha384:" + String(repeating: "a", count: 96),
+        ] {
             #expect { try OCIDigest.parse(bad) } throws: { ($0 as? OCIError)?.kind == .digestInvalid }
+            #expect { try OCIDigest.parseBlob(bad) } throws: { ($0 as? OCIError)?.kind == .digestInvalid }
         }
     }
 

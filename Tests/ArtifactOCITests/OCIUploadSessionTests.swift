@@ -86,7 +86,7 @@ struct OCIUploadSessionTests {
                 ($0 as? OCIError)?.kind == .rangeInvalid && ($0 as? OCIError)?.receivedBytes == 20_000
             }
             _ = try await oci.appendChunk(Self.repository, id: session.id, start: 20_000, body: Self.stream(content[20_000...]), size: 30_000, context: Self.context)
-            let blob = try await oci.finishUpload(Self.repository, id: session.id, digest: digest, finalBody: nil, finalSize: nil, context: Self.context)
+            let blob = try await oci.finishUpload(Self.repository, id: session.id, digest: .sha256(digest), finalBody: nil, finalSize: nil, context: Self.context)
             #expect(blob.sha256 == digest)
             #expect(blob.size == 50_000)
             var read: [UInt8] = []
@@ -133,8 +133,8 @@ struct OCIUploadSessionTests {
             let oci = OCIRegistry(controlPlane: controlPlane)
             let config = Array("{}".utf8)
             let layer = Self.bytes(2048, seed: 3)
-            let configBlob = try await oci.ingest(Self.repository, digest: try Self.sha256(config), body: Self.stream(config), size: nil, context: Self.context)
-            let layerBlob = try await oci.ingest(Self.repository, digest: try Self.sha256(layer), body: Self.stream(layer), size: nil, context: Self.context)
+            let configBlob = try await oci.ingest(Self.repository, digest: .sha256(try Self.sha256(config)), body: Self.stream(config), size: nil, context: Self.context)
+            let layerBlob = try await oci.ingest(Self.repository, digest: .sha256(try Self.sha256(layer)), body: Self.stream(layer), size: nil, context: Self.context)
             let manifestText = """
                 {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
                 "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(configBlob.sha256)","size":2},\
@@ -149,6 +149,70 @@ struct OCIUploadSessionTests {
             try await oci.deleteManifest(Self.repository, reference: manifest.digest.description, context: Self.context)
             try await Self.collect(controlPlane, clock, rounds: 3)
             #expect(try await Self.state(controlPlane, layerBlob.address) == "deleted")
+            await controlPlane.close()
+        }
+    }
+
+    @Test("a sha512-mapped blob is kept by its manifest, not by its mapping: deleting the manifest lets GC collect it, and the sha512 lookup then fails", arguments: TestDatabase.allCases)
+    func sha512MappedBlobIsCollected(database: TestDatabase) async throws {
+        try await Self.withStore(database) { directory, location in
+            let clock = TestClock()
+            let controlPlane = try await Self.open(directory, location, clock: clock)
+            _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+            let oci = OCIRegistry(controlPlane: controlPlane)
+            let config = Array("{}".utf8)
+            let layer = Self.bytes(3000, seed: 4)
+            let layerDigest = OCIBlobDigest.sha512(hex: SHA512.hash(data: layer).map { String(format: "%02x", $0) }.joined())
+            _ = try await oci.ingest(Self.repository, digest: .sha256(try Self.sha256(config)), body: Self.stream(config), size: nil, context: Self.context)
+            let layerBlob = try await oci.ingest(Self.repository, digest: layerDigest, body: Self.stream(layer), size: nil, context: Self.context)
+            #expect(try await oci.blob(Self.repository, digest: layerDigest).address == layerBlob.address)
+            #expect(layerBlob.sha256 == (try Self.sha256(layer)))
+            let manifestText = """
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
+                "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(try Self.sha256(config))","size":2},\
+                "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerDigest)","size":3000}]}
+                """
+            let manifest = try await oci.putManifest(Self.repository, reference: "v1", bytes: Array(manifestText.utf8), contentType: nil, context: Self.context)
+            #expect(manifest.blobs.contains(layerDigest))
+            let files = try await controlPlane.registry.version(namespace: "team", artifact: "app", version: OCIDigest.versionName(manifest.digest)).files
+            #expect(files.contains { $0.path == "blobs/\(OCIDigest.fileName(layerDigest))" && $0.address == layerBlob.address })
+            try await Self.collect(controlPlane, clock, rounds: 2)
+            #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
+            #expect(try await oci.blob(Self.repository, digest: layerDigest).size == 3000)
+
+            try await oci.deleteManifest(Self.repository, reference: manifest.digest.description, context: Self.context)
+            try await Self.collect(controlPlane, clock, rounds: 3)
+            #expect(try await Self.state(controlPlane, layerBlob.address) == "deleted")
+            await #expect { try await oci.blob(Self.repository, digest: layerDigest) } throws: { ($0 as? OCIError)?.kind == .blobUnknown }
+
+            // Pushed again by sha512 after the collection: stored anew and found again.
+            let again = try await oci.ingest(Self.repository, digest: layerDigest, body: Self.stream(layer), size: nil, context: Self.context)
+            #expect(again.address == layerBlob.address)
+            #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
+            #expect(try await oci.blob(Self.repository, digest: layerDigest).address == layerBlob.address)
+            await controlPlane.close()
+        }
+    }
+
+    @Test("ociIngestBlob records nothing (no link, no mapping) when the caller's check did not pass", arguments: TestDatabase.allCases)
+    func uncheckedAliasRecordsNothing(database: TestDatabase) async throws {
+        try await Self.withStore(database) { directory, location in
+            let controlPlane = try await Self.open(directory, location)
+            _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+            let alias = Registry.OCIDigestAlias(algorithm: "sha512", digest: "sha512:" + String(repeating: "a", count: 128))
+            await #expect {
+                try await controlPlane.registry.ociIngestBlob(
+                    namespace: "team", Self.stream(Self.bytes(100, seed: 5)), hints: IngestHints(), alias: alias, verified: { false }, context: Self.context)
+            } throws: { ($0 as? ControlPlaneError)?.kind == .invalidDigest }
+            let counts = try await controlPlane.store.read { db in
+                var counts: [Int64] = []
+                for table in ["links", "blob_digests"] {
+                    counts.append(try await db.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int64.self) ?? -1)
+                }
+                return counts
+            }
+            #expect(counts == [0, 0])
+            await #expect { try await controlPlane.registry.ociBlob(namespace: "team", alias: alias) } throws: { ($0 as? ControlPlaneError)?.kind == .blobNotFound }
             await controlPlane.close()
         }
     }

@@ -13,11 +13,11 @@ import Testing
 /// Every bad input of issue 8 gets the spec's error code and stores nothing.
 @Suite("OCI bad input")
 struct OCIBadInputTests {
-    /// Blob, link, version and upload-chunk rows, and stored objects: what "nothing stored" compares.
+    /// Blob, link, version, upload-chunk and sha512-mapping rows, and stored objects: what "nothing stored" compares.
     static func stored(_ harness: ServerHarness) async throws -> [Int64] {
         let counts = try await harness.controlPlane.store.read { db in
             var counts: [Int64] = []
-            for table in ["blobs", "links", "versions", "version_files", "tags", "oci_upload_chunks", "oci_manifests"] {
+            for table in ["blobs", "links", "versions", "version_files", "tags", "oci_upload_chunks", "oci_manifests", "blob_digests"] {
                 counts.append(try await db.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int64.self) ?? -1)
             }
             return counts
@@ -30,7 +30,7 @@ struct OCIBadInputTests {
         return try await harness.token([Grant(.write, namespace: "team")])
     }
 
-    @Test("wrong digest, sha512 and unknown algorithms on a monolithic upload (POST ?digest=, POST then PUT): DIGEST_INVALID / UNSUPPORTED, nothing stored")
+    @Test("wrong sha256 and sha512 digests, malformed ones and unknown algorithms on a monolithic upload (POST ?digest=, POST then PUT): DIGEST_INVALID, nothing stored")
     func wrongDigests() async throws {
         try await ServerHarness.run { harness in
             let token = try await Self.setUp(harness)
@@ -38,7 +38,9 @@ struct OCIBadInputTests {
             let before = try await Self.stored(harness)
             try await harness.withClient { client in
                 for (digest, code) in [
-                    (OCITest.digest([1, 2, 3]), "DIGEST_INVALID"), ("sha512:" + String(repeating: "a", count: 128), "UNSUPPORTED"),
+                    (OCITest.digest([1, 2, 3]), "DIGEST_INVALID"), ("sha512:" + String(repeating: "a", count: 128), "DIGEST_INVALID"),
+                    (OCITest.sha512([1, 2, 3]), "DIGEST_INVALID"), ("sha512:" + String(repeating: "A", count: 128), "DIGEST_INVALID"),
+                    ("sha512:" + String(repeating: "a", count: 127), "DIGEST_INVALID"), ("sha384:" + String(repeating: "a", count: 96), "DIGEST_INVALID"),
                     ("md5:0123", "DIGEST_INVALID"), ("sha256:XYZ", "DIGEST_INVALID"),
                 ] {
                     try await client.execute(

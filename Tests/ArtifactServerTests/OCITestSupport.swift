@@ -16,6 +16,10 @@ enum OCITest {
         "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
+    static func sha512(_ bytes: [UInt8]) -> String {
+        "sha512:" + SHA512.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
     static func headers(_ token: String?, _ extra: [HTTPField.Name: String] = [:]) -> HTTPFields {
         var fields = HTTPFields()
         if let token { fields[.authorization] = "Bearer \(token)" }

@@ -14,9 +14,9 @@
 #   3. scripts/oci/oras_roundtrip.py: oras-py pushes files with manifest and per-file annotations
 #      (monolithic and chunked uploads) and pulls them back: bytes and annotations identical;
 #   4. scripts/oci/http_checks.py: raw HTTP: uploads (monolithic, single POST, chunked, mount,
-#      cancel), tag listing with n/last paging, deletion by digest, a referrer attached to the
-#      image of step 2 (OCI-Subject, /referrers, ?artifactType=), bad inputs (wrong digest,
-#      unknown blob, no credentials, ...).
+#      cancel; sha256 and sha512 digests), tag listing with n/last paging, deletion by digest, a referrer attached to the
+#      image of step 2 (OCI-Subject, /referrers, ?artifactType=), bad inputs (wrong sha256
+#      and sha512 digests, other algorithms, unknown blob, no credentials, ...).
 #
 # Every repository is NS/<name>-RUN (RUN random per run), NS = OCI_NAMESPACE (default `oci`),
 # which must exist on ArtifactStore. Installs skopeo (apt) and oras (pip) if missing and fails
