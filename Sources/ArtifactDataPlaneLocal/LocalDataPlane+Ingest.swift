@@ -68,6 +68,14 @@ extension LocalDataPlane {
         let info: StorageObjectInfo
         do {
             info = try await backend.stat(destination)
+        } catch where error.kind == .notFound {
+            // Deleted since the commit above: a garbage collection that had already decided to
+            // delete these bytes (a blob unreferenced past its grace period, pushed again now).
+            // The ingest did store them; whoever records the result must not acknowledge them
+            // without checking (the control plane's link step re-verifies a collected blob and
+            // answers `blobCollected`), so report what was stored instead of failing here.
+            logger.debug("stored object deleted before its receipt", metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"])
+            info = StorageObjectInfo(path: destination, size: digests.size, modified: Date())
         } catch {
             throw .storage(error, "stat \(address) after storing it", backendID: backendID)
         }
