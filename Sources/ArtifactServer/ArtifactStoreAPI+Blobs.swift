@@ -59,15 +59,11 @@ extension ArtifactStoreAPI {
     func serveFile(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?, head: Bool) async throws -> Response {
         let (namespace, artifact, version) = try Self.versionParameters(context)
         let path = try PathParameter.filePath(context)
-        let committed = try await controlPlane.registry.version(namespace: namespace, artifact: artifact, version: version)
-        guard let file = committed.files.first(where: { $0.path == path }) else {
-            throw ControlPlaneError(.fileNotFound, "version \(namespace)/\(artifact)@\(version) has no file \"\(NameGrammar.printable(path))\"")
+        let resolved = try await controlPlane.registry.resolveFile(namespace: namespace, artifact: artifact, version: version, path: path)
+        var response = try await respondWithBytes(request, blob: resolved.blob, head: head) { range in
+            try await controlPlane.registry.open(resolved, range: range)
         }
-        let blob = try await controlPlane.registry.blob(namespace: namespace, address: file.address)
-        var response = try await respondWithBytes(request, blob: blob, head: head) { range in
-            try await controlPlane.registry.openFile(namespace: namespace, artifact: artifact, version: version, path: path, range: range)
-        }
-        if response.status != .notModified { response.headers[.contentType] = file.mediaType }
+        if response.status != .notModified { response.headers[.contentType] = resolved.file.mediaType }
         return response
     }
 
