@@ -1,3 +1,4 @@
+import ArtifactIdentity
 import Crypto
 import Foundation
 import SQLKit
@@ -201,8 +202,10 @@ public struct Auth: Sendable {
         return String(parts[1])
     }
 
+    /// The lowercase hex SHA-256 of `token` (on every request: no `String(format:)`, which cost
+    /// more than the hash itself).
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Digest.sha256(of: token.utf8).hex
     }
 
     private static func insert(

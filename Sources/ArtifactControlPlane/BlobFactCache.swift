@@ -31,10 +31,13 @@ public final class BlobFactCache: Sendable {
 
     let blobs: ExpiringCache<Key, Fact>
     let namespaces: ExpiringCache<String, Namespace>
+    /// The bytes of small blobs, dropped with their facts.
+    public let contents: SmallBlobCache
 
     public init(capacity: Int = 4096, lifetime: Duration = .seconds(2)) {
         blobs = ExpiringCache(capacity: capacity, lifetime: lifetime)
         namespaces = ExpiringCache(capacity: max(1, capacity / 16), lifetime: lifetime)
+        contents = SmallBlobCache(maximumEntries: max(1, capacity / 16), lifetime: lifetime)
     }
 
     /// The number of blob facts held.
@@ -44,6 +47,7 @@ public final class BlobFactCache: Sendable {
     /// unlinks a blob from a namespace or deletes its bytes (the garbage collector).
     public func invalidate(address: ContentAddress) {
         blobs.invalidate { _, fact in fact.blob.address == address }
+        contents.invalidate(address: address)
     }
 
     /// Drops every fact about blobs linked in `namespace`.
@@ -55,6 +59,7 @@ public final class BlobFactCache: Sendable {
     public func removeAll() {
         blobs.removeAll()
         namespaces.removeAll()
+        contents.entries.removeAll()
     }
 }
 

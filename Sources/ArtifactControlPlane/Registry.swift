@@ -2,6 +2,7 @@ import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactStoreCore
 import Foundation
+import NIOCore
 import SQLKit
 
 /// Namespaces → artifacts → immutable versions, tags, and the blobs each namespace may see.
@@ -144,10 +145,19 @@ public struct Registry: Sendable {
     public func openBlob(namespace: String, address: ContentAddress, range: ByteRange? = nil) async throws(ControlPlaneError) -> ByteStream {
         try NameGrammar.validateNamespace(namespace)
         let (fact, wasCached) = try await fact(namespace: namespace, address: address)
+        let contents = controlPlane.caches.blobFacts.contents
+        // Small blobs come from memory once proved; a range outside the blob goes to the data
+        // plane, which refuses it with its own error.
+        let rangeFits = range.map { $0.first <= $0.last && $0.last < fact.blob.size } ?? true
+        if fact.blob.size <= contents.maximumBlobSize, rangeFits, contents.entries.isEnabled {
+            if let bytes = try await smallBlob(fact, wasCached: wasCached, contents: contents) {
+                return Self.slice(bytes, range)
+            }
+        }
         do {
             return try await controlPlane.dataPlane.serve(address, range: range, backendID: fact.backendID)
         } catch {
-            guard wasCached else { throw ControlPlaneError.wrapping(error, "serving blob \(address)") }
+            guard wasCached, Self.isGone(error) else { throw ControlPlaneError.wrapping(error, "serving blob \(address)") }
         }
         controlPlane.caches.blobFacts.invalidate(address: address)
         let fresh = try await self.fact(namespace: namespace, address: address, cached: false).fact
@@ -156,6 +166,41 @@ public struct Registry: Sendable {
         } catch {
             throw ControlPlaneError.wrapping(error, "serving blob \(address)")
         }
+    }
+
+    /// The whole bytes of a small blob: from ``SmallBlobCache``, or read and proved by the data
+    /// plane (the stream ended without error) and then cached. `nil` when the cached fact's bytes
+    /// cannot be read (the caller re-reads the fact).
+    private func smallBlob(_ fact: BlobFactCache.Fact, wasCached: Bool, contents: SmallBlobCache) async throws(ControlPlaneError) -> ByteBuffer? {
+        let address = fact.blob.address
+        if let bytes = contents.entries.value(for: address, now: controlPlane.clock()) { return bytes }
+        let generation = contents.entries.generation
+        var bytes = ByteBuffer()
+        do {
+            for try await buffer in try await controlPlane.dataPlane.serve(address, range: nil, backendID: fact.backendID) {
+                bytes.writeImmutableBuffer(buffer)
+            }
+        } catch {
+            if wasCached, Self.isGone(error) { return nil }
+            throw ControlPlaneError.wrapping(error, "serving blob \(address)")
+        }
+        guard UInt64(bytes.readableBytes) == fact.blob.size else {
+            throw ControlPlaneError(.dataPlane, "serving blob \(address): \(bytes.readableBytes) bytes read, \(fact.blob.size) recorded")
+        }
+        contents.entries.store(bytes, for: address, now: controlPlane.clock(), ifGeneration: generation)
+        return bytes
+    }
+
+    /// Whether a data-plane failure says the bytes are no longer there (a cached fact may be
+    /// stale: the blob was collected since), rather than anything a fresh fact would not change.
+    static func isGone(_ error: any Error) -> Bool {
+        (error as? DataPlaneError)?.kind == .objectNotFound
+    }
+
+    /// `range` of `bytes` (a range inside them), or all of them.
+    static func slice(_ bytes: ByteBuffer, _ range: ByteRange?) -> ByteStream {
+        guard let range, let part = bytes.getSlice(at: bytes.readerIndex + Int(range.first), length: Int(range.count)) else { return ByteStream(bytes) }
+        return ByteStream(part)
     }
 
     /// The fact of the blob at `address` as `namespace` sees it, and whether it came from the cache.
