@@ -50,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        MallocArenas.limit(environment: environment)
+        ServerProcessTuning.apply(environment: environment)
         var flags: [ServerConfiguration.Key: ConfigValue] = [:]
         func set(_ key: ServerConfiguration.Key, _ value: ConfigContent?) {
             if let value { flags[key] = ConfigValue(value, isSecret: false) }
