@@ -23,10 +23,11 @@ public final class BlobFactCache: Sendable {
         var backendID: String
     }
 
-    /// A namespace and the digest a caller named a blob by (its address, or its SHA-256).
+    /// A namespace and the digest a caller named a blob by (its address's digest, or its
+    /// SHA-256). The digest value, not its text: hashing it needs no hex formatting.
     struct Key: Sendable, Hashable {
         var namespace: String
-        var digest: String
+        var digest: Digest
     }
 
     let blobs: ExpiringCache<Key, Fact>

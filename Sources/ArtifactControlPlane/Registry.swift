@@ -103,7 +103,7 @@ public struct Registry: Sendable {
     /// can find a blob. - Throws: `blobNotFound` exactly as ``blob(namespace:address:)``.
     public func blob(namespace: String, digest: Digest) async throws(ControlPlaneError) -> LinkedBlob {
         try NameGrammar.validateNamespace(namespace)
-        let key = BlobFactCache.Key(namespace: namespace, digest: digest.description)
+        let key = BlobFactCache.Key(namespace: namespace, digest: digest)
         return try await cachedFact(key, "reading blob \(digest)") { db in
             if let row = try await Self.visibleBlob(ContentAddress(digest), namespace: namespace, in: db) {
                 return try Self.blobFact(from: row, namespace: namespace)
@@ -205,7 +205,7 @@ public struct Registry: Sendable {
 
     /// The fact of the blob at `address` as `namespace` sees it, and whether it came from the cache.
     func fact(namespace: String, address: ContentAddress, cached: Bool = true) async throws(ControlPlaneError) -> (fact: BlobFactCache.Fact, wasCached: Bool) {
-        let key = BlobFactCache.Key(namespace: namespace, digest: address.description)
+        let key = BlobFactCache.Key(namespace: namespace, digest: address.digest)
         if !cached { controlPlane.caches.blobFacts.blobs.invalidate { candidate, _ in candidate == key } }
         return try await cachedFact(key, "reading blob \(address)") { db in
             guard let row = try await Self.visibleBlob(address, namespace: namespace, in: db) else {

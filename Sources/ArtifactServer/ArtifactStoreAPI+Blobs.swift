@@ -84,7 +84,7 @@ extension ArtifactStoreAPI {
         let etag = "\"\(blob.address)\""
         let sha256 = "sha-256=:\(Data(blob.sha256.bytes).base64EncodedString()):"
         var headers: HTTPFields = [.eTag: etag, .acceptRanges: "bytes"]
-        headers[HTTPField.Name("Repr-Digest")!] = sha256
+        headers[Self.reprDigest] = sha256
         if let ifNoneMatch = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch, etag: etag) {
             return Response(status: .notModified, headers: headers)
         }
@@ -95,7 +95,7 @@ extension ArtifactStoreAPI {
             throw RangeNotSatisfiable(size: blob.size, message: "range \"\(request.headers[.range] ?? "")\" is outside blob \(blob.address) of \(blob.size) bytes")
         case .whole:
             headers[.contentLength] = "\(blob.size)"
-            headers[HTTPField.Name("Content-Digest")!] = sha256
+            headers[Self.contentDigest] = sha256
             if head { return Response(status: .ok, headers: headers) }
             let stream = try await open(nil)
             metrics.recordServe(duration: ContinuousClock.now - start)
@@ -108,6 +108,10 @@ extension ArtifactStoreAPI {
             return Response(status: .partialContent, headers: headers, body: ResponseBody(asyncSequence: metrics.countingSent(stream)))
         }
     }
+
+    /// RFC 9530 header names, parsed once rather than on every blob response.
+    static let reprDigest = HTTPField.Name("Repr-Digest")!
+    static let contentDigest = HTTPField.Name("Content-Digest")!
 
     /// Whether an `If-None-Match` list names `etag` (weak comparison) or is `*`.
     static func matches(_ ifNoneMatch: String, etag: String) -> Bool {
