@@ -10,36 +10,44 @@ import Testing
 /// the database, and dropped on time, on revocation, on invalidation, and never across tenants.
 @Suite("ControlPlaneCaches")
 struct ControlPlaneCacheTests {
+    /// A token with read on `team`, authorised once so that it is cached.
+    func warmToken(_ h: Harness, expiresAt: Date? = nil) async throws -> IssuedToken {
+        let issued = try await h.controlPlane.auth.createToken(name: "ci", grants: [Grant(.read, namespace: "team")], expiresAt: expiresAt, context: h.context)
+        _ = try await readTeam(h, issued)
+        return issued
+    }
+
+    /// Authorises `issued` to read `team`.
+    func readTeam(_ h: Harness, _ issued: IssuedToken) async throws -> Principal {
+        try await h.controlPlane.auth.require(token: issued.token, scope: .read, namespace: "team", context: h.context)
+    }
+
+    /// The refusal code of reading `team` with `issued`.
+    func refusal(_ h: Harness, _ issued: IssuedToken) async -> ControlPlaneError.Code? {
+        let error = await #expect(throws: ControlPlaneError.self) { try await readTeam(h, issued) }
+        return error?.kind
+    }
+
     @Test("a revocation through this process takes effect at once, even with the token cached", arguments: TestDatabase.allCases)
     func revokeInvalidates(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
-            let auth = h.controlPlane.auth
-            let issued = try await auth.createToken(name: "ci", grants: [Grant(.read, namespace: "team")], expiresAt: nil, context: h.context)
-            _ = try await auth.require(token: issued.token, scope: .read, namespace: "team", context: h.context)
+            let issued = try await warmToken(h)
             #expect(h.controlPlane.caches.authorizations.count == 1)
-            try await auth.revokeToken(id: issued.info.id, context: h.context)
+            try await h.controlPlane.auth.revokeToken(id: issued.info.id, context: h.context)
             #expect(h.controlPlane.caches.authorizations.count == 0)
-            let error = await #expect(throws: ControlPlaneError.self) {
-                try await auth.require(token: issued.token, scope: .read, namespace: "team", context: h.context)
-            }
-            #expect(error?.kind == .tokenRevoked)
+            #expect(await refusal(h, issued) == .tokenRevoked)
         }
     }
 
     @Test("another server's revocation takes effect within the cache lifetime", arguments: TestDatabase.allCases)
     func foreignRevocationWithinLifetime(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
-            let auth = h.controlPlane.auth
-            let issued = try await auth.createToken(name: "ci", grants: [Grant(.read, namespace: "team")], expiresAt: nil, context: h.context)
-            _ = try await auth.require(token: issued.token, scope: .read, namespace: "team", context: h.context)
+            let issued = try await warmToken(h)
             // Revoked behind this process's back, as another server sharing the database would.
             try await h.execute("UPDATE tokens SET revoked_at = 1 WHERE id = \(bind: issued.info.id)")
-            _ = try await auth.require(token: issued.token, scope: .read, namespace: "team", context: h.context)
+            _ = try await readTeam(h, issued)
             h.advance(by: 2)
-            let error = await #expect(throws: ControlPlaneError.self) {
-                try await auth.require(token: issued.token, scope: .read, namespace: "team", context: h.context)
-            }
-            #expect(error?.kind == .tokenRevoked)
+            #expect(await refusal(h, issued) == .tokenRevoked)
         }
     }
 
@@ -47,9 +55,7 @@ struct ControlPlaneCacheTests {
     func expiryAndScopesOnHit(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             let auth = h.controlPlane.auth
-            let issued = try await auth.createToken(
-                name: "short", grants: [Grant(.read, namespace: "team")], expiresAt: h.time.addingTimeInterval(1), context: h.context)
-            _ = try await auth.require(token: issued.token, scope: .read, namespace: "team", context: h.context)
+            let issued = try await warmToken(h, expiresAt: h.time.addingTimeInterval(1))
             let forbidden = await #expect(throws: ControlPlaneError.self) {
                 try await auth.require(token: issued.token, scope: .write, namespace: "team", context: h.context)
             }
@@ -59,10 +65,7 @@ struct ControlPlaneCacheTests {
             }
             #expect(otherTenant?.kind == .forbidden)
             h.advance(by: 1.5)
-            let expired = await #expect(throws: ControlPlaneError.self) {
-                try await auth.require(token: issued.token, scope: .read, namespace: "team", context: h.context)
-            }
-            #expect(expired?.kind == .tokenExpired)
+            #expect(await refusal(h, issued) == .tokenExpired)
         }
     }
 
