@@ -1,3 +1,4 @@
+import ArtifactIdentity
 import Crypto
 import Foundation
 import SQLKit
@@ -11,6 +12,10 @@ import SQLKit
 ///
 /// Failed authorisations are audited (`auth.denied`, outcome `denied`, with the reason); the
 /// token itself is never logged or recorded.
+///
+/// Valid tokens are cached by hash for ``ControlPlane/Configuration/cacheLifetime``
+/// (``AuthorizationCache``): a revocation through this process takes effect at once, one made
+/// by another server sharing the database within that lifetime.
 public struct Auth: Sendable {
     let controlPlane: ControlPlane
 
@@ -71,6 +76,7 @@ public struct Auth: Sendable {
             try await db.raw("UPDATE tokens SET revoked_at = \(bind: now) WHERE id = \(bind: id)").run()
             try await AuditLog.append(AuditEvent(action: "token.revoke", namespace: nil, target: "token:\(id)"), context: context, at: now, in: db)
         }
+        controlPlane.caches.authorizations.invalidate(tokenID: id)
     }
 
     public func listTokens(page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<TokenInfo> {
@@ -119,9 +125,19 @@ public struct Auth: Sendable {
             return .failure(Self.refusal(.unauthenticated))
         }
         let hash = Self.hash(token)
-        let found = try await controlPlane.query("looking up a token") { db in
-            try await db.raw("SELECT id, name, grants, created_by, created_at, expires_at, revoked_at FROM tokens WHERE secret_hash = \(bind: hash)")
-                .first().map(Self.info(from:))
+        let cache = controlPlane.caches.authorizations.entries
+        let found: TokenInfo?
+        if let cached = cache.value(for: hash, now: controlPlane.clock()) {
+            found = cached
+        } else {
+            let generation = cache.generation
+            found = try await controlPlane.query("looking up a token") { db in
+                try await db.raw("SELECT id, name, grants, created_by, created_at, expires_at, revoked_at FROM tokens WHERE secret_hash = \(bind: hash)")
+                    .first().map(Self.info(from:))
+            }
+            if let found, found.revokedAt == nil, found.expiresAt.map({ $0 > controlPlane.clock() }) ?? true {
+                cache.store(found, for: hash, now: controlPlane.clock(), ifGeneration: generation)
+            }
         }
         guard let info = found else {
             try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "unknown token", context: context)
@@ -186,8 +202,10 @@ public struct Auth: Sendable {
         return String(parts[1])
     }
 
+    /// The lowercase hex SHA-256 of `token` (on every request: no `String(format:)`, which cost
+    /// more than the hash itself).
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Digest.sha256(of: token.utf8).hex
     }
 
     private static func insert(

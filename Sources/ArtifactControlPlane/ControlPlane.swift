@@ -22,17 +22,30 @@ public final class ControlPlane: Sendable {
         /// How long an ingest waits for a concurrent GC deletion of the same bytes to finish
         /// before answering `blobCollected`.
         public var collectionWaitLimit: Duration
+        /// How long authorisations and blob facts are served from memory (``ControlPlaneCaches``);
+        /// also how long another server's token revocation may take to reach this one.
+        /// `.zero` turns the caches off.
+        public var cacheLifetime: Duration
+        /// The most blob facts cached at once (tokens: a quarter of it).
+        public var cacheCapacity: Int
 
-        public init(gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30)) {
+        public init(
+            gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30),
+            cacheLifetime: Duration = .seconds(2), cacheCapacity: Int = 4096
+        ) {
             self.gcGracePeriod = gcGracePeriod
             self.gcPageSize = gcPageSize
             self.collectionWaitLimit = collectionWaitLimit
+            self.cacheLifetime = cacheLifetime
+            self.cacheCapacity = cacheCapacity
         }
     }
 
     public let store: MetadataStore
     public let dataPlane: any DataPlane
     public let configuration: Configuration
+    /// Recently read authorisations and blob facts, shared by every part (and every caller).
+    public let caches: ControlPlaneCaches
     let clock: @Sendable () -> Date
     let logger: Logger
 
@@ -82,6 +95,7 @@ public final class ControlPlane: Sendable {
         self.store = store
         self.dataPlane = dataPlane
         self.configuration = configuration
+        self.caches = ControlPlaneCaches(lifetime: configuration.cacheLifetime, capacity: configuration.cacheCapacity)
         self.clock = clock
         self.logger = logger
     }

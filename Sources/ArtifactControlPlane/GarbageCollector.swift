@@ -121,7 +121,7 @@ public struct GarbageCollector: Sendable {
             guard let last = page.last else { return }
             // Re-checked and removed in one transaction, with one audit record per namespace.
             let expired = try await controlPlane.store.transaction { db in
-                var expired = 0
+                var expired: [String] = []
                 for (namespace, entries) in Dictionary(grouping: page, by: \.0).sorted(by: { $0.key < $1.key }) {
                     let addresses = entries.map(\.1)
                     let confirmed = try await db.raw(
@@ -138,11 +138,15 @@ public struct GarbageCollector: Sendable {
                             action: "gc.unlink", namespace: namespace, target: "\(confirmed.count) abandoned link(s)",
                             digests: confirmed, detail: "linked before the grace period and used by no version"),
                         context: .garbageCollector, at: now, in: db)
-                    expired += confirmed.count
+                    expired += confirmed
                 }
                 return expired
             }
-            report.linksExpired += expired
+            // A namespace no longer sees these blobs: drop what this process cached about them.
+            for address in expired {
+                if let address = try? Registry.address(address) { controlPlane.caches.blobFacts.invalidate(address: address) }
+            }
+            report.linksExpired += expired.count
             if page.count < pageSize { return }
             after = last
         }
@@ -245,6 +249,8 @@ public struct GarbageCollector: Sendable {
             guard decided else { return }
         }
         let contentAddress = try Registry.address(address)
+        // The bytes are about to go: no cached fact or content may answer for them any more.
+        controlPlane.caches.blobFacts.invalidate(address: contentAddress)
         let deletion: DeletionResult
         do {
             deletion = try await controlPlane.dataPlane.delete(contentAddress, backendID: backendID)

@@ -150,6 +150,10 @@ extension Registry {
             sha256: try digest(try row.string("sha256")), blake3: try digest(try row.string("blake3")), deduplicated: deduplicated)
     }
 
+    static func blobFact(from row: any SQLRow, namespace: String) throws -> BlobFactCache.Fact {
+        BlobFactCache.Fact(blob: try linkedBlob(from: row, namespace: namespace), backendID: try row.string("backend_id"))
+    }
+
     static func address(_ text: String) throws -> ContentAddress {
         do {
             return try ContentAddress(parsing: text)

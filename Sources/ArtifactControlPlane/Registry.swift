@@ -2,6 +2,7 @@ import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactStoreCore
 import Foundation
+import NIOCore
 import SQLKit
 
 /// Namespaces → artifacts → immutable versions, tags, and the blobs each namespace may see.
@@ -40,9 +41,16 @@ public struct Registry: Sendable {
         }
     }
 
+    /// A namespace; served from ``BlobFactCache`` when this process read it recently (namespaces
+    /// are never deleted or changed).
     public func namespace(_ name: String) async throws(ControlPlaneError) -> Namespace {
         try NameGrammar.validateNamespace(name)
-        return try await controlPlane.query("reading namespace \"\(name)\"") { db in try await Self.requireNamespace(name, in: db) }
+        let cache = controlPlane.caches.blobFacts.namespaces
+        if let hit = cache.value(for: name, now: controlPlane.clock()) { return hit }
+        let generation = cache.generation
+        let found = try await controlPlane.query("reading namespace \"\(name)\"") { db in try await Self.requireNamespace(name, in: db) }
+        cache.store(found, for: name, now: controlPlane.clock(), ifGeneration: generation)
+        return found
     }
 
     public func listNamespaces(page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<Namespace> {
@@ -80,16 +88,12 @@ public struct Registry: Sendable {
 
     /// The blob `address` as `namespace` sees it.
     ///
+    /// Served from ``BlobFactCache`` when this process read it recently.
+    ///
     /// - Throws: `blobNotFound` when it is not linked there, whether or not another namespace has it.
     public func blob(namespace: String, address: ContentAddress) async throws(ControlPlaneError) -> LinkedBlob {
         try NameGrammar.validateNamespace(namespace)
-        return try await controlPlane.query("reading blob \(address)") { db in
-            _ = try await Self.requireNamespace(namespace, in: db)
-            guard let row = try await Self.visibleBlob(address, namespace: namespace, in: db) else {
-                throw ControlPlaneError(.blobNotFound, "blob \(address) is not in namespace \"\(namespace)\"")
-            }
-            return try Self.linkedBlob(from: row, namespace: namespace)
-        }
+        return try await fact(namespace: namespace, address: address).fact.blob
     }
 
     /// The blob `namespace` sees under `digest`: its content address, or (for a SHA-256 digest
@@ -99,10 +103,10 @@ public struct Registry: Sendable {
     /// can find a blob. - Throws: `blobNotFound` exactly as ``blob(namespace:address:)``.
     public func blob(namespace: String, digest: Digest) async throws(ControlPlaneError) -> LinkedBlob {
         try NameGrammar.validateNamespace(namespace)
-        return try await controlPlane.query("reading blob \(digest)") { db in
-            _ = try await Self.requireNamespace(namespace, in: db)
+        let key = BlobFactCache.Key(namespace: namespace, digest: digest)
+        return try await cachedFact(key, "reading blob \(digest)") { db in
             if let row = try await Self.visibleBlob(ContentAddress(digest), namespace: namespace, in: db) {
-                return try Self.linkedBlob(from: row, namespace: namespace)
+                return try Self.blobFact(from: row, namespace: namespace)
             }
             if digest.algorithm == .sha256,
                 let row = try await db.raw(
@@ -112,10 +116,11 @@ public struct Registry: Sendable {
                     """
                 ).first()
             {
-                return try Self.linkedBlob(from: row, namespace: namespace)
+                return try Self.blobFact(from: row, namespace: namespace)
             }
+            _ = try await Self.requireNamespace(namespace, in: db)
             throw ControlPlaneError(.blobNotFound, "blob \(digest) is not in namespace \"\(namespace)\"")
-        }
+        }.fact.blob
     }
 
     /// Re-reads and re-digests a blob `namespace` can see, in the backend that holds it.
@@ -124,13 +129,7 @@ public struct Registry: Sendable {
     /// - Throws: `blobNotFound` as ``blob(namespace:address:)``; `dataPlane` when it cannot be read.
     public func verifyBlob(namespace: String, address: ContentAddress) async throws(ControlPlaneError) -> VerifyResult {
         try NameGrammar.validateNamespace(namespace)
-        let backendID = try await controlPlane.query("verifying blob \(address)") { db in
-            _ = try await Self.requireNamespace(namespace, in: db)
-            guard let row = try await Self.visibleBlob(address, namespace: namespace, in: db) else {
-                throw ControlPlaneError(.blobNotFound, "blob \(address) is not in namespace \"\(namespace)\"")
-            }
-            return try row.string("backend_id")
-        }
+        let backendID = try await fact(namespace: namespace, address: address, cached: false).fact.backendID
         do {
             return try await controlPlane.dataPlane.verify(address, backendID: backendID)
         } catch {
@@ -139,19 +138,95 @@ public struct Registry: Sendable {
     }
 
     /// Streams a blob `namespace` can see, whole or a range.
+    ///
+    /// Uses a cached blob fact when there is one; if the data plane cannot open the bytes it
+    /// names (the blob was collected since), the fact is dropped and the database asked again,
+    /// so a stale fact never outlives one failed open.
     public func openBlob(namespace: String, address: ContentAddress, range: ByteRange? = nil) async throws(ControlPlaneError) -> ByteStream {
-        let backendID = try await controlPlane.query("opening blob \(address)") { db in
-            _ = try await Self.requireNamespace(namespace, in: db)
-            guard let row = try await Self.visibleBlob(address, namespace: namespace, in: db) else {
-                throw ControlPlaneError(.blobNotFound, "blob \(address) is not in namespace \"\(namespace)\"")
+        try NameGrammar.validateNamespace(namespace)
+        let (fact, wasCached) = try await fact(namespace: namespace, address: address)
+        let contents = controlPlane.caches.blobFacts.contents
+        // Small blobs come from memory once proved; a range outside the blob goes to the data
+        // plane, which refuses it with its own error.
+        let rangeFits = range.map { $0.first <= $0.last && $0.last < fact.blob.size } ?? true
+        if fact.blob.size <= contents.maximumBlobSize, rangeFits, contents.entries.isEnabled {
+            if let bytes = try await smallBlob(fact, wasCached: wasCached, contents: contents) {
+                return Self.slice(bytes, range)
             }
-            return try row.string("backend_id")
         }
         do {
-            return try await controlPlane.dataPlane.serve(address, range: range, backendID: backendID)
+            return try await controlPlane.dataPlane.serve(address, range: range, backendID: fact.backendID)
+        } catch {
+            guard wasCached, Self.isGone(error) else { throw ControlPlaneError.wrapping(error, "serving blob \(address)") }
+        }
+        controlPlane.caches.blobFacts.invalidate(address: address)
+        let fresh = try await self.fact(namespace: namespace, address: address, cached: false).fact
+        do {
+            return try await controlPlane.dataPlane.serve(address, range: range, backendID: fresh.backendID)
         } catch {
             throw ControlPlaneError.wrapping(error, "serving blob \(address)")
         }
+    }
+
+    /// The whole bytes of a small blob: from ``SmallBlobCache``, or read and proved by the data
+    /// plane (the stream ended without error) and then cached. `nil` when the cached fact's bytes
+    /// cannot be read (the caller re-reads the fact).
+    private func smallBlob(_ fact: BlobFactCache.Fact, wasCached: Bool, contents: SmallBlobCache) async throws(ControlPlaneError) -> ByteBuffer? {
+        let address = fact.blob.address
+        if let bytes = contents.entries.value(for: address, now: controlPlane.clock()) { return bytes }
+        let generation = contents.entries.generation
+        var bytes = ByteBuffer()
+        do {
+            for try await buffer in try await controlPlane.dataPlane.serve(address, range: nil, backendID: fact.backendID) {
+                bytes.writeImmutableBuffer(buffer)
+            }
+        } catch {
+            if wasCached, Self.isGone(error) { return nil }
+            throw ControlPlaneError.wrapping(error, "serving blob \(address)")
+        }
+        guard UInt64(bytes.readableBytes) == fact.blob.size else {
+            throw ControlPlaneError(.dataPlane, "serving blob \(address): \(bytes.readableBytes) bytes read, \(fact.blob.size) recorded")
+        }
+        contents.entries.store(bytes, for: address, now: controlPlane.clock(), ifGeneration: generation)
+        return bytes
+    }
+
+    /// Whether a data-plane failure says the bytes are no longer there (a cached fact may be
+    /// stale: the blob was collected since), rather than anything a fresh fact would not change.
+    static func isGone(_ error: any Error) -> Bool {
+        (error as? DataPlaneError)?.kind == .objectNotFound
+    }
+
+    /// `range` of `bytes` (a range inside them), or all of them.
+    static func slice(_ bytes: ByteBuffer, _ range: ByteRange?) -> ByteStream {
+        guard let range, let part = bytes.getSlice(at: bytes.readerIndex + Int(range.first), length: Int(range.count)) else { return ByteStream(bytes) }
+        return ByteStream(part)
+    }
+
+    /// The fact of the blob at `address` as `namespace` sees it, and whether it came from the cache.
+    func fact(namespace: String, address: ContentAddress, cached: Bool = true) async throws(ControlPlaneError) -> (fact: BlobFactCache.Fact, wasCached: Bool) {
+        let key = BlobFactCache.Key(namespace: namespace, digest: address.digest)
+        if !cached { controlPlane.caches.blobFacts.blobs.invalidate { candidate, _ in candidate == key } }
+        return try await cachedFact(key, "reading blob \(address)") { db in
+            guard let row = try await Self.visibleBlob(address, namespace: namespace, in: db) else {
+                _ = try await Self.requireNamespace(namespace, in: db)
+                throw ControlPlaneError(.blobNotFound, "blob \(address) is not in namespace \"\(namespace)\"")
+            }
+            return try Self.blobFact(from: row, namespace: namespace)
+        }
+    }
+
+    /// The fact under `key` from the cache, or read by `read` (which must show the blob linked
+    /// into `key.namespace`) and then cached.
+    private func cachedFact(
+        _ key: BlobFactCache.Key, _ doing: String, _ read: @Sendable (any SQLDatabase) async throws -> BlobFactCache.Fact
+    ) async throws(ControlPlaneError) -> (fact: BlobFactCache.Fact, wasCached: Bool) {
+        let cache = controlPlane.caches.blobFacts.blobs
+        if let hit = cache.value(for: key, now: controlPlane.clock()) { return (hit, true) }
+        let generation = cache.generation
+        let fact = try await controlPlane.query(doing, read)
+        cache.store(fact, for: key, now: controlPlane.clock(), ifGeneration: generation)
+        return (fact, false)
     }
 
     // MARK: Versions
@@ -234,28 +309,46 @@ public struct Registry: Sendable {
         }
     }
 
-    /// Streams one file of a committed version, whole or a range.
-    public func openFile(namespace: String, artifact: String, version: String, path: String, range: ByteRange? = nil) async throws(ControlPlaneError) -> ByteStream {
+    /// One file of a committed version with its blob, in one indexed query (the version's
+    /// other files are not read).
+    ///
+    /// - Throws: `namespaceNotFound`, `versionNotFound`, `fileNotFound`.
+    public func resolveFile(namespace: String, artifact: String, version: String, path: String) async throws(ControlPlaneError) -> ResolvedFile {
         try Self.validate(namespace: namespace, artifact: artifact, version: version)
         try NameGrammar.validatePath(path)
-        let (address, backendID) = try await controlPlane.query("opening \(namespace)/\(artifact)@\(version):\(path)") { db in
-            _ = try await Self.requireNamespace(namespace, in: db)
-            _ = try await Self.requireVersion(namespace, artifact, version, in: db)
+        return try await controlPlane.query("reading \(namespace)/\(artifact)@\(version):\(path)") { db in
             guard let row = try await db.raw(
                 """
-                SELECT f.address, b.backend_id FROM version_files f JOIN blobs b ON b.address = f.address
+                SELECT f.path, f.address, f.size, f.media_type, b.backend_id, b.sha256, b.blake3
+                FROM version_files f JOIN blobs b ON b.address = f.address
                 WHERE f.namespace = \(bind: namespace) AND f.artifact = \(bind: artifact) AND f.version = \(bind: version) AND f.path = \(bind: path)
                 """
             ).first() else {
-                throw ControlPlaneError(.fileNotFound, "version \(namespace)/\(artifact)@\(version) has no file \"\(path)\"")
+                _ = try await Self.requireNamespace(namespace, in: db)
+                _ = try await Self.requireVersion(namespace, artifact, version, in: db)
+                throw ControlPlaneError(.fileNotFound, "version \(namespace)/\(artifact)@\(version) has no file \"\(NameGrammar.printable(path))\"")
             }
-            return (try Self.address(try row.string("address")), try row.string("backend_id"))
+            let file = try Self.versionFile(from: row)
+            let blob = LinkedBlob(
+                namespace: namespace, address: file.address, size: file.size, sha256: try Self.digest(try row.string("sha256")),
+                blake3: try Self.digest(try row.string("blake3")), deduplicated: false)
+            return ResolvedFile(
+                namespace: namespace, artifact: artifact, version: version, file: file, blob: blob, backendID: try row.string("backend_id"))
         }
+    }
+
+    /// Streams a file found by ``resolveFile(namespace:artifact:version:path:)``, whole or a range.
+    public func open(_ resolved: ResolvedFile, range: ByteRange? = nil) async throws(ControlPlaneError) -> ByteStream {
         do {
-            return try await controlPlane.dataPlane.serve(address, range: range, backendID: backendID)
+            return try await controlPlane.dataPlane.serve(resolved.file.address, range: range, backendID: resolved.backendID)
         } catch {
-            throw ControlPlaneError.wrapping(error, "serving \(namespace)/\(artifact)@\(version):\(path)")
+            throw ControlPlaneError.wrapping(error, "serving \(resolved.namespace)/\(resolved.artifact)@\(resolved.version):\(resolved.file.path)")
         }
+    }
+
+    /// Streams one file of a committed version, whole or a range.
+    public func openFile(namespace: String, artifact: String, version: String, path: String, range: ByteRange? = nil) async throws(ControlPlaneError) -> ByteStream {
+        try await open(try await resolveFile(namespace: namespace, artifact: artifact, version: version, path: path), range: range)
     }
 
     public func listArtifacts(namespace: String, page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<Artifact> {

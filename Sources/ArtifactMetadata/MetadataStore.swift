@@ -15,8 +15,10 @@ import Synchronization
 ///
 /// Promises:
 /// - ``transaction(_:)`` runs its body on one connection between BEGIN and COMMIT, serializably:
-///   SQLite has one connection and lets one transaction through at a time (`BEGIN IMMEDIATE`, so
-///   other processes on the same file wait for the busy timeout); PostgreSQL runs
+///   SQLite has one connection and lets one group of transactions through at a time
+///   (`BEGIN IMMEDIATE`, so other processes on the same file wait for the busy timeout): the
+///   transactions queued at that moment run one after another, each in a savepoint, and commit
+///   together (``SQLiteGroupCommit``: one fsync for the group, no result before it); PostgreSQL runs
 ///   `ISOLATION LEVEL SERIALIZABLE` and re-runs the body when the server reports a serialization
 ///   failure, a deadlock or a unique-key race. The body may therefore run more than once and must
 ///   have no effects outside the database.
@@ -31,7 +33,7 @@ public final class MetadataStore: Sendable {
     }
 
     private enum Connection: Sendable {
-        case sqlite(SQLiteConnection, AsyncSerialGate)
+        case sqlite(SQLiteConnection, SQLiteGroupCommit)
         case postgres(PostgresClient, Task<Void, Never>)
     }
 
@@ -81,7 +83,7 @@ public final class MetadataStore: Sendable {
                 try await db.raw("PRAGMA synchronous=FULL").run()
             }
             try await db.raw("PRAGMA busy_timeout=10000").run()
-            return MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, AsyncSerialGate()), logger: logger)
+            return MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, SQLiteGroupCommit()), logger: logger)
         } catch {
             throw MetadataStoreError(.databaseUnavailable, "cannot open SQLite database \(location)", underlying: error)
         }
@@ -125,6 +127,12 @@ public final class MetadataStore: Sendable {
         }
     }
 
+    /// SQLite transactions waiting for the next group commit (always 0 on PostgreSQL).
+    var queuedTransactions: Int {
+        if case .sqlite(_, let group) = connection { return group.queuedCount }
+        return 0
+    }
+
     private func checkOpen() throws(MetadataStoreError) {
         if isClosed.withLock({ $0 }) {
             throw MetadataStoreError(.closed, "the metadata store \(location) is closed")
@@ -142,21 +150,11 @@ public final class MetadataStore: Sendable {
         return try await Task { try await self.runTransaction(body) }.value
     }
 
-    private func runTransaction<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+    private func runTransaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         switch connection {
-        case .sqlite(let connection, let gate):
-            return try await gate.withTurn {
-                let db = connection.sql(queryLogLevel: nil)
-                try await Self.wrapped(self.location) { try await db.raw("BEGIN IMMEDIATE").run() }
-                do {
-                    let result = try await body(db)
-                    try await Self.wrapped(self.location) { try await db.raw("COMMIT").run() }
-                    return result
-                } catch {
-                    try? await db.raw("ROLLBACK").run()
-                    throw Self.wrap(error, self.location)
-                }
-            }
+        case .sqlite(let connection, let group):
+            let location = self.location
+            return try await group.transaction(on: connection.sql(queryLogLevel: nil), wrap: { Self.wrap($0, location) }, body)
         case .postgres(let client, _):
             var attempt = 0
             while true {
@@ -191,8 +189,8 @@ public final class MetadataStore: Sendable {
     public func read<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try checkOpen()
         switch connection {
-        case .sqlite(let connection, let gate):
-            return try await gate.withTurn {
+        case .sqlite(let connection, let group):
+            return try await group.withTurn {
                 do {
                     return try await body(connection.sql(queryLogLevel: nil))
                 } catch {
@@ -276,9 +274,5 @@ public final class MetadataStore: Sendable {
             return MetadataStoreError(.database, "statement failed on \(location): \(String(reflecting: error))", underlying: error)
         }
         return error
-    }
-
-    private static func wrapped(_ location: MetadataLocation, _ body: () async throws -> Void) async throws {
-        do { try await body() } catch { throw wrap(error, location) }
     }
 }

@@ -59,15 +59,11 @@ extension ArtifactStoreAPI {
     func serveFile(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?, head: Bool) async throws -> Response {
         let (namespace, artifact, version) = try Self.versionParameters(context)
         let path = try PathParameter.filePath(context)
-        let committed = try await controlPlane.registry.version(namespace: namespace, artifact: artifact, version: version)
-        guard let file = committed.files.first(where: { $0.path == path }) else {
-            throw ControlPlaneError(.fileNotFound, "version \(namespace)/\(artifact)@\(version) has no file \"\(NameGrammar.printable(path))\"")
+        let resolved = try await controlPlane.registry.resolveFile(namespace: namespace, artifact: artifact, version: version, path: path)
+        var response = try await respondWithBytes(request, blob: resolved.blob, head: head) { range in
+            try await controlPlane.registry.open(resolved, range: range)
         }
-        let blob = try await controlPlane.registry.blob(namespace: namespace, address: file.address)
-        var response = try await respondWithBytes(request, blob: blob, head: head) { range in
-            try await controlPlane.registry.openFile(namespace: namespace, artifact: artifact, version: version, path: path, range: range)
-        }
-        if response.status != .notModified { response.headers[.contentType] = file.mediaType }
+        if response.status != .notModified { response.headers[.contentType] = resolved.file.mediaType }
         return response
     }
 
@@ -88,7 +84,7 @@ extension ArtifactStoreAPI {
         let etag = "\"\(blob.address)\""
         let sha256 = "sha-256=:\(Data(blob.sha256.bytes).base64EncodedString()):"
         var headers: HTTPFields = [.eTag: etag, .acceptRanges: "bytes"]
-        headers[HTTPField.Name("Repr-Digest")!] = sha256
+        headers[Self.reprDigest] = sha256
         if let ifNoneMatch = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch, etag: etag) {
             return Response(status: .notModified, headers: headers)
         }
@@ -99,7 +95,7 @@ extension ArtifactStoreAPI {
             throw RangeNotSatisfiable(size: blob.size, message: "range \"\(request.headers[.range] ?? "")\" is outside blob \(blob.address) of \(blob.size) bytes")
         case .whole:
             headers[.contentLength] = "\(blob.size)"
-            headers[HTTPField.Name("Content-Digest")!] = sha256
+            headers[Self.contentDigest] = sha256
             if head { return Response(status: .ok, headers: headers) }
             let stream = try await open(nil)
             metrics.recordServe(duration: ContinuousClock.now - start)
@@ -112,6 +108,10 @@ extension ArtifactStoreAPI {
             return Response(status: .partialContent, headers: headers, body: ResponseBody(asyncSequence: metrics.countingSent(stream)))
         }
     }
+
+    /// RFC 9530 header names, parsed once rather than on every blob response.
+    static let reprDigest = HTTPField.Name("Repr-Digest")!
+    static let contentDigest = HTTPField.Name("Content-Digest")!
 
     /// Whether an `If-None-Match` list names `etag` (weak comparison) or is `*`.
     static func matches(_ ifNoneMatch: String, etag: String) -> Bool {

@@ -22,8 +22,13 @@ struct CredentialMiddleware: RouterMiddleware {
     static func token(fromAuthorization header: String) -> String? {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2 else { return nil }
-        let value = parts[1].trimmingCharacters(in: .whitespaces)
-        switch parts[0].lowercased() {
+        // Only ASCII spaces and tabs are trimmed, and only ASCII is case-folded: this runs on
+        // every request, and Foundation's Unicode-aware versions showed in profiles.
+        var trimmed = parts[1]
+        while let first = trimmed.first, first == " " || first == "\t" { trimmed.removeFirst() }
+        while let last = trimmed.last, last == " " || last == "\t" { trimmed.removeLast() }
+        let value = String(trimmed)
+        switch String(decoding: parts[0].utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self) {
         case "bearer":
             return value.isEmpty ? nil : value
         case "basic":

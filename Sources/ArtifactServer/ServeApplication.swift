@@ -91,7 +91,8 @@ public enum ServeApplication {
             throw ServerConfigurationError(key: "database", error.message, underlying: error)
         }
         return try await ControlPlane.open(
-            location, dataPlane: dataPlane, configuration: ControlPlane.Configuration(gcGracePeriod: configuration.gcGracePeriod), logger: logger)
+            location, dataPlane: dataPlane, configuration: ControlPlane.Configuration(gcGracePeriod: configuration.gcGracePeriod, cacheLifetime: configuration.cacheLifetime),
+            logger: logger)
     }
 
     static func makeDataPlane(_ configuration: ServerConfiguration, logger: Logger) throws -> any DataPlane {

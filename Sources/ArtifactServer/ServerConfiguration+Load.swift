@@ -5,7 +5,7 @@ extension ServerConfiguration {
     /// Every key, as the JSON file spells it; the environment variable is `ARTIFACTSTORE_` and
     /// the key in upper snake case (`dataDir` → `ARTIFACTSTORE_DATA_DIR`).
     public enum Key: String, CaseIterable, Sendable {
-        case host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, logLevel, ociUploadExpiry
+        case host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, cacheLifetime, logLevel, ociUploadExpiry
     }
 
     /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
@@ -66,6 +66,10 @@ extension ServerConfiguration {
                 guard seconds > 0 else { throw ServerConfigurationError(key: key.rawValue, "\(seconds) must be a positive number of seconds") }
                 configuration[keyPath: path] = .seconds(seconds)
             }
+        }
+        if let seconds = try await read(.cacheLifetime, { try await reader.fetchInt(forKey: $0) }) {
+            guard seconds >= 0 else { throw ServerConfigurationError(key: "cacheLifetime", "\(seconds) must be zero (off) or a positive number of seconds") }
+            configuration.cacheLifetime = .seconds(seconds)
         }
         if let level = try await read(.logLevel, { try await reader.fetchString(forKey: $0) }) {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {

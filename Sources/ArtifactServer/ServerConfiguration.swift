@@ -33,6 +33,10 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// How long a shutdown waits for requests in flight before cancelling them (a cancelled
     /// upload stores nothing).
     public var shutdownGracePeriod: Duration = .seconds(30)
+    /// How long authorisations and blob facts are served from memory (docs/operations.md,
+    /// "Performance and caching"); also how long another server's token revocation may take to
+    /// reach this one. `.zero` turns the caches off.
+    public var cacheLifetime: Duration = .seconds(2)
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 

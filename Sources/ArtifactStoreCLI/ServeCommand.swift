@@ -49,6 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        ServerProcessTuning.apply(environment: environment)
         var flags: [ServerConfiguration.Key: ConfigValue] = [:]
         func set(_ key: ServerConfiguration.Key, _ value: ConfigContent?) {
             if let value { flags[key] = ConfigValue(value, isSecret: false) }
@@ -61,7 +63,6 @@ struct ServeCommand: AsyncParsableCommand {
         set(.defaultBackend, defaultBackend.map(ConfigContent.string))
         set(.dataPlane, dataPlane.map(ConfigContent.string))
         set(.gcInterval, gcInterval.map(ConfigContent.int))
-        let environment = ProcessInfo.processInfo.environment
         let configuration: ServerConfiguration
         do {
             configuration = try await ServerConfiguration.load(flags: flags, environment: environment, file: config)

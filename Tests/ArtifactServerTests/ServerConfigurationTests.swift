@@ -50,12 +50,20 @@ struct ServerConfigurationTests {
         #expect(fromFlags.dataDirectory == "/srv/env" && fromFlags.database == "/srv/file.sqlite")
     }
 
+    @Test("cacheLifetime: 2 s by default, 0 turns the caches off")
+    func cacheLifetime() async throws {
+        #expect(try await ServerConfiguration.load(environment: [:]).cacheLifetime == .seconds(2))
+        #expect(try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_CACHE_LIFETIME": "0"]).cacheLifetime == .zero)
+        #expect(try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_CACHE_LIFETIME": "10"]).cacheLifetime == .seconds(10))
+    }
+
     @Test("malformed values are refused naming the key")
     func refusals() async throws {
         for (environment, key) in [
             (["ARTIFACTSTORE_PORT": "eighty"], "port"), (["ARTIFACTSTORE_PORT": "70000"], "port"),
             (["ARTIFACTSTORE_BACKENDS": "noequals"], "backends"), (["ARTIFACTSTORE_DATA_PLANE": "tcp://x"], "dataPlane"),
             (["ARTIFACTSTORE_GC_INTERVAL": "0"], "gcInterval"), (["ARTIFACTSTORE_LOG_LEVEL": "loud"], "logLevel"),
+            (["ARTIFACTSTORE_CACHE_LIFETIME": "-1"], "cacheLifetime"), (["ARTIFACTSTORE_CACHE_LIFETIME": "soon"], "cacheLifetime"),
         ] {
             await #expect(throws: ServerConfigurationError.self, "\(environment)") {
                 try await ServerConfiguration.load(environment: environment)

@@ -1,0 +1,138 @@
+import ArtifactStoreTestSupport
+import Foundation
+import SQLKit
+import Testing
+
+@testable import ArtifactMetadata
+
+/// SQLite group commit (``SQLiteGroupCommit``): transactions queued together commit together,
+/// with the promises of one transaction at a time.
+@Suite("SQLite group commit")
+struct GroupCommitTests {
+    /// A store with a table `t (k TEXT PRIMARY KEY, n INTEGER)` and a row `counter`.
+    func withStore(_ body: (MetadataStore) async throws -> Void) async throws {
+        let (location, cleanup) = try await TestDatabase.sqlite.makeLocation()
+        let store = try await MetadataStore.open(location, logger: TestLogs.silent)
+        do {
+            try await store.transaction { db in
+                try await db.raw("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)").run()
+                try await db.raw("CREATE TABLE child (k TEXT PRIMARY KEY, parent TEXT NOT NULL REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED)").run()
+                try await db.raw("INSERT INTO t (k, n) VALUES ('counter', 0)").run()
+            }
+            try await body(store)
+        } catch {
+            await store.close()
+            await cleanup()
+            throw error
+        }
+        await store.close()
+        await cleanup()
+    }
+
+    /// Runs `bodies` as concurrent transactions that are all queued before any of them runs (a
+    /// read holds the connection until they are), so they form one group.
+    func inOneGroup(_ store: MetadataStore, _ bodies: [@Sendable (any SQLDatabase) async throws -> Void]) async -> [Result<Void, any Error>] {
+        let (entered, enter) = AsyncStream<Void>.makeStream()
+        let (released, release) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await store.read { _ in
+                enter.yield()
+                enter.finish()
+                for await _ in released { break }
+            }
+        }
+        for await _ in entered { break }
+        return await withTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
+            for (index, body) in bodies.enumerated() {
+                group.addTask {
+                    do {
+                        try await store.transaction(body)
+                        return (index, .success(()))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            while store.queuedTransactions < bodies.count { await Task.yield() }
+            release.yield()
+            release.finish()
+            _ = try? await holder.value
+            var results: [(Int, Result<Void, any Error>)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    @Test("concurrent transactions all commit, each seeing the writes before it")
+    func serialSemantics() async throws {
+        try await withStore { store in
+            let results = await inOneGroup(store, (0..<20).map { index in
+                { db in
+                    try await db.raw("UPDATE t SET n = n + 1 WHERE k = 'counter'").run()
+                    try await db.raw("INSERT INTO t (k, n) VALUES (\(bind: "row\(index)"), \(bind: index))").run()
+                }
+            })
+            #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
+            let (counter, rows) = try await store.read { db in
+                (
+                    try await db.raw("SELECT n FROM t WHERE k = 'counter'").first()!.decode(column: "n", as: Int.self),
+                    try await db.raw("SELECT COUNT(*) AS c FROM t").first()!.decode(column: "c", as: Int.self)
+                )
+            }
+            #expect(counter == 20)
+            #expect(rows == 21)
+        }
+    }
+
+    @Test("a body that throws in a group has its writes undone and gets its own error; the others commit")
+    func oneFailureIsolated() async throws {
+        struct Refusal: Error, Equatable {}
+        try await withStore { store in
+            let results = await inOneGroup(store, [
+                { db in try await db.raw("INSERT INTO t (k, n) VALUES ('a', 1)").run() },
+                { db in
+                    try await db.raw("INSERT INTO t (k, n) VALUES ('b', 2)").run()
+                    throw Refusal()
+                },
+                { db in try await db.raw("INSERT INTO t (k, n) VALUES ('a', 3)").run() },  // duplicate key
+                { db in try await db.raw("INSERT INTO t (k, n) VALUES ('c', 4)").run() },
+            ])
+            if case .failure(let error) = results[1] { #expect(error is Refusal) } else { Issue.record("the throwing body succeeded") }
+            if case .failure(let error as MetadataStoreError) = results[2] { #expect(error.kind == .database) } else { Issue.record("a duplicate key was accepted") }
+            for index in [0, 3] {
+                if case .failure(let error) = results[index] { Issue.record("body \(index) failed: \(error)") }
+            }
+            let keys = try await store.read { db in try await db.raw("SELECT k FROM t ORDER BY k").all().map { try $0.decode(column: "k", as: String.self) } }
+            #expect(keys == ["a", "c", "counter"])
+        }
+    }
+
+    @Test("when the group's COMMIT fails, every body gets the error and nothing is stored")
+    func commitFailureFailsAll() async throws {
+        try await withStore { store in
+            try await store.read { db in try await db.raw("PRAGMA foreign_keys = ON").run() }
+            let results = await inOneGroup(store, [
+                { db in try await db.raw("INSERT INTO t (k, n) VALUES ('kept?', 1)").run() },
+                // Checked only at COMMIT (deferred), so the body itself succeeds.
+                { db in try await db.raw("INSERT INTO child (k, parent) VALUES ('orphan', 'nobody')").run() },
+            ])
+            for result in results {
+                guard case .failure(let error as MetadataStoreError) = result else {
+                    Issue.record("a body of a failed group was acknowledged")
+                    continue
+                }
+                #expect(error.kind == .database)
+            }
+            let (rows, children) = try await store.read { db in
+                (
+                    try await db.raw("SELECT COUNT(*) AS c FROM t").first()!.decode(column: "c", as: Int.self),
+                    try await db.raw("SELECT COUNT(*) AS c FROM child").first()!.decode(column: "c", as: Int.self)
+                )
+            }
+            #expect(rows == 1)
+            #expect(children == 0)
+            // The connection is usable afterwards.
+            try await store.transaction { db in try await db.raw("INSERT INTO t (k, n) VALUES ('after', 1)").run() }
+        }
+    }
+}
