@@ -416,10 +416,20 @@ extension Registry {
 
     // MARK: Manifests
 
-    /// Records (or replaces) the referrers facts of a manifest already committed as a version.
-    public func ociRecordManifest(_ record: OCIManifestRecord) async throws(ControlPlaneError) {
+    /// Commits the version a manifest maps to (see ``commitVersion(_:context:)``; the same
+    /// bytes pushed again find it committed and keep it) and records the manifest's facts for
+    /// the referrers API, in one transaction: a crash leaves both or neither.
+    ///
+    /// - Throws: what ``commitVersion(_:context:)`` throws, except `versionExists`.
+    public func ociCommitManifest(_ version: VersionManifest, record: OCIManifestRecord, context: RequestContext) async throws(ControlPlaneError) {
+        try Self.validate(version)
         let now = controlPlane.nowMilliseconds()
-        try await controlPlane.mutate("recording manifest \(record.digest)") { db in
+        try await controlPlane.mutate("committing manifest \(record.digest) as \(version.namespace)/\(version.artifact)@\(version.version)") { db in
+            do {
+                _ = try await Self.insertVersion(version, now: now, context: context, in: db)
+            } catch let error as ControlPlaneError where error.kind == .versionExists {
+                // Refused before writing anything: the manifest is already committed.
+            }
             try await db.raw(
                 """
                 INSERT INTO oci_manifests (namespace, artifact, digest, media_type, artifact_type, subject, annotations, size, created_at)

@@ -242,58 +242,66 @@ public struct Registry: Sendable {
         let now = controlPlane.nowMilliseconds()
         let m = manifest
         return try await controlPlane.mutate("committing \(m.namespace)/\(m.artifact)@\(m.version)") { db in
-            _ = try await Self.requireNamespace(m.namespace, in: db)
-            if try await db.raw(
-                "SELECT version FROM versions WHERE namespace = \(bind: m.namespace) AND artifact = \(bind: m.artifact) AND version = \(bind: m.version)"
-            ).first() != nil {
-                throw ControlPlaneError(.versionExists, "version \(m.namespace)/\(m.artifact)@\(m.version) already exists; versions are immutable")
-            }
-            var sizes: [ContentAddress: UInt64] = [:]
-            for file in m.files where sizes[file.address] == nil {
-                guard let row = try await Self.visibleBlob(file.address, namespace: m.namespace, in: db) else {
-                    throw ControlPlaneError(
-                        .blobNotLinked,
-                        "file \"\(file.path)\" names blob \(file.address), which is not linked into namespace \"\(m.namespace)\"; ingest it there first")
-                }
-                sizes[file.address] = UInt64(try row.int("size"))
-                // Touching the link keeps it from the GC's link sweep and makes a concurrent
-                // sweep of the same link conflict with this commit.
-                try await db.raw(
-                    "UPDATE links SET linked_at = \(bind: now) WHERE namespace = \(bind: m.namespace) AND address = \(bind: file.address.description)"
-                ).run()
-            }
-            try await db.raw(
-                "INSERT INTO artifacts (namespace, name, created_at) VALUES (\(bind: m.namespace), \(bind: m.artifact), \(bind: now)) ON CONFLICT (namespace, name) DO NOTHING"
-            ).run()
-            let files = m.files.sorted { $0.path < $1.path }.map {
-                VersionFile(path: $0.path, address: $0.address, size: sizes[$0.address]!, mediaType: $0.mediaType)
-            }
-            let total = files.reduce(UInt64(0)) { $0 + $1.size }
-            try await db.raw(
-                """
-                INSERT INTO versions (namespace, artifact, version, creator, created_at, labels, file_count, total_size)
-                VALUES (\(bind: m.namespace), \(bind: m.artifact), \(bind: m.version), \(bind: context.actor), \(bind: now),
-                        \(bind: Self.encodeLabels(m.labels)), \(bind: Int64(files.count)), \(bind: Int64(total)))
-                """
-            ).run()
-            for chunk in stride(from: 0, to: files.count, by: 200) {
-                var sql: SQLQueryString = "INSERT INTO version_files (namespace, artifact, version, path, address, size, media_type) VALUES "
-                for (index, file) in files[chunk..<min(chunk + 200, files.count)].enumerated() {
-                    if index > 0 { sql += ", " }
-                    sql += "(\(bind: m.namespace), \(bind: m.artifact), \(bind: m.version), \(bind: file.path), \(bind: file.address.description), \(bind: Int64(file.size)), \(bind: file.mediaType))"
-                }
-                try await db.raw(sql).run()
-            }
-            try await AuditLog.append(
-                AuditEvent(
-                    action: "version.commit", namespace: m.namespace, target: "\(m.namespace)/\(m.artifact)@\(m.version)",
-                    digests: Array(Set(files.map(\.address.description))).sorted()),
-                context: context, at: now, in: db)
-            let summary = VersionSummary(
-                namespace: m.namespace, artifact: m.artifact, version: m.version, creator: context.actor,
-                createdAt: Date(milliseconds: now), labels: m.labels, fileCount: files.count, totalSize: total)
-            return ArtifactVersion(summary: summary, files: files)
+            try await Self.insertVersion(m, now: now, context: context, in: db)
         }
+    }
+
+    /// ``commitVersion(_:context:)``'s transaction body, for callers that record more in the
+    /// same transaction (the OCI manifest facts): checks, inserts and audits `m`, which
+    /// ``validate(_:)`` has already accepted. `versionExists` is thrown before anything is
+    /// written; other refusals may follow writes, which the caller's transaction rolls back.
+    static func insertVersion(_ m: VersionManifest, now: Int64, context: RequestContext, in db: any SQLDatabase) async throws -> ArtifactVersion {
+        _ = try await Self.requireNamespace(m.namespace, in: db)
+        if try await db.raw(
+            "SELECT version FROM versions WHERE namespace = \(bind: m.namespace) AND artifact = \(bind: m.artifact) AND version = \(bind: m.version)"
+        ).first() != nil {
+            throw ControlPlaneError(.versionExists, "version \(m.namespace)/\(m.artifact)@\(m.version) already exists; versions are immutable")
+        }
+        var sizes: [ContentAddress: UInt64] = [:]
+        for file in m.files where sizes[file.address] == nil {
+            guard let row = try await Self.visibleBlob(file.address, namespace: m.namespace, in: db) else {
+                throw ControlPlaneError(
+                    .blobNotLinked,
+                    "file \"\(file.path)\" names blob \(file.address), which is not linked into namespace \"\(m.namespace)\"; ingest it there first")
+            }
+            sizes[file.address] = UInt64(try row.int("size"))
+            // Touching the link keeps it from the GC's link sweep and makes a concurrent
+            // sweep of the same link conflict with this commit.
+            try await db.raw(
+                "UPDATE links SET linked_at = \(bind: now) WHERE namespace = \(bind: m.namespace) AND address = \(bind: file.address.description)"
+            ).run()
+        }
+        try await db.raw(
+            "INSERT INTO artifacts (namespace, name, created_at) VALUES (\(bind: m.namespace), \(bind: m.artifact), \(bind: now)) ON CONFLICT (namespace, name) DO NOTHING"
+        ).run()
+        let files = m.files.sorted { $0.path < $1.path }.map {
+            VersionFile(path: $0.path, address: $0.address, size: sizes[$0.address]!, mediaType: $0.mediaType)
+        }
+        let total = files.reduce(UInt64(0)) { $0 + $1.size }
+        try await db.raw(
+            """
+            INSERT INTO versions (namespace, artifact, version, creator, created_at, labels, file_count, total_size)
+            VALUES (\(bind: m.namespace), \(bind: m.artifact), \(bind: m.version), \(bind: context.actor), \(bind: now),
+                    \(bind: Self.encodeLabels(m.labels)), \(bind: Int64(files.count)), \(bind: Int64(total)))
+            """
+        ).run()
+        for chunk in stride(from: 0, to: files.count, by: 200) {
+            var sql: SQLQueryString = "INSERT INTO version_files (namespace, artifact, version, path, address, size, media_type) VALUES "
+            for (index, file) in files[chunk..<min(chunk + 200, files.count)].enumerated() {
+                if index > 0 { sql += ", " }
+                sql += "(\(bind: m.namespace), \(bind: m.artifact), \(bind: m.version), \(bind: file.path), \(bind: file.address.description), \(bind: Int64(file.size)), \(bind: file.mediaType))"
+            }
+            try await db.raw(sql).run()
+        }
+        try await AuditLog.append(
+            AuditEvent(
+                action: "version.commit", namespace: m.namespace, target: "\(m.namespace)/\(m.artifact)@\(m.version)",
+                digests: Array(Set(files.map(\.address.description))).sorted()),
+            context: context, at: now, in: db)
+        let summary = VersionSummary(
+            namespace: m.namespace, artifact: m.artifact, version: m.version, creator: context.actor,
+            createdAt: Date(milliseconds: now), labels: m.labels, fileCount: files.count, totalSize: total)
+        return ArtifactVersion(summary: summary, files: files)
     }
 
     /// A committed version with its files.

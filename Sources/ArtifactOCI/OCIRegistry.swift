@@ -253,19 +253,15 @@ public struct OCIRegistry: Sendable {
         let stored = try await ingest(repository, digest: sha512, body: ByteStream(ByteBuffer(bytes: bytes)), size: manifest.size, context: context)
         files.append(FileEntry(path: Self.manifestPath, address: stored.address, mediaType: manifest.mediaType))
         let version = OCIDigest.versionName(manifest.digest)
-        do {
-            _ = try await registry.commitVersion(
-                VersionManifest(namespace: ns, artifact: repository.artifact, version: version, files: files), context: context)
-        } catch where error.kind == .versionExists {
-            // The same bytes pushed again (perhaps under another tag): already stored.
-        } catch {
-            throw OCIError(mapping: error)
-        }
+        // The version and the referrers facts in one transaction; the same bytes pushed again
+        // (perhaps under another tag) find the version committed.
         try await mapped {
-            try await registry.ociRecordManifest(
-                Registry.OCIManifestRecord(
+            try await registry.ociCommitManifest(
+                VersionManifest(namespace: ns, artifact: repository.artifact, version: version, files: files),
+                record: Registry.OCIManifestRecord(
                     namespace: ns, artifact: repository.artifact, digest: manifest.digest.description, mediaType: manifest.mediaType,
-                    artifactType: manifest.artifactType, subject: manifest.subject?.description, annotations: manifest.annotations, size: manifest.size))
+                    artifactType: manifest.artifactType, subject: manifest.subject?.description, annotations: manifest.annotations, size: manifest.size),
+                context: context)
         }
         if let tag {
             _ = try await mapped { try await registry.setTag(namespace: ns, artifact: repository.artifact, tag: tag, version: version, context: context) }
