@@ -111,12 +111,7 @@ extension Registry {
         uploadID: String, namespace: String, artifact: String, at offset: UInt64, _ stream: ByteStream, hints: IngestHints,
         context: RequestContext
     ) async throws(ControlPlaneError) -> OCIChunkAppend {
-        let result: IngestResult
-        do {
-            result = try await controlPlane.dataPlane.ingest(stream, hints: hints)
-        } catch {
-            throw ControlPlaneError.wrapping(error, "ingesting a chunk of upload \(NameGrammar.printable(uploadID))")
-        }
+        let result = try await ingestBytes(stream, hints: hints, doing: "ingesting a chunk of upload \(NameGrammar.printable(uploadID))")
         return try await BlobLinking(controlPlane: controlPlane).record(result, namespace: namespace, purpose: "holding a chunk of an upload:") { db, now in
             guard var session = try await Self.ociUpload(uploadID, namespace: namespace, artifact: artifact, in: db) else { return .unknownSession }
             guard session.offset == offset else { return .offsetMismatch(session) }
@@ -316,12 +311,7 @@ extension Registry {
         namespace: String, _ stream: ByteStream, hints: IngestHints, alias: OCIDigestAlias, verified: @Sendable () -> Bool, context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob {
         _ = try await self.namespace(namespace)
-        let result: IngestResult
-        do {
-            result = try await controlPlane.dataPlane.ingest(stream, hints: hints)
-        } catch {
-            throw ControlPlaneError.wrapping(error, "ingesting \(alias.digest) into namespace \"\(namespace)\"")
-        }
+        let result = try await ingestBytes(stream, hints: hints, doing: "ingesting \(alias.digest) into namespace \"\(namespace)\"")
         guard verified() else {
             throw ControlPlaneError(.invalidDigest, "the bytes ingested into \"\(namespace)\" were not checked against \(alias.digest); nothing was recorded")
         }

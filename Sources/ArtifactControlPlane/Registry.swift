@@ -77,13 +77,18 @@ public struct Registry: Sendable {
         namespace: String, _ stream: ByteStream, hints: IngestHints = IngestHints(), context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob {
         _ = try await self.namespace(namespace)
-        let result: IngestResult
-        do {
-            result = try await controlPlane.dataPlane.ingest(stream, hints: hints)
-        } catch {
-            throw ControlPlaneError.wrapping(error, "ingesting into namespace \"\(namespace)\"")
-        }
+        let result = try await ingestBytes(stream, hints: hints, doing: "ingesting into namespace \"\(namespace)\"")
         return try await BlobLinking(controlPlane: controlPlane).link(result, into: namespace, context: context)
+    }
+
+    /// Streams `stream` into the data plane; its errors come back as the control plane's,
+    /// saying what was being `doing`. Records nothing: the caller links or holds the result.
+    func ingestBytes(_ stream: ByteStream, hints: IngestHints, doing: String) async throws(ControlPlaneError) -> IngestResult {
+        do {
+            return try await controlPlane.dataPlane.ingest(stream, hints: hints)
+        } catch {
+            throw ControlPlaneError.wrapping(error, doing)
+        }
     }
 
     /// The blob `address` as `namespace` sees it.
