@@ -15,6 +15,8 @@
 # Targets (issue 7): upload >= 5x registry and >= 0.75x nginx; download >= 1.0x nginx; small
 # uploads >= 6x registry; small GET >= 20x registry and >= 0.5x nginx; HEAD >= 20x registry;
 # our peak RSS <= 50 MiB. All servers and the load generators share this machine's cores.
+# ARTIFACTSTORE_BIN runs a given binary instead of the release build; BENCH_SIZE_MIB (default 1024)
+# sizes the large transfer. Helpers shared with scripts/bench-oci.sh are in scripts/bench-lib.sh.
 #
 # Last line: RESULT upload_vs_registry=… upload_vs_nginx=… download_vs_nginx=…
 #   small_put_vs_registry=… small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=…
@@ -24,23 +26,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-need=()
-command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
-command -v nginx >/dev/null 2>&1 || need+=(nginx)
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "== installing ${need[*]} (Debian)" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq "${need[@]}" >/dev/null || { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; }
-fi
-# The Debian packages start their own services; ours are started below on private ports.
-service nginx stop >/dev/null 2>&1 || true
-service docker-registry stop >/dev/null 2>&1 || true
-
-echo "== building artifactstore (release)" >&2
-swift build -c release --product artifactstore >&2
-BIN=$(swift build -c release --show-bin-path)/artifactstore
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+bench_install docker-registry nginx wrk curl
+bench_binary
 
 WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/artifactstore-http-bench.XXXXXX")
 PIDS=()
@@ -51,37 +40,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "error: $1 did not answer" >&2; return 1; }
-rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
-ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b > 0 else 'nan')" "$1" "$2"; }
-
 # --- the three servers ----------------------------------------------------------------------
-OURS_PORT=$(free_port)
-TOKEN="ast_$(python3 -c 'import secrets; print(secrets.token_hex(8) + "_" + secrets.token_hex(32))')"
-ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning "$BIN" serve --port "$OURS_PORT" \
-    --data-dir "$WORK/ours" >"$WORK/ours.log" 2>&1 &
-OURS_PID=$!
-PIDS+=("$OURS_PID")
-OURS="http://127.0.0.1:$OURS_PORT"
-wait_http "$OURS/readyz"
-curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
-    -d '{"name":"bench"}' "$OURS/v1/namespaces"
-
-REGISTRY_PORT=$(free_port)
-mkdir -p "$WORK/registry"
-cat >"$WORK/registry.yml" <<EOF
-version: 0.1
-log: {level: error}
-storage:
-  filesystem: {rootdirectory: $WORK/registry}
-http: {addr: 127.0.0.1:$REGISTRY_PORT}
-EOF
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-REGISTRY_PID=$!
-PIDS+=("$REGISTRY_PID")
-REGISTRY="http://127.0.0.1:$REGISTRY_PORT"
-wait_http "$REGISTRY/v2/"
+start_ours "$WORK"
+start_registry "$WORK"
 
 NGINX_PORT=$(free_port)
 mkdir -p "$WORK/nginx/root" "$WORK/nginx/tmp"

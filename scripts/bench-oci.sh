@@ -26,25 +26,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-need=()
-command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v curl >/dev/null 2>&1 || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "== installing ${need[*]} (Debian)" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq "${need[@]}" >/dev/null || { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; }
-fi
-# The Debian package starts its own service; ours is started below on a private port.
-service docker-registry stop >/dev/null 2>&1 || true
-
-if [ -n "${ARTIFACTSTORE_BIN:-}" ]; then
-    BIN=$ARTIFACTSTORE_BIN
-else
-    echo "== building artifactstore (release)" >&2
-    swift build -c release --product artifactstore >&2
-    BIN=$(swift build -c release --show-bin-path)/artifactstore
-fi
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+bench_install docker-registry wrk curl
+bench_binary
 
 WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/artifactstore-oci-bench.XXXXXX")
 PIDS=()
@@ -54,43 +39,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "error: $1 did not answer" >&2; return 1; }
-rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
-# a / b with two decimals; nan when either is missing or b is 0.
-ratio() { python3 -c "import sys
-try: a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b > 0 else 'nan')
-except ValueError: print('nan')" "${1:-x}" "${2:-x}"; }
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
 
 # --- the two servers ----------------------------------------------------------------------------
-OURS_PORT=$(free_port)
-TOKEN="ast_$(python3 -c 'import secrets; print(secrets.token_hex(8) + "_" + secrets.token_hex(32))')"
-ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning "$BIN" serve --port "$OURS_PORT" \
-    --data-dir "$WORK/ours" >"$WORK/ours.log" 2>&1 &
-OURS_PID=$!
-PIDS+=("$OURS_PID")
-OURS="http://127.0.0.1:$OURS_PORT"
-wait_http "$OURS/readyz"
-curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
-    -d '{"name":"bench"}' "$OURS/v1/namespaces"
+start_ours "$WORK"
 OURS_AUTH="bench:$TOKEN"
-
-REGISTRY_PORT=$(free_port)
-mkdir -p "$WORK/registry"
-cat >"$WORK/registry.yml" <<EOF
-version: 0.1
-log: {level: error}
-storage:
-  filesystem: {rootdirectory: $WORK/registry}
-http: {addr: 127.0.0.1:$REGISTRY_PORT}
-EOF
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-REGISTRY_PID=$!
-PIDS+=("$REGISTRY_PID")
-REGISTRY="http://127.0.0.1:$REGISTRY_PORT"
-wait_http "$REGISTRY/v2/"
+start_registry "$WORK"
 
 # curl options for a server: credentials for ours, none for the registry.
 creds() { if [ "$1" = - ]; then echo --globoff; else printf '%s\n' -u "$1"; fi; }

@@ -1,0 +1,75 @@
+# Shared by scripts/bench-http.sh and scripts/bench-oci.sh (sourced, not run): installing the
+# peers, building our release binary, ports, waiting, ratios, and starting our server and
+# docker-registry on private loopback ports. Each function that starts a server appends its pid
+# to the caller's PIDS array, which the caller's cleanup kills.
+
+# Installs the Debian packages of the commands that are missing: bench_install CMD[=PKG] ...
+bench_install() {
+    local need=() item command package
+    for item in "$@"; do
+        command=${item%%=*}; package=${item#*=}
+        command -v "$command" >/dev/null 2>&1 || need+=("$package")
+    done
+    if [ ${#need[@]} -gt 0 ]; then
+        echo "== installing ${need[*]} (Debian)" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq "${need[@]}" >/dev/null || { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; }
+    fi
+    # The Debian packages start their own services; the benchmarks start theirs on private ports.
+    service nginx stop >/dev/null 2>&1 || true
+    service docker-registry stop >/dev/null 2>&1 || true
+}
+
+# Sets BIN: $ARTIFACTSTORE_BIN, or our release build (built now).
+bench_binary() {
+    if [ -n "${ARTIFACTSTORE_BIN:-}" ]; then
+        BIN=$ARTIFACTSTORE_BIN
+    else
+        echo "== building artifactstore (release)" >&2
+        swift build -c release --product artifactstore >&2
+        BIN=$(swift build -c release --show-bin-path)/artifactstore
+    fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "error: $1 did not answer" >&2; return 1; }
+rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+# a / b with two decimals; nan when either is missing or b is 0.
+ratio() { python3 -c "import sys
+try: a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b > 0 else 'nan')
+except ValueError: print('nan')" "${1:-x}" "${2:-x}"; }
+
+# Starts `$BIN serve` with data under $1 and a fresh admin token, and creates namespace `bench`.
+# Sets OURS, OURS_PID, TOKEN.
+start_ours() {
+    local port
+    port=$(free_port)
+    TOKEN="ast_$(python3 -c 'import secrets; print(secrets.token_hex(8) + "_" + secrets.token_hex(32))')"
+    ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning "$BIN" serve --port "$port" \
+        --data-dir "$1/ours" >"$1/ours.log" 2>&1 &
+    OURS_PID=$!
+    PIDS+=("$OURS_PID")
+    OURS="http://127.0.0.1:$port"
+    wait_http "$OURS/readyz"
+    curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+        -d '{"name":"bench"}' "$OURS/v1/namespaces"
+}
+
+# Starts docker-registry (filesystem storage under $1/registry, no auth). Sets REGISTRY, REGISTRY_PID.
+start_registry() {
+    local port
+    port=$(free_port)
+    mkdir -p "$1/registry"
+    cat >"$1/registry.yml" <<YAML
+version: 0.1
+log: {level: error}
+storage:
+  filesystem: {rootdirectory: $1/registry}
+http: {addr: 127.0.0.1:$port}
+YAML
+    docker-registry serve "$1/registry.yml" >"$1/registry.log" 2>&1 &
+    REGISTRY_PID=$!
+    PIDS+=("$REGISTRY_PID")
+    REGISTRY="http://127.0.0.1:$port"
+    wait_http "$REGISTRY/v2/"
+}
