@@ -15,7 +15,9 @@ extension LocalDataPlane {
         let digests: DualDigest
         do {
             (_, digests) = try await DualDigester.withSession(configuration: configuration.digester) { session in
-                let tee = IngestTee(base: stream, session: session, expectedSize: hints.expectedSize, monitor: monitor)
+                // Small network-sized buffers are coalesced first: hashing and writing pay per buffer.
+                let tee = IngestTee(
+                    base: stream.coalesced(minimum: Self.ingestBufferSize), session: session, expectedSize: hints.expectedSize, monitor: monitor)
                 // The temporary's bytes are durable when this returns; its name need not be, as
                 // only the move below gives the object a name anything relies on.
                 _ = try await backend.write(temporary, from: ByteStream(tee), options: StorageWriteOptions(overwrite: false, durableName: false))

@@ -68,6 +68,9 @@ public final class LocalDataPlane: DataPlane {
 
     /// Where ingests in progress live inside each backend.
     public static let temporaryDirectory = "tmp/ingest"
+    /// The smallest buffer an ingest hashes and writes (but the last): source buffers are
+    /// coalesced up to it (``ByteStream/coalesced(minimum:)``).
+    public static let ingestBufferSize = 1 << 20
 
     /// The backends in configuration order.
     public let backends: [Backend]
