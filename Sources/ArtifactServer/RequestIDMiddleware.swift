@@ -4,9 +4,10 @@ import Hummingbird
 import Logging
 
 /// Gives every request an id: the client's `X-Request-ID` when it is 1–128 characters of
-/// `A-Za-z0-9._-`, otherwise (when absent) a new one. Puts it in the request's logger metadata
-/// (`request_id`), the context (for audit records) and the `X-Request-ID` response header, and
-/// writes one access-log line per request. A malformed id is refused (400 `invalidRequestID`).
+/// `A-Za-z0-9._-`, otherwise (when absent) a new one. Puts it in the log metadata of every line
+/// written while the request is handled (`request_id`, through ``RequestLogMetadata``), the
+/// context (for audit records) and the `X-Request-ID` response header, and writes one
+/// access-log line per request. A malformed id is refused (400 `invalidRequestID`).
 ///
 /// The log line names the method, the path, the status and the duration; never a header
 /// value, so never a credential.
@@ -21,10 +22,11 @@ struct RequestIDMiddleware: RouterMiddleware {
         let supplied = request.headers[Self.header]
         let valid = supplied.map(Self.isValid) ?? true
         context.requestID = valid ? (supplied ?? Self.generate()) : Self.generate()
-        context.logger[metadataKey: "request_id"] = .string(context.requestID)
         var response: Response
         if valid {
-            response = try await next(request, context)
+            response = try await RequestLogMetadata.$requestID.withValue(context.requestID) {
+                try await next(request, context)
+            }
         } else {
             response = ErrorResponse.response(
                 for: HTTPAPIError(.invalidRequestID, "X-Request-ID must be 1-128 characters of A-Z a-z 0-9 . _ - (got \(supplied?.count ?? 0) characters)"),
@@ -35,7 +37,8 @@ struct RequestIDMiddleware: RouterMiddleware {
         context.logger.info(
             "request",
             metadata: [
-                "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                "request_id": "\(context.requestID)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
+                "status": "\(response.status.code)",
                 "duration_ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000)",
             ])
         return response
