@@ -32,8 +32,7 @@ extension ArtifactStoreAPI {
             hints.expectedSize = contentLength
         }
         hints.sizeHint = hints.expectedSize
-        let metrics = self.metrics
-        let body = ByteStream(CountingSequence(base: request.body) { metrics.recordBytesIn($0) })
+        let body = metrics.countingReceived(request.body)
         let start = ContinuousClock.now
         do {
             let blob = try await controlPlane.registry.ingestBlob(namespace: namespace, body, hints: hints, context: context.auditContext(principal))
@@ -121,27 +120,5 @@ extension ArtifactStoreAPI {
             if tag.hasPrefix("W/") { tag.removeFirst(2) }
             return tag == etag
         }
-    }
-}
-
-/// An async sequence of buffers that reports each buffer's size as it passes (bytes-in metrics).
-struct CountingSequence<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
-    typealias Element = ByteBuffer
-    let base: Base
-    let count: @Sendable (Int) -> Void
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: Base.AsyncIterator
-        let count: @Sendable (Int) -> Void
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let buffer = try await base.next() else { return nil }
-            count(buffer.readableBytes)
-            return buffer
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), count: count)
     }
 }

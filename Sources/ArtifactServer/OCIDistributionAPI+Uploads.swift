@@ -75,8 +75,7 @@ extension OCIDistributionAPI {
 
     /// The request body streamed into the data plane, counted for the metrics (never collected).
     func body(_ request: Request) -> ByteStream {
-        let metrics = self.metrics
-        return ByteStream(CountingSequence(base: request.body) { metrics.recordBytesIn($0) })
+        metrics.countingReceived(request.body)
     }
 
     func ingest(_ repository: OCIRepositoryName, digest: OCIBlobDigest, _ request: Request, _ audit: ArtifactControlPlane.RequestContext) async throws -> LinkedBlob {

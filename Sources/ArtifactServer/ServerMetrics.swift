@@ -80,7 +80,12 @@ public final class ServerMetrics: Sendable {
 
     /// `stream`, counting the bytes that pass through as sent.
     func countingSent(_ stream: ByteStream) -> ByteStream {
-        ByteStream(CountingSequence(base: stream) { [self] in self.recordBytesOut($0) })
+        ByteStream(ByteCountingSequence(base: stream) { [self] in self.recordBytesOut($0) })
+    }
+
+    /// A request body, counting the bytes that pass through as received (never collected).
+    func countingReceived<Body: AsyncSequence & Sendable>(_ body: Body) -> ByteStream where Body.Element == ByteBuffer {
+        ByteStream(ByteCountingSequence(base: body) { [self] in self.recordBytesIn($0) })
     }
 }
 

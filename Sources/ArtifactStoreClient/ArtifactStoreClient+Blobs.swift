@@ -1,8 +1,9 @@
 import ArtifactIdentity
+import ArtifactStoreCore
 import AsyncHTTPClient
 import NIOCore
-import NIOFoundationCompat
 import NIOFileSystem
+import NIOFoundationCompat
 import NIOHTTP1
 
 extension ArtifactStoreClient {
@@ -36,7 +37,7 @@ extension ArtifactStoreClient {
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         return try await LocalFiles.withReadHandle(path) { handle in
             let chunks = handle.readChunks(in: 0..<Int64(size), chunkLength: Self.chunkLength)
-            request.body = .stream(CountedByteSequence(base: chunks, observe: progress ?? { _ in }), length: .known(Int64(size)))
+            request.body = .stream(ByteCountingSequence(base: chunks, observe: progress ?? { _ in }), length: .known(Int64(size)))
             let response = try await execute(request, timeout: .hours(24 * 7))
             let body = try await readBody(response, what: request.url)
             guard response.status.code == 201 || response.status.code == 200 else {

@@ -1,5 +1,6 @@
 import ArtifactControlPlane
 import ArtifactIdentity
+import ArtifactStoreCore
 import Foundation
 import NIOCore
 import NIOFileSystem
@@ -47,7 +48,7 @@ extension ArtifactStoreClient {
             try await LocalFiles.withReadHandle(entry.localPath) { handle in
                 let chunks = handle.readChunks(in: 0..<Int64(entry.size), chunkLength: Self.chunkLength)
                 let (digest, size) = try await Digest.digest(
-                    of: CountedByteSequence(base: chunks, observe: progress.advance), algorithm: .blake3)
+                    of: ByteCountingSequence(base: chunks, observe: progress.advance), algorithm: .blake3)
                 guard size == entry.size else {
                     throw ClientError(.io, "\(entry.localPath) changed size while it was read (\(entry.size) then \(size) bytes)")
                 }
