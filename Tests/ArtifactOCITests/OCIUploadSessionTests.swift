@@ -61,6 +61,16 @@ struct OCIUploadSessionTests {
 
     static func stream(_ bytes: some Collection<UInt8>) -> ByteStream { ByteStream(ByteBuffer(bytes: Array(bytes))) }
 
+    /// An OCI image manifest over one config and one layer, as the bytes a client would push.
+    static func imageManifest(config: String, configSize: Int, layer: String, layerSize: Int) -> [UInt8] {
+        Array(
+            """
+            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
+            "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(config)","size":\(configSize)},\
+            "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layer)","size":\(layerSize)}]}
+            """.utf8)
+    }
+
     static func sha256(_ bytes: [UInt8]) throws -> ArtifactIdentity.Digest {
         try ArtifactIdentity.Digest(algorithm: .sha256, bytes: Array(SHA256.hash(data: bytes)))
     }
@@ -135,12 +145,8 @@ struct OCIUploadSessionTests {
             let layer = Self.bytes(2048, seed: 3)
             let configBlob = try await oci.ingest(Self.repository, digest: .sha256(try Self.sha256(config)), body: Self.stream(config), size: nil, context: Self.context)
             let layerBlob = try await oci.ingest(Self.repository, digest: .sha256(try Self.sha256(layer)), body: Self.stream(layer), size: nil, context: Self.context)
-            let manifestText = """
-                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
-                "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(configBlob.sha256)","size":2},\
-                "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerBlob.sha256)","size":2048}]}
-                """
-            let manifest = try await oci.putManifest(Self.repository, reference: "v1", bytes: Array(manifestText.utf8), contentType: nil, context: Self.context)
+            let manifestBytes = Self.imageManifest(config: "\(configBlob.sha256)", configSize: 2, layer: "\(layerBlob.sha256)", layerSize: 2048)
+            let manifest = try await oci.putManifest(Self.repository, reference: "v1", bytes: manifestBytes, contentType: nil, context: Self.context)
             try await Self.collect(controlPlane, clock, rounds: 2)
             #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
             #expect(try await Self.state(controlPlane, configBlob.address) == "live")
@@ -167,12 +173,8 @@ struct OCIUploadSessionTests {
             let layerBlob = try await oci.ingest(Self.repository, digest: layerDigest, body: Self.stream(layer), size: nil, context: Self.context)
             #expect(try await oci.blob(Self.repository, digest: layerDigest).address == layerBlob.address)
             #expect(layerBlob.sha256 == (try Self.sha256(layer)))
-            let manifestText = """
-                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
-                "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(try Self.sha256(config))","size":2},\
-                "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerDigest)","size":3000}]}
-                """
-            let manifest = try await oci.putManifest(Self.repository, reference: "v1", bytes: Array(manifestText.utf8), contentType: nil, context: Self.context)
+            let manifestBytes = Self.imageManifest(config: "\(try Self.sha256(config))", configSize: 2, layer: "\(layerDigest)", layerSize: 3000)
+            let manifest = try await oci.putManifest(Self.repository, reference: "v1", bytes: manifestBytes, contentType: nil, context: Self.context)
             #expect(manifest.blobs.contains(layerDigest))
             let files = try await controlPlane.registry.version(namespace: "team", artifact: "app", version: OCIDigest.versionName(manifest.digest)).files
             #expect(files.contains { $0.path == "blobs/\(OCIDigest.fileName(layerDigest))" && $0.address == layerBlob.address })
