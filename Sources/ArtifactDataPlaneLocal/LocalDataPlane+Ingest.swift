@@ -37,6 +37,10 @@ extension LocalDataPlane {
         let primary = digests.digest(for: hints.primaryAlgorithm)
         let address = ContentAddress(primary)
         let destination = Self.path(of: address)
+        // A large object's first whole read is proved by the stamp of the file this ingest wrote
+        // (``VerifiedStamps/recordWritten(_:_:)``) rather than by hashing it again.
+        let stamping = stampsWrites(of: digests.size) ? backend as? any StorageChangeStamping : nil
+        let written = try? await stamping?.statStamped(temporary).stamp
         var deduplicated = false
         do {
             do {
@@ -69,7 +73,15 @@ extension LocalDataPlane {
 
         let info: StorageObjectInfo
         do {
-            info = try await backend.stat(destination)
+            if let stamping, let written, !deduplicated {
+                let stamped = try await stamping.statStamped(destination)
+                info = stamped.info
+                if stamped.stamp.isSameIncarnation(as: written) {
+                    provedReads.recordWritten(VerifiedStamps.Key(backendID: backendID, address: address), stamped.stamp)
+                }
+            } else {
+                info = try await backend.stat(destination)
+            }
         } catch where error.kind == .notFound {
             // Deleted since the commit above: a garbage collection that had already decided to
             // delete these bytes (a blob unreferenced past its grace period, pushed again now).
@@ -126,6 +138,16 @@ extension LocalDataPlane {
         }
         return removed
     }
+
+    /// Whether an ingest of `size` bytes records the stamp of what it wrote: only when whole reads
+    /// are proved by stamps at all, and only for objects large enough that hashing them again on
+    /// their first read costs more than one `fstat` now (and that are served as file regions).
+    func stampsWrites(of size: UInt64) -> Bool {
+        configuration.verifiesFullReads && provedReads.trustDuration > .zero && size >= Self.minimumStampedWriteSize
+    }
+
+    /// 1 MiB.
+    static let minimumStampedWriteSize: UInt64 = 1 << 20
 
     static func temporaryPath() -> StoragePath {
         // A lower-case UUID is always a valid segment.

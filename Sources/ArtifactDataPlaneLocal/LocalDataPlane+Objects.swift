@@ -42,24 +42,22 @@ extension LocalDataPlane {
             throw .storage(error, "read \(address)", backendID: backendID)
         }
         guard whole else {
-            return ByteStream(ServeStream(base: stream, address: address, backendID: backendID, proof: .none))
+            return ServeStream(base: stream, address: address, backendID: backendID, proof: .none).byteStream
         }
         guard let stamp else {
-            return ByteStream(ServeStream(base: stream, address: address, backendID: backendID, proof: .hash))
+            return ServeStream(base: stream, address: address, backendID: backendID, proof: .hash).byteStream
         }
         let key = VerifiedStamps.Key(backendID: backendID, address: address)
         let provedReads = self.provedReads
         let trusted = provedReads.trusts(key, stamp)
-        return ByteStream(
-            ServeStream(
-                base: stream,
-                address: address,
-                backendID: backendID,
-                proof: trusted ? .stamp : .hash,
-                proved: { provedReads.record(key, stamp, openedAt: openedAt) },
-                failed: { provedReads.forget(key) }
-            )
-        )
+        return ServeStream(
+            base: stream,
+            address: address,
+            backendID: backendID,
+            proof: trusted ? .stamp : .hash,
+            proved: { provedReads.record(key, stamp, openedAt: openedAt) },
+            failed: { provedReads.forget(key) }
+        ).byteStream
     }
 
     public func verify(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> VerifyResult {

@@ -97,6 +97,22 @@ package struct ServeStream: AsyncSequence, Sendable {
         }
     }
 
+    /// The bytes as a file region, when the backend offers one and it can be proved the same way
+    /// as the iteration: ranged and unchecked reads as they are, stamp-proved reads with the
+    /// stamp checked before the last byte. A read proved by hashing offers none: its bytes must
+    /// pass through the hasher.
+    package var fileSlice: ByteStreamFileSlice? {
+        guard proof != .hash, let slice = base.fileSlice else { return nil }
+        let address = address
+        let backendID = backendID
+        return slice.mappingFailure({ DataPlaneError.reading($0, address, backendID: backendID) }, failed: proof == .stamp ? failed : nil)
+    }
+
+    /// This stream erased, with its file region.
+    package var byteStream: ByteStream {
+        ByteStream(self, fileSlice: fileSlice)
+    }
+
     package func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(
             base: base.makeAsyncIterator(),

@@ -11,6 +11,8 @@ import Synchronization
 /// - Only a stamp taken when opening a read that then hashed to the object's address is
 ///   recorded, and only if the object had been left alone for ``settleMargin`` before that open
 ///   (see ``StorageChangeStamp/isSettled(before:margin:)``): any later write moves the stamp.
+///   The one other source is an ingest, which hashed the bytes as it wrote them
+///   (``recordWritten(_:_:)``).
 /// - A stamp is trusted for ``trustDuration`` after it was recorded, so media corruption that
 ///   leaves stamps alone is still caught by a hashed read that often, and by `verify`.
 /// - A failed or mismatching read, and a delete, forget the object. Memory is bounded by
@@ -58,7 +60,25 @@ package final class VerifiedStamps: Sendable {
     /// Records `stamp`, taken when a read that has now been proved by its hash was opened at
     /// `openedAt` (nanoseconds since 1970), unless the object had changed too shortly before.
     package func record(_ key: Key, _ stamp: StorageChangeStamp, openedAt: Int64) {
-        guard trustDuration > .zero, stamp.isSettled(before: openedAt, margin: Self.settleMargin) else { return }
+        guard stamp.isSettled(before: openedAt, margin: Self.settleMargin) else { return }
+        insert(key, stamp)
+    }
+
+    /// Records the stamp of an object this data plane has just written and hashed on the way in,
+    /// taken after it was given its name, when it still is the same incarnation (size, inode,
+    /// modification time) as the file the ingest wrote.
+    ///
+    /// Skips the settle check of ``record(_:_:openedAt:)`` on purpose: it guards against a write
+    /// that lands in the same tick of the coarse clock as the change the stamp saw, and here that
+    /// change is the ingest's own write and rename. What is left is a foreign write to the
+    /// ingest's temporary within the same clock tick as the ingest's last write, which the stamp
+    /// cannot tell apart; trust still expires after ``trustDuration``, and `verify` re-hashes.
+    package func recordWritten(_ key: Key, _ stamp: StorageChangeStamp) {
+        insert(key, stamp)
+    }
+
+    private func insert(_ key: Key, _ stamp: StorageChangeStamp) {
+        guard trustDuration > .zero else { return }
         let now = ContinuousClock.now
         entries.withLock { entries in
             if entries[key] == nil, entries.count >= capacity {

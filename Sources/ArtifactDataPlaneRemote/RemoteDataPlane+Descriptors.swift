@@ -52,20 +52,18 @@ extension RemoteDataPlane {
         let backendID = granted.backendID
         guard granted.proves else {
             let bytes = FileSystemBackend.chunks(of: file, path: path, size: stamp.size, expectedStamp: nil, threadPool: .singleton)
-            return ByteStream(ServeStream(base: bytes, address: address, backendID: backendID, proof: .none))
+            return ServeStream(base: bytes, address: address, backendID: backendID, proof: .none).byteStream
         }
         let bytes = FileSystemBackend.chunks(of: file, path: path, size: stamp.size, expectedStamp: stamp, threadPool: .singleton)
         let key = VerifiedStamps.Key(backendID: backendID, address: address)
         let provedReads = self.provedReads
-        return ByteStream(
-            ServeStream(
-                base: bytes,
-                address: address,
-                backendID: backendID,
-                proof: provedReads.trusts(key, stamp) ? .stamp : .hash,
-                proved: { provedReads.record(key, stamp, openedAt: openedAt) },
-                failed: { provedReads.forget(key) }
-            )
-        )
+        return ServeStream(
+            base: bytes,
+            address: address,
+            backendID: backendID,
+            proof: provedReads.trusts(key, stamp) ? .stamp : .hash,
+            proved: { provedReads.record(key, stamp, openedAt: openedAt) },
+            failed: { provedReads.forget(key) }
+        ).byteStream
     }
 }

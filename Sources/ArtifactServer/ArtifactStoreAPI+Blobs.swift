@@ -50,7 +50,7 @@ extension ArtifactStoreAPI {
         let namespace = try PathParameter.name(context, "ns")
         let digest = try Digest(parsing: try PathParameter.name(context, "digest"))
         let blob = try await controlPlane.registry.blob(namespace: namespace, digest: digest)
-        return try await respondWithBytes(request, blob: blob, head: head) { range in
+        return try await respondWithBytes(request, context, blob: blob, head: head) { range in
             try await controlPlane.registry.openBlob(namespace: namespace, address: blob.address, range: range)
         }
     }
@@ -59,7 +59,7 @@ extension ArtifactStoreAPI {
         let (namespace, artifact, version) = try Self.versionParameters(context)
         let path = try PathParameter.filePath(context)
         let resolved = try await controlPlane.registry.resolveFile(namespace: namespace, artifact: artifact, version: version, path: path)
-        var response = try await respondWithBytes(request, blob: resolved.blob, head: head) { range in
+        var response = try await respondWithBytes(request, context, blob: resolved.blob, head: head) { range in
             try await controlPlane.registry.open(resolved, range: range)
         }
         if response.status != .notModified { response.headers[.contentType] = resolved.file.mediaType }
@@ -77,7 +77,7 @@ extension ArtifactStoreAPI {
     /// `If-None-Match` (304) and `Range` (206/416). The stream is opened only for a GET that
     /// sends bytes, and flows to the client with back-pressure.
     func respondWithBytes(
-        _ request: Request, blob: LinkedBlob, head: Bool, open: @Sendable (ByteRange?) async throws -> ByteStream
+        _ request: Request, _ context: ServerRequestContext, blob: LinkedBlob, head: Bool, open: @Sendable (ByteRange?) async throws -> ByteStream
     ) async throws -> Response {
         let start = ContinuousClock.now
         let etag = "\"\(blob.address)\""
@@ -98,13 +98,13 @@ extension ArtifactStoreAPI {
             if head { return Response(status: .ok, headers: headers) }
             let stream = try await open(nil)
             metrics.recordServe(duration: ContinuousClock.now - start)
-            return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: metrics.countingSent(stream)))
+            return Response(status: .ok, headers: headers, body: DownloadBody.make(stream, channel: context.channel, metrics: metrics))
         case .partial(let range):
             headers[.contentLength] = "\(range.count)"
             headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(blob.size)"
             let stream = try await open(range)
             metrics.recordServe(duration: ContinuousClock.now - start)
-            return Response(status: .partialContent, headers: headers, body: ResponseBody(asyncSequence: metrics.countingSent(stream)))
+            return Response(status: .partialContent, headers: headers, body: DownloadBody.make(stream, channel: context.channel, metrics: metrics))
         }
     }
 

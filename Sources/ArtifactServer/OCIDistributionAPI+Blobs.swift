@@ -25,13 +25,13 @@ extension OCIDistributionAPI {
             if head { return Response(status: .ok, headers: headers) }
             let stream = try await oci.openBlob(repository, blob, range: nil)
             metrics.recordServe(duration: ContinuousClock.now - start)
-            return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: metrics.countingSent(stream)))
+            return Response(status: .ok, headers: headers, body: DownloadBody.make(stream, channel: context.channel, metrics: metrics))
         case .partial(let range):
             headers[.contentLength] = "\(range.count)"
             headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(blob.size)"
             let stream = try await oci.openBlob(repository, blob, range: range)
             metrics.recordServe(duration: ContinuousClock.now - start)
-            return Response(status: .partialContent, headers: headers, body: ResponseBody(asyncSequence: metrics.countingSent(stream)))
+            return Response(status: .partialContent, headers: headers, body: DownloadBody.make(stream, channel: context.channel, metrics: metrics))
         }
     }
 }

@@ -7,6 +7,7 @@ import ArtifactStorage
 import ArtifactStorageFactory
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -40,6 +41,7 @@ public enum ServeApplication {
             let host = configuration.host
             let app = Application(
                 router: api.makeRouter(),
+                server: httpServer,
                 configuration: .init(address: .hostname(host, port: configuration.port), serverName: "artifactstore"),
                 services: [
                     controlPlane.garbageCollector.service(interval: configuration.gcInterval) { metrics.recordGarbageCollection($0) },
@@ -64,6 +66,12 @@ public enum ServeApplication {
         }
         await close(controlPlane)
         logger.info("stopped")
+    }
+
+    /// HTTP/1 with a ``FileRegionSender`` on every connection, so downloads can be sent from
+    /// their files (``DownloadBody``).
+    public static var httpServer: HTTPServerBuilder {
+        .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [FileRegionSender()]))
     }
 
     /// Closes the metadata store and a remote data plane's connections.

@@ -43,6 +43,12 @@ public final class ServerMetrics: Sendable {
         Counter(label: "artifactstore_http_sent_bytes_total", factory: factory).increment(by: count)
     }
 
+    /// Bytes of a download the kernel sent from its file (``DownloadBody``); also counted as sent.
+    func recordBytesSentFromFile(_ count: Int) {
+        recordBytesOut(count)
+        Counter(label: "artifactstore_http_sent_file_region_bytes_total", factory: factory).increment(by: count)
+    }
+
     /// A blob upload finished (stored or refused).
     func recordIngest(duration: Duration, deduplicated: Bool?) {
         Metrics.Timer(label: "artifactstore_ingest_duration_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)

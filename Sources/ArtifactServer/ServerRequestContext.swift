@@ -16,9 +16,12 @@ public struct ServerRequestContext: RequestContext {
     public var credential: String?
     /// The peer's address, as audit records show it.
     public var clientAddress: String?
+    /// The connection, which downloads send file regions on (``DownloadBody``).
+    public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.channel = source.channel
         self.clientAddress = source.channel.remoteAddress.map(Self.describe)
     }
 

@@ -38,6 +38,12 @@ public struct StorageChangeStamp: Sendable, Hashable, CustomStringConvertible {
         changeTimeNanoseconds <= instant - margin
     }
 
+    /// Whether `other` stamps the same incarnation of the same bytes: equal size and identity,
+    /// whatever the change time says (a rename or a permission change moves only that).
+    public func isSameIncarnation(as other: StorageChangeStamp) -> Bool {
+        size == other.size && identity == other.identity
+    }
+
     public var description: String {
         "size \(size), changed \(changeTimeNanoseconds) ns, identity \(identity.map(String.init).joined(separator: ":"))"
     }
@@ -63,4 +69,18 @@ public struct StampedRead: Sendable {
 public protocol StorageChangeStamping: StorageBackend {
     /// Opens the object at `path` like ``StorageBackend/read(_:range:)`` and stamps it.
     func readStamped(_ path: StoragePath, range: ClosedRange<UInt64>?) async throws(StorageError) -> StampedRead
+
+    /// ``StorageBackend/stat(_:)`` with the object's stamp, in one look-up.
+    func statStamped(_ path: StoragePath) async throws(StorageError) -> StampedObjectInfo
+}
+
+/// An object's information together with its stamp, taken in one look-up.
+public struct StampedObjectInfo: Sendable {
+    public var info: StorageObjectInfo
+    public var stamp: StorageChangeStamp
+
+    public init(info: StorageObjectInfo, stamp: StorageChangeStamp) {
+        self.info = info
+        self.stamp = stamp
+    }
 }

@@ -25,7 +25,7 @@ extension FileSystemBackend {
             threadPool: threadPool,
             expectedStamp: stamped ? opened.stamp : nil
         )
-        return StampedRead(bytes: ByteStream(chunks), stamp: opened.stamp)
+        return StampedRead(bytes: ByteStream(chunks, fileSlice: chunks.fileSlice), stamp: opened.stamp)
     }
 }
 
@@ -72,23 +72,37 @@ extension FileSystemBackend: StorageDescriptorOpening {
         expectedStamp: StorageChangeStamp?,
         threadPool: NIOThreadPool
     ) -> ByteStream {
-        ByteStream(
-            FileChunks(
-                file: file,
-                path: path,
-                start: 0,
-                end: size,
-                chunkSize: readChunkSize,
-                threadPool: threadPool,
-                expectedStamp: expectedStamp
-            )
+        let chunks = FileChunks(
+            file: file,
+            path: path,
+            start: 0,
+            end: size,
+            chunkSize: readChunkSize,
+            threadPool: threadPool,
+            expectedStamp: expectedStamp
         )
+        return ByteStream(chunks, fileSlice: chunks.fileSlice)
     }
 }
 
 extension FileSystemBackend: StorageChangeStamping {
     public func readStamped(_ path: StoragePath, range: ClosedRange<UInt64>?) async throws(StorageError) -> StampedRead {
         try await openChunks(path, range: range, stamped: true)
+    }
+
+    public func statStamped(_ path: StoragePath) async throws(StorageError) -> StampedObjectInfo {
+        try await run { () throws(StorageError) in
+            do {
+                let fd = try resolve(path, flags: O_PATH)
+                let info = try Sys.fstat(fd.raw)
+                guard Sys.isRegular(info) else {
+                    throw StorageError(.notFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
+                }
+                return StampedObjectInfo(info: Self.objectInfo(path, info), stamp: Self.stamp(info))
+            } catch {
+                throw .from(error, .lookUp, path: path, verb: "stat")
+            }
+        }
     }
 
     /// Device, inode, size, modification and change time: what any write, truncation or
@@ -164,19 +178,7 @@ struct FileChunks: AsyncSequence, Sendable {
 
         /// Fails unless the open file's stamp is still `expected`; after that, the sequence ends.
         mutating func checkStamp(_ expected: StorageChangeStamp) async throws(StorageError) {
-            let file = chunks.file
-            let path = chunks.path
-            let info = try await FileSystemBackend.run(chunks.threadPool) { () throws(StorageError) -> Glibc.stat in
-                do {
-                    return try Sys.fstat(file.raw)
-                } catch {
-                    throw .from(error, .lookUp, path: path, verb: "read")
-                }
-            }
-            let now = FileSystemBackend.stamp(info)
-            guard now == expected else {
-                throw StorageError(.io, "\"\(path)\" changed while it was being read (\(expected) became \(now))", path: path.string)
-            }
+            try await chunks.checkStamp(expected)
             finished = true
         }
 
@@ -257,5 +259,30 @@ struct FileChunks: AsyncSequence, Sendable {
 
     func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(chunks: self, offset: start)
+    }
+
+    /// The same bytes as a file region; its confirmation is the stamp check the iterator makes
+    /// after the last chunk.
+    var fileSlice: ByteStreamFileSlice {
+        ByteStreamFileSlice(descriptor: file.raw, range: start..<end, owner: file) { [self] in
+            if let expectedStamp { try await checkStamp(expectedStamp) }
+        }
+    }
+
+    /// Fails unless the open file's stamp is still `expected`.
+    func checkStamp(_ expected: StorageChangeStamp) async throws(StorageError) {
+        let file = self.file
+        let path = self.path
+        let info = try await FileSystemBackend.run(threadPool) { () throws(StorageError) -> Glibc.stat in
+            do {
+                return try Sys.fstat(file.raw)
+            } catch {
+                throw .from(error, .lookUp, path: path, verb: "read")
+            }
+        }
+        let now = FileSystemBackend.stamp(info)
+        guard now == expected else {
+            throw StorageError(.io, "\"\(path)\" changed while it was being read (\(expected) became \(now))", path: path.string)
+        }
     }
 }

@@ -141,18 +141,7 @@ public struct FileSystemBackend: StorageBackend {
     }
 
     public func stat(_ path: StoragePath) async throws(StorageError) -> StorageObjectInfo {
-        try await run { () throws(StorageError) in
-            do {
-                let fd = try resolve(path, flags: O_PATH)
-                let info = try Sys.fstat(fd.raw)
-                guard Sys.isRegular(info) else {
-                    throw StorageError(.notFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
-                }
-                return Self.objectInfo(path, info)
-            } catch {
-                throw .from(error, .lookUp, path: path, verb: "stat")
-            }
-        }
+        try await statStamped(path).info
     }
 
     static func objectInfo(_ path: StoragePath, _ info: Glibc.stat) -> StorageObjectInfo {

@@ -5,18 +5,26 @@ import NIOCore
 /// Bytes flow as `ByteBuffer`s. Iteration is pull-driven: a producer does work only when the
 /// consumer asks for the next buffer, so a slow consumer slows the producer down (back-pressure)
 /// and nothing buffers more than the chunk in hand. A `ByteStream` may be iterated once.
+///
+/// A stream that reads a local file may also offer the file itself (``fileSlice``), so a
+/// consumer that writes to a socket can have the kernel send the bytes. A consumer uses either
+/// the iteration or the slice, never both.
 public struct ByteStream: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
     public typealias Failure = any Error
 
     private let makeNext: @Sendable () -> (() async throws -> ByteBuffer?)
 
-    /// Wraps any sendable sequence of buffers.
-    public init<Base: AsyncSequence & Sendable>(_ base: Base) where Base.Element == ByteBuffer {
+    /// The same bytes as a region of an open file, when the producer can offer one.
+    public let fileSlice: ByteStreamFileSlice?
+
+    /// Wraps any sendable sequence of buffers; `fileSlice`, when given, must be the same bytes.
+    public init<Base: AsyncSequence & Sendable>(_ base: Base, fileSlice: ByteStreamFileSlice? = nil) where Base.Element == ByteBuffer {
         self.makeNext = {
             var iterator = base.makeAsyncIterator()
             return { try await iterator.next() }
         }
+        self.fileSlice = fileSlice
     }
 
     /// A stream over buffers already in memory.
@@ -25,6 +33,7 @@ public struct ByteStream: AsyncSequence, Sendable {
             var remaining = buffers[...]
             return { remaining.popFirst() }
         }
+        self.fileSlice = nil
     }
 
     /// A stream of one buffer.

@@ -63,7 +63,8 @@ struct ProvedReadTests {
     @Test func hashedReadEarnsTrustAndAWriteLosesIt() async throws {
         let disk = try Disk()
         defer { disk.remove() }
-        let (result, bytes) = try await disk.ingestSettled(seed: 1, size: 1_500_000)
+        // Below the size whose ingest records its written stamp.
+        let (result, bytes) = try await disk.ingestSettled(seed: 1, size: 1_000_000)
         #expect(disk.dataPlane.provedReads.count == 0)
         #expect(try await readAll(disk.dataPlane.serve(result.address)) == bytes)
         #expect(disk.dataPlane.provedReads.count == 1, "a hashed whole read of a settled file is remembered")
@@ -101,6 +102,73 @@ struct ProvedReadTests {
         }
         #expect(received < bytes.count)
         #expect(disk.dataPlane.provedReads.count == 0)
+    }
+
+    @Test func largeIngestIsProvedByTheStampOfWhatItWrote() async throws {
+        let disk = try Disk()
+        defer { disk.remove() }
+        let content = PatternedContent(seed: 6, size: 2 * 1024 * 1024 + 3, chunkSize: 256 * 1024)
+        let result = try await disk.dataPlane.ingest(content.stream)
+        let bytes = content.chunks().flatMap { Array($0.readableBytesView) }
+        #expect(disk.dataPlane.provedReads.count == 1, "no settle wait: the ingest hashed what it wrote")
+
+        let first = try await disk.dataPlane.serve(result.address)
+        let slice = try #require(first.fileSlice, "a stamp-proved whole read offers its file")
+        #expect(slice.range == 0..<UInt64(bytes.count))
+        try await slice.confirm()
+        #expect(try await readAll(first) == bytes)
+
+        // Deduplicated: the object was not written again, nothing new is recorded.
+        _ = try await disk.dataPlane.ingest(PatternedContent(seed: 6, size: 2 * 1024 * 1024 + 3, chunkSize: 256 * 1024).stream)
+        #expect(disk.dataPlane.provedReads.count == 1)
+
+        try disk.flipByte(result, at: 1_234_567)
+        let changed = try await disk.dataPlane.serve(result.address)
+        #expect(changed.fileSlice == nil, "a changed stamp means a hashed read, which cannot be a file region")
+        await #expect(throws: DataPlaneError.self) { _ = try await readAll(changed) }
+        #expect(disk.dataPlane.provedReads.count == 0)
+    }
+
+    @Test func smallAndUntrustedIngestsRecordNothing() async throws {
+        let small = try Disk()
+        defer { small.remove() }
+        _ = try await small.dataPlane.ingest(PatternedContent(seed: 7, size: 1024 * 1024 - 1, chunkSize: 256 * 1024).stream)
+        #expect(small.dataPlane.provedReads.count == 0)
+
+        let untrusting = try Disk(trust: .zero)
+        defer { untrusting.remove() }
+        let result = try await untrusting.dataPlane.ingest(PatternedContent(seed: 8, size: 2 * 1024 * 1024, chunkSize: 256 * 1024).stream)
+        #expect(untrusting.dataPlane.provedReads.count == 0)
+        #expect(try await untrusting.dataPlane.serve(result.address).fileSlice == nil)
+    }
+
+    @Test func fileRegionOfAChangedFileIsNotConfirmed() async throws {
+        let disk = try Disk()
+        defer { disk.remove() }
+        let content = PatternedContent(seed: 9, size: 3 * 1024 * 1024, chunkSize: 256 * 1024)
+        let result = try await disk.dataPlane.ingest(content.stream)
+        let slice = try #require(try await disk.dataPlane.serve(result.address).fileSlice)
+        try disk.flipByte(result, at: 5)
+        do {
+            try await slice.confirm()
+            Issue.record("a file region of a file written after it was opened was confirmed")
+        } catch let error as DataPlaneError {
+            #expect(error.kind == .storage)
+            #expect(error.message.contains("changed while it was being read"))
+        }
+        #expect(disk.dataPlane.provedReads.count == 0, "the failed check forgot the proof")
+    }
+
+    @Test func rangedReadsOfferTheirRegion() async throws {
+        let disk = try Disk()
+        defer { disk.remove() }
+        let (result, bytes) = try await disk.ingestSettled(seed: 10, size: 10_000)
+        let stream = try await disk.dataPlane.serve(result.address, range: ByteRange(first: 100, last: 4_099), backendID: nil)
+        let slice = try #require(stream.fileSlice)
+        #expect(slice.range == 100..<4_100)
+        try await slice.confirm()
+        #expect(try await readAll(stream) == Array(bytes[100..<4_100]))
+        #expect(try await disk.dataPlane.serve(result.address).fileSlice == nil, "a first, hashed whole read offers none")
     }
 
     @Test func verifyEarnsTrustAndDeleteForgetsIt() async throws {

@@ -67,7 +67,7 @@ final class ServerHarness: Sendable {
 
     /// The application for HummingbirdTesting.
     func application(port: Int = 0) -> some ApplicationProtocol {
-        Application(router: api.makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: Self.silent)
+        Application(router: api.makeRouter(), server: ServeApplication.httpServer, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: Self.silent)
     }
 
     /// Runs `body` with a test client in `mode`.

@@ -201,3 +201,26 @@ struct FileSystemConnectorTests {
 
 import ArtifactStoreCore
 import NIOCore
+
+@Suite("FileSystemBackend stamps")
+struct FileSystemStampTests {
+    @Test func statStampedMatchesAStampedReadAndARenameKeepsTheIncarnation() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        try tree.write("a/object", "the bytes")
+        let backend = try await tree.open()
+        let stamped = try await backend.statStamped(try StoragePath("a/object"))
+        #expect(stamped.info.size == 9)
+        #expect(stamped.info == (try await backend.stat(try StoragePath("a/object"))))
+        #expect(try await backend.readStamped(try StoragePath("a/object"), range: nil).stamp == stamped.stamp)
+
+        try await backend.move(from: try StoragePath("a/object"), to: try StoragePath("b/object"), options: StorageMoveOptions(overwrite: false))
+        let moved = try await backend.statStamped(try StoragePath("b/object"))
+        #expect(moved.stamp.isSameIncarnation(as: stamped.stamp), "a rename moves only the change time")
+
+        try tree.write("b/object", "new bytes")
+        let rewritten = try await backend.statStamped(try StoragePath("b/object"))
+        #expect(!rewritten.stamp.isSameIncarnation(as: stamped.stamp))
+        await #expect(throws: StorageError.self) { _ = try await backend.statStamped(try StoragePath("a/object")) }
+    }
+}
