@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -52,6 +51,6 @@ struct RequestIDMiddleware: RouterMiddleware {
     }
 
     static func generate() -> String {
-        UUID().uuidString.lowercased()
+        RequestIDGenerator.next()
     }
 }
