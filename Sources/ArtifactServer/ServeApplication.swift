@@ -69,9 +69,14 @@ public enum ServeApplication {
     }
 
     /// HTTP/1 with a ``FileRegionSender`` on every connection, so downloads can be sent from
-    /// their files (``DownloadBody``).
+    /// their files (``DownloadBody``), each connection handled on its event loop
+    /// (``EventLoopBoundChildChannel``) unless `ARTIFACTSTORE_EVENT_LOOP_TASKS=0`.
     public static var httpServer: HTTPServerBuilder {
-        .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [FileRegionSender()]))
+        let boundToEventLoops = EventLoopBoundChildChannel<HTTP1Channel>.isWanted(environment: ProcessInfo.processInfo.environment)
+        return HTTPServerBuilder { responder in
+            let channel = HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [FileRegionSender()]))
+            return boundToEventLoops ? EventLoopBoundChildChannel(base: channel) : channel
+        }
     }
 
     /// Closes the metadata store and a remote data plane's connections.
