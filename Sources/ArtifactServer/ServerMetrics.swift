@@ -18,6 +18,14 @@ public final class ServerMetrics: Sendable {
     /// The request counter and timer of each route, method and status seen, made once: making
     /// them through the factory on every request was about 3% of a small request's CPU. Bounded
     /// by the routes (unknown paths are all `unmatched`), methods and statuses the server sends.
+    // The metrics every transfer records, made once (see `requestHandles`); exposed from the
+    // start, at zero.
+    private let bytesReceived: CoreMetrics.Counter
+    private let bytesSent: CoreMetrics.Counter
+    private let bytesSentFromFiles: CoreMetrics.Counter
+    private let ingestDuration: CoreMetrics.Timer
+    private let dedupHits: CoreMetrics.Counter
+    private let serveDuration: CoreMetrics.Timer
     private let requestHandles = Mutex<[RequestMetricKey: (counter: CoreMetrics.Counter, timer: CoreMetrics.Timer)]>([:])
 
     public init() {
@@ -30,6 +38,12 @@ public final class ServerMetrics: Sendable {
         factory.defaultDurationHistogramBuckets = latencyBuckets
         self.registry = registry
         self.factory = factory
+        bytesReceived = Counter(label: "artifactstore_http_received_bytes_total", factory: factory)
+        bytesSent = Counter(label: "artifactstore_http_sent_bytes_total", factory: factory)
+        bytesSentFromFiles = Counter(label: "artifactstore_http_sent_file_region_bytes_total", factory: factory)
+        ingestDuration = Metrics.Timer(label: "artifactstore_ingest_duration_seconds", factory: factory)
+        dedupHits = Counter(label: "artifactstore_dedup_hits_total", factory: factory)
+        serveDuration = Metrics.Timer(label: "artifactstore_serve_duration_seconds", factory: factory)
     }
 
     /// One request finished: `route` is the route's path template (or `unmatched`).
@@ -51,30 +65,30 @@ public final class ServerMetrics: Sendable {
     }
 
     func recordBytesIn(_ count: Int) {
-        Counter(label: "artifactstore_http_received_bytes_total", factory: factory).increment(by: count)
+        bytesReceived.increment(by: count)
     }
 
     func recordBytesOut(_ count: Int) {
-        Counter(label: "artifactstore_http_sent_bytes_total", factory: factory).increment(by: count)
+        bytesSent.increment(by: count)
     }
 
     /// Bytes of a download the kernel sent from its file (``DownloadBody``); also counted as sent.
     func recordBytesSentFromFile(_ count: Int) {
         recordBytesOut(count)
-        Counter(label: "artifactstore_http_sent_file_region_bytes_total", factory: factory).increment(by: count)
+        bytesSentFromFiles.increment(by: count)
     }
 
     /// A blob upload finished (stored or refused).
     func recordIngest(duration: Duration, deduplicated: Bool?) {
-        Metrics.Timer(label: "artifactstore_ingest_duration_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+        ingestDuration.recordNanoseconds(duration.nanoseconds)
         if deduplicated == true {
-            Counter(label: "artifactstore_dedup_hits_total", factory: factory).increment()
+            dedupHits.increment()
         }
     }
 
     /// A blob or file download was answered: time until the response (headers) was ready.
     func recordServe(duration: Duration) {
-        Metrics.Timer(label: "artifactstore_serve_duration_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+        serveDuration.recordNanoseconds(duration.nanoseconds)
     }
 
     /// A garbage collection ran (a dry run is not counted).
