@@ -97,26 +97,33 @@ public struct Digest: Sendable, Hashable, Codable, CustomStringConvertible, Loss
 
     /// The 32 raw bytes.
     public var bytes: [UInt8] {
-        var result: [UInt8] = []
-        result.reserveCapacity(32)
-        for word in [w0, w1, w2, w3] {
-            for shift in stride(from: 56, through: 0, by: -8) {
-                result.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
+        [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+            for (index, word) in [w0, w1, w2, w3].enumerated() {
+                for byte in 0..<8 {
+                    buffer[index * 8 + byte] = UInt8(truncatingIfNeeded: word >> UInt64(56 - 8 * byte))
+                }
             }
+            count = 32
         }
-        return result
     }
 
-    /// The 64 lower-case hex characters, without the algorithm prefix.
+    /// The 64 lower-case hex characters, without the algorithm prefix. Written straight into the
+    /// string's storage: it is formatted on every blob response (`ETag`, `Location`, logs).
     public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var characters: [UInt8] = []
-        characters.reserveCapacity(64)
-        for byte in bytes {
-            characters.append(digits[Int(byte >> 4)])
-            characters.append(digits[Int(byte & 0x0F)])
+        let (w0, w1, w2, w3) = (self.w0, self.w1, self.w2, self.w3)
+        return String(unsafeUninitializedCapacity: 64) { buffer in
+            func put(_ word: UInt64, at start: Int) {
+                for nibble in 0..<16 {
+                    let value = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * nibble)) & 0x0F
+                    buffer[start + nibble] = value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+                }
+            }
+            put(w0, at: 0)
+            put(w1, at: 16)
+            put(w2, at: 32)
+            put(w3, at: 48)
+            return 64
         }
-        return String(decoding: characters, as: UTF8.self)
     }
 
     /// `<algorithm>:<hex>`.
