@@ -6,8 +6,9 @@
 #                                    expected digest, registry monolithic PUT, nginx WebDAV PUT.
 #   2,000 x 4 KiB blob uploads, c=16 scripts/bench_http_client.py (threads, keep-alive); unique
 #                                    bodies; registry needs POST + PUT per blob.
-#   4 KiB GET, c=64                  wrk, 10 s each.
-#   HEAD of a 4 KiB blob, c=64       after 2,000 unmeasured, 100,000 (ours) and 20,000 (registry)
+#   4 KiB GET, c=64                  wrk, 5 s each, three rounds alternating; the median.
+#   HEAD of a 4 KiB blob, c=64       after 2,000 unmeasured, three rounds of 100,000 (ours) and
+#                                    10,000 (registry), alternating; the median
 #                                    with scripts/bench_http_client.py (one thread, 64
 #                                    keep-alive sockets); ours vs registry (wrk and ab wait for a
 #                                    body after a HEAD answer).
@@ -119,21 +120,39 @@ curl -fsS -o /dev/null -X PUT -H "Content-Type: application/octet-stream" --data
 cp "$SMALL" "$WORK/nginx/root/small.bin"
 
 wrk_rate() { wrk "$@" 2>/dev/null | awk '/Requests\/sec/ {print $2}'; }
-echo "== 4 KiB GET at concurrency 64 (wrk, 10 s each)" >&2
-ours_get=$(wrk_rate -t2 -c64 -d10s -H "Authorization: Bearer $TOKEN" "$OURS/v1/namespaces/bench/blobs/sha256:$SMALL_SHA")
-registry_get=$(wrk_rate -t2 -c64 -d10s "$REGISTRY/v2/bench/small/blobs/sha256:$SMALL_SHA")
-nginx_get=$(wrk_rate -t2 -c64 -d10s "$NGINX/small.bin")
+# The median of three values.
+median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+# The small-request flows run three rounds, the servers alternating within each round, and each
+# server's figure is its median: one run of a few seconds on a shared 2-core machine swings by a
+# third from one minute to the next (all samples go into the JSON).
+echo "== 4 KiB GET at concurrency 64 (wrk, 5 s each, 3 rounds)" >&2
+ours_gets=(); registry_gets=(); nginx_gets=()
+for round in 1 2 3; do
+    ours_gets+=("$(wrk_rate -t2 -c64 -d5s -H "Authorization: Bearer $TOKEN" "$OURS/v1/namespaces/bench/blobs/sha256:$SMALL_SHA")")
+    registry_gets+=("$(wrk_rate -t2 -c64 -d5s "$REGISTRY/v2/bench/small/blobs/sha256:$SMALL_SHA")")
+    nginx_gets+=("$(wrk_rate -t2 -c64 -d5s "$NGINX/small.bin")")
+done
+ours_get=$(median3 "${ours_gets[@]}")
+registry_get=$(median3 "${registry_gets[@]}")
+nginx_get=$(median3 "${nginx_gets[@]}")
 
 # wrk and ab wait for a body after a HEAD answer with Content-Length; the Python client does not
 # (one thread over 64 sockets: about 48,000 HEAD/s against nginx on this machine).
-# Each server first gets 2,000 unmeasured HEADs (connections, caches), then a measured run of
-# several seconds at its own pace (wrk runs for a time, not a count): 100,000 for ours, 20,000 for
+# Each server first gets 2,000 unmeasured HEADs (connections, caches), then measured runs of
+# seconds each at its own pace (wrk runs for a time, not a count): 100,000 for ours, 10,000 for
 # the registry, which answers about twenty times fewer per second. 20,000 for ours lasted about
 # half a second and measured its start-up more than its rate.
-echo "== HEAD at concurrency 64 (Python client): 100,000 ours, 20,000 registry, after 2,000 each" >&2
-head_rate() { python3 "$ROOT/scripts/bench_http_client.py" head "$1" "$2" 2000 64 "$4" >/dev/null; python3 "$ROOT/scripts/bench_http_client.py" head "$1" "$2" "$3" 64 "$4"; }
-ours_head=$(head_rate "$OURS" "$TOKEN" 100000 "/v1/namespaces/bench/blobs/sha256:$SMALL_SHA")
-registry_head=$(head_rate "$REGISTRY" - 20000 "/v2/bench/small/blobs/sha256:$SMALL_SHA")
+echo "== HEAD at concurrency 64 (Python client): 100,000 ours, 10,000 registry, after 2,000 each; 3 rounds" >&2
+head_rate() { python3 "$ROOT/scripts/bench_http_client.py" head "$1" "$2" "$3" 64 "$4"; }
+head_rate "$OURS" "$TOKEN" 2000 "/v1/namespaces/bench/blobs/sha256:$SMALL_SHA" >/dev/null
+head_rate "$REGISTRY" - 2000 "/v2/bench/small/blobs/sha256:$SMALL_SHA" >/dev/null
+ours_heads=(); registry_heads=()
+for round in 1 2 3; do
+    ours_heads+=("$(head_rate "$OURS" "$TOKEN" 100000 "/v1/namespaces/bench/blobs/sha256:$SMALL_SHA")")
+    registry_heads+=("$(head_rate "$REGISTRY" - 10000 "/v2/bench/small/blobs/sha256:$SMALL_SHA")")
+done
+ours_head=$(median3 "${ours_heads[@]}")
+registry_head=$(median3 "${registry_heads[@]}")
 
 # --- peak RSS ----------------------------------------------------------------------------------
 ours_rss=$(rss_mib "$OURS_PID")
@@ -163,7 +182,9 @@ cat >"$ROOT/bench-results/http-$(date -u +%Y%m%dT%H%M%SZ).json" <<EOF
  "download_seconds": {"ours": $ours_down, "registry": $registry_down, "nginx": $nginx_down},
  "small_uploads_per_second": {"ours": $ours_put, "registry": $registry_put},
  "small_gets_per_second": {"ours": $ours_get, "registry": $registry_get, "nginx": $nginx_get},
+ "small_get_samples": {"ours": [$(IFS=,; echo "${ours_gets[*]}")], "registry": [$(IFS=,; echo "${registry_gets[*]}")], "nginx": [$(IFS=,; echo "${nginx_gets[*]}")]},
  "heads_per_second": {"ours": $ours_head, "registry": $registry_head},
+ "head_samples": {"ours": [$(IFS=,; echo "${ours_heads[*]}")], "registry": [$(IFS=,; echo "${registry_heads[*]}")]},
  "peak_rss_mib": {"ours": $ours_rss, "registry": $registry_rss, "nginx": $nginx_rss},
  "result": "$result"}
 EOF
