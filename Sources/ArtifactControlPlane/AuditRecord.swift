@@ -59,6 +59,25 @@ public struct AuditRecord: Sendable, Hashable, Codable {
 
     /// The hash the record should carry, computed from its fields.
     public var computedHash: String {
-        SHA256.hash(data: canonicalEncoding).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: canonicalEncoding) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
+    }
+}
+
+extension AuditRecord {
+    /// The record of `event` that follows `head`, with its hash.
+    init(_ event: AuditEvent, context: RequestContext, at time: Int64, after head: AuditLog.AuditHead) {
+        self.init(
+            sequence: head.sequence + 1, timeMilliseconds: time, actor: context.actor, action: event.action,
+            namespace: event.namespace, target: event.target, digests: event.digests, outcome: event.outcome.rawValue,
+            requestID: context.requestID, clientAddress: context.clientAddress, detail: event.detail,
+            previousHash: head.hash, hash: "")
+        hash = computedHash
     }
 }

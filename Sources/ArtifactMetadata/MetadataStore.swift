@@ -33,7 +33,8 @@ public final class MetadataStore: Sendable {
     }
 
     private enum Connection: Sendable {
-        case sqlite(SQLiteConnection, SQLiteGroupCommit)
+        /// The connection, its group commit, and the thread every one of its statements runs on.
+        case sqlite(SQLiteConnection, SQLiteGroupCommit, NIOThreadPool)
         case postgres(PostgresClient, Task<Void, Never>)
     }
 
@@ -72,10 +73,18 @@ public final class MetadataStore: Sendable {
         }
     }
 
+    /// Opens an SQLite connection whose statements run on a thread of its own.
+    ///
+    /// Not on NIO's shared blocking pool: there the one connection's statements (a dozen per
+    /// upload, strictly one after another) queued behind the fsyncs of concurrent ingests on the
+    /// same threads, and each waited for a disk flush it had nothing to do with. One thread is
+    /// enough: the connection runs one statement at a time anyway.
     private static func openSQLite(storage: SQLiteConnection.Storage, location: MetadataLocation, logger: Logger) async throws(MetadataStoreError) -> MetadataStore {
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
         do {
             let connection = try await SQLiteConnection.open(
-                storage: storage, threadPool: NIOThreadPool.singleton, logger: logger,
+                storage: storage, threadPool: thread, logger: logger,
                 on: MultiThreadedEventLoopGroup.singleton.any())
             let db = connection.sql(queryLogLevel: nil)
             if case .file = storage {
@@ -83,8 +92,9 @@ public final class MetadataStore: Sendable {
                 try await db.raw("PRAGMA synchronous=FULL").run()
             }
             try await db.raw("PRAGMA busy_timeout=10000").run()
-            return MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, SQLiteGroupCommit()), logger: logger)
+            return MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, SQLiteGroupCommit(), thread), logger: logger)
         } catch {
+            try? await thread.shutdownGracefully()
             throw MetadataStoreError(.databaseUnavailable, "cannot open SQLite database \(location)", underlying: error)
         }
     }
@@ -119,8 +129,9 @@ public final class MetadataStore: Sendable {
         }
         if wasClosed { return }
         switch connection {
-        case .sqlite(let connection, _):
+        case .sqlite(let connection, _, let thread):
             try? await connection.close()
+            try? await thread.shutdownGracefully()
         case .postgres(_, let runner):
             runner.cancel()
             await runner.value
@@ -129,7 +140,7 @@ public final class MetadataStore: Sendable {
 
     /// SQLite transactions waiting for the next group commit (always 0 on PostgreSQL).
     var queuedTransactions: Int {
-        if case .sqlite(_, let group) = connection { return group.queuedCount }
+        if case .sqlite(_, let group, _) = connection { return group.queuedCount }
         return 0
     }
 
@@ -152,7 +163,7 @@ public final class MetadataStore: Sendable {
 
     private func runTransaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         switch connection {
-        case .sqlite(let connection, let group):
+        case .sqlite(let connection, let group, _):
             let location = self.location
             return try await group.transaction(on: connection.sql(queryLogLevel: nil), wrap: { Self.wrap($0, location) }, body)
         case .postgres(let client, _):
@@ -189,7 +200,7 @@ public final class MetadataStore: Sendable {
     public func read<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try checkOpen()
         switch connection {
-        case .sqlite(let connection, let group):
+        case .sqlite(let connection, let group, _):
             return try await group.withTurn {
                 do {
                     return try await body(connection.sql(queryLogLevel: nil))

@@ -107,6 +107,46 @@ struct GroupCommitTests {
         }
     }
 
+    @Test("bodies that throw first, last and one after another each undo only their own writes, even the ones that read an earlier body's")
+    func failuresAtEveryPosition() async throws {
+        struct Refusal: Error {}
+        try await withStore { store in
+            // Savepoints nest (none is released before the COMMIT): a failure rolls back to its
+            // own, never into a body before it.
+            let results = await inOneGroup(store, [
+                { db in
+                    try await db.raw("INSERT INTO t (k, n) VALUES ('first', 1)").run()
+                    throw Refusal()
+                },
+                { db in try await db.raw("UPDATE t SET n = n + 1 WHERE k = 'counter'").run() },
+                { db in
+                    try await db.raw("UPDATE t SET n = n + 100 WHERE k = 'counter'").run()
+                    throw Refusal()
+                },
+                { db in
+                    try await db.raw("INSERT INTO t (k, n) VALUES ('third', 3)").run()
+                    throw Refusal()
+                },
+                { db in try await db.raw("INSERT INTO t (k, n) SELECT 'copy', n FROM t WHERE k = 'counter'").run() },
+                { db in
+                    try await db.raw("DELETE FROM t").run()
+                    throw Refusal()
+                },
+            ])
+            for (index, result) in results.enumerated() {
+                switch (index, result) {
+                case (1, .success), (4, .success): break
+                case (_, .failure(let error)) where error is Refusal: break
+                default: Issue.record("body \(index): \(result)")
+                }
+            }
+            let rows = try await store.read { db in
+                try await db.raw("SELECT k, n FROM t ORDER BY k").all().map { "\(try $0.decode(column: "k", as: String.self))=\(try $0.decode(column: "n", as: Int.self))" }
+            }
+            #expect(rows == ["copy=1", "counter=1"])
+        }
+    }
+
     @Test("when the group's COMMIT fails, every body gets the error and nothing is stored")
     func commitFailureFailsAll() async throws {
         try await withStore { store in
