@@ -17,8 +17,9 @@ import Synchronization
 /// - ``transaction(_:)`` runs its body on one connection between BEGIN and COMMIT, serializably:
 ///   SQLite has one connection and lets one group of transactions through at a time
 ///   (`BEGIN IMMEDIATE`, so other processes on the same file wait for the busy timeout): the
-///   transactions queued at that moment run one after another, each in a savepoint, and commit
-///   together (``SQLiteGroupCommit``: one fsync for the group, no result before it); PostgreSQL runs
+///   transactions queued at that moment run one after another and commit together
+///   (``SQLiteGroupCommit``: one fsync for the group, no result before it; if one throws, the
+///   group runs again with a savepoint for each); PostgreSQL runs
 ///   `ISOLATION LEVEL SERIALIZABLE` and re-runs the body when the server reports a serialization
 ///   failure, a deadlock or a unique-key race. The body may therefore run more than once and must
 ///   have no effects outside the database.
