@@ -1,3 +1,4 @@
+import ArtifactIdentity
 import Crypto
 import Foundation
 
@@ -59,14 +60,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
 
     /// The hash the record should carry, computed from its fields.
     public var computedHash: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: canonicalEncoding) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        Digest(SHA256.hash(data: canonicalEncoding)).hex
     }
 }
 

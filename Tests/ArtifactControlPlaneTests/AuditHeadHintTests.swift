@@ -24,11 +24,18 @@ struct AuditHeadHintTests {
         #expect(count == before + expected)
     }
 
-    @Test("an append after the hint went stale (an older head, a made-up head) still extends the chain", arguments: TestDatabase.allCases)
-    func staleHint(database: TestDatabase) async throws {
-        try await Harness.run(database) { h in
+    /// Runs `body` with namespace `team` created, and the number of records before it was.
+    static func withTeam(_ database: TestDatabase, test: String = #function, _ body: (Harness, Int64) async throws -> Void) async throws {
+        try await Harness.run(database, test: test) { h in
             let before = try await AuditLogTests.count(h)
             _ = try await h.registry.createNamespace("team", context: h.context)
+            try await body(h, before)
+        }
+    }
+
+    @Test("an append after the hint went stale (an older head, a made-up head) still extends the chain", arguments: TestDatabase.allCases)
+    func staleHint(database: TestDatabase) async throws {
+        try await Self.withTeam(database) { h, before in
             let first = try #require(try await h.auditRecords(action: "namespace.create").first)
             _ = try await h.ingest(Array("one".utf8), into: "team")
             // As if another process had appended since this one last did.
@@ -42,9 +49,7 @@ struct AuditHeadHintTests {
 
     @Test("a transaction that appended and then rolled back leaves the chain as it was; the next append follows it", arguments: TestDatabase.allCases)
     func rolledBackAppend(database: TestDatabase) async throws {
-        try await Harness.run(database) { h in
-            let before = try await AuditLogTests.count(h)
-            _ = try await h.registry.createNamespace("team", context: h.context)
+        try await Self.withTeam(database) { h, before in
             await #expect(throws: ControlPlaneError.self) {
                 try await h.controlPlane.mutate("appending and refusing") { db in
                     try await AuditLog.append(
