@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import Synchronization
 
 /// The append-only, hash-chained record of every mutation and failed authorisation.
 ///
@@ -15,17 +16,52 @@ import SQLKit
 public struct AuditLog: Sendable {
     let controlPlane: ControlPlane
 
+    /// The chain head as this process last wrote it: a hint that spares an append the read of
+    /// `audit_head`. Never trusted: the append moves the head only `WHERE` it still is this
+    /// (``append(_:context:at:in:)``), so a stale hint (another process or server appended, the
+    /// transaction that wrote it was rolled back, another database) changes nothing and the
+    /// head is read instead.
+    static let headHint = Mutex<AuditHead?>(nil)
+
+    /// A chain head: the last record's sequence number and hash.
+    struct AuditHead: Sendable, Equatable {
+        let sequence: Int64
+        let hash: String
+    }
+
     /// Appends `event` in the transaction `db`. Internal: callers are the other parts.
+    ///
+    /// Two statements when ``headHint`` is right (the usual case: this process wrote the last
+    /// record): the head moves from the hint to the new record, then the record is inserted.
+    /// Otherwise the head is read first, as it always was.
     static func append(_ event: AuditEvent, context: RequestContext, at time: Int64, in db: any SQLDatabase) async throws {
-        let head = try await db.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first()
-        let previousSequence = try head?.int("seq") ?? 0
-        let previousHash = try head?.string("hash") ?? AuditRecord.genesisHash
-        var record = AuditRecord(
-            sequence: previousSequence + 1, timeMilliseconds: time, actor: context.actor, action: event.action,
-            namespace: event.namespace, target: event.target, digests: event.digests, outcome: event.outcome.rawValue,
-            requestID: context.requestID, clientAddress: context.clientAddress, detail: event.detail,
-            previousHash: previousHash, hash: "")
-        record.hash = record.computedHash
+        if let hint = headHint.withLock({ $0 }) {
+            let record = AuditRecord(event, context: context, at: time, after: hint)
+            let moved = try await db.raw(
+                """
+                UPDATE audit_head SET seq = \(bind: record.sequence), hash = \(bind: record.hash)
+                WHERE id = 1 AND seq = \(bind: hint.sequence) AND hash = \(bind: hint.hash) RETURNING seq
+                """
+            ).first()
+            if moved != nil {
+                try await insert(record, in: db)
+                headHint.withLock { $0 = AuditHead(sequence: record.sequence, hash: record.hash) }
+                return
+            }
+        }
+        let row = try await db.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first()
+        let head = try row.map { AuditHead(sequence: try $0.int("seq"), hash: try $0.string("hash")) }
+        let record = AuditRecord(event, context: context, at: time, after: head ?? AuditHead(sequence: 0, hash: AuditRecord.genesisHash))
+        try await insert(record, in: db)
+        if head == nil {
+            try await db.raw("INSERT INTO audit_head (id, seq, hash) VALUES (1, \(bind: record.sequence), \(bind: record.hash))").run()
+        } else {
+            try await db.raw("UPDATE audit_head SET seq = \(bind: record.sequence), hash = \(bind: record.hash) WHERE id = 1").run()
+        }
+        headHint.withLock { $0 = AuditHead(sequence: record.sequence, hash: record.hash) }
+    }
+
+    private static func insert(_ record: AuditRecord, in db: any SQLDatabase) async throws {
         try await db.raw(
             """
             INSERT INTO audit_log (seq, time, actor, action, namespace, target, digests, outcome, request_id, client_address, detail, previous_hash, hash)
@@ -34,11 +70,6 @@ public struct AuditLog: Sendable {
                     \(bind: record.clientAddress), \(bind: record.detail), \(bind: record.previousHash), \(bind: record.hash))
             """
         ).run()
-        if head == nil {
-            try await db.raw("INSERT INTO audit_head (id, seq, hash) VALUES (1, \(bind: record.sequence), \(bind: record.hash))").run()
-        } else {
-            try await db.raw("UPDATE audit_head SET seq = \(bind: record.sequence), hash = \(bind: record.hash) WHERE id = 1").run()
-        }
     }
 
     /// Appends a record in a transaction of its own (failed authorisations, which change nothing else).

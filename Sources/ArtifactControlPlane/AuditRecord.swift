@@ -1,3 +1,4 @@
+import ArtifactIdentity
 import Crypto
 import Foundation
 
@@ -59,6 +60,18 @@ public struct AuditRecord: Sendable, Hashable, Codable {
 
     /// The hash the record should carry, computed from its fields.
     public var computedHash: String {
-        SHA256.hash(data: canonicalEncoding).map { String(format: "%02x", $0) }.joined()
+        Digest(SHA256.hash(data: canonicalEncoding)).hex
+    }
+}
+
+extension AuditRecord {
+    /// The record of `event` that follows `head`, with its hash.
+    init(_ event: AuditEvent, context: RequestContext, at time: Int64, after head: AuditLog.AuditHead) {
+        self.init(
+            sequence: head.sequence + 1, timeMilliseconds: time, actor: context.actor, action: event.action,
+            namespace: event.namespace, target: event.target, digests: event.digests, outcome: event.outcome.rawValue,
+            requestID: context.requestID, clientAddress: context.clientAddress, detail: event.detail,
+            previousHash: head.hash, hash: "")
+        hash = computedHash
     }
 }

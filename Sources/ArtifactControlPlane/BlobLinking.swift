@@ -27,13 +27,14 @@ struct BlobLinking: Sendable {
         case collected
     }
 
-    /// Links `result` into `namespace`; `alsoRecording` (if any) runs in the same transaction
-    /// (the OCI API records a SHA-512 → address mapping there).
+    /// Links `result` into `namespace`, which the caller has found to exist (namespaces are
+    /// never deleted, so the transaction does not look again); `alsoRecording` (if any) runs in
+    /// the same transaction (the OCI API records a SHA-512 → address mapping there).
     func link(
         _ result: IngestResult, into namespace: String, context: RequestContext,
         alsoRecording: (@Sendable (any SQLDatabase) async throws -> Void)? = nil
     ) async throws(ControlPlaneError) -> LinkedBlob {
-        try await record(result, namespace: namespace, purpose: "linking") { db, now in
+        try await record(result, namespace: namespace, namespaceChecked: true, purpose: "linking") { db, now in
             let address = result.address.description
             try await alsoRecording?(db)
             try await db.raw(
@@ -56,16 +57,19 @@ struct BlobLinking: Sendable {
     /// Makes sure the row of the bytes `result` names is `live`, then runs `reference` in the
     /// same transaction to record what refers to them (a namespace link, an upload's chunk), so
     /// the collector sees the reference no later than it could see the row. `reference` runs
-    /// only once the row is `live`; what it returns is the answer.
+    /// only once the row is `live`; what it returns is the answer. The transaction refuses a
+    /// missing namespace (`namespaceNotFound`) unless `namespaceChecked` says the caller did.
     func record<Recorded: Sendable>(
-        _ result: IngestResult, namespace: String, purpose: String,
+        _ result: IngestResult, namespace: String, namespaceChecked: Bool = false, purpose: String,
         reference: @escaping @Sendable (any SQLDatabase, Int64) async throws -> Recorded
     ) async throws(ControlPlaneError) -> Recorded {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: controlPlane.configuration.collectionWaitLimit)
         var reviving = false
         while true {
-            switch try await attempt(result, namespace: namespace, purpose: purpose, reviving: reviving, reference: reference) {
+            switch try await attempt(
+                result, namespace: namespace, namespaceChecked: namespaceChecked, purpose: purpose, reviving: reviving, reference: reference)
+            {
             case .recorded(let recorded):
                 return recorded
             case .collecting:
@@ -93,35 +97,40 @@ struct BlobLinking: Sendable {
     }
 
     private func attempt<Recorded: Sendable>(
-        _ result: IngestResult, namespace: String, purpose: String, reviving: Bool,
+        _ result: IngestResult, namespace: String, namespaceChecked: Bool, purpose: String, reviving: Bool,
         reference: @escaping @Sendable (any SQLDatabase, Int64) async throws -> Recorded
     ) async throws(ControlPlaneError) -> Outcome<Recorded> {
         let now = controlPlane.nowMilliseconds()
         let address = result.address.description
         return try await controlPlane.mutate("\(purpose) blob \(address) into \"\(namespace)\"") { db in
-            _ = try await Registry.requireNamespace(namespace, in: db)
-            let state = try await db.raw("SELECT state FROM blobs WHERE address = \(bind: address)").first()?.string("state")
-            switch state {
-            case nil:
-                try await db.raw(
-                    """
-                    INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, unreferenced_since, state_changed_at)
-                    VALUES (\(bind: address), \(bind: result.receipt.backendID), \(bind: Int64(result.size)), \(bind: result.sha256Digest.description),
-                            \(bind: result.blake3Digest.description), 'live', \(bind: now), NULL, \(bind: now))
-                    """
-                ).run()
-            case "live":
-                try await db.raw("UPDATE blobs SET unreferenced_since = NULL WHERE address = \(bind: address)").run()
-            case "deleting":
-                return .collecting
-            default:
-                guard reviving else { return .collected }
-                try await db.raw(
-                    """
-                    UPDATE blobs SET state = 'live', unreferenced_since = NULL, state_changed_at = \(bind: now), backend_id = \(bind: result.receipt.backendID)
-                    WHERE address = \(bind: address)
-                    """
-                ).run()
+            if !namespaceChecked {
+                _ = try await Registry.requireNamespace(namespace, in: db)
+            }
+            // One statement for the usual cases: a new row is inserted `live`, a `live` row has
+            // its "unreferenced since" mark cleared, and either comes back. A row in one of the
+            // collector's states is left as it is and nothing comes back: then it is read.
+            let live = try await db.raw(
+                """
+                INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, unreferenced_since, state_changed_at)
+                VALUES (\(bind: address), \(bind: result.receipt.backendID), \(bind: Int64(result.size)), \(bind: result.sha256Digest.description),
+                        \(bind: result.blake3Digest.description), 'live', \(bind: now), NULL, \(bind: now))
+                ON CONFLICT (address) DO UPDATE SET unreferenced_since = NULL WHERE blobs.state = 'live'
+                RETURNING state
+                """
+            ).first()
+            if live == nil {
+                switch try await db.raw("SELECT state FROM blobs WHERE address = \(bind: address)").first()?.string("state") {
+                case "deleting":
+                    return .collecting
+                default:
+                    guard reviving else { return .collected }
+                    try await db.raw(
+                        """
+                        UPDATE blobs SET state = 'live', unreferenced_since = NULL, state_changed_at = \(bind: now), backend_id = \(bind: result.receipt.backendID)
+                        WHERE address = \(bind: address)
+                        """
+                    ).run()
+                }
             }
             return .recorded(try await reference(db, now))
         }

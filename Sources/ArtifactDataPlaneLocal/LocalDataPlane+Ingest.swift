@@ -13,14 +13,15 @@ extension LocalDataPlane {
 
         // One pass: the backend pulls from the tee, the tee feeds the digest session.
         let digests: DualDigest
+        let written: StorageObjectInfo
         do {
-            (_, digests) = try await DualDigester.withSession(configuration: configuration.digester) { session in
+            (written, digests) = try await DualDigester.withSession(configuration: Self.digester(configuration.digester, for: hints)) { session in
                 // Small network-sized buffers are coalesced first: hashing and writing pay per buffer.
                 let tee = IngestTee(
                     base: stream.coalesced(minimum: Self.ingestBufferSize), session: session, expectedSize: hints.expectedSize, monitor: monitor)
                 // The temporary's bytes are durable when this returns; its name need not be, as
                 // only the move below gives the object a name anything relies on.
-                _ = try await backend.write(temporary, from: ByteStream(tee), options: StorageWriteOptions(overwrite: false, durableName: false))
+                return try await backend.write(temporary, from: ByteStream(tee), options: StorageWriteOptions(overwrite: false, durableName: false))
             }
         } catch {
             await discard(temporary, in: backend, backendID: backendID)
@@ -40,8 +41,11 @@ extension LocalDataPlane {
         // A large object's first whole read is proved by the stamp of the file this ingest wrote
         // (``VerifiedStamps/recordWritten(_:_:)``) rather than by hashing it again.
         let stamping = stampsWrites(of: digests.size) ? backend as? any StorageChangeStamping : nil
-        let written = try? await stamping?.statStamped(temporary).stamp
+        let writtenStamp = try? await stamping?.statStamped(temporary).stamp
         var deduplicated = false
+        // What the receipt reports: the bytes as written (a rename changes neither their size nor
+        // their time), or the object already stored.
+        var info = StorageObjectInfo(path: destination, size: written.size, modified: written.modified)
         do {
             do {
                 try await backend.move(from: temporary, to: destination, options: StorageMoveOptions(overwrite: false, durableSource: false))
@@ -51,6 +55,7 @@ extension LocalDataPlane {
                 let existing = try await backend.stat(destination)
                 if existing.size == digests.size {
                     deduplicated = true
+                    info = existing
                     await discard(temporary, in: backend, backendID: backendID)
                 } else {
                     logger.warning(
@@ -71,27 +76,16 @@ extension LocalDataPlane {
             throw .storage(error, "commit \(address)", backendID: backendID)
         }
 
-        let info: StorageObjectInfo
-        do {
-            if let stamping, let written, !deduplicated {
-                let stamped = try await stamping.statStamped(destination)
-                info = stamped.info
-                if stamped.stamp.isSameIncarnation(as: written) {
-                    provedReads.recordWritten(VerifiedStamps.Key(backendID: backendID, address: address), stamped.stamp)
-                }
-            } else {
-                info = try await backend.stat(destination)
-            }
-        } catch where error.kind == .notFound {
-            // Deleted since the commit above: a garbage collection that had already decided to
-            // delete these bytes (a blob unreferenced past its grace period, pushed again now).
-            // The ingest did store them; whoever records the result must not acknowledge them
-            // without checking (the control plane's link step re-verifies a collected blob and
-            // answers `blobCollected`), so report what was stored instead of failing here.
-            logger.debug("stored object deleted before its receipt", metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"])
-            info = StorageObjectInfo(path: destination, size: digests.size, modified: Date())
-        } catch {
-            throw .storage(error, "stat \(address) after storing it", backendID: backendID)
+        // No stat of the destination here: a garbage collection that had already decided to delete
+        // these bytes (a blob unreferenced past its grace period, pushed again now) may delete
+        // them at any moment after the move; whoever records the result must not acknowledge them
+        // without checking (the control plane's link step re-verifies a collected blob and answers
+        // `blobCollected`), and a stat now would prove nothing later. Only a large object is
+        // stamped after its move, for its first read (above).
+        if let stamping, let writtenStamp, !deduplicated,
+            let stamped = try? await stamping.statStamped(destination), stamped.stamp.isSameIncarnation(as: writtenStamp)
+        {
+            provedReads.recordWritten(VerifiedStamps.Key(backendID: backendID, address: address), stamped.stamp)
         }
         logger.debug(
             "ingested",
@@ -113,6 +107,15 @@ extension LocalDataPlane {
                 deduplicated: deduplicated
             )
         )
+    }
+
+    /// The digester for one ingest: in line (no hand-off to a SHA-256 task) when the stream is
+    /// known to fit in one coalesced buffer, where a second task would only add a hop each way.
+    static func digester(_ configured: DualDigester.Configuration, for hints: IngestHints) -> DualDigester.Configuration {
+        guard let size = hints.expectedSize, size <= UInt64(ingestBufferSize) else { return configured }
+        var inline = configured
+        inline.concurrent = false
+        return inline
     }
 
     /// Removes abandoned ingest temporaries (left by a crash) last modified before `age` ago, in

@@ -17,8 +17,9 @@ import Synchronization
 /// - ``transaction(_:)`` runs its body on one connection between BEGIN and COMMIT, serializably:
 ///   SQLite has one connection and lets one group of transactions through at a time
 ///   (`BEGIN IMMEDIATE`, so other processes on the same file wait for the busy timeout): the
-///   transactions queued at that moment run one after another, each in a savepoint, and commit
-///   together (``SQLiteGroupCommit``: one fsync for the group, no result before it); PostgreSQL runs
+///   transactions queued at that moment run one after another and commit together
+///   (``SQLiteGroupCommit``: one fsync for the group, no result before it; if one throws, the
+///   group runs again with a savepoint for each); PostgreSQL runs
 ///   `ISOLATION LEVEL SERIALIZABLE` and re-runs the body when the server reports a serialization
 ///   failure, a deadlock or a unique-key race. The body may therefore run more than once and must
 ///   have no effects outside the database.
@@ -33,7 +34,8 @@ public final class MetadataStore: Sendable {
     }
 
     private enum Connection: Sendable {
-        case sqlite(SQLiteConnection, SQLiteGroupCommit)
+        /// The connection, its group commit, and the thread every one of its statements runs on.
+        case sqlite(SQLiteConnection, SQLiteGroupCommit, NIOThreadPool)
         case postgres(PostgresClient, Task<Void, Never>)
     }
 
@@ -72,10 +74,18 @@ public final class MetadataStore: Sendable {
         }
     }
 
+    /// Opens an SQLite connection whose statements run on a thread of its own.
+    ///
+    /// Not on NIO's shared blocking pool: there the one connection's statements (a dozen per
+    /// upload, strictly one after another) queued behind the fsyncs of concurrent ingests on the
+    /// same threads, and each waited for a disk flush it had nothing to do with. One thread is
+    /// enough: the connection runs one statement at a time anyway.
     private static func openSQLite(storage: SQLiteConnection.Storage, location: MetadataLocation, logger: Logger) async throws(MetadataStoreError) -> MetadataStore {
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
         do {
             let connection = try await SQLiteConnection.open(
-                storage: storage, threadPool: NIOThreadPool.singleton, logger: logger,
+                storage: storage, threadPool: thread, logger: logger,
                 on: MultiThreadedEventLoopGroup.singleton.any())
             let db = connection.sql(queryLogLevel: nil)
             if case .file = storage {
@@ -83,8 +93,9 @@ public final class MetadataStore: Sendable {
                 try await db.raw("PRAGMA synchronous=FULL").run()
             }
             try await db.raw("PRAGMA busy_timeout=10000").run()
-            return MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, SQLiteGroupCommit()), logger: logger)
+            return MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, SQLiteGroupCommit(), thread), logger: logger)
         } catch {
+            try? await thread.shutdownGracefully()
             throw MetadataStoreError(.databaseUnavailable, "cannot open SQLite database \(location)", underlying: error)
         }
     }
@@ -119,8 +130,9 @@ public final class MetadataStore: Sendable {
         }
         if wasClosed { return }
         switch connection {
-        case .sqlite(let connection, _):
+        case .sqlite(let connection, _, let thread):
             try? await connection.close()
+            try? await thread.shutdownGracefully()
         case .postgres(_, let runner):
             runner.cancel()
             await runner.value
@@ -129,7 +141,7 @@ public final class MetadataStore: Sendable {
 
     /// SQLite transactions waiting for the next group commit (always 0 on PostgreSQL).
     var queuedTransactions: Int {
-        if case .sqlite(_, let group) = connection { return group.queuedCount }
+        if case .sqlite(_, let group, _) = connection { return group.queuedCount }
         return 0
     }
 
@@ -152,7 +164,7 @@ public final class MetadataStore: Sendable {
 
     private func runTransaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         switch connection {
-        case .sqlite(let connection, let group):
+        case .sqlite(let connection, let group, _):
             let location = self.location
             return try await group.transaction(on: connection.sql(queryLogLevel: nil), wrap: { Self.wrap($0, location) }, body)
         case .postgres(let client, _):
@@ -189,7 +201,7 @@ public final class MetadataStore: Sendable {
     public func read<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try checkOpen()
         switch connection {
-        case .sqlite(let connection, let group):
+        case .sqlite(let connection, let group, _):
             return try await group.withTurn {
                 do {
                     return try await body(connection.sql(queryLogLevel: nil))

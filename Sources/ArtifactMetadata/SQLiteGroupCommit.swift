@@ -9,8 +9,14 @@ import Synchronization
 /// queued behind one another's fsyncs. Here the task whose turn comes runs every transaction
 /// queued at that moment, in arrival order, and commits once: one fsync for the whole group.
 ///
+/// The group first runs without savepoints (each is a statement, and a trip to the connection's
+/// thread, per transaction); only when a body throws is the group rolled back and run again with a
+/// savepoint per body.
+///
 /// Promises, the same as one transaction at a time:
-/// - each body runs exactly once and sees the writes of the bodies before it, as if serial;
+/// - each body sees the writes of the bodies before it, as if serial; it runs once, or, when a
+///   body of its group threw, once more in the second run, whose outcome alone counts (bodies
+///   must have no effects outside the database: ``MetadataStore/transaction(_:)``);
 /// - a body that throws has its writes undone (`ROLLBACK TO` its savepoint) and gets its error;
 ///   the others are unaffected;
 /// - a body's result is returned only after the `COMMIT` that made its writes durable; if the
@@ -89,29 +95,46 @@ final class SQLiteGroupCommit: Sendable {
         }
         guard !jobs.isEmpty else { return }
         defer { for job in jobs { job.finish() } }
+        // A lone body that throws has its answer: the rollback undid all it wrote.
+        if await commit(jobs, savepoints: false, on: db, wrap: wrap) || jobs.count == 1 { return }
+        await commit(jobs, savepoints: true, on: db, wrap: wrap)
+    }
+
+    /// Runs `jobs` in one transaction and commits it. Without `savepoints`, the first body that
+    /// throws stops the run and rolls everything back: returns `false` (run it again with them).
+    /// With `savepoints`, each body opens one nested in the previous body's (none is released:
+    /// the COMMIT releases them all), and one that throws rolls back to its own, leaving the
+    /// writes of the bodies before it. A failed BEGIN or COMMIT (or undoing a savepoint) gives
+    /// every body that error, with nothing committed; that, like success, returns `true`.
+    @discardableResult
+    private func commit(_ jobs: [Job], savepoints: Bool, on db: any SQLDatabase, wrap: @Sendable (any Error) -> any Error) async -> Bool {
         do {
             try await db.raw("BEGIN IMMEDIATE").run()
         } catch {
             for job in jobs { job.failAll(wrap(error)) }
-            return
+            return true
         }
         do {
             for job in jobs {
-                try await db.raw("SAVEPOINT grouped").run()
-                if await job.run(db) {
-                    try await db.raw("RELEASE grouped").run()
-                } else {
-                    try await db.raw("ROLLBACK TO grouped").run()
-                    try await db.raw("RELEASE grouped").run()
+                if savepoints {
+                    try await db.raw("SAVEPOINT grouped").run()
+                    if await !job.run(db) {
+                        try await db.raw("ROLLBACK TO grouped").run()
+                    }
+                } else if await !job.run(db) {
+                    try await db.raw("ROLLBACK").run()
+                    return false
                 }
             }
             try await db.raw("COMMIT").run()
+            return true
         } catch {
             // A savepoint could not be undone or the commit failed: nothing of the group is
             // acknowledged, and every body gets this error.
             try? await db.raw("ROLLBACK").run()
             let failure = wrap(error)
             for job in jobs { job.failAll(failure) }
+            return true
         }
     }
 }

@@ -83,8 +83,18 @@ extension FileSystemBackend {
     /// Opens the directory at `path` (the root when `nil`) for reading and fsync, creating it and
     /// its parents when `create` is set. Each directory is created with `mkdirat` relative to
     /// its parent's descriptor, itself resolved beneath the root, so a swapped-in symlink cannot
-    /// redirect the creation.
+    /// redirect the creation. Directories it creates are durable when it returns.
     func openDirectory(_ path: StoragePath?, create: Bool) throws(SystemCallError) -> OwnedDescriptor {
+        var unsynced: [OwnedDescriptor] = []
+        let directory = try openDirectory(path, create: create, unsynced: &unsynced)
+        for parent in unsynced { try Sys.fsync(parent.raw) }
+        return directory
+    }
+
+    /// As ``openDirectory(_:create:)``, but the directories it creates are not yet durable: it
+    /// appends the descriptor of each parent that gained an entry to `unsynced`, and the caller
+    /// fsyncs them before it relies on those directories (with its own fsyncs, all at once).
+    func openDirectory(_ path: StoragePath?, create: Bool, unsynced: inout [OwnedDescriptor]) throws(SystemCallError) -> OwnedDescriptor {
         let flags = O_RDONLY | O_DIRECTORY
         guard let path else { return try Sys.openat(root.raw, ".", flags) }
         do throws(SystemCallError) {
@@ -101,7 +111,7 @@ extension FileSystemBackend {
                     )
                 let made = mkdirat(parent.raw, path.segments[depth], 0o755)
                 if made == 0 {
-                    try Sys.fsync(parent.raw)
+                    unsynced.append(parent)
                 } else if errno != EEXIST {
                     throw SystemCallError(errno: errno, operation: "mkdir")
                 }

@@ -3,6 +3,7 @@ import ArtifactStoreCore
 import CArtifactStorageFileSystem
 import Glibc
 import NIOCore
+import Synchronization
 
 extension FileSystemBackend {
     @discardableResult
@@ -47,28 +48,40 @@ extension FileSystemBackend {
             _ = unlinkat(parent.raw, temporaryName, 0)
         }
 
+        // Bytes written, and how many of them the device has been asked to take already.
+        // Blocking work; runs on the thread pool.
+        let progress = Mutex<(written: Int64, writebackStarted: Int64)>((0, 0))
+        @Sendable func writeOut(_ chunk: ByteBuffer) throws(StorageError) {
+            do {
+                try chunk.withUnsafeReadableBytes { pointer throws(SystemCallError) in try Sys.writeAll(file.raw, pointer) }
+            } catch {
+                throw .from(error, .create, path: path, verb: "write")
+            }
+            let writeback = progress.withLock { progress -> (from: Int64, to: Int64)? in
+                progress.written += Int64(chunk.readableBytes)
+                guard progress.written - progress.writebackStarted >= Self.writebackInterval else { return nil }
+                defer { progress.writebackStarted = progress.written }
+                return (progress.writebackStarted, progress.written)
+            }
+            if let writeback {
+                // Overlap the device's work with the stream's instead of leaving it all to the
+                // final fsync; a failure here only loses that overlap.
+                _ = artifactstore_start_writeback(file.raw, writeback.from, writeback.to - writeback.from)
+            }
+        }
+
+        // Each chunk is written once the next one has arrived, so the last is written in the
+        // same trip to the thread pool as the commit: a body of one chunk (most small uploads)
+        // costs two trips, not three.
+        var last: ByteBuffer?
         do {
-            // Bytes written, and how many of them the device has been asked to take already.
-            var written: Int64 = 0
-            var writebackStarted: Int64 = 0
             for try await chunk in bytes {
                 if Task.isCancelled { throw CancellationError() }
                 guard chunk.readableBytes > 0 else { continue }
-                written += Int64(chunk.readableBytes)
-                let writeback = written - writebackStarted >= Self.writebackInterval ? (from: writebackStarted, to: written) : nil
-                if let writeback { writebackStarted = writeback.to }
-                try await run { () throws(StorageError) in
-                    do {
-                        try chunk.withUnsafeReadableBytes { pointer throws(SystemCallError) in try Sys.writeAll(file.raw, pointer) }
-                    } catch {
-                        throw .from(error, .create, path: path, verb: "write")
-                    }
-                    if let writeback {
-                        // Overlap the device's work with the stream's instead of leaving it all
-                        // to the final fsync; a failure here only loses that overlap.
-                        _ = artifactstore_start_writeback(file.raw, writeback.from, writeback.to - writeback.from)
-                    }
+                if let previous = last {
+                    try await run { () throws(StorageError) in try writeOut(previous) }
                 }
+                last = chunk
             }
             if Task.isCancelled { throw CancellationError() }
         } catch {
@@ -77,8 +90,10 @@ extension FileSystemBackend {
         }
 
         // Make it durable, give it its mode and owner, then put it in place atomically.
+        let final = last
         do {
             return try await run { () throws(StorageError) -> StorageObjectInfo in
+                if let final { try writeOut(final) }
                 do {
                     try Sys.fsync(file.raw)
                     if let owner, owner.uid != nil || owner.gid != nil {

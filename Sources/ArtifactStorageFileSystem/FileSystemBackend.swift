@@ -178,7 +178,8 @@ public struct FileSystemBackend: StorageBackend {
 
     public func move(from source: StoragePath, to destination: StoragePath, options: StorageMoveOptions) async throws(StorageError) {
         let overwrite = options.overwrite
-        try await run { () throws(StorageError) in
+        let verb = "move \"\(source)\" to"
+        let pending = try await run { () throws(StorageError) -> [OwnedDescriptor] in
             let sourceParent: OwnedDescriptor
             do {
                 sourceParent = try openDirectory(source.parent, create: false)
@@ -190,11 +191,12 @@ public struct FileSystemBackend: StorageBackend {
                 throw .from(error, .lookUp, path: source, verb: "move")
             }
             if source.bytes == destination.bytes {
-                if overwrite { return }
+                if overwrite { return [] }
                 throw StorageError(.alreadyExists, "cannot move \"\(source)\" onto itself without overwrite", path: destination.string)
             }
             do {
-                let destinationParent = try openDirectory(destination.parent, create: true)
+                var unsynced: [OwnedDescriptor] = []
+                let destinationParent = try openDirectory(destination.parent, create: true, unsynced: &unsynced)
                 if let existing = try? Sys.fstatat(destinationParent.raw, destination.name), Sys.isDirectory(existing) {
                     throw StorageError(.alreadyExists, "cannot move to \"\(destination)\": a directory is there", path: destination.string)
                 }
@@ -203,13 +205,42 @@ public struct FileSystemBackend: StorageBackend {
                 } else {
                     try Sys.renameNoReplace(sourceParent.raw, source.name, destinationParent.raw, destination.name)
                 }
-                try Sys.fsync(destinationParent.raw)
+                unsynced.append(destinationParent)
                 if options.durableSource {
-                    try Sys.fsync(sourceParent.raw)
+                    unsynced.append(sourceParent)
                 }
+                guard unsynced.count > 1 else {
+                    try Sys.fsync(destinationParent.raw)
+                    return []
+                }
+                return unsynced
             } catch {
-                throw .from(error, .create, path: destination, verb: "move \"\(source)\" to")
+                throw .from(error, .create, path: destination, verb: verb)
             }
+        }
+        guard !pending.isEmpty else { return }
+        // Several directories changed (the destination's, a parent that gained a new directory
+        // for it, the source's): their fsyncs are independent, so they wait for the device
+        // together rather than one after another. The move returns once all are durable.
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for directory in pending {
+                    group.addTask {
+                        try await run { () throws(StorageError) in
+                            do {
+                                try Sys.fsync(directory.raw)
+                            } catch {
+                                throw .from(error, .create, path: destination, verb: verb)
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.io, "\(verb) \"\(destination)\" failed: \(error)", path: destination.string, underlying: error)
         }
     }
 

@@ -1,6 +1,7 @@
 import ArtifactStoreTestSupport
 import Foundation
 import SQLKit
+import Synchronization
 import Testing
 
 @testable import ArtifactMetadata
@@ -104,6 +105,80 @@ struct GroupCommitTests {
             }
             let keys = try await store.read { db in try await db.raw("SELECT k FROM t ORDER BY k").all().map { try $0.decode(column: "k", as: String.self) } }
             #expect(keys == ["a", "c", "counter"])
+        }
+    }
+
+    @Test("bodies that throw first, last and one after another each undo only their own writes, even the ones that read an earlier body's")
+    func failuresAtEveryPosition() async throws {
+        struct Refusal: Error {}
+        try await withStore { store in
+            // Savepoints nest (none is released before the COMMIT): a failure rolls back to its
+            // own, never into a body before it.
+            let results = await inOneGroup(store, [
+                { db in
+                    try await db.raw("INSERT INTO t (k, n) VALUES ('first', 1)").run()
+                    throw Refusal()
+                },
+                { db in try await db.raw("UPDATE t SET n = n + 1 WHERE k = 'counter'").run() },
+                { db in
+                    try await db.raw("UPDATE t SET n = n + 100 WHERE k = 'counter'").run()
+                    throw Refusal()
+                },
+                { db in
+                    try await db.raw("INSERT INTO t (k, n) VALUES ('third', 3)").run()
+                    throw Refusal()
+                },
+                { db in try await db.raw("INSERT INTO t (k, n) SELECT 'copy', n FROM t WHERE k = 'counter'").run() },
+                { db in
+                    try await db.raw("DELETE FROM t").run()
+                    throw Refusal()
+                },
+            ])
+            for (index, result) in results.enumerated() {
+                switch (index, result) {
+                case (1, .success), (4, .success): break
+                case (_, .failure(let error)) where error is Refusal: break
+                default: Issue.record("body \(index): \(result)")
+                }
+            }
+            let rows = try await store.read { db in
+                try await db.raw("SELECT k, n FROM t ORDER BY k").all().map { "\(try $0.decode(column: "k", as: String.self))=\(try $0.decode(column: "n", as: Int.self))" }
+            }
+            #expect(rows == ["copy=1", "counter=1"])
+        }
+    }
+
+    @Test("a group without failures runs each body once; a failure runs the group again with savepoints, and only that run counts")
+    func runsAgainOnlyAfterAFailure() async throws {
+        struct Refusal: Error {}
+        try await withStore { store in
+            let runs = Mutex([Int](repeating: 0, count: 3))
+            let clean = await inOneGroup(store, (0..<3).map { index in
+                { db in
+                    runs.withLock { $0[index] += 1 }
+                    try await db.raw("UPDATE t SET n = n + 1 WHERE k = 'counter'").run()
+                }
+            })
+            #expect(clean.allSatisfy { if case .success = $0 { true } else { false } })
+            #expect(runs.withLock { $0 } == [1, 1, 1])
+            runs.withLock { $0 = [0, 0, 0] }
+            let failing = await inOneGroup(store, (0..<3).map { index in
+                { db in
+                    runs.withLock { $0[index] += 1 }
+                    try await db.raw("UPDATE t SET n = n + 10 WHERE k = 'counter'").run()
+                    if index == 1 { throw Refusal() }
+                }
+            })
+            // Bodies 0 and 1 ran twice (the first run stopped at body 1), body 2 once.
+            #expect(runs.withLock { $0 } == [2, 2, 1])
+            if case .failure(let error) = failing[1] { #expect(error is Refusal) } else { Issue.record("the throwing body succeeded") }
+            for index in [0, 2] {
+                if case .failure(let error) = failing[index] { Issue.record("body \(index) failed: \(error)") }
+            }
+            let counter = try await store.read { db in
+                try await db.raw("SELECT n FROM t WHERE k = 'counter'").first()!.decode(column: "n", as: Int.self)
+            }
+            #expect(counter == 3 + 20)
         }
     }
 

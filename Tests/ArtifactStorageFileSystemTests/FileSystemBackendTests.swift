@@ -118,6 +118,42 @@ struct FileSystemBackendTests {
         #expect(ranged == [FileSystemBackend.readChunkSize, 5])
     }
 
+    /// Each chunk is written once the next has arrived (the last with the commit): every byte
+    /// arrives, in order, whether the stream has one chunk, several, or empty ones between.
+    @Test func writesEveryChunkInOrder() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let backend = try await tree.open()
+        for chunks in [["only"], ["a", "", "bc", "def", ""], ["", ""], []] {
+            let path = try StoragePath("chunks/\(chunks.count)-\(chunks.joined().count)")
+            let info = try await backend.write(path, from: ByteStream(buffers: chunks.map { ByteBuffer(string: $0) }), options: StorageWriteOptions())
+            #expect(try await backend.readText(path.string) == chunks.joined())
+            #expect(info.size == UInt64(chunks.joined().utf8.count))
+        }
+    }
+
+    /// A move into directories that do not exist yet creates them (their fsyncs run together
+    /// with the destination's); the object is there and nothing is left at the source.
+    @Test func moveCreatesMissingDirectories() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        let backend = try await tree.open()
+        try await backend.write(try StoragePath("tmp/one"), from: ByteStream(ByteBuffer(string: "one")), options: StorageWriteOptions(durableName: false))
+        try await backend.move(from: try StoragePath("tmp/one"), to: try StoragePath("a/b/c/one"), options: StorageMoveOptions(overwrite: false, durableSource: false))
+        try await backend.write(try StoragePath("tmp/two"), from: ByteStream(ByteBuffer(string: "two")), options: StorageWriteOptions())
+        try await backend.move(from: try StoragePath("tmp/two"), to: try StoragePath("a/b/d/two"), options: StorageMoveOptions(overwrite: false))
+        #expect(try await backend.readText("a/b/c/one") == "one")
+        #expect(try await backend.readText("a/b/d/two") == "two")
+        #expect(tree.rawItems() == ["a/", "a/b/", "a/b/c/", "a/b/c/one", "a/b/d/", "a/b/d/two", "tmp/"])
+        // Onto an existing object without overwrite: refused, the source kept.
+        try await backend.write(try StoragePath("tmp/three"), from: ByteStream(ByteBuffer(string: "three")), options: StorageWriteOptions())
+        await #expect(throws: StorageError.self) {
+            try await backend.move(from: try StoragePath("tmp/three"), to: try StoragePath("a/b/c/one"), options: StorageMoveOptions(overwrite: false))
+        }
+        #expect(try await backend.readText("a/b/c/one") == "one")
+        #expect(try await backend.readText("tmp/three") == "three")
+    }
+
     @Test func specialFilesAreNotObjects() async throws {
         let tree = try TemporaryTree()
         defer { tree.remove() }
