@@ -23,7 +23,9 @@ bench_install() {
 # How the server's release binary is built wherever it is measured (also README and
 # docs/operations.md, "Memory"): the Swift runtime and Foundation linked statically and relative
 # relocations packed (lld's DT_RELR) keep about 7 MiB fewer pages resident. Changing these flags
-# makes SwiftPM rebuild every module in .build/release once.
+# makes SwiftPM rebuild every module in .build/release once. They are build flags rather than
+# linker settings in Package.swift because SwiftPM compiles for --static-swift-stdlib too (the
+# objects' autolink entries name Foundation's static parts); link flags alone leave symbols undefined.
 RELEASE_FLAGS=(-c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs)
 
 # Sets BIN: $ARTIFACTSTORE_BIN, or our release build (built now).
