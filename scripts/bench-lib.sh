@@ -1,4 +1,4 @@
-# Shared by scripts/bench-http.sh and scripts/bench-oci.sh (sourced, not run): installing the
+# Shared by the scripts/bench*.sh suites (sourced, not run): installing the
 # peers, building our release binary, ports, waiting, ratios, and starting our server and
 # docker-registry on private loopback ports. Each function that starts a server appends its pid
 # to the caller's PIDS array, which the caller's cleanup kills.

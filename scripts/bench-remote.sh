@@ -4,9 +4,11 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 echo "== building artifactstore and artifactstore-remote-bench (release)" >&2
-swift build -c release --product artifactstore >&2
-swift build -c release --product artifactstore-remote-bench >&2
-BIN_DIR=$(swift build -c release --show-bin-path)
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+swift build "${RELEASE_FLAGS[@]}" --product artifactstore >&2
+swift build "${RELEASE_FLAGS[@]}" --product artifactstore-remote-bench >&2
+BIN_DIR=$(swift build "${RELEASE_FLAGS[@]}" --show-bin-path)
 
 SIZE_MIB=${BENCH_SIZE_MIB:-1024}
 RUNS=${BENCH_RUNS:-3}

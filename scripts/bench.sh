@@ -68,8 +68,12 @@ if [ "$suite" = ingest ]; then
 fi
 
 echo "== building artifactstore (release)" >&2
-swift build -c release --product artifactstore >&2
-BIN=$(swift build -c release --show-bin-path)/artifactstore
+# The same flags as every benchmark build (scripts/bench-lib.sh), so suites run one after another
+# share one build instead of rebuilding everything.
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+swift build "${RELEASE_FLAGS[@]}" --product artifactstore >&2
+BIN=$(swift build "${RELEASE_FLAGS[@]}" --show-bin-path)/artifactstore
 
 SIZE_MIB=${BENCH_SIZE_MIB:-1024}
 WORK=$(mktemp -d /tmp/artifactstore-bench.XXXXXX)
