@@ -67,9 +67,7 @@ public enum DualDigester {
         )
         let session = DualDigestSession(channel: channel)
         return try await withThrowingTaskGroup(of: Digest.self) { group in
-            // On the global executor even when the caller prefers another (a server's event
-            // loop): the two digests must run in parallel, and hashing must not hold an I/O thread.
-            group.addTask(executorPreference: globalConcurrentExecutor) {
+            group.addTask {
                 var sha = SHA256()
                 while let buffer = try await channel.next() {
                     buffer.withUnsafeReadableBytes { sha.update(bufferPointer: $0) }

@@ -68,17 +68,11 @@ public enum ServeApplication {
         logger.info("stopped")
     }
 
-    /// HTTP/1 with an ``ExpectContinueHandler`` and a ``FileRegionSender`` on every connection
-    /// (`100 Continue` for clients that wait for it; downloads sent from their files,
-    /// ``DownloadBody``), each connection handled on its event loop
-    /// (``EventLoopBoundChildChannel``) unless `ARTIFACTSTORE_EVENT_LOOP_TASKS=0`.
+    /// HTTP/1 with an ``ExpectContinueHandler`` and a ``FileRegionSender`` on every connection:
+    /// `100 Continue` for clients that wait for it, and downloads sent from their files
+    /// (``DownloadBody``).
     public static var httpServer: HTTPServerBuilder {
-        let boundToEventLoops = EventLoopBoundChildChannel<HTTP1Channel>.isWanted(environment: ProcessInfo.processInfo.environment)
-        return HTTPServerBuilder { responder in
-            let channel = HTTP1Channel(
-                responder: responder, configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(), FileRegionSender()]))
-            return boundToEventLoops ? EventLoopBoundChildChannel(base: channel) : channel
-        }
+        .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [ExpectContinueHandler(), FileRegionSender()]))
     }
 
     /// Closes the metadata store and a remote data plane's connections.
