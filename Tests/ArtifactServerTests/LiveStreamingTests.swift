@@ -103,9 +103,7 @@ struct LiveStreamingTests {
             let token = harness.adminToken
             try await harness.withClient(.live) { client in
                 let port = try #require(client.port)
-                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-                }
+                let channel = try await TestRequest.rawConnection(port: port)
                 try await channel.executeThenClose { _, outbound in
                     var request = ByteBuffer(
                         string: "POST /v1/namespaces/team/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"

@@ -13,6 +13,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOPosix
 import SQLKit
 import Testing
 
@@ -105,6 +106,14 @@ final class ServerHarness: Sendable {
 
 /// Headers and bodies for requests.
 enum TestRequest {
+    /// A plain TCP connection to the server on `port`, for requests no HTTP client would send
+    /// (cut bodies, `Expect: 100-continue`, reading what arrives byte for byte).
+    static func rawConnection(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+    }
+
     static func bearer(_ token: String?) -> HTTPFields {
         guard let token else { return [:] }
         return [.authorization: "Bearer \(token)"]
