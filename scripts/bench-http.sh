@@ -2,8 +2,9 @@
 # scripts/bench.sh http: our release server against docker-registry (CNCF Distribution) and nginx
 # (static files, WebDAV PUT), all three from this machine, side by side in one run.
 #
-#   1 GiB upload and download        curl, one transfer at a time; ours POST /v1/…/blobs with the
-#                                    expected digest, registry monolithic PUT, nginx WebDAV PUT.
+#   1 GiB upload and download        curl, one transfer at a time, each after a `sync`; ours POST
+#                                    /v1/…/blobs with the expected digest, registry monolithic PUT,
+#                                    nginx WebDAV PUT; downloads three rounds alternating, the median.
 #   2,000 x 4 KiB blob uploads, c=16 scripts/bench_http_client.py (threads, keep-alive); unique
 #                                    bodies; registry needs POST + PUT per blob.
 #   4 KiB GET, c=64                  wrk, 5 s each, three rounds alternating; the median.
@@ -86,19 +87,36 @@ seconds() { python3 -c "import sys; print(sys.argv[1])" "$1"; }
 # an interim answer before sending, which times curl's timer rather than the server.
 time_of() { curl -fsS -o /dev/null -H 'Expect:' -w '%{time_total}' "$@"; }
 
+# The median of three values.
+median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+
+# Every large transfer starts after a `sync`: otherwise the writeback of the previous upload's
+# gigabyte (the kernel's flusher threads on the same two cores) lands on whichever server comes
+# next, and the downloads, measured right after three uploads, paid for it in order: ours first.
 echo "== 1 GiB upload" >&2
+sync
 ours_up=$(time_of -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/octet-stream" \
     -T "$BIG" "$OURS/v1/namespaces/bench/blobs?digest=sha256:$BIG_SHA")
 location=$(curl -s -o /dev/null -w '%header{location}' -X POST "$REGISTRY/v2/bench/big/blobs/uploads/")
 case "$location" in http*) ;; *) location="$REGISTRY$location" ;; esac
 sep='?'; case "$location" in *\?*) sep='&' ;; esac
+sync
 registry_up=$(time_of -X PUT -H "Content-Type: application/octet-stream" -T "$BIG" "$location${sep}digest=sha256:$BIG_SHA")
+sync
 nginx_up=$(time_of -T "$BIG" "$NGINX/big.bin")
+sync
 
-echo "== 1 GiB download" >&2
-ours_down=$(time_of -H "Authorization: Bearer $TOKEN" "$OURS/v1/namespaces/bench/blobs/sha256:$BIG_SHA")
-registry_down=$(time_of -L "$REGISTRY/v2/bench/big/blobs/sha256:$BIG_SHA")
-nginx_down=$(time_of "$NGINX/big.bin")
+# Three rounds, the servers alternating; the median (our first round is the object's first read).
+echo "== 1 GiB download (3 rounds)" >&2
+ours_downs=(); registry_downs=(); nginx_downs=()
+for round in 1 2 3; do
+    ours_downs+=("$(time_of -H "Authorization: Bearer $TOKEN" "$OURS/v1/namespaces/bench/blobs/sha256:$BIG_SHA")")
+    registry_downs+=("$(time_of -L "$REGISTRY/v2/bench/big/blobs/sha256:$BIG_SHA")")
+    nginx_downs+=("$(time_of "$NGINX/big.bin")")
+done
+ours_down=$(median3 "${ours_downs[@]}")
+registry_down=$(median3 "${registry_downs[@]}")
+nginx_down=$(median3 "${nginx_downs[@]}")
 rm -f "$BIG"
 
 mbps() { python3 -c "import sys; print(f'{$SIZE_MIB / float(sys.argv[1]):.0f}')" "$1"; }
@@ -120,8 +138,6 @@ curl -fsS -o /dev/null -X PUT -H "Content-Type: application/octet-stream" --data
 cp "$SMALL" "$WORK/nginx/root/small.bin"
 
 wrk_rate() { wrk "$@" 2>/dev/null | awk '/Requests\/sec/ {print $2}'; }
-# The median of three values.
-median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 # The small-request flows run three rounds, the servers alternating within each round, and each
 # server's figure is its median: one run of a few seconds on a shared 2-core machine swings by a
 # third from one minute to the next (all samples go into the JSON).
@@ -180,6 +196,7 @@ cat >"$ROOT/bench-results/http-$(date -u +%Y%m%dT%H%M%SZ).json" <<EOF
 {"size_mib": $SIZE_MIB,
  "upload_seconds": {"ours": $ours_up, "registry": $registry_up, "nginx": $nginx_up},
  "download_seconds": {"ours": $ours_down, "registry": $registry_down, "nginx": $nginx_down},
+ "download_samples_seconds": {"ours": [$(IFS=,; echo "${ours_downs[*]}")], "registry": [$(IFS=,; echo "${registry_downs[*]}")], "nginx": [$(IFS=,; echo "${nginx_downs[*]}")]},
  "small_uploads_per_second": {"ours": $ours_put, "registry": $registry_put},
  "small_gets_per_second": {"ours": $ours_get, "registry": $registry_get, "nginx": $nginx_get},
  "small_get_samples": {"ours": [$(IFS=,; echo "${ours_gets[*]}")], "registry": [$(IFS=,; echo "${registry_gets[*]}")], "nginx": [$(IFS=,; echo "${nginx_gets[*]}")]},
