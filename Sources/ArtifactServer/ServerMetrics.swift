@@ -15,9 +15,6 @@ import Synchronization
 public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
-    /// The request counter and timer of each route, method and status seen, made once: making
-    /// them through the factory on every request was about 3% of a small request's CPU. Bounded
-    /// by the routes (unknown paths are all `unmatched`), methods and statuses the server sends.
     // The metrics every transfer records, made once (see `requestHandles`); exposed from the
     // start, at zero.
     private let bytesReceived: CoreMetrics.Counter
@@ -26,6 +23,9 @@ public final class ServerMetrics: Sendable {
     private let ingestDuration: CoreMetrics.Timer
     private let dedupHits: CoreMetrics.Counter
     private let serveDuration: CoreMetrics.Timer
+    /// The request counter and timer of each route, method and status seen, made once: making
+    /// them through the factory on every request was about 3% of a small request's CPU. Bounded
+    /// by the routes (unknown paths are all `unmatched`), methods and statuses the server sends.
     private let requestHandles = Mutex<[RequestMetricKey: (counter: CoreMetrics.Counter, timer: CoreMetrics.Timer)]>([:])
 
     public init() {

@@ -25,7 +25,7 @@ extension FileSystemBackend {
             threadPool: threadPool,
             expectedStamp: stamped ? opened.stamp : nil
         )
-        return StampedRead(bytes: ByteStream(chunks, fileSlice: chunks.fileSlice), stamp: opened.stamp)
+        return StampedRead(bytes: chunks.byteStream, stamp: opened.stamp)
     }
 }
 
@@ -81,7 +81,7 @@ extension FileSystemBackend: StorageDescriptorOpening {
             threadPool: threadPool,
             expectedStamp: expectedStamp
         )
-        return ByteStream(chunks, fileSlice: chunks.fileSlice)
+        return chunks.byteStream
     }
 }
 
@@ -259,6 +259,11 @@ struct FileChunks: AsyncSequence, Sendable {
 
     func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(chunks: self, offset: start)
+    }
+
+    /// This sequence erased, offering its file region.
+    var byteStream: ByteStream {
+        ByteStream(self, fileSlice: fileSlice)
     }
 
     /// The same bytes as a file region; its confirmation is the stamp check the iterator makes
