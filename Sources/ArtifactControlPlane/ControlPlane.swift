@@ -126,9 +126,13 @@ public final class ControlPlane: Sendable {
     }
 
     /// Runs `body` in a transaction, turning every failure into a ``ControlPlaneError``.
-    func mutate<R: Sendable>(_ doing: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws(ControlPlaneError) -> R {
+    /// Background work (collection, retention, expiry) passes `.background` so that requests
+    /// it keeps beating to a conflict get a turn without it.
+    func mutate<R: Sendable>(
+        _ doing: String, priority: TransactionPriority = .normal, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws(ControlPlaneError) -> R {
         do {
-            return try await store.transaction(body)
+            return try await store.transaction(priority: priority, body)
         } catch {
             throw ControlPlaneError.wrapping(error, doing)
         }

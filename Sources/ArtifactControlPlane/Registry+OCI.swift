@@ -1,5 +1,6 @@
 import ArtifactDataPlane
 import ArtifactIdentity
+import ArtifactMetadata
 import ArtifactStoreCore
 import Foundation
 import Logging
@@ -250,7 +251,7 @@ extension Registry {
         let cutoffMilliseconds = Int64((cutoff.timeIntervalSince1970 * 1000).rounded(.down))
         let now = controlPlane.nowMilliseconds()
         let context = RequestContext(actor: "system:oci-uploads")
-        return try await controlPlane.mutate("expiring abandoned uploads") { db in
+        return try await controlPlane.mutate("expiring abandoned uploads", priority: .background) { db in
             let expired = try await db.raw(
                 "SELECT id, namespace FROM oci_uploads WHERE created_at < \(bind: cutoffMilliseconds) ORDER BY id LIMIT \(literal: Self.ociExpiryBatch)"
             ).all().map { (try $0.string("id"), try $0.string("namespace")) }

@@ -1,3 +1,4 @@
+import ArtifactMetadata
 import Foundation
 import SQLKit
 
@@ -231,7 +232,7 @@ public struct Retention: Sendable {
         let now = controlPlane.nowMilliseconds()
         var result = decision
         do {
-            try await controlPlane.mutate("retention deleting \(decision.namespace)/\(decision.artifact)@\(decision.version)") { db in
+            try await controlPlane.mutate("retention deleting \(decision.namespace)/\(decision.artifact)@\(decision.version)", priority: .background) { db in
                 if protectTagged, try await db.raw(
                     "SELECT tag FROM tags WHERE namespace = \(bind: decision.namespace) AND artifact = \(bind: decision.artifact) AND version = \(bind: decision.version)"
                 ).first() != nil {

@@ -46,7 +46,7 @@ public final class MetadataStore: Sendable {
     private let heldLocks = Mutex<Set<String>>([])
     private let isClosed = Mutex(false)
 
-    /// How many times a PostgreSQL transaction is re-run after a serialization failure.
+    /// How many times a PostgreSQL transaction is run before a serialization failure is given up on.
     public static let maximumAttempts = 64
 
     private init(location: MetadataLocation, engine: Engine, connection: Connection, logger: Logger) {
@@ -157,43 +157,86 @@ public final class MetadataStore: Sendable {
     /// The transaction runs in a task of its own, which the caller's cancellation does not
     /// reach: once begun, it always ends in COMMIT or ROLLBACK, so a cancelled caller never
     /// leaves a connection inside an open transaction.
-    public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+    ///
+    /// `priority` matters on PostgreSQL only (see ``TransactionPriority``): background work such
+    /// as the garbage collector passes `.background`, so that a transaction that keeps losing to
+    /// it gets a turn in which none of it runs.
+    public func transaction<R: Sendable>(
+        priority: TransactionPriority = .normal, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws -> R {
         try checkOpen()
-        return try await Task { try await self.runTransaction(body) }.value
+        return try await Task { try await self.runTransaction(priority: priority, body) }.value
     }
 
-    private func runTransaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+    private func runTransaction<R: Sendable>(priority: TransactionPriority, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         switch connection {
         case .sqlite(let connection, let group, _):
             let location = self.location
             return try await group.transaction(on: connection.sql(queryLogLevel: nil), wrap: { Self.wrap($0, location) }, body)
         case .postgres(let client, _):
+            let turnKey = advisoryLockKey("transaction-turn")
             var attempt = 0
             while true {
                 attempt += 1
+                let turn = TransactionTurn(priority: priority, attempt: attempt)
+                if attempt == TransactionTurn.contestedAttempts + 1 {
+                    logger.debug("a transaction lost \(attempt - 1) serialization conflicts in a row; it waits for a turn of its own")
+                }
                 do {
                     return try await client.withConnection { connection in
                         let db = connection.sql(queryLogLevel: nil)
-                        try await db.raw("BEGIN ISOLATION LEVEL SERIALIZABLE").run()
-                        do {
-                            let result = try await body(db)
-                            try await db.raw("COMMIT").run()
-                            return result
-                        } catch {
-                            try? await db.raw("ROLLBACK").run()
-                            throw error
+                        if let take = turn.lockFunction {
+                            try await db.raw("SELECT \(unsafeRaw: take)(\(bind: turnKey))").run()
                         }
+                        let result: Result<R, any Error>
+                        do {
+                            try await db.raw("BEGIN ISOLATION LEVEL SERIALIZABLE").run()
+                            do {
+                                let value = try await body(db)
+                                try await db.raw("COMMIT").run()
+                                result = .success(value)
+                            } catch {
+                                try? await db.raw("ROLLBACK").run()
+                                result = .failure(error)
+                            }
+                        } catch {
+                            result = .failure(error)
+                        }
+                        if let release = turn.unlockFunction {
+                            await self.releaseTurn(release, key: turnKey, on: connection)
+                        }
+                        return try result.get()
                     }
                 } catch {
                     if attempt < Self.maximumAttempts, Self.isRetryable(error) {
                         logger.trace("retrying a serialization failure", metadata: ["attempt": "\(attempt)"])
-                        try await Task.sleep(for: .milliseconds(Int.random(in: 1...(2 + min(attempt, 20) * 2))))
+                        try await Task.sleep(for: Self.retryDelay(attempt: attempt))
                         continue
                     }
                     throw Self.wrap(error, location)
                 }
             }
         }
+    }
+
+    /// Releases a session advisory lock taken for a transaction's turn. If that fails the
+    /// connection is closed, which releases it on the server, rather than going back to the
+    /// pool still holding it (and blocking every later turn).
+    private func releaseTurn(_ function: String, key: Int64, on connection: PostgresConnection) async {
+        do {
+            try await connection.sql(queryLogLevel: nil).raw("SELECT \(unsafeRaw: function)(\(bind: key))").run()
+        } catch {
+            logger.warning("could not release a transaction turn lock; closing the connection", metadata: ["error": "\(String(describing: error))"])
+            try? await connection.close()
+        }
+    }
+
+    /// The pause before re-running a transaction that lost a serialization conflict: random
+    /// ("full jitter") up to a bound that doubles from 2 ms to 128 ms, so transactions that
+    /// collided do not collide again in step.
+    static func retryDelay(attempt: Int) -> Duration {
+        let bound = 2 << min(max(attempt - 1, 0), 6)
+        return .microseconds(Int.random(in: 500...(bound * 1_000)))
     }
 
     /// Runs read-only `body` on one connection without a transaction of its own (PostgreSQL) or
