@@ -13,7 +13,7 @@ import Synchronization
 /// each call on its own task.
 ///
 /// Exists to keep the per-connection rules in one place: peers are checked before anything is
-/// read; call ids only grow; data frames are accepted only within the credit this side
+/// read (what a refused peer then sends is discarded, never acted on); call ids only grow; data frames are accepted only within the credit this side
 /// granted; every protocol error is answered with an error frame on call 0 and ends the
 /// connection; when the connection ends, calls still running are cancelled (an ingest then
 /// stores nothing).
@@ -85,6 +85,7 @@ final class DaemonConnection: Sendable {
                 guard configuration.allowList.allows(peer) else {
                     logger.warning("refused a peer that is not on the allow-list")
                     await send(.error(DataPlaneWireError(.peerNotAllowed, "peer \(peer.map(\.description) ?? "with unknown credentials") is not allowed to use this data plane")), call: 0, outbound)
+                    await lingerAfterRefusal(inbound)
                     return
                 }
                 var frames = inbound.makeAsyncIterator()
@@ -382,6 +383,29 @@ final class DaemonConnection: Sendable {
                 return
             }
         }
+    }
+
+    /// After a refusal: shuts the output (the refusal, then end of stream) and discards what
+    /// the peer sends until it closes, for at most a second, before closing.
+    ///
+    /// Closing at once raced with the peer's first write: a client that connects and writes its
+    /// hello before reading got EPIPE (and NIO closed its side) instead of the refusal already
+    /// waiting in its receive buffer. Nothing the peer sends is acted on.
+    private func lingerAfterRefusal(_ inbound: NIOAsyncChannelInboundStream<Frame>) async {
+        let raw = channel.channel
+        do {
+            try await raw.close(mode: .output)
+        } catch {
+            return
+        }
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(1))
+            raw.close(promise: nil)
+        }
+        defer { deadline.cancel() }
+        do {
+            for try await _ in inbound {}
+        } catch {}
     }
 
     // MARK: Writing errors

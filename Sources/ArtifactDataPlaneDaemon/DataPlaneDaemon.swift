@@ -14,7 +14,8 @@ import Synchronization
 /// - the socket appears with mode 0600 (or 0660 and ``Configuration/socketGroup``) and never
 ///   with another mode; a live socket or a non-socket at the path is refused;
 /// - every connection's peer is checked with `SO_PEERCRED` against ``Configuration/allowList``
-///   before anything is read; a refused peer gets a `peerNotAllowed` error frame and is closed;
+///   before anything is read; a refused peer gets a `peerNotAllowed` error frame and end of
+///   stream, and what it sends after is discarded (for at most a second) until it closes;
 /// - many clients are served at once, each connection on its own task, calls on a connection
 ///   concurrently; what one connection buffers is bounded by the credit it gave (see
 ///   `WireLimits`), and a connection that stops reading or writing mid-call is closed after

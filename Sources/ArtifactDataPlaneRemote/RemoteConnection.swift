@@ -84,8 +84,20 @@ final class RemoteConnection: Sendable {
                     var frames = inbound.makeAsyncIterator()
                     let connection: RemoteConnection
                     do {
-                        try await outbound.write(try Frame.control(.hello, call: 0, Hello(client: "artifactstore RemoteDataPlane")))
+                        // A daemon that refuses this peer answers before reading anything and
+                        // ends the stream, which may close this side before hello is written:
+                        // its refusal, already received, is then the better answer.
+                        let hello = try Frame.control(.hello, call: 0, Hello(client: "artifactstore RemoteDataPlane"))
+                        var helloFailure: (any Error)?
+                        do {
+                            try await outbound.write(hello)
+                        } catch {
+                            helloFailure = error
+                        }
                         guard let first = try await frames.next() else {
+                            if let helloFailure {
+                                throw DataPlaneWireError(.connectionFailed, "cannot send hello to the data plane daemon at \"\(socketPath)\": \(helloFailure)", underlying: helloFailure)
+                            }
                             throw DataPlaneWireError(.connectionFailed, "the daemon closed the connection during the handshake")
                         }
                         if first.kind == .error {

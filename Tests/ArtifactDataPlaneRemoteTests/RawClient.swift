@@ -46,7 +46,11 @@ struct RawClient {
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            for chunk in chunks { try await outbound.write(chunk) }
+            // The daemon may answer and end the stream before reading what is still to be
+            // sent (a refused peer), which closes this side: its answer is still received.
+            do {
+                for chunk in chunks { try await outbound.write(chunk) }
+            } catch ChannelError.ioOnClosedChannel {}
             if halfClose { outbound.finish() }
             try await whileConnected()
             var received = ByteBuffer()
