@@ -100,23 +100,36 @@ extension FileSystemBackend {
         do throws(SystemCallError) {
             return try resolve(path, flags: flags)
         } catch where error.errno == ENOENT && create {
-            for depth in 0..<path.segments.count {
-                let parent: OwnedDescriptor =
-                    depth == 0
-                    ? try Sys.openat(root.raw, ".", flags)
-                    : try resolve(
-                        relative: path.segments[0..<depth].joined(separator: "/"),
-                        segments: Array(path.segments[0..<depth]),
-                        flags: flags
-                    )
-                let made = mkdirat(parent.raw, path.segments[depth], 0o755)
-                if made == 0 {
-                    unsynced.append(parent)
+            // The deepest directory that exists (usually the parent: a new shard), then each
+            // missing one below it, created and opened relative to its parent's descriptor.
+            // Walking down from the root instead tried mkdir on every existing ancestor, and
+            // mkdir locks its parent: concurrent ingests queued on `blobs/<algorithm>`.
+            let segments = path.segments
+            var existing = segments.count - 1
+            var parent: OwnedDescriptor?
+            while existing > 0, parent == nil {
+                do throws(SystemCallError) {
+                    parent = try resolve(relative: segments[0..<existing].joined(separator: "/"), segments: Array(segments[0..<existing]), flags: flags)
+                } catch where error.errno == ENOENT {
+                    existing -= 1
+                }
+            }
+            var current: OwnedDescriptor
+            if let parent { current = parent } else { current = try Sys.openat(root.raw, ".", flags) }
+            for segment in segments[existing...] {
+                if mkdirat(current.raw, segment, 0o755) == 0 {
+                    unsynced.append(current)
                 } else if errno != EEXIST {
                     throw SystemCallError(errno: errno, operation: "mkdir")
                 }
+                // O_NOFOLLOW: a symlink swapped in since the mkdir is refused like any way out.
+                do throws(SystemCallError) {
+                    current = try Sys.openat(current.raw, segment, flags | O_NOFOLLOW)
+                } catch where error.errno == ELOOP {
+                    throw SystemCallError(errno: EXDEV, operation: SystemCallError.resolve)
+                }
             }
-            return try resolve(path, flags: flags)
+            return current
         }
     }
 }

@@ -152,6 +152,14 @@ struct FileSystemBackendTests {
         }
         #expect(try await backend.readText("a/b/c/one") == "one")
         #expect(try await backend.readText("tmp/three") == "three")
+        // A file where a directory is needed, at any depth below the deepest directory that
+        // exists: refused, nothing created, the source kept.
+        for destination in ["a/b/c/one/x", "a/b/c/one/x/y"] {
+            await #expect(throws: StorageError.self) {
+                try await backend.move(from: try StoragePath("tmp/three"), to: try StoragePath(destination), options: StorageMoveOptions(overwrite: false))
+            }
+        }
+        #expect(tree.rawItems() == ["a/", "a/b/", "a/b/c/", "a/b/c/one", "a/b/d/", "a/b/d/two", "tmp/", "tmp/three"])
     }
 
     @Test func specialFilesAreNotObjects() async throws {
