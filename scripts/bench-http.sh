@@ -5,7 +5,8 @@
 #   1 GiB upload and download        curl, one transfer at a time, each after a `sync`; ours POST
 #                                    /v1/…/blobs with the expected digest, registry monolithic PUT,
 #                                    nginx WebDAV PUT; downloads three rounds alternating, the median.
-#   2,000 x 4 KiB blob uploads, c=16 scripts/bench_http_client.py (threads, keep-alive); unique
+#   2,000 x 4 KiB blob uploads, c=16 scripts/bench_http_client.py (one thread, 16 keep-alive
+#                                    sockets, one request in flight on each); unique
 #                                    bodies; registry needs POST + PUT per blob.
 #   4 KiB GET, c=64                  wrk, 5 s each, three rounds alternating; the median.
 #   HEAD of a 4 KiB blob, c=64       after 2,000 unmeasured, three rounds of 100,000 (ours) and
