@@ -13,10 +13,10 @@ import Synchronization
 /// each call on its own task.
 ///
 /// Exists to keep the per-connection rules in one place: peers are checked before anything is
-/// read (what a refused peer then sends is discarded, never acted on); call ids only grow; data frames are accepted only within the credit this side
-/// granted; every protocol error is answered with an error frame on call 0 and ends the
-/// connection; when the connection ends, calls still running are cancelled (an ingest then
-/// stores nothing).
+/// read (what a refused peer then sends is discarded, never acted on); call ids only grow; data
+/// frames are accepted only within the credit this side granted; every protocol error is
+/// answered with an error frame on call 0 and ends the connection; when the connection ends,
+/// calls still running are cancelled (an ingest then stores nothing).
 final class DaemonConnection: Sendable {
     typealias Writer = NIOAsyncChannelOutboundWriter<Frame>
 
@@ -91,12 +91,7 @@ final class DaemonConnection: Sendable {
                 var frames = inbound.makeAsyncIterator()
                 // A peer that connects and never finishes the handshake is closed after the
                 // stall timeout, like one that stops mid-call.
-                let raw = channel.channel
-                let timeout = configuration.stallTimeout
-                let deadline = Task {
-                    try await Task.sleep(for: timeout)
-                    raw.close(promise: nil)
-                }
+                let deadline = closing(after: configuration.stallTimeout)
                 let handshaken = try await handshake(&frames, outbound)
                 deadline.cancel()
                 guard handshaken else { return }
@@ -385,6 +380,15 @@ final class DaemonConnection: Sendable {
         }
     }
 
+    /// Closes the connection after `duration` unless the returned task is cancelled first.
+    private func closing(after duration: Duration) -> Task<Void, any Error> {
+        let raw = channel.channel
+        return Task {
+            try await Task.sleep(for: duration)
+            raw.close(promise: nil)
+        }
+    }
+
     /// After a refusal: shuts the output (the refusal, then end of stream) and discards what
     /// the peer sends until it closes, for at most a second, before closing.
     ///
@@ -392,16 +396,12 @@ final class DaemonConnection: Sendable {
     /// hello before reading got EPIPE (and NIO closed its side) instead of the refusal already
     /// waiting in its receive buffer. Nothing the peer sends is acted on.
     private func lingerAfterRefusal(_ inbound: NIOAsyncChannelInboundStream<Frame>) async {
-        let raw = channel.channel
         do {
-            try await raw.close(mode: .output)
+            try await channel.channel.close(mode: .output)
         } catch {
             return
         }
-        let deadline = Task {
-            try await Task.sleep(for: .seconds(1))
-            raw.close(promise: nil)
-        }
+        let deadline = closing(after: .seconds(1))
         defer { deadline.cancel() }
         do {
             for try await _ in inbound {}

@@ -49,11 +49,15 @@ public final class MetadataStore: Sendable {
     /// How many times a PostgreSQL transaction is run before a serialization failure is given up on.
     public static let maximumAttempts = 64
 
+    /// The advisory lock behind ``TransactionPriority`` turns (PostgreSQL), derived once.
+    private let transactionTurnKey: Int64
+
     private init(location: MetadataLocation, engine: Engine, connection: Connection, logger: Logger) {
         self.location = location
         self.engine = engine
         self.connection = connection
         self.logger = logger
+        self.transactionTurnKey = Self.advisoryLockKey("transaction-turn", location: location)
     }
 
     /// Opens (and for SQLite creates) the database. Run ``migrate(_:)`` before use.
@@ -174,7 +178,7 @@ public final class MetadataStore: Sendable {
             let location = self.location
             return try await group.transaction(on: connection.sql(queryLogLevel: nil), wrap: { Self.wrap($0, location) }, body)
         case .postgres(let client, _):
-            let turnKey = advisoryLockKey("transaction-turn")
+            let turnKey = transactionTurnKey
             var attempt = 0
             while true {
                 attempt += 1
@@ -305,6 +309,10 @@ public final class MetadataStore: Sendable {
 
     /// A 64-bit advisory lock key for `name` in this database and schema (FNV-1a).
     func advisoryLockKey(_ name: String) -> Int64 {
+        Self.advisoryLockKey(name, location: location)
+    }
+
+    private static func advisoryLockKey(_ name: String, location: MetadataLocation) -> Int64 {
         var schema = "public"
         if case .postgres(let postgres) = location, let named = postgres.schema { schema = named }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -55,6 +55,34 @@ public enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertibl
     }
 }
 
+extension TestDatabase {
+    /// Runs `body` with an unmigrated ``MetadataStore`` on a fresh location of this engine,
+    /// then closes and removes it whether `body` throws or not. Skips (saying so) where the
+    /// engine is not available; PostgreSQL runs take one of ``postgresSlots``.
+    public func withStore(maximumConnections: Int = 6, test: String = #function, _ body: (MetadataStore) async throws -> Void) async throws {
+        guard isAvailable(test) else { return }
+        if self == .postgres { await Self.postgresSlots.acquire() }
+        defer { if self == .postgres { Self.postgresSlots.release() } }
+        let (location, cleanup) = try await makeLocation(maximumConnections: maximumConnections)
+        let store: MetadataStore
+        do {
+            store = try await MetadataStore.open(location, logger: TestLogs.silent)
+        } catch {
+            await cleanup()
+            throw error
+        }
+        do {
+            try await body(store)
+        } catch {
+            await store.close()
+            await cleanup()
+            throw error
+        }
+        await store.close()
+        await cleanup()
+    }
+}
+
 public enum TestLogs {
     public static var silent: Logger {
         Logger(label: "artifactstore.tests.silent", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -12,22 +12,14 @@ import Testing
 struct GroupCommitTests {
     /// A store with a table `t (k TEXT PRIMARY KEY, n INTEGER)` and a row `counter`.
     func withStore(_ body: (MetadataStore) async throws -> Void) async throws {
-        let (location, cleanup) = try await TestDatabase.sqlite.makeLocation()
-        let store = try await MetadataStore.open(location, logger: TestLogs.silent)
-        do {
+        try await TestDatabase.sqlite.withStore { store in
             try await store.transaction { db in
                 try await db.raw("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)").run()
                 try await db.raw("CREATE TABLE child (k TEXT PRIMARY KEY, parent TEXT NOT NULL REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED)").run()
                 try await db.raw("INSERT INTO t (k, n) VALUES ('counter', 0)").run()
             }
             try await body(store)
-        } catch {
-            await store.close()
-            await cleanup()
-            throw error
         }
-        await store.close()
-        await cleanup()
     }
 
     /// Runs `bodies` as concurrent transactions that are all queued before any of them runs (a

@@ -62,12 +62,7 @@ struct TransactionTurnTests {
     /// the background waits.
     @Test("a transaction that keeps losing to background work commits, and the background goes on afterwards")
     func contestedTransactionGetsATurn() async throws {
-        guard TestDatabase.postgres.isAvailable() else { return }
-        await TestDatabase.postgresSlots.acquire()
-        defer { TestDatabase.postgresSlots.release() }
-        let (location, cleanup) = try await TestDatabase.postgres.makeLocation(maximumConnections: 6)
-        let store = try await MetadataStore.open(location, logger: TestLogs.silent)
-        do {
+        try await TestDatabase.postgres.withStore { store in
             try await store.transaction { db in
                 try await db.raw("CREATE TABLE hot (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)").run()
                 try await db.raw("INSERT INTO hot (id, n) VALUES (1, 0), (2, 0)").run()
@@ -115,12 +110,6 @@ struct TransactionTurnTests {
                 try await db.raw("SELECT n FROM hot ORDER BY id").all().map { try $0.decode(column: "n", as: Int64.self) }
             }
             #expect(rows.allSatisfy { $0 > 1_000_000 }, "\(rows)")
-        } catch {
-            await store.close()
-            await cleanup()
-            throw error
         }
-        await store.close()
-        await cleanup()
     }
 }
