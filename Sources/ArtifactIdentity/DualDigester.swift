@@ -7,7 +7,9 @@ import Synchronization
 ///
 /// On a machine with two or more cores the two hashes run concurrently: the task feeding the
 /// digester hashes BLAKE3 in line (it is the faster of the two) and hands each buffer, without
-/// copying, to a child task that hashes SHA-256. The hand-off is bounded
+/// copying, to a child task that hashes SHA-256. That task runs on the global executor even when
+/// the caller prefers another (a server handling requests on an event loop), so the two hashes
+/// never share one thread. The hand-off is bounded
 /// (``DualDigester/Configuration/maximumQueuedBytes``), so a stream of any size uses bounded
 /// memory, and the feeder slows down to SHA-256's pace rather than queueing. On one core both
 /// hashes run in line.
@@ -67,7 +69,9 @@ public enum DualDigester {
         )
         let session = DualDigestSession(channel: channel)
         return try await withThrowingTaskGroup(of: Digest.self) { group in
-            group.addTask {
+            // The global executor, whatever executor the caller prefers: a caller bound to an
+            // event loop would otherwise hash both algorithms on that loop's one thread.
+            group.addTask(executorPreference: globalConcurrentExecutor) {
                 var sha = SHA256()
                 while let buffer = try await channel.next() {
                     buffer.withUnsafeReadableBytes { sha.update(bufferPointer: $0) }
@@ -124,6 +128,10 @@ public final class DualDigestSession: Sendable {
         }
         try await channel?.send(buffer)
     }
+
+    /// Bytes handed to the SHA-256 task and not yet taken by it (0 in line).
+    @_spi(Testing)
+    public var queuedBytes: Int { channel?.queuedBytes ?? 0 }
 
     fileprivate func finishInline() throws -> DualDigest {
         state.withLock { state in

@@ -4,7 +4,8 @@ import NIOCore
 
 /// The body of a blob or file download: the stream's bytes, sent by the kernel from the file
 /// when the stream offers a file region and the connection can take one, copied through
-/// buffers otherwise; counted as bytes out either way.
+/// buffers otherwise, or, when the stream is one buffer already in memory, written with the
+/// answer's head; counted as bytes out either way.
 ///
 /// Exists so every download route (`/v1` blobs and files, `/v2` blobs) sends large objects
 /// without copying them through this process, and proves them exactly as the buffered path
@@ -17,6 +18,12 @@ enum DownloadBody {
     static let heldBackBytes: UInt64 = 64 * 1024
 
     static func make(_ stream: ByteStream, channel: any Channel, metrics: ServerMetrics) -> ResponseBody {
+        if let buffer = stream.wholeBuffer {
+            // Already in memory (a small blob): the answer's head and body leave in one write.
+            // Counted when handed to the connection.
+            metrics.recordBytesOut(buffer.readableBytes)
+            return ResponseBody(byteBuffer: buffer)
+        }
         guard let slice = stream.fileSlice, slice.count >= minimumFileRegionBytes else {
             return ResponseBody(asyncSequence: metrics.countingSent(stream))
         }

@@ -70,9 +70,15 @@ public enum ServeApplication {
 
     /// HTTP/1 with an ``ExpectContinueHandler`` and a ``FileRegionSender`` on every connection:
     /// `100 Continue` for clients that wait for it, and downloads sent from their files
-    /// (``DownloadBody``).
+    /// (``DownloadBody``); each connection's requests are handled on its own event loop
+    /// (``EventLoopBoundChannel``).
     public static var httpServer: HTTPServerBuilder {
-        .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [ExpectContinueHandler(), FileRegionSender()]))
+        HTTPServerBuilder { responder in
+            EventLoopBoundChannel(
+                base: HTTP1Channel(
+                    responder: responder,
+                    configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [ExpectContinueHandler(), FileRegionSender()])))
+        }
     }
 
     /// Closes the metadata store and a remote data plane's connections.

@@ -18,6 +18,11 @@ public struct ByteStream: AsyncSequence, Sendable {
     /// The same bytes as a region of an open file, when the producer can offer one.
     public let fileSlice: ByteStreamFileSlice?
 
+    /// All the bytes, as one buffer already in memory, when the stream was made from one: a
+    /// consumer can then write them at once (an HTTP answer and its body in one write) instead
+    /// of iterating.
+    public let wholeBuffer: ByteBuffer?
+
     /// Wraps any sendable sequence of buffers; `fileSlice`, when given, must be the same bytes.
     public init<Base: AsyncSequence & Sendable>(_ base: Base, fileSlice: ByteStreamFileSlice? = nil) where Base.Element == ByteBuffer {
         self.makeNext = {
@@ -25,6 +30,7 @@ public struct ByteStream: AsyncSequence, Sendable {
             return { try await iterator.next() }
         }
         self.fileSlice = fileSlice
+        self.wholeBuffer = nil
     }
 
     /// A stream over buffers already in memory.
@@ -34,9 +40,10 @@ public struct ByteStream: AsyncSequence, Sendable {
             return { remaining.popFirst() }
         }
         self.fileSlice = nil
+        self.wholeBuffer = buffers.count == 1 ? buffers[0] : nil
     }
 
-    /// A stream of one buffer.
+    /// A stream of one buffer, offered as ``wholeBuffer`` too.
     public init(_ buffer: ByteBuffer) {
         self.init(buffers: [buffer])
     }
