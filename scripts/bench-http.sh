@@ -2,7 +2,8 @@
 # scripts/bench.sh http: our release server against docker-registry (CNCF Distribution) and nginx
 # (static files, WebDAV PUT), all three from this machine, side by side in one run.
 #
-#   1 GiB upload and download        curl, one transfer at a time, each after a `sync`; ours POST
+#   1 GiB upload and download        curl, one transfer at a time, each after a `sync` (uploads
+#                                    also on recycled memory: recycle_memory); ours POST
 #                                    /v1/…/blobs with the expected digest, registry monolithic PUT,
 #                                    nginx WebDAV PUT; downloads three rounds alternating, the median.
 #   2,000 x 4 KiB blob uploads, c=16 scripts/bench_http_client.py (one thread, 16 keep-alive
@@ -91,19 +92,20 @@ time_of() { curl -fsS -o /dev/null -H 'Expect:' -w '%{time_total}' "$@"; }
 # The median of three values.
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 
-# Every large transfer starts after a `sync`: otherwise the writeback of the previous upload's
+# Every large upload starts on recycled memory (`recycle_memory`, scripts/bench-lib.sh). Every
+# large transfer starts after a `sync`: otherwise the writeback of the previous upload's
 # gigabyte (the kernel's flusher threads on the same two cores) lands on whichever server comes
 # next, and the downloads, measured right after three uploads, paid for it in order: ours first.
 echo "== 1 GiB upload" >&2
-sync
+sync; recycle_memory
 ours_up=$(time_of -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/octet-stream" \
     -T "$BIG" "$OURS/v1/namespaces/bench/blobs?digest=sha256:$BIG_SHA")
 location=$(curl -s -o /dev/null -w '%header{location}' -X POST "$REGISTRY/v2/bench/big/blobs/uploads/")
 case "$location" in http*) ;; *) location="$REGISTRY$location" ;; esac
 sep='?'; case "$location" in *\?*) sep='&' ;; esac
-sync
+sync; recycle_memory
 registry_up=$(time_of -X PUT -H "Content-Type: application/octet-stream" -T "$BIG" "$location${sep}digest=sha256:$BIG_SHA")
-sync
+sync; recycle_memory
 nginx_up=$(time_of -T "$BIG" "$NGINX/big.bin")
 sync
 

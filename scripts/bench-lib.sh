@@ -41,6 +41,17 @@ bench_binary() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "error: $1 did not answer" >&2; return 1; }
+# Gives the next large write pages the machine has already touched. On these VMs a page the guest
+# takes from memory it has not used lately costs a trip to the hypervisor: `dd` of 1 GiB into
+# /dev/shm ran at 322-329 MB/s into fresh memory and at 1.6-2.4 GB/s right after the same amount
+# was written and freed there. Without this, whichever server uploads first (or after a quiet
+# spell) is timed on the hypervisor: nginx's 1 GiB PUT measured 242-267 MiB/s cold and 703-1077
+# MiB/s warmed, on the same machine minutes apart. Writing and freeing RECYCLE_MIB (default 1536)
+# in /dev/shm just before each timed upload puts every server on recycled pages.
+recycle_memory() {
+    dd if=/dev/zero of=/dev/shm/artifactstore-bench-recycle bs=1M count="${RECYCLE_MIB:-1536}" status=none 2>/dev/null || true
+    rm -f /dev/shm/artifactstore-bench-recycle
+}
 rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 # a / b with two decimals; nan when either is missing or b is 0.
 ratio() { python3 -c "import sys

@@ -92,10 +92,15 @@ small_puts() { python3 "$ROOT/scripts/oci/bench_oci_client.py" small "$1" "$2" "
 
 cat "$WORK/mono.bin" "$WORK/chunked.bin" >/dev/null
 echo "== ${SIZE_MIB} MiB monolithic push" >&2
+# Each large push starts on recycled memory (recycle_memory, scripts/bench-lib.sh).
+sync; recycle_memory
 ours_up=$(monolithic "$OURS" "$OURS_AUTH" bench/big "$WORK/mono.bin" "$MONO_SHA")
+sync; recycle_memory
 registry_up=$(monolithic "$REGISTRY" - bench/big "$WORK/mono.bin" "$MONO_SHA")
 echo "== ${SIZE_MIB} MiB chunked push (16 MiB PATCHes)" >&2
+sync; recycle_memory
 ours_chunked=$(chunked "$OURS" "$OURS_AUTH" bench/chunked)
+sync; recycle_memory
 registry_chunked=$(chunked "$REGISTRY" - bench/chunked)
 rm -f "$WORK/chunked.bin"
 echo "== ${SIZE_MIB} MiB pull" >&2
