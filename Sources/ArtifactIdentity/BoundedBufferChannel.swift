@@ -90,10 +90,10 @@ final class BoundedBufferChannel: Sendable {
         }
     }
 
-    /// Ends the stream: the consumer drains what is queued, then sees the end (or `error`).
     /// Bytes sent and not yet taken by the consumer.
     var queuedBytes: Int { state.withLock { $0.queuedBytes } }
 
+    /// Ends the stream: the consumer drains what is queued, then sees the end (or `error`).
     func finish(throwing error: (any Error)? = nil) {
         let (consumer, producer) = state.withLock { state in
             state.finished = true

@@ -11,9 +11,7 @@ import NIOCore
 /// job enqueued from that thread never wakes another one. It never blocks: a job that would
 /// block the loop must not be given to it (CPU-heavy work such as hashing a large stream is
 /// moved to the global executor by whoever starts it).
-final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: the only stored property is an event loop, which is Sendable; the class is
-    // final and immutable.
+final class EventLoopTaskExecutor: TaskExecutor, Sendable {
     let eventLoop: any EventLoop
 
     init(_ eventLoop: any EventLoop) {

@@ -56,31 +56,38 @@ public enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertibl
 }
 
 extension TestDatabase {
-    /// Runs `body` with an unmigrated ``MetadataStore`` on a fresh location of this engine,
-    /// then closes and removes it whether `body` throws or not. Skips (saying so) where the
-    /// engine is not available; PostgreSQL runs take one of ``postgresSlots``.
-    public func withStore(maximumConnections: Int = 6, test: String = #function, _ body: (MetadataStore) async throws -> Void) async throws {
+    /// Runs `body` with a fresh, empty location (``makeLocation(maximumConnections:)``), then
+    /// removes it whether `body` throws or not. Skips (saying so) where the engine is not
+    /// available; PostgreSQL runs take one of ``postgresSlots`` for as long as `body` runs.
+    public func withLocation(maximumConnections: Int = 6, test: String = #function, _ body: (MetadataLocation) async throws -> Void) async throws {
         guard isAvailable(test) else { return }
         if self == .postgres { await Self.postgresSlots.acquire() }
         defer { if self == .postgres { Self.postgresSlots.release() } }
         let (location, cleanup) = try await makeLocation(maximumConnections: maximumConnections)
-        let store: MetadataStore
-        do {
-            store = try await MetadataStore.open(location, logger: TestLogs.silent)
-        } catch {
-            await cleanup()
-            throw error
-        }
-        do {
-            try await body(store)
-        } catch {
-            await store.close()
-            await cleanup()
-            throw error
-        }
-        await store.close()
-        await cleanup()
+        try await withCleanup { try await body(location) } then: { await cleanup() }
     }
+
+    /// Runs `body` with an unmigrated ``MetadataStore`` on a fresh location of this engine
+    /// (``withLocation(maximumConnections:test:_:)``), and closes it whether `body` throws or not.
+    public func withStore(maximumConnections: Int = 6, test: String = #function, _ body: (MetadataStore) async throws -> Void) async throws {
+        try await withLocation(maximumConnections: maximumConnections, test: test) { location in
+            let store = try await MetadataStore.open(location, logger: TestLogs.silent)
+            try await withCleanup { try await body(store) } then: { await store.close() }
+        }
+    }
+}
+
+/// Runs `body`, then `cleanup`, whether `body` throws or not: a `defer` that can await.
+public func withCleanup<Result>(_ body: () async throws -> Result, then cleanup: () async -> Void) async throws -> Result {
+    let result: Result
+    do {
+        result = try await body()
+    } catch {
+        await cleanup()
+        throw error
+    }
+    await cleanup()
+    return result
 }
 
 public enum TestLogs {

@@ -43,26 +43,17 @@ final class Harness: Sendable {
         test: String = #function,
         _ body: (Harness) async throws -> Void
     ) async throws {
-        guard database.isAvailable(test) else { return }
-        if database == .postgres { await TestDatabase.postgresSlots.acquire() }
-        defer { if database == .postgres { TestDatabase.postgresSlots.release() } }
-        let (location, cleanup) = try await database.makeLocation(maximumConnections: maximumConnections)
-        let memoryStoreName = "control-\(UUID().uuidString.lowercased())"
-        defer { MemoryStoreRegistry.remove(memoryStoreName) }
-        let dataPlane = try LocalDataPlane(
-            backends: [.init(id: "primary", connector: try MemoryConnector(name: memoryStoreName))], logger: TestLogs.silent)
-        let controlPlane = try await ControlPlane.open(
-            location, dataPlane: wrapDataPlane(dataPlane), configuration: configuration, clock: { clock.now }, logger: TestLogs.silent)
-        let harness = Harness(database: database, location: location, controlPlane: controlPlane, dataPlane: dataPlane, memoryStoreName: memoryStoreName, clock: clock)
-        do {
-            try await body(harness)
-        } catch {
-            await controlPlane.close()
-            await cleanup()
-            throw error
+        try await database.withLocation(maximumConnections: maximumConnections, test: test) { location in
+            let memoryStoreName = "control-\(UUID().uuidString.lowercased())"
+            defer { MemoryStoreRegistry.remove(memoryStoreName) }
+            let dataPlane = try LocalDataPlane(
+                backends: [.init(id: "primary", connector: try MemoryConnector(name: memoryStoreName))], logger: TestLogs.silent)
+            let controlPlane = try await ControlPlane.open(
+                location, dataPlane: wrapDataPlane(dataPlane), configuration: configuration, clock: { clock.now }, logger: TestLogs.silent)
+            let harness = Harness(
+                database: database, location: location, controlPlane: controlPlane, dataPlane: dataPlane, memoryStoreName: memoryStoreName, clock: clock)
+            try await withCleanup { try await body(harness) } then: { await controlPlane.close() }
         }
-        await controlPlane.close()
-        await cleanup()
     }
 
     // MARK: Clock

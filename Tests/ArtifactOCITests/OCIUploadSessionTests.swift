@@ -31,20 +31,12 @@ struct OCIUploadSessionTests {
 
     /// Runs `body` with a data directory and a database location that outlive reopened control planes.
     static func withStore(_ database: TestDatabase, test: String = #function, _ body: (String, MetadataLocation) async throws -> Void) async throws {
-        guard database.isAvailable(test) else { return }
-        if database == .postgres { await TestDatabase.postgresSlots.acquire() }
-        defer { if database == .postgres { TestDatabase.postgresSlots.release() } }
-        let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-oci-\(UUID().uuidString.lowercased())"
-        try FileManager.default.createDirectory(atPath: directory + "/blobs", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (location, cleanup) = try await database.makeLocation(maximumConnections: 4)
-        do {
+        try await database.withLocation(maximumConnections: 4, test: test) { location in
+            let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-oci-\(UUID().uuidString.lowercased())"
+            try FileManager.default.createDirectory(atPath: directory + "/blobs", withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
             try await body(directory, location)
-        } catch {
-            await cleanup()
-            throw error
         }
-        await cleanup()
     }
 
     static func open(_ directory: String, _ location: MetadataLocation, clock: TestClock = TestClock()) async throws -> ControlPlane {

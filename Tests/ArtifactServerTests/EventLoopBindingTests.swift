@@ -86,8 +86,6 @@ struct EventLoopBindingTests {
     }
 
     static func sentBytes(_ metrics: ServerMetrics) -> Int? {
-        let text = String(decoding: metrics.exposition(), as: UTF8.self)
-        let line = text.split(separator: "\n").first { $0.hasPrefix("artifactstore_http_sent_bytes_total ") }
-        return line.flatMap { Int($0.split(separator: " ").last ?? "") }
+        metrics.counterValue("artifactstore_http_sent_bytes_total")
     }
 }

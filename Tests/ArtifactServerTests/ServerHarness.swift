@@ -41,29 +41,23 @@ final class ServerHarness: Sendable {
 
     /// Runs `body` with a fresh server, or says it skipped (PostgreSQL without a URL).
     static func run(_ database: TestDatabase = .sqlite, test: String = #function, _ body: (ServerHarness) async throws -> Void) async throws {
-        guard database.isAvailable(test) else { return }
-        if database == .postgres { await TestDatabase.postgresSlots.acquire() }
-        defer { if database == .postgres { TestDatabase.postgresSlots.release() } }
-        let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-server-\(UUID().uuidString.lowercased())"
-        try FileManager.default.createDirectory(atPath: directory + "/blobs", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (location, cleanup) = try await database.makeLocation(maximumConnections: 4)
-        let dataPlane = try LocalDataPlane(
-            backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: silent))], logger: silent)
-        let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, logger: silent)
-        do {
-            let token = try #require(try await controlPlane.auth.bootstrap())
-            let harness = ServerHarness(
-                directory: directory, controlPlane: controlPlane, api: ArtifactStoreAPI(controlPlane: controlPlane, metrics: ServerMetrics()),
-                adminToken: token.token)
-            try await body(harness)
-        } catch {
-            await controlPlane.close()
-            await cleanup()
-            throw error
+        try await database.withLocation(maximumConnections: 4, test: test) { location in
+            let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-server-\(UUID().uuidString.lowercased())"
+            try FileManager.default.createDirectory(atPath: directory + "/blobs", withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let dataPlane = try LocalDataPlane(
+                backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: silent))], logger: silent)
+            let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, logger: silent)
+            try await withCleanup {
+                let token = try #require(try await controlPlane.auth.bootstrap())
+                let harness = ServerHarness(
+                    directory: directory, controlPlane: controlPlane, api: ArtifactStoreAPI(controlPlane: controlPlane, metrics: ServerMetrics()),
+                    adminToken: token.token)
+                try await body(harness)
+            } then: {
+                await controlPlane.close()
+            }
         }
-        await controlPlane.close()
-        await cleanup()
     }
 
     /// The application for HummingbirdTesting.
