@@ -36,6 +36,7 @@ public struct DataPlaneConformance: Sendable {
         case corruptionIsReported
         case corruptionAfterCleanReads
         case concurrentIdenticalIngests
+        case promisedSmallSizes
         case deleteTwice
         case healthWithBackendTakenAway
         case unknownBackend
@@ -76,6 +77,7 @@ public struct DataPlaneConformance: Sendable {
         case .corruptionIsReported: try await corruptionIsReported()
         case .corruptionAfterCleanReads: try await corruptionAfterCleanReads()
         case .concurrentIdenticalIngests: try await concurrentIdenticalIngests()
+        case .promisedSmallSizes: try await promisedSmallSizes()
         case .deleteTwice: try await deleteTwice()
         case .healthWithBackendTakenAway: try await healthWithBackendTakenAway()
         case .unknownBackend: try await unknownBackend()

@@ -12,7 +12,7 @@ final class AsyncSerialGate: Sendable {
 
     private let state = Mutex(State())
 
-    func withTurn<R>(_ body: () async throws -> R) async throws -> R {
+    func withTurn<R, Failure: Error>(_ body: () async throws(Failure) -> R) async throws(Failure) -> R {
         await enter()
         defer { leave() }
         return try await body()

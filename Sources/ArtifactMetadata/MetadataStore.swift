@@ -97,7 +97,7 @@ public final class MetadataStore: Sendable {
                 try await db.raw("PRAGMA synchronous=FULL").run()
             }
             try await db.raw("PRAGMA busy_timeout=10000").run()
-            return MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, SQLiteGroupCommit(), thread), logger: logger)
+            return MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, SQLiteGroupCommit(executor: ThreadPoolTaskExecutor(thread)), thread), logger: logger)
         } catch {
             try? await thread.shutdownGracefully()
             throw MetadataStoreError(.databaseUnavailable, "cannot open SQLite database \(location)", underlying: error)
@@ -169,56 +169,59 @@ public final class MetadataStore: Sendable {
         priority: TransactionPriority = .normal, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
         try checkOpen()
-        return try await Task { try await self.runTransaction(priority: priority, body) }.value
-    }
-
-    private func runTransaction<R: Sendable>(priority: TransactionPriority, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         switch connection {
         case .sqlite(let connection, let group, _):
+            // The group commit runs transactions in a task of its own already.
             let location = self.location
             return try await group.transaction(on: connection.sql(queryLogLevel: nil), wrap: { Self.wrap($0, location) }, body)
         case .postgres(let client, _):
-            let turnKey = transactionTurnKey
-            var attempt = 0
-            while true {
-                attempt += 1
-                let turn = TransactionTurn(priority: priority, attempt: attempt)
-                if attempt == TransactionTurn.contestedAttempts + 1 {
-                    logger.debug("a transaction lost \(attempt - 1) serialization conflicts in a row; it waits for a turn of its own")
-                }
-                do {
-                    return try await client.withConnection { connection in
-                        let db = connection.sql(queryLogLevel: nil)
-                        if let take = turn.lockFunction {
-                            try await db.raw("SELECT \(unsafeRaw: take)(\(bind: turnKey))").run()
-                        }
-                        let result: Result<R, any Error>
+            return try await Task { try await self.runPostgresTransaction(client, priority: priority, body) }.value
+        }
+    }
+
+    private func runPostgresTransaction<R: Sendable>(
+        _ client: PostgresClient, priority: TransactionPriority, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws -> R {
+        let turnKey = transactionTurnKey
+        var attempt = 0
+        while true {
+            attempt += 1
+            let turn = TransactionTurn(priority: priority, attempt: attempt)
+            if attempt == TransactionTurn.contestedAttempts + 1 {
+                logger.debug("a transaction lost \(attempt - 1) serialization conflicts in a row; it waits for a turn of its own")
+            }
+            do {
+                return try await client.withConnection { connection in
+                    let db = connection.sql(queryLogLevel: nil)
+                    if let take = turn.lockFunction {
+                        try await db.raw("SELECT \(unsafeRaw: take)(\(bind: turnKey))").run()
+                    }
+                    let result: Result<R, any Error>
+                    do {
+                        try await db.raw("BEGIN ISOLATION LEVEL SERIALIZABLE").run()
                         do {
-                            try await db.raw("BEGIN ISOLATION LEVEL SERIALIZABLE").run()
-                            do {
-                                let value = try await body(db)
-                                try await db.raw("COMMIT").run()
-                                result = .success(value)
-                            } catch {
-                                try? await db.raw("ROLLBACK").run()
-                                result = .failure(error)
-                            }
+                            let value = try await body(db)
+                            try await db.raw("COMMIT").run()
+                            result = .success(value)
                         } catch {
+                            try? await db.raw("ROLLBACK").run()
                             result = .failure(error)
                         }
-                        if let release = turn.unlockFunction {
-                            await self.releaseTurn(release, key: turnKey, on: connection)
-                        }
-                        return try result.get()
+                    } catch {
+                        result = .failure(error)
                     }
-                } catch {
-                    if attempt < Self.maximumAttempts, Self.isRetryable(error) {
-                        logger.trace("retrying a serialization failure", metadata: ["attempt": "\(attempt)"])
-                        try await Task.sleep(for: Self.retryDelay(attempt: attempt))
-                        continue
+                    if let release = turn.unlockFunction {
+                        await self.releaseTurn(release, key: turnKey, on: connection)
                     }
-                    throw Self.wrap(error, location)
+                    return try result.get()
                 }
+            } catch {
+                if attempt < Self.maximumAttempts, Self.isRetryable(error) {
+                    logger.trace("retrying a serialization failure", metadata: ["attempt": "\(attempt)"])
+                    try await Task.sleep(for: Self.retryDelay(attempt: attempt))
+                    continue
+                }
+                throw Self.wrap(error, location)
             }
         }
     }

@@ -23,77 +23,116 @@ import Synchronization
 ///   commit (or undoing a failed body) fails, every body of the group gets that error and the
 ///   whole group is rolled back: nothing is acknowledged that was not committed.
 final class SQLiteGroupCommit: Sendable {
-    /// A queued transaction: runs its body and keeps the outcome for its caller.
+    /// A queued transaction: runs its body, keeps the outcome, and hands it to its caller.
     final class Job: Sendable {
+        /// Runs the body and keeps its outcome; `false` when it threw.
         let run: @Sendable (any SQLDatabase) async -> Bool
+        /// Replaces the outcome with an error that befell the whole group.
         let failAll: @Sendable (any Error) -> Void
-        private let finished = Mutex(false)
+        /// Resumes the caller with the outcome (exactly once, after the group's end).
+        let finish: @Sendable () -> Void
 
-        init(run: @escaping @Sendable (any SQLDatabase) async -> Bool, failAll: @escaping @Sendable (any Error) -> Void) {
+        init(
+            run: @escaping @Sendable (any SQLDatabase) async -> Bool, failAll: @escaping @Sendable (any Error) -> Void,
+            finish: @escaping @Sendable () -> Void
+        ) {
             self.run = run
             self.failAll = failAll
+            self.finish = finish
         }
+    }
 
-        var isFinished: Bool { finished.withLock { $0 } }
-        func finish() { finished.withLock { $0 = true } }
+    private struct State {
+        var queue: [Job] = []
+        /// Whether a task is running groups until the queue is empty.
+        var draining = false
     }
 
     /// The most transactions in one group (bounds the time one commit holds the others).
     let maximumGroup: Int
-    private let queue = Mutex<[Job]>([])
+    /// Where groups run: the connection's own thread, so a group's statements follow one
+    /// another there without a thread switch (``ThreadPoolTaskExecutor``).
+    let executor: (any TaskExecutor)?
+    private let state = Mutex(State())
     private let gate = AsyncSerialGate()
 
-    init(maximumGroup: Int = 64) {
+    init(executor: (any TaskExecutor)?, maximumGroup: Int = 64) {
+        self.executor = executor
         self.maximumGroup = maximumGroup
     }
 
     /// Transactions waiting for a group (tests use it to line several up).
-    var queuedCount: Int { queue.withLock { $0.count } }
+    var queuedCount: Int { state.withLock { $0.queue.count } }
 
     /// Runs `body` in the next group commit on `db`, and returns its result once committed.
+    ///
+    /// The group runs in a task of its own, so the caller's cancellation never reaches a
+    /// transaction once queued: it always ends in COMMIT or ROLLBACK, and the caller waits for it.
     ///
     /// - Parameter wrap: turns a driver error into the store's error.
     func transaction<R: Sendable>(
         on db: any SQLDatabase, wrap: @escaping @Sendable (any Error) -> any Error, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
-        let outcome = Mutex<Result<R, any Error>?>(nil)
-        let job = Job(
-            run: { db in
-                do {
-                    let result = try await body(db)
-                    outcome.withLock { $0 = .success(result) }
-                    return true
-                } catch {
-                    outcome.withLock { $0 = .failure(wrap(error)) }
-                    return false
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
+            let outcome = Mutex<Result<R, any Error>?>(nil)
+            let job = Job(
+                run: { db in
+                    do {
+                        let result = try await body(db)
+                        outcome.withLock { $0 = .success(result) }
+                        return true
+                    } catch {
+                        outcome.withLock { $0 = .failure(wrap(error)) }
+                        return false
+                    }
+                },
+                failAll: { error in outcome.withLock { $0 = .failure(error) } },
+                finish: {
+                    let result = outcome.withLock { $0 } ?? .failure(MetadataStoreError(.database, "a grouped transaction finished without an outcome"))
+                    continuation.resume(with: result)
+                })
+            let startsDraining = state.withLock { state -> Bool in
+                state.queue.append(job)
+                defer { state.draining = true }
+                return !state.draining
+            }
+            if startsDraining {
+                Task(executorPreference: executor) { await self.drain(on: db, wrap: wrap) }
+            }
+        }
+    }
+
+    /// Runs read-only `body` between groups (SQLite's one connection is not shared mid-transaction),
+    /// on the connection's thread.
+    func withTurn<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R {
+        try await gate.withTurn {
+            try await withTaskExecutorPreference(executor, operation: body)
+        }
+    }
+
+    /// Runs groups, one turn of the gate each (so reads waiting for the connection get theirs in
+    /// between), until no transaction is queued.
+    private func drain(on db: any SQLDatabase, wrap: @escaping @Sendable (any Error) -> any Error) async {
+        while true {
+            // Taken under the gate: a read holding the connection lets everything that arrives
+            // meanwhile gather into the next group.
+            let finished = await gate.withTurn { () async -> Bool in
+                let jobs = state.withLock { state -> [Job] in
+                    let taken = Array(state.queue.prefix(maximumGroup))
+                    state.queue.removeFirst(taken.count)
+                    if taken.isEmpty { state.draining = false }
+                    return taken
                 }
-            },
-            failAll: { error in outcome.withLock { $0 = .failure(error) } })
-        queue.withLock { $0.append(job) }
-        // The job was queued before asking for a turn, so by the end of this turn (or an
-        // earlier one, which ended before it began) some turn has run it.
-        try await withTurn {
-            while !job.isFinished { await self.runGroup(on: db, wrap: wrap) }
+                if jobs.isEmpty { return true }
+                await runGroup(jobs, on: db, wrap: wrap)
+                return false
+            }
+            if finished { return }
         }
-        guard let result = outcome.withLock({ $0 }) else {
-            throw MetadataStoreError(.database, "a grouped transaction finished without an outcome")
-        }
-        return try result.get()
     }
 
-    /// Runs read-only `body` between groups (SQLite's one connection is not shared mid-transaction).
-    func withTurn<R>(_ body: () async throws -> R) async throws -> R {
-        try await gate.withTurn(body)
-    }
-
-    /// Takes up to ``maximumGroup`` queued jobs and commits them together.
-    private func runGroup(on db: any SQLDatabase, wrap: @Sendable (any Error) -> any Error) async {
-        let jobs = queue.withLock { queue -> [Job] in
-            let taken = Array(queue.prefix(maximumGroup))
-            queue.removeFirst(taken.count)
-            return taken
-        }
-        guard !jobs.isEmpty else { return }
+    /// Commits `jobs` together, then resumes each caller.
+    private func runGroup(_ jobs: [Job], on db: any SQLDatabase, wrap: @Sendable (any Error) -> any Error) async {
         defer { for job in jobs { job.finish() } }
         // A lone body that throws has its answer: the rollback undid all it wrote.
         if await commit(jobs, savepoints: false, on: db, wrap: wrap) || jobs.count == 1 { return }

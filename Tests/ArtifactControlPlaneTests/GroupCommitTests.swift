@@ -1,5 +1,6 @@
 import ArtifactStoreTestSupport
 import Foundation
+import Glibc
 import SQLKit
 import Synchronization
 import Testing
@@ -53,6 +54,60 @@ struct GroupCommitTests {
             var results: [(Int, Result<Void, any Error>)] = []
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    @Test("a transaction's statements and the code between them run on the connection's one thread")
+    func staysOnTheConnectionThread() async throws {
+        try await withStore { store in
+            let threads = try await store.transaction { db -> Set<UInt> in
+                var seen: Set<UInt> = [UInt(pthread_self())]
+                for index in 0..<5 {
+                    try await db.raw("INSERT INTO t (k, n) VALUES (\(bind: "thread\(index)"), 0)").run()
+                    seen.insert(UInt(pthread_self()))
+                }
+                return seen
+            }
+            #expect(threads.count == 1)
+            let readThreads = try await store.read { db -> Set<UInt> in
+                var seen: Set<UInt> = [UInt(pthread_self())]
+                for _ in 0..<3 {
+                    _ = try await db.raw("SELECT n FROM t WHERE k = 'counter'").first()
+                    seen.insert(UInt(pthread_self()))
+                }
+                return seen
+            }
+            #expect(readThreads == threads, "reads run on the connection's thread too")
+        }
+    }
+
+    @Test("a caller cancelled while its transaction waits for the connection still gets the committed result")
+    func cancelledCallerStillCommits() async throws {
+        try await withStore { store in
+            let (entered, enter) = AsyncStream<Void>.makeStream()
+            let (released, release) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await store.read { _ in
+                    enter.yield()
+                    enter.finish()
+                    for await _ in released { break }
+                }
+            }
+            for await _ in entered { break }
+            let caller = Task {
+                try await store.transaction { db -> Int in
+                    try await db.raw("INSERT INTO t (k, n) VALUES ('late', 1)").run()
+                    return 7
+                }
+            }
+            while store.queuedTransactions < 1 { await Task.yield() }
+            caller.cancel()
+            release.yield()
+            release.finish()
+            _ = try await holder.value
+            #expect(try await caller.value == 7)
+            let stored = try await store.read { db in try await db.raw("SELECT n FROM t WHERE k = 'late'").first()?.decode(column: "n", as: Int.self) }
+            #expect(stored == 1)
         }
     }
 

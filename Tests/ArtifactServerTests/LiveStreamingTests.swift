@@ -11,37 +11,13 @@ import NIOHTTP1
 import NIOPosix
 import Testing
 
-/// Through a real socket: large streamed transfers with bounded memory, and uploads cut short.
+/// Through a real socket: large streamed transfers, and uploads cut short.
+///
+/// The server's memory over a 1 GiB transfer is checked where the server is a process of its own
+/// (`LargeTransferTests` in the CLI tests): here it shares the test process, whose resident set
+/// the tests running beside this one move by hundreds of MiB.
 @Suite("Live streaming", .serialized)
 struct LiveStreamingTests {
-    /// This process's resident set size, from /proc/self/status.
-    static func residentMiB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return -1 }
-        return kib / 1024
-    }
-
-    /// Samples ``residentMiB()`` until cancelled; returns the peak.
-    final class RSSSampler: Sendable {
-        let task: Task<Int, Never>
-        init() {
-            task = Task {
-                var peak = 0
-                while !Task.isCancelled {
-                    peak = max(peak, LiveStreamingTests.residentMiB())
-                    try? await Task.sleep(for: .milliseconds(50))
-                }
-                return peak
-            }
-        }
-        func stop() async -> Int {
-            task.cancel()
-            return await task.value
-        }
-    }
-
     /// 1 MiB of deterministic bytes; chunk `i` differs from chunk `j` by its first 8 bytes.
     static func chunk(_ index: Int, size: Int = 1 << 20) -> ByteBuffer {
         var buffer = ByteBuffer(repeating: UInt8(truncatingIfNeeded: index &* 31 &+ 7), count: size)
@@ -49,7 +25,7 @@ struct LiveStreamingTests {
         return buffer
     }
 
-    @Test("1 GiB streamed up and down: digests match and memory stays bounded")
+    @Test("1 GiB streamed up and down: digests match")
     func gibibyteRoundTrip() async throws {
         let chunks = 1024
         let total = chunks << 20
@@ -58,8 +34,6 @@ struct LiveStreamingTests {
             let token = harness.adminToken
             try await harness.withClient(.live) { client in
                 let port = try #require(client.port)
-                let baseline = Self.residentMiB()
-                let sampler = RSSSampler()
                 var expected = SHA256()
                 for index in 0..<chunks { expected.update(data: Array(Self.chunk(index).readableBytesView)) }
                 let expectedHex = expected.finalize().map { String(format: "%02x", $0) }.joined()
@@ -87,11 +61,8 @@ struct LiveStreamingTests {
                     received.update(data: Array(buffer.readableBytesView))
                     count += buffer.readableBytes
                 }
-                let peak = await sampler.stop()
                 #expect(count == total)
                 #expect(received.finalize().map { String(format: "%02x", $0) }.joined() == expectedHex)
-                print("1 GiB round trip: baseline \(baseline) MiB, peak \(peak) MiB (growth \(peak - baseline) MiB)")
-                #expect(peak - baseline < 200, "resident memory grew by \(peak - baseline) MiB")
             }
         }
     }

@@ -5,7 +5,9 @@ import Testing
 import Glibc
 #endif
 
-/// A 1 GiB push and pull through the real server, with the pull killed part-way and resumed.
+/// A 1 GiB push and pull through the real server, with the pull killed part-way and resumed, and
+/// the server's memory bounded throughout (it runs as a process of its own, so its peak resident
+/// set is its own, whatever the tests running beside this one allocate).
 @Suite("artifactstore 1 GiB push and pull", .serialized)
 struct LargeTransferTests {
     static let size: Int64 = 1 << 30
@@ -86,5 +88,14 @@ struct LargeTransferTests {
         #expect(try Self.blake3(of: pulled) == expected)
         #expect(FileManager.default.contentsEqual(atPath: source, andPath: pulled))
         #expect(!FileManager.default.fileExists(atPath: partial))
+
+        // 1 GiB went up and (more than) 1 GiB came down: the server's peak stays far below
+        // either (a debug build; the release server peaks near 50 MiB in `scripts/bench.sh http`).
+        let peak = try #require(server.peakResidentMiB)
+        print("FIGURE server peak RSS over a 1 GiB push and pull: \(peak) MiB")
+        #expect(peak < Self.serverMemoryLimitMiB, "the server's resident memory peaked at \(peak) MiB")
     }
+
+    /// The most resident memory the server may reach over the transfers, in MiB.
+    static let serverMemoryLimitMiB = 128
 }

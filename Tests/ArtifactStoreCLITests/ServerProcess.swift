@@ -38,6 +38,16 @@ final class ServerProcess: @unchecked Sendable {
         try waitUntilHealthy()
     }
 
+    /// The server's peak resident set size so far (`VmHWM` in /proc), in MiB; `nil` once it exited.
+    /// The server is a process of its own, so this is its memory alone, whatever else the tests do.
+    var peakResidentMiB: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kib / 1024
+    }
+
     /// What the server printed so far (for failure messages).
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 

@@ -1,0 +1,120 @@
+import ArtifactDataPlane
+import ArtifactIdentity
+import ArtifactStorage
+import ArtifactStoreCore
+import Logging
+import NIOCore
+
+extension LocalDataPlane {
+    /// The largest promised size that is ingested whole (``ingestWhole(_:hints:backendID:backend:)``):
+    /// just under 1 MiB, so such an object is never one whose write is stamped for its first read.
+    static let wholeIngestLimit: UInt64 = minimumStampedWriteSize - 1
+
+    /// Ingests a stream whose promised size (`hints.expectedSize`) is at most
+    /// ``wholeIngestLimit``: it is read into memory and hashed first, then written straight under
+    /// its content address.
+    ///
+    /// Exists because most blobs are small, and for them the general path's steps cost more than
+    /// the bytes: writing a temporary, then moving it under its address, is three trips to the
+    /// file thread pool and two directories changed on a local disk (a HEAD, COPY and DELETE more
+    /// on S3). Knowing the address before writing makes it one write of a named object, and an
+    /// object already stored costs no write at all. Promises what ``ingest(_:hints:)`` promises:
+    /// nothing is stored unless size and digests match; memory is bounded by the promised size
+    /// (a stream that runs past it is stopped, `sizeLimitExceeded`).
+    func ingestWhole(
+        _ stream: ByteStream, hints: IngestHints, backendID: String, backend: any StorageBackend
+    ) async throws(DataPlaneError) -> IngestResult {
+        let limit = hints.expectedSize ?? 0
+        let monitor = IngestMonitor()
+        let bytes: ByteBuffer
+        let digests: DualDigest
+        do {
+            bytes = try await Self.collect(stream, limit: limit, monitor: monitor)
+            (_, digests) = try await DualDigester.withSession(configuration: Self.digester(configuration.digester, for: hints)) { session in
+                try await session.update(bytes)
+            }
+        } catch {
+            throw Self.ingestFailure(error, monitor: monitor, backendID: backendID)
+        }
+        try Self.check(digests, against: hints)
+
+        let primary = digests.digest(for: hints.primaryAlgorithm)
+        let address = ContentAddress(primary)
+        let destination = Self.path(of: address)
+        var deduplicated = false
+        var info: StorageObjectInfo
+        do {
+            do {
+                info = try await backend.write(destination, from: ByteStream(bytes), options: StorageWriteOptions(overwrite: false))
+            } catch where error.kind == .alreadyExists {
+                // Stored already (or by a concurrent ingest that just committed). A stored object
+                // of the wrong size is damaged: replace it with these bytes. As on the general
+                // path, a concurrent collection may delete the object after this; the control
+                // plane's link step re-verifies a collected blob.
+                let existing = try await backend.stat(destination)
+                if existing.size == digests.size {
+                    deduplicated = true
+                    info = existing
+                } else {
+                    logger.warning(
+                        "replacing a stored object whose size does not match its address",
+                        metadata: [
+                            "dataplane.address": "\(address)", "dataplane.backend": "\(backendID)",
+                            "dataplane.storedSize": "\(existing.size)", "dataplane.size": "\(digests.size)",
+                        ]
+                    )
+                    info = try await backend.write(destination, from: ByteStream(bytes), options: StorageWriteOptions(overwrite: true))
+                }
+            }
+        } catch {
+            if Task.isCancelled {
+                throw DataPlaneError(.cancelled, "ingest into backend \"\(backendID)\" was cancelled; nothing was stored", backendID: backendID, underlying: error)
+            }
+            throw .storage(error, "store \(address)", backendID: backendID)
+        }
+        logger.debug(
+            "ingested",
+            metadata: [
+                "dataplane.address": "\(address)", "dataplane.backend": "\(backendID)",
+                "dataplane.size": "\(digests.size)", "dataplane.deduplicated": "\(deduplicated)",
+            ]
+        )
+        return IngestResult(
+            primaryDigest: primary, sha256Digest: digests.sha256, blake3Digest: digests.blake3, size: digests.size,
+            receipt: StorageReceipt(backendID: backendID, storageKey: address.storageKey, size: info.size, storedAt: info.modified, deduplicated: deduplicated)
+        )
+    }
+
+    /// All of `stream` in one buffer, refusing (and recording in `monitor`) a stream of more
+    /// than `limit` bytes or one that fails.
+    static func collect(_ stream: ByteStream, limit: UInt64, monitor: IngestMonitor) async throws -> ByteBuffer {
+        if let whole = stream.wholeBuffer, UInt64(whole.readableBytes) <= limit { return whole }
+        var collected: ByteBuffer?
+        var seen: UInt64 = 0
+        var iterator = stream.makeAsyncIterator()
+        while true {
+            let next: ByteBuffer?
+            do {
+                next = try await iterator.next()
+            } catch {
+                monitor.record(.sourceFailed(error))
+                throw error
+            }
+            guard var buffer = next else { break }
+            try Task.checkCancellation()
+            seen += UInt64(buffer.readableBytes)
+            guard seen <= limit else {
+                monitor.record(.limitExceeded(limit: limit, seen: seen))
+                throw DataPlaneError(.sizeLimitExceeded, "the stream ran past its expected size of \(limit) bytes")
+            }
+            if collected == nil {
+                // The first buffer is kept as it is when it turns out to be the only one.
+                collected = buffer
+            } else {
+                collected!.reserveCapacity(minimumWritableBytes: Int(limit) - collected!.readableBytes)
+                collected!.writeBuffer(&buffer)
+            }
+        }
+        return collected ?? ByteBuffer()
+    }
+}
