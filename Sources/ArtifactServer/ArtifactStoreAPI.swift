@@ -26,6 +26,7 @@ public struct ArtifactStoreAPI: Sendable {
     /// A router with every route of ``APIRoute/all`` behind the middlewares.
     public func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
+        router.add(middleware: ExpectContinueMiddleware())
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
