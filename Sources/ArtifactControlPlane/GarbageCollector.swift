@@ -53,9 +53,9 @@ public struct GarbageCollectionReport: Sendable, Hashable {
 ///    blob that is referenced again loses the mark).
 /// 3. Sweep: for each blob marked before the cutoff, one transaction re-checks that it is still
 ///    `live`, marked before the cutoff, unlinked and unused, and moves it to `deleting`; then the
-///    bytes are deleted through the data plane; then a second transaction moves it to `deleted`
-///    and appends the `gc.delete` audit record. Blobs left `deleting` by an earlier failure are
-///    retried first.
+///    bytes are deleted through the data plane; then a second transaction moves it to `deleted`,
+///    removes its `blob_digests` aliases (OCI sha512) and appends the `gc.delete` audit record.
+///    Blobs left `deleting` by an earlier failure are retried first.
 public struct GarbageCollector: Sendable {
     let controlPlane: ControlPlane
 
@@ -263,6 +263,14 @@ public struct GarbageCollector: Sendable {
         try await controlPlane.store.transaction(priority: .background) { db in
             try await db.raw(
                 "UPDATE blobs SET state = 'deleted', unreferenced_since = NULL, state_changed_at = \(bind: finishedAt) WHERE address = \(bind: address) AND state = 'deleting'"
+            ).run()
+            // The other digests clients named these bytes by (OCI sha512) go with them; a push
+            // that revives the blob records its own again, in the transaction that links it.
+            try await db.raw(
+                """
+                DELETE FROM blob_digests WHERE address = \(bind: address)
+                AND EXISTS (SELECT 1 FROM blobs b WHERE b.address = \(bind: address) AND b.state = 'deleted')
+                """
             ).run()
             try await AuditLog.append(
                 AuditEvent(

@@ -177,12 +177,14 @@ struct OCIUploadSessionTests {
             try await oci.deleteManifest(Self.repository, reference: manifest.digest.description, context: Self.context)
             try await Self.collect(controlPlane, clock, rounds: 3)
             #expect(try await Self.state(controlPlane, layerBlob.address) == "deleted")
+            #expect(try await Self.aliases(controlPlane, layerBlob.address) == 0, "the collected blob's sha512 mapping was kept")
             await #expect { try await oci.blob(Self.repository, digest: layerDigest) } throws: { ($0 as? OCIError)?.kind == .blobUnknown }
 
             // Pushed again by sha512 after the collection: stored anew and found again.
             let again = try await oci.ingest(Self.repository, digest: layerDigest, body: Self.stream(layer), size: nil, context: Self.context)
             #expect(again.address == layerBlob.address)
             #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
+            #expect(try await Self.aliases(controlPlane, layerBlob.address) == 1)
             #expect(try await oci.blob(Self.repository, digest: layerDigest).address == layerBlob.address)
             await controlPlane.close()
         }
@@ -216,6 +218,13 @@ struct OCIUploadSessionTests {
         for _ in 0..<rounds {
             clock.advance(3600)
             _ = try await controlPlane.garbageCollector.collect()
+        }
+    }
+
+    /// How many `blob_digests` rows map a digest to `address`.
+    static func aliases(_ controlPlane: ControlPlane, _ address: ContentAddress) async throws -> Int {
+        try await controlPlane.store.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM blob_digests WHERE address = \(bind: address.description)").first()?.decode(column: "n", as: Int.self) ?? 0
         }
     }
 
