@@ -175,29 +175,39 @@ extension DataPlaneConformance {
     public func concurrentIdenticalIngests() async throws {
         try await withSubject("concurrentIdenticalIngests") { subject, probe in
             let content = ReferenceContent(seed: 16, size: 3 * 1024 * 1024 + 5, chunkSize: 256 * 1024)
-            let reference = content.digests
-            let dataPlane = subject.dataPlane
-            let results = try await withThrowingTaskGroup(of: IngestResult.self) { group in
-                for _ in 0..<16 {
-                    group.addTask { try await dataPlane.ingest(content.stream, hints: IngestHints()) }
-                }
-                var results: [IngestResult] = []
-                for try await result in group { results.append(result) }
-                return results
-            }
-            try probe.equal(results.count, 16, "results")
-            for result in results {
-                try probe.checkResult(result, reference, hints: IngestHints(), deduplicated: nil)
-            }
-            let written = results.filter { !$0.receipt.deduplicated }.count
-            if capabilities.exclusiveCommit {
-                try probe.equal(written, 1, "receipts saying the object was written")
-            } else {
-                try probe.require(written >= 1, "every receipt says deduplicated; one ingest must have written the object")
-            }
-            try probe.equal(try await subject.storedObjects(subject.defaultBackendID), [results[0].receipt.storageKey], "stored objects")
-            try await probe.serveMatches(results[0].address, reference)
-            try await probe.delete(results[0])
+            let result = try await ingestConcurrently(content, hints: IngestHints(), subject: subject, probe: probe)
+            try await probe.serveMatches(result.address, content.digests)
+            try await probe.delete(result)
         }
+    }
+
+    /// Ingests `content` sixteen times at once and checks every result, how many say they wrote
+    /// the object (``DataPlaneConformanceCapabilities/exclusiveCommit``) and that one object is
+    /// stored; returns one of the results.
+    func ingestConcurrently(
+        _ content: ReferenceContent, hints: IngestHints, subject: DataPlaneConformanceSubject, probe: Probe
+    ) async throws -> IngestResult {
+        let reference = content.digests
+        let dataPlane = subject.dataPlane
+        let results = try await withThrowingTaskGroup(of: IngestResult.self) { group in
+            for _ in 0..<16 {
+                group.addTask { try await dataPlane.ingest(content.stream, hints: hints) }
+            }
+            var results: [IngestResult] = []
+            for try await result in group { results.append(result) }
+            return results
+        }
+        try probe.equal(results.count, 16, "results")
+        for result in results {
+            try probe.checkResult(result, reference, hints: hints, deduplicated: nil)
+        }
+        let written = results.filter { !$0.receipt.deduplicated }.count
+        if capabilities.exclusiveCommit {
+            try probe.equal(written, 1, "receipts saying the object was written")
+        } else {
+            try probe.require(written >= 1, "every receipt says deduplicated; one ingest must have written the object")
+        }
+        try probe.equal(try await subject.storedObjects(subject.defaultBackendID), [results[0].receipt.storageKey], "stored objects")
+        return results[0]
     }
 }

@@ -46,28 +46,9 @@ extension DataPlaneConformance {
             }
 
             let content = ReferenceContent(seed: 77, size: 10_000, chunkSize: 3000)
-            let reference = content.digests
-            let hints = IngestHints(expectedSize: reference.size)
-            let dataPlane = subject.dataPlane
-            let results = try await withThrowingTaskGroup(of: IngestResult.self) { group in
-                for _ in 0..<16 {
-                    group.addTask { try await dataPlane.ingest(content.stream, hints: hints) }
-                }
-                var results: [IngestResult] = []
-                for try await result in group { results.append(result) }
-                return results
-            }
-            for result in results {
-                try probe.checkResult(result, reference, hints: hints, deduplicated: nil)
-            }
-            let written = results.filter { !$0.receipt.deduplicated }.count
-            if capabilities.exclusiveCommit {
-                try probe.equal(written, 1, "receipts saying the object was written")
-            } else {
-                try probe.require(written >= 1, "every receipt says deduplicated; one ingest must have written the object")
-            }
-            try probe.equal(try await subject.storedObjects(subject.defaultBackendID), [results[0].receipt.storageKey], "stored objects")
-            try await probe.delete(results[0])
+            let result = try await ingestConcurrently(content, hints: IngestHints(expectedSize: 10_000), subject: subject, probe: probe)
+            try await probe.serveMatches(result.address, content.digests)
+            try await probe.delete(result)
         }
     }
 }

@@ -61,13 +61,7 @@ extension LocalDataPlane {
                     info = existing
                     await discard(temporary, in: backend, backendID: backendID)
                 } else {
-                    logger.warning(
-                        "replacing a stored object whose size does not match its address",
-                        metadata: [
-                            "dataplane.address": "\(address)", "dataplane.backend": "\(backendID)",
-                            "dataplane.storedSize": "\(existing.size)", "dataplane.size": "\(digests.size)",
-                        ]
-                    )
+                    logReplacingDamaged(address, backendID: backendID, storedSize: existing.size, size: digests.size)
                     try await backend.move(from: temporary, to: destination, options: StorageMoveOptions(overwrite: true, durableSource: false))
                 }
             }
@@ -90,6 +84,13 @@ extension LocalDataPlane {
         {
             provedReads.recordWritten(VerifiedStamps.Key(backendID: backendID, address: address), stamped.stamp)
         }
+        return ingested(address, digests, primary: primary, backendID: backendID, stored: info, deduplicated: deduplicated)
+    }
+
+    /// The result of an ingest that stored (or found) `address`, logged.
+    func ingested(
+        _ address: ContentAddress, _ digests: DualDigest, primary: Digest, backendID: String, stored info: StorageObjectInfo, deduplicated: Bool
+    ) -> IngestResult {
         logger.debug(
             "ingested",
             metadata: [
@@ -98,17 +99,20 @@ extension LocalDataPlane {
             ]
         )
         return IngestResult(
-            primaryDigest: primary,
-            sha256Digest: digests.sha256,
-            blake3Digest: digests.blake3,
-            size: digests.size,
-            receipt: StorageReceipt(
-                backendID: backendID,
-                storageKey: address.storageKey,
-                size: info.size,
-                storedAt: info.modified,
-                deduplicated: deduplicated
-            )
+            primaryDigest: primary, sha256Digest: digests.sha256, blake3Digest: digests.blake3, size: digests.size,
+            receipt: StorageReceipt(backendID: backendID, storageKey: address.storageKey, size: info.size, storedAt: info.modified, deduplicated: deduplicated)
+        )
+    }
+
+    /// Warns that the object stored under `address` is damaged (its size is not its content's) and
+    /// is being replaced.
+    func logReplacingDamaged(_ address: ContentAddress, backendID: String, storedSize: UInt64, size: UInt64) {
+        logger.warning(
+            "replacing a stored object whose size does not match its address",
+            metadata: [
+                "dataplane.address": "\(address)", "dataplane.backend": "\(backendID)",
+                "dataplane.storedSize": "\(storedSize)", "dataplane.size": "\(size)",
+            ]
         )
     }
 

@@ -56,13 +56,7 @@ extension LocalDataPlane {
                     deduplicated = true
                     info = existing
                 } else {
-                    logger.warning(
-                        "replacing a stored object whose size does not match its address",
-                        metadata: [
-                            "dataplane.address": "\(address)", "dataplane.backend": "\(backendID)",
-                            "dataplane.storedSize": "\(existing.size)", "dataplane.size": "\(digests.size)",
-                        ]
-                    )
+                    logReplacingDamaged(address, backendID: backendID, storedSize: existing.size, size: digests.size)
                     info = try await backend.write(destination, from: ByteStream(bytes), options: StorageWriteOptions(overwrite: true))
                 }
             }
@@ -72,17 +66,7 @@ extension LocalDataPlane {
             }
             throw .storage(error, "store \(address)", backendID: backendID)
         }
-        logger.debug(
-            "ingested",
-            metadata: [
-                "dataplane.address": "\(address)", "dataplane.backend": "\(backendID)",
-                "dataplane.size": "\(digests.size)", "dataplane.deduplicated": "\(deduplicated)",
-            ]
-        )
-        return IngestResult(
-            primaryDigest: primary, sha256Digest: digests.sha256, blake3Digest: digests.blake3, size: digests.size,
-            receipt: StorageReceipt(backendID: backendID, storageKey: address.storageKey, size: info.size, storedAt: info.modified, deduplicated: deduplicated)
-        )
+        return ingested(address, digests, primary: primary, backendID: backendID, stored: info, deduplicated: deduplicated)
     }
 
     /// All of `stream` in one buffer, refusing (and recording in `monitor`) a stream of more

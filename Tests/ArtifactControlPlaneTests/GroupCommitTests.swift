@@ -23,9 +23,9 @@ struct GroupCommitTests {
         }
     }
 
-    /// Runs `bodies` as concurrent transactions that are all queued before any of them runs (a
-    /// read holds the connection until they are), so they form one group.
-    func inOneGroup(_ store: MetadataStore, _ bodies: [@Sendable (any SQLDatabase) async throws -> Void]) async -> [Result<Void, any Error>] {
+    /// Holds the store's one connection with a read, so transactions queue behind it, until the
+    /// returned function is called (which waits for the read to end).
+    func holdConnection(_ store: MetadataStore) async -> @Sendable () async throws -> Void {
         let (entered, enter) = AsyncStream<Void>.makeStream()
         let (released, release) = AsyncStream<Void>.makeStream()
         let holder = Task {
@@ -36,6 +36,17 @@ struct GroupCommitTests {
             }
         }
         for await _ in entered { break }
+        return {
+            release.yield()
+            release.finish()
+            _ = try await holder.value
+        }
+    }
+
+    /// Runs `bodies` as concurrent transactions that are all queued before any of them runs (a
+    /// read holds the connection until they are), so they form one group.
+    func inOneGroup(_ store: MetadataStore, _ bodies: [@Sendable (any SQLDatabase) async throws -> Void]) async -> [Result<Void, any Error>] {
+        let release = await holdConnection(store)
         return await withTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
             for (index, body) in bodies.enumerated() {
                 group.addTask {
@@ -48,9 +59,7 @@ struct GroupCommitTests {
                 }
             }
             while store.queuedTransactions < bodies.count { await Task.yield() }
-            release.yield()
-            release.finish()
-            _ = try? await holder.value
+            try? await release()
             var results: [(Int, Result<Void, any Error>)] = []
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.map(\.1)
@@ -84,16 +93,7 @@ struct GroupCommitTests {
     @Test("a caller cancelled while its transaction waits for the connection still gets the committed result")
     func cancelledCallerStillCommits() async throws {
         try await withStore { store in
-            let (entered, enter) = AsyncStream<Void>.makeStream()
-            let (released, release) = AsyncStream<Void>.makeStream()
-            let holder = Task {
-                try await store.read { _ in
-                    enter.yield()
-                    enter.finish()
-                    for await _ in released { break }
-                }
-            }
-            for await _ in entered { break }
+            let release = await holdConnection(store)
             let caller = Task {
                 try await store.transaction { db -> Int in
                     try await db.raw("INSERT INTO t (k, n) VALUES ('late', 1)").run()
@@ -102,9 +102,7 @@ struct GroupCommitTests {
             }
             while store.queuedTransactions < 1 { await Task.yield() }
             caller.cancel()
-            release.yield()
-            release.finish()
-            _ = try await holder.value
+            try await release()
             #expect(try await caller.value == 7)
             let stored = try await store.read { db in try await db.raw("SELECT n FROM t WHERE k = 'late'").first()?.decode(column: "n", as: Int.self) }
             #expect(stored == 1)

@@ -11,52 +11,64 @@ import Testing
 /// refused before that gets its refusal without one, on a connection then closed.
 @Suite("Expect: 100-continue")
 struct ExpectContinueTests {
+    /// The head of a blob upload of `length` bytes that waits for `100 Continue`.
+    static func uploadHead(_ path: String, token: String?, length: Int, close: Bool = false) -> ByteBuffer {
+        let authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+        return ByteBuffer(string:
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(authorization)Content-Type: application/octet-stream\r\n"
+            + "Content-Length: \(length)\r\nExpect: 100-continue\r\n\(close ? "Connection: close\r\n" : "")\r\n")
+    }
+
+    /// Runs `exchange` over a raw connection to the live server; returns what it returns.
+    static func raw(
+        _ harness: ServerHarness,
+        _ exchange: @escaping @Sendable (NIOAsyncChannelInboundStream<ByteBuffer>, NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> String
+    ) async throws -> String {
+        try await harness.withClient(.live) { client in
+            let channel = try await TestRequest.rawConnection(port: try #require(client.port))
+            return try await channel.executeThenClose { inbound, outbound in try await exchange(inbound, outbound) }
+        }
+    }
+
+    /// Reads from `iterator` into `text` until `text` contains `marker` or the connection ends.
+    static func read(_ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, into text: inout String, until marker: String?) async throws {
+        while marker.map({ !text.contains($0) }) ?? true, let buffer = try await iterator.next() {
+            text += String(buffer: buffer)
+        }
+    }
+
     @Test("an upload that waits for 100 Continue gets it at once, then its final answer")
     func interimAnswerBeforeTheBody() async throws {
         try await ServerHarness.run { harness in
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
-            let token = harness.adminToken
-            try await harness.withClient(.live) { client in
-                let port = try #require(client.port)
-                let channel = try await TestRequest.rawConnection(port: port)
-                let body = [UInt8](repeating: 7, count: 100_000)
-                let received = try await channel.executeThenClose { inbound, outbound -> String in
-                    try await outbound.write(ByteBuffer(string:
-                        "POST /v1/namespaces/team/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
-                        + "Content-Type: application/octet-stream\r\nContent-Length: \(body.count)\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"))
-                    var text = ""
-                    var iterator = inbound.makeAsyncIterator()
-                    // Nothing of the body is sent until the interim answer has arrived.
-                    while !text.contains("\r\n\r\n"), let buffer = try await iterator.next() {
-                        text += String(buffer: buffer)
-                    }
-                    #expect(text.hasPrefix("HTTP/1.1 100 Continue\r\n"))
-                    try await outbound.write(ByteBuffer(bytes: body))
-                    while let buffer = try await iterator.next() { text += String(buffer: buffer) }
-                    return text
-                }
-                let final = try #require(received.range(of: "\r\n\r\n").map { received[$0.upperBound...] })
-                #expect(final.hasPrefix("HTTP/1.1 201"))
+            let head = Self.uploadHead("/v1/namespaces/team/blobs", token: harness.adminToken, length: 100_000, close: true)
+            let received = try await Self.raw(harness) { inbound, outbound in
+                try await outbound.write(head)
+                var text = ""
+                var iterator = inbound.makeAsyncIterator()
+                // Nothing of the body is sent until the interim answer has arrived.
+                try await Self.read(&iterator, into: &text, until: "\r\n\r\n")
+                #expect(text.hasPrefix("HTTP/1.1 100 Continue\r\n"))
+                try await outbound.write(ByteBuffer(bytes: [UInt8](repeating: 7, count: 100_000)))
+                try await Self.read(&iterator, into: &text, until: nil)
+                return text
             }
+            let final = try #require(received.range(of: "\r\n\r\n").map { received[$0.upperBound...] })
+            #expect(final.hasPrefix("HTTP/1.1 201"))
             #expect(try await harness.blobAndLinkCounts().blobs == 1)
         }
     }
 
-    /// Sends the head of an upload that expects `100 Continue`, sends no body, and returns all the
-    /// server writes until it closes the connection (the test fails by time-out if it never does).
+    /// Sends the head of a 1 GiB upload that expects `100 Continue`, sends no body, and returns
+    /// all the server writes until it closes the connection (the test fails by time-out if it never does).
     static func refusedWithoutBody(_ harness: ServerHarness, path: String, token: String?) async throws -> String {
-        try await harness.withClient(.live) { client in
-            let port = try #require(client.port)
-            let channel = try await TestRequest.rawConnection(port: port)
-            return try await channel.executeThenClose { inbound, outbound -> String in
-                let authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
-                try await outbound.write(ByteBuffer(string:
-                    "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(authorization)"
-                    + "Content-Type: application/octet-stream\r\nContent-Length: 1073741824\r\nExpect: 100-continue\r\n\r\n"))
-                var text = ""
-                for try await buffer in inbound { text += String(buffer: buffer) }
-                return text
-            }
+        let head = uploadHead(path, token: token, length: 1 << 30)
+        return try await raw(harness) { inbound, outbound in
+            try await outbound.write(head)
+            var text = ""
+            var iterator = inbound.makeAsyncIterator()
+            try await Self.read(&iterator, into: &text, until: nil)
+            return text
         }
     }
 
@@ -82,35 +94,37 @@ struct ExpectContinueTests {
         }
     }
 
-    @Test("the interim answer is only for requests with a body; a keep-alive connection goes on after a continued upload")
+    @Test("only a request with a body waits for the interim answer")
+    func onlyWithABody() {
+        func request(_ method: HTTPRequest.Method, _ fields: HTTPFields) -> HTTPRequest {
+            HTTPRequest(method: method, scheme: nil, authority: nil, path: "/", headerFields: fields)
+        }
+        #expect(!ExpectContinueHandler.expectsContinue(request(.post, [.expect: "100-continue", .contentLength: "0"])))
+        #expect(!ExpectContinueHandler.expectsContinue(request(.get, [.expect: "100-continue"])))
+        #expect(!ExpectContinueHandler.expectsContinue(request(.post, [.contentLength: "5"])))
+        #expect(ExpectContinueHandler.expectsContinue(request(.post, [.expect: "100-Continue", .contentLength: "5"])))
+        #expect(ExpectContinueHandler.expectsContinue(request(.post, [.expect: "100-continue", .transferEncoding: "chunked"])))
+    }
+
+    @Test("a keep-alive connection goes on after a continued upload")
     func keepAliveAfterContinue() async throws {
-        #expect(!ExpectContinueHandler.expectsContinue(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/", headerFields: [.expect: "100-continue", .contentLength: "0"])))
-        #expect(!ExpectContinueHandler.expectsContinue(HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/", headerFields: [.expect: "100-continue"])))
-        #expect(ExpectContinueHandler.expectsContinue(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/", headerFields: [.expect: "100-Continue", .contentLength: "5"])))
-        #expect(ExpectContinueHandler.expectsContinue(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/", headerFields: [.expect: "100-continue", .transferEncoding: "chunked"])))
         try await ServerHarness.run { harness in
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
-            let token = harness.adminToken
-            try await harness.withClient(.live) { client in
-                let port = try #require(client.port)
-                let channel = try await TestRequest.rawConnection(port: port)
-                let received = try await channel.executeThenClose { inbound, outbound -> String in
-                    try await outbound.write(ByteBuffer(string:
-                        "POST /v1/namespaces/team/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
-                        + "Content-Type: application/octet-stream\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"))
-                    var text = ""
-                    var iterator = inbound.makeAsyncIterator()
-                    while !text.contains("\r\n\r\n"), let buffer = try await iterator.next() { text += String(buffer: buffer) }
-                    #expect(text.hasPrefix("HTTP/1.1 100 Continue\r\n"))
-                    try await outbound.write(ByteBuffer(string: "hello"))
-                    while !text.contains("HTTP/1.1 201"), let buffer = try await iterator.next() { text += String(buffer: buffer) }
-                    try await outbound.write(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
-                    while let buffer = try await iterator.next() { text += String(buffer: buffer) }
-                    return text
-                }
-                #expect(received.contains("HTTP/1.1 201"))
-                #expect(received.contains("HTTP/1.1 200"), "the connection answered a second request: \(received)")
+            let head = Self.uploadHead("/v1/namespaces/team/blobs", token: harness.adminToken, length: 5)
+            let received = try await Self.raw(harness) { inbound, outbound in
+                try await outbound.write(head)
+                var text = ""
+                var iterator = inbound.makeAsyncIterator()
+                try await Self.read(&iterator, into: &text, until: "\r\n\r\n")
+                #expect(text.hasPrefix("HTTP/1.1 100 Continue\r\n"))
+                try await outbound.write(ByteBuffer(string: "hello"))
+                try await Self.read(&iterator, into: &text, until: "HTTP/1.1 201")
+                try await outbound.write(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+                try await Self.read(&iterator, into: &text, until: nil)
+                return text
             }
+            #expect(received.contains("HTTP/1.1 201"))
+            #expect(received.contains("HTTP/1.1 200"), "the connection answered a second request: \(received)")
         }
     }
 }
