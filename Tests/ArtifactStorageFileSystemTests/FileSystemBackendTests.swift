@@ -108,14 +108,20 @@ struct FileSystemBackendTests {
         let backend = try await tree.open()
         let size = 3 * FileSystemBackend.readChunkSize + 17
         try Data(repeating: 0x61, count: size).write(to: URL(fileURLWithPath: tree.root + "/big"))
+        // A chunk the page cache holds only in part comes as that part (the rest follows in the
+        // next chunk), so the sizes are bounded but not fixed: under memory pressure (the full
+        // suite in CI) a ranged read came as [225275, 299018].
         var chunks: [Int] = []
         for try await chunk in try await backend.read(try StoragePath("big")) { chunks.append(chunk.readableBytes) }
-        #expect(chunks == [FileSystemBackend.readChunkSize, FileSystemBackend.readChunkSize, FileSystemBackend.readChunkSize, 17])
+        #expect(chunks.allSatisfy { $0 > 0 && $0 <= FileSystemBackend.readChunkSize }, "\(chunks)")
+        #expect(chunks.reduce(0, +) == size)
+        #expect(chunks.count >= 4)
         var ranged: [Int] = []
         for try await chunk in try await backend.read(try StoragePath("big"), range: 5...UInt64(FileSystemBackend.readChunkSize + 9)) {
             ranged.append(chunk.readableBytes)
         }
-        #expect(ranged == [FileSystemBackend.readChunkSize, 5])
+        #expect(ranged.allSatisfy { $0 > 0 && $0 <= FileSystemBackend.readChunkSize }, "\(ranged)")
+        #expect(ranged.reduce(0, +) == FileSystemBackend.readChunkSize + 5)
     }
 
     /// Each chunk is written once the next has arrived (the last with the commit): every byte
