@@ -26,11 +26,7 @@ public struct ArtifactStoreAPI: Sendable {
     /// A router with every route of ``APIRoute/all`` behind the middlewares.
     public func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self)
-        router.add(middleware: ExpectContinueMiddleware())
-        router.add(middleware: RequestIDMiddleware())
-        router.add(middleware: MetricsMiddleware(metrics: metrics))
-        router.add(middleware: ErrorMiddleware())
-        router.add(middleware: CredentialMiddleware())
+        router.add(middleware: ServerMiddlewares(metrics: metrics))
         for route in APIRoute.all {
             let handler = self.handler(for: route.id)
             router.on(RouterPath(route.path), method: route.method) { request, context in
