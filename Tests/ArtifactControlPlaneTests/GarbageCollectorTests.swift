@@ -167,12 +167,15 @@ struct GarbageCollectorTests {
             // process would have, holds the lock: a PostgreSQL advisory lock, or a flock beside
             // the SQLite file.
             let other = try await MetadataStore.open(h.location, logger: TestLogs.silent)
-            let inner = try await other.withExclusiveLock(named: "gc") {
-                try await h.controlPlane.garbageCollector.collect()
+            try await withCleanup {
+                let inner = try await other.withExclusiveLock(named: "gc") {
+                    try await h.controlPlane.garbageCollector.collect()
+                }
+                #expect(inner?.ran == false)
+                #expect(try await h.controlPlane.garbageCollector.collect().ran)
+            } then: {
+                await other.close()
             }
-            #expect(inner?.ran == false)
-            #expect(try await h.controlPlane.garbageCollector.collect().ran)
-            await other.close()
         }
     }
 

@@ -15,55 +15,71 @@ struct MigrationTests {
     func freshAndRerun(database: TestDatabase) async throws {
         guard database.isAvailable() else { return }
         let (location, cleanup) = try await database.makeLocation()
-        let store = try await MetadataStore.open(location, logger: TestLogs.silent)
-        #expect(try await store.schemaVersion() == 0)
-        let first = try await store.migrate(ControlPlaneSchema.migrations)
-        #expect(first.previousVersion == 0)
-        #expect(first.applied == Array(1...ControlPlaneSchema.currentVersion))
-        #expect(try await store.schemaVersion() == ControlPlaneSchema.currentVersion)
-        let second = try await store.migrate(ControlPlaneSchema.migrations)
-        #expect(second.applied.isEmpty)
-        #expect(second.currentVersion == ControlPlaneSchema.currentVersion)
-        let recorded = try await store.read { db in
-            try await db.raw("SELECT COUNT(*) AS n FROM schema_versions").first()!.decode(column: "n", as: Int64.self)
+        try await withCleanup {
+            let store = try await MetadataStore.open(location, logger: TestLogs.silent)
+            try await withCleanup {
+                #expect(try await store.schemaVersion() == 0)
+                let first = try await store.migrate(ControlPlaneSchema.migrations)
+                #expect(first.previousVersion == 0)
+                #expect(first.applied == Array(1...ControlPlaneSchema.currentVersion))
+                #expect(try await store.schemaVersion() == ControlPlaneSchema.currentVersion)
+                let second = try await store.migrate(ControlPlaneSchema.migrations)
+                #expect(second.applied.isEmpty)
+                #expect(second.currentVersion == ControlPlaneSchema.currentVersion)
+                let recorded = try await store.read { db in
+                    try await db.raw("SELECT COUNT(*) AS n FROM schema_versions").first()!.decode(column: "n", as: Int64.self)
+                }
+                #expect(recorded == Int64(ControlPlaneSchema.currentVersion))
+            } then: {
+                await store.close()
+            }
+            // Opened again (a restart), the control plane finds the schema current.
+            let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))], logger: TestLogs.silent)
+            let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, logger: TestLogs.silent)
+            try await withCleanup { () async throws in
+                #expect(try await controlPlane.store.schemaVersion() == ControlPlaneSchema.currentVersion)
+            } then: {
+                await controlPlane.close()
+            }
+        } then: {
+            await cleanup()
         }
-        #expect(recorded == Int64(ControlPlaneSchema.currentVersion))
-        await store.close()
-        // Opened again (a restart), the control plane finds the schema current.
-        let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))], logger: TestLogs.silent)
-        let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, logger: TestLogs.silent)
-        #expect(try await controlPlane.store.schemaVersion() == ControlPlaneSchema.currentVersion)
-        await controlPlane.close()
-        await cleanup()
     }
 
     @Test("a database newer than the code is refused with databaseTooNew and left unchanged", arguments: TestDatabase.allCases)
     func newerRefused(database: TestDatabase) async throws {
         guard database.isAvailable() else { return }
         let (location, cleanup) = try await database.makeLocation()
-        let store = try await MetadataStore.open(location, logger: TestLogs.silent)
-        _ = try await store.migrate(ControlPlaneSchema.migrations)
-        let future = Int64(ControlPlaneSchema.currentVersion + 1)
-        try await store.transaction { db in
-            try await db.raw("INSERT INTO schema_versions (version, name, applied_at) VALUES (\(bind: future), 'from the future', 0)").run()
+        try await withCleanup {
+            let store = try await MetadataStore.open(location, logger: TestLogs.silent)
+            let future = Int64(ControlPlaneSchema.currentVersion + 1)
+            try await withCleanup {
+                _ = try await store.migrate(ControlPlaneSchema.migrations)
+                try await store.transaction { db in
+                    try await db.raw("INSERT INTO schema_versions (version, name, applied_at) VALUES (\(bind: future), 'from the future', 0)").run()
+                }
+                do {
+                    _ = try await store.migrate(ControlPlaneSchema.migrations)
+                    Issue.record("a too-new database was migrated")
+                } catch let error as MetadataStoreError {
+                    #expect(error.kind == .databaseTooNew)
+                    #expect(error.message.contains("\(future)"))
+                }
+                #expect(try await store.schemaVersion() == Int(future))
+            } then: {
+                await store.close()
+            }
+            let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))], logger: TestLogs.silent)
+            do {
+                let opened = try await ControlPlane.open(location, dataPlane: dataPlane, logger: TestLogs.silent)
+                await opened.close()
+                Issue.record("a too-new database was opened")
+            } catch let error as ControlPlaneError {
+                #expect(error.kind == .databaseTooNew)
+            }
+        } then: {
+            await cleanup()
         }
-        do {
-            _ = try await store.migrate(ControlPlaneSchema.migrations)
-            Issue.record("a too-new database was migrated")
-        } catch {
-            #expect(error.kind == .databaseTooNew)
-            #expect(error.message.contains("\(future)"))
-        }
-        #expect(try await store.schemaVersion() == Int(future))
-        await store.close()
-        let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))], logger: TestLogs.silent)
-        do {
-            _ = try await ControlPlane.open(location, dataPlane: dataPlane, logger: TestLogs.silent)
-            Issue.record("a too-new database was opened")
-        } catch {
-            #expect(error.kind == .databaseTooNew)
-        }
-        await cleanup()
     }
 
     @Test("database locations parse strictly")
@@ -96,26 +112,35 @@ struct MigrationTests {
     @Test("an SQLite file is in WAL mode")
     func walMode() async throws {
         let (location, cleanup) = try await TestDatabase.sqlite.makeLocation()
-        let store = try await MetadataStore.open(location, logger: TestLogs.silent)
-        let mode = try await store.read { db in
-            try await db.raw("PRAGMA journal_mode").first()!.decode(column: "journal_mode", as: String.self)
+        try await withCleanup {
+            let store = try await MetadataStore.open(location, logger: TestLogs.silent)
+            let mode = try await withCleanup {
+                try await store.read { db in
+                    try await db.raw("PRAGMA journal_mode").first()!.decode(column: "journal_mode", as: String.self)
+                }
+            } then: {
+                await store.close()
+            }
+            #expect(mode == "wal")
+        } then: {
+            await cleanup()
         }
-        #expect(mode == "wal")
-        await store.close()
-        await cleanup()
     }
 
     @Test("an in-memory SQLite store serves a whole push (for tests and throw-away use)")
     func inMemory() async throws {
         let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mem-\(UUID())"))], logger: TestLogs.silent)
         let controlPlane = try await ControlPlane.open(.sqliteMemory, dataPlane: dataPlane, logger: TestLogs.silent)
-        let context = RequestContext(actor: "user:test")
-        _ = try await controlPlane.registry.createNamespace("scratch", context: context)
-        let blob = try await controlPlane.registry.ingestBlob(namespace: "scratch", ByteStream(ByteBuffer(bytes: Array("x".utf8))), context: context)
-        let version = try await controlPlane.registry.commitVersion(
-            VersionManifest(namespace: "scratch", artifact: "a", version: "1", files: [FileEntry(path: "x", address: blob.address)]), context: context)
-        #expect(version.summary.totalSize == 1)
-        #expect(try await controlPlane.store.schemaVersion() == ControlPlaneSchema.currentVersion)
-        await controlPlane.close()
+        try await withCleanup {
+            let context = RequestContext(actor: "user:test")
+            _ = try await controlPlane.registry.createNamespace("scratch", context: context)
+            let blob = try await controlPlane.registry.ingestBlob(namespace: "scratch", ByteStream(ByteBuffer(bytes: Array("x".utf8))), context: context)
+            let version = try await controlPlane.registry.commitVersion(
+                VersionManifest(namespace: "scratch", artifact: "a", version: "1", files: [FileEntry(path: "x", address: blob.address)]), context: context)
+            #expect(version.summary.totalSize == 1)
+            #expect(try await controlPlane.store.schemaVersion() == ControlPlaneSchema.currentVersion)
+        } then: {
+            await controlPlane.close()
+        }
     }
 }
