@@ -47,6 +47,14 @@ struct OCIUploadSessionTests {
             location, dataPlane: dataPlane, configuration: .init(gcGracePeriod: .seconds(60)), clock: clock.closure, logger: TestLogs.silent)
     }
 
+    /// Runs `body` with a control plane opened over `directory` and `location`, closing it on every path.
+    static func withOpen<R>(
+        _ directory: String, _ location: MetadataLocation, clock: TestClock = TestClock(), _ body: (ControlPlane) async throws -> R
+    ) async throws -> R {
+        let controlPlane = try await open(directory, location, clock: clock)
+        return try await withCleanup { try await body(controlPlane) } then: { await controlPlane.close() }
+    }
+
     static func bytes(_ count: Int, seed: UInt8) -> [UInt8] {
         (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(seed)) }
     }
@@ -72,33 +80,34 @@ struct OCIUploadSessionTests {
         try await Self.withStore(database) { directory, location in
             let content = Self.bytes(50_000, seed: 1)
             let digest = try Self.sha256(content)
-            var controlPlane = try await Self.open(directory, location)
-            _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
-            var oci = OCIRegistry(controlPlane: controlPlane)
-            let session = try await oci.startUpload(Self.repository, context: Self.context)
-            let first = try await oci.appendChunk(Self.repository, id: session.id, start: 0, body: Self.stream(content[..<20_000]), size: 20_000, context: Self.context)
-            #expect(first.offset == 20_000)
-            await controlPlane.close()
-
-            controlPlane = try await Self.open(directory, location)
-            oci = OCIRegistry(controlPlane: controlPlane)
-            #expect(try await oci.upload(Self.repository, id: session.id).offset == 20_000)
-            // Out of order after the restart: refused with what is held.
-            await #expect { try await oci.appendChunk(Self.repository, id: session.id, start: 30_000, body: Self.stream(content[30_000...]), size: 20_000, context: Self.context) } throws: {
-                ($0 as? OCIError)?.kind == .rangeInvalid && ($0 as? OCIError)?.receivedBytes == 20_000
+            let session = try await Self.withOpen(directory, location) { controlPlane in
+                _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+                let oci = OCIRegistry(controlPlane: controlPlane)
+                let session = try await oci.startUpload(Self.repository, context: Self.context)
+                let first = try await oci.appendChunk(Self.repository, id: session.id, start: 0, body: Self.stream(content[..<20_000]), size: 20_000, context: Self.context)
+                #expect(first.offset == 20_000)
+                return session
             }
-            _ = try await oci.appendChunk(Self.repository, id: session.id, start: 20_000, body: Self.stream(content[20_000...]), size: 30_000, context: Self.context)
-            let blob = try await oci.finishUpload(Self.repository, id: session.id, digest: .sha256(digest), finalBody: nil, finalSize: nil, context: Self.context)
-            #expect(blob.sha256 == digest)
-            #expect(blob.size == 50_000)
-            var read: [UInt8] = []
-            for try await buffer in try await oci.openBlob(Self.repository, blob, range: nil) { read += Array(buffer.readableBytesView) }
-            #expect(read == content)
-            await #expect { try await oci.upload(Self.repository, id: session.id) } throws: { ($0 as? OCIError)?.kind == .blobUploadUnknown }
-            let finish = try await controlPlane.audit.records(AuditFilter(action: "oci.upload.finish")).items
-            #expect(finish.count == 1)
-            #expect(finish.first?.requestID == "r-1")
-            await controlPlane.close()
+
+            try await Self.withOpen(directory, location) { controlPlane in
+                let oci = OCIRegistry(controlPlane: controlPlane)
+                #expect(try await oci.upload(Self.repository, id: session.id).offset == 20_000)
+                // Out of order after the restart: refused with what is held.
+                await #expect { try await oci.appendChunk(Self.repository, id: session.id, start: 30_000, body: Self.stream(content[30_000...]), size: 20_000, context: Self.context) } throws: {
+                    ($0 as? OCIError)?.kind == .rangeInvalid && ($0 as? OCIError)?.receivedBytes == 20_000
+                }
+                _ = try await oci.appendChunk(Self.repository, id: session.id, start: 20_000, body: Self.stream(content[20_000...]), size: 30_000, context: Self.context)
+                let blob = try await oci.finishUpload(Self.repository, id: session.id, digest: .sha256(digest), finalBody: nil, finalSize: nil, context: Self.context)
+                #expect(blob.sha256 == digest)
+                #expect(blob.size == 50_000)
+                var read: [UInt8] = []
+                for try await buffer in try await oci.openBlob(Self.repository, blob, range: nil) { read += Array(buffer.readableBytesView) }
+                #expect(read == content)
+                await #expect { try await oci.upload(Self.repository, id: session.id) } throws: { ($0 as? OCIError)?.kind == .blobUploadUnknown }
+                let finish = try await controlPlane.audit.records(AuditFilter(action: "oci.upload.finish")).items
+                #expect(finish.count == 1)
+                #expect(finish.first?.requestID == "r-1")
+            }
         }
     }
 
@@ -106,23 +115,23 @@ struct OCIUploadSessionTests {
     func gcAndExpiry(database: TestDatabase) async throws {
         try await Self.withStore(database) { directory, location in
             let clock = TestClock()
-            let controlPlane = try await Self.open(directory, location, clock: clock)
-            _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
-            let oci = OCIRegistry(controlPlane: controlPlane)
-            let chunk = Self.bytes(4096, seed: 2)
-            let session = try await oci.startUpload(Self.repository, context: Self.context)
-            _ = try await oci.appendChunk(Self.repository, id: session.id, start: nil, body: Self.stream(chunk), size: nil, context: Self.context)
-            let address = try #require(try await controlPlane.registry.ociUploadChunks(uploadID: session.id).first?.address)
-            try await Self.collect(controlPlane, clock, rounds: 2)
-            #expect(try await Self.state(controlPlane, address) == "live")
-            #expect(try await oci.upload(Self.repository, id: session.id).offset == 4096)
+            try await Self.withOpen(directory, location, clock: clock) { controlPlane in
+                _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+                let oci = OCIRegistry(controlPlane: controlPlane)
+                let chunk = Self.bytes(4096, seed: 2)
+                let session = try await oci.startUpload(Self.repository, context: Self.context)
+                _ = try await oci.appendChunk(Self.repository, id: session.id, start: nil, body: Self.stream(chunk), size: nil, context: Self.context)
+                let address = try #require(try await controlPlane.registry.ociUploadChunks(uploadID: session.id).first?.address)
+                try await Self.collect(controlPlane, clock, rounds: 2)
+                #expect(try await Self.state(controlPlane, address) == "live")
+                #expect(try await oci.upload(Self.repository, id: session.id).offset == 4096)
 
-            let expired = try await controlPlane.registry.ociExpireUploads(startedBefore: clock.closure().addingTimeInterval(-60))
-            #expect(expired == 1)
-            try await Self.collect(controlPlane, clock, rounds: 2)
-            #expect(try await Self.state(controlPlane, address) == "deleted")
-            await #expect { try await oci.upload(Self.repository, id: session.id) } throws: { ($0 as? OCIError)?.kind == .blobUploadUnknown }
-            await controlPlane.close()
+                let expired = try await controlPlane.registry.ociExpireUploads(startedBefore: clock.closure().addingTimeInterval(-60))
+                #expect(expired == 1)
+                try await Self.collect(controlPlane, clock, rounds: 2)
+                #expect(try await Self.state(controlPlane, address) == "deleted")
+                await #expect { try await oci.upload(Self.repository, id: session.id) } throws: { ($0 as? OCIError)?.kind == .blobUploadUnknown }
+            }
         }
     }
 
@@ -130,24 +139,24 @@ struct OCIUploadSessionTests {
     func manifestReferencesBlobs(database: TestDatabase) async throws {
         try await Self.withStore(database) { directory, location in
             let clock = TestClock()
-            let controlPlane = try await Self.open(directory, location, clock: clock)
-            _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
-            let oci = OCIRegistry(controlPlane: controlPlane)
-            let config = Array("{}".utf8)
-            let layer = Self.bytes(2048, seed: 3)
-            let configBlob = try await oci.ingest(Self.repository, digest: .sha256(try Self.sha256(config)), body: Self.stream(config), size: nil, context: Self.context)
-            let layerBlob = try await oci.ingest(Self.repository, digest: .sha256(try Self.sha256(layer)), body: Self.stream(layer), size: nil, context: Self.context)
-            let manifestBytes = Self.imageManifest(config: "\(configBlob.sha256)", configSize: 2, layer: "\(layerBlob.sha256)", layerSize: 2048)
-            let manifest = try await oci.putManifest(Self.repository, reference: "v1", bytes: manifestBytes, contentType: nil, context: Self.context)
-            try await Self.collect(controlPlane, clock, rounds: 2)
-            #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
-            #expect(try await Self.state(controlPlane, configBlob.address) == "live")
-            #expect(try await oci.manifest(Self.repository, reference: "v1").digest == manifest.digest)
+            try await Self.withOpen(directory, location, clock: clock) { controlPlane in
+                _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+                let oci = OCIRegistry(controlPlane: controlPlane)
+                let config = Array("{}".utf8)
+                let layer = Self.bytes(2048, seed: 3)
+                let configBlob = try await oci.ingest(Self.repository, digest: .sha256(try Self.sha256(config)), body: Self.stream(config), size: nil, context: Self.context)
+                let layerBlob = try await oci.ingest(Self.repository, digest: .sha256(try Self.sha256(layer)), body: Self.stream(layer), size: nil, context: Self.context)
+                let manifestBytes = Self.imageManifest(config: "\(configBlob.sha256)", configSize: 2, layer: "\(layerBlob.sha256)", layerSize: 2048)
+                let manifest = try await oci.putManifest(Self.repository, reference: "v1", bytes: manifestBytes, contentType: nil, context: Self.context)
+                try await Self.collect(controlPlane, clock, rounds: 2)
+                #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
+                #expect(try await Self.state(controlPlane, configBlob.address) == "live")
+                #expect(try await oci.manifest(Self.repository, reference: "v1").digest == manifest.digest)
 
-            try await oci.deleteManifest(Self.repository, reference: manifest.digest.description, context: Self.context)
-            try await Self.collect(controlPlane, clock, rounds: 3)
-            #expect(try await Self.state(controlPlane, layerBlob.address) == "deleted")
-            await controlPlane.close()
+                try await oci.deleteManifest(Self.repository, reference: manifest.digest.description, context: Self.context)
+                try await Self.collect(controlPlane, clock, rounds: 3)
+                #expect(try await Self.state(controlPlane, layerBlob.address) == "deleted")
+            }
         }
     }
 
@@ -155,61 +164,61 @@ struct OCIUploadSessionTests {
     func sha512MappedBlobIsCollected(database: TestDatabase) async throws {
         try await Self.withStore(database) { directory, location in
             let clock = TestClock()
-            let controlPlane = try await Self.open(directory, location, clock: clock)
-            _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
-            let oci = OCIRegistry(controlPlane: controlPlane)
-            let config = Array("{}".utf8)
-            let layer = Self.bytes(3000, seed: 4)
-            let layerDigest = OCIBlobDigest.sha512(hex: SHA512.hash(data: layer).map { String(format: "%02x", $0) }.joined())
-            _ = try await oci.ingest(Self.repository, digest: .sha256(try Self.sha256(config)), body: Self.stream(config), size: nil, context: Self.context)
-            let layerBlob = try await oci.ingest(Self.repository, digest: layerDigest, body: Self.stream(layer), size: nil, context: Self.context)
-            #expect(try await oci.blob(Self.repository, digest: layerDigest).address == layerBlob.address)
-            #expect(layerBlob.sha256 == (try Self.sha256(layer)))
-            let manifestBytes = Self.imageManifest(config: "\(try Self.sha256(config))", configSize: 2, layer: "\(layerDigest)", layerSize: 3000)
-            let manifest = try await oci.putManifest(Self.repository, reference: "v1", bytes: manifestBytes, contentType: nil, context: Self.context)
-            #expect(manifest.blobs.contains(layerDigest))
-            let files = try await controlPlane.registry.version(namespace: "team", artifact: "app", version: OCIDigest.versionName(manifest.digest)).files
-            #expect(files.contains { $0.path == "blobs/\(OCIDigest.fileName(layerDigest))" && $0.address == layerBlob.address })
-            try await Self.collect(controlPlane, clock, rounds: 2)
-            #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
-            #expect(try await oci.blob(Self.repository, digest: layerDigest).size == 3000)
+            try await Self.withOpen(directory, location, clock: clock) { controlPlane in
+                _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+                let oci = OCIRegistry(controlPlane: controlPlane)
+                let config = Array("{}".utf8)
+                let layer = Self.bytes(3000, seed: 4)
+                let layerDigest = OCIBlobDigest.sha512(hex: SHA512.hash(data: layer).map { String(format: "%02x", $0) }.joined())
+                _ = try await oci.ingest(Self.repository, digest: .sha256(try Self.sha256(config)), body: Self.stream(config), size: nil, context: Self.context)
+                let layerBlob = try await oci.ingest(Self.repository, digest: layerDigest, body: Self.stream(layer), size: nil, context: Self.context)
+                #expect(try await oci.blob(Self.repository, digest: layerDigest).address == layerBlob.address)
+                #expect(layerBlob.sha256 == (try Self.sha256(layer)))
+                let manifestBytes = Self.imageManifest(config: "\(try Self.sha256(config))", configSize: 2, layer: "\(layerDigest)", layerSize: 3000)
+                let manifest = try await oci.putManifest(Self.repository, reference: "v1", bytes: manifestBytes, contentType: nil, context: Self.context)
+                #expect(manifest.blobs.contains(layerDigest))
+                let files = try await controlPlane.registry.version(namespace: "team", artifact: "app", version: OCIDigest.versionName(manifest.digest)).files
+                #expect(files.contains { $0.path == "blobs/\(OCIDigest.fileName(layerDigest))" && $0.address == layerBlob.address })
+                try await Self.collect(controlPlane, clock, rounds: 2)
+                #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
+                #expect(try await oci.blob(Self.repository, digest: layerDigest).size == 3000)
 
-            try await oci.deleteManifest(Self.repository, reference: manifest.digest.description, context: Self.context)
-            try await Self.collect(controlPlane, clock, rounds: 3)
-            #expect(try await Self.state(controlPlane, layerBlob.address) == "deleted")
-            #expect(try await Self.aliases(controlPlane, layerBlob.address) == 0, "the collected blob's sha512 mapping was kept")
-            await #expect { try await oci.blob(Self.repository, digest: layerDigest) } throws: { ($0 as? OCIError)?.kind == .blobUnknown }
+                try await oci.deleteManifest(Self.repository, reference: manifest.digest.description, context: Self.context)
+                try await Self.collect(controlPlane, clock, rounds: 3)
+                #expect(try await Self.state(controlPlane, layerBlob.address) == "deleted")
+                #expect(try await Self.aliases(controlPlane, layerBlob.address) == 0, "the collected blob's sha512 mapping was kept")
+                await #expect { try await oci.blob(Self.repository, digest: layerDigest) } throws: { ($0 as? OCIError)?.kind == .blobUnknown }
 
-            // Pushed again by sha512 after the collection: stored anew and found again.
-            let again = try await oci.ingest(Self.repository, digest: layerDigest, body: Self.stream(layer), size: nil, context: Self.context)
-            #expect(again.address == layerBlob.address)
-            #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
-            #expect(try await Self.aliases(controlPlane, layerBlob.address) == 1)
-            #expect(try await oci.blob(Self.repository, digest: layerDigest).address == layerBlob.address)
-            await controlPlane.close()
+                // Pushed again by sha512 after the collection: stored anew and found again.
+                let again = try await oci.ingest(Self.repository, digest: layerDigest, body: Self.stream(layer), size: nil, context: Self.context)
+                #expect(again.address == layerBlob.address)
+                #expect(try await Self.state(controlPlane, layerBlob.address) == "live")
+                #expect(try await Self.aliases(controlPlane, layerBlob.address) == 1)
+                #expect(try await oci.blob(Self.repository, digest: layerDigest).address == layerBlob.address)
+            }
         }
     }
 
     @Test("ociIngestBlob records nothing (no link, no mapping) when the caller's check did not pass", arguments: TestDatabase.allCases)
     func uncheckedAliasRecordsNothing(database: TestDatabase) async throws {
         try await Self.withStore(database) { directory, location in
-            let controlPlane = try await Self.open(directory, location)
-            _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
-            let alias = Registry.OCIDigestAlias(algorithm: "sha512", digest: "sha512:" + String(repeating: "a", count: 128))
-            await #expect {
-                try await controlPlane.registry.ociIngestBlob(
-                    namespace: "team", Self.stream(Self.bytes(100, seed: 5)), hints: IngestHints(), alias: alias, verified: { false }, context: Self.context)
-            } throws: { ($0 as? ControlPlaneError)?.kind == .invalidDigest }
-            let counts = try await controlPlane.store.read { db in
-                var counts: [Int64] = []
-                for table in ["links", "blob_digests"] {
-                    counts.append(try await db.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int64.self) ?? -1)
+            try await Self.withOpen(directory, location) { controlPlane in
+                _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+                let alias = Registry.OCIDigestAlias(algorithm: "sha512", digest: "sha512:" + String(repeating: "a", count: 128))
+                await #expect {
+                    try await controlPlane.registry.ociIngestBlob(
+                        namespace: "team", Self.stream(Self.bytes(100, seed: 5)), hints: IngestHints(), alias: alias, verified: { false }, context: Self.context)
+                } throws: { ($0 as? ControlPlaneError)?.kind == .invalidDigest }
+                let counts = try await controlPlane.store.read { db in
+                    var counts: [Int64] = []
+                    for table in ["links", "blob_digests"] {
+                        counts.append(try await db.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int64.self) ?? -1)
+                    }
+                    return counts
                 }
-                return counts
+                #expect(counts == [0, 0])
+                await #expect { try await controlPlane.registry.ociBlob(namespace: "team", alias: alias) } throws: { ($0 as? ControlPlaneError)?.kind == .blobNotFound }
             }
-            #expect(counts == [0, 0])
-            await #expect { try await controlPlane.registry.ociBlob(namespace: "team", alias: alias) } throws: { ($0 as? ControlPlaneError)?.kind == .blobNotFound }
-            await controlPlane.close()
         }
     }
 
