@@ -6,12 +6,15 @@ import Synchronization
 ///
 /// Exists because an SQLite store has one connection and `synchronous=FULL`: every commit waits
 /// for an fsync of the WAL, so concurrent small mutations (16 uploads each linking a blob)
-/// queued behind one another's fsyncs. Here the task whose turn comes runs every transaction
-/// queued at that moment, in arrival order, and commits once: one fsync for the whole group.
+/// queued behind one another's fsyncs. Here one draining task, started by the first transaction
+/// queued while none runs, takes every transaction queued at that moment, runs them in arrival
+/// order and commits once: one fsync for the whole group; then the next group, until none is
+/// queued. It runs on the connection's own thread (``ThreadPoolTaskExecutor``), so the group's
+/// statements follow one another without a thread switch, and each caller is woken once, when
+/// its group has ended.
 ///
-/// The group first runs without savepoints (each is a statement, and a trip to the connection's
-/// thread, per transaction); only when a body throws is the group rolled back and run again with a
-/// savepoint per body.
+/// The group first runs without savepoints (a savepoint is a statement per transaction); only
+/// when a body throws is the group rolled back and run again with a savepoint per body.
 ///
 /// Promises, the same as one transaction at a time:
 /// - each body sees the writes of the bodies before it, as if serial; it runs once, or, when a
