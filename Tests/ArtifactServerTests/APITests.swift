@@ -478,6 +478,8 @@ struct APITests {
                 }
                 try await client.execute(uri: "/v1/namespaces", method: .get) { response in
                     #expect(response.status == .unauthorized)
+                    // The request id is outside the error mapping: a refusal carries one too.
+                    #expect(response.headers[HTTPField.Name("X-Request-ID")!]?.isEmpty == false)
                 }
                 try await client.execute(uri: "/metrics", method: .get) { response in
                     #expect(response.status == .ok)
