@@ -9,7 +9,7 @@ extension LocalDataPlane {
     public func ingest(_ stream: ByteStream, hints: IngestHints) async throws(DataPlaneError) -> IngestResult {
         let (backendID, backend) = try await backend(for: hints.backendID)
         if let size = hints.expectedSize, size <= Self.wholeIngestLimit {
-            return try await ingestWhole(stream, hints: hints, backendID: backendID, backend: backend)
+            return try await ingestWhole(stream, size: size, hints: hints, backendID: backendID, backend: backend)
         }
         let temporary = Self.temporaryPath()
         let monitor = IngestMonitor()

@@ -6,11 +6,11 @@ import Logging
 import NIOCore
 
 extension LocalDataPlane {
-    /// The largest promised size that is ingested whole (``ingestWhole(_:hints:backendID:backend:)``):
+    /// The largest promised size that is ingested whole (``ingestWhole(_:size:hints:backendID:backend:)``):
     /// just under 1 MiB, so such an object is never one whose write is stamped for its first read.
     static let wholeIngestLimit: UInt64 = minimumStampedWriteSize - 1
 
-    /// Ingests a stream whose promised size (`hints.expectedSize`) is at most
+    /// Ingests a stream whose promised size (`size`, the hints' `expectedSize`) is at most
     /// ``wholeIngestLimit``: it is read into memory and hashed first, then written straight under
     /// its content address.
     ///
@@ -22,14 +22,13 @@ extension LocalDataPlane {
     /// nothing is stored unless size and digests match; memory is bounded by the promised size
     /// (a stream that runs past it is stopped, `sizeLimitExceeded`).
     func ingestWhole(
-        _ stream: ByteStream, hints: IngestHints, backendID: String, backend: any StorageBackend
+        _ stream: ByteStream, size: UInt64, hints: IngestHints, backendID: String, backend: any StorageBackend
     ) async throws(DataPlaneError) -> IngestResult {
-        let limit = hints.expectedSize ?? 0
         let monitor = IngestMonitor()
         let bytes: ByteBuffer
         let digests: DualDigest
         do {
-            bytes = try await Self.collect(stream, limit: limit, monitor: monitor)
+            bytes = try await Self.collect(stream, limit: size, monitor: monitor)
             (_, digests) = try await DualDigester.withSession(configuration: Self.digester(configuration.digester, for: hints)) { session in
                 try await session.update(bytes)
             }

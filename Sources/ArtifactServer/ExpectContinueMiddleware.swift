@@ -11,7 +11,7 @@ struct ExpectContinueMiddleware: RouterMiddleware {
     typealias Context = ServerRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let expectation = request.headers[.expect], expectation.lowercased() == "100-continue" else {
+        guard ExpectContinueHandler.expectsContinue(request.head) else {
             return try await next(request, context)
         }
         var request = request

@@ -71,9 +71,15 @@ extension TestDatabase {
     /// (``withLocation(maximumConnections:test:_:)``), and closes it whether `body` throws or not.
     public func withStore(maximumConnections: Int = 6, test: String = #function, _ body: (MetadataStore) async throws -> Void) async throws {
         try await withLocation(maximumConnections: maximumConnections, test: test) { location in
-            let store = try await MetadataStore.open(location, logger: TestLogs.silent)
-            try await withCleanup { try await body(store) } then: { await store.close() }
+            try await Self.withStore(at: location, body)
         }
+    }
+
+    /// Runs `body` with an unmigrated ``MetadataStore`` opened on `location` (which outlives it:
+    /// a test that reopens the database), and closes it whether `body` throws or not.
+    public static func withStore<Result>(at location: MetadataLocation, _ body: (MetadataStore) async throws -> Result) async throws -> Result {
+        let store = try await MetadataStore.open(location, logger: TestLogs.silent)
+        return try await withCleanup { try await body(store) } then: { await store.close() }
     }
 }
 

@@ -166,15 +166,12 @@ struct GarbageCollectorTests {
             // Another collector, with its own connection (pool) to the same database as another
             // process would have, holds the lock: a PostgreSQL advisory lock, or a flock beside
             // the SQLite file.
-            let other = try await MetadataStore.open(h.location, logger: TestLogs.silent)
-            try await withCleanup {
+            try await TestDatabase.withStore(at: h.location) { other in
                 let inner = try await other.withExclusiveLock(named: "gc") {
                     try await h.controlPlane.garbageCollector.collect()
                 }
                 #expect(inner?.ran == false)
                 #expect(try await h.controlPlane.garbageCollector.collect().ran)
-            } then: {
-                await other.close()
             }
         }
     }

@@ -13,11 +13,8 @@ import Testing
 struct MigrationTests {
     @Test("a fresh database is migrated to the current version, and re-running changes nothing", arguments: TestDatabase.allCases)
     func freshAndRerun(database: TestDatabase) async throws {
-        guard database.isAvailable() else { return }
-        let (location, cleanup) = try await database.makeLocation()
-        try await withCleanup {
-            let store = try await MetadataStore.open(location, logger: TestLogs.silent)
-            try await withCleanup {
+        try await database.withLocation { location in
+            try await TestDatabase.withStore(at: location) { store in
                 #expect(try await store.schemaVersion() == 0)
                 let first = try await store.migrate(ControlPlaneSchema.migrations)
                 #expect(first.previousVersion == 0)
@@ -30,8 +27,6 @@ struct MigrationTests {
                     try await db.raw("SELECT COUNT(*) AS n FROM schema_versions").first()!.decode(column: "n", as: Int64.self)
                 }
                 #expect(recorded == Int64(ControlPlaneSchema.currentVersion))
-            } then: {
-                await store.close()
             }
             // Opened again (a restart), the control plane finds the schema current.
             let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))], logger: TestLogs.silent)
@@ -41,19 +36,14 @@ struct MigrationTests {
             } then: {
                 await controlPlane.close()
             }
-        } then: {
-            await cleanup()
         }
     }
 
     @Test("a database newer than the code is refused with databaseTooNew and left unchanged", arguments: TestDatabase.allCases)
     func newerRefused(database: TestDatabase) async throws {
-        guard database.isAvailable() else { return }
-        let (location, cleanup) = try await database.makeLocation()
-        try await withCleanup {
-            let store = try await MetadataStore.open(location, logger: TestLogs.silent)
+        try await database.withLocation { location in
             let future = Int64(ControlPlaneSchema.currentVersion + 1)
-            try await withCleanup {
+            try await TestDatabase.withStore(at: location) { store in
                 _ = try await store.migrate(ControlPlaneSchema.migrations)
                 try await store.transaction { db in
                     try await db.raw("INSERT INTO schema_versions (version, name, applied_at) VALUES (\(bind: future), 'from the future', 0)").run()
@@ -66,8 +56,6 @@ struct MigrationTests {
                     #expect(error.message.contains("\(future)"))
                 }
                 #expect(try await store.schemaVersion() == Int(future))
-            } then: {
-                await store.close()
             }
             let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))], logger: TestLogs.silent)
             do {
@@ -77,8 +65,6 @@ struct MigrationTests {
             } catch let error as ControlPlaneError {
                 #expect(error.kind == .databaseTooNew)
             }
-        } then: {
-            await cleanup()
         }
     }
 
@@ -111,19 +97,11 @@ struct MigrationTests {
 
     @Test("an SQLite file is in WAL mode")
     func walMode() async throws {
-        let (location, cleanup) = try await TestDatabase.sqlite.makeLocation()
-        try await withCleanup {
-            let store = try await MetadataStore.open(location, logger: TestLogs.silent)
-            let mode = try await withCleanup {
-                try await store.read { db in
-                    try await db.raw("PRAGMA journal_mode").first()!.decode(column: "journal_mode", as: String.self)
-                }
-            } then: {
-                await store.close()
+        try await TestDatabase.sqlite.withStore { store in
+            let mode = try await store.read { db in
+                try await db.raw("PRAGMA journal_mode").first()!.decode(column: "journal_mode", as: String.self)
             }
             #expect(mode == "wal")
-        } then: {
-            await cleanup()
         }
     }
 

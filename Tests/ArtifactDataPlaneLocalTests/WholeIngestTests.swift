@@ -10,7 +10,7 @@ import NIOCore
 import Testing
 
 /// Small ingests with a promised size, which the local data plane hashes before writing
-/// (``LocalDataPlane/ingestWhole(_:hints:backendID:backend:)``): what the conformance suite
+/// (``LocalDataPlane/ingestWhole(_:size:hints:backendID:backend:)``): what the conformance suite
 /// cannot see from outside.
 @Suite("Whole ingest")
 struct WholeIngestTests {
