@@ -42,15 +42,13 @@ struct LimitsTests {
 
     @Test("a head claiming a 2^63-byte string fails fast as truncated, allocating nothing")
     func hugeLengths() {
-        let clock = ContinuousClock()
-        let start = clock.now
+        // Had the decoder reserved the claimed length first, these would trap, not return.
         #expect(kind([0x5B, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x41]) == .truncated)
         #expect(kind([0x7B, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]) == .truncated)
         #expect(kind([0x9B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00]) == .truncated)
         #expect(kind([0xBB, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00]) == .truncated)
         // A chunk of an indefinite string claiming 2^64-1 bytes.
         #expect(kind([0x5F, 0x5B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]) == .truncated)
-        #expect(clock.now - start < .seconds(1))
     }
 
     @Test("strings, arrays and maps longer than maximumLength are refused")
