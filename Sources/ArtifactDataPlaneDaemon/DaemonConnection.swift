@@ -98,7 +98,7 @@ final class DaemonConnection: Sendable {
                 await withTaskGroup(of: Void.self) { calls in
                     calls.addTask { await self.watchStalls() }
                     do {
-                        while let frame = try await frames.next() {
+                        while let frame = try await frames.next(isolation: #isolation) {
                             try await handle(frame, calls: &calls, outbound)
                         }
                     } catch let error as DataPlaneWireError {
@@ -135,7 +135,7 @@ final class DaemonConnection: Sendable {
     /// `hello` → `welcome`, or an error frame and `false`.
     private func handshake(_ frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator, _ outbound: Writer) async throws -> Bool {
         do {
-            guard let first = try await frames.next() else { return false }
+            guard let first = try await frames.next(isolation: #isolation) else { return false }
             guard first.kind == .hello, first.call == 0 else {
                 throw DataPlaneWireError(.handshakeRequired, "the first frame must be hello on call 0; got \(first.kind) on call \(first.call)")
             }

@@ -42,7 +42,7 @@ struct IngestTee: AsyncSequence, Sendable {
         mutating func next() async throws -> ByteBuffer? {
             let next: ByteBuffer?
             do {
-                next = try await base.next()
+                next = try await base.next(isolation: #isolation)
             } catch {
                 monitor.record(.sourceFailed(error))
                 throw error

@@ -78,7 +78,7 @@ extension LocalDataPlane {
         while true {
             let next: ByteBuffer?
             do {
-                next = try await iterator.next()
+                next = try await iterator.next(isolation: #isolation)
             } catch {
                 monitor.record(.sourceFailed(error))
                 throw error

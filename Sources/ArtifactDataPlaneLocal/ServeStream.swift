@@ -59,9 +59,9 @@ package struct ServeStream: AsyncSequence, Sendable {
         package mutating func next() async throws -> ByteBuffer? {
             guard !finished else { return nil }
             do {
-                guard stream.proof != .none else { return try await base.next() }
+                guard stream.proof != .none else { return try await base.next(isolation: #isolation) }
                 while true {
-                    guard let buffer = try await base.next() else {
+                    guard let buffer = try await base.next(isolation: #isolation) else {
                         finished = true
                         defer { held = nil }
                         if let hasher {

@@ -94,7 +94,7 @@ final class RemoteConnection: Sendable {
                         } catch {
                             helloFailure = error
                         }
-                        guard let first = try await frames.next() else {
+                        guard let first = try await frames.next(isolation: #isolation) else {
                             if let helloFailure {
                                 throw DataPlaneWireError(.connectionFailed, "cannot send hello to the data plane daemon at \"\(socketPath)\": \(helloFailure)", underlying: helloFailure)
                             }
@@ -139,7 +139,7 @@ final class RemoteConnection: Sendable {
     private func dispatch(_ frames: inout NIOAsyncChannelInboundStream<Frame>.AsyncIterator, logger: Logger) async {
         var ending = DataPlaneWireError(.connectionFailed, "the data plane daemon closed the connection")
         do {
-            while let frame = try await frames.next() {
+            while let frame = try await frames.next(isolation: #isolation) {
                 if frame.call == 0 {
                     if frame.kind == .error, let failure = try? frame.decodeBody(WireFailure.self) {
                         ending = DataPlaneWireError(DataPlaneWireError.Code(rawValue: failure.code) ?? .connectionFailed, failure.message)

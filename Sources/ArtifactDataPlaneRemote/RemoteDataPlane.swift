@@ -244,7 +244,7 @@ public final class RemoteDataPlane: DataPlane {
             while true {
                 let next: ByteBuffer?
                 do {
-                    next = try await chunks.next()
+                    next = try await chunks.next(isolation: #isolation)
                 } catch {
                     let cancelled = error is CancellationError || Task.isCancelled
                     return try await abandon(call, WireCancel(reason: cancelled ? .cancelled : .streamFailed, message: "\(error)"))

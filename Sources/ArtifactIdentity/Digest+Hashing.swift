@@ -12,7 +12,10 @@ extension Digest {
 
     /// The SHA-256 digest of `bytes`.
     public static func sha256(of bytes: some Sequence<UInt8>) -> Digest {
-        Digest(SHA256.hash(data: Array(bytes)))
+        if let digest = bytes.withContiguousStorageIfAvailable({ Digest(SHA256.hash(data: UnsafeRawBufferPointer($0))) }) {
+            return digest
+        }
+        return Digest(SHA256.hash(data: Array(bytes)))
     }
 
     /// The digest of `bytes` under `algorithm`.
@@ -32,6 +35,6 @@ extension Digest {
     /// Wraps a swift-crypto SHA-256 digest.
     public init(_ sha256: SHA256.Digest) {
         // A SHA256.Digest always has 32 bytes.
-        try! self.init(algorithm: .sha256, bytes: Array(sha256))
+        self.init(algorithm: .sha256, words: sha256.withUnsafeBytes { Self.words($0.assumingMemoryBound(to: UInt8.self)) })
     }
 }

@@ -20,73 +20,93 @@ public struct Digest: Sendable, Hashable, Codable, CustomStringConvertible, Loss
                 detail: "a \(algorithm.rawValue) digest has \(algorithm.digestByteCount) bytes, got \(bytes.count)"
             )
         }
+        let words = bytes.withContiguousStorageIfAvailable(Self.words) ?? Array(bytes).withUnsafeBufferPointer(Self.words)
+        self.init(algorithm: algorithm, words: words)
+    }
+
+    init(algorithm: DigestAlgorithm, words: (UInt64, UInt64, UInt64, UInt64)) {
+        self.algorithm = algorithm
+        (w0, w1, w2, w3) = words
+    }
+
+    /// The four big-endian words of exactly 32 bytes.
+    static func words(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, UInt64, UInt64) {
+        let raw = UnsafeRawBufferPointer(bytes)
+        func word(_ index: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+        return (word(0), word(1), word(2), word(3))
+    }
+
+    /// Parses the text form, refusing anything but `<algorithm>:<64 lower-case hex>`.
+    ///
+    /// Reads the UTF-8 bytes in one pass without allocating: every blob request parses one.
+    public init(parsing text: some StringProtocol) throws(DigestParseError) {
+        var input = String(text)
+        let parsed = input.withUTF8 { Self.parse($0) }
+        switch parsed {
+        case .success(let digest):
+            self = digest
+        case .failure(let failure):
+            throw failure.error(input: input)
+        }
+    }
+
+    /// Why ``parse(_:)`` refused its bytes, turned into a ``DigestParseError`` only on failure
+    /// (the message quotes the whole input).
+    enum ParseFailure: Error {
+        case missingPrefix
+        case unknownAlgorithm(name: String)
+        case wrongLength(DigestAlgorithm, count: Int)
+        case uppercaseHex(offset: Int)
+        case nonHexCharacter(offset: Int)
+
+        func error(input: String) -> DigestParseError {
+            switch self {
+            case .missingPrefix:
+                return DigestParseError(.missingPrefix, input: input, detail: "expected \"blake3:<hex>\" or \"sha256:<hex>\"")
+            case .unknownAlgorithm(let name):
+                let known = DigestAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
+                return DigestParseError(
+                    .unknownAlgorithm, input: input, detail: "unknown algorithm \(DigestParseError.quoted(name)) (known: \(known))")
+            case .wrongLength(let algorithm, let count):
+                return DigestParseError(
+                    .wrongLength, input: input,
+                    detail: "a \(algorithm.rawValue) digest has \(algorithm.hexCount) hex characters, got \(count)")
+            case .uppercaseHex(let offset):
+                return DigestParseError(
+                    .uppercaseHex, input: input, detail: "upper-case hex digit at position \(offset) of the hex part; digests are lower-case")
+            case .nonHexCharacter(let offset):
+                return DigestParseError(.nonHexCharacter, input: input, detail: "non-hex character at position \(offset) of the hex part")
+            }
+        }
+    }
+
+    static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> Result<Digest, ParseFailure> {
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")) else { return .failure(.missingPrefix) }
+        let name = UnsafeBufferPointer(rebasing: utf8[..<colon])
+        guard let algorithm = DigestAlgorithm.allCases.first(where: { $0.rawValue.utf8.elementsEqual(name) }) else {
+            return .failure(.unknownAlgorithm(name: String(decoding: name, as: UTF8.self)))
+        }
+        let hex = UnsafeBufferPointer(rebasing: utf8[(colon + 1)...])
+        guard hex.count == algorithm.hexCount else { return .failure(.wrongLength(algorithm, count: hex.count)) }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        for (index, byte) in bytes.enumerated() {
-            let shift = UInt64(56 - 8 * (index % 8))
-            let value = UInt64(byte) << shift
-            switch index / 8 {
+        for offset in 0..<hex.count {
+            let character = hex[offset]
+            let nibble: UInt8
+            switch character {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = character &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = character &- UInt8(ascii: "a") &+ 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return .failure(.uppercaseHex(offset: offset))
+            default: return .failure(.nonHexCharacter(offset: offset))
+            }
+            let value = UInt64(nibble) << UInt64(60 - 4 * (offset % 16))
+            switch offset / 16 {
             case 0: words.0 |= value
             case 1: words.1 |= value
             case 2: words.2 |= value
             default: words.3 |= value
             }
         }
-        self.algorithm = algorithm
-        (w0, w1, w2, w3) = words
-    }
-
-    /// Parses the text form, refusing anything but `<algorithm>:<64 lower-case hex>`.
-    public init(parsing text: some StringProtocol) throws(DigestParseError) {
-        let input = String(text)
-        guard let colon = input.utf8.firstIndex(of: UInt8(ascii: ":")) else {
-            throw DigestParseError(.missingPrefix, input: input, detail: "expected \"blake3:<hex>\" or \"sha256:<hex>\"")
-        }
-        let name = String(input[..<colon])
-        guard let algorithm = DigestAlgorithm(rawValue: name) else {
-            let known = DigestAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
-            throw DigestParseError(
-                .unknownAlgorithm,
-                input: input,
-                detail: "unknown algorithm \(DigestParseError.quoted(name)) (known: \(known))"
-            )
-        }
-        let hex = input.utf8[input.utf8.index(after: colon)...]
-        guard hex.count == algorithm.hexCount else {
-            throw DigestParseError(
-                .wrongLength,
-                input: input,
-                detail: "a \(algorithm.rawValue) digest has \(algorithm.hexCount) hex characters, got \(hex.count)"
-            )
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(algorithm.digestByteCount)
-        var high: UInt8? = nil
-        for (offset, character) in hex.enumerated() {
-            let nibble: UInt8
-            switch character {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = character - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = character - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"):
-                throw DigestParseError(
-                    .uppercaseHex,
-                    input: input,
-                    detail: "upper-case hex digit at position \(offset) of the hex part; digests are lower-case"
-                )
-            default:
-                throw DigestParseError(
-                    .nonHexCharacter,
-                    input: input,
-                    detail: "non-hex character at position \(offset) of the hex part"
-                )
-            }
-            if let pending = high {
-                bytes.append(pending << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
-        }
-        try self.init(algorithm: algorithm, bytes: bytes)
+        return .success(Digest(algorithm: algorithm, words: words))
     }
 
     /// Parses the text form; `nil` if it is not valid. Use ``init(parsing:)`` to learn why.
@@ -110,24 +130,35 @@ public struct Digest: Sendable, Hashable, Codable, CustomStringConvertible, Loss
     /// The 64 lower-case hex characters, without the algorithm prefix. Written straight into the
     /// string's storage: it is formatted on every blob response (`ETag`, `Location`, logs).
     public var hex: String {
-        let (w0, w1, w2, w3) = (self.w0, self.w1, self.w2, self.w3)
-        return String(unsafeUninitializedCapacity: 64) { buffer in
-            func put(_ word: UInt64, at start: Int) {
-                for nibble in 0..<16 {
-                    let value = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * nibble)) & 0x0F
-                    buffer[start + nibble] = value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
-                }
-            }
-            put(w0, at: 0)
-            put(w1, at: 16)
-            put(w2, at: 32)
-            put(w3, at: 48)
+        String(unsafeUninitializedCapacity: 64) { buffer in
+            writeHex(into: buffer, at: 0)
             return 64
         }
     }
 
-    /// `<algorithm>:<hex>`.
-    public var description: String { "\(algorithm.rawValue):\(hex)" }
+    /// `<algorithm>:<hex>`, written straight into the string's storage as ``hex`` is.
+    public var description: String {
+        let name = algorithm.rawValue.utf8
+        return String(unsafeUninitializedCapacity: name.count + 65) { buffer in
+            let prefix = buffer.initialize(fromContentsOf: name)
+            buffer[prefix] = UInt8(ascii: ":")
+            writeHex(into: buffer, at: prefix + 1)
+            return prefix + 65
+        }
+    }
+
+    private func writeHex(into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        func put(_ word: UInt64, at start: Int) {
+            for nibble in 0..<16 {
+                let value = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * nibble)) & 0x0F
+                buffer[start + nibble] = value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+            }
+        }
+        put(w0, at: start)
+        put(w1, at: start + 16)
+        put(w2, at: start + 32)
+        put(w3, at: start + 48)
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

@@ -106,8 +106,9 @@ final class SQLiteGroupCommit: Sendable {
     }
 
     /// Runs read-only `body` between groups (SQLite's one connection is not shared mid-transaction),
-    /// on the connection's thread.
-    func withTurn<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R {
+    /// on the connection's thread. `body` is `@concurrent` so that calling it moves to the
+    /// preferred executor (a nonsending closure would start on the caller's thread).
+    func withTurn<R: Sendable>(_ body: @concurrent @Sendable () async throws -> R) async throws -> R {
         try await gate.withTurn {
             try await withTaskExecutorPreference(executor, operation: body)
         }

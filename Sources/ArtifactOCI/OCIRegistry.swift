@@ -432,7 +432,7 @@ struct ChunkConcatenation: AsyncSequence, Sendable {
                         return nil
                     }
                 }
-                if let buffer = try await current?.next() { return buffer }
+                if let buffer = try await current?.next(isolation: #isolation) { return buffer }
                 current = nil
             }
         }

@@ -59,7 +59,7 @@ struct SHA512VerifyingSequence: AsyncSequence, Sendable {
 
         mutating func next() async throws -> ByteBuffer? {
             guard !finished else { return nil }
-            if let buffer = try await base.next() {
+            if let buffer = try await base.next(isolation: #isolation) {
                 buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
                 size += UInt64(buffer.readableBytes)
                 return buffer

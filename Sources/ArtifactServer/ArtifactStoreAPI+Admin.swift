@@ -34,7 +34,7 @@ extension ArtifactStoreAPI {
         let logger = context.logger
         let body = ResponseBody { writer in
             do {
-                _ = try await audit.exportJSONLines(filter) { line in
+                _ = try await audit.exportJSONLines(filter) { @concurrent line in
                     try await writer.write(ByteBuffer(string: line))
                 }
             } catch {

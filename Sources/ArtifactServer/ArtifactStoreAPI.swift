@@ -23,19 +23,18 @@ public struct ArtifactStoreAPI: Sendable {
     /// What a route does once the caller is allowed: the principal is `nil` for open routes.
     typealias Handler = @Sendable (Request, ServerRequestContext, Principal?) async throws -> Response
 
-    /// A router with every route of ``APIRoute/all`` behind the middlewares.
-    public func makeRouter() -> Router<ServerRequestContext> {
-        let router = Router(context: ServerRequestContext.self)
-        router.add(middleware: ServerMiddlewares(metrics: metrics))
-        for route in APIRoute.all {
+    /// A router with every route of ``APIRoute/all`` and the `/v2` API behind the middlewares.
+    public func makeRouter() -> APIRouter {
+        let endpoints = APIRoute.all.map { route in
             let handler = self.handler(for: route.id)
-            router.on(RouterPath(route.path), method: route.method) { request, context in
+            return APIRouter.Endpoint(template: route.path, method: route.method) { request, context in
                 let principal = try await self.authorize(route.access, request: request, context: context)
                 return try await handler(request, context, principal)
             }
         }
-        OCIDistributionAPI(controlPlane: controlPlane, metrics: metrics).register(on: router)
-        return router
+        return APIRouter(
+            endpoints: endpoints, oci: OCIDistributionAPI(controlPlane: controlPlane, metrics: metrics),
+            middlewares: ServerMiddlewares(metrics: metrics))
     }
 
     /// Checks the caller against `access`; throws the control plane's refusal.

@@ -10,7 +10,7 @@ import Hummingbird
 /// deciding 401/403 needs the route's scope and namespace, which ``APIRoute`` knows, and the
 /// control plane's `Auth.require` audits every refusal. A malformed header carries no
 /// credential, which the route answers with 401.
-struct CredentialMiddleware: RouterMiddleware {
+struct CredentialMiddleware: Sendable {
     typealias Context = ServerRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -19,26 +19,42 @@ struct CredentialMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// The token of an `Authorization` value: `Bearer <token>`, or the password of
+    /// `Basic <base64(user:password)>`; the scheme in any ASCII case, spaces and tabs around the
+    /// token ignored. `nil` for anything else.
+    ///
+    /// Reads the bytes in place (it runs on every request); only ASCII is trimmed and case-folded.
     static func token(fromAuthorization header: String) -> String? {
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2 else { return nil }
-        // Only ASCII spaces and tabs are trimmed, and only ASCII is case-folded: this runs on
-        // every request, and Foundation's Unicode-aware versions showed in profiles.
-        var trimmed = parts[1]
-        while let first = trimmed.first, first == " " || first == "\t" { trimmed.removeFirst() }
-        while let last = trimmed.last, last == " " || last == "\t" { trimmed.removeLast() }
-        let value = String(trimmed)
-        switch String(decoding: parts[0].utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self) {
-        case "bearer":
-            return value.isEmpty ? nil : value
-        case "basic":
-            guard let data = Data(base64Encoded: value), let text = String(data: data, encoding: .utf8),
-                let colon = text.firstIndex(of: ":")
+        var header = header
+        return header.withUTF8 { bytes -> String? in
+            let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
+            guard let schemeStart = bytes.firstIndex(where: { $0 != space }),
+                let schemeEnd = bytes[schemeStart...].firstIndex(of: space)
             else { return nil }
-            let password = String(text[text.index(after: colon)...])
-            return password.isEmpty ? nil : password
-        default:
+            var valueStart = schemeEnd + 1
+            var valueEnd = bytes.count
+            while valueStart < valueEnd, bytes[valueStart] == space || bytes[valueStart] == tab { valueStart += 1 }
+            while valueEnd > valueStart, bytes[valueEnd - 1] == space || bytes[valueEnd - 1] == tab { valueEnd -= 1 }
+            guard valueStart < valueEnd else { return nil }
+            let scheme = UnsafeBufferPointer(rebasing: bytes[schemeStart..<schemeEnd])
+            let value = String(decoding: UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UTF8.self)
+            if Self.schemeIs(scheme, "bearer") { return value }
+            if Self.schemeIs(scheme, "basic") {
+                guard let data = Data(base64Encoded: value), let text = String(data: data, encoding: .utf8),
+                    let colon = text.firstIndex(of: ":")
+                else { return nil }
+                let password = String(text[text.index(after: colon)...])
+                return password.isEmpty ? nil : password
+            }
             return nil
         }
+    }
+
+    /// Whether `scheme` is `lowercased` in any ASCII case.
+    static func schemeIs(_ scheme: UnsafeBufferPointer<UInt8>, _ lowercased: StaticString) -> Bool {
+        scheme.count == lowercased.utf8CodeUnitCount
+            && zip(scheme, UnsafeBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount)).allSatisfy { byte, expected in
+                ((0x41...0x5A).contains(byte) ? byte | 0x20 : byte) == expected
+            }
     }
 }

@@ -41,7 +41,7 @@ enum DownloadBody {
 
     /// Sends `slice` as file regions; `false`, having sent nothing, when the connection has no
     /// ``FileRegionSender`` (HTTP/2, TLS, tests without a socket).
-    static func send(_ slice: ByteStreamFileSlice, channel: any Channel, writer: inout any ResponseBodyWriter) async throws -> Bool {
+    @concurrent static func send(_ slice: ByteStreamFileSlice, channel: any Channel, writer: inout any ResponseBodyWriter) async throws -> Bool {
         let tail = Swift.min(slice.count, heldBackBytes)
         let split = slice.range.upperBound - tail
         if split > slice.range.lowerBound {
@@ -58,7 +58,7 @@ enum DownloadBody {
 
     /// Writes one region and waits until it is on the socket; `false` when the connection has no
     /// sender.
-    static func region(
+    @concurrent static func region(
         _ range: Range<UInt64>, of slice: ByteStreamFileSlice, channel: any Channel, writer: inout any ResponseBodyWriter
     ) async throws -> Bool {
         let done = channel.eventLoop.makePromise(of: Void.self)

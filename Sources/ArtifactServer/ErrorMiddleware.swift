@@ -6,7 +6,7 @@ import Logging
 /// (``ErrorResponse``); a path that exists with other methods answers `405` with `Allow`
 /// (``APIRoute/allowedMethods(forPath:)``). Server-side failures (5xx) are logged with their full cause; the body
 /// only says the server failed.
-struct ErrorMiddleware: RouterMiddleware {
+struct ErrorMiddleware: Sendable {
     typealias Context = ServerRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

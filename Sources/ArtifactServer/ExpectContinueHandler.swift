@@ -68,7 +68,8 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
         case (.closingAfterResponse, .end):
             state = .idle
             let written = promise ?? context.eventLoop.makePromise()
-            written.futureResult.whenComplete { _ in context.close(promise: nil) }
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
             context.write(data, promise: written)
         default:
             context.write(data, promise: promise)

@@ -7,7 +7,7 @@ import NIOCore
 ///
 /// Outermost of the middlewares, so a request refused by any of them (or by the route before it
 /// reads) never invites its body.
-struct ExpectContinueMiddleware: RouterMiddleware {
+struct ExpectContinueMiddleware: Sendable {
     typealias Context = ServerRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -41,7 +41,7 @@ struct ContinueOnFirstRead: AsyncSequence, Sendable {
                     (try? channel.pipeline.syncOperations.handler(type: ExpectContinueHandler.self))?.sendContinue()
                 }
             }
-            return try await base.next()
+            return try await base.next(isolation: #isolation)
         }
     }
 

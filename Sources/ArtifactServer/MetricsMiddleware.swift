@@ -3,7 +3,7 @@ import Hummingbird
 /// Counts every request by route template, method and status, and times it
 /// (``ServerMetrics/recordRequest(route:method:status:duration:)``). Errors are already
 /// responses here (it runs outside ``ErrorMiddleware``).
-struct MetricsMiddleware: RouterMiddleware {
+struct MetricsMiddleware: Sendable {
     typealias Context = ServerRequestContext
     let metrics: ServerMetrics
 

@@ -20,17 +20,7 @@ struct OCIDistributionAPI: Sendable {
     let metrics: ServerMetrics
     var oci: OCIRegistry { OCIRegistry(controlPlane: controlPlane) }
 
-    /// Adds the `/v2` routes to `router`.
-    func register(on router: Router<ServerRequestContext>) {
-        for method in [HTTPRequest.Method.get, .head, .put, .post, .patch, .delete] {
-            for path in ["/v2", "/v2/**"] {
-                router.on(RouterPath(path), method: method) { request, context in
-                    await self.handle(request, context)
-                }
-            }
-        }
-    }
-
+    /// Answers every `/v2` request (``APIRouter`` routes them all here).
     func handle(_ request: Request, _ context: ServerRequestContext) async -> Response {
         var uploadID: String?
         do {

@@ -36,19 +36,40 @@ enum PathParameter {
 
     static func decode(_ raw: String, what: String, allowSlash: Bool) throws -> String {
         // Most names carry no escape: skip Foundation's decoder (a measurable share of a small GET).
-        guard let decoded = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw else {
+        var raw = raw
+        guard let decoded = raw.withUTF8({ $0.contains(UInt8(ascii: "%")) }) ? raw.removingPercentEncoding : raw else {
             throw ControlPlaneError(.invalidName, "\(what) \"\(NameGrammar.printable(raw))\" is not valid percent-encoding")
         }
-        // Byte checks, not `String.contains(_:)` (Foundation's, which searched with locale
-        // options on every request).
-        let refused =
-            decoded.isEmpty || decoded == "." || decoded == ".." || (!allowSlash && decoded.utf8.contains(UInt8(ascii: "/")))
-            || decoded.utf8.contains(UInt8(ascii: "\\"))
-            || decoded.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
-            || (allowSlash && decoded.split(separator: "/", omittingEmptySubsequences: false).contains { $0.isEmpty || $0 == "." || $0 == ".." })
-        guard !refused else {
+        var bytes = decoded
+        guard bytes.withUTF8({ isClean($0, allowSlash: allowSlash) }) else {
             throw ControlPlaneError(.invalidName, "\(what) \"\(NameGrammar.printable(decoded))\" is not a name (no '/', '.', '..' or control characters)")
         }
         return decoded
+    }
+
+    /// One pass over the decoded UTF-8: not empty; no `\\`, no C0 control or DEL (the only
+    /// bytes below 0x20 or equal to 0x7F in UTF-8 are those characters themselves); no `/`
+    /// unless `allowSlash`, and then no empty, `.` or `..` segment (which covers the whole
+    /// name being `.` or `..`).
+    static func isClean(_ utf8: UnsafeBufferPointer<UInt8>, allowSlash: Bool) -> Bool {
+        var segmentStart = 0
+        for index in 0...utf8.count {
+            let byte = index < utf8.count ? utf8[index] : UInt8(ascii: "/")
+            switch byte {
+            case UInt8(ascii: "/"):
+                guard index == utf8.count || allowSlash else { return false }
+                switch index - segmentStart {
+                case 0: return false
+                case 1 where utf8[segmentStart] == UInt8(ascii: "."): return false
+                case 2 where utf8[segmentStart] == UInt8(ascii: ".") && utf8[segmentStart + 1] == UInt8(ascii: "."): return false
+                default: segmentStart = index + 1
+                }
+            case UInt8(ascii: "\\"), 0x00..<0x20, 0x7F:
+                return false
+            default:
+                continue
+            }
+        }
+        return true
     }
 }

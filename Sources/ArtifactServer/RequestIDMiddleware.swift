@@ -10,7 +10,7 @@ import Logging
 ///
 /// The log line names the method, the path, the status and the duration; never a header
 /// value, so never a credential.
-struct RequestIDMiddleware: RouterMiddleware {
+struct RequestIDMiddleware: Sendable {
     typealias Context = ServerRequestContext
 
     static let header = HTTPField.Name("X-Request-ID")!

@@ -14,15 +14,17 @@ public struct ServerRequestContext: RequestContext {
     /// The bearer token the request carries (from `Bearer` or the password of `Basic`), if any.
     /// Never logged.
     public var credential: String?
-    /// The peer's address, as audit records show it.
-    public var clientAddress: String?
+    /// The peer's address, as audit records show it. Formatted only when asked for (audit
+    /// records, not every request), from the address taken when the request arrived.
+    public var clientAddress: String? { remoteAddress.map(Self.describe) }
+    let remoteAddress: SocketAddress?
     /// The connection, which downloads send file regions on (``DownloadBody``).
     public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.channel = source.channel
-        self.clientAddress = source.channel.remoteAddress.map(Self.describe)
+        self.remoteAddress = source.channel.remoteAddress
     }
 
     /// JSON bodies the routes decode are small; blob bodies are streamed and never collated.

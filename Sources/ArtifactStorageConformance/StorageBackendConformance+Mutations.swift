@@ -163,7 +163,7 @@ extension StorageBackendConformance {
                     try await backend.write(target, from: ByteStream(EndlessStream(started: continuation)))
                 }
                 var iterator = started.makeAsyncIterator()
-                _ = await iterator.next()
+                _ = await iterator.next(isolation: #isolation)
                 task.cancel()
                 let result = await task.result
                 continuation.finish()

@@ -201,7 +201,7 @@ struct PartReader {
             }
             let chunk: ByteBuffer?
             do {
-                chunk = try await iterator.next()
+                chunk = try await iterator.next(isolation: #isolation)
             } catch {
                 ended = true
                 throw StorageError.writeSourceFailed(error, path: path)

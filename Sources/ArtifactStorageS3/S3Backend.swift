@@ -213,7 +213,7 @@ struct S3BodyStream: AsyncSequence, Sendable {
                 body = try await stream.open()
             }
             do {
-                let chunk = try await body!.next()
+                let chunk = try await body!.next(isolation: #isolation)
                 if chunk == nil { finished = true }
                 return chunk
             } catch {

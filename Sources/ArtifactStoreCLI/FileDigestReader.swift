@@ -5,7 +5,7 @@ import NIOFileSystem
 /// Opens a local file for streaming and turns every way that can fail into a ``CLIError`` that
 /// names the file: `fileNotFound`, `accessDenied`, `notAFile` or `io`.
 enum FileDigestReader {
-    static func read<Result: Sendable>(
+    @concurrent static func read<Result: Sendable>(
         path: String,
         chunkLength: ByteCount,
         _ body: (FileChunks) async throws -> Result

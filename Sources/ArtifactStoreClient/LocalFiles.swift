@@ -5,7 +5,7 @@ import NIOFileSystem
 /// names the file.
 enum LocalFiles {
     /// Opens `path` for reading; it must be a regular file.
-    static func withReadHandle<Result: Sendable>(
+    @concurrent static func withReadHandle<Result: Sendable>(
         _ path: String, _ body: (ReadFileHandle) async throws -> Result
     ) async throws -> Result {
         do {

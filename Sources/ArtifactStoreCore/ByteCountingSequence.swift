@@ -21,7 +21,7 @@ public struct ByteCountingSequence<Base: AsyncSequence & Sendable>: AsyncSequenc
         let observe: @Sendable (Int) -> Void
 
         public mutating func next() async throws -> ByteBuffer? {
-            guard let buffer = try await base.next() else { return nil }
+            guard let buffer = try await base.next(isolation: #isolation) else { return nil }
             observe(buffer.readableBytes)
             return buffer
         }

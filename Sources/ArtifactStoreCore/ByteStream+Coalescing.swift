@@ -27,7 +27,7 @@ struct CoalescingSequence: AsyncSequence, Sendable {
         mutating func next() async throws -> ByteBuffer? {
             guard !finished else { return nil }
             var pending: ByteBuffer?
-            while let buffer = try await base.next() {
+            while let buffer = try await base.next(isolation: #isolation) {
                 guard buffer.readableBytes > 0 else { continue }
                 if var collected = pending {
                     pending = nil  // keep `collected` uniquely referenced, so appending does not copy it

@@ -27,7 +27,7 @@ public struct ByteStream: AsyncSequence, Sendable {
     public init<Base: AsyncSequence & Sendable>(_ base: Base, fileSlice: ByteStreamFileSlice? = nil) where Base.Element == ByteBuffer {
         self.makeNext = {
             var iterator = base.makeAsyncIterator()
-            return { try await iterator.next() }
+            return { try await iterator.next(isolation: #isolation) }
         }
         self.fileSlice = fileSlice
         self.wholeBuffer = nil

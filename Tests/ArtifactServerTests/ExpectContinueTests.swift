@@ -32,7 +32,7 @@ struct ExpectContinueTests {
 
     /// Reads from `iterator` into `text` until `text` contains `marker` or the connection ends.
     static func read(_ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, into text: inout String, until marker: String?) async throws {
-        while marker.map({ !text.contains($0) }) ?? true, let buffer = try await iterator.next() {
+        while marker.map({ !text.contains($0) }) ?? true, let buffer = try await iterator.next(isolation: #isolation) {
             text += String(buffer: buffer)
         }
     }

@@ -11,7 +11,7 @@ struct RequestLogMetadataTests {
             #expect(RequestLogMetadata.provider.get()["request_id"] == .string("req-1"))
             let child = await Task { RequestLogMetadata.provider.get()["request_id"] }.value
             #expect(child == .string("req-1"))
-            await RequestLogMetadata.$requestID.withValue("req-2") {
+            RequestLogMetadata.$requestID.withValue("req-2") {
                 #expect(RequestLogMetadata.provider.get()["request_id"] == .string("req-2"))
             }
         }
