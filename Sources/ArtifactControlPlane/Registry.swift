@@ -222,14 +222,15 @@ public struct Registry: Sendable {
     }
 
     /// The fact under `key` from the cache, or read by `read` (which must show the blob linked
-    /// into `key.namespace`) and then cached.
+    /// into `key.namespace`) and then cached. `doing` (for error messages) is formatted only on
+    /// a miss: a hit is every small GET's path.
     private func cachedFact(
-        _ key: BlobFactCache.Key, _ doing: String, _ read: @Sendable (any SQLDatabase) async throws -> BlobFactCache.Fact
+        _ key: BlobFactCache.Key, _ doing: @autoclosure () -> String, _ read: @Sendable (any SQLDatabase) async throws -> BlobFactCache.Fact
     ) async throws(ControlPlaneError) -> (fact: BlobFactCache.Fact, wasCached: Bool) {
         let cache = controlPlane.caches.blobFacts.blobs
         if let hit = cache.value(for: key, now: controlPlane.clock()) { return (hit, true) }
         let generation = cache.generation
-        let fact = try await controlPlane.query(doing, read)
+        let fact = try await controlPlane.query(doing(), read)
         cache.store(fact, for: key, now: controlPlane.clock(), ifGeneration: generation)
         return (fact, false)
     }

@@ -136,6 +136,34 @@ public struct Digest: Sendable, Hashable, Codable, CustomStringConvertible, Loss
         }
     }
 
+    /// The 32 bytes in standard base64 with padding (RFC 4648 §4; 44 characters), as HTTP's
+    /// `Content-Digest` and `Repr-Digest` carry them (RFC 9530). Written straight into the
+    /// string's storage: every blob response carries it.
+    public var base64: String {
+        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        let words = (w0, w1, w2, w3)
+        return String(unsafeUninitializedCapacity: 44) { buffer in
+            func byte(_ index: Int) -> UInt32 {
+                let word = index < 8 ? words.0 : index < 16 ? words.1 : index < 24 ? words.2 : words.3
+                return UInt32(truncatingIfNeeded: word >> UInt64(56 - 8 * (index % 8)))
+            }
+            let symbols = alphabet.utf8Start
+            var out = 0
+            // 30 bytes in ten groups of three, then the last two with one `=`.
+            for group in 0..<11 {
+                let first = byte(group * 3), second = byte(group * 3 + 1)
+                let third: UInt32 = group < 10 ? byte(group * 3 + 2) : 0
+                let bits = first << 16 | second << 8 | third
+                buffer[out] = symbols[Int(bits >> 18 & 0x3F)]
+                buffer[out + 1] = symbols[Int(bits >> 12 & 0x3F)]
+                buffer[out + 2] = symbols[Int(bits >> 6 & 0x3F)]
+                buffer[out + 3] = group < 10 ? symbols[Int(bits & 0x3F)] : UInt8(ascii: "=")
+                out += 4
+            }
+            return out
+        }
+    }
+
     /// `<algorithm>:<hex>`, written straight into the string's storage as ``hex`` is.
     public var description: String {
         let name = algorithm.rawValue.utf8

@@ -81,7 +81,7 @@ extension ArtifactStoreAPI {
     ) async throws -> Response {
         let start = ContinuousClock.now
         let etag = "\"\(blob.address)\""
-        let sha256 = "sha-256=:\(Data(blob.sha256.bytes).base64EncodedString()):"
+        let sha256 = "sha-256=:\(blob.sha256.base64):"
         var headers: HTTPFields = [.eTag: etag, .acceptRanges: "bytes"]
         headers[Self.reprDigest] = sha256
         if let ifNoneMatch = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch, etag: etag) {

@@ -20,6 +20,27 @@ struct DigestParsingTests {
         }
     }
 
+    @Test("hex, description, base64 and bytes agree with Foundation and with parsing, for any bytes")
+    func formsAgree() throws {
+        var generator = SystemRandomNumberGenerator()
+        let samples = [[UInt8](repeating: 0, count: 32), [UInt8](repeating: 0xFF, count: 32)]
+            + (0..<200).map { _ in (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+        for bytes in samples {
+            let digest = try Digest(algorithm: .sha256, bytes: bytes)
+            #expect(digest.bytes == bytes)
+            #expect(digest.base64 == Data(bytes).base64EncodedString())
+            #expect(digest.hex == bytes.map { String(format: "%02x", $0) }.joined())
+            #expect(digest.description == "sha256:" + digest.hex)
+            #expect(try Digest(parsing: digest.description) == digest)
+            // A non-contiguous collection takes the copying path to the same digest.
+            #expect(try Digest(algorithm: .sha256, bytes: bytes.lazy.map { $0 }) == digest)
+        }
+        let hashed = Digest.sha256(of: Array("abc".utf8))
+        #expect(hashed.hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Digest.sha256(of: "abc".utf8) == hashed)
+        #expect(Digest.sha256(of: "abc".utf8.lazy.map { $0 }) == hashed)
+    }
+
     @Test func equalityAndHashingFollowAlgorithmAndBytes() throws {
         let a = try Digest(parsing: "blake3:\(Self.hex)")
         let b = try Digest(parsing: "sha256:\(Self.hex)")
