@@ -32,12 +32,18 @@
 #                             our /v2 and docker-registry (scripts/bench-oci.sh): monolithic and
 #                             chunked 1 GiB push, pull, 4 KiB push and GET.
 #
+#   scripts/bench.sh instructions
+#                             user-space instructions per 4 KiB GET (ours and nginx) and per HEAD
+#                             (ours), counted by callgrind (scripts/bench-instructions.sh): a
+#                             count that does not swing with the machine's load.
+#
 # Prints a table, writes JSON under bench-results/, and ends with one machine-readable line:
 #   RESULT blake3_ratio=<x> sha256_ratio=<y> dual_ratio=<z>                 (hash)
 #   RESULT ingest_ratio=<x> serve_ratio=<y> peak_rss_mib=<z>                (ingest)
 #   RESULT remote_ingest_ratio=<x> remote_serve_ratio=<y> daemon_peak_rss_mib=<z>   (remote)
 #   RESULT upload_vs_registry=… upload_vs_nginx=… download_vs_nginx=… small_put_vs_registry=…
 #          small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=… peak_rss_mib=…   (http)
+#   RESULT get_instructions=… nginx_get_instructions=… get_instructions_vs_nginx=… head_instructions=…   (instructions)
 #   RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
 #          oci_small_put_vs_registry=… oci_small_get_vs_registry=…          (http, last line)
 set -euo pipefail
@@ -53,7 +59,8 @@ case "$suite" in
         # one last.
         scripts/bench-http.sh
         exec scripts/bench-oci.sh ;;
-    *) echo "usage: scripts/bench.sh hash|ingest|remote|http" >&2; exit 2 ;;
+    instructions) exec scripts/bench-instructions.sh ;;
+    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions" >&2; exit 2 ;;
 esac
 
 if ! command -v b3sum >/dev/null 2>&1; then
