@@ -50,27 +50,7 @@ start_ours "$WORK"
 start_registry "$WORK"
 
 NGINX_PORT=$(free_port)
-mkdir -p "$WORK/nginx/root" "$WORK/nginx/tmp"
-# Workers run as this user, so they can write under $WORK (a private temporary directory).
-cat >"$WORK/nginx/nginx.conf" <<EOF
-user $(id -un) $(id -gn);
-worker_processes auto;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log error;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    client_max_body_size 0;
-    client_body_temp_path $WORK/nginx/tmp;
-    proxy_temp_path $WORK/nginx/tmp; fastcgi_temp_path $WORK/nginx/tmp; uwsgi_temp_path $WORK/nginx/tmp; scgi_temp_path $WORK/nginx/tmp;
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        root $WORK/nginx/root;
-        location / { dav_methods PUT; create_full_put_path on; }
-    }
-}
-EOF
+nginx_conf "$WORK/nginx" "$NGINX_PORT" "worker_processes auto;" "location / { dav_methods PUT; create_full_put_path on; }"
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx"
 NGINX="http://127.0.0.1:$NGINX_PORT"
 wait_http "$NGINX/"

@@ -98,23 +98,8 @@ ours_head_requests=3000
 
 # --- nginx ----------------------------------------------------------------------------------
 NGINX_PORT=$(free_port)
-mkdir -p "$WORK/nginx/root" "$WORK/nginx/tmp"
+nginx_conf "$WORK/nginx" "$NGINX_PORT" "master_process off; daemon off;" ""
 cp "$WORK/small.bin" "$WORK/nginx/root/small.bin"
-cat >"$WORK/nginx/nginx.conf" <<EOF
-user $(id -un) $(id -gn);
-master_process off;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log error;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    client_body_temp_path $WORK/nginx/tmp;
-    proxy_temp_path $WORK/nginx/tmp; fastcgi_temp_path $WORK/nginx/tmp; uwsgi_temp_path $WORK/nginx/tmp; scgi_temp_path $WORK/nginx/tmp;
-    server { listen 127.0.0.1:$NGINX_PORT; root $WORK/nginx/root; }
-}
-EOF
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/nginx.out" \
     nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx.log" 2>&1 &
 NGINX_PID=$!

@@ -92,3 +92,30 @@ YAML
     REGISTRY="http://127.0.0.1:$port"
     wait_http "$REGISTRY/v2/"
 }
+
+# Writes $1/nginx.conf for nginx serving $1/root on 127.0.0.1:$2, with its temporaries under
+# $1/tmp and no access log. $3 sets the process model (`worker_processes auto;`, or
+# `master_process off; daemon off;` for one process); $4 goes inside `server` (e.g. a WebDAV
+# location). Workers run as this user, so they can write under $1 (a private directory).
+nginx_conf() {
+    mkdir -p "$1/root" "$1/tmp"
+    cat >"$1/nginx.conf" <<EOF
+user $(id -un) $(id -gn);
+$3
+pid $1/nginx.pid;
+error_log $1/error.log error;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    client_max_body_size 0;
+    client_body_temp_path $1/tmp;
+    proxy_temp_path $1/tmp; fastcgi_temp_path $1/tmp; uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
+    server {
+        listen 127.0.0.1:$2;
+        root $1/root;
+        $4
+    }
+}
+EOF
+}
