@@ -69,8 +69,6 @@ seconds() { python3 -c "import sys; print(sys.argv[1])" "$1"; }
 # an interim answer before sending, which times curl's timer rather than the server.
 time_of() { curl -fsS -o /dev/null -H 'Expect:' -w '%{time_total}' "$@"; }
 
-# The median of three values.
-median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 
 # Every large upload starts on recycled memory (`recycle_memory`, scripts/bench-lib.sh). Every
 # large transfer starts after a `sync`: otherwise the writeback of the previous upload's

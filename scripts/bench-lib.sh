@@ -52,6 +52,8 @@ recycle_memory() {
     dd if=/dev/zero of=/dev/shm/artifactstore-bench-recycle bs=1M count="${RECYCLE_MIB:-1536}" status=none 2>/dev/null || true
     rm -f /dev/shm/artifactstore-bench-recycle
 }
+# The median of three values (of the values given when a failed run left one empty).
+median3() { printf '%s\n' "$@" | sort -g | awk 'NF { v[++n] = $0 } END { if (n) print v[int((n + 1) / 2)] }'; }
 rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 # a / b with two decimals; nan when either is missing or b is 0.
 ratio() { python3 -c "import sys
