@@ -1,17 +1,9 @@
 import HTTPTypes
 
 extension APIRoute {
-    /// Whether this route's path template (`:name` one segment, `**` one or more) matches `path`.
+    /// Whether this route's path template matches `path` (``RouteTemplate``, as the router matches).
     func matches(path: String) -> Bool {
-        let template = self.path.split(separator: "/")
-        let segments = path.split(separator: "/")
-        for (index, expected) in template.enumerated() {
-            if expected == "**" { return segments.count > index }
-            guard index < segments.count else { return false }
-            if expected.hasPrefix(":") { continue }
-            if expected != segments[index] { return false }
-        }
-        return template.count == segments.count
+        RouteTemplate(self.path).matches(path)
     }
 
     /// The methods `path` answers to: what a `405 Method Not Allowed` lists in `Allow`. Empty

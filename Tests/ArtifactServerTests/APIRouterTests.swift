@@ -15,12 +15,12 @@ struct APIRouterTests {
     }
 
     static func match(_ template: String, _ path: String) -> Parameters? {
-        endpoint(template).parameters(path, APIRouter.segments(of: path))
+        RouteTemplate(template).parameters(path, RouteTemplate.segments(of: path))
     }
 
     @Test("paths split on '/' with empty segments skipped, as Hummingbird's router does")
     func segments() {
-        func texts(_ path: String) -> [Substring] { APIRouter.segments(of: path).map { path[$0] } }
+        func texts(_ path: String) -> [Substring] { RouteTemplate.segments(of: path).map { path[$0] } }
         #expect(texts("/v1/namespaces") == ["v1", "namespaces"])
         #expect(texts("//v1///namespaces/") == ["v1", "namespaces"])
         #expect(texts("/") == [])
