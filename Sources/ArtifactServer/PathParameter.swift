@@ -23,8 +23,7 @@ enum PathParameter {
     /// The file path after `/files/`: each segment decoded once and checked, then joined by `/`.
     static func filePath(_ context: ServerRequestContext) throws -> String {
         let segments = try context.parameters.getCatchAll().map { segment -> String in
-            let raw = String(segment)
-            guard let decoded = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw, !decoded.utf8.contains(UInt8(ascii: "/")) else {
+            guard let decoded = percentDecoded(String(segment)), !decoded.utf8.contains(UInt8(ascii: "/")) else {
                 throw ControlPlaneError(.invalidPath, "file path segment \"\(NameGrammar.printable(String(segment)))\" does not decode to one clean segment")
             }
             return decoded
@@ -34,14 +33,19 @@ enum PathParameter {
         return path
     }
 
-    static func decode(_ raw: String, what: String, allowSlash: Bool) throws -> String {
+    /// `raw` with its percent-escapes decoded once; `nil` when they are not valid.
+    static func percentDecoded(_ raw: String) -> String? {
         // Most names carry no escape: skip Foundation's decoder (a measurable share of a small GET).
         var raw = raw
-        guard let decoded = raw.withUTF8({ $0.contains(UInt8(ascii: "%")) }) ? raw.removingPercentEncoding : raw else {
+        return raw.withUTF8({ $0.contains(UInt8(ascii: "%")) }) ? raw.removingPercentEncoding : raw
+    }
+
+    static func decode(_ raw: String, what: String, allowSlash: Bool) throws -> String {
+        guard let decoded = percentDecoded(raw) else {
             throw ControlPlaneError(.invalidName, "\(what) \"\(NameGrammar.printable(raw))\" is not valid percent-encoding")
         }
-        var bytes = decoded
-        guard bytes.withUTF8({ isClean($0, allowSlash: allowSlash) }) else {
+        var utf8 = decoded
+        guard utf8.withUTF8({ isClean($0, allowSlash: allowSlash) }) else {
             throw ControlPlaneError(.invalidName, "\(what) \"\(NameGrammar.printable(decoded))\" is not a name (no '/', '.', '..' or control characters)")
         }
         return decoded
