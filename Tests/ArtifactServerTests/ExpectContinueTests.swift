@@ -37,19 +37,27 @@ struct ExpectContinueTests {
         }
     }
 
+    /// Sends `head`, then `body` only once the interim answer has arrived, as a client that
+    /// honours `Expect` does; checks that answer is `100 Continue`. What was read is in `text`.
+    static func sendAfterContinue(
+        _ head: ByteBuffer, body: ByteBuffer, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        _ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, into text: inout String
+    ) async throws {
+        try await outbound.write(head)
+        try await read(&iterator, into: &text, until: "\r\n\r\n")
+        #expect(text.hasPrefix("HTTP/1.1 100 Continue\r\n"))
+        try await outbound.write(body)
+    }
+
     @Test("an upload that waits for 100 Continue gets it at once, then its final answer")
     func interimAnswerBeforeTheBody() async throws {
         try await ServerHarness.run { harness in
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
             let head = Self.uploadHead("/v1/namespaces/team/blobs", token: harness.adminToken, length: 100_000, close: true)
             let received = try await Self.raw(harness) { inbound, outbound in
-                try await outbound.write(head)
                 var text = ""
                 var iterator = inbound.makeAsyncIterator()
-                // Nothing of the body is sent until the interim answer has arrived.
-                try await Self.read(&iterator, into: &text, until: "\r\n\r\n")
-                #expect(text.hasPrefix("HTTP/1.1 100 Continue\r\n"))
-                try await outbound.write(ByteBuffer(bytes: [UInt8](repeating: 7, count: 100_000)))
+                try await Self.sendAfterContinue(head, body: ByteBuffer(bytes: [UInt8](repeating: 7, count: 100_000)), outbound, &iterator, into: &text)
                 try await Self.read(&iterator, into: &text, until: nil)
                 return text
             }
@@ -112,12 +120,9 @@ struct ExpectContinueTests {
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
             let head = Self.uploadHead("/v1/namespaces/team/blobs", token: harness.adminToken, length: 5)
             let received = try await Self.raw(harness) { inbound, outbound in
-                try await outbound.write(head)
                 var text = ""
                 var iterator = inbound.makeAsyncIterator()
-                try await Self.read(&iterator, into: &text, until: "\r\n\r\n")
-                #expect(text.hasPrefix("HTTP/1.1 100 Continue\r\n"))
-                try await outbound.write(ByteBuffer(string: "hello"))
+                try await Self.sendAfterContinue(head, body: ByteBuffer(string: "hello"), outbound, &iterator, into: &text)
                 try await Self.read(&iterator, into: &text, until: "HTTP/1.1 201")
                 try await outbound.write(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
                 try await Self.read(&iterator, into: &text, until: nil)
