@@ -41,9 +41,6 @@ objcopy --strip-debug "$BIN" "$WORK/artifactstore"
 head -c 4096 /dev/urandom >"$WORK/small.bin"
 SMALL_SHA=$(sha256sum "$WORK/small.bin" | cut -d' ' -f1)
 
-# Waits for `$1` (a URL) for up to 2 minutes: under callgrind a server starts some 50x slower.
-wait_slow() { for _ in $(seq 1 600); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "error: $1 did not answer" >&2; return 1; }
-
 # The total instructions in callgrind's dump $1.
 instructions_in() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'; }
 
@@ -57,7 +54,7 @@ count_during() {
     callgrind_control -i off "$pid" >/dev/null
     callgrind_control -d "$pid" >/dev/null
     sleep 1
-    local total=0 file
+    local total=0 file count
     # Each dump is $WORK/$name.out.<n>; $WORK/$name.out itself is written at exit.
     for file in "$WORK/$name".out.*; do
         count=$(instructions_in "$file")
@@ -71,17 +68,12 @@ count_during() {
 wrk_requests() { wrk "$@" 2>/dev/null | awk '/requests in/ {print $1}' >"$WORK/requests"; }
 
 # --- ours -----------------------------------------------------------------------------------
-PORT=$(free_port)
-TOKEN="ast_$(python3 -c 'import secrets; print(secrets.token_hex(8) + "_" + secrets.token_hex(32))')"
-ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning \
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/ours.out" \
-    "$WORK/artifactstore" serve --port "$PORT" --data-dir "$WORK/ours" >"$WORK/ours.log" 2>&1 &
-OURS_PID=$!
-PIDS+=("$OURS_PID")
-OURS="http://127.0.0.1:$PORT"
+# Under callgrind a server starts some 50 times slower: up to 2 minutes.
+BIN="$WORK/artifactstore"
+OURS_LAUNCHER=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/ours.out")
+OURS_WAIT_TRIES=600
 echo "== starting our server under callgrind" >&2
-wait_slow "$OURS/readyz"
-curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d '{"name":"bench"}' "$OURS/v1/namespaces"
+start_ours "$WORK"
 curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/octet-stream" \
     --data-binary "@$WORK/small.bin" "$OURS/v1/namespaces/bench/blobs"
 BLOB="/v1/namespaces/bench/blobs/sha256:$SMALL_SHA"
@@ -106,7 +98,7 @@ NGINX_PID=$!
 PIDS+=("$NGINX_PID")
 NGINX="http://127.0.0.1:$NGINX_PORT"
 echo "== 4 KiB GET, nginx" >&2
-wait_slow "$NGINX/small.bin"
+wait_http "$NGINX/small.bin" 600
 wrk -t1 -c8 -d3s "$NGINX/small.bin" >/dev/null 2>&1
 nginx_get_total=$(count_during "$NGINX_PID" nginx wrk_requests -t1 -c8 -d"${SECONDS_MEASURED}s" "$NGINX/small.bin")
 nginx_get_requests=$(cat "$WORK/requests")

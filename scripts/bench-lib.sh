@@ -40,7 +40,8 @@ bench_binary() {
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "error: $1 did not answer" >&2; return 1; }
+# Waits for `$1` (a URL) to answer, trying $2 times (default 100) 0.2 s apart.
+wait_http() { for _ in $(seq 1 "${2:-100}"); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "error: $1 did not answer" >&2; return 1; }
 # Gives the next large write pages the machine has already touched. On these VMs a page the guest
 # takes from memory it has not used lately costs a trip to the hypervisor: `dd` of 1 GiB into
 # /dev/shm ran at 322-329 MB/s into fresh memory and at 1.6-2.4 GB/s right after the same amount
@@ -61,17 +62,18 @@ try: a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b > 
 except ValueError: print('nan')" "${1:-x}" "${2:-x}"; }
 
 # Starts `$BIN serve` with data under $1 and a fresh admin token, and creates namespace `bench`.
-# Sets OURS, OURS_PID, TOKEN.
+# Sets OURS, OURS_PID, TOKEN. The words of the array OURS_LAUNCHER, when set, run the server
+# (valgrind and its options); OURS_WAIT_TRIES (default 100, 0.2 s apart) bounds the wait for it.
 start_ours() {
     local port
     port=$(free_port)
     TOKEN="ast_$(python3 -c 'import secrets; print(secrets.token_hex(8) + "_" + secrets.token_hex(32))')"
-    ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning "$BIN" serve --port "$port" \
-        --data-dir "$1/ours" >"$1/ours.log" 2>&1 &
+    ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning ${OURS_LAUNCHER[@]+"${OURS_LAUNCHER[@]}"} "$BIN" serve \
+        --port "$port" --data-dir "$1/ours" >"$1/ours.log" 2>&1 &
     OURS_PID=$!
     PIDS+=("$OURS_PID")
     OURS="http://127.0.0.1:$port"
-    wait_http "$OURS/readyz"
+    wait_http "$OURS/readyz" "${OURS_WAIT_TRIES:-100}"
     curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
         -d '{"name":"bench"}' "$OURS/v1/namespaces"
 }
