@@ -9,22 +9,20 @@ extension MetadataStore {
     ///
     /// Creates `schema_versions` if missing, reads the highest recorded version, refuses a
     /// database whose version is newer than the newest migration (`databaseTooNew`, nothing
-    /// changed), then applies each later migration in order and records it. On PostgreSQL a
-    /// transaction-scoped advisory lock keeps two processes from migrating at once. Running it
-    /// again on a current schema changes nothing.
+    /// changed), then applies each later migration in order and records it. Any number of
+    /// processes may call it at once on the same database (nodes started together, or upgraded
+    /// together): on PostgreSQL they take turns on a session advisory lock held around the whole
+    /// transaction (``withWaitingLock(named:_:)``), so each later turn reads the version the
+    /// previous one committed and applies nothing twice. Running it again on a current schema
+    /// changes nothing.
     public func migrate(_ migrations: [Migration]) async throws(MetadataStoreError) -> MigrationReport {
         for (index, migration) in migrations.enumerated() {
             precondition(migration.version == index + 1, "migrations must be numbered 1, 2, 3, … without gaps")
         }
         let latest = migrations.last?.version ?? 0
-        let engine = self.engine
-        let lockKey = advisoryLockKey("migrations")
         let location = self.location
         do {
-            return try await transaction { db in
-                if engine == .postgres {
-                    try await db.raw("SELECT pg_advisory_xact_lock(\(bind: lockKey))").run()
-                }
+            return try await withWaitingLock(named: "migrations") { try await self.transaction { db in
                 try await db.raw(
                     """
                     CREATE TABLE IF NOT EXISTS \(unsafeRaw: Self.schemaVersionTable) (
@@ -43,7 +41,7 @@ extension MetadataStore {
                 }
                 var applied: [Int] = []
                 for migration in migrations where migration.version > current {
-                    try await migration.apply(db, engine)
+                    try await migration.apply(db, self.engine)
                     let now = Int64(Date().timeIntervalSince1970 * 1000)
                     try await db.raw(
                         "INSERT INTO \(unsafeRaw: Self.schemaVersionTable) (version, name, applied_at) VALUES (\(bind: Int64(migration.version)), \(bind: migration.name), \(bind: now))"
@@ -51,7 +49,7 @@ extension MetadataStore {
                     applied.append(migration.version)
                 }
                 return MigrationReport(previousVersion: current, currentVersion: max(current, latest), applied: applied)
-            }
+            } }
         } catch let error as MetadataStoreError {
             throw error
         } catch {

@@ -310,6 +310,41 @@ public final class MetadataStore: Sendable {
         }
     }
 
+    /// Runs `body` while holding the lock `name`, waiting for it as long as another holder keeps it.
+    ///
+    /// Exists for work every process must do once, in turn, and then see done: schema migrations.
+    /// On PostgreSQL it is a session advisory lock (`pg_advisory_lock`) taken on a connection of
+    /// its own *before* `body` starts, so every transaction `body` opens takes its snapshot after
+    /// the previous holder committed (a lock taken inside a serializable transaction would not:
+    /// the snapshot is fixed by the transaction's first statement, before the wait). SQLite
+    /// serialises writers on the file already (`BEGIN IMMEDIATE`), so `body` simply runs.
+    public func withWaitingLock<R: Sendable>(named name: String, _ body: @Sendable () async throws -> R) async throws -> R {
+        try checkOpen()
+        guard case .postgres(let client, _) = connection else { return try await body() }
+        let key = advisoryLockKey(name)
+        do {
+            return try await client.withConnection { connection -> R in
+                let db = connection.sql(queryLogLevel: nil)
+                try await db.raw("SELECT pg_advisory_lock(\(bind: key))").run()
+                let result: Result<R, any Error>
+                do {
+                    result = .success(try await body())
+                } catch {
+                    result = .failure(error)
+                }
+                do {
+                    try await db.raw("SELECT pg_advisory_unlock(\(bind: key))").run()
+                } catch {
+                    // Closing the session releases the lock on the server; it must not go back to the pool held.
+                    try? await connection.close()
+                }
+                return try result.get()
+            }
+        } catch {
+            throw Self.wrap(error, location)
+        }
+    }
+
     /// A 64-bit advisory lock key for `name` in this database and schema (FNV-1a).
     func advisoryLockKey(_ name: String) -> Int64 {
         Self.advisoryLockKey(name, location: location)

@@ -39,6 +39,49 @@ struct MigrationTests {
         }
     }
 
+    @Test(
+        "five control planes opened at once migrate an empty database, or one a version behind, exactly once",
+        .timeLimit(.minutes(2)), arguments: TestDatabase.allCases, [0, ControlPlaneSchema.currentVersion - 1])
+    func concurrentOpens(database: TestDatabase, startingVersion: Int) async throws {
+        try await database.withLocation(maximumConnections: 4) { location in
+            if startingVersion > 0 {
+                try await TestDatabase.withStore(at: location) { store in
+                    _ = try await store.migrate(Array(ControlPlaneSchema.migrations.prefix(startingVersion)))
+                }
+            }
+            let outcomes = await withTaskGroup(of: Result<Int, any Error>.self) { group in
+                for node in 0..<5 {
+                    group.addTask {
+                        do {
+                            let dataPlane = try LocalDataPlane(
+                                backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(node)-\(UUID())"))],
+                                logger: TestLogs.silent)
+                            let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, logger: TestLogs.silent)
+                            let version = try await controlPlane.store.schemaVersion()
+                            await controlPlane.close()
+                            return .success(version)
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            for outcome in outcomes {
+                switch outcome {
+                case .success(let version): #expect(version == ControlPlaneSchema.currentVersion)
+                case .failure(let error): Issue.record("a concurrent open failed: \(error)")
+                }
+            }
+            try await TestDatabase.withStore(at: location) { store in
+                let recorded = try await store.read { db in
+                    try await db.raw("SELECT COUNT(*) AS n FROM schema_versions").first()!.decode(column: "n", as: Int64.self)
+                }
+                #expect(recorded == Int64(ControlPlaneSchema.currentVersion))
+            }
+        }
+    }
+
     @Test("a database newer than the code is refused with databaseTooNew and left unchanged", arguments: TestDatabase.allCases)
     func newerRefused(database: TestDatabase) async throws {
         try await database.withLocation { location in
