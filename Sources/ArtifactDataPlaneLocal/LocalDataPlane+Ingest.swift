@@ -125,30 +125,6 @@ extension LocalDataPlane {
         return inline
     }
 
-    /// Removes abandoned ingest temporaries (left by a crash) last modified before `age` ago, in
-    /// every backend that can be reached. Returns how many were removed. Run at start-up; the
-    /// age keeps it from touching ingests in flight in another process sharing the backend.
-    public func removeAbandonedTemporaries(olderThan age: TimeInterval) async -> Int {
-        let cutoff = Date(timeIntervalSinceNow: -age)
-        let directory = try! StoragePath(Self.temporaryDirectory)
-        var removed = 0
-        for configured in backends {
-            guard let (backendID, backend) = try? await backend(for: configured.id) else { continue }
-            var cursor: String?
-            repeat {
-                guard let page = try? await backend.list(under: directory, recursive: true, limit: 1000, cursor: cursor) else { break }
-                for entry in page.entries where entry.kind == .object && (entry.modified ?? .distantPast) < cutoff {
-                    if (try? await backend.delete(entry.path)) != nil { removed += 1 }
-                }
-                cursor = page.nextCursor
-            } while cursor != nil
-            if removed > 0 {
-                logger.notice("removed abandoned ingest temporaries", metadata: ["dataplane.backend": "\(backendID)", "dataplane.removed": "\(removed)"])
-            }
-        }
-        return removed
-    }
-
     /// Whether an ingest of `size` bytes records the stamp of what it wrote: only when whole reads
     /// are proved by stamps at all, and only for objects large enough that hashing them again on
     /// their first read costs more than one `fstat` now (and that are served as file regions).
@@ -159,10 +135,6 @@ extension LocalDataPlane {
     /// 1 MiB.
     static let minimumStampedWriteSize: UInt64 = 1 << 20
 
-    static func temporaryPath() -> StoragePath {
-        // A lower-case UUID is always a valid segment.
-        try! StoragePath(temporaryDirectory + "/" + UUID().uuidString.lowercased())
-    }
 
     /// Checks the promised size and digest; a mismatch names both values.
     static func check(_ digests: DualDigest, against hints: IngestHints) throws(DataPlaneError) {

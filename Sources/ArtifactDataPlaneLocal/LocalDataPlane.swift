@@ -14,11 +14,12 @@ import Synchronization
 ///
 /// Layout inside every backend:
 /// - `blobs/<algorithm>/<hex 0-2>/<hex 2-4>/<hex>`: committed objects (``ContentAddress/storageKey``).
-/// - `tmp/ingest/<uuid>`: an ingest in progress. The bytes are written there while they are
-///   hashed, then moved under their address (without overwriting: if the address is taken the
-///   content is already there, and the temporary is deleted). Every failure, including
-///   cancellation, deletes the temporary before the call returns; a crash can leave one, which
-///   ``removeAbandonedTemporaries(olderThan:)`` removes.
+/// - `tmp/ingest/<writer>_<uuid>`: an ingest in progress, named with the process that writes it
+///   (``StorageWriterIdentity``). The bytes are written there while they are hashed, then moved
+///   under their address (without overwriting: if the address is taken the content is already
+///   there, and the temporary is deleted). Every failure, including cancellation, deletes the
+///   temporary before the call returns; a crash can leave one, which
+///   ``removeAbandonedTemporaries(_:)`` removes (run by ``temporarySweepService(rule:interval:)``).
 ///
 /// Backends are connected on first use and kept; a backend that cannot be connected makes the
 /// operation fail with `backendUnavailable` and is retried on the next call.

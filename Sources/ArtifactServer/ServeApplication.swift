@@ -39,15 +39,18 @@ public enum ServeApplication {
             let metrics = ServerMetrics()
             let api = ArtifactStoreAPI(controlPlane: controlPlane, metrics: metrics)
             let host = configuration.host
+            var services: [any Service] = [
+                controlPlane.garbageCollector.service(interval: configuration.gcInterval) { metrics.recordGarbageCollection($0) },
+                controlPlane.retention.service(interval: configuration.retentionInterval),
+                controlPlane.registry.ociUploadExpiryService(maximumAge: configuration.ociUploadExpiry, interval: configuration.gcInterval),
+            ]
+            // At start and every 15 minutes: what crashed ingests left (a daemon sweeps its own backends).
+            if let local = controlPlane.dataPlane as? LocalDataPlane { services.append(local.temporarySweepService()) }
             let app = Application(
                 router: api.makeRouter(),
                 server: httpServer,
                 configuration: .init(address: .hostname(host, port: configuration.port), serverName: "artifactstore"),
-                services: [
-                    controlPlane.garbageCollector.service(interval: configuration.gcInterval) { metrics.recordGarbageCollection($0) },
-                    controlPlane.retention.service(interval: configuration.retentionInterval),
-                    controlPlane.registry.ociUploadExpiryService(maximumAge: configuration.ociUploadExpiry, interval: configuration.gcInterval),
-                ],
+                services: services,
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? configuration.port
                     logger.info("listening", metadata: ["address": "http://\(host):\(port)"])

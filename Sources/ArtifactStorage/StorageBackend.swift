@@ -69,6 +69,16 @@ public protocol StorageBackend: Sendable {
 
     /// Reports whether the backend is usable and, where known, its free space.
     func health() async -> StorageHealth
+
+    /// Removes what interrupted writes left inside the backend itself (partial files of an atomic
+    /// write, incomplete multipart uploads) that `rule` allows removing. Returns how many were
+    /// removed. Never touches a committed object. Backends that leave nothing behind keep the
+    /// default, which removes nothing.
+    func removeAbandonedTemporaries(_ rule: AbandonedTemporaryRule) async throws(StorageError) -> Int
+}
+
+extension StorageBackend {
+    public func removeAbandonedTemporaries(_ rule: AbandonedTemporaryRule) async throws(StorageError) -> Int { 0 }
 }
 
 extension StorageBackend {

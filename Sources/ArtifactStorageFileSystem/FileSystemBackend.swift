@@ -74,7 +74,7 @@ public struct FileSystemBackend: StorageBackend {
             }
         }
         let backend = FileSystemBackend(root: root, rootPath: rootPath, threadPool: threadPool, logger: logger, resolution: resolution)
-        let removed = try await backend.removeAbandonedTemporaries()
+        let removed = try await backend.removeAbandonedTemporaries(AbandonedTemporaryRule())
         if removed > 0 {
             logger.notice(
                 "removed abandoned temporary files",
@@ -319,12 +319,10 @@ public struct FileSystemBackend: StorageBackend {
 
     // MARK: Names
 
-    /// This process's marker in temporary names: temporaries without it belong to a process
-    /// that has gone, and are removed at start-up.
-    static let instanceToken: String = randomHex(8)
-
+    /// A temporary's name: the prefix, this process as its writer (``StorageWriterIdentity``, so a
+    /// sweep by any process sharing the root can tell whose it is), and a random part.
     static func temporaryName() -> String {
-        temporaryPrefix + instanceToken + "-" + randomHex(8)
+        temporaryPrefix + StorageWriterIdentity.current.token + "-" + randomHex(8)
     }
 
     static func randomHex(_ bytes: Int) -> String {

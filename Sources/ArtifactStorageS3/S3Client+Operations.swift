@@ -15,6 +15,14 @@ public struct S3ObjectHead: Sendable, Hashable {
 public struct S3MultipartUpload: Sendable, Hashable {
     public var key: String
     public var uploadID: String
+    /// When it was created (`Initiated`), if the answer said.
+    public var initiated: Date?
+
+    public init(key: String, uploadID: String, initiated: Date? = nil) {
+        self.key = key
+        self.uploadID = uploadID
+        self.initiated = initiated
+    }
 }
 
 /// One uploaded part, as CompleteMultipartUpload wants it.
@@ -249,18 +257,57 @@ extension S3Client {
         _ = try await collect(response, operation: "AbortMultipartUpload", key: key)
     }
 
-    /// ListMultipartUploads under `prefix` (first 1,000; enough for checks and cleanup).
-    public func listMultipartUploads(prefix: String) async throws(StorageError) -> [S3MultipartUpload] {
-        let response = try await send(
-            "ListMultipartUploads", method: .GET, key: nil, query: [.init("uploads"), .init("prefix", prefix)])
-        let body = try await collect(response, operation: "ListMultipartUploads", key: nil)
-        guard let root = S3XMLElement.parse(body) else {
-            throw StorageError(.io, "ListMultipartUploads on bucket \(configuration.bucket): the answer is not XML")
+    /// ListMultipartUploads under `prefix`, every page (at most `limit` uploads, oldest pages
+    /// first as S3 orders them by key).
+    public func listMultipartUploads(prefix: String, limit: Int = 100_000) async throws(StorageError) -> [S3MultipartUpload] {
+        var uploads: [S3MultipartUpload] = []
+        var markers: (key: String, uploadID: String)?
+        repeat {
+            var query: [SigV4Request.QueryItem] = [.init("uploads"), .init("prefix", prefix)]
+            if let markers { query += [.init("key-marker", markers.key), .init("upload-id-marker", markers.uploadID)] }
+            let response = try await send("ListMultipartUploads", method: .GET, key: nil, query: query)
+            let body = try await collect(response, operation: "ListMultipartUploads", key: nil)
+            guard let root = S3XMLElement.parse(body) else {
+                throw StorageError(.io, "ListMultipartUploads on bucket \(configuration.bucket): the answer is not XML")
+            }
+            uploads += root.children("Upload").compactMap { upload in
+                guard let key = upload.text(of: "Key"), let id = upload.text(of: "UploadId") else { return nil }
+                return S3MultipartUpload(key: key, uploadID: id, initiated: upload.text(of: "Initiated").flatMap(ISO8601Timestamp.parse))
+            }
+            markers = nil
+            if root.text(of: "IsTruncated")?.trimmingASCIIWhitespace() == "true",
+                let key = root.text(of: "NextKeyMarker"), let id = root.text(of: "NextUploadIdMarker"), !key.isEmpty
+            {
+                markers = (key, id)
+            }
+        } while markers != nil && uploads.count < limit
+        return uploads
+    }
+
+    /// The time the newest part of an upload was written (ListParts, every page), or `nil` when
+    /// it has no parts yet.
+    public func lastPartModified(key: String, uploadID: String) async throws(StorageError) -> Date? {
+        var newest: Date?
+        var marker: String?
+        for _ in 0..<20 {
+            var query: [SigV4Request.QueryItem] = [.init("uploadId", uploadID)]
+            if let marker { query.append(.init("part-number-marker", marker)) }
+            let response = try await send("ListParts", method: .GET, key: key, query: query)
+            let body = try await collect(response, operation: "ListParts", key: key)
+            guard let root = S3XMLElement.parse(body) else {
+                throw StorageError(.io, "ListParts of \(key): the answer is not XML", path: key)
+            }
+            for part in root.children("Part") {
+                if let modified = part.text(of: "LastModified").flatMap(ISO8601Timestamp.parse), modified > (newest ?? .distantPast) {
+                    newest = modified
+                }
+            }
+            guard root.text(of: "IsTruncated")?.trimmingASCIIWhitespace() == "true",
+                let next = root.text(of: "NextPartNumberMarker"), !next.isEmpty
+            else { break }
+            marker = next
         }
-        return root.children("Upload").compactMap { upload in
-            guard let key = upload.text(of: "Key"), let id = upload.text(of: "UploadId") else { return nil }
-            return S3MultipartUpload(key: key, uploadID: id)
-        }
+        return newest
     }
 
     // MARK: Presigning

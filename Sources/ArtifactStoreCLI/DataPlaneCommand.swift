@@ -67,7 +67,10 @@ struct DataPlaneCommand: AsyncParsableCommand {
             reportError(error)
             throw ExitCode(2)
         }
-        let group = ServiceGroup(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // The daemon owns the backends, so it also cleans up what interrupted ingests left in them.
+        var services: [any Service] = [daemon]
+        if let local = daemon.dataPlane as? LocalDataPlane { services.append(local.temporarySweepService()) }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         let running = Task { try await group.run() }
         do {
             try await daemon.waitUntilListening()

@@ -99,16 +99,43 @@ struct LocalDataPlaneTests {
         try await subject.tearDown()
     }
 
-    /// Abandoned temporaries (a crash between writing and committing) are removed by age.
-    @Test func abandonedTemporariesAreRemoved() async throws {
+    /// Abandoned temporaries (a crash between writing and committing) are removed by whose they
+    /// are and by age: this process's never, a dead writer's on this machine at once, anyone
+    /// else's (another node's, or a name without a writer) only past the rule's age.
+    @Test(.timeLimit(.minutes(1))) func abandonedTemporariesAreRemoved() async throws {
         let name = "dataplane-abandoned-\(UUID().uuidString.lowercased())"
         defer { MemoryStoreRegistry.remove(name) }
         let backend = try MemoryBackend(name: name)
-        try await backend.write(try StoragePath("tmp/ingest/left-behind"), from: ByteStream(ByteBuffer(string: "x")))
+        let here = StorageWriterIdentity.current
+        // A process of this boot and pid namespace that has ended: pid 1 exists, but not with this start time.
+        let dead = StorageWriterIdentity(boot: here.boot, pidNamespace: here.pidNamespace, pid: 1, startTime: 1)
+        // Another node: a different boot, alive as far as anyone here can tell.
+        let elsewhere = StorageWriterIdentity(boot: "ffffffffffffffff", pidNamespace: here.pidNamespace, pid: here.pid, startTime: here.startTime)
+        let paths = [
+            "mine": "tmp/ingest/\(here.token)_a", "dead": "tmp/ingest/\(dead.token)_b",
+            "elsewhere": "tmp/ingest/\(elsewhere.token)_c", "unnamed": "tmp/ingest/left-behind",
+        ]
+        for path in paths.values { try await backend.write(try StoragePath(path), from: ByteStream(ByteBuffer(string: "x"))) }
         try await backend.write(try StoragePath("blobs/keep"), from: ByteStream(ByteBuffer(string: "y")))
         let dataPlane = try LocalDataPlane(backends: [.init(id: "m", connector: try MemoryConnector(name: name))], logger: TestLogs.silent)
-        #expect(await dataPlane.removeAbandonedTemporaries(olderThan: 3600) == 0)
-        #expect(await dataPlane.removeAbandonedTemporaries(olderThan: -1) == 1)
-        #expect(backend.allItems().filter { !$0.hasSuffix("/") } == ["blobs/keep"])
+        #expect(dead.isProvablyGone)
+        #expect(!elsewhere.isProvablyGone)
+        #expect(!here.isProvablyGone)
+        // Fresh files: only the dead writer's goes.
+        #expect(await dataPlane.removeAbandonedTemporaries(AbandonedTemporaryRule(minimumAge: .seconds(3600))) == 1)
+        #expect(Set(backend.allItems().filter { !$0.hasSuffix("/") }) == Set([paths["mine"]!, paths["elsewhere"]!, paths["unnamed"]!, "blobs/keep"]))
+        // Past the age: every other writer's goes, never this process's, never a committed object.
+        #expect(await dataPlane.removeAbandonedTemporaries(AbandonedTemporaryRule(minimumAge: .seconds(-1))) == 2)
+        #expect(Set(backend.allItems().filter { !$0.hasSuffix("/") }) == Set([paths["mine"]!, "blobs/keep"]))
+    }
+
+    /// Writer tokens round-trip, and nothing else parses as one.
+    @Test func writerTokens() {
+        let here = StorageWriterIdentity.current
+        #expect(StorageWriterIdentity(token: here.token) == here)
+        #expect(here.pid == getpid())
+        for bad in ["", "left-behind", "0123456789abcdef-1-2", "0123456789abcdeg-1-2-3", "0123456789abcdef-1-0-3", "0123456789abcdef-1-2-3-4"] {
+            #expect(StorageWriterIdentity(token: bad) == nil, "\(bad)")
+        }
     }
 }

@@ -6,23 +6,35 @@ import Testing
 
 @Suite("FileSystemBackend")
 struct FileSystemBackendTests {
-    @Test func abandonedTemporariesAreRemovedAtStartUp() async throws {
+    /// Temporaries at start-up: a dead writer's (this boot and pid namespace, no such process) go
+    /// at once; another node's, or one whose name names no writer, stay while fresh (they may be a
+    /// write in flight on a server sharing the root) and go once past the rule's age.
+    @Test(.timeLimit(.minutes(1))) func abandonedTemporariesAreRemovedAtStartUp() async throws {
         let tree = try TemporaryTree()
         defer { tree.remove() }
-        try tree.write(".artifactstore-tmp-deadbeef-0001", "half a blob")
-        try tree.write("blobs/ab/.artifactstore-tmp-deadbeef-0002", "another half")
+        let here = StorageWriterIdentity.current
+        let dead = StorageWriterIdentity(boot: here.boot, pidNamespace: here.pidNamespace, pid: 1, startTime: 1)
+        let elsewhere = StorageWriterIdentity(boot: "ffffffffffffffff", pidNamespace: 7, pid: 42, startTime: 9)
+        try tree.write(".artifactstore-tmp-\(dead.token)-0001", "half a blob")
+        try tree.write("blobs/ab/.artifactstore-tmp-\(dead.token)-0002", "another half")
+        try tree.write("blobs/ab/.artifactstore-tmp-\(elsewhere.token)-0003", "in flight on another node")
+        try tree.write("blobs/ab/.artifactstore-tmp-deadbeef-0004", "written before writer tokens")
         try tree.write("blobs/ab/kept", "a real object")
         try tree.write(".hidden-but-not-ours", "kept")
         try FileManager.default.createDirectory(atPath: tree.root + "/.artifactstore-tmp-dir", withIntermediateDirectories: true)
         let backend = try await tree.open()
-        #expect(tree.rawItems() == [".artifactstore-tmp-dir/", ".hidden-but-not-ours", "blobs/", "blobs/ab/", "blobs/ab/kept"])
+        #expect(
+            tree.rawItems() == [
+                ".artifactstore-tmp-dir/", ".hidden-but-not-ours", "blobs/", "blobs/ab/",
+                "blobs/ab/.artifactstore-tmp-deadbeef-0004", "blobs/ab/.artifactstore-tmp-\(elsewhere.token)-0003", "blobs/ab/kept",
+            ])
         #expect(try await backend.readText("blobs/ab/kept") == "a real object")
-        // A temporary that appears later is hidden from listings until the next start-up.
-        try tree.write("blobs/ab/.artifactstore-tmp-cafe-0003", "in flight elsewhere")
+        // Temporaries are hidden from listings.
         let listed = try await backend.list(under: nil, recursive: true, limit: 100, cursor: nil)
         #expect(listed.entries.map(\.path.string) == [".hidden-but-not-ours", "blobs/ab/kept"])
-        _ = try await tree.open()
-        #expect(!tree.rawItems().contains("blobs/ab/.artifactstore-tmp-cafe-0003"))
+        // Still for longer than the age (here: any age), the others go too.
+        #expect(try await backend.removeAbandonedTemporaries(AbandonedTemporaryRule(minimumAge: .seconds(-1))) == 2)
+        #expect(tree.rawItems() == [".artifactstore-tmp-dir/", ".hidden-but-not-ours", "blobs/", "blobs/ab/", "blobs/ab/kept"])
         #expect(tree.outsideSnapshot().count == 5)
     }
 

@@ -62,6 +62,32 @@ struct S3BackendTests {
         }
     }
 
+    /// Incomplete multipart uploads: a dead writer's are aborted at once, another node's (or one
+    /// with no writer in its key) only once still for the rule's age, this process's never.
+    @Test(.timeLimit(.minutes(2))) func abandonedMultipartUploadsAreAborted() async throws {
+        try await S3TestServer.withBucket(prefix: "root") { client, backend in
+            let here = StorageWriterIdentity.current
+            let dead = StorageWriterIdentity(boot: here.boot, pidNamespace: here.pidNamespace, pid: 1, startTime: 1)
+            let elsewhere = StorageWriterIdentity(boot: "ffffffffffffffff", pidNamespace: 7, pid: 42, startTime: 9)
+            let keys = [
+                "root/tmp/ingest/\(here.token)_a", "root/tmp/ingest/\(dead.token)_b", "root/tmp/ingest/\(elsewhere.token)_c",
+                "root/blobs/no-writer",
+            ]
+            for key in keys {
+                let id = try await client.createMultipartUpload(key: key)
+                _ = try await client.uploadPart(key: key, uploadID: id, partNumber: 1, body: ByteBuffer(string: "part"))
+            }
+            // Outside the backend's prefix: never its business.
+            let outside = try await client.createMultipartUpload(key: "elsewhere/tmp/ingest/\(dead.token)_d")
+            #expect(try await backend.removeAbandonedTemporaries(AbandonedTemporaryRule()) == 1)
+            #expect(Set(try await client.listMultipartUploads(prefix: "root/").map(\.key)) == Set([keys[0], keys[2], keys[3]]))
+            #expect(try await backend.removeAbandonedTemporaries(AbandonedTemporaryRule(minimumAge: .seconds(-1))) == 2)
+            #expect(try await client.listMultipartUploads(prefix: "root/").map(\.key) == [keys[0]])
+            try await client.abortMultipartUpload(key: keys[0], uploadID: try await client.listMultipartUploads(prefix: "root/")[0].uploadID)
+            try await client.abortMultipartUpload(key: "elsewhere/tmp/ingest/\(dead.token)_d", uploadID: outside)
+        }
+    }
+
     @Test func exactlyOnePartUsesPutObject() async throws {
         try await S3TestServer.withBucket(adjust: { $0.partSize = 5 * 1024 * 1024 }) { client, backend in
             let source = TestStream(size: 5 * 1024 * 1024, chunkSize: 1024 * 1024, seed: 3)
