@@ -49,8 +49,9 @@ class Pusher(threading.Thread):
     """Pushes a small distinct blob and a one-file version, again and again, through the nodes in
     turn; remembers every version the server acknowledged."""
 
-    def __init__(self, cluster, namespace, index, stop):
+    def __init__(self, cluster, namespace, index, stop, phase):
         super().__init__(daemon=True)
+        self.phase = phase
         self.cluster = cluster
         self.namespace = namespace
         self.index = index
@@ -64,7 +65,7 @@ class Pusher(threading.Thread):
         while not self.stop_event.is_set():
             node = nodes[(self.index + count) % len(nodes)]
             payload = os.urandom(4096)
-            artifact, version = f"p{self.index}", f"v{count}"
+            artifact, version = f"{self.phase}-p{self.index}", f"v{count}"
             try:
                 blob = request("POST", node, f"/v1/namespaces/{self.namespace}/blobs", self.cluster.token,
                                retry_nodes=nodes, data=payload, headers={"Content-Type": "application/octet-stream"})
@@ -86,9 +87,9 @@ class Pusher(threading.Thread):
             count += 1
 
 
-def run_pushers(cluster, namespace, count, seconds, during=None):
+def run_pushers(cluster, namespace, phase, count, seconds, during=None):
     stop = threading.Event()
-    pushers = [Pusher(cluster, namespace, i, stop) for i in range(count)]
+    pushers = [Pusher(cluster, namespace, i, stop, phase) for i in range(count)]
     for pusher in pushers:
         pusher.start()
     if during:
@@ -200,7 +201,7 @@ def main():
                   status == 401 and elapsed <= REVOCATION_BOUND_SECONDS, f"status {status} after {elapsed:.2f} s")
 
         # 4. GC on every node under pushes; every acknowledged version readable after.
-        pushers = run_pushers(cluster, "cluster", 4, 15)
+        pushers = run_pushers(cluster, "cluster", "gc", 4, 15)
         errors = [e for p in pushers for e in p.errors]
         acknowledged = sum(len(p.acknowledged) for p in pushers)
         check(f"pushes under GC on every node ({acknowledged} versions)", not errors and acknowledged > 0, "; ".join(errors[:5]))
@@ -219,13 +220,13 @@ def main():
             nodes[2].wait_ready()
             time.sleep(2)
 
-        pushers = run_pushers(cluster, "cluster", 4, 0, during=kill_and_restart)
+        pushers = run_pushers(cluster, "cluster", "kill", 4, 0, during=kill_and_restart)
         errors = [e for p in pushers for e in p.errors]
         total, bad = read_back(cluster, "cluster", pushers)
         check("node 2 killed with -9 and restarted under pushes: no acknowledged version lost",
               not bad and sum(len(p.acknowledged) for p in pushers) > 0, "; ".join(bad[:5]))
         # Requests in flight on the killed node fail (the connection is cut): report, do not fail on them.
-        print(f"   ({len(errors)} requests in flight on the killed node were cut)")
+        print(f"   ({len(errors)} requests in flight on the killed node were cut: {'; '.join(errors[:3])})")
 
         # 6. A rolling restart of all three under load, with no failed request.
         def rolling_restart():
@@ -236,7 +237,7 @@ def main():
                 node.wait_ready()
                 time.sleep(1)
 
-        pushers = run_pushers(cluster, "cluster", 4, 0, during=rolling_restart)
+        pushers = run_pushers(cluster, "cluster", "rolling", 4, 0, during=rolling_restart)
         errors = [e for p in pushers for e in p.errors]
         acknowledged = sum(len(p.acknowledged) for p in pushers)
         check(f"rolling restart of all three under load: no failed request ({acknowledged} versions)", not errors and acknowledged > 0,
