@@ -23,13 +23,12 @@ import random
 import signal
 import sys
 import tempfile
-import threading
 import time
 
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster, request  # noqa: E402
+from cluster import Cluster, request, run_pushers  # noqa: E402
 
 # The bound docs/operations.md gives for a revocation to reach every node.
 REVOCATION_BOUND_SECONDS = float(os.environ.get("CLUSTER_REVOCATION_BOUND", "3"))
@@ -43,63 +42,6 @@ def check(name, condition, detail=""):
     else:
         print(f"FAILED: {name}: {detail}")
         failures.append(name)
-
-
-class Pusher(threading.Thread):
-    """Pushes a small distinct blob and a one-file version, again and again, through the nodes in
-    turn; remembers every version the server acknowledged."""
-
-    def __init__(self, cluster, namespace, index, stop, phase):
-        super().__init__(daemon=True)
-        self.phase = phase
-        self.cluster = cluster
-        self.namespace = namespace
-        self.index = index
-        self.stop_event = stop
-        self.acknowledged = []  # (artifact, version, bytes)
-        self.errors = []
-
-    def run(self):
-        nodes = self.cluster.nodes
-        count = 0
-        while not self.stop_event.is_set():
-            node = nodes[(self.index + count) % len(nodes)]
-            payload = os.urandom(4096)
-            artifact, version = f"{self.phase}-p{self.index}", f"v{count}"
-            try:
-                blob = request("POST", node, f"/v1/namespaces/{self.namespace}/blobs", self.cluster.token,
-                               retry_nodes=nodes, data=payload, headers={"Content-Type": "application/octet-stream"})
-                if blob.status_code != 201:
-                    self.errors.append(f"blob {artifact}:{version} via node {node.index}: {blob.status_code} {blob.text[:200]}")
-                    count += 1
-                    continue
-                address = blob.json()["address"]
-                body = {"files": [{"path": "data.bin", "address": address}]}
-                put = request("PUT", nodes[(self.index + count + 1) % len(nodes)],
-                              f"/v1/namespaces/{self.namespace}/artifacts/{artifact}/versions/{version}",
-                              self.cluster.token, retry_nodes=nodes, json=body)
-                if put.status_code == 201:
-                    self.acknowledged.append((artifact, version, payload))
-                else:
-                    self.errors.append(f"version {artifact}:{version}: {put.status_code} {put.text[:200]}")
-            except Exception as error:  # a failed request is a failure of the suite
-                self.errors.append(f"{artifact}:{version}: {error!r}")
-            count += 1
-
-
-def run_pushers(cluster, namespace, phase, count, seconds, during=None):
-    stop = threading.Event()
-    pushers = [Pusher(cluster, namespace, i, stop, phase) for i in range(count)]
-    for pusher in pushers:
-        pusher.start()
-    if during:
-        during()
-    else:
-        time.sleep(seconds)
-    stop.set()
-    for pusher in pushers:
-        pusher.join(timeout=120)
-    return pushers
 
 
 def read_back(cluster, namespace, pushers):
