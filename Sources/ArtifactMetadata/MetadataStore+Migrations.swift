@@ -11,9 +11,9 @@ extension MetadataStore {
     /// database whose version is newer than the newest migration (`databaseTooNew`, nothing
     /// changed), then applies each later migration in order and records it. Any number of
     /// processes may call it at once on the same database (nodes started together, or upgraded
-    /// together): on PostgreSQL they take turns on a session advisory lock held around the whole
-    /// transaction (``withWaitingLock(named:_:)``), so each later turn reads the version the
-    /// previous one committed and applies nothing twice. Running it again on a current schema
+    /// together): on PostgreSQL they take turns on a session advisory lock taken before the
+    /// transaction begins (``transaction(waitingForLock:_:)``), so each later turn reads the version
+    /// the previous one committed and applies nothing twice. Running it again on a current schema
     /// changes nothing.
     public func migrate(_ migrations: [Migration]) async throws(MetadataStoreError) -> MigrationReport {
         for (index, migration) in migrations.enumerated() {
@@ -22,7 +22,7 @@ extension MetadataStore {
         let latest = migrations.last?.version ?? 0
         let location = self.location
         do {
-            return try await withWaitingLock(named: "migrations") { try await self.transaction { db in
+            return try await transaction(waitingForLock: "migrations") { db in
                 try await db.raw(
                     """
                     CREATE TABLE IF NOT EXISTS \(unsafeRaw: Self.schemaVersionTable) (
@@ -49,7 +49,7 @@ extension MetadataStore {
                     applied.append(migration.version)
                 }
                 return MigrationReport(previousVersion: current, currentVersion: max(current, latest), applied: applied)
-            } }
+            }
         } catch let error as MetadataStoreError {
             throw error
         } catch {

@@ -168,6 +168,28 @@ public final class MetadataStore: Sendable {
     public func transaction<R: Sendable>(
         priority: TransactionPriority = .normal, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
+        try await transaction(priority: priority, waitingForLock: nil, body)
+    }
+
+    /// Runs `body` in one serializable transaction, as ``transaction(priority:_:)``, that begins
+    /// only once this process holds the lock `name`, waiting as long as another holder keeps it.
+    ///
+    /// Exists for work every process must do once, in turn, and then see done: schema
+    /// migrations by nodes started together. On PostgreSQL the session advisory lock
+    /// (`pg_advisory_lock`) is taken on the transaction's own connection *before* `BEGIN`, so
+    /// the transaction's snapshot is taken after the previous holder committed (a lock taken
+    /// inside a serializable transaction would not do: the snapshot is fixed by its first
+    /// statement, before the wait), and released after `COMMIT` or `ROLLBACK`. SQLite serialises
+    /// writers on the file already (`BEGIN IMMEDIATE`).
+    public func transaction<R: Sendable>(
+        waitingForLock name: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws -> R {
+        try await transaction(priority: .normal, waitingForLock: advisoryLockKey(name), body)
+    }
+
+    private func transaction<R: Sendable>(
+        priority: TransactionPriority, waitingForLock lockKey: Int64?, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws -> R {
         try checkOpen()
         switch connection {
         case .sqlite(let connection, let group, _):
@@ -175,12 +197,12 @@ public final class MetadataStore: Sendable {
             let location = self.location
             return try await group.transaction(on: connection.sql(queryLogLevel: nil), wrap: { Self.wrap($0, location) }, body)
         case .postgres(let client, _):
-            return try await Task { try await self.runPostgresTransaction(client, priority: priority, body) }.value
+            return try await Task { try await self.runPostgresTransaction(client, priority: priority, lockKey: lockKey, body) }.value
         }
     }
 
     private func runPostgresTransaction<R: Sendable>(
-        _ client: PostgresClient, priority: TransactionPriority, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+        _ client: PostgresClient, priority: TransactionPriority, lockKey: Int64?, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
         let turnKey = transactionTurnKey
         var attempt = 0
@@ -196,6 +218,14 @@ public final class MetadataStore: Sendable {
                     if let take = turn.lockFunction {
                         try await db.raw("SELECT \(unsafeRaw: take)(\(bind: turnKey))").run()
                     }
+                    if let lockKey {
+                        do {
+                            try await db.raw("SELECT pg_advisory_lock(\(bind: lockKey))").run()
+                        } catch {
+                            if let release = turn.unlockFunction { await self.releaseTurn(release, key: turnKey, on: connection) }
+                            throw error
+                        }
+                    }
                     let result: Result<R, any Error>
                     do {
                         try await db.raw("BEGIN ISOLATION LEVEL SERIALIZABLE").run()
@@ -209,6 +239,9 @@ public final class MetadataStore: Sendable {
                         }
                     } catch {
                         result = .failure(error)
+                    }
+                    if let lockKey {
+                        await self.releaseTurn("pg_advisory_unlock", key: lockKey, on: connection)
                     }
                     if let release = turn.unlockFunction {
                         await self.releaseTurn(release, key: turnKey, on: connection)
@@ -226,9 +259,9 @@ public final class MetadataStore: Sendable {
         }
     }
 
-    /// Releases a session advisory lock taken for a transaction's turn. If that fails the
-    /// connection is closed, which releases it on the server, rather than going back to the
-    /// pool still holding it (and blocking every later turn).
+    /// Releases a session advisory lock taken for a transaction (its turn, or the lock it waited
+    /// for before `BEGIN`). If that fails the connection is closed, which releases it on the
+    /// server, rather than going back to the pool still holding it (and blocking every later turn).
     private func releaseTurn(_ function: String, key: Int64, on connection: PostgresConnection) async {
         do {
             try await connection.sql(queryLogLevel: nil).raw("SELECT \(unsafeRaw: function)(\(bind: key))").run()
@@ -307,41 +340,6 @@ public final class MetadataStore: Sendable {
             } catch {
                 throw Self.wrap(error, location)
             }
-        }
-    }
-
-    /// Runs `body` while holding the lock `name`, waiting for it as long as another holder keeps it.
-    ///
-    /// Exists for work every process must do once, in turn, and then see done: schema migrations.
-    /// On PostgreSQL it is a session advisory lock (`pg_advisory_lock`) taken on a connection of
-    /// its own *before* `body` starts, so every transaction `body` opens takes its snapshot after
-    /// the previous holder committed (a lock taken inside a serializable transaction would not:
-    /// the snapshot is fixed by the transaction's first statement, before the wait). SQLite
-    /// serialises writers on the file already (`BEGIN IMMEDIATE`), so `body` simply runs.
-    public func withWaitingLock<R: Sendable>(named name: String, _ body: @Sendable () async throws -> R) async throws -> R {
-        try checkOpen()
-        guard case .postgres(let client, _) = connection else { return try await body() }
-        let key = advisoryLockKey(name)
-        do {
-            return try await client.withConnection { connection -> R in
-                let db = connection.sql(queryLogLevel: nil)
-                try await db.raw("SELECT pg_advisory_lock(\(bind: key))").run()
-                let result: Result<R, any Error>
-                do {
-                    result = .success(try await body())
-                } catch {
-                    result = .failure(error)
-                }
-                do {
-                    try await db.raw("SELECT pg_advisory_unlock(\(bind: key))").run()
-                } catch {
-                    // Closing the session releases the lock on the server; it must not go back to the pool held.
-                    try? await connection.close()
-                }
-                return try result.get()
-            }
-        } catch {
-            throw Self.wrap(error, location)
         }
     }
 

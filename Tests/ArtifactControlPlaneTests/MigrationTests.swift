@@ -41,7 +41,7 @@ struct MigrationTests {
 
     @Test(
         "five control planes opened at once migrate an empty database, or one a version behind, exactly once",
-        .timeLimit(.minutes(2)), arguments: TestDatabase.allCases, [0, ControlPlaneSchema.currentVersion - 1])
+        .timeLimit(.minutes(10)), arguments: TestDatabase.allCases, [0, ControlPlaneSchema.currentVersion - 1])
     func concurrentOpens(database: TestDatabase, startingVersion: Int) async throws {
         try await database.withLocation(maximumConnections: 4) { location in
             if startingVersion > 0 {

@@ -102,7 +102,7 @@ struct LocalDataPlaneTests {
     /// Abandoned temporaries (a crash between writing and committing) are removed by whose they
     /// are and by age: this process's never, a dead writer's on this machine at once, anyone
     /// else's (another node's, or a name without a writer) only past the rule's age.
-    @Test(.timeLimit(.minutes(1))) func abandonedTemporariesAreRemoved() async throws {
+    @Test(.timeLimit(.minutes(5))) func abandonedTemporariesAreRemoved() async throws {
         let name = "dataplane-abandoned-\(UUID().uuidString.lowercased())"
         defer { MemoryStoreRegistry.remove(name) }
         let backend = try MemoryBackend(name: name)

@@ -64,7 +64,7 @@ struct S3BackendTests {
 
     /// Incomplete multipart uploads: a dead writer's are aborted at once, another node's (or one
     /// with no writer in its key) only once still for the rule's age, this process's never.
-    @Test(.timeLimit(.minutes(2))) func abandonedMultipartUploadsAreAborted() async throws {
+    @Test(.timeLimit(.minutes(5))) func abandonedMultipartUploadsAreAborted() async throws {
         try await S3TestServer.withBucket(prefix: "root") { client, backend in
             let here = StorageWriterIdentity.current
             let dead = StorageWriterIdentity(boot: here.boot, pidNamespace: here.pidNamespace, pid: 1, startTime: 1)
