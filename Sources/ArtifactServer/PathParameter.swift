@@ -26,6 +26,9 @@ enum PathParameter {
             guard let decoded = percentDecoded(String(segment)), !decoded.utf8.contains(UInt8(ascii: "/")) else {
                 throw ControlPlaneError(.invalidPath, "file path segment \"\(NameGrammar.printable(String(segment)))\" does not decode to one clean segment")
             }
+            if let scalar = NameGrammar.invisibleCharacter(in: decoded) {
+                throw ControlPlaneError(.invalidPath, NameGrammar.invisibleCharacterMessage("file path segment", decoded, scalar))
+            }
             return decoded
         }
         let path = segments.joined(separator: "/")
@@ -33,16 +36,49 @@ enum PathParameter {
         return path
     }
 
-    /// `raw` with its percent-escapes decoded once; `nil` when they are not valid.
+    /// `raw` with its percent-escapes decoded once, byte for byte; `nil` when an escape is
+    /// malformed or the bytes are not UTF-8.
+    ///
+    /// Not Foundation's `removingPercentEncoding`, which drops a leading byte-order mark
+    /// (`%EF%BB%BFteam` became `team`): the name must be exactly what was sent, and an invisible
+    /// character is then refused by the caller, never silently removed.
     static func percentDecoded(_ raw: String) -> String? {
-        // Most names carry no escape: skip Foundation's decoder (a measurable share of a small GET).
         var raw = raw
-        return raw.withUTF8({ $0.contains(UInt8(ascii: "%")) }) ? raw.removingPercentEncoding : raw
+        return raw.withUTF8 { utf8 -> String? in
+            // Most names carry no escape: nothing to decode.
+            guard utf8.contains(UInt8(ascii: "%")) else { return String(decoding: utf8, as: UTF8.self) }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(utf8.count)
+            var index = 0
+            while index < utf8.count {
+                guard utf8[index] == UInt8(ascii: "%") else {
+                    bytes.append(utf8[index])
+                    index += 1
+                    continue
+                }
+                guard index + 2 < utf8.count, let high = hexValue(utf8[index + 1]), let low = hexValue(utf8[index + 2]) else { return nil }
+                bytes.append(high << 4 | low)
+                index += 3
+            }
+            return String(validating: bytes, as: UTF8.self)
+        }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     static func decode(_ raw: String, what: String, allowSlash: Bool) throws -> String {
         guard let decoded = percentDecoded(raw) else {
-            throw ControlPlaneError(.invalidName, "\(what) \"\(NameGrammar.printable(raw))\" is not valid percent-encoding")
+            throw ControlPlaneError(.invalidName, "\(what) \"\(NameGrammar.printable(raw))\" is not valid percent-encoding of UTF-8")
+        }
+        if let scalar = NameGrammar.invisibleCharacter(in: decoded) {
+            throw ControlPlaneError(.invalidName, NameGrammar.invisibleCharacterMessage(what, decoded, scalar))
         }
         var utf8 = decoded
         guard utf8.withUTF8({ isClean($0, allowSlash: allowSlash) }) else {
