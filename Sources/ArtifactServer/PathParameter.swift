@@ -1,5 +1,6 @@
 import Foundation
 import ArtifactControlPlane
+import ArtifactStoreCore
 import Hummingbird
 
 /// Path segments of the URL as names: percent-decoded exactly once, and refused when the
@@ -43,34 +44,7 @@ enum PathParameter {
     /// (`%EF%BB%BFteam` became `team`): the name must be exactly what was sent, and an invisible
     /// character is then refused by the caller, never silently removed.
     static func percentDecoded(_ raw: String) -> String? {
-        var raw = raw
-        return raw.withUTF8 { utf8 -> String? in
-            // Most names carry no escape: nothing to decode.
-            guard utf8.contains(UInt8(ascii: "%")) else { return String(decoding: utf8, as: UTF8.self) }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(utf8.count)
-            var index = 0
-            while index < utf8.count {
-                guard utf8[index] == UInt8(ascii: "%") else {
-                    bytes.append(utf8[index])
-                    index += 1
-                    continue
-                }
-                guard index + 2 < utf8.count, let high = hexValue(utf8[index + 1]), let low = hexValue(utf8[index + 2]) else { return nil }
-                bytes.append(high << 4 | low)
-                index += 3
-            }
-            return String(validating: bytes, as: UTF8.self)
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        try? PercentDecoding.decode(raw)
     }
 
     static func decode(_ raw: String, what: String, allowSlash: Bool) throws -> String {
