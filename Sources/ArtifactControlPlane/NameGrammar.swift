@@ -49,7 +49,8 @@ public enum NameGrammar {
             throw invalid("label key", key, "one lowercase component of at most 128 characters")
         }
         guard value.utf8.count <= 1024, !value.unicodeScalars.contains(where: isControl), invisibleCharacter(in: value) == nil else {
-            throw ControlPlaneError(.invalidName, "label \"\(key)\" has a value longer than 1024 bytes or with control or invisible characters")
+            throw ControlPlaneError(
+                .invalidName, "label \"\(key)\" has a value longer than 1024 bytes or with control or invisible characters")
         }
     }
 
@@ -62,7 +63,8 @@ public enum NameGrammar {
         guard clean else {
             throw ControlPlaneError(
                 .invalidPath,
-                "file path \"\(printable(path))\" is not a clean relative path (no empty, '.' or '..' segments, no leading '/', no backslash, control or invisible characters, at most 1024 bytes)")
+                "file path \"\(printable(path))\" is not a clean relative path (no empty, '.' or '..' segments, no leading '/', "
+                    + "no backslash, control or invisible characters, at most 1024 bytes)")
         }
     }
 

@@ -205,9 +205,11 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
     static func tooManyConnections(_ maximum: Int) -> ByteBuffer {
         let refusal = HTTPAPIError(
             .tooManyConnections,
-            "the server already has \(maximum) open connection\(maximum == 1 ? "" : "s"), its maximum (maxConnections); retry after 1 second")
+            "the server already has \(maximum) open connection\(maximum == 1 ? "" : "s"), its maximum (maxConnections); "
+                + "retry after 1 second")
         let body = (try? APIJSON.encoder().encode(ErrorResponse(error: .init(code: refusal.code, message: refusal.message)))) ?? Data()
-        let head = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
+        let head =
+            "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         var buffer = ByteBuffer(string: head)
         buffer.writeBytes(body)

@@ -14,7 +14,8 @@ struct ConnectionLimitedChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ConnectionGate(limits: limits, counter: counter, logger: logger), position: .first)
+            try channel.pipeline.syncOperations.addHandler(
+                ConnectionGate(limits: limits, counter: counter, logger: logger), position: .first)
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }

@@ -24,7 +24,8 @@ enum OCIErrorResponse {
         let status = HTTPResponse.Status(code: error.status)
         var entry: [String: Any] = ["code": error.code, "message": error.message]
         if error.status >= 500, let requestID, !requestID.isEmpty {
-            entry["message"] = error.message.replacingOccurrences(of: "; see the server log", with: "") + "; the server log has the cause under request id \(requestID)"
+            let what = error.message.replacingOccurrences(of: "; see the server log", with: "")
+            entry["message"] = what + "; the server log has the cause under request id \(requestID)"
             entry["detail"] = ["requestID": requestID]
         } else {
             entry["detail"] = NSNull()

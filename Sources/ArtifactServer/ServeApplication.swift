@@ -70,9 +70,6 @@ public enum ServeApplication {
         logger.info("stopped")
     }
 
-    /// HTTP/1 with the default ``ConnectionLimits``; see ``httpServer(limits:)``.
-    public static var httpServer: HTTPServerBuilder { httpServer(limits: ConnectionLimits()) }
-
     /// HTTP/1 with a ``ConnectionGate`` first on every connection (timeouts, the connection
     /// count, closing after refusals), and an ``ExpectContinueHandler`` and a ``FileRegionSender``
     /// after the codec: `100 Continue` for clients that wait for it, and downloads sent from their

@@ -12,8 +12,8 @@ extension ServerConfiguration.Key {
         switch self {
         case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel: .string
         case .backends: .stringArray
-        case .port, .gcInterval, .gcGracePeriod, .retentionInterval, .shutdownGracePeriod, .cacheLifetime, .ociUploadExpiry, .headerReadTimeout,
-            .idleTimeout, .bodyIdleTimeout, .maxConnections:
+        case .port, .gcInterval, .gcGracePeriod, .retentionInterval, .shutdownGracePeriod, .cacheLifetime, .ociUploadExpiry,
+            .headerReadTimeout, .idleTimeout, .bodyIdleTimeout, .maxConnections:
             .integer
         }
     }
@@ -31,17 +31,20 @@ extension ServerConfiguration {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ServerConfigurationError(key: "config", "cannot read configuration file \"\(path)\": \(Self.reason(error)); check the path given to --config")
+            throw ServerConfigurationError(
+                key: "config", "cannot read configuration file \"\(path)\": \(Self.reason(error)); check the path given to --config")
         }
         let object: [String: JSONValue]
         do {
             object = try JSONDecoder().decode([String: JSONValue].self, from: data)
         } catch {
             if (try? JSONDecoder().decode(JSONValue.self, from: data)) != nil {
-                throw ServerConfigurationError(key: "config", "configuration file \"\(path)\" is not a JSON object; write {\"key\": value, …}")
+                throw ServerConfigurationError(
+                    key: "config", "configuration file \"\(path)\" is not a JSON object; write {\"key\": value, …}")
             }
             throw ServerConfigurationError(
-                key: "config", "configuration file \"\(path)\" is not valid JSON\(Self.location(of: error)); fix its syntax", underlying: error)
+                key: "config", "configuration file \"\(path)\" is not valid JSON\(Self.location(of: error)); fix its syntax",
+                underlying: error)
         }
         for name in object.keys.sorted() {
             guard let key = Key(rawValue: name) else {
@@ -102,7 +105,8 @@ extension ServerConfiguration {
     }
 
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         var previous = Array(0...b.count)
         for i in 1...max(a.count, 1) where !a.isEmpty {
             var current = [i] + Array(repeating: 0, count: b.count)

@@ -32,7 +32,8 @@ extension ServerConfiguration {
                 let location = ConfigReader(provider: InMemoryProvider(values: ["filePath": ConfigValue(.string(file), isSecret: false)]))
                 providers.append(try await FileProvider<JSONSnapshot>(config: location))
             } catch {
-                throw ServerConfigurationError(key: "config", "cannot read configuration file \"\(file)\": \(reason(error))", underlying: error)
+                throw ServerConfigurationError(
+                    key: "config", "cannot read configuration file \"\(file)\": \(reason(error))", underlying: error)
             }
         }
         let reader = ConfigReader(providers: providers)
@@ -77,14 +78,22 @@ extension ServerConfiguration {
             guard seconds >= 0 else { throw ServerConfigurationError(key: "cacheLifetime", "\(seconds) must be zero (off) or a positive number of seconds") }
             configuration.cacheLifetime = .seconds(seconds)
         }
-        for (key, path) in [(Key.headerReadTimeout, \ConnectionLimits.headerReadTimeout), (.idleTimeout, \.idleTimeout), (.bodyIdleTimeout, \.bodyIdleTimeout)] {
+        let timeouts = [
+            (Key.headerReadTimeout, \ConnectionLimits.headerReadTimeout), (.idleTimeout, \.idleTimeout),
+            (.bodyIdleTimeout, \.bodyIdleTimeout),
+        ]
+        for (key, path) in timeouts {
             if let seconds = try await read(key, { try await reader.fetchInt(forKey: $0) }) {
-                guard seconds > 0 else { throw ServerConfigurationError(key: key.rawValue, "\(seconds) must be a positive number of seconds") }
+                guard seconds > 0 else {
+                    throw ServerConfigurationError(key: key.rawValue, "\(seconds) must be a positive number of seconds")
+                }
                 configuration.connectionLimits[keyPath: path] = .seconds(seconds)
             }
         }
         if let maximum = try await read(.maxConnections, { try await reader.fetchInt(forKey: $0) }) {
-            guard maximum > 0 else { throw ServerConfigurationError(key: "maxConnections", "\(maximum) must be a positive number of connections") }
+            guard maximum > 0 else {
+                throw ServerConfigurationError(key: "maxConnections", "\(maximum) must be a positive number of connections")
+            }
             configuration.connectionLimits.maxConnections = maximum
         }
         if let level = try await read(.logLevel, { try await reader.fetchString(forKey: $0) }) {

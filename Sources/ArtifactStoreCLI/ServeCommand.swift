@@ -61,7 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A JSON configuration file (lowest precedence).")
     var config: String?
 
-    @Flag(name: .customLong("check-config"), help: "Check the configuration (keys, types, locations) and exit: 0 when valid, 2 with the problem.")
+    @Flag(
+        name: .customLong("check-config"),
+        help: "Check the configuration (keys, types, locations) and exit: 0 when valid, 2 with the problem.")
     var checkConfig = false
 
     func run() async throws {

@@ -87,7 +87,9 @@ struct ConnectionLimitTests {
         #expect(answer.status == 200)
         print("ConnectionLimitTests.slowloris: /healthz with 700 slow or silent connections open answered in \(answer.elapsed)")
         let everyOne = slow + silent
-        let allClosed = await RawClient.poll(until: .now + timeout + Self.slack + .seconds(2)) { everyOne.allSatisfy { $0.closedAt != nil } }
+        let allClosed = await RawClient.poll(until: .now + timeout + Self.slack + .seconds(2)) {
+            everyOne.allSatisfy { $0.closedAt != nil }
+        }
         #expect(allClosed, "\(everyOne.filter { $0.closedAt == nil }.count) of 700 connections still open")
         let late = everyOne.filter { client in client.closedAt.map { $0 - client.opened > timeout + Self.slack } ?? true }
         #expect(late.isEmpty, "\(late.count) connections closed later than \(timeout) + \(Self.slack)")

@@ -71,7 +71,9 @@ struct InvisibleCharacterTests {
                     }
                 }
                 let (headers, body) = TestRequest.json(harness.adminToken, #"{"version":"1"}"#)
-                try await client.execute(uri: "/v1/namespaces/team/artifacts/app/tags/%EF%BB%BFlatest", method: .put, headers: headers, body: body) {
+                try await client.execute(
+                    uri: "/v1/namespaces/team/artifacts/app/tags/%EF%BB%BFlatest", method: .put, headers: headers, body: body
+                ) {
                     response in
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode() == "invalidName")

@@ -17,7 +17,8 @@ struct ServeStartupTests {
         process.executableURL = ServeBinaryTests.executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARTIFACTSTORE_") }
-        let output = Pipe(), error = Pipe()
+        let output = Pipe()
+        let error = Pipe()
         process.standardOutput = output
         process.standardError = error
         try process.run()
@@ -42,7 +43,9 @@ struct ServeStartupTests {
         let result = try await Self.run(["serve", "--port", "\(port)", "--data-dir", directory])
         try await listener.close()
         #expect(result.status == 2)
-        #expect(result.error == "artifactstore: error: addressInUse: port: another process listens on 127.0.0.1:\(port); stop it or pass --port\n")
+        #expect(
+            result.error
+                == "artifactstore: error: addressInUse: port: another process listens on 127.0.0.1:\(port); stop it or pass --port\n")
         #expect(!FileManager.default.fileExists(atPath: directory))
     }
 
@@ -65,10 +68,13 @@ struct ServeStartupTests {
             unknown.error == "artifactstore: error: invalidConfiguration: prot: unknown key in configuration file \"\(misspelt)\" "
                 + "(did you mean \"port\"?); the keys are \(StrictConfigurationTests.keys)\n")
 
-        let missing = try await Self.run(["serve", "--check-config", "--data-dir", directory, "--backend", "main=file://\(directory)-nowhere"])
+        let missing = try await Self.run([
+            "serve", "--check-config", "--data-dir", directory, "--backend", "main=file://\(directory)-nowhere",
+        ])
         #expect(missing.status == 2)
         #expect(
-            missing.error == "artifactstore: error: invalidConfiguration: backends: backend \"main\" (file://\(directory)-nowhere): storage root "
+            missing.error
+                == "artifactstore: error: invalidConfiguration: backends: backend \"main\" (file://\(directory)-nowhere): storage root "
                 + "\(directory)-nowhere does not exist: No such file or directory; create it, make it writable, or correct the URL\n")
 
         // The same refusal stops `serve` itself before anything is created.
@@ -102,7 +108,8 @@ struct ServeStartupTests {
         #expect(
             error == [
                 "code": "dataPlaneUnavailable", "requestID": "req-5xx-check",
-                "message": "storage is unavailable (dataPlaneUnavailable); retry later; the server log has the cause under request id req-5xx-check",
+                "message":
+                    "storage is unavailable (dataPlaneUnavailable); retry later; the server log has the cause under request id req-5xx-check",
             ])
         let logged = server.standardError.split(separator: "\n").filter { $0.contains("req-5xx-check") && $0.contains(socket) }
         #expect(!logged.isEmpty, "the log has the cause with the request id:\n\(server.standardError)")

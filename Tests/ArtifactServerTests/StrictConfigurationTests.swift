@@ -44,10 +44,13 @@ struct StrictConfigurationTests {
     @Test(
         "a value of the wrong type is refused, naming the key, what it is and what it must be",
         arguments: [
-            (#"{"port": "8080"}"#, "port", "a string", "an integer"), (#"{"port": 80.5}"#, "port", "a number with a fraction", "an integer"),
-            (#"{"host": 1}"#, "host", "an integer", "a string"), (#"{"backends": "a=memory://a"}"#, "backends", "a string", "an array of strings"),
+            (#"{"port": "8080"}"#, "port", "a string", "an integer"),
+            (#"{"port": 80.5}"#, "port", "a number with a fraction", "an integer"),
+            (#"{"host": 1}"#, "host", "an integer", "a string"),
+            (#"{"backends": "a=memory://a"}"#, "backends", "a string", "an array of strings"),
             (#"{"backends": [1]}"#, "backends", "an array with other values than strings", "an array of strings"),
-            (#"{"maxConnections": true}"#, "maxConnections", "a boolean", "an integer"), (#"{"logLevel": null}"#, "logLevel", "null", "a string"),
+            (#"{"maxConnections": true}"#, "maxConnections", "a boolean", "an integer"),
+            (#"{"logLevel": null}"#, "logLevel", "null", "a string"),
         ] as [(String, String, String, String)])
     func wrongType(_ text: String, _ key: String, _ found: String, _ expected: String) async throws {
         let (error, file) = try await Self.refusal(text)
@@ -68,7 +71,10 @@ struct StrictConfigurationTests {
             _ = try await ServerConfiguration.load(environment: [:], file: "/nonexistent/artifactstore.json")
             Issue.record("a missing file was accepted")
         } catch {
-            #expect(error.message == "config: cannot read configuration file \"/nonexistent/artifactstore.json\": no such file; check the path given to --config")
+            #expect(
+                error.message
+                    == "config: cannot read configuration file \"/nonexistent/artifactstore.json\": no such file; check the path given to --config"
+            )
         }
     }
 
@@ -78,7 +84,10 @@ struct StrictConfigurationTests {
             _ = try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_MAX_CONNECTIONS": "many"])
             Issue.record("accepted")
         } catch {
-            #expect(error.message == "maxConnections: is not an integer; check ARTIFACTSTORE_MAX_CONNECTIONS, the command line and the configuration file")
+            #expect(
+                error.message
+                    == "maxConnections: is not an integer; check ARTIFACTSTORE_MAX_CONNECTIONS, the command line and the configuration file"
+            )
         }
     }
 
@@ -93,7 +102,9 @@ struct StrictConfigurationTests {
         #expect(loaded.connectionLimits.maxConnections == 100)
         let defaults = try await ServerConfiguration.load(environment: [:]).connectionLimits
         #expect(defaults == ConnectionLimits())
-        for (variable, key) in [("ARTIFACTSTORE_HEADER_READ_TIMEOUT", "headerReadTimeout"), ("ARTIFACTSTORE_MAX_CONNECTIONS", "maxConnections")] {
+        for (variable, key) in [
+            ("ARTIFACTSTORE_HEADER_READ_TIMEOUT", "headerReadTimeout"), ("ARTIFACTSTORE_MAX_CONNECTIONS", "maxConnections"),
+        ] {
             await #expect(throws: ServerConfigurationError.self) { try await ServerConfiguration.load(environment: [variable: "0"]) }
             do { _ = try await ServerConfiguration.load(environment: [variable: "0"]) } catch { #expect(error.key == key) }
         }
@@ -124,7 +135,9 @@ struct StrictConfigurationTests {
             try await ServeApplication.checkLocations(configuration, logger: logger)
             Issue.record("a backend root that is a file was accepted")
         } catch {
-            #expect(error.message.hasPrefix("backends: backend \"b\" (file://\(directory)/plain): storage root \(directory)/plain is not a directory"))
+            #expect(
+                error.message.hasPrefix(
+                    "backends: backend \"b\" (file://\(directory)/plain): storage root \(directory)/plain is not a directory"))
         }
         // Read-only even for root (the tests may run as root, whom file modes do not stop).
         configuration.backends = ["c=file:///proc"]

@@ -18,7 +18,9 @@ struct TransferCodingTests {
             "POST /v1/namespaces/team/blobs HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(token)\r\nTransfer-Encoding: \(coding)\r\n\r\n"
                 + "\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n")
         // The whole answer: its JSON body, or the parser's empty 400.
-        let answered = await RawClient.poll(until: .now + .seconds(20)) { client.received.contains("}") || client.received.hasPrefix("HTTP/1.1 400") }
+        let answered = await RawClient.poll(until: .now + .seconds(20)) {
+            client.received.contains("}") || client.received.hasPrefix("HTTP/1.1 400")
+        }
         #expect(answered, "no answer to \(coding)")
         let received = client.received
         await client.close()
