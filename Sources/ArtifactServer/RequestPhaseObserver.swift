@@ -1,10 +1,12 @@
 import Foundation
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// Tells the connection's ``ConnectionGate`` where each request's head, body and response
-/// begin and end, and whether a response ends the connection.
+/// begin and end, and whether a response ends the connection; and makes Hummingbird's `400` for
+/// a head over the decoder's limits the `431 Request Header Fields Too Large` it is (RFC 6585).
 ///
 /// Exists because the gate sits before the HTTP decoder (it must see raw bytes) and so cannot
 /// see messages. It sits just after the HTTP-types codec, before ``ExpectContinueHandler``, so
@@ -20,6 +22,8 @@ final class RequestPhaseObserver: ChannelDuplexHandler, RemovableChannelHandler 
     private var requestAskedClose = false
     /// The response being written says `Connection: close`.
     private var responseAsksClose = false
+    /// The HTTP decoder refused a head as too large; the `400` Hummingbird answers it with is a `431`.
+    private var headTooLarge = false
 
     init() {}
 
@@ -44,10 +48,19 @@ final class RequestPhaseObserver: ChannelDuplexHandler, RemovableChannelHandler 
         context.fireChannelRead(data)
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? HTTPParserError, error == .headerOverflow { headTooLarge = true }
+        context.fireErrorCaught(error)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(let response) where response.status.kind != .informational:
+        case .head(var response) where response.status.kind != .informational:
             responseAsksClose = Self.asksClose(response.headerFields)
+            if headTooLarge, response.status == .badRequest {
+                response.status = HTTPResponse.Status(code: 431, reasonPhrase: "Request Header Fields Too Large")
+                return context.write(wrapOutboundOut(.head(response)), promise: promise)
+            }
             context.write(data, promise: promise)
         case .end:
             guard let gate else { return context.write(data, promise: promise) }

@@ -110,9 +110,6 @@ extension ServerConfiguration.Key {
     /// `ARTIFACTSTORE_` and the key in upper snake case.
     public var environmentName: String { "ARTIFACTSTORE_" + snake.uppercased() }
 
-    /// The command-line flag's name without `--` (the key in kebab case; `dataDir` is `data-dir`).
-    public var flagName: String { snake.replacingOccurrences(of: "_", with: "-") }
-
     private var snake: String {
         rawValue.reduce(into: "") { out, character in
             if character.isUppercase { out += "_" + character.lowercased() } else { out.append(character) }
