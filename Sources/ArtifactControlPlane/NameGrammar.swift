@@ -48,8 +48,9 @@ public enum NameGrammar {
         guard key.utf8.count <= 128, isComponent(key.utf8) else {
             throw invalid("label key", key, "one lowercase component of at most 128 characters")
         }
-        guard value.utf8.count <= 1024, !value.unicodeScalars.contains(where: isControl) else {
-            throw ControlPlaneError(.invalidName, "label \"\(key)\" has a value longer than 1024 bytes or with control characters")
+        guard value.utf8.count <= 1024, !value.unicodeScalars.contains(where: isControl), invisibleCharacter(in: value) == nil else {
+            throw ControlPlaneError(
+                .invalidName, "label \"\(key)\" has a value longer than 1024 bytes or with control or invisible characters")
         }
     }
 
@@ -57,12 +58,13 @@ public enum NameGrammar {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         let clean =
             !path.isEmpty && path.utf8.count <= 1024 && !path.contains("\\")
-            && !path.unicodeScalars.contains(where: isControl)
+            && !path.unicodeScalars.contains(where: isControl) && invisibleCharacter(in: path) == nil
             && segments.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
         guard clean else {
             throw ControlPlaneError(
                 .invalidPath,
-                "file path \"\(printable(path))\" is not a clean relative path (no empty, '.' or '..' segments, no leading '/', no backslash or control characters, at most 1024 bytes)")
+                "file path \"\(printable(path))\" is not a clean relative path (no empty, '.' or '..' segments, no leading '/', "
+                    + "no backslash, control or invisible characters, at most 1024 bytes)")
         }
     }
 
@@ -114,11 +116,38 @@ public enum NameGrammar {
         scalar.value < 0x20 || scalar.value == 0x7F
     }
 
-    /// The name with control characters shown as `\u{…}`, cut at 200 characters, for messages.
+    /// The first character of `text` a reader cannot see or tell from another: a format
+    /// character (Unicode category Cf: the byte-order mark U+FEFF, zero-width spaces and joiners,
+    /// bidirectional controls), a line or paragraph separator, a space other than U+0020, a
+    /// private-use, surrogate or unassigned code point, or a noncharacter. `nil` when there is none.
+    ///
+    /// Exists because names are stored exactly as sent: such a character would make a second name
+    /// that looks like the first (`\u{feff}team` beside `team`), so it is refused, never dropped.
+    public static func invisibleCharacter(in text: String) -> Unicode.Scalar? {
+        text.unicodeScalars.first { scalar in
+            guard scalar.value >= 0x80 else { return false }
+            switch scalar.properties.generalCategory {
+            case .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .privateUse, .surrogate, .unassigned: return true
+            default: return scalar.properties.isNoncharacterCodePoint
+            }
+        }
+    }
+
+    /// The message for a name or path that contains ``invisibleCharacter(in:)``.
+    public static func invisibleCharacterMessage(_ what: String, _ text: String, _ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let code = String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        return "\(what) \"\(printable(text))\" contains U+\(code), an invisible character; names are taken exactly as sent, "
+            + "so send it without that character"
+    }
+
+    /// The name with control and invisible characters shown as `\u{…}`, cut at 200 characters,
+    /// for messages.
     public static func printable(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars.prefix(200) {
-            out += isControl(scalar) ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+            let hidden = isControl(scalar) || invisibleCharacter(in: String(scalar)) != nil
+            out += hidden ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
         }
         return text.unicodeScalars.count > 200 ? out + "…" : out
     }

@@ -4,8 +4,8 @@ import Logging
 
 /// Turns every error a route throws into the API's JSON error body with its status
 /// (``ErrorResponse``); a path that exists with other methods answers `405` with `Allow`
-/// (``APIRoute/allowedMethods(forPath:)``). Server-side failures (5xx) are logged with their full cause; the body
-/// only says the server failed.
+/// (``APIRoute/allowedMethods(forPath:)``). Server-side failures (5xx) are logged with their full cause and the
+/// request id; the body says only what failed, by its code, and carries the request id (`requestID`).
 struct ErrorMiddleware: Sendable {
     typealias Context = ServerRequestContext
 
@@ -22,9 +22,9 @@ struct ErrorMiddleware: Sendable {
             response.headers[HTTPField.Name("Allow")!] = allowed.map(\.rawValue).joined(separator: ", ")
             return response
         } catch {
-            let response = ErrorResponse.response(for: error, method: request.method)
+            let response = ErrorResponse.response(for: error, method: request.method, requestID: context.requestID)
             if response.status.code >= 500 {
-                context.logger.error("request failed", metadata: ["error": "\(error)"])
+                context.logger.error("request failed", metadata: ["error": "\(error)", "request_id": "\(context.requestID)"])
             } else {
                 context.logger.debug("request refused", metadata: ["error": "\(error)"])
             }

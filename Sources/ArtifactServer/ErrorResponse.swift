@@ -15,6 +15,8 @@ struct ErrorResponse: Encodable, Sendable {
     struct Body: Encodable, Sendable {
         var code: String
         var message: String
+        /// On a 5xx only: the request's id, under which the server log has the cause.
+        var requestID: String?
     }
 
     var error: Body
@@ -29,11 +31,22 @@ struct ErrorResponse: Encodable, Sendable {
             }
             let status = status(for: error.kind)
             if status == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="artifactstore""# }
-            let message = status == .internalServerError ? "the server failed (\(error.code)); see the server log" : error.message
+            let message =
+                switch status {
+                case .internalServerError: "the server failed (\(error.code))"
+                case .serviceUnavailable: "the database is unavailable (\(error.code)); retry later"
+                default: error.message
+                }
             return (status, error.code, message, headers)
         case let error as DataPlaneError:
             let status = status(for: error.kind)
-            let message = status == .internalServerError ? "the data plane failed (\(error.code)); see the server log" : error.message
+            // A 5xx message may name a socket, a root or a bucket: it goes to the log only.
+            let message =
+                switch status {
+                case .internalServerError: "the data plane failed (\(error.code))"
+                case .serviceUnavailable: "storage is unavailable (\(error.code)); retry later"
+                default: error.message
+                }
             return (status, error.code, message, headers)
         case let error as RangeNotSatisfiable:
             headers[.contentRange] = "bytes */\(error.size)"
@@ -47,7 +60,11 @@ struct ErrorResponse: Encodable, Sendable {
                 case .payloadTooLarge: .contentTooLarge
                 case .unsupportedMediaType: .unsupportedMediaType
                 case .internalError: .internalServerError
+                case .unsupportedTransferCoding: .notImplemented
+                case .tooManyConnections: .serviceUnavailable
                 }
+            // The body that follows is not read: the connection cannot carry another request.
+            if error.kind == .unsupportedTransferCoding { headers[.connection] = "close" }
             return (status, error.code, error.message, headers)
         case let error as DigestParseError:
             return (.badRequest, error.code, error.message, headers)
@@ -65,7 +82,7 @@ struct ErrorResponse: Encodable, Sendable {
                 return (.internalServerError, HTTPAPIError.Code.internalError.rawValue, "the server failed", headers)
             }
         default:
-            return (.internalServerError, HTTPAPIError.Code.internalError.rawValue, "the server failed; see the server log", headers)
+            return (.internalServerError, HTTPAPIError.Code.internalError.rawValue, "the server failed", headers)
         }
     }
 
@@ -94,14 +111,18 @@ struct ErrorResponse: Encodable, Sendable {
         }
     }
 
-    /// The JSON error response for `error` (no body for HEAD).
-    static func response(for error: any Error, method: HTTPRequest.Method) -> Response {
-        let (status, code, message, extra) = describe(error)
+    /// The JSON error response for `error` (no body for HEAD). A 5xx names no internal path,
+    /// socket or library error, only its code; with `requestID` its message and body say under
+    /// which id the server log has the cause.
+    static func response(for error: any Error, method: HTTPRequest.Method, requestID: String? = nil) -> Response {
+        var (status, code, message, extra) = describe(error)
         var headers = extra
         if method == .head {
             return Response(status: status, headers: headers)
         }
-        let data = (try? APIJSON.encoder().encode(ErrorResponse(error: Body(code: code, message: message)))) ?? Data()
+        let logged = status.code >= 500 ? requestID.flatMap { $0.isEmpty ? nil : $0 } : nil
+        if let logged { message += "; the server log has the cause under request id \(logged)" }
+        let data = (try? APIJSON.encoder().encode(ErrorResponse(error: Body(code: code, message: message, requestID: logged)))) ?? Data()
         headers[.contentType] = "application/json"
         headers[.contentLength] = "\(data.count)"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

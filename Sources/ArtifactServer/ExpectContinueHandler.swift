@@ -11,9 +11,9 @@ import NIOHTTPTypes
 /// upload stalled for a second. And the point of the header is that a client need not send a body
 /// the server will refuse: a request refused before its body is read (no or a wrong token, a
 /// missing namespace, …) gets its refusal without `100 Continue`, so an unauthenticated client
-/// cannot make the server take in a gigabyte. Such a refusal carries `Connection: close` and the
-/// connection is closed once it is written, because the client, told not to, may never send the
-/// body the connection's framing still owes.
+/// cannot make the server take in a gigabyte. Such a refusal carries `Connection: close`, and
+/// ``ConnectionGate`` closes the connection once it is written, because the client, told not to,
+/// may never send the body the connection's framing still owes.
 ///
 /// It sits just after the HTTP-types codec, behind NIO's pipelining handler, so the interim answer
 /// of a pipelined request never goes out before the previous response has ended. Event loop only.
@@ -28,8 +28,6 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
         case idle
         /// The current request expects `100 Continue` and has a body nobody has asked for yet.
         case awaitingContinue
-        /// The final answer went out without `100 Continue`: close once it has ended.
-        case closingAfterResponse
     }
 
     private var state = State.idle
@@ -62,15 +60,9 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch (state, unwrapOutboundIn(data)) {
         case (.awaitingContinue, .head(var response)) where response.status.kind != .informational:
-            state = .closingAfterResponse
+            state = .idle
             response.headerFields[.connection] = "close"
             context.write(wrapOutboundOut(.head(response)), promise: promise)
-        case (.closingAfterResponse, .end):
-            state = .idle
-            let written = promise ?? context.eventLoop.makePromise()
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            written.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
-            context.write(data, promise: written)
         default:
             context.write(data, promise: promise)
         }

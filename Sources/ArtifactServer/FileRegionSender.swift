@@ -8,7 +8,7 @@ import NIOHTTPTypesHTTP1
 ///
 /// Exists because a large download otherwise copies every byte twice through this process.
 /// It sits in each HTTP/1 connection's pipeline just after the codec that turns HTTP types into
-/// NIO's HTTP/1 parts (``ServeApplication/httpServer``). A body that wants to send a region arms
+/// NIO's HTTP/1 parts (``ServeApplication/httpServer(limits:)``). A body that wants to send a region arms
 /// the handler on the event loop (``arm(_:done:)``) and then writes one placeholder body part
 /// through its ordinary writer; the handler swallows the placeholder and writes the region in its
 /// place, below the codec, as an HTTP/1 body part, then completes `done` when the region has

@@ -22,6 +22,10 @@ public struct HTTPAPIError: ArtifactStoreError {
         case invalidRequestID
         /// The server failed; the message never carries secrets or internals.
         case internalError
+        /// A `Transfer-Encoding` other than `chunked` alone (`501`; nothing is stored).
+        case unsupportedTransferCoding
+        /// The server has ``ConnectionLimits/maxConnections`` open (`503` with `Retry-After`).
+        case tooManyConnections
     }
 
     public let kind: Code

@@ -34,11 +34,11 @@ struct OCIDistributionAPI: Sendable {
         } catch {
             let refusal = OCIError(mapping: error)
             if refusal.status >= 500 {
-                context.logger.error("OCI request failed", metadata: ["error": "\(error)"])
+                context.logger.error("OCI request failed", metadata: ["error": "\(error)", "request_id": "\(context.requestID)"])
             } else {
                 context.logger.debug("OCI request refused", metadata: ["error": "\(error)"])
             }
-            return OCIErrorResponse.response(for: refusal, method: request.method, uploadID: uploadID)
+            return OCIErrorResponse.response(for: refusal, method: request.method, uploadID: uploadID, requestID: context.requestID)
         }
     }
 

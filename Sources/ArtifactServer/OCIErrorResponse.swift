@@ -12,7 +12,9 @@ import NIOCore
 enum OCIErrorResponse {
     static let challenge = #"Basic realm="artifactstore""#
 
-    static func response(for error: OCIError, method: HTTPRequest.Method, uploadID: String? = nil) -> Response {
+    /// With `requestID`, a 5xx's `detail` carries it (`{"requestID": …}`): the server log has the
+    /// cause under that id.
+    static func response(for error: OCIError, method: HTTPRequest.Method, uploadID: String? = nil, requestID: String? = nil) -> Response {
         var headers: HTTPFields = [OCIHeader.apiVersion: "registry/2.0"]
         if error.status == 401 { headers[.wwwAuthenticate] = challenge }
         if let held = error.receivedBytes {
@@ -21,7 +23,13 @@ enum OCIErrorResponse {
         }
         let status = HTTPResponse.Status(code: error.status)
         var entry: [String: Any] = ["code": error.code, "message": error.message]
-        entry["detail"] = NSNull()
+        if error.status >= 500, let requestID, !requestID.isEmpty {
+            let what = error.message.replacingOccurrences(of: "; see the server log", with: "")
+            entry["message"] = what + "; the server log has the cause under request id \(requestID)"
+            entry["detail"] = ["requestID": requestID]
+        } else {
+            entry["detail"] = NSNull()
+        }
         let data = (try? JSONSerialization.data(withJSONObject: ["errors": [entry]], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         headers[.contentType] = "application/json"
         headers[.contentLength] = "\(data.count)"

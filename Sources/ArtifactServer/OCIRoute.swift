@@ -26,8 +26,11 @@ enum OCIRoute: Equatable {
         var parts: [String] = []
         for part in path.dropFirst(3).split(separator: "/", omittingEmptySubsequences: false) {
             // Clients may encode `:` in a digest as `%3A`: each segment is decoded once.
-            guard let decoded = String(part).removingPercentEncoding, !decoded.contains("/") else {
+            guard let decoded = PathParameter.percentDecoded(String(part)), !decoded.contains("/") else {
                 throw OCIError(.nameInvalid, "path segment \"\(NameGrammar.printable(String(part)))\" is not valid percent-encoding")
+            }
+            if let scalar = NameGrammar.invisibleCharacter(in: decoded) {
+                throw OCIError(.nameInvalid, NameGrammar.invisibleCharacterMessage("path segment", decoded, scalar))
             }
             parts.append(decoded)
         }

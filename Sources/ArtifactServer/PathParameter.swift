@@ -1,5 +1,6 @@
 import Foundation
 import ArtifactControlPlane
+import ArtifactStoreCore
 import Hummingbird
 
 /// Path segments of the URL as names: percent-decoded exactly once, and refused when the
@@ -26,6 +27,9 @@ enum PathParameter {
             guard let decoded = percentDecoded(String(segment)), !decoded.utf8.contains(UInt8(ascii: "/")) else {
                 throw ControlPlaneError(.invalidPath, "file path segment \"\(NameGrammar.printable(String(segment)))\" does not decode to one clean segment")
             }
+            if let scalar = NameGrammar.invisibleCharacter(in: decoded) {
+                throw ControlPlaneError(.invalidPath, NameGrammar.invisibleCharacterMessage("file path segment", decoded, scalar))
+            }
             return decoded
         }
         let path = segments.joined(separator: "/")
@@ -33,16 +37,22 @@ enum PathParameter {
         return path
     }
 
-    /// `raw` with its percent-escapes decoded once; `nil` when they are not valid.
+    /// `raw` with its percent-escapes decoded once, byte for byte; `nil` when an escape is
+    /// malformed or the bytes are not UTF-8.
+    ///
+    /// Not Foundation's `removingPercentEncoding`, which drops a leading byte-order mark
+    /// (`%EF%BB%BFteam` became `team`): the name must be exactly what was sent, and an invisible
+    /// character is then refused by the caller, never silently removed.
     static func percentDecoded(_ raw: String) -> String? {
-        // Most names carry no escape: skip Foundation's decoder (a measurable share of a small GET).
-        var raw = raw
-        return raw.withUTF8({ $0.contains(UInt8(ascii: "%")) }) ? raw.removingPercentEncoding : raw
+        try? PercentDecoding.decode(raw)
     }
 
     static func decode(_ raw: String, what: String, allowSlash: Bool) throws -> String {
         guard let decoded = percentDecoded(raw) else {
-            throw ControlPlaneError(.invalidName, "\(what) \"\(NameGrammar.printable(raw))\" is not valid percent-encoding")
+            throw ControlPlaneError(.invalidName, "\(what) \"\(NameGrammar.printable(raw))\" is not valid percent-encoding of UTF-8")
+        }
+        if let scalar = NameGrammar.invisibleCharacter(in: decoded) {
+            throw ControlPlaneError(.invalidName, NameGrammar.invisibleCharacterMessage(what, decoded, scalar))
         }
         var utf8 = decoded
         guard utf8.withUTF8({ isClean($0, allowSlash: allowSlash) }) else {

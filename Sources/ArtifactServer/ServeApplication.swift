@@ -33,6 +33,8 @@ public enum ServeApplication {
     public static func run(
         _ configuration: ServerConfiguration, adminToken: String?, logger: Logger, console: @escaping Console
     ) async throws {
+        // Before anything is migrated or minted.
+        try await preflight(configuration, logger: logger)
         let controlPlane = try await openControlPlane(configuration, logger: logger)
         do {
             try await bootstrap(controlPlane, adminToken: adminToken, logger: logger, console: console)
@@ -48,7 +50,7 @@ public enum ServeApplication {
             if let local = controlPlane.dataPlane as? LocalDataPlane { services.append(local.temporarySweepService()) }
             let app = Application(
                 router: api.makeRouter(),
-                server: httpServer,
+                server: httpServer(limits: configuration.connectionLimits),
                 configuration: .init(address: .hostname(host, port: configuration.port), serverName: "artifactstore"),
                 services: services,
                 onServerRunning: { channel in
@@ -71,16 +73,20 @@ public enum ServeApplication {
         logger.info("stopped")
     }
 
-    /// HTTP/1 with an ``ExpectContinueHandler`` and a ``FileRegionSender`` on every connection:
-    /// `100 Continue` for clients that wait for it, and downloads sent from their files
-    /// (``DownloadBody``); each connection's requests are handled on its own event loop
+    /// HTTP/1 with a ``ConnectionGate`` first on every connection (timeouts, the connection
+    /// count, closing after refusals), and an ``ExpectContinueHandler`` and a ``FileRegionSender``
+    /// after the codec: `100 Continue` for clients that wait for it, and downloads sent from their
+    /// files (``DownloadBody``); each connection's requests are handled on its own event loop
     /// (``EventLoopBoundChannel``).
-    public static var httpServer: HTTPServerBuilder {
+    public static func httpServer(limits: ConnectionLimits) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
             EventLoopBoundChannel(
-                base: HTTP1Channel(
-                    responder: responder,
-                    configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [ExpectContinueHandler(), FileRegionSender()])))
+                base: ConnectionLimitedChannel(
+                    base: HTTP1Channel(
+                        responder: responder,
+                        configuration: HTTP1Channel.Configuration(
+                            additionalChannelHandlers: [RequestPhaseObserver(), ExpectContinueHandler(), FileRegionSender()])),
+                    limits: limits, counter: ConnectionCounter()))
         }
     }
 

@@ -6,6 +6,7 @@ extension ServerConfiguration {
     /// the key in upper snake case (`dataDir` → `ARTIFACTSTORE_DATA_DIR`).
     public enum Key: String, CaseIterable, Sendable {
         case host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, cacheLifetime, logLevel, ociUploadExpiry
+        case headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections
     }
 
     /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
@@ -14,7 +15,8 @@ extension ServerConfiguration {
     /// - Parameters:
     ///   - flags: values given on the command line, by ``Key`` (strings, or `Int` for the numbers).
     ///   - environment: the process environment (a test passes its own).
-    ///   - file: a JSON object with the keys of ``Key``; a missing file is an error.
+    ///   - file: a JSON object with the keys of ``Key``; a missing file, an unknown key or a
+    ///     value of the wrong type is an error (``checkFile(_:)``).
     /// - Throws: ``ServerConfigurationError`` naming the key.
     public static func load(
         flags: [Key: ConfigValue] = [:], environment: [String: String] = ProcessInfo.processInfo.environment, file: String? = nil
@@ -24,12 +26,14 @@ extension ServerConfiguration {
             EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "artifactstore"),
         ]
         if let file {
+            try checkFile(file)
             do {
                 // Through a reader, so the path needs no SystemPackage type here.
                 let location = ConfigReader(provider: InMemoryProvider(values: ["filePath": ConfigValue(.string(file), isSecret: false)]))
                 providers.append(try await FileProvider<JSONSnapshot>(config: location))
             } catch {
-                throw ServerConfigurationError(key: "config", "cannot read configuration file \"\(file)\": \(error)", underlying: error)
+                throw ServerConfigurationError(
+                    key: "config", "cannot read configuration file \"\(file)\": \(reason(error))", underlying: error)
             }
         }
         let reader = ConfigReader(providers: providers)
@@ -38,7 +42,10 @@ extension ServerConfiguration {
             do {
                 return try await body(ConfigKey(key.rawValue))
             } catch {
-                throw ServerConfigurationError(key: key.rawValue, "\(error)", underlying: error)
+                throw ServerConfigurationError(
+                    key: key.rawValue,
+                    "is not \(key.valueType.rawValue); check \(key.environmentName), the command line and the configuration file",
+                    underlying: error)
             }
         }
         if let host = try await read(.host, { try await reader.fetchString(forKey: $0) }) { configuration.host = host }
@@ -71,6 +78,24 @@ extension ServerConfiguration {
             guard seconds >= 0 else { throw ServerConfigurationError(key: "cacheLifetime", "\(seconds) must be zero (off) or a positive number of seconds") }
             configuration.cacheLifetime = .seconds(seconds)
         }
+        let timeouts = [
+            (Key.headerReadTimeout, \ConnectionLimits.headerReadTimeout), (.idleTimeout, \.idleTimeout),
+            (.bodyIdleTimeout, \.bodyIdleTimeout),
+        ]
+        for (key, path) in timeouts {
+            if let seconds = try await read(key, { try await reader.fetchInt(forKey: $0) }) {
+                guard seconds > 0 else {
+                    throw ServerConfigurationError(key: key.rawValue, "\(seconds) must be a positive number of seconds")
+                }
+                configuration.connectionLimits[keyPath: path] = .seconds(seconds)
+            }
+        }
+        if let maximum = try await read(.maxConnections, { try await reader.fetchInt(forKey: $0) }) {
+            guard maximum > 0 else {
+                throw ServerConfigurationError(key: "maxConnections", "\(maximum) must be a positive number of connections")
+            }
+            configuration.connectionLimits.maxConnections = maximum
+        }
         if let level = try await read(.logLevel, { try await reader.fetchString(forKey: $0) }) {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
                 throw ServerConfigurationError(key: "logLevel", "\"\(level)\" is not a log level (trace, debug, info, notice, warning, error, critical)")
@@ -78,5 +103,16 @@ extension ServerConfiguration {
             configuration.logLevel = level
         }
         return configuration
+    }
+}
+
+extension ServerConfiguration.Key {
+    /// `ARTIFACTSTORE_` and the key in upper snake case.
+    public var environmentName: String { "ARTIFACTSTORE_" + snake.uppercased() }
+
+    private var snake: String {
+        rawValue.reduce(into: "") { out, character in
+            if character.isUppercase { out += "_" + character.lowercased() } else { out.append(character) }
+        }
     }
 }

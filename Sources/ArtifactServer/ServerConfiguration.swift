@@ -39,6 +39,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var cacheLifetime: Duration = .seconds(2)
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// Connection timeouts and the connection count (keys `headerReadTimeout`, `idleTimeout`,
+    /// `bodyIdleTimeout`, `maxConnections`).
+    public var connectionLimits = ConnectionLimits()
 
     public init() {}
 
@@ -68,15 +71,27 @@ public struct ServerConfiguration: Sendable, Hashable {
     }
 }
 
-/// A configuration value that is missing, malformed or inconsistent: the server does not start.
+/// A configuration value that is missing, malformed or inconsistent, or a start that cannot
+/// happen as configured (the address is taken): the server does not start.
 public struct ServerConfigurationError: ArtifactStoreError {
-    public var code: String { "invalidConfiguration" }
+    /// Stable codes. Never renamed once published.
+    public enum Code: String, Sendable, Hashable, CaseIterable {
+        /// A key is unknown, of the wrong type or out of range, or a location does not exist or
+        /// cannot be written.
+        case invalidConfiguration
+        /// Another process listens on the configured host and port.
+        case addressInUse
+    }
+
+    public let kind: Code
+    public var code: String { kind.rawValue }
     /// The configuration key (`port`, `backends`, …).
     public let key: String
     public let message: String
     public let underlying: (any Error)?
 
-    public init(key: String, _ message: String, underlying: (any Error)? = nil) {
+    public init(_ kind: Code = .invalidConfiguration, key: String, _ message: String, underlying: (any Error)? = nil) {
+        self.kind = kind
         self.key = key
         self.message = "\(key): \(message)"
         self.underlying = underlying

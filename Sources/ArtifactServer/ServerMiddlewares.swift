@@ -26,7 +26,8 @@ struct ServerMiddlewares: RouterMiddleware {
             try await requestID.handle(request, context: context) { request, context in
                 try await metrics.handle(request, context: context) { request, context in
                     try await errors.handle(request, context: context) { request, context in
-                        try await credential.handle(request, context: context, next: next)
+                        try TransferCoding.check(request)
+                        return try await credential.handle(request, context: context, next: next)
                     }
                 }
             }

@@ -1,3 +1,4 @@
+import ArtifactStoreCore
 import Foundation
 
 /// A storage URL taken apart strictly: `scheme://host/path?name=value&…`.
@@ -122,34 +123,18 @@ public struct StorageURL: Sendable, Hashable, CustomStringConvertible {
 
     /// Percent-decodes strictly: `%` must be followed by two hex digits and the bytes must be UTF-8.
     static func decode(_ text: Substring, part: String, in url: String) throws(StorageError) -> String {
-        var bytes: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                throw StorageError(.invalidConfiguration, "storage URL \(quote(redacting(url))): \(part) has a malformed percent-escape")
-            }
-            bytes.append(high << 4 | low)
-        }
-        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+        let decoded: String
+        do throws(PercentDecoding.Failure) {
+            decoded = try PercentDecoding.decode(text)
+        } catch .malformedEscape {
+            throw StorageError(.invalidConfiguration, "storage URL \(quote(redacting(url))): \(part) has a malformed percent-escape")
+        } catch {
             throw StorageError(.invalidConfiguration, "storage URL \(quote(redacting(url))): \(part) percent-decodes to invalid UTF-8")
         }
         if decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             throw StorageError(.invalidConfiguration, "storage URL \(quote(redacting(url))): \(part) percent-decodes to a control character")
         }
         return decoded
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// `text` in double quotes with quotes, backslashes, control and non-ASCII characters

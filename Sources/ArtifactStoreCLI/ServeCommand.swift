@@ -9,7 +9,8 @@ import Logging
 /// Configuration comes from `--config FILE` (JSON), then `ARTIFACTSTORE_*` environment
 /// variables, then these flags, each overriding the last (docs/operations.md). With none of
 /// them it serves 127.0.0.1:8080 from `./artifactstore-data`. Exits 0 after a graceful
-/// shutdown, 2 for a bad configuration, 1 for any other failure.
+/// shutdown, 2 for a bad configuration (an unknown key, a missing backend, a port in use), 1 for
+/// any other failure. `--check-config` checks the configuration and exits without serving.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -45,8 +46,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("gc-interval"), help: "Seconds between garbage collections (default 3600).")
     var gcInterval: Int?
 
+    @Option(name: .customLong("header-read-timeout"), help: "Seconds a connection has to send a request's head (default 10).")
+    var headerReadTimeout: Int?
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a kept-alive connection may wait for its next request (default 60).")
+    var idleTimeout: Int?
+
+    @Option(name: .customLong("body-idle-timeout"), help: "Seconds the server waits for the next bytes of a body (default 60).")
+    var bodyIdleTimeout: Int?
+
+    @Option(name: .customLong("max-connections"), help: "Connections open at once; more get 503 (default 4096).")
+    var maxConnections: Int?
+
     @Option(name: .long, help: "A JSON configuration file (lowest precedence).")
     var config: String?
+
+    @Flag(
+        name: .customLong("check-config"),
+        help: "Check the configuration (keys, types, locations) and exit: 0 when valid, 2 with the problem.")
+    var checkConfig = false
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -63,6 +81,10 @@ struct ServeCommand: AsyncParsableCommand {
         set(.defaultBackend, defaultBackend.map(ConfigContent.string))
         set(.dataPlane, dataPlane.map(ConfigContent.string))
         set(.gcInterval, gcInterval.map(ConfigContent.int))
+        set(.headerReadTimeout, headerReadTimeout.map(ConfigContent.int))
+        set(.idleTimeout, idleTimeout.map(ConfigContent.int))
+        set(.bodyIdleTimeout, bodyIdleTimeout.map(ConfigContent.int))
+        set(.maxConnections, maxConnections.map(ConfigContent.int))
         let configuration: ServerConfiguration
         do {
             configuration = try await ServerConfiguration.load(flags: flags, environment: environment, file: config)
@@ -79,6 +101,16 @@ struct ServeCommand: AsyncParsableCommand {
             },
             metadataProvider: RequestLogMetadata.provider)
         let logger = Logger(label: "artifactstore.server")
+        if checkConfig {
+            do {
+                try await ServeApplication.checkConfiguration(configuration, logger: logger)
+            } catch {
+                reportError(error)
+                throw ExitCode(2)
+            }
+            FileOutput.standardOutput.write("artifactstore: configuration is valid\n")
+            return
+        }
         do {
             try await ServeApplication.run(
                 configuration, adminToken: environment["ARTIFACTSTORE_ADMIN_TOKEN"], logger: logger,

@@ -37,7 +37,7 @@ struct EventLoopBindingTests {
 
     @Test("the server's handlers run on the connection's event loop; plain HTTP/1 runs them elsewhere")
     func handlersRunOnTheConnectionsLoop() async throws {
-        #expect(try await Self.answer(ServeApplication.httpServer) == ["loop", "loop", "loop"])
+        #expect(try await Self.answer(ServeApplication.httpServer(limits: .patient)) == ["loop", "loop", "loop"])
         #expect(try await Self.answer(.http1()) == ["elsewhere", "elsewhere", "elsewhere"])
     }
 

@@ -103,7 +103,7 @@ struct FileRegionDownloadTests {
             return Response(status: .ok, headers: [.contentLength: "\(bytes.count)"], body: DownloadBody.make(
                 ByteStream(ByteStream.empty, fileSlice: slice), channel: context.channel, metrics: metrics))
         }
-        let app = Application(router: router, server: ServeApplication.httpServer, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestLogs.silent)
+        let app = Application(router: router, server: ServeApplication.httpServer(limits: .patient), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestLogs.silent)
         try await app.test(.live) { client in
             let response = try await Self.rawGet(port: try #require(client.port), path: "/region")
             #expect(response.head.hasPrefix("HTTP/1.1 200"))

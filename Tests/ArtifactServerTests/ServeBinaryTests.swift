@@ -17,11 +17,11 @@ struct ServeBinaryTests {
         let errorFile: URL
         private(set) var port = 0
 
-        init(dataDirectory: String, environment: [String: String] = [:]) throws {
+        init(dataDirectory: String, environment: [String: String] = [:], arguments: [String] = []) throws {
             errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).err")
             _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
             process.executableURL = ServeBinaryTests.executable
-            process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--gc-interval", "3600"]
+            process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--gc-interval", "3600"] + arguments
             var childEnvironment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARTIFACTSTORE_") }
             childEnvironment.merge(environment) { $1 }
             process.environment = childEnvironment

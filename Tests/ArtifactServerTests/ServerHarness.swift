@@ -62,7 +62,7 @@ final class ServerHarness: Sendable {
 
     /// The application for HummingbirdTesting.
     func application(port: Int = 0) -> some ApplicationProtocol {
-        Application(router: api.makeRouter(), server: ServeApplication.httpServer, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: Self.silent)
+        Application(router: api.makeRouter(), server: ServeApplication.httpServer(limits: .patient), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: Self.silent)
     }
 
     /// Runs `body` with a test client in `mode`.
@@ -95,6 +95,20 @@ final class ServerHarness: Sendable {
             let links = try await db.raw("SELECT COUNT(*) AS n FROM links").first()?.decode(column: "n", as: Int64.self) ?? -1
             return (blobs, links)
         }
+    }
+}
+
+extension ConnectionLimits {
+    /// The limits of in-process test servers: the product's, with timeouts of an hour. On two
+    /// cores shared by the whole suite a test may stall for minutes between the moment
+    /// HummingbirdTesting opens its client's connection and the first request; the timeouts
+    /// themselves are tested against the real binary (ConnectionLimitTests).
+    static var patient: ConnectionLimits {
+        var limits = ConnectionLimits()
+        limits.headerReadTimeout = .seconds(3600)
+        limits.idleTimeout = .seconds(3600)
+        limits.bodyIdleTimeout = .seconds(3600)
+        return limits
     }
 }
 

@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// The first handler of every HTTP/1 connection: counts it against
+/// ``ConnectionLimits/maxConnections``, enforces the header, keep-alive and body timeouts, and
+/// closes a connection after a refusal without waiting for the client.
+///
+/// Exists because Hummingbird keeps a connection until the client closes it: after a refused
+/// head (a 1 MiB header) it only half-closes and waits, so 200 such requests left ~160 sockets
+/// in FIN-WAIT-2 with their descriptors; and nothing bounds a request that never completes.
+///
+/// It sits before the HTTP decoder, so it sees every byte as it arrives, and learns where a
+/// request's head, body and response begin and end from ``RequestPhaseObserver`` behind the
+/// codec. One timer at a time:
+/// - waiting for a head: ``ConnectionLimits/headerReadTimeout`` from acceptance, or from the
+///   first byte after a kept-alive response (before that byte, ``ConnectionLimits/idleTimeout``);
+/// - reading a body: ``ConnectionLimits/bodyIdleTimeout`` from each time the server asks for
+///   bytes (`read`) until some arrive, so time spent not reading under back-pressure never counts;
+/// - while the server works on a request: none.
+/// When it fires, the connection is closed. A response that ends the connection (or a `503`
+/// for one connection too many) is followed by a lingering close: the output is shut, what the
+/// client still sends is read and dropped, and the socket is closed at the client's end of input
+/// or after ``ConnectionLimits/lingerTimeout``, whichever comes first. Event loop only.
+final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    private enum Phase {
+        /// No byte of the next request yet (the timer is the keep-alive one, or the header one
+        /// on a new connection).
+        case idle
+        /// Bytes of a head have arrived; the head is not complete.
+        case readingHead
+        /// The head is in; its body is not.
+        case readingBody
+        /// Every request read is waiting for its response.
+        case responding
+        /// Output shut; reading and discarding until the input ends or the linger time is up.
+        case lingering
+        case closed
+    }
+
+    private let limits: ConnectionLimits
+    private let counter: ConnectionCounter
+    private let logger: Logger
+    private var context: ChannelHandlerContext?
+    private var phase = Phase.idle
+    private var counted = false
+    /// Requests whose head was read and whose response has not ended.
+    private var outstanding = 0
+    private var timer: Scheduled<Void>?
+
+    init(limits: ConnectionLimits, counter: ConnectionCounter, logger: Logger) {
+        self.limits = limits
+        self.counter = counter
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        guard context.channel.isActive else { return }
+        admit(context: context)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if !counted, phase == .idle, outstanding == 0 { admit(context: context) }
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch phase {
+        case .lingering, .closed:
+            // Dropped: the connection is being closed; keep reading so the client can finish sending.
+            context.read()
+            return
+        case .idle:
+            phase = .readingHead
+            arm(limits.headerReadTimeout, "header read timeout")
+        case .readingBody:
+            cancelTimer()
+        case .readingHead, .responding:
+            break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .lingering = phase, let event = event as? ChannelEvent, event == .inputClosed {
+            close("the client finished after a closing response")
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .readingBody = phase, timer == nil {
+            arm(limits.bodyIdleTimeout, "body idle timeout")
+        }
+        context.read()
+    }
+
+    // MARK: From RequestPhaseObserver
+
+    func headReceived() {
+        guard phase != .lingering, phase != .closed else { return }
+        outstanding += 1
+        phase = .readingBody
+        cancelTimer()
+    }
+
+    func requestEnded() {
+        guard phase == .readingBody else { return }
+        cancelTimer()
+        // A response may have ended before its body was read (an early refusal).
+        if outstanding > 0 {
+            phase = .responding
+        } else {
+            becomeIdle()
+        }
+    }
+
+    /// A response's last part has been written; `closing` when the connection ends with it.
+    func responseEnded(closing: Bool) {
+        outstanding = max(0, outstanding - 1)
+        if closing {
+            linger()
+        } else if outstanding == 0, phase == .responding {
+            becomeIdle()
+        }
+    }
+
+    // MARK: States
+
+    private func admit(context: ChannelHandlerContext) {
+        guard counter.acquire(maximum: limits.maxConnections) else {
+            logger.debug("connection refused: maxConnections reached", metadata: ["max_connections": "\(limits.maxConnections)"])
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(Self.tooManyConnections(limits.maxConnections))), promise: nil)
+            linger()
+            return
+        }
+        counted = true
+        // A new connection has the header timeout from the start: silence is a head that never comes.
+        phase = .readingHead
+        arm(limits.headerReadTimeout, "header read timeout")
+    }
+
+    private func becomeIdle() {
+        phase = .idle
+        arm(limits.idleTimeout, "idle timeout")
+    }
+
+    private func linger() {
+        guard let context, phase != .lingering, phase != .closed else { return }
+        phase = .lingering
+        arm(limits.lingerTimeout, "linger timeout")
+        context.close(mode: .output, promise: nil)
+        context.read()
+    }
+
+    private func close(_ reason: String) {
+        guard let context, phase != .closed else { return }
+        phase = .closed
+        cancelTimer()
+        logger.debug("closing connection", metadata: ["reason": "\(reason)"])
+        context.close(promise: nil)
+    }
+
+    private func finish() {
+        cancelTimer()
+        phase = .closed
+        if counted {
+            counted = false
+            counter.release()
+        }
+    }
+
+    private func arm(_ duration: Duration, _ reason: String) {
+        cancelTimer()
+        guard let context else { return }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(duration)) { [self] in
+            timer = nil
+            close(reason)
+        }
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    /// The raw `503` for one connection too many, in the API's error shape.
+    static func tooManyConnections(_ maximum: Int) -> ByteBuffer {
+        let refusal = HTTPAPIError(
+            .tooManyConnections,
+            "the server already has \(maximum) open connection\(maximum == 1 ? "" : "s"), its maximum (maxConnections); "
+                + "retry after 1 second")
+        let body = (try? APIJSON.encoder().encode(ErrorResponse(error: .init(code: refusal.code, message: refusal.message)))) ?? Data()
+        let head =
+            "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        var buffer = ByteBuffer(string: head)
+        buffer.writeBytes(body)
+        return buffer
+    }
+}
