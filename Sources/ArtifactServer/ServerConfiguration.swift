@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var cacheLifetime: Duration = .seconds(2)
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// How log lines are written: `text` or `json` (one object per line).
+    public var logFormat = ServerLogFormat.text
 
     public init() {}
 

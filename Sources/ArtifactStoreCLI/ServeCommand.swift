@@ -45,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("gc-interval"), help: "Seconds between garbage collections (default 3600).")
     var gcInterval: Int?
 
+    @Option(name: .customLong("log-format"), help: "Log lines as text or json, one JSON object per line (default text).")
+    var logFormat: String?
+
     @Option(name: .long, help: "A JSON configuration file (lowest precedence).")
     var config: String?
 
@@ -63,6 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         set(.defaultBackend, defaultBackend.map(ConfigContent.string))
         set(.dataPlane, dataPlane.map(ConfigContent.string))
         set(.gcInterval, gcInterval.map(ConfigContent.int))
+        set(.logFormat, logFormat.map(ConfigContent.string))
         let configuration: ServerConfiguration
         do {
             configuration = try await ServerConfiguration.load(flags: flags, environment: environment, file: config)
@@ -73,7 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap(
             { label, metadataProvider in
-                var handler = ServerLogHandler.standardError(label: label, metadataProvider: metadataProvider)
+                var handler = ServerLogHandler.standardError(label: label, format: configuration.logFormat, metadataProvider: metadataProvider)
                 handler.logLevel = level
                 return handler
             },
