@@ -28,12 +28,14 @@ struct RequestIDMiddleware: Sendable {
         let supplied = request.headers[Self.header]
         let valid = supplied.map(Self.isValid) ?? true
         context.requestID = valid ? (supplied ?? Self.generate()) : Self.generate()
-        let received = ByteTally()
+        var received: ByteTally?
         var response: Response
         if valid {
             var request = request
             if Self.hasBody(request.head) {
-                request.body = RequestBody(asyncSequence: ByteCountingSequence(base: request.body) { received.add($0) })
+                let tally = ByteTally()
+                request.body = RequestBody(asyncSequence: ByteCountingSequence(base: request.body) { tally.add($0) })
+                received = tally
             }
             response = try await RequestLogMetadata.$requestID.withValue(context.requestID) { [request] in
                 try await next(request, context)

@@ -36,7 +36,7 @@ struct AccessLogTests {
         }
     }
 
-    @Test("a body written over 5 s (by the injected clock) logs 5000 ms and its bytes; a small answer logs at once")
+    @Test("a body written over 5 s (by the injected clock) logs 5000 ms and its bytes; a small answer logs at once; a failed body says so")
     func durationEndsAtTheLastByte() async throws {
         try await ServerHarness.run { harness in
             let clock = ManualNow()
@@ -52,9 +52,17 @@ struct AccessLogTests {
                 clock.advance(.milliseconds(3))
                 return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "hello")))
             }
+            struct Broken: Error {}
+            let broken = APIRouter.Endpoint(template: "/broken", method: .get) { _, _ in
+                Response(status: .ok, body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(repeating: 1, count: 70_000))
+                    clock.advance(.milliseconds(250))
+                    throw Broken()
+                })
+            }
             let metrics = ServerMetrics()
             let router = APIRouter(
-                endpoints: [slow, small], oci: OCIDistributionAPI(controlPlane: harness.controlPlane, metrics: metrics),
+                endpoints: [slow, small, broken], oci: OCIDistributionAPI(controlPlane: harness.controlPlane, metrics: metrics),
                 middlewares: ServerMiddlewares(metrics: metrics, now: clock.now))
             let captured = Captured()
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: captured.logger)
@@ -65,9 +73,18 @@ struct AccessLogTests {
                 try await client.execute(uri: "/small", method: .get) { response in
                     #expect(String(buffer: response.body) == "hello")
                 }
+                // The body fails after 70,000 bytes: whatever the client sees, the line says so.
+                _ = try? await client.execute(uri: "/broken", method: .get) { _ in }
+                // A malformed X-Request-ID is refused, with a line of its own and a generated id.
+                try await client.execute(uri: "/small", method: .get, headers: [RequestIDMiddleware.header: "bad id"]) { response in
+                    #expect(response.status == .badRequest)
+                }
             }
             let lines = try captured.accessLines()
-            try #require(lines.count == 2)
+            try #require(lines.count == 4)
+            #expect(lines[2]["bytes_out"] as? Int == 70_000 && lines[2]["duration_ms"] as? Double == 250)
+            #expect((lines[2]["outcome"] as? String)?.hasPrefix("failed: ") == true)
+            #expect(lines[3]["status"] as? Int == 400 && lines[3]["request_id"] as? String != "bad id")
             #expect(lines[0]["route"] as? String == "/slow" && lines[0]["status"] as? Int == 200)
             #expect(lines[0]["bytes_out"] as? Int == 150_000 && lines[0]["bytes_in"] as? Int == 0)
             #expect(lines[0]["duration_ms"] as? Double == 5000)
