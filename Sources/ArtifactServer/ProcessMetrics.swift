@@ -51,7 +51,8 @@ struct ProcessMetrics: Sendable, Equatable {
         family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", virtualBytes.map { "\($0)" })
         family("process_open_fds", "gauge", "Number of open file descriptors.", openDescriptors.map { "\($0)" })
         family("process_max_fds", "gauge", "Maximum number of open file descriptors.", maximumDescriptors.map { "\($0)" })
-        family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", startTimeSeconds.map { "\($0)" })
+        let started = startTimeSeconds.map { "\($0)" }
+        family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", started)
         return text
     }
 

@@ -74,10 +74,12 @@ public final class ServerMetrics: Sendable {
             if let existing = handles[key] { return existing }
             let made = (
                 counter: registry.makeCounter(
-                    descriptor: Self.descriptor("artifactstore_http_requests_total", "Requests answered, by route template, method and status."),
+                    descriptor: Self.descriptor(
+                        "artifactstore_http_requests_total", "Requests answered, by route template, method and status."),
                     labels: [("route", route), ("method", method), ("status", "\(status)")]),
                 timer: registry.makeDurationHistogram(
-                    descriptor: Self.descriptor("artifactstore_http_request_duration_seconds", "Time to the response head, by route template and method."),
+                    descriptor: Self.descriptor(
+                        "artifactstore_http_request_duration_seconds", "Time to the response head, by route template and method."),
                     labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets)
             )
             handles[key] = made

@@ -13,7 +13,8 @@ struct ArtifactStoreCommand: AsyncParsableCommand {
             StorageCommand.self,
             DataPlaneCommand.self,
             ServeCommand.self,
-            LoginCommand.self, LogoutCommand.self, WhoAmICommand.self, PushCommand.self, PullCommand.self, ListCommand.self, RemoveCommand.self,
+            LoginCommand.self, LogoutCommand.self, WhoAmICommand.self, PushCommand.self, PullCommand.self, ListCommand.self,
+            RemoveCommand.self,
             TagCommand.self, HoldCommand.self, ReleaseCommand.self, VerifyCommand.self, GarbageCollectCommand.self,
             AuditCommand.self, TokenCommand.self,
         ]

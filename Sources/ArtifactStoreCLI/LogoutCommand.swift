@@ -39,7 +39,8 @@ struct LogoutCommand: AsyncParsableCommand {
                     text: "Logged out of \(saved): removed its token from \(file.path) (the token stays valid on the server)")
             case .notLoggedIn:
                 try output.print(
-                    Result(loggedOut: false, server: nil, loginFile: file.path), text: "Not logged in (no login file at \(file.path)); nothing removed")
+                    Result(loggedOut: false, server: nil, loginFile: file.path),
+                    text: "Not logged in (no login file at \(file.path)); nothing removed")
             case .otherServer(let saved):
                 try output.print(
                     Result(loggedOut: false, server: saved, loginFile: file.path),

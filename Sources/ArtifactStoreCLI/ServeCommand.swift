@@ -77,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap(
             { label, metadataProvider in
-                var handler = ServerLogHandler.standardError(label: label, format: configuration.logFormat, metadataProvider: metadataProvider)
+                var handler = ServerLogHandler.standardError(
+                    label: label, format: configuration.logFormat, metadataProvider: metadataProvider)
                 handler.logLevel = level
                 return handler
             },

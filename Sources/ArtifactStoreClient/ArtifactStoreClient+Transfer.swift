@@ -49,7 +49,8 @@ extension ArtifactStoreClient {
         // 1. Hash.
         progress.start(.hashing, files.totalSize)
         let addresses = try await forEach(files.entries, concurrency: width) { entry in
-            ContentAddress(try await Self.digest(ofFileAt: entry.localPath, size: entry.size, algorithm: .blake3, observe: progress.advance))
+            ContentAddress(
+                try await Self.digest(ofFileAt: entry.localPath, size: entry.size, algorithm: .blake3, observe: progress.advance))
         }
         progress.finish()
         // 2. The namespace.
@@ -133,7 +134,8 @@ extension ArtifactStoreClient {
             let shown = differing.prefix(5).joined(separator: ", ") + (differing.count > 5 ? ", …" : "")
             throw ClientError(
                 .localFileDiffers,
-                "\(Plural.of(differing.count, "file")) in \(destination) already \(differing.count == 1 ? "exists" : "exist") with other content "
+                "\(Plural.of(differing.count, "file")) in \(destination) already \(differing.count == 1 ? "exists" : "exist") "
+                    + "with other content "
                     + "than \(resolved) (\(shown)); nothing was downloaded. Pass --force to overwrite, or pull into another directory")
         }
         let wanted = zip(version.files, local).filter { $0.1 != .identical }.map(\.0)
@@ -152,7 +154,8 @@ extension ArtifactStoreClient {
         progress.finish()
         return PullResult(
             reference: reference.description, version: version.version, destination: destination, files: version.files.count,
-            totalBytes: totalBytes, resumedBytes: results.reduce(0) { $0 + $1.resumedFrom }, unchangedFiles: version.files.count - wanted.count,
+            totalBytes: totalBytes, resumedBytes: results.reduce(0) { $0 + $1.resumedFrom },
+            unchangedFiles: version.files.count - wanted.count,
             overwrittenFiles: differing.count)
     }
 

@@ -28,7 +28,9 @@ struct AccessLogTests {
     final class Captured: Sendable {
         let lines = ServerLogHandlerTests.Lines()
         var logger: Logger {
-            Logger(label: "artifactstore.test") { ServerLogHandler(label: $0, stream: self.lines, format: .json, metadataProvider: RequestLogMetadata.provider) }
+            Logger(label: "artifactstore.test") {
+                ServerLogHandler(label: $0, stream: self.lines, format: .json, metadataProvider: RequestLogMetadata.provider)
+            }
         }
         /// The access lines, parsed.
         func accessLines() throws -> [[String: Any]] {
@@ -113,7 +115,9 @@ struct AccessLogTests {
                 ids.append(uploadID)
                 for method in [HTTPRequest.Method.get, .head] {
                     ids.append(
-                        try await client.execute(uri: "/v1/namespaces/team/blobs/\(address)", method: method, headers: TestRequest.bearer(writer)) { response in
+                        try await client.execute(
+                            uri: "/v1/namespaces/team/blobs/\(address)", method: method, headers: TestRequest.bearer(writer)
+                        ) { response in
                             #expect(response.status == .ok)
                             return response.headers[RequestIDMiddleware.header] ?? ""
                         })
@@ -124,7 +128,9 @@ struct AccessLogTests {
                         return response.headers[RequestIDMiddleware.header] ?? ""
                     })
                 ids.append(
-                    try await client.execute(uri: "/nowhere", method: .get, headers: [RequestIDMiddleware.header: "client-id-1"]) { response in
+                    try await client.execute(
+                        uri: "/nowhere", method: .get, headers: [RequestIDMiddleware.header: "client-id-1"]
+                    ) { response in
                         #expect(response.status == .notFound)
                         return response.headers[RequestIDMiddleware.header] ?? ""
                     })

@@ -31,13 +31,15 @@ struct CLICommandTests {
         // Another server's logout keeps this one's login.
         let other = try user.run(["logout", "--server", "http://127.0.0.1:1"])
         #expect(other.status == 0, "\(other.standardError)")
-        #expect(other.standardOutput == "Not logged in to http://127.0.0.1:1: \(loginFile) holds the login for \(server.url), which was kept\n")
+        let kept = "Not logged in to http://127.0.0.1:1: \(loginFile) holds the login for \(server.url), which was kept\n"
+        #expect(other.standardOutput == kept)
         #expect(FileManager.default.fileExists(atPath: loginFile))
         #expect(try user.run(["whoami"]).status == 0)
 
         let logout = try user.run(["logout", "--server", server.url + "/"])
         #expect(logout.status == 0, "\(logout.standardError)")
-        #expect(logout.standardOutput == "Logged out of \(server.url): removed its token from \(loginFile) (the token stays valid on the server)\n")
+        let removed = "Logged out of \(server.url): removed its token from \(loginFile) (the token stays valid on the server)\n"
+        #expect(logout.standardOutput == removed)
         #expect(!FileManager.default.fileExists(atPath: loginFile))
         let whoami = try user.run(["whoami"])
         #expect(whoami.status == 2)
@@ -96,7 +98,8 @@ struct CLICommandTests {
         let file = try work.file("one.txt", contents: Array("one\n".utf8))
         let push = try user.admin(["push", "solo/app:1", file])
         #expect(push.status == 0, "\(push.standardError)")
-        #expect(push.standardOutput.contains("pushed solo/app:1: 1 file, 4 B; uploaded 1 blob (4 B), skipped 0 blobs the server already had"))
+        let summary = "pushed solo/app:1: 1 file, 4 B; uploaded 1 blob (4 B), skipped 0 blobs the server already had"
+        #expect(push.standardOutput.contains(summary), "\(push.standardOutput)")
         let pull = try user.admin(["pull", "solo/app:1", work.url.appendingPathComponent("out").path])
         #expect(pull.standardOutput.contains(": 1 file, 4 B, all verified"), "\(pull.standardOutput)")
         let versions = try user.admin(["ls", "solo/app"])
@@ -117,7 +120,8 @@ struct CLICommandTests {
             .map { "'" + $0 + "'" }.joined(separator: " ")
         for (setup, environment) in [("stty cols 60 rows 20; ", [:]), ("stty cols 0 rows 0; ", ["COLUMNS": "60"])] {
             let output = try CLIProcess.run(
-                ["-qec", setup + push.replacingOccurrences(of: "narrow/app:1", with: "narrow/app:\(environment.isEmpty ? 1 : 2)"), "/dev/null"],
+                ["-qec", setup + push.replacingOccurrences(of: "narrow/app:1", with: "narrow/app:\(environment.isEmpty ? 1 : 2)"),
+                 "/dev/null"],
                 executable: URL(fileURLWithPath: "/usr/bin/script"), environment: user.environment.merging(environment) { $1 })
             #expect(output.status == 0, "\(output.standardOutput)\(output.standardError)")
             // The pseudo-terminal turns each line feed into CR LF (one Character in Swift).
