@@ -1,3 +1,4 @@
+import ArtifactStoreCore
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -6,24 +7,37 @@ import Logging
 /// `A-Za-z0-9._-`, otherwise (when absent) a new one. Puts it in the log metadata of every line
 /// written while the request is handled (`request_id`, through ``RequestLogMetadata``), the
 /// context (for audit records) and the `X-Request-ID` response header, and writes one
-/// access-log line per request. A malformed id is refused (400 `invalidRequestID`).
+/// access line per request (``AccessLogEntry``: method, path, route, status, bytes in and out,
+/// time to the response's last byte). A malformed id is refused (400 `invalidRequestID`).
 ///
-/// The log line names the method, the path, the status and the duration; never a header
-/// value, so never a credential.
+/// `now` is the clock the access line is timed with (a test passes one it moves by hand).
 struct RequestIDMiddleware: Sendable {
     typealias Context = ServerRequestContext
 
     static let header = HTTPField.Name("X-Request-ID")!
 
+    let now: @Sendable () -> ContinuousClock.Instant
+
+    init(now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+        self.now = now
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let start = ContinuousClock.now
+        let start = now()
         let supplied = request.headers[Self.header]
         let valid = supplied.map(Self.isValid) ?? true
         context.requestID = valid ? (supplied ?? Self.generate()) : Self.generate()
+        var received: ByteTally?
         var response: Response
         if valid {
-            response = try await RequestLogMetadata.$requestID.withValue(context.requestID) {
+            var request = request
+            if Self.hasBody(request.head) {
+                let tally = ByteTally()
+                request.body = RequestBody(asyncSequence: ByteCountingSequence(base: request.body) { tally.add($0) })
+                received = tally
+            }
+            response = try await RequestLogMetadata.$requestID.withValue(context.requestID) { [request] in
                 try await next(request, context)
             }
         } else {
@@ -32,15 +46,17 @@ struct RequestIDMiddleware: Sendable {
                 method: request.method)
         }
         response.headers[Self.header] = context.requestID
-        let elapsed = ContinuousClock.now - start
-        context.logger.info(
-            "request",
-            metadata: [
-                "request_id": "\(context.requestID)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
-                "status": "\(response.status.code)",
-                "duration_ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000)",
-            ])
-        return response
+        let entry = AccessLogEntry(
+            logger: context.logger, requestID: context.requestID, method: request.method.rawValue, path: request.uri.path,
+            route: context.endpointPath ?? "unmatched", status: Int(response.status.code), start: start, now: now, received: received)
+        return entry.attach(to: response)
+    }
+
+    /// Whether the request announces a body (a length above zero, or chunked), whose bytes the
+    /// access line then counts as they are read.
+    static func hasBody(_ head: HTTPRequest) -> Bool {
+        if let length = head.headerFields[.contentLength] { return length != "0" }
+        return head.headerFields[.transferEncoding] != nil
     }
 
     static func isValid(_ id: String) -> Bool {

@@ -62,7 +62,8 @@ public enum ServeApplication {
             )
             // SIGTERM/SIGINT: graceful shutdown; requests still running after the grace
             // period are cancelled (an upload cancelled mid-body stores nothing).
-            var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            let notice = ShutdownNotice(logger: logger, gracePeriod: configuration.shutdownGracePeriod)
+            var group = ServiceGroupConfiguration(services: [app, notice], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
             try await ServiceGroup(configuration: group).run()
         } catch {

@@ -7,6 +7,7 @@ extension ServerConfiguration {
     public enum Key: String, CaseIterable, Sendable {
         case host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, cacheLifetime, logLevel, ociUploadExpiry
         case headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections
+        case logFormat
     }
 
     /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
@@ -101,6 +102,12 @@ extension ServerConfiguration {
                 throw ServerConfigurationError(key: "logLevel", "\"\(level)\" is not a log level (trace, debug, info, notice, warning, error, critical)")
             }
             configuration.logLevel = level
+        }
+        if let format = try await read(.logFormat, { try await reader.fetchString(forKey: $0) }) {
+            guard let parsed = ServerLogFormat(rawValue: format) else {
+                throw ServerConfigurationError(key: "logFormat", "\"\(format)\" is not a log format (text, json)")
+            }
+            configuration.logFormat = parsed
         }
         return configuration
     }

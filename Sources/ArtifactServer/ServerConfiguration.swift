@@ -42,6 +42,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// Connection timeouts and the connection count (keys `headerReadTimeout`, `idleTimeout`,
     /// `bodyIdleTimeout`, `maxConnections`).
     public var connectionLimits = ConnectionLimits()
+    /// How log lines are written: `text` or `json` (one object per line).
+    public var logFormat = ServerLogFormat.text
 
     public init() {}
 

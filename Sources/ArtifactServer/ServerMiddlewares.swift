@@ -12,12 +12,14 @@ struct ServerMiddlewares: RouterMiddleware {
     typealias Context = ServerRequestContext
 
     let expectContinue = ExpectContinueMiddleware()
-    let requestID = RequestIDMiddleware()
+    let requestID: RequestIDMiddleware
     let metrics: MetricsMiddleware
     let errors = ErrorMiddleware()
     let credential = CredentialMiddleware()
 
-    init(metrics: ServerMetrics) {
+    /// - Parameter now: the clock access lines are timed with (``RequestIDMiddleware``).
+    init(metrics: ServerMetrics, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+        self.requestID = RequestIDMiddleware(now: now)
         self.metrics = MetricsMiddleware(metrics: metrics)
     }
 

@@ -40,7 +40,7 @@ struct ListCommand: AsyncParsableCommand {
                 }
                 let lines = versions.map { summary in
                     let tagged = tags.filter { $0.version == summary.version }.map(\.name)
-                    var line = "\(summary.version)\t\(summary.fileCount) files\t\(ProgressLine.bytes(summary.totalSize))\t"
+                    var line = "\(summary.version)\t\(Plural.of(summary.fileCount, "file"))\t\(ProgressLine.bytes(summary.totalSize))\t"
                     line += summary.createdAt.formatted(Date.ISO8601FormatStyle())
                     if !tagged.isEmpty { line += "\ttags: " + tagged.joined(separator: ", ") }
                     return line

@@ -7,7 +7,8 @@ import Glibc
 #endif
 
 /// Draws a transfer's progress on standard error, only when standard error is a terminal and
-/// JSON output was not asked for, at most ten times a second.
+/// JSON output was not asked for, at most ten times a second, on one line that fits the
+/// terminal's width (``ProgressLine``), so redraws overwrite it rather than add lines.
 final class ProgressBar: Sendable {
     private struct State {
         var label = ""
@@ -57,9 +58,17 @@ final class ProgressBar: Sendable {
     private func render(_ state: State, now: ContinuousClock.Instant) -> String {
         let elapsed = now - state.started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return ProgressLine.render(label: state.label, done: state.done, total: state.total, elapsed: seconds, width: Self.columns())
+    }
+
+    /// The terminal's width: standard error's window size (asked at each redraw, so a resized
+    /// terminal is followed), else `COLUMNS`, else 80.
+    static func columns(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
         var size = winsize()
-        let answered = withUnsafeMutablePointer(to: &size) { ioctl(2, UInt(TIOCGWINSZ), $0) } == 0
-        let columns = answered && size.ws_col > 0 ? Int(size.ws_col) : 80
-        return ProgressLine.render(label: state.label, done: state.done, total: state.total, elapsed: seconds, width: columns)
+        if withUnsafeMutablePointer(to: &size, { ioctl(2, UInt(TIOCGWINSZ), $0) }) == 0, size.ws_col > 0 {
+            return Int(size.ws_col)
+        }
+        if let text = environment["COLUMNS"], let columns = Int(text), columns > 0 { return columns }
+        return 80
     }
 }

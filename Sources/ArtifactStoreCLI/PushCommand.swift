@@ -40,9 +40,9 @@ struct PushCommand: AsyncParsableCommand {
         try await options.run { client in
             let bar = ProgressBar(enabled: !options.json)
             let result = try await client.push(files, as: reference, labels: labels, concurrency: parallel, progress: bar.progress)
-            var text = "pushed \(result.reference): \(result.files) files, \(ProgressLine.bytes(result.totalBytes)); "
-            text += "uploaded \(result.uploadedBlobs) blobs (\(ProgressLine.bytes(result.uploadedBytes))), "
-            text += "skipped \(result.skippedBlobs) the server already had (\(ProgressLine.bytes(result.skippedBytes)))"
+            var text = "pushed \(result.reference): \(Plural.of(result.files, "file")), \(ProgressLine.bytes(result.totalBytes)); "
+            text += "uploaded \(Plural.of(result.uploadedBlobs, "blob")) (\(ProgressLine.bytes(result.uploadedBytes))), "
+            text += "skipped \(Plural.of(result.skippedBlobs, "blob")) the server already had (\(ProgressLine.bytes(result.skippedBytes)))"
             if result.createdNamespace { text = "created namespace \(reference.namespace)\n" + text }
             try CLIOutput(json: options.json).print(result, text: text)
         }

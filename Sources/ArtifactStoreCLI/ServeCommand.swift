@@ -57,6 +57,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("max-connections"), help: "Connections open at once; more get 503 (default 4096).")
     var maxConnections: Int?
+    @Option(name: .customLong("log-format"), help: "Log lines as text or json, one JSON object per line (default text).")
+    var logFormat: String?
 
     @Option(name: .long, help: "A JSON configuration file (lowest precedence).")
     var config: String?
@@ -85,6 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         set(.idleTimeout, idleTimeout.map(ConfigContent.int))
         set(.bodyIdleTimeout, bodyIdleTimeout.map(ConfigContent.int))
         set(.maxConnections, maxConnections.map(ConfigContent.int))
+        set(.logFormat, logFormat.map(ConfigContent.string))
         let configuration: ServerConfiguration
         do {
             configuration = try await ServerConfiguration.load(flags: flags, environment: environment, file: config)
@@ -95,7 +98,8 @@ struct ServeCommand: AsyncParsableCommand {
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap(
             { label, metadataProvider in
-                var handler = ServerLogHandler.standardError(label: label, metadataProvider: metadataProvider)
+                var handler = ServerLogHandler.standardError(
+                    label: label, format: configuration.logFormat, metadataProvider: metadataProvider)
                 handler.logLevel = level
                 return handler
             },

@@ -30,6 +30,10 @@ public struct PullResult: Sendable, Codable, Hashable {
     public var totalBytes: UInt64
     /// Bytes taken from `.partial` files of an earlier attempt (and re-verified).
     public var resumedBytes: UInt64
+    /// Files already in place with the right content, left alone.
+    public var unchangedFiles: Int
+    /// Files that were in place with other content and were replaced (`--force`).
+    public var overwrittenFiles: Int
 }
 
 extension ArtifactStoreClient {
@@ -45,15 +49,8 @@ extension ArtifactStoreClient {
         // 1. Hash.
         progress.start(.hashing, files.totalSize)
         let addresses = try await forEach(files.entries, concurrency: width) { entry in
-            try await LocalFiles.withReadHandle(entry.localPath) { handle in
-                let chunks = handle.readChunks(in: 0..<Int64(entry.size), chunkLength: Self.chunkLength)
-                let (digest, size) = try await Digest.digest(
-                    of: ByteCountingSequence(base: chunks, observe: progress.advance), algorithm: .blake3)
-                guard size == entry.size else {
-                    throw ClientError(.io, "\(entry.localPath) changed size while it was read (\(entry.size) then \(size) bytes)")
-                }
-                return ContentAddress(digest)
-            }
+            ContentAddress(
+                try await Self.digest(ofFileAt: entry.localPath, size: entry.size, algorithm: .blake3, observe: progress.advance))
         }
         progress.finish()
         // 2. The namespace.
@@ -92,11 +89,32 @@ extension ArtifactStoreClient {
             skippedBytes: distinctBytes - uploadBytes, createdNamespace: createdNamespace)
     }
 
+    /// The digest of the `size` bytes of the file at `path`, read in chunks; each chunk's size is
+    /// passed to `observe`. A file that is not `size` bytes long any more is an error.
+    static func digest(
+        ofFileAt path: String, size: UInt64, algorithm: DigestAlgorithm, observe: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws -> Digest {
+        try await LocalFiles.withReadHandle(path) { handle in
+            let chunks = handle.readChunks(in: 0..<Int64(size), chunkLength: Self.chunkLength)
+            let (digest, read) = try await Digest.digest(of: ByteCountingSequence(base: chunks, observe: observe), algorithm: algorithm)
+            guard read == size else {
+                throw ClientError(.io, "\(path) changed size while it was read (\(size) then \(read) bytes)")
+            }
+            return digest
+        }
+    }
+
     /// Pulls the version (or tag) `reference` into the directory `destination`: every file is
     /// downloaded to `<destination>/<path>`, resumed from a `.partial` file left by an earlier
     /// attempt, and verified whole against its address before it is renamed into place.
+    ///
+    /// A file already at `<destination>/<path>` with the right content is left alone (not
+    /// downloaded, not touched). One that differs (or is not a regular file) is replaced only
+    /// when `overwrite` is `true`; otherwise the pull fails with `localFileDiffers`, naming the
+    /// files, before anything is downloaded or written.
     public func pull(
-        _ reference: ArtifactReference, into destination: String, concurrency: Int = 4, progress: TransferProgress = .none
+        _ reference: ArtifactReference, into destination: String, overwrite: Bool = false, concurrency: Int = 4,
+        progress: TransferProgress = .none
     ) async throws -> PullResult {
         let version = try await resolve(reference)
         let resolved = ArtifactReference(namespace: reference.namespace, artifact: reference.artifact, version: version.version)
@@ -108,8 +126,21 @@ extension ArtifactStoreClient {
             }
         }
         let totalBytes = version.files.reduce(UInt64(0)) { $0 + $1.size }
-        progress.start(.downloading, totalBytes)
-        let results = try await forEach(version.files, concurrency: max(1, concurrency)) { file in
+        let local = try await forEach(version.files, concurrency: max(1, concurrency)) { file in
+            try await LocalTarget.inspect(destination + "/" + file.path, address: file.address, size: file.size)
+        }
+        let differing = zip(version.files, local).filter { $0.1 == .differs }.map(\.0.path)
+        if !differing.isEmpty, !overwrite {
+            let shown = differing.prefix(5).joined(separator: ", ") + (differing.count > 5 ? ", …" : "")
+            throw ClientError(
+                .localFileDiffers,
+                "\(Plural.of(differing.count, "file")) in \(destination) already \(differing.count == 1 ? "exists" : "exist") "
+                    + "with other content "
+                    + "than \(resolved) (\(shown)); nothing was downloaded. Pass --force to overwrite, or pull into another directory")
+        }
+        let wanted = zip(version.files, local).filter { $0.1 != .identical }.map(\.0)
+        progress.start(.downloading, wanted.reduce(UInt64(0)) { $0 + $1.size })
+        let results = try await forEach(wanted, concurrency: max(1, concurrency)) { file in
             let target = destination + "/" + file.path
             let parent = URL(fileURLWithPath: target).deletingLastPathComponent().path
             do {
@@ -123,7 +154,9 @@ extension ArtifactStoreClient {
         progress.finish()
         return PullResult(
             reference: reference.description, version: version.version, destination: destination, files: version.files.count,
-            totalBytes: totalBytes, resumedBytes: results.reduce(0) { $0 + $1.resumedFrom })
+            totalBytes: totalBytes, resumedBytes: results.reduce(0) { $0 + $1.resumedFrom },
+            unchangedFiles: version.files.count - wanted.count,
+            overwrittenFiles: differing.count)
     }
 
     /// Runs `body` on every element, at most `concurrency` at once; results in input order.

@@ -1,3 +1,4 @@
+import ArtifactStoreCore
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -55,7 +56,7 @@ public struct ArtifactStoreClient: Sendable {
         if let token {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         }
-        request.headers.add(name: "User-Agent", value: "artifactstore-cli")
+        request.headers.add(name: "User-Agent", value: "artifactstore-cli/\(ArtifactStoreVersion.current)")
         return request
     }
 

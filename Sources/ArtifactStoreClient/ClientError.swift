@@ -31,6 +31,8 @@ public struct ClientError: ArtifactStoreError {
         case badResponse
         /// A local file operation failed.
         case io
+        /// `pull` would replace a local file that has other content (pass `--force`).
+        case localFileDiffers
     }
 
     public let code: String

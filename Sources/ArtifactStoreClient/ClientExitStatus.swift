@@ -14,7 +14,8 @@ public enum ClientExitStatus: Int32, Sendable, CaseIterable {
     case notFound = 3
     /// 401 or 403: no, unknown, expired or revoked token, or too few scopes.
     case auth = 4
-    /// 409: the version exists, is held, the tag is immutable, …
+    /// 409: the version exists, is held, the tag is immutable, …; or `pull` would replace a local
+    /// file with other content.
     case conflict = 5
     /// Bytes did not match their digest (or size): downloaded, resumed or uploaded.
     case integrity = 6
@@ -52,6 +53,8 @@ public enum ClientExitStatus: Int32, Sendable, CaseIterable {
         }
         if Self.usageCodes.contains(error.code) {
             self = .usage
+        } else if error.code == ClientError.Code.localFileDiffers.rawValue {
+            self = .conflict
         } else if error.code == ClientError.Code.serverUnreachable.rawValue {
             self = .server
         } else {

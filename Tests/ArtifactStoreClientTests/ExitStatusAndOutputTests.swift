@@ -92,9 +92,31 @@ struct ExitStatusAndOutputTests {
         #expect(ProgressLine.duration(59.2) == "1:00")
     }
 
-    @Test func narrowTerminalsStillGetABar() {
-        let line = ProgressLine.render(label: "uploading", done: 1, total: 3, elapsed: 1, width: 20)
-        #expect(line.contains("[###-------]"))
+    @Test func everyWidthGetsALineThatFitsWithoutWrapping() {
+        for width in 0...200 {
+            for (done, total, elapsed) in [(UInt64(1), UInt64(3), 1.0), (0, 10, 0), (5 << 30, 1 << 40, 3_000), (7, 7, 0.5)] {
+                for label in ["hashing", "uploading", "downloading"] {
+                    let line = ProgressLine.render(label: label, done: done, total: total, elapsed: elapsed, width: width)
+                    #expect(line.count <= max(1, width - 1), "width \(width): \(line)")
+                    #expect(!line.contains("\n"))
+                }
+            }
+        }
+        // Room runs out: the rate goes first, then the sizes, to keep a bar; then the bar.
+        let sixty = ProgressLine.render(label: "uploading", done: 50 << 20, total: 100 << 20, elapsed: 2, width: 60)
+        #expect(sixty == "uploading [######------] 50% 50.0 MiB / 100.0 MiB  ETA 0:02")
+        let forty = ProgressLine.render(label: "uploading", done: 50 << 20, total: 100 << 20, elapsed: 2, width: 40)
+        #expect(forty == "uploading [#######-------] 50% ETA 0:02")
+        #expect(ProgressLine.render(label: "uploading", done: 1, total: 3, elapsed: 1, width: 20) == "uploading 33%")
+        #expect(ProgressLine.render(label: "uploading", done: 1, total: 3, elapsed: 1, width: 8) == "uploadi")
+    }
+
+    @Test func pluralsAgreeWithTheirCount() {
+        #expect(Plural.of(0, "file") == "0 files")
+        #expect(Plural.of(1, "blob") == "1 blob")
+        #expect(Plural.of(2, "blob") == "2 blobs")
+        #expect(Plural.of(UInt64(1), "entry", plural: "entries") == "1 entry")
+        #expect(Plural.of(3, "entry", plural: "entries") == "3 entries")
     }
 
     @Test func jsonValueRoundTripsAndReadsAsText() throws {
