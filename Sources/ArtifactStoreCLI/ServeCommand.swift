@@ -45,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("gc-interval"), help: "Seconds between garbage collections (default 3600).")
     var gcInterval: Int?
 
+    @Option(name: .customLong("audit-key-file"), help: "The audit chain's HMAC key file (default DATA_DIR/audit.key, created 0600).")
+    var auditKeyFile: String?
+
     @Option(name: .long, help: "A JSON configuration file (lowest precedence).")
     var config: String?
 
@@ -63,6 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         set(.defaultBackend, defaultBackend.map(ConfigContent.string))
         set(.dataPlane, dataPlane.map(ConfigContent.string))
         set(.gcInterval, gcInterval.map(ConfigContent.int))
+        set(.auditKeyFile, auditKeyFile.map(ConfigContent.string))
         let configuration: ServerConfiguration
         do {
             configuration = try await ServerConfiguration.load(flags: flags, environment: environment, file: config)
