@@ -1,4 +1,5 @@
 import ArtifactControlPlane
+import ArtifactMetadata
 import ArtifactStoreTestSupport
 import Foundation
 import HTTPTypes
