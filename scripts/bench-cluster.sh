@@ -112,7 +112,7 @@ for pushers in 4 16; do
         seconds=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$out")
         RATE[$pushers,$nodes]=$(python3 -c "print(f'{$versions / $seconds:.1f}')")
         printf '%2d pushers, %d node(s): %7s versions/s   (%s)\n' "$pushers" "$nodes" "${RATE[$pushers,$nodes]}" "$out"
-        if [ -n "${LAG_PID:-}" ]; then wait "$LAG_PID"; LAG_PID=""; fi
+        if [ -n "${LAG_PID:-}" ]; then wait "$LAG_PID" || true; LAG_PID=""; fi
     done
 done
 read -r dl1 commit1 rollback1 <<<"$(stats)"

@@ -10,7 +10,8 @@
 
     bench_cluster_client.py lag   PSQL_URL SCHEMA SECONDS PREFIX
         Samples `audit_pending` every 20 ms through one psql session for SECONDS (plus 3 s to drain),
-        then reads the sealed records whose request id starts with PREFIX. A record's sealed lag
+        then reads the sealed records whose request id starts with PREFIX and whose time falls after the
+        first sample. A record's sealed lag
         is the time of the first sample after its timestamp in which it was no longer pending,
         minus its timestamp (an upper bound, 20 ms granular). Prints
         `sealed_lag_p50_ms=… sealed_lag_p99_ms=… sealed_records=… never_sealed=…`.
@@ -79,28 +80,36 @@ def push(token, seconds, pushers, urls):
 
 def lag(psql_url, schema, seconds, prefix):
     session = subprocess.Popen(["psql", "-X", "-A", "-t", "-q", psql_url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               text=True, bufsize=1)
+                               stderr=subprocess.DEVNULL, text=True, bufsize=1)
     session.stdin.write(f'SET search_path TO "{schema}";\n')
     samples = []  # (epoch seconds, set of pending request ids)
     deadline = time.monotonic() + seconds + 3
     while time.monotonic() < deadline:
+        # The marker ends every answer, so a failed query (no audit_pending before schema 5) cannot
+        # leave the reader waiting.
         session.stdin.write("SELECT extract(epoch FROM clock_timestamp()) || '|' || "
-                            "coalesce(string_agg(request_id, ','), '') FROM audit_pending;\n")
+                            "coalesce(string_agg(request_id, ','), '') FROM audit_pending;\n\\echo END\n")
         session.stdin.flush()
-        line = session.stdout.readline().strip()
-        stamp, _, ids = line.partition("|")
-        try:
-            samples.append((float(stamp), set(filter(None, ids.split(",")))))
-        except ValueError:
-            pass
+        for line in iter(session.stdout.readline, ""):
+            line = line.strip()
+            if line == "END":
+                break
+            stamp, _, ids = line.partition("|")
+            try:
+                samples.append((float(stamp), set(filter(None, ids.split(",")))))
+            except ValueError:
+                pass
         time.sleep(0.02)
     session.stdin.write(f"SELECT request_id || '|' || time FROM audit_log WHERE request_id LIKE '{prefix}%';\n")
     session.stdin.close()
     records = [line.strip().split("|") for line in session.stdout if "|" in line]
     session.wait()
     lags, never = [], 0
+    first = samples[0][0] if samples else float("inf")
     for rid, stamp in records:
         written = int(stamp) / 1000
+        if written < first:
+            continue  # written before sampling began (an earlier run)
         sealed = next((t for t, pending in samples if t > written and rid not in pending), None)
         if sealed is None:
             never += 1

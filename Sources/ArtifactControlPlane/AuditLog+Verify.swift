@@ -100,7 +100,8 @@ extension AuditLog {
         }
         guard let head else {
             return AuditChainFault(
-                sequence: lastSequence + 1, reason: .headMismatch, message: "the audit head row cannot be read as its types (edited in the database)")
+                sequence: lastSequence + 1, reason: .headMismatch,
+                message: "the audit head row cannot be read as its types (edited in the database)")
         }
         if head.sequence != lastSequence || head.hash != walk.previousHash {
             return AuditChainFault(
@@ -109,6 +110,9 @@ extension AuditLog {
         }
         return nil
     }
+
+    /// One pending row as verification sees it.
+    private typealias PendingCheck = (time: Int64?, id: String?, authentic: Bool)
 
     /// How many records are written but not yet sealed.
     func pendingCount() async throws(ControlPlaneError) -> Int64 {
@@ -123,7 +127,7 @@ extension AuditLog {
         var after: (Int64, String)? = nil
         while true {
             let cursor = after
-            let page = try await controlPlane.query("checking pending audit records") { db -> [(time: Int64?, id: String?, authentic: Bool)] in
+            let page = try await controlPlane.query("checking pending audit records") { db -> [PendingCheck] in
                 var sql: SQLQueryString = "SELECT \(unsafeRaw: AuditPendingRecord.columns) FROM audit_pending"
                 if let (time, id) = cursor { sql += " WHERE time > \(bind: time) OR (time = \(bind: time) AND id > \(bind: id))" }
                 sql += " ORDER BY time, id LIMIT \(literal: pageSize)"

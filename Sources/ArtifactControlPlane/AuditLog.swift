@@ -94,11 +94,13 @@ public struct AuditLog: Sendable {
                         after = record.sequence
                     case .malformed(let sequence, let problem):
                         let label = sequence.map { "audit record \($0)" } ?? "an audit record"
-                        try await write(Self.errorLine(code: "auditRecordMalformed", message: "\(label) is malformed: \(problem)", sequence: sequence))
+                        let message = "\(label) is malformed: \(problem)"
+                        try await write(Self.errorLine(code: "auditRecordMalformed", message: message, sequence: sequence))
                         return written
                     }
                 } catch {
-                    throw ControlPlaneError(.database, "exporting audit records failed after \(written) records: \(error)", underlying: error)
+                    throw ControlPlaneError(
+                        .database, "exporting audit records failed after \(written) records: \(error)", underlying: error)
                 }
                 written += 1
             }
@@ -144,7 +146,8 @@ public struct AuditLog: Sendable {
 
     static func fetch(_ filter: AuditFilter, after: Int64, limit: Int, in db: any SQLDatabase) async throws -> [FetchedRow] {
         var sql: SQLQueryString = """
-            SELECT seq, time, actor, action, namespace, target, digests, outcome, request_id, client_address, detail, previous_hash, hash, key_id
+            SELECT seq, time, actor, action, namespace, target, digests, outcome, request_id, client_address, detail,
+                   previous_hash, hash, key_id
             FROM audit_log WHERE seq > \(bind: after)
             """
         if let since = filter.since { sql += " AND time >= \(bind: Int64((since.timeIntervalSince1970 * 1000).rounded(.down)))" }

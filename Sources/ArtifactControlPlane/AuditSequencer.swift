@@ -84,48 +84,56 @@ public struct AuditSequencer: Sendable {
 
     /// Seals one batch in one transaction, without taking the role: the transaction must be
     /// safe on its own (the race test calls this from two sealers at once).
-    func sealBatch(after cursor: PendingCursor? = nil, limit: Int = AuditSequencer.batchSize) async throws(ControlPlaneError) -> BatchOutcome {
+    func sealBatch(
+        after cursor: PendingCursor? = nil, limit: Int = AuditSequencer.batchSize
+    ) async throws(ControlPlaneError) -> BatchOutcome {
         let keys = controlPlane.configuration.auditKeys
-        // The store directly, not `mutate`: a seal must not wake the sequencer again.
         do {
+            // The store directly, not `mutate`: a seal must not wake the sequencer again.
             return try await controlPlane.store.transaction { db in
-            let head = try await Self.readHead(in: db)
-            var sql: SQLQueryString = "SELECT \(unsafeRaw: AuditPendingRecord.columns) FROM audit_pending"
-            if let cursor {
-                sql += " WHERE time > \(bind: cursor.time) OR (time = \(bind: cursor.time) AND id > \(bind: cursor.id))"
-            }
-            sql += " ORDER BY time, id LIMIT \(literal: limit)"
-            let rows = try await db.raw(sql).all()
-            var outcome = BatchOutcome(more: rows.count == limit)
-            var sealed: [(AuditRecord, String)] = []
-            var last = head
-            for row in rows {
-                if let time = try? row.int("time"), let id = try? row.string("id") { outcome.next = PendingCursor(time: time, id: id) }
-                guard let pending = try? AuditPendingRecord(row: row), pending.isAuthentic(keys: keys),
-                    let record = AuditRecord(sealing: pending, after: last, keys: keys)
-                else {
-                    outcome.refused += 1
-                    continue
-                }
-                sealed.append((record, pending.id))
-                last = AuditHead(sequence: record.sequence, hash: record.hash)
-            }
-            guard let tail = sealed.last?.0 else { return outcome }
-            guard try await Self.moveHead(from: head, to: AuditHead(sequence: tail.sequence, hash: tail.hash), in: db) else {
-                return BatchOutcome(lostRace: true)
-            }
-            for (record, pendingID) in sealed {
-                try await Self.insert(record, in: db)
-                guard try await db.raw("DELETE FROM audit_pending WHERE id = \(bind: pendingID) RETURNING id").first() != nil else {
-                    throw ControlPlaneError(.database, "pending audit record \(pendingID) was sealed by another sequencer at the same time")
-                }
-            }
-            outcome.sealed = sealed.count
-            return outcome
+                try await Self.seal(after: cursor, limit: limit, keys: keys, in: db)
             }
         } catch {
             throw ControlPlaneError.wrapping(error, "sealing audit records")
         }
+    }
+
+    /// The body of the seal transaction (see the type's documentation).
+    private static func seal(
+        after cursor: PendingCursor?, limit: Int, keys: AuditKeyring, in db: any SQLDatabase
+    ) async throws -> BatchOutcome {
+        let head = try await readHead(in: db)
+        var sql: SQLQueryString = "SELECT \(unsafeRaw: AuditPendingRecord.columns) FROM audit_pending"
+        if let cursor {
+            sql += " WHERE time > \(bind: cursor.time) OR (time = \(bind: cursor.time) AND id > \(bind: cursor.id))"
+        }
+        sql += " ORDER BY time, id LIMIT \(literal: limit)"
+        let rows = try await db.raw(sql).all()
+        var outcome = BatchOutcome(more: rows.count == limit)
+        var sealed: [AuditRecord] = []
+        var pendingIDs: [String] = []
+        var last = head
+        for row in rows {
+            if let time = try? row.int("time"), let id = try? row.string("id") { outcome.next = PendingCursor(time: time, id: id) }
+            guard let pending = try? AuditPendingRecord(row: row), pending.isAuthentic(keys: keys),
+                let record = AuditRecord(sealing: pending, after: last, keys: keys)
+            else {
+                outcome.refused += 1
+                continue
+            }
+            sealed.append(record)
+            pendingIDs.append(pending.id)
+            last = AuditHead(sequence: record.sequence, hash: record.hash)
+        }
+        guard !sealed.isEmpty else { return outcome }
+        guard try await moveHead(from: head, to: last, in: db) else { return BatchOutcome(lostRace: true) }
+        try await insert(sealed, in: db)
+        let deleted = try await db.raw("DELETE FROM audit_pending WHERE id IN (\(binds: pendingIDs)) RETURNING id").all().count
+        guard deleted == pendingIDs.count else {
+            throw ControlPlaneError(.database, "pending audit records were sealed by another sequencer at the same time")
+        }
+        outcome.sealed = sealed.count
+        return outcome
     }
 
     /// The head, or the genesis head when no record was ever sealed.
@@ -151,16 +159,21 @@ public struct AuditSequencer: Sendable {
         return moved != nil
     }
 
-    private static func insert(_ record: AuditRecord, in db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
+    /// One multi-row INSERT for the batch.
+    private static func insert(_ records: [AuditRecord], in db: any SQLDatabase) async throws {
+        var sql: SQLQueryString = """
             INSERT INTO audit_log (seq, time, actor, action, namespace, target, digests, outcome, request_id, client_address, detail,
-                                   previous_hash, hash, key_id)
-            VALUES (\(bind: record.sequence), \(bind: record.timeMilliseconds), \(bind: record.actor), \(bind: record.action),
-                    \(bind: record.namespace), \(bind: record.target), \(bind: record.digests.joined(separator: " ")), \(bind: record.outcome),
-                    \(bind: record.requestID), \(bind: record.clientAddress), \(bind: record.detail), \(bind: record.previousHash),
-                    \(bind: record.hash), \(bind: record.keyID))
+                                   previous_hash, hash, key_id) VALUES
             """
-        ).run()
+        for (index, record) in records.enumerated() {
+            sql += index == 0 ? " " : ", "
+            sql += """
+                (\(bind: record.sequence), \(bind: record.timeMilliseconds), \(bind: record.actor), \(bind: record.action),
+                 \(bind: record.namespace), \(bind: record.target), \(bind: record.digests.joined(separator: " ")),
+                 \(bind: record.outcome), \(bind: record.requestID), \(bind: record.clientAddress), \(bind: record.detail),
+                 \(bind: record.previousHash), \(bind: record.hash), \(bind: record.keyID))
+                """
+        }
+        try await db.raw(sql).run()
     }
 }

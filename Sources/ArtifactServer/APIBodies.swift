@@ -158,7 +158,9 @@ struct AuditChainBody: Encodable, Sendable {
         intact = report.isIntact
         recordsChecked = report.recordsChecked
         recordsPending = report.recordsPending
-        firstFault = report.firstFault.map { Fault(sequence: $0.sequence, reason: $0.reason.rawValue, message: $0.message, pendingID: $0.pendingID) }
+        firstFault = report.firstFault.map {
+            Fault(sequence: $0.sequence, reason: $0.reason.rawValue, message: $0.message, pendingID: $0.pendingID)
+        }
     }
 }
 

@@ -788,7 +788,10 @@ paths:
           schema: {type: string}
       responses:
         '200':
-          description: 'One JSON record per line, sealed records only, oldest first. A failure after the status line (a malformed stored record: code auditRecordMalformed) ends the stream with one line {"error":{"code":…,"message":…,"sequence":…}}.'
+          description: >-
+            One JSON record per line, sealed records only, oldest first. A failure after the status
+            line (a malformed stored record: code auditRecordMalformed) ends the stream with one line
+            {"error":{"code":…,"message":…,"sequence":…}}.
           content:
             application/x-ndjson:
               schema: {type: string}

@@ -16,7 +16,8 @@ struct AuditSequencerTests {
     static func writePending(_ h: Harness, count: Int, from start: Int = 0) async throws {
         for index in start..<(start + count) {
             try await h.controlPlane.mutate("writing a test record") { db in
-                try await AuditLog.append(AuditEvent(action: "test.pending", namespace: nil, target: "r\(index)"), context: h.context, at: 1, in: db)
+                let event = AuditEvent(action: "test.pending", namespace: nil, target: "r\(index)")
+                try await AuditLog.append(event, context: h.context, at: 1, in: db)
             }
         }
     }
@@ -64,7 +65,8 @@ struct AuditSequencerTests {
             let before = try await Self.pendingCount(h)
             await #expect(throws: ControlPlaneError.self) {
                 try await h.controlPlane.mutate("appending and refusing") { db in
-                    try await AuditLog.append(AuditEvent(action: "test.refused", namespace: nil, target: "x"), context: h.context, at: 1, in: db)
+                    let event = AuditEvent(action: "test.refused", namespace: nil, target: "x")
+                    try await AuditLog.append(event, context: h.context, at: 1, in: db)
                     throw Refusal()
                 }
             }
@@ -74,7 +76,8 @@ struct AuditSequencerTests {
         }
     }
 
-    @Test("two sealers racing without the lock seal every pending record exactly once, in one intact chain", arguments: TestDatabase.allCases)
+    @Test("two sealers racing without the lock seal every pending record exactly once, in one intact chain",
+          arguments: TestDatabase.allCases)
     func racingSealers(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             let total = 60
@@ -196,7 +199,9 @@ struct AuditSequencerTests {
         try await Harness.run(database) { h in
             let (reports, continuation) = AsyncStream.makeStream(of: AuditSealReport.self)
             // An hour between ticks: only the wake-up can seal within this test.
-            let service = h.controlPlane.auditSequencer.service(interval: .seconds(3600), clock: ContinuousClock()) { continuation.yield($0) }
+            let service = h.controlPlane.auditSequencer.service(interval: .seconds(3600), clock: ContinuousClock()) {
+                continuation.yield($0)
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await service.run() }
                 _ = try await h.registry.createNamespace("team", context: h.context)
@@ -209,6 +214,35 @@ struct AuditSequencerTests {
                 group.cancelAll()
             }
             #expect(try await h.auditRecords(action: "namespace.create").count == 1)
+        }
+    }
+
+    @Test("the service seals records another node wrote at its next tick of the injected clock", arguments: TestDatabase.allCases)
+    func serviceTicks(database: TestDatabase) async throws {
+        try await Harness.run(database) { h in
+            let other = try await ControlPlane.open(h.location, dataPlane: h.dataPlane, logger: TestLogs.silent)
+            try await withCleanup {
+                let clock = ManualClock()
+                let (reports, continuation) = AsyncStream.makeStream(of: AuditSealReport.self)
+                let service = h.controlPlane.auditSequencer.service(interval: .milliseconds(100), clock: clock) { continuation.yield($0) }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await service.run() }
+                    var iterator = reports.makeAsyncIterator()
+                    _ = await iterator.next()  // the first round, at start
+                    // Written through another control plane: this process's sequencer is not woken.
+                    _ = try await other.registry.createNamespace("team", context: h.context)
+                    while clock.sleeperCount == 0 { await Task.yield() }
+                    #expect(try await Self.pendingCount(h) == 1)
+                    clock.advance(by: .milliseconds(100))
+                    var sealed = 0
+                    while sealed == 0, let report = await iterator.next() { sealed += report.sealed }
+                    #expect(sealed == 1)
+                    #expect(try await Self.pendingCount(h) == 0)
+                    group.cancelAll()
+                }
+            } then: {
+                await other.close()
+            }
         }
     }
 }
