@@ -245,4 +245,32 @@ struct AuditSequencerTests {
             }
         }
     }
+
+    @Test("records sealed before schema 5 (no key id, plain SHA-256) verify, the first keyed record links to them, and an edit is caught",
+          arguments: TestDatabase.allCases)
+    func legacyRecords(database: TestDatabase) async throws {
+        try await Harness.run(database) { h in
+            // As the code before schema 5 wrote it: v1 encoding, SHA-256, head moved with it.
+            var legacy = AuditRecord(
+                sequence: 1, timeMilliseconds: 1_700_000_000_000, actor: "user:old", action: "namespace.create", namespace: "old",
+                target: "old", digests: [], outcome: "success", requestID: nil, clientAddress: nil, detail: nil,
+                previousHash: AuditRecord.genesisHash, hash: "")
+            legacy.hash = legacy.computedHash
+            try await h.execute(
+                """
+                INSERT INTO audit_log (seq, time, actor, action, namespace, target, digests, outcome, previous_hash, hash)
+                VALUES (1, \(bind: legacy.timeMilliseconds), 'user:old', 'namespace.create', 'old', 'old', '', 'success',
+                        \(bind: legacy.previousHash), \(bind: legacy.hash))
+                """)
+            try await h.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, 1, \(bind: legacy.hash))")
+            _ = try await h.registry.createNamespace("team", context: h.context)
+            let records = try await h.controlPlane.audit.records(page: .first(10)).items
+            #expect(records.map(\.keyID) == [nil, AuditKeyring.processLocal.activeID])
+            #expect(records.last?.previousHash == legacy.hash)
+            #expect(try await h.controlPlane.audit.verifyChain().isIntact)
+            try await h.execute("UPDATE audit_log SET actor = 'user:mallory' WHERE seq = 1")
+            let fault = try #require(try await h.controlPlane.audit.verifyChain().firstFault)
+            #expect(fault.sequence == 1 && fault.reason == .contentsAltered, "\(fault)")
+        }
+    }
 }
