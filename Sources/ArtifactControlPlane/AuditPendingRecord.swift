@@ -9,7 +9,7 @@ import Synchronization
 /// (``AuditSequencer``) later gives it a sequence number and a hash. ``mac`` is the writer's
 /// HMAC over the record under key ``keyID``, so a pending record edited or forged in the database
 /// before it is sealed is refused by the sequencer and reported by verification, never sealed.
-struct AuditPendingRecord: Sendable, Hashable {
+struct AuditPendingRecord: Sendable, Hashable, AuditEventFields {
     /// Unique without coordination: 16 hex digits of a per-process strictly increasing clock in
     /// nanoseconds, then a random UUID. Sealing orders by (``timeMilliseconds``, id), so records
     /// of one process stamped in the same millisecond keep the order they were written in.
@@ -75,16 +75,7 @@ struct AuditPendingRecord: Sendable, Hashable {
         var out = Array("artifactstore-audit-pending-v1\n".utf8)
         func field(_ name: String, _ value: String?) { AuditRecord.appendField(name, value, to: &out) }
         field("id", id)
-        field("time", String(timeMilliseconds))
-        field("actor", actor)
-        field("action", action)
-        field("namespace", namespace)
-        field("target", target)
-        field("digests", digests.joined(separator: " "))
-        field("outcome", outcome)
-        field("request_id", requestID)
-        field("client_address", clientAddress)
-        field("detail", detail)
+        appendEventFields(to: &out)
         field("key_id", keyID)
         return out
     }

@@ -45,16 +45,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         var out = Array((keyID == nil ? "artifactstore-audit-v1\n" : "artifactstore-audit-v2\n").utf8)
         func field(_ name: String, _ value: String?) { AuditRecord.appendField(name, value, to: &out) }
         field("sequence", String(sequence))
-        field("time", String(timeMilliseconds))
-        field("actor", actor)
-        field("action", action)
-        field("namespace", namespace)
-        field("target", target)
-        field("digests", digests.joined(separator: " "))
-        field("outcome", outcome)
-        field("request_id", requestID)
-        field("client_address", clientAddress)
-        field("detail", detail)
+        appendEventFields(to: &out)
         field("previous_hash", previousHash)
         if let keyID { field("key_id", keyID) }
         return out
@@ -105,3 +96,37 @@ struct AuditHead: Sendable, Equatable {
 
     static let genesis = AuditHead(sequence: 0, hash: AuditRecord.genesisHash)
 }
+
+/// The fields a sealed record and its pending form share, encoded in one order by both
+/// canonical encodings (between the first field, `sequence` or `id`, and the last ones).
+protocol AuditEventFields {
+    var timeMilliseconds: Int64 { get }
+    var actor: String { get }
+    var action: String { get }
+    var namespace: String? { get }
+    var target: String { get }
+    var digests: [String] { get }
+    var outcome: String { get }
+    var requestID: String? { get }
+    var clientAddress: String? { get }
+    var detail: String? { get }
+}
+
+extension AuditEventFields {
+    /// `time` … `detail`, as ``AuditRecord/appendField(_:_:to:)`` writes each.
+    func appendEventFields(to out: inout [UInt8]) {
+        func field(_ name: String, _ value: String?) { AuditRecord.appendField(name, value, to: &out) }
+        field("time", String(timeMilliseconds))
+        field("actor", actor)
+        field("action", action)
+        field("namespace", namespace)
+        field("target", target)
+        field("digests", digests.joined(separator: " "))
+        field("outcome", outcome)
+        field("request_id", requestID)
+        field("client_address", clientAddress)
+        field("detail", detail)
+    }
+}
+
+extension AuditRecord: AuditEventFields {}
