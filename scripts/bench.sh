@@ -37,6 +37,11 @@
 #                             (ours), counted by callgrind (scripts/bench-instructions.sh): a
 #                             count that does not swing with the machine's load.
 #
+#   scripts/bench.sh cluster  writes (4 KiB blob + one-file version) by 4 and 16 pushers through 1,
+#                             then 2 and 3 `serve` processes on one PostgreSQL database and one S3
+#                             bucket (moto), with deadlocks, rollbacks and the audit sealed lag
+#                             (scripts/bench-cluster.sh).
+#
 # Prints a table, writes JSON under bench-results/, and ends with one machine-readable line:
 #   RESULT blake3_ratio=<x> sha256_ratio=<y> dual_ratio=<z>                 (hash)
 #   RESULT ingest_ratio=<x> serve_ratio=<y> peak_rss_mib=<z>                (ingest)
@@ -44,6 +49,7 @@
 #   RESULT upload_vs_registry=… upload_vs_nginx=… download_vs_nginx=… small_put_vs_registry=…
 #          small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=… peak_rss_mib=…   (http)
 #   RESULT get_instructions=… nginx_get_instructions=… get_instructions_vs_nginx=… head_instructions=…   (instructions)
+#   RESULT writes_2n_vs_1n=… writes_3n_vs_1n=… deadlocks=… rollback_ratio=… sealed_lag_p99_ms=…   (cluster)
 #   RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
 #          oci_small_put_vs_registry=… oci_small_get_vs_registry=…          (http, last line)
 set -euo pipefail
@@ -60,7 +66,8 @@ case "$suite" in
         scripts/bench-http.sh
         exec scripts/bench-oci.sh ;;
     instructions) exec scripts/bench-instructions.sh ;;
-    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions" >&2; exit 2 ;;
+    cluster) exec scripts/bench-cluster.sh ;;
+    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions|cluster" >&2; exit 2 ;;
 esac
 
 if ! command -v b3sum >/dev/null 2>&1; then

@@ -28,16 +28,20 @@ public final class ControlPlane: Sendable {
         public var cacheLifetime: Duration
         /// The most blob facts cached at once (tokens: a quarter of it).
         public var cacheCapacity: Int
+        /// The keys of the audit chain's HMAC (docs/operations.md, "Audit key"). `serve` loads
+        /// them from the key file; the default is a random key of this process only.
+        public var auditKeys: AuditKeyring
 
         public init(
             gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30),
-            cacheLifetime: Duration = .seconds(2), cacheCapacity: Int = 4096
+            cacheLifetime: Duration = .seconds(2), cacheCapacity: Int = 4096, auditKeys: AuditKeyring = .processLocal
         ) {
             self.gcGracePeriod = gcGracePeriod
             self.gcPageSize = gcPageSize
             self.collectionWaitLimit = collectionWaitLimit
             self.cacheLifetime = cacheLifetime
             self.cacheCapacity = cacheCapacity
+            self.auditKeys = auditKeys
         }
     }
 
@@ -46,6 +50,8 @@ public final class ControlPlane: Sendable {
     public let configuration: Configuration
     /// Recently read authorisations and blob facts, shared by every part (and every caller).
     public let caches: ControlPlaneCaches
+    /// Wakes this process's audit sequencer after every commit (``AuditSequencerService``).
+    let auditWake = AuditWakeSignal()
     let clock: @Sendable () -> Date
     let logger: Logger
 
@@ -116,6 +122,7 @@ public final class ControlPlane: Sendable {
     public var retention: Retention { Retention(controlPlane: self) }
     public var garbageCollector: GarbageCollector { GarbageCollector(controlPlane: self) }
     public var audit: AuditLog { AuditLog(controlPlane: self) }
+    public var auditSequencer: AuditSequencer { AuditSequencer(controlPlane: self) }
     public var auth: Auth { Auth(controlPlane: self) }
 
     // MARK: Shared by the parts
@@ -127,15 +134,29 @@ public final class ControlPlane: Sendable {
 
     /// Runs `body` in a transaction, turning every failure into a ``ControlPlaneError``.
     /// Background work (collection, retention, expiry) passes `.background` so that requests
-    /// it keeps beating to a conflict get a turn without it.
+    /// it keeps beating to a conflict get a turn without it. After a commit the audit sequencer
+    /// is woken, to seal the record the transaction may have left pending.
     func mutate<R: Sendable>(
         _ doing: String, priority: TransactionPriority = .normal, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws(ControlPlaneError) -> R {
         do {
-            return try await store.transaction(priority: priority, body)
+            return try await transaction(priority: priority, body)
         } catch {
             throw ControlPlaneError.wrapping(error, doing)
         }
+    }
+
+    /// Runs `body` in a store transaction in which ``AuditLog/append(_:context:at:in:)`` MACs
+    /// with this control plane's audit keys, and wakes the audit sequencer after the commit.
+    func transaction<R: Sendable>(
+        priority: TransactionPriority = .normal, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+    ) async throws -> R {
+        let keys = configuration.auditKeys
+        let result = try await store.transaction(priority: priority) { db in
+            try await AuditLog.$writerKeys.withValue(keys) { try await body(db) }
+        }
+        auditWake.signal()
+        return result
     }
 
     /// Runs read-only `body`, turning every failure into a ``ControlPlaneError``.

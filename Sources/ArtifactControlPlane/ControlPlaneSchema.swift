@@ -37,6 +37,15 @@ public enum ControlPlaneSchema {
                 try await db.raw(SQLQueryString(statement)).run()
             }
         },
+        // The sequenced, keyed audit log (docs/control-plane.md, "Audit log"): writers put their
+        // records in `audit_pending` under a random key (no shared row), the sequencer moves
+        // them into `audit_log`, and each sealed record names the HMAC key that sealed it
+        // (`key_id`; NULL for the SHA-256 records sealed before this version).
+        Migration(version: 5, name: "audit pending records and keyed chain") { db, _ in
+            for statement in version5 {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this code knows.
@@ -236,5 +245,27 @@ public enum ControlPlaneSchema {
         )
         """,
         "CREATE INDEX blob_digests_by_address ON blob_digests (address)",
+    ]
+
+    static let version5: [String] = [
+        """
+        CREATE TABLE audit_pending (
+            id TEXT PRIMARY KEY,
+            time BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            namespace TEXT,
+            target TEXT NOT NULL,
+            digests TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            request_id TEXT,
+            client_address TEXT,
+            detail TEXT,
+            key_id TEXT NOT NULL,
+            mac TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX audit_pending_in_order ON audit_pending (time, id)",
+        "ALTER TABLE audit_log ADD COLUMN key_id TEXT",
     ]
 }

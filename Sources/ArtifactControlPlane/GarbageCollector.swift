@@ -120,7 +120,7 @@ public struct GarbageCollector: Sendable {
             report.sawPage(page.count)
             guard let last = page.last else { return }
             // Re-checked and removed in one transaction, with one audit record per namespace.
-            let expired = try await controlPlane.store.transaction(priority: .background) { db in
+            let expired = try await controlPlane.transaction(priority: .background) { db in
                 var expired: [String] = []
                 for (namespace, entries) in Dictionary(grouping: page, by: \.0).sorted(by: { $0.key < $1.key }) {
                     let addresses = entries.map(\.1)
@@ -167,7 +167,7 @@ public struct GarbageCollector: Sendable {
             }
             report.sawPage(page.count)
             guard let last = page.last else { return }
-            let marked = try await controlPlane.store.transaction(priority: .background) { db in
+            let marked = try await controlPlane.transaction(priority: .background) { db in
                 let unreferenced = try await db.raw(
                     """
                     SELECT b.address FROM blobs b WHERE b.address IN (\(binds: page)) AND b.state = 'live' AND b.unreferenced_since IS NULL
@@ -230,7 +230,7 @@ public struct GarbageCollector: Sendable {
     private func collect(address: String, backendID: String, cutoff: Int64, retrying: Bool, report: inout GarbageCollectionReport) async throws {
         let decidedAt = controlPlane.nowMilliseconds()
         if !retrying {
-            let decided = try await controlPlane.store.transaction(priority: .background) { db in
+            let decided = try await controlPlane.transaction(priority: .background) { db in
                 let doomed = try await db.raw(
                     """
                     SELECT b.address FROM blobs b WHERE b.address = \(bind: address) AND b.state = 'live'
@@ -260,7 +260,7 @@ public struct GarbageCollector: Sendable {
             return
         }
         let finishedAt = controlPlane.nowMilliseconds()
-        try await controlPlane.store.transaction(priority: .background) { db in
+        try await controlPlane.transaction(priority: .background) { db in
             try await db.raw(
                 "UPDATE blobs SET state = 'deleted', unreferenced_since = NULL, state_changed_at = \(bind: finishedAt) WHERE address = \(bind: address) AND state = 'deleting'"
             ).run()

@@ -146,16 +146,21 @@ struct AuditChainBody: Encodable, Sendable {
         var sequence: Int64
         var reason: String
         var message: String
+        var pendingID: String?
     }
 
     var intact: Bool
     var recordsChecked: Int64
+    var recordsPending: Int64
     var firstFault: Fault?
 
     init(_ report: AuditChainReport) {
         intact = report.isIntact
         recordsChecked = report.recordsChecked
-        firstFault = report.firstFault.map { Fault(sequence: $0.sequence, reason: $0.reason.rawValue, message: $0.message) }
+        recordsPending = report.recordsPending
+        firstFault = report.firstFault.map {
+            Fault(sequence: $0.sequence, reason: $0.reason.rawValue, message: $0.message, pendingID: $0.pendingID)
+        }
     }
 }
 

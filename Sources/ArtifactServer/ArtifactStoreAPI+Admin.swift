@@ -18,7 +18,10 @@ extension ArtifactStoreAPI {
     }
 
     /// JSON Lines, streamed: the control plane reads the log a page at a time and each record is
-    /// written as it is read.
+    /// written as it is read. Sealed records only (pending ones are not shown). A failure after
+    /// the status line ends the stream with one error line (`{"error":{"code":…,"message":…}}`,
+    /// as ``AuditLog/errorLine(code:message:sequence:)`` writes for a malformed record) and a
+    /// proper end of the chunked body, never a broken chunk.
     func exportAudit(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         func date(_ name: String) throws -> Date? {
             guard let text = request.query(name) else { return nil }
@@ -39,7 +42,12 @@ extension ArtifactStoreAPI {
                 }
             } catch {
                 logger.error("audit export failed while streaming", metadata: ["error": "\(error)"])
-                throw error
+                // The client may be gone (then this write fails too and the connection closes).
+                let failure = error as? ControlPlaneError
+                let line = AuditLog.errorLine(
+                    code: failure?.code ?? ControlPlaneError.Code.database.rawValue,
+                    message: "the export stopped: \(failure?.message ?? "reading the audit log failed")")
+                try await writer.write(ByteBuffer(string: line))
             }
             try await writer.finish(nil)
         }

@@ -788,7 +788,10 @@ paths:
           schema: {type: string}
       responses:
         '200':
-          description: 'One JSON record per line'
+          description: >-
+            One JSON record per line, sealed records only, oldest first. A failure after the status
+            line (a malformed stored record: code auditRecordMalformed) ends the stream with one line
+            {"error":{"code":…,"message":…,"sequence":…}}.
           content:
             application/x-ndjson:
               schema: {type: string}
@@ -796,7 +799,7 @@ paths:
   /v1/audit/verify:
     get:
       operationId: verifyAudit
-      summary: 'Verify the audit hash chain'
+      summary: 'Verify the audit hash chain; a malformed record is a fault in the report, not an error'
       responses:
         '200':
           description: 'The report'
@@ -1074,11 +1077,19 @@ components:
         nextCursor: {type: [string, 'null']}
     AuditChainReport:
       type: object
-      required: [intact, recordsChecked]
+      required: [intact, recordsChecked, recordsPending]
       properties:
         intact: {type: boolean}
         recordsChecked: {type: integer}
-        firstFault: {type: object, required: [sequence, reason, message], properties: {sequence: {type: integer}, reason: {type: string}, message: {type: string}}}
+        recordsPending: {type: integer}
+        firstFault:
+          type: object
+          required: [sequence, reason, message]
+          properties:
+            sequence: {type: integer}
+            reason: {type: string, enum: [contentsAltered, recordMissing, chainBroken, headMismatch, malformed, keyUnknown, pendingForged]}
+            message: {type: string}
+            pendingID: {type: string}
     Grant:
       type: object
       required: [scope]

@@ -13,8 +13,8 @@ import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
-/// `artifactstore serve`: the data plane, the control plane, the HTTP API, garbage collection
-/// and retention, in one service group.
+/// `artifactstore serve`: the data plane, the control plane, the HTTP API, garbage collection,
+/// retention and the audit sequencer, in one service group.
 ///
 /// Exists so the whole product starts from one ``ServerConfiguration``. It runs until SIGTERM or
 /// SIGINT, then shuts down gracefully: the listener closes, in-flight requests finish (for at
@@ -45,6 +45,7 @@ public enum ServeApplication {
                 controlPlane.garbageCollector.service(interval: configuration.gcInterval) { metrics.recordGarbageCollection($0) },
                 controlPlane.retention.service(interval: configuration.retentionInterval),
                 controlPlane.registry.ociUploadExpiryService(maximumAge: configuration.ociUploadExpiry, interval: configuration.gcInterval),
+                controlPlane.auditSequencer.service(),
             ]
             // At start and every 15 minutes: what crashed ingests left (a daemon sweeps its own backends).
             if let local = controlPlane.dataPlane as? LocalDataPlane { services.append(local.temporarySweepService()) }
@@ -115,9 +116,27 @@ public enum ServeApplication {
         } catch {
             throw ServerConfigurationError(key: "database", error.message, underlying: error)
         }
+        let auditKeys = try loadAuditKeys(configuration, logger: logger)
         return try await ControlPlane.open(
-            location, dataPlane: dataPlane, configuration: ControlPlane.Configuration(gcGracePeriod: configuration.gcGracePeriod, cacheLifetime: configuration.cacheLifetime),
+            location, dataPlane: dataPlane,
+            configuration: ControlPlane.Configuration(
+                gcGracePeriod: configuration.gcGracePeriod, cacheLifetime: configuration.cacheLifetime, auditKeys: auditKeys),
             logger: logger)
+    }
+
+    /// The audit keys from the configured key file, created on the first start. Never logs a key.
+    static func loadAuditKeys(_ configuration: ServerConfiguration, logger: Logger) throws -> AuditKeyring {
+        let path = configuration.effectiveAuditKeyFile
+        do {
+            let keys = try AuditKeyring.loadOrCreate(path: path)
+            if AuditKeyring.isExposed(path: path) {
+                logger.warning("the audit key file can be read by group or others; make it 0600", metadata: ["file": "\(path)"])
+            }
+            logger.info("audit keys loaded", metadata: ["file": "\(path)", "activeKey": "\(keys.activeID)", "keys": "\(keys.ids.count)"])
+            return keys
+        } catch let error as AuditKeyError {
+            throw ServerConfigurationError(key: "auditKeyFile", error.message, underlying: error)
+        }
     }
 
     static func makeDataPlane(_ configuration: ServerConfiguration, logger: Logger) throws -> any DataPlane {

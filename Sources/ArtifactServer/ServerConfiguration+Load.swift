@@ -8,6 +8,7 @@ extension ServerConfiguration {
         case host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, cacheLifetime, logLevel, ociUploadExpiry
         case headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections
         case logFormat
+        case auditKeyFile
     }
 
     /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
@@ -56,6 +57,10 @@ extension ServerConfiguration {
         }
         if let directory = try await read(.dataDir, { try await reader.fetchString(forKey: $0) }) { configuration.dataDirectory = directory }
         configuration.database = try await read(.database, { try await reader.fetchString(forKey: $0) })
+        if let path = try await read(.auditKeyFile, { try await reader.fetchString(forKey: $0) }) {
+            guard !path.isEmpty else { throw ServerConfigurationError(key: "auditKeyFile", "the audit key file path is empty") }
+            configuration.auditKeyFile = path
+        }
         if let backends = try await read(.backends, { try await reader.fetchStringArray(forKey: $0) }) {
             for backend in backends { _ = try splitBackend(backend) }
             configuration.backends = backends

@@ -37,6 +37,10 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// "Performance and caching"); also how long another server's token revocation may take to
     /// reach this one. `.zero` turns the caches off.
     public var cacheLifetime: Duration = .seconds(2)
+    /// The audit chain's key file (docs/operations.md, "Audit key"); `<dataDirectory>/audit.key`
+    /// when `nil`, created (mode 0600) on the first start. Every server sharing a database must
+    /// use the same keys.
+    public var auditKeyFile: String?
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
     /// Connection timeouts and the connection count (keys `headerReadTimeout`, `idleTimeout`,
@@ -55,6 +59,11 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// The backends in effect: the configured ones, or the filesystem backend in the data directory.
     public var effectiveBackends: [String] {
         backends.isEmpty ? ["default=file://\((absoluteDataDirectory as NSString).appendingPathComponent("blobs"))"] : backends
+    }
+
+    /// The audit key file in effect.
+    public var effectiveAuditKeyFile: String {
+        auditKeyFile ?? (absoluteDataDirectory as NSString).appendingPathComponent("audit.key")
     }
 
     /// ``dataDirectory`` made absolute against the current directory.

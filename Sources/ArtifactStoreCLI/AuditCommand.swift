@@ -44,19 +44,43 @@ struct AuditExportCommand: AsyncParsableCommand {
         try await options.run { client in
             // Whole lines only, so a record is never split between two writes.
             var pending = ByteBuffer()
+            var failure: (code: String, message: String)?
+            func emit(_ lines: String) {
+                for line in lines.split(separator: "\n", omittingEmptySubsequences: true) {
+                    if let stop = Self.errorLine(line) {
+                        failure = stop
+                    } else {
+                        FileOutput.standardOutput.write(line + "\n")
+                    }
+                }
+            }
             try await client.exportAudit(filter) { chunk in
                 pending.writeImmutableBuffer(chunk)
                 if let lastNewline = pending.readableBytesView.lastIndex(of: UInt8(ascii: "\n")) {
                     let length = lastNewline - pending.readerIndex + 1
-                    let lines = pending.readString(length: length) ?? ""
-                    FileOutput.standardOutput.write(lines)
+                    emit(pending.readString(length: length) ?? "")
                     pending.discardReadBytes()
                 }
             }
             if pending.readableBytes > 0 {
-                FileOutput.standardOutput.write((pending.readString(length: pending.readableBytes) ?? "") + "\n")
+                emit(pending.readString(length: pending.readableBytes) ?? "")
+            }
+            if let failure {
+                FileOutput.standardError.write("artifactstore: the audit export stopped early (\(failure.code)): \(failure.message)\n")
+                let status: ClientExitStatus = failure.code == "auditRecordMalformed" ? .integrity : .server
+                throw ExitCode(status.rawValue)
             }
         }
+    }
+}
+
+extension AuditExportCommand {
+    /// The code and message of the line that ends an export early (`{"error":{…}}`); `nil` for
+    /// a record (records have no `error` key).
+    static func errorLine(_ line: Substring) -> (code: String, message: String)? {
+        guard line.hasPrefix("{\"error\":"), let value = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)), let error = value["error"] else { return nil }
+        guard case .string(let code)? = error["code"], case .string(let message)? = error["message"] else { return nil }
+        return (code, message)
     }
 }
 

@@ -57,8 +57,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("max-connections"), help: "Connections open at once; more get 503 (default 4096).")
     var maxConnections: Int?
+
     @Option(name: .customLong("log-format"), help: "Log lines as text or json, one JSON object per line (default text).")
     var logFormat: String?
+
+    @Option(name: .customLong("audit-key-file"), help: "The audit chain's HMAC key file (default DATA_DIR/audit.key, created 0600).")
+    var auditKeyFile: String?
 
     @Option(name: .long, help: "A JSON configuration file (lowest precedence).")
     var config: String?
@@ -88,6 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
         set(.bodyIdleTimeout, bodyIdleTimeout.map(ConfigContent.int))
         set(.maxConnections, maxConnections.map(ConfigContent.int))
         set(.logFormat, logFormat.map(ConfigContent.string))
+        set(.auditKeyFile, auditKeyFile.map(ConfigContent.string))
         let configuration: ServerConfiguration
         do {
             configuration = try await ServerConfiguration.load(flags: flags, environment: environment, file: config)

@@ -18,8 +18,10 @@ struct AuditLogTests {
         try await h.controlPlane.retention.setPolicy(RetentionPolicy(namespace: "team", name: "keep", keepLast: 5), context: h.context)
     }
 
+    /// Sealed records, after sealing what is pending.
     static func count(_ h: Harness) async throws -> Int64 {
-        try await h.controlPlane.store.read { db in
+        _ = try await h.controlPlane.auditSequencer.sealPending()
+        return try await h.controlPlane.store.read { db in
             try await db.raw("SELECT COUNT(*) AS n FROM audit_log").first()!.decode(column: "n", as: Int64.self)
         }
     }
@@ -35,7 +37,7 @@ struct AuditLogTests {
             #expect(records.map(\.sequence) == Array(1...Int64(records.count)))
             #expect(records.first?.previousHash == AuditRecord.genesisHash)
             for (earlier, later) in zip(records, records.dropFirst()) { #expect(later.previousHash == earlier.hash) }
-            #expect(records.allSatisfy { $0.hash == $0.computedHash })
+            #expect(records.allSatisfy { $0.hash == $0.computedHash(keys: .processLocal) && $0.keyID == AuditKeyring.processLocal.activeID })
             #expect(Set(records.map(\.action)).isSuperset(of: ["namespace.create", "blob.link", "version.commit", "tag.set", "hold.place", "policy.set"]))
         }
     }
@@ -70,13 +72,15 @@ struct AuditLogTests {
                 forged.actor = "user:mallory"
                 forged.action = "version.delete"
                 forged.previousHash = records[2].hash
-                forged.hash = tampering == .insertForged ? forged.computedHash : String(repeating: "f", count: 64)
+                // The forger of .insertForged even holds the key.
+                forged.hash = tampering == .insertForged ? forged.computedHash(keys: .processLocal)! : String(repeating: "f", count: 64)
                 try await h.execute(
                     """
-                    INSERT INTO audit_log (seq, time, actor, action, namespace, target, digests, outcome, request_id, client_address, detail, previous_hash, hash)
+                    INSERT INTO audit_log (seq, time, actor, action, namespace, target, digests, outcome, request_id, client_address, detail,
+                                           previous_hash, hash, key_id)
                     VALUES (4, \(bind: forged.timeMilliseconds), \(bind: forged.actor), \(bind: forged.action), \(bind: forged.namespace), \(bind: forged.target),
                             \(bind: forged.digests.joined(separator: " ")), \(bind: forged.outcome), \(bind: forged.requestID), \(bind: forged.clientAddress),
-                            \(bind: forged.detail), \(bind: forged.previousHash), \(bind: forged.hash))
+                            \(bind: forged.detail), \(bind: forged.previousHash), \(bind: forged.hash), \(bind: forged.keyID))
                     """)
                 // A forger who recomputes the inserted record's hash is caught at the next one,
                 // whose sequence number (part of what its hash covers) had to change.
@@ -100,11 +104,40 @@ struct AuditLogTests {
             try await Self.populate(h)
             var record = try await h.controlPlane.audit.records(page: .first(100)).items[5]
             record.actor = "user:mallory"
-            record.hash = record.computedHash
+            record.hash = record.computedHash(keys: .processLocal)!
+            // Only someone holding the key can do this; even then the next record's link breaks.
             try await h.execute("UPDATE audit_log SET actor = 'user:mallory', hash = \(bind: record.hash) WHERE seq = 6")
             let fault = try #require(try await h.controlPlane.audit.verifyChain().firstFault)
             #expect(fault.sequence == 7)
             #expect(fault.reason == .chainBroken)
+        }
+    }
+
+    @Test("without the key, a rebuilt chain fails at its first rebuilt record, keyed or made unkeyed", arguments: TestDatabase.allCases)
+    func rebuildWithoutKey(database: TestDatabase) async throws {
+        try await Harness.run(database) { h in
+            try await Self.populate(h)
+            let records = try await h.controlPlane.audit.records(page: .first(100)).items
+            // Rebuild from record 6 on as a plain SHA-256 chain (what a database writer can compute).
+            var previous = records[4].hash
+            for var record in records[5...] {
+                record.keyID = nil
+                record.previousHash = previous
+                record.hash = record.computedHash
+                previous = record.hash
+                try await h.execute(
+                    """
+                    UPDATE audit_log SET key_id = NULL, previous_hash = \(bind: record.previousHash), hash = \(bind: record.hash)
+                    WHERE seq = \(bind: record.sequence)
+                    """)
+            }
+            try await h.execute("UPDATE audit_head SET hash = \(bind: previous) WHERE id = 1")
+            var fault = try #require(try await h.controlPlane.audit.verifyChain().firstFault)
+            #expect(fault.sequence == 6 && fault.reason == .contentsAltered, "\(fault)")
+            // A key id the server does not hold.
+            try await h.execute("UPDATE audit_log SET key_id = 'k-forged' WHERE seq = 6")
+            fault = try #require(try await h.controlPlane.audit.verifyChain().firstFault)
+            #expect(fault.sequence == 6 && fault.reason == .keyUnknown, "\(fault)")
         }
     }
 
@@ -132,7 +165,7 @@ struct AuditLogTests {
             }
             let all = try await export(AuditFilter())
             #expect(all.count == Int(try await Self.count(h)))
-            #expect(all.allSatisfy { $0.hash == $0.computedHash })
+            #expect(all.allSatisfy { $0.hash == $0.computedHash(keys: .processLocal) })
             #expect(try await export(AuditFilter(actor: "user:bob")).map(\.action) == ["namespace.create", "tag.set"])
             #expect(try await export(AuditFilter(namespace: "other")).allSatisfy { $0.namespace == "other" })
             #expect(try await export(AuditFilter(namespace: "other")).count == 3)

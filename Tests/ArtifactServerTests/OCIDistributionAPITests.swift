@@ -233,6 +233,7 @@ struct OCIDistributionAPITests {
                 #expect(try await status("team/app") == .ok)
                 #expect(try await harness.blobAndLinkCounts().links == 1)
             }
+            _ = try await harness.controlPlane.auditSequencer.sealPending()
             let audit = try await harness.controlPlane.store.read { db in
                 try await db.raw("SELECT action FROM audit_log ORDER BY seq").all().map { try $0.decode(column: "action", as: String.self) }
             }

@@ -30,7 +30,7 @@ struct StrictConfigurationTests {
 
     static let keys =
         "host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, "
-        + "cacheLifetime, logLevel, ociUploadExpiry, headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections, logFormat"
+        + "cacheLifetime, logLevel, ociUploadExpiry, headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections, logFormat, auditKeyFile"
 
     @Test("an unknown key is refused, naming it, the file, a near key and every key")
     func unknownKey() async throws {

@@ -5,6 +5,7 @@ starts and stops real server processes and gives a client that spreads requests 
 a load balancer would.
 """
 
+import base64
 import os
 import secrets
 import signal
@@ -113,7 +114,14 @@ class Cluster:
         self.bucket = make_bucket(s3_endpoint)
         backend = f"default=s3://{self.bucket}/blobs?region=us-east-1&endpoint={s3_endpoint}&pathStyle=true"
         self.token = "ast_" + secrets.token_hex(8) + "_" + secrets.token_hex(32)
-        self.nodes = [Node(i, binary, self.database, backend, self.token, workdir, extra_env) for i in range(size)]
+        # Every node of one database seals and verifies the audit chain with the same key.
+        key_file = os.path.join(workdir, "audit.key")
+        if not os.path.exists(key_file):
+            with open(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                f.write("k1 " + base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+        env = dict(extra_env or {})
+        env["ARTIFACTSTORE_AUDIT_KEY_FILE"] = key_file
+        self.nodes = [Node(i, binary, self.database, backend, self.token, workdir, env) for i in range(size)]
 
     def start_all(self):
         for node in self.nodes:

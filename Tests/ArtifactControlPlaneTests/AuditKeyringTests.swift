@@ -1,0 +1,47 @@
+import ArtifactControlPlane
+import Foundation
+import Testing
+
+/// The audit key file: created 0600 once, parsed strictly, the last key active.
+@Suite("Audit keyring", .timeLimit(.minutes(1)))
+struct AuditKeyringTests {
+    static let key32 = Data(repeating: 7, count: 32).base64EncodedString()
+
+    @Test("the first load creates the file with mode 0600 and one key; later loads read the same key")
+    func createsOnce() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("audit-keys-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("nested/audit.key").path
+        let first = try AuditKeyring.loadOrCreate(path: path)
+        #expect(first.activeID == "k1")
+        #expect(!AuditKeyring.isExposed(path: path))
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        #expect(mode == 0o600)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(try AuditKeyring.loadOrCreate(path: path).activeID == "k1")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
+    }
+
+    @Test("the last key is active; every key is kept for verification")
+    func rotation() throws {
+        let keys = try AuditKeyring.parse("# comment\n\nk1 \(Self.key32)\n  k2 \(Self.key32)  \n", file: "f")
+        #expect(keys.activeID == "k2")
+        #expect(Set(keys.ids) == ["k1", "k2"])
+    }
+
+    @Test("a malformed key file is refused, naming the file and what is wrong", arguments: [
+        ("", "holds no key"),
+        ("# only a comment\n", "holds no key"),
+        ("k1\n", "line 1"),
+        ("k1 not-base64!\n", "line 1"),
+        ("k1 \(Data(repeating: 1, count: 16).base64EncodedString())\n", "at least 32"),
+        ("k1 \(key32)\nk1 \(key32)\n", "twice"),
+        ("K1 \(key32)\n", "is not 1-32 characters"),
+        ("k1 \(key32) extra\n", "line 1"),
+    ])
+    func refusals(text: String, expected: String) throws {
+        let error = try #require(throws: AuditKeyError.self) { try AuditKeyring.parse(text, file: "/etc/audit.key") }
+        #expect(error.message.contains(expected), "\(error.message)")
+        #expect(error.message.contains("/etc/audit.key"), "\(error.message)")
+    }
+}
