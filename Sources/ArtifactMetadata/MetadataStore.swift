@@ -314,6 +314,13 @@ public final class MetadataStore: Sendable {
         }
     }
 
+    /// Runs `body` on the SQLite writer in turn with the group commits (outside any transaction):
+    /// for tests that hold the writer, or set a connection pragma on it. `nil` on PostgreSQL.
+    func withWriterTurn<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R? {
+        guard case .sqlite(let connection, let group, _, _) = connection else { return nil }
+        return try await group.withTurn { try await body(connection.sql(queryLogLevel: nil)) }
+    }
+
     /// Runs `body` only if no one else holds the lock `name`; returns `nil` without running it
     /// otherwise.
     ///
