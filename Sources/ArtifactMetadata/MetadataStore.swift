@@ -105,10 +105,12 @@ public final class MetadataStore: Sendable {
     private static func openSQLite(storage: SQLiteConnection.Storage, location: MetadataLocation, logger: Logger) async throws(MetadataStoreError) -> MetadataStore {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
+        var opened: SQLiteConnection?
         do {
             let connection = try await SQLiteConnection.open(
                 storage: storage, threadPool: thread, logger: logger,
                 on: MultiThreadedEventLoopGroup.singleton.any())
+            opened = connection
             let db = connection.sql(queryLogLevel: nil)
             var readers: SQLiteReadPool?
             if case .file(let path) = storage {
@@ -125,7 +127,13 @@ public final class MetadataStore: Sendable {
             }
             return store
         } catch {
-            try? await thread.shutdownGracefully()
+            // The readers close themselves when their pool fails to open, and nothing after it
+            // throws. A task of its own, as in close(): cancellation must not skip the close.
+            let writer = opened
+            await Task {
+                try? await writer?.close()
+                try? await thread.shutdownGracefully()
+            }.value
             throw MetadataStoreError(.databaseUnavailable, "cannot open SQLite database \(location)", underlying: error)
         }
     }
@@ -164,19 +172,25 @@ public final class MetadataStore: Sendable {
             return closed
         }
         if wasClosed { return }
-        if let task = changeTask.withLock({ $0 }) {
-            task.cancel()
-            await task.value
-        }
-        switch connection {
-        case .sqlite(let connection, _, let thread, let readers):
-            await readers?.close()
-            try? await connection.close()
-            try? await thread.shutdownGracefully()
-        case .postgres(_, let runner):
-            runner.cancel()
-            await runner.value
-        }
+        // In a task of its own: a cancelled caller (a test past its time limit, a shutdown) must
+        // not make a connection's close give up, which would leave it open.
+        let changeTask = self.changeTask.withLock { $0 }
+        let connection = self.connection
+        await Task {
+            if let changeTask {
+                changeTask.cancel()
+                await changeTask.value
+            }
+            switch connection {
+            case .sqlite(let connection, _, let thread, let readers):
+                await readers?.close()
+                try? await connection.close()
+                try? await thread.shutdownGracefully()
+            case .postgres(_, let runner):
+                runner.cancel()
+                await runner.value
+            }
+        }.value
     }
 
     /// SQLite transactions waiting for the next group commit (always 0 on PostgreSQL).

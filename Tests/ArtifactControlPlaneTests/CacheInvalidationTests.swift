@@ -12,7 +12,7 @@ import Testing
 /// The caches stay correct for as long as they live: the store's own events (revocation, GC
 /// unlink, GC deletion) end cached facts at once in the process that made them and, through the
 /// store's change feed, in every other process sharing the database; a lost feed turns them off.
-@Suite("Cache invalidation", .timeLimit(.minutes(2)))
+@Suite("Cache invalidation", .timeLimit(.minutes(5)))
 struct CacheInvalidationTests {
     /// A second control plane on the harness's database and data plane, as another server
     /// process sharing them would have (its own store: its own connections and listener).
@@ -20,6 +20,19 @@ struct CacheInvalidationTests {
         let second = try await ControlPlane.open(
             h.location, dataPlane: h.dataPlane, configuration: h.controlPlane.configuration, clock: { h.clock.now }, logger: TestLogs.silent)
         try await withCleanup { try await body(second) } then: { await second.close() }
+    }
+
+    /// Two control planes on one database (``withSecond(_:_:)``), with `bytes` stored and linked
+    /// into namespace `team` through the first.
+    func withBlobInTwoProcesses(
+        _ database: TestDatabase, _ bytes: [UInt8], test: String = #function, _ body: (Harness, ControlPlane, LinkedBlob) async throws -> Void
+    ) async throws {
+        try await Harness.run(database, test: test) { h in
+            try await withSecond(h) { second in
+                _ = try await h.registry.createNamespace("team", context: h.context)
+                try await body(h, second, try await h.ingest(bytes, into: "team"))
+            }
+        }
     }
 
     /// Waits until `second` has heard the changes committed so far: on an SQLite file it polls
@@ -63,60 +76,52 @@ struct CacheInvalidationTests {
 
     @Test("a blob GC deleted is not served from a cache afterwards, by the collecting process or another", arguments: TestDatabase.allCases)
     func collectedBlobNotServed(database: TestDatabase) async throws {
-        try await Harness.run(database) { h in
-            try await withSecond(h) { second in
-                _ = try await h.registry.createNamespace("team", context: h.context)
-                let bytes = Array("collected soon".utf8)
-                let blob = try await h.ingest(bytes, into: "team")
-                for plane in [h.controlPlane, second] {
-                    // Warm: the fact by SHA-256 and by address, and the small blob's bytes.
-                    _ = try await plane.registry.blob(namespace: "team", digest: blob.sha256)
-                    #expect(try await h.collect(try await plane.registry.openBlob(namespace: "team", address: blob.address)) == bytes)
+        let bytes = Array("collected soon".utf8)
+        try await withBlobInTwoProcesses(database, bytes) { h, second, blob in
+            for plane in [h.controlPlane, second] {
+                // Warm: the fact by SHA-256 and by address, and the small blob's bytes.
+                _ = try await plane.registry.blob(namespace: "team", digest: blob.sha256)
+                #expect(try await h.collect(try await plane.registry.openBlob(namespace: "team", address: blob.address)) == bytes)
+            }
+            #expect(second.caches.blobFacts.contents.count == 1)
+            h.advance(by: 3601)
+            _ = try await h.controlPlane.garbageCollector.collect()  // expires the link, marks the blob
+            h.advance(by: 3601)
+            #expect(try await h.controlPlane.garbageCollector.collect().blobsDeleted == 1)
+            for plane in [h.controlPlane, second] {
+                let gone = await untilHeard(by: plane) {
+                    plane.caches.blobFacts.count == 0 && plane.caches.blobFacts.contents.count == 0
                 }
-                #expect(second.caches.blobFacts.contents.count == 1)
-                h.advance(by: 3601)
-                _ = try await h.controlPlane.garbageCollector.collect()  // expires the link, marks the blob
-                h.advance(by: 3601)
-                #expect(try await h.controlPlane.garbageCollector.collect().blobsDeleted == 1)
-                for plane in [h.controlPlane, second] {
-                    let gone = await untilHeard(by: plane) {
-                        plane.caches.blobFacts.count == 0 && plane.caches.blobFacts.contents.count == 0
-                    }
-                    #expect(gone)
-                    let byDigest = await #expect(throws: ControlPlaneError.self) { try await plane.registry.blob(namespace: "team", digest: blob.sha256) }
-                    #expect(byDigest?.kind == .blobNotFound)
-                    let opened = await #expect(throws: ControlPlaneError.self) { try await plane.registry.openBlob(namespace: "team", address: blob.address) }
-                    #expect(opened?.kind == .blobNotFound)
-                }
+                #expect(gone)
+                let byDigest = await #expect(throws: ControlPlaneError.self) { try await plane.registry.blob(namespace: "team", digest: blob.sha256) }
+                #expect(byDigest?.kind == .blobNotFound)
+                let opened = await #expect(throws: ControlPlaneError.self) { try await plane.registry.openBlob(namespace: "team", address: blob.address) }
+                #expect(opened?.kind == .blobNotFound)
             }
         }
     }
 
     @Test("a GC deletion reaches a second process that still holds the fact and the bytes", arguments: TestDatabase.allCases)
     func deletionEventAlone(database: TestDatabase) async throws {
-        try await Harness.run(database) { h in
-            try await withSecond(h) { second in
-                _ = try await h.registry.createNamespace("team", context: h.context)
-                let bytes = Array("deleted under a warm cache".utf8)
-                let blob = try await h.ingest(bytes, into: "team")
-                await second.store.checkForForeignWrites()
+        let bytes = Array("deleted under a warm cache".utf8)
+        try await withBlobInTwoProcesses(database, bytes) { h, second, blob in
+            await second.store.checkForForeignWrites()
+            #expect(try await h.collect(try await second.registry.openBlob(namespace: "team", address: blob.address)) == bytes)
+            // Unlinked and marked behind every cache's back (no event), so on PostgreSQL only the
+            // deletion's event can end what the second process holds (an SQLite poller may empty
+            // it earlier: any write by another connection does).
+            try await h.execute("DELETE FROM links WHERE address = \(bind: blob.address.description)")
+            try await h.execute("UPDATE blobs SET unreferenced_since = 0 WHERE address = \(bind: blob.address.description)")
+            if database == .postgres {
+                #expect(second.caches.blobFacts.contents.count == 1)
                 #expect(try await h.collect(try await second.registry.openBlob(namespace: "team", address: blob.address)) == bytes)
-                // Unlinked and marked behind every cache's back (no event), so on PostgreSQL only the
-                // deletion's event can end what the second process holds (an SQLite poller may empty
-                // it earlier: any write by another connection does).
-                try await h.execute("DELETE FROM links WHERE address = \(bind: blob.address.description)")
-                try await h.execute("UPDATE blobs SET unreferenced_since = 0 WHERE address = \(bind: blob.address.description)")
-                if database == .postgres {
-                    #expect(second.caches.blobFacts.contents.count == 1)
-                    #expect(try await h.collect(try await second.registry.openBlob(namespace: "team", address: blob.address)) == bytes)
-                }
-                h.advance(by: 3601)
-                #expect(try await h.controlPlane.garbageCollector.collect().blobsDeleted == 1)
-                let gone = await untilHeard(by: second) { second.caches.blobFacts.contents.count == 0 && second.caches.blobFacts.count == 0 }
-                #expect(gone)
-                let opened = await #expect(throws: ControlPlaneError.self) { try await second.registry.openBlob(namespace: "team", address: blob.address) }
-                #expect(opened?.kind == .blobNotFound)
             }
+            h.advance(by: 3601)
+            #expect(try await h.controlPlane.garbageCollector.collect().blobsDeleted == 1)
+            let gone = await untilHeard(by: second) { second.caches.blobFacts.contents.count == 0 && second.caches.blobFacts.count == 0 }
+            #expect(gone)
+            let opened = await #expect(throws: ControlPlaneError.self) { try await second.registry.openBlob(namespace: "team", address: blob.address) }
+            #expect(opened?.kind == .blobNotFound)
         }
     }
 

@@ -8,7 +8,7 @@ import Testing
 
 /// Reads on an SQLite file never queue behind the writer, see every committed transaction, and
 /// cannot write.
-@Suite("SQLite read pool", .timeLimit(.minutes(1)))
+@Suite("SQLite read pool", .timeLimit(.minutes(5)))
 struct SQLiteReadPoolTests {
     func withTable(_ body: (MetadataStore) async throws -> Void) async throws {
         try await TestDatabase.sqlite.withStore { store in

@@ -8,7 +8,7 @@ import Testing
 
 /// Two real `artifactstore serve` processes on one PostgreSQL schema, as a cluster runs them.
 extension ServeBinaryTests {
-    @Test("a token revoked through one serve process is refused by a second on the same PostgreSQL database within 1 s", .timeLimit(.minutes(3)))
+    @Test("a token revoked through one serve process is refused by a second on the same PostgreSQL database within 1 s", .timeLimit(.minutes(5)))
     func revocationAcrossProcesses() async throws {
         try await TestDatabase.postgres.withLocation { location in
             guard case .postgres(let postgres) = location, let schema = postgres.schema, let base = TestDatabase.postgresURL else { return }
