@@ -16,6 +16,14 @@
 #                                    keep-alive sockets); ours vs registry (wrk and ab wait for a
 #                                    body after a HEAD answer).
 #   Peak RSS                         VmHWM of each server process (nginx: its largest process).
+#   Working set of 2,000 blobs       the same 2,000 distinct 4 KiB blobs stored in all three
+#                                    (scripts/bench_seed_blobs.py), read in rotation, each
+#                                    connection or wrk thread from its own offset, so no blob is
+#                                    asked twice within about 1,000 requests: GET c=64 with wrk
+#                                    (scripts/bench-rotate.lua), HEAD c=64 with the Python client
+#                                    (ours and registry); ours restarted first, so its first pass
+#                                    through the set is cold (printed apart), then three rounds
+#                                    alternating, the median. Default configuration.
 #
 # Targets (issue 7): upload >= 5x registry and >= 0.75x nginx; download >= 1.0x nginx; small
 # uploads >= 6x registry; small GET >= 20x registry and >= 0.5x nginx; HEAD >= 20x registry;
@@ -25,7 +33,9 @@
 #
 # Last line: RESULT upload_vs_registry=… upload_vs_nginx=… download_vs_nginx=…
 #   small_put_vs_registry=… small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=…
-#   peak_rss_mib=…
+#   small_get_2k_vs_registry=… small_get_2k_vs_nginx=… head_2k_vs_registry=… peak_rss_mib=…
+# BENCH_HTTP_FLOWS=working-set runs only the 2,000-blob flows (its RESULT line has their three
+# ratios and the cold first pass).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -54,6 +64,85 @@ nginx_conf "$WORK/nginx" "$NGINX_PORT" "worker_processes auto;" "location / { da
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx"
 NGINX="http://127.0.0.1:$NGINX_PORT"
 wait_http "$NGINX/"
+
+wrk_rate() { wrk "$@" 2>/dev/null | awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "refused"}' | paste -sd' '; }
+# wrk_rate for the rotated GETs: a run with any refusal stops the benchmark.
+wrk_rotation() {
+    local rate
+    rate=$(wrk_rate "$@")
+    case "$rate" in *refused*) echo "error: refusals in: wrk $*" >&2; exit 1 ;; esac
+    echo "$rate"
+}
+
+# --- a working set of 2,000 distinct blobs ------------------------------------------------------
+# Sets ws_get_{ours,registry,nginx}, ws_head_{ours,registry}, ws_cold_get (ours' first pass) and
+# their sample arrays.
+measure_working_set() {
+    local count=2000 round
+    echo "== storing the same $count distinct 4 KiB blobs in all three" >&2
+    python3 "$ROOT/scripts/bench_seed_blobs.py" "$count" "$OURS" "$TOKEN" "$REGISTRY" "$WORK/nginx/root" "$WORK"
+    # A fresh process: nothing of the uploads is cached, so the first pass reads cold.
+    kill "$OURS_PID"
+    wait "$OURS_PID" 2>/dev/null || true
+    restart_ours "$WORK"
+    local rotate=(-s "$ROOT/scripts/bench-rotate.lua")
+    echo "== $count-blob GET, ours' first pass (cold, c=64)" >&2
+    ws_cold_get=$(wrk_rotation -t2 -c64 -d2s "${rotate[@]}" "$OURS" -- "$WORK/ours.paths" "Bearer $TOKEN")
+    echo "== $count-blob GET at concurrency 64 (wrk, 5 s each, 3 rounds)" >&2
+    ws_gets_ours=(); ws_gets_registry=(); ws_gets_nginx=()
+    for round in 1 2 3; do
+        ws_gets_ours+=("$(wrk_rotation -t2 -c64 -d5s "${rotate[@]}" "$OURS" -- "$WORK/ours.paths" "Bearer $TOKEN")")
+        ws_gets_registry+=("$(wrk_rotation -t2 -c64 -d5s "${rotate[@]}" "$REGISTRY" -- "$WORK/registry.paths")")
+        ws_gets_nginx+=("$(wrk_rotation -t2 -c64 -d5s "${rotate[@]}" "$NGINX" -- "$WORK/nginx.paths")")
+    done
+    ws_get_ours=$(median3 "${ws_gets_ours[@]}")
+    ws_get_registry=$(median3 "${ws_gets_registry[@]}")
+    ws_get_nginx=$(median3 "${ws_gets_nginx[@]}")
+    echo "== $count-blob HEAD at concurrency 64 (Python client): 40,000 ours, 10,000 registry; 3 rounds" >&2
+    ws_heads_ours=(); ws_heads_registry=()
+    for round in 1 2 3; do
+        ws_heads_ours+=("$(python3 "$ROOT/scripts/bench_http_client.py" head "$OURS" "$TOKEN" 40000 64 "@$WORK/ours.paths")")
+        ws_heads_registry+=("$(python3 "$ROOT/scripts/bench_http_client.py" head "$REGISTRY" - 10000 64 "@$WORK/registry.paths")")
+    done
+    ws_head_ours=$(median3 "${ws_heads_ours[@]}")
+    ws_head_registry=$(median3 "${ws_heads_registry[@]}")
+}
+
+working_set_result() {
+    echo "small_get_2k_vs_registry=$(ratio "$ws_get_ours" "$ws_get_registry") small_get_2k_vs_nginx=$(ratio "$ws_get_ours" "$ws_get_nginx") head_2k_vs_registry=$(ratio "$ws_head_ours" "$ws_head_registry")"
+}
+
+working_set_json() {
+    cat <<JSON
+ "working_set_blobs": 2000,
+ "working_set_cold_first_pass_gets_per_second": {"ours": $ws_cold_get},
+ "working_set_gets_per_second": {"ours": $ws_get_ours, "registry": $ws_get_registry, "nginx": $ws_get_nginx},
+ "working_set_get_samples": {"ours": [$(IFS=,; echo "${ws_gets_ours[*]}")], "registry": [$(IFS=,; echo "${ws_gets_registry[*]}")], "nginx": [$(IFS=,; echo "${ws_gets_nginx[*]}")]},
+ "working_set_heads_per_second": {"ours": $ws_head_ours, "registry": $ws_head_registry},
+ "working_set_head_samples": {"ours": [$(IFS=,; echo "${ws_heads_ours[*]}")], "registry": [$(IFS=,; echo "${ws_heads_registry[*]}")]},
+JSON
+}
+
+working_set_table() {
+    printf '%-28s %12s %12s %12s\n' "2k-blob GET c=64 (/s)" "$ws_get_ours" "$ws_get_registry" "$ws_get_nginx"
+    printf '%-28s %12s %12s %12s\n' "2k-blob first pass (/s)" "$ws_cold_get" "-" "-"
+    printf '%-28s %12s %12s %12s\n' "2k-blob HEAD c=64 (/s)" "$ws_head_ours" "$ws_head_registry" "-"
+}
+
+if [ "${BENCH_HTTP_FLOWS:-all}" = working-set ]; then
+    measure_working_set
+    printf '\n%-28s %12s %12s %12s\n' "" ours docker-registry nginx
+    working_set_table
+    mkdir -p "$ROOT/bench-results"
+    result="$(working_set_result) cold_first_pass_gets_per_second=$ws_cold_get"
+    {
+        echo "{\"suite\": \"http-working-set\", \"commit\": \"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\","
+        working_set_json
+        echo " \"result\": \"$result\"}"
+    } >"$ROOT/bench-results/http-working-set-$(date -u +%Y%m%dT%H%M%SZ).json"
+    echo "RESULT $result"
+    exit 0
+fi
 
 # --- 1 GiB upload and download ----------------------------------------------------------------
 SIZE_MIB=${BENCH_SIZE_MIB:-1024}
@@ -118,7 +207,6 @@ sep='?'; case "$location" in *\?*) sep='&' ;; esac
 curl -fsS -o /dev/null -X PUT -H "Content-Type: application/octet-stream" --data-binary "@$SMALL" "$location${sep}digest=sha256:$SMALL_SHA"
 cp "$SMALL" "$WORK/nginx/root/small.bin"
 
-wrk_rate() { wrk "$@" 2>/dev/null | awk '/Requests\/sec/ {print $2}'; }
 # The small-request flows run three rounds, the servers alternating within each round, and each
 # server's figure is its median: one run of a few seconds on a shared 2-core machine swings by a
 # third from one minute to the next (all samples go into the JSON).
@@ -151,6 +239,8 @@ done
 ours_head=$(median3 "${ours_heads[@]}")
 registry_head=$(median3 "${registry_heads[@]}")
 
+measure_working_set
+
 # --- peak RSS ----------------------------------------------------------------------------------
 ours_rss=$(rss_mib "$OURS_PID")
 registry_rss=$(rss_mib "$REGISTRY_PID")
@@ -166,13 +256,14 @@ printf '%-28s %12s %12s %12s\n' "1 GiB download (MiB/s)" "$(mbps "$ours_down")" 
 printf '%-28s %12s %12s %12s\n' "4 KiB uploads c=16 (/s)" "$ours_put" "$registry_put" "-"
 printf '%-28s %12s %12s %12s\n' "4 KiB GET c=64 (/s)" "$ours_get" "$registry_get" "$nginx_get"
 printf '%-28s %12s %12s %12s\n' "HEAD c=64 (/s)" "$ours_head" "$registry_head" "-"
+working_set_table
 printf '%-28s %12s %12s %12s\n' "peak RSS (MiB)" "$ours_rss" "$registry_rss" "$nginx_rss"
 
 mkdir -p "$ROOT/bench-results"
 result="upload_vs_registry=$(ratio "$registry_up" "$ours_up") upload_vs_nginx=$(ratio "$nginx_up" "$ours_up")"
 result+=" download_vs_nginx=$(ratio "$nginx_down" "$ours_down") small_put_vs_registry=$(ratio "$ours_put" "$registry_put")"
 result+=" small_get_vs_registry=$(ratio "$ours_get" "$registry_get") small_get_vs_nginx=$(ratio "$ours_get" "$nginx_get")"
-result+=" head_vs_registry=$(ratio "$ours_head" "$registry_head") peak_rss_mib=$ours_rss"
+result+=" head_vs_registry=$(ratio "$ours_head" "$registry_head") $(working_set_result) peak_rss_mib=$ours_rss"
 cat >"$ROOT/bench-results/http-$(date -u +%Y%m%dT%H%M%SZ).json" <<EOF
 {"size_mib": $SIZE_MIB,
  "upload_seconds": {"ours": $ours_up, "registry": $registry_up, "nginx": $nginx_up},
@@ -183,6 +274,7 @@ cat >"$ROOT/bench-results/http-$(date -u +%Y%m%dT%H%M%SZ).json" <<EOF
  "small_get_samples": {"ours": [$(IFS=,; echo "${ours_gets[*]}")], "registry": [$(IFS=,; echo "${registry_gets[*]}")], "nginx": [$(IFS=,; echo "${nginx_gets[*]}")]},
  "heads_per_second": {"ours": $ours_head, "registry": $registry_head},
  "head_samples": {"ours": [$(IFS=,; echo "${ours_heads[*]}")], "registry": [$(IFS=,; echo "${registry_heads[*]}")]},
+$(working_set_json)
  "peak_rss_mib": {"ours": $ours_rss, "registry": $registry_rss, "nginx": $nginx_rss},
  "result": "$result"}
 EOF

@@ -13,12 +13,17 @@
 #               runs as one process (master_process off) so callgrind sees all of its work.
 #   HEAD        ours only: 3,000 HEADs of the same blob (scripts/bench_http_client.py, c=8)
 #               after 500 unmeasured.
+#   cold GET    ours only: COLD_COUNT (default 200) distinct 4 KiB blobs stored through this
+#   cold HEAD   process and never read before, each asked once (curl, one keep-alive connection):
+#               nothing about them is cached (fact, bytes), so each pays the uncached lookup; the
+#               token and the namespace are warm, as in steady state. Separate blobs for each.
 #
 # valgrind (Debian) cannot read the DWARF 5 of our release binary, so it runs a copy with the
 # debug sections stripped (`objcopy --strip-debug`; the code is the same). ARTIFACTSTORE_BIN
 # runs a given binary instead of the release build.
 #
-# Last line: RESULT get_instructions=… nginx_get_instructions=… get_instructions_vs_nginx=… head_instructions=…
+# Last line: RESULT get_instructions=… cold_get_instructions=… nginx_get_instructions=…
+#   get_instructions_vs_nginx=… head_instructions=… cold_head_instructions=… cold_get_vs_warm=…
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -88,6 +93,30 @@ python3 scripts/bench_http_client.py head "$OURS" "$TOKEN" 500 8 "$BLOB" >/dev/n
 ours_head_total=$(count_during "$OURS_PID" ours python3 scripts/bench_http_client.py head "$OURS" "$TOKEN" 3000 8 "$BLOB")
 ours_head_requests=3000
 
+# --- ours, cold: blobs this process has stored but never read ------------------------------
+COLD_COUNT=${COLD_COUNT:-200}
+# Stores $COLD_COUNT new 4 KiB blobs and writes a curl config that GETs each once into $1.
+cold_blobs() {
+    local index file sha
+    : >"$1"
+    for index in $(seq 1 "$COLD_COUNT"); do
+        file="$WORK/cold.bin"
+        head -c 4096 /dev/urandom >"$file"
+        sha=$(sha256sum "$file" | cut -d' ' -f1)
+        curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/octet-stream" \
+            --data-binary "@$file" "$OURS/v1/namespaces/bench/blobs"
+        printf 'url = "%s/v1/namespaces/bench/blobs/sha256:%s"\noutput = "/dev/null"\n' "$OURS" "$sha" >>"$1"
+    done
+}
+cold_requests() { curl -fsS -H "Authorization: Bearer $TOKEN" "$@"; }
+echo "== storing 2 x $COLD_COUNT blobs for the cold requests" >&2
+cold_blobs "$WORK/cold-get.curl"
+cold_blobs "$WORK/cold-head.curl"
+echo "== cold GET, ours ($COLD_COUNT distinct blobs, once each)" >&2
+ours_cold_get_total=$(count_during "$OURS_PID" ours cold_requests -K "$WORK/cold-get.curl")
+echo "== cold HEAD, ours ($COLD_COUNT distinct blobs, once each)" >&2
+ours_cold_head_total=$(count_during "$OURS_PID" ours cold_requests -I -K "$WORK/cold-head.curl")
+
 # --- nginx ----------------------------------------------------------------------------------
 NGINX_PORT=$(free_port)
 nginx_conf "$WORK/nginx" "$NGINX_PORT" "master_process off; daemon off;" ""
@@ -107,11 +136,16 @@ per() { python3 -c "import sys; print(round(int(sys.argv[1]) / max(1, int(sys.ar
 ours_get=$(per "$ours_get_total" "$ours_get_requests")
 nginx_get=$(per "$nginx_get_total" "$nginx_get_requests")
 ours_head=$(per "$ours_head_total" "$ours_head_requests")
+ours_cold_get=$(per "$ours_cold_get_total" "$COLD_COUNT")
+ours_cold_head=$(per "$ours_cold_head_total" "$COLD_COUNT")
+cold_get_vs_warm=$(ratio "$ours_cold_get" "$ours_get")
 get_instructions_vs_nginx=$(ratio "$ours_get" "$nginx_get")
 
 printf '\n%-34s %12s %12s\n' "instructions per request" ours nginx
 printf '%-34s %12s %12s\n' "4 KiB GET" "$ours_get" "$nginx_get"
 printf '%-34s %12s %12s\n' "HEAD" "$ours_head" "-"
+printf '%-34s %12s %12s\n' "4 KiB GET, cold (blob not read before)" "$ours_cold_get" "-"
+printf '%-34s %12s %12s\n' "HEAD, cold" "$ours_cold_head" "-"
 printf '%-34s %12s %12s\n' "requests measured (GET)" "$ours_get_requests" "$nginx_get_requests"
 
 mkdir -p bench-results
@@ -119,6 +153,8 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 cat >"bench-results/instructions-$stamp.json" <<EOF
 {"suite": "instructions", "time": "$stamp", "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
  "get_instructions": $ours_get, "nginx_get_instructions": $nginx_get, "get_instructions_vs_nginx": $get_instructions_vs_nginx,
- "head_instructions": $ours_head, "get_requests": $ours_get_requests, "nginx_get_requests": $nginx_get_requests}
+ "head_instructions": $ours_head, "get_requests": $ours_get_requests, "nginx_get_requests": $nginx_get_requests,
+ "cold_get_instructions": $ours_cold_get, "cold_head_instructions": $ours_cold_head, "cold_requests": $COLD_COUNT,
+ "cold_get_vs_warm": $cold_get_vs_warm}
 EOF
-echo "RESULT get_instructions=$ours_get nginx_get_instructions=$nginx_get get_instructions_vs_nginx=$get_instructions_vs_nginx head_instructions=$ours_head"
+echo "RESULT get_instructions=$ours_get cold_get_instructions=$ours_cold_get nginx_get_instructions=$nginx_get get_instructions_vs_nginx=$get_instructions_vs_nginx head_instructions=$ours_head cold_head_instructions=$ours_cold_head cold_get_vs_warm=$cold_get_vs_warm"

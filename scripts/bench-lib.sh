@@ -77,6 +77,16 @@ start_ours() {
         -d '{"name":"bench"}' "$OURS/v1/namespaces"
 }
 
+# Starts `$BIN serve` again on the data under $1 that start_ours made, with the same token and
+# port (OURS, TOKEN stay; OURS_PID is the new process): a process with nothing cached.
+restart_ours() {
+    ARTIFACTSTORE_LOG_LEVEL=warning ${OURS_LAUNCHER[@]+"${OURS_LAUNCHER[@]}"} "$BIN" serve \
+        --port "${OURS##*:}" --data-dir "$1/ours" >>"$1/ours.log" 2>&1 &
+    OURS_PID=$!
+    PIDS+=("$OURS_PID")
+    wait_http "$OURS/readyz" "${OURS_WAIT_TRIES:-100}"
+}
+
 # Starts docker-registry (filesystem storage under $1/registry, no auth). Sets REGISTRY, REGISTRY_PID.
 start_registry() {
     local port

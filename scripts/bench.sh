@@ -28,13 +28,15 @@
 #   scripts/bench.sh http     our release server against docker-registry and nginx from Debian,
 #                             side by side in one run (scripts/bench-http.sh): 1 GiB upload and
 #                             download, 2,000 x 4 KiB uploads at c=16, 4 KiB GET and HEAD at c=64
-#                             with wrk, peak RSS of each server; then the OCI blob flows against
+#                             with wrk, the same over 2,000 distinct blobs in rotation (a working
+#                             set, not one hot blob; BENCH_HTTP_FLOWS=working-set runs only
+#                             those), peak RSS of each server; then the OCI blob flows against
 #                             our /v2 and docker-registry (scripts/bench-oci.sh): monolithic and
 #                             chunked 1 GiB push, pull, 4 KiB push and GET.
 #
 #   scripts/bench.sh instructions
 #                             user-space instructions per 4 KiB GET (ours and nginx) and per HEAD
-#                             (ours), counted by callgrind (scripts/bench-instructions.sh): a
+#                             (ours), warm and cold (blobs never read before), counted by callgrind (scripts/bench-instructions.sh): a
 #                             count that does not swing with the machine's load.
 #
 #   scripts/bench.sh cluster  writes (4 KiB blob + one-file version) by 4 and 16 pushers through 1,
@@ -47,8 +49,10 @@
 #   RESULT ingest_ratio=<x> serve_ratio=<y> peak_rss_mib=<z>                (ingest)
 #   RESULT remote_ingest_ratio=<x> remote_serve_ratio=<y> daemon_peak_rss_mib=<z>   (remote)
 #   RESULT upload_vs_registry=… upload_vs_nginx=… download_vs_nginx=… small_put_vs_registry=…
-#          small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=… peak_rss_mib=…   (http)
-#   RESULT get_instructions=… nginx_get_instructions=… get_instructions_vs_nginx=… head_instructions=…   (instructions)
+#          small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=… small_get_2k_vs_registry=…
+#          small_get_2k_vs_nginx=… head_2k_vs_registry=… peak_rss_mib=…   (http)
+#   RESULT get_instructions=… cold_get_instructions=… nginx_get_instructions=… get_instructions_vs_nginx=…
+#          head_instructions=… cold_head_instructions=… cold_get_vs_warm=…   (instructions)
 #   RESULT writes_2n_vs_1n=… writes_3n_vs_1n=… deadlocks=… rollback_ratio=… sealed_lag_p99_ms=…   (cluster)
 #   RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
 #          oci_small_put_vs_registry=… oci_small_get_vs_registry=…          (http, last line)

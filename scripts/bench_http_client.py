@@ -6,6 +6,8 @@ operations per second.
     bench_http_client.py registry http://127.0.0.1:PORT -     N C        N unique 4 KiB uploads: POST uploads/ + PUT ?digest=
     bench_http_client.py head     http://127.0.0.1:PORT TOKEN|- N C PATH N HEAD requests of PATH (wrk and ab wait for a
                                                                          body after a HEAD answer with Content-Length)
+                                                                         PATH @FILE: the paths in FILE (one a line) in
+                                                                         rotation, each connection from its own offset
 
 Both use one thread driving C non-blocking keep-alive connections with selectors, one request
 in flight per connection (no pipelining): a thread per connection spent its time switching
@@ -127,20 +129,31 @@ def run_uploads():
 
 
 def run_heads():
-    """N HEAD requests over C connections from one thread; a response ends at its blank line."""
+    """N HEAD requests over C connections from one thread; a response ends at its blank line.
+    With @FILE, connection i starts at path i * len / C and takes the next path each time, so no
+    path is asked twice within about len requests (a working set, not one hot blob)."""
     auth = f"Authorization: Bearer {token}\r\n" if token != "-" else ""
-    request = f"HEAD {head_path} HTTP/1.1\r\nHost: {url.hostname}:{url.port}\r\n{auth}\r\n".encode()
+    if head_path.startswith("@"):
+        with open(head_path[1:]) as listing:
+            paths = [line.strip() for line in listing if line.strip()]
+    else:
+        paths = [head_path]
+    requests = [f"HEAD {path} HTTP/1.1\r\nHost: {url.hostname}:{url.port}\r\n{auth}\r\n".encode() for path in paths]
     selector = selectors.DefaultSelector()
     sent = 0
     done = 0
-    for _ in range(min(concurrency, total)):
+    connections = min(concurrency, total)
+    for number in range(connections):
         connection = connect()
-        connection.sendall(request)
+        position = number * len(requests) // connections
+        connection.sendall(requests[position])
         sent += 1
-        selector.register(connection, selectors.EVENT_READ, bytearray())
+        # Per connection: the pending bytes and its position in the rotation.
+        selector.register(connection, selectors.EVENT_READ, [bytearray(), position])
     while done < total:
         for key, _ in selector.select():
-            connection, pending = key.fileobj, key.data
+            connection, state = key.fileobj, key.data
+            pending = state[0]
             pending += receive(connection)
             while (end := pending.find(b"\r\n\r\n")) >= 0:
                 if not pending.startswith(b"HTTP/1.1 200"):
@@ -148,7 +161,8 @@ def run_heads():
                 del pending[:end + 4]
                 done += 1
                 if sent < total:
-                    connection.sendall(request)
+                    state[1] = (state[1] + 1) % len(requests)
+                    connection.sendall(requests[state[1]])
                     sent += 1
     for key in list(selector.get_map().values()):
         key.fileobj.close()

@@ -13,9 +13,9 @@ import SQLKit
 /// Failed authorisations are audited (`auth.denied`, outcome `denied`, with the reason); the
 /// token itself is never logged or recorded.
 ///
-/// Valid tokens are cached by hash for ``ControlPlane/Configuration/cacheLifetime``
-/// (``AuthorizationCache``): a revocation through this process takes effect at once, one made
-/// by another server sharing the database within that lifetime.
+/// Valid tokens are cached by hash (``AuthorizationCache``): a revocation takes effect at once
+/// in this process, and in every other sharing the database as soon as it hears of it
+/// (``ControlPlaneCaches``).
 public struct Auth: Sendable {
     let controlPlane: ControlPlane
 
@@ -75,8 +75,9 @@ public struct Auth: Sendable {
             guard try row.optionalInt("revoked_at") == nil else { return }
             try await db.raw("UPDATE tokens SET revoked_at = \(bind: now) WHERE id = \(bind: id)").run()
             try await AuditLog.append(AuditEvent(action: "token.revoke", namespace: nil, target: "token:\(id)"), context: context, at: now, in: db)
+            try await controlPlane.publish(.token(id: id), in: db)
         }
-        controlPlane.caches.authorizations.invalidate(tokenID: id)
+        controlPlane.caches.apply(.token(id: id))
     }
 
     public func listTokens(page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<TokenInfo> {

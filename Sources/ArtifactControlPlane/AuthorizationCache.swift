@@ -8,10 +8,10 @@ import Foundation
 /// - it never holds a token's secret, only the hash the store already keeps, and the token's
 ///   public facts (id, name, grants, expiry);
 /// - at most ``ExpiringCache/capacity`` tokens, each for at most ``ExpiringCache/lifetime``;
-/// - a revocation made through this process's ``Auth/revokeToken(id:context:)`` takes effect at
-///   once (the entry is dropped, and a lookup racing the revocation cannot store a stale one);
-///   a revocation made by another server sharing the database takes effect here within the
-///   lifetime;
+/// - a revocation takes effect at once in the process that made it (the entry is dropped, and a
+///   lookup racing the revocation cannot store a stale one), and in every other process sharing
+///   the database as soon as it hears of it (``ControlPlaneCaches``: on PostgreSQL shortly after
+///   the commit; while the notifications are lost, nothing is cached at all);
 /// - expiry is checked against the clock on every hit, so a token expires on time even while
 ///   cached.
 ///
@@ -20,7 +20,7 @@ import Foundation
 public final class AuthorizationCache: Sendable {
     let entries: ExpiringCache<String, TokenInfo>
 
-    public init(capacity: Int = 1024, lifetime: Duration = .seconds(2)) {
+    public init(capacity: Int = 1024, lifetime: Duration = ControlPlaneCaches.defaultLifetime) {
         entries = ExpiringCache(capacity: capacity, lifetime: lifetime)
     }
 

@@ -22,9 +22,9 @@ public final class ControlPlane: Sendable {
         /// How long an ingest waits for a concurrent GC deletion of the same bytes to finish
         /// before answering `blobCollected`.
         public var collectionWaitLimit: Duration
-        /// How long authorisations and blob facts are served from memory (``ControlPlaneCaches``);
-        /// also how long another server's token revocation may take to reach this one.
-        /// `.zero` turns the caches off.
+        /// The most time authorisations and blob facts are served from memory
+        /// (``ControlPlaneCaches``, which drop them at once on the store's own events, in every
+        /// process). `.zero` turns the caches off.
         public var cacheLifetime: Duration
         /// The most blob facts cached at once (tokens: a quarter of it).
         public var cacheCapacity: Int
@@ -34,7 +34,7 @@ public final class ControlPlane: Sendable {
 
         public init(
             gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30),
-            cacheLifetime: Duration = .seconds(2), cacheCapacity: Int = 4096, auditKeys: AuditKeyring = .processLocal
+            cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime, cacheCapacity: Int = 4096, auditKeys: AuditKeyring = .processLocal
         ) {
             self.gcGracePeriod = gcGracePeriod
             self.gcPageSize = gcPageSize
@@ -101,9 +101,18 @@ public final class ControlPlane: Sendable {
         self.store = store
         self.dataPlane = dataPlane
         self.configuration = configuration
-        self.caches = ControlPlaneCaches(lifetime: configuration.cacheLifetime, capacity: configuration.cacheCapacity)
+        let caches = ControlPlaneCaches(lifetime: configuration.cacheLifetime, capacity: configuration.cacheCapacity)
+        self.caches = caches
         self.clock = clock
         self.logger = logger
+        store.subscribe { change in caches.apply(change) }
+    }
+
+    /// Publishes `event` to every process (this one included) when the transaction `db` belongs
+    /// to commits. The caller also applies it to this process's caches right after the commit
+    /// (``ControlPlaneCaches/apply(_:)``), so it takes effect here before the call returns.
+    func publish(_ event: CacheEvent, in db: any SQLDatabase) async throws {
+        try await event.publish(through: store, in: db)
     }
 
     /// Asks the database a trivial question: for readiness checks.

@@ -11,7 +11,9 @@ import Synchronization
 ///
 /// Invalidation is race-free against concurrent fills: a reader takes a ``generation`` before
 /// its database read and stores only if no invalidation happened since, so a fact read before
-/// a revocation or an unlink can never be stored after it.
+/// a revocation or an unlink can never be stored after it. While ``suspend()``ed (the store's
+/// changes are not heard) it holds and serves nothing, and fills that started before
+/// ``resume()`` are dropped.
 public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// The most entries held at once; filling past it evicts the oldest.
     public let capacity: Int
@@ -26,6 +28,7 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     private struct State {
         var entries: [Key: Entry] = [:]
         var generation: UInt64 = 0
+        var isSuspended = false
     }
 
     private let state = Mutex(State())
@@ -52,7 +55,7 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
         guard isEnabled else { return nil }
         let seconds = lifetime.seconds
         return state.withLock { state -> Value? in
-            guard let entry = state.entries[key] else { return nil }
+            guard !state.isSuspended, let entry = state.entries[key] else { return nil }
             let age = now.timeIntervalSince(entry.storedAt)
             guard age >= 0, age < seconds else {
                 state.entries[key] = nil
@@ -69,7 +72,7 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
         let seconds = lifetime.seconds
         let capacity = self.capacity
         state.withLock { state in
-            guard state.generation == generation else { return }
+            guard state.generation == generation, !state.isSuspended else { return }
             if state.entries[key] == nil, state.entries.count >= capacity {
                 Self.evict(&state.entries, capacity: capacity, now: now, lifetime: seconds)
             }
@@ -86,10 +89,43 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
         }
     }
 
+    /// Removes the entry for `key` (and makes fills that started before this call drop theirs).
+    public func invalidate(key: Key) {
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries[key] = nil
+        }
+    }
+
     /// Removes everything.
     public func removeAll() {
-        invalidate { _, _ in true }
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries = [:]
+        }
     }
+
+    /// Removes everything and stores nothing until ``resume()``: for when changes to the
+    /// database may go unheard.
+    public func suspend() {
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries = [:]
+            state.isSuspended = true
+        }
+    }
+
+    /// Removes everything (it may predate changes missed while suspended) and stores again.
+    public func resume() {
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries = [:]
+            state.isSuspended = false
+        }
+    }
+
+    /// Whether ``suspend()`` is in force.
+    public var isSuspended: Bool { state.withLock { $0.isSuspended } }
 
     /// Makes room for one entry: drops the expired ones, then, if still full, the oldest eighth
     /// (so a full cache under churn pays one sweep per `capacity / 8` fills, not one per fill).

@@ -133,6 +133,9 @@ public struct GarbageCollector: Sendable {
                     ).all().map { try $0.string("address") }
                     guard !confirmed.isEmpty else { continue }
                     try await db.raw("DELETE FROM links WHERE namespace = \(bind: namespace) AND address IN (\(binds: confirmed))").run()
+                    for address in confirmed {
+                        if let address = try? Registry.address(address) { try await controlPlane.publish(.blob(address), in: db) }
+                    }
                     try await AuditLog.append(
                         AuditEvent(
                             action: "gc.unlink", namespace: namespace, target: "\(confirmed.count) abandoned link(s)",
@@ -144,7 +147,7 @@ public struct GarbageCollector: Sendable {
             }
             // A namespace no longer sees these blobs: drop what this process cached about them.
             for address in expired {
-                if let address = try? Registry.address(address) { controlPlane.caches.blobFacts.invalidate(address: address) }
+                if let address = try? Registry.address(address) { controlPlane.caches.apply(.blob(address)) }
             }
             report.linksExpired += expired.count
             if page.count < pageSize { return }
@@ -244,13 +247,14 @@ public struct GarbageCollector: Sendable {
                 try await db.raw(
                     "UPDATE blobs SET state = 'deleting', state_changed_at = \(bind: decidedAt) WHERE address = \(bind: address)"
                 ).run()
+                if let doomed = try? Registry.address(address) { try await controlPlane.publish(.blob(doomed), in: db) }
                 return true
             }
             guard decided else { return }
         }
         let contentAddress = try Registry.address(address)
         // The bytes are about to go: no cached fact or content may answer for them any more.
-        controlPlane.caches.blobFacts.invalidate(address: contentAddress)
+        controlPlane.caches.apply(.blob(contentAddress))
         let deletion: DeletionResult
         do {
             deletion = try await controlPlane.dataPlane.delete(contentAddress, backendID: backendID)

@@ -105,26 +105,19 @@ public struct Registry: Sendable {
     /// of a blob stored under its BLAKE3 address) its SHA-256.
     ///
     /// Exists so HTTP clients that only know the SHA-256 of their bytes (RFC 9530, OCI tools)
-    /// can find a blob. - Throws: `blobNotFound` exactly as ``blob(namespace:address:)``.
+    /// can find a blob. A found blob takes one statement (``visibleBlob(digest:namespace:in:)``)
+    /// and is cached under the digest asked and under its address, so the
+    /// ``openBlob(namespace:address:range:)`` that follows needs no second one.
+    /// - Throws: `blobNotFound` exactly as ``blob(namespace:address:)``.
     public func blob(namespace: String, digest: Digest) async throws(ControlPlaneError) -> LinkedBlob {
         try NameGrammar.validateNamespace(namespace)
         let key = BlobFactCache.Key(namespace: namespace, digest: digest)
-        return try await cachedFact(key, "reading blob \(digest)") { db in
-            if let row = try await Self.visibleBlob(ContentAddress(digest), namespace: namespace, in: db) {
-                return try Self.blobFact(from: row, namespace: namespace)
+        return try await cachedFact(key, alsoUnderAddress: true, "reading blob \(digest)") { db in
+            guard let row = try await Self.visibleBlob(digest: digest, namespace: namespace, in: db) else {
+                _ = try await Self.requireNamespace(namespace, in: db)
+                throw ControlPlaneError(.blobNotFound, "blob \(digest) is not in namespace \"\(namespace)\"")
             }
-            if digest.algorithm == .sha256,
-                let row = try await db.raw(
-                    """
-                    SELECT b.address, b.backend_id, b.size, b.sha256, b.blake3 FROM blobs b JOIN links l ON l.address = b.address
-                    WHERE b.sha256 = \(bind: digest.description) AND b.state = 'live' AND l.namespace = \(bind: namespace)
-                    """
-                ).first()
-            {
-                return try Self.blobFact(from: row, namespace: namespace)
-            }
-            _ = try await Self.requireNamespace(namespace, in: db)
-            throw ControlPlaneError(.blobNotFound, "blob \(digest) is not in namespace \"\(namespace)\"")
+            return try Self.blobFact(from: row, namespace: namespace)
         }.fact.blob
     }
 
@@ -211,7 +204,7 @@ public struct Registry: Sendable {
     /// The fact of the blob at `address` as `namespace` sees it, and whether it came from the cache.
     func fact(namespace: String, address: ContentAddress, cached: Bool = true) async throws(ControlPlaneError) -> (fact: BlobFactCache.Fact, wasCached: Bool) {
         let key = BlobFactCache.Key(namespace: namespace, digest: address.digest)
-        if !cached { controlPlane.caches.blobFacts.blobs.invalidate { candidate, _ in candidate == key } }
+        if !cached { controlPlane.caches.blobFacts.blobs.invalidate(key: key) }
         return try await cachedFact(key, "reading blob \(address)") { db in
             guard let row = try await Self.visibleBlob(address, namespace: namespace, in: db) else {
                 _ = try await Self.requireNamespace(namespace, in: db)
@@ -222,16 +215,21 @@ public struct Registry: Sendable {
     }
 
     /// The fact under `key` from the cache, or read by `read` (which must show the blob linked
-    /// into `key.namespace`) and then cached. `doing` (for error messages) is formatted only on
-    /// a miss: a hit is every small GET's path.
+    /// into `key.namespace`) and then cached; `alsoUnderAddress` caches it under the blob's
+    /// address too (what an address lookup would read: that very blob, linked there). `doing`
+    /// (for error messages) is formatted only on a miss: a hit is every small GET's path.
     private func cachedFact(
-        _ key: BlobFactCache.Key, _ doing: @autoclosure () -> String, _ read: @Sendable (any SQLDatabase) async throws -> BlobFactCache.Fact
+        _ key: BlobFactCache.Key, alsoUnderAddress: Bool = false, _ doing: @autoclosure () -> String,
+        _ read: @Sendable (any SQLDatabase) async throws -> BlobFactCache.Fact
     ) async throws(ControlPlaneError) -> (fact: BlobFactCache.Fact, wasCached: Bool) {
         let cache = controlPlane.caches.blobFacts.blobs
         if let hit = cache.value(for: key, now: controlPlane.clock()) { return (hit, true) }
         let generation = cache.generation
         let fact = try await controlPlane.query(doing(), read)
-        cache.store(fact, for: key, now: controlPlane.clock(), ifGeneration: generation)
+        let now = controlPlane.clock()
+        cache.store(fact, for: key, now: now, ifGeneration: generation)
+        let addressKey = BlobFactCache.Key(namespace: key.namespace, digest: fact.blob.address.digest)
+        if alsoUnderAddress, addressKey != key { cache.store(fact, for: addressKey, now: now, ifGeneration: generation) }
         return (fact, false)
     }
 

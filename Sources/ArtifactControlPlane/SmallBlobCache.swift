@@ -21,7 +21,7 @@ public final class SmallBlobCache: Sendable {
 
     let entries: ExpiringCache<ContentAddress, ByteBuffer>
 
-    public init(maximumEntries: Int = 256, maximumBlobSize: UInt64 = 16 * 1024, lifetime: Duration = .seconds(2)) {
+    public init(maximumEntries: Int = 256, maximumBlobSize: UInt64 = 16 * 1024, lifetime: Duration = ControlPlaneCaches.defaultLifetime) {
         self.maximumBlobSize = maximumBlobSize
         entries = ExpiringCache(capacity: maximumEntries, lifetime: lifetime)
     }

@@ -26,6 +26,11 @@ import Synchronization
 /// - Any error the body throws rolls the transaction back and is rethrown unchanged; driver
 ///   errors come out as ``MetadataStoreError`` with code `database`.
 /// - SQLite files are opened in WAL mode with a busy timeout and full fsync.
+/// - ``read(_:)`` never waits for a transaction: an SQLite file has a pool of read-only
+///   connections beside the writer (``SQLiteReadPool``; WAL lets them read while it writes),
+///   PostgreSQL a pool of connections (`maximumConnections`, 16 by default).
+/// - Changes are heard across processes (``subscribe(_:)``): PostgreSQL `LISTEN`/`NOTIFY` on a
+///   connection of the pool, an SQLite file's `data_version` polled every second.
 public final class MetadataStore: Sendable {
     /// Which engine answers.
     public enum Engine: String, Sendable, Hashable {
@@ -33,18 +38,27 @@ public final class MetadataStore: Sendable {
         case postgres
     }
 
-    private enum Connection: Sendable {
-        /// The connection, its group commit, and the thread every one of its statements runs on.
-        case sqlite(SQLiteConnection, SQLiteGroupCommit, NIOThreadPool)
+    enum Connection: Sendable {
+        /// The writer, its group commit, the thread every one of its statements runs on, and the
+        /// readers (none for an in-memory database, which other connections cannot see).
+        case sqlite(SQLiteConnection, SQLiteGroupCommit, NIOThreadPool, SQLiteReadPool?)
         case postgres(PostgresClient, Task<Void, Never>)
     }
 
     public let location: MetadataLocation
     public let engine: Engine
-    private let connection: Connection
+    let connection: Connection
     private let logger: Logger
     private let heldLocks = Mutex<Set<String>>([])
     private let isClosed = Mutex(false)
+    /// Subscribers to changes, and whether changes are heard.
+    let changes: MetadataChangeFeed
+    /// The channel ``publish(_:in:)`` notifies (PostgreSQL): one per database and schema.
+    public let changeChannel: String
+    /// The SQLite writer's `data_version` when last polled.
+    let lastDataVersion = Mutex<Int64?>(nil)
+    /// The change listener (PostgreSQL) or poller (SQLite file), cancelled by ``close()``.
+    private let changeTask = Mutex<Task<Void, Never>?>(nil)
 
     /// How many times a PostgreSQL transaction is run before a serialization failure is given up on.
     public static let maximumAttempts = 64
@@ -58,7 +72,11 @@ public final class MetadataStore: Sendable {
         self.connection = connection
         self.logger = logger
         self.transactionTurnKey = Self.advisoryLockKey("transaction-turn", location: location)
+        self.changeChannel = Self.changeChannel(location)
+        self.changes = MetadataChangeFeed(isHeard: engine == .sqlite)
     }
+
+    var isClosedNow: Bool { isClosed.withLock { $0 } }
 
     /// Opens (and for SQLite creates) the database. Run ``migrate(_:)`` before use.
     public static func open(_ location: MetadataLocation, logger: Logger) async throws(MetadataStoreError) -> MetadataStore {
@@ -87,19 +105,35 @@ public final class MetadataStore: Sendable {
     private static func openSQLite(storage: SQLiteConnection.Storage, location: MetadataLocation, logger: Logger) async throws(MetadataStoreError) -> MetadataStore {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
+        var opened: SQLiteConnection?
         do {
             let connection = try await SQLiteConnection.open(
                 storage: storage, threadPool: thread, logger: logger,
                 on: MultiThreadedEventLoopGroup.singleton.any())
+            opened = connection
             let db = connection.sql(queryLogLevel: nil)
-            if case .file = storage {
+            var readers: SQLiteReadPool?
+            if case .file(let path) = storage {
                 try await db.raw("PRAGMA journal_mode=WAL").run()
                 try await db.raw("PRAGMA synchronous=FULL").run()
+                readers = try await SQLiteReadPool.open(path: path, size: SQLiteReadPool.defaultSize, logger: logger)
             }
             try await db.raw("PRAGMA busy_timeout=10000").run()
-            return MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, SQLiteGroupCommit(executor: ThreadPoolTaskExecutor(thread)), thread), logger: logger)
+            let group = SQLiteGroupCommit(executor: ThreadPoolTaskExecutor(thread))
+            let store = MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, group, thread, readers), logger: logger)
+            if readers != nil {
+                await store.checkForForeignWrites()
+                store.changeTask.withLock { $0 = Task { await store.pollForeignWrites() } }
+            }
+            return store
         } catch {
-            try? await thread.shutdownGracefully()
+            // The readers close themselves when their pool fails to open, and nothing after it
+            // throws. A task of its own, as in close(): cancellation must not skip the close.
+            let writer = opened
+            await Task {
+                try? await writer?.close()
+                try? await thread.shutdownGracefully()
+            }.value
             throw MetadataStoreError(.databaseUnavailable, "cannot open SQLite database \(location)", underlying: error)
         }
     }
@@ -123,6 +157,11 @@ public final class MetadataStore: Sendable {
             await store.close()
             throw MetadataStoreError(.databaseUnavailable, "cannot reach PostgreSQL at \(location)", underlying: error)
         }
+        let (channel, feed) = (store.changeChannel, store.changes)
+        store.changeTask.withLock { $0 = Task { await Self.listenForChanges(client, channel: channel, feed: feed, logger: logger) } }
+        // Caches start only once changes are heard (or the first attempt failed: then they stay
+        // off until the listener gets through).
+        await feed.waitUntilSettled()
         return store
     }
 
@@ -133,19 +172,30 @@ public final class MetadataStore: Sendable {
             return closed
         }
         if wasClosed { return }
-        switch connection {
-        case .sqlite(let connection, _, let thread):
-            try? await connection.close()
-            try? await thread.shutdownGracefully()
-        case .postgres(_, let runner):
-            runner.cancel()
-            await runner.value
-        }
+        // In a task of its own: a cancelled caller (a test past its time limit, a shutdown) must
+        // not make a connection's close give up, which would leave it open.
+        let changeTask = self.changeTask.withLock { $0 }
+        let connection = self.connection
+        await Task {
+            if let changeTask {
+                changeTask.cancel()
+                await changeTask.value
+            }
+            switch connection {
+            case .sqlite(let connection, _, let thread, let readers):
+                await readers?.close()
+                try? await connection.close()
+                try? await thread.shutdownGracefully()
+            case .postgres(_, let runner):
+                runner.cancel()
+                await runner.value
+            }
+        }.value
     }
 
     /// SQLite transactions waiting for the next group commit (always 0 on PostgreSQL).
     var queuedTransactions: Int {
-        if case .sqlite(_, let group, _) = connection { return group.queuedCount }
+        if case .sqlite(_, let group, _, _) = connection { return group.queuedCount }
         return 0
     }
 
@@ -192,7 +242,7 @@ public final class MetadataStore: Sendable {
     ) async throws -> R {
         try checkOpen()
         switch connection {
-        case .sqlite(let connection, let group, _):
+        case .sqlite(let connection, let group, _, _):
             // The group commit runs transactions in a task of its own already.
             let location = self.location
             return try await group.transaction(on: connection.sql(queryLogLevel: nil), wrap: { Self.wrap($0, location) }, body)
@@ -279,12 +329,20 @@ public final class MetadataStore: Sendable {
         return .microseconds(Int.random(in: 500...(bound * 1_000)))
     }
 
-    /// Runs read-only `body` on one connection without a transaction of its own (PostgreSQL) or
-    /// in turn with the transactions (SQLite).
+    /// Runs read-only `body` on one connection without a transaction of its own: on PostgreSQL a
+    /// connection of the pool, on an SQLite file a read-only connection of ``SQLiteReadPool``
+    /// (never waiting for the writer), in memory in turn with the transactions. Each statement
+    /// sees every transaction committed before it began.
     public func read<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try checkOpen()
         switch connection {
-        case .sqlite(let connection, let group, _):
+        case .sqlite(_, _, _, let readers?):
+            do {
+                return try await readers.withConnection(body)
+            } catch {
+                throw Self.wrap(error, location)
+            }
+        case .sqlite(let connection, let group, _, nil):
             return try await group.withTurn {
                 do {
                     return try await body(connection.sql(queryLogLevel: nil))
@@ -301,6 +359,13 @@ public final class MetadataStore: Sendable {
                 throw Self.wrap(error, location)
             }
         }
+    }
+
+    /// Runs `body` on the SQLite writer in turn with the group commits (outside any transaction):
+    /// for tests that hold the writer, or set a connection pragma on it. `nil` on PostgreSQL.
+    func withWriterTurn<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R? {
+        guard case .sqlite(let connection, let group, _, _) = connection else { return nil }
+        return try await group.withTurn { try await body(connection.sql(queryLogLevel: nil)) }
     }
 
     /// Runs `body` only if no one else holds the lock `name`; returns `nil` without running it
@@ -348,7 +413,7 @@ public final class MetadataStore: Sendable {
         Self.advisoryLockKey(name, location: location)
     }
 
-    private static func advisoryLockKey(_ name: String, location: MetadataLocation) -> Int64 {
+    static func advisoryLockKey(_ name: String, location: MetadataLocation) -> Int64 {
         var schema = "public"
         if case .postgres(let postgres) = location, let named = postgres.schema { schema = named }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -1,3 +1,4 @@
+import ArtifactControlPlane
 import ArtifactStoreCore
 import Foundation
 
@@ -33,10 +34,11 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// How long a shutdown waits for requests in flight before cancelling them (a cancelled
     /// upload stores nothing).
     public var shutdownGracePeriod: Duration = .seconds(30)
-    /// How long authorisations and blob facts are served from memory (docs/operations.md,
-    /// "Performance and caching"); also how long another server's token revocation may take to
-    /// reach this one. `.zero` turns the caches off.
-    public var cacheLifetime: Duration = .seconds(2)
+    /// The most time authorisations and blob facts are served from memory (docs/operations.md,
+    /// "Performance and caching"): the store's own events drop them at once, in every server
+    /// sharing the database, so it only bounds what a hand edit of the database leaves behind.
+    /// `.zero` turns the caches off.
+    public var cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime
     /// The audit chain's key file (docs/operations.md, "Audit key"); `<dataDirectory>/audit.key`
     /// when `nil`, created (mode 0600) on the first start. Every server sharing a database must
     /// use the same keys.

@@ -23,13 +23,13 @@ struct GroupCommitTests {
         }
     }
 
-    /// Holds the store's one connection with a read, so transactions queue behind it, until the
-    /// returned function is called (which waits for the read to end).
+    /// Holds the store's writer (a turn of its own), so transactions queue behind it, until the
+    /// returned function is called (which waits for the turn to end).
     func holdConnection(_ store: MetadataStore) async -> @Sendable () async throws -> Void {
         let (entered, enter) = AsyncStream<Void>.makeStream()
         let (released, release) = AsyncStream<Void>.makeStream()
         let holder = Task {
-            try await store.read { _ in
+            try await store.withWriterTurn { _ in
                 enter.yield()
                 enter.finish()
                 for await _ in released { break }
@@ -44,7 +44,7 @@ struct GroupCommitTests {
     }
 
     /// Runs `bodies` as concurrent transactions that are all queued before any of them runs (a
-    /// read holds the connection until they are), so they form one group.
+    /// turn holds the writer until they are), so they form one group.
     func inOneGroup(_ store: MetadataStore, _ bodies: [@Sendable (any SQLDatabase) async throws -> Void]) async -> [Result<Void, any Error>] {
         let release = await holdConnection(store)
         return await withTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
@@ -66,7 +66,7 @@ struct GroupCommitTests {
         }
     }
 
-    @Test("a transaction's statements and the code between them run on the connection's one thread")
+    @Test("a transaction's statements and the code between them run on the writer's one thread; reads never do")
     func staysOnTheConnectionThread() async throws {
         try await withStore { store in
             let threads = try await store.transaction { db -> Set<UInt> in
@@ -86,7 +86,7 @@ struct GroupCommitTests {
                 }
                 return seen
             }
-            #expect(readThreads == threads, "reads run on the connection's thread too")
+            #expect(readThreads.isDisjoint(with: threads), "reads run on the read pool, never on the writer's thread")
         }
     }
 
@@ -230,7 +230,7 @@ struct GroupCommitTests {
     @Test("when the group's COMMIT fails, every body gets the error and nothing is stored")
     func commitFailureFailsAll() async throws {
         try await withStore { store in
-            try await store.read { db in try await db.raw("PRAGMA foreign_keys = ON").run() }
+            _ = try await store.withWriterTurn { db in try await db.raw("PRAGMA foreign_keys = ON").run() }
             let results = await inOneGroup(store, [
                 { db in try await db.raw("INSERT INTO t (k, n) VALUES ('kept?', 1)").run() },
                 // Checked only at COMMIT (deferred), so the body itself succeeds.

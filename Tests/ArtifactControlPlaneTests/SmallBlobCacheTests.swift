@@ -34,7 +34,7 @@ struct SmallBlobCacheTests {
             let range = ByteRange(first: 6, last: 9)
             #expect(try await h.collect(try await h.registry.openBlob(namespace: "team", address: blob.address, range: range)) == Array(bytes[6...9]))
             // Expired: the data plane is asked again, and refuses the altered bytes.
-            h.advance(by: 2)
+            h.advance(by: ControlPlaneCaches.defaultLifetime.timeInterval)
             let error = await #expect(throws: ControlPlaneError.self) {
                 _ = try await h.collect(try await h.registry.openBlob(namespace: "team", address: blob.address))
             }

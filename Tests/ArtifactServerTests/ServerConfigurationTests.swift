@@ -50,9 +50,9 @@ struct ServerConfigurationTests {
         #expect(fromFlags.dataDirectory == "/srv/env" && fromFlags.database == "/srv/file.sqlite")
     }
 
-    @Test("cacheLifetime: 2 s by default, 0 turns the caches off")
+    @Test("cacheLifetime: an hour by default, 0 turns the caches off")
     func cacheLifetime() async throws {
-        #expect(try await ServerConfiguration.load(environment: [:]).cacheLifetime == .seconds(2))
+        #expect(try await ServerConfiguration.load(environment: [:]).cacheLifetime == .seconds(3600))
         #expect(try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_CACHE_LIFETIME": "0"]).cacheLifetime == .zero)
         #expect(try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_CACHE_LIFETIME": "10"]).cacheLifetime == .seconds(10))
     }
