@@ -13,6 +13,8 @@ extension LocalDataPlane {
         }
         let temporary = Self.temporaryPath()
         let monitor = IngestMonitor()
+        // BLAKE3-addressed objects keep their tree's interior hashes, for proved ranges.
+        let outboard = hints.primaryAlgorithm == .blake3 ? OutboardSink() : nil
 
         // One pass: the backend pulls from the tee, the tee feeds the digest session.
         let digests: DualDigest
@@ -21,7 +23,8 @@ extension LocalDataPlane {
             (written, digests) = try await DualDigester.withSession(configuration: Self.digester(configuration.digester, for: hints)) { session in
                 // Small network-sized buffers are coalesced first: hashing and writing pay per buffer.
                 let tee = IngestTee(
-                    base: stream.coalesced(minimum: Self.ingestBufferSize), session: session, expectedSize: hints.expectedSize, monitor: monitor)
+                    base: stream.coalesced(minimum: Self.ingestBufferSize), session: session, expectedSize: hints.expectedSize, monitor: monitor,
+                    outboard: outboard)
                 // The temporary's bytes are durable when this returns; its name need not be, as
                 // only the move below gives the object a name anything relies on.
                 return try await backend.write(temporary, from: ByteStream(tee), options: StorageWriteOptions(overwrite: false, durableName: false))
@@ -79,6 +82,7 @@ extension LocalDataPlane {
         // without checking (the control plane's link step re-verifies a collected blob and answers
         // `blobCollected`), and a stat now would prove nothing later. Only a large object is
         // stamped after its move, for its first read (above).
+        await storeOutboard(from: outboard, of: address, size: digests.size, backendID: backendID, backend: backend)
         if let stamping, let writtenStamp, !deduplicated,
             let stamped = try? await stamping.statStamped(destination), stamped.stamp.isSameIncarnation(as: writtenStamp)
         {
@@ -102,6 +106,18 @@ extension LocalDataPlane {
             primaryDigest: primary, sha256Digest: digests.sha256, blake3Digest: digests.blake3, size: digests.size,
             receipt: StorageReceipt(backendID: backendID, storageKey: address.storageKey, size: info.size, storedAt: info.modified, deduplicated: deduplicated)
         )
+    }
+
+    /// Stores the outboard an ingest built beside the object it committed (or found), for objects
+    /// too large to be proved in memory; an outboard that does not prove the address is a bug,
+    /// logged and not stored.
+    func storeOutboard(from sink: OutboardSink?, of address: ContentAddress, size: UInt64, backendID: String, backend: any StorageBackend) async {
+        guard size > Self.provedInMemoryLimit, let (outboard, root) = sink?.finish() else { return }
+        guard root == address.digest else {
+            logger.error("an ingest's outboard does not prove its address", metadata: ["dataplane.address": "\(address)"])
+            return
+        }
+        await storeOutboard(outboard, of: address, backendID: backendID, backend: backend)
     }
 
     /// Warns that the object stored under `address` is damaged (its size is not its content's) and
