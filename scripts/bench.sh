@@ -44,6 +44,7 @@
 #   RESULT upload_vs_registry=… upload_vs_nginx=… download_vs_nginx=… small_put_vs_registry=…
 #          small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=… peak_rss_mib=…   (http)
 #   RESULT get_instructions=… nginx_get_instructions=… get_instructions_vs_nginx=… head_instructions=…   (instructions)
+#   RESULT range_vs_unchecked=<x> outboard_percent=<y>                     (ranges)
 #   RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
 #          oci_small_put_vs_registry=… oci_small_get_vs_registry=…          (http, last line)
 set -euo pipefail
@@ -60,7 +61,8 @@ case "$suite" in
         scripts/bench-http.sh
         exec scripts/bench-oci.sh ;;
     instructions) exec scripts/bench-instructions.sh ;;
-    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions" >&2; exit 2 ;;
+    ranges) exec scripts/bench-ranges.sh ;;
+    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions|ranges" >&2; exit 2 ;;
 esac
 
 if ! command -v b3sum >/dev/null 2>&1; then
