@@ -49,6 +49,7 @@ extension LocalDataPlane {
         let stamping = stampsWrites(of: digests.size) ? backend as? any StorageChangeStamping : nil
         let writtenStamp = try? await stamping?.statStamped(temporary).stamp
         var deduplicated = false
+        var repaired = false
         // What the receipt reports: the bytes as written (a rename changes neither their size nor
         // their time), or the object already stored.
         var info = StorageObjectInfo(path: destination, size: written.size, modified: written.modified)
@@ -59,13 +60,15 @@ extension LocalDataPlane {
                 // The content is already stored (or another ingest of it just committed).
                 // A stored object of the wrong size is damaged: replace it with these bytes.
                 let existing = try await backend.stat(destination)
-                if existing.size == digests.size {
+                if existing.size == digests.size, await storedCopyProves(address, backendID: backendID, backend: backend) {
                     deduplicated = true
                     info = existing
                     await discard(temporary, in: backend, backendID: backendID)
                 } else {
+                    // Cut short, or failing its proof: these bytes, proved by this ingest, take its place.
                     logReplacingDamaged(address, backendID: backendID, storedSize: existing.size, size: digests.size)
                     try await backend.move(from: temporary, to: destination, options: StorageMoveOptions(overwrite: true, durableSource: false))
+                    repaired = true
                 }
             }
         } catch {
@@ -88,12 +91,13 @@ extension LocalDataPlane {
         {
             provedReads.recordWritten(VerifiedStamps.Key(backendID: backendID, address: address), stamped.stamp)
         }
-        return ingested(address, digests, primary: primary, backendID: backendID, stored: info, deduplicated: deduplicated)
+        return ingested(address, digests, primary: primary, backendID: backendID, stored: info, deduplicated: deduplicated, repaired: repaired)
     }
 
     /// The result of an ingest that stored (or found) `address`, logged.
     func ingested(
-        _ address: ContentAddress, _ digests: DualDigest, primary: Digest, backendID: String, stored info: StorageObjectInfo, deduplicated: Bool
+        _ address: ContentAddress, _ digests: DualDigest, primary: Digest, backendID: String, stored info: StorageObjectInfo, deduplicated: Bool,
+        repaired: Bool = false
     ) -> IngestResult {
         logger.debug(
             "ingested",
@@ -104,7 +108,9 @@ extension LocalDataPlane {
         )
         return IngestResult(
             primaryDigest: primary, sha256Digest: digests.sha256, blake3Digest: digests.blake3, size: digests.size,
-            receipt: StorageReceipt(backendID: backendID, storageKey: address.storageKey, size: info.size, storedAt: info.modified, deduplicated: deduplicated)
+            receipt: StorageReceipt(
+                backendID: backendID, storageKey: address.storageKey, size: info.size, storedAt: info.modified, deduplicated: deduplicated,
+                repaired: repaired)
         )
     }
 
@@ -120,11 +126,12 @@ extension LocalDataPlane {
         await storeOutboard(outboard, of: address, backendID: backendID, backend: backend)
     }
 
-    /// Warns that the object stored under `address` is damaged (its size is not its content's) and
-    /// is being replaced.
+    /// Warns that the object stored under `address` is damaged (cut short, or its bytes fail their
+    /// proof) and is being replaced by an ingest of its content: a repair.
     func logReplacingDamaged(_ address: ContentAddress, backendID: String, storedSize: UInt64, size: UInt64) {
+        provedReads.forget(VerifiedStamps.Key(backendID: backendID, address: address))
         logger.warning(
-            "replacing a stored object whose size does not match its address",
+            "repairing a damaged stored object with the bytes of a new ingest of its content",
             metadata: [
                 "dataplane.address": "\(address)", "dataplane.backend": "\(backendID)",
                 "dataplane.storedSize": "\(storedSize)", "dataplane.size": "\(size)",

@@ -196,4 +196,24 @@ extension LocalDataPlane {
             return ByteBuffer()
         }
     }
+
+    /// Whether the copy stored under `address` proves to be the address's, for an ingest that
+    /// found it there: by a trusted stamp of an earlier proof, or else by hashing it whole (the
+    /// same work the ingest just did for its own bytes). A copy that cannot be read does not.
+    func storedCopyProves(_ address: ContentAddress, backendID: String, backend: any StorageBackend) async -> Bool {
+        let path = Self.path(of: address)
+        let key = VerifiedStamps.Key(backendID: backendID, address: address)
+        if let stamping = backend as? any StorageChangeStamping, let stamp = try? await stamping.statStamped(path).stamp,
+            provedReads.trusts(key, stamp)
+        {
+            return true
+        }
+        var hasher = DigestHasher(address.algorithm)
+        do {
+            for try await buffer in try await backend.read(path, range: nil) { hasher.update(buffer) }
+        } catch {
+            return false
+        }
+        return hasher.finalize() == address.digest
+    }
 }

@@ -22,6 +22,7 @@ public final class ServerMetrics: Sendable {
     private let bytesSentFromFiles: CoreMetrics.Counter
     private let ingestDuration: CoreMetrics.Timer
     private let dedupHits: CoreMetrics.Counter
+    private let repairs: CoreMetrics.Counter
     private let serveDuration: CoreMetrics.Timer
     /// The request counter and timer of each route, method and status seen, made once: making
     /// them through the factory on every request was about 3% of a small request's CPU. Bounded
@@ -43,6 +44,7 @@ public final class ServerMetrics: Sendable {
         bytesSentFromFiles = Counter(label: "artifactstore_http_sent_file_region_bytes_total", factory: factory)
         ingestDuration = Metrics.Timer(label: "artifactstore_ingest_duration_seconds", factory: factory)
         dedupHits = Counter(label: "artifactstore_dedup_hits_total", factory: factory)
+        repairs = Counter(label: "artifactstore_repaired_objects_total", factory: factory)
         serveDuration = Metrics.Timer(label: "artifactstore_serve_duration_seconds", factory: factory)
     }
 
@@ -79,10 +81,13 @@ public final class ServerMetrics: Sendable {
     }
 
     /// A blob upload finished (stored or refused).
-    func recordIngest(duration: Duration, deduplicated: Bool?) {
+    func recordIngest(duration: Duration, deduplicated: Bool?, repaired: Bool? = nil) {
         ingestDuration.recordNanoseconds(duration.nanoseconds)
         if deduplicated == true {
             dedupHits.increment()
+        }
+        if repaired == true {
+            repairs.increment()
         }
     }
 

@@ -227,4 +227,30 @@ struct ProvedRangeTests {
         let wrong = ContentAddress(try Digest(algorithm: .blake3, bytes: [UInt8](repeating: 7, count: 32)))
         await #expect(throws: OutboardProof.Unusable.self) { _ = try await OutboardProof(address: wrong, read: reader) }
     }
+
+    @Test("a re-push repairs a damaged, cut-short or missing copy; an intact one deduplicates", arguments: ["flip", "truncate", "clean"], [100_000, 3 << 20])
+    func repushRepairs(how: String, size: Int) async throws {
+        let disk = try Disk()
+        defer { disk.remove() }
+        let bytes = Self.content(size, seed: 9)
+        // The promised size picks the ingest path: whole (in memory) below 1 MiB, streaming above.
+        let push = { () async throws -> IngestResult in
+            try await disk.dataPlane.ingest(ByteStream(ByteBuffer(bytes: bytes)), hints: IngestHints(expectedSize: UInt64(size)))
+        }
+        let address = try await push().address
+        switch how {
+        case "flip": try disk.flip(disk.objectPath(address), at: UInt64(size / 2))
+        case "truncate": try Data(bytes.prefix(size / 3)).write(to: URL(fileURLWithPath: disk.objectPath(address)))
+        default: break
+        }
+        let again = try await push()
+        #expect(again.receipt.repaired == (how != "clean"), "\(how)")
+        #expect(again.receipt.deduplicated == (how == "clean"), "\(how)")
+        var whole: [UInt8] = []
+        for try await buffer in try await disk.dataPlane.serve(address) { whole += buffer.readableBytesView }
+        #expect(whole == bytes)
+        let (first, last) = (size / 2 - 1000, min(size / 2 + 70_000, size - 1))
+        let (ranged, error, _) = await read(disk.dataPlane, address, UInt64(first), UInt64(last))
+        #expect(error == nil && ranged == Array(bytes[first...last]))
+    }
 }

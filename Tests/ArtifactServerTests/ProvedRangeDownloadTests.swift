@@ -113,4 +113,36 @@ struct ProvedRangeDownloadTests {
             }
         }
     }
+
+    @Test("a re-push of a damaged blob repairs it, is counted in /metrics and audited; it then reads whole and ranged")
+    func repushRepairs() async throws {
+        try await ServerHarness.run { harness in
+            _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
+            let bytes = FileRegionDownloadTests.randomBytes(2 * 1024 * 1024 + 3)
+            let auth = "Authorization: Bearer \(harness.adminToken)"
+            try await harness.withClient(.live) { client in
+                let port = try #require(client.port)
+                func push() async throws -> [String: Any] {
+                    try await client.execute(
+                        uri: "/v1/namespaces/team/blobs", method: .post, headers: TestRequest.bearer(harness.adminToken), body: ByteBuffer(bytes: bytes)
+                    ) { response in try response.json() }
+                }
+                let address = try #require(try await push()["address"] as? String)
+                let object = try #require(harness.storedFiles().first { $0.hasPrefix("blobs/blake3/") })
+                try Self.flip(harness.blobsDirectory + "/" + object, at: 1_000_000)
+                let path = "/v1/namespaces/team/blobs/\(address)"
+                let damaged = try await FileRegionDownloadTests.rawGet(port: port, path: path, headers: [auth, "Range: bytes=999500-1100000"])
+                #expect(damaged.head.hasPrefix("HTTP/1.1 500"))
+
+                _ = try await push()
+                #expect(harness.api.metrics.counterValue("artifactstore_repaired_objects_total") == 1)
+                let whole = try await FileRegionDownloadTests.rawGet(port: port, path: path, headers: [auth])
+                #expect(whole.head.hasPrefix("HTTP/1.1 200") && whole.body == bytes)
+                let ranged = try await FileRegionDownloadTests.rawGet(port: port, path: path, headers: [auth, "Range: bytes=999500-1100000"])
+                #expect(ranged.head.hasPrefix("HTTP/1.1 206") && ranged.body == Array(bytes[999_500...1_100_000]))
+                _ = try await push()
+                #expect(harness.api.metrics.counterValue("artifactstore_repaired_objects_total") == 1, "an intact copy is not repaired again")
+            }
+        }
+    }
 }
