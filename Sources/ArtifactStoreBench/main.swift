@@ -132,11 +132,22 @@ case "range":
             if run >= 5 { if proves { provedTimes.append(elapsed) } else { uncheckedTimes.append(elapsed) } }
         }
     }
+    // The floor of any proof of 1 MiB: BLAKE3 of 1 MiB in memory on one core.
+    let oneMiB = ByteBuffer(repeating: 0x5A, count: 1 << 20)
+    var hashTimes: [Double] = []
+    for _ in 0..<runs {
+        let start = clock.now
+        var hasher = DigestHasher(.blake3)
+        hasher.update(oneMiB)
+        _ = hasher.finalize()
+        hashTimes.append(start.duration(to: clock.now).seconds)
+    }
     let outboard = try FileManager.default.attributesOfItem(
         atPath: directory + "/outboards/" + result.address.storageKey.dropFirst("blobs/".count))[.size] as? Int ?? 0
     let median = { (times: [Double]) in times.sorted()[times.count / 2] }
     print("range_proved_seconds=\(String(format: "%.6f", median(provedTimes)))")
     print("range_unchecked_seconds=\(String(format: "%.6f", median(uncheckedTimes)))")
+    print("blake3_1mib_seconds=\(String(format: "%.6f", median(hashTimes)))")
     print("range_ratio=\(String(format: "%.2f", median(provedTimes) / median(uncheckedTimes)))")
     print("outboard_bytes=\(outboard)")
     print("outboard_percent=\(String(format: "%.4f", Double(outboard) * 100 / Double(size)))")
