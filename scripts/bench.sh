@@ -54,6 +54,7 @@
 #   RESULT get_instructions=… cold_get_instructions=… nginx_get_instructions=… get_instructions_vs_nginx=…
 #          head_instructions=… cold_head_instructions=… cold_get_vs_warm=…   (instructions)
 #   RESULT writes_2n_vs_1n=… writes_3n_vs_1n=… deadlocks=… rollback_ratio=… sealed_lag_p99_ms=…   (cluster)
+#   RESULT range_vs_unchecked=<x> outboard_percent=<y>                     (ranges)
 #   RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
 #          oci_small_put_vs_registry=… oci_small_get_vs_registry=…          (http, last line)
 set -euo pipefail
@@ -71,7 +72,8 @@ case "$suite" in
         exec scripts/bench-oci.sh ;;
     instructions) exec scripts/bench-instructions.sh ;;
     cluster) exec scripts/bench-cluster.sh ;;
-    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions|cluster" >&2; exit 2 ;;
+    ranges) exec scripts/bench-ranges.sh ;;
+    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions|cluster|ranges" >&2; exit 2 ;;
 esac
 
 if ! command -v b3sum >/dev/null 2>&1; then

@@ -46,11 +46,11 @@ struct BlobLinking: Sendable {
             try await AuditLog.append(
                 AuditEvent(
                     action: "blob.link", namespace: namespace, target: address, digests: [address],
-                    detail: result.receipt.deduplicated ? "deduplicated" : nil),
+                    detail: result.receipt.repaired ? "repaired" : result.receipt.deduplicated ? "deduplicated" : nil),
                 context: context, at: now, in: db)
             return LinkedBlob(
                 namespace: namespace, address: result.address, size: result.size, sha256: result.sha256Digest,
-                blake3: result.blake3Digest, deduplicated: result.receipt.deduplicated)
+                blake3: result.blake3Digest, deduplicated: result.receipt.deduplicated, repaired: result.receipt.repaired ? true : nil)
         }
     }
 

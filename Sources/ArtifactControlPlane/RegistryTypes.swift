@@ -97,4 +97,7 @@ public struct LinkedBlob: Sendable, Hashable, Codable {
     public var blake3: Digest
     /// `true` when the bytes were already stored (in any namespace) before this push.
     public var deduplicated: Bool
+    /// `true` when a damaged stored copy was replaced by this push's bytes (absent, `nil`,
+    /// otherwise and in values stored before it existed).
+    public var repaired: Bool? = nil
 }

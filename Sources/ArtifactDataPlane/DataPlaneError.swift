@@ -40,6 +40,13 @@ public struct DataPlaneError: ArtifactStoreError, Codable {
         /// plane's daemon is down, refused the connection, closed it mid-call, or is shutting
         /// down); ``underlying`` is the wire protocol error with its own code.
         case dataPlaneUnavailable
+        /// The stored object is damaged: its bytes (or the part a range needs) do not prove to be
+        /// the address's. A server-side fault; nothing unproved was returned. Re-pushing the
+        /// content repairs it.
+        case objectCorrupt
+        /// A range of an object whose address cannot prove parts of it (a SHA-256 address of
+        /// an object larger than one buffer): read it whole, or by its BLAKE3 address.
+        case rangeUnverifiable
     }
 
     public let kind: Code

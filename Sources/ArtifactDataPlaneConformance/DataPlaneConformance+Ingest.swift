@@ -32,7 +32,7 @@ extension DataPlaneConformance {
         try await withSubject(check.rawValue) { subject, probe in
             let content = ReferenceContent(seed: UInt64(size) &+ 11, size: size)
             let (result, reference) = try await probe.ingest(content, hints: IngestHints(sizeHint: UInt64(size)))
-            try probe.equal(try await subject.storedObjects(subject.defaultBackendID), [result.receipt.storageKey], "stored objects")
+            try probe.equal(try await probe.storedContent(subject.defaultBackendID), [result.receipt.storageKey], "stored objects")
             try await probe.serveMatches(result.address, reference)
             let verification = try await subject.dataPlane.verify(result.address, backendID: nil)
             try probe.require(verification.verified, "verify of a freshly ingested object failed: \(verification)")
@@ -67,7 +67,7 @@ extension DataPlaneConformance {
             try probe.equal(second.address, first.address, "address of the duplicate")
             let whole = try await subject.dataPlane.ingest(ByteStream(ByteBuffer(bytes: content.bytes)), hints: IngestHints())
             try probe.checkResult(whole, reference, hints: IngestHints(), deduplicated: true)
-            try probe.equal(try await subject.storedObjects(subject.defaultBackendID), [first.receipt.storageKey], "stored objects after three ingests")
+            try probe.equal(try await probe.storedContent(subject.defaultBackendID), [first.receipt.storageKey], "stored objects after three ingests")
             try await probe.serveMatches(first.address, reference)
             try await probe.delete(first)
         }
@@ -81,7 +81,7 @@ extension DataPlaneConformance {
             let hints = IngestHints(backendID: other)
             let (result, reference) = try await probe.ingest(content, hints: hints)
             try probe.equal(try await subject.storedObjects(other), [result.receipt.storageKey], "objects in \(other)")
-            try probe.equal(try await subject.storedObjects(subject.defaultBackendID), [], "objects in the default backend")
+            try probe.equal(try await probe.storedContent(subject.defaultBackendID), [], "objects in the default backend")
             try await probe.serveMatches(result.address, reference, backendID: other)
             try await probe.expectFailure(.objectNotFound, "serve from the default backend") {
                 _ = try await subject.dataPlane.serve(result.address, range: nil, backendID: nil)
@@ -207,7 +207,7 @@ extension DataPlaneConformance {
         } else {
             try probe.require(written >= 1, "every receipt says deduplicated; one ingest must have written the object")
         }
-        try probe.equal(try await subject.storedObjects(subject.defaultBackendID), [results[0].receipt.storageKey], "stored objects")
+        try probe.equal(try await probe.storedContent(subject.defaultBackendID), [results[0].receipt.storageKey], "stored objects")
         return results[0]
     }
 }

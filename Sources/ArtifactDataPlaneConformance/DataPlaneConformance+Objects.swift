@@ -69,7 +69,7 @@ extension DataPlaneConformance {
                 try probe.equal(try await probe.snapshot(), before, "storage after verify")
                 if capabilities.verifiesFullReads {
                     var received: UInt64 = 0
-                    try await probe.expectFailure(.digestMismatch, "whole read of a corrupted object") {
+                    try await probe.expectFailure(.objectCorrupt, "whole read of a corrupted object") {
                         for try await chunk in try await subject.dataPlane.serve(result.address, range: nil, backendID: backendID) {
                             received += UInt64(chunk.readableBytes)
                         }
@@ -98,7 +98,7 @@ extension DataPlaneConformance {
             try await subject.corruptByte(subject.defaultBackendID, result.receipt.storageKey, 1_000_001)
             if capabilities.verifiesFullReads {
                 var received: UInt64 = 0
-                try await probe.expectFailure(.digestMismatch, "whole read of an object corrupted after clean reads") {
+                try await probe.expectFailure(.objectCorrupt, "whole read of an object corrupted after clean reads") {
                     for try await chunk in try await subject.dataPlane.serve(result.address, range: nil, backendID: nil) {
                         received += UInt64(chunk.readableBytes)
                     }

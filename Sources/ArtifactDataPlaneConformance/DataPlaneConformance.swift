@@ -132,6 +132,12 @@ struct Probe: Sendable {
     }
 
     /// Everything physically stored, in every backend.
+    /// The objects stored in `backendID` less derived data (`outboards/…`: interior hashes an
+    /// implementation may keep beside an object, written with it and rebuilt from it).
+    func storedContent(_ backendID: String) async throws -> [String] {
+        try await subject.storedObjects(backendID).filter { !$0.hasPrefix("outboards/") }
+    }
+
     func snapshot() async throws -> [String: [String]] {
         var result: [String: [String]] = [:]
         for backendID in [subject.defaultBackendID, subject.otherBackendID] {

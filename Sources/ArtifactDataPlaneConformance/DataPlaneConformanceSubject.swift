@@ -45,7 +45,7 @@ public struct DataPlaneConformanceSubject: Sendable {
 /// What an implementation promises beyond the protocol's core, so each is checked for what it
 /// promises and no more.
 public struct DataPlaneConformanceCapabilities: Sendable {
-    /// A whole-object serve of a corrupted object ends in `digestMismatch` (and withholds bytes).
+    /// A whole-object serve of a corrupted object ends in `objectCorrupt` (and withholds bytes).
     public var verifiesFullReads: Bool
     /// Concurrent ingests of the same content commit exactly once (exactly one receipt says
     /// "not deduplicated"); when `false`, at least one must.

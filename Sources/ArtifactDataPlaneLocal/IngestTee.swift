@@ -31,12 +31,15 @@ struct IngestTee: AsyncSequence, Sendable {
     let session: DualDigestSession
     let expectedSize: UInt64?
     let monitor: IngestMonitor
+    /// Builds the outboard of what passes, when there is one to build.
+    var outboard: OutboardSink? = nil
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: ByteStream.AsyncIterator
         let session: DualDigestSession
         let expectedSize: UInt64?
         let monitor: IngestMonitor
+        let outboard: OutboardSink?
         var seen: UInt64 = 0
 
         mutating func next() async throws -> ByteBuffer? {
@@ -54,11 +57,26 @@ struct IngestTee: AsyncSequence, Sendable {
                 throw DataPlaneError(.sizeLimitExceeded, "the stream ran past its expected size of \(expectedSize) bytes")
             }
             try await session.update(buffer)
+            outboard?.update(buffer)
             return buffer
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), session: session, expectedSize: expectedSize, monitor: monitor)
+        AsyncIterator(base: base.makeAsyncIterator(), session: session, expectedSize: expectedSize, monitor: monitor, outboard: outboard)
+    }
+}
+
+/// An ``OutboardBuilder`` the ingest's tee feeds and the commit reads, across the backend's write.
+final class OutboardSink: Sendable {
+    private let builder = Mutex(OutboardBuilder())
+
+    func update(_ buffer: ByteBuffer) {
+        builder.withLock { $0.update(buffer) }
+    }
+
+    /// The outboard built, with the root it proves; `nil` when the bytes fit one group.
+    func finish() -> (outboard: ByteBuffer, root: Digest)? {
+        builder.withLock { $0.finish() }
     }
 }

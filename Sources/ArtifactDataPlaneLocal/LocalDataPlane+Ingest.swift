@@ -13,6 +13,8 @@ extension LocalDataPlane {
         }
         let temporary = Self.temporaryPath()
         let monitor = IngestMonitor()
+        // BLAKE3-addressed objects keep their tree's interior hashes, for proved ranges.
+        let outboard = hints.primaryAlgorithm == .blake3 ? OutboardSink() : nil
 
         // One pass: the backend pulls from the tee, the tee feeds the digest session.
         let digests: DualDigest
@@ -21,7 +23,8 @@ extension LocalDataPlane {
             (written, digests) = try await DualDigester.withSession(configuration: Self.digester(configuration.digester, for: hints)) { session in
                 // Small network-sized buffers are coalesced first: hashing and writing pay per buffer.
                 let tee = IngestTee(
-                    base: stream.coalesced(minimum: Self.ingestBufferSize), session: session, expectedSize: hints.expectedSize, monitor: monitor)
+                    base: stream.coalesced(minimum: Self.ingestBufferSize), session: session, expectedSize: hints.expectedSize, monitor: monitor,
+                    outboard: outboard)
                 // The temporary's bytes are durable when this returns; its name need not be, as
                 // only the move below gives the object a name anything relies on.
                 return try await backend.write(temporary, from: ByteStream(tee), options: StorageWriteOptions(overwrite: false, durableName: false))
@@ -46,6 +49,7 @@ extension LocalDataPlane {
         let stamping = stampsWrites(of: digests.size) ? backend as? any StorageChangeStamping : nil
         let writtenStamp = try? await stamping?.statStamped(temporary).stamp
         var deduplicated = false
+        var repaired = false
         // What the receipt reports: the bytes as written (a rename changes neither their size nor
         // their time), or the object already stored.
         var info = StorageObjectInfo(path: destination, size: written.size, modified: written.modified)
@@ -56,13 +60,15 @@ extension LocalDataPlane {
                 // The content is already stored (or another ingest of it just committed).
                 // A stored object of the wrong size is damaged: replace it with these bytes.
                 let existing = try await backend.stat(destination)
-                if existing.size == digests.size {
+                if existing.size == digests.size, await storedCopyProves(address, backendID: backendID, backend: backend) {
                     deduplicated = true
                     info = existing
                     await discard(temporary, in: backend, backendID: backendID)
                 } else {
+                    // Cut short, or failing its proof: these bytes, proved by this ingest, take its place.
                     logReplacingDamaged(address, backendID: backendID, storedSize: existing.size, size: digests.size)
                     try await backend.move(from: temporary, to: destination, options: StorageMoveOptions(overwrite: true, durableSource: false))
+                    repaired = true
                 }
             }
         } catch {
@@ -79,17 +85,19 @@ extension LocalDataPlane {
         // without checking (the control plane's link step re-verifies a collected blob and answers
         // `blobCollected`), and a stat now would prove nothing later. Only a large object is
         // stamped after its move, for its first read (above).
+        await storeOutboard(from: outboard, of: address, size: digests.size, backendID: backendID, backend: backend)
         if let stamping, let writtenStamp, !deduplicated,
             let stamped = try? await stamping.statStamped(destination), stamped.stamp.isSameIncarnation(as: writtenStamp)
         {
             provedReads.recordWritten(VerifiedStamps.Key(backendID: backendID, address: address), stamped.stamp)
         }
-        return ingested(address, digests, primary: primary, backendID: backendID, stored: info, deduplicated: deduplicated)
+        return ingested(address, digests, primary: primary, backendID: backendID, stored: info, deduplicated: deduplicated, repaired: repaired)
     }
 
     /// The result of an ingest that stored (or found) `address`, logged.
     func ingested(
-        _ address: ContentAddress, _ digests: DualDigest, primary: Digest, backendID: String, stored info: StorageObjectInfo, deduplicated: Bool
+        _ address: ContentAddress, _ digests: DualDigest, primary: Digest, backendID: String, stored info: StorageObjectInfo, deduplicated: Bool,
+        repaired: Bool = false
     ) -> IngestResult {
         logger.debug(
             "ingested",
@@ -100,15 +108,30 @@ extension LocalDataPlane {
         )
         return IngestResult(
             primaryDigest: primary, sha256Digest: digests.sha256, blake3Digest: digests.blake3, size: digests.size,
-            receipt: StorageReceipt(backendID: backendID, storageKey: address.storageKey, size: info.size, storedAt: info.modified, deduplicated: deduplicated)
+            receipt: StorageReceipt(
+                backendID: backendID, storageKey: address.storageKey, size: info.size, storedAt: info.modified, deduplicated: deduplicated,
+                repaired: repaired)
         )
     }
 
-    /// Warns that the object stored under `address` is damaged (its size is not its content's) and
-    /// is being replaced.
+    /// Stores the outboard an ingest built beside the object it committed (or found), for objects
+    /// too large to be proved in memory; an outboard that does not prove the address is a bug,
+    /// logged and not stored.
+    func storeOutboard(from sink: OutboardSink?, of address: ContentAddress, size: UInt64, backendID: String, backend: any StorageBackend) async {
+        guard size > Self.provedInMemoryLimit, let (outboard, root) = sink?.finish() else { return }
+        guard root == address.digest else {
+            logger.error("an ingest's outboard does not prove its address", metadata: ["dataplane.address": "\(address)"])
+            return
+        }
+        await storeOutboard(outboard, of: address, backendID: backendID, backend: backend)
+    }
+
+    /// Warns that the object stored under `address` is damaged (cut short, or its bytes fail their
+    /// proof) and is being replaced by an ingest of its content: a repair.
     func logReplacingDamaged(_ address: ContentAddress, backendID: String, storedSize: UInt64, size: UInt64) {
+        provedReads.forget(VerifiedStamps.Key(backendID: backendID, address: address))
         logger.warning(
-            "replacing a stored object whose size does not match its address",
+            "repairing a damaged stored object with the bytes of a new ingest of its content",
             metadata: [
                 "dataplane.address": "\(address)", "dataplane.backend": "\(backendID)",
                 "dataplane.storedSize": "\(storedSize)", "dataplane.size": "\(size)",

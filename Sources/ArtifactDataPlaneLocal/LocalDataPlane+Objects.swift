@@ -13,6 +13,9 @@ extension LocalDataPlane {
             guard let closed = range.closedRange else {
                 throw DataPlaneError(.invalidRange, "byte range \(range) of \(address) ends before it starts", backendID: backendID)
             }
+            if configuration.verifiesFullReads {
+                return try await serveRange(address, closed, backendID: backendID, backend: backend)
+            }
             storageRange = closed
         }
         let whole = range == nil && configuration.verifiesFullReads
@@ -44,12 +47,19 @@ extension LocalDataPlane {
         guard whole else {
             return ServeStream(base: stream, address: address, backendID: backendID, proof: .none).byteStream
         }
+        let key = VerifiedStamps.Key(backendID: backendID, address: address)
+        let provedReads = self.provedReads
+        let trusted = stamp.map { provedReads.trusts(key, $0) } ?? false
+        // An object of one buffer is proved before the status line: damage is an error status,
+        // never a success cut short.
+        if !trusted, try await provedInMemory(stamp: stamp, address: address, backendID: backendID, backend: backend) {
+            let whole = try await provedWhole(address, backendID: backendID, backend: backend, opened: stream)
+            if let stamp { provedReads.record(key, stamp, openedAt: openedAt) }
+            return ByteStream(whole)
+        }
         guard let stamp else {
             return ServeStream(base: stream, address: address, backendID: backendID, proof: .hash).byteStream
         }
-        let key = VerifiedStamps.Key(backendID: backendID, address: address)
-        let provedReads = self.provedReads
-        let trusted = provedReads.trusts(key, stamp)
         return ServeStream(
             base: stream,
             address: address,
@@ -58,6 +68,21 @@ extension LocalDataPlane {
             proved: { provedReads.record(key, stamp, openedAt: openedAt) },
             failed: { provedReads.forget(key) }
         ).byteStream
+    }
+
+    /// Whether a whole read should be proved in memory before it returns: the object (its size
+    /// from the stamp, or a `stat` where the backend does not stamp) is at most one buffer.
+    func provedInMemory(stamp: StorageChangeStamp?, address: ContentAddress, backendID: String, backend: any StorageBackend)
+        async throws(DataPlaneError) -> Bool
+    {
+        if let stamp { return stamp.size <= Self.provedInMemoryLimit }
+        do {
+            return try await backend.stat(Self.path(of: address)).size <= Self.provedInMemoryLimit
+        } catch where error.kind == .notFound {
+            throw .objectNotFound(address, backendID: backendID, underlying: error)
+        } catch {
+            throw .storage(error, "stat \(address)", backendID: backendID)
+        }
     }
 
     public func verify(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> VerifyResult {
@@ -119,6 +144,15 @@ extension LocalDataPlane {
         let path = Self.path(of: address)
         let gone = DeletionResult(address: address, backendID: backendID, removed: false, bytesRemoved: 0)
         provedReads.forget(VerifiedStamps.Key(backendID: backendID, address: address))
+        // The outboard first: an outboard without its object is harmless, the reverse is not
+        // possible to leave behind.
+        do {
+            try await backend.delete(Self.outboardPath(of: address))
+        } catch where error.kind == .notFound {
+            // Small objects have none.
+        } catch {
+            throw .storage(error, "delete the outboard of \(address)", backendID: backendID)
+        }
         let size: UInt64
         do {
             size = try await backend.stat(path).size

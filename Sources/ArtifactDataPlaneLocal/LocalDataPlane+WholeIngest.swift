@@ -41,6 +41,7 @@ extension LocalDataPlane {
         let address = ContentAddress(primary)
         let destination = Self.path(of: address)
         var deduplicated = false
+        var repaired = false
         var info: StorageObjectInfo
         do {
             do {
@@ -51,12 +52,14 @@ extension LocalDataPlane {
                 // path, a concurrent collection may delete the object after this; the control
                 // plane's link step re-verifies a collected blob.
                 let existing = try await backend.stat(destination)
-                if existing.size == digests.size {
+                if existing.size == digests.size, await storedCopyProves(address, backendID: backendID, backend: backend) {
                     deduplicated = true
                     info = existing
                 } else {
+                    // Cut short, or failing its proof: these bytes, proved in line, take its place.
                     logReplacingDamaged(address, backendID: backendID, storedSize: existing.size, size: digests.size)
                     info = try await backend.write(destination, from: ByteStream(bytes), options: StorageWriteOptions(overwrite: true))
+                    repaired = true
                 }
             }
         } catch {
@@ -65,7 +68,7 @@ extension LocalDataPlane {
             }
             throw .storage(error, "store \(address)", backendID: backendID)
         }
-        return ingested(address, digests, primary: primary, backendID: backendID, stored: info, deduplicated: deduplicated)
+        return ingested(address, digests, primary: primary, backendID: backendID, stored: info, deduplicated: deduplicated, repaired: repaired)
     }
 
     /// All of `stream` in one buffer, refusing (and recording in `monitor`) a stream of more

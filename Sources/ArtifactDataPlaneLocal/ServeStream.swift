@@ -70,7 +70,7 @@ package struct ServeStream: AsyncSequence, Sendable {
                             guard actual == stream.address.digest else {
                                 held = nil
                                 throw DataPlaneError(
-                                    .digestMismatch,
+                                    .objectCorrupt,
                                     "the \(size) bytes stored for \(stream.address) in backend \"\(stream.backendID)\" hash to \(actual); the object is corrupted and its last bytes were withheld",
                                     backendID: stream.backendID
                                 )

@@ -28,6 +28,9 @@ public struct OCIError: ArtifactStoreError {
         case tooManyRequests = "TOOMANYREQUESTS"
         case rangeInvalid = "RANGE_INVALID"
         case paginationNumberInvalid = "PAGINATION_NUMBER_INVALID"
+        /// A stored blob is damaged (a server-side fault, 500): the same code as on `/v1`, so
+        /// damage is told apart from a client's mistake on both APIs.
+        case objectCorrupt = "objectCorrupt"
         case unknown = "UNKNOWN"
     }
 
@@ -59,7 +62,7 @@ public struct OCIError: ArtifactStoreError {
         case .denied: 403
         case .tooManyRequests: 429
         case .rangeInvalid: 416
-        case .unknown: 500
+        case .unknown, .objectCorrupt: 500
         }
     }
 
@@ -101,6 +104,8 @@ public struct OCIError: ArtifactStoreError {
             case .rangeNotSatisfiable: self.init(.rangeInvalid, error.message, underlying: error)
             case .invalidRange, .streamFailed: self.init(.blobUploadInvalid, error.message, underlying: error)
             case .objectNotFound: self.init(.blobUnknown, error.message, underlying: error)
+            case .objectCorrupt: self.init(.objectCorrupt, error.message, underlying: error)
+            case .rangeUnverifiable: self.init(.unsupported, error.message, status: 501, underlying: error)
             case .backendUnavailable, .dataPlaneUnavailable: self.init(.unknown, "the data plane is unavailable (\(error.code))", status: 503, underlying: error)
             case .unknownBackend, .invalidConfiguration, .cancelled, .storage: self.init(.unknown, "the data plane failed (\(error.code)); see the server log", underlying: error)
             }

@@ -36,7 +36,7 @@ extension ArtifactStoreAPI {
         let start = ContinuousClock.now
         do {
             let blob = try await controlPlane.registry.ingestBlob(namespace: namespace, body, hints: hints, context: context.auditContext(principal))
-            metrics.recordIngest(duration: ContinuousClock.now - start, deduplicated: blob.deduplicated)
+            metrics.recordIngest(duration: ContinuousClock.now - start, deduplicated: blob.deduplicated, repaired: blob.repaired)
             var response = try JSONResponse.make(BlobBody(blob), status: .created)
             response.headers[HTTPField.Name("Location")!] = "/v1/namespaces/\(namespace)/blobs/\(blob.address)"
             return response

@@ -107,7 +107,8 @@ struct ErrorResponse: Encodable, Sendable {
         case .objectNotFound: .notFound
         case .rangeNotSatisfiable: .rangeNotSatisfiable
         case .backendUnavailable, .dataPlaneUnavailable: .serviceUnavailable
-        case .unknownBackend, .invalidConfiguration, .cancelled, .storage: .internalServerError
+        case .unknownBackend, .invalidConfiguration, .cancelled, .storage, .objectCorrupt: .internalServerError
+        case .rangeUnverifiable: .notImplemented
         }
     }
 

@@ -82,7 +82,7 @@ extension OCIDistributionAPI {
         let start = ContinuousClock.now
         do {
             let blob = try await oci.ingest(repository, digest: digest, body: body(request), size: Self.contentLength(request), context: audit)
-            metrics.recordIngest(duration: ContinuousClock.now - start, deduplicated: blob.deduplicated)
+            metrics.recordIngest(duration: ContinuousClock.now - start, deduplicated: blob.deduplicated, repaired: blob.repaired)
             return blob
         } catch {
             metrics.recordIngest(duration: ContinuousClock.now - start, deduplicated: nil)

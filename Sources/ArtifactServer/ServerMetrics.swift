@@ -22,6 +22,7 @@ public final class ServerMetrics: Sendable {
     private let bytesSentFromFiles: Prometheus.Counter
     private let ingestDuration: DurationHistogram
     private let dedupHits: Prometheus.Counter
+    private let repairs: Prometheus.Counter
     private let serveDuration: DurationHistogram
     private let gcRuns: Prometheus.Counter
     private let gcBlobsDeleted: Prometheus.Counter
@@ -52,6 +53,8 @@ public final class ServerMetrics: Sendable {
             "artifactstore_http_sent_file_region_bytes_total", "Bytes sent by the kernel from object files (sendfile); also in sent_bytes.")
         ingestDuration = timer("artifactstore_ingest_duration_seconds", "Time to ingest one blob upload, stored or refused.")
         dedupHits = counter("artifactstore_dedup_hits_total", "Uploads whose content was already stored.")
+        repairs = counter(
+            "artifactstore_repaired_objects_total", "Stored objects found damaged or missing and replaced by the bytes of a new upload.")
         serveDuration = timer("artifactstore_serve_duration_seconds", "Time until a blob or file download's response head was ready.")
         gcRuns = counter("artifactstore_gc_runs_total", "Garbage collections run (dry runs not counted).")
         gcBlobsDeleted = counter("artifactstore_gc_blobs_deleted_total", "Blobs deleted by garbage collection.")
@@ -104,10 +107,13 @@ public final class ServerMetrics: Sendable {
     }
 
     /// A blob upload finished (stored or refused).
-    func recordIngest(duration: Duration, deduplicated: Bool?) {
+    func recordIngest(duration: Duration, deduplicated: Bool?, repaired: Bool? = nil) {
         ingestDuration.record(duration)
         if deduplicated == true {
             dedupHits.increment()
+        }
+        if repaired == true {
+            repairs.increment()
         }
     }
 

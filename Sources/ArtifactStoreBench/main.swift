@@ -8,6 +8,10 @@
 //       LocalDataPlane, serves it back whole: hashed against its address (the first read),
 //       unchecked, and proved by the stamp of an earlier hashed read (the default for an object
 //       served before), R times; prints one `key=value` line per measurement and the peak RSS.
+//   artifactstore-bench range --size-mib N --runs R --dir DIR
+//       ingests N MiB once, then reads a 1 MiB range from its middle R times each way, in turns:
+//       proved (the default: outboard spine, CV blocks and the covering groups hashed) and
+//       unchecked; prints the medians, their ratio and the outboard's share of the object.
 import ArtifactBenchSupport
 import ArtifactDataPlane
 import ArtifactDataPlaneLocal
@@ -21,7 +25,7 @@ import NIOCore
 let commandLine = BenchCommandLine(tool: "artifactstore-bench")
 let arguments = commandLine.arguments
 func fail(_ message: String) -> Never { commandLine.fail(message) }
-guard let command = arguments.first else { fail("usage: artifactstore-bench write-input|ingest|digest …") }
+guard let command = arguments.first else { fail("usage: artifactstore-bench write-input|ingest|digest|range …") }
 let sizeMiB = commandLine.positiveInteger("--size-mib", default: 1024)
 let logger = Logger(label: "artifactstore.bench", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -102,6 +106,53 @@ case "digest":
     print("digest_seconds=\(formatSeconds([start.duration(to: clock.now).seconds]))")
     print("blake3=\(digest.blake3.hex)")
 
+case "range":
+    let runs = commandLine.positiveInteger("--runs", default: 200)
+    guard let directory = commandLine.option("--dir") else { fail("range needs --dir") }
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let connector = try FileSystemConnector(rootPath: directory, logger: logger)
+    let proved = try LocalDataPlane(backends: [.init(id: "disk", connector: connector)], logger: logger)
+    let unchecked = try LocalDataPlane(
+        backends: [.init(id: "disk", connector: connector)], configuration: .init(verifiesFullReads: false), logger: logger)
+    let size = UInt64(sizeMiB) << 20
+    let result = try await proved.ingest(
+        ByteStream(GeneratedStream(pool: GeneratedStream.makePool(), count: sizeMiB)), hints: IngestHints(sizeHint: size))
+    let first = size / 2 - (1 << 19) + 12_345
+    let range = ByteRange(first: first, last: first + (1 << 20) - 1)
+    let clock = ContinuousClock()
+    var provedTimes: [Double] = []
+    var uncheckedTimes: [Double] = []
+    for run in 0..<(runs + 5) {
+        for (dataPlane, proves) in [(proved, true), (unchecked, false)] {
+            let start = clock.now
+            let served = try await drain(try await dataPlane.serve(result.address, range: range, backendID: nil))
+            let elapsed = start.duration(to: clock.now).seconds
+            guard served == 1 << 20 else { fail("a range returned \(served) bytes") }
+            // The first five of each are warm-up (page cache, first connection).
+            if run >= 5 { if proves { provedTimes.append(elapsed) } else { uncheckedTimes.append(elapsed) } }
+        }
+    }
+    // The floor of any proof of 1 MiB: BLAKE3 of 1 MiB in memory on one core.
+    let oneMiB = ByteBuffer(repeating: 0x5A, count: 1 << 20)
+    var hashTimes: [Double] = []
+    for _ in 0..<runs {
+        let start = clock.now
+        var hasher = DigestHasher(.blake3)
+        hasher.update(oneMiB)
+        _ = hasher.finalize()
+        hashTimes.append(start.duration(to: clock.now).seconds)
+    }
+    let outboard = try FileManager.default.attributesOfItem(
+        atPath: directory + "/outboards/" + result.address.storageKey.dropFirst("blobs/".count))[.size] as? Int ?? 0
+    let median = { (times: [Double]) in times.sorted()[times.count / 2] }
+    print("range_proved_seconds=\(String(format: "%.6f", median(provedTimes)))")
+    print("range_unchecked_seconds=\(String(format: "%.6f", median(uncheckedTimes)))")
+    print("blake3_1mib_seconds=\(String(format: "%.6f", median(hashTimes)))")
+    print("range_ratio=\(String(format: "%.2f", median(provedTimes) / median(uncheckedTimes)))")
+    print("outboard_bytes=\(outboard)")
+    print("outboard_percent=\(String(format: "%.4f", Double(outboard) * 100 / Double(size)))")
+    _ = try await proved.delete(result.address)
+
 default:
-    fail("unknown command \(command); use write-input, ingest or digest")
+    fail("unknown command \(command); use write-input, ingest, digest or range")
 }

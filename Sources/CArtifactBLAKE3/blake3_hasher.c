@@ -27,6 +27,7 @@ static void init_common(asb3_hasher *self, const uint32_t key[8], uint8_t flags)
     self->simd_level = (uint8_t)asb3_default_simd_level();
     self->reserved = 0;
     self->buf_len = 0;
+    self->counter_base = 0;
 }
 
 void asb3_hasher_init(asb3_hasher *self) { init_common(self, asb3_iv, 0); }
@@ -150,7 +151,8 @@ static void hash_chunks(asb3_hasher *self, bool buf_first, const uint8_t *input,
             }
         }
         asb3_hash_many(self->simd_level, ptrs, m, ASB3_CHUNK_LEN / ASB3_BLOCK_LEN, self->key,
-                       self->chunk_counter, true, self->flags, ASB3_CHUNK_START, ASB3_CHUNK_END,
+                       self->counter_base + self->chunk_counter, true, self->flags, ASB3_CHUNK_START,
+                       ASB3_CHUNK_END,
                        cvs);
         reduce_and_push(self, cvs, m);
         done += m;
@@ -194,20 +196,20 @@ static void chunk_output(const asb3_hasher *self, asb3_output *out) {
     uint8_t f = self->flags | ASB3_CHUNK_START;
     for (size_t b = 0; b + 1 < nblocks; b++) {
         asb3_compress_in_place(self->simd_level, out->cv, self->buf + b * ASB3_BLOCK_LEN,
-                               ASB3_BLOCK_LEN, self->chunk_counter, f);
+                               ASB3_BLOCK_LEN, self->counter_base + self->chunk_counter, f);
         f = self->flags;
     }
     const size_t last_len = len - (nblocks - 1) * ASB3_BLOCK_LEN;
     memset(out->block, 0, sizeof out->block);
     memcpy(out->block, self->buf + (nblocks - 1) * ASB3_BLOCK_LEN, last_len);
     out->block_len = (uint8_t)last_len;
-    out->counter = self->chunk_counter;
+    out->counter = self->counter_base + self->chunk_counter;
     out->flags = f | ASB3_CHUNK_END;
 }
 
-void asb3_hasher_finalize_seek(const asb3_hasher *self, uint64_t seek, uint8_t *out,
-                               size_t out_len) {
-    if (out_len == 0) return;
+/* The output of the top node of everything fed so far: the last chunk merged, right to left,
+ * with every subtree on the stack. */
+static void top_output(const asb3_hasher *self, asb3_output *out) {
     const int level = self->simd_level;
     asb3_output o;
     chunk_output(self, &o);
@@ -225,6 +227,15 @@ void asb3_hasher_finalize_seek(const asb3_hasher *self, uint64_t seek, uint8_t *
         o.counter = 0;
         o.flags = self->flags | ASB3_PARENT;
     }
+    *out = o;
+}
+
+void asb3_hasher_finalize_seek(const asb3_hasher *self, uint64_t seek, uint8_t *out,
+                               size_t out_len) {
+    if (out_len == 0) return;
+    const int level = self->simd_level;
+    asb3_output o;
+    top_output(self, &o);
     uint64_t block_index = seek / ASB3_BLOCK_LEN;
     size_t offset = (size_t)(seek % ASB3_BLOCK_LEN);
     while (out_len > 0) {
@@ -243,4 +254,98 @@ void asb3_hasher_finalize_seek(const asb3_hasher *self, uint64_t seek, uint8_t *
 
 void asb3_hasher_finalize(const asb3_hasher *self, uint8_t *out, size_t out_len) {
     asb3_hasher_finalize_seek(self, 0, out, out_len);
+}
+
+/* --- Tree pieces (asb3_subtree_cv, asb3_parent_cv, asb3_merge_cvs) --------------------------- */
+
+static void store_cv(uint8_t out[ASB3_OUT_LEN], const uint32_t cv[8]) {
+    for (int i = 0; i < 8; i++) asb3_store32(out + 4 * i, cv[i]);
+}
+
+/* The CV (non-root) or the root hash of an output. */
+static void output_cv(int level, const asb3_output *o, int is_root, uint8_t out[ASB3_OUT_LEN]) {
+    if (is_root) {
+        uint8_t block_out[64];
+        asb3_compress_xof(level, o->cv, o->block, o->block_len, 0, o->flags | ASB3_ROOT, block_out);
+        memcpy(out, block_out, ASB3_OUT_LEN);
+        return;
+    }
+    uint32_t cv[8];
+    memcpy(cv, o->cv, sizeof cv);
+    asb3_compress_in_place(level, cv, o->block, o->block_len, o->counter, o->flags);
+    store_cv(out, cv);
+}
+
+void asb3_subtree_cv(const void *input, size_t len, uint64_t chunk_counter, int is_root,
+                     uint8_t out[ASB3_OUT_LEN]) {
+    /* The tree inside an aligned subtree is the tree of the same bytes hashed alone, but for
+     * the chunk counters: a hasher counting from `chunk_counter` builds it. */
+    asb3_hasher hasher;
+    asb3_hasher_init(&hasher);
+    hasher.counter_base = chunk_counter;
+    asb3_hasher_update(&hasher, input, len);
+    asb3_output o;
+    top_output(&hasher, &o);
+    output_cv(hasher.simd_level, &o, is_root, out);
+}
+
+static void parent_output(const uint8_t left[ASB3_OUT_LEN], const uint8_t right[ASB3_OUT_LEN],
+                          asb3_output *o) {
+    memcpy(o->cv, asb3_iv, sizeof o->cv);
+    memcpy(o->block, left, ASB3_OUT_LEN);
+    memcpy(o->block + ASB3_OUT_LEN, right, ASB3_OUT_LEN);
+    o->block_len = ASB3_BLOCK_LEN;
+    o->counter = 0;
+    o->flags = ASB3_PARENT;
+}
+
+void asb3_parent_cv(const uint8_t left[ASB3_OUT_LEN], const uint8_t right[ASB3_OUT_LEN],
+                    int is_root, uint8_t out[ASB3_OUT_LEN]) {
+    asb3_output o;
+    parent_output(left, right, &o);
+    output_cv(asb3_default_simd_level(), &o, is_root, out);
+}
+
+void asb3_merge_cvs(const uint8_t *cvs, size_t count, int is_root, uint8_t out[ASB3_OUT_LEN]) {
+    const int level = asb3_default_simd_level();
+    /* Levels are reduced in batches of at most ASB3_WINDOW / 2 parents, in place in `work`. */
+    uint8_t work[ASB3_WINDOW * ASB3_OUT_LEN];
+    const uint8_t *ptrs[ASB3_WINDOW / 2];
+    uint8_t parents[ASB3_WINDOW / 2 * ASB3_OUT_LEN];
+    /* A stack of merged runs: at most one per level, as in the hasher. */
+    uint8_t stack[ASB3_MAX_DEPTH * ASB3_OUT_LEN];
+    size_t stack_len = 0;
+    size_t done = 0;
+    while (done < count) {
+        size_t m = count - done < ASB3_WINDOW ? count - done : ASB3_WINDOW;
+        memcpy(work, cvs + done * ASB3_OUT_LEN, m * ASB3_OUT_LEN);
+        size_t n = m;
+        /* A lone window stops at two CVs: their parent is the top node, root or not. */
+        const size_t stop = count <= ASB3_WINDOW ? 2 : 1;
+        while (n > stop) {
+            for (size_t p = 0; p < n / 2; p++) ptrs[p] = work + 2 * p * ASB3_OUT_LEN;
+            asb3_hash_many(level, ptrs, n / 2, 1, asb3_iv, 0, false, ASB3_PARENT, 0, 0, parents);
+            memcpy(work, parents, (n / 2) * ASB3_OUT_LEN);
+            n /= 2;
+        }
+        memcpy(stack + stack_len * ASB3_OUT_LEN, work, ASB3_OUT_LEN);
+        stack_len++;
+        done += m;
+    }
+    if (count <= ASB3_WINDOW) {
+        asb3_parent_cv(work, work + ASB3_OUT_LEN, is_root, out);
+        return;
+    }
+    /* count is a power of two: the windows are equal, and so are their stacked CVs. */
+    while (stack_len > 2) {
+        size_t pairs = stack_len / 2;
+        for (size_t p = 0; p < pairs; p++) {
+            uint8_t merged[ASB3_OUT_LEN];
+            asb3_parent_cv(stack + 2 * p * ASB3_OUT_LEN, stack + (2 * p + 1) * ASB3_OUT_LEN, 0,
+                           merged);
+            memcpy(stack + p * ASB3_OUT_LEN, merged, ASB3_OUT_LEN);
+        }
+        stack_len = pairs;
+    }
+    asb3_parent_cv(stack, stack + ASB3_OUT_LEN, is_root, out);
 }

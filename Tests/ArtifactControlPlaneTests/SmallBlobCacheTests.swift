@@ -53,7 +53,7 @@ struct SmallBlobCacheTests {
                 let error = await #expect(throws: ControlPlaneError.self) {
                     _ = try await h.collect(try await h.registry.openBlob(namespace: "team", address: blob.address))
                 }
-                #expect((error?.underlying as? DataPlaneError)?.kind == .digestMismatch)
+                #expect((error?.underlying as? DataPlaneError)?.kind == .objectCorrupt)
                 #expect(h.controlPlane.caches.blobFacts.contents.count == 0)
             }
         }

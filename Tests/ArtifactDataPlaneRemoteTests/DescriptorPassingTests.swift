@@ -142,7 +142,7 @@ struct DescriptorPassingTests {
     }
 
     /// The client proves what it reads through the descriptor: a corrupted object ends in
-    /// `digestMismatch` without its last bytes, also after clean reads recorded its stamp.
+    /// `objectCorrupt` without its last bytes, also after clean reads recorded its stamp.
     @Test func corruptionIsCaughtByTheClient() async throws {
         let setup = try await Setup()
         let bytes = Self.content(2_000_000, seed: 11)
@@ -156,7 +156,7 @@ struct DescriptorPassingTests {
         } catch let error as DataPlaneError {
             caught = error
         }
-        #expect(caught?.kind == .digestMismatch)
+        #expect(caught?.kind == .objectCorrupt)
         #expect(received < bytes.count)
         #expect(setup.remote.descriptorServeCount == 2)
         try await setup.stop()

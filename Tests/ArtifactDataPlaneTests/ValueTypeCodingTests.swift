@@ -74,7 +74,7 @@ struct DataPlaneErrorTests {
             DataPlaneError.Code.allCases.map(\.rawValue) == [
                 "invalidConfiguration", "unknownBackend", "backendUnavailable", "objectNotFound", "invalidRange",
                 "rangeNotSatisfiable", "digestMismatch", "sizeMismatch", "sizeLimitExceeded", "streamFailed",
-                "cancelled", "storage", "dataPlaneUnavailable",
+                "cancelled", "storage", "dataPlaneUnavailable", "objectCorrupt", "rangeUnverifiable",
             ]
         )
     }

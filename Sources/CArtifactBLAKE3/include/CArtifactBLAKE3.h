@@ -32,12 +32,13 @@ extern "C" {
 typedef struct asb3_hasher {
     uint32_t key[8];           /* key words (IV, the key, or the derived context key) */
     uint32_t cv_stack[ASB3_MAX_DEPTH * 8];
-    uint64_t chunk_counter;    /* index of the chunk held in `buf` = chunks already pushed */
+    uint64_t chunk_counter;    /* chunks already pushed (index of `buf`, from counter_base) */
     uint8_t cv_stack_len;
     uint8_t flags;             /* mode flags: 0, KEYED_HASH or DERIVE_KEY_* */
     uint8_t simd_level;        /* ASB3_SIMD_* used by this hasher */
     uint8_t reserved;
     uint16_t buf_len;          /* 0...1024 bytes of the current (last) chunk */
+    uint64_t counter_base;     /* chunk index of this hasher's first chunk (0 but in subtrees) */
     uint8_t buf[ASB3_CHUNK_LEN];
 } asb3_hasher;
 
@@ -61,6 +62,25 @@ void asb3_hasher_update(asb3_hasher *self, const void *input, size_t input_len);
  * the hasher: more input may follow and finalize may be called again. */
 void asb3_hasher_finalize_seek(const asb3_hasher *self, uint64_t seek, uint8_t *out, size_t out_len);
 void asb3_hasher_finalize(const asb3_hasher *self, uint8_t *out, size_t out_len);
+
+/*
+ * Pieces of the BLAKE3 tree (plain hash mode), for verified streaming of ranges (Bao-style
+ * outboards). A subtree is `2^k` whole chunks starting at a chunk index that is a multiple of
+ * `2^k`, or the last, shorter part of an input that starts at such an index; its chaining value
+ * (CV) is what its parent node compresses. The root flag is set only on the node that covers
+ * the whole input, so its "CV" is then the 32-byte hash.
+ */
+/* CV of the subtree of `len` bytes of `input` whose first chunk is chunk `chunk_counter` of the
+ * whole input; the 32-byte hash of `input` instead when `is_root` (then chunk_counter is 0). */
+void asb3_subtree_cv(const void *input, size_t len, uint64_t chunk_counter, int is_root,
+                     uint8_t out[ASB3_OUT_LEN]);
+/* CV of a parent node with children `left` and `right` (the hash when `is_root`). */
+void asb3_parent_cv(const uint8_t left[ASB3_OUT_LEN], const uint8_t right[ASB3_OUT_LEN],
+                    int is_root, uint8_t out[ASB3_OUT_LEN]);
+/* CV of the complete subtree whose `count` children (a power of two, at least 2) are the
+ * consecutive equal-sized subtrees with the CVs in `cvs` (32 bytes each); the hash when
+ * `is_root`. Parents of one level are compressed many at a time. */
+void asb3_merge_cvs(const uint8_t *cvs, size_t count, int is_root, uint8_t out[ASB3_OUT_LEN]);
 
 /* Best level this CPU supports (CPUID), ignoring the environment. */
 int asb3_cpu_simd_level(void);
