@@ -122,6 +122,20 @@ class Cluster:
         env = dict(extra_env or {})
         env["ARTIFACTSTORE_AUDIT_KEY_FILE"] = key_file
         self.nodes = [Node(i, binary, self.database, backend, self.token, workdir, env) for i in range(size)]
+        # The nodes a load balancer in front would send new requests to.
+        self.rotation = set(range(size))
+
+    def in_rotation(self):
+        return [node for node in self.nodes if node.index in self.rotation] or self.nodes
+
+    def drain(self, node, seconds=0.5):
+        """Takes `node` out of the rotation and waits for requests already routed to it to have
+        connected, as a load balancer's deregistration delay does."""
+        self.rotation.discard(node.index)
+        time.sleep(seconds)
+
+    def restore(self, node):
+        self.rotation.add(node.index)
 
     def start_all(self):
         for node in self.nodes:
@@ -192,9 +206,9 @@ class Pusher(threading.Thread):
         self.errors = []
 
     def run(self):
-        nodes = self.cluster.nodes
         count = 0
         while not self.stop_event.is_set():
+            nodes = self.cluster.in_rotation()
             node = nodes[(self.index + count) % len(nodes)]
             payload = os.urandom(4096)
             started = time.monotonic()

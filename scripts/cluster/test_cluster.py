@@ -8,8 +8,10 @@ S3 bucket, started at once on an empty database, then:
 4. garbage collection running every second on every node while pushers write through all three,
    after which every acknowledged version is read back byte-identical from every node;
 5. a node killed with -9 and restarted while the others take traffic;
-6. a rolling restart of all three under load with no failed request (the client retries only
-   what HTTP says was not processed: a refused connection, or 503).
+6. a rolling restart of all three under load with no failed request, by the procedure of
+   docs/operations.md (each node out of the load balancer's rotation, SIGTERM so that requests in
+   flight finish, restarted, back in once ready); the client retries only what HTTP says was not
+   processed: a refused connection, or 503.
 
 Usage: test_cluster.py BINARY POSTGRES_URL S3_ENDPOINT
 Prints one line per check and `== cluster: PASSED` or `== cluster: FAILED (n)`; exits non-zero on
@@ -172,11 +174,15 @@ def main():
 
         # 6. A rolling restart of all three under load, with no failed request.
         def rolling_restart():
+            # The documented procedure (docs/operations.md, "Scaling out"): out of the balancer,
+            # SIGTERM (requests in flight finish), start, back in once ready.
             time.sleep(1)
             for node in nodes:
+                cluster.drain(node)
                 node.stop(signal.SIGTERM)
                 node.start()
                 node.wait_ready()
+                cluster.restore(node)
                 time.sleep(1)
 
         pushers = run_pushers(cluster, "cluster", "rolling", 4, 0, during=rolling_restart)
