@@ -32,8 +32,9 @@ import requests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Cluster, request, run_pushers  # noqa: E402
 
-# The bound docs/operations.md gives for a revocation to reach every node.
-REVOCATION_BOUND_SECONDS = float(os.environ.get("CLUSTER_REVOCATION_BOUND", "3"))
+# The bound docs/operations.md gives for a revocation to reach every node ("What the caches
+# guarantee": a notification a few milliseconds after the commit; tested to 1 s).
+REVOCATION_BOUND_SECONDS = float(os.environ.get("CLUSTER_REVOCATION_BOUND", "1"))
 
 failures = []
 
