@@ -137,7 +137,9 @@ struct ScrubTests {
     @Test("a bad cursor is refused with invalidPageRequest", arguments: TestDatabase.allCases)
     func badCursor(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
-            try await h.expectRefusal(.invalidPageRequest) { _ = try await h.controlPlane.scrub.run(page: PageRequest(limit: 10, cursor: "not a cursor")) }
+            try await h.expectRefusal(.invalidPageRequest) {
+                _ = try await h.controlPlane.scrub.run(page: PageRequest(limit: 10, cursor: "not a cursor"))
+            }
         }
     }
 }
