@@ -27,6 +27,20 @@ final class FileLock: Sendable {
         self.descriptor = descriptor
     }
 
+    /// Whether another descriptor holds the lock on `path` exclusively, found by taking a shared
+    /// lock without waiting and dropping it at once; `false` when the file does not exist.
+    static func isHeld(path: String) throws(MetadataStoreError) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return false }
+            throw MetadataStoreError(.databaseUnavailable, "cannot open lock file \"\(path)\" (errno \(errno))")
+        }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_SH | LOCK_NB) == 0 else { return true }
+        flock(descriptor, LOCK_UN)
+        return false
+    }
+
     func release() {
         flock(descriptor, LOCK_UN)
         close(descriptor)

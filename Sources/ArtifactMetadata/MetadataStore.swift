@@ -408,6 +408,36 @@ public final class MetadataStore: Sendable {
         }
     }
 
+    /// Whether someone (this store or another process sharing the database) now holds the lock
+    /// `name` taken by ``withExclusiveLock(named:_:)``: a report for an operator, never a guard,
+    /// since the answer may change right after it is given.
+    ///
+    /// On PostgreSQL it reads `pg_locks` and takes nothing. On an SQLite file it tries a shared
+    /// `flock` and drops it at once, so a collector starting in that instant skips one run (as it
+    /// does whenever another holds the lock). In memory it sees this store's own holders only.
+    public func isExclusiveLockHeld(named name: String) async throws -> Bool {
+        try checkOpen()
+        if heldLocks.withLock({ $0.contains(name) }) { return true }
+        switch connection {
+        case .sqlite:
+            guard case .sqliteFile(let path) = location else { return false }
+            return try FileLock.isHeld(path: "\(path).\(name).lock")
+        case .postgres:
+            // A bigint advisory key shows in pg_locks as its high and low 32 bits (objsubid 1).
+            let key = UInt64(bitPattern: advisoryLockKey(name))
+            let high = Int64(key >> 32), low = Int64(key & 0xFFFF_FFFF)
+            return try await read { db in
+                try await db.raw(
+                    """
+                    SELECT 1 AS held FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    AND classid::text::bigint = \(bind: high) AND objid::text::bigint = \(bind: low)
+                    """
+                ).first() != nil
+            }
+        }
+    }
+
     /// A 64-bit advisory lock key for `name` in this database and schema (FNV-1a).
     func advisoryLockKey(_ name: String) -> Int64 {
         Self.advisoryLockKey(name, location: location)

@@ -129,16 +129,28 @@ struct GarbageCollectionBody: Encodable, Sendable {
 struct ScrubBody: Encodable, Sendable {
     var checked: Int
     var corrupted: [ScrubFinding]
+    var collected: Int
+    var garbageCollectionRunning: Bool
     var nextCursor: String?
+
+    init(_ report: ScrubReport) {
+        checked = report.checked
+        corrupted = report.corrupted
+        collected = report.collected
+        garbageCollectionRunning = report.garbageCollectionRunning
+        nextCursor = report.nextCursor
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(checked, forKey: .checked)
         try container.encode(corrupted, forKey: .corrupted)
+        try container.encode(collected, forKey: .collected)
+        try container.encode(garbageCollectionRunning, forKey: .garbageCollectionRunning)
         try container.encode(nextCursor, forKey: .nextCursor)
     }
 
-    enum CodingKeys: String, CodingKey { case checked, corrupted, nextCursor }
+    enum CodingKeys: String, CodingKey { case checked, corrupted, collected, garbageCollectionRunning, nextCursor }
 }
 
 struct AuditChainBody: Encodable, Sendable {

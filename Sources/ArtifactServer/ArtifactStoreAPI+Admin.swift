@@ -14,7 +14,7 @@ extension ArtifactStoreAPI {
 
     func scrub(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let report = try await controlPlane.scrub.run(page: try request.pageRequest())
-        return try JSONResponse.make(ScrubBody(checked: report.checked, corrupted: report.corrupted, nextCursor: report.nextCursor))
+        return try JSONResponse.make(ScrubBody(report))
     }
 
     /// JSON Lines, streamed: the control plane reads the log a page at a time and each record is

@@ -1070,10 +1070,12 @@ components:
         deletionsFailed: {type: integer}
     ScrubReport:
       type: object
-      required: [checked, corrupted, nextCursor]
+      required: [checked, corrupted, collected, garbageCollectionRunning, nextCursor]
       properties:
         checked: {type: integer}
         corrupted: {type: array, items: {type: object, required: [address, backendID, mismatch], properties: {address: {type: string}, backendID: {type: string}, mismatch: {type: string}}}}
+        collected: {type: integer}
+        garbageCollectionRunning: {type: boolean}
         nextCursor: {type: [string, 'null']}
     AuditChainReport:
       type: object

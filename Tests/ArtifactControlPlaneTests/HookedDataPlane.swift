@@ -4,9 +4,9 @@ import ArtifactIdentity
 import ArtifactStoreCore
 import Synchronization
 
-/// The real in-process data plane with two interpositions: a hook that runs after an ingest has
-/// stored (or deduplicated) its bytes and before the control plane hears of it, and deletes that
-/// fail as an unreachable backend's would.
+/// The real in-process data plane with interpositions: a hook that runs after an ingest has
+/// stored (or deduplicated) its bytes and before the control plane hears of it, hooks that run
+/// before the next verify or delete, and deletes that fail as an unreachable backend's would.
 ///
 /// Exists to put a garbage collection exactly into that window, and to leave a collection half
 /// done, deterministically, which the stress test only reaches by chance.
@@ -14,6 +14,8 @@ final class HookedDataPlane: DataPlane {
     let base: LocalDataPlane
     private let hook = Mutex<(@Sendable (IngestResult) async -> Void)?>(nil)
     private let failingDeletes = Mutex(0)
+    private let verifyHook = Mutex<(@Sendable (ContentAddress) async -> Void)?>(nil)
+    private let deleteHook = Mutex<(@Sendable (ContentAddress) async -> Void)?>(nil)
 
     init(_ base: LocalDataPlane) {
         self.base = base
@@ -22,6 +24,16 @@ final class HookedDataPlane: DataPlane {
     /// Runs `body` once, after the next ingest.
     func afterNextIngest(_ body: @escaping @Sendable (IngestResult) async -> Void) {
         hook.withLock { $0 = body }
+    }
+
+    /// Runs `body` once, before the next verify reads its object (a scrub between listing and reading).
+    func beforeNextVerify(_ body: @escaping @Sendable (ContentAddress) async -> Void) {
+        verifyHook.withLock { $0 = body }
+    }
+
+    /// Runs `body` once, before the next delete (a collection mid-sweep, holding its lock).
+    func beforeNextDelete(_ body: @escaping @Sendable (ContentAddress) async -> Void) {
+        deleteHook.withLock { $0 = body }
     }
 
     /// Makes the next `count` deletes fail as an unreachable backend would.
@@ -42,10 +54,12 @@ final class HookedDataPlane: DataPlane {
     }
 
     func verify(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> VerifyResult {
-        try await base.verify(address, backendID: backendID)
+        if let body = verifyHook.withLock({ hook in defer { hook = nil }; return hook }) { await body(address) }
+        return try await base.verify(address, backendID: backendID)
     }
 
     func delete(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> DeletionResult {
+        if let body = deleteHook.withLock({ hook in defer { hook = nil }; return hook }) { await body(address) }
         let fails = failingDeletes.withLock { remaining in
             defer { remaining = max(0, remaining - 1) }
             return remaining > 0

@@ -385,6 +385,8 @@ struct APITests {
                     let json = response.json()
                     #expect(json["checked"] as? Int == 1)
                     #expect((json["corrupted"] as? [Any])?.isEmpty == true)
+                    #expect(json["collected"] as? Int == 0)
+                    #expect(json["garbageCollectionRunning"] as? Bool == false)
                     #expect(json["nextCursor"] is NSNull)
                 }
                 try await client.execute(uri: "/v1/audit?action=blob.link", method: .get, headers: auth) { response in
