@@ -183,8 +183,12 @@ final class DaemonConnection: Sendable {
             guard case .serve(let gate) = route else {
                 throw DataPlaneWireError(.protocolViolation, "credit frame on call \(frame.call), which is not a serve")
             }
-            guard case .value(.unsigned(let count)) = frame.body, count > 0, count <= UInt64(Int32.max) else {
-                throw DataPlaneWireError(.malformedFrame, "credit frame on call \(frame.call) must carry an unsigned count from 1 to \(Int32.max)")
+            guard case .value(.unsigned(let count)) = frame.body, WireProtocol.creditRange.contains(count) else {
+                let range = WireProtocol.creditRange
+                throw DataPlaneWireError(
+                    .malformedFrame,
+                    "credit frame on call \(frame.call) must carry an unsigned count from \(range.lowerBound) to \(range.upperBound)"
+                )
             }
             gate.grant(count)
         case .cancel:
@@ -428,6 +432,10 @@ final class DaemonConnection: Sendable {
 }
 
 /// The daemon's side of one ingest: the chunks received and the credit the client still has.
+///
+/// The initial credit is one grant of `window` (the `ingestWindow` of `welcome`), counted from
+/// the moment the request is accepted; the `credit` frame the daemon then sends announces that
+/// same grant, it does not add to it. Only the credit frames that follow return credit.
 final class IngestRoute: Sendable {
     let chunks = AsyncInbox<ByteBuffer>()
     let window: Int

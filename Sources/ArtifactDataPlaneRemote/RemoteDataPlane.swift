@@ -23,7 +23,8 @@ public final class RemoteDataPlane: DataPlane {
     public struct Configuration: Sendable {
         /// How many connections the pool opens at most.
         public var maximumConnections: Int
-        /// How many data frames a serve may have in flight towards this client.
+        /// How many data frames a serve may have in flight towards this client; used clamped to
+        /// `WireProtocol.creditRange` (1 to 2³¹−1).
         public var serveWindow: Int
         /// The largest frame this client accepts.
         public var limits: WireLimits
@@ -52,7 +53,7 @@ public final class RemoteDataPlane: DataPlane {
             descriptorRetryAfter: Duration = .seconds(30)
         ) {
             self.maximumConnections = maximumConnections
-            self.serveWindow = max(1, serveWindow)
+            self.serveWindow = serveWindow
             self.limits = limits
             self.takesDescriptors = takesDescriptors
             self.trustsProvedReadsFor = trustsProvedReadsFor
@@ -132,7 +133,8 @@ public final class RemoteDataPlane: DataPlane {
     /// (removed, refused, a descriptor that cannot be used) must not fail a read the main
     /// socket can still give. Asking is then suspended for ``Configuration/descriptorRetryAfter``.
     private func serve(_ address: ContentAddress, range: ByteRange?, backendID: String?, asks: Bool) async throws(DataPlaneError) -> ByteStream {
-        let window = configuration.serveWindow
+        // The daemon refuses a window outside the protocol's credit range; clamp, never send one.
+        let window = min(max(1, configuration.serveWindow), Int(WireProtocol.creditRange.upperBound))
         let call = try await open(.serve(address, range: range, backendID: backendID, window: UInt64(window), descriptor: asks))
         let start: WireServeStart
         do {

@@ -21,6 +21,11 @@ public enum WireProtocol {
     /// error code in ASCII.
     public static let descriptorGranted: UInt8 = 0
     public static let descriptorRefused: UInt8 = 1
+
+    /// The values a `credit` frame may carry and a serve request's `window` may take: at least
+    /// one (a window of 0 would leave the daemon unable to send anything, so the call would hang
+    /// until the stall timeout) and at most 2³¹−1, so a count fits every peer's integers.
+    public static let creditRange: ClosedRange<UInt64> = 1...UInt64(Int32.max)
 }
 
 extension WireLimits {

@@ -11,7 +11,8 @@ public enum WireRequest: Sendable, Hashable {
     /// Followed by the client's data frames (within credit) and `end`.
     case ingest(IngestHints)
     /// `window` is the credit the daemon starts with: how many data frames it may send before
-    /// the client grants more. `descriptor`: the client can take the object's file descriptor
+    /// the client grants more, within ``WireProtocol/creditRange`` (anything else is refused as
+    /// `malformedFrame`). `descriptor`: the client can take the object's file descriptor
     /// on the side channel instead of data frames (optional field, sent only when `true`).
     case serve(ContentAddress, range: ByteRange?, backendID: String?, window: UInt64, descriptor: Bool = false)
     case verify(ContentAddress, backendID: String?)
@@ -72,6 +73,14 @@ public enum WireRequest: Sendable, Hashable {
             self = .ingest(try frame.decodeBody(Ingest.self).hints)
         case "serve":
             let serve = try frame.decodeBody(Serve.self)
+            let windows = WireProtocol.creditRange
+            guard windows.contains(serve.window) else {
+                throw DataPlaneWireError(
+                    .malformedFrame,
+                    "serve request on call \(frame.call) asks for window \(serve.window); a window is the number of data frames "
+                        + "the daemon may send before more credit, from \(windows.lowerBound) to \(windows.upperBound)"
+                )
+            }
             self = .serve(serve.address, range: serve.range, backendID: serve.backendID, window: serve.window, descriptor: serve.descriptor ?? false)
         case "verify":
             let object = try frame.decodeBody(Object.self)

@@ -308,30 +308,14 @@ final class ServeCounter: Sendable {
 }
 
 /// The real data plane, with its serve streams counted (a wrapper, not a mock).
-struct CountingDataPlane: DataPlane {
+struct CountingDataPlane: WrappingDataPlane {
     let base: any DataPlane
     let counter: ServeCounter
-
-    func ingest(_ stream: ByteStream, hints: IngestHints) async throws(DataPlaneError) -> IngestResult {
-        try await base.ingest(stream, hints: hints)
-    }
 
     func serve(_ address: ContentAddress, range: ByteRange?, backendID: String?) async throws(DataPlaneError) -> ByteStream {
         let stream = try await base.serve(address, range: range, backendID: backendID)
         let serve = counter.start()
         return ByteStream(CountedStream(base: stream, box: CountedStream.Box(counter: counter, serve: serve)))
-    }
-
-    func verify(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> VerifyResult {
-        try await base.verify(address, backendID: backendID)
-    }
-
-    func delete(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> DeletionResult {
-        try await base.delete(address, backendID: backendID)
-    }
-
-    func backendHealth() async -> [BackendStatus] {
-        await base.backendHealth()
     }
 }
 
