@@ -48,7 +48,9 @@ extension Registry {
 
     /// The blob rows linked into `namespace` and live, by address, for `addresses`, in batches
     /// of ``lookupBatch``: one statement per batch whatever the namespace holds.
-    static func visibleBlobs(_ addresses: some Sequence<ContentAddress>, namespace: String, in db: any SQLDatabase) async throws -> [ContentAddress: any SQLRow] {
+    static func visibleBlobs(
+        _ addresses: some Sequence<ContentAddress>, namespace: String, in db: any SQLDatabase
+    ) async throws -> [ContentAddress: any SQLRow] {
         var found: [ContentAddress: any SQLRow] = [:]
         let texts = Array(Set(addresses.map(\.description))).sorted()
         for start in stride(from: 0, to: texts.count, by: lookupBatch) {

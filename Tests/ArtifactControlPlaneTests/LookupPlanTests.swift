@@ -28,7 +28,8 @@ struct LookupPlanTests {
                 for start in stride(from: offset, to: offset + blobCount, by: 500) {
                     let range = start..<(start + 500)
                     try await db.raw(SQLQueryString(
-                        "INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, unreferenced_since, state_changed_at) VALUES "
+                        "INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, "
+                            + "unreferenced_since, state_changed_at) VALUES "
                             + range.map { "('\(address($0))', 'primary', \($0), '\(sha256($0))', '\(address($0))', 'live', 1, NULL, 1)" }
                             .joined(separator: ", "))).run()
                     try await db.raw(SQLQueryString(
@@ -51,7 +52,9 @@ struct LookupPlanTests {
             var text: SQLQueryString = "EXPLAIN QUERY PLAN "
             text += query
             let explain = text
-            return try await h.controlPlane.store.read { db in try await db.raw(explain).all().map { try $0.decode(column: "detail", as: String.self) } }
+            return try await h.controlPlane.store.read { db in
+                try await db.raw(explain).all().map { try $0.decode(column: "detail", as: String.self) }
+            }
         case .postgres:
             var text: SQLQueryString = "EXPLAIN "
             text += query
@@ -61,6 +64,11 @@ struct LookupPlanTests {
                 return try await db.raw(explain).all().map { try $0.decode(column: "QUERY PLAN", as: String.self) }
             }
         }
+    }
+
+    /// The `n` column of the one row `query` answers.
+    static func count(_ query: SQLQueryString, _ h: Harness) async throws -> Int {
+        try await h.controlPlane.store.read { db in try await db.raw(query).first()?.decode(column: "n", as: Int.self) ?? -1 }
     }
 
     /// Checks that `plan` scans no table, uses `blobIndex` when given, and reaches any link by its
@@ -74,19 +82,25 @@ struct LookupPlanTests {
                 #expect(plan.contains { $0.contains("SEARCH b USING INDEX \(blobIndex)") }, "\(what) does not use \(blobIndex):\n\(text)")
             }
             for line in plan where line.contains(" l ") {
-                #expect(line.contains("SEARCH l USING COVERING INDEX") && line.contains("address=?"), "\(what) reads links not by address:\n\(text)")
+                #expect(
+                    line.contains("SEARCH l USING COVERING INDEX") && line.contains("address=?"),
+                    "\(what) reads links not by address:\n\(text)")
             }
         case .postgres:
             #expect(!text.contains("Seq Scan"), "\(what) scans a table:\n\(text)")
             if let blobIndex { #expect(text.contains(blobIndex), "\(what) does not use \(blobIndex):\n\(text)") }
             for (index, line) in plan.enumerated() where line.contains(" on links l") {
                 let conditions = plan[(index + 1)...].prefix { !$0.contains("->") }
-                #expect(conditions.contains { $0.contains("Index Cond") && $0.contains("address") }, "\(what) reads links not by address:\n\(text)")
+                #expect(
+                    conditions.contains { $0.contains("Index Cond") && $0.contains("address") },
+                    "\(what) reads links not by address:\n\(text)")
             }
         }
     }
 
-    @Test("the SHA-256 and batched lookups use blobs_by_sha256, the blobs and links keys, and scan nothing", arguments: TestDatabase.allCases)
+    @Test(
+        "the SHA-256 and batched lookups use blobs_by_sha256, the blobs and links keys, and scan nothing",
+        arguments: TestDatabase.allCases)
     func plans(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await Self.load(h)
@@ -103,7 +117,9 @@ struct LookupPlanTests {
         }
     }
 
-    @Test("the batched lookup finds what the single lookup finds, across batches, and nothing of another namespace", arguments: TestDatabase.allCases)
+    @Test(
+        "the batched lookup finds what the single lookup finds, across batches, and nothing of another namespace",
+        arguments: TestDatabase.allCases)
     func batchedMatchesSingle(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await Self.load(h)
@@ -124,7 +140,9 @@ struct LookupPlanTests {
         }
     }
 
-    @Test("the batched lookup prefers the blob stored under the SHA-256 itself, and refuses an unknown namespace", arguments: TestDatabase.allCases)
+    @Test(
+        "the batched lookup prefers the blob stored under the SHA-256 itself, and refuses an unknown namespace",
+        arguments: TestDatabase.allCases)
     func batchedPreferenceAndFailures(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             _ = try await h.registry.createNamespace("ns", context: h.context)
@@ -155,7 +173,9 @@ struct LookupPlanTests {
         }
     }
 
-    @Test("a version of 1,200 files commits through batched checks and names the first file whose blob is not linked", arguments: TestDatabase.allCases)
+    @Test(
+        "a version of 1,200 files commits through batched checks and names the first file whose blob is not linked",
+        arguments: TestDatabase.allCases)
     func batchedVersionCommit(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await Self.load(h)
@@ -165,22 +185,20 @@ struct LookupPlanTests {
                 FileEntry(path: "zz-second-missing", address: try ContentAddress(parsing: Self.address(9_000_000))),
             ]
             do {
-                _ = try await h.registry.commitVersion(VersionManifest(namespace: "big", artifact: "a", version: "bad", files: missing), context: h.context)
+                _ = try await h.registry.commitVersion(
+                    VersionManifest(namespace: "big", artifact: "a", version: "bad", files: missing), context: h.context)
                 Issue.record("a version with a blob of another namespace was committed")
             } catch let error as ControlPlaneError {
                 #expect(error.kind == .blobNotLinked)
                 #expect(error.message.contains("zz-first-missing"))
             }
-            let before = try await h.controlPlane.store.read { db in
-                try await db.raw("SELECT COUNT(*) AS n FROM links WHERE namespace = 'big' AND linked_at = 1").first()!.decode(column: "n", as: Int.self)
-            }
+            let before = try await Self.count("SELECT COUNT(*) AS n FROM links WHERE namespace = 'big' AND linked_at = 1", h)
             #expect(before == Self.blobCount)
-            let committed = try await h.registry.commitVersion(VersionManifest(namespace: "big", artifact: "a", version: "v1", files: files), context: h.context)
+            let committed = try await h.registry.commitVersion(
+                VersionManifest(namespace: "big", artifact: "a", version: "v1", files: files), context: h.context)
             #expect(committed.files.count == 1200)
             #expect(committed.summary.totalSize == UInt64((0..<1200).reduce(0, +)))
-            let touched = try await h.controlPlane.store.read { db in
-                try await db.raw("SELECT COUNT(*) AS n FROM links WHERE namespace = 'big' AND linked_at <> 1").first()!.decode(column: "n", as: Int.self)
-            }
+            let touched = try await Self.count("SELECT COUNT(*) AS n FROM links WHERE namespace = 'big' AND linked_at <> 1", h)
             #expect(touched == 1200)
         }
     }
