@@ -235,6 +235,14 @@ public struct OCIRegistry: Sendable {
             }
             tag = reference
         }
+        // A version holds at most `Registry.maximumFiles` files (every reference and the
+        // manifest's own bytes): a larger manifest is refused before any lookup or ingest.
+        let references = manifest.blobs.count + manifest.manifests.count
+        guard references < Registry.maximumFiles else {
+            throw OCIError(
+                .manifestInvalid,
+                "the manifest references \(references) blobs and manifests; at most \(Registry.maximumFiles - 1) are allowed; nothing was stored")
+        }
         let ns = repository.namespace
         _ = try await mapped { try await registry.namespace(ns) }
         var files: [FileEntry] = []
