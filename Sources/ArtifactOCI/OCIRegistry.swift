@@ -241,7 +241,8 @@ public struct OCIRegistry: Sendable {
         guard references < Registry.maximumFiles else {
             throw OCIError(
                 .manifestInvalid,
-                "the manifest references \(references) blobs and manifests; at most \(Registry.maximumFiles - 1) are allowed; nothing was stored")
+                "the manifest references \(references) blobs and manifests; at most \(Registry.maximumFiles - 1) are allowed; "
+                    + "nothing was stored")
         }
         let ns = repository.namespace
         _ = try await mapped { try await registry.namespace(ns) }

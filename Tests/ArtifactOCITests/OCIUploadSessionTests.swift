@@ -160,20 +160,25 @@ struct OCIUploadSessionTests {
         }
     }
 
-    @Test("a manifest with more references than a version may hold is MANIFEST_INVALID before any lookup; nothing is stored", arguments: TestDatabase.allCases)
+    @Test(
+        "a manifest with more references than a version may hold is MANIFEST_INVALID before any lookup; nothing is stored",
+        arguments: TestDatabase.allCases)
     func tooManyReferences(database: TestDatabase) async throws {
         try await Self.withStore(database) { directory, location in
             try await Self.withOpen(directory, location) { controlPlane in
                 _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
                 let oci = OCIRegistry(controlPlane: controlPlane)
                 let layers = (0..<Registry.maximumFiles).map { index in
-                    #"{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:\#(String(format: "%064x", index + 1))","size":1}"#
+                    let digest = "sha256:" + String(format: "%064x", index + 1)
+                    return #"{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\#(digest)","size":1}"#
                 }
+                let config = "sha256:" + String(repeating: "0", count: 64)
                 let json = #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":"#
-                    + #"{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:\#(String(repeating: "0", count: 64))","size":1},"#
+                    + #"{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\#(config)","size":1},"#
                     + #""layers":[\#(layers.joined(separator: ","))]}"#
                 do {
-                    _ = try await oci.putManifest(Self.repository, reference: "v1", bytes: Array(json.utf8), contentType: nil, context: Self.context)
+                    _ = try await oci.putManifest(
+                        Self.repository, reference: "v1", bytes: Array(json.utf8), contentType: nil, context: Self.context)
                     Issue.record("a manifest of \(Registry.maximumFiles + 1) references was accepted")
                 } catch let error as OCIError {
                     #expect(error.kind == .manifestInvalid)
