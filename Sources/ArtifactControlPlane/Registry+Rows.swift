@@ -53,16 +53,10 @@ extension Registry {
     /// The blob row `namespace` sees under `digest`, in one statement: by address for a BLAKE3
     /// digest; for a SHA-256 one, the live linked blob with that SHA-256, the one stored under it
     /// as its address first (as ``visibleBlob(_:namespace:in:)`` would find it). `nil` otherwise.
+    /// Found through `blobs_by_sha256`, never by reading the namespace's links (Registry+BlobLookup.swift).
     static func visibleBlob(digest: Digest, namespace: String, in db: any SQLDatabase) async throws -> (any SQLRow)? {
         guard digest.algorithm == .sha256 else { return try await visibleBlob(ContentAddress(digest), namespace: namespace, in: db) }
-        let text = digest.description
-        return try await db.raw(
-            """
-            SELECT b.address, b.backend_id, b.size, b.sha256, b.blake3 FROM blobs b JOIN links l ON l.address = b.address
-            WHERE b.sha256 = \(bind: text) AND l.namespace = \(bind: namespace) AND b.state = 'live'
-            ORDER BY CASE WHEN b.address = \(bind: text) THEN 0 ELSE 1 END LIMIT 1
-            """
-        ).first()
+        return try await db.raw(visibleBlobQuery(sha256: digest.description, namespace: namespace)).first()
     }
 
     /// Deletes a version after the checks every deletion obeys (holds, immutable tags), with its

@@ -261,18 +261,25 @@ public struct Registry: Sendable {
         ).first() != nil {
             throw ControlPlaneError(.versionExists, "version \(m.namespace)/\(m.artifact)@\(m.version) already exists; versions are immutable")
         }
+        // Every file's blob in batches of indexed lookups (one statement per `lookupBatch`
+        // addresses, whatever the namespace holds); the first file whose blob is missing is named.
+        let rows = try await Self.visibleBlobs(m.files.map(\.address), namespace: m.namespace, in: db)
         var sizes: [ContentAddress: UInt64] = [:]
         for file in m.files where sizes[file.address] == nil {
-            guard let row = try await Self.visibleBlob(file.address, namespace: m.namespace, in: db) else {
+            guard let row = rows[file.address] else {
                 throw ControlPlaneError(
                     .blobNotLinked,
                     "file \"\(file.path)\" names blob \(file.address), which is not linked into namespace \"\(m.namespace)\"; ingest it there first")
             }
             sizes[file.address] = UInt64(try row.int("size"))
-            // Touching the link keeps it from the GC's link sweep and makes a concurrent
-            // sweep of the same link conflict with this commit.
+        }
+        // Touching the links keeps them from the GC's link sweep and makes a concurrent
+        // sweep of the same link conflict with this commit.
+        let linked = sizes.keys.map(\.description).sorted()
+        for start in stride(from: 0, to: linked.count, by: Self.lookupBatch) {
+            let batch = Array(linked[start..<min(start + Self.lookupBatch, linked.count)])
             try await db.raw(
-                "UPDATE links SET linked_at = \(bind: now) WHERE namespace = \(bind: m.namespace) AND address = \(bind: file.address.description)"
+                "UPDATE links SET linked_at = \(bind: now) WHERE namespace = \(bind: m.namespace) AND address IN (\(binds: batch))"
             ).run()
         }
         try await db.raw(

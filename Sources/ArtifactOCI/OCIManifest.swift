@@ -99,10 +99,12 @@ public struct OCIManifest: Sendable, Hashable {
             guard let list = object["manifests"] as? [Any] else {
                 throw OCIError(.manifestInvalid, "an index needs a \"manifests\" array")
             }
+            // A set beside the ordered list: a duplicate check per entry that does not grow with the list.
+            var seen: Set<ArtifactIdentity.Digest> = []
             for (index, entry) in list.enumerated() {
                 let descriptor = try Self.descriptor(entry, "manifests[\(index)]")
                 let digest = try OCIDigest.parse(descriptor.digest)
-                if !manifests.contains(digest) { manifests.append(digest) }
+                if seen.insert(digest).inserted { manifests.append(digest) }
             }
             artifactType = object["artifactType"] as? String
         } else {
@@ -111,11 +113,13 @@ public struct OCIManifest: Sendable, Hashable {
                 throw OCIError(.manifestInvalid, "an image manifest needs a \"layers\" array")
             }
             blobs.append(try OCIDigest.parseBlob(config.digest))
+            // As for an index: duplicates found through a set, not by searching the list.
+            var seen: Set<OCIBlobDigest> = Set(blobs)
             for (index, entry) in layers.enumerated() {
                 let layer = try Self.descriptor(entry, "layers[\(index)]")
                 let digest = try OCIDigest.parseBlob(layer.digest)
                 if layer.mediaType.contains(".foreign.") || layer.mediaType.contains("nondistributable") { continue }
-                if !blobs.contains(digest) { blobs.append(digest) }
+                if seen.insert(digest).inserted { blobs.append(digest) }
             }
             artifactType = (object["artifactType"] as? String) ?? config.mediaType
         }

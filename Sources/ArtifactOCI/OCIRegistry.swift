@@ -235,11 +235,25 @@ public struct OCIRegistry: Sendable {
             }
             tag = reference
         }
+        // A version holds at most `Registry.maximumFiles` files (every reference and the
+        // manifest's own bytes): a larger manifest is refused before any lookup or ingest.
+        let references = manifest.blobs.count + manifest.manifests.count
+        guard references < Registry.maximumFiles else {
+            throw OCIError(
+                .manifestInvalid,
+                "the manifest references \(references) blobs and manifests; at most \(Registry.maximumFiles - 1) are allowed; "
+                    + "nothing was stored")
+        }
         let ns = repository.namespace
         _ = try await mapped { try await registry.namespace(ns) }
         var files: [FileEntry] = []
+        // The SHA-256 references in batches of indexed lookups (a few statements for thousands
+        // of layers, each costing the same whatever the namespace holds); SHA-512 ones one by one.
+        let sha256s = manifest.blobs.compactMap { if case .sha256(let digest) = $0 { digest } else { nil } }
+        let found = sha256s.isEmpty ? [:] : try await mapped { try await registry.blobs(namespace: ns, digests: sha256s) }
         for digest in manifest.blobs {
-            guard let blob = try await optionalBlob(ns, digest) else {
+            let known: LinkedBlob? = if case .sha256(let sha256) = digest { found[sha256] } else { try await optionalBlob(ns, digest) }
+            guard let blob = known else {
                 throw OCIError(.manifestBlobUnknown, "the manifest references blob \(digest), which is not in \(repository); push it first")
             }
             files.append(FileEntry(path: "blobs/\(OCIDigest.fileName(digest))", address: blob.address))

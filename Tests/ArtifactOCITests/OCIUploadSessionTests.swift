@@ -160,6 +160,38 @@ struct OCIUploadSessionTests {
         }
     }
 
+    @Test(
+        "a manifest with more references than a version may hold is MANIFEST_INVALID before any lookup; nothing is stored",
+        arguments: TestDatabase.allCases)
+    func tooManyReferences(database: TestDatabase) async throws {
+        try await Self.withStore(database) { directory, location in
+            try await Self.withOpen(directory, location) { controlPlane in
+                _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
+                let oci = OCIRegistry(controlPlane: controlPlane)
+                let layers = (0..<Registry.maximumFiles).map { index in
+                    let digest = "sha256:" + String(format: "%064x", index + 1)
+                    return #"{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\#(digest)","size":1}"#
+                }
+                let config = "sha256:" + String(repeating: "0", count: 64)
+                let json = #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":"#
+                    + #"{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\#(config)","size":1},"#
+                    + #""layers":[\#(layers.joined(separator: ","))]}"#
+                do {
+                    _ = try await oci.putManifest(
+                        Self.repository, reference: "v1", bytes: Array(json.utf8), contentType: nil, context: Self.context)
+                    Issue.record("a manifest of \(Registry.maximumFiles + 1) references was accepted")
+                } catch let error as OCIError {
+                    #expect(error.kind == .manifestInvalid)
+                    #expect(error.message.contains("at most \(Registry.maximumFiles - 1)"))
+                }
+                let blobs = try await controlPlane.store.read { db in
+                    try await db.raw("SELECT COUNT(*) AS n FROM blobs").first()?.decode(column: "n", as: Int.self)
+                }
+                #expect(blobs == 0)
+            }
+        }
+    }
+
     @Test("a sha512-mapped blob is kept by its manifest, not by its mapping: deleting the manifest lets GC collect it, and the sha512 lookup then fails", arguments: TestDatabase.allCases)
     func sha512MappedBlobIsCollected(database: TestDatabase) async throws {
         try await Self.withStore(database) { directory, location in

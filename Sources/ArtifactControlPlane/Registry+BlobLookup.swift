@@ -1,0 +1,98 @@
+import ArtifactIdentity
+import SQLKit
+
+/// Blob lookups whose cost does not grow with the namespace: every statement here reaches a blob
+/// through an index on the digest asked (`blobs` primary key, `blobs_by_sha256`) and then the
+/// link by its address (`links` primary key or `links_by_address`). None reads the namespace's
+/// links as a range. `CROSS JOIN` fixes the join order on SQLite (which otherwise may start from
+/// the namespace's links); PostgreSQL treats it as an ordinary inner join and plans it by cost.
+/// `LookupPlanTests` checks the plans on both engines.
+extension Registry {
+    /// Most digests or addresses one batched statement names (well under both engines' limits on
+    /// bound parameters).
+    static let lookupBatch = 500
+
+    /// The blob columns every lookup here returns, prefixed `b.`.
+    static let blobColumns = "b.address, b.backend_id, b.size, b.sha256, b.blake3"
+
+    /// The live blob linked into `namespace` whose SHA-256 is `sha256` (text `sha256:<hex>`),
+    /// the one stored under it as its address first: ``visibleBlob(digest:namespace:in:)``'s statement.
+    static func visibleBlobQuery(sha256: String, namespace: String) -> SQLQueryString {
+        """
+        SELECT \(unsafeRaw: blobColumns) FROM blobs b CROSS JOIN links l
+        WHERE b.sha256 = \(bind: sha256) AND b.state = 'live' AND l.namespace = \(bind: namespace) AND l.address = b.address
+        ORDER BY CASE WHEN b.address = \(bind: sha256) THEN 0 ELSE 1 END LIMIT 1
+        """
+    }
+
+    /// The live blobs whose SHA-256 is one of `sha256s` (at most ``lookupBatch``), whatever
+    /// namespace they are linked into: step one of a batch by SHA-256, step two being
+    /// ``linkedQuery(addresses:namespace:)``. Two statements rather than a join, because
+    /// PostgreSQL would hash-join a batch this size against every link of a large namespace.
+    static func liveBlobsQuery(sha256s: some Collection<String>) -> SQLQueryString {
+        "SELECT \(unsafeRaw: blobColumns) FROM blobs b WHERE b.sha256 IN (\(binds: Array(sha256s))) AND b.state = 'live'"
+    }
+
+    /// Which of `addresses` (at most ``lookupBatch``) are linked into `namespace`.
+    static func linkedQuery(addresses: some Collection<String>, namespace: String) -> SQLQueryString {
+        "SELECT l.address FROM links l WHERE l.namespace = \(bind: namespace) AND l.address IN (\(binds: Array(addresses)))"
+    }
+
+    /// The live blobs linked into `namespace` at one of `addresses` (at most ``lookupBatch``).
+    static func visibleBlobsQuery(addresses: some Collection<String>, namespace: String) -> SQLQueryString {
+        """
+        SELECT \(unsafeRaw: blobColumns) FROM links l CROSS JOIN blobs b
+        WHERE l.namespace = \(bind: namespace) AND l.address IN (\(binds: Array(addresses))) AND b.address = l.address AND b.state = 'live'
+        """
+    }
+
+    /// The blob rows linked into `namespace` and live, by address, for `addresses`, in batches
+    /// of ``lookupBatch``: one statement per batch whatever the namespace holds.
+    static func visibleBlobs(
+        _ addresses: some Sequence<ContentAddress>, namespace: String, in db: any SQLDatabase
+    ) async throws -> [ContentAddress: any SQLRow] {
+        var found: [ContentAddress: any SQLRow] = [:]
+        let texts = Array(Set(addresses.map(\.description))).sorted()
+        for start in stride(from: 0, to: texts.count, by: lookupBatch) {
+            let batch = texts[start..<min(start + lookupBatch, texts.count)]
+            for row in try await db.raw(visibleBlobsQuery(addresses: batch, namespace: namespace)).all() {
+                found[try address(try row.string("address"))] = row
+            }
+        }
+        return found
+    }
+
+    /// The blobs `namespace` sees under each of `digests` (as ``blob(namespace:digest:)`` would
+    /// find them), read in batches of ``lookupBatch`` digests per statement inside one read:
+    /// what checking every reference of a large manifest costs per reference does not depend on
+    /// how many blobs the namespace holds. Digests it does not see are absent from the result.
+    /// Not cached (a manifest's references are read once).
+    ///
+    /// - Throws: `invalidName`, `namespaceNotFound`.
+    public func blobs(namespace: String, digests: [Digest]) async throws(ControlPlaneError) -> [Digest: LinkedBlob] {
+        try NameGrammar.validateNamespace(namespace)
+        let sha256s = Array(Set(digests.filter { $0.algorithm == .sha256 }.map(\.description))).sorted()
+        let addresses = Set(digests.filter { $0.algorithm != .sha256 }.map(ContentAddress.init))
+        return try await controlPlane.query("reading \(digests.count) blobs of namespace \"\(namespace)\"") { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            var found: [Digest: LinkedBlob] = [:]
+            for (address, row) in try await Self.visibleBlobs(addresses, namespace: namespace, in: db) {
+                found[address.digest] = try Self.linkedBlob(from: row, namespace: namespace)
+            }
+            for start in stride(from: 0, to: sha256s.count, by: Self.lookupBatch) {
+                let batch = sha256s[start..<min(start + Self.lookupBatch, sha256s.count)]
+                let rows = try await db.raw(Self.liveBlobsQuery(sha256s: batch)).all()
+                guard !rows.isEmpty else { continue }
+                let linked = Set(
+                    try await db.raw(Self.linkedQuery(addresses: try rows.map { try $0.string("address") }, namespace: namespace)).all()
+                        .map { try $0.string("address") })
+                for row in rows where linked.contains(try row.string("address")) {
+                    let blob = try Self.linkedBlob(from: row, namespace: namespace)
+                    // The blob stored under the SHA-256 itself wins, as in the single lookup.
+                    if found[blob.sha256] == nil || blob.address.digest == blob.sha256 { found[blob.sha256] = blob }
+                }
+            }
+            return found
+        }
+    }
+}
