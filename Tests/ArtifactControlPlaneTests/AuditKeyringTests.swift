@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The audit key file: created 0600 once, parsed strictly, the last key active.
-@Suite("Audit keyring", .timeLimit(.minutes(1)))
+@Suite("Audit keyring", .timeLimit(.minutes(10)))
 struct AuditKeyringTests {
     static let key32 = Data(repeating: 7, count: 32).base64EncodedString()
 

@@ -8,7 +8,7 @@ import Testing
 @testable import ArtifactControlPlane
 
 /// The pending table, the sequencer and verification of what it cannot seal.
-@Suite("Audit sequencer", .timeLimit(.minutes(2)))
+@Suite("Audit sequencer", .timeLimit(.minutes(10)))
 struct AuditSequencerTests {
     struct Refusal: Error {}
 

@@ -10,7 +10,7 @@ import Testing
 /// Blob lookups by SHA-256 and a manifest's batched reference checks use indexes on both
 /// engines, never a scan of the namespace's links (issue 18: a HEAD by sha256 cost 8× more at
 /// 9,000 blobs than at 1,000 on SQLite), and the batched lookup answers as the single one.
-@Suite("Blob lookup plans", .serialized, .timeLimit(.minutes(3)))
+@Suite("Blob lookup plans", .serialized, .timeLimit(.minutes(10)))
 struct LookupPlanTests {
     static let blobCount = 20_000
 

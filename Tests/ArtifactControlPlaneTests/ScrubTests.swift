@@ -16,7 +16,7 @@ import Testing
 /// `deleted`) are never reported, during a sweep, after one killed midway, or when a collection
 /// dooms a blob between the listing and the read; damage to a live blob is still reported, and a
 /// collection in progress is said so.
-@Suite("Scrub", .timeLimit(.minutes(1)))
+@Suite("Scrub", .timeLimit(.minutes(10)))
 struct ScrubTests {
     static let kept = Array("kept by version 1".utf8)
     static let other = Array("also kept, damaged below".utf8)

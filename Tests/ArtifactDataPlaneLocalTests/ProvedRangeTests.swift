@@ -13,7 +13,7 @@ import Testing
 /// Ranged reads proved with the object's outboard (``OutboardLayout``, ``OutboardProof``,
 /// ``ProvedRangeStream``), damage answered as `objectCorrupt`, and outboards rebuilt when missing
 /// or damaged. Bytes that do not prove are never returned.
-@Suite("Proved ranges", .timeLimit(.minutes(3)))
+@Suite("Proved ranges", .timeLimit(.minutes(10)))
 struct ProvedRangeTests {
     struct Disk {
         let root: String

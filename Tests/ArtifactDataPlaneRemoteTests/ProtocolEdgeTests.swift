@@ -13,7 +13,7 @@ import Testing
 /// (issue 18, item 11), pinned on the wire against the real daemon with a raw frame client:
 /// the initial ingest credit is one grant; a serve range past the object is refused, not
 /// clipped; a serve `window` must be 1…2³¹−1, and a window of 1 streams.
-@Suite("Protocol edges", .timeLimit(.minutes(2)))
+@Suite("Protocol edges", .timeLimit(.minutes(10)))
 struct ProtocolEdgeTests {
     typealias Setup = HostilePeerTests.Setup
 

@@ -14,7 +14,7 @@ import Testing
 /// The access line (``AccessLogEntry``): exactly one per request, with one request id, the
 /// route template, the status, the bytes in and out, and a duration that ends at the
 /// response's last byte, not at its head.
-@Suite("Access log", .timeLimit(.minutes(2)))
+@Suite("Access log", .timeLimit(.minutes(10)))
 struct AccessLogTests {
     /// A clock a test moves by hand.
     final class ManualNow: Sendable {

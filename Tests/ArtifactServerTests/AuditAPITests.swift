@@ -10,7 +10,7 @@ import SQLKit
 import Testing
 
 /// `/v1/audit*` on damaged records: a report, never a 500 or a broken stream (issue 18).
-@Suite("Audit API", .timeLimit(.minutes(2)))
+@Suite("Audit API", .timeLimit(.minutes(10)))
 struct AuditAPITests {
     /// Three namespaces (three records), all sealed, then record 2's time edited in SQL.
     static func damage(_ harness: ServerHarness, _ edit: SQLQueryString) async throws {

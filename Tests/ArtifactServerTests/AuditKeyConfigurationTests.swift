@@ -5,7 +5,7 @@ import Testing
 @testable import ArtifactServer
 
 /// `auditKeyFile`: where the audit keys are, and a bad file stopping the server by name.
-@Suite("Audit key configuration", .timeLimit(.minutes(1)))
+@Suite("Audit key configuration", .timeLimit(.minutes(10)))
 struct AuditKeyConfigurationTests {
     @Test("DATA_DIR/audit.key by default; the environment or a flag names another; an empty path is refused")
     func location() async throws {

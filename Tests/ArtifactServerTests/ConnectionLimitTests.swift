@@ -19,7 +19,7 @@ extension ServeBinaryTests.Server {
 /// Issue 18 item 4: connections cannot pin the server. Each test runs the real
 /// `artifactstore serve` on a free loopback port with short limits given as flags, and watches
 /// its connections and its descriptors (`/proc/PID/fd`) from outside.
-@Suite("connection limits (binary)", .serialized, .timeLimit(.minutes(3)))
+@Suite("connection limits (binary)", .serialized, .timeLimit(.minutes(10)))
 struct ConnectionLimitTests {
     typealias Server = ServeBinaryTests.Server
 

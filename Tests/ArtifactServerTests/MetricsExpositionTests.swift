@@ -11,7 +11,7 @@ import Testing
 
 /// `/metrics` as Prometheus reads it: `# HELP` and `# TYPE` for every family, the process
 /// metrics from `/proc`, and the build's version.
-@Suite("Metrics exposition", .timeLimit(.minutes(1)))
+@Suite("Metrics exposition", .timeLimit(.minutes(10)))
 struct MetricsExpositionTests {
     /// The family a sample line belongs to (a histogram's `_bucket`, `_sum`, `_count` are its family's).
     static func family(of sample: Substring, types: [String: String]) -> String {

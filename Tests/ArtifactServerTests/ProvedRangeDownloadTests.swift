@@ -15,7 +15,7 @@ import Testing
 /// range's first group is a 500 `objectCorrupt` before any byte, damage further on cuts the
 /// connection before the damaged group, damage outside the range's groups leaves it intact;
 /// an object of one buffer is proved before its status line. No unproved byte is ever sent.
-@Suite("Proved range downloads", .timeLimit(.minutes(3)))
+@Suite("Proved range downloads", .timeLimit(.minutes(10)))
 struct ProvedRangeDownloadTests {
     static func flip(_ path: String, at offset: UInt64) throws {
         let handle = try #require(FileHandle(forUpdatingAtPath: path))

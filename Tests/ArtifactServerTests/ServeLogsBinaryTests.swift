@@ -8,7 +8,7 @@ import Glibc
 /// The real `artifactstore serve` binary with `ARTIFACTSTORE_LOG_FORMAT=json`: every log line on
 /// standard error is one JSON object (the console's messages aside), a request gets its access
 /// line, and SIGTERM logs "shutting down" before "stopped".
-@Suite("artifactstore serve logs (binary)", .serialized, .timeLimit(.minutes(2)))
+@Suite("artifactstore serve logs (binary)", .serialized, .timeLimit(.minutes(10)))
 struct ServeLogsBinaryTests {
     @Test("json logs: one object per line with millisecond timestamps; the access line; shutting down, then stopped")
     func jsonLogsAndShutdown() async throws {

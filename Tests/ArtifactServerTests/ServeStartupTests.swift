@@ -9,7 +9,7 @@ import Testing
 /// configuration stop the start before anything is created, migrated or minted, with the exact
 /// message; `--check-config` validates without starting; a 5xx body names no socket and carries
 /// the request id the log has the cause under.
-@Suite("serve start-up checks (binary)", .serialized, .timeLimit(.minutes(3)))
+@Suite("serve start-up checks (binary)", .serialized, .timeLimit(.minutes(10)))
 struct ServeStartupTests {
     /// Runs `artifactstore` with `arguments` to its end: exit status, standard output and error.
     static func run(_ arguments: [String]) async throws -> (status: Int32, output: String, error: String) {

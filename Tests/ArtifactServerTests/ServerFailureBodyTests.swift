@@ -11,7 +11,7 @@ import Testing
 
 /// Issue 22 item 4: a 5xx body names no internal path or socket; it says what failed by its code
 /// and carries the request id under which the log has the cause. Exact texts, /v1 and /v2.
-@Suite("5xx bodies", .timeLimit(.minutes(1)))
+@Suite("5xx bodies", .timeLimit(.minutes(10)))
 struct ServerFailureBodyTests {
     /// Collects a response body.
     final class Collector: ResponseBodyWriter {

@@ -7,7 +7,7 @@ import Testing
 /// Issue 22 item 5: a configuration is taken whole or not at all. An unknown key, a value of the
 /// wrong type, malformed JSON, or a backend or data directory that cannot be used stops the start
 /// with `invalidConfiguration` and a message naming the key or URL (exact texts asserted).
-@Suite("strict configuration", .timeLimit(.minutes(2)))
+@Suite("strict configuration", .timeLimit(.minutes(10)))
 struct StrictConfigurationTests {
     /// Writes `text` to a new temporary file; its path.
     static func file(_ text: String) throws -> String {

@@ -7,7 +7,7 @@ import Testing
 
 /// Issue 18 item 10: only `chunked`, alone, is accepted as a transfer coding. Anything else is
 /// `501 unsupportedTransferCoding`, the connection is closed, and nothing is stored.
-@Suite("transfer codings", .timeLimit(.minutes(2)))
+@Suite("transfer codings", .timeLimit(.minutes(10)))
 struct TransferCodingTests {
     /// `POST /v1/namespaces/team/blobs` with `Transfer-Encoding: coding` and a chunked body on a
     /// connection of its own; what the server sent before closing it.

@@ -4,7 +4,7 @@ import Testing
 @testable import ArtifactStoreClient
 
 /// ``LoginFile/remove(server:)``, behind `artifactstore logout`.
-@Suite("Login file removal", .timeLimit(.minutes(1)))
+@Suite("Login file removal", .timeLimit(.minutes(10)))
 struct LoginFileRemovalTests {
     @Test func removesOnlyTheNamedServersLoginAndValidatesTheName() throws {
         let directory = try ScratchDirectory()
