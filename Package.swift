@@ -717,6 +717,30 @@ if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
     package.products.append(.executable(name: "FrameFuzzer", targets: ["FrameFuzzer"]))
 }
 
+// Where each target's sources live: folders that show the layers (DESIGN.md §1), as Hummingbird and
+// sql-kit lay theirs out. Module names stay as they are; only the folders group them.
+let sourceFolders: [String: [String]] = [
+    "Core": ["ArtifactStoreCore", "CArtifactBLAKE3", "ArtifactBLAKE3", "ArtifactIdentity"],
+    "Storage": [
+        "ArtifactStorage", "CArtifactStorageFileSystem", "ArtifactStorageFileSystem", "ArtifactStorageS3",
+        "ArtifactStorageFactory", "ArtifactStorageConformance",
+    ],
+    "DataPlane": [
+        "ArtifactDataPlane", "ArtifactDataPlaneLocal", "ArtifactDataPlaneConformance", "ArtifactCBOR",
+        "ArtifactDataPlaneWire", "ArtifactDataPlaneRemote", "ArtifactDataPlaneDaemon", "CArtifactDescriptorPassing",
+    ],
+    "ControlPlane": ["ArtifactMetadata", "ArtifactControlPlane", "ArtifactOCI"],
+    "Server": ["ArtifactServer"],
+    "Client": ["ArtifactStoreClient", "ArtifactStoreCLI"],
+    "Tools": ["ArtifactStoreBench", "ArtifactStoreRemoteBench", "ArtifactBenchSupport"],
+    "TestSupport": ["ArtifactStoreTestSupport", "ArtifactDataPlaneTestSupport"],
+]
+for (folder, names) in sourceFolders {
+    for target in package.targets where names.contains(target.name) {
+        target.path = "Sources/\(folder)/\(target.name)"
+    }
+}
+
 // How the release executables are built and measured (docs/operations.md, "Memory"): on Linux the
 // Swift runtime and Foundation are linked statically, and lld packs relative relocations (DT_RELR),
 // which keeps about 7 MiB fewer pages of code resident. So `swift run -c release artifactstore serve`
