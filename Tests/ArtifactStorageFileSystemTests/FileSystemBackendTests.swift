@@ -6,7 +6,8 @@ import Testing
 
 @Suite("FileSystemBackend")
 struct FileSystemBackendTests {
-    /// Temporaries at start-up: a dead writer's (this boot and pid namespace, no such process) go
+    /// Temporaries at start-up (opening walks nothing; the data plane's sweep service calls
+    /// `removeAbandonedTemporaries` at start, as here): a dead writer's (this boot and pid namespace, no such process) go
     /// at once; another node's, or one whose name names no writer, stay while fresh (they may be a
     /// write in flight on a server sharing the root) and go once past the rule's age.
     @Test(.timeLimit(.minutes(5))) func abandonedTemporariesAreRemovedAtStartUp() async throws {
@@ -23,6 +24,9 @@ struct FileSystemBackendTests {
         try tree.write(".hidden-but-not-ours", "kept")
         try FileManager.default.createDirectory(atPath: tree.root + "/.artifactstore-tmp-dir", withIntermediateDirectories: true)
         let backend = try await tree.open()
+        // Opening removed nothing: the sweep is the service's, not the backend's.
+        #expect(tree.rawItems().count == 9)
+        #expect(try await backend.removeAbandonedTemporaries(AbandonedTemporaryRule()) == 2)
         #expect(
             tree.rawItems() == [
                 ".artifactstore-tmp-dir/", ".hidden-but-not-ours", "blobs/", "blobs/ab/",
@@ -43,7 +47,8 @@ struct FileSystemBackendTests {
         defer { tree.remove() }
         let ours = FileSystemBackend.temporaryName()
         try tree.write(ours, "in flight here")
-        _ = try await tree.open()
+        let backend = try await tree.open()
+        #expect(try await backend.removeAbandonedTemporaries(AbandonedTemporaryRule()) == 0)
         #expect(tree.rawItems() == [ours])
     }
 

@@ -18,7 +18,8 @@ import NIOPosix
 ///   directory is fsynced (skipped for `durableName: false`; a move fsyncs the destination's
 ///   directory, and the source's unless `durableSource: false`, which is how the data plane
 ///   commits an ingest with two syncs: the bytes and the final name). Temporaries abandoned by a
-///   crash are removed when a backend opens.
+///   crash are removed by ``removeAbandonedTemporaries(_:)``, which the data plane's sweep service
+///   runs at start and periodically (opening a backend does not walk the root).
 /// - Blocking system calls run on a `NIOThreadPool`, never on Swift's cooperative pool. Reads
 ///   stream in ``readChunkSize`` chunks pulled on demand with `pread`, so memory stays bounded.
 /// - Symbolic links inside the root are never listed; names the backend cannot express as a
@@ -31,7 +32,7 @@ public struct FileSystemBackend: StorageBackend {
     public static let writebackInterval: Int64 = 8 << 20
 
     /// Names starting with this are the backend's temporaries: hidden from listings, refused as
-    /// object names (by ``StoragePath``), and removed at start-up.
+    /// object names (by ``StoragePath``), and removed by ``removeAbandonedTemporaries(_:)``.
     public static let temporaryPrefix = StoragePath.reservedPrefix
 
     let root: OwnedDescriptor
@@ -41,8 +42,10 @@ public struct FileSystemBackend: StorageBackend {
     let logger: Logger
     let resolution: Resolution
 
-    /// Opens the directory at `rootPath` (which must exist) and removes temporaries that a
-    /// crashed process left beneath it.
+    /// Opens the directory at `rootPath` (which must exist). Nothing beneath it is walked:
+    /// temporaries a crashed process left are removed by ``removeAbandonedTemporaries(_:)``,
+    /// which `serve` and the data-plane daemon run at start and then periodically
+    /// (`LocalDataPlane.temporarySweepService`), so a start walks the root once, not twice.
     ///
     /// - Throws: `unreachable` when the directory is missing or not a directory,
     ///   `accessDenied` when it cannot be opened.
@@ -73,15 +76,7 @@ public struct FileSystemBackend: StorageBackend {
                 }
             }
         }
-        let backend = FileSystemBackend(root: root, rootPath: rootPath, threadPool: threadPool, logger: logger, resolution: resolution)
-        let removed = try await backend.removeAbandonedTemporaries(AbandonedTemporaryRule())
-        if removed > 0 {
-            logger.notice(
-                "removed abandoned temporary files",
-                metadata: ["storage.root": "\(rootPath)", "storage.removed": "\(removed)"]
-            )
-        }
-        return backend
+        return FileSystemBackend(root: root, rootPath: rootPath, threadPool: threadPool, logger: logger, resolution: resolution)
     }
 
     init(root: OwnedDescriptor, rootPath: String, threadPool: NIOThreadPool, logger: Logger, resolution: Resolution) {
