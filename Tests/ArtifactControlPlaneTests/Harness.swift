@@ -142,13 +142,16 @@ final class Harness: Sendable {
 
 /// A clock that moves only when told: ages and grace periods without waiting.
 final class TestClock: Sendable {
-    private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+    private let current: Mutex<Date>
     /// Follows the real clock instead (for the GC stress test, where pushes and collections
     /// interleave on their own).
     private let real: Bool
 
-    init(real: Bool = false) {
+    /// - Parameter start: where the clock starts; the reconciler's tests start it at the real
+    ///   time, because the backends date what they store by the real clock.
+    init(real: Bool = false, start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
         self.real = real
+        self.current = Mutex(start)
     }
 
     var now: Date { real ? Date() : current.withLock { $0 } }

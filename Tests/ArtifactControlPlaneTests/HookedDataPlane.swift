@@ -16,6 +16,7 @@ final class HookedDataPlane: DataPlane {
     private let failingDeletes = Mutex(0)
     private let verifyHook = Mutex<(@Sendable (ContentAddress) async -> Void)?>(nil)
     private let deleteHook = Mutex<(@Sendable (ContentAddress) async -> Void)?>(nil)
+    private let afterVerifyHook = Mutex<(@Sendable (ContentAddress) async -> Void)?>(nil)
 
     init(_ base: LocalDataPlane) {
         self.base = base
@@ -29,6 +30,12 @@ final class HookedDataPlane: DataPlane {
     /// Runs `body` once, before the next verify reads its object (a scrub between listing and reading).
     func beforeNextVerify(_ body: @escaping @Sendable (ContentAddress) async -> Void) {
         verifyHook.withLock { $0 = body }
+    }
+
+    /// Runs `body` once, after the next verify has read its object and before its caller hears
+    /// the result (a reconciler between an ingest's re-verification and its revival).
+    func afterNextVerify(_ body: @escaping @Sendable (ContentAddress) async -> Void) {
+        afterVerifyHook.withLock { $0 = body }
     }
 
     /// Runs `body` once, before the next delete (a collection mid-sweep, holding its lock).
@@ -55,7 +62,9 @@ final class HookedDataPlane: DataPlane {
 
     func verify(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> VerifyResult {
         if let body = verifyHook.withLock({ hook in defer { hook = nil }; return hook }) { await body(address) }
-        return try await base.verify(address, backendID: backendID)
+        let result = try await base.verify(address, backendID: backendID)
+        if let body = afterVerifyHook.withLock({ hook in defer { hook = nil }; return hook }) { await body(address) }
+        return result
     }
 
     func delete(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> DeletionResult {
@@ -72,5 +81,24 @@ final class HookedDataPlane: DataPlane {
 
     func backendHealth() async -> [BackendStatus] {
         await base.backendHealth()
+    }
+}
+
+/// The listing passes through untouched: the reconciler sees the real backends.
+extension HookedDataPlane: StoredObjectInventory {
+    var inventoryBackendIDs: [String] { base.inventoryBackendIDs }
+
+    func storedObjects(_ kind: StoredObject.Kind, backendID: String, cursor: String?, limit: Int) async throws(DataPlaneError)
+        -> StoredObjectPage
+    {
+        try await base.storedObjects(kind, backendID: backendID, cursor: cursor, limit: limit)
+    }
+
+    func contains(_ address: ContentAddress, backendID: String) async throws(DataPlaneError) -> Bool {
+        try await base.contains(address, backendID: backendID)
+    }
+
+    func deleteOutboard(of address: ContentAddress, backendID: String) async throws(DataPlaneError) -> Bool {
+        try await base.deleteOutboard(of: address, backendID: backendID)
     }
 }

@@ -18,4 +18,6 @@ public struct RequestContext: Sendable, Hashable, Codable {
     public static let retention = RequestContext(actor: "system:retention")
     /// The context of garbage collection.
     public static let garbageCollector = RequestContext(actor: "system:gc")
+    /// The context of reconciliation (stray objects removed).
+    public static let reconciler = RequestContext(actor: "system:reconcile")
 }

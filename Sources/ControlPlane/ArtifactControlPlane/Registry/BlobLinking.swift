@@ -16,15 +16,19 @@ import SQLKit
 /// - `live`: link (and clear any "unreferenced since" mark). The collector can no longer pick it.
 /// - `deleting`: wait until the collector finishes (bounded), then decide as below.
 /// - `deleted`: the bytes may have been deleted after this ingest stored or deduplicated them.
-///   Re-verify them through the data plane; only if they are there is the row revived and the
-///   link made. Otherwise answer `blobCollected`: the push is not acknowledged.
+///   Re-verify them through the data plane; only if they are there, and the row has not changed
+///   since (its `state_changed_at`: the reconciler may claim a `deleted` row to remove a stray
+///   copy of the same bytes, Reconciler+Removal.swift), is the row revived, with this ingest's
+///   digests and backend, and the link made. Otherwise answer `blobCollected`: the push is not
+///   acknowledged.
 struct BlobLinking: Sendable {
     let controlPlane: ControlPlane
 
     private enum Outcome<Recorded: Sendable>: Sendable {
         case recorded(Recorded)
         case collecting
-        case collected
+        /// The row is `deleted` (or gone); its `state_changed_at` then (-1 without a row).
+        case collected(Int64)
     }
 
     /// Links `result` into `namespace`, which the caller has found to exist (namespaces are
@@ -65,7 +69,8 @@ struct BlobLinking: Sendable {
     ) async throws(ControlPlaneError) -> Recorded {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: controlPlane.configuration.collectionWaitLimit)
-        var reviving = false
+        // The `state_changed_at` of the `deleted` row whose bytes were last re-verified.
+        var reviving: Int64?
         while true {
             switch try await attempt(
                 result, namespace: namespace, namespaceChecked: namespaceChecked, purpose: purpose, reviving: reviving, reference: reference)
@@ -79,7 +84,7 @@ struct BlobLinking: Sendable {
                         "blob \(result.address) was being garbage-collected while it was ingested into \"\(namespace)\"; push it again")
                 }
                 try? await Task.sleep(for: .milliseconds(10))
-            case .collected:
+            case .collected(let changedAt):
                 let present: Bool
                 do {
                     present = try await controlPlane.dataPlane.verify(result.address, backendID: result.receipt.backendID).verified
@@ -91,13 +96,13 @@ struct BlobLinking: Sendable {
                         .blobCollected,
                         "blob \(result.address) was garbage-collected while it was ingested into \"\(namespace)\"; push it again")
                 }
-                reviving = true
+                reviving = changedAt
             }
         }
     }
 
     private func attempt<Recorded: Sendable>(
-        _ result: IngestResult, namespace: String, namespaceChecked: Bool, purpose: String, reviving: Bool,
+        _ result: IngestResult, namespace: String, namespaceChecked: Bool, purpose: String, reviving: Int64?,
         reference: @escaping @Sendable (any SQLDatabase, Int64) async throws -> Recorded
     ) async throws(ControlPlaneError) -> Outcome<Recorded> {
         let now = controlPlane.nowMilliseconds()
@@ -119,14 +124,17 @@ struct BlobLinking: Sendable {
                 """
             ).first()
             if live == nil {
-                switch try await db.raw("SELECT state FROM blobs WHERE address = \(bind: address)").first()?.string("state") {
+                let row = try await db.raw("SELECT state, state_changed_at FROM blobs WHERE address = \(bind: address)").first()
+                switch try row?.string("state") {
                 case "deleting":
                     return .collecting
                 default:
-                    guard reviving else { return .collected }
+                    let changedAt = try row?.int("state_changed_at") ?? -1
+                    guard reviving == changedAt else { return .collected(changedAt) }
                     try await db.raw(
                         """
-                        UPDATE blobs SET state = 'live', unreferenced_since = NULL, state_changed_at = \(bind: now), backend_id = \(bind: result.receipt.backendID)
+                        UPDATE blobs SET state = 'live', unreferenced_since = NULL, state_changed_at = \(bind: now), backend_id = \(bind: result.receipt.backendID),
+                        size = \(bind: Int64(result.size)), sha256 = \(bind: result.sha256Digest.description), blake3 = \(bind: result.blake3Digest.description)
                         WHERE address = \(bind: address)
                         """
                     ).run()

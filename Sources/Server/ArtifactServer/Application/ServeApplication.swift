@@ -14,7 +14,7 @@ import ServiceLifecycle
 import UnixSignals
 
 /// `artifactstore serve`: the data plane, the control plane, the HTTP API, garbage collection,
-/// retention and the audit sequencer, in one service group.
+/// reconciliation, retention and the audit sequencer, in one service group.
 ///
 /// Exists so the whole product starts from one ``ServerConfiguration``. It runs until SIGTERM or
 /// SIGINT, then shuts down gracefully: the listener closes, in-flight requests finish (for at
@@ -49,6 +49,11 @@ public enum ServeApplication {
             ]
             // At start and every 15 minutes: what crashed ingests left (a daemon sweeps its own backends).
             if let local = controlPlane.dataPlane as? LocalDataPlane { services.append(local.temporarySweepService()) }
+            // Every GC interval: strays found and (past the grace period) removed, missing objects
+            // counted. Through a daemon there is no listing: `artifactstore admin fsck` does it.
+            if let reconciler = controlPlane.reconciler {
+                services.append(reconciler.service(interval: configuration.gcInterval) { metrics.recordReconciliation($0) })
+            }
             let app = Application(
                 router: api.makeRouter(),
                 server: httpServer(limits: configuration.connectionLimits),
