@@ -81,6 +81,19 @@ public struct ControlPlaneError: ArtifactStoreError {
         /// The data plane refused or failed; ``underlying`` is the `DataPlaneError` and the
         /// message includes its code.
         case dataPlane
+        /// A backup's destination directory is not empty; nothing was written.
+        case backupDestinationNotEmpty
+        /// A restore's data directory, database or backend already holds something; nothing was
+        /// written.
+        case restoreDestinationNotEmpty
+        /// A backup directory is incomplete or damaged (no manifest, an unknown format, a
+        /// snapshot that does not match its recorded digest, a listed object that is not there).
+        case backupInvalid
+        /// An object in a backup does not hash to its address. The restore stopped and removed
+        /// what it had written.
+        case backupObjectCorrupt
+        /// The store cannot be backed up this way (a PostgreSQL database: use `pg_dump`).
+        case backupUnsupported
     }
 
     public let kind: Code

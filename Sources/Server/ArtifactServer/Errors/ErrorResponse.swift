@@ -98,6 +98,9 @@ struct ErrorResponse: Encodable, Sendable {
         case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected: .conflict
         case .databaseUnavailable: .serviceUnavailable
         case .databaseTooNew, .database, .dataPlane: .internalServerError
+        // Backup and restore are CLI operations; no route answers with these.
+        case .backupDestinationNotEmpty, .restoreDestinationNotEmpty: .conflict
+        case .backupInvalid, .backupObjectCorrupt, .backupUnsupported: .internalServerError
         }
     }
 
