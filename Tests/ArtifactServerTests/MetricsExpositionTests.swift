@@ -1,3 +1,4 @@
+import ArtifactControlPlane
 import ArtifactStoreCore
 import Foundation
 import HTTPTypes
@@ -93,5 +94,34 @@ struct MetricsExpositionTests {
         #expect(objects.first?["message"] as? String == "shutting down")
         #expect(objects.first?["level"] as? String == "notice")
         #expect(objects.first?["grace_period_s"] as? Int == 30)
+    }
+
+    @Test("a reconciliation's findings are gauges with # HELP: strays by age, missing objects; removals are counters")
+    func reconciliationMetrics() {
+        let metrics = ServerMetrics()
+        #expect(!String(decoding: metrics.exposition(), as: UTF8.self).contains("artifactstore_stray_objects"))
+        var report = ReconcileReport(ran: true)
+        report.strayCount = 5
+        report.straysPastGrace = 3
+        report.straysRemoved = 3
+        report.bytesRemoved = 300
+        report.missingCount = 1
+        metrics.recordReconciliation(report)
+        metrics.recordReconciliation(ReconcileReport(ran: false))
+        let text = String(decoding: metrics.exposition(), as: UTF8.self)
+        for family in [
+            "artifactstore_stray_objects", "artifactstore_missing_objects", "artifactstore_reconcile_runs_total",
+            "artifactstore_stray_objects_removed_total", "artifactstore_stray_bytes_removed_total",
+        ] {
+            #expect(text.contains("# HELP \(family) "), "no # HELP for \(family)")
+            #expect(text.contains("# TYPE \(family) "), "no # TYPE for \(family)")
+        }
+        for sample in [
+            "artifactstore_stray_objects{age=\"past_grace\"} 3.0", "artifactstore_stray_objects{age=\"within_grace\"} 2.0",
+            "artifactstore_missing_objects 1.0", "artifactstore_reconcile_runs_total 1", "artifactstore_stray_objects_removed_total 3",
+            "artifactstore_stray_bytes_removed_total 300",
+        ] {
+            #expect(text.contains(sample + "\n"), "no sample \(sample)")
+        }
     }
 }

@@ -13,7 +13,8 @@ final class ServerProcess: @unchecked Sendable {
     private let process: Process
     private let logURL: URL
 
-    init() throws {
+    /// - Parameter dataPath: the data directory to serve (a restored store); a fresh one by default.
+    init(dataPath: String? = nil) throws {
         dataDirectory = try TemporaryDirectory()
         // The token format the server accepts for ARTIFACTSTORE_ADMIN_TOKEN: ast_<16 hex>_<64 hex>.
         let hex = { (count: Int) in String((0..<count).map { _ in "0123456789abcdef".randomElement()! }) }
@@ -26,7 +27,7 @@ final class ServerProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = CLIProcess.executable
         process.arguments = [
-            "serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory.url.appendingPathComponent("data").path,
+            "serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataPath ?? dataDirectory.url.appendingPathComponent("data").path,
         ]
         var environment = ProcessInfo.processInfo.environment
         environment["ARTIFACTSTORE_ADMIN_TOKEN"] = adminToken
