@@ -48,11 +48,14 @@ struct ReconcilerTests {
 
     static func state(_ h: Harness, _ address: ContentAddress) async throws -> String? {
         try await h.controlPlane.store.read { db in
-            try await db.raw("SELECT state FROM blobs WHERE address = \(bind: address.description)").first()?.decode(column: "state", as: String.self)
+            try await db.raw("SELECT state FROM blobs WHERE address = \(bind: address.description)").first()?.decode(
+                column: "state", as: String.self)
         }
     }
 
-    @Test("young strays are reported and kept; past the grace period they are removed; missing objects are counted", arguments: TestDatabase.allCases)
+    @Test(
+        "young strays are reported and kept; past the grace period they are removed; missing objects are counted",
+        arguments: TestDatabase.allCases)
     func youngKeptOldRemoved(database: TestDatabase) async throws {
         try await Self.run(database) { h in
             let reconciler = try Self.reconciler(h)
@@ -116,7 +119,9 @@ struct ReconcilerTests {
         }
     }
 
-    @Test("a push that deduplicated onto a stray being removed is refused, never acknowledged without its bytes", arguments: TestDatabase.allCases)
+    @Test(
+        "a push that deduplicated onto a stray being removed is refused, never acknowledged without its bytes",
+        arguments: TestDatabase.allCases)
     func pushRacingRemoval(database: TestDatabase) async throws {
         let hooked = HookedBox()
         try await Self.run(database, hooked: hooked) { h in

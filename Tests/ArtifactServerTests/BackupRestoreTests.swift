@@ -98,7 +98,10 @@ struct BackupRestoreTests {
                             while !shared.stop.withLock({ $0 }) || round < 2 {
                                 let name = "p\(pusher)-\(round)"
                                 let seed = 10_000 + pusher * 1000 + round
-                                let files = ["data": Self.content(seed, size: 2_000 + (seed % 7) * 400_000), "note": Self.content(seed + 1, size: 64)]
+                                let files = [
+                                    "data": Self.content(seed, size: 2_000 + (seed % 7) * 400_000),
+                                    "note": Self.content(seed + 1, size: 64),
+                                ]
                                 try await Self.push(controlPlane, name, files: files)
                                 shared.acknowledged.withLock { $0[name] = files }
                                 round += 1
@@ -127,7 +130,8 @@ struct BackupRestoreTests {
             do {
                 // Every version acknowledged before the backup began, byte for byte; every other
                 // version the snapshot caught, equal to what was acknowledged for it.
-                let listed = try await reopened.registry.listVersions(namespace: "team", artifact: "app", page: .first(1000)).items.map(\.version)
+                let listed = try await reopened.registry.listVersions(namespace: "team", artifact: "app", page: .first(1000)).items.map(
+                    \.version)
                 #expect(Set(before.keys).isSubset(of: Set(listed)))
                 let all = shared.acknowledged.withLock { $0 }
                 print(
@@ -223,7 +227,8 @@ struct BackupRestoreTests {
                     atPath: blobs + (address.storageKey as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(text.utf8).write(to: URL(fileURLWithPath: blobs + address.storageKey))
             }
-            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3 * 86_400)], ofItemAtPath: blobs + old.storageKey)
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-3 * 86_400)], ofItemAtPath: blobs + old.storageKey)
             let report = try await StoreAdministration.fsck(configuration, logger: TestLogs.silent)
             #expect(!report.isClean)
             #expect(report.missingCount == 1 && report.damaged.first?.address == small && report.damaged.first?.problem == .missing)
@@ -240,12 +245,15 @@ struct BackupRestoreTests {
     func backupRefusesPostgreSQL() async throws {
         guard let url = TestDatabase.postgresURL, TestDatabase.postgres.isAvailable() else { return }
         let (location, cleanup) = try await TestDatabase.postgres.makeLocation()
-        guard case .postgres(let postgres) = location, let schema = postgres.schema else { fatalError("a PostgreSQL location has a schema") }
+        guard case .postgres(let postgres) = location, let schema = postgres.schema else {
+            fatalError("a PostgreSQL location has a schema")
+        }
         var configuration = Self.configuration(dataDirectory: Self.directory())
         configuration.database = url + (url.contains("?") ? "&" : "?") + "schema=" + schema
         let destination = Self.directory()
         do {
-            try FileManager.default.createDirectory(atPath: configuration.absoluteDataDirectory + "/blobs", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: configuration.absoluteDataDirectory + "/blobs", withIntermediateDirectories: true)
             let error = try await #require(throws: ControlPlaneError.self) {
                 _ = try await StoreAdministration.backup(configuration, to: destination, logger: TestLogs.silent)
             }
@@ -284,7 +292,9 @@ struct BackupRestoreTests {
             return
         }
         let (location, cleanup) = try await TestDatabase.postgres.makeLocation()
-        guard case .postgres(let postgres) = location, let schema = postgres.schema else { fatalError("a PostgreSQL location has a schema") }
+        guard case .postgres(let postgres) = location, let schema = postgres.schema else {
+            fatalError("a PostgreSQL location has a schema")
+        }
         let root = Self.directory()
         var configuration = Self.configuration(dataDirectory: root + "/data")
         configuration.database = url + (url.contains("?") ? "&" : "?") + "schema=" + schema
@@ -305,7 +315,9 @@ struct BackupRestoreTests {
             await controlPlane.close()
             // 1. The metadata (the server may keep running: pg_dump reads one snapshot).
             try FileManager.default.createDirectory(atPath: root + "/backup", withIntermediateDirectories: true)
-            let dump = try Self.run(["pg_dump", "--format=custom", "--no-owner", "--schema=\(schema)", "--file=\(root)/backup/metadata.dump", url])
+            let dump = try Self.run([
+                "pg_dump", "--format=custom", "--no-owner", "--schema=\(schema)", "--file=\(root)/backup/metadata.dump", url,
+            ])
             #expect(dump.status == 0, "pg_dump: \(dump.output)")
             // 2. Then the bytes (for S3: the bucket's versions as of that time).
             try FileManager.default.copyItem(atPath: root + "/data", toPath: root + "/backup/data")

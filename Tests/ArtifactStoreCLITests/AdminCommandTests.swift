@@ -6,13 +6,18 @@ import Testing
 /// second `serve` and pulled from, and every refusal has its exit status and code.
 @Suite("admin backup, restore and fsck (binary)", .serialized, .timeLimit(.minutes(10)))
 struct AdminCommandTests {
-    @Test func backupWhileServingRestoreFsckAndServeTheRestoredStore() throws {
+    /// A running `serve` with team/app:1 pushed from a tree of files, and its data directory.
+    static func servedStore() throws -> (ServerProcess, CLIUser, TemporaryDirectory, URL, String) {
         let server = try ServerProcess()
         let user = try CLIUser(server)
         let work = try TemporaryDirectory()
         let tree = try ClientEndToEndTests.makeTree(in: work)
         #expect(try user.admin(["push", "team/app:1", tree.path]).status == 0)
-        let data = server.dataDirectory.url.appendingPathComponent("data").path
+        return (server, user, work, tree, server.dataDirectory.url.appendingPathComponent("data").path)
+    }
+
+    @Test func backupWhileServingRestoreFsckAndServeTheRestoredStore() throws {
+        let (server, user, work, tree, data) = try Self.servedStore()
         let backup = work.url.appendingPathComponent("backup").path
 
         let written = try user.run(["admin", "backup", "--data-dir", data, "--to", backup])
@@ -42,12 +47,7 @@ struct AdminCommandTests {
     }
 
     @Test func fsckReportsDamageWithStatus6AndRefusesAMissingStore() throws {
-        let server = try ServerProcess()
-        let user = try CLIUser(server)
-        let work = try TemporaryDirectory()
-        let tree = try ClientEndToEndTests.makeTree(in: work)
-        #expect(try user.admin(["push", "team/app:1", tree.path]).status == 0)
-        let data = server.dataDirectory.url.appendingPathComponent("data").path
+        let (server, user, work, tree, data) = try Self.servedStore()
         let objects = data + "/blobs/blobs/blake3"
         // One object removed, and an old file no row knows.
         let stored = try FileManager.default.subpathsOfDirectory(atPath: objects).filter { $0.split(separator: "/").count == 3 }.sorted()
@@ -55,7 +55,8 @@ struct AdminCommandTests {
         let stray = "00/11/0011" + String(repeating: "0", count: 59) + "a"
         try FileManager.default.createDirectory(atPath: objects + "/00/11", withIntermediateDirectories: true)
         try Data("stray".utf8).write(to: URL(fileURLWithPath: objects + "/" + stray))
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3 * 86_400)], ofItemAtPath: objects + "/" + stray)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date().addingTimeInterval(-3 * 86_400)], ofItemAtPath: objects + "/" + stray)
 
         let fsck = try user.run(["admin", "fsck", "--data-dir", data])
         #expect(fsck.status == 6, "\(fsck.standardError)")

@@ -27,7 +27,8 @@ final class ServerProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = CLIProcess.executable
         process.arguments = [
-            "serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataPath ?? dataDirectory.url.appendingPathComponent("data").path,
+            "serve", "--host", "127.0.0.1", "--port", String(port),
+            "--data-dir", dataPath ?? dataDirectory.url.appendingPathComponent("data").path,
         ]
         var environment = ProcessInfo.processInfo.environment
         environment["ARTIFACTSTORE_ADMIN_TOKEN"] = adminToken

@@ -13,7 +13,8 @@ extension MetadataStore {
     ///   (back that up with `pg_dump`, docs/operations.md).
     public func snapshot(to path: String) async throws(MetadataStoreError) {
         guard engine == .sqlite else {
-            throw MetadataStoreError(.database, "a PostgreSQL database (\(location)) is backed up with pg_dump, not snapshotted by the store")
+            throw MetadataStoreError(
+                .database, "a PostgreSQL database (\(location)) is backed up with pg_dump, not snapshotted by the store")
         }
         guard !FileManager.default.fileExists(atPath: path) else {
             throw MetadataStoreError(.database, "cannot snapshot \(location) into \"\(path)\": the file exists")

@@ -95,7 +95,8 @@ public struct OCIError: ArtifactStoreError {
                     .unsupported
                 case .databaseUnavailable, .databaseTooNew, .database, .dataPlane: .unknown
                 // Backup and restore are CLI operations; no OCI route meets them.
-                case .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt, .backupUnsupported: .unknown
+                case .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt, .backupUnsupported:
+                    .unknown
                 }
             let status: Int? = kind == .unknown && error.kind == .databaseUnavailable ? 503 : nil
             self.init(kind, kind == .unknown ? "the server failed (\(error.code)); see the server log" : error.message, status: status, underlying: error)

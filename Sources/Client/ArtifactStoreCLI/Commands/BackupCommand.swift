@@ -32,7 +32,8 @@ struct BackupCommand: AsyncParsableCommand {
         }
         var lines = [
             "backed up \(report.blobs) \(report.blobs == 1 ? "blob" : "blobs") (\(report.bytes) bytes) into \(report.directory)",
-            "copied \(report.objectsCopied) \(report.objectsCopied == 1 ? "object" : "objects") (\(report.bytesCopied) bytes), each proved against its address",
+            "copied \(report.objectsCopied) \(report.objectsCopied == 1 ? "object" : "objects") (\(report.bytesCopied) bytes), "
+                + "each proved against its address",
         ]
         if !report.backendsNotCopied.isEmpty {
             lines.append("not copied (back their buckets up with versioning): \(report.backendsNotCopied.joined(separator: ", "))")
@@ -69,10 +70,12 @@ struct RestoreCommand: AsyncParsableCommand {
         }
         var lines = [
             "restored \(report.blobs) \(report.blobs == 1 ? "blob" : "blobs"); \(report.objectsRestored) "
-                + "\(report.objectsRestored == 1 ? "object" : "objects") (\(report.bytesRestored) bytes) copied and proved against their addresses"
+                + "\(report.objectsRestored == 1 ? "object" : "objects") (\(report.bytesRestored) bytes) "
+                + "copied and proved against their addresses"
         ]
         if !report.backendsNotCopied.isEmpty {
-            lines.append("not in the backup (restore their buckets, then run admin fsck): \(report.backendsNotCopied.joined(separator: ", "))")
+            lines.append(
+                "not in the backup (restore their buckets, then run admin fsck): \(report.backendsNotCopied.joined(separator: ", "))")
         }
         FileOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
     }

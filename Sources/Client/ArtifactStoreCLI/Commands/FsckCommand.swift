@@ -67,9 +67,14 @@ struct FsckCommand: AsyncParsableCommand {
         for stray in report.strays {
             let age = stray.object.modified.map { Self.age(now.timeIntervalSince($0)) } ?? "age unknown"
             let note = stray.pastGrace ? "" : "; may be an upload in flight"
-            lines.append("  \(stray.object.path) in backend \"\(stray.object.backendID)\", \(stray.object.size) bytes, \(age): \(Self.reason(stray.reason))\(note)")
+            lines.append(
+                "  \(stray.object.path) in backend \"\(stray.object.backendID)\", \(stray.object.size) bytes, \(age): "
+                    + Self.reason(stray.reason) + note
+            )
         }
-        if report.truncated { lines.append("(lists cut at \(ReconcileOptions(removesStrays: false).listLimit) entries each; --json has the same lists)") }
+        if report.truncated {
+            lines.append("(lists cut at \(ReconcileOptions(removesStrays: false).listLimit) entries each; --json has the same lists)")
+        }
         lines.append(report.isClean ? "fsck: clean" : "fsck: PROBLEMS FOUND")
         return lines.joined(separator: "\n") + "\n"
     }

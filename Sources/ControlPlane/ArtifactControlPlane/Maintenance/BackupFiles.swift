@@ -14,7 +14,8 @@ enum BackupFiles {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         guard entries.isEmpty else {
             throw ControlPlaneError(
-                code, "the \(what) \"\(directory)\" is not empty (\(entries.count) entries); name a new or empty directory. Nothing was written")
+                code,
+                "the \(what) \"\(directory)\" is not empty (\(entries.count) entries); name a new or empty directory. Nothing was written")
         }
     }
 

@@ -36,7 +36,8 @@ extension Reconciler {
         do {
             facts = try await inventory.verify(address, backendID: backendID)
         } catch {
-            controlPlane.logger.debug("a stray could not be read; left for the next run", metadata: ["address": "\(address)", "error": "\(error)"])
+            controlPlane.logger.debug(
+                "a stray could not be read; left for the next run", metadata: ["address": "\(address)", "error": "\(error)"])
             return false
         }
         let claimedAt = controlPlane.nowMilliseconds()
@@ -47,7 +48,8 @@ extension Reconciler {
                 row = try await db.raw(
                     """
                     INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, unreferenced_since, state_changed_at)
-                    VALUES (\(bind: text), \(bind: backendID), \(bind: Int64(facts.actualSize)), \(bind: facts.actualSHA256Digest.description),
+                    VALUES (\(bind: text), \(bind: backendID), \(bind: Int64(facts.actualSize)),
+                            \(bind: facts.actualSHA256Digest.description),
                             \(bind: facts.actualBLAKE3Digest.description), 'deleting', \(bind: claimedAt), NULL, \(bind: claimedAt))
                     ON CONFLICT (address) DO NOTHING RETURNING state
                     """

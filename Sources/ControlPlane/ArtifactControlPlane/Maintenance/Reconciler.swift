@@ -76,18 +76,9 @@ public struct Reconciler: Sendable {
     private func scanObjects(backendID: String, cutoff: Int64, options: ReconcileOptions, report: inout ReconcileReport)
         async throws(ControlPlaneError)
     {
-        var cursor: String?
-        repeat {
-            let page = try await list(.object, backendID: backendID, cursor: cursor, options: options)
-            report.objectsListed += page.objects.count
-            let addresses = page.objects.compactMap { $0.address?.description }
-            let rows = try await rows(of: addresses)
-            for object in page.objects {
-                let pastGrace = Self.isPast(object, cutoff: cutoff)
-                guard let address = object.address else {
-                    report.record(StrayObject(object: object, reason: .unrecognisedName, pastGrace: pastGrace, removed: false), limit: options.listLimit)
-                    continue
-                }
+        try await eachPage(.object, backendID: backendID, cutoff: cutoff, options: options, report: &report) { (page, report) throws(ControlPlaneError) in
+            let rows = try await rows(of: page.map { $0.1.description })
+            for (object, address, pastGrace) in page {
                 let row = rows[address.description]
                 let reason: StrayObject.Reason
                 switch row {
@@ -102,8 +93,7 @@ public struct Reconciler: Sendable {
                 }
                 report.record(StrayObject(object: object, reason: reason, pastGrace: pastGrace, removed: removed), limit: options.listLimit)
             }
-            cursor = page.nextCursor
-        } while cursor != nil
+        }
     }
 
     /// The state and backend of each row among `addresses`.
@@ -123,29 +113,48 @@ public struct Reconciler: Sendable {
     private func scanOutboards(backendID: String, cutoff: Int64, options: ReconcileOptions, report: inout ReconcileReport)
         async throws(ControlPlaneError)
     {
-        var cursor: String?
-        repeat {
-            let page = try await list(.outboard, backendID: backendID, cursor: cursor, options: options)
-            report.outboardsListed += page.objects.count
-            for outboard in page.objects {
-                let pastGrace = Self.isPast(outboard, cutoff: cutoff)
-                guard let address = outboard.address else {
-                    report.record(StrayObject(object: outboard, reason: .unrecognisedName, pastGrace: pastGrace, removed: false), limit: options.listLimit)
-                    continue
-                }
-                if try await dataPlane("looking for the object of an outboard", { () throws(DataPlaneError) in
+        try await eachPage(.outboard, backendID: backendID, cutoff: cutoff, options: options, report: &report) { (page, report) throws(ControlPlaneError) in
+            for (outboard, address, pastGrace) in page {
+                let present = try await dataPlane("looking for the object of an outboard") { () throws(DataPlaneError) in
                     try await inventory.contains(address, backendID: backendID)
-                }) {
-                    continue
                 }
+                if present { continue }
                 var removed = false
                 if options.removesStrays, pastGrace {
-                    removed = try await dataPlane("removing a stray outboard", { () throws(DataPlaneError) in
+                    removed = try await dataPlane("removing a stray outboard") { () throws(DataPlaneError) in
                         try await inventory.deleteOutboard(of: address, backendID: backendID)
-                    })
+                    }
                 }
-                report.record(StrayObject(object: outboard, reason: .objectMissing, pastGrace: pastGrace, removed: removed), limit: options.listLimit)
+                report.record(
+                    StrayObject(object: outboard, reason: .objectMissing, pastGrace: pastGrace, removed: removed), limit: options.listLimit)
             }
+        }
+    }
+
+    /// Lists every file of `kind` in `backendID` a page at a time, counts it, records a file
+    /// whose name is no content address's as an `unrecognisedName` stray, and passes the others
+    /// to `body` with their address and whether the listing dates them past `cutoff`.
+    private func eachPage(
+        _ kind: StoredObject.Kind, backendID: String, cutoff: Int64, options: ReconcileOptions, report: inout ReconcileReport,
+        _ body: ([(StoredObject, ContentAddress, pastGrace: Bool)], inout ReconcileReport) async throws(ControlPlaneError) -> Void
+    ) async throws(ControlPlaneError) {
+        var cursor: String?
+        repeat {
+            let page = try await dataPlane("listing backend \"\(backendID)\"") { () throws(DataPlaneError) in
+                try await inventory.storedObjects(kind, backendID: backendID, cursor: cursor, limit: max(1, options.pageSize))
+            }
+            if kind == .object { report.objectsListed += page.objects.count } else { report.outboardsListed += page.objects.count }
+            var named: [(StoredObject, ContentAddress, pastGrace: Bool)] = []
+            for object in page.objects {
+                let pastGrace = Self.isPast(object, cutoff: cutoff)
+                if let address = object.address {
+                    named.append((object, address, pastGrace))
+                } else {
+                    report.record(
+                        StrayObject(object: object, reason: .unrecognisedName, pastGrace: pastGrace, removed: false), limit: options.listLimit)
+                }
+            }
+            try await body(named, &report)
             cursor = page.nextCursor
         } while cursor != nil
     }
@@ -159,7 +168,10 @@ public struct Reconciler: Sendable {
             let position = after
             let page = try await controlPlane.query("listing live blobs to reconcile") { db in
                 try await db.raw(
-                    "SELECT address, backend_id, size FROM blobs WHERE state = 'live' AND address > \(bind: position) ORDER BY address LIMIT \(literal: pageSize)"
+                    """
+                    SELECT address, backend_id, size FROM blobs WHERE state = 'live' AND address > \(bind: position)
+                    ORDER BY address LIMIT \(literal: pageSize)
+                    """
                 ).all().map { (try $0.string("address"), try $0.string("backend_id"), try $0.int("size")) }
             }
             for (text, backendID, size) in page {
@@ -195,10 +207,11 @@ public struct Reconciler: Sendable {
                 let result = try await inventory.verify(address, backendID: backendID)
                 return result.verified ? nil : damaged(.corrupt, result.mismatch ?? "its bytes do not hash to its address")
             }
-            return try await inventory.contains(address, backendID: backendID) ? nil : damaged(.missing, "no object in backend \"\(backendID)\"")
-        } catch where error.kind == .objectNotFound || error.kind == .unknownBackend {
+            return try await inventory.contains(address, backendID: backendID)
+                ? nil : damaged(.missing, "no object in backend \"\(backendID)\"")
+        } catch  where error.kind == .objectNotFound || error.kind == .unknownBackend {
             return damaged(.missing, "\(error.code): \(error.message)")
-        } catch where verifying && (error.kind == .objectCorrupt || error.kind == .storage) {
+        } catch  where verifying && (error.kind == .objectCorrupt || error.kind == .storage) {
             return damaged(.corrupt, "\(error.code): \(error.message)")
         } catch {
             throw ControlPlaneError.wrapping(error, "checking \(address) in backend \"\(backendID)\"")
@@ -212,14 +225,6 @@ public struct Reconciler: Sendable {
     }
 
     // MARK: Shared
-
-    private func list(_ kind: StoredObject.Kind, backendID: String, cursor: String?, options: ReconcileOptions)
-        async throws(ControlPlaneError) -> StoredObjectPage
-    {
-        try await dataPlane("listing backend \"\(backendID)\"") { () throws(DataPlaneError) in
-            try await inventory.storedObjects(kind, backendID: backendID, cursor: cursor, limit: max(1, options.pageSize))
-        }
-    }
 
     /// Runs a data-plane call, its failure as a ``ControlPlaneError`` (`dataPlane`).
     func dataPlane<R>(_ doing: String, _ body: () async throws(DataPlaneError) -> R) async throws(ControlPlaneError) -> R {

@@ -34,7 +34,8 @@ public struct StoreBackup: Sendable {
         guard controlPlane.store.engine == .sqlite else {
             throw ControlPlaneError(
                 .backupUnsupported,
-                "\(controlPlane.store.location) is PostgreSQL: back it up with pg_dump and the buckets with versioning (docs/operations.md)")
+                "\(controlPlane.store.location) is PostgreSQL: back it up with pg_dump and the buckets with versioning (docs/operations.md)"
+            )
         }
         try BackupFiles.requireEmpty(directory, code: .backupDestinationNotEmpty, what: "backup destination")
         let createdDirectory = !FileManager.default.fileExists(atPath: directory)

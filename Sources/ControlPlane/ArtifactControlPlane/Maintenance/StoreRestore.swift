@@ -43,13 +43,16 @@ public enum StoreRestore {
             manifest = try JSONDecoder().decode(BackupManifest.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
             throw ControlPlaneError(
-                .backupInvalid, "\"\(path)\" is missing or not a backup manifest: is \"\(directory)\" a complete backup?", underlying: error)
+                .backupInvalid, "\"\(path)\" is missing or not a backup manifest: is \"\(directory)\" a complete backup?", underlying: error
+            )
         }
         guard manifest.format == BackupManifest.currentFormat else {
-            throw ControlPlaneError(.backupInvalid, "\"\(path)\" is of format \(manifest.format); this version reads format \(BackupManifest.currentFormat)")
+            throw ControlPlaneError(
+                .backupInvalid, "\"\(path)\" is of format \(manifest.format); this version reads format \(BackupManifest.currentFormat)")
         }
         guard manifest.snapshot == BackupManifest.snapshotFileName else {
-            throw ControlPlaneError(.backupInvalid, "\"\(path)\" names snapshot \"\(manifest.snapshot)\", not \(BackupManifest.snapshotFileName)")
+            throw ControlPlaneError(
+                .backupInvalid, "\"\(path)\" names snapshot \"\(manifest.snapshot)\", not \(BackupManifest.snapshotFileName)")
         }
         let snapshot = directory + "/" + manifest.snapshot
         guard FileManager.default.fileExists(atPath: snapshot), try BackupFiles.sha256(of: snapshot) == manifest.snapshotSHA256 else {
@@ -103,22 +106,26 @@ public enum StoreRestore {
     }
 
     /// Copies one object, proving it against its address on the way in.
-    private static func restore(_ blob: BackupManifest.Blob, from source: any DataPlane, into objects: any DataPlane) async throws(ControlPlaneError) {
+    private static func restore(_ blob: BackupManifest.Blob, from source: any DataPlane, into objects: any DataPlane)
+        async throws(ControlPlaneError)
+    {
         let hints = IngestHints(
             sizeHint: blob.size, primaryAlgorithm: blob.address.algorithm, backendID: blob.backend, expectedDigest: blob.address.digest,
             expectedSize: blob.size)
         do {
             _ = try await objects.ingest(try await source.serve(blob.address, range: nil, backendID: blob.backend), hints: hints)
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             throw ControlPlaneError(.backupInvalid, "the manifest lists \(blob.address) but the backup does not hold it", underlying: error)
-        } catch where error.kind == .digestMismatch || error.kind == .sizeMismatch || error.kind == .sizeLimitExceeded {
+        } catch  where error.kind == .digestMismatch || error.kind == .sizeMismatch || error.kind == .sizeLimitExceeded {
             throw ControlPlaneError(
                 .backupObjectCorrupt,
                 "object \(blob.address) in the backup does not match its address (\(error.code)); the backup is damaged. "
                     + "Nothing was restored: the destination was emptied again",
                 underlying: error)
         } catch {
-            throw ControlPlaneError(.dataPlane, "cannot restore \(blob.address) into backend \"\(blob.backend)\": \(error.code): \(error.message)", underlying: error)
+            throw ControlPlaneError(
+                .dataPlane, "cannot restore \(blob.address) into backend \"\(blob.backend)\": \(error.code): \(error.message)",
+                underlying: error)
         }
     }
 
@@ -127,7 +134,9 @@ public enum StoreRestore {
         try BackupFiles.requireAbsent(destination.auditKeyFile, code: .restoreDestinationNotEmpty, what: "audit key file")
         let configured = Set(destination.objects.inventoryBackendIDs)
         for id in copied.sorted() where !configured.contains(id) {
-            throw ControlPlaneError(.backupInvalid, "the backup holds the objects of backend \"\(id)\", which the restore does not configure: pass --backend \(id)=URL")
+            throw ControlPlaneError(
+                .backupInvalid,
+                "the backup holds the objects of backend \"\(id)\", which the restore does not configure: pass --backend \(id)=URL")
         }
         for id in destination.objects.inventoryBackendIDs {
             let held: Int
@@ -137,7 +146,9 @@ public enum StoreRestore {
                 throw ControlPlaneError(.dataPlane, "cannot list backend \"\(id)\": \(error.code): \(error.message)", underlying: error)
             }
             guard held == 0 else {
-                throw ControlPlaneError(.restoreDestinationNotEmpty, "backend \"\(id)\" already holds objects; restore only into empty backends. Nothing was written")
+                throw ControlPlaneError(
+                    .restoreDestinationNotEmpty,
+                    "backend \"\(id)\" already holds objects; restore only into empty backends. Nothing was written")
             }
         }
     }
@@ -146,7 +157,9 @@ public enum StoreRestore {
     /// audit key, and the data directory's contents.
     private static func undo(_ destination: Destination, copied: Set<String>, logger: Logger) async {
         for id in destination.objects.inventoryBackendIDs {
-            while let page = try? await destination.objects.storedObjects(.object, backendID: id, cursor: nil, limit: 1000), !page.objects.isEmpty {
+            while let page = try? await destination.objects.storedObjects(.object, backendID: id, cursor: nil, limit: 1000),
+                !page.objects.isEmpty
+            {
                 var removed = 0
                 for object in page.objects {
                     if let address = object.address, (try? await destination.objects.delete(address, backendID: id)) != nil { removed += 1 }

@@ -133,8 +133,9 @@ struct BlobLinking: Sendable {
                     guard reviving == changedAt else { return .collected(changedAt) }
                     try await db.raw(
                         """
-                        UPDATE blobs SET state = 'live', unreferenced_since = NULL, state_changed_at = \(bind: now), backend_id = \(bind: result.receipt.backendID),
-                        size = \(bind: Int64(result.size)), sha256 = \(bind: result.sha256Digest.description), blake3 = \(bind: result.blake3Digest.description)
+                        UPDATE blobs SET state = 'live', unreferenced_since = NULL, state_changed_at = \(bind: now),
+                        backend_id = \(bind: result.receipt.backendID), size = \(bind: Int64(result.size)),
+                        sha256 = \(bind: result.sha256Digest.description), blake3 = \(bind: result.blake3Digest.description)
                         WHERE address = \(bind: address)
                         """
                     ).run()

@@ -22,18 +22,13 @@ public enum StoreAdministration {
     /// - Throws: `ServerConfigurationError` for a bad configuration or a store that does not
     ///   exist (or is reached through a data-plane daemon), `ControlPlaneError` otherwise.
     public static func fsck(_ configuration: ServerConfiguration, logger: Logger) async throws -> ReconcileReport {
-        let controlPlane = try await openExisting(configuration, logger: logger)
-        do {
+        try await withExisting(configuration, logger: logger) { controlPlane in
             guard let reconciler = controlPlane.reconciler else {
                 throw ServerConfigurationError(
-                    key: "dataPlane", "fsck lists the backends itself: run it with the data-plane daemon's --backend flags, not \(configuration.dataPlane)")
+                    key: "dataPlane",
+                    "fsck lists the backends itself: run it with the data-plane daemon's --backend flags, not \(configuration.dataPlane)")
             }
-            let report = try await reconciler.run(ReconcileOptions(removesStrays: false, verifiesBlobs: true))
-            await ServeApplication.close(controlPlane)
-            return report
-        } catch {
-            await ServeApplication.close(controlPlane)
-            throw error
+            return try await reconciler.run(ReconcileOptions(removesStrays: false, verifiesBlobs: true))
         }
     }
 
@@ -42,8 +37,7 @@ public enum StoreAdministration {
     /// backed up by its versioning; docs/operations.md).
     public static func backup(_ configuration: ServerConfiguration, to directory: String, logger: Logger) async throws -> BackupReport {
         let directory = absolute(directory)
-        let controlPlane = try await openExisting(configuration, logger: logger)
-        do {
+        return try await withExisting(configuration, logger: logger) { controlPlane in
             var copied: [LocalDataPlane.Backend] = []
             var ids: [String] = []
             for text in configuration.effectiveBackends {
@@ -53,13 +47,8 @@ public enum StoreAdministration {
                 copied.append(try directoryBackend(id: id, path: "\(directory)/\(BackupManifest.objectsDirectory)/\(id)", logger: logger))
             }
             let objects = copied.isEmpty ? nil : try LocalDataPlane(backends: copied, logger: logger)
-            let report = try await controlPlane.backup.write(
+            return try await controlPlane.backup.write(
                 to: directory, backends: ids, objects: objects, auditKeyFile: configuration.effectiveAuditKeyFile)
-            await ServeApplication.close(controlPlane)
-            return report
-        } catch {
-            await ServeApplication.close(controlPlane)
-            throw error
         }
     }
 
@@ -69,7 +58,8 @@ public enum StoreAdministration {
     public static func restore(_ configuration: ServerConfiguration, from directory: String, logger: Logger) async throws -> RestoreReport {
         let directory = absolute(directory)
         guard case .sqliteFile(let databasePath) = try location(configuration) else {
-            throw ServerConfigurationError(key: "database", "a backup restores into an SQLite database; for PostgreSQL use pg_restore (docs/operations.md)")
+            throw ServerConfigurationError(
+                key: "database", "a backup restores into an SQLite database; for PostgreSQL use pg_restore (docs/operations.md)")
         }
         let manifest = try StoreRestore.manifest(in: directory)
         let dataDirectory = configuration.absoluteDataDirectory
@@ -77,7 +67,8 @@ public enum StoreAdministration {
         try StoreRestore.requireEmptyDirectory(dataDirectory)
         let targetObjects = try ServeApplication.makeDataPlane(configuration, logger: logger)
         guard let target = targetObjects as? any StoredObjectInventory else {
-            throw ServerConfigurationError(key: "dataPlane", "a restore writes the backends itself: configure them with --backend, not \(configuration.dataPlane)")
+            throw ServerConfigurationError(
+                key: "dataPlane", "a restore writes the backends itself: configure them with --backend, not \(configuration.dataPlane)")
         }
         var sources: [LocalDataPlane.Backend] = []
         for backend in manifest.backends where backend.objectsCopied {
@@ -85,14 +76,16 @@ public enum StoreAdministration {
             sources.append(.init(id: backend.id, connector: try StorageFactory(logger: logger).connector(for: "file://" + root)))
         }
         // Reads are not proved here: the restore proves every object itself, as it ingests it.
-        let source = sources.isEmpty ? nil : try LocalDataPlane(backends: sources, configuration: .init(verifiesFullReads: false), logger: logger)
+        let source =
+            sources.isEmpty ? nil : try LocalDataPlane(backends: sources, configuration: .init(verifiesFullReads: false), logger: logger)
         if configuration.backends.isEmpty {
             try FileManager.default.createDirectory(atPath: dataDirectory + "/blobs", withIntermediateDirectories: true)
         }
         return try await StoreRestore.restore(
             from: directory, source: source,
             into: StoreRestore.Destination(
-                databasePath: databasePath, auditKeyFile: configuration.effectiveAuditKeyFile, createdDirectory: dataDirectory, objects: target),
+                databasePath: databasePath, auditKeyFile: configuration.effectiveAuditKeyFile, createdDirectory: dataDirectory,
+                objects: target),
             logger: logger)
     }
 
@@ -103,6 +96,22 @@ public enum StoreAdministration {
             return try MetadataLocation(parsing: configuration.effectiveDatabase)
         } catch {
             throw ServerConfigurationError(key: "database", error.message, underlying: error)
+        }
+    }
+
+    /// Runs `body` with the control plane of the store that exists (``openExisting(_:logger:)``),
+    /// closed after it whether it throws or not.
+    static func withExisting<R>(
+        _ configuration: ServerConfiguration, logger: Logger, _ body: (ControlPlane) async throws -> R
+    ) async throws -> R {
+        let controlPlane = try await openExisting(configuration, logger: logger)
+        do {
+            let result = try await body(controlPlane)
+            await ServeApplication.close(controlPlane)
+            return result
+        } catch {
+            await ServeApplication.close(controlPlane)
+            throw error
         }
     }
 
@@ -117,14 +126,16 @@ public enum StoreAdministration {
         }
         let dataPlane = try ServeApplication.makeDataPlane(configuration, logger: logger)
         return try await ControlPlane.open(
-            location, dataPlane: dataPlane, configuration: ControlPlane.Configuration(gcGracePeriod: configuration.gcGracePeriod), logger: logger)
+            location, dataPlane: dataPlane, configuration: ControlPlane.Configuration(gcGracePeriod: configuration.gcGracePeriod),
+            logger: logger)
     }
 
     /// A backend over the directory `path`, created when first connected (after the backup has
     /// found its destination empty).
     static func directoryBackend(id: String, path: String, logger: Logger) throws -> LocalDataPlane.Backend {
         LocalDataPlane.Backend(
-            id: id, connector: DirectoryCreatingConnector(path: path, base: try StorageFactory(logger: logger).connector(for: "file://" + path)))
+            id: id,
+            connector: DirectoryCreatingConnector(path: path, base: try StorageFactory(logger: logger).connector(for: "file://" + path)))
     }
 
     static func absolute(_ path: String) -> String {
