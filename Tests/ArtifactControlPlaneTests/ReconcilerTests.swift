@@ -136,7 +136,8 @@ struct ReconcilerTests {
                 let report = try? await reconciler.run(Self.removing)
                 #expect(report?.straysRemoved == 1)
             }
-            await #expect(throws: ControlPlaneError.self) { _ = try await h.ingest(Self.stray, into: "team") }
+            let refused = await #expect(throws: ControlPlaneError.self) { _ = try await h.ingest(Self.stray, into: "team") }
+            #expect(refused?.kind == .blobCollected)
             #expect(!(try h.storedObjects().contains(stray.storageKey)))
             // Pushed again: stored anew, revived, linked, readable.
             try await h.push("team", "app", "1", files: ["x": Self.stray])
