@@ -82,6 +82,7 @@ let package = Package(
         .target(
             name: "ArtifactBLAKE3",
             dependencies: [
+                "ArtifactStoreCore",
                 "CArtifactBLAKE3",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
