@@ -40,7 +40,7 @@ struct StorageSessionTests {
         try await session.makeDirectory(try StoragePath("empty"))
         try await session.removeDirectory(try StoragePath("empty"))
         let missing = await #expect(throws: StorageError.self) { try await session.delete(path) }
-        #expect(missing?.kind == .notFound)
+        #expect(missing?.kind == .objectNotFound)
         try await session.delete(try StoragePath("dir/moved"))
         _ = await session.health()
 

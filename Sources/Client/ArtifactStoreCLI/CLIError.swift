@@ -3,8 +3,8 @@ import ArtifactStoreCore
 /// An error the CLI reports itself (as opposed to one passed up from a library).
 typealias CLIError = LayeredError<CLIErrorCode>
 
-/// The codes of the CLI's own errors: its operator commands' options and the local files
-/// `digest` reads. Never renamed once published.
+/// The codes of the CLI's own errors: its operator commands' options, the local files `digest`
+/// reads, and what `--json` prints for errors that have no code. Never renamed once published.
 enum CLIErrorCode: String, ErrorCode {
     case localFileNotFound
     case accessDenied
@@ -12,6 +12,8 @@ enum CLIErrorCode: String, ErrorCode {
     case io
     case invalidBackendArgument
     case invalidArgument
+    case usage
+    case failure
 
     static let layer = "CLI"
 
@@ -23,6 +25,8 @@ enum CLIErrorCode: String, ErrorCode {
         case .io: "`digest`: reading the file failed otherwise."
         case .invalidBackendArgument: "`dataplane`: no `--backend`, or one that is not `ID=URL`."
         case .invalidArgument: "`dataplane`: a negative `--grace-period` or a `--stall-timeout` that is not positive."
+        case .usage: "`--json`: the command line does not parse (a missing argument, an unknown option)."
+        case .failure: "`--json`: an error from outside ArtifactStore, which has no code of its own."
         }
     }
 
@@ -30,7 +34,8 @@ enum CLIErrorCode: String, ErrorCode {
     var exitStatus: ExitStatus? {
         switch self {
         case .localFileNotFound, .accessDenied, .notAFile, .io: .failure
-        case .invalidBackendArgument, .invalidArgument: .usage
+        case .invalidBackendArgument, .invalidArgument, .usage: .usage
+        case .failure: .failure
         }
     }
 }

@@ -5,7 +5,7 @@
 /// An error from a storage backend or connector.
 ///
 /// Every backend (filesystem, memory, S3) reports failures with the same ``StorageErrorCode``s, so
-/// callers can react to `notFound` or `pathEscapesRoot` without knowing which backend they talk
+/// callers can react to `objectNotFound` or `pathEscapesRoot` without knowing which backend they talk
 /// to. The message names the path (relative to the backend's root) or the URL part at fault.
 public typealias StorageError = LayeredError<StorageErrorCode>
 
@@ -14,7 +14,7 @@ public typealias StorageError = LayeredError<StorageErrorCode>
 /// Storage codes reach no HTTP answer as themselves: the data plane wraps them
 /// (`objectNotFound`, `backendUnavailable` or `storage`).
 public enum StorageErrorCode: String, ErrorCode, Codable {
-    case notFound
+    case objectNotFound
     case pathEscapesRoot
     case invalidPath
     case invalidRange
@@ -30,7 +30,7 @@ public enum StorageErrorCode: String, ErrorCode, Codable {
 
     public var meaning: String {
         switch self {
-        case .notFound: "The object or directory does not exist."
+        case .objectNotFound: "The object or directory does not exist."
         case .pathEscapesRoot: "The path would leave the backend's root (`..`, absolute, or a symlink out of the root)."
         case .invalidPath: "The path is malformed (empty or `.` segments, control characters, backslashes…)."
         case .invalidRange: "The byte range is malformed or lies outside the object."
@@ -57,7 +57,8 @@ extension StorageError {
     /// The path concerned, relative to the backend's root, when there is one.
     public var path: String? { details.path }
 
+    /// `objectNotFound` for `path`.
     public static func notFound(_ path: StoragePath) -> StorageError {
-        StorageError(.notFound, "no object at \"\(path)\"", path: path.string)
+        StorageError(.objectNotFound, "no object at \"\(path)\"", path: path.string)
     }
 }
