@@ -48,7 +48,7 @@ struct StorageSessionTests {
         for operation in ["write", "exists", "stat", "read", "list", "move", "makeDirectory", "removeDirectory", "delete", "health"] {
             #expect(logged.contains { $0.contains("storage.operation=\(operation)") }, "no log line for \(operation)")
         }
-        #expect(logged.contains { $0.contains("storage delete failed") && $0.contains("storage.outcome=notFound") })
+        #expect(logged.contains { $0.contains("storage delete failed") && $0.contains("storage.outcome=objectNotFound") })
         #expect(logged.allSatisfy { $0.contains("storage.session=s-42") && $0.contains("storage.user=alice") })
         for line in logged {
             #expect(!line.contains(Self.secret), "a log line shows the secret key")

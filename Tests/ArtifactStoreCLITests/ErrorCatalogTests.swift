@@ -24,7 +24,8 @@ typealias ExitStatus = ArtifactStoreCore.ExitStatus
 enum ErrorCatalog {
     static let layers: [any ErrorCode.Type] = [
         BLAKE3ErrorCode.self, DigestParseErrorCode.self, StorageErrorCode.self, CBORErrorCode.self, DataPlaneErrorCode.self,
-        DataPlaneWireErrorCode.self, DataPlaneDaemonErrorCode.self, MetadataStoreErrorCode.self, ControlPlaneErrorCode.self,
+        DataPlaneWireErrorCode.self, DataPlaneDaemonErrorCode.self, MetadataStoreErrorCode.self, AuditKeyErrorCode.self,
+        ControlPlaneErrorCode.self,
         OCIErrorCode.self, HTTPAPIErrorCode.self, ServerConfigurationErrorCode.self, ClientErrorCode.self, CLIErrorCode.self,
     ]
 
@@ -37,7 +38,9 @@ enum ErrorCatalog {
     }
 
     static func rows<Code: ErrorCode>(_ type: Code.Type) -> [Row] {
-        Code.allCases.map { Row(code: $0.rawValue, layer: Code.layer, meaning: $0.meaning, httpStatus: $0.httpStatus, exitStatus: $0.exitStatus) }
+        Code.allCases.map {
+            Row(code: $0.rawValue, layer: Code.layer, meaning: $0.meaning, httpStatus: $0.httpStatus, exitStatus: $0.exitStatus)
+        }
     }
 
     static var allRows: [Row] { layers.flatMap { rows($0) } }

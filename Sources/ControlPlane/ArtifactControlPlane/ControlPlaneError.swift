@@ -102,12 +102,13 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
 
     public var httpStatus: Int? {
         switch self {
-        case .invalidName, .invalidPath, .invalidManifest, .invalidDigest, .invalidPageRequest, .invalidPolicy, .invalidToken, .blobNotLinked:
+        case .invalidName, .invalidPath, .invalidManifest, .invalidDigest, .invalidPageRequest, .invalidPolicy, .invalidToken,
+            .blobNotLinked:
             400
         case .unauthenticated, .tokenExpired, .tokenRevoked: 401
         case .forbidden: 403
-        case .namespaceNotFound, .artifactNotFound, .versionNotFound, .fileNotFound, .tagNotFound, .holdNotFound, .policyNotFound, .blobNotFound,
-            .tokenNotFound:
+        case .namespaceNotFound, .artifactNotFound, .versionNotFound, .fileNotFound, .tagNotFound, .holdNotFound, .policyNotFound,
+            .blobNotFound, .tokenNotFound:
             404
         case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected: 409
         case .databaseUnavailable: 503

@@ -117,7 +117,9 @@ public struct ServerConfigurationErrorDetails: Sendable, Hashable {
 
 extension ServerConfigurationError {
     /// The message is prefixed with the key: `port: …`.
-    public init(_ kind: ServerConfigurationErrorCode = .invalidConfiguration, key: String, _ message: String, underlying: (any Error)? = nil) {
+    public init(
+        _ kind: ServerConfigurationErrorCode = .invalidConfiguration, key: String, _ message: String, underlying: (any Error)? = nil
+    ) {
         self.init(kind, "\(key): \(message)", details: ServerConfigurationErrorDetails(key: key), underlying: underlying)
     }
 
