@@ -53,11 +53,13 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
 
     public var meaning: String {
         switch self {
-        case .invalidName: "A namespace, artifact, version, tag, label, policy or token name breaks the grammar in docs/control-plane.md."
+        case .invalidName:
+            "A namespace, artifact, version, tag, label, policy or token name breaks the grammar in control-plane.md; a hold"
+                + " without a reason; a token without grants."
         case .invalidPath: "A file path in a manifest is not a clean relative path."
-        case .invalidManifest: "A manifest is malformed: no files, a path twice, a bad media type."
+        case .invalidManifest: "A manifest is malformed: no files, a path twice, more than 10,000 files, a bad media type."
         case .invalidDigest: "A digest or content address does not parse."
-        case .invalidPageRequest: "A page cursor or limit is not acceptable."
+        case .invalidPageRequest: "A page limit outside 1–1000, or a cursor the list did not issue."
         case .invalidPolicy: "A retention policy is malformed (no rule, negative numbers, bad glob)."
         case .namespaceNotFound: "No such namespace."
         case .namespaceExists: "The namespace already exists."
@@ -88,7 +90,7 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
             "A token supplied from outside (the bootstrap admin token of an automated deployment) is not of the form `ast_<16 "
                 + "hex>_<64 hex>`."
         case .databaseTooNew: "The database's schema is newer than this code."
-        case .databaseUnavailable: "The database could not be opened or reached."
+        case .databaseUnavailable: "The database could not be opened or reached (also the store's `invalidDatabaseURL` and `closed`)."
         case .database: "A database statement failed, or the database holds a value this code cannot read."
         case .dataPlane:
             "The data plane refused or failed; the cause is the `DataPlaneError` and the message includes its code. The HTTP API "
