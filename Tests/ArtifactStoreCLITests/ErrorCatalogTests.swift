@@ -62,8 +62,8 @@ enum ErrorCatalog {
             ([cli.md](cli.md), "Exit codes"). A 5xx answer names no internal path, socket or library
             error: only its code, and the request id under which the server log has the cause.
 
-            A code means one thing wherever it appears; a code listed in two layers (`invalidDigest`,
-            `digestMismatch`, `internalError`, …) means the same in both. A layer's code without an
+            A code listed in two layers (`invalidDigest`, `digestMismatch`, `internalError`, …) names
+            the same kind of failure in both, seen from that layer. A layer's code without an
             HTTP status never reaches an answer as itself: the layer above wraps it (storage codes
             become the data plane's `objectNotFound`, `backendUnavailable` or `storage`; metadata codes
             become the control plane's `databaseTooNew`, `databaseUnavailable` or `database`; wire and
