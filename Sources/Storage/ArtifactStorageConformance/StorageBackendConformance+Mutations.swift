@@ -88,8 +88,12 @@ extension StorageBackendConformance {
             try await probe.expectError(.objectNotFound, "stat after delete") { _ = try await probe.backend.stat(target) }
             try await probe.expectReadError(.objectNotFound, target)
             try await probe.expectError(.objectNotFound, "second delete") { try await probe.backend.delete(target) }
-            try await probe.expectError(.objectNotFound, "delete of a never-written object") { try await probe.backend.delete(try path("never")) }
-            try await probe.expectError(.objectNotFound, "delete beneath a missing directory") { try await probe.backend.delete(try path("no/such/dir/x")) }
+            try await probe.expectError(.objectNotFound, "delete of a never-written object") {
+                try await probe.backend.delete(try path("never"))
+            }
+            try await probe.expectError(.objectNotFound, "delete beneath a missing directory") {
+                try await probe.backend.delete(try path("no/such/dir/x"))
+            }
             let listed = try await probe.listAll(under: nil, recursive: true, limit: 10)
             try probe.require(listed.isEmpty, "deleted objects are still listed: \(listed.map(\.path.string))")
         }
@@ -114,8 +118,12 @@ extension StorageBackendConformance {
             try await probe.expectContent(try path("d/obj"), [1], "after refused writes")
             try await probe.expectError(.objectNotFound, "delete of a directory") { try await backend.delete(try path("d/e")) }
             try await probe.expectError(.io, "removeDirectory of a non-empty directory") { try await backend.removeDirectory(try path("d/e")) }
-            try await probe.expectError(.objectNotFound, "removeDirectory of a missing directory") { try await backend.removeDirectory(try path("d/zz")) }
-            try await probe.expectError(.objectNotFound, "removeDirectory of an object") { try await backend.removeDirectory(try path("d/obj")) }
+            try await probe.expectError(.objectNotFound, "removeDirectory of a missing directory") {
+                try await backend.removeDirectory(try path("d/zz"))
+            }
+            try await probe.expectError(.objectNotFound, "removeDirectory of an object") {
+                try await backend.removeDirectory(try path("d/obj"))
+            }
             try await backend.removeDirectory(try path("d/e/f"))
             try await backend.removeDirectory(try path("d/e"))
             let inD = try await probe.listAll(under: try path("d"), recursive: false, limit: 10)

@@ -29,7 +29,8 @@ public struct AuditLog: Sendable {
     ///   without its writer's MAC would never be sealed, so the change is refused instead.
     static func append(_ event: AuditEvent, context: RequestContext, at time: Int64, in db: any SQLDatabase) async throws {
         guard let keys = writerKeys else {
-            throw ControlPlaneError(.internalError, "recording \(event.action): an audit record was written outside a control-plane transaction")
+            throw ControlPlaneError(
+                .internalError, "recording \(event.action): an audit record was written outside a control-plane transaction")
         }
         try await AuditPendingRecord(event, context: context, at: time, keys: keys).insert(in: db)
     }
