@@ -82,6 +82,7 @@ let package = Package(
         .target(
             name: "ArtifactBLAKE3",
             dependencies: [
+                "ArtifactStoreCore",
                 "CArtifactBLAKE3",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -651,6 +652,16 @@ let package = Package(
                 "ArtifactStoreCLI",
                 "ArtifactStoreClient",
                 "ArtifactControlPlane",
+                // The error catalog (docs/errors.md) lists every layer's codes.
+                "ArtifactBLAKE3",
+                "ArtifactCBOR",
+                "ArtifactDataPlaneDaemon",
+                "ArtifactDataPlaneWire",
+                "ArtifactMetadata",
+                "ArtifactOCI",
+                "ArtifactServer",
+                "ArtifactStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 "ArtifactIdentity",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

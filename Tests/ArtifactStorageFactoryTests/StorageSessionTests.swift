@@ -40,7 +40,7 @@ struct StorageSessionTests {
         try await session.makeDirectory(try StoragePath("empty"))
         try await session.removeDirectory(try StoragePath("empty"))
         let missing = await #expect(throws: StorageError.self) { try await session.delete(path) }
-        #expect(missing?.kind == .notFound)
+        #expect(missing?.kind == .objectNotFound)
         try await session.delete(try StoragePath("dir/moved"))
         _ = await session.health()
 
@@ -48,7 +48,7 @@ struct StorageSessionTests {
         for operation in ["write", "exists", "stat", "read", "list", "move", "makeDirectory", "removeDirectory", "delete", "health"] {
             #expect(logged.contains { $0.contains("storage.operation=\(operation)") }, "no log line for \(operation)")
         }
-        #expect(logged.contains { $0.contains("storage delete failed") && $0.contains("storage.outcome=notFound") })
+        #expect(logged.contains { $0.contains("storage delete failed") && $0.contains("storage.outcome=objectNotFound") })
         #expect(logged.allSatisfy { $0.contains("storage.session=s-42") && $0.contains("storage.user=alice") })
         for line in logged {
             #expect(!line.contains(Self.secret), "a log line shows the secret key")

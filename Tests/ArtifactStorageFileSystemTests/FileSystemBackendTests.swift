@@ -191,7 +191,7 @@ struct FileSystemBackendTests {
         #expect(mkfifo(tree.root + "/fifo", 0o644) == 0)
         let backend = try await tree.open()
         let error = await #expect(throws: StorageError.self) { _ = try await backend.readText("fifo") }
-        #expect(error?.kind == .notFound)
+        #expect(error?.kind == .objectNotFound)
         #expect(try await backend.exists(try StoragePath("fifo")) == false)
         #expect(try await backend.list(under: nil, recursive: false, limit: 10, cursor: nil).entries.isEmpty)
     }
@@ -199,8 +199,8 @@ struct FileSystemBackendTests {
     @Test func errnoValuesMapToCodes() {
         let path = try? StoragePath("a/b")
         let cases: [(Int32, OperationKind, StorageError.Code)] = [
-            (ENOENT, .lookUp, .notFound), (ENOTDIR, .lookUp, .notFound), (ENOTDIR, .create, .alreadyExists),
-            (EISDIR, .lookUp, .notFound), (EISDIR, .create, .alreadyExists), (EEXIST, .create, .alreadyExists),
+            (ENOENT, .lookUp, .objectNotFound), (ENOTDIR, .lookUp, .objectNotFound), (ENOTDIR, .create, .alreadyExists),
+            (EISDIR, .lookUp, .objectNotFound), (EISDIR, .create, .alreadyExists), (EEXIST, .create, .alreadyExists),
             (EACCES, .lookUp, .accessDenied), (EPERM, .create, .accessDenied), (EROFS, .create, .accessDenied),
             (ENOTEMPTY, .lookUp, .io), (ENOSPC, .create, .io), (EDQUOT, .create, .io), (EIO, .lookUp, .io),
             (ELOOP, .lookUp, .invalidPath), (ENAMETOOLONG, .create, .invalidPath),

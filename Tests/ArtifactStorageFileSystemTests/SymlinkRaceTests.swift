@@ -51,7 +51,7 @@ struct SymlinkRaceTests {
                                 outcome.append(what + ":ok")
                             } catch let error as StorageError {
                                 // Refusals are expected; anything but these codes is a bug.
-                                guard [.pathEscapesRoot, .notFound, .alreadyExists].contains(error.kind) else { throw error }
+                                guard [.pathEscapesRoot, .objectNotFound, .alreadyExists].contains(error.kind) else { throw error }
                                 outcome.append(what + ":" + error.code)
                             }
                         }

@@ -34,9 +34,9 @@ struct S3BackendTests {
 
             try await backend.delete(file)
             #expect(try await backend.exists(file) == false)
-            #expect(await storageError { try await backend.delete(file) }?.kind == .notFound)
-            #expect(await storageError { _ = try await backend.read(file) }?.kind == .notFound)
-            #expect(await storageError { _ = try await backend.stat(file) }?.kind == .notFound)
+            #expect(await storageError { try await backend.delete(file) }?.kind == .objectNotFound)
+            #expect(await storageError { _ = try await backend.read(file) }?.kind == .objectNotFound)
+            #expect(await storageError { _ = try await backend.stat(file) }?.kind == .objectNotFound)
             // A directory is not an object.
             try await backend.write(try path("d/x"), from: stream("x"))
             #expect(try await backend.exists(try path("d")) == false)
@@ -151,7 +151,7 @@ struct S3BackendTests {
             #expect(try await backend.read(file, range: 990...999).collectBytes() == Array(bytes[990...999]))
             #expect(await storageError { _ = try await backend.read(file, range: 995...1000) }?.kind == .invalidRange)
             #expect(await storageError { _ = try await backend.read(file, range: 1000...1000) }?.kind == .invalidRange)
-            #expect(await storageError { _ = try await backend.read(try path("missing"), range: 0...1) }?.kind == .notFound)
+            #expect(await storageError { _ = try await backend.read(try path("missing"), range: 0...1) }?.kind == .objectNotFound)
             let empty = try path("empty")
             try await backend.write(empty, from: .empty)
             #expect(await storageError { _ = try await backend.read(empty, range: 0...0) }?.kind == .invalidRange)
@@ -245,7 +245,7 @@ struct S3BackendTests {
             try await client.putObject(key: "tenant/file", body: ByteBuffer(string: "parent"))
             let all = try await backend.list(under: nil, recursive: true, limit: 100, cursor: nil)
             #expect(all.entries.map(\.path.string) == ["file"])
-            #expect(await storageError { _ = try await backend.read(try path("ab/file")) }?.kind == .notFound)
+            #expect(await storageError { _ = try await backend.read(try path("ab/file")) }?.kind == .objectNotFound)
             #expect(backend.key(for: try path("x/y")) == "tenant/a/x/y")
         }
     }
@@ -254,12 +254,12 @@ struct S3BackendTests {
         try await S3TestServer.withBucket { _, backend in
             let dir = try path("d")
             try await backend.makeDirectory(dir)  // no-op
-            #expect(await storageError { try await backend.removeDirectory(dir) }?.kind == .notFound)
+            #expect(await storageError { try await backend.removeDirectory(dir) }?.kind == .objectNotFound)
             try await backend.write(try path("d/x"), from: stream("x"))
             #expect(await storageError { try await backend.removeDirectory(dir) }?.kind == .io)
             #expect(await storageError { try await backend.makeDirectory(try path("d/x")) }?.kind == .alreadyExists)
             try await backend.delete(try path("d/x"))
-            #expect(await storageError { try await backend.removeDirectory(dir) }?.kind == .notFound)
+            #expect(await storageError { try await backend.removeDirectory(dir) }?.kind == .objectNotFound)
         }
     }
 
@@ -276,7 +276,7 @@ struct S3BackendTests {
             #expect(await storageError { try await backend.move(from: a, to: b, overwrite: false) }?.kind == .alreadyExists)
             try await backend.move(from: a, to: b, overwrite: true)
             #expect(String(decoding: try await backend.read(b).collectBytes(), as: UTF8.self) == "again")
-            #expect(await storageError { try await backend.move(from: a, to: b, overwrite: true) }?.kind == .notFound)
+            #expect(await storageError { try await backend.move(from: a, to: b, overwrite: true) }?.kind == .objectNotFound)
         }
     }
 
@@ -338,13 +338,13 @@ struct S3BackendTests {
         #expect(write?.message.contains("NoSuchBucket") == true)
         let list = await storageError { _ = try await backend.list(under: nil, recursive: true, limit: 10, cursor: nil) }
         #expect(list?.kind == .unreachable)
-        #expect(await storageError { _ = try await backend.read(try path("x")) }?.kind == .notFound)
+        #expect(await storageError { _ = try await backend.read(try path("x")) }?.kind == .objectNotFound)
         #expect(await storageError { try await client.headBucket() }?.kind == .unreachable)
         #expect(await backend.health().reachable == false)
         // NoSuchKey → notFound naming the path.
         try await S3TestServer.withBucket { _, backend in
             let error = await storageError { _ = try await backend.read(try path("no/such/key")) }
-            #expect(error?.kind == .notFound)
+            #expect(error?.kind == .objectNotFound)
             #expect(error?.path == "no/such/key")
         }
     }
@@ -439,14 +439,14 @@ struct S3ClientOfflineTests {
         func document(_ code: String) -> String {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>m</Message><RequestId>r</RequestId></Error>"
         }
-        #expect(map(404, document("NoSuchKey")) == .notFound)
+        #expect(map(404, document("NoSuchKey")) == .objectNotFound)
         #expect(map(404, document("NoSuchBucket")) == .unreachable)
         #expect(map(403, document("AccessDenied")) == .accessDenied)
         #expect(map(403, document("InvalidAccessKeyId")) == .accessDenied)
         #expect(map(403, document("SignatureDoesNotMatch")) == .accessDenied)
         #expect(map(416, document("InvalidRange")) == .invalidRange)
         #expect(map(500, document("InternalError")) == .io)
-        #expect(map(404, "") == .notFound)
+        #expect(map(404, "") == .objectNotFound)
         #expect(map(403, "") == .accessDenied)
         #expect(map(416, "") == .invalidRange)
         let error = S3ErrorResponse(status: 500, body: Array(document("SlowDown").utf8)).storageError(operation: "PutObject", path: "a/b")

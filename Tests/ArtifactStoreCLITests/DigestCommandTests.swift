@@ -62,7 +62,7 @@ struct DigestCommandTests {
         let output = try CLIProcess.run(["digest", missing, hello])
         #expect(output.status == 1)
         #expect(output.lines == ["\(Self.helloBLAKE3) \(Self.helloSHA256) 12 \(hello)"])
-        #expect(output.standardError.contains("fileNotFound"))
+        #expect(output.standardError.contains("localFileNotFound"))
         #expect(output.standardError.contains(missing))
     }
 

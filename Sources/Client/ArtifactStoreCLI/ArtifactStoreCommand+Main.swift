@@ -18,7 +18,7 @@ extension ArtifactStoreCommand {
             let code = exitCode(for: error)
             guard code == .validationFailure else { exit(withError: error) }
             if CommandLine.arguments.contains("--json") {
-                let object = ["error": ["code": "usage", "message": message(for: error)]]
+                let object = ["error": ["code": CLIErrorCode.usage.rawValue, "message": message(for: error)]]
                 let data = (try? JSONCoding.encoder.encode(object)) ?? Data()
                 FileOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
             } else {

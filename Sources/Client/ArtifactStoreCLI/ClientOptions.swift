@@ -70,7 +70,7 @@ struct CLIOutput {
     /// `artifactstore: error: <code>: <message>` on standard error.
     func report(_ error: any Error) {
         if json {
-            let code = (error as? any ArtifactStoreError)?.code ?? "failure"
+            let code = (error as? any ArtifactStoreError)?.code ?? CLIErrorCode.failure.rawValue
             let message = (error as? any ArtifactStoreError)?.message ?? "\(error)"
             let object = ["error": ["code": code, "message": message]]
             let data = (try? JSONCoding.encoder.encode(object)) ?? Data()

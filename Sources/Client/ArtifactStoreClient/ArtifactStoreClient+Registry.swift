@@ -110,9 +110,9 @@ extension ArtifactStoreClient {
             let tag: Tag
             do {
                 tag = try await self.tag(reference.version, of: reference.artifact, in: reference.namespace)
-            } catch let tagError as ClientError where tagError.code == "tagNotFound" {
+            } catch let tagError as ClientError where tagError.serverCode == .tagNotFound {
                 throw ClientError(
-                    serverCode: "versionNotFound",
+                    .versionNotFound,
                     message: "\(reference) names no version and no tag of \(reference.namespace)/\(reference.artifact)", status: 404)
             } catch let tagError as ClientError where tagError.status == 404 {
                 throw error

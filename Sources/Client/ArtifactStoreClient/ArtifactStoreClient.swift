@@ -134,24 +134,24 @@ public struct ArtifactStoreClient: Sendable {
     }
 
     /// The server's `{"error":{"code","message"}}` as a ``ClientError``; a body without that
-    /// shape (a proxy's page, a HEAD) gets a code named after the status.
+    /// shape (a proxy's page, a HEAD) gets the code the server gives that status, or
+    /// `badResponse` when it has none; the status is kept either way.
     static func serverError(status: Int, body: ByteBuffer, request: HTTPClientRequest) -> ClientError {
         if let envelope = try? JSONCoding.decoder.decode(ErrorEnvelope.self, from: Data(buffer: body)) {
             return ClientError(serverCode: envelope.error.code, message: envelope.error.message, status: status)
         }
-        let code: String
+        let message = "\(request.method.rawValue) \(request.url) answered HTTP \(status)"
+        let code: APIErrorCode
         switch status {
-        case 400: code = "badRequest"
-        case 401: code = "unauthenticated"
-        case 403: code = "forbidden"
-        case 404: code = "notFound"
-        case 409: code = "conflict"
-        case 416: code = "rangeNotSatisfiable"
-        case 500..<600: code = "internalError"
-        default: code = "httpError"
+        case 400: code = .badRequest
+        case 401: code = .unauthenticated
+        case 403: code = .forbidden
+        case 404: code = .notFound
+        case 416: code = .rangeNotSatisfiable
+        case 500..<600: code = .internalError
+        default: return ClientError(.badResponse, message, status: status)
         }
-        return ClientError(
-            serverCode: code, message: "\(request.method.rawValue) \(request.url) answered HTTP \(status)", status: status)
+        return ClientError(code, message: message, status: status)
     }
 }
 

@@ -1,6 +1,8 @@
 import ArtifactDataPlane
 import ArtifactMetadata
-import ArtifactStoreCore
+// Re-exported (as NIOPosix re-exports NIOCore): this module's error is a `LayeredError`, so its users
+// need the core's members (`kind`, `message`, `underlying`) wherever they handle it.
+@_exported import ArtifactStoreCore
 
 /// Every failure of a control-plane operation: registry, retention, GC, audit and auth.
 ///
@@ -8,107 +10,143 @@ import ArtifactStoreCore
 /// without knowing which part refused. Every refusal happens before anything is changed: a
 /// refused call leaves the metadata, the audit log (except the record of a failed
 /// authorisation) and the stored bytes as they were.
-public struct ControlPlaneError: ArtifactStoreError {
-    /// Stable control-plane error codes. Never renamed once published.
-    public enum Code: String, Sendable, Hashable, CaseIterable {
-        /// A namespace, artifact, version, tag, label, policy or token name breaks the grammar
-        /// in docs/control-plane.md.
-        case invalidName
-        /// A file path in a manifest is not a clean relative path.
-        case invalidPath
-        /// A manifest is malformed: no files, a path twice, a bad media type.
-        case invalidManifest
-        /// A digest or content address does not parse.
-        case invalidDigest
-        /// A page cursor or limit is not acceptable.
-        case invalidPageRequest
-        /// A retention policy is malformed (no rule, negative numbers, bad glob).
-        case invalidPolicy
-        /// No such namespace.
-        case namespaceNotFound
-        /// The namespace already exists.
-        case namespaceExists
-        /// No such artifact in the namespace.
-        case artifactNotFound
-        /// No such version of the artifact.
-        case versionNotFound
-        /// No such file in the version.
-        case fileNotFound
-        /// No such tag on the artifact.
-        case tagNotFound
-        /// The version already exists; versions are immutable.
-        case versionExists
-        /// The namespace's tags are immutable and the tag already points elsewhere (or would be
-        /// removed).
-        case immutableTag
-        /// The version is under a legal hold; nothing may delete it.
-        case versionHeld
-        /// The version already has a legal hold.
-        case holdExists
-        /// The version has no legal hold to release.
-        case holdNotFound
-        /// No such retention policy.
-        case policyNotFound
-        /// The retention policy already exists.
-        case policyExists
-        /// The digest is not visible in this namespace: never stored, or stored only by
-        /// another namespace (the two are indistinguishable on purpose).
-        case blobNotFound
-        /// A manifest names a blob that is not linked into the namespace. Nothing was committed.
-        case blobNotLinked
-        /// The bytes just ingested were being garbage-collected at the same moment and are
-        /// gone; the push was not acknowledged and should be repeated.
-        case blobCollected
-        /// No token, or a token that is not known.
-        case unauthenticated
-        /// The token has expired.
-        case tokenExpired
-        /// The token has been revoked.
-        case tokenRevoked
-        /// The token is valid but lacks the scope.
-        case forbidden
-        /// No such token.
-        case tokenNotFound
-        /// A token supplied from outside (the bootstrap admin token of an automated deployment)
-        /// is not of the form `ast_<16 hex>_<64 hex>`.
-        case invalidToken
-        /// The database's schema is newer than this code.
-        case databaseTooNew
-        /// The database could not be opened or reached.
-        case databaseUnavailable
-        /// A database statement failed.
-        case database
-        /// The data plane refused or failed; ``underlying`` is the `DataPlaneError` and the
-        /// message includes its code.
-        case dataPlane
-        /// A backup's destination directory is not empty; nothing was written.
-        case backupDestinationNotEmpty
-        /// A restore's data directory, database or backend already holds something; nothing was
-        /// written.
-        case restoreDestinationNotEmpty
-        /// A backup directory is incomplete or damaged (no manifest, an unknown format, a
-        /// snapshot that does not match its recorded digest, a listed object that is not there).
-        case backupInvalid
-        /// An object in a backup does not hash to its address. The restore stopped and removed
-        /// what it had written.
-        case backupObjectCorrupt
-        /// The store cannot be backed up this way (a PostgreSQL database: use `pg_dump`).
-        case backupUnsupported
+public typealias ControlPlaneError = LayeredError<ControlPlaneErrorCode>
+
+/// Stable control-plane error codes. Never renamed once published.
+public enum ControlPlaneErrorCode: String, ErrorCode {
+    case invalidName
+    case invalidPath
+    case invalidManifest
+    case invalidDigest
+    case invalidPageRequest
+    case invalidPolicy
+    case namespaceNotFound
+    case namespaceExists
+    case artifactNotFound
+    case versionNotFound
+    case fileNotFound
+    case tagNotFound
+    case versionExists
+    case immutableTag
+    case versionHeld
+    case holdExists
+    case holdNotFound
+    case policyNotFound
+    case policyExists
+    case blobNotFound
+    case blobNotLinked
+    case blobCollected
+    case unauthenticated
+    case tokenExpired
+    case tokenRevoked
+    case forbidden
+    case tokenNotFound
+    case invalidToken
+    case databaseTooNew
+    case databaseUnavailable
+    case database
+    case dataPlane
+    case auditRecordMalformed
+    case internalError
+    case backupDestinationNotEmpty
+    case restoreDestinationNotEmpty
+    case backupInvalid
+    case backupObjectCorrupt
+    case backupUnsupported
+
+    public static let layer = "control plane"
+
+    public var meaning: String {
+        switch self {
+        case .invalidName:
+            "A namespace, artifact, version, tag, label, policy or token name breaks the grammar in control-plane.md; a hold"
+                + " without a reason; a token without grants."
+        case .invalidPath: "A file path in a manifest is not a clean relative path."
+        case .invalidManifest: "A manifest is malformed: no files, a path twice, more than 10,000 files, a bad media type."
+        case .invalidDigest: "A digest or content address does not parse."
+        case .invalidPageRequest: "A page limit outside 1–1000, or a cursor the list did not issue."
+        case .invalidPolicy: "A retention policy is malformed (no rule, negative numbers, bad glob)."
+        case .namespaceNotFound: "No such namespace."
+        case .namespaceExists: "The namespace already exists."
+        case .artifactNotFound: "No such artifact in the namespace."
+        case .versionNotFound: "No such version of the artifact."
+        case .fileNotFound: "No such file in the version."
+        case .tagNotFound: "No such tag on the artifact."
+        case .versionExists: "The version already exists; versions are immutable."
+        case .immutableTag: "The namespace's tags are immutable and the tag already points elsewhere (or would be removed)."
+        case .versionHeld: "The version is under a legal hold; nothing may delete it."
+        case .holdExists: "The version already has a legal hold."
+        case .holdNotFound: "The version has no legal hold to release."
+        case .policyNotFound: "No such retention policy."
+        case .policyExists: "The retention policy already exists."
+        case .blobNotFound:
+            "The digest is not visible in this namespace: never stored, or stored only by another namespace (the two are "
+                + "indistinguishable on purpose)."
+        case .blobNotLinked: "A manifest names a blob that is not linked into the namespace. Nothing was committed."
+        case .blobCollected:
+            "The bytes just ingested were being garbage-collected at the same moment and are gone; the push was not acknowledged and "
+                + "should be repeated."
+        case .unauthenticated: "No token, or a token that is not known."
+        case .tokenExpired: "The token has expired."
+        case .tokenRevoked: "The token has been revoked."
+        case .forbidden: "The token is valid but lacks the scope."
+        case .tokenNotFound: "No such token."
+        case .invalidToken:
+            "A token supplied from outside (the bootstrap admin token of an automated deployment) is not of the form `ast_<16 "
+                + "hex>_<64 hex>`."
+        case .databaseTooNew: "The database's schema is newer than this code."
+        case .databaseUnavailable: "The database could not be opened or reached (also the store's `invalidDatabaseURL` and `closed`)."
+        case .database: "A database statement failed, or the database holds a value this code cannot read."
+        case .dataPlane:
+            "The data plane refused or failed; the cause is the `DataPlaneError` and the message includes its code. The HTTP API "
+                + "answers with the data-plane code itself."
+        case .auditRecordMalformed:
+            "An audit record does not parse; an audit export ends with this code in its last line (after a 200), and the CLI exits 6."
+        case .internalError:
+            "A failure the control plane did not foresee (not from the database or the data plane); the cause is kept for the server log."
+        case .backupDestinationNotEmpty: "A backup's destination directory is not empty; nothing was written."
+        case .restoreDestinationNotEmpty: "A restore's data directory, database or backend already holds something; nothing was written."
+        case .backupInvalid:
+            "A backup directory is incomplete or damaged (no manifest, an unknown format, a snapshot that does not match its recorded "
+                + "digest, a listed object that is not there)."
+        case .backupObjectCorrupt: "An object in a backup does not hash to its address. The restore stopped and removed what it had written."
+        case .backupUnsupported: "The store cannot be backed up this way (a PostgreSQL database: use `pg_dump`)."
+        }
     }
 
-    public let kind: Code
-    public let message: String
-    public let underlying: (any Error)?
-
-    public var code: String { kind.rawValue }
-
-    public init(_ kind: Code, _ message: String, underlying: (any Error)? = nil) {
-        self.kind = kind
-        self.message = message
-        self.underlying = underlying
+    public var httpStatus: Int? {
+        switch self {
+        case .invalidName, .invalidPath, .invalidManifest, .invalidDigest, .invalidPageRequest, .invalidPolicy, .invalidToken,
+            .blobNotLinked:
+            400
+        case .unauthenticated, .tokenExpired, .tokenRevoked: 401
+        case .forbidden: 403
+        case .namespaceNotFound, .artifactNotFound, .versionNotFound, .fileNotFound, .tagNotFound, .holdNotFound, .policyNotFound,
+            .blobNotFound, .tokenNotFound:
+            404
+        case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected: 409
+        case .databaseUnavailable: 503
+        case .databaseTooNew, .database, .dataPlane, .internalError: 500
+        case .auditRecordMalformed, .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt,
+            .backupUnsupported:
+            nil
+        }
     }
 
+    public var exitStatus: ExitStatus? {
+        switch self {
+        case .auditRecordMalformed, .backupInvalid, .backupObjectCorrupt: .integrity
+        case .backupDestinationNotEmpty, .restoreDestinationNotEmpty: .conflict
+        case .backupUnsupported: .usage
+        default: httpStatus.map(ExitStatus.init(httpStatus:))
+        }
+    }
+}
+
+extension ControlPlaneError {
     /// Wraps a metadata-store or data-plane failure, keeping control-plane errors as they are.
+    /// Any other error is `internalError`, never mistaken for a database failure; it stays the
+    /// cause, so the server log has it, and the message does not print it.
     static func wrapping(_ error: any Error, _ doing: String) -> ControlPlaneError {
         switch error {
         case let error as ControlPlaneError:
@@ -124,7 +162,7 @@ public struct ControlPlaneError: ArtifactStoreError {
         case let error as DataPlaneError:
             return ControlPlaneError(.dataPlane, "\(doing): data plane \(error.code): \(error.message)", underlying: error)
         default:
-            return ControlPlaneError(.database, "\(doing): \(error)", underlying: error)
+            return ControlPlaneError(.internalError, "\(doing) failed unexpectedly", underlying: error)
         }
     }
 }

@@ -1,33 +1,31 @@
-import ArtifactStoreCore
+// Re-exported (as NIOPosix re-exports NIOCore): this module's error is a `LayeredError`, so its users
+// need the core's members (`kind`, `message`, `underlying`) wherever they handle it.
+@_exported import ArtifactStoreCore
 
 /// Every failure of the metadata database: opening it, migrating it, or running a statement.
 ///
 /// Exists so the control plane can tell "the database is newer than this code" or "the URL is
 /// wrong" from an ordinary statement failure by a stable ``code``, whichever engine answered.
-public struct MetadataStoreError: ArtifactStoreError {
-    /// Stable metadata-store error codes. Never renamed once published.
-    public enum Code: String, Sendable, Hashable, CaseIterable {
-        /// The database location is not a path, `:memory:`, `sqlite://…` or `postgres://…` URL.
-        case invalidDatabaseURL
-        /// The database's schema version is newer than this code knows; nothing was changed.
-        case databaseTooNew
-        /// The database could not be opened or reached.
-        case databaseUnavailable
-        /// A statement or transaction failed; ``underlying`` is the driver's error.
-        case database
-        /// The store was used after ``MetadataStore/close()``.
-        case closed
-    }
+public typealias MetadataStoreError = LayeredError<MetadataStoreErrorCode>
 
-    public let kind: Code
-    public let message: String
-    public let underlying: (any Error)?
+/// Stable metadata-store error codes. Never renamed once published. They reach no HTTP answer as
+/// themselves: the control plane wraps them (`databaseTooNew`, `databaseUnavailable`, `database`).
+public enum MetadataStoreErrorCode: String, ErrorCode {
+    case invalidDatabaseURL
+    case databaseTooNew
+    case databaseUnavailable
+    case database
+    case closed
 
-    public var code: String { kind.rawValue }
+    public static let layer = "metadata"
 
-    public init(_ kind: Code, _ message: String, underlying: (any Error)? = nil) {
-        self.kind = kind
-        self.message = message
-        self.underlying = underlying
+    public var meaning: String {
+        switch self {
+        case .invalidDatabaseURL: "The database location is not a path, `:memory:`, `sqlite://…` or `postgres://…` URL."
+        case .databaseTooNew: "The database's schema version is newer than this code knows; nothing was changed."
+        case .databaseUnavailable: "The database could not be opened or reached."
+        case .database: "A statement or transaction failed; the cause is the driver's error."
+        case .closed: "The store was used after it was closed."
+        }
     }
 }

@@ -1,6 +1,8 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
-import ArtifactStoreCore
+// Re-exported (as NIOPosix re-exports NIOCore): this module's error is a `LayeredError`, so its users
+// need the core's members (`kind`, `message`, `underlying`) wherever they handle it.
+@_exported import ArtifactStoreCore
 
 /// A refusal of the OCI distribution API, with the spec's error code and HTTP status.
 ///
@@ -8,52 +10,63 @@ import ArtifactStoreCore
 /// the body `{"errors":[{"code","message","detail"}]}`, not on the `/v1` codes; every failure of
 /// a `/v2` operation is one of these (control-plane and data-plane errors are mapped by
 /// ``init(mapping:)``, keeping the original as ``underlying``).
-public struct OCIError: ArtifactStoreError {
-    /// The error codes of distribution-spec v1.1 ("Error Codes"), plus `RANGE_INVALID` for an
-    /// out-of-order chunk (416) and `UNKNOWN` for server failures.
-    public enum Code: String, Sendable, Hashable, CaseIterable {
-        case blobUnknown = "BLOB_UNKNOWN"
-        case blobUploadInvalid = "BLOB_UPLOAD_INVALID"
-        case blobUploadUnknown = "BLOB_UPLOAD_UNKNOWN"
-        case digestInvalid = "DIGEST_INVALID"
-        case manifestBlobUnknown = "MANIFEST_BLOB_UNKNOWN"
-        case manifestInvalid = "MANIFEST_INVALID"
-        case manifestUnknown = "MANIFEST_UNKNOWN"
-        case nameInvalid = "NAME_INVALID"
-        case nameUnknown = "NAME_UNKNOWN"
-        case sizeInvalid = "SIZE_INVALID"
-        case unauthorized = "UNAUTHORIZED"
-        case denied = "DENIED"
-        case unsupported = "UNSUPPORTED"
-        case tooManyRequests = "TOOMANYREQUESTS"
-        case rangeInvalid = "RANGE_INVALID"
-        case paginationNumberInvalid = "PAGINATION_NUMBER_INVALID"
-        /// A stored blob is damaged (a server-side fault, 500): the same code as on `/v1`, so
-        /// damage is told apart from a client's mistake on both APIs.
-        case objectCorrupt = "objectCorrupt"
-        case unknown = "UNKNOWN"
+public typealias OCIError = LayeredError<OCIErrorCode>
+
+/// The error codes of distribution-spec v1.1 ("Error Codes"), plus `RANGE_INVALID` for an
+/// out-of-order chunk (416) and `UNKNOWN` for server failures. The CLI does not speak `/v2`, so
+/// no code has an exit status.
+public enum OCIErrorCode: String, ErrorCode {
+    case blobUnknown = "BLOB_UNKNOWN"
+    case blobUploadInvalid = "BLOB_UPLOAD_INVALID"
+    case blobUploadUnknown = "BLOB_UPLOAD_UNKNOWN"
+    case digestInvalid = "DIGEST_INVALID"
+    case manifestBlobUnknown = "MANIFEST_BLOB_UNKNOWN"
+    case manifestInvalid = "MANIFEST_INVALID"
+    case manifestUnknown = "MANIFEST_UNKNOWN"
+    case nameInvalid = "NAME_INVALID"
+    case nameUnknown = "NAME_UNKNOWN"
+    case sizeInvalid = "SIZE_INVALID"
+    case unauthorized = "UNAUTHORIZED"
+    case denied = "DENIED"
+    case unsupported = "UNSUPPORTED"
+    case tooManyRequests = "TOOMANYREQUESTS"
+    case rangeInvalid = "RANGE_INVALID"
+    case paginationNumberInvalid = "PAGINATION_NUMBER_INVALID"
+    case objectCorrupt = "objectCorrupt"
+    case unknown = "UNKNOWN"
+
+    public typealias Details = OCIErrorDetails
+
+    public static let layer = "OCI"
+
+    public var meaning: String {
+        switch self {
+        case .blobUnknown: "The blob is not known to the repository."
+        case .blobUploadInvalid: "The blob upload is invalid (a bad chunk, a stream that failed, bytes collected mid-push)."
+        case .blobUploadUnknown: "No such upload session."
+        case .digestInvalid: "The digest does not parse, or the bytes do not have it."
+        case .manifestBlobUnknown: "The manifest names a blob the repository does not have."
+        case .manifestInvalid: "The manifest is malformed or breaks a limit."
+        case .manifestUnknown: "No such manifest (tag or digest)."
+        case .nameInvalid: "The repository name breaks the grammar."
+        case .nameUnknown: "No such repository."
+        case .sizeInvalid: "The content does not have the size given."
+        case .unauthorized: "No credentials, or credentials that are not valid (`WWW-Authenticate` says how to log in)."
+        case .denied: "The credentials lack the access, or the tag or version may not be changed."
+        case .unsupported: "The operation is not supported here."
+        case .tooManyRequests: "Too many requests."
+        case .rangeInvalid: "A chunk does not start where the session ends (`Range` says what the session holds)."
+        case .paginationNumberInvalid: "The page size `n` is not acceptable."
+        case .objectCorrupt:
+            "A stored blob is damaged (a server-side fault): the same code as on `/v1`, so damage is told apart from a client's "
+                + "mistake on both APIs."
+        case .unknown: "The server failed; the server log has the cause (503 when the database or the data plane is unavailable)."
+        }
     }
 
-    public let kind: Code
-    public let message: String
-    /// The HTTP status the spec gives this refusal.
-    public let status: Int
-    /// For `RANGE_INVALID`: the bytes the session holds, so the answer can carry `Range`.
-    public let receivedBytes: UInt64?
-    public let underlying: (any Error)?
-
-    public var code: String { kind.rawValue }
-
-    public init(_ kind: Code, _ message: String, status: Int? = nil, receivedBytes: UInt64? = nil, underlying: (any Error)? = nil) {
-        self.kind = kind
-        self.message = message
-        self.status = status ?? Self.defaultStatus(kind)
-        self.receivedBytes = receivedBytes
-        self.underlying = underlying
-    }
-
-    static func defaultStatus(_ kind: Code) -> Int {
-        switch kind {
+    /// The status the spec gives the code; one refusal may answer with another (``OCIError/status``).
+    public var httpStatus: Int? {
+        switch self {
         case .blobUnknown, .blobUploadUnknown, .manifestUnknown, .nameUnknown: 404
         case .blobUploadInvalid, .digestInvalid, .manifestBlobUnknown, .manifestInvalid, .nameInvalid, .sizeInvalid, .paginationNumberInvalid,
             .unsupported:
@@ -65,6 +78,29 @@ public struct OCIError: ArtifactStoreError {
         case .unknown, .objectCorrupt: 500
         }
     }
+
+    public var exitStatus: ExitStatus? { nil }
+}
+
+/// What an ``OCIError`` adds: the status of this refusal and, for `RANGE_INVALID`, the bytes held.
+public struct OCIErrorDetails: Sendable, Hashable {
+    /// The HTTP status of this refusal (the code's own unless the refusal says otherwise).
+    public var status: Int
+    /// For `RANGE_INVALID`: the bytes the session holds, so the answer can carry `Range`.
+    public var receivedBytes: UInt64?
+}
+
+extension OCIError {
+    public init(_ kind: OCIErrorCode, _ message: String, status: Int? = nil, receivedBytes: UInt64? = nil, underlying: (any Error)? = nil) {
+        let details = OCIErrorDetails(status: status ?? kind.httpStatus ?? 500, receivedBytes: receivedBytes)
+        self.init(kind, message, details: details, underlying: underlying)
+    }
+
+    /// The HTTP status the spec gives this refusal.
+    public var status: Int { details.status }
+
+    /// For `RANGE_INVALID`: the bytes the session holds, so the answer can carry `Range`.
+    public var receivedBytes: UInt64? { details.receivedBytes }
 
     /// The OCI refusal for any error an operation met: OCI errors as they are, control-plane
     /// and data-plane codes onto the spec's (docs/oci.md, "Errors"), anything else `UNKNOWN`.
@@ -93,9 +129,8 @@ public struct OCIError: ArtifactStoreError {
                 case .namespaceExists, .versionExists, .holdExists, .policyExists, .holdNotFound, .policyNotFound, .tokenNotFound, .invalidPolicy,
                     .invalidToken:
                     .unsupported
-                case .databaseUnavailable, .databaseTooNew, .database, .dataPlane: .unknown
-                // Backup and restore are CLI operations; no OCI route meets them.
-                case .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt, .backupUnsupported:
+                case .databaseUnavailable, .databaseTooNew, .database, .dataPlane, .internalError, .auditRecordMalformed,
+                    .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt, .backupUnsupported:
                     .unknown
                 }
             let status: Int? = kind == .unknown && error.kind == .databaseUnavailable ? 503 : nil

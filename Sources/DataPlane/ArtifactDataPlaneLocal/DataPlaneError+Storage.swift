@@ -20,7 +20,7 @@ extension DataPlaneError {
     static func reading(_ error: any Error, _ address: ContentAddress, backendID: String) -> DataPlaneError {
         if let error = error as? DataPlaneError { return error }
         if let error = error as? StorageError {
-            if error.kind == .notFound {
+            if error.kind == .objectNotFound {
                 return .objectNotFound(address, backendID: backendID, underlying: error)
             }
             return .storage(error, "read \(address)", backendID: backendID)

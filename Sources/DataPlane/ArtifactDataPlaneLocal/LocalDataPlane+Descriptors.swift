@@ -34,7 +34,7 @@ extension LocalDataPlane {
         do {
             let file = try await opening.openForReading(Self.path(of: address))
             return DescriptorServe(file: file, backendID: backendID, provesReads: configuration.verifiesFullReads)
-        } catch where error.kind == .notFound {
+        } catch where error.kind == .objectNotFound {
             throw .objectNotFound(address, backendID: backendID, underlying: error)
         } catch {
             throw .storage(error, "read \(address)", backendID: backendID)

@@ -226,7 +226,7 @@ extension LocalDataPlane {
         await Task.detached {
             do {
                 try await backend.delete(temporary)
-            } catch let error as StorageError where error.kind == .notFound {
+            } catch let error as StorageError where error.kind == .objectNotFound {
                 _ = error
                 // The write never committed its temporary: nothing to remove.
             } catch {

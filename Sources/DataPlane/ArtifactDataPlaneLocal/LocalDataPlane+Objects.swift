@@ -31,7 +31,7 @@ extension LocalDataPlane {
             } else {
                 stream = try await backend.read(path, range: storageRange)
             }
-        } catch where error.kind == .notFound {
+        } catch where error.kind == .objectNotFound {
             throw .objectNotFound(address, backendID: backendID, underlying: error)
         } catch where error.kind == .invalidRange {
             let size = (try? await backend.stat(path).size).map { "\($0) bytes" } ?? "size unknown"
@@ -78,7 +78,7 @@ extension LocalDataPlane {
         if let stamp { return stamp.size <= Self.provedInMemoryLimit }
         do {
             return try await backend.stat(Self.path(of: address)).size <= Self.provedInMemoryLimit
-        } catch where error.kind == .notFound {
+        } catch where error.kind == .objectNotFound {
             throw .objectNotFound(address, backendID: backendID, underlying: error)
         } catch {
             throw .storage(error, "stat \(address)", backendID: backendID)
@@ -100,7 +100,7 @@ extension LocalDataPlane {
             } else {
                 stream = try await backend.read(path, range: nil)
             }
-        } catch where error.kind == .notFound {
+        } catch where error.kind == .objectNotFound {
             provedReads.forget(key)
             throw .objectNotFound(address, backendID: backendID, underlying: error)
         } catch {
@@ -148,7 +148,7 @@ extension LocalDataPlane {
         // possible to leave behind.
         do {
             try await backend.delete(Self.outboardPath(of: address))
-        } catch where error.kind == .notFound {
+        } catch where error.kind == .objectNotFound {
             // Small objects have none.
         } catch {
             throw .storage(error, "delete the outboard of \(address)", backendID: backendID)
@@ -156,14 +156,14 @@ extension LocalDataPlane {
         let size: UInt64
         do {
             size = try await backend.stat(path).size
-        } catch where error.kind == .notFound {
+        } catch where error.kind == .objectNotFound {
             return gone
         } catch {
             throw .storage(error, "stat \(address)", backendID: backendID)
         }
         do {
             try await backend.delete(path)
-        } catch where error.kind == .notFound {
+        } catch where error.kind == .objectNotFound {
             // Deleted concurrently: this call removed nothing.
             return gone
         } catch {

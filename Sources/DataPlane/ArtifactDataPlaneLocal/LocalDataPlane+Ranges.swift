@@ -29,7 +29,7 @@ extension LocalDataPlane {
         let size: UInt64
         do {
             size = try await backend.stat(path).size
-        } catch where error.kind == .notFound {
+        } catch where error.kind == .objectNotFound {
             throw .objectNotFound(address, backendID: backendID, underlying: error)
         } catch {
             throw .storage(error, "stat \(address)", backendID: backendID)
@@ -190,7 +190,7 @@ extension LocalDataPlane {
             let closed = range.map { UInt64($0.lowerBound)...UInt64($0.upperBound - 1) }
             for try await var buffer in try await backend.read(path, range: closed) { collected.writeBuffer(&buffer) }
             return collected
-        } catch let error as StorageError where error.kind == .notFound {
+        } catch let error as StorageError where error.kind == .objectNotFound {
             return nil
         } catch let error as StorageError where error.kind == .invalidRange {
             return ByteBuffer()

@@ -139,7 +139,7 @@ public struct MemoryBackend: StorageBackend {
         try store.state.withLock { state throws(StorageError) in
             guard state.objects.removeValue(forKey: key) != nil else {
                 if state.directories[key] != nil {
-                    throw StorageError(.notFound, "no object at \"\(path)\"; it is a directory", path: path.string)
+                    throw StorageError(.objectNotFound, "no object at \"\(path)\"; it is a directory", path: path.string)
                 }
                 throw .notFound(path)
             }
@@ -165,7 +165,7 @@ public struct MemoryBackend: StorageBackend {
         let key = path.bytes
         try store.state.withLock { state throws(StorageError) in
             guard state.directories[key] != nil else {
-                throw StorageError(.notFound, "no directory at \"\(path)\"", path: path.string)
+                throw StorageError(.objectNotFound, "no directory at \"\(path)\"", path: path.string)
             }
             let occupied =
                 state.objects.values.contains { $0.path.segments.count > path.segments.count && $0.path.isWithinBytes(path) }

@@ -11,7 +11,7 @@ import ArtifactStoreCore
 ///   a part, and a failed or cancelled write leaves the old state (and no temporary) behind.
 /// - `read` with a range returns exactly the inclusive byte range; a range outside the object is
 ///   `invalidRange`.
-/// - Missing objects are `notFound`; errors carry the codes of ``StorageError/Code``.
+/// - Missing objects are `objectNotFound`; errors carry the codes of ``StorageError/Code``.
 /// - `list` returns entries in byte-wise path order, at most `limit` per page, and a cursor that
 ///   continues after the last entry returned.
 ///
@@ -19,7 +19,7 @@ import ArtifactStoreCore
 /// - A write whose byte stream throws, or whose task is cancelled, throws `io` and stores nothing.
 /// - Paths are compared by their UTF-8 bytes: NFC and NFD spellings of a name are two objects.
 /// - `write` onto a directory, beneath an object, or (without overwrite) onto an object is
-///   `alreadyExists`; `delete` or `stat` of a directory is `notFound`; `move` onto itself
+///   `alreadyExists`; `delete` or `stat` of a directory is `objectNotFound`; `move` onto itself
 ///   succeeds with `overwrite` and is `alreadyExists` without it.
 /// - Listing a prefix that does not exist, or that is an object, returns an empty page; a
 ///   `limit` below 1 is treated as 1.
@@ -27,7 +27,7 @@ import ArtifactStoreCore
 public protocol StorageBackend: Sendable {
     /// Streams the object at `path`, whole or the inclusive byte `range`.
     ///
-    /// Errors surface either from this call (`notFound`, `invalidRange`) or while iterating.
+    /// Errors surface either from this call (`objectNotFound`, `invalidRange`) or while iterating.
     func read(_ path: StoragePath, range: ClosedRange<UInt64>?) async throws(StorageError) -> ByteStream
 
     /// Atomically replaces (or creates) the object at `path` with the bytes of `bytes`.
@@ -37,7 +37,7 @@ public protocol StorageBackend: Sendable {
     func write(_ path: StoragePath, from bytes: ByteStream, options: StorageWriteOptions) async throws(StorageError)
         -> StorageObjectInfo
 
-    /// Removes the object at `path`; `notFound` if there is none.
+    /// Removes the object at `path`; `objectNotFound` if there is none.
     func delete(_ path: StoragePath) async throws(StorageError)
 
     /// Whether an object (not a directory) exists at `path`.
@@ -58,7 +58,7 @@ public protocol StorageBackend: Sendable {
     /// `alreadyExists` if an object is there. Backends without directories (S3) accept and ignore it.
     func makeDirectory(_ path: StoragePath) async throws(StorageError)
 
-    /// Removes the empty directory at `path`; `notFound` if missing, `io` if not empty.
+    /// Removes the empty directory at `path`; `objectNotFound` if missing, `io` if not empty.
     func removeDirectory(_ path: StoragePath) async throws(StorageError)
 
     /// Moves the object at `source` to `destination`, replacing it only if `options.overwrite`

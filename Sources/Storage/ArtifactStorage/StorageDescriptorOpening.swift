@@ -35,6 +35,6 @@ package struct OpenedStorageFile: Sendable {
 /// alone still decides what is opened: the object at `path`, resolved beneath its root the way
 /// every other read is, read-only, and nothing else.
 package protocol StorageDescriptorOpening: StorageBackend {
-    /// Opens the regular file at `path` read-only (close-on-exec). `notFound` when there is none.
+    /// Opens the regular file at `path` read-only (close-on-exec). `objectNotFound` when there is none.
     func openForReading(_ path: StoragePath) async throws(StorageError) -> OpenedStorageFile
 }

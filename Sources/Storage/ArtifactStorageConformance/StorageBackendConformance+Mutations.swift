@@ -24,7 +24,7 @@ extension StorageBackendConformance {
             try probe.require(try await probe.backend.exists(b) == false, "the source still exists after an overwriting move")
             try await probe.expectContent(c, Array("alpha".utf8), "after an overwriting move")
 
-            try await probe.expectError(.notFound, "move of a missing object") {
+            try await probe.expectError(.objectNotFound, "move of a missing object") {
                 try await probe.backend.move(from: try path("m/missing"), to: try path("m/other"), overwrite: true)
             }
             try probe.require(try await probe.backend.exists(try path("m/other")) == false, "a failed move created its destination")
@@ -40,7 +40,7 @@ extension StorageBackendConformance {
                     try await probe.backend.move(from: nested, to: try path("m/dir"), overwrite: true)
                 }
                 try await probe.expectContent(nested, Array("alpha".utf8), "after a refused move onto a directory")
-                try await probe.expectError(.notFound, "move of a directory") {
+                try await probe.expectError(.objectNotFound, "move of a directory") {
                     try await probe.backend.move(from: try path("m/dir"), to: try path("m/moved"), overwrite: true)
                 }
             }
@@ -78,18 +78,22 @@ extension StorageBackendConformance {
         }
     }
 
-    /// Delete removes the object; deleting a missing one is `notFound`.
+    /// Delete removes the object; deleting a missing one is `objectNotFound`.
     public func deleteSemantics() async throws {
         try await withSubject(.deleteSemantics) { _, probe in
             let target = try path("del/ete")
             try await probe.write(target, [1, 2, 3])
             try await probe.backend.delete(target)
             try probe.require(try await probe.backend.exists(target) == false, "the object exists after delete")
-            try await probe.expectError(.notFound, "stat after delete") { _ = try await probe.backend.stat(target) }
-            try await probe.expectReadError(.notFound, target)
-            try await probe.expectError(.notFound, "second delete") { try await probe.backend.delete(target) }
-            try await probe.expectError(.notFound, "delete of a never-written object") { try await probe.backend.delete(try path("never")) }
-            try await probe.expectError(.notFound, "delete beneath a missing directory") { try await probe.backend.delete(try path("no/such/dir/x")) }
+            try await probe.expectError(.objectNotFound, "stat after delete") { _ = try await probe.backend.stat(target) }
+            try await probe.expectReadError(.objectNotFound, target)
+            try await probe.expectError(.objectNotFound, "second delete") { try await probe.backend.delete(target) }
+            try await probe.expectError(.objectNotFound, "delete of a never-written object") {
+                try await probe.backend.delete(try path("never"))
+            }
+            try await probe.expectError(.objectNotFound, "delete beneath a missing directory") {
+                try await probe.backend.delete(try path("no/such/dir/x"))
+            }
             let listed = try await probe.listAll(under: nil, recursive: true, limit: 10)
             try probe.require(listed.isEmpty, "deleted objects are still listed: \(listed.map(\.path.string))")
         }
@@ -112,10 +116,14 @@ extension StorageBackendConformance {
             try await probe.expectError(.alreadyExists, "write where a directory is") { try await probe.write(try path("d/e"), [2]) }
             try await probe.expectError(.alreadyExists, "write beneath an object") { try await probe.write(try path("d/obj/child"), [2]) }
             try await probe.expectContent(try path("d/obj"), [1], "after refused writes")
-            try await probe.expectError(.notFound, "delete of a directory") { try await backend.delete(try path("d/e")) }
+            try await probe.expectError(.objectNotFound, "delete of a directory") { try await backend.delete(try path("d/e")) }
             try await probe.expectError(.io, "removeDirectory of a non-empty directory") { try await backend.removeDirectory(try path("d/e")) }
-            try await probe.expectError(.notFound, "removeDirectory of a missing directory") { try await backend.removeDirectory(try path("d/zz")) }
-            try await probe.expectError(.notFound, "removeDirectory of an object") { try await backend.removeDirectory(try path("d/obj")) }
+            try await probe.expectError(.objectNotFound, "removeDirectory of a missing directory") {
+                try await backend.removeDirectory(try path("d/zz"))
+            }
+            try await probe.expectError(.objectNotFound, "removeDirectory of an object") {
+                try await backend.removeDirectory(try path("d/obj"))
+            }
             try await backend.removeDirectory(try path("d/e/f"))
             try await backend.removeDirectory(try path("d/e"))
             let inD = try await probe.listAll(under: try path("d"), recursive: false, limit: 10)

@@ -90,7 +90,7 @@ extension StorageBackendConformance {
     }
 
     /// Inclusive ranges: first byte, last byte, whole, middle; reversed and out-of-bounds ranges
-    /// are `invalidRange`; a range of a missing object is `notFound`.
+    /// are `invalidRange`; a range of a missing object is `objectNotFound`.
     public func rangeReads() async throws {
         try await withSubject(.rangeReads) { _, probe in
             let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
@@ -117,8 +117,8 @@ extension StorageBackendConformance {
                 try await probe.expectReadError(.invalidRange, target, range: range)
             }
             try await probe.expectContent(target, bytes, "after refused ranges")
-            try await probe.expectReadError(.notFound, try path("missing"), range: 0...0)
-            try await probe.expectReadError(.notFound, try path("missing"))
+            try await probe.expectReadError(.objectNotFound, try path("missing"), range: 0...0)
+            try await probe.expectReadError(.objectNotFound, try path("missing"))
         }
     }
 
@@ -127,7 +127,7 @@ extension StorageBackendConformance {
         try await withSubject(.statAndExists) { _, probe in
             let target = try path("s/t/at")
             try probe.require(try await probe.backend.exists(target) == false, "exists is true before writing")
-            try await probe.expectError(.notFound, "stat of a missing object") { _ = try await probe.backend.stat(target) }
+            try await probe.expectError(.objectNotFound, "stat of a missing object") { _ = try await probe.backend.stat(target) }
             let before = Date().addingTimeInterval(-300)
             try await probe.write(target, Array(repeating: 1, count: 4321), options: StorageWriteOptions(mode: 0o640))
             let stat = try await probe.backend.stat(target)
@@ -145,7 +145,7 @@ extension StorageBackendConformance {
             if capabilities.directories {
                 let directory = try path("s/t")
                 try probe.require(try await probe.backend.exists(directory) == false, "exists is true for a directory")
-                try await probe.expectError(.notFound, "stat of a directory") { _ = try await probe.backend.stat(directory) }
+                try await probe.expectError(.objectNotFound, "stat of a directory") { _ = try await probe.backend.stat(directory) }
             }
         }
     }

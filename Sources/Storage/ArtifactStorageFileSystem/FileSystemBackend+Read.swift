@@ -37,7 +37,7 @@ extension FileSystemBackend: StorageDescriptorOpening {
                 let fd = try resolve(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
                 let info = try Sys.fstat(fd.raw)
                 guard Sys.isRegular(info) else {
-                    throw StorageError(.notFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
+                    throw StorageError(.objectNotFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
                 }
                 return OpenedStorageFile(descriptor: fd, stamp: Self.stamp(info))
             } catch {
@@ -47,7 +47,7 @@ extension FileSystemBackend: StorageDescriptorOpening {
     }
 
     /// The stamp of a file another process opened and passed to this one (the data plane
-    /// daemon's descriptor side channel), taken here with `fstat`; `notFound` unless it is a
+    /// daemon's descriptor side channel), taken here with `fstat`; `objectNotFound` unless it is a
     /// regular file.
     package static func stampOfOpenFile(_ file: OwnedDescriptor, path: StoragePath) throws(StorageError) -> StorageChangeStamp {
         let info: Glibc.stat
@@ -57,7 +57,7 @@ extension FileSystemBackend: StorageDescriptorOpening {
             throw .from(error, .lookUp, path: path, verb: "read")
         }
         guard Sys.isRegular(info) else {
-            throw StorageError(.notFound, "the descriptor passed for \"\(path)\" is not a regular file", path: path.string)
+            throw StorageError(.objectNotFound, "the descriptor passed for \"\(path)\" is not a regular file", path: path.string)
         }
         return stamp(info)
     }
@@ -96,7 +96,7 @@ extension FileSystemBackend: StorageChangeStamping {
                 let fd = try resolve(path, flags: O_PATH)
                 let info = try Sys.fstat(fd.raw)
                 guard Sys.isRegular(info) else {
-                    throw StorageError(.notFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
+                    throw StorageError(.objectNotFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
                 }
                 return StampedObjectInfo(info: Self.objectInfo(path, info), stamp: Self.stamp(info))
             } catch {

@@ -156,7 +156,7 @@ public struct FileSystemBackend: StorageBackend {
                 let parent = try openDirectory(path.parent, create: false)
                 let info = try Sys.fstatat(parent.raw, path.name)
                 if Sys.isDirectory(info) {
-                    throw StorageError(.notFound, "no object at \"\(path)\"; it is a directory", path: path.string)
+                    throw StorageError(.objectNotFound, "no object at \"\(path)\"; it is a directory", path: path.string)
                 }
                 if Sys.isSymlink(info) {
                     // Removing a link never touches its target, but one that leads out is refused
@@ -180,7 +180,7 @@ public struct FileSystemBackend: StorageBackend {
                 sourceParent = try openDirectory(source.parent, create: false)
                 let info = try Sys.fstatat(sourceParent.raw, source.name)
                 guard Sys.isRegular(info) else {
-                    throw StorageError(.notFound, "no object at \"\(source)\" to move", path: source.string)
+                    throw StorageError(.objectNotFound, "no object at \"\(source)\" to move", path: source.string)
                 }
             } catch {
                 throw .from(error, .lookUp, path: source, verb: "move")
@@ -257,7 +257,7 @@ public struct FileSystemBackend: StorageBackend {
                 let parent = try openDirectory(path.parent, create: false)
                 let info = try Sys.fstatat(parent.raw, path.name)
                 guard Sys.isDirectory(info) else {
-                    throw StorageError(.notFound, "no directory at \"\(path)\"", path: path.string)
+                    throw StorageError(.objectNotFound, "no directory at \"\(path)\"", path: path.string)
                 }
                 do {
                     try Sys.retrying("rmdir") { unlinkat(parent.raw, path.name, AT_REMOVEDIR) }

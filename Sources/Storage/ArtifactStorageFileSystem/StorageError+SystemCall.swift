@@ -19,14 +19,14 @@ extension StorageError {
         case EXDEV where failure.escapesRoot:
             return StorageError(.pathEscapesRoot, "cannot \(verb) \(name): it leads outside the root through a symbolic link", path: relative, underlying: failure)
         case ENOENT:
-            return StorageError(.notFound, "cannot \(verb) \(name): no such object", path: relative, underlying: failure)
+            return StorageError(.objectNotFound, "cannot \(verb) \(name): no such object", path: relative, underlying: failure)
         case ENOTDIR:
             return kind == .lookUp
-                ? StorageError(.notFound, "cannot \(verb) \(name): a parent is not a directory", path: relative, underlying: failure)
+                ? StorageError(.objectNotFound, "cannot \(verb) \(name): a parent is not a directory", path: relative, underlying: failure)
                 : StorageError(.alreadyExists, "cannot \(verb) \(name): an object is in the way of a parent directory", path: relative, underlying: failure)
         case EISDIR:
             return kind == .lookUp
-                ? StorageError(.notFound, "cannot \(verb) \(name): it is a directory", path: relative, underlying: failure)
+                ? StorageError(.objectNotFound, "cannot \(verb) \(name): it is a directory", path: relative, underlying: failure)
                 : StorageError(.alreadyExists, "cannot \(verb) \(name): a directory is there", path: relative, underlying: failure)
         case EEXIST:
             return StorageError(.alreadyExists, "cannot \(verb) \(name): it already exists", path: relative, underlying: failure)

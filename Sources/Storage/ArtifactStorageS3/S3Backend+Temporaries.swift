@@ -27,7 +27,7 @@ extension S3Backend {
             do {
                 try await client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
                 aborted += 1
-            } catch where error.kind == .notFound {
+            } catch where error.kind == .objectNotFound {
                 continue  // finished or aborted by someone else meanwhile
             }
         }

@@ -18,7 +18,7 @@ import NIOHTTP1
 ///   whole or not at all. A stream shorter than one part is read first, then sent with PutObject;
 ///   longer ones go up as a multipart upload that is aborted on any failure or cancellation.
 /// - Directories do not exist on S3. `makeDirectory` is a no-op (no marker object), a
-///   "directory" exists while some object lies beneath it, `removeDirectory` is `notFound` when
+///   "directory" exists while some object lies beneath it, `removeDirectory` is `objectNotFound` when
 ///   nothing is under the path and `io` (not empty) otherwise: an empty directory can never exist.
 /// - POSIX `mode`/`owner` write options are ignored (S3 has neither), as the contract allows.
 /// - `delete` does a HEAD first because S3's DELETE succeeds for missing keys.
@@ -53,7 +53,7 @@ public struct S3Backend: StorageBackend {
 
     // MARK: Reading
 
-    /// HEADs the object (so `notFound` and `invalidRange` come from this call, without holding
+    /// HEADs the object (so `objectNotFound` and `invalidRange` come from this call, without holding
     /// a connection), then streams it with a GET issued on the first pull. Each GET returns one
     /// complete version (S3 objects are immutable), even if the object is overwritten between the
     /// HEAD and the GET; a ranged answer is checked against its `Content-Range` again.
@@ -150,7 +150,7 @@ public struct S3Backend: StorageBackend {
         }
     }
 
-    /// `notFound` when no object lies under `path`, `io` when some do (a directory on S3 exists
+    /// `objectNotFound` when no object lies under `path`, `io` when some do (a directory on S3 exists
     /// only while it is not empty).
     public func removeDirectory(_ path: StoragePath) async throws(StorageError) {
         let page: S3ListPage
@@ -160,7 +160,7 @@ public struct S3Backend: StorageBackend {
             throw relabel(error, path: path)
         }
         if page.objects.isEmpty {
-            throw StorageError(.notFound, "no directory at \"\(path)\"", path: path.string)
+            throw StorageError(.objectNotFound, "no directory at \"\(path)\"", path: path.string)
         }
         throw StorageError(.io, "directory \"\(path)\" is not empty", path: path.string)
     }
@@ -186,8 +186,8 @@ public struct S3Backend: StorageBackend {
     /// Keeps the error's code but names the storage path (not the S3 key) when it has one.
     func relabel(_ error: StorageError, path: StoragePath?) -> StorageError {
         guard let path else { return error }
-        if error.kind == .notFound {
-            return StorageError(.notFound, "no object at \"\(path)\"", path: path.string, underlying: error)
+        if error.kind == .objectNotFound {
+            return StorageError(.objectNotFound, "no object at \"\(path)\"", path: path.string, underlying: error)
         }
         return StorageError(error.kind, error.message, path: path.string, underlying: error.underlying)
     }
@@ -231,8 +231,8 @@ struct S3BodyStream: AsyncSequence, Sendable {
         let response: HTTPClientResponse
         do {
             response = try await client.getObject(key: key, range: range)
-        } catch where error.kind == .notFound {
-            throw StorageError(.notFound, "\"\(path)\" was deleted while being read", path: path.string, underlying: error)
+        } catch where error.kind == .objectNotFound {
+            throw StorageError(.objectNotFound, "\"\(path)\" was deleted while being read", path: path.string, underlying: error)
         } catch where error.kind == .invalidRange {
             throw StorageError(.invalidRange, "\"\(path)\" shrank while being read: \(error.message)", path: path.string, underlying: error)
         } catch {

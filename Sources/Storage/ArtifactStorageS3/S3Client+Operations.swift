@@ -39,7 +39,7 @@ extension S3Client {
     public func headBucket() async throws(StorageError) {
         do {
             _ = try await send("HeadBucket", method: .HEAD, key: nil)
-        } catch where error.kind == .notFound {
+        } catch where error.kind == .objectNotFound {
             throw StorageError(
                 .unreachable, "bucket \(configuration.bucket) does not exist at \(configuration.effectiveEndpoint)",
                 underlying: error)

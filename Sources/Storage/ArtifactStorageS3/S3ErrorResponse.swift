@@ -46,7 +46,7 @@ public struct S3ErrorResponse: Error, Sendable, Hashable, CustomStringConvertibl
 
     /// Maps S3's answer to the storage layer's codes.
     ///
-    /// NoSuchKey/404 → `notFound`; NoSuchBucket → `unreachable`; AccessDenied,
+    /// NoSuchKey/404 → `objectNotFound`; NoSuchBucket → `unreachable`; AccessDenied,
     /// InvalidAccessKeyId, SignatureDoesNotMatch, 403 → `accessDenied`; InvalidRange/416 →
     /// `invalidRange`; anything else → `io` naming S3's code and message.
     public func storageError(operation: String, path: String?) -> StorageError {
@@ -55,7 +55,7 @@ public struct S3ErrorResponse: Error, Sendable, Hashable, CustomStringConvertibl
         case "NoSuchBucket":
             return StorageError(.unreachable, "\(operation)\(subject): the bucket does not exist (\(self))", path: path, underlying: self)
         case "NoSuchKey", "NoSuchUpload":
-            return StorageError(.notFound, "\(operation)\(subject): no such object (\(self))", path: path, underlying: self)
+            return StorageError(.objectNotFound, "\(operation)\(subject): no such object (\(self))", path: path, underlying: self)
         case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
             "AllAccessDisabled", "AccountProblem":
             return StorageError(.accessDenied, "\(operation)\(subject): access denied (\(self))", path: path, underlying: self)
@@ -66,7 +66,7 @@ public struct S3ErrorResponse: Error, Sendable, Hashable, CustomStringConvertibl
         }
         switch status {
         case 404:
-            return StorageError(.notFound, "\(operation)\(subject): not found (\(self))", path: path, underlying: self)
+            return StorageError(.objectNotFound, "\(operation)\(subject): not found (\(self))", path: path, underlying: self)
         case 401, 403:
             return StorageError(.accessDenied, "\(operation)\(subject): access denied (\(self))", path: path, underlying: self)
         case 416:

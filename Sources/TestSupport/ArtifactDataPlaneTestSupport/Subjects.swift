@@ -122,7 +122,7 @@ public enum Subjects {
             corruptByte: { id, key, offset in
                 let path = roots[id]! + "/" + key
                 guard let handle = FileHandle(forUpdatingAtPath: path) else {
-                    throw StorageError(.notFound, "cannot open \(path) to corrupt it")
+                    throw StorageError(.objectNotFound, "cannot open \(path) to corrupt it")
                 }
                 defer { try? handle.close() }
                 try handle.seek(toOffset: offset)

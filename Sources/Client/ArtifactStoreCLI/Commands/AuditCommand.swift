@@ -67,7 +67,7 @@ struct AuditExportCommand: AsyncParsableCommand {
             }
             if let failure {
                 FileOutput.standardError.write("artifactstore: the audit export stopped early (\(failure.code)): \(failure.message)\n")
-                let status: ClientExitStatus = failure.code == "auditRecordMalformed" ? .integrity : .server
+                let status: ClientExitStatus = APIErrorCode(rawValue: failure.code) == .auditRecordMalformed ? .integrity : .server
                 throw ExitCode(status.rawValue)
             }
         }

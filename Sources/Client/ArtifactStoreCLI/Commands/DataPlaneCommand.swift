@@ -90,13 +90,13 @@ struct DataPlaneCommand: AsyncParsableCommand {
 
     func makeDaemon(logger: Logger) throws -> DataPlaneDaemon {
         guard !backend.isEmpty else {
-            throw CLIError(code: "invalidBackendArgument", "at least one --backend ID=URL is required")
+            throw CLIError(code: .invalidBackendArgument, "at least one --backend ID=URL is required")
         }
         let factory = StorageFactory(logger: logger)
         var backends: [LocalDataPlane.Backend] = []
         for argument in backend {
             guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
-                throw CLIError(code: "invalidBackendArgument", "--backend \"\(argument)\" is not ID=URL (e.g. main=file:///srv/artifacts)")
+                throw CLIError(code: .invalidBackendArgument, "--backend \"\(argument)\" is not ID=URL (e.g. main=file:///srv/artifacts)")
             }
             let id = String(argument[..<equals])
             let url = String(argument[argument.index(after: equals)...])
@@ -111,7 +111,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
             allowList.gids.insert(gid)
         }
         guard gracePeriod >= 0, stallTimeout > 0 else {
-            throw CLIError(code: "invalidArgument", "--grace-period must be 0 or more and --stall-timeout more than 0 seconds")
+            throw CLIError(code: .invalidArgument, "--grace-period must be 0 or more and --stall-timeout more than 0 seconds")
         }
         let configuration = DataPlaneDaemon.Configuration(
             socketPath: socket,

@@ -72,7 +72,7 @@ extension ArtifactStoreClient {
             }
         } catch let error as FileSystemError {
             throw LocalFiles.fileError(error, path: partial, doing: "write")
-        } catch let error as ClientError where error.code == ClientError.Code.sizeMismatch.rawValue {
+        } catch let error as ClientError where error.kind == .sizeMismatch {
             _ = try? await FileSystem.shared.removeItem(at: FilePath(partial))
             throw error
         }

@@ -57,7 +57,7 @@ extension ArtifactStoreClient {
         var createdNamespace = false
         do {
             _ = try await namespace(reference.namespace)
-        } catch let error as ClientError where error.code == "namespaceNotFound" {
+        } catch let error as ClientError where error.serverCode == .namespaceNotFound {
             _ = try await createNamespace(reference.namespace)
             createdNamespace = true
         }

@@ -1,3 +1,4 @@
+import ArtifactStoreCore
 import Crypto
 import Foundation
 
@@ -144,12 +145,22 @@ public struct AuditKeyring: Sendable {
 }
 
 /// An audit key file or keyring that cannot be used; the message names the file and what to fix.
-public struct AuditKeyError: Error, Sendable, CustomStringConvertible {
-    public let message: String
+public typealias AuditKeyError = LayeredError<AuditKeyErrorCode>
 
-    init(_ message: String) {
-        self.message = message
+/// The audit keyring's one code. It reaches no answer as itself: `serve` reports it as an
+/// `invalidConfiguration` of `auditKeyFile`.
+public enum AuditKeyErrorCode: String, ErrorCode {
+    case invalidAuditKeyFile
+
+    public static let layer = "audit keys"
+
+    public var meaning: String {
+        "The audit key file cannot be read, created or parsed (a malformed line, a key under 32 bytes, a key id twice)."
     }
+}
 
-    public var description: String { message }
+extension AuditKeyError {
+    init(_ message: String) {
+        self.init(.invalidAuditKeyFile, message)
+    }
 }

@@ -29,7 +29,8 @@ public struct AuditLog: Sendable {
     ///   without its writer's MAC would never be sealed, so the change is refused instead.
     static func append(_ event: AuditEvent, context: RequestContext, at time: Int64, in db: any SQLDatabase) async throws {
         guard let keys = writerKeys else {
-            throw ControlPlaneError(.database, "recording \(event.action): an audit record was written outside a control-plane transaction")
+            throw ControlPlaneError(
+                .internalError, "recording \(event.action): an audit record was written outside a control-plane transaction")
         }
         try await AuditPendingRecord(event, context: context, at: time, keys: keys).insert(in: db)
     }
@@ -95,12 +96,12 @@ public struct AuditLog: Sendable {
                     case .malformed(let sequence, let problem):
                         let label = sequence.map { "audit record \($0)" } ?? "an audit record"
                         let message = "\(label) is malformed: \(problem)"
-                        try await write(Self.errorLine(code: "auditRecordMalformed", message: message, sequence: sequence))
+                        try await write(Self.errorLine(code: .auditRecordMalformed, message: message, sequence: sequence))
                         return written
                     }
                 } catch {
                     throw ControlPlaneError(
-                        .database, "exporting audit records failed after \(written) records: \(error)", underlying: error)
+                        .internalError, "exporting audit records failed after \(written) records", underlying: error)
                 }
                 written += 1
             }
@@ -111,7 +112,7 @@ public struct AuditLog: Sendable {
     /// The line that ends a JSON Lines export early: `{"error":{"code":…,"message":…}}` (with
     /// `sequence` when the failure is about one record) and `\n`. Never a record: a record has
     /// no `error` key.
-    public static func errorLine(code: String, message: String, sequence: Int64? = nil) -> String {
+    public static func errorLine(code: ControlPlaneErrorCode, message: String, sequence: Int64? = nil) -> String {
         struct Line: Encodable {
             struct Failure: Encodable {
                 var code: String
@@ -122,7 +123,7 @@ public struct AuditLog: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(Line(error: .init(code: code, message: message, sequence: sequence)))) ?? Data("{}".utf8)
+        let data = (try? encoder.encode(Line(error: .init(code: code.rawValue, message: message, sequence: sequence)))) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 

@@ -45,7 +45,7 @@ extension ArtifactStoreAPI {
                 // The client may be gone (then this write fails too and the connection closes).
                 let failure = error as? ControlPlaneError
                 let line = AuditLog.errorLine(
-                    code: failure?.code ?? ControlPlaneError.Code.database.rawValue,
+                    code: failure?.kind ?? .internalError,
                     message: "the export stopped: \(failure?.message ?? "reading the audit log failed")")
                 try await writer.write(ByteBuffer(string: line))
             }

@@ -86,27 +86,43 @@ public struct ServerConfiguration: Sendable, Hashable {
 
 /// A configuration value that is missing, malformed or inconsistent, or a start that cannot
 /// happen as configured (the address is taken): the server does not start.
-public struct ServerConfigurationError: ArtifactStoreError {
-    /// Stable codes. Never renamed once published.
-    public enum Code: String, Sendable, Hashable, CaseIterable {
-        /// A key is unknown, of the wrong type or out of range, or a location does not exist or
-        /// cannot be written.
-        case invalidConfiguration
-        /// Another process listens on the configured host and port.
-        case addressInUse
+public typealias ServerConfigurationError = LayeredError<ServerConfigurationErrorCode>
+
+/// Stable server configuration codes. Never renamed once published.
+public enum ServerConfigurationErrorCode: String, ErrorCode {
+    case invalidConfiguration
+    case addressInUse
+
+    public typealias Details = ServerConfigurationErrorDetails
+
+    public static let layer = "server configuration"
+
+    public var meaning: String {
+        switch self {
+        case .invalidConfiguration:
+            "A key is unknown, of the wrong type or out of range, or a location does not exist or cannot be written."
+        case .addressInUse: "Another process listens on the configured host and port."
+        }
     }
 
-    public let kind: Code
-    public var code: String { kind.rawValue }
+    /// `artifactstore serve` exits 2 when its configuration cannot be used.
+    public var exitStatus: ExitStatus? { .usage }
+}
+
+/// What a ``ServerConfigurationError`` adds: the configuration key at fault.
+public struct ServerConfigurationErrorDetails: Sendable, Hashable {
     /// The configuration key (`port`, `backends`, …).
-    public let key: String
-    public let message: String
-    public let underlying: (any Error)?
+    public var key: String
+}
 
-    public init(_ kind: Code = .invalidConfiguration, key: String, _ message: String, underlying: (any Error)? = nil) {
-        self.kind = kind
-        self.key = key
-        self.message = "\(key): \(message)"
-        self.underlying = underlying
+extension ServerConfigurationError {
+    /// The message is prefixed with the key: `port: …`.
+    public init(
+        _ kind: ServerConfigurationErrorCode = .invalidConfiguration, key: String, _ message: String, underlying: (any Error)? = nil
+    ) {
+        self.init(kind, "\(key): \(message)", details: ServerConfigurationErrorDetails(key: key), underlying: underlying)
     }
+
+    /// The configuration key (`port`, `backends`, …).
+    public var key: String { details.key }
 }

@@ -9,8 +9,9 @@ import NIOCore
 
 /// The one JSON error body every refusal is answered with, and how each error maps to a status.
 ///
-/// Exists so the status mapping of docs/api.md ("Errors") is written once: control-plane codes,
-/// data-plane codes (also when wrapped by the control plane) and HTTP-layer codes.
+/// Exists so every error reaches the client in one shape: control-plane codes, data-plane codes
+/// (also when wrapped by the control plane) and HTTP-layer codes, each with the status its code
+/// declares (``ErrorCode/httpStatus``, listed in docs/errors.md).
 struct ErrorResponse: Encodable, Sendable {
     struct Body: Encodable, Sendable {
         var code: String
@@ -52,22 +53,11 @@ struct ErrorResponse: Encodable, Sendable {
             headers[.contentRange] = "bytes */\(error.size)"
             return (.rangeNotSatisfiable, DataPlaneError.Code.rangeNotSatisfiable.rawValue, error.message, headers)
         case let error as HTTPAPIError:
-            let status: HTTPResponse.Status =
-                switch error.kind {
-                case .badRequest, .invalidRequestID: .badRequest
-                case .notFound: .notFound
-                case .methodNotAllowed: .methodNotAllowed
-                case .payloadTooLarge: .contentTooLarge
-                case .unsupportedMediaType: .unsupportedMediaType
-                case .internalError: .internalServerError
-                case .unsupportedTransferCoding: .notImplemented
-                case .tooManyConnections: .serviceUnavailable
-                }
             // The body that follows is not read: the connection cannot carry another request.
             if error.kind == .unsupportedTransferCoding { headers[.connection] = "close" }
-            return (status, error.code, error.message, headers)
+            return (status(for: error.kind), error.code, error.message, headers)
         case let error as DigestParseError:
-            return (.badRequest, error.code, error.message, headers)
+            return (status(for: error.kind), error.code, error.message, headers)
         case let error as HTTPError:
             switch error.status {
             case .notFound: return (.notFound, HTTPAPIError.Code.notFound.rawValue, "no such route", headers)
@@ -86,34 +76,18 @@ struct ErrorResponse: Encodable, Sendable {
         }
     }
 
-    static func status(for code: ControlPlaneError.Code) -> HTTPResponse.Status {
-        switch code {
-        case .invalidName, .invalidPath, .invalidManifest, .invalidDigest, .invalidPageRequest, .invalidPolicy, .invalidToken, .blobNotLinked:
-            .badRequest
-        case .unauthenticated, .tokenExpired, .tokenRevoked: .unauthorized
-        case .forbidden: .forbidden
-        case .namespaceNotFound, .artifactNotFound, .versionNotFound, .fileNotFound, .tagNotFound, .holdNotFound, .policyNotFound, .blobNotFound,
-            .tokenNotFound:
-            .notFound
-        case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected: .conflict
-        case .databaseUnavailable: .serviceUnavailable
-        case .databaseTooNew, .database, .dataPlane: .internalServerError
-        // Backup and restore are CLI operations; no route answers with these.
-        case .backupDestinationNotEmpty, .restoreDestinationNotEmpty: .conflict
-        case .backupInvalid, .backupObjectCorrupt, .backupUnsupported: .internalServerError
-        }
+    /// The status a code's ``ErrorCode/httpStatus`` names (500 for a code that has none), with its
+    /// standard reason phrase.
+    static func status(for code: some ErrorCode) -> HTTPResponse.Status {
+        let number = code.httpStatus ?? 500
+        return knownStatuses.first { $0.code == number } ?? HTTPResponse.Status(code: number)
     }
 
-    static func status(for code: DataPlaneError.Code) -> HTTPResponse.Status {
-        switch code {
-        case .digestMismatch, .sizeMismatch, .sizeLimitExceeded, .invalidRange, .streamFailed: .badRequest
-        case .objectNotFound: .notFound
-        case .rangeNotSatisfiable: .rangeNotSatisfiable
-        case .backendUnavailable, .dataPlaneUnavailable: .serviceUnavailable
-        case .unknownBackend, .invalidConfiguration, .cancelled, .storage, .objectCorrupt: .internalServerError
-        case .rangeUnverifiable: .notImplemented
-        }
-    }
+    /// The statuses error codes declare, with their reason phrases.
+    private static let knownStatuses: [HTTPResponse.Status] = [
+        .badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .conflict, .contentTooLarge, .unsupportedMediaType,
+        .rangeNotSatisfiable, .tooManyRequests, .internalServerError, .notImplemented, .serviceUnavailable,
+    ]
 
     /// The JSON error response for `error` (no body for HEAD). A 5xx names no internal path,
     /// socket or library error, only its code; with `requestID` its message and body say under

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import Logging
 
 /// One log line, rendered as text or JSON (``ServerLogFormat``).
@@ -127,9 +128,10 @@ struct ServerLogTimestamp: Sendable {
     var milliseconds: Int
 
     static var now: ServerLogTimestamp {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return ServerLogTimestamp(seconds: Int(time.tv_sec), milliseconds: Int(time.tv_nsec) / 1_000_000)
+        // Milliseconds since 1970 from `Date` (`timespec` members are not visible here: the module's
+        // imports re-export the core, and MemberImportVisibility then ties `timespec` to CNIOLinux).
+        let milliseconds = Int((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        return ServerLogTimestamp(seconds: milliseconds / 1000, milliseconds: milliseconds % 1000)
     }
 
     /// `2026-01-02T03:04:05.678Z`.
