@@ -41,7 +41,7 @@ extension LocalDataPlane: StoredObjectInventory {
         do {
             try await backend.delete(Self.outboardPath(of: address))
             return true
-        } catch  where error.kind == .notFound {
+        } catch where error.kind == .objectNotFound {
             return false
         } catch {
             throw .storage(error, "delete the outboard of \(address)", backendID: backendID)
