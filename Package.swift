@@ -4,6 +4,8 @@ import PackageDescription
 // Layers (DESIGN.md §1), lowest first. Each module depends only on modules above it in this list:
 //   core          ArtifactStoreCore (error shape, byte streams)
 //   identity      CArtifactBLAKE3, ArtifactBLAKE3, ArtifactIdentity
+//   API contract  ArtifactStoreAPI (the /v1 routes, bodies, value types, name grammar, JSON conventions,
+//                 error body and openapi.yaml; what the server and the client share, no HTTP, no database)
 //   storage       ArtifactStorage (+ implementations, conformance suite)
 //   data plane    ArtifactDataPlane (protocol, value types, errors), ArtifactDataPlaneLocal (in process),
 //                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec),
@@ -15,7 +17,7 @@ import PackageDescription
 //                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth),
 //                 ArtifactOCI (the OCI distribution model over the registry: names, manifests,
 //                 upload sessions, referrers; no HTTP)
-//   server / CLI  ArtifactServer (the /v1 HTTP API and the OCI /v2 API on Hummingbird: routes, auth,
+//   server / CLI  ArtifactServer (the /v1 HTTP API and the OCI /v2 API on Hummingbird: handlers, router, auth,
 //                 metrics, configuration, the serve application), ArtifactStoreClient (typed client of the /v1 HTTP API: transfers
 //                 with resume and verification, login file, exit statuses), ArtifactStoreCLI (the
 //                 `artifactstore` executable, including `artifactstore serve` and `artifactstore dataplane`)
@@ -94,6 +96,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+
+        // MARK: API contract
+
+        // The /v1 HTTP API as both sides see it: the route table with each route's access rule,
+        // the request and response bodies, the value types they carry, the name grammar, the JSON
+        // conventions, the error body and the OpenAPI document (openapi.yaml, embedded at build
+        // time). No HTTP server or client, no database: the server and the client both build on it.
+        .target(
+            name: "ArtifactStoreAPI",
+            dependencies: [
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+            ],
+            exclude: ["openapi.yaml"]
         ),
 
         // MARK: Storage
@@ -284,6 +301,7 @@ let package = Package(
                 "ArtifactMetadata",
                 "ArtifactDataPlane",
                 "ArtifactIdentity",
+                "ArtifactStoreAPI",
                 "ArtifactStoreCore",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -301,6 +319,7 @@ let package = Package(
                 "ArtifactMetadata",
                 "ArtifactDataPlane",
                 "ArtifactIdentity",
+                "ArtifactStoreAPI",
                 "ArtifactStoreCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -322,6 +341,7 @@ let package = Package(
                 "ArtifactDataPlaneLocal",
                 "ArtifactDataPlaneRemote",
                 "ArtifactIdentity",
+                "ArtifactStoreAPI",
                 "ArtifactStorage",
                 "ArtifactStorageFactory",
                 "ArtifactStoreCore",
@@ -346,7 +366,7 @@ let package = Package(
         .target(
             name: "ArtifactStoreClient",
             dependencies: [
-                "ArtifactControlPlane",
+                "ArtifactStoreAPI",
                 "ArtifactIdentity",
                 "ArtifactStoreCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -364,6 +384,7 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 "ArtifactControlPlane",
                 "ArtifactStoreClient",
+                "ArtifactStoreAPI",
                 "ArtifactStoreCore",
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneDaemon",
@@ -458,6 +479,15 @@ let package = Package(
             ]
         ),
 
+        // The contract: openapi.yaml against the route table and the Swift bodies, in both directions.
+        .testTarget(
+            name: "ArtifactStoreAPITests",
+            dependencies: [
+                "ArtifactStoreAPI",
+                "ArtifactStoreTestSupport",
+                "ArtifactIdentity",
+            ]
+        ),
         .testTarget(
             name: "ArtifactBLAKE3Tests",
             dependencies: ["ArtifactStoreTestSupport", "ArtifactBLAKE3", .product(name: "NIOCore", package: "swift-nio")]
@@ -585,6 +615,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactControlPlaneTests",
             dependencies: [
+                "ArtifactStoreAPI",
                 "ArtifactStoreTestSupport",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",
@@ -603,6 +634,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactServerTests",
             dependencies: [
+                "ArtifactStoreAPI",
                 "ArtifactStoreTestSupport",
                 "ArtifactServer",
                 "ArtifactOCI",
@@ -630,6 +662,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactOCITests",
             dependencies: [
+                "ArtifactStoreAPI",
                 "ArtifactStoreTestSupport",
                 "ArtifactOCI",
                 "ArtifactControlPlane",
@@ -648,9 +681,9 @@ let package = Package(
         .testTarget(
             name: "ArtifactStoreCLITests",
             dependencies: [
+                "ArtifactStoreAPI",
                 "ArtifactStoreCLI",
                 "ArtifactStoreClient",
-                "ArtifactControlPlane",
                 "ArtifactIdentity",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -663,8 +696,8 @@ let package = Package(
         .testTarget(
             name: "ArtifactStoreClientTests",
             dependencies: [
+                "ArtifactStoreAPI",
                 "ArtifactStoreClient",
-                "ArtifactControlPlane",
                 "ArtifactIdentity",
                 "ArtifactStoreCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -721,6 +754,7 @@ if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
 // sql-kit lay theirs out. Module names stay as they are; only the folders group them.
 let sourceFolders: [String: [String]] = [
     "Core": ["ArtifactStoreCore", "CArtifactBLAKE3", "ArtifactBLAKE3", "ArtifactIdentity"],
+    "API": ["ArtifactStoreAPI"],
     "Storage": [
         "ArtifactStorage", "CArtifactStorageFileSystem", "ArtifactStorageFileSystem", "ArtifactStorageS3",
         "ArtifactStorageFactory", "ArtifactStorageConformance",
