@@ -74,7 +74,8 @@ struct AuthMatrixTests {
                     if route.id == .uploadBlob { headers[.contentType] = "application/octet-stream" } else if Self.body(for: route) != nil {
                         headers[.contentType] = "application/json"
                     }
-                    try await client.execute(uri: Self.uri(for: route), method: route.method.http, headers: headers, body: Self.body(for: route)) { response in
+                    let (uri, method, body) = (Self.uri(for: route), route.method.http, Self.body(for: route))
+                    try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
                         let label = "\(route.method) \(route.path) with \(kind) token"
                         switch kind {
                         case "none":

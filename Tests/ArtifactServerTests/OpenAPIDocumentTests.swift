@@ -66,14 +66,20 @@ struct OpenAPIDocumentTests {
         try await ServerHarness.run { harness in
             let admin = harness.adminToken
             try await harness.withClient { client in
-                func check(_ uri: String, _ method: HTTPRequest.Method, _ body: String?, schema: String, status: HTTPResponse.Status) async throws {
+                func check(_ uri: String, _ method: HTTPRequest.Method, _ body: String?, schema: String, status: HTTPResponse.Status)
+                    async throws
+                {
                     var headers = TestRequest.bearer(admin)
-                    if body != nil { headers[.contentType] = method == .post && uri.hasSuffix("/blobs") ? "application/octet-stream" : "application/json" }
-                    try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+                    if body != nil {
+                        headers[.contentType] = method == .post && uri.hasSuffix("/blobs") ? "application/octet-stream" : "application/json"
+                    }
+                    try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) {
+                        response in
                         #expect(response.status == status, "\(uri)")
                         var problems: [String] = []
                         try schemas.compare(
-                            Data(response.body.readableBytesView), with: try schemas.schema(schema), at: "\(method) \(uri)", optionals: .either,
+                            Data(response.body.readableBytesView), with: try schemas.schema(schema), at: "\(method) \(uri)",
+                            optionals: .either,
                             into: &problems)
                         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
                     }
@@ -106,24 +112,29 @@ struct OpenAPIDocumentTests {
             (
                 "BackendStatus",
                 BackendStatus(
-                    backendID: "default", isDefault: true, reachable: true, writable: true, latencySeconds: 0.01, freeBytes: 1, totalBytes: 2,
+                    backendID: "default", isDefault: true, reachable: true, writable: true, latencySeconds: 0.01, freeBytes: 1,
+                    totalBytes: 2,
                     message: "ok", checkedAt: at), .present
             ),
             (
                 "BackendStatus",
-                BackendStatus(backendID: "default", isDefault: true, reachable: false, writable: false, latencySeconds: 1, message: "down", checkedAt: at),
+                BackendStatus(
+                    backendID: "default", isDefault: true, reachable: false, writable: false, latencySeconds: 1, message: "down",
+                    checkedAt: at),
                 .absent
             ),
             (
                 "VerifyResult",
                 VerifyResult(
-                    address: ContentAddress(digest), backendID: "default", verified: false, actualPrimaryDigest: digest, actualSHA256Digest: sha256,
+                    address: ContentAddress(digest), backendID: "default", verified: false, actualPrimaryDigest: digest,
+                    actualSHA256Digest: sha256,
                     actualBLAKE3Digest: digest, actualSize: 5, mismatch: "blake3 differs"), .present
             ),
             (
                 "VerifyResult",
                 VerifyResult(
-                    address: ContentAddress(digest), backendID: "default", verified: true, actualPrimaryDigest: digest, actualSHA256Digest: sha256,
+                    address: ContentAddress(digest), backendID: "default", verified: true, actualPrimaryDigest: digest,
+                    actualSHA256Digest: sha256,
                     actualBLAKE3Digest: digest, actualSize: 5, mismatch: nil), .absent
             ),
         ]

@@ -52,7 +52,8 @@ final class ServerHarness: Sendable {
             try await withCleanup {
                 let token = try #require(try await controlPlane.auth.bootstrap())
                 let harness = ServerHarness(
-                    directory: directory, controlPlane: controlPlane, api: APIHandlers(controlPlane: controlPlane, metrics: ServerMetrics()),
+                    directory: directory, controlPlane: controlPlane,
+                    api: APIHandlers(controlPlane: controlPlane, metrics: ServerMetrics()),
                     adminToken: token.token)
                 try await body(harness)
             } then: {

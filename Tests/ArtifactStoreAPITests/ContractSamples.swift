@@ -32,17 +32,21 @@ enum ContractSamples {
         namespace: "team", artifact: "app/linux", version: "1.0", creator: "token:0123456789abcdef", createdAt: date,
         labels: ["os": "linux"], fileCount: 1, totalSize: 5)
     static let file = VersionFile(path: "bin/app", address: address, size: 5, mediaType: "application/octet-stream")
-    static let tag = Tag(namespace: "team", artifact: "app/linux", name: "stable", version: "1.0", updatedBy: "token:0123456789abcdef", updatedAt: date)
-    static let hold = LegalHold(namespace: "team", artifact: "app/linux", version: "1.0", reason: "audit", createdBy: "token:x", createdAt: date)
+    static let tag = Tag(
+        namespace: "team", artifact: "app/linux", name: "stable", version: "1.0", updatedBy: "token:0123456789abcdef", updatedAt: date)
+    static let hold = LegalHold(
+        namespace: "team", artifact: "app/linux", version: "1.0", reason: "audit", createdBy: "token:x", createdAt: date)
     static let policy = RetentionPolicy(namespace: "team", name: "nightly", artifactGlob: "**", keepLast: 5, maxAgeSeconds: 86_400)
     static let barePolicy = RetentionPolicy(namespace: "team", name: "nightly")
     static let decision = RetentionDecision(
-        namespace: "team", artifact: "app/linux", version: "0.9", createdAt: date, action: .delete, reason: "policy \"nightly\": not among the 5 newest")
+        namespace: "team", artifact: "app/linux", version: "0.9", createdAt: date, action: .delete,
+        reason: "policy \"nightly\": not among the 5 newest")
     static let token = TokenInfo(
         id: "0123456789abcdef", name: "ci", grants: [Grant(.write, namespace: "team")], createdBy: "token:x", createdAt: date,
         expiresAt: date, revokedAt: date)
     static let bareToken = TokenInfo(
-        id: "0123456789abcdef", name: "ci", grants: [.global(.admin)], createdBy: "token:x", createdAt: date, expiresAt: nil, revokedAt: nil)
+        id: "0123456789abcdef", name: "ci", grants: [.global(.admin)], createdBy: "token:x", createdAt: date, expiresAt: nil, revokedAt: nil
+    )
 
     static let all: [ContractSample] = [
         ContractSample(
@@ -50,7 +54,8 @@ enum ContractSamples {
             minimal: ErrorBody(code: "namespaceNotFound", message: "no namespace \"team\"")),
         ContractSample("Health", full: HealthBody(status: "ok")),
         ContractSample("Namespace", full: namespace),
-        ContractSample("NamespaceCreate", full: CreateNamespaceBody(name: "team", immutableTags: true), minimal: CreateNamespaceBody(name: "team")),
+        ContractSample(
+            "NamespaceCreate", full: CreateNamespaceBody(name: "team", immutableTags: true), minimal: CreateNamespaceBody(name: "team")),
         ContractSample("Blob", full: BlobBody(address: address, size: 5, sha256: sha256, blake3: blake3, deduplicated: false)),
         ContractSample("Artifact", full: artifact),
         ContractSample("VersionSummary", full: summary),
@@ -62,7 +67,8 @@ enum ContractSamples {
             minimal: CommitVersionBody(files: [.init(path: "bin/app", address: address)])),
         ContractSample(
             "VersionVerify",
-            full: VersionVerifyBody(verified: false, files: [.init(path: "bin/app", address: address, verified: false, mismatch: "size 4, not 5")]),
+            full: VersionVerifyBody(
+                verified: false, files: [.init(path: "bin/app", address: address, verified: false, mismatch: "size 4, not 5")]),
             minimal: VersionVerifyBody(verified: true, files: [.init(path: "bin/app", address: address, verified: true)])),
         ContractSample("Tag", full: tag),
         ContractSample("TagSet", full: SetTagBody(version: "1.0")),
@@ -70,12 +76,15 @@ enum ContractSamples {
         ContractSample("HoldPlace", full: PlaceHoldBody(reason: "audit")),
         ContractSample("RetentionPolicy", full: policy, minimal: barePolicy),
         ContractSample(
-            "PolicySet", full: SetPolicyBody(artifactGlob: "app/**", keepLast: 5, maxAgeSeconds: 3_600, protectTagged: false), minimal: SetPolicyBody()),
+            "PolicySet", full: SetPolicyBody(artifactGlob: "app/**", keepLast: 5, maxAgeSeconds: 3_600, protectTagged: false),
+            minimal: SetPolicyBody()),
         ContractSample("RetentionDecision", full: decision),
-        ContractSample("RetentionReport", full: RetentionReport(namespace: "team", dryRun: true, decisions: [decision], versionsExamined: 3)),
+        ContractSample(
+            "RetentionReport", full: RetentionReport(namespace: "team", dryRun: true, decisions: [decision], versionsExamined: 3)),
         ContractSample(
             "GarbageCollectionReport",
-            full: GarbageCollectionBody(ran: true, dryRun: false, linksExpired: 1, blobsMarked: 2, blobsDeleted: 3, bytesDeleted: 4, deletionsFailed: 0)),
+            full: GarbageCollectionBody(
+                ran: true, dryRun: false, linksExpired: 1, blobsMarked: 2, blobsDeleted: 3, bytesDeleted: 4, deletionsFailed: 0)),
         ContractSample(
             "ScrubReport",
             full: ScrubBody(
@@ -99,13 +108,20 @@ enum ContractSamples {
         ContractSample(
             "WhoAmI", full: WhoAmIBody(tokenID: "0123456789abcdef", name: "ci", grants: [Grant(.read, namespace: "team")]),
             minimal: WhoAmIBody(tokenID: "0123456789abcdef", name: "ci", grants: [.global(.read)])),
-        ContractSample("NamespacePage", full: PageBody(items: [namespace], nextCursor: "c"), minimal: PageBody(items: [namespace], nextCursor: nil)),
-        ContractSample("ArtifactPage", full: PageBody(items: [artifact], nextCursor: "c"), minimal: PageBody<Artifact>(items: [], nextCursor: nil)),
-        ContractSample("VersionSummaryPage", full: PageBody(items: [summary], nextCursor: "c"), minimal: PageBody(items: [summary], nextCursor: nil)),
-        ContractSample("VersionFilePage", full: PageBody(items: [file], nextCursor: "c"), minimal: PageBody(items: [file], nextCursor: nil)),
+        ContractSample(
+            "NamespacePage", full: PageBody(items: [namespace], nextCursor: "c"), minimal: PageBody(items: [namespace], nextCursor: nil)),
+        ContractSample(
+            "ArtifactPage", full: PageBody(items: [artifact], nextCursor: "c"), minimal: PageBody<Artifact>(items: [], nextCursor: nil)),
+        ContractSample(
+            "VersionSummaryPage", full: PageBody(items: [summary], nextCursor: "c"), minimal: PageBody(items: [summary], nextCursor: nil)),
+        ContractSample(
+            "VersionFilePage", full: PageBody(items: [file], nextCursor: "c"), minimal: PageBody(items: [file], nextCursor: nil)),
         ContractSample("TagPage", full: PageBody(items: [tag], nextCursor: "c"), minimal: PageBody(items: [tag], nextCursor: nil)),
         ContractSample("LegalHoldPage", full: PageBody(items: [hold], nextCursor: "c"), minimal: PageBody(items: [hold], nextCursor: nil)),
-        ContractSample("RetentionPolicyPage", full: PageBody(items: [policy], nextCursor: "c"), minimal: PageBody(items: [barePolicy], nextCursor: nil)),
-        ContractSample("TokenInfoPage", full: PageBody(items: [token], nextCursor: "c"), minimal: PageBody(items: [bareToken], nextCursor: nil)),
+        ContractSample(
+            "RetentionPolicyPage", full: PageBody(items: [policy], nextCursor: "c"), minimal: PageBody(items: [barePolicy], nextCursor: nil)
+        ),
+        ContractSample(
+            "TokenInfoPage", full: PageBody(items: [token], nextCursor: "c"), minimal: PageBody(items: [bareToken], nextCursor: nil)),
     ]
 }

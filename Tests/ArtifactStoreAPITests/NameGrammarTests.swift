@@ -32,7 +32,8 @@ struct NameGrammarTests {
         arguments: [
             ("namespace", "team"), ("namespace", "a1.b-c_d"), ("namespace", String(repeating: "a", count: 64)),
             ("artifact", "app/linux-x64"), ("artifact", "a"), ("version", "1.0.0-rc_1"), ("version", "_build"), ("tag", "Stable"),
-            ("policy", "nightly"), ("path", "bin/app"), ("path", "docs/café menu.txt"), ("media type", "application/vnd.oci.image.manifest.v1+json"),
+            ("policy", "nightly"), ("path", "bin/app"), ("path", "docs/café menu.txt"),
+            ("media type", "application/vnd.oci.image.manifest.v1+json"),
             ("media type", "text/plain; charset=utf-8"),
         ])
     func accepted(rule: String, text: String) throws {
@@ -43,13 +44,17 @@ struct NameGrammarTests {
         "refused names carry the wire code of their kind",
         arguments: [
             ("namespace", "Team", NameGrammarError.Code.invalidName), ("namespace", "", .invalidName), ("namespace", "a..b", .invalidName),
-            ("namespace", "-a", .invalidName), ("namespace", String(repeating: "a", count: 65), .invalidName), ("namespace", "a/b", .invalidName),
+            ("namespace", "-a", .invalidName), ("namespace", String(repeating: "a", count: 65), .invalidName),
+            ("namespace", "a/b", .invalidName),
             ("artifact", "app//linux", .invalidName), ("artifact", "/app", .invalidName), ("artifact", "app/", .invalidName),
-            ("version", ".1", .invalidName), ("version", "1.0 beta", .invalidName), ("version", String(repeating: "v", count: 129), .invalidName),
+            ("version", ".1", .invalidName), ("version", "1.0 beta", .invalidName),
+            ("version", String(repeating: "v", count: 129), .invalidName),
             ("tag", "a:b", .invalidName), ("policy", "Nightly", .invalidName),
-            ("path", "", .invalidPath), ("path", "/etc/passwd", .invalidPath), ("path", "a/../b", .invalidPath), ("path", "a\\b", .invalidPath),
+            ("path", "", .invalidPath), ("path", "/etc/passwd", .invalidPath), ("path", "a/../b", .invalidPath),
+            ("path", "a\\b", .invalidPath),
             ("path", "a/./b", .invalidPath), ("path", "a\u{1}b", .invalidPath), ("path", "\u{FEFF}a", .invalidPath),
-            ("media type", "text", .invalidManifest), ("media type", "text/", .invalidManifest), ("media type", "te xt/plain", .invalidManifest),
+            ("media type", "text", .invalidManifest), ("media type", "text/", .invalidManifest),
+            ("media type", "te xt/plain", .invalidManifest),
         ])
     func refused(rule: String, text: String, code: NameGrammarError.Code) throws {
         #expect(Self.refusal(try #require(Self.rules[rule]), text) == code, "\(rule) \"\(text)\"")
@@ -58,7 +63,9 @@ struct NameGrammarTests {
     @Test("a label value may be empty but not hide characters; a label key is a component")
     func labels() {
         #expect(Self.refusal({ value throws(NameGrammarError) in try NameGrammar.checkLabel(key: "os", value: value) }, "") == nil)
-        #expect(Self.refusal({ value throws(NameGrammarError) in try NameGrammar.checkLabel(key: "os", value: value) }, "linux\u{200B}") == .invalidName)
+        #expect(
+            Self.refusal({ value throws(NameGrammarError) in try NameGrammar.checkLabel(key: "os", value: value) }, "linux\u{200B}")
+                == .invalidName)
         #expect(Self.refusal({ key throws(NameGrammarError) in try NameGrammar.checkLabel(key: key, value: "x") }, "OS") == .invalidName)
     }
 

@@ -51,10 +51,14 @@ struct OpenAPIContractTests {
             #expect(operation["operationId"]?.string == (route.id == .openAPI ? "openapi" : route.id.rawValue), "\(route.id)")
             // Open routes say `security: []`; the others take the document's bearer/basic requirement.
             let open = operation["security"] == .list([])
-            #expect(open == (route.access == .open), "\(route.id): access \(route.access), security \(String(describing: operation["security"]))")
-            let pathParameters = try operation["parameters"].map(\.items).map { parameters in
-                try parameters.map { try OpenAPISchemaCheck(document: document).resolve($0) }.filter { $0["in"]?.string == "path" }.compactMap { $0["name"]?.string }
-            } ?? []
+            #expect(
+                open == (route.access == .open),
+                "\(route.id): access \(route.access), security \(String(describing: operation["security"]))")
+            let pathParameters =
+                try operation["parameters"].map(\.items).map { parameters in
+                    try parameters.map { try OpenAPISchemaCheck(document: document).resolve($0) }.filter { $0["in"]?.string == "path" }
+                        .compactMap { $0["name"]?.string }
+                } ?? []
             let captures = route.openAPIPath.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
             #expect(Set(pathParameters) == Set(captures), "\(route.id): parameters \(pathParameters), path \(captures)")
         }
@@ -119,8 +123,10 @@ struct OpenAPIContractTests {
         #expect(throws: YAML.ParseError.self) { try YAML.parse("a: {b: 1\n") }
         #expect(throws: YAML.ParseError.self) { try YAML.parse("a:\n\tb: 1\n") }
         #expect(throws: YAML.ParseError.self) { try YAML.parse("a: &x 1\n") }
-        #expect((try? YAML.parse("a:\n  - b: 'it''s'\n    c: [1, {d: e}]\n")) == .map([
-            "a": .list([.map(["b": .scalar("it's"), "c": .list([.scalar("1"), .map(["d": .scalar("e")])])])])
-        ]))
+        #expect(
+            (try? YAML.parse("a:\n  - b: 'it''s'\n    c: [1, {d: e}]\n"))
+                == .map([
+                    "a": .list([.map(["b": .scalar("it's"), "c": .list([.scalar("1"), .map(["d": .scalar("e")])])])])
+                ]))
     }
 }

@@ -17,7 +17,10 @@ public struct RetentionPolicy: Sendable, Hashable, Codable {
     public var maxAgeSeconds: Int64?
     public var protectTagged: Bool
 
-    public init(namespace: String, name: String, artifactGlob: String = "**", keepLast: Int? = nil, maxAgeSeconds: Int64? = nil, protectTagged: Bool = true) {
+    public init(
+        namespace: String, name: String, artifactGlob: String = "**", keepLast: Int? = nil, maxAgeSeconds: Int64? = nil,
+        protectTagged: Bool = true
+    ) {
         self.namespace = namespace
         self.name = name
         self.artifactGlob = artifactGlob

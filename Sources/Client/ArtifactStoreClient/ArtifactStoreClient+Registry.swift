@@ -65,7 +65,9 @@ extension ArtifactStoreClient {
     }
 
     /// Commits a version whose blobs are already uploaded (linked) into its namespace.
-    public func commitVersion(_ reference: ArtifactReference, files: [CommitVersionBody.File], labels: [String: String] = [:]) async throws -> ArtifactVersion {
+    public func commitVersion(
+        _ reference: ArtifactReference, files: [CommitVersionBody.File], labels: [String: String] = [:]
+    ) async throws -> ArtifactVersion {
         try await send(
             makeRequest(.PUT, Self.versionPath(reference)), body: CommitVersionBody(files: files, labels: labels), expected: [201, 200])
     }
@@ -148,7 +150,8 @@ extension ArtifactStoreClient {
     // MARK: Tokens
 
     public func createToken(name: String, grants: [Grant], expiresAt: Date? = nil) async throws -> IssuedTokenBody {
-        try await send(makeRequest(.POST, ["tokens"]), body: CreateTokenBody(name: name, grants: grants, expiresAt: expiresAt), expected: [201, 200])
+        let body = CreateTokenBody(name: name, grants: grants, expiresAt: expiresAt)
+        return try await send(makeRequest(.POST, ["tokens"]), body: body, expected: [201, 200])
     }
 
     public func tokens() async throws -> [TokenInfo] {

@@ -81,7 +81,9 @@ public struct OpenAPISchemaCheck: Sendable {
             let keys = Set(members.keys)
             let declared = Set(properties.keys)
             let required = Set(schema["required"]?.items.compactMap(\.string) ?? [])
-            if !required.isSubset(of: declared) { problems.append("\(path): required \(required.subtracting(declared).sorted()) not declared") }
+            if !required.isSubset(of: declared) {
+                problems.append("\(path): required \(required.subtracting(declared).sorted()) not declared")
+            }
             let expected = optionals == .present ? declared : required
             if keys.subtracting(declared).isEmpty == false {
                 problems.append("\(path): encodes \(keys.subtracting(declared).sorted()), which the schema does not declare")
@@ -91,7 +93,8 @@ public struct OpenAPISchemaCheck: Sendable {
                 problems.append("\(path): the schema \(what) \(expected.subtracting(keys).sorted()), which the type does not encode")
             }
             if optionals == .absent, keys.subtracting(required).isEmpty == false {
-                problems.append("\(path): encodes \(keys.subtracting(required).sorted()) without optionals, but the schema does not require them")
+                problems.append(
+                    "\(path): encodes \(keys.subtracting(required).sorted()) without optionals, but the schema does not require them")
             }
             for (key, member) in members.sorted(by: { $0.key < $1.key }) {
                 guard let property = properties[key] else { continue }
