@@ -48,7 +48,8 @@ let package = Package(
         .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
         .library(name: "ArtifactOCI", targets: ["ArtifactOCI"]),
         .library(name: "ArtifactServer", targets: ["ArtifactServer"]),
-        .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient"]),
+        // The client's public API is made of the contract's types (Namespace, Tag, PageBody, …).
+        .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient", "ArtifactStoreAPI"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
         .executable(name: "artifactstore-remote-bench", targets: ["ArtifactStoreRemoteBench"]),
     ],

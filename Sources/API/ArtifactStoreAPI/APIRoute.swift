@@ -28,7 +28,8 @@ public enum RouteAccess: Sendable, Hashable {
 public struct APIRoute: Sendable, Hashable {
     public var id: APIRouteID
     public var method: APIMethod
-    /// Hummingbird syntax: `:name` captures one segment, `**` the rest (a file path).
+    /// `:name` captures one segment, `**` the rest (a file path): the syntax of Hummingbird's router,
+    /// which the server's `RouteTemplate` matches by.
     public var path: String
     public var access: RouteAccess
 
