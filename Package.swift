@@ -4,6 +4,8 @@ import PackageDescription
 // Layers (DESIGN.md §1), lowest first. Each module depends only on modules above it in this list:
 //   core          ArtifactStoreCore (error shape, byte streams)
 //   identity      CArtifactBLAKE3, ArtifactBLAKE3, ArtifactIdentity
+//   API contract  ArtifactStoreAPI (the /v1 routes, bodies, value types, name grammar, JSON conventions,
+//                 error body and openapi.yaml; what the server and the client share, no HTTP, no database)
 //   storage       ArtifactStorage (+ implementations, conformance suite)
 //   data plane    ArtifactDataPlane (protocol, value types, errors), ArtifactDataPlaneLocal (in process),
 //                 ArtifactDataPlaneConformance (the suite every DataPlane runs), ArtifactCBOR (wire codec),
@@ -15,7 +17,7 @@ import PackageDescription
 //                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth),
 //                 ArtifactOCI (the OCI distribution model over the registry: names, manifests,
 //                 upload sessions, referrers; no HTTP)
-//   server / CLI  ArtifactServer (the /v1 HTTP API and the OCI /v2 API on Hummingbird: routes, auth,
+//   server / CLI  ArtifactServer (the /v1 HTTP API and the OCI /v2 API on Hummingbird: handlers, router, auth,
 //                 metrics, configuration, the serve application), ArtifactStoreClient (typed client of the /v1 HTTP API: transfers
 //                 with resume and verification, login file, exit statuses), ArtifactStoreCLI (the
 //                 `artifactstore` executable, including `artifactstore serve` and `artifactstore dataplane`)
@@ -46,7 +48,8 @@ let package = Package(
         .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
         .library(name: "ArtifactOCI", targets: ["ArtifactOCI"]),
         .library(name: "ArtifactServer", targets: ["ArtifactServer"]),
-        .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient"]),
+        // The client's public API is made of the contract's types (Namespace, Tag, PageBody, …).
+        .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient", "ArtifactStoreAPI"]),
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
         .executable(name: "artifactstore-remote-bench", targets: ["ArtifactStoreRemoteBench"]),
     ],
@@ -95,6 +98,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+
+        // MARK: API contract
+
+        // The /v1 HTTP API as both sides see it: the route table with each route's access rule,
+        // the request and response bodies, the value types they carry, the name grammar, the JSON
+        // conventions, the error body and the OpenAPI document (openapi.yaml, embedded at build
+        // time). No HTTP server or client, no database: the server and the client both build on it.
+        .target(
+            name: "ArtifactStoreAPI",
+            dependencies: [
+                "ArtifactIdentity",
+                "ArtifactStoreCore",
+            ],
+            exclude: ["openapi.yaml"]
         ),
 
         // MARK: Storage
@@ -285,6 +303,7 @@ let package = Package(
                 "ArtifactMetadata",
                 "ArtifactDataPlane",
                 "ArtifactIdentity",
+                "ArtifactStoreAPI",
                 "ArtifactStoreCore",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -302,6 +321,7 @@ let package = Package(
                 "ArtifactMetadata",
                 "ArtifactDataPlane",
                 "ArtifactIdentity",
+                "ArtifactStoreAPI",
                 "ArtifactStoreCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -323,6 +343,7 @@ let package = Package(
                 "ArtifactDataPlaneLocal",
                 "ArtifactDataPlaneRemote",
                 "ArtifactIdentity",
+                "ArtifactStoreAPI",
                 "ArtifactStorage",
                 "ArtifactStorageFactory",
                 "ArtifactStoreCore",
@@ -347,7 +368,7 @@ let package = Package(
         .target(
             name: "ArtifactStoreClient",
             dependencies: [
-                "ArtifactControlPlane",
+                "ArtifactStoreAPI",
                 "ArtifactIdentity",
                 "ArtifactStoreCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -365,6 +386,7 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 "ArtifactControlPlane",
                 "ArtifactStoreClient",
+                "ArtifactStoreAPI",
                 "ArtifactStoreCore",
                 "ArtifactDataPlane",
                 "ArtifactDataPlaneDaemon",
@@ -459,6 +481,15 @@ let package = Package(
             ]
         ),
 
+        // The contract: openapi.yaml against the route table and the Swift bodies, in both directions.
+        .testTarget(
+            name: "ArtifactStoreAPITests",
+            dependencies: [
+                "ArtifactStoreAPI",
+                "ArtifactStoreTestSupport",
+                "ArtifactIdentity",
+            ]
+        ),
         .testTarget(
             name: "ArtifactBLAKE3Tests",
             dependencies: ["ArtifactStoreTestSupport", "ArtifactBLAKE3", .product(name: "NIOCore", package: "swift-nio")]
@@ -586,6 +617,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactControlPlaneTests",
             dependencies: [
+                "ArtifactStoreAPI",
                 "ArtifactStoreTestSupport",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",
@@ -604,6 +636,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactServerTests",
             dependencies: [
+                "ArtifactStoreAPI",
                 "ArtifactStoreTestSupport",
                 "ArtifactServer",
                 "ArtifactOCI",
@@ -631,6 +664,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactOCITests",
             dependencies: [
+                "ArtifactStoreAPI",
                 "ArtifactStoreTestSupport",
                 "ArtifactOCI",
                 "ArtifactControlPlane",
@@ -649,6 +683,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactStoreCLITests",
             dependencies: [
+                "ArtifactStoreAPI",
                 "ArtifactStoreCLI",
                 "ArtifactStoreClient",
                 "ArtifactControlPlane",
@@ -674,8 +709,8 @@ let package = Package(
         .testTarget(
             name: "ArtifactStoreClientTests",
             dependencies: [
+                "ArtifactStoreAPI",
                 "ArtifactStoreClient",
-                "ArtifactControlPlane",
                 "ArtifactIdentity",
                 "ArtifactStoreCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -732,6 +767,7 @@ if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
 // sql-kit lay theirs out. Module names stay as they are; only the folders group them.
 let sourceFolders: [String: [String]] = [
     "Core": ["ArtifactStoreCore", "CArtifactBLAKE3", "ArtifactBLAKE3", "ArtifactIdentity"],
+    "API": ["ArtifactStoreAPI"],
     "Storage": [
         "ArtifactStorage", "CArtifactStorageFileSystem", "ArtifactStorageFileSystem", "ArtifactStorageS3",
         "ArtifactStorageFactory", "ArtifactStorageConformance",

@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import ArtifactStoreTestSupport
 import ArtifactControlPlane
 import ArtifactMetadata

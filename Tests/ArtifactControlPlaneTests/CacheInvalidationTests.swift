@@ -2,6 +2,7 @@ import ArtifactControlPlane
 import ArtifactDataPlaneLocal
 import ArtifactIdentity
 import ArtifactMetadata
+import ArtifactStoreAPI
 import ArtifactStoreTestSupport
 import Foundation
 import NIOCore

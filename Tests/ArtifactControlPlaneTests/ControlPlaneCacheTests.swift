@@ -1,6 +1,7 @@
 import ArtifactControlPlane
 import ArtifactDataPlaneLocal
 import ArtifactIdentity
+import ArtifactStoreAPI
 import ArtifactStoreTestSupport
 import Foundation
 import SQLKit

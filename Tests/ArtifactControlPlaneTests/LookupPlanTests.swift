@@ -1,5 +1,6 @@
 import ArtifactIdentity
 import ArtifactMetadata
+import ArtifactStoreAPI
 import ArtifactStoreTestSupport
 import Foundation
 import SQLKit

@@ -4,6 +4,7 @@ import ArtifactDataPlaneLocal
 import ArtifactIdentity
 import ArtifactMetadata
 import ArtifactStorage
+import ArtifactStoreAPI
 import ArtifactStoreCore
 import ArtifactStoreTestSupport
 import Foundation

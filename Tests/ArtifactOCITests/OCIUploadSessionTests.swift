@@ -5,6 +5,7 @@ import ArtifactIdentity
 import ArtifactMetadata
 import ArtifactOCI
 import ArtifactStorageFileSystem
+import ArtifactStoreAPI
 import ArtifactStoreCore
 import ArtifactStoreTestSupport
 import Crypto

@@ -1,6 +1,7 @@
 import ArtifactControlPlane
 import ArtifactIdentity
 import ArtifactServer
+import ArtifactStoreAPI
 import ArtifactStoreTestSupport
 import Crypto
 import Foundation

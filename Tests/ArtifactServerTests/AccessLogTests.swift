@@ -1,4 +1,5 @@
 import ArtifactControlPlane
+import ArtifactStoreAPI
 import ArtifactStoreTestSupport
 import Foundation
 import HTTPTypes

@@ -1,5 +1,6 @@
 import ArtifactControlPlane
 import ArtifactServer
+import ArtifactStoreAPI
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -73,7 +74,8 @@ struct AuthMatrixTests {
                     if route.id == .uploadBlob { headers[.contentType] = "application/octet-stream" } else if Self.body(for: route) != nil {
                         headers[.contentType] = "application/json"
                     }
-                    try await client.execute(uri: Self.uri(for: route), method: route.method, headers: headers, body: Self.body(for: route)) { response in
+                    let (uri, method, body) = (Self.uri(for: route), route.method.http, Self.body(for: route))
+                    try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
                         let label = "\(route.method) \(route.path) with \(kind) token"
                         switch kind {
                         case "none":
@@ -100,7 +102,7 @@ struct AuthMatrixTests {
         try await ServerHarness.run { harness in
             try await harness.withClient { client in
                 for route in APIRoute.all where route.access == .open {
-                    try await client.execute(uri: route.path, method: route.method) { response in
+                    try await client.execute(uri: route.path, method: route.method.http) { response in
                         #expect(response.status == .ok, "\(route.path)")
                     }
                 }

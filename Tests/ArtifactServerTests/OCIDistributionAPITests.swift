@@ -1,6 +1,7 @@
 import ArtifactControlPlane
 import ArtifactMetadata
 import ArtifactServer
+import ArtifactStoreAPI
 import ArtifactStoreTestSupport
 import Foundation
 import HTTPTypes

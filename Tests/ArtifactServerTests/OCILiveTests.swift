@@ -1,4 +1,5 @@
 import ArtifactControlPlane
+import ArtifactStoreAPI
 import Crypto
 import Foundation
 import HTTPTypes

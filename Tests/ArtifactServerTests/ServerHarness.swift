@@ -6,6 +6,7 @@ import ArtifactMetadata
 import ArtifactServer
 import ArtifactStorage
 import ArtifactStorageFileSystem
+import ArtifactStoreAPI
 import ArtifactStoreTestSupport
 import Foundation
 import HTTPTypes
@@ -25,12 +26,12 @@ import Testing
 final class ServerHarness: Sendable {
     let directory: String
     let controlPlane: ControlPlane
-    let api: ArtifactStoreAPI
+    let api: APIHandlers
     let adminToken: String
 
     var blobsDirectory: String { directory + "/blobs" }
 
-    private init(directory: String, controlPlane: ControlPlane, api: ArtifactStoreAPI, adminToken: String) {
+    private init(directory: String, controlPlane: ControlPlane, api: APIHandlers, adminToken: String) {
         self.directory = directory
         self.controlPlane = controlPlane
         self.api = api
@@ -51,7 +52,8 @@ final class ServerHarness: Sendable {
             try await withCleanup {
                 let token = try #require(try await controlPlane.auth.bootstrap())
                 let harness = ServerHarness(
-                    directory: directory, controlPlane: controlPlane, api: ArtifactStoreAPI(controlPlane: controlPlane, metrics: ServerMetrics()),
+                    directory: directory, controlPlane: controlPlane,
+                    api: APIHandlers(controlPlane: controlPlane, metrics: ServerMetrics()),
                     adminToken: token.token)
                 try await body(harness)
             } then: {

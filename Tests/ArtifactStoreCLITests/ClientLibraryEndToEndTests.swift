@@ -1,5 +1,5 @@
-import ArtifactControlPlane
 import ArtifactIdentity
+import ArtifactStoreAPI
 import ArtifactStoreClient
 import AsyncHTTPClient
 import Foundation

@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import Foundation
 import AsyncHTTPClient
 import Logging
@@ -121,22 +122,22 @@ struct ExitStatusAndOutputTests {
 
     @Test func jsonValueRoundTripsAndReadsAsText() throws {
         let text = #"{"ran":true,"blobsDeleted":3,"bytesDeleted":1048576,"dryRun":false,"rate":0.5,"note":null,"list":[1,"a"]}"#
-        let value = try JSONCoding.decoder.decode(JSONValue.self, from: Data(text.utf8))
+        let value = try APIJSON.decoder().decode(JSONValue.self, from: Data(text.utf8))
         #expect(value["blobsDeleted"]?.text == "3")
         #expect(value["ran"] == .bool(true))
         #expect(value["rate"]?.text == "0.5")
         #expect(value["list"]?.text == #"[1,"a"]"#)
-        let again = try JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(value))
+        let again = try APIJSON.decoder().decode(JSONValue.self, from: APIJSON.encoder().encode(value))
         #expect(again == value)
     }
 
     @Test func datesReadWithOrWithoutFractionalSeconds() throws {
         struct Stamp: Codable { var at: Date }
-        let fractional = try JSONCoding.decoder.decode(Stamp.self, from: Data(#"{"at":"2026-11-21T13:00:00.123Z"}"#.utf8))
-        let whole = try JSONCoding.decoder.decode(Stamp.self, from: Data(#"{"at":"2026-11-21T13:00:00Z"}"#.utf8))
+        let fractional = try APIJSON.decoder().decode(Stamp.self, from: Data(#"{"at":"2026-11-21T13:00:00.123Z"}"#.utf8))
+        let whole = try APIJSON.decoder().decode(Stamp.self, from: Data(#"{"at":"2026-11-21T13:00:00Z"}"#.utf8))
         #expect(abs(fractional.at.timeIntervalSince(whole.at) - 0.123) < 0.001)
-        #expect(throws: DecodingError.self) { try JSONCoding.decoder.decode(Stamp.self, from: Data(#"{"at":"yesterday"}"#.utf8)) }
-        let encoded = String(decoding: try JSONCoding.encoder.encode(fractional), as: UTF8.self)
+        #expect(throws: DecodingError.self) { try APIJSON.decoder().decode(Stamp.self, from: Data(#"{"at":"yesterday"}"#.utf8)) }
+        let encoded = String(decoding: try APIJSON.encoder().encode(fractional), as: UTF8.self)
         #expect(encoded == #"{"at":"2026-11-21T13:00:00.123Z"}"#)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArtifactStoreAPI
 import ArtifactStoreClient
 import Foundation
 
@@ -19,7 +20,7 @@ extension ArtifactStoreCommand {
             guard code == .validationFailure else { exit(withError: error) }
             if CommandLine.arguments.contains("--json") {
                 let object = ["error": ["code": CLIErrorCode.usage.rawValue, "message": message(for: error)]]
-                let data = (try? JSONCoding.encoder.encode(object)) ?? Data()
+                let data = (try? APIJSON.encoder().encode(object)) ?? Data()
                 FileOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
             } else {
                 FileOutput.standardError.write(fullMessage(for: error) + "\n")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArtifactStoreAPI
 import ArtifactStoreClient
 import ArtifactStoreCore
 import AsyncHTTPClient
@@ -58,7 +59,7 @@ struct CLIOutput {
     /// Prints `value` as one line of JSON (with `--json`) or `text` (without).
     func print(_ value: some Encodable, text: @autoclosure () -> String) throws {
         if json {
-            let data = try JSONCoding.encoder.encode(value)
+            let data = try APIJSON.encoder().encode(value)
             FileOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
         } else {
             let line = text()
@@ -73,7 +74,7 @@ struct CLIOutput {
             let code = (error as? any ArtifactStoreError)?.code ?? CLIErrorCode.failure.rawValue
             let message = (error as? any ArtifactStoreError)?.message ?? "\(error)"
             let object = ["error": ["code": code, "message": message]]
-            let data = (try? JSONCoding.encoder.encode(object)) ?? Data()
+            let data = (try? APIJSON.encoder().encode(object)) ?? Data()
             FileOutput.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
         } else {
             reportError(error)

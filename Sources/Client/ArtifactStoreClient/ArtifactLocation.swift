@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+import ArtifactStoreAPI
 
 /// `NS`, `NS/NAME` or `NS/NAME:VERSION`: what `ls` lists.
 public struct ArtifactLocation: Sendable, Hashable, CustomStringConvertible {
@@ -23,9 +23,9 @@ public struct ArtifactLocation: Sendable, Hashable, CustomStringConvertible {
             throw ClientError(.invalidReference, "\"\(text)\" has a version but no artifact: expected NS/NAME:VERSION")
         }
         do {
-            try NameGrammar.validateNamespace(namespace)
-            if let artifact { try NameGrammar.validateArtifact(artifact) }
-            if let version { try NameGrammar.validateVersion(version) }
+            try NameGrammar.checkNamespace(namespace)
+            if let artifact { try NameGrammar.checkArtifact(artifact) }
+            if let version { try NameGrammar.checkVersion(version) }
         } catch {
             throw ClientError(.invalidReference, "\"\(text)\" is not a valid reference: \(error.message)", underlying: error)
         }

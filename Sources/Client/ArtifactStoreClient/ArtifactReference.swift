@@ -1,4 +1,3 @@
-import ArtifactControlPlane
 
 /// `NS/NAME:VERSION`: a version (or tag) of an artifact in a namespace, as the CLI takes it.
 ///

@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+import ArtifactStoreAPI
 import AsyncHTTPClient
 import Foundation
 import NIOCore

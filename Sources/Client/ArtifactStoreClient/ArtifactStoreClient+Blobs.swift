@@ -1,4 +1,5 @@
 import ArtifactIdentity
+import ArtifactStoreAPI
 import ArtifactStoreCore
 import AsyncHTTPClient
 import NIOCore
@@ -31,7 +32,7 @@ extension ArtifactStoreClient {
     public func uploadBlob(
         fromFile path: String, expected digest: Digest, size: UInt64, into namespace: String,
         progress: (@Sendable (Int) -> Void)? = nil
-    ) async throws -> BlobInfo {
+    ) async throws -> BlobBody {
         var request = makeRequest(
             .POST, ["namespaces", namespace, "blobs"], query: [("digest", digest.description), ("size", String(size))])
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
@@ -44,7 +45,7 @@ extension ArtifactStoreClient {
                 throw Self.serverError(status: Int(response.status.code), body: body, request: request)
             }
             do {
-                return try JSONCoding.decoder.decode(BlobInfo.self, from: body)
+                return try APIJSON.decoder().decode(BlobBody.self, from: body)
             } catch {
                 throw ClientError(.badResponse, "the server's answer to the upload of \(path) is not a blob: \(error)", underlying: error)
             }

@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+import ArtifactStoreAPI
 import Foundation
 import AsyncHTTPClient
 import NIOHTTP1
@@ -14,7 +14,7 @@ extension ArtifactStoreClient {
         repeat {
             var pageQuery = query + [("limit", String(Self.pageLimit))]
             if let cursor { pageQuery.append(("cursor", cursor)) }
-            let page: ListPage<Item> = try await send(makeRequest(.GET, segments, query: pageQuery))
+            let page: PageBody<Item> = try await send(makeRequest(.GET, segments, query: pageQuery))
             items += page.items
             cursor = page.nextCursor
         } while cursor != nil
@@ -24,7 +24,7 @@ extension ArtifactStoreClient {
     // MARK: Identity
 
     /// The token this client sends, as the server sees it (`GET /v1/whoami`).
-    public func whoami() async throws -> WhoAmI {
+    public func whoami() async throws -> WhoAmIBody {
         try await send(makeRequest(.GET, ["whoami"]))
     }
 
@@ -65,9 +65,11 @@ extension ArtifactStoreClient {
     }
 
     /// Commits a version whose blobs are already uploaded (linked) into its namespace.
-    public func commitVersion(_ reference: ArtifactReference, files: [ManifestFile], labels: [String: String] = [:]) async throws -> ArtifactVersion {
+    public func commitVersion(
+        _ reference: ArtifactReference, files: [CommitVersionBody.File], labels: [String: String] = [:]
+    ) async throws -> ArtifactVersion {
         try await send(
-            makeRequest(.PUT, Self.versionPath(reference)), body: VersionCommitBody(files: files, labels: labels), expected: [201, 200])
+            makeRequest(.PUT, Self.versionPath(reference)), body: CommitVersionBody(files: files, labels: labels), expected: [201, 200])
     }
 
     public func deleteVersion(_ reference: ArtifactReference) async throws {
@@ -147,8 +149,9 @@ extension ArtifactStoreClient {
 
     // MARK: Tokens
 
-    public func createToken(name: String, grants: [Grant], expiresAt: Date? = nil) async throws -> CreatedToken {
-        try await send(makeRequest(.POST, ["tokens"]), body: TokenCreateBody(name: name, grants: grants, expiresAt: expiresAt), expected: [201, 200])
+    public func createToken(name: String, grants: [Grant], expiresAt: Date? = nil) async throws -> IssuedTokenBody {
+        let body = CreateTokenBody(name: name, grants: grants, expiresAt: expiresAt)
+        return try await send(makeRequest(.POST, ["tokens"]), body: body, expected: [201, 200])
     }
 
     public func tokens() async throws -> [TokenInfo] {

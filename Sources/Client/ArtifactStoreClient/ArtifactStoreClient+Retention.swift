@@ -1,5 +1,5 @@
-import ArtifactControlPlane
 import ArtifactIdentity
+import ArtifactStoreAPI
 import AsyncHTTPClient
 import NIOHTTP1
 
@@ -16,13 +16,7 @@ extension ArtifactStoreClient {
 
     /// Creates or replaces the policy `policy.name` of `policy.namespace`.
     public func setRetentionPolicy(_ policy: RetentionPolicy) async throws -> RetentionPolicy {
-        struct Body: Codable {
-            var artifactGlob: String
-            var keepLast: Int?
-            var maxAgeSeconds: Int64?
-            var protectTagged: Bool
-        }
-        let body = Body(
+        let body = SetPolicyBody(
             artifactGlob: policy.artifactGlob, keepLast: policy.keepLast, maxAgeSeconds: policy.maxAgeSeconds,
             protectTagged: policy.protectTagged)
         return try await send(

@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import ArtifactStoreCore
 import AsyncHTTPClient
 import Foundation
@@ -96,7 +97,7 @@ public struct ArtifactStoreClient: Sendable {
     ) async throws -> Response {
         let (request, bytes) = try await exchange(request, body: body, expected: expected)
         do {
-            return try JSONCoding.decoder.decode(Response.self, from: Data(buffer: bytes))
+            return try APIJSON.decoder().decode(Response.self, from: Data(buffer: bytes))
         } catch {
             throw ClientError(.badResponse, "the server's answer to \(request.method.rawValue) \(request.url) is not the expected JSON: \(error)", underlying: error)
         }
@@ -115,7 +116,7 @@ public struct ArtifactStoreClient: Sendable {
         var request = request
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONCoding.encoder.encode(body)))
+            request.body = .bytes(ByteBuffer(bytes: try APIJSON.encoder().encode(body)))
         }
         let response = try await execute(request)
         let bytes = try await readBody(response, what: request.url)
@@ -137,7 +138,7 @@ public struct ArtifactStoreClient: Sendable {
     /// shape (a proxy's page, a HEAD) gets the code the server gives that status, or
     /// `badResponse` when it has none; the status is kept either way.
     static func serverError(status: Int, body: ByteBuffer, request: HTTPClientRequest) -> ClientError {
-        if let envelope = try? JSONCoding.decoder.decode(ErrorEnvelope.self, from: Data(buffer: body)) {
+        if let envelope = try? APIJSON.decoder().decode(ErrorBody.self, from: Data(buffer: body)) {
             return ClientError(serverCode: envelope.error.code, message: envelope.error.message, status: status)
         }
         let message = "\(request.method.rawValue) \(request.url) answered HTTP \(status)"
@@ -153,15 +154,6 @@ public struct ArtifactStoreClient: Sendable {
         }
         return ClientError(code, message: message, status: status)
     }
-}
-
-/// The server's error body.
-struct ErrorEnvelope: Codable {
-    struct Body: Codable {
-        var code: String
-        var message: String
-    }
-    var error: Body
 }
 
 /// A JSON body with no fields, for requests that send none.

@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import Foundation
 
 /// Any JSON value, for answers the client passes through without interpreting every field
@@ -54,7 +55,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
         case .string(let value): return value
         case .array, .object:
-            let data = (try? JSONCoding.encoder.encode(self)) ?? Data()
+            let data = (try? APIJSON.encoder().encode(self)) ?? Data()
             return String(decoding: data, as: UTF8.self)
         }
     }

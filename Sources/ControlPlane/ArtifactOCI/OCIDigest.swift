@@ -1,5 +1,6 @@
 import ArtifactControlPlane
 import ArtifactIdentity
+import ArtifactStoreAPI
 
 /// Digests as the OCI API writes them, and the version names manifests are stored under.
 ///

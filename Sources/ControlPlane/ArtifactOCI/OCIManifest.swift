@@ -1,5 +1,6 @@
 import ArtifactControlPlane
 import ArtifactIdentity
+import ArtifactStoreAPI
 import Crypto
 import Foundation
 

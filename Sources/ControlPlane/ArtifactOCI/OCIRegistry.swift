@@ -1,6 +1,7 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactIdentity
+import ArtifactStoreAPI
 import ArtifactStoreCore
 import Foundation
 import NIOCore

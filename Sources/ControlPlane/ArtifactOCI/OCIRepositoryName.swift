@@ -1,4 +1,5 @@
 import ArtifactControlPlane
+import ArtifactStoreAPI
 
 /// An OCI repository name mapped onto the registry: `NS/ARTIFACT`, the first component the
 /// namespace, the rest (one or more components) the artifact.

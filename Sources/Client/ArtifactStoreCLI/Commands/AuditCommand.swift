@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArtifactControlPlane
+import ArtifactStoreAPI
 import ArtifactStoreClient
 import Foundation
 import NIOCore
@@ -30,7 +31,7 @@ struct AuditExportCommand: AsyncParsableCommand {
     var action: String?
 
     static func parseDate(_ text: String, option: String) throws(ClientError) -> Date {
-        if let date = JSONCoding.parseDate(text) { return date }
+        if let date = APIJSON.parseDate(text) { return date }
         throw ClientError(.invalidArgument, "--\(option) \"\(text)\" is not an RFC 3339 time such as 2026-11-21T13:00:00Z")
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArtifactControlPlane
+import ArtifactStoreAPI
 import ArtifactStoreClient
 import Foundation
 

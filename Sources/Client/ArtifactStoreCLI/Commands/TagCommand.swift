@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArtifactControlPlane
+import ArtifactStoreAPI
 import ArtifactStoreClient
 
 /// `artifactstore tag NS/NAME:VERSION TAG` and `artifactstore tag --delete NS/NAME TAG`.
@@ -25,7 +26,7 @@ struct TagCommand: AsyncParsableCommand {
 
     static func validateTag(_ tag: String) throws(ClientError) -> String {
         do {
-            try NameGrammar.validateTag(tag)
+            try NameGrammar.checkTag(tag)
         } catch {
             throw ClientError(.invalidReference, error.message, underlying: error)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ArtifactControlPlane
+import ArtifactStoreAPI
 import ArtifactStoreClient
 import Foundation
 
@@ -40,7 +41,7 @@ struct TokenCreateCommand: AsyncParsableCommand {
         }
         guard parts.count == 2, parts[1] != "*" else { return .global(scope) }
         do {
-            try NameGrammar.validateNamespace(String(parts[1]))
+            try NameGrammar.checkNamespace(String(parts[1]))
         } catch {
             throw ClientError(.invalidArgument, "scope \"\(text)\": \(error.message)", underlying: error)
         }

@@ -1,4 +1,3 @@
-import ArtifactControlPlane
 import ArtifactIdentity
 import AsyncHTTPClient
 import NIOCore

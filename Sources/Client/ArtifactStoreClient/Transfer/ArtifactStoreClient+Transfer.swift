@@ -1,5 +1,5 @@
-import ArtifactControlPlane
 import ArtifactIdentity
+import ArtifactStoreAPI
 import ArtifactStoreCore
 import Foundation
 import NIOCore
@@ -80,7 +80,7 @@ extension ArtifactStoreClient {
         }
         progress.finish()
         // 4. Commit.
-        let manifest = zip(files.entries, addresses).map { ManifestFile(path: $0.path, address: $1) }
+        let manifest = zip(files.entries, addresses).map { CommitVersionBody.File(path: $0.path, address: $1) }
         _ = try await commitVersion(reference, files: manifest, labels: labels)
         let distinctBytes = blobs.reduce(UInt64(0)) { $0 + $1.value.size }
         return PushResult(
@@ -120,7 +120,7 @@ extension ArtifactStoreClient {
         let resolved = ArtifactReference(namespace: reference.namespace, artifact: reference.artifact, version: version.version)
         for file in version.files {
             do {
-                try NameGrammar.validatePath(file.path)
+                try NameGrammar.checkPath(file.path)
             } catch {
                 throw ClientError(.badResponse, "the server lists a file path that is not clean: \(error.message)", underlying: error)
             }

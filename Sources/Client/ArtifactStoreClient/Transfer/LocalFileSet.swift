@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+import ArtifactStoreAPI
 import Foundation
 
 /// The local files a push sends, each with the path it gets in the version's manifest.
@@ -27,7 +27,7 @@ public struct LocalFileSet: Sendable, Hashable {
         var byPath: [String: Entry] = [:]
         func add(_ entry: Entry) throws(ClientError) {
             do {
-                try NameGrammar.validatePath(entry.path)
+                try NameGrammar.checkPath(entry.path)
             } catch {
                 throw ClientError(.invalidPath, "\(entry.localPath) cannot be pushed: \(error.message)", underlying: error)
             }

@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import SQLKit
 
 extension AuditLog {

@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import Foundation
 import Logging
 import SQLKit

@@ -1,4 +1,5 @@
 import ArtifactIdentity
+import ArtifactStoreAPI
 import Crypto
 import Foundation
 import SQLKit

@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import Foundation
 
 /// Valid tokens this process has recently looked up, keyed by the token's SHA-256 hash.

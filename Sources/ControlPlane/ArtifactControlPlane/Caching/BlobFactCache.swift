@@ -1,5 +1,6 @@
 import ArtifactIdentity
 import ArtifactMetadata
+import ArtifactStoreAPI
 import Foundation
 
 /// Immutable facts about namespaces and the blobs linked into them, recently read by this

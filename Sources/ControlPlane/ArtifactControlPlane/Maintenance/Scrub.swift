@@ -1,16 +1,9 @@
 import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactMetadata
+import ArtifactStoreAPI
 import Foundation
 import SQLKit
-
-/// One stored blob whose bytes no longer match their address.
-public struct ScrubFinding: Sendable, Hashable, Codable {
-    public var address: ContentAddress
-    public var backendID: String
-    /// What the data plane found (both digests), or why the blob could not be read.
-    public var mismatch: String
-}
 
 /// What one page of a scrub checked.
 public struct ScrubReport: Sendable, Hashable {

@@ -1,3 +1,5 @@
+import ArtifactStoreAPI
+
 /// Artifact-name globs for retention policies: `*` (within one `/` part), `**` (across parts),
 /// `?` (one character other than `/`), everything else literal.
 struct ArtifactGlob: Sendable, Hashable {

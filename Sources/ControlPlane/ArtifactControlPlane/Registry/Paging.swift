@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import Foundation
 
 /// Which page of a list to return: at most ``limit`` items after the position ``cursor`` names.

@@ -1,4 +1,5 @@
 import ArtifactIdentity
+import ArtifactStoreAPI
 import SQLKit
 
 /// Blob lookups whose cost does not grow with the namespace: every statement here reaches a blob

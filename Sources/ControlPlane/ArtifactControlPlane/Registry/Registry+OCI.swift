@@ -1,6 +1,7 @@
 import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactMetadata
+import ArtifactStoreAPI
 import ArtifactStoreCore
 import Foundation
 import Logging

@@ -1,5 +1,6 @@
 import ArtifactDataPlane
 import ArtifactIdentity
+import ArtifactStoreAPI
 import ArtifactStoreCore
 import Foundation
 import NIOCore

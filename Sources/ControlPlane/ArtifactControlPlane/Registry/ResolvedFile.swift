@@ -1,4 +1,5 @@
 import ArtifactIdentity
+import ArtifactStoreAPI
 
 /// One file of a committed version, resolved to its blob and to where the bytes are: what
 /// ``Registry/open(_:range:)`` streams.

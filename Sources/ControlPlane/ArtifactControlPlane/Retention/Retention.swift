@@ -1,4 +1,5 @@
 import ArtifactMetadata
+import ArtifactStoreAPI
 import Foundation
 import SQLKit
 

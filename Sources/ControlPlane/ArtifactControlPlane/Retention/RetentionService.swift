@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import Logging
 import ServiceLifecycle
 

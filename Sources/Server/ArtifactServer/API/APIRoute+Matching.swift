@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import HTTPTypes
 
 extension APIRoute {
@@ -10,9 +11,22 @@ extension APIRoute {
     /// when no route has that path (a 404).
     static func allowedMethods(forPath path: String) -> [HTTPRequest.Method] {
         var methods: [HTTPRequest.Method] = []
-        for route in all where route.matches(path: path) && !methods.contains(route.method) {
-            methods.append(route.method)
+        for route in all where route.matches(path: path) && !methods.contains(route.method.http) {
+            methods.append(route.method.http)
         }
         return methods
+    }
+}
+
+extension APIMethod {
+    /// The method as swift-http-types spells it, which the router compares requests with.
+    public var http: HTTPRequest.Method {
+        switch self {
+        case .get: .get
+        case .head: .head
+        case .put: .put
+        case .post: .post
+        case .delete: .delete
+        }
     }
 }

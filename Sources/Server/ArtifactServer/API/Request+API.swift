@@ -1,4 +1,5 @@
 import ArtifactControlPlane
+import ArtifactStoreAPI
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -5,6 +5,7 @@ import ArtifactDataPlaneRemote
 import ArtifactMetadata
 import ArtifactStorage
 import ArtifactStorageFactory
+import ArtifactStoreAPI
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -39,7 +40,7 @@ public enum ServeApplication {
         do {
             try await bootstrap(controlPlane, adminToken: adminToken, logger: logger, console: console)
             let metrics = ServerMetrics()
-            let api = ArtifactStoreAPI(controlPlane: controlPlane, metrics: metrics)
+            let api = APIHandlers(controlPlane: controlPlane, metrics: metrics)
             let host = configuration.host
             var services: [any Service] = [
                 controlPlane.garbageCollector.service(interval: configuration.gcInterval) { metrics.recordGarbageCollection($0) },

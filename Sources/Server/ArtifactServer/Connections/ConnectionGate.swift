@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import Foundation
 import Logging
 import NIOCore
@@ -207,7 +208,7 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
             .tooManyConnections,
             "the server already has \(maximum) open connection\(maximum == 1 ? "" : "s"), its maximum (maxConnections); "
                 + "retry after 1 second")
-        let body = (try? APIJSON.encoder().encode(ErrorResponse(error: .init(code: refusal.code, message: refusal.message)))) ?? Data()
+        let body = (try? APIJSON.encoder().encode(ErrorBody(code: refusal.code, message: refusal.message))) ?? Data()
         let head =
             "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"

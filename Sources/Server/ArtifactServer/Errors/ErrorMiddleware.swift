@@ -1,3 +1,4 @@
+import ArtifactStoreAPI
 import HTTPTypes
 import Hummingbird
 import Logging

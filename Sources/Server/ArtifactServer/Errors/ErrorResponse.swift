@@ -1,27 +1,19 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactIdentity
+import ArtifactStoreAPI
 import ArtifactStoreCore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The one JSON error body every refusal is answered with, and how each error maps to a status.
+/// How each error maps to a status and to the contract's one JSON error body (``ErrorBody``).
 ///
 /// Exists so every error reaches the client in one shape: control-plane codes, data-plane codes
 /// (also when wrapped by the control plane) and HTTP-layer codes, each with the status its code
 /// declares (``ErrorCode/httpStatus``, listed in docs/errors.md).
-struct ErrorResponse: Encodable, Sendable {
-    struct Body: Encodable, Sendable {
-        var code: String
-        var message: String
-        /// On a 5xx only: the request's id, under which the server log has the cause.
-        var requestID: String?
-    }
-
-    var error: Body
-
+enum ErrorResponse {
     /// The status, code, message and extra headers for `error`.
     static func describe(_ error: any Error) -> (status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields) {
         var headers = HTTPFields()
@@ -100,7 +92,7 @@ struct ErrorResponse: Encodable, Sendable {
         }
         let logged = status.code >= 500 ? requestID.flatMap { $0.isEmpty ? nil : $0 } : nil
         if let logged { message += "; the server log has the cause under request id \(logged)" }
-        let data = (try? APIJSON.encoder().encode(ErrorResponse(error: Body(code: code, message: message, requestID: logged)))) ?? Data()
+        let data = (try? APIJSON.encoder().encode(ErrorBody(code: code, message: message, requestID: logged))) ?? Data()
         headers[.contentType] = "application/json"
         headers[.contentLength] = "\(data.count)"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

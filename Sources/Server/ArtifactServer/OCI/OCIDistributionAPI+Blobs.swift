@@ -1,6 +1,7 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactOCI
+import ArtifactStoreAPI
 import HTTPTypes
 import Hummingbird
 

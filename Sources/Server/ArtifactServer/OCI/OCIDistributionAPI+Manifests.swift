@@ -1,5 +1,6 @@
 import ArtifactControlPlane
 import ArtifactOCI
+import ArtifactStoreAPI
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,6 +1,7 @@
 import ArtifactControlPlane
 import ArtifactIdentity
 import ArtifactOCI
+import ArtifactStoreAPI
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,5 +1,6 @@
 import ArtifactControlPlane
 import ArtifactOCI
+import ArtifactStoreAPI
 import Foundation
 
 /// A `/v2` request path, parsed: which endpoint of the distribution API and on what.

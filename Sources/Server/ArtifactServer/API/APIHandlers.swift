@@ -1,17 +1,18 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
+import ArtifactStoreAPI
 import HTTPTypes
 import Hummingbird
 import Logging
 
-/// The `/v1` HTTP API and the operations endpoints over one control plane.
+/// The handlers of the `/v1` HTTP API and the operations endpoints over one control plane.
 ///
-/// Exists to turn HTTP requests into control-plane calls and back, and nothing more: names,
-/// rules and audit live in the control plane; bytes stream through it from and to the data
-/// plane without being buffered here. Every route comes from ``APIRoute/all``; each is
+/// Exists to turn HTTP requests into control-plane calls and back, and nothing more: routes and
+/// bodies are the contract's (ArtifactStoreAPI); names, rules and audit live in the control
+/// plane; bytes stream through it from and to the data plane without being buffered here. Every route comes from ``APIRoute/all``; each is
 /// authorised (401 without a valid token, 403 without the scope, both audited by the control
 /// plane) before its handler runs.
-public struct ArtifactStoreAPI: Sendable {
+public struct APIHandlers: Sendable {
     public let controlPlane: ControlPlane
     public let metrics: ServerMetrics
 
@@ -27,7 +28,7 @@ public struct ArtifactStoreAPI: Sendable {
     public func makeRouter() -> APIRouter {
         let endpoints = APIRoute.all.map { route in
             let handler = self.handler(for: route.id)
-            return APIRouter.Endpoint(template: route.path, method: route.method) { request, context in
+            return APIRouter.Endpoint(template: route.path, method: route.method.http) { request, context in
                 let principal = try await self.authorize(route.access, request: request, context: context)
                 return try await handler(request, context, principal)
             }

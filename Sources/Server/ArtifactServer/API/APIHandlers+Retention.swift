@@ -1,8 +1,9 @@
 import ArtifactControlPlane
+import ArtifactStoreAPI
 import Hummingbird
 
 // Holds, retention policies and their evaluation.
-extension ArtifactStoreAPI {
+extension APIHandlers {
     func placeHold(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let (namespace, artifact, version) = try Self.versionParameters(context)
         let body = try await request.decode(as: PlaceHoldBody.self, context: context)

@@ -1,11 +1,12 @@
 import ArtifactControlPlane
+import ArtifactStoreAPI
 import Logging
 import Foundation
 import Hummingbird
 import NIOCore
 
 // Store-wide operations: garbage collection, scrub, audit, tokens.
-extension ArtifactStoreAPI {
+extension APIHandlers {
     func collectGarbage(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let report = try await controlPlane.garbageCollector.collect(dryRun: try request.flag("dryRun", default: false))
         metrics.recordGarbageCollection(report)

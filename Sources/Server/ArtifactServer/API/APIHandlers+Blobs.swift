@@ -1,6 +1,7 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactIdentity
+import ArtifactStoreAPI
 import ArtifactStoreCore
 import Foundation
 import HTTPTypes
@@ -8,7 +9,7 @@ import Hummingbird
 import NIOCore
 
 // Blob upload, download and verification, and file download inside a version.
-extension ArtifactStoreAPI {
+extension APIHandlers {
     /// Streams the request body into the data plane: never collated, so memory does not grow
     /// with the size. The expected size is the `size` query parameter or else `Content-Length`,
     /// so a body that ends early is refused by the data plane too; nothing is stored or linked

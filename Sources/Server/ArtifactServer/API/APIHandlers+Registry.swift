@@ -1,10 +1,11 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactIdentity
+import ArtifactStoreAPI
 import Hummingbird
 
 // Namespaces, versions, files, tags.
-extension ArtifactStoreAPI {
+extension APIHandlers {
     func listNamespaces(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let page = try await controlPlane.registry.listNamespaces(page: try request.pageRequest())
         // Only the namespaces the token can read; the cursor still walks the whole list.

@@ -17,7 +17,10 @@ public struct RetentionPolicy: Sendable, Hashable, Codable {
     public var maxAgeSeconds: Int64?
     public var protectTagged: Bool
 
-    public init(namespace: String, name: String, artifactGlob: String = "**", keepLast: Int? = nil, maxAgeSeconds: Int64? = nil, protectTagged: Bool = true) {
+    public init(
+        namespace: String, name: String, artifactGlob: String = "**", keepLast: Int? = nil, maxAgeSeconds: Int64? = nil,
+        protectTagged: Bool = true
+    ) {
         self.namespace = namespace
         self.name = name
         self.artifactGlob = artifactGlob
@@ -35,6 +38,15 @@ public struct LegalHold: Sendable, Hashable, Codable {
     public var reason: String
     public var createdBy: String
     public var createdAt: Date
+
+    public init(namespace: String, artifact: String, version: String, reason: String, createdBy: String, createdAt: Date) {
+        self.namespace = namespace
+        self.artifact = artifact
+        self.version = version
+        self.reason = reason
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+    }
 }
 
 /// What retention decided about one version it selected.
@@ -53,6 +65,15 @@ public struct RetentionDecision: Sendable, Hashable, Codable {
     public var action: Action
     /// Which policy and which rule, e.g. `policy "nightly": not among the 5 newest`.
     public var reason: String
+
+    public init(namespace: String, artifact: String, version: String, createdAt: Date, action: Action, reason: String) {
+        self.namespace = namespace
+        self.artifact = artifact
+        self.version = version
+        self.createdAt = createdAt
+        self.action = action
+        self.reason = reason
+    }
 }
 
 /// The outcome of a retention evaluation.
@@ -63,6 +84,13 @@ public struct RetentionReport: Sendable, Hashable, Codable {
     public var decisions: [RetentionDecision]
     /// Versions examined.
     public var versionsExamined: Int
+
+    public init(namespace: String, dryRun: Bool, decisions: [RetentionDecision], versionsExamined: Int) {
+        self.namespace = namespace
+        self.dryRun = dryRun
+        self.decisions = decisions
+        self.versionsExamined = versionsExamined
+    }
 
     public var deletions: [RetentionDecision] { decisions.filter { $0.action == .delete } }
     public var blocked: [RetentionDecision] { decisions.filter { $0.action == .blocked } }

@@ -1,5 +1,11 @@
-import ArtifactControlPlane
-import HTTPTypes
+/// The HTTP methods the API's routes use, spelled as on the wire.
+public enum APIMethod: String, Sendable, Hashable, CaseIterable {
+    case get = "GET"
+    case head = "HEAD"
+    case put = "PUT"
+    case post = "POST"
+    case delete = "DELETE"
+}
 
 /// Who may call a route.
 public enum RouteAccess: Sendable, Hashable {
@@ -15,14 +21,15 @@ public enum RouteAccess: Sendable, Hashable {
 
 /// One route of the API: method, path template, who may call it.
 ///
-/// Exists as the single table the router is built from, the auth-matrix test iterates over and
-/// the OpenAPI test compares with the document: a route added here without a handler does not
-/// compile (``APIRouteID`` is switched over exhaustively), and one missing from the document
-/// fails the test.
+/// Exists as the single table of the contract: the server's router binds a handler to each route
+/// (a route added here without a handler does not compile, since ``APIRouteID`` is switched over
+/// exhaustively), the auth-matrix test iterates over it, and the contract test compares it with
+/// `openapi.yaml` in both directions.
 public struct APIRoute: Sendable, Hashable {
     public var id: APIRouteID
-    public var method: HTTPRequest.Method
-    /// Hummingbird syntax: `:name` captures one segment, `**` the rest (a file path).
+    public var method: APIMethod
+    /// `:name` captures one segment, `**` the rest (a file path): the syntax of Hummingbird's router,
+    /// which the server's `RouteTemplate` matches by.
     public var path: String
     public var access: RouteAccess
 

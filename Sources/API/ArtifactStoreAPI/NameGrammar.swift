@@ -1,7 +1,10 @@
-/// The one grammar for every name the registry stores (docs/control-plane.md, "Names").
+/// The one grammar for every name the registry stores (docs/control-plane.md, "Names"), part of
+/// the API contract.
 ///
-/// Exists so a name is checked the same way wherever it enters, before anything is stored, and
-/// so names are safe in URLs, file names and log lines without escaping:
+/// Exists so a name is checked the same way wherever it enters (the client before it sends, the
+/// control plane before anything is stored), and so names are safe in URLs, file names and log
+/// lines without escaping. This is the only copy of the rules: the control plane's
+/// `NameGrammar.validate…` wrap these checks in its own error type.
 /// - component: `[a-z0-9]+([._-][a-z0-9]+)*` (lowercase, separators only between alphanumerics)
 /// - namespace: one component, 1–64 characters
 /// - artifact: components joined by `/`, 1–255 characters
@@ -13,62 +16,62 @@
 /// - media type: `type/subtype` of `[A-Za-z0-9!#$&^_.+-]`, 1–255 characters (parameters after `;`
 ///   allowed, no control characters)
 public enum NameGrammar {
-    public static func validateNamespace(_ name: String) throws(ControlPlaneError) {
+    public static func checkNamespace(_ name: String) throws(NameGrammarError) {
         guard name.utf8.count <= 64, isComponent(name.utf8) else {
             throw invalid("namespace", name, "one lowercase component [a-z0-9]+([._-][a-z0-9]+)* of at most 64 characters")
         }
     }
 
-    public static func validateArtifact(_ name: String) throws(ControlPlaneError) {
+    public static func checkArtifact(_ name: String) throws(NameGrammarError) {
         let parts = name.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         guard name.utf8.count <= 255, !parts.isEmpty, parts.allSatisfy({ isComponent($0) }) else {
             throw invalid("artifact", name, "lowercase components [a-z0-9]+([._-][a-z0-9]+)* joined by '/', at most 255 characters")
         }
     }
 
-    public static func validateVersion(_ name: String) throws(ControlPlaneError) {
+    public static func checkVersion(_ name: String) throws(NameGrammarError) {
         guard isReference(name) else {
             throw invalid("version", name, "[A-Za-z0-9_][A-Za-z0-9._-]*, at most 128 characters")
         }
     }
 
-    public static func validateTag(_ name: String) throws(ControlPlaneError) {
+    public static func checkTag(_ name: String) throws(NameGrammarError) {
         guard isReference(name) else {
             throw invalid("tag", name, "[A-Za-z0-9_][A-Za-z0-9._-]*, at most 128 characters")
         }
     }
 
-    public static func validatePolicyName(_ name: String) throws(ControlPlaneError) {
+    public static func checkPolicyName(_ name: String) throws(NameGrammarError) {
         guard name.utf8.count <= 64, isComponent(name.utf8) else {
             throw invalid("policy", name, "one lowercase component of at most 64 characters")
         }
     }
 
-    public static func validateLabel(key: String, value: String) throws(ControlPlaneError) {
+    public static func checkLabel(key: String, value: String) throws(NameGrammarError) {
         guard key.utf8.count <= 128, isComponent(key.utf8) else {
             throw invalid("label key", key, "one lowercase component of at most 128 characters")
         }
         guard value.utf8.count <= 1024, !value.unicodeScalars.contains(where: isControl), invisibleCharacter(in: value) == nil else {
-            throw ControlPlaneError(
+            throw NameGrammarError(
                 .invalidName, "label \"\(key)\" has a value longer than 1024 bytes or with control or invisible characters")
         }
     }
 
-    public static func validatePath(_ path: String) throws(ControlPlaneError) {
+    public static func checkPath(_ path: String) throws(NameGrammarError) {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         let clean =
             !path.isEmpty && path.utf8.count <= 1024 && !path.contains("\\")
             && !path.unicodeScalars.contains(where: isControl) && invisibleCharacter(in: path) == nil
             && segments.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
         guard clean else {
-            throw ControlPlaneError(
+            throw NameGrammarError(
                 .invalidPath,
                 "file path \"\(printable(path))\" is not a clean relative path (no empty, '.' or '..' segments, no leading '/', "
                     + "no backslash, control or invisible characters, at most 1024 bytes)")
         }
     }
 
-    public static func validateMediaType(_ mediaType: String) throws(ControlPlaneError) {
+    public static func checkMediaType(_ mediaType: String) throws(NameGrammarError) {
         let essence = mediaType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
         let halves = essence.trimmingSuffixSpaces().split(separator: "/", omittingEmptySubsequences: false)
         let tokenCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&^_.+-")
@@ -76,7 +79,7 @@ public enum NameGrammar {
             mediaType.utf8.count <= 255 && halves.count == 2 && halves.allSatisfy { !$0.isEmpty && $0.allSatisfy(tokenCharacters.contains) }
             && !mediaType.unicodeScalars.contains(where: isControl)
         guard valid else {
-            throw ControlPlaneError(.invalidManifest, "media type \"\(printable(mediaType))\" is not type/subtype")
+            throw NameGrammarError(.invalidManifest, "media type \"\(printable(mediaType))\" is not type/subtype")
         }
     }
 
@@ -152,8 +155,8 @@ public enum NameGrammar {
         return text.unicodeScalars.count > 200 ? out + "…" : out
     }
 
-    private static func invalid(_ what: String, _ name: String, _ rule: String) -> ControlPlaneError {
-        ControlPlaneError(.invalidName, "\(what) name \"\(printable(name))\" is invalid: expected \(rule)")
+    private static func invalid(_ what: String, _ name: String, _ rule: String) -> NameGrammarError {
+        NameGrammarError(.invalidName, "\(what) name \"\(printable(name))\" is invalid: expected \(rule)")
     }
 }
 

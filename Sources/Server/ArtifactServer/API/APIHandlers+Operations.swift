@@ -1,10 +1,11 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
+import ArtifactStoreAPI
 import Hummingbird
 import NIOCore
 
 // Health, readiness, metrics and the OpenAPI document: no credentials.
-extension ArtifactStoreAPI {
+extension APIHandlers {
     func healthz(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         try JSONResponse.make(HealthBody(status: "ok"))
     }
@@ -33,6 +34,7 @@ extension ArtifactStoreAPI {
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// Exactly `openapi.yaml` of ArtifactStoreAPI, embedded at build time.
     func openAPIDocument(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let buffer = ByteBuffer(string: OpenAPIDocument.yaml)
         return Response(

@@ -1,0 +1,95 @@
+import ArtifactIdentity
+
+// Request and response bodies of the namespace, blob, version and tag routes (docs/api.md) that are
+// not registry values themselves.
+
+/// `POST /v1/namespaces`.
+public struct CreateNamespaceBody: Codable, Sendable, Hashable {
+    public var name: String
+    /// Absent means `false`.
+    public var immutableTags: Bool?
+
+    public init(name: String, immutableTags: Bool? = nil) {
+        self.name = name
+        self.immutableTags = immutableTags
+    }
+}
+
+/// A blob as a namespace sees it, after an upload (`POST /v1/namespaces/{ns}/blobs`).
+public struct BlobBody: Codable, Sendable, Hashable {
+    public var address: ContentAddress
+    public var size: UInt64
+    public var sha256: Digest
+    public var blake3: Digest
+    /// `true` when the server already had these bytes.
+    public var deduplicated: Bool
+
+    public init(address: ContentAddress, size: UInt64, sha256: Digest, blake3: Digest, deduplicated: Bool) {
+        self.address = address
+        self.size = size
+        self.sha256 = sha256
+        self.blake3 = blake3
+        self.deduplicated = deduplicated
+    }
+}
+
+/// `PUT …/versions/{version}`: the files of the new version (each a blob linked into the namespace)
+/// and its labels.
+public struct CommitVersionBody: Codable, Sendable, Hashable {
+    /// One file of the version.
+    public struct File: Codable, Sendable, Hashable {
+        public var path: String
+        public var address: ContentAddress
+        /// Absent means `application/octet-stream`.
+        public var mediaType: String?
+
+        public init(path: String, address: ContentAddress, mediaType: String? = nil) {
+            self.path = path
+            self.address = address
+            self.mediaType = mediaType
+        }
+    }
+
+    public var files: [File]
+    public var labels: [String: String]?
+
+    public init(files: [File], labels: [String: String]? = nil) {
+        self.files = files
+        self.labels = labels
+    }
+}
+
+/// `PUT …/tags/{tag}`.
+public struct SetTagBody: Codable, Sendable, Hashable {
+    public var version: String
+
+    public init(version: String) {
+        self.version = version
+    }
+}
+
+/// `POST …/versions/{version}/verify`: every file re-read and re-digested.
+public struct VersionVerifyBody: Codable, Sendable, Hashable {
+    public struct File: Codable, Sendable, Hashable {
+        public var path: String
+        public var address: ContentAddress
+        public var verified: Bool
+        /// What differed, when ``verified`` is `false`.
+        public var mismatch: String?
+
+        public init(path: String, address: ContentAddress, verified: Bool, mismatch: String? = nil) {
+            self.path = path
+            self.address = address
+            self.verified = verified
+            self.mismatch = mismatch
+        }
+    }
+
+    public var verified: Bool
+    public var files: [File]
+
+    public init(verified: Bool, files: [File]) {
+        self.verified = verified
+        self.files = files
+    }
+}

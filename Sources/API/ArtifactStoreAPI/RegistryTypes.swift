@@ -1,0 +1,110 @@
+import ArtifactIdentity
+import Foundation
+
+// The registry's values as the API carries them (docs/api.md): what the control plane returns and
+// the client reads, one definition for both.
+
+/// A tenant: the unit of visibility, tags policy, retention and scopes.
+public struct Namespace: Sendable, Hashable, Codable {
+    public var name: String
+    /// When `true`, a tag once set can neither be moved nor removed.
+    public var immutableTags: Bool
+    public var createdBy: String
+    public var createdAt: Date
+
+    public init(name: String, immutableTags: Bool, createdBy: String, createdAt: Date) {
+        self.name = name
+        self.immutableTags = immutableTags
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+    }
+}
+
+/// A named thing in a namespace that has versions.
+public struct Artifact: Sendable, Hashable, Codable {
+    public var namespace: String
+    public var name: String
+    public var createdAt: Date
+
+    public init(namespace: String, name: String, createdAt: Date) {
+        self.namespace = namespace
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// A file of a committed version, with the size of its blob.
+public struct VersionFile: Sendable, Hashable, Codable {
+    public var path: String
+    public var address: ContentAddress
+    public var size: UInt64
+    public var mediaType: String
+
+    public init(path: String, address: ContentAddress, size: UInt64, mediaType: String) {
+        self.path = path
+        self.address = address
+        self.size = size
+        self.mediaType = mediaType
+    }
+}
+
+/// A committed, immutable version without its files (what lists return).
+public struct VersionSummary: Sendable, Hashable, Codable {
+    public var namespace: String
+    public var artifact: String
+    public var version: String
+    public var creator: String
+    public var createdAt: Date
+    public var labels: [String: String]
+    public var fileCount: Int
+    public var totalSize: UInt64
+
+    public init(
+        namespace: String, artifact: String, version: String, creator: String, createdAt: Date, labels: [String: String],
+        fileCount: Int, totalSize: UInt64
+    ) {
+        self.namespace = namespace
+        self.artifact = artifact
+        self.version = version
+        self.creator = creator
+        self.createdAt = createdAt
+        self.labels = labels
+        self.fileCount = fileCount
+        self.totalSize = totalSize
+    }
+}
+
+/// A committed, immutable version with its files.
+public struct ArtifactVersion: Sendable, Hashable, Codable {
+    public var summary: VersionSummary
+    /// Sorted by path.
+    public var files: [VersionFile]
+
+    public var namespace: String { summary.namespace }
+    public var artifact: String { summary.artifact }
+    public var version: String { summary.version }
+
+    public init(summary: VersionSummary, files: [VersionFile]) {
+        self.summary = summary
+        self.files = files
+    }
+}
+
+/// A named pointer to a version.
+public struct Tag: Sendable, Hashable, Codable {
+    public var namespace: String
+    public var artifact: String
+    public var name: String
+    public var version: String
+    public var updatedBy: String
+    public var updatedAt: Date
+
+    public init(namespace: String, artifact: String, name: String, version: String, updatedBy: String, updatedAt: Date) {
+        self.namespace = namespace
+        self.artifact = artifact
+        self.name = name
+        self.version = version
+        self.updatedBy = updatedBy
+        self.updatedAt = updatedAt
+    }
+}
