@@ -20,7 +20,8 @@
 #      back, with the same manifest digest and blobs; the server's files belong to artifactstore;
 #   4. the OCI image's root (its one layer, unpacked) runs `artifactstore serve` as its user 65532
 #      with the image's Env and WorkingDir under chroot, and answers /readyz;
-#   5. SIGTERM stops the server (exit 0); `dpkg -r` keeps the configuration and data; `dpkg
+#   5. `dpkg -i` again keeps an edited conffile and writes no new bootstrap.env; SIGTERM stops
+#      the server (exit 0); `dpkg -r` keeps the configuration and data; `dpkg
 #      --purge` leaves no file of the package, no unit state, no configuration and no data, and
 #      the system user stays (Debian convention, packaging/debian/postrm) owning no file.
 #
@@ -320,7 +321,19 @@ kill -TERM "$IMAGE_PID"
 wait "$IMAGE_PID" || fail "the image's server exited $? on SIGTERM"
 echo "   served from the image's root on port $IMAGE_PORT as $I_USER, stopped cleanly"
 
-# --- 5. stop, remove, purge ------------------------------------------------------------------------
+# --- 5. upgrade in place, stop, remove, purge --------------------------------------------------------
+step "dpkg -i again over an edited configuration, with bootstrap.env deleted as the docs say"
+uid=$(id -u artifactstore)
+sed -i 's/"logLevel": "info"/"logLevel": "notice"/' /etc/artifactstore/config.json
+grep -q '"notice"' /etc/artifactstore/config.json || fail "could not edit the configuration for the upgrade check"
+rm /etc/artifactstore/bootstrap.env
+dpkg -i "$DEB" >"$WORK/dpkg-upgrade.log" 2>&1 || { cat "$WORK/dpkg-upgrade.log" >&2; fail "dpkg -i over the installed package"; }
+grep -q '"notice"' /etc/artifactstore/config.json || fail "reinstalling replaced the edited conffile"
+[ "$(owner_mode /etc/artifactstore/config.json)" = "root:artifactstore 640" ] || fail "reinstalling changed the conffile's owner or mode"
+[ ! -e /etc/artifactstore/bootstrap.env ] || fail "reinstalling wrote a new bootstrap.env"
+[ "$(id -u artifactstore)" = "$uid" ] || fail "reinstalling changed the user's uid"
+echo "   edited configuration kept, no new token file, same user"
+
 step "stop, dpkg -r, dpkg --purge"
 if [ -d /run/systemd/system ]; then
     systemctl stop artifactstore.service
