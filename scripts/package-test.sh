@@ -179,7 +179,8 @@ PY
     source "$WORK/unit.sh"
     [ "$U_USER" = artifactstore ] && [ "${#U_EXEC[@]}" -gt 0 ] || fail "the unit names no User or ExecStart"
     [ "$U_NNP" = yes ] && [ ${#U_CAPS[@]} -eq 0 ] && [ "$U_PROTECT_SYSTEM" = strict ] && [ "$U_PROTECT_HOME" = yes ] \
-        && [ "$U_PRIVATE_TMP" = yes ] || fail "the unit lacks NoNewPrivileges, an empty CapabilityBoundingSet, ProtectSystem=strict, ProtectHome or PrivateTmp"
+        && [ "$U_PRIVATE_TMP" = yes ] \
+        || fail "the unit lacks NoNewPrivileges, an empty CapabilityBoundingSet, ProtectSystem=strict, ProtectHome or PrivateTmp"
     ENVIRONMENT=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
         "HOME=$(getent passwd "$U_USER" | cut -d: -f6)" "USER=$U_USER" "LOGNAME=$U_USER" SHELL=/usr/sbin/nologin)
     STATE_PATHS=()
@@ -209,7 +210,10 @@ mount -t tmpfs -o mode=1777 tmpfs /var/tmp
 cd "$WORKDIR"
 umask "$UMASK"
 # systemd raises it as PID 1; a machine that does not let root go above its hard limit gets that.
-ulimit -n "$NOFILE" 2>/dev/null || { echo "note: LimitNOFILE=$NOFILE refused here; running with $(ulimit -Hn)" >&2; ulimit -n "$(ulimit -Hn)"; }
+if ! ulimit -n "$NOFILE" 2>/dev/null; then
+    echo "note: LimitNOFILE=$NOFILE refused here; running with $(ulimit -Hn)" >&2
+    ulimit -n "$(ulimit -Hn)"
+fi
 exec setpriv --reuid="$RUN_USER" --regid="$RUN_GROUP" --init-groups --no-new-privs --bounding-set=-all --inh-caps=-all \
     env -i "$@"
 SH
@@ -311,7 +315,8 @@ unshare -m bash -c '
     mount --make-rprivate /
     for directory in proc dev sys; do mkdir -p "$2/$directory"; mount --rbind "/$directory" "$2/$directory"; done
     exec python3 "$@"' \
-    image "$WORK/run-image.py" "$ROOTFS" "$I_WORKDIR" "$I_USER" "${#IMAGE_ENV[@]}" "${IMAGE_ENV[@]}" "${I_ENTRYPOINT[@]}" >"$IMAGE_LOG" 2>&1 &
+    image "$WORK/run-image.py" "$ROOTFS" "$I_WORKDIR" "$I_USER" "${#IMAGE_ENV[@]}" "${IMAGE_ENV[@]}" "${I_ENTRYPOINT[@]}" \
+    >"$IMAGE_LOG" 2>&1 &
 IMAGE_PID=$!
 PIDS+=("$IMAGE_PID")
 wait_ready "http://127.0.0.1:$IMAGE_PORT" "$IMAGE_PID" "$IMAGE_LOG"

@@ -20,8 +20,8 @@
 #        read back with `skopeo inspect` when skopeo is installed;
 #      - SHA256SUMS.
 #
-# Timestamps come from the last commit (SOURCE_DATE_EPOCH), so a rebuild of the same commit gives
-# the same archives. The stripped binary's target is 60 MB (issue 22); the script prints whether it
+# Timestamps come from the last commit (SOURCE_DATE_EPOCH), files are in a fixed order and owned by
+# root, so a rebuild of the same commit and binary gives the same OCI image digest (checked). The stripped binary's target is 60 MB (issue 22); the script prints whether it
 # is met and fails only on a real error. Needs: objcopy, readelf, size (binutils), dpkg-deb and
 # dpkg-shlibdeps (dpkg-dev), python3; skopeo optional.
 set -euo pipefail
@@ -100,6 +100,11 @@ else
     echo "   target: stripped binary <= 60 MB: NOT met (docs/operations.md, \"Installing without Swift\", says what takes the space)"
 fi
 
+# Replaced whole, so only an empty folder or an earlier output of this script (it has SHA256SUMS).
+if [ -e "$OUT" ] && [ -n "$(ls -A "$OUT" 2>/dev/null)" ] && [ ! -f "$OUT/SHA256SUMS" ]; then
+    echo "error: $OUT is not empty and not an earlier output of this script; pass another --out" >&2
+    exit 2
+fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
