@@ -21,9 +21,10 @@
 #      - SHA256SUMS.
 #
 # Timestamps come from the last commit (SOURCE_DATE_EPOCH), files are in a fixed order and owned by
-# root, so a rebuild of the same commit and binary gives the same OCI image digest (checked). The stripped binary's target is 60 MB (issue 22); the script prints whether it
-# is met and fails only on a real error. Needs: objcopy, readelf, size (binutils), dpkg-deb and
-# dpkg-shlibdeps (dpkg-dev), python3; skopeo optional.
+# root, so a rebuild of the same commit and binary gives the same OCI image digest (checked). The
+# stripped binary's target is 60 MB (issue 22); the script prints whether it is met and fails only
+# on a real error. Needs: objcopy, readelf, size (binutils), dpkg-deb and dpkg-shlibdeps
+# (dpkg-dev), python3; skopeo optional.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --out) OUT=$(realpath -m "$2"); shift 2 ;;
         --binary) BINARY=$(realpath "$2"); shift 2 ;;
-        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
