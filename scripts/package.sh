@@ -42,6 +42,11 @@ done
 for tool in objcopy readelf size dpkg-deb dpkg-shlibdeps python3 sha256sum; do
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is missing (apt-get install binutils dpkg-dev python3)" >&2; exit 1; }
 done
+# Replaced whole, so only an empty folder or an earlier output of this script (it has SHA256SUMS).
+if [ -e "$OUT" ] && [ -n "$(ls -A "$OUT" 2>/dev/null)" ] && [ ! -f "$OUT/SHA256SUMS" ]; then
+    echo "error: $OUT is not empty and not an earlier output of this script; pass another --out" >&2
+    exit 2
+fi
 TARGET_BYTES=60000000
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
@@ -101,11 +106,6 @@ else
     echo "   target: stripped binary <= 60 MB: NOT met (docs/operations.md, \"Installing without Swift\", says what takes the space)"
 fi
 
-# Replaced whole, so only an empty folder or an earlier output of this script (it has SHA256SUMS).
-if [ -e "$OUT" ] && [ -n "$(ls -A "$OUT" 2>/dev/null)" ] && [ ! -f "$OUT/SHA256SUMS" ]; then
-    echo "error: $OUT is not empty and not an earlier output of this script; pass another --out" >&2
-    exit 2
-fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
