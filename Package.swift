@@ -527,6 +527,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactDataPlaneTests",
             dependencies: [
+                "ArtifactCBOR",
                 "ArtifactDataPlane",
                 "ArtifactIdentity",
                 "ArtifactStoreCore",

@@ -10,7 +10,7 @@ import Testing
 /// Keeps `/v1/openapi.yaml` true: the same routes as the router, and sample responses carry
 /// exactly the statuses and required fields the document names. (schemathesis in `.ci/run`
 /// then checks it against a live server with generated requests.)
-@Suite("OpenAPI document")
+@Suite("OpenAPI document", .timeLimit(.minutes(10)))
 struct OpenAPIDocumentTests {
     /// The served document, read through the API.
     static func document() async throws -> String {

@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 import Testing
 
-@Suite("FileSystemBackend")
+@Suite("FileSystemBackend", .timeLimit(.minutes(5)))
 struct FileSystemBackendTests {
     /// Temporaries at start-up: a dead writer's (this boot and pid namespace, no such process) go
     /// at once; another node's, or one whose name names no writer, stay while fresh (they may be a
@@ -191,8 +191,8 @@ struct FileSystemBackendTests {
         #expect(try await backend.list(under: nil, recursive: false, limit: 10, cursor: nil).entries.isEmpty)
     }
 
-    @Test func errnoValuesMapToCodes() {
-        let path = try? StoragePath("a/b")
+    @Test func errnoValuesMapToCodes() throws {
+        let path = try StoragePath("a/b")
         let cases: [(Int32, OperationKind, StorageError.Code)] = [
             (ENOENT, .lookUp, .notFound), (ENOTDIR, .lookUp, .notFound), (ENOTDIR, .create, .alreadyExists),
             (EISDIR, .lookUp, .notFound), (EISDIR, .create, .alreadyExists), (EEXIST, .create, .alreadyExists),
@@ -215,7 +215,7 @@ struct FileSystemBackendTests {
     }
 }
 
-@Suite("FileSystemConnector")
+@Suite("FileSystemConnector", .timeLimit(.minutes(5)))
 struct FileSystemConnectorTests {
     @Test func connectsAndProbes() async throws {
         let tree = try TemporaryTree()
@@ -264,7 +264,7 @@ struct FileSystemConnectorTests {
 import ArtifactStoreCore
 import NIOCore
 
-@Suite("FileSystemBackend stamps")
+@Suite("FileSystemBackend stamps", .timeLimit(.minutes(5)))
 struct FileSystemStampTests {
     @Test func statStampedMatchesAStampedReadAndARenameKeepsTheIncarnation() async throws {
         let tree = try TemporaryTree()
