@@ -21,37 +21,37 @@ import PackageDescription
 //                 metrics, configuration, the serve application), ArtifactStoreClient (typed client of the /v1 HTTP API: transfers
 //                 with resume and verification, login file, exit statuses), ArtifactStoreCLI (the
 //                 `artifactstore` executable, including `artifactstore serve` and `artifactstore dataplane`)
-// Outside the layers: tools (ArtifactStoreBench, ArtifactStoreRemoteBench, ArtifactBenchSupport, the fuzzers) and test
-// support (ArtifactStoreTestSupport, ArtifactDataPlaneTestSupport), which may use any layer.
+// Outside the layers: the fuzzers and test support (ArtifactStoreTestSupport, ArtifactDataPlaneTestSupport),
+// which may use any layer. The benchmark tools are a separate package, Benchmarks/, on this package's products.
 
 let package = Package(
     name: "artifactstore",
     platforms: [.macOS(.v15)],
+    // Products are what a user of the package imports: the client of the HTTP API, the storage
+    // contract with its backends and conformance suite, the data plane protocol with the in-process
+    // data plane, the client of a data plane daemon (and the wire protocol its configuration shows)
+    // and the conformance suite, the vocabulary types all of them use (errors and byte streams,
+    // digests, addresses and the BLAKE3 hasher), and the executable. The control plane, OCI model,
+    // metadata store, server and daemon are internal to the executable; the benchmarks are a
+    // package of their own (Benchmarks/) built on these products alone.
     products: [
         .executable(name: "artifactstore", targets: ["ArtifactStoreCLI"]),
-        .library(name: "ArtifactBLAKE3", targets: ["ArtifactBLAKE3"]),
+        // The client's public API is made of the contract's types (Namespace, Tag, PageBody, …).
+        .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient", "ArtifactStoreAPI"]),
         .library(name: "ArtifactStoreCore", targets: ["ArtifactStoreCore"]),
+        .library(name: "ArtifactBLAKE3", targets: ["ArtifactBLAKE3"]),
         .library(name: "ArtifactIdentity", targets: ["ArtifactIdentity"]),
         .library(name: "ArtifactStorage", targets: ["ArtifactStorage"]),
         .library(name: "ArtifactStorageFileSystem", targets: ["ArtifactStorageFileSystem"]),
-        .library(name: "ArtifactStorageConformance", targets: ["ArtifactStorageConformance"]),
-        .library(name: "ArtifactStorageFactory", targets: ["ArtifactStorageFactory"]),
         .library(name: "ArtifactStorageS3", targets: ["ArtifactStorageS3"]),
-        .library(name: "ArtifactCBOR", targets: ["ArtifactCBOR"]),
+        .library(name: "ArtifactStorageFactory", targets: ["ArtifactStorageFactory"]),
+        .library(name: "ArtifactStorageConformance", targets: ["ArtifactStorageConformance"]),
         .library(name: "ArtifactDataPlane", targets: ["ArtifactDataPlane"]),
         .library(name: "ArtifactDataPlaneLocal", targets: ["ArtifactDataPlaneLocal"]),
-        .library(name: "ArtifactDataPlaneConformance", targets: ["ArtifactDataPlaneConformance"]),
-        .library(name: "ArtifactDataPlaneWire", targets: ["ArtifactDataPlaneWire"]),
         .library(name: "ArtifactDataPlaneRemote", targets: ["ArtifactDataPlaneRemote"]),
-        .library(name: "ArtifactDataPlaneDaemon", targets: ["ArtifactDataPlaneDaemon"]),
-        .library(name: "ArtifactMetadata", targets: ["ArtifactMetadata"]),
-        .library(name: "ArtifactControlPlane", targets: ["ArtifactControlPlane"]),
-        .library(name: "ArtifactOCI", targets: ["ArtifactOCI"]),
-        .library(name: "ArtifactServer", targets: ["ArtifactServer"]),
-        // The client's public API is made of the contract's types (Namespace, Tag, PageBody, …).
-        .library(name: "ArtifactStoreClient", targets: ["ArtifactStoreClient", "ArtifactStoreAPI"]),
-        .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
-        .executable(name: "artifactstore-remote-bench", targets: ["ArtifactStoreRemoteBench"]),
+        .library(name: "ArtifactDataPlaneWire", targets: ["ArtifactDataPlaneWire"]),
+        .library(name: "ArtifactCBOR", targets: ["ArtifactCBOR"]),
+        .library(name: "ArtifactDataPlaneConformance", targets: ["ArtifactDataPlaneConformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -404,49 +404,6 @@ let package = Package(
             ]
         ),
 
-        // What the benchmark tools share: the generated input stream, draining off the main actor,
-        // options, failure, peak RSS and timing output.
-        .target(
-            name: "ArtifactBenchSupport",
-            dependencies: [
-                "ArtifactStoreCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
-
-        // Benchmarks that need our code in release mode (scripts/bench.sh); not part of the product CLI.
-        .executableTarget(
-            name: "ArtifactStoreBench",
-            dependencies: [
-                "ArtifactBenchSupport",
-                "ArtifactDataPlane",
-                "ArtifactDataPlaneLocal",
-                "ArtifactIdentity",
-                "ArtifactStorage",
-                "ArtifactStorageFileSystem",
-                "ArtifactStoreCore",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
-
-        // The remote data plane benchmark's client (scripts/bench-remote.sh): ingest and serve
-        // through a running daemon, or in process, and print the timings.
-        .executableTarget(
-            name: "ArtifactStoreRemoteBench",
-            dependencies: [
-                "ArtifactBenchSupport",
-                "ArtifactDataPlane",
-                "ArtifactDataPlaneLocal",
-                "ArtifactDataPlaneRemote",
-                "ArtifactIdentity",
-                "ArtifactStorageFileSystem",
-                "ArtifactStoreCore",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
-
         // MARK: Tests
 
         // What several test targets share: where ../shared/testdata is, the S3 test server, and the
@@ -559,6 +516,7 @@ let package = Package(
         .testTarget(
             name: "ArtifactDataPlaneTests",
             dependencies: [
+                "ArtifactCBOR",
                 "ArtifactDataPlane",
                 "ArtifactIdentity",
                 "ArtifactStoreCore",
@@ -779,7 +737,6 @@ let sourceFolders: [String: [String]] = [
     "ControlPlane": ["ArtifactMetadata", "ArtifactControlPlane", "ArtifactOCI"],
     "Server": ["ArtifactServer"],
     "Client": ["ArtifactStoreClient", "ArtifactStoreCLI"],
-    "Tools": ["ArtifactStoreBench", "ArtifactStoreRemoteBench", "ArtifactBenchSupport"],
     "TestSupport": ["ArtifactStoreTestSupport", "ArtifactDataPlaneTestSupport"],
 ]
 for (folder, names) in sourceFolders {
@@ -795,7 +752,8 @@ for (folder, names) in sourceFolders {
 // makes its objects' autolink entries name the static libraries (and what they need) of every module
 // it loads, so the libraries and the dependencies compile as in any build, and debug builds and
 // tests are untouched. The binary needs glibc 2.36 or later (DT_RELR) at run time.
-let releaseExecutables: Set = ["ArtifactStoreCLI", "ArtifactStoreBench", "ArtifactStoreRemoteBench"]
+// (Benchmarks/Package.swift gives its two executables the same settings.)
+let releaseExecutables: Set = ["ArtifactStoreCLI"]
 let linuxRelease = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
 for target in package.targets where releaseExecutables.contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-static-stdlib"], linuxRelease)]

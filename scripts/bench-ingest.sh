@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 echo "== building artifactstore-bench (release)" >&2
 # shellcheck source=scripts/bench-lib.sh
 . scripts/bench-lib.sh
-swift build "${RELEASE_FLAGS[@]}" --product artifactstore-bench >&2
-BIN=$(swift build "${RELEASE_FLAGS[@]}" --show-bin-path)/artifactstore-bench
+swift build "${BENCH_PACKAGE_FLAGS[@]}" --product artifactstore-bench >&2
+BIN=$(swift build "${BENCH_PACKAGE_FLAGS[@]}" --show-bin-path)/artifactstore-bench
 
 SIZE_MIB=${BENCH_SIZE_MIB:-1024}
 LARGE_MIB=${BENCH_LARGE_MIB:-4096}

@@ -26,6 +26,8 @@ bench_install() {
 # so no flags are needed here, and the README, the benchmarks and the tests of the release binary
 # share one .build/release.
 RELEASE_FLAGS=(-c release)
+# The benchmark tools are a package of their own (Benchmarks/, on the main package's products).
+BENCH_PACKAGE_FLAGS=(-c release --package-path Benchmarks)
 
 # Sets BIN: $ARTIFACTSTORE_BIN, or our release build (built now).
 bench_binary() {

@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/bench-lib.sh
 . scripts/bench-lib.sh
 echo "== building artifactstore-bench (release)" >&2
-swift build "${RELEASE_FLAGS[@]}" --product artifactstore-bench >&2
-BIN=$(swift build "${RELEASE_FLAGS[@]}" --show-bin-path)/artifactstore-bench
+swift build "${BENCH_PACKAGE_FLAGS[@]}" --product artifactstore-bench >&2
+BIN=$(swift build "${BENCH_PACKAGE_FLAGS[@]}" --show-bin-path)/artifactstore-bench
 WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/artifactstore-bench-ranges.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 OUTPUT=$("$BIN" range --size-mib "${BENCH_SIZE_MIB:-1024}" --runs "${BENCH_RANGE_RUNS:-200}" --dir "$WORK/store")

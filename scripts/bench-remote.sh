@@ -7,8 +7,9 @@ echo "== building artifactstore and artifactstore-remote-bench (release)" >&2
 # shellcheck source=scripts/bench-lib.sh
 . scripts/bench-lib.sh
 swift build "${RELEASE_FLAGS[@]}" --product artifactstore >&2
-swift build "${RELEASE_FLAGS[@]}" --product artifactstore-remote-bench >&2
+swift build "${BENCH_PACKAGE_FLAGS[@]}" --product artifactstore-remote-bench >&2
 BIN_DIR=$(swift build "${RELEASE_FLAGS[@]}" --show-bin-path)
+BENCH_BIN_DIR=$(swift build "${BENCH_PACKAGE_FLAGS[@]}" --show-bin-path)
 
 SIZE_MIB=${BENCH_SIZE_MIB:-1024}
 RUNS=${BENCH_RUNS:-3}
@@ -35,7 +36,7 @@ echo "== ${RUNS} runs of ${SIZE_MIB} MiB, in process and through the daemon (pid
 # descriptor (the path before descriptor passing, and the one for ranged serves and S3).
 STREAM_FLAG=()
 [ "${BENCH_REMOTE_STREAM:-0}" = 1 ] && STREAM_FLAG=(--stream)
-TEXT=$("$BIN_DIR/artifactstore-remote-bench" --socket "$SOCKET" --dir "$WORK/store-local" --size-mib "$SIZE_MIB" --runs "$RUNS" "${STREAM_FLAG[@]}")
+TEXT=$("$BENCH_BIN_DIR/artifactstore-remote-bench" --socket "$SOCKET" --dir "$WORK/store-local" --size-mib "$SIZE_MIB" --runs "$RUNS" "${STREAM_FLAG[@]}")
 DAEMON_HWM_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DAEMON/status")
 
 python3 - "$SIZE_MIB" "$DAEMON_HWM_KIB" "$OUT" "$TEXT" <<'PY'

@@ -1,7 +1,7 @@
 import ArtifactBLAKE3
 import Testing
 
-@Suite("BLAKE3 bad input")
+@Suite("BLAKE3 bad input", .timeLimit(.minutes(5)))
 struct BLAKE3ErrorTests {
     @Test("keys that are not 32 bytes are rejected with invalidKeyLength", arguments: [0, 1, 16, 31, 33, 64])
     func wrongKeyLength(length: Int) {

@@ -5,7 +5,7 @@ import Testing
 
 /// Feeding input in pieces must give exactly the one-shot result, whatever the split and the
 /// SIMD level.
-@Suite("BLAKE3 incremental hashing")
+@Suite("BLAKE3 incremental hashing", .timeLimit(.minutes(5)))
 struct BLAKE3IncrementalTests {
     /// Piece sizes for `input` of `length`: 1-byte feeds, block and chunk boundaries, odd sizes,
     /// random cuts, and a single update.

@@ -5,7 +5,7 @@ import Testing
 /// The official BLAKE3 vectors (`testdata/blake3/test_vectors.json`), in all three modes, on
 /// every SIMD level this CPU supports. Each level is chosen per hasher, so these tests run in
 /// parallel safely.
-@Suite("BLAKE3 official vectors")
+@Suite("BLAKE3 official vectors", .timeLimit(.minutes(5)))
 struct BLAKE3VectorTests {
     /// Hex, so a failure prints a readable line instead of two byte arrays.
     func hex(_ bytes: some Sequence<UInt8>) -> String { TestSupport.hex(bytes) }

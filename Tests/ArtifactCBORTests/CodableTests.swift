@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `Codable` through ``CBOREncoder`` and ``CBORDecoder``.
-@Suite("Codable")
+@Suite("Codable", .timeLimit(.minutes(5)))
 struct CodableTests {
     enum Kind: String, Codable, Equatable { case blob, manifest }
     enum Priority: Int, Codable, Equatable { case low = 1, high = 9 }

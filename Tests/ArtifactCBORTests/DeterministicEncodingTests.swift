@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// RFC 8949 §4.2 from `rfc8949_deterministic.json`, and the encoder's other promises.
-@Suite("Deterministic encoding (RFC 8949 §4.2.1)")
+@Suite("Deterministic encoding (RFC 8949 §4.2.1)", .timeLimit(.minutes(5)))
 struct DeterministicEncodingTests {
     static func keys(_ section: String) throws -> [[UInt8]] {
         let file = try TestSupport.loadJSON("rfc8949_deterministic.json")

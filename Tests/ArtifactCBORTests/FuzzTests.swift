@@ -4,7 +4,7 @@ import Testing
 
 /// Random and mutated inputs: the decoder must return a value or a ``CBORError``, never crash,
 /// and whatever it accepts must survive a deterministic re-encoding unchanged.
-@Suite("Hostile input fuzzing")
+@Suite("Hostile input fuzzing", .timeLimit(.minutes(5)))
 struct FuzzTests {
     static func seeds() throws -> [[UInt8]] {
         var seeds = try #require(TestSupport.loadJSON("appendix_a.json").array).map { TestSupport.bytes(hex: $0["hex"]!.string!) }
@@ -62,7 +62,12 @@ struct FuzzTests {
                     let encoded = try CBOREncoder().encode(value)
                     #expect(try CBORDecoder().decode(encoded) == value.sortedMaps(), "\(TestSupport.hex(input))")
                 }
-                _ = try? CBORDecoder().decode(CodableTests.Receipt.self, fromValue: value)
+                do {
+                    let receipt = try CBORDecoder().decode(CodableTests.Receipt.self, fromValue: value)
+                    #expect(try CBORDecoder().decode(CodableTests.Receipt.self, from: CBOREncoder().encode(receipt)) == receipt)
+                } catch {
+                    #expect(!error.message.isEmpty, "\(TestSupport.hex(input))")
+                }
             } catch {
                 kinds[error.kind, default: 0] += 1
                 #expect(!error.message.isEmpty)
@@ -73,13 +78,28 @@ struct FuzzTests {
         print("fuzz: \(accepted) accepted, errors: \(kinds.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " "))")
     }
 
-    @Test("mutated encodings of a Codable struct decode or fail with a CBORError")
+    @Test("mutated encodings of a Codable struct decode to a value that re-encodes stably, or fail with a described CBORError")
     func codableFuzz() throws {
         let original = try CBOREncoder().encode(CodableTests.receipt)
         var rng = SplitMix64(seed: 99)
+        var decoded = 0
+        var kinds: [CBORError.Kind: Int] = [:]
         for _ in 0..<3_000 {
             let input = Self.mutate(original, using: &rng)
-            _ = try? CBORDecoder().decode(CodableTests.Receipt.self, from: input)
+            do {
+                let receipt = try CBORDecoder().decode(CodableTests.Receipt.self, from: input)
+                decoded += 1
+                let again = try CBORDecoder().decode(CodableTests.Receipt.self, from: CBOREncoder().encode(receipt))
+                #expect(again == receipt, "\(TestSupport.hex(input))")
+            } catch {
+                kinds[error.kind, default: 0] += 1
+                #expect(!error.message.isEmpty, "\(TestSupport.hex(input))")
+            }
         }
+        // Both outcomes happen: some mutations keep a valid receipt, and the refusals include
+        // the syntax errors and the Codable ones (a field of the wrong type or missing).
+        #expect(decoded > 0)
+        #expect(kinds[.truncated, default: 0] + kinds[.malformed, default: 0] > 0)
+        #expect(kinds[.typeMismatch, default: 0] + kinds[.keyNotFound, default: 0] + kinds[.dataCorrupted, default: 0] > 0, "\(kinds)")
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Hostile inputs against ``CBORLimits``.
-@Suite("Decoder limits")
+@Suite("Decoder limits", .timeLimit(.minutes(5)))
 struct LimitsTests {
     func kind(_ bytes: [UInt8], _ decoder: CBORDecoder = CBORDecoder()) -> CBORError.Kind? {
         do {

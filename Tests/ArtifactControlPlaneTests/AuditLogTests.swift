@@ -7,7 +7,7 @@ import SQLKit
 import Synchronization
 import Testing
 
-@Suite("Audit log")
+@Suite("Audit log", .timeLimit(.minutes(10)))
 struct AuditLogTests {
     /// Ten or so records: namespace, blobs, versions, a tag, a hold, a policy.
     static func populate(_ h: Harness) async throws {

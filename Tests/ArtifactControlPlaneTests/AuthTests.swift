@@ -8,7 +8,7 @@ import SQLKit
 import Synchronization
 import Testing
 
-@Suite("Auth")
+@Suite("Auth", .timeLimit(.minutes(10)))
 struct AuthTests {
     @Test("bootstrap creates the first admin token once, even when called concurrently", arguments: TestDatabase.allCases)
     func bootstrapOnce(database: TestDatabase) async throws {
@@ -133,7 +133,7 @@ struct AuthTests {
     }
 }
 
-@Suite("Auth bootstrap with a provided token")
+@Suite("Auth bootstrap with a provided token", .timeLimit(.minutes(10)))
 struct AuthProvidedBootstrapTests {
     static let provided = "ast_0123456789abcdef_" + String(repeating: "5a", count: 32)
 

@@ -9,7 +9,7 @@ import Testing
 
 /// The control plane's caches seen from outside: authorisations and blob facts served without
 /// the database, and dropped on time, on revocation, on invalidation, and never across tenants.
-@Suite("ControlPlaneCaches")
+@Suite("ControlPlaneCaches", .timeLimit(.minutes(10)))
 struct ControlPlaneCacheTests {
     /// A token with read on `team`, authorised once so that it is cached.
     func warmToken(_ h: Harness, expiresAt: Date? = nil) async throws -> IssuedToken {

@@ -2,7 +2,7 @@ import ArtifactControlPlane
 import Foundation
 import Testing
 
-@Suite("ExpiringCache")
+@Suite("ExpiringCache", .timeLimit(.minutes(10)))
 struct ExpiringCacheTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 

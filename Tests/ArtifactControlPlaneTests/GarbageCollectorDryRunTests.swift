@@ -3,7 +3,7 @@ import ArtifactControlPlane
 import Foundation
 import Testing
 
-@Suite("GC dry run")
+@Suite("GC dry run", .timeLimit(.minutes(10)))
 struct GarbageCollectorDryRunTests {
     static let grace: TimeInterval = 3600
 

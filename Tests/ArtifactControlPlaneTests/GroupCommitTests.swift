@@ -9,7 +9,7 @@ import Testing
 
 /// SQLite group commit (``SQLiteGroupCommit``): transactions queued together commit together,
 /// with the promises of one transaction at a time.
-@Suite("SQLite group commit")
+@Suite("SQLite group commit", .timeLimit(.minutes(10)))
 struct GroupCommitTests {
     /// A store with a table `t (k TEXT PRIMARY KEY, n INTEGER)` and a row `counter`.
     func withStore(_ body: (MetadataStore) async throws -> Void) async throws {
@@ -59,7 +59,11 @@ struct GroupCommitTests {
                 }
             }
             while store.queuedTransactions < bodies.count { await Task.yield() }
-            try? await release()
+            do {
+                try await release()
+            } catch {
+                Issue.record(error, "releasing the held writer failed")
+            }
             var results: [(Int, Result<Void, any Error>)] = []
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.map(\.1)

@@ -144,9 +144,10 @@ final class Harness: Sendable {
 /// A clock that moves only when told: ages and grace periods without waiting.
 final class TestClock: Sendable {
     private let current: Mutex<Date>
-    /// Follows the real clock instead (for the GC stress test, where pushes and collections
-    /// interleave on their own).
+    /// Follows the real clock instead, plus what ``advance(by:)`` added (for the GC stress
+    /// test, where pushes and collections interleave on their own).
     private let real: Bool
+    private let realOffset = Mutex<TimeInterval>(0)
 
     /// - Parameter start: where the clock starts; the reconciler's tests start it at the real
     ///   time, because the backends date what they store by the real clock.
@@ -155,9 +156,13 @@ final class TestClock: Sendable {
         self.current = Mutex(start)
     }
 
-    var now: Date { real ? Date() : current.withLock { $0 } }
+    var now: Date { real ? Date().addingTimeInterval(realOffset.withLock { $0 }) : current.withLock { $0 } }
 
     func advance(by seconds: TimeInterval) {
-        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+        if real {
+            realOffset.withLock { $0 += seconds }
+        } else {
+            current.withLock { $0 = $0.addingTimeInterval(seconds) }
+        }
     }
 }

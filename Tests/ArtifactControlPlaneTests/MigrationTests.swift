@@ -10,7 +10,7 @@ import NIOCore
 import SQLKit
 import Testing
 
-@Suite("Metadata store and migrations")
+@Suite("Metadata store and migrations", .timeLimit(.minutes(10)))
 struct MigrationTests {
     @Test("a fresh database is migrated to the current version, and re-running changes nothing", arguments: TestDatabase.allCases)
     func freshAndRerun(database: TestDatabase) async throws {

@@ -9,7 +9,7 @@ import Foundation
 import NIOCore
 import Testing
 
-@Suite("Registry")
+@Suite("Registry", .timeLimit(.minutes(10)))
 struct RegistryTests {
     static let payload = Array("hello, artifact store\n".utf8)
     static let other = Array(repeating: UInt8(7), count: 70_000)

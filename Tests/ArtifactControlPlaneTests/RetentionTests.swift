@@ -5,7 +5,7 @@ import Foundation
 import ServiceLifecycle
 import Testing
 
-@Suite("Retention and legal holds")
+@Suite("Retention and legal holds", .timeLimit(.minutes(10)))
 struct RetentionTests {
     /// `app` with versions 1…6, one minute apart (6 newest); 1 tagged `stable`, 2 held.
     static func populate(_ h: Harness, namespace: String = "team", immutableTags: Bool = false) async throws {

@@ -6,7 +6,7 @@ import Foundation
 import SQLKit
 import Testing
 
-@Suite("Scale", .serialized)
+@Suite("Scale", .serialized, .timeLimit(.minutes(10)))
 struct ScaleTests {
     static let versions = 100_000
     static let unreferencedBlobs = 10_000

@@ -10,7 +10,7 @@ import Testing
 
 /// Small blobs served from memory after a proved whole read: hit, range, expiry, bound,
 /// invalidation, tenancy, and never bytes that failed their proof.
-@Suite("SmallBlobCache")
+@Suite("SmallBlobCache", .timeLimit(.minutes(10)))
 struct SmallBlobCacheTests {
     let bytes = Array("small blob bytes, 0123456789".utf8)
 

@@ -8,7 +8,7 @@ import Testing
 
 /// PostgreSQL transaction turns (``TransactionPriority``): a transaction that keeps losing
 /// serialization conflicts to background work gets a turn in which the background waits.
-@Suite("PostgreSQL transaction turns")
+@Suite("PostgreSQL transaction turns", .timeLimit(.minutes(10)))
 struct TransactionTurnTests {
     @Test("which advisory lock each attempt takes")
     func lockPerAttempt() {

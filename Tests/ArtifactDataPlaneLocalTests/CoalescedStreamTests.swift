@@ -3,7 +3,7 @@ import NIOCore
 import Testing
 
 /// `ByteStream.coalesced(minimum:)`, which an ingest puts in front of its hashing and writing.
-@Suite("Coalesced byte streams")
+@Suite("Coalesced byte streams", .timeLimit(.minutes(5)))
 struct CoalescedStreamTests {
     static func chunks(_ sizes: [Int]) -> (stream: ByteStream, bytes: [UInt8]) {
         var offset = 0

@@ -11,7 +11,7 @@ import Testing
 @testable import ArtifactDataPlaneLocal
 
 /// Small ingests hash in line and report the receipt of the bytes they wrote.
-@Suite("LocalDataPlane small ingests")
+@Suite("LocalDataPlane small ingests", .timeLimit(.minutes(5)))
 struct IngestDigesterTests {
     @Test("a stream known to fit in one coalesced buffer is hashed in line; a larger or unknown one as configured")
     func digesterChoice() {

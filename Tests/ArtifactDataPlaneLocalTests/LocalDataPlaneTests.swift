@@ -12,7 +12,7 @@ import Testing
 
 /// What the conformance suite cannot see: configuration, layout, and backends that are gone
 /// from the start.
-@Suite("LocalDataPlane")
+@Suite("LocalDataPlane", .timeLimit(.minutes(5)))
 struct LocalDataPlaneTests {
     func memoryBackend(_ id: String) throws -> LocalDataPlane.Backend {
         .init(id: id, connector: try MemoryConnector(name: "dataplane-config-\(UUID().uuidString.lowercased())"))

@@ -6,37 +6,54 @@ import ArtifactIdentity
 import ArtifactStorage
 import ArtifactStorageConformance
 import ArtifactStorageFileSystem
+import class ArtifactStoreTestSupport.ManualClock
 import ArtifactStoreCore
 import Foundation
 import NIOCore
+import Synchronization
 import Testing
 
 /// Whole reads proved by a stamp after one proved by hashing (``VerifiedStamps``): what earns
 /// trust, what loses it, and that a changed file is never taken for the proved one.
-@Suite("Proved reads")
+@Suite("Proved reads", .timeLimit(.minutes(5)))
 struct ProvedReadTests {
+    /// The system's wall clock plus an offset the test moves forward: a file the kernel stamped
+    /// "now" is past the settle margin once the offset is, without waiting for real time to pass.
+    final class WallClock: Sendable {
+        private let offset = Atomic<Int64>(0)
+
+        func now() -> Int64 { VerifiedStamps.systemWallClockNanoseconds() + offset.load(ordering: .relaxed) }
+        func advance(nanoseconds: Int64) { offset.add(nanoseconds, ordering: .relaxed) }
+    }
+
     /// A data plane over one file-system backend in a fresh directory.
     struct Disk {
         let root: String
         let dataPlane: LocalDataPlane
+        let wallClock: WallClock
 
         init(trust: Duration = .seconds(3600)) throws {
             root = FileManager.default.temporaryDirectory.path + "/artifactstore-proved-\(UUID().uuidString.lowercased())"
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            let wallClock = WallClock()
+            self.wallClock = wallClock
+            let connector = try FileSystemConnector(rootPath: root, logger: TestLogs.silent)
+            let now: @Sendable () -> Int64 = { wallClock.now() }
             dataPlane = try LocalDataPlane(
-                backends: [.init(id: "disk", connector: try FileSystemConnector(rootPath: root, logger: TestLogs.silent))],
+                backends: [.init(id: "disk", connector: connector)],
                 configuration: .init(trustsProvedReadsFor: trust),
-                logger: TestLogs.silent
+                logger: TestLogs.silent,
+                provedReadsWallClock: now
             )
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: root) }
 
-        /// Ingests `size` patterned bytes and waits until the new file is past the racy window.
+        /// Ingests `size` patterned bytes and moves the wall clock past the racy window after it.
         func ingestSettled(seed: UInt64, size: Int) async throws -> (IngestResult, [UInt8]) {
             let content = PatternedContent(seed: seed, size: size, chunkSize: 256 * 1024)
             let result = try await dataPlane.ingest(content.stream)
-            try await Task.sleep(for: .milliseconds(Int(VerifiedStamps.settleMargin / 1_000_000) + 50))
+            wallClock.advance(nanoseconds: VerifiedStamps.settleMargin + 50_000_000)
             return (result, content.chunks().flatMap { Array($0.readableBytesView) })
         }
 
@@ -218,10 +235,24 @@ struct ProvedReadTests {
 
     @Test func trustExpiresAndMemoryIsBounded() async throws {
         let key = VerifiedStamps.Key(backendID: "b", address: address)
-        let expiring = VerifiedStamps(trustDuration: .milliseconds(1), capacity: 10)
+        let clock = ManualClock()
+        let expiring = VerifiedStamps(trustDuration: .seconds(60), capacity: 10, clock: clock)
         expiring.record(key, stamp(changedAt: 0), openedAt: 1_000_000_000_000)
-        try await Task.sleep(for: .milliseconds(5))
+        clock.advance(by: .seconds(59))
+        #expect(expiring.trusts(key, stamp(changedAt: 0)), "trusted until the trust duration has passed")
+        clock.advance(by: .seconds(1))
         #expect(!expiring.trusts(key, stamp(changedAt: 0)))
+        #expect(expiring.count == 0, "an expired stamp is forgotten")
+
+        // A full table drops what has expired before it drops everything.
+        let full = VerifiedStamps(trustDuration: .seconds(60), capacity: 2, clock: clock)
+        full.record(VerifiedStamps.Key(backendID: "old", address: address), stamp(changedAt: 0), openedAt: 1_000_000_000_000)
+        clock.advance(by: .seconds(30))
+        let young = VerifiedStamps.Key(backendID: "young", address: address)
+        full.record(young, stamp(changedAt: 0), openedAt: 1_000_000_000_000)
+        clock.advance(by: .seconds(31))
+        full.record(VerifiedStamps.Key(backendID: "new", address: address), stamp(changedAt: 0), openedAt: 1_000_000_000_000)
+        #expect(full.count == 2 && full.trusts(young, stamp(changedAt: 0)), "only the expired entry made room")
 
         let bounded = VerifiedStamps(trustDuration: .seconds(60), capacity: 3)
         for index in 0..<10 {

@@ -9,7 +9,7 @@ import Testing
 /// so the checks run one at a time.
 @Suite(
     "LocalDataPlane conformance on S3", .serialized,
-    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"))
+    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"), .timeLimit(.minutes(10)))
 struct LocalDataPlaneS3ConformanceTests {
     static let capabilities = DataPlaneConformanceCapabilities(exclusiveCommit: false, largeObjectSize: 256 * 1024 * 1024 + 17)
 

@@ -12,7 +12,7 @@ import Testing
 /// Small ingests with a promised size, which the local data plane hashes before writing
 /// (``LocalDataPlane/ingestWhole(_:size:hints:backendID:backend:)``): what the conformance suite
 /// cannot see from outside.
-@Suite("Whole ingest")
+@Suite("Whole ingest", .timeLimit(.minutes(5)))
 struct WholeIngestTests {
     /// A data plane over one file-system backend in a fresh directory.
     struct Disk {

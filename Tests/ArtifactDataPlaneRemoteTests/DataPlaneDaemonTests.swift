@@ -15,7 +15,7 @@ import Glibc
 
 /// The daemon's socket and its life cycle: mode, group, paths it must not clobber, graceful
 /// shutdown with calls in flight.
-@Suite("DataPlaneDaemon")
+@Suite("DataPlaneDaemon", .timeLimit(.minutes(10)))
 struct DataPlaneDaemonTests {
     static func status(_ path: String) -> stat? {
         var status = stat()

@@ -17,7 +17,7 @@ import Glibc
 /// Whole serves over files through a descriptor the daemon passes on its `.fd` side channel:
 /// what the client gets, that it proves the bytes itself, when the daemon streams instead, and
 /// peers of the side channel that break its rules.
-@Suite("Descriptor passing")
+@Suite("Descriptor passing", .timeLimit(.minutes(10)))
 struct DescriptorPassingTests {
     /// A daemon over fresh file system backends, and a client.
     struct Setup {

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// The daemon's ticket book on its own: single use, bound to the process, expiry, capacity.
-@Suite("Descriptor tickets")
+@Suite("Descriptor tickets", .timeLimit(.minutes(10)))
 struct DescriptorTicketsTests {
     static let peer = PeerCredentials(pid: 100, uid: 1000, gid: 1000)
 

@@ -15,7 +15,7 @@ import Testing
 /// Peers that break the protocol, written with a raw byte client (not RemoteDataPlane). Each
 /// gets its typed error frame where one can still be sent, the connection is closed, nothing is
 /// stored, and the daemon goes on serving a well-behaved client in the same test.
-@Suite("Hostile peers")
+@Suite("Hostile peers", .timeLimit(.minutes(10)))
 struct HostilePeerTests {
     /// A daemon over fresh memory backends.
     struct Setup {

@@ -9,7 +9,7 @@ import Testing
 /// `RemoteDataPlane` runs the whole data plane conformance suite through a real daemon on a real
 /// Unix socket, over memory, filesystem and (with moto) S3 backends, each check with a fresh
 /// daemon and fresh, empty backends.
-@Suite("RemoteDataPlane conformance")
+@Suite("RemoteDataPlane conformance", .timeLimit(.minutes(10)))
 struct RemoteDataPlaneConformanceTests {
     @Test(arguments: DataPlaneConformance.Check.allCases)
     func memory(_ check: DataPlaneConformance.Check) async throws {
@@ -34,7 +34,7 @@ struct RemoteDataPlaneConformanceTests {
 /// printed reason otherwise.
 @Suite(
     "RemoteDataPlane conformance on S3", .serialized,
-    .enabled(if: RemoteS3.isEnabled, "ARTIFACTSTORE_TEST_S3_ENDPOINT and ARTIFACTSTORE_TEST_REMOTE_S3=1 are not both set"))
+    .enabled(if: RemoteS3.isEnabled, "ARTIFACTSTORE_TEST_S3_ENDPOINT and ARTIFACTSTORE_TEST_REMOTE_S3=1 are not both set"), .timeLimit(.minutes(10)))
 struct RemoteDataPlaneS3ConformanceTests {
     @Test(arguments: DataPlaneConformance.Check.allCases)
     func s3(_ check: DataPlaneConformance.Check) async throws {

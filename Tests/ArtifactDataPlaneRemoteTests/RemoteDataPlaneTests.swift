@@ -10,7 +10,7 @@ import Testing
 
 /// What the conformance suite does not cover: a daemon that is not there, a consumer that stops
 /// early, errors that must come from `serve` itself.
-@Suite("RemoteDataPlane")
+@Suite("RemoteDataPlane", .timeLimit(.minutes(10)))
 struct RemoteDataPlaneTests {
     @Test func noDaemonIsDataPlaneUnavailable() async throws {
         let path = DaemonHarness.freshSocketPath()

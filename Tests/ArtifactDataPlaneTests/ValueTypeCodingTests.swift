@@ -1,12 +1,14 @@
+import ArtifactCBOR
 import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactStoreCore
 import Foundation
 import Testing
 
-/// The value types cross a process boundary later (CBOR over a Unix socket), so each must
-/// survive an encode/decode round trip unchanged. JSON stands in for CBOR here.
-@Suite("Data plane value types")
+/// The value types cross a process boundary as CBOR (the data plane wire protocol, over a Unix
+/// socket) and reach HTTP and the CLI as JSON, so each must survive a round trip through both
+/// unchanged: ArtifactCBOR's encoder to bytes and its decoder back, and Foundation's JSON.
+@Suite("Data plane value types", .timeLimit(.minutes(5)))
 struct ValueTypeCodingTests {
     static let blake3 = try! Digest(parsing: "blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262")
     static let sha256 = try! Digest(parsing: "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
@@ -17,8 +19,15 @@ struct ValueTypeCodingTests {
         encoder.outputFormatting = .sortedKeys
         let data = try encoder.encode(value)
         let decoded = try JSONDecoder().decode(T.self, from: data)
-        #expect(decoded == value, "\(T.self) changed in a round trip: \(String(decoding: data, as: UTF8.self))")
-        return decoded
+        #expect(decoded == value, "\(T.self) changed in a JSON round trip: \(String(decoding: data, as: UTF8.self))")
+
+        let bytes = try CBOREncoder().encode(value)
+        let fromCBOR = try CBORDecoder().decode(T.self, from: bytes)
+        let diagnostic = try CBORDecoder().decode(bytes)
+        #expect(fromCBOR == value, "\(T.self) changed in a CBOR round trip: \(diagnostic)")
+        // Deterministic encoding: the decoded value encodes to the same bytes.
+        #expect(try CBOREncoder().encode(fromCBOR) == bytes)
+        return fromCBOR
     }
 
     @Test func ingestHints() throws {
@@ -66,7 +75,7 @@ struct ValueTypeCodingTests {
     }
 }
 
-@Suite("Data plane errors")
+@Suite("Data plane errors", .timeLimit(.minutes(5)))
 struct DataPlaneErrorTests {
     /// Codes are published (HTTP, CLI, wire protocol): this list changes only by appending.
     @Test func codesAreStable() {
@@ -93,10 +102,20 @@ struct DataPlaneErrorTests {
         #expect(decoded.message == error.message)
         #expect(decoded.backendID == "x")
         #expect(decoded.underlying == nil)
+
+        // The same through CBOR: the code as text, the cause left behind.
+        let bytes = try CBOREncoder().encode(error)
+        #expect(try CBORDecoder().decode(bytes)["code"] == .textString("unknownBackend"))
+        let fromCBOR = try CBORDecoder().decode(DataPlaneError.self, from: bytes)
+        #expect(fromCBOR.kind == .unknownBackend && fromCBOR.message == error.message && fromCBOR.backendID == "x")
+        #expect(fromCBOR.underlying == nil)
     }
 
-    @Test func unknownCodeIsRefused() {
+    @Test func unknownCodeIsRefused() throws {
         let data = Data(#"{"code":"somethingNew","message":"m"}"#.utf8)
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(DataPlaneError.self, from: data) }
+        let bytes = try CBOREncoder().encode(CBORValue.map(["code": "somethingNew", "message": "m"]))
+        let refused = #expect(throws: CBORError.self) { try CBORDecoder().decode(DataPlaneError.self, from: bytes) }
+        #expect(refused?.kind == .dataCorrupted, "\(String(describing: refused))")
     }
 }

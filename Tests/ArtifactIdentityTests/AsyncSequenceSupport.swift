@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// Test streams: in-memory buffers, a stream that fails part-way, and one that never ends.
 struct BufferSequence: AsyncSequence, Sendable {
@@ -25,20 +26,35 @@ struct BufferSequence: AsyncSequence, Sendable {
     }
 }
 
-/// Yields the same buffer forever, until the consuming task is cancelled.
+/// Yields the same buffer forever, until the consuming task is cancelled; counts what it gave,
+/// so a test knows the consumer is under way before it cancels it.
 struct EndlessSequence: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let buffer: ByteBuffer
+    private let count = Counter()
+
+    init(buffer: ByteBuffer) {
+        self.buffer = buffer
+    }
+
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    /// Buffers handed out so far, by every iterator.
+    var delivered: Int { count.value.load(ordering: .relaxed) }
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let buffer: ByteBuffer
+        let count: Counter
         mutating func next() async throws -> ByteBuffer? {
             await Task.yield()
+            count.value.add(1, ordering: .relaxed)
             return buffer
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer, count: count) }
 }
 
 extension Array where Element == ByteBuffer {

@@ -2,7 +2,7 @@ import ArtifactIdentity
 import Foundation
 import Testing
 
-@Suite("Digest text form")
+@Suite("Digest text form", .timeLimit(.minutes(5)))
 struct DigestParsingTests {
     static let hex = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
 

@@ -1,9 +1,10 @@
+import ArtifactStoreTestSupport
 @testable import ArtifactIdentity
 import NIOCore
 import Synchronization
 import Testing
 
-@Suite("Dual digester")
+@Suite("Dual digester", .timeLimit(.minutes(5)))
 struct DualDigesterTests {
     static let configurations: [DualDigester.Configuration] = [
         .init(concurrent: true),
@@ -81,7 +82,8 @@ struct DualDigesterTests {
         let task = Task {
             try await DualDigester.digest(endless, configuration: configuration)
         }
-        try await Task.sleep(for: .milliseconds(50))
+        // Cancelled while hashing, not before it began: once several buffers have been taken.
+        #expect(try await eventually { endless.delivered > 4 })
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
     }
@@ -100,7 +102,7 @@ struct DualDigesterTests {
     }
 }
 
-@Suite("Bounded buffer channel")
+@Suite("Bounded buffer channel", .timeLimit(.minutes(5)))
 struct BoundedBufferChannelTests {
     @Test func producerSuspendsWhenFullAndResumesWhenDrained() async throws {
         let channel = BoundedBufferChannel(maximumBytes: 10, maximumBuffers: 100)
@@ -113,8 +115,9 @@ struct BoundedBufferChannelTests {
             channel.finish()
         }
         // Two 4-byte buffers fit in 10 bytes; the third must wait for the consumer.
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await eventually { channel.hasWaitingProducer }, "the producer never parked")
         #expect(sent.load(ordering: .relaxed) == 2)
+        #expect(channel.queuedBytes == 8)
         var received = 0
         while let buffer = try await channel.next() {
             received += buffer.readableBytes
@@ -159,7 +162,7 @@ struct BoundedBufferChannelTests {
     @Test func cancelledConsumerWakes() async throws {
         let channel = BoundedBufferChannel(maximumBytes: 100, maximumBuffers: 10)
         let consumer = Task { try await channel.next() }
-        try await Task.sleep(for: .milliseconds(20))
+        #expect(try await eventually { channel.hasWaitingConsumer }, "the consumer never parked")
         consumer.cancel()
         await #expect(throws: CancellationError.self) { _ = try await consumer.value }
     }
@@ -168,7 +171,7 @@ struct BoundedBufferChannelTests {
         let channel = BoundedBufferChannel(maximumBytes: 1, maximumBuffers: 1)
         try await channel.send(ByteBuffer(repeating: 1, count: 1))
         let producer = Task { try await channel.send(ByteBuffer(repeating: 1, count: 1)) }
-        try await Task.sleep(for: .milliseconds(20))
+        #expect(try await eventually { channel.hasWaitingProducer }, "the producer never parked")
         producer.cancel()
         await #expect(throws: CancellationError.self) { try await producer.value }
     }

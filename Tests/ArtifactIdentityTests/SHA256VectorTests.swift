@@ -4,7 +4,7 @@ import NIOCore
 import Testing
 
 /// NIST CAVP byte-oriented SHA-256 vectors through our SHA-256 paths (swift-crypto underneath).
-@Suite("SHA-256 NIST vectors")
+@Suite("SHA-256 NIST vectors", .timeLimit(.minutes(5)))
 struct SHA256VectorTests {
     struct Vector: Sendable, CustomTestStringConvertible {
         let file: String

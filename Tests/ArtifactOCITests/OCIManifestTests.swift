@@ -22,7 +22,7 @@ enum ManifestSamples {
 }
 
 /// Manifest parsing and validation, repository names and digests: every refusal with its OCI code.
-@Suite("OCI manifests, names and digests")
+@Suite("OCI manifests, names and digests", .timeLimit(.minutes(10)))
 struct OCIManifestTests {
     @Test("an image manifest: digest of the exact bytes, blobs once each in order, subject, artifactType, annotations")
     func imageManifest() throws {

@@ -18,7 +18,7 @@ import Testing
 
 /// Upload sessions at the model level, on both databases: durability across a restart, the
 /// GC protection of a live session's chunks, expiry, and manifests as GC references.
-@Suite("OCI upload sessions and GC")
+@Suite("OCI upload sessions and GC", .timeLimit(.minutes(10)))
 struct OCIUploadSessionTests {
     /// A settable clock for the control plane.
     final class TestClock: Sendable {

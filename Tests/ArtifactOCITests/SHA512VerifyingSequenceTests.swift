@@ -7,7 +7,7 @@ import Testing
 @testable import ArtifactOCI
 
 /// The SHA-512 tee on its own: bytes pass unchanged, the verdict is set only at the end.
-@Suite("SHA-512 verifying stream")
+@Suite("SHA-512 verifying stream", .timeLimit(.minutes(10)))
 struct SHA512VerifyingSequenceTests {
     static func hex(_ bytes: [UInt8]) -> String {
         SHA512.hash(data: bytes).map { String(format: "%02x", $0) }.joined()

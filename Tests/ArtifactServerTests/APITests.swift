@@ -12,7 +12,7 @@ import NIOCore
 import Testing
 
 /// Every route's happy path through the router, and the refusals that must change nothing.
-@Suite("HTTP API")
+@Suite("HTTP API", .timeLimit(.minutes(10)))
 struct APITests {
     static let content = ByteBuffer(string: String(repeating: "artifact bytes 0123456789\n", count: 400))
 

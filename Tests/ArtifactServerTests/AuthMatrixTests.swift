@@ -9,7 +9,7 @@ import Testing
 
 /// Every route of ``APIRoute/all`` × {no token, a token with too little scope, a token with just
 /// the scope}: 401 (with `WWW-Authenticate`), 403, and neither.
-@Suite("Auth matrix")
+@Suite("Auth matrix", .timeLimit(.minutes(10)))
 struct AuthMatrixTests {
     /// Sample values for the path parameters.
     static let samples: [String: String] = [

@@ -12,7 +12,7 @@ import Testing
 
 /// Requests handled on their connection's event loop (``EventLoopBoundChannel``), and small
 /// answers written with their head (``DownloadBody`` for a ``ByteStream/wholeBuffer``).
-@Suite("Event-loop binding and one-write answers")
+@Suite("Event-loop binding and one-write answers", .timeLimit(.minutes(10)))
 struct EventLoopBindingTests {
     /// A router whose one route answers whether its handler runs on the connection's loop.
     static func whereRouter() -> Router<ServerRequestContext> {

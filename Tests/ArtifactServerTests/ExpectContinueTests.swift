@@ -9,7 +9,7 @@ import Testing
 
 /// `Expect: 100-continue` gets its interim answer once the handler reads the body, and a request
 /// refused before that gets its refusal without one, on a connection then closed.
-@Suite("Expect: 100-continue")
+@Suite("Expect: 100-continue", .timeLimit(.minutes(10)))
 struct ExpectContinueTests {
     /// The head of a blob upload of `length` bytes that waits for `100 Continue`.
     static func uploadHead(_ path: String, token: String?, length: Int, close: Bool = false) -> ByteBuffer {

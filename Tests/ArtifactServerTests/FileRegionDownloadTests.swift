@@ -14,7 +14,7 @@ import Testing
 /// Large downloads sent by the kernel from their files (``DownloadBody``, ``FileRegionSender``):
 /// the bytes are exact, whole and ranged, and a region whose proof fails never delivers its
 /// last bytes.
-@Suite("File region downloads")
+@Suite("File region downloads", .timeLimit(.minutes(10)))
 struct FileRegionDownloadTests {
     /// What a raw HTTP/1.1 GET read until the server closed the connection.
     struct RawResponse {

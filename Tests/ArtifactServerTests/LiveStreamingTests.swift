@@ -16,7 +16,7 @@ import Testing
 /// The server's memory over a 1 GiB transfer is checked where the server is a process of its own
 /// (`LargeTransferTests` in the CLI tests): here it shares the test process, whose resident set
 /// the tests running beside this one move by hundreds of MiB.
-@Suite("Live streaming", .serialized)
+@Suite("Live streaming", .serialized, .timeLimit(.minutes(10)))
 struct LiveStreamingTests {
     /// 1 MiB of deterministic bytes; chunk `i` differs from chunk `j` by its first 8 bytes.
     static func chunk(_ index: Int, size: Int = 1 << 20) -> ByteBuffer {

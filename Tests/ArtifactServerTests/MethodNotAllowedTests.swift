@@ -4,7 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Testing
 
-@Suite("405 Method Not Allowed")
+@Suite("405 Method Not Allowed", .timeLimit(.minutes(10)))
 struct MethodNotAllowedTests {
     @Test("a known path with another method answers 405 with Allow; an unknown path 404; nothing is created")
     func methodNotAllowed() async throws {

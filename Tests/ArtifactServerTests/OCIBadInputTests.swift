@@ -12,7 +12,7 @@ import SQLKit
 import Testing
 
 /// Every bad input of issue 8 gets the spec's error code and stores nothing.
-@Suite("OCI bad input")
+@Suite("OCI bad input", .timeLimit(.minutes(10)))
 struct OCIBadInputTests {
     /// Blob, link, version, upload-chunk and sha512-mapping rows, and stored objects: what "nothing stored" compares.
     static func stored(_ harness: ServerHarness) async throws -> [Int64] {

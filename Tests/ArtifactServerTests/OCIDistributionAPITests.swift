@@ -12,7 +12,7 @@ import SQLKit
 import Testing
 
 /// Every `/v2` endpoint's happy path through the router, with the spec's headers.
-@Suite("OCI distribution API")
+@Suite("OCI distribution API", .timeLimit(.minutes(10)))
 struct OCIDistributionAPITests {
     static let repository = "team/app"
 

@@ -9,7 +9,7 @@ import Testing
 
 /// The `/v2` upload flows over a real socket (HummingbirdTesting `.live`): bodies stream through
 /// the server into the data plane and back, chunked and whole.
-@Suite("OCI over a live socket")
+@Suite("OCI over a live socket", .timeLimit(.minutes(10)))
 struct OCILiveTests {
     @Test("chunked upload of 12 MiB in three PATCHes, closing PUT with the last bytes, GET back byte for byte; monolithic 16 MiB")
     func chunkedAndMonolithic() async throws {

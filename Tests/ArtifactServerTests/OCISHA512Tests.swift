@@ -14,7 +14,7 @@ import Testing
 /// Blobs named by `sha512:` over HTTP, on both databases: every upload path checks the bytes
 /// against the SHA-512 and stores nothing on a mismatch; lookups by SHA-512 go through the
 /// mapping and the namespace's links; manifests may reference SHA-512 blobs.
-@Suite("OCI sha512 digests")
+@Suite("OCI sha512 digests", .timeLimit(.minutes(10)))
 struct OCISHA512Tests {
     /// The ways a blob reaches the registry (docs/oci.md, "Blob uploads").
     enum UploadPath: String, CaseIterable {

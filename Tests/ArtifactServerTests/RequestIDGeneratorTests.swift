@@ -1,7 +1,7 @@
 @testable import ArtifactServer
 import Testing
 
-@Suite("Request id generator")
+@Suite("Request id generator", .timeLimit(.minutes(10)))
 struct RequestIDGeneratorTests {
     @Test func idsAreUUIDShapedValidAndDistinct() {
         var seen = Set<String>()

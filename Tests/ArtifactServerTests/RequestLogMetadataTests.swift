@@ -2,7 +2,7 @@ import ArtifactServer
 import Logging
 import Testing
 
-@Suite("Request id log metadata")
+@Suite("Request id log metadata", .timeLimit(.minutes(10)))
 struct RequestLogMetadataTests {
     @Test("the provider gives request_id only while a request id is bound, in that task and its children")
     func providerFollowsTheBoundRequestID() async throws {

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// The real `artifactstore serve` binary: first start, bootstrap token, readiness, SIGTERM.
-@Suite("artifactstore serve (binary)", .serialized)
+@Suite("artifactstore serve (binary)", .serialized, .timeLimit(.minutes(10)))
 struct ServeBinaryTests {
     /// A running `artifactstore serve` with its standard error captured in a file.
     final class Server {
@@ -34,17 +34,25 @@ struct ServeBinaryTests {
 
         /// Waits for the "listening on" line and reads the port from it.
         func waitUntilListening() async throws {
-            let deadline = ContinuousClock.now + .seconds(60)
-            while ContinuousClock.now < deadline, process.isRunning {
-                if let line = standardError.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
-                    let port = Int(line.split(separator: ":").last ?? "")
-                {
-                    self.port = port
-                    return
-                }
-                try await Task.sleep(for: .milliseconds(100))
+            let line = try await waitForLine(containing: "listening on http://")
+            guard let port = Int(line.split(separator: ":").last ?? "") else {
+                throw TestFailure("no port in the line \"\(line)\"; stderr:\n\(standardError)")
             }
-            throw TestFailure("serve did not start listening; stderr:\n\(standardError)")
+            self.port = port
+        }
+
+        /// Waits (polling its standard error, for up to 60 s) until the server has logged a line
+        /// containing `text`: the process tells when it has reached a state, so the test never
+        /// waits a fixed time and hopes.
+        @discardableResult
+        func waitForLine(containing text: String) async throws -> Substring {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while true {
+                if let line = standardError.split(separator: "\n").first(where: { $0.contains(text) }) { return line }
+                guard ContinuousClock.now < deadline, process.isRunning else { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            throw TestFailure("serve logged no line with \"\(text)\" (running: \(process.isRunning)); stderr:\n\(standardError)")
         }
 
         /// SIGTERM, then the exit status.
@@ -65,7 +73,11 @@ struct ServeBinaryTests {
             return try await HTTPClient.shared.execute(request, timeout: .seconds(30)).status.code
         }
 
-        /// Starts a 3 x 64 KiB upload into namespace `team`, sends the first chunk, and returns
+        /// The size of each of an upload's three chunks: together above the size the data plane
+        /// takes whole into memory (1 MiB), so the server streams it into a temporary file.
+        static let uploadChunkSize = 512 * 1024
+
+        /// Starts a 3-chunk upload into namespace `team`, sends the first chunk, and returns
         /// once the server has begun storing it (its temporary exists under `dataDirectory`).
         /// The caller sends the rest through the continuation, or never.
         func startUpload(token: String, dataDirectory: String) async throws
@@ -75,16 +87,18 @@ struct ServeBinaryTests {
             var upload = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/namespaces/team/blobs")
             upload.method = .POST
             upload.headers.add(name: "Authorization", value: "Bearer \(token)")
-            upload.body = .stream(chunks, length: .known(Int64(3 * 65536)))
+            upload.body = .stream(chunks, length: .known(Int64(3 * Self.uploadChunkSize)))
             let response = Task { try await HTTPClient.shared.execute(upload, timeout: .seconds(60)) }
-            continuation.yield(ByteBuffer(repeating: 1, count: 65536))
+            continuation.yield(ByteBuffer(repeating: 1, count: Self.uploadChunkSize))
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline {
+                // The folder appears with the first temporary; until then there is nothing to list.
                 let temporaries = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory + "/blobs/tmp/ingest")) ?? []
-                if !temporaries.isEmpty { break }
-                try await Task.sleep(for: .milliseconds(50))
+                if !temporaries.isEmpty { return (continuation, response) }
+                try await Task.sleep(for: .milliseconds(20))
             }
-            return (continuation, response)
+            continuation.finish()
+            throw TestFailure("the server stored no temporary for the upload within 30 s; stderr:\n\(standardError)")
         }
 
         func get(_ path: String, token: String? = nil) async throws -> (status: UInt, body: String) {
@@ -165,10 +179,12 @@ struct ServeBinaryTests {
         #expect(try await server.post("/v1/namespaces", token: token, json: #"{"name":"team"}"#) == 201)
         let (continuation, response) = try await server.startUpload(token: token, dataDirectory: directory)
         kill(server.process.processIdentifier, SIGTERM)
-        try await Task.sleep(for: .milliseconds(300))
+        // The shutdown has begun (the notice is the first service told); the upload is still
+        // open, so the process must still be there, and the rest of the body is then accepted.
+        try await server.waitForLine(containing: "shutting down")
         #expect(server.process.isRunning, "the server must wait for the upload in flight")
-        continuation.yield(ByteBuffer(repeating: 2, count: 65536))
-        continuation.yield(ByteBuffer(repeating: 3, count: 65536))
+        continuation.yield(ByteBuffer(repeating: 2, count: Server.uploadChunkSize))
+        continuation.yield(ByteBuffer(repeating: 3, count: Server.uploadChunkSize))
         continuation.finish()
         #expect(try await response.value.status == .created)
         #expect(await server.terminate() == 0)
@@ -190,7 +206,10 @@ extension ServeBinaryTests {
         try daemon.run()
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline, !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(100)) }
+        while ContinuousClock.now < deadline, daemon.isRunning, !FileManager.default.fileExists(atPath: socket) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try #require(FileManager.default.fileExists(atPath: socket), "the data plane daemon made no socket within 60 s")
 
         let token = "ast_00112233aabbccdd_" + String(repeating: "7e", count: 32)
         let server = try Server(

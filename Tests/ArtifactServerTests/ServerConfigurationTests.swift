@@ -3,7 +3,7 @@ import Configuration
 import Foundation
 import Testing
 
-@Suite("Server configuration")
+@Suite("Server configuration", .timeLimit(.minutes(10)))
 struct ServerConfigurationTests {
     @Test("embedded defaults: 127.0.0.1:8080, ./artifactstore-data, SQLite and a filesystem backend inside it, in process")
     func defaults() async throws {

@@ -7,7 +7,7 @@ import Testing
 
 /// ``ServerLogHandler``: text and JSON lines, millisecond UTC timestamps, metadata precedence,
 /// one request id per line, and nothing written below the level.
-@Suite("Server log handler")
+@Suite("Server log handler", .timeLimit(.minutes(10)))
 struct ServerLogHandlerTests {
     final class Lines: TextOutputStream, Sendable {
         let lines = Mutex<[String]>([])

@@ -5,7 +5,7 @@ import Glibc
 import Testing
 
 /// Library-level tests of what `artifactstore storage check` runs and prints.
-@Suite("StorageCheck")
+@Suite("StorageCheck", .timeLimit(.minutes(10)))
 struct StorageCheckTests {
     @Test(arguments: [("640", 0o640), ("0640", 0o640), ("0o640", 0o640), ("7777", 0o7777), ("0", 0), ("4755", 0o4755)] as [(String, UInt32)])
     func parsesModes(_ text: String, _ expected: UInt32) throws {

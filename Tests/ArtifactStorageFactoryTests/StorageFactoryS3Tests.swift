@@ -7,7 +7,7 @@ import Testing
 
 /// The default factory's `s3` handler: an `s3://` URL becomes an ``S3Connector`` configured by
 /// the one S3 URL parser.
-@Suite("StorageFactory s3")
+@Suite("StorageFactory s3", .timeLimit(.minutes(10)))
 struct StorageFactoryS3Tests {
     static let factory = StorageFactory(logger: TestLogs.silent, environment: S3TestServer.environment)
 
@@ -62,7 +62,7 @@ struct StorageFactoryS3Tests {
 }
 
 /// `storage check` against moto through the default factory.
-@Suite("StorageFactory s3 on a real server", .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"))
+@Suite("StorageFactory s3 on a real server", .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"), .timeLimit(.minutes(10)))
 struct StorageFactoryS3ServerTests {
     static func url(bucket: String) -> String {
         // No pathStyle: the IP-literal endpoint selects path-style by default.

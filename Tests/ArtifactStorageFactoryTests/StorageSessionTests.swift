@@ -5,7 +5,7 @@ import Foundation
 import NIOCore
 import Testing
 
-@Suite("StorageSession")
+@Suite("StorageSession", .timeLimit(.minutes(10)))
 struct StorageSessionTests {
     static let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
     static let token = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"

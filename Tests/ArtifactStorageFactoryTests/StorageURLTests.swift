@@ -2,7 +2,7 @@ import ArtifactStorage
 import ArtifactStorageFactory
 import Testing
 
-@Suite("StorageURL and factory URLs")
+@Suite("StorageURL and factory URLs", .timeLimit(.minutes(10)))
 struct StorageURLTests {
     @Test func parsesParts() throws {
         let url = try StorageURL(parsing: "S3://my-bucket/a%20b/c?region=eu-west-1&endpoint=http://127.0.0.1:9000&pathStyle=true")

@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 import Testing
 
-@Suite("FileSystemBackend")
+@Suite("FileSystemBackend", .timeLimit(.minutes(5)))
 struct FileSystemBackendTests {
     /// Temporaries at start-up (opening walks nothing; the data plane's sweep service calls
     /// `removeAbandonedTemporaries` at start, as here): a dead writer's (this boot and pid namespace, no such process) go
@@ -196,8 +196,8 @@ struct FileSystemBackendTests {
         #expect(try await backend.list(under: nil, recursive: false, limit: 10, cursor: nil).entries.isEmpty)
     }
 
-    @Test func errnoValuesMapToCodes() {
-        let path = try? StoragePath("a/b")
+    @Test func errnoValuesMapToCodes() throws {
+        let path = try StoragePath("a/b")
         let cases: [(Int32, OperationKind, StorageError.Code)] = [
             (ENOENT, .lookUp, .objectNotFound), (ENOTDIR, .lookUp, .objectNotFound), (ENOTDIR, .create, .alreadyExists),
             (EISDIR, .lookUp, .objectNotFound), (EISDIR, .create, .alreadyExists), (EEXIST, .create, .alreadyExists),
@@ -220,7 +220,7 @@ struct FileSystemBackendTests {
     }
 }
 
-@Suite("FileSystemConnector")
+@Suite("FileSystemConnector", .timeLimit(.minutes(5)))
 struct FileSystemConnectorTests {
     @Test func connectsAndProbes() async throws {
         let tree = try TemporaryTree()
@@ -269,7 +269,7 @@ struct FileSystemConnectorTests {
 import ArtifactStoreCore
 import NIOCore
 
-@Suite("FileSystemBackend stamps")
+@Suite("FileSystemBackend stamps", .timeLimit(.minutes(5)))
 struct FileSystemStampTests {
     @Test func statStampedMatchesAStampedReadAndARenameKeepsTheIncarnation() async throws {
         let tree = try TemporaryTree()

@@ -5,7 +5,7 @@ import Testing
 
 /// The filesystem backend runs the whole conformance suite, with `openat2` and again with the
 /// component-walk fallback, each check in a fresh temporary tree.
-@Suite("FileSystemBackend conformance")
+@Suite("FileSystemBackend conformance", .timeLimit(.minutes(5)))
 struct FileSystemConformanceTests {
     @Test(arguments: StorageBackendConformance.Check.allCases)
     func conformance(_ check: StorageBackendConformance.Check) async throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// Symlinks that lead out of the root are refused with `pathEscapesRoot` by every operation,
 /// with `openat2` and with the component walk, and nothing outside changes.
-@Suite("FileSystemBackend symlink escapes")
+@Suite("FileSystemBackend symlink escapes", .timeLimit(.minutes(5)))
 struct SymlinkEscapeTests {
     static let resolutions: [FileSystemBackend.Resolution] = [.automatic, .componentWalk]
 

@@ -9,7 +9,7 @@ import Testing
 /// A directory and a symlink to outside the root are exchanged atomically (`RENAME_EXCHANGE`)
 /// in a tight loop while reads, writes, listings and deletes run through both names. However
 /// the race falls, nothing outside the root may be read, written, created or removed.
-@Suite("FileSystemBackend symlink race")
+@Suite("FileSystemBackend symlink race", .timeLimit(.minutes(5)))
 struct SymlinkRaceTests {
     final class StopFlag: Sendable {
         let stopped = Atomic<Bool>(false)

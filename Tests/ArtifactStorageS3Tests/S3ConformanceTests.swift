@@ -13,7 +13,7 @@ import Testing
 /// moto is a single Python process, and the checks' own concurrency is load enough.
 @Suite(
     "S3Backend conformance", .serialized,
-    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"))
+    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"), .timeLimit(.minutes(10)))
 struct S3ConformanceTests {
     /// S3 has no directories and no POSIX modes; the large round trip is kept to 20 MiB (four
     /// 5 MiB parts and a tail) so it stays quick on moto while still going multipart. moto checks

@@ -7,7 +7,7 @@ import Foundation
 import Testing
 
 /// `s3://` URL parsing: every malformed part is `invalidConfiguration` naming that part.
-@Suite("S3 URL parsing")
+@Suite("S3 URL parsing", .timeLimit(.minutes(10)))
 struct S3URLParsingTests {
     @Test func fullURL() throws {
         let configuration = try S3Configuration(
@@ -75,7 +75,7 @@ struct S3URLParsingTests {
 }
 
 /// S3Connector against the real server.
-@Suite("S3Connector on a real server", .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"))
+@Suite("S3Connector on a real server", .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"), .timeLimit(.minutes(10)))
 struct S3ConnectorTests {
     static func url(bucket: String, prefix: String = "scope") -> String {
         "s3://\(bucket)/\(prefix)?endpoint=\(S3TestServer.endpointText ?? "")&pathStyle=true&region=us-east-1"

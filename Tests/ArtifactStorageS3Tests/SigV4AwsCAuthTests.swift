@@ -5,7 +5,7 @@ import Testing
 
 /// The aws-c-auth v4 suite: each case signed with a header and presigned (query), in S3 mode
 /// (`normalize: false`, the `*-unnormalized` cases) or generic mode.
-@Suite("aws-c-auth SigV4 suite")
+@Suite("aws-c-auth SigV4 suite", .timeLimit(.minutes(10)))
 struct SigV4AwsCAuthTests {
     static let directory = "sigv4/aws-c-auth-v4"
 
@@ -46,7 +46,9 @@ struct SigV4AwsCAuthTests {
         return (context, raw, signer)
     }
 
-    @Test func suiteHasAllCases() {
+    @Test func suiteHasAllCases() throws {
+        // Listed again with `try`, so a missing folder fails here with its cause.
+        _ = try FileManager.default.contentsOfDirectory(atPath: TestData.url(Self.directory).path)
         #expect(Self.cases.count == 19)
     }
 

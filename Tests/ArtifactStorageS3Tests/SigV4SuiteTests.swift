@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The official AWS SigV4 test suite (generic service: paths normalised, wire path encoded again).
-@Suite("AWS SigV4 test suite")
+@Suite("AWS SigV4 test suite", .timeLimit(.minutes(10)))
 struct SigV4SuiteTests {
     static let directory = "sigv4/aws-sig-v4-test-suite"
     static let token =

@@ -3,7 +3,7 @@ import NIOCore
 import Testing
 
 /// What a ``ByteStream`` offers besides its iteration: one buffer in memory is offered whole.
-@Suite("ByteStream")
+@Suite("ByteStream", .timeLimit(.minutes(5)))
 struct ByteStreamTests {
     @Test("a stream of one buffer offers it whole, and still iterates it")
     func oneBufferIsOfferedWhole() async throws {

@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// The memory backend runs the whole conformance suite, each check as its own test.
-@Suite("MemoryBackend conformance")
+@Suite("MemoryBackend conformance", .timeLimit(.minutes(5)))
 struct MemoryBackendConformanceTests {
     /// A fresh named store per check; the "outside" is a second named store holding a sentinel
     /// that no path given to the first may ever reach.

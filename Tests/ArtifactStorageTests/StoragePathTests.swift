@@ -2,7 +2,7 @@ import ArtifactStorage
 import ArtifactStorageConformance
 import Testing
 
-@Suite("StoragePath validation")
+@Suite("StoragePath validation", .timeLimit(.minutes(5)))
 struct StoragePathTests {
     @Test(arguments: EscapeAttempt.all)
     func escapeAttempt(_ attempt: EscapeAttempt) throws {

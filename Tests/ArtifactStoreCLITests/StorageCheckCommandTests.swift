@@ -20,7 +20,7 @@ enum CLIS3Server {
 }
 
 /// `artifactstore storage check`, run as a user runs it: output, standard error and exit status.
-@Suite("artifactstore storage check")
+@Suite("artifactstore storage check", .timeLimit(.minutes(10)))
 struct StorageCheckCommandTests {
     @Test func memoryPassesAsJSON() throws {
         let output = try CLIProcess.run(["storage", "check", "memory://x", "--json"])

@@ -3,7 +3,7 @@ import Testing
 
 @testable import ArtifactStoreClient
 
-@Suite("Client settings and the login file")
+@Suite("Client settings and the login file", .timeLimit(.minutes(5)))
 struct ClientSettingsTests {
     @Test func flagsBeatEnvironmentBeatLoginFile() throws {
         let directory = try ScratchDirectory()

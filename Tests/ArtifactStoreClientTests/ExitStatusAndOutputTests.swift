@@ -8,7 +8,7 @@ import Testing
 
 @testable import ArtifactStoreClient
 
-@Suite("Exit statuses, server errors and progress lines")
+@Suite("Exit statuses, server errors and progress lines", .timeLimit(.minutes(5)))
 struct ExitStatusAndOutputTests {
     struct Answer: Sendable, CustomTestStringConvertible {
         var status: Int

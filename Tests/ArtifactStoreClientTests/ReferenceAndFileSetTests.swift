@@ -3,7 +3,7 @@ import Testing
 
 @testable import ArtifactStoreClient
 
-@Suite("References and the files a push sends")
+@Suite("References and the files a push sends", .timeLimit(.minutes(5)))
 struct ReferenceAndFileSetTests {
     @Test func referencesParse() throws {
         let plain = try ArtifactReference(parsing: "team/app:1.0.0")

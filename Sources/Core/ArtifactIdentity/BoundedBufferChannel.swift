@@ -93,6 +93,11 @@ final class BoundedBufferChannel: Sendable {
     /// Bytes sent and not yet taken by the consumer.
     var queuedBytes: Int { state.withLock { $0.queuedBytes } }
 
+    /// Whether the producer is parked in ``send(_:)`` waiting for room, and whether the consumer
+    /// is parked in ``next()`` waiting for a buffer: the states tests wait for before they act.
+    var hasWaitingProducer: Bool { state.withLock { $0.waitingProducer != nil } }
+    var hasWaitingConsumer: Bool { state.withLock { $0.waitingConsumer != nil } }
+
     /// Ends the stream: the consumer drains what is queued, then sees the end (or `error`).
     func finish(throwing error: (any Error)? = nil) {
         let (consumer, producer) = state.withLock { state in

@@ -20,7 +20,7 @@ extension LocalDataPlane {
         }
         let whole = range == nil && configuration.verifiesFullReads
         let stamping = whole && provedReads.trustDuration > .zero ? backend as? any StorageChangeStamping : nil
-        let openedAt = VerifiedStamps.wallClockNanoseconds()
+        let openedAt = provedReads.wallClockNanoseconds()
         let stream: ByteStream
         var stamp: StorageChangeStamp?
         do {
@@ -89,7 +89,7 @@ extension LocalDataPlane {
         let (backendID, backend) = try await backend(for: backendID)
         let path = Self.path(of: address)
         let key = VerifiedStamps.Key(backendID: backendID, address: address)
-        let openedAt = VerifiedStamps.wallClockNanoseconds()
+        let openedAt = provedReads.wallClockNanoseconds()
         let stream: ByteStream
         var stamp: StorageChangeStamp?
         do {

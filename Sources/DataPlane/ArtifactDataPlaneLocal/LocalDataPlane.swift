@@ -86,11 +86,25 @@ public final class LocalDataPlane: DataPlane {
     ///   - backends: at least one, with distinct ids of 1–64 characters `A–Z a–z 0–9 . _ -`.
     ///   - defaultBackendID: the backend used when none is named; the first when `nil`.
     /// - Throws: `invalidConfiguration` naming the offending id.
-    public init(
+    public convenience init(
         backends: [Backend],
         defaultBackendID: String? = nil,
         configuration: Configuration = Configuration(),
         logger: Logger
+    ) throws(DataPlaneError) {
+        try self.init(
+            backends: backends, defaultBackendID: defaultBackendID, configuration: configuration, logger: logger,
+            provedReadsWallClock: VerifiedStamps.systemWallClockNanoseconds)
+    }
+
+    /// The same, with the wall clock proved reads compare file change times against injected,
+    /// so tests move it past the settle margin instead of sleeping (see ``VerifiedStamps``).
+    package init(
+        backends: [Backend],
+        defaultBackendID: String? = nil,
+        configuration: Configuration = Configuration(),
+        logger: Logger,
+        provedReadsWallClock: @escaping @Sendable () -> Int64
     ) throws(DataPlaneError) {
         guard let first = backends.first else {
             throw DataPlaneError(.invalidConfiguration, "a data plane needs at least one backend")
@@ -116,7 +130,8 @@ public final class LocalDataPlane: DataPlane {
         self.logger = logger
         self.provedReads = VerifiedStamps(
             trustDuration: configuration.verifiesFullReads ? configuration.trustsProvedReadsFor : .zero,
-            capacity: max(configuration.provedReadCapacity, 1)
+            capacity: max(configuration.provedReadCapacity, 1),
+            wallClock: provedReadsWallClock
         )
     }
 

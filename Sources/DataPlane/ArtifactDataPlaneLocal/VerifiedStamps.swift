@@ -17,6 +17,10 @@ import Synchronization
 ///   leaves stamps alone is still caught by a hashed read that often, and by `verify`.
 /// - A failed or mismatching read, and a delete, forget the object. Memory is bounded by
 ///   ``capacity`` entries.
+///
+/// It reads two clocks, both injected (as Hummingbird's and swift-nio's types take a `Clock`) so
+/// tests move time instead of sleeping: any `Clock` for how long a stamp has been trusted, and a
+/// wall clock in nanoseconds since 1970 (the scale of file change times) for the settle check.
 package final class VerifiedStamps: Sendable {
     package struct Key: Hashable, Sendable {
         var backendID: String
@@ -30,7 +34,8 @@ package final class VerifiedStamps: Sendable {
 
     struct Entry: Sendable {
         var stamp: StorageChangeStamp
-        var recorded: ContinuousClock.Instant
+        /// When it was recorded: the trust clock's time since these stamps were made.
+        var recorded: Duration
     }
 
     package let trustDuration: Duration
@@ -38,18 +43,33 @@ package final class VerifiedStamps: Sendable {
     /// Comfortably above one tick of the kernel's coarse clock (1–10 ms), which sets change times.
     package static let settleMargin: Int64 = 100_000_000
     private let entries = Mutex<[Key: Entry]>([:])
+    /// The trust clock's time since these stamps were made.
+    private let elapsed: @Sendable () -> Duration
+    private let wallClock: @Sendable () -> Int64
 
-    package init(trustDuration: Duration, capacity: Int) {
+    /// - Parameters:
+    ///   - clock: measures how long a recorded stamp has been trusted.
+    ///   - wallClock: the time a read is opened, in nanoseconds since 1970, compared with the
+    ///     file's change time.
+    package init<C: Clock>(
+        trustDuration: Duration,
+        capacity: Int,
+        clock: C = ContinuousClock(),
+        wallClock: @escaping @Sendable () -> Int64 = VerifiedStamps.systemWallClockNanoseconds
+    ) where C.Duration == Duration {
         self.trustDuration = trustDuration
         self.capacity = capacity
+        let start = clock.now
+        self.elapsed = { start.duration(to: clock.now) }
+        self.wallClock = wallClock
     }
 
     /// Whether `stamp` is the recorded, still trusted stamp of the object.
     package func trusts(_ key: Key, _ stamp: StorageChangeStamp) -> Bool {
-        let now = ContinuousClock.now
+        let now = elapsed()
         return entries.withLock { entries in
             guard let entry = entries[key] else { return false }
-            guard entry.stamp == stamp, entry.recorded.duration(to: now) < trustDuration else {
+            guard entry.stamp == stamp, now - entry.recorded < trustDuration else {
                 entries[key] = nil
                 return false
             }
@@ -79,10 +99,10 @@ package final class VerifiedStamps: Sendable {
 
     private func insert(_ key: Key, _ stamp: StorageChangeStamp) {
         guard trustDuration > .zero else { return }
-        let now = ContinuousClock.now
+        let now = elapsed()
         entries.withLock { entries in
             if entries[key] == nil, entries.count >= capacity {
-                entries = entries.filter { $0.value.recorded.duration(to: now) < trustDuration }
+                entries = entries.filter { now - $0.value.recorded < trustDuration }
                 if entries.count >= capacity {
                     entries.removeAll(keepingCapacity: true)
                 }
@@ -97,8 +117,13 @@ package final class VerifiedStamps: Sendable {
 
     package var count: Int { entries.withLock { $0.count } }
 
-    /// The wall clock in nanoseconds since 1970, the scale of file change times.
-    package static func wallClockNanoseconds() -> Int64 {
+    /// Now on the wall clock these stamps were given, in nanoseconds since 1970: taken when a
+    /// read is opened, for ``record(_:_:openedAt:)``.
+    package func wallClockNanoseconds() -> Int64 { wallClock() }
+
+    /// The system's wall clock in nanoseconds since 1970, the scale of file change times.
+    @Sendable
+    package static func systemWallClockNanoseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)

@@ -30,7 +30,7 @@ extension RemoteDataPlane {
     func serveDescriptor(_ address: ContentAddress, _ granted: WireDescriptorTicket) async throws(DataPlaneError) -> ByteStream {
         let socketPath = self.socketPath
         let path = try! StoragePath(address.storageKey)
-        let openedAt = VerifiedStamps.wallClockNanoseconds()
+        let openedAt = provedReads.wallClockNanoseconds()
         let (file, stamp) = try await Self.typed("serve") { () async throws -> (OwnedDescriptor, StorageChangeStamp) in
             try await NIOThreadPool.singleton.runIfActive { () throws -> (OwnedDescriptor, StorageChangeStamp) in
                 let (file, size) = try DescriptorTicketRedemption.redeem(granted.ticket, socketPath: socketPath)

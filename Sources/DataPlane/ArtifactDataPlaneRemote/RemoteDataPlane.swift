@@ -94,8 +94,10 @@ public final class RemoteDataPlane: DataPlane {
         self.provedReads = VerifiedStamps(trustDuration: configuration.trustsProvedReadsFor, capacity: max(1, configuration.provedReadCapacity))
     }
 
-    /// How many serves were read through a descriptor the daemon passed (for tests and the bench).
-    package var descriptorServeCount: Int { descriptorServes.load(ordering: .relaxed) }
+    /// How many serves were read through a descriptor the daemon passed: whether descriptor
+    /// passing is in use (`RemoteDataPlane.Configuration.takesDescriptors`), for operators,
+    /// tests and the remote benchmark.
+    public var descriptorServeCount: Int { descriptorServes.load(ordering: .relaxed) }
 
     /// How many whole serves fell back to streaming because the descriptor could not be taken.
     package var descriptorFallbackCount: Int { descriptorFallbacks.load(ordering: .relaxed) }

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// The benchmark input: `count` buffers of 1 MiB cycling through a small pool of distinct
 /// pseudo-random buffers.
