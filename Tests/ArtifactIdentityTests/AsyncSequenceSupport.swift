@@ -26,35 +26,48 @@ struct BufferSequence: AsyncSequence, Sendable {
     }
 }
 
-/// Yields the same buffer forever, until the consuming task is cancelled; counts what it gave,
-/// so a test knows the consumer is under way before it cancels it.
+/// Yields the same buffer forever, until the consuming task is cancelled. ``underWay`` ends once
+/// `signalAfter` buffers have been taken, so a test cancels the consumer mid-stream, not before
+/// it began, and waits for that without a deadline of its own (the suite's time limit bounds it).
 struct EndlessSequence: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let buffer: ByteBuffer
-    private let count = Counter()
+    let underWay: AsyncStream<Void>
+    private let progress: Progress
 
-    init(buffer: ByteBuffer) {
+    init(buffer: ByteBuffer, signalAfter: Int = 5) {
         self.buffer = buffer
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        self.underWay = stream
+        self.progress = Progress(signalAfter: signalAfter, continuation: continuation)
     }
 
-    final class Counter: Sendable {
-        let value = Atomic<Int>(0)
-    }
+    final class Progress: Sendable {
+        let delivered = Atomic<Int>(0)
+        let signalAfter: Int
+        let continuation: AsyncStream<Void>.Continuation
 
-    /// Buffers handed out so far, by every iterator.
-    var delivered: Int { count.value.load(ordering: .relaxed) }
+        init(signalAfter: Int, continuation: AsyncStream<Void>.Continuation) {
+            self.signalAfter = signalAfter
+            self.continuation = continuation
+        }
+
+        func deliveredOne() {
+            if delivered.add(1, ordering: .relaxed).newValue == signalAfter { continuation.finish() }
+        }
+    }
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let buffer: ByteBuffer
-        let count: Counter
+        let progress: Progress
         mutating func next() async throws -> ByteBuffer? {
             await Task.yield()
-            count.value.add(1, ordering: .relaxed)
+            progress.deliveredOne()
             return buffer
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer, count: count) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer, progress: progress) }
 }
 
 extension Array where Element == ByteBuffer {
