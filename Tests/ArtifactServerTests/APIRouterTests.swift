@@ -1,3 +1,4 @@
+import ArtifactControlPlane
 import ArtifactStoreAPI
 import Foundation
 import Hummingbird
