@@ -302,8 +302,11 @@ let package = Package(
                 "ArtifactDataPlane",
                 "ArtifactIdentity",
                 "ArtifactStoreCore",
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 

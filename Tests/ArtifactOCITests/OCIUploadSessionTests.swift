@@ -121,12 +121,12 @@ struct OCIUploadSessionTests {
                 let chunk = Self.bytes(4096, seed: 2)
                 let session = try await oci.startUpload(Self.repository, context: Self.context)
                 _ = try await oci.appendChunk(Self.repository, id: session.id, start: nil, body: Self.stream(chunk), size: nil, context: Self.context)
-                let address = try #require(try await controlPlane.registry.ociUploadChunks(uploadID: session.id).first?.address)
+                let address = try #require(try await OCIStore(registry: controlPlane.registry).uploadChunks(uploadID: session.id).first?.address)
                 try await Self.collect(controlPlane, clock, rounds: 2)
                 #expect(try await Self.state(controlPlane, address) == "live")
                 #expect(try await oci.upload(Self.repository, id: session.id).offset == 4096)
 
-                let expired = try await controlPlane.registry.ociExpireUploads(startedBefore: clock.closure().addingTimeInterval(-60))
+                let expired = try await OCIStore(registry: controlPlane.registry).expireUploads(startedBefore: clock.closure().addingTimeInterval(-60))
                 #expect(expired == 1)
                 try await Self.collect(controlPlane, clock, rounds: 2)
                 #expect(try await Self.state(controlPlane, address) == "deleted")
@@ -231,14 +231,14 @@ struct OCIUploadSessionTests {
         }
     }
 
-    @Test("ociIngestBlob records nothing (no link, no mapping) when the caller's check did not pass", arguments: TestDatabase.allCases)
+    @Test("OCIStore.ingestBlob records nothing (no link, no mapping) when the caller's check did not pass", arguments: TestDatabase.allCases)
     func uncheckedAliasRecordsNothing(database: TestDatabase) async throws {
         try await Self.withStore(database) { directory, location in
             try await Self.withOpen(directory, location) { controlPlane in
                 _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
-                let alias = Registry.OCIDigestAlias(algorithm: "sha512", digest: "sha512:" + String(repeating: "a", count: 128))
+                let alias = OCIDigestAlias(algorithm: "sha512", digest: "sha512:" + String(repeating: "a", count: 128))
                 await #expect {
-                    try await controlPlane.registry.ociIngestBlob(
+                    try await OCIStore(registry: controlPlane.registry).ingestBlob(
                         namespace: "team", Self.stream(Self.bytes(100, seed: 5)), hints: IngestHints(), alias: alias, verified: { false }, context: Self.context)
                 } throws: { ($0 as? ControlPlaneError)?.kind == .invalidDigest }
                 let counts = try await controlPlane.store.read { db in
@@ -249,7 +249,7 @@ struct OCIUploadSessionTests {
                     return counts
                 }
                 #expect(counts == [0, 0])
-                await #expect { try await controlPlane.registry.ociBlob(namespace: "team", alias: alias) } throws: { ($0 as? ControlPlaneError)?.kind == .blobNotFound }
+                await #expect { try await OCIStore(registry: controlPlane.registry).blob(namespace: "team", alias: alias) } throws: { ($0 as? ControlPlaneError)?.kind == .blobNotFound }
             }
         }
     }

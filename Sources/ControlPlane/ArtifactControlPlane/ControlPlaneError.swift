@@ -96,7 +96,7 @@ public struct ControlPlaneError: ArtifactStoreError {
     }
 
     /// Wraps a metadata-store or data-plane failure, keeping control-plane errors as they are.
-    static func wrapping(_ error: any Error, _ doing: String) -> ControlPlaneError {
+    package static func wrapping(_ error: any Error, _ doing: String) -> ControlPlaneError {
         switch error {
         case let error as ControlPlaneError:
             return error
