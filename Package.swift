@@ -634,6 +634,7 @@ let package = Package(
             name: "ArtifactOCITests",
             dependencies: [
                 "ArtifactStoreTestSupport",
+                "ArtifactDataPlaneTestSupport",
                 "ArtifactOCI",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",

@@ -39,19 +39,25 @@ struct OCIUploadSessionTests {
         }
     }
 
-    static func open(_ directory: String, _ location: MetadataLocation, clock: TestClock = TestClock()) async throws -> ControlPlane {
-        let dataPlane = try LocalDataPlane(
+    /// A control plane over `directory` and `location`; with `staging` false its data plane cannot
+    /// stage (as a remote one), so sessions keep chunk blobs.
+    static func open(
+        _ directory: String, _ location: MetadataLocation, clock: TestClock = TestClock(), staging: Bool = true
+    ) async throws -> ControlPlane {
+        let local = try LocalDataPlane(
             backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: TestLogs.silent))],
             logger: TestLogs.silent)
+        let dataPlane: any DataPlane = staging ? local : ChunkOnlyDataPlane(base: local)
         return try await ControlPlane.open(
             location, dataPlane: dataPlane, configuration: .init(gcGracePeriod: .seconds(60)), clock: clock.closure, logger: TestLogs.silent)
     }
 
     /// Runs `body` with a control plane opened over `directory` and `location`, closing it on every path.
     static func withOpen<R>(
-        _ directory: String, _ location: MetadataLocation, clock: TestClock = TestClock(), _ body: (ControlPlane) async throws -> R
+        _ directory: String, _ location: MetadataLocation, clock: TestClock = TestClock(), staging: Bool = true,
+        _ body: (ControlPlane) async throws -> R
     ) async throws -> R {
-        let controlPlane = try await open(directory, location, clock: clock)
+        let controlPlane = try await open(directory, location, clock: clock, staging: staging)
         return try await withCleanup { try await body(controlPlane) } then: { await controlPlane.close() }
     }
 
@@ -111,11 +117,12 @@ struct OCIUploadSessionTests {
         }
     }
 
+    /// Chunk sessions: over a data plane that cannot stage (as a remote one), every PATCH is a blob.
     @Test("GC keeps a live session's chunks past the grace period and collects them once the session expired", arguments: TestDatabase.allCases)
     func gcAndExpiry(database: TestDatabase) async throws {
         try await Self.withStore(database) { directory, location in
             let clock = TestClock()
-            try await Self.withOpen(directory, location, clock: clock) { controlPlane in
+            try await Self.withOpen(directory, location, clock: clock, staging: false) { controlPlane in
                 _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
                 let oci = OCIRegistry(controlPlane: controlPlane)
                 let chunk = Self.bytes(4096, seed: 2)

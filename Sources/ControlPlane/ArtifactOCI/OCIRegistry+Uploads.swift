@@ -80,6 +80,9 @@ extension OCIRegistry {
             throw Self.outOfOrder(session, start: offset)
         }
         if size == 0 { return session }
+        if session.chunkCount == 0, let staging = store.stagingDataPlane {
+            return try await appendStaged(repository, session: session, body: body, size: size, staging: staging, context: context)
+        }
         let outcome = try await mapped {
             try await store.appendChunk(
                 uploadID: id, namespace: repository.namespace, artifact: repository.artifact, at: offset, body,
@@ -115,6 +118,10 @@ extension OCIRegistry {
         _ repository: OCIRepositoryName, id: String, digest: OCIBlobDigest, finalBody: ByteStream?, finalSize: UInt64?, context: RequestContext
     ) async throws(OCIError) -> LinkedBlob {
         let session = try await upload(repository, id: id)
+        if session.chunkCount == 0, session.offset > 0, let staging = store.stagingDataPlane {
+            return try await finishStaged(
+                repository, session: session, digest: digest, finalBody: finalBody, finalSize: finalSize, staging: staging, context: context)
+        }
         if let finalBody, session.chunkCount == 0 {
             // POST then PUT with the whole body: one ingest that checks the digest, as a
             // monolithic upload (a wrong digest stores nothing).

@@ -9,12 +9,13 @@ extension OCIStore {
     package static let expiryBatch = 1000
 
     /// Removes up to ``expiryBatch`` sessions started before `cutoff` (abandoned uploads), each
-    /// with an `oci.upload.expire` record by `system:oci-uploads`. Returns how many.
+    /// with an `oci.upload.expire` record by `system:oci-uploads`, and the data plane's stages of
+    /// those sessions. Returns how many.
     package func expireUploads(startedBefore cutoff: Date) async throws(ControlPlaneError) -> Int {
         let cutoffMilliseconds = Int64((cutoff.timeIntervalSince1970 * 1000).rounded(.down))
         let now = controlPlane.nowMilliseconds()
         let context = RequestContext(actor: "system:oci-uploads")
-        return try await controlPlane.mutate("expiring abandoned uploads", priority: .background) { db in
+        let expired = try await controlPlane.mutate("expiring abandoned uploads", priority: .background) { db in
             let expired = try await db.raw(
                 """
                 SELECT id, namespace FROM oci_uploads WHERE created_at < \(bind: cutoffMilliseconds)
@@ -27,8 +28,10 @@ extension OCIStore {
                     AuditEvent(action: "oci.upload.expire", namespace: namespace, target: id, detail: "abandoned"),
                     context: context, at: now, in: db)
             }
-            return expired.count
+            return expired.map(\.0)
         }
+        await discardStages(of: expired)
+        return expired.count
     }
 
     /// A service that expires upload sessions older than `maximumAge` every `interval`.

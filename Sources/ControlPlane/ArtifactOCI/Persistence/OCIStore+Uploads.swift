@@ -172,12 +172,13 @@ extension OCIStore {
         }
     }
 
-    /// Cancels session `uploadID`, auditing `oci.upload.cancel`. Returns `false` if there was none.
+    /// Cancels session `uploadID`, auditing `oci.upload.cancel`, and removes its stage (if any).
+    /// Returns `false` if there was none.
     package func cancelUpload(
         uploadID: String, namespace: String, artifact: String, context: RequestContext
     ) async throws(ControlPlaneError) -> Bool {
         let now = controlPlane.nowMilliseconds()
-        return try await controlPlane.mutate("cancelling upload \(NameGrammar.printable(uploadID))") { db in
+        let cancelled = try await controlPlane.mutate("cancelling upload \(NameGrammar.printable(uploadID))") { db in
             guard try await Self.uploadRow(uploadID, namespace: namespace, artifact: artifact, in: db) != nil,
                 try await Self.removeUpload(uploadID, in: db)
             else { return false }
@@ -185,5 +186,7 @@ extension OCIStore {
                 AuditEvent(action: "oci.upload.cancel", namespace: namespace, target: uploadID), context: context, at: now, in: db)
             return true
         }
+        if cancelled { await discardStages(of: [uploadID]) }
+        return cancelled
     }
 }
