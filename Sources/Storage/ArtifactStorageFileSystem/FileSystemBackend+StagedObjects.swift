@@ -1,5 +1,6 @@
 import ArtifactStorage
 import ArtifactStoreCore
+import CArtifactStorageFileSystem
 import Glibc
 import NIOCore
 
@@ -39,18 +40,25 @@ extension FileSystemBackend {
             }
         }
         var written = offset
+        var writebackStarted = offset
         do {
             for try await chunk in bytes {
                 if Task.isCancelled { throw CancellationError() }
                 guard chunk.readableBytes > 0 else { continue }
+                let start = writebackStarted, end = written + UInt64(chunk.readableBytes)
+                // As a write does: the device starts on every few MiB while the stream goes on,
+                // so the fsync at the end has little left to wait for.
+                let startsWriteback = end - start >= UInt64(Self.writebackInterval)
                 try await run { () throws(StorageError) in
                     do {
                         try chunk.withUnsafeReadableBytes { pointer throws(SystemCallError) in try Sys.writeAll(file.raw, pointer) }
                     } catch {
                         throw .from(error, .create, path: path, verb: "append to")
                     }
+                    if startsWriteback { _ = artifactstore_start_writeback(file.raw, Int64(start), Int64(end - start)) }
                 }
-                written += UInt64(chunk.readableBytes)
+                written = end
+                if startsWriteback { writebackStarted = end }
             }
             if Task.isCancelled { throw CancellationError() }
             try await run { () throws(StorageError) in
