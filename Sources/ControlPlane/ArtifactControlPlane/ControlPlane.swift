@@ -169,7 +169,9 @@ public final class ControlPlane: Sendable {
     }
 
     /// Runs read-only `body`, turning every failure into a ``ControlPlaneError``.
-    package func query<R: Sendable>(_ doing: String, _ body: @Sendable (any SQLDatabase) async throws -> R) async throws(ControlPlaneError) -> R {
+    package func query<R: Sendable>(
+        _ doing: String, _ body: @Sendable (any SQLDatabase) async throws -> R
+    ) async throws(ControlPlaneError) -> R {
         do {
             return try await store.read(body)
         } catch {

@@ -114,12 +114,7 @@ extension FileSystemBackend {
                     try Sys.retrying("ftruncate") { ftruncate(file.raw, off_t(length)) }
                     try Sys.fsync(file.raw)
                 }
-                if let owner, owner.uid != nil || owner.gid != nil {
-                    try Sys.retrying("chown") { fchown(file.raw, owner.uid ?? UInt32.max, owner.gid ?? UInt32.max) }
-                }
-                if let mode = options.mode {
-                    try Sys.retrying("chmod") { fchmod(file.raw, mode_t(mode)) }
-                }
+                try Sys.setOwnerAndMode(file.raw, owner: owner, mode: options.mode)
                 let committed = try Sys.fstat(file.raw)
                 if options.overwrite {
                     try Sys.rename(parent.raw, path.name, destinationParent.raw, destination.name)
