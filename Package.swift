@@ -323,8 +323,11 @@ let package = Package(
                 "ArtifactIdentity",
                 "ArtifactStoreAPI",
                 "ArtifactStoreCore",
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -624,6 +627,7 @@ let package = Package(
             dependencies: [
                 "ArtifactStoreAPI",
                 "ArtifactStoreTestSupport",
+                "ArtifactDataPlaneTestSupport",
                 "ArtifactOCI",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",

@@ -5,9 +5,12 @@
 #
 #   1 GiB monolithic push   curl: POST /v2/NAME/blobs/uploads/, then PUT <Location>&digest= with
 #                           the body; the time of both requests.
-#   1 GiB chunked push      scripts/oci/bench_oci_client.py: POST, 64 PATCHes of 16 MiB with
-#                           Content-Range, PUT ?digest= (another 1 GiB file, so no server can
-#                           answer from a blob it already holds).
+#   1 GiB chunked push      scripts/oci/bench_oci_client.py: POST, 16 PATCHes of 64 MiB
+#                           (BENCH_PATCH_MIB) with Content-Range, PUT ?digest= (another 1 GiB
+#                           file, so no server can answer from a blob it already holds).
+#                           chunked_vs_monolithic compares it with our own monolithic push
+#                           (issue 16: >= 0.9), chunked_vs_registry with the registry's chunked
+#                           push (>= 1.5).
 #   1 GiB pull              curl GET /v2/NAME/blobs/<digest> (-L) into /dev/null, three rounds
 #                           alternating, each after a `sync`; the median. The bytes are checked
 #                           against the digest by a second GET, off the clock: writing the
@@ -25,7 +28,8 @@
 # ratio printed as nan; the run still ends with the RESULT line.
 #
 # Last line: RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
-#   oci_small_put_vs_registry=… oci_small_get_vs_registry=…    (ratios > 1: ours is faster)
+#   oci_small_put_vs_registry=… oci_small_get_vs_registry=… chunked_vs_monolithic=…
+#   chunked_vs_registry=…    (ratios > 1: ours, or our chunked push, is faster)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -92,7 +96,8 @@ pull() {
         || { echo "   $base: GET blob returned other bytes" >&2; return 0; }
     echo "$seconds"
 }
-chunked() { python3 "$ROOT/scripts/oci/bench_oci_client.py" chunked "$1" "$2" "$3" "$WORK/chunked.bin" 16 || true; }
+PATCH_MIB=${BENCH_PATCH_MIB:-64}
+chunked() { python3 "$ROOT/scripts/oci/bench_oci_client.py" chunked "$1" "$2" "$3" "$WORK/chunked.bin" "$PATCH_MIB" || true; }
 small_puts() { python3 "$ROOT/scripts/oci/bench_oci_client.py" small "$1" "$2" "$3" 2000 16 || true; }
 
 cat "$WORK/mono.bin" "$WORK/chunked.bin" >/dev/null
@@ -102,7 +107,7 @@ sync; recycle_memory
 ours_up=$(monolithic "$OURS" "$OURS_AUTH" bench/big "$WORK/mono.bin" "$MONO_SHA")
 sync; recycle_memory
 registry_up=$(monolithic "$REGISTRY" - bench/big "$WORK/mono.bin" "$MONO_SHA")
-echo "== ${SIZE_MIB} MiB chunked push (16 MiB PATCHes)" >&2
+echo "== ${SIZE_MIB} MiB chunked push (${PATCH_MIB} MiB PATCHes)" >&2
 sync; recycle_memory
 ours_chunked=$(chunked "$OURS" "$OURS_AUTH" bench/chunked)
 sync; recycle_memory
@@ -165,9 +170,10 @@ json_list() { local IFS=, values=() value; for value in "$@"; do [ -z "$value" ]
 result="oci_upload_vs_registry=$(ratio "$registry_up" "$ours_up") oci_chunked_vs_registry=$(ratio "$registry_chunked" "$ours_chunked")"
 result+=" oci_download_vs_registry=$(ratio "$registry_down" "$ours_down") oci_small_put_vs_registry=$(ratio "$ours_put" "$registry_put")"
 result+=" oci_small_get_vs_registry=$(ratio "$ours_get" "$registry_get")"
+result+=" chunked_vs_monolithic=$(ratio "$ours_up" "$ours_chunked") chunked_vs_registry=$(ratio "$registry_chunked" "$ours_chunked")"
 mkdir -p "$ROOT/bench-results"
 cat >"$ROOT/bench-results/oci-$(date -u +%Y%m%dT%H%M%SZ).json" <<EOF
-{"size_mib": $SIZE_MIB,
+{"size_mib": $SIZE_MIB, "patch_mib": $PATCH_MIB,
  "monolithic_push_seconds": {"ours": $(json "$ours_up"), "registry": $(json "$registry_up")},
  "chunked_push_seconds": {"ours": $(json "$ours_chunked"), "registry": $(json "$registry_chunked")},
  "pull_seconds": {"ours": $(json "$ours_down"), "registry": $(json "$registry_down")},

@@ -32,7 +32,7 @@
 #                             set, not one hot blob; BENCH_HTTP_FLOWS=working-set runs only
 #                             those), peak RSS of each server; then the OCI blob flows against
 #                             our /v2 and docker-registry (scripts/bench-oci.sh): monolithic and
-#                             chunked 1 GiB push, pull, 4 KiB push and GET.
+#                             chunked 1 GiB push (64 MiB PATCHes), pull, 4 KiB push and GET.
 #
 #   scripts/bench.sh instructions
 #                             user-space instructions per 4 KiB GET (ours and nginx) and per HEAD
@@ -56,7 +56,8 @@
 #   RESULT writes_2n_vs_1n=… writes_3n_vs_1n=… deadlocks=… rollback_ratio=… sealed_lag_p99_ms=…   (cluster)
 #   RESULT range_vs_unchecked=<x> outboard_percent=<y>                     (ranges)
 #   RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
-#          oci_small_put_vs_registry=… oci_small_get_vs_registry=…          (http, last line)
+#          oci_small_put_vs_registry=… oci_small_get_vs_registry=… chunked_vs_monolithic=…
+#          chunked_vs_registry=…                                             (http, last line)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -40,19 +40,25 @@ struct OCIUploadSessionTests {
         }
     }
 
-    static func open(_ directory: String, _ location: MetadataLocation, clock: TestClock = TestClock()) async throws -> ControlPlane {
-        let dataPlane = try LocalDataPlane(
+    /// A control plane over `directory` and `location`; with `staging` false its data plane cannot
+    /// stage (as a remote one), so sessions keep chunk blobs.
+    static func open(
+        _ directory: String, _ location: MetadataLocation, clock: TestClock = TestClock(), staging: Bool = true
+    ) async throws -> ControlPlane {
+        let local = try LocalDataPlane(
             backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: TestLogs.silent))],
             logger: TestLogs.silent)
+        let dataPlane: any DataPlane = staging ? local : ChunkOnlyDataPlane(base: local)
         return try await ControlPlane.open(
             location, dataPlane: dataPlane, configuration: .init(gcGracePeriod: .seconds(60)), clock: clock.closure, logger: TestLogs.silent)
     }
 
     /// Runs `body` with a control plane opened over `directory` and `location`, closing it on every path.
     static func withOpen<R>(
-        _ directory: String, _ location: MetadataLocation, clock: TestClock = TestClock(), _ body: (ControlPlane) async throws -> R
+        _ directory: String, _ location: MetadataLocation, clock: TestClock = TestClock(), staging: Bool = true,
+        _ body: (ControlPlane) async throws -> R
     ) async throws -> R {
-        let controlPlane = try await open(directory, location, clock: clock)
+        let controlPlane = try await open(directory, location, clock: clock, staging: staging)
         return try await withCleanup { try await body(controlPlane) } then: { await controlPlane.close() }
     }
 
@@ -112,22 +118,23 @@ struct OCIUploadSessionTests {
         }
     }
 
+    /// Chunk sessions: over a data plane that cannot stage (as a remote one), every PATCH is a blob.
     @Test("GC keeps a live session's chunks past the grace period and collects them once the session expired", arguments: TestDatabase.allCases)
     func gcAndExpiry(database: TestDatabase) async throws {
         try await Self.withStore(database) { directory, location in
             let clock = TestClock()
-            try await Self.withOpen(directory, location, clock: clock) { controlPlane in
+            try await Self.withOpen(directory, location, clock: clock, staging: false) { controlPlane in
                 _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
                 let oci = OCIRegistry(controlPlane: controlPlane)
                 let chunk = Self.bytes(4096, seed: 2)
                 let session = try await oci.startUpload(Self.repository, context: Self.context)
                 _ = try await oci.appendChunk(Self.repository, id: session.id, start: nil, body: Self.stream(chunk), size: nil, context: Self.context)
-                let address = try #require(try await controlPlane.registry.ociUploadChunks(uploadID: session.id).first?.address)
+                let address = try #require(try await OCIStore(registry: controlPlane.registry).uploadChunks(uploadID: session.id).first?.address)
                 try await Self.collect(controlPlane, clock, rounds: 2)
                 #expect(try await Self.state(controlPlane, address) == "live")
                 #expect(try await oci.upload(Self.repository, id: session.id).offset == 4096)
 
-                let expired = try await controlPlane.registry.ociExpireUploads(startedBefore: clock.closure().addingTimeInterval(-60))
+                let expired = try await OCIStore(registry: controlPlane.registry).expireUploads(startedBefore: clock.closure().addingTimeInterval(-60))
                 #expect(expired == 1)
                 try await Self.collect(controlPlane, clock, rounds: 2)
                 #expect(try await Self.state(controlPlane, address) == "deleted")
@@ -232,14 +239,14 @@ struct OCIUploadSessionTests {
         }
     }
 
-    @Test("ociIngestBlob records nothing (no link, no mapping) when the caller's check did not pass", arguments: TestDatabase.allCases)
+    @Test("OCIStore.ingestBlob records nothing (no link, no mapping) when the caller's check did not pass", arguments: TestDatabase.allCases)
     func uncheckedAliasRecordsNothing(database: TestDatabase) async throws {
         try await Self.withStore(database) { directory, location in
             try await Self.withOpen(directory, location) { controlPlane in
                 _ = try await controlPlane.registry.createNamespace("team", context: Self.context)
-                let alias = Registry.OCIDigestAlias(algorithm: "sha512", digest: "sha512:" + String(repeating: "a", count: 128))
+                let alias = OCIDigestAlias(algorithm: "sha512", digest: "sha512:" + String(repeating: "a", count: 128))
                 await #expect {
-                    try await controlPlane.registry.ociIngestBlob(
+                    try await OCIStore(registry: controlPlane.registry).ingestBlob(
                         namespace: "team", Self.stream(Self.bytes(100, seed: 5)), hints: IngestHints(), alias: alias, verified: { false }, context: Self.context)
                 } throws: { ($0 as? ControlPlaneError)?.kind == .invalidDigest }
                 let counts = try await controlPlane.store.read { db in
@@ -250,7 +257,7 @@ struct OCIUploadSessionTests {
                     return counts
                 }
                 #expect(counts == [0, 0])
-                await #expect { try await controlPlane.registry.ociBlob(namespace: "team", alias: alias) } throws: { ($0 as? ControlPlaneError)?.kind == .blobNotFound }
+                await #expect { try await OCIStore(registry: controlPlane.registry).blob(namespace: "team", alias: alias) } throws: { ($0 as? ControlPlaneError)?.kind == .blobNotFound }
             }
         }
     }

@@ -52,8 +52,8 @@ public final class ControlPlane: Sendable {
     public let caches: ControlPlaneCaches
     /// Wakes this process's audit sequencer after every commit (``AuditSequencerService``).
     let auditWake = AuditWakeSignal()
-    let clock: @Sendable () -> Date
-    let logger: Logger
+    package let clock: @Sendable () -> Date
+    package let logger: Logger
 
     /// Opens the metadata store at `location` and brings its schema up to date.
     ///
@@ -137,7 +137,7 @@ public final class ControlPlane: Sendable {
     // MARK: Shared by the parts
 
     /// Now, in milliseconds since 1970, as every table stores time.
-    func nowMilliseconds() -> Int64 {
+    package func nowMilliseconds() -> Int64 {
         Int64((clock().timeIntervalSince1970 * 1000).rounded(.down))
     }
 
@@ -145,7 +145,7 @@ public final class ControlPlane: Sendable {
     /// Background work (collection, retention, expiry) passes `.background` so that requests
     /// it keeps beating to a conflict get a turn without it. After a commit the audit sequencer
     /// is woken, to seal the record the transaction may have left pending.
-    func mutate<R: Sendable>(
+    package func mutate<R: Sendable>(
         _ doing: String, priority: TransactionPriority = .normal, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws(ControlPlaneError) -> R {
         do {
@@ -169,7 +169,9 @@ public final class ControlPlane: Sendable {
     }
 
     /// Runs read-only `body`, turning every failure into a ``ControlPlaneError``.
-    func query<R: Sendable>(_ doing: String, _ body: @Sendable (any SQLDatabase) async throws -> R) async throws(ControlPlaneError) -> R {
+    package func query<R: Sendable>(
+        _ doing: String, _ body: @Sendable (any SQLDatabase) async throws -> R
+    ) async throws(ControlPlaneError) -> R {
         do {
             return try await store.read(body)
         } catch {
@@ -187,7 +189,7 @@ extension Duration {
 }
 
 extension Date {
-    init(milliseconds: Int64) {
+    package init(milliseconds: Int64) {
         self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 }

@@ -147,7 +147,7 @@ extension ControlPlaneError {
     /// Wraps a metadata-store or data-plane failure, keeping control-plane errors as they are.
     /// Any other error is `internalError`, never mistaken for a database failure; it stays the
     /// cause, so the server log has it, and the message does not print it.
-    static func wrapping(_ error: any Error, _ doing: String) -> ControlPlaneError {
+    package static func wrapping(_ error: any Error, _ doing: String) -> ControlPlaneError {
         switch error {
         case let error as ControlPlaneError:
             return error

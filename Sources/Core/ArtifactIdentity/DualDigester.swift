@@ -58,25 +58,35 @@ public enum DualDigester {
         configuration: Configuration = .default,
         _ body: (DualDigestSession) async throws -> Result
     ) async throws -> (Result, DualDigest) {
+        let state = DualDigestState()
+        let result = try await withSession(resuming: state, configuration: configuration, body)
+        return (result, state.digest())
+    }
+
+    /// As ``withSession(configuration:_:)``, continuing the hashes in `state` (which the session
+    /// updates) rather than starting new ones: how a stream that arrives in pieces, such as an
+    /// upload's chunks, is hashed once, piece by piece. When `body` throws or the task is
+    /// cancelled, `state` holds an unknown part of what was fed and must be dropped.
+    public static func withSession<Result: Sendable>(
+        resuming state: DualDigestState,
+        configuration: Configuration = .default,
+        _ body: (DualDigestSession) async throws -> Result
+    ) async throws -> Result {
         guard configuration.concurrent else {
-            let session = DualDigestSession(channel: nil)
-            let result = try await body(session)
-            return (result, try session.finishInline())
+            return try await body(DualDigestSession(channel: nil, state: state))
         }
         let channel = BoundedBufferChannel(
             maximumBytes: configuration.maximumQueuedBytes,
             maximumBuffers: configuration.maximumQueuedBuffers
         )
-        let session = DualDigestSession(channel: channel)
-        return try await withThrowingTaskGroup(of: Digest.self) { group in
+        let session = DualDigestSession(channel: channel, state: state)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             // The global executor, whatever executor the caller prefers: a caller bound to an
             // event loop would otherwise hash both algorithms on that loop's one thread.
             group.addTask(executorPreference: globalConcurrentExecutor) {
-                var sha = SHA256()
                 while let buffer = try await channel.next() {
-                    buffer.withUnsafeReadableBytes { sha.update(bufferPointer: $0) }
+                    state.updateSHA256(buffer)
                 }
-                return Digest(sha.finalize())
             }
             let result: Result
             do {
@@ -87,8 +97,8 @@ public enum DualDigester {
                 throw error
             }
             channel.finish()
-            guard let sha256 = try await group.next() else { throw CancellationError() }
-            return (result, session.finish(sha256: sha256))
+            guard try await group.next() != nil else { throw CancellationError() }
+            return result
         }
     }
 }
@@ -97,51 +107,64 @@ public enum DualDigester {
 ///
 /// Feed it from one task at a time, in order.
 public final class DualDigestSession: Sendable {
-    private struct State {
-        var blake3 = BLAKE3Hasher()
-        var sha256: SHA256?
-        var size: UInt64 = 0
-    }
-
     private let channel: BoundedBufferChannel?
-    private let state: Mutex<State>
+    private let state: DualDigestState
 
-    init(channel: BoundedBufferChannel?) {
+    init(channel: BoundedBufferChannel?, state: DualDigestState) {
         self.channel = channel
-        self.state = Mutex(State(sha256: channel == nil ? SHA256() : nil))
+        self.state = state
     }
 
-    /// The number of bytes fed so far.
-    public var size: UInt64 { state.withLock { $0.size } }
+    /// The number of bytes fed so far (including those of the state the session resumed).
+    public var size: UInt64 { state.size }
 
     /// Adds `buffer` to both digests. Suspends while the SHA-256 task is `maximumQueuedBytes` behind.
     public func update(_ buffer: ByteBuffer) async throws {
         // Checked on every buffer so even an in-line session over a stream that never suspends stops.
         try Task.checkCancellation()
         guard buffer.readableBytes > 0 else { return }
-        state.withLock { state in
-            state.blake3.update(buffer)
-            state.size += UInt64(buffer.readableBytes)
-            if state.sha256 != nil {
-                buffer.withUnsafeReadableBytes { state.sha256!.update(bufferPointer: $0) }
-            }
+        state.updateBLAKE3(buffer)
+        if let channel {
+            try await channel.send(buffer)
+        } else {
+            state.updateSHA256(buffer)
         }
-        try await channel?.send(buffer)
     }
 
     /// Bytes handed to the SHA-256 task and not yet taken by it (0 in line).
     @_spi(Testing)
     public var queuedBytes: Int { channel?.queuedBytes ?? 0 }
+}
 
-    fileprivate func finishInline() throws -> DualDigest {
-        state.withLock { state in
-            DualDigest(blake3: Digest(state.blake3), sha256: Digest(state.sha256!.finalize()), size: state.size)
+/// The running BLAKE3 and SHA-256 of a byte sequence and its size, kept between
+/// ``DualDigester/withSession(resuming:configuration:_:)`` calls so a sequence that arrives in
+/// pieces is hashed once.
+///
+/// Each hash has a lock of its own: the task feeding BLAKE3 and the task hashing SHA-256 never
+/// wait for each other.
+public final class DualDigestState: Sendable {
+    private let blake3 = Mutex((hasher: BLAKE3Hasher(), size: UInt64(0)))
+    private let sha256 = Mutex(SHA256())
+
+    public init() {}
+
+    /// The number of bytes hashed so far.
+    public var size: UInt64 { blake3.withLock { $0.size } }
+
+    /// Both digests of the bytes hashed so far; hashing may go on afterwards.
+    public func digest() -> DualDigest {
+        let (hasher, size) = blake3.withLock { ($0.hasher, $0.size) }
+        return DualDigest(blake3: Digest(hasher), sha256: Digest(sha256.withLock { $0.finalize() }), size: size)
+    }
+
+    func updateBLAKE3(_ buffer: ByteBuffer) {
+        blake3.withLock { state in
+            state.hasher.update(buffer)
+            state.size += UInt64(buffer.readableBytes)
         }
     }
 
-    fileprivate func finish(sha256: Digest) -> DualDigest {
-        state.withLock { state in
-            DualDigest(blake3: Digest(state.blake3), sha256: sha256, size: state.size)
-        }
+    func updateSHA256(_ buffer: ByteBuffer) {
+        sha256.withLock { hasher in buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) } }
     }
 }

@@ -69,7 +69,15 @@ struct IngestTee: AsyncSequence, Sendable {
 
 /// An ``OutboardBuilder`` the ingest's tee feeds and the commit reads, across the backend's write.
 final class OutboardSink: Sendable {
-    private let builder = Mutex(OutboardBuilder())
+    private let builder: Mutex<OutboardBuilder>
+
+    /// A sink that goes on from `builder` (a new one by default).
+    init(resuming builder: OutboardBuilder = OutboardBuilder()) {
+        self.builder = Mutex(builder)
+    }
+
+    /// The builder as it stands, to be resumed later.
+    var current: OutboardBuilder { builder.withLock { $0 } }
 
     func update(_ buffer: ByteBuffer) {
         builder.withLock { $0.update(buffer) }

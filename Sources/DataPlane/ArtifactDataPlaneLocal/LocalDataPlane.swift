@@ -80,6 +80,8 @@ public final class LocalDataPlane: DataPlane {
     public let configuration: Configuration
     let logger: Logger
     let provedReads: VerifiedStamps
+    /// The digests of the stages this process is receiving (``StagedIngesting``).
+    let stagedIngests = StagedIngestTable()
     private let connected = Mutex<[String: any StorageBackend]>([:])
 
     /// - Parameters:

@@ -24,6 +24,11 @@ import ArtifactStoreCore
 /// - Listing a prefix that does not exist, or that is an object, returns an empty page; a
 ///   `limit` below 1 is treated as 1.
 /// - A mode above `0o7777` is `invalidConfiguration`, as is an owner naming an unknown user.
+///
+/// Staged objects are built by appends, each durable before it is acknowledged, and then
+/// committed under a name in one step: how a resumable upload (OCI `PATCH`) is stored without
+/// writing its bytes twice. A staged object's path belongs to it until it is committed or
+/// discarded: the other operations must not be used on that path meanwhile.
 public protocol StorageBackend: Sendable {
     /// Streams the object at `path`, whole or the inclusive byte `range`.
     ///
@@ -75,6 +80,34 @@ public protocol StorageBackend: Sendable {
     /// removed. Never touches a committed object. Backends that leave nothing behind keep the
     /// default, which removes nothing.
     func removeAbandonedTemporaries(_ rule: AbandonedTemporaryRule) async throws(StorageError) -> Int
+
+    // MARK: Staged objects (StorageBackend+StagedObjects.swift)
+
+    /// Appends `bytes` to the staged object at `path` from byte `offset`, creating it when
+    /// `offset` is 0, and returns its new length. The bytes are durable when this returns.
+    /// Bytes past `offset` that an earlier append left (one whose caller never acknowledged it)
+    /// are dropped first; an `offset` past the staged length is `invalidRange` and changes nothing.
+    /// A failed or cancelled append throws (`io` for the stream's failure, as `write`) and leaves the
+    /// staged object's first `offset` bytes as they were, and nothing after them.
+    func appendStaged(_ path: StoragePath, at offset: UInt64, from bytes: ByteStream) async throws(StorageError) -> UInt64
+
+    /// The length of the staged object at `path`, or `nil` when there is none.
+    func stagedLength(_ path: StoragePath) async throws(StorageError) -> UInt64?
+
+    /// Streams the staged object at `path`, whole or the inclusive byte `range` (`invalidRange`
+    /// outside it; `notFound` when there is none).
+    func readStaged(_ path: StoragePath, range: ClosedRange<UInt64>?) async throws(StorageError) -> ByteStream
+
+    /// Makes the first `length` bytes of the staged object at `path` the object at `destination`,
+    /// atomically as ``write(_:from:options:)`` does (`alreadyExists` without `options.overwrite`
+    /// when an object is there, and the staged object is then kept), and removes the staged object.
+    /// Backends compose the object without reading it back where they can.
+    @discardableResult
+    func commitStaged(_ path: StoragePath, length: UInt64, to destination: StoragePath, options: StorageWriteOptions)
+        async throws(StorageError) -> StorageObjectInfo
+
+    /// Removes the staged object at `path`; succeeds when there is none.
+    func discardStaged(_ path: StoragePath) async throws(StorageError)
 }
 
 extension StorageBackend {

@@ -40,6 +40,8 @@ public struct StorageBackendConformance: Sendable {
         case escapeAttempts
         case distinctUnicodeNames
         case health
+        case stagedObjects
+        case stagedFailures
 
         public var description: String { rawValue }
     }
@@ -82,6 +84,8 @@ public struct StorageBackendConformance: Sendable {
         case .escapeAttempts: try await escapeAttempts()
         case .distinctUnicodeNames: try await distinctUnicodeNames()
         case .health: try await health()
+        case .stagedObjects: try await stagedObjects()
+        case .stagedFailures: try await stagedFailures()
         }
     }
 

@@ -132,7 +132,7 @@ public struct StorageSession: StorageBackend {
         return metadata
     }
 
-    private func logged<T>(
+    func logged<T>(
         _ operation: String,
         _ details: [String: String],
         _ body: () async throws(StorageError) -> T

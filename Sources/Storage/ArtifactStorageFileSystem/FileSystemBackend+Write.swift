@@ -135,12 +135,7 @@ private final class PendingWrite: Sendable {
     func commit(options: StorageWriteOptions) throws(StorageError) -> StorageObjectInfo {
         do {
             try Sys.fsync(file.raw)
-            if let owner, owner.uid != nil || owner.gid != nil {
-                try Sys.retrying("chown") { fchown(file.raw, owner.uid ?? UInt32.max, owner.gid ?? UInt32.max) }
-            }
-            if let mode = options.mode {
-                try Sys.retrying("chmod") { fchmod(file.raw, mode_t(mode)) }
-            }
+            try Sys.setOwnerAndMode(file.raw, owner: owner, mode: options.mode)
             let info = try Sys.fstat(file.raw)
             if options.overwrite {
                 try Sys.rename(parent.raw, temporaryName, parent.raw, path.name)

@@ -52,6 +52,16 @@ enum Sys {
         try retrying("fsync") { Glibc.fsync(fd) }
     }
 
+    /// Gives the open file `fd` its owner (either id may be absent) and mode, where given.
+    static func setOwnerAndMode(_ fd: Int32, owner: (uid: UInt32?, gid: UInt32?)?, mode: UInt32?) throws(SystemCallError) {
+        if let owner, owner.uid != nil || owner.gid != nil {
+            try retrying("chown") { fchown(fd, owner.uid ?? UInt32.max, owner.gid ?? UInt32.max) }
+        }
+        if let mode {
+            try retrying("chmod") { fchmod(fd, mode_t(mode)) }
+        }
+    }
+
     static func isDirectory(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFDIR }
     static func isRegular(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFREG }
     static func isSymlink(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFLNK }

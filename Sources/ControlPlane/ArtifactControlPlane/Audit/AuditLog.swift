@@ -28,7 +28,7 @@ public struct AuditLog: Sendable {
     ///
     /// - Throws: when called outside a control-plane transaction (no ``writerKeys``): a record
     ///   without its writer's MAC would never be sealed, so the change is refused instead.
-    static func append(_ event: AuditEvent, context: RequestContext, at time: Int64, in db: any SQLDatabase) async throws {
+    package static func append(_ event: AuditEvent, context: RequestContext, at time: Int64, in db: any SQLDatabase) async throws {
         guard let keys = writerKeys else {
             throw ControlPlaneError(
                 .internalError, "recording \(event.action): an audit record was written outside a control-plane transaction")

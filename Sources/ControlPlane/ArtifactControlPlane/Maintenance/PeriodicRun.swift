@@ -4,7 +4,7 @@ import ServiceLifecycle
 /// shutdown or cancellation.
 ///
 /// Graceful shutdown interrupts only the wait, never a run, so a run in progress always finishes.
-func runPeriodically(every interval: Duration, _ body: () async -> Void) async {
+package func runPeriodically(every interval: Duration, _ body: () async -> Void) async {
     while !Task.isShuttingDownGracefully, !Task.isCancelled {
         await body()
         try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }

@@ -4,7 +4,7 @@ import Foundation
 import SQLKit
 
 /// The second half of ``Registry/ingestBlob(namespace:_:hints:context:)``: recording that the
-/// bytes just ingested exist and are linked into a namespace (or held by an OCI upload as a
+/// bytes just ingested exist and are linked into a namespace (or held by an upload session as a
 /// chunk), without ever acknowledging bytes a concurrent garbage collection is deleting
 /// (docs/control-plane.md, "GC protocol").
 ///
@@ -21,8 +21,12 @@ import SQLKit
 ///   copy of the same bytes, Reconciler+Removal.swift), is the row revived, with this ingest's
 ///   digests and backend, and the link made. Otherwise answer `blobCollected`: the push is not
 ///   acknowledged.
-struct BlobLinking: Sendable {
+package struct BlobLinking: Sendable {
     let controlPlane: ControlPlane
+
+    package init(controlPlane: ControlPlane) {
+        self.controlPlane = controlPlane
+    }
 
     private enum Outcome<Recorded: Sendable>: Sendable {
         case recorded(Recorded)
@@ -33,8 +37,8 @@ struct BlobLinking: Sendable {
 
     /// Links `result` into `namespace`, which the caller has found to exist (namespaces are
     /// never deleted, so the transaction does not look again); `alsoRecording` (if any) runs in
-    /// the same transaction (the OCI API records a SHA-512 → address mapping there).
-    func link(
+    /// the same transaction (ArtifactOCI records a SHA-512 → address mapping there).
+    package func link(
         _ result: IngestResult, into namespace: String, context: RequestContext,
         alsoRecording: (@Sendable (any SQLDatabase) async throws -> Void)? = nil
     ) async throws(ControlPlaneError) -> LinkedBlob {
@@ -63,7 +67,7 @@ struct BlobLinking: Sendable {
     /// the collector sees the reference no later than it could see the row. `reference` runs
     /// only once the row is `live`; what it returns is the answer. The transaction refuses a
     /// missing namespace (`namespaceNotFound`) unless `namespaceChecked` says the caller did.
-    func record<Recorded: Sendable>(
+    package func record<Recorded: Sendable>(
         _ result: IngestResult, namespace: String, namespaceChecked: Bool = false, purpose: String,
         reference: @escaping @Sendable (any SQLDatabase, Int64) async throws -> Recorded
     ) async throws(ControlPlaneError) -> Recorded {

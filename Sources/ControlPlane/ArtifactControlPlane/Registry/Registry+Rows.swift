@@ -12,14 +12,14 @@ extension Registry {
             .first().map(namespace(from:))
     }
 
-    static func requireNamespace(_ name: String, in db: any SQLDatabase) async throws -> Namespace {
+    package static func requireNamespace(_ name: String, in db: any SQLDatabase) async throws -> Namespace {
         guard let found = try await namespace(name, in: db) else {
             throw ControlPlaneError(.namespaceNotFound, "namespace \"\(name)\" does not exist")
         }
         return found
     }
 
-    static func requireArtifact(_ namespace: String, _ artifact: String, in db: any SQLDatabase) async throws {
+    package static func requireArtifact(_ namespace: String, _ artifact: String, in db: any SQLDatabase) async throws {
         guard try await db.raw("SELECT name FROM artifacts WHERE namespace = \(bind: namespace) AND name = \(bind: artifact)").first() != nil else {
             throw ControlPlaneError(.artifactNotFound, "artifact \(namespace)/\(artifact) does not exist")
         }
@@ -40,9 +40,22 @@ extension Registry {
         ).first().map(tag(from:))
     }
 
+    /// Links the live blob `address` into `namespace` in transaction `db` (or refreshes the link)
+    /// and clears its "unreferenced since" mark, for callers that already know the blob is live
+    /// and held (a mount, a finished upload's only chunk): no bytes move.
+    package static func insertLink(_ address: ContentAddress, into namespace: String, at now: Int64, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address.description), \(bind: now))
+            ON CONFLICT (namespace, address) DO UPDATE SET linked_at = excluded.linked_at
+            """
+        ).run()
+        try await db.raw("UPDATE blobs SET unreferenced_since = NULL WHERE address = \(bind: address.description)").run()
+    }
+
     /// The blob row of `address` if it is linked into `namespace` and live; `nil` otherwise
     /// (never stored, stored only elsewhere, or collected: all look the same).
-    static func visibleBlob(_ address: ContentAddress, namespace: String, in db: any SQLDatabase) async throws -> (any SQLRow)? {
+    package static func visibleBlob(_ address: ContentAddress, namespace: String, in db: any SQLDatabase) async throws -> (any SQLRow)? {
         try await db.raw(
             """
             SELECT b.address, b.backend_id, b.size, b.sha256, b.blake3 FROM links l JOIN blobs b ON b.address = l.address
@@ -62,7 +75,7 @@ extension Registry {
 
     /// Deletes a version after the checks every deletion obeys (holds, immutable tags), with its
     /// tags, and audits it. Used by users' deletes and by retention.
-    static func deleteVersion(
+    package static func deleteVersion(
         _ namespace: String, _ artifact: String, _ version: String, reason: String?, context: RequestContext, at now: Int64, in db: any SQLDatabase
     ) async throws {
         let ns = try await requireNamespace(namespace, in: db)
@@ -99,13 +112,13 @@ extension Registry {
 
     // MARK: Validation
 
-    static func validate(namespace: String, artifact: String, version: String) throws(ControlPlaneError) {
+    package static func validate(namespace: String, artifact: String, version: String) throws(ControlPlaneError) {
         try NameGrammar.validateNamespace(namespace)
         try NameGrammar.validateArtifact(artifact)
         try NameGrammar.validateVersion(version)
     }
 
-    static func validate(_ manifest: VersionManifest) throws(ControlPlaneError) {
+    package static func validate(_ manifest: VersionManifest) throws(ControlPlaneError) {
         try validate(namespace: manifest.namespace, artifact: manifest.artifact, version: manifest.version)
         guard !manifest.files.isEmpty else {
             throw ControlPlaneError(.invalidManifest, "manifest of \(manifest.namespace)/\(manifest.artifact)@\(manifest.version) has no files")
@@ -154,7 +167,7 @@ extension Registry {
             version: try row.string("version"), updatedBy: try row.string("updated_by"), updatedAt: Date(milliseconds: try row.int("updated_at")))
     }
 
-    static func linkedBlob(from row: any SQLRow, namespace: String, deduplicated: Bool = false) throws -> LinkedBlob {
+    package static func linkedBlob(from row: any SQLRow, namespace: String, deduplicated: Bool = false) throws -> LinkedBlob {
         LinkedBlob(
             namespace: namespace, address: try address(try row.string("address")), size: UInt64(try row.int("size")),
             sha256: try digest(try row.string("sha256")), blake3: try digest(try row.string("blake3")), deduplicated: deduplicated)
@@ -164,7 +177,7 @@ extension Registry {
         BlobFactCache.Fact(blob: try linkedBlob(from: row, namespace: namespace), backendID: try row.string("backend_id"))
     }
 
-    static func address(_ text: String) throws -> ContentAddress {
+    package static func address(_ text: String) throws -> ContentAddress {
         do {
             return try ContentAddress(parsing: text)
         } catch {
@@ -172,7 +185,7 @@ extension Registry {
         }
     }
 
-    static func digest(_ text: String) throws -> Digest {
+    package static func digest(_ text: String) throws -> Digest {
         do {
             return try Digest(parsing: text)
         } catch {

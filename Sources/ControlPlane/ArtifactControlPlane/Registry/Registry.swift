@@ -18,7 +18,7 @@ import SQLKit
 /// Every mutation appends its audit record in its own transaction; every refusal happens before
 /// anything is written.
 public struct Registry: Sendable {
-    let controlPlane: ControlPlane
+    package let controlPlane: ControlPlane
 
     /// Most files one version may hold.
     public static let maximumFiles = 10_000
@@ -84,7 +84,7 @@ public struct Registry: Sendable {
 
     /// Streams `stream` into the data plane; its errors come back as the control plane's,
     /// saying what was being `doing`. Records nothing: the caller links or holds the result.
-    func ingestBytes(_ stream: ByteStream, hints: IngestHints, doing: String) async throws(ControlPlaneError) -> IngestResult {
+    package func ingestBytes(_ stream: ByteStream, hints: IngestHints, doing: String) async throws(ControlPlaneError) -> IngestResult {
         do {
             return try await controlPlane.dataPlane.ingest(stream, hints: hints)
         } catch {
@@ -252,10 +252,10 @@ public struct Registry: Sendable {
     }
 
     /// ``commitVersion(_:context:)``'s transaction body, for callers that record more in the
-    /// same transaction (the OCI manifest facts): checks, inserts and audits `m`, which
+    /// same transaction (ArtifactOCI's manifest facts): checks, inserts and audits `m`, which
     /// ``validate(_:)`` has already accepted. `versionExists` is thrown before anything is
     /// written; other refusals may follow writes, which the caller's transaction rolls back.
-    static func insertVersion(_ m: VersionManifest, now: Int64, context: RequestContext, in db: any SQLDatabase) async throws -> ArtifactVersion {
+    package static func insertVersion(_ m: VersionManifest, now: Int64, context: RequestContext, in db: any SQLDatabase) async throws -> ArtifactVersion {
         _ = try await Self.requireNamespace(m.namespace, in: db)
         if try await db.raw(
             "SELECT version FROM versions WHERE namespace = \(bind: m.namespace) AND artifact = \(bind: m.artifact) AND version = \(bind: m.version)"

@@ -3,6 +3,7 @@ import ArtifactDataPlane
 import ArtifactDataPlaneLocal
 import ArtifactDataPlaneRemote
 import ArtifactMetadata
+import ArtifactOCI
 import ArtifactStorage
 import ArtifactStorageFactory
 import ArtifactStoreAPI
@@ -45,7 +46,8 @@ public enum ServeApplication {
             var services: [any Service] = [
                 controlPlane.garbageCollector.service(interval: configuration.gcInterval) { metrics.recordGarbageCollection($0) },
                 controlPlane.retention.service(interval: configuration.retentionInterval),
-                controlPlane.registry.ociUploadExpiryService(maximumAge: configuration.ociUploadExpiry, interval: configuration.gcInterval),
+                OCIStore(registry: controlPlane.registry).uploadExpiryService(
+                    maximumAge: configuration.ociUploadExpiry, interval: configuration.gcInterval),
                 controlPlane.auditSequencer.service(),
             ]
             // At start and every 15 minutes: what crashed ingests left (a daemon sweeps its own backends).

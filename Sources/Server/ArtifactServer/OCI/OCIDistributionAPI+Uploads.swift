@@ -117,7 +117,7 @@ extension OCIDistributionAPI {
         Response(status: .created, headers: [OCIHeader.location: location, OCIHeader.contentDigest: "\(digest)", .contentLength: "0"])
     }
 
-    static func uploadAccepted(_ repository: OCIRepositoryName, _ session: Registry.OCIUploadSession, status: HTTPResponse.Status) -> Response {
+    static func uploadAccepted(_ repository: OCIRepositoryName, _ session: OCIUploadSession, status: HTTPResponse.Status) -> Response {
         Response(
             status: status,
             headers: [

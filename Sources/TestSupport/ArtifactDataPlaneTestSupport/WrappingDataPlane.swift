@@ -4,28 +4,28 @@ import ArtifactStoreCore
 
 /// A test's wrapper around the real data plane that changes one operation and forwards the
 /// rest, so each wrapper states only what it changes (wrappers, not mocks: the bytes are real).
-protocol WrappingDataPlane: DataPlane {
+public protocol WrappingDataPlane: DataPlane {
     var base: any DataPlane { get }
 }
 
 extension WrappingDataPlane {
-    func ingest(_ stream: ByteStream, hints: IngestHints) async throws(DataPlaneError) -> IngestResult {
+    public func ingest(_ stream: ByteStream, hints: IngestHints) async throws(DataPlaneError) -> IngestResult {
         try await base.ingest(stream, hints: hints)
     }
 
-    func serve(_ address: ContentAddress, range: ByteRange?, backendID: String?) async throws(DataPlaneError) -> ByteStream {
+    public func serve(_ address: ContentAddress, range: ByteRange?, backendID: String?) async throws(DataPlaneError) -> ByteStream {
         try await base.serve(address, range: range, backendID: backendID)
     }
 
-    func verify(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> VerifyResult {
+    public func verify(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> VerifyResult {
         try await base.verify(address, backendID: backendID)
     }
 
-    func delete(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> DeletionResult {
+    public func delete(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> DeletionResult {
         try await base.delete(address, backendID: backendID)
     }
 
-    func backendHealth() async -> [BackendStatus] {
+    public func backendHealth() async -> [BackendStatus] {
         await base.backendHealth()
     }
 }
