@@ -605,6 +605,7 @@ let package = Package(
             dependencies: [
                 "ArtifactStoreTestSupport",
                 "ArtifactServer",
+                "ArtifactStorageS3",
                 "ArtifactOCI",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",

@@ -13,7 +13,10 @@ final class ServerProcess: @unchecked Sendable {
     private let process: Process
     private let logURL: URL
 
-    init() throws {
+    /// - Parameters:
+    ///   - arguments: added to `serve`'s (a backend, say).
+    ///   - environment: added to the server's environment.
+    init(arguments: [String] = [], environment extra: [String: String] = [:]) throws {
         dataDirectory = try TemporaryDirectory()
         // The token format the server accepts for ARTIFACTSTORE_ADMIN_TOKEN: ast_<16 hex>_<64 hex>.
         let hex = { (count: Int) in String((0..<count).map { _ in "0123456789abcdef".randomElement()! }) }
@@ -27,8 +30,8 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = CLIProcess.executable
         process.arguments = [
             "serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory.url.appendingPathComponent("data").path,
-        ]
-        var environment = ProcessInfo.processInfo.environment
+        ] + arguments
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["ARTIFACTSTORE_ADMIN_TOKEN"] = adminToken
         process.environment = environment
         process.currentDirectoryURL = dataDirectory.url
