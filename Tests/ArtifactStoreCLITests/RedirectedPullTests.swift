@@ -66,12 +66,26 @@ struct RedirectedPullTests {
         damaged[12_345] ^= 0xFF
         let damagedFile = work.url.appendingPathComponent("damaged")
         try damaged.write(to: damagedFile)
-        #expect(try Self.curl(["-o", "/dev/null", "-w", "%{http_code}", "-T", damagedFile.path, objectURL]) == "200")
+        #expect(try Self.curl(Self.mockSignature + ["-o", "/dev/null", "-w", "%{http_code}", "-T", damagedFile.path, objectURL]) == "200")
         let second = work.url.appendingPathComponent("second")
         let refused = try user.admin(["pull", "team/app:1.0.0", second.path])
         #expect(refused.status == 6, "\(refused.standardOutput)\(refused.standardError)")
         #expect(refused.standardError.contains("digestMismatch"))
         #expect(!FileManager.default.fileExists(atPath: second.appendingPathComponent("nested/c.bin").path))
         #expect(!FileManager.default.fileExists(atPath: second.appendingPathComponent("nested/c.bin.partial").path))
+        try Self.removeBucket("\(endpoint)/\(bucket)")
+    }
+
+    /// moto refuses an unsigned overwrite or delete but checks no signature: any Authorization
+    /// header stands in for the server's credentials here.
+    static let mockSignature = ["-H", "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"]
+
+    /// Deletes every object of the bucket at `url` (one listing page is enough here), then the bucket.
+    static func removeBucket(_ url: String) throws {
+        let listing = try curl(mockSignature + [url + "?list-type=2"])
+        for match in listing.matches(of: /<Key>([^<]+)<\/Key>/) {
+            _ = try curl(mockSignature + ["-X", "DELETE", "-o", "/dev/null", url + "/" + match.1])
+        }
+        _ = try curl(mockSignature + ["-X", "DELETE", "-o", "/dev/null", url])
     }
 }
