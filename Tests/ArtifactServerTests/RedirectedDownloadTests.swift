@@ -182,12 +182,13 @@ struct RedirectedDownloadTests {
         try await Self.withSetup { setup in
             try await Self.withClient(setup) { client in
                 let address = setup.blob.address
-                try await client.execute(uri: "/v1/namespaces/direct/blobs/\(address)", method: .get, headers: TestRequest.bearer(setup.reader)) {
+                let reader = TestRequest.bearer(setup.reader)
+                try await client.execute(uri: "/v1/namespaces/direct/blobs/\(address)", method: .get, headers: reader) {
                     #expect($0.status == .ok)
                     #expect($0.body == Self.content)
                 }
                 try await client.execute(
-                    uri: "/v1/namespaces/direct/artifacts/app/versions/1.0/files/data.bin", method: .get, headers: TestRequest.bearer(setup.reader)
+                    uri: "/v1/namespaces/direct/artifacts/app/versions/1.0/files/data.bin", method: .get, headers: reader
                 ) {
                     #expect($0.status == .ok)
                     #expect($0.headers[.contentType] == "application/x-test")
@@ -214,7 +215,8 @@ struct RedirectedDownloadTests {
         try await Self.withSetup { setup in
             setup.clock.offset.withLock { $0 = -3600 }
             let minted = Date().addingTimeInterval(-3600)
-            let redirect = try #require(try await setup.controlPlane.registry.downloadRedirect(namespace: "team", address: setup.blob.address))
+            let registry = setup.controlPlane.registry
+            let redirect = try #require(try await registry.downloadRedirect(namespace: "team", address: setup.blob.address))
             #expect(abs(redirect.expires.timeIntervalSince(minted) - TimeInterval(Self.redirectExpiry)) < 5)
             #expect(redirect.expires < Date())
             let query = try Self.query(redirect.url)

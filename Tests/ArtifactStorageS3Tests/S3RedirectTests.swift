@@ -65,7 +65,8 @@ struct S3RedirectTests {
             credentials: credentials)
         configuration.redirectExpiry = try #require(example.expires)
         let backend = S3Backend(
-            client: try S3Client(configuration: configuration, httpClient: .shared, logger: S3TestServer.logger, environment: [:]), logger: S3TestServer.logger)
+            client: try S3Client(configuration: configuration, httpClient: .shared, logger: S3TestServer.logger, environment: [:]),
+            logger: S3TestServer.logger)
         let date = TestData.date(example.date)
         let redirect = try #require(try backend.redirect(for: try path("test.txt"), at: date))
         #expect(redirect.url == example.presigned_url)
@@ -73,7 +74,8 @@ struct S3RedirectTests {
 
         configuration.redirectExpiry = nil
         let plain = S3Backend(
-            client: try S3Client(configuration: configuration, httpClient: .shared, logger: S3TestServer.logger, environment: [:]), logger: S3TestServer.logger)
+            client: try S3Client(configuration: configuration, httpClient: .shared, logger: S3TestServer.logger, environment: [:]),
+            logger: S3TestServer.logger)
         #expect(try plain.redirect(for: try path("test.txt"), at: date) == nil)
     }
 

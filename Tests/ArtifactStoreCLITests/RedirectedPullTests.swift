@@ -78,7 +78,9 @@ struct RedirectedPullTests {
 
     /// moto refuses an unsigned overwrite or delete but checks no signature: any Authorization
     /// header stands in for the server's credentials here.
-    static let mockSignature = ["-H", "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"]
+    static let mockSignature = [
+        "-H", "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0",
+    ]
 
     /// Deletes every object of the bucket at `url` (one listing page is enough here), then the bucket.
     static func removeBucket(_ url: String) throws {

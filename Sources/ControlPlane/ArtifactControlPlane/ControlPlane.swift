@@ -37,8 +37,8 @@ public final class ControlPlane: Sendable {
 
         public init(
             gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30),
-            cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime, cacheCapacity: Int = 4096, auditKeys: AuditKeyring = .processLocal,
-            redirectExemptNamespaces: Set<String> = []
+            cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime, cacheCapacity: Int = 4096,
+            auditKeys: AuditKeyring = .processLocal, redirectExemptNamespaces: Set<String> = []
         ) {
             self.gcGracePeriod = gcGracePeriod
             self.gcPageSize = gcPageSize

@@ -47,12 +47,16 @@ public protocol DataPlane: Sendable {
     /// the backend `backendID` keeps it in, minted as of `date`; `nil` when that backend does not
     /// redirect downloads (the default for every data plane and backend but S3 configured with
     /// `redirect=true`). Contacts no storage service and does not check the object exists.
-    func downloadRedirect(_ address: ContentAddress, backendID: String?, at date: Date) async throws(DataPlaneError) -> DownloadRedirect?
+    func downloadRedirect(
+        _ address: ContentAddress, backendID: String?, at date: Date
+    ) async throws(DataPlaneError) -> DownloadRedirect?
 }
 
 extension DataPlane {
     /// No redirects: every download is served through ``serve(_:range:backendID:)``.
-    public func downloadRedirect(_ address: ContentAddress, backendID: String?, at date: Date) async throws(DataPlaneError) -> DownloadRedirect? {
+    public func downloadRedirect(
+        _ address: ContentAddress, backendID: String?, at date: Date
+    ) async throws(DataPlaneError) -> DownloadRedirect? {
         nil
     }
 

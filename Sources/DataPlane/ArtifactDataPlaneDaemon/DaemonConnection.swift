@@ -321,7 +321,8 @@ final class DaemonConnection: Sendable {
         let stamp = opened.file.stamp
         let granted = WireDescriptorTicket(
             ticket: ticket, size: stamp.size, backendID: opened.backendID, proves: opened.provesReads,
-            stamp: opened.provedByStamp ? WireStamp(size: stamp.size, changeTime: stamp.changeTimeNanoseconds, identity: stamp.identity) : nil)
+            stamp: opened.provedByStamp
+                ? WireStamp(size: stamp.size, changeTime: stamp.changeTimeNanoseconds, identity: stamp.identity) : nil)
         try await outbound.write(try Frame.control(.result, call: call, WireServeStart(descriptor: granted)))
         try await outbound.write(Frame(.end, call: call, body: .value(.null)))
         return true

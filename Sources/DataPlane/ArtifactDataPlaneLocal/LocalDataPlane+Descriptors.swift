@@ -32,7 +32,8 @@ extension LocalDataPlane {
     ///
     /// Only the object's own path, resolved beneath the backend's root like every read, is
     /// opened. ``DescriptorServe/provedByStamp`` says whether this data plane would prove a
-    /// whole read of it by its stamp now (the stamp it recorded when it wrote or last hashed it). Fails as ``serve(_:range:backendID:)`` would: `unknownBackend`,
+    /// whole read of it by its stamp now (the stamp it recorded when it wrote or last hashed it).
+    /// Fails as ``serve(_:range:backendID:)`` would: `unknownBackend`,
     /// `backendUnavailable`, `objectNotFound`, or the storage error.
     package func openDescriptor(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> DescriptorServe? {
         let (backendID, backend) = try await backend(for: backendID)

@@ -27,7 +27,9 @@ extension Registry {
         return try await downloadRedirect(resolved.file.address, backendID: resolved.backendID, what: what)
     }
 
-    private func downloadRedirect(_ address: ContentAddress, backendID: String, what: String) async throws(ControlPlaneError) -> DownloadRedirect? {
+    private func downloadRedirect(
+        _ address: ContentAddress, backendID: String, what: String
+    ) async throws(ControlPlaneError) -> DownloadRedirect? {
         do {
             return try await controlPlane.dataPlane.downloadRedirect(address, backendID: backendID, at: controlPlane.clock())
         } catch {

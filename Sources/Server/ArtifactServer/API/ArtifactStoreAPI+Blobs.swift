@@ -67,7 +67,9 @@ extension ArtifactStoreAPI {
         ) { range in
             try await controlPlane.registry.open(resolved, range: range)
         }
-        if response.status != .notModified, response.status != .temporaryRedirect { response.headers[.contentType] = resolved.file.mediaType }
+        if response.status != .notModified, response.status != .temporaryRedirect {
+            response.headers[.contentType] = resolved.file.mediaType
+        }
         return response
     }
 
