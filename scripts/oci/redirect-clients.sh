@@ -25,6 +25,16 @@ SERVE_PID=
 cleanup() {
     [ -n "$SERVE_PID" ] && { kill -TERM "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; }
     rm -rf "$WORK"
+    # The bucket goes too (boto3 comes with moto), so a shared S3 server is left as it was.
+    python3 - "$ENDPOINT" "$BUCKET" <<'PY' 2>/dev/null || true
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
+pages = s3.get_paginator("list_objects_v2").paginate(Bucket=sys.argv[2])
+for page in pages:
+    for item in page.get("Contents", []):
+        s3.delete_object(Bucket=sys.argv[2], Key=item["Key"])
+s3.delete_bucket(Bucket=sys.argv[2])
+PY
 }
 trap cleanup EXIT
 fail() { echo "FAILED: $*" >&2; echo "== OCI redirects FAILED"; exit 1; }
