@@ -600,6 +600,7 @@ let package = Package(
                 "ArtifactStoreAPI",
                 "ArtifactStoreTestSupport",
                 "ArtifactServer",
+                "ArtifactStorageS3",
                 "ArtifactOCI",
                 "ArtifactControlPlane",
                 "ArtifactMetadata",

@@ -162,6 +162,33 @@ struct DescriptorPassingTests {
         try await setup.stop()
     }
 
+    /// The daemon wrote and hashed the object at ingest, so its whole read would be proved by the
+    /// stamp; the ticket carries that stamp and the client needs no hash. A byte changed in place
+    /// gives the file another stamp: no vouching, the client hashes and refuses the bytes.
+    @Test(.timeLimit(.minutes(10))) func theDaemonVouchesByStampOnlyForTheFileItProved() async throws {
+        let setup = try await Setup()
+        let bytes = Self.content(3_000_000, seed: 5)
+        let object = try await setup.remote.ingest(ByteStream(ByteBuffer(bytes: bytes)))
+        let fresh = try await setup.ticket(for: object.address)
+        #expect(fresh.proves)
+        #expect(fresh.stamp?.size == 3_000_000)
+        #expect(try await Self.collect(setup.remote.serve(object.address)) == bytes)
+
+        try await setup.subject.corruptByte(setup.subject.defaultBackendID, object.receipt.storageKey, 100)
+        let changed = try await setup.ticket(for: object.address)
+        #expect(changed.proves)
+        #expect(changed.stamp == nil)
+        var caught: DataPlaneError?
+        do {
+            _ = try await Self.collect(setup.remote.serve(object.address))
+        } catch let error as DataPlaneError {
+            caught = error
+        }
+        #expect(caught?.kind == .objectCorrupt)
+        #expect(setup.remote.descriptorServeCount == 2)
+        try await setup.stop()
+    }
+
     @Test func sideChannelIsOwnerOnlyAndRemovedOnShutdown() async throws {
         let setup = try await Setup()
         let status = try #require(DataPlaneDaemonTests.status(setup.sideChannel.path))

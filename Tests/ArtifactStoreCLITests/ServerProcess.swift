@@ -13,8 +13,11 @@ final class ServerProcess: @unchecked Sendable {
     private let process: Process
     private let logURL: URL
 
-    /// - Parameter dataPath: the data directory to serve (a restored store); a fresh one by default.
-    init(dataPath: String? = nil) throws {
+    /// - Parameters:
+    ///   - dataPath: the data directory to serve (a restored store); a fresh one by default.
+    ///   - arguments: added to `serve`'s (a backend, say).
+    ///   - environment: added to the server's environment.
+    init(dataPath: String? = nil, arguments: [String] = [], environment extra: [String: String] = [:]) throws {
         dataDirectory = try TemporaryDirectory()
         // The token format the server accepts for ARTIFACTSTORE_ADMIN_TOKEN: ast_<16 hex>_<64 hex>.
         let hex = { (count: Int) in String((0..<count).map { _ in "0123456789abcdef".randomElement()! }) }
@@ -29,8 +32,8 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = [
             "serve", "--host", "127.0.0.1", "--port", String(port),
             "--data-dir", dataPath ?? dataDirectory.url.appendingPathComponent("data").path,
-        ]
-        var environment = ProcessInfo.processInfo.environment
+        ] + arguments
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["ARTIFACTSTORE_ADMIN_TOKEN"] = adminToken
         process.environment = environment
         process.currentDirectoryURL = dataDirectory.url

@@ -21,6 +21,18 @@ import Logging
 import NIOCore
 
 let commandLine = BenchCommandLine(tool: "artifactstore-remote-bench")
+
+/// Ingests off the main actor, as a server's request handler calls the data plane: with
+/// NonisolatedNonsendingByDefault a nonisolated async call stays on its caller's actor, and from
+/// this top-level code every frame of a remote ingest would hop to the main thread and back.
+@concurrent func ingest(into dataPlane: any DataPlane, _ source: GeneratedStream) async throws -> IngestResult {
+    try await dataPlane.ingest(ByteStream(source), hints: IngestHints(sizeHint: UInt64(source.count) << 20))
+}
+
+/// Serves `address` whole and counts its bytes, off the main actor for the same reason.
+@concurrent func serveWhole(from dataPlane: any DataPlane, _ address: ContentAddress) async throws -> UInt64 {
+    try await drain(try await dataPlane.serve(address))
+}
 func fail(_ message: String) -> Never { commandLine.fail(message) }
 
 guard let socketPath = commandLine.option("--socket"), let directory = commandLine.option("--dir") else {
@@ -43,13 +55,13 @@ var digests: Set<String> = []
 for _ in 0..<runs {
     for (label, dataPlane) in planes {
         let start = clock.now
-        let result = try await dataPlane.ingest(ByteStream(GeneratedStream(pool: pool, count: sizeMiB)), hints: IngestHints(sizeHint: UInt64(sizeMiB) << 20))
+        let result = try await ingest(into: dataPlane, GeneratedStream(pool: pool, count: sizeMiB))
         times["\(label)_ingest_seconds", default: []].append(start.duration(to: clock.now).seconds)
         guard !result.receipt.deduplicated, result.size == UInt64(sizeMiB) << 20 else { fail("unexpected \(label) ingest result: \(result)") }
         digests.insert(result.blake3Digest.description)
         let serveStart = clock.now
         var served: UInt64 = 0
-        served = try await drain(try await dataPlane.serve(result.address))
+        served = try await serveWhole(from: dataPlane, result.address)
         times["\(label)_serve_seconds", default: []].append(serveStart.duration(to: clock.now).seconds)
         guard served == result.size else { fail("\(label) serve returned \(served) of \(result.size) bytes") }
         guard try await dataPlane.delete(result.address).removed else { fail("\(label) delete removed nothing") }

@@ -176,6 +176,10 @@ paths:
           content:
             application/octet-stream:
               schema: {type: string, format: binary}
+        '307':
+          description: 'The bytes are at Location, a short-lived presigned URL of the object store (backends with redirect=true)'
+          headers:
+            Location: {schema: {type: string}}
         '304':
           description: 'Not modified'
         default: {$ref: '#/components/responses/Error'}
@@ -306,6 +310,10 @@ paths:
           content:
             '*/*':
               schema: {type: string, format: binary}
+        '307':
+          description: 'The bytes are at Location, a short-lived presigned URL of the object store (backends with redirect=true)'
+          headers:
+            Location: {schema: {type: string}}
         '304':
           description: 'Not modified'
         default: {$ref: '#/components/responses/Error'}

@@ -162,7 +162,8 @@ struct Empty: Codable {}
 extension ArtifactStoreClient {
     /// The `HTTPClient` configuration a command-line client wants: a server that refuses the
     /// connection fails at once (no retries with back-off), connecting gives up after 10 s, a
-    /// stalled read after 10 minutes, and up to 32 connections per server for parallel transfers.
+    /// stalled read after 10 minutes, up to 32 connections per server for parallel transfers, and
+    /// up to 3 redirects followed.
     public static var commandLineHTTPConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .minutes(10))
@@ -170,6 +171,10 @@ extension ArtifactStoreClient {
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
+        // A download from an S3 backend with `redirect=true` is a 307 to a presigned URL: follow
+        // it (the Authorization header is not sent to another origin). The bytes are still
+        // checked against their digest before a file is kept.
+        configuration.redirectConfiguration = .follow(max: 3, allowCycles: false)
         return configuration
     }
 }

@@ -31,10 +31,14 @@ public final class ControlPlane: Sendable {
         /// The keys of the audit chain's HMAC (docs/operations.md, "Audit key"). `serve` loads
         /// them from the key file; the default is a random key of this process only.
         public var auditKeys: AuditKeyring
+        /// Namespaces whose downloads are always served through the server, never redirected to
+        /// a backend's presigned URL (``Registry/downloadRedirect(namespace:address:)``).
+        public var redirectExemptNamespaces: Set<String>
 
         public init(
             gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30),
-            cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime, cacheCapacity: Int = 4096, auditKeys: AuditKeyring = .processLocal
+            cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime, cacheCapacity: Int = 4096,
+            auditKeys: AuditKeyring = .processLocal, redirectExemptNamespaces: Set<String> = []
         ) {
             self.gcGracePeriod = gcGracePeriod
             self.gcPageSize = gcPageSize
@@ -42,6 +46,7 @@ public final class ControlPlane: Sendable {
             self.cacheLifetime = cacheLifetime
             self.cacheCapacity = cacheCapacity
             self.auditKeys = auditKeys
+            self.redirectExemptNamespaces = redirectExemptNamespaces
         }
     }
 

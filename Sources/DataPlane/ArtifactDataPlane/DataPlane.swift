@@ -1,5 +1,6 @@
 import ArtifactIdentity
 import ArtifactStoreCore
+import Foundation
 
 /// The byte-handling surface the control plane uses: the only way it reads, writes, checks or
 /// removes content.
@@ -41,9 +42,24 @@ public protocol DataPlane: Sendable {
     /// The state of every configured backend, default first. Never throws: a backend that cannot
     /// be reached is reported as such.
     func backendHealth() async -> [BackendStatus]
+
+    /// A short-lived URL from which a client can `GET` the object at `address` straight from
+    /// the backend `backendID` keeps it in, minted as of `date`; `nil` when that backend does not
+    /// redirect downloads (the default for every data plane and backend but S3 configured with
+    /// `redirect=true`). Contacts no storage service and does not check the object exists.
+    func downloadRedirect(
+        _ address: ContentAddress, backendID: String?, at date: Date
+    ) async throws(DataPlaneError) -> DownloadRedirect?
 }
 
 extension DataPlane {
+    /// No redirects: every download is served through ``serve(_:range:backendID:)``.
+    public func downloadRedirect(
+        _ address: ContentAddress, backendID: String?, at date: Date
+    ) async throws(DataPlaneError) -> DownloadRedirect? {
+        nil
+    }
+
     /// Ingests with default hints (BLAKE3 primary, default backend, nothing expected).
     public func ingest(_ stream: ByteStream) async throws(DataPlaneError) -> IngestResult {
         try await ingest(stream, hints: IngestHints())

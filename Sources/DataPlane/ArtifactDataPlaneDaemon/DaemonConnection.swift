@@ -318,7 +318,11 @@ final class DaemonConnection: Sendable {
             logger.notice("descriptor tickets exhausted; streaming the serve", metadata: ["call": "\(call)"])
             return false
         }
-        let granted = WireDescriptorTicket(ticket: ticket, size: opened.file.stamp.size, backendID: opened.backendID, proves: opened.provesReads)
+        let stamp = opened.file.stamp
+        let granted = WireDescriptorTicket(
+            ticket: ticket, size: stamp.size, backendID: opened.backendID, proves: opened.provesReads,
+            stamp: opened.provedByStamp
+                ? WireStamp(size: stamp.size, changeTime: stamp.changeTimeNanoseconds, identity: stamp.identity) : nil)
         try await outbound.write(try Frame.control(.result, call: call, WireServeStart(descriptor: granted)))
         try await outbound.write(Frame(.end, call: call, body: .value(.null)))
         return true

@@ -25,8 +25,9 @@ extension RemoteDataPlane {
     /// Redeems the ticket on the side channel and reads the object from the passed descriptor
     /// with the file system backend's reader, proved as `LocalDataPlane` proves a whole read: by
     /// hashing (the last buffer withheld until the digest matches), or by the file's stamp when
-    /// this client recorded the same stamp after an earlier hashed read; a stamp that moves
-    /// during the read fails it at the end.
+    /// the daemon vouched for exactly this stamp (its data plane wrote or hashed these bytes and
+    /// trusts that proof, as it would for its own whole read) or this client recorded the same
+    /// stamp after an earlier hashed read; a stamp that moves during the read fails it at the end.
     func serveDescriptor(_ address: ContentAddress, _ granted: WireDescriptorTicket) async throws(DataPlaneError) -> ByteStream {
         let socketPath = self.socketPath
         let path = try! StoragePath(address.storageKey)
@@ -61,9 +62,18 @@ extension RemoteDataPlane {
             base: bytes,
             address: address,
             backendID: backendID,
-            proof: provedReads.trusts(key, stamp) ? .stamp : .hash,
+            proof: granted.vouches(for: stamp) || provedReads.trusts(key, stamp) ? .stamp : .hash,
             proved: { provedReads.record(key, stamp, openedAt: openedAt) },
             failed: { provedReads.forget(key) }
         ).byteStream
+    }
+}
+
+extension WireDescriptorTicket {
+    /// Whether the daemon vouched for the file by `stamp`, the one this client took of the passed
+    /// descriptor: the same incarnation, size and change time as the daemon opened and proved.
+    func vouches(for stamp: StorageChangeStamp) -> Bool {
+        guard let vouched = self.stamp else { return false }
+        return vouched.size == stamp.size && vouched.changeTime == stamp.changeTimeNanoseconds && vouched.identity == stamp.identity
     }
 }

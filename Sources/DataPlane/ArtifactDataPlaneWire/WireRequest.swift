@@ -132,11 +132,31 @@ public struct WireDescriptorTicket: Sendable, Hashable, Codable {
     /// Whether the client must prove the bytes (hash, or a stamp it recorded after a hash)
     /// before it hands out the last of them, as the daemon's data plane would.
     public var proves: Bool
+    /// The file's stamp when the daemon opened it, present when the daemon's data plane has
+    /// already proved these bytes (it wrote them at ingest, or hashed them on an earlier read)
+    /// and still trusts that proof for the file as opened: the client then proves its read by
+    /// this stamp (the passed file must have it before and after the read) instead of hashing.
+    public var stamp: WireStamp?
 
-    public init(ticket: [UInt8], size: UInt64, backendID: String, proves: Bool) {
+    public init(ticket: [UInt8], size: UInt64, backendID: String, proves: Bool, stamp: WireStamp? = nil) {
         self.ticket = ticket
         self.size = size
         self.backendID = backendID
         self.proves = proves
+        self.stamp = stamp
+    }
+}
+
+/// A file's stamp on the wire: size, change time and the backend's identity words (device,
+/// inode, modification time), as `StorageChangeStamp` holds them.
+public struct WireStamp: Sendable, Hashable, Codable {
+    public var size: UInt64
+    public var changeTime: Int64
+    public var identity: [UInt64]
+
+    public init(size: UInt64, changeTime: Int64, identity: [UInt64]) {
+        self.size = size
+        self.changeTime = changeTime
+        self.identity = identity
     }
 }

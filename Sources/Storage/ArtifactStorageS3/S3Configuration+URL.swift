@@ -2,9 +2,10 @@ import ArtifactStorage
 
 extension S3Configuration {
     /// The query items an `s3://` URL may carry.
-    public static let urlQueryItems: Set<String> = ["region", "endpoint", "pathStyle"]
+    public static let urlQueryItems: Set<String> = ["region", "endpoint", "pathStyle", "redirect", "redirectExpiry"]
 
-    /// Parses `s3://bucket[/prefix][?region=…&endpoint=…&pathStyle=true|false]`; the rules are those of the `StorageURL` initializer.
+    /// Parses `s3://bucket[/prefix][?region=…&endpoint=…&pathStyle=true|false&redirect=true|false&redirectExpiry=…]`;
+    /// the rules are those of the `StorageURL` initializer.
     public init(url text: String) throws(StorageError) {
         try self.init(url: StorageURL(parsing: text))
     }
@@ -19,7 +20,9 @@ extension S3Configuration {
     /// the prefix (one leading and one trailing `/` dropped) a valid ``StoragePath``; the only
     /// query items `region` (`a-z 0-9 -`, default `us-east-1`), `endpoint` (`http(s)://host[:port]`
     /// with at most a trailing `/`, see ``S3Endpoint/init(parsing:)``) and `pathStyle` (`true` or
-    /// `false`).
+    /// `false`), `redirect` (`true` or `false`, default `false`: downloads answered with a
+    /// presigned URL, ``StorageRedirecting``) and `redirectExpiry` (that URL's validity in seconds,
+    /// 1 to 604800, default ``defaultRedirectExpiry``; only with `redirect=true`).
     ///
     /// Without `pathStyle`, an endpoint whose host is an IP address or `localhost` selects
     /// path-style addressing, because a virtual host (`bucket.127.0.0.1`) cannot resolve there;
@@ -71,6 +74,29 @@ extension S3Configuration {
         case let other?: throw url.invalid("pathStyle", "\(StorageURL.quote(other)) must be true or false")
         }
 
-        self.init(bucket: bucket, prefix: String(prefix), region: region, endpoint: endpoint, pathStyle: pathStyle)
+        self.init(
+            bucket: bucket, prefix: String(prefix), region: region, endpoint: endpoint, pathStyle: pathStyle,
+            redirectExpiry: try Self.redirectExpiry(url))
+    }
+
+    /// The `redirect` and `redirectExpiry` query items as ``redirectExpiry``.
+    static func redirectExpiry(_ url: StorageURL) throws(StorageError) -> Int? {
+        let redirect: Bool
+        switch url.queryValue("redirect") {
+        case nil, "false": redirect = false
+        case "true": redirect = true
+        case let other?: throw url.invalid("redirect", "\(StorageURL.quote(other)) must be true or false")
+        }
+        guard let text = url.queryValue("redirectExpiry") else { return redirect ? defaultRedirectExpiry : nil }
+        guard redirect else {
+            throw url.invalid("redirectExpiry", "is given but downloads are not redirected; add redirect=true or drop redirectExpiry")
+        }
+        guard let seconds = Int(text), text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw url.invalid("redirectExpiry", "\(StorageURL.quote(text)) is not a whole number of seconds")
+        }
+        if let problem = redirectExpiryProblem(seconds) {
+            throw url.invalid("redirectExpiry", "\(seconds) \(problem)")
+        }
+        return seconds
     }
 }

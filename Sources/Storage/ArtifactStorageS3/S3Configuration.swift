@@ -35,7 +35,13 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
     /// an upload). Requests that stream bodies or copy server-side have none and rely on the
     /// `HTTPClient`'s connect and read timeouts instead.
     public var requestTimeout: TimeAmount
+    /// How long, in seconds, the presigned URL of a redirected download stays valid; `nil` (the
+    /// default) serves every download through the server. See ``StorageRedirecting``.
+    public var redirectExpiry: Int?
 
+    /// The validity of a presigned download URL when `redirect=true` names none: long enough
+    /// for a client to follow the redirect, short enough that a leaked URL soon stops working.
+    public static let defaultRedirectExpiry = 300
     public static let minimumPartSize = 5 * 1024 * 1024
     public static let defaultPartSize = 8 * 1024 * 1024
     public static let maximumSingleCopySize: UInt64 = 5 * 1024 * 1024 * 1024
@@ -51,7 +57,8 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
         maxPartsInFlight: Int = 3,
         multipartCopyThreshold: UInt64 = S3Configuration.maximumSingleCopySize,
         copyPartSize: UInt64 = 512 * 1024 * 1024,
-        requestTimeout: TimeAmount = .seconds(30)
+        requestTimeout: TimeAmount = .seconds(30),
+        redirectExpiry: Int? = nil
     ) {
         self.bucket = bucket
         self.prefix = prefix
@@ -64,6 +71,7 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
         self.multipartCopyThreshold = multipartCopyThreshold
         self.copyPartSize = copyPartSize
         self.requestTimeout = requestTimeout
+        self.redirectExpiry = redirectExpiry
     }
 
     /// The endpoint requests go to: ``endpoint`` or AWS's regional one.
@@ -97,6 +105,9 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
         guard multipartCopyThreshold <= Self.maximumSingleCopySize else {
             throw StorageError(.invalidConfiguration, "S3 multipartCopyThreshold \(multipartCopyThreshold) is above CopyObject's limit of 5 GiB")
         }
+        if let redirectExpiry, let problem = Self.redirectExpiryProblem(redirectExpiry) {
+            throw StorageError(.invalidConfiguration, "S3 redirectExpiry \(redirectExpiry) \(problem)")
+        }
     }
 
     static func validateBucket(_ bucket: String) throws(StorageError) {
@@ -122,6 +133,12 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
+    /// Why `seconds` cannot be a presigned URL's validity, or `nil` when it can.
+    static func redirectExpiryProblem(_ seconds: Int) -> String? {
+        (1...SigV4Signer.maximumPresignExpiry).contains(seconds)
+            ? nil : "must be 1 to \(SigV4Signer.maximumPresignExpiry) seconds (S3 honours a presigned URL for at most 7 days)"
+    }
+
     static func validateRegion(_ region: String) throws(StorageError) {
         if let problem = regionProblem(region) {
             throw StorageError(.invalidConfiguration, "S3 region \"\(region)\" \(problem)")
@@ -142,6 +159,7 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
         var text = "s3://\(bucket)"
         if !prefix.isEmpty { text += "/\(prefix)" }
         text += " (region \(region), endpoint \(effectiveEndpoint), \(pathStyle ? "path-style" : "virtual-hosted")"
+        if let redirectExpiry { text += ", downloads redirected for \(redirectExpiry) s" }
         if let credentials { text += ", \(credentials)" }
         return text + ")"
     }

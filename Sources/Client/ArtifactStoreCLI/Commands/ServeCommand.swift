@@ -37,6 +37,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A storage backend as ID=URL (file://, s3://, memory://); repeatable.")
     var backend: [String] = []
 
+    @Option(
+        name: .customLong("redirect-exempt-namespace"),
+        help: "A namespace whose downloads the server always sends itself, never redirected to S3; repeatable.")
+    var redirectExemptNamespace: [String] = []
+
     @Option(name: .customLong("default-backend"), help: "The backend new blobs go to (default: the first).")
     var defaultBackend: String?
 
@@ -85,6 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         set(.database, database.map(ConfigContent.string))
         set(.backends, backend.isEmpty ? nil : .stringArray(backend))
         set(.defaultBackend, defaultBackend.map(ConfigContent.string))
+        set(.redirectExemptNamespaces, redirectExemptNamespace.isEmpty ? nil : .stringArray(redirectExemptNamespace))
         set(.dataPlane, dataPlane.map(ConfigContent.string))
         set(.gcInterval, gcInterval.map(ConfigContent.int))
         set(.headerReadTimeout, headerReadTimeout.map(ConfigContent.int))

@@ -51,7 +51,10 @@ extension APIHandlers {
         let namespace = try PathParameter.name(context, "ns")
         let digest = try Digest(parsing: try PathParameter.name(context, "digest"))
         let blob = try await controlPlane.registry.blob(namespace: namespace, digest: digest)
-        return try await respondWithBytes(request, context, blob: blob, head: head) { range in
+        return try await respondWithBytes(
+            request, context, blob: blob, head: head,
+            redirect: { try await controlPlane.registry.downloadRedirect(namespace: namespace, address: blob.address) }
+        ) { range in
             try await controlPlane.registry.openBlob(namespace: namespace, address: blob.address, range: range)
         }
     }
@@ -60,10 +63,14 @@ extension APIHandlers {
         let (namespace, artifact, version) = try Self.versionParameters(context)
         let path = try PathParameter.filePath(context)
         let resolved = try await controlPlane.registry.resolveFile(namespace: namespace, artifact: artifact, version: version, path: path)
-        var response = try await respondWithBytes(request, context, blob: resolved.blob, head: head) { range in
+        var response = try await respondWithBytes(
+            request, context, blob: resolved.blob, head: head, redirect: { try await controlPlane.registry.downloadRedirect(resolved) }
+        ) { range in
             try await controlPlane.registry.open(resolved, range: range)
         }
-        if response.status != .notModified { response.headers[.contentType] = resolved.file.mediaType }
+        if response.status != .notModified, response.status != .temporaryRedirect {
+            response.headers[.contentType] = resolved.file.mediaType
+        }
         return response
     }
 
@@ -76,9 +83,12 @@ extension APIHandlers {
 
     /// The bytes of `blob` with `ETag`, `Content-Digest`/`Repr-Digest`, `Accept-Ranges`,
     /// `If-None-Match` (304) and `Range` (206/416). The stream is opened only for a GET that
-    /// sends bytes, and flows to the client with back-pressure.
+    /// sends bytes, and flows to the client with back-pressure. A GET whose range can be
+    /// satisfied is answered `307` when `redirect` gives a URL (a backend with presigned
+    /// downloads): the client resends the request, `Range` included, to the object store.
     func respondWithBytes(
-        _ request: Request, _ context: ServerRequestContext, blob: LinkedBlob, head: Bool, open: @Sendable (ByteRange?) async throws -> ByteStream
+        _ request: Request, _ context: ServerRequestContext, blob: LinkedBlob, head: Bool,
+        redirect: @Sendable () async throws -> DownloadRedirect?, open: @Sendable (ByteRange?) async throws -> ByteStream
     ) async throws -> Response {
         let start = ContinuousClock.now
         let etag = "\"\(blob.address)\""
@@ -94,6 +104,7 @@ extension APIHandlers {
         case .unsatisfiable:
             throw RangeNotSatisfiable(size: blob.size, message: "range \"\(request.headers[.range] ?? "")\" is outside blob \(blob.address) of \(blob.size) bytes")
         case .whole:
+            if !head, let redirect = try await redirect() { return redirect.response(headers) }
             headers[.contentLength] = "\(blob.size)"
             headers[Self.contentDigest] = sha256
             if head { return Response(status: .ok, headers: headers) }
@@ -101,6 +112,7 @@ extension APIHandlers {
             metrics.recordServe(duration: ContinuousClock.now - start)
             return Response(status: .ok, headers: headers, body: DownloadBody.make(stream, channel: context.channel, metrics: metrics))
         case .partial(let range):
+            if let redirect = try await redirect() { return redirect.response(headers) }
             headers[.contentLength] = "\(range.count)"
             headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(blob.size)"
             let stream = try await open(range)

@@ -128,7 +128,8 @@ public enum ServeApplication {
         return try await ControlPlane.open(
             location, dataPlane: dataPlane,
             configuration: ControlPlane.Configuration(
-                gcGracePeriod: configuration.gcGracePeriod, cacheLifetime: configuration.cacheLifetime, auditKeys: auditKeys),
+                gcGracePeriod: configuration.gcGracePeriod, cacheLifetime: configuration.cacheLifetime, auditKeys: auditKeys,
+                redirectExemptNamespaces: Set(configuration.redirectExemptNamespaces)),
             logger: logger)
     }
 

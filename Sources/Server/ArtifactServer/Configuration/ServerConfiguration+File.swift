@@ -11,7 +11,7 @@ extension ServerConfiguration.Key {
     var valueType: ValueType {
         switch self {
         case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile: .string
-        case .backends: .stringArray
+        case .backends, .redirectExemptNamespaces: .stringArray
         case .port, .gcInterval, .gcGracePeriod, .retentionInterval, .shutdownGracePeriod, .cacheLifetime, .ociUploadExpiry,
             .headerReadTimeout, .idleTimeout, .bodyIdleTimeout, .maxConnections:
             .integer

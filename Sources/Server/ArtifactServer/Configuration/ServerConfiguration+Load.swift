@@ -1,3 +1,5 @@
+import ArtifactControlPlane
+import ArtifactStoreAPI
 import Configuration
 import Foundation
 
@@ -9,6 +11,7 @@ extension ServerConfiguration {
         case headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections
         case logFormat
         case auditKeyFile
+        case redirectExemptNamespaces
     }
 
     /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
@@ -64,6 +67,16 @@ extension ServerConfiguration {
         if let backends = try await read(.backends, { try await reader.fetchStringArray(forKey: $0) }) {
             for backend in backends { _ = try splitBackend(backend) }
             configuration.backends = backends
+        }
+        if let namespaces = try await read(.redirectExemptNamespaces, { try await reader.fetchStringArray(forKey: $0) }) {
+            for namespace in namespaces {
+                do {
+                    try NameGrammar.checkNamespace(namespace)
+                } catch {
+                    throw ServerConfigurationError(key: "redirectExemptNamespaces", "\(error.message)", underlying: error)
+                }
+            }
+            configuration.redirectExemptNamespaces = namespaces
         }
         configuration.defaultBackend = try await read(.defaultBackend, { try await reader.fetchString(forKey: $0) })
         if let dataPlane = try await read(.dataPlane, { try await reader.fetchString(forKey: $0) }) {

@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var database: String?
     /// `ID=URL` storage backends; `default=file://<dataDirectory>/blobs` when empty.
     public var backends: [String] = []
+    /// Namespaces whose downloads are always served through the server, even from a backend that
+    /// redirects downloads to presigned URLs (`s3://…?redirect=true`).
+    public var redirectExemptNamespaces: [String] = []
     /// The backend new blobs go to; the first when `nil`.
     public var defaultBackend: String?
     /// `inprocess`, or `unix:///path` to reach a data-plane daemon.

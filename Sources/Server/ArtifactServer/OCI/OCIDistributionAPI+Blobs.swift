@@ -5,7 +5,8 @@ import ArtifactStoreAPI
 import HTTPTypes
 import Hummingbird
 
-// Blob HEAD and GET (whole or one Range), found by digest in the repository's namespace.
+// Blob HEAD and GET (whole or one Range), found by digest in the repository's namespace; a GET is
+// redirected (307) to a presigned URL where the blob's backend offers one.
 extension OCIDistributionAPI {
     func getBlob(_ repository: OCIRepositoryName, digest text: String, _ request: Request, _ context: ServerRequestContext, head: Bool) async throws -> Response {
         _ = try await authorize(.read, repository, context)
@@ -22,17 +23,29 @@ extension OCIDistributionAPI {
             response.headers[.contentRange] = "bytes */\(blob.size)"
             return response
         case .whole:
+            if !head, let redirect = try await redirect(repository, blob) { return redirect.response(headers) }
             headers[.contentLength] = "\(blob.size)"
             if head { return Response(status: .ok, headers: headers) }
             let stream = try await oci.openBlob(repository, blob, range: nil)
             metrics.recordServe(duration: ContinuousClock.now - start)
             return Response(status: .ok, headers: headers, body: DownloadBody.make(stream, channel: context.channel, metrics: metrics))
         case .partial(let range):
+            if let redirect = try await redirect(repository, blob) { return redirect.response(headers) }
             headers[.contentLength] = "\(range.count)"
             headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(blob.size)"
             let stream = try await oci.openBlob(repository, blob, range: range)
             metrics.recordServe(duration: ContinuousClock.now - start)
             return Response(status: .partialContent, headers: headers, body: DownloadBody.make(stream, channel: context.channel, metrics: metrics))
+        }
+    }
+
+    /// The backend's presigned URL for `blob`, or `nil` to serve it here
+    /// (``Registry/downloadRedirect(namespace:address:)``).
+    private func redirect(_ repository: OCIRepositoryName, _ blob: LinkedBlob) async throws -> DownloadRedirect? {
+        do {
+            return try await controlPlane.registry.downloadRedirect(namespace: repository.namespace, address: blob.address)
+        } catch {
+            throw OCIError(mapping: error)
         }
     }
 }
