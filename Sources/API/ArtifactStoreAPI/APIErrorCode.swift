@@ -1,4 +1,4 @@
-/// The codes a `/v1` answer can carry (`{"error":{"code","message"}}`), as this client knows them.
+/// The codes a `/v1` answer can carry in its ``ErrorBody`` (`{"error":{"code","message"}}`): part of the contract.
 ///
 /// Exists so the client and the CLI act on typed codes (`tagNotFound`, `digestMismatch`, …), not
 /// on strings. The codes are the control plane's, the data plane's and the HTTP layer's; what
