@@ -13,11 +13,15 @@ import Hummingbird
 /// matched template (`/v1/namespaces/{ns}`), which the metrics label requests with.
 public struct APIRouter: HTTPResponderBuilder, Sendable {
     let endpoints: [Endpoint]
+    /// ``endpoints`` by method, in their order: a request compares its path with the routes of its
+    /// own method only.
+    let endpointsByMethod: [HTTPRequest.Method: [Endpoint]]
     let oci: OCIDistributionAPI
     let middlewares: ServerMiddlewares
 
     init(endpoints: [Endpoint], oci: OCIDistributionAPI, middlewares: ServerMiddlewares) {
         self.endpoints = endpoints
+        self.endpointsByMethod = Dictionary(grouping: endpoints, by: \.method)
         self.oci = oci
         self.middlewares = middlewares
     }
@@ -55,7 +59,7 @@ public struct APIRouter: HTTPResponderBuilder, Sendable {
             let oci = self.oci
             return { request, context in await oci.handle(request, context) }
         }
-        for endpoint in endpoints where endpoint.method == request.method {
+        for endpoint in endpointsByMethod[request.method] ?? [] {
             if let parameters = endpoint.template.parameters(path, segments) {
                 context.coreContext.parameters = parameters
                 context.coreContext.endpointPath.value = endpoint.label

@@ -44,26 +44,46 @@ struct RouteTemplate: Sendable {
     }
 
     /// The captures when `path`, split into `segments` (``segments(of:)``), matches, else `nil`.
+    ///
+    /// Checks the shape first without building anything: the router tries the routes of a
+    /// method in turn, and most of them do not match.
     func parameters(_ path: String, _ segments: [Range<String.Index>]) -> Parameters? {
+        guard matches(path, segments) else { return nil }
         var parameters = Parameters()
         for (index, expected) in self.segments.enumerated() {
             switch expected {
             case .rest:
-                guard index < segments.count else { return nil }
                 parameters.setCatchAll(path[segments[index].lowerBound..<segments[segments.count - 1].upperBound])
                 return parameters
             case .capture(let name):
-                guard index < segments.count else { return nil }
                 parameters[name] = path[segments[index]]
-            case .literal(let literal):
-                guard index < segments.count, path[segments[index]] == literal else { return nil }
+            case .literal:
+                continue
             }
         }
-        return self.segments.count == segments.count ? parameters : nil
+        return parameters
+    }
+
+    /// Whether `path`, split into `segments`, has this template's shape: as many segments (or at
+    /// least one for `**`), each literal equal byte for byte (no Unicode comparison: the path is
+    /// still percent-encoded, and a route's literals are ASCII).
+    func matches(_ path: String, _ segments: [Range<String.Index>]) -> Bool {
+        for (index, expected) in self.segments.enumerated() {
+            guard index < segments.count else { return false }
+            switch expected {
+            case .rest:
+                return true
+            case .capture:
+                continue
+            case .literal(let literal):
+                guard path.utf8[segments[index]].elementsEqual(literal.utf8) else { return false }
+            }
+        }
+        return self.segments.count == segments.count
     }
 
     /// Whether `path` matches.
     func matches(_ path: String) -> Bool {
-        parameters(path, Self.segments(of: path)) != nil
+        matches(path, Self.segments(of: path))
     }
 }
