@@ -70,7 +70,9 @@ extension Registry {
     /// Found through `blobs_by_sha256`, never by reading the namespace's links (Registry+BlobLookup.swift).
     static func visibleBlob(digest: Digest, namespace: String, in db: any SQLDatabase) async throws -> (any SQLRow)? {
         guard digest.algorithm == .sha256 else { return try await visibleBlob(ContentAddress(digest), namespace: namespace, in: db) }
-        return try await db.raw(visibleBlobQuery(sha256: digest.description, namespace: namespace)).first()
+        let sha256 = digest.description
+        let rows = try await db.raw(visibleBlobQuery(sha256: sha256, namespace: namespace)).all()
+        return try rows.first { try $0.decode(column: "address", as: String.self) == sha256 } ?? rows.first
     }
 
     /// Deletes a version after the checks every deletion obeys (holds, immutable tags), with its
