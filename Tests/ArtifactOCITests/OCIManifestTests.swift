@@ -59,6 +59,12 @@ struct OCIManifestTests {
             ("contradicting Content-Type", ManifestSamples.imageManifest(), OCIManifest.imageIndex),
             ("no layers", Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1}}"#.utf8), OCIManifest.imageManifest),
             ("index without manifests", Array(#"{"schemaVersion":2,"mediaType":"\#(OCIManifest.imageIndex)"}"#.utf8), OCIManifest.imageIndex),
+            ("a layer that is not an object", Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1},"layers":[7]}"#.utf8), OCIManifest.imageManifest),
+            ("a size that is a string", Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":"1"},"layers":[]}"#.utf8), OCIManifest.imageManifest),
+            ("a mediaType that is a number", Array(#"{"schemaVersion":2,"mediaType":7,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1},"layers":[]}"#.utf8), OCIManifest.imageManifest),
+            ("annotations that are not strings", ManifestSamples.imageManifest(extra: #","annotations":{"a":1}"#), OCIManifest.imageManifest),
+            ("layers that are not an array", Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1},"layers":{}}"#.utf8), OCIManifest.imageManifest),
+            ("manifests that are not an array, no media type", Array(#"{"schemaVersion":2,"manifests":"x"}"#.utf8), "application/json"),
             ("descriptor without size", Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)"},"layers":[]}"#.utf8), OCIManifest.imageManifest),
         ])
     func invalid(_ name: String, _ bytes: [UInt8], _ contentType: String) {

@@ -46,24 +46,11 @@ public struct OCIManifest: Sendable, Hashable {
         guard bytes.count <= Self.maximumSize else {
             throw OCIError(.manifestInvalid, "manifest of \(bytes.count) bytes is larger than the \(Self.maximumSize)-byte limit", status: 413)
         }
-        let object: [String: Any]
-        do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-                throw OCIError(.manifestInvalid, "manifest is not a JSON object")
-            }
-            object = parsed
-        } catch let error as OCIError {
-            throw error
-        } catch {
-            throw OCIError(.manifestInvalid, "manifest is not valid JSON: \(error.localizedDescription)", underlying: error)
-        }
-        guard (object["schemaVersion"] as? NSNumber)?.intValue == 2 else {
+        let wire = try Self.decode(bytes)
+        guard wire.schemaVersion == 2 else {
             throw OCIError(.manifestInvalid, "manifest schemaVersion must be 2")
         }
-        let declared = object["mediaType"] as? String
-        if object["mediaType"] != nil, declared == nil {
-            throw OCIError(.manifestInvalid, "manifest mediaType must be a string")
-        }
+        let declared = wire.mediaType
         let header = contentType.map { String($0.split(separator: ";", maxSplits: 1)[0]).trimmingCharacters(in: .whitespaces).lowercased() }
         let headerNamesManifest = header.map { Self.supportedMediaTypes.contains($0) } ?? false
         var mediaType: String
@@ -76,7 +63,7 @@ public struct OCIManifest: Sendable, Hashable {
             }
         } else if headerNamesManifest, let header {
             mediaType = header
-        } else if object["manifests"] != nil {
+        } else if wire.hasManifestsKey {
             mediaType = Self.imageIndex
         } else {
             mediaType = Self.imageManifest
@@ -97,7 +84,7 @@ public struct OCIManifest: Sendable, Hashable {
         self.blobs = []
         self.manifests = []
         if isIndex {
-            guard let list = object["manifests"] as? [Any] else {
+            guard let list = wire.manifests else {
                 throw OCIError(.manifestInvalid, "an index needs a \"manifests\" array")
             }
             // A set beside the ordered list: a duplicate check per entry that does not grow with the list.
@@ -107,10 +94,10 @@ public struct OCIManifest: Sendable, Hashable {
                 let digest = try OCIDigest.parse(descriptor.digest)
                 if seen.insert(digest).inserted { manifests.append(digest) }
             }
-            artifactType = object["artifactType"] as? String
+            artifactType = wire.artifactType
         } else {
-            let config = try Self.descriptor(object["config"] as Any, "config")
-            guard let layers = object["layers"] as? [Any] else {
+            let config = try Self.descriptor(wire.config, "config")
+            guard let layers = wire.layers else {
                 throw OCIError(.manifestInvalid, "an image manifest needs a \"layers\" array")
             }
             blobs.append(try OCIDigest.parseBlob(config.digest))
@@ -122,21 +109,16 @@ public struct OCIManifest: Sendable, Hashable {
                 if layer.mediaType.contains(".foreign.") || layer.mediaType.contains("nondistributable") { continue }
                 if seen.insert(digest).inserted { blobs.append(digest) }
             }
-            artifactType = (object["artifactType"] as? String) ?? config.mediaType
+            artifactType = wire.artifactType ?? config.mediaType
         }
         if let artifactType, (try? NameGrammar.validateMediaType(artifactType)) == nil {
             throw OCIError(.manifestInvalid, "artifactType \"\(NameGrammar.printable(artifactType))\" is not a media type")
         }
-        if let subject = object["subject"] {
+        if let subject = wire.subject {
             self.subject = try OCIDigest.parse(Self.descriptor(subject, "subject").digest)
         }
-        if let annotations = object["annotations"] {
-            guard let map = annotations as? [String: Any], map.values.allSatisfy({ $0 is String }),
-                let data = try? JSONSerialization.data(withJSONObject: map, options: [.sortedKeys])
-            else {
-                throw OCIError(.manifestInvalid, "annotations must be an object of strings")
-            }
-            self.annotations = String(decoding: data, as: UTF8.self)
+        if let annotations = wire.annotations {
+            self.annotations = Self.compactJSON(annotations)
         }
     }
 
@@ -146,17 +128,17 @@ public struct OCIManifest: Sendable, Hashable {
         var digest: String
     }
 
-    private static func descriptor(_ value: Any, _ field: String) throws(OCIError) -> Descriptor {
-        guard let object = value as? [String: Any] else {
+    private static func descriptor(_ wire: Wire.Descriptor?, _ field: String) throws(OCIError) -> Descriptor {
+        guard let wire, wire.isObject else {
             throw OCIError(.manifestInvalid, "\(field) must be a descriptor object")
         }
-        guard let mediaType = object["mediaType"] as? String, (try? NameGrammar.validateMediaType(mediaType)) != nil else {
+        guard let mediaType = wire.mediaType, (try? NameGrammar.validateMediaType(mediaType)) != nil else {
             throw OCIError(.manifestInvalid, "\(field).mediaType is missing or not a media type")
         }
-        guard let digestText = object["digest"] as? String else {
+        guard let digestText = wire.digest else {
             throw OCIError(.manifestInvalid, "\(field).digest is missing")
         }
-        guard let size = object["size"] as? NSNumber, size.int64Value >= 0 else {
+        guard let size = wire.size, size >= 0 else {
             throw OCIError(.manifestInvalid, "\(field).size is missing or not a byte count")
         }
         return Descriptor(mediaType: mediaType, digest: digestText)
