@@ -12,12 +12,14 @@ let package = Package(
     products: [
         .executable(name: "artifactstore-bench", targets: ["ArtifactStoreBench"]),
         .executable(name: "artifactstore-remote-bench", targets: ["ArtifactStoreRemoteBench"]),
+        .executable(name: "hummingbird-floor", targets: ["HummingbirdFloor"]),
     ],
     dependencies: [
         // The name keeps `package: "artifactstore"` below independent of the clone's folder name.
         .package(name: "artifactstore", path: ".."),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // What the benchmark tools share: the generated input stream, draining off the main actor,
@@ -60,6 +62,17 @@ let package = Package(
                 .product(name: "ArtifactStoreCore", package: "artifactstore"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
+        // The framework's floor (scripts/bench-http.sh, scripts/bench-instructions.sh): a bare
+        // Hummingbird server on its defaults answering every GET and HEAD with the same 4 KiB
+        // from memory. Measured beside our server and nginx, it shows how much of a small GET's
+        // cost is ours and how much is the HTTP stack we build on.
+        .executableTarget(
+            name: "HummingbirdFloor",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
     ]

@@ -24,6 +24,10 @@
 #                                    (ours and registry); ours restarted first, so its first pass
 #                                    through the set is cold (printed apart), then three rounds
 #                                    alternating, the median. Default configuration.
+#                                    The same rotation against a bare Hummingbird server
+#                                    (Benchmarks' hummingbird-floor: 4 KiB from memory, no routing,
+#                                    auth, lookup or proof) shows what the HTTP stack alone allows;
+#                                    HUMMINGBIRD_FLOOR_BIN runs a given build of it.
 #
 # Targets (issue 7): upload >= 5x registry and >= 0.75x nginx; download >= 1.0x nginx; small
 # uploads >= 6x registry; small GET >= 20x registry and >= 0.5x nginx; HEAD >= 20x registry;
@@ -33,8 +37,9 @@
 #
 # Last line: RESULT upload_vs_registry=… upload_vs_nginx=… download_vs_nginx=…
 #   small_put_vs_registry=… small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=…
-#   small_get_2k_vs_registry=… small_get_2k_vs_nginx=… head_2k_vs_registry=… peak_rss_mib=…
-# BENCH_HTTP_FLOWS=working-set runs only the 2,000-blob flows (its RESULT line has their three
+#   small_get_2k_vs_registry=… small_get_2k_vs_nginx=… head_2k_vs_registry=…
+#   small_get_2k_vs_floor=… floor_get_vs_nginx=… peak_rss_mib=…
+# BENCH_HTTP_FLOWS=working-set runs only the 2,000-blob flows (its RESULT line has their five
 # ratios and the cold first pass).
 set -euo pipefail
 
@@ -45,6 +50,7 @@ ROOT=$(pwd)
 . scripts/bench-lib.sh
 bench_install docker-registry nginx wrk curl
 bench_binary
+bench_floor_binary
 
 WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/artifactstore-http-bench.XXXXXX")
 PIDS=()
@@ -58,6 +64,7 @@ trap cleanup EXIT
 # --- the three servers ----------------------------------------------------------------------
 start_ours "$WORK"
 start_registry "$WORK"
+start_floor
 
 NGINX_PORT=$(free_port)
 nginx_conf "$WORK/nginx" "$NGINX_PORT" "worker_processes auto;" "location / { dav_methods PUT; create_full_put_path on; }"
@@ -89,15 +96,18 @@ measure_working_set() {
     echo "== $count-blob GET, ours' first pass (cold, c=64)" >&2
     ws_cold_get=$(wrk_rotation -t2 -c64 -d2s "${rotate[@]}" "$OURS" -- "$WORK/ours.paths" "Bearer $TOKEN")
     echo "== $count-blob GET at concurrency 64 (wrk, 5 s each, 3 rounds)" >&2
-    ws_gets_ours=(); ws_gets_registry=(); ws_gets_nginx=()
+    ws_gets_ours=(); ws_gets_registry=(); ws_gets_nginx=(); ws_gets_floor=()
     for round in 1 2 3; do
         ws_gets_ours+=("$(wrk_rotation -t2 -c64 -d5s "${rotate[@]}" "$OURS" -- "$WORK/ours.paths" "Bearer $TOKEN")")
         ws_gets_registry+=("$(wrk_rotation -t2 -c64 -d5s "${rotate[@]}" "$REGISTRY" -- "$WORK/registry.paths")")
         ws_gets_nginx+=("$(wrk_rotation -t2 -c64 -d5s "${rotate[@]}" "$NGINX" -- "$WORK/nginx.paths")")
+        # The framework's floor: the same paths, 4 KiB from memory, nothing looked up or proved.
+        ws_gets_floor+=("$(wrk_rotation -t2 -c64 -d5s "${rotate[@]}" "$FLOOR" -- "$WORK/nginx.paths")")
     done
     ws_get_ours=$(median3 "${ws_gets_ours[@]}")
     ws_get_registry=$(median3 "${ws_gets_registry[@]}")
     ws_get_nginx=$(median3 "${ws_gets_nginx[@]}")
+    ws_get_floor=$(median3 "${ws_gets_floor[@]}")
     echo "== $count-blob HEAD at concurrency 64 (Python client): 40,000 ours, 10,000 registry; 3 rounds" >&2
     ws_heads_ours=(); ws_heads_registry=()
     for round in 1 2 3; do
@@ -109,14 +119,15 @@ measure_working_set() {
 }
 
 working_set_result() {
-    echo "small_get_2k_vs_registry=$(ratio "$ws_get_ours" "$ws_get_registry") small_get_2k_vs_nginx=$(ratio "$ws_get_ours" "$ws_get_nginx") head_2k_vs_registry=$(ratio "$ws_head_ours" "$ws_head_registry")"
+    echo "small_get_2k_vs_registry=$(ratio "$ws_get_ours" "$ws_get_registry") small_get_2k_vs_nginx=$(ratio "$ws_get_ours" "$ws_get_nginx") head_2k_vs_registry=$(ratio "$ws_head_ours" "$ws_head_registry") small_get_2k_vs_floor=$(ratio "$ws_get_ours" "$ws_get_floor") floor_get_vs_nginx=$(ratio "$ws_get_floor" "$ws_get_nginx")"
 }
 
 working_set_json() {
     cat <<JSON
  "working_set_blobs": 2000,
  "working_set_cold_first_pass_gets_per_second": {"ours": $ws_cold_get},
- "working_set_gets_per_second": {"ours": $ws_get_ours, "registry": $ws_get_registry, "nginx": $ws_get_nginx},
+ "working_set_gets_per_second": {"ours": $ws_get_ours, "registry": $ws_get_registry, "nginx": $ws_get_nginx, "hummingbird_floor": $ws_get_floor},
+ "working_set_floor_samples": [$(IFS=,; echo "${ws_gets_floor[*]}")],
  "working_set_get_samples": {"ours": [$(IFS=,; echo "${ws_gets_ours[*]}")], "registry": [$(IFS=,; echo "${ws_gets_registry[*]}")], "nginx": [$(IFS=,; echo "${ws_gets_nginx[*]}")]},
  "working_set_heads_per_second": {"ours": $ws_head_ours, "registry": $ws_head_registry},
  "working_set_head_samples": {"ours": [$(IFS=,; echo "${ws_heads_ours[*]}")], "registry": [$(IFS=,; echo "${ws_heads_registry[*]}")]},
@@ -126,6 +137,7 @@ JSON
 working_set_table() {
     printf '%-28s %12s %12s %12s\n' "2k-blob GET c=64 (/s)" "$ws_get_ours" "$ws_get_registry" "$ws_get_nginx"
     printf '%-28s %12s %12s %12s\n' "2k-blob first pass (/s)" "$ws_cold_get" "-" "-"
+    printf '%-28s %12s %12s %12s\n' "  bare Hummingbird (/s)" "$ws_get_floor" "-" "-"
     printf '%-28s %12s %12s %12s\n' "2k-blob HEAD c=64 (/s)" "$ws_head_ours" "$ws_head_registry" "-"
 }
 

@@ -13,6 +13,8 @@
 #               runs as one process (master_process off) so callgrind sees all of its work.
 #   HEAD        ours only: 3,000 HEADs of the same blob (scripts/bench_http_client.py, c=8)
 #               after 500 unmeasured.
+#   floor GET   a bare Hummingbird server (Benchmarks' hummingbird-floor) answering the same GET
+#               with 4 KiB from memory, measured as the 4 KiB GET: what the HTTP stack costs alone.
 #   cold GET    ours only: COLD_COUNT (default 200) distinct 4 KiB blobs stored through this
 #   cold HEAD   process and never read before, each asked once (curl, one keep-alive connection):
 #               nothing about them is cached (fact, bytes), so each pays the uncached lookup; the
@@ -24,6 +26,7 @@
 #
 # Last line: RESULT get_instructions=… cold_get_instructions=… nginx_get_instructions=…
 #   get_instructions_vs_nginx=… head_instructions=… cold_head_instructions=… cold_get_vs_warm=…
+#   floor_get_instructions=… get_instructions_vs_floor=…
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -31,6 +34,7 @@ cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
 bench_install valgrind nginx wrk curl objcopy=binutils
 bench_binary
+bench_floor_binary
 
 WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/artifactstore-instructions.XXXXXX")
 PIDS=()
@@ -132,17 +136,35 @@ wrk -t1 -c8 -d3s "$NGINX/small.bin" >/dev/null 2>&1
 nginx_get_total=$(count_during "$NGINX_PID" nginx wrk_requests -t1 -c8 -d"${SECONDS_MEASURED}s" "$NGINX/small.bin")
 nginx_get_requests=$(cat "$WORK/requests")
 
+# --- the framework's floor: bare Hummingbird, 4 KiB from memory ------------------------------
+objcopy --strip-debug "$FLOOR_BIN" "$WORK/hummingbird-floor"
+FLOOR_BIN="$WORK/hummingbird-floor"
+FLOOR_PORT=$(free_port)
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/floor.out" \
+    "$FLOOR_BIN" "$FLOOR_PORT" >"$WORK/floor.log" 2>&1 &
+FLOOR_PID=$!
+PIDS+=("$FLOOR_PID")
+FLOOR="http://127.0.0.1:$FLOOR_PORT"
+echo "== 4 KiB GET, bare Hummingbird" >&2
+wait_http "$FLOOR/small.bin" 600
+wrk -t1 -c8 -d3s "$FLOOR/small.bin" >/dev/null 2>&1
+floor_get_total=$(count_during "$FLOOR_PID" floor wrk_requests -t1 -c8 -d"${SECONDS_MEASURED}s" "$FLOOR/small.bin")
+floor_get_requests=$(cat "$WORK/requests")
+
 per() { python3 -c "import sys; print(round(int(sys.argv[1]) / max(1, int(sys.argv[2]))))" "$1" "$2"; }
 ours_get=$(per "$ours_get_total" "$ours_get_requests")
 nginx_get=$(per "$nginx_get_total" "$nginx_get_requests")
+floor_get=$(per "$floor_get_total" "$floor_get_requests")
 ours_head=$(per "$ours_head_total" "$ours_head_requests")
 ours_cold_get=$(per "$ours_cold_get_total" "$COLD_COUNT")
 ours_cold_head=$(per "$ours_cold_head_total" "$COLD_COUNT")
 cold_get_vs_warm=$(ratio "$ours_cold_get" "$ours_get")
 get_instructions_vs_nginx=$(ratio "$ours_get" "$nginx_get")
+get_instructions_vs_floor=$(ratio "$ours_get" "$floor_get")
 
 printf '\n%-34s %12s %12s\n' "instructions per request" ours nginx
 printf '%-34s %12s %12s\n' "4 KiB GET" "$ours_get" "$nginx_get"
+printf '%-34s %12s %12s\n' "4 KiB GET, bare Hummingbird" "$floor_get" "-"
 printf '%-34s %12s %12s\n' "HEAD" "$ours_head" "-"
 printf '%-34s %12s %12s\n' "4 KiB GET, cold (blob not read before)" "$ours_cold_get" "-"
 printf '%-34s %12s %12s\n' "HEAD, cold" "$ours_cold_head" "-"
@@ -155,6 +177,7 @@ cat >"bench-results/instructions-$stamp.json" <<EOF
  "get_instructions": $ours_get, "nginx_get_instructions": $nginx_get, "get_instructions_vs_nginx": $get_instructions_vs_nginx,
  "head_instructions": $ours_head, "get_requests": $ours_get_requests, "nginx_get_requests": $nginx_get_requests,
  "cold_get_instructions": $ours_cold_get, "cold_head_instructions": $ours_cold_head, "cold_requests": $COLD_COUNT,
- "cold_get_vs_warm": $cold_get_vs_warm}
+ "cold_get_vs_warm": $cold_get_vs_warm,
+ "floor_get_instructions": $floor_get, "floor_get_requests": $floor_get_requests, "get_instructions_vs_floor": $get_instructions_vs_floor}
 EOF
-echo "RESULT get_instructions=$ours_get cold_get_instructions=$ours_cold_get nginx_get_instructions=$nginx_get get_instructions_vs_nginx=$get_instructions_vs_nginx head_instructions=$ours_head cold_head_instructions=$ours_cold_head cold_get_vs_warm=$cold_get_vs_warm"
+echo "RESULT get_instructions=$ours_get cold_get_instructions=$ours_cold_get nginx_get_instructions=$nginx_get get_instructions_vs_nginx=$get_instructions_vs_nginx head_instructions=$ours_head cold_head_instructions=$ours_cold_head cold_get_vs_warm=$cold_get_vs_warm floor_get_instructions=$floor_get get_instructions_vs_floor=$get_instructions_vs_floor"

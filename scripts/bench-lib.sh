@@ -40,6 +40,29 @@ bench_binary() {
     fi
 }
 
+# Sets FLOOR_BIN: $HUMMINGBIRD_FLOOR_BIN, or the Benchmarks package's hummingbird-floor (a bare
+# Hummingbird server answering every GET with 4 KiB from memory), built now in release mode.
+bench_floor_binary() {
+    if [ -n "${HUMMINGBIRD_FLOOR_BIN:-}" ]; then
+        FLOOR_BIN=$HUMMINGBIRD_FLOOR_BIN
+    else
+        echo "== building hummingbird-floor (release)" >&2
+        swift build "${BENCH_PACKAGE_FLAGS[@]}" --product hummingbird-floor >&2
+        FLOOR_BIN=$(swift build "${BENCH_PACKAGE_FLAGS[@]}" --show-bin-path)/hummingbird-floor
+    fi
+}
+
+# Starts $FLOOR_BIN on a free port. Sets FLOOR, FLOOR_PID.
+start_floor() {
+    local port
+    port=$(free_port)
+    "$FLOOR_BIN" "$port" >/dev/null 2>&1 &
+    FLOOR_PID=$!
+    PIDS+=("$FLOOR_PID")
+    FLOOR="http://127.0.0.1:$port"
+    wait_http "$FLOOR/" "${FLOOR_WAIT_TRIES:-100}"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # Waits for `$1` (a URL) to answer, trying $2 times (default 100) 0.2 s apart.
 wait_http() { for _ in $(seq 1 "${2:-100}"); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "error: $1 did not answer" >&2; return 1; }
