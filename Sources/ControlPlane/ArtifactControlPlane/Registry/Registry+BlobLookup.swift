@@ -49,17 +49,20 @@ extension Registry {
         """
     }
 
-    /// The blob rows linked into `namespace` and live, by address, for `addresses`, in batches
-    /// of ``lookupBatch``: one statement per batch whatever the namespace holds.
+    /// The blobs linked into `namespace` and live, by address, for `addresses`, in batches
+    /// of ``lookupBatch``: one statement per batch whatever the namespace holds. Each row is
+    /// decoded as it arrives, so a manifest of 10,000 layers keeps 10,000 small values, not
+    /// 10,000 database rows.
     static func visibleBlobs(
         _ addresses: some Sequence<ContentAddress>, namespace: String, in db: any SQLDatabase
-    ) async throws -> [ContentAddress: any SQLRow] {
-        var found: [ContentAddress: any SQLRow] = [:]
+    ) async throws -> [ContentAddress: LinkedBlob] {
+        var found: [ContentAddress: LinkedBlob] = [:]
         let texts = Array(Set(addresses.map(\.description))).sorted()
         for start in stride(from: 0, to: texts.count, by: lookupBatch) {
             let batch = texts[start..<min(start + lookupBatch, texts.count)]
             for row in try await db.raw(visibleBlobsQuery(addresses: batch, namespace: namespace)).all() {
-                found[try address(try row.string("address"))] = row
+                let blob = try linkedBlob(from: row, namespace: namespace)
+                found[blob.address] = blob
             }
         }
         return found
@@ -79,8 +82,8 @@ extension Registry {
         return try await controlPlane.query("reading \(digests.count) blobs of namespace \"\(namespace)\"") { db in
             _ = try await Self.requireNamespace(namespace, in: db)
             var found: [Digest: LinkedBlob] = [:]
-            for (address, row) in try await Self.visibleBlobs(addresses, namespace: namespace, in: db) {
-                found[address.digest] = try Self.linkedBlob(from: row, namespace: namespace)
+            for (address, blob) in try await Self.visibleBlobs(addresses, namespace: namespace, in: db) {
+                found[address.digest] = blob
             }
             for start in stride(from: 0, to: sha256s.count, by: Self.lookupBatch) {
                 let batch = sha256s[start..<min(start + Self.lookupBatch, sha256s.count)]

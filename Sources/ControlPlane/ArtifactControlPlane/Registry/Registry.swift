@@ -264,15 +264,15 @@ public struct Registry: Sendable {
         }
         // Every file's blob in batches of indexed lookups (one statement per `lookupBatch`
         // addresses, whatever the namespace holds); the first file whose blob is missing is named.
-        let rows = try await Self.visibleBlobs(m.files.map(\.address), namespace: m.namespace, in: db)
+        let blobs = try await Self.visibleBlobs(m.files.map(\.address), namespace: m.namespace, in: db)
         var sizes: [ContentAddress: UInt64] = [:]
         for file in m.files where sizes[file.address] == nil {
-            guard let row = rows[file.address] else {
+            guard let blob = blobs[file.address] else {
                 throw ControlPlaneError(
                     .blobNotLinked,
                     "file \"\(file.path)\" names blob \(file.address), which is not linked into namespace \"\(m.namespace)\"; ingest it there first")
             }
-            sizes[file.address] = UInt64(try row.int("size"))
+            sizes[file.address] = blob.size
         }
         // Touching the links keeps them from the GC's link sweep and makes a concurrent
         // sweep of the same link conflict with this commit.
