@@ -1,0 +1,58 @@
+import ArtifactControlPlane
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// Webhook requests over AsyncHTTPClient, bounded: no redirect is followed (a 3xx is a failed
+/// attempt), connecting and each request have timeouts, and at most ``maximumResponseBytes`` of
+/// an answer are read (the rest is dropped with the connection). No proxy from the environment
+/// is used, so the SSRF check (``WebhookNetworkPolicy``) sees where requests really go.
+struct WebhookHTTPTransport: WebhookTransport {
+    let client: HTTPClient
+    let requestTimeout: TimeAmount
+    static let maximumResponseBytes = 64 * 1024
+
+    /// A client for webhooks (shut it down with ``HTTPClient/shutdown()``).
+    static func makeClient(connectTimeout: TimeAmount = .seconds(5), readTimeout: TimeAmount = .seconds(10)) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: connectTimeout, read: readTimeout))
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    func post(url: String, headers: [(String, String)], body: [UInt8]) async throws -> Int {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "User-Agent", value: "artifactstore-webhooks")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await client.execute(request, timeout: requestTimeout)
+        var read = 0
+        for try await chunk in response.body {
+            read += chunk.readableBytes
+            if read >= Self.maximumResponseBytes { break }
+        }
+        return Int(response.status.code)
+    }
+}
+
+/// Runs ``WebhookDeliveryService`` with an HTTP client that lives as long as the service.
+struct WebhookDeliveryRunner: Service {
+    let controlPlane: ControlPlane
+    let settings: WebhookDeliverySettings
+    let interval: Duration
+
+    func run() async throws {
+        let client = WebhookHTTPTransport.makeClient()
+        let transport = WebhookHTTPTransport(client: client, requestTimeout: .seconds(30))
+        let dispatcher = WebhookDispatcher(controlPlane: controlPlane, transport: transport, settings: settings)
+        do {
+            try await WebhookDeliveryService(dispatcher: dispatcher, interval: interval).run()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+}
