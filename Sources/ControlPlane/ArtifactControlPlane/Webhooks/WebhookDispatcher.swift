@@ -13,6 +13,13 @@ public struct WebhookRoundReport: Sendable, Hashable {
     public var retrying = 0
     /// Failed attempts that were the last: the delivery is dead.
     public var dead = 0
+
+    public init(claimed: Int = 0, delivered: Int = 0, retrying: Int = 0, dead: Int = 0) {
+        self.claimed = claimed
+        self.delivered = delivered
+        self.retrying = retrying
+        self.dead = dead
+    }
 }
 
 /// Sends due deliveries: claims them with a lease, signs and posts each, records the outcome.

@@ -8,20 +8,25 @@ import ServiceLifecycle
 /// attempt), connecting and each request have timeouts, and at most ``maximumResponseBytes`` of
 /// an answer are read (the rest is dropped with the connection). No proxy from the environment
 /// is used, so the SSRF check (``WebhookNetworkPolicy``) sees where requests really go.
-struct WebhookHTTPTransport: WebhookTransport {
+public struct WebhookHTTPTransport: WebhookTransport {
     let client: HTTPClient
     let requestTimeout: TimeAmount
     static let maximumResponseBytes = 64 * 1024
 
     /// A client for webhooks (shut it down with ``HTTPClient/shutdown()``).
-    static func makeClient(connectTimeout: TimeAmount = .seconds(5), readTimeout: TimeAmount = .seconds(10)) -> HTTPClient {
+    public static func makeClient(connectTimeout: TimeAmount = .seconds(5), readTimeout: TimeAmount = .seconds(10)) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow, timeout: .init(connect: connectTimeout, read: readTimeout))
         configuration.decompression = .disabled
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    func post(url: String, headers: [(String, String)], body: [UInt8]) async throws -> Int {
+    public init(client: HTTPClient, requestTimeout: TimeAmount = .seconds(30)) {
+        self.client = client
+        self.requestTimeout = requestTimeout
+    }
+
+    public func post(url: String, headers: [(String, String)], body: [UInt8]) async throws -> Int {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "User-Agent", value: "artifactstore-webhooks")

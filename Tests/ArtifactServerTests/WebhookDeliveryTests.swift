@@ -1,0 +1,250 @@
+import ArtifactControlPlane
+import ArtifactDataPlaneLocal
+import ArtifactIdentity
+import ArtifactMetadata
+import ArtifactServer
+import ArtifactStorageFileSystem
+import ArtifactStoreAPI
+import ArtifactStoreCore
+import ArtifactStoreTestSupport
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SQLKit
+import Testing
+
+/// Webhook delivery end to end: the outbox written with each change, signed CloudEvents posted to
+/// a real receiver on loopback through the real HTTP transport, retries with backoff on an
+/// injected clock, dead letters, leases shared by two control planes on one database.
+@Suite("Webhook delivery", .timeLimit(.minutes(10)))
+struct WebhookDeliveryTests {
+    static let secret = Array("s3cret-for-signing".utf8)
+    static let context = RequestContext(actor: "test", requestID: "r-1")
+
+    /// `count` control planes on one fresh database (loopback allowed for webhooks), sharing one
+    /// stepped clock and one filesystem backend.
+    static func withControlPlanes(
+        _ database: TestDatabase, count: Int = 1, test: String = #function,
+        _ body: ([ControlPlane], SteppedDate) async throws -> Void
+    ) async throws {
+        try await database.withLocation(maximumConnections: 4, test: test) { location in
+            let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-webhooks-\(UUID().uuidString.lowercased())"
+            try FileManager.default.createDirectory(atPath: directory + "/blobs", withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let clock = SteppedDate()
+            var configuration = ControlPlane.Configuration()
+            configuration.webhookNetworks = [.loopback]
+            var planes: [ControlPlane] = []
+            for _ in 0..<count {
+                let dataPlane = try LocalDataPlane(
+                    backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: TestLogs.silent))],
+                    logger: TestLogs.silent)
+                planes.append(
+                    try await ControlPlane.open(location, dataPlane: dataPlane, configuration: configuration, clock: clock.clock, logger: TestLogs.silent))
+            }
+            try await withCleanup { try await body(planes, clock) } then: {
+                for plane in planes { await plane.close() }
+            }
+        }
+    }
+
+    /// Runs `body` with a webhook HTTP client, shut down afterwards.
+    static func withTransport(_ body: (WebhookHTTPTransport) async throws -> Void) async throws {
+        let client = WebhookHTTPTransport.makeClient()
+        try await withCleanup { try await body(WebhookHTTPTransport(client: client, requestTimeout: .seconds(30))) } then: {
+            try? await client.shutdown()
+        }
+    }
+
+    static func deliveryRows(_ plane: ControlPlane) async throws -> [(id: String, state: String, payload: String)] {
+        try await plane.store.read { db in
+            try await db.raw("SELECT id, state, payload FROM webhook_deliveries ORDER BY id").all().map {
+                (try $0.string("id"), try $0.string("state"), try $0.string("payload"))
+            }
+        }
+    }
+
+    /// A namespace with a committed version `1.0` of `app` (one push event when an endpoint exists).
+    static func push(_ plane: ControlPlane, version: String = "1.0") async throws {
+        let blob = try await plane.registry.ingestBlob(namespace: "team", ByteStream(ByteBuffer(bytes: Array(version.utf8))), context: context)
+        _ = try await plane.registry.commitVersion(
+            VersionManifest(namespace: "team", artifact: "app", version: version, files: [FileEntry(path: "f", address: blob.address)]),
+            context: context)
+    }
+
+    @Test("a receiver that fails, then recovers, gets every committed event exactly as committed and signed", arguments: TestDatabase.allCases)
+    func failThenRecover(database: TestDatabase) async throws {
+        try await Self.withControlPlanes(database) { planes, clock in
+            let plane = planes[0]
+            _ = try await plane.registry.createNamespace("team", context: Self.context)
+            let receiver = WebhookReceiver()
+            try await receiver.run { url in
+                let endpoint = try await plane.webhooks.create(namespace: "team", url: url, secret: Self.secret, events: [], context: Self.context)
+                #expect(endpoint.events == WebhookEventName.defaults)
+                try await Self.push(plane)
+                _ = try await plane.registry.setTag(namespace: "team", artifact: "app", tag: "latest", version: "1.0", context: Self.context)
+                _ = try await plane.retention.placeHold(namespace: "team", artifact: "app", version: "1.0", reason: "audit", context: Self.context)
+                try await plane.registry.deleteTag(namespace: "team", artifact: "app", tag: "latest", context: Self.context)
+                let committed = try await Self.deliveryRows(plane)
+                #expect(committed.count == 4)
+
+                try await Self.withTransport { transport in
+                    let dispatcher = WebhookDispatcher(
+                        controlPlane: plane, transport: transport,
+                        settings: WebhookDeliverySettings(maximumAttempts: 5, initialBackoff: .seconds(10), maximumBackoff: .seconds(60)))
+                    receiver.answer(503)
+                    let failed = try await dispatcher.deliverDue()
+                    #expect(failed == WebhookRoundReport(claimed: 4, delivered: 0, retrying: 4, dead: 0))
+                    let pending = try await plane.webhooks.deliveries(namespace: "team", endpoint: endpoint.id, state: .pending)
+                    #expect(pending.items.allSatisfy { $0.attempts == 1 && $0.lastStatus == 503 && $0.lastError == "the endpoint answered 503" })
+                    // Not due before the backoff has passed.
+                    clock.advance(9)
+                    #expect(try await dispatcher.deliverDue().claimed == 0)
+                    clock.advance(1)
+                    receiver.answer(200)
+                    #expect(try await dispatcher.deliverDue() == WebhookRoundReport(claimed: 4, delivered: 4, retrying: 0, dead: 0))
+                    clock.advance(3600)
+                    #expect(try await dispatcher.deliverDue().claimed == 0)
+                }
+                #expect(receiver.received.count == 8)
+                let accepted = receiver.accepted
+                #expect(Set(accepted.map(\.deliveryID)) == Set(committed.map(\.id)))
+                for delivery in accepted {
+                    let row = try #require(committed.first { $0.id == delivery.deliveryID })
+                    #expect(delivery.body == Array(row.payload.utf8), "the body is the committed event, byte for byte")
+                    #expect(WebhookReceiver.verify(signature: delivery.signature, body: delivery.body, secret: Self.secret))
+                    #expect(!WebhookReceiver.verify(signature: delivery.signature, body: delivery.body, secret: Array("other".utf8)))
+                    #expect(delivery.contentType.hasPrefix("application/cloudevents+json"))
+                }
+                let events = try accepted.map { try #require(try JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any]) }
+                #expect(Set(events.compactMap { $0["type"] as? String }) == [
+                    "dev.artifactstore.push", "dev.artifactstore.tag.move", "dev.artifactstore.hold", "dev.artifactstore.delete",
+                ])
+                #expect(events.allSatisfy { $0["specversion"] as? String == "1.0" && $0["source"] as? String == "/artifactstore/namespaces/team" })
+                let push = try #require(events.first { $0["type"] as? String == "dev.artifactstore.push" })
+                #expect(push["subject"] as? String == "team/app@1.0")
+                #expect((push["data"] as? [String: Any])?["actor"] as? String == "test")
+                let delivered = try await plane.webhooks.deliveries(namespace: "team", endpoint: endpoint.id, state: .delivered)
+                #expect(delivered.items.count == 4 && delivered.items.allSatisfy { $0.attempts == 2 && $0.deliveredAt != nil })
+            }
+        }
+    }
+
+    @Test("an event never leaves for a change that rolled back", arguments: TestDatabase.allCases)
+    func rolledBack(database: TestDatabase) async throws {
+        try await Self.withControlPlanes(database) { planes, _ in
+            let plane = planes[0]
+            _ = try await plane.registry.createNamespace("team", context: Self.context)
+            _ = try await plane.webhooks.create(
+                namespace: "team", url: "http://127.0.0.1:9/hook", secret: Self.secret, events: [], context: Self.context)
+            // A refused commit (its blob is not linked) rolls back with its event.
+            let stray = try ContentAddress(parsing: "blake3:" + String(repeating: "ab", count: 32))
+            await #expect(throws: ControlPlaneError.self) {
+                _ = try await plane.registry.commitVersion(
+                    VersionManifest(namespace: "team", artifact: "app", version: "1.0", files: [FileEntry(path: "f", address: stray)]),
+                    context: Self.context)
+            }
+            // A transaction that wrote its change's audit record (and so its event) and then failed.
+            await #expect(throws: ControlPlaneError.self) {
+                try await plane.mutate("a change that fails after its record") { db in
+                    try await AuditLog.append(
+                        AuditEvent(action: "version.commit", namespace: "team", target: "team/app@2.0"), context: Self.context, at: 1, in: db)
+                    throw ControlPlaneError(.internalError, "rolled back on purpose")
+                }
+            }
+            #expect(try await Self.deliveryRows(plane).isEmpty)
+            try await Self.push(plane)
+            #expect(try await Self.deliveryRows(plane).count == 1)
+        }
+    }
+
+    @Test("after the last attempt a delivery is dead: listed with its error, never sent again", arguments: TestDatabase.allCases)
+    func deadLetter(database: TestDatabase) async throws {
+        try await Self.withControlPlanes(database) { planes, clock in
+            let plane = planes[0]
+            _ = try await plane.registry.createNamespace("team", context: Self.context)
+            let receiver = WebhookReceiver()
+            receiver.answer(500)
+            try await receiver.run { url in
+                let endpoint = try await plane.webhooks.create(
+                    namespace: "team", url: url, secret: Self.secret, events: ["push"], context: Self.context)
+                try await Self.push(plane)
+                try await Self.withTransport { transport in
+                    let dispatcher = WebhookDispatcher(
+                        controlPlane: plane, transport: transport,
+                        settings: WebhookDeliverySettings(maximumAttempts: 3, initialBackoff: .seconds(1), maximumBackoff: .seconds(2)))
+                    var reports: [WebhookRoundReport] = []
+                    for step in [0.0, 1, 2, 3600] {
+                        clock.advance(step)
+                        reports.append(try await dispatcher.deliverDue())
+                    }
+                    #expect(reports.map(\.retrying) == [1, 1, 0, 0])
+                    #expect(reports.map(\.dead) == [0, 0, 1, 0])
+                    #expect(reports.last?.claimed == 0)
+                }
+                #expect(receiver.received.count == 3)
+                let dead = try await plane.webhooks.deliveries(namespace: "team", endpoint: endpoint.id, state: .dead)
+                #expect(dead.items.count == 1)
+                #expect(dead.items.first?.attempts == 3 && dead.items.first?.lastStatus == 500 && dead.items.first?.nextAttemptAt == nil)
+            }
+        }
+    }
+
+    @Test("two control planes on one database deliver each event once, never both at once", arguments: TestDatabase.allCases)
+    func twoNodes(database: TestDatabase) async throws {
+        try await Self.withControlPlanes(database, count: 2) { planes, _ in
+            _ = try await planes[0].registry.createNamespace("team", context: Self.context)
+            let receiver = WebhookReceiver()
+            try await receiver.run { url in
+                _ = try await planes[0].webhooks.create(namespace: "team", url: url, secret: Self.secret, events: [], context: Self.context)
+                for version in 0..<24 { try await Self.push(planes[version % 2], version: "1.\(version)") }
+                try await Self.withTransport { transport in
+                    let settings = WebhookDeliverySettings(batchSize: 5)
+                    let dispatchers = planes.map { WebhookDispatcher(controlPlane: $0, transport: transport, settings: settings) }
+                    var claimed = 0
+                    while claimed < 24 {
+                        let reports = try await withThrowingTaskGroup(of: WebhookRoundReport.self) { group in
+                            for dispatcher in dispatchers { group.addTask { try await dispatcher.deliverDue() } }
+                            var all: [WebhookRoundReport] = []
+                            for try await report in group { all.append(report) }
+                            return all
+                        }
+                        let round = reports.map(\.claimed).reduce(0, +)
+                        #expect(round > 0, "a round with deliveries due claimed none")
+                        if round == 0 { break }
+                        claimed += round
+                    }
+                    #expect(claimed == 24)
+                }
+                let ids = receiver.received.map(\.deliveryID)
+                #expect(ids.count == 24)
+                #expect(Set(ids).count == 24, "no delivery was sent twice")
+                #expect(try await Self.deliveryRows(planes[1]).allSatisfy { $0.state == "delivered" })
+            }
+        }
+    }
+
+    @Test("the delivery service delivers what commits, in the ServiceGroup's way, on an injected clock")
+    func service() async throws {
+        try await Self.withControlPlanes(.sqlite) { planes, _ in
+            let plane = planes[0]
+            _ = try await plane.registry.createNamespace("team", context: Self.context)
+            let receiver = WebhookReceiver()
+            try await receiver.run { url in
+                _ = try await plane.webhooks.create(namespace: "team", url: url, secret: Self.secret, events: [], context: Self.context)
+                try await Self.withTransport { transport in
+                    let clock = ManualClock()
+                    let service = WebhookDeliveryService(
+                        dispatcher: WebhookDispatcher(controlPlane: plane, transport: transport), interval: .seconds(1), clock: clock)
+                    let running = Task { try await service.run() }
+                    #expect(try await eventually { clock.sleeperCount == 1 })
+                    try await Self.push(plane)
+                    clock.advance(by: .seconds(1))
+                    #expect(try await eventually { receiver.accepted.count == 1 })
+                    running.cancel()
+                    _ = await running.result
+                }
+            }
+        }
+    }
+}
