@@ -111,7 +111,7 @@ struct OCINamingTests {
                         try await client.execute(uri: uri, method: .post, headers: OCITest.headers(token), body: ByteBuffer(bytes: config)) { response in
                             #expect(response.status == .notFound)
                             #expect(response.ociErrorCode == "NAME_UNKNOWN")
-                            #expect(String(buffer: response.body).contains("artifactstore namespace create fresh"))
+                            #expect(String(buffer: response.body).contains(#"POST /v1/namespaces {"name":"fresh"}"#))
                         }
                     }
                     try await client.execute(

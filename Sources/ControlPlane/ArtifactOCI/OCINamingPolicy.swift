@@ -53,8 +53,8 @@ extension OCIRegistry {
                 throw OCIError(
                     .nameUnknown,
                     "namespace \"\(repository.namespace)\" does not exist and this token may not create it: create it first "
-                        + "(artifactstore namespace create \(repository.namespace), or POST /v1/namespaces), "
-                        + "or push with a token holding write on every namespace",
+                        + "with an admin token (POST /v1/namespaces {\"name\":\"\(repository.namespace)\"}, or artifactstore push "
+                        + "\(repository.namespace)/…), or push with a token holding write on every namespace",
                     underlying: error)
             }
         } catch {
