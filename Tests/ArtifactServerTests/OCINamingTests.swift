@@ -111,7 +111,8 @@ struct OCINamingTests {
                         try await client.execute(uri: uri, method: .post, headers: OCITest.headers(token), body: ByteBuffer(bytes: config)) { response in
                             #expect(response.status == .notFound)
                             #expect(response.ociErrorCode == "NAME_UNKNOWN")
-                            #expect(String(buffer: response.body).contains(#"POST /v1/namespaces {"name":"fresh"}"#))
+                            let message = (response.jsonObject["errors"] as? [[String: Any]])?.first?["message"] as? String ?? ""
+                            #expect(message.contains(#"POST /v1/namespaces {"name":"fresh"}, or artifactstore push fresh/…"#), "\(message)")
                         }
                     }
                     try await client.execute(

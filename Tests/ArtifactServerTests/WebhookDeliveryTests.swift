@@ -1,4 +1,5 @@
 import ArtifactControlPlane
+import ArtifactDataPlane
 import ArtifactDataPlaneLocal
 import ArtifactIdentity
 import ArtifactMetadata
@@ -9,6 +10,8 @@ import ArtifactStoreCore
 import ArtifactStoreTestSupport
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import NIOCore
 import SQLKit
 import Testing
@@ -245,6 +248,77 @@ struct WebhookDeliveryTests {
                     _ = await running.result
                 }
             }
+        }
+    }
+}
+
+/// The events that come from other parts than a user's request: the collector, verification,
+/// and pulls (only for endpoints that ask).
+@Suite("Webhook events", .timeLimit(.minutes(10)))
+struct WebhookEventTests {
+    static let context = WebhookDeliveryTests.context
+
+    static func events(_ plane: ControlPlane) async throws -> [String] {
+        try await plane.store.read { db in
+            try await db.raw("SELECT event FROM webhook_deliveries ORDER BY created_at, id").all().map { try $0.string("event") }
+        }
+    }
+
+    @Test("a deleted version's blobs leave the namespace by GC: delete, then gc.delete", arguments: TestDatabase.allCases)
+    func garbageCollection(database: TestDatabase) async throws {
+        try await WebhookDeliveryTests.withControlPlanes(database) { planes, clock in
+            let plane = planes[0]
+            _ = try await plane.registry.createNamespace("team", context: Self.context)
+            _ = try await plane.webhooks.create(
+                namespace: "team", url: "http://127.0.0.1:9/hook", secret: [1], events: ["delete", "gc.delete"], context: Self.context)
+            try await WebhookDeliveryTests.push(plane)
+            try await plane.registry.deleteVersion(namespace: "team", artifact: "app", version: "1.0", context: Self.context)
+            clock.advance(2 * 86_400)
+            let report = try await plane.garbageCollector.collect()
+            #expect(report.ran)
+            #expect(try await Self.events(plane) == ["delete", "gc.delete"])
+        }
+    }
+
+    @Test("a verification that finds altered bytes is verify.failure; a manifest GET is pull only where asked")
+    func verifyFailureAndPull() async throws {
+        var configuration = ControlPlane.Configuration()
+        configuration.webhookNetworks = [.loopback]
+        try await ServerHarness.run(configuration: configuration) { harness in
+            let plane = harness.controlPlane
+            _ = try await plane.registry.createNamespace("team", context: Self.context)
+            _ = try await plane.webhooks.create(
+                namespace: "team", url: "http://127.0.0.1:9/hook", secret: [1], events: ["verify.failure"], context: Self.context)
+            let config = Array("{}".utf8)
+            try await harness.withClient { client in
+                try await OCITest.pushBlob(client, "team/app", config, token: harness.adminToken)
+                try await OCITest.pushManifest(client, "team/app", "v1", OCITest.manifest(config: config, layers: []), token: harness.adminToken)
+                try await client.execute(uri: "/v2/team/app/manifests/v1", method: .get, headers: OCITest.headers(harness.adminToken)) {
+                    #expect($0.status == .ok)
+                }
+            }
+            #expect(try await Self.events(plane).isEmpty, "push is not asked for, nor pull")
+
+            let blob = try await plane.registry.ingestBlob(namespace: "team", ByteStream(ByteBuffer(bytes: Array(repeating: 7, count: 4096))), context: Self.context)
+            let file = try #require(harness.storedFiles().first { $0.hasPrefix("blobs/") && $0.contains(blob.address.digest.hex) })
+            let handle = try #require(FileHandle(forUpdatingAtPath: harness.blobsDirectory + "/" + file))
+            try handle.seek(toOffset: 100)
+            try handle.write(contentsOf: Data([0]))
+            try handle.close()
+            #expect(try await plane.registry.verifyBlob(namespace: "team", address: blob.address).verified == false)
+            #expect(try await Self.events(plane) == ["verify.failure"])
+
+            _ = try await plane.webhooks.create(
+                namespace: "team", url: "http://127.0.0.1:9/pulls", secret: [1], events: ["pull"], context: Self.context)
+            try await harness.withClient { client in
+                try await client.execute(uri: "/v2/team/app/manifests/v1", method: .get, headers: OCITest.headers(harness.adminToken)) {
+                    #expect($0.status == .ok)
+                }
+                try await client.execute(uri: "/v2/team/app/manifests/v1", method: .head, headers: OCITest.headers(harness.adminToken)) {
+                    #expect($0.status == .ok)
+                }
+            }
+            #expect(try await Self.events(plane) == ["verify.failure", "pull"])
         }
     }
 }
