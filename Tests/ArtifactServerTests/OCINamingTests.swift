@@ -1,8 +1,8 @@
 import ArtifactControlPlane
 import ArtifactOCI
 import ArtifactServer
-import ArtifactStoreCore
 import ArtifactStoreAPI
+import ArtifactStoreCore
 import ArtifactStoreTestSupport
 import Foundation
 import HTTPTypes
@@ -18,13 +18,18 @@ import Testing
 struct OCINamingTests {
     /// Runs `body` with a client of `harness`'s server under `naming`.
     static func withClient(
-        _ harness: ServerHarness, naming: OCINamingPolicy, _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void
+        _ harness: ServerHarness,
+        naming: OCINamingPolicy,
+        _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void
     ) async throws {
         var api = harness.api
         api.ociNaming = naming
         let app = Application(
-            router: api.makeRouter(), server: ServeApplication.httpServer(limits: .patient),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: ServerHarness.silent)
+            router: api.makeRouter(),
+            server: ServeApplication.httpServer(limits: .patient),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: ServerHarness.silent
+        )
         try await app.test(.router) { client in try await body(client) }
     }
 
@@ -32,7 +37,7 @@ struct OCINamingTests {
         do {
             _ = try await harness.controlPlane.registry.namespace(name)
             return true
-        } catch where error.kind == .namespaceNotFound {
+        } catch  where error.kind == .namespaceNotFound {
             return false
         }
     }
@@ -46,7 +51,9 @@ struct OCINamingTests {
             let manifest = OCITest.manifest(config: config, layers: [])
             try await Self.withClient(harness, naming: OCINamingPolicy(defaultNamespace: "library")) { client in
                 try await client.execute(
-                    uri: "/v2/app/blobs/uploads/?digest=\(OCITest.digest(config))", method: .post, headers: OCITest.headers(token),
+                    uri: "/v2/app/blobs/uploads/?digest=\(OCITest.digest(config))",
+                    method: .post,
+                    headers: OCITest.headers(token),
                     body: ByteBuffer(bytes: config)
                 ) { response in
                     #expect(response.status == .created)
@@ -73,7 +80,8 @@ struct OCINamingTests {
     func singleComponentRefused() async throws {
         try await ServerHarness.run { harness in
             try await Self.withClient(harness, naming: OCINamingPolicy()) { client in
-                try await client.execute(uri: "/v2/app/manifests/v1", method: .get, headers: OCITest.headers(harness.adminToken)) { response in
+                try await client.execute(uri: "/v2/app/manifests/v1", method: .get, headers: OCITest.headers(harness.adminToken)) {
+                    response in
                     #expect(response.status == .badRequest)
                     #expect(response.ociErrorCode == "NAME_INVALID")
                     #expect(String(buffer: response.body).contains("ociDefaultNamespace"))
@@ -98,17 +106,21 @@ struct OCINamingTests {
     }
 
     @Test(
-        "a token that may not create the namespace gets NAME_UNKNOWN saying how to create it, nothing made; namespace-write; never")
+        "a token that may not create the namespace gets NAME_UNKNOWN saying how to create it, nothing made; namespace-write; never"
+    )
     func pushCreationRules() async throws {
         try await ServerHarness.run { harness in
             let scoped = try await harness.token([Grant(.write, namespace: "fresh")])
             let config = Array("{}".utf8)
             let digest = OCITest.digest(config)
-            let refusals: [(OCINamingPolicy, String)] = [(OCINamingPolicy(), scoped), (OCINamingPolicy(namespaceCreation: .never), harness.adminToken)]
+            let refusals: [(OCINamingPolicy, String)] = [
+                (OCINamingPolicy(), scoped), (OCINamingPolicy(namespaceCreation: .never), harness.adminToken),
+            ]
             for (policy, token) in refusals {
                 try await Self.withClient(harness, naming: policy) { client in
                     for uri in ["/v2/fresh/app/blobs/uploads/", "/v2/fresh/app/blobs/uploads/?digest=\(digest)"] {
-                        try await client.execute(uri: uri, method: .post, headers: OCITest.headers(token), body: ByteBuffer(bytes: config)) { response in
+                        try await client.execute(uri: uri, method: .post, headers: OCITest.headers(token), body: ByteBuffer(bytes: config))
+                        { response in
                             #expect(response.status == .notFound)
                             #expect(response.ociErrorCode == "NAME_UNKNOWN")
                             let message = (response.jsonObject["errors"] as? [[String: Any]])?.first?["message"] as? String ?? ""
@@ -116,7 +128,8 @@ struct OCINamingTests {
                         }
                     }
                     try await client.execute(
-                        uri: "/v2/fresh/app/manifests/v1", method: .put,
+                        uri: "/v2/fresh/app/manifests/v1",
+                        method: .put,
                         headers: OCITest.headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]),
                         body: ByteBuffer(bytes: OCITest.manifest(config: config, layers: []))
                     ) { response in
@@ -137,14 +150,25 @@ struct OCINamingTests {
         try await ServerHarness.run(database) { harness in
             let context = RequestContext(actor: "test")
             _ = try await harness.controlPlane.registry.createNamespace("team", context: context)
-            let blob = try await harness.controlPlane.registry.ingestBlob(namespace: "team", ByteStream(ByteBuffer(bytes: [1, 2, 3])), context: context)
+            let blob = try await harness.controlPlane.registry.ingestBlob(
+                namespace: "team",
+                ByteStream(ByteBuffer(bytes: [1, 2, 3])),
+                context: context
+            )
             _ = try await harness.controlPlane.registry.commitVersion(
                 VersionManifest(namespace: "team", artifact: "plain", version: "1.0", files: [FileEntry(path: "a", address: blob.address)]),
-                context: context)
+                context: context
+            )
             let config = Array("{}".utf8)
             try await Self.withClient(harness, naming: OCINamingPolicy()) { client in
                 try await OCITest.pushBlob(client, "team/image", config, token: harness.adminToken)
-                try await OCITest.pushManifest(client, "team/image", "v1", OCITest.manifest(config: config, layers: []), token: harness.adminToken)
+                try await OCITest.pushManifest(
+                    client,
+                    "team/image",
+                    "v1",
+                    OCITest.manifest(config: config, layers: []),
+                    token: harness.adminToken
+                )
                 try await client.execute(uri: "/v2/_catalog", method: .get, headers: OCITest.headers(harness.adminToken)) { response in
                     #expect(response.jsonObject["repositories"] as? [String] == ["team/image"])
                 }

@@ -26,7 +26,12 @@ struct WebhookAPITests {
         }
     }
 
-    static func create(_ client: any TestClientProtocol, token: String, _ json: String, _ check: @escaping @Sendable (TestResponse) throws -> Void) async throws {
+    static func create(
+        _ client: any TestClientProtocol,
+        token: String,
+        _ json: String,
+        _ check: @escaping @Sendable (TestResponse) throws -> Void
+    ) async throws {
         let (headers, body) = TestRequest.json(token, json)
         try await client.execute(uri: "/v1/namespaces/team/webhooks", method: .post, headers: headers, body: body) { try check($0) }
     }
@@ -42,7 +47,11 @@ struct WebhookAPITests {
                     #expect(response.status == .forbidden)
                 }
                 var id = ""
-                try await Self.create(client, token: admin, #"{"url":"http://127.0.0.1:9/hook","secret":"topsecret","events":["push","pull"]}"#) {
+                try await Self.create(
+                    client,
+                    token: admin,
+                    #"{"url":"http://127.0.0.1:9/hook","secret":"topsecret","events":["push","pull"]}"#
+                ) {
                     response in
                     #expect(response.status == .created)
                     let body = response.json()
@@ -50,7 +59,8 @@ struct WebhookAPITests {
                     #expect(body["secret"] == nil)
                     #expect(!String(buffer: response.body).contains("topsecret"))
                 }
-                try await client.execute(uri: "/v1/namespaces/team/webhooks", method: .get, headers: TestRequest.bearer(admin)) { response in
+                try await client.execute(uri: "/v1/namespaces/team/webhooks", method: .get, headers: TestRequest.bearer(admin)) {
+                    response in
                     #expect(response.status == .ok)
                     let items = response.json()["items"] as? [[String: Any]] ?? []
                     #expect(items.count == 1 && items.first?["url"] as? String == "http://127.0.0.1:9/hook")
@@ -58,10 +68,14 @@ struct WebhookAPITests {
                     id = items.first?["id"] as? String ?? ""
                 }
                 let pushed = try await harness.controlPlane.registry.ingestBlob(
-                    namespace: "team", ByteStream(ByteBuffer(bytes: [1])), context: RequestContext(actor: "test"))
+                    namespace: "team",
+                    ByteStream(ByteBuffer(bytes: [1])),
+                    context: RequestContext(actor: "test")
+                )
                 _ = try await harness.controlPlane.registry.commitVersion(
                     VersionManifest(namespace: "team", artifact: "a", version: "1", files: [FileEntry(path: "f", address: pushed.address)]),
-                    context: RequestContext(actor: "test"))
+                    context: RequestContext(actor: "test")
+                )
                 let deliveries = "/v1/namespaces/team/webhooks/\(id)/deliveries"
                 try await client.execute(uri: deliveries + "?state=pending", method: .get, headers: TestRequest.bearer(admin)) { response in
                     let items = response.json()["items"] as? [[String: Any]] ?? []
@@ -70,7 +84,8 @@ struct WebhookAPITests {
                 try await client.execute(uri: deliveries + "?state=lost", method: .get, headers: TestRequest.bearer(admin)) { response in
                     #expect(response.status == .badRequest && response.errorCode() == "badRequest")
                 }
-                try await client.execute(uri: "/v1/namespaces/team/webhooks/\(id)", method: .delete, headers: TestRequest.bearer(admin)) { response in
+                try await client.execute(uri: "/v1/namespaces/team/webhooks/\(id)", method: .delete, headers: TestRequest.bearer(admin)) {
+                    response in
                     #expect(response.status == .noContent)
                 }
                 for (uri, method) in [("/v1/namespaces/team/webhooks/\(id)", HTTPRequest.Method.delete), (deliveries, .get)] {
@@ -97,7 +112,8 @@ struct WebhookAPITests {
             #"{"url":"ftp://127.0.0.1/hook","secret":"s"}"#, #"{"url":"not a url","secret":"s"}"#, #"{"url":"http:///path","secret":"s"}"#,
             #"{"url":"http://user:pw@127.0.0.1/hook","secret":"s"}"#, #"{"url":"http://127.0.0.1/hook#x","secret":"s"}"#,
             #"{"url":"http://127.0.0.1/hook","secret":""}"#, #"{"url":"http://127.0.0.1/hook","secret":"s","events":["push","pushed"]}"#,
-        ])
+        ]
+    )
     func badInput(_ json: String) async throws {
         try await ServerHarness.run(configuration: Self.loopbackAllowed()) { harness in
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "test"))
@@ -118,15 +134,29 @@ struct WebhookAPITests {
             let context = RequestContext(actor: "test")
             _ = try await harness.controlPlane.registry.createNamespace("team", context: context)
             do throws(ControlPlaneError) {
-                _ = try await webhooks.create(namespace: "team", url: "http://127.0.0.1/h", secret: [1], events: ["bogus"], context: context)
+                _ = try await webhooks.create(
+                    namespace: "team",
+                    url: "http://127.0.0.1/h",
+                    secret: [1],
+                    events: ["bogus"],
+                    context: context
+                )
                 Issue.record("an unknown event was accepted")
             } catch {
                 #expect(error.kind == .invalidWebhook)
-                #expect(error.message == "\"bogus\" is not a webhook event; the events are push, pull, delete, tag.move, hold, gc.delete, verify.failure")
+                #expect(
+                    error.message
+                        == "\"bogus\" is not a webhook event; the events are push, pull, delete, tag.move, hold, gc.delete, verify.failure"
+                )
             }
             await #expect(throws: ControlPlaneError.self) {
                 _ = try await webhooks.create(
-                    namespace: "team", url: "http://127.0.0.1/h", secret: Array(repeating: 1, count: 1025), events: [], context: context)
+                    namespace: "team",
+                    url: "http://127.0.0.1/h",
+                    secret: Array(repeating: 1, count: 1025),
+                    events: [],
+                    context: context
+                )
             }
             do throws(ControlPlaneError) {
                 _ = try await webhooks.create(namespace: "nope", url: "http://127.0.0.1/h", secret: [1], events: [], context: context)
@@ -145,14 +175,21 @@ struct WebhookAPITests {
             ("http://10.1.2.3/h", false, false), ("http://192.168.0.1/h", false, false), ("http://172.20.0.1/h", false, false),
             ("http://169.254.169.254/latest/meta-data", false, false), ("http://[fe80::1]/h", false, false),
             ("http://0.0.0.0/h", false, false), ("http://[::ffff:127.0.0.1]/h", false, true), ("http://[fd00::1]/h", false, false),
-        ] as [(String, Bool, Bool)])
+        ] as [(String, Bool, Bool)]
+    )
     func ssrf(url: String, allowedByDefault: Bool, allowedWithLoopback: Bool) async throws {
         for (configuration, allowed) in [(ControlPlane.Configuration(), allowedByDefault), (Self.loopbackAllowed(), allowedWithLoopback)] {
             try await ServerHarness.run(configuration: configuration) { harness in
                 let context = RequestContext(actor: "test")
                 _ = try await harness.controlPlane.registry.createNamespace("team", context: context)
                 do throws(ControlPlaneError) {
-                    _ = try await harness.controlPlane.webhooks.create(namespace: "team", url: url, secret: [1], events: [], context: context)
+                    _ = try await harness.controlPlane.webhooks.create(
+                        namespace: "team",
+                        url: url,
+                        secret: [1],
+                        events: [],
+                        context: context
+                    )
                     #expect(allowed, "\(url) was accepted")
                 } catch {
                     #expect(!allowed, "\(url): \(error.message)")
@@ -170,12 +207,20 @@ struct WebhookAPITests {
             _ = try await harness.controlPlane.registry.createNamespace("team", context: context)
             let secret = "plain-secret-value"
             _ = try await harness.controlPlane.webhooks.create(
-                namespace: "team", url: "http://127.0.0.1/h", secret: Array(secret.utf8), events: [], context: context)
+                namespace: "team",
+                url: "http://127.0.0.1/h",
+                secret: Array(secret.utf8),
+                events: [],
+                context: context
+            )
             let sealed = try await harness.controlPlane.store.read { db in
                 try await db.raw("SELECT secret_sealed FROM webhook_endpoints").first()?.decode(column: "secret_sealed", as: String.self)
             }
             let value = try #require(sealed)
-            #expect(!value.contains(secret) && !(Data(base64Encoded: value).map { String(decoding: $0, as: UTF8.self).contains(secret) } ?? true))
+            #expect(
+                !value.contains(secret)
+                    && !(Data(base64Encoded: value).map { String(decoding: $0, as: UTF8.self).contains(secret) } ?? true)
+            )
         }
     }
 

@@ -27,7 +27,9 @@ struct WebhookDeliveryTests {
     /// `count` control planes on one fresh database (loopback allowed for webhooks), sharing one
     /// stepped clock and one filesystem backend.
     static func withControlPlanes(
-        _ database: TestDatabase, count: Int = 1, test: String = #function,
+        _ database: TestDatabase,
+        count: Int = 1,
+        test: String = #function,
         _ body: ([ControlPlane], SteppedDate) async throws -> Void
     ) async throws {
         try await database.withLocation(maximumConnections: 4, test: test) { location in
@@ -40,12 +42,24 @@ struct WebhookDeliveryTests {
             var planes: [ControlPlane] = []
             for _ in 0..<count {
                 let dataPlane = try LocalDataPlane(
-                    backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: TestLogs.silent))],
-                    logger: TestLogs.silent)
+                    backends: [
+                        .init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: TestLogs.silent))
+                    ],
+                    logger: TestLogs.silent
+                )
                 planes.append(
-                    try await ControlPlane.open(location, dataPlane: dataPlane, configuration: configuration, clock: clock.clock, logger: TestLogs.silent))
+                    try await ControlPlane.open(
+                        location,
+                        dataPlane: dataPlane,
+                        configuration: configuration,
+                        clock: clock.clock,
+                        logger: TestLogs.silent
+                    )
+                )
             }
-            try await withCleanup { try await body(planes, clock) } then: {
+            try await withCleanup {
+                try await body(planes, clock)
+            } then: {
                 for plane in planes { await plane.close() }
             }
         }
@@ -54,7 +68,9 @@ struct WebhookDeliveryTests {
     /// Runs `body` with a webhook HTTP client, shut down afterwards.
     static func withTransport(_ body: (WebhookHTTPTransport) async throws -> Void) async throws {
         let client = WebhookHTTPTransport.makeClient()
-        try await withCleanup { try await body(WebhookHTTPTransport(client: client, requestTimeout: .seconds(30))) } then: {
+        try await withCleanup {
+            try await body(WebhookHTTPTransport(client: client, requestTimeout: .seconds(30)))
+        } then: {
             try? await client.shutdown()
         }
     }
@@ -69,37 +85,67 @@ struct WebhookDeliveryTests {
 
     /// A namespace with a committed version `1.0` of `app` (one push event when an endpoint exists).
     static func push(_ plane: ControlPlane, version: String = "1.0") async throws {
-        let blob = try await plane.registry.ingestBlob(namespace: "team", ByteStream(ByteBuffer(bytes: Array(version.utf8))), context: context)
+        let blob = try await plane.registry.ingestBlob(
+            namespace: "team",
+            ByteStream(ByteBuffer(bytes: Array(version.utf8))),
+            context: context
+        )
         _ = try await plane.registry.commitVersion(
             VersionManifest(namespace: "team", artifact: "app", version: version, files: [FileEntry(path: "f", address: blob.address)]),
-            context: context)
+            context: context
+        )
     }
 
-    @Test("a receiver that fails, then recovers, gets every committed event exactly as committed and signed", arguments: TestDatabase.allCases)
+    @Test(
+        "a receiver that fails, then recovers, gets every committed event exactly as committed and signed",
+        arguments: TestDatabase.allCases
+    )
     func failThenRecover(database: TestDatabase) async throws {
         try await Self.withControlPlanes(database) { planes, clock in
             let plane = planes[0]
             _ = try await plane.registry.createNamespace("team", context: Self.context)
             let receiver = WebhookReceiver()
             try await receiver.run { url in
-                let endpoint = try await plane.webhooks.create(namespace: "team", url: url, secret: Self.secret, events: [], context: Self.context)
+                let endpoint = try await plane.webhooks.create(
+                    namespace: "team",
+                    url: url,
+                    secret: Self.secret,
+                    events: [],
+                    context: Self.context
+                )
                 #expect(endpoint.events == WebhookEventName.defaults)
                 try await Self.push(plane)
-                _ = try await plane.registry.setTag(namespace: "team", artifact: "app", tag: "latest", version: "1.0", context: Self.context)
-                _ = try await plane.retention.placeHold(namespace: "team", artifact: "app", version: "1.0", reason: "audit", context: Self.context)
+                _ = try await plane.registry.setTag(
+                    namespace: "team",
+                    artifact: "app",
+                    tag: "latest",
+                    version: "1.0",
+                    context: Self.context
+                )
+                _ = try await plane.retention.placeHold(
+                    namespace: "team",
+                    artifact: "app",
+                    version: "1.0",
+                    reason: "audit",
+                    context: Self.context
+                )
                 try await plane.registry.deleteTag(namespace: "team", artifact: "app", tag: "latest", context: Self.context)
                 let committed = try await Self.deliveryRows(plane)
                 #expect(committed.count == 4)
 
                 try await Self.withTransport { transport in
                     let dispatcher = WebhookDispatcher(
-                        controlPlane: plane, transport: transport,
-                        settings: WebhookDeliverySettings(maximumAttempts: 5, initialBackoff: .seconds(10), maximumBackoff: .seconds(60)))
+                        controlPlane: plane,
+                        transport: transport,
+                        settings: WebhookDeliverySettings(maximumAttempts: 5, initialBackoff: .seconds(10), maximumBackoff: .seconds(60))
+                    )
                     receiver.answer(503)
                     let failed = try await dispatcher.deliverDue()
                     #expect(failed == WebhookRoundReport(claimed: 4, delivered: 0, retrying: 4, dead: 0))
                     let pending = try await plane.webhooks.deliveries(namespace: "team", endpoint: endpoint.id, state: .pending)
-                    #expect(pending.items.allSatisfy { $0.attempts == 1 && $0.lastStatus == 503 && $0.lastError == "the endpoint answered 503" })
+                    #expect(
+                        pending.items.allSatisfy { $0.attempts == 1 && $0.lastStatus == 503 && $0.lastError == "the endpoint answered 503" }
+                    )
                     // Not due before the backoff has passed.
                     clock.advance(9)
                     #expect(try await dispatcher.deliverDue().claimed == 0)
@@ -120,10 +166,16 @@ struct WebhookDeliveryTests {
                     #expect(delivery.contentType.hasPrefix("application/cloudevents+json"))
                 }
                 let events = try accepted.map { try #require(try JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any]) }
-                #expect(Set(events.compactMap { $0["type"] as? String }) == [
-                    "dev.artifactstore.push", "dev.artifactstore.tag.move", "dev.artifactstore.hold", "dev.artifactstore.delete",
-                ])
-                #expect(events.allSatisfy { $0["specversion"] as? String == "1.0" && $0["source"] as? String == "/artifactstore/namespaces/team" })
+                #expect(
+                    Set(events.compactMap { $0["type"] as? String }) == [
+                        "dev.artifactstore.push", "dev.artifactstore.tag.move", "dev.artifactstore.hold", "dev.artifactstore.delete",
+                    ]
+                )
+                #expect(
+                    events.allSatisfy {
+                        $0["specversion"] as? String == "1.0" && $0["source"] as? String == "/artifactstore/namespaces/team"
+                    }
+                )
                 let push = try #require(events.first { $0["type"] as? String == "dev.artifactstore.push" })
                 #expect(push["subject"] as? String == "team/app@1.0")
                 #expect((push["data"] as? [String: Any])?["actor"] as? String == "test")
@@ -139,19 +191,29 @@ struct WebhookDeliveryTests {
             let plane = planes[0]
             _ = try await plane.registry.createNamespace("team", context: Self.context)
             _ = try await plane.webhooks.create(
-                namespace: "team", url: "http://127.0.0.1:9/hook", secret: Self.secret, events: [], context: Self.context)
+                namespace: "team",
+                url: "http://127.0.0.1:9/hook",
+                secret: Self.secret,
+                events: [],
+                context: Self.context
+            )
             // A refused commit (its blob is not linked) rolls back with its event.
             let stray = try ContentAddress(parsing: "blake3:" + String(repeating: "ab", count: 32))
             await #expect(throws: ControlPlaneError.self) {
                 _ = try await plane.registry.commitVersion(
                     VersionManifest(namespace: "team", artifact: "app", version: "1.0", files: [FileEntry(path: "f", address: stray)]),
-                    context: Self.context)
+                    context: Self.context
+                )
             }
             // A transaction that wrote its change's audit record (and so its event) and then failed.
             await #expect(throws: ControlPlaneError.self) {
                 try await plane.mutate("a change that fails after its record") { db in
                     try await AuditLog.append(
-                        AuditEvent(action: "version.commit", namespace: "team", target: "team/app@2.0"), context: Self.context, at: 1, in: db)
+                        AuditEvent(action: "version.commit", namespace: "team", target: "team/app@2.0"),
+                        context: Self.context,
+                        at: 1,
+                        in: db
+                    )
                     throw ControlPlaneError(.internalError, "rolled back on purpose")
                 }
             }
@@ -170,12 +232,19 @@ struct WebhookDeliveryTests {
             receiver.answer(500)
             try await receiver.run { url in
                 let endpoint = try await plane.webhooks.create(
-                    namespace: "team", url: url, secret: Self.secret, events: ["push"], context: Self.context)
+                    namespace: "team",
+                    url: url,
+                    secret: Self.secret,
+                    events: ["push"],
+                    context: Self.context
+                )
                 try await Self.push(plane)
                 try await Self.withTransport { transport in
                     let dispatcher = WebhookDispatcher(
-                        controlPlane: plane, transport: transport,
-                        settings: WebhookDeliverySettings(maximumAttempts: 3, initialBackoff: .seconds(1), maximumBackoff: .seconds(2)))
+                        controlPlane: plane,
+                        transport: transport,
+                        settings: WebhookDeliverySettings(maximumAttempts: 3, initialBackoff: .seconds(1), maximumBackoff: .seconds(2))
+                    )
                     var reports: [WebhookRoundReport] = []
                     for step in [0.0, 1, 2, 3600] {
                         clock.advance(step)
@@ -238,7 +307,10 @@ struct WebhookDeliveryTests {
                 try await Self.withTransport { transport in
                     let clock = ManualClock()
                     let service = WebhookDeliveryService(
-                        dispatcher: WebhookDispatcher(controlPlane: plane, transport: transport), interval: .seconds(1), clock: clock)
+                        dispatcher: WebhookDispatcher(controlPlane: plane, transport: transport),
+                        interval: .seconds(1),
+                        clock: clock
+                    )
                     let running = Task { try await service.run() }
                     #expect(try await eventually { clock.sleeperCount == 1 })
                     try await Self.push(plane)
@@ -270,7 +342,12 @@ struct WebhookEventTests {
             let plane = planes[0]
             _ = try await plane.registry.createNamespace("team", context: Self.context)
             _ = try await plane.webhooks.create(
-                namespace: "team", url: "http://127.0.0.1:9/hook", secret: [1], events: ["delete", "gc.delete"], context: Self.context)
+                namespace: "team",
+                url: "http://127.0.0.1:9/hook",
+                secret: [1],
+                events: ["delete", "gc.delete"],
+                context: Self.context
+            )
             try await WebhookDeliveryTests.push(plane)
             try await plane.registry.deleteVersion(namespace: "team", artifact: "app", version: "1.0", context: Self.context)
             clock.advance(2 * 86_400)
@@ -288,18 +365,33 @@ struct WebhookEventTests {
             let plane = harness.controlPlane
             _ = try await plane.registry.createNamespace("team", context: Self.context)
             _ = try await plane.webhooks.create(
-                namespace: "team", url: "http://127.0.0.1:9/hook", secret: [1], events: ["verify.failure"], context: Self.context)
+                namespace: "team",
+                url: "http://127.0.0.1:9/hook",
+                secret: [1],
+                events: ["verify.failure"],
+                context: Self.context
+            )
             let config = Array("{}".utf8)
             try await harness.withClient { client in
                 try await OCITest.pushBlob(client, "team/app", config, token: harness.adminToken)
-                try await OCITest.pushManifest(client, "team/app", "v1", OCITest.manifest(config: config, layers: []), token: harness.adminToken)
+                try await OCITest.pushManifest(
+                    client,
+                    "team/app",
+                    "v1",
+                    OCITest.manifest(config: config, layers: []),
+                    token: harness.adminToken
+                )
                 try await client.execute(uri: "/v2/team/app/manifests/v1", method: .get, headers: OCITest.headers(harness.adminToken)) {
                     #expect($0.status == .ok)
                 }
             }
             #expect(try await Self.events(plane).isEmpty, "push is not asked for, nor pull")
 
-            let blob = try await plane.registry.ingestBlob(namespace: "team", ByteStream(ByteBuffer(bytes: Array(repeating: 7, count: 4096))), context: Self.context)
+            let blob = try await plane.registry.ingestBlob(
+                namespace: "team",
+                ByteStream(ByteBuffer(bytes: Array(repeating: 7, count: 4096))),
+                context: Self.context
+            )
             let file = try #require(harness.storedFiles().first { $0.hasPrefix("blobs/") && $0.contains(blob.address.digest.hex) })
             let handle = try #require(FileHandle(forUpdatingAtPath: harness.blobsDirectory + "/" + file))
             try handle.seek(toOffset: 100)
@@ -309,7 +401,12 @@ struct WebhookEventTests {
             #expect(try await Self.events(plane) == ["verify.failure"])
 
             _ = try await plane.webhooks.create(
-                namespace: "team", url: "http://127.0.0.1:9/pulls", secret: [1], events: ["pull"], context: Self.context)
+                namespace: "team",
+                url: "http://127.0.0.1:9/pulls",
+                secret: [1],
+                events: ["pull"],
+                context: Self.context
+            )
             try await harness.withClient { client in
                 try await client.execute(uri: "/v2/team/app/manifests/v1", method: .get, headers: OCITest.headers(harness.adminToken)) {
                     #expect($0.status == .ok)

@@ -37,10 +37,18 @@ final class WebhookReceiver: Sendable {
                     Received(
                         deliveryID: request.headers[HTTPField.Name(WebhookDispatcher.deliveryHeader)!] ?? "",
                         signature: request.headers[HTTPField.Name(WebhookDispatcher.signatureHeader)!] ?? "",
-                        contentType: request.headers[.contentType] ?? "", body: Array(bytes.readableBytesView), answered: state.status))
+                        contentType: request.headers[.contentType] ?? "",
+                        body: Array(bytes.readableBytesView),
+                        answered: state.status
+                    )
+                )
                 return state.status
             }
-            return Response(status: HTTPResponse.Status(code: status), headers: [.contentLength: "2"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
+            return Response(
+                status: HTTPResponse.Status(code: status),
+                headers: [.contentLength: "2"],
+                body: .init(byteBuffer: ByteBuffer(string: "ok"))
+            )
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: ServerHarness.silent)
         try await app.test(.live) { client in
@@ -51,10 +59,12 @@ final class WebhookReceiver: Sendable {
 
     /// Whether `signature` (`t=<seconds>,v1=<hex>`) is the HMAC-SHA256 of `"<t>.<body>"` under `secret`.
     static func verify(signature: String, body: [UInt8], secret: [UInt8]) -> Bool {
-        let parts = Dictionary(uniqueKeysWithValues: signature.split(separator: ",").compactMap { part -> (String, String)? in
-            let pair = part.split(separator: "=", maxSplits: 1)
-            return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
-        })
+        let parts = Dictionary(
+            uniqueKeysWithValues: signature.split(separator: ",").compactMap { part -> (String, String)? in
+                let pair = part.split(separator: "=", maxSplits: 1)
+                return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
+            }
+        )
         guard let t = parts["t"], let v1 = parts["v1"] else { return false }
         let mac = HMAC<SHA256>.authenticationCode(for: Array("\(t).".utf8) + body, using: SymmetricKey(data: secret))
         return mac.map { String(format: "%02x", $0) }.joined() == v1

@@ -51,9 +51,13 @@ struct WebhookCommandTests {
         #expect(try await Self.waitFor { ServerProcess.get("http://127.0.0.1:\(port)/hook") != 0 })
 
         // Bad input: an unknown event, a missing secret file, a refused address; nothing created.
-        let unknown = try user.admin(["webhook", "create", "team", "http://127.0.0.1:\(port)/hook", "--secret-file", secretFile, "--events", "pushed"])
+        let unknown = try user.admin([
+            "webhook", "create", "team", "http://127.0.0.1:\(port)/hook", "--secret-file", secretFile, "--events", "pushed",
+        ])
         #expect(unknown.status != 0 && unknown.standardError.contains("invalidWebhook"), "\(unknown.standardError)")
-        let missing = try user.admin(["webhook", "create", "team", "http://127.0.0.1:\(port)/hook", "--secret-file", work.url.path + "/none"])
+        let missing = try user.admin([
+            "webhook", "create", "team", "http://127.0.0.1:\(port)/hook", "--secret-file", work.url.path + "/none",
+        ])
         #expect(missing.status != 0 && missing.standardError.contains("secret file"), "\(missing.standardError)")
         let metadata = try user.admin(["webhook", "create", "team", "http://169.254.169.254/", "--secret-file", secretFile])
         #expect(metadata.status != 0 && metadata.standardError.contains("webhookAddressRefused"), "\(metadata.standardError)")
@@ -78,7 +82,11 @@ struct WebhookCommandTests {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("\(t).".utf8) + body, using: SymmetricKey(data: Array("hook-secret".utf8)))
         #expect(parts.first { $0.first == "v1" }?.last == mac.map { String(format: "%02x", $0) }.joined())
 
-        #expect(try await Self.waitFor { try user.admin(["webhook", "deliveries", "team", id, "--state", "delivered"]).standardOutput.contains("push") })
+        #expect(
+            try await Self.waitFor {
+                try user.admin(["webhook", "deliveries", "team", id, "--state", "delivered"]).standardOutput.contains("push")
+            }
+        )
         let bad = try user.admin(["webhook", "deliveries", "team", id, "--state", "lost"])
         #expect(bad.status != 0)
         #expect(try user.admin(["webhook", "delete", "team", id]).status == 0)

@@ -87,8 +87,17 @@ public struct WebhookDelivery: Sendable, Hashable, Codable {
     public var lastError: String?
 
     public init(
-        id: String, eventID: String, endpointID: String, event: String, state: WebhookDeliveryState, attempts: Int, createdAt: Date,
-        nextAttemptAt: Date?, deliveredAt: Date?, lastStatus: Int?, lastError: String?
+        id: String,
+        eventID: String,
+        endpointID: String,
+        event: String,
+        state: WebhookDeliveryState,
+        attempts: Int,
+        createdAt: Date,
+        nextAttemptAt: Date?,
+        deliveredAt: Date?,
+        lastStatus: Int?,
+        lastError: String?
     ) {
         self.id = id
         self.eventID = eventID

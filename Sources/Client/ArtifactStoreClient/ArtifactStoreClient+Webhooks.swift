@@ -17,8 +17,10 @@ extension ArtifactStoreClient {
     /// The deliveries of endpoint `id`, in `state` only when given.
     public func webhookDeliveries(in namespace: String, id: String, state: WebhookDeliveryState? = nil) async throws -> [WebhookDelivery] {
         try await listAll(
-            ["namespaces", namespace, "webhooks", id, "deliveries"], query: state.map { [("state", $0.rawValue)] } ?? [],
-            as: WebhookDelivery.self)
+            ["namespaces", namespace, "webhooks", id, "deliveries"],
+            query: state.map { [("state", $0.rawValue)] } ?? [],
+            as: WebhookDelivery.self
+        )
     }
 
     public func deleteWebhook(in namespace: String, id: String) async throws {

@@ -43,26 +43,30 @@ extension OCIRegistry {
     /// - Throws: `NAME_UNKNOWN` saying how to create the namespace when it is missing and may not
     ///   be created here.
     public func preparePush(
-        _ repository: OCIRepositoryName, principal: Principal, policy: OCINamingPolicy, context: RequestContext
+        _ repository: OCIRepositoryName,
+        principal: Principal,
+        policy: OCINamingPolicy,
+        context: RequestContext
     ) async throws(OCIError) {
         do {
             _ = try await registry.namespace(repository.namespace)
             return
-        } catch where error.kind == .namespaceNotFound {
+        } catch  where error.kind == .namespaceNotFound {
             guard policy.mayCreate(repository.namespace, principal: principal) else {
                 throw OCIError(
                     .nameUnknown,
                     "namespace \"\(repository.namespace)\" does not exist and this token may not create it: create it first "
                         + "with an admin token (POST /v1/namespaces {\"name\":\"\(repository.namespace)\"}, or artifactstore push "
                         + "\(repository.namespace)/…), or push with a token holding write on every namespace",
-                    underlying: error)
+                    underlying: error
+                )
             }
         } catch {
             throw OCIError(mapping: error)
         }
         do {
             _ = try await registry.createNamespace(repository.namespace, context: context)
-        } catch where error.kind == .namespaceExists {
+        } catch  where error.kind == .namespaceExists {
             return  // created by a concurrent push
         } catch {
             throw OCIError(mapping: error)

@@ -6,8 +6,10 @@ import Foundation
 /// `artifactstore webhook create|list|deliveries|delete` (admin on the namespace; docs/webhooks.md).
 struct WebhookCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "webhook", abstract: "Create, list and delete a namespace's webhooks; show their deliveries.",
-        subcommands: [WebhookCreateCommand.self, WebhookListCommand.self, WebhookDeliveriesCommand.self, WebhookDeleteCommand.self])
+        commandName: "webhook",
+        abstract: "Create, list and delete a namespace's webhooks; show their deliveries.",
+        subcommands: [WebhookCreateCommand.self, WebhookListCommand.self, WebhookDeliveriesCommand.self, WebhookDeleteCommand.self]
+    )
 }
 
 /// `artifactstore webhook create NAMESPACE URL --secret-file F [--events push,tag.move …]`.
@@ -51,8 +53,10 @@ struct WebhookCreateCommand: AsyncParsableCommand {
         let names = events.flatMap { $0.split(separator: ",").map { String($0) } }
         try await options.run { client in
             let endpoint = try await client.createWebhook(in: namespace, url: url, secret: secret, events: names)
+            let events = endpoint.events.map(\.rawValue).joined(separator: ",")
             try CLIOutput(json: options.json).print(
-                endpoint, text: "created webhook \(endpoint.id) of \(namespace) -> \(endpoint.url) (\(endpoint.events.map(\.rawValue).joined(separator: ",")))")
+                endpoint, text: "created webhook \(endpoint.id) of \(namespace) -> \(endpoint.url) (\(events))"
+            )
         }
     }
 }
@@ -78,7 +82,9 @@ struct WebhookListCommand: AsyncParsableCommand {
 /// `artifactstore webhook deliveries NAMESPACE ID [--state pending|delivered|dead]`.
 struct WebhookDeliveriesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "deliveries", abstract: "Show a webhook's deliveries: pending (with the last error), delivered, dead.")
+        commandName: "deliveries",
+        abstract: "Show a webhook's deliveries: pending (with the last error), delivered, dead."
+    )
 
     @OptionGroup var options: ClientOptions
 

@@ -13,7 +13,9 @@ public struct WebhookDeliveryService<C: Clock>: Service where C.Duration == Dura
     let onReport: @Sendable (WebhookRoundReport) -> Void
 
     public init(
-        dispatcher: WebhookDispatcher, interval: Duration = .seconds(1), clock: C = ContinuousClock(),
+        dispatcher: WebhookDispatcher,
+        interval: Duration = .seconds(1),
+        clock: C = ContinuousClock(),
         onReport: @escaping @Sendable (WebhookRoundReport) -> Void = { _ in }
     ) {
         self.dispatcher = dispatcher
@@ -30,7 +32,10 @@ public struct WebhookDeliveryService<C: Clock>: Service where C.Duration == Dura
                 let report = try await dispatcher.deliverDue()
                 onReport(report)
                 if report.dead > 0 {
-                    logger.warning("webhook deliveries gave up (dead letters; see webhook deliveries)", metadata: ["dead": "\(report.dead)"])
+                    logger.warning(
+                        "webhook deliveries gave up (dead letters; see webhook deliveries)",
+                        metadata: ["dead": "\(report.dead)"]
+                    )
                 }
                 full = report.claimed == dispatcher.settings.batchSize
             } catch {

@@ -1,6 +1,6 @@
+import ArtifactMetadata
 import ArtifactStoreAPI
 import Crypto
-import ArtifactMetadata
 import Foundation
 import SQLKit
 
@@ -78,8 +78,13 @@ public struct WebhookDispatcher: Sendable {
                 """
             ).all().map { row in
                 Claimed(
-                    id: try row.string("id"), url: try row.string("url"), payload: try row.string("payload"),
-                    attempts: Int(try row.int("attempts")), keyID: try row.string("secret_key_id"), sealed: try row.string("secret_sealed"))
+                    id: try row.string("id"),
+                    url: try row.string("url"),
+                    payload: try row.string("payload"),
+                    attempts: Int(try row.int("attempts")),
+                    keyID: try row.string("secret_key_id"),
+                    sealed: try row.string("secret_sealed")
+                )
             }
             guard !rows.isEmpty else { return [] }
             try await db.raw(
@@ -142,7 +147,12 @@ public struct WebhookDispatcher: Sendable {
     }
 
     /// Marks the outcome, if this node's lease still holds; returns the delivery's new state.
-    func record(_ delivery: Claimed, status: Int?, failure: String?, leaseEnd: Int64) async throws(ControlPlaneError) -> WebhookDeliveryState {
+    func record(
+        _ delivery: Claimed,
+        status: Int?,
+        failure: String?,
+        leaseEnd: Int64
+    ) async throws(ControlPlaneError) -> WebhookDeliveryState {
         let now = controlPlane.nowMilliseconds()
         let attempts = delivery.attempts + 1
         let state: WebhookDeliveryState =

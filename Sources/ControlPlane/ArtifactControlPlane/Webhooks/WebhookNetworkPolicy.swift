@@ -28,7 +28,9 @@ public struct WebhookNetworkPolicy: OptionSet, Sendable, Hashable {
     public static let linkLocal = WebhookNetworkPolicy(rawValue: 4)
 
     /// The configuration names: `loopback`, `private`, `link-local`.
-    public static let names: [(String, WebhookNetworkPolicy)] = [("loopback", .loopback), ("private", .privateNetworks), ("link-local", .linkLocal)]
+    public static let names: [(String, WebhookNetworkPolicy)] = [
+        ("loopback", .loopback), ("private", .privateNetworks), ("link-local", .linkLocal),
+    ]
 
     /// Parses configuration names. - Throws: `invalidWebhook` naming an unknown one.
     public init(names list: [String]) throws(ControlPlaneError) {
@@ -36,7 +38,9 @@ public struct WebhookNetworkPolicy: OptionSet, Sendable, Hashable {
         for name in list {
             guard let found = Self.names.first(where: { $0.0 == name }) else {
                 throw ControlPlaneError(
-                    .invalidWebhook, "\"\(name)\" is not a network name (\(Self.names.map(\.0).joined(separator: ", ")))")
+                    .invalidWebhook,
+                    "\"\(name)\" is not a network name (\(Self.names.map(\.0).joined(separator: ", ")))"
+                )
             }
             insert(found.1)
         }
@@ -144,7 +148,8 @@ public struct WebhookNetworkPolicy: OptionSet, Sendable, Hashable {
             throw ControlPlaneError(
                 .webhookAddressRefused,
                 "webhook host \"\(host)\" is a \(refused.rawValue) address; webhooks go to public addresses unless the server's "
-                    + "webhookAllowedNetworks allows \(refused == .unusable ? "nothing of this kind" : refused.rawValue)")
+                    + "webhookAllowedNetworks allows \(refused == .unusable ? "nothing of this kind" : refused.rawValue)"
+            )
         }
     }
 }

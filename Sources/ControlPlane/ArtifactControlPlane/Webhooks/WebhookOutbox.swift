@@ -1,6 +1,6 @@
-import ArtifactStoreAPI
 import ArtifactDataPlane
 import ArtifactMetadata
+import ArtifactStoreAPI
 import Foundation
 import Logging
 import SQLKit
@@ -30,19 +30,42 @@ enum WebhookOutbox {
     static func enqueue(_ event: AuditEvent, context: RequestContext, at time: Int64, in db: any SQLDatabase) async throws {
         guard event.outcome == .success, let namespace = event.namespace, let name = eventName(forAction: event.action) else { return }
         try await insert(
-            name, namespace: namespace, subject: event.target, digests: event.digests, action: event.action, detail: event.detail,
-            context: context, at: time, in: db)
+            name,
+            namespace: namespace,
+            subject: event.target,
+            digests: event.digests,
+            action: event.action,
+            detail: event.detail,
+            context: context,
+            at: time,
+            in: db
+        )
     }
 
     /// Writes one event's deliveries to every endpoint of `namespace` that asked for `name`.
     static func insert(
-        _ name: WebhookEventName, namespace: String, subject: String, digests: [String], action: String, detail: String?,
-        context: RequestContext, at time: Int64, in db: any SQLDatabase
+        _ name: WebhookEventName,
+        namespace: String,
+        subject: String,
+        digests: [String],
+        action: String,
+        detail: String?,
+        context: RequestContext,
+        at time: Int64,
+        in db: any SQLDatabase
     ) async throws {
         let eventID = AuditPendingRecord.newID()
         let payload = cloudEvent(
-            id: eventID, name: name, namespace: namespace, subject: subject, digests: digests, action: action, detail: detail,
-            context: context, at: time)
+            id: eventID,
+            name: name,
+            namespace: namespace,
+            subject: subject,
+            digests: digests,
+            action: action,
+            detail: detail,
+            context: context,
+            at: time
+        )
         try await db.raw(
             """
             INSERT INTO webhook_deliveries
@@ -56,8 +79,15 @@ enum WebhookOutbox {
 
     /// The CloudEvents 1.0 JSON of an event (structured content mode).
     static func cloudEvent(
-        id: String, name: WebhookEventName, namespace: String, subject: String, digests: [String], action: String, detail: String?,
-        context: RequestContext, at time: Int64
+        id: String,
+        name: WebhookEventName,
+        namespace: String,
+        subject: String,
+        digests: [String],
+        action: String,
+        detail: String?,
+        context: RequestContext,
+        at time: Int64
     ) -> String {
         struct Data: Encodable {
             var namespace: String
@@ -81,11 +111,21 @@ enum WebhookOutbox {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let event = Event(
-            id: id, source: "/artifactstore/namespaces/\(namespace)", type: name.cloudEventType, subject: subject,
+            id: id,
+            source: "/artifactstore/namespaces/\(namespace)",
+            type: name.cloudEventType,
+            subject: subject,
             time: formatter.string(from: Date(milliseconds: time)),
             data: Data(
-                namespace: namespace, action: action, target: subject, digests: digests, actor: context.actor, requestId: context.requestID,
-                detail: detail))
+                namespace: namespace,
+                action: action,
+                target: subject,
+                digests: digests,
+                actor: context.actor,
+                requestId: context.requestID,
+                detail: detail
+            )
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(event)) ?? Foundation.Data("{}".utf8), as: UTF8.self)
@@ -97,7 +137,12 @@ extension Webhooks {
     /// transaction of its own, when an endpoint of `namespace` asked for it. A pull costs one
     /// indexed read when no endpoint asked for pulls.
     package func record(
-        _ name: WebhookEventName, namespace: String, subject: String, digests: [String], detail: String? = nil, context: RequestContext
+        _ name: WebhookEventName,
+        namespace: String,
+        subject: String,
+        digests: [String],
+        detail: String? = nil,
+        context: RequestContext
     ) async throws(ControlPlaneError) {
         let pattern = "%,\(name.rawValue),%"
         let wanted = try await controlPlane.query("looking for webhooks of namespace \"\(namespace)\"") { db in
@@ -109,8 +154,16 @@ extension Webhooks {
         let now = controlPlane.nowMilliseconds()
         try await controlPlane.mutate("recording a \(name.rawValue) event", priority: .background) { db in
             try await WebhookOutbox.insert(
-                name, namespace: namespace, subject: subject, digests: digests, action: name.rawValue, detail: detail, context: context,
-                at: now, in: db)
+                name,
+                namespace: namespace,
+                subject: subject,
+                digests: digests,
+                action: name.rawValue,
+                detail: detail,
+                context: context,
+                at: now,
+                in: db
+            )
         }
     }
 }
@@ -121,8 +174,13 @@ extension Webhooks {
     func recordVerifyFailure(namespace: String, _ result: VerifyResult) async {
         do {
             try await record(
-                .verifyFailure, namespace: namespace, subject: "\(result.address)", digests: ["\(result.address)"], detail: result.mismatch,
-                context: RequestContext(actor: "system:verify"))
+                .verifyFailure,
+                namespace: namespace,
+                subject: "\(result.address)",
+                digests: ["\(result.address)"],
+                detail: result.mismatch,
+                context: RequestContext(actor: "system:verify")
+            )
         } catch {
             controlPlane.logger.error("recording a verify.failure webhook event failed", metadata: ["error": "\(error.message)"])
         }

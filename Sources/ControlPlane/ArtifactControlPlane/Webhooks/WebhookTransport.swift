@@ -22,8 +22,11 @@ public struct WebhookDeliverySettings: Sendable, Hashable {
     public var batchSize: Int
 
     public init(
-        maximumAttempts: Int = 12, initialBackoff: Duration = .seconds(5), maximumBackoff: Duration = .seconds(3600),
-        lease: Duration = .seconds(120), batchSize: Int = 16
+        maximumAttempts: Int = 12,
+        initialBackoff: Duration = .seconds(5),
+        maximumBackoff: Duration = .seconds(3600),
+        lease: Duration = .seconds(120),
+        batchSize: Int = 16
     ) {
         self.maximumAttempts = maximumAttempts
         self.initialBackoff = initialBackoff

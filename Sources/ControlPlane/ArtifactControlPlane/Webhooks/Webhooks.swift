@@ -24,7 +24,11 @@ public struct Webhooks: Sendable {
     ///   `webhookAddressRefused` for a URL naming a non-public address the configuration does not
     ///   allow; `namespaceNotFound`. Nothing is stored when it throws.
     public func create(
-        namespace: String, url: String, secret: [UInt8], events: [String], context: RequestContext
+        namespace: String,
+        url: String,
+        secret: [UInt8],
+        events: [String],
+        context: RequestContext
     ) async throws(ControlPlaneError) -> WebhookEndpoint {
         try NameGrammar.validateNamespace(namespace)
         let host = try Self.validateURL(url)
@@ -54,11 +58,23 @@ public struct Webhooks: Sendable {
             ).run()
             try await AuditLog.append(
                 AuditEvent(
-                    action: "webhook.create", namespace: namespace, target: id,
-                    detail: "\(url) events \(names.map(\.rawValue).joined(separator: ","))"),
-                context: context, at: now, in: db)
+                    action: "webhook.create",
+                    namespace: namespace,
+                    target: id,
+                    detail: "\(url) events \(names.map(\.rawValue).joined(separator: ","))"
+                ),
+                context: context,
+                at: now,
+                in: db
+            )
             return WebhookEndpoint(
-                id: id, namespace: namespace, url: url, events: names, createdBy: context.actor, createdAt: Date(milliseconds: now))
+                id: id,
+                namespace: namespace,
+                url: url,
+                events: names,
+                createdBy: context.actor,
+                createdAt: Date(milliseconds: now)
+            )
         }
     }
 
@@ -90,7 +106,12 @@ public struct Webhooks: Sendable {
             try await Self.requireEndpoint(namespace: namespace, id: id, in: db)
             try await db.raw("DELETE FROM webhook_deliveries WHERE endpoint_id = \(bind: id)").run()
             try await db.raw("DELETE FROM webhook_endpoints WHERE id = \(bind: id)").run()
-            try await AuditLog.append(AuditEvent(action: "webhook.delete", namespace: namespace, target: id), context: context, at: now, in: db)
+            try await AuditLog.append(
+                AuditEvent(action: "webhook.delete", namespace: namespace, target: id),
+                context: context,
+                at: now,
+                in: db
+            )
         }
     }
 
@@ -98,7 +119,10 @@ public struct Webhooks: Sendable {
     ///
     /// - Throws: `webhookNotFound`, `namespaceNotFound`.
     public func deliveries(
-        namespace: String, endpoint id: String, state: WebhookDeliveryState? = nil, page: PageRequest = .first()
+        namespace: String,
+        endpoint id: String,
+        state: WebhookDeliveryState? = nil,
+        page: PageRequest = .first()
     ) async throws(ControlPlaneError) -> Page<WebhookDelivery> {
         try NameGrammar.validateNamespace(namespace)
         let after = try page.validated(arity: 1)?[0] ?? ""
@@ -152,7 +176,8 @@ public struct Webhooks: Sendable {
                 throw ControlPlaneError(
                     .invalidWebhook,
                     "\"\(NameGrammar.printable(name))\" is not a webhook event; the events are "
-                        + WebhookEventName.allCases.map(\.rawValue).joined(separator: ", "))
+                        + WebhookEventName.allCases.map(\.rawValue).joined(separator: ", ")
+                )
             }
             chosen.insert(event)
         }
@@ -171,18 +196,29 @@ public struct Webhooks: Sendable {
     static func endpoint(from row: any SQLRow) throws -> WebhookEndpoint {
         let events = try row.string("events").split(separator: ",").compactMap { WebhookEventName(rawValue: String($0)) }
         return WebhookEndpoint(
-            id: try row.string("id"), namespace: try row.string("namespace"), url: try row.string("url"), events: events,
-            createdBy: try row.string("created_by"), createdAt: Date(milliseconds: try row.int("created_at")))
+            id: try row.string("id"),
+            namespace: try row.string("namespace"),
+            url: try row.string("url"),
+            events: events,
+            createdBy: try row.string("created_by"),
+            createdAt: Date(milliseconds: try row.int("created_at"))
+        )
     }
 
     static func delivery(from row: any SQLRow) throws -> WebhookDelivery {
         let state = WebhookDeliveryState(rawValue: try row.string("state")) ?? .pending
         return WebhookDelivery(
-            id: try row.string("id"), eventID: try row.string("event_id"), endpointID: try row.string("endpoint_id"),
-            event: try row.string("event"), state: state, attempts: Int(try row.int("attempts")),
+            id: try row.string("id"),
+            eventID: try row.string("event_id"),
+            endpointID: try row.string("endpoint_id"),
+            event: try row.string("event"),
+            state: state,
+            attempts: Int(try row.int("attempts")),
             createdAt: Date(milliseconds: try row.int("created_at")),
             nextAttemptAt: state == .pending ? Date(milliseconds: try row.int("next_attempt_at")) : nil,
             deliveredAt: try row.optionalInt("delivered_at").map(Date.init(milliseconds:)),
-            lastStatus: try row.optionalInt("last_status").map { Int($0) }, lastError: try row.optionalString("last_error"))
+            lastStatus: try row.optionalInt("last_status").map { Int($0) },
+            lastError: try row.optionalString("last_error")
+        )
     }
 }

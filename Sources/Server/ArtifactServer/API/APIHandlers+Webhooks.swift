@@ -8,8 +8,12 @@ extension APIHandlers {
         let namespace = try PathParameter.name(context, "ns")
         let body = try await request.decode(as: WebhookCreateBody.self, context: context)
         let endpoint = try await controlPlane.webhooks.create(
-            namespace: namespace, url: body.url, secret: Array(body.secret.utf8), events: body.events ?? [],
-            context: context.auditContext(principal))
+            namespace: namespace,
+            url: body.url,
+            secret: Array(body.secret.utf8),
+            events: body.events ?? [],
+            context: context.auditContext(principal)
+        )
         return try JSONResponse.make(endpoint, status: .created)
     }
 
@@ -20,7 +24,10 @@ extension APIHandlers {
 
     func deleteWebhook(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         try await controlPlane.webhooks.delete(
-            namespace: try PathParameter.name(context, "ns"), id: try PathParameter.name(context, "id"), context: context.auditContext(principal))
+            namespace: try PathParameter.name(context, "ns"),
+            id: try PathParameter.name(context, "id"),
+            context: context.auditContext(principal)
+        )
         return JSONResponse.noContent()
     }
 
@@ -33,8 +40,11 @@ extension APIHandlers {
             state = parsed
         }
         let page = try await controlPlane.webhooks.deliveries(
-            namespace: try PathParameter.name(context, "ns"), endpoint: try PathParameter.name(context, "id"), state: state,
-            page: try request.pageRequest())
+            namespace: try PathParameter.name(context, "ns"),
+            endpoint: try PathParameter.name(context, "id"),
+            state: state,
+            page: try request.pageRequest()
+        )
         return try JSONResponse.make(PageBody(page))
     }
 }

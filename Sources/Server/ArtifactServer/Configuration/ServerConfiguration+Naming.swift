@@ -5,7 +5,10 @@ import Configuration
 
 extension ServerConfiguration {
     /// Reads `ociDefaultNamespace`, `ociCreateNamespaces` and `webhookAllowedNetworks`.
-    static func loadNamingAndWebhooks(from reader: ConfigReader, into configuration: inout ServerConfiguration) async throws(ServerConfigurationError) {
+    static func loadNamingAndWebhooks(
+        from reader: ConfigReader,
+        into configuration: inout ServerConfiguration
+    ) async throws(ServerConfigurationError) {
         if let namespace = try await fetch(.ociDefaultNamespace, { try await reader.fetchString(forKey: $0) }) {
             do {
                 try NameGrammar.checkNamespace(namespace)
@@ -17,7 +20,10 @@ extension ServerConfiguration {
         if let text = try await fetch(.ociCreateNamespaces, { try await reader.fetchString(forKey: $0) }) {
             guard let rule = OCINamingPolicy.NamespaceCreation(rawValue: text) else {
                 let rules = OCINamingPolicy.NamespaceCreation.allCases.map(\.rawValue).joined(separator: ", ")
-                throw ServerConfigurationError(key: Key.ociCreateNamespaces.rawValue, "\"\(NameGrammar.printable(text))\" is not one of \(rules)")
+                throw ServerConfigurationError(
+                    key: Key.ociCreateNamespaces.rawValue,
+                    "\"\(NameGrammar.printable(text))\" is not one of \(rules)"
+                )
             }
             configuration.ociNaming.namespaceCreation = rule
         }
@@ -36,7 +42,9 @@ extension ServerConfiguration {
         } catch {
             throw ServerConfigurationError(
                 key: key.rawValue,
-                "is not \(key.valueType.rawValue); check \(key.environmentName), the command line and the configuration file", underlying: error)
+                "is not \(key.valueType.rawValue); check \(key.environmentName), the command line and the configuration file",
+                underlying: error
+            )
         }
     }
 }

@@ -15,7 +15,8 @@ extension OCIDistributionAPI {
         let audit = context.auditContext(principal)
         if let mountText = request.query("mount") {
             let digest = try OCIDigest.parseBlob(mountText)
-            if let fromText = request.query("from"), let source = try? OCIRepositoryName(parsing: fromText, defaultNamespace: naming.defaultNamespace),
+            if let fromText = request.query("from"),
+                let source = try? OCIRepositoryName(parsing: fromText, defaultNamespace: naming.defaultNamespace),
                 case .allow = try await controlPlane.auth.authorize(
                     token: context.credential, scope: .read, namespace: source.namespace, context: anonymous(context)),
                 try await oci.mount(repository, digest: digest, from: source, context: audit) != nil

@@ -16,7 +16,9 @@ public struct WebhookHTTPTransport: WebhookTransport {
     /// A client for webhooks (shut it down with ``HTTPClient/shutdown()``).
     public static func makeClient(connectTimeout: TimeAmount = .seconds(5), readTimeout: TimeAmount = .seconds(10)) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: connectTimeout, read: readTimeout))
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: connectTimeout, read: readTimeout)
+        )
         configuration.decompression = .disabled
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
