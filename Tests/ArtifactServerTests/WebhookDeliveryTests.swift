@@ -181,6 +181,14 @@ struct WebhookDeliveryTests {
                 #expect((push["data"] as? [String: Any])?["actor"] as? String == "test")
                 let delivered = try await plane.webhooks.deliveries(namespace: "team", endpoint: endpoint.id, state: .delivered)
                 #expect(delivered.items.count == 4 && delivered.items.allSatisfy { $0.attempts == 2 && $0.deliveredAt != nil })
+                // Delivered rows go after keepDelivered (7 days by default), not before.
+                try await Self.withTransport { transport in
+                    let pruning = WebhookDispatcher(controlPlane: plane, transport: transport)
+                    let early = try await pruning.prune()
+                    clock.advance(7 * 86_400 + 1)
+                    let late = try await pruning.prune()
+                    #expect(early == 0 && late == 4)
+                }
             }
         }
     }
@@ -258,6 +266,17 @@ struct WebhookDeliveryTests {
                 let dead = try await plane.webhooks.deliveries(namespace: "team", endpoint: endpoint.id, state: .dead)
                 #expect(dead.items.count == 1)
                 #expect(dead.items.first?.attempts == 3 && dead.items.first?.lastStatus == 500 && dead.items.first?.nextAttemptAt == nil)
+                // Dead letters stay listed for keepDead, then go: the outbox stays bounded.
+                try await Self.withTransport { transport in
+                    let pruning = WebhookDispatcher(
+                        controlPlane: plane, transport: transport,
+                        settings: WebhookDeliverySettings(keepDelivered: .seconds(60), keepDead: .seconds(2 * 86_400)))
+                    let early = try await pruning.prune()
+                    clock.advance(2 * 86_400)
+                    let late = try await pruning.prune()
+                    #expect(early == 0 && late == 1)
+                }
+                #expect(try await plane.webhooks.deliveries(namespace: "team", endpoint: endpoint.id).items.isEmpty)
             }
         }
     }

@@ -42,6 +42,11 @@ public struct WebhookDeliveryService<C: Clock>: Service where C.Duration == Dura
                 logger.error("a webhook delivery round failed", metadata: ["error": "\(error.message)"])
             }
             if full { continue }
+            do {
+                _ = try await dispatcher.prune()
+            } catch {
+                logger.error("removing old webhook deliveries failed", metadata: ["error": "\(error.message)"])
+            }
             await cancelWhenGracefulShutdown { try? await clock.sleep(for: interval) }
         }
     }

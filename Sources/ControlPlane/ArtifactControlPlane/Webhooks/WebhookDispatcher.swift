@@ -115,6 +115,25 @@ public struct WebhookDispatcher: Sendable {
         return report
     }
 
+    /// Removes deliveries delivered longer ago than ``WebhookDeliverySettings/keepDelivered`` and
+    /// dead ones created longer ago than ``WebhookDeliverySettings/keepDead`` (1000 a call);
+    /// returns how many. Any node may run it: it takes nothing another node holds.
+    public func prune() async throws(ControlPlaneError) -> Int {
+        let now = controlPlane.nowMilliseconds()
+        let (delivered, dead) = (now - settings.keepDelivered.milliseconds, now - settings.keepDead.milliseconds)
+        return try await controlPlane.mutate("removing old webhook deliveries", priority: .background) { db in
+            let old = try await db.raw(
+                """
+                SELECT id FROM webhook_deliveries
+                WHERE (state = 'delivered' AND delivered_at < \(bind: delivered)) OR (state = 'dead' AND created_at < \(bind: dead))
+                LIMIT 1000
+                """
+            ).all().map { try $0.string("id") }
+            if !old.isEmpty { try await db.raw("DELETE FROM webhook_deliveries WHERE id IN (\(binds: old))").run() }
+            return old.count
+        }
+    }
+
     /// Posts one delivery; the status if an answer came, and why it failed if it did.
     func send(_ delivery: Claimed) async -> (Claimed, Int?, String?) {
         let secret: [UInt8]

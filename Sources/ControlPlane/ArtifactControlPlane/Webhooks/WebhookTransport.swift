@@ -20,19 +20,27 @@ public struct WebhookDeliverySettings: Sendable, Hashable {
     public var lease: Duration
     /// Deliveries claimed (and sent concurrently) per round.
     public var batchSize: Int
+    /// How long delivered deliveries stay listed before they are removed (the outbox stays bounded).
+    public var keepDelivered: Duration
+    /// How long dead deliveries stay listed before they are removed.
+    public var keepDead: Duration
 
     public init(
         maximumAttempts: Int = 12,
         initialBackoff: Duration = .seconds(5),
         maximumBackoff: Duration = .seconds(3600),
         lease: Duration = .seconds(120),
-        batchSize: Int = 16
+        batchSize: Int = 16,
+        keepDelivered: Duration = .seconds(7 * 86_400),
+        keepDead: Duration = .seconds(30 * 86_400)
     ) {
         self.maximumAttempts = maximumAttempts
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
         self.lease = lease
         self.batchSize = batchSize
+        self.keepDelivered = keepDelivered
+        self.keepDead = keepDead
     }
 
     /// The wait after failed attempt number `attempts` (1-based).
