@@ -281,6 +281,34 @@ struct WebhookDeliveryTests {
         }
     }
 
+    @Test("no redirect is followed, and a refused connection is a failed attempt said in words")
+    func redirectAndRefusal() async throws {
+        try await Self.withControlPlanes(.sqlite) { planes, _ in
+            let plane = planes[0]
+            _ = try await plane.registry.createNamespace("team", context: Self.context)
+            let receiver = WebhookReceiver()
+            receiver.answer(307)
+            try await receiver.run { url in
+                let redirected = try await plane.webhooks.create(
+                    namespace: "team", url: url, secret: Self.secret, events: ["push"], context: Self.context)
+                // Nothing listens on port 9 (discard) of loopback here.
+                let refused = try await plane.webhooks.create(
+                    namespace: "team", url: "http://127.0.0.1:9/hook", secret: Self.secret, events: ["push"], context: Self.context)
+                try await Self.push(plane)
+                try await Self.withTransport { transport in
+                    let report = try await WebhookDispatcher(controlPlane: plane, transport: transport).deliverDue()
+                    #expect(report == WebhookRoundReport(claimed: 2, retrying: 2))
+                }
+                #expect(receiver.received.count == 1, "the Location of the 307 was not followed")
+                let first = try await plane.webhooks.deliveries(namespace: "team", endpoint: redirected.id).items
+                #expect(first.first?.lastStatus == 307 && first.first?.lastError == "the endpoint answered 307")
+                let second = try await plane.webhooks.deliveries(namespace: "team", endpoint: refused.id).items
+                #expect(second.first?.lastStatus == nil)
+                #expect(second.first?.lastError == "the connection was refused", "\(second.first?.lastError ?? "-")")
+            }
+        }
+    }
+
     @Test("two control planes on one database deliver each event once, never both at once", arguments: TestDatabase.allCases)
     func twoNodes(database: TestDatabase) async throws {
         try await Self.withControlPlanes(database, count: 2) { planes, _ in

@@ -44,11 +44,9 @@ final class WebhookReceiver: Sendable {
                 )
                 return state.status
             }
-            return Response(
-                status: HTTPResponse.Status(code: status),
-                headers: [.contentLength: "2"],
-                body: .init(byteBuffer: ByteBuffer(string: "ok"))
-            )
+            var headers: HTTPFields = [.contentLength: "2"]
+            if (300..<400).contains(status) { headers[.location] = "/elsewhere" }
+            return Response(status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: "ok")))
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: ServerHarness.silent)
         try await app.test(.live) { client in

@@ -158,10 +158,10 @@ public struct WebhookDispatcher: Sendable {
         do {
             let status = try await transport.post(url: delivery.url, headers: headers, body: body)
             return (delivery, status, (200..<300).contains(status) ? nil : "the endpoint answered \(status)")
-        } catch let error as ControlPlaneError {
-            return (delivery, nil, error.message)
+        } catch let failure as WebhookTransportFailure {
+            return (delivery, nil, failure.reason)
         } catch {
-            return (delivery, nil, "no answer: \(String(describing: type(of: error)))")
+            return (delivery, nil, "the request failed without an answer")
         }
     }
 

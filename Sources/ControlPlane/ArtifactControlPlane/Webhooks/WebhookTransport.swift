@@ -53,3 +53,14 @@ public struct WebhookDeliverySettings: Sendable, Hashable {
         return min(wait, maximumBackoff)
     }
 }
+
+/// Why a webhook request got no answer, in words a person reads in `webhook deliveries`
+/// ("the connection was refused", "no answer within 30 s"): a transport throws it instead of its
+/// HTTP library's own error, whose type name means nothing to the namespace's admins.
+public struct WebhookTransportFailure: Error, Sendable, Hashable {
+    public var reason: String
+
+    public init(_ reason: String) {
+        self.reason = reason
+    }
+}

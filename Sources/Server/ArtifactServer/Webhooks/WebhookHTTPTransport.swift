@@ -2,6 +2,10 @@ import ArtifactControlPlane
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 import ServiceLifecycle
 
 /// Webhook requests over AsyncHTTPClient, bounded: no redirect is followed (a 3xx is a failed
@@ -34,13 +38,32 @@ public struct WebhookHTTPTransport: WebhookTransport {
         request.headers.add(name: "User-Agent", value: "artifactstore-webhooks")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await client.execute(request, timeout: requestTimeout)
-        var read = 0
-        for try await chunk in response.body {
-            read += chunk.readableBytes
-            if read >= Self.maximumResponseBytes { break }
+        do {
+            let response = try await client.execute(request, timeout: requestTimeout)
+            var read = 0
+            for try await chunk in response.body {
+                read += chunk.readableBytes
+                if read >= Self.maximumResponseBytes { break }
+            }
+            return Int(response.status.code)
+        } catch {
+            throw WebhookTransportFailure(Self.reason(error))
         }
-        return Int(response.status.code)
+    }
+
+    /// What a failed request's error means, without the library's type names.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return "connecting to the endpoint timed out"
+            case .readTimeout, .deadlineExceeded: return "the endpoint did not answer in time"
+            case .remoteConnectionClosed: return "the endpoint closed the connection without an answer"
+            default: return "the request failed (\(error.shortDescription))"
+            }
+        }
+        if let error = error as? IOError, error.errnoCode == ECONNREFUSED { return "the connection was refused" }
+        if error is NIOConnectionError { return "the endpoint could not be reached" }
+        return "the request failed without an answer"
     }
 }
 
