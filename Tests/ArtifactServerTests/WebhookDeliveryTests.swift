@@ -29,6 +29,7 @@ struct WebhookDeliveryTests {
     static func withControlPlanes(
         _ database: TestDatabase,
         count: Int = 1,
+        networks: [WebhookNetworkPolicy]? = nil,
         test: String = #function,
         _ body: ([ControlPlane], SteppedDate) async throws -> Void
     ) async throws {
@@ -40,7 +41,8 @@ struct WebhookDeliveryTests {
             var configuration = ControlPlane.Configuration()
             configuration.webhookNetworks = [.loopback]
             var planes: [ControlPlane] = []
-            for _ in 0..<count {
+            for index in 0..<count {
+                if let networks { configuration.webhookNetworks = networks[index] }
                 let dataPlane = try LocalDataPlane(
                     backends: [
                         .init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: TestLogs.silent))
@@ -305,6 +307,26 @@ struct WebhookDeliveryTests {
                 let second = try await plane.webhooks.deliveries(namespace: "team", endpoint: refused.id).items
                 #expect(second.first?.lastStatus == nil)
                 #expect(second.first?.lastError == "the connection was refused", "\(second.first?.lastError ?? "-")")
+            }
+        }
+    }
+
+    @Test("a node that does not allow loopback refuses to deliver there, without a request, whoever created the endpoint")
+    func deliveryTimeAddressCheck() async throws {
+        try await Self.withControlPlanes(.sqlite, count: 2, networks: [[.loopback], []]) { planes, _ in
+            _ = try await planes[0].registry.createNamespace("team", context: Self.context)
+            let receiver = WebhookReceiver()
+            try await receiver.run { url in
+                let endpoint = try await planes[0].webhooks.create(
+                    namespace: "team", url: url, secret: Self.secret, events: ["push"], context: Self.context)
+                try await Self.push(planes[0])
+                try await Self.withTransport { transport in
+                    let report = try await WebhookDispatcher(controlPlane: planes[1], transport: transport).deliverDue()
+                    #expect(report == WebhookRoundReport(claimed: 1, retrying: 1))
+                }
+                #expect(receiver.received.isEmpty)
+                let delivery = try await planes[0].webhooks.deliveries(namespace: "team", endpoint: endpoint.id).items.first
+                #expect(delivery?.lastError?.hasPrefix("webhook host \"127.0.0.1\" is a loopback address") == true, "\(delivery?.lastError ?? "-")")
             }
         }
     }
