@@ -224,6 +224,19 @@ struct WebhookAPITests {
         }
     }
 
+    @Test("delivery rounds are counted in /metrics by outcome")
+    func metrics() {
+        let metrics = ServerMetrics()
+        metrics.recordWebhookRound(WebhookRoundReport())
+        #expect(!String(decoding: metrics.exposition(), as: UTF8.self).contains("artifactstore_webhook_attempts_total"))
+        metrics.recordWebhookRound(WebhookRoundReport(claimed: 4, delivered: 2, retrying: 1, dead: 1))
+        metrics.recordWebhookRound(WebhookRoundReport(claimed: 1, delivered: 1))
+        let text = String(decoding: metrics.exposition(), as: UTF8.self)
+        #expect(text.contains(#"artifactstore_webhook_attempts_total{outcome="delivered"} 3"#), "\(text)")
+        #expect(text.contains(#"artifactstore_webhook_attempts_total{outcome="retrying"} 1"#))
+        #expect(text.contains(#"artifactstore_webhook_attempts_total{outcome="dead"} 1"#))
+    }
+
     @Test("webhookAllowedNetworks is read and checked")
     func configuration() async throws {
         let loaded = try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_WEBHOOK_ALLOWED_NETWORKS": "loopback,link-local"])

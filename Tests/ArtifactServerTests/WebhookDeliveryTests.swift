@@ -271,8 +271,10 @@ struct WebhookDeliveryTests {
                 // Dead letters stay listed for keepDead, then go: the outbox stays bounded.
                 try await Self.withTransport { transport in
                     let pruning = WebhookDispatcher(
-                        controlPlane: plane, transport: transport,
-                        settings: WebhookDeliverySettings(keepDelivered: .seconds(60), keepDead: .seconds(2 * 86_400)))
+                        controlPlane: plane,
+                        transport: transport,
+                        settings: WebhookDeliverySettings(keepDelivered: .seconds(60), keepDead: .seconds(2 * 86_400))
+                    )
                     let early = try await pruning.prune()
                     clock.advance(2 * 86_400)
                     let late = try await pruning.prune()
@@ -292,10 +294,20 @@ struct WebhookDeliveryTests {
             receiver.answer(307)
             try await receiver.run { url in
                 let redirected = try await plane.webhooks.create(
-                    namespace: "team", url: url, secret: Self.secret, events: ["push"], context: Self.context)
+                    namespace: "team",
+                    url: url,
+                    secret: Self.secret,
+                    events: ["push"],
+                    context: Self.context
+                )
                 // Nothing listens on port 9 (discard) of loopback here.
                 let refused = try await plane.webhooks.create(
-                    namespace: "team", url: "http://127.0.0.1:9/hook", secret: Self.secret, events: ["push"], context: Self.context)
+                    namespace: "team",
+                    url: "http://127.0.0.1:9/hook",
+                    secret: Self.secret,
+                    events: ["push"],
+                    context: Self.context
+                )
                 try await Self.push(plane)
                 try await Self.withTransport { transport in
                     let report = try await WebhookDispatcher(controlPlane: plane, transport: transport).deliverDue()
@@ -318,7 +330,12 @@ struct WebhookDeliveryTests {
             let receiver = WebhookReceiver()
             try await receiver.run { url in
                 let endpoint = try await planes[0].webhooks.create(
-                    namespace: "team", url: url, secret: Self.secret, events: ["push"], context: Self.context)
+                    namespace: "team",
+                    url: url,
+                    secret: Self.secret,
+                    events: ["push"],
+                    context: Self.context
+                )
                 try await Self.push(planes[0])
                 try await Self.withTransport { transport in
                     let report = try await WebhookDispatcher(controlPlane: planes[1], transport: transport).deliverDue()
@@ -326,7 +343,10 @@ struct WebhookDeliveryTests {
                 }
                 #expect(receiver.received.isEmpty)
                 let delivery = try await planes[0].webhooks.deliveries(namespace: "team", endpoint: endpoint.id).items.first
-                #expect(delivery?.lastError?.hasPrefix("webhook host \"127.0.0.1\" is a loopback address") == true, "\(delivery?.lastError ?? "-")")
+                #expect(
+                    delivery?.lastError?.hasPrefix("webhook host \"127.0.0.1\" is a loopback address") == true,
+                    "\(delivery?.lastError ?? "-")"
+                )
             }
         }
     }

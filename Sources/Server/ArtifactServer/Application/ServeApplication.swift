@@ -51,7 +51,9 @@ public enum ServeApplication {
                     maximumAge: configuration.ociUploadExpiry, interval: configuration.gcInterval),
                 controlPlane.auditSequencer.service(),
                 // Every node delivers webhooks; each delivery is leased to one (docs/webhooks.md).
-                WebhookDeliveryRunner(controlPlane: controlPlane, settings: WebhookDeliverySettings(), interval: .seconds(1)),
+                WebhookDeliveryRunner(
+                    controlPlane: controlPlane, settings: WebhookDeliverySettings(), interval: .seconds(1),
+                    onReport: { metrics.recordWebhookRound($0) }),
             ]
             // At start and every 15 minutes: what crashed ingests left (a daemon sweeps its own backends).
             if let local = controlPlane.dataPlane as? LocalDataPlane { services.append(local.temporarySweepService()) }

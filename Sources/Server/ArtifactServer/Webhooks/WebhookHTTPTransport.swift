@@ -3,10 +3,11 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ServiceLifecycle
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import ServiceLifecycle
 
 /// Webhook requests over AsyncHTTPClient, bounded: no redirect is followed (a 3xx is a failed
 /// attempt), connecting and each request have timeouts, and at most ``maximumResponseBytes`` of
@@ -72,13 +73,15 @@ struct WebhookDeliveryRunner: Service {
     let controlPlane: ControlPlane
     let settings: WebhookDeliverySettings
     let interval: Duration
+    /// Called with each round's report (the server's metrics).
+    let onReport: @Sendable (WebhookRoundReport) -> Void
 
     func run() async throws {
         let client = WebhookHTTPTransport.makeClient()
         let transport = WebhookHTTPTransport(client: client, requestTimeout: .seconds(30))
         let dispatcher = WebhookDispatcher(controlPlane: controlPlane, transport: transport, settings: settings)
         do {
-            try await WebhookDeliveryService(dispatcher: dispatcher, interval: interval).run()
+            try await WebhookDeliveryService(dispatcher: dispatcher, interval: interval, onReport: onReport).run()
         } catch {
             try? await client.shutdown()
             throw error
