@@ -67,6 +67,11 @@ struct WebhookDeliveryTests {
         }
     }
 
+    /// An endpoint of `team` at `url` with the test secret.
+    static func endpoint(_ plane: ControlPlane, _ url: String, events: [String]) async throws -> WebhookEndpoint {
+        try await plane.webhooks.create(namespace: "team", url: url, secret: secret, events: events, context: context)
+    }
+
     /// Runs `body` with a webhook HTTP client, shut down afterwards.
     static func withTransport(_ body: (WebhookHTTPTransport) async throws -> Void) async throws {
         let client = WebhookHTTPTransport.makeClient()
@@ -108,13 +113,7 @@ struct WebhookDeliveryTests {
             _ = try await plane.registry.createNamespace("team", context: Self.context)
             let receiver = WebhookReceiver()
             try await receiver.run { url in
-                let endpoint = try await plane.webhooks.create(
-                    namespace: "team",
-                    url: url,
-                    secret: Self.secret,
-                    events: [],
-                    context: Self.context
-                )
+                let endpoint = try await WebhookDeliveryTests.endpoint(plane, url, events: [])
                 #expect(endpoint.events == WebhookEventName.defaults)
                 try await Self.push(plane)
                 _ = try await plane.registry.setTag(
@@ -200,13 +199,7 @@ struct WebhookDeliveryTests {
         try await Self.withControlPlanes(database) { planes, _ in
             let plane = planes[0]
             _ = try await plane.registry.createNamespace("team", context: Self.context)
-            _ = try await plane.webhooks.create(
-                namespace: "team",
-                url: "http://127.0.0.1:9/hook",
-                secret: Self.secret,
-                events: [],
-                context: Self.context
-            )
+            _ = try await WebhookDeliveryTests.endpoint(plane, "http://127.0.0.1:9/hook", events: [])
             // A refused commit (its blob is not linked) rolls back with its event.
             let stray = try ContentAddress(parsing: "blake3:" + String(repeating: "ab", count: 32))
             await #expect(throws: ControlPlaneError.self) {
@@ -241,13 +234,7 @@ struct WebhookDeliveryTests {
             let receiver = WebhookReceiver()
             receiver.answer(500)
             try await receiver.run { url in
-                let endpoint = try await plane.webhooks.create(
-                    namespace: "team",
-                    url: url,
-                    secret: Self.secret,
-                    events: ["push"],
-                    context: Self.context
-                )
+                let endpoint = try await WebhookDeliveryTests.endpoint(plane, url, events: ["push"])
                 try await Self.push(plane)
                 try await Self.withTransport { transport in
                     let dispatcher = WebhookDispatcher(
@@ -293,21 +280,9 @@ struct WebhookDeliveryTests {
             let receiver = WebhookReceiver()
             receiver.answer(307)
             try await receiver.run { url in
-                let redirected = try await plane.webhooks.create(
-                    namespace: "team",
-                    url: url,
-                    secret: Self.secret,
-                    events: ["push"],
-                    context: Self.context
-                )
+                let redirected = try await WebhookDeliveryTests.endpoint(plane, url, events: ["push"])
                 // Nothing listens on port 9 (discard) of loopback here.
-                let refused = try await plane.webhooks.create(
-                    namespace: "team",
-                    url: "http://127.0.0.1:9/hook",
-                    secret: Self.secret,
-                    events: ["push"],
-                    context: Self.context
-                )
+                let refused = try await WebhookDeliveryTests.endpoint(plane, "http://127.0.0.1:9/hook", events: ["push"])
                 try await Self.push(plane)
                 try await Self.withTransport { transport in
                     let report = try await WebhookDispatcher(controlPlane: plane, transport: transport).deliverDue()
@@ -329,13 +304,7 @@ struct WebhookDeliveryTests {
             _ = try await planes[0].registry.createNamespace("team", context: Self.context)
             let receiver = WebhookReceiver()
             try await receiver.run { url in
-                let endpoint = try await planes[0].webhooks.create(
-                    namespace: "team",
-                    url: url,
-                    secret: Self.secret,
-                    events: ["push"],
-                    context: Self.context
-                )
+                let endpoint = try await WebhookDeliveryTests.endpoint(planes[0], url, events: ["push"])
                 try await Self.push(planes[0])
                 try await Self.withTransport { transport in
                     let report = try await WebhookDispatcher(controlPlane: planes[1], transport: transport).deliverDue()
@@ -357,7 +326,7 @@ struct WebhookDeliveryTests {
             _ = try await planes[0].registry.createNamespace("team", context: Self.context)
             let receiver = WebhookReceiver()
             try await receiver.run { url in
-                _ = try await planes[0].webhooks.create(namespace: "team", url: url, secret: Self.secret, events: [], context: Self.context)
+                _ = try await WebhookDeliveryTests.endpoint(planes[0], url, events: [])
                 for version in 0..<24 { try await Self.push(planes[version % 2], version: "1.\(version)") }
                 try await Self.withTransport { transport in
                     let settings = WebhookDeliverySettings(batchSize: 5)
@@ -392,7 +361,7 @@ struct WebhookDeliveryTests {
             _ = try await plane.registry.createNamespace("team", context: Self.context)
             let receiver = WebhookReceiver()
             try await receiver.run { url in
-                _ = try await plane.webhooks.create(namespace: "team", url: url, secret: Self.secret, events: [], context: Self.context)
+                _ = try await WebhookDeliveryTests.endpoint(plane, url, events: [])
                 try await Self.withTransport { transport in
                     let clock = ManualClock()
                     let service = WebhookDeliveryService(
@@ -430,13 +399,7 @@ struct WebhookEventTests {
         try await WebhookDeliveryTests.withControlPlanes(database) { planes, clock in
             let plane = planes[0]
             _ = try await plane.registry.createNamespace("team", context: Self.context)
-            _ = try await plane.webhooks.create(
-                namespace: "team",
-                url: "http://127.0.0.1:9/hook",
-                secret: [1],
-                events: ["delete", "gc.delete"],
-                context: Self.context
-            )
+            _ = try await WebhookDeliveryTests.endpoint(plane, "http://127.0.0.1:9/hook", events: ["delete", "gc.delete"])
             try await WebhookDeliveryTests.push(plane)
             try await plane.registry.deleteVersion(namespace: "team", artifact: "app", version: "1.0", context: Self.context)
             clock.advance(2 * 86_400)
@@ -453,13 +416,7 @@ struct WebhookEventTests {
         try await ServerHarness.run(configuration: configuration) { harness in
             let plane = harness.controlPlane
             _ = try await plane.registry.createNamespace("team", context: Self.context)
-            _ = try await plane.webhooks.create(
-                namespace: "team",
-                url: "http://127.0.0.1:9/hook",
-                secret: [1],
-                events: ["verify.failure"],
-                context: Self.context
-            )
+            _ = try await WebhookDeliveryTests.endpoint(plane, "http://127.0.0.1:9/hook", events: ["verify.failure"])
             let config = Array("{}".utf8)
             try await harness.withClient { client in
                 try await OCITest.pushBlob(client, "team/app", config, token: harness.adminToken)
@@ -489,13 +446,7 @@ struct WebhookEventTests {
             #expect(try await plane.registry.verifyBlob(namespace: "team", address: blob.address).verified == false)
             #expect(try await Self.events(plane) == ["verify.failure"])
 
-            _ = try await plane.webhooks.create(
-                namespace: "team",
-                url: "http://127.0.0.1:9/pulls",
-                secret: [1],
-                events: ["pull"],
-                context: Self.context
-            )
+            _ = try await WebhookDeliveryTests.endpoint(plane, "http://127.0.0.1:9/pulls", events: ["pull"])
             try await harness.withClient { client in
                 try await client.execute(uri: "/v2/team/app/manifests/v1", method: .get, headers: OCITest.headers(harness.adminToken)) {
                     #expect($0.status == .ok)
