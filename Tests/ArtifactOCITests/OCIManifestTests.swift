@@ -105,5 +105,13 @@ struct OCIManifestTests {
         for bad in ["single", "Team/x", "team/", "/x", "team//x", "team/a__b", "team/a--b", "team/x/", "te am/x"] {
             #expect { try OCIRepositoryName(parsing: bad) } throws: { ($0 as? OCIError)?.kind == .nameInvalid }
         }
+        // A default namespace takes single-component names; the name keeps what the client wrote.
+        let single = try OCIRepositoryName(parsing: "app", defaultNamespace: "library")
+        #expect(single.namespace == "library" && single.artifact == "app" && single.description == "app")
+        let full = try OCIRepositoryName(parsing: "team/app", defaultNamespace: "library")
+        #expect(full.namespace == "team" && full.artifact == "app" && full.description == "team/app")
+        for bad in ["App", "a__b", ""] {
+            #expect { try OCIRepositoryName(parsing: bad, defaultNamespace: "library") } throws: { ($0 as? OCIError)?.kind == .nameInvalid }
+        }
     }
 }

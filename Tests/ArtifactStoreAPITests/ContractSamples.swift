@@ -47,8 +47,25 @@ enum ContractSamples {
     static let bareToken = TokenInfo(
         id: "0123456789abcdef", name: "ci", grants: [.global(.admin)], createdBy: "token:x", createdAt: date, expiresAt: nil, revokedAt: nil
     )
+    static let webhook = WebhookEndpoint(
+        id: "wh-0123456789abcdef", namespace: "team", url: "https://hooks.example/in", events: [.push, .tagMove], createdBy: "token:x",
+        createdAt: date)
+    static let delivery = WebhookDelivery(
+        id: "e1/wh-0123456789abcdef", eventID: "e1", endpointID: "wh-0123456789abcdef", event: "push", state: .pending, attempts: 2,
+        createdAt: date, nextAttemptAt: date, deliveredAt: date, lastStatus: 503, lastError: "the endpoint answered 503")
+    static let bareDelivery = WebhookDelivery(
+        id: "e1/wh-0123456789abcdef", eventID: "e1", endpointID: "wh-0123456789abcdef", event: "push", state: .delivered, attempts: 1,
+        createdAt: date, nextAttemptAt: nil, deliveredAt: nil, lastStatus: nil, lastError: nil)
 
     static let all: [ContractSample] = [
+        ContractSample(
+            "WebhookCreate", full: WebhookCreateBody(url: "https://hooks.example/in", secret: "s", events: ["push"]),
+            minimal: WebhookCreateBody(url: "https://hooks.example/in", secret: "s")),
+        ContractSample("WebhookEndpoint", full: webhook),
+        ContractSample("WebhookDelivery", full: delivery, minimal: bareDelivery),
+        ContractSample("WebhookEndpointPage", full: PageBody(items: [webhook], nextCursor: "c"), minimal: PageBody(items: [webhook], nextCursor: nil)),
+        ContractSample(
+            "WebhookDeliveryPage", full: PageBody(items: [delivery], nextCursor: "c"), minimal: PageBody(items: [bareDelivery], nextCursor: nil)),
         ContractSample(
             "Error", full: ErrorBody(code: "internalError", message: "the server failed", requestID: "r1"),
             minimal: ErrorBody(code: "namespaceNotFound", message: "no namespace \"team\"")),

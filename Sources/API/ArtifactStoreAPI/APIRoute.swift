@@ -54,6 +54,7 @@ public enum APIRouteID: String, Sendable, Hashable, CaseIterable {
     case listPolicies, setPolicy, deletePolicy, evaluateRetention
     case collectGarbage, scrub, exportAudit, verifyAudit
     case createToken, listTokens, revokeToken, whoami
+    case createWebhook, listWebhooks, deleteWebhook, listWebhookDeliveries
 }
 
 extension APIRoute {
@@ -108,5 +109,11 @@ extension APIRoute {
         APIRoute(id: .listTokens, method: .get, path: "/v1/tokens", access: .global(.admin)),
         APIRoute(id: .revokeToken, method: .delete, path: "/v1/tokens/:id", access: .global(.admin)),
         APIRoute(id: .whoami, method: .get, path: "/v1/whoami", access: .anyToken),
+
+        APIRoute(id: .createWebhook, method: .post, path: "\(namespacePath)/webhooks", access: .namespace(.admin)),
+        APIRoute(id: .listWebhooks, method: .get, path: "\(namespacePath)/webhooks", access: .namespace(.admin)),
+        APIRoute(id: .deleteWebhook, method: .delete, path: "\(namespacePath)/webhooks/:id", access: .namespace(.admin)),
+        APIRoute(
+            id: .listWebhookDeliveries, method: .get, path: "\(namespacePath)/webhooks/:id/deliveries", access: .namespace(.admin)),
     ]
 }

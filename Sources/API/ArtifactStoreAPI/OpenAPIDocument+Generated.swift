@@ -634,8 +634,76 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/WhoAmI'}
         default: {$ref: '#/components/responses/Error'}
+  /v1/namespaces/{ns}/webhooks:
+    post:
+      operationId: createWebhook
+      summary: 'Create a webhook endpoint (the secret is never shown again)'
+      parameters:
+        - $ref: '#/components/parameters/NamespaceName'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/WebhookCreate'}
+      responses:
+        '201':
+          description: 'Created'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/WebhookEndpoint'}
+        default: {$ref: '#/components/responses/Error'}
+    get:
+      operationId: listWebhooks
+      summary: 'Webhook endpoints of the namespace'
+      parameters:
+        - $ref: '#/components/parameters/NamespaceName'
+        - $ref: '#/components/parameters/PageLimit'
+        - $ref: '#/components/parameters/PageCursor'
+      responses:
+        '200':
+          description: 'A page'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/WebhookEndpointPage'}
+        default: {$ref: '#/components/responses/Error'}
+  /v1/namespaces/{ns}/webhooks/{id}:
+    delete:
+      operationId: deleteWebhook
+      summary: 'Delete a webhook endpoint and its deliveries'
+      parameters:
+        - $ref: '#/components/parameters/NamespaceName'
+        - $ref: '#/components/parameters/WebhookId'
+      responses:
+        '204':
+          description: 'Deleted'
+        default: {$ref: '#/components/responses/Error'}
+  /v1/namespaces/{ns}/webhooks/{id}/deliveries:
+    get:
+      operationId: listWebhookDeliveries
+      summary: 'Deliveries of a webhook endpoint (pending, delivered, dead)'
+      parameters:
+        - $ref: '#/components/parameters/NamespaceName'
+        - $ref: '#/components/parameters/WebhookId'
+        - name: state
+          in: query
+          required: false
+          schema: {type: string, enum: [pending, delivered, dead]}
+        - $ref: '#/components/parameters/PageLimit'
+        - $ref: '#/components/parameters/PageCursor'
+      responses:
+        '200':
+          description: 'A page'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/WebhookDeliveryPage'}
+        default: {$ref: '#/components/responses/Error'}
 components:
   parameters:
+    WebhookId:
+      name: id
+      in: path
+      required: true
+      schema: {type: string, pattern: '^wh-[0-9a-f]{16}$'}
     NamespaceName:
       name: ns
       in: path
@@ -988,6 +1056,46 @@ components:
       allOf:
         - $ref: '#/components/schemas/Page'
         - properties: {items: {type: array, items: {$ref: '#/components/schemas/TokenInfo'}}}
+    WebhookCreate:
+      type: object
+      required: [url, secret]
+      properties:
+        url: {type: string}
+        secret: {type: string}
+        events: {type: array, items: {type: string}}
+    WebhookEndpoint:
+      type: object
+      required: [id, namespace, url, events, createdBy, createdAt]
+      properties:
+        id: {type: string}
+        namespace: {type: string}
+        url: {type: string}
+        events: {type: array, items: {type: string, enum: [push, pull, delete, tag.move, hold, gc.delete, verify.failure]}}
+        createdBy: {type: string}
+        createdAt: {type: string, format: date-time}
+    WebhookDelivery:
+      type: object
+      required: [id, eventID, endpointID, event, state, attempts, createdAt]
+      properties:
+        id: {type: string}
+        eventID: {type: string}
+        endpointID: {type: string}
+        event: {type: string}
+        state: {type: string, enum: [pending, delivered, dead]}
+        attempts: {type: integer}
+        createdAt: {type: string, format: date-time}
+        nextAttemptAt: {type: string, format: date-time}
+        deliveredAt: {type: string, format: date-time}
+        lastStatus: {type: integer}
+        lastError: {type: string}
+    WebhookEndpointPage:
+      allOf:
+        - $ref: '#/components/schemas/Page'
+        - properties: {items: {type: array, items: {$ref: '#/components/schemas/WebhookEndpoint'}}}
+    WebhookDeliveryPage:
+      allOf:
+        - $ref: '#/components/schemas/Page'
+        - properties: {items: {type: array, items: {$ref: '#/components/schemas/WebhookDelivery'}}}
 
 """#
 }

@@ -34,6 +34,8 @@ public final class ControlPlane: Sendable {
         /// Namespaces whose downloads are always served through the server, never redirected to
         /// a backend's presigned URL (``Registry/downloadRedirect(namespace:address:)``).
         public var redirectExemptNamespaces: Set<String>
+        /// The non-public addresses webhook URLs may point at (``WebhookNetworkPolicy``); none by default.
+        public var webhookNetworks: WebhookNetworkPolicy = []
 
         public init(
             gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30),
@@ -138,6 +140,7 @@ public final class ControlPlane: Sendable {
     public var audit: AuditLog { AuditLog(controlPlane: self) }
     public var auditSequencer: AuditSequencer { AuditSequencer(controlPlane: self) }
     public var auth: Auth { Auth(controlPlane: self) }
+    public var webhooks: Webhooks { Webhooks(controlPlane: self) }
 
     // MARK: Shared by the parts
 

@@ -53,6 +53,9 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
     case backupInvalid
     case backupObjectCorrupt
     case backupUnsupported
+    case invalidWebhook
+    case webhookAddressRefused
+    case webhookNotFound
 
     public static let layer = "control plane"
 
@@ -111,18 +114,25 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
                 + "digest, a listed object that is not there)."
         case .backupObjectCorrupt: "An object in a backup does not hash to its address. The restore stopped and removed what it had written."
         case .backupUnsupported: "The store cannot be backed up this way (a PostgreSQL database: use `pg_dump`)."
+        case .invalidWebhook:
+            "A webhook endpoint is malformed: a URL that is not absolute http(s) with a host, credentials in the URL, an unknown "
+                + "event name, or an empty or oversized secret. Nothing was stored."
+        case .webhookAddressRefused:
+            "A webhook URL points at a loopback, private, link-local or other non-public address that the configuration "
+                + "(`webhookAllowedNetworks`) does not allow. Nothing was stored."
+        case .webhookNotFound: "No such webhook endpoint in the namespace."
         }
     }
 
     public var httpStatus: Int? {
         switch self {
         case .invalidName, .invalidPath, .invalidManifest, .invalidDigest, .invalidPageRequest, .invalidPolicy, .invalidToken,
-            .blobNotLinked:
+            .blobNotLinked, .invalidWebhook, .webhookAddressRefused:
             400
         case .unauthenticated, .tokenExpired, .tokenRevoked: 401
         case .forbidden: 403
         case .namespaceNotFound, .artifactNotFound, .versionNotFound, .fileNotFound, .tagNotFound, .holdNotFound, .policyNotFound,
-            .blobNotFound, .tokenNotFound:
+            .blobNotFound, .tokenNotFound, .webhookNotFound:
             404
         case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected: 409
         case .databaseUnavailable: 503

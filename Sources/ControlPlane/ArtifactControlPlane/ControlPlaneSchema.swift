@@ -46,6 +46,12 @@ public enum ControlPlaneSchema {
                 try await db.raw(SQLQueryString(statement)).run()
             }
         },
+        // Webhook endpoints and the transactional outbox of their deliveries (docs/webhooks.md).
+        Migration(version: 6, name: "webhook endpoints and deliveries") { db, _ in
+            for statement in webhooks {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this code knows.

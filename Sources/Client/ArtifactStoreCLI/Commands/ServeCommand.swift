@@ -42,6 +42,21 @@ struct ServeCommand: AsyncParsableCommand {
         help: "A namespace whose downloads the server always sends itself, never redirected to S3; repeatable.")
     var redirectExemptNamespace: [String] = []
 
+    @Option(
+        name: .customLong("oci-default-namespace"),
+        help: "The namespace single-component OCI repository names (host/app:v1) go into (default: none, refused).")
+    var ociDefaultNamespace: String?
+
+    @Option(
+        name: .customLong("oci-create-namespaces"),
+        help: "Who may create a namespace by pushing into it over /v2: global-write (default), namespace-write or never.")
+    var ociCreateNamespaces: String?
+
+    @Option(
+        name: .customLong("webhook-allowed-network"),
+        help: "Non-public addresses webhook URLs may point at: loopback, private or link-local; repeatable (default none).")
+    var webhookAllowedNetwork: [String] = []
+
     @Option(name: .customLong("default-backend"), help: "The backend new blobs go to (default: the first).")
     var defaultBackend: String?
 
@@ -92,6 +107,9 @@ struct ServeCommand: AsyncParsableCommand {
         set(.defaultBackend, defaultBackend.map(ConfigContent.string))
         set(.redirectExemptNamespaces, redirectExemptNamespace.isEmpty ? nil : .stringArray(redirectExemptNamespace))
         set(.dataPlane, dataPlane.map(ConfigContent.string))
+        set(.ociDefaultNamespace, ociDefaultNamespace.map(ConfigContent.string))
+        set(.ociCreateNamespaces, ociCreateNamespaces.map(ConfigContent.string))
+        set(.webhookAllowedNetworks, webhookAllowedNetwork.isEmpty ? nil : .stringArray(webhookAllowedNetwork))
         set(.gcInterval, gcInterval.map(ConfigContent.int))
         set(.headerReadTimeout, headerReadTimeout.map(ConfigContent.int))
         set(.idleTimeout, idleTimeout.map(ConfigContent.int))

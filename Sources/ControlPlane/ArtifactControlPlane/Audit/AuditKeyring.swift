@@ -60,6 +60,16 @@ public struct AuditKeyring: Sendable {
         return HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// A key for another purpose derived from key `id` (HKDF-SHA256 with `purpose` as info), so
+    /// the one key file the operator protects also protects, say, stored webhook secrets; `nil`
+    /// when the key is unknown. Derived keys are bytes (`SymmetricKey` is not `Sendable`).
+    func derivedKey(purpose: String, keyID id: String) -> [UInt8]? {
+        guard let key = keys[id] else { return nil }
+        let derived = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: key), info: Array(purpose.utf8), outputByteCount: 32)
+        return derived.withUnsafeBytes { Array($0) }
+    }
+
     static func isValidID(_ id: String) -> Bool {
         (1...32).contains(id.utf8.count)
             && id.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D || $0 == 0x2E || $0 == 0x5F }

@@ -34,6 +34,8 @@ public struct AuditLog: Sendable {
                 .internalError, "recording \(event.action): an audit record was written outside a control-plane transaction")
         }
         try await AuditPendingRecord(event, context: context, at: time, keys: keys).insert(in: db)
+        // The change's webhook deliveries commit (or vanish) with it (docs/webhooks.md).
+        try await WebhookOutbox.enqueue(event, context: context, at: time, in: db)
     }
 
     /// Appends a record in a transaction of its own (failed authorisations, which change nothing else).

@@ -129,11 +129,14 @@ public struct Registry: Sendable {
     public func verifyBlob(namespace: String, address: ContentAddress) async throws(ControlPlaneError) -> VerifyResult {
         try NameGrammar.validateNamespace(namespace)
         let backendID = try await fact(namespace: namespace, address: address, cached: false).fact.backendID
+        let result: VerifyResult
         do {
-            return try await controlPlane.dataPlane.verify(address, backendID: backendID)
+            result = try await controlPlane.dataPlane.verify(address, backendID: backendID)
         } catch {
             throw ControlPlaneError.wrapping(error, "verifying blob \(address)")
         }
+        if !result.verified { await controlPlane.webhooks.recordVerifyFailure(namespace: namespace, result) }
+        return result
     }
 
     /// Streams a blob `namespace` can see, whole or a range.

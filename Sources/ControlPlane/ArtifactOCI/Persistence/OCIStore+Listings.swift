@@ -24,7 +24,9 @@ extension OCIStore {
     }
 
     /// Up to `limit` repositories (`namespace`, `artifact`) after `after`, ordered by namespace
-    /// then artifact, in `namespaces` only (every namespace when `nil`).
+    /// then artifact, in `namespaces` only (every namespace when `nil`). Only artifacts holding
+    /// at least one OCI manifest (a row of `oci_manifests`) are repositories: an artifact pushed
+    /// through `/v1` has no tags an OCI client could pull, so `_catalog` leaves it out.
     package func repositories(
         after: (namespace: String, artifact: String)?, limit: Int, namespaces: [String]?
     ) async throws(ControlPlaneError) -> [(namespace: String, artifact: String)] {
@@ -34,6 +36,7 @@ extension OCIStore {
             var sql: SQLQueryString = """
                 SELECT namespace, name FROM artifacts
                 WHERE (namespace > \(bind: afterNamespace) OR (namespace = \(bind: afterNamespace) AND name > \(bind: afterArtifact)))
+                AND EXISTS (SELECT 1 FROM oci_manifests m WHERE m.namespace = artifacts.namespace AND m.artifact = artifacts.name)
                 """
             if let namespaces { sql += " AND namespace IN (\(binds: namespaces))" }
             sql += " ORDER BY namespace, name LIMIT \(literal: max(0, limit))"

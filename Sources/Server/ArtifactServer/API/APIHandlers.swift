@@ -1,5 +1,6 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
+import ArtifactOCI
 import ArtifactStoreAPI
 import HTTPTypes
 import Hummingbird
@@ -15,6 +16,8 @@ import Logging
 public struct APIHandlers: Sendable {
     public let controlPlane: ControlPlane
     public let metrics: ServerMetrics
+    /// How `/v2` names map onto namespaces (``OCINamingPolicy``); `serve` sets it from its configuration.
+    public var ociNaming = OCINamingPolicy()
 
     public init(controlPlane: ControlPlane, metrics: ServerMetrics) {
         self.controlPlane = controlPlane
@@ -34,7 +37,7 @@ public struct APIHandlers: Sendable {
             }
         }
         return APIRouter(
-            endpoints: endpoints, oci: OCIDistributionAPI(controlPlane: controlPlane, metrics: metrics),
+            endpoints: endpoints, oci: OCIDistributionAPI(controlPlane: controlPlane, metrics: metrics, naming: ociNaming),
             middlewares: ServerMiddlewares(metrics: metrics))
     }
 
@@ -96,6 +99,10 @@ public struct APIHandlers: Sendable {
         case .listTokens: listTokens
         case .revokeToken: revokeToken
         case .whoami: whoami
+        case .createWebhook: createWebhook
+        case .listWebhooks: listWebhooks
+        case .deleteWebhook: deleteWebhook
+        case .listWebhookDeliveries: listWebhookDeliveries
         }
     }
 }

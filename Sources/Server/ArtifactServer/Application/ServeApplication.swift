@@ -41,7 +41,8 @@ public enum ServeApplication {
         do {
             try await bootstrap(controlPlane, adminToken: adminToken, logger: logger, console: console)
             let metrics = ServerMetrics()
-            let api = APIHandlers(controlPlane: controlPlane, metrics: metrics)
+            var api = APIHandlers(controlPlane: controlPlane, metrics: metrics)
+            api.ociNaming = configuration.ociNaming
             let host = configuration.host
             var services: [any Service] = [
                 controlPlane.garbageCollector.service(interval: configuration.gcInterval) { metrics.recordGarbageCollection($0) },
@@ -49,6 +50,10 @@ public enum ServeApplication {
                 OCIStore(registry: controlPlane.registry).uploadExpiryService(
                     maximumAge: configuration.ociUploadExpiry, interval: configuration.gcInterval),
                 controlPlane.auditSequencer.service(),
+                // Every node delivers webhooks; each delivery is leased to one (docs/webhooks.md).
+                WebhookDeliveryRunner(
+                    controlPlane: controlPlane, settings: WebhookDeliverySettings(), interval: .seconds(1),
+                    onReport: { metrics.recordWebhookRound($0) }),
             ]
             // At start and every 15 minutes: what crashed ingests left (a daemon sweeps its own backends).
             if let local = controlPlane.dataPlane as? LocalDataPlane { services.append(local.temporarySweepService()) }
@@ -127,10 +132,17 @@ public enum ServeApplication {
         let auditKeys = try loadAuditKeys(configuration, logger: logger)
         return try await ControlPlane.open(
             location, dataPlane: dataPlane,
-            configuration: ControlPlane.Configuration(
-                gcGracePeriod: configuration.gcGracePeriod, cacheLifetime: configuration.cacheLifetime, auditKeys: auditKeys,
-                redirectExemptNamespaces: Set(configuration.redirectExemptNamespaces)),
+            configuration: controlPlaneConfiguration(configuration, auditKeys: auditKeys),
             logger: logger)
+    }
+
+    /// The control plane's part of the server configuration.
+    static func controlPlaneConfiguration(_ configuration: ServerConfiguration, auditKeys: AuditKeyring) -> ControlPlane.Configuration {
+        var result = ControlPlane.Configuration(
+            gcGracePeriod: configuration.gcGracePeriod, cacheLifetime: configuration.cacheLifetime, auditKeys: auditKeys,
+            redirectExemptNamespaces: Set(configuration.redirectExemptNamespaces))
+        result.webhookNetworks = configuration.webhookAllowedNetworks
+        return result
     }
 
     /// The audit keys from the configured key file, created on the first start. Never logs a key.

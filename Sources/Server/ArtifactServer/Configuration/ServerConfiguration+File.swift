@@ -11,7 +11,8 @@ extension ServerConfiguration.Key {
     var valueType: ValueType {
         switch self {
         case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile: .string
-        case .backends, .redirectExemptNamespaces: .stringArray
+        case .ociDefaultNamespace, .ociCreateNamespaces: .string
+        case .backends, .redirectExemptNamespaces, .webhookAllowedNetworks: .stringArray
         case .port, .gcInterval, .gcGracePeriod, .retentionInterval, .shutdownGracePeriod, .cacheLifetime, .ociUploadExpiry,
             .headerReadTimeout, .idleTimeout, .bodyIdleTimeout, .maxConnections:
             .integer

@@ -12,6 +12,8 @@ extension ServerConfiguration {
         case logFormat
         case auditKeyFile
         case redirectExemptNamespaces
+        case ociDefaultNamespace, ociCreateNamespaces
+        case webhookAllowedNetworks
     }
 
     /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
@@ -78,6 +80,7 @@ extension ServerConfiguration {
             }
             configuration.redirectExemptNamespaces = namespaces
         }
+        try await loadNamingAndWebhooks(from: reader, into: &configuration)
         configuration.defaultBackend = try await read(.defaultBackend, { try await reader.fetchString(forKey: $0) })
         if let dataPlane = try await read(.dataPlane, { try await reader.fetchString(forKey: $0) }) {
             guard dataPlane == "inprocess" || dataPlane.hasPrefix("unix:///") else {

@@ -1,4 +1,5 @@
 import ArtifactControlPlane
+import ArtifactOCI
 import ArtifactStoreCore
 import Foundation
 
@@ -21,6 +22,12 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// Namespaces whose downloads are always served through the server, even from a backend that
     /// redirects downloads to presigned URLs (`s3://…?redirect=true`).
     public var redirectExemptNamespaces: [String] = []
+    /// How `/v2` names map onto namespaces: where single-component names go (`ociDefaultNamespace`)
+    /// and who may create a namespace by pushing into it (`ociCreateNamespaces`); docs/oci.md.
+    public var ociNaming = OCINamingPolicy()
+    /// Address ranges webhook URLs may point at although they are not public (`loopback`,
+    /// `private`, `link-local`); none by default (docs/webhooks.md, "SSRF").
+    public var webhookAllowedNetworks: WebhookNetworkPolicy = []
     /// The backend new blobs go to; the first when `nil`.
     public var defaultBackend: String?
     /// `inprocess`, or `unix:///path` to reach a data-plane daemon.

@@ -4,12 +4,13 @@ import ArtifactStoreAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 
 // Manifests by tag or digest (PUT, GET, HEAD, DELETE) and the referrers API.
 extension OCIDistributionAPI {
     func putManifest(_ repository: OCIRepositoryName, reference: String, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
-        let principal = try await authorize(.write, repository, context)
+        let principal = try await authorizePush(repository, context)
         let tooLarge = OCIError(.manifestInvalid, "a manifest may have at most \(OCIManifest.maximumSize) bytes", status: 413)
         if let length = Self.contentLength(request), length > UInt64(OCIManifest.maximumSize) { throw tooLarge }
         let buffer: ByteBuffer
@@ -30,15 +31,29 @@ extension OCIDistributionAPI {
     }
 
     func getManifest(_ repository: OCIRepositoryName, reference: String, _ request: Request, _ context: ServerRequestContext, head: Bool) async throws -> Response {
-        _ = try await authorize(.read, repository, context)
+        let principal = try await authorize(.read, repository, context)
         let manifest = try await oci.manifest(repository, reference: reference)
         let digest = OCIDigest.answered(reference: reference, digest: manifest.digest)
+        if !head { await recordPull(repository, reference: reference, digest: "\(manifest.digest)", principal: principal, context) }
         let headers: HTTPFields = [
             .contentType: manifest.mediaType, .contentLength: "\(manifest.size)", OCIHeader.contentDigest: digest, .eTag: "\"\(digest)\"",
         ]
         if head { return Response(status: .ok, headers: headers) }
         let stream = try await oci.openManifest(repository, manifest)
         return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream))
+    }
+
+    /// A `pull` webhook event, for endpoints that asked for pulls; the pull is answered either way.
+    private func recordPull(
+        _ repository: OCIRepositoryName, reference: String, digest: String, principal: Principal, _ context: ServerRequestContext
+    ) async {
+        do {
+            try await controlPlane.webhooks.record(
+                .pull, namespace: repository.namespace, subject: "\(repository.namespace)/\(repository.artifact):\(reference)",
+                digests: [digest], context: context.auditContext(principal))
+        } catch {
+            context.logger.error("recording a pull webhook event failed", metadata: ["error": "\(error.message)"])
+        }
     }
 
     func deleteManifest(_ repository: OCIRepositoryName, reference: String, _ request: Request, _ context: ServerRequestContext) async throws -> Response {

@@ -11,11 +11,12 @@ import Hummingbird
 // Content-Range, status by GET, closing PUT ?digest=), cross-repository mount, cancel.
 extension OCIDistributionAPI {
     func startUpload(_ repository: OCIRepositoryName, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
-        let principal = try await authorize(.write, repository, context)
+        let principal = try await authorizePush(repository, context)
         let audit = context.auditContext(principal)
         if let mountText = request.query("mount") {
             let digest = try OCIDigest.parseBlob(mountText)
-            if let fromText = request.query("from"), let source = try? OCIRepositoryName(parsing: fromText),
+            if let fromText = request.query("from"),
+                let source = try? OCIRepositoryName(parsing: fromText, defaultNamespace: naming.defaultNamespace),
                 case .allow = try await controlPlane.auth.authorize(
                     token: context.credential, scope: .read, namespace: source.namespace, context: anonymous(context)),
                 try await oci.mount(repository, digest: digest, from: source, context: audit) != nil

@@ -19,13 +19,15 @@ import NIOCore
 struct OCIDistributionAPI: Sendable {
     let controlPlane: ControlPlane
     let metrics: ServerMetrics
+    /// Where single-component names go and who may create a namespace by pushing (docs/oci.md).
+    var naming = OCINamingPolicy()
     var oci: OCIRegistry { OCIRegistry(controlPlane: controlPlane) }
 
     /// Answers every `/v2` request (``APIRouter`` routes them all here).
     func handle(_ request: Request, _ context: ServerRequestContext) async -> Response {
         var uploadID: String?
         do {
-            guard let route = try OCIRoute.parse(path: request.uri.path) else {
+            guard let route = try OCIRoute.parse(path: request.uri.path, defaultNamespace: naming.defaultNamespace) else {
                 throw OCIError(.nameUnknown, "no distribution API endpoint at \(NameGrammar.printable(request.uri.path))", status: 404)
             }
             if case .upload(_, let id) = route { uploadID = id }
@@ -90,6 +92,14 @@ struct OCIDistributionAPI: Sendable {
     /// The caller, if it holds `scope` on `repository`'s namespace (401/403 otherwise, audited).
     func authorize(_ scope: Scope, _ repository: OCIRepositoryName, _ context: ServerRequestContext) async throws -> Principal {
         try await controlPlane.auth.require(token: context.credential, scope: scope, namespace: repository.namespace, context: anonymous(context))
+    }
+
+    /// Before a push: the caller holds `write` on `repository`'s namespace, and the namespace
+    /// exists (created here when ``naming`` lets the caller; `NAME_UNKNOWN` otherwise).
+    func authorizePush(_ repository: OCIRepositoryName, _ context: ServerRequestContext) async throws -> Principal {
+        let principal = try await authorize(.write, repository, context)
+        try await oci.preparePush(repository, principal: principal, policy: naming, context: context.auditContext(principal))
+        return principal
     }
 
     // MARK: Listings

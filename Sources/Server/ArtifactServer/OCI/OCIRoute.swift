@@ -18,11 +18,12 @@ enum OCIRoute: Equatable {
     case uploads(OCIRepositoryName)
     case upload(OCIRepositoryName, id: String)
 
-    /// Parses the raw (still percent-encoded) path.
+    /// Parses the raw (still percent-encoded) path; a single-component name goes into
+    /// `defaultNamespace` when there is one (``OCINamingPolicy``).
     ///
     /// - Throws: `NAME_INVALID` for a bad repository name or a segment that does not decode
     ///   (or decodes to something with `/`); `nil` for a path that is no endpoint.
-    static func parse(path: String) throws(OCIError) -> OCIRoute? {
+    static func parse(path: String, defaultNamespace: String? = nil) throws(OCIError) -> OCIRoute? {
         guard path == "/v2" || path.hasPrefix("/v2/") else { return nil }
         var parts: [String] = []
         for part in path.dropFirst(3).split(separator: "/", omittingEmptySubsequences: false) {
@@ -42,7 +43,7 @@ enum OCIRoute: Equatable {
         let n = parts.count
         guard n >= 3 else { return nil }
         func name(_ count: Int) throws(OCIError) -> OCIRepositoryName {
-            try OCIRepositoryName(parsing: parts[..<count].joined(separator: "/"))
+            try OCIRepositoryName(parsing: parts[..<count].joined(separator: "/"), defaultNamespace: defaultNamespace)
         }
         if parts[n - 2] == "tags", parts[n - 1] == "list" { return .tags(try name(n - 2)) }
         if parts[n - 2] == "manifests" { return .manifest(try name(n - 2), reference: parts[n - 1]) }
