@@ -34,11 +34,14 @@ public final class ControlPlane: Sendable {
         /// Namespaces whose downloads are always served through the server, never redirected to
         /// a backend's presigned URL (``Registry/downloadRedirect(namespace:address:)``).
         public var redirectExemptNamespaces: Set<String>
+        /// The registry token flow (``RegistryTokens``); `nil`, the default, turns it off.
+        public var registryTokens: RegistryTokenSettings?
 
         public init(
             gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30),
             cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime, cacheCapacity: Int = 4096,
-            auditKeys: AuditKeyring = .processLocal, redirectExemptNamespaces: Set<String> = []
+            auditKeys: AuditKeyring = .processLocal, redirectExemptNamespaces: Set<String> = [],
+            registryTokens: RegistryTokenSettings? = nil
         ) {
             self.gcGracePeriod = gcGracePeriod
             self.gcPageSize = gcPageSize
@@ -47,6 +50,7 @@ public final class ControlPlane: Sendable {
             self.cacheCapacity = cacheCapacity
             self.auditKeys = auditKeys
             self.redirectExemptNamespaces = redirectExemptNamespaces
+            self.registryTokens = registryTokens
         }
     }
 
@@ -57,6 +61,8 @@ public final class ControlPlane: Sendable {
     public let caches: ControlPlaneCaches
     /// Wakes this process's audit sequencer after every commit (``AuditSequencerService``).
     let auditWake = AuditWakeSignal()
+    /// The registry JWT signing keys, read from the database on first use.
+    let registryTokenKeys = RegistryTokenKeys()
     package let clock: @Sendable () -> Date
     package let logger: Logger
 
@@ -138,6 +144,7 @@ public final class ControlPlane: Sendable {
     public var audit: AuditLog { AuditLog(controlPlane: self) }
     public var auditSequencer: AuditSequencer { AuditSequencer(controlPlane: self) }
     public var auth: Auth { Auth(controlPlane: self) }
+    public var registryTokens: RegistryTokens { RegistryTokens(controlPlane: self) }
 
     // MARK: Shared by the parts
 

@@ -115,9 +115,10 @@ extension OCIError {
             }
             let kind: Code =
                 switch error.kind {
-                case .unauthenticated, .tokenExpired, .tokenRevoked: .unauthorized
+                case .unauthenticated, .tokenExpired, .tokenRevoked, .registryTokenInvalid, .registryTokenExpired, .registryTokenAudience:
+                    .unauthorized
                 case .forbidden, .immutableTag, .versionHeld: .denied
-                case .invalidName, .invalidPath: .nameInvalid
+                case .invalidName, .invalidPath, .invalidRegistryScope: .nameInvalid
                 case .invalidManifest: .manifestInvalid
                 case .invalidDigest: .digestInvalid
                 case .invalidPageRequest: .paginationNumberInvalid

@@ -129,7 +129,7 @@ public enum ServeApplication {
             location, dataPlane: dataPlane,
             configuration: ControlPlane.Configuration(
                 gcGracePeriod: configuration.gcGracePeriod, cacheLifetime: configuration.cacheLifetime, auditKeys: auditKeys,
-                redirectExemptNamespaces: Set(configuration.redirectExemptNamespaces)),
+                redirectExemptNamespaces: Set(configuration.redirectExemptNamespaces), registryTokens: configuration.registryTokenSettings),
             logger: logger)
     }
 

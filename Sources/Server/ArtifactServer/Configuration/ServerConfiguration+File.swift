@@ -6,14 +6,18 @@ extension ServerConfiguration.Key {
         case string = "a string"
         case integer = "an integer"
         case stringArray = "an array of strings"
+        case boolean = "a boolean"
     }
 
     var valueType: ValueType {
         switch self {
-        case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile: .string
+        case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile, .registryTokenService,
+            .registryTokenRealm:
+            .string
+        case .registryTokenAuth: .boolean
         case .backends, .redirectExemptNamespaces: .stringArray
         case .port, .gcInterval, .gcGracePeriod, .retentionInterval, .shutdownGracePeriod, .cacheLifetime, .ociUploadExpiry,
-            .headerReadTimeout, .idleTimeout, .bodyIdleTimeout, .maxConnections:
+            .headerReadTimeout, .idleTimeout, .bodyIdleTimeout, .maxConnections, .registryTokenLifetime:
             .integer
         }
     }

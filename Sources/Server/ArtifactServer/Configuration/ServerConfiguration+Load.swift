@@ -12,6 +12,7 @@ extension ServerConfiguration {
         case logFormat
         case auditKeyFile
         case redirectExemptNamespaces
+        case registryTokenAuth, registryTokenService, registryTokenRealm, registryTokenLifetime
     }
 
     /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
@@ -114,6 +115,21 @@ extension ServerConfiguration {
                 throw ServerConfigurationError(key: "maxConnections", "\(maximum) must be a positive number of connections")
             }
             configuration.connectionLimits.maxConnections = maximum
+        }
+        if let on = try await read(.registryTokenAuth, { try await reader.fetchBool(forKey: $0) }) { configuration.registryTokenAuth = on }
+        if let service = try await read(.registryTokenService, { try await reader.fetchString(forKey: $0) }) {
+            try checkRegistryTokenText(.registryTokenService, service)
+            configuration.registryTokenService = service
+        }
+        if let realm = try await read(.registryTokenRealm, { try await reader.fetchString(forKey: $0) }) {
+            try checkRegistryTokenText(.registryTokenRealm, realm)
+            configuration.registryTokenRealm = realm
+        }
+        if let seconds = try await read(.registryTokenLifetime, { try await reader.fetchInt(forKey: $0) }) {
+            guard (1...86400).contains(seconds) else {
+                throw ServerConfigurationError(key: "registryTokenLifetime", "\(seconds) must be a number of seconds in 1…86400")
+            }
+            configuration.registryTokenLifetime = .seconds(seconds)
         }
         if let level = try await read(.logLevel, { try await reader.fetchString(forKey: $0) }) {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {

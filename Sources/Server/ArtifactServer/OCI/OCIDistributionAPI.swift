@@ -24,10 +24,12 @@ struct OCIDistributionAPI: Sendable {
     /// Answers every `/v2` request (``APIRouter`` routes them all here).
     func handle(_ request: Request, _ context: ServerRequestContext) async -> Response {
         var uploadID: String?
+        var parsed: OCIRoute?
         do {
             guard let route = try OCIRoute.parse(path: request.uri.path) else {
                 throw OCIError(.nameUnknown, "no distribution API endpoint at \(NameGrammar.printable(request.uri.path))", status: 404)
             }
+            parsed = route
             if case .upload(_, let id) = route { uploadID = id }
             var response = try await dispatch(route, request, context)
             response.headers[OCIHeader.apiVersion] = "registry/2.0"
@@ -39,7 +41,9 @@ struct OCIDistributionAPI: Sendable {
             } else {
                 context.logger.debug("OCI request refused", metadata: ["error": "\(error)"])
             }
-            return OCIErrorResponse.response(for: refusal, method: request.method, uploadID: uploadID, requestID: context.requestID)
+            return OCIErrorResponse.response(
+                for: refusal, method: request.method, uploadID: uploadID, requestID: context.requestID,
+                challenge: challenge(for: parsed, request))
         }
     }
 
@@ -51,6 +55,8 @@ struct OCIDistributionAPI: Sendable {
             return Self.json([String: String](), head: method == .head)
         case (.catalog, .get):
             return try await catalog(request, context)
+        case (.token, .get):
+            return try await issueToken(request, context)
         case (.tags(let repository), .get):
             return try await tags(repository, request, context)
         case (.manifest(let repository, let reference), .get), (.manifest(let repository, let reference), .head):
@@ -89,7 +95,8 @@ struct OCIDistributionAPI: Sendable {
 
     /// The caller, if it holds `scope` on `repository`'s namespace (401/403 otherwise, audited).
     func authorize(_ scope: Scope, _ repository: OCIRepositoryName, _ context: ServerRequestContext) async throws -> Principal {
-        try await controlPlane.auth.require(token: context.credential, scope: scope, namespace: repository.namespace, context: anonymous(context))
+        try await controlPlane.auth.require(
+            token: context.credential, scope: scope, namespace: repository.namespace, repository: "\(repository)", context: anonymous(context))
     }
 
     // MARK: Listings
