@@ -73,7 +73,7 @@ struct DataPlaneCommandTests {
         let socketPath = "/tmp/ascli-\(UUID().uuidString.prefix(8)).sock"
         let daemon = try DaemonProcess(["--socket", socketPath, "--backend", "main=file://\(directory.url.path)"])
         #expect(await daemon.waitUntilListening(), "\(daemon.log.value)")
-        var status = stat()
+        var status = Glibc.stat()
         #expect(lstat(socketPath, &status) == 0)
         #expect(status.st_mode & S_IFMT == S_IFSOCK)
         #expect(status.st_mode & 0o7777 == 0o600)
