@@ -131,6 +131,7 @@ struct OCITokenAuthTests {
                 try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: OCITest.headers(jwt)) { response in
                     #expect(response.status == .forbidden)
                     #expect(response.ociErrorCode == "DENIED")
+                    #expect(response.headers[.wwwAuthenticate]?.hasSuffix(#"scope="repository:team/app:pull,push",error="insufficient_scope""#) == true)
                 }
                 try await client.execute(uri: "/v2/team/other/tags/list", method: .get, headers: OCITest.headers(jwt)) { response in
                     #expect(response.status == .forbidden, "another repository of the same namespace")

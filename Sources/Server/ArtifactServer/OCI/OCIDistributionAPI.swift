@@ -41,9 +41,17 @@ struct OCIDistributionAPI: Sendable {
             } else {
                 context.logger.debug("OCI request refused", metadata: ["error": "\(error)"])
             }
-            return OCIErrorResponse.response(
+            var response = OCIErrorResponse.response(
                 for: refusal, method: request.method, uploadID: uploadID, requestID: context.requestID,
                 challenge: challenge(for: parsed, request))
+            if refusal.status == 403, let credential = context.credential, RegistryTokens.looksLikeJWT(credential),
+                controlPlane.configuration.registryTokens != nil
+            {
+                // A JWT without the scope: the challenge names the scope to ask for (oras-py and
+                // others fetch a new token on it).
+                response.headers[.wwwAuthenticate] = challenge(for: parsed, request) + #",error="insufficient_scope""#
+            }
+            return response
         }
     }
 
