@@ -335,6 +335,20 @@ let package = Package(
             ]
         ),
 
+        // MARK: Identity providers
+
+        // A minimal LDAPv3 client on SwiftNIO (BER codec, simple bind, group search, unbind),
+        // for Basic credentials checked against a directory (docs/operations.md, "LDAP").
+        .target(
+            name: "ArtifactLDAP",
+            dependencies: [
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Identity/ArtifactLDAP"
+        ),
+
         // MARK: Server and CLI
 
         // The /v1 HTTP API over the control plane: router, middlewares (request id, auth, metrics,
@@ -344,6 +358,7 @@ let package = Package(
             name: "ArtifactServer",
             dependencies: [
                 "ArtifactControlPlane",
+                "ArtifactLDAP",
                 "ArtifactOCI",
                 "ArtifactMetadata",
                 "ArtifactDataPlane",

@@ -36,12 +36,15 @@ public final class ControlPlane: Sendable {
         public var redirectExemptNamespaces: Set<String>
         /// The registry token flow (``RegistryTokens``); `nil`, the default, turns it off.
         public var registryTokens: RegistryTokenSettings?
+        /// A directory (LDAP) that vouches for Basic `user:password` credentials on `/v2` and
+        /// the token endpoint, with its group-to-grant rules; `nil`, the default, turns it off.
+        public var directory: DirectorySettings?
 
         public init(
             gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30),
             cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime, cacheCapacity: Int = 4096,
             auditKeys: AuditKeyring = .processLocal, redirectExemptNamespaces: Set<String> = [],
-            registryTokens: RegistryTokenSettings? = nil
+            registryTokens: RegistryTokenSettings? = nil, directory: DirectorySettings? = nil
         ) {
             self.gcGracePeriod = gcGracePeriod
             self.gcPageSize = gcPageSize
@@ -51,6 +54,7 @@ public final class ControlPlane: Sendable {
             self.auditKeys = auditKeys
             self.redirectExemptNamespaces = redirectExemptNamespaces
             self.registryTokens = registryTokens
+            self.directory = directory
         }
     }
 

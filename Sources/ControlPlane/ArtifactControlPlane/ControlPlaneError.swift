@@ -46,6 +46,7 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
     case registryTokenExpired
     case registryTokenAudience
     case invalidRegistryScope
+    case directoryUnavailable
     case databaseTooNew
     case databaseUnavailable
     case database
@@ -106,6 +107,9 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
         case .invalidRegistryScope:
             "A `scope` asked of the registry token endpoint is not `repository:<name>:<actions>` with a valid repository name "
                 + "and pull, push, delete or `*` actions, or names another service."
+        case .directoryUnavailable:
+            "The directory (LDAP) that checks user names and passwords could not be reached, answered too slowly or "
+                + "answered something malformed; try again, or use a store token."
         case .databaseTooNew: "The database's schema is newer than this code."
         case .databaseUnavailable: "The database could not be opened or reached (also the store's `invalidDatabaseURL` and `closed`)."
         case .database: "A database statement failed, or the database holds a value this code cannot read."
@@ -137,7 +141,7 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
             .blobNotFound, .tokenNotFound:
             404
         case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected: 409
-        case .databaseUnavailable: 503
+        case .databaseUnavailable, .directoryUnavailable: 503
         case .databaseTooNew, .database, .dataPlane, .internalError: 500
         case .auditRecordMalformed, .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt,
             .backupUnsupported:

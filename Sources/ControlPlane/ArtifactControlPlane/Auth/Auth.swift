@@ -101,14 +101,14 @@ public struct Auth: Sendable {
     ///
     /// Every refusal is audited with the reason and `context`'s request id and client address.
     public func authorize(
-        token: String?, scope: Scope, namespace: String?, repository: String? = nil, context: RequestContext
+        token: String?, user: String? = nil, scope: Scope, namespace: String?, repository: String? = nil, context: RequestContext
     ) async throws(ControlPlaneError) -> AuthorizationDecision {
         let target = "\(scope.rawValue):\(repository ?? namespace ?? "*")"
         if token?.isEmpty ?? true, scope == .read, let namespace, try await isPublic(namespace) {
             return .allow(Principal.anonymous(reading: [namespace]))
         }
         let principal: Principal
-        switch try await identify(token: token, target: target, namespace: namespace, context: context) {
+        switch try await identify(token: token, user: user, target: target, namespace: namespace, context: context) {
         case .success(let found): principal = found
         case .failure(let error): return .unauthenticated(error.kind)
         }
@@ -134,18 +134,26 @@ public struct Auth: Sendable {
     /// grants: for requests any token may make (who am I, the list of namespaces it can read).
     ///
     /// - Throws: `unauthenticated`, `tokenExpired` or `tokenRevoked`, audited like every refusal.
-    public func authenticate(token: String?, context: RequestContext) async throws(ControlPlaneError) -> Principal {
-        switch try await identify(token: token, target: "any", namespace: nil, context: context) {
+    public func authenticate(token: String?, user: String? = nil, context: RequestContext) async throws(ControlPlaneError) -> Principal {
+        switch try await identify(token: token, user: user, target: "any", namespace: nil, context: context) {
         case .success(let principal): return principal
         case .failure(let error): throw error
         }
     }
 
     /// The principal `token` belongs to, or the (audited) reason it is not valid.
-    private func identify(token: String?, target: String, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
+    ///
+    /// `user` is the user name of Basic credentials: with a directory configured, a password that
+    /// is neither a store token (`ast_…`) nor a JWT is checked against it as `user`'s.
+    private func identify(
+        token: String?, user: String?, target: String, namespace: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
         guard let token, !token.isEmpty else {
             try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "no token", context: context)
             return .failure(Self.refusal(.unauthenticated))
+        }
+        if let user, let directory = controlPlane.configuration.directory, !token.hasPrefix("ast_"), !RegistryTokens.looksLikeJWT(token) {
+            return try await identifyInDirectory(directory, user: user, password: token, target: target, namespace: namespace, context: context)
         }
         if RegistryTokens.looksLikeJWT(token) {
             do {
@@ -200,12 +208,33 @@ public struct Auth: Sendable {
         }
     }
 
+    /// A directory user's principal (actor `ldap:<user>`, grants from the group rules), or the
+    /// audited refusal. A directory that cannot answer is `directoryUnavailable` (audited too).
+    private func identifyInDirectory(
+        _ directory: DirectorySettings, user: String, password: String, target: String, namespace: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
+        let actor = "ldap:\(NameGrammar.printable(String(user.prefix(64))))"
+        do {
+            let groups = try await directory.authenticator.groups(user: user, password: password)
+            return .success(Principal(tokenID: actor, name: user, grants: directory.grants(for: groups), actor: actor))
+        } catch {
+            switch error {
+            case .refused(let reason):
+                try await deny(.unauthenticated, actor: actor, target: target, namespace: namespace, detail: "directory: \(reason)", context: context)
+                return .failure(Self.refusal(.unauthenticated))
+            case .unavailable(let reason):
+                try await deny(.directoryUnavailable, actor: actor, target: target, namespace: namespace, detail: "directory: \(reason)", context: context)
+                throw ControlPlaneError(.directoryUnavailable, "the directory could not check the credentials of \(actor): \(reason)")
+            }
+        }
+    }
+
     /// ``authorize(token:scope:namespace:repository:context:)`` that throws the refusal
     /// (`unauthenticated`, `tokenExpired`, `tokenRevoked`, `registryToken…`, `forbidden`).
     public func require(
-        token: String?, scope: Scope, namespace: String?, repository: String? = nil, context: RequestContext
+        token: String?, user: String? = nil, scope: Scope, namespace: String?, repository: String? = nil, context: RequestContext
     ) async throws(ControlPlaneError) -> Principal {
-        switch try await authorize(token: token, scope: scope, namespace: namespace, repository: repository, context: context) {
+        switch try await authorize(token: token, user: user, scope: scope, namespace: namespace, repository: repository, context: context) {
         case .allow(let principal):
             return principal
         case .unauthenticated(let code):

@@ -129,7 +129,8 @@ public enum ServeApplication {
             location, dataPlane: dataPlane,
             configuration: ControlPlane.Configuration(
                 gcGracePeriod: configuration.gcGracePeriod, cacheLifetime: configuration.cacheLifetime, auditKeys: auditKeys,
-                redirectExemptNamespaces: Set(configuration.redirectExemptNamespaces), registryTokens: configuration.registryTokenSettings),
+                redirectExemptNamespaces: Set(configuration.redirectExemptNamespaces), registryTokens: configuration.registryTokenSettings,
+                directory: try configuration.directorySettings()),
             logger: logger)
     }
 

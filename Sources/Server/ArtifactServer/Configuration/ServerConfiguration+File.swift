@@ -12,12 +12,13 @@ extension ServerConfiguration.Key {
     var valueType: ValueType {
         switch self {
         case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile, .registryTokenService,
-            .registryTokenRealm:
+            .registryTokenRealm, .ldapURL, .ldapBindDN, .ldapGroupBase, .ldapGroupAttribute:
             .string
+        case .ldapGroupRules: .stringArray
         case .registryTokenAuth: .boolean
         case .backends, .redirectExemptNamespaces: .stringArray
         case .port, .gcInterval, .gcGracePeriod, .retentionInterval, .shutdownGracePeriod, .cacheLifetime, .ociUploadExpiry,
-            .headerReadTimeout, .idleTimeout, .bodyIdleTimeout, .maxConnections, .registryTokenLifetime:
+            .headerReadTimeout, .idleTimeout, .bodyIdleTimeout, .maxConnections, .registryTokenLifetime, .ldapTimeout:
             .integer
         }
     }

@@ -66,6 +66,20 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// How long an issued JWT is valid.
     public var registryTokenLifetime: Duration = .seconds(300)
 
+    /// The LDAP server (`ldap://host[:port]`) that checks Basic `user:password` on `/v2` and
+    /// the token endpoint; off when `nil` (docs/operations.md, "LDAP").
+    public var ldapURL: String?
+    /// The bind DN of a user: `uid={user},ou=people,dc=example,dc=org`.
+    public var ldapBindDN: String?
+    /// Where the user's groups are searched; no groups when `nil`.
+    public var ldapGroupBase: String?
+    /// The group attribute holding members' DNs.
+    public var ldapGroupAttribute = "member"
+    /// `<scope>:<namespace|*>=<group DN>`: members of the group get the grant.
+    public var ldapGroupRules: [String] = []
+    /// The most time one LDAP check may take.
+    public var ldapTimeout: Duration = .seconds(5)
+
     public init() {}
 
     /// The control plane's registry token settings, `nil` when the flow is off.

@@ -26,7 +26,7 @@ extension OCIDistributionAPI {
         if context.credential?.isEmpty ?? true {
             principal = try await publicPrincipal(for: requested)
         } else {
-            principal = try await controlPlane.auth.authenticate(token: context.credential, context: anonymous(context))
+            principal = try await controlPlane.auth.authenticate(token: context.credential, user: context.basicUser, context: anonymous(context))
         }
         let issued = try await controlPlane.registryTokens.issue(for: principal, service: request.query("service"), requested: requested)
         let body: [String: Any] = [

@@ -59,7 +59,7 @@ struct OCIDistributionAPI: Sendable {
         let method = request.method
         switch (route, method) {
         case (.base, .get), (.base, .head):
-            _ = try await controlPlane.auth.authenticate(token: context.credential, context: anonymous(context))
+            _ = try await controlPlane.auth.authenticate(token: context.credential, user: context.basicUser, context: anonymous(context))
             return Self.json([String: String](), head: method == .head)
         case (.catalog, .get):
             return try await catalog(request, context)
@@ -104,14 +104,14 @@ struct OCIDistributionAPI: Sendable {
     /// The caller, if it holds `scope` on `repository`'s namespace (401/403 otherwise, audited).
     func authorize(_ scope: Scope, _ repository: OCIRepositoryName, _ context: ServerRequestContext) async throws -> Principal {
         try await controlPlane.auth.require(
-            token: context.credential, scope: scope, namespace: repository.namespace, repository: "\(repository)", context: anonymous(context))
+            token: context.credential, user: context.basicUser, scope: scope, namespace: repository.namespace, repository: "\(repository)", context: anonymous(context))
     }
 
     // MARK: Listings
 
     /// `_catalog`: the repositories of the namespaces the caller may read, `n`/`last` paged.
     func catalog(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
-        let principal = try await controlPlane.auth.authenticate(token: context.credential, context: anonymous(context))
+        let principal = try await controlPlane.auth.authenticate(token: context.credential, user: context.basicUser, context: anonymous(context))
         let readable: [String]? =
             principal.grants.contains { $0.namespace == nil && $0.allows(.read, in: nil) }
             ? nil : Array(Set(principal.grants.compactMap { grant in grant.namespace.flatMap { grant.allows(.read, in: $0) ? $0 : nil } })).sorted()
