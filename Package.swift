@@ -470,6 +470,16 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ArtifactLDAPTests",
+            dependencies: [
+                "ArtifactLDAP",
+                "ArtifactStoreCore",
+                "ArtifactStoreTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "ArtifactBLAKE3Tests",
             dependencies: ["ArtifactStoreTestSupport", "ArtifactBLAKE3", .product(name: "NIOCore", package: "swift-nio")]
         ),
