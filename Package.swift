@@ -681,6 +681,7 @@ let package = Package(
                 "ArtifactControlPlane",
                 // The error catalog (docs/errors.md) lists every layer's codes.
                 "ArtifactBLAKE3",
+                "ArtifactLDAP",
                 "ArtifactCBOR",
                 "ArtifactDataPlaneDaemon",
                 "ArtifactDataPlaneWire",
