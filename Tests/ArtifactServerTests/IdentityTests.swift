@@ -87,16 +87,14 @@ struct IdentityTests {
 
     @Test("no token, password, JWT or signing key in the logs (trace level) or the audit records of the identity flows")
     func secretsStayOut() async throws {
-        let lines = LoggedLines()
-        var logger = Logger(label: "artifactstore.tests.identity", factory: { _ in LineRecorder(lines: lines) })
-        logger.logLevel = .trace
+        let (logger, lines) = TestLogs.recording(label: "artifactstore.tests.identity")
         let ldap = Self.environment["ARTIFACTSTORE_TEST_LDAP_URL"]
         let alice = Self.environment["ARTIFACTSTORE_TEST_LDAP_ALICE_PASSWORD"] ?? "alice-not-a-directory-password-\(UUID().uuidString)"
         // Without the test slapd, a directory that is down: the unavailable path is logged too.
         let configuration = ControlPlane.Configuration(
             registryTokens: RegistryTokenSettings(service: "registry.test", issuer: "registry.test"),
             directory: try Self.directory(url: ldap ?? "ldap://127.0.0.1:1"))
-        let secrets = LoggedLines()
+        let secrets = RecordedLines()
         secrets.append(alice)
         try await ServerHarness.run(configuration: configuration, logger: logger) { harness in
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "test"))
@@ -126,7 +124,7 @@ struct IdentityTests {
                 try await db.raw("SELECT secret FROM registry_token_keys").first()?.decode(column: "secret", as: String.self)
             }
             secrets.append(try #require(key))
-            let auditLines = LoggedLines()
+            let auditLines = RecordedLines()
             _ = try await harness.controlPlane.audit.exportJSONLines { auditLines.append($0) }
             let audit = auditLines.all
             let logged = lines.all
@@ -136,29 +134,5 @@ struct IdentityTests {
                 #expect(!audit.contains { $0.contains(secret) }, "a secret of \(secret.count) characters is in the audit records")
             }
         }
-    }
-}
-
-/// Every log line (message and metadata, rendered) of ``IdentityTests/secretsStayOut()``.
-final class LoggedLines: Sendable {
-    private let storage = Mutex<[String]>([])
-    func append(_ line: String) { storage.withLock { $0.append(line) } }
-    var all: [String] { storage.withLock { $0 } }
-}
-
-struct LineRecorder: LogHandler {
-    let lines: LoggedLines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var merged = metadata
-        for (key, value) in event.metadata ?? [:] { merged[key] = value }
-        lines.append("\(event.level) \(event.message) \(merged.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
     }
 }
