@@ -13,8 +13,9 @@
 #      across namespaces (the JWT must grant pull on the source), then pulls the copy back: every
 #      blob byte-identical;
 #   3. a token with read on `oci` only cannot push to `mirror` (skopeo fails, nothing stored);
-#   4. the server log shows /v2/token answered 200 and Bearer-authenticated /v2 requests, and
-#      holds neither the store token nor any issued JWT.
+#   4. with ARTIFACTSTORE_TEST_LDAP_URL (scripts/ldap/start-slapd.sh), LDAP users through the same
+#      flow: alice (devs) pushes, bob (readers) pulls but cannot push, a wrong password is refused;
+#   5. the server log shows /v2/token answered 200, and holds no store token, JWT or password.
 # Kills what it started. Prints "== OCI token clients PASSED" or names what failed.
 set -uo pipefail
 
@@ -35,8 +36,19 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAILED: $*" >&2; echo "== OCI token clients FAILED"; exit 1; }
 
-echo "== artifactstore serve --registry-token-auth on $URL"
-ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" "$BIN" serve --port "$PORT" --data-dir "$WORK/data" --registry-token-auth \
+# With the test slapd (scripts/ldap/start-slapd.sh exports its address and users' passwords), the
+# server also checks Basic user:password against it: devs may write oci/, readers read it.
+CONFIG=()
+if [ -n "${ARTIFACTSTORE_TEST_LDAP_URL:-}" ]; then
+    cat >"$WORK/config.json" <<JSON
+{"ldapURL": "$ARTIFACTSTORE_TEST_LDAP_URL", "ldapBindDN": "uid={user},ou=people,dc=example,dc=org",
+ "ldapGroupBase": "ou=groups,dc=example,dc=org",
+ "ldapGroupRules": ["write:oci=cn=devs,ou=groups,dc=example,dc=org", "read:oci=cn=readers,ou=groups,dc=example,dc=org"]}
+JSON
+    CONFIG=(--config "$WORK/config.json")
+fi
+echo "== artifactstore serve --registry-token-auth on $URL${CONFIG:+ (LDAP $ARTIFACTSTORE_TEST_LDAP_URL)}"
+ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" "$BIN" serve --port "$PORT" --data-dir "$WORK/data" --registry-token-auth "${CONFIG[@]}" \
     >"$WORK/serve.log" 2>&1 &
 SERVE_PID=$!
 for _ in $(seq 1 120); do
@@ -91,11 +103,31 @@ answer=$(curl -sS -o /dev/null -w '%{http_code}' -u "ci:$TOKEN" "$URL/v2/mirror/
 [ "$answer" = 404 ] || fail "mirror/denied-$RUN answers $answer after a refused push"
 echo "skopeo: a read-only token's push to mirror/ was refused; nothing stored"
 
+# --- LDAP users through the token flow (when the test slapd runs) -----------------------------
+if [ -n "${ARTIFACTSTORE_TEST_LDAP_URL:-}" ]; then
+    sk copy --preserve-digests --dest-tls-verify=false --dest-creds "alice:$ARTIFACTSTORE_TEST_LDAP_ALICE_PASSWORD" \
+        "oci:$WORK/layout:v1" "docker://$HOST/oci/ldap-$RUN:v1" || fail "skopeo push as the LDAP user alice (devs)"
+    sk copy --src-tls-verify=false --src-creds "bob:$ARTIFACTSTORE_TEST_LDAP_BOB_PASSWORD" \
+        "docker://$HOST/oci/ldap-$RUN:v1" "oci:$WORK/bob:v1" || fail "skopeo pull as the LDAP user bob (readers)"
+    if sk copy --dest-tls-verify=false --dest-creds "bob:$ARTIFACTSTORE_TEST_LDAP_BOB_PASSWORD" "oci:$WORK/layout:v1" \
+        "docker://$HOST/oci/bob-$RUN:v1" >"$WORK/bob.log" 2>&1; then
+        fail "the LDAP user bob (readers) pushed"
+    fi
+    if sk inspect --tls-verify=false --creds "alice:wrong-$RUN" "docker://$HOST/oci/ldap-$RUN:v1" >/dev/null 2>&1; then
+        fail "a wrong LDAP password was accepted"
+    fi
+    echo "skopeo: LDAP alice pushed, bob pulled but could not push, a wrong password was refused"
+fi
+
 # --- 4. the log -----------------------------------------------------------------------------------
 issued=$(grep -E '/v2/token' "$WORK/serve.log" | grep -cE 'status=200|"status":200' || true)
 [ "$issued" -ge 3 ] || { tail -30 "$WORK/serve.log" >&2; fail "only $issued token requests answered 200 in the server log"; }
 grep -q "${TOKEN#ast_}" "$WORK/serve.log" && fail "the server log contains the store token"
 grep -q "${READER#ast_}" "$WORK/serve.log" && fail "the server log contains the reader's token"
 grep -qE 'eyJ[A-Za-z0-9_-]+\.eyJ' "$WORK/serve.log" && fail "the server log contains a JWT"
+if [ -n "${ARTIFACTSTORE_TEST_LDAP_URL:-}" ]; then
+    grep -qF "$ARTIFACTSTORE_TEST_LDAP_ALICE_PASSWORD" "$WORK/serve.log" && fail "the server log contains alice's password"
+    grep -qF "$ARTIFACTSTORE_TEST_LDAP_BOB_PASSWORD" "$WORK/serve.log" && fail "the server log contains bob's password"
+fi
 echo "server: $issued token requests answered 200; no token or JWT in the log"
 echo "== OCI token clients PASSED"
