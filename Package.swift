@@ -55,7 +55,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // 3.x or 4.x: jwt-kit 5 needs swift-crypto 4.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.21.0"),
@@ -68,6 +69,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        // Signs and verifies the registry's short-lived bearer JWTs (docs/oci.md, token auth).
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         // MARK: Core (errors and byte streams every layer shares)
@@ -307,6 +310,7 @@ let package = Package(
                 "ArtifactStoreCore",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -331,6 +335,20 @@ let package = Package(
             ]
         ),
 
+        // MARK: Identity providers
+
+        // A minimal LDAPv3 client on SwiftNIO (BER codec, simple bind, group search, unbind),
+        // for Basic credentials checked against a directory (docs/operations.md, "LDAP").
+        .target(
+            name: "ArtifactLDAP",
+            dependencies: [
+                "ArtifactStoreCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Identity/ArtifactLDAP"
+        ),
+
         // MARK: Server and CLI
 
         // The /v1 HTTP API over the control plane: router, middlewares (request id, auth, metrics,
@@ -340,6 +358,7 @@ let package = Package(
             name: "ArtifactServer",
             dependencies: [
                 "ArtifactControlPlane",
+                "ArtifactLDAP",
                 "ArtifactOCI",
                 "ArtifactMetadata",
                 "ArtifactDataPlane",
@@ -449,6 +468,16 @@ let package = Package(
                 "ArtifactStoreAPI",
                 "ArtifactStoreTestSupport",
                 "ArtifactIdentity",
+            ]
+        ),
+        .testTarget(
+            name: "ArtifactLDAPTests",
+            dependencies: [
+                "ArtifactLDAP",
+                "ArtifactStoreCore",
+                "ArtifactStoreTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -653,6 +682,7 @@ let package = Package(
                 "ArtifactControlPlane",
                 // The error catalog (docs/errors.md) lists every layer's codes.
                 "ArtifactBLAKE3",
+                "ArtifactLDAP",
                 "ArtifactCBOR",
                 "ArtifactDataPlaneDaemon",
                 "ArtifactDataPlaneWire",

@@ -28,22 +28,25 @@ final class ServerHarness: Sendable {
     let controlPlane: ControlPlane
     let api: APIHandlers
     let adminToken: String
+    /// Where the server and the control plane log: silent unless a test records it.
+    let logger: Logger
 
     var blobsDirectory: String { directory + "/blobs" }
 
-    private init(directory: String, controlPlane: ControlPlane, api: APIHandlers, adminToken: String) {
+    private init(directory: String, controlPlane: ControlPlane, api: APIHandlers, adminToken: String, logger: Logger) {
         self.directory = directory
         self.controlPlane = controlPlane
         self.api = api
         self.adminToken = adminToken
+        self.logger = logger
     }
 
     static var silent: Logger { TestLogs.silent }
 
     /// Runs `body` with a fresh server, or says it skipped (PostgreSQL without a URL).
     static func run(
-        _ database: TestDatabase = .sqlite, configuration: ControlPlane.Configuration = .init(), test: String = #function,
-        _ body: (ServerHarness) async throws -> Void
+        _ database: TestDatabase = .sqlite, configuration: ControlPlane.Configuration = ControlPlane.Configuration(), logger: Logger = silent,
+        test: String = #function, _ body: (ServerHarness) async throws -> Void
     ) async throws {
         try await database.withLocation(maximumConnections: 4, test: test) { location in
             let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-server-\(UUID().uuidString.lowercased())"
@@ -51,13 +54,13 @@ final class ServerHarness: Sendable {
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let dataPlane = try LocalDataPlane(
                 backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: silent))], logger: silent)
-            let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, configuration: configuration, logger: silent)
+            let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, configuration: configuration, logger: logger)
             try await withCleanup {
                 let token = try #require(try await controlPlane.auth.bootstrap())
                 let harness = ServerHarness(
                     directory: directory, controlPlane: controlPlane,
                     api: APIHandlers(controlPlane: controlPlane, metrics: ServerMetrics()),
-                    adminToken: token.token)
+                    adminToken: token.token, logger: logger)
                 try await body(harness)
             } then: {
                 await controlPlane.close()
@@ -67,7 +70,7 @@ final class ServerHarness: Sendable {
 
     /// The application for HummingbirdTesting.
     func application(port: Int = 0) -> some ApplicationProtocol {
-        Application(router: api.makeRouter(), server: ServeApplication.httpServer(limits: .patient), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: Self.silent)
+        Application(router: api.makeRouter(), server: ServeApplication.httpServer(limits: .patient), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
     }
 
     /// Runs `body` with a test client in `mode`.

@@ -31,7 +31,8 @@ struct StrictConfigurationTests {
     static let keys =
         "host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, "
         + "cacheLifetime, logLevel, ociUploadExpiry, headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections, logFormat, auditKeyFile, "
-        + "redirectExemptNamespaces, ociDefaultNamespace, ociCreateNamespaces, webhookAllowedNetworks"
+        + "redirectExemptNamespaces, ociDefaultNamespace, ociCreateNamespaces, webhookAllowedNetworks, registryTokenAuth, registryTokenService, "
+        + "registryTokenRealm, registryTokenLifetime, ldapURL, ldapBindDN, ldapGroupBase, ldapGroupAttribute, ldapGroupRules, ldapTimeout"
 
     @Test("an unknown key is refused, naming it, the file, a near key and every key")
     func unknownKey() async throws {

@@ -1,6 +1,7 @@
 import ArtifactStorage
 import ArtifactStorageFactory
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import Testing

@@ -72,7 +72,9 @@ enum ContractSamples {
         ContractSample("Health", full: HealthBody(status: "ok")),
         ContractSample("Namespace", full: namespace),
         ContractSample(
-            "NamespaceCreate", full: CreateNamespaceBody(name: "team", immutableTags: true), minimal: CreateNamespaceBody(name: "team")),
+            "NamespaceCreate", full: CreateNamespaceBody(name: "team", immutableTags: true, publicRead: true),
+            minimal: CreateNamespaceBody(name: "team")),
+        ContractSample("NamespaceUpdate", full: UpdateNamespaceBody(publicRead: true), minimal: UpdateNamespaceBody()),
         ContractSample("Blob", full: BlobBody(address: address, size: 5, sha256: sha256, blake3: blake3, deduplicated: false)),
         ContractSample("Artifact", full: artifact),
         ContractSample("VersionSummary", full: summary),

@@ -4,6 +4,7 @@ import ArtifactDataPlane
 import ArtifactDataPlaneDaemon
 import ArtifactDataPlaneWire
 import ArtifactIdentity
+import ArtifactLDAP
 import ArtifactMetadata
 import ArtifactOCI
 import ArtifactStorage
@@ -25,7 +26,7 @@ typealias ExitStatus = ArtifactStoreCore.ExitStatus
 enum ErrorCatalog {
     static let layers: [any ErrorCode.Type] = [
         BLAKE3ErrorCode.self, DigestParseErrorCode.self, StorageErrorCode.self, CBORErrorCode.self, DataPlaneErrorCode.self,
-        DataPlaneWireErrorCode.self, DataPlaneDaemonErrorCode.self, MetadataStoreErrorCode.self, AuditKeyErrorCode.self,
+        DataPlaneWireErrorCode.self, DataPlaneDaemonErrorCode.self, MetadataStoreErrorCode.self, AuditKeyErrorCode.self, LDAPErrorCode.self,
         NameGrammarErrorCode.self, ControlPlaneErrorCode.self,
         OCIErrorCode.self, HTTPAPIErrorCode.self, ServerConfigurationErrorCode.self, ClientErrorCode.self, CLIErrorCode.self,
     ]

@@ -13,7 +13,8 @@ Then lists the tags (get_tags: both, in order) and deletes `mono` with delete_ta
 digest, DELETE by digest): GET of `mono` answers 404 and `chunked` is still there.
 
 Auth: Basic, username `ci`, TOKEN as password (oras's "basic" backend answers the server's
-WWW-Authenticate challenge). Exits 0 if all match; otherwise names the step and exits 1.
+WWW-Authenticate challenge; with ORAS_AUTH_BACKEND=token, oras's "token" backend trades them at
+the challenge's realm for a bearer token). Exits 0 if all match; otherwise names the step and exits 1.
 """
 import hashlib
 import json
@@ -28,7 +29,10 @@ base, token, repository = sys.argv[1], sys.argv[2], sys.argv[3]
 parsed = urllib.parse.urlsplit(base)
 host = parsed.netloc
 
-client = oras.client.OrasClient(hostname=host, insecure=parsed.scheme == "http", auth_backend="basic")
+# ORAS_AUTH_BACKEND=token follows a Bearer challenge to the registry's token endpoint with these
+# Basic credentials (scripts/oci/token-clients.sh); basic, the default, sends them on every request.
+backend = os.environ.get("ORAS_AUTH_BACKEND", "basic")
+client = oras.client.OrasClient(hostname=host, insecure=parsed.scheme == "http", auth_backend=backend)
 client.auth.set_basic_auth("ci", token)
 
 work = tempfile.mkdtemp(prefix="oras-roundtrip.")

@@ -110,6 +110,24 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/Namespace'}
         default: {$ref: '#/components/responses/Error'}
+  /v1/namespaces/{ns}/settings:
+    put:
+      operationId: updateNamespace
+      summary: 'Change a namespace''s settings (public read)'
+      parameters:
+        - $ref: '#/components/parameters/NamespaceName'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/NamespaceUpdate'}
+      responses:
+        '200':
+          description: 'The namespace as it now is'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Namespace'}
+        default: {$ref: '#/components/responses/Error'}
   /v1/namespaces/{ns}/blobs:
     post:
       operationId: uploadBlob
@@ -802,10 +820,11 @@ components:
         backends: {type: array, items: {$ref: '#/components/schemas/BackendStatus'}}
     Namespace:
       type: object
-      required: [name, immutableTags, createdBy, createdAt]
+      required: [name, immutableTags, publicRead, createdBy, createdAt]
       properties:
         name: {type: string}
         immutableTags: {type: boolean}
+        publicRead: {type: boolean}
         createdBy: {type: string}
         createdAt: {type: string, format: date-time}
     NamespaceCreate:
@@ -814,6 +833,11 @@ components:
       properties:
         name: {type: string}
         immutableTags: {type: boolean}
+        publicRead: {type: boolean}
+    NamespaceUpdate:
+      type: object
+      properties:
+        publicRead: {type: boolean}
     Blob:
       type: object
       required: [address, size, sha256, blake3, deduplicated]

@@ -8,10 +8,22 @@ public struct CreateNamespaceBody: Codable, Sendable, Hashable {
     public var name: String
     /// Absent means `false`.
     public var immutableTags: Bool?
+    /// Absent means `false`: only token holders read the namespace.
+    public var publicRead: Bool?
 
-    public init(name: String, immutableTags: Bool? = nil) {
+    public init(name: String, immutableTags: Bool? = nil, publicRead: Bool? = nil) {
         self.name = name
         self.immutableTags = immutableTags
+        self.publicRead = publicRead
+    }
+}
+
+/// `PATCH /v1/namespaces/{ns}`: the settings to change; an absent one stays as it is.
+public struct UpdateNamespaceBody: Codable, Sendable, Hashable {
+    public var publicRead: Bool?
+
+    public init(publicRead: Bool? = nil) {
+        self.publicRead = publicRead
     }
 }
 

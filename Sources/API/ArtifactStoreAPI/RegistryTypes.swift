@@ -9,14 +9,32 @@ public struct Namespace: Sendable, Hashable, Codable {
     public var name: String
     /// When `true`, a tag once set can neither be moved nor removed.
     public var immutableTags: Bool
+    /// When `true`, anyone may read the namespace without a token (`/v1` reads and OCI pulls);
+    /// writing still needs a token. `false` unless set (docs/api.md, "Public namespaces").
+    public var publicRead: Bool
     public var createdBy: String
     public var createdAt: Date
 
-    public init(name: String, immutableTags: Bool, createdBy: String, createdAt: Date) {
+    public init(name: String, immutableTags: Bool, publicRead: Bool = false, createdBy: String, createdAt: Date) {
         self.name = name
         self.immutableTags = immutableTags
+        self.publicRead = publicRead
         self.createdBy = createdBy
         self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, immutableTags, publicRead, createdBy, createdAt
+    }
+
+    /// A body without `publicRead` (a server before public namespaces) reads as private.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        immutableTags = try container.decode(Bool.self, forKey: .immutableTags)
+        publicRead = try container.decodeIfPresent(Bool.self, forKey: .publicRead) ?? false
+        createdBy = try container.decode(String.self, forKey: .createdBy)
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
     }
 }
 

@@ -38,12 +38,15 @@ extension ArtifactStoreClient {
         try await send(makeRequest(.GET, ["namespaces", name]))
     }
 
-    public func createNamespace(_ name: String, immutableTags: Bool = false) async throws -> Namespace {
-        struct Body: Codable {
-            var name: String
-            var immutableTags: Bool
-        }
-        return try await send(makeRequest(.POST, ["namespaces"]), body: Body(name: name, immutableTags: immutableTags), expected: [201, 200])
+    public func createNamespace(_ name: String, immutableTags: Bool = false, publicRead: Bool = false) async throws -> Namespace {
+        try await send(
+            makeRequest(.POST, ["namespaces"]), body: CreateNamespaceBody(name: name, immutableTags: immutableTags, publicRead: publicRead),
+            expected: [201, 200])
+    }
+
+    /// Lets anyone read `name` without a token (`true`), or only token holders (`false`).
+    public func setPublicRead(_ name: String, _ publicRead: Bool) async throws -> Namespace {
+        try await send(makeRequest(.PUT, ["namespaces", name, "settings"]), body: UpdateNamespaceBody(publicRead: publicRead))
     }
 
     // MARK: Artifacts and versions

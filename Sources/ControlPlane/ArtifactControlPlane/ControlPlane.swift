@@ -36,11 +36,17 @@ public final class ControlPlane: Sendable {
         public var redirectExemptNamespaces: Set<String>
         /// The non-public addresses webhook URLs may point at (``WebhookNetworkPolicy``); none by default.
         public var webhookNetworks: WebhookNetworkPolicy = []
+        /// The registry token flow (``RegistryTokens``); `nil`, the default, turns it off.
+        public var registryTokens: RegistryTokenSettings?
+        /// A directory (LDAP) that vouches for Basic `user:password` credentials on `/v2` and
+        /// the token endpoint, with its group-to-grant rules; `nil`, the default, turns it off.
+        public var directory: DirectorySettings?
 
         public init(
             gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30),
             cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime, cacheCapacity: Int = 4096,
-            auditKeys: AuditKeyring = .processLocal, redirectExemptNamespaces: Set<String> = []
+            auditKeys: AuditKeyring = .processLocal, redirectExemptNamespaces: Set<String> = [],
+            registryTokens: RegistryTokenSettings? = nil, directory: DirectorySettings? = nil
         ) {
             self.gcGracePeriod = gcGracePeriod
             self.gcPageSize = gcPageSize
@@ -49,6 +55,8 @@ public final class ControlPlane: Sendable {
             self.cacheCapacity = cacheCapacity
             self.auditKeys = auditKeys
             self.redirectExemptNamespaces = redirectExemptNamespaces
+            self.registryTokens = registryTokens
+            self.directory = directory
         }
     }
 
@@ -59,6 +67,8 @@ public final class ControlPlane: Sendable {
     public let caches: ControlPlaneCaches
     /// Wakes this process's audit sequencer after every commit (``AuditSequencerService``).
     let auditWake = AuditWakeSignal()
+    /// The registry JWT signing keys, read from the database on first use.
+    let registryTokenKeys = RegistryTokenKeys()
     package let clock: @Sendable () -> Date
     package let logger: Logger
 
@@ -141,6 +151,7 @@ public final class ControlPlane: Sendable {
     public var auditSequencer: AuditSequencer { AuditSequencer(controlPlane: self) }
     public var auth: Auth { Auth(controlPlane: self) }
     public var webhooks: Webhooks { Webhooks(controlPlane: self) }
+    public var registryTokens: RegistryTokens { RegistryTokens(controlPlane: self) }
 
     // MARK: Shared by the parts
 

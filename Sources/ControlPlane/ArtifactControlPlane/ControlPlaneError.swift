@@ -42,6 +42,11 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
     case forbidden
     case tokenNotFound
     case invalidToken
+    case registryTokenInvalid
+    case registryTokenExpired
+    case registryTokenAudience
+    case invalidRegistryScope
+    case directoryUnavailable
     case databaseTooNew
     case databaseUnavailable
     case database
@@ -97,6 +102,17 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
         case .invalidToken:
             "A token supplied from outside (the bootstrap admin token of an automated deployment) is not of the form `ast_<16 "
                 + "hex>_<64 hex>`."
+        case .registryTokenInvalid:
+            "A registry bearer JWT is malformed, names another algorithm than the server's (`alg=none` included) or an unknown "
+                + "key, or its signature does not verify."
+        case .registryTokenExpired: "A registry bearer JWT has expired, or is not valid yet (`nbf`, `iat` in the future)."
+        case .registryTokenAudience: "A registry bearer JWT was issued for another service (`aud`) or by another issuer (`iss`)."
+        case .invalidRegistryScope:
+            "A `scope` asked of the registry token endpoint is not `repository:<name>:<actions>` with a valid repository name "
+                + "and pull, push, delete or `*` actions, or names another service."
+        case .directoryUnavailable:
+            "The directory (LDAP) that checks user names and passwords could not be reached, answered too slowly or "
+                + "answered something malformed; try again, or use a store token."
         case .databaseTooNew: "The database's schema is newer than this code."
         case .databaseUnavailable: "The database could not be opened or reached (also the store's `invalidDatabaseURL` and `closed`)."
         case .database: "A database statement failed, or the database holds a value this code cannot read."
@@ -127,15 +143,15 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
     public var httpStatus: Int? {
         switch self {
         case .invalidName, .invalidPath, .invalidManifest, .invalidDigest, .invalidPageRequest, .invalidPolicy, .invalidToken,
-            .blobNotLinked, .invalidWebhook, .webhookAddressRefused:
+            .blobNotLinked, .invalidWebhook, .webhookAddressRefused, .invalidRegistryScope:
             400
-        case .unauthenticated, .tokenExpired, .tokenRevoked: 401
+        case .unauthenticated, .tokenExpired, .tokenRevoked, .registryTokenInvalid, .registryTokenExpired, .registryTokenAudience: 401
         case .forbidden: 403
         case .namespaceNotFound, .artifactNotFound, .versionNotFound, .fileNotFound, .tagNotFound, .holdNotFound, .policyNotFound,
             .blobNotFound, .tokenNotFound, .webhookNotFound:
             404
         case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected: 409
-        case .databaseUnavailable: 503
+        case .databaseUnavailable, .directoryUnavailable: 503
         case .databaseTooNew, .database, .dataPlane, .internalError: 500
         case .auditRecordMalformed, .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt,
             .backupUnsupported:

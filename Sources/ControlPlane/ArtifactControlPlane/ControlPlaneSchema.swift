@@ -52,6 +52,13 @@ public enum ControlPlaneSchema {
                 try await db.raw(SQLQueryString(statement)).run()
             }
         },
+        // The registry token flow's shared signing keys and public-read namespaces
+        // (ControlPlaneSchema+Identity.swift; docs/oci.md, "Token authentication").
+        Migration(version: 7, name: "registry token keys and public namespaces") { db, _ in
+            for statement in identity {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this code knows.

@@ -115,9 +115,10 @@ extension OCIError {
             }
             let kind: Code =
                 switch error.kind {
-                case .unauthenticated, .tokenExpired, .tokenRevoked: .unauthorized
+                case .unauthenticated, .tokenExpired, .tokenRevoked, .registryTokenInvalid, .registryTokenExpired, .registryTokenAudience:
+                    .unauthorized
                 case .forbidden, .immutableTag, .versionHeld: .denied
-                case .invalidName, .invalidPath: .nameInvalid
+                case .invalidName, .invalidPath, .invalidRegistryScope: .nameInvalid
                 case .invalidManifest: .manifestInvalid
                 case .invalidDigest: .digestInvalid
                 case .invalidPageRequest: .paginationNumberInvalid
@@ -129,12 +130,13 @@ extension OCIError {
                 case .namespaceExists, .versionExists, .holdExists, .policyExists, .holdNotFound, .policyNotFound, .tokenNotFound, .invalidPolicy,
                     .invalidToken, .invalidWebhook, .webhookAddressRefused, .webhookNotFound:
                     .unsupported
-                case .databaseUnavailable, .databaseTooNew, .database, .dataPlane, .internalError, .auditRecordMalformed,
+                case .databaseUnavailable, .directoryUnavailable, .databaseTooNew, .database, .dataPlane, .internalError, .auditRecordMalformed,
                     .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt, .backupUnsupported:
                     .unknown
                 }
-            let status: Int? = kind == .unknown && error.kind == .databaseUnavailable ? 503 : nil
-            self.init(kind, kind == .unknown ? "the server failed (\(error.code)); see the server log" : error.message, status: status, underlying: error)
+            let status: Int? = kind == .unknown && (error.kind == .databaseUnavailable || error.kind == .directoryUnavailable) ? 503 : nil
+            let message = error.kind == .directoryUnavailable ? error.message : "the server failed (\(error.code)); see the server log"
+            self.init(kind, kind == .unknown ? message : error.message, status: status, underlying: error)
         case let error as DataPlaneError:
             switch error.kind {
             case .digestMismatch: self.init(.digestInvalid, error.message, underlying: error)

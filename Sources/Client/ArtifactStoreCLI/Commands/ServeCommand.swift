@@ -84,6 +84,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("audit-key-file"), help: "The audit chain's HMAC key file (default DATA_DIR/audit.key, created 0600).")
     var auditKeyFile: String?
 
+    @Flag(
+        name: .customLong("registry-token-auth"),
+        help: "Send OCI clients to /v2/token for short-lived JWTs (the registry token flow; Basic keeps working).")
+    var registryTokenAuth = false
+
+    @Option(name: .customLong("registry-token-realm"), help: "The token endpoint's URL as clients reach it (default http://HOST/v2/token).")
+    var registryTokenRealm: String?
+
+    @Option(name: .customLong("registry-token-service"), help: "The registry's service name in challenges and JWTs (default artifactstore).")
+    var registryTokenService: String?
+
     @Option(name: .long, help: "A JSON configuration file (lowest precedence).")
     var config: String?
 
@@ -117,6 +128,9 @@ struct ServeCommand: AsyncParsableCommand {
         set(.maxConnections, maxConnections.map(ConfigContent.int))
         set(.logFormat, logFormat.map(ConfigContent.string))
         set(.auditKeyFile, auditKeyFile.map(ConfigContent.string))
+        set(.registryTokenAuth, registryTokenAuth ? .bool(true) : nil)
+        set(.registryTokenRealm, registryTokenRealm.map(ConfigContent.string))
+        set(.registryTokenService, registryTokenService.map(ConfigContent.string))
         let configuration: ServerConfiguration
         do {
             configuration = try await ServerConfiguration.load(flags: flags, environment: environment, file: config)

@@ -92,39 +92,78 @@ public struct Auth: Sendable {
         return Page.from(fetched: fetched, limit: limit) { [$0.id] }
     }
 
-    /// Checks that `token` may use `scope` in `namespace` (`nil`: a store-wide operation).
+    /// Checks that `token` may use `scope` in `namespace` (`nil`: a store-wide operation), on
+    /// the OCI `repository` when the request is one (a registry JWT grants repositories, not
+    /// namespaces, and no `/v1` route).
+    ///
+    /// Without a token, reading a public namespace is allowed as `anonymous`
+    /// (``Registry/setPublicRead(_:_:context:)``); nothing else is.
     ///
     /// Every refusal is audited with the reason and `context`'s request id and client address.
-    public func authorize(token: String?, scope: Scope, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> AuthorizationDecision {
-        let target = "\(scope.rawValue):\(namespace ?? "*")"
+    public func authorize(
+        token: String?, user: String? = nil, scope: Scope, namespace: String?, repository: String? = nil, context: RequestContext
+    ) async throws(ControlPlaneError) -> AuthorizationDecision {
+        let target = "\(scope.rawValue):\(repository ?? namespace ?? "*")"
+        if token?.isEmpty ?? true, scope == .read, let namespace, try await isPublic(namespace) {
+            return .allow(Principal.anonymous(reading: [namespace]))
+        }
         let principal: Principal
-        switch try await identify(token: token, target: target, namespace: namespace, context: context) {
+        switch try await identify(token: token, user: user, target: target, namespace: namespace, context: context) {
         case .success(let found): principal = found
         case .failure(let error): return .unauthenticated(error.kind)
         }
-        guard principal.grants.contains(where: { $0.allows(scope, in: namespace) }) else {
-            try await deny(.forbidden, actor: principal.actor, target: target, namespace: namespace, detail: "token lacks \(target)", context: context)
+        guard principal.allows(scope, in: namespace, repository: repository) else {
+            let lacking = principal.repositories == nil ? "token" : "registry token"
+            try await deny(.forbidden, actor: principal.actor, target: target, namespace: namespace, detail: "\(lacking) lacks \(target)", context: context)
             return .forbidden(principal)
         }
         return .allow(principal)
+    }
+
+    /// Whether `namespace` exists and lets anyone read it (from the namespace cache, which a
+    /// change of the flag empties in every process).
+    public func isPublic(_ namespace: String) async throws(ControlPlaneError) -> Bool {
+        do {
+            return try await controlPlane.registry.namespace(namespace).publicRead
+        } catch where error.kind == .namespaceNotFound || error.kind == .invalidName {
+            return false
+        }
     }
 
     /// Checks only that `token` is a valid token (known, not expired, not revoked), whatever its
     /// grants: for requests any token may make (who am I, the list of namespaces it can read).
     ///
     /// - Throws: `unauthenticated`, `tokenExpired` or `tokenRevoked`, audited like every refusal.
-    public func authenticate(token: String?, context: RequestContext) async throws(ControlPlaneError) -> Principal {
-        switch try await identify(token: token, target: "any", namespace: nil, context: context) {
+    public func authenticate(token: String?, user: String? = nil, context: RequestContext) async throws(ControlPlaneError) -> Principal {
+        switch try await identify(token: token, user: user, target: "any", namespace: nil, context: context) {
         case .success(let principal): return principal
         case .failure(let error): throw error
         }
     }
 
     /// The principal `token` belongs to, or the (audited) reason it is not valid.
-    private func identify(token: String?, target: String, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
+    ///
+    /// `user` is the user name of Basic credentials: with a directory configured, a password that
+    /// is neither a store token (`ast_…`) nor a JWT is checked against it as `user`'s.
+    private func identify(
+        token: String?, user: String?, target: String, namespace: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
         guard let token, !token.isEmpty else {
             try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "no token", context: context)
             return .failure(Self.refusal(.unauthenticated))
+        }
+        if let user, let directory = controlPlane.configuration.directory, !token.hasPrefix("ast_"), !RegistryTokens.looksLikeJWT(token) {
+            return try await identifyInDirectory(directory, user: user, password: token, target: target, namespace: namespace, context: context)
+        }
+        if RegistryTokens.looksLikeJWT(token) {
+            do {
+                return .success(try await controlPlane.registryTokens.verify(token))
+            } catch {
+                guard [.registryTokenInvalid, .registryTokenExpired, .registryTokenAudience].contains(error.kind) else { throw error }
+                let actor = RegistryTokens.claimedSubject(token).map { "claimed:\($0)" } ?? "anonymous"
+                try await deny(error.kind, actor: actor, target: target, namespace: namespace, detail: error.message, context: context)
+                return .failure(error)
+            }
         }
         let hash = Self.hash(token)
         let cache = controlPlane.caches.authorizations.entries
@@ -159,19 +198,53 @@ public struct Auth: Sendable {
 
     /// The error of an authentication refusal.
     static func refusal(_ code: ControlPlaneError.Code) -> ControlPlaneError {
-        ControlPlaneError(code, code == .unauthenticated ? "a valid bearer token is required" : "the bearer token is \(code == .tokenExpired ? "expired" : "revoked")")
+        switch code {
+        case .tokenExpired: ControlPlaneError(code, "the bearer token is expired")
+        case .tokenRevoked: ControlPlaneError(code, "the bearer token is revoked")
+        case .registryTokenInvalid: ControlPlaneError(code, "the registry token is refused (malformed, another algorithm, or a bad signature)")
+        case .registryTokenExpired: ControlPlaneError(code, "the registry token has expired or is not valid yet")
+        case .registryTokenAudience: ControlPlaneError(code, "the registry token was issued for another service or by another issuer")
+        default: ControlPlaneError(code, "a valid bearer token is required")
+        }
     }
 
-    /// ``authorize(token:scope:namespace:context:)`` that throws the refusal
-    /// (`unauthenticated`, `tokenExpired`, `tokenRevoked`, `forbidden`).
-    public func require(token: String?, scope: Scope, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> Principal {
-        switch try await authorize(token: token, scope: scope, namespace: namespace, context: context) {
+    /// A directory user's principal (actor `ldap:<user>`, grants from the group rules), or the
+    /// audited refusal. A directory that cannot answer is `directoryUnavailable` (audited too).
+    private func identifyInDirectory(
+        _ directory: DirectorySettings, user: String, password: String, target: String, namespace: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
+        let actor = "ldap:\(NameGrammar.printable(String(user.prefix(64))))"
+        do {
+            let groups = try await directory.authenticator.groups(user: user, password: password)
+            return .success(Principal(tokenID: actor, name: user, grants: directory.grants(for: groups), actor: actor))
+        } catch {
+            switch error {
+            case .refused(let reason):
+                try await deny(.unauthenticated, actor: actor, target: target, namespace: namespace, detail: "directory: \(reason)", context: context)
+                return .failure(Self.refusal(.unauthenticated))
+            case .unavailable(let reason):
+                try await deny(.directoryUnavailable, actor: actor, target: target, namespace: namespace, detail: "directory: \(reason)", context: context)
+                throw ControlPlaneError(.directoryUnavailable, "the directory could not check the credentials of \(actor): \(reason)")
+            }
+        }
+    }
+
+    /// ``authorize(token:scope:namespace:repository:context:)`` that throws the refusal
+    /// (`unauthenticated`, `tokenExpired`, `tokenRevoked`, `registryToken…`, `forbidden`).
+    public func require(
+        token: String?, user: String? = nil, scope: Scope, namespace: String?, repository: String? = nil, context: RequestContext
+    ) async throws(ControlPlaneError) -> Principal {
+        switch try await authorize(token: token, user: user, scope: scope, namespace: namespace, repository: repository, context: context) {
         case .allow(let principal):
             return principal
         case .unauthenticated(let code):
             throw Self.refusal(code)
         case .forbidden(let principal):
-            throw ControlPlaneError(.forbidden, "token \(principal.tokenID) lacks \(scope.rawValue) on \(namespace.map { "namespace \"\($0)\"" } ?? "the whole store")")
+            let on = repository.map { "repository \"\($0)\"" } ?? namespace.map { "namespace \"\($0)\"" } ?? "the whole store"
+            if principal.repositories != nil {
+                throw ControlPlaneError(.forbidden, "the registry token of \(principal.actor) does not grant \(scope.rawValue) on \(on)")
+            }
+            throw ControlPlaneError(.forbidden, "token \(principal.tokenID) lacks \(scope.rawValue) on \(on)")
         }
     }
 

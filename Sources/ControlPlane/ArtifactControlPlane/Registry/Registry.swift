@@ -25,7 +25,9 @@ public struct Registry: Sendable {
 
     // MARK: Namespaces
 
-    public func createNamespace(_ name: String, immutableTags: Bool = false, context: RequestContext) async throws(ControlPlaneError) -> Namespace {
+    public func createNamespace(
+        _ name: String, immutableTags: Bool = false, publicRead: Bool = false, context: RequestContext
+    ) async throws(ControlPlaneError) -> Namespace {
         try NameGrammar.validateNamespace(name)
         let now = controlPlane.nowMilliseconds()
         return try await controlPlane.mutate("creating namespace \"\(name)\"") { db in
@@ -33,17 +35,22 @@ public struct Registry: Sendable {
                 throw ControlPlaneError(.namespaceExists, "namespace \"\(name)\" already exists")
             }
             try await db.raw(
-                "INSERT INTO namespaces (name, immutable_tags, created_by, created_at) VALUES (\(bind: name), \(bind: Int64(immutableTags ? 1 : 0)), \(bind: context.actor), \(bind: now))"
+                """
+                INSERT INTO namespaces (name, immutable_tags, public_read, created_by, created_at)
+                VALUES (\(bind: name), \(bind: Int64(immutableTags ? 1 : 0)), \(bind: Int64(publicRead ? 1 : 0)), \(bind: context.actor), \(bind: now))
+                """
             ).run()
+            let detail = [immutableTags ? "immutable tags" : nil, publicRead ? "public read" : nil].compactMap { $0 }.joined(separator: ", ")
             try await AuditLog.append(
-                AuditEvent(action: "namespace.create", namespace: name, target: name, detail: immutableTags ? "immutable tags" : nil),
+                AuditEvent(action: "namespace.create", namespace: name, target: name, detail: detail.isEmpty ? nil : detail),
                 context: context, at: now, in: db)
-            return Namespace(name: name, immutableTags: immutableTags, createdBy: context.actor, createdAt: Date(milliseconds: now))
+            return Namespace(
+                name: name, immutableTags: immutableTags, publicRead: publicRead, createdBy: context.actor, createdAt: Date(milliseconds: now))
         }
     }
 
     /// A namespace; served from ``BlobFactCache`` when this process read it recently (namespaces
-    /// are never deleted or changed).
+    /// are never deleted; a change of their settings drops them from every process's cache).
     public func namespace(_ name: String) async throws(ControlPlaneError) -> Namespace {
         try NameGrammar.validateNamespace(name)
         let cache = controlPlane.caches.blobFacts.namespaces
@@ -59,7 +66,7 @@ public struct Registry: Sendable {
         let limit = page.limit
         let fetched = try await controlPlane.query("listing namespaces") { db in
             try await db.raw(
-                "SELECT name, immutable_tags, created_by, created_at FROM namespaces WHERE name > \(bind: after) ORDER BY name LIMIT \(literal: limit + 1)"
+                "SELECT name, immutable_tags, public_read, created_by, created_at FROM namespaces WHERE name > \(bind: after) ORDER BY name LIMIT \(literal: limit + 1)"
             ).all().map(Self.namespace(from:))
         }
         return Page.from(fetched: fetched, limit: limit) { [$0.name] }

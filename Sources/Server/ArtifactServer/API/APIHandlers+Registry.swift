@@ -16,8 +16,16 @@ extension APIHandlers {
     func createNamespace(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let body = try await request.decode(as: CreateNamespaceBody.self, context: context)
         let namespace = try await controlPlane.registry.createNamespace(
-            body.name, immutableTags: body.immutableTags ?? false, context: context.auditContext(principal))
+            body.name, immutableTags: body.immutableTags ?? false, publicRead: body.publicRead ?? false, context: context.auditContext(principal))
         return try JSONResponse.make(namespace, status: .created)
+    }
+
+    /// `PUT /v1/namespaces/{ns}/settings`: changes the settings the body names (`publicRead`).
+    func updateNamespace(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
+        let name = try PathParameter.name(context, "ns")
+        let body = try await request.decode(as: UpdateNamespaceBody.self, context: context)
+        guard let publicRead = body.publicRead else { return try JSONResponse.make(try await controlPlane.registry.namespace(name)) }
+        return try JSONResponse.make(try await controlPlane.registry.setPublicRead(name, publicRead, context: context.auditContext(principal)))
     }
 
     func getNamespace(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {

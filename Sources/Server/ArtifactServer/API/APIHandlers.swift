@@ -67,6 +67,7 @@ public struct APIHandlers: Sendable {
         case .listNamespaces: listNamespaces
         case .createNamespace: createNamespace
         case .getNamespace: getNamespace
+        case .updateNamespace: updateNamespace
         case .uploadBlob: uploadBlob
         case .headBlob: { try await serveBlob($0, $1, $2, head: true) }
         case .getBlob: { try await serveBlob($0, $1, $2, head: false) }

@@ -15,8 +15,23 @@ struct CredentialMiddleware: Sendable {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.credential = request.headers[.authorization].flatMap(Self.token(fromAuthorization:))
+        if let header = request.headers[.authorization] {
+            context.credential = Self.token(fromAuthorization: header)
+            if context.credential != nil { context.basicUser = Self.basicUser(fromAuthorization: header) }
+        }
         return try await next(request, context)
+    }
+
+    /// The user name of `Basic <base64(user:password)>` (empty names are `nil`); `nil` for any
+    /// other scheme. Only asked when the header carries a credential.
+    static func basicUser(fromAuthorization header: String) -> String? {
+        let trimmed = header.drop { $0 == " " }
+        guard trimmed.count > 6, trimmed.prefix(6).lowercased() == "basic " else { return nil }
+        let value = trimmed.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        guard let data = Data(base64Encoded: value), let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":"),
+            colon != text.startIndex
+        else { return nil }
+        return String(text[..<colon])
     }
 
     /// The token of an `Authorization` value: `Bearer <token>`, or the password of

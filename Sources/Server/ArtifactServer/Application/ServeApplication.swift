@@ -132,15 +132,16 @@ public enum ServeApplication {
         let auditKeys = try loadAuditKeys(configuration, logger: logger)
         return try await ControlPlane.open(
             location, dataPlane: dataPlane,
-            configuration: controlPlaneConfiguration(configuration, auditKeys: auditKeys),
+            configuration: try controlPlaneConfiguration(configuration, auditKeys: auditKeys),
             logger: logger)
     }
 
     /// The control plane's part of the server configuration.
-    static func controlPlaneConfiguration(_ configuration: ServerConfiguration, auditKeys: AuditKeyring) -> ControlPlane.Configuration {
+    static func controlPlaneConfiguration(_ configuration: ServerConfiguration, auditKeys: AuditKeyring) throws -> ControlPlane.Configuration {
         var result = ControlPlane.Configuration(
             gcGracePeriod: configuration.gcGracePeriod, cacheLifetime: configuration.cacheLifetime, auditKeys: auditKeys,
-            redirectExemptNamespaces: Set(configuration.redirectExemptNamespaces))
+            redirectExemptNamespaces: Set(configuration.redirectExemptNamespaces), registryTokens: configuration.registryTokenSettings,
+            directory: try configuration.directorySettings())
         result.webhookNetworks = configuration.webhookAllowedNetworks
         return result
     }

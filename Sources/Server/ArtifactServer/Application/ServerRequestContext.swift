@@ -14,6 +14,9 @@ public struct ServerRequestContext: RequestContext {
     /// The bearer token the request carries (from `Bearer` or the password of `Basic`), if any.
     /// Never logged.
     public var credential: String?
+    /// The user name of `Basic` credentials, if any: a directory (LDAP) checks the password as
+    /// this user's when it is no store token.
+    public var basicUser: String?
     /// The peer's address, as audit records show it. Formatted only when asked for (audit
     /// records, not every request), from the address taken when the request arrived.
     public var clientAddress: String? { remoteAddress.map(Self.describe) }

@@ -6,15 +6,19 @@ extension ServerConfiguration.Key {
         case string = "a string"
         case integer = "an integer"
         case stringArray = "an array of strings"
+        case boolean = "a boolean"
     }
 
     var valueType: ValueType {
         switch self {
-        case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile: .string
-        case .ociDefaultNamespace, .ociCreateNamespaces: .string
+        case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile, .registryTokenService,
+            .registryTokenRealm, .ldapURL, .ldapBindDN, .ldapGroupBase, .ldapGroupAttribute, .ociDefaultNamespace, .ociCreateNamespaces:
+            .string
+        case .ldapGroupRules: .stringArray
+        case .registryTokenAuth: .boolean
         case .backends, .redirectExemptNamespaces, .webhookAllowedNetworks: .stringArray
         case .port, .gcInterval, .gcGracePeriod, .retentionInterval, .shutdownGracePeriod, .cacheLifetime, .ociUploadExpiry,
-            .headerReadTimeout, .idleTimeout, .bodyIdleTimeout, .maxConnections:
+            .headerReadTimeout, .idleTimeout, .bodyIdleTimeout, .maxConnections, .registryTokenLifetime, .ldapTimeout:
             .integer
         }
     }

@@ -14,6 +14,8 @@ extension ServerConfiguration {
         case redirectExemptNamespaces
         case ociDefaultNamespace, ociCreateNamespaces
         case webhookAllowedNetworks
+        case registryTokenAuth, registryTokenService, registryTokenRealm, registryTokenLifetime
+        case ldapURL, ldapBindDN, ldapGroupBase, ldapGroupAttribute, ldapGroupRules, ldapTimeout
     }
 
     /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
@@ -118,6 +120,35 @@ extension ServerConfiguration {
             }
             configuration.connectionLimits.maxConnections = maximum
         }
+        if let on = try await read(.registryTokenAuth, { try await reader.fetchBool(forKey: $0) }) { configuration.registryTokenAuth = on }
+        if let service = try await read(.registryTokenService, { try await reader.fetchString(forKey: $0) }) {
+            try checkRegistryTokenText(.registryTokenService, service)
+            configuration.registryTokenService = service
+        }
+        if let realm = try await read(.registryTokenRealm, { try await reader.fetchString(forKey: $0) }) {
+            try checkRegistryTokenText(.registryTokenRealm, realm)
+            configuration.registryTokenRealm = realm
+        }
+        if let seconds = try await read(.registryTokenLifetime, { try await reader.fetchInt(forKey: $0) }) {
+            guard (1...86400).contains(seconds) else {
+                throw ServerConfigurationError(key: "registryTokenLifetime", "\(seconds) must be a number of seconds in 1…86400")
+            }
+            configuration.registryTokenLifetime = .seconds(seconds)
+        }
+        configuration.ldapURL = try await read(.ldapURL, { try await reader.fetchString(forKey: $0) })
+        configuration.ldapBindDN = try await read(.ldapBindDN, { try await reader.fetchString(forKey: $0) })
+        configuration.ldapGroupBase = try await read(.ldapGroupBase, { try await reader.fetchString(forKey: $0) })
+        if let attribute = try await read(.ldapGroupAttribute, { try await reader.fetchString(forKey: $0) }) {
+            configuration.ldapGroupAttribute = attribute
+        }
+        if let rules = try await read(.ldapGroupRules, { try await reader.fetchStringArray(forKey: $0) }) {
+            configuration.ldapGroupRules = rules
+        }
+        if let seconds = try await read(.ldapTimeout, { try await reader.fetchInt(forKey: $0) }) {
+            guard (1...60).contains(seconds) else { throw ServerConfigurationError(key: "ldapTimeout", "\(seconds) must be 1…60 seconds") }
+            configuration.ldapTimeout = .seconds(seconds)
+        }
+        _ = try configuration.directorySettings()
         if let level = try await read(.logLevel, { try await reader.fetchString(forKey: $0) }) {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
                 throw ServerConfigurationError(key: "logLevel", "\"\(level)\" is not a log level (trace, debug, info, notice, warning, error, critical)")

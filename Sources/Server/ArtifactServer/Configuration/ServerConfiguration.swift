@@ -61,7 +61,51 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// How log lines are written: `text` or `json` (one object per line).
     public var logFormat = ServerLogFormat.text
 
+    /// The Docker/OCI registry token flow (docs/oci.md, "Token authentication"): `/v2` 401s
+    /// send clients to `/v2/token` for a short-lived JWT. Off by default: the Basic challenge
+    /// works with every client as it is, and a correct ``registryTokenRealm`` depends on how
+    /// clients reach the server (TLS, a proxy), which only the operator knows.
+    public var registryTokenAuth = false
+    /// The challenge's `service` and the JWTs' audience and issuer.
+    public var registryTokenService = "artifactstore"
+    /// The token endpoint's URL as clients reach it; `nil` derives `http://<Host>/v2/token`.
+    public var registryTokenRealm: String?
+    /// How long an issued JWT is valid.
+    public var registryTokenLifetime: Duration = .seconds(300)
+
+    /// The LDAP server (`ldap://host[:port]`) that checks Basic `user:password` on `/v2` and
+    /// the token endpoint; off when `nil` (docs/operations.md, "LDAP").
+    public var ldapURL: String?
+    /// The bind DN of a user: `uid={user},ou=people,dc=example,dc=org`.
+    public var ldapBindDN: String?
+    /// Where the user's groups are searched; no groups when `nil`.
+    public var ldapGroupBase: String?
+    /// The group attribute holding members' DNs.
+    public var ldapGroupAttribute = "member"
+    /// `<scope>:<namespace|*>=<group DN>`: members of the group get the grant.
+    public var ldapGroupRules: [String] = []
+    /// The most time one LDAP check may take.
+    public var ldapTimeout: Duration = .seconds(5)
+
     public init() {}
+
+    /// The control plane's registry token settings, `nil` when the flow is off.
+    public var registryTokenSettings: RegistryTokenSettings? {
+        guard registryTokenAuth else { return nil }
+        return RegistryTokenSettings(service: registryTokenService, issuer: registryTokenService, lifetime: registryTokenLifetime, realm: registryTokenRealm)
+    }
+
+    /// A service name or realm goes into a `WWW-Authenticate` header: printable ASCII without
+    /// quotes or backslashes, at most 512 bytes; a realm is an http(s) URL.
+    static func checkRegistryTokenText(_ key: Key, _ text: String) throws(ServerConfigurationError) {
+        guard !text.isEmpty, text.utf8.count <= 512, text.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != 0x22 && $0 != 0x5C }) else {
+            throw ServerConfigurationError(
+                key: key.rawValue, "must be 1-512 printable ASCII characters without spaces, quotes or backslashes")
+        }
+        if key == .registryTokenRealm, !(text.hasPrefix("https://") || text.hasPrefix("http://")) {
+            throw ServerConfigurationError(key: key.rawValue, "\"\(text)\" is not an http:// or https:// URL")
+        }
+    }
 
     /// The metadata location in effect.
     public var effectiveDatabase: String {

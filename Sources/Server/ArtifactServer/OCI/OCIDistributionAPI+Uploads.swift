@@ -18,7 +18,7 @@ extension OCIDistributionAPI {
             if let fromText = request.query("from"),
                 let source = try? OCIRepositoryName(parsing: fromText, defaultNamespace: naming.defaultNamespace),
                 case .allow = try await controlPlane.auth.authorize(
-                    token: context.credential, scope: .read, namespace: source.namespace, context: anonymous(context)),
+                    token: context.credential, user: context.basicUser, scope: .read, namespace: source.namespace, repository: "\(source)", context: anonymous(context)),
                 try await oci.mount(repository, digest: digest, from: source, context: audit) != nil
             {
                 return Self.created(blobLocation(repository, digest), digest: digest)

@@ -26,10 +26,12 @@ struct OCIDistributionAPI: Sendable {
     /// Answers every `/v2` request (``APIRouter`` routes them all here).
     func handle(_ request: Request, _ context: ServerRequestContext) async -> Response {
         var uploadID: String?
+        var parsed: OCIRoute?
         do {
             guard let route = try OCIRoute.parse(path: request.uri.path, defaultNamespace: naming.defaultNamespace) else {
                 throw OCIError(.nameUnknown, "no distribution API endpoint at \(NameGrammar.printable(request.uri.path))", status: 404)
             }
+            parsed = route
             if case .upload(_, let id) = route { uploadID = id }
             var response = try await dispatch(route, request, context)
             response.headers[OCIHeader.apiVersion] = "registry/2.0"
@@ -41,7 +43,17 @@ struct OCIDistributionAPI: Sendable {
             } else {
                 context.logger.debug("OCI request refused", metadata: ["error": "\(error)"])
             }
-            return OCIErrorResponse.response(for: refusal, method: request.method, uploadID: uploadID, requestID: context.requestID)
+            var response = OCIErrorResponse.response(
+                for: refusal, method: request.method, uploadID: uploadID, requestID: context.requestID,
+                challenge: challenge(for: parsed, request))
+            if refusal.status == 403, let credential = context.credential, RegistryTokens.looksLikeJWT(credential),
+                controlPlane.configuration.registryTokens != nil
+            {
+                // A JWT without the scope: the challenge names the scope to ask for (oras-py and
+                // others fetch a new token on it).
+                response.headers[.wwwAuthenticate] = challenge(for: parsed, request) + #",error="insufficient_scope""#
+            }
+            return response
         }
     }
 
@@ -49,10 +61,12 @@ struct OCIDistributionAPI: Sendable {
         let method = request.method
         switch (route, method) {
         case (.base, .get), (.base, .head):
-            _ = try await controlPlane.auth.authenticate(token: context.credential, context: anonymous(context))
+            _ = try await controlPlane.auth.authenticate(token: context.credential, user: context.basicUser, context: anonymous(context))
             return Self.json([String: String](), head: method == .head)
         case (.catalog, .get):
             return try await catalog(request, context)
+        case (.token, .get):
+            return try await issueToken(request, context)
         case (.tags(let repository), .get):
             return try await tags(repository, request, context)
         case (.manifest(let repository, let reference), .get), (.manifest(let repository, let reference), .head):
@@ -91,7 +105,8 @@ struct OCIDistributionAPI: Sendable {
 
     /// The caller, if it holds `scope` on `repository`'s namespace (401/403 otherwise, audited).
     func authorize(_ scope: Scope, _ repository: OCIRepositoryName, _ context: ServerRequestContext) async throws -> Principal {
-        try await controlPlane.auth.require(token: context.credential, scope: scope, namespace: repository.namespace, context: anonymous(context))
+        try await controlPlane.auth.require(
+            token: context.credential, user: context.basicUser, scope: scope, namespace: repository.namespace, repository: "\(repository)", context: anonymous(context))
     }
 
     /// Before a push: the caller holds `write` on `repository`'s namespace, and the namespace
@@ -106,7 +121,7 @@ struct OCIDistributionAPI: Sendable {
 
     /// `_catalog`: the repositories of the namespaces the caller may read, `n`/`last` paged.
     func catalog(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
-        let principal = try await controlPlane.auth.authenticate(token: context.credential, context: anonymous(context))
+        let principal = try await controlPlane.auth.authenticate(token: context.credential, user: context.basicUser, context: anonymous(context))
         let readable: [String]? =
             principal.grants.contains { $0.namespace == nil && $0.allows(.read, in: nil) }
             ? nil : Array(Set(principal.grants.compactMap { grant in grant.namespace.flatMap { grant.allows(.read, in: $0) ? $0 : nil } })).sorted()

@@ -14,7 +14,11 @@ enum OCIErrorResponse {
 
     /// With `requestID`, a 5xx's `detail` carries it (`{"requestID": …}`): the server log has the
     /// cause under that id.
-    static func response(for error: OCIError, method: HTTPRequest.Method, uploadID: String? = nil, requestID: String? = nil) -> Response {
+    /// `challenge` is the `WWW-Authenticate` value of a 401 (``challenge``, the Basic one, unless
+    /// registry token authentication names its token endpoint).
+    static func response(
+        for error: OCIError, method: HTTPRequest.Method, uploadID: String? = nil, requestID: String? = nil, challenge: String = challenge
+    ) -> Response {
         var headers: HTTPFields = [OCIHeader.apiVersion: "registry/2.0"]
         if error.status == 401 { headers[.wwwAuthenticate] = challenge }
         if let held = error.receivedBytes {

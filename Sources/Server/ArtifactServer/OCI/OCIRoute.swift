@@ -11,6 +11,8 @@ import Foundation
 enum OCIRoute: Equatable {
     case base
     case catalog
+    /// `/v2/token`: the registry token endpoint (docs/oci.md, "Token authentication").
+    case token
     case tags(OCIRepositoryName)
     case manifest(OCIRepositoryName, reference: String)
     case referrers(OCIRepositoryName, digest: String)
@@ -40,6 +42,7 @@ enum OCIRoute: Equatable {
         if parts.last == "" { parts.removeLast() }
         if parts.isEmpty { return .base }
         if parts == ["_catalog"] { return .catalog }
+        if parts == ["token"] { return .token }
         let n = parts.count
         guard n >= 3 else { return nil }
         func name(_ count: Int) throws(OCIError) -> OCIRepositoryName {
