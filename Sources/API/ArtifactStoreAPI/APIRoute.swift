@@ -46,7 +46,7 @@ public struct APIRoute: Sendable, Hashable {
 /// Every route's name, so handlers are chosen by an exhaustive switch.
 public enum APIRouteID: String, Sendable, Hashable, CaseIterable {
     case healthz, readyz, metrics, openAPI
-    case listNamespaces, createNamespace, getNamespace
+    case listNamespaces, createNamespace, getNamespace, namespaceUsage
     case uploadBlob, headBlob, getBlob, verifyBlob
     case listArtifacts, listVersions, commitVersion, getVersion, deleteVersion, listFiles, getFile, headFile, verifyVersion
     case listTags, getTag, setTag, deleteTag
@@ -70,6 +70,7 @@ extension APIRoute {
         APIRoute(id: .listNamespaces, method: .get, path: "/v1/namespaces", access: .anyToken),
         APIRoute(id: .createNamespace, method: .post, path: "/v1/namespaces", access: .global(.admin)),
         APIRoute(id: .getNamespace, method: .get, path: namespacePath, access: .namespace(.read)),
+        APIRoute(id: .namespaceUsage, method: .get, path: "\(namespacePath)/usage", access: .namespace(.read)),
 
         APIRoute(id: .uploadBlob, method: .post, path: "\(namespacePath)/blobs", access: .namespace(.write)),
         APIRoute(id: .headBlob, method: .head, path: "\(namespacePath)/blobs/:digest", access: .namespace(.read)),

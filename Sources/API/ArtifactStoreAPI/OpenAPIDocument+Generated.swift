@@ -110,6 +110,19 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/Namespace'}
         default: {$ref: '#/components/responses/Error'}
+  /v1/namespaces/{ns}/usage:
+    get:
+      operationId: namespaceUsage
+      summary: 'What a namespace holds: objects, files, bytes referenced and stored after dedup'
+      parameters:
+        - $ref: '#/components/parameters/NamespaceName'
+      responses:
+        '200':
+          description: 'The usage, summed by the database'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/NamespaceUsage'}
+        default: {$ref: '#/components/responses/Error'}
   /v1/namespaces/{ns}/blobs:
     post:
       operationId: uploadBlob
@@ -740,6 +753,16 @@ components:
         immutableTags: {type: boolean}
         createdBy: {type: string}
         createdAt: {type: string, format: date-time}
+    NamespaceUsage:
+      type: object
+      required: [namespace, objects, files, bytesReferenced, bytesStored, dedupRatio]
+      properties:
+        namespace: {type: string}
+        objects: {type: integer}
+        files: {type: integer}
+        bytesReferenced: {type: integer}
+        bytesStored: {type: integer}
+        dedupRatio: {type: number}
     NamespaceCreate:
       type: object
       required: [name]

@@ -46,6 +46,13 @@ public enum ControlPlaneSchema {
                 try await db.raw(SQLQueryString(statement)).run()
             }
         },
+        // Web UI sessions (docs/ui.md): the SHA-256 of each session id, the hash of the token it
+        // signed in with (the same hash the tokens table keeps), and its own expiry.
+        Migration(version: 6, name: "web ui sessions") { db, _ in
+            for statement in webSessions {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this code knows.

@@ -96,9 +96,16 @@ public struct Auth: Sendable {
     ///
     /// Every refusal is audited with the reason and `context`'s request id and client address.
     public func authorize(token: String?, scope: Scope, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> AuthorizationDecision {
+        try await authorize(tokenHash: Self.presentedHash(token), scope: scope, namespace: namespace, context: context)
+    }
+
+    /// ``authorize(token:scope:namespace:context:)`` for a caller that holds only the token's
+    /// SHA-256 hash (a web UI session, ``WebSessions``), checked exactly as the token would be:
+    /// a revoked or expired token refuses its sessions at once.
+    public func authorize(tokenHash: String?, scope: Scope, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> AuthorizationDecision {
         let target = "\(scope.rawValue):\(namespace ?? "*")"
         let principal: Principal
-        switch try await identify(token: token, target: target, namespace: namespace, context: context) {
+        switch try await identify(hash: tokenHash, target: target, namespace: namespace, context: context) {
         case .success(let found): principal = found
         case .failure(let error): return .unauthenticated(error.kind)
         }
@@ -114,19 +121,29 @@ public struct Auth: Sendable {
     ///
     /// - Throws: `unauthenticated`, `tokenExpired` or `tokenRevoked`, audited like every refusal.
     public func authenticate(token: String?, context: RequestContext) async throws(ControlPlaneError) -> Principal {
-        switch try await identify(token: token, target: "any", namespace: nil, context: context) {
+        try await authenticate(tokenHash: Self.presentedHash(token), context: context)
+    }
+
+    /// ``authenticate(token:context:)`` by the token's SHA-256 hash (a web UI session).
+    public func authenticate(tokenHash: String?, context: RequestContext) async throws(ControlPlaneError) -> Principal {
+        switch try await identify(hash: tokenHash, target: "any", namespace: nil, context: context) {
         case .success(let principal): return principal
         case .failure(let error): throw error
         }
     }
 
-    /// The principal `token` belongs to, or the (audited) reason it is not valid.
-    private func identify(token: String?, target: String, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
-        guard let token, !token.isEmpty else {
+    /// The hash of a presented token; `nil` when none (or an empty one) was presented.
+    static func presentedHash(_ token: String?) -> String? {
+        guard let token, !token.isEmpty else { return nil }
+        return hash(token)
+    }
+
+    /// The principal of the token whose hash is `hash`, or the (audited) reason it is not valid.
+    private func identify(hash: String?, target: String, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
+        guard let hash else {
             try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "no token", context: context)
             return .failure(Self.refusal(.unauthenticated))
         }
-        let hash = Self.hash(token)
         let cache = controlPlane.caches.authorizations.entries
         let found: TokenInfo?
         if let cached = cache.value(for: hash, now: controlPlane.clock()) {
@@ -165,7 +182,12 @@ public struct Auth: Sendable {
     /// ``authorize(token:scope:namespace:context:)`` that throws the refusal
     /// (`unauthenticated`, `tokenExpired`, `tokenRevoked`, `forbidden`).
     public func require(token: String?, scope: Scope, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> Principal {
-        switch try await authorize(token: token, scope: scope, namespace: namespace, context: context) {
+        try await require(tokenHash: Self.presentedHash(token), scope: scope, namespace: namespace, context: context)
+    }
+
+    /// ``require(token:scope:namespace:context:)`` by the token's SHA-256 hash (a web UI session).
+    public func require(tokenHash: String?, scope: Scope, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> Principal {
+        switch try await authorize(tokenHash: tokenHash, scope: scope, namespace: namespace, context: context) {
         case .allow(let principal):
             return principal
         case .unauthenticated(let code):

@@ -26,7 +26,7 @@ public struct APIHandlers: Sendable {
 
     /// A router with every route of ``APIRoute/all`` and the `/v2` API behind the middlewares.
     public func makeRouter() -> APIRouter {
-        let endpoints = APIRoute.all.map { route in
+        let endpoints = WebUI(controlPlane: controlPlane).endpoints + APIRoute.all.map { route in
             let handler = self.handler(for: route.id)
             return APIRouter.Endpoint(template: route.path, method: route.method.http) { request, context in
                 let principal = try await self.authorize(route.access, request: request, context: context)
@@ -42,6 +42,9 @@ public struct APIHandlers: Sendable {
     func authorize(_ access: RouteAccess, request: Request, context: ServerRequestContext) async throws -> Principal? {
         let anonymous = ArtifactControlPlane.RequestContext(actor: "anonymous", requestID: context.requestID, clientAddress: context.clientAddress)
         let auth = controlPlane.auth
+        if context.credential == nil, let sessionID = context.sessionID, access != .open {
+            return try await authorizeSession(sessionID, access, request: request, context: context)
+        }
         switch access {
         case .open:
             return nil
@@ -64,6 +67,7 @@ public struct APIHandlers: Sendable {
         case .listNamespaces: listNamespaces
         case .createNamespace: createNamespace
         case .getNamespace: getNamespace
+        case .namespaceUsage: namespaceUsage
         case .uploadBlob: uploadBlob
         case .headBlob: { try await serveBlob($0, $1, $2, head: true) }
         case .getBlob: { try await serveBlob($0, $1, $2, head: false) }

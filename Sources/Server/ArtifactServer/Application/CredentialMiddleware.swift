@@ -16,6 +16,10 @@ struct CredentialMiddleware: Sendable {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         context.credential = request.headers[.authorization].flatMap(Self.token(fromAuthorization:))
+        // The web UI's session cookie counts only when no Authorization header was sent.
+        if context.credential == nil, let cookie = request.headers[.cookie] {
+            context.sessionID = WebUICookie.sessionID(fromCookieHeader: cookie)
+        }
         return try await next(request, context)
     }
 

@@ -14,6 +14,9 @@ public struct ServerRequestContext: RequestContext {
     /// The bearer token the request carries (from `Bearer` or the password of `Basic`), if any.
     /// Never logged.
     public var credential: String?
+    /// The web UI's session id from the `Cookie` header, read only when no `Authorization`
+    /// credential was sent (``WebUI``). Never logged.
+    public var sessionID: String?
     /// The peer's address, as audit records show it. Formatted only when asked for (audit
     /// records, not every request), from the address taken when the request arrived.
     public var clientAddress: String? { remoteAddress.map(Self.describe) }
