@@ -289,18 +289,26 @@ extension WebUIAssets {
             var inputs = {};
             var form = el("form", { "class": "inline", id: "audit-filter", method: "get", action: "/ui/audit" },
               ["actor", "action", "namespace", "since", "until"].map(function (name) {
-                inputs[name] = el("input", { id: "audit-" + name, name: name, value: params.get(name) || "", placeholder: name === "since" || name === "until" ? "2026-12-01T00:00:00Z" : "" });
+                inputs[name] = el("input", { id: "audit-" + name, name: name, value: params.get(name) || "", placeholder: name === "since" ? "24 hours ago" : name === "until" ? "now" : "any" });
                 return field(name.charAt(0).toUpperCase() + name.slice(1), inputs[name]);
               }), el("button", { type: "submit", text: "Filter" }));
             var filter = new URLSearchParams();
+            // Without a start the page shows the last 24 hours, so a long log never loads whole.
+            if (!params.get("since")) params.set("since", new Date(Date.now() - 86400000).toISOString());
             ["actor", "action", "namespace", "since", "until"].forEach(function (n) { if (params.get(n)) filter.set(n, params.get(n)); });
             var exportURL = "/v1/audit" + (filter.toString() ? "?" + filter.toString() : "");
-            var chain = el("div", { id: "chain", "aria-live": "polite" }), records = el("div");
+            var chain = el("div", { id: "chain", "aria-live": "polite" }), records = el("div"), badRecord = null;
             show(main, [title("Audit log"), chain, form, el("p", null, el("a", { href: exportURL, download: "audit.jsonl", text: "Export these records as JSON Lines" })), records]);
             api("GET", "/v1/audit/verify").then(function (report) {
               if (report.intact) show(chain, status("ok", "Chain intact: " + report.recordsChecked + " records checked, " + report.recordsPending + " pending."));
-              else show(chain, status("bad", "Chain broken at record " + report.firstFault.sequence + " (" + report.firstFault.reason + "): " + report.firstFault.message));
+              else { badRecord = report.firstFault.sequence; markBad(); }
+              if (!report.intact) show(chain, status("bad", "Chain broken at record " + report.firstFault.sequence + " (" + report.firstFault.reason + "): " + report.firstFault.message));
             }, function (e) { show(chain, failure(e)); });
+            function markBad() {
+              Array.prototype.forEach.call(records.querySelectorAll("tr[data-seq]"), function (tr) {
+                if (Number(tr.getAttribute("data-seq")) === badRecord) tr.className = "bad-row";
+              });
+            }
             fetch(exportURL, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
               if (r.status === 401) { location.assign("/ui/signin"); return ""; }
               if (!r.ok) return r.json().then(function (d) { throw new ApiError(r.status, d.error.code, d.error.message); });
@@ -310,8 +318,11 @@ extension WebUIAssets {
               var shown = lines.slice(-200).reverse();
               show(records, [el("p", { "class": "muted", text: lines.length + " records match; the newest " + shown.length + " are shown." }),
                 table("Audit records", ["#", "Time", "Actor", "Action", "Namespace", "Target", "Outcome", "Detail"], shown.map(function (r) {
-                  return row([String(r.sequence), when(r.time), r.actor, r.action, r.namespace || "", r.target, r.outcome, r.detail || ""]);
+                  var tr = row([String(r.sequence), when(new Date(r.timeMilliseconds).toISOString()), r.actor, r.action, r.namespace || "", r.target, r.outcome, r.detail || ""]);
+                  tr.setAttribute("data-seq", String(r.sequence));
+                  return tr;
                 }))]);
+              markBad();
             }).catch(function (e) { show(records, failure(e)); });
           }
 
@@ -365,7 +376,10 @@ extension WebUIAssets {
               } }), gc, el("h2", { text: "Retention policies" }), policies]);
             fetch("/readyz", { credentials: "same-origin", cache: "no-store" }).then(function (r) { return r.json(); }).then(function (ready) {
               var rows = [row(["database", ready.database.ok ? "ok" : "failing", ready.database.message])].concat((ready.backends || []).map(function (b) {
-                return row(["backend " + (b.id || b.backendID || ""), b.reachable === false || b.writable === false ? "failing" : "ok", JSON.stringify(b)]);
+                var detail = [b.reachable ? "reachable" : "unreachable", b.writable ? "writable" : "not writable", b.isDefault ? "default" : null,
+                  b.freeBytes !== undefined && b.totalBytes !== undefined ? bytes(b.freeBytes) + " free of " + bytes(b.totalBytes) : null,
+                  b.latencySeconds !== undefined ? "checked in " + (b.latencySeconds * 1000).toFixed(1) + " ms" : null, b.message || null];
+                return row(["backend " + (b.backendID || ""), b.reachable && b.writable ? "ok" : "failing", detail.filter(Boolean).join(" · ")]);
               }));
               show(health, [status(ready.status === "ready" ? "ok" : "bad", "Server " + ready.status), table("Health", ["Part", "State", "Detail"], rows)]);
             }).catch(function (e) { show(health, failure(e)); });

@@ -20,7 +20,9 @@ extension WebUIAssets {
         table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
         th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
         th { background: var(--soft); font-weight: 600; }
-        td { overflow-wrap: anywhere; }
+        td { overflow-wrap: break-word; }
+        td a, td code, dd { unicode-bidi: isolate; }
+        tr.bad-row td { background: #fde8e7; color: var(--bad); font-weight: 600; }
         code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85em; overflow-wrap: anywhere; }
         form.inline, .row { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin: .5rem 0; }
         label { display: flex; flex-direction: column; font-size: .85rem; color: var(--muted); gap: .15rem; }
