@@ -338,6 +338,8 @@ struct WebUITests {
         #expect(WebUIPage(path: "/ui/namespaces/team/artifacts/app/versions/1.0") == .version)
         #expect(WebUIPage(path: "/ui/namespaces/team/artifacts/app") == .artifact)
         #expect(WebUIPage(path: "/ui/namespaces/team/things/app") == nil)
+        #expect(WebUIPage(path: "/ui/namespaces/team/artifacts/app%2Flinux/oci") == .ociRepository)
+        #expect(WebUIPage(path: "/ui/namespaces/team/artifacts/app/ocx") == nil)
         #expect(WebUIPage(path: "/ui/namespaces/team/artifacts/app/versions/1.0/extra") == nil)
         #expect(WebUIPage(path: "/ui/admin") == nil)
         #expect(WebUICookie.sessionID(fromCookieHeader: "a=1; artifactstore_session=abc ; b=2") == "abc")

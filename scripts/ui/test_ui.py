@@ -11,6 +11,8 @@ through the browser:
   - a version whose paths and labels carry <script>, "><img onerror> and RTL text: no dialog,
     no element injected, the text shown as text;
   - a form posted from another origin without the CSRF token is refused and changes nothing;
+  - an OCI repository pushed through /v2: tags, layers with sizes, an index by platform, and
+    referrers grouped by artifact type, a hostile annotation shown as text;
   - an unknown page answers the 404 page, an unknown session goes to sign-in, sign-out ends the
     session on the server;
   - the audit page after a tamper made directly in SQL (sqlite3) shows the first bad record.
@@ -112,6 +114,47 @@ class Store:
         self.log.close()
 
 
+def push_oci_repository(store):
+    """Pushes team/image through /v2: an image (config and two layers) tagged 1.0, an index of
+    two platforms tagged multi, and two referrers of the image (a signature and an SBOM)."""
+    def digest(data):
+        return "sha256:" + hashlib.sha256(data).hexdigest()
+
+    def blob(data):
+        status, body = store.request("POST", f"/v2/team/image/blobs/uploads/?digest={digest(data)}", data,
+                                     content_type="application/octet-stream")
+        assert status == 201, (status, body)
+        return {"digest": digest(data), "size": len(data)}
+
+    def manifest(reference, document, media_type="application/vnd.oci.image.manifest.v1+json"):
+        data = json.dumps(document).encode()
+        status, body = store.request("PUT", f"/v2/team/image/manifests/{reference}", data, content_type=media_type)
+        assert status == 201, (status, body)
+        return {"mediaType": media_type, "digest": digest(data), "size": len(data)}
+
+    config = dict(blob(json.dumps({"architecture": "amd64", "os": "linux"}).encode()), mediaType="application/vnd.oci.image.config.v1+json")
+    layer = dict(blob(os.urandom(3000)), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")
+    small = dict(blob(os.urandom(500)), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")
+    image = manifest("1.0", {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": config,
+                             "layers": [layer, small], "annotations": {"org.opencontainers.image.title": "demo image"}})
+    arm_config = dict(blob(json.dumps({"architecture": "arm64", "os": "linux"}).encode()), mediaType="application/vnd.oci.image.config.v1+json")
+    arm = manifest("arm", {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": arm_config, "layers": [small]})
+    manifest("multi", {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        dict(image, platform={"os": "linux", "architecture": "amd64"}),
+        dict(arm, platform={"os": "linux", "architecture": "arm64", "variant": "v8"})]},
+        media_type="application/vnd.oci.image.index.v1+json")
+    empty = dict(blob(b"{}"), mediaType="application/vnd.oci.empty.v1+json")
+    hostile = '"><img src=x onerror=alert(6)><script>alert(7)</script> חתימה'
+    for artifact_type, payload in [("application/vnd.dev.cosign.artifact.sig.v1+json", b"signature"),
+                                   ("application/spdx+json", b'{"spdxVersion":"SPDX-2.3"}')]:
+        part = dict(blob(payload), mediaType=artifact_type)
+        document = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": artifact_type,
+                    "config": empty, "layers": [part], "subject": image, "annotations": {"note": hostile}}
+        data = json.dumps(document).encode()
+        manifest(digest(data), document)
+    return {"manifest": image["digest"], "layer": layer["digest"], "hostile": hostile}
+
+
 def curl_status(url, token):
     result = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", f"Authorization: Bearer {token}", url],
                             capture_output=True, text=True, timeout=30)
@@ -179,6 +222,7 @@ def main():
                                       "labels": {"note": hostile_label}})
         check("hostile names are accepted by the API (so the UI must escape them)", status == 201, f"{status} {body}")
         store.request("PUT", "/v1/namespaces/team/retention-policies/keep-10", {"artifactGlob": "**", "keepLast": 10})
+        oci = push_oci_repository(store)
 
         # --- signing in -------------------------------------------------------------------
         driver.get(u + "/")
@@ -272,6 +316,25 @@ def main():
         check("a label with markup and RTL text shows as text", hostile_label in text, text[:300])
         check("RTL path segments show as text", rtl_path in text, text[:300])
         driver.save_screenshot(os.path.join(shots, "version-hostile.png"))
+
+        # --- an OCI repository ----------------------------------------------------------------
+        driver.get(u + "/ui/namespaces/team/artifacts/image")
+        wait.until(EC.element_to_be_clickable((By.PARTIAL_LINK_TEXT, "View as an OCI repository"))).click()
+        wait.until(lambda d: "Referring to" in d.find_element(By.ID, "oci-referrers").text)
+        manifests = driver.find_element(By.ID, "oci-manifests").text
+        referrers = driver.find_element(By.ID, "oci-referrers").text
+        tags_text = driver.find_element(By.ID, "oci-tags").text
+        check("the OCI page lists the tags", "1.0" in tags_text and "multi" in tags_text and "arm" in tags_text, tags_text)
+        check("the OCI page shows the image's layers with their sizes",
+              oci["layer"] in manifests and "2.9 KiB" in manifests and oci["manifest"] in manifests, manifests[:400])
+        check("the OCI page shows the index by platform", "linux/amd64" in manifests and "linux/arm64/v8" in manifests, manifests[:400])
+        check("the OCI page groups referrers by artifact type",
+              "application/vnd.dev.cosign.artifact.sig.v1+json" in referrers and "application/spdx+json" in referrers
+              and oci["manifest"] in referrers, referrers[:400])
+        check("hostile OCI annotations show as text and run nothing",
+              oci["hostile"] in referrers and driver.execute_script("return window.__dialogs") == []
+              and driver.execute_script("return document.querySelectorAll('main img, main script').length") == 0, referrers[:400])
+        driver.save_screenshot(os.path.join(shots, "oci.png"))
 
         # --- tokens -------------------------------------------------------------------------
         driver.get(u + "/ui/tokens")

@@ -196,6 +196,7 @@ extension WebUIAssets {
                   location.assign("/ui/namespaces/" + pathOf([ns, "artifacts", artifact, "versions", tag.version]));
                 }, function (e) { show(tagMessage, failure(e)); });
               } }, field("Go to the version a tag names", tagInput), el("button", { type: "submit", text: "Find tag" })), tagMessage,
+              el("p", null, el("a", { href: "/ui/namespaces/" + pathOf([ns, "artifacts", artifact, "oci"]), text: "View as an OCI repository (manifests, layers, referrers)" })),
               el("h2", { text: "Versions" }), versions, el("h2", { text: "Tags" }), tags]);
             api("GET", base + "/versions" + pageQuery()).then(function (page) {
               show(versions, [table("Versions", ["Version", "Files", "Size", "Created by", "Created"], page.items.map(function (v) {
@@ -281,6 +282,77 @@ extension WebUIAssets {
                   } }, field("Reason", reason), el("button", { type: "submit", text: "Place hold" })), message]);
               }
             }, function (e) { show(box, failure(e)); });
+          }
+
+          // --- OCI repositories ---------------------------------------------------------------------
+          // A manifest is the version sha256-<hex>; its file manifest.json holds the manifest's bytes
+          // (docs/oci.md). The page reads the manifests of one page of versions and groups them.
+          function ociPage(ns, artifact) {
+            var base = "/v1/namespaces/" + pathOf([ns, "artifacts", artifact]);
+            var tagsBox = el("div", { id: "oci-tags" }), manifestsBox = el("div", { id: "oci-manifests" }), referrersBox = el("div", { id: "oci-referrers" });
+            show(main, [title(ns + "/" + artifact + " (OCI)", [["Namespaces", "/ui/namespaces"], [ns, "/ui/namespaces/" + seg(ns)], [artifact, "/ui/namespaces/" + pathOf([ns, "artifacts", artifact])]]),
+              el("p", { "class": "muted", text: "Pull as " + location.host + "/" + ns + "/" + artifact }),
+              el("h2", { text: "Tags" }), tagsBox, el("h2", { text: "Manifests and indexes" }), manifestsBox, el("h2", { text: "Referrers" }), referrersBox]);
+            api("GET", base + "/versions" + pageQuery(100)).then(function (page) {
+              var versions = page.items.filter(function (v) { return /^sha256-[0-9a-f]{64}$/.test(v.version); });
+              return Promise.all(versions.map(function (v) {
+                return fetch(base + "/versions/" + seg(v.version) + "/files/manifest.json", { credentials: "same-origin", cache: "no-store" })
+                  .then(function (r) { return r.ok ? r.json() : null; }).then(function (m) { return { digest: "sha256:" + v.version.slice(7), version: v, manifest: m }; },
+                    function () { return { digest: "sha256:" + v.version.slice(7), version: v, manifest: null }; });
+              })).then(function (entries) { renderOCI(ns, artifact, entries, page.nextCursor, tagsBox, manifestsBox, referrersBox, base); });
+            }).catch(function (e) { show(manifestsBox, failure(e)); });
+          }
+          function annotationsList(annotations) {
+            var keys = Object.keys(annotations || {}).sort();
+            return keys.length ? el("dl", { "class": "facts" }, keys.map(function (k) { return [el("dt", { text: k }), el("dd", { text: String(annotations[k]) })]; })) : null;
+          }
+          function renderOCI(ns, artifact, entries, nextCursor, tagsBox, manifestsBox, referrersBox, base) {
+            var byDigest = {};
+            entries.forEach(function (e) { byDigest[e.digest] = e; });
+            api("GET", base + "/tags?limit=1000").then(function (page) {
+              show(tagsBox, table("Tags", ["Tag", "Manifest", "Updated"], page.items.map(function (t) {
+                return row([t.name, el("code", { text: t.version.replace(/^sha256-/, "sha256:") }), when(t.updatedAt)]);
+              })));
+            }, function (e) { show(tagsBox, failure(e)); });
+            var subjects = {};
+            var blocks = entries.filter(function (e) { return e.manifest && !(e.manifest.subject && e.manifest.subject.digest); }).map(function (e) {
+              var m = e.manifest, rows = [];
+              if (m.manifests) {
+                rows = m.manifests.map(function (child) {
+                  var p = child.platform || {};
+                  var platform = [p.os, p.architecture, p.variant].filter(Boolean).join("/") || "(no platform)";
+                  return row([platform, el("code", { text: child.digest }), bytes(child.size), child.mediaType || ""]);
+                });
+                return el("section", { "class": "oci-manifest" }, el("h3", { text: "Index " + e.digest }), el("p", { "class": "muted", text: m.mediaType || "" }),
+                  table("Manifests of the index", ["Platform", "Manifest", "Size", "Media type"], rows), annotationsList(m.annotations));
+              }
+              var layers = (m.layers || []).map(function (l, i) { return row([String(i + 1), el("code", { text: l.digest }), bytes(l.size), l.mediaType || ""]); });
+              var total = (m.layers || []).reduce(function (sum, l) { return sum + (l.size || 0); }, 0);
+              return el("section", { "class": "oci-manifest" }, el("h3", { text: "Manifest " + e.digest }),
+                el("p", { "class": "muted", text: (m.mediaType || "") + (m.artifactType ? " · artifact type " + m.artifactType : "") + " · layers " + bytes(total) }),
+                m.config ? el("p", null, "Config ", el("code", { text: m.config.digest }), " (" + bytes(m.config.size) + ", " + (m.config.mediaType || "") + ")") : null,
+                table("Layers", ["#", "Layer", "Size", "Media type"], layers), annotationsList(m.annotations),
+                el("p", null, el("a", { href: "/ui/namespaces/" + pathOf([ns, "artifacts", artifact, "versions", e.version.version]), text: "Files of this manifest" })));
+            });
+            entries.forEach(function (e) {
+              if (e.manifest && e.manifest.subject && e.manifest.subject.digest) {
+                var type = e.manifest.artifactType || (e.manifest.config && e.manifest.config.mediaType) || "(no artifact type)";
+                var subject = e.manifest.subject.digest;
+                subjects[subject] = subjects[subject] || {};
+                (subjects[subject][type] = subjects[subject][type] || []).push(e);
+              }
+            });
+            show(manifestsBox, [blocks.length ? blocks : el("p", { "class": "muted", text: "No OCI manifests among these versions." }), pager(nextCursor)]);
+            var groups = Object.keys(subjects).sort().map(function (subject) {
+              return el("section", null, el("h3", null, "Referring to ", el("code", { text: subject })),
+                Object.keys(subjects[subject]).sort().map(function (type) {
+                  return [el("h4", { text: type }), table("Referrers of type " + type, ["Manifest", "Size", "Annotations"], subjects[subject][type].map(function (e) {
+                    var size = (e.manifest.layers || []).reduce(function (sum, l) { return sum + (l.size || 0); }, 0);
+                    return row([el("code", { text: e.digest }), bytes(size), annotationsList(e.manifest.annotations)]);
+                  }))];
+                }));
+            });
+            show(referrersBox, groups.length ? groups : el("p", { "class": "muted", text: "No signatures, SBOMs or other referrers." }));
           }
 
           // --- audit --------------------------------------------------------------------------------
@@ -398,6 +470,7 @@ extension WebUIAssets {
             if (parts[0] === "namespaces" && parts.length === 2) return namespacePage(parts[1]);
             if (parts[0] === "namespaces" && parts.length === 4 && parts[2] === "artifacts") return artifactPage(parts[1], parts[3]);
             if (parts[0] === "namespaces" && parts.length === 6 && parts[4] === "versions") return versionPage(parts[1], parts[3], parts[5]);
+            if (parts[0] === "namespaces" && parts.length === 5 && parts[2] === "artifacts" && parts[4] === "oci") return ociPage(parts[1], parts[3]);
             if (parts[0] === "audit") return auditPage();
             if (parts[0] === "tokens") return tokensPage();
             if (parts[0] === "operations") return operationsPage();

@@ -9,6 +9,8 @@ enum WebUIPage: Equatable {
     case namespace
     case artifact
     case version
+    /// An artifact seen as an OCI repository: tags, manifests and indexes, layers, referrers.
+    case ociRepository
     case audit
     case tokens
     case operations
@@ -28,6 +30,7 @@ enum WebUIPage: Equatable {
         case (2, "namespaces"): self = .namespace
         case (4, "namespaces") where rest[2] == "artifacts": self = .artifact
         case (6, "namespaces") where rest[2] == "artifacts" && rest[4] == "versions": self = .version
+        case (5, "namespaces") where rest[2] == "artifacts" && rest[4] == "oci": self = .ociRepository
         default: return nil
         }
     }
