@@ -1,10 +1,10 @@
 import ArtifactControlPlane
-import ArtifactStoreCore
 import ArtifactDataPlaneLocal
 import ArtifactIdentity
 import ArtifactMetadata
 import ArtifactStorage
 import ArtifactStoreAPI
+import ArtifactStoreCore
 import ArtifactStoreTestSupport
 import Foundation
 import HTTPTypes
@@ -36,16 +36,21 @@ struct WebUITests {
 
         func withClient(_ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void) async throws {
             let app = Application(
-                router: api.makeRouter(), server: ServeApplication.httpServer(limits: .patient),
-                configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestLogs.silent)
+                router: api.makeRouter(),
+                server: ServeApplication.httpServer(limits: .patient),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                logger: TestLogs.silent
+            )
             try await app.test(.router, body)
         }
 
         func sessionRows() async throws -> [[String]] {
             try await controlPlane.store.read { db in
                 try await db.raw("SELECT id_hash, token_hash, token_id FROM web_sessions").all().map { row in
-                    [try row.decode(column: "id_hash", as: String.self), try row.decode(column: "token_hash", as: String.self),
-                     try row.decode(column: "token_id", as: String.self)]
+                    [
+                        try row.decode(column: "id_hash", as: String.self), try row.decode(column: "token_hash", as: String.self),
+                        try row.decode(column: "token_id", as: String.self),
+                    ]
                 }
             }
         }
@@ -54,11 +59,21 @@ struct WebUITests {
     static func withSetup(_ database: TestDatabase = .sqlite, test: String = #function, _ body: (Setup) async throws -> Void) async throws {
         try await database.withLocation(maximumConnections: 4, test: test) { location in
             let clock = StepClock()
-            let dataPlane = try LocalDataPlane(backends: [.init(id: "memory", connector: MemoryConnector(name: "ui-\(UUID().uuidString)"))], logger: TestLogs.silent)
+            let dataPlane = try LocalDataPlane(
+                backends: [.init(id: "memory", connector: MemoryConnector(name: "ui-\(UUID().uuidString)"))],
+                logger: TestLogs.silent
+            )
             let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, clock: { clock.now() }, logger: TestLogs.silent)
             try await withCleanup {
                 let admin = try #require(try await controlPlane.auth.bootstrap()).token
-                try await body(Setup(controlPlane: controlPlane, api: APIHandlers(controlPlane: controlPlane, metrics: ServerMetrics()), admin: admin, clock: clock))
+                try await body(
+                    Setup(
+                        controlPlane: controlPlane,
+                        api: APIHandlers(controlPlane: controlPlane, metrics: ServerMetrics()),
+                        admin: admin,
+                        clock: clock
+                    )
+                )
             } then: {
                 await controlPlane.close()
             }
@@ -66,11 +81,18 @@ struct WebUITests {
     }
 
     /// Signs in with `token`; the session id (from `Set-Cookie`) and the CSRF token.
-    static func signIn(_ client: any TestClientProtocol, _ token: String, headers extra: HTTPFields = [:]) async throws -> (id: String, csrf: String) {
+    static func signIn(
+        _ client: any TestClientProtocol,
+        _ token: String,
+        headers extra: HTTPFields = [:]
+    ) async throws -> (id: String, csrf: String) {
         var headers: HTTPFields = [.contentType: "application/json"]
         headers.append(contentsOf: extra)
         return try await client.execute(
-            uri: "/ui/session", method: .post, headers: headers, body: ByteBuffer(string: #"{"token":"\#(token)"}"#)
+            uri: "/ui/session",
+            method: .post,
+            headers: headers,
+            body: ByteBuffer(string: #"{"token":"\#(token)"}"#)
         ) { response in
             #expect(response.status == .created)
             let cookie = try #require(response.headers[.setCookie])
@@ -90,7 +112,10 @@ struct WebUITests {
     static func expectUIHeaders(_ response: TestResponse, _ what: String) {
         let policy = response.headers[.contentSecurityPolicy] ?? ""
         #expect(policy.contains("frame-ancestors 'none'"), "\(what): \(policy)")
-        #expect(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"), "\(what): \(policy)")
+        #expect(
+            policy.contains("script-src 'self'") && !policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"),
+            "\(what): \(policy)"
+        )
         #expect(response.headers[.xContentTypeOptions] == "nosniff", "\(what)")
         #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "same-origin", "\(what)")
     }
@@ -104,10 +129,11 @@ struct WebUITests {
                     #expect(response.headers[.location] == "/ui/")
                     Self.expectUIHeaders(response, "/")
                 }
-                for (uri, status) in [("/ui/signin", HTTPResponse.Status.ok), ("/ui/assets/app.js", .ok), ("/ui/assets/app.css", .ok),
-                                      ("/ui/assets/nothing.js", .notFound), ("/ui/no/such/page", .notFound), ("/ui/session", .unauthorized),
-                                      ("/ui/", .seeOther), ("/ui/namespaces/team", .seeOther)]
-                {
+                for (uri, status) in [
+                    ("/ui/signin", HTTPResponse.Status.ok), ("/ui/assets/app.js", .ok), ("/ui/assets/app.css", .ok),
+                    ("/ui/assets/nothing.js", .notFound), ("/ui/no/such/page", .notFound), ("/ui/session", .unauthorized),
+                    ("/ui/", .seeOther), ("/ui/namespaces/team", .seeOther),
+                ] {
                     try await client.execute(uri: uri, method: .get) { response in
                         #expect(response.status == status, "\(uri)")
                         Self.expectUIHeaders(response, uri)
@@ -138,13 +164,17 @@ struct WebUITests {
         #expect(total <= 100_000, "\(total) bytes")
     }
 
-    @Test("sign-in opens a server-side session: an HttpOnly SameSite=Strict cookie, and only hashes stored",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "sign-in opens a server-side session: an HttpOnly SameSite=Strict cookie, and only hashes stored",
+        arguments: TestDatabase.allCases
+    )
     func signIn(database: TestDatabase) async throws {
         try await Self.withSetup(database) { setup in
             try await setup.withClient { client in
                 try await client.execute(
-                    uri: "/ui/session", method: .post, headers: [.contentType: "application/json"],
+                    uri: "/ui/session",
+                    method: .post,
+                    headers: [.contentType: "application/json"],
                     body: ByteBuffer(string: #"{"token":"\#(setup.admin)"}"#)
                 ) { response in
                     #expect(response.status == .created)
@@ -165,7 +195,9 @@ struct WebUITests {
                     #expect(row[1] == Digest.sha256(of: setup.admin.utf8).hex)
                 }
                 try await client.execute(
-                    uri: "/ui/session", method: .post, headers: [.contentType: "application/json", HTTPField.Name("X-Forwarded-Proto")!: "https"],
+                    uri: "/ui/session",
+                    method: .post,
+                    headers: [.contentType: "application/json", HTTPField.Name("X-Forwarded-Proto")!: "https"],
                     body: ByteBuffer(string: #"{"token":"\#(setup.admin)"}"#)
                 ) { response in
                     #expect(response.headers[.setCookie]?.hasSuffix("; Secure") == true)
@@ -195,11 +227,15 @@ struct WebUITests {
                     ([.contentType: "application/json"], #"{"token":""}"#, .unauthorized, "unauthenticated"),
                     ([.contentType: "text/plain"], #"{"token":"\#(setup.admin)"}"#, .unsupportedMediaType, "unsupportedMediaType"),
                     ([:], #"{"token":"\#(setup.admin)"}"#, .unsupportedMediaType, "unsupportedMediaType"),
-                    ([.contentType: "application/json", .origin: "http://evil.example"], #"{"token":"\#(setup.admin)"}"#, .forbidden, "forbidden"),
+                    (
+                        [.contentType: "application/json", .origin: "http://evil.example"], #"{"token":"\#(setup.admin)"}"#, .forbidden,
+                        "forbidden"
+                    ),
                     ([.contentType: "application/json"], #"{"tok"#, .badRequest, "badRequest"),
                 ]
                 for (headers, body, status, code) in cases {
-                    try await client.execute(uri: "/ui/session", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+                    try await client.execute(uri: "/ui/session", method: .post, headers: headers, body: ByteBuffer(string: body)) {
+                        response in
                         #expect(response.status == status, "\(headers) \(body)")
                         #expect(response.errorCode() == code)
                         #expect(response.headers[.setCookie] == nil)
@@ -211,12 +247,18 @@ struct WebUITests {
         }
     }
 
-    @Test("the session cookie acts as its token on /v1, and a state-changing request needs the session's CSRF token",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "the session cookie acts as its token on /v1, and a state-changing request needs the session's CSRF token",
+        arguments: TestDatabase.allCases
+    )
     func csrf(database: TestDatabase) async throws {
         try await Self.withSetup(database) { setup in
             let reader = try await setup.controlPlane.auth.createToken(
-                name: "reader", grants: [.global(.read)], expiresAt: nil, context: RequestContext(actor: "test")).token
+                name: "reader",
+                grants: [.global(.read)],
+                expiresAt: nil,
+                context: RequestContext(actor: "test")
+            ).token
             try await setup.withClient { client in
                 let (id, csrf) = try await Self.signIn(client, setup.admin)
                 try await client.execute(uri: "/v1/whoami", method: .get, headers: Self.cookie(id)) { response in
@@ -225,9 +267,10 @@ struct WebUITests {
                 }
                 let body = ByteBuffer(string: #"{"name":"team"}"#)
                 let other = try await Self.signIn(client, setup.admin)
-                for headers in [Self.cookie(id, json: true), Self.cookie(id, csrf: "", json: true), Self.cookie(id, csrf: other.csrf, json: true),
-                                Self.cookie(id, csrf: String(csrf.dropLast()) + (csrf.hasSuffix("0") ? "1" : "0"), json: true)]
-                {
+                for headers in [
+                    Self.cookie(id, json: true), Self.cookie(id, csrf: "", json: true), Self.cookie(id, csrf: other.csrf, json: true),
+                    Self.cookie(id, csrf: String(csrf.dropLast()) + (csrf.hasSuffix("0") ? "1" : "0"), json: true),
+                ] {
                     try await client.execute(uri: "/v1/namespaces", method: .post, headers: headers, body: body) { response in
                         #expect(response.status == .forbidden)
                         #expect(response.errorCode() == "forbidden")
@@ -237,7 +280,8 @@ struct WebUITests {
                     #expect(response.status == .notFound)
                 }
                 let adminID = try Self.tokenID(setup.admin)
-                try await client.execute(uri: "/v1/namespaces", method: .post, headers: Self.cookie(id, csrf: csrf, json: true), body: body) { response in
+                try await client.execute(uri: "/v1/namespaces", method: .post, headers: Self.cookie(id, csrf: csrf, json: true), body: body)
+                { response in
                     #expect(response.status == .created)
                     #expect(response.json()["createdBy"] as? String == "token:" + adminID)
                 }
@@ -247,13 +291,16 @@ struct WebUITests {
                     #expect(response.status == .ok)
                 }
                 try await client.execute(
-                    uri: "/v1/namespaces", method: .post, headers: Self.cookie(readerSession.id, csrf: readerSession.csrf, json: true),
+                    uri: "/v1/namespaces",
+                    method: .post,
+                    headers: Self.cookie(readerSession.id, csrf: readerSession.csrf, json: true),
                     body: ByteBuffer(string: #"{"name":"other"}"#)
                 ) { response in
                     #expect(response.status == .forbidden)
                 }
                 // The cookie is not a credential for the OCI API, nor with an unknown session.
-                try await client.execute(uri: "/v1/whoami", method: .get, headers: Self.cookie(String(repeating: "a", count: 64))) { response in
+                try await client.execute(uri: "/v1/whoami", method: .get, headers: Self.cookie(String(repeating: "a", count: 64))) {
+                    response in
                     #expect(response.status == .unauthorized)
                 }
                 try await client.execute(uri: "/v1/whoami", method: .get, headers: Self.cookie("not-a-session")) { response in
@@ -283,13 +330,21 @@ struct WebUITests {
                 }
                 // A token that expires in an hour gives a session of an hour.
                 let short = try await setup.controlPlane.auth.createToken(
-                    name: "short", grants: [.global(.read)], expiresAt: setup.clock.now().addingTimeInterval(3600),
-                    context: RequestContext(actor: "test")).token
+                    name: "short",
+                    grants: [.global(.read)],
+                    expiresAt: setup.clock.now().addingTimeInterval(3600),
+                    context: RequestContext(actor: "test")
+                ).token
                 let session = try await client.execute(
-                    uri: "/ui/session", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"token":"\#(short)"}"#)
+                    uri: "/ui/session",
+                    method: .post,
+                    headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"token":"\#(short)"}"#)
                 ) { response in
                     #expect(response.headers[.setCookie]?.contains("Max-Age=3600;") == true)
-                    return try #require(WebUICookie.sessionID(fromCookieHeader: String((response.headers[.setCookie] ?? "").split(separator: ";")[0])))
+                    return try #require(
+                        WebUICookie.sessionID(fromCookieHeader: String((response.headers[.setCookie] ?? "").split(separator: ";")[0]))
+                    )
                 }
                 setup.clock.advance(3600)
                 try await client.execute(uri: "/ui/", method: .get, headers: Self.cookie(session)) { #expect($0.status == .seeOther) }
@@ -301,7 +356,11 @@ struct WebUITests {
     func signOut() async throws {
         try await Self.withSetup { setup in
             let issued = try await setup.controlPlane.auth.createToken(
-                name: "person", grants: [.global(.write)], expiresAt: nil, context: RequestContext(actor: "test"))
+                name: "person",
+                grants: [.global(.write)],
+                expiresAt: nil,
+                context: RequestContext(actor: "test")
+            )
             try await setup.withClient { client in
                 let (id, csrf) = try await Self.signIn(client, setup.admin)
                 try await client.execute(uri: "/ui/session", method: .delete, headers: Self.cookie(id)) { response in
@@ -350,24 +409,41 @@ struct WebUITests {
         #expect(!WebSessions.checkCSRF(nil, sessionID: "x"))
     }
 
-    @Test("GET /v1/namespaces/{ns}/usage: objects, files, bytes referenced and stored after dedup, summed in SQL",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "GET /v1/namespaces/{ns}/usage: objects, files, bytes referenced and stored after dedup, summed in SQL",
+        arguments: TestDatabase.allCases
+    )
     func usage(database: TestDatabase) async throws {
         try await Self.withSetup(database) { setup in
             let context = RequestContext(actor: "test")
             let registry = setup.controlPlane.registry
             _ = try await registry.createNamespace("team", context: context)
-            let big = try await registry.ingestBlob(namespace: "team", ByteStream(ByteBuffer(bytes: Array(repeating: UInt8(7), count: 1000))), context: context)
+            let big = try await registry.ingestBlob(
+                namespace: "team",
+                ByteStream(ByteBuffer(bytes: Array(repeating: UInt8(7), count: 1000))),
+                context: context
+            )
             let small = try await registry.ingestBlob(namespace: "team", ByteStream(ByteBuffer(string: "hello")), context: context)
             for version in ["1", "2", "3"] {
                 _ = try await registry.commitVersion(
-                    VersionManifest(namespace: "team", artifact: "app", version: version, files: [
-                        FileEntry(path: "big.bin", address: big.address, mediaType: "application/octet-stream"),
-                        FileEntry(path: "small.txt", address: small.address, mediaType: "text/plain"),
-                    ]), context: context)
+                    VersionManifest(
+                        namespace: "team",
+                        artifact: "app",
+                        version: version,
+                        files: [
+                            FileEntry(path: "big.bin", address: big.address, mediaType: "application/octet-stream"),
+                            FileEntry(path: "small.txt", address: small.address, mediaType: "text/plain"),
+                        ]
+                    ),
+                    context: context
+                )
             }
             let reader = try await setup.controlPlane.auth.createToken(
-                name: "reader", grants: [Grant(.read, namespace: "team")], expiresAt: nil, context: context).token
+                name: "reader",
+                grants: [Grant(.read, namespace: "team")],
+                expiresAt: nil,
+                context: context
+            ).token
             try await setup.withClient { client in
                 try await client.execute(uri: "/v1/namespaces/team/usage", method: .get, headers: TestRequest.bearer(reader)) { response in
                     #expect(response.status == .ok)
@@ -378,7 +454,8 @@ struct WebUITests {
                     #expect(json["bytesStored"] as? Int == 1005)
                     #expect(json["dedupRatio"] as? Double == 3.0)
                 }
-                try await client.execute(uri: "/v1/namespaces/none/usage", method: .get, headers: TestRequest.bearer(setup.admin)) { response in
+                try await client.execute(uri: "/v1/namespaces/none/usage", method: .get, headers: TestRequest.bearer(setup.admin)) {
+                    response in
                     #expect(response.status == .notFound)
                 }
                 try await client.execute(uri: "/v1/namespaces/team/usage", method: .get) { #expect($0.status == .unauthorized) }

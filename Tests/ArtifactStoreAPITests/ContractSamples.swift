@@ -54,7 +54,8 @@ enum ContractSamples {
             minimal: ErrorBody(code: "namespaceNotFound", message: "no namespace \"team\"")),
         ContractSample("Health", full: HealthBody(status: "ok")),
         ContractSample("Namespace", full: namespace),
-        ContractSample("NamespaceUsage", full: NamespaceUsage(namespace: "team", objects: 2, files: 6, bytesReferenced: 3015, bytesStored: 1005)),
+        ContractSample(
+            "NamespaceUsage", full: NamespaceUsage(namespace: "team", objects: 2, files: 6, bytesReferenced: 3015, bytesStored: 1005)),
         ContractSample(
             "NamespaceCreate", full: CreateNamespaceBody(name: "team", immutableTags: true), minimal: CreateNamespaceBody(name: "team")),
         ContractSample("Blob", full: BlobBody(address: address, size: 5, sha256: sha256, blake3: blake3, deduplicated: false)),

@@ -137,8 +137,10 @@ def push_oci_repository(store):
     small = dict(blob(os.urandom(500)), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")
     image = manifest("1.0", {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": config,
                              "layers": [layer, small], "annotations": {"org.opencontainers.image.title": "demo image"}})
-    arm_config = dict(blob(json.dumps({"architecture": "arm64", "os": "linux"}).encode()), mediaType="application/vnd.oci.image.config.v1+json")
-    arm = manifest("arm", {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": arm_config, "layers": [small]})
+    arm_config = dict(blob(json.dumps({"architecture": "arm64", "os": "linux"}).encode()),
+                      mediaType="application/vnd.oci.image.config.v1+json")
+    arm = manifest("arm", {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": arm_config, "layers": [small]})
     manifest("multi", {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
         dict(image, platform={"os": "linux", "architecture": "amd64"}),
         dict(arm, platform={"os": "linux", "architecture": "arm64", "variant": "v8"})]},
@@ -236,7 +238,8 @@ def main():
         cookie = driver.get_cookie("artifactstore_session")
         check("the session cookie is HttpOnly and SameSite=Strict",
               cookie is not None and cookie.get("httpOnly") is True and cookie.get("sameSite") == "Strict", str(cookie))
-        stored = driver.execute_script("return JSON.stringify(window.localStorage) + JSON.stringify(window.sessionStorage) + document.cookie")
+        stored = driver.execute_script(
+            "return JSON.stringify(window.localStorage) + JSON.stringify(window.sessionStorage) + document.cookie")
         check("the token is in no storage a script can read", store.token not in stored and "ast_" not in stored, stored[:200])
         check("the token is in no URL", store.token not in driver.current_url)
         wait.until(lambda d: d.find_elements(By.XPATH, "//td[contains(., '×')]"))
@@ -273,7 +276,7 @@ def main():
 
         # --- verify, hold -------------------------------------------------------------------
         driver.find_element(By.ID, "verify").click()
-        wait.until(lambda d: "Verified" in d.find_element(By.ID, "verify-result").text or "failed" in d.find_element(By.ID, "verify-result").text)
+        wait.until(lambda d: any(word in d.find_element(By.ID, "verify-result").text for word in ["Verified", "failed"]))
         check("verify shows that every file matches", "Verified: every file matches" in driver.find_element(By.ID, "verify-result").text,
               driver.find_element(By.ID, "verify-result").text)
         reason = wait.until(EC.presence_of_element_located((By.ID, "hold-reason")))
@@ -386,7 +389,8 @@ def main():
             check(f"a form posted from another origin{' to /v1/namespaces' if fragment else ' to /v1/tokens'} is refused",
                   "forbidden" in answer or "unauthenticated" in answer, answer[:200])
         status, after = store.request("GET", "/v1/tokens?limit=1000")
-        check("the cross-site posts created no token", len(after["items"]) == len(before["items"]), f"{len(before['items'])} -> {len(after['items'])}")
+        check("the cross-site posts created no token", len(after["items"]) == len(before["items"]),
+              f"{len(before['items'])} -> {len(after['items'])}")
         check("the cross-site posts created no namespace", store.request("GET", "/v1/namespaces/evil")[0] == 404)
 
         # --- operations, audit, 404 -----------------------------------------------------------

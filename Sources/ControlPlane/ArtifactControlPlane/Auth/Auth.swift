@@ -102,7 +102,9 @@ public struct Auth: Sendable {
     /// ``authorize(token:scope:namespace:context:)`` for a caller that holds only the token's
     /// SHA-256 hash (a web UI session, ``WebSessions``), checked exactly as the token would be:
     /// a revoked or expired token refuses its sessions at once.
-    public func authorize(tokenHash: String?, scope: Scope, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> AuthorizationDecision {
+    public func authorize(
+        tokenHash: String?, scope: Scope, namespace: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> AuthorizationDecision {
         let target = "\(scope.rawValue):\(namespace ?? "*")"
         let principal: Principal
         switch try await identify(hash: tokenHash, target: target, namespace: namespace, context: context) {
@@ -139,7 +141,9 @@ public struct Auth: Sendable {
     }
 
     /// The principal of the token whose hash is `hash`, or the (audited) reason it is not valid.
-    private func identify(hash: String?, target: String, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
+    private func identify(
+        hash: String?, target: String, namespace: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
         guard let hash else {
             try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "no token", context: context)
             return .failure(Self.refusal(.unauthenticated))
@@ -186,7 +190,9 @@ public struct Auth: Sendable {
     }
 
     /// ``require(token:scope:namespace:context:)`` by the token's SHA-256 hash (a web UI session).
-    public func require(tokenHash: String?, scope: Scope, namespace: String?, context: RequestContext) async throws(ControlPlaneError) -> Principal {
+    public func require(
+        tokenHash: String?, scope: Scope, namespace: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> Principal {
         switch try await authorize(tokenHash: tokenHash, scope: scope, namespace: namespace, context: context) {
         case .allow(let principal):
             return principal

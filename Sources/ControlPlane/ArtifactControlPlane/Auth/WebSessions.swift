@@ -67,7 +67,12 @@ public struct WebSessions: Sendable {
                 VALUES (\(bind: Self.hash(id)), \(bind: tokenHash), \(bind: principal.tokenID), \(bind: now), \(bind: expiry))
                 """
             ).run()
-            try await AuditLog.append(AuditEvent(action: "ui.signin", namespace: nil, target: "token:\(principal.tokenID)"), context: audited, at: now, in: db)
+            try await AuditLog.append(
+                AuditEvent(action: "ui.signin", namespace: nil, target: "token:\(principal.tokenID)"),
+                context: audited,
+                at: now,
+                in: db
+            )
             return expiry
         }
         return Opened(id: id, principal: principal, expiresAt: Date(milliseconds: expiry))
@@ -79,10 +84,16 @@ public struct WebSessions: Sendable {
         let idHash = Self.hash(id)
         let now = controlPlane.nowMilliseconds()
         return try await controlPlane.query("looking up a web UI session") { db in
-            guard let row = try await db.raw("SELECT token_hash, token_id, expires_at FROM web_sessions WHERE id_hash = \(bind: idHash)").first(),
+            guard
+                let row = try await db.raw("SELECT token_hash, token_id, expires_at FROM web_sessions WHERE id_hash = \(bind: idHash)")
+                    .first(),
                 try row.int("expires_at") > now
             else { return nil }
-            return Found(tokenHash: try row.string("token_hash"), tokenID: try row.string("token_id"), expiresAt: Date(milliseconds: try row.int("expires_at")))
+            return Found(
+                tokenHash: try row.string("token_hash"),
+                tokenID: try row.string("token_id"),
+                expiresAt: Date(milliseconds: try row.int("expires_at"))
+            )
         }
     }
 
@@ -96,7 +107,12 @@ public struct WebSessions: Sendable {
             let tokenID = try row.string("token_id")
             try await db.raw("DELETE FROM web_sessions WHERE id_hash = \(bind: idHash)").run()
             let audited = RequestContext(actor: "token:\(tokenID)", requestID: context.requestID, clientAddress: context.clientAddress)
-            try await AuditLog.append(AuditEvent(action: "ui.signout", namespace: nil, target: "token:\(tokenID)"), context: audited, at: now, in: db)
+            try await AuditLog.append(
+                AuditEvent(action: "ui.signout", namespace: nil, target: "token:\(tokenID)"),
+                context: audited,
+                at: now,
+                in: db
+            )
         }
     }
 

@@ -21,8 +21,12 @@ extension Registry {
             ).first()
             guard let row else { throw ControlPlaneError(.database, "the usage of namespace \"\(name)\" returned no row") }
             return NamespaceUsage(
-                namespace: name, objects: try row.int("objects"), files: try row.int("files"),
-                bytesReferenced: try row.int("bytes_referenced"), bytesStored: try row.int("bytes_stored"))
+                namespace: name,
+                objects: try row.int("objects"),
+                files: try row.int("files"),
+                bytesReferenced: try row.int("bytes_referenced"),
+                bytesStored: try row.int("bytes_stored")
+            )
         }
     }
 }

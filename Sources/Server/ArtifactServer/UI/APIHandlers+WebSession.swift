@@ -9,8 +9,17 @@ extension APIHandlers {
     /// changes state (anything but GET and HEAD) must also carry the session's CSRF token in
     /// `X-CSRF-Token`, or it is refused with `forbidden` before anything runs. An unknown or
     /// expired session is no credential (401).
-    func authorizeSession(_ sessionID: String, _ access: RouteAccess, request: Request, context: ServerRequestContext) async throws -> Principal? {
-        let anonymous = ArtifactControlPlane.RequestContext(actor: "anonymous", requestID: context.requestID, clientAddress: context.clientAddress)
+    func authorizeSession(
+        _ sessionID: String,
+        _ access: RouteAccess,
+        request: Request,
+        context: ServerRequestContext
+    ) async throws -> Principal? {
+        let anonymous = ArtifactControlPlane.RequestContext(
+            actor: "anonymous",
+            requestID: context.requestID,
+            clientAddress: context.clientAddress
+        )
         let session = try await WebSessions(controlPlane: controlPlane).find(sessionID)
         if session != nil, request.method != .get, request.method != .head,
             !WebSessions.checkCSRF(request.headers[WebUICookie.csrfHeader], sessionID: sessionID)

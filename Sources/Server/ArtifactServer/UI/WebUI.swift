@@ -43,7 +43,9 @@ struct WebUI: Sendable {
 
     /// Runs `handler` and puts the UI's headers on whatever it answers, errors included.
     func guarded(
-        _ request: Request, _ context: ServerRequestContext, _ handler: (Request, ServerRequestContext) async throws -> Response
+        _ request: Request,
+        _ context: ServerRequestContext,
+        _ handler: (Request, ServerRequestContext) async throws -> Response
     ) async throws -> Response {
         var response: Response
         do {
@@ -87,26 +89,21 @@ struct WebUI: Sendable {
             throw ControlPlaneError(.unauthenticated, "no web UI session; sign in with a token at /ui/signin")
         }
         let principal = try await controlPlane.auth.authenticate(tokenHash: found.tokenHash, context: context.auditContext(nil))
-        return try JSONResponse.make(
-            WebUISessionBody(
-                tokenID: principal.tokenID, name: principal.name, grants: principal.grants,
-                csrfToken: WebSessions.csrfToken(for: id), expiresAt: found.expiresAt))
+        return try JSONResponse.make(WebUISessionBody(principal, sessionID: id, expiresAt: found.expiresAt))
     }
 
     /// Signs in with `{"token": "ast_…"}` (JSON only, and from this origin when the browser
     /// says where it comes from), then sets the session cookie.
     func signIn(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
-            throw HTTPAPIError(.unsupportedMediaType, "sign-in takes a JSON body {\"token\": \"ast_…\"} with Content-Type application/json")
+            throw HTTPAPIError(
+                .unsupportedMediaType, "sign-in takes a JSON body {\"token\": \"ast_…\"} with Content-Type application/json")
         }
         try Self.requireSameOrigin(request)
         let body = try await request.decode(as: WebUISignInBody.self, context: context)
         let opened = try await sessions.signIn(token: body.token, context: context.auditContext(nil))
         var response = try JSONResponse.make(
-            WebUISessionBody(
-                tokenID: opened.principal.tokenID, name: opened.principal.name, grants: opened.principal.grants,
-                csrfToken: WebSessions.csrfToken(for: opened.id), expiresAt: opened.expiresAt),
-            status: .created)
+            WebUISessionBody(opened.principal, sessionID: opened.id, expiresAt: opened.expiresAt), status: .created)
         let maxAge = Int64(opened.expiresAt.timeIntervalSince(controlPlane.clock()).rounded(.down))
         response.headers[.setCookie] = WebUICookie.opening(opened.id, maxAge: maxAge, secure: WebUICookie.cameOverTLS(request))
         return response
@@ -137,7 +134,9 @@ struct WebUI: Sendable {
 
     /// The refusal of a state-changing session request without its CSRF token.
     static let csrfRefusal = ControlPlaneError(
-        .forbidden, "a request made with the web UI's session cookie that changes something must carry the session's X-CSRF-Token header")
+        .forbidden,
+        "a request made with the web UI's session cookie that changes something must carry the session's X-CSRF-Token header"
+    )
 
     /// Refuses a request whose `Origin` (when the browser sends one) is not this server.
     static func requireSameOrigin(_ request: Request) throws {
@@ -165,4 +164,12 @@ struct WebUISessionBody: Codable, Sendable {
     var grants: [Grant]
     var csrfToken: String
     var expiresAt: Date
+
+    init(_ principal: Principal, sessionID: String, expiresAt: Date) {
+        self.tokenID = principal.tokenID
+        self.name = principal.name
+        self.grants = principal.grants
+        self.csrfToken = WebSessions.csrfToken(for: sessionID)
+        self.expiresAt = expiresAt
+    }
 }

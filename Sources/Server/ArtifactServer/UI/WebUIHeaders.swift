@@ -29,7 +29,10 @@ enum WebUIHeaders {
     static func text(_ text: String, contentType: String, status: HTTPResponse.Status = .ok) -> Response {
         let buffer = ByteBuffer(string: text)
         var response = Response(
-            status: status, headers: [.contentType: contentType, .contentLength: "\(buffer.readableBytes)"], body: .init(byteBuffer: buffer))
+            status: status,
+            headers: [.contentType: contentType, .contentLength: "\(buffer.readableBytes)"],
+            body: .init(byteBuffer: buffer)
+        )
         apply(to: &response.headers)
         return response
     }
