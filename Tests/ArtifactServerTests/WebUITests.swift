@@ -466,4 +466,49 @@ struct WebUITests {
             #expect(empty.dedupRatio == 1)
         }
     }
+
+    @Test("GC and retention runs are recorded (not dry runs), newest first, 50 kept, listed by /v1/maintenance/runs",
+          arguments: TestDatabase.allCases)
+    func maintenanceRuns(database: TestDatabase) async throws {
+        try await Self.withSetup(database) { setup in
+            let controlPlane = setup.controlPlane
+            _ = try await controlPlane.garbageCollector.collect()
+            setup.clock.advance(1)
+            _ = try await controlPlane.garbageCollector.collect(dryRun: true)
+            _ = try await controlPlane.retention.applyAll()
+            let runs = try await controlPlane.maintenanceRuns.list()
+            #expect(runs.items.map(\.kind) == [.retention, .garbageCollection])
+            #expect(runs.items.last?.summary["blobsDeleted"] == 0)
+            #expect(runs.items.first?.summary["namespaces"] == 0)
+            try await setup.withClient { client in
+                let admin = TestRequest.bearer(setup.admin)
+                let next = try await client.execute(uri: "/v1/maintenance/runs?limit=1", method: .get, headers: admin) { response in
+                    #expect(response.status == .ok)
+                    let json = response.json()
+                    let items = try #require(json["items"] as? [[String: Any]])
+                    #expect(items.first?["kind"] as? String == "retention")
+                    return try #require(json["nextCursor"] as? String)
+                }
+                try await client.execute(uri: "/v1/maintenance/runs?limit=1&cursor=\(next)", method: .get, headers: admin) { response in
+                    let items = response.json()["items"] as? [[String: Any]]
+                    #expect(items?.first?["kind"] as? String == "garbageCollection")
+                }
+                try await client.execute(uri: "/v1/maintenance/runs?kind=garbageCollection", method: .get, headers: admin) { response in
+                    #expect((response.json()["items"] as? [[String: Any]])?.count == 1)
+                }
+                try await client.execute(uri: "/v1/maintenance/runs?kind=nightly", method: .get, headers: admin) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(response.errorCode() == "badRequest")
+                }
+            }
+            for _ in 0..<(MaintenanceRuns.kept + 5) {
+                setup.clock.advance(1)
+                await controlPlane.maintenanceRuns.record(.garbageCollection, startedAt: 0, summary: ["blobsDeleted": 1])
+            }
+            let kept = try await controlPlane.maintenanceRuns.list(kind: .garbageCollection, page: .first(1000)).items
+            #expect(kept.count == MaintenanceRuns.kept)
+            #expect(kept.allSatisfy { $0.summary == ["blobsDeleted": 1] })
+            #expect(try await controlPlane.maintenanceRuns.list(kind: .retention).items.count == 1)
+        }
+    }
 }

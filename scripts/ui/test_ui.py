@@ -13,6 +13,7 @@ through the browser:
   - a form posted from another origin without the CSRF token is refused and changes nothing;
   - an OCI repository pushed through /v2: tags, layers with sizes, an index by platform, and
     referrers grouped by artifact type, a hostile annotation shown as text;
+  - the operations page: health, a GC dry run, the last GC and retention runs;
   - an unknown page answers the 404 page, an unknown session goes to sign-in, sign-out ends the
     session on the server;
   - the audit page after a tamper made directly in SQL (sqlite3) shows the first bad record.
@@ -157,6 +158,16 @@ def push_oci_repository(store):
     return {"manifest": image["digest"], "layer": layer["digest"], "hostile": hostile}
 
 
+def shot(driver, path):
+    """A screenshot of the whole page (at most 2,400 px tall), not only the window."""
+    content = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    width = driver.execute_script("return document.documentElement.clientWidth")
+    clip = {"x": 0, "y": 0, "width": width, "height": min(content["height"], 2400), "scale": 1}
+    data = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+    with open(path, "wb") as file:
+        file.write(base64.b64decode(data["data"]))
+
+
 def curl_status(url, token):
     result = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", f"Authorization: Bearer {token}", url],
                             capture_output=True, text=True, timeout=30)
@@ -230,7 +241,7 @@ def main():
         driver.get(u + "/")
         wait.until(EC.url_contains("/ui/signin"))
         check("/ without a session lands on the sign-in page", driver.current_url.endswith("/ui/signin"), driver.current_url)
-        driver.save_screenshot(os.path.join(shots, "signin.png"))
+        shot(driver, os.path.join(shots, "signin.png"))
         driver.find_element(By.ID, "token").send_keys(store.token)
         driver.find_element(By.CSS_SELECTOR, "#signin button[type=submit]").click()
         wait.until(EC.presence_of_element_located((By.LINK_TEXT, "team")))
@@ -243,17 +254,17 @@ def main():
         check("the token is in no storage a script can read", store.token not in stored and "ast_" not in stored, stored[:200])
         check("the token is in no URL", store.token not in driver.current_url)
         wait.until(lambda d: d.find_elements(By.XPATH, "//td[contains(., '×')]"))
-        driver.save_screenshot(os.path.join(shots, "namespaces.png"))
+        shot(driver, os.path.join(shots, "namespaces.png"))
 
         # --- browse to a file and download it ---------------------------------------------
         driver.find_element(By.LINK_TEXT, "team").click()
         wait.until(EC.presence_of_element_located((By.LINK_TEXT, "app")))
         wait.until(lambda d: d.find_elements(By.XPATH, "//td[contains(., 'keep-10')]"))
-        driver.save_screenshot(os.path.join(shots, "namespace.png"))
+        shot(driver, os.path.join(shots, "namespace.png"))
         driver.find_element(By.LINK_TEXT, "app").click()
         wait.until(EC.presence_of_element_located((By.LINK_TEXT, "1.0.0")))
         wait.until(lambda d: d.find_elements(By.XPATH, "//td[normalize-space(.)='latest']"))
-        driver.save_screenshot(os.path.join(shots, "artifact.png"))
+        shot(driver, os.path.join(shots, "artifact.png"))
         driver.find_element(By.ID, "tag-filter").send_keys("latest")
         driver.find_element(By.XPATH, "//button[normalize-space(.)='Find tag']").click()
         wait.until(EC.url_contains("/versions/1.1.0"))
@@ -288,7 +299,7 @@ def main():
         status, _ = store.request("DELETE", "/v1/namespaces/team/artifacts/app/versions/1.0.0")
         check("a held version cannot be deleted", status == 409, str(status))
         driver.execute_script("window.scrollTo(0, 0)")
-        driver.save_screenshot(os.path.join(shots, "version.png"))
+        shot(driver, os.path.join(shots, "version.png"))
         driver.find_element(By.ID, "release-hold").click()
         wait.until(EC.presence_of_element_located((By.ID, "hold-reason")))
         status, holds = store.request("GET", "/v1/namespaces/team/holds")
@@ -298,7 +309,7 @@ def main():
         wait.until(EC.presence_of_element_located((By.LINK_TEXT, "dist/app-1.0.0.tar.gz")))
         width = driver.execute_script("return document.documentElement.scrollWidth")
         check("the version page fits 390 px (no page-wide horizontal scroll)", width <= 400, f"scrollWidth {width}")
-        driver.save_screenshot(os.path.join(shots, "version-390.png"))
+        shot(driver, os.path.join(shots, "version-390.png"))
         driver.set_window_size(1280, 900)
 
         # --- hostile names ------------------------------------------------------------------
@@ -318,7 +329,7 @@ def main():
         check("a path with <script> and \"><img onerror> shows as text", hostile_path in text, text[:300])
         check("a label with markup and RTL text shows as text", hostile_label in text, text[:300])
         check("RTL path segments show as text", rtl_path in text, text[:300])
-        driver.save_screenshot(os.path.join(shots, "version-hostile.png"))
+        shot(driver, os.path.join(shots, "version-hostile.png"))
 
         # --- an OCI repository ----------------------------------------------------------------
         driver.get(u + "/ui/namespaces/team/artifacts/image")
@@ -337,7 +348,7 @@ def main():
         check("hostile OCI annotations show as text and run nothing",
               oci["hostile"] in referrers and driver.execute_script("return window.__dialogs") == []
               and driver.execute_script("return document.querySelectorAll('main img, main script').length") == 0, referrers[:400])
-        driver.save_screenshot(os.path.join(shots, "oci.png"))
+        shot(driver, os.path.join(shots, "oci.png"))
 
         # --- tokens -------------------------------------------------------------------------
         driver.get(u + "/ui/tokens")
@@ -347,7 +358,7 @@ def main():
         check("creating a token shows its secret once", secret.startswith("ast_"), secret[:10])
         check("the new token works with curl", curl_status(u + "/v1/whoami", secret) == "200")
         token_id = secret.split("_")[1]
-        driver.save_screenshot(os.path.join(shots, "tokens.png"))
+        shot(driver, os.path.join(shots, "tokens.png"))
         driver.refresh()
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"button[data-token='{token_id}']")))
         check("the secret is not shown again after a reload", secret not in driver.page_source)
@@ -399,17 +410,21 @@ def main():
         driver.find_element(By.ID, "gc-dry-run").click()
         wait.until(lambda d: "dryRun" in d.find_element(By.ID, "gc-result").text)
         check("the GC dry run shows its report", "true" in driver.find_element(By.ID, "gc-result").text)
-        driver.save_screenshot(os.path.join(shots, "operations.png"))
+        wait.until(lambda d: "garbage collection" in d.find_element(By.ID, "runs").text)
+        runs_text = driver.find_element(By.ID, "runs").text
+        check("the operations page shows the last GC and retention runs with their reports",
+              "retention" in runs_text and "blobsDeleted" in runs_text and "versionsExamined" in runs_text, runs_text[:300])
+        shot(driver, os.path.join(shots, "operations.png"))
         driver.get(u + "/ui/audit")
         wait.until(lambda d: "Chain intact" in d.find_element(By.ID, "chain").text)
         wait.until(lambda d: d.find_elements(By.XPATH, "//td[normalize-space(.)='token.revoke']"))
         check("the audit page shows the records, including the UI's actions",
               bool(driver.find_elements(By.XPATH, "//td[normalize-space(.)='legal_hold.place' or normalize-space(.)='hold.place']"))
               or "hold" in driver.find_element(By.TAG_NAME, "main").text)
-        driver.save_screenshot(os.path.join(shots, "audit.png"))
+        shot(driver, os.path.join(shots, "audit.png"))
         driver.get(u + "/ui/no/such/page")
         check("an unknown page answers the 404 page", "Page not found" in driver.find_element(By.TAG_NAME, "h1").text)
-        driver.save_screenshot(os.path.join(shots, "not-found.png"))
+        shot(driver, os.path.join(shots, "not-found.png"))
 
         # --- a tamper made in SQL -------------------------------------------------------------
         database = os.path.join(store.dir, "data", "metadata.sqlite")
@@ -420,7 +435,7 @@ def main():
         wait.until(lambda d: "Chain" in d.find_element(By.ID, "chain").text)
         chain = driver.find_element(By.ID, "chain").text
         check(f"after a tamper in SQL the audit page names the first bad record ({victim})", f"record {victim} " in chain, chain)
-        driver.save_screenshot(os.path.join(shots, "audit-tampered.png"))
+        shot(driver, os.path.join(shots, "audit-tampered.png"))
 
         # --- sessions end ---------------------------------------------------------------------
         session_id = driver.get_cookie("artifactstore_session")["value"]

@@ -52,7 +52,7 @@ public enum APIRouteID: String, Sendable, Hashable, CaseIterable {
     case listTags, getTag, setTag, deleteTag
     case placeHold, releaseHold, listHolds
     case listPolicies, setPolicy, deletePolicy, evaluateRetention
-    case collectGarbage, scrub, exportAudit, verifyAudit
+    case collectGarbage, scrub, exportAudit, verifyAudit, listMaintenanceRuns
     case createToken, listTokens, revokeToken, whoami
 }
 
@@ -103,6 +103,7 @@ extension APIRoute {
 
         APIRoute(id: .collectGarbage, method: .post, path: "/v1/gc", access: .global(.admin)),
         APIRoute(id: .scrub, method: .post, path: "/v1/scrub", access: .global(.admin)),
+        APIRoute(id: .listMaintenanceRuns, method: .get, path: "/v1/maintenance/runs", access: .global(.admin)),
         APIRoute(id: .exportAudit, method: .get, path: "/v1/audit", access: .global(.admin)),
         APIRoute(id: .verifyAudit, method: .get, path: "/v1/audit/verify", access: .global(.admin)),
         APIRoute(id: .createToken, method: .post, path: "/v1/tokens", access: .global(.admin)),

@@ -537,6 +537,24 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/GarbageCollectionReport'}
         default: {$ref: '#/components/responses/Error'}
+  /v1/maintenance/runs:
+    get:
+      operationId: listMaintenanceRuns
+      summary: 'The last garbage collection and retention runs, newest first'
+      parameters:
+        - name: kind
+          in: query
+          required: false
+          schema: {type: string, enum: [garbageCollection, retention]}
+        - $ref: '#/components/parameters/PageLimit'
+        - $ref: '#/components/parameters/PageCursor'
+      responses:
+        '200':
+          description: 'A page of runs'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/MaintenanceRunPage'}
+        default: {$ref: '#/components/responses/Error'}
   /v1/scrub:
     post:
       operationId: scrub
@@ -1007,6 +1025,19 @@ components:
       allOf:
         - $ref: '#/components/schemas/Page'
         - properties: {items: {type: array, items: {$ref: '#/components/schemas/RetentionPolicy'}}}
+    MaintenanceRun:
+      type: object
+      required: [id, kind, startedAt, finishedAt, summary]
+      properties:
+        id: {type: string}
+        kind: {type: string, enum: [garbageCollection, retention]}
+        startedAt: {type: string, format: date-time}
+        finishedAt: {type: string, format: date-time}
+        summary: {type: object, additionalProperties: {type: integer}}
+    MaintenanceRunPage:
+      allOf:
+        - $ref: '#/components/schemas/Page'
+        - properties: {items: {type: array, items: {$ref: '#/components/schemas/MaintenanceRun'}}}
     TokenInfoPage:
       allOf:
         - $ref: '#/components/schemas/Page'

@@ -13,5 +13,17 @@ extension ControlPlaneSchema {
         )
         """,
         "CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at)",
+        // The last runs of garbage collection and retention (``MaintenanceRuns``), for the web
+        // UI's operations page: `id` sorts by finishing time, `summary` is the report's counts.
+        """
+        CREATE TABLE maintenance_runs (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            started_at BIGINT NOT NULL,
+            finished_at BIGINT NOT NULL,
+            summary TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX maintenance_runs_by_kind ON maintenance_runs (kind, id)",
     ]
 }

@@ -47,8 +47,9 @@ public enum ControlPlaneSchema {
             }
         },
         // Web UI sessions (docs/ui.md): the SHA-256 of each session id, the hash of the token it
-        // signed in with (the same hash the tokens table keeps), and its own expiry.
-        Migration(version: 6, name: "web ui sessions") { db, _ in
+        // signed in with (the same hash the tokens table keeps), and its own expiry; and the
+        // last garbage collection and retention runs the UI's operations page shows.
+        Migration(version: 6, name: "web ui sessions and maintenance runs") { db, _ in
             for statement in webSessions {
                 try await db.raw(SQLQueryString(statement)).run()
             }

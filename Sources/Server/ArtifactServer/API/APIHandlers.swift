@@ -94,6 +94,7 @@ public struct APIHandlers: Sendable {
         case .evaluateRetention: evaluateRetention
         case .collectGarbage: collectGarbage
         case .scrub: scrub
+        case .listMaintenanceRuns: listMaintenanceRuns
         case .exportAudit: exportAudit
         case .verifyAudit: verifyAudit
         case .createToken: createToken

@@ -1094,6 +1094,22 @@ extension WebUIAssets {
           }
 
           // --- operations ---------------------------------------------------------------------------
+          // The last garbage collection and retention runs, newest first, with their reports' counts.
+          function runsInto(target) {
+            api("GET", "/v1/maintenance/runs?limit=20").then(function(page) {
+              show(target, table("Last runs", ["Run", "Started", "Took", "Report"], page.items.map(function(run) {
+                var took = (new Date(run.finishedAt) - new Date(run.startedAt)) / 1000;
+                var report = Object.keys(run.summary).sort().map(function(k) {
+                  return k + " " + (k.indexOf("bytes") === 0 ? bytes(run.summary[k]) : String(run.summary[k]));
+                }).join(" · ");
+                var kind = run.kind === "retention" ? "retention" : "garbage collection";
+                return row([kind, when(run.startedAt), took.toFixed(1) + " s", report]);
+              })));
+            }, function(e) {
+              show(target, failure(e));
+            });
+          }
+
           function operationsPage() {
             var health = el("div", {
                 id: "health"
@@ -1102,7 +1118,10 @@ extension WebUIAssets {
                 id: "gc-result",
                 "aria-live": "polite"
               }),
-              policies = el("div");
+              policies = el("div"),
+              runs = el("div", {
+                id: "runs"
+              });
             show(main, [title("Operations"), el("h2", {
                 text: "Health"
               }), health,
@@ -1134,9 +1153,12 @@ extension WebUIAssets {
                   });
                 }
               }), gc, el("h2", {
+                text: "Last runs"
+              }), runs, el("h2", {
                 text: "Retention policies"
               }), policies
             ]);
+            runsInto(runs);
             fetch("/readyz", {
               credentials: "same-origin",
               cache: "no-store"
