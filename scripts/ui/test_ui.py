@@ -190,6 +190,7 @@ def main():
         from selenium.common.exceptions import NoAlertPresentException, TimeoutException
         from selenium.webdriver.chrome.service import Service
         from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
         from selenium.webdriver.support import expected_conditions as EC
         from selenium.webdriver.support.ui import WebDriverWait
     except ImportError:
@@ -242,8 +243,8 @@ def main():
         wait.until(EC.url_contains("/ui/signin"))
         check("/ without a session lands on the sign-in page", driver.current_url.endswith("/ui/signin"), driver.current_url)
         shot(driver, os.path.join(shots, "signin.png"))
-        driver.find_element(By.ID, "token").send_keys(store.token)
-        driver.find_element(By.CSS_SELECTOR, "#signin button[type=submit]").click()
+        # By keyboard: the token field has focus, Enter submits.
+        driver.switch_to.active_element.send_keys(store.token + Keys.ENTER)
         wait.until(EC.presence_of_element_located((By.LINK_TEXT, "team")))
         check("sign-in shows the namespaces", "Namespaces" in driver.find_element(By.TAG_NAME, "h1").text)
         cookie = driver.get_cookie("artifactstore_session")
@@ -254,6 +255,9 @@ def main():
         check("the token is in no storage a script can read", store.token not in stored and "ast_" not in stored, stored[:200])
         check("the token is in no URL", store.token not in driver.current_url)
         wait.until(lambda d: d.find_elements(By.XPATH, "//td[contains(., '×')]"))
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        check("the first Tab reaches the skip link", driver.switch_to.active_element.text == "Skip to content",
+              driver.switch_to.active_element.text)
         shot(driver, os.path.join(shots, "namespaces.png"))
 
         # --- browse to a file and download it ---------------------------------------------
@@ -356,6 +360,10 @@ def main():
         driver.find_element(By.CSS_SELECTOR, "#create-token button[type=submit]").click()
         secret = wait.until(EC.presence_of_element_located((By.ID, "new-token"))).text.strip()
         check("creating a token shows its secret once", secret.startswith("ast_"), secret[:10])
+        unlabelled = driver.execute_script(
+            "return Array.from(document.querySelectorAll('main input, main select'))"
+            ".filter(function (i) { return !i.closest('label') && !(i.labels && i.labels.length); }).length")
+        check("every field of the tokens page has a label", unlabelled == 0, str(unlabelled))
         check("the new token works with curl", curl_status(u + "/v1/whoami", secret) == "200")
         token_id = secret.split("_")[1]
         shot(driver, os.path.join(shots, "tokens.png"))
@@ -453,7 +461,7 @@ def main():
         check("an unknown session goes to sign-in, never a 500", driver.current_url.endswith("/ui/signin"), driver.current_url)
     except TimeoutException as error:
         check("the browser found what it waited for", False, f"timeout at {driver.current_url}: {error.msg}")
-        driver.save_screenshot(os.path.join(tempfile.gettempdir(), "ui-timeout.png"))
+        shot(driver, os.path.join(tempfile.gettempdir(), "ui-timeout.png"))
     finally:
         driver.quit()
         if cross_site:
