@@ -44,6 +44,18 @@ struct WebUITests {
             try await app.test(.router, body)
         }
 
+        /// `auth.denied` records (pending or sealed) of refused CSRF checks.
+        func csrfRefusalsAudited() async throws -> Int64? {
+            try await controlPlane.store.read { db in
+                try await db.raw(
+                    """
+                    SELECT COUNT(*) AS n FROM (SELECT action, detail FROM audit_pending UNION ALL SELECT action, detail FROM audit_log) AS a
+                    WHERE action = 'auth.denied' AND detail LIKE 'csrf:%'
+                    """
+                ).first()?.decode(column: "n", as: Int64.self)
+            }
+        }
+
         func sessionRows() async throws -> [[String]] {
             try await controlPlane.store.read { db in
                 try await db.raw("SELECT id_hash, token_hash, token_id FROM web_sessions").all().map { row in
@@ -279,6 +291,7 @@ struct WebUITests {
                 try await client.execute(uri: "/v1/namespaces/team", method: .get, headers: TestRequest.bearer(setup.admin)) { response in
                     #expect(response.status == .notFound)
                 }
+                #expect(try await setup.csrfRefusalsAudited() == 4)
                 let adminID = try Self.tokenID(setup.admin)
                 try await client.execute(uri: "/v1/namespaces", method: .post, headers: Self.cookie(id, csrf: csrf, json: true), body: body)
                 { response in
@@ -368,6 +381,7 @@ struct WebUITests {
                     Self.expectUIHeaders(response, "refused sign-out")
                 }
                 #expect(try await setup.sessionRows().count == 1)
+                #expect(try await setup.csrfRefusalsAudited() == 1)
                 try await client.execute(uri: "/ui/session", method: .delete, headers: Self.cookie(id, csrf: csrf)) { response in
                     #expect(response.status == .noContent)
                     #expect(response.headers[.setCookie]?.contains("Max-Age=0;") == true)
@@ -467,8 +481,10 @@ struct WebUITests {
         }
     }
 
-    @Test("GC and retention runs are recorded (not dry runs), newest first, 50 kept, listed by /v1/maintenance/runs",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "GC and retention runs are recorded (not dry runs), newest first, 50 kept, listed by /v1/maintenance/runs",
+        arguments: TestDatabase.allCases
+    )
     func maintenanceRuns(database: TestDatabase) async throws {
         try await Self.withSetup(database) { setup in
             let controlPlane = setup.controlPlane

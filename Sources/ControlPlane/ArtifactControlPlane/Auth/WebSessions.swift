@@ -116,6 +116,21 @@ public struct WebSessions: Sendable {
         }
     }
 
+    /// Audits a request of session `found` refused for want of its CSRF token, as ``Auth``
+    /// audits every refusal (`auth.denied`, outcome `denied`); `method` and `path` name what
+    /// was refused (the path escaped and cut short).
+    public func auditCSRFRefusal(_ found: Found, method: String, path: String, context: RequestContext) async throws(ControlPlaneError) {
+        let audited = RequestContext(actor: "token:\(found.tokenID)", requestID: context.requestID, clientAddress: context.clientAddress)
+        let event = AuditEvent(
+            action: "auth.denied",
+            namespace: nil,
+            target: "\(method) \(NameGrammar.printable(path))",
+            outcome: .denied,
+            detail: "csrf: a web UI session request that changes something came without the session's X-CSRF-Token"
+        )
+        try await controlPlane.audit.appendAlone(event, context: audited)
+    }
+
     /// The CSRF token of session `id`: bound to the session (derived from its secret id with a
     /// label of its own), so a page of another site, which cannot read the `HttpOnly` cookie
     /// nor this value, cannot produce it.

@@ -20,10 +20,12 @@ extension APIHandlers {
             requestID: context.requestID,
             clientAddress: context.clientAddress
         )
-        let session = try await WebSessions(controlPlane: controlPlane).find(sessionID)
-        if session != nil, request.method != .get, request.method != .head,
+        let sessions = WebSessions(controlPlane: controlPlane)
+        let session = try await sessions.find(sessionID)
+        if let session, request.method != .get, request.method != .head,
             !WebSessions.checkCSRF(request.headers[WebUICookie.csrfHeader], sessionID: sessionID)
         {
+            try await sessions.auditCSRFRefusal(session, method: request.method.rawValue, path: request.uri.path, context: anonymous)
             throw WebUI.csrfRefusal
         }
         let auth = controlPlane.auth

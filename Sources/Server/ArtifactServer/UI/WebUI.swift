@@ -97,13 +97,17 @@ struct WebUI: Sendable {
     func signIn(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
             throw HTTPAPIError(
-                .unsupportedMediaType, "sign-in takes a JSON body {\"token\": \"ast_…\"} with Content-Type application/json")
+                .unsupportedMediaType,
+                "sign-in takes a JSON body {\"token\": \"ast_…\"} with Content-Type application/json"
+            )
         }
         try Self.requireSameOrigin(request)
         let body = try await request.decode(as: WebUISignInBody.self, context: context)
         let opened = try await sessions.signIn(token: body.token, context: context.auditContext(nil))
         var response = try JSONResponse.make(
-            WebUISessionBody(opened.principal, sessionID: opened.id, expiresAt: opened.expiresAt), status: .created)
+            WebUISessionBody(opened.principal, sessionID: opened.id, expiresAt: opened.expiresAt),
+            status: .created
+        )
         let maxAge = Int64(opened.expiresAt.timeIntervalSince(controlPlane.clock()).rounded(.down))
         response.headers[.setCookie] = WebUICookie.opening(opened.id, maxAge: maxAge, secure: WebUICookie.cameOverTLS(request))
         return response
@@ -112,7 +116,12 @@ struct WebUI: Sendable {
     /// Signs out: the session row is deleted and the cookie removed. Needs the CSRF token.
     func signOut(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         if let id = context.sessionID {
-            guard WebSessions.checkCSRF(request.headers[WebUICookie.csrfHeader], sessionID: id) else { throw Self.csrfRefusal }
+            guard WebSessions.checkCSRF(request.headers[WebUICookie.csrfHeader], sessionID: id) else {
+                if let found = try await sessions.find(id) {
+                    try await sessions.auditCSRFRefusal(found, method: "DELETE", path: request.uri.path, context: context.auditContext(nil))
+                }
+                throw Self.csrfRefusal
+            }
             try await sessions.signOut(id, context: context.auditContext(nil))
         }
         var response = JSONResponse.noContent()
@@ -126,7 +135,7 @@ struct WebUI: Sendable {
         guard let id = context.sessionID, let found = try await sessions.find(id) else { return nil }
         do {
             _ = try await controlPlane.auth.authenticate(tokenHash: found.tokenHash, context: context.auditContext(nil))
-        } catch where [.unauthenticated, .tokenExpired, .tokenRevoked].contains(error.kind) {
+        } catch  where [.unauthenticated, .tokenExpired, .tokenRevoked].contains(error.kind) {
             return nil
         }
         return (id, found)
