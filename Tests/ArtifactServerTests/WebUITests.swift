@@ -527,4 +527,59 @@ struct WebUITests {
             #expect(try await controlPlane.maintenanceRuns.list(kind: .retention).items.count == 1)
         }
     }
+
+    @Test(
+        "GET /v1/namespaces/{ns}/artifacts?prefix= keeps the names that start with it, paged; a bad prefix is invalidName",
+        arguments: TestDatabase.allCases
+    )
+    func artifactPrefix(database: TestDatabase) async throws {
+        try await Self.withSetup(database) { setup in
+            let context = RequestContext(actor: "test")
+            let registry = setup.controlPlane.registry
+            _ = try await registry.createNamespace("team", context: context)
+            let blob = try await registry.ingestBlob(namespace: "team", ByteStream(ByteBuffer(string: "x")), context: context)
+            for artifact in ["app", "app/linux", "app/macos", "apple", "tool", "zapp"] {
+                _ = try await registry.commitVersion(
+                    VersionManifest(
+                        namespace: "team",
+                        artifact: artifact,
+                        version: "1",
+                        files: [FileEntry(path: "f", address: blob.address, mediaType: "text/plain")]
+                    ),
+                    context: context
+                )
+            }
+            let first = try await registry.listArtifacts(namespace: "team", page: .first(2), prefix: "app/")
+            #expect(first.items.map(\.name) == ["app/linux", "app/macos"])
+            #expect(
+                try await registry.listArtifacts(namespace: "team", prefix: "app").items.map(\.name) == [
+                    "app", "app/linux", "app/macos", "apple",
+                ]
+            )
+            #expect(try await registry.listArtifacts(namespace: "team", prefix: "Ä").items.isEmpty)
+            #expect(try await registry.listArtifacts(namespace: "team", prefix: "APP").items.isEmpty)
+            #expect(try await registry.listArtifacts(namespace: "team", prefix: "").items.count == 6)
+            let paged = try await registry.listArtifacts(namespace: "team", page: .first(3), prefix: "app")
+            let rest = try await registry.listArtifacts(
+                namespace: "team",
+                page: PageRequest(limit: 3, cursor: paged.nextCursor),
+                prefix: "app"
+            )
+            #expect(paged.items.count + rest.items.count == 4 && rest.nextCursor == nil)
+            try await setup.withClient { client in
+                let admin = TestRequest.bearer(setup.admin)
+                try await client.execute(uri: "/v1/namespaces/team/artifacts?prefix=app%2F", method: .get, headers: admin) { response in
+                    #expect(
+                        (response.json()["items"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["app/linux", "app/macos"]
+                    )
+                }
+                for bad in ["%E2%80%8Bapp", String(repeating: "a", count: 257)] {
+                    try await client.execute(uri: "/v1/namespaces/team/artifacts?prefix=\(bad)", method: .get, headers: admin) { response in
+                        #expect(response.status == .badRequest)
+                        #expect(response.errorCode() == "invalidName")
+                    }
+                }
+            }
+        }
+    }
 }

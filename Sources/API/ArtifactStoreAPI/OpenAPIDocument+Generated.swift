@@ -216,6 +216,11 @@ paths:
       summary: 'Artifacts'
       parameters:
         - $ref: '#/components/parameters/NamespaceName'
+        - name: prefix
+          in: query
+          required: false
+          description: 'Only artifacts whose name starts with this (at most 256 characters)'
+          schema: {type: string, maxLength: 256}
         - $ref: '#/components/parameters/PageLimit'
         - $ref: '#/components/parameters/PageCursor'
       responses:

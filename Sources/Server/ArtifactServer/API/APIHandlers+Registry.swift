@@ -29,7 +29,8 @@ extension APIHandlers {
     }
 
     func listArtifacts(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
-        let page = try await controlPlane.registry.listArtifacts(namespace: try PathParameter.name(context, "ns"), page: try request.pageRequest())
+        let page = try await controlPlane.registry.listArtifacts(
+            namespace: try PathParameter.name(context, "ns"), page: try request.pageRequest(), prefix: request.query("prefix"))
         return try JSONResponse.make(PageBody(page))
     }
 

@@ -351,10 +351,14 @@ extension WebUIAssets {
           }
 
           function namespacePage(ns) {
+            // The filter is the API's prefix, so it pages on the server like the whole list.
+            var prefix = query().get("prefix") || "";
             var filter = el("input", {
               id: "artifact-filter",
+              name: "prefix",
               type: "search",
-              placeholder: "name contains…"
+              value: prefix,
+              placeholder: "name starts with…"
             });
             var list = el("div");
             show(main, [title(ns, [
@@ -365,10 +369,12 @@ extension WebUIAssets {
               el("form", {
                 "class": "inline",
                 role: "search",
-                onsubmit: function(e) {
-                  e.preventDefault();
-                }
-              }, field("Filter artifacts on this page", filter)), list,
+                method: "get",
+                action: location.pathname
+              }, field("Artifact name starts with", filter), el("button", {
+                type: "submit",
+                text: "Filter"
+              })), list,
               el("h2", {
                 text: "Legal holds"
               }), el("div", {
@@ -379,7 +385,8 @@ extension WebUIAssets {
                 id: "policies"
               })
             ]);
-            api("GET", "/v1/namespaces/" + seg(ns) + "/artifacts" + pageQuery(100)).then(function(page) {
+            var artifactQuery = pageQuery(100) + (prefix ? "&prefix=" + encodeURIComponent(prefix) : "");
+            api("GET", "/v1/namespaces/" + seg(ns) + "/artifacts" + artifactQuery).then(function(page) {
               var rows = page.items.map(function(a) {
                 return el("tr", {
                   "data-name": a.name
@@ -390,11 +397,6 @@ extension WebUIAssets {
                   text: when(a.createdAt)
                 }));
               });
-              filter.oninput = function() {
-                rows.forEach(function(r) {
-                  r.hidden = r.getAttribute("data-name").indexOf(filter.value) < 0;
-                });
-              };
               show(list, [table("Artifacts", ["Artifact", "Created"], rows), pager(page.nextCursor)]);
             }, function(e) {
               show(list, failure(e));
