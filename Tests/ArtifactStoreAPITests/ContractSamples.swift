@@ -60,7 +60,10 @@ enum ContractSamples {
         ContractSample(
             "MaintenanceRunPage",
             full: PageBody(
-                items: [MaintenanceRun(id: "1796557866313-0a1b2c3d", kind: .retention, startedAt: date, finishedAt: date, summary: ["deleted": 2])],
+                items: [
+                    MaintenanceRun(
+                        id: "1796557866313-0a1b2c3d", kind: .retention, startedAt: date, finishedAt: date, summary: ["deleted": 2])
+                ],
                 nextCursor: "c"),
             minimal: PageBody<MaintenanceRun>(items: [], nextCursor: nil)),
         ContractSample(

@@ -56,7 +56,8 @@ public struct MaintenanceRuns: Sendable {
     }
 
     /// The runs, newest first, of `kind` or of every kind.
-    public func list(kind: MaintenanceRun.Kind? = nil, page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<MaintenanceRun> {
+    public func list(kind: MaintenanceRun.Kind? = nil, page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<MaintenanceRun>
+    {
         let before = try page.validated(arity: 1)?[0]
         let limit = page.limit
         let fetched = try await controlPlane.query("listing maintenance runs") { db in
@@ -77,7 +78,8 @@ public struct MaintenanceRuns: Sendable {
     static func id(finishedAt: Int64) -> String {
         let time = String(finishedAt)
         let random = String(UInt32.random(in: .min ... .max), radix: 16)
-        return String(repeating: "0", count: max(0, 13 - time.count)) + time + "-" + String(repeating: "0", count: 8 - random.count) + random
+        return String(repeating: "0", count: max(0, 13 - time.count)) + time + "-" + String(repeating: "0", count: 8 - random.count)
+            + random
     }
 
     static func encode(_ summary: [String: Int64]) -> String {
@@ -93,8 +95,12 @@ public struct MaintenanceRuns: Sendable {
             throw ControlPlaneError(.database, "stored maintenance run \(try row.string("id")) does not parse")
         }
         return MaintenanceRun(
-            id: try row.string("id"), kind: kind, startedAt: Date(milliseconds: try row.int("started_at")),
-            finishedAt: Date(milliseconds: try row.int("finished_at")), summary: summary)
+            id: try row.string("id"),
+            kind: kind,
+            startedAt: Date(milliseconds: try row.int("started_at")),
+            finishedAt: Date(milliseconds: try row.int("finished_at")),
+            summary: summary
+        )
     }
 }
 

@@ -385,7 +385,10 @@ public struct Registry: Sendable {
             _ = try await Self.requireNamespace(namespace, in: db)
             let filter: SQLQueryString = prefix.map { "AND substr(name, 1, \(literal: $0.unicodeScalars.count)) = \(bind: $0)" } ?? ""
             return try await db.raw(
-                "SELECT namespace, name, created_at FROM artifacts WHERE namespace = \(bind: namespace) AND name > \(bind: after) \(filter) ORDER BY name LIMIT \(literal: limit + 1)"
+                """
+                SELECT namespace, name, created_at FROM artifacts
+                WHERE namespace = \(bind: namespace) AND name > \(bind: after) \(filter) ORDER BY name LIMIT \(literal: limit + 1)
+                """
             ).all().map { row in
                 Artifact(namespace: try row.string("namespace"), name: try row.string("name"), createdAt: Date(milliseconds: try row.int("created_at")))
             }

@@ -9,7 +9,9 @@ extension APIHandlers {
         if let text = request.query("kind") {
             guard let parsed = MaintenanceRun.Kind(rawValue: text) else {
                 throw HTTPAPIError(
-                    .badRequest, "query parameter kind must be garbageCollection or retention, not \"\(NameGrammar.printable(text))\"")
+                    .badRequest,
+                    "query parameter kind must be garbageCollection or retention, not \"\(NameGrammar.printable(text))\""
+                )
             }
             kind = parsed
         }
