@@ -442,6 +442,19 @@ def main():
         check("an unknown page answers the 404 page", "Page not found" in driver.find_element(By.TAG_NAME, "h1").text)
         shot(driver, os.path.join(shots, "not-found.png"))
 
+        # --- every page reads at 390 px: no page-wide horizontal scroll (wide tables scroll inside) --
+        driver.set_window_size(390, 844)
+        too_wide = []
+        for path in ["/ui/namespaces", "/ui/namespaces/team", "/ui/namespaces/team/artifacts/app", "/ui/namespaces/team/artifacts/image/oci",
+                     "/ui/audit", "/ui/tokens", "/ui/operations"]:
+            driver.get(u + path)
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "main table"))
+            width = driver.execute_script("return document.documentElement.scrollWidth")
+            if width > 400:
+                too_wide.append(f"{path}: {width}")
+        driver.set_window_size(1280, 900)
+        check("every page fits 390 px", not too_wide, ", ".join(too_wide))
+
         # --- a tamper made in SQL -------------------------------------------------------------
         database = os.path.join(store.dir, "data", "metadata.sqlite")
         with sqlite3.connect(database, timeout=30) as db:

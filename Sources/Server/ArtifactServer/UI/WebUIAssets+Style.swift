@@ -34,6 +34,8 @@ extension WebUIAssets {
         main { padding: 1rem; max-width: 1200px; margin: 0 auto; }
         h1 { font-size: 1.4rem; margin: .2rem 0 1rem; overflow-wrap: anywhere; }
         h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
+        h3, h4 { font-size: 1rem; margin: 1rem 0 .4rem; }
+        h3, h4, p, dd, li { overflow-wrap: anywhere; }
         a { color: var(--accent); }
         a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, main:focus-visible {
           outline: 3px solid #f59e0b;
