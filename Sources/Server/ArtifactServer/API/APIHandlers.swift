@@ -26,13 +26,13 @@ public struct APIHandlers: Sendable {
 
     /// A router with every route of ``APIRoute/all`` and the `/v2` API behind the middlewares.
     public func makeRouter() -> APIRouter {
-        let endpoints = WebUI(controlPlane: controlPlane).endpoints + APIRoute.all.map { route in
+        let endpoints = APIRoute.all.map { route in
             let handler = self.handler(for: route.id)
             return APIRouter.Endpoint(template: route.path, method: route.method.http) { request, context in
                 let principal = try await self.authorize(route.access, request: request, context: context)
                 return try await handler(request, context, principal)
             }
-        }
+        } + WebUI(controlPlane: controlPlane).endpoints  // after /v1: the API's routes are tried first
         return APIRouter(
             endpoints: endpoints, oci: OCIDistributionAPI(controlPlane: controlPlane, metrics: metrics),
             middlewares: ServerMiddlewares(metrics: metrics))

@@ -28,7 +28,7 @@ struct WebUI: Sendable {
         self.sessions = WebSessions(controlPlane: controlPlane, lifetime: sessionLifetime)
     }
 
-    /// The UI's routes, tried before the `/v1` ones (none of them overlap).
+    /// The UI's routes, tried after the `/v1` ones (none of them overlap, and the API stays first).
     var endpoints: [APIRouter.Endpoint] {
         [
             .init(template: "/", method: .get) { _, _ in WebUIHeaders.redirect(to: "/ui/") },
