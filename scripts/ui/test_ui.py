@@ -485,6 +485,7 @@ def main():
         shot(driver, os.path.join(tempfile.gettempdir(), "ui-timeout.png"))
     finally:
         driver.quit()
+        shutil.rmtree(downloads, ignore_errors=True)
         if cross_site:
             cross_site.shutdown()
         store.stop()
