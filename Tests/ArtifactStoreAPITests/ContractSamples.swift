@@ -72,6 +72,20 @@ enum ContractSamples {
         ContractSample("Health", full: HealthBody(status: "ok")),
         ContractSample("Namespace", full: namespace),
         ContractSample(
+            "MaintenanceRun",
+            full: MaintenanceRun(id: "1796557866313-0a1b2c3d", kind: .garbageCollection, startedAt: date, finishedAt: date, summary: [:])),
+        ContractSample(
+            "MaintenanceRunPage",
+            full: PageBody(
+                items: [
+                    MaintenanceRun(
+                        id: "1796557866313-0a1b2c3d", kind: .retention, startedAt: date, finishedAt: date, summary: ["deleted": 2])
+                ],
+                nextCursor: "c"),
+            minimal: PageBody<MaintenanceRun>(items: [], nextCursor: nil)),
+        ContractSample(
+            "NamespaceUsage", full: NamespaceUsage(namespace: "team", objects: 2, files: 6, bytesReferenced: 3015, bytesStored: 1005)),
+        ContractSample(
             "NamespaceCreate", full: CreateNamespaceBody(name: "team", immutableTags: true, publicRead: true),
             minimal: CreateNamespaceBody(name: "team")),
         ContractSample("NamespaceUpdate", full: UpdateNamespaceBody(publicRead: true), minimal: UpdateNamespaceBody()),

@@ -46,13 +46,13 @@ public struct APIRoute: Sendable, Hashable {
 /// Every route's name, so handlers are chosen by an exhaustive switch.
 public enum APIRouteID: String, Sendable, Hashable, CaseIterable {
     case healthz, readyz, metrics, openAPI
-    case listNamespaces, createNamespace, getNamespace, updateNamespace
+    case listNamespaces, createNamespace, getNamespace, updateNamespace, namespaceUsage
     case uploadBlob, headBlob, getBlob, verifyBlob
     case listArtifacts, listVersions, commitVersion, getVersion, deleteVersion, listFiles, getFile, headFile, verifyVersion
     case listTags, getTag, setTag, deleteTag
     case placeHold, releaseHold, listHolds
     case listPolicies, setPolicy, deletePolicy, evaluateRetention
-    case collectGarbage, scrub, exportAudit, verifyAudit
+    case collectGarbage, scrub, exportAudit, verifyAudit, listMaintenanceRuns
     case createToken, listTokens, revokeToken, whoami
     case createWebhook, listWebhooks, deleteWebhook, listWebhookDeliveries
 }
@@ -72,6 +72,7 @@ extension APIRoute {
         APIRoute(id: .createNamespace, method: .post, path: "/v1/namespaces", access: .global(.admin)),
         APIRoute(id: .getNamespace, method: .get, path: namespacePath, access: .namespace(.read)),
         APIRoute(id: .updateNamespace, method: .put, path: "\(namespacePath)/settings", access: .namespace(.admin)),
+        APIRoute(id: .namespaceUsage, method: .get, path: "\(namespacePath)/usage", access: .namespace(.read)),
 
         APIRoute(id: .uploadBlob, method: .post, path: "\(namespacePath)/blobs", access: .namespace(.write)),
         APIRoute(id: .headBlob, method: .head, path: "\(namespacePath)/blobs/:digest", access: .namespace(.read)),
@@ -104,6 +105,7 @@ extension APIRoute {
 
         APIRoute(id: .collectGarbage, method: .post, path: "/v1/gc", access: .global(.admin)),
         APIRoute(id: .scrub, method: .post, path: "/v1/scrub", access: .global(.admin)),
+        APIRoute(id: .listMaintenanceRuns, method: .get, path: "/v1/maintenance/runs", access: .global(.admin)),
         APIRoute(id: .exportAudit, method: .get, path: "/v1/audit", access: .global(.admin)),
         APIRoute(id: .verifyAudit, method: .get, path: "/v1/audit/verify", access: .global(.admin)),
         APIRoute(id: .createToken, method: .post, path: "/v1/tokens", access: .global(.admin)),

@@ -128,6 +128,19 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/Namespace'}
         default: {$ref: '#/components/responses/Error'}
+  /v1/namespaces/{ns}/usage:
+    get:
+      operationId: namespaceUsage
+      summary: 'What a namespace holds: objects, files, bytes referenced and stored after dedup'
+      parameters:
+        - $ref: '#/components/parameters/NamespaceName'
+      responses:
+        '200':
+          description: 'The usage, summed by the database'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/NamespaceUsage'}
+        default: {$ref: '#/components/responses/Error'}
   /v1/namespaces/{ns}/blobs:
     post:
       operationId: uploadBlob
@@ -221,6 +234,11 @@ paths:
       summary: 'Artifacts'
       parameters:
         - $ref: '#/components/parameters/NamespaceName'
+        - name: prefix
+          in: query
+          required: false
+          description: 'Only artifacts whose name starts with this (at most 256 characters)'
+          schema: {type: string, maxLength: 256}
         - $ref: '#/components/parameters/PageLimit'
         - $ref: '#/components/parameters/PageCursor'
       responses:
@@ -542,6 +560,24 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/GarbageCollectionReport'}
         default: {$ref: '#/components/responses/Error'}
+  /v1/maintenance/runs:
+    get:
+      operationId: listMaintenanceRuns
+      summary: 'The last garbage collection and retention runs, newest first'
+      parameters:
+        - name: kind
+          in: query
+          required: false
+          schema: {type: string, enum: [garbageCollection, retention]}
+        - $ref: '#/components/parameters/PageLimit'
+        - $ref: '#/components/parameters/PageCursor'
+      responses:
+        '200':
+          description: 'A page of runs'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/MaintenanceRunPage'}
+        default: {$ref: '#/components/responses/Error'}
   /v1/scrub:
     post:
       operationId: scrub
@@ -827,6 +863,16 @@ components:
         publicRead: {type: boolean}
         createdBy: {type: string}
         createdAt: {type: string, format: date-time}
+    NamespaceUsage:
+      type: object
+      required: [namespace, objects, files, bytesReferenced, bytesStored, dedupRatio]
+      properties:
+        namespace: {type: string}
+        objects: {type: integer}
+        files: {type: integer}
+        bytesReferenced: {type: integer}
+        bytesStored: {type: integer}
+        dedupRatio: {type: number}
     NamespaceCreate:
       type: object
       required: [name]
@@ -1076,6 +1122,19 @@ components:
       allOf:
         - $ref: '#/components/schemas/Page'
         - properties: {items: {type: array, items: {$ref: '#/components/schemas/RetentionPolicy'}}}
+    MaintenanceRun:
+      type: object
+      required: [id, kind, startedAt, finishedAt, summary]
+      properties:
+        id: {type: string}
+        kind: {type: string, enum: [garbageCollection, retention]}
+        startedAt: {type: string, format: date-time}
+        finishedAt: {type: string, format: date-time}
+        summary: {type: object, additionalProperties: {type: integer}}
+    MaintenanceRunPage:
+      allOf:
+        - $ref: '#/components/schemas/Page'
+        - properties: {items: {type: array, items: {$ref: '#/components/schemas/MaintenanceRun'}}}
     TokenInfoPage:
       allOf:
         - $ref: '#/components/schemas/Page'

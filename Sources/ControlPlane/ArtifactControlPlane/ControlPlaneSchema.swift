@@ -59,6 +59,14 @@ public enum ControlPlaneSchema {
                 try await db.raw(SQLQueryString(statement)).run()
             }
         },
+        // Web UI sessions (docs/ui.md): the SHA-256 of each session id, the hash of the token it
+        // signed in with (the same hash the tokens table keeps), and its own expiry; and the
+        // last garbage collection and retention runs the UI's operations page shows.
+        Migration(version: 8, name: "web ui sessions and maintenance runs") { db, _ in
+            for statement in webSessions {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this code knows.

@@ -103,12 +103,42 @@ public struct Auth: Sendable {
     public func authorize(
         token: String?, user: String? = nil, scope: Scope, namespace: String?, repository: String? = nil, context: RequestContext
     ) async throws(ControlPlaneError) -> AuthorizationDecision {
+        try await authorize(.token(token, user: user), scope: scope, namespace: namespace, repository: repository, context: context)
+    }
+
+    /// ``authorize(token:user:scope:namespace:repository:context:)`` for a caller that holds only
+    /// a store token's SHA-256 hash (a web UI session, ``WebSessions``), checked exactly as the
+    /// token would be: a revoked or expired token refuses its sessions at once.
+    public func authorize(
+        tokenHash: String?, scope: Scope, namespace: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> AuthorizationDecision {
+        try await authorize(.tokenHash(tokenHash), scope: scope, namespace: namespace, repository: nil, context: context)
+    }
+
+    /// What a caller presented: a token (a store token, a registry JWT, or with `user` a
+    /// directory password), or the hash of the store token a web UI session signed in with.
+    enum Presented {
+        case token(String?, user: String?)
+        case tokenHash(String?)
+
+        /// Nothing was presented: the caller is anonymous.
+        var isEmpty: Bool {
+            switch self {
+            case .token(let token, _): token?.isEmpty ?? true
+            case .tokenHash(let hash): hash == nil
+            }
+        }
+    }
+
+    private func authorize(
+        _ presented: Presented, scope: Scope, namespace: String?, repository: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> AuthorizationDecision {
         let target = "\(scope.rawValue):\(repository ?? namespace ?? "*")"
-        if token?.isEmpty ?? true, scope == .read, let namespace, try await isPublic(namespace) {
+        if presented.isEmpty, scope == .read, let namespace, try await isPublic(namespace) {
             return .allow(Principal.anonymous(reading: [namespace]))
         }
         let principal: Principal
-        switch try await identify(token: token, user: user, target: target, namespace: namespace, context: context) {
+        switch try await identify(presented, target: target, namespace: namespace, context: context) {
         case .success(let found): principal = found
         case .failure(let error): return .unauthenticated(error.kind)
         }
@@ -135,22 +165,38 @@ public struct Auth: Sendable {
     ///
     /// - Throws: `unauthenticated`, `tokenExpired` or `tokenRevoked`, audited like every refusal.
     public func authenticate(token: String?, user: String? = nil, context: RequestContext) async throws(ControlPlaneError) -> Principal {
-        switch try await identify(token: token, user: user, target: "any", namespace: nil, context: context) {
+        try await authenticate(.token(token, user: user), context: context)
+    }
+
+    /// ``authenticate(token:user:context:)`` by the token's SHA-256 hash (a web UI session).
+    public func authenticate(tokenHash: String?, context: RequestContext) async throws(ControlPlaneError) -> Principal {
+        try await authenticate(.tokenHash(tokenHash), context: context)
+    }
+
+    private func authenticate(_ presented: Presented, context: RequestContext) async throws(ControlPlaneError) -> Principal {
+        switch try await identify(presented, target: "any", namespace: nil, context: context) {
         case .success(let principal): return principal
         case .failure(let error): throw error
         }
     }
 
-    /// The principal `token` belongs to, or the (audited) reason it is not valid.
+    /// The principal of what was presented, or the (audited) reason it is not valid.
     ///
     /// `user` is the user name of Basic credentials: with a directory configured, a password that
     /// is neither a store token (`ast_…`) nor a JWT is checked against it as `user`'s.
     private func identify(
-        token: String?, user: String?, target: String, namespace: String?, context: RequestContext
+        _ presented: Presented, target: String, namespace: String?, context: RequestContext
     ) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
-        guard let token, !token.isEmpty else {
-            try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "no token", context: context)
-            return .failure(Self.refusal(.unauthenticated))
+        let token: String
+        let user: String?
+        switch presented {
+        case .tokenHash(let hash):
+            return try await identify(hash: hash, target: target, namespace: namespace, context: context)
+        case .token(nil, _), .token("", _):
+            return try await identify(hash: nil, target: target, namespace: namespace, context: context)
+        case .token(let presentedToken?, let presentedUser):
+            token = presentedToken
+            user = presentedUser
         }
         if let user, let directory = controlPlane.configuration.directory, !token.hasPrefix("ast_"), !RegistryTokens.looksLikeJWT(token) {
             return try await identifyInDirectory(directory, user: user, password: token, target: target, namespace: namespace, context: context)
@@ -165,7 +211,18 @@ public struct Auth: Sendable {
                 return .failure(error)
             }
         }
-        let hash = Self.hash(token)
+        return try await identify(hash: Self.hash(token), target: target, namespace: namespace, context: context)
+    }
+
+    /// The principal of the store token whose hash is `hash`, or the (audited) reason it is not
+    /// valid; `nil`: nothing was presented.
+    private func identify(
+        hash: String?, target: String, namespace: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
+        guard let hash else {
+            try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "no token", context: context)
+            return .failure(Self.refusal(.unauthenticated))
+        }
         let cache = controlPlane.caches.authorizations.entries
         let found: TokenInfo?
         if let cached = cache.value(for: hash, now: controlPlane.clock()) {
@@ -229,12 +286,26 @@ public struct Auth: Sendable {
         }
     }
 
-    /// ``authorize(token:scope:namespace:repository:context:)`` that throws the refusal
+    /// ``authorize(token:user:scope:namespace:repository:context:)`` that throws the refusal
     /// (`unauthenticated`, `tokenExpired`, `tokenRevoked`, `registryToken…`, `forbidden`).
     public func require(
         token: String?, user: String? = nil, scope: Scope, namespace: String?, repository: String? = nil, context: RequestContext
     ) async throws(ControlPlaneError) -> Principal {
-        switch try await authorize(token: token, user: user, scope: scope, namespace: namespace, repository: repository, context: context) {
+        try await require(.token(token, user: user), scope: scope, namespace: namespace, repository: repository, context: context)
+    }
+
+    /// ``require(token:user:scope:namespace:repository:context:)`` by the token's SHA-256 hash
+    /// (a web UI session).
+    public func require(
+        tokenHash: String?, scope: Scope, namespace: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> Principal {
+        try await require(.tokenHash(tokenHash), scope: scope, namespace: namespace, repository: nil, context: context)
+    }
+
+    private func require(
+        _ presented: Presented, scope: Scope, namespace: String?, repository: String?, context: RequestContext
+    ) async throws(ControlPlaneError) -> Principal {
+        switch try await authorize(presented, scope: scope, namespace: namespace, repository: repository, context: context) {
         case .allow(let principal):
             return principal
         case .unauthenticated(let code):

@@ -61,13 +61,17 @@ public struct GarbageCollector: Sendable {
 
     /// Runs one collection now, unless another collector is running (then `ran == false`).
     public func collect() async throws(ControlPlaneError) -> GarbageCollectionReport {
+        let startedAt = controlPlane.nowMilliseconds()
+        let report: GarbageCollectionReport
         do {
-            return try await controlPlane.store.withExclusiveLock(named: "gc") {
+            report = try await controlPlane.store.withExclusiveLock(named: "gc") {
                 try await self.collectHoldingLock()
             } ?? GarbageCollectionReport(ran: false)
         } catch {
             throw ControlPlaneError.wrapping(error, "collecting garbage")
         }
+        if report.ran { await controlPlane.maintenanceRuns.record(report, startedAt: startedAt) }
+        return report
     }
 
     /// Runs one collection now, or with `dryRun` reports what it would do without changing

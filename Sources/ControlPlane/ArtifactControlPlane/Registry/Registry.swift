@@ -381,14 +381,24 @@ public struct Registry: Sendable {
         try await open(try await resolveFile(namespace: namespace, artifact: artifact, version: version, path: path), range: range)
     }
 
-    public func listArtifacts(namespace: String, page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<Artifact> {
+    ///
+    /// - Parameter prefix: only artifacts whose name starts with it (the web UI's filter; see
+    ///   ``validateArtifactPrefix(_:)``).
+    public func listArtifacts(
+        namespace: String, page: PageRequest = .first(), prefix: String? = nil
+    ) async throws(ControlPlaneError) -> Page<Artifact> {
         try NameGrammar.validateNamespace(namespace)
         let after = try page.validated(arity: 1)?[0] ?? ""
         let limit = page.limit
+        let prefix = try Self.validateArtifactPrefix(prefix)
         let fetched = try await controlPlane.query("listing artifacts of \"\(namespace)\"") { db in
             _ = try await Self.requireNamespace(namespace, in: db)
+            let filter: SQLQueryString = prefix.map { "AND substr(name, 1, \(literal: $0.unicodeScalars.count)) = \(bind: $0)" } ?? ""
             return try await db.raw(
-                "SELECT namespace, name, created_at FROM artifacts WHERE namespace = \(bind: namespace) AND name > \(bind: after) ORDER BY name LIMIT \(literal: limit + 1)"
+                """
+                SELECT namespace, name, created_at FROM artifacts
+                WHERE namespace = \(bind: namespace) AND name > \(bind: after) \(filter) ORDER BY name LIMIT \(literal: limit + 1)
+                """
             ).all().map { row in
                 Artifact(namespace: try row.string("namespace"), name: try row.string("name"), createdAt: Date(milliseconds: try row.int("created_at")))
             }

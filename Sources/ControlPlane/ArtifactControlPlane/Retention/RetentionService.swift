@@ -41,6 +41,7 @@ extension Retention {
     /// Applies the policies of every namespace that has any, for real; one report per such
     /// namespace. Namespaces are read a page at a time.
     public func applyAll(context: RequestContext = .retention) async throws(ControlPlaneError) -> [RetentionReport] {
+        let startedAt = controlPlane.nowMilliseconds()
         var reports: [RetentionReport] = []
         var page = PageRequest(limit: 200)
         while true {
@@ -48,7 +49,10 @@ extension Retention {
             for namespace in namespaces.items where !(try await listPolicies(namespace: namespace.name, page: .first(1)).items.isEmpty) {
                 reports.append(try await evaluate(namespace: namespace.name, dryRun: false, context: context))
             }
-            guard let next = namespaces.nextCursor else { return reports }
+            guard let next = namespaces.nextCursor else {
+                await controlPlane.maintenanceRuns.record(reports, startedAt: startedAt)
+                return reports
+            }
             page.cursor = next
         }
     }

@@ -32,8 +32,13 @@ extension APIHandlers {
         try JSONResponse.make(try await controlPlane.registry.namespace(try PathParameter.name(context, "ns")))
     }
 
+    func namespaceUsage(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
+        try JSONResponse.make(try await controlPlane.registry.usage(namespace: try PathParameter.name(context, "ns")))
+    }
+
     func listArtifacts(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
-        let page = try await controlPlane.registry.listArtifacts(namespace: try PathParameter.name(context, "ns"), page: try request.pageRequest())
+        let page = try await controlPlane.registry.listArtifacts(
+            namespace: try PathParameter.name(context, "ns"), page: try request.pageRequest(), prefix: request.query("prefix"))
         return try JSONResponse.make(PageBody(page))
     }
 

@@ -35,7 +35,7 @@ public struct APIHandlers: Sendable {
                 let principal = try await self.authorize(route.access, request: request, context: context)
                 return try await handler(request, context, principal)
             }
-        }
+        } + WebUI(controlPlane: controlPlane).endpoints  // after /v1: the API's routes are tried first
         return APIRouter(
             endpoints: endpoints, oci: OCIDistributionAPI(controlPlane: controlPlane, metrics: metrics, naming: ociNaming),
             middlewares: ServerMiddlewares(metrics: metrics))
@@ -45,6 +45,9 @@ public struct APIHandlers: Sendable {
     func authorize(_ access: RouteAccess, request: Request, context: ServerRequestContext) async throws -> Principal? {
         let anonymous = ArtifactControlPlane.RequestContext(actor: "anonymous", requestID: context.requestID, clientAddress: context.clientAddress)
         let auth = controlPlane.auth
+        if context.credential == nil, let sessionID = context.sessionID, access != .open {
+            return try await authorizeSession(sessionID, access, request: request, context: context)
+        }
         switch access {
         case .open:
             return nil
@@ -68,6 +71,7 @@ public struct APIHandlers: Sendable {
         case .createNamespace: createNamespace
         case .getNamespace: getNamespace
         case .updateNamespace: updateNamespace
+        case .namespaceUsage: namespaceUsage
         case .uploadBlob: uploadBlob
         case .headBlob: { try await serveBlob($0, $1, $2, head: true) }
         case .getBlob: { try await serveBlob($0, $1, $2, head: false) }
@@ -94,6 +98,7 @@ public struct APIHandlers: Sendable {
         case .evaluateRetention: evaluateRetention
         case .collectGarbage: collectGarbage
         case .scrub: scrub
+        case .listMaintenanceRuns: listMaintenanceRuns
         case .exportAudit: exportAudit
         case .verifyAudit: verifyAudit
         case .createToken: createToken

@@ -19,6 +19,10 @@ struct CredentialMiddleware: Sendable {
             context.credential = Self.token(fromAuthorization: header)
             if context.credential != nil { context.basicUser = Self.basicUser(fromAuthorization: header) }
         }
+        // The web UI's session cookie counts only when no Authorization header was sent.
+        if context.credential == nil, let cookie = request.headers[.cookie] {
+            context.sessionID = WebUICookie.sessionID(fromCookieHeader: cookie)
+        }
         return try await next(request, context)
     }
 

@@ -17,6 +17,9 @@ public struct ServerRequestContext: RequestContext {
     /// The user name of `Basic` credentials, if any: a directory (LDAP) checks the password as
     /// this user's when it is no store token.
     public var basicUser: String?
+    /// The web UI's session id from the `Cookie` header, read only when no `Authorization`
+    /// credential was sent (``WebUI``). Never logged.
+    public var sessionID: String?
     /// The peer's address, as audit records show it. Formatted only when asked for (audit
     /// records, not every request), from the address taken when the request arrived.
     public var clientAddress: String? { remoteAddress.map(Self.describe) }

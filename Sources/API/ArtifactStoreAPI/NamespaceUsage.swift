@@ -1,0 +1,27 @@
+/// `GET /v1/namespaces/{ns}/usage`: what a namespace holds and what it costs in storage.
+///
+/// Exists so people (and the web UI's namespace list) can see the effect of content addressing:
+/// many files may name one object, so the bytes stored are at most the bytes referenced.
+public struct NamespaceUsage: Sendable, Hashable, Codable {
+    public var namespace: String
+    /// Distinct objects (blobs) linked into the namespace.
+    public var objects: Int64
+    /// Files of every version in the namespace (one object may be many files).
+    public var files: Int64
+    /// The sum of every file's size: what the namespace would take without deduplication.
+    public var bytesReferenced: Int64
+    /// The sum of the sizes of the distinct objects linked into the namespace: what it takes
+    /// after deduplication (an object shared with another namespace counts in both).
+    public var bytesStored: Int64
+    /// `bytesReferenced / bytesStored`; 1 when nothing is stored.
+    public var dedupRatio: Double
+
+    public init(namespace: String, objects: Int64, files: Int64, bytesReferenced: Int64, bytesStored: Int64) {
+        self.namespace = namespace
+        self.objects = objects
+        self.files = files
+        self.bytesReferenced = bytesReferenced
+        self.bytesStored = bytesStored
+        self.dedupRatio = bytesStored > 0 ? Double(bytesReferenced) / Double(bytesStored) : 1
+    }
+}
