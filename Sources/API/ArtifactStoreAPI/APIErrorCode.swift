@@ -10,7 +10,7 @@ public enum APIErrorCode: String, Sendable, Hashable, CaseIterable {
     case namespaceExists, artifactNotFound, versionNotFound, fileNotFound, tagNotFound, versionExists, immutableTag, versionHeld
     case holdExists, holdNotFound, policyNotFound, policyExists, blobNotFound, blobNotLinked, blobCollected, unauthenticated
     case tokenExpired, tokenRevoked, forbidden, tokenNotFound, invalidToken, databaseTooNew, databaseUnavailable, database, dataPlane
-    case auditRecordMalformed, internalError
+    case auditRecordMalformed, internalError, invalidProxy, proxyNotFound
     // data plane
     case invalidConfiguration, unknownBackend, backendUnavailable, objectNotFound, invalidRange, rangeNotSatisfiable, digestMismatch
     case sizeMismatch, sizeLimitExceeded, streamFailed, cancelled, storage, dataPlaneUnavailable, objectCorrupt, rangeUnverifiable

@@ -53,6 +53,8 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
     case backupInvalid
     case backupObjectCorrupt
     case backupUnsupported
+    case invalidProxy
+    case proxyNotFound
 
     public static let layer = "control plane"
 
@@ -111,18 +113,22 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
                 + "digest, a listed object that is not there)."
         case .backupObjectCorrupt: "An object in a backup does not hash to its address. The restore stopped and removed what it had written."
         case .backupUnsupported: "The store cannot be backed up this way (a PostgreSQL database: use `pg_dump`)."
+        case .invalidProxy:
+            "A proxy namespace's configuration is malformed (an upstream that is not an http(s) URL, a bad prefix, glob or host, "
+                + "a TTL out of range, a user name without a password)."
+        case .proxyNotFound: "The namespace is not a proxy namespace."
         }
     }
 
     public var httpStatus: Int? {
         switch self {
         case .invalidName, .invalidPath, .invalidManifest, .invalidDigest, .invalidPageRequest, .invalidPolicy, .invalidToken,
-            .blobNotLinked:
+            .blobNotLinked, .invalidProxy:
             400
         case .unauthenticated, .tokenExpired, .tokenRevoked: 401
         case .forbidden: 403
         case .namespaceNotFound, .artifactNotFound, .versionNotFound, .fileNotFound, .tagNotFound, .holdNotFound, .policyNotFound,
-            .blobNotFound, .tokenNotFound:
+            .blobNotFound, .tokenNotFound, .proxyNotFound:
             404
         case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected: 409
         case .databaseUnavailable: 503

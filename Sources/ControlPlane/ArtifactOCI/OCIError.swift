@@ -127,7 +127,7 @@ extension OCIError {
                 case .blobNotLinked: .manifestBlobUnknown
                 case .blobCollected: .blobUploadInvalid
                 case .namespaceExists, .versionExists, .holdExists, .policyExists, .holdNotFound, .policyNotFound, .tokenNotFound, .invalidPolicy,
-                    .invalidToken:
+                    .invalidToken, .invalidProxy, .proxyNotFound:
                     .unsupported
                 case .databaseUnavailable, .databaseTooNew, .database, .dataPlane, .internalError, .auditRecordMalformed,
                     .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt, .backupUnsupported:

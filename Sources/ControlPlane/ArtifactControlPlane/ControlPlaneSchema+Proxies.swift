@@ -1,0 +1,33 @@
+extension ControlPlaneSchema {
+    /// Proxy namespaces (docs/oci.md, "Proxy namespaces"): `oci_proxies` holds one upstream
+    /// registry per namespace (its URL, the optional repository prefix, the allow/deny globs and
+    /// the redirect hosts as newline-separated lists, the tag TTL, and the optional credentials:
+    /// the password is a secret the API never returns); `oci_proxy_tags` records when each
+    /// cached tag was last checked against the upstream, so the TTL survives a restart.
+    static let proxies: [String] = [
+        """
+        CREATE TABLE oci_proxies (
+            namespace TEXT PRIMARY KEY,
+            upstream TEXT NOT NULL,
+            prefix TEXT NOT NULL,
+            allow_patterns TEXT NOT NULL,
+            deny_patterns TEXT NOT NULL,
+            redirect_hosts TEXT NOT NULL,
+            tag_ttl_seconds BIGINT NOT NULL,
+            username TEXT,
+            password TEXT,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE oci_proxy_tags (
+            namespace TEXT NOT NULL,
+            artifact TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            checked_at BIGINT NOT NULL,
+            PRIMARY KEY (namespace, artifact, tag)
+        )
+        """,
+    ]
+}
