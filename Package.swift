@@ -350,6 +350,7 @@ let package = Package(
                 "ArtifactStorage",
                 "ArtifactStorageFactory",
                 "ArtifactStoreCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

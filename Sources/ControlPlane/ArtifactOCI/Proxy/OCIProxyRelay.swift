@@ -81,6 +81,9 @@ public final class OCIProxyRelay: Sendable {
         }
     }
 
+    /// The error the fetch finished with, if it failed.
+    public var failure: (any Error)? { state.withLock { $0.failure } }
+
     // MARK: The client's side
 
     /// The size the upstream announced, once it answered; its refusal otherwise.

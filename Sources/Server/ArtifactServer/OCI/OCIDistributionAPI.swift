@@ -19,6 +19,8 @@ import NIOCore
 struct OCIDistributionAPI: Sendable {
     let controlPlane: ControlPlane
     let metrics: ServerMetrics
+    /// Pull-through state shared by this router's requests (proxy namespaces).
+    let proxyPuller = OCIProxyPuller()
     var oci: OCIRegistry { OCIRegistry(controlPlane: controlPlane) }
 
     /// Answers every `/v2` request (``APIRouter`` routes them all here).
@@ -45,6 +47,12 @@ struct OCIDistributionAPI: Sendable {
 
     func dispatch(_ route: OCIRoute, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let method = request.method
+        switch (route, method) {
+        case (.uploads(let repository), .post), (.manifest(let repository, _), .put), (.manifest(let repository, _), .delete):
+            try await refuseWriteToProxy(repository, context)
+        default:
+            break
+        }
         switch (route, method) {
         case (.base, .get), (.base, .head):
             _ = try await controlPlane.auth.authenticate(token: context.credential, context: anonymous(context))
