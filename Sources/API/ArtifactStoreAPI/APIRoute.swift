@@ -54,6 +54,7 @@ public enum APIRouteID: String, Sendable, Hashable, CaseIterable {
     case listPolicies, setPolicy, deletePolicy, evaluateRetention
     case collectGarbage, scrub, exportAudit, verifyAudit
     case createToken, listTokens, revokeToken, whoami
+    case listProxies, setProxy, deleteProxy
 }
 
 extension APIRoute {
@@ -108,5 +109,9 @@ extension APIRoute {
         APIRoute(id: .listTokens, method: .get, path: "/v1/tokens", access: .global(.admin)),
         APIRoute(id: .revokeToken, method: .delete, path: "/v1/tokens/:id", access: .global(.admin)),
         APIRoute(id: .whoami, method: .get, path: "/v1/whoami", access: .anyToken),
+
+        APIRoute(id: .listProxies, method: .get, path: "/v1/proxies", access: .global(.admin)),
+        APIRoute(id: .setProxy, method: .put, path: "/v1/proxies/:ns", access: .global(.admin)),
+        APIRoute(id: .deleteProxy, method: .delete, path: "/v1/proxies/:ns", access: .global(.admin)),
     ]
 }
