@@ -41,14 +41,17 @@ final class ServerHarness: Sendable {
     static var silent: Logger { TestLogs.silent }
 
     /// Runs `body` with a fresh server, or says it skipped (PostgreSQL without a URL).
-    static func run(_ database: TestDatabase = .sqlite, test: String = #function, _ body: (ServerHarness) async throws -> Void) async throws {
+    static func run(
+        _ database: TestDatabase = .sqlite, test: String = #function, clock: @escaping @Sendable () -> Date = { Date() },
+        _ body: (ServerHarness) async throws -> Void
+    ) async throws {
         try await database.withLocation(maximumConnections: 4, test: test) { location in
             let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-server-\(UUID().uuidString.lowercased())"
             try FileManager.default.createDirectory(atPath: directory + "/blobs", withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let dataPlane = try LocalDataPlane(
                 backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: silent))], logger: silent)
-            let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, logger: silent)
+            let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, clock: clock, logger: silent)
             try await withCleanup {
                 let token = try #require(try await controlPlane.auth.bootstrap())
                 let harness = ServerHarness(

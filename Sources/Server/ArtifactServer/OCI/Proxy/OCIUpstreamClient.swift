@@ -24,13 +24,17 @@ struct OCIUpstreamClient: Sendable {
 
     /// The one HTTP client every upstream conversation of the process uses: no automatic
     /// redirects (they are checked here), no decompression (bytes are hashed as sent), connect
-    /// timeout 10 s, idle read timeout 60 s. A process-wide constant, never shut down.
+    /// timeout 3 s (the client retries a refused connection until then, and a pull waits for
+    /// it before being served stale), idle read timeout 60 s. A process-wide constant, never shut down.
     static let http = HTTPClient(
         eventLoopGroupProvider: .singleton,
         configuration: HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(60)), decompression: .disabled))
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(3), read: .seconds(60)), decompression: .disabled))
 
     static let maximumRedirects = 5
+    /// How long an upstream that could not be reached is not asked again (its pulls are answered
+    /// from the cache, or 502, at once).
+    static let downInterval = Duration.seconds(5)
     static let maximumTokenAnswer = 64 * 1024
     /// The manifest media types asked for, most preferred first.
     static let manifestAccept = [
@@ -54,6 +58,9 @@ struct OCIUpstreamClient: Sendable {
         var authorization = tokens.authorization(for: configuration, scope: scope)
         var challenged = false
         var hops = 0
+        if tokens.isDown(configuration) {
+            throw Unavailable(description: "the upstream \(configuration.upstream) could not be reached moments ago")
+        }
         while true {
             var request = HTTPClientRequest(url: url)
             request.method = method
@@ -65,6 +72,7 @@ struct OCIUpstreamClient: Sendable {
                 response = try await Self.http.execute(request, deadline: deadline, logger: logger)
             } catch {
                 logger.warning("proxy upstream unreachable", metadata: ["upstream": "\(configuration.upstream)", "error": "\(error)"])
+                tokens.markDown(configuration, for: Self.downInterval)
                 throw Unavailable(description: "the upstream \(configuration.upstream) could not be reached")
             }
             switch response.status.code {
@@ -184,9 +192,11 @@ struct OCIAuthChallenge: Sendable, Hashable {
     }
 }
 
-/// Tokens (and Basic answers) the upstreams accepted, per upstream, user and scope, until they expire.
+/// Tokens (and Basic answers) the upstreams accepted, per upstream, user and scope, until they
+/// expire; and the upstreams that could not be reached just now.
 ///
-/// Exists so a pull does not ask the token service again for every blob. Kept in memory only.
+/// Exists so a pull does not ask the token service again for every blob, and so an upstream that
+/// is down costs one connection timeout, not one per pull. Kept in memory only.
 final class OCIUpstreamTokens: Sendable {
     private struct Key: Hashable {
         var upstream: String
@@ -195,6 +205,16 @@ final class OCIUpstreamTokens: Sendable {
     }
 
     private let entries = Mutex([Key: (value: String, expires: ContinuousClock.Instant)]())
+    private let down = Mutex([String: ContinuousClock.Instant]())
+
+    /// Whether `configuration`'s upstream could not be reached in the last ``OCIUpstreamClient/downInterval``.
+    func isDown(_ configuration: OCIProxyConfiguration) -> Bool {
+        down.withLock { ($0[configuration.upstream.absoluteString] ?? .now) > .now }
+    }
+
+    func markDown(_ configuration: OCIProxyConfiguration, for interval: Duration) {
+        down.withLock { $0[configuration.upstream.absoluteString] = .now + interval }
+    }
 
     func authorization(for configuration: OCIProxyConfiguration, scope: String) -> String? {
         let key = Key(upstream: configuration.upstream.absoluteString, username: configuration.username, scope: scope)
