@@ -148,6 +148,52 @@ struct OCIProxyTests {
         }
     }
 
+    @Test("GC: pulled-through blobs join the cached manifest's version, survive collection past the grace period, go with the manifest")
+    func garbageCollection() async throws {
+        guard let upstream = try await DockerRegistryProcess.start() else { return }
+        defer { upstream.remove() }
+        let config = OCITest.bytes(600, seed: 13)
+        let layers = [OCITest.bytes(5000, seed: 14), OCITest.bytes(70_000, seed: 15)]
+        let manifest = try await upstream.pushImage("library/app", tag: "v1", config: config, layers: layers)
+        let clock = TestClock()
+        try await ServerHarness.run(clock: clock.read) { harness in
+            let reader = try await harness.token([Grant(.read, namespace: "hub")])
+            try await harness.withClient { client in
+                #expect(try await Self.setProxy(client, harness.adminToken, "hub", #"{"upstream":"\#(upstream.url)","prefix":"library/"}"#).status == .ok)
+                #expect(try await Self.get(client, reader, "/v2/hub/app/manifests/v1").status == .ok)
+                let version = "sha256-" + OCITest.digest(manifest).dropFirst("sha256:".count)
+                let before = try await harness.controlPlane.registry.version(namespace: "hub", artifact: "app", version: version)
+                #expect(before.files.map(\.path) == [OCIRegistry.manifestPath], "the blobs are not fetched yet")
+                for blob in [config] + layers {
+                    #expect(try await Self.get(client, reader, "/v2/hub/app/blobs/\(OCITest.digest(blob))").status == .ok)
+                }
+                let after = try await harness.controlPlane.registry.version(namespace: "hub", artifact: "app", version: version)
+                let expected = ([config] + layers).map { "blobs/sha256-" + OCITest.digest($0).dropFirst("sha256:".count) }
+                #expect(Set(after.files.map(\.path)) == Set(expected + [OCIRegistry.manifestPath]))
+
+                clock.advance(seconds: 2 * 86_400)
+                let kept = try await harness.controlPlane.garbageCollector.collect()
+                #expect(kept.blobsDeleted == 0, "referenced by the cached manifest's version")
+                for blob in [config] + layers {
+                    let got = try await Self.get(client, reader, "/v2/hub/app/blobs/\(OCITest.digest(blob))")
+                    #expect(Array(got.body.readableBytesView) == blob)
+                }
+                #expect(try upstream.servedGETs("/v2/library/app/blobs/\(OCITest.digest(layers[1]))") == 1, "served from the store after GC")
+
+                let admin = harness.adminToken
+                let deleted = try await client.execute(
+                    uri: "/v1/namespaces/hub/artifacts/app/versions/\(version)", method: .delete, headers: TestRequest.bearer(admin)) { $0 }
+                #expect(deleted.status == .noContent)
+                var deletedBlobs = 0
+                for _ in 0..<2 {
+                    clock.advance(seconds: 2 * 86_400)
+                    deletedBlobs += try await harness.controlPlane.garbageCollector.collect().blobsDeleted
+                }
+                #expect(deletedBlobs == 4, "the manifest's bytes and its three blobs")
+            }
+        }
+    }
+
     @Test("tags: re-checked upstream only after the TTL (injected clock); upstream down: cached content served, marked stale")
     func tagTTLAndStale() async throws {
         guard let upstream = try await DockerRegistryProcess.start() else { return }

@@ -3,7 +3,10 @@ extension ControlPlaneSchema {
     /// registry per namespace (its URL, the optional repository prefix, the allow/deny globs and
     /// the redirect hosts as newline-separated lists, the tag TTL, and the optional credentials:
     /// the password is a secret the API never returns); `oci_proxy_tags` records when each
-    /// cached tag was last checked against the upstream, so the TTL survives a restart.
+    /// cached tag was last checked against the upstream, so the TTL survives a restart;
+    /// `oci_proxy_pending` lists the files a cached manifest's version still lacks (blobs and
+    /// child manifests fetched later), added to the version when they arrive so the collector
+    /// counts them as references like a pushed manifest's.
     static let proxies: [String] = [
         """
         CREATE TABLE oci_proxies (
@@ -29,5 +32,16 @@ extension ControlPlaneSchema {
             PRIMARY KEY (namespace, artifact, tag)
         )
         """,
+        """
+        CREATE TABLE oci_proxy_pending (
+            namespace TEXT NOT NULL,
+            artifact TEXT NOT NULL,
+            version TEXT NOT NULL,
+            path TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            PRIMARY KEY (namespace, artifact, version, path)
+        )
+        """,
+        "CREATE INDEX oci_proxy_pending_by_digest ON oci_proxy_pending (namespace, digest)",
     ]
 }

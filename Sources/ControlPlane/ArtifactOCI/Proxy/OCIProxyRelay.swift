@@ -15,6 +15,7 @@ public final class OCIProxyRelay: Sendable {
 
     private struct State {
         var buffer: [ByteBuffer] = []
+        var final: ByteBuffer?
         var size: UInt64?
         var failure: (any Error)?
         var ended = false
@@ -61,6 +62,22 @@ public final class OCIProxyRelay: Sendable {
             consumer?.resume(returning: chunk)
             if !waitHere { continuation.resume() }
         }
+    }
+
+    /// Keeps the last, proved chunk back until ``releaseFinal()``: the fetch releases it once the
+    /// blob is stored, so a client's whole answer means the blob is in the store.
+    public func holdFinal(_ chunk: ByteBuffer) {
+        state.withLock { $0.final = chunk }
+    }
+
+    /// Hands the chunk kept by ``holdFinal(_:)`` over and ends the client's stream.
+    public func releaseFinal() async {
+        let final = state.withLock { state in
+            defer { state.final = nil }
+            return state.final
+        }
+        if let final { await send(final) }
+        finish(nil)
     }
 
     /// No more chunks: the client's stream ends once it has read the buffer, or with `error`.

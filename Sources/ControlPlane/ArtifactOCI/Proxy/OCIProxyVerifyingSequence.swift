@@ -11,7 +11,8 @@ import NIOCore
 ///
 /// Exists because an upstream is never trusted and no byte may be served that was not proved:
 /// every chunk but the last is released to the client as the next one arrives, and the last one
-/// only after the whole stream hashed to the digest and had the size. On a mismatch (or a
+/// is kept in the relay once the whole stream hashed to the digest and had the size: the fetch
+/// releases it after the blob is stored (``OCIProxyRelay/releaseFinal()``). On a mismatch (or a
 /// stream that runs past its size, or fails) the sequence throws instead of ending, so the data
 /// plane's ingest discards its temporary (nothing stored) and the client's stream fails rather
 /// than ending short. The data plane checks the SHA-256 again and computes BLAKE3 as on every ingest.
@@ -63,8 +64,8 @@ public struct OCIProxyVerifyingSequence: AsyncSequence, Sendable {
                     }
                     let last = held
                     held = nil
-                    if let last { await owner.relay?.send(last) }
-                    owner.relay?.finish(nil)
+                    // Proved; the client gets it once the fetch has stored the blob (OCIProxyRelay.releaseFinal).
+                    if let last { owner.relay?.holdFinal(last) }
                     return last
                 }
                 count += UInt64(chunk.readableBytes)

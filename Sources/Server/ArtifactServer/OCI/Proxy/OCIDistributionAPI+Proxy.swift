@@ -112,12 +112,17 @@ extension OCIDistributionAPI {
                 logger.info("proxy fetching blob", metadata: ["namespace": "\(repository.namespace)", "digest": "\(digest)", "size": "\(size)"])
                 let verified = OCIProxyVerifyingSequence(
                     base: ByteStream(answer.body), expected: sha256, size: size, relay: relay, upstream: proxy.upstream.absoluteString)
+                let stored: LinkedBlob
                 do {
-                    return try await oci.ingest(repository, digest: digest, body: ByteStream(verified), size: size, context: audit)
+                    stored = try await oci.ingest(repository, digest: digest, body: ByteStream(verified), size: size, context: audit)
                 } catch {
                     // The tee's refusal is the answer, whatever the data plane wrapped it in.
                     throw relay.failure ?? error
                 }
+                // The cached manifests that reference it now count it as a reference, as a push would.
+                try await oci.resolvePendingBlob(repository, digest: digest, blob: stored)
+                await relay.releaseFinal()
+                return stored
             } catch {
                 if let refusal = error as? OCIError, refusal.status == 502 {
                     logger.warning("proxy refused an upstream blob", metadata: ["namespace": "\(repository.namespace)", "error": "\(refusal.message)"])
