@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// Exists so every rule about trusting an upstream is in one place:
 /// - redirects are followed by hand (at most ``maximumRedirects``), only to the upstream's host or
-///   a configured redirect host, and credentials are sent only to the upstream's host;
+///   a configured redirect host, and credentials are sent only to the upstream's origin (scheme,
+///   host and port);
 /// - a token realm must also be one of those hosts (credentials are sent there);
 /// - token answers are bounded (``maximumTokenAnswer``);
 /// - no credential, token or `Authorization` header ever appears in a message or log line (the
@@ -65,7 +66,7 @@ struct OCIUpstreamClient: Sendable {
             var request = HTTPClientRequest(url: url)
             request.method = method
             if let accept { request.headers.add(name: "Accept", value: accept) }
-            let sameHost = URL(string: url)?.host?.lowercased() == configuration.upstreamHost
+            let sameHost = URL(string: url).map(Self.origin) == Self.origin(configuration.upstream)
             if sameHost, let authorization { request.headers.add(name: "Authorization", value: authorization) }
             let response: HTTPClientResponse
             do {
@@ -155,6 +156,12 @@ struct OCIUpstreamClient: Sendable {
     private func basicCredentials() -> String? {
         guard let user = configuration.username, let password = configuration.password else { return nil }
         return "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+    }
+
+    /// Scheme, host and port: credentials go only to the upstream's own origin.
+    static func origin(_ url: URL) -> String {
+        let scheme = url.scheme?.lowercased() ?? ""
+        return "\(scheme)://\(url.host?.lowercased() ?? ""):\(url.port ?? (scheme == "https" ? 443 : 80))"
     }
 
     static func drain(_ response: HTTPClientResponse) async throws {
