@@ -110,24 +110,24 @@ final class DockerRegistryProcess: @unchecked Sendable {
         }
         _ = try await started.body.collect(upTo: 1 << 20)
         let absolute = location.hasPrefix("http") ? location : url + location
-        var put = HTTPClientRequest(url: absolute + (absolute.contains("?") ? "&" : "?") + "digest=\(OCITest.digest(bytes))")
-        put.method = .PUT
-        put.headers.add(name: "Content-Type", value: "application/octet-stream")
-        put.body = .bytes(ByteBuffer(bytes: bytes))
-        let answer = try await HTTPClient.shared.execute(put, timeout: .seconds(120))
-        _ = try await answer.body.collect(upTo: 1 << 20)
-        guard answer.status == .created else { throw TestFailure("docker-registry answered \(answer.status) to a blob PUT") }
+        let target = absolute + (absolute.contains("?") ? "&" : "?") + "digest=\(OCITest.digest(bytes))"
+        try await put(target, contentType: "application/octet-stream", bytes, timeout: .seconds(120))
     }
 
     /// Pushes a manifest under `reference`.
     func pushManifest(_ repository: String, _ reference: String, _ bytes: [UInt8]) async throws {
-        var put = HTTPClientRequest(url: "\(url)/v2/\(repository)/manifests/\(reference)")
+        try await put("\(url)/v2/\(repository)/manifests/\(reference)", contentType: "application/vnd.oci.image.manifest.v1+json", bytes)
+    }
+
+    /// `PUT url` with `bytes`, which must be answered 201.
+    private func put(_ target: String, contentType: String, _ bytes: [UInt8], timeout: TimeAmount = .seconds(30)) async throws {
+        var put = HTTPClientRequest(url: target)
         put.method = .PUT
-        put.headers.add(name: "Content-Type", value: "application/vnd.oci.image.manifest.v1+json")
+        put.headers.add(name: "Content-Type", value: contentType)
         put.body = .bytes(ByteBuffer(bytes: bytes))
-        let answer = try await HTTPClient.shared.execute(put, timeout: .seconds(30))
+        let answer = try await HTTPClient.shared.execute(put, timeout: timeout)
         _ = try await answer.body.collect(upTo: 1 << 20)
-        guard answer.status == .created else { throw TestFailure("docker-registry answered \(answer.status) to a manifest PUT") }
+        guard answer.status == .created else { throw TestFailure("docker-registry answered \(answer.status) to PUT \(target)") }
     }
 
     /// Pushes an image (config, layers, manifest under `tag`); returns the manifest.

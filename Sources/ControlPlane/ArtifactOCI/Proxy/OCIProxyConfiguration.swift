@@ -54,59 +54,6 @@ public struct OCIProxyConfiguration: Sendable, Hashable, CustomStringConvertible
             tagTTLSeconds: tagTTLSeconds, username: username, hasPassword: password != nil)
     }
 
-    /// Checks `body` for `namespace`.
-    ///
-    /// - Throws: `invalidName` (the namespace), `invalidProxy` naming the field at fault; the
-    ///   password is never quoted.
-    public init(namespace: String, body: SetProxyBody) throws(ControlPlaneError) {
-        try NameGrammar.validateNamespace(namespace)
-        self.namespace = namespace
-        upstream = try Self.checkedUpstream(body.upstream)
-        prefix = try Self.checkedPrefix(body.prefix ?? "")
-        allow = try Self.checkedGlobs(body.allow ?? ["**"], "allow")
-        deny = try Self.checkedGlobs(body.deny ?? [], "deny")
-        redirectHosts = try body.redirectHosts.map(Self.checkedHosts) ?? []
-        tagTTLSeconds = body.tagTTLSeconds ?? 300
-        guard (0...Self.maximumTagTTLSeconds).contains(tagTTLSeconds) else {
-            throw ControlPlaneError(.invalidProxy, "tagTTLSeconds must be 0 to \(Self.maximumTagTTLSeconds), not \(tagTTLSeconds)")
-        }
-        switch (body.username, body.password) {
-        case (nil, nil):
-            break
-        case (let user?, let password?):
-            guard !user.isEmpty, user.count <= 256, !user.contains(":"), NameGrammar.invisibleCharacter(in: user) == nil else {
-                throw ControlPlaneError(
-                    .invalidProxy, "username \"\(NameGrammar.printable(user))\" must be 1 to 256 visible characters without ':'")
-            }
-            guard !password.isEmpty, password.count <= Self.maximumPasswordLength,
-                !password.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-            else {
-                throw ControlPlaneError(
-                    .invalidProxy, "the password must be 1 to \(Self.maximumPasswordLength) characters without control characters")
-            }
-            username = user
-            self.password = password
-        default:
-            throw ControlPlaneError(.invalidProxy, "username and password go together: give both or neither")
-        }
-    }
-
-    /// A stored row, already checked when it was written.
-    init(
-        namespace: String, upstream: URL, prefix: String, allow: [String], deny: [String], redirectHosts: [String], tagTTLSeconds: Int64,
-        username: String?, password: String?
-    ) {
-        self.namespace = namespace
-        self.upstream = upstream
-        self.prefix = prefix
-        self.allow = allow
-        self.deny = deny
-        self.redirectHosts = redirectHosts
-        self.tagTTLSeconds = tagTTLSeconds
-        self.username = username
-        self.password = password
-    }
-
     static func checkedUpstream(_ text: String) throws(ControlPlaneError) -> URL {
         let refusal = ControlPlaneError(
             .invalidProxy,
@@ -155,6 +102,46 @@ public struct OCIProxyConfiguration: Sendable, Hashable, CustomStringConvertible
                 throw ControlPlaneError(.invalidProxy, "redirect host \"\(NameGrammar.printable(host))\" is not a host name or address")
             }
             return lowered
+        }
+    }
+}
+
+// The checking initializer, in an extension so the memberwise one stays for rows already checked.
+extension OCIProxyConfiguration {
+    /// Checks `body` for `namespace`.
+    ///
+    /// - Throws: `invalidName` (the namespace), `invalidProxy` naming the field at fault; the
+    ///   password is never quoted.
+    public init(namespace: String, body: SetProxyBody) throws(ControlPlaneError) {
+        try NameGrammar.validateNamespace(namespace)
+        self.namespace = namespace
+        upstream = try Self.checkedUpstream(body.upstream)
+        prefix = try Self.checkedPrefix(body.prefix ?? "")
+        allow = try Self.checkedGlobs(body.allow ?? ["**"], "allow")
+        deny = try Self.checkedGlobs(body.deny ?? [], "deny")
+        redirectHosts = try body.redirectHosts.map(Self.checkedHosts) ?? []
+        tagTTLSeconds = body.tagTTLSeconds ?? 300
+        guard (0...Self.maximumTagTTLSeconds).contains(tagTTLSeconds) else {
+            throw ControlPlaneError(.invalidProxy, "tagTTLSeconds must be 0 to \(Self.maximumTagTTLSeconds), not \(tagTTLSeconds)")
+        }
+        switch (body.username, body.password) {
+        case (nil, nil):
+            break
+        case (let user?, let password?):
+            guard !user.isEmpty, user.count <= 256, !user.contains(":"), NameGrammar.invisibleCharacter(in: user) == nil else {
+                throw ControlPlaneError(
+                    .invalidProxy, "username \"\(NameGrammar.printable(user))\" must be 1 to 256 visible characters without ':'")
+            }
+            guard !password.isEmpty, password.count <= Self.maximumPasswordLength,
+                !password.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+            else {
+                throw ControlPlaneError(
+                    .invalidProxy, "the password must be 1 to \(Self.maximumPasswordLength) characters without control characters")
+            }
+            username = user
+            self.password = password
+        default:
+            throw ControlPlaneError(.invalidProxy, "username and password go together: give both or neither")
         }
     }
 }
