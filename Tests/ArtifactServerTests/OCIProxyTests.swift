@@ -148,15 +148,17 @@ struct OCIProxyTests {
         }
     }
 
-    @Test("GC: pulled-through blobs join the cached manifest's version, survive collection past the grace period, go with the manifest")
-    func garbageCollection() async throws {
+    @Test(
+        "GC: pulled-through blobs join the cached manifest's version, survive collection past the grace period, go with the manifest",
+        arguments: TestDatabase.allCases)
+    func garbageCollection(database: TestDatabase) async throws {
         guard let upstream = try await DockerRegistryProcess.start() else { return }
         defer { upstream.remove() }
         let config = OCITest.bytes(600, seed: 13)
         let layers = [OCITest.bytes(5000, seed: 14), OCITest.bytes(70_000, seed: 15)]
         let manifest = try await upstream.pushImage("library/app", tag: "v1", config: config, layers: layers)
         let clock = TestClock()
-        try await ServerHarness.run(clock: clock.read) { harness in
+        try await ServerHarness.run(database, clock: clock.read) { harness in
             let reader = try await harness.token([Grant(.read, namespace: "hub")])
             try await harness.withClient { client in
                 #expect(try await Self.setProxy(client, harness.adminToken, "hub", #"{"upstream":"\#(upstream.url)","prefix":"library/"}"#).status == .ok)
@@ -194,13 +196,15 @@ struct OCIProxyTests {
         }
     }
 
-    @Test("tags: re-checked upstream only after the TTL (injected clock); upstream down: cached content served, marked stale")
-    func tagTTLAndStale() async throws {
+    @Test(
+        "tags: re-checked upstream only after the TTL (injected clock); upstream down: cached content served, marked stale",
+        arguments: TestDatabase.allCases)
+    func tagTTLAndStale(database: TestDatabase) async throws {
         guard let upstream = try await DockerRegistryProcess.start() else { return }
         defer { upstream.remove() }
         let first = try await upstream.pushImage("library/app", tag: "moving", config: OCITest.bytes(500, seed: 4), layers: [OCITest.bytes(1000, seed: 5)])
         let clock = TestClock()
-        try await ServerHarness.run(clock: clock.read) { harness in
+        try await ServerHarness.run(database, clock: clock.read) { harness in
             let reader = try await harness.token([Grant(.read, namespace: "hub")])
             try await harness.withClient { client in
                 let body = #"{"upstream":"\#(upstream.url)","prefix":"library/","tagTTLSeconds":60}"#
