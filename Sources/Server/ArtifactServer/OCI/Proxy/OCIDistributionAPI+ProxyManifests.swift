@@ -69,6 +69,15 @@ extension OCIDistributionAPI {
             .GET, repository: upstreamRepository, path: "manifests/\(reference)", accept: OCIUpstreamClient.manifestAccept,
             deadline: .now() + .seconds(60))
         let bytes = try await manifestBytes(answer, proxy, repository, reference)
+        // By tag there is no digest of ours to check the bytes against: the upstream's own
+        // Docker-Content-Digest, when it sends one, must be theirs.
+        if let named = answer.headers.first(name: "Docker-Content-Digest"), named.hasPrefix("sha256:"),
+            let parsed = try? OCIManifest(bytes: bytes, contentType: answer.headers.first(name: "Content-Type")),
+            parsed.digest.description != named
+        {
+            context.logger.warning("proxy refused an upstream manifest", metadata: ["repository": "\(repository)", "error": "digest mismatch"])
+            throw OCIError(.unknown, "the upstream \(proxy.upstream) sent a manifest for \(reference) whose bytes do not hash to \(named)", status: 502)
+        }
         let refusal: OCIError?
         do {
             _ = try await oci.cacheManifest(
