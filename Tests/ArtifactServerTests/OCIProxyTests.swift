@@ -213,6 +213,45 @@ struct OCIProxyTests {
         }
     }
 
+    @Test("unused for N days: a cached manifest not pulled for the eviction age is deleted, one pulled since is kept", arguments: TestDatabase.allCases)
+    func evictUnused(database: TestDatabase) async throws {
+        guard let upstream = try await DockerRegistryProcess.start() else { return }
+        defer { upstream.remove() }
+        let first = try await upstream.pushImage("library/a", tag: "v1", config: OCITest.bytes(300, seed: 16), layers: [OCITest.bytes(900, seed: 17)])
+        let second = try await upstream.pushImage("library/b", tag: "v1", config: OCITest.bytes(300, seed: 18), layers: [OCITest.bytes(800, seed: 19)])
+        let clock = TestClock()
+        try await ServerHarness.run(database, clock: clock.read) { harness in
+            let reader = try await harness.token([Grant(.read, namespace: "hub")])
+            try await harness.withClient { client in
+                let body = #"{"upstream":"\#(upstream.url)","prefix":"library/","tagTTLSeconds":31536000,"evictUnusedAfterSeconds":86400}"#
+                let set = try await Self.setProxy(client, harness.adminToken, "hub", body)
+                #expect(set.json()["evictUnusedAfterSeconds"] as? Int == 86400)
+                #expect(try await Self.get(client, reader, "/v2/hub/a/manifests/v1").status == .ok)
+                #expect(try await Self.get(client, reader, "/v2/hub/b/manifests/v1").status == .ok)
+                clock.advance(seconds: 0.75 * 86_400)
+                #expect(try await Self.get(client, reader, "/v2/hub/b/manifests/v1").status == .ok)
+                let proxies = OCIProxyStore(controlPlane: harness.controlPlane)
+                #expect(try await proxies.evictUnused() == 0, "nothing is a day old yet")
+                clock.advance(seconds: 0.75 * 86_400)
+                #expect(try await proxies.evictUnused() == 1)
+                let version = { (manifest: [UInt8]) in "sha256-" + OCITest.digest(manifest).dropFirst("sha256:".count) }
+                await #expect(throws: ControlPlaneError.self) {
+                    try await harness.controlPlane.registry.version(namespace: "hub", artifact: "a", version: version(first))
+                }
+                _ = try await harness.controlPlane.registry.version(namespace: "hub", artifact: "b", version: version(second))
+                #expect(try await proxies.evictUnused() == 0)
+                clock.advance(seconds: 2 * 86_400)
+                #expect(try await proxies.evictUnused() == 1, "b, unused since")
+                var deleted = 0
+                for _ in 0..<2 {
+                    clock.advance(seconds: 2 * 86_400)
+                    deleted += try await harness.controlPlane.garbageCollector.collect().blobsDeleted
+                }
+                #expect(deleted == 2, "the two evicted manifests' bytes (their blobs were never pulled)")
+            }
+        }
+    }
+
     @Test(
         "tags: re-checked upstream only after the TTL (injected clock); upstream down: cached content served, marked stale",
         arguments: TestDatabase.allCases)

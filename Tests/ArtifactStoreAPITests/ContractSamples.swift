@@ -40,7 +40,7 @@ enum ContractSamples {
     static let barePolicy = RetentionPolicy(namespace: "team", name: "nightly")
     static let proxy = ProxyNamespace(
         namespace: "hub", upstream: "https://registry.example.org", prefix: "library/", allow: ["**"], deny: ["private/**"],
-        redirectHosts: ["cdn.example.org"], tagTTLSeconds: 300, username: "ci", hasPassword: true)
+        redirectHosts: ["cdn.example.org"], tagTTLSeconds: 300, username: "ci", hasPassword: true, evictUnusedAfterSeconds: 86_400)
     static let decision = RetentionDecision(
         namespace: "team", artifact: "app/linux", version: "0.9", createdAt: date, action: .delete,
         reason: "policy \"nightly\": not among the 5 newest")
@@ -82,7 +82,7 @@ enum ContractSamples {
             "ProxySet",
             full: SetProxyBody(
                 upstream: "https://registry.example.org", prefix: "library/", allow: ["**"], deny: ["private/**"],
-                redirectHosts: ["cdn.example.org"], tagTTLSeconds: 300, username: "ci", password: "secret"),
+                redirectHosts: ["cdn.example.org"], tagTTLSeconds: 300, username: "ci", password: "secret", evictUnusedAfterSeconds: 86_400),
             minimal: SetProxyBody(upstream: "https://registry.example.org")),
         ContractSample("ProxyNamespace", full: proxy, minimal: ProxyNamespace(namespace: "hub", upstream: "https://registry.example.org")),
         ContractSample(

@@ -1030,6 +1030,7 @@ components:
         tagTTLSeconds: {type: integer, minimum: 0}
         username: {type: string}
         password: {type: string, description: 'a secret: stored, never returned'}
+        evictUnusedAfterSeconds: {type: integer, minimum: 3600, description: 'cached manifests not pulled for this long are deleted'}
     ProxyNamespace:
       type: object
       required: [namespace, upstream, prefix, allow, deny, redirectHosts, tagTTLSeconds, hasPassword]
@@ -1043,6 +1044,7 @@ components:
         tagTTLSeconds: {type: integer}
         username: {type: string}
         hasPassword: {type: boolean}
+        evictUnusedAfterSeconds: {type: integer}
     ProxyNamespacePage:
       allOf:
         - $ref: '#/components/schemas/Page'

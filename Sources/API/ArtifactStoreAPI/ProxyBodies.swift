@@ -19,11 +19,15 @@ public struct SetProxyBody: Codable, Sendable, Hashable {
     public var username: String?
     /// A secret: stored, never returned.
     public var password: String?
+    /// Cached manifests not pulled for this many seconds are deleted (their blobs then go by GC);
+    /// `nil`: kept until retention or a delete removes them.
+    public var evictUnusedAfterSeconds: Int64?
 
     public init(
         upstream: String, prefix: String? = nil, allow: [String]? = nil, deny: [String]? = nil, redirectHosts: [String]? = nil,
-        tagTTLSeconds: Int64? = nil, username: String? = nil, password: String? = nil
+        tagTTLSeconds: Int64? = nil, username: String? = nil, password: String? = nil, evictUnusedAfterSeconds: Int64? = nil
     ) {
+        self.evictUnusedAfterSeconds = evictUnusedAfterSeconds
         self.upstream = upstream
         self.prefix = prefix
         self.allow = allow
@@ -47,11 +51,14 @@ public struct ProxyNamespace: Codable, Sendable, Hashable {
     public var tagTTLSeconds: Int64
     public var username: String?
     public var hasPassword: Bool
+    public var evictUnusedAfterSeconds: Int64?
 
     public init(
         namespace: String, upstream: String, prefix: String = "", allow: [String] = ["**"], deny: [String] = [],
-        redirectHosts: [String] = [], tagTTLSeconds: Int64 = 300, username: String? = nil, hasPassword: Bool = false
+        redirectHosts: [String] = [], tagTTLSeconds: Int64 = 300, username: String? = nil, hasPassword: Bool = false,
+        evictUnusedAfterSeconds: Int64? = nil
     ) {
+        self.evictUnusedAfterSeconds = evictUnusedAfterSeconds
         self.namespace = namespace
         self.upstream = upstream
         self.prefix = prefix

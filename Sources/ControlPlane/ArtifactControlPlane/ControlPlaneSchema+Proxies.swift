@@ -6,7 +6,8 @@ extension ControlPlaneSchema {
     /// cached tag was last checked against the upstream, so the TTL survives a restart;
     /// `oci_proxy_pending` lists the files a cached manifest's version still lacks (blobs and
     /// child manifests fetched later), added to the version when they arrive so the collector
-    /// counts them as references like a pushed manifest's.
+    /// counts them as references like a pushed manifest's; `oci_proxy_usage` says when each cached
+    /// manifest was last pulled, for the "unused for N days" eviction.
     static let proxies: [String] = [
         """
         CREATE TABLE oci_proxies (
@@ -17,6 +18,7 @@ extension ControlPlaneSchema {
             deny_patterns TEXT NOT NULL,
             redirect_hosts TEXT NOT NULL,
             tag_ttl_seconds BIGINT NOT NULL,
+            evict_after_seconds BIGINT,
             username TEXT,
             password TEXT,
             created_by TEXT NOT NULL,
@@ -43,5 +45,14 @@ extension ControlPlaneSchema {
         )
         """,
         "CREATE INDEX oci_proxy_pending_by_digest ON oci_proxy_pending (namespace, digest)",
+        """
+        CREATE TABLE oci_proxy_usage (
+            namespace TEXT NOT NULL,
+            artifact TEXT NOT NULL,
+            version TEXT NOT NULL,
+            used_at BIGINT NOT NULL,
+            PRIMARY KEY (namespace, artifact, version)
+        )
+        """,
     ]
 }

@@ -44,6 +44,9 @@ struct ProxyCommand: AsyncParsableCommand {
         @Option(name: .customLong("redirect-host"), help: "A host the upstream's redirects and token realm may lead to (repeatable).")
         var redirectHost: [String] = []
 
+        @Option(name: .customLong("evict-unused-days"), help: "Delete cached manifests not pulled for this many days (their blobs then go by GC).")
+        var evictUnusedDays: Int64?
+
         func run() async throws {
             let password = try parseArgument(options) { () throws -> String? in
                 guard let passwordFile else { return nil }
@@ -59,7 +62,8 @@ struct ProxyCommand: AsyncParsableCommand {
             }
             let body = SetProxyBody(
                 upstream: upstream, prefix: prefix, allow: allow.isEmpty ? nil : allow, deny: deny.isEmpty ? nil : deny,
-                redirectHosts: redirectHost.isEmpty ? nil : redirectHost, tagTTLSeconds: tagTTL, username: username, password: password)
+                redirectHosts: redirectHost.isEmpty ? nil : redirectHost, tagTTLSeconds: tagTTL, username: username, password: password,
+                evictUnusedAfterSeconds: evictUnusedDays.map { $0 * 86_400 })
             try await options.run { client in
                 let proxy = try await client.setProxy(namespace, body)
                 try CLIOutput(json: options.json).print(proxy, text: "\(proxy.namespace): proxy of \(proxy.upstream)")

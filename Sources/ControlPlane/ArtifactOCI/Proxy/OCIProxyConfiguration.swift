@@ -21,6 +21,8 @@ public struct OCIProxyConfiguration: Sendable, Hashable, CustomStringConvertible
     public var tagTTLSeconds: Int64
     public var username: String?
     public var password: String?
+    /// Cached manifests not pulled for this many seconds are evicted; `nil`: never.
+    public var evictUnusedAfterSeconds: Int64?
 
     /// Longest tag TTL accepted: one year.
     public static let maximumTagTTLSeconds: Int64 = 365 * 86_400
@@ -51,7 +53,7 @@ public struct OCIProxyConfiguration: Sendable, Hashable, CustomStringConvertible
     public var answer: ProxyNamespace {
         ProxyNamespace(
             namespace: namespace, upstream: upstream.absoluteString, prefix: prefix, allow: allow, deny: deny, redirectHosts: redirectHosts,
-            tagTTLSeconds: tagTTLSeconds, username: username, hasPassword: password != nil)
+            tagTTLSeconds: tagTTLSeconds, username: username, hasPassword: password != nil, evictUnusedAfterSeconds: evictUnusedAfterSeconds)
     }
 
     static func checkedUpstream(_ text: String) throws(ControlPlaneError) -> URL {
@@ -123,6 +125,10 @@ extension OCIProxyConfiguration {
         tagTTLSeconds = body.tagTTLSeconds ?? 300
         guard (0...Self.maximumTagTTLSeconds).contains(tagTTLSeconds) else {
             throw ControlPlaneError(.invalidProxy, "tagTTLSeconds must be 0 to \(Self.maximumTagTTLSeconds), not \(tagTTLSeconds)")
+        }
+        evictUnusedAfterSeconds = body.evictUnusedAfterSeconds
+        if let evict = evictUnusedAfterSeconds, !(3600...(10 * Self.maximumTagTTLSeconds)).contains(evict) {
+            throw ControlPlaneError(.invalidProxy, "evictUnusedAfterSeconds must be 3600 (an hour) to \(10 * Self.maximumTagTTLSeconds), not \(evict)")
         }
         switch (body.username, body.password) {
         case (nil, nil):

@@ -37,10 +37,11 @@ public struct OCIProxyStore: Sendable {
             try await db.raw(
                 """
                 INSERT INTO oci_proxies (namespace, upstream, prefix, allow_patterns, deny_patterns, redirect_hosts, tag_ttl_seconds,
-                username, password, created_by, created_at) VALUES (\(bind: ns), \(bind: configuration.upstream.absoluteString),
+                evict_after_seconds, username, password, created_by, created_at) VALUES (\(bind: ns), \(bind: configuration.upstream.absoluteString),
                 \(bind: configuration.prefix), \(bind: configuration.allow.joined(separator: "\n")),
                 \(bind: configuration.deny.joined(separator: "\n")), \(bind: configuration.redirectHosts.joined(separator: "\n")),
-                \(bind: configuration.tagTTLSeconds), \(bind: configuration.username), \(bind: configuration.password),
+                \(bind: configuration.tagTTLSeconds), \(bind: configuration.evictUnusedAfterSeconds), \(bind: configuration.username),
+                \(bind: configuration.password),
                 \(bind: context.actor), \(bind: now))
                 """
             ).run()
@@ -77,6 +78,7 @@ public struct OCIProxyStore: Sendable {
             }
             try await db.raw("DELETE FROM oci_proxies WHERE namespace = \(bind: namespace)").run()
             try await db.raw("DELETE FROM oci_proxy_tags WHERE namespace = \(bind: namespace)").run()
+            try await db.raw("DELETE FROM oci_proxy_usage WHERE namespace = \(bind: namespace)").run()
             try await AuditLog.append(
                 AuditEvent(action: "proxy.delete", namespace: namespace, target: namespace), context: context, at: now, in: db)
         }
@@ -122,6 +124,7 @@ public struct OCIProxyStore: Sendable {
             namespace: try row.string("namespace"), upstream: upstream, prefix: try row.string("prefix"),
             allow: lines(try row.string("allow_patterns")), deny: lines(try row.string("deny_patterns")),
             redirectHosts: lines(try row.string("redirect_hosts")), tagTTLSeconds: try row.int("tag_ttl_seconds"),
-            username: try row.optionalString("username"), password: try row.optionalString("password"))
+            username: try row.optionalString("username"), password: try row.optionalString("password"),
+            evictUnusedAfterSeconds: try row.optionalInt("evict_after_seconds"))
     }
 }

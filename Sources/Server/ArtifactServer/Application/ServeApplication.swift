@@ -48,6 +48,8 @@ public enum ServeApplication {
                 controlPlane.retention.service(interval: configuration.retentionInterval),
                 OCIStore(registry: controlPlane.registry).uploadExpiryService(
                     maximumAge: configuration.ociUploadExpiry, interval: configuration.gcInterval),
+                // Proxy namespaces' "unused for N days" (docs/oci.md, "Proxy namespaces").
+                OCIProxyStore(controlPlane: controlPlane).evictionService(interval: configuration.gcInterval),
                 controlPlane.auditSequencer.service(),
             ]
             // At start and every 15 minutes: what crashed ingests left (a daemon sweeps its own backends).

@@ -154,6 +154,9 @@ extension OCIDistributionAPI {
             headers[Self.staleWarning] = #"110 - "Response is Stale""#
             headers[Self.staleMarker] = "true"
         }
+        // "Unused for N days" counts from the last pull (at most one write an hour per manifest).
+        let proxies = oci.proxies
+        try await mappedOCI { try await proxies.recordUse(namespace: repository.namespace, artifact: repository.artifact, version: manifest.version) }
         if head { return Response(status: .ok, headers: headers) }
         let stream = try await oci.openManifest(repository, manifest)
         return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream))
