@@ -75,7 +75,7 @@ final class DockerRegistryProcess: @unchecked Sendable {
     /// Stops the registry (the storage stays, for a restart).
     func stop() {
         guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)   // an upstream that goes away at once, not a graceful drain
+        kill(process.processIdentifier, SIGKILL)  // an upstream that goes away at once, not a graceful drain
         process.waitUntilExit()
         self.process = nil
     }
@@ -155,7 +155,9 @@ final class DockerRegistryProcess: @unchecked Sendable {
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+            }
         }
         guard bound else { throw TestFailure("no free port") }
         return Int(UInt16(bigEndian: address.sin_port))

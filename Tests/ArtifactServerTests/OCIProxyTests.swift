@@ -27,13 +27,27 @@ struct OCIProxyTests {
         func advance(seconds: Double) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
     }
 
-    static func setProxy(_ client: any TestClientProtocol, _ token: String, _ namespace: String, _ body: String) async throws -> TestResponse {
+    static func setProxy(
+        _ client: any TestClientProtocol,
+        _ token: String,
+        _ namespace: String,
+        _ body: String
+    ) async throws -> TestResponse {
         let (headers, buffer) = TestRequest.json(token, body)
         return try await client.execute(uri: "/v1/proxies/\(namespace)", method: .put, headers: headers, body: buffer) { $0 }
     }
 
-    static func get(_ client: any TestClientProtocol, _ token: String, _ path: String, method: HTTPRequest.Method = .get) async throws -> TestResponse {
-        try await client.execute(uri: path, method: method, headers: OCITest.headers(token, [.accept: "application/vnd.oci.image.manifest.v1+json"])) { $0 }
+    static func get(
+        _ client: any TestClientProtocol,
+        _ token: String,
+        _ path: String,
+        method: HTTPRequest.Method = .get
+    ) async throws -> TestResponse {
+        try await client.execute(
+            uri: path,
+            method: method,
+            headers: OCITest.headers(token, [.accept: "application/vnd.oci.image.manifest.v1+json"])
+        ) { $0 }
     }
 
     /// A `GET` of the live server on its own connection (HTTPClient.shared's pool: a connection
@@ -62,7 +76,8 @@ struct OCIProxyTests {
                     #"{"upstream":"https://example.org/?q=1"}"#, #"{"upstream":"https://example.org#x"}"#, #"{"upstream":"example.org"}"#,
                     #"{"upstream":"https://example.org","prefix":"library"}"#, #"{"upstream":"https://example.org","prefix":"Lib/"}"#,
                     #"{"upstream":"https://example.org","allow":["a b"]}"#, #"{"upstream":"https://example.org","deny":[""]}"#,
-                    #"{"upstream":"https://example.org","tagTTLSeconds":-1}"#, #"{"upstream":"https://example.org","tagTTLSeconds":99999999999}"#,
+                    #"{"upstream":"https://example.org","tagTTLSeconds":-1}"#,
+                    #"{"upstream":"https://example.org","tagTTLSeconds":99999999999}"#,
                     #"{"upstream":"https://example.org","username":"u"}"#, #"{"upstream":"https://example.org","password":"p"}"#,
                     #"{"upstream":"https://example.org","username":"a:b","password":"p"}"#,
                     #"{"upstream":"https://example.org","redirectHosts":["a/b"]}"#,
@@ -80,7 +95,9 @@ struct OCIProxyTests {
                 #expect((try? await harness.controlPlane.registry.namespace("hub")) == nil, "a refused configuration creates nothing")
 
                 let secret = "s3cret-\(UUID().uuidString)"
-                let body = #"{"upstream":"https://Registry.Example.org/","prefix":"library/","tagTTLSeconds":60,"username":"ci","password":"\#(secret)"}"#
+                let body =
+                    #"{"upstream":"https://Registry.Example.org/","prefix":"library/","tagTTLSeconds":60,"#
+                    + #""username":"ci","password":"\#(secret)"}"#
                 let set = try await Self.setProxy(client, admin, "hub", body)
                 #expect(set.status == .ok)
                 #expect(!String(buffer: set.body).contains(secret))
@@ -92,7 +109,8 @@ struct OCIProxyTests {
                 #expect(try await harness.controlPlane.registry.namespace("hub").name == "hub", "the namespace was created")
                 let audit = try await harness.controlPlane.store.read { db in
                     try await db.raw(
-                        "SELECT detail FROM audit_log WHERE action = 'proxy.set' UNION ALL SELECT detail FROM audit_pending WHERE action = 'proxy.set'"
+                        "SELECT detail FROM audit_log WHERE action = 'proxy.set' "
+                            + "UNION ALL SELECT detail FROM audit_pending WHERE action = 'proxy.set'"
                     ).all().map { try $0.decode(column: "detail", as: String?.self) }
                 }
                 #expect(audit.count == 1 && !(audit.first??.contains(secret) ?? true), "audited without the password")
@@ -106,7 +124,9 @@ struct OCIProxyTests {
         }
     }
 
-    @Test("pull-through: a manifest and its blobs fetched once, verified, stored and linked; a tenant without read gets 403; pushes refused")
+    @Test(
+        "pull-through: a manifest and its blobs fetched once, verified, stored and linked; a tenant without read gets 403; pushes refused"
+    )
     func pullThrough() async throws {
         guard let upstream = try await DockerRegistryProcess.start() else { return }
         defer { upstream.remove() }
@@ -118,7 +138,9 @@ struct OCIProxyTests {
             let reader = try await harness.token([Grant(.read, namespace: "hub")])
             let stranger = try await harness.token([Grant(.admin, namespace: "other")])
             try await harness.withClient { client in
-                #expect(try await Self.setProxy(client, admin, "hub", #"{"upstream":"\#(upstream.url)","prefix":"library/"}"#).status == .ok)
+                #expect(
+                    try await Self.setProxy(client, admin, "hub", #"{"upstream":"\#(upstream.url)","prefix":"library/"}"#).status == .ok
+                )
                 let denied = try await Self.get(client, stranger, "/v2/hub/app/manifests/v1")
                 #expect(denied.status == .forbidden)
                 #expect(try upstream.servedGETs("/v2/library/app/manifests/v1") == 0, "nothing fetched for a caller who may not read")
@@ -139,7 +161,10 @@ struct OCIProxyTests {
                 }
                 for blob in [config] + layers {
                     #expect(try upstream.servedGETs("/v2/library/app/blobs/\(OCITest.digest(blob))") == 1, "each blob fetched once")
-                    let linked = try await harness.controlPlane.registry.blob(namespace: "hub", digest: try #require(Digest(OCITest.digest(blob))))
+                    let linked = try await harness.controlPlane.registry.blob(
+                        namespace: "hub",
+                        digest: try #require(Digest(OCITest.digest(blob)))
+                    )
                     #expect(linked.size == UInt64(blob.count))
                 }
                 #expect(try upstream.servedGETs("/v2/library/app/manifests/v1") == 1, "the tag was fetched once within its TTL")
@@ -147,12 +172,16 @@ struct OCIProxyTests {
                 let committed = try await harness.controlPlane.registry.version(namespace: "hub", artifact: "app", version: version)
                 #expect(committed.files.contains { $0.path == OCIRegistry.manifestPath })
                 let range = try await client.execute(
-                    uri: "/v2/hub/app/blobs/\(OCITest.digest(layers[1]))", method: .get, headers: OCITest.headers(reader, [.range: "bytes=10-19"])
+                    uri: "/v2/hub/app/blobs/\(OCITest.digest(layers[1]))",
+                    method: .get,
+                    headers: OCITest.headers(reader, [.range: "bytes=10-19"])
                 ) { $0 }
                 #expect(range.status == .partialContent)
                 #expect(Array(range.body.readableBytesView) == Array(layers[1][10...19]))
 
-                let push = try await client.execute(uri: "/v2/hub/app/blobs/uploads/", method: .post, headers: OCITest.headers(admin)) { $0 }
+                let push = try await client.execute(uri: "/v2/hub/app/blobs/uploads/", method: .post, headers: OCITest.headers(admin)) {
+                    $0
+                }
                 #expect(push.status == .forbidden)
                 #expect(push.ociErrorCode == "DENIED")
                 let unknown = try await Self.get(client, reader, "/v2/hub/app/manifests/nosuch")
@@ -167,7 +196,8 @@ struct OCIProxyTests {
 
     @Test(
         "GC: pulled-through blobs join the cached manifest's version, survive collection past the grace period, go with the manifest",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func garbageCollection(database: TestDatabase) async throws {
         guard let upstream = try await DockerRegistryProcess.start() else { return }
         defer { upstream.remove() }
@@ -178,7 +208,10 @@ struct OCIProxyTests {
         try await ServerHarness.run(database, clock: clock.read) { harness in
             let reader = try await harness.token([Grant(.read, namespace: "hub")])
             try await harness.withClient { client in
-                #expect(try await Self.setProxy(client, harness.adminToken, "hub", #"{"upstream":"\#(upstream.url)","prefix":"library/"}"#).status == .ok)
+                #expect(
+                    try await Self.setProxy(client, harness.adminToken, "hub", #"{"upstream":"\#(upstream.url)","prefix":"library/"}"#)
+                        .status == .ok
+                )
                 #expect(try await Self.get(client, reader, "/v2/hub/app/manifests/v1").status == .ok)
                 let version = "sha256-" + OCITest.digest(manifest).dropFirst("sha256:".count)
                 let before = try await harness.controlPlane.registry.version(namespace: "hub", artifact: "app", version: version)
@@ -197,11 +230,17 @@ struct OCIProxyTests {
                     let got = try await Self.get(client, reader, "/v2/hub/app/blobs/\(OCITest.digest(blob))")
                     #expect(Array(got.body.readableBytesView) == blob)
                 }
-                #expect(try upstream.servedGETs("/v2/library/app/blobs/\(OCITest.digest(layers[1]))") == 1, "served from the store after GC")
+                #expect(
+                    try upstream.servedGETs("/v2/library/app/blobs/\(OCITest.digest(layers[1]))") == 1,
+                    "served from the store after GC"
+                )
 
                 let admin = harness.adminToken
                 let deleted = try await client.execute(
-                    uri: "/v1/namespaces/hub/artifacts/app/versions/\(version)", method: .delete, headers: TestRequest.bearer(admin)) { $0 }
+                    uri: "/v1/namespaces/hub/artifacts/app/versions/\(version)",
+                    method: .delete,
+                    headers: TestRequest.bearer(admin)
+                ) { $0 }
                 #expect(deleted.status == .noContent)
                 var deletedBlobs = 0
                 for _ in 0..<2 {
@@ -213,12 +252,25 @@ struct OCIProxyTests {
         }
     }
 
-    @Test("unused for N days: a cached manifest not pulled for the eviction age is deleted, one pulled since is kept", arguments: TestDatabase.allCases)
+    @Test(
+        "unused for N days: a cached manifest not pulled for the eviction age is deleted, one pulled since is kept",
+        arguments: TestDatabase.allCases
+    )
     func evictUnused(database: TestDatabase) async throws {
         guard let upstream = try await DockerRegistryProcess.start() else { return }
         defer { upstream.remove() }
-        let first = try await upstream.pushImage("library/a", tag: "v1", config: OCITest.bytes(300, seed: 16), layers: [OCITest.bytes(900, seed: 17)])
-        let second = try await upstream.pushImage("library/b", tag: "v1", config: OCITest.bytes(300, seed: 18), layers: [OCITest.bytes(800, seed: 19)])
+        let first = try await upstream.pushImage(
+            "library/a",
+            tag: "v1",
+            config: OCITest.bytes(300, seed: 16),
+            layers: [OCITest.bytes(900, seed: 17)]
+        )
+        let second = try await upstream.pushImage(
+            "library/b",
+            tag: "v1",
+            config: OCITest.bytes(300, seed: 18),
+            layers: [OCITest.bytes(800, seed: 19)]
+        )
         let clock = TestClock()
         try await ServerHarness.run(database, clock: clock.read) { harness in
             let reader = try await harness.token([Grant(.read, namespace: "hub")])
@@ -254,21 +306,38 @@ struct OCIProxyTests {
 
     @Test(
         "tags: re-checked upstream only after the TTL (injected clock); upstream down: cached content served, marked stale",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func tagTTLAndStale(database: TestDatabase) async throws {
         guard let upstream = try await DockerRegistryProcess.start() else { return }
         defer { upstream.remove() }
-        let first = try await upstream.pushImage("library/app", tag: "moving", config: OCITest.bytes(500, seed: 4), layers: [OCITest.bytes(1000, seed: 5)])
+        let first = try await upstream.pushImage(
+            "library/app",
+            tag: "moving",
+            config: OCITest.bytes(500, seed: 4),
+            layers: [OCITest.bytes(1000, seed: 5)]
+        )
         let clock = TestClock()
         try await ServerHarness.run(database, clock: clock.read) { harness in
             let reader = try await harness.token([Grant(.read, namespace: "hub")])
             try await harness.withClient { client in
                 let body = #"{"upstream":"\#(upstream.url)","prefix":"library/","tagTTLSeconds":60}"#
                 #expect(try await Self.setProxy(client, harness.adminToken, "hub", body).status == .ok)
-                #expect(try await Self.get(client, reader, "/v2/hub/app/manifests/moving").headers[OCITest.contentDigest] == OCITest.digest(first))
-                let second = try await upstream.pushImage("library/app", tag: "moving", config: OCITest.bytes(500, seed: 6), layers: [OCITest.bytes(900, seed: 7)])
+                #expect(
+                    try await Self.get(client, reader, "/v2/hub/app/manifests/moving").headers[OCITest.contentDigest]
+                        == OCITest.digest(first)
+                )
+                let second = try await upstream.pushImage(
+                    "library/app",
+                    tag: "moving",
+                    config: OCITest.bytes(500, seed: 6),
+                    layers: [OCITest.bytes(900, seed: 7)]
+                )
                 clock.advance(seconds: 59)
-                #expect(try await Self.get(client, reader, "/v2/hub/app/manifests/moving").headers[OCITest.contentDigest] == OCITest.digest(first))
+                #expect(
+                    try await Self.get(client, reader, "/v2/hub/app/manifests/moving").headers[OCITest.contentDigest]
+                        == OCITest.digest(first)
+                )
                 clock.advance(seconds: 2)
                 let moved = try await Self.get(client, reader, "/v2/hub/app/manifests/moving")
                 #expect(moved.headers[OCITest.contentDigest] == OCITest.digest(second))
@@ -307,7 +376,10 @@ struct OCIProxyTests {
             let reader = try await harness.token([Grant(.read, namespace: "hub")])
             let before = try await harness.blobAndLinkCounts()
             try await harness.withClient(.live) { client in
-                #expect(try await Self.setProxy(client, harness.adminToken, "hub", #"{"upstream":"\#(upstream.url)","prefix":"library/"}"#).status == .ok)
+                #expect(
+                    try await Self.setProxy(client, harness.adminToken, "hub", #"{"upstream":"\#(upstream.url)","prefix":"library/"}"#)
+                        .status == .ok
+                )
                 let port = try #require(client.port)
                 await withTaskGroup(of: Bool.self) { group in
                     for _ in 0..<4 {
@@ -340,7 +412,10 @@ struct OCIProxyTests {
         try await ServerHarness.run { harness in
             let reader = try await harness.token([Grant(.read, namespace: "hub")])
             try await harness.withClient(.live) { client in
-                #expect(try await Self.setProxy(client, harness.adminToken, "hub", #"{"upstream":"\#(upstream.url)","prefix":"library/"}"#).status == .ok)
+                #expect(
+                    try await Self.setProxy(client, harness.adminToken, "hub", #"{"upstream":"\#(upstream.url)","prefix":"library/"}"#)
+                        .status == .ok
+                )
                 let before = try await harness.blobAndLinkCounts()
                 let port = try #require(client.port)
                 await withTaskGroup(of: Bool.self) { group in

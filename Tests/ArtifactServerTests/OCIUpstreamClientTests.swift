@@ -13,9 +13,16 @@ struct OCIUpstreamClientTests {
     @Test("WWW-Authenticate: Bearer with realm, service and scope; Basic; malformed")
     func challenges() throws {
         let hub = try #require(
-            OCIAuthChallenge(#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull""#))
+            OCIAuthChallenge(
+                #"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull""#
+            )
+        )
         #expect(hub.scheme == "bearer")
-        #expect(hub.parameters == ["realm": "https://auth.docker.io/token", "service": "registry.docker.io", "scope": "repository:library/alpine:pull"])
+        #expect(
+            hub.parameters == [
+                "realm": "https://auth.docker.io/token", "service": "registry.docker.io", "scope": "repository:library/alpine:pull",
+            ]
+        )
         let basic = try #require(OCIAuthChallenge(#"Basic realm="Registry Realm""#))
         #expect(basic.scheme == "basic")
         #expect(basic.parameters["realm"] == "Registry Realm")
@@ -27,7 +34,9 @@ struct OCIUpstreamClientTests {
     @Test("redirects and token realms: the upstream's host or a configured one; credentials only to the upstream's origin")
     func hosts() throws {
         let proxy = try OCIProxyConfiguration(
-            namespace: "hub", body: SetProxyBody(upstream: "https://Registry-1.Docker.io", redirectHosts: ["auth.docker.io", "CDN.example.org"]))
+            namespace: "hub",
+            body: SetProxyBody(upstream: "https://Registry-1.Docker.io", redirectHosts: ["auth.docker.io", "CDN.example.org"])
+        )
         #expect(proxy.allowsRedirect(to: "registry-1.docker.io"))
         #expect(proxy.allowsRedirect(to: "auth.docker.io"))
         #expect(proxy.allowsRedirect(to: "cdn.example.org"))
@@ -43,7 +52,9 @@ struct OCIUpstreamClientTests {
     @Test("allow and deny globs: deny wins; the prefix names the upstream repository")
     func globs() throws {
         let proxy = try OCIProxyConfiguration(
-            namespace: "hub", body: SetProxyBody(upstream: "http://127.0.0.1:5000", prefix: "library/", allow: ["app*", "tools/**"], deny: ["tools/secret"]))
+            namespace: "hub",
+            body: SetProxyBody(upstream: "http://127.0.0.1:5000", prefix: "library/", allow: ["app*", "tools/**"], deny: ["tools/secret"])
+        )
         #expect(proxy.admits("app"))
         #expect(proxy.admits("apps"))
         #expect(proxy.admits("tools/a/b"))

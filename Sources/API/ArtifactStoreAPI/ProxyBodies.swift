@@ -24,8 +24,15 @@ public struct SetProxyBody: Codable, Sendable, Hashable {
     public var evictUnusedAfterSeconds: Int64?
 
     public init(
-        upstream: String, prefix: String? = nil, allow: [String]? = nil, deny: [String]? = nil, redirectHosts: [String]? = nil,
-        tagTTLSeconds: Int64? = nil, username: String? = nil, password: String? = nil, evictUnusedAfterSeconds: Int64? = nil
+        upstream: String,
+        prefix: String? = nil,
+        allow: [String]? = nil,
+        deny: [String]? = nil,
+        redirectHosts: [String]? = nil,
+        tagTTLSeconds: Int64? = nil,
+        username: String? = nil,
+        password: String? = nil,
+        evictUnusedAfterSeconds: Int64? = nil
     ) {
         self.evictUnusedAfterSeconds = evictUnusedAfterSeconds
         self.upstream = upstream
@@ -54,8 +61,15 @@ public struct ProxyNamespace: Codable, Sendable, Hashable {
     public var evictUnusedAfterSeconds: Int64?
 
     public init(
-        namespace: String, upstream: String, prefix: String = "", allow: [String] = ["**"], deny: [String] = [],
-        redirectHosts: [String] = [], tagTTLSeconds: Int64 = 300, username: String? = nil, hasPassword: Bool = false,
+        namespace: String,
+        upstream: String,
+        prefix: String = "",
+        allow: [String] = ["**"],
+        deny: [String] = [],
+        redirectHosts: [String] = [],
+        tagTTLSeconds: Int64 = 300,
+        username: String? = nil,
+        hasPassword: Bool = false,
         evictUnusedAfterSeconds: Int64? = nil
     ) {
         self.evictUnusedAfterSeconds = evictUnusedAfterSeconds

@@ -7,13 +7,17 @@ import Foundation
 /// OCI registry (docs/oci.md, "Proxy namespaces"). Needs a global admin token.
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "proxy", abstract: "Manage proxy namespaces (pull-through caches of an upstream OCI registry).",
-        subcommands: [Create.self, List.self, Delete.self])
+        commandName: "proxy",
+        abstract: "Manage proxy namespaces (pull-through caches of an upstream OCI registry).",
+        subcommands: [Create.self, List.self, Delete.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "create", abstract: "Make NAMESPACE (created if absent) a pull-through cache of the registry at --upstream.",
-            discussion: "The password is read from --password-file (never from the command line), stored by the server and never shown.")
+            commandName: "create",
+            abstract: "Make NAMESPACE (created if absent) a pull-through cache of the registry at --upstream.",
+            discussion: "The password is read from --password-file (never from the command line), stored by the server and never shown."
+        )
 
         @OptionGroup var options: ClientOptions
 
@@ -44,7 +48,10 @@ struct ProxyCommand: AsyncParsableCommand {
         @Option(name: .customLong("redirect-host"), help: "A host the upstream's redirects and token realm may lead to (repeatable).")
         var redirectHost: [String] = []
 
-        @Option(name: .customLong("evict-unused-days"), help: "Delete cached manifests not pulled for this many days (their blobs then go by GC).")
+        @Option(
+            name: .customLong("evict-unused-days"),
+            help: "Delete cached manifests not pulled for this many days (their blobs then go by GC)."
+        )
         var evictUnusedDays: Int64?
 
         func run() async throws {
@@ -61,9 +68,16 @@ struct ProxyCommand: AsyncParsableCommand {
                 }
             }
             let body = SetProxyBody(
-                upstream: upstream, prefix: prefix, allow: allow.isEmpty ? nil : allow, deny: deny.isEmpty ? nil : deny,
-                redirectHosts: redirectHost.isEmpty ? nil : redirectHost, tagTTLSeconds: tagTTL, username: username, password: password,
-                evictUnusedAfterSeconds: evictUnusedDays.map { $0 * 86_400 })
+                upstream: upstream,
+                prefix: prefix,
+                allow: allow.isEmpty ? nil : allow,
+                deny: deny.isEmpty ? nil : deny,
+                redirectHosts: redirectHost.isEmpty ? nil : redirectHost,
+                tagTTLSeconds: tagTTL,
+                username: username,
+                password: password,
+                evictUnusedAfterSeconds: evictUnusedDays.map { $0 * 86_400 }
+            )
             try await options.run { client in
                 let proxy = try await client.setProxy(namespace, body)
                 try CLIOutput(json: options.json).print(proxy, text: "\(proxy.namespace): proxy of \(proxy.upstream)")
@@ -90,7 +104,9 @@ struct ProxyCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "delete", abstract: "Make NAMESPACE an ordinary namespace again (its cached content stays).")
+            commandName: "delete",
+            abstract: "Make NAMESPACE an ordinary namespace again (its cached content stays)."
+        )
 
         @OptionGroup var options: ClientOptions
 

@@ -52,15 +52,25 @@ public struct OCIProxyConfiguration: Sendable, Hashable, CustomStringConvertible
     /// What the API shows: everything but the password.
     public var answer: ProxyNamespace {
         ProxyNamespace(
-            namespace: namespace, upstream: upstream.absoluteString, prefix: prefix, allow: allow, deny: deny, redirectHosts: redirectHosts,
-            tagTTLSeconds: tagTTLSeconds, username: username, hasPassword: password != nil, evictUnusedAfterSeconds: evictUnusedAfterSeconds)
+            namespace: namespace,
+            upstream: upstream.absoluteString,
+            prefix: prefix,
+            allow: allow,
+            deny: deny,
+            redirectHosts: redirectHosts,
+            tagTTLSeconds: tagTTLSeconds,
+            username: username,
+            hasPassword: password != nil,
+            evictUnusedAfterSeconds: evictUnusedAfterSeconds
+        )
     }
 
     static func checkedUpstream(_ text: String) throws(ControlPlaneError) -> URL {
         let refusal = ControlPlaneError(
             .invalidProxy,
             "upstream \"\(NameGrammar.printable(String(text.prefix(200))))\" must be http:// or https:// with a host, "
-                + "and no user, query or fragment (give credentials with username and password)")
+                + "and no user, query or fragment (give credentials with username and password)"
+        )
         guard text.count <= 2048, NameGrammar.invisibleCharacter(in: text) == nil, !text.contains(" "),
             var components = URLComponents(string: text),
             let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
@@ -78,7 +88,9 @@ public struct OCIProxyConfiguration: Sendable, Hashable, CustomStringConvertible
         guard !prefix.isEmpty else { return prefix }
         guard prefix.hasSuffix("/"), (try? NameGrammar.validateArtifact(String(prefix.dropLast()))) != nil else {
             throw ControlPlaneError(
-                .invalidProxy, "prefix \"\(NameGrammar.printable(prefix))\" must be repository-name components ending in '/', such as library/")
+                .invalidProxy,
+                "prefix \"\(NameGrammar.printable(prefix))\" must be repository-name components ending in '/', such as library/"
+            )
         }
         return prefix
     }
@@ -128,7 +140,10 @@ extension OCIProxyConfiguration {
         }
         evictUnusedAfterSeconds = body.evictUnusedAfterSeconds
         if let evict = evictUnusedAfterSeconds, !(3600...(10 * Self.maximumTagTTLSeconds)).contains(evict) {
-            throw ControlPlaneError(.invalidProxy, "evictUnusedAfterSeconds must be 3600 (an hour) to \(10 * Self.maximumTagTTLSeconds), not \(evict)")
+            throw ControlPlaneError(
+                .invalidProxy,
+                "evictUnusedAfterSeconds must be 3600 (an hour) to \(10 * Self.maximumTagTTLSeconds), not \(evict)"
+            )
         }
         switch (body.username, body.password) {
         case (nil, nil):
@@ -136,13 +151,17 @@ extension OCIProxyConfiguration {
         case (let user?, let password?):
             guard !user.isEmpty, user.count <= 256, !user.contains(":"), NameGrammar.invisibleCharacter(in: user) == nil else {
                 throw ControlPlaneError(
-                    .invalidProxy, "username \"\(NameGrammar.printable(user))\" must be 1 to 256 visible characters without ':'")
+                    .invalidProxy,
+                    "username \"\(NameGrammar.printable(user))\" must be 1 to 256 visible characters without ':'"
+                )
             }
             guard !password.isEmpty, password.count <= Self.maximumPasswordLength,
                 !password.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
             else {
                 throw ControlPlaneError(
-                    .invalidProxy, "the password must be 1 to \(Self.maximumPasswordLength) characters without control characters")
+                    .invalidProxy,
+                    "the password must be 1 to \(Self.maximumPasswordLength) characters without control characters"
+                )
             }
             username = user
             self.password = password

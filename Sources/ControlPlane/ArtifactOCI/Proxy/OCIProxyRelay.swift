@@ -82,7 +82,8 @@ public final class OCIProxyRelay: Sendable {
 
     /// No more chunks: the client's stream ends once it has read the buffer, or with `error`.
     public func finish(_ error: (any Error)?) {
-        let (starter, consumer) = state.withLock { state -> (CheckedContinuation<UInt64, any Error>?, CheckedContinuation<ByteBuffer?, any Error>?) in
+        let (starter, consumer) = state.withLock {
+            state -> (CheckedContinuation<UInt64, any Error>?, CheckedContinuation<ByteBuffer?, any Error>?) in
             guard !state.ended else { return (nil, nil) }
             state.ended = true
             state.failure = error

@@ -55,10 +55,14 @@ extension OCIProxyStore {
             for manifest in unused {
                 do {
                     try await store.deleteManifest(
-                        namespace: ns, artifact: manifest.artifact, version: manifest.version,
-                        digest: manifest.version.replacingOccurrences(of: "sha256-", with: "sha256:"), context: context)
+                        namespace: ns,
+                        artifact: manifest.artifact,
+                        version: manifest.version,
+                        digest: manifest.version.replacingOccurrences(of: "sha256-", with: "sha256:"),
+                        context: context
+                    )
                     evicted += 1
-                } catch where error.kind == .versionHeld || error.kind == .versionNotFound {
+                } catch  where error.kind == .versionHeld || error.kind == .versionNotFound {
                     continue
                 }
                 _ = try? await controlPlane.mutate("forgetting the use of \(ns)/\(manifest.artifact)@\(manifest.version)") { db in

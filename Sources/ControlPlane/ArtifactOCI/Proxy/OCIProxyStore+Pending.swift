@@ -14,15 +14,19 @@ import SQLKit
 extension OCIProxyStore {
     /// Records that `version` of `artifact` lacks `references` (path in the version, digest).
     public func recordPending(
-        namespace: String, artifact: String, version: String, references: [(path: String, digest: String)]
+        namespace: String,
+        artifact: String,
+        version: String,
+        references: [(path: String, digest: String)]
     ) async throws(ControlPlaneError) {
         guard !references.isEmpty else { return }
         try await controlPlane.mutate("recording the references \(namespace)/\(artifact)@\(version) lacks") { db in
             for reference in references {
                 try await db.raw(
                     """
-                    INSERT INTO oci_proxy_pending (namespace, artifact, version, path, digest) VALUES (\(bind: namespace), \(bind: artifact),
-                    \(bind: version), \(bind: reference.path), \(bind: reference.digest)) ON CONFLICT (namespace, artifact, version, path) DO NOTHING
+                    INSERT INTO oci_proxy_pending (namespace, artifact, version, path, digest)
+                    VALUES (\(bind: namespace), \(bind: artifact), \(bind: version), \(bind: reference.path), \(bind: reference.digest))
+                    ON CONFLICT (namespace, artifact, version, path) DO NOTHING
                     """
                 ).run()
             }
@@ -33,7 +37,11 @@ extension OCIProxyStore {
     /// waiting for it, in one transaction; returns how many files were added.
     @discardableResult
     public func resolvePending(
-        namespace: String, digest: String, address: ContentAddress, size: UInt64, mediaType: String
+        namespace: String,
+        digest: String,
+        address: ContentAddress,
+        size: UInt64,
+        mediaType: String
     ) async throws(ControlPlaneError) -> Int {
         try await controlPlane.mutate("adding \(digest) to the cached manifests of \"\(namespace)\"") { db in
             let waiting = try await db.raw(
@@ -53,7 +61,8 @@ extension OCIProxyStore {
                 try await db.raw(
                     """
                     INSERT INTO version_files (namespace, artifact, version, path, address, size, media_type) VALUES (\(bind: namespace),
-                    \(bind: artifact), \(bind: version), \(bind: path), \(bind: address.description), \(bind: Int64(size)), \(bind: mediaType))
+                    \(bind: artifact), \(bind: version), \(bind: path), \(bind: address.description), \(bind: Int64(size)),
+                    \(bind: mediaType))
                     """
                 ).run()
                 try await db.raw(

@@ -31,13 +31,19 @@ public struct OCIProxyStore: Sendable {
                     VALUES (\(bind: ns), \(bind: Int64(0)), \(bind: context.actor), \(bind: now))
                     """
                 ).run()
-                try await AuditLog.append(AuditEvent(action: "namespace.create", namespace: ns, target: ns), context: context, at: now, in: db)
+                try await AuditLog.append(
+                    AuditEvent(action: "namespace.create", namespace: ns, target: ns),
+                    context: context,
+                    at: now,
+                    in: db
+                )
             }
             try await db.raw("DELETE FROM oci_proxies WHERE namespace = \(bind: ns)").run()
             try await db.raw(
                 """
                 INSERT INTO oci_proxies (namespace, upstream, prefix, allow_patterns, deny_patterns, redirect_hosts, tag_ttl_seconds,
-                evict_after_seconds, username, password, created_by, created_at) VALUES (\(bind: ns), \(bind: configuration.upstream.absoluteString),
+                evict_after_seconds, username, password, created_by, created_at)
+                VALUES (\(bind: ns), \(bind: configuration.upstream.absoluteString),
                 \(bind: configuration.prefix), \(bind: configuration.allow.joined(separator: "\n")),
                 \(bind: configuration.deny.joined(separator: "\n")), \(bind: configuration.redirectHosts.joined(separator: "\n")),
                 \(bind: configuration.tagTTLSeconds), \(bind: configuration.evictUnusedAfterSeconds), \(bind: configuration.username),
@@ -48,7 +54,12 @@ public struct OCIProxyStore: Sendable {
             // The tags' check times belong to the upstream they were checked against.
             try await db.raw("DELETE FROM oci_proxy_tags WHERE namespace = \(bind: ns)").run()
             let detail = "upstream \(configuration.upstream.absoluteString)" + (configuration.password == nil ? "" : ", with credentials")
-            try await AuditLog.append(AuditEvent(action: "proxy.set", namespace: ns, target: ns, detail: detail), context: context, at: now, in: db)
+            try await AuditLog.append(
+                AuditEvent(action: "proxy.set", namespace: ns, target: ns, detail: detail),
+                context: context,
+                at: now,
+                in: db
+            )
         }
     }
 
@@ -80,7 +91,11 @@ public struct OCIProxyStore: Sendable {
             try await db.raw("DELETE FROM oci_proxy_tags WHERE namespace = \(bind: namespace)").run()
             try await db.raw("DELETE FROM oci_proxy_usage WHERE namespace = \(bind: namespace)").run()
             try await AuditLog.append(
-                AuditEvent(action: "proxy.delete", namespace: namespace, target: namespace), context: context, at: now, in: db)
+                AuditEvent(action: "proxy.delete", namespace: namespace, target: namespace),
+                context: context,
+                at: now,
+                in: db
+            )
         }
     }
 
@@ -121,10 +136,16 @@ public struct OCIProxyStore: Sendable {
             throw ControlPlaneError(.database, "oci_proxies holds an upstream that is not a URL")
         }
         return OCIProxyConfiguration(
-            namespace: try row.string("namespace"), upstream: upstream, prefix: try row.string("prefix"),
-            allow: lines(try row.string("allow_patterns")), deny: lines(try row.string("deny_patterns")),
-            redirectHosts: lines(try row.string("redirect_hosts")), tagTTLSeconds: try row.int("tag_ttl_seconds"),
-            username: try row.optionalString("username"), password: try row.optionalString("password"),
-            evictUnusedAfterSeconds: try row.optionalInt("evict_after_seconds"))
+            namespace: try row.string("namespace"),
+            upstream: upstream,
+            prefix: try row.string("prefix"),
+            allow: lines(try row.string("allow_patterns")),
+            deny: lines(try row.string("deny_patterns")),
+            redirectHosts: lines(try row.string("redirect_hosts")),
+            tagTTLSeconds: try row.int("tag_ttl_seconds"),
+            username: try row.optionalString("username"),
+            password: try row.optionalString("password"),
+            evictUnusedAfterSeconds: try row.optionalInt("evict_after_seconds")
+        )
     }
 }

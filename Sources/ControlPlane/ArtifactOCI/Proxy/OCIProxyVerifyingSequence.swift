@@ -1,8 +1,8 @@
 import ArtifactControlPlane
 import ArtifactIdentity
 import ArtifactStoreCore
-import Foundation
 import Crypto
+import Foundation
 import NIOCore
 
 /// An upstream blob's bytes on their way into the data plane, checked against the SHA-256 and
@@ -49,7 +49,14 @@ public struct OCIProxyVerifyingSequence: AsyncSequence, Sendable {
                 do {
                     chunk = try await base.next(isolation: #isolation)
                 } catch {
-                    throw fail(OCIError(.unknown, "the upstream \(owner.upstream) failed while sending blob \(owner.expected)", status: 502, underlying: error))
+                    throw fail(
+                        OCIError(
+                            .unknown,
+                            "the upstream \(owner.upstream) failed while sending blob \(owner.expected)",
+                            status: 502,
+                            underlying: error
+                        )
+                    )
                 }
                 guard let chunk else {
                     done = true
@@ -60,7 +67,9 @@ public struct OCIProxyVerifyingSequence: AsyncSequence, Sendable {
                                 .unknown,
                                 "the upstream \(owner.upstream) sent \(count) bytes hashing to sha256:\(hex) for blob \(owner.expected) of "
                                     + "\(owner.size) bytes; they were refused and nothing was stored",
-                                status: 502))
+                                status: 502
+                            )
+                        )
                     }
                     let last = held
                     held = nil
@@ -72,8 +81,11 @@ public struct OCIProxyVerifyingSequence: AsyncSequence, Sendable {
                 guard count <= owner.size else {
                     throw fail(
                         OCIError(
-                            .unknown, "the upstream \(owner.upstream) sent more than the \(owner.size) bytes it announced for blob \(owner.expected)",
-                            status: 502))
+                            .unknown,
+                            "the upstream \(owner.upstream) sent more than the \(owner.size) bytes it announced for blob \(owner.expected)",
+                            status: 502
+                        )
+                    )
                 }
                 chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
                 if let previous = held {

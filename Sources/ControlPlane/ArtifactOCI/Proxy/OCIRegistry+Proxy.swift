@@ -15,25 +15,43 @@ extension OCIRegistry {
     ///
     /// - Throws: `MANIFEST_INVALID`, `DIGEST_INVALID` (nothing stored).
     public func cacheManifest(
-        _ repository: OCIRepositoryName, reference: String, bytes: [UInt8], contentType: String?, context: RequestContext
+        _ repository: OCIRepositoryName,
+        reference: String,
+        bytes: [UInt8],
+        contentType: String?,
+        context: RequestContext
     ) async throws(OCIError) -> OCIManifest {
         let manifest = try await storeManifest(
-            repository, reference: reference, bytes: bytes, contentType: contentType, partial: true, context: context)
+            repository,
+            reference: reference,
+            bytes: bytes,
+            contentType: contentType,
+            partial: true,
+            context: context
+        )
         let version = OCIDigest.versionName(manifest.digest)
         let proxies = self.proxies
         let registry = self.registry
         try await mapped {
             let committed = try await registry.version(namespace: repository.namespace, artifact: repository.artifact, version: version)
             let present = Set(committed.files.map(\.path))
-            let wanted = manifest.blobs.map { ("blobs/\(OCIDigest.fileName($0))", $0.description) }
+            let wanted =
+                manifest.blobs.map { ("blobs/\(OCIDigest.fileName($0))", $0.description) }
                 + manifest.manifests.map { ("manifests/\(OCIDigest.versionName($0))", $0.description) }
             try await proxies.recordPending(
-                namespace: repository.namespace, artifact: repository.artifact, version: version,
-                references: wanted.filter { !present.contains($0.0) }.map { (path: $0.0, digest: $0.1) })
+                namespace: repository.namespace,
+                artifact: repository.artifact,
+                version: version,
+                references: wanted.filter { !present.contains($0.0) }.map { (path: $0.0, digest: $0.1) }
+            )
             if let own = committed.files.first(where: { $0.path == Self.manifestPath }) {
                 try await proxies.resolvePending(
-                    namespace: repository.namespace, digest: manifest.digest.description, address: own.address, size: own.size,
-                    mediaType: own.mediaType)
+                    namespace: repository.namespace,
+                    digest: manifest.digest.description,
+                    address: own.address,
+                    size: own.size,
+                    mediaType: own.mediaType
+                )
             }
         }
         return manifest
@@ -44,8 +62,12 @@ extension OCIRegistry {
         let proxies = self.proxies
         try await mapped {
             try await proxies.resolvePending(
-                namespace: repository.namespace, digest: digest.description, address: blob.address, size: blob.size,
-                mediaType: "application/octet-stream")
+                namespace: repository.namespace,
+                digest: digest.description,
+                address: blob.address,
+                size: blob.size,
+                mediaType: "application/octet-stream"
+            )
         }
     }
 

@@ -20,7 +20,10 @@ extension APIHandlers {
     }
 
     func deleteProxy(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
-        try await OCIProxyStore(controlPlane: controlPlane).delete(try PathParameter.name(context, "ns"), context: context.auditContext(principal))
+        try await OCIProxyStore(controlPlane: controlPlane).delete(
+            try PathParameter.name(context, "ns"),
+            context: context.auditContext(principal)
+        )
         return JSONResponse.noContent()
     }
 }

@@ -3,8 +3,8 @@ import ArtifactIdentity
 import ArtifactOCI
 import ArtifactStoreAPI
 import ArtifactStoreCore
-import Foundation
 import AsyncHTTPClient
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -33,7 +33,11 @@ extension OCIDistributionAPI {
     func refuseWriteToProxy(_ repository: OCIRepositoryName, _ context: ServerRequestContext) async throws {
         _ = try await authorize(.write, repository, context)
         if let proxy = try await proxyConfiguration(repository) {
-            throw OCIError(.denied, "namespace \"\(repository.namespace)\" is a proxy of \(proxy.upstream.absoluteString); it is read-only: push to the upstream")
+            throw OCIError(
+                .denied,
+                "namespace \"\(repository.namespace)\" is a proxy of \(proxy.upstream.absoluteString); "
+                    + "it is read-only: push to the upstream"
+            )
         }
     }
 
@@ -50,7 +54,11 @@ extension OCIDistributionAPI {
 
     /// The blob the namespace has; in a proxy namespace that lacks it, what ``pullThroughBlob`` answers.
     func blobOrPullThrough(
-        _ repository: OCIRepositoryName, _ digest: OCIBlobDigest, _ request: Request, _ context: ServerRequestContext, principal: Principal,
+        _ repository: OCIRepositoryName,
+        _ digest: OCIBlobDigest,
+        _ request: Request,
+        _ context: ServerRequestContext,
+        principal: Principal,
         head: Bool
     ) async throws -> BlobLookup {
         let missing: OCIError
@@ -70,22 +78,37 @@ extension OCIDistributionAPI {
     /// `GET` that starts the fetch streams it (proved chunks only); any other pull waits for the
     /// fetch and returns `nil`, so the caller serves the stored blob.
     func pullThroughBlob(
-        _ proxy: OCIProxyConfiguration, _ repository: OCIRepositoryName, _ digest: OCIBlobDigest, _ request: Request,
-        _ context: ServerRequestContext, principal: Principal, head: Bool
+        _ proxy: OCIProxyConfiguration,
+        _ repository: OCIRepositoryName,
+        _ digest: OCIBlobDigest,
+        _ request: Request,
+        _ context: ServerRequestContext,
+        principal: Principal,
+        head: Bool
     ) async throws -> Response? {
         guard case .sha256(let sha256) = digest, proxy.admits(repository.artifact) else {
-            throw OCIError(.blobUnknown, "blob \(digest) is not in \(repository), and the proxy does not fetch it (sha512, or an artifact its globs exclude)")
+            throw OCIError(
+                .blobUnknown,
+                "blob \(digest) is not in \(repository), and the proxy does not fetch it (sha512, or an artifact its globs exclude)"
+            )
         }
         let client = upstream(proxy, context)
         let upstreamRepository = proxy.upstreamRepository(repository.artifact)
         if head {
             let answer = try await Self.upstreamCall(proxy) {
-                try await client.send(.HEAD, repository: upstreamRepository, path: "blobs/\(digest)", accept: nil, deadline: .now() + .seconds(60))
+                try await client.send(
+                    .HEAD,
+                    repository: upstreamRepository,
+                    path: "blobs/\(digest)",
+                    accept: nil,
+                    deadline: .now() + .seconds(60)
+                )
             }
             try await OCIUpstreamClient.drain(answer)
             let size = try Self.checkedBlobAnswer(answer, proxy, digest)
             let headers: HTTPFields = [
-                .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(digest)\"", OCIHeader.contentDigest: "\(digest)",
+                .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(digest)\"",
+                OCIHeader.contentDigest: "\(digest)",
                 .contentLength: "\(size)",
             ]
             return Response(status: .ok, headers: headers)
@@ -99,7 +122,13 @@ extension OCIDistributionAPI {
         let (task, started) = proxyPuller.flight(.init(namespace: repository.namespace, digest: "\(digest)")) {
             do {
                 let answer = try await Self.upstreamCall(proxy) {
-                    try await client.send(.GET, repository: upstreamRepository, path: "blobs/\(digest)", accept: nil, deadline: .now() + .hours(6))
+                    try await client.send(
+                        .GET,
+                        repository: upstreamRepository,
+                        path: "blobs/\(digest)",
+                        accept: nil,
+                        deadline: .now() + .hours(6)
+                    )
                 }
                 let size: UInt64
                 do {
@@ -109,9 +138,17 @@ extension OCIDistributionAPI {
                     throw error
                 }
                 relay.begin(size: size)
-                logger.info("proxy fetching blob", metadata: ["namespace": "\(repository.namespace)", "digest": "\(digest)", "size": "\(size)"])
+                logger.info(
+                    "proxy fetching blob",
+                    metadata: ["namespace": "\(repository.namespace)", "digest": "\(digest)", "size": "\(size)"]
+                )
                 let verified = OCIProxyVerifyingSequence(
-                    base: ByteStream(answer.body), expected: sha256, size: size, relay: relay, upstream: proxy.upstream.absoluteString)
+                    base: ByteStream(answer.body),
+                    expected: sha256,
+                    size: size,
+                    relay: relay,
+                    upstream: proxy.upstream.absoluteString
+                )
                 let stored: LinkedBlob
                 do {
                     stored = try await oci.ingest(repository, digest: digest, body: ByteStream(verified), size: size, context: audit)
@@ -125,7 +162,10 @@ extension OCIDistributionAPI {
                 return stored
             } catch {
                 if let refusal = error as? OCIError, refusal.status == 502 {
-                    logger.warning("proxy refused an upstream blob", metadata: ["namespace": "\(repository.namespace)", "error": "\(refusal.message)"])
+                    logger.warning(
+                        "proxy refused an upstream blob",
+                        metadata: ["namespace": "\(repository.namespace)", "error": "\(refusal.message)"]
+                    )
                 }
                 relay.finish(error)
                 throw error
@@ -134,7 +174,8 @@ extension OCIDistributionAPI {
         if started, streams {
             let size = try await relay.started()
             let headers: HTTPFields = [
-                .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(digest)\"", OCIHeader.contentDigest: "\(digest)",
+                .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(digest)\"",
+                OCIHeader.contentDigest: "\(digest)",
                 .contentLength: "\(size)",
             ]
             let body = ResponseBody(contentLength: Int(size)) { writer in
@@ -154,8 +195,11 @@ extension OCIDistributionAPI {
         case 200:
             guard let text = answer.headers.first(name: "Content-Length"), let size = UInt64(text), size <= maximumProxiedBlob else {
                 throw OCIError(
-                    .unknown, "the upstream \(proxy.upstream) answered blob \(digest) without a Content-Length of at most \(maximumProxiedBlob) bytes",
-                    status: 502)
+                    .unknown,
+                    "the upstream \(proxy.upstream) answered blob \(digest) without a Content-Length of at most "
+                        + "\(maximumProxiedBlob) bytes",
+                    status: 502
+                )
             }
             if let named = answer.headers.first(name: "Docker-Content-Digest"), named != "\(digest)" {
                 throw OCIError(.unknown, "the upstream \(proxy.upstream) answered blob \(digest) with another digest", status: 502)
@@ -164,14 +208,20 @@ extension OCIDistributionAPI {
         case 404:
             throw OCIError(.blobUnknown, "blob \(digest) is not in the upstream \(proxy.upstream) either")
         case 401, 403:
-            throw OCIError(.blobUnknown, "the upstream \(proxy.upstream) refused the proxy's pull of blob \(digest) (check the proxy's credentials)")
+            throw OCIError(
+                .blobUnknown,
+                "the upstream \(proxy.upstream) refused the proxy's pull of blob \(digest) (check the proxy's credentials)"
+            )
         default:
             throw OCIError(.unknown, "the upstream \(proxy.upstream) answered \(answer.status.code) for blob \(digest)", status: 502)
         }
     }
 
     /// Runs an upstream call, turning ``OCIUpstreamClient/Unavailable`` into a 502.
-    static func upstreamCall(_ proxy: OCIProxyConfiguration, _ body: () async throws -> HTTPClientResponse) async throws -> HTTPClientResponse {
+    static func upstreamCall(
+        _ proxy: OCIProxyConfiguration,
+        _ body: () async throws -> HTTPClientResponse
+    ) async throws -> HTTPClientResponse {
         do {
             return try await body()
         } catch let unavailable as OCIUpstreamClient.Unavailable {

@@ -16,14 +16,21 @@ import NIOHTTP1
 extension OCIDistributionAPI {
     /// The manifest `reference` names in a proxy namespace, as ``getManifest(_:reference:_:_:head:)`` answers.
     func proxiedManifest(
-        _ proxy: OCIProxyConfiguration, _ repository: OCIRepositoryName, reference: String, _ context: ServerRequestContext,
-        principal: Principal, head: Bool
+        _ proxy: OCIProxyConfiguration,
+        _ repository: OCIRepositoryName,
+        reference: String,
+        _ context: ServerRequestContext,
+        principal: Principal,
+        head: Bool
     ) async throws -> Response {
         let isDigest = OCIDigest.isDigest(reference)
         let local = try await localManifest(repository, reference)
         if let local, isDigest { return try await serveManifest(repository, reference, local, head: head, stale: false) }
         let proxies = oci.proxies
-        if let local, let checked = try await mappedOCI({ try await proxies.tagCheckedAt(namespace: repository.namespace, artifact: repository.artifact, tag: reference) }),
+        if let local,
+            let checked = try await mappedOCI({
+                try await proxies.tagCheckedAt(namespace: repository.namespace, artifact: repository.artifact, tag: reference)
+            }),
             proxies.now() - checked < proxy.tagTTLSeconds * 1000
         {
             return try await serveManifest(repository, reference, local, head: head, stale: false)
@@ -33,12 +40,21 @@ extension OCIDistributionAPI {
             throw OCIError(.manifestUnknown, "\(repository) is not in the proxy's allowed repositories (its allow and deny globs)")
         }
         do {
-            return try await refreshManifest(proxy, repository, reference: reference, local: local, context, principal: principal, head: head)
+            return try await refreshManifest(
+                proxy,
+                repository,
+                reference: reference,
+                local: local,
+                context,
+                principal: principal,
+                head: head
+            )
         } catch let unavailable as OCIUpstreamClient.Unavailable {
             guard let local else { throw OCIError(.unknown, unavailable.description, status: 502, underlying: unavailable) }
             context.logger.warning(
                 "proxy served a stale manifest: the upstream is unavailable",
-                metadata: ["repository": "\(repository)", "reference": "\(reference)", "reason": "\(unavailable.description)"])
+                metadata: ["repository": "\(repository)", "reference": "\(reference)", "reason": "\(unavailable.description)"]
+            )
             return try await serveManifest(repository, reference, local, head: head, stale: true)
         }
     }
@@ -47,15 +63,24 @@ extension OCIDistributionAPI {
     /// else a `GET` whose manifest is stored. - Throws: ``OCIUpstreamClient/Unavailable`` when
     /// the upstream cannot answer.
     private func refreshManifest(
-        _ proxy: OCIProxyConfiguration, _ repository: OCIRepositoryName, reference: String, local: OCIRegistry.StoredManifest?,
-        _ context: ServerRequestContext, principal: Principal, head: Bool
+        _ proxy: OCIProxyConfiguration,
+        _ repository: OCIRepositoryName,
+        reference: String,
+        local: OCIRegistry.StoredManifest?,
+        _ context: ServerRequestContext,
+        principal: Principal,
+        head: Bool
     ) async throws -> Response {
         let client = upstream(proxy, context)
         let upstreamRepository = proxy.upstreamRepository(repository.artifact)
         if let local {
             let answer = try await client.send(
-                .HEAD, repository: upstreamRepository, path: "manifests/\(reference)", accept: OCIUpstreamClient.manifestAccept,
-                deadline: .now() + .seconds(60))
+                .HEAD,
+                repository: upstreamRepository,
+                path: "manifests/\(reference)",
+                accept: OCIUpstreamClient.manifestAccept,
+                deadline: .now() + .seconds(60)
+            )
             try await OCIUpstreamClient.drain(answer)
             if answer.status == .ok, answer.headers.first(name: "Docker-Content-Digest") == local.digest.description {
                 try await recordTagCheck(repository, reference)
@@ -66,8 +91,12 @@ extension OCIDistributionAPI {
             }
         }
         let answer = try await client.send(
-            .GET, repository: upstreamRepository, path: "manifests/\(reference)", accept: OCIUpstreamClient.manifestAccept,
-            deadline: .now() + .seconds(60))
+            .GET,
+            repository: upstreamRepository,
+            path: "manifests/\(reference)",
+            accept: OCIUpstreamClient.manifestAccept,
+            deadline: .now() + .seconds(60)
+        )
         let bytes = try await manifestBytes(answer, proxy, repository, reference)
         // By tag there is no digest of ours to check the bytes against: the upstream's own
         // Docker-Content-Digest, when it sends one, must be theirs.
@@ -75,22 +104,40 @@ extension OCIDistributionAPI {
             let parsed = try? OCIManifest(bytes: bytes, contentType: answer.headers.first(name: "Content-Type")),
             parsed.digest.description != named
         {
-            context.logger.warning("proxy refused an upstream manifest", metadata: ["repository": "\(repository)", "error": "digest mismatch"])
-            throw OCIError(.unknown, "the upstream \(proxy.upstream) sent a manifest for \(reference) whose bytes do not hash to \(named)", status: 502)
+            context.logger.warning(
+                "proxy refused an upstream manifest",
+                metadata: ["repository": "\(repository)", "error": "digest mismatch"]
+            )
+            throw OCIError(
+                .unknown,
+                "the upstream \(proxy.upstream) sent a manifest for \(reference) whose bytes do not hash to \(named)",
+                status: 502
+            )
         }
         let refusal: OCIError?
         do {
             _ = try await oci.cacheManifest(
-                repository, reference: reference, bytes: bytes, contentType: answer.headers.first(name: "Content-Type"),
-                context: context.auditContext(principal))
+                repository,
+                reference: reference,
+                bytes: bytes,
+                contentType: answer.headers.first(name: "Content-Type"),
+                context: context.auditContext(principal)
+            )
             refusal = nil
         } catch {
             refusal = error
         }
         if let refusal {
             guard refusal.kind == .digestInvalid || refusal.kind == .manifestInvalid else { throw refusal }
-            context.logger.warning("proxy refused an upstream manifest", metadata: ["repository": "\(repository)", "error": "\(refusal.message)"])
-            throw OCIError(.unknown, "the upstream \(proxy.upstream) sent a manifest for \(reference) that was refused: \(refusal.message)", status: 502)
+            context.logger.warning(
+                "proxy refused an upstream manifest",
+                metadata: ["repository": "\(repository)", "error": "\(refusal.message)"]
+            )
+            throw OCIError(
+                .unknown,
+                "the upstream \(proxy.upstream) sent a manifest for \(reference) that was refused: \(refusal.message)",
+                status: 502
+            )
         }
         if !OCIDigest.isDigest(reference) { try await recordTagCheck(repository, reference) }
         guard let stored = try await localManifest(repository, reference) else {
@@ -101,26 +148,38 @@ extension OCIDistributionAPI {
 
     /// An upstream manifest answer's bytes, bounded by ``OCIManifest/maximumSize``.
     private func manifestBytes(
-        _ answer: HTTPClientResponse, _ proxy: OCIProxyConfiguration, _ repository: OCIRepositoryName, _ reference: String
+        _ answer: HTTPClientResponse,
+        _ proxy: OCIProxyConfiguration,
+        _ repository: OCIRepositoryName,
+        _ reference: String
     ) async throws -> [UInt8] {
         switch answer.status.code {
         case 200:
             if let text = answer.headers.first(name: "Content-Length"), let length = Int(text), length > OCIManifest.maximumSize {
                 try? await OCIUpstreamClient.drain(answer)
-                throw OCIError(.unknown, "the upstream \(proxy.upstream) announced a manifest over \(OCIManifest.maximumSize) bytes", status: 502)
+                throw OCIError(
+                    .unknown,
+                    "the upstream \(proxy.upstream) announced a manifest over \(OCIManifest.maximumSize) bytes",
+                    status: 502
+                )
             }
             do {
                 return Array(try await answer.body.collect(upTo: OCIManifest.maximumSize).readableBytesView)
             } catch {
                 throw OCIUpstreamClient.Unavailable(
-                    description: "the upstream \(proxy.upstream) sent a manifest over \(OCIManifest.maximumSize) bytes or failed while sending it")
+                    description:
+                        "the upstream \(proxy.upstream) sent a manifest over \(OCIManifest.maximumSize) bytes or failed while sending it"
+                )
             }
         case 404:
             try? await OCIUpstreamClient.drain(answer)
             throw OCIError(.manifestUnknown, "manifest \(NameGrammar.printable(reference)) is not in \(repository) nor in its upstream")
         case 401, 403:
             try? await OCIUpstreamClient.drain(answer)
-            throw OCIError(.manifestUnknown, "the upstream \(proxy.upstream) refused the proxy's pull of \(reference) (check the proxy's credentials)")
+            throw OCIError(
+                .manifestUnknown,
+                "the upstream \(proxy.upstream) refused the proxy's pull of \(reference) (check the proxy's credentials)"
+            )
         default:
             try? await OCIUpstreamClient.drain(answer)
             throw OCIUpstreamClient.Unavailable(description: "the upstream \(proxy.upstream) answered \(answer.status.code)")
@@ -144,7 +203,11 @@ extension OCIDistributionAPI {
     }
 
     func serveManifest(
-        _ repository: OCIRepositoryName, _ reference: String, _ manifest: OCIRegistry.StoredManifest, head: Bool, stale: Bool
+        _ repository: OCIRepositoryName,
+        _ reference: String,
+        _ manifest: OCIRegistry.StoredManifest,
+        head: Bool,
+        stale: Bool
     ) async throws -> Response {
         let digest = OCIDigest.answered(reference: reference, digest: manifest.digest)
         var headers: HTTPFields = [
@@ -156,7 +219,9 @@ extension OCIDistributionAPI {
         }
         // "Unused for N days" counts from the last pull (at most one write an hour per manifest).
         let proxies = oci.proxies
-        try await mappedOCI { try await proxies.recordUse(namespace: repository.namespace, artifact: repository.artifact, version: manifest.version) }
+        try await mappedOCI {
+            try await proxies.recordUse(namespace: repository.namespace, artifact: repository.artifact, version: manifest.version)
+        }
         if head { return Response(status: .ok, headers: headers) }
         let stream = try await oci.openManifest(repository, manifest)
         return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream))

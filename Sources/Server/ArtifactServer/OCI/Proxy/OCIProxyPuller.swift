@@ -32,7 +32,8 @@ final class OCIProxyPuller: Sendable {
 
     /// Joins the fetch of `key` in flight, or starts `fetch` as a new one; `started` says which.
     func flight(
-        _ key: FlightKey, fetch: @escaping @Sendable () async throws -> LinkedBlob
+        _ key: FlightKey,
+        fetch: @escaping @Sendable () async throws -> LinkedBlob
     ) -> (task: Task<LinkedBlob, any Error>, started: Bool) {
         flights.withLock { flights in
             if let running = flights[key] { return (running.task, false) }

@@ -30,7 +30,11 @@ struct OCIUpstreamClient: Sendable {
     static let http = HTTPClient(
         eventLoopGroupProvider: .singleton,
         configuration: HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(3), read: .seconds(60)), decompression: .disabled))
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(3), read: .seconds(60)),
+            decompression: .disabled
+        )
+    )
 
     static let maximumRedirects = 5
     /// How long an upstream that could not be reached is not asked again (its pulls are answered
@@ -53,7 +57,13 @@ struct OCIUpstreamClient: Sendable {
     ///
     /// - Throws: ``Unavailable`` when no answer could be had (connection, timeout, a redirect
     ///   to a host not allowed, a token that could not be obtained).
-    func send(_ method: HTTPMethod, repository: String, path: String, accept: String?, deadline: NIODeadline) async throws -> HTTPClientResponse {
+    func send(
+        _ method: HTTPMethod,
+        repository: String,
+        path: String,
+        accept: String?,
+        deadline: NIODeadline
+    ) async throws -> HTTPClientResponse {
         let scope = "repository:\(repository):pull"
         var url = configuration.upstream.absoluteString + "/v2/\(repository)/\(path)"
         var authorization = tokens.authorization(for: configuration, scope: scope)
@@ -94,10 +104,14 @@ struct OCIUpstreamClient: Sendable {
                 else {
                     logger.warning(
                         "proxy upstream redirect refused",
-                        metadata: ["upstream": "\(configuration.upstream)", "host": "\(URL(string: location)?.host ?? "?")", "hops": "\(hops)"])
+                        metadata: [
+                            "upstream": "\(configuration.upstream)", "host": "\(URL(string: location)?.host ?? "?")", "hops": "\(hops)",
+                        ]
+                    )
                     throw Unavailable(
                         description: "the upstream \(configuration.upstream) redirected to a host the proxy does not allow "
-                            + "(allow it with redirectHosts) or redirected more than \(Self.maximumRedirects) times")
+                            + "(allow it with redirectHosts) or redirected more than \(Self.maximumRedirects) times"
+                    )
                 }
                 url = next.absoluteString
             default:
@@ -122,7 +136,8 @@ struct OCIUpstreamClient: Sendable {
             else {
                 throw Unavailable(
                     description: "the upstream \(configuration.upstream) asked for a token from a realm the proxy does not allow "
-                        + "(allow its host with redirectHosts)")
+                        + "(allow its host with redirectHosts)"
+                )
             }
             var query = components.queryItems ?? []
             if let service = parsed.parameters["service"] { query.append(URLQueryItem(name: "service", value: service)) }
@@ -142,7 +157,9 @@ struct OCIUpstreamClient: Sendable {
                 let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
                 let token = (object["token"] as? String) ?? (object["access_token"] as? String), !token.isEmpty
             else {
-                throw Unavailable(description: "the token service of the upstream \(configuration.upstream) refused the proxy's credentials")
+                throw Unavailable(
+                    description: "the token service of the upstream \(configuration.upstream) refused the proxy's credentials"
+                )
             }
             let seconds = max(10, min((object["expires_in"] as? Int) ?? 60, 3600) - 5)
             let bearer = "Bearer \(token)"
