@@ -32,6 +32,7 @@ struct AuthMatrixTests {
         case .setTag: ByteBuffer(string: #"{"version":"1.0"}"#)
         case .placeHold: ByteBuffer(string: #"{"reason":"r"}"#)
         case .setPolicy: ByteBuffer(string: #"{"keepLast":3}"#)
+        case .setProxy: ByteBuffer(string: #"{"upstream":"https://registry.example.org"}"#)
         case .createToken: ByteBuffer(string: #"{"name":"x","grants":[{"scope":"read","namespace":"team"}]}"#)
         default: nil
         }

@@ -46,7 +46,7 @@ final class ServerHarness: Sendable {
     /// Runs `body` with a fresh server, or says it skipped (PostgreSQL without a URL).
     static func run(
         _ database: TestDatabase = .sqlite, configuration: ControlPlane.Configuration = ControlPlane.Configuration(), logger: Logger = silent,
-        test: String = #function, _ body: (ServerHarness) async throws -> Void
+        test: String = #function, clock: @escaping @Sendable () -> Date = { Date() }, _ body: (ServerHarness) async throws -> Void
     ) async throws {
         try await database.withLocation(maximumConnections: 4, test: test) { location in
             let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-server-\(UUID().uuidString.lowercased())"
@@ -54,7 +54,7 @@ final class ServerHarness: Sendable {
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let dataPlane = try LocalDataPlane(
                 backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: silent))], logger: silent)
-            let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, configuration: configuration, logger: logger)
+            let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, configuration: configuration, clock: clock, logger: logger)
             try await withCleanup {
                 let token = try #require(try await controlPlane.auth.bootstrap())
                 let harness = ServerHarness(

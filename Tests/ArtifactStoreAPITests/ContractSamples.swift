@@ -38,6 +38,9 @@ enum ContractSamples {
         namespace: "team", artifact: "app/linux", version: "1.0", reason: "audit", createdBy: "token:x", createdAt: date)
     static let policy = RetentionPolicy(namespace: "team", name: "nightly", artifactGlob: "**", keepLast: 5, maxAgeSeconds: 86_400)
     static let barePolicy = RetentionPolicy(namespace: "team", name: "nightly")
+    static let proxy = ProxyNamespace(
+        namespace: "hub", upstream: "https://registry.example.org", prefix: "library/", allow: ["**"], deny: ["private/**"],
+        redirectHosts: ["cdn.example.org"], tagTTLSeconds: 300, username: "ci", hasPassword: true, evictUnusedAfterSeconds: 86_400)
     static let decision = RetentionDecision(
         namespace: "team", artifact: "app/linux", version: "0.9", createdAt: date, action: .delete,
         reason: "policy \"nightly\": not among the 5 newest")
@@ -108,6 +111,15 @@ enum ContractSamples {
         ContractSample("LegalHold", full: hold),
         ContractSample("HoldPlace", full: PlaceHoldBody(reason: "audit")),
         ContractSample("RetentionPolicy", full: policy, minimal: barePolicy),
+        ContractSample(
+            "ProxySet",
+            full: SetProxyBody(
+                upstream: "https://registry.example.org", prefix: "library/", allow: ["**"], deny: ["private/**"],
+                redirectHosts: ["cdn.example.org"], tagTTLSeconds: 300, username: "ci", password: "secret", evictUnusedAfterSeconds: 86_400),
+            minimal: SetProxyBody(upstream: "https://registry.example.org")),
+        ContractSample("ProxyNamespace", full: proxy, minimal: ProxyNamespace(namespace: "hub", upstream: "https://registry.example.org")),
+        ContractSample(
+            "ProxyNamespacePage", full: PageBody(items: [proxy], nextCursor: "c"), minimal: PageBody<ProxyNamespace>(items: [], nextCursor: nil)),
         ContractSample(
             "PolicySet", full: SetPolicyBody(artifactGlob: "app/**", keepLast: 5, maxAgeSeconds: 3_600, protectTagged: false),
             minimal: SetPolicyBody()),

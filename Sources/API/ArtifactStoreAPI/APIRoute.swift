@@ -55,6 +55,7 @@ public enum APIRouteID: String, Sendable, Hashable, CaseIterable {
     case collectGarbage, scrub, exportAudit, verifyAudit, listMaintenanceRuns
     case createToken, listTokens, revokeToken, whoami
     case createWebhook, listWebhooks, deleteWebhook, listWebhookDeliveries
+    case listProxies, setProxy, deleteProxy
 }
 
 extension APIRoute {
@@ -118,5 +119,8 @@ extension APIRoute {
         APIRoute(id: .deleteWebhook, method: .delete, path: "\(namespacePath)/webhooks/:id", access: .namespace(.admin)),
         APIRoute(
             id: .listWebhookDeliveries, method: .get, path: "\(namespacePath)/webhooks/:id/deliveries", access: .namespace(.admin)),
+        APIRoute(id: .listProxies, method: .get, path: "/v1/proxies", access: .global(.admin)),
+        APIRoute(id: .setProxy, method: .put, path: "/v1/proxies/:ns", access: .global(.admin)),
+        APIRoute(id: .deleteProxy, method: .delete, path: "/v1/proxies/:ns", access: .global(.admin)),
     ]
 }

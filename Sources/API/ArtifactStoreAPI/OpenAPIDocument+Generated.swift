@@ -751,6 +751,44 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/WebhookDeliveryPage'}
         default: {$ref: '#/components/responses/Error'}
+  /v1/proxies:
+    get:
+      operationId: listProxies
+      summary: 'Proxy namespaces (never their passwords)'
+      responses:
+        '200':
+          description: 'Every proxy namespace, in one page'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ProxyNamespacePage'}
+        default: {$ref: '#/components/responses/Error'}
+  /v1/proxies/{ns}:
+    put:
+      operationId: setProxy
+      summary: 'Make a namespace (created if absent) a pull-through cache of an upstream OCI registry'
+      parameters:
+        - $ref: '#/components/parameters/NamespaceName'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ProxySet'}
+      responses:
+        '200':
+          description: 'The proxy namespace'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ProxyNamespace'}
+        default: {$ref: '#/components/responses/Error'}
+    delete:
+      operationId: deleteProxy
+      summary: 'Make a proxy namespace ordinary again (its cached content stays)'
+      parameters:
+        - $ref: '#/components/parameters/NamespaceName'
+      responses:
+        '204':
+          description: 'Removed'
+        default: {$ref: '#/components/responses/Error'}
 components:
   parameters:
     WebhookId:
@@ -1118,6 +1156,37 @@ components:
       allOf:
         - $ref: '#/components/schemas/Page'
         - properties: {items: {type: array, items: {$ref: '#/components/schemas/LegalHold'}}}
+    ProxySet:
+      type: object
+      required: [upstream]
+      properties:
+        upstream: {type: string, description: 'http:// or https:// URL of the upstream registry'}
+        prefix: {type: string, description: 'prepended to the artifact to name the upstream repository, e.g. library/'}
+        allow: {type: array, items: {type: string}}
+        deny: {type: array, items: {type: string}}
+        redirectHosts: {type: array, items: {type: string}}
+        tagTTLSeconds: {type: integer, minimum: 0}
+        username: {type: string}
+        password: {type: string, description: 'a secret: stored, never returned'}
+        evictUnusedAfterSeconds: {type: integer, minimum: 3600, description: 'cached manifests not pulled for this long are deleted'}
+    ProxyNamespace:
+      type: object
+      required: [namespace, upstream, prefix, allow, deny, redirectHosts, tagTTLSeconds, hasPassword]
+      properties:
+        namespace: {type: string}
+        upstream: {type: string}
+        prefix: {type: string}
+        allow: {type: array, items: {type: string}}
+        deny: {type: array, items: {type: string}}
+        redirectHosts: {type: array, items: {type: string}}
+        tagTTLSeconds: {type: integer}
+        username: {type: string}
+        hasPassword: {type: boolean}
+        evictUnusedAfterSeconds: {type: integer}
+    ProxyNamespacePage:
+      allOf:
+        - $ref: '#/components/schemas/Page'
+        - properties: {items: {type: array, items: {$ref: '#/components/schemas/ProxyNamespace'}}}
     RetentionPolicyPage:
       allOf:
         - $ref: '#/components/schemas/Page'

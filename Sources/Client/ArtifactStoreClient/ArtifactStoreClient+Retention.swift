@@ -44,3 +44,20 @@ extension ArtifactStoreClient {
         return try await send(makeRequest(.POST, ["scrub"], query: query))
     }
 }
+
+extension ArtifactStoreClient {
+    /// Every proxy namespace (docs/oci.md, "Proxy namespaces"); never their passwords.
+    public func proxies() async throws -> [ProxyNamespace] {
+        try await listAll(["proxies"], as: ProxyNamespace.self)
+    }
+
+    /// Makes `namespace` (created if absent) a pull-through cache of `body.upstream`.
+    public func setProxy(_ namespace: String, _ body: SetProxyBody) async throws -> ProxyNamespace {
+        try await send(makeRequest(.PUT, ["proxies", namespace]), body: body, expected: [200])
+    }
+
+    /// Makes the proxy namespace `namespace` ordinary again (its cached content stays).
+    public func deleteProxy(_ namespace: String) async throws {
+        try await sendExpectingNoContent(makeRequest(.DELETE, ["proxies", namespace]))
+    }
+}

@@ -61,6 +61,8 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
     case invalidWebhook
     case webhookAddressRefused
     case webhookNotFound
+    case invalidProxy
+    case proxyNotFound
 
     public static let layer = "control plane"
 
@@ -137,18 +139,22 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
             "A webhook URL points at a loopback, private, link-local or other non-public address that the configuration "
                 + "(`webhookAllowedNetworks`) does not allow. Nothing was stored."
         case .webhookNotFound: "No such webhook endpoint in the namespace."
+        case .invalidProxy:
+            "A proxy namespace's configuration is malformed (an upstream that is not an http(s) URL, a bad prefix, glob or host, "
+                + "a TTL out of range, a user name without a password)."
+        case .proxyNotFound: "The namespace is not a proxy namespace."
         }
     }
 
     public var httpStatus: Int? {
         switch self {
         case .invalidName, .invalidPath, .invalidManifest, .invalidDigest, .invalidPageRequest, .invalidPolicy, .invalidToken,
-            .blobNotLinked, .invalidWebhook, .webhookAddressRefused, .invalidRegistryScope:
+            .blobNotLinked, .invalidWebhook, .webhookAddressRefused, .invalidRegistryScope, .invalidProxy:
             400
         case .unauthenticated, .tokenExpired, .tokenRevoked, .registryTokenInvalid, .registryTokenExpired, .registryTokenAudience: 401
         case .forbidden: 403
         case .namespaceNotFound, .artifactNotFound, .versionNotFound, .fileNotFound, .tagNotFound, .holdNotFound, .policyNotFound,
-            .blobNotFound, .tokenNotFound, .webhookNotFound:
+            .blobNotFound, .tokenNotFound, .webhookNotFound, .proxyNotFound:
             404
         case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected: 409
         case .databaseUnavailable, .directoryUnavailable: 503

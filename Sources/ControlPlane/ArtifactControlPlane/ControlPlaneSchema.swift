@@ -67,6 +67,13 @@ public enum ControlPlaneSchema {
                 try await db.raw(SQLQueryString(statement)).run()
             }
         },
+        // Proxy namespaces (pull-through cache of an upstream OCI registry): the upstream's
+        // configuration and when each cached tag was last checked (ControlPlaneSchema+Proxies).
+        Migration(version: 9, name: "oci proxy namespaces") { db, _ in
+            for statement in proxies {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this code knows.

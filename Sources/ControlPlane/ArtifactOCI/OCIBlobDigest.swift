@@ -35,8 +35,8 @@ public enum OCIBlobDigest: Sendable, Hashable, CustomStringConvertible {
         .sha512(hex: hex(SHA512.hash(data: bytes)))
     }
 
-    /// The 128 lower-case hex digits of a SHA-512.
-    static func hex(_ digest: SHA512Digest) -> String {
+    /// The lower-case hex digits of a digest (128 for a SHA-512, 64 for a SHA-256).
+    static func hex(_ digest: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var characters: [UInt8] = []
         characters.reserveCapacity(128)

@@ -128,7 +128,7 @@ extension OCIError {
                 case .blobNotLinked: .manifestBlobUnknown
                 case .blobCollected: .blobUploadInvalid
                 case .namespaceExists, .versionExists, .holdExists, .policyExists, .holdNotFound, .policyNotFound, .tokenNotFound, .invalidPolicy,
-                    .invalidToken, .invalidWebhook, .webhookAddressRefused, .webhookNotFound:
+                    .invalidToken, .invalidWebhook, .webhookAddressRefused, .webhookNotFound, .invalidProxy, .proxyNotFound:
                     .unsupported
                 case .databaseUnavailable, .directoryUnavailable, .databaseTooNew, .database, .dataPlane, .internalError, .auditRecordMalformed,
                     .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt, .backupUnsupported:

@@ -26,6 +26,15 @@ extension OCIRegistry {
     public func putManifest(
         _ repository: OCIRepositoryName, reference: String, bytes: [UInt8], contentType: String?, context: RequestContext
     ) async throws(OCIError) -> OCIManifest {
+        try await storeManifest(repository, reference: reference, bytes: bytes, contentType: contentType, partial: false, context: context)
+    }
+
+    /// As ``putManifest(_:reference:bytes:contentType:context:)``; with `partial` (a manifest a
+    /// proxy namespace fetched from its upstream, whose blobs come later) the references the
+    /// repository does not have yet are left out of the version instead of refused.
+    func storeManifest(
+        _ repository: OCIRepositoryName, reference: String, bytes: [UInt8], contentType: String?, partial: Bool, context: RequestContext
+    ) async throws(OCIError) -> OCIManifest {
         let manifest = try OCIManifest(bytes: bytes, contentType: contentType)
         var tag: String?
         // The bytes' blob is ingested under their SHA-512 (at most 4 MiB, hashed here and again
@@ -65,12 +74,14 @@ extension OCIRegistry {
         for digest in manifest.blobs {
             let known: LinkedBlob? = if case .sha256(let sha256) = digest { found[sha256] } else { try await optionalBlob(ns, digest) }
             guard let blob = known else {
+                if partial { continue }
                 throw OCIError(.manifestBlobUnknown, "the manifest references blob \(digest), which is not in \(repository); push it first")
             }
             files.append(FileEntry(path: "blobs/\(OCIDigest.fileName(digest))", address: blob.address))
         }
         for digest in manifest.manifests {
             guard let child = try await storedManifest(repository, version: OCIDigest.versionName(digest)) else {
+                if partial { continue }
                 throw OCIError(.manifestBlobUnknown, "the index references manifest \(digest), which is not in \(repository); push it first")
             }
             files.append(FileEntry(path: "manifests/\(OCIDigest.versionName(digest))", address: child.address, mediaType: child.mediaType))

@@ -2,10 +2,10 @@ import ArtifactStoreAPI
 
 /// Artifact-name globs for retention policies: `*` (within one `/` part), `**` (across parts),
 /// `?` (one character other than `/`), everything else literal.
-struct ArtifactGlob: Sendable, Hashable {
+package struct ArtifactGlob: Sendable, Hashable {
     let pattern: [Character]
 
-    init(_ text: String) throws(ControlPlaneError) {
+    package init(_ text: String) throws(ControlPlaneError) {
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789._-/*?")
         guard !text.isEmpty, text.count <= 255, text.allSatisfy(allowed.contains) else {
             throw ControlPlaneError(.invalidPolicy, "artifact glob \"\(NameGrammar.printable(text))\" may use only artifact-name characters, '*', '**' and '?'")
@@ -13,7 +13,7 @@ struct ArtifactGlob: Sendable, Hashable {
         pattern = Array(text)
     }
 
-    func matches(_ name: String) -> Bool {
+    package func matches(_ name: String) -> Bool {
         Self.match(pattern[...], Array(name)[...])
     }
 

@@ -7,7 +7,7 @@ import SQLKit
 extension Registry {
     static let versionColumns = "namespace, artifact, version, creator, created_at, labels, file_count, total_size"
 
-    static func namespace(_ name: String, in db: any SQLDatabase) async throws -> Namespace? {
+    package static func namespace(_ name: String, in db: any SQLDatabase) async throws -> Namespace? {
         try await db.raw("SELECT name, immutable_tags, public_read, created_by, created_at FROM namespaces WHERE name = \(bind: name)")
             .first().map(namespace(from:))
     }

@@ -95,6 +95,9 @@ public struct APIHandlers: Sendable {
         case .listPolicies: listPolicies
         case .setPolicy: setPolicy
         case .deletePolicy: deletePolicy
+        case .listProxies: listProxies
+        case .setProxy: setProxy
+        case .deleteProxy: deleteProxy
         case .evaluateRetention: evaluateRetention
         case .collectGarbage: collectGarbage
         case .scrub: scrub

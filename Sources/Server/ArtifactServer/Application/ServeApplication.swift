@@ -49,6 +49,8 @@ public enum ServeApplication {
                 controlPlane.retention.service(interval: configuration.retentionInterval),
                 OCIStore(registry: controlPlane.registry).uploadExpiryService(
                     maximumAge: configuration.ociUploadExpiry, interval: configuration.gcInterval),
+                // Proxy namespaces' "unused for N days" (docs/oci.md, "Proxy namespaces").
+                OCIProxyStore(controlPlane: controlPlane).evictionService(interval: configuration.gcInterval),
                 controlPlane.auditSequencer.service(),
                 // Every node delivers webhooks; each delivery is leased to one (docs/webhooks.md).
                 WebhookDeliveryRunner(

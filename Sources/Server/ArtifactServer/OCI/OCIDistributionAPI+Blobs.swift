@@ -9,9 +9,14 @@ import Hummingbird
 // redirected (307) to a presigned URL where the blob's backend offers one.
 extension OCIDistributionAPI {
     func getBlob(_ repository: OCIRepositoryName, digest text: String, _ request: Request, _ context: ServerRequestContext, head: Bool) async throws -> Response {
-        _ = try await authorize(.read, repository, context)
+        let principal = try await authorize(.read, repository, context)
         let digest = try OCIDigest.parseBlob(text)
-        let blob = try await oci.blob(repository, digest: digest)
+        // A proxy namespace fetches what it lacks (OCIDistributionAPI+Proxy).
+        let blob: LinkedBlob
+        switch try await blobOrPullThrough(repository, digest, request, context, principal: principal, head: head) {
+        case .stored(let stored): blob = stored
+        case .answered(let response): return response
+        }
         var headers: HTTPFields = [
             .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(digest)\"", OCIHeader.contentDigest: "\(digest)",
         ]

@@ -32,6 +32,9 @@ extension OCIDistributionAPI {
 
     func getManifest(_ repository: OCIRepositoryName, reference: String, _ request: Request, _ context: ServerRequestContext, head: Bool) async throws -> Response {
         let principal = try await authorize(.read, repository, context)
+        if let proxy = try await proxyConfiguration(repository) {
+            return try await proxiedManifest(proxy, repository, reference: reference, context, principal: principal, head: head)
+        }
         let manifest = try await oci.manifest(repository, reference: reference)
         let digest = OCIDigest.answered(reference: reference, digest: manifest.digest)
         if !head { await recordPull(repository, reference: reference, digest: "\(manifest.digest)", principal: principal, context) }

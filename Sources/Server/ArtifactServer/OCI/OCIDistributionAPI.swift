@@ -21,6 +21,8 @@ struct OCIDistributionAPI: Sendable {
     let metrics: ServerMetrics
     /// Where single-component names go and who may create a namespace by pushing (docs/oci.md).
     var naming = OCINamingPolicy()
+    /// Pull-through state shared by this router's requests (proxy namespaces).
+    let proxyPuller = OCIProxyPuller()
     var oci: OCIRegistry { OCIRegistry(controlPlane: controlPlane) }
 
     /// Answers every `/v2` request (``APIRouter`` routes them all here).
@@ -59,6 +61,12 @@ struct OCIDistributionAPI: Sendable {
 
     func dispatch(_ route: OCIRoute, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let method = request.method
+        switch (route, method) {
+        case (.uploads(let repository), .post), (.manifest(let repository, _), .put), (.manifest(let repository, _), .delete):
+            try await refuseWriteToProxy(repository, context)
+        default:
+            break
+        }
         switch (route, method) {
         case (.base, .get), (.base, .head):
             _ = try await controlPlane.auth.authenticate(token: context.credential, user: context.basicUser, context: anonymous(context))
