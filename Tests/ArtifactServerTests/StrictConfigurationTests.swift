@@ -31,7 +31,7 @@ struct StrictConfigurationTests {
     static let keys =
         "host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, "
         + "cacheLifetime, logLevel, ociUploadExpiry, headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections, logFormat, auditKeyFile, "
-        + "redirectExemptNamespaces"
+        + "redirectExemptNamespaces, tlsCert, tlsKey"
 
     @Test("an unknown key is refused, naming it, the file, a near key and every key")
     func unknownKey() async throws {

@@ -69,6 +69,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("audit-key-file"), help: "The audit chain's HMAC key file (default DATA_DIR/audit.key, created 0600).")
     var auditKeyFile: String?
 
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key. Reloaded on SIGHUP.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key (unencrypted) of the --tls-cert certificate.")
+    var tlsKey: String?
+
     @Option(name: .long, help: "A JSON configuration file (lowest precedence).")
     var config: String?
 
@@ -99,6 +107,8 @@ struct ServeCommand: AsyncParsableCommand {
         set(.maxConnections, maxConnections.map(ConfigContent.int))
         set(.logFormat, logFormat.map(ConfigContent.string))
         set(.auditKeyFile, auditKeyFile.map(ConfigContent.string))
+        set(.tlsCert, tlsCert.map(ConfigContent.string))
+        set(.tlsKey, tlsKey.map(ConfigContent.string))
         let configuration: ServerConfiguration
         do {
             configuration = try await ServerConfiguration.load(flags: flags, environment: environment, file: config)

@@ -10,7 +10,7 @@ extension ServerConfiguration.Key {
 
     var valueType: ValueType {
         switch self {
-        case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile: .string
+        case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile, .tlsCert, .tlsKey: .string
         case .backends, .redirectExemptNamespaces: .stringArray
         case .port, .gcInterval, .gcGracePeriod, .retentionInterval, .shutdownGracePeriod, .cacheLifetime, .ociUploadExpiry,
             .headerReadTimeout, .idleTimeout, .bodyIdleTimeout, .maxConnections:

@@ -53,6 +53,11 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var connectionLimits = ConnectionLimits()
     /// How log lines are written: `text` or `json` (one object per line).
     public var logFormat = ServerLogFormat.text
+    /// PEM certificate chain (leaf first) to serve HTTPS with; `nil` serves plain HTTP. Always
+    /// set together with ``tlsKeyFile``. Reloaded on SIGHUP (docs/operations.md, "TLS").
+    public var tlsCertificateFile: String?
+    /// PEM private key (unencrypted) of the leaf certificate in ``tlsCertificateFile``.
+    public var tlsKeyFile: String?
 
     public init() {}
 
@@ -70,6 +75,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var effectiveAuditKeyFile: String {
         auditKeyFile ?? (absoluteDataDirectory as NSString).appendingPathComponent("audit.key")
     }
+
+    /// `https` with a certificate, else `http`.
+    public var scheme: String { tlsCertificateFile == nil ? "http" : "https" }
 
     /// ``dataDirectory`` made absolute against the current directory.
     public var absoluteDataDirectory: String {
@@ -95,6 +103,7 @@ public typealias ServerConfigurationError = LayeredError<ServerConfigurationErro
 public enum ServerConfigurationErrorCode: String, ErrorCode {
     case invalidConfiguration
     case addressInUse
+    case tlsUnusable
 
     public typealias Details = ServerConfigurationErrorDetails
 
@@ -105,6 +114,8 @@ public enum ServerConfigurationErrorCode: String, ErrorCode {
         case .invalidConfiguration:
             "A key is unknown, of the wrong type or out of range, or a location does not exist or cannot be written."
         case .addressInUse: "Another process listens on the configured host and port."
+        case .tlsUnusable:
+            "The TLS certificate or key file cannot be read, is not PEM, or the key does not belong to the certificate."
         }
     }
 
