@@ -17,7 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the ArtifactStore HTTP server.",
         discussion: """
             On the first start with an empty store, prints a bootstrap admin token once on \
-            standard error (or installs ARTIFACTSTORE_ADMIN_TOKEN if set). SIGTERM drains \
+            standard error (or installs ARTIFACTSTORE_ADMIN_TOKEN, or the token in the file \
+            ARTIFACTSTORE_ADMIN_TOKEN_FILE names, if set). SIGHUP reloads the TLS certificate. SIGTERM drains \
             in-flight requests and exits 0.
             """
     )
@@ -110,8 +111,10 @@ struct ServeCommand: AsyncParsableCommand {
         set(.tlsCert, tlsCert.map(ConfigContent.string))
         set(.tlsKey, tlsKey.map(ConfigContent.string))
         let configuration: ServerConfiguration
+        let adminToken: String?
         do {
             configuration = try await ServerConfiguration.load(flags: flags, environment: environment, file: config)
+            adminToken = try AdminTokenFile.token(environment: environment)
         } catch {
             reportError(error)
             throw ExitCode(2)
@@ -138,7 +141,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         do {
             try await ServeApplication.run(
-                configuration, adminToken: environment["ARTIFACTSTORE_ADMIN_TOKEN"], logger: logger,
+                configuration, adminToken: adminToken, logger: logger,
                 console: { FileOutput.standardError.write($0) })
         } catch let error as ServerConfigurationError {
             reportError(error)
