@@ -160,6 +160,11 @@ check "a mismatched key at the start: exit 2, tlsUnusable, no data directory" ba
         2>bad-start.err; [ \$? -eq 2 ] && grep -q 'tlsUnusable: tlsKey' bad-start.err && [ ! -e '$WORK/never' ]"
 
 # --- 4. nginx terminating TLS in front of a plain-HTTP serve -----------------------------------
+doc_has_example() {
+    python3 -c 'import sys; sys.exit(0 if open(sys.argv[2]).read() in open(sys.argv[1]).read() else 1)' \
+        "$ROOT/docs/operations.md" "$ROOT/packaging/nginx/artifactstore.conf"
+}
+check "docs/operations.md shows packaging/nginx/artifactstore.conf verbatim" doc_has_example
 PLAIN_TOKEN=$(token)
 PLAIN_PORT=$(free_port)
 PROXY_PORT=$(free_port)

@@ -59,7 +59,7 @@ public enum ServeApplication {
             if let reconciler = controlPlane.reconciler {
                 services.append(reconciler.service(interval: configuration.gcInterval) { metrics.recordReconciliation($0) })
             }
-            if let tls { services.append(TLSReloadService(reloader: tls, logger: logger)) }
+            services.append(TLSReloadService(reloader: tls, logger: logger))
             let scheme = configuration.scheme
             let app = Application(
                 router: api.makeRouter(),
