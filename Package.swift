@@ -657,6 +657,8 @@ let package = Package(
             name: "ArtifactStoreCLITests",
             dependencies: [
                 "ArtifactStoreAPI",
+                // TestCertificateAuthority: the CA the --ca-cert tests trust.
+                "ArtifactStoreTestSupport",
                 "ArtifactStoreCLI",
                 "ArtifactStoreClient",
                 "ArtifactControlPlane",
