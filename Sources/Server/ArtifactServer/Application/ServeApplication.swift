@@ -31,7 +31,8 @@ public enum ServeApplication {
     /// Opens everything, prints the bootstrap admin token on the first start, and serves until
     /// a shutdown signal.
     ///
-    /// - Parameter adminToken: `ARTIFACTSTORE_ADMIN_TOKEN`: installed as the admin token on the
+    /// - Parameter adminToken: `ARTIFACTSTORE_ADMIN_TOKEN` or the token in `ARTIFACTSTORE_ADMIN_TOKEN_FILE`
+    ///   (``AdminTokenFile``): installed as the admin token on the
     ///   first start instead of a generated one; ignored afterwards.
     public static func run(
         _ configuration: ServerConfiguration, adminToken: String?, logger: Logger, console: @escaping Console
@@ -204,7 +205,9 @@ public enum ServeApplication {
         let provided = adminToken.flatMap { $0.isEmpty ? nil : $0 }
         guard let issued = try await controlPlane.auth.bootstrap(providedToken: provided) else { return }
         if provided != nil {
-            logger.notice("first start: the admin token is the one in ARTIFACTSTORE_ADMIN_TOKEN", metadata: ["token_id": "\(issued.info.id)"])
+            logger.notice(
+                "first start: the admin token is the one in ARTIFACTSTORE_ADMIN_TOKEN (or ARTIFACTSTORE_ADMIN_TOKEN_FILE)",
+                metadata: ["token_id": "\(issued.info.id)"])
             return
         }
         logger.notice("first start: a bootstrap admin token was created and shown once on the console", metadata: ["token_id": "\(issued.info.id)"])
