@@ -15,31 +15,13 @@ struct ServeAdminTokenFileTests {
         return path
     }
 
-    /// Runs `artifactstore` with `arguments` and `environment` (no other ARTIFACTSTORE_ variable).
-    static func run(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = ServeBinaryTests.executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARTIFACTSTORE_") }
-            .merging(environment) { $1 }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
-    }
-
     @Test("a world-readable token file stops serve with exit 2 naming the variable, never the token; nothing is created")
     func worldReadableRefused() async throws {
         let directory = ServeBinaryTests.temporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = try Self.tokenFile(directory, mode: 0o644)
-        let result = try await Self.run(
+        let result = try await ServeStartupTests.run(
             ["serve", "--port", "0", "--data-dir", directory + "/data"], environment: ["ARTIFACTSTORE_ADMIN_TOKEN_FILE": file])
         #expect(result.status == 2)
         #expect(result.error.hasPrefix("artifactstore: error: invalidConfiguration: ARTIFACTSTORE_ADMIN_TOKEN_FILE: the admin token file"))
@@ -47,12 +29,12 @@ struct ServeAdminTokenFileTests {
         #expect(!FileManager.default.fileExists(atPath: directory + "/data"))
     }
 
-    @Test("a 0600 token file installs its token (never printed); reset-token prints one new token the server accepts; a missing store: exit 2")
+    @Test("a 0600 token file installs its token (never printed); reset-token prints a new token serve accepts; no store: exit 2")
     func tokenFileThenResetToken() async throws {
         let directory = ServeBinaryTests.temporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let missing = try await Self.run(["admin", "reset-token", "--data-dir", directory + "/absent"], environment: [:])
+        let missing = try await ServeStartupTests.run(["admin", "reset-token", "--data-dir", directory + "/absent"], environment: [:])
         #expect(missing.status == 2 && missing.output.isEmpty)
         #expect(missing.error.hasPrefix("artifactstore: error: invalidConfiguration: dataDir: no database at"))
         #expect(!FileManager.default.fileExists(atPath: directory + "/absent"))
@@ -65,7 +47,7 @@ struct ServeAdminTokenFileTests {
         #expect(!first.standardError.contains(Self.token))
         #expect(await first.terminate() == 0)
 
-        let reset = try await Self.run(["admin", "reset-token", "--data-dir", data], environment: [:])
+        let reset = try await ServeStartupTests.run(["admin", "reset-token", "--data-dir", data], environment: [:])
         #expect(reset.status == 0, "\(reset.error)")
         let lines = reset.output.split(separator: "\n")
         let newToken = try #require(lines.first.map(String.init))

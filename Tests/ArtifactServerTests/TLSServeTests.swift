@@ -32,7 +32,9 @@ struct TLSServeTests {
             let slice = ByteStreamFileSlice(descriptor: descriptor, range: 0..<UInt64(bytes.count), owner: 0) {}
             return Response(
                 status: .ok, headers: [.contentLength: "\(bytes.count)"],
-                body: DownloadBody.make(ByteStream(ByteStream(buffers: [ByteBuffer(bytes: bytes)]), fileSlice: slice), channel: context.channel, metrics: ServerMetrics()))
+                body: DownloadBody.make(
+                    ByteStream(ByteStream(buffers: [ByteBuffer(bytes: bytes)]), fileSlice: slice), channel: context.channel,
+                    metrics: ServerMetrics()))
         }
         return router
     }
@@ -104,7 +106,7 @@ struct TLSServeTests {
         try await client.shutdown()
     }
 
-    @Test("reload (what SIGHUP calls): new connections get the new certificate, an open connection keeps working, a bad pair changes nothing")
+    @Test("reload (what SIGHUP calls): new connections get the new certificate, an open one keeps working, a bad pair changes nothing")
     func reloadPresentsNewCertificate() async throws {
         let first = try TestCertificateAuthority(name: "First CA")
         let second = try TestCertificateAuthority(name: "Second CA")

@@ -24,7 +24,8 @@ struct ClientTLSTests {
     static func whoami(_ server: ServerProcess, _ configuration: HTTPClient.Configuration) async throws -> Set<Grant> {
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
-            let client = ArtifactStoreClient(server: server.url, token: server.adminToken, httpClient: httpClient, logger: Logger(label: "test"))
+            let client = ArtifactStoreClient(
+                server: server.url, token: server.adminToken, httpClient: httpClient, logger: Logger(label: "test"))
             let grants = Set(try await client.whoami().grants)
             try await httpClient.shutdown()
             return grants
@@ -56,7 +57,8 @@ struct ClientTLSTests {
             #expect(flag.status == 0, "\(flag.standardError)")
             #expect(flag.standardOutput.contains("bootstrap-admin"))
             let variable = try user.run(
-                ["token", "list", "--server", server.url], extra: token.merging(["ARTIFACTSTORE_CA_CERT": authority.certificatePath]) { $1 })
+                ["token", "list", "--server", server.url],
+                extra: token.merging(["ARTIFACTSTORE_CA_CERT": authority.certificatePath]) { $1 })
             #expect(variable.status == 0, "\(variable.standardError)")
             let refused = try user.run(["token", "list", "--server", server.url], extra: token)
             #expect(refused.status == 7)
@@ -73,7 +75,9 @@ struct ClientTLSTests {
             (missing, "cannot read the CA certificate file \"\(missing)\"; check --ca-cert or ARTIFACTSTORE_CA_CERT"),
             (notPEM, "\"\(notPEM)\" holds no PEM certificate (-----BEGIN CERTIFICATE-----); check --ca-cert or ARTIFACTSTORE_CA_CERT"),
         ] {
-            let error = #expect(throws: ClientError.self) { _ = try ArtifactStoreClient.commandLineHTTPConfiguration(caCertificateFile: path) }
+            let error = #expect(throws: ClientError.self) {
+                _ = try ArtifactStoreClient.commandLineHTTPConfiguration(caCertificateFile: path)
+            }
             #expect(error?.kind == .invalidArgument && error?.message == message)
             // Port 9 (discard) on loopback: nothing would answer, so exit 2 shows no request was tried first.
             let output = try CLIProcess.run(

@@ -80,7 +80,8 @@ final class ServerProcess: @unchecked Sendable {
     static func get(_ url: String, caFile: String? = nil) -> Int {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2"] + (caFile.map { ["--cacert", $0] } ?? []) + [url]
+        curl.arguments =
+            ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2"] + (caFile.map { ["--cacert", $0] } ?? []) + [url]
         let pipe = Pipe()
         curl.standardOutput = pipe
         curl.standardError = FileHandle.nullDevice

@@ -119,7 +119,9 @@ public enum ServeApplication {
     }
 
     /// The TLS certificate the configuration names, loaded and checked; `nil` for plain HTTP.
-    static func tlsReloader(_ configuration: ServerConfiguration, logger: Logger) throws(ServerConfigurationError) -> TLSCertificateReloader? {
+    static func tlsReloader(
+        _ configuration: ServerConfiguration, logger: Logger
+    ) throws(ServerConfigurationError) -> TLSCertificateReloader? {
         guard let certificate = configuration.tlsCertificateFile, let key = configuration.tlsKeyFile else { return nil }
         return try TLSCertificateReloader(certificateFile: certificate, keyFile: key, logger: logger)
     }

@@ -136,7 +136,8 @@ public enum StoreAdministration {
         let location = try existingLocation(configuration)
         let dataPlane = try ServeApplication.makeDataPlane(configuration, logger: logger)
         return try await ControlPlane.open(
-            location, dataPlane: dataPlane, configuration: ControlPlane.Configuration(gcGracePeriod: configuration.gcGracePeriod, auditKeys: auditKeys),
+            location, dataPlane: dataPlane,
+            configuration: ControlPlane.Configuration(gcGracePeriod: configuration.gcGracePeriod, auditKeys: auditKeys),
             logger: logger)
     }
 
