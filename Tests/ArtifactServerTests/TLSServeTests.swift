@@ -39,8 +39,11 @@ struct TLSServeTests {
         return router
     }
 
-    /// Serves over TLS with `reloader` and runs `body` with the port.
-    static func withServer(_ reloader: TLSCertificateReloader, _ body: @Sendable (Int) async throws -> Void) async throws {
+    /// Serves over TLS with `reloader` and runs `body` with the port; `clients` are shut down
+    /// before the server stops, so no kept-alive connection holds up its graceful shutdown.
+    static func withServer(
+        _ reloader: TLSCertificateReloader, clients: [HTTPClient], _ body: @Sendable (Int) async throws -> Void
+    ) async throws {
         let file = NSTemporaryDirectory() + "artifactstore-tls-body-\(UUID().uuidString)"
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         let descriptor = open(file, O_RDONLY)
@@ -52,7 +55,15 @@ struct TLSServeTests {
         let app = Application(
             router: router(descriptor: descriptor), server: try ServeApplication.httpServer(limits: .patient, tls: reloader),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestLogs.silent)
-        try await app.test(.live) { client in try await body(try #require(client.port)) }
+        try await app.test(.live) { client in
+            do {
+                try await body(try #require(client.port))
+            } catch {
+                for client in clients { try? await client.shutdown() }
+                throw error
+            }
+            for client in clients { try await client.shutdown() }
+        }
     }
 
     /// An HTTPS client trusting only `caFile` (no system roots), keeping connections alive.
@@ -80,7 +91,7 @@ struct TLSServeTests {
         let other = try TestCertificateAuthority(name: "Another CA")
         defer { other.remove() }
         let untrusting = try Self.client(trusting: other.certificatePath)
-        try await Self.withServer(reloader) { port in
+        try await Self.withServer(reloader, clients: [trusting, untrusting]) { port in
             let hello = try await Self.get(trusting, "https://localhost:\(port)/hello")
             #expect(hello.status == 200 && hello.body == Array("hello over TLS".utf8))
             let download = try await Self.get(trusting, "https://localhost:\(port)/download")
@@ -88,8 +99,6 @@ struct TLSServeTests {
             #expect(download.body == Self.bytes)
             await #expect(throws: (any Error).self) { _ = try await Self.get(untrusting, "https://localhost:\(port)/hello") }
         }
-        try await trusting.shutdown()
-        try await untrusting.shutdown()
     }
 
     @Test("a certificate issued for another host name is refused by a client that trusts its CA")
@@ -99,11 +108,10 @@ struct TLSServeTests {
         let issued = try authority.issue("elsewhere", hosts: ["elsewhere.example"])
         let reloader = try TLSCertificateReloader(certificateFile: issued.certificatePath, keyFile: issued.keyPath, logger: TestLogs.silent)
         let client = try Self.client(trusting: authority.certificatePath)
-        try await Self.withServer(reloader) { port in
+        try await Self.withServer(reloader, clients: [client]) { port in
             let error = await #expect(throws: (any Error).self) { _ = try await Self.get(client, "https://localhost:\(port)/hello") }
             #expect(error is NIOSSLExtraError, "\(String(describing: error))")
         }
-        try await client.shutdown()
     }
 
     @Test("reload (what SIGHUP calls): new connections get the new certificate, an open one keeps working, a bad pair changes nothing")
@@ -122,7 +130,7 @@ struct TLSServeTests {
         let reloader = try TLSCertificateReloader(certificateFile: live + ".pem", keyFile: live + ".key", logger: TestLogs.silent)
         let trustsFirst = try Self.client(trusting: first.certificatePath)
         let trustsSecond = try Self.client(trusting: second.certificatePath)
-        try await Self.withServer(reloader) { port in
+        try await Self.withServer(reloader, clients: [trustsFirst, trustsSecond]) { port in
             let url = "https://localhost:\(port)/hello"
             #expect(try await Self.get(trustsFirst, url).status == 200)
             await #expect(throws: (any Error).self) { _ = try await Self.get(trustsSecond, url) }
@@ -144,8 +152,6 @@ struct TLSServeTests {
             #expect(try await Self.get(fresh, url).status == 200)
             try await fresh.shutdown()
         }
-        try await trustsFirst.shutdown()
-        try await trustsSecond.shutdown()
     }
 
     static func replace(_ path: String, with source: String) throws {
