@@ -42,7 +42,8 @@ struct TLSServeTests {
     /// Serves over TLS with `reloader` and runs `body` with the port; `clients` are shut down
     /// before the server stops, so no kept-alive connection holds up its graceful shutdown.
     static func withServer(
-        _ reloader: TLSCertificateReloader, clients: [HTTPClient], _ body: @Sendable (Int) async throws -> Void
+        _ reloader: TLSCertificateReloader, clients: [HTTPClient], limits: ConnectionLimits = .patient,
+        _ body: @Sendable (Int) async throws -> Void
     ) async throws {
         let file = NSTemporaryDirectory() + "artifactstore-tls-body-\(UUID().uuidString)"
         try Data(bytes).write(to: URL(fileURLWithPath: file))
@@ -53,7 +54,7 @@ struct TLSServeTests {
         }
         try #require(descriptor >= 0)
         let app = Application(
-            router: router(descriptor: descriptor), server: try ServeApplication.httpServer(limits: .patient, tls: reloader),
+            router: router(descriptor: descriptor), server: try ServeApplication.httpServer(limits: limits, tls: reloader),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestLogs.silent)
         try await app.test(.live) { client in
             do {
@@ -151,6 +152,27 @@ struct TLSServeTests {
             let fresh = try Self.client(trusting: second.certificatePath)
             #expect(try await Self.get(fresh, url).status == 200)
             try await fresh.shutdown()
+        }
+    }
+
+    @Test("one connection too many gets the 503 in the API's shape over TLS (the gate sits after the TLS handler)")
+    func connectionLimitAnsweredOverTLS() async throws {
+        let authority = try TestCertificateAuthority()
+        defer { authority.remove() }
+        let issued = try authority.issue("server")
+        let reloader = try TLSCertificateReloader(certificateFile: issued.certificatePath, keyFile: issued.keyPath, logger: TestLogs.silent)
+        let holder = try Self.client(trusting: authority.certificatePath)
+        let second = try Self.client(trusting: authority.certificatePath)
+        var limits = ConnectionLimits.patient
+        // HummingbirdTesting's live client holds one connection of its own.
+        limits.maxConnections = 2
+        try await Self.withServer(reloader, clients: [holder, second], limits: limits) { port in
+            // The first client's kept-alive connection is the last one allowed.
+            let first = try await Self.get(holder, "https://localhost:\(port)/hello")
+            #expect(first.status == 200, "\(String(decoding: first.body, as: UTF8.self))")
+            let refused = try await Self.get(second, "https://localhost:\(port)/hello")
+            #expect(refused.status == 503)
+            #expect(String(decoding: refused.body, as: UTF8.self).contains("\"code\":\"tooManyConnections\""))
         }
     }
 
