@@ -9,7 +9,7 @@ import Testing
 /// Recovery of a lost admin token (issue 20, part 6): `admin reset-token` minting a token offline
 /// into the audit chain, and `ARTIFACTSTORE_ADMIN_TOKEN_FILE` with every refusal, none of which
 /// repeats the token.
-@Suite("admin token recovery", .serialized, .timeLimit(.minutes(2)))
+@Suite("admin token recovery", .serialized, .timeLimit(.minutes(10)))
 struct AdminRecoveryTests {
     static let token = "ast_0123456789abcdef_" + String(repeating: "0123456789abcdef", count: 4)
 
