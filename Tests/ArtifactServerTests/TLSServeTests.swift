@@ -67,6 +67,11 @@ struct TLSServeTests {
         }
     }
 
+    /// A reloader presenting `issued`.
+    static func reloader(_ issued: TestCertificateAuthority.Issued) throws -> TLSCertificateReloader {
+        try TLSCertificateReloader(certificateFile: issued.certificatePath, keyFile: issued.keyPath, logger: TestLogs.silent)
+    }
+
     /// An HTTPS client trusting only `caFile` (no system roots), keeping connections alive.
     static func client(trusting caFile: String) throws -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -87,7 +92,7 @@ struct TLSServeTests {
         let authority = try TestCertificateAuthority()
         defer { authority.remove() }
         let issued = try authority.issue("server")
-        let reloader = try TLSCertificateReloader(certificateFile: issued.certificatePath, keyFile: issued.keyPath, logger: TestLogs.silent)
+        let reloader = try Self.reloader(issued)
         let trusting = try Self.client(trusting: authority.certificatePath)
         let other = try TestCertificateAuthority(name: "Another CA")
         defer { other.remove() }
@@ -107,7 +112,7 @@ struct TLSServeTests {
         let authority = try TestCertificateAuthority()
         defer { authority.remove() }
         let issued = try authority.issue("elsewhere", hosts: ["elsewhere.example"])
-        let reloader = try TLSCertificateReloader(certificateFile: issued.certificatePath, keyFile: issued.keyPath, logger: TestLogs.silent)
+        let reloader = try Self.reloader(issued)
         let client = try Self.client(trusting: authority.certificatePath)
         try await Self.withServer(reloader, clients: [client]) { port in
             let error = await #expect(throws: (any Error).self) { _ = try await Self.get(client, "https://localhost:\(port)/hello") }
@@ -160,7 +165,7 @@ struct TLSServeTests {
         let authority = try TestCertificateAuthority()
         defer { authority.remove() }
         let issued = try authority.issue("server")
-        let reloader = try TLSCertificateReloader(certificateFile: issued.certificatePath, keyFile: issued.keyPath, logger: TestLogs.silent)
+        let reloader = try Self.reloader(issued)
         let holder = try Self.client(trusting: authority.certificatePath)
         let second = try Self.client(trusting: authority.certificatePath)
         var limits = ConnectionLimits.patient

@@ -11,7 +11,8 @@
 #   2. SIGHUP after the files were replaced by a certificate of another CA: new connections get it
 #      (openssl s_client sees the new serial; curl trusting the new CA answers, the old CA is refused);
 #      a bad key on SIGHUP changes nothing;
-#   3. a bad key at the start: exit 2, tlsUnusable, no data directory created;
+#   3. a bad key at the start: exit 2, tlsUnusable, no data directory created; --check-config
+#      refuses the same pair and accepts a good one;
 #   4. nginx (Debian) with packaging/nginx/artifactstore.conf (port, certificate paths and upstream
 #      replaced) terminating TLS in front of a plain-HTTP `serve`: skopeo and the CLI push and
 #      pull through it.
@@ -158,6 +159,11 @@ wait "$SERVE_PID" 2>/dev/null
 check "a mismatched key at the start: exit 2, tlsUnusable, no data directory" bash -c \
     "'$BIN' serve --port 0 --data-dir '$WORK/never' --tls-cert '$WORK/ca1/server.pem' --tls-key '$WORK/ca2/server.key' \
         2>bad-start.err; [ \$? -eq 2 ] && grep -q 'tlsUnusable: tlsKey' bad-start.err && [ ! -e '$WORK/never' ]"
+
+check "--check-config refuses the mismatched pair (exit 2) and accepts a good one (exit 0)" bash -c \
+    "'$BIN' serve --check-config --data-dir '$WORK/check' --tls-cert '$WORK/ca1/server.pem' --tls-key '$WORK/ca2/server.key' \
+        2>/dev/null; [ \$? -eq 2 ] && '$BIN' serve --check-config --data-dir '$WORK/check' \
+        --tls-cert '$WORK/ca1/server.pem' --tls-key '$WORK/ca1/server.key' >/dev/null"
 
 # --- 4. nginx terminating TLS in front of a plain-HTTP serve -----------------------------------
 doc_has_example() {
