@@ -71,6 +71,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         // Signs and verifies the registry's short-lived bearer JWTs (docs/oci.md, token auth).
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        // TLS for `serve` and a custom CA for the client (already resolved through
+        // async-http-client and hummingbird; named so the products can be used directly).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
     ],
     targets: [
         // MARK: Core (errors and byte streams every layer shares)
@@ -372,6 +375,10 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                // `serve --tls-cert/--tls-key`: Hummingbird's TLS child channel (swift-nio-ssl,
+                // already built for async-http-client), with NIOSSL for the reloadable identity.
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
@@ -398,6 +405,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // `--ca-cert`: the trust roots of the HTTPS client configuration.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
             ]
@@ -643,6 +652,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -677,6 +687,8 @@ let package = Package(
             name: "ArtifactStoreCLITests",
             dependencies: [
                 "ArtifactStoreAPI",
+                // TestCertificateAuthority: the CA the --ca-cert tests trust.
+                "ArtifactStoreTestSupport",
                 "ArtifactStoreCLI",
                 "ArtifactStoreClient",
                 "ArtifactControlPlane",

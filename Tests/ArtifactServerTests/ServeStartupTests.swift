@@ -12,11 +12,15 @@ import Testing
 @Suite("serve start-up checks (binary)", .serialized, .timeLimit(.minutes(10)))
 struct ServeStartupTests {
     /// Runs `artifactstore` with `arguments` to its end: exit status, standard output and error.
-    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String, error: String) {
+    /// No `ARTIFACTSTORE_*` variable of the test's own reaches it; `environment` is added.
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:]
+    ) async throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = ServeBinaryTests.executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARTIFACTSTORE_") }
+            .merging(environment) { $1 }
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output

@@ -32,7 +32,8 @@ struct StrictConfigurationTests {
         "host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, "
         + "cacheLifetime, logLevel, ociUploadExpiry, headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections, logFormat, auditKeyFile, "
         + "redirectExemptNamespaces, ociDefaultNamespace, ociCreateNamespaces, webhookAllowedNetworks, registryTokenAuth, registryTokenService, "
-        + "registryTokenRealm, registryTokenLifetime, ldapURL, ldapBindDN, ldapGroupBase, ldapGroupAttribute, ldapGroupRules, ldapTimeout"
+        + "registryTokenRealm, registryTokenLifetime, ldapURL, ldapBindDN, ldapGroupBase, ldapGroupAttribute, ldapGroupRules, ldapTimeout, "
+        + "tlsCert, tlsKey"
 
     @Test("an unknown key is refused, naming it, the file, a near key and every key")
     func unknownKey() async throws {

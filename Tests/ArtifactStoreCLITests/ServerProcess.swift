@@ -12,18 +12,25 @@ final class ServerProcess: @unchecked Sendable {
     let dataDirectory: TemporaryDirectory
     private let process: Process
     private let logURL: URL
+    private let caFile: String?
 
     /// - Parameters:
     ///   - dataPath: the data directory to serve (a restored store); a fresh one by default.
     ///   - arguments: added to `serve`'s (a backend, say).
     ///   - environment: added to the server's environment.
-    init(dataPath: String? = nil, arguments: [String] = [], environment extra: [String: String] = [:]) throws {
+    ///   - tls: serve HTTPS with this certificate and key; ``url`` is then `https://localhost:PORT`
+    ///     and the health check trusts `tls.ca`.
+    init(
+        dataPath: String? = nil, arguments: [String] = [], environment extra: [String: String] = [:],
+        tls: (certificate: String, key: String, ca: String)? = nil
+    ) throws {
         dataDirectory = try TemporaryDirectory()
         // The token format the server accepts for ARTIFACTSTORE_ADMIN_TOKEN: ast_<16 hex>_<64 hex>.
         let hex = { (count: Int) in String((0..<count).map { _ in "0123456789abcdef".randomElement()! }) }
         adminToken = "ast_\(hex(16))_\(hex(64))"
         let port = try Self.freePort()
-        url = "http://127.0.0.1:\(port)"
+        url = tls == nil ? "http://127.0.0.1:\(port)" : "https://localhost:\(port)"
+        caFile = tls?.ca
         logURL = dataDirectory.url.appendingPathComponent("server.log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
@@ -32,7 +39,7 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = [
             "serve", "--host", "127.0.0.1", "--port", String(port),
             "--data-dir", dataPath ?? dataDirectory.url.appendingPathComponent("data").path,
-        ] + arguments
+        ] + arguments + (tls.map { ["--tls-cert", $0.certificate, "--tls-key", $0.key] } ?? [])
         var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["ARTIFACTSTORE_ADMIN_TOKEN"] = adminToken
         process.environment = environment
@@ -62,7 +69,7 @@ final class ServerProcess: @unchecked Sendable {
             guard process.isRunning else {
                 throw ServerStartError(message: "artifactstore serve exited with \(process.terminationStatus):\n\(log)")
             }
-            if Self.get(url + "/healthz") == 200 { return }
+            if Self.get(url + "/healthz", caFile: caFile) == 200 { return }
             usleep(100_000)
         }
         process.terminate()
@@ -70,10 +77,11 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// The status of a GET with curl (0 when nothing answered).
-    static func get(_ url: String) -> Int {
+    static func get(_ url: String, caFile: String? = nil) -> Int {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", url]
+        curl.arguments =
+            ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2"] + (caFile.map { ["--cacert", $0] } ?? []) + [url]
         let pipe = Pipe()
         curl.standardOutput = pipe
         curl.standardError = FileHandle.nullDevice

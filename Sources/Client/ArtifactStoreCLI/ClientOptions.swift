@@ -15,6 +15,11 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "The token (default: $ARTIFACTSTORE_TOKEN, then the login file).")
     var token: String?
 
+    @Option(
+        name: .customLong("ca-cert"),
+        help: "A PEM file of CA certificates to trust for an https:// server, besides the system's (default: $ARTIFACTSTORE_CA_CERT).")
+    var caCert: String?
+
     @Flag(name: .long, help: "Print machine-readable JSON on standard output (errors too).")
     var json = false
 
@@ -28,7 +33,9 @@ struct ClientOptions: ParsableArguments {
                 server: server, token: token, environment: environment, loginFile: LoginFile(environment: environment),
                 requireToken: requireToken)
             // One pool per command, shut down before the process exits.
-            let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ArtifactStoreClient.commandLineHTTPConfiguration)
+            let caFile = caCert ?? environment["ARTIFACTSTORE_CA_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+            let configuration = try ArtifactStoreClient.commandLineHTTPConfiguration(caCertificateFile: caFile)
+            let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             do {
                 try await body(makeClient(settings, httpClient: httpClient))
             } catch {

@@ -85,7 +85,7 @@ public struct ArtifactStoreClient: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw ClientError(.serverUnreachable, "cannot reach the server at \(server): \(error)", underlying: error)
+            throw Self.unreachable(server, error)
         }
     }
 

@@ -73,6 +73,7 @@ public enum ClientErrorCode: String, ErrorCode {
     case digestMismatch
     case sizeMismatch
     case serverUnreachable
+    case tlsUntrusted
     case badResponse
     case io
     case localFileDiffers
@@ -90,6 +91,8 @@ public enum ClientErrorCode: String, ErrorCode {
         case .digestMismatch: "Downloaded bytes do not have the digest their address names (nothing is kept)."
         case .sizeMismatch: "A download ended with a size other than the one the server announced."
         case .serverUnreachable: "The server could not be reached: connection refused, reset, timed out, DNS; or a transfer was cut off."
+        case .tlsUntrusted:
+            "The server's TLS certificate was refused: not signed by a trusted CA (pass `--ca-cert`) or not issued for the host name used."
         case .badResponse: "The server answered with something that is not the API's shape."
         case .io: "A local file operation failed."
         case .localFileDiffers: "`pull` would replace a local file that has other content (pass `--force`)."
@@ -103,7 +106,7 @@ public enum ClientErrorCode: String, ErrorCode {
         switch self {
         case .invalidReference, .invalidPath, .invalidArgument, .notConfigured: .usage
         case .digestMismatch, .sizeMismatch: .integrity
-        case .serverUnreachable: .server
+        case .serverUnreachable, .tlsUntrusted: .server
         case .localFileDiffers: .conflict
         case .configuration, .badResponse, .io: .failure
         case .server: nil

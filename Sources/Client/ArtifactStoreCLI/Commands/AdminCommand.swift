@@ -11,8 +11,8 @@ import Logging
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
-        abstract: "Check, back up and restore a store directly (fsck, backup, restore).",
-        subcommands: [FsckCommand.self, BackupCommand.self, RestoreCommand.self]
+        abstract: "Check, back up and restore a store directly, or mint a new admin token (fsck, backup, restore, reset-token).",
+        subcommands: [FsckCommand.self, BackupCommand.self, RestoreCommand.self, ResetTokenCommand.self]
     )
 }
 

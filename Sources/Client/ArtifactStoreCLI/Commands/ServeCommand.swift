@@ -17,7 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the ArtifactStore HTTP server.",
         discussion: """
             On the first start with an empty store, prints a bootstrap admin token once on \
-            standard error (or installs ARTIFACTSTORE_ADMIN_TOKEN if set). SIGTERM drains \
+            standard error (or installs ARTIFACTSTORE_ADMIN_TOKEN, or the token in the file \
+            ARTIFACTSTORE_ADMIN_TOKEN_FILE names, if set). SIGHUP reloads the TLS certificate. SIGTERM drains \
             in-flight requests and exits 0.
             """
     )
@@ -95,6 +96,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("registry-token-service"), help: "The registry's service name in challenges and JWTs (default artifactstore).")
     var registryTokenService: String?
 
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key. Reloaded on SIGHUP.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key (unencrypted) of the --tls-cert certificate.")
+    var tlsKey: String?
+
     @Option(name: .long, help: "A JSON configuration file (lowest precedence).")
     var config: String?
 
@@ -131,9 +140,13 @@ struct ServeCommand: AsyncParsableCommand {
         set(.registryTokenAuth, registryTokenAuth ? .bool(true) : nil)
         set(.registryTokenRealm, registryTokenRealm.map(ConfigContent.string))
         set(.registryTokenService, registryTokenService.map(ConfigContent.string))
+        set(.tlsCert, tlsCert.map(ConfigContent.string))
+        set(.tlsKey, tlsKey.map(ConfigContent.string))
         let configuration: ServerConfiguration
+        let adminToken: String?
         do {
             configuration = try await ServerConfiguration.load(flags: flags, environment: environment, file: config)
+            adminToken = try AdminTokenFile.token(environment: environment)
         } catch {
             reportError(error)
             throw ExitCode(2)
@@ -160,7 +173,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         do {
             try await ServeApplication.run(
-                configuration, adminToken: environment["ARTIFACTSTORE_ADMIN_TOKEN"], logger: logger,
+                configuration, adminToken: adminToken, logger: logger,
                 console: { FileOutput.standardError.write($0) })
         } catch let error as ServerConfigurationError {
             reportError(error)

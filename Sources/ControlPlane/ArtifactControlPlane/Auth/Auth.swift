@@ -337,7 +337,7 @@ public struct Auth: Sendable {
     }
 
     /// The id part of a provided token of the generated form, or `invalidToken`.
-    static func validateProvided(_ token: String) throws(ControlPlaneError) -> String {
+    public static func validateProvided(_ token: String) throws(ControlPlaneError) -> String {
         let parts = token.split(separator: "_", omittingEmptySubsequences: false)
         let isLowerHex: (Substring) -> Bool = { $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } }
         guard parts.count == 3, parts[0] == "ast", parts[1].utf8.count == 16, parts[2].utf8.count == 64, isLowerHex(parts[1]), isLowerHex(parts[2]) else {

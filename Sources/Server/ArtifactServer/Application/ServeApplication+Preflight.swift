@@ -32,6 +32,7 @@ extension ServeApplication {
             throw ServerConfigurationError(key: "database", error.message, underlying: error)
         }
         try await checkLocations(configuration, logger: logger)
+        _ = try tlsReloader(configuration, logger: logger)
     }
 
     /// Binds `host:port` and lets it go: `addressInUse` naming both when another process has it.

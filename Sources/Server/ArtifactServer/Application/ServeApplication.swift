@@ -10,6 +10,7 @@ import ArtifactStoreAPI
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -30,13 +31,15 @@ public enum ServeApplication {
     /// Opens everything, prints the bootstrap admin token on the first start, and serves until
     /// a shutdown signal.
     ///
-    /// - Parameter adminToken: `ARTIFACTSTORE_ADMIN_TOKEN`: installed as the admin token on the
+    /// - Parameter adminToken: `ARTIFACTSTORE_ADMIN_TOKEN` or the token in `ARTIFACTSTORE_ADMIN_TOKEN_FILE`
+    ///   (``AdminTokenFile``): installed as the admin token on the
     ///   first start instead of a generated one; ignored afterwards.
     public static func run(
         _ configuration: ServerConfiguration, adminToken: String?, logger: Logger, console: @escaping Console
     ) async throws {
         // Before anything is migrated or minted.
         try await preflight(configuration, logger: logger)
+        let tls = try tlsReloader(configuration, logger: logger)
         let controlPlane = try await openControlPlane(configuration, logger: logger)
         do {
             try await bootstrap(controlPlane, adminToken: adminToken, logger: logger, console: console)
@@ -64,15 +67,17 @@ public enum ServeApplication {
             if let reconciler = controlPlane.reconciler {
                 services.append(reconciler.service(interval: configuration.gcInterval) { metrics.recordReconciliation($0) })
             }
+            services.append(TLSReloadService(reloader: tls, logger: logger))
+            let scheme = configuration.scheme
             let app = Application(
                 router: api.makeRouter(),
-                server: httpServer(limits: configuration.connectionLimits),
+                server: try httpServer(limits: configuration.connectionLimits, tls: tls),
                 configuration: .init(address: .hostname(host, port: configuration.port), serverName: "artifactstore"),
                 services: services,
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? configuration.port
-                    logger.info("listening", metadata: ["address": "http://\(host):\(port)"])
-                    console("artifactstore: listening on http://\(host):\(port)\n")
+                    logger.info("listening", metadata: ["address": "\(scheme)://\(host):\(port)"])
+                    console("artifactstore: listening on \(scheme)://\(host):\(port)\n")
                 },
                 logger: logger
             )
@@ -96,15 +101,36 @@ public enum ServeApplication {
     /// files (``DownloadBody``); each connection's requests are handled on its own event loop
     /// (``EventLoopBoundChannel``).
     public static func httpServer(limits: ConnectionLimits) -> HTTPServerBuilder {
+        httpServer(limits: limits, sendsFileRegions: true)
+    }
+
+    static func httpServer(limits: ConnectionLimits, sendsFileRegions: Bool) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            EventLoopBoundChannel(
+            // An autoclosure: new handlers for every connection.
+            let configuration = HTTP1Channel.Configuration(
+                additionalChannelHandlers: sendsFileRegions
+                    ? [RequestPhaseObserver(), ExpectContinueHandler(), FileRegionSender()]
+                    : [RequestPhaseObserver(), ExpectContinueHandler()])
+            return EventLoopBoundChannel(
                 base: ConnectionLimitedChannel(
-                    base: HTTP1Channel(
-                        responder: responder,
-                        configuration: HTTP1Channel.Configuration(
-                            additionalChannelHandlers: [RequestPhaseObserver(), ExpectContinueHandler(), FileRegionSender()])),
-                    limits: limits, counter: ConnectionCounter()))
+                    base: HTTP1Channel(responder: responder, configuration: configuration), limits: limits, counter: ConnectionCounter()))
         }
+    }
+
+    /// ``httpServer(limits:)`` inside Hummingbird's TLS channel when `tls` is given: every
+    /// handshake presents the reloader's current certificate. Downloads are then written as
+    /// buffers (TLS encrypts in this process, so there is no `sendfile`): no ``FileRegionSender``.
+    public static func httpServer(limits: ConnectionLimits, tls: TLSCertificateReloader?) throws -> HTTPServerBuilder {
+        guard let tls else { return httpServer(limits: limits) }
+        return try .tls(httpServer(limits: limits, sendsFileRegions: false), tlsConfiguration: tls.serverConfiguration)
+    }
+
+    /// The TLS certificate the configuration names, loaded and checked; `nil` for plain HTTP.
+    static func tlsReloader(
+        _ configuration: ServerConfiguration, logger: Logger
+    ) throws(ServerConfigurationError) -> TLSCertificateReloader? {
+        guard let certificate = configuration.tlsCertificateFile, let key = configuration.tlsKeyFile else { return nil }
+        return try TLSCertificateReloader(certificateFile: certificate, keyFile: key, logger: logger)
     }
 
     /// Closes the metadata store and a remote data plane's connections.
@@ -196,7 +222,9 @@ public enum ServeApplication {
         let provided = adminToken.flatMap { $0.isEmpty ? nil : $0 }
         guard let issued = try await controlPlane.auth.bootstrap(providedToken: provided) else { return }
         if provided != nil {
-            logger.notice("first start: the admin token is the one in ARTIFACTSTORE_ADMIN_TOKEN", metadata: ["token_id": "\(issued.info.id)"])
+            logger.notice(
+                "first start: the admin token is the one in ARTIFACTSTORE_ADMIN_TOKEN (or ARTIFACTSTORE_ADMIN_TOKEN_FILE)",
+                metadata: ["token_id": "\(issued.info.id)"])
             return
         }
         logger.notice("first start: a bootstrap admin token was created and shown once on the console", metadata: ["token_id": "\(issued.info.id)"])

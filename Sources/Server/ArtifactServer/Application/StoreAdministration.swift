@@ -99,12 +99,24 @@ public enum StoreAdministration {
         }
     }
 
+    /// The database location, refused when it names an SQLite file that does not exist.
+    static func existingLocation(_ configuration: ServerConfiguration) throws(ServerConfigurationError) -> MetadataLocation {
+        let location = try location(configuration)
+        if case .sqliteFile(let path) = location, !FileManager.default.fileExists(atPath: path) {
+            throw ServerConfigurationError(
+                key: configuration.database == nil ? "dataDir" : "database",
+                "no database at \"\(path)\": name the store's data directory (--data-dir) or database (--database)")
+        }
+        return location
+    }
+
     /// Runs `body` with the control plane of the store that exists (``openExisting(_:logger:)``),
     /// closed after it whether it throws or not.
     static func withExisting<R>(
-        _ configuration: ServerConfiguration, logger: Logger, _ body: (ControlPlane) async throws -> R
+        _ configuration: ServerConfiguration, auditKeys: AuditKeyring = .processLocal, logger: Logger,
+        _ body: (ControlPlane) async throws -> R
     ) async throws -> R {
-        let controlPlane = try await openExisting(configuration, logger: logger)
+        let controlPlane = try await openExisting(configuration, auditKeys: auditKeys, logger: logger)
         do {
             let result = try await body(controlPlane)
             await ServeApplication.close(controlPlane)
@@ -115,18 +127,17 @@ public enum StoreAdministration {
         }
     }
 
-    /// The control plane of a store that exists, without creating a directory or an audit key:
-    /// admin tasks never write an audit record (the process-local key is never used).
-    static func openExisting(_ configuration: ServerConfiguration, logger: Logger) async throws -> ControlPlane {
-        let location = try location(configuration)
-        if case .sqliteFile(let path) = location, !FileManager.default.fileExists(atPath: path) {
-            throw ServerConfigurationError(
-                key: configuration.database == nil ? "dataDir" : "database",
-                "no database at \"\(path)\": name the store's data directory (--data-dir) or database (--database)")
-        }
+    /// The control plane of a store that exists, without creating a directory or an audit key.
+    /// Only `reset-token` writes an audit record, with the store's own keys (`auditKeys`); the
+    /// other admin tasks never do (the process-local key is never used).
+    static func openExisting(
+        _ configuration: ServerConfiguration, auditKeys: AuditKeyring = .processLocal, logger: Logger
+    ) async throws -> ControlPlane {
+        let location = try existingLocation(configuration)
         let dataPlane = try ServeApplication.makeDataPlane(configuration, logger: logger)
         return try await ControlPlane.open(
-            location, dataPlane: dataPlane, configuration: ControlPlane.Configuration(gcGracePeriod: configuration.gcGracePeriod),
+            location, dataPlane: dataPlane,
+            configuration: ControlPlane.Configuration(gcGracePeriod: configuration.gcGracePeriod, auditKeys: auditKeys),
             logger: logger)
     }
 

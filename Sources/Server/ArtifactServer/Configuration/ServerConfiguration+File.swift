@@ -12,7 +12,7 @@ extension ServerConfiguration.Key {
     var valueType: ValueType {
         switch self {
         case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile, .registryTokenService,
-            .registryTokenRealm, .ldapURL, .ldapBindDN, .ldapGroupBase, .ldapGroupAttribute, .ociDefaultNamespace, .ociCreateNamespaces:
+            .registryTokenRealm, .ldapURL, .ldapBindDN, .ldapGroupBase, .ldapGroupAttribute, .ociDefaultNamespace, .ociCreateNamespaces, .tlsCert, .tlsKey:
             .string
         case .ldapGroupRules: .stringArray
         case .registryTokenAuth: .boolean

@@ -16,6 +16,7 @@ extension ServerConfiguration {
         case webhookAllowedNetworks
         case registryTokenAuth, registryTokenService, registryTokenRealm, registryTokenLifetime
         case ldapURL, ldapBindDN, ldapGroupBase, ldapGroupAttribute, ldapGroupRules, ldapTimeout
+        case tlsCert, tlsKey
     }
 
     /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
@@ -67,6 +68,18 @@ extension ServerConfiguration {
         if let path = try await read(.auditKeyFile, { try await reader.fetchString(forKey: $0) }) {
             guard !path.isEmpty else { throw ServerConfigurationError(key: "auditKeyFile", "the audit key file path is empty") }
             configuration.auditKeyFile = path
+        }
+        let tlsCert = try await read(.tlsCert, { try await reader.fetchString(forKey: $0) })
+        let tlsKey = try await read(.tlsKey, { try await reader.fetchString(forKey: $0) })
+        switch (tlsCert, tlsKey) {
+        case (nil, nil): break
+        case (.some, nil):
+            throw ServerConfigurationError(key: "tlsKey", "a TLS certificate needs its private key too; pass --tls-key")
+        case (nil, .some):
+            throw ServerConfigurationError(key: "tlsCert", "a TLS private key needs its certificate too; pass --tls-cert")
+        case (.some(let certificate), .some(let key)):
+            configuration.tlsCertificateFile = certificate
+            configuration.tlsKeyFile = key
         }
         if let backends = try await read(.backends, { try await reader.fetchStringArray(forKey: $0) }) {
             for backend in backends { _ = try splitBackend(backend) }

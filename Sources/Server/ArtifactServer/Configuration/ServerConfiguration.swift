@@ -60,6 +60,11 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var connectionLimits = ConnectionLimits()
     /// How log lines are written: `text` or `json` (one object per line).
     public var logFormat = ServerLogFormat.text
+    /// PEM certificate chain (leaf first) to serve HTTPS with; `nil` serves plain HTTP. Always
+    /// set together with ``tlsKeyFile``. Reloaded on SIGHUP (docs/operations.md, "TLS").
+    public var tlsCertificateFile: String?
+    /// PEM private key (unencrypted) of the leaf certificate in ``tlsCertificateFile``.
+    public var tlsKeyFile: String?
 
     /// The Docker/OCI registry token flow (docs/oci.md, "Token authentication"): `/v2` 401s
     /// send clients to `/v2/token` for a short-lived JWT. Off by default: the Basic challenge
@@ -122,6 +127,9 @@ public struct ServerConfiguration: Sendable, Hashable {
         auditKeyFile ?? (absoluteDataDirectory as NSString).appendingPathComponent("audit.key")
     }
 
+    /// `https` with a certificate, else `http`.
+    public var scheme: String { tlsCertificateFile == nil ? "http" : "https" }
+
     /// ``dataDirectory`` made absolute against the current directory.
     public var absoluteDataDirectory: String {
         if dataDirectory.hasPrefix("/") { return (dataDirectory as NSString).standardizingPath }
@@ -146,6 +154,7 @@ public typealias ServerConfigurationError = LayeredError<ServerConfigurationErro
 public enum ServerConfigurationErrorCode: String, ErrorCode {
     case invalidConfiguration
     case addressInUse
+    case tlsUnusable
 
     public typealias Details = ServerConfigurationErrorDetails
 
@@ -156,6 +165,8 @@ public enum ServerConfigurationErrorCode: String, ErrorCode {
         case .invalidConfiguration:
             "A key is unknown, of the wrong type or out of range, or a location does not exist or cannot be written."
         case .addressInUse: "Another process listens on the configured host and port."
+        case .tlsUnusable:
+            "The TLS certificate or key file cannot be read, is not PEM, or the key does not belong to the certificate."
         }
     }
 

@@ -148,8 +148,13 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
     private func admit(context: ChannelHandlerContext) {
         guard counter.acquire(maximum: limits.maxConnections) else {
             logger.debug("connection refused: maxConnections reached", metadata: ["max_connections": "\(limits.maxConnections)"])
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(Self.tooManyConnections(limits.maxConnections))), promise: nil)
-            linger()
+            // The output is shut once the answer is out: under TLS it waits for the handshake, and
+            // shutting the output first would end the handshake with nothing sent. Until then the
+            // linger timeout bounds the wait.
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(Self.tooManyConnections(limits.maxConnections))), promise: written)
+            arm(limits.lingerTimeout, "linger timeout")
+            written.futureResult.assumeIsolated().whenComplete { [self] _ in linger() }
             return
         }
         counted = true
