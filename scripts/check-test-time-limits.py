@@ -62,7 +62,8 @@ def main() -> int:
                 continue
             if in_multiline_string:
                 continue
-            line = re.sub(r'#?"(?:\\.|[^"\\])*"#?|#/.*?/#|//.*$', "", raw)
+            # Raw strings (`#"{"a":1}"#`) first: their quotes and braces are not escaped.
+            line = re.sub(r'#".*?"#|"(?:\\.|[^"\\])*"|#/.*?/#|//.*$', "", raw)
             stripped = line.strip()
             declared = TYPE.match(stripped)
             if declared and "{" in stripped:
