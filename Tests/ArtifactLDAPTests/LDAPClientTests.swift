@@ -21,7 +21,9 @@ struct LDAPClientTests {
         return LDAPClient(
             configuration: LDAPConfiguration(
                 host: address.host, port: address.port, bindDNTemplate: "uid={user},ou=people,dc=example,dc=org",
-                groupBase: "ou=groups,dc=example,dc=org"))
+                // Generous: in CI the whole suite runs in parallel on two cores, where the first bind
+                // once waited past a 5 s timeout for a thread. Timeouts are tested below.
+                groupBase: "ou=groups,dc=example,dc=org", timeout: .seconds(60)))
     }
 
     @Test("a right password binds and names the user's groups; wrong ones, unknown users and unsafe names are refused")

@@ -209,6 +209,53 @@ struct RedirectedDownloadTests {
         }
     }
 
+    @Test("a namespace's own switch (PUT settings downloadRedirects) serves it through the server at once, audited; on again redirects")
+    func namespaceSwitch() async throws {
+        try await Self.withSetup { setup in
+            let context = RequestContext(actor: "test")
+            let admin = try await setup.controlPlane.auth.createToken(
+                name: "team-admin", grants: [Grant(.admin, namespace: "team")], expiresAt: nil, context: context)
+            try await Self.withClient(setup) { client in
+                let blob = "/v1/namespaces/team/blobs/\(setup.blob.address)"
+                let reader = TestRequest.bearer(setup.reader)
+                try await client.execute(uri: blob, method: .get, headers: reader) { #expect($0.status == .temporaryRedirect) }
+                // A value of the wrong type is refused and changes nothing; a reader may not change it.
+                let (badHeaders, badBody) = TestRequest.json(admin.token, #"{"downloadRedirects":"no"}"#)
+                try await client.execute(uri: "/v1/namespaces/team/settings", method: .put, headers: badHeaders, body: badBody) {
+                    #expect($0.status == .badRequest)
+                }
+                let (readerHeaders, offBody) = TestRequest.json(setup.reader, #"{"downloadRedirects":false}"#)
+                try await client.execute(uri: "/v1/namespaces/team/settings", method: .put, headers: readerHeaders, body: offBody) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(uri: blob, method: .get, headers: reader) { #expect($0.status == .temporaryRedirect) }
+                let (offHeaders, off) = TestRequest.json(admin.token, #"{"downloadRedirects":false}"#)
+                try await client.execute(uri: "/v1/namespaces/team/settings", method: .put, headers: offHeaders, body: off) {
+                    #expect($0.status == .ok)
+                    #expect($0.json()["downloadRedirects"] as? Bool == false)
+                    #expect($0.json()["publicRead"] as? Bool == false)
+                }
+                try await client.execute(uri: blob, method: .get, headers: reader) {
+                    #expect($0.status == .ok)
+                    #expect($0.headers[.location] == nil)
+                    #expect($0.body == Self.content)
+                }
+                try await client.execute(uri: "/v1/namespaces/team/artifacts/app/versions/1.0/files/data.bin", method: .get, headers: reader) {
+                    #expect($0.status == .ok)
+                    #expect($0.body == Self.content)
+                }
+                let (onHeaders, on) = TestRequest.json(admin.token, #"{"downloadRedirects":true}"#)
+                try await client.execute(uri: "/v1/namespaces/team/settings", method: .put, headers: onHeaders, body: on) {
+                    #expect($0.status == .ok)
+                    #expect($0.json()["downloadRedirects"] as? Bool == true)
+                }
+                try await client.execute(uri: blob, method: .get, headers: reader) { #expect($0.status == .temporaryRedirect) }
+            }
+            let updates = try await setup.controlPlane.audit.records(AuditFilter(action: "namespace.update")).items.map { $0.detail ?? "" }
+            #expect(updates == ["download redirects off", "download redirects on"])
+        }
+    }
+
     /// moto does not enforce X-Amz-Expires (nor the signature), so the expiry is checked in the
     /// URL: minted by a control-plane clock an hour behind, it says it expired long ago.
     @Test("the presigned URL is minted by the control plane's clock and carries the configured expiry")

@@ -91,7 +91,8 @@ enum ContractSamples {
         ContractSample(
             "NamespaceCreate", full: CreateNamespaceBody(name: "team", immutableTags: true, publicRead: true),
             minimal: CreateNamespaceBody(name: "team")),
-        ContractSample("NamespaceUpdate", full: UpdateNamespaceBody(publicRead: true), minimal: UpdateNamespaceBody()),
+        ContractSample(
+            "NamespaceUpdate", full: UpdateNamespaceBody(publicRead: true, downloadRedirects: false), minimal: UpdateNamespaceBody()),
         ContractSample("Blob", full: BlobBody(address: address, size: 5, sha256: sha256, blake3: blake3, deduplicated: false)),
         ContractSample("Artifact", full: artifact),
         ContractSample("VersionSummary", full: summary),

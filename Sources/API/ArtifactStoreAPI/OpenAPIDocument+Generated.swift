@@ -113,7 +113,7 @@ paths:
   /v1/namespaces/{ns}/settings:
     put:
       operationId: updateNamespace
-      summary: 'Change a namespace''s settings (public read)'
+      summary: 'Change a namespace''s settings (public read, download redirects)'
       parameters:
         - $ref: '#/components/parameters/NamespaceName'
       requestBody:
@@ -894,11 +894,12 @@ components:
         backends: {type: array, items: {$ref: '#/components/schemas/BackendStatus'}}
     Namespace:
       type: object
-      required: [name, immutableTags, publicRead, createdBy, createdAt]
+      required: [name, immutableTags, publicRead, downloadRedirects, createdBy, createdAt]
       properties:
         name: {type: string}
         immutableTags: {type: boolean}
         publicRead: {type: boolean}
+        downloadRedirects: {type: boolean, description: 'false: every download comes through the server, never a presigned redirect'}
         createdBy: {type: string}
         createdAt: {type: string, format: date-time}
     NamespaceUsage:
@@ -922,6 +923,7 @@ components:
       type: object
       properties:
         publicRead: {type: boolean}
+        downloadRedirects: {type: boolean}
     Blob:
       type: object
       required: [address, size, sha256, blake3, deduplicated]

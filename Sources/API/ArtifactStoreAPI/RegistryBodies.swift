@@ -21,9 +21,12 @@ public struct CreateNamespaceBody: Codable, Sendable, Hashable {
 /// `PATCH /v1/namespaces/{ns}`: the settings to change; an absent one stays as it is.
 public struct UpdateNamespaceBody: Codable, Sendable, Hashable {
     public var publicRead: Bool?
+    /// `false` serves every download of the namespace through the server (no presigned redirects).
+    public var downloadRedirects: Bool?
 
-    public init(publicRead: Bool? = nil) {
+    public init(publicRead: Bool? = nil, downloadRedirects: Bool? = nil) {
         self.publicRead = publicRead
+        self.downloadRedirects = downloadRedirects
     }
 }
 

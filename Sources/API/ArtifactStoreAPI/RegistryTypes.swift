@@ -12,27 +12,36 @@ public struct Namespace: Sendable, Hashable, Codable {
     /// When `true`, anyone may read the namespace without a token (`/v1` reads and OCI pulls);
     /// writing still needs a token. `false` unless set (docs/api.md, "Public namespaces").
     public var publicRead: Bool
+    /// When `false`, downloads of the namespace always come through the server, never as a
+    /// redirect to a backend's presigned URL, whatever the backend offers. `true` unless set
+    /// (docs/operations.md, "Presigned download redirects").
+    public var downloadRedirects: Bool
     public var createdBy: String
     public var createdAt: Date
 
-    public init(name: String, immutableTags: Bool, publicRead: Bool = false, createdBy: String, createdAt: Date) {
+    public init(
+        name: String, immutableTags: Bool, publicRead: Bool = false, downloadRedirects: Bool = true, createdBy: String, createdAt: Date
+    ) {
         self.name = name
         self.immutableTags = immutableTags
         self.publicRead = publicRead
+        self.downloadRedirects = downloadRedirects
         self.createdBy = createdBy
         self.createdAt = createdAt
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, immutableTags, publicRead, createdBy, createdAt
+        case name, immutableTags, publicRead, downloadRedirects, createdBy, createdAt
     }
 
-    /// A body without `publicRead` (a server before public namespaces) reads as private.
+    /// A body without `publicRead` (a server before public namespaces) reads as private; one
+    /// without `downloadRedirects` (a server before the setting) as redirects allowed.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         immutableTags = try container.decode(Bool.self, forKey: .immutableTags)
         publicRead = try container.decodeIfPresent(Bool.self, forKey: .publicRead) ?? false
+        downloadRedirects = try container.decodeIfPresent(Bool.self, forKey: .downloadRedirects) ?? true
         createdBy = try container.decode(String.self, forKey: .createdBy)
         createdAt = try container.decode(Date.self, forKey: .createdAt)
     }

@@ -46,7 +46,12 @@ extension ArtifactStoreClient {
 
     /// Lets anyone read `name` without a token (`true`), or only token holders (`false`).
     public func setPublicRead(_ name: String, _ publicRead: Bool) async throws -> Namespace {
-        try await send(makeRequest(.PUT, ["namespaces", name, "settings"]), body: UpdateNamespaceBody(publicRead: publicRead))
+        try await updateNamespace(name, UpdateNamespaceBody(publicRead: publicRead))
+    }
+
+    /// Changes the settings `settings` names (an absent one stays as it is); the namespace as it now is.
+    public func updateNamespace(_ name: String, _ settings: UpdateNamespaceBody) async throws -> Namespace {
+        try await send(makeRequest(.PUT, ["namespaces", name, "settings"]), body: settings)
     }
 
     // MARK: Artifacts and versions

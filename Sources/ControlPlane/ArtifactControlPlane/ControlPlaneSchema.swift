@@ -74,6 +74,12 @@ public enum ControlPlaneSchema {
                 try await db.raw(SQLQueryString(statement)).run()
             }
         },
+        // A namespace's switch for presigned download redirects (ControlPlaneSchema+DownloadRedirects).
+        Migration(version: 10, name: "namespace download redirect switch") { db, _ in
+            for statement in downloadRedirects {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 
     /// The newest schema version this code knows.

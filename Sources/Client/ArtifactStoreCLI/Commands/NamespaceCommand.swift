@@ -6,13 +6,14 @@ import Foundation
 /// `artifactstore namespace create|show|set`.
 struct NamespaceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "namespace", abstract: "Create namespaces and change their settings (public read).",
+        commandName: "namespace", abstract: "Create namespaces and change their settings (public read, download redirects).",
         subcommands: [NamespaceCreateCommand.self, NamespaceShowCommand.self, NamespaceSetCommand.self])
 
     /// One line: the name and its settings.
     static func describe(_ namespace: Namespace) -> String {
         var settings = [namespace.publicRead ? "public read" : "private"]
         if namespace.immutableTags { settings.append("immutable tags") }
+        if !namespace.downloadRedirects { settings.append("no download redirects") }
         return "\(namespace.name)\t\(settings.joined(separator: ", "))"
     }
 }
@@ -57,13 +58,22 @@ struct NamespaceShowCommand: AsyncParsableCommand {
     }
 }
 
-/// `artifactstore namespace set NAME --public|--private` (admin on the namespace).
+/// `artifactstore namespace set NAME [--public|--private] [--redirects|--no-redirects]` (admin on the namespace).
 struct NamespaceSetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "set", abstract: "Make a namespace public (anonymous read) or private again (needs admin on it).")
+        commandName: "set",
+        abstract: "Make a namespace public (anonymous read) or private, or switch its download redirects (needs admin on it).")
 
     enum Visibility: String, EnumerableFlag {
         case `public`, `private`
+    }
+
+    enum Redirects: String, EnumerableFlag {
+        case redirects, noRedirects
+
+        static func name(for value: Redirects) -> NameSpecification {
+            value == .redirects ? .customLong("redirects") : .customLong("no-redirects")
+        }
     }
 
     @OptionGroup var options: ClientOptions
@@ -72,11 +82,22 @@ struct NamespaceSetCommand: AsyncParsableCommand {
     var name: String
 
     @Flag(help: "--public: anyone may read it; --private: only token holders.")
-    var visibility: Visibility
+    var visibility: Visibility?
+
+    @Flag(
+        help: "--no-redirects: every download comes through the server; --redirects: a backend that offers presigned URLs may redirect.")
+    var redirects: Redirects?
+
+    func validate() throws {
+        guard visibility != nil || redirects != nil else {
+            throw ValidationError("name a setting to change: --public, --private, --redirects or --no-redirects")
+        }
+    }
 
     func run() async throws {
+        let settings = UpdateNamespaceBody(publicRead: visibility.map { $0 == .public }, downloadRedirects: redirects.map { $0 == .redirects })
         try await options.run { client in
-            let updated = try await client.setPublicRead(name, visibility == .public)
+            let updated = try await client.updateNamespace(name, settings)
             try CLIOutput(json: options.json).print(updated, text: NamespaceCommand.describe(updated))
         }
     }

@@ -8,7 +8,7 @@ extension Registry {
     static let versionColumns = "namespace, artifact, version, creator, created_at, labels, file_count, total_size"
 
     package static func namespace(_ name: String, in db: any SQLDatabase) async throws -> Namespace? {
-        try await db.raw("SELECT name, immutable_tags, public_read, created_by, created_at FROM namespaces WHERE name = \(bind: name)")
+        try await db.raw("SELECT name, immutable_tags, public_read, download_redirects, created_by, created_at FROM namespaces WHERE name = \(bind: name)")
             .first().map(namespace(from:))
     }
 
@@ -146,6 +146,7 @@ extension Registry {
     static func namespace(from row: any SQLRow) throws -> Namespace {
         Namespace(
             name: try row.string("name"), immutableTags: try row.int("immutable_tags") != 0, publicRead: try row.int("public_read") != 0,
+            downloadRedirects: try row.int("download_redirects") != 0,
             createdBy: try row.string("created_by"), createdAt: Date(milliseconds: try row.int("created_at")))
     }
 

@@ -66,7 +66,7 @@ public struct Registry: Sendable {
         let limit = page.limit
         let fetched = try await controlPlane.query("listing namespaces") { db in
             try await db.raw(
-                "SELECT name, immutable_tags, public_read, created_by, created_at FROM namespaces WHERE name > \(bind: after) ORDER BY name LIMIT \(literal: limit + 1)"
+                "SELECT name, immutable_tags, public_read, download_redirects, created_by, created_at FROM namespaces WHERE name > \(bind: after) ORDER BY name LIMIT \(literal: limit + 1)"
             ).all().map(Self.namespace(from:))
         }
         return Page.from(fetched: fetched, limit: limit) { [$0.name] }

@@ -20,12 +20,20 @@ extension APIHandlers {
         return try JSONResponse.make(namespace, status: .created)
     }
 
-    /// `PUT /v1/namespaces/{ns}/settings`: changes the settings the body names (`publicRead`).
+    /// `PUT /v1/namespaces/{ns}/settings`: changes the settings the body names (`publicRead`,
+    /// `downloadRedirects`), each audited; answers the namespace as it now is.
     func updateNamespace(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let name = try PathParameter.name(context, "ns")
         let body = try await request.decode(as: UpdateNamespaceBody.self, context: context)
-        guard let publicRead = body.publicRead else { return try JSONResponse.make(try await controlPlane.registry.namespace(name)) }
-        return try JSONResponse.make(try await controlPlane.registry.setPublicRead(name, publicRead, context: context.auditContext(principal)))
+        let registry = controlPlane.registry
+        var namespace = try await registry.namespace(name)
+        if let publicRead = body.publicRead {
+            namespace = try await registry.setPublicRead(name, publicRead, context: context.auditContext(principal))
+        }
+        if let downloadRedirects = body.downloadRedirects {
+            namespace = try await registry.setDownloadRedirects(name, downloadRedirects, context: context.auditContext(principal))
+        }
+        return try JSONResponse.make(namespace)
     }
 
     func getNamespace(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
