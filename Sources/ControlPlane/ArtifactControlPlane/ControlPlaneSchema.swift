@@ -10,76 +10,38 @@ import SQLKit
 public enum ControlPlaneSchema {
     /// Every migration, oldest first. Append; never edit a published one.
     public static let migrations: [Migration] = [
-        Migration(version: 1, name: "registry, blobs, retention, audit, tokens") { db, _ in
-            for statement in version1 {
-                try await db.raw(SQLQueryString(statement)).run()
-            }
-        },
+        Migration(version: 1, name: "registry, blobs, retention, audit, tokens", statements: version1),
         // Blobs found by their SHA-256 (HTTP clients that only know it: RFC 9530, OCI tools)
         // without scanning the namespace's links.
-        Migration(version: 2, name: "blobs by sha256") { db, _ in
-            try await db.raw("CREATE INDEX blobs_by_sha256 ON blobs (sha256)").run()
-        },
+        Migration(version: 2, name: "blobs by sha256", statements: ["CREATE INDEX blobs_by_sha256 ON blobs (sha256)"]),
         // The OCI distribution API (docs/oci.md): durable upload sessions and their chunks (each
         // chunk a blob linked into the namespace, kept from GC while its session lives), and
         // the manifests' media type, artifact type, subject and annotations for the referrers API.
-        Migration(version: 3, name: "oci uploads and manifests") { db, _ in
-            for statement in version3 {
-                try await db.raw(SQLQueryString(statement)).run()
-            }
-        },
+        Migration(version: 3, name: "oci uploads and manifests", statements: version3),
         // Blobs an OCI client named by a digest the data plane does not compute (sha512:):
         // the client's digest → the content address, written in the transaction that links the
         // blob (docs/oci.md, "Digests"). Not a reference: the collector ignores these rows, and
         // a lookup through them still needs a live blob row and a link in the namespace.
-        Migration(version: 4, name: "blob digests (oci sha512)") { db, _ in
-            for statement in version4 {
-                try await db.raw(SQLQueryString(statement)).run()
-            }
-        },
+        Migration(version: 4, name: "blob digests (oci sha512)", statements: version4),
         // The sequenced, keyed audit log (docs/control-plane.md, "Audit log"): writers put their
         // records in `audit_pending` under a random key (no shared row), the sequencer moves
         // them into `audit_log`, and each sealed record names the HMAC key that sealed it
         // (`key_id`; NULL for the SHA-256 records sealed before this version).
-        Migration(version: 5, name: "audit pending records and keyed chain") { db, _ in
-            for statement in version5 {
-                try await db.raw(SQLQueryString(statement)).run()
-            }
-        },
+        Migration(version: 5, name: "audit pending records and keyed chain", statements: version5),
         // Webhook endpoints and the transactional outbox of their deliveries (docs/webhooks.md).
-        Migration(version: 6, name: "webhook endpoints and deliveries") { db, _ in
-            for statement in webhooks {
-                try await db.raw(SQLQueryString(statement)).run()
-            }
-        },
+        Migration(version: 6, name: "webhook endpoints and deliveries", statements: webhooks),
         // The registry token flow's shared signing keys and public-read namespaces
         // (ControlPlaneSchema+Identity.swift; docs/oci.md, "Token authentication").
-        Migration(version: 7, name: "registry token keys and public namespaces") { db, _ in
-            for statement in identity {
-                try await db.raw(SQLQueryString(statement)).run()
-            }
-        },
+        Migration(version: 7, name: "registry token keys and public namespaces", statements: identity),
         // Web UI sessions (docs/ui.md): the SHA-256 of each session id, the hash of the token it
         // signed in with (the same hash the tokens table keeps), and its own expiry; and the
         // last garbage collection and retention runs the UI's operations page shows.
-        Migration(version: 8, name: "web ui sessions and maintenance runs") { db, _ in
-            for statement in webSessions {
-                try await db.raw(SQLQueryString(statement)).run()
-            }
-        },
+        Migration(version: 8, name: "web ui sessions and maintenance runs", statements: webSessions),
         // Proxy namespaces (pull-through cache of an upstream OCI registry): the upstream's
         // configuration and when each cached tag was last checked (ControlPlaneSchema+Proxies).
-        Migration(version: 9, name: "oci proxy namespaces") { db, _ in
-            for statement in proxies {
-                try await db.raw(SQLQueryString(statement)).run()
-            }
-        },
+        Migration(version: 9, name: "oci proxy namespaces", statements: proxies),
         // A namespace's switch for presigned download redirects (ControlPlaneSchema+DownloadRedirects).
-        Migration(version: 10, name: "namespace download redirect switch") { db, _ in
-            for statement in downloadRedirects {
-                try await db.raw(SQLQueryString(statement)).run()
-            }
-        },
+        Migration(version: 10, name: "namespace download redirect switch", statements: downloadRedirects),
     ]
 
     /// The newest schema version this code knows.

@@ -17,6 +17,15 @@ public struct Migration: Sendable {
         self.name = name
         self.apply = apply
     }
+
+    /// A step that runs `statements` in order, the same text on both engines.
+    public init(version: Int, name: String, statements: [String]) {
+        self.init(version: version, name: name) { db, _ in
+            for statement in statements {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+        }
+    }
 }
 
 /// What ``MetadataStore/migrate(_:)`` did.

@@ -32,7 +32,7 @@ extension Registry {
     /// Sets one boolean column of a namespace, audits it and invalidates the namespace's caches;
     /// changes nothing (and audits nothing) when it already has `value`.
     private func setFlag(
-        _ name: String, _ flag: WritableKeyPath<Namespace, Bool> & Sendable, _ value: Bool, column: StaticString, detail: String,
+        _ name: String, _ flag: any WritableKeyPath<Namespace, Bool> & Sendable, _ value: Bool, column: StaticString, detail: String,
         context: RequestContext
     ) async throws(ControlPlaneError) -> Namespace {
         try NameGrammar.validateNamespace(name)
