@@ -199,7 +199,7 @@ public final class MetadataStore: Sendable {
         return 0
     }
 
-    private func checkOpen() throws(MetadataStoreError) {
+    func checkOpen() throws(MetadataStoreError) {
         if isClosed.withLock({ $0 }) {
             throw MetadataStoreError(.closed, "the metadata store \(location) is closed")
         }
@@ -462,7 +462,7 @@ public final class MetadataStore: Sendable {
         return state == "40001" || state == "40P01" || state == "23505"
     }
 
-    private static func wrap(_ error: any Error, _ location: MetadataLocation) -> any Error {
+    static func wrap(_ error: any Error, _ location: MetadataLocation) -> any Error {
         if error is MetadataStoreError { return error }
         if error is PSQLError || error is SQLiteError {
             return MetadataStoreError(.database, "statement failed on \(location): \(String(reflecting: error))", underlying: error)

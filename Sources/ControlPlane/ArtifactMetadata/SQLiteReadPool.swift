@@ -17,21 +17,33 @@ import Synchronization
 /// Promises: at most ``size`` reads run at once; a further read waits for a connection, in the
 /// order it asked; a read sees every transaction that committed before it began.
 final class SQLiteReadPool: Sendable {
+    /// One reader: an sqlite-nio connection for any read, and beside it a connection of its own
+    /// that keeps prepared statements (``PreparedRead``), checked out together.
+    private final class Reader: Sendable {
+        let connection: SQLiteConnection
+        let prepared: Mutex<SQLitePreparedConnection>
+
+        init(connection: SQLiteConnection, path: String) throws(SQLitePreparedError) {
+            self.connection = connection
+            self.prepared = Mutex(try SQLitePreparedConnection(path: path))
+        }
+    }
+
     private struct State {
-        var idle: [SQLiteConnection]
-        var waiters: [CheckedContinuation<SQLiteConnection, Never>] = []
+        var idle: [Reader]
+        var waiters: [CheckedContinuation<Reader, Never>] = []
     }
 
     let size: Int
-    private let connections: [SQLiteConnection]
+    private let readers: [Reader]
     private let threads: NIOThreadPool
     private let state: Mutex<State>
 
-    private init(connections: [SQLiteConnection], threads: NIOThreadPool) {
-        self.size = connections.count
-        self.connections = connections
+    private init(readers: [Reader], threads: NIOThreadPool) {
+        self.size = readers.count
+        self.readers = readers
         self.threads = threads
-        self.state = Mutex(State(idle: connections))
+        self.state = Mutex(State(idle: readers))
     }
 
     /// How many readers a machine gets: one per core, at least 2 and at most 8.
@@ -41,36 +53,48 @@ final class SQLiteReadPool: Sendable {
     static func open(path: String, size: Int, logger: Logger) async throws -> SQLiteReadPool {
         let threads = NIOThreadPool(numberOfThreads: size)
         threads.start()
-        var opened: [SQLiteConnection] = []
+        var opened: [Reader] = []
+        var connection: SQLiteConnection?
         do {
             for _ in 0..<size {
-                let connection = try await SQLiteConnection.open(
+                connection = try await SQLiteConnection.open(
                     storage: .file(path: path), threadPool: threads, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
-                opened.append(connection)
+                guard let connection else { break }
                 let db = connection.sql(queryLogLevel: nil)
                 try await db.raw("PRAGMA busy_timeout=10000").run()
                 try await db.raw("PRAGMA query_only=1").run()
+                opened.append(try Reader(connection: connection, path: path))
             }
         } catch {
-            for connection in opened { try? await connection.close() }
+            if let connection, !opened.contains(where: { $0.connection === connection }) { try? await connection.close() }
+            for reader in opened { try? await reader.connection.close() }
             try? await threads.shutdownGracefully()
             throw error
         }
-        return SQLiteReadPool(connections: opened, threads: threads)
+        return SQLiteReadPool(readers: opened, threads: threads)
     }
 
     /// Runs `body` on an idle connection, waiting for one if all are busy.
     func withConnection<R>(_ body: (any SQLDatabase) async throws -> R) async throws -> R {
-        let connection = await checkOut()
-        defer { checkIn(connection) }
-        return try await body(connection.sql(queryLogLevel: nil))
+        let reader = await checkOut()
+        defer { checkIn(reader) }
+        return try await body(reader.connection.sql(queryLogLevel: nil))
     }
 
-    private func checkOut() async -> SQLiteConnection {
-        if let connection = state.withLock({ $0.idle.popLast() }) { return connection }
+    /// Runs `read` with `binds` on an idle reader's kept statement, on the pool's threads.
+    func rows(of read: PreparedRead, binding binds: [PreparedValue]) async throws -> [PreparedRow] {
+        let reader = await checkOut()
+        defer { checkIn(reader) }
+        return try await threads.runIfActive {
+            try reader.prepared.withLock { connection throws(SQLitePreparedError) in try connection.rows(of: read, binding: binds) }
+        }
+    }
+
+    private func checkOut() async -> Reader {
+        if let reader = state.withLock({ $0.idle.popLast() }) { return reader }
         return await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> SQLiteConnection? in
-                if let connection = state.idle.popLast() { return connection }
+            let ready = state.withLock { state -> Reader? in
+                if let reader = state.idle.popLast() { return reader }
                 state.waiters.append(continuation)
                 return nil
             }
@@ -78,20 +102,21 @@ final class SQLiteReadPool: Sendable {
         }
     }
 
-    private func checkIn(_ connection: SQLiteConnection) {
-        let waiter = state.withLock { state -> CheckedContinuation<SQLiteConnection, Never>? in
+    private func checkIn(_ reader: Reader) {
+        let waiter = state.withLock { state -> CheckedContinuation<Reader, Never>? in
             if state.waiters.isEmpty {
-                state.idle.append(connection)
+                state.idle.append(reader)
                 return nil
             }
             return state.waiters.removeFirst()
         }
-        waiter?.resume(returning: connection)
+        waiter?.resume(returning: reader)
     }
 
-    /// Closes every connection and stops the threads. No read may be running.
+    /// Closes every connection and stops the threads. No read may be running. (Each reader's
+    /// prepared connection closes with the reader.)
     func close() async {
-        for connection in connections { try? await connection.close() }
+        for reader in readers { try? await reader.connection.close() }
         try? await threads.shutdownGracefully()
     }
 }

@@ -23,17 +23,73 @@ public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertib
     public static let maximumSegmentLength = 255
 
     /// Validates `text` as a relative path inside the root.
+    ///
+    /// One pass over the UTF-8 bytes finds the segments and any byte that could be refused;
+    /// only a path with such a byte, or with text outside ASCII, takes ``validateScalars(_:)``.
+    /// Every object read builds one of these, and iterating `Character`s cost a cold 4 KiB GET
+    /// about 40,000 instructions (callgrind), a sixth of what it costs beyond a warm one.
     public init(_ text: String) throws(StorageError) {
         guard !text.isEmpty else {
             throw StorageError(.invalidPath, "empty path", path: text)
         }
-        guard text.utf8.count <= Self.maximumLength else {
+        let length = text.utf8.count
+        guard length <= Self.maximumLength else {
             throw StorageError(
                 .invalidPath,
-                "path is \(text.utf8.count) bytes long; the limit is \(Self.maximumLength)",
+                "path is \(length) bytes long; the limit is \(Self.maximumLength)",
                 path: String(text.prefix(64)) + "…"
             )
         }
+        var bounds: [Range<Int>] = []
+        var needsScalarCheck = false
+        var segmentStart = 0
+        var offset = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "/") {
+                bounds.append(segmentStart..<offset)
+                segmentStart = offset + 1
+            } else if byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\\") {
+                needsScalarCheck = true
+            }
+            offset += 1
+        }
+        bounds.append(segmentStart..<offset)
+        if needsScalarCheck {
+            try Self.validateScalars(text)
+        }
+        if text.utf8.first == UInt8(ascii: "/") {
+            throw StorageError(.pathEscapesRoot, "path \(Self.quote(text)) is absolute; paths are relative to the root", path: text)
+        }
+        let parts = text.utf8.withContiguousStorageIfAvailable { bytes in
+            bounds.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+        } ?? text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for part in parts where part == ".." {
+            throw StorageError(.pathEscapesRoot, "path \(Self.quote(text)) has a \"..\" segment", path: text)
+        }
+        for part in parts {
+            if part.isEmpty {
+                throw StorageError(.invalidPath, "path \(Self.quote(text)) has an empty segment", path: text)
+            }
+            if part == "." {
+                throw StorageError(.invalidPath, "path \(Self.quote(text)) has a \".\" segment", path: text)
+            }
+        }
+        for part in parts where part.utf8.starts(with: Self.reservedPrefix.utf8) {
+            throw StorageError(.invalidPath, "path \(Self.quote(text)) uses the reserved prefix \(Self.reservedPrefix)", path: text)
+        }
+        for part in parts where part.utf8.count > Self.maximumSegmentLength {
+            throw StorageError(
+                .invalidPath,
+                "path \(Self.quote(text)) has a segment of \(part.utf8.count) bytes; the limit is \(Self.maximumSegmentLength)",
+                path: text
+            )
+        }
+        self.segments = parts
+    }
+
+    /// Refuses NUL, control characters (C0 and C1), the backslash, and deceptive format
+    /// characters anywhere in `text`.
+    static func validateScalars(_ text: String) throws(StorageError) {
         for scalar in text.unicodeScalars {
             if scalar.value == 0 {
                 throw StorageError(.invalidPath, "path \(Self.quote(text)) contains a NUL character", path: Self.quote(text))
@@ -52,34 +108,6 @@ public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertib
                 )
             }
         }
-        if text.hasPrefix("/") {
-            throw StorageError(.pathEscapesRoot, "path \(Self.quote(text)) is absolute; paths are relative to the root", path: text)
-        }
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        for part in parts {
-            if part == ".." {
-                throw StorageError(.pathEscapesRoot, "path \(Self.quote(text)) has a \"..\" segment", path: text)
-            }
-        }
-        for part in parts {
-            if part.isEmpty {
-                throw StorageError(.invalidPath, "path \(Self.quote(text)) has an empty segment", path: text)
-            }
-            if part == "." {
-                throw StorageError(.invalidPath, "path \(Self.quote(text)) has a \".\" segment", path: text)
-            }
-        }
-        for part in parts where part.hasPrefix(Self.reservedPrefix) {
-            throw StorageError(.invalidPath, "path \(Self.quote(text)) uses the reserved prefix \(Self.reservedPrefix)", path: text)
-        }
-        for part in parts where part.utf8.count > Self.maximumSegmentLength {
-            throw StorageError(
-                .invalidPath,
-                "path \(Self.quote(text)) has a segment of \(part.utf8.count) bytes; the limit is \(Self.maximumSegmentLength)",
-                path: text
-            )
-        }
-        self.segments = parts
     }
 
     /// Line and paragraph separators, bidirectional overrides and isolates, and the byte-order

@@ -1,5 +1,6 @@
 import ArtifactIdentity
 import ArtifactStoreAPI
+import ArtifactMetadata
 import SQLKit
 
 /// Blob lookups whose cost does not grow with the namespace: every statement here reaches a blob
@@ -22,10 +23,57 @@ extension Registry {
     /// prefers the first. No `ORDER BY`: on SQLite a sort, even of two rows, opens a temporary
     /// b-tree, which cost a cold GET about a fiftieth of its instructions (callgrind).
     static func visibleBlobQuery(sha256: String, namespace: String) -> SQLQueryString {
+        blobBySHA256.queryString(binding: [.text(sha256), .text(namespace)])
+    }
+
+    /// Binds the SHA-256 text, then the namespace. See ``visibleBlobQuery(sha256:namespace:)``.
+    static let blobBySHA256 = PreparedRead(
         """
-        SELECT \(unsafeRaw: blobColumns) FROM blobs b CROSS JOIN links l
-        WHERE b.sha256 = \(bind: sha256) AND b.state = 'live' AND l.namespace = \(bind: namespace) AND l.address = b.address
+        SELECT \(blobColumns) FROM blobs b CROSS JOIN links l
+        WHERE b.sha256 = ? AND b.state = 'live' AND l.namespace = ? AND l.address = b.address
+        """,
+        columns: preparedBlobColumns)
+
+    /// The live blob at an address, if linked into a namespace: binds the namespace, then the
+    /// address text.
+    static let blobByAddress = PreparedRead(
         """
+        SELECT \(blobColumns) FROM links l JOIN blobs b ON b.address = l.address
+        WHERE l.namespace = ? AND l.address = ? AND b.state = 'live'
+        """,
+        columns: preparedBlobColumns)
+
+    /// ``blobColumns`` as a ``PreparedRead`` reads them.
+    static let preparedBlobColumns: [PreparedRead.Column] = [
+        .text("address"), .text("backend_id"), .integer("size"), .text("sha256"), .text("blake3"),
+    ]
+
+    /// A fact from a row of ``blobByAddress`` or ``blobBySHA256``.
+    static func blobFact(from row: PreparedRow, namespace: String) throws -> BlobFactCache.Fact {
+        guard let address = row.text(0), let backendID = row.text(1), let size = row.integer(2), size >= 0,
+            let sha256 = row.text(3), let blake3 = row.text(4)
+        else {
+            throw ControlPlaneError(.database, "a blob row of namespace \"\(namespace)\" has a missing or mistyped column")
+        }
+        let blob = LinkedBlob(
+            namespace: namespace, address: try Self.address(address), size: UInt64(size), sha256: try digest(sha256), blake3: try digest(blake3), deduplicated: false)
+        return BlobFactCache.Fact(blob: blob, backendID: backendID)
+    }
+
+    /// The fact of the blob `namespace` sees under `digest`, by one prepared statement (see
+    /// ``PreparedRead``), or `nil`: by address when `byAddress` or for a BLAKE3 digest; for a
+    /// SHA-256 one, the blob stored under the SHA-256 as its address first, as
+    /// ``visibleBlob(digest:namespace:in:)``.
+    func preparedBlobFact(digest: Digest, namespace: String, byAddress: Bool) async throws -> BlobFactCache.Fact? {
+        let rows: [PreparedRow]
+        if digest.algorithm == .sha256, !byAddress {
+            rows = try await controlPlane.store.rows(of: Self.blobBySHA256, binding: [.text(digest.description), .text(namespace)])
+            let text = digest.description
+            guard let row = rows.first(where: { $0.text(0) == text }) ?? rows.first else { return nil }
+            return try Self.blobFact(from: row, namespace: namespace)
+        }
+        rows = try await controlPlane.store.rows(of: Self.blobByAddress, binding: [.text(namespace), .text(digest.description)])
+        return try rows.first.map { try Self.blobFact(from: $0, namespace: namespace) }
     }
 
     /// The live blobs whose SHA-256 is one of `sha256s` (at most ``lookupBatch``), whatever

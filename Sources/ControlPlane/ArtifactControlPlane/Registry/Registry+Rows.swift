@@ -1,6 +1,7 @@
 import ArtifactIdentity
 import ArtifactStoreAPI
 import Foundation
+import ArtifactMetadata
 import SQLKit
 
 /// The registry's reads and checks inside a transaction, shared by its operations and by retention.
@@ -56,12 +57,7 @@ extension Registry {
     /// The blob row of `address` if it is linked into `namespace` and live; `nil` otherwise
     /// (never stored, stored only elsewhere, or collected: all look the same).
     package static func visibleBlob(_ address: ContentAddress, namespace: String, in db: any SQLDatabase) async throws -> (any SQLRow)? {
-        try await db.raw(
-            """
-            SELECT b.address, b.backend_id, b.size, b.sha256, b.blake3 FROM links l JOIN blobs b ON b.address = l.address
-            WHERE l.namespace = \(bind: namespace) AND l.address = \(bind: address.description) AND b.state = 'live'
-            """
-        ).first()
+        try await db.raw(blobByAddress.queryString(binding: [.text(namespace), .text(address.description)])).first()
     }
 
     /// The blob row `namespace` sees under `digest`, in one statement: by address for a BLAKE3

@@ -120,13 +120,7 @@ public struct Registry: Sendable {
     public func blob(namespace: String, digest: Digest) async throws(ControlPlaneError) -> LinkedBlob {
         try NameGrammar.validateNamespace(namespace)
         let key = BlobFactCache.Key(namespace: namespace, digest: digest)
-        return try await cachedFact(key, alsoUnderAddress: true, "reading blob \(digest)") { db in
-            guard let row = try await Self.visibleBlob(digest: digest, namespace: namespace, in: db) else {
-                _ = try await Self.requireNamespace(namespace, in: db)
-                throw ControlPlaneError(.blobNotFound, "blob \(digest) is not in namespace \"\(namespace)\"")
-            }
-            return try Self.blobFact(from: row, namespace: namespace)
-        }.fact.blob
+        return try await cachedFact(key, alsoUnderAddress: true, "reading blob \(digest)").fact.blob
     }
 
     /// Re-reads and re-digests a blob `namespace` can see, in the backend that holds it.
@@ -216,27 +210,34 @@ public struct Registry: Sendable {
     func fact(namespace: String, address: ContentAddress, cached: Bool = true) async throws(ControlPlaneError) -> (fact: BlobFactCache.Fact, wasCached: Bool) {
         let key = BlobFactCache.Key(namespace: namespace, digest: address.digest)
         if !cached { controlPlane.caches.blobFacts.blobs.invalidate(key: key) }
-        return try await cachedFact(key, "reading blob \(address)") { db in
-            guard let row = try await Self.visibleBlob(address, namespace: namespace, in: db) else {
-                _ = try await Self.requireNamespace(namespace, in: db)
-                throw ControlPlaneError(.blobNotFound, "blob \(address) is not in namespace \"\(namespace)\"")
-            }
-            return try Self.blobFact(from: row, namespace: namespace)
-        }
+        return try await cachedFact(key, byAddress: true, "reading blob \(address)")
     }
 
-    /// The fact under `key` from the cache, or read by `read` (which must show the blob linked
-    /// into `key.namespace`) and then cached; `alsoUnderAddress` caches it under the blob's
-    /// address too (what an address lookup would read: that very blob, linked there). `doing`
-    /// (for error messages) is formatted only on a miss: a hit is every small GET's path.
+    /// The fact under `key` (the blob `key.namespace` sees under `key.digest`) from the cache,
+    /// or read by one prepared statement (``preparedBlobFact(digest:namespace:byAddress:)``) and then
+    /// cached; `alsoUnderAddress` caches it under the blob's address too (what an address lookup
+    /// would read: that very blob, linked there). `doing` (for error messages) is formatted only
+    /// on a miss: a hit is every small GET's path.
+    ///
+    /// - Throws: `blobNotFound`, or `namespaceNotFound` when the namespace does not exist (a
+    ///   second statement, on that path only).
     private func cachedFact(
-        _ key: BlobFactCache.Key, alsoUnderAddress: Bool = false, _ doing: @autoclosure () -> String,
-        _ read: @Sendable (any SQLDatabase) async throws -> BlobFactCache.Fact
+        _ key: BlobFactCache.Key, byAddress: Bool = false, alsoUnderAddress: Bool = false, _ doing: @autoclosure () -> String
     ) async throws(ControlPlaneError) -> (fact: BlobFactCache.Fact, wasCached: Bool) {
         let cache = controlPlane.caches.blobFacts.blobs
         if let hit = cache.value(for: key, now: controlPlane.clock()) { return (hit, true) }
         let generation = cache.generation
-        let fact = try await controlPlane.query(doing(), read)
+        let found: BlobFactCache.Fact?
+        do {
+            found = try await preparedBlobFact(digest: key.digest, namespace: key.namespace, byAddress: byAddress)
+        } catch {
+            throw ControlPlaneError.wrapping(error, doing())
+        }
+        guard let fact = found else {
+            let namespace = key.namespace
+            _ = try await controlPlane.query(doing()) { db in try await Self.requireNamespace(namespace, in: db) }
+            throw ControlPlaneError(.blobNotFound, "blob \(key.digest) is not in namespace \"\(namespace)\"")
+        }
         let now = controlPlane.clock()
         cache.store(fact, for: key, now: now, ifGeneration: generation)
         let addressKey = BlobFactCache.Key(namespace: key.namespace, digest: fact.blob.address.digest)
