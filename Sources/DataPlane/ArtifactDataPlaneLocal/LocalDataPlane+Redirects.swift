@@ -10,8 +10,8 @@ extension LocalDataPlane {
     public func downloadRedirect(
         _ address: ContentAddress, backendID: String?, at date: Date
     ) async throws(DataPlaneError) -> DownloadRedirect? {
-        let (backendID, backend) = try await backend(for: backendID)
-        guard let redirecting = backend as? any StorageRedirecting else { return nil }
+        let (backendID, backend) = try await redirectingBackend(for: backendID)
+        guard let redirecting = backend else { return nil }
         do {
             guard let redirect = try redirecting.redirect(for: Self.path(of: address), at: date) else { return nil }
             return DownloadRedirect(url: redirect.url, expires: redirect.expires, backendID: backendID)
