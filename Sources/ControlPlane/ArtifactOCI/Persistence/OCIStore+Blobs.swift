@@ -20,7 +20,7 @@ extension OCIStore {
         namespace: String, _ stream: ByteStream, hints: IngestHints, alias: OCIDigestAlias, verified: @Sendable () -> Bool,
         context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob {
-        _ = try await registry.namespace(namespace)
+        try await registry.refuseUploadBeyondQuota(try await registry.namespace(namespace), hints: hints)
         let result = try await registry.ingestBytes(stream, hints: hints, doing: "ingesting \(alias.digest) into namespace \"\(namespace)\"")
         guard verified() else {
             throw ControlPlaneError(
