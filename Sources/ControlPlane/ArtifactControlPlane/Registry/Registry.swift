@@ -81,13 +81,13 @@ public struct Registry: Sendable {
     ///
     /// - Throws: `namespaceNotFound` (before reading any byte), `dataPlane` for ingest failures
     ///   (digest or size mismatch, …; nothing stored), `quotaExceeded` (a declared size before
-    ///   reading, else when linking; nothing linked), `blobCollected` if a concurrent GC was
+    ///   reading, a stream once it runs past the room left, or when linking; nothing linked), `blobCollected` if a concurrent GC was
     ///   deleting these very bytes (the push was not acknowledged; repeat it).
     public func ingestBlob(
         namespace: String, _ stream: ByteStream, hints: IngestHints = IngestHints(), context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob {
-        try await refuseUploadBeyondQuota(try await self.namespace(namespace), hints: hints)
-        let result = try await ingestBytes(stream, hints: hints, doing: "ingesting into namespace \"\(namespace)\"")
+        let found = try await self.namespace(namespace)
+        let result = try await ingestWithinQuota(stream, into: found, hints: hints, doing: "ingesting into namespace \"\(namespace)\"")
         return try await BlobLinking(controlPlane: controlPlane).link(result, into: namespace, context: context)
     }
 
