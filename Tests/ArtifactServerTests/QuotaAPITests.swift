@@ -115,6 +115,19 @@ struct QuotaAPITests {
                     let message = String(buffer: response.body)
                     #expect(message.contains("namespace \\\"team\\\", which has a quota of 3.9 KiB"), "\(message)")
                 }
+                // A chunked upload: each chunk must fit the room left less what the session holds.
+                let location = try await OCITest.startUpload(client, "team/app", token: token)
+                let chunks = OCITest.bytes(1200, seed: 4)
+                for (start, end, status) in [(0, 599, HTTPResponse.Status.accepted), (600, 1199, .forbidden)] {
+                    try await client.execute(
+                        uri: location, method: .patch,
+                        headers: OCITest.headers(token, [.contentRange: "\(start)-\(end)", .contentLength: "\(end - start + 1)"]),
+                        body: ByteBuffer(bytes: chunks[start...end])
+                    ) { response in
+                        #expect(response.status == status, "\(String(buffer: response.body))")
+                        if status == .forbidden { #expect(response.ociErrorCode == "DENIED") }
+                    }
+                }
                 // Lowered below what the manifest needs: its put is denied and nothing is committed.
                 _ = try await registry.setQuota("team", 3200, context: RequestContext(actor: "t"))
                 let manifest = OCITest.manifest(config: config, layers: [layer])
