@@ -30,7 +30,8 @@ struct NamespaceQuotaTests {
     func usageFollowsChanges(database: TestDatabase) async throws {
         try await Harness.run(database, configuration: ControlPlane.Configuration(gcGracePeriod: .seconds(60))) { h in
             _ = try await h.registry.createNamespace("team", context: h.context)
-            let a = Self.bytes(1000, seed: 1), b = Self.bytes(300, seed: 2)
+            let a = Self.bytes(1000, seed: 1)
+            let b = Self.bytes(300, seed: 2)
             try await h.push("team", "app", "1", files: ["a": a, "copy-of-a": a, "b": b])
             var usage = try await h.registry.usage(namespace: "team")
             #expect((usage.objects, usage.files, usage.bytesReferenced, usage.bytesStored) == (2, 3, 2300, 1300))
@@ -53,8 +54,10 @@ struct NamespaceQuotaTests {
         }
     }
 
-    @Test("a version past the quota is refused with quotaExceeded, naming the quota and usage; nothing is committed",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "a version past the quota is refused with quotaExceeded, naming the quota and usage; nothing is committed",
+        arguments: TestDatabase.allCases
+    )
     func versionPastQuota(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             _ = try await h.registry.createNamespace("team", context: h.context)
@@ -65,7 +68,11 @@ struct NamespaceQuotaTests {
             let blob = try await h.ingest(Self.bytes(1000, seed: 1), into: "team")
             // 1000 referenced + 2 × 1000 = 3000 > 2500, though nothing new is stored.
             let manifest = VersionManifest(
-                namespace: "team", artifact: "app", version: "2", files: [Self.file("x", blob), Self.file("y", blob)])
+                namespace: "team",
+                artifact: "app",
+                version: "2",
+                files: [Self.file("x", blob), Self.file("y", blob)]
+            )
             try await h.expectRefusal(.quotaExceeded) { _ = try await h.registry.commitVersion(manifest, context: h.context) }
             do {
                 _ = try await h.registry.commitVersion(manifest, context: h.context)
@@ -76,20 +83,25 @@ struct NamespaceQuotaTests {
             }
             // One file fits.
             _ = try await h.registry.commitVersion(
-                VersionManifest(namespace: "team", artifact: "app", version: "2", files: [Self.file("x", blob)]), context: h.context)
+                VersionManifest(namespace: "team", artifact: "app", version: "2", files: [Self.file("x", blob)]),
+                context: h.context
+            )
             #expect(try await h.registry.usage(namespace: "team").bytesReferenced == 2000)
             // Removing the quota lets the refused push through.
             _ = try await h.registry.setQuota("team", nil, context: h.context)
             _ = try await h.registry.commitVersion(
                 VersionManifest(namespace: "team", artifact: "app", version: "3", files: [Self.file("x", blob), Self.file("y", blob)]),
-                context: h.context)
+                context: h.context
+            )
             try await Self.expectCountersMatch(h, "team")
             #expect(try await h.auditRecords(action: "namespace.update").map(\.detail) == ["quota 2500 bytes (2.4 KiB)", "no quota"])
         }
     }
 
-    @Test("a blob that cannot fit is refused before it is stored: a declared size, an undeclared stream, a link",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "a blob that cannot fit is refused before it is stored: a declared size, an undeclared stream, a link",
+        arguments: TestDatabase.allCases
+    )
     func blobPastQuota(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             _ = try await h.registry.createNamespace("team", context: h.context)
@@ -98,9 +110,15 @@ struct NamespaceQuotaTests {
             let big = Self.bytes(500, seed: 2)
             try await h.expectRefusal(.quotaExceeded) {
                 _ = try await h.registry.ingestBlob(
-                    namespace: "team", ByteStream(ByteBuffer(bytes: big)), hints: IngestHints(expectedSize: 500), context: h.context)
+                    namespace: "team",
+                    ByteStream(ByteBuffer(bytes: big)),
+                    hints: IngestHints(expectedSize: 500),
+                    context: h.context
+                )
             }
-            let chunks = ByteStream(buffers: stride(from: 0, to: big.count, by: 100).map { ByteBuffer(bytes: big[$0..<min($0 + 100, big.count)]) })
+            let chunks = ByteStream(
+                buffers: stride(from: 0, to: big.count, by: 100).map { ByteBuffer(bytes: big[$0..<min($0 + 100, big.count)]) }
+            )
             try await h.expectRefusal(.quotaExceeded) { _ = try await h.registry.ingestBlob(namespace: "team", chunks, context: h.context) }
             // A blob another namespace stored is not stored again, but linking it here still counts.
             _ = try await h.registry.createNamespace("other", context: h.context)
@@ -137,7 +155,12 @@ struct NamespaceQuotaTests {
             let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
                 for index in 0..<8 {
                     group.addTask {
-                        let manifest = VersionManifest(namespace: "team", artifact: "app", version: "v\(index)", files: [Self.file("f", blob)])
+                        let manifest = VersionManifest(
+                            namespace: "team",
+                            artifact: "app",
+                            version: "v\(index)",
+                            files: [Self.file("f", blob)]
+                        )
                         do {
                             _ = try await h.registry.commitVersion(manifest, context: h.context)
                             return "committed"

@@ -15,7 +15,9 @@ struct NamespaceUsageMigrationTests {
                 _ = try await store.migrate(Array(ControlPlaneSchema.migrations.prefix(quotas)))
                 try await store.transaction { db in
                     for name in ["team", "empty"] {
-                        try await db.raw("INSERT INTO namespaces (name, immutable_tags, created_by, created_at) VALUES (\(bind: name), 0, 't', 0)").run()
+                        try await db.raw(
+                            "INSERT INTO namespaces (name, immutable_tags, created_by, created_at) VALUES (\(bind: name), 0, 't', 0)"
+                        ).run()
                     }
                     for (address, size) in [("blake3:a", 100), ("blake3:b", 7)] {
                         try await db.raw(
@@ -37,11 +39,15 @@ struct NamespaceUsageMigrationTests {
                 }
                 _ = try await store.migrate(ControlPlaneSchema.migrations)
                 let rows = try await store.read { db in
-                    try await db.raw("SELECT namespace, objects, files, bytes_referenced, bytes_stored FROM namespace_usage ORDER BY namespace").all()
+                    try await db.raw(
+                        "SELECT namespace, objects, files, bytes_referenced, bytes_stored FROM namespace_usage ORDER BY namespace"
+                    ).all()
                 }
                 let values = try rows.map { row in
                     [try row.decode(column: "namespace", as: String.self)]
-                        + (try ["objects", "files", "bytes_referenced", "bytes_stored"].map { String(try row.decode(column: $0, as: Int64.self)) })
+                        + (try ["objects", "files", "bytes_referenced", "bytes_stored"].map {
+                            String(try row.decode(column: $0, as: Int64.self))
+                        })
                 }
                 #expect(values == [["empty", "0", "0", "0", "0"], ["team", "2", "3", "207", "107"]])
             }

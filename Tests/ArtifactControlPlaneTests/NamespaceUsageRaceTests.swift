@@ -23,7 +23,8 @@ struct NamespaceUsageRaceTests {
 
     @Test(
         "pushes (some past the quota), abandoned uploads, deletes and collections race; the counters then equal a full recount",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func race(database: TestDatabase) async throws {
         let configuration = ControlPlane.Configuration(gcGracePeriod: .milliseconds(50), gcPageSize: 4, collectionWaitLimit: .seconds(10))
         try await Harness.run(database, configuration: configuration, maximumConnections: 10, clock: TestClock(real: true)) { h in
@@ -58,7 +59,9 @@ struct NamespaceUsageRaceTests {
             }
 
             let counts = state.counts.withLock { $0 }
-            print("FIGURE usage-race \(database): \(counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+            print(
+                "FIGURE usage-race \(database): \(counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
+            )
             #expect(state.unexpected.withLock { $0 } == [])
             #expect(counts["committed", default: 0] > 10)
             #expect(counts["refused quotaExceeded", default: 0] > 0, "no push met the quota: the race proved nothing about it")

@@ -19,8 +19,10 @@ struct QuotaAPITests {
         ByteBuffer(bytes: (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ Int(seed)) })
     }
 
-    @Test("/v1: the quota is set and removed through PUT settings; a blob or version past it gets 413 quotaExceeded and is not stored",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "/v1: the quota is set and removed through PUT settings; a blob or version past it gets 413 quotaExceeded and is not stored",
+        arguments: TestDatabase.allCases
+    )
     func v1(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
@@ -42,7 +44,10 @@ struct QuotaAPITests {
                 }
                 let auth = TestRequest.bearer(admin)
                 let address = try await client.execute(
-                    uri: "/v1/namespaces/team/blobs", method: .post, headers: auth, body: Self.bytes(5000, seed: 1)
+                    uri: "/v1/namespaces/team/blobs",
+                    method: .post,
+                    headers: auth,
+                    body: Self.bytes(5000, seed: 1)
                 ) { response in
                     try #require(response.json()["address"] as? String)
                 }
@@ -52,7 +57,10 @@ struct QuotaAPITests {
                     #expect(response.status == .contentTooLarge)
                     #expect(response.errorCode() == "quotaExceeded")
                     let message = (response.json()["error"] as? [String: Any])?["message"] as? String ?? ""
-                    #expect(message.contains("namespace \"team\", which has a quota of 5.9 KiB and uses 0 B referenced, 4.9 KiB stored"), "\(message)")
+                    #expect(
+                        message.contains("namespace \"team\", which has a quota of 5.9 KiB and uses 0 B referenced, 4.9 KiB stored"),
+                        "\(message)"
+                    )
                 }
                 #expect(harness.storedFiles() == filesBefore)
                 let base = "/v1/namespaces/team/artifacts/app/versions"
@@ -64,7 +72,9 @@ struct QuotaAPITests {
                 }
                 let once = #"{"files":[{"path":"a","address":"\#(address)"}]}"#
                 let (onceHeaders, onceBody) = TestRequest.json(admin, once)
-                try await client.execute(uri: "\(base)/1", method: .put, headers: onceHeaders, body: onceBody) { #expect($0.status == .created) }
+                try await client.execute(uri: "\(base)/1", method: .put, headers: onceHeaders, body: onceBody) {
+                    #expect($0.status == .created)
+                }
                 try await client.execute(uri: "/v1/namespaces/team/usage", method: .get, headers: auth) { response in
                     let usage = response.json()
                     #expect(usage["objects"] as? Int == 1)
@@ -77,8 +87,10 @@ struct QuotaAPITests {
                     let text = String(buffer: response.body)
                     for line in [
                         "# TYPE artifactstore_namespace_quota_bytes gauge", "artifactstore_namespace_quota_bytes{namespace=\"team\"} 6000",
-                        "# HELP artifactstore_namespace_referenced_bytes ", "artifactstore_namespace_referenced_bytes{namespace=\"team\"} 5000",
-                        "artifactstore_namespace_stored_bytes{namespace=\"team\"} 5000", "artifactstore_namespace_objects{namespace=\"team\"} 1",
+                        "# HELP artifactstore_namespace_referenced_bytes ",
+                        "artifactstore_namespace_referenced_bytes{namespace=\"team\"} 5000",
+                        "artifactstore_namespace_stored_bytes{namespace=\"team\"} 5000",
+                        "artifactstore_namespace_objects{namespace=\"team\"} 1",
                         "artifactstore_namespace_files{namespace=\"team\"} 1",
                     ] {
                         #expect(text.contains(line), "\(line)")
@@ -89,25 +101,32 @@ struct QuotaAPITests {
                     #expect(response.status == .ok)
                     #expect(response.json()["quotaBytes"] == nil)
                 }
-                try await client.execute(uri: "\(base)/2", method: .put, headers: twiceHeaders, body: twiceBody) { #expect($0.status == .created) }
+                try await client.execute(uri: "\(base)/2", method: .put, headers: twiceHeaders, body: twiceBody) {
+                    #expect($0.status == .created)
+                }
             }
         }
     }
 
-    @Test("/v2: a blob upload or a manifest past the quota gets 403 DENIED naming the namespace, its quota and usage",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "/v2: a blob upload or a manifest past the quota gets 403 DENIED naming the namespace, its quota and usage",
+        arguments: TestDatabase.allCases
+    )
     func oci(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             let token = try await OCIDistributionAPITests.setUp(harness)
             let registry = harness.controlPlane.registry
             _ = try await registry.setQuota("team", 4000, context: RequestContext(actor: "t"))
-            let layer = OCITest.bytes(3000, seed: 1), config = OCITest.bytes(100, seed: 2)
+            let layer = OCITest.bytes(3000, seed: 1)
+            let config = OCITest.bytes(100, seed: 2)
             try await harness.withClient { client in
                 try await OCITest.pushBlob(client, "team/app", layer, token: token)
                 try await OCITest.pushBlob(client, "team/app", config, token: token)
                 let big = OCITest.bytes(2000, seed: 3)
                 try await client.execute(
-                    uri: "/v2/team/app/blobs/uploads/?digest=\(OCITest.digest(big))", method: .post, headers: OCITest.headers(token),
+                    uri: "/v2/team/app/blobs/uploads/?digest=\(OCITest.digest(big))",
+                    method: .post,
+                    headers: OCITest.headers(token),
                     body: ByteBuffer(bytes: big)
                 ) { response in
                     #expect(response.status == .forbidden)
@@ -120,7 +139,8 @@ struct QuotaAPITests {
                 let chunks = OCITest.bytes(1200, seed: 4)
                 for (start, end, status) in [(0, 599, HTTPResponse.Status.accepted), (600, 1199, .forbidden)] {
                     try await client.execute(
-                        uri: location, method: .patch,
+                        uri: location,
+                        method: .patch,
                         headers: OCITest.headers(token, [.contentRange: "\(start)-\(end)", .contentLength: "\(end - start + 1)"]),
                         body: ByteBuffer(bytes: chunks[start...end])
                     ) { response in
@@ -132,8 +152,10 @@ struct QuotaAPITests {
                 _ = try await registry.setQuota("team", 3200, context: RequestContext(actor: "t"))
                 let manifest = OCITest.manifest(config: config, layers: [layer])
                 try await client.execute(
-                    uri: "/v2/team/app/manifests/1", method: .put,
-                    headers: OCITest.headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]), body: ByteBuffer(bytes: manifest)
+                    uri: "/v2/team/app/manifests/1",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]),
+                    body: ByteBuffer(bytes: manifest)
                 ) { response in
                     #expect(response.status == .forbidden)
                     #expect(response.ociErrorCode == "DENIED")

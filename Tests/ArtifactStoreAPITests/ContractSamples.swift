@@ -89,7 +89,8 @@ enum ContractSamples {
                 nextCursor: "c"),
             minimal: PageBody<MaintenanceRun>(items: [], nextCursor: nil)),
         ContractSample(
-            "NamespaceUsage", full: NamespaceUsage(namespace: "team", objects: 2, files: 6, bytesReferenced: 3015, bytesStored: 1005, quotaBytes: 4096),
+            "NamespaceUsage",
+            full: NamespaceUsage(namespace: "team", objects: 2, files: 6, bytesReferenced: 3015, bytesStored: 1005, quotaBytes: 4096),
             minimal: NamespaceUsage(namespace: "team", objects: 0, files: 0, bytesReferenced: 0, bytesStored: 0)),
         ContractSample(
             "NamespaceCreate", full: CreateNamespaceBody(name: "team", immutableTags: true, publicRead: true),
@@ -159,7 +160,8 @@ enum ContractSamples {
             "WhoAmI", full: WhoAmIBody(tokenID: "0123456789abcdef", name: "ci", grants: [Grant(.read, namespace: "team")]),
             minimal: WhoAmIBody(tokenID: "0123456789abcdef", name: "ci", grants: [.global(.read)])),
         ContractSample(
-            "NamespacePage", full: PageBody(items: [namespace], nextCursor: "c"), minimal: PageBody(items: [bareNamespace], nextCursor: nil)),
+            "NamespacePage", full: PageBody(items: [namespace], nextCursor: "c"),
+            minimal: PageBody(items: [bareNamespace], nextCursor: nil)),
         ContractSample(
             "ArtifactPage", full: PageBody(items: [artifact], nextCursor: "c"), minimal: PageBody<Artifact>(items: [], nextCursor: nil)),
         ContractSample(

@@ -10,7 +10,9 @@ import Foundation
 /// server).
 struct UsageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "usage", abstract: "Show what namespaces hold (objects, files, bytes referenced and stored) and their quotas.")
+        commandName: "usage",
+        abstract: "Show what namespaces hold (objects, files, bytes referenced and stored) and their quotas."
+    )
 
     @OptionGroup var options: ClientOptions
 
@@ -36,7 +38,9 @@ struct UsageCommand: AsyncParsableCommand {
         let header = ["NAMESPACE", "OBJECTS", "FILES", "REFERENCED", "STORED", "DEDUP", "QUOTA", "USED"]
         let rows = usage.map { u -> [String] in
             let ratio = (u.dedupRatio * 100).rounded() / 100
-            let used = u.quotaBytes.map { quota in quota == 0 ? (u.bytesReferenced == 0 ? "0%" : "over") : percent(u.bytesReferenced, of: quota) }
+            let used = u.quotaBytes.map { quota in
+                quota == 0 ? (u.bytesReferenced == 0 ? "0%" : "over") : percent(u.bytesReferenced, of: quota)
+            }
             return [
                 u.namespace, "\(u.objects)", "\(u.files)", ByteSize.describe(u.bytesReferenced), ByteSize.describe(u.bytesStored),
                 "\(ratio)x", u.quotaBytes.map(ByteSize.describe) ?? "-", used ?? "-",

@@ -21,7 +21,11 @@ extension NamespaceUsageCounter {
         ).first()
         guard let row else { throw ControlPlaneError(.database, "the recount of namespace \"\(namespace)\" returned no row") }
         return NamespaceUsage(
-            namespace: namespace, objects: try row.int("objects"), files: try row.int("files"),
-            bytesReferenced: try row.int("bytes_referenced"), bytesStored: try row.int("bytes_stored"))
+            namespace: namespace,
+            objects: try row.int("objects"),
+            files: try row.int("files"),
+            bytesReferenced: try row.int("bytes_referenced"),
+            bytesStored: try row.int("bytes_stored")
+        )
     }
 }

@@ -22,7 +22,9 @@ package enum NamespaceUsageCounter {
         package static func link(size: Int64) -> Change { Change(objects: 1, bytesStored: size) }
         package static func files(_ count: Int64, bytes: Int64) -> Change { Change(files: count, bytesReferenced: bytes) }
 
-        package var negated: Change { Change(objects: -objects, files: -files, bytesReferenced: -bytesReferenced, bytesStored: -bytesStored) }
+        package var negated: Change {
+            Change(objects: -objects, files: -files, bytesReferenced: -bytesReferenced, bytesStored: -bytesStored)
+        }
     }
 
     /// The zero row of a namespace just created (nothing if it has one).
@@ -41,7 +43,8 @@ package enum NamespaceUsageCounter {
         try await db.raw(
             """
             INSERT INTO namespace_usage (namespace, objects, files, bytes_referenced, bytes_stored)
-            VALUES (\(bind: namespace), \(bind: change.objects), \(bind: change.files), \(bind: change.bytesReferenced), \(bind: change.bytesStored))
+            VALUES (\(bind: namespace), \(bind: change.objects), \(bind: change.files), \(bind: change.bytesReferenced),
+                \(bind: change.bytesStored))
             ON CONFLICT (namespace) DO UPDATE SET objects = namespace_usage.objects + excluded.objects,
                 files = namespace_usage.files + excluded.files,
                 bytes_referenced = namespace_usage.bytes_referenced + excluded.bytes_referenced,
@@ -58,13 +61,18 @@ package enum NamespaceUsageCounter {
     /// size), so a blob that cannot fit is refused before any version names it.
     /// - Throws: `quotaExceeded` naming the namespace, its quota and its usage; nothing changed.
     package static func charge(
-        _ change: Change, referencing: Int64, to namespace: String, pushing what: String, in db: any SQLDatabase
+        _ change: Change,
+        referencing: Int64,
+        to namespace: String,
+        pushing what: String,
+        in db: any SQLDatabase
     ) async throws {
         for _ in 0..<2 {
             let updated = try await db.raw(
                 """
                 UPDATE namespace_usage SET objects = objects + \(bind: change.objects), files = files + \(bind: change.files),
-                    bytes_referenced = bytes_referenced + \(bind: change.bytesReferenced), bytes_stored = bytes_stored + \(bind: change.bytesStored)
+                    bytes_referenced = bytes_referenced + \(bind: change.bytesReferenced),
+                    bytes_stored = bytes_stored + \(bind: change.bytesStored)
                 WHERE namespace = \(bind: namespace) AND NOT EXISTS (
                     SELECT 1 FROM namespaces n WHERE n.name = \(bind: namespace) AND n.quota_bytes IS NOT NULL
                     AND (namespace_usage.bytes_referenced + \(bind: referencing) > n.quota_bytes
@@ -83,7 +91,8 @@ package enum NamespaceUsageCounter {
                 .quotaExceeded,
                 "\(what) needs \(ByteSize.describe(max(referencing, change.bytesStored))) more in namespace \"\(namespace)\", which has "
                     + "a quota of \(quota) and uses \(ByteSize.describe(usage.bytesReferenced)) referenced, "
-                    + "\(ByteSize.describe(usage.bytesStored)) stored; delete versions or ask an administrator to raise the quota")
+                    + "\(ByteSize.describe(usage.bytesStored)) stored; delete versions or ask an administrator to raise the quota"
+            )
         }
         throw ControlPlaneError(.database, "the usage row of namespace \"\(namespace)\" could not be created")
     }
@@ -109,8 +118,12 @@ package enum NamespaceUsageCounter {
 
     static func usage(from row: any SQLRow) throws -> NamespaceUsage {
         NamespaceUsage(
-            namespace: try row.string("namespace"), objects: try row.int("objects"), files: try row.int("files"),
-            bytesReferenced: try row.int("bytes_referenced"), bytesStored: try row.int("bytes_stored"),
-            quotaBytes: try row.decodeNil(column: "quota_bytes") ? nil : try row.int("quota_bytes"))
+            namespace: try row.string("namespace"),
+            objects: try row.int("objects"),
+            files: try row.int("files"),
+            bytesReferenced: try row.int("bytes_referenced"),
+            bytesStored: try row.int("bytes_stored"),
+            quotaBytes: try row.decodeNil(column: "quota_bytes") ? nil : try row.int("quota_bytes")
+        )
     }
 }

@@ -14,7 +14,10 @@ extension Registry {
     public func setQuota(_ name: String, _ quotaBytes: Int64?, context: RequestContext) async throws(ControlPlaneError) -> Namespace {
         try NameGrammar.validateNamespace(name)
         if let quotaBytes, quotaBytes < 0 {
-            throw ControlPlaneError(.invalidQuota, "quota \(quotaBytes) of namespace \"\(name)\" is negative; give a number of bytes, 0 or more")
+            throw ControlPlaneError(
+                .invalidQuota,
+                "quota \(quotaBytes) of namespace \"\(name)\" is negative; give a number of bytes, 0 or more"
+            )
         }
         let now = controlPlane.nowMilliseconds()
         let updated = try await controlPlane.mutate("setting the quota of namespace \"\(name)\"") { db in
@@ -22,7 +25,12 @@ extension Registry {
             guard found.quotaBytes != quotaBytes else { return found }
             try await db.raw("UPDATE namespaces SET quota_bytes = \(bind: quotaBytes) WHERE name = \(bind: name)").run()
             let detail = quotaBytes.map { "quota \($0) bytes (\(ByteSize.describe($0)))" } ?? "no quota"
-            try await AuditLog.append(AuditEvent(action: "namespace.update", namespace: name, target: name, detail: detail), context: context, at: now, in: db)
+            try await AuditLog.append(
+                AuditEvent(action: "namespace.update", namespace: name, target: name, detail: detail),
+                context: context,
+                at: now,
+                in: db
+            )
             try await controlPlane.publish(.namespace(name), in: db)
             found.quotaBytes = quotaBytes
             return found

@@ -7,7 +7,11 @@ extension Registry {
     ///
     /// - Throws: `quotaExceeded`, and the errors of ``ingestBytes(_:hints:doing:)``.
     package func ingestWithinQuota(
-        _ stream: ByteStream, into namespace: Namespace, hints: IngestHints, holding held: UInt64 = 0, doing: String
+        _ stream: ByteStream,
+        into namespace: Namespace,
+        hints: IngestHints,
+        holding held: UInt64 = 0,
+        doing: String
     ) async throws(ControlPlaneError) -> IngestResult {
         do {
             return try await withinQuota(stream, namespace: namespace, declared: hints.expectedSize ?? hints.sizeHint, holding: held) {
@@ -29,7 +33,10 @@ extension Registry {
     ///
     /// - Throws: `quotaExceeded`, or what `store` throws.
     package func withinQuota<Result: Sendable>(
-        _ stream: ByteStream, namespace: Namespace, declared: UInt64?, holding held: UInt64 = 0,
+        _ stream: ByteStream,
+        namespace: Namespace,
+        declared: UInt64?,
+        holding held: UInt64 = 0,
         _ store: (ByteStream) async throws -> Result
     ) async throws -> Result {
         guard let quota = namespace.quotaBytes else { return try await store(stream) }
@@ -40,7 +47,8 @@ extension Registry {
                 .quotaExceeded,
                 "\(what) does not fit namespace \"\(namespace.name)\", which has a quota of \(ByteSize.describe(quota)) and uses "
                     + "\(ByteSize.describe(usage.bytesReferenced)) referenced, \(ByteSize.describe(usage.bytesStored)) stored; "
-                    + "delete versions or ask an administrator to raise the quota")
+                    + "delete versions or ask an administrator to raise the quota"
+            )
         }
         if let declared, Int64(clamping: declared) > room {
             throw refusal("an upload of \(ByteSize.describe(Int64(clamping: declared)))")

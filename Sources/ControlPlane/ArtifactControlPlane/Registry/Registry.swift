@@ -67,7 +67,10 @@ public struct Registry: Sendable {
         let limit = page.limit
         let fetched = try await controlPlane.query("listing namespaces") { db in
             try await db.raw(
-                "SELECT \(unsafeRaw: Self.namespaceColumns) FROM namespaces WHERE name > \(bind: after) ORDER BY name LIMIT \(literal: limit + 1)"
+                """
+                SELECT \(unsafeRaw: Self.namespaceColumns) FROM namespaces
+                WHERE name > \(bind: after) ORDER BY name LIMIT \(literal: limit + 1)
+                """
             ).all().map(Self.namespace(from:))
         }
         return Page.from(fetched: fetched, limit: limit) { [$0.name] }
