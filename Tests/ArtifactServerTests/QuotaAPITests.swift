@@ -175,3 +175,30 @@ struct QuotaAPITests {
         }
     }
 }
+
+@Suite("Namespace usage gauges", .timeLimit(.minutes(2)))
+struct NamespaceUsageGaugesTests {
+    @Test("rendered from the counter rows and kept for the maximum age (an injected instant), then read again")
+    func cached() async throws {
+        try await ServerHarness.run { harness in
+            let registry = harness.controlPlane.registry
+            _ = try await registry.createNamespace("one", context: RequestContext(actor: "t"))
+            let gauges = NamespaceUsageGauges(maximumAge: .seconds(15))
+            let start = ContinuousClock.now
+            let first = await gauges.exposition(registry, now: start)
+            #expect(first.contains("artifactstore_namespace_objects{namespace=\"one\"} 0"))
+            #expect(!first.contains("artifactstore_namespace_quota_bytes{"))
+            _ = try await registry.createNamespace("two", context: RequestContext(actor: "t"))
+            _ = try await registry.setQuota("two", 1 << 20, context: RequestContext(actor: "t"))
+            #expect(await gauges.exposition(registry, now: start.advanced(by: .seconds(14))) == first)
+            let later = await gauges.exposition(registry, now: start.advanced(by: .seconds(15)))
+            #expect(later.contains("artifactstore_namespace_quota_bytes{namespace=\"two\"} 1048576"))
+            #expect(later.contains("artifactstore_namespace_files{namespace=\"two\"} 0"))
+        }
+    }
+
+    @Test("label values are escaped as the text format wants")
+    func escaping() {
+        #expect(NamespaceUsageGauges.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+    }
+}
