@@ -111,7 +111,7 @@ final class Harness: Sendable {
 
     static let tables = [
         "namespaces", "artifacts", "versions", "version_files", "tags", "blobs", "links", "holds", "retention_policies", "audit_log", "audit_head", "audit_pending",
-        "tokens",
+        "tokens", "namespace_usage",
     ]
 
     /// Every row of every table, as text, in a stable order: equal snapshots mean nothing changed.

@@ -26,7 +26,9 @@ enum ContractSamples {
     static let blake3 = Digest.blake3(of: Array("hello".utf8))
     static let address = ContentAddress(blake3)
 
-    static let namespace = Namespace(name: "team", immutableTags: true, createdBy: "token:0123456789abcdef", createdAt: date)
+    static let bareNamespace = Namespace(name: "team", immutableTags: false, createdBy: "t", createdAt: date)
+    static let namespace = Namespace(
+        name: "team", immutableTags: true, quotaBytes: 10 << 30, createdBy: "token:0123456789abcdef", createdAt: date)
     static let artifact = Artifact(namespace: "team", name: "app/linux", createdAt: date)
     static let summary = VersionSummary(
         namespace: "team", artifact: "app/linux", version: "1.0", creator: "token:0123456789abcdef", createdAt: date,
@@ -73,7 +75,7 @@ enum ContractSamples {
             "Error", full: ErrorBody(code: "internalError", message: "the server failed", requestID: "r1"),
             minimal: ErrorBody(code: "namespaceNotFound", message: "no namespace \"team\"")),
         ContractSample("Health", full: HealthBody(status: "ok")),
-        ContractSample("Namespace", full: namespace),
+        ContractSample("Namespace", full: namespace, minimal: bareNamespace),
         ContractSample(
             "MaintenanceRun",
             full: MaintenanceRun(id: "1796557866313-0a1b2c3d", kind: .garbageCollection, startedAt: date, finishedAt: date, summary: [:])),
@@ -87,12 +89,15 @@ enum ContractSamples {
                 nextCursor: "c"),
             minimal: PageBody<MaintenanceRun>(items: [], nextCursor: nil)),
         ContractSample(
-            "NamespaceUsage", full: NamespaceUsage(namespace: "team", objects: 2, files: 6, bytesReferenced: 3015, bytesStored: 1005)),
+            "NamespaceUsage",
+            full: NamespaceUsage(namespace: "team", objects: 2, files: 6, bytesReferenced: 3015, bytesStored: 1005, quotaBytes: 4096),
+            minimal: NamespaceUsage(namespace: "team", objects: 0, files: 0, bytesReferenced: 0, bytesStored: 0)),
         ContractSample(
             "NamespaceCreate", full: CreateNamespaceBody(name: "team", immutableTags: true, publicRead: true),
             minimal: CreateNamespaceBody(name: "team")),
         ContractSample(
-            "NamespaceUpdate", full: UpdateNamespaceBody(publicRead: true, downloadRedirects: false), minimal: UpdateNamespaceBody()),
+            "NamespaceUpdate", full: UpdateNamespaceBody(publicRead: true, downloadRedirects: false, quota: .bytes(1 << 30)),
+            minimal: UpdateNamespaceBody()),
         ContractSample("Blob", full: BlobBody(address: address, size: 5, sha256: sha256, blake3: blake3, deduplicated: false)),
         ContractSample("Artifact", full: artifact),
         ContractSample("VersionSummary", full: summary),
@@ -155,7 +160,8 @@ enum ContractSamples {
             "WhoAmI", full: WhoAmIBody(tokenID: "0123456789abcdef", name: "ci", grants: [Grant(.read, namespace: "team")]),
             minimal: WhoAmIBody(tokenID: "0123456789abcdef", name: "ci", grants: [.global(.read)])),
         ContractSample(
-            "NamespacePage", full: PageBody(items: [namespace], nextCursor: "c"), minimal: PageBody(items: [namespace], nextCursor: nil)),
+            "NamespacePage", full: PageBody(items: [namespace], nextCursor: "c"),
+            minimal: PageBody(items: [bareNamespace], nextCursor: nil)),
         ContractSample(
             "ArtifactPage", full: PageBody(items: [artifact], nextCursor: "c"), minimal: PageBody<Artifact>(items: [], nextCursor: nil)),
         ContractSample(

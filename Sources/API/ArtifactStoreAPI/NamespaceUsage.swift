@@ -1,7 +1,9 @@
 /// `GET /v1/namespaces/{ns}/usage`: what a namespace holds and what it costs in storage.
 ///
 /// Exists so people (and the web UI's namespace list) can see the effect of content addressing:
-/// many files may name one object, so the bytes stored are at most the bytes referenced.
+/// many files may name one object, so the bytes stored are at most the bytes referenced. The
+/// figures are counters the server maintains with every push, delete and collection, so reading
+/// them costs one row whatever the namespace holds.
 public struct NamespaceUsage: Sendable, Hashable, Codable {
     public var namespace: String
     /// Distinct objects (blobs) linked into the namespace.
@@ -15,13 +17,16 @@ public struct NamespaceUsage: Sendable, Hashable, Codable {
     public var bytesStored: Int64
     /// `bytesReferenced / bytesStored`; 1 when nothing is stored.
     public var dedupRatio: Double
+    /// The namespace's quota on bytes referenced; `nil` (absent) for none.
+    public var quotaBytes: Int64?
 
-    public init(namespace: String, objects: Int64, files: Int64, bytesReferenced: Int64, bytesStored: Int64) {
+    public init(namespace: String, objects: Int64, files: Int64, bytesReferenced: Int64, bytesStored: Int64, quotaBytes: Int64? = nil) {
         self.namespace = namespace
         self.objects = objects
         self.files = files
         self.bytesReferenced = bytesReferenced
         self.bytesStored = bytesStored
         self.dedupRatio = bytesStored > 0 ? Double(bytesReferenced) / Double(bytesStored) : 1
+        self.quotaBytes = quotaBytes
     }
 }

@@ -136,7 +136,7 @@ paths:
         - $ref: '#/components/parameters/NamespaceName'
       responses:
         '200':
-          description: 'The usage, summed by the database'
+          description: 'The usage and quota, from counters maintained with every push, delete and collection'
           content:
             application/json:
               schema: {$ref: '#/components/schemas/NamespaceUsage'}
@@ -900,6 +900,7 @@ components:
         immutableTags: {type: boolean}
         publicRead: {type: boolean}
         downloadRedirects: {type: boolean, description: 'false: every download comes through the server, never a presigned redirect'}
+        quotaBytes: {type: integer, minimum: 0, description: 'The most bytes its versions may reference; absent: no quota'}
         createdBy: {type: string}
         createdAt: {type: string, format: date-time}
     NamespaceUsage:
@@ -912,6 +913,7 @@ components:
         bytesReferenced: {type: integer}
         bytesStored: {type: integer}
         dedupRatio: {type: number}
+        quotaBytes: {type: integer, minimum: 0, description: 'The quota on bytes referenced; absent: no quota'}
     NamespaceCreate:
       type: object
       required: [name]
@@ -924,6 +926,10 @@ components:
       properties:
         publicRead: {type: boolean}
         downloadRedirects: {type: boolean}
+        quotaBytes:
+          type: [integer, 'null']
+          minimum: 0
+          description: 'A number of bytes sets the quota on bytes referenced (pushes beyond it get 413 quotaExceeded); null removes it'
     Blob:
       type: object
       required: [address, size, sha256, blake3, deduplicated]

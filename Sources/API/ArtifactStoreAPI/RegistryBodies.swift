@@ -20,13 +20,51 @@ public struct CreateNamespaceBody: Codable, Sendable, Hashable {
 
 /// `PATCH /v1/namespaces/{ns}`: the settings to change; an absent one stays as it is.
 public struct UpdateNamespaceBody: Codable, Sendable, Hashable {
+    /// A change of the namespace's quota: a number of bytes, or none.
+    public enum QuotaChange: Sendable, Hashable {
+        case bytes(Int64)
+        case unlimited
+    }
+
     public var publicRead: Bool?
     /// `false` serves every download of the namespace through the server (no presigned redirects).
     public var downloadRedirects: Bool?
+    /// `"quotaBytes": N` sets the quota on bytes referenced; `"quotaBytes": null` removes it;
+    /// absent leaves it as it is.
+    public var quota: QuotaChange?
 
-    public init(publicRead: Bool? = nil, downloadRedirects: Bool? = nil) {
+    public init(publicRead: Bool? = nil, downloadRedirects: Bool? = nil, quota: QuotaChange? = nil) {
         self.publicRead = publicRead
         self.downloadRedirects = downloadRedirects
+        self.quota = quota
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case publicRead, downloadRedirects, quotaBytes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        publicRead = try container.decodeIfPresent(Bool.self, forKey: .publicRead)
+        downloadRedirects = try container.decodeIfPresent(Bool.self, forKey: .downloadRedirects)
+        if !container.contains(.quotaBytes) {
+            quota = nil
+        } else if try container.decodeNil(forKey: .quotaBytes) {
+            quota = .unlimited
+        } else {
+            quota = .bytes(try container.decode(Int64.self, forKey: .quotaBytes))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(publicRead, forKey: .publicRead)
+        try container.encodeIfPresent(downloadRedirects, forKey: .downloadRedirects)
+        switch quota {
+        case .bytes(let bytes)?: try container.encode(bytes, forKey: .quotaBytes)
+        case .unlimited?: try container.encodeNil(forKey: .quotaBytes)
+        case nil: break
+        }
     }
 }
 

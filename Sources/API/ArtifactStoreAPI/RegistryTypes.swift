@@ -16,22 +16,27 @@ public struct Namespace: Sendable, Hashable, Codable {
     /// redirect to a backend's presigned URL, whatever the backend offers. `true` unless set
     /// (docs/operations.md, "Presigned download redirects").
     public var downloadRedirects: Bool
+    /// The most bytes the namespace's versions may reference; `nil` (absent) for no quota
+    /// (docs/operations.md, "Quotas").
+    public var quotaBytes: Int64?
     public var createdBy: String
     public var createdAt: Date
 
     public init(
-        name: String, immutableTags: Bool, publicRead: Bool = false, downloadRedirects: Bool = true, createdBy: String, createdAt: Date
+        name: String, immutableTags: Bool, publicRead: Bool = false, downloadRedirects: Bool = true, quotaBytes: Int64? = nil,
+        createdBy: String, createdAt: Date
     ) {
         self.name = name
         self.immutableTags = immutableTags
         self.publicRead = publicRead
         self.downloadRedirects = downloadRedirects
+        self.quotaBytes = quotaBytes
         self.createdBy = createdBy
         self.createdAt = createdAt
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, immutableTags, publicRead, downloadRedirects, createdBy, createdAt
+        case name, immutableTags, publicRead, downloadRedirects, quotaBytes, createdBy, createdAt
     }
 
     /// A body without `publicRead` (a server before public namespaces) reads as private; one
@@ -42,6 +47,7 @@ public struct Namespace: Sendable, Hashable, Codable {
         immutableTags = try container.decode(Bool.self, forKey: .immutableTags)
         publicRead = try container.decodeIfPresent(Bool.self, forKey: .publicRead) ?? false
         downloadRedirects = try container.decodeIfPresent(Bool.self, forKey: .downloadRedirects) ?? true
+        quotaBytes = try container.decodeIfPresent(Int64.self, forKey: .quotaBytes)
         createdBy = try container.decode(String.self, forKey: .createdBy)
         createdAt = try container.decode(Date.self, forKey: .createdAt)
     }

@@ -54,6 +54,11 @@ extension ArtifactStoreClient {
         try await send(makeRequest(.PUT, ["namespaces", name, "settings"]), body: settings)
     }
 
+    /// What `name` holds and its quota (`GET /v1/namespaces/{ns}/usage`).
+    public func usage(of name: String) async throws -> NamespaceUsage {
+        try await send(makeRequest(.GET, ["namespaces", name, "usage"]))
+    }
+
     // MARK: Artifacts and versions
 
     public func artifacts(in namespace: String) async throws -> [Artifact] {

@@ -63,6 +63,8 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
     case webhookNotFound
     case invalidProxy
     case proxyNotFound
+    case quotaExceeded
+    case invalidQuota
 
     public static let layer = "control plane"
 
@@ -143,14 +145,20 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
             "A proxy namespace's configuration is malformed (an upstream that is not an http(s) URL, a bad prefix, glob or host, "
                 + "a TTL out of range, a user name without a password)."
         case .proxyNotFound: "The namespace is not a proxy namespace."
+        case .quotaExceeded:
+            "The push would take the namespace past its quota on bytes referenced (or, for a blob upload, past it in bytes stored); "
+                + "the message names the namespace, its quota and its usage. Nothing was stored or linked. Delete versions or have "
+                + "the quota raised (`artifactstore namespace set NS --quota SIZE`)."
+        case .invalidQuota: "A namespace quota is negative or not a size (`10GiB`, `500MB`, a number of bytes). Nothing changed."
         }
     }
 
     public var httpStatus: Int? {
         switch self {
         case .invalidName, .invalidPath, .invalidManifest, .invalidDigest, .invalidPageRequest, .invalidPolicy, .invalidToken,
-            .blobNotLinked, .invalidWebhook, .webhookAddressRefused, .invalidRegistryScope, .invalidProxy:
+            .blobNotLinked, .invalidWebhook, .webhookAddressRefused, .invalidRegistryScope, .invalidProxy, .invalidQuota:
             400
+        case .quotaExceeded: 413
         case .unauthenticated, .tokenExpired, .tokenRevoked, .registryTokenInvalid, .registryTokenExpired, .registryTokenAudience: 401
         case .forbidden: 403
         case .namespaceNotFound, .artifactNotFound, .versionNotFound, .fileNotFound, .tagNotFound, .holdNotFound, .policyNotFound,

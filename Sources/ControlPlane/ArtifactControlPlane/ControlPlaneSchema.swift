@@ -42,6 +42,8 @@ public enum ControlPlaneSchema {
         Migration(version: 9, name: "oci proxy namespaces", statements: proxies),
         // A namespace's switch for presigned download redirects (ControlPlaneSchema+DownloadRedirects).
         Migration(version: 10, name: "namespace download redirect switch", statements: downloadRedirects),
+        // Namespace quotas and their maintained usage counters (ControlPlaneSchema+Quotas).
+        Migration(version: 11, name: "namespace quotas and usage counters", statements: quotas),
     ]
 
     /// The newest schema version this code knows.

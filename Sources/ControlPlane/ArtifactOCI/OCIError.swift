@@ -117,7 +117,7 @@ extension OCIError {
                 switch error.kind {
                 case .unauthenticated, .tokenExpired, .tokenRevoked, .registryTokenInvalid, .registryTokenExpired, .registryTokenAudience:
                     .unauthorized
-                case .forbidden, .immutableTag, .versionHeld: .denied
+                case .forbidden, .immutableTag, .versionHeld, .quotaExceeded: .denied
                 case .invalidName, .invalidPath, .invalidRegistryScope: .nameInvalid
                 case .invalidManifest: .manifestInvalid
                 case .invalidDigest: .digestInvalid
@@ -128,7 +128,7 @@ extension OCIError {
                 case .blobNotLinked: .manifestBlobUnknown
                 case .blobCollected: .blobUploadInvalid
                 case .namespaceExists, .versionExists, .holdExists, .policyExists, .holdNotFound, .policyNotFound, .tokenNotFound, .invalidPolicy,
-                    .invalidToken, .invalidWebhook, .webhookAddressRefused, .webhookNotFound, .invalidProxy, .proxyNotFound:
+                    .invalidToken, .invalidWebhook, .webhookAddressRefused, .webhookNotFound, .invalidProxy, .proxyNotFound, .invalidQuota:
                     .unsupported
                 case .databaseUnavailable, .directoryUnavailable, .databaseTooNew, .database, .dataPlane, .internalError, .auditRecordMalformed,
                     .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt, .backupUnsupported:

@@ -12,16 +12,21 @@ extension OCIRegistry {
     /// this returns.
     ///
     /// - Throws: `RANGE_INVALID` (416, with the bytes held) when another piece of the session got
-    ///   there first; `SIZE_INVALID`; `BLOB_UPLOAD_UNKNOWN`.
+    ///   there first; `SIZE_INVALID`; `BLOB_UPLOAD_UNKNOWN`; `DENIED` when the piece with the
+    ///   earlier ones does not fit the namespace's quota (nothing appended).
     func appendStaged(
         _ repository: OCIRepositoryName, session: OCIUploadSession, body: ByteStream, size: UInt64?, staging: any StagedIngesting,
         context: RequestContext
     ) async throws(OCIError) -> OCIUploadSession {
         let length: UInt64
+        let namespace = try await mapped { try await registry.namespace(repository.namespace) }
         do {
-            length = try await staging.appendStaged(
-                OCIStore.stageName(session.id), at: session.offset, body, hints: IngestHints(sizeHint: size, expectedSize: size))
-        } catch where error.kind == .rangeNotSatisfiable {
+            // The stage's earlier pieces count against the room the namespace's quota leaves.
+            length = try await registry.withinQuota(body, namespace: namespace, declared: size, holding: session.offset) { limited in
+                try await staging.appendStaged(
+                    OCIStore.stageName(session.id), at: session.offset, limited, hints: IngestHints(sizeHint: size, expectedSize: size))
+            }
+        } catch let error as DataPlaneError where error.kind == .rangeNotSatisfiable {
             let current = try await upload(repository, id: session.id)
             throw Self.outOfOrder(current, start: session.offset)
         } catch {

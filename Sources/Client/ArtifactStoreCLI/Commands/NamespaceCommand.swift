@@ -14,6 +14,7 @@ struct NamespaceCommand: AsyncParsableCommand {
         var settings = [namespace.publicRead ? "public read" : "private"]
         if namespace.immutableTags { settings.append("immutable tags") }
         if !namespace.downloadRedirects { settings.append("no download redirects") }
+        if let quota = namespace.quotaBytes { settings.append("quota \(ByteSize.describe(quota))") }
         return "\(namespace.name)\t\(settings.joined(separator: ", "))"
     }
 }
@@ -58,11 +59,12 @@ struct NamespaceShowCommand: AsyncParsableCommand {
     }
 }
 
-/// `artifactstore namespace set NAME [--public|--private] [--redirects|--no-redirects]` (admin on the namespace).
+/// `artifactstore namespace set NAME [--public|--private] [--redirects|--no-redirects] [--quota SIZE|--no-quota]`
+/// (admin on the namespace).
 struct NamespaceSetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
-        abstract: "Make a namespace public (anonymous read) or private, or switch its download redirects (needs admin on it).")
+        abstract: "Make a namespace public or private, switch its download redirects, or set its quota (needs admin on it).")
 
     enum Visibility: String, EnumerableFlag {
         case `public`, `private`
@@ -88,14 +90,33 @@ struct NamespaceSetCommand: AsyncParsableCommand {
         help: "--no-redirects: every download comes through the server; --redirects: a backend that offers presigned URLs may redirect.")
     var redirects: Redirects?
 
-    func validate() throws {
-        guard visibility != nil || redirects != nil else {
-            throw ValidationError("name a setting to change: --public, --private, --redirects or --no-redirects")
+    @Option(help: "The most bytes the namespace's versions may reference: 10GiB, 500MB, 1.5TiB or a number of bytes.")
+    var quota: String?
+
+    @Flag(name: .customLong("no-quota"), help: "Remove the namespace's quota.")
+    var noQuota = false
+
+    /// The quota change the options ask for, or `nil` for none.
+    func quotaChange() throws -> UpdateNamespaceBody.QuotaChange? {
+        if noQuota { return .unlimited }
+        guard let quota else { return nil }
+        guard let bytes = ByteSize.parse(quota) else {
+            throw ValidationError("--quota \"\(quota)\" is not a size: give a number of bytes or one with a unit (10GiB, 500MB, 1.5TiB)")
         }
+        return .bytes(bytes)
+    }
+
+    func validate() throws {
+        guard visibility != nil || redirects != nil || quota != nil || noQuota else {
+            throw ValidationError("name a setting to change: --public, --private, --redirects, --no-redirects, --quota SIZE or --no-quota")
+        }
+        guard quota == nil || !noQuota else { throw ValidationError("give --quota SIZE or --no-quota, not both") }
+        _ = try quotaChange()
     }
 
     func run() async throws {
-        let settings = UpdateNamespaceBody(publicRead: visibility.map { $0 == .public }, downloadRedirects: redirects.map { $0 == .redirects })
+        let settings = UpdateNamespaceBody(
+            publicRead: visibility.map { $0 == .public }, downloadRedirects: redirects.map { $0 == .redirects }, quota: try quotaChange())
         try await options.run { client in
             let updated = try await client.updateNamespace(name, settings)
             try CLIOutput(json: options.json).print(updated, text: NamespaceCommand.describe(updated))

@@ -1,3 +1,5 @@
+import ArtifactStoreAPI
+
 /// One line of a transfer's progress bar: `uploading [#####-----]  52.4 MiB / 100.0 MiB  31.2 MiB/s  ETA 0:02`.
 ///
 /// A pure function of the numbers, so it is tested without a terminal or a clock; the CLI
@@ -49,16 +51,7 @@ public enum ProgressLine {
 
     /// `512 B`, `1.5 KiB`, `52.4 MiB`, `1.0 GiB`.
     public static func bytes(_ count: UInt64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(count)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        if unit == 0 { return "\(count) B" }
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10) \(units[unit])"
+        ByteSize.describe(count)
     }
 
     /// `0:07`, `12:34`, `1:02:03`.

@@ -136,6 +136,7 @@ public struct GarbageCollector: Sendable {
                         """
                     ).all().map { try $0.string("address") }
                     guard !confirmed.isEmpty else { continue }
+                    try await NamespaceUsageCounter.uncharge(links: confirmed, of: namespace, in: db)
                     try await db.raw("DELETE FROM links WHERE namespace = \(bind: namespace) AND address IN (\(binds: confirmed))").run()
                     for address in confirmed {
                         if let address = try? Registry.address(address) { try await controlPlane.publish(.blob(address), in: db) }

@@ -45,6 +45,7 @@ package struct BlobLinking: Sendable {
         try await record(result, namespace: namespace, namespaceChecked: true, purpose: "linking") { db, now in
             let address = result.address.description
             try await alsoRecording?(db)
+            try await NamespaceUsageCounter.chargeLink(address, into: namespace, in: db)
             try await db.raw(
                 """
                 INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address), \(bind: now))

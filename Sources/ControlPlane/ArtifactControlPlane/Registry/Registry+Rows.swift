@@ -6,10 +6,11 @@ import SQLKit
 
 /// The registry's reads and checks inside a transaction, shared by its operations and by retention.
 extension Registry {
+    static let namespaceColumns = "name, immutable_tags, public_read, download_redirects, quota_bytes, created_by, created_at"
     static let versionColumns = "namespace, artifact, version, creator, created_at, labels, file_count, total_size"
 
     package static func namespace(_ name: String, in db: any SQLDatabase) async throws -> Namespace? {
-        try await db.raw("SELECT name, immutable_tags, public_read, download_redirects, created_by, created_at FROM namespaces WHERE name = \(bind: name)")
+        try await db.raw("SELECT \(unsafeRaw: namespaceColumns) FROM namespaces WHERE name = \(bind: name)")
             .first().map(namespace(from:))
     }
 
@@ -44,7 +45,9 @@ extension Registry {
     /// Links the live blob `address` into `namespace` in transaction `db` (or refreshes the link)
     /// and clears its "unreferenced since" mark, for callers that already know the blob is live
     /// and held (a mount, a finished upload's only chunk): no bytes move.
+    /// A new link is charged to the namespace's usage and refused (`quotaExceeded`) beyond its quota.
     package static func insertLink(_ address: ContentAddress, into namespace: String, at now: Int64, in db: any SQLDatabase) async throws {
+        try await NamespaceUsageCounter.chargeLink(address.description, into: namespace, in: db)
         try await db.raw(
             """
             INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address.description), \(bind: now))
@@ -77,7 +80,7 @@ extension Registry {
         _ namespace: String, _ artifact: String, _ version: String, reason: String?, context: RequestContext, at now: Int64, in db: any SQLDatabase
     ) async throws {
         let ns = try await requireNamespace(namespace, in: db)
-        _ = try await requireVersion(namespace, artifact, version, in: db)
+        let deleted = try await requireVersion(namespace, artifact, version, in: db)
         if let hold = try await db.raw(
             "SELECT reason FROM holds WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
         ).first() {
@@ -98,6 +101,8 @@ extension Registry {
         try await db.raw("DELETE FROM tags WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)").run()
         try await db.raw("DELETE FROM version_files WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)").run()
         try await db.raw("DELETE FROM versions WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)").run()
+        try await NamespaceUsageCounter.apply(
+            NamespaceUsageCounter.Change.files(Int64(deleted.fileCount), bytes: Int64(deleted.totalSize)).negated, to: namespace, in: db)
         var detail: [String] = []
         if let reason { detail.append(reason) }
         if !tags.isEmpty { detail.append("removed tags: \(tags.joined(separator: ", "))") }
@@ -143,6 +148,7 @@ extension Registry {
         Namespace(
             name: try row.string("name"), immutableTags: try row.int("immutable_tags") != 0, publicRead: try row.int("public_read") != 0,
             downloadRedirects: try row.int("download_redirects") != 0,
+            quotaBytes: try row.decodeNil(column: "quota_bytes") ? nil : try row.int("quota_bytes"),
             createdBy: try row.string("created_by"), createdAt: Date(milliseconds: try row.int("created_at")))
     }
 

@@ -40,6 +40,7 @@ public struct Registry: Sendable {
                 VALUES (\(bind: name), \(bind: Int64(immutableTags ? 1 : 0)), \(bind: Int64(publicRead ? 1 : 0)), \(bind: context.actor), \(bind: now))
                 """
             ).run()
+            try await NamespaceUsageCounter.create(name, in: db)
             let detail = [immutableTags ? "immutable tags" : nil, publicRead ? "public read" : nil].compactMap { $0 }.joined(separator: ", ")
             try await AuditLog.append(
                 AuditEvent(action: "namespace.create", namespace: name, target: name, detail: detail.isEmpty ? nil : detail),
@@ -66,7 +67,10 @@ public struct Registry: Sendable {
         let limit = page.limit
         let fetched = try await controlPlane.query("listing namespaces") { db in
             try await db.raw(
-                "SELECT name, immutable_tags, public_read, download_redirects, created_by, created_at FROM namespaces WHERE name > \(bind: after) ORDER BY name LIMIT \(literal: limit + 1)"
+                """
+                SELECT \(unsafeRaw: Self.namespaceColumns) FROM namespaces
+                WHERE name > \(bind: after) ORDER BY name LIMIT \(literal: limit + 1)
+                """
             ).all().map(Self.namespace(from:))
         }
         return Page.from(fetched: fetched, limit: limit) { [$0.name] }
@@ -79,13 +83,14 @@ public struct Registry: Sendable {
     /// for the grace period (as an upload in flight) and may be named in a manifest.
     ///
     /// - Throws: `namespaceNotFound` (before reading any byte), `dataPlane` for ingest failures
-    ///   (digest or size mismatch, …; nothing stored), `blobCollected` if a concurrent GC was
+    ///   (digest or size mismatch, …; nothing stored), `quotaExceeded` (a declared size before
+    ///   reading, a stream once it runs past the room left, or when linking; nothing linked), `blobCollected` if a concurrent GC was
     ///   deleting these very bytes (the push was not acknowledged; repeat it).
     public func ingestBlob(
         namespace: String, _ stream: ByteStream, hints: IngestHints = IngestHints(), context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob {
-        _ = try await self.namespace(namespace)
-        let result = try await ingestBytes(stream, hints: hints, doing: "ingesting into namespace \"\(namespace)\"")
+        let found = try await self.namespace(namespace)
+        let result = try await ingestWithinQuota(stream, into: found, hints: hints, doing: "ingesting into namespace \"\(namespace)\"")
         return try await BlobLinking(controlPlane: controlPlane).link(result, into: namespace, context: context)
     }
 
@@ -301,6 +306,10 @@ public struct Registry: Sendable {
             VersionFile(path: $0.path, address: $0.address, size: sizes[$0.address]!, mediaType: $0.mediaType)
         }
         let total = files.reduce(UInt64(0)) { $0 + $1.size }
+        // The quota gate: refused (and the transaction rolled back) when the namespace cannot hold it.
+        try await NamespaceUsageCounter.charge(
+            .files(Int64(files.count), bytes: Int64(total)), referencing: Int64(total), to: m.namespace,
+            pushing: "version \(m.namespace)/\(m.artifact)@\(m.version) (\(files.count) files)", in: db)
         try await db.raw(
             """
             INSERT INTO versions (namespace, artifact, version, creator, created_at, labels, file_count, total_size)

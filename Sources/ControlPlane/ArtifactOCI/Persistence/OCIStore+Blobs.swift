@@ -20,8 +20,9 @@ extension OCIStore {
         namespace: String, _ stream: ByteStream, hints: IngestHints, alias: OCIDigestAlias, verified: @Sendable () -> Bool,
         context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob {
-        _ = try await registry.namespace(namespace)
-        let result = try await registry.ingestBytes(stream, hints: hints, doing: "ingesting \(alias.digest) into namespace \"\(namespace)\"")
+        let found = try await registry.namespace(namespace)
+        let result = try await registry.ingestWithinQuota(
+            stream, into: found, hints: hints, doing: "ingesting \(alias.digest) into namespace \"\(namespace)\"")
         guard verified() else {
             throw ControlPlaneError(
                 .invalidDigest, "the bytes ingested into \"\(namespace)\" were not checked against \(alias.digest); nothing was recorded")

@@ -43,13 +43,16 @@ extension OCIStore {
     /// upload is finished (then the result is linked), cancelled or expired (then the bytes are
     /// collected after the grace period unless something else references them).
     ///
-    /// - Throws: `namespaceNotFound`, the data plane's errors (`sizeMismatch`, …), `blobCollected`.
+    /// - Throws: `namespaceNotFound`, the data plane's errors (`sizeMismatch`, …), `blobCollected`,
+    ///   `quotaExceeded` (the chunk with the session's earlier ones does not fit the room the
+    ///   namespace's quota leaves; nothing stored).
     package func appendChunk(
         uploadID: String, namespace: String, artifact: String, at offset: UInt64, _ stream: ByteStream, hints: IngestHints,
         context: RequestContext
     ) async throws(ControlPlaneError) -> OCIChunkAppend {
-        let result = try await registry.ingestBytes(
-            stream, hints: hints, doing: "ingesting a chunk of upload \(NameGrammar.printable(uploadID))")
+        let result = try await registry.ingestWithinQuota(
+            stream, into: try await registry.namespace(namespace), hints: hints, holding: offset,
+            doing: "ingesting a chunk of upload \(NameGrammar.printable(uploadID))")
         let linking = BlobLinking(controlPlane: controlPlane)
         return try await linking.record(result, namespace: namespace, purpose: "holding a chunk of an upload:") { db, now in
             guard var session = try await Self.uploadRow(uploadID, namespace: namespace, artifact: artifact, in: db) else {

@@ -71,6 +71,8 @@ extension OCIProxyStore {
                     WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)
                     """
                 ).run()
+                // A cache filling in what its upstream serves: counted, never refused by a quota.
+                try await NamespaceUsageCounter.apply(.files(1, bytes: Int64(size)), to: namespace, in: db)
                 added += 1
             }
             try await db.raw("DELETE FROM oci_proxy_pending WHERE namespace = \(bind: namespace) AND digest = \(bind: digest)").run()

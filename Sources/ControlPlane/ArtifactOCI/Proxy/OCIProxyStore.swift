@@ -31,6 +31,7 @@ public struct OCIProxyStore: Sendable {
                     VALUES (\(bind: ns), \(bind: Int64(0)), \(bind: context.actor), \(bind: now))
                     """
                 ).run()
+                try await NamespaceUsageCounter.create(ns, in: db)
                 try await AuditLog.append(
                     AuditEvent(action: "namespace.create", namespace: ns, target: ns),
                     context: context,

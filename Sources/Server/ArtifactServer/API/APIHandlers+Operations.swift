@@ -28,7 +28,7 @@ extension APIHandlers {
 
     func metricsExposition(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         metrics.recordBackendHealth(await controlPlane.dataPlane.backendHealth())
-        let bytes = metrics.exposition()
+        let bytes = metrics.exposition() + Array(await metrics.namespaceUsage.exposition(controlPlane.registry).utf8)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .contentLength: "\(bytes.count)"],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

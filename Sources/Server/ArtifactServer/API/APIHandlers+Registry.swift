@@ -33,6 +33,11 @@ extension APIHandlers {
         if let downloadRedirects = body.downloadRedirects {
             namespace = try await registry.setDownloadRedirects(name, downloadRedirects, context: context.auditContext(principal))
         }
+        switch body.quota {
+        case .bytes(let bytes): namespace = try await registry.setQuota(name, bytes, context: context.auditContext(principal))
+        case .unlimited: namespace = try await registry.setQuota(name, nil, context: context.auditContext(principal))
+        case nil: break
+        }
         return try JSONResponse.make(namespace)
     }
 

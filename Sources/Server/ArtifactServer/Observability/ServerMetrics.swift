@@ -31,6 +31,8 @@ public final class ServerMetrics: Sendable {
     /// The request counter and timer of each route, method and status seen, made once: making
     /// them on every request was about 3% of a small request's CPU. Bounded by the routes
     /// (unknown paths are all `unmatched`), methods and statuses the server sends.
+    /// Per-namespace usage gauges, rendered from the counter rows and cached between scrapes.
+    let namespaceUsage = NamespaceUsageGauges()
     private let requestHandles = Mutex<[RequestMetricKey: (counter: Prometheus.Counter, timer: DurationHistogram)]>([:])
 
     static let latencyBuckets: [Duration] = [

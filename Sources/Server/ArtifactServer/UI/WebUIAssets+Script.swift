@@ -317,7 +317,7 @@ extension WebUIAssets {
             }), el("td"), el("td"), el("td")];
             api("GET", "/v1/namespaces/" + seg(ns) + "/usage").then(function(u) {
               cells[0].textContent = String(u.objects);
-              cells[1].textContent = bytes(u.bytesReferenced);
+              cells[1].textContent = bytes(u.bytesReferenced) + (u.quotaBytes == null ? "" : " of " + bytes(u.quotaBytes) + " quota");
               cells[2].textContent = bytes(u.bytesStored);
               cells[3].textContent = u.dedupRatio.toFixed(2) + "×";
             }, function(e) {
