@@ -63,6 +63,9 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
     case webhookNotFound
     case invalidProxy
     case proxyNotFound
+    case invalidReplication
+    case replicationNotFound
+    case replicationExists
 
     public static let layer = "control plane"
 
@@ -143,20 +146,28 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
             "A proxy namespace's configuration is malformed (an upstream that is not an http(s) URL, a bad prefix, glob or host, "
                 + "a TTL out of range, a user name without a password)."
         case .proxyNotFound: "The namespace is not a proxy namespace."
+        case .invalidReplication:
+            "A replication rule is malformed: a name outside the grammar, a remote that is not an http(s) URL with a host (or "
+                + "carries credentials, a query or a fragment), a bad repository glob, an interval out of range, a user name "
+                + "without a password. Nothing was stored."
+        case .replicationNotFound: "No replication rule has that name."
+        case .replicationExists: "A replication rule with that name exists; delete it first or choose another name."
         }
     }
 
     public var httpStatus: Int? {
         switch self {
         case .invalidName, .invalidPath, .invalidManifest, .invalidDigest, .invalidPageRequest, .invalidPolicy, .invalidToken,
-            .blobNotLinked, .invalidWebhook, .webhookAddressRefused, .invalidRegistryScope, .invalidProxy:
+            .blobNotLinked, .invalidWebhook, .webhookAddressRefused, .invalidRegistryScope, .invalidProxy, .invalidReplication:
             400
         case .unauthenticated, .tokenExpired, .tokenRevoked, .registryTokenInvalid, .registryTokenExpired, .registryTokenAudience: 401
         case .forbidden: 403
         case .namespaceNotFound, .artifactNotFound, .versionNotFound, .fileNotFound, .tagNotFound, .holdNotFound, .policyNotFound,
-            .blobNotFound, .tokenNotFound, .webhookNotFound, .proxyNotFound:
+            .blobNotFound, .tokenNotFound, .webhookNotFound, .proxyNotFound, .replicationNotFound:
             404
-        case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected: 409
+        case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected,
+            .replicationExists:
+            409
         case .databaseUnavailable, .directoryUnavailable: 503
         case .databaseTooNew, .database, .dataPlane, .internalError: 500
         case .auditRecordMalformed, .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt,

@@ -42,6 +42,9 @@ public enum ControlPlaneSchema {
         Migration(version: 9, name: "oci proxy namespaces", statements: proxies),
         // A namespace's switch for presigned download redirects (ControlPlaneSchema+DownloadRedirects).
         Migration(version: 10, name: "namespace download redirect switch", statements: downloadRedirects),
+        // Replication rules (push to / pull from a remote OCI registry) and the durable queue of
+        // push work, written in the transaction of each commit (ControlPlaneSchema+Replication).
+        Migration(version: 11, name: "replication rules and queue", statements: replication),
     ]
 
     /// The newest schema version this code knows.
