@@ -16,7 +16,7 @@ struct ArtifactStoreCommand: AsyncParsableCommand {
             LoginCommand.self, LogoutCommand.self, WhoAmICommand.self, PushCommand.self, PullCommand.self, ListCommand.self,
             RemoveCommand.self,
             TagCommand.self, HoldCommand.self, ReleaseCommand.self, VerifyCommand.self, GarbageCollectCommand.self,
-            AuditCommand.self, TokenCommand.self, AdminCommand.self, WebhookCommand.self, NamespaceCommand.self, ProxyCommand.self,
+            AuditCommand.self, TokenCommand.self, AdminCommand.self, WebhookCommand.self, NamespaceCommand.self, ProxyCommand.self, ReplicationCommand.self,
         ]
     )
 }

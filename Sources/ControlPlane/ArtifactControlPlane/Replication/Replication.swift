@@ -119,6 +119,18 @@ public struct Replication: Sendable {
         }
     }
 
+    /// Claims a pull rule's mirror run: moves `last_run_at` from `previous` to `now`, so of the
+    /// nodes that see the run due only the one whose update lands runs it. Returns whether it did.
+    package func claimRun(_ name: String, previous: Int64?, now: Int64) async throws(ControlPlaneError) -> Bool {
+        try await controlPlane.mutate("claiming a run of replication rule \"\(name)\"", priority: .background) { db in
+            var sql: SQLQueryString = "UPDATE replication_rules SET last_run_at = \(bind: now) WHERE name = \(bind: name) AND "
+            if let previous { sql += "last_run_at = \(bind: previous)" } else { sql += "last_run_at IS NULL" }
+            try await db.raw(sql).run()
+            let row = try await db.raw("SELECT last_run_at FROM replication_rules WHERE name = \(bind: name)").first()
+            return try row?.optionalInt("last_run_at") == now
+        }
+    }
+
     // MARK: Rows
 
     struct StoredRule: Sendable {

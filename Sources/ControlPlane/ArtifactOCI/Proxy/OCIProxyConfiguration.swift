@@ -170,3 +170,15 @@ extension OCIProxyConfiguration {
         }
     }
 }
+
+extension OCIProxyConfiguration {
+    /// A replication remote as an upstream (docs/replication.md): the same client rules (token
+    /// realms and redirects only to the remote's host, credentials only to its origin), every
+    /// repository, no prefix. `url` and the credentials were checked by the replication rule.
+    public static func replicationRemote(name: String, url: URL, username: String?, password: String?) -> OCIProxyConfiguration {
+        OCIProxyConfiguration(
+            namespace: name, upstream: url, prefix: "", allow: ["**"], deny: [], redirectHosts: [], tagTTLSeconds: 0,
+            username: username, password: password, evictUnusedAfterSeconds: nil
+        )
+    }
+}
