@@ -18,7 +18,7 @@ public struct ReplicationQueue: Sendable {
     public let settings: WebhookDeliverySettings
     let lease = LeasedRows(table: "replication_queue", node: UUID().uuidString.lowercased())
 
-    public init(controlPlane: ControlPlane, settings: WebhookDeliverySettings = .init(lease: .seconds(600))) {
+    public init(controlPlane: ControlPlane, settings: WebhookDeliverySettings = .init(lease: .seconds(60))) {
         self.controlPlane = controlPlane
         self.settings = settings
     }

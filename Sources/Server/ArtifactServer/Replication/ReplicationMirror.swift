@@ -49,7 +49,7 @@ struct ReplicationMirror: Sendable {
     private func repositories() async throws -> [String] {
         let glob = remote.rule.repositories
         if !glob.contains("*"), !glob.contains("?") { return [glob] }
-        let answer = try await remote.call(.GET, "", "", url: "\(remote.remote)/v2/_catalog?n=10000", scope: "registry:catalog:*")
+        let answer = try await remote.call(.GET, "", "", url: "\(remote.remote)/v2/_catalog?n=1000", scope: "registry:catalog:*")
         let bytes = try await remote.document(answer, "the repository catalog")
         guard let catalog = try? JSONDecoder().decode(Catalog.self, from: Data(bytes)) else {
             throw ReplicationRemote.Failure(description: "the remote \(remote.remote) sent a catalog that is not JSON")
@@ -58,7 +58,7 @@ struct ReplicationMirror: Sendable {
     }
 
     private func tags(_ name: String) async throws -> [String] {
-        let answer = try await remote.call(.GET, name, "tags/list?n=10000")
+        let answer = try await remote.call(.GET, name, "tags/list?n=1000")
         let bytes = try await remote.document(answer, "the tags of \(name)")
         guard let list = try? JSONDecoder().decode(Tags.self, from: Data(bytes)) else {
             throw ReplicationRemote.Failure(description: "the remote \(remote.remote) sent a tag list of \(name) that is not JSON")
