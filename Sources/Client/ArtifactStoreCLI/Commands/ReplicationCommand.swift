@@ -50,18 +50,29 @@ struct ReplicationCommand: AsyncParsableCommand {
                 }
             }
             let body = CreateReplicationBody(
-                name: name, pushTo: pushTo, pullFrom: pullFrom, repositories: repositories, intervalSeconds: interval,
-                username: username, password: password
+                name: name,
+                pushTo: pushTo,
+                pullFrom: pullFrom,
+                repositories: repositories,
+                intervalSeconds: interval,
+                username: username,
+                password: password
             )
             try await options.run { client in
                 let rule = try await client.createReplication(body)
-                try CLIOutput(json: options.json).print(rule, text: "\(rule.name): \(rule.direction.rawValue) \(rule.remote) \(rule.repositories)")
+                try CLIOutput(json: options.json).print(
+                    rule,
+                    text: "\(rule.name): \(rule.direction.rawValue) \(rule.remote) \(rule.repositories)"
+                )
             }
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the replication rules (never their passwords).")
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "List the replication rules (never their passwords)."
+        )
 
         @OptionGroup var options: ClientOptions
 
@@ -70,7 +81,8 @@ struct ReplicationCommand: AsyncParsableCommand {
                 let rules = try await client.replications()
                 let text = rules.map { rule in
                     "\(rule.name)\t\(rule.direction.rawValue)\t\(rule.remote)\t\(rule.repositories)"
-                        + (rule.direction == .pull ? "\tinterval=\(rule.intervalSeconds)" : "") + (rule.username.map { "\tuser=\($0)" } ?? "")
+                        + (rule.direction == .pull ? "\tinterval=\(rule.intervalSeconds)" : "")
+                        + (rule.username.map { "\tuser=\($0)" } ?? "")
                 }.joined(separator: "\n")
                 try CLIOutput(json: options.json).print(rules, text: rules.isEmpty ? "no replication rules" : text)
             }

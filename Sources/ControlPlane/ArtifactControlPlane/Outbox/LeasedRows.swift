@@ -54,6 +54,14 @@ package struct LeasedRows: Sendable {
         return (state, now + settings.backoff(afterAttempt: attempts).milliseconds)
     }
 
+    /// Whether this node's lease (`leaseEnd`) on row `id` still holds, in the transaction `db`:
+    /// what a caller checks before writing anything else that depends on the outcome.
+    package func holds(id: String, leaseEnd: Int64, in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw(
+            "SELECT id FROM \(unsafeRaw: table) WHERE id = \(bind: id) AND claimed_by = \(bind: node) AND claimed_until = \(bind: leaseEnd)"
+        ).first() != nil
+    }
+
     /// Writes a claimed row's outcome and frees it, if this node's lease (`leaseEnd`) still holds;
     /// `extra` adds the table's own columns (`, col = value, …`).
     package func release(

@@ -30,7 +30,10 @@ public struct Replication: Sendable {
         let now = controlPlane.nowMilliseconds()
         try await controlPlane.mutate("creating replication rule \"\(rule.name)\"") { db in
             if try await db.raw("SELECT name FROM replication_rules WHERE name = \(bind: rule.name)").first() != nil {
-                throw ControlPlaneError(.replicationExists, "replication rule \"\(rule.name)\" exists; delete it first or choose another name")
+                throw ControlPlaneError(
+                    .replicationExists,
+                    "replication rule \"\(rule.name)\" exists; delete it first or choose another name"
+                )
             }
             try await db.raw(
                 """
@@ -41,7 +44,8 @@ public struct Replication: Sendable {
                     \(bind: sealed?.sealed), \(bind: context.actor), \(bind: now))
                 """
             ).run()
-            let detail = "\(rule.direction.rawValue) \(rule.remote.absoluteString) repositories \(rule.repositories)"
+            let detail =
+                "\(rule.direction.rawValue) \(rule.remote.absoluteString) repositories \(rule.repositories)"
                 + (rule.password == nil ? "" : ", with credentials")
             try await AuditLog.append(
                 AuditEvent(action: "replication.create", namespace: nil, target: rule.name, detail: detail),
@@ -99,7 +103,12 @@ public struct Replication: Sendable {
             _ = try await Self.requireRow(name, in: db)
             try await db.raw("DELETE FROM replication_queue WHERE rule = \(bind: name)").run()
             try await db.raw("DELETE FROM replication_rules WHERE name = \(bind: name)").run()
-            try await AuditLog.append(AuditEvent(action: "replication.delete", namespace: nil, target: name), context: context, at: now, in: db)
+            try await AuditLog.append(
+                AuditEvent(action: "replication.delete", namespace: nil, target: name),
+                context: context,
+                at: now,
+                in: db
+            )
         }
     }
 
@@ -107,16 +116,21 @@ public struct Replication: Sendable {
     package func recordOutcome(_ name: String, error: String?, ran: Bool = false) async throws(ControlPlaneError) {
         let now = controlPlane.nowMilliseconds()
         try await controlPlane.mutate("recording replication rule \"\(name)\"", priority: .background) { db in
-            var sql: SQLQueryString = "UPDATE replication_rules SET "
-            if let error {
-                sql += "last_error = \(bind: String(error.prefix(500))), last_error_at = \(bind: now)"
-            } else {
-                sql += "last_success_at = \(bind: now), last_error = NULL, last_error_at = NULL"
-            }
-            if ran { sql += ", last_run_at = \(bind: now)" }
-            sql += " WHERE name = \(bind: name)"
-            try await db.raw(sql).run()
+            try await Self.writeOutcome(name, error: error, ran: ran, at: now, in: db)
         }
+    }
+
+    /// The rule's last success (clearing its last error) or last error, in the transaction `db`.
+    static func writeOutcome(_ name: String, error: String?, ran: Bool = false, at now: Int64, in db: any SQLDatabase) async throws {
+        var sql: SQLQueryString = "UPDATE replication_rules SET "
+        if let error {
+            sql += "last_error = \(bind: String(error.prefix(500))), last_error_at = \(bind: now)"
+        } else {
+            sql += "last_success_at = \(bind: now), last_error = NULL, last_error_at = NULL"
+        }
+        if ran { sql += ", last_run_at = \(bind: now)" }
+        sql += " WHERE name = \(bind: name)"
+        try await db.raw(sql).run()
     }
 
     /// Claims a pull rule's mirror run: moves `last_run_at` from `previous` to `now`, so of the

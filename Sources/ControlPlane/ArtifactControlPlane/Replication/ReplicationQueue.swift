@@ -96,14 +96,16 @@ public struct ReplicationQueue: Sendable {
         }
     }
 
-    /// Records an item's outcome (`failure` nil: copied) if this node's lease still holds, and
-    /// the rule's last success or error; returns the item's new state.
-    public func record(_ item: Item, failure: String?) async throws(ControlPlaneError) -> WebhookDeliveryState {
+    /// Records an item's outcome (`failure` nil: copied) and the rule's last success or error, if
+    /// this node's lease still holds; returns the item's new state, or `nil` when the lease was
+    /// lost (another node has the item now, and its outcome is the one that counts).
+    public func record(_ item: Item, failure: String?) async throws(ControlPlaneError) -> WebhookDeliveryState? {
         let now = controlPlane.nowMilliseconds()
         let attempts = item.attempts + 1
         let (state, next) = LeasedRows.outcome(succeeded: failure == nil, attempts: attempts, now: now, settings: settings)
         let lease = self.lease
-        try await controlPlane.mutate("recording replication item \(item.id)", priority: .background) { db in
+        return try await controlPlane.mutate("recording replication item \(item.id)", priority: .background) { db in
+            guard try await lease.holds(id: item.id, leaseEnd: item.leaseEnd, in: db) else { return nil }
             try await lease.release(
                 id: item.id,
                 leaseEnd: item.leaseEnd,
@@ -114,9 +116,10 @@ public struct ReplicationQueue: Sendable {
                 extra: ", done_at = \(bind: state == .delivered ? now : nil)",
                 in: db
             )
+            let error = failure.map { "\(item.repository) \(item.reference): \($0)" }
+            try await Replication.writeOutcome(item.rule, error: error, at: now, in: db)
+            return state
         }
-        try await Replication(controlPlane: controlPlane).recordOutcome(item.rule, error: failure.map { "\(item.repository) \(item.reference): \($0)" })
-        return state
     }
 
     /// Removes delivered items older than ``WebhookDeliverySettings/keepDelivered`` and dead ones

@@ -92,9 +92,11 @@ public struct ReplicationRuleConfiguration: Sendable, Hashable, CustomStringConv
     }
 
     static func checkedRemote(_ text: String) throws(ControlPlaneError) -> URL {
+        // A URL with credentials in it is not quoted: errors never carry a password.
+        let shown = text.contains("@") ? "(a URL with credentials in it)" : "\"\(NameGrammar.printable(String(text.prefix(200))))\""
         let refusal = ControlPlaneError(
             .invalidReplication,
-            "remote \"\(NameGrammar.printable(String(text.prefix(200))))\" must be http:// or https:// with a host, "
+            "remote \(shown) must be http:// or https:// with a host, "
                 + "and no user, path, query or fragment (give credentials with --username and --password-file)"
         )
         guard text.count <= 2048, NameGrammar.invisibleCharacter(in: text) == nil, !text.contains(" "),

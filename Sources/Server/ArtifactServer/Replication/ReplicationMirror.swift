@@ -106,7 +106,13 @@ struct ReplicationMirror: Sendable {
                     + "(or sent no Content-Length of at most \(ReplicationRemote.maximumBlob) bytes)"
             )
         }
-        let verified = OCIProxyVerifyingSequence(base: ByteStream(answer.body), expected: sha256, size: size, relay: nil, upstream: remote.remote)
+        let verified = OCIProxyVerifyingSequence(
+            base: ByteStream(answer.body),
+            expected: sha256,
+            size: size,
+            relay: nil,
+            upstream: remote.remote
+        )
         _ = try await oci.ingest(repository, digest: digest, body: ByteStream(verified), size: size, context: context)
     }
 }

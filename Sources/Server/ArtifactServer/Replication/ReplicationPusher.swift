@@ -67,10 +67,22 @@ struct ReplicationPusher: Sendable {
             }
         }
         for blob in manifest.blobs { try await pushBlob(repository, blob) }
-        try await putManifest(repository.name, reference: "\(stored.digest)", bytes: bytes, mediaType: stored.mediaType, digest: stored.digest)
+        try await putManifest(
+            repository.name,
+            reference: "\(stored.digest)",
+            bytes: bytes,
+            mediaType: stored.mediaType,
+            digest: stored.digest
+        )
     }
 
-    private func putManifest(_ name: String, reference: String, bytes: [UInt8], mediaType: String, digest: some CustomStringConvertible)
+    private func putManifest(
+        _ name: String,
+        reference: String,
+        bytes: [UInt8],
+        mediaType: String,
+        digest: some CustomStringConvertible
+    )
         async throws
     {
         let answer = try await remote.call(.PUT, name, "manifests/\(reference)", push: true) {
@@ -96,7 +108,9 @@ struct ReplicationPusher: Sendable {
             return
         }
         guard started.status.code == 202, let location = started.headers.first(name: "Location") else {
-            throw ReplicationRemote.Failure(description: "the remote \(remote.remote) answered \(started.status.code) to an upload of \(digest)")
+            throw ReplicationRemote.Failure(
+                description: "the remote \(remote.remote) answered \(started.status.code) to an upload of \(digest)"
+            )
         }
         let blob = try await oci.blob(repository, digest: digest)
         let oci = self.oci
@@ -115,7 +129,9 @@ struct ReplicationPusher: Sendable {
         for try await chunk in try await oci.openManifest(repository, stored) {
             bytes += chunk.readableBytesView
             guard bytes.count <= ReplicationRemote.maximumDocument else {
-                throw ReplicationRemote.Failure(description: "manifest \(stored.digest) is larger than \(ReplicationRemote.maximumDocument) bytes")
+                throw ReplicationRemote.Failure(
+                    description: "manifest \(stored.digest) is larger than \(ReplicationRemote.maximumDocument) bytes"
+                )
             }
         }
         return bytes

@@ -31,7 +31,10 @@ struct ReplicationRemote: Sendable {
     init(rule: ReplicationRuleConfiguration, tokens: OCIUpstreamTokens, logger: Logger) {
         self.rule = rule
         let configuration = OCIProxyConfiguration.replicationRemote(
-            name: rule.name, url: rule.remote, username: rule.username, password: rule.password
+            name: rule.name,
+            url: rule.remote,
+            username: rule.username,
+            password: rule.password
         )
         client = OCIUpstreamClient(configuration: configuration, tokens: tokens, logger: logger)
     }

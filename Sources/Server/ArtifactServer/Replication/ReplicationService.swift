@@ -69,25 +69,38 @@ struct ReplicationService: Service {
         guard let rule else { return }
         var failure: String?
         do {
-            try controlPlane.configuration.webhookNetworks.check(host: rule.remoteHost, what: "replication remote", code: .invalidReplication)
+            try controlPlane.configuration.webhookNetworks.check(
+                host: rule.remoteHost,
+                what: "replication remote",
+                code: .invalidReplication
+            )
             let remote = ReplicationRemote(rule: rule, tokens: tokens, logger: logger)
             try await ReplicationPusher(oci: OCIRegistry(controlPlane: controlPlane), remote: remote, mounts: mounts).push(item)
         } catch {
             failure = Self.describe(error)
         }
         do {
-            let state = try await queue.record(item, failure: failure)
+            guard let state = try await queue.record(item, failure: failure) else {
+                logger.info("a replication item's lease ended before its copy did", metadata: ["rule": "\(rule.name)", "id": "\(item.id)"])
+                return
+            }
             let outcome = state == .delivered ? "copied" : (state == .dead ? "dead" : "retrying")
             metrics.recordReplicationAttempt(rule: rule.name, outcome: outcome)
             if let failure {
                 logger.warning(
                     "replication push failed",
-                    metadata: ["rule": "\(rule.name)", "repository": "\(item.repository)", "reference": "\(item.reference)",
-                        "attempt": "\(item.attempts + 1)", "error": "\(failure)"]
+                    metadata: [
+                        "rule": "\(rule.name)", "repository": "\(item.repository)", "reference": "\(item.reference)",
+                        "attempt": "\(item.attempts + 1)", "error": "\(failure)",
+                    ]
                 )
                 if item.attempts == 0 || state == .dead {
-                    await emitFailure(rule, namespace: item.repository.split(separator: "/").first.map(String.init), subject: item.repository,
-                        detail: "\(item.reference): \(failure)" + (state == .dead ? " (gave up)" : ""))
+                    await emitFailure(
+                        rule,
+                        namespace: item.repository.split(separator: "/").first.map(String.init),
+                        subject: item.repository,
+                        detail: "\(item.reference): \(failure)" + (state == .dead ? " (gave up)" : "")
+                    )
                 }
             }
         } catch {
@@ -120,10 +133,16 @@ struct ReplicationService: Service {
     private func mirror(_ rule: ReplicationRuleConfiguration) async {
         var failure: String?
         do {
-            try controlPlane.configuration.webhookNetworks.check(host: rule.remoteHost, what: "replication remote", code: .invalidReplication)
+            try controlPlane.configuration.webhookNetworks.check(
+                host: rule.remoteHost,
+                what: "replication remote",
+                code: .invalidReplication
+            )
             let remote = ReplicationRemote(rule: rule, tokens: tokens, logger: logger)
             let mirror = ReplicationMirror(
-                oci: OCIRegistry(controlPlane: controlPlane), remote: remote, context: RequestContext(actor: "system:replication:\(rule.name)")
+                oci: OCIRegistry(controlPlane: controlPlane),
+                remote: remote,
+                context: RequestContext(actor: "system:replication:\(rule.name)")
             )
             let stored = try await mirror.run()
             logger.info("replication mirror run finished", metadata: ["rule": "\(rule.name)", "manifests": "\(stored)"])
@@ -147,7 +166,10 @@ struct ReplicationService: Service {
         guard let namespace else { return }
         do {
             try await controlPlane.webhooks.record(
-                .replicationFailed, namespace: namespace, subject: subject, digests: [],
+                .replicationFailed,
+                namespace: namespace,
+                subject: subject,
+                digests: [],
                 detail: "rule \(rule.name) (\(rule.direction.rawValue) \(rule.remote.absoluteString)): \(detail)",
                 context: RequestContext(actor: "system:replication:\(rule.name)")
             )
