@@ -83,4 +83,20 @@ package struct LeasedRows: Sendable {
         sql += " WHERE id = \(bind: id) AND claimed_by = \(bind: node) AND claimed_until = \(bind: leaseEnd)"
         try await db.raw(sql).run()
     }
+
+    /// Removes rows delivered before `deliveredBefore` (by `doneColumn`, a constant of the caller)
+    /// and dead rows created before `deadBefore`, 1000 a call; returns how many. Any node may
+    /// run it: it takes nothing another node holds.
+    package func prune(doneColumn: String, deliveredBefore: Int64, deadBefore: Int64, in db: any SQLDatabase) async throws -> Int {
+        let old = try await db.raw(
+            """
+            SELECT id FROM \(unsafeRaw: table)
+            WHERE (state = 'delivered' AND \(unsafeRaw: doneColumn) < \(bind: deliveredBefore))
+                OR (state = 'dead' AND created_at < \(bind: deadBefore))
+            LIMIT 1000
+            """
+        ).all().map { try $0.decode(column: "id", as: String.self) }
+        if !old.isEmpty { try await db.raw("DELETE FROM \(unsafeRaw: table) WHERE id IN (\(binds: old))").run() }
+        return old.count
+    }
 }

@@ -87,7 +87,12 @@ public struct ReplicationRuleConfiguration: Sendable, Hashable, CustomStringConv
                 "intervalSeconds must be \(Self.intervalRange.lowerBound) to \(Self.intervalRange.upperBound), not \(intervalSeconds)"
             )
         }
-        (username, password) = try Self.checkedCredentials(body.username, body.password)
+        (username, password) = try RemoteCredentials.checked(
+            body.username,
+            body.password,
+            maximumPasswordLength: Self.maximumPasswordLength,
+            code: .invalidReplication
+        )
         try networks.check(host: remoteHost, what: "replication remote", code: .invalidReplication)
     }
 
@@ -111,30 +116,5 @@ public struct ReplicationRuleConfiguration: Sendable, Hashable, CustomStringConv
         components.host = host.lowercased()
         guard let url = components.url else { throw refusal }
         return url
-    }
-
-    static func checkedCredentials(_ user: String?, _ password: String?) throws(ControlPlaneError) -> (String?, String?) {
-        switch (user, password) {
-        case (nil, nil):
-            return (nil, nil)
-        case (let user?, let password?):
-            guard !user.isEmpty, user.count <= 256, !user.contains(":"), NameGrammar.invisibleCharacter(in: user) == nil else {
-                throw ControlPlaneError(
-                    .invalidReplication,
-                    "username \"\(NameGrammar.printable(user))\" must be 1 to 256 visible characters without ':'"
-                )
-            }
-            guard !password.isEmpty, password.count <= maximumPasswordLength,
-                !password.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-            else {
-                throw ControlPlaneError(
-                    .invalidReplication,
-                    "the password must be 1 to \(maximumPasswordLength) characters without control characters"
-                )
-            }
-            return (user, password)
-        default:
-            throw ControlPlaneError(.invalidReplication, "username and password go together: give both or neither")
-        }
     }
 }

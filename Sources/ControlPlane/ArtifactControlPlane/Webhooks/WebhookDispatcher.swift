@@ -116,16 +116,9 @@ public struct WebhookDispatcher: Sendable {
     public func prune() async throws(ControlPlaneError) -> Int {
         let now = controlPlane.nowMilliseconds()
         let (delivered, dead) = (now - settings.keepDelivered.milliseconds, now - settings.keepDead.milliseconds)
+        let lease = self.lease
         return try await controlPlane.mutate("removing old webhook deliveries", priority: .background) { db in
-            let old = try await db.raw(
-                """
-                SELECT id FROM webhook_deliveries
-                WHERE (state = 'delivered' AND delivered_at < \(bind: delivered)) OR (state = 'dead' AND created_at < \(bind: dead))
-                LIMIT 1000
-                """
-            ).all().map { try $0.string("id") }
-            if !old.isEmpty { try await db.raw("DELETE FROM webhook_deliveries WHERE id IN (\(binds: old))").run() }
-            return old.count
+            try await lease.prune(doneColumn: "delivered_at", deliveredBefore: delivered, deadBefore: dead, in: db)
         }
     }
 

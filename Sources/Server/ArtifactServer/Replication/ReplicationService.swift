@@ -63,18 +63,20 @@ struct ReplicationService: Service {
         }
     }
 
+    /// The rule's remote, after checking its host against the outbound address policy again (a
+    /// name may resolve elsewhere since the rule was created).
+    private func remote(_ rule: ReplicationRuleConfiguration) throws(ControlPlaneError) -> ReplicationRemote {
+        try controlPlane.configuration.webhookNetworks.check(host: rule.remoteHost, what: "replication remote", code: .invalidReplication)
+        return ReplicationRemote(rule: rule, tokens: tokens, logger: logger)
+    }
+
     /// Copies one item and records the outcome; a failure on the first attempt or the last emits
     /// `replication.failed` to the repository's namespace's webhooks.
     private func copy(_ item: ReplicationQueue.Item, _ rule: ReplicationRuleConfiguration?) async {
         guard let rule else { return }
         var failure: String?
         do {
-            try controlPlane.configuration.webhookNetworks.check(
-                host: rule.remoteHost,
-                what: "replication remote",
-                code: .invalidReplication
-            )
-            let remote = ReplicationRemote(rule: rule, tokens: tokens, logger: logger)
+            let remote = try remote(rule)
             try await ReplicationPusher(oci: OCIRegistry(controlPlane: controlPlane), remote: remote, mounts: mounts).push(item)
         } catch {
             failure = Self.describe(error)
@@ -133,12 +135,7 @@ struct ReplicationService: Service {
     private func mirror(_ rule: ReplicationRuleConfiguration) async {
         var failure: String?
         do {
-            try controlPlane.configuration.webhookNetworks.check(
-                host: rule.remoteHost,
-                what: "replication remote",
-                code: .invalidReplication
-            )
-            let remote = ReplicationRemote(rule: rule, tokens: tokens, logger: logger)
+            let remote = try remote(rule)
             let mirror = ReplicationMirror(
                 oci: OCIRegistry(controlPlane: controlPlane),
                 remote: remote,
