@@ -12,7 +12,8 @@
 #   2. skopeo pushes apps/app:v1 into us: both remotes answer the same manifest digest for the
 #      tag, and hold every blob;
 #   3. docker-registry stopped, apps/app:v2 pushed: `replication status` shows it pending with the
-#      last error; docker-registry restarted: everything arrives;
+#      last error, a replication.failed webhook event reaches a receiver on loopback;
+#      docker-registry restarted: everything arrives;
 #   4. apps/big:v1 (a 192 MiB layer) pushed and our server killed -9 at once (the copy in flight): after a restart the
 #      copy resumes (its lease expires) and both remotes get it, digests identical;
 #   5. a pull rule (mirror/*, interval 10 s) mirrors mirror/tool:v1 from docker-registry into us,
@@ -36,7 +37,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/replication-clients.XXXXXX")
 REGISTRY_PID=
 SERVE_PID=
 PEER_PID=
+HOOK_PID=
 cleanup() {
+    [ -n "$HOOK_PID" ] && kill "$HOOK_PID" 2>/dev/null
     [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null
     [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null
     [ -n "$PEER_PID" ] && kill "$PEER_PID" 2>/dev/null
@@ -147,6 +150,23 @@ arrived() { # REPOSITORY TAG DIGEST LAYOUT [SECONDS]: both remotes answer DIGEST
     return 1
 }
 
+# A webhook receiver on loopback (replication.failed events of namespace apps), writing each body to a file.
+HOOK_PORT=$(free_port)
+python3 - "$HOOK_PORT" "$WORK/hooks.jsonl" <<'PY' >"$WORK/hook.log" 2>&1 &
+import http.server, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with open(out, "ab") as f: f.write(body + b"\n")
+        self.send_response(204); self.end_headers()
+http.server.HTTPServer(("127.0.0.1", port), Hook).serve_forever()
+PY
+HOOK_PID=$!
+printf 'hook-secret\n' >"$WORK/hook-secret"
+"$BIN/artifactstore" webhook create apps "http://127.0.0.1:$HOOK_PORT/hook" --secret-file "$WORK/hook-secret" \
+    --events replication.failed >/dev/null || { echo "FAILED: setup: webhook" >&2; exit 1; }
+
 # --- 1. rules ------------------------------------------------------------------------------------
 step "replication create to-registry/to-peer --push-to … --repositories 'apps/**' --username … --password-file …"
 rules() {
@@ -173,7 +193,7 @@ APP=$(python3 "$HERE/make-image-layout.py" "$WORK/app" --seed 31 --big-mib 4 --t
 done_step $?
 
 # --- 3. the remote stopped mid-run ---------------------------------------------------------------
-step "docker-registry stopped, apps/app:v2 pushed (pending, last error shown), restarted: it arrives"
+step "docker-registry stopped, apps/app:v2 pushed (pending, last error, a replication.failed webhook), restarted: it arrives"
 remote_down() {
     kill "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null; REGISTRY_PID=
     APP2=$(python3 "$HERE/make-image-layout.py" "$WORK/app2" --seed 32 --big-mib 3 --tag v2) || { fail "layout"; return; }
@@ -187,6 +207,11 @@ remote_down() {
     echo "   while down: $status"
     case "$status" in *pending=0*) fail "nothing pending while the remote is down"; return ;; esac
     case "$status" in *last-error=*) ;; *) fail "no last error while the remote is down"; return ;; esac
+    for i in $(seq 1 20); do grep -q 'dev.artifactstore.replication.failed' "$WORK/hooks.jsonl" 2>/dev/null && break; sleep 1; done
+    grep -q '"type":"dev.artifactstore.replication.failed"' "$WORK/hooks.jsonl" 2>/dev/null \
+        || { fail "no replication.failed webhook event arrived"; return; }
+    grep -q -e "$UP_PASSWORD" -e "$PEER_TOKEN" "$WORK/hooks.jsonl" && { fail "a password is in a webhook event"; return; }
+    echo "   webhook: $(head -1 "$WORK/hooks.jsonl" | python3 -c 'import json,sys; e=json.load(sys.stdin); print(e["type"], e["subject"], e["data"]["detail"][:120])')"
     start_registry || { fail "docker-registry did not restart"; return; }
     arrived apps/app v2 "$APP2" "$WORK/app2" 120
 }

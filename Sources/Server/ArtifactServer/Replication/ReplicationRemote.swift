@@ -64,7 +64,8 @@ struct ReplicationRemote: Sendable {
                 body: body
             )
         } catch let unavailable as OCIUpstreamClient.Unavailable {
-            throw Failure(description: unavailable.description)
+            // The shared client speaks of an "upstream"; here it is the rule's remote.
+            throw Failure(description: unavailable.description.replacingOccurrences(of: "the upstream ", with: "the remote "))
         }
     }
 
