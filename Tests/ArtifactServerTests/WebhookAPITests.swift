@@ -146,7 +146,7 @@ struct WebhookAPITests {
                 #expect(error.kind == .invalidWebhook)
                 #expect(
                     error.message
-                        == "\"bogus\" is not a webhook event; the events are push, pull, delete, tag.move, hold, gc.delete, verify.failure"
+                        == "\"bogus\" is not a webhook event; the events are push, pull, delete, tag.move, hold, gc.delete, verify.failure, replication.failed"
                 )
             }
             await #expect(throws: ControlPlaneError.self) {

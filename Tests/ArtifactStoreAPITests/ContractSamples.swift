@@ -43,6 +43,14 @@ enum ContractSamples {
     static let proxy = ProxyNamespace(
         namespace: "hub", upstream: "https://registry.example.org", prefix: "library/", allow: ["**"], deny: ["private/**"],
         redirectHosts: ["cdn.example.org"], tagTTLSeconds: 300, username: "ci", hasPassword: true, evictUnusedAfterSeconds: 86_400)
+    static let replicationStatus = ReplicationStatus(
+        lastSuccessAt: date, lastRunAt: date, lastError: "the remote answered 503", lastErrorAt: date, pending: 2, dead: 1, lagSeconds: 40)
+    static let replication = ReplicationRule(
+        name: "to-dr", direction: .push, remote: "https://dr.example.org", repositories: "team/**", intervalSeconds: 300,
+        username: "ci", hasPassword: true, createdBy: "token:x", createdAt: date, status: replicationStatus)
+    static let bareReplication = ReplicationRule(
+        name: "from-hub", direction: .pull, remote: "https://hub.example.org", repositories: "mirror/*", intervalSeconds: 60,
+        createdBy: "token:x", createdAt: date)
     static let decision = RetentionDecision(
         namespace: "team", artifact: "app/linux", version: "0.9", createdAt: date, action: .delete,
         reason: "policy \"nightly\": not among the 5 newest")
@@ -124,6 +132,17 @@ enum ContractSamples {
                 redirectHosts: ["cdn.example.org"], tagTTLSeconds: 300, username: "ci", password: "secret", evictUnusedAfterSeconds: 86_400),
             minimal: SetProxyBody(upstream: "https://registry.example.org")),
         ContractSample("ProxyNamespace", full: proxy, minimal: ProxyNamespace(namespace: "hub", upstream: "https://registry.example.org")),
+        ContractSample(
+            "ReplicationCreate",
+            full: CreateReplicationBody(
+                name: "to-dr", pushTo: "https://dr.example.org", pullFrom: "https://hub.example.org", repositories: "team/**",
+                intervalSeconds: 60, username: "ci", password: "secret"),
+            minimal: CreateReplicationBody(name: "to-dr", repositories: "team/**")),
+        ContractSample("ReplicationStatus", full: replicationStatus, minimal: ReplicationStatus()),
+        ContractSample("ReplicationRule", full: replication, minimal: bareReplication),
+        ContractSample(
+            "ReplicationRulePage", full: PageBody(items: [replication], nextCursor: "c"),
+            minimal: PageBody<ReplicationRule>(items: [], nextCursor: nil)),
         ContractSample(
             "ProxyNamespacePage", full: PageBody(items: [proxy], nextCursor: "c"), minimal: PageBody<ProxyNamespace>(items: [], nextCursor: nil)),
         ContractSample(

@@ -56,6 +56,7 @@ public enum APIRouteID: String, Sendable, Hashable, CaseIterable {
     case createToken, listTokens, revokeToken, whoami
     case createWebhook, listWebhooks, deleteWebhook, listWebhookDeliveries
     case listProxies, setProxy, deleteProxy
+    case listReplications, createReplication, getReplication, deleteReplication
 }
 
 extension APIRoute {
@@ -122,5 +123,9 @@ extension APIRoute {
         APIRoute(id: .listProxies, method: .get, path: "/v1/proxies", access: .global(.admin)),
         APIRoute(id: .setProxy, method: .put, path: "/v1/proxies/:ns", access: .global(.admin)),
         APIRoute(id: .deleteProxy, method: .delete, path: "/v1/proxies/:ns", access: .global(.admin)),
+        APIRoute(id: .listReplications, method: .get, path: "/v1/replications", access: .global(.admin)),
+        APIRoute(id: .createReplication, method: .post, path: "/v1/replications", access: .global(.admin)),
+        APIRoute(id: .getReplication, method: .get, path: "/v1/replications/:name", access: .global(.admin)),
+        APIRoute(id: .deleteReplication, method: .delete, path: "/v1/replications/:name", access: .global(.admin)),
     ]
 }

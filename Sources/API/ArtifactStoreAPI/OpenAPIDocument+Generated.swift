@@ -789,8 +789,61 @@ paths:
         '204':
           description: 'Removed'
         default: {$ref: '#/components/responses/Error'}
+  /v1/replications:
+    get:
+      operationId: listReplications
+      summary: 'Replication rules with their status (never their passwords)'
+      responses:
+        '200':
+          description: 'Every replication rule, in one page'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ReplicationRulePage'}
+        default: {$ref: '#/components/responses/Error'}
+    post:
+      operationId: createReplication
+      summary: 'Create a replication rule pushing to or pulling from a remote OCI registry'
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ReplicationCreate'}
+      responses:
+        '201':
+          description: 'The rule'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ReplicationRule'}
+        default: {$ref: '#/components/responses/Error'}
+  /v1/replications/{name}:
+    get:
+      operationId: getReplication
+      summary: 'One replication rule with its status: last success, lag, last error'
+      parameters:
+        - $ref: '#/components/parameters/ReplicationName'
+      responses:
+        '200':
+          description: 'The rule'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/ReplicationRule'}
+        default: {$ref: '#/components/responses/Error'}
+    delete:
+      operationId: deleteReplication
+      summary: 'Delete a replication rule and its pending items'
+      parameters:
+        - $ref: '#/components/parameters/ReplicationName'
+      responses:
+        '204':
+          description: 'Removed'
+        default: {$ref: '#/components/responses/Error'}
 components:
   parameters:
+    ReplicationName:
+      name: name
+      in: path
+      required: true
+      schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
     WebhookId:
       name: id
       in: path
@@ -1195,6 +1248,46 @@ components:
       allOf:
         - $ref: '#/components/schemas/Page'
         - properties: {items: {type: array, items: {$ref: '#/components/schemas/ProxyNamespace'}}}
+    ReplicationCreate:
+      type: object
+      required: [name, repositories]
+      properties:
+        name: {type: string}
+        pushTo: {type: string, description: 'http:// or https:// URL of the remote registry to copy to'}
+        pullFrom: {type: string, description: 'http:// or https:// URL of the remote registry to mirror from'}
+        repositories: {type: string, description: 'a glob of namespace/artifact repository names'}
+        intervalSeconds: {type: integer, minimum: 10, maximum: 86400}
+        username: {type: string}
+        password: {type: string, description: 'a secret: stored sealed, never returned'}
+    ReplicationStatus:
+      type: object
+      required: [pending, dead, lagSeconds]
+      properties:
+        lastSuccessAt: {type: string, format: date-time}
+        lastRunAt: {type: string, format: date-time}
+        lastError: {type: string}
+        lastErrorAt: {type: string, format: date-time}
+        pending: {type: integer}
+        dead: {type: integer}
+        lagSeconds: {type: integer}
+    ReplicationRule:
+      type: object
+      required: [name, direction, remote, repositories, intervalSeconds, hasPassword, createdBy, createdAt, status]
+      properties:
+        name: {type: string}
+        direction: {type: string, enum: [push, pull]}
+        remote: {type: string}
+        repositories: {type: string}
+        intervalSeconds: {type: integer}
+        username: {type: string}
+        hasPassword: {type: boolean}
+        createdBy: {type: string}
+        createdAt: {type: string, format: date-time}
+        status: {$ref: '#/components/schemas/ReplicationStatus'}
+    ReplicationRulePage:
+      allOf:
+        - $ref: '#/components/schemas/Page'
+        - properties: {items: {type: array, items: {$ref: '#/components/schemas/ReplicationRule'}}}
     RetentionPolicyPage:
       allOf:
         - $ref: '#/components/schemas/Page'
@@ -1230,7 +1323,7 @@ components:
         id: {type: string}
         namespace: {type: string}
         url: {type: string}
-        events: {type: array, items: {type: string, enum: [push, pull, delete, tag.move, hold, gc.delete, verify.failure]}}
+        events: {type: array, items: {type: string, enum: [push, pull, delete, tag.move, hold, gc.delete, verify.failure, replication.failed]}}
         createdBy: {type: string}
         createdAt: {type: string, format: date-time}
     WebhookDelivery:

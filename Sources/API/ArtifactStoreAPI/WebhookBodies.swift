@@ -17,6 +17,9 @@ public enum WebhookEventName: String, Sendable, Hashable, Codable, CaseIterable 
     case gcDelete = "gc.delete"
     /// A verification found stored bytes that do not match their address.
     case verifyFailure = "verify.failure"
+    /// A replication item or mirror run failed (docs/replication.md): on an item's first failed
+    /// attempt, when it gives up, and on each failed mirror of a pull rule.
+    case replicationFailed = "replication.failed"
 
     /// The CloudEvents `type` attribute.
     public var cloudEventType: String { "dev.artifactstore.\(rawValue)" }

@@ -17,7 +17,7 @@ struct ArtifactStoreCommand: AsyncParsableCommand {
             RemoveCommand.self,
             TagCommand.self, HoldCommand.self, ReleaseCommand.self, VerifyCommand.self, GarbageCollectCommand.self,
             AuditCommand.self, TokenCommand.self, AdminCommand.self, WebhookCommand.self, NamespaceCommand.self, UsageCommand.self,
-            ProxyCommand.self,
+            ProxyCommand.self, ReplicationCommand.self,
         ]
     )
 }

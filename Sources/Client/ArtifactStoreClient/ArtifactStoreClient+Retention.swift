@@ -61,3 +61,25 @@ extension ArtifactStoreClient {
         try await sendExpectingNoContent(makeRequest(.DELETE, ["proxies", namespace]))
     }
 }
+
+extension ArtifactStoreClient {
+    /// Every replication rule with its status (docs/replication.md); never their passwords.
+    public func replications() async throws -> [ReplicationRule] {
+        try await listAll(["replications"], as: ReplicationRule.self)
+    }
+
+    /// One replication rule with its status.
+    public func replication(_ name: String) async throws -> ReplicationRule {
+        try await send(makeRequest(.GET, ["replications", name]))
+    }
+
+    /// Creates a replication rule.
+    public func createReplication(_ body: CreateReplicationBody) async throws -> ReplicationRule {
+        try await send(makeRequest(.POST, ["replications"]), body: body, expected: [201])
+    }
+
+    /// Deletes a replication rule and its pending items.
+    public func deleteReplication(_ name: String) async throws {
+        try await sendExpectingNoContent(makeRequest(.DELETE, ["replications", name]))
+    }
+}

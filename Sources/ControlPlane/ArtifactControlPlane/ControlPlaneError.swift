@@ -65,6 +65,9 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
     case proxyNotFound
     case quotaExceeded
     case invalidQuota
+    case invalidReplication
+    case replicationNotFound
+    case replicationExists
 
     public static let layer = "control plane"
 
@@ -150,21 +153,30 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
                 + "the message names the namespace, its quota and its usage. Nothing was stored or linked. Delete versions or have "
                 + "the quota raised (`artifactstore namespace set NS --quota SIZE`)."
         case .invalidQuota: "A namespace quota is negative or not a size (`10GiB`, `500MB`, a number of bytes). Nothing changed."
+        case .invalidReplication:
+            "A replication rule is malformed: a name outside the grammar, a remote that is not an http(s) URL with a host (or "
+                + "carries credentials, a query or a fragment), a bad repository glob, an interval out of range, a user name "
+                + "without a password. Nothing was stored."
+        case .replicationNotFound: "No replication rule has that name."
+        case .replicationExists: "A replication rule with that name exists; delete it first or choose another name."
         }
     }
 
     public var httpStatus: Int? {
         switch self {
         case .invalidName, .invalidPath, .invalidManifest, .invalidDigest, .invalidPageRequest, .invalidPolicy, .invalidToken,
-            .blobNotLinked, .invalidWebhook, .webhookAddressRefused, .invalidRegistryScope, .invalidProxy, .invalidQuota:
+            .blobNotLinked, .invalidWebhook, .webhookAddressRefused, .invalidRegistryScope, .invalidProxy, .invalidQuota,
+            .invalidReplication:
             400
         case .quotaExceeded: 413
         case .unauthenticated, .tokenExpired, .tokenRevoked, .registryTokenInvalid, .registryTokenExpired, .registryTokenAudience: 401
         case .forbidden: 403
         case .namespaceNotFound, .artifactNotFound, .versionNotFound, .fileNotFound, .tagNotFound, .holdNotFound, .policyNotFound,
-            .blobNotFound, .tokenNotFound, .webhookNotFound, .proxyNotFound:
+            .blobNotFound, .tokenNotFound, .webhookNotFound, .proxyNotFound, .replicationNotFound:
             404
-        case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected: 409
+        case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected,
+            .replicationExists:
+            409
         case .databaseUnavailable, .directoryUnavailable: 503
         case .databaseTooNew, .database, .dataPlane, .internalError: 500
         case .auditRecordMalformed, .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt,

@@ -44,6 +44,9 @@ public enum ControlPlaneSchema {
         Migration(version: 10, name: "namespace download redirect switch", statements: downloadRedirects),
         // Namespace quotas and their maintained usage counters (ControlPlaneSchema+Quotas).
         Migration(version: 11, name: "namespace quotas and usage counters", statements: quotas),
+        // Replication rules (push to / pull from a remote OCI registry) and the durable queue of
+        // push work, written in the transaction of each commit (ControlPlaneSchema+Replication).
+        Migration(version: 12, name: "replication rules and queue", statements: replication),
     ]
 
     /// The newest schema version this code knows.

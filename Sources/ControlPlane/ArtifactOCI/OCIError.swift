@@ -128,7 +128,8 @@ extension OCIError {
                 case .blobNotLinked: .manifestBlobUnknown
                 case .blobCollected: .blobUploadInvalid
                 case .namespaceExists, .versionExists, .holdExists, .policyExists, .holdNotFound, .policyNotFound, .tokenNotFound, .invalidPolicy,
-                    .invalidToken, .invalidWebhook, .webhookAddressRefused, .webhookNotFound, .invalidProxy, .proxyNotFound, .invalidQuota:
+                    .invalidToken, .invalidWebhook, .webhookAddressRefused, .webhookNotFound, .invalidProxy, .proxyNotFound, .invalidQuota,
+                    .invalidReplication, .replicationNotFound, .replicationExists:
                     .unsupported
                 case .databaseUnavailable, .directoryUnavailable, .databaseTooNew, .database, .dataPlane, .internalError, .auditRecordMalformed,
                     .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt, .backupUnsupported:

@@ -55,18 +55,7 @@ struct ProxyCommand: AsyncParsableCommand {
         var evictUnusedDays: Int64?
 
         func run() async throws {
-            let password = try parseArgument(options) { () throws -> String? in
-                guard let passwordFile else { return nil }
-                guard let data = FileManager.default.contents(atPath: passwordFile), let text = String(data: data, encoding: .utf8) else {
-                    throw ClientError(.invalidArgument, "--password-file \(passwordFile) cannot be read")
-                }
-                return text.trimmingCharacters(in: .newlines)
-            }
-            try parseArgument(options) { () throws in
-                if (username == nil) != (password == nil) {
-                    throw ClientError(.invalidArgument, "--username and --password-file go together: give both or neither")
-                }
-            }
+            let password = try parseArgument(options) { try PasswordFile.read(passwordFile, username: username) }
             let body = SetProxyBody(
                 upstream: upstream,
                 prefix: prefix,

@@ -20,7 +20,7 @@ struct WebhookCreateCommand: AsyncParsableCommand {
         discussion: """
             The secret (at most 1024 bytes; one trailing newline is dropped) is read from --secret-file, never \
             from the command line, and is never shown again. --events takes names separated by commas or \
-            repeated: push, pull, delete, tag.move, hold, gc.delete, verify.failure (default: all but pull).
+            repeated: push, pull, delete, tag.move, hold, gc.delete, verify.failure, replication.failed (default: all but pull).
             """
     )
 

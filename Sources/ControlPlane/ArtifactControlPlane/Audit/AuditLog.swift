@@ -36,6 +36,8 @@ public struct AuditLog: Sendable {
         try await AuditPendingRecord(event, context: context, at: time, keys: keys).insert(in: db)
         // The change's webhook deliveries commit (or vanish) with it (docs/webhooks.md).
         try await WebhookOutbox.enqueue(event, context: context, at: time, in: db)
+        // So does the change's push replication (docs/replication.md).
+        try await ReplicationQueue.enqueue(event, at: time, in: db)
     }
 
     /// Appends a record in a transaction of its own (failed authorisations, which change nothing else).

@@ -34,8 +34,8 @@ public struct WebhookDispatcher: Sendable {
     public let controlPlane: ControlPlane
     public let transport: any WebhookTransport
     public let settings: WebhookDeliverySettings
-    /// This node's name in `claimed_by`: random per dispatcher.
-    let node = UUID().uuidString.lowercased()
+    /// The deliveries' lease, under this node's name in `claimed_by` (random per dispatcher).
+    let lease = LeasedRows(table: "webhook_deliveries", node: UUID().uuidString.lowercased())
 
     /// The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
     public static let signatureHeader = "ArtifactStore-Signature"
@@ -67,16 +67,19 @@ public struct WebhookDispatcher: Sendable {
     public func deliverDue() async throws(ControlPlaneError) -> WebhookRoundReport {
         let now = controlPlane.nowMilliseconds()
         let leaseEnd = now + settings.lease.milliseconds
-        let (node, limit) = (self.node, settings.batchSize)
+        let (lease, limit) = (self.lease, settings.batchSize)
         let claimed = try await controlPlane.mutate("claiming webhook deliveries", priority: .background) { db -> [Claimed] in
-            let rows = try await db.raw(
+            try await lease.claim(
                 """
                 SELECT d.id, d.payload, d.attempts, e.url, e.secret_key_id, e.secret_sealed
                 FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
                 WHERE d.state = 'pending' AND d.next_attempt_at <= \(bind: now) AND d.claimed_until < \(bind: now)
                 ORDER BY d.next_attempt_at, d.id LIMIT \(literal: limit)
-                """
-            ).all().map { row in
+                """,
+                now: now,
+                leaseEnd: leaseEnd,
+                in: db
+            ) { row in
                 Claimed(
                     id: try row.string("id"),
                     url: try row.string("url"),
@@ -86,14 +89,6 @@ public struct WebhookDispatcher: Sendable {
                     sealed: try row.string("secret_sealed")
                 )
             }
-            guard !rows.isEmpty else { return [] }
-            try await db.raw(
-                """
-                UPDATE webhook_deliveries SET claimed_until = \(bind: leaseEnd), claimed_by = \(bind: node)
-                WHERE id IN (\(binds: rows.map(\.id))) AND claimed_until < \(bind: now)
-                """
-            ).run()
-            return rows
         }
         var report = WebhookRoundReport(claimed: claimed.count)
         let outcomes = await withTaskGroup(of: (Claimed, Int?, String?).self) { group in
@@ -121,16 +116,9 @@ public struct WebhookDispatcher: Sendable {
     public func prune() async throws(ControlPlaneError) -> Int {
         let now = controlPlane.nowMilliseconds()
         let (delivered, dead) = (now - settings.keepDelivered.milliseconds, now - settings.keepDead.milliseconds)
+        let lease = self.lease
         return try await controlPlane.mutate("removing old webhook deliveries", priority: .background) { db in
-            let old = try await db.raw(
-                """
-                SELECT id FROM webhook_deliveries
-                WHERE (state = 'delivered' AND delivered_at < \(bind: delivered)) OR (state = 'dead' AND created_at < \(bind: dead))
-                LIMIT 1000
-                """
-            ).all().map { try $0.string("id") }
-            if !old.isEmpty { try await db.raw("DELETE FROM webhook_deliveries WHERE id IN (\(binds: old))").run() }
-            return old.count
+            try await lease.prune(doneColumn: "delivered_at", deliveredBefore: delivered, deadBefore: dead, in: db)
         }
     }
 
@@ -174,20 +162,19 @@ public struct WebhookDispatcher: Sendable {
     ) async throws(ControlPlaneError) -> WebhookDeliveryState {
         let now = controlPlane.nowMilliseconds()
         let attempts = delivery.attempts + 1
-        let state: WebhookDeliveryState =
-            failure == nil ? .delivered : (attempts >= settings.maximumAttempts ? .dead : .pending)
-        let next = now + settings.backoff(afterAttempt: attempts).milliseconds
-        let (node, id) = (self.node, delivery.id)
-        let error = failure.map { String($0.prefix(500)) }
+        let (state, next) = LeasedRows.outcome(succeeded: failure == nil, attempts: attempts, now: now, settings: settings)
+        let (lease, id) = (self.lease, delivery.id)
         try await controlPlane.mutate("recording webhook delivery \(id)", priority: .background) { db in
-            try await db.raw(
-                """
-                UPDATE webhook_deliveries SET state = \(bind: state.rawValue), attempts = \(bind: Int64(attempts)),
-                    next_attempt_at = \(bind: next), claimed_until = 0, claimed_by = NULL, last_status = \(bind: status.map(Int64.init)),
-                    last_error = \(bind: error), delivered_at = \(bind: state == .delivered ? now : nil)
-                WHERE id = \(bind: id) AND claimed_by = \(bind: node) AND claimed_until = \(bind: leaseEnd)
-                """
-            ).run()
+            try await lease.release(
+                id: id,
+                leaseEnd: leaseEnd,
+                state: state.rawValue,
+                attempts: attempts,
+                nextAttemptAt: next,
+                error: failure,
+                extra: ", last_status = \(bind: status.map(Int64.init)), delivered_at = \(bind: state == .delivered ? now : nil)",
+                in: db
+            )
         }
         return state
     }

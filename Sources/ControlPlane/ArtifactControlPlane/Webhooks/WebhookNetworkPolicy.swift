@@ -138,16 +138,26 @@ public struct WebhookNetworkPolicy: OptionSet, Sendable, Hashable {
         return kinds
     }
 
-    /// Refuses `host` when any address it names (or resolves to) is not allowed.
+    /// Refuses `host` when any address it names (or resolves to) is not allowed. Replication
+    /// remotes are held to the same policy (`what` "replication remote", `code` its own).
     ///
-    /// - Throws: `webhookAddressRefused` naming the host and the kind of address.
-    public func check(host: String) throws(ControlPlaneError) {
-        let kinds = try Self.resolve(host)
-        guard !kinds.isEmpty else { throw ControlPlaneError(.webhookAddressRefused, "webhook host \"\(host)\" has no address") }
+    /// - Throws: `code` (`webhookAddressRefused`) naming the host and the kind of address.
+    public func check(
+        host: String,
+        what: String = "webhook",
+        code: ControlPlaneError.Code = .webhookAddressRefused
+    ) throws(ControlPlaneError) {
+        let kinds: [AddressKind]
+        do {
+            kinds = try Self.resolve(host)
+        } catch {
+            throw ControlPlaneError(code, "\(what) host \"\(host)\" does not resolve")
+        }
+        guard !kinds.isEmpty else { throw ControlPlaneError(code, "\(what) host \"\(host)\" has no address") }
         if let refused = kinds.first(where: { !allows($0) }) {
             throw ControlPlaneError(
-                .webhookAddressRefused,
-                "webhook host \"\(host)\" is a \(refused.rawValue) address; webhooks go to public addresses unless the server's "
+                code,
+                "\(what) host \"\(host)\" is a \(refused.rawValue) address; \(what)s go to public addresses unless the server's "
                     + "webhookAllowedNetworks allows \(refused == .unusable ? "nothing of this kind" : refused.rawValue)"
             )
         }

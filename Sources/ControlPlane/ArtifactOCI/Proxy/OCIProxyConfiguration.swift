@@ -145,28 +145,20 @@ extension OCIProxyConfiguration {
                 "evictUnusedAfterSeconds must be 3600 (an hour) to \(10 * Self.maximumTagTTLSeconds), not \(evict)"
             )
         }
-        switch (body.username, body.password) {
-        case (nil, nil):
-            break
-        case (let user?, let password?):
-            guard !user.isEmpty, user.count <= 256, !user.contains(":"), NameGrammar.invisibleCharacter(in: user) == nil else {
-                throw ControlPlaneError(
-                    .invalidProxy,
-                    "username \"\(NameGrammar.printable(user))\" must be 1 to 256 visible characters without ':'"
-                )
-            }
-            guard !password.isEmpty, password.count <= Self.maximumPasswordLength,
-                !password.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-            else {
-                throw ControlPlaneError(
-                    .invalidProxy,
-                    "the password must be 1 to \(Self.maximumPasswordLength) characters without control characters"
-                )
-            }
-            username = user
-            self.password = password
-        default:
-            throw ControlPlaneError(.invalidProxy, "username and password go together: give both or neither")
-        }
+        (username, password) = try RemoteCredentials.checked(
+            body.username, body.password, maximumPasswordLength: Self.maximumPasswordLength, code: .invalidProxy
+        )
+    }
+}
+
+extension OCIProxyConfiguration {
+    /// A replication remote as an upstream (docs/replication.md): the same client rules (token
+    /// realms and redirects only to the remote's host, credentials only to its origin), every
+    /// repository, no prefix. `url` and the credentials were checked by the replication rule.
+    public static func replicationRemote(name: String, url: URL, username: String?, password: String?) -> OCIProxyConfiguration {
+        OCIProxyConfiguration(
+            namespace: name, upstream: url, prefix: "", allow: ["**"], deny: [], redirectHosts: [], tagTTLSeconds: 0,
+            username: username, password: password, evictUnusedAfterSeconds: nil
+        )
     }
 }

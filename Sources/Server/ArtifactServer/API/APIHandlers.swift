@@ -98,6 +98,10 @@ public struct APIHandlers: Sendable {
         case .listProxies: listProxies
         case .setProxy: setProxy
         case .deleteProxy: deleteProxy
+        case .listReplications: listReplications
+        case .createReplication: createReplication
+        case .getReplication: getReplication
+        case .deleteReplication: deleteReplication
         case .evaluateRetention: evaluateRetention
         case .collectGarbage: collectGarbage
         case .scrub: scrub

@@ -59,6 +59,9 @@ public enum ServeApplication {
                 WebhookDeliveryRunner(
                     controlPlane: controlPlane, settings: WebhookDeliverySettings(), interval: .seconds(1),
                     onReport: { metrics.recordWebhookRound($0) }),
+                // Every node replicates; each push item is leased to one, each mirror run claimed
+                // by one (docs/replication.md).
+                ReplicationService(controlPlane: controlPlane, metrics: metrics, settings: .init(lease: .seconds(60))),
             ]
             // At start and every 15 minutes: what crashed ingests left (a daemon sweeps its own backends).
             if let local = controlPlane.dataPlane as? LocalDataPlane { services.append(local.temporarySweepService()) }

@@ -64,8 +64,31 @@ struct OCIUpstreamClient: Sendable {
         accept: String?,
         deadline: NIODeadline
     ) async throws -> HTTPClientResponse {
-        let scope = "repository:\(repository):pull"
-        var url = configuration.upstream.absoluteString + "/v2/\(repository)/\(path)"
+        try await send(
+            method,
+            url: configuration.upstream.absoluteString + "/v2/\(repository)/\(path)",
+            scope: "repository:\(repository):pull",
+            accept: accept,
+            deadline: deadline
+        )
+    }
+
+    /// A request's body, made again for each try (a token challenge or a redirect sends it again).
+    typealias BodySource = @Sendable () async throws -> (body: HTTPClientRequest.Body, contentType: String)
+
+    /// `method` on `url` (the upstream's, or a `Location` it gave) under the token `scope`
+    /// (replication pushes ask for `repository:<name>:pull,push`), with `body` when given.
+    ///
+    /// - Throws: ``Unavailable`` as ``send(_:repository:path:accept:deadline:)``.
+    func send(
+        _ method: HTTPMethod,
+        url start: String,
+        scope: String,
+        accept: String?,
+        deadline: NIODeadline,
+        body: BodySource? = nil
+    ) async throws -> HTTPClientResponse {
+        var url = start
         var authorization = tokens.authorization(for: configuration, scope: scope)
         var challenged = false
         var hops = 0
@@ -76,6 +99,11 @@ struct OCIUpstreamClient: Sendable {
             var request = HTTPClientRequest(url: url)
             request.method = method
             if let accept { request.headers.add(name: "Accept", value: accept) }
+            if let body {
+                let made = try await body()
+                request.body = made.body
+                request.headers.add(name: "Content-Type", value: made.contentType)
+            }
             let sameHost = URL(string: url).map(Self.origin) == Self.origin(configuration.upstream)
             if sameHost, let authorization { request.headers.add(name: "Authorization", value: authorization) }
             let response: HTTPClientResponse
