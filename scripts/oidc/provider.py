@@ -6,7 +6,8 @@ tokens carrying `email`, `email_verified` and `groups`. Users and clients come f
 environment so the tests and the server agree on them:
 
   OIDC_PROVIDER_PORT, OIDC_PROVIDER_DIR (state: sqlite file, RSA key),
-  OIDC_CLIENT_SECRET (web client `artifactstore-web`; device client `artifactstore-cli` is public),
+  OIDC_CLIENT_SECRET (web client `artifactstore-web`; device client `artifactstore-cli` and
+  `other-client`, an application the store must not trust, are public),
   OIDC_USER_PASSWORD (password of users alice (groups devs, alice@example.org) and
   bob (no group, bob@elsewhere.test)).
 """
@@ -132,7 +133,7 @@ def seed():
         user.save()
         user.groups.set(groups)
     Application = get_application_model()
-    Application.objects.filter(client_id__in=["artifactstore-web", "artifactstore-cli"]).delete()
+    Application.objects.filter(client_id__in=["artifactstore-web", "artifactstore-cli", "other-client"]).delete()
     Application.objects.create(
         name="ArtifactStore web UI",
         client_id="artifactstore-web",
@@ -148,6 +149,16 @@ def seed():
         client_id="artifactstore-cli",
         client_type=Application.CLIENT_PUBLIC,
         authorization_grant_type=Application.GRANT_DEVICE_CODE,
+        algorithm=Application.RS256_ALGORITHM,
+        skip_authorization=True,
+    )
+    # Another application at the same provider: its ID tokens are not meant for the store.
+    Application.objects.create(
+        name="Some other application",
+        client_id="other-client",
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="http://127.0.0.1/callback",
         algorithm=Application.RS256_ALGORITHM,
         skip_authorization=True,
     )
