@@ -54,6 +54,13 @@ final class OIDCProvider: Sendable {
         self.clock = clock
     }
 
+    /// A provider whose endpoints and keys are already known: tests verify tokens they signed
+    /// with keys they made, and nothing is fetched unless a token's key is not among them.
+    convenience init(settings: OIDCSettings, endpoints: Endpoints, keys: JWTKeyCollection, clock: @escaping @Sendable () -> Date) {
+        self.init(settings: settings, clock: clock)
+        loaded.withLock { $0 = Loaded(endpoints: endpoints, keys: keys, at: .distantFuture) }
+    }
+
     func endpoints() async throws(ControlPlaneError) -> Endpoints {
         try await load(refresh: false).endpoints
     }
