@@ -240,6 +240,8 @@ def browser_flow(store, issuer, password):
         check("the session's token has the claim rules' grants", grants == ["read:*", "write:team"], session)
         cookies = {c["name"]: c for c in driver.get_cookies()}
         cookie = cookies.get("artifactstore_session", {})
+        remember("web session id", cookie.get("value"))
+        remember("CSRF token", session.get("csrfToken") if isinstance(session, dict) else None)
         check("the session cookie is HttpOnly and SameSite=Strict", cookie.get("httpOnly") and cookie.get("sameSite") == "Strict", cookie)
         check("the sign-in state cookie is gone", "artifactstore_oidc" not in cookies, list(cookies))
         status = driver.execute_async_script(
