@@ -14,11 +14,12 @@ import Synchronization
 /// trust the provider the same way. It promises:
 /// - the discovery document is read from `<issuer>/.well-known/openid-configuration` and must
 ///   name the configured issuer; it and the keys (`jwks_uri`) are cached for an hour and read
-///   again at once when a token names a key not yet seen;
+///   again when a token names a key not yet seen (at most once a minute);
 /// - an ID token is accepted only with an asymmetric signature (RS/PS/ES/EdDSA; `none` and HMAC
 ///   are refused before any key is looked at) that verifies against the provider's keys, this
 ///   issuer, an audience that is one of our clients, an expiry after the injected clock's now,
-///   and, when one was sent, the same nonce;
+///   and, when one was sent, the same nonce; a token whose key is unknown makes the keys be read
+///   again at most once a minute;
 /// - every answer of the provider is bounded (256 KiB, 10 s); a provider that cannot be reached
 ///   or answers something malformed is `identityProviderUnavailable`, a refused credential
 ///   `unauthenticated`; no error or log line holds a token, code or the client secret.
@@ -30,6 +31,7 @@ final class OIDCProvider: Sendable {
     static let maximumResponseBytes = 256 * 1024
     static let requestTimeout: TimeAmount = .seconds(10)
     static let cacheLifetime: TimeInterval = 3600
+    static let minimumRefreshInterval: TimeInterval = 60
     static let acceptedAlgorithms: Set<String> = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 
     struct Endpoints: Sendable, Hashable {
@@ -121,17 +123,15 @@ final class OIDCProvider: Sendable {
         guard let algorithm = header["alg"] as? String, Self.acceptedAlgorithms.contains(algorithm) else {
             throw Self.refused("the ID token's algorithm is not an accepted asymmetric one (none and HMAC are refused)")
         }
-        let claims: OIDCIDTokenClaims
-        do {
-            claims = try await load(refresh: false).keys.verify(idToken, as: OIDCIDTokenClaims.self)
-        } catch {
-            // A key the provider rotated in since the keys were read: read them once more.
-            do {
-                claims = try await load(refresh: true).keys.verify(idToken, as: OIDCIDTokenClaims.self)
-            } catch {
-                throw Self.refused("the ID token's signature does not verify against the provider's keys")
-            }
+        var keys = try await load(refresh: false)
+        var verified = try? await keys.keys.verify(idToken, as: OIDCIDTokenClaims.self)
+        // A key the provider rotated in since the keys were read: read them once more, at most
+        // once a minute, so forged tokens cannot make the server hammer the provider.
+        if verified == nil, clock().timeIntervalSince(keys.at) >= Self.minimumRefreshInterval {
+            keys = try await load(refresh: true)
+            verified = try? await keys.keys.verify(idToken, as: OIDCIDTokenClaims.self)
         }
+        guard let claims = verified else { throw Self.refused("the ID token's signature does not verify against the provider's keys") }
         guard claims.iss == settings.issuer else { throw Self.refused("the ID token was issued by another issuer") }
         guard claims.aud.value.contains(where: settings.audiences.contains) else {
             throw Self.refused("the ID token is meant for another client (audience)")
