@@ -47,8 +47,15 @@ struct OIDCVerificationTests {
 
     static func claims(aud: String = "store-web", iss: String = issuer, nonce: String? = "n-1", life: TimeInterval = 300) -> Claims {
         Claims(
-            iss: iss, sub: "user-1", aud: AudienceClaim(value: [aud]), exp: ExpirationClaim(value: now.addingTimeInterval(life)),
-            nonce: nonce, email: "Alice@Example.org", email_verified: true, groups: ["devs", "other"])
+            iss: iss,
+            sub: "user-1",
+            aud: AudienceClaim(value: [aud]),
+            exp: ExpirationClaim(value: now.addingTimeInterval(life)),
+            nonce: nonce,
+            email: "Alice@Example.org",
+            email_verified: true,
+            groups: ["devs", "other"]
+        )
     }
 
     static func sign(_ claims: Claims, with key: ES256PrivateKey) async throws -> String {
@@ -155,10 +162,12 @@ struct OIDCVerificationTests {
         }
         #expect(both?.hasPrefix("oidcClientSecretFile:") == true && both?.contains("s3cret-value") == false)
         #expect(refusal { $0.clientSecretFile = "/nonexistent/secret" }?.hasPrefix("oidcClientSecretFile:") == true)
-        #expect(refusal {
-            $0.issuer = nil
-            $0.claimRules = ["read:*=group:x"]
-        }?.hasPrefix("oidcIssuer:") == true)
+        #expect(
+            refusal {
+                $0.issuer = nil
+                $0.claimRules = ["read:*=group:x"]
+            }?.hasPrefix("oidcIssuer:") == true
+        )
         var configuration = OIDCConfiguration()
         configuration.issuer = "http://127.0.0.1:1/o"
         configuration.clientID = "store"

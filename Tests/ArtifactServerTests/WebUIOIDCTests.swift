@@ -67,7 +67,9 @@ struct WebUIOIDCTests {
                     let query = Dictionary(uniqueKeysWithValues: (location.queryItems ?? []).map { ($0.name, $0.value ?? "") })
                     let cookie = try #require(response.headers[.setCookie])
                     #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/ui/oidc"))
-                    let value = try #require(WebUICookie.value(named: WebUI.pendingCookie, fromCookieHeader: String(cookie.split(separator: ";")[0])))
+                    let value = try #require(
+                        WebUICookie.value(named: WebUI.pendingCookie, fromCookieHeader: String(cookie.split(separator: ";")[0]))
+                    )
                     let parts = value.split(separator: ".").map(String.init)
                     #expect(parts.count == 3)
                     #expect(location.host == "127.0.0.1" && location.path == "/o/authorize")
@@ -95,7 +97,11 @@ struct WebUIOIDCTests {
                 for (uri, headers) in cases {
                     try await client.execute(uri: uri, method: .get, headers: headers) { response in
                         #expect(response.status == .unauthorized, "\(uri)")
-                        #expect(response.headers[values: .setCookie].contains { $0.hasPrefix("\(WebUI.pendingCookie)=;") && $0.contains("Max-Age=0") })
+                        #expect(
+                            response.headers[values: .setCookie].contains {
+                                $0.hasPrefix("\(WebUI.pendingCookie)=;") && $0.contains("Max-Age=0")
+                            }
+                        )
                         #expect(String(buffer: response.body).contains("Back to sign-in"))
                         WebUITests.expectUIHeaders(response, uri)
                     }
@@ -122,10 +128,15 @@ struct WebUIOIDCTests {
             try await setup.withClient { client in
                 func exchange(_ token: String) async throws -> (HTTPResponse.Status, [String: Any]) {
                     try await client.execute(
-                        uri: "/v1/auth/oidc/token", method: .post, headers: [.contentType: "application/json"],
+                        uri: "/v1/auth/oidc/token",
+                        method: .post,
+                        headers: [.contentType: "application/json"],
                         body: ByteBuffer(string: #"{"idToken":"\#(token)"}"#)
                     ) { response in
-                        (response.status, (try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8))) as? [String: Any] ?? [:])
+                        (
+                            response.status,
+                            (try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8))) as? [String: Any] ?? [:]
+                        )
                     }
                 }
                 let (status, body) = try await exchange(good)
@@ -139,7 +150,10 @@ struct WebUIOIDCTests {
             }
             let actors = try await Self.denied(setup).map(\.actor)
             #expect(actors == ["oidc:carol@elsewhere.test", "claimed:oidc:mallory@example.org"])
-            let created = try await setup.controlPlane.audit.records(AuditFilter(actor: "oidc:alice@example.org", action: "token.create"), page: .first(10))
+            let created = try await setup.controlPlane.audit.records(
+                AuditFilter(actor: "oidc:alice@example.org", action: "token.create"),
+                page: .first(10)
+            )
             #expect(created.items.count == 1)
             #expect(!created.items.contains { ($0.detail ?? "").contains(good) })
         }

@@ -154,7 +154,8 @@ enum ContractSamples {
         ContractSample(
             "OIDCClientConfiguration",
             full: OIDCClientConfigurationBody(
-                issuer: "https://id.example.org", providerName: "SSO", clientID: "cli", deviceAuthorizationEndpoint: "https://id.example.org/device",
+                issuer: "https://id.example.org", providerName: "SSO", clientID: "cli",
+                deviceAuthorizationEndpoint: "https://id.example.org/device",
                 tokenEndpoint: "https://id.example.org/token", scopes: ["openid"]),
             minimal: OIDCClientConfigurationBody(
                 issuer: "https://id.example.org", providerName: "SSO", clientID: "cli", deviceAuthorizationEndpoint: nil,

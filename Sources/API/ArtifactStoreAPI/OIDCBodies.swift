@@ -11,7 +11,12 @@ public struct OIDCClientConfigurationBody: Codable, Sendable, Hashable {
     public var scopes: [String]
 
     public init(
-        issuer: String, providerName: String, clientID: String, deviceAuthorizationEndpoint: String?, tokenEndpoint: String, scopes: [String]
+        issuer: String,
+        providerName: String,
+        clientID: String,
+        deviceAuthorizationEndpoint: String?,
+        tokenEndpoint: String,
+        scopes: [String]
     ) {
         self.issuer = issuer
         self.providerName = providerName

@@ -98,7 +98,8 @@ public enum ClientErrorCode: String, ErrorCode {
         case .io: "A local file operation failed."
         case .localFileDiffers: "`pull` would replace a local file that has other content (pass `--force`)."
         case .signInFailed:
-            "The device sign-in at the OpenID provider was denied or expired, or the provider answered something malformed; run `login --oidc` again."
+            "The device sign-in at the OpenID provider was denied or expired, or the provider answered something malformed; "
+                + "run `login --oidc` again."
         case .server:
             "Not printed itself: the server refused or failed the request, and its own code is printed; the exit status follows"
                 + " that code's row."

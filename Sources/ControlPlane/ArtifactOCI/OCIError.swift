@@ -130,7 +130,8 @@ extension OCIError {
                 case .namespaceExists, .versionExists, .holdExists, .policyExists, .holdNotFound, .policyNotFound, .tokenNotFound, .invalidPolicy,
                     .invalidToken, .invalidWebhook, .webhookAddressRefused, .webhookNotFound, .invalidProxy, .proxyNotFound:
                     .unsupported
-                case .databaseUnavailable, .directoryUnavailable, .identityProviderUnavailable, .databaseTooNew, .database, .dataPlane, .internalError, .auditRecordMalformed,
+                case .databaseUnavailable, .directoryUnavailable, .identityProviderUnavailable,
+                    .databaseTooNew, .database, .dataPlane, .internalError, .auditRecordMalformed,
                     .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt, .backupUnsupported:
                     .unknown
                 }

@@ -17,8 +17,9 @@ extension LoginCommand {
             let provider = try await client.oidcConfiguration()
             let issued = try await client.deviceSignIn(provider) { authorization in
                 let complete = authorization.verificationURIComplete.map { " (or open \($0))" } ?? ""
-                FileHandle.standardError.write(
-                    Data("To sign in with \(provider.providerName), open \(authorization.verificationURI) and enter the code \(authorization.userCode)\(complete)\n".utf8))
+                let line = "To sign in with \(provider.providerName), open \(authorization.verificationURI)"
+                    + " and enter the code \(authorization.userCode)\(complete)\n"
+                FileHandle.standardError.write(Data(line.utf8))
             }
             var signedIn = options
             signedIn.token = issued.token

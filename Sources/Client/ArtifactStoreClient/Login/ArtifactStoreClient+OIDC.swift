@@ -47,30 +47,47 @@ extension ArtifactStoreClient {
     ) async throws -> IssuedTokenBody {
         guard let endpoint = provider.deviceAuthorizationEndpoint else {
             throw ClientError(
-                .signInFailed, "\(provider.providerName) offers no device sign-in (the server has no oidcDeviceAuthorizationURL); use a token")
+                .signInFailed,
+                "\(provider.providerName) offers no device sign-in (the server has no oidcDeviceAuthorizationURL); use a token"
+            )
         }
         let started = try await providerForm(
-            endpoint, [("client_id", provider.clientID), ("scope", provider.scopes.joined(separator: " "))], what: "device authorization")
-        guard started.status == 200, let deviceCode = started.json["device_code"] as? String, let userCode = started.json["user_code"] as? String,
+            endpoint,
+            [("client_id", provider.clientID), ("scope", provider.scopes.joined(separator: " "))],
+            what: "device authorization"
+        )
+        guard started.status == 200, let deviceCode = started.json["device_code"] as? String,
+            let userCode = started.json["user_code"] as? String,
             let uri = started.json["verification_uri"] as? String
         else {
             throw ClientError(.signInFailed, "\(provider.providerName) refused the device sign-in (\(Self.oauthError(started.json)))")
         }
         let expiresIn = started.json["expires_in"] as? Int ?? 600
-        try show(DeviceAuthorization(
-            userCode: userCode, verificationURI: uri, verificationURIComplete: started.json["verification_uri_complete"] as? String,
-            expiresIn: expiresIn))
+        try show(
+            DeviceAuthorization(
+                userCode: userCode,
+                verificationURI: uri,
+                verificationURIComplete: started.json["verification_uri_complete"] as? String,
+                expiresIn: expiresIn
+            )
+        )
         var interval = max(1, started.json["interval"] as? Int ?? 5)
         var waited = 0
-        while waited <= expiresIn {
+        polling: while waited <= expiresIn {
             try await sleep(.seconds(interval))
             waited += interval
             let polled = try await providerForm(
                 provider.tokenEndpoint,
-                [("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", deviceCode), ("client_id", provider.clientID)],
-                what: "token endpoint")
+                [
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", deviceCode),
+                    ("client_id", provider.clientID),
+                ],
+                what: "token endpoint"
+            )
             if polled.status == 200 {
-                if let idToken = polled.json["id_token"] as? String { return try await exchangeOIDC(OIDCTokenExchangeBody(idToken: idToken)) }
+                if let idToken = polled.json["id_token"] as? String {
+                    return try await exchangeOIDC(OIDCTokenExchangeBody(idToken: idToken))
+                }
                 guard let accessToken = polled.json["access_token"] as? String else {
                     throw ClientError(.signInFailed, "\(provider.providerName)'s token endpoint answered no token")
                 }
@@ -80,10 +97,9 @@ extension ArtifactStoreClient {
             case "authorization_pending": continue
             case "slow_down": interval += 5
             case "access_denied": throw ClientError(.signInFailed, "the sign-in was denied at \(provider.providerName)")
-            case "expired_token": break
+            case "expired_token": break polling
             default: throw ClientError(.signInFailed, "\(provider.providerName) refused the sign-in (\(Self.oauthError(polled.json)))")
             }
-            if polled.json["error"] as? String == "expired_token" { break }
         }
         throw ClientError(.signInFailed, "the code \(userCode) expired before it was approved; run login --oidc again")
     }
@@ -94,7 +110,9 @@ extension ArtifactStoreClient {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: form.map { "\(Self.encodeQueryPart($0.0))=\(Self.encodeQueryPart($0.1))" }.joined(separator: "&")))
+        request.body = .bytes(
+            ByteBuffer(string: form.map { "\(Self.encodeQueryPart($0.0))=\(Self.encodeQueryPart($0.1))" }.joined(separator: "&"))
+        )
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {

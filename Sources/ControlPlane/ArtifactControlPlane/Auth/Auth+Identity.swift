@@ -10,13 +10,18 @@ extension Auth {
     ///
     /// - Throws: `forbidden` when no rule grants anything.
     public func issue(
-        forIdentity actor: String, grants: [Grant], lifetime: Duration, context: RequestContext
+        forIdentity actor: String,
+        grants: [Grant],
+        lifetime: Duration,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> IssuedToken {
         let acting = RequestContext(actor: actor, requestID: context.requestID, clientAddress: context.clientAddress)
         guard !grants.isEmpty else {
             try await auditIdentityRefusal(actor, reason: "no claim rule grants this identity anything", context: context)
             throw ControlPlaneError(
-                .forbidden, "\(actor) signed in at the provider, but no claim rule grants it anything; ask an administrator for an oidcClaimRules entry")
+                .forbidden,
+                "\(actor) signed in at the provider, but no claim rule grants it anything; ask an administrator for an oidcClaimRules entry"
+            )
         }
         let expiry = controlPlane.clock().addingTimeInterval(Double(lifetime.components.seconds))
         return try await createToken(name: "oidc-signin", grants: grants, expiresAt: expiry, context: acting)

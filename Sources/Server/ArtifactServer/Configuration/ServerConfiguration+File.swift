@@ -12,7 +12,8 @@ extension ServerConfiguration.Key {
     var valueType: ValueType {
         switch self {
         case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile, .registryTokenService,
-            .registryTokenRealm, .ldapURL, .ldapBindDN, .ldapGroupBase, .ldapGroupAttribute, .ociDefaultNamespace, .ociCreateNamespaces, .tlsCert, .tlsKey,
+            .registryTokenRealm, .ldapURL, .ldapBindDN, .ldapGroupBase, .ldapGroupAttribute, .ociDefaultNamespace, .ociCreateNamespaces,
+            .tlsCert, .tlsKey,
             .oidcIssuer, .oidcClientID, .oidcClientSecret, .oidcClientSecretFile, .oidcDeviceClientID, .oidcDeviceAuthorizationURL,
             .oidcRedirectBase, .oidcGroupsClaim, .oidcProviderName:
             .string

@@ -24,7 +24,8 @@ enum OIDCClaimRules {
             guard let kind = kinds.first(where: { rule.group.hasPrefix($0) }), rule.group.count > kind.count else {
                 throw ServerConfigurationError(
                     key: "oidcClaimRules",
-                    "rule \"\(NameGrammar.printable(text))\" must end in =group:<name>, =email-domain:<domain> or =email:<address>")
+                    "rule \"\(NameGrammar.printable(text))\" must end in =group:<name>, =email-domain:<domain> or =email:<address>"
+                )
             }
             rules.append(rule)
         }

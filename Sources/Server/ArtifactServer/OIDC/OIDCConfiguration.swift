@@ -36,7 +36,9 @@ public struct OIDCConfiguration: Sendable, Hashable {
 
     /// Reads the keys through the loader's readers (flags, environment, file).
     static func read(
-        string: (Key) async throws -> String?, strings: (Key) async throws -> [String]?, environment: [String: String]
+        string: (Key) async throws -> String?,
+        strings: (Key) async throws -> [String]?,
+        environment: [String: String]
     ) async throws(ServerConfigurationError) -> OIDCConfiguration {
         var result = OIDCConfiguration()
         do {
@@ -69,7 +71,10 @@ public struct OIDCConfiguration: Sendable, Hashable {
     public func settings() throws(ServerConfigurationError) -> OIDCSettings? {
         guard let issuer else {
             if clientID != nil || redirectBase != nil || !claimRules.isEmpty {
-                throw ServerConfigurationError(key: "oidcIssuer", "the OpenID keys are set but oidcIssuer is not; give the provider's issuer URL")
+                throw ServerConfigurationError(
+                    key: "oidcIssuer",
+                    "the OpenID keys are set but oidcIssuer is not; give the provider's issuer URL"
+                )
             }
             return nil
         }
@@ -80,7 +85,10 @@ public struct OIDCConfiguration: Sendable, Hashable {
         if let deviceAuthorizationURL { try Self.checkURL(deviceAuthorizationURL, key: .oidcDeviceAuthorizationURL) }
         if let redirectBase { try Self.checkURL(redirectBase, key: .oidcRedirectBase) }
         guard scopes.contains("openid"), scopes.allSatisfy(Self.isScopeToken) else {
-            throw ServerConfigurationError(key: "oidcScopes", "the scopes must include \"openid\" and be plain words (e.g. openid, email, groups)")
+            throw ServerConfigurationError(
+                key: "oidcScopes",
+                "the scopes must include \"openid\" and be plain words (e.g. openid, email, groups)"
+            )
         }
         guard !groupsClaim.isEmpty, groupsClaim.count <= 64 else {
             throw ServerConfigurationError(key: "oidcGroupsClaim", "give the name of the claim holding the groups, e.g. groups")
@@ -89,23 +97,36 @@ public struct OIDCConfiguration: Sendable, Hashable {
             throw ServerConfigurationError(key: "oidcProviderName", "give a short printable name (at most 40 characters)")
         }
         return OIDCSettings(
-            issuer: issuer, clientID: clientID, clientSecret: try secret(), deviceClientID: deviceClientID,
-            deviceAuthorizationURL: deviceAuthorizationURL, redirectBase: redirectBase.map { String($0.trimmingSuffix("/")) },
-            scopes: scopes, rules: try OIDCClaimRules.parse(claimRules), groupsClaim: groupsClaim, providerName: providerName)
+            issuer: issuer,
+            clientID: clientID,
+            clientSecret: try secret(),
+            deviceClientID: deviceClientID,
+            deviceAuthorizationURL: deviceAuthorizationURL,
+            redirectBase: redirectBase.map { String($0.trimmingSuffix("/")) },
+            scopes: scopes,
+            rules: try OIDCClaimRules.parse(claimRules),
+            groupsClaim: groupsClaim,
+            providerName: providerName
+        )
     }
 
     /// The client secret from the environment or its file (one trailing newline dropped).
     func secret() throws(ServerConfigurationError) -> String? {
         guard let clientSecretFile else { return clientSecret }
         guard clientSecret == nil else {
-            throw ServerConfigurationError(key: "oidcClientSecretFile", "give the client secret either in a file or in the environment, not both")
+            throw ServerConfigurationError(
+                key: "oidcClientSecretFile",
+                "give the client secret either in a file or in the environment, not both"
+            )
         }
         let text: String
         do {
             text = try String(contentsOfFile: clientSecretFile, encoding: .utf8)
         } catch {
             throw ServerConfigurationError(
-                key: "oidcClientSecretFile", "cannot read the client secret file \"\(clientSecretFile)\"; check the path and its permissions")
+                key: "oidcClientSecretFile",
+                "cannot read the client secret file \"\(clientSecretFile)\"; check the path and its permissions"
+            )
         }
         let secret = text.hasSuffix("\n") ? String(text.dropLast()) : text
         guard !secret.isEmpty, !secret.contains("\n") else {
@@ -121,12 +142,15 @@ public struct OIDCConfiguration: Sendable, Hashable {
             url.query == nil, url.fragment == nil
         else {
             throw ServerConfigurationError(
-                key: key.rawValue, "\"\(NameGrammar.printable(text))\" is not an https URL (plain http only to 127.0.0.1, ::1 or localhost)")
+                key: key.rawValue,
+                "\"\(NameGrammar.printable(text))\" is not an https URL (plain http only to 127.0.0.1, ::1 or localhost)"
+            )
         }
     }
 
     static func isScopeToken(_ scope: String) -> Bool {
-        !scope.isEmpty && scope.count <= 64 && scope.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }
+        !scope.isEmpty && scope.count <= 64
+            && scope.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }
     }
 }
 

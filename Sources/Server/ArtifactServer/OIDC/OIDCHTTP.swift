@@ -1,9 +1,9 @@
 import ArtifactStoreAPI
 import AsyncHTTPClient
-import NIOHTTP1
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 
 /// Requests to the OpenID provider: GET, form POST (`application/x-www-form-urlencoded`), and
 /// what a failure says, without library type names or anything sent.

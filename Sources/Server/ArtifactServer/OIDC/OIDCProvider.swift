@@ -1,10 +1,10 @@
 import ArtifactControlPlane
 import AsyncHTTPClient
-import NIOHTTP1
 import Foundation
 import JWTKit
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 import Synchronization
 
 /// The OpenID provider as the server talks to it: discovery, keys, the token and userinfo
@@ -86,8 +86,12 @@ final class OIDCProvider: Sendable {
             throw Self.unavailable("the discovery document lacks authorization_endpoint, token_endpoint or jwks_uri")
         }
         let endpoints = Endpoints(
-            authorization: authorization, token: token, jwks: jwks, userinfo: try endpoint("userinfo_endpoint"),
-            deviceAuthorization: try endpoint("device_authorization_endpoint") ?? settings.deviceAuthorizationURL)
+            authorization: authorization,
+            token: token,
+            jwks: jwks,
+            userinfo: try endpoint("userinfo_endpoint"),
+            deviceAuthorization: try endpoint("device_authorization_endpoint") ?? settings.deviceAuthorizationURL
+        )
         let keys = try await Self.keys(from: json(OIDCHTTP.get(jwks), what: "key set (jwks_uri)"))
         let fresh = Loaded(endpoints: endpoints, keys: keys, at: clock())
         loaded.withLock { $0 = fresh }
@@ -138,7 +142,9 @@ final class OIDCProvider: Sendable {
         }
         guard claims.exp.value > clock() else { throw Self.refused("the ID token is expired") }
         if let nonce {
-            guard let given = claims.nonce, OIDCSecrets.equal(given, nonce) else { throw Self.refused("the ID token's nonce is not this sign-in's") }
+            guard let given = claims.nonce, OIDCSecrets.equal(given, nonce) else {
+                throw Self.refused("the ID token's nonce is not this sign-in's")
+            }
         }
         return payload
     }

@@ -32,6 +32,7 @@ enum OIDCSecrets {
 
     /// Whether `text` has the form ``random()`` makes (43 base64url characters).
     static func isWellFormed(_ text: Substring) -> Bool {
-        text.utf8.count == 43 && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "-" || $0 == "_" }
+        text.utf8.count == 43
+            && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "-" || $0 == "_" }
     }
 }

@@ -31,7 +31,12 @@ public struct OIDCSignIn: Sendable {
     func issue(claims: [String: Any], context: RequestContext) async throws(ControlPlaneError) -> IssuedToken {
         let identity = try OIDCIdentity(claims: claims, groupsClaim: settings.groupsClaim)
         let grants = DirectoryRule.grants(for: identity.subjects, in: settings.rules)
-        return try await controlPlane.auth.issue(forIdentity: identity.actor, grants: grants, lifetime: settings.tokenLifetime, context: context)
+        return try await controlPlane.auth.issue(
+            forIdentity: identity.actor,
+            grants: grants,
+            lifetime: settings.tokenLifetime,
+            context: context
+        )
     }
 
     /// `POST /v1/auth/oidc/token`: an ID token (verified against the provider's keys) or else an
@@ -53,7 +58,7 @@ public struct OIDCSignIn: Sendable {
                     try await provider.userInfo(accessToken: proof)
                 }
             return try await issue(claims: claims, context: context)
-        } catch where error.kind == .unauthenticated {
+        } catch  where error.kind == .unauthenticated {
             try await controlPlane.auth.auditIdentityRefusal(Self.claimed(body.idToken), reason: error.message, context: context)
             throw error
         }
@@ -72,7 +77,12 @@ public struct OIDCSignIn: Sendable {
     func clientConfiguration() async throws(ControlPlaneError) -> OIDCClientConfigurationBody {
         let endpoints = try await provider.endpoints()
         return OIDCClientConfigurationBody(
-            issuer: settings.issuer, providerName: settings.providerName, clientID: settings.deviceClientID ?? settings.clientID,
-            deviceAuthorizationEndpoint: endpoints.deviceAuthorization, tokenEndpoint: endpoints.token, scopes: settings.scopes)
+            issuer: settings.issuer,
+            providerName: settings.providerName,
+            clientID: settings.deviceClientID ?? settings.clientID,
+            deviceAuthorizationEndpoint: endpoints.deviceAuthorization,
+            tokenEndpoint: endpoints.token,
+            scopes: settings.scopes
+        )
     }
 }

@@ -72,8 +72,15 @@ extension WebUI {
         guard parts.count == 3, parts.allSatisfy(OIDCSecrets.isWellFormed), let state = query["state"],
             OIDCSecrets.equal(String(state), String(parts[0]))
         else {
-            try await controlPlane.auth.auditIdentityRefusal("anonymous", reason: "OpenID callback without this browser's sign-in state", context: audit)
-            throw ControlPlaneError(.unauthenticated, "this sign-in was not started in this browser, or took over ten minutes; sign in again")
+            try await controlPlane.auth.auditIdentityRefusal(
+                "anonymous",
+                reason: "OpenID callback without this browser's sign-in state",
+                context: audit
+            )
+            throw ControlPlaneError(
+                .unauthenticated,
+                "this sign-in was not started in this browser, or took over ten minutes; sign in again"
+            )
         }
         if let error = query["error"] {
             let reason = "the provider refused the sign-in (\(NameGrammar.printable(String(error.prefix(64)))))"
@@ -105,10 +112,14 @@ extension WebUI {
     }
 
     static func pending(_ value: String, maxAge: Int, request: Request) -> String {
-        "\(pendingCookie)=\(value); Path=/ui/oidc; Max-Age=\(maxAge); HttpOnly; SameSite=Lax\(WebUICookie.cameOverTLS(request) ? "; Secure" : "")"
+        let secure = WebUICookie.cameOverTLS(request) ? "; Secure" : ""
+        return "\(pendingCookie)=\(value); Path=/ui/oidc; Max-Age=\(maxAge); HttpOnly; SameSite=Lax\(secure)"
     }
 
-    static let oidcOff = HTTPAPIError(.notFound, "sign-in with an OpenID provider is not configured on this server (oidcIssuer, oidcRedirectBase)")
+    static let oidcOff = HTTPAPIError(
+        .notFound,
+        "sign-in with an OpenID provider is not configured on this server (oidcIssuer, oidcRedirectBase)"
+    )
 
     /// The status and the message a person reads for a failed sign-in.
     static func describe(_ error: any Error) -> (HTTPResponse.Status, String) {

@@ -31,7 +31,8 @@ extension WebUIAssets {
         </head>
         <body>
         <header><span class="brand">ArtifactStore</span></header>
-        <main id="main"><h1>\(escape(title))</h1><p id="message">\(escape(message))</p><p><a href="/ui/signin">Back to sign-in</a></p></main>
+        <main id="main"><h1>\(escape(title))</h1><p id="message">\(escape(message))</p>
+        <p><a href="/ui/signin">Back to sign-in</a></p></main>
         </body>
         </html>
 
