@@ -135,6 +135,33 @@ struct OIDCVerificationTests {
         #expect(throws: ControlPlaneError.self) { try OIDCIdentity(claims: ["email": "a@example.org"], groupsClaim: "groups") }
     }
 
+    @Test("the oidc* keys load from the file and the environment; the secret from the environment or its file")
+    func loading() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oidc-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let secretFile = directory.appendingPathComponent("secret").path
+        try "from-the-file\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
+        let configFile = directory.appendingPathComponent("config.json").path
+        let json = #"{"oidcIssuer": "https://id.example.org", "oidcClientID": "store", "oidcClaimRules": ["read:*=group:staff"], "#
+            + #""oidcScopes": ["openid", "groups"], "oidcClientSecretFile": "\#(secretFile)"}"#
+        try json.write(toFile: configFile, atomically: true, encoding: .utf8)
+        let fromFile = try #require(try await ServerConfiguration.load(environment: [:], file: configFile).oidc.settings())
+        #expect(fromFile.clientSecret == "from-the-file" && fromFile.scopes == ["openid", "groups"] && fromFile.rules.count == 1)
+        let environment = [
+            "ARTIFACTSTORE_OIDC_ISSUER": "https://id.example.org", "ARTIFACTSTORE_OIDC_CLIENT_ID": "store",
+            "ARTIFACTSTORE_OIDC_CLIENT_SECRET": "from-the-environment",
+        ]
+        let fromEnvironment = try #require(try await ServerConfiguration.load(environment: environment).oidc.settings())
+        #expect(fromEnvironment.clientSecret == "from-the-environment" && fromEnvironment.redirectURI == nil)
+        do {
+            _ = try await ServerConfiguration.load(environment: environment, file: configFile)
+            Issue.record("a secret in both the environment and a file was accepted")
+        } catch {
+            #expect(error.message.hasPrefix("oidcClientSecretFile:") && !error.message.contains("from-the"))
+        }
+    }
+
     @Test("malformed oidc* keys are refused, each naming its key; the secret never appears")
     func configurationRefusals() throws {
         func refusal(_ change: (inout OIDCConfiguration) -> Void) -> String? {

@@ -166,8 +166,7 @@ extension ServerConfiguration {
         _ = try configuration.directorySettings()
         configuration.oidc = try await OIDCConfiguration.read(
             string: { key in try await read(key, { try await reader.fetchString(forKey: $0) }) },
-            strings: { key in try await read(key, { try await reader.fetchStringArray(forKey: $0) }) },
-            environment: environment)
+            strings: { key in try await read(key, { try await reader.fetchStringArray(forKey: $0) }) })
         if let level = try await read(.logLevel, { try await reader.fetchString(forKey: $0) }) {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
                 throw ServerConfigurationError(key: "logLevel", "\"\(level)\" is not a log level (trace, debug, info, notice, warning, error, critical)")

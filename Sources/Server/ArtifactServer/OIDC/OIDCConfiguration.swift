@@ -37,8 +37,7 @@ public struct OIDCConfiguration: Sendable, Hashable {
     /// Reads the keys through the loader's readers (flags, environment, file).
     static func read(
         string: (Key) async throws -> String?,
-        strings: (Key) async throws -> [String]?,
-        environment: [String: String]
+        strings: (Key) async throws -> [String]?
     ) async throws(ServerConfigurationError) -> OIDCConfiguration {
         var result = OIDCConfiguration()
         do {
