@@ -373,6 +373,9 @@ let package = Package(
                 "ArtifactStorageFactory",
                 "ArtifactStoreCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // OIDC sign-in: ID tokens verified against the provider's keys, PKCE's S256.
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 // `serve --tls-cert/--tls-key`: Hummingbird's TLS child channel (swift-nio-ssl,
@@ -653,6 +656,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -102,9 +102,11 @@ struct AuthMatrixTests {
     func openRoutes() async throws {
         try await ServerHarness.run { harness in
             try await harness.withClient { client in
+                // The OpenID sign-in routes answer 404 until oidcIssuer is set (docs/identity.md), never 401.
+                let unconfigured: Set<APIRouteID> = [.oidcConfiguration, .oidcToken]
                 for route in APIRoute.all where route.access == .open {
                     try await client.execute(uri: route.path, method: route.method.http) { response in
-                        #expect(response.status == .ok, "\(route.path)")
+                        #expect(response.status == (unconfigured.contains(route.id) ? .notFound : .ok), "\(route.path)")
                     }
                 }
             }

@@ -52,6 +52,7 @@ struct OpenAPIDocumentTests {
             .createNamespace: "201", .uploadBlob: "201", .commitVersion: "201", .placeHold: "201", .createToken: "201",
             .deleteVersion: "204", .deleteTag: "204", .releaseHold: "204", .deletePolicy: "204", .revokeToken: "204",
             .createWebhook: "201", .deleteWebhook: "204", .deleteProxy: "204", .createReplication: "201", .deleteReplication: "204",
+            .oidcToken: "201",
         ]
         for route in APIRoute.all {
             let documented = try #require(statuses[route.id == .openAPI ? "openapi" : route.id.rawValue], "\(route.id)")

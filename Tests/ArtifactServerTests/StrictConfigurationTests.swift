@@ -33,7 +33,9 @@ struct StrictConfigurationTests {
         + "cacheLifetime, logLevel, ociUploadExpiry, headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections, logFormat, auditKeyFile, "
         + "redirectExemptNamespaces, ociDefaultNamespace, ociCreateNamespaces, webhookAllowedNetworks, registryTokenAuth, registryTokenService, "
         + "registryTokenRealm, registryTokenLifetime, ldapURL, ldapBindDN, ldapGroupBase, ldapGroupAttribute, ldapGroupRules, ldapTimeout, "
-        + "tlsCert, tlsKey"
+        + "tlsCert, tlsKey, oidcIssuer, oidcClientID, oidcClientSecret, oidcClientSecretFile, oidcDeviceClientID, "
+        + "oidcDeviceAuthorizationURL, "
+        + "oidcRedirectBase, oidcScopes, oidcClaimRules, oidcGroupsClaim, oidcProviderName"
 
     @Test("an unknown key is refused, naming it, the file, a near key and every key")
     func unknownKey() async throws {

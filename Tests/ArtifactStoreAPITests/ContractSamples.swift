@@ -176,6 +176,17 @@ enum ContractSamples {
             "IssuedToken", full: IssuedTokenBody(token: "ast_0123456789abcdef_secret", info: token),
             minimal: IssuedTokenBody(token: "ast_0123456789abcdef_secret", info: bareToken)),
         ContractSample(
+            "OIDCClientConfiguration",
+            full: OIDCClientConfigurationBody(
+                issuer: "https://id.example.org", providerName: "SSO", clientID: "cli",
+                deviceAuthorizationEndpoint: "https://id.example.org/device",
+                tokenEndpoint: "https://id.example.org/token", scopes: ["openid"]),
+            minimal: OIDCClientConfigurationBody(
+                issuer: "https://id.example.org", providerName: "SSO", clientID: "cli", deviceAuthorizationEndpoint: nil,
+                tokenEndpoint: "https://id.example.org/token", scopes: ["openid"])),
+        ContractSample(
+            "OIDCTokenExchange", full: OIDCTokenExchangeBody(idToken: "a.b.c", accessToken: "opaque"), minimal: OIDCTokenExchangeBody()),
+        ContractSample(
             "WhoAmI", full: WhoAmIBody(tokenID: "0123456789abcdef", name: "ci", grants: [Grant(.read, namespace: "team")]),
             minimal: WhoAmIBody(tokenID: "0123456789abcdef", name: "ci", grants: [.global(.read)])),
         ContractSample(

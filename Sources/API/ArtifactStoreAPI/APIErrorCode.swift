@@ -12,6 +12,7 @@ public enum APIErrorCode: String, Sendable, Hashable, CaseIterable {
     case tokenExpired, tokenRevoked, forbidden, tokenNotFound, invalidToken, databaseTooNew, databaseUnavailable, database, dataPlane
     case auditRecordMalformed, internalError, invalidWebhook, webhookAddressRefused, webhookNotFound
     case registryTokenInvalid, registryTokenExpired, registryTokenAudience, invalidRegistryScope, directoryUnavailable
+    case identityProviderUnavailable
     case invalidProxy, proxyNotFound, quotaExceeded, invalidQuota, invalidReplication, replicationNotFound, replicationExists
     // data plane
     case invalidConfiguration, unknownBackend, backendUnavailable, objectNotFound, invalidRange, rangeNotSatisfiable, digestMismatch

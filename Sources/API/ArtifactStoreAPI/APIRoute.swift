@@ -54,6 +54,7 @@ public enum APIRouteID: String, Sendable, Hashable, CaseIterable {
     case listPolicies, setPolicy, deletePolicy, evaluateRetention
     case collectGarbage, scrub, exportAudit, verifyAudit, listMaintenanceRuns
     case createToken, listTokens, revokeToken, whoami
+    case oidcConfiguration, oidcToken
     case createWebhook, listWebhooks, deleteWebhook, listWebhookDeliveries
     case listProxies, setProxy, deleteProxy
     case listReplications, createReplication, getReplication, deleteReplication
@@ -114,6 +115,10 @@ extension APIRoute {
         APIRoute(id: .listTokens, method: .get, path: "/v1/tokens", access: .global(.admin)),
         APIRoute(id: .revokeToken, method: .delete, path: "/v1/tokens/:id", access: .global(.admin)),
         APIRoute(id: .whoami, method: .get, path: "/v1/whoami", access: .anyToken),
+        // OpenID sign-in (docs/identity.md): what a client needs for the device grant, and the
+        // exchange of the provider's proof of identity for a store token (the proof is the credential).
+        APIRoute(id: .oidcConfiguration, method: .get, path: "/v1/auth/oidc", access: .open),
+        APIRoute(id: .oidcToken, method: .post, path: "/v1/auth/oidc/token", access: .open),
 
         APIRoute(id: .createWebhook, method: .post, path: "\(namespacePath)/webhooks", access: .namespace(.admin)),
         APIRoute(id: .listWebhooks, method: .get, path: "\(namespacePath)/webhooks", access: .namespace(.admin)),

@@ -688,6 +688,35 @@ paths:
             application/json:
               schema: {$ref: '#/components/schemas/WhoAmI'}
         default: {$ref: '#/components/responses/Error'}
+  /v1/auth/oidc:
+    get:
+      operationId: oidcConfiguration
+      summary: 'The OpenID provider and the client the CLI uses for the device grant (no secret); 404 when not configured'
+      security: []
+      responses:
+        '200':
+          description: 'The provider'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/OIDCClientConfiguration'}
+        default: {$ref: '#/components/responses/Error'}
+  /v1/auth/oidc/token:
+    post:
+      operationId: oidcToken
+      summary: 'Exchange the provider''s ID token (or access token) for a store token scoped by the claim rules'
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/OIDCTokenExchange'}
+      responses:
+        '201':
+          description: 'The store token (shown once); its audit actor is oidc:<identity>'
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/IssuedToken'}
+        default: {$ref: '#/components/responses/Error'}
   /v1/namespaces/{ns}/webhooks:
     post:
       operationId: createWebhook
@@ -1179,6 +1208,22 @@ components:
       properties:
         token: {type: string}
         info: {$ref: '#/components/schemas/TokenInfo'}
+    OIDCClientConfiguration:
+      type: object
+      required: [issuer, providerName, clientID, tokenEndpoint, scopes]
+      properties:
+        issuer: {type: string}
+        providerName: {type: string}
+        clientID: {type: string}
+        deviceAuthorizationEndpoint: {type: string}
+        tokenEndpoint: {type: string}
+        scopes: {type: array, items: {type: string}}
+    OIDCTokenExchange:
+      type: object
+      description: 'Exactly one of idToken and accessToken, at most 16 KiB'
+      properties:
+        idToken: {type: string}
+        accessToken: {type: string}
     WhoAmI:
       type: object
       required: [tokenID, name, grants]

@@ -78,6 +78,7 @@ public enum ClientErrorCode: String, ErrorCode {
     case io
     case localFileDiffers
     case server
+    case signInFailed
 
     public static let layer = "client"
 
@@ -96,6 +97,9 @@ public enum ClientErrorCode: String, ErrorCode {
         case .badResponse: "The server answered with something that is not the API's shape."
         case .io: "A local file operation failed."
         case .localFileDiffers: "`pull` would replace a local file that has other content (pass `--force`)."
+        case .signInFailed:
+            "The device sign-in at the OpenID provider was denied or expired, or the provider answered something malformed; "
+                + "run `login --oidc` again."
         case .server:
             "Not printed itself: the server refused or failed the request, and its own code is printed; the exit status follows"
                 + " that code's row."
@@ -109,6 +113,7 @@ public enum ClientErrorCode: String, ErrorCode {
         case .serverUnreachable, .tlsUntrusted: .server
         case .localFileDiffers: .conflict
         case .configuration, .badResponse, .io: .failure
+        case .signInFailed: .auth
         case .server: nil
         }
     }

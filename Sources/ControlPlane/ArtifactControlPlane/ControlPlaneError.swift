@@ -47,6 +47,7 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
     case registryTokenAudience
     case invalidRegistryScope
     case directoryUnavailable
+    case identityProviderUnavailable
     case databaseTooNew
     case databaseUnavailable
     case database
@@ -120,6 +121,9 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
         case .directoryUnavailable:
             "The directory (LDAP) that checks user names and passwords could not be reached, answered too slowly or "
                 + "answered something malformed; try again, or use a store token."
+        case .identityProviderUnavailable:
+            "The OpenID provider could not be reached, answered too slowly or answered something malformed (discovery, keys, "
+                + "token or userinfo); try again, or sign in with a store token."
         case .databaseTooNew: "The database's schema is newer than this code."
         case .databaseUnavailable: "The database could not be opened or reached (also the store's `invalidDatabaseURL` and `closed`)."
         case .database: "A database statement failed, or the database holds a value this code cannot read."
@@ -177,7 +181,7 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
         case .namespaceExists, .versionExists, .immutableTag, .versionHeld, .holdExists, .policyExists, .blobCollected,
             .replicationExists:
             409
-        case .databaseUnavailable, .directoryUnavailable: 503
+        case .databaseUnavailable, .directoryUnavailable, .identityProviderUnavailable: 503
         case .databaseTooNew, .database, .dataPlane, .internalError: 500
         case .auditRecordMalformed, .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt,
             .backupUnsupported:

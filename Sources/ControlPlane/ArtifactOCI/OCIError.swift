@@ -131,7 +131,8 @@ extension OCIError {
                     .invalidToken, .invalidWebhook, .webhookAddressRefused, .webhookNotFound, .invalidProxy, .proxyNotFound, .invalidQuota,
                     .invalidReplication, .replicationNotFound, .replicationExists:
                     .unsupported
-                case .databaseUnavailable, .directoryUnavailable, .databaseTooNew, .database, .dataPlane, .internalError, .auditRecordMalformed,
+                case .databaseUnavailable, .directoryUnavailable, .identityProviderUnavailable,
+                    .databaseTooNew, .database, .dataPlane, .internalError, .auditRecordMalformed,
                     .backupDestinationNotEmpty, .restoreDestinationNotEmpty, .backupInvalid, .backupObjectCorrupt, .backupUnsupported:
                     .unknown
                 }

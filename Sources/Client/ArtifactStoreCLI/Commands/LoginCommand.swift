@@ -22,6 +22,9 @@ struct LoginCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Read the token from standard input (keeps it out of the process list).")
     var tokenStdin = false
 
+    @Flag(name: .long, help: "Sign in at the server's OpenID provider with a code shown here (device grant) instead of a token.")
+    var oidc = false
+
     struct Result: Encodable {
         var server: String
         var tokenID: String
@@ -32,6 +35,12 @@ struct LoginCommand: AsyncParsableCommand {
 
     func run() async throws {
         var options = self.options
+        if oidc {
+            guard !tokenStdin, options.token == nil else {
+                throw ValidationError("--oidc signs in at the provider: give no --token or --token-stdin")
+            }
+            return try await runOIDC(options)
+        }
         if tokenStdin {
             let line = readLine(strippingNewline: true) ?? ""
             options.token = line.trimmingCharacters(in: .whitespaces)
@@ -40,6 +49,12 @@ struct LoginCommand: AsyncParsableCommand {
             guard let file = LoginFile(environment: ProcessInfo.processInfo.environment) else {
                 throw ClientError(.configuration, "neither XDG_CONFIG_HOME nor HOME is set: nowhere to store the login")
             }
+            try await Self.save(client: client, options: options, file: file)
+        }
+    }
+
+    /// Checks the token the client carries with `whoami`, writes the login file, and says so.
+    static func save(client: ArtifactStoreClient, options: ClientOptions, file: LoginFile) async throws {
             let identity = try await client.whoami()
             guard let token = options.token ?? ProcessInfo.processInfo.environment["ARTIFACTSTORE_TOKEN"] ?? (try? file.read())?.token
             else { throw ClientError(.notConfigured, "no token given") }
@@ -50,7 +65,6 @@ struct LoginCommand: AsyncParsableCommand {
             try CLIOutput(json: options.json).print(
                 result,
                 text: "Logged in to \(client.server) as \"\(identity.name)\" (token \(identity.tokenID), \(result.grants.joined(separator: " "))); saved in \(file.path)")
-        }
     }
 }
 

@@ -250,7 +250,14 @@ public struct Auth: Sendable {
             try await deny(.tokenExpired, actor: actor, target: target, namespace: namespace, detail: "token expired", context: context)
             return .failure(Self.refusal(.tokenExpired))
         }
-        return .success(Principal(tokenID: info.id, name: info.name, grants: info.grants))
+        return .success(Principal(tokenID: info.id, name: info.name, grants: info.grants, actor: Self.actor(of: info)))
+    }
+
+    /// The actor a token acts as: `token:<id>`, or for a token minted at an OpenID sign-in (its
+    /// creator is `oidc:<identity>`) that identity, so the audit records of everything done with
+    /// it name the person (docs/identity.md).
+    static func actor(of info: TokenInfo) -> String? {
+        info.createdBy.hasPrefix("oidc:") ? info.createdBy : nil
     }
 
     /// The error of an authentication refusal.

@@ -32,12 +32,7 @@ public struct DirectorySettings: Sendable {
     /// The grants of a user in `groups`: every rule whose group is one of them (DNs compared
     /// without case and spaces around `,` and `=`).
     public func grants(for groups: [String]) -> [Grant] {
-        let mine = Set(groups.map(DirectoryRule.normalized))
-        var grants: [Grant] = []
-        for rule in rules where mine.contains(DirectoryRule.normalized(rule.group)) && !grants.contains(rule.grant) {
-            grants.append(rule.grant)
-        }
-        return grants
+        DirectoryRule.grants(for: groups, in: rules)
     }
 }
 
@@ -66,6 +61,18 @@ public struct DirectoryRule: Sendable, Hashable {
         let namespace = parts[1] == "*" ? nil : String(parts[1])
         if let namespace { try NameGrammar.validateNamespace(namespace) }
         self.init(group: String(text[text.index(after: equals)...]), grant: Grant(scope, namespace: namespace))
+    }
+
+    /// The grants of every rule in `rules` whose subject is one of `subjects` (compared as
+    /// ``normalized(_:)`` makes them: without case, spaces around `,` and `=` dropped), each once.
+    /// The LDAP group rules and the OIDC claim rules both grant through it.
+    public static func grants(for subjects: [String], in rules: [DirectoryRule]) -> [Grant] {
+        let mine = Set(subjects.map(normalized))
+        var grants: [Grant] = []
+        for rule in rules where mine.contains(normalized(rule.group)) && !grants.contains(rule.grant) {
+            grants.append(rule.grant)
+        }
+        return grants
     }
 
     static func normalized(_ dn: String) -> String {

@@ -18,6 +18,8 @@ public struct APIHandlers: Sendable {
     public let metrics: ServerMetrics
     /// How `/v2` names map onto namespaces (``OCINamingPolicy``); `serve` sets it from its configuration.
     public var ociNaming = OCINamingPolicy()
+    /// Sign-in at an OpenID provider (docs/identity.md); `serve` sets it when `oidcIssuer` is.
+    public var oidc: OIDCSignIn?
 
     public init(controlPlane: ControlPlane, metrics: ServerMetrics) {
         self.controlPlane = controlPlane
@@ -35,7 +37,7 @@ public struct APIHandlers: Sendable {
                 let principal = try await self.authorize(route.access, request: request, context: context)
                 return try await handler(request, context, principal)
             }
-        } + WebUI(controlPlane: controlPlane).endpoints  // after /v1: the API's routes are tried first
+        } + WebUI(controlPlane: controlPlane, oidc: oidc).endpoints  // after /v1: the API's routes are tried first
         return APIRouter(
             endpoints: endpoints, oci: OCIDistributionAPI(controlPlane: controlPlane, metrics: metrics, naming: ociNaming),
             middlewares: ServerMiddlewares(metrics: metrics))
@@ -112,6 +114,8 @@ public struct APIHandlers: Sendable {
         case .listTokens: listTokens
         case .revokeToken: revokeToken
         case .whoami: whoami
+        case .oidcConfiguration: oidcConfiguration
+        case .oidcToken: oidcToken
         case .createWebhook: createWebhook
         case .listWebhooks: listWebhooks
         case .deleteWebhook: deleteWebhook

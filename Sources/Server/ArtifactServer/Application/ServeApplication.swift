@@ -46,6 +46,7 @@ public enum ServeApplication {
             let metrics = ServerMetrics()
             var api = APIHandlers(controlPlane: controlPlane, metrics: metrics)
             api.ociNaming = configuration.ociNaming
+            api.oidc = try configuration.oidc.settings().map { OIDCSignIn(settings: $0, controlPlane: controlPlane) }
             let host = configuration.host
             var services: [any Service] = [
                 controlPlane.garbageCollector.service(interval: configuration.gcInterval) { metrics.recordGarbageCollection($0) },

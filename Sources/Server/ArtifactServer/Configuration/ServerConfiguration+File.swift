@@ -12,9 +12,12 @@ extension ServerConfiguration.Key {
     var valueType: ValueType {
         switch self {
         case .host, .dataDir, .database, .defaultBackend, .dataPlane, .logLevel, .logFormat, .auditKeyFile, .registryTokenService,
-            .registryTokenRealm, .ldapURL, .ldapBindDN, .ldapGroupBase, .ldapGroupAttribute, .ociDefaultNamespace, .ociCreateNamespaces, .tlsCert, .tlsKey:
+            .registryTokenRealm, .ldapURL, .ldapBindDN, .ldapGroupBase, .ldapGroupAttribute, .ociDefaultNamespace, .ociCreateNamespaces,
+            .tlsCert, .tlsKey,
+            .oidcIssuer, .oidcClientID, .oidcClientSecret, .oidcClientSecretFile, .oidcDeviceClientID, .oidcDeviceAuthorizationURL,
+            .oidcRedirectBase, .oidcGroupsClaim, .oidcProviderName:
             .string
-        case .ldapGroupRules: .stringArray
+        case .ldapGroupRules, .oidcScopes, .oidcClaimRules: .stringArray
         case .registryTokenAuth: .boolean
         case .backends, .redirectExemptNamespaces, .webhookAllowedNetworks: .stringArray
         case .port, .gcInterval, .gcGracePeriod, .retentionInterval, .shutdownGracePeriod, .cacheLifetime, .ociUploadExpiry,

@@ -17,6 +17,8 @@ extension ServerConfiguration {
         case registryTokenAuth, registryTokenService, registryTokenRealm, registryTokenLifetime
         case ldapURL, ldapBindDN, ldapGroupBase, ldapGroupAttribute, ldapGroupRules, ldapTimeout
         case tlsCert, tlsKey
+        case oidcIssuer, oidcClientID, oidcClientSecret, oidcClientSecretFile, oidcDeviceClientID, oidcDeviceAuthorizationURL
+        case oidcRedirectBase, oidcScopes, oidcClaimRules, oidcGroupsClaim, oidcProviderName
     }
 
     /// Reads the configuration: `flags` (highest), then `environment` (`ARTIFACTSTORE_*`), then
@@ -162,6 +164,9 @@ extension ServerConfiguration {
             configuration.ldapTimeout = .seconds(seconds)
         }
         _ = try configuration.directorySettings()
+        configuration.oidc = try await OIDCConfiguration.read(
+            string: { key in try await read(key, { try await reader.fetchString(forKey: $0) }) },
+            strings: { key in try await read(key, { try await reader.fetchStringArray(forKey: $0) }) })
         if let level = try await read(.logLevel, { try await reader.fetchString(forKey: $0) }) {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
                 throw ServerConfigurationError(key: "logLevel", "\"\(level)\" is not a log level (trace, debug, info, notice, warning, error, critical)")

@@ -91,6 +91,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var ldapGroupRules: [String] = []
     /// The most time one LDAP check may take.
     public var ldapTimeout: Duration = .seconds(5)
+    /// OpenID Connect sign-in (docs/identity.md); off while ``OIDCConfiguration/issuer`` is `nil`.
+    public var oidc = OIDCConfiguration()
 
     public init() {}
 

@@ -22,10 +22,13 @@ import NIOCore
 struct WebUI: Sendable {
     let controlPlane: ControlPlane
     let sessions: WebSessions
+    /// Sign-in at an OpenID provider (``oidcEndpoints``); `nil` when not configured.
+    let oidc: OIDCSignIn?
 
-    init(controlPlane: ControlPlane, sessionLifetime: Duration = WebSessions.defaultLifetime) {
+    init(controlPlane: ControlPlane, sessionLifetime: Duration = WebSessions.defaultLifetime, oidc: OIDCSignIn? = nil) {
         self.controlPlane = controlPlane
         self.sessions = WebSessions(controlPlane: controlPlane, lifetime: sessionLifetime)
+        self.oidc = oidc
     }
 
     /// The UI's routes, tried after the `/v1` ones (none of them overlap, and the API stays first).
@@ -36,6 +39,7 @@ struct WebUI: Sendable {
             .init(template: "/ui/session", method: .post) { try await self.guarded($0, $1, self.signIn) },
             .init(template: "/ui/session", method: .delete) { try await self.guarded($0, $1, self.signOut) },
             .init(template: "/ui/assets/:name", method: .get) { try await self.guarded($0, $1, self.asset) },
+        ] + oidcEndpoints + [
             .init(template: "/ui", method: .get) { try await self.guarded($0, $1, self.page) },
             .init(template: "/ui/**", method: .get) { try await self.guarded($0, $1, self.page) },
         ]

@@ -279,6 +279,9 @@ extension WebUIAssets {
             var message = el("div", {
               "aria-live": "polite"
             });
+            var provider = el("p", {
+              id: "provider"
+            });
             var form = el("form", {
               "class": "inline",
               id: "signin",
@@ -305,8 +308,17 @@ extension WebUIAssets {
               el("p", {
                 text: "Sign in with an ArtifactStore token (ast_…). The token is sent once; the browser keeps only a session cookie."
               }),
-              form, message
+              form, message, provider
             ]);
+            // Sign-in at the OpenID provider, when the server offers it (docs/identity.md).
+            api("GET", "/ui/oidc").then(function(info) {
+              append(provider, el("a", {
+                href: "/ui/oidc/start",
+                id: "oidc-signin",
+                "class": "button",
+                text: "Sign in with " + info.providerName
+              }));
+            }, function() {});
             input.focus();
           }
 

@@ -63,6 +63,8 @@ extension WebUIAssets {
         button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
         button.secondary { background: #fff; color: var(--accent); }
         button.danger { background: var(--bad); border-color: var(--bad); }
+        a.button { display: inline-block; padding: .4rem .8rem; border: 1px solid var(--accent); border-radius: 4px; }
+        a.button { background: var(--accent); color: #fff; text-decoration: none; }
         button.small { padding: .1rem .4rem; min-height: 1.6rem; font-size: .8rem; }
         .status { padding: .5rem .75rem; border-radius: 4px; border: 1px solid var(--line); margin: .5rem 0; background: var(--soft); }
         .status.ok { border-color: var(--ok); color: var(--ok); }

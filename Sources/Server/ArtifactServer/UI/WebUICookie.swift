@@ -14,6 +14,11 @@ enum WebUICookie {
 
     /// The session id in a `Cookie` header (`a=1; artifactstore_session=…; b=2`), if any.
     static func sessionID(fromCookieHeader header: String) -> String? {
+        value(named: name, fromCookieHeader: header)
+    }
+
+    /// The value of cookie `name` in a `Cookie` header, if any.
+    static func value(named name: String, fromCookieHeader header: String) -> String? {
         for pair in header.split(separator: ";") {
             let trimmed = pair.drop { $0 == " " || $0 == "\t" }
             guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals] == name else { continue }
