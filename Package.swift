@@ -289,10 +289,14 @@ let package = Package(
 
         // The metadata database: SQLite (default, a file in WAL mode) or PostgreSQL, one sql-kit
         // code path, versioned migrations that refuse a database newer than the code.
+        // A C shim for the one SQLite call Swift cannot make (a variadic one): the metadata
+        // store's prepared reads (ArtifactMetadata, SQLitePreparedConnection).
+        .target(name: "CArtifactSQLite"),
         .target(
             name: "ArtifactMetadata",
             dependencies: [
                 "ArtifactStoreCore",
+                "CArtifactSQLite",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -786,7 +790,7 @@ let sourceFolders: [String: [String]] = [
         "ArtifactDataPlane", "ArtifactDataPlaneLocal", "ArtifactDataPlaneConformance", "ArtifactCBOR",
         "ArtifactDataPlaneWire", "ArtifactDataPlaneRemote", "ArtifactDataPlaneDaemon", "CArtifactDescriptorPassing",
     ],
-    "ControlPlane": ["ArtifactMetadata", "ArtifactControlPlane", "ArtifactOCI"],
+    "ControlPlane": ["CArtifactSQLite", "ArtifactMetadata", "ArtifactControlPlane", "ArtifactOCI"],
     "Server": ["ArtifactServer"],
     "Client": ["ArtifactStoreClient", "ArtifactStoreCLI"],
     "TestSupport": ["ArtifactStoreTestSupport", "ArtifactDataPlaneTestSupport"],

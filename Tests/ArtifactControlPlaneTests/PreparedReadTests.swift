@@ -42,6 +42,15 @@ struct PreparedReadTests {
                 let bySHA = try await store.rows(of: Registry.blobBySHA256, binding: [.text(blob.sha256.description), .text("team")])
                 #expect(bySHA.first?.text(0) == blob.address.description)
             }
+            // Kept statements run as prepared: new values bound each time make SQLite prepare
+            // none of them again.
+            if let counts = store.reprepareCounts(of: Registry.blobByAddress) {
+                #expect(!counts.isEmpty)
+                #expect(counts.allSatisfy { $0 == 0 }, "blob by address reprepared: \(counts)")
+            }
+            if let counts = store.reprepareCounts(of: Registry.blobBySHA256) {
+                #expect(counts.allSatisfy { $0 == 0 }, "blob by SHA-256 reprepared: \(counts)")
+            }
             // Another namespace sees nothing, and a missing row is no row.
             _ = try await h.registry.createNamespace("other", context: h.context)
             #expect(try await store.rows(of: Registry.blobByAddress, binding: [.text("other"), .text(first.address.description)]).isEmpty)

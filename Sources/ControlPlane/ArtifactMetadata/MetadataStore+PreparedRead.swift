@@ -20,4 +20,11 @@ extension MetadataStore {
             try await db.raw(read.queryString(binding: binds)).all().map { try PreparedRow($0, columns: read.columns) }
         }
     }
+
+    /// On an SQLite file, how many times each reader that keeps `read`'s statement has had to
+    /// prepare it again (see ``SQLitePreparedConnection``); `nil` elsewhere. For tests.
+    package func reprepareCounts(of read: PreparedRead) -> [Int]? {
+        guard case .sqlite(_, _, _, let readers?) = connection else { return nil }
+        return readers.reprepareCounts(of: read)
+    }
 }

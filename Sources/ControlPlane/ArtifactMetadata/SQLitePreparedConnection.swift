@@ -3,6 +3,7 @@
 // copy of SQLite in the process (a system libsqlite3, or GRDB's) would track the file's POSIX
 // locks on its own, and one copy closing the file drops the other's locks
 // (https://sqlite.org/howtocorrupt.html, 2.2.1).
+import CArtifactSQLite
 import VaporCSQLite
 
 /// One read-only connection to an SQLite file that keeps every statement it prepared, so the
@@ -34,6 +35,13 @@ struct SQLitePreparedConnection: ~Copyable {
             let message = String(cString: sqlite_nio_sqlite3_errmsg(opened))
             sqlite_nio_sqlite3_close(opened)
             throw SQLitePreparedError("cannot make the reader of \(path) read-only: \(message)")
+        }
+        // Plans that never depend on a bound value: otherwise a join is prepared again at
+        // every new value (SQLite may plan differently for it), and nothing is kept.
+        guard artifactstore_sqlite_enable_qpsg(UnsafeMutableRawPointer(opened)) == SQLITE_OK else {
+            let message = String(cString: sqlite_nio_sqlite3_errmsg(opened))
+            sqlite_nio_sqlite3_close(opened)
+            throw SQLitePreparedError("cannot fix the query plans of the reader of \(path): \(message)")
         }
         handle = opened
     }
@@ -74,6 +82,14 @@ struct SQLitePreparedConnection: ~Copyable {
                 throw failure("running a prepared read")
             }
         }
+    }
+
+    /// How many times SQLite has had to prepare the kept statement for `sql` again since it was
+    /// first prepared (`SQLITE_STMTSTATUS_REPREPARE`); `nil` when none is kept. A statement
+    /// whose plan could depend on a bound value is prepared again at every new value, which
+    /// would undo the point of keeping it.
+    func reprepareCount(of sql: String) -> Int? {
+        statements[sql].map { Int(sqlite_nio_sqlite3_stmt_status($0, SQLITE_STMTSTATUS_REPREPARE, 0)) }
     }
 
     /// The kept statement for `sql`, prepared now if it is new.

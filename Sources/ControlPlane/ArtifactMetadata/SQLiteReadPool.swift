@@ -90,6 +90,11 @@ final class SQLiteReadPool: Sendable {
         }
     }
 
+    /// The reprepare counts of `read`'s kept statement on every reader that keeps one.
+    func reprepareCounts(of read: PreparedRead) -> [Int] {
+        readers.compactMap { reader in reader.prepared.withLock { $0.reprepareCount(of: read.sql) } }
+    }
+
     private func checkOut() async -> Reader {
         if let reader = state.withLock({ $0.idle.popLast() }) { return reader }
         return await withCheckedContinuation { continuation in
