@@ -25,14 +25,15 @@ OUTPUT=$(python3 scripts/bench_manifests_client.py "$OURS" "$TOKEN" "$OURS_PID" 
     "${BENCH_MANIFEST_LAYERS:-9000}" "${BENCH_MANIFEST_CONCURRENCY:-8}")
 echo "$OUTPUT"
 get() { echo "$OUTPUT" | sed -n "s/^$1=//p"; }
+RESULT="RESULT idle_rss_mib=$(get accepted_idle_rss_mib) peak_rss_mib=$(get accepted_peak_rss_mib)\
+ after_rss_mib=$(get accepted_after_rss_mib) peak_vs_idle=$(get accepted_peak_vs_idle)\
+ after_vs_idle=$(get accepted_after_vs_idle) refused_peak_vs_idle=$(get refused_peak_vs_idle)\
+ refused_after_vs_idle=$(get refused_after_vs_idle) seconds=$(get accepted_seconds)"
 mkdir -p bench-results
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-python3 - "$OUTPUT" "$(git rev-parse --short HEAD)" >"bench-results/manifests-$STAMP.json" <<'PY'
+python3 - "$OUTPUT" "$(git rev-parse --short HEAD)" "$RESULT" >"bench-results/manifests-$STAMP.json" <<'PY'
 import json, sys
 values = dict(line.split("=", 1) for line in sys.argv[1].split() if "=" in line)
-print(json.dumps({"suite": "manifests", "commit": sys.argv[2], "results": values}, indent=2, sort_keys=True))
+print(json.dumps({"suite": "manifests", "commit": sys.argv[2], "results": values, "result_line": sys.argv[3]}, indent=2, sort_keys=True))
 PY
-echo "RESULT idle_rss_mib=$(get accepted_idle_rss_mib) peak_rss_mib=$(get accepted_peak_rss_mib)" \
-    "after_rss_mib=$(get accepted_after_rss_mib) peak_vs_idle=$(get accepted_peak_vs_idle)" \
-    "after_vs_idle=$(get accepted_after_vs_idle) refused_peak_vs_idle=$(get refused_peak_vs_idle)" \
-    "refused_after_vs_idle=$(get refused_after_vs_idle) seconds=$(get accepted_seconds)"
+echo "$RESULT"
