@@ -31,9 +31,11 @@ RESULT="RESULT idle_rss_mib=$(get accepted_idle_rss_mib) peak_rss_mib=$(get acce
  refused_after_vs_idle=$(get refused_after_vs_idle) seconds=$(get accepted_seconds)"
 mkdir -p bench-results
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-python3 - "$OUTPUT" "$(git rev-parse --short HEAD)" "$RESULT" >"bench-results/manifests-$STAMP.json" <<'PY'
+python3 - "$OUTPUT" "$(git rev-parse --short HEAD)" "$RESULT" "${BENCH_MANIFEST_LAYERS:-9000}" \
+    "${BENCH_MANIFEST_CONCURRENCY:-8}" >"bench-results/manifests-$STAMP.json" <<'PY'
 import json, sys
 values = dict(line.split("=", 1) for line in sys.argv[1].split() if "=" in line)
-print(json.dumps({"suite": "manifests", "commit": sys.argv[2], "results": values, "result_line": sys.argv[3]}, indent=2, sort_keys=True))
+print(json.dumps({"suite": "manifests", "commit": sys.argv[2], "results": values, "result_line": sys.argv[3],
+                  "layers": sys.argv[4], "concurrency": sys.argv[5]}, indent=2, sort_keys=True))
 PY
 echo "$RESULT"

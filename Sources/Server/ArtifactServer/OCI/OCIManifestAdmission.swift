@@ -10,9 +10,10 @@ import Synchronization
 /// (issue 18: 271 MiB peak). Admitting one at a time bounds the peak by one manifest's cost,
 /// whatever the number of clients; manifests of at most ``largeThreshold`` bytes (every real
 /// image's: a manifest of 100 layers is about 16 KB) never wait. A waiter that is cancelled
-/// (its client went away) leaves the queue at once. When the last large manifest of a burst is
-/// done, the heap's free pages go back to the system (``ServerProcessTuning/returnFreedMemory()``),
-/// so the memory is returned, not only reusable.
+/// (its client went away) leaves the queue at once. After each large manifest the heap's free
+/// pages go back to the system (``ServerProcessTuning/returnFreedMemory()``, a few milliseconds
+/// beside the manifest's hundreds), so a burst does not pile one manifest's leftovers on the
+/// next one's and the memory is returned, not only reusable.
 final class OCIManifestAdmission: Sendable {
     /// A manifest body larger than this (or of unknown length) is large.
     static let largeThreshold = 256 * 1024
@@ -67,8 +68,9 @@ final class OCIManifestAdmission: Sendable {
         }
     }
 
-    /// Hands the turn to the first waiter, or frees it and returns the burst's memory.
+    /// Returns the manifest's memory, then hands the turn to the first waiter, or frees it.
     private func release() {
+        ServerProcessTuning.returnFreedMemory()
         let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
             guard !state.waiting.isEmpty else {
                 state.busy = false
@@ -76,10 +78,6 @@ final class OCIManifestAdmission: Sendable {
             }
             return state.waiting.removeFirst().continuation
         }
-        guard let next else {
-            ServerProcessTuning.returnFreedMemory()
-            return
-        }
-        next.resume()
+        next?.resume()
     }
 }
