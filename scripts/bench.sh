@@ -39,6 +39,11 @@
 #                             (ours), warm and cold (blobs never read before), counted by callgrind (scripts/bench-instructions.sh): a
 #                             count that does not swing with the machine's load.
 #
+#   scripts/bench.sh manifests
+#                             the server's peak and after-RSS against its idle RSS while eight
+#                             different manifests of just under 4 MB (9,000 layers) are pushed at
+#                             once, then eight of 26,000 layers (refused) (scripts/bench-manifests.sh).
+#
 #   scripts/bench.sh cluster  writes (4 KiB blob + one-file version) by 4 and 16 pushers through 1,
 #                             then 2 and 3 `serve` processes on one PostgreSQL database and one S3
 #                             bucket (moto), with deadlocks, rollbacks and the audit sealed lag
@@ -55,6 +60,8 @@
 #          head_instructions=… cold_head_instructions=… cold_get_vs_warm=…   (instructions)
 #   RESULT writes_2n_vs_1n=… writes_3n_vs_1n=… deadlocks=… rollback_ratio=… sealed_lag_p99_ms=…   (cluster)
 #   RESULT range_vs_unchecked=<x> outboard_percent=<y>                     (ranges)
+#   RESULT idle_rss_mib=… peak_rss_mib=… after_rss_mib=… peak_vs_idle=… after_vs_idle=…
+#          refused_peak_vs_idle=… refused_after_vs_idle=… seconds=…        (manifests)
 #   RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
 #          oci_small_put_vs_registry=… oci_small_get_vs_registry=… chunked_vs_monolithic=…
 #          chunked_vs_registry=…                                             (http, last line)
@@ -74,7 +81,8 @@ case "$suite" in
     instructions) exec scripts/bench-instructions.sh ;;
     cluster) exec scripts/bench-cluster.sh ;;
     ranges) exec scripts/bench-ranges.sh ;;
-    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions|cluster|ranges" >&2; exit 2 ;;
+    manifests) exec scripts/bench-manifests.sh ;;
+    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions|cluster|ranges|manifests" >&2; exit 2 ;;
 esac
 
 if ! command -v b3sum >/dev/null 2>&1; then

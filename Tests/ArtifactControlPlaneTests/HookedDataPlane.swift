@@ -86,7 +86,7 @@ final class HookedDataPlane: DataPlane {
 
 /// The listing passes through untouched: the reconciler sees the real backends.
 extension HookedDataPlane: StoredObjectInventory {
-    var inventoryBackendIDs: [String] { base.inventoryBackendIDs }
+    func inventoryBackendIDs() async throws(DataPlaneError) -> [String] { try await base.inventoryBackendIDs() }
 
     func storedObjects(_ kind: StoredObject.Kind, backendID: String, cursor: String?, limit: Int) async throws(DataPlaneError)
         -> StoredObjectPage

@@ -1,6 +1,8 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
+import ArtifactDataPlaneDaemon
 import ArtifactDataPlaneLocal
+import ArtifactDataPlaneRemote
 import ArtifactIdentity
 import ArtifactMetadata
 import ArtifactStorage
@@ -9,6 +11,8 @@ import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import SQLKit
+import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// The reconciler finds files no row accounts for and rows whose object is gone; it removes a
@@ -28,13 +32,39 @@ struct ReconcilerTests {
     static let removing = ReconcileOptions(removesStrays: true)
 
     /// A harness whose clock starts at the real time: the backends date their files by it.
-    static func run(_ database: TestDatabase, hooked: HookedBox? = nil, test: String = #function, _ body: (Harness) async throws -> Void)
-        async throws
-    {
+    /// `throughDaemon`: the control plane uses the data plane as `serve --data-plane unix://…`
+    /// does, through a real daemon on a Unix socket (`RemoteDataPlane`), while the harness's
+    /// hooks still reach the daemon's storage directly.
+    static func run(
+        _ database: TestDatabase, hooked: HookedBox? = nil, throughDaemon: Bool = false, test: String = #function,
+        _ body: (Harness) async throws -> Void
+    ) async throws {
         let configuration = ControlPlane.Configuration(gcGracePeriod: .seconds(grace), collectionWaitLimit: .seconds(5))
+        let socketPath = "/tmp/asrc-\(UUID().uuidString.prefix(13).lowercased()).sock"
+        let daemons = Mutex<DataPlaneDaemon?>(nil)
         try await Harness.run(
             database, configuration: configuration, clock: TestClock(start: Date()),
-            wrapDataPlane: { plane in hooked?.wrap(plane) ?? plane }, test: test, body)
+            wrapDataPlane: { plane in
+                guard throughDaemon else { return hooked?.wrap(plane) ?? plane }
+                daemons.withLock {
+                    $0 = DataPlaneDaemon(dataPlane: plane, configuration: .init(socketPath: socketPath), logger: TestLogs.silent)
+                }
+                return RemoteDataPlane(socketPath: socketPath, logger: TestLogs.silent)
+            }, test: test
+        ) { h in
+            guard let daemon = daemons.withLock({ $0 }) else { return try await body(h) }
+            let group = ServiceGroup(services: [daemon], logger: TestLogs.silent)
+            let running = Task { try await group.run() }
+            try await withCleanup {
+                try await daemon.waitUntilListening()
+                try #require(h.controlPlane.dataPlane is RemoteDataPlane)
+                try await body(h)
+            } then: {
+                (h.controlPlane.dataPlane as? RemoteDataPlane)?.shutdown()
+                await group.triggerGracefulShutdown()
+                _ = try? await running.value
+            }
+        }
     }
 
     static func reconciler(_ h: Harness) throws -> Reconciler {
@@ -54,10 +84,10 @@ struct ReconcilerTests {
     }
 
     @Test(
-        "young strays are reported and kept; past the grace period they are removed; missing objects are counted",
-        arguments: TestDatabase.allCases)
-    func youngKeptOldRemoved(database: TestDatabase) async throws {
-        try await Self.run(database) { h in
+        "young strays are reported and kept; past the grace period removed; missing objects counted (in process and through the daemon)",
+        arguments: TestDatabase.allCases, [false, true])
+    func youngKeptOldRemoved(database: TestDatabase, throughDaemon: Bool) async throws {
+        try await Self.run(database, throughDaemon: throughDaemon) { h in
             let reconciler = try Self.reconciler(h)
             _ = try await h.registry.createNamespace("team", context: h.context)
             try await h.push("team", "app", "1", files: ["large": Self.large, "small": Self.small])
@@ -102,9 +132,9 @@ struct ReconcilerTests {
         }
     }
 
-    @Test("a reporting run proves every live blob and removes nothing", arguments: TestDatabase.allCases)
-    func reportingRunVerifies(database: TestDatabase) async throws {
-        try await Self.run(database) { h in
+    @Test("a reporting run proves every live blob and removes nothing", arguments: TestDatabase.allCases, [false, true])
+    func reportingRunVerifies(database: TestDatabase, throughDaemon: Bool) async throws {
+        try await Self.run(database, throughDaemon: throughDaemon) { h in
             _ = try await h.registry.createNamespace("team", context: h.context)
             try await h.push("team", "app", "1", files: ["large": Self.large, "small": Self.small])
             let small = ContentAddress(Digest.blake3(of: Self.small))

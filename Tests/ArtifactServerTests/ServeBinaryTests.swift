@@ -192,11 +192,48 @@ struct ServeBinaryTests {
 }
 
 extension ServeBinaryTests {
-    @Test("serve --data-plane unix:///… stores and serves through the real artifactstore dataplane daemon")
+    /// Writes `path` (and its directories), dated `age` seconds ago.
+    static func plant(_ path: String, age: TimeInterval = 0) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("left behind".utf8)))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -age)], ofItemAtPath: path)
+    }
+
+    /// Polls (every 20 ms, up to `seconds`) until `condition` holds; whether it did.
+    static func eventually(within seconds: Int = 90, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
+    }
+
+    @Test("serve removes abandoned ingest temporaries at start: one still for two hours goes, a fresh one stays")
+    func sweepsTemporariesAtStart() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let old = directory + "/blobs/tmp/ingest/left-behind-old"
+        let fresh = directory + "/blobs/tmp/ingest/left-behind-fresh"
+        try Self.plant(old, age: 7200)
+        try Self.plant(fresh)
+        let server = try Server(dataDirectory: directory)
+        try await server.waitUntilListening()
+        #expect(try await Self.eventually { !FileManager.default.fileExists(atPath: old) }, "stderr:\n\(server.standardError)")
+        #expect(FileManager.default.fileExists(atPath: fresh))
+        #expect(await server.terminate() == 0)
+    }
+
+    @Test("serve --data-plane unix:///… through the real daemon: store, serve, the daemon's sweep, reconciliation in /metrics, fsck")
     func throughTheDaemon() async throws {
         let directory = Self.temporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory + "/daemon-blobs", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        // What a crashed ingest leaves in the daemon's backend: a temporary, and an object no row knows.
+        let temporary = directory + "/daemon-blobs/tmp/ingest/left-behind"
+        try Self.plant(temporary, age: 7200)
+        let strayHex = String(repeating: "ab", count: 32)
+        try Self.plant(directory + "/daemon-blobs/blobs/blake3/ab/ab/" + strayHex)
         let socket = directory + "/dataplane.sock"
         let daemon = Process()
         daemon.executableURL = Self.executable
@@ -210,6 +247,7 @@ extension ServeBinaryTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         try #require(FileManager.default.fileExists(atPath: socket), "the data plane daemon made no socket within 60 s")
+        #expect(try await Self.eventually { !FileManager.default.fileExists(atPath: temporary) }, "the daemon kept an abandoned temporary")
 
         let token = "ast_00112233aabbccdd_" + String(repeating: "7e", count: 32)
         let server = try Server(
@@ -234,7 +272,28 @@ extension ServeBinaryTests {
         let hex = String(address.dropFirst("blake3:".count))
         #expect(FileManager.default.fileExists(atPath: "\(directory)/daemon-blobs/blobs/blake3/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"))
         #expect(!FileManager.default.fileExists(atPath: directory + "/server/blobs"))
+        // The reconciler lists the daemon's backend through the protocol: the young stray is
+        // counted (within the grace period: reported, kept).
+        #expect(
+            try await Self.eventually {
+                let metrics = try await server.get("/metrics", token: token).body
+                return metrics.contains("artifactstore_reconcile_runs_total 1")
+                    && metrics.contains(#"artifactstore_stray_objects{age="within_grace"} 1.0"#)
+            }, "no reconciliation through the daemon in /metrics")
         #expect(await server.terminate() == 0)
+        // fsck through the daemon: the stray is listed, young, so not a fault (exit 0).
+        let fsck = Process()
+        fsck.executableURL = Self.executable
+        fsck.arguments = ["admin", "fsck", "--json", "--data-dir", directory + "/server", "--data-plane", "unix://\(socket)"]
+        fsck.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ARTIFACTSTORE_") }
+        let output = Pipe()
+        fsck.standardOutput = output
+        fsck.standardError = FileHandle.nullDevice
+        try fsck.run()
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        fsck.waitUntilExit()
+        #expect(fsck.terminationStatus == 0, "\(report)")
+        #expect(report.contains(strayHex) && report.contains(#""clean":true"#), "\(report)")
         kill(daemon.processIdentifier, SIGTERM)
         daemon.waitUntilExit()
         #expect(daemon.terminationStatus == 0)

@@ -1,5 +1,6 @@
 import ArtifactIdentity
 import Crypto
+import NIOCore
 
 /// A blob digest as an OCI client names it.
 ///
@@ -33,6 +34,11 @@ public enum OCIBlobDigest: Sendable, Hashable, CustomStringConvertible {
     /// The SHA-512 digest of `bytes`.
     public static func sha512(of bytes: [UInt8]) -> OCIBlobDigest {
         .sha512(hex: hex(SHA512.hash(data: bytes)))
+    }
+
+    /// The SHA-512 of `buffer`'s readable bytes, read in place.
+    public static func sha512(of buffer: ByteBuffer) -> OCIBlobDigest {
+        .sha512(hex: hex(buffer.withUnsafeReadableBytes { SHA512.hash(data: $0) }))
     }
 
     /// The lower-case hex digits of a digest (128 for a SHA-512, 64 for a SHA-256).

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// The fields of a manifest the registry reads, decoded leniently so that ``OCIManifest`` can
 /// say which field is wrong.
@@ -75,10 +76,15 @@ extension OCIManifest {
 
     /// Decodes `bytes` as a manifest's top-level object.
     /// - Throws: `MANIFEST_INVALID` when they are not JSON, or not a JSON object.
-    static func decode(_ bytes: [UInt8]) throws(OCIError) -> Wire {
+    static func decode(_ buffer: ByteBuffer) throws(OCIError) -> Wire {
         let wire: Wire
         do {
-            wire = try JSONDecoder().decode(Wire.self, from: Data(bytes))
+            // Decoded in place: `Data` borrows the buffer's bytes for the decode, no copy.
+            wire = try buffer.withUnsafeReadableBytes { raw in
+                guard let base = raw.baseAddress, raw.count > 0 else { return try JSONDecoder().decode(Wire.self, from: Data()) }
+                let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none)
+                return try JSONDecoder().decode(Wire.self, from: data)
+            }
         } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
             throw OCIError(.manifestInvalid, "manifest is not a JSON object")
         } catch {

@@ -3,6 +3,7 @@ import ArtifactIdentity
 import ArtifactStoreAPI
 import Crypto
 import Foundation
+import NIOCore
 
 /// A manifest as pushed, parsed and checked: an OCI image manifest or index, or a Docker
 /// schema 2 manifest or manifest list.
@@ -43,10 +44,17 @@ public struct OCIManifest: Sendable, Hashable {
     /// - Throws: `MANIFEST_INVALID` (too large, not JSON, unknown or contradictory media type,
     ///   missing or malformed fields), `DIGEST_INVALID`/`UNSUPPORTED` for a descriptor's digest.
     public init(bytes: [UInt8], contentType: String?) throws(OCIError) {
-        guard bytes.count <= Self.maximumSize else {
-            throw OCIError(.manifestInvalid, "manifest of \(bytes.count) bytes is larger than the \(Self.maximumSize)-byte limit", status: 413)
+        try self.init(buffer: ByteBuffer(bytes: bytes), contentType: contentType)
+    }
+
+    /// As ``init(bytes:contentType:)``, reading the bytes where they are (a large manifest is
+    /// not copied to be decoded or hashed).
+    public init(buffer: ByteBuffer, contentType: String?) throws(OCIError) {
+        guard buffer.readableBytes <= Self.maximumSize else {
+            throw OCIError(
+                .manifestInvalid, "manifest of \(buffer.readableBytes) bytes is larger than the \(Self.maximumSize)-byte limit", status: 413)
         }
-        let wire = try Self.decode(bytes)
+        let wire = try Self.decode(buffer)
         guard wire.schemaVersion == 2 else {
             throw OCIError(.manifestInvalid, "manifest schemaVersion must be 2")
         }
@@ -78,8 +86,8 @@ public struct OCIManifest: Sendable, Hashable {
             throw OCIError(.manifestInvalid, "Content-Type \"\(NameGrammar.printable(header))\" is not a manifest media type")
         }
         self.mediaType = mediaType
-        self.size = UInt64(bytes.count)
-        self.digest = try! ArtifactIdentity.Digest(algorithm: .sha256, bytes: Array(SHA256.hash(data: bytes)))
+        self.size = UInt64(buffer.readableBytes)
+        self.digest = try! ArtifactIdentity.Digest(algorithm: .sha256, bytes: buffer.withUnsafeReadableBytes { Array(SHA256.hash(data: $0)) })
         self.isIndex = mediaType == Self.imageIndex || mediaType == Self.dockerManifestList
         self.blobs = []
         self.manifests = []

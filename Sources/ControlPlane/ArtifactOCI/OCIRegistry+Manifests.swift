@@ -26,21 +26,29 @@ extension OCIRegistry {
     public func putManifest(
         _ repository: OCIRepositoryName, reference: String, bytes: [UInt8], contentType: String?, context: RequestContext
     ) async throws(OCIError) -> OCIManifest {
-        try await storeManifest(repository, reference: reference, bytes: bytes, contentType: contentType, partial: false, context: context)
+        try await putManifest(repository, reference: reference, body: ByteBuffer(bytes: bytes), contentType: contentType, context: context)
+    }
+
+    /// As ``putManifest(_:reference:bytes:contentType:context:)`` with the body as received:
+    /// it is decoded, hashed and stored from this one buffer, never copied.
+    public func putManifest(
+        _ repository: OCIRepositoryName, reference: String, body: ByteBuffer, contentType: String?, context: RequestContext
+    ) async throws(OCIError) -> OCIManifest {
+        try await storeManifest(repository, reference: reference, body: body, contentType: contentType, partial: false, context: context)
     }
 
     /// As ``putManifest(_:reference:bytes:contentType:context:)``; with `partial` (a manifest a
     /// proxy namespace fetched from its upstream, whose blobs come later) the references the
     /// repository does not have yet are left out of the version instead of refused.
     func storeManifest(
-        _ repository: OCIRepositoryName, reference: String, bytes: [UInt8], contentType: String?, partial: Bool, context: RequestContext
+        _ repository: OCIRepositoryName, reference: String, body: ByteBuffer, contentType: String?, partial: Bool, context: RequestContext
     ) async throws(OCIError) -> OCIManifest {
-        let manifest = try OCIManifest(bytes: bytes, contentType: contentType)
+        let manifest = try OCIManifest(buffer: body, contentType: contentType)
         var tag: String?
         // The bytes' blob is ingested under their SHA-512 (at most 4 MiB, hashed here and again
         // by the ingest's check), so `blob_digests` maps it and every manifest can be fetched or
         // deleted by either digest.
-        let sha512 = OCIBlobDigest.sha512(of: bytes)
+        let sha512 = OCIBlobDigest.sha512(of: body)
         if OCIDigest.isDigest(reference) {
             let expected = try OCIDigest.parseBlob(reference)
             guard expected == .sha256(manifest.digest) || expected == sha512 else {
@@ -86,7 +94,7 @@ extension OCIRegistry {
             }
             files.append(FileEntry(path: "manifests/\(OCIDigest.versionName(digest))", address: child.address, mediaType: child.mediaType))
         }
-        let stored = try await ingest(repository, digest: sha512, body: ByteStream(ByteBuffer(bytes: bytes)), size: manifest.size, context: context)
+        let stored = try await ingest(repository, digest: sha512, body: ByteStream(body), size: manifest.size, context: context)
         files.append(FileEntry(path: Self.manifestPath, address: stored.address, mediaType: manifest.mediaType))
         let version = OCIDigest.versionName(manifest.digest)
         // The version and the referrers facts in one transaction; the same bytes pushed again

@@ -52,11 +52,14 @@ public struct StoredObjectPage: Sendable, Hashable, Codable {
 /// Exists for reconciliation (`Reconciler` in the control plane, `artifactstore admin fsck`):
 /// finding objects no metadata row knows, and rows whose object is gone, needs the backend's own
 /// listing, with the modification times that decide whether a stray is old enough to remove.
-/// Only a data plane in process offers it (`LocalDataPlane`); through a daemon, reconcile by
-/// running `artifactstore admin fsck` with the daemon's backends.
+/// A data plane in process offers it (`LocalDataPlane`), and so does one reached through the
+/// data-plane daemon (`RemoteDataPlane`, the protocol's inventory operations), so `serve` and
+/// `admin fsck` reconcile the same way whichever they use.
 public protocol StoredObjectInventory: DataPlane {
-    /// The configured backends' ids, default first.
-    var inventoryBackendIDs: [String] { get }
+    /// The configured backends' ids, default first. Asynchronous: a daemon is asked for its own.
+    ///
+    /// - Throws: `dataPlaneUnavailable` when a daemon cannot be asked.
+    func inventoryBackendIDs() async throws(DataPlaneError) -> [String]
 
     /// One page (at most `limit` entries) of the files of `kind` in backend `backendID`, after
     /// `cursor` (the previous page's ``StoredObjectPage/nextCursor``).

@@ -296,6 +296,18 @@ final class DaemonConnection: Sendable {
                 try await outbound.write(try Frame.control(.result, call: call, try await dataPlane.delete(address, backendID: backendID)))
             case (.backendHealth, _):
                 try await outbound.write(try Frame.control(.result, call: call, WireHealth(backends: await dataPlane.backendHealth())))
+            case (.inventoryBackends, _):
+                let ids = try await inventory(request).inventoryBackendIDs()
+                try await outbound.write(try Frame.control(.result, call: call, WireInventoryBackends(backendIDs: ids)))
+            case (.listObjects(let kind, let backendID, let cursor, let limit), _):
+                let page = try await inventory(request).storedObjects(kind, backendID: backendID, cursor: cursor, limit: Int(limit))
+                try await outbound.write(try Frame.control(.result, call: call, page))
+            case (.containsObject(let address, let backendID), _):
+                let present = try await inventory(request).contains(address, backendID: backendID)
+                try await outbound.write(try Frame.control(.result, call: call, WirePresence(present: present)))
+            case (.deleteOutboard(let address, let backendID), _):
+                let removed = try await inventory(request).deleteOutboard(of: address, backendID: backendID)
+                try await outbound.write(try Frame.control(.result, call: call, WireRemoval(removed: removed)))
             default:
                 preconditionFailure("route \(route) does not match request \(request.operation)")
             }
@@ -306,6 +318,16 @@ final class DaemonConnection: Sendable {
         } catch {
             logger.debug("call ended without an answer", metadata: ["call": "\(call)", "error": "\(error)"])
         }
+    }
+
+    /// The served data plane's inventory, for the operations that list or probe a backend.
+    /// - Throws: `invalidConfiguration` when the daemon serves a data plane that cannot list.
+    private func inventory(_ request: WireRequest) throws(DataPlaneError) -> any StoredObjectInventory {
+        guard let inventory = dataPlane as? any StoredObjectInventory else {
+            throw DataPlaneError(
+                .invalidConfiguration, "\(request.operation): this daemon's data plane cannot list what its backends hold")
+        }
+        return inventory
     }
 
     /// Answers a whole serve with a ticket for the object's descriptor and ends the call, when

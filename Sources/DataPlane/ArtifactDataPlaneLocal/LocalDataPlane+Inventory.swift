@@ -3,7 +3,7 @@ import ArtifactIdentity
 import ArtifactStorage
 
 extension LocalDataPlane: StoredObjectInventory {
-    public var inventoryBackendIDs: [String] {
+    public func inventoryBackendIDs() async throws(DataPlaneError) -> [String] {
         [defaultBackendID] + backends.map(\.id).filter { $0 != defaultBackendID }
     }
 

@@ -214,7 +214,7 @@ public final class RemoteDataPlane: DataPlane {
         try await pool.open(request)
     }
 
-    private func single<T: Decodable & Sendable>(_ request: WireRequest, _ type: T.Type) async throws(DataPlaneError) -> T {
+    func single<T: Decodable & Sendable>(_ request: WireRequest, _ type: T.Type) async throws(DataPlaneError) -> T {
         let call = try await open(request)
         defer { call.release() }
         return try await Self.typed(request.operation) { try await Self.answer(T.self, call: call) }

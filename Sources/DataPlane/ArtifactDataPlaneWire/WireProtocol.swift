@@ -26,6 +26,10 @@ public enum WireProtocol {
     /// one (a window of 0 would leave the daemon unable to send anything, so the call would hang
     /// until the stall timeout) and at most 2³¹−1, so a count fits every peer's integers.
     public static let creditRange: ClosedRange<UInt64> = 1...UInt64(Int32.max)
+    /// The entries a `listObjects` page may be asked for: 256 entries of a few hundred bytes
+    /// each (a path is at most 1,024 bytes on every backend) keep a `result` frame below
+    /// ``WireLimits/maximumFrameLength``.
+    public static let inventoryPageRange: ClosedRange<UInt64> = 1...256
 }
 
 extension WireLimits {

@@ -5,7 +5,8 @@ import ArtifactIdentity
 /// The body of a `request` frame: one ``DataPlane`` operation and its arguments.
 ///
 /// On the wire a CBOR map with the text key `op` (`ingest`, `serve`, `verify`, `delete`,
-/// `backendHealth`) and the operation's own keys; an `op` this version does not define is
+/// `backendHealth`, and the inventory operations `inventoryBackends`, `listObjects`,
+/// `containsObject`, `deleteOutboard`) and the operation's own keys; an `op` this version does not define is
 /// `unknownOperation`, not a shape error, so the client learns what was refused.
 public enum WireRequest: Sendable, Hashable {
     /// Followed by the client's data frames (within credit) and `end`.
@@ -18,9 +19,20 @@ public enum WireRequest: Sendable, Hashable {
     case verify(ContentAddress, backendID: String?)
     case delete(ContentAddress, backendID: String?)
     case backendHealth
+    /// The daemon's backends, default first (``WireInventoryBackends``): what reconciliation lists.
+    case inventoryBackends
+    /// One page of the files of `kind` in `backendID` (a `StoredObjectPage`); `limit` within
+    /// ``WireProtocol/inventoryPageRange`` (anything else is `malformedFrame`).
+    case listObjects(StoredObject.Kind, backendID: String, cursor: String?, limit: UInt64)
+    /// Whether the object is in `backendID` (``WirePresence``).
+    case containsObject(ContentAddress, backendID: String)
+    /// Removes the object's outboard only (``WireRemoval``).
+    case deleteOutboard(ContentAddress, backendID: String)
 
     /// Every operation name this version defines.
-    public static let operations = ["ingest", "serve", "verify", "delete", "backendHealth"]
+    public static let operations = [
+        "ingest", "serve", "verify", "delete", "backendHealth", "inventoryBackends", "listObjects", "containsObject", "deleteOutboard",
+    ]
 
     public var operation: String {
         switch self {
@@ -29,6 +41,10 @@ public enum WireRequest: Sendable, Hashable {
         case .verify: "verify"
         case .delete: "delete"
         case .backendHealth: "backendHealth"
+        case .inventoryBackends: "inventoryBackends"
+        case .listObjects: "listObjects"
+        case .containsObject: "containsObject"
+        case .deleteOutboard: "deleteOutboard"
         }
     }
 
@@ -45,6 +61,8 @@ public enum WireRequest: Sendable, Hashable {
     }
     private struct Object: Codable { var op: String; var address: ContentAddress; var backendID: String? }
     private struct Health: Codable { var op: String }
+    private struct List: Codable { var op: String; var kind: StoredObject.Kind; var backendID: String; var cursor: String?; var limit: UInt64 }
+    private struct InBackend: Codable { var op: String; var address: ContentAddress; var backendID: String }
 
     /// The request as a `request` frame on `call`.
     public func frame(call: UInt64) throws(CBORError) -> Frame {
@@ -58,8 +76,12 @@ public enum WireRequest: Sendable, Hashable {
             )
         case .verify(let address, let backendID), .delete(let address, let backendID):
             try .control(.request, call: call, Object(op: operation, address: address, backendID: backendID))
-        case .backendHealth:
+        case .backendHealth, .inventoryBackends:
             try .control(.request, call: call, Health(op: operation))
+        case .listObjects(let kind, let backendID, let cursor, let limit):
+            try .control(.request, call: call, List(op: operation, kind: kind, backendID: backendID, cursor: cursor, limit: limit))
+        case .containsObject(let address, let backendID), .deleteOutboard(let address, let backendID):
+            try .control(.request, call: call, InBackend(op: operation, address: address, backendID: backendID))
         }
     }
 
@@ -90,6 +112,24 @@ public enum WireRequest: Sendable, Hashable {
             self = .delete(object.address, backendID: object.backendID)
         case "backendHealth":
             self = .backendHealth
+        case "inventoryBackends":
+            self = .inventoryBackends
+        case "listObjects":
+            let list = try frame.decodeBody(List.self)
+            let pages = WireProtocol.inventoryPageRange
+            guard pages.contains(list.limit) else {
+                throw DataPlaneWireError(
+                    .malformedFrame,
+                    "listObjects request on call \(frame.call) asks for \(list.limit) entries; a page holds "
+                        + "from \(pages.lowerBound) to \(pages.upperBound)")
+            }
+            self = .listObjects(list.kind, backendID: list.backendID, cursor: list.cursor, limit: list.limit)
+        case "containsObject":
+            let object = try frame.decodeBody(InBackend.self)
+            self = .containsObject(object.address, backendID: object.backendID)
+        case "deleteOutboard":
+            let object = try frame.decodeBody(InBackend.self)
+            self = .deleteOutboard(object.address, backendID: object.backendID)
         default:
             let shown = op.count > 64 ? String(op.prefix(64)) + "…" : op
             throw DataPlaneWireError(
@@ -97,6 +137,34 @@ public enum WireRequest: Sendable, Hashable {
                 "request on call \(frame.call) names operation \"\(shown)\"; protocol version \(WireProtocol.version) defines \(Self.operations.joined(separator: ", "))"
             )
         }
+    }
+}
+
+/// The body of the `result` frame of `inventoryBackends`.
+public struct WireInventoryBackends: Sendable, Hashable, Codable {
+    /// Default first.
+    public var backendIDs: [String]
+
+    public init(backendIDs: [String]) {
+        self.backendIDs = backendIDs
+    }
+}
+
+/// The body of the `result` frame of `containsObject`.
+public struct WirePresence: Sendable, Hashable, Codable {
+    public var present: Bool
+
+    public init(present: Bool) {
+        self.present = present
+    }
+}
+
+/// The body of the `result` frame of `deleteOutboard`: `false` when there was none.
+public struct WireRemoval: Sendable, Hashable, Codable {
+    public var removed: Bool
+
+    public init(removed: Bool) {
+        self.removed = removed
     }
 }
 

@@ -34,6 +34,9 @@ struct StoreLocationOptions: ParsableArguments {
     @Option(name: .customLong("audit-key-file"), help: "The audit key file (default DATA_DIR/audit.key).")
     var auditKeyFile: String?
 
+    @Option(name: .customLong("data-plane"), help: "inprocess (default) or unix:///path of the data-plane daemon serve uses.")
+    var dataPlane: String?
+
     @Option(name: .long, help: "A JSON configuration file, as serve reads it (lowest precedence).")
     var config: String?
 
@@ -48,6 +51,7 @@ struct StoreLocationOptions: ParsableArguments {
         set(.backends, backend.isEmpty ? nil : .stringArray(backend))
         set(.defaultBackend, defaultBackend.map(ConfigContent.string))
         set(.auditKeyFile, auditKeyFile.map(ConfigContent.string))
+        set(.dataPlane, dataPlane.map(ConfigContent.string))
         return try await ServerConfiguration.load(flags: flags, environment: ProcessInfo.processInfo.environment, file: config)
     }
 }

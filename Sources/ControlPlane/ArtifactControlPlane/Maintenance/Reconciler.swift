@@ -48,7 +48,10 @@ public struct Reconciler: Sendable {
     private func scan(_ options: ReconcileOptions) async throws(ControlPlaneError) -> ReconcileReport {
         var report = ReconcileReport(ran: true)
         let cutoff = controlPlane.nowMilliseconds() - controlPlane.configuration.gcGracePeriod.milliseconds
-        for backendID in inventory.inventoryBackendIDs {
+        let backendIDs = try await dataPlane("listing the data plane's backends") { () throws(DataPlaneError) in
+            try await inventory.inventoryBackendIDs()
+        }
+        for backendID in backendIDs {
             try await scanObjects(backendID: backendID, cutoff: cutoff, options: options, report: &report)
             try await scanOutboards(backendID: backendID, cutoff: cutoff, options: options, report: &report)
         }
@@ -237,8 +240,8 @@ public struct Reconciler: Sendable {
 }
 
 extension ControlPlane {
-    /// The reconciler, when the data plane can list what its backends hold (a data plane in
-    /// process); `nil` through a data-plane daemon.
+    /// The reconciler, when the data plane can list what its backends hold: a data plane in
+    /// process, or the data-plane daemon through its inventory operations; `nil` otherwise.
     public var reconciler: Reconciler? {
         (dataPlane as? any StoredObjectInventory).map { Reconciler(controlPlane: self, inventory: $0) }
     }

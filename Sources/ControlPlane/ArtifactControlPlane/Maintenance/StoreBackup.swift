@@ -51,7 +51,7 @@ public struct StoreBackup: Sendable {
     private func writeInto(
         _ directory: String, backends: [String], objects: (any StoredObjectInventory)?, auditKeyFile: String?
     ) async throws -> BackupReport {
-        let copied = Set(objects?.inventoryBackendIDs ?? [])
+        let copied = Set(try await objects?.inventoryBackendIDs() ?? [])
         let snapshotPath = directory + "/" + BackupManifest.snapshotFileName
         let createdAt = ISO8601DateFormatter().string(from: controlPlane.clock())
         try await controlPlane.store.snapshot(to: snapshotPath)

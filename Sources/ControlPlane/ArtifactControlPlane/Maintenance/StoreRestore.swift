@@ -132,13 +132,18 @@ public enum StoreRestore {
     private static func requireEmpty(_ destination: Destination, copied: Set<String>) async throws(ControlPlaneError) {
         try BackupFiles.requireAbsent(destination.databasePath, code: .restoreDestinationNotEmpty, what: "database")
         try BackupFiles.requireAbsent(destination.auditKeyFile, code: .restoreDestinationNotEmpty, what: "audit key file")
-        let configured = Set(destination.objects.inventoryBackendIDs)
+        let configured: Set<String>
+        do {
+            configured = Set(try await destination.objects.inventoryBackendIDs())
+        } catch {
+            throw ControlPlaneError.wrapping(error, "listing the restore's backends")
+        }
         for id in copied.sorted() where !configured.contains(id) {
             throw ControlPlaneError(
                 .backupInvalid,
                 "the backup holds the objects of backend \"\(id)\", which the restore does not configure: pass --backend \(id)=URL")
         }
-        for id in destination.objects.inventoryBackendIDs {
+        for id in configured.sorted() {
             let held: Int
             do {
                 held = try await destination.objects.storedObjects(.object, backendID: id, cursor: nil, limit: 1).objects.count
@@ -156,7 +161,7 @@ public enum StoreRestore {
     /// Removes what a failed restore wrote: every object of the backends (empty before), the
     /// audit key, and the data directory's contents.
     private static func undo(_ destination: Destination, copied: Set<String>, logger: Logger) async {
-        for id in destination.objects.inventoryBackendIDs {
+        for id in (try? await destination.objects.inventoryBackendIDs()) ?? [] {
             while let page = try? await destination.objects.storedObjects(.object, backendID: id, cursor: nil, limit: 1000),
                 !page.objects.isEmpty
             {

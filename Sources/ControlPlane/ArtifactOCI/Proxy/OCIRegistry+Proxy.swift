@@ -2,6 +2,7 @@ import ArtifactControlPlane
 import ArtifactIdentity
 import ArtifactStoreAPI
 import Foundation
+import NIOCore
 
 /// What a proxy namespace stores of what its upstream sent (docs/oci.md, "Proxy namespaces").
 extension OCIRegistry {
@@ -24,7 +25,7 @@ extension OCIRegistry {
         let manifest = try await storeManifest(
             repository,
             reference: reference,
-            bytes: bytes,
+            body: ByteBuffer(bytes: bytes),
             contentType: contentType,
             partial: true,
             context: context

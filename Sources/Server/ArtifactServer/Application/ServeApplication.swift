@@ -67,7 +67,7 @@ public enum ServeApplication {
             // At start and every 15 minutes: what crashed ingests left (a daemon sweeps its own backends).
             if let local = controlPlane.dataPlane as? LocalDataPlane { services.append(local.temporarySweepService()) }
             // Every GC interval: strays found and (past the grace period) removed, missing objects
-            // counted. Through a daemon there is no listing: `artifactstore admin fsck` does it.
+            // counted; in process, or through the daemon's inventory operations.
             if let reconciler = controlPlane.reconciler {
                 services.append(reconciler.service(interval: configuration.gcInterval) { metrics.recordReconciliation($0) })
             }

@@ -26,7 +26,7 @@ public enum StoreAdministration {
             guard let reconciler = controlPlane.reconciler else {
                 throw ServerConfigurationError(
                     key: "dataPlane",
-                    "fsck lists the backends itself: run it with the data-plane daemon's --backend flags, not \(configuration.dataPlane)")
+                    "the data plane \(configuration.dataPlane) cannot list what its backends hold: run fsck with --backend flags")
             }
             return try await reconciler.run(ReconcileOptions(removesStrays: false, verifiesBlobs: true))
         }
@@ -66,7 +66,7 @@ public enum StoreAdministration {
         // Checked before anything is created; the restore checks again, with the backends.
         try StoreRestore.requireEmptyDirectory(dataDirectory)
         let targetObjects = try ServeApplication.makeDataPlane(configuration, logger: logger)
-        guard let target = targetObjects as? any StoredObjectInventory else {
+        guard let target = targetObjects as? LocalDataPlane else {
             throw ServerConfigurationError(
                 key: "dataPlane", "a restore writes the backends itself: configure them with --backend, not \(configuration.dataPlane)")
         }

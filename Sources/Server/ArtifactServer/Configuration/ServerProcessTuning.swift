@@ -48,4 +48,22 @@ public enum ServerProcessTuning {
         return false
         #endif
     }
+
+    /// Hands the heap's free pages back to the system (glibc's `malloc_trim(0)`); does nothing
+    /// elsewhere. Returns whether any memory was released.
+    ///
+    /// Exists for the rare request that needs megabytes for a moment (a large manifest): glibc
+    /// keeps what it frees in its arenas for reuse, so without this the process's RSS stays at
+    /// that moment's peak until the same memory happens to be reused. It walks the arenas once
+    /// (a few milliseconds); call it only after such a request, never per request.
+    @discardableResult
+    static func returnFreedMemory() -> Bool {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(nil, "malloc_trim") else { return false }
+        let trim = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        return trim(0) == 1
+        #else
+        return false
+        #endif
+    }
 }

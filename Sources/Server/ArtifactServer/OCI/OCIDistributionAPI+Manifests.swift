@@ -12,16 +12,21 @@ extension OCIDistributionAPI {
     func putManifest(_ repository: OCIRepositoryName, reference: String, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let principal = try await authorizePush(repository, context)
         let tooLarge = OCIError(.manifestInvalid, "a manifest may have at most \(OCIManifest.maximumSize) bytes", status: 413)
-        if let length = Self.contentLength(request), length > UInt64(OCIManifest.maximumSize) { throw tooLarge }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: OCIManifest.maximumSize)
-        } catch {
-            throw tooLarge
+        let length = Self.contentLength(request)
+        if let length, length > UInt64(OCIManifest.maximumSize) { throw tooLarge }
+        // The body is read only once admitted: a large manifest waits, unread, for the one before.
+        let store = { () async throws -> OCIManifest in
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.body.collect(upTo: OCIManifest.maximumSize)
+            } catch {
+                throw tooLarge
+            }
+            return try await oci.putManifest(
+                repository, reference: reference, body: buffer, contentType: request.headers[.contentType],
+                context: context.auditContext(principal))
         }
-        let manifest = try await oci.putManifest(
-            repository, reference: reference, bytes: Array(buffer.readableBytesView), contentType: request.headers[.contentType],
-            context: context.auditContext(principal))
+        let manifest = OCIManifestAdmission.isLarge(contentLength: length) ? try await largeManifests.admitted(store) : try await store()
         let digest = OCIDigest.answered(reference: reference, digest: manifest.digest)
         var headers: HTTPFields = [
             OCIHeader.location: "/v2/\(repository)/manifests/\(digest)", OCIHeader.contentDigest: digest, .contentLength: "0",

@@ -23,6 +23,8 @@ struct OCIDistributionAPI: Sendable {
     var naming = OCINamingPolicy()
     /// Pull-through state shared by this router's requests (proxy namespaces).
     let proxyPuller = OCIProxyPuller()
+    /// One large manifest PUT's body in memory at a time (``OCIManifestAdmission``).
+    let largeManifests = OCIManifestAdmission()
     var oci: OCIRegistry { OCIRegistry(controlPlane: controlPlane) }
 
     /// Answers every `/v2` request (``APIRouter`` routes them all here).
