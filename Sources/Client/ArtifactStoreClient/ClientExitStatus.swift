@@ -1,4 +1,4 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 
 /// The exit status of an `artifactstore` client command (docs/cli.md, "Exit codes").
 public typealias ClientExitStatus = ExitStatus

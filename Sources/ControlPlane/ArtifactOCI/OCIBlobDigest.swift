@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 import Crypto
 
 /// A blob digest as an OCI client names it.

@@ -1,7 +1,7 @@
-import ArtifactStorage
+public import ArtifactStorage
 import Foundation
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 extension LocalDataPlane {
     /// A new ingest temporary: `tmp/ingest/<writer>_<uuid>`, the writer being this process

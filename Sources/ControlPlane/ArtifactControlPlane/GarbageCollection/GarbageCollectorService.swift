@@ -1,5 +1,5 @@
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Garbage collection as a long-running service: one collection every ``interval`` until
 /// graceful shutdown.

@@ -1,5 +1,5 @@
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Reconciliation as a long-running service: one run (removing strays past the grace period)
 /// every ``interval`` until graceful shutdown.

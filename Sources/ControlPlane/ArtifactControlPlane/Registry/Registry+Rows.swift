@@ -1,7 +1,7 @@
-import ArtifactIdentity
-import ArtifactStoreAPI
+package import ArtifactIdentity
+package import ArtifactStoreAPI
 import Foundation
-import SQLKit
+package import SQLKit
 
 /// The registry's reads and checks inside a transaction, shared by its operations and by retention.
 extension Registry {

@@ -1,6 +1,6 @@
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Retention as a long-running service: every ``interval``, applies the policies of every
 /// namespace that has any (for real, actor `system:retention`), until graceful shutdown.

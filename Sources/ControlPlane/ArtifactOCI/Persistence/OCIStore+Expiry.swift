@@ -1,6 +1,6 @@
-import ArtifactControlPlane
+package import ArtifactControlPlane
 import ArtifactMetadata
-import Foundation
+package import Foundation
 import SQLKit
 
 /// Abandoned upload sessions: removed once they are older than the configured expiry.

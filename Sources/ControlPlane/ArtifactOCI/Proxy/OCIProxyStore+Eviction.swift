@@ -1,9 +1,9 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactStoreAPI
 import Foundation
 import Logging
 import SQLKit
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// "Unused for N days": when each cached manifest was last pulled, and the eviction of those a
 /// proxy namespace's `evictUnusedAfterSeconds` says are unused.
