@@ -23,16 +23,4 @@ extension AdminCommand {
         logger.logLevel = .warning
         return logger
     }
-
-    /// Reports `error` and exits with the status its code declares (docs/errors.md): 2 for a
-    /// configuration or a PostgreSQL store, 5 for a destination that is not empty, 6 for a damaged
-    /// backup, 1 for anything else.
-    static func fail(_ error: any Error) -> ExitCode {
-        reportError(error)
-        if error is ServerConfigurationError { return ExitCode(ExitStatus.usage.rawValue) }
-        if let error = error as? ControlPlaneError, error.kind.httpStatus == nil, let status = error.kind.exitStatus {
-            return ExitCode(status.rawValue)
-        }
-        return ExitCode(ExitStatus.failure.rawValue)
-    }
 }

@@ -30,7 +30,7 @@ struct FsckCommand: AsyncParsableCommand {
         do {
             report = try await StoreAdministration.fsck(try await store.load(), logger: AdminCommand.logger())
         } catch {
-            throw AdminCommand.fail(error)
+            throw CLIOutput(json: json).failure(error)
         }
         FileOutput.standardOutput.write(json ? try Self.json(report) : Self.text(report, now: Date()))
         if !report.isClean { throw ExitCode(ClientExitStatus.integrity.rawValue) }

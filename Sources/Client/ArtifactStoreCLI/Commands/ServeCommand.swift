@@ -126,8 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration = try await store.load(adding: flags, environment: environment)
             adminToken = try AdminTokenFile.token(environment: environment)
         } catch {
-            reportError(error)
-            throw ExitCode(2)
+            throw CLIOutput(json: false).failure(error)
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap(
@@ -143,8 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 try await ServeApplication.checkConfiguration(configuration, logger: logger)
             } catch {
-                reportError(error)
-                throw ExitCode(2)
+                throw CLIOutput(json: false).failure(error)
             }
             FileOutput.standardOutput.write("artifactstore: configuration is valid\n")
             return
@@ -153,12 +151,8 @@ struct ServeCommand: AsyncParsableCommand {
             try await ServeApplication.run(
                 configuration, adminToken: adminToken, logger: logger,
                 console: { FileOutput.standardError.write($0) })
-        } catch let error as ServerConfigurationError {
-            reportError(error)
-            throw ExitCode(2)
         } catch {
-            reportError(error)
-            throw ExitCode(1)
+            throw CLIOutput(json: false).failure(error)
         }
     }
 }
