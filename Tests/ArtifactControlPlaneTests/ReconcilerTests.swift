@@ -203,7 +203,8 @@ struct ReconcilerTests {
 
     @Test(
         "the service runs at start, tries again after its retry interval when the lock is taken and else waits its interval, on its clock",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func serviceWaitsOnItsClock(database: TestDatabase) async throws {
         try await Self.run(database) { h in
             _ = try await h.dataPlane.ingest(ByteStream(ByteBuffer(bytes: Self.stray)))

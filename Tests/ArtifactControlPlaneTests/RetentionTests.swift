@@ -146,7 +146,8 @@ struct RetentionTests {
 
     @Test(
         "the retention service applies every namespace's policies at start and once per interval of its clock, until shutdown",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func service(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await Self.populate(h)
@@ -163,7 +164,8 @@ struct RetentionTests {
 
             // A policy set now takes effect at the next interval of the service's clock, not before.
             while clock.sleeperCount == 0 { await Task.yield() }
-            try await h.controlPlane.retention.setPolicy(RetentionPolicy(namespace: "team", name: "keep-one", keepLast: 1), context: h.context)
+            let policy = RetentionPolicy(namespace: "team", name: "keep-one", keepLast: 1)
+            try await h.controlPlane.retention.setPolicy(policy, context: h.context)
             clock.advance(by: .seconds(599))
             #expect(try await Self.versions(h) == ["1", "2", "3", "4", "5", "6"])
             clock.advance(by: .seconds(1))

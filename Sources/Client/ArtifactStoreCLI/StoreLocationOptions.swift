@@ -11,7 +11,8 @@ import Foundation
 struct StoreLocationOptions: ParsableArguments {
     @Option(
         name: .customLong("data-dir"),
-        help: "The store's data directory: its SQLite database and default backend (default ./artifactstore-data).")
+        help: "The store's data directory: its SQLite database and default backend (default ./artifactstore-data)."
+    )
     var dataDir: String?
 
     @Option(name: .long, help: "Metadata database: a path, sqlite://PATH or postgres://… (default DATA_DIR/metadata.sqlite).")
@@ -25,7 +26,8 @@ struct StoreLocationOptions: ParsableArguments {
 
     @Option(
         name: .customLong("audit-key-file"),
-        help: "The audit chain's HMAC key file (default DATA_DIR/audit.key; serve creates it, mode 0600).")
+        help: "The audit chain's HMAC key file (default DATA_DIR/audit.key; serve creates it, mode 0600)."
+    )
     var auditKeyFile: String?
 
     @Option(name: .long, help: "A JSON configuration file (lowest precedence).")

@@ -36,7 +36,9 @@ extension OCIStore {
 
     /// A service that expires upload sessions older than `maximumAge` every `interval` of `clock`.
     package func uploadExpiryService<C: Clock<Duration>>(
-        maximumAge: Duration, interval: Duration, clock: C = ContinuousClock()
+        maximumAge: Duration,
+        interval: Duration,
+        clock: C = ContinuousClock()
     ) -> OCIUploadExpiryService<C> {
         OCIUploadExpiryService(store: self, maximumAge: maximumAge, interval: interval, clock: clock)
     }
