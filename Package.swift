@@ -754,6 +754,7 @@ if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
                 .swiftLanguageMode(.v6),
                 .enableUpcomingFeature("ExistentialAny"),
                 .enableUpcomingFeature("MemberImportVisibility"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
             ]
         )
     )
@@ -773,6 +774,7 @@ if Context.environment["ARTIFACTSTORE_FUZZ"] == "1" {
                 .swiftLanguageMode(.v6),
                 .enableUpcomingFeature("ExistentialAny"),
                 .enableUpcomingFeature("MemberImportVisibility"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
             ]
         )
     )
@@ -836,6 +838,11 @@ for target in package.targets {
 
     // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0461-async-function-isolation.md
     settings.append(.enableUpcomingFeature("NonisolatedNonsendingByDefault"))
+
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0409-access-level-on-imports.md
+    // An import is internal unless marked: `public import` only where a public declaration shows
+    // the module's types, `package import` where only package declarations do.
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
 
     target.swiftSettings = settings
 }

@@ -180,22 +180,34 @@ struct GarbageCollectorTests {
         }
     }
 
-    @Test("the GC service collects on its interval until shutdown", arguments: TestDatabase.allCases)
+    @Test("the GC service collects at start, then once per interval of its clock, until shutdown", arguments: TestDatabase.allCases)
     func service(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await Self.abandonedUploadDueForCollection(h)
-            let service = h.controlPlane.garbageCollector.service(interval: .milliseconds(20))
+            let clock = ManualClock()
+            let (reports, continuation) = AsyncStream.makeStream(of: GarbageCollectionReport.self)
+            let service = h.controlPlane.garbageCollector.service(interval: .seconds(3600), clock: clock) { continuation.yield($0) }
             let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestLogs.silent)
             let running = Task { try await group.run() }
-            var waited = 0
-            while try await h.auditRecords(action: "gc.delete").isEmpty, waited < 1000 {
-                try await Task.sleep(for: .milliseconds(10))
-                waited += 1
-            }
+            var iterator = reports.makeAsyncIterator()
+            #expect(await iterator.next()?.blobsDeleted == 1)  // the run at start
+            #expect(try h.storedObjects().isEmpty)
+
+            // Another blob becomes due; the service collects it only when its clock says an
+            // interval has passed.
+            try await h.ingest(Self.c, into: "team")
+            while clock.sleeperCount == 0 { await Task.yield() }
+            try await Self.dueForCollection(h)
+            #expect(try h.storedObjects().count == 1)
+            clock.advance(by: .seconds(3599))
+            #expect(clock.sleeperCount == 1)
+            clock.advance(by: .seconds(1))
+            #expect(await iterator.next()?.blobsDeleted == 1)
+            #expect(try h.storedObjects().isEmpty)
+
             await group.triggerGracefulShutdown()
             try await running.value
-            #expect(try h.storedObjects().isEmpty)
-            #expect(try await h.auditRecords(action: "gc.delete").count == 1)
+            #expect(try await h.auditRecords(action: "gc.delete").count == 2)
         }
     }
 }

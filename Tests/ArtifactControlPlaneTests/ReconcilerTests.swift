@@ -229,4 +229,44 @@ struct ReconcilerTests {
             #expect(try await reconciler.run(Self.removing).straysRemoved == 1)
         }
     }
+
+    @Test(
+        "the service runs at start, tries again after its retry interval when the lock is taken and else waits its interval, on its clock",
+        arguments: TestDatabase.allCases
+    )
+    func serviceWaitsOnItsClock(database: TestDatabase) async throws {
+        try await Self.run(database) { h in
+            _ = try await h.dataPlane.ingest(ByteStream(ByteBuffer(bytes: Self.stray)))
+            h.advance(by: Self.pastGrace)
+            let clock = ManualClock()
+            let (reports, continuation) = AsyncStream.makeStream(of: ReconcileReport.self)
+            var service = try Self.reconciler(h).service(interval: .seconds(3600), clock: clock) { continuation.yield($0) }
+            service.retryInterval = .seconds(60)
+            let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestLogs.silent)
+            try await TestDatabase.withStore(at: h.location) { other in
+                var iterator = reports.makeAsyncIterator()
+                // Another collector holds the `gc` lock through the run at start: nothing is removed.
+                let started = try await other.withExclusiveLock(named: "gc") { () async throws -> Task<Void, any Error> in
+                    let running = Task { try await group.run() }
+                    while clock.sleeperCount == 0 { await Task.yield() }
+                    return running
+                }
+                let running = try #require(started)
+                #expect(try h.storedObjects().count == 1)  // the stray
+                // It tries again after the retry interval, not a whole interval later.
+                clock.advance(by: .seconds(59))
+                #expect(clock.sleeperCount == 1)
+                clock.advance(by: .seconds(1))
+                let report = try #require(await iterator.next())
+                #expect(report.ran && report.straysRemoved == 1)
+                #expect(try h.storedObjects().isEmpty)
+                // After a run that happened, the next waits the whole interval.
+                while clock.sleeperCount == 0 { await Task.yield() }
+                clock.advance(by: .seconds(3599))
+                #expect(clock.sleeperCount == 1)
+                await group.triggerGracefulShutdown()
+                try await running.value
+            }
+        }
+    }
 }

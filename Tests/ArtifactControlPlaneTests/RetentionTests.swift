@@ -144,22 +144,34 @@ struct RetentionTests {
         }
     }
 
-    @Test("the retention service applies every namespace's policies on its interval until shutdown", arguments: TestDatabase.allCases)
+    @Test(
+        "the retention service applies every namespace's policies at start and once per interval of its clock, until shutdown",
+        arguments: TestDatabase.allCases
+    )
     func service(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await Self.populate(h)
             _ = try await h.registry.createNamespace("no-policies", context: h.context)
             try await h.push("no-policies", "app", "1", files: ["f": Array("x".utf8)])
             try await h.push("no-policies", "app", "2", files: ["f": Array("y".utf8)])
-            try await h.controlPlane.retention.setPolicy(RetentionPolicy(namespace: "team", name: "keep-one", keepLast: 1), context: h.context)
-            let service = h.controlPlane.retention.service(interval: .milliseconds(20))
+            let clock = ManualClock()
+            let (reports, continuation) = AsyncStream.makeStream(of: [RetentionReport].self)
+            let service = h.controlPlane.retention.service(interval: .seconds(600), clock: clock) { continuation.yield($0) }
             let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], cancellationSignals: [], logger: TestLogs.silent)
             let running = Task { try await group.run() }
-            var waited = 0
-            while try await Self.versions(h) != ["1", "2", "6"], waited < 1000 {
-                try await Task.sleep(for: .milliseconds(10))
-                waited += 1
-            }
+            var iterator = reports.makeAsyncIterator()
+            #expect(await iterator.next()?.isEmpty == true)  // the run at start: no namespace has a policy
+
+            // A policy set now takes effect at the next interval of the service's clock, not before.
+            while clock.sleeperCount == 0 { await Task.yield() }
+            let policy = RetentionPolicy(namespace: "team", name: "keep-one", keepLast: 1)
+            try await h.controlPlane.retention.setPolicy(policy, context: h.context)
+            clock.advance(by: .seconds(599))
+            #expect(try await Self.versions(h) == ["1", "2", "3", "4", "5", "6"])
+            clock.advance(by: .seconds(1))
+            let applied = try #require(await iterator.next())
+            #expect(applied.map(\.namespace) == ["team"])
+            #expect(applied.first?.deletions.count == 3)
             await group.triggerGracefulShutdown()
             try await running.value
             // 3, 4 and 5 went; 6 is the newest, 1 is tagged, 2 is held; the other namespace is untouched.

@@ -3,6 +3,7 @@ import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactMetadata
 import ArtifactServer
+import ArtifactStoreAPI
 import ArtifactStoreCore
 import ArtifactStoreTestSupport
 import Foundation

@@ -77,8 +77,10 @@ enum ErrorCatalog {
 
             Exit statuses: a server's answer ends a client command with the status of its HTTP status
             (401 and 403: 4, 404: 3, 409: 5, other 4xx: 2, 5xx: 7), except that bytes that did not
-            match (`digestMismatch`, `sizeMismatch`) are 6 whoever noticed. An error of a server-side
-            layer met locally by a client command is 1 (6 if it is an integrity failure).
+            match (`digestMismatch`, `sizeMismatch`) are 6 whoever noticed. A code met locally, by any
+            command (a client command, `serve`, `admin`), ends it with the status the code declares
+            for the command line when it has no HTTP status (the CLI's own codes, `invalidConfiguration`,
+            the backup and restore codes), with 6 when it is an integrity failure, and with 1 otherwise.
             `artifactstore serve` and `artifactstore dataplane` exit 2 when they cannot start as
             configured and 1 when they fail while running.
 
@@ -173,6 +175,26 @@ struct ErrorCatalogTests {
             #expect(ExitStatus(for: error) == code.exitStatus, "\(code.rawValue)")
         }
         #expect(ExitStatus(for: ClientError(serverCode: "somethingNew", message: "m", status: 409)) == .conflict)
+    }
+
+    @Test("every command ends a locally met error with the status its code declares for the command line, else 6 or 1")
+    func localErrorsEndCommandsByTheirCode() {
+        // Codes without an HTTP status: their exit status is written for the command line itself.
+        #expect(ExitStatus(for: ServerConfigurationError(key: "port", "m")) == .usage)
+        #expect(ExitStatus(for: ControlPlaneError(.backupDestinationNotEmpty, "m")) == .conflict)
+        #expect(ExitStatus(for: ControlPlaneError(.restoreDestinationNotEmpty, "m")) == .conflict)
+        #expect(ExitStatus(for: ControlPlaneError(.backupUnsupported, "m")) == .usage)
+        #expect(ExitStatus(for: ControlPlaneError(.backupObjectCorrupt, "m")) == .integrity)
+        #expect(ExitStatus(for: CLIError(code: .invalidBackendArgument, "m")) == .usage)
+        #expect(ExitStatus(for: CLIError(code: .localFileNotFound, "m")) == .failure)
+        // A status derived from an HTTP status describes a server's answer: met locally it is 1,
+        // or 6 when bytes did not match.
+        #expect(ExitStatus(for: ControlPlaneError(.namespaceNotFound, "m")) == .failure)
+        #expect(ExitStatus(for: ControlPlaneError(.databaseUnavailable, "m")) == .failure)
+        #expect(ExitStatus(for: DataPlaneError(.digestMismatch, "m")) == .integrity)
+        #expect(ExitStatus(for: StorageError(.io, "m")) == .failure)
+        struct Unforeseen: Error {}
+        #expect(ExitStatus(for: Unforeseen()) == .failure)
     }
 
     @Test("description is code: message, then the cause; equality ignores the cause")

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The JSON conventions of the API, for both sides: keys sorted, slashes unescaped, dates as RFC 3339
 /// in UTC with milliseconds and `Z` (`2026-11-21T13:00:00.123Z`), read with or without fractional

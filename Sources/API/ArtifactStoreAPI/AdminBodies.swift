@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 // Bodies of the store-wide routes: tokens, garbage collection, scrub and the audit chain (docs/api.md).
 

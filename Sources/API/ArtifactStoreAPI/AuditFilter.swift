@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Which audit records an export or a listing returns. Every condition set must hold.
 public struct AuditFilter: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What a token may do. Each scope includes the ones below it: `admin` ⊇ `write` ⊇ `read`.
 public enum Scope: String, Sendable, Hashable, Codable, CaseIterable, Comparable {

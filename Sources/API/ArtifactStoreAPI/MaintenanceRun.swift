@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// `GET /v1/maintenance/runs`: one finished run of garbage collection or of the retention
 /// service, with the counts of its report.

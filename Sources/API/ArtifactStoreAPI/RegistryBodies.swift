@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 
 // Request and response bodies of the namespace, blob, version and tag routes (docs/api.md) that are
 // not registry values themselves.

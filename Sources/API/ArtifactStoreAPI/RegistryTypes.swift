@@ -1,5 +1,5 @@
-import ArtifactIdentity
-import Foundation
+public import ArtifactIdentity
+public import Foundation
 
 // The registry's values as the API carries them (docs/api.md): what the control plane returns and
 // the client reads, one definition for both.

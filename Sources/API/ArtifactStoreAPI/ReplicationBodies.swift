@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 // The replication routes' request body and answers (docs/api.md, docs/replication.md).
 

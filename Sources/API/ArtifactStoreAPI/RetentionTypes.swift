@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A namespace's rule for which versions to delete, optionally narrowed to artifacts whose name
 /// matches a glob.

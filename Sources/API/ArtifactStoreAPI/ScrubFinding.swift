@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 
 /// One stored blob whose bytes no longer match their address.
 public struct ScrubFinding: Sendable, Hashable, Codable {

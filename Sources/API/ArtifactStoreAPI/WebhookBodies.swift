@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The events a webhook endpoint can ask for (docs/webhooks.md): each is a CloudEvents `type`
 /// `dev.artifactstore.<name>`.

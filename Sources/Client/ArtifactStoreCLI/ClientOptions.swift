@@ -46,8 +46,7 @@ struct ClientOptions: ParsableArguments {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            CLIOutput(json: json).report(error)
-            throw ExitCode(ClientExitStatus(for: error).rawValue)
+            throw CLIOutput(json: json).failure(error)
         }
     }
 
@@ -87,6 +86,14 @@ struct CLIOutput {
             reportError(error)
         }
     }
+
+    /// Reports `error` (``report(_:)``) and gives the exit status its code declares
+    /// (``ExitStatus/init(for:)``): how every command ends on an error, so one code ends any
+    /// command with the same status and is printed the same way.
+    func failure(_ error: any Error) -> ExitCode {
+        report(error)
+        return ExitCode(ExitStatus(for: error).rawValue)
+    }
 }
 
 /// Parses a command-line argument with a library parser, turning its error into a usage error
@@ -95,7 +102,6 @@ func parseArgument<Value>(_ options: ClientOptions, _ parse: () throws -> Value)
     do {
         return try parse()
     } catch {
-        CLIOutput(json: options.json).report(error)
-        throw ExitCode(ClientExitStatus(for: error).rawValue)
+        throw CLIOutput(json: options.json).failure(error)
     }
 }

@@ -1,7 +1,7 @@
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 import AsyncHTTPClient
 import Foundation
-import NIOCore
+public import NIOCore
 import NIOHTTP1
 
 extension ArtifactStoreClient {

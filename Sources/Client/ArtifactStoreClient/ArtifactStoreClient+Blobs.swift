@@ -1,5 +1,5 @@
-import ArtifactIdentity
-import ArtifactStoreAPI
+public import ArtifactIdentity
+public import ArtifactStoreAPI
 import ArtifactStoreCore
 import AsyncHTTPClient
 import NIOCore

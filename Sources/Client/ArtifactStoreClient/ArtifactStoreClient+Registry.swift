@@ -1,5 +1,5 @@
-import ArtifactStoreAPI
-import Foundation
+public import ArtifactStoreAPI
+public import Foundation
 import AsyncHTTPClient
 import NIOHTTP1
 

@@ -1,5 +1,5 @@
-import ArtifactIdentity
-import ArtifactStoreAPI
+public import ArtifactIdentity
+public import ArtifactStoreAPI
 import AsyncHTTPClient
 import NIOHTTP1
 

@@ -1,4 +1,4 @@
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 import AsyncHTTPClient
 import NIOHTTP1
 

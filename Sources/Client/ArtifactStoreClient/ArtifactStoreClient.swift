@@ -1,9 +1,9 @@
 import ArtifactStoreAPI
 import ArtifactStoreCore
-import AsyncHTTPClient
+public import AsyncHTTPClient
 import Foundation
-import Logging
-import NIOCore
+public import Logging
+public import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 

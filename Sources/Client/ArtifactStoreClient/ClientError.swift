@@ -1,4 +1,4 @@
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 // Re-exported (as NIOPosix re-exports NIOCore): this module's error is a `LayeredError`, so its users
 // need the core's members (`kind`, `message`, `underlying`) wherever they handle it.
 @_exported import ArtifactStoreCore

@@ -1,8 +1,8 @@
-import ArtifactDataPlane
-import ArtifactMetadata
-import Foundation
-import Logging
-import SQLKit
+public import ArtifactDataPlane
+public import ArtifactMetadata
+public import Foundation
+public import Logging
+package import SQLKit
 
 /// The control plane: registry, retention, garbage collection, audit and auth over one metadata
 /// store and one data plane.

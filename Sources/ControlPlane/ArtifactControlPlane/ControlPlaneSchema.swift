@@ -1,4 +1,4 @@
-import ArtifactMetadata
+public import ArtifactMetadata
 import SQLKit
 
 /// The control plane's tables, as numbered migrations (docs/control-plane.md, "Schema").

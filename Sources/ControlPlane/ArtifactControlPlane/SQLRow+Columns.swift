@@ -1,4 +1,4 @@
-import SQLKit
+package import SQLKit
 
 /// Short, typed reads of the column types the schema uses (`TEXT`, `BIGINT`).
 extension SQLRow {

@@ -1,6 +1,6 @@
 import Logging
 import PostgresKit
-import SQLKit
+public import SQLKit
 import SQLiteKit
 import Synchronization
 

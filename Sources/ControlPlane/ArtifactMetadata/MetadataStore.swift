@@ -1,9 +1,9 @@
 import Foundation
-import Logging
+public import Logging
 import NIOCore
 import NIOPosix
 import PostgresKit
-import SQLKit
+public import SQLKit
 import SQLiteKit
 import Synchronization
 

@@ -1,4 +1,4 @@
-import SQLKit
+public import SQLKit
 
 /// One step of the schema: a version number and the statements that reach it.
 ///

@@ -1,4 +1,4 @@
-import SQLKit
+package import SQLKit
 
 /// A read-only statement whose text never changes, run with values bound to its `?` placeholders:
 /// the hot lookups of the read path (a blob by address or digest), which run once for every

@@ -1,6 +1,6 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 import Crypto
-import NIOCore
+public import NIOCore
 
 /// A blob digest as an OCI client names it.
 ///

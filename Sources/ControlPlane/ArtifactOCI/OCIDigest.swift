@@ -1,5 +1,5 @@
-import ArtifactControlPlane
-import ArtifactIdentity
+public import ArtifactControlPlane
+public import ArtifactIdentity
 import ArtifactStoreAPI
 
 /// Digests as the OCI API writes them, and the version names manifests are stored under.

@@ -1,9 +1,9 @@
-import ArtifactControlPlane
-import ArtifactIdentity
+public import ArtifactControlPlane
+public import ArtifactIdentity
 import ArtifactStoreAPI
 import Crypto
 import Foundation
-import NIOCore
+public import NIOCore
 
 /// A manifest as pushed, parsed and checked: an OCI image manifest or index, or a Docker
 /// schema 2 manifest or manifest list.

@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactStoreAPI
 
 /// How OCI names meet the registry's namespaces (docs/oci.md, "Mapping onto the registry").

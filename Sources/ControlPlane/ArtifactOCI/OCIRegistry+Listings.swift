@@ -1,7 +1,7 @@
 import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactIdentity
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Foundation
 import NIOCore
 

@@ -1,10 +1,10 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactDataPlane
-import ArtifactIdentity
+public import ArtifactIdentity
 import ArtifactStoreAPI
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Foundation
-import NIOCore
+public import NIOCore
 
 /// Manifests: checked, stored as versions with their referrers facts, read, deleted.
 extension OCIRegistry {

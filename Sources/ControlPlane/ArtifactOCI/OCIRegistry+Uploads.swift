@@ -1,8 +1,8 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactStoreAPI
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Foundation
 import NIOCore
 

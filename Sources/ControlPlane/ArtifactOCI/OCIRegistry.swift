@@ -1,8 +1,8 @@
-import ArtifactControlPlane
-import ArtifactDataPlane
+public import ArtifactControlPlane
+public import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactStoreAPI
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Foundation
 import NIOCore
 

@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactStoreAPI
 
 /// An OCI repository name mapped onto the registry: `NS/ARTIFACT`, the first component the

@@ -1,10 +1,10 @@
 import CArtifactBLAKE3
-import NIOCore
+public import NIOCore
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+public import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
 
 /// One-call BLAKE3: hash, keyed hash and key derivation, plus which SIMD code is in use.

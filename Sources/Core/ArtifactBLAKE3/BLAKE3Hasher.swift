@@ -1,10 +1,10 @@
 import CArtifactBLAKE3
-import NIOCore
+public import NIOCore
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+public import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
 
 /// An incremental BLAKE3 hasher: plain hash, keyed hash or key derivation, with output of any

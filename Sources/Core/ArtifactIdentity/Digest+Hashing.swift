@@ -1,5 +1,5 @@
-import ArtifactBLAKE3
-import Crypto
+public import ArtifactBLAKE3
+public import Crypto
 import NIOCore
 
 extension Digest {

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 extension Digest {
     /// Digests every buffer of `stream` with one algorithm and counts its bytes.

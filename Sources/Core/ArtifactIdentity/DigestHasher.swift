@@ -1,6 +1,6 @@
-import ArtifactBLAKE3
-import Crypto
-import NIOCore
+public import ArtifactBLAKE3
+public import Crypto
+public import NIOCore
 
 /// One incremental hash of either algorithm, for code that learns the algorithm at run time
 /// (a content address names its own). Use ``DualDigester`` when both digests are wanted.

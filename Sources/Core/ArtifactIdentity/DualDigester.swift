@@ -1,6 +1,6 @@
 import ArtifactBLAKE3
 import Crypto
-import NIOCore
+public import NIOCore
 import Synchronization
 
 /// Computes BLAKE3 and SHA-256 of a byte stream in one pass, and counts its bytes.

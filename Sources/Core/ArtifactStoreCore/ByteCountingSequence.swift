@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Passes the buffers of `base` through unchanged and reports each one's size to `observe`, as
 /// it passes.

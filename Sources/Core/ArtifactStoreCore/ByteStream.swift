@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// A pull-based, type-erased stream of bytes, the currency of every layer that moves content.
 ///

@@ -1,9 +1,9 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
-import NIOCore
+public import NIOCore
 
 /// Turns bytes into ``CBORValue``s (and, through `Codable`, into Swift types).
 ///

@@ -1,9 +1,9 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
-import NIOCore
+public import NIOCore
 
 /// Turns ``CBORValue``s (and, through `Codable`, Swift values) into deterministic CBOR.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The state of one configured backend, as `/readyz` and `/metrics` report it.
 public struct BackendStatus: Sendable, Hashable, Codable {

@@ -1,6 +1,6 @@
-import ArtifactIdentity
-import ArtifactStoreCore
-import Foundation
+public import ArtifactIdentity
+public import ArtifactStoreCore
+public import Foundation
 
 /// The byte-handling surface the control plane uses: the only way it reads, writes, checks or
 /// removes content.

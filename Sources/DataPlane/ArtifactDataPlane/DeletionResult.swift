@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 
 /// The outcome of a delete: whether bytes went, and how many.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where a client can fetch an object's bytes directly, instead of through the server: an
 /// absolute URL that grants a `GET` (whole or with `Range`) of that one object until

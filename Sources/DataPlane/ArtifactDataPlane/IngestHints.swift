@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 
 /// What the caller knows about a stream before it is ingested.
 ///

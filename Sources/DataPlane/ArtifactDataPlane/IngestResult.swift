@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 
 /// What an ingest produced: both digests, the size, and where the bytes are.
 ///

@@ -1,5 +1,5 @@
 import ArtifactIdentity
-import ArtifactStoreCore
+public import ArtifactStoreCore
 
 /// A data plane that can ingest one object arriving in pieces, hashing each piece as it arrives
 /// and composing the object without reading and writing it a second time.

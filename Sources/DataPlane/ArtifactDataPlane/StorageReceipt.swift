@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Proof that an object is stored: which backend, under which key, how big, since when, and
 /// whether this ingest wrote it or found it already there.

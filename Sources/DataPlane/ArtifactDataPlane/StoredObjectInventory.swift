@@ -1,5 +1,5 @@
-import ArtifactIdentity
-import Foundation
+public import ArtifactIdentity
+public import Foundation
 
 /// One file a backend holds in the data plane's layout, as its listing shows it.
 public struct StoredObject: Sendable, Hashable, Codable {

@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 
 /// The outcome of re-reading and re-digesting a stored object.
 ///

@@ -1,4 +1,4 @@
-import ArtifactDataPlane
+public import ArtifactDataPlane
 
 /// One fresh data plane with two empty backends for one conformance check, and the hooks the
 /// check needs for what the ``DataPlane`` protocol deliberately cannot do.

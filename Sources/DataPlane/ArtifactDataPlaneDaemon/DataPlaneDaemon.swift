@@ -1,9 +1,9 @@
-import ArtifactDataPlane
-import ArtifactDataPlaneWire
-import Logging
-import NIOCore
-import NIOPosix
-import ServiceLifecycle
+public import ArtifactDataPlane
+public import ArtifactDataPlaneWire
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import ServiceLifecycle
 import Synchronization
 
 /// Serves any ``DataPlane`` (in practice a `LocalDataPlane`) on a Unix socket, speaking the
@@ -238,7 +238,7 @@ public struct DataPlaneDaemon: Service {
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
-import Musl
+public import Musl
 #endif
 
 /// The connections a daemon is serving, so shutdown can tell each to finish and close.

@@ -10,7 +10,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
-import Musl
+public import Musl
 #endif
 
 /// The daemon's descriptor side channel: a second Unix socket at the main socket's path plus

@@ -1,6 +1,6 @@
-import ArtifactDataPlane
-import ArtifactIdentity
-import ArtifactStorage
+package import ArtifactDataPlane
+package import ArtifactIdentity
+package import ArtifactStorage
 
 /// A whole object opened read-only for a reader in another process (see
 /// ``LocalDataPlane/openDescriptor(_:backendID:)``).

@@ -1,4 +1,4 @@
-import ArtifactDataPlane
+public import ArtifactDataPlane
 import ArtifactStorage
 import Foundation
 

@@ -1,7 +1,7 @@
-import ArtifactDataPlane
-import ArtifactIdentity
+public import ArtifactDataPlane
+public import ArtifactIdentity
 import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Logging
 
 extension LocalDataPlane {

@@ -1,7 +1,7 @@
-import ArtifactDataPlane
-import ArtifactIdentity
+public import ArtifactDataPlane
+public import ArtifactIdentity
 import ArtifactStorage
-import Foundation
+public import Foundation
 
 extension LocalDataPlane {
     /// The backend's presigned URL for `address` (``StorageRedirecting``), or `nil` when the

@@ -1,7 +1,7 @@
-import ArtifactDataPlane
+public import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Logging
 import NIOCore
 

@@ -1,7 +1,7 @@
-import ArtifactStorage
+public import ArtifactStorage
 import Foundation
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 extension LocalDataPlane {
     /// A new ingest temporary: `tmp/ingest/<writer>_<uuid>`, the writer being this process
@@ -55,25 +55,27 @@ extension LocalDataPlane {
     }
 
     /// A service that runs ``removeAbandonedTemporaries(_:)`` when it starts and then every
-    /// `interval`, until graceful shutdown: what `serve` and the data-plane daemon run, so a crash
-    /// on any node sharing the backends is cleaned up without an operator.
-    public func temporarySweepService(
-        rule: AbandonedTemporaryRule = AbandonedTemporaryRule(), interval: Duration = .seconds(900)
+    /// `interval` of `clock`, until graceful shutdown: what `serve` and the data-plane daemon run,
+    /// so a crash on any node sharing the backends is cleaned up without an operator.
+    public func temporarySweepService<C: Clock<Duration>>(
+        rule: AbandonedTemporaryRule = AbandonedTemporaryRule(), interval: Duration = .seconds(900),
+        clock: C = ContinuousClock()
     ) -> some Service {
-        TemporarySweepService(dataPlane: self, rule: rule, interval: interval)
+        TemporarySweepService(dataPlane: self, rule: rule, interval: interval, clock: clock)
     }
 }
 
-/// See ``LocalDataPlane/temporarySweepService(rule:interval:)``.
-struct TemporarySweepService: Service {
+/// See ``LocalDataPlane/temporarySweepService(rule:interval:clock:)``.
+struct TemporarySweepService<C: Clock<Duration>>: Service {
     let dataPlane: LocalDataPlane
     let rule: AbandonedTemporaryRule
     let interval: Duration
+    let clock: C
 
     func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             _ = await dataPlane.removeAbandonedTemporaries(rule)
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            try? await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
         }
     }
 }

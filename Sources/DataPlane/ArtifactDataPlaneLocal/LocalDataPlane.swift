@@ -1,9 +1,9 @@
-import ArtifactDataPlane
-import ArtifactIdentity
-import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactDataPlane
+public import ArtifactIdentity
+public import ArtifactStorage
+public import ArtifactStoreCore
 import Foundation
-import Logging
+public import Logging
 import Synchronization
 
 /// The data plane in process: ingest, serve, verify and delete content over several named

@@ -1,7 +1,7 @@
 import ArtifactDataPlane
-import ArtifactIdentity
-import ArtifactStoreCore
-import NIOCore
+package import ArtifactIdentity
+package import ArtifactStoreCore
+package import NIOCore
 
 /// The stream `serve` returns: the backend's bytes, with every error turned into a
 /// ``DataPlaneError``. A proved whole-object read holds its last buffer back until the bytes are

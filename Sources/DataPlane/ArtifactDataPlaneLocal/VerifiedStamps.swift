@@ -1,5 +1,5 @@
-import ArtifactIdentity
-import ArtifactStorage
+package import ArtifactIdentity
+package import ArtifactStorage
 import Glibc
 import Synchronization
 

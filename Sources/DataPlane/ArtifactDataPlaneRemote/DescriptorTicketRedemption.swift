@@ -6,7 +6,7 @@ import NIOCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
-import Musl
+public import Musl
 #endif
 
 /// The client's side of the daemon's descriptor side channel: connect to `<socket>.fd`, send the

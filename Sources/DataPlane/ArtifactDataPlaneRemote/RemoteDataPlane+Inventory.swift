@@ -1,6 +1,6 @@
-import ArtifactDataPlane
+public import ArtifactDataPlane
 import ArtifactDataPlaneWire
-import ArtifactIdentity
+public import ArtifactIdentity
 
 /// The daemon's inventory, asked over the protocol (docs/dataplane-protocol.md, "Inventory"),
 /// so a server using the daemon reconciles its backends as one with a data plane in process

@@ -1,13 +1,13 @@
 import ArtifactCBOR
-import ArtifactDataPlane
+public import ArtifactDataPlane
 import ArtifactDataPlaneLocal
-import ArtifactDataPlaneWire
-import ArtifactIdentity
-import ArtifactStoreCore
+public import ArtifactDataPlaneWire
+public import ArtifactIdentity
+public import ArtifactStoreCore
 import Foundation
-import Logging
-import NIOCore
-import NIOPosix
+public import Logging
+public import NIOCore
+public import NIOPosix
 import Synchronization
 
 /// The data plane in another process: a client for `artifactstore dataplane` over its Unix

@@ -1,5 +1,5 @@
-import ArtifactCBOR
-import NIOCore
+public import ArtifactCBOR
+public import NIOCore
 
 /// One unit of the data plane wire protocol: a 4-byte big-endian length, then one CBOR data
 /// item, the array `[kind, call, body]` (docs/dataplane-protocol.md).

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Splits the bytes of a connection into ``Frame``s (NIO `ByteToMessageDecoder`).
 ///

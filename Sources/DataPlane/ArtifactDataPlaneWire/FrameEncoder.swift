@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Writes ``Frame``s to a connection (NIO outbound handler).
 ///

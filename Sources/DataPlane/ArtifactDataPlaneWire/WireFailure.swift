@@ -1,4 +1,4 @@
-import ArtifactDataPlane
+public import ArtifactDataPlane
 
 /// The body of an `error` frame: a stable code, a message, and what else the code needs.
 ///

@@ -1,5 +1,5 @@
-import ArtifactCBOR
-import NIOCore
+public import ArtifactCBOR
+public import NIOCore
 
 /// The constants and limits of the data plane wire protocol (docs/dataplane-protocol.md).
 ///

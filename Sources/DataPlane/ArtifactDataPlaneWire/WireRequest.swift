@@ -1,6 +1,6 @@
-import ArtifactCBOR
-import ArtifactDataPlane
-import ArtifactIdentity
+public import ArtifactCBOR
+public import ArtifactDataPlane
+public import ArtifactIdentity
 
 /// The body of a `request` frame: one ``DataPlane`` operation and its arguments.
 ///

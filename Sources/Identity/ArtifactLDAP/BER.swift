@@ -1,4 +1,4 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import NIOCore
 
 /// One BER element: its identifier octet and its contents (X.690, the subset LDAPv3 uses).

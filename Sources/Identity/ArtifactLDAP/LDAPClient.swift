@@ -1,6 +1,6 @@
-import ArtifactStoreCore
-import NIOCore
-import NIOPosix
+public import ArtifactStoreCore
+public import NIOCore
+public import NIOPosix
 
 /// A minimal LDAPv3 client over SwiftNIO: one connection per authentication, simple bind,
 /// a group search as the bound user, unbind.

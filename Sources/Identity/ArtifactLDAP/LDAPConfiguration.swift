@@ -1,4 +1,4 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Foundation
 /// Where the directory is and how a user and their groups are found in it.
 ///

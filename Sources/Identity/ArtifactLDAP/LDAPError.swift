@@ -1,4 +1,4 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 
 /// An LDAP exchange that failed: the server could not be reached or answered in time, answered
 /// something malformed, or refused the bind or search.

@@ -1,4 +1,4 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 /// The LDAPv3 operations the client speaks (RFC 4511): simple bind, search by equality, unbind,
 /// and the answers to them.
 ///

@@ -1,4 +1,4 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Foundation
 import NIOCore
 import Synchronization
@@ -284,7 +284,7 @@ extension StorageListPage {
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 
 func getuidPortable() -> UInt32 { UInt32(getuid()) }

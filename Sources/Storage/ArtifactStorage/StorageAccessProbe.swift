@@ -1,4 +1,4 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import NIOCore
 
 /// The probe behind every connector's `verifyAccess(user:permissions:)`.

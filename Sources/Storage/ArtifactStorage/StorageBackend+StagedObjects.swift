@@ -1,4 +1,4 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import NIOCore
 
 /// Staged objects from the other operations, for backends that cannot append in place: each

@@ -1,4 +1,4 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 
 /// A place that keeps bytes under relative paths: a directory, a memory store, an S3 prefix.
 ///

@@ -1,4 +1,4 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 
 /// What a backend can tell, without reading an object, about whether its bytes may have changed.
 ///

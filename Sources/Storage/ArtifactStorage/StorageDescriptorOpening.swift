@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
-import Musl
+public import Musl
 #endif
 
 /// A file descriptor this process owns, closed exactly once when the last reference goes.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A URL from which a client fetches one object's bytes straight from the service that keeps
 /// them, and the moment it stops working.

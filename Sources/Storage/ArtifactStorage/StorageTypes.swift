@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// How an object is written.
 public struct StorageWriteOptions: Sendable, Hashable {

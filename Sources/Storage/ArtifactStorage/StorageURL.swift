@@ -1,4 +1,4 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Foundation
 
 /// A storage URL taken apart strictly: `scheme://host/path?name=value&…`.

@@ -1,7 +1,7 @@
 import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Crypto
-import NIOCore
+public import NIOCore
 import Synchronization
 
 /// Deterministic test content, generated in chunks so large objects never sit in memory whole.

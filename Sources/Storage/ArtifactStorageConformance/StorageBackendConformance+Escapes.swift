@@ -1,5 +1,5 @@
-import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactStorage
+public import ArtifactStoreCore
 
 /// One attempt to reach outside the root, and what must happen to it.
 public struct EscapeAttempt: Sendable, CustomStringConvertible {

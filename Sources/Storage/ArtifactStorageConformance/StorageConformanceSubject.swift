@@ -1,4 +1,4 @@
-import ArtifactStorage
+public import ArtifactStorage
 
 /// One fresh, empty backend for one conformance check, with the hooks the check needs to look
 /// past the backend's own API.

@@ -1,4 +1,4 @@
-import ArtifactStorage
+public import ArtifactStorage
 import Foundation
 
 /// The checks behind `artifactstore storage check`: does a storage URL work, and if not, why.

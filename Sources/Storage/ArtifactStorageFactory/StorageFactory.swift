@@ -1,10 +1,10 @@
-import ArtifactStorage
+public import ArtifactStorage
 import ArtifactStorageFileSystem
 import ArtifactStorageS3
-import AsyncHTTPClient
-import Foundation
-import Logging
-import NIOPosix
+public import AsyncHTTPClient
+public import Foundation
+public import Logging
+public import NIOPosix
 
 /// Turns storage URLs into connectors, connected backends and sessions.
 ///

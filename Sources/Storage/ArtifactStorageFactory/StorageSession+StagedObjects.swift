@@ -1,5 +1,5 @@
-import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactStorage
+public import ArtifactStoreCore
 
 /// Staged objects go to the wrapped backend's own implementation (an in-place append on a
 /// filesystem, server-side composition on S3), logged like every other operation.

@@ -1,7 +1,7 @@
-import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactStorage
+public import ArtifactStoreCore
 import Foundation
-import Logging
+public import Logging
 
 /// A scoped backend carrying who is using it: a session id, the acting user and the
 /// credentials the session holds.

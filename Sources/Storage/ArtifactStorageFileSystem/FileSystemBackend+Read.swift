@@ -1,9 +1,9 @@
-import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactStorage
+public import ArtifactStoreCore
 import CArtifactStorageFileSystem
 import Glibc
 import NIOCore
-import NIOPosix
+package import NIOPosix
 
 extension FileSystemBackend {
     public func read(_ path: StoragePath, range: ClosedRange<UInt64>?) async throws(StorageError) -> ByteStream {

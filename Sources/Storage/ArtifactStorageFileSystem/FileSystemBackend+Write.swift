@@ -1,5 +1,5 @@
-import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactStorage
+public import ArtifactStoreCore
 import CArtifactStorageFileSystem
 import Glibc
 import NIOCore

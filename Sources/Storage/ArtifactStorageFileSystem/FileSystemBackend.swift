@@ -1,9 +1,9 @@
-import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactStorage
+public import ArtifactStoreCore
 import Foundation
 import Glibc
-import Logging
-import NIOPosix
+public import Logging
+public import NIOPosix
 
 /// A ``StorageBackend`` over a directory on a local filesystem.
 ///

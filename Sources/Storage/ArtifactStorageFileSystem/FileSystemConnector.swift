@@ -1,7 +1,7 @@
-import ArtifactStorage
+public import ArtifactStorage
 import Glibc
-import Logging
-import NIOPosix
+public import Logging
+public import NIOPosix
 
 /// Connects to a directory on the local filesystem (`file:///abs/path`).
 ///

@@ -1,4 +1,4 @@
-import ArtifactStorage
+public import ArtifactStorage
 import Logging
 
 // Listing: ListObjectsV2 under the backend's prefix, in the contract's byte-wise path order.

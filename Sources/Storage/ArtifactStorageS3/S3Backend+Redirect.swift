@@ -1,5 +1,5 @@
-import ArtifactStorage
-import Foundation
+public import ArtifactStorage
+public import Foundation
 
 // Redirected downloads: a presigned GetObject URL per object (``S3Configuration/redirectExpiry``).
 extension S3Backend: StorageRedirecting {

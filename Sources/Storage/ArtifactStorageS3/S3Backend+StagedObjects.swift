@@ -1,5 +1,5 @@
-import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactStorage
+public import ArtifactStoreCore
 
 /// Staged objects on S3: each append is a segment object of its own (the default, as S3 cannot
 /// append), and the commit composes the destination on the server with one multipart upload

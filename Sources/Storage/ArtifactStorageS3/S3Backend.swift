@@ -1,8 +1,8 @@
-import ArtifactStorage
-import ArtifactStoreCore
+public import ArtifactStorage
+public import ArtifactStoreCore
 import AsyncHTTPClient
 import Foundation
-import Logging
+public import Logging
 import NIOCore
 import NIOHTTP1
 

@@ -1,7 +1,7 @@
-import ArtifactStorage
-import AsyncHTTPClient
-import Foundation
-import NIOCore
+public import ArtifactStorage
+public import AsyncHTTPClient
+public import Foundation
+public import NIOCore
 import NIOHTTP1
 
 /// What a HEAD tells about an object.

@@ -1,9 +1,9 @@
-import ArtifactStorage
-import AsyncHTTPClient
-import Foundation
-import Logging
-import NIOCore
-import NIOHTTP1
+public import ArtifactStorage
+public import AsyncHTTPClient
+public import Foundation
+public import Logging
+public import NIOCore
+public import NIOHTTP1
 
 /// A thin S3 REST client: signs requests with ``SigV4Signer`` and sends them with
 /// AsyncHTTPClient. It knows bucket-relative keys, not storage paths; ``S3Backend`` adds the

@@ -1,4 +1,4 @@
-import ArtifactStorage
+public import ArtifactStorage
 
 extension S3Configuration {
     /// The query items an `s3://` URL may carry.

@@ -1,5 +1,5 @@
-import ArtifactStorage
-import NIOCore
+public import ArtifactStorage
+public import NIOCore
 
 /// Where an S3 backend keeps its objects and how to reach it.
 ///

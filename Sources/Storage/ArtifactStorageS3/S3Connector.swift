@@ -1,8 +1,8 @@
-import ArtifactStorage
-import ArtifactStoreCore
-import AsyncHTTPClient
-import Foundation
-import Logging
+public import ArtifactStorage
+public import ArtifactStoreCore
+public import AsyncHTTPClient
+public import Foundation
+public import Logging
 import NIOCore
 
 /// Reaches one S3 bucket + prefix and hands out an ``S3Backend`` confined to it.

@@ -1,4 +1,4 @@
-import ArtifactStorage
+public import ArtifactStorage
 import Foundation
 
 extension S3Endpoint {

@@ -1,4 +1,4 @@
-import ArtifactStorage
+public import ArtifactStorage
 
 /// An S3 error: the HTTP status and, when the response had one, the `<Error>` document's code
 /// and message. Turns into the storage layer's ``StorageError`` codes via ``storageError(operation:path:)``.

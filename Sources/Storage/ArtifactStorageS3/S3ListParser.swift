@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One page of a ListObjectsV2 answer, parsed from its `ListBucketResult` XML.
 public struct S3ListPage: Sendable, Hashable {

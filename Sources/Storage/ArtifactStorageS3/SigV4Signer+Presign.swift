@@ -1,6 +1,6 @@
 import ArtifactStorage
 import Crypto
-import Foundation
+public import Foundation
 
 // Query-string authentication (presigned URLs).
 extension SigV4Signer {

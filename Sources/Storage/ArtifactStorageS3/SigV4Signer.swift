@@ -1,6 +1,6 @@
-import ArtifactStorage
-import Crypto
-import Foundation
+public import ArtifactStorage
+public import Crypto
+public import Foundation
 
 /// Signs requests with AWS Signature Version 4 (HMAC-SHA256).
 ///

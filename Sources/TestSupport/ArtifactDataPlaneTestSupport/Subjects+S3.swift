@@ -1,5 +1,5 @@
 import ArtifactDataPlane
-import ArtifactDataPlaneConformance
+public import ArtifactDataPlaneConformance
 import ArtifactDataPlaneLocal
 import ArtifactStorage
 import ArtifactStorageS3

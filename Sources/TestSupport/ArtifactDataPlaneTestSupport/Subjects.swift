@@ -1,11 +1,11 @@
 import ArtifactDataPlane
-import ArtifactDataPlaneConformance
-import ArtifactDataPlaneLocal
-import ArtifactStorage
+public import ArtifactDataPlaneConformance
+public import ArtifactDataPlaneLocal
+public import ArtifactStorage
 import ArtifactStorageFileSystem
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Foundation
-import Logging
+public import Logging
 import NIOCore
 import Synchronization
 

@@ -1,6 +1,6 @@
-import ArtifactDataPlane
-import ArtifactIdentity
-import ArtifactStoreCore
+public import ArtifactDataPlane
+public import ArtifactIdentity
+public import ArtifactStoreCore
 
 /// A test's wrapper around the real data plane that changes one operation and forwards the
 /// rest, so each wrapper states only what it changes (wrappers, not mocks: the bytes are real).

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Compares an encoded JSON body with a schema of an OpenAPI document (``YAML``), key by key.
 ///

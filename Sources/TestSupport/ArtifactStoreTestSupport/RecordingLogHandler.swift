@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 import Synchronization
 
 /// Log lines a test recorded, each the message and its metadata rendered as `key=value`.

@@ -1,5 +1,5 @@
-import ArtifactStorage
-import ArtifactStorageS3
+public import ArtifactStorage
+public import ArtifactStorageS3
 import Foundation
 
 /// The S3-compatible server the tests talk to (moto_server on loopback), named by

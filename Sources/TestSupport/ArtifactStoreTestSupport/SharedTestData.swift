@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where the public test vectors live: `../shared/testdata` beside the package root.
 ///

@@ -1,7 +1,7 @@
-import ArtifactMetadata
+public import ArtifactMetadata
 import Foundation
 import SQLKit
-import Logging
+public import Logging
 import Synchronization
 
 /// The two metadata engines every test of the control plane and the server runs against.

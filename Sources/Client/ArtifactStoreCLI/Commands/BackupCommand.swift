@@ -28,7 +28,7 @@ struct BackupCommand: AsyncParsableCommand {
         do {
             report = try await StoreAdministration.backup(try await store.load(), to: to, logger: AdminCommand.logger())
         } catch {
-            throw AdminCommand.fail(error)
+            throw CLIOutput(json: false).failure(error)
         }
         var lines = [
             "backed up \(report.blobs) \(report.blobs == 1 ? "blob" : "blobs") (\(report.bytes) bytes) into \(report.directory)",
@@ -66,7 +66,7 @@ struct RestoreCommand: AsyncParsableCommand {
         do {
             report = try await StoreAdministration.restore(try await store.load(), from: from, logger: AdminCommand.logger())
         } catch {
-            throw AdminCommand.fail(error)
+            throw CLIOutput(json: false).failure(error)
         }
         var lines = [
             "restored \(report.blobs) \(report.blobs == 1 ? "blob" : "blobs"); \(report.objectsRestored) "

@@ -11,7 +11,7 @@ import UnixSignals
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
-import Musl
+public import Musl
 #endif
 
 /// `artifactstore dataplane`: the data plane daemon, serving a `LocalDataPlane` over the given

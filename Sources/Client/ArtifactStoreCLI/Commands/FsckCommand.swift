@@ -3,6 +3,7 @@ import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactServer
 import ArtifactStoreClient
+import Configuration
 import Foundation
 
 /// `artifactstore admin fsck`: proves every referenced blob and lists what is wrong.
@@ -22,15 +23,20 @@ struct FsckCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreLocationOptions
 
+    @Option(name: .customLong("data-plane"), help: "inprocess (default) or unix:///path of the data-plane daemon serve uses.")
+    var dataPlane: String?
+
     @Flag(name: .long, help: "Print the report as one JSON object.")
     var json = false
 
     func run() async throws {
         let report: ReconcileReport
         do {
-            report = try await StoreAdministration.fsck(try await store.load(), logger: AdminCommand.logger())
+            var flags: [ServerConfiguration.Key: ConfigValue] = [:]
+            flags.set(.dataPlane, dataPlane.map(ConfigContent.string))
+            report = try await StoreAdministration.fsck(try await store.load(adding: flags), logger: AdminCommand.logger())
         } catch {
-            throw AdminCommand.fail(error)
+            throw CLIOutput(json: json).failure(error)
         }
         FileOutput.standardOutput.write(json ? try Self.json(report) : Self.text(report, now: Date()))
         if !report.isClean { throw ExitCode(ClientExitStatus.integrity.rawValue) }

@@ -47,8 +47,7 @@ struct LogoutCommand: AsyncParsableCommand {
                     text: "Not logged in to \(server ?? ""): \(file.path) holds the login for \(saved), which was kept")
             }
         } catch let error as ClientError {
-            output.report(error)
-            throw ExitCode(ClientExitStatus(for: error).rawValue)
+            throw output.failure(error)
         }
     }
 }

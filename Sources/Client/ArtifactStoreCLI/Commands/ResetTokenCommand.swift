@@ -27,7 +27,7 @@ struct ResetTokenCommand: AsyncParsableCommand {
         do {
             issued = try await StoreAdministration.resetAdminToken(try await store.load(), logger: AdminCommand.logger())
         } catch {
-            throw AdminCommand.fail(error)
+            throw CLIOutput(json: false).failure(error)
         }
         FileOutput.standardError.write(
             "artifactstore: new admin token \(issued.info.id) (shown only this once; it has every scope on every namespace):\n")

@@ -29,14 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on (default 8080; 0 picks a free one).")
     var port: Int?
 
-    @Option(name: .customLong("data-dir"), help: "Directory for the SQLite database and the default backend (default ./artifactstore-data).")
-    var dataDir: String?
-
-    @Option(name: .long, help: "Metadata database: a path, sqlite://PATH or postgres://… (default DATA_DIR/metadata.sqlite).")
-    var database: String?
-
-    @Option(name: .long, help: "A storage backend as ID=URL (file://, s3://, memory://); repeatable.")
-    var backend: [String] = []
+    /// `--data-dir`, `--database`, `--backend`, `--default-backend`, `--audit-key-file` and
+    /// `--config`, as the `admin` commands take them.
+    @OptionGroup var store: StoreLocationOptions
 
     @Option(
         name: .customLong("redirect-exempt-namespace"),
@@ -57,9 +52,6 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("webhook-allowed-network"),
         help: "Non-public addresses webhook URLs may point at: loopback, private or link-local; repeatable (default none).")
     var webhookAllowedNetwork: [String] = []
-
-    @Option(name: .customLong("default-backend"), help: "The backend new blobs go to (default: the first).")
-    var defaultBackend: String?
 
     @Option(name: .customLong("data-plane"), help: "inprocess, or unix:///path of a data-plane daemon.")
     var dataPlane: String?
@@ -82,9 +74,6 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "Log lines as text or json, one JSON object per line (default text).")
     var logFormat: String?
 
-    @Option(name: .customLong("audit-key-file"), help: "The audit chain's HMAC key file (default DATA_DIR/audit.key, created 0600).")
-    var auditKeyFile: String?
-
     @Flag(
         name: .customLong("registry-token-auth"),
         help: "Send OCI clients to /v2/token for short-lived JWTs (the registry token flow; Basic keeps working).")
@@ -104,9 +93,6 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key (unencrypted) of the --tls-cert certificate.")
     var tlsKey: String?
 
-    @Option(name: .long, help: "A JSON configuration file (lowest precedence).")
-    var config: String?
-
     @Flag(
         name: .customLong("check-config"),
         help: "Check the configuration (keys, types, locations) and exit: 0 when valid, 2 with the problem.")
@@ -116,40 +102,31 @@ struct ServeCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         ServerProcessTuning.apply(environment: environment)
         var flags: [ServerConfiguration.Key: ConfigValue] = [:]
-        func set(_ key: ServerConfiguration.Key, _ value: ConfigContent?) {
-            if let value { flags[key] = ConfigValue(value, isSecret: false) }
-        }
-        set(.host, host.map(ConfigContent.string))
-        set(.port, port.map(ConfigContent.int))
-        set(.dataDir, dataDir.map(ConfigContent.string))
-        set(.database, database.map(ConfigContent.string))
-        set(.backends, backend.isEmpty ? nil : .stringArray(backend))
-        set(.defaultBackend, defaultBackend.map(ConfigContent.string))
-        set(.redirectExemptNamespaces, redirectExemptNamespace.isEmpty ? nil : .stringArray(redirectExemptNamespace))
-        set(.dataPlane, dataPlane.map(ConfigContent.string))
-        set(.ociDefaultNamespace, ociDefaultNamespace.map(ConfigContent.string))
-        set(.ociCreateNamespaces, ociCreateNamespaces.map(ConfigContent.string))
-        set(.webhookAllowedNetworks, webhookAllowedNetwork.isEmpty ? nil : .stringArray(webhookAllowedNetwork))
-        set(.gcInterval, gcInterval.map(ConfigContent.int))
-        set(.headerReadTimeout, headerReadTimeout.map(ConfigContent.int))
-        set(.idleTimeout, idleTimeout.map(ConfigContent.int))
-        set(.bodyIdleTimeout, bodyIdleTimeout.map(ConfigContent.int))
-        set(.maxConnections, maxConnections.map(ConfigContent.int))
-        set(.logFormat, logFormat.map(ConfigContent.string))
-        set(.auditKeyFile, auditKeyFile.map(ConfigContent.string))
-        set(.registryTokenAuth, registryTokenAuth ? .bool(true) : nil)
-        set(.registryTokenRealm, registryTokenRealm.map(ConfigContent.string))
-        set(.registryTokenService, registryTokenService.map(ConfigContent.string))
-        set(.tlsCert, tlsCert.map(ConfigContent.string))
-        set(.tlsKey, tlsKey.map(ConfigContent.string))
+        flags.set(.host, host.map(ConfigContent.string))
+        flags.set(.port, port.map(ConfigContent.int))
+        flags.set(.redirectExemptNamespaces, redirectExemptNamespace.isEmpty ? nil : .stringArray(redirectExemptNamespace))
+        flags.set(.dataPlane, dataPlane.map(ConfigContent.string))
+        flags.set(.ociDefaultNamespace, ociDefaultNamespace.map(ConfigContent.string))
+        flags.set(.ociCreateNamespaces, ociCreateNamespaces.map(ConfigContent.string))
+        flags.set(.webhookAllowedNetworks, webhookAllowedNetwork.isEmpty ? nil : .stringArray(webhookAllowedNetwork))
+        flags.set(.gcInterval, gcInterval.map(ConfigContent.int))
+        flags.set(.headerReadTimeout, headerReadTimeout.map(ConfigContent.int))
+        flags.set(.idleTimeout, idleTimeout.map(ConfigContent.int))
+        flags.set(.bodyIdleTimeout, bodyIdleTimeout.map(ConfigContent.int))
+        flags.set(.maxConnections, maxConnections.map(ConfigContent.int))
+        flags.set(.logFormat, logFormat.map(ConfigContent.string))
+        flags.set(.registryTokenAuth, registryTokenAuth ? .bool(true) : nil)
+        flags.set(.registryTokenRealm, registryTokenRealm.map(ConfigContent.string))
+        flags.set(.registryTokenService, registryTokenService.map(ConfigContent.string))
+        flags.set(.tlsCert, tlsCert.map(ConfigContent.string))
+        flags.set(.tlsKey, tlsKey.map(ConfigContent.string))
         let configuration: ServerConfiguration
         let adminToken: String?
         do {
-            configuration = try await ServerConfiguration.load(flags: flags, environment: environment, file: config)
+            configuration = try await store.load(adding: flags, environment: environment)
             adminToken = try AdminTokenFile.token(environment: environment)
         } catch {
-            reportError(error)
-            throw ExitCode(2)
+            throw CLIOutput(json: false).failure(error)
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap(
@@ -165,8 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 try await ServeApplication.checkConfiguration(configuration, logger: logger)
             } catch {
-                reportError(error)
-                throw ExitCode(2)
+                throw CLIOutput(json: false).failure(error)
             }
             FileOutput.standardOutput.write("artifactstore: configuration is valid\n")
             return
@@ -175,12 +151,8 @@ struct ServeCommand: AsyncParsableCommand {
             try await ServeApplication.run(
                 configuration, adminToken: adminToken, logger: logger,
                 console: { FileOutput.standardError.write($0) })
-        } catch let error as ServerConfigurationError {
-            reportError(error)
-            throw ExitCode(2)
         } catch {
-            reportError(error)
-            throw ExitCode(1)
+            throw CLIOutput(json: false).failure(error)
         }
     }
 }

@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 import AsyncHTTPClient
 import NIOCore
 import NIOFileSystem

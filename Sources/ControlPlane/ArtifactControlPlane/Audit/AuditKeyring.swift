@@ -1,13 +1,13 @@
-import ArtifactStoreCore
+public import ArtifactStoreCore
 import Crypto
 import Foundation
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
-import Musl
+public import Musl
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 
 /// The secret keys of the audit chain's HMAC-SHA256, each with an id that every record carries.

@@ -1,7 +1,7 @@
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 import Foundation
 import Logging
-import SQLKit
+package import SQLKit
 import Synchronization
 
 /// The append-only, keyed hash chain of every mutation and failed authorisation.

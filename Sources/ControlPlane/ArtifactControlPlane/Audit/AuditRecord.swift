@@ -1,6 +1,6 @@
 import ArtifactIdentity
 import Crypto
-import Foundation
+public import Foundation
 
 /// One record of the audit log, as stored and as exported (one JSON object per line).
 ///

@@ -1,5 +1,5 @@
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// The audit sequencer as a long-running service: a seal round right after every local commit
 /// and at least every ``interval``, until graceful shutdown.

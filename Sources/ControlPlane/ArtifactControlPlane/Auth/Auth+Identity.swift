@@ -1,4 +1,4 @@
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 import Foundation
 
 // Store tokens for identities an identity provider vouched for (docs/identity.md).

@@ -1,7 +1,7 @@
-import ArtifactIdentity
-import ArtifactStoreAPI
+public import ArtifactIdentity
+public import ArtifactStoreAPI
 import Crypto
-import Foundation
+public import Foundation
 import SQLKit
 
 /// Bearer tokens with scopes, stored only as hashes, with expiry and revocation.

@@ -1,4 +1,4 @@
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 import Foundation
 
 /// Checks a user name and password against a directory (LDAP) and names the user's groups.

@@ -1,4 +1,4 @@
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 
 /// What a registry bearer JWT grants: OCI repositories, each with the distribution spec's
 /// actions (`pull`, `push`, `delete`, `*`), in the token's `access` claim form.

@@ -1,5 +1,5 @@
-import ArtifactStoreAPI
-import Foundation
+public import ArtifactStoreAPI
+public import Foundation
 import JWTKit
 
 /// The Docker/OCI distribution token authentication's issuer and verifier: short-lived HS256

@@ -1,6 +1,6 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 import ArtifactStoreAPI
-import Foundation
+public import Foundation
 import SQLKit
 
 /// Server-side sessions of the web UI (docs/ui.md): a browser signs in once with a token and

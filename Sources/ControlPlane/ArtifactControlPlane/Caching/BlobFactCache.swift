@@ -1,5 +1,5 @@
-import ArtifactIdentity
-import ArtifactMetadata
+public import ArtifactIdentity
+public import ArtifactMetadata
 import ArtifactStoreAPI
 import Foundation
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 /// A bounded map whose entries live for a fixed time, for facts read from the metadata store.

@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 import NIOCore
 
 /// The bytes of small blobs this process recently served whole, after the data plane proved them.

@@ -1,4 +1,4 @@
-import ArtifactDataPlane
+public import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactMetadata
 import Foundation
@@ -80,10 +80,14 @@ public struct GarbageCollector: Sendable {
         dryRun ? try await self.dryRun() : try await collect()
     }
 
-    /// A service that collects every `interval` until shutdown, passing each run's report to
-    /// `onReport`.
-    public func service(interval: Duration, onReport: @escaping @Sendable (GarbageCollectionReport) -> Void = { _ in }) -> GarbageCollectorService {
-        GarbageCollectorService(collector: self, interval: interval, logger: controlPlane.logger, onReport: onReport)
+    /// A service that collects at once and then every `interval` of `clock` until shutdown,
+    /// passing each run's report to `onReport`.
+    public func service<C: Clock<Duration>>(
+        interval: Duration,
+        clock: C = ContinuousClock(),
+        onReport: @escaping @Sendable (GarbageCollectionReport) -> Void = { _ in }
+    ) -> GarbageCollectorService<C> {
+        GarbageCollectorService(collector: self, interval: interval, clock: clock, logger: controlPlane.logger, onReport: onReport)
     }
 
     private func collectHoldingLock() async throws -> GarbageCollectionReport {

@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 import Foundation
 
 /// `manifest.json` of a backup directory: what the snapshot references and which objects were

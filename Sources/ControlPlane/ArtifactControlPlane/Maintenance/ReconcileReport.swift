@@ -1,5 +1,5 @@
-import ArtifactDataPlane
-import ArtifactIdentity
+public import ArtifactDataPlane
+public import ArtifactIdentity
 import Foundation
 
 /// A file in a backend that no metadata row accounts for.

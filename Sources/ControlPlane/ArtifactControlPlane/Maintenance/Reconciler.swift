@@ -1,4 +1,4 @@
-import ArtifactDataPlane
+public import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactMetadata
 import Foundation
@@ -40,9 +40,14 @@ public struct Reconciler: Sendable {
         }
     }
 
-    /// A service that reconciles, removing strays past the grace period, every `interval`.
-    public func service(interval: Duration, onReport: @escaping @Sendable (ReconcileReport) -> Void = { _ in }) -> ReconcilerService {
-        ReconcilerService(reconciler: self, interval: interval, logger: controlPlane.logger, onReport: onReport)
+    /// A service that reconciles, removing strays past the grace period, at once and then every
+    /// `interval` of `clock`.
+    public func service<C: Clock<Duration>>(
+        interval: Duration,
+        clock: C = ContinuousClock(),
+        onReport: @escaping @Sendable (ReconcileReport) -> Void = { _ in }
+    ) -> ReconcilerService<C> {
+        ReconcilerService(reconciler: self, interval: interval, clock: clock, logger: controlPlane.logger, onReport: onReport)
     }
 
     private func scan(_ options: ReconcileOptions) async throws(ControlPlaneError) -> ReconcileReport {

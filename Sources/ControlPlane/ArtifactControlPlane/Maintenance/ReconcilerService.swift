@@ -1,5 +1,5 @@
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Reconciliation as a long-running service: one run (removing strays past the grace period)
 /// every ``interval`` until graceful shutdown.
@@ -9,9 +9,11 @@ import ServiceLifecycle
 /// `serve` also starts at start-up, or another server's reconciler) is tried again after
 /// ``retryInterval`` rather than a whole interval later. A failed run is logged and the next one
 /// tries again; graceful shutdown interrupts the wait between runs, never a run.
-public struct ReconcilerService: Service {
+public struct ReconcilerService<C: Clock<Duration>>: Service {
     public let reconciler: Reconciler
     public let interval: Duration
+    /// What ``interval`` and ``retryInterval`` are measured on.
+    let clock: C
     /// The wait after a run that found the lock taken (at most ``interval``).
     public var retryInterval: Duration = .seconds(60)
     let logger: Logger
@@ -21,7 +23,7 @@ public struct ReconcilerService: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let ran = await runOnce()
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: ran ? interval : min(interval, retryInterval)) }
+            try? await cancelWhenGracefulShutdown { try await clock.sleep(for: ran ? interval : min(interval, retryInterval)) }
         }
     }
 

@@ -1,7 +1,7 @@
-import ArtifactDataPlane
+public import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactMetadata
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 import Foundation
 import SQLKit
 

@@ -1,7 +1,7 @@
-import ArtifactDataPlane
+public import ArtifactDataPlane
 import ArtifactIdentity
 import Foundation
-import Logging
+public import Logging
 
 /// Restores a backup written by ``StoreBackup`` into a new, empty store.
 ///

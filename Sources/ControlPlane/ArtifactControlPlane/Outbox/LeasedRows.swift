@@ -1,5 +1,5 @@
-import ArtifactStoreAPI
-import SQLKit
+package import ArtifactStoreAPI
+package import SQLKit
 
 /// Claims and releases the rows of a leased work table: `webhook_deliveries` and
 /// `replication_queue` (columns `id`, `state`, `attempts`, `next_attempt_at`, `claimed_until`,

@@ -1,5 +1,5 @@
-import ArtifactStoreAPI
-import SQLKit
+package import ArtifactStoreAPI
+package import SQLKit
 
 extension NamespaceUsageCounter {
     /// The usage of `namespace` counted from the tables (every link and version file), without

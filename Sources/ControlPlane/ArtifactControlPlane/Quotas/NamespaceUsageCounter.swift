@@ -1,5 +1,5 @@
-import ArtifactStoreAPI
-import SQLKit
+package import ArtifactStoreAPI
+package import SQLKit
 
 /// The maintained usage of each namespace (`namespace_usage`) and the quota check on it.
 ///

@@ -1,5 +1,5 @@
-import ArtifactDataPlane
-import ArtifactStoreAPI
+package import ArtifactDataPlane
+package import ArtifactStoreAPI
 
 extension Registry {
     /// Ingests an upload into `namespace` without storing more than its quota leaves room for

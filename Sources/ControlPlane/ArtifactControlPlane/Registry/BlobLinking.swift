@@ -1,7 +1,7 @@
-import ArtifactDataPlane
+package import ArtifactDataPlane
 import ArtifactIdentity
 import Foundation
-import SQLKit
+package import SQLKit
 
 /// The second half of ``Registry/ingestBlob(namespace:_:hints:context:)``: recording that the
 /// bytes just ingested exist and are linked into a namespace (or held by an upload session as a

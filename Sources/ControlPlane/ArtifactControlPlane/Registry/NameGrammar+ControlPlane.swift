@@ -1,4 +1,4 @@
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 
 /// The contract's grammar (``NameGrammar``) as the control plane throws it: the same checks, the
 /// same code and message, as a ``ControlPlaneError``.

@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 import ArtifactStoreAPI
 import ArtifactMetadata
 import SQLKit

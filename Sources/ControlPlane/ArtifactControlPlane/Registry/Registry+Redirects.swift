@@ -1,5 +1,5 @@
-import ArtifactDataPlane
-import ArtifactIdentity
+public import ArtifactDataPlane
+public import ArtifactIdentity
 import ArtifactStoreAPI
 import Foundation
 

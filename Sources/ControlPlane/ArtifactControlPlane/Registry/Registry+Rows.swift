@@ -1,8 +1,8 @@
-import ArtifactIdentity
-import ArtifactStoreAPI
+package import ArtifactIdentity
+package import ArtifactStoreAPI
 import Foundation
 import ArtifactMetadata
-import SQLKit
+package import SQLKit
 
 /// The registry's reads and checks inside a transaction, shared by its operations and by retention.
 extension Registry {

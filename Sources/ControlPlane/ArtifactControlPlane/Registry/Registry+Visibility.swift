@@ -1,4 +1,4 @@
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 import Foundation
 import SQLKit
 

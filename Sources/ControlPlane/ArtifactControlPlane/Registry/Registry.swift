@@ -1,10 +1,10 @@
-import ArtifactDataPlane
-import ArtifactIdentity
-import ArtifactStoreAPI
-import ArtifactStoreCore
+public import ArtifactDataPlane
+public import ArtifactIdentity
+public import ArtifactStoreAPI
+public import ArtifactStoreCore
 import Foundation
 import NIOCore
-import SQLKit
+package import SQLKit
 
 /// Namespaces → artifacts → immutable versions, tags, and the blobs each namespace may see.
 ///

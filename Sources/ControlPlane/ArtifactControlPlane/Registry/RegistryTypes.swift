@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 import Foundation
 
 /// One file of a manifest to commit: where it goes in the version, which blob, what it is.

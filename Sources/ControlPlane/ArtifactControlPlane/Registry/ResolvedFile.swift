@@ -1,5 +1,5 @@
 import ArtifactIdentity
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 
 /// One file of a committed version, resolved to its blob and to where the bytes are: what
 /// ``Registry/open(_:range:)`` streams.

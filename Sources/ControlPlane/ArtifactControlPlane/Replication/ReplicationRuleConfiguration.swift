@@ -1,5 +1,5 @@
-import ArtifactStoreAPI
-import Foundation
+public import ArtifactStoreAPI
+public import Foundation
 
 /// A replication rule, checked: what ``Replication`` stores and the replication service reads
 /// (docs/replication.md).

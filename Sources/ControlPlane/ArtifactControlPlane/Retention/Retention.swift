@@ -1,5 +1,5 @@
-import ArtifactMetadata
-import ArtifactStoreAPI
+public import ArtifactMetadata
+public import ArtifactStoreAPI
 import Foundation
 import SQLKit
 

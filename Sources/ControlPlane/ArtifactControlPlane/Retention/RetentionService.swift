@@ -1,6 +1,6 @@
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Retention as a long-running service: every ``interval``, applies the policies of every
 /// namespace that has any (for real, actor `system:retention`), until graceful shutdown.
@@ -8,15 +8,20 @@ import ServiceLifecycle
 /// Exists so policies take effect without anyone running them; the garbage collector then
 /// reclaims the bytes of what retention deleted. Graceful shutdown interrupts the wait between
 /// runs, never a run; a failed run is logged and the next one tries again.
-public struct RetentionService: Service {
+public struct RetentionService<C: Clock<Duration>>: Service {
     public let retention: Retention
     public let interval: Duration
+    /// What ``interval`` is measured on.
+    let clock: C
     let logger: Logger
+    /// Called with the reports of every run that succeeded (one per namespace with policies).
+    let onReport: @Sendable ([RetentionReport]) -> Void
 
     public func run() async throws {
-        await runPeriodically(every: interval) {
+        await runPeriodically(every: interval, on: clock) {
             do {
                 let reports = try await retention.applyAll()
+                onReport(reports)
                 for report in reports where !report.decisions.isEmpty {
                     logger.info(
                         "retention applied",
@@ -33,9 +38,14 @@ public struct RetentionService: Service {
 }
 
 extension Retention {
-    /// A service that applies every namespace's policies every `interval`.
-    public func service(interval: Duration) -> RetentionService {
-        RetentionService(retention: self, interval: interval, logger: controlPlane.logger)
+    /// A service that applies every namespace's policies at once and then every `interval` of
+    /// `clock`, passing each run's reports to `onReport`.
+    public func service<C: Clock<Duration>>(
+        interval: Duration,
+        clock: C = ContinuousClock(),
+        onReport: @escaping @Sendable ([RetentionReport]) -> Void = { _ in }
+    ) -> RetentionService<C> {
+        RetentionService(retention: self, interval: interval, clock: clock, logger: controlPlane.logger, onReport: onReport)
     }
 
     /// Applies the policies of every namespace that has any, for real; one report per such

@@ -1,5 +1,5 @@
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Webhook delivery as a long-running service: a round every ``interval`` (at once again while
 /// rounds come back full), until graceful shutdown, which interrupts the wait, never a round.

@@ -1,4 +1,4 @@
-import ArtifactMetadata
+public import ArtifactMetadata
 import ArtifactStoreAPI
 import Crypto
 import Foundation

@@ -3,9 +3,9 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
-import Musl
+public import Musl
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 
 /// The non-public address ranges webhook URLs may point at (SSRF protection, docs/webhooks.md).

@@ -1,6 +1,6 @@
 import ArtifactDataPlane
 import ArtifactMetadata
-import ArtifactStoreAPI
+package import ArtifactStoreAPI
 import Foundation
 import Logging
 import SQLKit

@@ -1,8 +1,8 @@
-import ArtifactControlPlane
-import ArtifactDataPlane
-import ArtifactIdentity
+package import ArtifactControlPlane
+package import ArtifactDataPlane
+package import ArtifactIdentity
 import ArtifactStoreAPI
-import ArtifactStoreCore
+package import ArtifactStoreCore
 import SQLKit
 
 /// Blobs by the digests the data plane does not compute (`sha512`), and cross-repository mounts.

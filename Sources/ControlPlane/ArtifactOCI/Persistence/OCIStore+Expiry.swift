@@ -1,6 +1,6 @@
-import ArtifactControlPlane
+package import ArtifactControlPlane
 import ArtifactMetadata
-import Foundation
+package import Foundation
 import SQLKit
 
 /// Abandoned upload sessions: removed once they are older than the configured expiry.
@@ -34,8 +34,12 @@ extension OCIStore {
         return expired.count
     }
 
-    /// A service that expires upload sessions older than `maximumAge` every `interval`.
-    package func uploadExpiryService(maximumAge: Duration, interval: Duration) -> OCIUploadExpiryService {
-        OCIUploadExpiryService(store: self, maximumAge: maximumAge, interval: interval)
+    /// A service that expires upload sessions older than `maximumAge` every `interval` of `clock`.
+    package func uploadExpiryService<C: Clock<Duration>>(
+        maximumAge: Duration,
+        interval: Duration,
+        clock: C = ContinuousClock()
+    ) -> OCIUploadExpiryService<C> {
+        OCIUploadExpiryService(store: self, maximumAge: maximumAge, interval: interval, clock: clock)
     }
 }

@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+package import ArtifactControlPlane
 import ArtifactStoreAPI
 import SQLKit
 

@@ -1,5 +1,5 @@
-import ArtifactControlPlane
-import ArtifactIdentity
+package import ArtifactControlPlane
+package import ArtifactIdentity
 import ArtifactStoreAPI
 import SQLKit
 

@@ -1,5 +1,5 @@
-import ArtifactControlPlane
-import ArtifactDataPlane
+package import ArtifactControlPlane
+package import ArtifactDataPlane
 import ArtifactStoreAPI
 import ArtifactStoreCore
 import Logging

@@ -1,8 +1,8 @@
-import ArtifactControlPlane
-import ArtifactDataPlane
+package import ArtifactControlPlane
+package import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactStoreAPI
-import ArtifactStoreCore
+package import ArtifactStoreCore
 import Foundation
 import SQLKit
 

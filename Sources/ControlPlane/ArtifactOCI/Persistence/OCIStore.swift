@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+package import ArtifactControlPlane
 
 /// The OCI distribution API's rows in the control plane's database: durable upload sessions and
 /// their chunks, cross-repository mounts, the manifest facts the referrers API lists, `sha512`

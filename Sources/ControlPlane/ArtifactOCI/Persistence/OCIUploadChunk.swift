@@ -1,4 +1,4 @@
-import ArtifactIdentity
+public import ArtifactIdentity
 
 /// One chunk of an upload session, in order: a blob the session holds.
 public struct OCIUploadChunk: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A resumable OCI blob upload: the bytes received so far are its chunks, each a blob held by
 /// the session (not linked into the namespace, so invisible to every lookup) and recorded before

@@ -1,6 +1,6 @@
-import ArtifactControlPlane
-import ArtifactStoreAPI
-import Foundation
+public import ArtifactControlPlane
+public import ArtifactStoreAPI
+public import Foundation
 
 /// A proxy namespace's upstream, checked: what ``OCIProxyStore`` stores and the pull-through
 /// path reads (docs/oci.md, "Proxy namespaces").

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 import Synchronization
 
 /// A bounded hand-over of proved chunks from an upstream fetch to the one client that started it.

@@ -1,9 +1,9 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactStoreAPI
 import Foundation
 import Logging
 import SQLKit
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// "Unused for N days": when each cached manifest was last pulled, and the eviction of those a
 /// proxy namespace's `evictUnusedAfterSeconds` says are unused.
@@ -78,21 +78,22 @@ extension OCIProxyStore {
         return evicted
     }
 
-    /// The service that runs ``evictUnused()`` every `interval` until graceful shutdown.
-    public func evictionService(interval: Duration) -> OCIProxyEvictionService {
-        OCIProxyEvictionService(store: self, interval: interval)
+    /// The service that runs ``evictUnused()`` every `interval` of `clock` until graceful shutdown.
+    public func evictionService<C: Clock<Duration>>(interval: Duration, clock: C = ContinuousClock()) -> OCIProxyEvictionService<C> {
+        OCIProxyEvictionService(store: self, interval: interval, clock: clock)
     }
 }
 
 /// Evicts unused cached manifests of proxy namespaces periodically (`artifactstore serve` runs it
 /// every `gcInterval`); failures are logged and retried at the next run.
-public struct OCIProxyEvictionService: Service {
+public struct OCIProxyEvictionService<C: Clock<Duration>>: Service {
     let store: OCIProxyStore
     let interval: Duration
+    let clock: C
 
     public func run() async throws {
         let controlPlane = store.controlPlane
-        await runPeriodically(every: interval) {
+        await runPeriodically(every: interval, on: clock) {
             do {
                 let evicted = try await store.evictUnused()
                 if evicted > 0 { controlPlane.logger.info("evicted unused proxy manifests", metadata: ["count": "\(evicted)"]) }

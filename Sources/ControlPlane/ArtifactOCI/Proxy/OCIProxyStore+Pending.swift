@@ -1,5 +1,5 @@
-import ArtifactControlPlane
-import ArtifactIdentity
+public import ArtifactControlPlane
+public import ArtifactIdentity
 import ArtifactStoreAPI
 import Foundation
 import SQLKit

@@ -1,9 +1,9 @@
 import ArtifactControlPlane
-import ArtifactIdentity
-import ArtifactStoreCore
+public import ArtifactIdentity
+public import ArtifactStoreCore
 import Crypto
 import Foundation
-import NIOCore
+public import NIOCore
 
 /// An upstream blob's bytes on their way into the data plane, checked against the SHA-256 and
 /// size the client asked for, and handed to the first client (an ``OCIProxyRelay``) only once

@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactIdentity
 import ArtifactStoreAPI
 import Foundation

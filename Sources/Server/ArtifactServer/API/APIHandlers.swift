@@ -1,6 +1,6 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactDataPlane
-import ArtifactOCI
+public import ArtifactOCI
 import ArtifactStoreAPI
 import HTTPTypes
 import Hummingbird

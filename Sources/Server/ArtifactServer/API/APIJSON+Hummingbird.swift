@@ -1,6 +1,6 @@
 import ArtifactStoreAPI
 import Foundation
-import Hummingbird
+public import Hummingbird
 import NIOCore
 
 /// Encodes response bodies with ``APIJSON``'s conventions.

@@ -1,4 +1,4 @@
-import Hummingbird
+public import Hummingbird
 
 /// ``APIRouter``'s responder: resolves the route, then runs the middlewares around its handler,
 /// so every request, routed or not, is logged, counted and answered with the API's errors.

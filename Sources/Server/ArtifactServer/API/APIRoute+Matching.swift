@@ -1,5 +1,5 @@
-import ArtifactStoreAPI
-import HTTPTypes
+public import ArtifactStoreAPI
+public import HTTPTypes
 
 extension APIRoute {
     /// Whether this route's path template matches `path` (``RouteTemplate``, as the router matches).

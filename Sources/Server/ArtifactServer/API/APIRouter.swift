@@ -1,5 +1,5 @@
 import HTTPTypes
-import Hummingbird
+public import Hummingbird
 
 /// The server's router: every route of ``APIRoute/all`` and the `/v2` distribution API, behind
 /// ``ServerMiddlewares``.

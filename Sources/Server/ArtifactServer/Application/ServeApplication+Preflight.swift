@@ -1,8 +1,8 @@
-import ArtifactMetadata
+public import ArtifactMetadata
 import ArtifactStorage
 import ArtifactStorageFactory
 import Foundation
-import Logging
+public import Logging
 import NIOCore
 import NIOPosix
 

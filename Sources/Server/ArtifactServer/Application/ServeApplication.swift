@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactDataPlaneLocal
 import ArtifactDataPlaneRemote
@@ -9,9 +9,9 @@ import ArtifactStorageFactory
 import ArtifactStoreAPI
 import Foundation
 import Hummingbird
-import HummingbirdCore
+public import HummingbirdCore
 import HummingbirdTLS
-import Logging
+public import Logging
 import NIOCore
 import ServiceLifecycle
 import UnixSignals

@@ -1,6 +1,6 @@
-import Hummingbird
+public import Hummingbird
 import Logging
-import NIOCore
+public import NIOCore
 
 /// The per-request state the server's middlewares fill in and its routes read.
 ///

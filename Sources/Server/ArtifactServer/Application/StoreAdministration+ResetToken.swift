@@ -1,7 +1,7 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactStoreAPI
 import Foundation
-import Logging
+public import Logging
 
 extension StoreAdministration {
     /// The actor a token minted by `admin reset-token` is recorded under.

@@ -1,11 +1,11 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactDataPlaneLocal
 import ArtifactMetadata
 import ArtifactStorage
 import ArtifactStorageFactory
 import Foundation
-import Logging
+public import Logging
 
 /// `artifactstore admin fsck | backup | restore`: the store's own checks and copies, run beside
 /// (or without) a server, configured exactly as `serve` is (``ServerConfiguration``: `--data-dir`,

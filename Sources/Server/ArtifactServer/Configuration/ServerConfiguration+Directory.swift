@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactLDAP
 
 extension ServerConfiguration {

@@ -1,7 +1,7 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactStoreAPI
-import Configuration
-import Foundation
+public import Configuration
+public import Foundation
 
 extension ServerConfiguration {
     /// Every key, as the JSON file spells it; the environment variable is `ARTIFACTSTORE_` and

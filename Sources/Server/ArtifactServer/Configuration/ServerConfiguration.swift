@@ -1,6 +1,6 @@
-import ArtifactControlPlane
-import ArtifactOCI
-import ArtifactStoreCore
+public import ArtifactControlPlane
+public import ArtifactOCI
+public import ArtifactStoreCore
 import Foundation
 
 /// Everything `artifactstore serve` needs to start, with the embedded defaults.

@@ -1,4 +1,4 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 
 /// The checked OpenID settings the server signs people in with (docs/identity.md).
 ///

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// The request id as log metadata (`request_id`), for every log line written while a request is
 /// handled: the server's own and those of the libraries under it (control plane, data plane).

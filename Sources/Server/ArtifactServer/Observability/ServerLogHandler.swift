@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// The server's log handler: one line per event, as text or JSON (``ServerLogFormat``), with a
 /// UTC timestamp to the millisecond, written to standard error with one `write`.

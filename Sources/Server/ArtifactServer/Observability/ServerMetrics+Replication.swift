@@ -1,5 +1,5 @@
 import ArtifactControlPlane
-import ArtifactStoreAPI
+public import ArtifactStoreAPI
 import Foundation
 import Prometheus
 

@@ -1,8 +1,8 @@
-import ArtifactControlPlane
+public import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactStoreCore
 import NIOCore
-import Prometheus
+public import Prometheus
 import Synchronization
 
 /// The server's metrics, in a Prometheus registry of its own, exposed at `/metrics`

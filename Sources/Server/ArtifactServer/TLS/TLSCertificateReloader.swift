@@ -1,7 +1,7 @@
 import Foundation
-import Logging
+public import Logging
 import NIOCore
-import NIOSSL
+public import NIOSSL
 import Synchronization
 
 /// The certificate `serve` presents, replaceable while the server runs.

@@ -1,5 +1,5 @@
 import Foundation
-import NIOSSL
+public import NIOSSL
 
 /// The server's certificate chain and private key, read from PEM files and checked to belong
 /// together.

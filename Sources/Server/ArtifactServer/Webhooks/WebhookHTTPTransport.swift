@@ -1,6 +1,6 @@
-import ArtifactControlPlane
-import AsyncHTTPClient
-import NIOCore
+public import ArtifactControlPlane
+public import AsyncHTTPClient
+public import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
