@@ -817,9 +817,10 @@ let releaseExecutables: Set = ["ArtifactStoreCLI"]
 let linuxRelease = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
 for target in package.targets where releaseExecutables.contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-static-stdlib"], linuxRelease)]
-    target.linkerSettings = (target.linkerSettings ?? []) + [
-        .unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], linuxRelease),
-    ]
+    target.linkerSettings =
+        (target.linkerSettings ?? []) + [
+            .unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], linuxRelease)
+        ]
 }
 
 // One settings block for every target, in the style of swift-configuration.

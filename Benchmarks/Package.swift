@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "HummingbirdFloor",
             dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird")
             ]
         ),
     ]

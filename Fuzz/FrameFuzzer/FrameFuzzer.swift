@@ -21,7 +21,9 @@ public func frameFuzzerTestOneInput(_ start: UnsafeRawPointer?, _ count: Int) ->
         let parts = [input.getSlice(at: 0, length: split)!, input.getSlice(at: split, length: count - split)!]
         let pieces = frames(of: parts, limits: limits)
         guard pieces.frames.count == whole.frames.count, pieces.error?.kind == whole.error?.kind else {
-            fatalError("split at \(split) gave \(pieces.frames.count) frames / \(String(describing: pieces.error)), whole gave \(whole.frames.count) / \(String(describing: whole.error))")
+            fatalError(
+                "split at \(split) gave \(pieces.frames.count) frames / \(String(describing: pieces.error)), whole gave \(whole.frames.count) / \(String(describing: whole.error))"
+            )
         }
     }
     for frame in whole.frames {

@@ -39,9 +39,11 @@ struct BLAKE3CrossCheckTests {
     )
     func crossCheck() throws {
         var rng = SplitMix64(seed: 2024)
-        let boundaries = [0, 1, 63, 64, 65, 1023, 1024, 1025, 2047, 2048, 2049, 8191, 8192, 8193,
-                          16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 17 * 1024, 65535, 65536, 65537,
-                          512 * 1024 - 1, 512 * 1024, 512 * 1024 + 1, 300_000]
+        let boundaries = [
+            0, 1, 63, 64, 65, 1023, 1024, 1025, 2047, 2048, 2049, 8191, 8192, 8193,
+            16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 17 * 1024, 65535, 65536, 65537,
+            512 * 1024 - 1, 512 * 1024, 512 * 1024 + 1, 300_000,
+        ]
         var lengths = boundaries
         for _ in 0..<25 { lengths.append(Int.random(in: 0...(400 * 1024), using: &rng)) }
 
@@ -80,16 +82,26 @@ struct BLAKE3CrossCheckTests {
                     }
                 }
                 ours.append(TestSupport.hex(hasher.finalize(outputLength: outputLength, seek: UInt64(seek))))
-                cases.append(Case(path: path, mode: mode, key: mode == "keyed" ? TestSupport.hex(key) : nil,
-                                  context: mode == "derive" ? context : nil, length: outputLength, seek: seek))
+                cases.append(
+                    Case(
+                        path: path,
+                        mode: mode,
+                        key: mode == "keyed" ? TestSupport.hex(key) : nil,
+                        context: mode == "derive" ? context : nil,
+                        length: outputLength,
+                        seek: seek
+                    )
+                )
             }
         }
 
         let theirs = try Self.runPython(cases: cases)
         try #require(theirs.count == cases.count)
         for index in cases.indices {
-            #expect(ours[index] == theirs[index],
-                    "\(cases[index].mode) length \(lengths[index / 3]) output \(cases[index].length)@\(cases[index].seek)")
+            #expect(
+                ours[index] == theirs[index],
+                "\(cases[index].mode) length \(lengths[index / 3]) output \(cases[index].length)@\(cases[index].seek)"
+            )
         }
     }
 

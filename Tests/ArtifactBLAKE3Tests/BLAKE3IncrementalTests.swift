@@ -67,8 +67,11 @@ struct BLAKE3IncrementalTests {
             for mode in BLAKE3Mode.allCases {
                 let expected = mode.expected(vectorCase)
                 for (index, pattern) in Self.splitPatterns(length: input.count, seed: UInt64(input.count)).enumerated() {
-                    #expect(TestSupport.hex(Self.hash(input, pieces: pattern, mode: mode, level: level, outputLength: 131)) == TestSupport.hex(expected),
-                            "\(mode) len \(input.count) pattern #\(index) on \(level)")
+                    #expect(
+                        TestSupport.hex(Self.hash(input, pieces: pattern, mode: mode, level: level, outputLength: 131))
+                            == TestSupport.hex(expected),
+                        "\(mode) len \(input.count) pattern #\(index) on \(level)"
+                    )
                 }
             }
         }
@@ -89,7 +92,10 @@ struct BLAKE3IncrementalTests {
             for mode in BLAKE3Mode.allCases {
                 let modeReference = Self.hash(input, pieces: [input.count], mode: mode, level: .portable)
                 for pattern in patterns {
-                    #expect(TestSupport.hex(Self.hash(input, pieces: pattern, mode: mode, level: level)) == TestSupport.hex(modeReference), "\(mode) on \(level)")
+                    #expect(
+                        TestSupport.hex(Self.hash(input, pieces: pattern, mode: mode, level: level)) == TestSupport.hex(modeReference),
+                        "\(mode) on \(level)"
+                    )
                 }
             }
             #expect(Self.hash(input, pieces: [input.count], mode: .hash, level: level, outputLength: 200) == reference)
@@ -103,10 +109,15 @@ struct BLAKE3IncrementalTests {
             let slice = Array(input.prefix(length))
             let reference = Self.hash(slice, pieces: [length], mode: .hash, level: .portable)
             for level in BLAKE3.supportedSIMDLevels where level != .portable {
-                #expect(TestSupport.hex(Self.hash(slice, pieces: [length], mode: .hash, level: level)) == TestSupport.hex(reference), "len \(length) on \(level)")
+                #expect(
+                    TestSupport.hex(Self.hash(slice, pieces: [length], mode: .hash, level: level)) == TestSupport.hex(reference),
+                    "len \(length) on \(level)"
+                )
             }
-            #expect(Self.hash(slice, pieces: Self.pieces(length: length, size: 100), mode: .keyedHash, level: .portable)
-                    == Self.hash(slice, pieces: [length], mode: .keyedHash, level: BLAKE3.supportedSIMDLevels.last!))
+            #expect(
+                Self.hash(slice, pieces: Self.pieces(length: length, size: 100), mode: .keyedHash, level: .portable)
+                    == Self.hash(slice, pieces: [length], mode: .keyedHash, level: BLAKE3.supportedSIMDLevels.last!)
+            )
         }
     }
 

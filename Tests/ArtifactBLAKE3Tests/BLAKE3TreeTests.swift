@@ -18,7 +18,9 @@ struct BLAKE3TreeTests {
             while offset < raw.count {
                 let end = min(offset + groupBytes, raw.count)
                 let cv = BLAKE3Tree.chainingValue(
-                    of: UnsafeRawBufferPointer(rebasing: raw[offset..<end]), chunkIndex: UInt64(offset / BLAKE3Tree.chunkByteCount))
+                    of: UnsafeRawBufferPointer(rebasing: raw[offset..<end]),
+                    chunkIndex: UInt64(offset / BLAKE3Tree.chunkByteCount)
+                )
                 subtrees.append((cv, UInt64(groupChunks)))
                 offset = end
             }
@@ -32,8 +34,10 @@ struct BLAKE3TreeTests {
             let input = TestSupport.vectorInput(length: vectorCase.inputLen)
             let expected = String(vectorCase.hash.prefix(64))
             for groupChunks in [1, 2, 4, 16] {
-                #expect(TestSupport.hex(Self.rootFromGroups(input, groupChunks: groupChunks)) == expected,
-                        "length \(vectorCase.inputLen), groups of \(groupChunks) chunks")
+                #expect(
+                    TestSupport.hex(Self.rootFromGroups(input, groupChunks: groupChunks)) == expected,
+                    "length \(vectorCase.inputLen), groups of \(groupChunks) chunks"
+                )
             }
         }
     }

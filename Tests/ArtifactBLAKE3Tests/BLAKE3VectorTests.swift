@@ -29,7 +29,8 @@ struct BLAKE3VectorTests {
             for length in 32...131 {
                 #expect(
                     hex(hasher.finalize(outputLength: length)) == hex(expected.prefix(length)),
-                    "\(mode) len \(vectorCase.inputLen) output \(length) on \(level)")
+                    "\(mode) len \(vectorCase.inputLen) output \(length) on \(level)"
+                )
             }
             #expect(hasher.finalize(outputLength: 0) == [])
         }
@@ -44,8 +45,10 @@ struct BLAKE3VectorTests {
             for seek in [0, 1, 7, 31, 32, 33, 63, 64, 65, 100, 127, 128, 130, 131] {
                 for length in [0, 1, 5, 32, 64, 65, 131 - seek] where seek + length <= 131 {
                     let slice = Array(expected[seek..<(seek + length)])
-                    #expect(hex(hasher.finalize(outputLength: length, seek: UInt64(seek))) == hex(slice),
-                            "\(mode) len \(vectorCase.inputLen) seek \(seek) length \(length)")
+                    #expect(
+                        hex(hasher.finalize(outputLength: length, seek: UInt64(seek))) == hex(slice),
+                        "\(mode) len \(vectorCase.inputLen) seek \(seek) length \(length)"
+                    )
                     var into = [UInt8](repeating: 0xAA, count: length)
                     into.withUnsafeMutableBytes { hasher.finalize(into: $0, seek: UInt64(seek)) }
                     #expect(hex(into) == hex(slice))
@@ -61,8 +64,14 @@ struct BLAKE3VectorTests {
             let input = TestSupport.vectorInput(length: vectorCase.inputLen)
             #expect(BLAKE3.hash(input) == Array(BLAKE3Mode.hash.expected(vectorCase).prefix(32)))
             #expect(try BLAKE3.keyedHash(key: vectors.keyBytes, input) == Array(BLAKE3Mode.keyedHash.expected(vectorCase).prefix(32)))
-            #expect(BLAKE3.deriveKey(context: vectors.contextString, material: input, outputLength: 131) == BLAKE3Mode.deriveKey.expected(vectorCase))
-            #expect(BLAKE3.deriveKey(context: vectors.contextString, material: input) == Array(BLAKE3Mode.deriveKey.expected(vectorCase).prefix(32)))
+            #expect(
+                BLAKE3.deriveKey(context: vectors.contextString, material: input, outputLength: 131)
+                    == BLAKE3Mode.deriveKey.expected(vectorCase)
+            )
+            #expect(
+                BLAKE3.deriveKey(context: vectors.contextString, material: input)
+                    == Array(BLAKE3Mode.deriveKey.expected(vectorCase).prefix(32))
+            )
         }
     }
 
@@ -73,7 +82,8 @@ struct BLAKE3VectorTests {
         let best = supported.last!
         var expected = best
         if let requested = ProcessInfo.processInfo.environment["ARTIFACTSTORE_BLAKE3_SIMD"],
-           let level = BLAKE3.SIMDLevel.allCases.first(where: { $0.name == requested }) {
+            let level = BLAKE3.SIMDLevel.allCases.first(where: { $0.name == requested })
+        {
             expected = min(level, best)
         }
         #expect(BLAKE3.simdLevel == expected.name)

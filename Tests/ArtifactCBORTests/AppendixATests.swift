@@ -17,14 +17,18 @@ struct AppendixATests {
     static let vectors: [Vector] = {
         guard let array = try? TestSupport.loadJSON("appendix_a.json").array else { return [] }
         return array.map { entry in
-            Vector(hex: entry["hex"]!.string!, roundtrip: entry["roundtrip"]!.bool!,
-                   decoded: try? entry["decoded"]?.cborValue(), diagnostic: entry["diagnostic"]?.string)
+            Vector(
+                hex: entry["hex"]!.string!,
+                roundtrip: entry["roundtrip"]!.bool!,
+                decoded: try? entry["decoded"]?.cborValue(),
+                diagnostic: entry["diagnostic"]?.string
+            )
         }
     }()
 
     /// Diagnostic notation our printer cannot reproduce (indefinite lengths are not kept).
     static let indefiniteDiagnostics: [String: CBORValue] = [
-        "(_ h'0102', h'030405')": .byteString([1, 2, 3, 4, 5]),
+        "(_ h'0102', h'030405')": .byteString([1, 2, 3, 4, 5])
     ]
 
     @Test("the file has the 82 entries the README describes")
@@ -64,8 +68,10 @@ struct AppendixATests {
         }
     }
 
-    @Test("roundtrip: true entries re-encode to exactly their bytes",
-          arguments: vectors.filter { $0.roundtrip && $0.hex != "f818" })
+    @Test(
+        "roundtrip: true entries re-encode to exactly their bytes",
+        arguments: vectors.filter { $0.roundtrip && $0.hex != "f818" }
+    )
     func roundTrips(vector: Vector) throws {
         let bytes = TestSupport.bytes(hex: vector.hex)
         let value = try CBORDecoder().decode(bytes)

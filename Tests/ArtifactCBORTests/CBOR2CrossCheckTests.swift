@@ -43,8 +43,10 @@ struct CBOR2CrossCheckTests {
 
     static let reason: Comment = "python3 with the 'cbor2' package is missing (pip install cbor2)"
 
-    @Test("cbor2's canonical=True orders keys length-first, not in RFC 8949 core order",
-          .enabled(if: cbor2Available, reason))
+    @Test(
+        "cbor2's canonical=True orders keys length-first, not in RFC 8949 core order",
+        .enabled(if: cbor2Available, reason)
+    )
     func canonicalOrderIsLengthFirst() throws {
         let result = try Self.python([Self.script, "canonical-order"])
         #expect(result.status == 0, "\(result.output)")
@@ -54,8 +56,10 @@ struct CBOR2CrossCheckTests {
         #expect(theirs != "a80a001864002000617a006261610081186400812000f400")
     }
 
-    @Test("Swift encodes random values; cbor2 decodes and re-encodes them to the same values",
-          .enabled(if: cbor2Available, reason))
+    @Test(
+        "Swift encodes random values; cbor2 decodes and re-encodes them to the same values",
+        .enabled(if: cbor2Available, reason)
+    )
     func swiftToPython() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -81,8 +85,10 @@ struct CBOR2CrossCheckTests {
         print("cbor2 cross-check: \(identical) of \(ours.count) re-encodings byte-identical (the rest differ in map key order only)")
     }
 
-    @Test("cbor2 encodes random values; Swift decodes and re-encodes them; cbor2 finds the same values",
-          .enabled(if: cbor2Available, reason))
+    @Test(
+        "cbor2 encodes random values; Swift decodes and re-encodes them; cbor2 finds the same values",
+        .enabled(if: cbor2Available, reason)
+    )
     func pythonToSwift() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

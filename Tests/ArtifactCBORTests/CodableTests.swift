@@ -6,7 +6,10 @@ import Testing
 @Suite("Codable", .timeLimit(.minutes(5)))
 struct CodableTests {
     enum Kind: String, Codable, Equatable { case blob, manifest }
-    enum Priority: Int, Codable, Equatable { case low = 1, high = 9 }
+    enum Priority: Int, Codable, Equatable {
+        case low = 1
+        case high = 9
+    }
     enum Payload: Codable, Equatable {
         case chunk(index: Int, bytes: Data)
         case end
@@ -40,13 +43,26 @@ struct CodableTests {
     }
 
     static let receipt = Receipt(
-        id: UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!, kind: .manifest, priority: .high,
-        size: .max, offset: .min, small: -128, tiny: 255, ratio: 0.1, weight: 1.5,
-        created: Date(timeIntervalSince1970: 1_363_896_240), modified: Date(timeIntervalSince1970: 1_363_896_240.5),
-        note: nil, content: Data([0, 1, 2, 255]),
+        id: UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!,
+        kind: .manifest,
+        priority: .high,
+        size: .max,
+        offset: .min,
+        small: -128,
+        tiny: 255,
+        ratio: 0.1,
+        weight: 1.5,
+        created: Date(timeIntervalSince1970: 1_363_896_240),
+        modified: Date(timeIntervalSince1970: 1_363_896_240.5),
+        note: nil,
+        content: Data([0, 1, 2, 255]),
         digests: [Digest(algorithm: "blake3", bytes: Array(repeating: 7, count: 32))],
-        labels: ["zeta": "z", "alpha": "a", "é": "e", "1": "one"], counts: [10: 1, -1: 2, 100: 3],
-        nested: [[1, nil, 3], [], [nil]], payloads: [.chunk(index: 0, bytes: Data([9, 9])), .end], flag: true)
+        labels: ["zeta": "z", "alpha": "a", "é": "e", "1": "one"],
+        counts: [10: 1, -1: 2, 100: 3],
+        nested: [[1, nil, 3], [], [nil]],
+        payloads: [.chunk(index: 0, bytes: Data([9, 9])), .end],
+        flag: true
+    )
 
     @Test("a representative struct round-trips")
     func roundTrip() throws {
@@ -122,7 +138,10 @@ struct CodableTests {
         #expect(try CBORDecoder().decode(Date.self, from: [0x18, 0x64]) == Date(timeIntervalSince1970: 100))
         #expect(try CBORDecoder().decode(Date.self, from: [0xC1, 0xF9, 0x3E, 0x00]) == Date(timeIntervalSince1970: 1.5))
         // Unknown tags are looked through.
-        #expect(try CBORDecoder().decode(String.self, from: TestSupport.bytes(hex: "d82076687474703a2f2f7777772e6578616d706c652e636f6d")) == "http://www.example.com")
+        #expect(
+            try CBORDecoder().decode(String.self, from: TestSupport.bytes(hex: "d82076687474703a2f2f7777772e6578616d706c652e636f6d"))
+                == "http://www.example.com"
+        )
         // undefined is nil too.
         #expect(try CBORDecoder().decode(Int?.self, from: [0xF7]) == nil)
         // A null field and a missing field are both nil.
@@ -162,26 +181,43 @@ struct CodableTests {
         #expect(try CBORDecoder().decode(Int8.self, from: [0x38, 0x7F]) == -128)
         #expect(error { _ = try CBORDecoder().decode(Int8.self, from: [0x38, 0x80]) }?.kind == .typeMismatch)
         #expect(error { _ = try CBORDecoder().decode(UInt.self, from: [0x20]) }?.kind == .typeMismatch)
-        #expect(error { _ = try CBORDecoder().decode(Int64.self, from: TestSupport.bytes(hex: "1b8000000000000000")) }?.kind == .typeMismatch)
-        #expect(error { _ = try CBORDecoder().decode(Int64.self, from: TestSupport.bytes(hex: "3bffffffffffffffff")) }?.kind == .typeMismatch)
+        #expect(
+            error { _ = try CBORDecoder().decode(Int64.self, from: TestSupport.bytes(hex: "1b8000000000000000")) }?.kind == .typeMismatch
+        )
+        #expect(
+            error { _ = try CBORDecoder().decode(Int64.self, from: TestSupport.bytes(hex: "3bffffffffffffffff")) }?.kind == .typeMismatch
+        )
         #expect(try CBORDecoder().decode(Int64.self, from: TestSupport.bytes(hex: "3b7fffffffffffffff")) == .min)
         #expect(error { _ = try CBORDecoder().decode(Int.self, from: [0xF9, 0x3C, 0x00]) }?.kind == .typeMismatch)
-        #expect(error { _ = try CBORDecoder().decode(Float.self, from: TestSupport.bytes(hex: "fb7e37e43c8800759c")) }?.kind == .typeMismatch)
+        #expect(
+            error { _ = try CBORDecoder().decode(Float.self, from: TestSupport.bytes(hex: "fb7e37e43c8800759c")) }?.kind == .typeMismatch
+        )
         #expect(try CBORDecoder().decode(Double.self, from: [0x18, 0x64]) == 100)
     }
 
     @Test("missing keys, wrong types and bad enum raw values name the path")
     func errors() throws {
-        let missing = try #require(error { _ = try CBORDecoder().decode(Digest.self, from: try CBOREncoder().encode(["algorithm": "x"] as CBORValue)) })
+        let missing = try #require(
+            error { _ = try CBORDecoder().decode(Digest.self, from: try CBOREncoder().encode(["algorithm": "x"] as CBORValue)) }
+        )
         #expect(missing.kind == .keyNotFound)
         #expect(missing.message.contains("bytes"))
 
-        let wrongType = try #require(error { _ = try CBORDecoder().decode(Digest.self, from: try CBOREncoder().encode(["algorithm": 1, "bytes": .byteString([])] as CBORValue)) })
+        let wrongType = try #require(
+            error {
+                _ = try CBORDecoder().decode(
+                    Digest.self,
+                    from: try CBOREncoder().encode(["algorithm": 1, "bytes": .byteString([])] as CBORValue)
+                )
+            }
+        )
         #expect(wrongType.kind == .typeMismatch)
         #expect(wrongType.message.contains("algorithm"))
 
         struct HasKind: Codable { var kinds: [Kind] }
-        let badRaw = try #require(error { _ = try CBORDecoder().decode(HasKind.self, from: try CBOREncoder().encode(["kinds": ["blob", "nope"]] as CBORValue)) })
+        let badRaw = try #require(
+            error { _ = try CBORDecoder().decode(HasKind.self, from: try CBOREncoder().encode(["kinds": ["blob", "nope"]] as CBORValue)) }
+        )
         #expect(badRaw.kind == .dataCorrupted)
         #expect(badRaw.message.contains("kinds[1]"), "\(badRaw.message)")
 
@@ -195,7 +231,14 @@ struct CodableTests {
         // Malformed bytes surface the low-level error.
         #expect(error { _ = try CBORDecoder().decode(Inner.self, from: [0xA1]) }?.kind == .truncated)
         // Strict by default: duplicate keys are refused before any field is read.
-        #expect(error { _ = try CBORDecoder().decode(Inner.self, from: [0xA2, 0x65] + Array("count".utf8) + [0x01, 0x65] + Array("count".utf8) + [0x02]) }?.kind == .duplicateMapKey)
+        #expect(
+            error {
+                _ = try CBORDecoder().decode(
+                    Inner.self,
+                    from: [0xA2, 0x65] + Array("count".utf8) + [0x01, 0x65] + Array("count".utf8) + [0x02]
+                )
+            }?.kind == .duplicateMapKey
+        )
     }
 
     class Base: Codable {
@@ -235,7 +278,11 @@ struct CodableTests {
         var a: Int
         var b: [String]
         var c: [String: Int]
-        init(a: Int, b: [String], c: [String: Int]) { self.a = a; self.b = b; self.c = c }
+        init(a: Int, b: [String], c: [String: Int]) {
+            self.a = a
+            self.b = b
+            self.c = c
+        }
         enum Keys: String, CodingKey { case a, inner }
         enum InnerKeys: String, CodingKey { case b, c }
         init(from decoder: any Decoder) throws {

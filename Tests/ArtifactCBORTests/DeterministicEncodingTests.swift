@@ -16,7 +16,9 @@ struct DeterministicEncodingTests {
         let expected = try #require(file["derived_examples"]?["map_with_sorted_keys"]?["hex"]?.string)
         let coreKeys = try Self.keys("core_deterministic_map_key_order").map { try CBORDecoder().decode($0) }
         var rng = SplitMix64(seed: 8949)
-        var orders: [[CBORValue]] = [coreKeys, coreKeys.reversed(), try Self.keys("length_first_map_key_order").map { try CBORDecoder().decode($0) }]
+        var orders: [[CBORValue]] = [
+            coreKeys, coreKeys.reversed(), try Self.keys("length_first_map_key_order").map { try CBORDecoder().decode($0) },
+        ]
         for _ in 0..<50 { orders.append(coreKeys.shuffled(using: &rng)) }
         for keys in orders {
             let map = CBORValue.map(keys.map { CBORValue.MapEntry($0, 0) })
@@ -50,14 +52,17 @@ struct DeterministicEncodingTests {
         }
     }
 
-    @Test("floats take the shortest width that keeps the value", arguments: [
-        (0.0, "f90000"), (-0.0, "f98000"), (1.0, "f93c00"), (65504.0, "f97bff"), (65505.0, "fa477fe100"),
-        (0x1p-24, "f90001"), (0x1p-25, "fa33000000"), (0x1p-14, "f90400"), (100000.0, "fa47c35000"),
-        (1.1, "fb3ff199999999999a"), (Double.infinity, "f97c00"), (-Double.infinity, "f9fc00"),
-        (Double.nan, "f97e00"), (-Double.nan, "f97e00"), (Double(Float.greatestFiniteMagnitude), "fa7f7fffff"),
-        (Double(Float.leastNonzeroMagnitude), "fa00000001"), (Double.leastNonzeroMagnitude, "fb0000000000000001"),
-        (1.0009765625, "f93c01"), (1.00048828125, "fa3f801000"),
-    ] as [(Double, String)])
+    @Test(
+        "floats take the shortest width that keeps the value",
+        arguments: [
+            (0.0, "f90000"), (-0.0, "f98000"), (1.0, "f93c00"), (65504.0, "f97bff"), (65505.0, "fa477fe100"),
+            (0x1p-24, "f90001"), (0x1p-25, "fa33000000"), (0x1p-14, "f90400"), (100000.0, "fa47c35000"),
+            (1.1, "fb3ff199999999999a"), (Double.infinity, "f97c00"), (-Double.infinity, "f9fc00"),
+            (Double.nan, "f97e00"), (-Double.nan, "f97e00"), (Double(Float.greatestFiniteMagnitude), "fa7f7fffff"),
+            (Double(Float.leastNonzeroMagnitude), "fa00000001"), (Double.leastNonzeroMagnitude, "fb0000000000000001"),
+            (1.0009765625, "f93c01"), (1.00048828125, "fa3f801000"),
+        ] as [(Double, String)]
+    )
     func floatWidths(value: Double, hex: String) throws {
         #expect(TestSupport.hex(try CBOREncoder().encode(.float(value))) == hex)
     }
@@ -73,13 +78,16 @@ struct DeterministicEncodingTests {
         }
     }
 
-    @Test("integers use the shortest head", arguments: [
-        (CBORValue.unsigned(23), "17"), (.unsigned(24), "1818"), (.unsigned(255), "18ff"), (.unsigned(256), "190100"),
-        (.unsigned(65535), "19ffff"), (.unsigned(65536), "1a00010000"), (.unsigned(UInt64(UInt32.max)), "1affffffff"),
-        (.unsigned(UInt64(UInt32.max) + 1), "1b0000000100000000"), (.unsigned(.max), "1bffffffffffffffff"),
-        (.negative(.max), "3bffffffffffffffff"), (CBORValue(Int64.min), "3b7fffffffffffffff"), (CBORValue(-24), "37"),
-        (CBORValue(-25), "3818"),
-    ] as [(CBORValue, String)])
+    @Test(
+        "integers use the shortest head",
+        arguments: [
+            (CBORValue.unsigned(23), "17"), (.unsigned(24), "1818"), (.unsigned(255), "18ff"), (.unsigned(256), "190100"),
+            (.unsigned(65535), "19ffff"), (.unsigned(65536), "1a00010000"), (.unsigned(UInt64(UInt32.max)), "1affffffff"),
+            (.unsigned(UInt64(UInt32.max) + 1), "1b0000000100000000"), (.unsigned(.max), "1bffffffffffffffff"),
+            (.negative(.max), "3bffffffffffffffff"), (CBORValue(Int64.min), "3b7fffffffffffffff"), (CBORValue(-24), "37"),
+            (CBORValue(-25), "3818"),
+        ] as [(CBORValue, String)]
+    )
     func integers(value: CBORValue, hex: String) throws {
         #expect(TestSupport.hex(try CBOREncoder().encode(value)) == hex)
         #expect(try CBORDecoder().decode(TestSupport.bytes(hex: hex)) == value)
@@ -91,12 +99,15 @@ struct DeterministicEncodingTests {
         #expect(try CBOREncoder().encode(try CBORDecoder().decode(TestSupport.bytes(hex: "5900024142"))) == [0x42, 0x41, 0x42])
     }
 
-    @Test("bignums get their preferred serialization", arguments: [
-        ("c240", "00"), ("c34100", "20"), ("c2420100", "190100"), ("c2480102030405060708", "1b0102030405060708"),
-        ("c348ffffffffffffffff", "3bffffffffffffffff"), ("c249010000000000000000", "c249010000000000000000"),
-        ("c24b0000010000000000000000", "c249010000000000000000"), ("c34a00010000000000000000", "c349010000000000000000"),
-        ("c2a0", "c2a0"), ("c3820102", "c3820102"),
-    ])
+    @Test(
+        "bignums get their preferred serialization",
+        arguments: [
+            ("c240", "00"), ("c34100", "20"), ("c2420100", "190100"), ("c2480102030405060708", "1b0102030405060708"),
+            ("c348ffffffffffffffff", "3bffffffffffffffff"), ("c249010000000000000000", "c249010000000000000000"),
+            ("c24b0000010000000000000000", "c249010000000000000000"), ("c34a00010000000000000000", "c349010000000000000000"),
+            ("c2a0", "c2a0"), ("c3820102", "c3820102"),
+        ]
+    )
     func bignums(input: String, output: String) throws {
         let value = try CBORDecoder().decode(TestSupport.bytes(hex: input))
         #expect(TestSupport.hex(try CBOREncoder().encode(value)) == output)
@@ -107,7 +118,10 @@ struct DeterministicEncodingTests {
     func bignumEquality() {
         let pairs: [(CBORValue, CBORValue)] = [
             (.tagged(2, .byteString([])), 0), (.tagged(2, .byteString([0, 1])), 1), (.tagged(3, .byteString([0x01, 0x00])), -257),
-            (.tagged(2, .byteString([0] + [1] + [UInt8](repeating: 0, count: 8))), .tagged(2, .byteString([1] + [UInt8](repeating: 0, count: 8)))),
+            (
+                .tagged(2, .byteString([0] + [1] + [UInt8](repeating: 0, count: 8))),
+                .tagged(2, .byteString([1] + [UInt8](repeating: 0, count: 8)))
+            ),
         ]
         for (a, b) in pairs {
             #expect(a == b)

@@ -31,8 +31,10 @@ struct FuzzTests {
                 bytes.removeLast(Int.random(in: 0...bytes.count, using: &rng))
             default:
                 // A hostile head: a length or count near the top of its range.
-                let heads: [[UInt8]] = [[0x5B, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], [0x9B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
-                                        [0xBA, 0xFF, 0xFF, 0xFF, 0xFF], [0x7A, 0x00, 0x10, 0x00, 0x00], [0x9F], [0xBF], [0x5F], [0xFF], [0xF8, 0x10]]
+                let heads: [[UInt8]] = [
+                    [0x5B, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], [0x9B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+                    [0xBA, 0xFF, 0xFF, 0xFF, 0xFF], [0x7A, 0x00, 0x10, 0x00, 0x00], [0x9F], [0xBF], [0x5F], [0xFF], [0xF8, 0x10],
+                ]
                 bytes.insert(contentsOf: heads.randomElement(using: &rng)!, at: Int.random(in: 0...bytes.count, using: &rng))
             }
         }
@@ -45,8 +47,10 @@ struct FuzzTests {
         var rng = SplitMix64(seed: 20_000)
         var accepted = 0
         var kinds: [CBORError.Kind: Int] = [:]
-        let decoders = [CBORDecoder(), CBORDecoder(duplicateKeys: .keepAll),
-                        CBORDecoder(limits: CBORLimits(maximumDepth: 4, maximumItemCount: 50, maximumLength: 16))]
+        let decoders = [
+            CBORDecoder(), CBORDecoder(duplicateKeys: .keepAll),
+            CBORDecoder(limits: CBORLimits(maximumDepth: 4, maximumItemCount: 50, maximumLength: 16)),
+        ]
         for iteration in 0..<20_000 {
             let input: [UInt8]
             if iteration % 4 == 0 {
@@ -75,7 +79,9 @@ struct FuzzTests {
         }
         #expect(accepted > 500)
         #expect(kinds[.truncated, default: 0] > 0 && kinds[.malformed, default: 0] > 0)
-        print("fuzz: \(accepted) accepted, errors: \(kinds.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " "))")
+        print(
+            "fuzz: \(accepted) accepted, errors: \(kinds.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " "))"
+        )
     }
 
     @Test("mutated encodings of a Codable struct decode to a value that re-encodes stably, or fail with a described CBORError")

@@ -16,8 +16,11 @@ struct NotWellFormedTests {
         guard let groups = (try? TestSupport.loadJSON("rfc8949_not_well_formed.json"))?["groups"]?.array else { return [] }
         return groups.flatMap { group in
             group["hex"]!.array!.map {
-                Case(hex: $0.string!, tooLittleData: group["error_kind"]!.string! == "too little data",
-                     group: group["description"]!.string!)
+                Case(
+                    hex: $0.string!,
+                    tooLittleData: group["error_kind"]!.string! == "too little data",
+                    group: group["description"]!.string!
+                )
             }
         }
     }()
@@ -86,9 +89,11 @@ struct NotWellFormedTests {
 
     @Test("validity errors (duplicate keys, bad UTF-8) give way to well-formedness errors found later")
     func validityAfterWellFormedness() {
-        for (hex, kind) in [("9fa2010001", CBORError.Kind.truncated), ("82a201000100ff", .malformed),
-                            ("8261ff", .truncated), ("8261ff00", .invalidUTF8), ("8261ff0000", .trailingBytes),
-                            ("82a2010001006180", .duplicateMapKey)] {
+        for (hex, kind) in [
+            ("9fa2010001", CBORError.Kind.truncated), ("82a201000100ff", .malformed),
+            ("8261ff", .truncated), ("8261ff00", .invalidUTF8), ("8261ff0000", .trailingBytes),
+            ("82a2010001006180", .duplicateMapKey),
+        ] {
             do {
                 _ = try CBORDecoder().decode(TestSupport.bytes(hex: hex))
                 Issue.record("\(hex) decoded")

@@ -10,10 +10,12 @@ struct RandomValues {
     init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     mutating func int() -> CBORValue {
-        let edges: [CBORValue] = [0, 1, 23, 24, 255, 256, 65535, 65536, .unsigned(UInt64(UInt32.max)),
-                                  .unsigned(1 << 32), .unsigned(UInt64(Int64.max)), .unsigned(1 << 63), .unsigned(.max),
-                                  -1, -24, -25, -256, -257, .negative(UInt64(UInt32.max)), .negative(1 << 32),
-                                  .negative(UInt64(Int64.max)), .negative(1 << 63), .negative(.max)]
+        let edges: [CBORValue] = [
+            0, 1, 23, 24, 255, 256, 65535, 65536, .unsigned(UInt64(UInt32.max)),
+            .unsigned(1 << 32), .unsigned(UInt64(Int64.max)), .unsigned(1 << 63), .unsigned(.max),
+            -1, -24, -25, -256, -257, .negative(UInt64(UInt32.max)), .negative(1 << 32),
+            .negative(UInt64(Int64.max)), .negative(1 << 63), .negative(.max),
+        ]
         if Int.random(in: 0..<10, using: &rng) < 4 { return edges.randomElement(using: &rng)! }
         let bits = [5, 8, 16, 32, 64].randomElement(using: &rng)!
         let value = bits == 64 ? rng.next() : rng.next() & ((1 << UInt64(bits)) - 1)
@@ -24,7 +26,9 @@ struct RandomValues {
         var scalars = String.UnicodeScalarView()
         for _ in 0..<Int.random(in: 0..<12, using: &rng) {
             let pick = Int.random(in: 0..<10, using: &rng)
-            let value: UInt32 = pick < 5 ? .random(in: 0x20..<0x7F, using: &rng)
+            let value: UInt32 =
+                pick < 5
+                ? .random(in: 0x20..<0x7F, using: &rng)
                 : pick < 8 ? .random(in: 0xA0..<0xD800, using: &rng) : .random(in: 0x10000..<0x110000, using: &rng)
             scalars.append(Unicode.Scalar(value)!)
         }
@@ -38,8 +42,10 @@ struct RandomValues {
     mutating func float() -> Double {
         switch Int.random(in: 0..<10, using: &rng) {
         case 0, 1:
-            return [0.0, -0.0, 1.0, 1.5, 65504.0, 0x1p-24, 0x1p-14, .infinity, -.infinity, .nan, 100000.0,
-                    Double(Float.greatestFiniteMagnitude), 1e300, -4.1, 1.1].randomElement(using: &rng)!
+            return [
+                0.0, -0.0, 1.0, 1.5, 65504.0, 0x1p-24, 0x1p-14, .infinity, -.infinity, .nan, 100000.0,
+                Double(Float.greatestFiniteMagnitude), 1e300, -4.1, 1.1,
+            ].randomElement(using: &rng)!
         case 2, 3, 4:
             // binary16-exact, via a random half bit pattern (no NaN/inf).
             let bits = UInt16.random(in: 0..<0x7C00, using: &rng) | (Bool.random(using: &rng) ? 0x8000 : 0)

@@ -95,9 +95,13 @@ struct JSONParser {
         switch bytes[offset] {
         case UInt8(ascii: "{"):
             offset += 1
-            var keys: [String] = [], values: [JSON] = []
+            var keys: [String] = []
+            var values: [JSON] = []
             skipSpace()
-            if bytes[offset] == UInt8(ascii: "}") { offset += 1; return .object([], []) }
+            if bytes[offset] == UInt8(ascii: "}") {
+                offset += 1
+                return .object([], [])
+            }
             while true {
                 skipSpace()
                 keys.append(try parseString())
@@ -105,7 +109,10 @@ struct JSONParser {
                 try expect(":")
                 values.append(try parseValue())
                 skipSpace()
-                if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+                if bytes[offset] == UInt8(ascii: ",") {
+                    offset += 1
+                    continue
+                }
                 try expect("}")
                 return .object(keys, values)
             }
@@ -113,18 +120,30 @@ struct JSONParser {
             offset += 1
             var items: [JSON] = []
             skipSpace()
-            if bytes[offset] == UInt8(ascii: "]") { offset += 1; return .array([]) }
+            if bytes[offset] == UInt8(ascii: "]") {
+                offset += 1
+                return .array([])
+            }
             while true {
                 items.append(try parseValue())
                 skipSpace()
-                if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+                if bytes[offset] == UInt8(ascii: ",") {
+                    offset += 1
+                    continue
+                }
                 try expect("]")
                 return .array(items)
             }
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expect("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expect("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expect("null"); return .null
+        case UInt8(ascii: "t"):
+            try expect("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expect("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expect("null")
+            return .null
         default:
             let start = offset
             while offset < bytes.count, "+-0123456789.eE".utf8.contains(bytes[offset]) { offset += 1 }
@@ -135,7 +154,7 @@ struct JSONParser {
 
     private mutating func hex4() throws -> UInt32 {
         guard offset + 4 <= bytes.count,
-              let value = UInt32(String(decoding: bytes[offset..<(offset + 4)], as: UTF8.self), radix: 16)
+            let value = UInt32(String(decoding: bytes[offset..<(offset + 4)], as: UTF8.self), radix: 16)
         else { throw JSONParseError(offset: offset) }
         offset += 4
         return value
@@ -145,13 +164,19 @@ struct JSONParser {
         try expect("\"")
         var scalars = String.UnicodeScalarView()
         var raw: [UInt8] = []
-        func flush() { scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars); raw = [] }
+        func flush() {
+            scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars)
+            raw = []
+        }
         while true {
             guard offset < bytes.count else { throw JSONParseError(offset: offset) }
             let byte = bytes[offset]
             offset += 1
             if byte == UInt8(ascii: "\"") { break }
-            guard byte == UInt8(ascii: "\\") else { raw.append(byte); continue }
+            guard byte == UInt8(ascii: "\\") else {
+                raw.append(byte)
+                continue
+            }
             flush()
             let escape = bytes[offset]
             offset += 1
@@ -202,14 +227,20 @@ extension JSON {
                     magnitude[index] = UInt8(value & 0xFF)
                     carry = value >> 8
                 }
-                while carry > 0 { magnitude.insert(UInt8(carry & 0xFF), at: 0); carry >>= 8 }
+                while carry > 0 {
+                    magnitude.insert(UInt8(carry & 0xFF), at: 0)
+                    carry >>= 8
+                }
             }
             while magnitude.count > 1, magnitude[0] == 0 { magnitude.removeFirst() }
             if negative {
                 // -1 - n = value, so n = magnitude - 1.
                 var n = magnitude
                 var index = n.count - 1
-                while n[index] == 0 { n[index] = 0xFF; index -= 1 }
+                while n[index] == 0 {
+                    n[index] = 0xFF
+                    index -= 1
+                }
                 n[index] -= 1
                 while n.count > 1, n[0] == 0 { n.removeFirst() }
                 if n.count <= 8 { return .negative(n.reduce(0) { $0 << 8 | UInt64($1) }) }

@@ -29,16 +29,19 @@ struct AuditKeyringTests {
         #expect(Set(keys.ids) == ["k1", "k2"])
     }
 
-    @Test("a malformed key file is refused, naming the file and what is wrong", arguments: [
-        ("", "holds no key"),
-        ("# only a comment\n", "holds no key"),
-        ("k1\n", "line 1"),
-        ("k1 not-base64!\n", "line 1"),
-        ("k1 \(Data(repeating: 1, count: 16).base64EncodedString())\n", "at least 32"),
-        ("k1 \(key32)\nk1 \(key32)\n", "twice"),
-        ("K1 \(key32)\n", "is not 1-32 characters"),
-        ("k1 \(key32) extra\n", "line 1"),
-    ])
+    @Test(
+        "a malformed key file is refused, naming the file and what is wrong",
+        arguments: [
+            ("", "holds no key"),
+            ("# only a comment\n", "holds no key"),
+            ("k1\n", "line 1"),
+            ("k1 not-base64!\n", "line 1"),
+            ("k1 \(Data(repeating: 1, count: 16).base64EncodedString())\n", "at least 32"),
+            ("k1 \(key32)\nk1 \(key32)\n", "twice"),
+            ("K1 \(key32)\n", "is not 1-32 characters"),
+            ("k1 \(key32) extra\n", "line 1"),
+        ]
+    )
     func refusals(text: String, expected: String) throws {
         let error = try #require(throws: AuditKeyError.self) { try AuditKeyring.parse(text, file: "/etc/audit.key") }
         #expect(error.message.contains(expected), "\(error.message)")

@@ -1,7 +1,7 @@
-import ArtifactStoreAPI
-import ArtifactStoreTestSupport
 import ArtifactControlPlane
 import ArtifactMetadata
+import ArtifactStoreAPI
+import ArtifactStoreTestSupport
 import Foundation
 import SQLKit
 import Synchronization
@@ -15,7 +15,13 @@ struct AuditLogTests {
         try await h.push("team", "app", "1", files: ["a": Array("one".utf8)])
         try await h.push("team", "app", "2", files: ["a": Array("two".utf8)])
         _ = try await h.registry.setTag(namespace: "team", artifact: "app", tag: "latest", version: "2", context: h.context)
-        _ = try await h.controlPlane.retention.placeHold(namespace: "team", artifact: "app", version: "1", reason: "case 42", context: h.context)
+        _ = try await h.controlPlane.retention.placeHold(
+            namespace: "team",
+            artifact: "app",
+            version: "1",
+            reason: "case 42",
+            context: h.context
+        )
         try await h.controlPlane.retention.setPolicy(RetentionPolicy(namespace: "team", name: "keep", keepLast: 5), context: h.context)
     }
 
@@ -38,8 +44,14 @@ struct AuditLogTests {
             #expect(records.map(\.sequence) == Array(1...Int64(records.count)))
             #expect(records.first?.previousHash == AuditRecord.genesisHash)
             for (earlier, later) in zip(records, records.dropFirst()) { #expect(later.previousHash == earlier.hash) }
-            #expect(records.allSatisfy { $0.hash == $0.computedHash(keys: .processLocal) && $0.keyID == AuditKeyring.processLocal.activeID })
-            #expect(Set(records.map(\.action)).isSuperset(of: ["namespace.create", "blob.link", "version.commit", "tag.set", "hold.place", "policy.set"]))
+            #expect(
+                records.allSatisfy { $0.hash == $0.computedHash(keys: .processLocal) && $0.keyID == AuditKeyring.processLocal.activeID }
+            )
+            #expect(
+                Set(records.map(\.action)).isSuperset(of: [
+                    "namespace.create", "blob.link", "version.commit", "tag.set", "hold.place", "policy.set",
+                ])
+            )
         }
     }
 
@@ -48,7 +60,11 @@ struct AuditLogTests {
         var description: String { rawValue }
     }
 
-    @Test("tampering done directly in the database is detected and the first bad record named", arguments: TestDatabase.allCases, Tampering.allCases)
+    @Test(
+        "tampering done directly in the database is detected and the first bad record named",
+        arguments: TestDatabase.allCases,
+        Tampering.allCases
+    )
     func tampering(database: TestDatabase, tampering: Tampering) async throws {
         try await Harness.run(database) { h in
             try await Self.populate(h)
@@ -82,7 +98,8 @@ struct AuditLogTests {
                     VALUES (4, \(bind: forged.timeMilliseconds), \(bind: forged.actor), \(bind: forged.action), \(bind: forged.namespace), \(bind: forged.target),
                             \(bind: forged.digests.joined(separator: " ")), \(bind: forged.outcome), \(bind: forged.requestID), \(bind: forged.clientAddress),
                             \(bind: forged.detail), \(bind: forged.previousHash), \(bind: forged.hash), \(bind: forged.keyID))
-                    """)
+                    """
+                )
                 // A forger who recomputes the inserted record's hash is caught at the next one,
                 // whose sequence number (part of what its hash covers) had to change.
                 expected = tampering == .insertForged ? (5, .contentsAltered) : (4, .contentsAltered)
@@ -130,7 +147,8 @@ struct AuditLogTests {
                     """
                     UPDATE audit_log SET key_id = NULL, previous_hash = \(bind: record.previousHash), hash = \(bind: record.hash)
                     WHERE seq = \(bind: record.sequence)
-                    """)
+                    """
+                )
             }
             try await h.execute("UPDATE audit_head SET hash = \(bind: previous) WHERE id = 1")
             var fault = try #require(try await h.controlPlane.audit.verifyChain().firstFault)
@@ -158,7 +176,9 @@ struct AuditLogTests {
 
             func export(_ filter: AuditFilter) async throws -> [AuditRecord] {
                 let lines = Mutex<[String]>([])
-                let written = try await h.controlPlane.audit.exportJSONLines(filter, pageSize: 2) { line in lines.withLock { $0.append(line) } }
+                let written = try await h.controlPlane.audit.exportJSONLines(filter, pageSize: 2) { line in
+                    lines.withLock { $0.append(line) }
+                }
                 let collected = lines.withLock { $0 }
                 #expect(written == collected.count)
                 #expect(collected.allSatisfy { $0.hasSuffix("\n") && !$0.dropLast().contains("\n") })

@@ -76,8 +76,10 @@ struct AuditSequencerTests {
         }
     }
 
-    @Test("two sealers racing without the lock seal every pending record exactly once, in one intact chain",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "two sealers racing without the lock seal every pending record exactly once, in one intact chain",
+        arguments: TestDatabase.allCases
+    )
     func racingSealers(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             let total = 60
@@ -139,8 +141,11 @@ struct AuditSequencerTests {
         var description: String { rawValue }
     }
 
-    @Test("a pending record edited or forged in the database before it is sealed is never sealed, and verify names it",
-          arguments: TestDatabase.allCases, PendingTampering.allCases)
+    @Test(
+        "a pending record edited or forged in the database before it is sealed is never sealed, and verify names it",
+        arguments: TestDatabase.allCases,
+        PendingTampering.allCases
+    )
     func pendingTampering(database: TestDatabase, tampering: PendingTampering) async throws {
         try await Harness.run(database) { h in
             try await Self.holdingRole(h) {
@@ -154,7 +159,8 @@ struct AuditSequencerTests {
                         INSERT INTO audit_pending (\(unsafeRaw: AuditPendingRecord.columns))
                         VALUES ('forged', 1, 'user:mallory', 'test.pending', NULL, 'r1', '', 'success', NULL, NULL, NULL,
                                 \(bind: AuditKeyring.processLocal.activeID), \(bind: String(repeating: "0", count: 64)))
-                        """)
+                        """
+                    )
                 }
             }
             let round = try await h.controlPlane.auditSequencer.sealPending()
@@ -167,8 +173,10 @@ struct AuditSequencerTests {
         }
     }
 
-    @Test("a record whose column does not decode is the first fault, not an error; the export ends with an error line",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "a record whose column does not decode is the first fault, not an error; the export ends with an error line",
+        arguments: TestDatabase.allCases
+    )
     func malformedRecord(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await AuditLogTests.populate(h)
@@ -246,22 +254,36 @@ struct AuditSequencerTests {
         }
     }
 
-    @Test("records sealed before schema 5 (no key id, plain SHA-256) verify, the first keyed record links to them, and an edit is caught",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "records sealed before schema 5 (no key id, plain SHA-256) verify, the first keyed record links to them, and an edit is caught",
+        arguments: TestDatabase.allCases
+    )
     func legacyRecords(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             // As the code before schema 5 wrote it: v1 encoding, SHA-256, head moved with it.
             var legacy = AuditRecord(
-                sequence: 1, timeMilliseconds: 1_700_000_000_000, actor: "user:old", action: "namespace.create", namespace: "old",
-                target: "old", digests: [], outcome: "success", requestID: nil, clientAddress: nil, detail: nil,
-                previousHash: AuditRecord.genesisHash, hash: "")
+                sequence: 1,
+                timeMilliseconds: 1_700_000_000_000,
+                actor: "user:old",
+                action: "namespace.create",
+                namespace: "old",
+                target: "old",
+                digests: [],
+                outcome: "success",
+                requestID: nil,
+                clientAddress: nil,
+                detail: nil,
+                previousHash: AuditRecord.genesisHash,
+                hash: ""
+            )
             legacy.hash = legacy.computedHash
             try await h.execute(
                 """
                 INSERT INTO audit_log (seq, time, actor, action, namespace, target, digests, outcome, previous_hash, hash)
                 VALUES (1, \(bind: legacy.timeMilliseconds), 'user:old', 'namespace.create', 'old', 'old', '', 'success',
                         \(bind: legacy.previousHash), \(bind: legacy.hash))
-                """)
+                """
+            )
             try await h.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, 1, \(bind: legacy.hash))")
             _ = try await h.registry.createNamespace("team", context: h.context)
             let records = try await h.controlPlane.audit.records(page: .first(10)).items

@@ -1,8 +1,8 @@
+import ArtifactControlPlane
+import ArtifactMetadata
 import ArtifactStoreAPI
 import ArtifactStoreTestSupport
-import ArtifactControlPlane
 import Crypto
-import ArtifactMetadata
 import Foundation
 import SQLKit
 import Synchronization
@@ -27,7 +27,8 @@ struct AuthTests {
             #expect(try await auth.listTokens().items.count == 1)
             for scope in Scope.allCases {
                 for namespace in [nil, "anything"] {
-                    guard case .allow = try await auth.authorize(token: admin.token, scope: scope, namespace: namespace, context: h.context) else {
+                    guard case .allow = try await auth.authorize(token: admin.token, scope: scope, namespace: namespace, context: h.context)
+                    else {
                         Issue.record("admin refused \(scope) on \(namespace ?? "*")")
                         continue
                     }
@@ -39,7 +40,12 @@ struct AuthTests {
     @Test("tokens are stored only as SHA-256 hashes, and never recorded", arguments: TestDatabase.allCases)
     func hashedOnly(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
-            let issued = try await h.controlPlane.auth.createToken(name: "ci", grants: [Grant(.write, namespace: "team")], expiresAt: nil, context: h.context)
+            let issued = try await h.controlPlane.auth.createToken(
+                name: "ci",
+                grants: [Grant(.write, namespace: "team")],
+                expiresAt: nil,
+                context: h.context
+            )
             #expect(issued.token.hasPrefix("ast_\(issued.info.id)_"))
             let expectedLength = 85  // "ast_" + 16 + "_" + 64
             #expect(issued.token.count == expectedLength)
@@ -59,10 +65,20 @@ struct AuthTests {
     func scopes(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             let auth = h.controlPlane.auth
-            let writer = try await auth.createToken(name: "writer", grants: [Grant(.write, namespace: "team")], expiresAt: nil, context: h.context)
+            let writer = try await auth.createToken(
+                name: "writer",
+                grants: [Grant(.write, namespace: "team")],
+                expiresAt: nil,
+                context: h.context
+            )
             let reader = try await auth.createToken(name: "reader", grants: [.global(.read)], expiresAt: nil, context: h.context)
             func allowed(_ token: IssuedToken, _ scope: Scope, _ namespace: String?) async throws -> Bool {
-                if case .allow(let principal) = try await auth.authorize(token: token.token, scope: scope, namespace: namespace, context: h.context) {
+                if case .allow(let principal) = try await auth.authorize(
+                    token: token.token,
+                    scope: scope,
+                    namespace: namespace,
+                    context: h.context
+                ) {
                     #expect(principal.tokenID == token.info.id)
                     return true
                 }
@@ -80,11 +96,19 @@ struct AuthTests {
         }
     }
 
-    @Test("wrong scope, missing, unknown, expired and revoked tokens are refused, audited, and change nothing else", arguments: TestDatabase.allCases)
+    @Test(
+        "wrong scope, missing, unknown, expired and revoked tokens are refused, audited, and change nothing else",
+        arguments: TestDatabase.allCases
+    )
     func refusals(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             let auth = h.controlPlane.auth
-            let expiring = try await auth.createToken(name: "short", grants: [Grant(.write, namespace: "team")], expiresAt: h.time.addingTimeInterval(60), context: h.context)
+            let expiring = try await auth.createToken(
+                name: "short",
+                grants: [Grant(.write, namespace: "team")],
+                expiresAt: h.time.addingTimeInterval(60),
+                context: h.context
+            )
             let revoked = try await auth.createToken(name: "gone", grants: [.global(.admin)], expiresAt: nil, context: h.context)
             try await auth.revokeToken(id: revoked.info.id, context: h.context)
             let request = RequestContext(actor: "ignored", requestID: "req-denied", clientAddress: "203.0.113.9")
@@ -122,8 +146,12 @@ struct AuthTests {
             #expect(try await h.controlPlane.audit.verifyChain().isIntact)
 
             try await h.expectRefusal(.tokenNotFound) { try await auth.revokeToken(id: "0123456789abcdef", context: h.context) }
-            try await h.expectRefusal(.invalidName) { _ = try await auth.createToken(name: "ci", grants: [], expiresAt: nil, context: h.context) }
-            try await h.expectRefusal(.invalidName) { _ = try await auth.createToken(name: "Bad Name", grants: [.global(.read)], expiresAt: nil, context: h.context) }
+            try await h.expectRefusal(.invalidName) {
+                _ = try await auth.createToken(name: "ci", grants: [], expiresAt: nil, context: h.context)
+            }
+            try await h.expectRefusal(.invalidName) {
+                _ = try await auth.createToken(name: "Bad Name", grants: [.global(.read)], expiresAt: nil, context: h.context)
+            }
             try await h.expectRefusal(.invalidName) {
                 _ = try await auth.createToken(name: "ci", grants: [Grant(.read, namespace: "Bad!")], expiresAt: nil, context: h.context)
             }
@@ -165,7 +193,8 @@ struct AuthProvidedBootstrapTests {
             for bad in [
                 "", "secret", "ast_0123_" + String(repeating: "a", count: 64), "ast_0123456789abcdef_" + String(repeating: "a", count: 63),
                 "ast_0123456789ABCDEF_" + String(repeating: "a", count: 64), "xyz_0123456789abcdef_" + String(repeating: "a", count: 64),
-                "ast_0123456789abcdef_" + String(repeating: "g", count: 64), "ast_0123456789abcdef_" + String(repeating: "a", count: 64) + "_x",
+                "ast_0123456789abcdef_" + String(repeating: "g", count: 64),
+                "ast_0123456789abcdef_" + String(repeating: "a", count: 64) + "_x",
             ] {
                 do {
                     _ = try await h.controlPlane.auth.bootstrap(providedToken: bad)

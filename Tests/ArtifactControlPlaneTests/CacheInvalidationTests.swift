@@ -19,14 +19,26 @@ struct CacheInvalidationTests {
     /// process sharing them would have (its own store: its own connections and listener).
     func withSecond(_ h: Harness, _ body: (ControlPlane) async throws -> Void) async throws {
         let second = try await ControlPlane.open(
-            h.location, dataPlane: h.dataPlane, configuration: h.controlPlane.configuration, clock: { h.clock.now }, logger: TestLogs.silent)
-        try await withCleanup { try await body(second) } then: { await second.close() }
+            h.location,
+            dataPlane: h.dataPlane,
+            configuration: h.controlPlane.configuration,
+            clock: { h.clock.now },
+            logger: TestLogs.silent
+        )
+        try await withCleanup {
+            try await body(second)
+        } then: {
+            await second.close()
+        }
     }
 
     /// Two control planes on one database (``withSecond(_:_:)``), with `bytes` stored and linked
     /// into namespace `team` through the first.
     func withBlobInTwoProcesses(
-        _ database: TestDatabase, _ bytes: [UInt8], test: String = #function, _ body: (Harness, ControlPlane, LinkedBlob) async throws -> Void
+        _ database: TestDatabase,
+        _ bytes: [UInt8],
+        test: String = #function,
+        _ body: (Harness, ControlPlane, LinkedBlob) async throws -> Void
     ) async throws {
         try await Harness.run(database, test: test) { h in
             try await withSecond(h) { second in
@@ -63,7 +75,11 @@ struct CacheInvalidationTests {
         try await Harness.run(database) { h in
             try await withSecond(h) { second in
                 let issued = try await h.controlPlane.auth.createToken(
-                    name: "ci", grants: [Grant(.read, namespace: "team")], expiresAt: nil, context: h.context)
+                    name: "ci",
+                    grants: [Grant(.read, namespace: "team")],
+                    expiresAt: nil,
+                    context: h.context
+                )
                 await second.store.checkForForeignWrites()  // SQLite: the creation, heard now rather than by the poller
                 _ = try await second.auth.require(token: issued.token, scope: .read, namespace: "team", context: h.context)
                 #expect(second.caches.authorizations.count == 1)
@@ -94,9 +110,13 @@ struct CacheInvalidationTests {
                     plane.caches.blobFacts.count == 0 && plane.caches.blobFacts.contents.count == 0
                 }
                 #expect(gone)
-                let byDigest = await #expect(throws: ControlPlaneError.self) { try await plane.registry.blob(namespace: "team", digest: blob.sha256) }
+                let byDigest = await #expect(throws: ControlPlaneError.self) {
+                    try await plane.registry.blob(namespace: "team", digest: blob.sha256)
+                }
                 #expect(byDigest?.kind == .blobNotFound)
-                let opened = await #expect(throws: ControlPlaneError.self) { try await plane.registry.openBlob(namespace: "team", address: blob.address) }
+                let opened = await #expect(throws: ControlPlaneError.self) {
+                    try await plane.registry.openBlob(namespace: "team", address: blob.address)
+                }
                 #expect(opened?.kind == .blobNotFound)
             }
         }
@@ -121,7 +141,9 @@ struct CacheInvalidationTests {
             #expect(try await h.controlPlane.garbageCollector.collect().blobsDeleted == 1)
             let gone = await untilHeard(by: second) { second.caches.blobFacts.contents.count == 0 && second.caches.blobFacts.count == 0 }
             #expect(gone)
-            let opened = await #expect(throws: ControlPlaneError.self) { try await second.registry.openBlob(namespace: "team", address: blob.address) }
+            let opened = await #expect(throws: ControlPlaneError.self) {
+                try await second.registry.openBlob(namespace: "team", address: blob.address)
+            }
             #expect(opened?.kind == .blobNotFound)
         }
     }
@@ -131,7 +153,12 @@ struct CacheInvalidationTests {
         try await Harness.run(database) { h in
             let auth = h.controlPlane.auth
             for round in 0..<3 {
-                let issued = try await auth.createToken(name: "r\(round)", grants: [Grant(.read, namespace: "team")], expiresAt: nil, context: h.context)
+                let issued = try await auth.createToken(
+                    name: "r\(round)",
+                    grants: [Grant(.read, namespace: "team")],
+                    expiresAt: nil,
+                    context: h.context
+                )
                 let (lateSuccesses, revoked) = try await withThrowingTaskGroup(of: Int.self) { group -> (Int, Bool) in
                     let revokedAt = Flag()
                     for _ in 0..<8 {
@@ -201,7 +228,12 @@ struct CacheInvalidationTests {
     func lostFeed() async throws {
         try await Harness.run(.sqlite) { h in
             let caches = h.controlPlane.caches
-            let issued = try await h.controlPlane.auth.createToken(name: "ci", grants: [Grant(.read, namespace: "team")], expiresAt: nil, context: h.context)
+            let issued = try await h.controlPlane.auth.createToken(
+                name: "ci",
+                grants: [Grant(.read, namespace: "team")],
+                expiresAt: nil,
+                context: h.context
+            )
             _ = try await h.controlPlane.auth.require(token: issued.token, scope: .read, namespace: "team", context: h.context)
             #expect(caches.authorizations.count == 1)
             caches.apply(.lost)

@@ -13,7 +13,12 @@ import Testing
 struct ControlPlaneCacheTests {
     /// A token with read on `team`, authorised once so that it is cached.
     func warmToken(_ h: Harness, expiresAt: Date? = nil) async throws -> IssuedToken {
-        let issued = try await h.controlPlane.auth.createToken(name: "ci", grants: [Grant(.read, namespace: "team")], expiresAt: expiresAt, context: h.context)
+        let issued = try await h.controlPlane.auth.createToken(
+            name: "ci",
+            grants: [Grant(.read, namespace: "team")],
+            expiresAt: expiresAt,
+            context: h.context
+        )
         _ = try await readTeam(h, issued)
         return issued
     }
@@ -40,7 +45,10 @@ struct ControlPlaneCacheTests {
         }
     }
 
-    @Test("a revocation nobody published (a hand edit of the database) takes effect within the cache lifetime", arguments: TestDatabase.allCases)
+    @Test(
+        "a revocation nobody published (a hand edit of the database) takes effect within the cache lifetime",
+        arguments: TestDatabase.allCases
+    )
     func foreignRevocationWithinLifetime(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             let issued = try await warmToken(h)
@@ -76,7 +84,8 @@ struct ControlPlaneCacheTests {
             let auth = h.controlPlane.auth
             for index in 0..<5 {
                 let guessed = "ast_\(String(repeating: "0", count: 15))\(index)_\(String(repeating: "a", count: 64))"
-                guard case .unauthenticated = try await auth.authorize(token: guessed, scope: .read, namespace: "team", context: h.context) else {
+                guard case .unauthenticated = try await auth.authorize(token: guessed, scope: .read, namespace: "team", context: h.context)
+                else {
                     Issue.record("a guessed token was accepted")
                     continue
                 }
@@ -90,7 +99,12 @@ struct ControlPlaneCacheTests {
         try await Harness.run(database, configuration: ControlPlane.Configuration(cacheLifetime: .seconds(60), cacheCapacity: 8)) { h in
             let auth = h.controlPlane.auth
             for index in 0..<6 {
-                let issued = try await auth.createToken(name: "t\(index)", grants: [Grant(.read, namespace: "team")], expiresAt: nil, context: h.context)
+                let issued = try await auth.createToken(
+                    name: "t\(index)",
+                    grants: [Grant(.read, namespace: "team")],
+                    expiresAt: nil,
+                    context: h.context
+                )
                 _ = try await auth.require(token: issued.token, scope: .read, namespace: "team", context: h.context)
                 #expect(h.controlPlane.caches.authorizations.count <= 2)
             }
@@ -107,7 +121,9 @@ struct ControlPlaneCacheTests {
             try await h.execute("DELETE FROM links WHERE namespace = 'team' AND address = \(bind: blob.address.description)")
             #expect(try await h.registry.blob(namespace: "team", address: blob.address) == blob.withoutDeduplication)
             h.advance(by: ControlPlaneCaches.defaultLifetime.timeInterval)
-            let error = await #expect(throws: ControlPlaneError.self) { try await h.registry.blob(namespace: "team", address: blob.address) }
+            let error = await #expect(throws: ControlPlaneError.self) {
+                try await h.registry.blob(namespace: "team", address: blob.address)
+            }
             #expect(error?.kind == .blobNotFound)
         }
     }
@@ -128,7 +144,9 @@ struct ControlPlaneCacheTests {
             h.controlPlane.caches.blobFacts.invalidate(address: blob.address)
             #expect(h.controlPlane.caches.blobFacts.count == 0)
             for namespace in ["a", "b"] {
-                let error = await #expect(throws: ControlPlaneError.self) { try await h.registry.blob(namespace: namespace, digest: blob.sha256) }
+                let error = await #expect(throws: ControlPlaneError.self) {
+                    try await h.registry.blob(namespace: namespace, digest: blob.sha256)
+                }
                 #expect(error?.kind == .blobNotFound)
             }
         }
@@ -142,11 +160,17 @@ struct ControlPlaneCacheTests {
             #expect(try await h.collect(try await h.registry.openBlob(namespace: "b", address: blob.address)) == Array("only in b".utf8))
             _ = try await h.registry.blob(namespace: "b", digest: blob.sha256)
             for _ in 0..<2 {
-                let byAddress = await #expect(throws: ControlPlaneError.self) { try await h.registry.blob(namespace: "a", address: blob.address) }
+                let byAddress = await #expect(throws: ControlPlaneError.self) {
+                    try await h.registry.blob(namespace: "a", address: blob.address)
+                }
                 #expect(byAddress?.kind == .blobNotFound)
-                let byDigest = await #expect(throws: ControlPlaneError.self) { try await h.registry.blob(namespace: "a", digest: blob.sha256) }
+                let byDigest = await #expect(throws: ControlPlaneError.self) {
+                    try await h.registry.blob(namespace: "a", digest: blob.sha256)
+                }
                 #expect(byDigest?.kind == .blobNotFound)
-                let opened = await #expect(throws: ControlPlaneError.self) { try await h.registry.openBlob(namespace: "a", address: blob.address) }
+                let opened = await #expect(throws: ControlPlaneError.self) {
+                    try await h.registry.openBlob(namespace: "a", address: blob.address)
+                }
                 #expect(opened?.kind == .blobNotFound)
             }
         }
@@ -173,7 +197,9 @@ struct ControlPlaneCacheTests {
             // The bytes and the link vanish behind the cache's back (a GC on another server).
             try await h.execute("DELETE FROM links WHERE address = \(bind: blob.address.description)")
             _ = try await h.dataPlane.delete(blob.address, backendID: "primary")
-            let error = await #expect(throws: ControlPlaneError.self) { try await h.registry.openBlob(namespace: "team", address: blob.address) }
+            let error = await #expect(throws: ControlPlaneError.self) {
+                try await h.registry.openBlob(namespace: "team", address: blob.address)
+            }
             #expect(error?.kind == .blobNotFound)
             #expect(h.controlPlane.caches.blobFacts.count == 0)
         }
@@ -190,7 +216,8 @@ struct ControlPlaneCacheTests {
             #expect(resolved.blob.size == 4)
             #expect(try await h.collect(try await h.registry.open(resolved)) == Array("tool".utf8))
             let cases: [(String, String, String, ControlPlaneError.Code)] = [
-                ("nobody", "1.0", "README", .namespaceNotFound), ("team", "9.9", "README", .versionNotFound), ("team", "1.0", "missing", .fileNotFound),
+                ("nobody", "1.0", "README", .namespaceNotFound), ("team", "9.9", "README", .versionNotFound),
+                ("team", "1.0", "missing", .fileNotFound),
             ]
             for (namespace, versionName, path, code) in cases {
                 let error = await #expect(throws: ControlPlaneError.self) {

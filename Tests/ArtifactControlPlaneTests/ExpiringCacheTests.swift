@@ -67,7 +67,9 @@ struct ExpiringCacheTests {
 
     @Test("a zero lifetime or capacity stores nothing")
     func disabled() {
-        for cache in [ExpiringCache<String, Int>(capacity: 8, lifetime: .zero), ExpiringCache<String, Int>(capacity: 0, lifetime: .seconds(2))] {
+        for cache in [
+            ExpiringCache<String, Int>(capacity: 8, lifetime: .zero), ExpiringCache<String, Int>(capacity: 0, lifetime: .seconds(2)),
+        ] {
             #expect(!cache.isEnabled)
             cache.store(1, for: "a", now: start, ifGeneration: cache.generation)
             #expect(cache.value(for: "a", now: start) == nil)

@@ -1,5 +1,5 @@
-import ArtifactStoreTestSupport
 import ArtifactControlPlane
+import ArtifactStoreTestSupport
 import Foundation
 import Testing
 

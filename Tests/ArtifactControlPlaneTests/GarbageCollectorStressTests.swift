@@ -1,8 +1,8 @@
-import ArtifactStoreTestSupport
 import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactIdentity
 import ArtifactMetadata
+import ArtifactStoreTestSupport
 import Foundation
 import SQLKit
 import Synchronization
@@ -30,7 +30,8 @@ struct GarbageCollectorStressTests {
 
     @Test(
         "GC in a loop against concurrent pushes, re-pushes and deletes never loses an acknowledged push nor a referenced blob",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func stress(database: TestDatabase) async throws {
         let configuration = ControlPlane.Configuration(gcGracePeriod: .milliseconds(100), gcPageSize: 4, collectionWaitLimit: .seconds(10))
         try await Harness.run(database, configuration: configuration, maximumConnections: 10, clock: TestClock(real: true)) { h in
@@ -44,7 +45,13 @@ struct GarbageCollectorStressTests {
             if database == .postgres {
                 planes.append(
                     try await ControlPlane.open(
-                        h.location, dataPlane: h.controlPlane.dataPlane, configuration: configuration, clock: { Date() }, logger: TestLogs.silent))
+                        h.location,
+                        dataPlane: h.controlPlane.dataPlane,
+                        configuration: configuration,
+                        clock: { Date() },
+                        logger: TestLogs.silent
+                    )
+                )
             }
             let processes = planes
 
@@ -55,12 +62,20 @@ struct GarbageCollectorStressTests {
                         var random = SystemRandomNumberGenerator()
                         for iteration in 0..<40 {
                             let namespace = namespaces.randomElement(using: &random)!
-                            let picks = Array(Set((0..<Int.random(in: 1...3, using: &random)).map { _ in Self.pick(iteration: iteration, using: &random) }))
+                            let picks = Array(
+                                Set(
+                                    (0..<Int.random(in: 1...3, using: &random)).map { _ in Self.pick(iteration: iteration, using: &random) }
+                                )
+                            )
                             let files = Dictionary(uniqueKeysWithValues: picks.map { ("file-\($0)", Self.contents[$0]) })
                             let version = "w\(worker)-\(iteration)"
                             do {
                                 try await h.push(namespace, "app", version, files: files, via: processes[worker % processes.count])
-                                state.acknowledged.withLock { $0[VersionKey(namespace: namespace, version: version)] = Dictionary(uniqueKeysWithValues: picks.map { ("file-\($0)", $0) }) }
+                                state.acknowledged.withLock {
+                                    $0[VersionKey(namespace: namespace, version: version)] = Dictionary(
+                                        uniqueKeysWithValues: picks.map { ("file-\($0)", $0) }
+                                    )
+                                }
                                 state.count("acknowledged")
                             } catch let error as ControlPlaneError where error.kind == .blobCollected || error.kind == .blobNotLinked {
                                 state.count("refused \(error.code)")
@@ -80,7 +95,12 @@ struct GarbageCollectorStressTests {
                             continue
                         }
                         do {
-                            try await h.registry.deleteVersion(namespace: key.namespace, artifact: "app", version: key.version, context: h.context)
+                            try await h.registry.deleteVersion(
+                                namespace: key.namespace,
+                                artifact: "app",
+                                version: key.version,
+                                context: h.context
+                            )
                             state.acknowledged.withLock { _ = $0.removeValue(forKey: key) }
                             state.count("deleted versions")
                         } catch {
@@ -120,9 +140,14 @@ struct GarbageCollectorStressTests {
             #expect(state.unexpected.withLock { $0 } == [])
             let survivors = state.acknowledged.withLock { $0 }
             let summary = state.counts.withLock { $0 }
-            print("FIGURE gc-stress \(database): \(summary.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) surviving versions=\(survivors.count)")
+            print(
+                "FIGURE gc-stress \(database): \(summary.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) surviving versions=\(survivors.count)"
+            )
             #expect(summary["acknowledged", default: 0] > 20)
-            #expect(summary["blobs collected during pushes", default: 0] > 0, "the collector deleted nothing while pushes ran: the test proved nothing")
+            #expect(
+                summary["blobs collected during pushes", default: 0] > 0,
+                "the collector deleted nothing while pushes ran: the test proved nothing"
+            )
 
             // Every surviving acknowledged version, byte for byte, through the data plane.
             for (key, files) in survivors {
@@ -133,7 +158,9 @@ struct GarbageCollectorStressTests {
             }
             // Every blob the metadata calls live is really there and intact.
             let live = try await h.controlPlane.store.read { db in
-                try await db.raw("SELECT address FROM blobs WHERE state = 'live'").all().map { try $0.decode(column: "address", as: String.self) }
+                try await db.raw("SELECT address FROM blobs WHERE state = 'live'").all().map {
+                    try $0.decode(column: "address", as: String.self)
+                }
             }
             for address in live {
                 let result = try await h.dataPlane.verify(try ContentAddress(parsing: address))

@@ -1,11 +1,11 @@
-import ArtifactStoreAPI
-import ArtifactStoreTestSupport
 import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactDataPlaneLocal
 import ArtifactIdentity
 import ArtifactMetadata
+import ArtifactStoreAPI
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import ServiceLifecycle
@@ -80,7 +80,9 @@ struct GarbageCollectorTests {
             h.advance(by: Self.grace - 10)
             _ = try await h.controlPlane.garbageCollector.collect()
             let version = try await h.registry.commitVersion(
-                VersionManifest(namespace: "team", artifact: "app", version: "1", files: [FileEntry(path: "c", address: blob.address)]), context: h.context)
+                VersionManifest(namespace: "team", artifact: "app", version: "1", files: [FileEntry(path: "c", address: blob.address)]),
+                context: h.context
+            )
             #expect(version.files.count == 1)
             for _ in 0..<3 {
                 h.advance(by: Self.grace * 2)
@@ -105,7 +107,8 @@ struct GarbageCollectorTests {
     @Test("a re-push whose bytes a GC deletes between ingest and link is not acknowledged", arguments: TestDatabase.allCases)
     func repushRacingDeletion(database: TestDatabase) async throws {
         let hooked = HookedBox()
-        try await Harness.run(database, wrapDataPlane: { hooked.wrap($0) }) { h in
+        let wrap: (LocalDataPlane) -> any DataPlane = { hooked.wrap($0) }
+        try await Harness.run(database, wrapDataPlane: wrap) { h in
             let gc = h.controlPlane.garbageCollector
             _ = try await h.registry.createNamespace("team", context: h.context)
             try await h.push("team", "app", "1", files: ["x": Self.c])
@@ -136,11 +139,15 @@ struct GarbageCollectorTests {
         }
     }
 
-    @Test("a deletion the data plane refused stays pending, holds off re-pushes, and is finished by the next run", arguments: TestDatabase.allCases)
+    @Test(
+        "a deletion the data plane refused stays pending, holds off re-pushes, and is finished by the next run",
+        arguments: TestDatabase.allCases
+    )
     func unfinishedDeletion(database: TestDatabase) async throws {
         let hooked = HookedBox()
         let configuration = ControlPlane.Configuration(gcGracePeriod: .seconds(3600), collectionWaitLimit: .milliseconds(200))
-        try await Harness.run(database, configuration: configuration, wrapDataPlane: { hooked.wrap($0) }) { h in
+        let wrap: (LocalDataPlane) -> any DataPlane = { hooked.wrap($0) }
+        try await Harness.run(database, configuration: configuration, wrapDataPlane: wrap) { h in
             let gc = h.controlPlane.garbageCollector
             try await Self.abandonedUploadDueForCollection(h)
             hooked.plane!.failNextDeletes(1)

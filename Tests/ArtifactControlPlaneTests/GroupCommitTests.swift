@@ -16,7 +16,9 @@ struct GroupCommitTests {
         try await TestDatabase.sqlite.withStore { store in
             try await store.transaction { db in
                 try await db.raw("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)").run()
-                try await db.raw("CREATE TABLE child (k TEXT PRIMARY KEY, parent TEXT NOT NULL REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED)").run()
+                try await db.raw(
+                    "CREATE TABLE child (k TEXT PRIMARY KEY, parent TEXT NOT NULL REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED)"
+                ).run()
                 try await db.raw("INSERT INTO t (k, n) VALUES ('counter', 0)").run()
             }
             try await body(store)
@@ -45,7 +47,8 @@ struct GroupCommitTests {
 
     /// Runs `bodies` as concurrent transactions that are all queued before any of them runs (a
     /// turn holds the writer until they are), so they form one group.
-    func inOneGroup(_ store: MetadataStore, _ bodies: [@Sendable (any SQLDatabase) async throws -> Void]) async -> [Result<Void, any Error>] {
+    func inOneGroup(_ store: MetadataStore, _ bodies: [@Sendable (any SQLDatabase) async throws -> Void]) async -> [Result<Void, any Error>]
+    {
         let release = await holdConnection(store)
         return await withTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
             for (index, body) in bodies.enumerated() {
@@ -108,7 +111,9 @@ struct GroupCommitTests {
             caller.cancel()
             try await release()
             #expect(try await caller.value == 7)
-            let stored = try await store.read { db in try await db.raw("SELECT n FROM t WHERE k = 'late'").first()?.decode(column: "n", as: Int.self) }
+            let stored = try await store.read { db in
+                try await db.raw("SELECT n FROM t WHERE k = 'late'").first()?.decode(column: "n", as: Int.self)
+            }
             #expect(stored == 1)
         }
     }
@@ -116,12 +121,15 @@ struct GroupCommitTests {
     @Test("concurrent transactions all commit, each seeing the writes before it")
     func serialSemantics() async throws {
         try await withStore { store in
-            let results = await inOneGroup(store, (0..<20).map { index in
-                { db in
-                    try await db.raw("UPDATE t SET n = n + 1 WHERE k = 'counter'").run()
-                    try await db.raw("INSERT INTO t (k, n) VALUES (\(bind: "row\(index)"), \(bind: index))").run()
+            let results = await inOneGroup(
+                store,
+                (0..<20).map { index in
+                    { db in
+                        try await db.raw("UPDATE t SET n = n + 1 WHERE k = 'counter'").run()
+                        try await db.raw("INSERT INTO t (k, n) VALUES (\(bind: "row\(index)"), \(bind: index))").run()
+                    }
                 }
-            })
+            )
             #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
             let (counter, rows) = try await store.read { db in
                 (
@@ -138,21 +146,30 @@ struct GroupCommitTests {
     func oneFailureIsolated() async throws {
         struct Refusal: Error, Equatable {}
         try await withStore { store in
-            let results = await inOneGroup(store, [
-                { db in try await db.raw("INSERT INTO t (k, n) VALUES ('a', 1)").run() },
-                { db in
-                    try await db.raw("INSERT INTO t (k, n) VALUES ('b', 2)").run()
-                    throw Refusal()
-                },
-                { db in try await db.raw("INSERT INTO t (k, n) VALUES ('a', 3)").run() },  // duplicate key
-                { db in try await db.raw("INSERT INTO t (k, n) VALUES ('c', 4)").run() },
-            ])
+            let results = await inOneGroup(
+                store,
+                [
+                    { db in try await db.raw("INSERT INTO t (k, n) VALUES ('a', 1)").run() },
+                    { db in
+                        try await db.raw("INSERT INTO t (k, n) VALUES ('b', 2)").run()
+                        throw Refusal()
+                    },
+                    { db in try await db.raw("INSERT INTO t (k, n) VALUES ('a', 3)").run() },  // duplicate key
+                    { db in try await db.raw("INSERT INTO t (k, n) VALUES ('c', 4)").run() },
+                ]
+            )
             if case .failure(let error) = results[1] { #expect(error is Refusal) } else { Issue.record("the throwing body succeeded") }
-            if case .failure(let error as MetadataStoreError) = results[2] { #expect(error.kind == .database) } else { Issue.record("a duplicate key was accepted") }
+            if case .failure(let error as MetadataStoreError) = results[2] {
+                #expect(error.kind == .database)
+            } else {
+                Issue.record("a duplicate key was accepted")
+            }
             for index in [0, 3] {
                 if case .failure(let error) = results[index] { Issue.record("body \(index) failed: \(error)") }
             }
-            let keys = try await store.read { db in try await db.raw("SELECT k FROM t ORDER BY k").all().map { try $0.decode(column: "k", as: String.self) } }
+            let keys = try await store.read { db in
+                try await db.raw("SELECT k FROM t ORDER BY k").all().map { try $0.decode(column: "k", as: String.self) }
+            }
             #expect(keys == ["a", "c", "counter"])
         }
     }
@@ -163,26 +180,29 @@ struct GroupCommitTests {
         try await withStore { store in
             // Savepoints nest (none is released before the COMMIT): a failure rolls back to its
             // own, never into a body before it.
-            let results = await inOneGroup(store, [
-                { db in
-                    try await db.raw("INSERT INTO t (k, n) VALUES ('first', 1)").run()
-                    throw Refusal()
-                },
-                { db in try await db.raw("UPDATE t SET n = n + 1 WHERE k = 'counter'").run() },
-                { db in
-                    try await db.raw("UPDATE t SET n = n + 100 WHERE k = 'counter'").run()
-                    throw Refusal()
-                },
-                { db in
-                    try await db.raw("INSERT INTO t (k, n) VALUES ('third', 3)").run()
-                    throw Refusal()
-                },
-                { db in try await db.raw("INSERT INTO t (k, n) SELECT 'copy', n FROM t WHERE k = 'counter'").run() },
-                { db in
-                    try await db.raw("DELETE FROM t").run()
-                    throw Refusal()
-                },
-            ])
+            let results = await inOneGroup(
+                store,
+                [
+                    { db in
+                        try await db.raw("INSERT INTO t (k, n) VALUES ('first', 1)").run()
+                        throw Refusal()
+                    },
+                    { db in try await db.raw("UPDATE t SET n = n + 1 WHERE k = 'counter'").run() },
+                    { db in
+                        try await db.raw("UPDATE t SET n = n + 100 WHERE k = 'counter'").run()
+                        throw Refusal()
+                    },
+                    { db in
+                        try await db.raw("INSERT INTO t (k, n) VALUES ('third', 3)").run()
+                        throw Refusal()
+                    },
+                    { db in try await db.raw("INSERT INTO t (k, n) SELECT 'copy', n FROM t WHERE k = 'counter'").run() },
+                    { db in
+                        try await db.raw("DELETE FROM t").run()
+                        throw Refusal()
+                    },
+                ]
+            )
             for (index, result) in results.enumerated() {
                 switch (index, result) {
                 case (1, .success), (4, .success): break
@@ -191,7 +211,9 @@ struct GroupCommitTests {
                 }
             }
             let rows = try await store.read { db in
-                try await db.raw("SELECT k, n FROM t ORDER BY k").all().map { "\(try $0.decode(column: "k", as: String.self))=\(try $0.decode(column: "n", as: Int.self))" }
+                try await db.raw("SELECT k, n FROM t ORDER BY k").all().map {
+                    "\(try $0.decode(column: "k", as: String.self))=\(try $0.decode(column: "n", as: Int.self))"
+                }
             }
             #expect(rows == ["copy=1", "counter=1"])
         }
@@ -202,22 +224,28 @@ struct GroupCommitTests {
         struct Refusal: Error {}
         try await withStore { store in
             let runs = Mutex([Int](repeating: 0, count: 3))
-            let clean = await inOneGroup(store, (0..<3).map { index in
-                { db in
-                    runs.withLock { $0[index] += 1 }
-                    try await db.raw("UPDATE t SET n = n + 1 WHERE k = 'counter'").run()
+            let clean = await inOneGroup(
+                store,
+                (0..<3).map { index in
+                    { db in
+                        runs.withLock { $0[index] += 1 }
+                        try await db.raw("UPDATE t SET n = n + 1 WHERE k = 'counter'").run()
+                    }
                 }
-            })
+            )
             #expect(clean.allSatisfy { if case .success = $0 { true } else { false } })
             #expect(runs.withLock { $0 } == [1, 1, 1])
             runs.withLock { $0 = [0, 0, 0] }
-            let failing = await inOneGroup(store, (0..<3).map { index in
-                { db in
-                    runs.withLock { $0[index] += 1 }
-                    try await db.raw("UPDATE t SET n = n + 10 WHERE k = 'counter'").run()
-                    if index == 1 { throw Refusal() }
+            let failing = await inOneGroup(
+                store,
+                (0..<3).map { index in
+                    { db in
+                        runs.withLock { $0[index] += 1 }
+                        try await db.raw("UPDATE t SET n = n + 10 WHERE k = 'counter'").run()
+                        if index == 1 { throw Refusal() }
+                    }
                 }
-            })
+            )
             // Bodies 0 and 1 ran twice (the first run stopped at body 1), body 2 once.
             #expect(runs.withLock { $0 } == [2, 2, 1])
             if case .failure(let error) = failing[1] { #expect(error is Refusal) } else { Issue.record("the throwing body succeeded") }
@@ -235,11 +263,14 @@ struct GroupCommitTests {
     func commitFailureFailsAll() async throws {
         try await withStore { store in
             _ = try await store.withWriterTurn { db in try await db.raw("PRAGMA foreign_keys = ON").run() }
-            let results = await inOneGroup(store, [
-                { db in try await db.raw("INSERT INTO t (k, n) VALUES ('kept?', 1)").run() },
-                // Checked only at COMMIT (deferred), so the body itself succeeds.
-                { db in try await db.raw("INSERT INTO child (k, parent) VALUES ('orphan', 'nobody')").run() },
-            ])
+            let results = await inOneGroup(
+                store,
+                [
+                    { db in try await db.raw("INSERT INTO t (k, n) VALUES ('kept?', 1)").run() },
+                    // Checked only at COMMIT (deferred), so the body itself succeeds.
+                    { db in try await db.raw("INSERT INTO child (k, parent) VALUES ('orphan', 'nobody')").run() },
+                ]
+            )
             for result in results {
                 guard case .failure(let error as MetadataStoreError) = result else {
                     Issue.record("a body of a failed group was acknowledged")

@@ -5,7 +5,9 @@ extension Harness {
     /// Runs `body`, expects it to fail with `code`, and expects the database (every table, the
     /// audit log included unless `auditMayGrow`) and the stored bytes to be exactly as before.
     func expectRefusal(
-        _ code: ControlPlaneError.Code, auditMayGrow: Bool = false, sourceLocation: SourceLocation = #_sourceLocation,
+        _ code: ControlPlaneError.Code,
+        auditMayGrow: Bool = false,
+        sourceLocation: SourceLocation = #_sourceLocation,
         _ body: () async throws -> Void
     ) async throws {
         let before = try await snapshot(excludingAudit: auditMayGrow)

@@ -1,12 +1,12 @@
-import ArtifactStoreAPI
-import ArtifactStoreTestSupport
 import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactDataPlaneLocal
 import ArtifactIdentity
 import ArtifactMetadata
 import ArtifactStorage
+import ArtifactStoreAPI
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import SQLKit
@@ -25,7 +25,14 @@ final class Harness: Sendable {
 
     var registry: Registry { controlPlane.registry }
 
-    private init(database: TestDatabase, location: MetadataLocation, controlPlane: ControlPlane, dataPlane: LocalDataPlane, memoryStoreName: String, clock: TestClock) {
+    private init(
+        database: TestDatabase,
+        location: MetadataLocation,
+        controlPlane: ControlPlane,
+        dataPlane: LocalDataPlane,
+        memoryStoreName: String,
+        clock: TestClock
+    ) {
         self.database = database
         self.location = location
         self.controlPlane = controlPlane
@@ -48,12 +55,29 @@ final class Harness: Sendable {
             let memoryStoreName = "control-\(UUID().uuidString.lowercased())"
             defer { MemoryStoreRegistry.remove(memoryStoreName) }
             let dataPlane = try LocalDataPlane(
-                backends: [.init(id: "primary", connector: try MemoryConnector(name: memoryStoreName))], logger: TestLogs.silent)
+                backends: [.init(id: "primary", connector: try MemoryConnector(name: memoryStoreName))],
+                logger: TestLogs.silent
+            )
             let controlPlane = try await ControlPlane.open(
-                location, dataPlane: wrapDataPlane(dataPlane), configuration: configuration, clock: { clock.now }, logger: TestLogs.silent)
+                location,
+                dataPlane: wrapDataPlane(dataPlane),
+                configuration: configuration,
+                clock: { clock.now },
+                logger: TestLogs.silent
+            )
             let harness = Harness(
-                database: database, location: location, controlPlane: controlPlane, dataPlane: dataPlane, memoryStoreName: memoryStoreName, clock: clock)
-            try await withCleanup { try await body(harness) } then: { await controlPlane.close() }
+                database: database,
+                location: location,
+                controlPlane: controlPlane,
+                dataPlane: dataPlane,
+                memoryStoreName: memoryStoreName,
+                clock: clock
+            )
+            try await withCleanup {
+                try await body(harness)
+            } then: {
+                await controlPlane.close()
+            }
         }
     }
 
@@ -77,7 +101,12 @@ final class Harness: Sendable {
     /// Both steps of a push.
     @discardableResult
     func push(
-        _ namespace: String, _ artifact: String, _ version: String, files: [String: [UInt8]], labels: [String: String] = [:], via: ControlPlane? = nil
+        _ namespace: String,
+        _ artifact: String,
+        _ version: String,
+        files: [String: [UInt8]],
+        labels: [String: String] = [:],
+        via: ControlPlane? = nil
     ) async throws -> ArtifactVersion {
         var entries: [FileEntry] = []
         for (path, bytes) in files.sorted(by: { $0.key < $1.key }) {
@@ -85,7 +114,9 @@ final class Harness: Sendable {
             entries.append(FileEntry(path: path, address: blob.address, mediaType: "application/octet-stream"))
         }
         return try await (via ?? controlPlane).registry.commitVersion(
-            VersionManifest(namespace: namespace, artifact: artifact, version: version, files: entries, labels: labels), context: context)
+            VersionManifest(namespace: namespace, artifact: artifact, version: version, files: entries, labels: labels),
+            context: context
+        )
     }
 
     func read(_ namespace: String, _ artifact: String, _ version: String, _ path: String) async throws -> [UInt8] {
@@ -110,7 +141,8 @@ final class Harness: Sendable {
     }
 
     static let tables = [
-        "namespaces", "artifacts", "versions", "version_files", "tags", "blobs", "links", "holds", "retention_policies", "audit_log", "audit_head", "audit_pending",
+        "namespaces", "artifacts", "versions", "version_files", "tags", "blobs", "links", "holds", "retention_policies", "audit_log",
+        "audit_head", "audit_pending",
         "tokens", "namespace_usage",
     ]
 

@@ -50,7 +50,10 @@ final class HookedDataPlane: DataPlane {
 
     func ingest(_ stream: ByteStream, hints: IngestHints) async throws(DataPlaneError) -> IngestResult {
         let result = try await base.ingest(stream, hints: hints)
-        if let body = hook.withLock({ hook in defer { hook = nil }; return hook }) {
+        if let body = hook.withLock({ hook in
+            defer { hook = nil }
+            return hook
+        }) {
             await body(result)
         }
         return result
@@ -61,14 +64,29 @@ final class HookedDataPlane: DataPlane {
     }
 
     func verify(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> VerifyResult {
-        if let body = verifyHook.withLock({ hook in defer { hook = nil }; return hook }) { await body(address) }
+        if let body = verifyHook.withLock({ hook in
+            defer { hook = nil }
+            return hook
+        }) {
+            await body(address)
+        }
         let result = try await base.verify(address, backendID: backendID)
-        if let body = afterVerifyHook.withLock({ hook in defer { hook = nil }; return hook }) { await body(address) }
+        if let body = afterVerifyHook.withLock({ hook in
+            defer { hook = nil }
+            return hook
+        }) {
+            await body(address)
+        }
         return result
     }
 
     func delete(_ address: ContentAddress, backendID: String?) async throws(DataPlaneError) -> DeletionResult {
-        if let body = deleteHook.withLock({ hook in defer { hook = nil }; return hook }) { await body(address) }
+        if let body = deleteHook.withLock({ hook in
+            defer { hook = nil }
+            return hook
+        }) {
+            await body(address)
+        }
         let fails = failingDeletes.withLock { remaining in
             defer { remaining = max(0, remaining - 1) }
             return remaining > 0
@@ -88,7 +106,12 @@ final class HookedDataPlane: DataPlane {
 extension HookedDataPlane: StoredObjectInventory {
     func inventoryBackendIDs() async throws(DataPlaneError) -> [String] { try await base.inventoryBackendIDs() }
 
-    func storedObjects(_ kind: StoredObject.Kind, backendID: String, cursor: String?, limit: Int) async throws(DataPlaneError)
+    func storedObjects(
+        _ kind: StoredObject.Kind,
+        backendID: String,
+        cursor: String?,
+        limit: Int
+    ) async throws(DataPlaneError)
         -> StoredObjectPage
     {
         try await base.storedObjects(kind, backendID: backendID, cursor: cursor, limit: limit)

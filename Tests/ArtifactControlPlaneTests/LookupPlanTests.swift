@@ -33,14 +33,22 @@ struct LookupPlanTests {
             for (namespace, whole) in loads {
                 for start in stride(from: whole.lowerBound, to: whole.upperBound, by: 500) {
                     let range = start..<min(start + 500, whole.upperBound)
-                    try await db.raw(SQLQueryString(
-                        "INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, "
-                            + "unreferenced_since, state_changed_at) VALUES "
-                            + range.map { "('\(address($0))', 'primary', \($0), '\(sha256($0))', '\(address($0))', 'live', 1, NULL, 1)" }
-                            .joined(separator: ", "))).run()
-                    try await db.raw(SQLQueryString(
-                        "INSERT INTO links (namespace, address, linked_at) VALUES "
-                            + range.map { "('\(namespace)', '\(address($0))', 1)" }.joined(separator: ", "))).run()
+                    try await db.raw(
+                        SQLQueryString(
+                            "INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, "
+                                + "unreferenced_since, state_changed_at) VALUES "
+                                + range.map {
+                                    "('\(address($0))', 'primary', \($0), '\(sha256($0))', '\(address($0))', 'live', 1, NULL, 1)"
+                                }
+                                .joined(separator: ", ")
+                        )
+                    ).run()
+                    try await db.raw(
+                        SQLQueryString(
+                            "INSERT INTO links (namespace, address, linked_at) VALUES "
+                                + range.map { "('\(namespace)', '\(address($0))', 1)" }.joined(separator: ", ")
+                        )
+                    ).run()
                 }
             }
         }
@@ -90,7 +98,8 @@ struct LookupPlanTests {
             for line in plan where line.contains(" l ") {
                 #expect(
                     line.contains("SEARCH l USING COVERING INDEX") && line.contains("address=?"),
-                    "\(what) reads links not by address:\n\(text)")
+                    "\(what) reads links not by address:\n\(text)"
+                )
             }
         case .postgres:
             #expect(!text.contains("Seq Scan"), "\(what) scans a table:\n\(text)")
@@ -99,14 +108,16 @@ struct LookupPlanTests {
                 let conditions = plan[(index + 1)...].prefix { !$0.contains("->") }
                 #expect(
                     conditions.contains { $0.contains("Index Cond") && $0.contains("address") },
-                    "\(what) reads links not by address:\n\(text)")
+                    "\(what) reads links not by address:\n\(text)"
+                )
             }
         }
     }
 
     @Test(
         "the SHA-256 and batched lookups use blobs_by_sha256, the blobs and links keys, and scan nothing",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func plans(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await Self.load(h)
@@ -132,13 +143,17 @@ struct LookupPlanTests {
             "a HEAD by sha256": try await plan(Registry.visibleBlobQuery(sha256: sha256(7), namespace: "big"), h),
             "a manifest's batch by sha256": try await plan(Registry.liveBlobsQuery(sha256s: (0..<500).map(sha256)), h),
             "a manifest's batch of links": try await plan(Registry.linkedQuery(addresses: (0..<500).map(address), namespace: "big"), h),
-            "a version's batch by address": try await plan(Registry.visibleBlobsQuery(addresses: (0..<500).map(address), namespace: "big"), h),
+            "a version's batch by address": try await plan(
+                Registry.visibleBlobsQuery(addresses: (0..<500).map(address), namespace: "big"),
+                h
+            ),
         ]
     }
 
     @Test(
         "a HEAD by sha256 and a manifest's reference checks are planned alike at 100 and at 100,000 blobs, through indexes",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func planIndependentOfNamespaceSize(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             for namespace in ["big", "other"] { _ = try await h.registry.createNamespace(namespace, context: h.context) }
@@ -167,12 +182,14 @@ struct LookupPlanTests {
 
     @Test(
         "the batched lookup finds what the single lookup finds, across batches, and nothing of another namespace",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func batchedMatchesSingle(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await Self.load(h)
             // 1,200 of big's blobs (three batches), 5 of other's, 5 never stored, and a BLAKE3 address.
-            let asked = try ((0..<1200).map(Self.sha256) + (Self.blobCount..<Self.blobCount + 5).map(Self.sha256)
+            let asked = try
+                ((0..<1200).map(Self.sha256) + (Self.blobCount..<Self.blobCount + 5).map(Self.sha256)
                 + (9_000_000..<9_000_005).map(Self.sha256) + [Self.address(1500)]).map { try Digest(parsing: $0) }
             let found = try await h.registry.blobs(namespace: "big", digests: asked)
             #expect(found.count == 1201)
@@ -190,7 +207,8 @@ struct LookupPlanTests {
 
     @Test(
         "the batched lookup prefers the blob stored under the SHA-256 itself, and refuses an unknown namespace",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func batchedPreferenceAndFailures(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             _ = try await h.registry.createNamespace("ns", context: h.context)
@@ -201,7 +219,8 @@ struct LookupPlanTests {
                 """
                 INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, unreferenced_since, state_changed_at)
                 VALUES (\(bind: shaAddress), 'primary', 5, \(bind: shaAddress), \(bind: blob.blake3.description), 'live', 1, NULL, 1)
-                """)
+                """
+            )
             try await h.execute("INSERT INTO links (namespace, address, linked_at) VALUES ('ns', \(bind: shaAddress), 1)")
             let found = try await h.registry.blobs(namespace: "ns", digests: [blob.sha256])
             #expect(found[blob.sha256]?.address.description == shaAddress)
@@ -223,18 +242,22 @@ struct LookupPlanTests {
 
     @Test(
         "a version of 1,200 files commits through batched checks and names the first file whose blob is not linked",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func batchedVersionCommit(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await Self.load(h)
             let files = try (0..<1200).map { FileEntry(path: "f\($0)", address: try ContentAddress(parsing: Self.address($0))) }
-            let missing = files + [
-                FileEntry(path: "zz-first-missing", address: try ContentAddress(parsing: Self.address(Self.blobCount))),
-                FileEntry(path: "zz-second-missing", address: try ContentAddress(parsing: Self.address(9_000_000))),
-            ]
+            let missing =
+                files + [
+                    FileEntry(path: "zz-first-missing", address: try ContentAddress(parsing: Self.address(Self.blobCount))),
+                    FileEntry(path: "zz-second-missing", address: try ContentAddress(parsing: Self.address(9_000_000))),
+                ]
             do {
                 _ = try await h.registry.commitVersion(
-                    VersionManifest(namespace: "big", artifact: "a", version: "bad", files: missing), context: h.context)
+                    VersionManifest(namespace: "big", artifact: "a", version: "bad", files: missing),
+                    context: h.context
+                )
                 Issue.record("a version with a blob of another namespace was committed")
             } catch let error as ControlPlaneError {
                 #expect(error.kind == .blobNotLinked)
@@ -243,7 +266,9 @@ struct LookupPlanTests {
             let before = try await Self.count("SELECT COUNT(*) AS n FROM links WHERE namespace = 'big' AND linked_at = 1", h)
             #expect(before == Self.blobCount)
             let committed = try await h.registry.commitVersion(
-                VersionManifest(namespace: "big", artifact: "a", version: "v1", files: files), context: h.context)
+                VersionManifest(namespace: "big", artifact: "a", version: "v1", files: files),
+                context: h.context
+            )
             #expect(committed.files.count == 1200)
             #expect(committed.summary.totalSize == UInt64((0..<1200).reduce(0, +)))
             let touched = try await Self.count("SELECT COUNT(*) AS n FROM links WHERE namespace = 'big' AND linked_at <> 1", h)

@@ -1,10 +1,10 @@
-import ArtifactStoreAPI
-import ArtifactStoreTestSupport
 import ArtifactControlPlane
 import ArtifactDataPlaneLocal
 import ArtifactMetadata
 import ArtifactStorage
+import ArtifactStoreAPI
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import SQLKit
@@ -30,7 +30,10 @@ struct MigrationTests {
                 #expect(recorded == Int64(ControlPlaneSchema.currentVersion))
             }
             // Opened again (a restart), the control plane finds the schema current.
-            let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))], logger: TestLogs.silent)
+            let dataPlane = try LocalDataPlane(
+                backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))],
+                logger: TestLogs.silent
+            )
             let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, logger: TestLogs.silent)
             try await withCleanup { () async throws in
                 #expect(try await controlPlane.store.schemaVersion() == ControlPlaneSchema.currentVersion)
@@ -42,7 +45,10 @@ struct MigrationTests {
 
     @Test(
         "five control planes opened at once migrate an empty database, or one a version behind, exactly once",
-        .timeLimit(.minutes(10)), arguments: TestDatabase.allCases, [0, ControlPlaneSchema.currentVersion - 1])
+        .timeLimit(.minutes(10)),
+        arguments: TestDatabase.allCases,
+        [0, ControlPlaneSchema.currentVersion - 1]
+    )
     func concurrentOpens(database: TestDatabase, startingVersion: Int) async throws {
         try await database.withLocation(maximumConnections: 4) { location in
             if startingVersion > 0 {
@@ -56,7 +62,8 @@ struct MigrationTests {
                         do {
                             let dataPlane = try LocalDataPlane(
                                 backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(node)-\(UUID())"))],
-                                logger: TestLogs.silent)
+                                logger: TestLogs.silent
+                            )
                             let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, logger: TestLogs.silent)
                             let version = try await controlPlane.store.schemaVersion()
                             await controlPlane.close()
@@ -90,7 +97,9 @@ struct MigrationTests {
             try await TestDatabase.withStore(at: location) { store in
                 _ = try await store.migrate(ControlPlaneSchema.migrations)
                 try await store.transaction { db in
-                    try await db.raw("INSERT INTO schema_versions (version, name, applied_at) VALUES (\(bind: future), 'from the future', 0)").run()
+                    try await db.raw(
+                        "INSERT INTO schema_versions (version, name, applied_at) VALUES (\(bind: future), 'from the future', 0)"
+                    ).run()
                 }
                 do {
                     _ = try await store.migrate(ControlPlaneSchema.migrations)
@@ -101,7 +110,10 @@ struct MigrationTests {
                 }
                 #expect(try await store.schemaVersion() == Int(future))
             }
-            let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))], logger: TestLogs.silent)
+            let dataPlane = try LocalDataPlane(
+                backends: [.init(id: "primary", connector: try MemoryConnector(name: "mig-\(UUID())"))],
+                logger: TestLogs.silent
+            )
             do {
                 let opened = try await ControlPlane.open(location, dataPlane: dataPlane, logger: TestLogs.silent)
                 await opened.close()
@@ -117,7 +129,8 @@ struct MigrationTests {
         #expect(try MetadataLocation(parsing: ":memory:") == .sqliteMemory)
         #expect(try MetadataLocation(parsing: "data/metadata.sqlite") == .sqliteFile(path: "data/metadata.sqlite"))
         #expect(try MetadataLocation(parsing: "sqlite:///var/lib/a.sqlite") == .sqliteFile(path: "/var/lib/a.sqlite"))
-        guard case .postgres(let postgres) = try MetadataLocation(parsing: "postgres://u:p@db.example:6543/store?sslmode=disable&schema=s1") else {
+        guard case .postgres(let postgres) = try MetadataLocation(parsing: "postgres://u:p@db.example:6543/store?sslmode=disable&schema=s1")
+        else {
             Issue.record("not postgres")
             return
         }
@@ -151,14 +164,23 @@ struct MigrationTests {
 
     @Test("an in-memory SQLite store serves a whole push (for tests and throw-away use)")
     func inMemory() async throws {
-        let dataPlane = try LocalDataPlane(backends: [.init(id: "primary", connector: try MemoryConnector(name: "mem-\(UUID())"))], logger: TestLogs.silent)
+        let dataPlane = try LocalDataPlane(
+            backends: [.init(id: "primary", connector: try MemoryConnector(name: "mem-\(UUID())"))],
+            logger: TestLogs.silent
+        )
         let controlPlane = try await ControlPlane.open(.sqliteMemory, dataPlane: dataPlane, logger: TestLogs.silent)
         try await withCleanup {
             let context = RequestContext(actor: "user:test")
             _ = try await controlPlane.registry.createNamespace("scratch", context: context)
-            let blob = try await controlPlane.registry.ingestBlob(namespace: "scratch", ByteStream(ByteBuffer(bytes: Array("x".utf8))), context: context)
+            let blob = try await controlPlane.registry.ingestBlob(
+                namespace: "scratch",
+                ByteStream(ByteBuffer(bytes: Array("x".utf8))),
+                context: context
+            )
             let version = try await controlPlane.registry.commitVersion(
-                VersionManifest(namespace: "scratch", artifact: "a", version: "1", files: [FileEntry(path: "x", address: blob.address)]), context: context)
+                VersionManifest(namespace: "scratch", artifact: "a", version: "1", files: [FileEntry(path: "x", address: blob.address)]),
+                context: context
+            )
             #expect(version.summary.totalSize == 1)
             #expect(try await controlPlane.store.schemaVersion() == ControlPlaneSchema.currentVersion)
         } then: {

@@ -27,7 +27,8 @@ struct NameGrammarAdapterTests {
 
     @Test(
         "every rule gives the control plane the contract's verdict, code and message",
-        arguments: ["team", "Team", "a/b", "", "1.0", ".x", "a\\b"])
+        arguments: ["team", "Team", "a/b", "", "1.0", ".x", "a\\b"]
+    )
     func sameVerdicts(text: String) {
         let pairs: [((String, String)?, (String, String)?)] = [
             (

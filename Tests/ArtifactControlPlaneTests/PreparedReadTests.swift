@@ -14,7 +14,9 @@ import Testing
 @Suite("Prepared reads", .serialized, .timeLimit(.minutes(5)))
 struct PreparedReadTests {
     static let sizeRead = PreparedRead(
-        "SELECT b.address, b.size FROM blobs b WHERE b.address = ?", columns: [.text("address"), .integer("size")])
+        "SELECT b.address, b.size FROM blobs b WHERE b.address = ?",
+        columns: [.text("address"), .integer("size")]
+    )
 
     @Test("a prepared read answers as sql-kit does, and a kept statement sees every later commit", arguments: TestDatabase.allCases)
     func answersAndSeesCommits(database: TestDatabase) async throws {
@@ -59,7 +61,10 @@ struct PreparedReadTests {
         }
     }
 
-    @Test("a prepared read that would write fails on SQLite and changes nothing; a malformed one fails and the reader goes on", arguments: TestDatabase.allCases)
+    @Test(
+        "a prepared read that would write fails on SQLite and changes nothing; a malformed one fails and the reader goes on",
+        arguments: TestDatabase.allCases
+    )
     func refusesWrites(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             _ = try await h.registry.createNamespace("team", context: h.context)
@@ -90,7 +95,9 @@ struct PreparedReadTests {
             let blob = try await h.ingest(Array("bytes".utf8), into: "team")
             #expect(try await h.registry.blob(namespace: "team", digest: blob.sha256).address == blob.address)
             #expect(try await h.registry.blob(namespace: "team", address: blob.address).sha256 == blob.sha256)
-            await #expect(throws: ControlPlaneError.self) { _ = try await h.registry.blob(namespace: "team", digest: Digest.sha256(of: Array("nope".utf8))) }
+            await #expect(throws: ControlPlaneError.self) {
+                _ = try await h.registry.blob(namespace: "team", digest: Digest.sha256(of: Array("nope".utf8)))
+            }
             do throws(ControlPlaneError) {
                 _ = try await h.registry.blob(namespace: "ghost", address: blob.address)
                 Issue.record("a missing namespace answered")

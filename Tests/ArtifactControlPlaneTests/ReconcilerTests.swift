@@ -36,22 +36,24 @@ struct ReconcilerTests {
     /// does, through a real daemon on a Unix socket (`RemoteDataPlane`), while the harness's
     /// hooks still reach the daemon's storage directly.
     static func run(
-        _ database: TestDatabase, hooked: HookedBox? = nil, throughDaemon: Bool = false, test: String = #function,
+        _ database: TestDatabase,
+        hooked: HookedBox? = nil,
+        throughDaemon: Bool = false,
+        test: String = #function,
         _ body: (Harness) async throws -> Void
     ) async throws {
         let configuration = ControlPlane.Configuration(gcGracePeriod: .seconds(grace), collectionWaitLimit: .seconds(5))
         let socketPath = "/tmp/asrc-\(UUID().uuidString.prefix(13).lowercased()).sock"
         let daemons = Mutex<DataPlaneDaemon?>(nil)
-        try await Harness.run(
-            database, configuration: configuration, clock: TestClock(start: Date()),
-            wrapDataPlane: { plane in
-                guard throughDaemon else { return hooked?.wrap(plane) ?? plane }
-                daemons.withLock {
-                    $0 = DataPlaneDaemon(dataPlane: plane, configuration: .init(socketPath: socketPath), logger: TestLogs.silent)
-                }
-                return RemoteDataPlane(socketPath: socketPath, logger: TestLogs.silent)
-            }, test: test
-        ) { h in
+        let wrap: (LocalDataPlane) -> any DataPlane = { plane in
+            guard throughDaemon else { return hooked?.wrap(plane) ?? plane }
+            daemons.withLock {
+                $0 = DataPlaneDaemon(dataPlane: plane, configuration: .init(socketPath: socketPath), logger: TestLogs.silent)
+            }
+            return RemoteDataPlane(socketPath: socketPath, logger: TestLogs.silent)
+        }
+        try await Harness.run(database, configuration: configuration, clock: TestClock(start: Date()), wrapDataPlane: wrap, test: test) {
+            h in
             guard let daemon = daemons.withLock({ $0 }) else { return try await body(h) }
             let group = ServiceGroup(services: [daemon], logger: TestLogs.silent)
             let running = Task { try await group.run() }
@@ -79,13 +81,17 @@ struct ReconcilerTests {
     static func state(_ h: Harness, _ address: ContentAddress) async throws -> String? {
         try await h.controlPlane.store.read { db in
             try await db.raw("SELECT state FROM blobs WHERE address = \(bind: address.description)").first()?.decode(
-                column: "state", as: String.self)
+                column: "state",
+                as: String.self
+            )
         }
     }
 
     @Test(
         "young strays are reported and kept; past the grace period removed; missing objects counted (in process and through the daemon)",
-        arguments: TestDatabase.allCases, [false, true])
+        arguments: TestDatabase.allCases,
+        [false, true]
+    )
     func youngKeptOldRemoved(database: TestDatabase, throughDaemon: Bool) async throws {
         try await Self.run(database, throughDaemon: throughDaemon) { h in
             let reconciler = try Self.reconciler(h)
@@ -151,7 +157,8 @@ struct ReconcilerTests {
 
     @Test(
         "a push that deduplicated onto a stray being removed is refused, never acknowledged without its bytes",
-        arguments: TestDatabase.allCases)
+        arguments: TestDatabase.allCases
+    )
     func pushRacingRemoval(database: TestDatabase) async throws {
         let hooked = HookedBox()
         try await Self.run(database, hooked: hooked) { h in

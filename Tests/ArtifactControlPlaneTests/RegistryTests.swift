@@ -1,9 +1,9 @@
-import ArtifactStoreAPI
-import ArtifactStoreTestSupport
 import ArtifactControlPlane
 import ArtifactDataPlane
 import ArtifactIdentity
+import ArtifactStoreAPI
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Crypto
 import Foundation
 import NIOCore
@@ -18,7 +18,13 @@ struct RegistryTests {
     func happyPath(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             _ = try await h.registry.createNamespace("team-a", context: h.context)
-            let version = try await h.push("team-a", "tools/builder", "1.0.0", files: ["bin/tool": Self.payload, "README.md": Self.other], labels: ["arch": "x86_64"])
+            let version = try await h.push(
+                "team-a",
+                "tools/builder",
+                "1.0.0",
+                files: ["bin/tool": Self.payload, "README.md": Self.other],
+                labels: ["arch": "x86_64"]
+            )
             #expect(version.files.map(\.path) == ["README.md", "bin/tool"])
             #expect(version.summary.totalSize == UInt64(Self.payload.count + Self.other.count))
             #expect(version.summary.creator == "user:alice")
@@ -30,14 +36,33 @@ struct RegistryTests {
             #expect(try await h.read("team-a", "tools/builder", "1.0.0", "bin/tool") == Self.payload)
             #expect(try await h.read("team-a", "tools/builder", "1.0.0", "README.md") == Self.other)
             let ranged = try await h.collect(
-                try await h.registry.openFile(namespace: "team-a", artifact: "tools/builder", version: "1.0.0", path: "bin/tool", range: ByteRange(0...4)))
+                try await h.registry.openFile(
+                    namespace: "team-a",
+                    artifact: "tools/builder",
+                    version: "1.0.0",
+                    path: "bin/tool",
+                    range: ByteRange(0...4)
+                )
+            )
             #expect(ranged == Array("hello".utf8))
 
-            let tag = try await h.registry.setTag(namespace: "team-a", artifact: "tools/builder", tag: "latest", version: "1.0.0", context: h.context)
+            let tag = try await h.registry.setTag(
+                namespace: "team-a",
+                artifact: "tools/builder",
+                tag: "latest",
+                version: "1.0.0",
+                context: h.context
+            )
             #expect(tag.version == "1.0.0")
             h.advance(by: 10)
             try await h.push("team-a", "tools/builder", "1.1.0", files: ["bin/tool": Self.other])
-            _ = try await h.registry.setTag(namespace: "team-a", artifact: "tools/builder", tag: "latest", version: "1.1.0", context: h.context)
+            _ = try await h.registry.setTag(
+                namespace: "team-a",
+                artifact: "tools/builder",
+                tag: "latest",
+                version: "1.1.0",
+                context: h.context
+            )
             #expect(try await h.registry.tag(namespace: "team-a", artifact: "tools/builder", tag: "latest").version == "1.1.0")
             try await h.registry.deleteTag(namespace: "team-a", artifact: "tools/builder", tag: "latest", context: h.context)
             try await h.expectRefusal(.tagNotFound) {
@@ -58,7 +83,13 @@ struct RegistryTests {
             for name in ["ns-c", "ns-a", "ns-b"] { _ = try await h.registry.createNamespace(name, context: h.context) }
             for index in 0..<5 {
                 try await h.push("ns-a", "app", "v\(index)", files: ["f": Array("\(index)".utf8)])
-                _ = try await h.registry.setTag(namespace: "ns-a", artifact: "app", tag: "t\(index)", version: "v\(index)", context: h.context)
+                _ = try await h.registry.setTag(
+                    namespace: "ns-a",
+                    artifact: "app",
+                    tag: "t\(index)",
+                    version: "v\(index)",
+                    context: h.context
+                )
             }
             var namespaces: [String] = []
             var page = PageRequest(limit: 2)
@@ -84,7 +115,11 @@ struct RegistryTests {
 
             let tags = try await h.registry.listTags(namespace: "ns-a", artifact: "app", page: PageRequest(limit: 3))
             #expect(tags.items.map(\.name) == ["t0", "t1", "t2"])
-            let rest = try await h.registry.listTags(namespace: "ns-a", artifact: "app", page: PageRequest(limit: 3, cursor: tags.nextCursor))
+            let rest = try await h.registry.listTags(
+                namespace: "ns-a",
+                artifact: "app",
+                page: PageRequest(limit: 3, cursor: tags.nextCursor)
+            )
             #expect(rest.items.map(\.name) == ["t3", "t4"])
             #expect(rest.nextCursor == nil)
             #expect(try await h.registry.listArtifacts(namespace: "ns-a").items.map(\.name) == ["app"])
@@ -92,7 +127,9 @@ struct RegistryTests {
 
             try await h.expectRefusal(.invalidPageRequest) { _ = try await h.registry.listNamespaces(page: PageRequest(limit: 0)) }
             try await h.expectRefusal(.invalidPageRequest) { _ = try await h.registry.listNamespaces(page: PageRequest(limit: 1001)) }
-            try await h.expectRefusal(.invalidPageRequest) { _ = try await h.registry.listNamespaces(page: PageRequest(limit: 5, cursor: "not a cursor!")) }
+            try await h.expectRefusal(.invalidPageRequest) {
+                _ = try await h.registry.listNamespaces(page: PageRequest(limit: 5, cursor: "not a cursor!"))
+            }
             try await h.expectRefusal(.artifactNotFound) { _ = try await h.registry.listVersions(namespace: "ns-a", artifact: "nothing") }
         }
     }
@@ -113,8 +150,14 @@ struct RegistryTests {
                 try await h.expectRefusal(.blobNotLinked) {
                     do {
                         _ = try await h.registry.commitVersion(
-                            VersionManifest(namespace: "beta", artifact: "steal", version: "1", files: [FileEntry(path: "x", address: address)]),
-                            context: h.context)
+                            VersionManifest(
+                                namespace: "beta",
+                                artifact: "steal",
+                                version: "1",
+                                files: [FileEntry(path: "x", address: address)]
+                            ),
+                            context: h.context
+                        )
                     } catch let error as ControlPlaneError {
                         messages.append(error.message.replacingOccurrences(of: address.description, with: "<digest>"))
                         throw error
@@ -140,13 +183,21 @@ struct RegistryTests {
             let blob = try await h.ingest(Self.payload, into: "team")
             try await h.push("team", "app", "1.0", files: ["a": Self.payload])
             let good = FileEntry(path: "a", address: blob.address)
-            func manifest(namespace: String = "team", artifact: String = "app", version: String = "2.0", files: [FileEntry]? = nil, labels: [String: String] = [:]) -> VersionManifest {
+            func manifest(
+                namespace: String = "team",
+                artifact: String = "app",
+                version: String = "2.0",
+                files: [FileEntry]? = nil,
+                labels: [String: String] = [:]
+            ) -> VersionManifest {
                 VersionManifest(namespace: namespace, artifact: artifact, version: version, files: files ?? [good], labels: labels)
             }
 
             // Unknown namespace: refused before a byte is read or stored.
             try await h.expectRefusal(.namespaceNotFound) { _ = try await h.ingest(Self.other, into: "nowhere") }
-            try await h.expectRefusal(.namespaceNotFound) { _ = try await h.registry.commitVersion(manifest(namespace: "nowhere"), context: h.context) }
+            try await h.expectRefusal(.namespaceNotFound) {
+                _ = try await h.registry.commitVersion(manifest(namespace: "nowhere"), context: h.context)
+            }
             try await h.expectRefusal(.namespaceNotFound) { _ = try await h.registry.listArtifacts(namespace: "nowhere") }
             try await h.expectRefusal(.namespaceExists) { _ = try await h.registry.createNamespace("team", context: h.context) }
 
@@ -155,24 +206,39 @@ struct RegistryTests {
                 try await h.expectRefusal(.invalidName) { _ = try await h.registry.createNamespace(bad, context: h.context) }
             }
             for bad in ["", "App", "a//b", "/a", "a/", "a b", String(repeating: "a", count: 256)] {
-                try await h.expectRefusal(.invalidName) { _ = try await h.registry.commitVersion(manifest(artifact: bad), context: h.context) }
+                try await h.expectRefusal(.invalidName) {
+                    _ = try await h.registry.commitVersion(manifest(artifact: bad), context: h.context)
+                }
             }
             for bad in ["", "-1", ".1", "1 0", "1/0", String(repeating: "1", count: 129)] {
-                try await h.expectRefusal(.invalidName) { _ = try await h.registry.commitVersion(manifest(version: bad), context: h.context) }
+                try await h.expectRefusal(.invalidName) {
+                    _ = try await h.registry.commitVersion(manifest(version: bad), context: h.context)
+                }
                 try await h.expectRefusal(.invalidName) {
                     _ = try await h.registry.setTag(namespace: "team", artifact: "app", tag: bad, version: "1.0", context: h.context)
                 }
             }
-            for bad in ["", "/etc/passwd", "../x", "a/../b", "a//b", "./a", "a\\b", "a\u{0}b", "a\nb", String(repeating: "p", count: 1025)] {
+            for bad in ["", "/etc/passwd", "../x", "a/../b", "a//b", "./a", "a\\b", "a\u{0}b", "a\nb", String(repeating: "p", count: 1025)]
+            {
                 try await h.expectRefusal(.invalidPath) {
-                    _ = try await h.registry.commitVersion(manifest(files: [FileEntry(path: bad, address: blob.address)]), context: h.context)
+                    _ = try await h.registry.commitVersion(
+                        manifest(files: [FileEntry(path: bad, address: blob.address)]),
+                        context: h.context
+                    )
                 }
             }
-            try await h.expectRefusal(.invalidName) { _ = try await h.registry.commitVersion(manifest(labels: ["Bad Key": "v"]), context: h.context) }
+            try await h.expectRefusal(.invalidName) {
+                _ = try await h.registry.commitVersion(manifest(labels: ["Bad Key": "v"]), context: h.context)
+            }
             try await h.expectRefusal(.invalidManifest) { _ = try await h.registry.commitVersion(manifest(files: []), context: h.context) }
-            try await h.expectRefusal(.invalidManifest) { _ = try await h.registry.commitVersion(manifest(files: [good, good]), context: h.context) }
             try await h.expectRefusal(.invalidManifest) {
-                _ = try await h.registry.commitVersion(manifest(files: [FileEntry(path: "a", address: blob.address, mediaType: "nonsense")]), context: h.context)
+                _ = try await h.registry.commitVersion(manifest(files: [good, good]), context: h.context)
+            }
+            try await h.expectRefusal(.invalidManifest) {
+                _ = try await h.registry.commitVersion(
+                    manifest(files: [FileEntry(path: "a", address: blob.address, mediaType: "nonsense")]),
+                    context: h.context
+                )
             }
 
             // Missing blob, one good and one missing: nothing committed. The commit touches the
@@ -186,19 +252,30 @@ struct RegistryTests {
 
             // Versions are immutable.
             try await h.expectRefusal(.versionExists) {
-                _ = try await h.registry.commitVersion(manifest(version: "1.0", files: [FileEntry(path: "other", address: blob.address)]), context: h.context)
+                _ = try await h.registry.commitVersion(
+                    manifest(version: "1.0", files: [FileEntry(path: "other", address: blob.address)]),
+                    context: h.context
+                )
             }
             try await h.expectRefusal(.versionNotFound) {
                 _ = try await h.registry.setTag(namespace: "team", artifact: "app", tag: "latest", version: "9.9", context: h.context)
             }
-            try await h.expectRefusal(.versionNotFound) { try await h.registry.deleteVersion(namespace: "team", artifact: "app", version: "9.9", context: h.context) }
-            try await h.expectRefusal(.fileNotFound) { _ = try await h.registry.openFile(namespace: "team", artifact: "app", version: "1.0", path: "zzz") }
+            try await h.expectRefusal(.versionNotFound) {
+                try await h.registry.deleteVersion(namespace: "team", artifact: "app", version: "9.9", context: h.context)
+            }
+            try await h.expectRefusal(.fileNotFound) {
+                _ = try await h.registry.openFile(namespace: "team", artifact: "app", version: "1.0", path: "zzz")
+            }
 
             // A bad ingest (declared digest differs) stores nothing and links nothing.
             let wrong = try Digest(parsing: "blake3:" + String(repeating: "ef", count: 32))
             try await h.expectRefusal(.dataPlane) {
                 _ = try await h.registry.ingestBlob(
-                    namespace: "team", ByteStream(ByteBuffer(bytes: Self.other)), hints: IngestHints(expectedDigest: wrong), context: h.context)
+                    namespace: "team",
+                    ByteStream(ByteBuffer(bytes: Self.other)),
+                    hints: IngestHints(expectedDigest: wrong),
+                    context: h.context
+                )
             }
         }
     }
@@ -218,12 +295,18 @@ struct RegistryTests {
             try await h.expectRefusal(.immutableTag) {
                 _ = try await h.registry.setTag(namespace: "release", artifact: "app", tag: "stable", version: "2", context: h.context)
             }
-            try await h.expectRefusal(.immutableTag) { try await h.registry.deleteTag(namespace: "release", artifact: "app", tag: "stable", context: h.context) }
-            try await h.expectRefusal(.immutableTag) { try await h.registry.deleteVersion(namespace: "release", artifact: "app", version: "1", context: h.context) }
+            try await h.expectRefusal(.immutableTag) {
+                try await h.registry.deleteTag(namespace: "release", artifact: "app", tag: "stable", context: h.context)
+            }
+            try await h.expectRefusal(.immutableTag) {
+                try await h.registry.deleteVersion(namespace: "release", artifact: "app", version: "1", context: h.context)
+            }
             #expect(try await h.registry.tag(namespace: "release", artifact: "app", tag: "stable").version == "1")
             // An untagged version still goes.
             try await h.registry.deleteVersion(namespace: "release", artifact: "app", version: "2", context: h.context)
-            try await h.expectRefusal(.versionNotFound) { _ = try await h.registry.version(namespace: "release", artifact: "app", version: "2") }
+            try await h.expectRefusal(.versionNotFound) {
+                _ = try await h.registry.version(namespace: "release", artifact: "app", version: "2")
+            }
         }
     }
 
@@ -254,8 +337,12 @@ struct RegistryTests {
                 for index in 0..<8 {
                     group.addTask {
                         let manifest = VersionManifest(
-                            namespace: "team", artifact: "app", version: "1.0",
-                            files: [FileEntry(path: "f", address: blobs[index % 2].address)], labels: ["writer": "w\(index)"])
+                            namespace: "team",
+                            artifact: "app",
+                            version: "1.0",
+                            files: [FileEntry(path: "f", address: blobs[index % 2].address)],
+                            labels: ["writer": "w\(index)"]
+                        )
                         do {
                             _ = try await registry.commitVersion(manifest, context: context)
                             return "committed"

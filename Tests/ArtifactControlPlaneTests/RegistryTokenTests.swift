@@ -17,7 +17,11 @@ struct RegistryTokenTests {
     static func issue(_ h: Harness) async throws -> (token: IssuedToken, jwt: IssuedRegistryToken) {
         for namespace in ["team", "ci", "other"] { _ = try await h.registry.createNamespace(namespace, context: h.context) }
         let token = try await h.controlPlane.auth.createToken(
-            name: "builder", grants: [Grant(.read, namespace: "team"), Grant(.write, namespace: "ci")], expiresAt: nil, context: h.context)
+            name: "builder",
+            grants: [Grant(.read, namespace: "team"), Grant(.write, namespace: "ci")],
+            expiresAt: nil,
+            context: h.context
+        )
         let principal = try await h.controlPlane.auth.authenticate(token: token.token, context: h.context)
         let requested = try RegistryAccess.parse(scopes: [
             "repository:team/app:pull,push", "repository:ci/tools:pull,push,delete repository:other/x:pull", "registry:catalog:*",
@@ -59,7 +63,8 @@ struct RegistryTokenTests {
                 issued.access.entries == [
                     RegistryAccess.Entry(name: "team/app", actions: ["pull"]),
                     RegistryAccess.Entry(name: "ci/tools", actions: ["pull", "push", "delete"]),
-                ])
+                ]
+            )
             let header = try Self.json(Self.parts(issued.token)[0])
             #expect(header["alg"] as? String == "HS256" && header["kid"] as? String == "k1")
             let claims = try Self.json(Self.parts(issued.token)[1])
@@ -79,15 +84,23 @@ struct RegistryTokenTests {
                 (.admin, "ci", "ci/tools"),
             ] as [(Scope, String, String?)] {
                 try await h.expectRefusal(.forbidden, auditMayGrow: true) {
-                    _ = try await auth.require(token: issued.token, scope: scope, namespace: namespace, repository: repository, context: h.context)
+                    _ = try await auth.require(
+                        token: issued.token,
+                        scope: scope,
+                        namespace: namespace,
+                        repository: repository,
+                        context: h.context
+                    )
                 }
                 let record = try #require(try await h.auditRecords(action: "auth.denied").last)
                 #expect(record.actor == "token:\(token.info.id)" && record.detail?.hasPrefix("forbidden") == true)
             }
             // Nothing the identity may do: a JWT granting nothing, as the spec answers.
             let nothing = try await h.controlPlane.registryTokens.issue(
-                for: try await auth.authenticate(token: token.token, context: h.context), service: nil,
-                requested: try RegistryAccess.parse(scopes: ["repository:other/x:push"]))
+                for: try await auth.authenticate(token: token.token, context: h.context),
+                service: nil,
+                requested: try RegistryAccess.parse(scopes: ["repository:other/x:push"])
+            )
             #expect(nothing.access.entries.isEmpty)
             #expect(try await h.controlPlane.registryTokens.verify(nothing.token).repositories == [:])
             // The JWT is recorded nowhere.
@@ -102,7 +115,11 @@ struct RegistryTokenTests {
             let (token, issued) = try await Self.issue(h)
             let parts = Self.parts(issued.token)
             var claims = try Self.json(parts[1])
-            let forged = try Self.sign(header: ["alg": "HS256", "typ": "JWT", "kid": "k1"], payload: claims, key: SymmetricKey(size: .bits256))
+            let forged = try Self.sign(
+                header: ["alg": "HS256", "typ": "JWT", "kid": "k1"],
+                payload: claims,
+                key: SymmetricKey(size: .bits256)
+            )
             let none = try Self.encode(["alg": "none", "typ": "JWT"]) + "." + parts[1] + "."
             let noneKid = try Self.encode(["alg": "none", "typ": "JWT", "kid": "k1"]) + "." + parts[1] + "."
             let hs512 = try Self.encode(["alg": "HS512", "typ": "JWT", "kid": "k1"]) + "." + parts[1] + "." + parts[2]
@@ -119,7 +136,13 @@ struct RegistryTokenTests {
             ]
             for (name, jwt) in cases {
                 try await h.expectRefusal(.registryTokenInvalid, auditMayGrow: true) {
-                    _ = try await h.controlPlane.auth.require(token: jwt, scope: .read, namespace: "team", repository: "team/app", context: h.context)
+                    _ = try await h.controlPlane.auth.require(
+                        token: jwt,
+                        scope: .read,
+                        namespace: "team",
+                        repository: "team/app",
+                        context: h.context
+                    )
                 }
                 let record = try #require(try await h.auditRecords(action: "auth.denied").last, "\(name)")
                 #expect(record.detail?.hasPrefix("registryTokenInvalid") == true, "\(name): \(record.detail ?? "")")
@@ -155,30 +178,65 @@ struct RegistryTokenTests {
 
             // The same database and keys, another service or issuer: wrong audience.
             for settings in [
-                RegistryTokenSettings(service: "elsewhere", issuer: "registry.test"), RegistryTokenSettings(service: "registry.test", issuer: "elsewhere"),
+                RegistryTokenSettings(service: "elsewhere", issuer: "registry.test"),
+                RegistryTokenSettings(service: "registry.test", issuer: "elsewhere"),
             ] {
                 let other = try await ControlPlane(
-                    store: h.controlPlane.store, dataPlane: h.dataPlane,
-                    configuration: ControlPlane.Configuration(gcGracePeriod: .seconds(3600), registryTokens: settings), clock: { h.clock.now },
-                    logger: TestLogs.silent)
+                    store: h.controlPlane.store,
+                    dataPlane: h.dataPlane,
+                    configuration: ControlPlane.Configuration(gcGracePeriod: .seconds(3600), registryTokens: settings),
+                    clock: { h.clock.now },
+                    logger: TestLogs.silent
+                )
                 try await h.expectRefusal(.registryTokenAudience, auditMayGrow: true) {
-                    _ = try await other.auth.require(token: issued.token, scope: .read, namespace: "team", repository: "team/app", context: h.context)
+                    _ = try await other.auth.require(
+                        token: issued.token,
+                        scope: .read,
+                        namespace: "team",
+                        repository: "team/app",
+                        context: h.context
+                    )
                 }
                 // A token request naming a service that is not this server's is refused.
                 guard settings.service != Self.settings.service else { continue }
                 await #expect(throws: ControlPlaneError.self) {
                     _ = try await other.registryTokens.issue(
-                        for: Principal.anonymous(reading: []), service: "registry.test", requested: RegistryAccess(entries: []))
+                        for: Principal.anonymous(reading: []),
+                        service: "registry.test",
+                        requested: RegistryAccess(entries: [])
+                    )
                 }
             }
             // A second server on the same database and settings verifies what the first issued.
             let peer = try await ControlPlane(
-                store: h.controlPlane.store, dataPlane: h.dataPlane, configuration: Self.configuration, clock: { h.clock.now }, logger: TestLogs.silent)
-            _ = try await peer.auth.require(token: issued.token, scope: .read, namespace: "team", repository: "team/app", context: h.context)
+                store: h.controlPlane.store,
+                dataPlane: h.dataPlane,
+                configuration: Self.configuration,
+                clock: { h.clock.now },
+                logger: TestLogs.silent
+            )
+            _ = try await peer.auth.require(
+                token: issued.token,
+                scope: .read,
+                namespace: "team",
+                repository: "team/app",
+                context: h.context
+            )
             // Token authentication off: every JWT refused.
-            let off = try await ControlPlane(store: h.controlPlane.store, dataPlane: h.dataPlane, clock: { h.clock.now }, logger: TestLogs.silent)
+            let off = try await ControlPlane(
+                store: h.controlPlane.store,
+                dataPlane: h.dataPlane,
+                clock: { h.clock.now },
+                logger: TestLogs.silent
+            )
             try await h.expectRefusal(.registryTokenInvalid, auditMayGrow: true) {
-                _ = try await off.auth.require(token: issued.token, scope: .read, namespace: "team", repository: "team/app", context: h.context)
+                _ = try await off.auth.require(
+                    token: issued.token,
+                    scope: .read,
+                    namespace: "team",
+                    repository: "team/app",
+                    context: h.context
+                )
             }
         }
     }
@@ -186,7 +244,8 @@ struct RegistryTokenTests {
     @Test("token requests: malformed scopes are refused with invalidRegistryScope, repeated ones merged")
     func scopeParsing() throws {
         for scope in [
-            "repository", "repository:team/app", "repository::pull", "repository:team/app:", "repository:team/app:pull,", "repository:app:pull",
+            "repository", "repository:team/app", "repository::pull", "repository:team/app:", "repository:team/app:pull,",
+            "repository:app:pull",
             "repository:Team/app:pull", "repository:team/app:write", "repository:team/../x:pull", ":team/app:pull",
             "repository:team/app:pull" + String(repeating: "x", count: 600),
         ] {

@@ -1,6 +1,6 @@
+import ArtifactControlPlane
 import ArtifactStoreAPI
 import ArtifactStoreTestSupport
-import ArtifactControlPlane
 import Foundation
 import ServiceLifecycle
 import Testing
@@ -15,14 +15,23 @@ struct RetentionTests {
             h.advance(by: 60)
         }
         _ = try await h.registry.setTag(namespace: namespace, artifact: "app", tag: "stable", version: "1", context: h.context)
-        _ = try await h.controlPlane.retention.placeHold(namespace: namespace, artifact: "app", version: "2", reason: "litigation 7", context: h.context)
+        _ = try await h.controlPlane.retention.placeHold(
+            namespace: namespace,
+            artifact: "app",
+            version: "2",
+            reason: "litigation 7",
+            context: h.context
+        )
     }
 
     static func versions(_ h: Harness, _ namespace: String = "team", _ artifact: String = "app") async throws -> [String] {
         try await h.registry.listVersions(namespace: namespace, artifact: artifact).items.map(\.version)
     }
 
-    @Test("keep the last N: a dry run reports and changes nothing; a real run deletes, holds block, tags are spared", arguments: TestDatabase.allCases)
+    @Test(
+        "keep the last N: a dry run reports and changes nothing; a real run deletes, holds block, tags are spared",
+        arguments: TestDatabase.allCases
+    )
     func keepLast(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await Self.populate(h)
@@ -45,7 +54,9 @@ struct RetentionTests {
             #expect(try await Self.versions(h) == ["1", "2", "5", "6"])
             let deletions = try await h.auditRecords(action: "version.delete")
             #expect(deletions.map(\.target) == ["team/app@4", "team/app@3"])
-            #expect(deletions.allSatisfy { $0.actor == "system:retention" && $0.detail?.contains("retention: policy \"keep-two\"") == true })
+            #expect(
+                deletions.allSatisfy { $0.actor == "system:retention" && $0.detail?.contains("retention: policy \"keep-two\"") == true }
+            )
             // Running again finds nothing more to delete.
             #expect(try await retention.evaluate(namespace: "team", dryRun: false).deletions.isEmpty)
         }
@@ -65,7 +76,15 @@ struct RetentionTests {
             // Now: tools/a versions are 9, 8, 7 hours old; tools/deep/b 6, 5, 4; other 3, 2, 1.
             let retention = h.controlPlane.retention
             try await retention.setPolicy(
-                RetentionPolicy(namespace: "team", name: "tools", artifactGlob: "tools/*", maxAgeSeconds: 8 * 3600 - 1, protectTagged: false), context: h.context)
+                RetentionPolicy(
+                    namespace: "team",
+                    name: "tools",
+                    artifactGlob: "tools/*",
+                    maxAgeSeconds: 8 * 3600 - 1,
+                    protectTagged: false
+                ),
+                context: h.context
+            )
             let report = try await retention.evaluate(namespace: "team", dryRun: false)
             #expect(report.deletions.map { "\($0.artifact)@\($0.version)" } == ["tools/a@2", "tools/a@1"])
             #expect(try await Self.versions(h, "team", "tools/a") == ["3"])
@@ -74,7 +93,9 @@ struct RetentionTests {
             #expect(try await h.registry.listTags(namespace: "team", artifact: "tools/a").items.isEmpty)
 
             try await retention.setPolicy(
-                RetentionPolicy(namespace: "team", name: "everything", artifactGlob: "**", maxAgeSeconds: 5 * 3600 - 1), context: h.context)
+                RetentionPolicy(namespace: "team", name: "everything", artifactGlob: "**", maxAgeSeconds: 5 * 3600 - 1),
+                context: h.context
+            )
             let second = try await retention.evaluate(namespace: "team", dryRun: false)
             #expect(Set(second.deletions.map { "\($0.artifact)@\($0.version)" }) == ["tools/a@3", "tools/deep/b@1", "tools/deep/b@2"])
         }
@@ -84,7 +105,10 @@ struct RetentionTests {
     func immutableTagsBlock(database: TestDatabase) async throws {
         try await Harness.run(database) { h in
             try await Self.populate(h, immutableTags: true)
-            try await h.controlPlane.retention.setPolicy(RetentionPolicy(namespace: "team", name: "keep-one", keepLast: 1, protectTagged: false), context: h.context)
+            try await h.controlPlane.retention.setPolicy(
+                RetentionPolicy(namespace: "team", name: "keep-one", keepLast: 1, protectTagged: false),
+                context: h.context
+            )
             let report = try await h.controlPlane.retention.evaluate(namespace: "team", dryRun: false)
             #expect(report.deletions.map(\.version) == ["5", "4", "3"])
             #expect(Set(report.blocked.map(\.version)) == ["2", "1"])
@@ -97,14 +121,18 @@ struct RetentionTests {
         try await Harness.run(database) { h in
             try await Self.populate(h)
             let retention = h.controlPlane.retention
-            try await h.expectRefusal(.versionHeld) { try await h.registry.deleteVersion(namespace: "team", artifact: "app", version: "2", context: h.context) }
+            try await h.expectRefusal(.versionHeld) {
+                try await h.registry.deleteVersion(namespace: "team", artifact: "app", version: "2", context: h.context)
+            }
             try await h.expectRefusal(.holdExists) {
                 _ = try await retention.placeHold(namespace: "team", artifact: "app", version: "2", reason: "again", context: h.context)
             }
             try await h.expectRefusal(.versionNotFound) {
                 _ = try await retention.placeHold(namespace: "team", artifact: "app", version: "99", reason: "x", context: h.context)
             }
-            try await h.expectRefusal(.holdNotFound) { try await retention.releaseHold(namespace: "team", artifact: "app", version: "3", context: h.context) }
+            try await h.expectRefusal(.holdNotFound) {
+                try await retention.releaseHold(namespace: "team", artifact: "app", version: "3", context: h.context)
+            }
             #expect(try await retention.listHolds(namespace: "team").items.map(\.version) == ["2"])
             try await retention.releaseHold(namespace: "team", artifact: "app", version: "2", context: h.context)
             try await h.registry.deleteVersion(namespace: "team", artifact: "app", version: "2", context: h.context)
@@ -118,7 +146,9 @@ struct RetentionTests {
         try await Harness.run(database) { h in
             _ = try await h.registry.createNamespace("team", context: h.context)
             let retention = h.controlPlane.retention
-            try await h.expectRefusal(.invalidPolicy) { try await retention.setPolicy(RetentionPolicy(namespace: "team", name: "none"), context: h.context) }
+            try await h.expectRefusal(.invalidPolicy) {
+                try await retention.setPolicy(RetentionPolicy(namespace: "team", name: "none"), context: h.context)
+            }
             try await h.expectRefusal(.invalidPolicy) {
                 try await retention.setPolicy(RetentionPolicy(namespace: "team", name: "neg", keepLast: -1), context: h.context)
             }
@@ -126,7 +156,10 @@ struct RetentionTests {
                 try await retention.setPolicy(RetentionPolicy(namespace: "team", name: "old", maxAgeSeconds: -5), context: h.context)
             }
             try await h.expectRefusal(.invalidPolicy) {
-                try await retention.setPolicy(RetentionPolicy(namespace: "team", name: "glob", artifactGlob: "[a-z]", keepLast: 1), context: h.context)
+                try await retention.setPolicy(
+                    RetentionPolicy(namespace: "team", name: "glob", artifactGlob: "[a-z]", keepLast: 1),
+                    context: h.context
+                )
             }
             try await h.expectRefusal(.invalidName) {
                 try await retention.setPolicy(RetentionPolicy(namespace: "team", name: "Bad Name", keepLast: 1), context: h.context)
@@ -135,7 +168,9 @@ struct RetentionTests {
                 try await retention.setPolicy(RetentionPolicy(namespace: "nowhere", name: "p", keepLast: 1), context: h.context)
             }
             try await h.expectRefusal(.namespaceNotFound) { _ = try await retention.evaluate(namespace: "nowhere", dryRun: true) }
-            try await h.expectRefusal(.policyNotFound) { try await retention.deletePolicy(namespace: "team", name: "absent", context: h.context) }
+            try await h.expectRefusal(.policyNotFound) {
+                try await retention.deletePolicy(namespace: "team", name: "absent", context: h.context)
+            }
             try await retention.setPolicy(RetentionPolicy(namespace: "team", name: "p", keepLast: 1), context: h.context)
             try await retention.setPolicy(RetentionPolicy(namespace: "team", name: "p", keepLast: 3), context: h.context)
             #expect(try await retention.listPolicies(namespace: "team").items.map(\.keepLast) == [3])

@@ -31,12 +31,16 @@ struct SQLiteReadPoolTests {
                 }
             }
             for await _ in entered { break }
-            let during = try await store.read { db in try await db.raw("SELECT COUNT(*) AS c FROM t").first()!.decode(column: "c", as: Int.self) }
+            let during = try await store.read { db in
+                try await db.raw("SELECT COUNT(*) AS c FROM t").first()!.decode(column: "c", as: Int.self)
+            }
             #expect(during == 0)
             release.yield()
             release.finish()
             try await writer.value
-            let after = try await store.read { db in try await db.raw("SELECT COUNT(*) AS c FROM t").first()!.decode(column: "c", as: Int.self) }
+            let after = try await store.read { db in
+                try await db.raw("SELECT COUNT(*) AS c FROM t").first()!.decode(column: "c", as: Int.self)
+            }
             #expect(after == 1)
         }
     }
@@ -46,7 +50,9 @@ struct SQLiteReadPoolTests {
         try await withTable { store in
             let total = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<(SQLiteReadPool.defaultSize * 4) {
-                    group.addTask { try await store.read { db in try await db.raw("SELECT 1 AS one").first()!.decode(column: "one", as: Int.self) } }
+                    group.addTask {
+                        try await store.read { db in try await db.raw("SELECT 1 AS one").first()!.decode(column: "one", as: Int.self) }
+                    }
                 }
                 return try await group.reduce(0, +)
             }
@@ -61,7 +67,9 @@ struct SQLiteReadPoolTests {
                 try await store.read { db in try await db.raw("INSERT INTO t (k, n) VALUES ('sneaky', 1)").run() }
             }
             #expect(error?.kind == .database)
-            let count = try await store.read { db in try await db.raw("SELECT COUNT(*) AS c FROM t").first()!.decode(column: "c", as: Int.self) }
+            let count = try await store.read { db in
+                try await db.raw("SELECT COUNT(*) AS c FROM t").first()!.decode(column: "c", as: Int.self)
+            }
             #expect(count == 0)
         }
     }

@@ -1,7 +1,7 @@
-import ArtifactStoreAPI
-import ArtifactStoreTestSupport
 import ArtifactControlPlane
 import ArtifactMetadata
+import ArtifactStoreAPI
+import ArtifactStoreTestSupport
 import Foundation
 import SQLKit
 import Testing
@@ -27,24 +27,38 @@ struct ScaleTests {
             try await h.controlPlane.store.transaction { db in
                 for chunk in stride(from: start, to: min(start + 10_000, versions + unreferencedBlobs), by: batch) {
                     let range = chunk..<min(chunk + batch, versions + unreferencedBlobs)
-                    var blobs: SQLQueryString = "INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, unreferenced_since, state_changed_at) VALUES "
-                    blobs += SQLQueryString(range.map { index in
-                        "('\(address(index))', 'primary', 1, 'sha256:\(String(format: "%064x", index))', '\(address(index))', 'live', \(old), NULL, \(old))"
-                    }.joined(separator: ", "))
+                    var blobs: SQLQueryString =
+                        "INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, unreferenced_since, state_changed_at) VALUES "
+                    blobs += SQLQueryString(
+                        range.map { index in
+                            "('\(address(index))', 'primary', 1, 'sha256:\(String(format: "%064x", index))', '\(address(index))', 'live', \(old), NULL, \(old))"
+                        }.joined(separator: ", ")
+                    )
                     try await db.raw(blobs).run()
                     let referenced = range.filter { $0 < versions }
                     guard !referenced.isEmpty else { continue }
-                    try await db.raw(SQLQueryString(
-                        "INSERT INTO versions (namespace, artifact, version, creator, created_at, labels, file_count, total_size) VALUES "
-                            + referenced.map { "('scale', 'big', 'v\(String(format: "%06d", $0))', 'user:bulk', \(old + Int64($0)), '{}', 1, 1)" }.joined(separator: ", ")
-                    )).run()
-                    try await db.raw(SQLQueryString(
-                        "INSERT INTO version_files (namespace, artifact, version, path, address, size, media_type) VALUES "
-                            + referenced.map { "('scale', 'big', 'v\(String(format: "%06d", $0))', 'f', '\(address($0))', 1, 'application/octet-stream')" }.joined(separator: ", ")
-                    )).run()
-                    try await db.raw(SQLQueryString(
-                        "INSERT INTO links (namespace, address, linked_at) VALUES " + referenced.map { "('scale', '\(address($0))', \(old))" }.joined(separator: ", ")
-                    )).run()
+                    try await db.raw(
+                        SQLQueryString(
+                            "INSERT INTO versions (namespace, artifact, version, creator, created_at, labels, file_count, total_size) VALUES "
+                                + referenced.map {
+                                    "('scale', 'big', 'v\(String(format: "%06d", $0))', 'user:bulk', \(old + Int64($0)), '{}', 1, 1)"
+                                }.joined(separator: ", ")
+                        )
+                    ).run()
+                    try await db.raw(
+                        SQLQueryString(
+                            "INSERT INTO version_files (namespace, artifact, version, path, address, size, media_type) VALUES "
+                                + referenced.map {
+                                    "('scale', 'big', 'v\(String(format: "%06d", $0))', 'f', '\(address($0))', 1, 'application/octet-stream')"
+                                }.joined(separator: ", ")
+                        )
+                    ).run()
+                    try await db.raw(
+                        SQLQueryString(
+                            "INSERT INTO links (namespace, address, linked_at) VALUES "
+                                + referenced.map { "('scale', '\(address($0))', \(old))" }.joined(separator: ", ")
+                        )
+                    ).run()
                 }
             }
         }
@@ -97,7 +111,10 @@ struct ScaleTests {
             #expect(report.blobsDeleted == 0)
 
             // Retention evaluation pages too (500 versions at a time).
-            try await h.controlPlane.retention.setPolicy(RetentionPolicy(namespace: "scale", name: "keep", keepLast: 99_000), context: h.context)
+            try await h.controlPlane.retention.setPolicy(
+                RetentionPolicy(namespace: "scale", name: "keep", keepLast: 99_000),
+                context: h.context
+            )
             let evaluating = clock.now
             let dry = try await h.controlPlane.retention.evaluate(namespace: "scale", dryRun: true)
             let evaluated = clock.now - evaluating
@@ -109,7 +126,8 @@ struct ScaleTests {
                 "FIGURE scale \(database): bulk load \(Self.versions) versions + \(Self.versions + Self.unreferencedBlobs) blobs in \(loaded); "
                     + "list \(pages) pages of <= \(largest) in \(listed) (first page \(firstPage), last page \(lastPage)); "
                     + "GC \(report.pagesRead) pages, at most \(report.largestPage) rows at once, marked \(report.blobsMarked) in \(collected); "
-                    + "retention dry run over \(dry.versionsExamined) versions in \(evaluated)")
+                    + "retention dry run over \(dry.versionsExamined) versions in \(evaluated)"
+            )
         }
     }
 }

@@ -61,7 +61,8 @@ struct ScrubTests {
     @Test("a scrub during a sweep reports no false damage and says a collection is running", arguments: TestDatabase.allCases)
     func duringSweep(database: TestDatabase) async throws {
         let hooked = HookedBox()
-        try await Harness.run(database, wrapDataPlane: { hooked.wrap($0) }) { h in
+        let wrap: (LocalDataPlane) -> any DataPlane = { hooked.wrap($0) }
+        try await Harness.run(database, wrapDataPlane: wrap) { h in
             _ = try await Self.keptAndDue(h)
             let during = Mutex<ScrubReport?>(nil)
             // The collector holds its lock and has moved the blob to `deleting`; the bytes go next.
@@ -85,7 +86,8 @@ struct ScrubTests {
     @Test("a blob a collection deletes between the listing and the read is counted as collected", arguments: TestDatabase.allCases)
     func doomedAfterListing(database: TestDatabase) async throws {
         let hooked = HookedBox()
-        try await Harness.run(database, wrapDataPlane: { hooked.wrap($0) }) { h in
+        let wrap: (LocalDataPlane) -> any DataPlane = { hooked.wrap($0) }
+        try await Harness.run(database, wrapDataPlane: wrap) { h in
             _ = try await Self.keptAndDue(h)
             // Both blobs are listed live; before the first is read, a collection deletes one.
             hooked.plane!.beforeNextVerify { _ in
@@ -109,8 +111,10 @@ struct ScrubTests {
             // `due` is live and marked, not yet doomed: its bytes should still exist.
             try await MemoryBackend(name: h.memoryStoreName).delete(try Self.objectPath(h, due))
             try await MemoryBackend(name: h.memoryStoreName).write(
-                try Self.objectPath(h, other), from: ByteStream(ByteBuffer(bytes: Array(repeating: 0x41, count: Self.other.count))),
-                options: StorageWriteOptions(overwrite: true))
+                try Self.objectPath(h, other),
+                from: ByteStream(ByteBuffer(bytes: Array(repeating: 0x41, count: Self.other.count))),
+                options: StorageWriteOptions(overwrite: true)
+            )
             let report = try await h.controlPlane.scrub.run()
             #expect(report.checked == 3 && report.collected == 0)
             #expect(Set(report.corrupted.map(\.address)) == [due, other])

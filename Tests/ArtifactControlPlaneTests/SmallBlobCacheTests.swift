@@ -18,7 +18,10 @@ struct SmallBlobCacheTests {
     func overwriteObject(_ h: Harness, with content: [UInt8]) async throws {
         let key = try #require(try h.storedObjects().first)
         try await MemoryBackend(name: h.memoryStoreName).write(
-            try StoragePath(key), from: ByteStream(ByteBuffer(bytes: content)), options: StorageWriteOptions(overwrite: true))
+            try StoragePath(key),
+            from: ByteStream(ByteBuffer(bytes: content)),
+            options: StorageWriteOptions(overwrite: true)
+        )
     }
 
     @Test("a whole read fills the cache; later reads and ranges come from memory until the lifetime ends")
@@ -32,7 +35,10 @@ struct SmallBlobCacheTests {
             try await overwriteObject(h, with: Array(repeating: 0x41, count: bytes.count))
             #expect(try await h.collect(try await h.registry.openBlob(namespace: "team", address: blob.address)) == bytes)
             let range = ByteRange(first: 6, last: 9)
-            #expect(try await h.collect(try await h.registry.openBlob(namespace: "team", address: blob.address, range: range)) == Array(bytes[6...9]))
+            #expect(
+                try await h.collect(try await h.registry.openBlob(namespace: "team", address: blob.address, range: range))
+                    == Array(bytes[6...9])
+            )
             // Expired: the data plane is asked again, and refuses the altered bytes.
             h.advance(by: ControlPlaneCaches.defaultLifetime.timeInterval)
             let error = await #expect(throws: ControlPlaneError.self) {
@@ -66,7 +72,9 @@ struct SmallBlobCacheTests {
             let small = try await h.ingest(bytes, into: "team")
             _ = try await h.collect(try await h.registry.openBlob(namespace: "team", address: small.address))
             let error = await #expect(throws: ControlPlaneError.self) {
-                _ = try await h.collect(try await h.registry.openBlob(namespace: "team", address: small.address, range: ByteRange(first: 5, last: 500)))
+                _ = try await h.collect(
+                    try await h.registry.openBlob(namespace: "team", address: small.address, range: ByteRange(first: 5, last: 500))
+                )
             }
             #expect(error?.kind == .dataPlane)
             let largeBytes = Array(repeating: UInt8(7), count: Int(h.controlPlane.caches.blobFacts.contents.maximumBlobSize) + 1)
@@ -90,7 +98,9 @@ struct SmallBlobCacheTests {
             }
             let blob = try #require(last)
             #expect(contents.maximumEntries == 2)
-            let opened = await #expect(throws: ControlPlaneError.self) { try await h.registry.openBlob(namespace: "a", address: blob.address) }
+            let opened = await #expect(throws: ControlPlaneError.self) {
+                try await h.registry.openBlob(namespace: "a", address: blob.address)
+            }
             #expect(opened?.kind == .blobNotFound)
             h.controlPlane.caches.blobFacts.invalidate(address: blob.address)
             #expect(contents.count <= 1)

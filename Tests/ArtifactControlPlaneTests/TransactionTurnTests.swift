@@ -86,7 +86,10 @@ struct TransactionTurnTests {
                     try await Self.waitFor("the background to commit", until: { counters.backgroundCommits.load(ordering: .relaxed) >= 10 })
                     let total = try await store.transaction { db in
                         counters.attempts.add(1, ordering: .relaxed)
-                        let before = try await db.raw("SELECT CAST(sum(n) AS BIGINT) AS total FROM hot").first()!.decode(column: "total", as: Int64.self)
+                        let before = try await db.raw("SELECT CAST(sum(n) AS BIGINT) AS total FROM hot").first()!.decode(
+                            column: "total",
+                            as: Int64.self
+                        )
                         try await db.raw("SELECT pg_sleep(0.2)").run()
                         try await db.raw("UPDATE hot SET n = n + 1000000").run()
                         return before
@@ -94,7 +97,10 @@ struct TransactionTurnTests {
                     #expect(total > 0)
                     // The background is not left blocked: it commits again after the turn.
                     let afterTurn = counters.backgroundCommits.load(ordering: .relaxed)
-                    try await Self.waitFor("the background to go on", until: { counters.backgroundCommits.load(ordering: .relaxed) >= afterTurn + 10 })
+                    try await Self.waitFor(
+                        "the background to go on",
+                        until: { counters.backgroundCommits.load(ordering: .relaxed) >= afterTurn + 10 }
+                    )
                 } catch {
                     counters.running.store(false, ordering: .relaxed)
                     throw error
@@ -104,7 +110,9 @@ struct TransactionTurnTests {
             }
             // However often it lost before, its turn (attempt 4) runs alone and commits. (On a
             // loaded machine an early attempt may find the background stalled and commit.)
-            print("FIGURE transaction-turn: committed on attempt \(counters.attempts.load(ordering: .relaxed)) while the background committed \(counters.backgroundCommits.load(ordering: .relaxed)) times")
+            print(
+                "FIGURE transaction-turn: committed on attempt \(counters.attempts.load(ordering: .relaxed)) while the background committed \(counters.backgroundCommits.load(ordering: .relaxed)) times"
+            )
             #expect(counters.attempts.load(ordering: .relaxed) <= TransactionTurn.contestedAttempts + 1)
             let rows = try await store.read { db in
                 try await db.raw("SELECT n FROM hot ORDER BY id").all().map { try $0.decode(column: "n", as: Int64.self) }

@@ -34,7 +34,9 @@ struct IngestDigesterTests {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let dataPlane = try LocalDataPlane(
-            backends: [.init(id: "disk", connector: try FileSystemConnector(rootPath: root, logger: TestLogs.silent))], logger: TestLogs.silent)
+            backends: [.init(id: "disk", connector: try FileSystemConnector(rootPath: root, logger: TestLogs.silent))],
+            logger: TestLogs.silent
+        )
         let bytes = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let expected = try await DualDigester.digest(ByteStream(ByteBuffer(bytes: bytes)))
         let result = try await dataPlane.ingest(ByteStream(ByteBuffer(bytes: bytes)), hints: IngestHints(expectedSize: 4096))
@@ -62,7 +64,8 @@ struct IngestDigesterTests {
         func files(under directory: String) -> [String] {
             (FileManager.default.subpaths(atPath: root + "/" + directory) ?? []).filter { path in
                 var isDirectory: ObjCBool = false
-                return FileManager.default.fileExists(atPath: root + "/" + directory + "/" + path, isDirectory: &isDirectory) && !isDirectory.boolValue
+                return FileManager.default.fileExists(atPath: root + "/" + directory + "/" + path, isDirectory: &isDirectory)
+                    && !isDirectory.boolValue
             }
         }
         #expect(files(under: "blobs").count == 1)

@@ -1,5 +1,5 @@
-import ArtifactDataPlaneTestSupport
 import ArtifactDataPlaneConformance
+import ArtifactDataPlaneTestSupport
 import Testing
 
 /// `LocalDataPlane` runs the whole data plane conformance suite over memory and filesystem

@@ -1,7 +1,7 @@
-import ArtifactDataPlaneTestSupport
 import ArtifactDataPlane
 import ArtifactDataPlaneConformance
 import ArtifactDataPlaneLocal
+import ArtifactDataPlaneTestSupport
 import ArtifactIdentity
 import ArtifactStorage
 import ArtifactStorageFileSystem
@@ -39,7 +39,11 @@ struct LocalDataPlaneTests {
                 try LocalDataPlane(backends: [memoryBackend(bad)], logger: TestLogs.silent)
             }
         }
-        let dataPlane = try LocalDataPlane(backends: [memoryBackend("a"), memoryBackend("b")], defaultBackendID: "b", logger: TestLogs.silent)
+        let dataPlane = try LocalDataPlane(
+            backends: [memoryBackend("a"), memoryBackend("b")],
+            defaultBackendID: "b",
+            logger: TestLogs.silent
+        )
         #expect(dataPlane.defaultBackendID == "b")
     }
 
@@ -110,7 +114,12 @@ struct LocalDataPlaneTests {
         // A process of this boot and pid namespace that has ended: pid 1 exists, but not with this start time.
         let dead = StorageWriterIdentity(boot: here.boot, pidNamespace: here.pidNamespace, pid: 1, startTime: 1)
         // Another node: a different boot, alive as far as anyone here can tell.
-        let elsewhere = StorageWriterIdentity(boot: "ffffffffffffffff", pidNamespace: here.pidNamespace, pid: here.pid, startTime: here.startTime)
+        let elsewhere = StorageWriterIdentity(
+            boot: "ffffffffffffffff",
+            pidNamespace: here.pidNamespace,
+            pid: here.pid,
+            startTime: here.startTime
+        )
         let paths = [
             "mine": "tmp/ingest/\(here.token)_a", "dead": "tmp/ingest/\(dead.token)_b",
             "elsewhere": "tmp/ingest/\(elsewhere.token)_c", "unnamed": "tmp/ingest/left-behind",
@@ -123,7 +132,10 @@ struct LocalDataPlaneTests {
         #expect(!here.isProvablyGone)
         // Fresh files: only the dead writer's goes.
         #expect(await dataPlane.removeAbandonedTemporaries(AbandonedTemporaryRule(minimumAge: .seconds(3600))) == 1)
-        #expect(Set(backend.allItems().filter { !$0.hasSuffix("/") }) == Set([paths["mine"]!, paths["elsewhere"]!, paths["unnamed"]!, "blobs/keep"]))
+        #expect(
+            Set(backend.allItems().filter { !$0.hasSuffix("/") })
+                == Set([paths["mine"]!, paths["elsewhere"]!, paths["unnamed"]!, "blobs/keep"])
+        )
         // Past the age: every other writer's goes, never this process's, never a committed object.
         #expect(await dataPlane.removeAbandonedTemporaries(AbandonedTemporaryRule(minimumAge: .seconds(-1))) == 2)
         #expect(Set(backend.allItems().filter { !$0.hasSuffix("/") }) == Set([paths["mine"]!, "blobs/keep"]))
@@ -134,7 +146,9 @@ struct LocalDataPlaneTests {
         let here = StorageWriterIdentity.current
         #expect(StorageWriterIdentity(token: here.token) == here)
         #expect(here.pid == getpid())
-        for bad in ["", "left-behind", "0123456789abcdef-1-2", "0123456789abcdeg-1-2-3", "0123456789abcdef-1-0-3", "0123456789abcdef-1-2-3-4"] {
+        for bad in [
+            "", "left-behind", "0123456789abcdef-1-2", "0123456789abcdeg-1-2-3", "0123456789abcdef-1-0-3", "0123456789abcdef-1-2-3-4",
+        ] {
             #expect(StorageWriterIdentity(token: bad) == nil, "\(bad)")
         }
     }

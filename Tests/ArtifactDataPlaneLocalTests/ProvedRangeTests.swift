@@ -1,14 +1,15 @@
 import ArtifactBLAKE3
 import ArtifactDataPlane
-@testable import ArtifactDataPlaneLocal
+import ArtifactDataPlaneTestSupport
 import ArtifactIdentity
 import ArtifactStorage
 import ArtifactStorageFileSystem
 import ArtifactStoreCore
-import ArtifactDataPlaneTestSupport
 import Foundation
 import NIOCore
 import Testing
+
+@testable import ArtifactDataPlaneLocal
 
 /// Ranged reads proved with the object's outboard (``OutboardLayout``, ``OutboardProof``,
 /// ``ProvedRangeStream``), damage answered as `objectCorrupt`, and outboards rebuilt when missing
@@ -24,7 +25,8 @@ struct ProvedRangeTests {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             dataPlane = try LocalDataPlane(
                 backends: [.init(id: "disk", connector: try FileSystemConnector(rootPath: root, logger: TestLogs.silent))],
-                logger: TestLogs.silent)
+                logger: TestLogs.silent
+            )
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: root) }
@@ -52,7 +54,12 @@ struct ProvedRangeTests {
     }
 
     /// Reads a range; returns the bytes received and the error that ended it, if any.
-    func read(_ dataPlane: LocalDataPlane, _ address: ContentAddress, _ first: UInt64, _ last: UInt64) async -> ([UInt8], DataPlaneError?, Bool) {
+    func read(
+        _ dataPlane: LocalDataPlane,
+        _ address: ContentAddress,
+        _ first: UInt64,
+        _ last: UInt64
+    ) async -> ([UInt8], DataPlaneError?, Bool) {
         var bytes: [UInt8] = []
         let stream: ByteStream
         do {
@@ -91,7 +98,9 @@ struct ProvedRangeTests {
         let address = try await disk.ingest(bytes)
         let group = UInt64(OutboardLayout.groupSize)
         let last = UInt64(bytes.count - 1)
-        for (first, end) in [(0, 0), (0, group - 1), (group - 1, group), (5, 3 * group + 7), (1 << 20, 2 << 20), (last - 3, last), (0, last), (last, last)] {
+        for (first, end) in [
+            (0, 0), (0, group - 1), (group - 1, group), (5, 3 * group + 7), (1 << 20, 2 << 20), (last - 3, last), (0, last), (last, last),
+        ] {
             let (received, error, _) = await read(disk.dataPlane, address, first, end)
             #expect(error == nil)
             #expect(received == Array(bytes[Int(first)...Int(end)]), "range \(first)-\(end)")
@@ -100,7 +109,10 @@ struct ProvedRangeTests {
         #expect(error?.kind == .rangeNotSatisfiable && early)
     }
 
-    @Test("a flipped byte inside, before, after and beside a range", arguments: ["inside first", "inside later", "before", "after", "same group"])
+    @Test(
+        "a flipped byte inside, before, after and beside a range",
+        arguments: ["inside first", "inside later", "before", "after", "same group"]
+    )
     func damagedObject(place: String) async throws {
         let disk = try Disk()
         defer { disk.remove() }
@@ -209,14 +221,19 @@ struct ProvedRangeTests {
         let group = 1500
         let groupBytes = layout.group(group)
         let expected = bytes.withUnsafeBytes {
-            BLAKE3Tree.chainingValue(of: UnsafeRawBufferPointer(rebasing: $0[Int(groupBytes.lowerBound)..<Int(groupBytes.upperBound)]),
-                                     chunkIndex: UInt64(group * 16))
+            BLAKE3Tree.chainingValue(
+                of: UnsafeRawBufferPointer(rebasing: $0[Int(groupBytes.lowerBound)..<Int(groupBytes.upperBound)]),
+                chunkIndex: UInt64(group * 16)
+            )
         }
         #expect(try await proof.group(group) == expected)
         #expect(try await proof.group(2112) != expected)
 
         var damaged = outboard
-        damaged.setInteger(damaged.getInteger(at: layout.offset(tier: 0, index: 1100), as: UInt8.self)! ^ 1, at: layout.offset(tier: 0, index: 1100))
+        damaged.setInteger(
+            damaged.getInteger(at: layout.offset(tier: 0, index: 1100), as: UInt8.self)! ^ 1,
+            at: layout.offset(tier: 0, index: 1100)
+        )
         let damagedCopy = damaged
         var damagedProof = try await OutboardProof(address: address) { range in
             let damaged = damagedCopy
@@ -228,7 +245,11 @@ struct ProvedRangeTests {
         await #expect(throws: OutboardProof.Unusable.self) { _ = try await OutboardProof(address: wrong, read: reader) }
     }
 
-    @Test("a re-push repairs a damaged, cut-short or missing copy; an intact one deduplicates", arguments: ["flip", "truncate", "clean"], [100_000, 3 << 20])
+    @Test(
+        "a re-push repairs a damaged, cut-short or missing copy; an intact one deduplicates",
+        arguments: ["flip", "truncate", "clean"],
+        [100_000, 3 << 20]
+    )
     func repushRepairs(how: String, size: Int) async throws {
         let disk = try Disk()
         defer { disk.remove() }

@@ -1,17 +1,19 @@
 import ArtifactDataPlane
 import ArtifactDataPlaneConformance
 import ArtifactDataPlaneTestSupport
-@testable import ArtifactDataPlaneLocal
 import ArtifactIdentity
 import ArtifactStorage
 import ArtifactStorageConformance
 import ArtifactStorageFileSystem
-import class ArtifactStoreTestSupport.ManualClock
 import ArtifactStoreCore
 import Foundation
 import NIOCore
 import Synchronization
 import Testing
+
+import class ArtifactStoreTestSupport.ManualClock
+
+@testable import ArtifactDataPlaneLocal
 
 /// Whole reads proved by a stamp after one proved by hashing (``VerifiedStamps``): what earns
 /// trust, what loses it, and that a changed file is never taken for the proved one.

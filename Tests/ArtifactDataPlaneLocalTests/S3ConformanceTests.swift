@@ -1,6 +1,6 @@
+import ArtifactDataPlaneConformance
 import ArtifactDataPlaneTestSupport
 import ArtifactStoreTestSupport
-import ArtifactDataPlaneConformance
 import Testing
 
 /// `LocalDataPlane` over two S3 buckets on the real S3-compatible server (moto), the whole
@@ -8,8 +8,11 @@ import Testing
 /// same content may each report a write (`exclusiveCommit: false`); moto is one Python process,
 /// so the checks run one at a time.
 @Suite(
-    "LocalDataPlane conformance on S3", .serialized,
-    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"), .timeLimit(.minutes(10)))
+    "LocalDataPlane conformance on S3",
+    .serialized,
+    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"),
+    .timeLimit(.minutes(10))
+)
 struct LocalDataPlaneS3ConformanceTests {
     static let capabilities = DataPlaneConformanceCapabilities(exclusiveCommit: false, largeObjectSize: 256 * 1024 * 1024 + 17)
 

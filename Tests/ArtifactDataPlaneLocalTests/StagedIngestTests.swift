@@ -54,7 +54,11 @@ struct StagedIngestTests {
             var offset: UInt64 = 0
             for piece in pieces {
                 let next = try await dataPlane.appendStaged(
-                    "stage-1", at: offset, ByteStream(ByteBuffer(bytes: piece)), hints: IngestHints(expectedSize: UInt64(piece.count)))
+                    "stage-1",
+                    at: offset,
+                    ByteStream(ByteBuffer(bytes: piece)),
+                    hints: IngestHints(expectedSize: UInt64(piece.count))
+                )
                 #expect(next == offset + UInt64(piece.count))
                 offset = next
             }

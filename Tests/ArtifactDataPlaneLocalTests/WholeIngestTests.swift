@@ -1,6 +1,5 @@
 import ArtifactDataPlane
 import ArtifactDataPlaneTestSupport
-@testable import ArtifactDataPlaneLocal
 import ArtifactIdentity
 import ArtifactStorage
 import ArtifactStorageFileSystem
@@ -8,6 +7,8 @@ import ArtifactStoreCore
 import Foundation
 import NIOCore
 import Testing
+
+@testable import ArtifactDataPlaneLocal
 
 /// Small ingests with a promised size, which the local data plane hashes before writing
 /// (``LocalDataPlane/ingestWhole(_:size:hints:backendID:backend:)``): what the conformance suite
@@ -24,7 +25,8 @@ struct WholeIngestTests {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             dataPlane = try LocalDataPlane(
                 backends: [.init(id: "disk", connector: try FileSystemConnector(rootPath: root, logger: TestLogs.silent))],
-                logger: TestLogs.silent)
+                logger: TestLogs.silent
+            )
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: root) }
@@ -104,7 +106,10 @@ struct WholeIngestTests {
         defer { disk.remove() }
         let wrong = try Digest(parsing: "sha256:" + String(repeating: "0", count: 64))
         do {
-            _ = try await disk.dataPlane.ingest(ByteStream(ByteBuffer(string: "hello")), hints: IngestHints(expectedDigest: wrong, expectedSize: 5))
+            _ = try await disk.dataPlane.ingest(
+                ByteStream(ByteBuffer(string: "hello")),
+                hints: IngestHints(expectedDigest: wrong, expectedSize: 5)
+            )
             Issue.record("a mismatching digest was accepted")
         } catch {
             #expect(error.kind == .digestMismatch)

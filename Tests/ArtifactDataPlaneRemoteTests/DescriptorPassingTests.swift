@@ -45,7 +45,9 @@ struct DescriptorPassingTests {
         /// A ticket for a whole serve of `address`, asked for with raw frames on the main socket.
         func ticket(for address: ContentAddress) async throws -> WireDescriptorTicket {
             let serve = try WireRequest.serve(address, range: nil, backendID: nil, window: 4, descriptor: true).frame(call: 1).encoded()
-            let frames = try await RawClient(socketPath: harness.socketPath).frames([try RawClient.hello(), serve]) { $0.call == 1 && $0.kind == .end }
+            let frames = try await RawClient(socketPath: harness.socketPath).frames([try RawClient.hello(), serve]) {
+                $0.call == 1 && $0.kind == .end
+            }
             let result = try #require(frames.first { $0.call == 1 && $0.kind == .result })
             #expect(frames.last?.kind == .end)
             return try #require(try result.decodeBody(WireServeStart.self).descriptor)
@@ -70,7 +72,9 @@ struct DescriptorPassingTests {
             #expect(try await Self.collect(setup.remote.serve(object.address)) == bytes)
             #expect(setup.remote.descriptorServeCount == round)
         }
-        let ranged = try await Self.collect(setup.remote.serve(object.address, range: ByteRange(first: 10, last: 2_000_009), backendID: nil))
+        let ranged = try await Self.collect(
+            setup.remote.serve(object.address, range: ByteRange(first: 10, last: 2_000_009), backendID: nil)
+        )
         #expect(ranged == Array(bytes[10...2_000_009]))
         #expect(setup.remote.descriptorServeCount == 2)
         try await setup.stop()

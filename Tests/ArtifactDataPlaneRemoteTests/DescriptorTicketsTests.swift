@@ -1,8 +1,9 @@
-@testable import ArtifactDataPlaneDaemon
 import ArtifactDataPlaneLocal
 import ArtifactDataPlaneWire
 import ArtifactStorage
 import Testing
+
+@testable import ArtifactDataPlaneDaemon
 
 #if canImport(Glibc)
 import Glibc

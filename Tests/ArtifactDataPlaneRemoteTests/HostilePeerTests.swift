@@ -23,7 +23,10 @@ struct HostilePeerTests {
         let harness: DaemonHarness
         var raw: RawClient { RawClient(socketPath: harness.socketPath) }
 
-        init(configure: (inout DataPlaneDaemon.Configuration) -> Void = { _ in }, wrap: (any DataPlane) -> any DataPlane = { $0 }) async throws {
+        init(
+            configure: (inout DataPlaneDaemon.Configuration) -> Void = { _ in },
+            wrap: (any DataPlane) -> any DataPlane = { $0 }
+        ) async throws {
             subject = try Subjects.memory()
             harness = try await DaemonHarness(serving: wrap(subject.dataPlane), configure: configure)
         }
@@ -84,14 +87,16 @@ struct HostilePeerTests {
         try await setup.stillServesThenStop()
     }
 
-    @Test(arguments: [
-        ("not CBOR", [0xFF, 0xFF, 0xFF] as [UInt8], "not well-formed CBOR"),
-        ("not an array", [0xA0], "is not the array"),
-        ("array of 1", [0x81, 0x01], "is not the array"),
-        ("trailing bytes", [0x83, 0x02, 0x01, 0xA0, 0x00], "trailingBytes"),
-        ("data body not bytes", [0x83, 0x04, 0x01, 0x61, 0x61], "byte string"),
-        ("empty frame", [], "length 0"),
-    ] as [(String, [UInt8], String)])
+    @Test(
+        arguments: [
+            ("not CBOR", [0xFF, 0xFF, 0xFF] as [UInt8], "not well-formed CBOR"),
+            ("not an array", [0xA0], "is not the array"),
+            ("array of 1", [0x81, 0x01], "is not the array"),
+            ("trailing bytes", [0x83, 0x02, 0x01, 0xA0, 0x00], "trailingBytes"),
+            ("data body not bytes", [0x83, 0x04, 0x01, 0x61, 0x61], "byte string"),
+            ("empty frame", [], "length 0"),
+        ] as [(String, [UInt8], String)]
+    )
     func malformedFrame(_ name: String, _ body: [UInt8], _ mention: String) async throws {
         let setup = try await Setup()
         let answer = try await setup.raw.exchange([try RawClient.hello(), RawClient.frame(body: body)])
@@ -168,10 +173,12 @@ struct HostilePeerTests {
     }
 
     /// Call ids must grow; a frame for a call never opened is refused too.
-    @Test(arguments: [
-        ("reused id", [WireRequest.ingest(IngestHints()), .backendHealth], [2, 1] as [UInt64]),
-        ("call 0", [WireRequest.backendHealth], [0] as [UInt64]),
-    ] as [(String, [WireRequest], [UInt64])])
+    @Test(
+        arguments: [
+            ("reused id", [WireRequest.ingest(IngestHints()), .backendHealth], [2, 1] as [UInt64]),
+            ("call 0", [WireRequest.backendHealth], [0] as [UInt64]),
+        ] as [(String, [WireRequest], [UInt64])]
+    )
     func callIdsMustGrow(_ name: String, _ requests: [WireRequest], _ ids: [UInt64]) async throws {
         let setup = try await Setup()
         var chunks = [try RawClient.hello()]
@@ -281,7 +288,12 @@ final class ServeCounter: Sendable {
 
     private let state = Mutex(State())
 
-    func start() -> Int { state.withLock { $0.pulled.append(0); return $0.pulled.count - 1 } }
+    func start() -> Int {
+        state.withLock {
+            $0.pulled.append(0)
+            return $0.pulled.count - 1
+        }
+    }
     func add(_ count: Int, to serve: Int) { state.withLock { $0.pulled[serve] += count } }
     var pulledByFirstServe: Int { state.withLock { $0.pulled.first ?? 0 } }
 

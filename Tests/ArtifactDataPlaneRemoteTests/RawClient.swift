@@ -41,7 +41,10 @@ struct RawClient {
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
-                        configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2), isOutboundHalfClosureEnabled: true)
+                        configuration: .init(
+                            backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2),
+                            isOutboundHalfClosureEnabled: true
+                        )
                     )
                 }
             }

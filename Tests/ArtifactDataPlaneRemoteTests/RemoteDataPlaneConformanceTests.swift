@@ -1,8 +1,8 @@
-import Foundation
 import ArtifactDataPlaneConformance
-import ArtifactDataPlaneTestSupport
 import ArtifactDataPlaneRemote
+import ArtifactDataPlaneTestSupport
 import ArtifactStoreTestSupport
+import Foundation
 import Synchronization
 import Testing
 
@@ -33,8 +33,11 @@ struct RemoteDataPlaneConformanceTests {
 /// parallel (moto then answers 500s), also `ARTIFACTSTORE_TEST_REMOTE_S3=1`; skipped with a
 /// printed reason otherwise.
 @Suite(
-    "RemoteDataPlane conformance on S3", .serialized,
-    .enabled(if: RemoteS3.isEnabled, "ARTIFACTSTORE_TEST_S3_ENDPOINT and ARTIFACTSTORE_TEST_REMOTE_S3=1 are not both set"), .timeLimit(.minutes(10)))
+    "RemoteDataPlane conformance on S3",
+    .serialized,
+    .enabled(if: RemoteS3.isEnabled, "ARTIFACTSTORE_TEST_S3_ENDPOINT and ARTIFACTSTORE_TEST_REMOTE_S3=1 are not both set"),
+    .timeLimit(.minutes(10))
+)
 struct RemoteDataPlaneS3ConformanceTests {
     @Test(arguments: DataPlaneConformance.Check.allCases)
     func s3(_ check: DataPlaneConformance.Check) async throws {
@@ -58,7 +61,9 @@ enum RemoteS3 {
     static let isEnabled: Bool = {
         let asked = ProcessInfo.processInfo.environment["ARTIFACTSTORE_TEST_REMOTE_S3"] == "1"
         if !asked {
-            print("ArtifactDataPlaneRemoteTests: RemoteDataPlane conformance on S3 SKIPPED: set ARTIFACTSTORE_TEST_REMOTE_S3=1 (and ARTIFACTSTORE_TEST_S3_ENDPOINT) to run it")
+            print(
+                "ArtifactDataPlaneRemoteTests: RemoteDataPlane conformance on S3 SKIPPED: set ARTIFACTSTORE_TEST_REMOTE_S3=1 (and ARTIFACTSTORE_TEST_S3_ENDPOINT) to run it"
+            )
         }
         return asked && S3TestServer.isAvailable
     }()

@@ -33,7 +33,11 @@ struct RemoteDataPlaneTests {
     @Test func abandonedServeFreesTheCall() async throws {
         let subject = try Subjects.memory()
         let harness = try await DaemonHarness(serving: subject.dataPlane)
-        let remote = RemoteDataPlane(socketPath: harness.socketPath, configuration: .init(maximumConnections: 1, serveWindow: 2), logger: TestLogs.silent)
+        let remote = RemoteDataPlane(
+            socketPath: harness.socketPath,
+            configuration: .init(maximumConnections: 1, serveWindow: 2),
+            logger: TestLogs.silent
+        )
         let result = try await remote.ingest(ByteStream(ByteBuffer(repeating: 9, count: 8 * 1024 * 1024)))
         for _ in 0..<20 {
             var iterator = try await remote.serve(result.address).makeAsyncIterator()

@@ -37,7 +37,10 @@ struct WireFrameTests {
             let frames = try Self.parseAll(encoded)
             #expect(frames.count == 1)
             #expect(frames[0].kind == .data && frames[0].call == call)
-            guard case .bytes(let parsed) = frames[0].body else { Issue.record("data frame without bytes"); return }
+            guard case .bytes(let parsed) = frames[0].body else {
+                Issue.record("data frame without bytes")
+                return
+            }
             #expect(parsed == payload)
         }
     }
@@ -65,7 +68,10 @@ struct WireFrameTests {
         try decoder.finish(buffer: &pending)
         #expect(decoded.map(\.kind) == frames.map(\.kind))
         #expect(decoded.map(\.call) == frames.map(\.call))
-        guard case .bytes(let bytes) = decoded[2].body else { Issue.record("no payload"); return }
+        guard case .bytes(let bytes) = decoded[2].body else {
+            Issue.record("no payload")
+            return
+        }
         #expect(bytes == payload)
         #expect(bytes.capacity < 2 * payload.readableBytes, "a payload owns its bytes, not a whole read buffer")
 
@@ -140,7 +146,11 @@ struct WireFrameTests {
     }
 
     /// `value` in a frame of `kind`, written to bytes, parsed back and decoded: the same value.
-    static func throughAFrame<T: Codable & Equatable>(_ kind: Frame.Kind, _ value: T, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func throughAFrame<T: Codable & Equatable>(
+        _ kind: Frame.Kind,
+        _ value: T,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let frames = try parseAll(try Frame.control(kind, call: 7, value).encoded())
         #expect(frames.count == 1 && frames[0].kind == kind && frames[0].call == 7, sourceLocation: sourceLocation)
         #expect(try frames[0].decodeBody(T.self) == value, "\(T.self) changed on the wire", sourceLocation: sourceLocation)
@@ -154,37 +164,80 @@ struct WireFrameTests {
         let when = Date(timeIntervalSince1970: 1_790_000_000.25)
         try Self.throughAFrame(.hello, Hello(client: "tests"))
         try Self.throughAFrame(.hello, Hello(versions: [1, 2, 900], client: ""))
-        try Self.throughAFrame(.welcome, Welcome(version: 1, limits: WireLimits(maximumFrameLength: 5_000, maximumChunkLength: 4_000, maximumConcurrentCalls: 3, ingestWindow: 2)))
+        try Self.throughAFrame(
+            .welcome,
+            Welcome(
+                version: 1,
+                limits: WireLimits(maximumFrameLength: 5_000, maximumChunkLength: 4_000, maximumConcurrentCalls: 3, ingestWindow: 2)
+            )
+        )
         try Self.throughAFrame(.cancel, WireCancel(reason: .cancelled, message: "é 名"))
         try Self.throughAFrame(.error, WireFailure(DataPlaneError(.objectNotFound, "no object", backendID: "main")))
         try Self.throughAFrame(.error, WireFailure(DataPlaneWireError(.unsupportedVersion, "speak 1")))
         try Self.throughAFrame(.result, WireServeStart())
         try Self.throughAFrame(
-            .result, WireServeStart(descriptor: WireDescriptorTicket(ticket: Array(0..<32), size: 1 << 40, backendID: "disk", proves: true)))
+            .result,
+            WireServeStart(descriptor: WireDescriptorTicket(ticket: Array(0..<32), size: 1 << 40, backendID: "disk", proves: true))
+        )
         try Self.throughAFrame(
             .result,
             WireHealth(backends: [
                 BackendStatus(
-                    backendID: "main", isDefault: true, reachable: true, writable: false, latencySeconds: 0.003,
-                    freeBytes: nil, totalBytes: 9, message: "read-only", checkedAt: when),
+                    backendID: "main",
+                    isDefault: true,
+                    reachable: true,
+                    writable: false,
+                    latencySeconds: 0.003,
+                    freeBytes: nil,
+                    totalBytes: 9,
+                    message: "read-only",
+                    checkedAt: when
+                ),
                 BackendStatus(
-                    backendID: "cold", isDefault: false, reachable: false, writable: false, latencySeconds: 0,
-                    freeBytes: 1, totalBytes: nil, message: "", checkedAt: when),
-            ]))
+                    backendID: "cold",
+                    isDefault: false,
+                    reachable: false,
+                    writable: false,
+                    latencySeconds: 0,
+                    freeBytes: 1,
+                    totalBytes: nil,
+                    message: "",
+                    checkedAt: when
+                ),
+            ])
+        )
         try Self.throughAFrame(.result, WireHealth(backends: []))
         let receipt = StorageReceipt(backendID: "main", storageKey: Self.address.storageKey, size: 3, storedAt: when, deduplicated: false)
         try Self.throughAFrame(
-            .result, IngestResult(primaryDigest: blake3, sha256Digest: sha256, blake3Digest: blake3, size: 3, receipt: receipt))
+            .result,
+            IngestResult(primaryDigest: blake3, sha256Digest: sha256, blake3Digest: blake3, size: 3, receipt: receipt)
+        )
         try Self.throughAFrame(
             .result,
             VerifyResult(
-                address: Self.address, backendID: "main", verified: false, actualPrimaryDigest: blake3,
-                actualSHA256Digest: sha256, actualBLAKE3Digest: blake3, actualSize: 7, mismatch: "differs"))
+                address: Self.address,
+                backendID: "main",
+                verified: false,
+                actualPrimaryDigest: blake3,
+                actualSHA256Digest: sha256,
+                actualBLAKE3Digest: blake3,
+                actualSize: 7,
+                mismatch: "differs"
+            )
+        )
         try Self.throughAFrame(
             .result,
             VerifyResult(
-                address: Self.address, backendID: "main", verified: true, actualPrimaryDigest: blake3,
-                actualSHA256Digest: sha256, actualBLAKE3Digest: blake3, actualSize: 0, mismatch: nil))
+                address: Self.address,
+                backendID: "main",
+                verified: true,
+                actualPrimaryDigest: blake3,
+                actualSHA256Digest: sha256,
+                actualBLAKE3Digest: blake3,
+                actualSize: 0,
+                mismatch: nil
+            )
+        )
         try Self.throughAFrame(.result, DeletionResult(address: Self.address, backendID: "b", removed: false, bytesRemoved: 0))
     }
 }

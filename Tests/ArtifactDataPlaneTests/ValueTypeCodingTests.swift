@@ -40,7 +40,11 @@ struct ValueTypeCodingTests {
 
     @Test func ingestResultAndReceipt() throws {
         let receipt = StorageReceipt(
-            backendID: "main", storageKey: ContentAddress(Self.blake3).storageKey, size: 0, storedAt: Self.when, deduplicated: true
+            backendID: "main",
+            storageKey: ContentAddress(Self.blake3).storageKey,
+            size: 0,
+            storedAt: Self.when,
+            deduplicated: true
         )
         let result = try roundTrip(
             IngestResult(primaryDigest: Self.blake3, sha256Digest: Self.sha256, blake3Digest: Self.blake3, size: 0, receipt: receipt)
@@ -52,15 +56,28 @@ struct ValueTypeCodingTests {
     @Test func verifyDeletionAndStatus() throws {
         _ = try roundTrip(
             VerifyResult(
-                address: ContentAddress(Self.blake3), backendID: "main", verified: false, actualPrimaryDigest: Self.blake3,
-                actualSHA256Digest: Self.sha256, actualBLAKE3Digest: Self.blake3, actualSize: 7, mismatch: "differs"
+                address: ContentAddress(Self.blake3),
+                backendID: "main",
+                verified: false,
+                actualPrimaryDigest: Self.blake3,
+                actualSHA256Digest: Self.sha256,
+                actualBLAKE3Digest: Self.blake3,
+                actualSize: 7,
+                mismatch: "differs"
             )
         )
         _ = try roundTrip(DeletionResult(address: ContentAddress(Self.sha256), backendID: "b", removed: true, bytesRemoved: 12))
         _ = try roundTrip(
             BackendStatus(
-                backendID: "main", isDefault: true, reachable: true, writable: false, latencySeconds: 0.003,
-                freeBytes: nil, totalBytes: 9, message: "read-only", checkedAt: Self.when
+                backendID: "main",
+                isDefault: true,
+                reachable: true,
+                writable: false,
+                latencySeconds: 0.003,
+                freeBytes: nil,
+                totalBytes: 9,
+                message: "read-only",
+                checkedAt: Self.when
             )
         )
         _ = try roundTrip(ByteRange(first: 9, last: 3))

@@ -23,7 +23,8 @@ struct DigestParsingTests {
     @Test("hex, description, base64 and bytes agree with Foundation and with parsing, for any bytes")
     func formsAgree() throws {
         var generator = SystemRandomNumberGenerator()
-        let samples = [[UInt8](repeating: 0, count: 32), [UInt8](repeating: 0xFF, count: 32)]
+        let samples =
+            [[UInt8](repeating: 0, count: 32), [UInt8](repeating: 0xFF, count: 32)]
             + (0..<200).map { _ in (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) } }
         for bytes in samples {
             let digest = try Digest(algorithm: .sha256, bytes: bytes)
@@ -119,7 +120,10 @@ struct DigestParsingTests {
     @Test func codableUsesTextForm() throws {
         let digest = try Digest(parsing: "sha256:\(Self.hex)")
         let address = ContentAddress(try Digest(parsing: "blake3:\(Self.hex)"))
-        struct Pair: Codable, Equatable { let digest: Digest; let address: ContentAddress }
+        struct Pair: Codable, Equatable {
+            let digest: Digest
+            let address: ContentAddress
+        }
         let data = try JSONEncoder().encode(Pair(digest: digest, address: address))
         let json = String(decoding: data, as: UTF8.self)
         #expect(json.contains("\"sha256:\(Self.hex)\""))

@@ -1,8 +1,9 @@
 import ArtifactStoreTestSupport
-@testable import ArtifactIdentity
 import NIOCore
 import Synchronization
 import Testing
+
+@testable import ArtifactIdentity
 
 @Suite("Dual digester", .timeLimit(.minutes(5)))
 struct DualDigesterTests {

@@ -21,7 +21,10 @@ struct BERTests {
             #expect(try BERElement.frameLength(of: encoded, limit: 1 << 20) == encoded.count)
         }
         #expect(BERElement.octetString(String(repeating: "x", count: 200)).encoded.prefix(3) == [0x04, 0x81, 0xC8])
-        let nested = BERElement.constructed(0x30, [.integer(7), .constructed(0x61, [.integer(0, tag: 0x0A), .octetString(""), .octetString("ok")])])
+        let nested = BERElement.constructed(
+            0x30,
+            [.integer(7), .constructed(0x61, [.integer(0, tag: 0x0A), .octetString(""), .octetString("ok")])]
+        )
         let children = try BERElement(decoding: nested.encoded).children()
         #expect(children.count == 2 && children[1].tag == 0x61)
     }
@@ -29,17 +32,25 @@ struct BERTests {
     @Test("a bind request is the bytes RFC 4511 gives")
     func bindBytes() {
         let bytes = LDAPMessage.bind(id: 1, dn: "cn=a", password: "pw").encoded
-        #expect(bytes == [0x30, 0x12, 0x02, 0x01, 0x01, 0x60, 0x0D, 0x02, 0x01, 0x03, 0x04, 0x04, 0x63, 0x6E, 0x3D, 0x61, 0x80, 0x02, 0x70, 0x77])
+        #expect(
+            bytes == [
+                0x30, 0x12, 0x02, 0x01, 0x01, 0x60, 0x0D, 0x02, 0x01, 0x03, 0x04, 0x04, 0x63, 0x6E, 0x3D, 0x61, 0x80, 0x02, 0x70, 0x77,
+            ]
+        )
         #expect(LDAPMessage.unbind(id: 3).encoded == [0x30, 0x05, 0x02, 0x01, 0x03, 0x42, 0x00])
     }
 
-    @Test("frames: more bytes needed is nil; a length over the limit, the indefinite form, long length fields and multi-octet tags are refused")
+    @Test(
+        "frames: more bytes needed is nil; a length over the limit, the indefinite form, long length fields and multi-octet tags are refused"
+    )
     func frames() throws {
         #expect(try BERElement.frameLength(of: [UInt8](), limit: 100) == nil)
         #expect(try BERElement.frameLength(of: [0x30], limit: 100) == nil)
         #expect(try BERElement.frameLength(of: [0x30, 0x82, 0x01], limit: 1000) == nil)
         #expect(try BERElement.frameLength(of: [0x30, 0x05], limit: 100) == 7)
-        let refused: [[UInt8]] = [[0x30, 0x80], [0x30, 0x85, 1, 2, 3, 4, 5], [0x1F, 0x01], [0x30, 0x84, 0x7F, 0xFF, 0xFF, 0xFF], [0x04, 0x82, 0x10, 0x00]]
+        let refused: [[UInt8]] = [
+            [0x30, 0x80], [0x30, 0x85, 1, 2, 3, 4, 5], [0x1F, 0x01], [0x30, 0x84, 0x7F, 0xFF, 0xFF, 0xFF], [0x04, 0x82, 0x10, 0x00],
+        ]
         for bytes in refused {
             #expect(throws: LDAPError.self, "\(bytes)") { _ = try BERElement.frameLength(of: bytes, limit: 4096) }
         }
@@ -74,13 +85,17 @@ struct BERTests {
         }
         #expect(depth == BERElement.maximumDepth)
         for message in [
-            BERElement.octetString("x"), .constructed(0x30, [.integer(1)]), .constructed(0x30, [.octetString("1"), .constructed(0x61, [])]),
+            BERElement.octetString("x"), .constructed(0x30, [.integer(1)]),
+            .constructed(0x30, [.octetString("1"), .constructed(0x61, [])]),
             .constructed(0x30, [.integer(1), .constructed(0x61, [.integer(0, tag: 0x0A)])]),
             .constructed(0x30, [.integer(1), .constructed(0x64, [.integer(5)])]),
         ] {
             #expect(throws: LDAPError.self) { _ = try LDAPMessage.parse(message) }
         }
-        let result = BERElement.constructed(0x30, [.integer(1), .constructed(0x61, [.integer(49, tag: 0x0A), .octetString(""), .octetString("bad")])])
+        let result = BERElement.constructed(
+            0x30,
+            [.integer(1), .constructed(0x61, [.integer(49, tag: 0x0A), .octetString(""), .octetString("bad")])]
+        )
         #expect(try LDAPMessage.parse(result) == .result(id: 1, operation: 0x61, code: 49, message: "bad"))
     }
 

@@ -20,10 +20,15 @@ struct LDAPClientTests {
         let address = try LDAPConfiguration.parseURL(url)
         return LDAPClient(
             configuration: LDAPConfiguration(
-                host: address.host, port: address.port, bindDNTemplate: "uid={user},ou=people,dc=example,dc=org",
+                host: address.host,
+                port: address.port,
+                bindDNTemplate: "uid={user},ou=people,dc=example,dc=org",
                 // Generous: in CI the whole suite runs in parallel on two cores, where the first bind
                 // once waited past a 5 s timeout for a thread. Timeouts are tested below.
-                groupBase: "ou=groups,dc=example,dc=org", timeout: .seconds(60)))
+                groupBase: "ou=groups,dc=example,dc=org",
+                timeout: .seconds(60)
+            )
+        )
     }
 
     @Test("a right password binds and names the user's groups; wrong ones, unknown users and unsafe names are refused")
@@ -31,11 +36,15 @@ struct LDAPClientTests {
         guard let client = try Self.client(), let alice = Self.environment["ARTIFACTSTORE_TEST_LDAP_ALICE_PASSWORD"],
             let bob = Self.environment["ARTIFACTSTORE_TEST_LDAP_BOB_PASSWORD"]
         else { return }
-        #expect(try await client.authenticate(user: "alice", password: alice).sorted() == [
-            "cn=devs,ou=groups,dc=example,dc=org", "cn=readers,ou=groups,dc=example,dc=org",
-        ])
+        #expect(
+            try await client.authenticate(user: "alice", password: alice).sorted() == [
+                "cn=devs,ou=groups,dc=example,dc=org", "cn=readers,ou=groups,dc=example,dc=org",
+            ]
+        )
         #expect(try await client.authenticate(user: "bob", password: bob) == ["cn=readers,ou=groups,dc=example,dc=org"])
-        for (user, password) in [("alice", bob), ("alice", alice + "x"), ("nobody", alice), ("alice", ""), ("alice,ou=x", alice), ("*", alice)] {
+        for (user, password) in [
+            ("alice", bob), ("alice", alice + "x"), ("nobody", alice), ("alice", ""), ("alice,ou=x", alice), ("*", alice),
+        ] {
             do {
                 _ = try await client.authenticate(user: user, password: password)
                 Issue.record("\(user) was accepted")
@@ -51,14 +60,22 @@ struct LDAPClientTests {
         let closed = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         let port = closed.localAddress!.port!
         try await closed.close()
-        let refused = LDAPClient(configuration: LDAPConfiguration(host: "127.0.0.1", port: port, bindDNTemplate: "uid={user}", timeout: .seconds(2)))
+        let refused = LDAPClient(
+            configuration: LDAPConfiguration(host: "127.0.0.1", port: port, bindDNTemplate: "uid={user}", timeout: .seconds(2))
+        )
         await #expect(throws: LDAPError.self) { _ = try await refused.authenticate(user: "alice", password: "pw") }
 
         // Accepts, reads, never answers.
         let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         defer { silent.close(promise: nil) }
         let client = LDAPClient(
-            configuration: LDAPConfiguration(host: "127.0.0.1", port: silent.localAddress!.port!, bindDNTemplate: "uid={user}", timeout: .seconds(1)))
+            configuration: LDAPConfiguration(
+                host: "127.0.0.1",
+                port: silent.localAddress!.port!,
+                bindDNTemplate: "uid={user}",
+                timeout: .seconds(1)
+            )
+        )
         do {
             _ = try await client.authenticate(user: "alice", password: "pw")
             Issue.record("a silent server answered")

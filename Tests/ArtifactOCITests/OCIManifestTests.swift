@@ -17,7 +17,8 @@ enum ManifestSamples {
             {"schemaVersion":2,\(type)"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(config)","size":2},\
             "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layer)","size":10},\
             {"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layer)","size":10}]\(extra)}
-            """.utf8)
+            """.utf8
+        )
     }
 }
 
@@ -26,7 +27,10 @@ enum ManifestSamples {
 struct OCIManifestTests {
     @Test("an image manifest: digest of the exact bytes, blobs once each in order, subject, artifactType, annotations")
     func imageManifest() throws {
-        let bytes = ManifestSamples.imageManifest(extra: #","subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(ManifestSamples.subject)","size":5},"annotations":{"b":"2","a":"1"}"#)
+        let bytes = ManifestSamples.imageManifest(
+            extra:
+                #","subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(ManifestSamples.subject)","size":5},"annotations":{"b":"2","a":"1"}"#
+        )
         let manifest = try OCIManifest(bytes: bytes, contentType: OCIManifest.imageManifest)
         #expect(manifest.digest.description == "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
         #expect(manifest.size == UInt64(bytes.count))
@@ -39,13 +43,19 @@ struct OCIManifestTests {
 
     @Test("an index references manifests; the media type may come from Content-Type alone")
     func index() throws {
-        let bytes = Array(#"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(ManifestSamples.layer)","size":7}]}"#.utf8)
+        let bytes = Array(
+            #"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(ManifestSamples.layer)","size":7}]}"#
+                .utf8
+        )
         let manifest = try OCIManifest(bytes: bytes, contentType: OCIManifest.imageIndex)
         #expect(manifest.isIndex)
         #expect(manifest.mediaType == OCIManifest.imageIndex)
         #expect(manifest.manifests.map(\.description) == [ManifestSamples.layer])
         #expect(manifest.blobs.isEmpty)
-        let docker = try OCIManifest(bytes: ManifestSamples.imageManifest(mediaType: OCIManifest.dockerManifest), contentType: OCIManifest.dockerManifest)
+        let docker = try OCIManifest(
+            bytes: ManifestSamples.imageManifest(mediaType: OCIManifest.dockerManifest),
+            contentType: OCIManifest.dockerManifest
+        )
         #expect(docker.mediaType == OCIManifest.dockerManifest)
     }
 
@@ -55,18 +65,56 @@ struct OCIManifestTests {
             ("not json", Array("{nope".utf8), OCIManifest.imageManifest),
             ("array", Array("[]".utf8), OCIManifest.imageManifest),
             ("schema 1", Array(#"{"schemaVersion":1}"#.utf8), OCIManifest.imageManifest),
-            ("unknown media type", ManifestSamples.imageManifest(mediaType: "application/vnd.example+json"), "application/vnd.example+json"),
+            (
+                "unknown media type", ManifestSamples.imageManifest(mediaType: "application/vnd.example+json"),
+                "application/vnd.example+json"
+            ),
             ("contradicting Content-Type", ManifestSamples.imageManifest(), OCIManifest.imageIndex),
-            ("no layers", Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1}}"#.utf8), OCIManifest.imageManifest),
-            ("index without manifests", Array(#"{"schemaVersion":2,"mediaType":"\#(OCIManifest.imageIndex)"}"#.utf8), OCIManifest.imageIndex),
-            ("a layer that is not an object", Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1},"layers":[7]}"#.utf8), OCIManifest.imageManifest),
-            ("a size that is a string", Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":"1"},"layers":[]}"#.utf8), OCIManifest.imageManifest),
-            ("a mediaType that is a number", Array(#"{"schemaVersion":2,"mediaType":7,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1},"layers":[]}"#.utf8), OCIManifest.imageManifest),
-            ("annotations that are not strings", ManifestSamples.imageManifest(extra: #","annotations":{"a":1}"#), OCIManifest.imageManifest),
-            ("layers that are not an array", Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1},"layers":{}}"#.utf8), OCIManifest.imageManifest),
+            (
+                "no layers",
+                Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1}}"#.utf8),
+                OCIManifest.imageManifest
+            ),
+            (
+                "index without manifests", Array(#"{"schemaVersion":2,"mediaType":"\#(OCIManifest.imageIndex)"}"#.utf8),
+                OCIManifest.imageIndex
+            ),
+            (
+                "a layer that is not an object",
+                Array(
+                    #"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1},"layers":[7]}"#.utf8
+                ), OCIManifest.imageManifest
+            ),
+            (
+                "a size that is a string",
+                Array(
+                    #"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":"1"},"layers":[]}"#.utf8
+                ), OCIManifest.imageManifest
+            ),
+            (
+                "a mediaType that is a number",
+                Array(
+                    #"{"schemaVersion":2,"mediaType":7,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1},"layers":[]}"#
+                        .utf8
+                ), OCIManifest.imageManifest
+            ),
+            (
+                "annotations that are not strings", ManifestSamples.imageManifest(extra: #","annotations":{"a":1}"#),
+                OCIManifest.imageManifest
+            ),
+            (
+                "layers that are not an array",
+                Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)","size":1},"layers":{}}"#.utf8),
+                OCIManifest.imageManifest
+            ),
             ("manifests that are not an array, no media type", Array(#"{"schemaVersion":2,"manifests":"x"}"#.utf8), "application/json"),
-            ("descriptor without size", Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)"},"layers":[]}"#.utf8), OCIManifest.imageManifest),
-        ])
+            (
+                "descriptor without size",
+                Array(#"{"schemaVersion":2,"config":{"mediaType":"a/b","digest":"\#(ManifestSamples.config)"},"layers":[]}"#.utf8),
+                OCIManifest.imageManifest
+            ),
+        ]
+    )
     func invalid(_ name: String, _ bytes: [UInt8], _ contentType: String) {
         #expect { try OCIManifest(bytes: bytes, contentType: contentType) } throws: { ($0 as? OCIError)?.kind == .manifestInvalid }
     }
@@ -74,10 +122,14 @@ struct OCIManifestTests {
     @Test("a manifest over 4 MiB is MANIFEST_INVALID with 413")
     func tooLarge() {
         let bytes = [UInt8](repeating: 0x20, count: OCIManifest.maximumSize + 1)
-        #expect { try OCIManifest(bytes: bytes, contentType: nil) } throws: { ($0 as? OCIError)?.kind == .manifestInvalid && ($0 as? OCIError)?.status == 413 }
+        #expect { try OCIManifest(bytes: bytes, contentType: nil) } throws: {
+            ($0 as? OCIError)?.kind == .manifestInvalid && ($0 as? OCIError)?.status == 413
+        }
     }
 
-    @Test("digests: blobs by sha256 or sha512; manifests by sha256 (sha512 UNSUPPORTED); other algorithms and malformed ones DIGEST_INVALID")
+    @Test(
+        "digests: blobs by sha256 or sha512; manifests by sha256 (sha512 UNSUPPORTED); other algorithms and malformed ones DIGEST_INVALID"
+    )
     func digests() throws {
         #expect(try OCIDigest.parse(ManifestSamples.layer).description == ManifestSamples.layer)
         #expect(OCIDigest.versionName(try OCIDigest.parse(ManifestSamples.layer)) == "sha256-" + String(repeating: "b", count: 64))
@@ -88,8 +140,10 @@ struct OCIManifestTests {
         #expect(try OCIDigest.parseBlob(ManifestSamples.layer) == .sha256(try OCIDigest.parse(ManifestSamples.layer)))
         #expect { try OCIDigest.parse(sha512) } throws: { ($0 as? OCIError)?.kind == .unsupported }
         for bad in [
-            "md5:abc", "sha256:ABC", "sha256:" + String(repeating: "A", count: 64), "blake3:" + String(repeating: "a", count: 64), "sha512:zz", "",
-            "sha512:" + String(repeating: "A", count: 128), "sha512:" + String(repeating: "a", count: 129), "sha512:" + String(repeating: "g", count: 128),
+            "md5:abc", "sha256:ABC", "sha256:" + String(repeating: "A", count: 64), "blake3:" + String(repeating: "a", count: 64),
+            "sha512:zz", "",
+            "sha512:" + String(repeating: "A", count: 128), "sha512:" + String(repeating: "a", count: 129),
+            "sha512:" + String(repeating: "g", count: 128),
             "sha384:" + String(repeating: "a", count: 96),
         ] {
             #expect { try OCIDigest.parse(bad) } throws: { ($0 as? OCIError)?.kind == .digestInvalid }

@@ -14,10 +14,12 @@ struct SHA512VerifyingSequenceTests {
     }
 
     static func stream(_ parts: [[UInt8]]) -> ByteStream {
-        ByteStream(AsyncStream<ByteBuffer> { continuation in
-            for part in parts { continuation.yield(ByteBuffer(bytes: part)) }
-            continuation.finish()
-        })
+        ByteStream(
+            AsyncStream<ByteBuffer> { continuation in
+                for part in parts { continuation.yield(ByteBuffer(bytes: part)) }
+                continuation.finish()
+            }
+        )
     }
 
     @Test("matching bytes in several buffers pass unchanged; matched only once the source ended")

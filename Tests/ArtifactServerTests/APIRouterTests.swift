@@ -64,7 +64,9 @@ struct APIRouterTests {
     @Test("a path made from a route's template matches that route and no other of its method (so their order does not matter)")
     func everyRouteMatchesItselfOnly() {
         for route in APIRoute.all {
-            let path = "/" + route.path.split(separator: "/").map { $0 == "**" ? "a/b" : $0.hasPrefix(":") ? "x" : String($0) }.joined(separator: "/")
+            let path =
+                "/"
+                + route.path.split(separator: "/").map { $0 == "**" ? "a/b" : $0.hasPrefix(":") ? "x" : String($0) }.joined(separator: "/")
             let matching = APIRoute.all.filter { $0.method == route.method && Self.match($0.path, path) != nil }
             #expect(matching == [route], "\(route.method) \(path)")
         }
@@ -80,7 +82,8 @@ struct APIRouterTests {
             ("basic " + Data("user:pa:ss".utf8).base64EncodedString(), "pa:ss"),
             ("Basic " + Data("user:".utf8).base64EncodedString(), nil), ("Basic " + Data("user".utf8).base64EncodedString(), nil),
             ("Basic !!!", nil),
-        ] as [(String, String?)])
+        ] as [(String, String?)]
+    )
     func authorization(_ header: String, _ token: String?) {
         #expect(CredentialMiddleware.token(fromAuthorization: header) == token)
     }
@@ -92,7 +95,8 @@ struct APIRouterTests {
             ("...", false, true), ("a/b", false, false), ("a\\b", false, false), ("a\u{7F}", false, false), ("a\u{1}b", false, false),
             ("a\tb", false, false), ("a/b", true, true), ("a/./b", true, false), ("a/../b", true, false), ("a//b", true, false),
             ("/a", true, false), ("a/", true, false), ("..", true, false), ("a/.b/..c", true, true),
-        ] as [(String, Bool, Bool)])
+        ] as [(String, Bool, Bool)]
+    )
     func pathNames(_ name: String, _ allowSlash: Bool, _ clean: Bool) {
         var bytes = name
         #expect(bytes.withUTF8 { PathParameter.isClean($0, allowSlash: allowSlash) } == clean)

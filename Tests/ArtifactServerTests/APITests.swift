@@ -90,7 +90,8 @@ struct APITests {
             try await harness.withClient { client in
                 var headers = TestRequest.bearer(writer)
                 headers[.contentType] = "application/octet-stream"
-                let address = try await client.execute(uri: "/v1/namespaces/team/blobs", method: .post, headers: headers, body: content) { response in
+                let address = try await client.execute(uri: "/v1/namespaces/team/blobs", method: .post, headers: headers, body: content) {
+                    response in
                     #expect(response.status == .created)
                     let json = response.json()
                     #expect(json["size"] as? Int == size)
@@ -119,11 +120,14 @@ struct APITests {
                 }
                 // By the SHA-256 digest too.
                 let sha256Text = "sha256:" + SHA256.hash(data: Array(content.readableBytesView)).map { String(format: "%02x", $0) }.joined()
-                try await client.execute(uri: "/v1/namespaces/team/blobs/\(sha256Text)", method: .get, headers: TestRequest.bearer(writer)) { response in
+                try await client.execute(uri: "/v1/namespaces/team/blobs/\(sha256Text)", method: .get, headers: TestRequest.bearer(writer))
+                { response in
                     #expect(response.status == .ok)
                     #expect(response.body == content)
                 }
-                for (range, first, last) in [("bytes=10-19", 10, 19), ("bytes=\(size - 5)-", size - 5, size - 1), ("bytes=-7", size - 7, size - 1)] {
+                for (range, first, last) in [
+                    ("bytes=10-19", 10, 19), ("bytes=\(size - 5)-", size - 5, size - 1), ("bytes=-7", size - 7, size - 1),
+                ] {
                     var rangeHeaders = TestRequest.bearer(writer)
                     rangeHeaders[.range] = range
                     try await client.execute(uri: blobURI, method: .get, headers: rangeHeaders) { response in
@@ -150,11 +154,13 @@ struct APITests {
                     #expect(response.json()["verified"] as? Bool == true)
                 }
                 let unknown = "blake3:" + String(repeating: "ab", count: 32)
-                try await client.execute(uri: "/v1/namespaces/team/blobs/\(unknown)", method: .head, headers: TestRequest.bearer(writer)) { response in
+                try await client.execute(uri: "/v1/namespaces/team/blobs/\(unknown)", method: .head, headers: TestRequest.bearer(writer)) {
+                    response in
                     #expect(response.status == .notFound)
                     #expect(response.body.readableBytes == 0)
                 }
-                try await client.execute(uri: "/v1/namespaces/team/blobs/md5:abc", method: .get, headers: TestRequest.bearer(writer)) { response in
+                try await client.execute(uri: "/v1/namespaces/team/blobs/md5:abc", method: .get, headers: TestRequest.bearer(writer)) {
+                    response in
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode() == "invalidDigest")
                 }
@@ -170,19 +176,28 @@ struct APITests {
             let wrongDigest = "blake3:" + String(repeating: "0", count: 64)
             try await harness.withClient { client in
                 try await client.execute(
-                    uri: "/v1/namespaces/team/blobs?digest=\(wrongDigest)", method: .post, headers: TestRequest.bearer(writer), body: Self.content
+                    uri: "/v1/namespaces/team/blobs?digest=\(wrongDigest)",
+                    method: .post,
+                    headers: TestRequest.bearer(writer),
+                    body: Self.content
                 ) { response in
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode() == "digestMismatch")
                 }
                 try await client.execute(
-                    uri: "/v1/namespaces/team/blobs?size=5", method: .post, headers: TestRequest.bearer(writer), body: Self.content
+                    uri: "/v1/namespaces/team/blobs?size=5",
+                    method: .post,
+                    headers: TestRequest.bearer(writer),
+                    body: Self.content
                 ) { response in
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode() == "sizeMismatch")
                 }
                 try await client.execute(
-                    uri: "/v1/namespaces/team/blobs?digest=nonsense", method: .post, headers: TestRequest.bearer(writer), body: Self.content
+                    uri: "/v1/namespaces/team/blobs?digest=nonsense",
+                    method: .post,
+                    headers: TestRequest.bearer(writer),
+                    body: Self.content
                 ) { response in
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode() == "invalidDigest")
@@ -211,17 +226,22 @@ struct APITests {
                     }
                 }
                 let (headers, body) = TestRequest.json(admin, #"{"version":"1"}"#)
-                try await client.execute(uri: "/v1/namespaces/team/artifacts/app/tags/%2e%2e", method: .put, headers: headers, body: body) { response in
+                try await client.execute(uri: "/v1/namespaces/team/artifacts/app/tags/%2e%2e", method: .put, headers: headers, body: body) {
+                    response in
                     #expect(response.status == .badRequest)
                 }
                 try await client.execute(
-                    uri: "/v1/namespaces/team/artifacts/app/versions/1/files/a/%2e%2e/b", method: .get, headers: TestRequest.bearer(admin)
+                    uri: "/v1/namespaces/team/artifacts/app/versions/1/files/a/%2e%2e/b",
+                    method: .get,
+                    headers: TestRequest.bearer(admin)
                 ) { response in
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode() == "invalidPath")
                 }
                 try await client.execute(
-                    uri: "/v1/namespaces/team/artifacts/app/versions/1/files/a%2f..%2fb", method: .get, headers: TestRequest.bearer(admin)
+                    uri: "/v1/namespaces/team/artifacts/app/versions/1/files/a%2f..%2fb",
+                    method: .get,
+                    headers: TestRequest.bearer(admin)
                 ) { response in
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode() == "invalidPath")
@@ -238,11 +258,13 @@ struct APITests {
             let admin = harness.adminToken
             let auth = TestRequest.bearer(admin)
             try await harness.withClient { client in
-                let address = try await client.execute(uri: "/v1/namespaces/team/blobs", method: .post, headers: auth, body: Self.content) { response in
+                let address = try await client.execute(uri: "/v1/namespaces/team/blobs", method: .post, headers: auth, body: Self.content) {
+                    response in
                     try #require(response.json()["address"] as? String)
                 }
                 let base = "/v1/namespaces/team/artifacts/app%2Fcli"
-                let manifest = #"{"files":[{"path":"bin/tool","address":"\#(address)","mediaType":"application/x-executable"}],"labels":{"os":"linux"}}"#
+                let manifest =
+                    #"{"files":[{"path":"bin/tool","address":"\#(address)","mediaType":"application/x-executable"}],"labels":{"os":"linux"}}"#
                 let (headers, body) = TestRequest.json(admin, manifest)
                 try await client.execute(uri: "\(base)/versions/1.0", method: .put, headers: headers, body: body) { response in
                     #expect(response.status == .created)
@@ -331,23 +353,27 @@ struct APITests {
                 }
                 // Retention.
                 let (ph, pb) = TestRequest.json(admin, #"{"keepLast":1}"#)
-                try await client.execute(uri: "/v1/namespaces/team/retention-policies/keep-one", method: .put, headers: ph, body: pb) { response in
+                try await client.execute(uri: "/v1/namespaces/team/retention-policies/keep-one", method: .put, headers: ph, body: pb) {
+                    response in
                     #expect(response.status == .ok)
                     #expect(response.json()["keepLast"] as? Int == 1)
                 }
                 let (bh, bb) = TestRequest.json(admin, #"{"keepLast":-1}"#)
-                try await client.execute(uri: "/v1/namespaces/team/retention-policies/bad", method: .put, headers: bh, body: bb) { response in
+                try await client.execute(uri: "/v1/namespaces/team/retention-policies/bad", method: .put, headers: bh, body: bb) {
+                    response in
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode() == "invalidPolicy")
                 }
                 try await client.execute(uri: "/v1/namespaces/team/retention-policies", method: .get, headers: auth) { response in
                     #expect((response.json()["items"] as? [Any])?.count == 1)
                 }
-                try await client.execute(uri: "/v1/namespaces/team/retention/evaluate?dryRun=true", method: .post, headers: auth) { response in
+                try await client.execute(uri: "/v1/namespaces/team/retention/evaluate?dryRun=true", method: .post, headers: auth) {
+                    response in
                     #expect(response.status == .ok)
                     #expect(response.json()["dryRun"] as? Bool == true)
                 }
-                try await client.execute(uri: "/v1/namespaces/team/retention-policies/keep-one", method: .delete, headers: auth) { response in
+                try await client.execute(uri: "/v1/namespaces/team/retention-policies/keep-one", method: .delete, headers: auth) {
+                    response in
                     #expect(response.status == .noContent)
                 }
                 try await client.execute(uri: "\(base)/versions/1.0", method: .delete, headers: auth) { response in
@@ -403,7 +429,10 @@ struct APITests {
                 try await client.execute(uri: "/v1/audit/verify", method: .get, headers: auth) { response in
                     #expect(response.json()["intact"] as? Bool == true)
                 }
-                let (th, tb) = TestRequest.json(admin, #"{"name":"ci","grants":[{"scope":"write","namespace":"team"}],"expiresAt":"2099-01-01T00:00:00Z"}"#)
+                let (th, tb) = TestRequest.json(
+                    admin,
+                    #"{"name":"ci","grants":[{"scope":"write","namespace":"team"}],"expiresAt":"2099-01-01T00:00:00Z"}"#
+                )
                 let (issued, id) = try await client.execute(uri: "/v1/tokens", method: .post, headers: th, body: tb) { response in
                     #expect(response.status == .created)
                     let json = response.json()
@@ -455,7 +484,8 @@ struct APITests {
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode() == "badRequest")
                 }
-                try await client.execute(uri: "/healthz", method: .get, headers: [HTTPField.Name("X-Request-ID")!: "bad id with spaces"]) { response in
+                try await client.execute(uri: "/healthz", method: .get, headers: [HTTPField.Name("X-Request-ID")!: "bad id with spaces"]) {
+                    response in
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode() == "invalidRequestID")
                 }

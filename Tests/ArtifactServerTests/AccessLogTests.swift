@@ -44,12 +44,15 @@ struct AccessLogTests {
         try await ServerHarness.run { harness in
             let clock = ManualNow()
             let slow = APIRouter.Endpoint(template: "/slow", method: .get) { _, _ in
-                Response(status: .ok, body: ResponseBody { writer in
-                    try await writer.write(ByteBuffer(repeating: 1, count: 100_000))
-                    clock.advance(.seconds(5))
-                    try await writer.write(ByteBuffer(repeating: 2, count: 50_000))
-                    try await writer.finish(nil)
-                })
+                Response(
+                    status: .ok,
+                    body: ResponseBody { writer in
+                        try await writer.write(ByteBuffer(repeating: 1, count: 100_000))
+                        clock.advance(.seconds(5))
+                        try await writer.write(ByteBuffer(repeating: 2, count: 50_000))
+                        try await writer.finish(nil)
+                    }
+                )
             }
             let small = APIRouter.Endpoint(template: "/small", method: .get) { _, _ in
                 clock.advance(.milliseconds(3))
@@ -57,16 +60,21 @@ struct AccessLogTests {
             }
             struct Broken: Error {}
             let broken = APIRouter.Endpoint(template: "/broken", method: .get) { _, _ in
-                Response(status: .ok, body: ResponseBody { writer in
-                    try await writer.write(ByteBuffer(repeating: 1, count: 70_000))
-                    clock.advance(.milliseconds(250))
-                    throw Broken()
-                })
+                Response(
+                    status: .ok,
+                    body: ResponseBody { writer in
+                        try await writer.write(ByteBuffer(repeating: 1, count: 70_000))
+                        clock.advance(.milliseconds(250))
+                        throw Broken()
+                    }
+                )
             }
             let metrics = ServerMetrics()
             let router = APIRouter(
-                endpoints: [slow, small, broken], oci: OCIDistributionAPI(controlPlane: harness.controlPlane, metrics: metrics),
-                middlewares: ServerMiddlewares(metrics: metrics, now: clock.now))
+                endpoints: [slow, small, broken],
+                oci: OCIDistributionAPI(controlPlane: harness.controlPlane, metrics: metrics),
+                middlewares: ServerMiddlewares(metrics: metrics, now: clock.now)
+            )
             let captured = Captured()
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: captured.logger)
             try await app.test(.router) { client in
@@ -102,14 +110,20 @@ struct AccessLogTests {
             let writer = try await harness.token([Grant(.write, namespace: "team")])
             let captured = Captured()
             let app = Application(
-                router: harness.api.makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: captured.logger)
+                router: harness.api.makeRouter(),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                logger: captured.logger
+            )
             let content = ByteBuffer(repeating: 7, count: 200_000)
             let ids = try await app.test(.router) { client -> [String] in
                 var ids: [String] = []
                 var headers = TestRequest.bearer(writer)
                 headers[.contentType] = "application/octet-stream"
                 let (address, uploadID) = try await client.execute(
-                    uri: "/v1/namespaces/team/blobs", method: .post, headers: headers, body: content
+                    uri: "/v1/namespaces/team/blobs",
+                    method: .post,
+                    headers: headers,
+                    body: content
                 ) { response in
                     (try #require(response.json()["address"] as? String), response.headers[RequestIDMiddleware.header] ?? "")
                 }
@@ -117,24 +131,31 @@ struct AccessLogTests {
                 for method in [HTTPRequest.Method.get, .head] {
                     ids.append(
                         try await client.execute(
-                            uri: "/v1/namespaces/team/blobs/\(address)", method: method, headers: TestRequest.bearer(writer)
+                            uri: "/v1/namespaces/team/blobs/\(address)",
+                            method: method,
+                            headers: TestRequest.bearer(writer)
                         ) { response in
                             #expect(response.status == .ok)
                             return response.headers[RequestIDMiddleware.header] ?? ""
-                        })
+                        }
+                    )
                 }
                 ids.append(
                     try await client.execute(uri: "/v1/namespaces", method: .get) { response in
                         #expect(response.status == .unauthorized)
                         return response.headers[RequestIDMiddleware.header] ?? ""
-                    })
+                    }
+                )
                 ids.append(
                     try await client.execute(
-                        uri: "/nowhere", method: .get, headers: [RequestIDMiddleware.header: "client-id-1"]
+                        uri: "/nowhere",
+                        method: .get,
+                        headers: [RequestIDMiddleware.header: "client-id-1"]
                     ) { response in
                         #expect(response.status == .notFound)
                         return response.headers[RequestIDMiddleware.header] ?? ""
-                    })
+                    }
+                )
                 return ids
             }
             let lines = try captured.accessLines()

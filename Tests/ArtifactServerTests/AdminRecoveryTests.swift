@@ -1,10 +1,11 @@
 import ArtifactControlPlane
-@testable import ArtifactServer
 import ArtifactStoreAPI
 import ArtifactStoreCore
 import ArtifactStoreTestSupport
 import Foundation
 import Testing
+
+@testable import ArtifactServer
 
 /// Recovery of a lost admin token (issue 20, part 6): `admin reset-token` minting a token offline
 /// into the audit chain, and `ARTIFACTSTORE_ADMIN_TOKEN_FILE` with every refusal, none of which

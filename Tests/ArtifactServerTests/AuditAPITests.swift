@@ -21,8 +21,10 @@ struct AuditAPITests {
         try await harness.controlPlane.store.transaction { db in try await db.raw(edit).run() }
     }
 
-    @Test("a malformed record is the first fault of /v1/audit/verify (200), and ends the export with an error line",
-          arguments: TestDatabase.allCases)
+    @Test(
+        "a malformed record is the first fault of /v1/audit/verify (200), and ends the export with an error line",
+        arguments: TestDatabase.allCases
+    )
     func malformed(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             // SQLite keeps a real in the BIGINT column (malformed); PostgreSQL rounds it (an edit).

@@ -72,7 +72,9 @@ struct AuthMatrixTests {
             try await harness.withClient { client in
                 for (route, token, kind) in checks {
                     var headers = TestRequest.bearer(token)
-                    if route.id == .uploadBlob { headers[.contentType] = "application/octet-stream" } else if Self.body(for: route) != nil {
+                    if route.id == .uploadBlob {
+                        headers[.contentType] = "application/octet-stream"
+                    } else if Self.body(for: route) != nil {
                         headers[.contentType] = "application/json"
                     }
                     let (uri, method, body) = (Self.uri(for: route), route.method.http, Self.body(for: route))

@@ -49,7 +49,9 @@ struct BackupRestoreTests {
             entries.append(FileEntry(path: path, address: blob.address, mediaType: "application/octet-stream"))
         }
         _ = try await controlPlane.registry.commitVersion(
-            VersionManifest(namespace: "team", artifact: "app", version: name, files: entries), context: context)
+            VersionManifest(namespace: "team", artifact: "app", version: name, files: entries),
+            context: context
+        )
     }
 
     static func read(_ controlPlane: ControlPlane, _ version: String, _ path: String) async throws -> [UInt8] {
@@ -63,7 +65,8 @@ struct BackupRestoreTests {
     /// A store in a new data directory with `versions` pushed (two files each, one large enough
     /// to have an outboard), open; `body` gets its configuration and control plane.
     static func withStore(
-        versions: Int = 2, _ body: (ServerConfiguration, ControlPlane, [String: [String: [UInt8]]]) async throws -> Void
+        versions: Int = 2,
+        _ body: (ServerConfiguration, ControlPlane, [String: [String: [UInt8]]]) async throws -> Void
     ) async throws {
         let root = directory()
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -132,12 +135,14 @@ struct BackupRestoreTests {
                 // Every version acknowledged before the backup began, byte for byte; every other
                 // version the snapshot caught, equal to what was acknowledged for it.
                 let listed = try await reopened.registry.listVersions(namespace: "team", artifact: "app", page: .first(1000)).items.map(
-                    \.version)
+                    \.version
+                )
                 #expect(Set(before.keys).isSubset(of: Set(listed)))
                 let all = shared.acknowledged.withLock { $0 }
                 print(
                     "backup under pushes: \(before.count) versions acknowledged before it, \(duringBackup) during it, "
-                        + "\(all.count) in all; the snapshot held \(listed.count) (\(backup.blobs) blobs, \(backup.bytes) bytes)")
+                        + "\(all.count) in all; the snapshot held \(listed.count) (\(backup.blobs) blobs, \(backup.bytes) bytes)"
+                )
                 for version in listed {
                     let files = try #require(all[version])
                     for (path, bytes) in files {
@@ -225,11 +230,15 @@ struct BackupRestoreTests {
             let young = ContentAddress(Digest.blake3(of: Array("in flight".utf8)))
             for (address, text) in [(old, "stray"), (young, "in flight")] {
                 try FileManager.default.createDirectory(
-                    atPath: blobs + (address.storageKey as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    atPath: blobs + (address.storageKey as NSString).deletingLastPathComponent,
+                    withIntermediateDirectories: true
+                )
                 try Data(text.utf8).write(to: URL(fileURLWithPath: blobs + address.storageKey))
             }
             try FileManager.default.setAttributes(
-                [.modificationDate: Date().addingTimeInterval(-3 * 86_400)], ofItemAtPath: blobs + old.storageKey)
+                [.modificationDate: Date().addingTimeInterval(-3 * 86_400)],
+                ofItemAtPath: blobs + old.storageKey
+            )
             let report = try await StoreAdministration.fsck(configuration, logger: TestLogs.silent)
             #expect(!report.isClean)
             #expect(report.missingCount == 1 && report.damaged.first?.address == small && report.damaged.first?.problem == .missing)
@@ -254,7 +263,9 @@ struct BackupRestoreTests {
         let destination = Self.directory()
         do {
             try FileManager.default.createDirectory(
-                atPath: configuration.absoluteDataDirectory + "/blobs", withIntermediateDirectories: true)
+                atPath: configuration.absoluteDataDirectory + "/blobs",
+                withIntermediateDirectories: true
+            )
             let error = try await #require(throws: ControlPlaneError.self) {
                 _ = try await StoreAdministration.backup(configuration, to: destination, logger: TestLogs.silent)
             }

@@ -1,5 +1,4 @@
 @_spi(Testing) import ArtifactIdentity
-@testable import ArtifactServer
 import ArtifactStoreCore
 import ArtifactStoreTestSupport
 import Hummingbird
@@ -9,6 +8,8 @@ import NIOCore
 import NIOEmbedded
 import NIOPosix
 import Testing
+
+@testable import ArtifactServer
 
 /// Requests handled on their connection's event loop (``EventLoopBoundChannel``), and small
 /// answers written with their head (``DownloadBody`` for a ``ByteStream/wholeBuffer``).
@@ -24,7 +25,12 @@ struct EventLoopBindingTests {
     }
 
     static func answer(_ server: HTTPServerBuilder) async throws -> [String] {
-        let app = Application(router: whereRouter(), server: server, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestLogs.silent)
+        let app = Application(
+            router: whereRouter(),
+            server: server,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: TestLogs.silent
+        )
         return try await app.test(.live) { client in
             var answers: [String] = []
             // Several requests on one keep-alive connection: each one, not only the first.
@@ -49,7 +55,9 @@ struct EventLoopBindingTests {
         let loop = group.next()
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let buffers = stride(from: 0, to: bytes.count, by: 256 * 1024).map { ByteBuffer(bytes: bytes[$0..<min($0 + 256 * 1024, bytes.count)]) }
+        let buffers = stride(from: 0, to: bytes.count, by: 256 * 1024).map {
+            ByteBuffer(bytes: bytes[$0..<min($0 + 256 * 1024, bytes.count)])
+        }
         let expected = try await DualDigester.digest(ByteStream(buffers: buffers), configuration: .init(concurrent: false))
         let bound = try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) {
             #expect(loop.inEventLoop)
@@ -60,7 +68,9 @@ struct EventLoopBindingTests {
         // have queued behind the feeder on one thread; off the loop, it makes progress while the
         // loop is busy.
         let progressedWhileLoopBusy = try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) {
-            try await DualDigester.withSession(configuration: .init(concurrent: true, maximumQueuedBytes: 64 << 20, maximumQueuedBuffers: 64)) { session in
+            try await DualDigester.withSession(
+                configuration: .init(concurrent: true, maximumQueuedBytes: 64 << 20, maximumQueuedBuffers: 64)
+            ) { session in
                 for buffer in buffers { try await session.update(buffer) }
                 // Block the loop's thread (the test's own task) until SHA-256 caught up. Had the
                 // SHA-256 task inherited the preference it could never catch up; otherwise it

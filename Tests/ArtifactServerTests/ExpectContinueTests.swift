@@ -1,11 +1,12 @@
 import ArtifactControlPlane
-@testable import ArtifactServer
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+
+@testable import ArtifactServer
 
 /// `Expect: 100-continue` gets its interim answer once the handler reads the body, and a request
 /// refused before that gets its refusal without one, on a connection then closed.
@@ -14,15 +15,18 @@ struct ExpectContinueTests {
     /// The head of a blob upload of `length` bytes that waits for `100 Continue`.
     static func uploadHead(_ path: String, token: String?, length: Int, close: Bool = false) -> ByteBuffer {
         let authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
-        return ByteBuffer(string:
-            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(authorization)Content-Type: application/octet-stream\r\n"
-            + "Content-Length: \(length)\r\nExpect: 100-continue\r\n\(close ? "Connection: close\r\n" : "")\r\n")
+        return ByteBuffer(
+            string:
+                "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(authorization)Content-Type: application/octet-stream\r\n"
+                + "Content-Length: \(length)\r\nExpect: 100-continue\r\n\(close ? "Connection: close\r\n" : "")\r\n"
+        )
     }
 
     /// Runs `exchange` over a raw connection to the live server; returns what it returns.
     static func raw(
         _ harness: ServerHarness,
-        _ exchange: @escaping @Sendable (NIOAsyncChannelInboundStream<ByteBuffer>, NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> String
+        _ exchange:
+            @escaping @Sendable (NIOAsyncChannelInboundStream<ByteBuffer>, NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> String
     ) async throws -> String {
         try await harness.withClient(.live) { client in
             let channel = try await TestRequest.rawConnection(port: try #require(client.port))
@@ -31,7 +35,11 @@ struct ExpectContinueTests {
     }
 
     /// Reads from `iterator` into `text` until `text` contains `marker` or the connection ends.
-    static func read(_ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, into text: inout String, until marker: String?) async throws {
+    static func read(
+        _ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+        into text: inout String,
+        until marker: String?
+    ) async throws {
         while marker.map({ !text.contains($0) }) ?? true, let buffer = try await iterator.next(isolation: #isolation) {
             text += String(buffer: buffer)
         }
@@ -40,8 +48,11 @@ struct ExpectContinueTests {
     /// Sends `head`, then `body` only once the interim answer has arrived, as a client that
     /// honours `Expect` does; checks that answer is `100 Continue`. What was read is in `text`.
     static func sendAfterContinue(
-        _ head: ByteBuffer, body: ByteBuffer, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-        _ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, into text: inout String
+        _ head: ByteBuffer,
+        body: ByteBuffer,
+        _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        _ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+        into text: inout String
     ) async throws {
         try await outbound.write(head)
         try await read(&iterator, into: &text, until: "\r\n\r\n")
@@ -57,7 +68,13 @@ struct ExpectContinueTests {
             let received = try await Self.raw(harness) { inbound, outbound in
                 var text = ""
                 var iterator = inbound.makeAsyncIterator()
-                try await Self.sendAfterContinue(head, body: ByteBuffer(bytes: [UInt8](repeating: 7, count: 100_000)), outbound, &iterator, into: &text)
+                try await Self.sendAfterContinue(
+                    head,
+                    body: ByteBuffer(bytes: [UInt8](repeating: 7, count: 100_000)),
+                    outbound,
+                    &iterator,
+                    into: &text
+                )
                 try await Self.read(&iterator, into: &text, until: nil)
                 return text
             }

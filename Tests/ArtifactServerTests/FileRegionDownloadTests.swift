@@ -1,6 +1,5 @@
 import ArtifactControlPlane
 import ArtifactIdentity
-@testable import ArtifactServer
 import ArtifactStoreCore
 import ArtifactStoreTestSupport
 import Foundation
@@ -10,6 +9,8 @@ import HummingbirdTesting
 import NIOCore
 import NIOPosix
 import Testing
+
+@testable import ArtifactServer
 
 /// Large downloads sent by the kernel from their files (``DownloadBody``, ``FileRegionSender``):
 /// the bytes are exact, whole and ranged, and a region whose proof fails never delivers its
@@ -36,7 +37,8 @@ struct FileRegionDownloadTests {
             }
         }
         let separator = Array("\r\n\r\n".utf8)
-        guard let end = (0...(received.count - separator.count)).first(where: { Array(received[$0..<$0 + separator.count]) == separator }) else {
+        guard let end = (0...(received.count - separator.count)).first(where: { Array(received[$0..<$0 + separator.count]) == separator })
+        else {
             return RawResponse(head: String(decoding: received, as: UTF8.self), body: [])
         }
         return RawResponse(head: String(decoding: received[..<end], as: UTF8.self), body: Array(received[(end + separator.count)...]))
@@ -57,7 +59,10 @@ struct FileRegionDownloadTests {
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
             let bytes = Self.randomBytes(3 * 1024 * 1024 + 5)
             let blob = try await harness.controlPlane.registry.ingestBlob(
-                namespace: "team", ByteStream(ByteBuffer(bytes: bytes)), context: RequestContext(actor: "t"))
+                namespace: "team",
+                ByteStream(ByteBuffer(bytes: bytes)),
+                context: RequestContext(actor: "t")
+            )
             let token = harness.adminToken
             let path = "/v1/namespaces/team/blobs/\(blob.address)"
             try await harness.withClient(.live) { client in
@@ -65,7 +70,11 @@ struct FileRegionDownloadTests {
                 let whole = try await Self.rawGet(port: port, path: path, headers: ["Authorization: Bearer \(token)"])
                 #expect(whole.head.hasPrefix("HTTP/1.1 200"))
                 #expect(whole.body == bytes)
-                let ranged = try await Self.rawGet(port: port, path: path, headers: ["Authorization: Bearer \(token)", "Range: bytes=1000-2000999"])
+                let ranged = try await Self.rawGet(
+                    port: port,
+                    path: path,
+                    headers: ["Authorization: Bearer \(token)", "Range: bytes=1000-2000999"]
+                )
                 #expect(ranged.head.hasPrefix("HTTP/1.1 206"))
                 #expect(ranged.body == Array(bytes[1000...2_000_999]))
                 // A range is proved group by group as it passes, so it is never sent from the file.
@@ -101,10 +110,22 @@ struct FileRegionDownloadTests {
         let router = Router(context: ServerRequestContext.self)
         router.get("/region") { _, context in
             let slice = ByteStreamFileSlice(descriptor: descriptor, range: 0..<UInt64(bytes.count), owner: 0) { throw Unproved() }
-            return Response(status: .ok, headers: [.contentLength: "\(bytes.count)"], body: DownloadBody.make(
-                ByteStream(ByteStream.empty, fileSlice: slice), channel: context.channel, metrics: metrics))
+            return Response(
+                status: .ok,
+                headers: [.contentLength: "\(bytes.count)"],
+                body: DownloadBody.make(
+                    ByteStream(ByteStream.empty, fileSlice: slice),
+                    channel: context.channel,
+                    metrics: metrics
+                )
+            )
         }
-        let app = Application(router: router, server: ServeApplication.httpServer(limits: .patient), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestLogs.silent)
+        let app = Application(
+            router: router,
+            server: ServeApplication.httpServer(limits: .patient),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: TestLogs.silent
+        )
         try await app.test(.live) { client in
             let response = try await Self.rawGet(port: try #require(client.port), path: "/region")
             #expect(response.head.hasPrefix("HTTP/1.1 200"))

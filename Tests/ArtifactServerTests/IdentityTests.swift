@@ -43,26 +43,32 @@ struct IdentityTests {
 
     @Test("LDAP users push and pull by their groups' rules, on /v2 and through /v2/token; refusals audited as ldap:<user>")
     func ldapUsers() async throws {
-        guard let url = Self.environment["ARTIFACTSTORE_TEST_LDAP_URL"], let alice = Self.environment["ARTIFACTSTORE_TEST_LDAP_ALICE_PASSWORD"],
+        guard let url = Self.environment["ARTIFACTSTORE_TEST_LDAP_URL"],
+            let alice = Self.environment["ARTIFACTSTORE_TEST_LDAP_ALICE_PASSWORD"],
             let bob = Self.environment["ARTIFACTSTORE_TEST_LDAP_BOB_PASSWORD"]
         else {
             print("SKIPPED ldapUsers: no OpenLDAP (set ARTIFACTSTORE_TEST_LDAP_URL; scripts/ldap/start-slapd.sh starts one)")
             return
         }
         let configuration = ControlPlane.Configuration(
-            registryTokens: RegistryTokenSettings(service: "registry.test", issuer: "registry.test"), directory: try Self.directory(url: url))
+            registryTokens: RegistryTokenSettings(service: "registry.test", issuer: "registry.test"),
+            directory: try Self.directory(url: url)
+        )
         try await ServerHarness.run(configuration: configuration) { harness in
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "test"))
             let layer = OCITest.bytes(500, seed: 9)
             try await harness.withClient { client in
                 let push = "/v2/team/app/blobs/uploads/?digest=\(OCITest.digest(layer))"
-                try await client.execute(uri: push, method: .post, headers: Self.basic("alice", alice), body: ByteBuffer(bytes: layer)) { response in
+                try await client.execute(uri: push, method: .post, headers: Self.basic("alice", alice), body: ByteBuffer(bytes: layer)) {
+                    response in
                     #expect(response.status == .created, "devs → write:team")
                 }
-                try await client.execute(uri: push, method: .post, headers: Self.basic("bob", bob), body: ByteBuffer(bytes: layer)) { response in
+                try await client.execute(uri: push, method: .post, headers: Self.basic("bob", bob), body: ByteBuffer(bytes: layer)) {
+                    response in
                     #expect(response.status == .forbidden, "readers → read only")
                 }
-                try await client.execute(uri: "/v2/team/app/blobs/\(OCITest.digest(layer))", method: .get, headers: Self.basic("bob", bob)) { response in
+                try await client.execute(uri: "/v2/team/app/blobs/\(OCITest.digest(layer))", method: .get, headers: Self.basic("bob", bob))
+                { response in
                     #expect(response.status == .ok)
                 }
                 for (user, password) in [("alice", bob), ("nobody", alice), ("alice,ou=x", alice)] {
@@ -72,13 +78,19 @@ struct IdentityTests {
                 }
                 let refusal = try #require(try await Self.denials(harness).first { $0.actor == "ldap:nobody" })
                 #expect(refusal.detail?.hasPrefix("unauthenticated") == true)
-                #expect(try await Self.denials(harness).contains { $0.actor == "ldap:alice" && $0.detail?.hasPrefix("unauthenticated") == true })
+                #expect(
+                    try await Self.denials(harness).contains { $0.actor == "ldap:alice" && $0.detail?.hasPrefix("unauthenticated") == true }
+                )
                 // LDAP is for /v2 and the token endpoint only.
                 try await client.execute(uri: "/v1/namespaces/team", method: .get, headers: Self.basic("alice", alice)) { response in
                     #expect(response.status == .unauthorized)
                 }
                 // The token endpoint: a JWT for alice, and the audit names her.
-                let jwt = try await OCITokenAuthTests.fetchToken(client, ["repository:team/app:pull,push"], headers: Self.basic("alice", alice))
+                let jwt = try await OCITokenAuthTests.fetchToken(
+                    client,
+                    ["repository:team/app:pull,push"],
+                    headers: Self.basic("alice", alice)
+                )
                 #expect(try OCITokenAuthTests.claims(jwt)["sub"] as? String == "ldap:alice")
                 let manifest = OCITest.manifest(config: layer, layers: [layer])
                 try await OCITest.pushManifest(client, "team/app", "v1", manifest, token: jwt)
@@ -96,7 +108,8 @@ struct IdentityTests {
         // Without the test slapd, a directory that is down: the unavailable path is logged too.
         let configuration = ControlPlane.Configuration(
             registryTokens: RegistryTokenSettings(service: "registry.test", issuer: "registry.test"),
-            directory: try Self.directory(url: ldap ?? "ldap://127.0.0.1:1"))
+            directory: try Self.directory(url: ldap ?? "ldap://127.0.0.1:1")
+        )
         let secrets = RecordedLines()
         secrets.append(alice)
         try await ServerHarness.run(configuration: configuration, logger: logger) { harness in
@@ -104,7 +117,11 @@ struct IdentityTests {
             let token = try await harness.token([Grant(.write, namespace: "team")])
             for secret in [harness.adminToken, token] { secrets.append(secret) }
             try await harness.withClient { client in
-                let jwt = try await OCITokenAuthTests.fetchToken(client, ["repository:team/app:pull,push"], headers: Self.basic("ci", token))
+                let jwt = try await OCITokenAuthTests.fetchToken(
+                    client,
+                    ["repository:team/app:pull,push"],
+                    headers: Self.basic("ci", token)
+                )
                 for secret in [jwt, String(jwt.split(separator: ".")[2])] { secrets.append(secret) }
                 let parts = jwt.split(separator: ".").map(String.init)
                 let bad = [
@@ -119,9 +136,17 @@ struct IdentityTests {
                 for password in [alice, alice + "-wrong"] {
                     secrets.append(password)
                     try await client.execute(uri: "/v2/team/app/tags/list", method: .get, headers: Self.basic("alice", password)) { _ in }
-                    try await client.execute(uri: "/v2/token?scope=repository:team/app:pull", method: .get, headers: Self.basic("alice", password)) { _ in }
+                    try await client.execute(
+                        uri: "/v2/token?scope=repository:team/app:pull",
+                        method: .get,
+                        headers: Self.basic("alice", password)
+                    ) { _ in }
                 }
-                try await client.execute(uri: "/v2/token?scope=repository:team/app:pull", method: .get, headers: Self.basic("ci", "wrong-\(token)")) { _ in }
+                try await client.execute(
+                    uri: "/v2/token?scope=repository:team/app:pull",
+                    method: .get,
+                    headers: Self.basic("ci", "wrong-\(token)")
+                ) { _ in }
             }
             let key = try await harness.controlPlane.store.read { db in
                 try await db.raw("SELECT secret FROM registry_token_keys").first()?.decode(column: "secret", as: String.self)

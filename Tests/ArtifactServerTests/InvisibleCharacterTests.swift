@@ -20,7 +20,8 @@ struct InvisibleCharacterTests {
         arguments: [
             ("%EF%BB%BFteam", "\u{FEFF}team"), ("team%EF%BB%BF", "team\u{FEFF}"), ("te%61m", "team"), ("%C3%A9", "é"), ("a%2Fb", "a/b"),
             ("plain", "plain"),
-        ] as [(String, String)])
+        ] as [(String, String)]
+    )
     func decodesExactly(_ raw: String, _ decoded: String) {
         #expect(PathParameter.percentDecoded(raw).map { Array($0.unicodeScalars) } == Array(decoded.unicodeScalars))
     }
@@ -35,7 +36,8 @@ struct InvisibleCharacterTests {
         arguments: [
             ("%EF%BB%BFteam", "U+FEFF"), ("te%E2%80%8Bam", "U+200B"), ("team%E2%80%8D", "U+200D"), ("%E2%80%AEteam", "U+202E"),
             ("team%E2%80%A8", "U+2028"), ("team%C2%A0", "U+00A0"), ("team%EE%80%80", "U+E000"), ("team%EF%BF%BE", "U+FFFE"),
-        ] as [(String, String)])
+        ] as [(String, String)]
+    )
     func refusesInvisible(_ raw: String, _ codePoint: String) throws {
         let error = try #require(throws: ControlPlaneError.self) { try PathParameter.decode(raw, what: "namespace", allowSlash: false) }
         #expect(error.kind == .invalidName)
@@ -73,7 +75,10 @@ struct InvisibleCharacterTests {
                 }
                 let (headers, body) = TestRequest.json(harness.adminToken, #"{"version":"1"}"#)
                 try await client.execute(
-                    uri: "/v1/namespaces/team/artifacts/app/tags/%EF%BB%BFlatest", method: .put, headers: headers, body: body
+                    uri: "/v1/namespaces/team/artifacts/app/tags/%EF%BB%BFlatest",
+                    method: .put,
+                    headers: headers,
+                    body: body
                 ) {
                     response in
                     #expect(response.status == .badRequest)

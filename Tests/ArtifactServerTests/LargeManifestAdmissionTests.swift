@@ -91,7 +91,8 @@ struct LargeManifestAdmissionTests {
                     for (index, body) in (manifests + [invalid]).enumerated() {
                         group.addTask {
                             try await client.execute(
-                                uri: "/v2/team/app/manifests/t\(index)", method: .put,
+                                uri: "/v2/team/app/manifests/t\(index)",
+                                method: .put,
                                 headers: OCITest.headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]),
                                 body: ByteBuffer(bytes: body)
                             ) { response in (index, response.status) }
@@ -102,7 +103,8 @@ struct LargeManifestAdmissionTests {
                 #expect((0..<6).allSatisfy { statuses[$0] == .created })
                 #expect(statuses[6] == .badRequest)
                 for (index, manifest) in manifests.enumerated() {
-                    try await client.execute(uri: "/v2/team/app/manifests/t\(index)", method: .get, headers: OCITest.headers(token)) { response in
+                    try await client.execute(uri: "/v2/team/app/manifests/t\(index)", method: .get, headers: OCITest.headers(token)) {
+                        response in
                         #expect(response.status == .ok && Array(response.body.readableBytesView) == manifest)
                     }
                 }

@@ -78,7 +78,8 @@ struct LiveStreamingTests {
                 try await channel.executeThenClose { _, outbound in
                     var request = ByteBuffer(
                         string: "POST /v1/namespaces/team/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
-                            + "Content-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n")
+                            + "Content-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n"
+                    )
                     var partial = LiveStreamingTests.chunk(1, size: 300_000)
                     request.writeBuffer(&partial)
                     try await outbound.write(request)

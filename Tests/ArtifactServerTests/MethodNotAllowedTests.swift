@@ -17,11 +17,13 @@ struct MethodNotAllowedTests {
                     #expect(response.errorCode() == "methodNotAllowed")
                     #expect(response.headers[HTTPField.Name("Allow")!] == "GET, POST")
                 }
-                try await client.execute(uri: "/v1/namespaces/team/blobs/sha256:00", method: .delete, headers: TestRequest.bearer(admin)) { response in
+                try await client.execute(uri: "/v1/namespaces/team/blobs/sha256:00", method: .delete, headers: TestRequest.bearer(admin)) {
+                    response in
                     #expect(response.status == .methodNotAllowed)
                     #expect(response.headers[HTTPField.Name("Allow")!] == "HEAD, GET")
                 }
-                try await client.execute(uri: "/v1/namespaces/team/artifacts/app/versions/1.0/files/a/b/c", method: .post, headers: [:]) { response in
+                try await client.execute(uri: "/v1/namespaces/team/artifacts/app/versions/1.0/files/a/b/c", method: .post, headers: [:]) {
+                    response in
                     #expect(response.status == .methodNotAllowed)
                     #expect(response.headers[HTTPField.Name("Allow")!] == "GET, HEAD")
                 }

@@ -45,9 +45,12 @@ struct MetricsExpositionTests {
                         #expect(helps.contains(family), "no # HELP for \(family)")
                         #expect(types[family] != nil, "no # TYPE for \(family)")
                     }
-                    let values = Dictionary(lines.filter { !$0.hasPrefix("#") }.map { line in
-                        (String(line.prefix { $0 != " " }), Double(line.split(separator: " ").last ?? "") ?? -1)
-                    }, uniquingKeysWith: { first, _ in first })
+                    let values = Dictionary(
+                        lines.filter { !$0.hasPrefix("#") }.map { line in
+                            (String(line.prefix { $0 != " " }), Double(line.split(separator: " ").last ?? "") ?? -1)
+                        },
+                        uniquingKeysWith: { first, _ in first }
+                    )
                     #expect(values["artifactstore_build_info{version=\"\(ArtifactStoreVersion.current)\"}"] == 1)
                     #expect((values["process_resident_memory_bytes"] ?? 0) > 1_000_000)
                     #expect((values["process_open_fds"] ?? 0) >= 3)
@@ -67,7 +70,7 @@ struct MetricsExpositionTests {
     func statParsing() {
         let line = "4242 (a b) (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 9 0 123456 987654321 4321 18446744073709551615\n"
         let parsed = ProcStat(parsing: line)
-        #expect(parsed == ProcStat(userTicks: 250, systemTicks: 75, startTicks: 123456, virtualBytes: 987654321, residentPages: 4321))
+        #expect(parsed == ProcStat(userTicks: 250, systemTicks: 75, startTicks: 123456, virtualBytes: 987_654_321, residentPages: 4321))
         #expect(ProcStat(parsing: "4242 (x) S 1 2") == nil)
         #expect(ProcStat(parsing: "no parenthesis") == nil)
         #expect(ProcessMetrics.bootTime(in: "cpu 1 2 3\nbtime 1700000000\nprocesses 5\n") == 1_700_000_000)
@@ -83,7 +86,8 @@ struct MetricsExpositionTests {
         }
         let group = ServiceGroup(
             services: [ShutdownNotice(logger: logger, gracePeriod: .seconds(30))],
-            logger: Logger(label: "silent") { _ in SwiftLogNoOpLogHandler() })
+            logger: Logger(label: "silent") { _ in SwiftLogNoOpLogHandler() }
+        )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             await group.triggerGracefulShutdown()

@@ -19,7 +19,9 @@ struct OCIBadInputTests {
         let counts = try await harness.controlPlane.store.read { db in
             var counts: [Int64] = []
             for table in ["blobs", "links", "versions", "version_files", "tags", "oci_upload_chunks", "oci_manifests", "blob_digests"] {
-                counts.append(try await db.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int64.self) ?? -1)
+                counts.append(
+                    try await db.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int64.self) ?? -1
+                )
             }
             return counts
         }
@@ -31,7 +33,9 @@ struct OCIBadInputTests {
         return try await harness.token([Grant(.write, namespace: "team")])
     }
 
-    @Test("wrong sha256 and sha512 digests, malformed ones and unknown algorithms on a monolithic upload (POST ?digest=, POST then PUT): DIGEST_INVALID, nothing stored")
+    @Test(
+        "wrong sha256 and sha512 digests, malformed ones and unknown algorithms on a monolithic upload (POST ?digest=, POST then PUT): DIGEST_INVALID, nothing stored"
+    )
     func wrongDigests() async throws {
         try await ServerHarness.run { harness in
             let token = try await Self.setUp(harness)
@@ -41,11 +45,15 @@ struct OCIBadInputTests {
                 for (digest, code) in [
                     (OCITest.digest([1, 2, 3]), "DIGEST_INVALID"), ("sha512:" + String(repeating: "a", count: 128), "DIGEST_INVALID"),
                     (OCITest.sha512([1, 2, 3]), "DIGEST_INVALID"), ("sha512:" + String(repeating: "A", count: 128), "DIGEST_INVALID"),
-                    ("sha512:" + String(repeating: "a", count: 127), "DIGEST_INVALID"), ("sha384:" + String(repeating: "a", count: 96), "DIGEST_INVALID"),
+                    ("sha512:" + String(repeating: "a", count: 127), "DIGEST_INVALID"),
+                    ("sha384:" + String(repeating: "a", count: 96), "DIGEST_INVALID"),
                     ("md5:0123", "DIGEST_INVALID"), ("sha256:XYZ", "DIGEST_INVALID"),
                 ] {
                     try await client.execute(
-                        uri: "/v2/team/app/blobs/uploads/?digest=\(digest)", method: .post, headers: OCITest.headers(token), body: ByteBuffer(bytes: content)
+                        uri: "/v2/team/app/blobs/uploads/?digest=\(digest)",
+                        method: .post,
+                        headers: OCITest.headers(token),
+                        body: ByteBuffer(bytes: content)
                     ) { response in
                         #expect(response.status == .badRequest, "\(digest)")
                         #expect(response.ociErrorCode == code, "\(digest)")
@@ -54,7 +62,9 @@ struct OCIBadInputTests {
                 // POST then PUT with the whole body and a wrong digest: one ingest, nothing stored.
                 let location = try await OCITest.startUpload(client, "team/app", token: token)
                 try await client.execute(
-                    uri: "\(location)?digest=\(OCITest.digest([7]))", method: .put, headers: OCITest.headers(token, [.contentLength: "\(content.count)"]),
+                    uri: "\(location)?digest=\(OCITest.digest([7]))",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentLength: "\(content.count)"]),
                     body: ByteBuffer(bytes: content)
                 ) { response in
                     #expect(response.status == .badRequest)
@@ -73,12 +83,17 @@ struct OCIBadInputTests {
             try await harness.withClient { client in
                 let location = try await OCITest.startUpload(client, "team/app", token: token)
                 for part in [content[..<1000], content[1000...]] {
-                    try await client.execute(uri: location, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: part)) { response in
+                    try await client.execute(uri: location, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: part))
+                    { response in
                         #expect(response.status == .accepted)
                     }
                 }
                 let before = try await Self.stored(harness)
-                try await client.execute(uri: "\(location)?digest=\(OCITest.digest([9]))", method: .put, headers: OCITest.headers(token, [.contentLength: "0"])) { response in
+                try await client.execute(
+                    uri: "\(location)?digest=\(OCITest.digest([9]))",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentLength: "0"])
+                ) { response in
                     #expect(response.status == .badRequest)
                     #expect(response.ociErrorCode == "DIGEST_INVALID")
                 }
@@ -91,7 +106,10 @@ struct OCIBadInputTests {
         }
     }
 
-    @Test("manifests: unknown blobs MANIFEST_BLOB_UNKNOWN, invalid JSON or media type MANIFEST_INVALID, too large 413, digest mismatch DIGEST_INVALID; nothing stored", arguments: TestDatabase.allCases)
+    @Test(
+        "manifests: unknown blobs MANIFEST_BLOB_UNKNOWN, invalid JSON or media type MANIFEST_INVALID, too large 413, digest mismatch DIGEST_INVALID; nothing stored",
+        arguments: TestDatabase.allCases
+    )
     func badManifests(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             let token = try await Self.setUp(harness)
@@ -104,8 +122,14 @@ struct OCIBadInputTests {
                 let cases: [(String, [UInt8], String, HTTPResponse.Status, String)] = [
                     ("v1", missing, manifestType, .badRequest, "MANIFEST_BLOB_UNKNOWN"),
                     ("v1", Array("{not json".utf8), manifestType, .badRequest, "MANIFEST_INVALID"),
-                    ("v1", OCITest.manifest(config: config, layers: []), "application/vnd.example.unknown+json", .badRequest, "MANIFEST_INVALID"),
-                    ("v1", Array(#"{"schemaVersion":2,"mediaType":"application/vnd.example+json"}"#.utf8), manifestType, .badRequest, "MANIFEST_INVALID"),
+                    (
+                        "v1", OCITest.manifest(config: config, layers: []), "application/vnd.example.unknown+json", .badRequest,
+                        "MANIFEST_INVALID"
+                    ),
+                    (
+                        "v1", Array(#"{"schemaVersion":2,"mediaType":"application/vnd.example+json"}"#.utf8), manifestType, .badRequest,
+                        "MANIFEST_INVALID"
+                    ),
                     ("v1", [UInt8](repeating: 0x20, count: 4 * 1024 * 1024 + 1), manifestType, .contentTooLarge, "MANIFEST_INVALID"),
                     (OCITest.digest([1]), OCITest.manifest(config: config, layers: []), manifestType, .badRequest, "DIGEST_INVALID"),
                     ("bad tag!", OCITest.manifest(config: config, layers: []), manifestType, .badRequest, "MANIFEST_INVALID"),
@@ -113,7 +137,9 @@ struct OCIBadInputTests {
                 for (reference, body, contentType, status, code) in cases {
                     let uriReference = reference.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? reference
                     try await client.execute(
-                        uri: "/v2/team/app/manifests/\(uriReference)", method: .put, headers: OCITest.headers(token, [.contentType: contentType]),
+                        uri: "/v2/team/app/manifests/\(uriReference)",
+                        method: .put,
+                        headers: OCITest.headers(token, [.contentType: contentType]),
                         body: ByteBuffer(bytes: body)
                     ) { response in
                         #expect(response.status == status, "\(code) \(String(buffer: response.body))")
@@ -134,7 +160,12 @@ struct OCIBadInputTests {
             let before = try await Self.stored(harness)
             try await harness.withClient { client in
                 for name in ["single", "Team/app", "team/a__b", "team/a--b", "team/.x"] {
-                    try await client.execute(uri: "/v2/\(name)/blobs/uploads/?digest=\(OCITest.digest([1]))", method: .post, headers: OCITest.headers(harness.adminToken), body: ByteBuffer(bytes: [1])) { response in
+                    try await client.execute(
+                        uri: "/v2/\(name)/blobs/uploads/?digest=\(OCITest.digest([1]))",
+                        method: .post,
+                        headers: OCITest.headers(harness.adminToken),
+                        body: ByteBuffer(bytes: [1])
+                    ) { response in
                         #expect(response.status == .badRequest, "\(name)")
                         #expect(response.ociErrorCode == "NAME_INVALID", "\(name)")
                     }
@@ -149,7 +180,10 @@ struct OCIBadInputTests {
         }
     }
 
-    @Test("a chunk past the offset: 416 with the Range held; an unknown upload id: BLOB_UPLOAD_UNKNOWN; nothing stored", arguments: TestDatabase.allCases)
+    @Test(
+        "a chunk past the offset: 416 with the Range held; an unknown upload id: BLOB_UPLOAD_UNKNOWN; nothing stored",
+        arguments: TestDatabase.allCases
+    )
     func badChunks(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             let token = try await Self.setUp(harness)
@@ -157,7 +191,10 @@ struct OCIBadInputTests {
                 let location = try await OCITest.startUpload(client, "team/app", token: token)
                 let before = try await Self.stored(harness)
                 try await client.execute(
-                    uri: location, method: .patch, headers: OCITest.headers(token, [.contentRange: "10-19", .contentLength: "10"]), body: ByteBuffer(bytes: OCITest.bytes(10, seed: 1))
+                    uri: location,
+                    method: .patch,
+                    headers: OCITest.headers(token, [.contentRange: "10-19", .contentLength: "10"]),
+                    body: ByteBuffer(bytes: OCITest.bytes(10, seed: 1))
                 ) { response in
                     #expect(response.status == .rangeNotSatisfiable)
                     #expect(response.headers[OCITest.range] == "0-0")
@@ -165,8 +202,10 @@ struct OCIBadInputTests {
                 }
                 for method in [HTTPRequest.Method.get, .patch, .put, .delete] {
                     try await client.execute(
-                        uri: "/v2/team/app/blobs/uploads/00000000-0000-0000-0000-000000000000?digest=\(OCITest.digest([1]))", method: method,
-                        headers: OCITest.headers(token), body: ByteBuffer(bytes: [1])
+                        uri: "/v2/team/app/blobs/uploads/00000000-0000-0000-0000-000000000000?digest=\(OCITest.digest([1]))",
+                        method: method,
+                        headers: OCITest.headers(token),
+                        body: ByteBuffer(bytes: [1])
                     ) { response in
                         #expect(response.status == .notFound, "\(method)")
                         #expect(response.ociErrorCode == "BLOB_UPLOAD_UNKNOWN", "\(method)")
@@ -181,7 +220,8 @@ struct OCIBadInputTests {
                     #expect(response.ociErrorCode == "BLOB_UPLOAD_UNKNOWN")
                 }
             }
-            let actions = try await harness.controlPlane.audit.records(AuditFilter(namespace: "team"), page: PageRequest(limit: 100)).items.map(\.action)
+            let actions = try await harness.controlPlane.audit.records(AuditFilter(namespace: "team"), page: PageRequest(limit: 100)).items
+                .map(\.action)
             #expect(actions.contains("oci.upload.cancel"))
         }
     }

@@ -26,8 +26,12 @@ struct OCIDistributionAPITests {
     @Test("ociUploadExpiry: 24 h by default, ARTIFACTSTORE_OCI_UPLOAD_EXPIRY sets it, 0 is refused")
     func uploadExpirySetting() async throws {
         #expect(try await ServerConfiguration.load(environment: [:]).ociUploadExpiry == .seconds(86400))
-        #expect(try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_OCI_UPLOAD_EXPIRY": "600"]).ociUploadExpiry == .seconds(600))
-        await #expect(throws: ServerConfigurationError.self) { try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_OCI_UPLOAD_EXPIRY": "0"]) }
+        #expect(
+            try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_OCI_UPLOAD_EXPIRY": "600"]).ociUploadExpiry == .seconds(600)
+        )
+        await #expect(throws: ServerConfigurationError.self) {
+            try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_OCI_UPLOAD_EXPIRY": "0"])
+        }
     }
 
     @Test("/v2/: 401 with a Basic challenge and UNAUTHORIZED without a token; 200 with Bearer or Basic")
@@ -48,7 +52,11 @@ struct OCIDistributionAPITests {
                 try await client.execute(uri: "/v2", method: .get, headers: [.authorization: "Basic \(basic)"]) { response in
                     #expect(response.status == .ok)
                 }
-                try await client.execute(uri: "/v2/", method: .get, headers: [.authorization: "Basic \(Data("x:wrong".utf8).base64EncodedString())"]) { response in
+                try await client.execute(
+                    uri: "/v2/",
+                    method: .get,
+                    headers: [.authorization: "Basic \(Data("x:wrong".utf8).base64EncodedString())"]
+                ) { response in
                     #expect(response.status == .unauthorized)
                 }
             }
@@ -64,7 +72,10 @@ struct OCIDistributionAPITests {
             let second = OCITest.bytes(3000, seed: 2)
             try await harness.withClient { client in
                 try await client.execute(
-                    uri: "/v2/team/app/blobs/uploads/?digest=\(digest)", method: .post, headers: OCITest.headers(token), body: ByteBuffer(bytes: content)
+                    uri: "/v2/team/app/blobs/uploads/?digest=\(digest)",
+                    method: .post,
+                    headers: OCITest.headers(token),
+                    body: ByteBuffer(bytes: content)
                 ) { response in
                     #expect(response.status == .created)
                     #expect(response.headers[OCITest.location] == "/v2/team/app/blobs/\(digest)")
@@ -80,38 +91,48 @@ struct OCIDistributionAPITests {
                     #expect(response.status == .ok)
                     #expect(Array(response.body.readableBytesView) == content)
                 }
-                try await client.execute(uri: "/v2/team/app/blobs/\(digest)", method: .get, headers: OCITest.headers(token, [.range: "bytes=100-199"])) { response in
+                try await client.execute(
+                    uri: "/v2/team/app/blobs/\(digest)",
+                    method: .get,
+                    headers: OCITest.headers(token, [.range: "bytes=100-199"])
+                ) { response in
                     #expect(response.status == .partialContent)
                     #expect(response.headers[.contentRange] == "bytes 100-199/5000")
                     #expect(Array(response.body.readableBytesView) == Array(content[100..<200]))
                 }
                 // POST, then PUT with the whole body.
-                let location = try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: OCITest.headers(token)) { response in
+                let location = try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: OCITest.headers(token))
+                { response in
                     #expect(response.status == .accepted)
                     #expect(response.headers[OCITest.range] == "0-0")
                     #expect(response.headers[OCITest.uploadUUID] != nil)
                     return try #require(response.headers[OCITest.location])
                 }
                 try await client.execute(
-                    uri: "\(location)?digest=\(OCITest.digest(second))", method: .put,
-                    headers: OCITest.headers(token, [.contentType: "application/octet-stream", .contentLength: "\(second.count)"]), body: ByteBuffer(bytes: second)
+                    uri: "\(location)?digest=\(OCITest.digest(second))",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentType: "application/octet-stream", .contentLength: "\(second.count)"]),
+                    body: ByteBuffer(bytes: second)
                 ) { response in
                     #expect(response.status == .created)
                     #expect(response.headers[OCITest.contentDigest] == OCITest.digest(second))
                 }
-                try await client.execute(uri: "/v2/team/app/blobs/\(OCITest.digest(second))", method: .get, headers: OCITest.headers(token)) { response in
+                try await client.execute(uri: "/v2/team/app/blobs/\(OCITest.digest(second))", method: .get, headers: OCITest.headers(token))
+                { response in
                     #expect(Array(response.body.readableBytesView) == second)
                 }
                 try await client.execute(uri: location, method: .get, headers: OCITest.headers(token)) { response in
                     #expect(response.status == .notFound)
                     #expect(response.ociErrorCode == "BLOB_UPLOAD_UNKNOWN")
                 }
-                try await client.execute(uri: "/v2/team/app/blobs/\(OCITest.digest([1]))", method: .get, headers: OCITest.headers(token)) { response in
+                try await client.execute(uri: "/v2/team/app/blobs/\(OCITest.digest([1]))", method: .get, headers: OCITest.headers(token)) {
+                    response in
                     #expect(response.status == .notFound)
                     #expect(response.ociErrorCode == "BLOB_UNKNOWN")
                 }
                 // Blobs go by garbage collection, not by DELETE.
-                try await client.execute(uri: "/v2/team/app/blobs/\(digest)", method: .delete, headers: OCITest.headers(token)) { response in
+                try await client.execute(uri: "/v2/team/app/blobs/\(digest)", method: .delete, headers: OCITest.headers(token)) {
+                    response in
                     #expect(response.status == .methodNotAllowed)
                     #expect(response.ociErrorCode == "UNSUPPORTED")
                 }
@@ -119,7 +140,10 @@ struct OCIDistributionAPITests {
         }
     }
 
-    @Test("chunked upload: several PATCHes, status GET with Range, out-of-order chunk 416, closing PUT re-hashes the whole", arguments: TestDatabase.allCases)
+    @Test(
+        "chunked upload: several PATCHes, status GET with Range, out-of-order chunk 416, closing PUT re-hashes the whole",
+        arguments: TestDatabase.allCases
+    )
     func chunkedUpload(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             let token = try await Self.setUp(harness)
@@ -129,8 +153,15 @@ struct OCIDistributionAPITests {
                 let location = try await OCITest.startUpload(client, "team/app", token: token)
                 for (start, end) in [(0, 3999), (4000, 6999)] {
                     try await client.execute(
-                        uri: location, method: .patch,
-                        headers: OCITest.headers(token, [.contentRange: "\(start)-\(end)", .contentLength: "\(end - start + 1)", .contentType: "application/octet-stream"]),
+                        uri: location,
+                        method: .patch,
+                        headers: OCITest.headers(
+                            token,
+                            [
+                                .contentRange: "\(start)-\(end)", .contentLength: "\(end - start + 1)",
+                                .contentType: "application/octet-stream",
+                            ]
+                        ),
                         body: ByteBuffer(bytes: content[start...end])
                     ) { response in
                         #expect(response.status == .accepted)
@@ -144,7 +175,9 @@ struct OCIDistributionAPITests {
                 }
                 // A chunk past the current offset: 416 with what the session holds; nothing recorded.
                 try await client.execute(
-                    uri: location, method: .patch, headers: OCITest.headers(token, [.contentRange: "8000-9999", .contentLength: "2000"]),
+                    uri: location,
+                    method: .patch,
+                    headers: OCITest.headers(token, [.contentRange: "8000-9999", .contentLength: "2000"]),
                     body: ByteBuffer(bytes: content[8000...])
                 ) { response in
                     #expect(response.status == .rangeNotSatisfiable)
@@ -153,12 +186,19 @@ struct OCIDistributionAPITests {
                 }
                 // The last chunk without Content-Range (appended), then the closing PUT.
                 try await client.execute(
-                    uri: location, method: .patch, headers: OCITest.headers(token, [.contentLength: "3000"]), body: ByteBuffer(bytes: content[7000...])
+                    uri: location,
+                    method: .patch,
+                    headers: OCITest.headers(token, [.contentLength: "3000"]),
+                    body: ByteBuffer(bytes: content[7000...])
                 ) { response in
                     #expect(response.status == .accepted)
                     #expect(response.headers[OCITest.range] == "0-9999")
                 }
-                try await client.execute(uri: "\(location)?digest=\(digest)", method: .put, headers: OCITest.headers(token, [.contentLength: "0"])) { response in
+                try await client.execute(
+                    uri: "\(location)?digest=\(digest)",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentLength: "0"])
+                ) { response in
                     #expect(response.status == .created)
                     #expect(response.headers[OCITest.location] == "/v2/team/app/blobs/\(digest)")
                 }
@@ -180,10 +220,15 @@ struct OCIDistributionAPITests {
             let content = OCITest.bytes(20_000, seed: 4)
             try await harness.withClient { client in
                 let location = try await OCITest.startUpload(client, "team/app", token: token)
-                try await client.execute(uri: location, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: content)) { response in
+                try await client.execute(uri: location, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: content)) {
+                    response in
                     #expect(response.status == .accepted)
                 }
-                try await client.execute(uri: "\(location)?digest=\(OCITest.digest(content))", method: .put, headers: OCITest.headers(token, [.contentLength: "0"])) { response in
+                try await client.execute(
+                    uri: "\(location)?digest=\(OCITest.digest(content))",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentLength: "0"])
+                ) { response in
                     #expect(response.status == .created)
                 }
             }
@@ -193,7 +238,10 @@ struct OCIDistributionAPITests {
         }
     }
 
-    @Test("a chunk is invisible until its upload closes: no repository sees it, a cancel leaves no link, a wrong digest links nothing", arguments: TestDatabase.allCases)
+    @Test(
+        "a chunk is invisible until its upload closes: no repository sees it, a cancel leaves no link, a wrong digest links nothing",
+        arguments: TestDatabase.allCases
+    )
     func chunksAreInvisibleUntilClosed(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             let token = try await Self.setUp(harness)
@@ -201,26 +249,36 @@ struct OCIDistributionAPITests {
             let digest = OCITest.digest(content)
             try await harness.withClient { client in
                 func status(_ repository: String) async throws -> HTTPResponse.Status {
-                    try await client.execute(uri: "/v2/\(repository)/blobs/\(digest)", method: .head, headers: OCITest.headers(token)) { $0.status }
+                    try await client.execute(uri: "/v2/\(repository)/blobs/\(digest)", method: .head, headers: OCITest.headers(token)) {
+                        $0.status
+                    }
                 }
                 // Cancelled after a chunk: never visible, before or after.
                 let cancelled = try await OCITest.startUpload(client, "team/app", token: token)
-                try await client.execute(uri: cancelled, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: content)) { response in
+                try await client.execute(uri: cancelled, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: content))
+                { response in
                     #expect(response.status == .accepted)
                 }
                 #expect(try await status("team/app") == .notFound)
                 #expect(try await status("team/other") == .notFound)
-                try await client.execute(uri: cancelled, method: .delete, headers: OCITest.headers(token)) { #expect($0.status == .noContent) }
+                try await client.execute(uri: cancelled, method: .delete, headers: OCITest.headers(token)) {
+                    #expect($0.status == .noContent)
+                }
                 #expect(try await status("team/app") == .notFound)
                 #expect(try await harness.blobAndLinkCounts().links == 0)
 
                 // A closing PUT with the wrong digest links nothing and keeps the session.
                 let location = try await OCITest.startUpload(client, "team/app", token: token)
-                try await client.execute(uri: location, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: content)) { response in
+                try await client.execute(uri: location, method: .patch, headers: OCITest.headers(token), body: ByteBuffer(bytes: content)) {
+                    response in
                     #expect(response.status == .accepted)
                 }
                 let wrong = OCITest.digest(Array("something else".utf8))
-                try await client.execute(uri: "\(location)?digest=\(wrong)", method: .put, headers: OCITest.headers(token, [.contentLength: "0"])) { response in
+                try await client.execute(
+                    uri: "\(location)?digest=\(wrong)",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentLength: "0"])
+                ) { response in
                     #expect(response.status == .badRequest)
                     #expect(response.ociErrorCode == "DIGEST_INVALID")
                 }
@@ -228,7 +286,11 @@ struct OCIDistributionAPITests {
                 #expect(try await harness.blobAndLinkCounts().links == 0)
 
                 // Closed with the right digest: linked into the namespace, visible to its repositories.
-                try await client.execute(uri: "\(location)?digest=\(digest)", method: .put, headers: OCITest.headers(token, [.contentLength: "0"])) { response in
+                try await client.execute(
+                    uri: "\(location)?digest=\(digest)",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentLength: "0"])
+                ) { response in
                     #expect(response.status == .created)
                 }
                 #expect(try await status("team/app") == .ok)
@@ -256,7 +318,11 @@ struct OCIDistributionAPITests {
             try await harness.withClient { client in
                 try await OCITest.pushBlob(client, "team/app", content, token: token)
                 try await OCITest.pushBlob(client, "secret/app", secretOnly, token: admin)
-                try await client.execute(uri: "/v2/other/app/blobs/uploads/?mount=\(digest)&from=team/app", method: .post, headers: OCITest.headers(token)) { response in
+                try await client.execute(
+                    uri: "/v2/other/app/blobs/uploads/?mount=\(digest)&from=team/app",
+                    method: .post,
+                    headers: OCITest.headers(token)
+                ) { response in
                     #expect(response.status == .created)
                     #expect(response.headers[OCITest.location] == "/v2/other/app/blobs/\(digest)")
                     #expect(response.headers[OCITest.contentDigest] == digest)
@@ -266,12 +332,18 @@ struct OCIDistributionAPITests {
                 }
                 // Not readable by the caller: an upload session instead, and nothing linked.
                 try await client.execute(
-                    uri: "/v2/other/app/blobs/uploads/?mount=\(OCITest.digest(secretOnly))&from=secret/app", method: .post, headers: OCITest.headers(token)
+                    uri: "/v2/other/app/blobs/uploads/?mount=\(OCITest.digest(secretOnly))&from=secret/app",
+                    method: .post,
+                    headers: OCITest.headers(token)
                 ) { response in
                     #expect(response.status == .accepted)
                     #expect(response.headers[OCITest.uploadUUID] != nil)
                 }
-                try await client.execute(uri: "/v2/other/app/blobs/\(OCITest.digest(secretOnly))", method: .head, headers: OCITest.headers(token)) { response in
+                try await client.execute(
+                    uri: "/v2/other/app/blobs/\(OCITest.digest(secretOnly))",
+                    method: .head,
+                    headers: OCITest.headers(token)
+                ) { response in
                     #expect(response.status == .notFound)
                 }
             }
@@ -293,7 +365,9 @@ struct OCIDistributionAPITests {
             try await harness.withClient { client in
                 for blob in [config] + layers { try await OCITest.pushBlob(client, "team/app", blob, token: token) }
                 try await client.execute(
-                    uri: "/v2/team/app/manifests/v1", method: .put, headers: OCITest.headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]),
+                    uri: "/v2/team/app/manifests/v1",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]),
                     body: ByteBuffer(bytes: manifest)
                 ) { response in
                     #expect(response.status == .created)
@@ -302,14 +376,16 @@ struct OCIDistributionAPITests {
                     #expect(response.headers[OCITest.subject] == nil)
                 }
                 for reference in ["v1", digest] {
-                    try await client.execute(uri: "/v2/team/app/manifests/\(reference)", method: .get, headers: OCITest.headers(token)) { response in
+                    try await client.execute(uri: "/v2/team/app/manifests/\(reference)", method: .get, headers: OCITest.headers(token)) {
+                        response in
                         #expect(response.status == .ok)
                         #expect(Array(response.body.readableBytesView) == manifest)
                         #expect(response.headers[.contentType] == "application/vnd.oci.image.manifest.v1+json")
                         #expect(response.headers[OCITest.contentDigest] == digest)
                         #expect(response.headers[.eTag] == "\"\(digest)\"")
                     }
-                    try await client.execute(uri: "/v2/team/app/manifests/\(reference)", method: .head, headers: OCITest.headers(token)) { response in
+                    try await client.execute(uri: "/v2/team/app/manifests/\(reference)", method: .head, headers: OCITest.headers(token)) {
+                        response in
                         #expect(response.status == .ok)
                         #expect(response.headers[.contentLength] == "\(manifest.count)")
                         #expect(response.body.readableBytes == 0)
@@ -321,11 +397,13 @@ struct OCIDistributionAPITests {
                     #expect(response.jsonObject["name"] as? String == "team/app")
                     #expect(response.jsonObject["tags"] as? [String] == ["latest", "v1"])
                 }
-                try await client.execute(uri: "/v2/team/app/manifests/\(digest)", method: .delete, headers: OCITest.headers(token)) { response in
+                try await client.execute(uri: "/v2/team/app/manifests/\(digest)", method: .delete, headers: OCITest.headers(token)) {
+                    response in
                     #expect(response.status == .accepted)
                 }
                 for reference in ["v1", digest] {
-                    try await client.execute(uri: "/v2/team/app/manifests/\(reference)", method: .get, headers: OCITest.headers(token)) { response in
+                    try await client.execute(uri: "/v2/team/app/manifests/\(reference)", method: .get, headers: OCITest.headers(token)) {
+                        response in
                         #expect(response.status == .notFound)
                         #expect(response.ociErrorCode == "MANIFEST_UNKNOWN")
                     }
@@ -336,14 +414,17 @@ struct OCIDistributionAPITests {
                 }
             }
             // The manifest's version held the manifest and every blob it references.
-            let audit = try await harness.controlPlane.audit.records(AuditFilter(namespace: "team"), page: PageRequest(limit: 1000)).items.map(\.action)
+            let audit = try await harness.controlPlane.audit.records(AuditFilter(namespace: "team"), page: PageRequest(limit: 1000)).items
+                .map(\.action)
             #expect(audit.contains("version.commit"))
             #expect(audit.contains("tag.set"))
             #expect(audit.contains("version.delete"))
         }
     }
 
-    @Test("an index over pushed manifests: stored and served as pushed; a missing child is MANIFEST_BLOB_UNKNOWN; DELETE of a tag keeps the manifest")
+    @Test(
+        "an index over pushed manifests: stored and served as pushed; a missing child is MANIFEST_BLOB_UNKNOWN; DELETE of a tag keeps the manifest"
+    )
     func index() async throws {
         try await ServerHarness.run { harness in
             let token = try await Self.setUp(harness)
@@ -351,19 +432,27 @@ struct OCIDistributionAPITests {
             let child = OCITest.manifest(config: config, layers: [])
             let childDigest = OCITest.digest(child)
             let indexBytes = Array(
-                #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(childDigest)","size":\#(child.count),"platform":{"architecture":"amd64","os":"linux"}}]}"#.utf8)
+                #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(childDigest)","size":\#(child.count),"platform":{"architecture":"amd64","os":"linux"}}]}"#
+                    .utf8
+            )
             let indexType = "application/vnd.oci.image.index.v1+json"
             try await harness.withClient { client in
                 try await OCITest.pushBlob(client, "team/app", config, token: token)
                 try await client.execute(
-                    uri: "/v2/team/app/manifests/multi", method: .put, headers: OCITest.headers(token, [.contentType: indexType]), body: ByteBuffer(bytes: indexBytes)
+                    uri: "/v2/team/app/manifests/multi",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentType: indexType]),
+                    body: ByteBuffer(bytes: indexBytes)
                 ) { response in
                     #expect(response.status == .badRequest)
                     #expect(response.ociErrorCode == "MANIFEST_BLOB_UNKNOWN")
                 }
                 try await OCITest.pushManifest(client, "team/app", childDigest, child, token: token)
                 try await client.execute(
-                    uri: "/v2/team/app/manifests/multi", method: .put, headers: OCITest.headers(token, [.contentType: indexType]), body: ByteBuffer(bytes: indexBytes)
+                    uri: "/v2/team/app/manifests/multi",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentType: indexType]),
+                    body: ByteBuffer(bytes: indexBytes)
                 ) { response in
                     #expect(response.status == .created)
                 }
@@ -371,14 +460,19 @@ struct OCIDistributionAPITests {
                     #expect(response.headers[.contentType] == indexType)
                     #expect(Array(response.body.readableBytesView) == indexBytes)
                 }
-                try await client.execute(uri: "/v2/team/app/manifests/multi", method: .delete, headers: OCITest.headers(token)) { response in
+                try await client.execute(uri: "/v2/team/app/manifests/multi", method: .delete, headers: OCITest.headers(token)) {
+                    response in
                     #expect(response.status == .accepted)
                 }
                 try await client.execute(uri: "/v2/team/app/manifests/multi", method: .head, headers: OCITest.headers(token)) { response in
                     #expect(response.status == .notFound)
                     #expect(response.body.readableBytes == 0)
                 }
-                try await client.execute(uri: "/v2/team/app/manifests/\(OCITest.digest(indexBytes))", method: .head, headers: OCITest.headers(token)) { response in
+                try await client.execute(
+                    uri: "/v2/team/app/manifests/\(OCITest.digest(indexBytes))",
+                    method: .head,
+                    headers: OCITest.headers(token)
+                ) { response in
                     #expect(response.status == .ok)
                 }
             }
@@ -403,7 +497,8 @@ struct OCIDistributionAPITests {
                     #expect(response.jsonObject["tags"] as? [String] == ["t0", "t1"])
                     #expect(response.headers[OCITest.link] == #"</v2/team/a/tags/list?n=2&last=t1>; rel="next""#)
                 }
-                try await client.execute(uri: "/v2/team/a/tags/list?n=2&last=t3", method: .get, headers: OCITest.headers(token)) { response in
+                try await client.execute(uri: "/v2/team/a/tags/list?n=2&last=t3", method: .get, headers: OCITest.headers(token)) {
+                    response in
                     #expect(response.jsonObject["tags"] as? [String] == ["t4"])
                     #expect(response.headers[OCITest.link] == nil)
                 }
@@ -425,7 +520,10 @@ struct OCIDistributionAPITests {
         }
     }
 
-    @Test("referrers: subject recorded, OCI-Subject on PUT, listing with and without the artifactType filter", arguments: TestDatabase.allCases)
+    @Test(
+        "referrers: subject recorded, OCI-Subject on PUT, listing with and without the artifactType filter",
+        arguments: TestDatabase.allCases
+    )
     func referrers(database: TestDatabase) async throws {
         try await ServerHarness.run(database) { harness in
             let token = try await Self.setUp(harness)
@@ -433,21 +531,30 @@ struct OCIDistributionAPITests {
             let layer = OCITest.bytes(100, seed: 9)
             let image = OCITest.manifest(config: config, layers: [layer])
             let subject = (OCITest.digest(image), image.count)
-            let signature = OCITest.manifest(config: config, layers: [], subject: subject, artifactType: "application/vnd.example.signature", annotations: ["org.example": "yes"])
+            let signature = OCITest.manifest(
+                config: config,
+                layers: [],
+                subject: subject,
+                artifactType: "application/vnd.example.signature",
+                annotations: ["org.example": "yes"]
+            )
             let sbom = OCITest.manifest(config: config, layers: [layer], subject: subject, artifactType: "application/vnd.example.sbom")
             try await harness.withClient { client in
                 for blob in [config, layer] { try await OCITest.pushBlob(client, "team/app", blob, token: token) }
                 try await OCITest.pushManifest(client, "team/app", "v1", image, token: token)
                 for referrer in [signature, sbom] {
                     try await client.execute(
-                        uri: "/v2/team/app/manifests/\(OCITest.digest(referrer))", method: .put,
-                        headers: OCITest.headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]), body: ByteBuffer(bytes: referrer)
+                        uri: "/v2/team/app/manifests/\(OCITest.digest(referrer))",
+                        method: .put,
+                        headers: OCITest.headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]),
+                        body: ByteBuffer(bytes: referrer)
                     ) { response in
                         #expect(response.status == .created)
                         #expect(response.headers[OCITest.subject] == subject.0)
                     }
                 }
-                try await client.execute(uri: "/v2/team/app/referrers/\(subject.0)", method: .get, headers: OCITest.headers(token)) { response in
+                try await client.execute(uri: "/v2/team/app/referrers/\(subject.0)", method: .get, headers: OCITest.headers(token)) {
+                    response in
                     #expect(response.status == .ok)
                     #expect(response.headers[.contentType] == "application/vnd.oci.image.index.v1+json")
                     #expect(response.headers[OCITest.filtersApplied] == nil)
@@ -459,14 +566,20 @@ struct OCIDistributionAPITests {
                     #expect(signed?["size"] as? Int == signature.count)
                 }
                 try await client.execute(
-                    uri: "/v2/team/app/referrers/\(subject.0)?artifactType=application/vnd.example.sbom", method: .get, headers: OCITest.headers(token)
+                    uri: "/v2/team/app/referrers/\(subject.0)?artifactType=application/vnd.example.sbom",
+                    method: .get,
+                    headers: OCITest.headers(token)
                 ) { response in
                     #expect(response.headers[OCITest.filtersApplied] == "artifactType")
                     let manifests = response.jsonObject["manifests"] as? [[String: Any]] ?? []
                     #expect(manifests.compactMap { $0["digest"] as? String } == [OCITest.digest(sbom)])
                 }
                 // A subject with no referrers: an empty index, not 404.
-                try await client.execute(uri: "/v2/team/app/referrers/\(OCITest.digest([0]))", method: .get, headers: OCITest.headers(token)) { response in
+                try await client.execute(
+                    uri: "/v2/team/app/referrers/\(OCITest.digest([0]))",
+                    method: .get,
+                    headers: OCITest.headers(token)
+                ) { response in
                     #expect(response.status == .ok)
                     #expect((response.jsonObject["manifests"] as? [Any])?.isEmpty == true)
                 }

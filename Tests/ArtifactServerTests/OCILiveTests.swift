@@ -25,7 +25,8 @@ struct OCILiveTests {
                 let bounds = [0, 4 * mebibyte, 8 * mebibyte, 11 * mebibyte]
                 for (start, end) in zip(bounds, bounds.dropFirst()) {
                     try await client.execute(
-                        uri: location, method: .patch,
+                        uri: location,
+                        method: .patch,
                         headers: OCITest.headers(token, [.contentRange: "\(start)-\(end - 1)", .contentLength: "\(end - start)"]),
                         body: ByteBuffer(bytes: content[start..<end])
                     ) { response in
@@ -35,7 +36,10 @@ struct OCILiveTests {
                 }
                 let rest = content[(11 * mebibyte)...]
                 try await client.execute(
-                    uri: "\(location)?digest=\(digest)", method: .put, headers: OCITest.headers(token, [.contentLength: "\(rest.count)"]), body: ByteBuffer(bytes: rest)
+                    uri: "\(location)?digest=\(digest)",
+                    method: .put,
+                    headers: OCITest.headers(token, [.contentLength: "\(rest.count)"]),
+                    body: ByteBuffer(bytes: rest)
                 ) { response in
                     #expect(response.status == .created)
                 }
@@ -44,12 +48,18 @@ struct OCILiveTests {
                     #expect(OCITest.digest(Array(response.body.readableBytesView)) == digest)
                 }
                 try await client.execute(
-                    uri: "/v2/team/app/blobs/uploads/?digest=\(OCITest.digest(whole))", method: .post,
-                    headers: OCITest.headers(token, [.contentLength: "\(whole.count)"]), body: ByteBuffer(bytes: whole)
+                    uri: "/v2/team/app/blobs/uploads/?digest=\(OCITest.digest(whole))",
+                    method: .post,
+                    headers: OCITest.headers(token, [.contentLength: "\(whole.count)"]),
+                    body: ByteBuffer(bytes: whole)
                 ) { response in
                     #expect(response.status == .created)
                 }
-                try await client.execute(uri: "/v2/team/app/blobs/\(OCITest.digest(whole))", method: .get, headers: OCITest.headers(token, [.range: "bytes=1000-"])) { response in
+                try await client.execute(
+                    uri: "/v2/team/app/blobs/\(OCITest.digest(whole))",
+                    method: .get,
+                    headers: OCITest.headers(token, [.range: "bytes=1000-"])
+                ) { response in
                     #expect(response.status == .partialContent)
                     #expect(Array(response.body.readableBytesView) == Array(whole[1000...]))
                 }

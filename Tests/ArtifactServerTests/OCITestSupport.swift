@@ -38,13 +38,21 @@ enum OCITest {
 
     /// An image manifest over `config` and `layers` (digest, size), optionally with a subject
     /// and an artifact type.
-    static func manifest(config: [UInt8], layers: [[UInt8]], subject: (String, Int)? = nil, artifactType: String? = nil, annotations: [String: String]? = nil) -> [UInt8] {
+    static func manifest(
+        config: [UInt8],
+        layers: [[UInt8]],
+        subject: (String, Int)? = nil,
+        artifactType: String? = nil,
+        annotations: [String: String]? = nil
+    ) -> [UInt8] {
         var object: [String: Any] = [
             "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "config": ["mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": config.count],
             "layers": layers.map { ["mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest($0), "size": $0.count] },
         ]
-        if let subject { object["subject"] = ["mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": subject.0, "size": subject.1] }
+        if let subject {
+            object["subject"] = ["mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": subject.0, "size": subject.1]
+        }
         if let artifactType { object["artifactType"] = artifactType }
         if let annotations { object["annotations"] = annotations }
         return Array(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
@@ -53,7 +61,10 @@ enum OCITest {
     /// Pushes `bytes` as one blob with `POST ?digest=`.
     static func pushBlob(_ client: any TestClientProtocol, _ repository: String, _ bytes: [UInt8], token: String) async throws {
         try await client.execute(
-            uri: "/v2/\(repository)/blobs/uploads/?digest=\(digest(bytes))", method: .post, headers: headers(token), body: ByteBuffer(bytes: bytes)
+            uri: "/v2/\(repository)/blobs/uploads/?digest=\(digest(bytes))",
+            method: .post,
+            headers: headers(token),
+            body: ByteBuffer(bytes: bytes)
         ) { response in
             #expect(response.status == .created)
         }
@@ -69,10 +80,18 @@ enum OCITest {
 
     /// Pushes a manifest under `reference`; returns its digest.
     @discardableResult
-    static func pushManifest(_ client: any TestClientProtocol, _ repository: String, _ reference: String, _ bytes: [UInt8], token: String) async throws -> String {
+    static func pushManifest(
+        _ client: any TestClientProtocol,
+        _ repository: String,
+        _ reference: String,
+        _ bytes: [UInt8],
+        token: String
+    ) async throws -> String {
         try await client.execute(
-            uri: "/v2/\(repository)/manifests/\(reference)", method: .put,
-            headers: headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]), body: ByteBuffer(bytes: bytes)
+            uri: "/v2/\(repository)/manifests/\(reference)",
+            method: .put,
+            headers: headers(token, [.contentType: "application/vnd.oci.image.manifest.v1+json"]),
+            body: ByteBuffer(bytes: bytes)
         ) { response in
             #expect(response.status == .created, "\(String(buffer: response.body))")
             #expect(response.headers[contentDigest] == digest(bytes))

@@ -1,5 +1,4 @@
 import ArtifactControlPlane
-@testable import ArtifactServer
 import ArtifactStoreAPI
 import ArtifactStoreTestSupport
 import Foundation
@@ -8,6 +7,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+
+@testable import ArtifactServer
 
 /// The registry token flow over HTTP (docs/oci.md, "Token authentication"): the Bearer
 /// challenge, `/v2/token`, pushes and pulls with the JWT, and the refusals.
@@ -50,11 +51,16 @@ struct OCITokenAuthTests {
                 try await client.execute(uri: "/v2/", method: .get) { response in
                     #expect(response.status == .unauthorized)
                     let value = try #require(response.headers[.wwwAuthenticate])
-                    #expect(value.hasPrefix(#"Bearer realm="http://"#) && value.hasSuffix(#"/v2/token",service="registry.test""#), "\(value)")
+                    #expect(
+                        value.hasPrefix(#"Bearer realm="http://"#) && value.hasSuffix(#"/v2/token",service="registry.test""#),
+                        "\(value)"
+                    )
                 }
                 try await client.execute(uri: "/v2/team/app/manifests/latest", method: .get) { response in
                     #expect(response.status == .unauthorized)
-                    #expect(response.headers[.wwwAuthenticate]?.hasSuffix(#",service="registry.test",scope="repository:team/app:pull""#) == true)
+                    #expect(
+                        response.headers[.wwwAuthenticate]?.hasSuffix(#",service="registry.test",scope="repository:team/app:pull""#) == true
+                    )
                 }
                 try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post) { response in
                     #expect(response.headers[.wwwAuthenticate]?.hasSuffix(#"scope="repository:team/app:pull,push""#) == true)
@@ -72,7 +78,10 @@ struct OCITokenAuthTests {
         try await ServerHarness.run(configuration: configured) { harness in
             try await harness.withClient { client in
                 try await client.execute(uri: "/v2/", method: .get) { response in
-                    #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="https://registry.example.org/v2/token",service="registry.test""#)
+                    #expect(
+                        response.headers[.wwwAuthenticate]
+                            == #"Bearer realm="https://registry.example.org/v2/token",service="registry.test""#
+                    )
                 }
             }
         }
@@ -103,7 +112,10 @@ struct OCITokenAuthTests {
                 // Mount into another namespace: the JWT must grant pull on the source.
                 let mount = "/v2/other/app/blobs/uploads/?mount=\(OCITest.digest(layer))&from=team/app"
                 let both = try await Self.fetchToken(
-                    client, ["repository:other/app:pull,push", "repository:team/app:pull"], headers: Self.basic(token))
+                    client,
+                    ["repository:other/app:pull,push", "repository:team/app:pull"],
+                    headers: Self.basic(token)
+                )
                 try await client.execute(uri: mount, method: .post, headers: OCITest.headers(both)) { response in
                     #expect(response.status == .created)
                 }
@@ -131,7 +143,10 @@ struct OCITokenAuthTests {
                 try await client.execute(uri: "/v2/team/app/blobs/uploads/", method: .post, headers: OCITest.headers(jwt)) { response in
                     #expect(response.status == .forbidden)
                     #expect(response.ociErrorCode == "DENIED")
-                    #expect(response.headers[.wwwAuthenticate]?.hasSuffix(#"scope="repository:team/app:pull,push",error="insufficient_scope""#) == true)
+                    #expect(
+                        response.headers[.wwwAuthenticate]?.hasSuffix(#"scope="repository:team/app:pull,push",error="insufficient_scope""#)
+                            == true
+                    )
                 }
                 try await client.execute(uri: "/v2/team/other/tags/list", method: .get, headers: OCITest.headers(jwt)) { response in
                     #expect(response.status == .forbidden, "another repository of the same namespace")
@@ -139,12 +154,19 @@ struct OCITokenAuthTests {
                 try await client.execute(uri: "/v1/namespaces/team", method: .get, headers: OCITest.headers(jwt)) { response in
                     #expect(response.status == .forbidden, "a registry JWT opens no /v1 route")
                 }
-                try await client.execute(uri: "/v2/token?scope=repository:team/app:pull", method: .get, headers: Self.basic("ast_0000000000000000_" + String(repeating: "0", count: 64))) { response in
+                try await client.execute(
+                    uri: "/v2/token?scope=repository:team/app:pull",
+                    method: .get,
+                    headers: Self.basic("ast_0000000000000000_" + String(repeating: "0", count: 64))
+                ) { response in
                     #expect(response.status == .unauthorized)
                     #expect(response.ociErrorCode == "UNAUTHORIZED")
                     #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer realm=") == true)
                 }
-                for query in ["scope=repository:team/app:write", "scope=repository:app:pull", "scope=nonsense", "service=other&scope=repository:team/app:pull"] {
+                for query in [
+                    "scope=repository:team/app:write", "scope=repository:app:pull", "scope=nonsense",
+                    "service=other&scope=repository:team/app:pull",
+                ] {
                     try await client.execute(uri: "/v2/token?\(query)", method: .get, headers: Self.basic(reader)) { response in
                         #expect(response.status == .badRequest, "\(query)")
                         #expect(response.ociErrorCode == "NAME_INVALID", "\(query)")
@@ -152,21 +174,32 @@ struct OCITokenAuthTests {
                 }
                 // A tampered JWT: every byte of the payload is checked.
                 let parts = jwt.split(separator: ".").map(String.init)
-                try await client.execute(uri: "/v2/team/app/tags/list", method: .get, headers: OCITest.headers(parts[0] + "." + parts[1] + "A." + parts[2])) { response in
+                try await client.execute(
+                    uri: "/v2/team/app/tags/list",
+                    method: .get,
+                    headers: OCITest.headers(parts[0] + "." + parts[1] + "A." + parts[2])
+                ) { response in
                     #expect(response.status == .unauthorized)
                 }
             }
         }
         try await ServerHarness.run { harness in
             try await harness.withClient { client in
-                try await client.execute(uri: "/v2/token?scope=repository:team/app:pull", method: .get, headers: Self.basic(harness.adminToken)) { response in
+                try await client.execute(
+                    uri: "/v2/token?scope=repository:team/app:pull",
+                    method: .get,
+                    headers: Self.basic(harness.adminToken)
+                ) { response in
                     #expect(response.status == .notFound)
                 }
             }
         }
     }
 
-    @Test("public namespaces: anonymous pull and /v1 reads, anonymous tokens grant pull there only; writes and private namespaces refused", arguments: TestDatabase.allCases)
+    @Test(
+        "public namespaces: anonymous pull and /v1 reads, anonymous tokens grant pull there only; writes and private namespaces refused",
+        arguments: TestDatabase.allCases
+    )
     func publicNamespaces(database: TestDatabase) async throws {
         try await ServerHarness.run(database, configuration: Self.configuration) { harness in
             let writer = try await OCIDistributionAPITests.setUp(harness, namespaces: ["pub", "priv"])
@@ -180,7 +213,9 @@ struct OCITokenAuthTests {
                 }
                 // Making a namespace public needs admin on it.
                 try await client.execute(
-                    uri: "/v1/namespaces/pub/settings", method: .put, headers: OCITest.headers(writer, [.contentType: "application/json"]),
+                    uri: "/v1/namespaces/pub/settings",
+                    method: .put,
+                    headers: OCITest.headers(writer, [.contentType: "application/json"]),
                     body: ByteBuffer(string: #"{"publicRead":true}"#)
                 ) { response in
                     #expect(response.status == .forbidden)
@@ -189,7 +224,9 @@ struct OCITokenAuthTests {
                     #expect(response.status == .unauthorized, "private until made public")
                 }
                 try await client.execute(
-                    uri: "/v1/namespaces/pub/settings", method: .put, headers: OCITest.headers(harness.adminToken, [.contentType: "application/json"]),
+                    uri: "/v1/namespaces/pub/settings",
+                    method: .put,
+                    headers: OCITest.headers(harness.adminToken, [.contentType: "application/json"]),
                     body: ByteBuffer(string: #"{"publicRead":true}"#)
                 ) { response in
                     #expect(response.status == .ok)
@@ -209,7 +246,11 @@ struct OCITokenAuthTests {
                         #expect(response.status == .unauthorized, "\(path)")
                     }
                 }
-                try await client.execute(uri: "/v2/pub/app/blobs/uploads/?digest=\(OCITest.digest(layer))", method: .post, body: ByteBuffer(bytes: layer)) { response in
+                try await client.execute(
+                    uri: "/v2/pub/app/blobs/uploads/?digest=\(OCITest.digest(layer))",
+                    method: .post,
+                    body: ByteBuffer(bytes: layer)
+                ) { response in
                     #expect(response.status == .unauthorized, "anonymous write")
                 }
                 try await client.execute(uri: "/v1/namespaces/pub/blobs", method: .post, body: ByteBuffer(bytes: layer)) { response in
@@ -217,7 +258,9 @@ struct OCITokenAuthTests {
                 }
                 // Anonymous token requests: pull on the public namespace only, nothing else.
                 let anonymous = try await Self.fetchToken(
-                    client, ["repository:pub/app:pull,push", "repository:priv/app:pull"])
+                    client,
+                    ["repository:pub/app:pull,push", "repository:priv/app:pull"]
+                )
                 let access = try #require(try Self.claims(anonymous)["access"] as? [[String: Any]])
                 #expect(access.count == 1 && access[0]["name"] as? String == "pub/app" && access[0]["actions"] as? [String] == ["pull"])
                 #expect(try Self.claims(anonymous)["sub"] as? String == "anonymous")

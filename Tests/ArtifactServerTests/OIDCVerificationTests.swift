@@ -143,7 +143,8 @@ struct OIDCVerificationTests {
         let secretFile = directory.appendingPathComponent("secret").path
         try "from-the-file\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
         let configFile = directory.appendingPathComponent("config.json").path
-        let json = #"{"oidcIssuer": "https://id.example.org", "oidcClientID": "store", "oidcClaimRules": ["read:*=group:staff"], "#
+        let json =
+            #"{"oidcIssuer": "https://id.example.org", "oidcClientID": "store", "oidcClaimRules": ["read:*=group:staff"], "#
             + #""oidcScopes": ["openid", "groups"], "oidcClientSecretFile": "\#(secretFile)"}"#
         try json.write(toFile: configFile, atomically: true, encoding: .utf8)
         let fromFile = try #require(try await ServerConfiguration.load(environment: [:], file: configFile).oidc.settings())

@@ -68,7 +68,13 @@ struct OpenAPIDocumentTests {
         try await ServerHarness.run { harness in
             let admin = harness.adminToken
             try await harness.withClient { client in
-                func check(_ uri: String, _ method: HTTPRequest.Method, _ body: String?, schema: String, status: HTTPResponse.Status)
+                func check(
+                    _ uri: String,
+                    _ method: HTTPRequest.Method,
+                    _ body: String?,
+                    schema: String,
+                    status: HTTPResponse.Status
+                )
                     async throws
                 {
                     var headers = TestRequest.bearer(admin)
@@ -80,9 +86,12 @@ struct OpenAPIDocumentTests {
                         #expect(response.status == status, "\(uri)")
                         var problems: [String] = []
                         try schemas.compare(
-                            Data(response.body.readableBytesView), with: try schemas.schema(schema), at: "\(method) \(uri)",
+                            Data(response.body.readableBytesView),
+                            with: try schemas.schema(schema),
+                            at: "\(method) \(uri)",
                             optionals: .either,
-                            into: &problems)
+                            into: &problems
+                        )
                         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
                     }
                 }
@@ -114,30 +123,55 @@ struct OpenAPIDocumentTests {
             (
                 "BackendStatus",
                 BackendStatus(
-                    backendID: "default", isDefault: true, reachable: true, writable: true, latencySeconds: 0.01, freeBytes: 1,
+                    backendID: "default",
+                    isDefault: true,
+                    reachable: true,
+                    writable: true,
+                    latencySeconds: 0.01,
+                    freeBytes: 1,
                     totalBytes: 2,
-                    message: "ok", checkedAt: at), .present
+                    message: "ok",
+                    checkedAt: at
+                ), .present
             ),
             (
                 "BackendStatus",
                 BackendStatus(
-                    backendID: "default", isDefault: true, reachable: false, writable: false, latencySeconds: 1, message: "down",
-                    checkedAt: at),
+                    backendID: "default",
+                    isDefault: true,
+                    reachable: false,
+                    writable: false,
+                    latencySeconds: 1,
+                    message: "down",
+                    checkedAt: at
+                ),
                 .absent
             ),
             (
                 "VerifyResult",
                 VerifyResult(
-                    address: ContentAddress(digest), backendID: "default", verified: false, actualPrimaryDigest: digest,
+                    address: ContentAddress(digest),
+                    backendID: "default",
+                    verified: false,
+                    actualPrimaryDigest: digest,
                     actualSHA256Digest: sha256,
-                    actualBLAKE3Digest: digest, actualSize: 5, mismatch: "blake3 differs"), .present
+                    actualBLAKE3Digest: digest,
+                    actualSize: 5,
+                    mismatch: "blake3 differs"
+                ), .present
             ),
             (
                 "VerifyResult",
                 VerifyResult(
-                    address: ContentAddress(digest), backendID: "default", verified: true, actualPrimaryDigest: digest,
+                    address: ContentAddress(digest),
+                    backendID: "default",
+                    verified: true,
+                    actualPrimaryDigest: digest,
                     actualSHA256Digest: sha256,
-                    actualBLAKE3Digest: digest, actualSize: 5, mismatch: nil), .absent
+                    actualBLAKE3Digest: digest,
+                    actualSize: 5,
+                    mismatch: nil
+                ), .absent
             ),
         ]
         var problems: [String] = []

@@ -1,6 +1,5 @@
 import ArtifactControlPlane
 import ArtifactIdentity
-@testable import ArtifactServer
 import ArtifactStoreCore
 import ArtifactStoreTestSupport
 import Crypto
@@ -10,6 +9,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+
+@testable import ArtifactServer
 
 /// Ranges of damaged objects through `/v1` blobs, `/v1` files and `/v2` blobs: damage in the
 /// range's first group is a 500 `objectCorrupt` before any byte, damage further on cuts the
@@ -28,12 +29,19 @@ struct ProvedRangeDownloadTests {
 
     /// The three download paths of the blob of `bytes` at `address`, published as file `f.bin`
     /// of `app` version `name`.
-    static func paths(_ harness: ServerHarness, _ client: some TestClientProtocol, address: ContentAddress, bytes: [UInt8], version: String)
+    static func paths(
+        _ harness: ServerHarness,
+        _ client: some TestClientProtocol,
+        address: ContentAddress,
+        bytes: [UInt8],
+        version: String
+    )
         async throws -> [String]
     {
         let manifest = #"{"files":[{"path":"f.bin","address":"\#(address)"}]}"#
         let (headers, body) = TestRequest.json(harness.adminToken, manifest)
-        try await client.execute(uri: "/v1/namespaces/team/artifacts/app/versions/\(version)", method: .put, headers: headers, body: body) { response in
+        try await client.execute(uri: "/v1/namespaces/team/artifacts/app/versions/\(version)", method: .put, headers: headers, body: body) {
+            response in
             #expect(response.status == .created)
         }
         let sha256 = "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
@@ -49,7 +57,10 @@ struct ProvedRangeDownloadTests {
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
             let bytes = FileRegionDownloadTests.randomBytes(3 * 1024 * 1024 + 5)
             let blob = try await harness.controlPlane.registry.ingestBlob(
-                namespace: "team", ByteStream(ByteBuffer(bytes: bytes)), context: RequestContext(actor: "t"))
+                namespace: "team",
+                ByteStream(ByteBuffer(bytes: bytes)),
+                context: RequestContext(actor: "t")
+            )
             let auth = "Authorization: Bearer \(harness.adminToken)"
             try await harness.withClient(.live) { client in
                 let port = try #require(client.port)
@@ -73,7 +84,10 @@ struct ProvedRangeDownloadTests {
                 let damagedGroup = 2_000_000 / 16384 * 16384
                 for path in paths {
                     let before = try await get(path, 1000, 50_000)
-                    #expect(before.head.hasPrefix("HTTP/1.1 206") && before.body == Array(bytes[1000...50_000]), "\(path): damage after the range")
+                    #expect(
+                        before.head.hasPrefix("HTTP/1.1 206") && before.body == Array(bytes[1000...50_000]),
+                        "\(path): damage after the range"
+                    )
                     let after = try await get(path, 2_500_000, 2_600_000)
                     #expect(after.head.hasPrefix("HTTP/1.1 206") && after.body == Array(bytes[2_500_000...2_600_000]), "\(path)")
 
@@ -96,7 +110,10 @@ struct ProvedRangeDownloadTests {
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))
             let bytes = FileRegionDownloadTests.randomBytes(4096)
             let blob = try await harness.controlPlane.registry.ingestBlob(
-                namespace: "team", ByteStream(ByteBuffer(bytes: bytes)), context: RequestContext(actor: "t"))
+                namespace: "team",
+                ByteStream(ByteBuffer(bytes: bytes)),
+                context: RequestContext(actor: "t")
+            )
             let auth = "Authorization: Bearer \(harness.adminToken)"
             try await harness.withClient(.live) { client in
                 let port = try #require(client.port)
@@ -124,24 +141,38 @@ struct ProvedRangeDownloadTests {
                 let port = try #require(client.port)
                 func push() async throws -> [String: Any] {
                     try await client.execute(
-                        uri: "/v1/namespaces/team/blobs", method: .post, headers: TestRequest.bearer(harness.adminToken), body: ByteBuffer(bytes: bytes)
+                        uri: "/v1/namespaces/team/blobs",
+                        method: .post,
+                        headers: TestRequest.bearer(harness.adminToken),
+                        body: ByteBuffer(bytes: bytes)
                     ) { response in try response.json() }
                 }
                 let address = try #require(try await push()["address"] as? String)
                 let object = try #require(harness.storedFiles().first { $0.hasPrefix("blobs/blake3/") })
                 try Self.flip(harness.blobsDirectory + "/" + object, at: 1_000_000)
                 let path = "/v1/namespaces/team/blobs/\(address)"
-                let damaged = try await FileRegionDownloadTests.rawGet(port: port, path: path, headers: [auth, "Range: bytes=999500-1100000"])
+                let damaged = try await FileRegionDownloadTests.rawGet(
+                    port: port,
+                    path: path,
+                    headers: [auth, "Range: bytes=999500-1100000"]
+                )
                 #expect(damaged.head.hasPrefix("HTTP/1.1 500"))
 
                 _ = try await push()
                 #expect(harness.api.metrics.counterValue("artifactstore_repaired_objects_total") == 1)
                 let whole = try await FileRegionDownloadTests.rawGet(port: port, path: path, headers: [auth])
                 #expect(whole.head.hasPrefix("HTTP/1.1 200") && whole.body == bytes)
-                let ranged = try await FileRegionDownloadTests.rawGet(port: port, path: path, headers: [auth, "Range: bytes=999500-1100000"])
+                let ranged = try await FileRegionDownloadTests.rawGet(
+                    port: port,
+                    path: path,
+                    headers: [auth, "Range: bytes=999500-1100000"]
+                )
                 #expect(ranged.head.hasPrefix("HTTP/1.1 206") && ranged.body == Array(bytes[999_500...1_100_000]))
                 _ = try await push()
-                #expect(harness.api.metrics.counterValue("artifactstore_repaired_objects_total") == 1, "an intact copy is not repaired again")
+                #expect(
+                    harness.api.metrics.counterValue("artifactstore_repaired_objects_total") == 1,
+                    "an intact copy is not repaired again"
+                )
             }
         }
     }

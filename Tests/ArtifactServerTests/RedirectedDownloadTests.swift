@@ -21,8 +21,10 @@ import Testing
 /// presigned URL that moto serves; HEAD, 304 and 416 stay local, and an exempt namespace is
 /// served through the server. Skipped, saying so, without ARTIFACTSTORE_TEST_S3_ENDPOINT.
 @Suite(
-    "Redirected downloads (S3, moto)", .timeLimit(.minutes(10)),
-    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"))
+    "Redirected downloads (S3, moto)",
+    .timeLimit(.minutes(10)),
+    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set")
+)
 struct RedirectedDownloadTests {
     static let content = ByteBuffer(bytes: (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 5) })
     static let redirectExpiry = 120
@@ -60,8 +62,12 @@ struct RedirectedDownloadTests {
         try await TestDatabase.sqlite.withLocation(maximumConnections: 4) { location in
             let clock = TestClock()
             let controlPlane = try await ControlPlane.open(
-                location, dataPlane: dataPlane, configuration: ControlPlane.Configuration(redirectExemptNamespaces: ["direct"]),
-                clock: { clock.now() }, logger: TestLogs.silent)
+                location,
+                dataPlane: dataPlane,
+                configuration: ControlPlane.Configuration(redirectExemptNamespaces: ["direct"]),
+                clock: { clock.now() },
+                logger: TestLogs.silent
+            )
             try await withCleanup {
                 let context = RequestContext(actor: "test")
                 var blob: LinkedBlob?
@@ -70,15 +76,24 @@ struct RedirectedDownloadTests {
                     let linked = try await controlPlane.registry.ingestBlob(namespace: namespace, ByteStream(content), context: context)
                     let file = FileEntry(path: "data.bin", address: linked.address, mediaType: "application/x-test")
                     _ = try await controlPlane.registry.commitVersion(
-                        VersionManifest(namespace: namespace, artifact: "app", version: "1.0", files: [file]), context: context)
+                        VersionManifest(namespace: namespace, artifact: "app", version: "1.0", files: [file]),
+                        context: context
+                    )
                     blob = linked
                 }
                 let token = try await controlPlane.auth.createToken(
-                    name: "reader", grants: [Grant(.read, namespace: "team"), Grant(.read, namespace: "direct")], expiresAt: nil,
-                    context: context)
+                    name: "reader",
+                    grants: [Grant(.read, namespace: "team"), Grant(.read, namespace: "direct")],
+                    expiresAt: nil,
+                    context: context
+                )
                 let setup = Setup(
-                    api: APIHandlers(controlPlane: controlPlane, metrics: ServerMetrics()), controlPlane: controlPlane,
-                    blob: try #require(blob), reader: token.token, clock: clock)
+                    api: APIHandlers(controlPlane: controlPlane, metrics: ServerMetrics()),
+                    controlPlane: controlPlane,
+                    blob: try #require(blob),
+                    reader: token.token,
+                    clock: clock
+                )
                 try await body(setup)
             } then: {
                 await controlPlane.close()
@@ -88,8 +103,11 @@ struct RedirectedDownloadTests {
 
     static func application(_ setup: Setup) -> some ApplicationProtocol {
         Application(
-            router: setup.api.makeRouter(), server: ServeApplication.httpServer(limits: .patient),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestLogs.silent)
+            router: setup.api.makeRouter(),
+            server: ServeApplication.httpServer(limits: .patient),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: TestLogs.silent
+        )
     }
 
     static func withClient(_ setup: Setup, _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void) async throws {
@@ -189,7 +207,9 @@ struct RedirectedDownloadTests {
                     #expect($0.body == Self.content)
                 }
                 try await client.execute(
-                    uri: "/v1/namespaces/direct/artifacts/app/versions/1.0/files/data.bin", method: .get, headers: reader
+                    uri: "/v1/namespaces/direct/artifacts/app/versions/1.0/files/data.bin",
+                    method: .get,
+                    headers: reader
                 ) {
                     #expect($0.status == .ok)
                     #expect($0.headers[.contentType] == "application/x-test")
@@ -214,7 +234,11 @@ struct RedirectedDownloadTests {
         try await Self.withSetup { setup in
             let context = RequestContext(actor: "test")
             let admin = try await setup.controlPlane.auth.createToken(
-                name: "team-admin", grants: [Grant(.admin, namespace: "team")], expiresAt: nil, context: context)
+                name: "team-admin",
+                grants: [Grant(.admin, namespace: "team")],
+                expiresAt: nil,
+                context: context
+            )
             try await Self.withClient(setup) { client in
                 let blob = "/v1/namespaces/team/blobs/\(setup.blob.address)"
                 let reader = TestRequest.bearer(setup.reader)
@@ -240,7 +264,11 @@ struct RedirectedDownloadTests {
                     #expect($0.headers[.location] == nil)
                     #expect($0.body == Self.content)
                 }
-                try await client.execute(uri: "/v1/namespaces/team/artifacts/app/versions/1.0/files/data.bin", method: .get, headers: reader) {
+                try await client.execute(
+                    uri: "/v1/namespaces/team/artifacts/app/versions/1.0/files/data.bin",
+                    method: .get,
+                    headers: reader
+                ) {
                     #expect($0.status == .ok)
                     #expect($0.body == Self.content)
                 }
@@ -283,7 +311,10 @@ struct RedirectedDownloadTests {
 
     /// The `Location` of a `307` answer to a GET of `uri` by the reader.
     static func locationOf(
-        _ setup: Setup, _ uri: String, range: String?, check: @Sendable @escaping (TestResponse) -> Void = { _ in }
+        _ setup: Setup,
+        _ uri: String,
+        range: String?,
+        check: @Sendable @escaping (TestResponse) -> Void = { _ in }
     ) async throws -> String {
         var headers = TestRequest.bearer(setup.reader)
         if let range { headers[.range] = range }

@@ -1,5 +1,6 @@
-@testable import ArtifactServer
 import Testing
+
+@testable import ArtifactServer
 
 @Suite("Request id generator", .timeLimit(.minutes(10)))
 struct RequestIDGeneratorTests {
@@ -20,7 +21,9 @@ struct RequestIDGeneratorTests {
     }
 
     @Test func formatPlacesEveryNibble() {
-        #expect(RequestIDGenerator.format(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210) == "01234567-89ab-4def-bedc-ba9876543210")
+        #expect(
+            RequestIDGenerator.format(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210) == "01234567-89ab-4def-bedc-ba9876543210"
+        )
         #expect(RequestIDGenerator.format(high: 0, low: 0) == "00000000-0000-4000-8000-000000000000")
     }
 }

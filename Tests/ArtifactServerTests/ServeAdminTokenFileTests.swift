@@ -22,7 +22,9 @@ struct ServeAdminTokenFileTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = try Self.tokenFile(directory, mode: 0o644)
         let result = try await ServeStartupTests.run(
-            ["serve", "--port", "0", "--data-dir", directory + "/data"], environment: ["ARTIFACTSTORE_ADMIN_TOKEN_FILE": file])
+            ["serve", "--port", "0", "--data-dir", directory + "/data"],
+            environment: ["ARTIFACTSTORE_ADMIN_TOKEN_FILE": file]
+        )
         #expect(result.status == 2)
         #expect(result.error.hasPrefix("artifactstore: error: invalidConfiguration: ARTIFACTSTORE_ADMIN_TOKEN_FILE: the admin token file"))
         #expect(!result.error.contains(Self.token) && !result.output.contains(Self.token))

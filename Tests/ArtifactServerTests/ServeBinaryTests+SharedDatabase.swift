@@ -8,7 +8,10 @@ import Testing
 
 /// Two real `artifactstore serve` processes on one PostgreSQL schema, as a cluster runs them.
 extension ServeBinaryTests {
-    @Test("a token revoked through one serve process is refused by a second on the same PostgreSQL database within 1 s", .timeLimit(.minutes(5)))
+    @Test(
+        "a token revoked through one serve process is refused by a second on the same PostgreSQL database within 1 s",
+        .timeLimit(.minutes(5))
+    )
     func revocationAcrossProcesses() async throws {
         try await TestDatabase.postgres.withLocation { location in
             guard case .postgres(let postgres) = location, let schema = postgres.schema, let base = TestDatabase.postgresURL else { return }
@@ -23,7 +26,10 @@ extension ServeBinaryTests {
                 let second = try Server(dataDirectory: directories[1], environment: environment)
                 try await withCleanup {
                     try await second.waitUntilListening()
-                    let issued = try await first.createToken(admin: admin, json: #"{"name":"ci","grants":[{"scope":"read","namespace":"team"}]}"#)
+                    let issued = try await first.createToken(
+                        admin: admin,
+                        json: #"{"name":"ci","grants":[{"scope":"read","namespace":"team"}]}"#
+                    )
                     // Authorised on the second process first, so that it holds the token in its cache.
                     #expect(try await second.get("/v1/whoami", token: issued.token).status == 200)
                     #expect(try await second.get("/v1/whoami", token: issued.token).status == 200)
@@ -57,7 +63,8 @@ extension ServeBinaryTests.Server {
         request.body = .bytes(ByteBuffer(string: json))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 20)
-        guard response.status.code == 201, let object = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+        guard response.status.code == 201,
+            let object = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
             let token = object["token"] as? String, let info = object["info"] as? [String: Any], let id = info["id"] as? String
         else {
             throw TestFailure("creating a token answered \(response.status.code): \(String(buffer: body))")

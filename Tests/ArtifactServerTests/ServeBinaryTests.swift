@@ -80,7 +80,10 @@ struct ServeBinaryTests {
         /// Starts a 3-chunk upload into namespace `team`, sends the first chunk, and returns
         /// once the server has begun storing it (its temporary exists under `dataDirectory`).
         /// The caller sends the rest through the continuation, or never.
-        func startUpload(token: String, dataDirectory: String) async throws
+        func startUpload(
+            token: String,
+            dataDirectory: String
+        ) async throws
             -> (rest: AsyncStream<ByteBuffer>.Continuation, response: Task<HTTPClientResponse, any Error>)
         {
             let (chunks, continuation) = AsyncStream<ByteBuffer>.makeStream()
@@ -251,7 +254,9 @@ extension ServeBinaryTests {
 
         let token = "ast_00112233aabbccdd_" + String(repeating: "7e", count: 32)
         let server = try Server(
-            dataDirectory: directory + "/server", environment: ["ARTIFACTSTORE_ADMIN_TOKEN": token, "ARTIFACTSTORE_DATA_PLANE": "unix://\(socket)"])
+            dataDirectory: directory + "/server",
+            environment: ["ARTIFACTSTORE_ADMIN_TOKEN": token, "ARTIFACTSTORE_DATA_PLANE": "unix://\(socket)"]
+        )
         try await server.waitUntilListening()
         let ready = try await server.get("/readyz")
         #expect(ready.status == 200, "\(ready.body)")
@@ -264,13 +269,19 @@ extension ServeBinaryTests {
         upload.body = .bytes(ByteBuffer(string: "bytes through the daemon"))
         let uploaded = try await HTTPClient.shared.execute(upload, timeout: .seconds(30))
         #expect(uploaded.status == .created)
-        let json = try JSONSerialization.jsonObject(with: Data((try await uploaded.body.collect(upTo: 1 << 16)).readableBytesView)) as? [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data((try await uploaded.body.collect(upTo: 1 << 16)).readableBytesView))
+            as? [String: Any]
         let address = try #require(json?["address"] as? String)
         let downloaded = try await server.get("/v1/namespaces/team/blobs/\(address)", token: token)
         #expect(downloaded.status == 200 && downloaded.body == "bytes through the daemon")
         // The bytes live in the daemon's backend, not in the server's data directory.
         let hex = String(address.dropFirst("blake3:".count))
-        #expect(FileManager.default.fileExists(atPath: "\(directory)/daemon-blobs/blobs/blake3/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: "\(directory)/daemon-blobs/blobs/blake3/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"
+            )
+        )
         #expect(!FileManager.default.fileExists(atPath: directory + "/server/blobs"))
         // The reconciler lists the daemon's backend through the protocol: the young stray is
         // counted (within the grace period: reported, kept).
@@ -279,7 +290,9 @@ extension ServeBinaryTests {
                 let metrics = try await server.get("/metrics", token: token).body
                 return metrics.contains("artifactstore_reconcile_runs_total 1")
                     && metrics.contains(#"artifactstore_stray_objects{age="within_grace"} 1.0"#)
-            }, "no reconciliation through the daemon in /metrics")
+            },
+            "no reconciliation through the daemon in /metrics"
+        )
         #expect(await server.terminate() == 0)
         // fsck through the daemon: the stray is listed, young, so not a fault (exit 0).
         let fsck = Process()
@@ -307,7 +320,9 @@ extension ServeBinaryTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let token = "ast_00112233aabbccdd_" + String(repeating: "7e", count: 32)
         let server = try Server(
-            dataDirectory: directory, environment: ["ARTIFACTSTORE_ADMIN_TOKEN": token, "ARTIFACTSTORE_SHUTDOWN_GRACE_PERIOD": "1"])
+            dataDirectory: directory,
+            environment: ["ARTIFACTSTORE_ADMIN_TOKEN": token, "ARTIFACTSTORE_SHUTDOWN_GRACE_PERIOD": "1"]
+        )
         try await server.waitUntilListening()
         #expect(try await server.post("/v1/namespaces", token: token, json: #"{"name":"team"}"#) == 201)
         let (continuation, response) = try await server.startUpload(token: token, dataDirectory: directory)

@@ -14,7 +14,8 @@ struct ServeStartupTests {
     /// Runs `artifactstore` with `arguments` to its end: exit status, standard output and error.
     /// No `ARTIFACTSTORE_*` variable of the test's own reaches it; `environment` is added.
     static func run(
-        _ arguments: [String], environment: [String: String] = [:]
+        _ arguments: [String],
+        environment: [String: String] = [:]
     ) async throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = ServeBinaryTests.executable
@@ -49,7 +50,8 @@ struct ServeStartupTests {
         #expect(result.status == 2)
         #expect(
             result.error
-                == "artifactstore: error: addressInUse: port: another process listens on 127.0.0.1:\(port); stop it or pass --port\n")
+                == "artifactstore: error: addressInUse: port: another process listens on 127.0.0.1:\(port); stop it or pass --port\n"
+        )
         #expect(!FileManager.default.fileExists(atPath: directory))
     }
 
@@ -70,7 +72,8 @@ struct ServeStartupTests {
         #expect(unknown.status == 2)
         #expect(
             unknown.error == "artifactstore: error: invalidConfiguration: prot: unknown key in configuration file \"\(misspelt)\" "
-                + "(did you mean \"port\"?); the keys are \(StrictConfigurationTests.keys)\n")
+                + "(did you mean \"port\"?); the keys are \(StrictConfigurationTests.keys)\n"
+        )
 
         let missing = try await Self.run([
             "serve", "--check-config", "--data-dir", directory, "--backend", "main=file://\(directory)-nowhere",
@@ -79,7 +82,8 @@ struct ServeStartupTests {
         #expect(
             missing.error
                 == "artifactstore: error: invalidConfiguration: backends: backend \"main\" (file://\(directory)-nowhere): storage root "
-                + "\(directory)-nowhere does not exist: No such file or directory; create it, make it writable, or correct the URL\n")
+                + "\(directory)-nowhere does not exist: No such file or directory; create it, make it writable, or correct the URL\n"
+        )
 
         // The same refusal stops `serve` itself before anything is created.
         let serve = try await Self.run(["serve", "--port", "0", "--data-dir", directory, "--backend", "main=file://\(directory)-nowhere"])
@@ -114,7 +118,8 @@ struct ServeStartupTests {
                 "code": "dataPlaneUnavailable", "requestID": "req-5xx-check",
                 "message":
                     "storage is unavailable (dataPlaneUnavailable); retry later; the server log has the cause under request id req-5xx-check",
-            ])
+            ]
+        )
         let logged = server.standardError.split(separator: "\n").filter { $0.contains("req-5xx-check") && $0.contains(socket) }
         #expect(!logged.isEmpty, "the log has the cause with the request id:\n\(server.standardError)")
         #expect(await server.terminate() == 0)

@@ -46,23 +46,29 @@ struct ServerFailureBodyTests {
                 "the database is unavailable (databaseUnavailable); retry later"
             ),
             (CocoaError(.fileWriteUnknown), 500, "internalError", "the server failed"),
-        ] as [(any Error, Int, String, String)])
+        ] as [(any Error, Int, String, String)]
+    )
     func v1(_ error: any Error, _ status: Int, _ code: String, _ message: String) async throws {
         let response = ErrorResponse.response(for: error, method: .post, requestID: "req-42")
         #expect(response.status.code == status)
         let body = try await Self.json(response)["error"] as? [String: String]
         #expect(
-            body == ["code": code, "message": message + "; the server log has the cause under request id req-42", "requestID": "req-42"])
+            body == ["code": code, "message": message + "; the server log has the cause under request id req-42", "requestID": "req-42"]
+        )
     }
 
     @Test("/v1: a 4xx keeps its message and has no requestID")
     func clientError() async throws {
         let response = ErrorResponse.response(
-            for: ControlPlaneError(.namespaceNotFound, "no namespace \"team\""), method: .get, requestID: "req-42")
+            for: ControlPlaneError(.namespaceNotFound, "no namespace \"team\""),
+            method: .get,
+            requestID: "req-42"
+        )
         #expect(
             try await Self.json(response)["error"] as? [String: String] == [
                 "code": "namespaceNotFound", "message": "no namespace \"team\"",
-            ])
+            ]
+        )
     }
 
     @Test("/v2: the message says where to look and detail carries the request id")
@@ -73,7 +79,8 @@ struct ServerFailureBodyTests {
         let errors = try #require(try await Self.json(response)["errors"] as? [[String: Any]])
         #expect(errors.first?["code"] as? String == "UNKNOWN")
         #expect(
-            errors.first?["message"] as? String == "the data plane failed (storage); the server log has the cause under request id req-43")
+            errors.first?["message"] as? String == "the data plane failed (storage); the server log has the cause under request id req-43"
+        )
         #expect(errors.first?["detail"] as? [String: String] == ["requestID": "req-43"])
     }
 }

@@ -45,22 +45,37 @@ final class ServerHarness: Sendable {
 
     /// Runs `body` with a fresh server, or says it skipped (PostgreSQL without a URL).
     static func run(
-        _ database: TestDatabase = .sqlite, configuration: ControlPlane.Configuration = ControlPlane.Configuration(), logger: Logger = silent,
-        test: String = #function, clock: @escaping @Sendable () -> Date = { Date() }, _ body: (ServerHarness) async throws -> Void
+        _ database: TestDatabase = .sqlite,
+        configuration: ControlPlane.Configuration = ControlPlane.Configuration(),
+        logger: Logger = silent,
+        test: String = #function,
+        clock: @escaping @Sendable () -> Date = { Date() },
+        _ body: (ServerHarness) async throws -> Void
     ) async throws {
         try await database.withLocation(maximumConnections: 4, test: test) { location in
             let directory = FileManager.default.temporaryDirectory.path + "/artifactstore-server-\(UUID().uuidString.lowercased())"
             try FileManager.default.createDirectory(atPath: directory + "/blobs", withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let dataPlane = try LocalDataPlane(
-                backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: silent))], logger: silent)
-            let controlPlane = try await ControlPlane.open(location, dataPlane: dataPlane, configuration: configuration, clock: clock, logger: logger)
+                backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: directory + "/blobs", logger: silent))],
+                logger: silent
+            )
+            let controlPlane = try await ControlPlane.open(
+                location,
+                dataPlane: dataPlane,
+                configuration: configuration,
+                clock: clock,
+                logger: logger
+            )
             try await withCleanup {
                 let token = try #require(try await controlPlane.auth.bootstrap())
                 let harness = ServerHarness(
-                    directory: directory, controlPlane: controlPlane,
+                    directory: directory,
+                    controlPlane: controlPlane,
                     api: APIHandlers(controlPlane: controlPlane, metrics: ServerMetrics()),
-                    adminToken: token.token, logger: logger)
+                    adminToken: token.token,
+                    logger: logger
+                )
                 try await body(harness)
             } then: {
                 await controlPlane.close()
@@ -70,11 +85,19 @@ final class ServerHarness: Sendable {
 
     /// The application for HummingbirdTesting.
     func application(port: Int = 0) -> some ApplicationProtocol {
-        Application(router: api.makeRouter(), server: ServeApplication.httpServer(limits: .patient), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        Application(
+            router: api.makeRouter(),
+            server: ServeApplication.httpServer(limits: .patient),
+            configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            logger: logger
+        )
     }
 
     /// Runs `body` with a test client in `mode`.
-    func withClient<T: Sendable>(_ mode: TestingSetup = .router, _ body: @Sendable @escaping (any TestClientProtocol) async throws -> T) async throws -> T {
+    func withClient<T: Sendable>(
+        _ mode: TestingSetup = .router,
+        _ body: @Sendable @escaping (any TestClientProtocol) async throws -> T
+    ) async throws -> T {
         try await application().test(mode) { client in try await body(client) }
     }
 

@@ -38,7 +38,9 @@ struct ServerLogHandlerTests {
         logger[metadataKey: "hb.request.id"] = "7"
         logger[metadataKey: "shared"] = "handler"
         logger.debug(
-            "with metadata", metadata: ["status": .stringConvertible(200), "hb.request.id": "explicit", "ratio": .stringConvertible(0.5)])
+            "with metadata",
+            metadata: ["status": .stringConvertible(200), "hb.request.id": "explicit", "ratio": .stringConvertible(0.5)]
+        )
         logger.trace("below the level")
         logger[metadataKey: "hb.request.id"] = nil
         logger.warning("two\nlines", metadata: ["message": "clash", "quote": "say \"hi\"\\", "list": ["a", .stringConvertible(1)]])

@@ -56,7 +56,8 @@ struct StrictConfigurationTests {
             (#"{"backends": [1]}"#, "backends", "an array with other values than strings", "an array of strings"),
             (#"{"maxConnections": true}"#, "maxConnections", "a boolean", "an integer"),
             (#"{"logLevel": null}"#, "logLevel", "null", "a string"),
-        ] as [(String, String, String, String)])
+        ] as [(String, String, String, String)]
+    )
     func wrongType(_ text: String, _ key: String, _ found: String, _ expected: String) async throws {
         let (error, file) = try await Self.refusal(text)
         #expect(error.key == key)
@@ -133,7 +134,8 @@ struct StrictConfigurationTests {
             #expect(error.key == "backends")
             #expect(
                 error.message == "backends: backend \"a\" (file://\(directory)/missing): storage root \(directory)/missing does not exist: "
-                    + "No such file or directory; create it, make it writable, or correct the URL")
+                    + "No such file or directory; create it, make it writable, or correct the URL"
+            )
         }
         configuration.backends = ["b=file://\(directory)/plain"]
         do {
@@ -142,7 +144,9 @@ struct StrictConfigurationTests {
         } catch {
             #expect(
                 error.message.hasPrefix(
-                    "backends: backend \"b\" (file://\(directory)/plain): storage root \(directory)/plain is not a directory"))
+                    "backends: backend \"b\" (file://\(directory)/plain): storage root \(directory)/plain is not a directory"
+                )
+            )
         }
         // Read-only even for root (the tests may run as root, whom file modes do not stop).
         configuration.backends = ["c=file:///proc"]

@@ -1,5 +1,4 @@
 import ArtifactIdentity
-@testable import ArtifactServer
 import ArtifactStoreCore
 import ArtifactStoreTestSupport
 import AsyncHTTPClient
@@ -12,14 +11,19 @@ import NIOHTTP1
 import NIOSSL
 import Testing
 
+@testable import ArtifactServer
+
 /// `serve --tls-cert/--tls-key` (issue 20, part 1): the server's own HTTP stack inside
 /// Hummingbird's TLS channel, with certificates `openssl` makes per test. A client trusting the
 /// CA is served, a certificate for another host name is refused, a reload presents the new
 /// certificate to new connections while an open connection keeps working, and bad files are
 /// refused with `tlsUnusable` naming the key and the file.
 @Suite(
-    "TLS in serve", .serialized, .timeLimit(.minutes(5)),
-    .enabled(if: TestCertificateAuthority.isAvailable, "openssl is not on PATH"))
+    "TLS in serve",
+    .serialized,
+    .timeLimit(.minutes(5)),
+    .enabled(if: TestCertificateAuthority.isAvailable, "openssl is not on PATH")
+)
 struct TLSServeTests {
     static let bytes: [UInt8] = (0..<1_500_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
 
@@ -31,10 +35,14 @@ struct TLSServeTests {
         router.get("/download") { _, context in
             let slice = ByteStreamFileSlice(descriptor: descriptor, range: 0..<UInt64(bytes.count), owner: 0) {}
             return Response(
-                status: .ok, headers: [.contentLength: "\(bytes.count)"],
+                status: .ok,
+                headers: [.contentLength: "\(bytes.count)"],
                 body: DownloadBody.make(
-                    ByteStream(ByteStream(buffers: [ByteBuffer(bytes: bytes)]), fileSlice: slice), channel: context.channel,
-                    metrics: ServerMetrics()))
+                    ByteStream(ByteStream(buffers: [ByteBuffer(bytes: bytes)]), fileSlice: slice),
+                    channel: context.channel,
+                    metrics: ServerMetrics()
+                )
+            )
         }
         return router
     }
@@ -42,7 +50,9 @@ struct TLSServeTests {
     /// Serves over TLS with `reloader` and runs `body` with the port; `clients` are shut down
     /// before the server stops, so no kept-alive connection holds up its graceful shutdown.
     static func withServer(
-        _ reloader: TLSCertificateReloader, clients: [HTTPClient], limits: ConnectionLimits = .patient,
+        _ reloader: TLSCertificateReloader,
+        clients: [HTTPClient],
+        limits: ConnectionLimits = .patient,
         _ body: @Sendable (Int) async throws -> Void
     ) async throws {
         let file = NSTemporaryDirectory() + "artifactstore-tls-body-\(UUID().uuidString)"
@@ -54,8 +64,11 @@ struct TLSServeTests {
         }
         try #require(descriptor >= 0)
         let app = Application(
-            router: router(descriptor: descriptor), server: try ServeApplication.httpServer(limits: limits, tls: reloader),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestLogs.silent)
+            router: router(descriptor: descriptor),
+            server: try ServeApplication.httpServer(limits: limits, tls: reloader),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: TestLogs.silent
+        )
         try await app.test(.live) { client in
             do {
                 try await body(try #require(client.port))
@@ -194,15 +207,23 @@ struct TLSServeTests {
         let other = try authority.issue("other")
         let missing = authority.directory + "/missing.pem"
         let cases: [(certificate: String, key: String, code: String, configurationKey: String, message: String)] = [
-            (missing, issued.keyPath, "tlsUnusable", "tlsCert",
-             "tlsCert: cannot read the certificate file \"\(missing)\": no such file; check the path and its permissions"),
-            (issued.keyPath, issued.keyPath, "tlsUnusable", "tlsCert",
-             "tlsCert: \"\(issued.keyPath)\" is not a PEM certificate chain (-----BEGIN CERTIFICATE-----); check --tls-cert"),
-            (issued.certificatePath, issued.certificatePath, "tlsUnusable", "tlsKey",
-             "tlsKey: \"\(issued.certificatePath)\" is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----); check --tls-key"),
-            (issued.certificatePath, other.keyPath, "tlsUnusable", "tlsKey",
-             "tlsKey: the private key in \"\(other.keyPath)\" does not belong to the certificate in \"\(issued.certificatePath)\"; "
-                + "pass the key the certificate was issued for"),
+            (
+                missing, issued.keyPath, "tlsUnusable", "tlsCert",
+                "tlsCert: cannot read the certificate file \"\(missing)\": no such file; check the path and its permissions"
+            ),
+            (
+                issued.keyPath, issued.keyPath, "tlsUnusable", "tlsCert",
+                "tlsCert: \"\(issued.keyPath)\" is not a PEM certificate chain (-----BEGIN CERTIFICATE-----); check --tls-cert"
+            ),
+            (
+                issued.certificatePath, issued.certificatePath, "tlsUnusable", "tlsKey",
+                "tlsKey: \"\(issued.certificatePath)\" is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----); check --tls-key"
+            ),
+            (
+                issued.certificatePath, other.keyPath, "tlsUnusable", "tlsKey",
+                "tlsKey: the private key in \"\(other.keyPath)\" does not belong to the certificate in \"\(issued.certificatePath)\"; "
+                    + "pass the key the certificate was issued for"
+            ),
         ]
         let keyText = try String(contentsOfFile: issued.keyPath, encoding: .utf8)
         let keyBody = keyText.split(separator: "\n").dropFirst().first.map(String.init) ?? keyText

@@ -16,7 +16,8 @@ struct TransferCodingTests {
         let body = "0123456789abcdef"
         try await client.send(
             "POST /v1/namespaces/team/blobs HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(token)\r\nTransfer-Encoding: \(coding)\r\n\r\n"
-                + "\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n")
+                + "\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
+        )
         // The whole answer: its JSON body, or the parser's empty 400.
         let answered = await RawClient.poll(until: .now + .seconds(20)) {
             client.received.contains("}") || client.received.hasPrefix("HTTP/1.1 400")
@@ -29,7 +30,8 @@ struct TransferCodingTests {
 
     @Test(
         "gzip, chunked and other codings are refused with 501 and stored nothing; chunked alone stores the blob",
-        arguments: ["gzip, chunked", "deflate,chunked", "GZIP, Chunked", "x-custom, chunked", "identity, chunked"])
+        arguments: ["gzip, chunked", "deflate,chunked", "GZIP, Chunked", "x-custom, chunked", "identity, chunked"]
+    )
     func refused(_ coding: String) async throws {
         try await ServerHarness.run { harness in
             _ = try await harness.controlPlane.registry.createNamespace("team", context: RequestContext(actor: "t"))

@@ -7,7 +7,9 @@ import Testing
 /// Library-level tests of what `artifactstore storage check` runs and prints.
 @Suite("StorageCheck", .timeLimit(.minutes(10)))
 struct StorageCheckTests {
-    @Test(arguments: [("640", 0o640), ("0640", 0o640), ("0o640", 0o640), ("7777", 0o7777), ("0", 0), ("4755", 0o4755)] as [(String, UInt32)])
+    @Test(
+        arguments: [("640", 0o640), ("0640", 0o640), ("0o640", 0o640), ("7777", 0o7777), ("0", 0), ("4755", 0o4755)] as [(String, UInt32)]
+    )
     func parsesModes(_ text: String, _ expected: UInt32) throws {
         #expect(try StorageCheck.parseMode(text) == expected)
     }
@@ -24,7 +26,12 @@ struct StorageCheckTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let user = getuid() == 0 ? "nobody" : nil
         if user == nil { print("StorageCheckTests: not root, checking without --user") }
-        let report = try await StorageCheck.run(url: "file://" + directory, user: user, mode: 0o640, factory: StorageFactory(logger: TestLogs.silent))
+        let report = try await StorageCheck.run(
+            url: "file://" + directory,
+            user: user,
+            mode: 0o640,
+            factory: StorageFactory(logger: TestLogs.silent)
+        )
         #expect(report.passed, "\(report.text)")
         #expect(report.steps.map(\.name) == ["verifyConnection", "verifyAccess", "connect"])
         #expect(report.text.contains("all 3 checks passed"))
@@ -38,7 +45,12 @@ struct StorageCheckTests {
 
     @Test func failingDirectorySaysWhy() async throws {
         let missing = FileManager.default.temporaryDirectory.path + "/artifactstore-check-missing-" + UUID().uuidString
-        let report = try await StorageCheck.run(url: "file://" + missing, user: nil, mode: nil, factory: StorageFactory(logger: TestLogs.silent))
+        let report = try await StorageCheck.run(
+            url: "file://" + missing,
+            user: nil,
+            mode: nil,
+            factory: StorageFactory(logger: TestLogs.silent)
+        )
         #expect(!report.passed)
         #expect(report.steps.allSatisfy { !$0.passed && $0.code == "unreachable" })
         #expect(report.text.contains("FAIL verifyConnection: unreachable:"))
@@ -49,7 +61,10 @@ struct StorageCheckTests {
 
     @Test func unknownUserFailsAccessOnly() async throws {
         let report = try await StorageCheck.run(
-            url: "memory://check-" + UUID().uuidString, user: "no-such-user-artifactstore", mode: nil, factory: StorageFactory(logger: TestLogs.silent)
+            url: "memory://check-" + UUID().uuidString,
+            user: "no-such-user-artifactstore",
+            mode: nil,
+            factory: StorageFactory(logger: TestLogs.silent)
         )
         #expect(report.steps.map(\.passed) == [true, false, true])
         #expect(report.steps[1].code == "invalidConfiguration")

@@ -1,7 +1,7 @@
-import ArtifactStoreTestSupport
 import ArtifactStorage
 import ArtifactStorageFactory
 import ArtifactStorageS3
+import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
@@ -17,7 +17,8 @@ struct StorageFactoryS3Tests {
 
     @Test func buildsAnS3ConnectorFromTheURL() throws {
         let connector = try Self.s3Connector(
-            "s3://bucket.one/blobs/prod/?region=eu-west-1&endpoint=https://s3.example.com:8443/&pathStyle=false")
+            "s3://bucket.one/blobs/prod/?region=eu-west-1&endpoint=https://s3.example.com:8443/&pathStyle=false"
+        )
         #expect(connector.configuration.bucket == "bucket.one")
         #expect(connector.configuration.prefix == "blobs/prod")
         #expect(connector.configuration.region == "eu-west-1")
@@ -62,7 +63,11 @@ struct StorageFactoryS3Tests {
 }
 
 /// `storage check` against moto through the default factory.
-@Suite("StorageFactory s3 on a real server", .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"), .timeLimit(.minutes(10)))
+@Suite(
+    "StorageFactory s3 on a real server",
+    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"),
+    .timeLimit(.minutes(10))
+)
 struct StorageFactoryS3ServerTests {
     static func url(bucket: String) -> String {
         // No pathStyle: the IP-literal endpoint selects path-style by default.
@@ -81,7 +86,12 @@ struct StorageFactoryS3ServerTests {
 
     @Test func missingBucketFailsVerifyConnection() async throws {
         let factory = StorageFactory(logger: TestLogs.silent, environment: S3TestServer.environment)
-        let report = try await StorageCheck.run(url: Self.url(bucket: S3TestServer.uniqueBucketName()), user: nil, mode: nil, factory: factory)
+        let report = try await StorageCheck.run(
+            url: Self.url(bucket: S3TestServer.uniqueBucketName()),
+            user: nil,
+            mode: nil,
+            factory: factory
+        )
         #expect(!report.passed)
         let first = try #require(report.steps.first)
         #expect(first.name == "verifyConnection")

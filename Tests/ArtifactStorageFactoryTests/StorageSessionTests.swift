@@ -17,7 +17,11 @@ struct StorageSessionTests {
         defer { MemoryStoreRegistry.remove(name) }
         let credentials = StorageCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: Self.secret, sessionToken: Self.token)
         let session = try await StorageFactory(logger: logger).session(
-            "memory://\(name)", sessionID: "s-42", user: "alice", credentials: credentials, logger: logger
+            "memory://\(name)",
+            sessionID: "s-42",
+            user: "alice",
+            credentials: credentials,
+            logger: logger
         )
 
         let context = session.context()
@@ -61,7 +65,12 @@ struct StorageSessionTests {
 
     @Test func contextWithoutCredentials() throws {
         let session = StorageSession(
-            backend: MemoryBackend(), url: "memory://x", sessionID: "s-1", user: nil, credentials: nil, logger: TestLogs.silent
+            backend: MemoryBackend(),
+            url: "memory://x",
+            sessionID: "s-1",
+            user: nil,
+            credentials: nil,
+            logger: TestLogs.silent
         )
         #expect(session.context() == ["storage.session": "s-1", "storage.url": "memory://x", "storage.user": "-"])
     }

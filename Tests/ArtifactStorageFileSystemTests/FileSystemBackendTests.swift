@@ -1,8 +1,11 @@
 import ArtifactStorage
-@testable import ArtifactStorageFileSystem
+import ArtifactStoreCore
 import Foundation
 import Glibc
+import NIOCore
 import Testing
+
+@testable import ArtifactStorageFileSystem
 
 @Suite("FileSystemBackend", .timeLimit(.minutes(5)))
 struct FileSystemBackendTests {
@@ -31,7 +34,8 @@ struct FileSystemBackendTests {
             tree.rawItems() == [
                 ".artifactstore-tmp-dir/", ".hidden-but-not-ours", "blobs/", "blobs/ab/",
                 "blobs/ab/.artifactstore-tmp-deadbeef-0004", "blobs/ab/.artifactstore-tmp-\(elsewhere.token)-0003", "blobs/ab/kept",
-            ])
+            ]
+        )
         #expect(try await backend.readText("blobs/ab/kept") == "a real object")
         // Temporaries are hidden from listings.
         let listed = try await backend.list(under: nil, recursive: true, limit: 100, cursor: nil)
@@ -149,7 +153,11 @@ struct FileSystemBackendTests {
         let backend = try await tree.open()
         for chunks in [["only"], ["a", "", "bc", "def", ""], ["", ""], []] {
             let path = try StoragePath("chunks/\(chunks.count)-\(chunks.joined().count)")
-            let info = try await backend.write(path, from: ByteStream(buffers: chunks.map { ByteBuffer(string: $0) }), options: StorageWriteOptions())
+            let info = try await backend.write(
+                path,
+                from: ByteStream(buffers: chunks.map { ByteBuffer(string: $0) }),
+                options: StorageWriteOptions()
+            )
             #expect(try await backend.readText(path.string) == chunks.joined())
             #expect(info.size == UInt64(chunks.joined().utf8.count))
         }
@@ -161,17 +169,33 @@ struct FileSystemBackendTests {
         let tree = try TemporaryTree()
         defer { tree.remove() }
         let backend = try await tree.open()
-        try await backend.write(try StoragePath("tmp/one"), from: ByteStream(ByteBuffer(string: "one")), options: StorageWriteOptions(durableName: false))
-        try await backend.move(from: try StoragePath("tmp/one"), to: try StoragePath("a/b/c/one"), options: StorageMoveOptions(overwrite: false, durableSource: false))
+        try await backend.write(
+            try StoragePath("tmp/one"),
+            from: ByteStream(ByteBuffer(string: "one")),
+            options: StorageWriteOptions(durableName: false)
+        )
+        try await backend.move(
+            from: try StoragePath("tmp/one"),
+            to: try StoragePath("a/b/c/one"),
+            options: StorageMoveOptions(overwrite: false, durableSource: false)
+        )
         try await backend.write(try StoragePath("tmp/two"), from: ByteStream(ByteBuffer(string: "two")), options: StorageWriteOptions())
-        try await backend.move(from: try StoragePath("tmp/two"), to: try StoragePath("a/b/d/two"), options: StorageMoveOptions(overwrite: false))
+        try await backend.move(
+            from: try StoragePath("tmp/two"),
+            to: try StoragePath("a/b/d/two"),
+            options: StorageMoveOptions(overwrite: false)
+        )
         #expect(try await backend.readText("a/b/c/one") == "one")
         #expect(try await backend.readText("a/b/d/two") == "two")
         #expect(tree.rawItems() == ["a/", "a/b/", "a/b/c/", "a/b/c/one", "a/b/d/", "a/b/d/two", "tmp/"])
         // Onto an existing object without overwrite: refused, the source kept.
         try await backend.write(try StoragePath("tmp/three"), from: ByteStream(ByteBuffer(string: "three")), options: StorageWriteOptions())
         await #expect(throws: StorageError.self) {
-            try await backend.move(from: try StoragePath("tmp/three"), to: try StoragePath("a/b/c/one"), options: StorageMoveOptions(overwrite: false))
+            try await backend.move(
+                from: try StoragePath("tmp/three"),
+                to: try StoragePath("a/b/c/one"),
+                options: StorageMoveOptions(overwrite: false)
+            )
         }
         #expect(try await backend.readText("a/b/c/one") == "one")
         #expect(try await backend.readText("tmp/three") == "three")
@@ -179,7 +203,11 @@ struct FileSystemBackendTests {
         // exists: refused, nothing created, the source kept.
         for destination in ["a/b/c/one/x", "a/b/c/one/x/y"] {
             await #expect(throws: StorageError.self) {
-                try await backend.move(from: try StoragePath("tmp/three"), to: try StoragePath(destination), options: StorageMoveOptions(overwrite: false))
+                try await backend.move(
+                    from: try StoragePath("tmp/three"),
+                    to: try StoragePath(destination),
+                    options: StorageMoveOptions(overwrite: false)
+                )
             }
         }
         #expect(tree.rawItems() == ["a/", "a/b/", "a/b/c/", "a/b/c/one", "a/b/d/", "a/b/d/two", "tmp/", "tmp/three"])
@@ -215,7 +243,12 @@ struct FileSystemBackendTests {
         #expect(escape.kind == .pathEscapesRoot)
         let crossDevice = StorageError.from(SystemCallError(errno: EXDEV, operation: "rename"), .create, path: path, verb: "move")
         #expect(crossDevice.kind == .io)
-        let notEmpty = StorageError.from(SystemCallError(errno: ENOTEMPTY, operation: "rmdir"), .lookUp, path: path, verb: "remove directory")
+        let notEmpty = StorageError.from(
+            SystemCallError(errno: ENOTEMPTY, operation: "rmdir"),
+            .lookUp,
+            path: path,
+            verb: "remove directory"
+        )
         #expect(notEmpty.message.contains("not empty"))
     }
 }
@@ -243,7 +276,9 @@ struct FileSystemConnectorTests {
     @Test func refusals() async throws {
         let tree = try TemporaryTree()
         defer { tree.remove() }
-        let relative = #expect(throws: StorageError.self) { try FileSystemConnector(rootPath: "relative/path", logger: TemporaryTree.logger) }
+        let relative = #expect(throws: StorageError.self) {
+            try FileSystemConnector(rootPath: "relative/path", logger: TemporaryTree.logger)
+        }
         #expect(relative?.kind == .invalidConfiguration)
 
         let missing = try FileSystemConnector(rootPath: tree.base + "/missing", logger: TemporaryTree.logger)
@@ -258,16 +293,15 @@ struct FileSystemConnectorTests {
         #expect(notDirectory?.kind == .unreachable)
 
         let badUser = try FileSystemConnector(rootPath: tree.root, logger: TemporaryTree.logger)
-        let userError = await #expect(throws: StorageError.self) { try await badUser.verifyAccess(user: "no-such-user-artifactstore", permissions: nil) }
+        let userError = await #expect(throws: StorageError.self) {
+            try await badUser.verifyAccess(user: "no-such-user-artifactstore", permissions: nil)
+        }
         #expect(userError?.kind == .invalidConfiguration)
         let modeError = await #expect(throws: StorageError.self) { try await badUser.verifyAccess(user: nil, permissions: 0o10000) }
         #expect(modeError?.kind == .invalidConfiguration)
         #expect(tree.rawItems().isEmpty)
     }
 }
-
-import ArtifactStoreCore
-import NIOCore
 
 @Suite("FileSystemBackend stamps", .timeLimit(.minutes(5)))
 struct FileSystemStampTests {
@@ -281,7 +315,11 @@ struct FileSystemStampTests {
         #expect(stamped.info == (try await backend.stat(try StoragePath("a/object"))))
         #expect(try await backend.readStamped(try StoragePath("a/object"), range: nil).stamp == stamped.stamp)
 
-        try await backend.move(from: try StoragePath("a/object"), to: try StoragePath("b/object"), options: StorageMoveOptions(overwrite: false))
+        try await backend.move(
+            from: try StoragePath("a/object"),
+            to: try StoragePath("b/object"),
+            options: StorageMoveOptions(overwrite: false)
+        )
         let moved = try await backend.statStamped(try StoragePath("b/object"))
         #expect(moved.stamp.isSameIncarnation(as: stamped.stamp), "a rename moves only the change time")
 

@@ -1,7 +1,8 @@
 import ArtifactStorage
 import ArtifactStorageConformance
-@testable import ArtifactStorageFileSystem
 import Testing
+
+@testable import ArtifactStorageFileSystem
 
 /// The filesystem backend runs the whole conformance suite, with `openat2` and again with the
 /// component-walk fallback, each check in a fresh temporary tree.

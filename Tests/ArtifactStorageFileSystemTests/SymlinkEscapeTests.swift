@@ -1,6 +1,8 @@
 import ArtifactStorage
-@testable import ArtifactStorageFileSystem
+import Glibc
 import Testing
+
+@testable import ArtifactStorageFileSystem
 
 /// Symlinks that lead out of the root are refused with `pathEscapesRoot` by every operation,
 /// with `openat2` and with the component walk, and nothing outside changes.
@@ -37,7 +39,9 @@ struct SymlinkEscapeTests {
             await expectEscape("write \(link)/deeper/new") { try await backend.writeText("\(link)/deeper/new", "x") }
             await expectEscape("overwrite \(link)/secret.txt") { try await backend.writeText("\(link)/secret.txt", "x") }
             await expectEscape("delete \(link)/secret.txt") { try await backend.delete(try StoragePath("\(link)/secret.txt")) }
-            await expectEscape("list \(link)") { _ = try await backend.list(under: try StoragePath(link), recursive: true, limit: 10, cursor: nil) }
+            await expectEscape("list \(link)") {
+                _ = try await backend.list(under: try StoragePath(link), recursive: true, limit: 10, cursor: nil)
+            }
             await expectEscape("makeDirectory \(link)/d") { try await backend.makeDirectory(try StoragePath("\(link)/d")) }
             await expectEscape("removeDirectory \(link)/d") { try await backend.removeDirectory(try StoragePath("\(link)/d")) }
             try await backend.writeText("inside", "in")
@@ -78,7 +82,9 @@ struct SymlinkEscapeTests {
         }
         await expectEscape("read through a chain") { _ = try await backend.readText("chain-a/secret.txt") }
         await expectEscape("write through a chain") { try await backend.writeText("chain-a/planted", "x") }
-        await expectEscape("list through a chain") { _ = try await backend.list(under: try StoragePath("chain-a"), recursive: false, limit: 5, cursor: nil) }
+        await expectEscape("list through a chain") {
+            _ = try await backend.list(under: try StoragePath("chain-a"), recursive: false, limit: 5, cursor: nil)
+        }
         #expect(tree.outsideSnapshot() == before)
         #expect(FileManagerCheck.exists(tree.base + "/outside/not-there") == false)
         #expect(FileManagerCheck.exists(tree.base + "/outside/planted") == false)
@@ -106,5 +112,3 @@ enum FileManagerCheck {
         return lstat(path, &info) == 0
     }
 }
-
-import Glibc

@@ -1,10 +1,11 @@
 import ArtifactStorage
-@testable import ArtifactStorageFileSystem
 import CArtifactStorageFileSystem
 import Foundation
 import Glibc
 import Synchronization
 import Testing
+
+@testable import ArtifactStorageFileSystem
 
 /// A directory and a symlink to outside the root are exchanged atomically (`RENAME_EXCHANGE`)
 /// in a tight loop while reads, writes, listings and deletes run through both names. However
@@ -32,7 +33,8 @@ struct SymlinkRaceTests {
             let rootFD = open(root, O_RDONLY | O_DIRECTORY)
             defer { close(rootFD) }
             while !flag.stopped.load(ordering: .acquiring) {
-                if artifactstore_renameat2(rootFD, "dir", rootFD, "swap", 2 /* RENAME_EXCHANGE */) == 0 {
+                // 2 is RENAME_EXCHANGE.
+                if artifactstore_renameat2(rootFD, "dir", rootFD, "swap", 2) == 0 {
                     flag.swaps.add(1, ordering: .relaxed)
                 }
             }
@@ -64,7 +66,9 @@ struct SymlinkRaceTests {
                             let text = try await backend.readText("\(name)/inside.txt")
                             #expect(text == "inside")
                         }
-                        try await note("list") { _ = try await backend.list(under: try StoragePath(name), recursive: true, limit: 50, cursor: nil) }
+                        try await note("list") {
+                            _ = try await backend.list(under: try StoragePath(name), recursive: true, limit: 50, cursor: nil)
+                        }
                         try await note("delete") { try await backend.delete(try StoragePath("\(name)/w\(worker)-\(round)")) }
                         try await note("deleteSecret") { try await backend.delete(try StoragePath("\(name)/secret.txt")) }
                         try await note("mkdir") { try await backend.makeDirectory(try StoragePath("\(name)/m\(worker)-\(round)")) }
@@ -81,7 +85,9 @@ struct SymlinkRaceTests {
         while !swapper.isFinished { await Task.yield() }
 
         #expect(tree.outsideSnapshot() == before, "the world outside the root changed during the race")
-        print("symlink race (\(resolution)): \(flag.swaps.load(ordering: .relaxed)) swaps; outcomes \(flag.outcomes.withLock { $0 }.sorted { $0.key < $1.key })")
+        print(
+            "symlink race (\(resolution)): \(flag.swaps.load(ordering: .relaxed)) swaps; outcomes \(flag.outcomes.withLock { $0 }.sorted { $0.key < $1.key })"
+        )
         #expect(flag.swaps.load(ordering: .relaxed) > 0)
     }
 }

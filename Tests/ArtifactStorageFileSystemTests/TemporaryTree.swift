@@ -1,11 +1,14 @@
 import ArtifactStorage
 import ArtifactStorageConformance
-@testable import ArtifactStorageFileSystem
+import ArtifactStoreCore
 import Crypto
 import Foundation
 import Glibc
 import Logging
+import NIOCore
 import NIOPosix
+
+@testable import ArtifactStorageFileSystem
 
 /// A unique directory under the system temporary directory holding a backend root and, around
 /// it, sentinel files that nothing done through the backend may ever touch:
@@ -73,7 +76,8 @@ struct TemporaryTree: Sendable {
             let full = base + "/" + item.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             var info = stat()
             guard lstat(full, &info) == 0 else { continue }
-            var fingerprint = "mode \(String(info.st_mode, radix: 8)) size \(info.st_size) mtime \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+            var fingerprint =
+                "mode \(String(info.st_mode, radix: 8)) size \(info.st_size) mtime \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
             if info.st_mode & S_IFMT == S_IFREG, let data = FileManager.default.contents(atPath: full) {
                 fingerprint += " sha256 " + SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
             }
@@ -116,6 +120,3 @@ extension StorageBackend {
         try await write(try StoragePath(path), from: ByteStream(ByteBuffer(string: text)), options: options)
     }
 }
-
-import ArtifactStoreCore
-import NIOCore

@@ -1,7 +1,7 @@
-import ArtifactStoreTestSupport
 import ArtifactStorage
 import ArtifactStorageS3
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -10,7 +10,11 @@ import Testing
 
 /// S3Backend against a real S3-compatible server (moto). Skipped, with a printed reason, when
 /// ARTIFACTSTORE_TEST_S3_ENDPOINT is not set.
-@Suite("S3Backend on a real server", .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"), .timeLimit(.minutes(10)))
+@Suite(
+    "S3Backend on a real server",
+    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"),
+    .timeLimit(.minutes(10))
+)
 struct S3BackendTests {
     @Test func putGetHeadDelete() async throws {
         try await S3TestServer.withBucket { client, backend in
@@ -45,10 +49,11 @@ struct S3BackendTests {
     }
 
     @Test func multipartUploadOf40MiB() async throws {
-        try await S3TestServer.withBucket(adjust: {
+        let adjust: (inout S3Configuration) -> Void = {
             $0.partSize = 5 * 1024 * 1024
             $0.maxPartsInFlight = 3
-        }) { client, backend in
+        }
+        try await S3TestServer.withBucket(adjust: adjust) { client, backend in
             let source = TestStream(size: 40 * 1024 * 1024 + 12_345, chunkSize: 256 * 1024 + 3, seed: 7)
             let expected = try await source.sha256()
             let file = try path("big/object.bin")
@@ -83,13 +88,17 @@ struct S3BackendTests {
             #expect(Set(try await client.listMultipartUploads(prefix: "root/").map(\.key)) == Set([keys[0], keys[2], keys[3]]))
             #expect(try await backend.removeAbandonedTemporaries(AbandonedTemporaryRule(minimumAge: .seconds(-1))) == 2)
             #expect(try await client.listMultipartUploads(prefix: "root/").map(\.key) == [keys[0]])
-            try await client.abortMultipartUpload(key: keys[0], uploadID: try await client.listMultipartUploads(prefix: "root/")[0].uploadID)
+            try await client.abortMultipartUpload(
+                key: keys[0],
+                uploadID: try await client.listMultipartUploads(prefix: "root/")[0].uploadID
+            )
             try await client.abortMultipartUpload(key: "elsewhere/tmp/ingest/\(dead.token)_d", uploadID: outside)
         }
     }
 
     @Test func exactlyOnePartUsesPutObject() async throws {
-        try await S3TestServer.withBucket(adjust: { $0.partSize = 5 * 1024 * 1024 }) { client, backend in
+        let adjust: (inout S3Configuration) -> Void = { $0.partSize = 5 * 1024 * 1024 }
+        try await S3TestServer.withBucket(adjust: adjust) { client, backend in
             let source = TestStream(size: 5 * 1024 * 1024, chunkSize: 1024 * 1024, seed: 3)
             let file = try path("one-part")
             try await backend.write(file, from: ByteStream(source))
@@ -100,10 +109,11 @@ struct S3BackendTests {
     }
 
     @Test func failingStreamAbortsTheUpload() async throws {
-        try await S3TestServer.withBucket(adjust: {
+        let adjust: (inout S3Configuration) -> Void = {
             $0.partSize = 5 * 1024 * 1024
             $0.maxPartsInFlight = 2
-        }) { client, backend in
+        }
+        try await S3TestServer.withBucket(adjust: adjust) { client, backend in
             var source = TestStream(size: 30 * 1024 * 1024, chunkSize: 512 * 1024, seed: 9)
             source.failAfter = 16 * 1024 * 1024
             let file = try path("broken")
@@ -120,7 +130,8 @@ struct S3BackendTests {
     }
 
     @Test func cancelledWriteAbortsTheUpload() async throws {
-        try await S3TestServer.withBucket(adjust: { $0.partSize = 5 * 1024 * 1024 }) { client, backend in
+        let adjust: (inout S3Configuration) -> Void = { $0.partSize = 5 * 1024 * 1024 }
+        try await S3TestServer.withBucket(adjust: adjust) { client, backend in
             let file = try path("cancelled")
             let (chunks, continuation) = AsyncStream<ByteBuffer>.makeStream()
             let task = Task {
@@ -282,11 +293,12 @@ struct S3BackendTests {
     }
 
     @Test func moveWithUploadPartCopy() async throws {
-        try await S3TestServer.withBucket(adjust: {
+        let adjust: (inout S3Configuration) -> Void = {
             $0.multipartCopyThreshold = 1024 * 1024
             $0.copyPartSize = 5 * 1024 * 1024
             $0.partSize = 5 * 1024 * 1024
-        }) { client, backend in
+        }
+        try await S3TestServer.withBucket(adjust: adjust) { client, backend in
             let source = TestStream(size: 12 * 1024 * 1024 + 7, chunkSize: 1024 * 1024, seed: 11)
             let a = try path("copy/source")
             let b = try path("copy/destination")
@@ -361,8 +373,13 @@ struct S3ClientOfflineTests {
     @Test func virtualHostedAddressing() throws {
         let client = try Self.client(
             S3Configuration(
-                bucket: "my-bucket", region: "eu-west-1", endpoint: S3Endpoint(scheme: "https", host: "s3.example.com"),
-                pathStyle: false, credentials: S3TestServer.credentials))
+                bucket: "my-bucket",
+                region: "eu-west-1",
+                endpoint: S3Endpoint(scheme: "https", host: "s3.example.com"),
+                pathStyle: false,
+                credentials: S3TestServer.credentials
+            )
+        )
         let target = client.target(key: "dir/a b+c")
         #expect(target.authority == "my-bucket.s3.example.com")
         #expect(target.url == "https://my-bucket.s3.example.com/dir/a%20b%2Bc")
@@ -370,7 +387,11 @@ struct S3ClientOfflineTests {
         #expect(request.url == "https://my-bucket.s3.example.com/dir/a%20b%2Bc")
         #expect(request.headers.first(name: "Host") == "my-bucket.s3.example.com")
         let authorization = try #require(request.headers.first(name: "Authorization"))
-        #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDTESTING/20130524/eu-west-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature="))
+        #expect(
+            authorization.hasPrefix(
+                "AWS4-HMAC-SHA256 Credential=AKIDTESTING/20130524/eu-west-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature="
+            )
+        )
         #expect(!authorization.contains(S3TestServer.credentials.secretAccessKey))
         #expect(client.target(key: nil).url == "https://my-bucket.s3.example.com/")
     }
@@ -380,8 +401,12 @@ struct S3ClientOfflineTests {
         #expect(aws.target(key: "k").url == "https://b-1.s3.us-west-2.amazonaws.com/k")
         let local = try Self.client(
             S3Configuration(
-                bucket: "b-1", endpoint: S3Endpoint(scheme: "http", host: "127.0.0.1", port: 9000), pathStyle: true,
-                credentials: S3TestServer.credentials))
+                bucket: "b-1",
+                endpoint: S3Endpoint(scheme: "http", host: "127.0.0.1", port: 9000),
+                pathStyle: true,
+                credentials: S3TestServer.credentials
+            )
+        )
         #expect(local.target(key: "k/é").url == "http://127.0.0.1:9000/b-1/k/%C3%A9")
         #expect(local.target(key: nil).url == "http://127.0.0.1:9000/b-1")
         let request = local.signedRequest(method: .GET, key: nil, query: [.init("list-type", "2"), .init("continuation-token", "a+b/c=")])
@@ -391,8 +416,13 @@ struct S3ClientOfflineTests {
 
     @Test func uploadPartCopyRequestConstruction() throws {
         let client = try Self.client(
-            S3Configuration(bucket: "bkt", endpoint: S3Endpoint(scheme: "http", host: "127.0.0.1", port: 9000), pathStyle: true,
-                credentials: S3TestServer.credentials))
+            S3Configuration(
+                bucket: "bkt",
+                endpoint: S3Endpoint(scheme: "http", host: "127.0.0.1", port: 9000),
+                pathStyle: true,
+                credentials: S3TestServer.credentials
+            )
+        )
         let headers = client.uploadPartCopyHeaders(source: "p/src key", range: 5_242_880...10_485_759)
         #expect(headers.map(\.0) == ["x-amz-copy-source", "x-amz-copy-source-range"])
         #expect(headers.map(\.1) == ["/bkt/p/src%20key", "bytes=5242880-10485759"])
@@ -404,12 +434,19 @@ struct S3ClientOfflineTests {
     @Test func missingCredentialsAreAConfigurationError() throws {
         #expect(throws: StorageError.self) {
             try S3Client(
-                configuration: S3Configuration(bucket: "bkt"), httpClient: .shared, logger: S3TestServer.logger, environment: [:])
+                configuration: S3Configuration(bucket: "bkt"),
+                httpClient: .shared,
+                logger: S3TestServer.logger,
+                environment: [:]
+            )
         }
         // The same configuration with credentials in the environment is accepted.
         _ = try S3Client(
-            configuration: S3Configuration(bucket: "bkt"), httpClient: .shared, logger: S3TestServer.logger,
-            environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET"])
+            configuration: S3Configuration(bucket: "bkt"),
+            httpClient: .shared,
+            logger: S3TestServer.logger,
+            environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET"]
+        )
     }
 
     @Test func connectionRefusedIsUnreachable() async throws {
@@ -421,9 +458,15 @@ struct S3ClientOfflineTests {
         do {
             let client = try S3Client(
                 configuration: S3Configuration(
-                    bucket: "bkt", endpoint: S3Endpoint(scheme: "http", host: "127.0.0.1", port: 1), pathStyle: true,
-                    credentials: S3TestServer.credentials),
-                httpClient: http, logger: S3TestServer.logger, environment: [:])
+                    bucket: "bkt",
+                    endpoint: S3Endpoint(scheme: "http", host: "127.0.0.1", port: 1),
+                    pathStyle: true,
+                    credentials: S3TestServer.credentials
+                ),
+                httpClient: http,
+                logger: S3TestServer.logger,
+                environment: [:]
+            )
             let error = await storageError { try await client.headBucket() }
             #expect(error?.kind == .unreachable)
             #expect(error?.message.contains("127.0.0.1:1") == true)

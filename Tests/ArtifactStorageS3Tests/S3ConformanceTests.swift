@@ -1,8 +1,8 @@
-import ArtifactStoreTestSupport
 import ArtifactStorage
 import ArtifactStorageConformance
 import ArtifactStorageS3
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -12,15 +12,22 @@ import Testing
 /// test, in a fresh bucket under the prefix `root` with sentinel objects outside it. Serialized:
 /// moto is a single Python process, and the checks' own concurrency is load enough.
 @Suite(
-    "S3Backend conformance", .serialized,
-    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"), .timeLimit(.minutes(10)))
+    "S3Backend conformance",
+    .serialized,
+    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"),
+    .timeLimit(.minutes(10))
+)
 struct S3ConformanceTests {
     /// S3 has no directories and no POSIX modes; the large round trip is kept to 20 MiB (four
     /// 5 MiB parts and a tail) so it stays quick on moto while still going multipart. moto checks
     /// `If-None-Match: *` and then stores, in two steps, so two racing exclusive creates can both
     /// succeed there (seen in CI); S3 itself is atomic.
     static let capabilities = StorageConformanceCapabilities(
-        directories: false, keepsMode: false, largeObjectSize: 20 * 1024 * 1024 + 12_345, atomicExclusiveCreate: false)
+        directories: false,
+        keepsMode: false,
+        largeObjectSize: 20 * 1024 * 1024 + 12_345,
+        atomicExclusiveCreate: false
+    )
 
     static func makeSubject() async throws -> StorageConformanceSubject {
         var configuration = try S3TestServer.configuration(bucket: S3TestServer.uniqueBucketName(), prefix: "root")

@@ -1,8 +1,8 @@
-import ArtifactStoreTestSupport
 import ArtifactStorage
 import ArtifactStorageFactory
 import ArtifactStorageS3
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
@@ -11,7 +11,8 @@ import Testing
 struct S3URLParsingTests {
     @Test func fullURL() throws {
         let configuration = try S3Configuration(
-            url: "s3://my-bucket/some/prefix/?region=eu-central-1&endpoint=http://127.0.0.1:9000&pathStyle=true")
+            url: "s3://my-bucket/some/prefix/?region=eu-central-1&endpoint=http://127.0.0.1:9000&pathStyle=true"
+        )
         #expect(configuration.bucket == "my-bucket")
         #expect(configuration.prefix == "some/prefix")
         #expect(configuration.region == "eu-central-1")
@@ -45,7 +46,8 @@ struct S3URLParsingTests {
     /// One leading and trailing `/` are dropped from the prefix and from the endpoint.
     @Test func trailingSlashesAndExplicitPathStyle() throws {
         let configuration = try S3Configuration(
-            url: StorageURL(parsing: "s3://bucket.one/blobs/prod/?region=us-east-1&endpoint=https://s3.example.com:8443/&pathStyle=false"))
+            url: StorageURL(parsing: "s3://bucket.one/blobs/prod/?region=us-east-1&endpoint=https://s3.example.com:8443/&pathStyle=false")
+        )
         #expect(configuration.bucket == "bucket.one")
         #expect(configuration.prefix == "blobs/prod")
         #expect(configuration.region == "us-east-1")
@@ -75,7 +77,11 @@ struct S3URLParsingTests {
 }
 
 /// S3Connector against the real server.
-@Suite("S3Connector on a real server", .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"), .timeLimit(.minutes(10)))
+@Suite(
+    "S3Connector on a real server",
+    .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"),
+    .timeLimit(.minutes(10))
+)
 struct S3ConnectorTests {
     static func url(bucket: String, prefix: String = "scope") -> String {
         "s3://\(bucket)/\(prefix)?endpoint=\(S3TestServer.endpointText ?? "")&pathStyle=true&region=us-east-1"
@@ -84,8 +90,10 @@ struct S3ConnectorTests {
     @Test func connectVerifyAndProbe() async throws {
         try await S3TestServer.withBucket { client, _ in
             let connector = try S3Connector(
-                url: Self.url(bucket: client.configuration.bucket), credentials: S3TestServer.credentials,
-                logger: S3TestServer.logger)
+                url: Self.url(bucket: client.configuration.bucket),
+                credentials: S3TestServer.credentials,
+                logger: S3TestServer.logger
+            )
             try await connector.verifyConnection()
             try await connector.verifyAccess(user: nil, permissions: nil)
             // The probe leaves nothing behind.
@@ -103,8 +111,10 @@ struct S3ConnectorTests {
 
     @Test func missingBucketIsUnreachable() async throws {
         let connector = try S3Connector(
-            url: Self.url(bucket: S3TestServer.uniqueBucketName()), credentials: S3TestServer.credentials,
-            logger: S3TestServer.logger)
+            url: Self.url(bucket: S3TestServer.uniqueBucketName()),
+            credentials: S3TestServer.credentials,
+            logger: S3TestServer.logger
+        )
         let error = await storageError { try await connector.verifyConnection() }
         #expect(error?.kind == .unreachable)
         #expect(error?.message.contains("does not exist") == true)
@@ -113,8 +123,10 @@ struct S3ConnectorTests {
 
     @Test func credentialsFromTheEnvironment() throws {
         let connector = try S3Connector(
-            url: "s3://bucket", logger: S3TestServer.logger,
-            environment: ["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "ENVSECRET"])
+            url: "s3://bucket",
+            logger: S3TestServer.logger,
+            environment: ["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "ENVSECRET"]
+        )
         #expect(connector.client.configuration.bucket == "bucket")
         let missing = #expect(throws: StorageError.self) {
             try S3Connector(url: "s3://bucket", logger: S3TestServer.logger, environment: [:])
@@ -130,7 +142,8 @@ struct S3ConnectorTests {
                 environment: [
                     "AWS_ACCESS_KEY_ID": S3TestServer.credentials.accessKeyID,
                     "AWS_SECRET_ACCESS_KEY": S3TestServer.credentials.secretAccessKey,
-                ])
+                ]
+            )
             let backend = try await factory.connect(Self.url(bucket: client.configuration.bucket, prefix: "via/factory"))
             try await backend.write(try path("f"), from: stream("factory"))
             #expect(try await client.headObject(key: "via/factory/f") != nil)

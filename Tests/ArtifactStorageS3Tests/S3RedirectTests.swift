@@ -32,7 +32,8 @@ struct S3RedirectTests {
             ("s3://bucket-a?redirect=true&redirectExpiry=604801", "redirectExpiry"),
             ("s3://bucket-a?redirect=true&redirectExpiry=-5", "redirectExpiry"),
             ("s3://bucket-a?redirect=true&redirectExpiry=5m", "redirectExpiry"),
-        ])
+        ]
+    )
     func badURLItems(_ url: String, _ item: String) throws {
         do {
             _ = try S3Configuration(url: url)
@@ -61,12 +62,16 @@ struct S3RedirectTests {
         let credentials = StorageCredentials(accessKeyID: example.access_key, secretAccessKey: example.secret_key)
         // The example uses the global endpoint, virtual-hosted: examplebucket.s3.amazonaws.com.
         var configuration = S3Configuration(
-            bucket: "examplebucket", region: example.region, endpoint: S3Endpoint(scheme: "https", host: "s3.amazonaws.com"),
-            credentials: credentials)
+            bucket: "examplebucket",
+            region: example.region,
+            endpoint: S3Endpoint(scheme: "https", host: "s3.amazonaws.com"),
+            credentials: credentials
+        )
         configuration.redirectExpiry = try #require(example.expires)
         let backend = S3Backend(
             client: try S3Client(configuration: configuration, httpClient: .shared, logger: S3TestServer.logger, environment: [:]),
-            logger: S3TestServer.logger)
+            logger: S3TestServer.logger
+        )
         let date = TestData.date(example.date)
         let redirect = try #require(try backend.redirect(for: try path("test.txt"), at: date))
         #expect(redirect.url == example.presigned_url)
@@ -75,7 +80,8 @@ struct S3RedirectTests {
         configuration.redirectExpiry = nil
         let plain = S3Backend(
             client: try S3Client(configuration: configuration, httpClient: .shared, logger: S3TestServer.logger, environment: [:]),
-            logger: S3TestServer.logger)
+            logger: S3TestServer.logger
+        )
         #expect(try plain.redirect(for: try path("test.txt"), at: date) == nil)
     }
 
@@ -84,9 +90,11 @@ struct S3RedirectTests {
     /// by the published example above; here the URL is shown to reach the right bytes.
     @Test(
         "a presigned URL from the backend fetches the object from moto, whole and by range, without credentials",
-        .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"))
+        .enabled(if: S3TestServer.isAvailable, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set")
+    )
     func fetchFromMoto() async throws {
-        try await S3TestServer.withBucket(prefix: "store", adjust: { $0.redirectExpiry = 60 }) { _, backend in
+        let adjust: (inout S3Configuration) -> Void = { $0.redirectExpiry = 60 }
+        try await S3TestServer.withBucket(prefix: "store", adjust: adjust) { _, backend in
             let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
             let file = try path("blobs/object")
             try await backend.write(file, from: ByteStream(ByteBuffer(bytes: bytes)))

@@ -1,7 +1,7 @@
 import ArtifactStorage
 import ArtifactStorageS3
-import ArtifactStoreTestSupport
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import AsyncHTTPClient
 import Crypto
 import Foundation
@@ -59,11 +59,11 @@ struct TestStream: AsyncSequence, Sendable {
             var buffer = ByteBuffer()
             buffer.reserveCapacity(count)
             for _ in 0..<(count / 8) {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 buffer.writeInteger(state ^ (state >> 29))
             }
             for _ in 0..<(count % 8) {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 buffer.writeInteger(UInt8(truncatingIfNeeded: state >> 33))
             }
             produced += count

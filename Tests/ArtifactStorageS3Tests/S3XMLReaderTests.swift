@@ -1,5 +1,6 @@
-@testable import ArtifactStorageS3
 import Testing
+
+@testable import ArtifactStorageS3
 
 /// The S3 backend's own XML reader: S3's documents as S3 and moto write them, and every way a
 /// document can be malformed, which must give `nil` (as `XMLParser` failing did) and never a
@@ -32,7 +33,8 @@ struct S3XMLReaderTests {
 
     @Test func replacesReferencesAndKeepsCDATAAsIs() throws {
         let root = try #require(
-            parse("<Error><Code>A&amp;B</Code><Message>&lt;&gt;&quot;&apos; &#233;&#x1F600;</Message><Key><![CDATA[a<&>b]]></Key></Error>"))
+            parse("<Error><Code>A&amp;B</Code><Message>&lt;&gt;&quot;&apos; &#233;&#x1F600;</Message><Key><![CDATA[a<&>b]]></Key></Error>")
+        )
         #expect(root.text(of: "Code") == "A&B")
         #expect(root.text(of: "Message") == "<>\"' é😀")
         #expect(root.text(of: "Key") == "a<&>b")
@@ -40,10 +42,13 @@ struct S3XMLReaderTests {
 
     @Test func dropsPrefixesCommentsAndInstructionsAndIgnoresAttributes() throws {
         let root = try #require(
-            parse("""
+            parse(
+                """
                 \u{FEFF}<!-- before --><s3:Result xmlns:s3='urn:x' a="1" b = '2'><!-- inside --><?pi data?>\
                 <s3:UploadId>id-1</s3:UploadId><Empty/><Spaced  /></s3:Result><!-- after -->\n
-                """))
+                """
+            )
+        )
         #expect(root.name == "Result")
         #expect(root.children.map(\.name) == ["UploadId", "Empty", "Spaced"])
         #expect(root.text(of: "UploadId") == "id-1")

@@ -31,7 +31,9 @@ struct SigV4AwsCAuthTests {
 
     static func load(_ name: String) throws -> (Context, RawRequest, SigV4Signer) {
         let context = try JSONDecoder().decode(
-            Context.self, from: try Data(contentsOf: TestData.url("\(directory)/\(name)/context.json")))
+            Context.self,
+            from: try Data(contentsOf: TestData.url("\(directory)/\(name)/context.json"))
+        )
         let raw = RawRequest(try TestData.text("\(directory)/\(name)/request.txt"), folding: .foldedValue)
         let signer = SigV4Signer(
             credentials: StorageCredentials(

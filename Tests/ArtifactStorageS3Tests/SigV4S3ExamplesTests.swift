@@ -63,7 +63,9 @@ struct SigV4S3ExamplesTests {
     }
 
     static let file: File? = try? JSONDecoder().decode(
-        File.self, from: Data(contentsOf: TestData.url("sigv4/s3_examples.json")))
+        File.self,
+        from: Data(contentsOf: TestData.url("sigv4/s3_examples.json"))
+    )
 
     static func signer(_ example: Case) -> SigV4Signer {
         SigV4Signer(
@@ -122,20 +124,32 @@ struct SigV4S3ExamplesTests {
         )
         let expires = try #require(example.expires)
         let presigned = signer.presign(
-            request, date: TestData.date(example.date), expires: expires, payloadHash: SigV4Signer.unsignedPayload)
+            request,
+            date: TestData.date(example.date),
+            expires: expires,
+            payloadHash: SigV4Signer.unsignedPayload
+        )
         #expect(presigned.signature.canonicalRequest == example.canonical_request)
         #expect(presigned.signature.stringToSign == example.string_to_sign)
         #expect(presigned.signature.signature == example.signature)
         let url = signer.presignedURL(
-            scheme: "https", authority: example.host, request: request, date: TestData.date(example.date),
-            expires: expires)
+            scheme: "https",
+            authority: example.host,
+            request: request,
+            date: TestData.date(example.date),
+            expires: expires
+        )
         #expect(url == example.presigned_url)
     }
 
     @Test func signingKeyExample() throws {
         let example = try #require(Self.file?.signing_key_examples.first)
         let key = SigV4Signer.signingKey(
-            secret: example.secret_key, date: example.date, region: example.region, service: example.service)
+            secret: example.secret_key,
+            date: example.date,
+            region: example.region,
+            service: example.service
+        )
         #expect(Self.hex(key) == example.kSigning)
     }
 
@@ -151,14 +165,20 @@ struct SigV4S3ExamplesTests {
             let data = [UInt8](repeating: UInt8(ascii: "a"), count: chunk.size)
             #expect(SigV4Signer.sha256Hex(data) == chunk.data_sha256)
             let signature = signer.chunkSignature(
-                previousSignature: previous, chunkSHA256: chunk.data_sha256, amzDate: example.date)
+                previousSignature: previous,
+                chunkSHA256: chunk.data_sha256,
+                amzDate: example.date
+            )
             #expect(signature == chunk.signature)
             #expect(String(chunk.size, radix: 16) + ";chunk-signature=" + signature + "\r\n" == chunk.chunk_header)
             previous = signature
         }
         if let trailer = example.trailer {
             let signature = signer.trailerSignature(
-                previousSignature: previous, canonicalTrailer: trailer.canonical_trailer, amzDate: example.date)
+                previousSignature: previous,
+                canonicalTrailer: trailer.canonical_trailer,
+                amzDate: example.date
+            )
             #expect(signature == trailer.signature)
         }
     }

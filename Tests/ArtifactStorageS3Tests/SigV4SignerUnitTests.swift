@@ -40,7 +40,9 @@ struct SigV4SignerUnitTests {
 
     @Test func secretNeverPrinted() {
         let signer = SigV4Signer(
-            credentials: StorageCredentials(accessKeyID: "AKID", secretAccessKey: "TOPSECRET"), region: "us-east-1")
+            credentials: StorageCredentials(accessKeyID: "AKID", secretAccessKey: "TOPSECRET"),
+            region: "us-east-1"
+        )
         #expect(!String(describing: signer).contains("TOPSECRET"))
         #expect(!String(reflecting: signer).contains("TOPSECRET"))
     }

@@ -24,8 +24,12 @@ enum TestData {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let components = DateComponents(
-            year: number(0..<4), month: number(4..<6), day: number(6..<8),
-            hour: number(8..<10), minute: number(10..<12), second: number(12..<14)
+            year: number(0..<4),
+            month: number(4..<6),
+            day: number(6..<8),
+            hour: number(8..<10),
+            minute: number(10..<12),
+            second: number(12..<14)
         )
         return calendar.date(from: components)!
     }

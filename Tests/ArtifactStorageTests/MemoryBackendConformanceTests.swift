@@ -1,8 +1,8 @@
 import ArtifactStorage
 import ArtifactStorageConformance
 import ArtifactStoreCore
-import NIOCore
 import Foundation
+import NIOCore
 import Testing
 
 /// The memory backend runs the whole conformance suite, each check as its own test.
@@ -72,7 +72,9 @@ struct MemoryBackendConformanceTests {
         try await connector.verifyConnection()
         try await connector.verifyAccess(user: nil, permissions: nil)
         try await connector.verifyAccess(user: "nobody", permissions: 0o640)
-        let error = await #expect(throws: StorageError.self) { try await connector.verifyAccess(user: "no-such-user-xyz", permissions: nil) }
+        let error = await #expect(throws: StorageError.self) {
+            try await connector.verifyAccess(user: "no-such-user-xyz", permissions: nil)
+        }
         #expect(error?.kind == .invalidConfiguration)
         let modeError = await #expect(throws: StorageError.self) { try await connector.verifyAccess(user: nil, permissions: 0o17777) }
         #expect(modeError?.kind == .invalidConfiguration)

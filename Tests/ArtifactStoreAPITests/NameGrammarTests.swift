@@ -35,7 +35,8 @@ struct NameGrammarTests {
             ("policy", "nightly"), ("path", "bin/app"), ("path", "docs/café menu.txt"),
             ("media type", "application/vnd.oci.image.manifest.v1+json"),
             ("media type", "text/plain; charset=utf-8"),
-        ])
+        ]
+    )
     func accepted(rule: String, text: String) throws {
         #expect(Self.refusal(try #require(Self.rules[rule]), text) == nil, "\(rule) \"\(text)\"")
     }
@@ -55,7 +56,8 @@ struct NameGrammarTests {
             ("path", "a/./b", .invalidPath), ("path", "a\u{1}b", .invalidPath), ("path", "\u{FEFF}a", .invalidPath),
             ("media type", "text", .invalidManifest), ("media type", "text/", .invalidManifest),
             ("media type", "te xt/plain", .invalidManifest),
-        ])
+        ]
+    )
     func refused(rule: String, text: String, code: NameGrammarError.Code) throws {
         #expect(Self.refusal(try #require(Self.rules[rule]), text) == code, "\(rule) \"\(text)\"")
     }
@@ -65,7 +67,8 @@ struct NameGrammarTests {
         #expect(Self.refusal({ value throws(NameGrammarError) in try NameGrammar.checkLabel(key: "os", value: value) }, "") == nil)
         #expect(
             Self.refusal({ value throws(NameGrammarError) in try NameGrammar.checkLabel(key: "os", value: value) }, "linux\u{200B}")
-                == .invalidName)
+                == .invalidName
+        )
         #expect(Self.refusal({ key throws(NameGrammarError) in try NameGrammar.checkLabel(key: key, value: "x") }, "OS") == .invalidName)
     }
 

@@ -53,7 +53,8 @@ struct OpenAPIContractTests {
             let open = operation["security"] == .list([])
             #expect(
                 open == (route.access == .open),
-                "\(route.id): access \(route.access), security \(String(describing: operation["security"]))")
+                "\(route.id): access \(route.access), security \(String(describing: operation["security"]))"
+            )
             let pathParameters =
                 try operation["parameters"].map(\.items).map { parameters in
                     try parameters.map { try OpenAPISchemaCheck(document: document).resolve($0) }.filter { $0["in"]?.string == "path" }
@@ -99,7 +100,8 @@ struct OpenAPIContractTests {
                   properties:
                     a: {type: string}
                     b: {type: integer}
-            """)
+            """
+        )
         let check = OpenAPISchemaCheck(document: document)
         let schema = try check.schema("Thing")
         func problems(_ json: String, _ optionals: OpenAPISchemaCheck.Optionals) throws -> [String] {
@@ -127,6 +129,7 @@ struct OpenAPIContractTests {
             (try? YAML.parse("a:\n  - b: 'it''s'\n    c: [1, {d: e}]\n"))
                 == .map([
                     "a": .list([.map(["b": .scalar("it's"), "c": .list([.scalar("1"), .map(["d": .scalar("e")])])])])
-                ]))
+                ])
+        )
     }
 }

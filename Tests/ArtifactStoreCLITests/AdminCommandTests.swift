@@ -56,7 +56,9 @@ struct AdminCommandTests {
         try FileManager.default.createDirectory(atPath: objects + "/00/11", withIntermediateDirectories: true)
         try Data("stray".utf8).write(to: URL(fileURLWithPath: objects + "/" + stray))
         try FileManager.default.setAttributes(
-            [.modificationDate: Date().addingTimeInterval(-3 * 86_400)], ofItemAtPath: objects + "/" + stray)
+            [.modificationDate: Date().addingTimeInterval(-3 * 86_400)],
+            ofItemAtPath: objects + "/" + stray
+        )
 
         let fsck = try user.run(["admin", "fsck", "--data-dir", data])
         #expect(fsck.status == 6, "\(fsck.standardError)")

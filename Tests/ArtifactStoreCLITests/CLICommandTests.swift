@@ -120,9 +120,13 @@ struct CLICommandTests {
             .map { "'" + $0 + "'" }.joined(separator: " ")
         for (setup, environment) in [("stty cols 60 rows 20; ", [:]), ("stty cols 0 rows 0; ", ["COLUMNS": "60"])] {
             let output = try CLIProcess.run(
-                ["-qec", setup + push.replacingOccurrences(of: "narrow/app:1", with: "narrow/app:\(environment.isEmpty ? 1 : 2)"),
-                 "/dev/null"],
-                executable: URL(fileURLWithPath: "/usr/bin/script"), environment: user.environment.merging(environment) { $1 })
+                [
+                    "-qec", setup + push.replacingOccurrences(of: "narrow/app:1", with: "narrow/app:\(environment.isEmpty ? 1 : 2)"),
+                    "/dev/null",
+                ],
+                executable: URL(fileURLWithPath: "/usr/bin/script"),
+                environment: user.environment.merging(environment) { $1 }
+            )
             #expect(output.status == 0, "\(output.standardOutput)\(output.standardError)")
             // The pseudo-terminal turns each line feed into CR LF (one Character in Swift).
             let text = output.standardOutput.replacingOccurrences(of: "\u{1B}[K", with: "").replacingOccurrences(of: "\r\n", with: "\n")

@@ -25,7 +25,10 @@ struct CLIProcess {
     /// (using `executable` instead of the built binary when given). `environment` is added to
     /// (and overrides) this process's environment for the child.
     static func run(
-        _ arguments: [String], prefix: [String] = [], executable: URL = executable, environment: [String: String] = [:]
+        _ arguments: [String],
+        prefix: [String] = [],
+        executable: URL = executable,
+        environment: [String: String] = [:]
     ) throws -> Output {
         let process = Process()
         if !environment.isEmpty {

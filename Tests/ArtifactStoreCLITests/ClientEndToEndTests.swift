@@ -39,9 +39,12 @@ struct ClientEndToEndTests {
     static func sameTree(_ left: URL, _ right: URL) throws -> Bool {
         let manager = FileManager.default
         let leftFiles = try manager.subpathsOfDirectory(atPath: left.path).filter { !isDirectory(left.appendingPathComponent($0)) }.sorted()
-        let rightFiles = try manager.subpathsOfDirectory(atPath: right.path).filter { !isDirectory(right.appendingPathComponent($0)) }.sorted()
+        let rightFiles = try manager.subpathsOfDirectory(atPath: right.path).filter { !isDirectory(right.appendingPathComponent($0)) }
+            .sorted()
         guard leftFiles == rightFiles else { return false }
-        return leftFiles.allSatisfy { manager.contentsEqual(atPath: left.appendingPathComponent($0).path, andPath: right.appendingPathComponent($0).path) }
+        return leftFiles.allSatisfy {
+            manager.contentsEqual(atPath: left.appendingPathComponent($0).path, andPath: right.appendingPathComponent($0).path)
+        }
     }
 
     static func isDirectory(_ url: URL) -> Bool {
@@ -65,7 +68,9 @@ struct ClientEndToEndTests {
         let loginFile = user.home.url.appendingPathComponent(".config/artifactstore/config.json").path
         let attributes = try FileManager.default.attributesOfItem(atPath: loginFile)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-        let directoryAttributes = try FileManager.default.attributesOfItem(atPath: user.home.url.appendingPathComponent(".config/artifactstore").path)
+        let directoryAttributes = try FileManager.default.attributesOfItem(
+            atPath: user.home.url.appendingPathComponent(".config/artifactstore").path
+        )
         #expect((directoryAttributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
 
         // push: every distinct blob uploaded once (a.txt and its copy share one).
@@ -281,7 +286,8 @@ struct ClientEndToEndTests {
         let port = try ServerProcess.freePort()
         let output = try CLIProcess.run(
             ["ls", "--server", "http://127.0.0.1:\(port)", "--token", "t", "--json"],
-            environment: ["HOME": home.url.path, "XDG_CONFIG_HOME": "", "ARTIFACTSTORE_SERVER": "", "ARTIFACTSTORE_TOKEN": ""])
+            environment: ["HOME": home.url.path, "XDG_CONFIG_HOME": "", "ARTIFACTSTORE_SERVER": "", "ARTIFACTSTORE_TOKEN": ""]
+        )
         #expect(output.status == 7)
         let error = try Self.object(JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8)))
         #expect((error["error"] as? [String: Any])?["code"] as? String == "serverUnreachable")
@@ -298,7 +304,9 @@ struct ClientEndToEndTests {
         let badParallel = try CLIProcess.run(["push", "team/app:1", "/dev/null", "--parallel", "0", "--json"])
         #expect(badParallel.status == 2)
         #expect(badParallel.standardOutput.contains("invalidArgument"))
-        let badScope = try CLIProcess.run(["token", "create", "--name", "x", "--scope", "root", "--server", "http://127.0.0.1:1", "--token", "t"])
+        let badScope = try CLIProcess.run([
+            "token", "create", "--name", "x", "--scope", "root", "--server", "http://127.0.0.1:1", "--token", "t",
+        ])
         #expect(badScope.status == 2)
         #expect(badScope.standardError.contains("root"))
     }
@@ -320,7 +328,10 @@ struct ProgressBarEndToEndTests {
         // `script -qec COMMAND /dev/null` runs COMMAND on a new pseudo-terminal and copies what it
         // prints to its own standard output.
         let output = try CLIProcess.run(
-            ["-qec", command, "/dev/null"], executable: URL(fileURLWithPath: "/usr/bin/script"), environment: user.environment)
+            ["-qec", command, "/dev/null"],
+            executable: URL(fileURLWithPath: "/usr/bin/script"),
+            environment: user.environment
+        )
         #expect(output.status == 0, "\(output.standardOutput)\(output.standardError)")
         #expect(output.standardOutput.contains("hashing ["), "\(output.standardOutput)")
         #expect(output.standardOutput.contains("uploading ["))

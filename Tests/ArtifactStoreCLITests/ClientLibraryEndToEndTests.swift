@@ -23,7 +23,12 @@ struct ClientLibraryEndToEndTests {
     }
 
     func exercise(_ server: ServerProcess, _ httpClient: HTTPClient) async throws {
-        let client = ArtifactStoreClient(server: server.url, token: server.adminToken, httpClient: httpClient, logger: Logger(label: "test"))
+        let client = ArtifactStoreClient(
+            server: server.url,
+            token: server.adminToken,
+            httpClient: httpClient,
+            logger: Logger(label: "test")
+        )
         let work = try TemporaryDirectory()
         let first = try work.file("one.bin", contents: ClientEndToEndTests.bytes(70_000, seed: 1))
         let second = try work.file("two.bin", contents: ClientEndToEndTests.bytes(50_000, seed: 2))
@@ -42,7 +47,11 @@ struct ClientLibraryEndToEndTests {
         #expect(try await client.blobExists(file.address.digest, in: "other") == false)
         let target = work.url.appendingPathComponent("blob").path
         let result = try await client.download(
-            .blob(namespace: "keep", digest: file.address.digest), address: file.address, size: file.size, to: target)
+            .blob(namespace: "keep", digest: file.address.digest),
+            address: file.address,
+            size: file.size,
+            to: target
+        )
         #expect(result.size == 70_000)
         #expect(FileManager.default.contents(atPath: target) == FileManager.default.contents(atPath: first))
         #expect(try await client.verifyBlob(file.address.digest, in: "keep") != .null)

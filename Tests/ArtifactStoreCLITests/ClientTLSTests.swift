@@ -10,8 +10,11 @@ import Testing
 /// trusted by `--ca-cert`, `ARTIFACTSTORE_CA_CERT` or the library's configuration; without it the
 /// server is refused with `tlsUntrusted`; a bad CA file is refused before any request.
 @Suite(
-    "client and CLI with a custom CA", .serialized, .timeLimit(.minutes(5)),
-    .enabled(if: TestCertificateAuthority.isAvailable, "openssl is not on PATH"))
+    "client and CLI with a custom CA",
+    .serialized,
+    .timeLimit(.minutes(5)),
+    .enabled(if: TestCertificateAuthority.isAvailable, "openssl is not on PATH")
+)
 struct ClientTLSTests {
     static func withServer(_ body: (ServerProcess, TestCertificateAuthority) async throws -> Void) async throws {
         let authority = try TestCertificateAuthority()
@@ -25,7 +28,11 @@ struct ClientTLSTests {
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let client = ArtifactStoreClient(
-                server: server.url, token: server.adminToken, httpClient: httpClient, logger: Logger(label: "test"))
+                server: server.url,
+                token: server.adminToken,
+                httpClient: httpClient,
+                logger: Logger(label: "test")
+            )
             let grants = Set(try await client.whoami().grants)
             try await httpClient.shutdown()
             return grants
@@ -58,7 +65,8 @@ struct ClientTLSTests {
             #expect(flag.standardOutput.contains("bootstrap-admin"))
             let variable = try user.run(
                 ["token", "list", "--server", server.url],
-                extra: token.merging(["ARTIFACTSTORE_CA_CERT": authority.certificatePath]) { $1 })
+                extra: token.merging(["ARTIFACTSTORE_CA_CERT": authority.certificatePath]) { $1 }
+            )
             #expect(variable.status == 0, "\(variable.standardError)")
             let refused = try user.run(["token", "list", "--server", server.url], extra: token)
             #expect(refused.status == 7)
@@ -82,7 +90,8 @@ struct ClientTLSTests {
             // Port 9 (discard) on loopback: nothing would answer, so exit 2 shows no request was tried first.
             let output = try CLIProcess.run(
                 ["ls", "--server", "https://127.0.0.1:9", "--token", "ast_x", "--ca-cert", path],
-                environment: ["HOME": directory.url.path, "ARTIFACTSTORE_SERVER": "", "ARTIFACTSTORE_TOKEN": ""])
+                environment: ["HOME": directory.url.path, "ARTIFACTSTORE_SERVER": "", "ARTIFACTSTORE_TOKEN": ""]
+            )
             #expect(output.status == 2 && output.standardError == "artifactstore: error: invalidArgument: \(message)\n")
         }
     }

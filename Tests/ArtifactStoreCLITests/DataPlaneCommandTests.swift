@@ -58,7 +58,10 @@ final class CollectedText: Sendable {
 
     /// Appends and returns everything so far.
     func append(_ more: String) -> String {
-        text.withLock { $0 += more; return $0 }
+        text.withLock {
+            $0 += more
+            return $0
+        }
     }
 
     var value: String { text.withLock { $0 } }
@@ -97,16 +100,18 @@ struct DataPlaneCommandTests {
         #expect(!FileManager.default.fileExists(atPath: socketPath), "the socket file is still there")
     }
 
-    @Test(arguments: [
-        (["--backend", "no-equals-sign"], "invalidBackendArgument", "no-equals-sign"),
-        (["--backend", "=file:///tmp"], "invalidBackendArgument", "ID=URL"),
-        (["--backend", "a=ftp://host/x"], "invalidConfiguration", "ftp"),
-        (["--backend", "a=file://relative/path"], "invalidConfiguration", "host"),
-        (["--backend", "bad id=memory://x"], "invalidConfiguration", "bad id"),
-        (["--backend", "a=memory://x", "--default-backend", "b"], "invalidConfiguration", "\"b\""),
-        (["--backend", "a=memory://x", "--group", "no-such-group-xyz"], "invalidConfiguration", "no-such-group-xyz"),
-        ([] as [String], "invalidBackendArgument", "--backend"),
-    ] as [([String], String, String)])
+    @Test(
+        arguments: [
+            (["--backend", "no-equals-sign"], "invalidBackendArgument", "no-equals-sign"),
+            (["--backend", "=file:///tmp"], "invalidBackendArgument", "ID=URL"),
+            (["--backend", "a=ftp://host/x"], "invalidConfiguration", "ftp"),
+            (["--backend", "a=file://relative/path"], "invalidConfiguration", "host"),
+            (["--backend", "bad id=memory://x"], "invalidConfiguration", "bad id"),
+            (["--backend", "a=memory://x", "--default-backend", "b"], "invalidConfiguration", "\"b\""),
+            (["--backend", "a=memory://x", "--group", "no-such-group-xyz"], "invalidConfiguration", "no-such-group-xyz"),
+            ([] as [String], "invalidBackendArgument", "--backend"),
+        ] as [([String], String, String)]
+    )
     func badOptionsExitTwo(_ options: [String], _ code: String, _ mention: String) throws {
         let socketPath = "/tmp/ascli-\(UUID().uuidString.prefix(8)).sock"
         let output = try CLIProcess.run(["dataplane", "--socket", socketPath] + options)

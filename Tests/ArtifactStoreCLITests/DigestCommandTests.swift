@@ -20,10 +20,12 @@ struct DigestCommandTests {
         let output = try CLIProcess.run(["digest", hello, empty])
         #expect(output.status == 0)
         #expect(output.standardError.isEmpty)
-        #expect(output.lines == [
-            "\(Self.helloBLAKE3) \(Self.helloSHA256) 12 \(hello)",
-            "\(Self.emptyBLAKE3) \(Self.emptySHA256) 0 \(empty)",
-        ])
+        #expect(
+            output.lines == [
+                "\(Self.helloBLAKE3) \(Self.helloSHA256) 12 \(hello)",
+                "\(Self.emptyBLAKE3) \(Self.emptySHA256) 0 \(empty)",
+            ]
+        )
     }
 
     @Test func singleAlgorithmPrintsOnlyThatDigest() throws {

@@ -164,7 +164,8 @@ struct ErrorCatalogTests {
         ]
         let server = Set(
             ControlPlaneErrorCode.allCases.filter { !adminOnly.contains($0) }.map(\.rawValue) + DataPlaneErrorCode.allCases.map(\.rawValue)
-                + HTTPAPIErrorCode.allCases.map(\.rawValue) + DigestParseErrorCode.allCases.map(\.rawValue))
+                + HTTPAPIErrorCode.allCases.map(\.rawValue) + DigestParseErrorCode.allCases.map(\.rawValue)
+        )
         #expect(Set(APIErrorCode.allCases.map(\.rawValue)) == server)
         let answered: [any ErrorCode] =
             ControlPlaneErrorCode.allCases + DataPlaneErrorCode.allCases + HTTPAPIErrorCode.allCases as [any ErrorCode]

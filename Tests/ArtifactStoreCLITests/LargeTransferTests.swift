@@ -25,7 +25,9 @@ struct LargeTransferTests {
             return UInt8(truncatingIfNeeded: state >> 16)
         }
         for index in 0..<16 {
-            let written = block.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(index) * (64 << 20) + off_t(index * 4099)) }
+            let written = block.withUnsafeBytes {
+                pwrite(descriptor, $0.baseAddress, $0.count, off_t(index) * (64 << 20) + off_t(index * 4099))
+            }
             guard written == block.count else { throw CocoaError(.fileWriteUnknown) }
         }
     }

@@ -13,8 +13,11 @@ let redirectTestEndpoint: String? = {
 /// proves what it wrote: bytes changed behind the server's back are refused (`digestMismatch`).
 /// Skipped, saying so, without ARTIFACTSTORE_TEST_S3_ENDPOINT.
 @Suite(
-    "CLI pulls through S3 redirects", .serialized, .timeLimit(.minutes(10)),
-    .enabled(if: redirectTestEndpoint != nil, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set"))
+    "CLI pulls through S3 redirects",
+    .serialized,
+    .timeLimit(.minutes(10)),
+    .enabled(if: redirectTestEndpoint != nil, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set")
+)
 struct RedirectedPullTests {
     static var endpoint: String? { redirectTestEndpoint }
 
@@ -32,7 +35,8 @@ struct RedirectedPullTests {
         let backend = "s3=s3://\(bucket)/store?endpoint=\(endpoint)&redirect=true&redirectExpiry=60"
         let server = try ServerProcess(
             arguments: ["--backend", backend],
-            environment: ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"])
+            environment: ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"]
+        )
         let user = try CLIUser(server)
         let work = try TemporaryDirectory()
         let tree = try ClientEndToEndTests.makeTree(in: work)

@@ -21,7 +21,9 @@ final class ServerProcess: @unchecked Sendable {
     ///   - tls: serve HTTPS with this certificate and key; ``url`` is then `https://localhost:PORT`
     ///     and the health check trusts `tls.ca`.
     init(
-        dataPath: String? = nil, arguments: [String] = [], environment extra: [String: String] = [:],
+        dataPath: String? = nil,
+        arguments: [String] = [],
+        environment extra: [String: String] = [:],
         tls: (certificate: String, key: String, ca: String)? = nil
     ) throws {
         dataDirectory = try TemporaryDirectory()
@@ -36,10 +38,11 @@ final class ServerProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: logURL)
         process = Process()
         process.executableURL = CLIProcess.executable
-        process.arguments = [
-            "serve", "--host", "127.0.0.1", "--port", String(port),
-            "--data-dir", dataPath ?? dataDirectory.url.appendingPathComponent("data").path,
-        ] + arguments + (tls.map { ["--tls-cert", $0.certificate, "--tls-key", $0.key] } ?? [])
+        process.arguments =
+            [
+                "serve", "--host", "127.0.0.1", "--port", String(port),
+                "--data-dir", dataPath ?? dataDirectory.url.appendingPathComponent("data").path,
+            ] + arguments + (tls.map { ["--tls-cert", $0.certificate, "--tls-key", $0.key] } ?? [])
         var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["ARTIFACTSTORE_ADMIN_TOKEN"] = adminToken
         process.environment = environment

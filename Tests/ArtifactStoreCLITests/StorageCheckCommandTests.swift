@@ -13,7 +13,8 @@ enum CLIS3Server {
         if endpoint == nil {
             print(
                 "ArtifactStoreCLITests: storage check S3 test SKIPPED: ARTIFACTSTORE_TEST_S3_ENDPOINT is not set "
-                    + "(start `moto_server -H 127.0.0.1 -p 5000` and set it to http://127.0.0.1:5000)")
+                    + "(start `moto_server -H 127.0.0.1 -p 5000` and set it to http://127.0.0.1:5000)"
+            )
         }
         return endpoint != nil
     }()
@@ -34,12 +35,14 @@ struct StorageCheckCommandTests {
         #expect(steps.allSatisfy { $0["passed"] as? Bool == true })
     }
 
-    @Test(arguments: [
-        ("s3://bucket?pathStyle=maybe", "pathStyle"),
-        ("s3://Bad_Bucket/prefix", "bucket"),
-        ("file://relative/path", "host"),
-        ("nope://x", "scheme"),
-    ] as [(String, String)])
+    @Test(
+        arguments: [
+            ("s3://bucket?pathStyle=maybe", "pathStyle"),
+            ("s3://Bad_Bucket/prefix", "bucket"),
+            ("file://relative/path", "host"),
+            ("nope://x", "scheme"),
+        ] as [(String, String)]
+    )
     func badURLExitsTwo(_ url: String, _ part: String) throws {
         let output = try CLIProcess.run(["storage", "check", url])
         #expect(output.status == 2)

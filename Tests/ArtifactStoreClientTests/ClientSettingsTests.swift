@@ -22,9 +22,18 @@ struct ClientSettingsTests {
 
         // Each setting is looked up on its own.
         let mixed = try ClientSettings.resolve(
-            server: nil, token: "flag-token", environment: ["ARTIFACTSTORE_SERVER": "http://env:2"], loginFile: file)
+            server: nil,
+            token: "flag-token",
+            environment: ["ARTIFACTSTORE_SERVER": "http://env:2"],
+            loginFile: file
+        )
         #expect(mixed == ClientSettings(server: "http://env:2", token: "flag-token"))
-        let mixedFile = try ClientSettings.resolve(server: "http://flag:3", token: nil, environment: ["ARTIFACTSTORE_TOKEN": ""], loginFile: file)
+        let mixedFile = try ClientSettings.resolve(
+            server: "http://flag:3",
+            token: nil,
+            environment: ["ARTIFACTSTORE_TOKEN": ""],
+            loginFile: file
+        )
         #expect(mixedFile == ClientSettings(server: "http://flag:3", token: "file-token"))
     }
 
@@ -63,7 +72,11 @@ struct ClientSettingsTests {
         let directory = try ScratchDirectory()
         let configDirectory = directory.path + "/cfg/artifactstore"
         // A directory made by hand with loose permissions, and an old world-readable file.
-        try FileManager.default.createDirectory(atPath: configDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: configDirectory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755]
+        )
         let file = LoginFile(path: configDirectory + "/config.json")
         #expect(FileManager.default.createFile(atPath: file.path, contents: Data("{}".utf8), attributes: [.posixPermissions: 0o644]))
 

@@ -1,6 +1,6 @@
 import ArtifactStoreAPI
-import Foundation
 import AsyncHTTPClient
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -70,7 +70,11 @@ struct ExitStatusAndOutputTests {
     @Test func pathSegmentsAreEncodedOneByOne() {
         let client = ArtifactStoreClient(server: "http://h:1///", token: "tok", logger: .init(label: "t"))
         #expect(client.server == "http://h:1")
-        let request = client.makeRequest(.GET, ["namespaces", "a/b", "..", "x y", ".", "a..b"], query: [("digest", "blake3:ab"), ("q", "a&b")])
+        let request = client.makeRequest(
+            .GET,
+            ["namespaces", "a/b", "..", "x y", ".", "a..b"],
+            query: [("digest", "blake3:ab"), ("q", "a&b")]
+        )
         #expect(request.url == "http://h:1/v1/namespaces/a%2Fb/%2E%2E/x%20y/%2E/a..b?digest=blake3:ab&q=a%26b")
         #expect(request.headers.first(name: "Authorization") == "Bearer tok")
     }

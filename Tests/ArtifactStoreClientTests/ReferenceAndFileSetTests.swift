@@ -49,7 +49,10 @@ struct ReferenceAndFileSetTests {
         #expect(set.entries.map(\.path) == ["a", "link"])
         #expect(set.entries[1].size == 5)
 
-        try FileManager.default.createSymbolicLink(atPath: directory.path + "/tree/dirlink", withDestinationPath: directory.path + "/outside")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.path + "/tree/dirlink",
+            withDestinationPath: directory.path + "/outside"
+        )
         let error = #expect(throws: ClientError.self) { try LocalFileSet(collecting: [directory.path + "/tree"]) }
         #expect(error?.code == "invalidPath")
         #expect(error?.message.contains("dirlink") == true)

@@ -13,7 +13,9 @@ final class ScratchDirectory {
     func file(_ relative: String, _ contents: String) throws -> String {
         let full = path + "/" + relative
         try FileManager.default.createDirectory(
-            atPath: URL(fileURLWithPath: full).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            atPath: URL(fileURLWithPath: full).deletingLastPathComponent().path,
+            withIntermediateDirectories: true
+        )
         guard FileManager.default.createFile(atPath: full, contents: Data(contents.utf8)) else { throw CocoaError(.fileWriteUnknown) }
         return full
     }

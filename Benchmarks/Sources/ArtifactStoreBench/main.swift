@@ -113,10 +113,15 @@ case "range":
     let connector = try FileSystemConnector(rootPath: directory, logger: logger)
     let proved = try LocalDataPlane(backends: [.init(id: "disk", connector: connector)], logger: logger)
     let unchecked = try LocalDataPlane(
-        backends: [.init(id: "disk", connector: connector)], configuration: .init(verifiesFullReads: false), logger: logger)
+        backends: [.init(id: "disk", connector: connector)],
+        configuration: .init(verifiesFullReads: false),
+        logger: logger
+    )
     let size = UInt64(sizeMiB) << 20
     let result = try await proved.ingest(
-        ByteStream(GeneratedStream(pool: GeneratedStream.makePool(), count: sizeMiB)), hints: IngestHints(sizeHint: size))
+        ByteStream(GeneratedStream(pool: GeneratedStream.makePool(), count: sizeMiB)),
+        hints: IngestHints(sizeHint: size)
+    )
     let first = size / 2 - (1 << 19) + 12_345
     let range = ByteRange(first: first, last: first + (1 << 20) - 1)
     let clock = ContinuousClock()
@@ -142,8 +147,10 @@ case "range":
         _ = hasher.finalize()
         hashTimes.append(start.duration(to: clock.now).seconds)
     }
-    let outboard = try FileManager.default.attributesOfItem(
-        atPath: directory + "/outboards/" + result.address.storageKey.dropFirst("blobs/".count))[.size] as? Int ?? 0
+    let outboard =
+        try FileManager.default.attributesOfItem(
+            atPath: directory + "/outboards/" + result.address.storageKey.dropFirst("blobs/".count)
+        )[.size] as? Int ?? 0
     let median = { (times: [Double]) in times.sorted()[times.count / 2] }
     print("range_proved_seconds=\(String(format: "%.6f", median(provedTimes)))")
     print("range_unchecked_seconds=\(String(format: "%.6f", median(uncheckedTimes)))")

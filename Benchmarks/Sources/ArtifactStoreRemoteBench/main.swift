@@ -43,7 +43,10 @@ let runs = commandLine.positiveInteger("--runs", default: 3)
 let logger = Logger(label: "artifactstore.remote-bench", factory: { _ in SwiftLogNoOpLogHandler() })
 
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-let local = try LocalDataPlane(backends: [.init(id: "main", connector: try FileSystemConnector(rootPath: directory, logger: logger))], logger: logger)
+let local = try LocalDataPlane(
+    backends: [.init(id: "main", connector: try FileSystemConnector(rootPath: directory, logger: logger))],
+    logger: logger
+)
 let streams = commandLine.flag("--stream")
 let remote = RemoteDataPlane(socketPath: socketPath, configuration: .init(takesDescriptors: !streams), logger: logger)
 let planes: [(String, any DataPlane)] = [("local", local), ("remote", remote)]
@@ -57,7 +60,9 @@ for _ in 0..<runs {
         let start = clock.now
         let result = try await ingest(into: dataPlane, GeneratedStream(pool: pool, count: sizeMiB))
         times["\(label)_ingest_seconds", default: []].append(start.duration(to: clock.now).seconds)
-        guard !result.receipt.deduplicated, result.size == UInt64(sizeMiB) << 20 else { fail("unexpected \(label) ingest result: \(result)") }
+        guard !result.receipt.deduplicated, result.size == UInt64(sizeMiB) << 20 else {
+            fail("unexpected \(label) ingest result: \(result)")
+        }
         digests.insert(result.blake3Digest.description)
         let serveStart = clock.now
         var served: UInt64 = 0

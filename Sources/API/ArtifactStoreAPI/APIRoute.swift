@@ -124,7 +124,11 @@ extension APIRoute {
         APIRoute(id: .listWebhooks, method: .get, path: "\(namespacePath)/webhooks", access: .namespace(.admin)),
         APIRoute(id: .deleteWebhook, method: .delete, path: "\(namespacePath)/webhooks/:id", access: .namespace(.admin)),
         APIRoute(
-            id: .listWebhookDeliveries, method: .get, path: "\(namespacePath)/webhooks/:id/deliveries", access: .namespace(.admin)),
+            id: .listWebhookDeliveries,
+            method: .get,
+            path: "\(namespacePath)/webhooks/:id/deliveries",
+            access: .namespace(.admin)
+        ),
         APIRoute(id: .listProxies, method: .get, path: "/v1/proxies", access: .global(.admin)),
         APIRoute(id: .setProxy, method: .put, path: "/v1/proxies/:ns", access: .global(.admin)),
         APIRoute(id: .deleteProxy, method: .delete, path: "/v1/proxies/:ns", access: .global(.admin)),

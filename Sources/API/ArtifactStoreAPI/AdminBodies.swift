@@ -52,7 +52,13 @@ public struct GarbageCollectionBody: Codable, Sendable, Hashable {
     public var deletionsFailed: Int
 
     public init(
-        ran: Bool, dryRun: Bool, linksExpired: Int, blobsMarked: Int, blobsDeleted: Int, bytesDeleted: UInt64, deletionsFailed: Int
+        ran: Bool,
+        dryRun: Bool,
+        linksExpired: Int,
+        blobsMarked: Int,
+        blobsDeleted: Int,
+        bytesDeleted: UInt64,
+        deletionsFailed: Int
     ) {
         self.ran = ran
         self.dryRun = dryRun

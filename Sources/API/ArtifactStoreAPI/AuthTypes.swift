@@ -64,4 +64,3 @@ public struct TokenInfo: Sendable, Hashable, Codable {
         self.revokedAt = revokedAt
     }
 }
-

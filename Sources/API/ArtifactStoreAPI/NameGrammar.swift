@@ -53,7 +53,9 @@ public enum NameGrammar {
         }
         guard value.utf8.count <= 1024, !value.unicodeScalars.contains(where: isControl), invisibleCharacter(in: value) == nil else {
             throw NameGrammarError(
-                .invalidName, "label \"\(key)\" has a value longer than 1024 bytes or with control or invisible characters")
+                .invalidName,
+                "label \"\(key)\" has a value longer than 1024 bytes or with control or invisible characters"
+            )
         }
     }
 
@@ -67,7 +69,8 @@ public enum NameGrammar {
             throw NameGrammarError(
                 .invalidPath,
                 "file path \"\(printable(path))\" is not a clean relative path (no empty, '.' or '..' segments, no leading '/', "
-                    + "no backslash, control or invisible characters, at most 1024 bytes)")
+                    + "no backslash, control or invisible characters, at most 1024 bytes)"
+            )
         }
     }
 

@@ -4,1396 +4,1396 @@
 extension OpenAPIDocument {
     /// The exact bytes of `openapi.yaml`.
     public static let yaml = #"""
-openapi: 3.1.0
-info:
-  title: ArtifactStore API
-  version: '1'
-  description: 'The HTTP API of artifactstore serve (docs/api.md). Errors are {"error":{"code","message"}} with the status of docs/api.md; every list is paged.'
-servers:
-  - url: /
-security:
-  - bearerAuth: []
-  - basicAuth: []
-paths:
-  /healthz:
-    get:
-      operationId: healthz
-      summary: 'Liveness'
-      security: []
-      responses:
-        '200':
-          description: 'The process answers'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Health'}
-        default: {$ref: '#/components/responses/Error'}
-  /readyz:
-    get:
-      operationId: readyz
-      summary: 'Readiness: the database and every backend'
-      security: []
-      responses:
-        '200':
-          description: 'Ready'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Readiness'}
-        '503':
-          description: 'Not ready'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Readiness'}
-        default: {$ref: '#/components/responses/Error'}
-  /metrics:
-    get:
-      operationId: metrics
-      summary: 'Prometheus text exposition'
-      security: []
-      responses:
-        '200':
-          description: 'Metrics'
-          content:
-            text/plain:
+        openapi: 3.1.0
+        info:
+          title: ArtifactStore API
+          version: '1'
+          description: 'The HTTP API of artifactstore serve (docs/api.md). Errors are {"error":{"code","message"}} with the status of docs/api.md; every list is paged.'
+        servers:
+          - url: /
+        security:
+          - bearerAuth: []
+          - basicAuth: []
+        paths:
+          /healthz:
+            get:
+              operationId: healthz
+              summary: 'Liveness'
+              security: []
+              responses:
+                '200':
+                  description: 'The process answers'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/Health'}
+                default: {$ref: '#/components/responses/Error'}
+          /readyz:
+            get:
+              operationId: readyz
+              summary: 'Readiness: the database and every backend'
+              security: []
+              responses:
+                '200':
+                  description: 'Ready'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/Readiness'}
+                '503':
+                  description: 'Not ready'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/Readiness'}
+                default: {$ref: '#/components/responses/Error'}
+          /metrics:
+            get:
+              operationId: metrics
+              summary: 'Prometheus text exposition'
+              security: []
+              responses:
+                '200':
+                  description: 'Metrics'
+                  content:
+                    text/plain:
+                      schema: {type: string}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/openapi.yaml:
+            get:
+              operationId: openapi
+              summary: 'This document'
+              security: []
+              responses:
+                '200':
+                  description: 'The OpenAPI document'
+                  content:
+                    application/yaml:
+                      schema: {type: string}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces:
+            get:
+              operationId: listNamespaces
+              summary: 'Namespaces the token can read'
+              parameters:
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'A page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/NamespacePage'}
+                default: {$ref: '#/components/responses/Error'}
+            post:
+              operationId: createNamespace
+              summary: 'Create a namespace (admin on the store)'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/NamespaceCreate'}
+              responses:
+                '201':
+                  description: 'Created'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/Namespace'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}:
+            get:
+              operationId: getNamespace
+              summary: 'One namespace'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+              responses:
+                '200':
+                  description: 'The namespace'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/Namespace'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/settings:
+            put:
+              operationId: updateNamespace
+              summary: 'Change a namespace''s settings (public read, download redirects)'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/NamespaceUpdate'}
+              responses:
+                '200':
+                  description: 'The namespace as it now is'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/Namespace'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/usage:
+            get:
+              operationId: namespaceUsage
+              summary: 'What a namespace holds: objects, files, bytes referenced and stored after dedup'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+              responses:
+                '200':
+                  description: 'The usage and quota, from counters maintained with every push, delete and collection'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/NamespaceUsage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/blobs:
+            post:
+              operationId: uploadBlob
+              summary: 'Upload a blob (streamed)'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - name: digest
+                  in: query
+                  required: false
+                  schema: {type: string}
+                - name: size
+                  in: query
+                  required: false
+                  schema: {type: integer, minimum: 0}
+              requestBody:
+                required: true
+                content:
+                  application/octet-stream:
+                    schema: {type: string, format: binary}
+              responses:
+                '201':
+                  description: 'Stored and linked'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/Blob'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/blobs/{digest}:
+            head:
+              operationId: headBlob
+              summary: 'Blob headers'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/BlobDigest'
+              responses:
+                '200':
+                  description: 'The headers of the blob'
+                  headers:
+                    ETag: {schema: {type: string}}
+                    Content-Digest: {schema: {type: string}}
+                    Repr-Digest: {schema: {type: string}}
+                    Accept-Ranges: {schema: {type: string}}
+                '304':
+                  description: 'Not modified'
+                default: {$ref: '#/components/responses/Error'}
+            get:
+              operationId: getBlob
+              summary: 'Blob bytes (Range, If-None-Match)'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/BlobDigest'
+              responses:
+                '200':
+                  description: 'The bytes'
+                  headers:
+                    ETag: {schema: {type: string}}
+                    Content-Digest: {schema: {type: string}}
+                    Repr-Digest: {schema: {type: string}}
+                    Accept-Ranges: {schema: {type: string}}
+                  content:
+                    application/octet-stream:
+                      schema: {type: string, format: binary}
+                '206':
+                  description: 'A range'
+                  content:
+                    application/octet-stream:
+                      schema: {type: string, format: binary}
+                '307':
+                  description: 'The bytes are at Location, a short-lived presigned URL of the object store (backends with redirect=true)'
+                  headers:
+                    Location: {schema: {type: string}}
+                '304':
+                  description: 'Not modified'
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/blobs/{digest}/verify:
+            post:
+              operationId: verifyBlob
+              summary: 'Re-read and re-digest a blob'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/BlobDigest'
+              responses:
+                '200':
+                  description: 'The result'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/VerifyResult'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/artifacts:
+            get:
+              operationId: listArtifacts
+              summary: 'Artifacts'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - name: prefix
+                  in: query
+                  required: false
+                  description: 'Only artifacts whose name starts with this (at most 256 characters)'
+                  schema: {type: string, maxLength: 256}
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'A page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/ArtifactPage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/artifacts/{artifact}/versions:
+            get:
+              operationId: listVersions
+              summary: 'Versions, newest first'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'A page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/VersionSummaryPage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/artifacts/{artifact}/versions/{version}:
+            put:
+              operationId: commitVersion
+              summary: 'Commit a version'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/VersionName'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/VersionCommit'}
+              responses:
+                '201':
+                  description: 'Committed'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/ArtifactVersion'}
+                default: {$ref: '#/components/responses/Error'}
+            get:
+              operationId: getVersion
+              summary: 'A version with its files'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/VersionName'
+              responses:
+                '200':
+                  description: 'The version'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/ArtifactVersion'}
+                default: {$ref: '#/components/responses/Error'}
+            delete:
+              operationId: deleteVersion
+              summary: 'Delete a version'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/VersionName'
+              responses:
+                '204':
+                  description: 'Deleted'
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/artifacts/{artifact}/versions/{version}/files:
+            get:
+              operationId: listFiles
+              summary: 'Files of a version'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/VersionName'
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'A page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/VersionFilePage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/artifacts/{artifact}/versions/{version}/files/{path}:
+            get:
+              operationId: getFile
+              summary: 'The bytes of a file'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/VersionName'
+                - $ref: '#/components/parameters/FilePath'
+              responses:
+                '200':
+                  description: 'The bytes'
+                  content:
+                    '*/*':
+                      schema: {type: string, format: binary}
+                '206':
+                  description: 'A range'
+                  content:
+                    '*/*':
+                      schema: {type: string, format: binary}
+                '307':
+                  description: 'The bytes are at Location, a short-lived presigned URL of the object store (backends with redirect=true)'
+                  headers:
+                    Location: {schema: {type: string}}
+                '304':
+                  description: 'Not modified'
+                default: {$ref: '#/components/responses/Error'}
+            head:
+              operationId: headFile
+              summary: 'The headers of a file'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/VersionName'
+                - $ref: '#/components/parameters/FilePath'
+              responses:
+                '200':
+                  description: 'Headers'
+                '304':
+                  description: 'Not modified'
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/artifacts/{artifact}/versions/{version}/verify:
+            post:
+              operationId: verifyVersion
+              summary: 'Verify every file of a version'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/VersionName'
+              responses:
+                '200':
+                  description: 'The result'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/VersionVerify'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/artifacts/{artifact}/tags:
+            get:
+              operationId: listTags
+              summary: 'Tags'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'A page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/TagPage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/artifacts/{artifact}/tags/{tag}:
+            get:
+              operationId: getTag
+              summary: 'A tag'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/TagName'
+              responses:
+                '200':
+                  description: 'The tag'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/Tag'}
+                default: {$ref: '#/components/responses/Error'}
+            put:
+              operationId: setTag
+              summary: 'Point a tag at a version'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/TagName'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/TagSet'}
+              responses:
+                '200':
+                  description: 'The tag'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/Tag'}
+                default: {$ref: '#/components/responses/Error'}
+            delete:
+              operationId: deleteTag
+              summary: 'Remove a tag'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/TagName'
+              responses:
+                '204':
+                  description: 'Removed'
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/artifacts/{artifact}/versions/{version}/hold:
+            put:
+              operationId: placeHold
+              summary: 'Place a legal hold'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/VersionName'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/HoldPlace'}
+              responses:
+                '201':
+                  description: 'Placed'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/LegalHold'}
+                default: {$ref: '#/components/responses/Error'}
+            delete:
+              operationId: releaseHold
+              summary: 'Release a legal hold'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/ArtifactName'
+                - $ref: '#/components/parameters/VersionName'
+              responses:
+                '204':
+                  description: 'Released'
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/holds:
+            get:
+              operationId: listHolds
+              summary: 'Legal holds'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'A page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/LegalHoldPage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/retention-policies:
+            get:
+              operationId: listPolicies
+              summary: 'Retention policies'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'A page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/RetentionPolicyPage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/retention-policies/{name}:
+            put:
+              operationId: setPolicy
+              summary: 'Create or replace a policy'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/PolicyName'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/PolicySet'}
+              responses:
+                '200':
+                  description: 'The policy'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/RetentionPolicy'}
+                default: {$ref: '#/components/responses/Error'}
+            delete:
+              operationId: deletePolicy
+              summary: 'Delete a policy'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/PolicyName'
+              responses:
+                '204':
+                  description: 'Deleted'
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/retention/evaluate:
+            post:
+              operationId: evaluateRetention
+              summary: 'Apply (or dry-run, the default) the policies'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/DryRun'
+              responses:
+                '200':
+                  description: 'The report'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/RetentionReport'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/gc:
+            post:
+              operationId: collectGarbage
+              summary: 'Run (or dry-run) garbage collection'
+              parameters:
+                - $ref: '#/components/parameters/DryRun'
+              responses:
+                '200':
+                  description: 'The report'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/GarbageCollectionReport'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/maintenance/runs:
+            get:
+              operationId: listMaintenanceRuns
+              summary: 'The last garbage collection and retention runs, newest first'
+              parameters:
+                - name: kind
+                  in: query
+                  required: false
+                  schema: {type: string, enum: [garbageCollection, retention]}
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'A page of runs'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/MaintenanceRunPage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/scrub:
+            post:
+              operationId: scrub
+              summary: 'Verify a page of live blobs'
+              parameters:
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'The findings of the page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/ScrubReport'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/audit:
+            get:
+              operationId: exportAudit
+              summary: 'Audit records as JSON Lines'
+              parameters:
+                - name: since
+                  in: query
+                  required: false
+                  schema: {type: string, format: date-time}
+                - name: until
+                  in: query
+                  required: false
+                  schema: {type: string, format: date-time}
+                - name: actor
+                  in: query
+                  required: false
+                  schema: {type: string}
+                - name: namespace
+                  in: query
+                  required: false
+                  schema: {type: string}
+                - name: action
+                  in: query
+                  required: false
+                  schema: {type: string}
+              responses:
+                '200':
+                  description: 'One JSON record per line, sealed records only, oldest first. A failure after the status line (a malformed stored record: code auditRecordMalformed) ends the stream with one line {"error":{"code":…,"message":…,"sequence":…}}.'
+                  content:
+                    application/x-ndjson:
+                      schema: {type: string}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/audit/verify:
+            get:
+              operationId: verifyAudit
+              summary: 'Verify the audit hash chain; a malformed record is a fault in the report, not an error'
+              responses:
+                '200':
+                  description: 'The report'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/AuditChainReport'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/tokens:
+            post:
+              operationId: createToken
+              summary: 'Create a token'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/TokenCreate'}
+              responses:
+                '201':
+                  description: 'The token (shown only here)'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/IssuedToken'}
+                default: {$ref: '#/components/responses/Error'}
+            get:
+              operationId: listTokens
+              summary: 'Tokens (never their secrets)'
+              parameters:
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'A page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/TokenInfoPage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/tokens/{id}:
+            delete:
+              operationId: revokeToken
+              summary: 'Revoke a token'
+              parameters:
+                - name: id
+                  in: path
+                  required: true
+                  schema: {type: string, pattern: '^[0-9a-f]{16}$'}
+              responses:
+                '204':
+                  description: 'Revoked'
+                default: {$ref: '#/components/responses/Error'}
+          /v1/whoami:
+            get:
+              operationId: whoami
+              summary: 'The calling token'
+              responses:
+                '200':
+                  description: 'Its identity'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/WhoAmI'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/auth/oidc:
+            get:
+              operationId: oidcConfiguration
+              summary: 'The OpenID provider and the client the CLI uses for the device grant (no secret); 404 when not configured'
+              security: []
+              responses:
+                '200':
+                  description: 'The provider'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/OIDCClientConfiguration'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/auth/oidc/token:
+            post:
+              operationId: oidcToken
+              summary: 'Exchange the provider''s ID token (or access token) for a store token scoped by the claim rules'
+              security: []
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/OIDCTokenExchange'}
+              responses:
+                '201':
+                  description: 'The store token (shown once); its audit actor is oidc:<identity>'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/IssuedToken'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/webhooks:
+            post:
+              operationId: createWebhook
+              summary: 'Create a webhook endpoint (the secret is never shown again)'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/WebhookCreate'}
+              responses:
+                '201':
+                  description: 'Created'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/WebhookEndpoint'}
+                default: {$ref: '#/components/responses/Error'}
+            get:
+              operationId: listWebhooks
+              summary: 'Webhook endpoints of the namespace'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'A page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/WebhookEndpointPage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/webhooks/{id}:
+            delete:
+              operationId: deleteWebhook
+              summary: 'Delete a webhook endpoint and its deliveries'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/WebhookId'
+              responses:
+                '204':
+                  description: 'Deleted'
+                default: {$ref: '#/components/responses/Error'}
+          /v1/namespaces/{ns}/webhooks/{id}/deliveries:
+            get:
+              operationId: listWebhookDeliveries
+              summary: 'Deliveries of a webhook endpoint (pending, delivered, dead)'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+                - $ref: '#/components/parameters/WebhookId'
+                - name: state
+                  in: query
+                  required: false
+                  schema: {type: string, enum: [pending, delivered, dead]}
+                - $ref: '#/components/parameters/PageLimit'
+                - $ref: '#/components/parameters/PageCursor'
+              responses:
+                '200':
+                  description: 'A page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/WebhookDeliveryPage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/proxies:
+            get:
+              operationId: listProxies
+              summary: 'Proxy namespaces (never their passwords)'
+              responses:
+                '200':
+                  description: 'Every proxy namespace, in one page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/ProxyNamespacePage'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/proxies/{ns}:
+            put:
+              operationId: setProxy
+              summary: 'Make a namespace (created if absent) a pull-through cache of an upstream OCI registry'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/ProxySet'}
+              responses:
+                '200':
+                  description: 'The proxy namespace'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/ProxyNamespace'}
+                default: {$ref: '#/components/responses/Error'}
+            delete:
+              operationId: deleteProxy
+              summary: 'Make a proxy namespace ordinary again (its cached content stays)'
+              parameters:
+                - $ref: '#/components/parameters/NamespaceName'
+              responses:
+                '204':
+                  description: 'Removed'
+                default: {$ref: '#/components/responses/Error'}
+          /v1/replications:
+            get:
+              operationId: listReplications
+              summary: 'Replication rules with their status (never their passwords)'
+              responses:
+                '200':
+                  description: 'Every replication rule, in one page'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/ReplicationRulePage'}
+                default: {$ref: '#/components/responses/Error'}
+            post:
+              operationId: createReplication
+              summary: 'Create a replication rule pushing to or pulling from a remote OCI registry'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/ReplicationCreate'}
+              responses:
+                '201':
+                  description: 'The rule'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/ReplicationRule'}
+                default: {$ref: '#/components/responses/Error'}
+          /v1/replications/{name}:
+            get:
+              operationId: getReplication
+              summary: 'One replication rule with its status: last success, lag, last error'
+              parameters:
+                - $ref: '#/components/parameters/ReplicationName'
+              responses:
+                '200':
+                  description: 'The rule'
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/ReplicationRule'}
+                default: {$ref: '#/components/responses/Error'}
+            delete:
+              operationId: deleteReplication
+              summary: 'Delete a replication rule and its pending items'
+              parameters:
+                - $ref: '#/components/parameters/ReplicationName'
+              responses:
+                '204':
+                  description: 'Removed'
+                default: {$ref: '#/components/responses/Error'}
+        components:
+          parameters:
+            ReplicationName:
+              name: name
+              in: path
+              required: true
+              schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
+            WebhookId:
+              name: id
+              in: path
+              required: true
+              schema: {type: string, pattern: '^wh-[0-9a-f]{16}$'}
+            NamespaceName:
+              name: ns
+              in: path
+              required: true
+              schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
+            ArtifactName:
+              name: artifact
+              in: path
+              required: true
+              schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
+            PageLimit:
+              name: limit
+              in: query
+              required: false
+              schema: {type: integer, minimum: 1, maximum: 1000}
+            PageCursor:
+              name: cursor
+              in: query
+              required: false
               schema: {type: string}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/openapi.yaml:
-    get:
-      operationId: openapi
-      summary: 'This document'
-      security: []
-      responses:
-        '200':
-          description: 'The OpenAPI document'
-          content:
-            application/yaml:
+            VersionName:
+              name: version
+              in: path
+              required: true
+              schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
+            BlobDigest:
+              name: digest
+              in: path
+              required: true
+              schema: {type: string, pattern: '^(blake3|sha256):[0-9a-f]{64}$'}
+            TagName:
+              name: tag
+              in: path
+              required: true
+              schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
+            FilePath:
+              name: path
+              in: path
+              required: true
               schema: {type: string}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces:
-    get:
-      operationId: listNamespaces
-      summary: 'Namespaces the token can read'
-      parameters:
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'A page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/NamespacePage'}
-        default: {$ref: '#/components/responses/Error'}
-    post:
-      operationId: createNamespace
-      summary: 'Create a namespace (admin on the store)'
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/NamespaceCreate'}
-      responses:
-        '201':
-          description: 'Created'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Namespace'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}:
-    get:
-      operationId: getNamespace
-      summary: 'One namespace'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-      responses:
-        '200':
-          description: 'The namespace'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Namespace'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/settings:
-    put:
-      operationId: updateNamespace
-      summary: 'Change a namespace''s settings (public read, download redirects)'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/NamespaceUpdate'}
-      responses:
-        '200':
-          description: 'The namespace as it now is'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Namespace'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/usage:
-    get:
-      operationId: namespaceUsage
-      summary: 'What a namespace holds: objects, files, bytes referenced and stored after dedup'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-      responses:
-        '200':
-          description: 'The usage and quota, from counters maintained with every push, delete and collection'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/NamespaceUsage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/blobs:
-    post:
-      operationId: uploadBlob
-      summary: 'Upload a blob (streamed)'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - name: digest
-          in: query
-          required: false
-          schema: {type: string}
-        - name: size
-          in: query
-          required: false
-          schema: {type: integer, minimum: 0}
-      requestBody:
-        required: true
-        content:
-          application/octet-stream:
-            schema: {type: string, format: binary}
-      responses:
-        '201':
-          description: 'Stored and linked'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Blob'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/blobs/{digest}:
-    head:
-      operationId: headBlob
-      summary: 'Blob headers'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/BlobDigest'
-      responses:
-        '200':
-          description: 'The headers of the blob'
-          headers:
-            ETag: {schema: {type: string}}
-            Content-Digest: {schema: {type: string}}
-            Repr-Digest: {schema: {type: string}}
-            Accept-Ranges: {schema: {type: string}}
-        '304':
-          description: 'Not modified'
-        default: {$ref: '#/components/responses/Error'}
-    get:
-      operationId: getBlob
-      summary: 'Blob bytes (Range, If-None-Match)'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/BlobDigest'
-      responses:
-        '200':
-          description: 'The bytes'
-          headers:
-            ETag: {schema: {type: string}}
-            Content-Digest: {schema: {type: string}}
-            Repr-Digest: {schema: {type: string}}
-            Accept-Ranges: {schema: {type: string}}
-          content:
-            application/octet-stream:
-              schema: {type: string, format: binary}
-        '206':
-          description: 'A range'
-          content:
-            application/octet-stream:
-              schema: {type: string, format: binary}
-        '307':
-          description: 'The bytes are at Location, a short-lived presigned URL of the object store (backends with redirect=true)'
-          headers:
-            Location: {schema: {type: string}}
-        '304':
-          description: 'Not modified'
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/blobs/{digest}/verify:
-    post:
-      operationId: verifyBlob
-      summary: 'Re-read and re-digest a blob'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/BlobDigest'
-      responses:
-        '200':
-          description: 'The result'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/VerifyResult'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/artifacts:
-    get:
-      operationId: listArtifacts
-      summary: 'Artifacts'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - name: prefix
-          in: query
-          required: false
-          description: 'Only artifacts whose name starts with this (at most 256 characters)'
-          schema: {type: string, maxLength: 256}
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'A page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/ArtifactPage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/artifacts/{artifact}/versions:
-    get:
-      operationId: listVersions
-      summary: 'Versions, newest first'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'A page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/VersionSummaryPage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/artifacts/{artifact}/versions/{version}:
-    put:
-      operationId: commitVersion
-      summary: 'Commit a version'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/VersionName'
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/VersionCommit'}
-      responses:
-        '201':
-          description: 'Committed'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/ArtifactVersion'}
-        default: {$ref: '#/components/responses/Error'}
-    get:
-      operationId: getVersion
-      summary: 'A version with its files'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/VersionName'
-      responses:
-        '200':
-          description: 'The version'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/ArtifactVersion'}
-        default: {$ref: '#/components/responses/Error'}
-    delete:
-      operationId: deleteVersion
-      summary: 'Delete a version'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/VersionName'
-      responses:
-        '204':
-          description: 'Deleted'
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/artifacts/{artifact}/versions/{version}/files:
-    get:
-      operationId: listFiles
-      summary: 'Files of a version'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/VersionName'
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'A page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/VersionFilePage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/artifacts/{artifact}/versions/{version}/files/{path}:
-    get:
-      operationId: getFile
-      summary: 'The bytes of a file'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/VersionName'
-        - $ref: '#/components/parameters/FilePath'
-      responses:
-        '200':
-          description: 'The bytes'
-          content:
-            '*/*':
-              schema: {type: string, format: binary}
-        '206':
-          description: 'A range'
-          content:
-            '*/*':
-              schema: {type: string, format: binary}
-        '307':
-          description: 'The bytes are at Location, a short-lived presigned URL of the object store (backends with redirect=true)'
-          headers:
-            Location: {schema: {type: string}}
-        '304':
-          description: 'Not modified'
-        default: {$ref: '#/components/responses/Error'}
-    head:
-      operationId: headFile
-      summary: 'The headers of a file'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/VersionName'
-        - $ref: '#/components/parameters/FilePath'
-      responses:
-        '200':
-          description: 'Headers'
-        '304':
-          description: 'Not modified'
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/artifacts/{artifact}/versions/{version}/verify:
-    post:
-      operationId: verifyVersion
-      summary: 'Verify every file of a version'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/VersionName'
-      responses:
-        '200':
-          description: 'The result'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/VersionVerify'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/artifacts/{artifact}/tags:
-    get:
-      operationId: listTags
-      summary: 'Tags'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'A page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/TagPage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/artifacts/{artifact}/tags/{tag}:
-    get:
-      operationId: getTag
-      summary: 'A tag'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/TagName'
-      responses:
-        '200':
-          description: 'The tag'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Tag'}
-        default: {$ref: '#/components/responses/Error'}
-    put:
-      operationId: setTag
-      summary: 'Point a tag at a version'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/TagName'
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/TagSet'}
-      responses:
-        '200':
-          description: 'The tag'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/Tag'}
-        default: {$ref: '#/components/responses/Error'}
-    delete:
-      operationId: deleteTag
-      summary: 'Remove a tag'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/TagName'
-      responses:
-        '204':
-          description: 'Removed'
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/artifacts/{artifact}/versions/{version}/hold:
-    put:
-      operationId: placeHold
-      summary: 'Place a legal hold'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/VersionName'
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/HoldPlace'}
-      responses:
-        '201':
-          description: 'Placed'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/LegalHold'}
-        default: {$ref: '#/components/responses/Error'}
-    delete:
-      operationId: releaseHold
-      summary: 'Release a legal hold'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/ArtifactName'
-        - $ref: '#/components/parameters/VersionName'
-      responses:
-        '204':
-          description: 'Released'
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/holds:
-    get:
-      operationId: listHolds
-      summary: 'Legal holds'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'A page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/LegalHoldPage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/retention-policies:
-    get:
-      operationId: listPolicies
-      summary: 'Retention policies'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'A page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/RetentionPolicyPage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/retention-policies/{name}:
-    put:
-      operationId: setPolicy
-      summary: 'Create or replace a policy'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/PolicyName'
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/PolicySet'}
-      responses:
-        '200':
-          description: 'The policy'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/RetentionPolicy'}
-        default: {$ref: '#/components/responses/Error'}
-    delete:
-      operationId: deletePolicy
-      summary: 'Delete a policy'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/PolicyName'
-      responses:
-        '204':
-          description: 'Deleted'
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/retention/evaluate:
-    post:
-      operationId: evaluateRetention
-      summary: 'Apply (or dry-run, the default) the policies'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/DryRun'
-      responses:
-        '200':
-          description: 'The report'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/RetentionReport'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/gc:
-    post:
-      operationId: collectGarbage
-      summary: 'Run (or dry-run) garbage collection'
-      parameters:
-        - $ref: '#/components/parameters/DryRun'
-      responses:
-        '200':
-          description: 'The report'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/GarbageCollectionReport'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/maintenance/runs:
-    get:
-      operationId: listMaintenanceRuns
-      summary: 'The last garbage collection and retention runs, newest first'
-      parameters:
-        - name: kind
-          in: query
-          required: false
-          schema: {type: string, enum: [garbageCollection, retention]}
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'A page of runs'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/MaintenanceRunPage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/scrub:
-    post:
-      operationId: scrub
-      summary: 'Verify a page of live blobs'
-      parameters:
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'The findings of the page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/ScrubReport'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/audit:
-    get:
-      operationId: exportAudit
-      summary: 'Audit records as JSON Lines'
-      parameters:
-        - name: since
-          in: query
-          required: false
-          schema: {type: string, format: date-time}
-        - name: until
-          in: query
-          required: false
-          schema: {type: string, format: date-time}
-        - name: actor
-          in: query
-          required: false
-          schema: {type: string}
-        - name: namespace
-          in: query
-          required: false
-          schema: {type: string}
-        - name: action
-          in: query
-          required: false
-          schema: {type: string}
-      responses:
-        '200':
-          description: 'One JSON record per line, sealed records only, oldest first. A failure after the status line (a malformed stored record: code auditRecordMalformed) ends the stream with one line {"error":{"code":…,"message":…,"sequence":…}}.'
-          content:
-            application/x-ndjson:
-              schema: {type: string}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/audit/verify:
-    get:
-      operationId: verifyAudit
-      summary: 'Verify the audit hash chain; a malformed record is a fault in the report, not an error'
-      responses:
-        '200':
-          description: 'The report'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/AuditChainReport'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/tokens:
-    post:
-      operationId: createToken
-      summary: 'Create a token'
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/TokenCreate'}
-      responses:
-        '201':
-          description: 'The token (shown only here)'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/IssuedToken'}
-        default: {$ref: '#/components/responses/Error'}
-    get:
-      operationId: listTokens
-      summary: 'Tokens (never their secrets)'
-      parameters:
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'A page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/TokenInfoPage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/tokens/{id}:
-    delete:
-      operationId: revokeToken
-      summary: 'Revoke a token'
-      parameters:
-        - name: id
-          in: path
-          required: true
-          schema: {type: string, pattern: '^[0-9a-f]{16}$'}
-      responses:
-        '204':
-          description: 'Revoked'
-        default: {$ref: '#/components/responses/Error'}
-  /v1/whoami:
-    get:
-      operationId: whoami
-      summary: 'The calling token'
-      responses:
-        '200':
-          description: 'Its identity'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/WhoAmI'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/auth/oidc:
-    get:
-      operationId: oidcConfiguration
-      summary: 'The OpenID provider and the client the CLI uses for the device grant (no secret); 404 when not configured'
-      security: []
-      responses:
-        '200':
-          description: 'The provider'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/OIDCClientConfiguration'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/auth/oidc/token:
-    post:
-      operationId: oidcToken
-      summary: 'Exchange the provider''s ID token (or access token) for a store token scoped by the claim rules'
-      security: []
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/OIDCTokenExchange'}
-      responses:
-        '201':
-          description: 'The store token (shown once); its audit actor is oidc:<identity>'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/IssuedToken'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/webhooks:
-    post:
-      operationId: createWebhook
-      summary: 'Create a webhook endpoint (the secret is never shown again)'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/WebhookCreate'}
-      responses:
-        '201':
-          description: 'Created'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/WebhookEndpoint'}
-        default: {$ref: '#/components/responses/Error'}
-    get:
-      operationId: listWebhooks
-      summary: 'Webhook endpoints of the namespace'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'A page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/WebhookEndpointPage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/webhooks/{id}:
-    delete:
-      operationId: deleteWebhook
-      summary: 'Delete a webhook endpoint and its deliveries'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/WebhookId'
-      responses:
-        '204':
-          description: 'Deleted'
-        default: {$ref: '#/components/responses/Error'}
-  /v1/namespaces/{ns}/webhooks/{id}/deliveries:
-    get:
-      operationId: listWebhookDeliveries
-      summary: 'Deliveries of a webhook endpoint (pending, delivered, dead)'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-        - $ref: '#/components/parameters/WebhookId'
-        - name: state
-          in: query
-          required: false
-          schema: {type: string, enum: [pending, delivered, dead]}
-        - $ref: '#/components/parameters/PageLimit'
-        - $ref: '#/components/parameters/PageCursor'
-      responses:
-        '200':
-          description: 'A page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/WebhookDeliveryPage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/proxies:
-    get:
-      operationId: listProxies
-      summary: 'Proxy namespaces (never their passwords)'
-      responses:
-        '200':
-          description: 'Every proxy namespace, in one page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/ProxyNamespacePage'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/proxies/{ns}:
-    put:
-      operationId: setProxy
-      summary: 'Make a namespace (created if absent) a pull-through cache of an upstream OCI registry'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/ProxySet'}
-      responses:
-        '200':
-          description: 'The proxy namespace'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/ProxyNamespace'}
-        default: {$ref: '#/components/responses/Error'}
-    delete:
-      operationId: deleteProxy
-      summary: 'Make a proxy namespace ordinary again (its cached content stays)'
-      parameters:
-        - $ref: '#/components/parameters/NamespaceName'
-      responses:
-        '204':
-          description: 'Removed'
-        default: {$ref: '#/components/responses/Error'}
-  /v1/replications:
-    get:
-      operationId: listReplications
-      summary: 'Replication rules with their status (never their passwords)'
-      responses:
-        '200':
-          description: 'Every replication rule, in one page'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/ReplicationRulePage'}
-        default: {$ref: '#/components/responses/Error'}
-    post:
-      operationId: createReplication
-      summary: 'Create a replication rule pushing to or pulling from a remote OCI registry'
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/ReplicationCreate'}
-      responses:
-        '201':
-          description: 'The rule'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/ReplicationRule'}
-        default: {$ref: '#/components/responses/Error'}
-  /v1/replications/{name}:
-    get:
-      operationId: getReplication
-      summary: 'One replication rule with its status: last success, lag, last error'
-      parameters:
-        - $ref: '#/components/parameters/ReplicationName'
-      responses:
-        '200':
-          description: 'The rule'
-          content:
-            application/json:
-              schema: {$ref: '#/components/schemas/ReplicationRule'}
-        default: {$ref: '#/components/responses/Error'}
-    delete:
-      operationId: deleteReplication
-      summary: 'Delete a replication rule and its pending items'
-      parameters:
-        - $ref: '#/components/parameters/ReplicationName'
-      responses:
-        '204':
-          description: 'Removed'
-        default: {$ref: '#/components/responses/Error'}
-components:
-  parameters:
-    ReplicationName:
-      name: name
-      in: path
-      required: true
-      schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
-    WebhookId:
-      name: id
-      in: path
-      required: true
-      schema: {type: string, pattern: '^wh-[0-9a-f]{16}$'}
-    NamespaceName:
-      name: ns
-      in: path
-      required: true
-      schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
-    ArtifactName:
-      name: artifact
-      in: path
-      required: true
-      schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 255}
-    PageLimit:
-      name: limit
-      in: query
-      required: false
-      schema: {type: integer, minimum: 1, maximum: 1000}
-    PageCursor:
-      name: cursor
-      in: query
-      required: false
-      schema: {type: string}
-    VersionName:
-      name: version
-      in: path
-      required: true
-      schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
-    BlobDigest:
-      name: digest
-      in: path
-      required: true
-      schema: {type: string, pattern: '^(blake3|sha256):[0-9a-f]{64}$'}
-    TagName:
-      name: tag
-      in: path
-      required: true
-      schema: {type: string, pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]*$', maxLength: 128}
-    FilePath:
-      name: path
-      in: path
-      required: true
-      schema: {type: string}
-    PolicyName:
-      name: name
-      in: path
-      required: true
-      schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
-    DryRun:
-      name: dryRun
-      in: query
-      required: false
-      schema: {type: boolean}
-  securitySchemes:
-    bearerAuth: {type: http, scheme: bearer}
-    basicAuth: {type: http, scheme: basic}
-  responses:
-    Error:
-      description: A refusal or failure
-      content:
-        application/json:
-          schema: {$ref: '#/components/schemas/Error'}
-  schemas:
-    Error:
-      type: object
-      required: [error]
-      properties:
-        error:
-          type: object
-          required: [code, message]
-          properties:
-            code: {type: string}
-            message: {type: string}
-            requestID: {type: string}
-    Health:
-      type: object
-      required: [status]
-      properties:
-        status: {type: string}
-    BackendStatus:
-      type: object
-      required: [backendID, isDefault, reachable, writable, latencySeconds, message, checkedAt]
-      properties:
-        backendID: {type: string}
-        isDefault: {type: boolean}
-        reachable: {type: boolean}
-        writable: {type: boolean}
-        latencySeconds: {type: number}
-        freeBytes: {type: integer}
-        totalBytes: {type: integer}
-        message: {type: string}
-        checkedAt: {type: string, format: date-time}
-    Readiness:
-      type: object
-      required: [status, database, backends]
-      properties:
-        status: {type: string, enum: [ready, unready]}
-        database: {type: object, required: [ok, message], properties: {ok: {type: boolean}, message: {type: string}}}
-        backends: {type: array, items: {$ref: '#/components/schemas/BackendStatus'}}
-    Namespace:
-      type: object
-      required: [name, immutableTags, publicRead, downloadRedirects, createdBy, createdAt]
-      properties:
-        name: {type: string}
-        immutableTags: {type: boolean}
-        publicRead: {type: boolean}
-        downloadRedirects: {type: boolean, description: 'false: every download comes through the server, never a presigned redirect'}
-        quotaBytes: {type: integer, minimum: 0, description: 'The most bytes its versions may reference; absent: no quota'}
-        createdBy: {type: string}
-        createdAt: {type: string, format: date-time}
-    NamespaceUsage:
-      type: object
-      required: [namespace, objects, files, bytesReferenced, bytesStored, dedupRatio]
-      properties:
-        namespace: {type: string}
-        objects: {type: integer}
-        files: {type: integer}
-        bytesReferenced: {type: integer}
-        bytesStored: {type: integer}
-        dedupRatio: {type: number}
-        quotaBytes: {type: integer, minimum: 0, description: 'The quota on bytes referenced; absent: no quota'}
-    NamespaceCreate:
-      type: object
-      required: [name]
-      properties:
-        name: {type: string}
-        immutableTags: {type: boolean}
-        publicRead: {type: boolean}
-    NamespaceUpdate:
-      type: object
-      properties:
-        publicRead: {type: boolean}
-        downloadRedirects: {type: boolean}
-        quotaBytes:
-          type: [integer, 'null']
-          minimum: 0
-          description: 'A number of bytes sets the quota on bytes referenced (pushes beyond it get 413 quotaExceeded); null removes it'
-    Blob:
-      type: object
-      required: [address, size, sha256, blake3, deduplicated]
-      properties:
-        address: {type: string}
-        size: {type: integer}
-        sha256: {type: string}
-        blake3: {type: string}
-        deduplicated: {type: boolean}
-    VerifyResult:
-      type: object
-      required: [address, backendID, verified, actualPrimaryDigest, actualSHA256Digest, actualBLAKE3Digest, actualSize]
-      properties:
-        address: {type: string}
-        backendID: {type: string}
-        verified: {type: boolean}
-        actualPrimaryDigest: {type: string}
-        actualSHA256Digest: {type: string}
-        actualBLAKE3Digest: {type: string}
-        actualSize: {type: integer}
-        mismatch: {type: string}
-    Artifact:
-      type: object
-      required: [namespace, name, createdAt]
-      properties:
-        namespace: {type: string}
-        name: {type: string}
-        createdAt: {type: string, format: date-time}
-    VersionSummary:
-      type: object
-      required: [namespace, artifact, version, creator, createdAt, labels, fileCount, totalSize]
-      properties:
-        namespace: {type: string}
-        artifact: {type: string}
-        version: {type: string}
-        creator: {type: string}
-        createdAt: {type: string, format: date-time}
-        labels: {type: object, additionalProperties: {type: string}}
-        fileCount: {type: integer}
-        totalSize: {type: integer}
-    VersionFile:
-      type: object
-      required: [path, address, size, mediaType]
-      properties:
-        path: {type: string}
-        address: {type: string}
-        size: {type: integer}
-        mediaType: {type: string}
-    ArtifactVersion:
-      type: object
-      required: [summary, files]
-      properties:
-        summary: {$ref: '#/components/schemas/VersionSummary'}
-        files: {type: array, items: {$ref: '#/components/schemas/VersionFile'}}
-    VersionCommit:
-      type: object
-      required: [files]
-      properties:
-        files: {type: array, items: {type: object, required: [path, address], properties: {path: {type: string}, address: {type: string}, mediaType: {type: string}}}}
-        labels: {type: object, additionalProperties: {type: string}}
-    VersionVerify:
-      type: object
-      required: [verified, files]
-      properties:
-        verified: {type: boolean}
-        files: {type: array, items: {type: object, required: [path, address, verified], properties: {path: {type: string}, address: {type: string}, verified: {type: boolean}, mismatch: {type: string}}}}
-    Tag:
-      type: object
-      required: [namespace, artifact, name, version, updatedBy, updatedAt]
-      properties:
-        namespace: {type: string}
-        artifact: {type: string}
-        name: {type: string}
-        version: {type: string}
-        updatedBy: {type: string}
-        updatedAt: {type: string, format: date-time}
-    TagSet:
-      type: object
-      required: [version]
-      properties:
-        version: {type: string}
-    LegalHold:
-      type: object
-      required: [namespace, artifact, version, reason, createdBy, createdAt]
-      properties:
-        namespace: {type: string}
-        artifact: {type: string}
-        version: {type: string}
-        reason: {type: string}
-        createdBy: {type: string}
-        createdAt: {type: string, format: date-time}
-    HoldPlace:
-      type: object
-      required: [reason]
-      properties:
-        reason: {type: string}
-    RetentionPolicy:
-      type: object
-      required: [namespace, name, artifactGlob, protectTagged]
-      properties:
-        namespace: {type: string}
-        name: {type: string}
-        artifactGlob: {type: string}
-        keepLast: {type: integer}
-        maxAgeSeconds: {type: integer}
-        protectTagged: {type: boolean}
-    PolicySet:
-      type: object
-      properties:
-        artifactGlob: {type: string}
-        keepLast: {type: integer}
-        maxAgeSeconds: {type: integer}
-        protectTagged: {type: boolean}
-    RetentionDecision:
-      type: object
-      required: [namespace, artifact, version, createdAt, action, reason]
-      properties:
-        namespace: {type: string}
-        artifact: {type: string}
-        version: {type: string}
-        createdAt: {type: string, format: date-time}
-        action: {type: string, enum: [delete, blocked]}
-        reason: {type: string}
-    RetentionReport:
-      type: object
-      required: [namespace, dryRun, decisions, versionsExamined]
-      properties:
-        namespace: {type: string}
-        dryRun: {type: boolean}
-        decisions: {type: array, items: {$ref: '#/components/schemas/RetentionDecision'}}
-        versionsExamined: {type: integer}
-    GarbageCollectionReport:
-      type: object
-      required: [ran, dryRun, linksExpired, blobsMarked, blobsDeleted, bytesDeleted, deletionsFailed]
-      properties:
-        ran: {type: boolean}
-        dryRun: {type: boolean}
-        linksExpired: {type: integer}
-        blobsMarked: {type: integer}
-        blobsDeleted: {type: integer}
-        bytesDeleted: {type: integer}
-        deletionsFailed: {type: integer}
-    ScrubReport:
-      type: object
-      required: [checked, corrupted, collected, garbageCollectionRunning, nextCursor]
-      properties:
-        checked: {type: integer}
-        corrupted: {type: array, items: {type: object, required: [address, backendID, mismatch], properties: {address: {type: string}, backendID: {type: string}, mismatch: {type: string}}}}
-        collected: {type: integer}
-        garbageCollectionRunning: {type: boolean}
-        nextCursor: {type: [string, 'null']}
-    AuditChainReport:
-      type: object
-      required: [intact, recordsChecked, recordsPending]
-      properties:
-        intact: {type: boolean}
-        recordsChecked: {type: integer}
-        recordsPending: {type: integer}
-        firstFault:
-          type: object
-          required: [sequence, reason, message]
-          properties:
-            sequence: {type: integer}
-            reason: {type: string, enum: [contentsAltered, recordMissing, chainBroken, headMismatch, malformed, keyUnknown, pendingForged]}
-            message: {type: string}
-            pendingID: {type: string}
-    Grant:
-      type: object
-      required: [scope]
-      properties:
-        scope: {type: string, enum: [read, write, admin]}
-        namespace: {type: [string, 'null']}
-    TokenInfo:
-      type: object
-      required: [id, name, grants, createdBy, createdAt]
-      properties:
-        id: {type: string}
-        name: {type: string}
-        grants: {type: array, items: {$ref: '#/components/schemas/Grant'}}
-        createdBy: {type: string}
-        createdAt: {type: string, format: date-time}
-        expiresAt: {type: string, format: date-time}
-        revokedAt: {type: string, format: date-time}
-    TokenCreate:
-      type: object
-      required: [name, grants]
-      properties:
-        name: {type: string}
-        grants: {type: array, items: {$ref: '#/components/schemas/Grant'}}
-        expiresAt: {type: string, format: date-time}
-    IssuedToken:
-      type: object
-      required: [token, info]
-      properties:
-        token: {type: string}
-        info: {$ref: '#/components/schemas/TokenInfo'}
-    OIDCClientConfiguration:
-      type: object
-      required: [issuer, providerName, clientID, tokenEndpoint, scopes]
-      properties:
-        issuer: {type: string}
-        providerName: {type: string}
-        clientID: {type: string}
-        deviceAuthorizationEndpoint: {type: string}
-        tokenEndpoint: {type: string}
-        scopes: {type: array, items: {type: string}}
-    OIDCTokenExchange:
-      type: object
-      description: 'Exactly one of idToken and accessToken, at most 16 KiB'
-      properties:
-        idToken: {type: string}
-        accessToken: {type: string}
-    WhoAmI:
-      type: object
-      required: [tokenID, name, grants]
-      properties:
-        tokenID: {type: string}
-        name: {type: string}
-        grants: {type: array, items: {$ref: '#/components/schemas/Grant'}}
-    Page:
-      description: 'One page of a list: pass nextCursor back as the cursor parameter; null on the last page'
-      type: object
-      required: [items, nextCursor]
-      properties:
-        items: {type: array}
-        nextCursor: {type: [string, 'null']}
-    NamespacePage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/Namespace'}}}
-    ArtifactPage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/Artifact'}}}
-    VersionSummaryPage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/VersionSummary'}}}
-    VersionFilePage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/VersionFile'}}}
-    TagPage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/Tag'}}}
-    LegalHoldPage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/LegalHold'}}}
-    ProxySet:
-      type: object
-      required: [upstream]
-      properties:
-        upstream: {type: string, description: 'http:// or https:// URL of the upstream registry'}
-        prefix: {type: string, description: 'prepended to the artifact to name the upstream repository, e.g. library/'}
-        allow: {type: array, items: {type: string}}
-        deny: {type: array, items: {type: string}}
-        redirectHosts: {type: array, items: {type: string}}
-        tagTTLSeconds: {type: integer, minimum: 0}
-        username: {type: string}
-        password: {type: string, description: 'a secret: stored, never returned'}
-        evictUnusedAfterSeconds: {type: integer, minimum: 3600, description: 'cached manifests not pulled for this long are deleted'}
-    ProxyNamespace:
-      type: object
-      required: [namespace, upstream, prefix, allow, deny, redirectHosts, tagTTLSeconds, hasPassword]
-      properties:
-        namespace: {type: string}
-        upstream: {type: string}
-        prefix: {type: string}
-        allow: {type: array, items: {type: string}}
-        deny: {type: array, items: {type: string}}
-        redirectHosts: {type: array, items: {type: string}}
-        tagTTLSeconds: {type: integer}
-        username: {type: string}
-        hasPassword: {type: boolean}
-        evictUnusedAfterSeconds: {type: integer}
-    ProxyNamespacePage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/ProxyNamespace'}}}
-    ReplicationCreate:
-      type: object
-      required: [name, repositories]
-      properties:
-        name: {type: string}
-        pushTo: {type: string, description: 'http:// or https:// URL of the remote registry to copy to'}
-        pullFrom: {type: string, description: 'http:// or https:// URL of the remote registry to mirror from'}
-        repositories: {type: string, description: 'a glob of namespace/artifact repository names'}
-        intervalSeconds: {type: integer, minimum: 10, maximum: 86400}
-        username: {type: string}
-        password: {type: string, description: 'a secret: stored sealed, never returned'}
-    ReplicationStatus:
-      type: object
-      required: [pending, dead, lagSeconds]
-      properties:
-        lastSuccessAt: {type: string, format: date-time}
-        lastRunAt: {type: string, format: date-time}
-        lastError: {type: string}
-        lastErrorAt: {type: string, format: date-time}
-        pending: {type: integer}
-        dead: {type: integer}
-        lagSeconds: {type: integer}
-    ReplicationRule:
-      type: object
-      required: [name, direction, remote, repositories, intervalSeconds, hasPassword, createdBy, createdAt, status]
-      properties:
-        name: {type: string}
-        direction: {type: string, enum: [push, pull]}
-        remote: {type: string}
-        repositories: {type: string}
-        intervalSeconds: {type: integer}
-        username: {type: string}
-        hasPassword: {type: boolean}
-        createdBy: {type: string}
-        createdAt: {type: string, format: date-time}
-        status: {$ref: '#/components/schemas/ReplicationStatus'}
-    ReplicationRulePage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/ReplicationRule'}}}
-    RetentionPolicyPage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/RetentionPolicy'}}}
-    MaintenanceRun:
-      type: object
-      required: [id, kind, startedAt, finishedAt, summary]
-      properties:
-        id: {type: string}
-        kind: {type: string, enum: [garbageCollection, retention]}
-        startedAt: {type: string, format: date-time}
-        finishedAt: {type: string, format: date-time}
-        summary: {type: object, additionalProperties: {type: integer}}
-    MaintenanceRunPage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/MaintenanceRun'}}}
-    TokenInfoPage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/TokenInfo'}}}
-    WebhookCreate:
-      type: object
-      required: [url, secret]
-      properties:
-        url: {type: string}
-        secret: {type: string}
-        events: {type: array, items: {type: string}}
-    WebhookEndpoint:
-      type: object
-      required: [id, namespace, url, events, createdBy, createdAt]
-      properties:
-        id: {type: string}
-        namespace: {type: string}
-        url: {type: string}
-        events: {type: array, items: {type: string, enum: [push, pull, delete, tag.move, hold, gc.delete, verify.failure, replication.failed]}}
-        createdBy: {type: string}
-        createdAt: {type: string, format: date-time}
-    WebhookDelivery:
-      type: object
-      required: [id, eventID, endpointID, event, state, attempts, createdAt]
-      properties:
-        id: {type: string}
-        eventID: {type: string}
-        endpointID: {type: string}
-        event: {type: string}
-        state: {type: string, enum: [pending, delivered, dead]}
-        attempts: {type: integer}
-        createdAt: {type: string, format: date-time}
-        nextAttemptAt: {type: string, format: date-time}
-        deliveredAt: {type: string, format: date-time}
-        lastStatus: {type: integer}
-        lastError: {type: string}
-    WebhookEndpointPage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/WebhookEndpoint'}}}
-    WebhookDeliveryPage:
-      allOf:
-        - $ref: '#/components/schemas/Page'
-        - properties: {items: {type: array, items: {$ref: '#/components/schemas/WebhookDelivery'}}}
+            PolicyName:
+              name: name
+              in: path
+              required: true
+              schema: {type: string, pattern: '^[a-z0-9]+([._-][a-z0-9]+)*$', maxLength: 64}
+            DryRun:
+              name: dryRun
+              in: query
+              required: false
+              schema: {type: boolean}
+          securitySchemes:
+            bearerAuth: {type: http, scheme: bearer}
+            basicAuth: {type: http, scheme: basic}
+          responses:
+            Error:
+              description: A refusal or failure
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Error'}
+          schemas:
+            Error:
+              type: object
+              required: [error]
+              properties:
+                error:
+                  type: object
+                  required: [code, message]
+                  properties:
+                    code: {type: string}
+                    message: {type: string}
+                    requestID: {type: string}
+            Health:
+              type: object
+              required: [status]
+              properties:
+                status: {type: string}
+            BackendStatus:
+              type: object
+              required: [backendID, isDefault, reachable, writable, latencySeconds, message, checkedAt]
+              properties:
+                backendID: {type: string}
+                isDefault: {type: boolean}
+                reachable: {type: boolean}
+                writable: {type: boolean}
+                latencySeconds: {type: number}
+                freeBytes: {type: integer}
+                totalBytes: {type: integer}
+                message: {type: string}
+                checkedAt: {type: string, format: date-time}
+            Readiness:
+              type: object
+              required: [status, database, backends]
+              properties:
+                status: {type: string, enum: [ready, unready]}
+                database: {type: object, required: [ok, message], properties: {ok: {type: boolean}, message: {type: string}}}
+                backends: {type: array, items: {$ref: '#/components/schemas/BackendStatus'}}
+            Namespace:
+              type: object
+              required: [name, immutableTags, publicRead, downloadRedirects, createdBy, createdAt]
+              properties:
+                name: {type: string}
+                immutableTags: {type: boolean}
+                publicRead: {type: boolean}
+                downloadRedirects: {type: boolean, description: 'false: every download comes through the server, never a presigned redirect'}
+                quotaBytes: {type: integer, minimum: 0, description: 'The most bytes its versions may reference; absent: no quota'}
+                createdBy: {type: string}
+                createdAt: {type: string, format: date-time}
+            NamespaceUsage:
+              type: object
+              required: [namespace, objects, files, bytesReferenced, bytesStored, dedupRatio]
+              properties:
+                namespace: {type: string}
+                objects: {type: integer}
+                files: {type: integer}
+                bytesReferenced: {type: integer}
+                bytesStored: {type: integer}
+                dedupRatio: {type: number}
+                quotaBytes: {type: integer, minimum: 0, description: 'The quota on bytes referenced; absent: no quota'}
+            NamespaceCreate:
+              type: object
+              required: [name]
+              properties:
+                name: {type: string}
+                immutableTags: {type: boolean}
+                publicRead: {type: boolean}
+            NamespaceUpdate:
+              type: object
+              properties:
+                publicRead: {type: boolean}
+                downloadRedirects: {type: boolean}
+                quotaBytes:
+                  type: [integer, 'null']
+                  minimum: 0
+                  description: 'A number of bytes sets the quota on bytes referenced (pushes beyond it get 413 quotaExceeded); null removes it'
+            Blob:
+              type: object
+              required: [address, size, sha256, blake3, deduplicated]
+              properties:
+                address: {type: string}
+                size: {type: integer}
+                sha256: {type: string}
+                blake3: {type: string}
+                deduplicated: {type: boolean}
+            VerifyResult:
+              type: object
+              required: [address, backendID, verified, actualPrimaryDigest, actualSHA256Digest, actualBLAKE3Digest, actualSize]
+              properties:
+                address: {type: string}
+                backendID: {type: string}
+                verified: {type: boolean}
+                actualPrimaryDigest: {type: string}
+                actualSHA256Digest: {type: string}
+                actualBLAKE3Digest: {type: string}
+                actualSize: {type: integer}
+                mismatch: {type: string}
+            Artifact:
+              type: object
+              required: [namespace, name, createdAt]
+              properties:
+                namespace: {type: string}
+                name: {type: string}
+                createdAt: {type: string, format: date-time}
+            VersionSummary:
+              type: object
+              required: [namespace, artifact, version, creator, createdAt, labels, fileCount, totalSize]
+              properties:
+                namespace: {type: string}
+                artifact: {type: string}
+                version: {type: string}
+                creator: {type: string}
+                createdAt: {type: string, format: date-time}
+                labels: {type: object, additionalProperties: {type: string}}
+                fileCount: {type: integer}
+                totalSize: {type: integer}
+            VersionFile:
+              type: object
+              required: [path, address, size, mediaType]
+              properties:
+                path: {type: string}
+                address: {type: string}
+                size: {type: integer}
+                mediaType: {type: string}
+            ArtifactVersion:
+              type: object
+              required: [summary, files]
+              properties:
+                summary: {$ref: '#/components/schemas/VersionSummary'}
+                files: {type: array, items: {$ref: '#/components/schemas/VersionFile'}}
+            VersionCommit:
+              type: object
+              required: [files]
+              properties:
+                files: {type: array, items: {type: object, required: [path, address], properties: {path: {type: string}, address: {type: string}, mediaType: {type: string}}}}
+                labels: {type: object, additionalProperties: {type: string}}
+            VersionVerify:
+              type: object
+              required: [verified, files]
+              properties:
+                verified: {type: boolean}
+                files: {type: array, items: {type: object, required: [path, address, verified], properties: {path: {type: string}, address: {type: string}, verified: {type: boolean}, mismatch: {type: string}}}}
+            Tag:
+              type: object
+              required: [namespace, artifact, name, version, updatedBy, updatedAt]
+              properties:
+                namespace: {type: string}
+                artifact: {type: string}
+                name: {type: string}
+                version: {type: string}
+                updatedBy: {type: string}
+                updatedAt: {type: string, format: date-time}
+            TagSet:
+              type: object
+              required: [version]
+              properties:
+                version: {type: string}
+            LegalHold:
+              type: object
+              required: [namespace, artifact, version, reason, createdBy, createdAt]
+              properties:
+                namespace: {type: string}
+                artifact: {type: string}
+                version: {type: string}
+                reason: {type: string}
+                createdBy: {type: string}
+                createdAt: {type: string, format: date-time}
+            HoldPlace:
+              type: object
+              required: [reason]
+              properties:
+                reason: {type: string}
+            RetentionPolicy:
+              type: object
+              required: [namespace, name, artifactGlob, protectTagged]
+              properties:
+                namespace: {type: string}
+                name: {type: string}
+                artifactGlob: {type: string}
+                keepLast: {type: integer}
+                maxAgeSeconds: {type: integer}
+                protectTagged: {type: boolean}
+            PolicySet:
+              type: object
+              properties:
+                artifactGlob: {type: string}
+                keepLast: {type: integer}
+                maxAgeSeconds: {type: integer}
+                protectTagged: {type: boolean}
+            RetentionDecision:
+              type: object
+              required: [namespace, artifact, version, createdAt, action, reason]
+              properties:
+                namespace: {type: string}
+                artifact: {type: string}
+                version: {type: string}
+                createdAt: {type: string, format: date-time}
+                action: {type: string, enum: [delete, blocked]}
+                reason: {type: string}
+            RetentionReport:
+              type: object
+              required: [namespace, dryRun, decisions, versionsExamined]
+              properties:
+                namespace: {type: string}
+                dryRun: {type: boolean}
+                decisions: {type: array, items: {$ref: '#/components/schemas/RetentionDecision'}}
+                versionsExamined: {type: integer}
+            GarbageCollectionReport:
+              type: object
+              required: [ran, dryRun, linksExpired, blobsMarked, blobsDeleted, bytesDeleted, deletionsFailed]
+              properties:
+                ran: {type: boolean}
+                dryRun: {type: boolean}
+                linksExpired: {type: integer}
+                blobsMarked: {type: integer}
+                blobsDeleted: {type: integer}
+                bytesDeleted: {type: integer}
+                deletionsFailed: {type: integer}
+            ScrubReport:
+              type: object
+              required: [checked, corrupted, collected, garbageCollectionRunning, nextCursor]
+              properties:
+                checked: {type: integer}
+                corrupted: {type: array, items: {type: object, required: [address, backendID, mismatch], properties: {address: {type: string}, backendID: {type: string}, mismatch: {type: string}}}}
+                collected: {type: integer}
+                garbageCollectionRunning: {type: boolean}
+                nextCursor: {type: [string, 'null']}
+            AuditChainReport:
+              type: object
+              required: [intact, recordsChecked, recordsPending]
+              properties:
+                intact: {type: boolean}
+                recordsChecked: {type: integer}
+                recordsPending: {type: integer}
+                firstFault:
+                  type: object
+                  required: [sequence, reason, message]
+                  properties:
+                    sequence: {type: integer}
+                    reason: {type: string, enum: [contentsAltered, recordMissing, chainBroken, headMismatch, malformed, keyUnknown, pendingForged]}
+                    message: {type: string}
+                    pendingID: {type: string}
+            Grant:
+              type: object
+              required: [scope]
+              properties:
+                scope: {type: string, enum: [read, write, admin]}
+                namespace: {type: [string, 'null']}
+            TokenInfo:
+              type: object
+              required: [id, name, grants, createdBy, createdAt]
+              properties:
+                id: {type: string}
+                name: {type: string}
+                grants: {type: array, items: {$ref: '#/components/schemas/Grant'}}
+                createdBy: {type: string}
+                createdAt: {type: string, format: date-time}
+                expiresAt: {type: string, format: date-time}
+                revokedAt: {type: string, format: date-time}
+            TokenCreate:
+              type: object
+              required: [name, grants]
+              properties:
+                name: {type: string}
+                grants: {type: array, items: {$ref: '#/components/schemas/Grant'}}
+                expiresAt: {type: string, format: date-time}
+            IssuedToken:
+              type: object
+              required: [token, info]
+              properties:
+                token: {type: string}
+                info: {$ref: '#/components/schemas/TokenInfo'}
+            OIDCClientConfiguration:
+              type: object
+              required: [issuer, providerName, clientID, tokenEndpoint, scopes]
+              properties:
+                issuer: {type: string}
+                providerName: {type: string}
+                clientID: {type: string}
+                deviceAuthorizationEndpoint: {type: string}
+                tokenEndpoint: {type: string}
+                scopes: {type: array, items: {type: string}}
+            OIDCTokenExchange:
+              type: object
+              description: 'Exactly one of idToken and accessToken, at most 16 KiB'
+              properties:
+                idToken: {type: string}
+                accessToken: {type: string}
+            WhoAmI:
+              type: object
+              required: [tokenID, name, grants]
+              properties:
+                tokenID: {type: string}
+                name: {type: string}
+                grants: {type: array, items: {$ref: '#/components/schemas/Grant'}}
+            Page:
+              description: 'One page of a list: pass nextCursor back as the cursor parameter; null on the last page'
+              type: object
+              required: [items, nextCursor]
+              properties:
+                items: {type: array}
+                nextCursor: {type: [string, 'null']}
+            NamespacePage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/Namespace'}}}
+            ArtifactPage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/Artifact'}}}
+            VersionSummaryPage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/VersionSummary'}}}
+            VersionFilePage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/VersionFile'}}}
+            TagPage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/Tag'}}}
+            LegalHoldPage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/LegalHold'}}}
+            ProxySet:
+              type: object
+              required: [upstream]
+              properties:
+                upstream: {type: string, description: 'http:// or https:// URL of the upstream registry'}
+                prefix: {type: string, description: 'prepended to the artifact to name the upstream repository, e.g. library/'}
+                allow: {type: array, items: {type: string}}
+                deny: {type: array, items: {type: string}}
+                redirectHosts: {type: array, items: {type: string}}
+                tagTTLSeconds: {type: integer, minimum: 0}
+                username: {type: string}
+                password: {type: string, description: 'a secret: stored, never returned'}
+                evictUnusedAfterSeconds: {type: integer, minimum: 3600, description: 'cached manifests not pulled for this long are deleted'}
+            ProxyNamespace:
+              type: object
+              required: [namespace, upstream, prefix, allow, deny, redirectHosts, tagTTLSeconds, hasPassword]
+              properties:
+                namespace: {type: string}
+                upstream: {type: string}
+                prefix: {type: string}
+                allow: {type: array, items: {type: string}}
+                deny: {type: array, items: {type: string}}
+                redirectHosts: {type: array, items: {type: string}}
+                tagTTLSeconds: {type: integer}
+                username: {type: string}
+                hasPassword: {type: boolean}
+                evictUnusedAfterSeconds: {type: integer}
+            ProxyNamespacePage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/ProxyNamespace'}}}
+            ReplicationCreate:
+              type: object
+              required: [name, repositories]
+              properties:
+                name: {type: string}
+                pushTo: {type: string, description: 'http:// or https:// URL of the remote registry to copy to'}
+                pullFrom: {type: string, description: 'http:// or https:// URL of the remote registry to mirror from'}
+                repositories: {type: string, description: 'a glob of namespace/artifact repository names'}
+                intervalSeconds: {type: integer, minimum: 10, maximum: 86400}
+                username: {type: string}
+                password: {type: string, description: 'a secret: stored sealed, never returned'}
+            ReplicationStatus:
+              type: object
+              required: [pending, dead, lagSeconds]
+              properties:
+                lastSuccessAt: {type: string, format: date-time}
+                lastRunAt: {type: string, format: date-time}
+                lastError: {type: string}
+                lastErrorAt: {type: string, format: date-time}
+                pending: {type: integer}
+                dead: {type: integer}
+                lagSeconds: {type: integer}
+            ReplicationRule:
+              type: object
+              required: [name, direction, remote, repositories, intervalSeconds, hasPassword, createdBy, createdAt, status]
+              properties:
+                name: {type: string}
+                direction: {type: string, enum: [push, pull]}
+                remote: {type: string}
+                repositories: {type: string}
+                intervalSeconds: {type: integer}
+                username: {type: string}
+                hasPassword: {type: boolean}
+                createdBy: {type: string}
+                createdAt: {type: string, format: date-time}
+                status: {$ref: '#/components/schemas/ReplicationStatus'}
+            ReplicationRulePage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/ReplicationRule'}}}
+            RetentionPolicyPage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/RetentionPolicy'}}}
+            MaintenanceRun:
+              type: object
+              required: [id, kind, startedAt, finishedAt, summary]
+              properties:
+                id: {type: string}
+                kind: {type: string, enum: [garbageCollection, retention]}
+                startedAt: {type: string, format: date-time}
+                finishedAt: {type: string, format: date-time}
+                summary: {type: object, additionalProperties: {type: integer}}
+            MaintenanceRunPage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/MaintenanceRun'}}}
+            TokenInfoPage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/TokenInfo'}}}
+            WebhookCreate:
+              type: object
+              required: [url, secret]
+              properties:
+                url: {type: string}
+                secret: {type: string}
+                events: {type: array, items: {type: string}}
+            WebhookEndpoint:
+              type: object
+              required: [id, namespace, url, events, createdBy, createdAt]
+              properties:
+                id: {type: string}
+                namespace: {type: string}
+                url: {type: string}
+                events: {type: array, items: {type: string, enum: [push, pull, delete, tag.move, hold, gc.delete, verify.failure, replication.failed]}}
+                createdBy: {type: string}
+                createdAt: {type: string, format: date-time}
+            WebhookDelivery:
+              type: object
+              required: [id, eventID, endpointID, event, state, attempts, createdAt]
+              properties:
+                id: {type: string}
+                eventID: {type: string}
+                endpointID: {type: string}
+                event: {type: string}
+                state: {type: string, enum: [pending, delivered, dead]}
+                attempts: {type: integer}
+                createdAt: {type: string, format: date-time}
+                nextAttemptAt: {type: string, format: date-time}
+                deliveredAt: {type: string, format: date-time}
+                lastStatus: {type: integer}
+                lastError: {type: string}
+            WebhookEndpointPage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/WebhookEndpoint'}}}
+            WebhookDeliveryPage:
+              allOf:
+                - $ref: '#/components/schemas/Page'
+                - properties: {items: {type: array, items: {$ref: '#/components/schemas/WebhookDelivery'}}}
 
-"""#
+        """#
 }

@@ -23,8 +23,13 @@ public struct Namespace: Sendable, Hashable, Codable {
     public var createdAt: Date
 
     public init(
-        name: String, immutableTags: Bool, publicRead: Bool = false, downloadRedirects: Bool = true, quotaBytes: Int64? = nil,
-        createdBy: String, createdAt: Date
+        name: String,
+        immutableTags: Bool,
+        publicRead: Bool = false,
+        downloadRedirects: Bool = true,
+        quotaBytes: Int64? = nil,
+        createdBy: String,
+        createdAt: Date
     ) {
         self.name = name
         self.immutableTags = immutableTags
@@ -93,8 +98,14 @@ public struct VersionSummary: Sendable, Hashable, Codable {
     public var totalSize: UInt64
 
     public init(
-        namespace: String, artifact: String, version: String, creator: String, createdAt: Date, labels: [String: String],
-        fileCount: Int, totalSize: UInt64
+        namespace: String,
+        artifact: String,
+        version: String,
+        creator: String,
+        createdAt: Date,
+        labels: [String: String],
+        fileCount: Int,
+        totalSize: UInt64
     ) {
         self.namespace = namespace
         self.artifact = artifact

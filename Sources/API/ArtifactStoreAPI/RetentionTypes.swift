@@ -18,7 +18,11 @@ public struct RetentionPolicy: Sendable, Hashable, Codable {
     public var protectTagged: Bool
 
     public init(
-        namespace: String, name: String, artifactGlob: String = "**", keepLast: Int? = nil, maxAgeSeconds: Int64? = nil,
+        namespace: String,
+        name: String,
+        artifactGlob: String = "**",
+        keepLast: Int? = nil,
+        maxAgeSeconds: Int64? = nil,
         protectTagged: Bool = true
     ) {
         self.namespace = namespace

@@ -17,7 +17,8 @@ struct ClientOptions: ParsableArguments {
 
     @Option(
         name: .customLong("ca-cert"),
-        help: "A PEM file of CA certificates to trust for an https:// server, besides the system's (default: $ARTIFACTSTORE_CA_CERT).")
+        help: "A PEM file of CA certificates to trust for an https:// server, besides the system's (default: $ARTIFACTSTORE_CA_CERT)."
+    )
     var caCert: String?
 
     @Flag(name: .long, help: "Print machine-readable JSON on standard output (errors too).")
@@ -30,8 +31,12 @@ struct ClientOptions: ParsableArguments {
         do {
             let environment = ProcessInfo.processInfo.environment
             let settings = try ClientSettings.resolve(
-                server: server, token: token, environment: environment, loginFile: LoginFile(environment: environment),
-                requireToken: requireToken)
+                server: server,
+                token: token,
+                environment: environment,
+                loginFile: LoginFile(environment: environment),
+                requireToken: requireToken
+            )
             // One pool per command, shut down before the process exits.
             let caFile = caCert ?? environment["ARTIFACTSTORE_CA_CERT"].flatMap { $0.isEmpty ? nil : $0 }
             let configuration = try ArtifactStoreClient.commandLineHTTPConfiguration(caCertificateFile: caFile)

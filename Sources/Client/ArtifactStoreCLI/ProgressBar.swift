@@ -29,7 +29,8 @@ final class ProgressBar: Sendable {
         TransferProgress(
             start: { [self] phase, total in start(phase.rawValue, total: total) },
             advance: { [self] count in advance(count) },
-            finish: { [self] in finish() })
+            finish: { [self] in finish() }
+        )
     }
 
     private func start(_ label: String, total: UInt64) {

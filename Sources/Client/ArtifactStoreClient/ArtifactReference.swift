@@ -1,4 +1,3 @@
-
 /// `NS/NAME:VERSION`: a version (or tag) of an artifact in a namespace, as the CLI takes it.
 ///
 /// The artifact name may contain `/` (`team/app/linux-x64`); the version is what follows the

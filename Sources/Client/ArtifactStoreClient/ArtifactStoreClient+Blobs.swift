@@ -30,11 +30,17 @@ extension ArtifactStoreClient {
     ///
     /// - Parameter progress: called with the size of each chunk as it is handed to the connection.
     public func uploadBlob(
-        fromFile path: String, expected digest: Digest, size: UInt64, into namespace: String,
+        fromFile path: String,
+        expected digest: Digest,
+        size: UInt64,
+        into namespace: String,
         progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> BlobBody {
         var request = makeRequest(
-            .POST, ["namespaces", namespace, "blobs"], query: [("digest", digest.description), ("size", String(size))])
+            .POST,
+            ["namespaces", namespace, "blobs"],
+            query: [("digest", digest.description), ("size", String(size))]
+        )
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         return try await LocalFiles.withReadHandle(path) { handle in
             let chunks = handle.readChunks(in: 0..<Int64(size), chunkLength: Self.chunkLength)

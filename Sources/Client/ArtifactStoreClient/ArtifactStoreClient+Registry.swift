@@ -1,6 +1,6 @@
 public import ArtifactStoreAPI
-public import Foundation
 import AsyncHTTPClient
+public import Foundation
 import NIOHTTP1
 
 extension ArtifactStoreClient {
@@ -40,8 +40,10 @@ extension ArtifactStoreClient {
 
     public func createNamespace(_ name: String, immutableTags: Bool = false, publicRead: Bool = false) async throws -> Namespace {
         try await send(
-            makeRequest(.POST, ["namespaces"]), body: CreateNamespaceBody(name: name, immutableTags: immutableTags, publicRead: publicRead),
-            expected: [201, 200])
+            makeRequest(.POST, ["namespaces"]),
+            body: CreateNamespaceBody(name: name, immutableTags: immutableTags, publicRead: publicRead),
+            expected: [201, 200]
+        )
     }
 
     /// Lets anyone read `name` without a token (`true`), or only token holders (`false`).
@@ -79,10 +81,15 @@ extension ArtifactStoreClient {
 
     /// Commits a version whose blobs are already uploaded (linked) into its namespace.
     public func commitVersion(
-        _ reference: ArtifactReference, files: [CommitVersionBody.File], labels: [String: String] = [:]
+        _ reference: ArtifactReference,
+        files: [CommitVersionBody.File],
+        labels: [String: String] = [:]
     ) async throws -> ArtifactVersion {
         try await send(
-            makeRequest(.PUT, Self.versionPath(reference)), body: CommitVersionBody(files: files, labels: labels), expected: [201, 200])
+            makeRequest(.PUT, Self.versionPath(reference)),
+            body: CommitVersionBody(files: files, labels: labels),
+            expected: [201, 200]
+        )
     }
 
     public func deleteVersion(_ reference: ArtifactReference) async throws {
@@ -109,7 +116,9 @@ extension ArtifactStoreClient {
         struct Body: Codable { var version: String }
         return try await send(
             makeRequest(.PUT, ["namespaces", reference.namespace, "artifacts", reference.artifact, "tags", name]),
-            body: Body(version: reference.version), expected: [200, 201])
+            body: Body(version: reference.version),
+            expected: [200, 201]
+        )
     }
 
     public func deleteTag(_ name: String, of artifact: String, in namespace: String) async throws {
@@ -128,7 +137,9 @@ extension ArtifactStoreClient {
             } catch let tagError as ClientError where tagError.serverCode == .tagNotFound {
                 throw ClientError(
                     .versionNotFound,
-                    message: "\(reference) names no version and no tag of \(reference.namespace)/\(reference.artifact)", status: 404)
+                    message: "\(reference) names no version and no tag of \(reference.namespace)/\(reference.artifact)",
+                    status: 404
+                )
             } catch let tagError as ClientError where tagError.status == 404 {
                 throw error
             }

@@ -17,10 +17,16 @@ extension ArtifactStoreClient {
     /// Creates or replaces the policy `policy.name` of `policy.namespace`.
     public func setRetentionPolicy(_ policy: RetentionPolicy) async throws -> RetentionPolicy {
         let body = SetPolicyBody(
-            artifactGlob: policy.artifactGlob, keepLast: policy.keepLast, maxAgeSeconds: policy.maxAgeSeconds,
-            protectTagged: policy.protectTagged)
+            artifactGlob: policy.artifactGlob,
+            keepLast: policy.keepLast,
+            maxAgeSeconds: policy.maxAgeSeconds,
+            protectTagged: policy.protectTagged
+        )
         return try await send(
-            makeRequest(.PUT, ["namespaces", policy.namespace, "retention-policies", policy.name]), body: body, expected: [200, 201])
+            makeRequest(.PUT, ["namespaces", policy.namespace, "retention-policies", policy.name]),
+            body: body,
+            expected: [200, 201]
+        )
     }
 
     public func deleteRetentionPolicy(_ name: String, in namespace: String) async throws {

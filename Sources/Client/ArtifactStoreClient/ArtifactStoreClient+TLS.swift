@@ -27,14 +27,17 @@ extension ArtifactStoreClient {
             bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw ClientError(
-                .invalidArgument, "cannot read the CA certificate file \"\(path)\"; check --ca-cert or ARTIFACTSTORE_CA_CERT",
-                underlying: error)
+                .invalidArgument,
+                "cannot read the CA certificate file \"\(path)\"; check --ca-cert or ARTIFACTSTORE_CA_CERT",
+                underlying: error
+            )
         }
         let certificates = try? NIOSSLCertificate.fromPEMBytes(Array(bytes))
         guard let certificates, !certificates.isEmpty else {
             throw ClientError(
                 .invalidArgument,
-                "\"\(path)\" holds no PEM certificate (-----BEGIN CERTIFICATE-----); check --ca-cert or ARTIFACTSTORE_CA_CERT")
+                "\"\(path)\" holds no PEM certificate (-----BEGIN CERTIFICATE-----); check --ca-cert or ARTIFACTSTORE_CA_CERT"
+            )
         }
         return certificates
     }
@@ -47,7 +50,8 @@ extension ArtifactStoreClient {
                 .tlsUntrusted,
                 "the TLS certificate of \(server) was refused: it is not signed by a trusted CA (pass --ca-cert or set "
                     + "ARTIFACTSTORE_CA_CERT to the CA's PEM file) or not issued for this host name (connect by a name it holds)",
-                underlying: error)
+                underlying: error
+            )
         }
         return ClientError(.serverUnreachable, "cannot reach the server at \(server): \(error)", underlying: error)
     }

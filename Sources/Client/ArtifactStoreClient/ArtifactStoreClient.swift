@@ -43,7 +43,9 @@ public struct ArtifactStoreClient: Sendable {
     /// Builds a request for `/v1/<segments…>`; each segment is percent-encoded on its own, so a
     /// `/` inside a segment stays inside it.
     func makeRequest(
-        _ method: HTTPMethod, _ segments: [String], query: [(String, String)] = []
+        _ method: HTTPMethod,
+        _ segments: [String],
+        query: [(String, String)] = []
     ) -> HTTPClientRequest {
         var url = server + "/v1"
         for segment in segments {
@@ -92,14 +94,20 @@ public struct ArtifactStoreClient: Sendable {
     /// Sends `request` and decodes the JSON body of a response with one of `expected` statuses;
     /// any other status becomes the server's error.
     func send<Response: Decodable>(
-        _ request: HTTPClientRequest, body: (some Encodable)? = nil as Empty?, expected: Set<Int> = [200, 201],
+        _ request: HTTPClientRequest,
+        body: (some Encodable)? = nil as Empty?,
+        expected: Set<Int> = [200, 201],
         as type: Response.Type = Response.self
     ) async throws -> Response {
         let (request, bytes) = try await exchange(request, body: body, expected: expected)
         do {
             return try APIJSON.decoder().decode(Response.self, from: Data(buffer: bytes))
         } catch {
-            throw ClientError(.badResponse, "the server's answer to \(request.method.rawValue) \(request.url) is not the expected JSON: \(error)", underlying: error)
+            throw ClientError(
+                .badResponse,
+                "the server's answer to \(request.method.rawValue) \(request.url) is not the expected JSON: \(error)",
+                underlying: error
+            )
         }
     }
 
@@ -111,7 +119,9 @@ public struct ArtifactStoreClient: Sendable {
     /// Sends `request` with `body` as JSON and reads the answer's body; a status outside
     /// `expected` becomes the server's error.
     private func exchange(
-        _ request: HTTPClientRequest, body: (some Encodable)?, expected: Set<Int>
+        _ request: HTTPClientRequest,
+        body: (some Encodable)?,
+        expected: Set<Int>
     ) async throws -> (HTTPClientRequest, ByteBuffer) {
         var request = request
         if let body {
@@ -168,7 +178,9 @@ extension ArtifactStoreClient {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .minutes(10))
         configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: 32
+        )
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         // A download from an S3 backend with `redirect=true` is a 307 to a presigned URL: follow

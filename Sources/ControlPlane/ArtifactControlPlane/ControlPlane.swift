@@ -43,10 +43,15 @@ public final class ControlPlane: Sendable {
         public var directory: DirectorySettings?
 
         public init(
-            gcGracePeriod: Duration = .seconds(24 * 3600), gcPageSize: Int = 1000, collectionWaitLimit: Duration = .seconds(30),
-            cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime, cacheCapacity: Int = 4096,
-            auditKeys: AuditKeyring = .processLocal, redirectExemptNamespaces: Set<String> = [],
-            registryTokens: RegistryTokenSettings? = nil, directory: DirectorySettings? = nil
+            gcGracePeriod: Duration = .seconds(24 * 3600),
+            gcPageSize: Int = 1000,
+            collectionWaitLimit: Duration = .seconds(30),
+            cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime,
+            cacheCapacity: Int = 4096,
+            auditKeys: AuditKeyring = .processLocal,
+            redirectExemptNamespaces: Set<String> = [],
+            registryTokens: RegistryTokenSettings? = nil,
+            directory: DirectorySettings? = nil
         ) {
             self.gcGracePeriod = gcGracePeriod
             self.gcPageSize = gcPageSize
@@ -165,7 +170,9 @@ public final class ControlPlane: Sendable {
     /// it keeps beating to a conflict get a turn without it. After a commit the audit sequencer
     /// is woken, to seal the record the transaction may have left pending.
     package func mutate<R: Sendable>(
-        _ doing: String, priority: TransactionPriority = .normal, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+        _ doing: String,
+        priority: TransactionPriority = .normal,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws(ControlPlaneError) -> R {
         do {
             return try await transaction(priority: priority, body)
@@ -177,7 +184,8 @@ public final class ControlPlane: Sendable {
     /// Runs `body` in a store transaction in which ``AuditLog/append(_:context:at:in:)`` MACs
     /// with this control plane's audit keys, and wakes the audit sequencer after the commit.
     func transaction<R: Sendable>(
-        priority: TransactionPriority = .normal, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+        priority: TransactionPriority = .normal,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
         let keys = configuration.auditKeys
         let result = try await store.transaction(priority: priority) { db in
@@ -189,7 +197,8 @@ public final class ControlPlane: Sendable {
 
     /// Runs read-only `body`, turning every failure into a ``ControlPlaneError``.
     package func query<R: Sendable>(
-        _ doing: String, _ body: @Sendable (any SQLDatabase) async throws -> R
+        _ doing: String,
+        _ body: @Sendable (any SQLDatabase) async throws -> R
     ) async throws(ControlPlaneError) -> R {
         do {
             return try await store.read(body)

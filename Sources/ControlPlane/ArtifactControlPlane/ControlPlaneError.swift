@@ -139,7 +139,8 @@ public enum ControlPlaneErrorCode: String, ErrorCode {
         case .backupInvalid:
             "A backup directory is incomplete or damaged (no manifest, an unknown format, a snapshot that does not match its recorded "
                 + "digest, a listed object that is not there)."
-        case .backupObjectCorrupt: "An object in a backup does not hash to its address. The restore stopped and removed what it had written."
+        case .backupObjectCorrupt:
+            "An object in a backup does not hash to its address. The restore stopped and removed what it had written."
         case .backupUnsupported: "The store cannot be backed up this way (a PostgreSQL database: use `pg_dump`)."
         case .invalidWebhook:
             "A webhook endpoint is malformed: a URL that is not absolute http(s) with a host, credentials in the URL, an unknown "

@@ -28,8 +28,14 @@ public enum MetadataLocation: Sendable, Hashable, CustomStringConvertible {
         public var maximumConnections: Int
 
         public init(
-            host: String, port: Int = 5432, username: String, password: String? = nil, database: String? = nil,
-            schema: String? = nil, usesTLS: Bool = true, maximumConnections: Int = 16
+            host: String,
+            port: Int = 5432,
+            username: String,
+            password: String? = nil,
+            database: String? = nil,
+            schema: String? = nil,
+            usesTLS: Bool = true,
+            maximumConnections: Int = 16
         ) {
             self.host = host
             self.port = port
@@ -68,7 +74,8 @@ public enum MetadataLocation: Sendable, Hashable, CustomStringConvertible {
         guard !text.isEmpty, !text.contains("://") else {
             throw MetadataStoreError(
                 .invalidDatabaseURL,
-                "database location \"\(text)\" is neither a path, \":memory:\", sqlite:// nor postgres://")
+                "database location \"\(text)\" is neither a path, \":memory:\", sqlite:// nor postgres://"
+            )
         }
         self = .sqliteFile(path: text)
     }
@@ -83,8 +90,12 @@ public enum MetadataLocation: Sendable, Hashable, CustomStringConvertible {
         var path = components.path
         if path.hasPrefix("/") { path.removeFirst() }
         var location = PostgresLocation(
-            host: host, port: components.port ?? 5432, username: user, password: components.password,
-            database: path.isEmpty ? nil : path)
+            host: host,
+            port: components.port ?? 5432,
+            username: user,
+            password: components.password,
+            database: path.isEmpty ? nil : path
+        )
         for item in components.queryItems ?? [] {
             switch (item.name, item.value) {
             case ("sslmode", "disable"): location.usesTLS = false
@@ -93,7 +104,8 @@ public enum MetadataLocation: Sendable, Hashable, CustomStringConvertible {
             default:
                 throw MetadataStoreError(
                     .invalidDatabaseURL,
-                    "PostgreSQL URL \"\(redacted(text))\": unsupported query item \"\(item.name)=\(item.value ?? "")\"")
+                    "PostgreSQL URL \"\(redacted(text))\": unsupported query item \"\(item.name)=\(item.value ?? "")\""
+                )
             }
         }
         return location

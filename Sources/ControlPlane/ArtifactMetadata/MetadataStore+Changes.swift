@@ -95,7 +95,8 @@ extension MetadataStore {
                 if !Task.isCancelled {
                     logger.warning(
                         "not hearing the database's change notifications; caches are off until they are back",
-                        metadata: ["error": "\(String(reflecting: error))"])
+                        metadata: ["error": "\(String(reflecting: error))"]
+                    )
                 }
             }
             feed.deliver(.lost)

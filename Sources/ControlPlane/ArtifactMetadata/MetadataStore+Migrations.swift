@@ -37,7 +37,8 @@ extension MetadataStore {
                 if current > latest {
                     throw MetadataStoreError(
                         .databaseTooNew,
-                        "the database \(location) has schema version \(current), newer than \(latest), the newest this code knows; upgrade ArtifactStore")
+                        "the database \(location) has schema version \(current), newer than \(latest), the newest this code knows; upgrade ArtifactStore"
+                    )
                 }
                 var applied: [Int] = []
                 for migration in migrations where migration.version > current {
@@ -63,9 +64,15 @@ extension MetadataStore {
             let exists: Bool
             switch self.engine {
             case .sqlite:
-                exists = try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = \(bind: Self.schemaVersionTable)").first() != nil
+                exists =
+                    try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = \(bind: Self.schemaVersionTable)")
+                    .first() != nil
             case .postgres:
-                exists = try await db.raw("SELECT to_regclass(\(bind: Self.schemaVersionTable)) IS NOT NULL AS present").first()?.decode(column: "present", as: Bool.self) ?? false
+                exists =
+                    try await db.raw("SELECT to_regclass(\(bind: Self.schemaVersionTable)) IS NOT NULL AS present").first()?.decode(
+                        column: "present",
+                        as: Bool.self
+                    ) ?? false
             }
             guard exists else { return 0 }
             let row = try await db.raw("SELECT MAX(version) AS version FROM \(unsafeRaw: Self.schemaVersionTable)").first()

@@ -14,7 +14,9 @@ extension MetadataStore {
     public func snapshot(to path: String) async throws(MetadataStoreError) {
         guard engine == .sqlite else {
             throw MetadataStoreError(
-                .database, "a PostgreSQL database (\(location)) is backed up with pg_dump, not snapshotted by the store")
+                .database,
+                "a PostgreSQL database (\(location)) is backed up with pg_dump, not snapshotted by the store"
+            )
         }
         guard !FileManager.default.fileExists(atPath: path) else {
             throw MetadataStoreError(.database, "cannot snapshot \(location) into \"\(path)\": the file exists")

@@ -88,7 +88,11 @@ public final class MetadataStore: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw MetadataStoreError(.databaseUnavailable, "cannot create directory \"\(directory)\" for \(location)", underlying: error)
+                throw MetadataStoreError(
+                    .databaseUnavailable,
+                    "cannot create directory \"\(directory)\" for \(location)",
+                    underlying: error
+                )
             }
             return try await openSQLite(storage: .file(path: path), location: location, logger: logger)
         case .postgres(let postgres):
@@ -102,14 +106,21 @@ public final class MetadataStore: Sendable {
     /// upload, strictly one after another) queued behind the fsyncs of concurrent ingests on the
     /// same threads, and each waited for a disk flush it had nothing to do with. One thread is
     /// enough: the connection runs one statement at a time anyway.
-    private static func openSQLite(storage: SQLiteConnection.Storage, location: MetadataLocation, logger: Logger) async throws(MetadataStoreError) -> MetadataStore {
+    private static func openSQLite(
+        storage: SQLiteConnection.Storage,
+        location: MetadataLocation,
+        logger: Logger
+    ) async throws(MetadataStoreError) -> MetadataStore {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
         var opened: SQLiteConnection?
         do {
             let connection = try await SQLiteConnection.open(
-                storage: storage, threadPool: thread, logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton.any())
+                storage: storage,
+                threadPool: thread,
+                logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any()
+            )
             opened = connection
             let db = connection.sql(queryLogLevel: nil)
             var readers: SQLiteReadPool?
@@ -120,7 +131,12 @@ public final class MetadataStore: Sendable {
             }
             try await db.raw("PRAGMA busy_timeout=10000").run()
             let group = SQLiteGroupCommit(executor: ThreadPoolTaskExecutor(thread))
-            let store = MetadataStore(location: location, engine: .sqlite, connection: .sqlite(connection, group, thread, readers), logger: logger)
+            let store = MetadataStore(
+                location: location,
+                engine: .sqlite,
+                connection: .sqlite(connection, group, thread, readers),
+                logger: logger
+            )
             if readers != nil {
                 await store.checkForForeignWrites()
                 store.changeTask.withLock { $0 = Task { await store.pollForeignWrites() } }
@@ -138,10 +154,19 @@ public final class MetadataStore: Sendable {
         }
     }
 
-    private static func openPostgres(_ postgres: MetadataLocation.PostgresLocation, location: MetadataLocation, logger: Logger) async throws(MetadataStoreError) -> MetadataStore {
+    private static func openPostgres(
+        _ postgres: MetadataLocation.PostgresLocation,
+        location: MetadataLocation,
+        logger: Logger
+    ) async throws(MetadataStoreError) -> MetadataStore {
         var configuration = PostgresClient.Configuration(
-            host: postgres.host, port: postgres.port, username: postgres.username, password: postgres.password,
-            database: postgres.database, tls: postgres.usesTLS ? .prefer(.makeClientConfiguration()) : .disable)
+            host: postgres.host,
+            port: postgres.port,
+            username: postgres.username,
+            password: postgres.password,
+            database: postgres.database,
+            tls: postgres.usesTLS ? .prefer(.makeClientConfiguration()) : .disable
+        )
         configuration.options.maximumConnections = postgres.maximumConnections
         if let schema = postgres.schema {
             configuration.options.additionalStartupParameters = [("search_path", "\"\(schema)\"")]
@@ -216,7 +241,8 @@ public final class MetadataStore: Sendable {
     /// as the garbage collector passes `.background`, so that a transaction that keeps losing to
     /// it gets a turn in which none of it runs.
     public func transaction<R: Sendable>(
-        priority: TransactionPriority = .normal, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+        priority: TransactionPriority = .normal,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
         try await transaction(priority: priority, waitingForLock: nil, body)
     }
@@ -232,13 +258,16 @@ public final class MetadataStore: Sendable {
     /// statement, before the wait), and released after `COMMIT` or `ROLLBACK`. SQLite serialises
     /// writers on the file already (`BEGIN IMMEDIATE`).
     public func transaction<R: Sendable>(
-        waitingForLock name: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+        waitingForLock name: String,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
         try await transaction(priority: .normal, waitingForLock: advisoryLockKey(name), body)
     }
 
     private func transaction<R: Sendable>(
-        priority: TransactionPriority, waitingForLock lockKey: Int64?, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+        priority: TransactionPriority,
+        waitingForLock lockKey: Int64?,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
         try checkOpen()
         switch connection {
@@ -252,7 +281,10 @@ public final class MetadataStore: Sendable {
     }
 
     private func runPostgresTransaction<R: Sendable>(
-        _ client: PostgresClient, priority: TransactionPriority, lockKey: Int64?, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+        _ client: PostgresClient,
+        priority: TransactionPriority,
+        lockKey: Int64?,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
         let turnKey = transactionTurnKey
         var attempt = 0
@@ -316,7 +348,10 @@ public final class MetadataStore: Sendable {
         do {
             try await connection.sql(queryLogLevel: nil).raw("SELECT \(unsafeRaw: function)(\(bind: key))").run()
         } catch {
-            logger.warning("could not release a transaction turn lock; closing the connection", metadata: ["error": "\(String(describing: error))"])
+            logger.warning(
+                "could not release a transaction turn lock; closing the connection",
+                metadata: ["error": "\(String(describing: error))"]
+            )
             try? await connection.close()
         }
     }
@@ -425,7 +460,8 @@ public final class MetadataStore: Sendable {
         case .postgres:
             // A bigint advisory key shows in pg_locks as its high and low 32 bits (objsubid 1).
             let key = UInt64(bitPattern: advisoryLockKey(name))
-            let high = Int64(key >> 32), low = Int64(key & 0xFFFF_FFFF)
+            let high = Int64(key >> 32)
+            let low = Int64(key & 0xFFFF_FFFF)
             return try await read { db in
                 try await db.raw(
                     """

@@ -36,7 +36,8 @@ final class SQLiteGroupCommit: Sendable {
         let finish: @Sendable () -> Void
 
         init(
-            run: @escaping @Sendable (any SQLDatabase) async -> Bool, failAll: @escaping @Sendable (any Error) -> Void,
+            run: @escaping @Sendable (any SQLDatabase) async -> Bool,
+            failAll: @escaping @Sendable (any Error) -> Void,
             finish: @escaping @Sendable () -> Void
         ) {
             self.run = run
@@ -74,7 +75,9 @@ final class SQLiteGroupCommit: Sendable {
     ///
     /// - Parameter wrap: turns a driver error into the store's error.
     func transaction<R: Sendable>(
-        on db: any SQLDatabase, wrap: @escaping @Sendable (any Error) -> any Error, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
+        on db: any SQLDatabase,
+        wrap: @escaping @Sendable (any Error) -> any Error,
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
             let outcome = Mutex<Result<R, any Error>?>(nil)
@@ -91,9 +94,12 @@ final class SQLiteGroupCommit: Sendable {
                 },
                 failAll: { error in outcome.withLock { $0 = .failure(error) } },
                 finish: {
-                    let result = outcome.withLock { $0 } ?? .failure(MetadataStoreError(.database, "a grouped transaction finished without an outcome"))
+                    let result =
+                        outcome.withLock { $0 }
+                        ?? .failure(MetadataStoreError(.database, "a grouped transaction finished without an outcome"))
                     continuation.resume(with: result)
-                })
+                }
+            )
             let startsDraining = state.withLock { state -> Bool in
                 state.queue.append(job)
                 defer { state.draining = true }

@@ -58,7 +58,11 @@ final class SQLiteReadPool: Sendable {
         do {
             for _ in 0..<size {
                 connection = try await SQLiteConnection.open(
-                    storage: .file(path: path), threadPool: threads, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+                    storage: .file(path: path),
+                    threadPool: threads,
+                    logger: logger,
+                    on: MultiThreadedEventLoopGroup.singleton.any()
+                )
                 guard let connection else { break }
                 let db = connection.sql(queryLogLevel: nil)
                 try await db.raw("PRAGMA busy_timeout=10000").run()

@@ -19,7 +19,9 @@ public enum OCIDigest {
             return digest
         case .sha512:
             throw OCIError(
-                .unsupported, "digest \"\(NameGrammar.printable(text))\": subjects and index children are named by sha256 only; use the manifest's sha256 digest")
+                .unsupported,
+                "digest \"\(NameGrammar.printable(text))\": subjects and index children are named by sha256 only; use the manifest's sha256 digest"
+            )
         }
     }
 
@@ -28,13 +30,18 @@ public enum OCIDigest {
         if text.hasPrefix("sha512:") {
             let hex = text.dropFirst("sha512:".count)
             guard hex.count == 128, hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
-                throw OCIError(.digestInvalid, "digest \"\(NameGrammar.printable(text))\" is not of the form sha512:<128 lower-case hex digits>")
+                throw OCIError(
+                    .digestInvalid,
+                    "digest \"\(NameGrammar.printable(text))\" is not of the form sha512:<128 lower-case hex digits>"
+                )
             }
             return .sha512(hex: String(hex))
         }
         guard text.hasPrefix("sha256:") else {
             throw OCIError(
-                .digestInvalid, "digest \"\(NameGrammar.printable(text))\" is not of the form sha256:<64 lower-case hex digits> or sha512:<128 lower-case hex digits>")
+                .digestInvalid,
+                "digest \"\(NameGrammar.printable(text))\" is not of the form sha256:<64 lower-case hex digits> or sha512:<128 lower-case hex digits>"
+            )
         }
         do {
             return .sha256(try Digest(parsing: text))

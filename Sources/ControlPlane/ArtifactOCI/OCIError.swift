@@ -68,7 +68,8 @@ public enum OCIErrorCode: String, ErrorCode {
     public var httpStatus: Int? {
         switch self {
         case .blobUnknown, .blobUploadUnknown, .manifestUnknown, .nameUnknown: 404
-        case .blobUploadInvalid, .digestInvalid, .manifestBlobUnknown, .manifestInvalid, .nameInvalid, .sizeInvalid, .paginationNumberInvalid,
+        case .blobUploadInvalid, .digestInvalid, .manifestBlobUnknown, .manifestInvalid, .nameInvalid, .sizeInvalid,
+            .paginationNumberInvalid,
             .unsupported:
             400
         case .unauthorized: 401
@@ -127,7 +128,8 @@ extension OCIError {
                 case .blobNotFound: .blobUnknown
                 case .blobNotLinked: .manifestBlobUnknown
                 case .blobCollected: .blobUploadInvalid
-                case .namespaceExists, .versionExists, .holdExists, .policyExists, .holdNotFound, .policyNotFound, .tokenNotFound, .invalidPolicy,
+                case .namespaceExists, .versionExists, .holdExists, .policyExists, .holdNotFound, .policyNotFound, .tokenNotFound,
+                    .invalidPolicy,
                     .invalidToken, .invalidWebhook, .webhookAddressRefused, .webhookNotFound, .invalidProxy, .proxyNotFound, .invalidQuota,
                     .invalidReplication, .replicationNotFound, .replicationExists:
                     .unsupported
@@ -148,8 +150,10 @@ extension OCIError {
             case .objectNotFound: self.init(.blobUnknown, error.message, underlying: error)
             case .objectCorrupt: self.init(.objectCorrupt, error.message, underlying: error)
             case .rangeUnverifiable: self.init(.unsupported, error.message, status: 501, underlying: error)
-            case .backendUnavailable, .dataPlaneUnavailable: self.init(.unknown, "the data plane is unavailable (\(error.code))", status: 503, underlying: error)
-            case .unknownBackend, .invalidConfiguration, .cancelled, .storage: self.init(.unknown, "the data plane failed (\(error.code)); see the server log", underlying: error)
+            case .backendUnavailable, .dataPlaneUnavailable:
+                self.init(.unknown, "the data plane is unavailable (\(error.code))", status: 503, underlying: error)
+            case .unknownBackend, .invalidConfiguration, .cancelled, .storage:
+                self.init(.unknown, "the data plane failed (\(error.code)); see the server log", underlying: error)
             }
         default:
             self.init(.unknown, "the server failed; see the server log", underlying: error)

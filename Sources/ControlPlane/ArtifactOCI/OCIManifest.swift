@@ -52,7 +52,10 @@ public struct OCIManifest: Sendable, Hashable {
     public init(buffer: ByteBuffer, contentType: String?) throws(OCIError) {
         guard buffer.readableBytes <= Self.maximumSize else {
             throw OCIError(
-                .manifestInvalid, "manifest of \(buffer.readableBytes) bytes is larger than the \(Self.maximumSize)-byte limit", status: 413)
+                .manifestInvalid,
+                "manifest of \(buffer.readableBytes) bytes is larger than the \(Self.maximumSize)-byte limit",
+                status: 413
+            )
         }
         let wire = try Self.decode(buffer)
         guard wire.schemaVersion == 2 else {
@@ -67,7 +70,8 @@ public struct OCIManifest: Sendable, Hashable {
             if headerNamesManifest, let header, header != declared {
                 throw OCIError(
                     .manifestInvalid,
-                    "Content-Type \"\(NameGrammar.printable(header))\" differs from the manifest's mediaType \"\(NameGrammar.printable(declared))\"")
+                    "Content-Type \"\(NameGrammar.printable(header))\" differs from the manifest's mediaType \"\(NameGrammar.printable(declared))\""
+                )
             }
         } else if headerNamesManifest, let header {
             mediaType = header
@@ -79,7 +83,8 @@ public struct OCIManifest: Sendable, Hashable {
         guard Self.supportedMediaTypes.contains(mediaType) else {
             throw OCIError(.manifestInvalid, "manifest media type \"\(NameGrammar.printable(mediaType))\" is not supported")
         }
-        if mediaType == Self.imageManifest || mediaType == Self.dockerManifest, let header, !headerNamesManifest, header != "application/json",
+        if mediaType == Self.imageManifest || mediaType == Self.dockerManifest, let header, !headerNamesManifest,
+            header != "application/json",
             header != "application/octet-stream"
         {
             // A Content-Type that is neither a manifest type nor generic is a mistake, not a hint.
@@ -87,7 +92,10 @@ public struct OCIManifest: Sendable, Hashable {
         }
         self.mediaType = mediaType
         self.size = UInt64(buffer.readableBytes)
-        self.digest = try! ArtifactIdentity.Digest(algorithm: .sha256, bytes: buffer.withUnsafeReadableBytes { Array(SHA256.hash(data: $0)) })
+        self.digest = try! ArtifactIdentity.Digest(
+            algorithm: .sha256,
+            bytes: buffer.withUnsafeReadableBytes { Array(SHA256.hash(data: $0)) }
+        )
         self.isIndex = mediaType == Self.imageIndex || mediaType == Self.dockerManifestList
         self.blobs = []
         self.manifests = []

@@ -24,7 +24,11 @@ extension OCIRegistry {
     ///   to), `NAME_UNKNOWN`, `MANIFEST_BLOB_UNKNOWN` naming the first missing reference — all
     ///   before anything is stored.
     public func putManifest(
-        _ repository: OCIRepositoryName, reference: String, bytes: [UInt8], contentType: String?, context: RequestContext
+        _ repository: OCIRepositoryName,
+        reference: String,
+        bytes: [UInt8],
+        contentType: String?,
+        context: RequestContext
     ) async throws(OCIError) -> OCIManifest {
         try await putManifest(repository, reference: reference, body: ByteBuffer(bytes: bytes), contentType: contentType, context: context)
     }
@@ -32,7 +36,11 @@ extension OCIRegistry {
     /// As ``putManifest(_:reference:bytes:contentType:context:)`` with the body as received:
     /// it is decoded, hashed and stored from this one buffer, never copied.
     public func putManifest(
-        _ repository: OCIRepositoryName, reference: String, body: ByteBuffer, contentType: String?, context: RequestContext
+        _ repository: OCIRepositoryName,
+        reference: String,
+        body: ByteBuffer,
+        contentType: String?,
+        context: RequestContext
     ) async throws(OCIError) -> OCIManifest {
         try await storeManifest(repository, reference: reference, body: body, contentType: contentType, partial: false, context: context)
     }
@@ -41,7 +49,12 @@ extension OCIRegistry {
     /// proxy namespace fetched from its upstream, whose blobs come later) the references the
     /// repository does not have yet are left out of the version instead of refused.
     func storeManifest(
-        _ repository: OCIRepositoryName, reference: String, body: ByteBuffer, contentType: String?, partial: Bool, context: RequestContext
+        _ repository: OCIRepositoryName,
+        reference: String,
+        body: ByteBuffer,
+        contentType: String?,
+        partial: Bool,
+        context: RequestContext
     ) async throws(OCIError) -> OCIManifest {
         let manifest = try OCIManifest(buffer: body, contentType: contentType)
         var tag: String?
@@ -59,7 +72,11 @@ extension OCIRegistry {
             do {
                 try NameGrammar.validateTag(reference)
             } catch {
-                throw OCIError(.manifestInvalid, "tag \"\(NameGrammar.printable(reference))\" is invalid: \(error.message)", underlying: error)
+                throw OCIError(
+                    .manifestInvalid,
+                    "tag \"\(NameGrammar.printable(reference))\" is invalid: \(error.message)",
+                    underlying: error
+                )
             }
             tag = reference
         }
@@ -70,7 +87,8 @@ extension OCIRegistry {
             throw OCIError(
                 .manifestInvalid,
                 "the manifest references \(references) blobs and manifests; at most \(Registry.maximumFiles - 1) are allowed; "
-                    + "nothing was stored")
+                    + "nothing was stored"
+            )
         }
         let ns = repository.namespace
         _ = try await mapped { try await registry.namespace(ns) }
@@ -90,7 +108,10 @@ extension OCIRegistry {
         for digest in manifest.manifests {
             guard let child = try await storedManifest(repository, version: OCIDigest.versionName(digest)) else {
                 if partial { continue }
-                throw OCIError(.manifestBlobUnknown, "the index references manifest \(digest), which is not in \(repository); push it first")
+                throw OCIError(
+                    .manifestBlobUnknown,
+                    "the index references manifest \(digest), which is not in \(repository); push it first"
+                )
             }
             files.append(FileEntry(path: "manifests/\(OCIDigest.versionName(digest))", address: child.address, mediaType: child.mediaType))
         }
@@ -103,12 +124,22 @@ extension OCIRegistry {
             try await store.commitManifest(
                 VersionManifest(namespace: ns, artifact: repository.artifact, version: version, files: files),
                 record: OCIManifestRecord(
-                    namespace: ns, artifact: repository.artifact, digest: manifest.digest.description, mediaType: manifest.mediaType,
-                    artifactType: manifest.artifactType, subject: manifest.subject?.description, annotations: manifest.annotations, size: manifest.size),
-                context: context)
+                    namespace: ns,
+                    artifact: repository.artifact,
+                    digest: manifest.digest.description,
+                    mediaType: manifest.mediaType,
+                    artifactType: manifest.artifactType,
+                    subject: manifest.subject?.description,
+                    annotations: manifest.annotations,
+                    size: manifest.size
+                ),
+                context: context
+            )
         }
         if let tag {
-            _ = try await mapped { try await registry.setTag(namespace: ns, artifact: repository.artifact, tag: tag, version: version, context: context) }
+            _ = try await mapped {
+                try await registry.setTag(namespace: ns, artifact: repository.artifact, tag: tag, version: version, context: context)
+            }
         }
         return manifest
     }
@@ -125,7 +156,9 @@ extension OCIRegistry {
             guard (try? NameGrammar.validateTag(reference)) != nil else {
                 throw OCIError(.manifestUnknown, "no manifest is tagged \"\(NameGrammar.printable(reference))\" in \(repository)")
             }
-            version = try await mapped { try await registry.tag(namespace: repository.namespace, artifact: repository.artifact, tag: reference).version }
+            version = try await mapped {
+                try await registry.tag(namespace: repository.namespace, artifact: repository.artifact, tag: reference).version
+            }
         }
         guard let file = try await storedManifest(repository, version: version) else {
             throw OCIError(.manifestUnknown, "manifest \(NameGrammar.printable(reference)) is not in \(repository)")
@@ -137,7 +170,12 @@ extension OCIRegistry {
     /// Streams a stored manifest's exact bytes.
     public func openManifest(_ repository: OCIRepositoryName, _ manifest: StoredManifest) async throws(OCIError) -> ByteStream {
         try await mapped {
-            try await registry.openFile(namespace: repository.namespace, artifact: repository.artifact, version: manifest.version, path: Self.manifestPath)
+            try await registry.openFile(
+                namespace: repository.namespace,
+                artifact: repository.artifact,
+                version: manifest.version,
+                path: Self.manifestPath
+            )
         }
     }
 
@@ -150,18 +188,38 @@ extension OCIRegistry {
             let digest = "sha256:" + version.dropFirst("sha256-".count)
             try await mapped {
                 try await store.deleteManifest(
-                    namespace: repository.namespace, artifact: repository.artifact, version: version, digest: digest, context: context)
+                    namespace: repository.namespace,
+                    artifact: repository.artifact,
+                    version: version,
+                    digest: digest,
+                    context: context
+                )
             }
         } else {
-            try await mapped { try await registry.deleteTag(namespace: repository.namespace, artifact: repository.artifact, tag: reference, context: context) }
+            try await mapped {
+                try await registry.deleteTag(
+                    namespace: repository.namespace,
+                    artifact: repository.artifact,
+                    tag: reference,
+                    context: context
+                )
+            }
         }
     }
 
     /// The manifests whose subject is `subject`, optionally of one artifact type.
-    public func referrers(_ repository: OCIRepositoryName, subject: Digest, artifactType: String?) async throws(OCIError) -> [OCIManifestRecord] {
+    public func referrers(
+        _ repository: OCIRepositoryName,
+        subject: Digest,
+        artifactType: String?
+    ) async throws(OCIError) -> [OCIManifestRecord] {
         try await mapped {
             try await store.referrers(
-                namespace: repository.namespace, artifact: repository.artifact, subject: subject.description, artifactType: artifactType)
+                namespace: repository.namespace,
+                artifact: repository.artifact,
+                subject: subject.description,
+                artifactType: artifactType
+            )
         }
     }
 }

@@ -15,7 +15,11 @@ extension OCIRegistry {
     ///   there first; `SIZE_INVALID`; `BLOB_UPLOAD_UNKNOWN`; `DENIED` when the piece with the
     ///   earlier ones does not fit the namespace's quota (nothing appended).
     func appendStaged(
-        _ repository: OCIRepositoryName, session: OCIUploadSession, body: ByteStream, size: UInt64?, staging: any StagedIngesting,
+        _ repository: OCIRepositoryName,
+        session: OCIUploadSession,
+        body: ByteStream,
+        size: UInt64?,
+        staging: any StagedIngesting,
         context: RequestContext
     ) async throws(OCIError) -> OCIUploadSession {
         let length: UInt64
@@ -24,7 +28,11 @@ extension OCIRegistry {
             // The stage's earlier pieces count against the room the namespace's quota leaves.
             length = try await registry.withinQuota(body, namespace: namespace, declared: size, holding: session.offset) { limited in
                 try await staging.appendStaged(
-                    OCIStore.stageName(session.id), at: session.offset, limited, hints: IngestHints(sizeHint: size, expectedSize: size))
+                    OCIStore.stageName(session.id),
+                    at: session.offset,
+                    limited,
+                    hints: IngestHints(sizeHint: size, expectedSize: size)
+                )
             }
         } catch let error as DataPlaneError where error.kind == .rangeNotSatisfiable {
             let current = try await upload(repository, id: session.id)
@@ -34,14 +42,22 @@ extension OCIRegistry {
         }
         let outcome = try await mapped {
             try await store.recordStagedAppend(
-                uploadID: session.id, namespace: repository.namespace, artifact: repository.artifact, from: session.offset, to: length,
-                context: context)
+                uploadID: session.id,
+                namespace: repository.namespace,
+                artifact: repository.artifact,
+                from: session.offset,
+                to: length,
+                context: context
+            )
         }
         switch outcome {
         case .appended(let updated): return updated
         case .offsetMismatch(let current): throw Self.outOfOrder(current, start: session.offset)
         case .unknownSession:
-            throw OCIError(.blobUploadUnknown, "upload \"\(NameGrammar.printable(session.id))\" of \(repository) ended while the chunk arrived")
+            throw OCIError(
+                .blobUploadUnknown,
+                "upload \"\(NameGrammar.printable(session.id))\" of \(repository) ended while the chunk arrived"
+            )
         }
     }
 
@@ -51,8 +67,13 @@ extension OCIRegistry {
     /// plane does not hash), linked, and the session ends. A mismatch stores nothing and leaves
     /// the session as it was before the close.
     func finishStaged(
-        _ repository: OCIRepositoryName, session: OCIUploadSession, digest: OCIBlobDigest, finalBody: ByteStream?, finalSize: UInt64?,
-        staging: any StagedIngesting, context: RequestContext
+        _ repository: OCIRepositoryName,
+        session: OCIUploadSession,
+        digest: OCIBlobDigest,
+        finalBody: ByteStream?,
+        finalSize: UInt64?,
+        staging: any StagedIngesting,
+        context: RequestContext
     ) async throws(OCIError) -> LinkedBlob {
         let name = OCIStore.stageName(session.id)
         _ = try await mapped { try await registry.namespace(repository.namespace) }
@@ -61,7 +82,11 @@ extension OCIRegistry {
             var length = session.offset
             if let finalBody {
                 length = try await staging.appendStaged(
-                    name, at: session.offset, finalBody, hints: IngestHints(sizeHint: finalSize, expectedSize: finalSize))
+                    name,
+                    at: session.offset,
+                    finalBody,
+                    hints: IngestHints(sizeHint: finalSize, expectedSize: finalSize)
+                )
             }
             switch digest {
             case .sha256(let sha256):

@@ -14,20 +14,35 @@ extension OCIRegistry {
     /// `body`, and the blob is then linked with its `sha512` → address mapping.
     ///
     /// - Throws: `DIGEST_INVALID` (nothing stored), `SIZE_INVALID`, `NAME_UNKNOWN`.
-    public func ingest(_ repository: OCIRepositoryName, digest: OCIBlobDigest, body: ByteStream, size: UInt64?, context: RequestContext) async throws(OCIError) -> LinkedBlob {
+    public func ingest(
+        _ repository: OCIRepositoryName,
+        digest: OCIBlobDigest,
+        body: ByteStream,
+        size: UInt64?,
+        context: RequestContext
+    ) async throws(OCIError) -> LinkedBlob {
         switch digest {
         case .sha256(let sha256):
             return try await mapped {
                 try await registry.ingestBlob(
-                    namespace: repository.namespace, body, hints: IngestHints(sizeHint: size, expectedDigest: sha256, expectedSize: size), context: context)
+                    namespace: repository.namespace,
+                    body,
+                    hints: IngestHints(sizeHint: size, expectedDigest: sha256, expectedSize: size),
+                    context: context
+                )
             }
         case .sha512(let hex):
             let verdict = SHA512VerifyingSequence.Verdict()
             let checked = ByteStream(SHA512VerifyingSequence(base: body, expectedHex: hex, verdict: verdict))
             do {
                 return try await store.ingestBlob(
-                    namespace: repository.namespace, checked, hints: IngestHints(sizeHint: size, expectedSize: size), alias: Self.alias(digest),
-                    verified: { verdict.matched }, context: context)
+                    namespace: repository.namespace,
+                    checked,
+                    hints: IngestHints(sizeHint: size, expectedSize: size),
+                    alias: Self.alias(digest),
+                    verified: { verdict.matched },
+                    context: context
+                )
             } catch {
                 // The data plane wraps its source's failure; the mismatch is the answer.
                 if let mismatch = verdict.mismatch { throw mismatch }
@@ -43,7 +58,12 @@ extension OCIRegistry {
 
     /// Links `digest` from repository `source` into `repository` (a cross-repository mount);
     /// `nil` when `source`'s namespace does not have it. The caller checks read access to `source`.
-    public func mount(_ repository: OCIRepositoryName, digest: OCIBlobDigest, from source: OCIRepositoryName, context: RequestContext) async throws(OCIError) -> LinkedBlob? {
+    public func mount(
+        _ repository: OCIRepositoryName,
+        digest: OCIBlobDigest,
+        from source: OCIRepositoryName,
+        context: RequestContext
+    ) async throws(OCIError) -> LinkedBlob? {
         let found: Digest
         switch digest {
         case .sha256(let sha256):
@@ -54,13 +74,22 @@ extension OCIRegistry {
             guard let blob = try await optionalBlob(source.namespace, digest) else { return nil }
             found = blob.address.digest
         }
-        return try await mapped { try await store.mountBlob(digest: found, from: source.namespace, into: repository.namespace, context: context) }
+        return try await mapped {
+            try await store.mountBlob(digest: found, from: source.namespace, into: repository.namespace, context: context)
+        }
     }
 
     /// The session `id` of `repository`. - Throws: `BLOB_UPLOAD_UNKNOWN`.
     public func upload(_ repository: OCIRepositoryName, id: String) async throws(OCIError) -> OCIUploadSession {
-        guard let session = try await mapped({ try await store.upload(id: id, namespace: repository.namespace, artifact: repository.artifact) }) else {
-            throw OCIError(.blobUploadUnknown, "upload \"\(NameGrammar.printable(id))\" of \(repository) does not exist (finished, cancelled or expired)")
+        guard
+            let session = try await mapped({
+                try await store.upload(id: id, namespace: repository.namespace, artifact: repository.artifact)
+            })
+        else {
+            throw OCIError(
+                .blobUploadUnknown,
+                "upload \"\(NameGrammar.printable(id))\" of \(repository) does not exist (finished, cancelled or expired)"
+            )
         }
         return session
     }
@@ -73,7 +102,12 @@ extension OCIRegistry {
     ///   is not the session's offset, before reading the body; `SIZE_INVALID` when the body
     ///   does not have `size` bytes.
     public func appendChunk(
-        _ repository: OCIRepositoryName, id: String, start: UInt64?, body: ByteStream, size: UInt64?, context: RequestContext
+        _ repository: OCIRepositoryName,
+        id: String,
+        start: UInt64?,
+        body: ByteStream,
+        size: UInt64?,
+        context: RequestContext
     ) async throws(OCIError) -> OCIUploadSession {
         let session = try await upload(repository, id: id)
         let offset = start ?? session.offset
@@ -86,8 +120,14 @@ extension OCIRegistry {
         }
         let outcome = try await mapped {
             try await store.appendChunk(
-                uploadID: id, namespace: repository.namespace, artifact: repository.artifact, at: offset, body,
-                hints: IngestHints(sizeHint: size, expectedSize: size), context: context)
+                uploadID: id,
+                namespace: repository.namespace,
+                artifact: repository.artifact,
+                at: offset,
+                body,
+                hints: IngestHints(sizeHint: size, expectedSize: size),
+                context: context
+            )
         }
         switch outcome {
         case .appended(let updated): return updated
@@ -99,8 +139,10 @@ extension OCIRegistry {
 
     static func outOfOrder(_ session: OCIUploadSession, start: UInt64) -> OCIError {
         OCIError(
-            .rangeInvalid, "chunk starts at byte \(start) but upload \(session.id) holds \(session.offset) bytes; send the chunk starting at \(session.offset)",
-            receivedBytes: session.offset)
+            .rangeInvalid,
+            "chunk starts at byte \(start) but upload \(session.id) holds \(session.offset) bytes; send the chunk starting at \(session.offset)",
+            receivedBytes: session.offset
+        )
     }
 
     /// Closes session `id` as the blob `digest`. A session without chunks and a `finalBody` is
@@ -116,18 +158,32 @@ extension OCIRegistry {
     ///
     /// - Throws: `BLOB_UPLOAD_UNKNOWN`, `DIGEST_INVALID` (nothing linked; the session stays).
     public func finishUpload(
-        _ repository: OCIRepositoryName, id: String, digest: OCIBlobDigest, finalBody: ByteStream?, finalSize: UInt64?, context: RequestContext
+        _ repository: OCIRepositoryName,
+        id: String,
+        digest: OCIBlobDigest,
+        finalBody: ByteStream?,
+        finalSize: UInt64?,
+        context: RequestContext
     ) async throws(OCIError) -> LinkedBlob {
         let session = try await upload(repository, id: id)
         if session.chunkCount == 0, session.offset > 0, let staging = store.stagingDataPlane {
             return try await finishStaged(
-                repository, session: session, digest: digest, finalBody: finalBody, finalSize: finalSize, staging: staging, context: context)
+                repository,
+                session: session,
+                digest: digest,
+                finalBody: finalBody,
+                finalSize: finalSize,
+                staging: staging,
+                context: context
+            )
         }
         if let finalBody, session.chunkCount == 0 {
             // POST then PUT with the whole body: one ingest that checks the digest, as a
             // monolithic upload (a wrong digest stores nothing).
             let result = try await ingest(repository, digest: digest, body: finalBody, size: finalSize, context: context)
-            _ = try await mapped { try await store.finishUpload(uploadID: id, namespace: repository.namespace, result: result, context: context) }
+            _ = try await mapped {
+                try await store.finishUpload(uploadID: id, namespace: repository.namespace, result: result, context: context)
+            }
             return result
         }
         let chunks = try await mapped { try await store.uploadChunks(uploadID: id) }
@@ -139,10 +195,18 @@ extension OCIRegistry {
             // The one chunk is the blob: linked as it is, and the session ends in the same step.
             let linked = try await mapped {
                 try await store.finishUploadWithChunk(
-                    uploadID: id, namespace: repository.namespace, artifact: repository.artifact, chunk: chunks[0], context: context)
+                    uploadID: id,
+                    namespace: repository.namespace,
+                    artifact: repository.artifact,
+                    chunk: chunks[0],
+                    context: context
+                )
             }
             guard let linked else {
-                throw OCIError(.blobUploadUnknown, "upload \"\(NameGrammar.printable(id))\" of \(repository) ended while it was being closed")
+                throw OCIError(
+                    .blobUploadUnknown,
+                    "upload \"\(NameGrammar.printable(id))\" of \(repository) ended while it was being closed"
+                )
             }
             return linked
         } else {
@@ -153,7 +217,9 @@ extension OCIRegistry {
             let stream = ByteStream(ChunkConcatenation(store: store, uploadID: id, chunks: chunks, tail: finalBody))
             result = try await ingest(repository, digest: digest, body: stream, size: total, context: context)
         }
-        _ = try await mapped { try await store.finishUpload(uploadID: id, namespace: repository.namespace, result: result, context: context) }
+        _ = try await mapped {
+            try await store.finishUpload(uploadID: id, namespace: repository.namespace, result: result, context: context)
+        }
         return result
     }
 

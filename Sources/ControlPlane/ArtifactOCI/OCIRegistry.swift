@@ -51,7 +51,7 @@ public struct OCIRegistry: Sendable {
             case .sha256(let sha256): return try await registry.blob(namespace: namespace, digest: sha256)
             case .sha512: return try await store.blob(namespace: namespace, alias: Self.alias(digest))
             }
-        } catch where error.kind == .blobNotFound || error.kind == .namespaceNotFound {
+        } catch  where error.kind == .blobNotFound || error.kind == .namespaceNotFound {
             return nil
         } catch {
             throw OCIError(mapping: error)
@@ -69,8 +69,12 @@ public struct OCIRegistry: Sendable {
             do {
                 let bytes = try await store.blob(namespace: repository.namespace, alias: Self.alias(digest))
                 return try await store.manifestVersion(
-                    namespace: repository.namespace, artifact: repository.artifact, path: Self.manifestPath, address: bytes.address)
-            } catch where error.kind == .blobNotFound {
+                    namespace: repository.namespace,
+                    artifact: repository.artifact,
+                    path: Self.manifestPath,
+                    address: bytes.address
+                )
+            } catch  where error.kind == .blobNotFound {
                 return nil
             } catch {
                 throw OCIError(mapping: error)
@@ -86,7 +90,7 @@ public struct OCIRegistry: Sendable {
         do {
             let committed = try await registry.version(namespace: repository.namespace, artifact: repository.artifact, version: version)
             return committed.files.first { $0.path == Self.manifestPath }
-        } catch where error.kind == .versionNotFound || error.kind == .artifactNotFound {
+        } catch  where error.kind == .versionNotFound || error.kind == .artifactNotFound {
             return nil
         } catch {
             throw OCIError(mapping: error)
@@ -101,4 +105,3 @@ public struct OCIRegistry: Sendable {
         }
     }
 }
-

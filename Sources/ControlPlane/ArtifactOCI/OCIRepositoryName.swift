@@ -39,13 +39,18 @@ public struct OCIRepositoryName: Sendable, Hashable, CustomStringConvertible {
             throw OCIError(
                 .nameInvalid,
                 "repository name \"\(NameGrammar.printable(text))\" needs at least two components: <namespace>/<artifact> "
-                    + "(this server has no default namespace for single-component names; its operator can set ociDefaultNamespace)")
+                    + "(this server has no default namespace for single-component names; its operator can set ociDefaultNamespace)"
+            )
         }
         do {
             try NameGrammar.validateNamespace(namespace)
             try NameGrammar.validateArtifact(artifact)
         } catch {
-            throw OCIError(.nameInvalid, "repository name \"\(NameGrammar.printable(text))\" is invalid: \(error.message)", underlying: error)
+            throw OCIError(
+                .nameInvalid,
+                "repository name \"\(NameGrammar.printable(text))\" is invalid: \(error.message)",
+                underlying: error
+            )
         }
         self.namespace = namespace
         self.artifact = artifact

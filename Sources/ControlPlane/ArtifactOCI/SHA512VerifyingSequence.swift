@@ -68,7 +68,9 @@ struct SHA512VerifyingSequence: AsyncSequence, Sendable {
             let actual = OCIBlobDigest.hex(hasher.finalize())
             guard actual == expectedHex else {
                 let error = OCIError(
-                    .digestInvalid, "expected digest sha512:\(expectedHex), the stream's \(size) bytes have sha512:\(actual); nothing was stored")
+                    .digestInvalid,
+                    "expected digest sha512:\(expectedHex), the stream's \(size) bytes have sha512:\(actual); nothing was stored"
+                )
                 verdict.record(.mismatch(error))
                 throw error
             }

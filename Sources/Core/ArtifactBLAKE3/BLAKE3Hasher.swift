@@ -105,7 +105,11 @@ public struct BLAKE3Hasher: Sendable {
         guard let base = output.baseAddress, output.count > 0 else { return }
         withUnsafePointer(to: state) { statePointer in
             asb3_hasher_finalize_seek(
-                statePointer, seek, base.assumingMemoryBound(to: UInt8.self), output.count)
+                statePointer,
+                seek,
+                base.assumingMemoryBound(to: UInt8.self),
+                output.count
+            )
         }
     }
 }

@@ -69,7 +69,9 @@ public enum BLAKE3Tree {
     /// - Precondition: `chunkIndex` is a multiple of the subtree's chunk count rounded up to a
     ///   power of two, and `bytes` is a whole number of chunks unless it ends the input.
     public static func chainingValue(
-        of bytes: UnsafeRawBufferPointer, chunkIndex: UInt64, isRoot: Bool = false
+        of bytes: UnsafeRawBufferPointer,
+        chunkIndex: UInt64,
+        isRoot: Bool = false
     ) -> BLAKE3ChainingValue {
         precondition(!isRoot || chunkIndex == 0, "the root subtree starts at chunk 0, not \(chunkIndex)")
         return .make { out in asb3_subtree_cv(bytes.baseAddress, bytes.count, chunkIndex, isRoot ? 1 : 0, out) }
@@ -81,8 +83,11 @@ public enum BLAKE3Tree {
             right.withUnsafeBytes { r in
                 .make { out in
                     asb3_parent_cv(
-                        l.baseAddress!.assumingMemoryBound(to: UInt8.self), r.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                        isRoot ? 1 : 0, out)
+                        l.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                        r.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                        isRoot ? 1 : 0,
+                        out
+                    )
                 }
             }
         }
@@ -93,7 +98,10 @@ public enum BLAKE3Tree {
     /// when `isRoot`. Parents are compressed many at a time.
     public static func merge(_ cvs: UnsafeRawBufferPointer, isRoot: Bool = false) -> BLAKE3ChainingValue {
         let count = cvs.count / BLAKE3.outputByteCount
-        precondition(count >= 2 && count & (count - 1) == 0 && cvs.count % BLAKE3.outputByteCount == 0, "merge takes 2^k CVs, got \(cvs.count) bytes")
+        precondition(
+            count >= 2 && count & (count - 1) == 0 && cvs.count % BLAKE3.outputByteCount == 0,
+            "merge takes 2^k CVs, got \(cvs.count) bytes"
+        )
         return .make { out in
             asb3_merge_cvs(cvs.baseAddress!.assumingMemoryBound(to: UInt8.self), count, isRoot ? 1 : 0, out)
         }

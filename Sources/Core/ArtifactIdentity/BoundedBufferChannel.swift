@@ -47,7 +47,10 @@ final class BoundedBufferChannel: Sendable {
     func send(_ buffer: ByteBuffer) async throws {
         while true {
             try Task.checkCancellation()
-            enum Step { case done, wait, fail(any Error) }
+            enum Step {
+                case done, wait
+                case fail(any Error)
+            }
             let (step, consumer): (Step, CheckedContinuation<ByteBuffer?, any Error>?) = state.withLock { state in
                 if let failure = state.failure { return (.fail(failure), nil) }
                 if state.finished { return (.fail(CancellationError()), nil) }
@@ -118,7 +121,11 @@ final class BoundedBufferChannel: Sendable {
     /// The next buffer, or `nil` once finished and drained.
     func next() async throws -> ByteBuffer? {
         try Task.checkCancellation()
-        enum Step { case value(ByteBuffer?, CheckedContinuation<Void, any Error>?), fail(any Error), wait }
+        enum Step {
+            case value(ByteBuffer?, CheckedContinuation<Void, any Error>?)
+            case fail(any Error)
+            case wait
+        }
         let step: Step = state.withLock { state in
             if let buffer = state.popFirst() {
                 defer { state.waitingProducer = nil }
@@ -137,7 +144,11 @@ final class BoundedBufferChannel: Sendable {
         case .wait:
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
-                    enum Now { case value(ByteBuffer?), fail(any Error), parked }
+                    enum Now {
+                        case value(ByteBuffer?)
+                        case fail(any Error)
+                        case parked
+                    }
                     let now: Now = state.withLock { state in
                         if let buffer = state.popFirst() { return .value(buffer) }
                         if let failure = state.failure { return .fail(failure) }

@@ -66,14 +66,22 @@ public struct Digest: Sendable, Hashable, Codable, CustomStringConvertible, Loss
             case .unknownAlgorithm(let name):
                 let known = DigestAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
                 return DigestParseError(
-                    .unknownAlgorithm, input: input, detail: "unknown algorithm \(DigestParseError.quoted(name)) (known: \(known))")
+                    .unknownAlgorithm,
+                    input: input,
+                    detail: "unknown algorithm \(DigestParseError.quoted(name)) (known: \(known))"
+                )
             case .wrongLength(let algorithm, let count):
                 return DigestParseError(
-                    .wrongLength, input: input,
-                    detail: "a \(algorithm.rawValue) digest has \(algorithm.hexCount) hex characters, got \(count)")
+                    .wrongLength,
+                    input: input,
+                    detail: "a \(algorithm.rawValue) digest has \(algorithm.hexCount) hex characters, got \(count)"
+                )
             case .uppercaseHex(let offset):
                 return DigestParseError(
-                    .uppercaseHex, input: input, detail: "upper-case hex digit at position \(offset) of the hex part; digests are lower-case")
+                    .uppercaseHex,
+                    input: input,
+                    detail: "upper-case hex digit at position \(offset) of the hex part; digests are lower-case"
+                )
             case .nonHexCharacter(let offset):
                 return DigestParseError(.nonHexCharacter, input: input, detail: "non-hex character at position \(offset) of the hex part")
             }
@@ -151,7 +159,8 @@ public struct Digest: Sendable, Hashable, Codable, CustomStringConvertible, Loss
             var out = 0
             // 30 bytes in ten groups of three, then the last two with one `=`.
             for group in 0..<11 {
-                let first = byte(group * 3), second = byte(group * 3 + 1)
+                let first = byte(group * 3)
+                let second = byte(group * 3 + 1)
                 let third: UInt32 = group < 10 ? byte(group * 3 + 2) : 0
                 let bits = first << 16 | second << 8 | third
                 buffer[out] = symbols[Int(bits >> 18 & 0x3F)]

@@ -60,9 +60,11 @@ extension DigestParseError {
     /// `input` in quotes, control characters escaped and cut at 100 characters, safe for logs.
     static func quoted(_ input: String) -> String {
         let limit = 100
-        var text = String(input.unicodeScalars.prefix(limit).map { scalar -> String in
-            scalar.value < 0x20 || scalar.value == 0x7F ? scalar.escaped(asASCII: true) : String(scalar)
-        }.joined())
+        var text = String(
+            input.unicodeScalars.prefix(limit).map { scalar -> String in
+                scalar.value < 0x20 || scalar.value == 0x7F ? scalar.escaped(asASCII: true) : String(scalar)
+            }.joined()
+        )
         if input.unicodeScalars.count > limit { text += "…" }
         return "\"\(text)\""
     }

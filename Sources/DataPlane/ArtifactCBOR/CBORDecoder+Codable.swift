@@ -40,8 +40,12 @@ extension CBORError {
         case .valueNotFound(_, let context):
             self.init(.valueNotFound, codingPath: context.codingPath, context.debugDescription, underlying: error)
         case .keyNotFound(let key, let context):
-            self.init(.keyNotFound, codingPath: context.codingPath + [key],
-                      "no value for key \"\(key.stringValue)\"", underlying: error)
+            self.init(
+                .keyNotFound,
+                codingPath: context.codingPath + [key],
+                "no value for key \"\(key.stringValue)\"",
+                underlying: error
+            )
         case .dataCorrupted(let context):
             self.init(.dataCorrupted, codingPath: context.codingPath, context.debugDescription, underlying: error)
         @unknown default:
@@ -79,8 +83,12 @@ final class CBORDecodingImpl: Decoder {
         return CBORError(.typeMismatch, codingPath: codingPath, "expected \(expected), found \(value.kindDescription)")
     }
 
-    static func unbox<T: Decodable>(_ value: CBORValue, as type: T.Type, codingPath: [any CodingKey],
-                                    userInfo: [CodingUserInfoKey: Any]) throws -> T {
+    static func unbox<T: Decodable>(
+        _ value: CBORValue,
+        as type: T.Type,
+        codingPath: [any CodingKey],
+        userInfo: [CodingUserInfoKey: Any]
+    ) throws -> T {
         if type == Data.self {
             return try Data(bytes(value, codingPath)) as! T
         }
@@ -130,8 +138,11 @@ final class CBORDecodingImpl: Decoder {
         }
     }
 
-    static func integer<T: FixedWidthInteger>(_ value: CBORValue, as type: T.Type,
-                                              _ codingPath: [any CodingKey]) throws -> T {
+    static func integer<T: FixedWidthInteger>(
+        _ value: CBORValue,
+        as type: T.Type,
+        _ codingPath: [any CodingKey]
+    ) throws -> T {
         let plain = untagged(value)
         switch plain {
         case .unsigned(let n):
@@ -141,8 +152,11 @@ final class CBORDecodingImpl: Decoder {
         default:
             throw mismatch("\(T.self)", plain, codingPath)
         }
-        throw CBORError(.typeMismatch, codingPath: codingPath,
-                        "expected \(T.self), found \(plain), which is outside \(T.min)…\(T.max)")
+        throw CBORError(
+            .typeMismatch,
+            codingPath: codingPath,
+            "expected \(T.self), found \(plain), which is outside \(T.min)…\(T.max)"
+        )
     }
 
     static func double(_ value: CBORValue, _ codingPath: [any CodingKey]) throws -> Double {
@@ -219,7 +233,8 @@ struct CBORKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
                 if let key = Key(stringValue: text) { keys.append(key) }
             case .unsigned, .negative:
                 if let int = entry.key.int64Value.flatMap({ Int(exactly: $0) }),
-                   let key = Key(intValue: int) ?? Key(stringValue: String(int)) {
+                    let key = Key(intValue: int) ?? Key(stringValue: String(int))
+                {
                     keys.append(key)
                 }
             default:
@@ -319,8 +334,11 @@ struct CBORUnkeyedDecodingContainer: UnkeyedDecodingContainer {
 
     private mutating func next() throws -> (CBORValue, [any CodingKey]) {
         guard !isAtEnd else {
-            throw CBORError(.valueNotFound, codingPath: currentPath,
-                            "array has only \(items.count) elements")
+            throw CBORError(
+                .valueNotFound,
+                codingPath: currentPath,
+                "array has only \(items.count) elements"
+            )
         }
         let result = (items[currentIndex], currentPath)
         currentIndex += 1
@@ -338,10 +356,22 @@ struct CBORUnkeyedDecodingContainer: UnkeyedDecodingContainer {
         return false
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { let (v, p) = try next(); return try CBORDecodingImpl.bool(v, p) }
-    mutating func decode(_ type: String.Type) throws -> String { let (v, p) = try next(); return try CBORDecodingImpl.string(v, p) }
-    mutating func decode(_ type: Double.Type) throws -> Double { let (v, p) = try next(); return try CBORDecodingImpl.double(v, p) }
-    mutating func decode(_ type: Float.Type) throws -> Float { let (v, p) = try next(); return try CBORDecodingImpl.float(v, p) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool {
+        let (v, p) = try next()
+        return try CBORDecodingImpl.bool(v, p)
+    }
+    mutating func decode(_ type: String.Type) throws -> String {
+        let (v, p) = try next()
+        return try CBORDecodingImpl.string(v, p)
+    }
+    mutating func decode(_ type: Double.Type) throws -> Double {
+        let (v, p) = try next()
+        return try CBORDecodingImpl.double(v, p)
+    }
+    mutating func decode(_ type: Float.Type) throws -> Float {
+        let (v, p) = try next()
+        return try CBORDecodingImpl.float(v, p)
+    }
     mutating func decode(_ type: Int.Type) throws -> Int { try integer() }
     mutating func decode(_ type: Int8.Type) throws -> Int8 { try integer() }
     mutating func decode(_ type: Int16.Type) throws -> Int16 { try integer() }

@@ -1,9 +1,10 @@
+public import NIOCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import NIOCore
 
 /// Turns bytes into ``CBORValue``s (and, through `Codable`, into Swift types).
 ///
@@ -26,8 +27,11 @@ public struct CBORDecoder: Sendable {
     /// Passed to `Decodable` types as `Decoder.userInfo`.
     public var userInfo: [CodingUserInfoKey: any Sendable]
 
-    public init(limits: CBORLimits = .default, duplicateKeys: DuplicateKeyPolicy = .reject,
-                userInfo: [CodingUserInfoKey: any Sendable] = [:]) {
+    public init(
+        limits: CBORLimits = .default,
+        duplicateKeys: DuplicateKeyPolicy = .reject,
+        userInfo: [CodingUserInfoKey: any Sendable] = [:]
+    ) {
         self.limits = limits
         self.duplicateKeys = duplicateKeys
         self.userInfo = userInfo
@@ -57,8 +61,11 @@ public struct CBORDecoder: Sendable {
         var reader = CBORReader(raw, limits: limits, rejectDuplicateKeys: duplicateKeys == .reject)
         let value = try reader.readItem(depth: 1)
         if reader.offset != raw.count {
-            throw CBORError(.trailingBytes, at: reader.offset,
-                            "\(raw.count - reader.offset) bytes after the end of the data item")
+            throw CBORError(
+                .trailingBytes,
+                at: reader.offset,
+                "\(raw.count - reader.offset) bytes after the end of the data item"
+            )
         }
         if let error = reader.deferredError { throw error }
         return value

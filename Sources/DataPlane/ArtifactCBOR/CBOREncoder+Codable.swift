@@ -106,8 +106,11 @@ final class CBOREncodingImpl: Encoder {
     }
 
     /// The node for one value, with the codec's special cases for bytes and dates.
-    static func box<T: Encodable>(_ value: T, codingPath: [any CodingKey],
-                                  userInfo: [CodingUserInfoKey: Any]) throws -> CBOREncodingNode {
+    static func box<T: Encodable>(
+        _ value: T,
+        codingPath: [any CodingKey],
+        userInfo: [CodingUserInfoKey: Any]
+    ) throws -> CBOREncodingNode {
         // By type, not by cast: an empty [Int] casts to [UInt8] too.
         if T.self == Data.self, let data = value as? Data { return .value(.byteString([UInt8](data))) }
         if T.self == [UInt8].self, let bytes = value as? [UInt8] { return .value(.byteString(bytes)) }
@@ -184,12 +187,18 @@ struct CBORKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
-        keyedBy keyType: NestedKey.Type, forKey key: Key
+        keyedBy keyType: NestedKey.Type,
+        forKey key: Key
     ) -> KeyedEncodingContainer<NestedKey> {
         let nested = CBOREncodingMap()
         map.set(.textString(key.stringValue), .map(nested))
-        return KeyedEncodingContainer(CBORKeyedEncodingContainer<NestedKey>(
-            encoder: encoder, map: nested, codingPath: codingPath + [key]))
+        return KeyedEncodingContainer(
+            CBORKeyedEncodingContainer<NestedKey>(
+                encoder: encoder,
+                map: nested,
+                codingPath: codingPath + [key]
+            )
+        )
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {

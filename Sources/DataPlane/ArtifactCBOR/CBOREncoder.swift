@@ -1,9 +1,10 @@
+public import NIOCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 public import Foundation
 #endif
-public import NIOCore
 
 /// Turns ``CBORValue``s (and, through `Codable`, Swift values) into deterministic CBOR.
 ///
@@ -171,8 +172,11 @@ struct CBORWriter {
             switch n {
             case 0..<20: output.append(0xE0 | n)
             case 20..<32:
-                throw CBORError(.invalidValue, "simple(\(n)) cannot be encoded: 20–23 are false, true, null and "
-                                + "undefined (use those cases) and 24–31 are reserved")
+                throw CBORError(
+                    .invalidValue,
+                    "simple(\(n)) cannot be encoded: 20–23 are false, true, null and "
+                        + "undefined (use those cases) and 24–31 are reserved"
+                )
             default:
                 output.append(0xF8)
                 output.append(n)
@@ -214,8 +218,11 @@ struct CBORWriter {
         keys.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) }
         for position in keys.indices {
             if position > 0, keys[position].bytes == keys[position - 1].bytes {
-                throw CBORError(.duplicateMapKey, "map has the key \(CBORReader.abbreviated(entries[keys[position].index].key)) "
-                                + "more than once; deterministic CBOR allows each key once")
+                throw CBORError(
+                    .duplicateMapKey,
+                    "map has the key \(CBORReader.abbreviated(entries[keys[position].index].key)) "
+                        + "more than once; deterministic CBOR allows each key once"
+                )
             }
             output.append(contentsOf: keys[position].bytes)
             try write(entries[keys[position].index].value, depth: depth + 1)

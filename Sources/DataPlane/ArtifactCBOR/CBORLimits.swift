@@ -20,8 +20,11 @@ public struct CBORLimits: Sendable, Hashable {
     public static let supportedMaximumDepth = 512
 
     /// Depth 64, one million items, 16 MiB per string, array or map.
-    public static let `default` = CBORLimits(maximumDepth: 64, maximumItemCount: 1_000_000,
-                                             maximumLength: 16 * 1024 * 1024)
+    public static let `default` = CBORLimits(
+        maximumDepth: 64,
+        maximumItemCount: 1_000_000,
+        maximumLength: 16 * 1024 * 1024
+    )
 
     public init(maximumDepth: Int, maximumItemCount: Int, maximumLength: Int) {
         self.maximumDepth = max(0, min(maximumDepth, Self.supportedMaximumDepth))

@@ -34,8 +34,10 @@ struct CBORReader {
         var isIndefinite: Bool { additional == 31 }
     }
 
-    private static let majorNames = ["unsigned integer", "negative integer", "byte string", "text string",
-                                     "array", "map", "tag", "simple value or float"]
+    private static let majorNames = [
+        "unsigned integer", "negative integer", "byte string", "text string",
+        "array", "map", "tag", "simple value or float",
+    ]
 
     private func peekByte() throws(CBORError) -> UInt8 {
         guard offset < bytes.count else {
@@ -57,8 +59,12 @@ struct CBORReader {
         case 24, 25, 26, 27:
             let count = 1 << Int(additional - 24)
             guard remaining >= count else {
-                throw CBORError(.truncated, at: start, "input ends inside the head of a \(Self.majorNames[Int(major)]) "
-                                + "(initial byte 0x\(String(initial, radix: 16)) needs \(count) more bytes, \(remaining) left)")
+                throw CBORError(
+                    .truncated,
+                    at: start,
+                    "input ends inside the head of a \(Self.majorNames[Int(major)]) "
+                        + "(initial byte 0x\(String(initial, radix: 16)) needs \(count) more bytes, \(remaining) left)"
+                )
             }
             var value: UInt64 = 0
             for index in 0..<count { value = value << 8 | UInt64(bytes[offset + index]) }
@@ -67,8 +73,12 @@ struct CBORReader {
         case 31:
             argument = 0
         default:
-            throw CBORError(.malformed, at: start, "reserved additional information \(additional) "
-                            + "in initial byte 0x\(String(initial, radix: 16))")
+            throw CBORError(
+                .malformed,
+                at: start,
+                "reserved additional information \(additional) "
+                    + "in initial byte 0x\(String(initial, radix: 16))"
+            )
         }
         return Head(start: start, major: major, additional: additional, argument: argument)
     }
@@ -76,8 +86,11 @@ struct CBORReader {
     private mutating func countItem(at start: Int) throws(CBORError) {
         itemCount += 1
         if itemCount > limits.maximumItemCount {
-            throw CBORError(.itemCountLimitExceeded, at: start,
-                            "more than \(limits.maximumItemCount) data items in the input")
+            throw CBORError(
+                .itemCountLimitExceeded,
+                at: start,
+                "more than \(limits.maximumItemCount) data items in the input"
+            )
         }
     }
 
@@ -85,13 +98,19 @@ struct CBORReader {
     private func checkedStringLength(_ head: Head, alreadyRead: Int = 0) throws(CBORError) -> Int {
         let kind = head.major == 2 ? "byte string" : "text string"
         guard head.argument <= UInt64(remaining) else {
-            throw CBORError(.truncated, at: head.start,
-                            "\(kind) of \(head.argument) bytes but only \(remaining) bytes left in the input")
+            throw CBORError(
+                .truncated,
+                at: head.start,
+                "\(kind) of \(head.argument) bytes but only \(remaining) bytes left in the input"
+            )
         }
         let length = Int(head.argument)
         guard length <= limits.maximumLength - alreadyRead else {
-            throw CBORError(.lengthLimitExceeded, at: head.start,
-                            "\(kind) of \(alreadyRead + length) bytes is longer than the limit of \(limits.maximumLength)")
+            throw CBORError(
+                .lengthLimitExceeded,
+                at: head.start,
+                "\(kind) of \(alreadyRead + length) bytes is longer than the limit of \(limits.maximumLength)"
+            )
         }
         return length
     }
@@ -104,11 +123,19 @@ struct CBORReader {
         let kind = head.major == 4 ? "array" : "map"
         guard head.argument <= UInt64(limits.maximumLength) else {
             if head.argument > UInt64(remaining) / bytesPerElement {
-                throw CBORError(.truncated, at: head.start, "\(kind) of \(head.argument) "
-                                + (head.major == 4 ? "elements" : "pairs") + " cannot fit in the \(remaining) bytes left")
+                throw CBORError(
+                    .truncated,
+                    at: head.start,
+                    "\(kind) of \(head.argument) "
+                        + (head.major == 4 ? "elements" : "pairs") + " cannot fit in the \(remaining) bytes left"
+                )
             }
-            throw CBORError(.lengthLimitExceeded, at: head.start, "\(kind) of \(head.argument) "
-                            + (head.major == 4 ? "elements" : "pairs") + " is longer than the limit of \(limits.maximumLength)")
+            throw CBORError(
+                .lengthLimitExceeded,
+                at: head.start,
+                "\(kind) of \(head.argument) "
+                    + (head.major == 4 ? "elements" : "pairs") + " is longer than the limit of \(limits.maximumLength)"
+            )
         }
         return Int(head.argument)
     }
@@ -130,8 +157,11 @@ struct CBORReader {
     /// Reads one complete data item at `depth` (the top level is 1).
     mutating func readItem(depth: Int) throws(CBORError) -> CBORValue {
         if depth > limits.maximumDepth {
-            throw CBORError(.depthLimitExceeded, at: offset,
-                            "arrays, maps and tags nest deeper than the limit of \(limits.maximumDepth)")
+            throw CBORError(
+                .depthLimitExceeded,
+                at: offset,
+                "arrays, maps and tags nest deeper than the limit of \(limits.maximumDepth)"
+            )
         }
         let head = try readHead()
         try countItem(at: head.start)
@@ -167,8 +197,11 @@ struct CBORReader {
             if head.isIndefinite {
                 while try peekByte() != 0xFF {
                     guard items.count < limits.maximumLength else {
-                        throw CBORError(.lengthLimitExceeded, at: head.start,
-                                        "indefinite-length array longer than the limit of \(limits.maximumLength)")
+                        throw CBORError(
+                            .lengthLimitExceeded,
+                            at: head.start,
+                            "indefinite-length array longer than the limit of \(limits.maximumLength)"
+                        )
                     }
                     items.append(try readItem(depth: depth + 1))
                 }
@@ -186,8 +219,11 @@ struct CBORReader {
             if head.isIndefinite {
                 while try peekByte() != 0xFF {
                     guard entries.count < limits.maximumLength else {
-                        throw CBORError(.lengthLimitExceeded, at: head.start,
-                                        "indefinite-length map longer than the limit of \(limits.maximumLength)")
+                        throw CBORError(
+                            .lengthLimitExceeded,
+                            at: head.start,
+                            "indefinite-length map longer than the limit of \(limits.maximumLength)"
+                        )
                     }
                     entries.append(try readEntry(depth: depth, seen: &seen))
                 }
@@ -214,8 +250,11 @@ struct CBORReader {
             case 23: return .undefined
             case 24:
                 guard head.argument >= 32 else {
-                    throw CBORError(.malformed, at: head.start,
-                                    "two-byte simple value \(head.argument) (values below 32 must use the one-byte form)")
+                    throw CBORError(
+                        .malformed,
+                        at: head.start,
+                        "two-byte simple value \(head.argument) (values below 32 must use the one-byte form)"
+                    )
                 }
                 return .simple(UInt8(head.argument))
             case 25: return .float(HalfFloat.double(fromBits: UInt16(head.argument)))
@@ -242,14 +281,19 @@ struct CBORReader {
 
     /// The chunks of an indefinite-length string, each a definite string of the same major type.
     private mutating func readChunks(
-        of head: Head, _ body: (UnsafeRawBufferPointer, Int) throws(CBORError) -> Void
+        of head: Head,
+        _ body: (UnsafeRawBufferPointer, Int) throws(CBORError) -> Void
     ) throws(CBORError) {
         var total = 0
         while try peekByte() != 0xFF {
             let chunk = try readHead()
             guard chunk.major == head.major, !chunk.isIndefinite else {
-                throw CBORError(.malformed, at: chunk.start, "chunk of an indefinite-length "
-                                + "\(Self.majorNames[Int(head.major)]) is not a definite-length \(Self.majorNames[Int(head.major)])")
+                throw CBORError(
+                    .malformed,
+                    at: chunk.start,
+                    "chunk of an indefinite-length "
+                        + "\(Self.majorNames[Int(head.major)]) is not a definite-length \(Self.majorNames[Int(head.major)])"
+                )
             }
             try countItem(at: chunk.start)
             let length = try checkedStringLength(chunk, alreadyRead: total)

@@ -141,18 +141,35 @@ extension CBORValue: Hashable {
 
     private func hashContent(into hasher: inout Hasher) {
         switch self {
-        case .unsigned(let n): hasher.combine(0 as UInt8); hasher.combine(n)
-        case .negative(let n): hasher.combine(1 as UInt8); hasher.combine(n)
-        case .byteString(let b): hasher.combine(2 as UInt8); hasher.combine(b)
+        case .unsigned(let n):
+            hasher.combine(0 as UInt8)
+            hasher.combine(n)
+        case .negative(let n):
+            hasher.combine(1 as UInt8)
+            hasher.combine(n)
+        case .byteString(let b):
+            hasher.combine(2 as UInt8)
+            hasher.combine(b)
         case .textString(let s):
             hasher.combine(3 as UInt8)
             hasher.combine(s.utf8.count)
             for byte in s.utf8 { hasher.combine(byte) }
-        case .array(let a): hasher.combine(4 as UInt8); hasher.combine(a)
-        case .map(let m): hasher.combine(5 as UInt8); hasher.combine(m)
-        case .tagged(let t, let v): hasher.combine(6 as UInt8); hasher.combine(t); hasher.combine(v)
-        case .simple(let s): hasher.combine(7 as UInt8); hasher.combine(s)
-        case .bool(let b): hasher.combine(8 as UInt8); hasher.combine(b)
+        case .array(let a):
+            hasher.combine(4 as UInt8)
+            hasher.combine(a)
+        case .map(let m):
+            hasher.combine(5 as UInt8)
+            hasher.combine(m)
+        case .tagged(let t, let v):
+            hasher.combine(6 as UInt8)
+            hasher.combine(t)
+            hasher.combine(v)
+        case .simple(let s):
+            hasher.combine(7 as UInt8)
+            hasher.combine(s)
+        case .bool(let b):
+            hasher.combine(8 as UInt8)
+            hasher.combine(b)
         case .null: hasher.combine(9 as UInt8)
         case .undefined: hasher.combine(10 as UInt8)
         case .float(let d):

@@ -48,14 +48,18 @@ public protocol DataPlane: Sendable {
     /// redirect downloads (the default for every data plane and backend but S3 configured with
     /// `redirect=true`). Contacts no storage service and does not check the object exists.
     func downloadRedirect(
-        _ address: ContentAddress, backendID: String?, at date: Date
+        _ address: ContentAddress,
+        backendID: String?,
+        at date: Date
     ) async throws(DataPlaneError) -> DownloadRedirect?
 }
 
 extension DataPlane {
     /// No redirects: every download is served through ``serve(_:range:backendID:)``.
     public func downloadRedirect(
-        _ address: ContentAddress, backendID: String?, at date: Date
+        _ address: ContentAddress,
+        backendID: String?,
+        at date: Date
     ) async throws(DataPlaneError) -> DownloadRedirect? {
         nil
     }

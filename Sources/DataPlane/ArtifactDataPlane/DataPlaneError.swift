@@ -109,7 +109,8 @@ extension LayeredError: Codable where Code == DataPlaneErrorCode {
         self.init(
             try container.decode(DataPlaneErrorCode.self, forKey: .code),
             try container.decode(String.self, forKey: .message),
-            backendID: try container.decodeIfPresent(String.self, forKey: .backendID))
+            backendID: try container.decodeIfPresent(String.self, forKey: .backendID)
+        )
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -65,7 +65,12 @@ public protocol StoredObjectInventory: DataPlane {
     /// `cursor` (the previous page's ``StoredObjectPage/nextCursor``).
     ///
     /// - Throws: `unknownBackend`, `backendUnavailable`, or `storage` for a listing that failed.
-    func storedObjects(_ kind: StoredObject.Kind, backendID: String, cursor: String?, limit: Int) async throws(DataPlaneError)
+    func storedObjects(
+        _ kind: StoredObject.Kind,
+        backendID: String,
+        cursor: String?,
+        limit: Int
+    ) async throws(DataPlaneError)
         -> StoredObjectPage
 
     /// Whether the object (not its outboard) at `address` is in backend `backendID`. Reads no bytes.

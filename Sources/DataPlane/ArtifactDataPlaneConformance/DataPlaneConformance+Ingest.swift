@@ -67,7 +67,11 @@ extension DataPlaneConformance {
             try probe.equal(second.address, first.address, "address of the duplicate")
             let whole = try await subject.dataPlane.ingest(ByteStream(ByteBuffer(bytes: content.bytes)), hints: IngestHints())
             try probe.checkResult(whole, reference, hints: IngestHints(), deduplicated: true)
-            try probe.equal(try await probe.storedContent(subject.defaultBackendID), [first.receipt.storageKey], "stored objects after three ingests")
+            try probe.equal(
+                try await probe.storedContent(subject.defaultBackendID),
+                [first.receipt.storageKey],
+                "stored objects after three ingests"
+            )
             try await probe.serveMatches(first.address, reference)
             try await probe.delete(first)
         }
@@ -107,7 +111,10 @@ extension DataPlaneConformance {
                 try probe.mentions(error, expected.description, actual.description)
             }
             // The right promise, in either algorithm and with the size, is accepted.
-            let (result, _) = try await probe.ingest(content, hints: IngestHints(expectedDigest: reference.sha256, expectedSize: reference.size))
+            let (result, _) = try await probe.ingest(
+                content,
+                hints: IngestHints(expectedDigest: reference.sha256, expectedSize: reference.size)
+            )
             let (again, _) = try await probe.ingest(content, hints: IngestHints(expectedDigest: reference.blake3), deduplicated: true)
             try probe.equal(again.address, result.address, "address")
             try await probe.delete(result)
@@ -185,7 +192,10 @@ extension DataPlaneConformance {
     /// the object (``DataPlaneConformanceCapabilities/exclusiveCommit``) and that one object is
     /// stored; returns one of the results.
     func ingestConcurrently(
-        _ content: ReferenceContent, hints: IngestHints, subject: DataPlaneConformanceSubject, probe: Probe
+        _ content: ReferenceContent,
+        hints: IngestHints,
+        subject: DataPlaneConformanceSubject,
+        probe: Probe
     ) async throws -> IngestResult {
         let reference = content.digests
         let dataPlane = subject.dataPlane

@@ -25,7 +25,10 @@ extension DataPlaneConformance {
             for (name, range) in cases {
                 let served = try await collect(subject.dataPlane.serve(address, range: range, backendID: nil))
                 let expected = Array(bytes[Int(range.first)...Int(range.last)])
-                try probe.require(served == expected, "range \(name) \(range): got \(served.count) bytes, not the expected \(expected.count)")
+                try probe.require(
+                    served == expected,
+                    "range \(name) \(range): got \(served.count) bytes, not the expected \(expected.count)"
+                )
             }
             for range in [ByteRange(first: n, last: n), ByteRange(first: 0, last: n), ByteRange(first: n + 10, last: n + 20)] {
                 let error = try await probe.expectFailure(.rangeNotSatisfiable, "range \(range) of \(n) bytes") {
@@ -63,7 +66,10 @@ extension DataPlaneConformance {
                 try probe.equal(first.actualSize, reference.size, "verify's size")
                 try probe.equal(first.address, result.address, "verify's address")
                 let mismatch = try probe.requireValue(first.mismatch, "verify explains nothing")
-                try probe.require(mismatch.contains(first.actualPrimaryDigest.description), "mismatch \"\(mismatch)\" does not name the actual digest")
+                try probe.require(
+                    mismatch.contains(first.actualPrimaryDigest.description),
+                    "mismatch \"\(mismatch)\" does not name the actual digest"
+                )
                 let second = try await subject.dataPlane.verify(result.address, backendID: backendID)
                 try probe.equal(second, first, "a second verify")
                 try probe.equal(try await probe.snapshot(), before, "storage after verify")
@@ -92,7 +98,10 @@ extension DataPlaneConformance {
             try await Task.sleep(for: .milliseconds(250))
             for _ in 0..<2 {
                 let served = try await collect(subject.dataPlane.serve(result.address, range: nil, backendID: nil))
-                try probe.require(served == bytes, "a clean whole read returned \(served.count) bytes that differ from the \(bytes.count) stored")
+                try probe.require(
+                    served == bytes,
+                    "a clean whole read returned \(served.count) bytes that differ from the \(bytes.count) stored"
+                )
             }
             try probe.require(try await subject.dataPlane.verify(result.address, backendID: nil).verified, "verify of the clean object")
             try await subject.corruptByte(subject.defaultBackendID, result.receipt.storageKey, 1_000_001)
@@ -141,7 +150,10 @@ extension DataPlaneConformance {
             try probe.equal(Set(healthy.map(\.backendID)), Set(ids), "backends reported")
             try probe.equal(healthy.count, ids.count, "statuses")
             for status in healthy {
-                try probe.require(status.reachable && status.writable, "backend \(status.backendID) unhealthy before anything happened: \(status.message)")
+                try probe.require(
+                    status.reachable && status.writable,
+                    "backend \(status.backendID) unhealthy before anything happened: \(status.message)"
+                )
                 try probe.equal(status.isDefault, status.backendID == subject.defaultBackendID, "isDefault of \(status.backendID)")
                 try probe.require(status.latencySeconds >= 0, "negative latency")
                 try probe.require(!status.message.isEmpty, "empty message")

@@ -16,11 +16,19 @@ extension DataPlaneConformance {
                 let content = ReferenceContent(seed: UInt64(size) &+ 41, size: size, chunkSize: chunkSize)
                 let hints = IngestHints(expectedSize: UInt64(size))
                 let (result, reference) = try await probe.ingest(content, hints: hints)
-                try probe.equal(try await probe.storedContent(subject.defaultBackendID), [result.receipt.storageKey], "stored objects after a \(size)-byte ingest")
+                try probe.equal(
+                    try await probe.storedContent(subject.defaultBackendID),
+                    [result.receipt.storageKey],
+                    "stored objects after a \(size)-byte ingest"
+                )
                 try await probe.serveMatches(result.address, reference)
                 let again = try await subject.dataPlane.ingest(ByteStream(ByteBuffer(bytes: content.bytes)), hints: hints)
                 try probe.checkResult(again, reference, hints: hints, deduplicated: true)
-                try probe.equal(try await probe.storedContent(subject.defaultBackendID), [result.receipt.storageKey], "stored objects after the same \(size) bytes again")
+                try probe.equal(
+                    try await probe.storedContent(subject.defaultBackendID),
+                    [result.receipt.storageKey],
+                    "stored objects after the same \(size) bytes again"
+                )
                 try await probe.delete(result)
             }
 

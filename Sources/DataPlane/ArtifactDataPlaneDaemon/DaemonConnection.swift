@@ -84,7 +84,16 @@ final class DaemonConnection: Sendable {
             try await channel.executeThenClose { inbound, outbound in
                 guard configuration.allowList.allows(peer) else {
                     logger.warning("refused a peer that is not on the allow-list")
-                    await send(.error(DataPlaneWireError(.peerNotAllowed, "peer \(peer.map(\.description) ?? "with unknown credentials") is not allowed to use this data plane")), call: 0, outbound)
+                    await send(
+                        .error(
+                            DataPlaneWireError(
+                                .peerNotAllowed,
+                                "peer \(peer.map(\.description) ?? "with unknown credentials") is not allowed to use this data plane"
+                            )
+                        ),
+                        call: 0,
+                        outbound
+                    )
                     await lingerAfterRefusal(inbound)
                     return
                 }
@@ -102,7 +111,10 @@ final class DaemonConnection: Sendable {
                             try await handle(frame, calls: &calls, outbound)
                         }
                     } catch let error as DataPlaneWireError {
-                        logger.notice("closing the connection after a protocol error", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
+                        logger.notice(
+                            "closing the connection after a protocol error",
+                            metadata: ["code": "\(error.code)", "error": "\(error.message)"]
+                        )
                         await send(.error(error), call: 0, outbound)
                     } catch {
                         logger.debug("connection ended", metadata: ["error": "\(error)"])
@@ -137,7 +149,10 @@ final class DaemonConnection: Sendable {
         do {
             guard let first = try await frames.next(isolation: #isolation) else { return false }
             guard first.kind == .hello, first.call == 0 else {
-                throw DataPlaneWireError(.handshakeRequired, "the first frame must be hello on call 0; got \(first.kind) on call \(first.call)")
+                throw DataPlaneWireError(
+                    .handshakeRequired,
+                    "the first frame must be hello on call 0; got \(first.kind) on call \(first.call)"
+                )
             }
             let hello = try first.decodeBody(Hello.self)
             guard let version = hello.versions.filter({ WireProtocol.supportedVersions.contains($0) }).max() else {
@@ -169,7 +184,10 @@ final class DaemonConnection: Sendable {
             }
             if case .bytes(let payload) = frame.body {
                 guard payload.readableBytes <= limits.maximumChunkLength else {
-                    throw DataPlaneWireError(.protocolViolation, "data frame on call \(frame.call) carries \(payload.readableBytes) bytes; the limit is \(limits.maximumChunkLength)")
+                    throw DataPlaneWireError(
+                        .protocolViolation,
+                        "data frame on call \(frame.call) carries \(payload.readableBytes) bytes; the limit is \(limits.maximumChunkLength)"
+                    )
                 }
                 guard ingest.received() else {
                     throw DataPlaneWireError(.protocolViolation, "data frame on call \(frame.call) sent without credit")
@@ -196,14 +214,19 @@ final class DaemonConnection: Sendable {
             let cancel = try frame.decodeBody(WireCancel.self)
             switch route {
             case .ingest(let ingest):
-                ingest.chunks.finish(throwing: cancel.reason == .cancelled ? CancellationError() as any Error : RemoteStreamFailure(cancel.message))
+                ingest.chunks.finish(
+                    throwing: cancel.reason == .cancelled ? CancellationError() as any Error : RemoteStreamFailure(cancel.message)
+                )
             case .serve(let gate):
                 gate.close(CancellationError())
             case .single:
                 break
             }
         case .hello, .welcome, .result, .error:
-            throw DataPlaneWireError(.protocolViolation, "a client may not send a \(frame.kind) frame after the handshake (call \(frame.call))")
+            throw DataPlaneWireError(
+                .protocolViolation,
+                "a client may not send a \(frame.kind) frame after the handshake (call \(frame.call))"
+            )
         }
     }
 
@@ -241,10 +264,17 @@ final class DaemonConnection: Sendable {
         }
         switch admission {
         case .draining:
-            await send(.error(DataPlaneWireError(.shuttingDown, "the data plane daemon is shutting down and takes no new calls")), call: call, outbound)
+            await send(
+                .error(DataPlaneWireError(.shuttingDown, "the data plane daemon is shutting down and takes no new calls")),
+                call: call,
+                outbound
+            )
             return
         case .full:
-            throw DataPlaneWireError(.tooManyCalls, "request on call \(call) would exceed \(limits.maximumConcurrentCalls) concurrent calls on one connection")
+            throw DataPlaneWireError(
+                .tooManyCalls,
+                "request on call \(call) would exceed \(limits.maximumConcurrentCalls) concurrent calls on one connection"
+            )
         case .admitted:
             break
         }
@@ -314,7 +344,11 @@ final class DaemonConnection: Sendable {
         } catch let error as DataPlaneError {
             await send(.failure(WireFailure(error)), call: call, outbound)
         } catch is CancellationError {
-            await send(.failure(WireFailure(DataPlaneError(.cancelled, "\(request.operation) on call \(call) was cancelled"))), call: call, outbound)
+            await send(
+                .failure(WireFailure(DataPlaneError(.cancelled, "\(request.operation) on call \(call) was cancelled"))),
+                call: call,
+                outbound
+            )
         } catch {
             logger.debug("call ended without an answer", metadata: ["call": "\(call)", "error": "\(error)"])
         }
@@ -325,7 +359,9 @@ final class DaemonConnection: Sendable {
     private func inventory(_ request: WireRequest) throws(DataPlaneError) -> any StoredObjectInventory {
         guard let inventory = dataPlane as? any StoredObjectInventory else {
             throw DataPlaneError(
-                .invalidConfiguration, "\(request.operation): this daemon's data plane cannot list what its backends hold")
+                .invalidConfiguration,
+                "\(request.operation): this daemon's data plane cannot list what its backends hold"
+            )
         }
         return inventory
     }
@@ -342,16 +378,25 @@ final class DaemonConnection: Sendable {
         }
         let stamp = opened.file.stamp
         let granted = WireDescriptorTicket(
-            ticket: ticket, size: stamp.size, backendID: opened.backendID, proves: opened.provesReads,
+            ticket: ticket,
+            size: stamp.size,
+            backendID: opened.backendID,
+            proves: opened.provesReads,
             stamp: opened.provedByStamp
-                ? WireStamp(size: stamp.size, changeTime: stamp.changeTimeNanoseconds, identity: stamp.identity) : nil)
+                ? WireStamp(size: stamp.size, changeTime: stamp.changeTimeNanoseconds, identity: stamp.identity) : nil
+        )
         try await outbound.write(try Frame.control(.result, call: call, WireServeStart(descriptor: granted)))
         try await outbound.write(Frame(.end, call: call, body: .value(.null)))
         return true
     }
 
     private func serve(
-        _ address: ContentAddress, range: ByteRange?, backendID: String?, gate: CreditGate, call: UInt64, _ outbound: Writer
+        _ address: ContentAddress,
+        range: ByteRange?,
+        backendID: String?,
+        gate: CreditGate,
+        call: UInt64,
+        _ outbound: Writer
     ) async throws {
         let stream = try await dataPlane.serve(address, range: range, backendID: backendID)
         try await outbound.write(try Frame.control(.result, call: call, WireServeStart()))

@@ -130,7 +130,10 @@ public struct DataPlaneDaemon: Service {
             readiness.push(.failure(error))
             throw error
         }
-        logger.info("data plane daemon listening", metadata: ["socket": "\(socket.path)", "mode": "\(configuration.socketGroup == nil ? "0600" : "0660")"])
+        logger.info(
+            "data plane daemon listening",
+            metadata: ["socket": "\(socket.path)", "mode": "\(configuration.socketGroup == nil ? "0600" : "0660")"]
+        )
         readiness.push(.success(()))
         let registry = ConnectionRegistry()
         let shutdownStarted = AsyncInbox<Void>()
@@ -161,7 +164,11 @@ public struct DataPlaneDaemon: Service {
     }
 
     /// Accepts until the server channel closes, then waits for every connection to end.
-    private func acceptConnections(_ server: NIOAsyncChannel<Connection, Never>, registry: ConnectionRegistry, tickets: DescriptorTickets?) async {
+    private func acceptConnections(
+        _ server: NIOAsyncChannel<Connection, Never>,
+        registry: ConnectionRegistry,
+        tickets: DescriptorTickets?
+    ) async {
         do {
             try await server.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { connections in
@@ -199,7 +206,10 @@ public struct DataPlaneDaemon: Service {
         try socket.checkAvailable()
         let temporary = socket.temporarySibling()
         guard temporary.utf8.count <= SocketPath.maximumLength else {
-            throw DataPlaneDaemonError(.invalidConfiguration, "the directory of socket path \"\(socket.path)\" is too long for a temporary socket beside it")
+            throw DataPlaneDaemonError(
+                .invalidConfiguration,
+                "the directory of socket path \"\(socket.path)\" is too long for a temporary socket beside it"
+            )
         }
         let limits = configuration.limits
         let server: NIOAsyncChannel<Connection, Never>
@@ -212,7 +222,9 @@ public struct DataPlaneDaemon: Service {
                 .childChannelOption(.socketOption(.so_rcvbuf), value: WireLimits.socketBufferSize)
                 .bind(unixDomainSocketPath: temporary) { channel in
                     PeerCredentials.of(channel).flatMapThrowing { peer in
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits, allocator: channel.allocator)))
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(FrameDecoder(limits: limits, allocator: channel.allocator))
+                        )
                         try channel.pipeline.syncOperations.addHandler(FrameEncoder())
                         let wrapped = try NIOAsyncChannel<Frame, Frame>(
                             wrappingChannelSynchronously: channel,
@@ -222,7 +234,11 @@ public struct DataPlaneDaemon: Service {
                     }
                 }
         } catch {
-            throw DataPlaneDaemonError(.socketSetupFailed, "cannot listen on \"\(temporary)\" for \"\(socket.path)\": \(error)", underlying: error)
+            throw DataPlaneDaemonError(
+                .socketSetupFailed,
+                "cannot listen on \"\(temporary)\" for \"\(socket.path)\": \(error)",
+                underlying: error
+            )
         }
         do {
             let inode = try socket.install(temporary: temporary, group: configuration.socketGroup)

@@ -53,20 +53,30 @@ final class DescriptorSideChannel: Sendable {
         let temporary = socket.temporarySibling()
         let listener = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard listener >= 0 else {
-            throw DataPlaneDaemonError(.socketSetupFailed, "cannot create the descriptor socket for \"\(socket.path)\": \(String(cString: strerror(errno)))")
+            throw DataPlaneDaemonError(
+                .socketSetupFailed,
+                "cannot create the descriptor socket for \"\(socket.path)\": \(String(cString: strerror(errno)))"
+            )
         }
         do {
             let address = try SocketAddress(unixDomainSocketPath: temporary)
             let bound = address.withSockAddr { bind(listener, $0, socklen_t($1)) }
             guard bound == 0, Glibc.listen(listener, 64) == 0 else {
-                throw DataPlaneDaemonError(.socketSetupFailed, "cannot listen on \"\(temporary)\" for \"\(socket.path)\": \(String(cString: strerror(errno)))")
+                throw DataPlaneDaemonError(
+                    .socketSetupFailed,
+                    "cannot listen on \"\(temporary)\" for \"\(socket.path)\": \(String(cString: strerror(errno)))"
+                )
             }
             self.inode = try socket.install(temporary: temporary, group: group)
         } catch {
             close(listener)
             _ = temporary.withCString { unlink($0) }
             if let error = error as? DataPlaneDaemonError { throw error }
-            throw DataPlaneDaemonError(.socketSetupFailed, "cannot bind the descriptor socket \"\(socket.path)\": \(error)", underlying: error)
+            throw DataPlaneDaemonError(
+                .socketSetupFailed,
+                "cannot bind the descriptor socket \"\(socket.path)\": \(error)",
+                underlying: error
+            )
         }
         self.socket = socket
         self.listener = listener
@@ -114,7 +124,10 @@ final class DescriptorSideChannel: Sendable {
     private func handle(_ connection: Int32) {
         let peer = Self.peerCredentials(connection)
         guard allowList.allows(peer) else {
-            logger.warning("descriptor side channel: refused a peer that is not on the allow-list", metadata: ["peer": "\(peer.map(\.description) ?? "unknown")"])
+            logger.warning(
+                "descriptor side channel: refused a peer that is not on the allow-list",
+                metadata: ["peer": "\(peer.map(\.description) ?? "unknown")"]
+            )
             refuse(connection, .peerNotAllowed)
             return
         }
@@ -130,12 +143,18 @@ final class DescriptorSideChannel: Sendable {
             filled += count
         }
         guard filled == ticket.count else {
-            logger.notice("descriptor side channel: a peer sent no complete ticket", metadata: ["peer": "\(peer.map(\.description) ?? "unknown")", "bytes": "\(filled)"])
+            logger.notice(
+                "descriptor side channel: a peer sent no complete ticket",
+                metadata: ["peer": "\(peer.map(\.description) ?? "unknown")", "bytes": "\(filled)"]
+            )
             refuse(connection, .malformedFrame)
             return
         }
         guard let serve = tickets.redeem(ticket, by: peer) else {
-            logger.notice("descriptor side channel: refused an unknown, expired, reused or foreign ticket", metadata: ["peer": "\(peer.map(\.description) ?? "unknown")"])
+            logger.notice(
+                "descriptor side channel: refused an unknown, expired, reused or foreign ticket",
+                metadata: ["peer": "\(peer.map(\.description) ?? "unknown")"]
+            )
             refuse(connection, .ticketUnknown)
             return
         }
@@ -144,7 +163,10 @@ final class DescriptorSideChannel: Sendable {
         for shift in stride(from: 56, through: 0, by: -8) { answer.append(UInt8(truncatingIfNeeded: size >> UInt64(shift))) }
         let sent = answer.withUnsafeBytes { artifactstore_send_fd(connection, serve.file.descriptor.raw, $0.baseAddress, $0.count) }
         if sent != answer.count {
-            logger.notice("descriptor side channel: could not hand over a descriptor", metadata: ["error": "\(String(cString: strerror(errno)))"])
+            logger.notice(
+                "descriptor side channel: could not hand over a descriptor",
+                metadata: ["error": "\(String(cString: strerror(errno)))"]
+            )
         }
         // `serve` goes out of scope here: the daemon's copy of the descriptor closes.
     }

@@ -1,9 +1,10 @@
+import NIOCore
+
 #if canImport(Glibc)
 public import Glibc
 #elseif canImport(Musl)
 public import Musl
 #endif
-import NIOCore
 
 /// Who is at the other end of a Unix socket connection, as the kernel says (`SO_PEERCRED`):
 /// the process, user and group that connected. Not something the peer can claim.
@@ -31,7 +32,8 @@ public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
             level: SocketOptionLevel(SOL_SOCKET),
             name: SocketOptionName(SO_PEERCRED)
         )
-        return credentials
+        return
+            credentials
             .map { Optional(PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid)) }
             .recover { _ -> PeerCredentials? in nil }
         #else

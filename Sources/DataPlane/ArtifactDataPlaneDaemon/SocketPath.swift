@@ -22,7 +22,10 @@ struct SocketPath: Sendable {
             throw DataPlaneDaemonError(.invalidConfiguration, "the socket path is empty")
         }
         guard path.utf8.count <= Self.maximumLength else {
-            throw DataPlaneDaemonError(.invalidConfiguration, "socket path \"\(path)\" is \(path.utf8.count) bytes; Unix sockets allow at most \(Self.maximumLength)")
+            throw DataPlaneDaemonError(
+                .invalidConfiguration,
+                "socket path \"\(path)\" is \(path.utf8.count) bytes; Unix sockets allow at most \(Self.maximumLength)"
+            )
         }
         self.path = path
     }
@@ -79,14 +82,20 @@ struct SocketPath: Sendable {
     func install(temporary: String, group: UInt32?) throws(DataPlaneDaemonError) -> UInt64 {
         if let group {
             guard chown(temporary, uid_t.max, group) == 0 else {
-                throw DataPlaneDaemonError(.socketSetupFailed, "cannot give socket \"\(path)\" group \(group): \(String(cString: strerror(errno)))")
+                throw DataPlaneDaemonError(
+                    .socketSetupFailed,
+                    "cannot give socket \"\(path)\" group \(group): \(String(cString: strerror(errno)))"
+                )
             }
         }
         guard chmod(temporary, group == nil ? 0o600 : 0o660) == 0 else {
             throw DataPlaneDaemonError(.socketSetupFailed, "cannot set the mode of socket \"\(path)\": \(String(cString: strerror(errno)))")
         }
         guard rename(temporary, path) == 0 else {
-            throw DataPlaneDaemonError(.socketSetupFailed, "cannot move the socket into place at \"\(path)\": \(String(cString: strerror(errno)))")
+            throw DataPlaneDaemonError(
+                .socketSetupFailed,
+                "cannot move the socket into place at \"\(path)\": \(String(cString: strerror(errno)))"
+            )
         }
         var status = stat()
         guard lstat(path, &status) == 0 else {

@@ -26,9 +26,19 @@ extension DataPlaneError {
             return .storage(error, "read \(address)", backendID: backendID)
         }
         if error is CancellationError {
-            return DataPlaneError(.cancelled, "reading \(address) from backend \"\(backendID)\" was cancelled", backendID: backendID, underlying: error)
+            return DataPlaneError(
+                .cancelled,
+                "reading \(address) from backend \"\(backendID)\" was cancelled",
+                backendID: backendID,
+                underlying: error
+            )
         }
-        return DataPlaneError(.storage, "reading \(address) from backend \"\(backendID)\" failed: \(error)", backendID: backendID, underlying: error)
+        return DataPlaneError(
+            .storage,
+            "reading \(address) from backend \"\(backendID)\" failed: \(error)",
+            backendID: backendID,
+            underlying: error
+        )
     }
 
     static func objectNotFound(_ address: ContentAddress, backendID: String, underlying: (any Error)? = nil) -> DataPlaneError {

@@ -43,7 +43,7 @@ extension LocalDataPlane {
             let proves = configuration.verifiesFullReads
             let trusted = proves && provedReads.trusts(VerifiedStamps.Key(backendID: backendID, address: address), file.stamp)
             return DescriptorServe(file: file, backendID: backendID, provesReads: proves, provedByStamp: trusted)
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             throw .objectNotFound(address, backendID: backendID, underlying: error)
         } catch {
             throw .storage(error, "read \(address)", backendID: backendID)

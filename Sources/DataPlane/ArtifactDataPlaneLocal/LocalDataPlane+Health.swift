@@ -32,8 +32,13 @@ extension LocalDataPlane {
         }
         func unreachable(_ message: String) -> BackendStatus {
             BackendStatus(
-                backendID: configured.id, isDefault: isDefault, reachable: false, writable: false,
-                latencySeconds: seconds(), message: message, checkedAt: checkedAt
+                backendID: configured.id,
+                isDefault: isDefault,
+                reachable: false,
+                writable: false,
+                latencySeconds: seconds(),
+                message: message,
+                checkedAt: checkedAt
             )
         }
         do {

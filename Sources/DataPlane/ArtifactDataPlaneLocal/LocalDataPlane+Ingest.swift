@@ -20,14 +20,23 @@ extension LocalDataPlane {
         let digests: DualDigest
         let written: StorageObjectInfo
         do {
-            (written, digests) = try await DualDigester.withSession(configuration: Self.digester(configuration.digester, for: hints)) { session in
+            (written, digests) = try await DualDigester.withSession(configuration: Self.digester(configuration.digester, for: hints)) {
+                session in
                 // Small network-sized buffers are coalesced first: hashing and writing pay per buffer.
                 let tee = IngestTee(
-                    base: stream.coalesced(minimum: Self.ingestBufferSize), session: session, expectedSize: hints.expectedSize, monitor: monitor,
-                    outboard: outboard)
+                    base: stream.coalesced(minimum: Self.ingestBufferSize),
+                    session: session,
+                    expectedSize: hints.expectedSize,
+                    monitor: monitor,
+                    outboard: outboard
+                )
                 // The temporary's bytes are durable when this returns; its name need not be, as
                 // only the move below gives the object a name anything relies on.
-                return try await backend.write(temporary, from: ByteStream(tee), options: StorageWriteOptions(overwrite: false, durableName: false))
+                return try await backend.write(
+                    temporary,
+                    from: ByteStream(tee),
+                    options: StorageWriteOptions(overwrite: false, durableName: false)
+                )
             }
         } catch {
             await discard(temporary, in: backend, backendID: backendID)
@@ -55,8 +64,12 @@ extension LocalDataPlane {
         var info = StorageObjectInfo(path: destination, size: written.size, modified: written.modified)
         do {
             do {
-                try await backend.move(from: temporary, to: destination, options: StorageMoveOptions(overwrite: false, durableSource: false))
-            } catch where error.kind == .alreadyExists {
+                try await backend.move(
+                    from: temporary,
+                    to: destination,
+                    options: StorageMoveOptions(overwrite: false, durableSource: false)
+                )
+            } catch  where error.kind == .alreadyExists {
                 // The content is already stored (or another ingest of it just committed).
                 // A stored object of the wrong size is damaged: replace it with these bytes.
                 let existing = try await backend.stat(destination)
@@ -67,14 +80,23 @@ extension LocalDataPlane {
                 } else {
                     // Cut short, or failing its proof: these bytes, proved by this ingest, take its place.
                     logReplacingDamaged(address, backendID: backendID, storedSize: existing.size, size: digests.size)
-                    try await backend.move(from: temporary, to: destination, options: StorageMoveOptions(overwrite: true, durableSource: false))
+                    try await backend.move(
+                        from: temporary,
+                        to: destination,
+                        options: StorageMoveOptions(overwrite: true, durableSource: false)
+                    )
                     repaired = true
                 }
             }
         } catch {
             await discard(temporary, in: backend, backendID: backendID)
             if Task.isCancelled {
-                throw DataPlaneError(.cancelled, "ingest into backend \"\(backendID)\" was cancelled; nothing was stored", backendID: backendID, underlying: error)
+                throw DataPlaneError(
+                    .cancelled,
+                    "ingest into backend \"\(backendID)\" was cancelled; nothing was stored",
+                    backendID: backendID,
+                    underlying: error
+                )
             }
             throw .storage(error, "commit \(address)", backendID: backendID)
         }
@@ -91,12 +113,25 @@ extension LocalDataPlane {
         {
             provedReads.recordWritten(VerifiedStamps.Key(backendID: backendID, address: address), stamped.stamp)
         }
-        return ingested(address, digests, primary: primary, backendID: backendID, stored: info, deduplicated: deduplicated, repaired: repaired)
+        return ingested(
+            address,
+            digests,
+            primary: primary,
+            backendID: backendID,
+            stored: info,
+            deduplicated: deduplicated,
+            repaired: repaired
+        )
     }
 
     /// The result of an ingest that stored (or found) `address`, logged.
     func ingested(
-        _ address: ContentAddress, _ digests: DualDigest, primary: Digest, backendID: String, stored info: StorageObjectInfo, deduplicated: Bool,
+        _ address: ContentAddress,
+        _ digests: DualDigest,
+        primary: Digest,
+        backendID: String,
+        stored info: StorageObjectInfo,
+        deduplicated: Bool,
         repaired: Bool = false
     ) -> IngestResult {
         logger.debug(
@@ -107,17 +142,31 @@ extension LocalDataPlane {
             ]
         )
         return IngestResult(
-            primaryDigest: primary, sha256Digest: digests.sha256, blake3Digest: digests.blake3, size: digests.size,
+            primaryDigest: primary,
+            sha256Digest: digests.sha256,
+            blake3Digest: digests.blake3,
+            size: digests.size,
             receipt: StorageReceipt(
-                backendID: backendID, storageKey: address.storageKey, size: info.size, storedAt: info.modified, deduplicated: deduplicated,
-                repaired: repaired)
+                backendID: backendID,
+                storageKey: address.storageKey,
+                size: info.size,
+                storedAt: info.modified,
+                deduplicated: deduplicated,
+                repaired: repaired
+            )
         )
     }
 
     /// Stores the outboard an ingest built beside the object it committed (or found), for objects
     /// too large to be proved in memory; an outboard that does not prove the address is a bug,
     /// logged and not stored.
-    func storeOutboard(from sink: OutboardSink?, of address: ContentAddress, size: UInt64, backendID: String, backend: any StorageBackend) async {
+    func storeOutboard(
+        from sink: OutboardSink?,
+        of address: ContentAddress,
+        size: UInt64,
+        backendID: String,
+        backend: any StorageBackend
+    ) async {
         guard size > Self.provedInMemoryLimit, let (outboard, root) = sink?.finish() else { return }
         guard root == address.digest else {
             logger.error("an ingest's outboard does not prove its address", metadata: ["dataplane.address": "\(address)"])
@@ -157,7 +206,6 @@ extension LocalDataPlane {
 
     /// 1 MiB.
     static let minimumStampedWriteSize: UInt64 = 1 << 20
-
 
     /// Checks the promised size and digest; a mismatch names both values.
     static func check(_ digests: DualDigest, against hints: IngestHints) throws(DataPlaneError) {
@@ -201,13 +249,23 @@ extension LocalDataPlane {
             break
         }
         if Task.isCancelled || Self.isCancellation(error) {
-            return DataPlaneError(.cancelled, "ingest into backend \"\(backendID)\" was cancelled; nothing was stored", backendID: backendID, underlying: error)
+            return DataPlaneError(
+                .cancelled,
+                "ingest into backend \"\(backendID)\" was cancelled; nothing was stored",
+                backendID: backendID,
+                underlying: error
+            )
         }
         if let error = error as? StorageError {
             return .storage(error, "write an ingest temporary", backendID: backendID)
         }
         if let error = error as? DataPlaneError { return error }
-        return DataPlaneError(.storage, "ingest into backend \"\(backendID)\" failed: \(error); nothing was stored", backendID: backendID, underlying: error)
+        return DataPlaneError(
+            .storage,
+            "ingest into backend \"\(backendID)\" failed: \(error); nothing was stored",
+            backendID: backendID,
+            underlying: error
+        )
     }
 
     static func isCancellation(_ error: any Error) -> Bool {

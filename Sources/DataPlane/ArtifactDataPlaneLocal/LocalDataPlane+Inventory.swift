@@ -7,7 +7,12 @@ extension LocalDataPlane: StoredObjectInventory {
         [defaultBackendID] + backends.map(\.id).filter { $0 != defaultBackendID }
     }
 
-    public func storedObjects(_ kind: StoredObject.Kind, backendID: String, cursor: String?, limit: Int) async throws(DataPlaneError)
+    public func storedObjects(
+        _ kind: StoredObject.Kind,
+        backendID: String,
+        cursor: String?,
+        limit: Int
+    ) async throws(DataPlaneError)
         -> StoredObjectPage
     {
         let (backendID, backend) = try await backend(for: backendID)
@@ -21,8 +26,13 @@ extension LocalDataPlane: StoredObjectInventory {
         let objects = page.entries.compactMap { entry -> StoredObject? in
             guard entry.kind == .object else { return nil }
             return StoredObject(
-                address: Self.address(stored: entry.path.string, kind: kind), path: entry.path.string, kind: kind,
-                backendID: backendID, size: entry.size ?? 0, modified: entry.modified)
+                address: Self.address(stored: entry.path.string, kind: kind),
+                path: entry.path.string,
+                kind: kind,
+                backendID: backendID,
+                size: entry.size ?? 0,
+                modified: entry.modified
+            )
         }
         return StoredObjectPage(objects: objects, nextCursor: page.nextCursor)
     }
@@ -41,7 +51,7 @@ extension LocalDataPlane: StoredObjectInventory {
         do {
             try await backend.delete(Self.outboardPath(of: address))
             return true
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             return false
         } catch {
             throw .storage(error, "delete the outboard of \(address)", backendID: backendID)

@@ -31,9 +31,9 @@ extension LocalDataPlane {
             } else {
                 stream = try await backend.read(path, range: storageRange)
             }
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             throw .objectNotFound(address, backendID: backendID, underlying: error)
-        } catch where error.kind == .invalidRange {
+        } catch  where error.kind == .invalidRange {
             let size = (try? await backend.stat(path).size).map { "\($0) bytes" } ?? "size unknown"
             throw DataPlaneError(
                 .rangeNotSatisfiable,
@@ -72,13 +72,18 @@ extension LocalDataPlane {
 
     /// Whether a whole read should be proved in memory before it returns: the object (its size
     /// from the stamp, or a `stat` where the backend does not stamp) is at most one buffer.
-    func provedInMemory(stamp: StorageChangeStamp?, address: ContentAddress, backendID: String, backend: any StorageBackend)
+    func provedInMemory(
+        stamp: StorageChangeStamp?,
+        address: ContentAddress,
+        backendID: String,
+        backend: any StorageBackend
+    )
         async throws(DataPlaneError) -> Bool
     {
         if let stamp { return stamp.size <= Self.provedInMemoryLimit }
         do {
             return try await backend.stat(Self.path(of: address)).size <= Self.provedInMemoryLimit
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             throw .objectNotFound(address, backendID: backendID, underlying: error)
         } catch {
             throw .storage(error, "stat \(address)", backendID: backendID)
@@ -100,7 +105,7 @@ extension LocalDataPlane {
             } else {
                 stream = try await backend.read(path, range: nil)
             }
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             provedReads.forget(key)
             throw .objectNotFound(address, backendID: backendID, underlying: error)
         } catch {
@@ -148,7 +153,7 @@ extension LocalDataPlane {
         // possible to leave behind.
         do {
             try await backend.delete(Self.outboardPath(of: address))
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             // Small objects have none.
         } catch {
             throw .storage(error, "delete the outboard of \(address)", backendID: backendID)
@@ -156,20 +161,23 @@ extension LocalDataPlane {
         let size: UInt64
         do {
             size = try await backend.stat(path).size
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             return gone
         } catch {
             throw .storage(error, "stat \(address)", backendID: backendID)
         }
         do {
             try await backend.delete(path)
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             // Deleted concurrently: this call removed nothing.
             return gone
         } catch {
             throw .storage(error, "delete \(address)", backendID: backendID)
         }
-        logger.debug("deleted", metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)", "dataplane.size": "\(size)"])
+        logger.debug(
+            "deleted",
+            metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)", "dataplane.size": "\(size)"]
+        )
         return DeletionResult(address: address, backendID: backendID, removed: true, bytesRemoved: size)
     }
 }

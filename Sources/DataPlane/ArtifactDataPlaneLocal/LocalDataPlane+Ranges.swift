@@ -23,21 +23,26 @@ extension LocalDataPlane {
     /// prove). The first group is proved before this returns, so damage there is an error
     /// status, not a cut connection.
     func serveRange(
-        _ address: ContentAddress, _ range: ClosedRange<UInt64>, backendID: String, backend: any StorageBackend
+        _ address: ContentAddress,
+        _ range: ClosedRange<UInt64>,
+        backendID: String,
+        backend: any StorageBackend
     ) async throws(DataPlaneError) -> ByteStream {
         let path = Self.path(of: address)
         let size: UInt64
         do {
             size = try await backend.stat(path).size
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             throw .objectNotFound(address, backendID: backendID, underlying: error)
         } catch {
             throw .storage(error, "stat \(address)", backendID: backendID)
         }
         guard range.upperBound < size else {
             throw DataPlaneError(
-                .rangeNotSatisfiable, "byte range \(range.lowerBound)-\(range.upperBound) lies outside \(address) (\(size) bytes) in backend \"\(backendID)\"",
-                backendID: backendID)
+                .rangeNotSatisfiable,
+                "byte range \(range.lowerBound)-\(range.upperBound) lies outside \(address) (\(size) bytes) in backend \"\(backendID)\"",
+                backendID: backendID
+            )
         }
         if size <= Self.provedInMemoryLimit {
             let whole = try await provedWhole(address, backendID: backendID, backend: backend)
@@ -48,7 +53,8 @@ extension LocalDataPlane {
                 .rangeUnverifiable,
                 "a range of \(address) (\(size) bytes) cannot be proved without reading it whole, as its address is not a BLAKE3 tree; "
                     + "read it whole or by its BLAKE3 address",
-                backendID: backendID)
+                backendID: backendID
+            )
         }
         var proof = try await outboardProof(address, size: size, backendID: backendID, backend: backend)
         let first = Int(range.lowerBound / UInt64(OutboardLayout.groupSize))
@@ -60,15 +66,24 @@ extension LocalDataPlane {
             for group in stride(from: first, through: last, by: OutboardLayout.fanout) { _ = try await proof.group(group) }
             _ = try await proof.group(last)
         } catch {
-            logger.warning("rebuilding a damaged outboard", metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"])
+            logger.warning(
+                "rebuilding a damaged outboard",
+                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"]
+            )
             proof = try await rebuildOutboard(address, backendID: backendID, backend: backend)
         }
         let groups = proof.layout.group(first).lowerBound...(proof.layout.group(last).upperBound - 1)
         do {
             // The first group is proved before the status line (it is read again by the stream).
             var head = ProvedRangeStream(
-                base: try await backend.read(path, range: proof.layout.group(first).lowerBound...(proof.layout.group(first).upperBound - 1)),
-                proof: proof, range: groups.lowerBound...(proof.layout.group(first).upperBound - 1), address: address, backendID: backendID
+                base: try await backend.read(
+                    path,
+                    range: proof.layout.group(first).lowerBound...(proof.layout.group(first).upperBound - 1)
+                ),
+                proof: proof,
+                range: groups.lowerBound...(proof.layout.group(first).upperBound - 1),
+                address: address,
+                backendID: backendID
             ).makeAsyncIterator()
             while try await head.next() != nil {}
             stream = try await backend.read(path, range: groups)
@@ -80,25 +95,35 @@ extension LocalDataPlane {
 
     /// The proved outboard of `address` (an object of `size` bytes); rebuilt by a whole proof
     /// when it is missing or does not prove the address.
-    func outboardProof(_ address: ContentAddress, size: UInt64, backendID: String, backend: any StorageBackend) async throws(DataPlaneError)
+    func outboardProof(
+        _ address: ContentAddress,
+        size: UInt64,
+        backendID: String,
+        backend: any StorageBackend
+    ) async throws(DataPlaneError)
         -> OutboardProof
     {
         let outboard = Self.outboardPath(of: address)
         do {
-            let proof = try await OutboardProof(address: address) { range in try await Self.readOutboard(outboard, range, backend: backend) }
+            let proof = try await OutboardProof(address: address) { range in try await Self.readOutboard(outboard, range, backend: backend)
+            }
             if proof.layout.size == size { return proof }
             logger.warning(
-                "rebuilding an outboard of another size", metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"])
+                "rebuilding an outboard of another size",
+                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"]
+            )
         } catch OutboardProof.Unusable.missing {
             logger.debug("building a missing outboard", metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"])
         } catch OutboardProof.Unusable.invalid(let why) {
             logger.warning(
                 "rebuilding an outboard that does not prove its object",
-                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)", "dataplane.reason": "\(why)"])
+                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)", "dataplane.reason": "\(why)"]
+            )
         } catch {
             logger.warning(
                 "rebuilding an outboard that cannot be read",
-                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)", "error": "\(error)"])
+                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)", "error": "\(error)"]
+            )
         }
         return try await rebuildOutboard(address, backendID: backendID, backend: backend)
     }
@@ -106,7 +131,11 @@ extension LocalDataPlane {
     /// The whole proof: hashes the object of `address` streaming into a new outboard, and, if it
     /// hashes to the address, stores that outboard and returns it proved (kept in memory when
     /// the backend will not hold it). `objectCorrupt` when it does not.
-    func rebuildOutboard(_ address: ContentAddress, backendID: String, backend: any StorageBackend) async throws(DataPlaneError) -> OutboardProof {
+    func rebuildOutboard(
+        _ address: ContentAddress,
+        backendID: String,
+        backend: any StorageBackend
+    ) async throws(DataPlaneError) -> OutboardProof {
         var builder = OutboardBuilder()
         do {
             for try await buffer in try await backend.read(Self.path(of: address), range: nil) {
@@ -117,7 +146,9 @@ extension LocalDataPlane {
         }
         guard let (outboard, root) = builder.finish(), root == address.digest else {
             logger.error(
-                "stored object does not match its address", metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"])
+                "stored object does not match its address",
+                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"]
+            )
             throw Self.corrupt(address, size: builder.size, backendID: backendID)
         }
         await storeOutboard(outboard, of: address, backendID: backendID, backend: backend)
@@ -137,11 +168,18 @@ extension LocalDataPlane {
     /// outboard is derived data, and a later range builds it again.
     func storeOutboard(_ outboard: ByteBuffer, of address: ContentAddress, backendID: String, backend: any StorageBackend) async {
         do {
-            try await backend.write(Self.outboardPath(of: address), from: ByteStream(outboard), options: StorageWriteOptions(overwrite: true))
+            try await backend.write(
+                Self.outboardPath(of: address),
+                from: ByteStream(outboard),
+                options: StorageWriteOptions(overwrite: true)
+            )
         } catch {
             logger.warning(
                 "could not store an outboard; ranges of this object will be proved whole until one is stored",
-                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)", "error": "\(error.code): \(error.message)"])
+                metadata: [
+                    "dataplane.address": "\(address)", "dataplane.backend": "\(backendID)", "error": "\(error.code): \(error.message)",
+                ]
+            )
         }
     }
 
@@ -149,7 +187,10 @@ extension LocalDataPlane {
     /// at most ``provedInMemoryLimit`` bytes.
     /// `opened` is the object's stream when the caller has opened it already.
     func provedWhole(
-        _ address: ContentAddress, backendID: String, backend: any StorageBackend, opened: ByteStream? = nil
+        _ address: ContentAddress,
+        backendID: String,
+        backend: any StorageBackend,
+        opened: ByteStream? = nil
     ) async throws(DataPlaneError) -> ByteBuffer {
         var whole = ByteBuffer()
         var hasher = DigestHasher(address.algorithm)
@@ -168,7 +209,9 @@ extension LocalDataPlane {
         guard hasher.finalize() == address.digest else {
             provedReads.forget(VerifiedStamps.Key(backendID: backendID, address: address))
             logger.error(
-                "stored object does not match its address", metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"])
+                "stored object does not match its address",
+                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"]
+            )
             throw Self.corrupt(address, size: UInt64(whole.readableBytes), backendID: backendID)
         }
         return whole
@@ -179,7 +222,8 @@ extension LocalDataPlane {
             .objectCorrupt,
             "the \(size) bytes stored for \(address) in backend \"\(backendID)\" do not hash to their address: the object is damaged and "
                 + "was not served; push the content again to repair it",
-            backendID: backendID)
+            backendID: backendID
+        )
     }
 
     /// Bytes `range` of the outboard at `path` (all of it when `nil`); `nil` when there is none.

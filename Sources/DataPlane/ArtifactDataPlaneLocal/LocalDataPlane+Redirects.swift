@@ -8,7 +8,9 @@ extension LocalDataPlane {
     /// backend does not redirect downloads. Fails as ``serve(_:range:backendID:)`` would for an
     /// unknown or unreachable backend; never contacts the storage service otherwise.
     public func downloadRedirect(
-        _ address: ContentAddress, backendID: String?, at date: Date
+        _ address: ContentAddress,
+        backendID: String?,
+        at date: Date
     ) async throws(DataPlaneError) -> DownloadRedirect? {
         let (backendID, backend) = try await redirectingBackend(for: backendID)
         guard let redirecting = backend else { return nil }

@@ -15,7 +15,12 @@ extension LocalDataPlane: StagedIngesting {
     /// request that started it), removed by ``discardStaged(_:backendID:)``.
     public static let stagedDirectory = "tmp/staged"
 
-    public func appendStaged(_ name: String, at offset: UInt64, _ stream: ByteStream, hints: IngestHints) async throws(DataPlaneError) -> UInt64 {
+    public func appendStaged(
+        _ name: String,
+        at offset: UInt64,
+        _ stream: ByteStream,
+        hints: IngestHints
+    ) async throws(DataPlaneError) -> UInt64 {
         let (backendID, backend) = try await backend(for: hints.backendID)
         let path = try Self.stagedPath(name, backendID: backendID)
         let key = backendID + "/" + name
@@ -26,7 +31,14 @@ extension LocalDataPlane: StagedIngesting {
             }
             guard let current = entry else { throw DataPlaneError(.storage, "stage \"\(name)\" has no digests") }
             let (length, outboard) = try await append(
-                stream, to: path, entry: current, at: offset, hints: hints, backendID: backendID, backend: backend)
+                stream,
+                to: path,
+                entry: current,
+                at: offset,
+                hints: hints,
+                backendID: backendID,
+                backend: backend
+            )
             entry?.length = length
             entry?.outboard = outboard
             stagedIngests.release(key, keeping: entry)
@@ -67,7 +79,14 @@ extension LocalDataPlane: StagedIngesting {
                 stagedIngests.release(key, keeping: current)
                 throw error
             }
-            let result = try await commit(path, digests: digests, outboard: current.outboard, hints: hints, backendID: backendID, backend: backend)
+            let result = try await commit(
+                path,
+                digests: digests,
+                outboard: current.outboard,
+                hints: hints,
+                backendID: backendID,
+                backend: backend
+            )
             stagedIngests.release(key, keeping: nil)
             return result
         } catch {
@@ -91,13 +110,18 @@ extension LocalDataPlane: StagedIngesting {
 
     /// The path of stage `name`: one path segment of letters, digits and `-` (an upload id).
     static func stagedPath(_ name: String, backendID: String) throws(DataPlaneError) -> StoragePath {
-        let valid = (1...100).contains(name.utf8.count) && name.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                || byte == UInt8(ascii: "-")
-        }
+        let valid =
+            (1...100).contains(name.utf8.count)
+            && name.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || byte == UInt8(ascii: "-")
+            }
         guard valid, let path = try? StoragePath(stagedDirectory + "/" + name) else {
             throw DataPlaneError(
-                .invalidConfiguration, "stage name \"\(name.prefix(100))\" is not 1-100 lower-case letters, digits and -", backendID: backendID)
+                .invalidConfiguration,
+                "stage name \"\(name.prefix(100))\" is not 1-100 lower-case letters, digits and -",
+                backendID: backendID
+            )
         }
         return path
     }
@@ -105,8 +129,10 @@ extension LocalDataPlane: StagedIngesting {
     private func claim(_ key: String, name: String, backendID: String) throws(DataPlaneError) -> StagedIngestTable.Entry? {
         guard let claimed = stagedIngests.claim(key) else {
             throw DataPlaneError(
-                .rangeNotSatisfiable, "stage \"\(name)\" is receiving another piece; send this one again once that one is answered",
-                backendID: backendID)
+                .rangeNotSatisfiable,
+                "stage \"\(name)\" is receiving another piece; send this one again once that one is answered",
+                backendID: backendID
+            )
         }
         return claimed
     }
@@ -114,7 +140,11 @@ extension LocalDataPlane: StagedIngesting {
     /// Fresh digests of the first `length` staged bytes, read back from storage: what a process
     /// that did not receive the earlier pieces does before it appends or commits.
     private func rehash(
-        _ path: StoragePath, length: UInt64, primary: DigestAlgorithm, backendID: String, backend: any StorageBackend
+        _ path: StoragePath,
+        length: UInt64,
+        primary: DigestAlgorithm,
+        backendID: String,
+        backend: any StorageBackend
     ) async throws(DataPlaneError) -> StagedIngestTable.Entry {
         let digests = DualDigestState()
         let outboard = primary == .blake3 ? OutboardSink() : nil
@@ -132,14 +162,22 @@ extension LocalDataPlane: StagedIngesting {
         }
         guard digests.size == length else {
             throw DataPlaneError(
-                .rangeNotSatisfiable, "stage \"\(path.name)\" holds \(digests.size) bytes, not the \(length) recorded", backendID: backendID)
+                .rangeNotSatisfiable,
+                "stage \"\(path.name)\" holds \(digests.size) bytes, not the \(length) recorded",
+                backendID: backendID
+            )
         }
         return StagedIngestTable.Entry(length: length, digests: digests, outboard: outboard?.current)
     }
 
     /// Appends one piece, hashing it on the way; returns the new staged length and outboard.
     private func append(
-        _ stream: ByteStream, to path: StoragePath, entry: StagedIngestTable.Entry, at offset: UInt64, hints: IngestHints, backendID: String,
+        _ stream: ByteStream,
+        to path: StoragePath,
+        entry: StagedIngestTable.Entry,
+        at offset: UInt64,
+        hints: IngestHints,
+        backendID: String,
         backend: any StorageBackend
     ) async throws(DataPlaneError) -> (length: UInt64, outboard: OutboardBuilder?) {
         let monitor = IngestMonitor()
@@ -148,8 +186,12 @@ extension LocalDataPlane: StagedIngesting {
         do {
             length = try await DualDigester.withSession(resuming: entry.digests, configuration: configuration.digester) { session in
                 let tee = IngestTee(
-                    base: stream.coalesced(minimum: Self.ingestBufferSize), session: session, expectedSize: hints.expectedSize,
-                    monitor: monitor, outboard: outboard)
+                    base: stream.coalesced(minimum: Self.ingestBufferSize),
+                    session: session,
+                    expectedSize: hints.expectedSize,
+                    monitor: monitor,
+                    outboard: outboard
+                )
                 return try await backend.appendStaged(path, at: offset, from: ByteStream(tee))
             }
         } catch let error as StorageError where error.kind == .invalidRange {
@@ -159,14 +201,21 @@ extension LocalDataPlane: StagedIngesting {
         }
         if let expected = hints.expectedSize, expected != length - offset {
             throw DataPlaneError(
-                .sizeMismatch, "expected \(expected) bytes, the stream had \(length - offset) bytes; the piece was not kept", backendID: backendID)
+                .sizeMismatch,
+                "expected \(expected) bytes, the stream had \(length - offset) bytes; the piece was not kept",
+                backendID: backendID
+            )
         }
         return (length, outboard?.current)
     }
 
     /// Puts the checked staged bytes under their address (or finds them stored already).
     private func commit(
-        _ path: StoragePath, digests: DualDigest, outboard: OutboardBuilder?, hints: IngestHints, backendID: String,
+        _ path: StoragePath,
+        digests: DualDigest,
+        outboard: OutboardBuilder?,
+        hints: IngestHints,
+        backendID: String,
         backend: any StorageBackend
     ) async throws(DataPlaneError) -> IngestResult {
         let primary = digests.digest(for: hints.primaryAlgorithm)
@@ -177,8 +226,13 @@ extension LocalDataPlane: StagedIngesting {
         let info: StorageObjectInfo
         do {
             do {
-                info = try await backend.commitStaged(path, length: digests.size, to: destination, options: StorageWriteOptions(overwrite: false))
-            } catch where error.kind == .alreadyExists {
+                info = try await backend.commitStaged(
+                    path,
+                    length: digests.size,
+                    to: destination,
+                    options: StorageWriteOptions(overwrite: false)
+                )
+            } catch  where error.kind == .alreadyExists {
                 let existing = try await backend.stat(destination)
                 if existing.size == digests.size, await storedCopyProves(address, backendID: backendID, backend: backend) {
                     deduplicated = true
@@ -186,7 +240,12 @@ extension LocalDataPlane: StagedIngesting {
                     try await backend.discardStaged(path)
                 } else {
                     logReplacingDamaged(address, backendID: backendID, storedSize: existing.size, size: digests.size)
-                    info = try await backend.commitStaged(path, length: digests.size, to: destination, options: StorageWriteOptions(overwrite: true))
+                    info = try await backend.commitStaged(
+                        path,
+                        length: digests.size,
+                        to: destination,
+                        options: StorageWriteOptions(overwrite: true)
+                    )
                     repaired = true
                 }
             }
@@ -202,7 +261,15 @@ extension LocalDataPlane: StagedIngesting {
                 logger.error("a staged ingest's outboard does not prove its address", metadata: ["dataplane.address": "\(address)"])
             }
         }
-        return ingested(address, digests, primary: primary, backendID: backendID, stored: info, deduplicated: deduplicated, repaired: repaired)
+        return ingested(
+            address,
+            digests,
+            primary: primary,
+            backendID: backendID,
+            stored: info,
+            deduplicated: deduplicated,
+            repaired: repaired
+        )
     }
 
     static func stagedFailure(_ error: any Error, name: String, length: UInt64, backendID: String) -> DataPlaneError {
@@ -210,8 +277,11 @@ extension LocalDataPlane: StagedIngesting {
         if let error = error as? StorageError {
             if error.kind == .invalidRange || error.kind == .objectNotFound {
                 return DataPlaneError(
-                    .rangeNotSatisfiable, "stage \"\(name)\" does not hold the \(length) bytes recorded for it: \(error.message)",
-                    backendID: backendID, underlying: error)
+                    .rangeNotSatisfiable,
+                    "stage \"\(name)\" does not hold the \(length) bytes recorded for it: \(error.message)",
+                    backendID: backendID,
+                    underlying: error
+                )
             }
             return .storage(error, "read stage \"\(name)\"", backendID: backendID)
         }

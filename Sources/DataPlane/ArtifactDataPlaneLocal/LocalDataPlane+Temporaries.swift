@@ -32,7 +32,9 @@ extension LocalDataPlane {
                 removed += try await backend.removeAbandonedTemporaries(rule)
             } catch {
                 logger.warning(
-                    "could not clean up interrupted writes", metadata: ["dataplane.backend": "\(backendID)", "error": "\(error.message)"])
+                    "could not clean up interrupted writes",
+                    metadata: ["dataplane.backend": "\(backendID)", "error": "\(error.message)"]
+                )
             }
             let now = Date().timeIntervalSince1970
             var cursor: String?
@@ -40,14 +42,22 @@ extension LocalDataPlane {
                 guard let page = try? await backend.list(under: directory, recursive: true, limit: 1000, cursor: cursor) else { break }
                 for entry in page.entries where entry.kind == .object {
                     let name = entry.path.string.split(separator: "/").last ?? ""
-                    guard rule.allowsRemoving(writer: Self.writer(ofTemporary: name), modifiedAt: entry.modified?.timeIntervalSince1970, now: now)
+                    guard
+                        rule.allowsRemoving(
+                            writer: Self.writer(ofTemporary: name),
+                            modifiedAt: entry.modified?.timeIntervalSince1970,
+                            now: now
+                        )
                     else { continue }
                     if (try? await backend.delete(entry.path)) != nil { removed += 1 }
                 }
                 cursor = page.nextCursor
             } while cursor != nil
             if removed > 0 {
-                logger.notice("removed abandoned ingest temporaries", metadata: ["dataplane.backend": "\(backendID)", "dataplane.removed": "\(removed)"])
+                logger.notice(
+                    "removed abandoned ingest temporaries",
+                    metadata: ["dataplane.backend": "\(backendID)", "dataplane.removed": "\(removed)"]
+                )
             }
             total += removed
         }
@@ -58,7 +68,8 @@ extension LocalDataPlane {
     /// `interval` of `clock`, until graceful shutdown: what `serve` and the data-plane daemon run,
     /// so a crash on any node sharing the backends is cleaned up without an operator.
     public func temporarySweepService<C: Clock<Duration>>(
-        rule: AbandonedTemporaryRule = AbandonedTemporaryRule(), interval: Duration = .seconds(900),
+        rule: AbandonedTemporaryRule = AbandonedTemporaryRule(),
+        interval: Duration = .seconds(900),
         clock: C = ContinuousClock()
     ) -> some Service {
         TemporarySweepService(dataPlane: self, rule: rule, interval: interval, clock: clock)

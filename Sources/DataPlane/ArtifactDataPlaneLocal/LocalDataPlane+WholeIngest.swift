@@ -22,7 +22,11 @@ extension LocalDataPlane {
     /// nothing is stored unless size and digests match; memory is bounded by the promised size
     /// (a stream that runs past it is stopped, `sizeLimitExceeded`).
     func ingestWhole(
-        _ stream: ByteStream, size: UInt64, hints: IngestHints, backendID: String, backend: any StorageBackend
+        _ stream: ByteStream,
+        size: UInt64,
+        hints: IngestHints,
+        backendID: String,
+        backend: any StorageBackend
     ) async throws(DataPlaneError) -> IngestResult {
         let monitor = IngestMonitor()
         let bytes: ByteBuffer
@@ -46,7 +50,7 @@ extension LocalDataPlane {
         do {
             do {
                 info = try await backend.write(destination, from: ByteStream(bytes), options: StorageWriteOptions(overwrite: false))
-            } catch where error.kind == .alreadyExists {
+            } catch  where error.kind == .alreadyExists {
                 // Stored already (or by a concurrent ingest that just committed). A stored object
                 // of the wrong size is damaged: replace it with these bytes. As on the general
                 // path, a concurrent collection may delete the object after this; the control
@@ -64,11 +68,24 @@ extension LocalDataPlane {
             }
         } catch {
             if Task.isCancelled {
-                throw DataPlaneError(.cancelled, "ingest into backend \"\(backendID)\" was cancelled; nothing was stored", backendID: backendID, underlying: error)
+                throw DataPlaneError(
+                    .cancelled,
+                    "ingest into backend \"\(backendID)\" was cancelled; nothing was stored",
+                    backendID: backendID,
+                    underlying: error
+                )
             }
             throw .storage(error, "store \(address)", backendID: backendID)
         }
-        return ingested(address, digests, primary: primary, backendID: backendID, stored: info, deduplicated: deduplicated, repaired: repaired)
+        return ingested(
+            address,
+            digests,
+            primary: primary,
+            backendID: backendID,
+            stored: info,
+            deduplicated: deduplicated,
+            repaired: repaired
+        )
     }
 
     /// All of `stream` in one buffer, refusing (and recording in `monitor`) a stream of more

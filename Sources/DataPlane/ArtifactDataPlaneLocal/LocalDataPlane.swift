@@ -98,8 +98,12 @@ public final class LocalDataPlane: DataPlane {
         logger: Logger
     ) throws(DataPlaneError) {
         try self.init(
-            backends: backends, defaultBackendID: defaultBackendID, configuration: configuration, logger: logger,
-            provedReadsWallClock: VerifiedStamps.systemWallClockNanoseconds)
+            backends: backends,
+            defaultBackendID: defaultBackendID,
+            configuration: configuration,
+            logger: logger,
+            provedReadsWallClock: VerifiedStamps.systemWallClockNanoseconds
+        )
     }
 
     /// The same, with the wall clock proved reads compare file change times against injected,
@@ -153,7 +157,10 @@ public final class LocalDataPlane: DataPlane {
     /// `"text"`, with anything unprintable escaped and cut at 100 characters, for messages.
     static func quote(_ text: String) -> String {
         let cut = text.count > 100 ? String(text.prefix(100)) + "…" : text
-        return "\"" + cut.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" ? String($0) : $0.escaped(asASCII: true) }.joined() + "\""
+        return "\""
+            + cut.unicodeScalars.map {
+                $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" ? String($0) : $0.escaped(asASCII: true)
+            }.joined() + "\""
     }
 
     // MARK: Backends

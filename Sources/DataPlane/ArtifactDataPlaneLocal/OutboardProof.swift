@@ -71,7 +71,12 @@ struct OutboardProof: Sendable {
         return proved[tier][index]!
     }
 
-    private static func entries(tier: Int, _ indices: Range<Int>, layout: OutboardLayout, read: Reader) async throws -> [BLAKE3ChainingValue] {
+    private static func entries(
+        tier: Int,
+        _ indices: Range<Int>,
+        layout: OutboardLayout,
+        read: Reader
+    ) async throws -> [BLAKE3ChainingValue] {
         let range = layout.offset(tier: tier, index: indices.lowerBound)..<layout.offset(tier: tier, index: indices.upperBound)
         guard let bytes = try await read(range), bytes.readableBytes == range.count else { throw Unusable.invalid("it is cut short") }
         return bytes.withUnsafeReadableBytes { raw in

@@ -34,7 +34,10 @@ enum DescriptorTicketRedemption {
             throw DataPlaneWireError(.connectionFailed, "descriptor socket path \"\(path)\" is not usable: \(error)", underlying: error)
         }
         guard connected == 0 else {
-            throw DataPlaneWireError(.connectionFailed, "cannot connect to the descriptor side channel \"\(path)\": \(String(cString: strerror(errno)))")
+            throw DataPlaneWireError(
+                .connectionFailed,
+                "cannot connect to the descriptor side channel \"\(path)\": \(String(cString: strerror(errno)))"
+            )
         }
         var sent = 0
         while sent < ticket.count {
@@ -75,7 +78,10 @@ enum DescriptorTicketRedemption {
         switch answer[0] {
         case WireProtocol.descriptorGranted:
             guard let passed else {
-                throw DataPlaneWireError(.descriptorPassingFailed, "the descriptor side channel \"\(path)\" granted the ticket but passed no descriptor")
+                throw DataPlaneWireError(
+                    .descriptorPassingFailed,
+                    "the descriptor side channel \"\(path)\" granted the ticket but passed no descriptor"
+                )
             }
             let size = answer[1...8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             return (passed, size)

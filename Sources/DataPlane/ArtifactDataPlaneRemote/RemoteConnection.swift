@@ -41,7 +41,12 @@ final class RemoteConnection: Sendable {
     private let outbound: NIOAsyncChannelOutboundWriter<Frame>
     private let state: Mutex<State>
 
-    private init(welcome: Welcome, channel: any Channel, outbound: NIOAsyncChannelOutboundWriter<Frame>, slotFreed: @escaping @Sendable () -> Void) {
+    private init(
+        welcome: Welcome,
+        channel: any Channel,
+        outbound: NIOAsyncChannelOutboundWriter<Frame>,
+        slotFreed: @escaping @Sendable () -> Void
+    ) {
         self.welcome = welcome
         self.slotFreed = slotFreed
         self.channel = channel
@@ -64,17 +69,25 @@ final class RemoteConnection: Sendable {
                 .channelOption(.socketOption(.so_sndbuf), value: WireLimits.socketBufferSize)
                 .channelOption(.socketOption(.so_rcvbuf), value: WireLimits.socketBufferSize)
                 .connect(unixDomainSocketPath: socketPath) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits, allocator: channel.allocator)))
-                    try channel.pipeline.syncOperations.addHandler(FrameEncoder())
-                    return try NIOAsyncChannel<Frame, Frame>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8))
-                    )
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(FrameDecoder(limits: limits, allocator: channel.allocator))
+                        )
+                        try channel.pipeline.syncOperations.addHandler(FrameEncoder())
+                        return try NIOAsyncChannel<Frame, Frame>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8))
+                        )
+                    }
                 }
-            }
         } catch {
-            throw .unavailable(DataPlaneWireError(.connectionFailed, "cannot connect to the data plane daemon at \"\(socketPath)\": \(error)", underlying: error))
+            throw .unavailable(
+                DataPlaneWireError(
+                    .connectionFailed,
+                    "cannot connect to the data plane daemon at \"\(socketPath)\": \(error)",
+                    underlying: error
+                )
+            )
         }
         let ready = AsyncInbox<Result<RemoteConnection, DataPlaneWireError>>()
         let raw = channel.channel
@@ -96,13 +109,20 @@ final class RemoteConnection: Sendable {
                         }
                         guard let first = try await frames.next(isolation: #isolation) else {
                             if let helloFailure {
-                                throw DataPlaneWireError(.connectionFailed, "cannot send hello to the data plane daemon at \"\(socketPath)\": \(helloFailure)", underlying: helloFailure)
+                                throw DataPlaneWireError(
+                                    .connectionFailed,
+                                    "cannot send hello to the data plane daemon at \"\(socketPath)\": \(helloFailure)",
+                                    underlying: helloFailure
+                                )
                             }
                             throw DataPlaneWireError(.connectionFailed, "the daemon closed the connection during the handshake")
                         }
                         if first.kind == .error {
                             let failure = try first.decodeBody(WireFailure.self)
-                            throw DataPlaneWireError(DataPlaneWireError.Code(rawValue: failure.code) ?? .connectionFailed, "the daemon refused the connection: \(failure.code): \(failure.message)")
+                            throw DataPlaneWireError(
+                                DataPlaneWireError.Code(rawValue: failure.code) ?? .connectionFailed,
+                                "the daemon refused the connection: \(failure.code): \(failure.message)"
+                            )
                         }
                         guard first.kind == .welcome else {
                             throw DataPlaneWireError(.protocolViolation, "the daemon answered hello with \(first.kind)")
@@ -116,14 +136,24 @@ final class RemoteConnection: Sendable {
                         ready.push(.failure(error))
                         return
                     } catch {
-                        ready.push(.failure(DataPlaneWireError(.connectionFailed, "handshake with the data plane daemon at \"\(socketPath)\" failed: \(error)", underlying: error)))
+                        ready.push(
+                            .failure(
+                                DataPlaneWireError(
+                                    .connectionFailed,
+                                    "handshake with the data plane daemon at \"\(socketPath)\" failed: \(error)",
+                                    underlying: error
+                                )
+                            )
+                        )
                         return
                     }
                     ready.push(.success(connection))
                     await connection.dispatch(&frames, logger: logger)
                 }
             } catch {
-                ready.push(.failure(DataPlaneWireError(.connectionFailed, "connection to \"\(socketPath)\" failed: \(error)", underlying: error)))
+                ready.push(
+                    .failure(DataPlaneWireError(.connectionFailed, "connection to \"\(socketPath)\" failed: \(error)", underlying: error))
+                )
             }
         }
         let outcome: Result<RemoteConnection, DataPlaneWireError>?
@@ -194,7 +224,9 @@ final class RemoteConnection: Sendable {
             do {
                 frame = try request.frame(call: id)
             } catch {
-                return .failure(DataPlaneWireError(.malformedFrame, "cannot encode the \(request.operation) request: \(error)", underlying: error))
+                return .failure(
+                    DataPlaneWireError(.malformedFrame, "cannot encode the \(request.operation) request: \(error)", underlying: error)
+                )
             }
             state.nextCall += 1
             let inbox = AsyncInbox<Frame>()
@@ -259,7 +291,9 @@ struct RemoteCall: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw DataPlaneError.unavailable(DataPlaneWireError(.connectionFailed, "cannot send to the data plane daemon: \(error)", underlying: error))
+            throw DataPlaneError.unavailable(
+                DataPlaneWireError(.connectionFailed, "cannot send to the data plane daemon: \(error)", underlying: error)
+            )
         }
     }
 

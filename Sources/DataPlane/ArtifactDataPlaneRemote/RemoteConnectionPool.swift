@@ -81,7 +81,10 @@ final class RemoteConnectionPool: Sendable {
                 let connection: RemoteConnection
                 do {
                     connection = try await RemoteConnection.connect(
-                        socketPath: socketPath, group: group, limits: limits, logger: logger,
+                        socketPath: socketPath,
+                        group: group,
+                        limits: limits,
+                        logger: logger,
                         slotFreed: { [weak self] in self?.slotFreed() }
                     )
                 } catch {

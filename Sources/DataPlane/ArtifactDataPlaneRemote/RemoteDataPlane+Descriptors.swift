@@ -18,7 +18,10 @@ extension RemoteDataPlane {
         case .error:
             throw try frame.decodeBody(WireFailure.self).dataPlaneError
         default:
-            throw DataPlaneWireError(.protocolViolation, "the daemon sent \(frame.kind) on serve call \(call.id) after a descriptor ticket; end was due")
+            throw DataPlaneWireError(
+                .protocolViolation,
+                "the daemon sent \(frame.kind) on serve call \(call.id) after a descriptor ticket; end was due"
+            )
         }
     }
 
@@ -39,7 +42,11 @@ extension RemoteDataPlane {
                 do throws(StorageError) {
                     stamp = try FileSystemBackend.stampOfOpenFile(file, path: path)
                 } catch {
-                    throw DataPlaneWireError(.descriptorPassingFailed, "the descriptor passed for \(address) cannot be used: \(error.message)", underlying: error)
+                    throw DataPlaneWireError(
+                        .descriptorPassingFailed,
+                        "the descriptor passed for \(address) cannot be used: \(error.message)",
+                        underlying: error
+                    )
                 }
                 guard size == granted.size, stamp.size == size else {
                     throw DataPlaneWireError(

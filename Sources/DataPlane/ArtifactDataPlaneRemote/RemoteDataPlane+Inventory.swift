@@ -12,7 +12,12 @@ extension RemoteDataPlane: StoredObjectInventory {
 
     /// Pages of at most ``WireProtocol/inventoryPageRange``'s upper bound, whatever `limit` asks
     /// (a shorter page with a cursor is what the protocol promises the caller anyway).
-    public func storedObjects(_ kind: StoredObject.Kind, backendID: String, cursor: String?, limit: Int) async throws(DataPlaneError)
+    public func storedObjects(
+        _ kind: StoredObject.Kind,
+        backendID: String,
+        cursor: String?,
+        limit: Int
+    ) async throws(DataPlaneError)
         -> StoredObjectPage
     {
         let pages = WireProtocol.inventoryPageRange

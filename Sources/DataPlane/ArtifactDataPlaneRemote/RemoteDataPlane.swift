@@ -91,7 +91,10 @@ public final class RemoteDataPlane: DataPlane {
             limits: configuration.limits,
             logger: logger
         )
-        self.provedReads = VerifiedStamps(trustDuration: configuration.trustsProvedReadsFor, capacity: max(1, configuration.provedReadCapacity))
+        self.provedReads = VerifiedStamps(
+            trustDuration: configuration.trustsProvedReadsFor,
+            capacity: max(1, configuration.provedReadCapacity)
+        )
     }
 
     /// How many serves were read through a descriptor the daemon passed: whether descriptor
@@ -134,7 +137,12 @@ public final class RemoteDataPlane: DataPlane {
     /// redeemed, asks again for the bytes: the side channel is an optimisation, and losing it
     /// (removed, refused, a descriptor that cannot be used) must not fail a read the main
     /// socket can still give. Asking is then suspended for ``Configuration/descriptorRetryAfter``.
-    private func serve(_ address: ContentAddress, range: ByteRange?, backendID: String?, asks: Bool) async throws(DataPlaneError) -> ByteStream {
+    private func serve(
+        _ address: ContentAddress,
+        range: ByteRange?,
+        backendID: String?,
+        asks: Bool
+    ) async throws(DataPlaneError) -> ByteStream {
         // The daemon refuses a window outside the protocol's credit range; clamp, never send one.
         let window = min(max(1, configuration.serveWindow), Int(WireProtocol.creditRange.upperBound))
         let call = try await open(.serve(address, range: range, backendID: backendID, window: UInt64(window), descriptor: asks))
@@ -159,12 +167,15 @@ public final class RemoteDataPlane: DataPlane {
         let stream: ByteStream
         do {
             stream = try await serveDescriptor(address, granted)
-        } catch where error.underlying is DataPlaneWireError {
+        } catch  where error.underlying is DataPlaneWireError {
             descriptorFallbacks.add(1, ordering: .relaxed)
             descriptorsSuspendedUntil.withLock { $0 = ContinuousClock.now.advanced(by: configuration.descriptorRetryAfter) }
             logger.warning(
                 "descriptor not taken; streaming whole serves for a while",
-                metadata: ["address": "\(address)", "error": "\(error.underlying.map { "\($0)" } ?? error.message)", "retry_after": "\(configuration.descriptorRetryAfter)"]
+                metadata: [
+                    "address": "\(address)", "error": "\(error.underlying.map { "\($0)" } ?? error.message)",
+                    "retry_after": "\(configuration.descriptorRetryAfter)",
+                ]
             )
             return try await serve(address, range: range, backendID: backendID, asks: false)
         }
@@ -266,7 +277,10 @@ public final class RemoteDataPlane: DataPlane {
                         case .error:
                             throw try frame.decodeBody(WireFailure.self).dataPlaneError
                         default:
-                            throw DataPlaneWireError(.protocolViolation, "the daemon sent \(frame.kind) on ingest call \(call.id) before the stream ended")
+                            throw DataPlaneWireError(
+                                .protocolViolation,
+                                "the daemon sent \(frame.kind) on ingest call \(call.id) before the stream ended"
+                            )
                         }
                     }
                     credit -= 1
@@ -303,7 +317,10 @@ public final class RemoteDataPlane: DataPlane {
         case let error as DataPlaneError: error
         case let error as DataPlaneWireError: .unavailable(error)
         case is CancellationError: DataPlaneError(.cancelled, "\(operation) through the data plane daemon was cancelled", underlying: error)
-        default: .unavailable(DataPlaneWireError(.connectionFailed, "\(operation) through the data plane daemon failed: \(error)", underlying: error))
+        default:
+            .unavailable(
+                DataPlaneWireError(.connectionFailed, "\(operation) through the data plane daemon failed: \(error)", underlying: error)
+            )
         }
     }
 }

@@ -55,7 +55,9 @@ public final class AsyncInbox<Element: Sendable>: Sendable {
     public func next(cancellable: Bool = true) async throws -> Element? {
         switch takeReady() {
         case .element(let element): return element
-        case .end(let result): try result.get(); return nil
+        case .end(let result):
+            try result.get()
+            return nil
         case .wait: break
         }
         return try await withTaskCancellationHandler {

@@ -128,10 +128,18 @@ public struct Frame: Sendable {
         let type = major << 5
         switch argument {
         case 0..<24: buffer.writeInteger(type | UInt8(argument))
-        case 24...0xFF: buffer.writeInteger(type | 24); buffer.writeInteger(UInt8(argument))
-        case 0x100...0xFFFF: buffer.writeInteger(type | 25); buffer.writeInteger(UInt16(argument))
-        case 0x1_0000...0xFFFF_FFFF: buffer.writeInteger(type | 26); buffer.writeInteger(UInt32(argument))
-        default: buffer.writeInteger(type | 27); buffer.writeInteger(argument)
+        case 24...0xFF:
+            buffer.writeInteger(type | 24)
+            buffer.writeInteger(UInt8(argument))
+        case 0x100...0xFFFF:
+            buffer.writeInteger(type | 25)
+            buffer.writeInteger(UInt16(argument))
+        case 0x1_0000...0xFFFF_FFFF:
+            buffer.writeInteger(type | 26)
+            buffer.writeInteger(UInt32(argument))
+        default:
+            buffer.writeInteger(type | 27)
+            buffer.writeInteger(argument)
         }
     }
 
@@ -146,19 +154,25 @@ public struct Frame: Sendable {
     public static func parse(body: ByteBuffer, limits: WireLimits = .default) throws(DataPlaneWireError) -> Frame {
         var reader = body
         guard reader.readInteger(as: UInt8.self) == 0x83,
-              let rawKind = readUnsigned(&reader),
-              let call = readUnsigned(&reader)
+            let rawKind = readUnsigned(&reader),
+            let call = readUnsigned(&reader)
         else {
             throw notAFrame(body, limits: limits)
         }
         guard let kind = Kind(rawValue: rawKind) else {
-            throw DataPlaneWireError(.unknownFrameKind, "frame kind \(rawKind) on call \(call) is not defined in protocol version \(WireProtocol.version)")
+            throw DataPlaneWireError(
+                .unknownFrameKind,
+                "frame kind \(rawKind) on call \(call) is not defined in protocol version \(WireProtocol.version)"
+            )
         }
         if kind == .data {
             guard let head = reader.readInteger(as: UInt8.self), head >> 5 == 2, head & 0x1F < 28,
-                  let length = readArgument(head, &reader), length == UInt64(reader.readableBytes)
+                let length = readArgument(head, &reader), length == UInt64(reader.readableBytes)
             else {
-                throw DataPlaneWireError(.malformedFrame, "data frame on call \(call) does not end in exactly one definite-length byte string")
+                throw DataPlaneWireError(
+                    .malformedFrame,
+                    "data frame on call \(call) does not end in exactly one definite-length byte string"
+                )
             }
             return Frame(.data, call: call, body: .bytes(reader))
         }
@@ -166,7 +180,11 @@ public struct Frame: Sendable {
             let value = try CBORDecoder(limits: limits.controlBodyLimits).decode(reader)
             return Frame(kind, call: call, body: .value(value))
         } catch {
-            throw DataPlaneWireError(.malformedFrame, "\(kind) frame on call \(call) has a bad body: \(error.code): \(error.message)", underlying: error)
+            throw DataPlaneWireError(
+                .malformedFrame,
+                "\(kind) frame on call \(call) has a bad body: \(error.code): \(error.message)",
+                underlying: error
+            )
         }
     }
 
@@ -175,9 +193,16 @@ public struct Frame: Sendable {
         do {
             let value = try CBORDecoder(limits: limits.controlBodyLimits).decode(body)
             let shown = String(value.description.prefix(80))
-            return DataPlaneWireError(.malformedFrame, "frame body \(shown) is not the array [kind, call, body] with unsigned kind and call")
+            return DataPlaneWireError(
+                .malformedFrame,
+                "frame body \(shown) is not the array [kind, call, body] with unsigned kind and call"
+            )
         } catch {
-            return DataPlaneWireError(.malformedFrame, "frame body is not well-formed CBOR: \(error.code): \(error.message)", underlying: error)
+            return DataPlaneWireError(
+                .malformedFrame,
+                "frame body is not well-formed CBOR: \(error.code): \(error.message)",
+                underlying: error
+            )
         }
     }
 

@@ -51,10 +51,15 @@ public struct FrameDecoder: ByteToMessageDecoder {
         guard seenEOF else { return }
         if let pending {
             self.pending = nil
-            throw DataPlaneWireError(.truncatedFrame, "the connection ended inside a data frame on call \(pending.call): \(pending.remaining) payload bytes missing")
+            throw DataPlaneWireError(
+                .truncatedFrame,
+                "the connection ended inside a data frame on call \(pending.call): \(pending.remaining) payload bytes missing"
+            )
         }
         guard buffer.readableBytes > 0 else { return }
-        let announced = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self).map { "\($0) bytes announced" } ?? "the length prefix itself is incomplete"
+        let announced =
+            buffer.getInteger(at: buffer.readerIndex, as: UInt32.self).map { "\($0) bytes announced" }
+            ?? "the length prefix itself is incomplete"
         let have = buffer.readableBytes
         buffer.moveReaderIndex(forwardBy: have)
         throw DataPlaneWireError(.truncatedFrame, "the connection ended inside a frame: \(have) bytes received, \(announced)")
@@ -81,7 +86,10 @@ public struct FrameDecoder: ByteToMessageDecoder {
             return nil
         case .data(let call, let headerLength, let payloadLength):
             guard payloadLength <= limits.maximumChunkLength else {
-                throw DataPlaneWireError(.protocolViolation, "data frame on call \(call) carries \(payloadLength) bytes; the limit is \(limits.maximumChunkLength)")
+                throw DataPlaneWireError(
+                    .protocolViolation,
+                    "data frame on call \(call) carries \(payloadLength) bytes; the limit is \(limits.maximumChunkLength)"
+                )
             }
             buffer.moveReaderIndex(forwardBy: 4 + headerLength)
             pending = PendingData(call: call, payload: allocator.buffer(capacity: payloadLength), remaining: payloadLength)
@@ -132,7 +140,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
         guard let kind = Frame.readUnsigned(&reader) else { return complete ? .other : .needMore }
         guard kind == Frame.Kind.data.rawValue else { return .other }
         guard let call = Frame.readUnsigned(&reader),
-              let head = reader.readInteger(as: UInt8.self)
+            let head = reader.readInteger(as: UInt8.self)
         else {
             return complete ? .other : .needMore
         }

@@ -48,7 +48,10 @@ public enum WireRequest: Sendable, Hashable {
         }
     }
 
-    private struct Ingest: Codable { var op: String; var hints: IngestHints }
+    private struct Ingest: Codable {
+        var op: String
+        var hints: IngestHints
+    }
     private struct Serve: Codable {
         var op: String
         var address: ContentAddress
@@ -59,10 +62,24 @@ public enum WireRequest: Sendable, Hashable {
         /// byte for byte what they were before the field existed.
         var descriptor: Bool?
     }
-    private struct Object: Codable { var op: String; var address: ContentAddress; var backendID: String? }
+    private struct Object: Codable {
+        var op: String
+        var address: ContentAddress
+        var backendID: String?
+    }
     private struct Health: Codable { var op: String }
-    private struct List: Codable { var op: String; var kind: StoredObject.Kind; var backendID: String; var cursor: String?; var limit: UInt64 }
-    private struct InBackend: Codable { var op: String; var address: ContentAddress; var backendID: String }
+    private struct List: Codable {
+        var op: String
+        var kind: StoredObject.Kind
+        var backendID: String
+        var cursor: String?
+        var limit: UInt64
+    }
+    private struct InBackend: Codable {
+        var op: String
+        var address: ContentAddress
+        var backendID: String
+    }
 
     /// The request as a `request` frame on `call`.
     public func frame(call: UInt64) throws(CBORError) -> Frame {
@@ -71,8 +88,16 @@ public enum WireRequest: Sendable, Hashable {
             try .control(.request, call: call, Ingest(op: operation, hints: hints))
         case .serve(let address, let range, let backendID, let window, let descriptor):
             try .control(
-                .request, call: call,
-                Serve(op: operation, address: address, range: range, backendID: backendID, window: window, descriptor: descriptor ? true : nil)
+                .request,
+                call: call,
+                Serve(
+                    op: operation,
+                    address: address,
+                    range: range,
+                    backendID: backendID,
+                    window: window,
+                    descriptor: descriptor ? true : nil
+                )
             )
         case .verify(let address, let backendID), .delete(let address, let backendID):
             try .control(.request, call: call, Object(op: operation, address: address, backendID: backendID))
@@ -103,7 +128,13 @@ public enum WireRequest: Sendable, Hashable {
                         + "the daemon may send before more credit, from \(windows.lowerBound) to \(windows.upperBound)"
                 )
             }
-            self = .serve(serve.address, range: serve.range, backendID: serve.backendID, window: serve.window, descriptor: serve.descriptor ?? false)
+            self = .serve(
+                serve.address,
+                range: serve.range,
+                backendID: serve.backendID,
+                window: serve.window,
+                descriptor: serve.descriptor ?? false
+            )
         case "verify":
             let object = try frame.decodeBody(Object.self)
             self = .verify(object.address, backendID: object.backendID)
@@ -121,7 +152,8 @@ public enum WireRequest: Sendable, Hashable {
                 throw DataPlaneWireError(
                     .malformedFrame,
                     "listObjects request on call \(frame.call) asks for \(list.limit) entries; a page holds "
-                        + "from \(pages.lowerBound) to \(pages.upperBound)")
+                        + "from \(pages.lowerBound) to \(pages.upperBound)"
+                )
             }
             self = .listObjects(list.kind, backendID: list.backendID, cursor: list.cursor, limit: list.limit)
         case "containsObject":

@@ -45,18 +45,30 @@ public struct LDAPClient: Sendable {
                 }
                 defer { tasks.cancelAll() }
                 guard let first = try await tasks.next(), let groups = first else {
-                    throw LDAPError(.unreachable, "the LDAP server \(configuration.host):\(configuration.port) did not answer within \(configuration.timeout)")
+                    throw LDAPError(
+                        .unreachable,
+                        "the LDAP server \(configuration.host):\(configuration.port) did not answer within \(configuration.timeout)"
+                    )
                 }
                 return groups
             }
         } catch let error as LDAPError {
             throw error
         } catch {
-            throw LDAPError(.unreachable, "the LDAP server \(configuration.host):\(configuration.port) could not be reached", underlying: error)
+            throw LDAPError(
+                .unreachable,
+                "the LDAP server \(configuration.host):\(configuration.port) could not be reached",
+                underlying: error
+            )
         }
     }
 
-    static func exchange(_ configuration: LDAPConfiguration, group: any EventLoopGroup, user: String, password: String) async throws -> [String] {
+    static func exchange(
+        _ configuration: LDAPConfiguration,
+        group: any EventLoopGroup,
+        user: String,
+        password: String
+    ) async throws -> [String] {
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(Int64(max(1, configuration.timeout.components.seconds))))
             .connect(host: configuration.host, port: configuration.port) { channel in
@@ -81,8 +93,13 @@ public struct LDAPClient: Sendable {
                         return groups
                     }
                     let search = LDAPMessage.search(
-                        id: 2, base: base, attribute: configuration.groupMemberAttribute, value: dn, sizeLimit: Int64(maximumGroups),
-                        timeLimit: max(1, configuration.timeout.components.seconds))
+                        id: 2,
+                        base: base,
+                        attribute: configuration.groupMemberAttribute,
+                        value: dn,
+                        sizeLimit: Int64(maximumGroups),
+                        timeLimit: max(1, configuration.timeout.components.seconds)
+                    )
                     try await outbound.write(ByteBuffer(bytes: search.encoded))
                     searching = true
                 case (true, .entry(2, let group)):

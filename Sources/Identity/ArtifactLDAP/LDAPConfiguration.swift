@@ -1,5 +1,6 @@
 public import ArtifactStoreCore
 import Foundation
+
 /// Where the directory is and how a user and their groups are found in it.
 ///
 /// Exists so the server can check Basic credentials `user:password` against LDAP: bind as the DN
@@ -19,7 +20,11 @@ public struct LDAPConfiguration: Sendable, Hashable {
     public var timeout: Duration
 
     public init(
-        host: String, port: Int = 389, bindDNTemplate: String, groupBase: String? = nil, groupMemberAttribute: String = "member",
+        host: String,
+        port: Int = 389,
+        bindDNTemplate: String,
+        groupBase: String? = nil,
+        groupMemberAttribute: String = "member",
         timeout: Duration = .seconds(5)
     ) {
         self.host = host
@@ -54,7 +59,8 @@ public struct LDAPConfiguration: Sendable, Hashable {
     public static func isValidUser(_ user: String) -> Bool {
         (1...64).contains(user.utf8.count)
             && user.utf8.allSatisfy { byte in
-                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || Array("._-@".utf8).contains(byte)
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || Array("._-@".utf8).contains(byte)
             }
     }
 

@@ -1,4 +1,5 @@
 public import ArtifactStoreCore
+
 /// The LDAPv3 operations the client speaks (RFC 4511): simple bind, search by equality, unbind,
 /// and the answers to them.
 ///
@@ -10,7 +11,10 @@ public enum LDAPMessage {
         envelope(
             id,
             .constructed(
-                0x60, [.integer(3), .octetString(dn), BERElement(tag: 0x80, contents: Array(password.utf8))]))
+                0x60,
+                [.integer(3), .octetString(dn), BERElement(tag: 0x80, contents: Array(password.utf8))]
+            )
+        )
     }
 
     /// `UnbindRequest`.
@@ -30,7 +34,9 @@ public enum LDAPMessage {
                     .octetString(base), .integer(2, tag: BERElement.Tag.enumerated), .integer(0, tag: BERElement.Tag.enumerated),
                     .integer(sizeLimit), .integer(timeLimit), .boolean(false), filter,
                     .constructed(BERElement.Tag.sequence, [.octetString("1.1")]),
-                ]))
+                ]
+            )
+        )
     }
 
     static func envelope(_ id: Int64, _ operation: BERElement) -> BERElement {

@@ -66,7 +66,12 @@ public struct MemoryBackend: StorageBackend {
         return object.info
     }
 
-    public func list(under prefix: StoragePath?, recursive: Bool, limit: Int, cursor: String?) async throws(StorageError)
+    public func list(
+        under prefix: StoragePath?,
+        recursive: Bool,
+        limit: Int,
+        cursor: String?
+    ) async throws(StorageError)
         -> StorageListPage
     {
         let depth = prefix?.segments.count ?? 0
@@ -98,7 +103,11 @@ public struct MemoryBackend: StorageBackend {
     // MARK: Writing
 
     @discardableResult
-    public func write(_ path: StoragePath, from bytes: ByteStream, options: StorageWriteOptions) async throws(StorageError)
+    public func write(
+        _ path: StoragePath,
+        from bytes: ByteStream,
+        options: StorageWriteOptions
+    ) async throws(StorageError)
         -> StorageObjectInfo
     {
         try options.validate(for: path)

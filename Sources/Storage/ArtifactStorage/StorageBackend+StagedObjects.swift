@@ -11,7 +11,10 @@ extension StorageBackend {
         let length = segments.last.map { $0.start + $0.size } ?? 0
         guard offset <= length else {
             throw StorageError(
-                .invalidRange, "cannot append at byte \(offset) of staged object \"\(path)\": it holds \(length) bytes", path: path.string)
+                .invalidRange,
+                "cannot append at byte \(offset) of staged object \"\(path)\": it holds \(length) bytes",
+                path: path.string
+            )
         }
         // A segment that starts at or past `offset` holds bytes nobody acknowledged.
         for segment in segments where segment.start >= offset {
@@ -19,7 +22,10 @@ extension StorageBackend {
         }
         if let straddling = segments.last(where: { $0.start < offset && $0.start + $0.size > offset }) {
             throw StorageError(
-                .invalidRange, "cannot append at byte \(offset) of staged object \"\(path)\": a segment spans it", path: straddling.path.string)
+                .invalidRange,
+                "cannot append at byte \(offset) of staged object \"\(path)\": a segment spans it",
+                path: straddling.path.string
+            )
         }
         let written = try await write(try Self.segmentPath(path, start: offset), from: bytes, options: StorageWriteOptions(overwrite: true))
         return offset + written.size
@@ -40,7 +46,12 @@ extension StorageBackend {
     }
 
     @discardableResult
-    public func commitStaged(_ path: StoragePath, length: UInt64, to destination: StoragePath, options: StorageWriteOptions)
+    public func commitStaged(
+        _ path: StoragePath,
+        length: UInt64,
+        to destination: StoragePath,
+        options: StorageWriteOptions
+    )
         async throws(StorageError) -> StorageObjectInfo
     {
         try await commitStagedByRewriting(path, length: length, to: destination, options: options)
@@ -48,7 +59,12 @@ extension StorageBackend {
 
     /// The default commit: the destination written from the segments read in order, then the
     /// segments removed. A backend that composes objects itself falls back to this where it cannot.
-    package func commitStagedByRewriting(_ path: StoragePath, length: UInt64, to destination: StoragePath, options: StorageWriteOptions)
+    package func commitStagedByRewriting(
+        _ path: StoragePath,
+        length: UInt64,
+        to destination: StoragePath,
+        options: StorageWriteOptions
+    )
         async throws(StorageError) -> StorageObjectInfo
     {
         let bytes = length == 0 ? ByteStream(ByteBuffer()) : try await readStaged(path, range: 0...(length - 1))
@@ -63,7 +79,7 @@ extension StorageBackend {
         }
         do {
             try await removeDirectory(path)
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             // Never made, or a backend without directories.
         }
     }
@@ -91,7 +107,7 @@ extension StorageBackend {
     private func deleteIgnoringMissing(_ path: StoragePath) async throws(StorageError) {
         do {
             try await delete(path)
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             // Removed by a concurrent discard.
         }
     }

@@ -39,7 +39,11 @@ public protocol StorageBackend: Sendable {
     ///
     /// Parent directories are created as needed. Returns the stored object's metadata.
     @discardableResult
-    func write(_ path: StoragePath, from bytes: ByteStream, options: StorageWriteOptions) async throws(StorageError)
+    func write(
+        _ path: StoragePath,
+        from bytes: ByteStream,
+        options: StorageWriteOptions
+    ) async throws(StorageError)
         -> StorageObjectInfo
 
     /// Removes the object at `path`; `objectNotFound` if there is none.
@@ -56,7 +60,12 @@ public protocol StorageBackend: Sendable {
     /// Non-recursive listings return the immediate children, directories included (with
     /// ``StorageEntry/Kind/directory``); recursive listings return every object beneath `prefix`
     /// and no directories. `cursor` is the ``StorageListPage/nextCursor`` of the previous page.
-    func list(under prefix: StoragePath?, recursive: Bool, limit: Int, cursor: String?) async throws(StorageError)
+    func list(
+        under prefix: StoragePath?,
+        recursive: Bool,
+        limit: Int,
+        cursor: String?
+    ) async throws(StorageError)
         -> StorageListPage
 
     /// Creates the directory at `path` (and its parents). Succeeds if it already exists;
@@ -103,7 +112,12 @@ public protocol StorageBackend: Sendable {
     /// when an object is there, and the staged object is then kept), and removes the staged object.
     /// Backends compose the object without reading it back where they can.
     @discardableResult
-    func commitStaged(_ path: StoragePath, length: UInt64, to destination: StoragePath, options: StorageWriteOptions)
+    func commitStaged(
+        _ path: StoragePath,
+        length: UInt64,
+        to destination: StoragePath,
+        options: StorageWriteOptions
+    )
         async throws(StorageError) -> StorageObjectInfo
 
     /// Removes the staged object at `path`; succeeds when there is none.

@@ -60,9 +60,10 @@ public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertib
         if text.utf8.first == UInt8(ascii: "/") {
             throw StorageError(.pathEscapesRoot, "path \(Self.quote(text)) is absolute; paths are relative to the root", path: text)
         }
-        let parts = text.utf8.withContiguousStorageIfAvailable { bytes in
-            bounds.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
-        } ?? text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let parts =
+            text.utf8.withContiguousStorageIfAvailable { bytes in
+                bounds.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+            } ?? text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         for part in parts where part == ".." {
             throw StorageError(.pathEscapesRoot, "path \(Self.quote(text)) has a \"..\" segment", path: text)
         }

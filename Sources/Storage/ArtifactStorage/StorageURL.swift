@@ -54,7 +54,10 @@ public struct StorageURL: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws(StorageError) {
         self.text = text
         func bad(_ part: String, _ why: String) -> StorageError {
-            StorageError(.invalidConfiguration, "storage URL \(StorageURL.quote(StorageURL.redacting(text))): \(part) \(StorageURL.redacting(why))")
+            StorageError(
+                .invalidConfiguration,
+                "storage URL \(StorageURL.quote(StorageURL.redacting(text))): \(part) \(StorageURL.redacting(why))"
+            )
         }
         guard !text.isEmpty else { throw bad("URL", "is empty") }
         for byte in text.utf8 where byte < 0x21 || byte > 0x7E {
@@ -132,7 +135,10 @@ public struct StorageURL: Sendable, Hashable, CustomStringConvertible {
             throw StorageError(.invalidConfiguration, "storage URL \(quote(redacting(url))): \(part) percent-decodes to invalid UTF-8")
         }
         if decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            throw StorageError(.invalidConfiguration, "storage URL \(quote(redacting(url))): \(part) percent-decodes to a control character")
+            throw StorageError(
+                .invalidConfiguration,
+                "storage URL \(quote(redacting(url))): \(part) percent-decodes to a control character"
+            )
         }
         return decoded
     }

@@ -25,8 +25,11 @@ public struct StorageWriterIdentity: Sendable, Hashable, CustomStringConvertible
     public static let current: StorageWriterIdentity = {
         let pid = getpid()
         return StorageWriterIdentity(
-            boot: Self.readBoot() ?? "0000000000000000", pidNamespace: Self.readPIDNamespace() ?? 0, pid: pid,
-            startTime: Self.readStartTime(of: pid) ?? 0)
+            boot: Self.readBoot() ?? "0000000000000000",
+            pidNamespace: Self.readPIDNamespace() ?? 0,
+            pid: pid,
+            startTime: Self.readStartTime(of: pid) ?? 0
+        )
     }()
 
     public init(boot: String, pidNamespace: UInt64, pid: Int32, startTime: UInt64) {

@@ -93,7 +93,10 @@ extension StorageBackendConformance {
                 }
                 let winners = results.filter { $0.1 == nil }.map(\.0)
                 if capabilities.atomicExclusiveCreate {
-                    try probe.require(winners.count == 1, "round \(round): \(winners.count) exclusive writes succeeded, expected exactly one")
+                    try probe.require(
+                        winners.count == 1,
+                        "round \(round): \(winners.count) exclusive writes succeeded, expected exactly one"
+                    )
                 } else {
                     try probe.require(!winners.isEmpty, "round \(round): no exclusive write succeeded")
                 }
@@ -105,7 +108,8 @@ extension StorageBackendConformance {
                 let (digest, _) = try await hash(try await probe.backend.read(target))
                 try probe.require(
                     winners.contains { digest == contents[$0].sha256 },
-                    "round \(round): the object does not hold the bytes of a winning writer")
+                    "round \(round): the object does not hold the bytes of a winning writer"
+                )
             }
         }
     }
@@ -113,7 +117,9 @@ extension StorageBackendConformance {
     /// 32 writes, then 32 reads, then 32 mixed reads and writes, all at once.
     public func concurrentStreams() async throws {
         try await withSubject(.concurrentStreams) { _, probe in
-            let contents = (0..<32).map { PatternedContent(seed: 100 + UInt64($0), size: 200 * 1024 + $0 * 1031, chunkSize: 32 * 1024 + $0) }
+            let contents = (0..<32).map {
+                PatternedContent(seed: 100 + UInt64($0), size: 200 * 1024 + $0 * 1031, chunkSize: 32 * 1024 + $0)
+            }
             let digests = contents.map(\.sha256)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (index, content) in contents.enumerated() {

@@ -19,7 +19,8 @@ public struct EscapeAttempt: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\"" + text.unicodeScalars.prefix(40).map { $0.escaped(asASCII: true) }.joined() + (text.unicodeScalars.count > 40 ? "…" : "") + "\""
+        "\"" + text.unicodeScalars.prefix(40).map { $0.escaped(asASCII: true) }.joined() + (text.unicodeScalars.count > 40 ? "…" : "")
+            + "\""
     }
 
     /// The attempts every backend is checked against.
@@ -123,7 +124,10 @@ extension StorageBackendConformance {
                     try await probe.write(target, content)
                     try await probe.expectContent(target, content, "look-alike \(attempt)")
                     let raw = try await subject.rawItems()
-                    try probe.require(raw.contains(target.string), "look-alike \(attempt) is not stored as that name inside the root; root holds \(raw.prefix(5))")
+                    try probe.require(
+                        raw.contains(target.string),
+                        "look-alike \(attempt) is not stored as that name inside the root; root holds \(raw.prefix(5))"
+                    )
                     let listed = try await probe.listAll(under: nil, recursive: true, limit: 100).map(\.path.bytes)
                     try probe.require(listed.contains(target.bytes), "look-alike \(attempt) is not listed")
                     let moved = try StoragePath("moved-" + String(attempt.text.prefix(200)).replacingSlashes())

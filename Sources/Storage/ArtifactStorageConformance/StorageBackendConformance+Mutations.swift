@@ -7,7 +7,9 @@ extension StorageBackendConformance {
     /// object, and into a new nested directory.
     public func moveSemantics() async throws {
         try await withSubject(.moveSemantics) { _, probe in
-            let a = try path("m/a"), b = try path("m/b"), c = try path("m/c")
+            let a = try path("m/a")
+            let b = try path("m/b")
+            let c = try path("m/c")
             try await probe.write(a, Array("alpha".utf8))
             try await probe.backend.move(from: a, to: b, overwrite: false)
             try probe.require(try await probe.backend.exists(a) == false, "the source still exists after a move")
@@ -53,17 +55,25 @@ extension StorageBackendConformance {
     /// (What a crash keeps is beyond an in-process check; the options only relax that.)
     public func temporaryCommit() async throws {
         try await withSubject(.temporaryCommit) { _, probe in
-            let temporary = try path("tmp/t-1"), final = try path("objects/ab/final")
+            let temporary = try path("tmp/t-1")
+            let final = try path("objects/ab/final")
             let content = Array("temporary bytes".utf8)
             try await probe.write(temporary, content, options: StorageWriteOptions(overwrite: false, durableName: false))
             try await probe.expectContent(temporary, content, "a temporary written without a durable name")
             try await probe.expectError(.alreadyExists, "an exclusive temporary write onto an existing object") {
-                try await probe.backend.write(temporary, from: Array("other".utf8).stream, options: StorageWriteOptions(overwrite: false, durableName: false))
+                try await probe.backend.write(
+                    temporary,
+                    from: Array("other".utf8).stream,
+                    options: StorageWriteOptions(overwrite: false, durableName: false)
+                )
             }
             try await probe.expectContent(temporary, content, "a temporary after a refused exclusive write")
 
             try await probe.backend.move(from: temporary, to: final, options: StorageMoveOptions(overwrite: false, durableSource: false))
-            try probe.require(try await probe.backend.exists(temporary) == false, "the temporary still exists after it was moved into place")
+            try probe.require(
+                try await probe.backend.exists(temporary) == false,
+                "the temporary still exists after it was moved into place"
+            )
             try await probe.expectContent(final, content, "an object moved into place from a temporary")
 
             let second = try path("tmp/t-2")
@@ -111,13 +121,19 @@ extension StorageBackendConformance {
             try probe.require(try await backend.exists(try path("d/e")) == false, "exists is true for a directory")
 
             try await probe.write(try path("d/obj"), [1])
-            try await probe.expectError(.alreadyExists, "makeDirectory where an object is") { try await backend.makeDirectory(try path("d/obj")) }
-            try await probe.expectError(.alreadyExists, "makeDirectory beneath an object") { try await backend.makeDirectory(try path("d/obj/sub")) }
+            try await probe.expectError(.alreadyExists, "makeDirectory where an object is") {
+                try await backend.makeDirectory(try path("d/obj"))
+            }
+            try await probe.expectError(.alreadyExists, "makeDirectory beneath an object") {
+                try await backend.makeDirectory(try path("d/obj/sub"))
+            }
             try await probe.expectError(.alreadyExists, "write where a directory is") { try await probe.write(try path("d/e"), [2]) }
             try await probe.expectError(.alreadyExists, "write beneath an object") { try await probe.write(try path("d/obj/child"), [2]) }
             try await probe.expectContent(try path("d/obj"), [1], "after refused writes")
             try await probe.expectError(.objectNotFound, "delete of a directory") { try await backend.delete(try path("d/e")) }
-            try await probe.expectError(.io, "removeDirectory of a non-empty directory") { try await backend.removeDirectory(try path("d/e")) }
+            try await probe.expectError(.io, "removeDirectory of a non-empty directory") {
+                try await backend.removeDirectory(try path("d/e"))
+            }
             try await probe.expectError(.objectNotFound, "removeDirectory of a missing directory") {
                 try await backend.removeDirectory(try path("d/zz"))
             }
@@ -132,7 +148,10 @@ extension StorageBackendConformance {
             let emptied = try await probe.listAll(under: try path("d"), recursive: false, limit: 10)
             try probe.require(emptied.isEmpty, "an emptied directory lists \(emptied.map(\.path.string))")
             try await backend.removeDirectory(try path("d"))
-            try probe.require(try await probe.listAll(under: nil, recursive: false, limit: 10).isEmpty, "the root is not empty after removing d")
+            try probe.require(
+                try await probe.listAll(under: nil, recursive: false, limit: 10).isEmpty,
+                "the root is not empty after removing d"
+            )
         }
     }
 
@@ -196,7 +215,10 @@ extension StorageBackendConformance {
     public func health() async throws {
         try await withSubject(.health) { _, probe in
             let health = await probe.backend.health()
-            try probe.require(health.reachable && health.writable, "health: reachable \(health.reachable), writable \(health.writable): \(health.message)")
+            try probe.require(
+                health.reachable && health.writable,
+                "health: reachable \(health.reachable), writable \(health.writable): \(health.message)"
+            )
             try probe.require(!health.message.isEmpty, "health has no message")
             if let free = health.freeBytes, let total = health.totalBytes {
                 try probe.require(free <= total, "free bytes \(free) exceed total \(total)")

@@ -80,7 +80,9 @@ extension StorageBackendConformance {
                 let start = Swift.max(offset, Int(lower))
                 let end = Swift.min(offset + chunk.readableBytes, Int(upper) + 1)
                 if start < end {
-                    chunk.withUnsafeReadableBytes { rangeHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[(start - offset)..<(end - offset)])) }
+                    chunk.withUnsafeReadableBytes {
+                        rangeHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[(start - offset)..<(end - offset)]))
+                    }
                 }
                 offset += chunk.readableBytes
                 if offset > Int(upper) { break }
@@ -135,7 +137,10 @@ extension StorageBackendConformance {
             try probe.require(stat.path.bytes == target.bytes, "stat path \"\(stat.path)\"")
             try probe.require(stat.modified > before, "modification time \(stat.modified) is older than the write")
             if capabilities.keepsMode {
-                try probe.require(stat.mode.map { $0 & 0o7777 } == 0o640, "mode \(stat.mode.map { String($0, radix: 8) } ?? "nil"), asked for 640")
+                try probe.require(
+                    stat.mode.map { $0 & 0o7777 } == 0o640,
+                    "mode \(stat.mode.map { String($0, radix: 8) } ?? "nil"), asked for 640"
+                )
             }
             try probe.require(try await probe.backend.exists(target), "exists is false after writing")
             try await probe.expectError(.invalidConfiguration, "write with mode 0o10000") {

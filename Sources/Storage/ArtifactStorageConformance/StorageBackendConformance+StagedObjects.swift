@@ -12,7 +12,8 @@ extension StorageBackendConformance {
     public func stagedObjects() async throws {
         try await withSubject(.stagedObjects) { _, probe in
             let backend = probe.backend
-            let staged = try path("staged/upload-1"), destination = try path("objects/composed")
+            let staged = try path("staged/upload-1")
+            let destination = try path("objects/composed")
             try probe.require(try await backend.stagedLength(staged) == nil, "a staged object exists before any append")
             var length = try await backend.appendStaged(staged, at: 0, from: Array("abc".utf8).stream)
             try probe.require(length == 3, "an append of 3 bytes at 0 reported length \(length)")
@@ -47,7 +48,8 @@ extension StorageBackendConformance {
             try probe.require(try await backend.stagedLength(staged) == nil, "the staged object is still there after its commit")
             try await backend.delete(destination)
 
-            let large = try path("staged/upload-2"), composed = try path("objects/large")
+            let large = try path("staged/upload-2")
+            let composed = try path("objects/large")
             let pieces = [6 << 20, 6 << 20, 6 << 20, 1 << 20].enumerated().map { PatternedContent(seed: UInt64(40 + $0), size: $1) }
             var offset: UInt64 = 0
             for piece in pieces {
@@ -74,7 +76,10 @@ extension StorageBackendConformance {
                 _ = try await backend.appendStaged(staged, at: 4, from: ByteStream(FailingStream(chunks: chunks)))
             }
             try probe.require(try await backend.stagedLength(staged) == 4, "a failed append changed the staged length")
-            try probe.require(try await collect(backend.readStaged(staged, range: nil)) == Array("kept".utf8), "a failed append changed bytes")
+            try probe.require(
+                try await collect(backend.readStaged(staged, range: nil)) == Array("kept".utf8),
+                "a failed append changed bytes"
+            )
             try await probe.expectError(.invalidRange, "an append to a missing staged object past 0") {
                 _ = try await backend.appendStaged(try path("staged/none"), at: 3, from: Array("x".utf8).stream)
             }

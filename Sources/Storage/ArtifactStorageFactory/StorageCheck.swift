@@ -57,7 +57,10 @@ public enum StorageCheck {
                 step.passed ? "PASS \(step.name): \(step.message)" : "FAIL \(step.name): \(step.code ?? "error"): \(step.message)"
             }
             let failed = steps.filter { !$0.passed }.count
-            lines.append(failed == 0 ? "storage \(url): all \(steps.count) checks passed" : "storage \(url): \(failed) of \(steps.count) checks failed")
+            lines.append(
+                failed == 0
+                    ? "storage \(url): all \(steps.count) checks passed" : "storage \(url): \(failed) of \(steps.count) checks failed"
+            )
             return lines.joined(separator: "\n")
         }
 
@@ -73,7 +76,8 @@ public enum StorageCheck {
     public static func parseMode(_ text: String) throws(StorageError) -> UInt32 {
         var digits = Substring(text)
         if digits.hasPrefix("0o") || digits.hasPrefix("0O") { digits = digits.dropFirst(2) }
-        guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ ("0"..."7").contains($0) }), let value = UInt32(digits, radix: 8) else {
+        guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ ("0"..."7").contains($0) }), let value = UInt32(digits, radix: 8)
+        else {
             throw StorageError(.invalidConfiguration, "mode \(StorageURL.quote(text)) is not an octal number such as 0640")
         }
         guard value <= 0o7777 else {

@@ -45,7 +45,12 @@ public struct StorageFactory: Sendable {
                 try Self.memoryConnector(url)
             },
             "s3": { (url: StorageURL) throws(StorageError) -> any StorageConnector in
-                try S3Connector(configuration: try S3Configuration(url: url), httpClient: httpClient, logger: logger, environment: environment)
+                try S3Connector(
+                    configuration: try S3Configuration(url: url),
+                    httpClient: httpClient,
+                    logger: logger,
+                    environment: environment
+                )
             },
         ]
     }

@@ -23,7 +23,12 @@ extension StorageSession {
     }
 
     @discardableResult
-    public func commitStaged(_ path: StoragePath, length: UInt64, to destination: StoragePath, options: StorageWriteOptions)
+    public func commitStaged(
+        _ path: StoragePath,
+        length: UInt64,
+        to destination: StoragePath,
+        options: StorageWriteOptions
+    )
         async throws(StorageError) -> StorageObjectInfo
     {
         let details = ["storage.path": path.string, "storage.destination": destination.string, "storage.length": "\(length)"]

@@ -63,7 +63,11 @@ public struct StorageSession: StorageBackend {
     }
 
     @discardableResult
-    public func write(_ path: StoragePath, from bytes: ByteStream, options: StorageWriteOptions) async throws(StorageError)
+    public func write(
+        _ path: StoragePath,
+        from bytes: ByteStream,
+        options: StorageWriteOptions
+    ) async throws(StorageError)
         -> StorageObjectInfo
     {
         var details = ["storage.path": path.string, "storage.overwrite": "\(options.overwrite)"]
@@ -86,7 +90,12 @@ public struct StorageSession: StorageBackend {
         try await logged("stat", ["storage.path": path.string]) { () async throws(StorageError) in try await backend.stat(path) }
     }
 
-    public func list(under prefix: StoragePath?, recursive: Bool, limit: Int, cursor: String?) async throws(StorageError)
+    public func list(
+        under prefix: StoragePath?,
+        recursive: Bool,
+        limit: Int,
+        cursor: String?
+    ) async throws(StorageError)
         -> StorageListPage
     {
         let details = ["storage.path": prefix?.string ?? "", "storage.recursive": "\(recursive)", "storage.limit": "\(limit)"]
@@ -108,7 +117,9 @@ public struct StorageSession: StorageBackend {
     }
 
     public func move(from source: StoragePath, to destination: StoragePath, options: StorageMoveOptions) async throws(StorageError) {
-        let details = ["storage.path": source.string, "storage.destination": destination.string, "storage.overwrite": "\(options.overwrite)"]
+        let details = [
+            "storage.path": source.string, "storage.destination": destination.string, "storage.overwrite": "\(options.overwrite)",
+        ]
         try await logged("move", details) { () async throws(StorageError) in
             try await backend.move(from: source, to: destination, options: options)
         }

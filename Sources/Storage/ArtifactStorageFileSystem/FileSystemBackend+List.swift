@@ -2,7 +2,12 @@ public import ArtifactStorage
 import Glibc
 
 extension FileSystemBackend {
-    public func list(under prefix: StoragePath?, recursive: Bool, limit: Int, cursor: String?) async throws(StorageError)
+    public func list(
+        under prefix: StoragePath?,
+        recursive: Bool,
+        limit: Int,
+        cursor: String?
+    ) async throws(StorageError)
         -> StorageListPage
     {
         let entries = try await run { () throws(StorageError) -> [StorageEntry] in
@@ -22,7 +27,13 @@ extension FileSystemBackend {
             do {
                 if recursive {
                     let cursorBytes = cursor.map { Array($0.utf8) }
-                    _ = try collectInOrder(directory, segments: prefix?.segments ?? [], after: cursorBytes, wanted: Swift.max(1, limit) + 1, into: &entries)
+                    _ = try collectInOrder(
+                        directory,
+                        segments: prefix?.segments ?? [],
+                        after: cursorBytes,
+                        wanted: Swift.max(1, limit) + 1,
+                        into: &entries
+                    )
                 } else {
                     try collectChildren(directory, segments: prefix?.segments ?? [], into: &entries)
                 }

@@ -68,7 +68,7 @@ extension FileSystemBackend {
                 // Open it for real; O_NOFOLLOW refuses a symlink swapped in since the check.
                 do throws(SystemCallError) {
                     return try Sys.openat(current.raw, segment, flags | O_NOFOLLOW)
-                } catch where error.errno == ELOOP {
+                } catch  where error.errno == ELOOP {
                     throw SystemCallError(errno: EXDEV, operation: SystemCallError.resolve)
                 }
             }
@@ -99,7 +99,7 @@ extension FileSystemBackend {
         guard let path else { return try Sys.openat(root.raw, ".", flags) }
         do throws(SystemCallError) {
             return try resolve(path, flags: flags)
-        } catch where error.errno == ENOENT && create {
+        } catch  where error.errno == ENOENT && create {
             // The deepest directory that exists (usually the parent: a new shard), then each
             // missing one below it, created and opened relative to its parent's descriptor.
             // Walking down from the root instead tried mkdir on every existing ancestor, and
@@ -109,8 +109,12 @@ extension FileSystemBackend {
             var parent: OwnedDescriptor?
             while existing > 0, parent == nil {
                 do throws(SystemCallError) {
-                    parent = try resolve(relative: segments[0..<existing].joined(separator: "/"), segments: Array(segments[0..<existing]), flags: flags)
-                } catch where error.errno == ENOENT {
+                    parent = try resolve(
+                        relative: segments[0..<existing].joined(separator: "/"),
+                        segments: Array(segments[0..<existing]),
+                        flags: flags
+                    )
+                } catch  where error.errno == ENOENT {
                     existing -= 1
                 }
             }
@@ -125,7 +129,7 @@ extension FileSystemBackend {
                 // O_NOFOLLOW: a symlink swapped in since the mkdir is refused like any way out.
                 do throws(SystemCallError) {
                     current = try Sys.openat(current.raw, segment, flags | O_NOFOLLOW)
-                } catch where error.errno == ELOOP {
+                } catch  where error.errno == ELOOP {
                     throw SystemCallError(errno: EXDEV, operation: SystemCallError.resolve)
                 }
             }

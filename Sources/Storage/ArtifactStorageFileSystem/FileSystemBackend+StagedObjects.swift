@@ -19,8 +19,10 @@ extension FileSystemBackend {
                 }
                 guard UInt64(info.st_size) >= offset else {
                     throw StorageError(
-                        .invalidRange, "cannot append at byte \(offset) of staged object \"\(path)\": it holds \(info.st_size) bytes",
-                        path: path.string)
+                        .invalidRange,
+                        "cannot append at byte \(offset) of staged object \"\(path)\": it holds \(info.st_size) bytes",
+                        path: path.string
+                    )
                 }
                 // Bytes past `offset` were never acknowledged: cut them, then write from there.
                 try Sys.retrying("ftruncate") { ftruncate(file.raw, off_t(offset)) }
@@ -33,8 +35,11 @@ extension FileSystemBackend {
                 throw error
             } catch let error as SystemCallError where error.errno == ENOENT && !error.escapesRoot {
                 throw StorageError(
-                    .invalidRange, "cannot append at byte \(offset) of staged object \"\(path)\": there is none", path: path.string,
-                    underlying: error)
+                    .invalidRange,
+                    "cannot append at byte \(offset) of staged object \"\(path)\": there is none",
+                    path: path.string,
+                    underlying: error
+                )
             } catch {
                 throw .from(error, offset == 0 ? .create : .lookUp, path: path, verb: "append to")
             }
@@ -45,7 +50,8 @@ extension FileSystemBackend {
             for try await chunk in bytes {
                 if Task.isCancelled { throw CancellationError() }
                 guard chunk.readableBytes > 0 else { continue }
-                let start = writebackStarted, end = written + UInt64(chunk.readableBytes)
+                let start = writebackStarted
+                let end = written + UInt64(chunk.readableBytes)
                 // As a write does: the device starts on every few MiB while the stream goes on,
                 // so the fsync at the end has little left to wait for.
                 let startsWriteback = end - start >= UInt64(Self.writebackInterval)
@@ -76,7 +82,7 @@ extension FileSystemBackend {
     public func stagedLength(_ path: StoragePath) async throws(StorageError) -> UInt64? {
         do {
             return try await stat(path).size
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             return nil
         }
     }
@@ -86,7 +92,12 @@ extension FileSystemBackend {
     }
 
     @discardableResult
-    public func commitStaged(_ path: StoragePath, length: UInt64, to destination: StoragePath, options: StorageWriteOptions)
+    public func commitStaged(
+        _ path: StoragePath,
+        length: UInt64,
+        to destination: StoragePath,
+        options: StorageWriteOptions
+    )
         async throws(StorageError) -> StorageObjectInfo
     {
         try options.validate(for: destination)
@@ -98,13 +109,19 @@ extension FileSystemBackend {
                 let info = try Sys.fstat(file.raw)
                 guard Sys.isRegular(info), UInt64(info.st_size) >= length else {
                     throw StorageError(
-                        .invalidRange, "cannot commit \(length) bytes of staged object \"\(path)\": it holds \(info.st_size) bytes",
-                        path: path.string)
+                        .invalidRange,
+                        "cannot commit \(length) bytes of staged object \"\(path)\": it holds \(info.st_size) bytes",
+                        path: path.string
+                    )
                 }
                 let destinationParent = try openDirectory(destination.parent, create: true)
                 if let existing = try? Sys.fstatat(destinationParent.raw, destination.name) {
                     if Sys.isDirectory(existing) {
-                        throw StorageError(.alreadyExists, "cannot commit onto \"\(destination)\": a directory is there", path: destination.string)
+                        throw StorageError(
+                            .alreadyExists,
+                            "cannot commit onto \"\(destination)\": a directory is there",
+                            path: destination.string
+                        )
                     }
                     if !options.overwrite {
                         throw StorageError(.alreadyExists, "an object exists at \"\(destination)\"", path: destination.string)
@@ -136,7 +153,7 @@ extension FileSystemBackend {
     public func discardStaged(_ path: StoragePath) async throws(StorageError) {
         do {
             try await delete(path)
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             // Never staged, or already committed or discarded.
         }
     }

@@ -7,7 +7,11 @@ import Synchronization
 
 extension FileSystemBackend {
     @discardableResult
-    public func write(_ path: StoragePath, from bytes: ByteStream, options: StorageWriteOptions) async throws(StorageError)
+    public func write(
+        _ path: StoragePath,
+        from bytes: ByteStream,
+        options: StorageWriteOptions
+    ) async throws(StorageError)
         -> StorageObjectInfo
     {
         try options.validate(for: path)
@@ -63,7 +67,11 @@ extension FileSystemBackend {
 
     /// Looks the owner up (which may query a directory service), resolves (creating) the parent,
     /// refuses early what the commit would refuse, and opens the temporary. Blocking.
-    private func openTemporary(_ path: StoragePath, _ temporaryName: String, options: StorageWriteOptions) throws(StorageError) -> PendingWrite {
+    private func openTemporary(
+        _ path: StoragePath,
+        _ temporaryName: String,
+        options: StorageWriteOptions
+    ) throws(StorageError) -> PendingWrite {
         let owner = try options.owner?.resolved()
         do {
             let parent = try openDirectory(path.parent, create: true)
@@ -71,7 +79,7 @@ extension FileSystemBackend {
                 if Sys.isSymlink(existing) {
                     // Renaming over a link replaces the link, never its target; still, a
                     // link that leads out is refused like every other way out.
-                    do { _ = try resolve(path, flags: O_PATH) } catch where error.escapesRoot { throw error } catch {}
+                    do { _ = try resolve(path, flags: O_PATH) } catch  where error.escapesRoot { throw error } catch {}
                 }
                 if Sys.isDirectory(existing) {
                     throw StorageError(.alreadyExists, "cannot write \"\(path)\": a directory is there", path: path.string)

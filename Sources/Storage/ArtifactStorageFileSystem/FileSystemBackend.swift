@@ -161,7 +161,9 @@ public struct FileSystemBackend: StorageBackend {
                 if Sys.isSymlink(info) {
                     // Removing a link never touches its target, but one that leads out is refused
                     // like every other way out.
-                    do { _ = try resolve(path, flags: O_PATH) } catch let error as SystemCallError where error.escapesRoot { throw error } catch {}
+                    do { _ = try resolve(path, flags: O_PATH) } catch let error as SystemCallError where error.escapesRoot {
+                        throw error
+                    } catch {}
                 }
                 try Sys.retrying("unlink") { unlinkat(parent.raw, path.name, 0) }
                 try Sys.fsync(parent.raw)
@@ -286,10 +288,22 @@ public struct FileSystemBackend: StorageBackend {
                 let total = UInt64(info.f_blocks) * UInt64(info.f_frsize)
                 let rootInfo = try? Sys.fstat(root.raw)
                 guard let rootInfo, rootInfo.st_nlink > 0 else {
-                    return StorageHealth(reachable: false, writable: false, freeBytes: free, totalBytes: total, message: "\(rootPath) has been removed")
+                    return StorageHealth(
+                        reachable: false,
+                        writable: false,
+                        freeBytes: free,
+                        totalBytes: total,
+                        message: "\(rootPath) has been removed"
+                    )
                 }
                 if info.f_flag & UInt(ST_RDONLY) != 0 {
-                    return StorageHealth(reachable: true, writable: false, freeBytes: free, totalBytes: total, message: "\(rootPath) is on a read-only filesystem")
+                    return StorageHealth(
+                        reachable: true,
+                        writable: false,
+                        freeBytes: free,
+                        totalBytes: total,
+                        message: "\(rootPath) is on a read-only filesystem"
+                    )
                 }
                 let probe = Self.temporaryName()
                 do throws(SystemCallError) {
@@ -298,12 +312,18 @@ public struct FileSystemBackend: StorageBackend {
                     _ = unlinkat(root.raw, probe, 0)
                 } catch {
                     return StorageHealth(
-                        reachable: true, writable: false, freeBytes: free, totalBytes: total,
+                        reachable: true,
+                        writable: false,
+                        freeBytes: free,
+                        totalBytes: total,
                         message: "\(rootPath) is not writable: \(error.reason)"
                     )
                 }
                 return StorageHealth(
-                    reachable: true, writable: true, freeBytes: free, totalBytes: total,
+                    reachable: true,
+                    writable: true,
+                    freeBytes: free,
+                    totalBytes: total,
                     message: "\(rootPath): \(free / 1_048_576) MiB free of \(total / 1_048_576) MiB"
                 )
             }

@@ -17,13 +17,23 @@ extension StorageError {
         let because = "\(failure.operation): \(failure.reason)"
         switch failure.errno {
         case EXDEV where failure.escapesRoot:
-            return StorageError(.pathEscapesRoot, "cannot \(verb) \(name): it leads outside the root through a symbolic link", path: relative, underlying: failure)
+            return StorageError(
+                .pathEscapesRoot,
+                "cannot \(verb) \(name): it leads outside the root through a symbolic link",
+                path: relative,
+                underlying: failure
+            )
         case ENOENT:
             return StorageError(.objectNotFound, "cannot \(verb) \(name): no such object", path: relative, underlying: failure)
         case ENOTDIR:
             return kind == .lookUp
                 ? StorageError(.objectNotFound, "cannot \(verb) \(name): a parent is not a directory", path: relative, underlying: failure)
-                : StorageError(.alreadyExists, "cannot \(verb) \(name): an object is in the way of a parent directory", path: relative, underlying: failure)
+                : StorageError(
+                    .alreadyExists,
+                    "cannot \(verb) \(name): an object is in the way of a parent directory",
+                    path: relative,
+                    underlying: failure
+                )
         case EISDIR:
             return kind == .lookUp
                 ? StorageError(.objectNotFound, "cannot \(verb) \(name): it is a directory", path: relative, underlying: failure)
@@ -33,11 +43,21 @@ extension StorageError {
         case ENOTEMPTY:
             return StorageError(.io, "cannot \(verb) \(name): the directory is not empty", path: relative, underlying: failure)
         case EACCES, EPERM:
-            return StorageError(.accessDenied, "cannot \(verb) \(name): permission denied (\(because))", path: relative, underlying: failure)
+            return StorageError(
+                .accessDenied,
+                "cannot \(verb) \(name): permission denied (\(because))",
+                path: relative,
+                underlying: failure
+            )
         case EROFS:
             return StorageError(.accessDenied, "cannot \(verb) \(name): the filesystem is read-only", path: relative, underlying: failure)
         case ELOOP:
-            return StorageError(.invalidPath, "cannot \(verb) \(name): too many levels of symbolic links", path: relative, underlying: failure)
+            return StorageError(
+                .invalidPath,
+                "cannot \(verb) \(name): too many levels of symbolic links",
+                path: relative,
+                underlying: failure
+            )
         case ENAMETOOLONG:
             return StorageError(.invalidPath, "cannot \(verb) \(name): the name is too long", path: relative, underlying: failure)
         case ENOSPC, EDQUOT:

@@ -1,5 +1,6 @@
 import ArtifactStorage
 import CArtifactStorageFileSystem
+import Foundation
 import Glibc
 
 /// A failed system call: the errno and what was being done.
@@ -84,7 +85,7 @@ enum Sys {
     static func renameNoReplace(_ fromDirectory: Int32, _ from: String, _ toDirectory: Int32, _ to: String) throws(SystemCallError) {
         do {
             try retrying("rename") { artifactstore_renameat2(fromDirectory, from, toDirectory, to, UInt32(ARTIFACTSTORE_RENAME_NOREPLACE)) }
-        } catch where error.errno == EINVAL || error.errno == ENOSYS {
+        } catch  where error.errno == EINVAL || error.errno == ENOSYS {
             try retrying("link") { Glibc.linkat(fromDirectory, from, toDirectory, to, 0) }
             _ = Glibc.unlinkat(fromDirectory, from, 0)
         }
@@ -124,8 +125,6 @@ enum Sys {
 extension timespec {
     var date: Foundation.Date { Foundation.Date(timeIntervalSince1970: Double(tv_sec) + Double(tv_nsec) / 1_000_000_000) }
 }
-
-import Foundation
 
 /// `O_PATH`, which Glibc's Swift overlay does not export.
 let O_PATH = Int32(ARTIFACTSTORE_O_PATH)

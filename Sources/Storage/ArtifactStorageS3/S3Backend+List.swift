@@ -11,7 +11,12 @@ import Logging
 // found by probing (`ListObjectsV2 prefix=X/ max-keys=1`) for each such candidate near the end
 // of a truncated page, so no entry is ever returned out of order or skipped.
 extension S3Backend {
-    public func list(under prefix: StoragePath?, recursive: Bool, limit: Int, cursor: String?) async throws(StorageError)
+    public func list(
+        under prefix: StoragePath?,
+        recursive: Bool,
+        limit: Int,
+        cursor: String?
+    ) async throws(StorageError)
         -> StorageListPage
     {
         let limit = max(1, limit)
@@ -71,10 +76,16 @@ extension S3Backend {
 
     /// Directories that sort before some object of this truncated page in path order but that
     /// S3 would only report on a later page (their `X/` lies past the page's last position).
-    func directoriesBeyond(page: S3ListPage, objects: [StorageEntry], keyPrefix: String, probed: inout [String: Bool])
+    func directoriesBeyond(
+        page: S3ListPage,
+        objects: [StorageEntry],
+        keyPrefix: String,
+        probed: inout [String: Bool]
+    )
         async throws(StorageError) -> [StorageEntry]
     {
-        let lastPosition = (page.objects.map(\.key) + page.commonPrefixes).map { Array($0.utf8) }
+        let lastPosition =
+            (page.objects.map(\.key) + page.commonPrefixes).map { Array($0.utf8) }
             .max { $0.lexicographicallyPrecedes($1) } ?? []
         let known = Set(page.commonPrefixes)
         var found: [StorageEntry] = []

@@ -12,7 +12,11 @@ extension S3Backend {
     /// upload itself is conditional (`If-None-Match: *`), so of several racing creators exactly
     /// one wins. The returned `modified` is the local time the upload completed (S3's own
     /// `Last-Modified`, seen by `stat`, may differ by the request's duration; it saves a HEAD).
-    public func write(_ path: StoragePath, from bytes: ByteStream, options: StorageWriteOptions) async throws(StorageError)
+    public func write(
+        _ path: StoragePath,
+        from bytes: ByteStream,
+        options: StorageWriteOptions
+    ) async throws(StorageError)
         -> StorageObjectInfo
     {
         try options.validate(for: path)
@@ -38,7 +42,13 @@ extension S3Backend {
 
     /// Uploads `first` and the rest of `reader` as parts, at most `maxPartsInFlight` at a time,
     /// then completes the upload; aborts it on any error or cancellation.
-    func multipartUpload(key: String, path: StoragePath, first: ByteBuffer, reader: inout PartReader, exclusive: Bool)
+    func multipartUpload(
+        key: String,
+        path: StoragePath,
+        first: ByteBuffer,
+        reader: inout PartReader,
+        exclusive: Bool
+    )
         async throws(StorageError)
     {
         let client = self.client
@@ -91,7 +101,12 @@ extension S3Backend {
                     }
                     group.addTask {
                         try await client.uploadPartCopy(
-                            key: destination, uploadID: uploadID, partNumber: index + 1, source: source, range: range)
+                            key: destination,
+                            uploadID: uploadID,
+                            partNumber: index + 1,
+                            source: source,
+                            range: range
+                        )
                     }
                 }
                 for try await done in group {
@@ -125,7 +140,8 @@ extension S3Backend {
             } catch {
                 logger.warning(
                     "s3: aborting a multipart upload failed; it stays pending until a lifecycle rule removes it",
-                    metadata: ["key": "\(key)", "uploadId": "\(uploadID)", "error": "\(error)"])
+                    metadata: ["key": "\(key)", "uploadId": "\(uploadID)", "error": "\(error)"]
+                )
             }
         }.value
     }
@@ -137,6 +153,11 @@ extension S3Backend {
     }
 
     static func storageError(_ error: any Error, path: StoragePath?, operation: String) -> StorageError {
+        // A write cancelled while a part was in flight says so as any cancelled write does,
+        // whichever request saw the cancellation.
+        if let path, let error = error as? StorageError, error.underlying is CancellationError {
+            return StorageError.writeCancelled(path)
+        }
         if let error = error as? StorageError { return error }
         if error is CancellationError {
             if let path { return StorageError.writeCancelled(path) }

@@ -8,7 +8,12 @@ public import ArtifactStoreCore
 /// a smaller segment before its end (a client sending small chunks) is rewritten instead.
 extension S3Backend {
     @discardableResult
-    public func commitStaged(_ path: StoragePath, length: UInt64, to destination: StoragePath, options: StorageWriteOptions)
+    public func commitStaged(
+        _ path: StoragePath,
+        length: UInt64,
+        to destination: StoragePath,
+        options: StorageWriteOptions
+    )
         async throws(StorageError) -> StorageObjectInfo
     {
         try options.validate(for: destination)
@@ -32,7 +37,13 @@ extension S3Backend {
                 let end = min(segment.start + segment.size, length) - segment.start
                 parts.append(
                     try await client.uploadPartCopy(
-                        key: destinationKey, uploadID: uploadID, partNumber: index + 1, source: key(for: segment.path), range: 0...(end - 1)))
+                        key: destinationKey,
+                        uploadID: uploadID,
+                        partNumber: index + 1,
+                        source: key(for: segment.path),
+                        range: 0...(end - 1)
+                    )
+                )
             }
             if Task.isCancelled { throw StorageError.writeCancelled(destination) }
             try await client.completeMultipartUpload(key: destinationKey, uploadID: uploadID, parts: parts, ifNoneMatch: !options.overwrite)

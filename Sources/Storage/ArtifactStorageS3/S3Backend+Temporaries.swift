@@ -27,13 +27,15 @@ extension S3Backend {
             do {
                 try await client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
                 aborted += 1
-            } catch where error.kind == .objectNotFound {
+            } catch  where error.kind == .objectNotFound {
                 continue  // finished or aborted by someone else meanwhile
             }
         }
         if aborted > 0 {
             logger.notice(
-                "aborted abandoned multipart uploads", metadata: ["storage.bucket": "\(configuration.bucket)", "storage.aborted": "\(aborted)"])
+                "aborted abandoned multipart uploads",
+                metadata: ["storage.bucket": "\(configuration.bucket)", "storage.aborted": "\(aborted)"]
+            )
         }
         return aborted
     }

@@ -126,7 +126,11 @@ public struct S3Backend: StorageBackend {
             throw StorageError(.alreadyExists, "cannot move \"\(source)\" onto itself without overwrite", path: destination.string)
         }
         if !overwrite, try await exists(destination) {
-            throw StorageError(.alreadyExists, "cannot move \"\(source)\" to \"\(destination)\": an object is there", path: destination.string)
+            throw StorageError(
+                .alreadyExists,
+                "cannot move \"\(source)\" to \"\(destination)\": an object is there",
+                path: destination.string
+            )
         }
         do {
             if sourceHead.size > configuration.multipartCopyThreshold {
@@ -176,8 +180,10 @@ public struct S3Backend: StorageBackend {
             let elapsed = ContinuousClock.now - start
             let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
             return StorageHealth(
-                reachable: true, writable: true,
-                message: "bucket \(configuration.bucket) answered HeadBucket in \(milliseconds) ms")
+                reachable: true,
+                writable: true,
+                message: "bucket \(configuration.bucket) answered HeadBucket in \(milliseconds) ms"
+            )
         } catch {
             return StorageHealth(reachable: false, writable: false, message: error.message)
         }
@@ -231,9 +237,9 @@ struct S3BodyStream: AsyncSequence, Sendable {
         let response: HTTPClientResponse
         do {
             response = try await client.getObject(key: key, range: range)
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             throw StorageError(.objectNotFound, "\"\(path)\" was deleted while being read", path: path.string, underlying: error)
-        } catch where error.kind == .invalidRange {
+        } catch  where error.kind == .invalidRange {
             throw StorageError(.invalidRange, "\"\(path)\" shrank while being read: \(error.message)", path: path.string, underlying: error)
         } catch {
             throw StorageError(error.kind, error.message, path: path.string, underlying: error.underlying)
@@ -242,7 +248,11 @@ struct S3BodyStream: AsyncSequence, Sendable {
             guard response.status.code == 206,
                 let total = response.headers.first(name: "content-range").flatMap(S3Backend.totalSize)
             else {
-                throw StorageError(.io, "GetObject of \"\(path)\" ignored the range \(range) (HTTP \(response.status.code))", path: path.string)
+                throw StorageError(
+                    .io,
+                    "GetObject of \"\(path)\" ignored the range \(range) (HTTP \(response.status.code))",
+                    path: path.string
+                )
             }
             try StorageError.checkRange(range, size: total, path: path)
         }

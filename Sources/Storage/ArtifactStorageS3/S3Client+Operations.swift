@@ -39,10 +39,12 @@ extension S3Client {
     public func headBucket() async throws(StorageError) {
         do {
             _ = try await send("HeadBucket", method: .HEAD, key: nil)
-        } catch where error.kind == .objectNotFound {
+        } catch  where error.kind == .objectNotFound {
             throw StorageError(
-                .unreachable, "bucket \(configuration.bucket) does not exist at \(configuration.effectiveEndpoint)",
-                underlying: error)
+                .unreachable,
+                "bucket \(configuration.bucket) does not exist at \(configuration.effectiveEndpoint)",
+                underlying: error
+            )
         }
     }
 
@@ -74,8 +76,13 @@ extension S3Client {
         let response: HTTPClientResponse
         do {
             response = try await send(
-                "PutObject", method: .PUT, key: key, headers: ifNoneMatch ? [("If-None-Match", "*")] : [], body: body,
-                timed: false)
+                "PutObject",
+                method: .PUT,
+                key: key,
+                headers: ifNoneMatch ? [("If-None-Match", "*")] : [],
+                body: body,
+                timed: false
+            )
         } catch {
             throw Self.conditionalFailure(error, key: key)
         }
@@ -98,7 +105,11 @@ extension S3Client {
     ///
     /// With `ifMatch`, S3 answers 412 if the object no longer has that ETag (reported as `io`,
     /// "changed while being read").
-    public func getObject(key: String, range: ClosedRange<UInt64>? = nil, ifMatch: String? = nil) async throws(StorageError)
+    public func getObject(
+        key: String,
+        range: ClosedRange<UInt64>? = nil,
+        ifMatch: String? = nil
+    ) async throws(StorageError)
         -> HTTPClientResponse
     {
         var headers: [(String, String)] = []
@@ -125,10 +136,17 @@ extension S3Client {
         var attempt = 1
         while true {
             let response = try await send(
-                "CopyObject", method: .PUT, key: destination, headers: [("x-amz-copy-source", copySource(source))], timed: false)
+                "CopyObject",
+                method: .PUT,
+                key: destination,
+                headers: [("x-amz-copy-source", copySource(source))],
+                timed: false
+            )
             let body = try await collect(response, operation: "CopyObject", key: destination)
             guard let error = S3ErrorResponse.embedded(in: body) else { return }
-            guard ["InternalError", "SlowDown", "ServiceUnavailable"].contains(error.code), attempt < Self.maximumAttempts, !Task.isCancelled else {
+            guard ["InternalError", "SlowDown", "ServiceUnavailable"].contains(error.code), attempt < Self.maximumAttempts,
+                !Task.isCancelled
+            else {
                 throw error.storageError(operation: "CopyObject", path: destination)
             }
             try? await Task.sleep(for: .milliseconds(100 << (attempt - 1)))
@@ -176,12 +194,22 @@ extension S3Client {
     }
 
     /// UploadPart; returns the part's ETag.
-    public func uploadPart(key: String, uploadID: String, partNumber: Int, body: ByteBuffer) async throws(StorageError)
+    public func uploadPart(
+        key: String,
+        uploadID: String,
+        partNumber: Int,
+        body: ByteBuffer
+    ) async throws(StorageError)
         -> S3CompletedPart
     {
         let response = try await send(
-            "UploadPart", method: .PUT, key: key,
-            query: [.init("partNumber", String(partNumber)), .init("uploadId", uploadID)], body: body, timed: false)
+            "UploadPart",
+            method: .PUT,
+            key: key,
+            query: [.init("partNumber", String(partNumber)), .init("uploadId", uploadID)],
+            body: body,
+            timed: false
+        )
         _ = try await collect(response, operation: "UploadPart", key: key)
         guard let etag = response.headers.first(name: "etag") else {
             throw StorageError(.io, "UploadPart \(partNumber) \(describe(key)): the answer has no ETag")
@@ -191,12 +219,20 @@ extension S3Client {
 
     /// UploadPartCopy of the inclusive byte `range` of `source` as part `partNumber` of `key`.
     public func uploadPartCopy(
-        key: String, uploadID: String, partNumber: Int, source: String, range: ClosedRange<UInt64>
+        key: String,
+        uploadID: String,
+        partNumber: Int,
+        source: String,
+        range: ClosedRange<UInt64>
     ) async throws(StorageError) -> S3CompletedPart {
         let response = try await send(
-            "UploadPartCopy", method: .PUT, key: key,
+            "UploadPartCopy",
+            method: .PUT,
+            key: key,
             query: [.init("partNumber", String(partNumber)), .init("uploadId", uploadID)],
-            headers: uploadPartCopyHeaders(source: source, range: range), timed: false)
+            headers: uploadPartCopyHeaders(source: source, range: range),
+            timed: false
+        )
         let body = try await collect(response, operation: "UploadPartCopy", key: key)
         if let error = S3ErrorResponse.embedded(in: body) {
             throw error.storageError(operation: "UploadPartCopy", path: key)
@@ -217,7 +253,12 @@ extension S3Client {
 
     /// CompleteMultipartUpload with `parts` (sorted by part number here).
     /// With `ifNoneMatch` (`If-None-Match: *`), an existing key makes it fail with `alreadyExists`.
-    public func completeMultipartUpload(key: String, uploadID: String, parts: [S3CompletedPart], ifNoneMatch: Bool = false)
+    public func completeMultipartUpload(
+        key: String,
+        uploadID: String,
+        parts: [S3CompletedPart],
+        ifNoneMatch: Bool = false
+    )
         async throws(StorageError)
     {
         var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
@@ -230,8 +271,14 @@ extension S3Client {
         let body: [UInt8]
         do {
             let response = try await send(
-                "CompleteMultipartUpload", method: .POST, key: key, query: [.init("uploadId", uploadID)],
-                headers: headers, body: ByteBuffer(string: xml), timed: false)
+                "CompleteMultipartUpload",
+                method: .POST,
+                key: key,
+                query: [.init("uploadId", uploadID)],
+                headers: headers,
+                body: ByteBuffer(string: xml),
+                timed: false
+            )
             body = try await collect(response, operation: "CompleteMultipartUpload", key: key)
         } catch {
             throw Self.conditionalFailure(error, key: key)
@@ -253,7 +300,11 @@ extension S3Client {
     /// AbortMultipartUpload.
     public func abortMultipartUpload(key: String, uploadID: String) async throws(StorageError) {
         let response = try await send(
-            "AbortMultipartUpload", method: .DELETE, key: key, query: [.init("uploadId", uploadID)])
+            "AbortMultipartUpload",
+            method: .DELETE,
+            key: key,
+            query: [.init("uploadId", uploadID)]
+        )
         _ = try await collect(response, operation: "AbortMultipartUpload", key: key)
     }
 
@@ -319,12 +370,18 @@ extension S3Client {
             throw StorageError(
                 .invalidConfiguration,
                 "presigned URL expiry \(expires) s is outside 1…\(SigV4Signer.maximumPresignExpiry) s (S3 allows at most 7 days)",
-                path: key)
+                path: key
+            )
         }
         let target = target(key: key)
         let request = SigV4Request(method: "GET", path: target.path, headers: [.init("Host", target.authority)])
         return signer.presignedURL(
-            scheme: target.scheme, authority: target.authority, request: request, date: date, expires: expires)
+            scheme: target.scheme,
+            authority: target.authority,
+            request: request,
+            date: date,
+            expires: expires
+        )
     }
 
     static func xmlEscape(_ text: String) -> String {

@@ -60,7 +60,8 @@ public final class S3Client: Sendable {
         guard let credentials = configuration.credentials ?? StorageCredentials.fromEnvironment(environment) else {
             throw StorageError(
                 .invalidConfiguration,
-                "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or configure them for \(configuration.bucket)")
+                "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or configure them for \(configuration.bucket)"
+            )
         }
         self.configuration = configuration
         self.httpClient = httpClient
@@ -190,7 +191,9 @@ public final class S3Client: Sendable {
                 throw StorageError(
                     .unreachable,
                     "\(operation) \(describe(key)): cannot reach S3 at \(configuration.effectiveEndpoint): \(error)",
-                    path: path, underlying: error)
+                    path: path,
+                    underlying: error
+                )
             }
             let status = response.status.code
             logger.debug(
@@ -198,7 +201,8 @@ public final class S3Client: Sendable {
                 metadata: [
                     "operation": "\(operation)", "method": "\(method.rawValue)", "key": "\(key ?? "")", "status": "\(status)",
                     "attempt": "\(attempt)",
-                ])
+                ]
+            )
             if (200..<300).contains(status) || accept.contains(status) {
                 return response
             }
@@ -218,7 +222,12 @@ public final class S3Client: Sendable {
     public static let maximumAttempts = 6
 
     /// Reads a (small) response body whole, at most `limit` bytes.
-    func collect(_ response: HTTPClientResponse, operation: String, key: String?, limit: Int = 16 * 1024 * 1024)
+    func collect(
+        _ response: HTTPClientResponse,
+        operation: String,
+        key: String?,
+        limit: Int = 16 * 1024 * 1024
+    )
         async throws(StorageError) -> [UInt8]
     {
         do {

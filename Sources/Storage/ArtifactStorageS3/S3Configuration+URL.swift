@@ -75,8 +75,13 @@ extension S3Configuration {
         }
 
         self.init(
-            bucket: bucket, prefix: String(prefix), region: region, endpoint: endpoint, pathStyle: pathStyle,
-            redirectExpiry: try Self.redirectExpiry(url))
+            bucket: bucket,
+            prefix: String(prefix),
+            region: region,
+            endpoint: endpoint,
+            pathStyle: pathStyle,
+            redirectExpiry: try Self.redirectExpiry(url)
+        )
     }
 
     /// The `redirect` and `redirectExpiry` query items as ``redirectExpiry``.

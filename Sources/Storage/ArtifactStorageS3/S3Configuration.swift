@@ -86,24 +86,37 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
             do {
                 _ = try StoragePath(prefix)
             } catch {
-                throw StorageError(.invalidConfiguration, "S3 prefix \"\(prefix)\" is not a valid path: \(error.message)", underlying: error)
+                throw StorageError(
+                    .invalidConfiguration,
+                    "S3 prefix \"\(prefix)\" is not a valid path: \(error.message)",
+                    underlying: error
+                )
             }
         }
         try Self.validateRegion(region)
         guard partSize >= Self.minimumPartSize else {
-            throw StorageError(.invalidConfiguration, "S3 partSize \(partSize) is below S3's minimum part size of \(Self.minimumPartSize) bytes")
+            throw StorageError(
+                .invalidConfiguration,
+                "S3 partSize \(partSize) is below S3's minimum part size of \(Self.minimumPartSize) bytes"
+            )
         }
         guard maxPartsInFlight >= 1 else {
             throw StorageError(.invalidConfiguration, "S3 maxPartsInFlight must be at least 1, not \(maxPartsInFlight)")
         }
         guard copyPartSize >= UInt64(Self.minimumPartSize) else {
-            throw StorageError(.invalidConfiguration, "S3 copyPartSize \(copyPartSize) is below S3's minimum part size of \(Self.minimumPartSize) bytes")
+            throw StorageError(
+                .invalidConfiguration,
+                "S3 copyPartSize \(copyPartSize) is below S3's minimum part size of \(Self.minimumPartSize) bytes"
+            )
         }
         guard requestTimeout > .zero else {
             throw StorageError(.invalidConfiguration, "S3 requestTimeout must be positive")
         }
         guard multipartCopyThreshold <= Self.maximumSingleCopySize else {
-            throw StorageError(.invalidConfiguration, "S3 multipartCopyThreshold \(multipartCopyThreshold) is above CopyObject's limit of 5 GiB")
+            throw StorageError(
+                .invalidConfiguration,
+                "S3 multipartCopyThreshold \(multipartCopyThreshold) is above CopyObject's limit of 5 GiB"
+            )
         }
         if let redirectExpiry, let problem = Self.redirectExpiryProblem(redirectExpiry) {
             throw StorageError(.invalidConfiguration, "S3 redirectExpiry \(redirectExpiry) \(problem)")
@@ -122,7 +135,8 @@ public struct S3Configuration: Sendable, Hashable, CustomStringConvertible {
         let bytes = Array(bucket.utf8)
         guard (3...63).contains(bytes.count) else { return "must be 3 to 63 characters long" }
         for byte in bytes {
-            let ok = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            let ok =
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
             guard ok else { return "may contain only a-z, 0-9, '.' and '-'" }
         }
@@ -188,8 +202,9 @@ public struct S3Endpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the host is an IP address or `localhost`, where virtual-hosted addressing cannot work.
     public var isLiteralAddress: Bool {
-        host == "localhost" || host.contains(":") || host.split(separator: ".").count == 4
-            && host.split(separator: ".").allSatisfy { UInt8($0) != nil }
+        host == "localhost" || host.contains(":")
+            || host.split(separator: ".").count == 4
+                && host.split(separator: ".").allSatisfy { UInt8($0) != nil }
     }
 
     public var description: String { "\(scheme)://\(authority)" }

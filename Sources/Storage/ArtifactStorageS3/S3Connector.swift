@@ -64,7 +64,8 @@ public struct S3Connector: StorageConnector {
         if user != nil || permissions != nil {
             throw StorageError(
                 .invalidConfiguration,
-                "owner and permission checks are not applicable to S3 (bucket \(configuration.bucket)): objects have no POSIX owner or mode")
+                "owner and permission checks are not applicable to S3 (bucket \(configuration.bucket)): objects have no POSIX owner or mode"
+            )
         }
         let backend = S3Backend(client: client, logger: logger)
         let probe = try StoragePath(".artifactstore-probe-\(UUID().uuidString.lowercased())")
@@ -105,6 +106,11 @@ public struct S3Connector: StorageConnector {
 
     static func denied(_ step: String, _ probe: StoragePath, _ error: any Error) -> StorageError {
         let message = (error as? StorageError)?.message ?? "\(error)"
-        return StorageError(.accessDenied, "access probe failed at step \"\(step)\" for \"\(probe)\": \(message)", path: probe.string, underlying: error)
+        return StorageError(
+            .accessDenied,
+            "access probe failed at step \"\(step)\" for \"\(probe)\": \(message)",
+            path: probe.string,
+            underlying: error
+        )
     }
 }

@@ -33,7 +33,8 @@ public struct S3ListPage: Sendable, Hashable {
                     key: key,
                     size: entry.text(of: "Size").flatMap { UInt64($0.trimmingASCIIWhitespace()) } ?? 0,
                     lastModified: entry.text(of: "LastModified").flatMap(ISO8601Timestamp.parse)
-                ))
+                )
+            )
         }
         self.objects = objects
         self.commonPrefixes = root.children("CommonPrefixes").compactMap { $0.text(of: "Prefix") }

@@ -3,8 +3,8 @@ public import ArtifactDataPlaneConformance
 import ArtifactDataPlaneLocal
 import ArtifactStorage
 import ArtifactStorageS3
-import ArtifactStoreTestSupport
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import AsyncHTTPClient
 import Foundation
 import Logging

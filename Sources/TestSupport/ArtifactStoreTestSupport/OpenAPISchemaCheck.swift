@@ -94,7 +94,8 @@ public struct OpenAPISchemaCheck: Sendable {
             }
             if optionals == .absent, keys.subtracting(required).isEmpty == false {
                 problems.append(
-                    "\(path): encodes \(keys.subtracting(required).sorted()) without optionals, but the schema does not require them")
+                    "\(path): encodes \(keys.subtracting(required).sorted()) without optionals, but the schema does not require them"
+                )
             }
             for (key, member) in members.sorted(by: { $0.key < $1.key }) {
                 guard let property = properties[key] else { continue }

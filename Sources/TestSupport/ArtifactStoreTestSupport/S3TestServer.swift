@@ -17,7 +17,8 @@ public enum S3TestServer {
         if endpointText == nil {
             print(
                 "S3 server tests SKIPPED: ARTIFACTSTORE_TEST_S3_ENDPOINT is not set "
-                    + "(start `moto_server -H 127.0.0.1 -p 5000` and set it to http://127.0.0.1:5000)")
+                    + "(start `moto_server -H 127.0.0.1 -p 5000` and set it to http://127.0.0.1:5000)"
+            )
         }
         return endpointText != nil
     }()

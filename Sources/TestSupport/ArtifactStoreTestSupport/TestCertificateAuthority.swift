@@ -33,8 +33,12 @@ public struct TestCertificateAuthority: Sendable {
         certificatePath = directory + "/ca.pem"
         keyPath = directory + "/ca.key"
         try Self.run(
-            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyPath,
-             "-out", certificatePath, "-days", "2", "-subj", "/CN=\(name)"], in: directory)
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyPath,
+                "-out", certificatePath, "-days", "2", "-subj", "/CN=\(name)",
+            ],
+            in: directory
+        )
     }
 
     /// A server certificate for `hosts` (DNS names, or IP addresses), signed by this CA, written
@@ -47,11 +51,19 @@ public struct TestCertificateAuthority: Sendable {
         let names = hosts.map { $0.first?.isNumber == true ? "IP:\($0)" : "DNS:\($0)" }.joined(separator: ",")
         try Data("subjectAltName=\(names)\n".utf8).write(to: URL(fileURLWithPath: extensions))
         try Self.run(
-            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", request,
-             "-subj", "/CN=\(hosts.first ?? "localhost")"], in: directory)
+            [
+                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", request,
+                "-subj", "/CN=\(hosts.first ?? "localhost")",
+            ],
+            in: directory
+        )
         try Self.run(
-            ["x509", "-req", "-in", request, "-CA", certificatePath, "-CAkey", keyPath, "-CAcreateserial", "-out", certificate,
-             "-days", "1", "-extfile", extensions], in: directory)
+            [
+                "x509", "-req", "-in", request, "-CA", certificatePath, "-CAkey", keyPath, "-CAcreateserial", "-out", certificate,
+                "-days", "1", "-extfile", extensions,
+            ],
+            in: directory
+        )
         return Issued(certificatePath: certificate, keyPath: key)
     }
 

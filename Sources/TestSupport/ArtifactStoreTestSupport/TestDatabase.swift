@@ -1,7 +1,7 @@
 public import ArtifactMetadata
 import Foundation
-import SQLKit
 public import Logging
+import SQLKit
 import Synchronization
 
 /// The two metadata engines every test of the control plane and the server runs against.
@@ -31,7 +31,8 @@ public enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertibl
 
     /// A fresh, empty location: a new SQLite file in a new temporary directory, or a new schema
     /// on the PostgreSQL server. `cleanup` removes it.
-    public func makeLocation(maximumConnections: Int = 6) async throws -> (location: MetadataLocation, cleanup: @Sendable () async -> Void) {
+    public func makeLocation(maximumConnections: Int = 6) async throws -> (location: MetadataLocation, cleanup: @Sendable () async -> Void)
+    {
         let token = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         switch self {
         case .sqlite:
@@ -59,17 +60,26 @@ extension TestDatabase {
     /// Runs `body` with a fresh, empty location (``makeLocation(maximumConnections:)``), then
     /// removes it whether `body` throws or not. Skips (saying so) where the engine is not
     /// available; PostgreSQL runs take one of ``postgresSlots`` for as long as `body` runs.
-    public func withLocation(maximumConnections: Int = 6, test: String = #function, _ body: (MetadataLocation) async throws -> Void) async throws {
+    public func withLocation(
+        maximumConnections: Int = 6,
+        test: String = #function,
+        _ body: (MetadataLocation) async throws -> Void
+    ) async throws {
         guard isAvailable(test) else { return }
         if self == .postgres { await Self.postgresSlots.acquire() }
         defer { if self == .postgres { Self.postgresSlots.release() } }
         let (location, cleanup) = try await makeLocation(maximumConnections: maximumConnections)
-        try await withCleanup { try await body(location) } then: { await cleanup() }
+        try await withCleanup {
+            try await body(location)
+        } then: {
+            await cleanup()
+        }
     }
 
     /// Runs `body` with an unmigrated ``MetadataStore`` on a fresh location of this engine
     /// (``withLocation(maximumConnections:test:_:)``), and closes it whether `body` throws or not.
-    public func withStore(maximumConnections: Int = 6, test: String = #function, _ body: (MetadataStore) async throws -> Void) async throws {
+    public func withStore(maximumConnections: Int = 6, test: String = #function, _ body: (MetadataStore) async throws -> Void) async throws
+    {
         try await withLocation(maximumConnections: maximumConnections, test: test) { location in
             try await Self.withStore(at: location, body)
         }
@@ -77,9 +87,16 @@ extension TestDatabase {
 
     /// Runs `body` with an unmigrated ``MetadataStore`` opened on `location` (which outlives it:
     /// a test that reopens the database), and closes it whether `body` throws or not.
-    public static func withStore<Result>(at location: MetadataLocation, _ body: (MetadataStore) async throws -> Result) async throws -> Result {
+    public static func withStore<Result>(
+        at location: MetadataLocation,
+        _ body: (MetadataStore) async throws -> Result
+    ) async throws -> Result {
         let store = try await MetadataStore.open(location, logger: TestLogs.silent)
-        return try await withCleanup { try await body(store) } then: { await store.close() }
+        return try await withCleanup {
+            try await body(store)
+        } then: {
+            await store.close()
+        }
     }
 }
 

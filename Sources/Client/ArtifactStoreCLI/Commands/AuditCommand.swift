@@ -8,14 +8,18 @@ import NIOCore
 /// `artifactstore audit export|verify`.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Export the audit log or verify its hash chain (admin).",
-        subcommands: [AuditExportCommand.self, AuditVerifyCommand.self])
+        commandName: "audit",
+        abstract: "Export the audit log or verify its hash chain (admin).",
+        subcommands: [AuditExportCommand.self, AuditVerifyCommand.self]
+    )
 }
 
 /// `artifactstore audit export [--since --until --actor --namespace --action]`: JSON Lines on stdout.
 struct AuditExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Print audit records as JSON Lines (one record per line), oldest first.")
+        commandName: "export",
+        abstract: "Print audit records as JSON Lines (one record per line), oldest first."
+    )
 
     @OptionGroup var options: ClientOptions
 
@@ -40,7 +44,10 @@ struct AuditExportCommand: AsyncParsableCommand {
             AuditFilter(
                 since: try since.map { (text: String) throws(ClientError) -> Date in try Self.parseDate(text, option: "since") },
                 until: try until.map { (text: String) throws(ClientError) -> Date in try Self.parseDate(text, option: "until") },
-                actor: actor, namespace: namespace, action: action)
+                actor: actor,
+                namespace: namespace,
+                action: action
+            )
         }
         try await options.run { client in
             // Whole lines only, so a record is never split between two writes.
@@ -79,7 +86,9 @@ extension AuditExportCommand {
     /// The code and message of the line that ends an export early (`{"error":{…}}`); `nil` for
     /// a record (records have no `error` key).
     static func errorLine(_ line: Substring) -> (code: String, message: String)? {
-        guard line.hasPrefix("{\"error\":"), let value = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)), let error = value["error"] else { return nil }
+        guard line.hasPrefix("{\"error\":"), let value = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)),
+            let error = value["error"]
+        else { return nil }
         guard case .string(let code)? = error["code"], case .string(let message)? = error["message"] else { return nil }
         return (code, message)
     }
@@ -88,7 +97,9 @@ extension AuditExportCommand {
 /// `artifactstore audit verify`: checks the audit log's hash chain.
 struct AuditVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Check the audit log's hash chain (exit 6 when a record was edited, removed or reordered).")
+        commandName: "verify",
+        abstract: "Check the audit log's hash chain (exit 6 when a record was edited, removed or reordered)."
+    )
 
     @OptionGroup var options: ClientOptions
 

@@ -75,7 +75,8 @@ struct RestoreCommand: AsyncParsableCommand {
         ]
         if !report.backendsNotCopied.isEmpty {
             lines.append(
-                "not in the backup (restore their buckets, then run admin fsck): \(report.backendsNotCopied.joined(separator: ", "))")
+                "not in the backup (restore their buckets, then run admin fsck): \(report.backendsNotCopied.joined(separator: ", "))"
+            )
         }
         FileOutput.standardOutput.write(lines.joined(separator: "\n") + "\n")
     }

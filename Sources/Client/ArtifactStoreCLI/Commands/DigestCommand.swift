@@ -90,7 +90,8 @@ struct DigestRecord: Codable, Equatable {
     /// starts with a backslash, as coreutils' `sha256sum` does, so every record stays one line.
     func textLine() -> String {
         let needsEscape = path.contains(where: { $0 == "\\" || $0 == "\n" || $0 == "\r" })
-        let shownPath = needsEscape
+        let shownPath =
+            needsEscape
             ? path.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "\n", with: "\\n")
                 .replacingOccurrences(of: "\r", with: "\\r")

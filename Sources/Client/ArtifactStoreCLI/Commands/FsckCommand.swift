@@ -69,7 +69,8 @@ struct FsckCommand: AsyncParsableCommand {
         }
         lines.append(
             "strays:  \(report.strayCount) (\(report.straysPastGrace) past the GC grace period) among "
-                + "\(report.objectsListed) objects and \(report.outboardsListed) outboards")
+                + "\(report.objectsListed) objects and \(report.outboardsListed) outboards"
+        )
         for stray in report.strays {
             let age = stray.object.modified.map { Self.age(now.timeIntervalSince($0)) } ?? "age unknown"
             let note = stray.pastGrace ? "" : "; may be an upload in flight"

@@ -50,7 +50,9 @@ struct ListCommand: AsyncParsableCommand {
             }
             let resolved = try await client.resolve(ArtifactReference(namespace: location.namespace, artifact: artifact, version: version))
             try output.print(
-                resolved, text: resolved.files.map { "\($0.address)  \($0.size)\t\($0.path)" }.joined(separator: "\n"))
+                resolved,
+                text: resolved.files.map { "\($0.address)  \($0.size)\t\($0.path)" }.joined(separator: "\n")
+            )
         }
     }
 }
@@ -58,7 +60,9 @@ struct ListCommand: AsyncParsableCommand {
 /// `artifactstore rm NS/NAME:VERSION`: deletes a version.
 struct RemoveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rm", abstract: "Delete the version NS/NAME:VERSION (refused while it is held: exit 5).")
+        commandName: "rm",
+        abstract: "Delete the version NS/NAME:VERSION (refused while it is held: exit 5)."
+    )
 
     @OptionGroup var options: ClientOptions
 

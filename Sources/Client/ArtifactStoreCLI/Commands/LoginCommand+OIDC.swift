@@ -17,7 +17,8 @@ extension LoginCommand {
             let provider = try await client.oidcConfiguration()
             let issued = try await client.deviceSignIn(provider) { authorization in
                 let complete = authorization.verificationURIComplete.map { " (or open \($0))" } ?? ""
-                let line = "To sign in with \(provider.providerName), open \(authorization.verificationURI)"
+                let line =
+                    "To sign in with \(provider.providerName), open \(authorization.verificationURI)"
                     + " and enter the code \(authorization.userCode)\(complete)\n"
                 FileHandle.standardError.write(Data(line.utf8))
             }

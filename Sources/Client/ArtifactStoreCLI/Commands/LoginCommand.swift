@@ -55,16 +55,22 @@ struct LoginCommand: AsyncParsableCommand {
 
     /// Checks the token the client carries with `whoami`, writes the login file, and says so.
     static func save(client: ArtifactStoreClient, options: ClientOptions, file: LoginFile) async throws {
-            let identity = try await client.whoami()
-            guard let token = options.token ?? ProcessInfo.processInfo.environment["ARTIFACTSTORE_TOKEN"] ?? (try? file.read())?.token
-            else { throw ClientError(.notConfigured, "no token given") }
-            try file.write(LoginFile.Contents(server: client.server, token: token))
-            let result = Result(
-                server: client.server, tokenID: identity.tokenID, name: identity.name, grants: identity.grants.map(\.description),
-                loginFile: file.path)
-            try CLIOutput(json: options.json).print(
-                result,
-                text: "Logged in to \(client.server) as \"\(identity.name)\" (token \(identity.tokenID), \(result.grants.joined(separator: " "))); saved in \(file.path)")
+        let identity = try await client.whoami()
+        guard let token = options.token ?? ProcessInfo.processInfo.environment["ARTIFACTSTORE_TOKEN"] ?? (try? file.read())?.token
+        else { throw ClientError(.notConfigured, "no token given") }
+        try file.write(LoginFile.Contents(server: client.server, token: token))
+        let result = Result(
+            server: client.server,
+            tokenID: identity.tokenID,
+            name: identity.name,
+            grants: identity.grants.map(\.description),
+            loginFile: file.path
+        )
+        try CLIOutput(json: options.json).print(
+            result,
+            text:
+                "Logged in to \(client.server) as \"\(identity.name)\" (token \(identity.tokenID), \(result.grants.joined(separator: " "))); saved in \(file.path)"
+        )
     }
 }
 
@@ -78,7 +84,10 @@ struct WhoAmICommand: AsyncParsableCommand {
         try await options.run { client in
             let identity = try await client.whoami()
             try CLIOutput(json: options.json).print(
-                identity, text: "\(identity.name) (token \(identity.tokenID)) at \(client.server): \(identity.grants.map(\.description).joined(separator: " "))")
+                identity,
+                text:
+                    "\(identity.name) (token \(identity.tokenID)) at \(client.server): \(identity.grants.map(\.description).joined(separator: " "))"
+            )
         }
     }
 }

@@ -36,15 +36,18 @@ struct LogoutCommand: AsyncParsableCommand {
             case .removed(let saved):
                 try output.print(
                     Result(loggedOut: true, server: saved, loginFile: file.path),
-                    text: "Logged out of \(saved): removed its token from \(file.path) (the token stays valid on the server)")
+                    text: "Logged out of \(saved): removed its token from \(file.path) (the token stays valid on the server)"
+                )
             case .notLoggedIn:
                 try output.print(
                     Result(loggedOut: false, server: nil, loginFile: file.path),
-                    text: "Not logged in (no login file at \(file.path)); nothing removed")
+                    text: "Not logged in (no login file at \(file.path)); nothing removed"
+                )
             case .otherServer(let saved):
                 try output.print(
                     Result(loggedOut: false, server: saved, loginFile: file.path),
-                    text: "Not logged in to \(server ?? ""): \(file.path) holds the login for \(saved), which was kept")
+                    text: "Not logged in to \(server ?? ""): \(file.path) holds the login for \(saved), which was kept"
+                )
             }
         } catch let error as ClientError {
             throw output.failure(error)

@@ -6,8 +6,10 @@ import Foundation
 /// `artifactstore namespace create|show|set`.
 struct NamespaceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "namespace", abstract: "Create namespaces and change their settings (public read, download redirects).",
-        subcommands: [NamespaceCreateCommand.self, NamespaceShowCommand.self, NamespaceSetCommand.self])
+        commandName: "namespace",
+        abstract: "Create namespaces and change their settings (public read, download redirects).",
+        subcommands: [NamespaceCreateCommand.self, NamespaceShowCommand.self, NamespaceSetCommand.self]
+    )
 
     /// One line: the name and its settings.
     static func describe(_ namespace: Namespace) -> String {
@@ -64,7 +66,8 @@ struct NamespaceShowCommand: AsyncParsableCommand {
 struct NamespaceSetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
-        abstract: "Make a namespace public or private, switch its download redirects, or set its quota (needs admin on it).")
+        abstract: "Make a namespace public or private, switch its download redirects, or set its quota (needs admin on it)."
+    )
 
     enum Visibility: String, EnumerableFlag {
         case `public`, `private`
@@ -87,7 +90,8 @@ struct NamespaceSetCommand: AsyncParsableCommand {
     var visibility: Visibility?
 
     @Flag(
-        help: "--no-redirects: every download comes through the server; --redirects: a backend that offers presigned URLs may redirect.")
+        help: "--no-redirects: every download comes through the server; --redirects: a backend that offers presigned URLs may redirect."
+    )
     var redirects: Redirects?
 
     @Option(help: "The most bytes the namespace's versions may reference: 10GiB, 500MB, 1.5TiB or a number of bytes.")
@@ -116,7 +120,10 @@ struct NamespaceSetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = UpdateNamespaceBody(
-            publicRead: visibility.map { $0 == .public }, downloadRedirects: redirects.map { $0 == .redirects }, quota: try quotaChange())
+            publicRead: visibility.map { $0 == .public },
+            downloadRedirects: redirects.map { $0 == .redirects },
+            quota: try quotaChange()
+        )
         try await options.run { client in
             let updated = try await client.updateNamespace(name, settings)
             try CLIOutput(json: options.json).print(updated, text: NamespaceCommand.describe(updated))

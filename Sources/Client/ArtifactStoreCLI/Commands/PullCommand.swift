@@ -34,13 +34,20 @@ struct PullCommand: AsyncParsableCommand {
     func run() async throws {
         let reference = try parseArgument(options) { try ArtifactReference(parsing: self.reference) }
         let parallel = try parseArgument(options) { () throws(ClientError) -> Int in
-            guard (1...32).contains(self.parallel) else { throw ClientError(.invalidArgument, "--parallel \(self.parallel) is not between 1 and 32") }
+            guard (1...32).contains(self.parallel) else {
+                throw ClientError(.invalidArgument, "--parallel \(self.parallel) is not between 1 and 32")
+            }
             return self.parallel
         }
         try await options.run { client in
             let bar = ProgressBar(enabled: !options.json)
             let result = try await client.pull(
-                reference, into: destination, overwrite: force, concurrency: parallel, progress: bar.progress)
+                reference,
+                into: destination,
+                overwrite: force,
+                concurrency: parallel,
+                progress: bar.progress
+            )
             var text = "pulled \(result.reference)"
             if result.version != reference.version { text += " (version \(result.version))" }
             text +=

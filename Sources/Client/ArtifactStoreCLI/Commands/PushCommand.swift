@@ -32,7 +32,9 @@ struct PushCommand: AsyncParsableCommand {
         let reference = try parseArgument(options) { try ArtifactReference(parsing: self.reference) }
         let labels = try parseArgument(options) { try Self.parseLabels(label) }
         let parallel = try parseArgument(options) { () throws(ClientError) -> Int in
-            guard (1...32).contains(self.parallel) else { throw ClientError(.invalidArgument, "--parallel \(self.parallel) is not between 1 and 32") }
+            guard (1...32).contains(self.parallel) else {
+                throw ClientError(.invalidArgument, "--parallel \(self.parallel) is not between 1 and 32")
+            }
             return self.parallel
         }
         // Options first, then the (slower) walk of the paths.

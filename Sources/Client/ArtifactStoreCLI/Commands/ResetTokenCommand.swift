@@ -30,7 +30,8 @@ struct ResetTokenCommand: AsyncParsableCommand {
             throw CLIOutput(json: false).failure(error)
         }
         FileOutput.standardError.write(
-            "artifactstore: new admin token \(issued.info.id) (shown only this once; it has every scope on every namespace):\n")
+            "artifactstore: new admin token \(issued.info.id) (shown only this once; it has every scope on every namespace):\n"
+        )
         FileOutput.standardOutput.write(issued.token + "\n")
     }
 }

@@ -35,22 +35,26 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("redirect-exempt-namespace"),
-        help: "A namespace whose downloads the server always sends itself, never redirected to S3; repeatable.")
+        help: "A namespace whose downloads the server always sends itself, never redirected to S3; repeatable."
+    )
     var redirectExemptNamespace: [String] = []
 
     @Option(
         name: .customLong("oci-default-namespace"),
-        help: "The namespace single-component OCI repository names (host/app:v1) go into (default: none, refused).")
+        help: "The namespace single-component OCI repository names (host/app:v1) go into (default: none, refused)."
+    )
     var ociDefaultNamespace: String?
 
     @Option(
         name: .customLong("oci-create-namespaces"),
-        help: "Who may create a namespace by pushing into it over /v2: global-write (default), namespace-write or never.")
+        help: "Who may create a namespace by pushing into it over /v2: global-write (default), namespace-write or never."
+    )
     var ociCreateNamespaces: String?
 
     @Option(
         name: .customLong("webhook-allowed-network"),
-        help: "Non-public addresses webhook URLs may point at: loopback, private or link-local; repeatable (default none).")
+        help: "Non-public addresses webhook URLs may point at: loopback, private or link-local; repeatable (default none)."
+    )
     var webhookAllowedNetwork: [String] = []
 
     @Option(name: .customLong("data-plane"), help: "inprocess, or unix:///path of a data-plane daemon.")
@@ -76,18 +80,23 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(
         name: .customLong("registry-token-auth"),
-        help: "Send OCI clients to /v2/token for short-lived JWTs (the registry token flow; Basic keeps working).")
+        help: "Send OCI clients to /v2/token for short-lived JWTs (the registry token flow; Basic keeps working)."
+    )
     var registryTokenAuth = false
 
     @Option(name: .customLong("registry-token-realm"), help: "The token endpoint's URL as clients reach it (default http://HOST/v2/token).")
     var registryTokenRealm: String?
 
-    @Option(name: .customLong("registry-token-service"), help: "The registry's service name in challenges and JWTs (default artifactstore).")
+    @Option(
+        name: .customLong("registry-token-service"),
+        help: "The registry's service name in challenges and JWTs (default artifactstore)."
+    )
     var registryTokenService: String?
 
     @Option(
         name: .customLong("tls-cert"),
-        help: "PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key. Reloaded on SIGHUP.")
+        help: "PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key. Reloaded on SIGHUP."
+    )
     var tlsCert: String?
 
     @Option(name: .customLong("tls-key"), help: "PEM private key (unencrypted) of the --tls-cert certificate.")
@@ -95,7 +104,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Flag(
         name: .customLong("check-config"),
-        help: "Check the configuration (keys, types, locations) and exit: 0 when valid, 2 with the problem.")
+        help: "Check the configuration (keys, types, locations) and exit: 0 when valid, 2 with the problem."
+    )
     var checkConfig = false
 
     func run() async throws {
@@ -132,11 +142,15 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(
             { label, metadataProvider in
                 var handler = ServerLogHandler.standardError(
-                    label: label, format: configuration.logFormat, metadataProvider: metadataProvider)
+                    label: label,
+                    format: configuration.logFormat,
+                    metadataProvider: metadataProvider
+                )
                 handler.logLevel = level
                 return handler
             },
-            metadataProvider: RequestLogMetadata.provider)
+            metadataProvider: RequestLogMetadata.provider
+        )
         let logger = Logger(label: "artifactstore.server")
         if checkConfig {
             do {
@@ -149,8 +163,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         do {
             try await ServeApplication.run(
-                configuration, adminToken: adminToken, logger: logger,
-                console: { FileOutput.standardError.write($0) })
+                configuration,
+                adminToken: adminToken,
+                logger: logger,
+                console: { FileOutput.standardError.write($0) }
+            )
         } catch {
             throw CLIOutput(json: false).failure(error)
         }

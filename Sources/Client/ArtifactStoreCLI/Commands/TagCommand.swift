@@ -57,7 +57,9 @@ struct TagCommand: AsyncParsableCommand {
 /// `artifactstore hold NS/NAME:VERSION --reason …`: puts a legal hold on a version.
 struct HoldCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "hold", abstract: "Put a legal hold on NS/NAME:VERSION: nothing can delete it until it is released.")
+        commandName: "hold",
+        abstract: "Put a legal hold on NS/NAME:VERSION: nothing can delete it until it is released."
+    )
 
     @OptionGroup var options: ClientOptions
 

@@ -7,8 +7,10 @@ import Foundation
 /// `artifactstore token create|list|revoke` (admin).
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Create, list and revoke tokens (admin).",
-        subcommands: [TokenCreateCommand.self, TokenListCommand.self, TokenRevokeCommand.self])
+        commandName: "token",
+        abstract: "Create, list and revoke tokens (admin).",
+        subcommands: [TokenCreateCommand.self, TokenListCommand.self, TokenRevokeCommand.self]
+    )
 }
 
 /// `artifactstore token create --name N --scope read|write|admin[:NS] … [--expires-in 30d]`.
@@ -69,13 +71,16 @@ struct TokenCreateCommand: AsyncParsableCommand {
             return try scope.map { (text: String) throws(ClientError) -> Grant in try Self.parseScope(text) }
         }
         let expiresAt = try parseArgument(options) { () throws(ClientError) -> Date? in
-            try expiresIn.map { (text: String) throws(ClientError) -> Date in Date().addingTimeInterval(TimeInterval(try Self.parseDuration(text))) }
+            try expiresIn.map { (text: String) throws(ClientError) -> Date in
+                Date().addingTimeInterval(TimeInterval(try Self.parseDuration(text)))
+            }
         }
         try await options.run { client in
             let created = try await client.createToken(name: name, grants: grants, expiresAt: expiresAt)
             if !options.json {
                 FileOutput.standardError.write(
-                    "created token \(created.info.id) \"\(created.info.name)\" (\(created.info.grants.map(\.description).joined(separator: " "))); it is shown only once:\n")
+                    "created token \(created.info.id) \"\(created.info.name)\" (\(created.info.grants.map(\.description).joined(separator: " "))); it is shown only once:\n"
+                )
             }
             try CLIOutput(json: options.json).print(created, text: created.token)
         }
@@ -94,8 +99,11 @@ struct TokenListCommand: AsyncParsableCommand {
             let style = Date.ISO8601FormatStyle()
             let lines = tokens.map { token in
                 var line = "\(token.id)\t\(token.name)\t\(token.grants.map(\.description).joined(separator: " "))"
-                if let revoked = token.revokedAt { line += "\trevoked \(revoked.formatted(style))" }
-                else if let expires = token.expiresAt { line += "\texpires \(expires.formatted(style))" }
+                if let revoked = token.revokedAt {
+                    line += "\trevoked \(revoked.formatted(style))"
+                } else if let expires = token.expiresAt {
+                    line += "\texpires \(expires.formatted(style))"
+                }
                 return line
             }
             try CLIOutput(json: options.json).print(tokens, text: lines.joined(separator: "\n"))

@@ -37,7 +37,9 @@ struct VerifyCommand: AsyncParsableCommand {
 /// `artifactstore gc [--dry-run]`: runs garbage collection on the server.
 struct GarbageCollectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gc", abstract: "Run garbage collection on the server (admin), or with --dry-run report what it would do.")
+        commandName: "gc",
+        abstract: "Run garbage collection on the server (admin), or with --dry-run report what it would do."
+    )
 
     @OptionGroup var options: ClientOptions
 

@@ -55,7 +55,8 @@ struct WebhookCreateCommand: AsyncParsableCommand {
             let endpoint = try await client.createWebhook(in: namespace, url: url, secret: secret, events: names)
             let events = endpoint.events.map(\.rawValue).joined(separator: ",")
             try CLIOutput(json: options.json).print(
-                endpoint, text: "created webhook \(endpoint.id) of \(namespace) -> \(endpoint.url) (\(events))"
+                endpoint,
+                text: "created webhook \(endpoint.id) of \(namespace) -> \(endpoint.url) (\(events))"
             )
         }
     }

@@ -15,7 +15,10 @@ public struct ClientSettings: Sendable, Hashable {
         guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil
         else {
-            throw ClientError(.invalidArgument, "server \"\(text)\" is not an http:// or https:// URL with a host (e.g. http://127.0.0.1:8080)")
+            throw ClientError(
+                .invalidArgument,
+                "server \"\(text)\" is not an http:// or https:// URL with a host (e.g. http://127.0.0.1:8080)"
+            )
         }
         return base
     }
@@ -24,7 +27,10 @@ public struct ClientSettings: Sendable, Hashable {
     ///
     /// - Parameter requireToken: `false` for commands that may run without a token.
     public static func resolve(
-        server flagServer: String?, token flagToken: String?, environment: [String: String], loginFile: LoginFile?,
+        server flagServer: String?,
+        token flagToken: String?,
+        environment: [String: String],
+        loginFile: LoginFile?,
         requireToken: Bool = true
     ) throws(ClientError) -> ClientSettings {
         func nonEmpty(_ value: String?) -> String? {
@@ -39,11 +45,15 @@ public struct ClientSettings: Sendable, Hashable {
         }
         guard let server else {
             throw ClientError(
-                .notConfigured, "no server given: pass --server, set ARTIFACTSTORE_SERVER or run `artifactstore login`")
+                .notConfigured,
+                "no server given: pass --server, set ARTIFACTSTORE_SERVER or run `artifactstore login`"
+            )
         }
         if requireToken, token == nil {
             throw ClientError(
-                .notConfigured, "no token given: pass --token, set ARTIFACTSTORE_TOKEN or run `artifactstore login`")
+                .notConfigured,
+                "no token given: pass --token, set ARTIFACTSTORE_TOKEN or run `artifactstore login`"
+            )
         }
         return ClientSettings(server: try validateServer(server), token: token)
     }

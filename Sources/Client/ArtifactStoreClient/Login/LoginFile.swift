@@ -52,7 +52,11 @@ public struct LoginFile: Sendable, Hashable {
         do {
             return try JSONDecoder().decode(Contents.self, from: data)
         } catch {
-            throw ClientError(.configuration, "the login file \(path) is not valid (run `artifactstore login` again): \(error)", underlying: error)
+            throw ClientError(
+                .configuration,
+                "the login file \(path) is not valid (run `artifactstore login` again): \(error)",
+                underlying: error
+            )
         }
     }
 
@@ -63,7 +67,10 @@ public struct LoginFile: Sendable, Hashable {
         if stat(directory, &info) != 0 {
             do {
                 try FileManager.default.createDirectory(
-                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                    atPath: directory,
+                    withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700]
+                )
             } catch {
                 throw ClientError(.configuration, "cannot create \(directory): \(error.localizedDescription)", underlying: error)
             }

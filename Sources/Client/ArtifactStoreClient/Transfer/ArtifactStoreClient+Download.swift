@@ -49,7 +49,10 @@ extension ArtifactStoreClient {
     /// - Parameter progress: called with the number of bytes added to the file (including bytes
     ///   re-read from a `.partial` file).
     public func download(
-        _ source: DownloadSource, address: ContentAddress, size: UInt64, to destination: String,
+        _ source: DownloadSource,
+        address: ContentAddress,
+        size: UInt64,
+        to destination: String,
         progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> DownloadResult {
         let partial = destination + Self.partialSuffix
@@ -65,7 +68,8 @@ extension ArtifactStoreClient {
         let startedFrom: UInt64
         do {
             (digest, startedFrom) = try await FileSystem.shared.withFileHandle(
-                forReadingAndWritingAt: FilePath(partial), options: .modifyFile(createIfNecessary: true)
+                forReadingAndWritingAt: FilePath(partial),
+                options: .modifyFile(createIfNecessary: true)
             ) { handle in
                 try await fill(handle, from: source, resumingAt: resumedFrom, size: size, algorithm: address.algorithm, progress: progress)
             }
@@ -81,7 +85,8 @@ extension ArtifactStoreClient {
                 .digestMismatch,
                 "\(destination): the downloaded bytes hash to \(digest), not to their address \(address)"
                     + (startedFrom > 0 ? " (the first \(startedFrom) bytes came from \(partial), now removed)" : "")
-                    + "; nothing was kept")
+                    + "; nothing was kept"
+            )
         }
         guard rename(partial, destination) == 0 else {
             let code = errno
@@ -93,8 +98,12 @@ extension ArtifactStoreClient {
     /// Hashes the `resumedFrom` bytes already in `handle`, then appends the rest from the server
     /// (hashing it too). Returns the digest of the whole file and how much came from disk.
     private func fill(
-        _ handle: ReadWriteFileHandle, from source: DownloadSource, resumingAt resumedFrom: UInt64, size: UInt64,
-        algorithm: DigestAlgorithm, progress: (@Sendable (Int) -> Void)?
+        _ handle: ReadWriteFileHandle,
+        from source: DownloadSource,
+        resumingAt resumedFrom: UInt64,
+        size: UInt64,
+        algorithm: DigestAlgorithm,
+        progress: (@Sendable (Int) -> Void)?
     ) async throws -> (Digest, UInt64) {
         var hasher = DigestHasher(algorithm)
         var position: UInt64 = 0
@@ -118,7 +127,8 @@ extension ArtifactStoreClient {
                 guard response.headers.first(name: "Content-Range") == expected else {
                     throw ClientError(
                         .badResponse,
-                        "\(request.url) answered Content-Range \(response.headers.first(name: "Content-Range") ?? "(none)"), expected \(expected)")
+                        "\(request.url) answered Content-Range \(response.headers.first(name: "Content-Range") ?? "(none)"), expected \(expected)"
+                    )
                 }
             case 200:
                 if position > 0 {
@@ -155,7 +165,11 @@ extension ArtifactStoreClient {
                     _ = try? await handle.write(contentsOf: pending, toAbsoluteOffset: Int64(written))
                 }
                 if error is ClientError { throw error }
-                throw ClientError(.serverUnreachable, "the download of \(request.url) was cut off after \(position) bytes: \(error)", underlying: error)
+                throw ClientError(
+                    .serverUnreachable,
+                    "the download of \(request.url) was cut off after \(position) bytes: \(error)",
+                    underlying: error
+                )
             }
             if pending.readableBytes > 0 {
                 try await handle.write(contentsOf: pending, toAbsoluteOffset: Int64(written))

@@ -42,7 +42,10 @@ extension ArtifactStoreClient {
     /// `concurrency` at a time, each with its expected digest and size, then commits the manifest.
     /// A namespace that does not exist yet is created (this needs a global admin token).
     public func push(
-        _ files: LocalFileSet, as reference: ArtifactReference, labels: [String: String] = [:], concurrency: Int = 4,
+        _ files: LocalFileSet,
+        as reference: ArtifactReference,
+        labels: [String: String] = [:],
+        concurrency: Int = 4,
         progress: TransferProgress = .none
     ) async throws -> PushResult {
         let width = max(1, concurrency)
@@ -50,7 +53,8 @@ extension ArtifactStoreClient {
         progress.start(.hashing, files.totalSize)
         let addresses = try await forEach(files.entries, concurrency: width) { entry in
             ContentAddress(
-                try await Self.digest(ofFileAt: entry.localPath, size: entry.size, algorithm: .blake3, observe: progress.advance))
+                try await Self.digest(ofFileAt: entry.localPath, size: entry.size, algorithm: .blake3, observe: progress.advance)
+            )
         }
         progress.finish()
         // 2. The namespace.
@@ -75,8 +79,12 @@ extension ArtifactStoreClient {
         progress.start(.uploading, uploadBytes)
         _ = try await forEach(missing, concurrency: width) { blob in
             try await uploadBlob(
-                fromFile: blob.value.localPath, expected: blob.key.digest, size: blob.value.size, into: reference.namespace,
-                progress: progress.advance)
+                fromFile: blob.value.localPath,
+                expected: blob.key.digest,
+                size: blob.value.size,
+                into: reference.namespace,
+                progress: progress.advance
+            )
         }
         progress.finish()
         // 4. Commit.
@@ -84,15 +92,24 @@ extension ArtifactStoreClient {
         _ = try await commitVersion(reference, files: manifest, labels: labels)
         let distinctBytes = blobs.reduce(UInt64(0)) { $0 + $1.value.size }
         return PushResult(
-            reference: reference.description, files: files.entries.count, totalBytes: files.totalSize,
-            uploadedBlobs: missing.count, uploadedBytes: uploadBytes, skippedBlobs: blobs.count - missing.count,
-            skippedBytes: distinctBytes - uploadBytes, createdNamespace: createdNamespace)
+            reference: reference.description,
+            files: files.entries.count,
+            totalBytes: files.totalSize,
+            uploadedBlobs: missing.count,
+            uploadedBytes: uploadBytes,
+            skippedBlobs: blobs.count - missing.count,
+            skippedBytes: distinctBytes - uploadBytes,
+            createdNamespace: createdNamespace
+        )
     }
 
     /// The digest of the `size` bytes of the file at `path`, read in chunks; each chunk's size is
     /// passed to `observe`. A file that is not `size` bytes long any more is an error.
     static func digest(
-        ofFileAt path: String, size: UInt64, algorithm: DigestAlgorithm, observe: @escaping @Sendable (Int) -> Void = { _ in }
+        ofFileAt path: String,
+        size: UInt64,
+        algorithm: DigestAlgorithm,
+        observe: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws -> Digest {
         try await LocalFiles.withReadHandle(path) { handle in
             let chunks = handle.readChunks(in: 0..<Int64(size), chunkLength: Self.chunkLength)
@@ -113,7 +130,10 @@ extension ArtifactStoreClient {
     /// when `overwrite` is `true`; otherwise the pull fails with `localFileDiffers`, naming the
     /// files, before anything is downloaded or written.
     public func pull(
-        _ reference: ArtifactReference, into destination: String, overwrite: Bool = false, concurrency: Int = 4,
+        _ reference: ArtifactReference,
+        into destination: String,
+        overwrite: Bool = false,
+        concurrency: Int = 4,
         progress: TransferProgress = .none
     ) async throws -> PullResult {
         let version = try await resolve(reference)
@@ -136,7 +156,8 @@ extension ArtifactStoreClient {
                 .localFileDiffers,
                 "\(Plural.of(differing.count, "file")) in \(destination) already \(differing.count == 1 ? "exists" : "exist") "
                     + "with other content "
-                    + "than \(resolved) (\(shown)); nothing was downloaded. Pass --force to overwrite, or pull into another directory")
+                    + "than \(resolved) (\(shown)); nothing was downloaded. Pass --force to overwrite, or pull into another directory"
+            )
         }
         let wanted = zip(version.files, local).filter { $0.1 != .identical }.map(\.0)
         progress.start(.downloading, wanted.reduce(UInt64(0)) { $0 + $1.size })
@@ -149,20 +170,32 @@ extension ArtifactStoreClient {
                 throw ClientError(.io, "cannot create the directory \(parent): \(error.localizedDescription)", underlying: error)
             }
             return try await download(
-                .file(resolved, path: file.path), address: file.address, size: file.size, to: target, progress: progress.advance)
+                .file(resolved, path: file.path),
+                address: file.address,
+                size: file.size,
+                to: target,
+                progress: progress.advance
+            )
         }
         progress.finish()
         return PullResult(
-            reference: reference.description, version: version.version, destination: destination, files: version.files.count,
-            totalBytes: totalBytes, resumedBytes: results.reduce(0) { $0 + $1.resumedFrom },
+            reference: reference.description,
+            version: version.version,
+            destination: destination,
+            files: version.files.count,
+            totalBytes: totalBytes,
+            resumedBytes: results.reduce(0) { $0 + $1.resumedFrom },
             unchangedFiles: version.files.count - wanted.count,
-            overwrittenFiles: differing.count)
+            overwrittenFiles: differing.count
+        )
     }
 
     /// Runs `body` on every element, at most `concurrency` at once; results in input order.
     /// The first error cancels the rest and is thrown.
     func forEach<Element: Sendable, Result: Sendable>(
-        _ elements: [Element], concurrency: Int, _ body: @escaping @Sendable (Element) async throws -> Result
+        _ elements: [Element],
+        concurrency: Int,
+        _ body: @escaping @Sendable (Element) async throws -> Result
     ) async throws -> [Result] {
         try await withThrowingTaskGroup(of: (Int, Result).self) { group in
             var results = [Result?](repeating: nil, count: elements.count)

@@ -6,7 +6,8 @@ import NIOFileSystem
 enum LocalFiles {
     /// Opens `path` for reading; it must be a regular file.
     @concurrent static func withReadHandle<Result: Sendable>(
-        _ path: String, _ body: (ReadFileHandle) async throws -> Result
+        _ path: String,
+        _ body: (ReadFileHandle) async throws -> Result
     ) async throws -> Result {
         do {
             return try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in

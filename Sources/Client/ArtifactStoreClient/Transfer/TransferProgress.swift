@@ -11,7 +11,8 @@ public struct TransferProgress: Sendable {
     public var finish: @Sendable () -> Void
 
     public init(
-        start: @escaping @Sendable (TransferPhase, UInt64) -> Void, advance: @escaping @Sendable (Int) -> Void,
+        start: @escaping @Sendable (TransferPhase, UInt64) -> Void,
+        advance: @escaping @Sendable (Int) -> Void,
         finish: @escaping @Sendable () -> Void
     ) {
         self.start = start

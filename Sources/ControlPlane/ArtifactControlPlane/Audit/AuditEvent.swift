@@ -20,7 +20,14 @@ public struct AuditEvent: Sendable, Hashable {
     /// Free text (reasons, previous values); never a secret.
     public var detail: String?
 
-    public init(action: String, namespace: String?, target: String, digests: [String] = [], outcome: AuditOutcome = .success, detail: String? = nil) {
+    public init(
+        action: String,
+        namespace: String?,
+        target: String,
+        digests: [String] = [],
+        outcome: AuditOutcome = .success,
+        detail: String? = nil
+    ) {
         self.action = action
         self.namespace = namespace
         self.target = target

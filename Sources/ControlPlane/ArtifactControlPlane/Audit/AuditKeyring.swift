@@ -66,7 +66,10 @@ public struct AuditKeyring: Sendable {
     func derivedKey(purpose: String, keyID id: String) -> [UInt8]? {
         guard let key = keys[id] else { return nil }
         let derived = HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: key), info: Array(purpose.utf8), outputByteCount: 32)
+            inputKeyMaterial: SymmetricKey(data: key),
+            info: Array(purpose.utf8),
+            outputByteCount: 32
+        )
         return derived.withUnsafeBytes { Array($0) }
     }
 

@@ -52,37 +52,49 @@ extension AuditLog {
             }
             if record.sequence != expectedSequence {
                 return AuditChainFault(
-                    sequence: expectedSequence, reason: .recordMissing,
-                    message: "record \(expectedSequence) is missing; the next stored record is \(record.sequence)")
+                    sequence: expectedSequence,
+                    reason: .recordMissing,
+                    message: "record \(expectedSequence) is missing; the next stored record is \(record.sequence)"
+                )
             }
             if let keyID = record.keyID {
                 keyed = true
                 guard let expected = record.computedHash(keys: keys) else {
                     return AuditChainFault(
-                        sequence: record.sequence, reason: .keyUnknown,
-                        message: "it was sealed with audit key \"\(keyID)\", which is not in this server's key file")
+                        sequence: record.sequence,
+                        reason: .keyUnknown,
+                        message: "it was sealed with audit key \"\(keyID)\", which is not in this server's key file"
+                    )
                 }
                 if expected != record.hash {
                     return AuditChainFault(
-                        sequence: record.sequence, reason: .contentsAltered,
-                        message: "its fields do not authenticate to its stored hash \(record.hash) under audit key \"\(keyID)\"")
+                        sequence: record.sequence,
+                        reason: .contentsAltered,
+                        message: "its fields do not authenticate to its stored hash \(record.hash) under audit key \"\(keyID)\""
+                    )
                 }
             } else {
                 if keyed {
                     return AuditChainFault(
-                        sequence: record.sequence, reason: .contentsAltered,
-                        message: "it has no audit key id but follows keyed records (only records sealed before schema 5 may lack one)")
+                        sequence: record.sequence,
+                        reason: .contentsAltered,
+                        message: "it has no audit key id but follows keyed records (only records sealed before schema 5 may lack one)"
+                    )
                 }
                 if record.computedHash != record.hash {
                     return AuditChainFault(
-                        sequence: record.sequence, reason: .contentsAltered,
-                        message: "its fields hash to \(record.computedHash), not to the stored \(record.hash)")
+                        sequence: record.sequence,
+                        reason: .contentsAltered,
+                        message: "its fields hash to \(record.computedHash), not to the stored \(record.hash)"
+                    )
                 }
             }
             if record.previousHash != previousHash {
                 return AuditChainFault(
-                    sequence: record.sequence, reason: .chainBroken,
-                    message: "its previous hash \(record.previousHash) is not the hash \(previousHash) of record \(record.sequence - 1)")
+                    sequence: record.sequence,
+                    reason: .chainBroken,
+                    message: "its previous hash \(record.previousHash) is not the hash \(previousHash) of record \(record.sequence - 1)"
+                )
             }
             previousHash = record.hash
             expectedSequence += 1
@@ -101,13 +113,17 @@ extension AuditLog {
         }
         guard let head else {
             return AuditChainFault(
-                sequence: lastSequence + 1, reason: .headMismatch,
-                message: "the audit head row cannot be read as its types (edited in the database)")
+                sequence: lastSequence + 1,
+                reason: .headMismatch,
+                message: "the audit head row cannot be read as its types (edited in the database)"
+            )
         }
         if head.sequence != lastSequence || head.hash != walk.previousHash {
             return AuditChainFault(
-                sequence: min(head.sequence, lastSequence) + 1, reason: .headMismatch,
-                message: "the log ends at record \(lastSequence) but the head names record \(head.sequence)")
+                sequence: min(head.sequence, lastSequence) + 1,
+                reason: .headMismatch,
+                message: "the log ends at record \(lastSequence) but the head names record \(head.sequence)"
+            )
         }
         return nil
     }
@@ -139,9 +155,11 @@ extension AuditLog {
             }
             if let bad = page.first(where: { !$0.authentic }) {
                 return AuditChainFault(
-                    sequence: 0, reason: .pendingForged,
+                    sequence: 0,
+                    reason: .pendingForged,
                     message: "a pending record does not match its writer's MAC (edited or forged in the database); it will not be sealed",
-                    pendingID: bad.id ?? "?")
+                    pendingID: bad.id ?? "?"
+                )
             }
             guard page.count == pageSize, let last = page.last, let time = last.time, let id = last.id else { return nil }
             after = (time, id)

@@ -31,7 +31,9 @@ public struct AuditLog: Sendable {
     package static func append(_ event: AuditEvent, context: RequestContext, at time: Int64, in db: any SQLDatabase) async throws {
         guard let keys = writerKeys else {
             throw ControlPlaneError(
-                .internalError, "recording \(event.action): an audit record was written outside a control-plane transaction")
+                .internalError,
+                "recording \(event.action): an audit record was written outside a control-plane transaction"
+            )
         }
         try await AuditPendingRecord(event, context: context, at: time, keys: keys).insert(in: db)
         // The change's webhook deliveries commit (or vanish) with it (docs/webhooks.md).
@@ -52,11 +54,17 @@ public struct AuditLog: Sendable {
     ///
     /// - Throws: `database` naming the record when a stored record is malformed (edited in the
     ///   database; ``verifyChain(pageSize:)`` reports it as a fault).
-    public func records(_ filter: AuditFilter = AuditFilter(), page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<AuditRecord> {
-        let after = try page.validated(arity: 1).map { key throws(ControlPlaneError) -> Int64 in
-            guard let value = Int64(key[0]) else { throw ControlPlaneError(.invalidPageRequest, "audit cursor is not a sequence number") }
-            return value
-        } ?? 0
+    public func records(
+        _ filter: AuditFilter = AuditFilter(),
+        page: PageRequest = .first()
+    ) async throws(ControlPlaneError) -> Page<AuditRecord> {
+        let after =
+            try page.validated(arity: 1).map { key throws(ControlPlaneError) -> Int64 in
+                guard let value = Int64(key[0]) else {
+                    throw ControlPlaneError(.invalidPageRequest, "audit cursor is not a sequence number")
+                }
+                return value
+            } ?? 0
         let limit = page.limit
         await sealIfSequencer()
         let fetched = try await controlPlane.query("listing audit records") { db in
@@ -80,7 +88,9 @@ public struct AuditLog: Sendable {
     /// `{"error":{"code":"auditRecordMalformed","message":…,"sequence":N}}`, instead of the
     /// record (``errorLine(code:message:sequence:)``); the records before it were written.
     public func exportJSONLines(
-        _ filter: AuditFilter = AuditFilter(), pageSize: Int = 1000, write: (String) async throws -> Void
+        _ filter: AuditFilter = AuditFilter(),
+        pageSize: Int = 1000,
+        write: (String) async throws -> Void
     ) async throws(ControlPlaneError) -> Int {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -106,7 +116,10 @@ public struct AuditLog: Sendable {
                     }
                 } catch {
                     throw ControlPlaneError(
-                        .internalError, "exporting audit records failed after \(written) records", underlying: error)
+                        .internalError,
+                        "exporting audit records failed after \(written) records",
+                        underlying: error
+                    )
                 }
                 written += 1
             }
@@ -178,11 +191,20 @@ public struct AuditLog: Sendable {
             let digests = try row.string("digests")
             column = "actor, action, namespace, target, outcome, request_id, client_address or detail"
             let record = AuditRecord(
-                sequence: seq, timeMilliseconds: time, actor: try row.string("actor"), action: try row.string("action"),
-                namespace: try row.optionalString("namespace"), target: try row.string("target"),
-                digests: digests.isEmpty ? [] : digests.split(separator: " ").map(String.init), outcome: try row.string("outcome"),
-                requestID: try row.optionalString("request_id"), clientAddress: try row.optionalString("client_address"),
-                detail: try row.optionalString("detail"), previousHash: "", hash: "")
+                sequence: seq,
+                timeMilliseconds: time,
+                actor: try row.string("actor"),
+                action: try row.string("action"),
+                namespace: try row.optionalString("namespace"),
+                target: try row.string("target"),
+                digests: digests.isEmpty ? [] : digests.split(separator: " ").map(String.init),
+                outcome: try row.string("outcome"),
+                requestID: try row.optionalString("request_id"),
+                clientAddress: try row.optionalString("client_address"),
+                detail: try row.optionalString("detail"),
+                previousHash: "",
+                hash: ""
+            )
             column = "previous_hash, hash or key_id"
             var sealed = record
             sealed.previousHash = try row.string("previous_hash")

@@ -30,15 +30,37 @@ struct AuditPendingRecord: Sendable, Hashable, AuditEventFields {
     /// The record of `event`, MAC'd with the keyring's active key.
     init(_ event: AuditEvent, context: RequestContext, at time: Int64, keys: AuditKeyring) {
         self.init(
-            id: Self.newID(), timeMilliseconds: time, actor: context.actor, action: event.action,
-            namespace: event.namespace, target: event.target, digests: event.digests, outcome: event.outcome.rawValue,
-            requestID: context.requestID, clientAddress: context.clientAddress, detail: event.detail, keyID: keys.activeID, mac: "")
+            id: Self.newID(),
+            timeMilliseconds: time,
+            actor: context.actor,
+            action: event.action,
+            namespace: event.namespace,
+            target: event.target,
+            digests: event.digests,
+            outcome: event.outcome.rawValue,
+            requestID: context.requestID,
+            clientAddress: context.clientAddress,
+            detail: event.detail,
+            keyID: keys.activeID,
+            mac: ""
+        )
         mac = keys.mac(canonicalEncoding, keyID: keyID) ?? ""
     }
 
     init(
-        id: String, timeMilliseconds: Int64, actor: String, action: String, namespace: String?, target: String, digests: [String],
-        outcome: String, requestID: String?, clientAddress: String?, detail: String?, keyID: String, mac: String
+        id: String,
+        timeMilliseconds: Int64,
+        actor: String,
+        action: String,
+        namespace: String?,
+        target: String,
+        digests: [String],
+        outcome: String,
+        requestID: String?,
+        clientAddress: String?,
+        detail: String?,
+        keyID: String,
+        mac: String
     ) {
         self.id = id
         self.timeMilliseconds = timeMilliseconds
@@ -103,10 +125,19 @@ struct AuditPendingRecord: Sendable, Hashable, AuditEventFields {
     init(row: any SQLRow) throws {
         let digests = try row.string("digests")
         self.init(
-            id: try row.string("id"), timeMilliseconds: try row.int("time"), actor: try row.string("actor"),
-            action: try row.string("action"), namespace: try row.optionalString("namespace"), target: try row.string("target"),
-            digests: digests.isEmpty ? [] : digests.split(separator: " ").map(String.init), outcome: try row.string("outcome"),
-            requestID: try row.optionalString("request_id"), clientAddress: try row.optionalString("client_address"),
-            detail: try row.optionalString("detail"), keyID: try row.string("key_id"), mac: try row.string("mac"))
+            id: try row.string("id"),
+            timeMilliseconds: try row.int("time"),
+            actor: try row.string("actor"),
+            action: try row.string("action"),
+            namespace: try row.optionalString("namespace"),
+            target: try row.string("target"),
+            digests: digests.isEmpty ? [] : digests.split(separator: " ").map(String.init),
+            outcome: try row.string("outcome"),
+            requestID: try row.optionalString("request_id"),
+            clientAddress: try row.optionalString("client_address"),
+            detail: try row.optionalString("detail"),
+            keyID: try row.string("key_id"),
+            mac: try row.string("mac")
+        )
     }
 }

@@ -79,10 +79,21 @@ extension AuditRecord {
     /// made it active).
     init?(sealing pending: AuditPendingRecord, after head: AuditHead, keys: AuditKeyring) {
         self.init(
-            sequence: head.sequence + 1, timeMilliseconds: pending.timeMilliseconds, actor: pending.actor, action: pending.action,
-            namespace: pending.namespace, target: pending.target, digests: pending.digests, outcome: pending.outcome,
-            requestID: pending.requestID, clientAddress: pending.clientAddress, detail: pending.detail,
-            previousHash: head.hash, hash: "", keyID: keys.activeID)
+            sequence: head.sequence + 1,
+            timeMilliseconds: pending.timeMilliseconds,
+            actor: pending.actor,
+            action: pending.action,
+            namespace: pending.namespace,
+            target: pending.target,
+            digests: pending.digests,
+            outcome: pending.outcome,
+            requestID: pending.requestID,
+            clientAddress: pending.clientAddress,
+            detail: pending.detail,
+            previousHash: head.hash,
+            hash: "",
+            keyID: keys.activeID
+        )
         guard let mac = computedHash(keys: keys) else { return nil }
         hash = mac
     }

@@ -85,7 +85,8 @@ public struct AuditSequencer: Sendable {
     /// Seals one batch in one transaction, without taking the role: the transaction must be
     /// safe on its own (the race test calls this from two sealers at once).
     func sealBatch(
-        after cursor: PendingCursor? = nil, limit: Int = AuditSequencer.batchSize
+        after cursor: PendingCursor? = nil,
+        limit: Int = AuditSequencer.batchSize
     ) async throws(ControlPlaneError) -> BatchOutcome {
         let keys = controlPlane.configuration.auditKeys
         do {
@@ -100,7 +101,10 @@ public struct AuditSequencer: Sendable {
 
     /// The body of the seal transaction (see the type's documentation).
     private static func seal(
-        after cursor: PendingCursor?, limit: Int, keys: AuditKeyring, in db: any SQLDatabase
+        after cursor: PendingCursor?,
+        limit: Int,
+        keys: AuditKeyring,
+        in db: any SQLDatabase
     ) async throws -> BatchOutcome {
         let head = try await readHead(in: db)
         var sql: SQLQueryString = "SELECT \(unsafeRaw: AuditPendingRecord.columns) FROM audit_pending"

@@ -46,7 +46,8 @@ public struct AuditSequencerService<C: Clock>: Service where C.Duration == Durat
             if report.refused > 0, report.refused != refusedBefore {
                 logger.error(
                     "pending audit records fail their writer's MAC or do not decode; they stay unsealed (audit verify names them)",
-                    metadata: ["refused": "\(report.refused)"])
+                    metadata: ["refused": "\(report.refused)"]
+                )
             }
             return report.refused
         } catch {
@@ -60,7 +61,8 @@ extension AuditSequencer {
     /// A service that seals after every local commit and every `interval` on `clock`, until
     /// shutdown, passing each round it ran to `onReport`.
     public func service<C: Clock>(
-        interval: Duration = .milliseconds(100), clock: C = ContinuousClock(),
+        interval: Duration = .milliseconds(100),
+        clock: C = ContinuousClock(),
         onReport: @escaping @Sendable (AuditSealReport) -> Void = { _ in }
     ) -> AuditSequencerService<C> where C.Duration == Duration {
         AuditSequencerService(sequencer: self, interval: interval, clock: clock, logger: controlPlane.logger, onReport: onReport)

@@ -31,7 +31,8 @@ public struct Auth: Sendable {
     ///   tokens.
     /// - Throws: `invalidToken` for a provided token of the wrong form (nothing stored).
     public func bootstrap(
-        providedToken: String? = nil, context: RequestContext = RequestContext(actor: "system:bootstrap")
+        providedToken: String? = nil,
+        context: RequestContext = RequestContext(actor: "system:bootstrap")
     ) async throws(ControlPlaneError) -> IssuedToken? {
         let now = controlPlane.nowMilliseconds()
         let (id, token): (String, String)
@@ -44,7 +45,15 @@ public struct Auth: Sendable {
         return try await controlPlane.mutate("bootstrapping the first admin token") { db -> IssuedToken? in
             guard try await db.raw("SELECT id FROM tokens LIMIT 1").first() == nil else { return nil }
             let info = try await Self.insert(
-                id: id, token: token, name: "bootstrap-admin", grants: [.global(.admin)], expiresAt: nil, context: context, now: now, in: db)
+                id: id,
+                token: token,
+                name: "bootstrap-admin",
+                grants: [.global(.admin)],
+                expiresAt: nil,
+                context: context,
+                now: now,
+                in: db
+            )
             return IssuedToken(info: info, token: token)
         }
     }
@@ -53,7 +62,12 @@ public struct Auth: Sendable {
     ///
     /// - Throws: `invalidName` for a bad name or an empty grant list, or a grant whose namespace
     ///   breaks the grammar.
-    public func createToken(name: String, grants: [Grant], expiresAt: Date?, context: RequestContext) async throws(ControlPlaneError) -> IssuedToken {
+    public func createToken(
+        name: String,
+        grants: [Grant],
+        expiresAt: Date?,
+        context: RequestContext
+    ) async throws(ControlPlaneError) -> IssuedToken {
         try NameGrammar.validatePolicyName(name)
         guard !grants.isEmpty else { throw ControlPlaneError(.invalidName, "token \"\(name)\" has no grants") }
         for grant in grants { if let namespace = grant.namespace { try NameGrammar.validateNamespace(namespace) } }
@@ -61,7 +75,16 @@ public struct Auth: Sendable {
         let (id, token) = Self.generate()
         let expiry = expiresAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) }
         return try await controlPlane.mutate("creating token \"\(name)\"") { db in
-            let info = try await Self.insert(id: id, token: token, name: name, grants: grants, expiresAt: expiry, context: context, now: now, in: db)
+            let info = try await Self.insert(
+                id: id,
+                token: token,
+                name: name,
+                grants: grants,
+                expiresAt: expiry,
+                context: context,
+                now: now,
+                in: db
+            )
             return IssuedToken(info: info, token: token)
         }
     }
@@ -75,7 +98,12 @@ public struct Auth: Sendable {
             }
             guard try row.optionalInt("revoked_at") == nil else { return }
             try await db.raw("UPDATE tokens SET revoked_at = \(bind: now) WHERE id = \(bind: id)").run()
-            try await AuditLog.append(AuditEvent(action: "token.revoke", namespace: nil, target: "token:\(id)"), context: context, at: now, in: db)
+            try await AuditLog.append(
+                AuditEvent(action: "token.revoke", namespace: nil, target: "token:\(id)"),
+                context: context,
+                at: now,
+                in: db
+            )
             try await controlPlane.publish(.token(id: id), in: db)
         }
         controlPlane.caches.apply(.token(id: id))
@@ -101,7 +129,12 @@ public struct Auth: Sendable {
     ///
     /// Every refusal is audited with the reason and `context`'s request id and client address.
     public func authorize(
-        token: String?, user: String? = nil, scope: Scope, namespace: String?, repository: String? = nil, context: RequestContext
+        token: String?,
+        user: String? = nil,
+        scope: Scope,
+        namespace: String?,
+        repository: String? = nil,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> AuthorizationDecision {
         try await authorize(.token(token, user: user), scope: scope, namespace: namespace, repository: repository, context: context)
     }
@@ -110,7 +143,10 @@ public struct Auth: Sendable {
     /// a store token's SHA-256 hash (a web UI session, ``WebSessions``), checked exactly as the
     /// token would be: a revoked or expired token refuses its sessions at once.
     public func authorize(
-        tokenHash: String?, scope: Scope, namespace: String?, context: RequestContext
+        tokenHash: String?,
+        scope: Scope,
+        namespace: String?,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> AuthorizationDecision {
         try await authorize(.tokenHash(tokenHash), scope: scope, namespace: namespace, repository: nil, context: context)
     }
@@ -131,7 +167,11 @@ public struct Auth: Sendable {
     }
 
     private func authorize(
-        _ presented: Presented, scope: Scope, namespace: String?, repository: String?, context: RequestContext
+        _ presented: Presented,
+        scope: Scope,
+        namespace: String?,
+        repository: String?,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> AuthorizationDecision {
         let target = "\(scope.rawValue):\(repository ?? namespace ?? "*")"
         if presented.isEmpty, scope == .read, let namespace, try await isPublic(namespace) {
@@ -144,7 +184,14 @@ public struct Auth: Sendable {
         }
         guard principal.allows(scope, in: namespace, repository: repository) else {
             let lacking = principal.repositories == nil ? "token" : "registry token"
-            try await deny(.forbidden, actor: principal.actor, target: target, namespace: namespace, detail: "\(lacking) lacks \(target)", context: context)
+            try await deny(
+                .forbidden,
+                actor: principal.actor,
+                target: target,
+                namespace: namespace,
+                detail: "\(lacking) lacks \(target)",
+                context: context
+            )
             return .forbidden(principal)
         }
         return .allow(principal)
@@ -155,7 +202,7 @@ public struct Auth: Sendable {
     public func isPublic(_ namespace: String) async throws(ControlPlaneError) -> Bool {
         do {
             return try await controlPlane.registry.namespace(namespace).publicRead
-        } catch where error.kind == .namespaceNotFound || error.kind == .invalidName {
+        } catch  where error.kind == .namespaceNotFound || error.kind == .invalidName {
             return false
         }
     }
@@ -185,7 +232,10 @@ public struct Auth: Sendable {
     /// `user` is the user name of Basic credentials: with a directory configured, a password that
     /// is neither a store token (`ast_…`) nor a JWT is checked against it as `user`'s.
     private func identify(
-        _ presented: Presented, target: String, namespace: String?, context: RequestContext
+        _ presented: Presented,
+        target: String,
+        namespace: String?,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
         let token: String
         let user: String?
@@ -199,7 +249,14 @@ public struct Auth: Sendable {
             user = presentedUser
         }
         if let user, let directory = controlPlane.configuration.directory, !token.hasPrefix("ast_"), !RegistryTokens.looksLikeJWT(token) {
-            return try await identifyInDirectory(directory, user: user, password: token, target: target, namespace: namespace, context: context)
+            return try await identifyInDirectory(
+                directory,
+                user: user,
+                password: token,
+                target: target,
+                namespace: namespace,
+                context: context
+            )
         }
         if RegistryTokens.looksLikeJWT(token) {
             do {
@@ -217,7 +274,10 @@ public struct Auth: Sendable {
     /// The principal of the store token whose hash is `hash`, or the (audited) reason it is not
     /// valid; `nil`: nothing was presented.
     private func identify(
-        hash: String?, target: String, namespace: String?, context: RequestContext
+        hash: String?,
+        target: String,
+        namespace: String?,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
         guard let hash else {
             try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "no token", context: context)
@@ -230,15 +290,24 @@ public struct Auth: Sendable {
         } else {
             let generation = cache.generation
             found = try await controlPlane.query("looking up a token") { db in
-                try await db.raw("SELECT id, name, grants, created_by, created_at, expires_at, revoked_at FROM tokens WHERE secret_hash = \(bind: hash)")
-                    .first().map(Self.info(from:))
+                try await db.raw(
+                    "SELECT id, name, grants, created_by, created_at, expires_at, revoked_at FROM tokens WHERE secret_hash = \(bind: hash)"
+                )
+                .first().map(Self.info(from:))
             }
             if let found, found.revokedAt == nil, found.expiresAt.map({ $0 > controlPlane.clock() }) ?? true {
                 cache.store(found, for: hash, now: controlPlane.clock(), ifGeneration: generation)
             }
         }
         guard let info = found else {
-            try await deny(.unauthenticated, actor: "anonymous", target: target, namespace: namespace, detail: "unknown token", context: context)
+            try await deny(
+                .unauthenticated,
+                actor: "anonymous",
+                target: target,
+                namespace: namespace,
+                detail: "unknown token",
+                context: context
+            )
             return .failure(Self.refusal(.unauthenticated))
         }
         let actor = "token:\(info.id)"
@@ -265,7 +334,8 @@ public struct Auth: Sendable {
         switch code {
         case .tokenExpired: ControlPlaneError(code, "the bearer token is expired")
         case .tokenRevoked: ControlPlaneError(code, "the bearer token is revoked")
-        case .registryTokenInvalid: ControlPlaneError(code, "the registry token is refused (malformed, another algorithm, or a bad signature)")
+        case .registryTokenInvalid:
+            ControlPlaneError(code, "the registry token is refused (malformed, another algorithm, or a bad signature)")
         case .registryTokenExpired: ControlPlaneError(code, "the registry token has expired or is not valid yet")
         case .registryTokenAudience: ControlPlaneError(code, "the registry token was issued for another service or by another issuer")
         default: ControlPlaneError(code, "a valid bearer token is required")
@@ -275,7 +345,12 @@ public struct Auth: Sendable {
     /// A directory user's principal (actor `ldap:<user>`, grants from the group rules), or the
     /// audited refusal. A directory that cannot answer is `directoryUnavailable` (audited too).
     private func identifyInDirectory(
-        _ directory: DirectorySettings, user: String, password: String, target: String, namespace: String?, context: RequestContext
+        _ directory: DirectorySettings,
+        user: String,
+        password: String,
+        target: String,
+        namespace: String?,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> Result<Principal, ControlPlaneError> {
         let actor = "ldap:\(NameGrammar.printable(String(user.prefix(64))))"
         do {
@@ -284,10 +359,24 @@ public struct Auth: Sendable {
         } catch {
             switch error {
             case .refused(let reason):
-                try await deny(.unauthenticated, actor: actor, target: target, namespace: namespace, detail: "directory: \(reason)", context: context)
+                try await deny(
+                    .unauthenticated,
+                    actor: actor,
+                    target: target,
+                    namespace: namespace,
+                    detail: "directory: \(reason)",
+                    context: context
+                )
                 return .failure(Self.refusal(.unauthenticated))
             case .unavailable(let reason):
-                try await deny(.directoryUnavailable, actor: actor, target: target, namespace: namespace, detail: "directory: \(reason)", context: context)
+                try await deny(
+                    .directoryUnavailable,
+                    actor: actor,
+                    target: target,
+                    namespace: namespace,
+                    detail: "directory: \(reason)",
+                    context: context
+                )
                 throw ControlPlaneError(.directoryUnavailable, "the directory could not check the credentials of \(actor): \(reason)")
             }
         }
@@ -296,7 +385,12 @@ public struct Auth: Sendable {
     /// ``authorize(token:user:scope:namespace:repository:context:)`` that throws the refusal
     /// (`unauthenticated`, `tokenExpired`, `tokenRevoked`, `registryToken…`, `forbidden`).
     public func require(
-        token: String?, user: String? = nil, scope: Scope, namespace: String?, repository: String? = nil, context: RequestContext
+        token: String?,
+        user: String? = nil,
+        scope: Scope,
+        namespace: String?,
+        repository: String? = nil,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> Principal {
         try await require(.token(token, user: user), scope: scope, namespace: namespace, repository: repository, context: context)
     }
@@ -304,13 +398,20 @@ public struct Auth: Sendable {
     /// ``require(token:user:scope:namespace:repository:context:)`` by the token's SHA-256 hash
     /// (a web UI session).
     public func require(
-        tokenHash: String?, scope: Scope, namespace: String?, context: RequestContext
+        tokenHash: String?,
+        scope: Scope,
+        namespace: String?,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> Principal {
         try await require(.tokenHash(tokenHash), scope: scope, namespace: namespace, repository: nil, context: context)
     }
 
     private func require(
-        _ presented: Presented, scope: Scope, namespace: String?, repository: String?, context: RequestContext
+        _ presented: Presented,
+        scope: Scope,
+        namespace: String?,
+        repository: String?,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> Principal {
         switch try await authorize(presented, scope: scope, namespace: namespace, repository: repository, context: context) {
         case .allow(let principal):
@@ -326,12 +427,26 @@ public struct Auth: Sendable {
         }
     }
 
-    private func deny(_ code: ControlPlaneError.Code, actor: String, target: String, namespace: String?, detail: String, context: RequestContext) async throws(ControlPlaneError) {
+    private func deny(
+        _ code: ControlPlaneError.Code,
+        actor: String,
+        target: String,
+        namespace: String?,
+        detail: String,
+        context: RequestContext
+    ) async throws(ControlPlaneError) {
         var audited = context
         audited.actor = actor
         try await controlPlane.audit.appendAlone(
-            AuditEvent(action: "auth.denied", namespace: namespace, target: target, outcome: .denied, detail: "\(code.rawValue): \(detail)"),
-            context: audited)
+            AuditEvent(
+                action: "auth.denied",
+                namespace: namespace,
+                target: target,
+                outcome: .denied,
+                detail: "\(code.rawValue): \(detail)"
+            ),
+            context: audited
+        )
     }
 
     // MARK: Pieces
@@ -347,10 +462,14 @@ public struct Auth: Sendable {
     public static func validateProvided(_ token: String) throws(ControlPlaneError) -> String {
         let parts = token.split(separator: "_", omittingEmptySubsequences: false)
         let isLowerHex: (Substring) -> Bool = { $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } }
-        guard parts.count == 3, parts[0] == "ast", parts[1].utf8.count == 16, parts[2].utf8.count == 64, isLowerHex(parts[1]), isLowerHex(parts[2]) else {
+        guard parts.count == 3, parts[0] == "ast", parts[1].utf8.count == 16, parts[2].utf8.count == 64, isLowerHex(parts[1]),
+            isLowerHex(parts[2])
+        else {
             // The message never repeats the token: it is a secret even when malformed.
             throw ControlPlaneError(
-                .invalidToken, "the provided admin token (\(token.utf8.count) characters) is not of the form ast_<16 lowercase hex>_<64 lowercase hex>")
+                .invalidToken,
+                "the provided admin token (\(token.utf8.count) characters) is not of the form ast_<16 lowercase hex>_<64 lowercase hex>"
+            )
         }
         return String(parts[1])
     }
@@ -362,7 +481,14 @@ public struct Auth: Sendable {
     }
 
     private static func insert(
-        id: String, token: String, name: String, grants: [Grant], expiresAt: Int64?, context: RequestContext, now: Int64, in db: any SQLDatabase
+        id: String,
+        token: String,
+        name: String,
+        grants: [Grant],
+        expiresAt: Int64?,
+        context: RequestContext,
+        now: Int64,
+        in db: any SQLDatabase
     ) async throws -> TokenInfo {
         let grantText = grants.map(\.description).joined(separator: " ")
         try await db.raw(
@@ -373,17 +499,30 @@ public struct Auth: Sendable {
         ).run()
         try await AuditLog.append(
             AuditEvent(action: "token.create", namespace: nil, target: "token:\(id)", detail: "\(name) grants \(grantText)"),
-            context: context, at: now, in: db)
+            context: context,
+            at: now,
+            in: db
+        )
         return TokenInfo(
-            id: id, name: name, grants: grants, createdBy: context.actor, createdAt: Date(milliseconds: now),
-            expiresAt: expiresAt.map(Date.init(milliseconds:)), revokedAt: nil)
+            id: id,
+            name: name,
+            grants: grants,
+            createdBy: context.actor,
+            createdAt: Date(milliseconds: now),
+            expiresAt: expiresAt.map(Date.init(milliseconds:)),
+            revokedAt: nil
+        )
     }
 
     private static func info(from row: any SQLRow) throws -> TokenInfo {
         TokenInfo(
-            id: try row.string("id"), name: try row.string("name"),
+            id: try row.string("id"),
+            name: try row.string("name"),
             grants: try row.string("grants").split(separator: " ").map { text throws(ControlPlaneError) in try Grant(parsing: text) },
-            createdBy: try row.string("created_by"), createdAt: Date(milliseconds: try row.int("created_at")),
-            expiresAt: try row.optionalInt("expires_at").map(Date.init(milliseconds:)), revokedAt: try row.optionalInt("revoked_at").map(Date.init(milliseconds:)))
+            createdBy: try row.string("created_by"),
+            createdAt: Date(milliseconds: try row.int("created_at")),
+            expiresAt: try row.optionalInt("expires_at").map(Date.init(milliseconds:)),
+            revokedAt: try row.optionalInt("revoked_at").map(Date.init(milliseconds:))
+        )
     }
 }

@@ -56,7 +56,10 @@ public struct DirectoryRule: Sendable, Hashable {
         let grantText = text[..<equals]
         let parts = grantText.split(separator: ":", maxSplits: 1)
         guard parts.count == 2, let scope = Scope(rawValue: String(parts[0])) else {
-            throw ControlPlaneError(.invalidName, "group rule \"\(NameGrammar.printable(text))\": \"\(grantText)\" is not read|write|admin:<namespace|*>")
+            throw ControlPlaneError(
+                .invalidName,
+                "group rule \"\(NameGrammar.printable(text))\": \"\(grantText)\" is not read|write|admin:<namespace|*>"
+            )
         }
         let namespace = parts[1] == "*" ? nil : String(parts[1])
         if let namespace { try NameGrammar.validateNamespace(namespace) }

@@ -42,7 +42,9 @@ public struct RegistryAccess: Sendable, Hashable, Codable {
         var merged: [String: (type: String, actions: [String])] = [:]
         var order: [String] = []
         let items = scopes.flatMap { $0.split(separator: " ").map(String.init) }
-        guard items.count <= 64 else { throw ControlPlaneError(.invalidRegistryScope, "a token request may ask for at most 64 scopes, not \(items.count)") }
+        guard items.count <= 64 else {
+            throw ControlPlaneError(.invalidRegistryScope, "a token request may ask for at most 64 scopes, not \(items.count)")
+        }
         for item in items {
             guard item.utf8.count <= 512 else {
                 throw ControlPlaneError(.invalidRegistryScope, "scope of \(item.utf8.count) bytes is longer than 512")
@@ -60,8 +62,10 @@ public struct RegistryAccess: Sendable, Hashable, Codable {
                 _ = try namespace(ofRepository: name)
                 for action in actions where actionScopes[action] == nil {
                     throw ControlPlaneError(
-                        .invalidRegistryScope, "scope \"\(NameGrammar.printable(item))\" asks for action \"\(NameGrammar.printable(action))\"; "
-                            + "the actions are pull, push, delete and *")
+                        .invalidRegistryScope,
+                        "scope \"\(NameGrammar.printable(item))\" asks for action \"\(NameGrammar.printable(action))\"; "
+                            + "the actions are pull, push, delete and *"
+                    )
                 }
             }
             let key = "\(type):\(name)"
@@ -74,7 +78,8 @@ public struct RegistryAccess: Sendable, Hashable, Codable {
             entries: order.map { key in
                 let entry = merged[key]!
                 return Entry(type: entry.type, name: String(key.dropFirst(entry.type.count + 1)), actions: entry.actions)
-            })
+            }
+        )
     }
 
     /// The namespace a repository name lives in, the name checked as `/v2` checks it.
@@ -82,7 +87,10 @@ public struct RegistryAccess: Sendable, Hashable, Codable {
     /// - Throws: `invalidRegistryScope` for a name of one component or outside the grammar.
     public static func namespace(ofRepository name: String) throws(ControlPlaneError) -> String {
         guard let slash = name.firstIndex(of: "/") else {
-            throw ControlPlaneError(.invalidRegistryScope, "repository \"\(NameGrammar.printable(name))\" needs at least two components: <namespace>/<artifact>")
+            throw ControlPlaneError(
+                .invalidRegistryScope,
+                "repository \"\(NameGrammar.printable(name))\" needs at least two components: <namespace>/<artifact>"
+            )
         }
         let namespace = String(name[..<slash])
         do {
@@ -106,7 +114,8 @@ public struct RegistryAccess: Sendable, Hashable, Codable {
                     return principal.allows(scope, in: namespace, repository: principal.repositories == nil ? nil : entry.name)
                 }
                 return actions.isEmpty ? nil : Entry(name: entry.name, actions: actions)
-            })
+            }
+        )
     }
 
     /// Each repository with the highest store scope its actions amount to: what a JWT's

@@ -40,8 +40,10 @@ final class RegistryTokenKeys: Sendable {
                 ON CONFLICT (id) DO NOTHING
                 """
             ).run()
-            return try await db.raw("SELECT id, secret FROM registry_token_keys WHERE algorithm = \(bind: Self.algorithm) ORDER BY created_at, id")
-                .all().map { row in (try row.string("id"), try row.string("secret")) }
+            return try await db.raw(
+                "SELECT id, secret FROM registry_token_keys WHERE algorithm = \(bind: Self.algorithm) ORDER BY created_at, id"
+            )
+            .all().map { row in (try row.string("id"), try row.string("secret")) }
         }
         let collection = JWTKeyCollection()
         var ids: Set<String> = []

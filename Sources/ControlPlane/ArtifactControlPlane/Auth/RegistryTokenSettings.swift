@@ -16,7 +16,12 @@ public struct RegistryTokenSettings: Sendable, Hashable {
     /// `http://<Host>/v2/token` from each request, which is wrong behind TLS or a proxy.
     public var realm: String?
 
-    public init(service: String = "artifactstore", issuer: String = "artifactstore", lifetime: Duration = .seconds(300), realm: String? = nil) {
+    public init(
+        service: String = "artifactstore",
+        issuer: String = "artifactstore",
+        lifetime: Duration = .seconds(300),
+        realm: String? = nil
+    ) {
         self.service = service
         self.issuer = issuer
         self.lifetime = lifetime

@@ -34,14 +34,21 @@ public struct RegistryTokens: Sendable {
     /// - Throws: `invalidRegistryScope` when `service` names another service, or token
     ///   authentication is off; `database` when the keys cannot be read.
     public func issue(
-        for principal: Principal, service: String?, requested: RegistryAccess
+        for principal: Principal,
+        service: String?,
+        requested: RegistryAccess
     ) async throws(ControlPlaneError) -> IssuedRegistryToken {
         guard let settings else {
-            throw ControlPlaneError(.invalidRegistryScope, "registry token authentication is not enabled on this server (registryTokenAuth)")
+            throw ControlPlaneError(
+                .invalidRegistryScope,
+                "registry token authentication is not enabled on this server (registryTokenAuth)"
+            )
         }
         if let service, service != settings.service {
             throw ControlPlaneError(
-                .invalidRegistryScope, "service \"\(NameGrammar.printable(service))\" is not this registry's (\"\(settings.service)\")")
+                .invalidRegistryScope,
+                "service \"\(NameGrammar.printable(service))\" is not this registry's (\"\(settings.service)\")"
+            )
         }
         let keys = try await controlPlane.registryTokenKeys.keys(controlPlane)
         let granted = requested.granted(to: principal)
@@ -49,10 +56,17 @@ public struct RegistryTokens: Sendable {
         let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let lifetime = Int(settings.lifetime.components.seconds)
         let claims = RegistryTokenClaims(
-            iss: IssuerClaim(value: settings.issuer), sub: SubjectClaim(value: principal.actor), aud: AudienceClaim(value: [settings.service]),
-            exp: ExpirationClaim(value: issuedAt.addingTimeInterval(TimeInterval(lifetime))), nbf: NotBeforeClaim(value: issuedAt),
-            iat: IssuedAtClaim(value: issuedAt), jti: IDClaim(value: UUID().uuidString.lowercased()), access: granted.entries,
-            tid: principal.tokenID, nam: principal.name)
+            iss: IssuerClaim(value: settings.issuer),
+            sub: SubjectClaim(value: principal.actor),
+            aud: AudienceClaim(value: [settings.service]),
+            exp: ExpirationClaim(value: issuedAt.addingTimeInterval(TimeInterval(lifetime))),
+            nbf: NotBeforeClaim(value: issuedAt),
+            iat: IssuedAtClaim(value: issuedAt),
+            jti: IDClaim(value: UUID().uuidString.lowercased()),
+            access: granted.entries,
+            tid: principal.tokenID,
+            nam: principal.name
+        )
         let token: String
         do {
             token = try await keys.collection.sign(claims, kid: JWKIdentifier(string: keys.signingID))

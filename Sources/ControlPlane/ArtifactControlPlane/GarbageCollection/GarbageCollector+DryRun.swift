@@ -35,11 +35,14 @@ extension GarbageCollector {
                     SELECT COUNT(*) AS n FROM links l WHERE l.linked_at < \(bind: cutoff)
                     AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.namespace = l.namespace AND f.address = l.address)
                     """
-                ).first()?.int("n") ?? 0)
+                ).first()?.int("n") ?? 0
+            )
             report.blobsMarked = Int(
                 try await db.raw(
-                    "SELECT COUNT(*) AS n FROM blobs b WHERE b.state = 'live' AND b.unreferenced_since IS NULL AND NOT " + keepingLink + " AND " + unused
-                ).first()?.int("n") ?? 0)
+                    "SELECT COUNT(*) AS n FROM blobs b WHERE b.state = 'live' AND b.unreferenced_since IS NULL AND NOT " + keepingLink
+                        + " AND " + unused
+                ).first()?.int("n") ?? 0
+            )
             let due = try await db.raw(
                 """
                 SELECT COUNT(*) AS n, CAST(COALESCE(SUM(b.size), 0) AS BIGINT) AS bytes FROM blobs b WHERE b.state = 'deleting'

@@ -64,9 +64,10 @@ public struct GarbageCollector: Sendable {
         let startedAt = controlPlane.nowMilliseconds()
         let report: GarbageCollectionReport
         do {
-            report = try await controlPlane.store.withExclusiveLock(named: "gc") {
-                try await self.collectHoldingLock()
-            } ?? GarbageCollectionReport(ran: false)
+            report =
+                try await controlPlane.store.withExclusiveLock(named: "gc") {
+                    try await self.collectHoldingLock()
+                } ?? GarbageCollectionReport(ran: false)
         } catch {
             throw ControlPlaneError.wrapping(error, "collecting garbage")
         }
@@ -104,7 +105,8 @@ public struct GarbageCollector: Sendable {
             metadata: [
                 "linksExpired": "\(report.linksExpired)", "blobsMarked": "\(report.blobsMarked)",
                 "blobsDeleted": "\(report.blobsDeleted)", "bytesDeleted": "\(report.bytesDeleted)",
-            ])
+            ]
+        )
         return report
     }
 
@@ -147,9 +149,16 @@ public struct GarbageCollector: Sendable {
                     }
                     try await AuditLog.append(
                         AuditEvent(
-                            action: "gc.unlink", namespace: namespace, target: "\(confirmed.count) abandoned link(s)",
-                            digests: confirmed, detail: "linked before the grace period and used by no version"),
-                        context: .garbageCollector, at: now, in: db)
+                            action: "gc.unlink",
+                            namespace: namespace,
+                            target: "\(confirmed.count) abandoned link(s)",
+                            digests: confirmed,
+                            detail: "linked before the grace period and used by no version"
+                        ),
+                        context: .garbageCollector,
+                        at: now,
+                        in: db
+                    )
                     expired += confirmed
                 }
                 return expired
@@ -224,9 +233,11 @@ public struct GarbageCollector: Sendable {
             let position = after
             let page = try await controlPlane.store.read { db in
                 let condition: SQLQueryString =
-                    retrying ? "state = 'deleting'" : "state = 'live' AND unreferenced_since IS NOT NULL AND unreferenced_since < \(bind: cutoff)"
+                    retrying
+                    ? "state = 'deleting'" : "state = 'live' AND unreferenced_since IS NOT NULL AND unreferenced_since < \(bind: cutoff)"
                 return try await db.raw(
-                    "SELECT address, backend_id FROM blobs WHERE " + condition + " AND address > \(bind: position) ORDER BY address LIMIT \(literal: pageSize)"
+                    "SELECT address, backend_id FROM blobs WHERE " + condition
+                        + " AND address > \(bind: position) ORDER BY address LIMIT \(literal: pageSize)"
                 ).all().map { (try $0.string("address"), try $0.string("backend_id")) }
             }
             report.sawPage(page.count)
@@ -239,19 +250,26 @@ public struct GarbageCollector: Sendable {
         }
     }
 
-    private func collect(address: String, backendID: String, cutoff: Int64, retrying: Bool, report: inout GarbageCollectionReport) async throws {
+    private func collect(
+        address: String,
+        backendID: String,
+        cutoff: Int64,
+        retrying: Bool,
+        report: inout GarbageCollectionReport
+    ) async throws {
         let decidedAt = controlPlane.nowMilliseconds()
         if !retrying {
             let decided = try await controlPlane.transaction(priority: .background) { db in
-                let doomed = try await db.raw(
-                    """
-                    SELECT b.address FROM blobs b WHERE b.address = \(bind: address) AND b.state = 'live'
-                    AND b.unreferenced_since IS NOT NULL AND b.unreferenced_since < \(bind: cutoff)
-                    AND NOT EXISTS (SELECT 1 FROM links l WHERE l.address = b.address)
-                    AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.address = b.address)
-                    AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.address = b.address)
-                    """
-                ).first() != nil
+                let doomed =
+                    try await db.raw(
+                        """
+                        SELECT b.address FROM blobs b WHERE b.address = \(bind: address) AND b.state = 'live'
+                        AND b.unreferenced_since IS NOT NULL AND b.unreferenced_since < \(bind: cutoff)
+                        AND NOT EXISTS (SELECT 1 FROM links l WHERE l.address = b.address)
+                        AND NOT EXISTS (SELECT 1 FROM version_files f WHERE f.address = b.address)
+                        AND NOT EXISTS (SELECT 1 FROM oci_upload_chunks c WHERE c.address = b.address)
+                        """
+                    ).first() != nil
                 guard doomed else { return false }
                 try await db.raw(
                     "UPDATE blobs SET state = 'deleting', state_changed_at = \(bind: decidedAt) WHERE address = \(bind: address)"
@@ -269,7 +287,10 @@ public struct GarbageCollector: Sendable {
             deletion = try await controlPlane.dataPlane.delete(contentAddress, backendID: backendID)
         } catch {
             report.deletionsFailed += 1
-            controlPlane.logger.warning("GC could not delete a blob; it will be retried", metadata: ["address": "\(address)", "error": "\(error)"])
+            controlPlane.logger.warning(
+                "GC could not delete a blob; it will be retried",
+                metadata: ["address": "\(address)", "error": "\(error)"]
+            )
             return
         }
         let finishedAt = controlPlane.nowMilliseconds()
@@ -287,9 +308,16 @@ public struct GarbageCollector: Sendable {
             ).run()
             try await AuditLog.append(
                 AuditEvent(
-                    action: "gc.delete", namespace: nil, target: address, digests: [address],
-                    detail: deletion.removed ? "\(deletion.bytesRemoved) bytes from \(backendID)" : "already absent from \(backendID)"),
-                context: .garbageCollector, at: finishedAt, in: db)
+                    action: "gc.delete",
+                    namespace: nil,
+                    target: address,
+                    digests: [address],
+                    detail: deletion.removed ? "\(deletion.bytesRemoved) bytes from \(backendID)" : "already absent from \(backendID)"
+                ),
+                context: .garbageCollector,
+                at: finishedAt,
+                in: db
+            )
         }
         report.blobsDeleted += 1
         report.bytesDeleted += deletion.bytesRemoved

@@ -29,7 +29,8 @@ public struct GarbageCollectorService<C: Clock<Duration>>: Service {
                         metadata: [
                             "blobsDeleted": "\(report.blobsDeleted)", "bytesDeleted": "\(report.bytesDeleted)",
                             "linksExpired": "\(report.linksExpired)", "deletionsFailed": "\(report.deletionsFailed)",
-                        ])
+                        ]
+                    )
                 }
             } catch {
                 logger.error("garbage collection failed", metadata: ["error": "\(error)"])

@@ -15,7 +15,8 @@ enum BackupFiles {
         guard entries.isEmpty else {
             throw ControlPlaneError(
                 code,
-                "the \(what) \"\(directory)\" is not empty (\(entries.count) entries); name a new or empty directory. Nothing was written")
+                "the \(what) \"\(directory)\" is not empty (\(entries.count) entries); name a new or empty directory. Nothing was written"
+            )
         }
     }
 
@@ -68,7 +69,10 @@ enum BackupFiles {
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw ControlPlaneError(
-                .database, "cannot copy \"\(source)\" to \"\(destination)\": check permissions and free space", underlying: error)
+                .database,
+                "cannot copy \"\(source)\" to \"\(destination)\": check permissions and free space",
+                underlying: error
+            )
         }
     }
 

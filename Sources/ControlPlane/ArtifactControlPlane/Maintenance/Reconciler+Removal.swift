@@ -29,7 +29,12 @@ extension Reconciler {
     ///
     /// - Returns: whether the stray was removed (`false` when it vanished, could not be read,
     ///   or a row claimed it first).
-    func removeStray(_ address: ContentAddress, backendID: String, rowState: String?, report: inout ReconcileReport)
+    func removeStray(
+        _ address: ContentAddress,
+        backendID: String,
+        rowState: String?,
+        report: inout ReconcileReport
+    )
         async throws(ControlPlaneError) -> Bool
     {
         let facts: VerifyResult
@@ -37,7 +42,9 @@ extension Reconciler {
             facts = try await inventory.verify(address, backendID: backendID)
         } catch {
             controlPlane.logger.debug(
-                "a stray could not be read; left for the next run", metadata: ["address": "\(address)", "error": "\(error)"])
+                "a stray could not be read; left for the next run",
+                metadata: ["address": "\(address)", "error": "\(error)"]
+            )
             return false
         }
         let claimedAt = controlPlane.nowMilliseconds()
@@ -76,7 +83,8 @@ extension Reconciler {
             report.removalsFailed += 1
             controlPlane.logger.warning(
                 "could not remove a stray object; the next garbage collection retries",
-                metadata: ["address": "\(address)", "backend": "\(backendID)", "error": "\(error)"])
+                metadata: ["address": "\(address)", "backend": "\(backendID)", "error": "\(error)"]
+            )
             return false
         }
         let finishedAt = controlPlane.nowMilliseconds()
@@ -90,10 +98,17 @@ extension Reconciler {
             ).run()
             try await AuditLog.append(
                 AuditEvent(
-                    action: "reconcile.delete", namespace: nil, target: text, digests: [text],
+                    action: "reconcile.delete",
+                    namespace: nil,
+                    target: text,
+                    digests: [text],
                     detail: "stray (\(rowState == nil ? "no row" : "row deleted")): "
-                        + (deletion.removed ? "\(deletion.bytesRemoved) bytes from \(backendID)" : "already absent from \(backendID)")),
-                context: .reconciler, at: finishedAt, in: db)
+                        + (deletion.removed ? "\(deletion.bytesRemoved) bytes from \(backendID)" : "already absent from \(backendID)")
+                ),
+                context: .reconciler,
+                at: finishedAt,
+                in: db
+            )
         }
         return deletion.removed
     }

@@ -67,7 +67,8 @@ public struct Reconciler: Sendable {
                 metadata: [
                     "strays": "\(report.strayCount)", "straysRemoved": "\(report.straysRemoved)",
                     "missing": "\(report.missingCount)", "corrupt": "\(report.corruptCount)",
-                ])
+                ]
+            )
         }
         return report
     }
@@ -81,10 +82,16 @@ public struct Reconciler: Sendable {
 
     // MARK: Objects no row knows
 
-    private func scanObjects(backendID: String, cutoff: Int64, options: ReconcileOptions, report: inout ReconcileReport)
+    private func scanObjects(
+        backendID: String,
+        cutoff: Int64,
+        options: ReconcileOptions,
+        report: inout ReconcileReport
+    )
         async throws(ControlPlaneError)
     {
-        try await eachPage(.object, backendID: backendID, cutoff: cutoff, options: options, report: &report) { (page, report) throws(ControlPlaneError) in
+        try await eachPage(.object, backendID: backendID, cutoff: cutoff, options: options, report: &report) {
+            (page, report) throws(ControlPlaneError) in
             let rows = try await rows(of: page.map { $0.1.description })
             for (object, address, pastGrace) in page {
                 let row = rows[address.description]
@@ -118,10 +125,16 @@ public struct Reconciler: Sendable {
 
     // MARK: Outboards without their object
 
-    private func scanOutboards(backendID: String, cutoff: Int64, options: ReconcileOptions, report: inout ReconcileReport)
+    private func scanOutboards(
+        backendID: String,
+        cutoff: Int64,
+        options: ReconcileOptions,
+        report: inout ReconcileReport
+    )
         async throws(ControlPlaneError)
     {
-        try await eachPage(.outboard, backendID: backendID, cutoff: cutoff, options: options, report: &report) { (page, report) throws(ControlPlaneError) in
+        try await eachPage(.outboard, backendID: backendID, cutoff: cutoff, options: options, report: &report) {
+            (page, report) throws(ControlPlaneError) in
             for (outboard, address, pastGrace) in page {
                 let present = try await dataPlane("looking for the object of an outboard") { () throws(DataPlaneError) in
                     try await inventory.contains(address, backendID: backendID)
@@ -134,7 +147,9 @@ public struct Reconciler: Sendable {
                     }
                 }
                 report.record(
-                    StrayObject(object: outboard, reason: .objectMissing, pastGrace: pastGrace, removed: removed), limit: options.listLimit)
+                    StrayObject(object: outboard, reason: .objectMissing, pastGrace: pastGrace, removed: removed),
+                    limit: options.listLimit
+                )
             }
         }
     }
@@ -143,7 +158,11 @@ public struct Reconciler: Sendable {
     /// whose name is no content address's as an `unrecognisedName` stray, and passes the others
     /// to `body` with their address and whether the listing dates them past `cutoff`.
     private func eachPage(
-        _ kind: StoredObject.Kind, backendID: String, cutoff: Int64, options: ReconcileOptions, report: inout ReconcileReport,
+        _ kind: StoredObject.Kind,
+        backendID: String,
+        cutoff: Int64,
+        options: ReconcileOptions,
+        report: inout ReconcileReport,
         _ body: ([(StoredObject, ContentAddress, pastGrace: Bool)], inout ReconcileReport) async throws(ControlPlaneError) -> Void
     ) async throws(ControlPlaneError) {
         var cursor: String?
@@ -159,7 +178,9 @@ public struct Reconciler: Sendable {
                     named.append((object, address, pastGrace))
                 } else {
                     report.record(
-                        StrayObject(object: object, reason: .unrecognisedName, pastGrace: pastGrace, removed: false), limit: options.listLimit)
+                        StrayObject(object: object, reason: .unrecognisedName, pastGrace: pastGrace, removed: false),
+                        limit: options.listLimit
+                    )
                 }
             }
             try await body(named, &report)

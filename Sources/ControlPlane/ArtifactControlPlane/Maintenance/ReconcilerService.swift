@@ -39,7 +39,8 @@ public struct ReconcilerService<C: Clock<Duration>>: Service {
                     "objectsListed": "\(report.objectsListed)", "strays": "\(report.strayCount)",
                     "straysRemoved": "\(report.straysRemoved)", "bytesRemoved": "\(report.bytesRemoved)",
                     "missing": "\(report.missingCount)",
-                ])
+                ]
+            )
         } catch {
             logger.error("reconciliation failed", metadata: ["error": "\(error)"])
         }

@@ -75,8 +75,12 @@ public struct Scrub: Sendable {
         }
         let next = rows.count > limit ? page.last.map { PageRequest.cursor(for: [$0.0.description]) } : nil
         return ScrubReport(
-            checked: page.count - collected, corrupted: corrupted, collected: collected,
-            garbageCollectionRunning: running, nextCursor: next)
+            checked: page.count - collected,
+            corrupted: corrupted,
+            collected: collected,
+            garbageCollectionRunning: running,
+            nextCursor: next
+        )
     }
 
     /// Whether the blob's row still says `live` (re-read after a failed check).

@@ -29,7 +29,10 @@ public struct StoreBackup: Sendable {
     /// - Throws: `backupUnsupported` on PostgreSQL, `backupDestinationNotEmpty`, `dataPlane`
     ///   when an object cannot be read or proved, `database`.
     public func write(
-        to directory: String, backends: [String], objects: (any StoredObjectInventory)?, auditKeyFile: String?
+        to directory: String,
+        backends: [String],
+        objects: (any StoredObjectInventory)?,
+        auditKeyFile: String?
     ) async throws(ControlPlaneError) -> BackupReport {
         guard controlPlane.store.engine == .sqlite else {
             throw ControlPlaneError(
@@ -49,7 +52,10 @@ public struct StoreBackup: Sendable {
     }
 
     private func writeInto(
-        _ directory: String, backends: [String], objects: (any StoredObjectInventory)?, auditKeyFile: String?
+        _ directory: String,
+        backends: [String],
+        objects: (any StoredObjectInventory)?,
+        auditKeyFile: String?
     ) async throws -> BackupReport {
         let copied = Set(try await objects?.inventoryBackendIDs() ?? [])
         let snapshotPath = directory + "/" + BackupManifest.snapshotFileName
@@ -57,8 +63,13 @@ public struct StoreBackup: Sendable {
         try await controlPlane.store.snapshot(to: snapshotPath)
         let blobs = try await Self.liveBlobs(inSnapshot: snapshotPath, logger: controlPlane)
         var report = BackupReport(
-            directory: directory, blobs: blobs.count, bytes: blobs.reduce(0) { $0 + $1.size }, objectsCopied: 0, bytesCopied: 0,
-            backendsNotCopied: backends.filter { !copied.contains($0) })
+            directory: directory,
+            blobs: blobs.count,
+            bytes: blobs.reduce(0) { $0 + $1.size },
+            objectsCopied: 0,
+            bytesCopied: 0,
+            backendsNotCopied: backends.filter { !copied.contains($0) }
+        )
         if let objects {
             for blob in blobs where copied.contains(blob.backend) {
                 try await copy(blob, into: objects)
@@ -72,10 +83,16 @@ public struct StoreBackup: Sendable {
             auditKeyCopied = true
         }
         let manifest = BackupManifest(
-            format: BackupManifest.currentFormat, createdAt: createdAt, snapshot: BackupManifest.snapshotFileName,
-            snapshotSHA256: try BackupFiles.sha256(of: snapshotPath), auditKeyCopied: auditKeyCopied,
+            format: BackupManifest.currentFormat,
+            createdAt: createdAt,
+            snapshot: BackupManifest.snapshotFileName,
+            snapshotSHA256: try BackupFiles.sha256(of: snapshotPath),
+            auditKeyCopied: auditKeyCopied,
             backends: backends.map { BackupManifest.Backend(id: $0, objectsCopied: copied.contains($0)) },
-            blobCount: blobs.count, blobBytes: report.bytes, blobs: blobs)
+            blobCount: blobs.count,
+            blobBytes: report.bytes,
+            blobs: blobs
+        )
         try BackupFiles.writeAtomically(try BackupFiles.encoder().encode(manifest), to: directory + "/" + BackupManifest.fileName)
         return report
     }
@@ -84,15 +101,21 @@ public struct StoreBackup: Sendable {
     /// into the backup with its address expected.
     private func copy(_ blob: BackupManifest.Blob, into objects: any StoredObjectInventory) async throws {
         let hints = IngestHints(
-            sizeHint: blob.size, primaryAlgorithm: blob.address.algorithm, backendID: blob.backend, expectedDigest: blob.address.digest,
-            expectedSize: blob.size)
+            sizeHint: blob.size,
+            primaryAlgorithm: blob.address.algorithm,
+            backendID: blob.backend,
+            expectedDigest: blob.address.digest,
+            expectedSize: blob.size
+        )
         do {
             let stream = try await controlPlane.dataPlane.serve(blob.address, range: nil, backendID: blob.backend)
             _ = try await objects.ingest(stream, hints: hints)
         } catch {
             throw ControlPlaneError(
-                .dataPlane, "cannot copy blob \(blob.address) from backend \"\(blob.backend)\": \(error.code): \(error.message)",
-                underlying: error)
+                .dataPlane,
+                "cannot copy blob \(blob.address) from backend \"\(blob.backend)\": \(error.code): \(error.message)",
+                underlying: error
+            )
         }
     }
 
@@ -103,8 +126,10 @@ public struct StoreBackup: Sendable {
             let blobs = try await snapshot.read { db in
                 try await db.raw("SELECT address, backend_id, size FROM blobs WHERE state = 'live' ORDER BY address").all().map { row in
                     BackupManifest.Blob(
-                        address: try Registry.address(try row.string("address")), backend: try row.string("backend_id"),
-                        size: UInt64(max(0, try row.int("size"))))
+                        address: try Registry.address(try row.string("address")),
+                        backend: try row.string("backend_id"),
+                        size: UInt64(max(0, try row.int("size")))
+                    )
                 }
             }
             await snapshot.close()

@@ -43,16 +43,22 @@ public enum StoreRestore {
             manifest = try JSONDecoder().decode(BackupManifest.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
             throw ControlPlaneError(
-                .backupInvalid, "\"\(path)\" is missing or not a backup manifest: is \"\(directory)\" a complete backup?", underlying: error
+                .backupInvalid,
+                "\"\(path)\" is missing or not a backup manifest: is \"\(directory)\" a complete backup?",
+                underlying: error
             )
         }
         guard manifest.format == BackupManifest.currentFormat else {
             throw ControlPlaneError(
-                .backupInvalid, "\"\(path)\" is of format \(manifest.format); this version reads format \(BackupManifest.currentFormat)")
+                .backupInvalid,
+                "\"\(path)\" is of format \(manifest.format); this version reads format \(BackupManifest.currentFormat)"
+            )
         }
         guard manifest.snapshot == BackupManifest.snapshotFileName else {
             throw ControlPlaneError(
-                .backupInvalid, "\"\(path)\" names snapshot \"\(manifest.snapshot)\", not \(BackupManifest.snapshotFileName)")
+                .backupInvalid,
+                "\"\(path)\" names snapshot \"\(manifest.snapshot)\", not \(BackupManifest.snapshotFileName)"
+            )
         }
         let snapshot = directory + "/" + manifest.snapshot
         guard FileManager.default.fileExists(atPath: snapshot), try BackupFiles.sha256(of: snapshot) == manifest.snapshotSHA256 else {
@@ -75,14 +81,20 @@ public enum StoreRestore {
     /// - Throws: `backupInvalid`; `restoreDestinationNotEmpty` (nothing written);
     ///   `backupObjectCorrupt` naming the object (everything written removed); `dataPlane`.
     public static func restore(
-        from directory: String, source: (any DataPlane)?, into destination: Destination, logger: Logger
+        from directory: String,
+        source: (any DataPlane)?,
+        into destination: Destination,
+        logger: Logger
     ) async throws(ControlPlaneError) -> RestoreReport {
         let manifest = try manifest(in: directory)
         let copied = Set(manifest.backends.filter(\.objectsCopied).map(\.id))
         try await requireEmpty(destination, copied: copied)
         var report = RestoreReport(
-            blobs: manifest.blobCount, objectsRestored: 0, bytesRestored: 0,
-            backendsNotCopied: manifest.backends.filter { !$0.objectsCopied }.map(\.id))
+            blobs: manifest.blobCount,
+            objectsRestored: 0,
+            bytesRestored: 0,
+            backendsNotCopied: manifest.backends.filter { !$0.objectsCopied }.map(\.id)
+        )
         do throws(ControlPlaneError) {
             for blob in manifest.blobs where copied.contains(blob.backend) {
                 guard let source else {
@@ -106,12 +118,20 @@ public enum StoreRestore {
     }
 
     /// Copies one object, proving it against its address on the way in.
-    private static func restore(_ blob: BackupManifest.Blob, from source: any DataPlane, into objects: any DataPlane)
+    private static func restore(
+        _ blob: BackupManifest.Blob,
+        from source: any DataPlane,
+        into objects: any DataPlane
+    )
         async throws(ControlPlaneError)
     {
         let hints = IngestHints(
-            sizeHint: blob.size, primaryAlgorithm: blob.address.algorithm, backendID: blob.backend, expectedDigest: blob.address.digest,
-            expectedSize: blob.size)
+            sizeHint: blob.size,
+            primaryAlgorithm: blob.address.algorithm,
+            backendID: blob.backend,
+            expectedDigest: blob.address.digest,
+            expectedSize: blob.size
+        )
         do {
             _ = try await objects.ingest(try await source.serve(blob.address, range: nil, backendID: blob.backend), hints: hints)
         } catch  where error.kind == .objectNotFound {
@@ -121,11 +141,14 @@ public enum StoreRestore {
                 .backupObjectCorrupt,
                 "object \(blob.address) in the backup does not match its address (\(error.code)); the backup is damaged. "
                     + "Nothing was restored: the destination was emptied again",
-                underlying: error)
+                underlying: error
+            )
         } catch {
             throw ControlPlaneError(
-                .dataPlane, "cannot restore \(blob.address) into backend \"\(blob.backend)\": \(error.code): \(error.message)",
-                underlying: error)
+                .dataPlane,
+                "cannot restore \(blob.address) into backend \"\(blob.backend)\": \(error.code): \(error.message)",
+                underlying: error
+            )
         }
     }
 
@@ -141,7 +164,8 @@ public enum StoreRestore {
         for id in copied.sorted() where !configured.contains(id) {
             throw ControlPlaneError(
                 .backupInvalid,
-                "the backup holds the objects of backend \"\(id)\", which the restore does not configure: pass --backend \(id)=URL")
+                "the backup holds the objects of backend \"\(id)\", which the restore does not configure: pass --backend \(id)=URL"
+            )
         }
         for id in configured.sorted() {
             let held: Int
@@ -153,7 +177,8 @@ public enum StoreRestore {
             guard held == 0 else {
                 throw ControlPlaneError(
                     .restoreDestinationNotEmpty,
-                    "backend \"\(id)\" already holds objects; restore only into empty backends. Nothing was written")
+                    "backend \"\(id)\" already holds objects; restore only into empty backends. Nothing was written"
+                )
             }
         }
     }

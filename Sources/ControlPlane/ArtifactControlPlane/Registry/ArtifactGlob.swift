@@ -8,7 +8,10 @@ package struct ArtifactGlob: Sendable, Hashable {
     package init(_ text: String) throws(ControlPlaneError) {
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789._-/*?")
         guard !text.isEmpty, text.count <= 255, text.allSatisfy(allowed.contains) else {
-            throw ControlPlaneError(.invalidPolicy, "artifact glob \"\(NameGrammar.printable(text))\" may use only artifact-name characters, '*', '**' and '?'")
+            throw ControlPlaneError(
+                .invalidPolicy,
+                "artifact glob \"\(NameGrammar.printable(text))\" may use only artifact-name characters, '*', '**' and '?'"
+            )
         }
         pattern = Array(text)
     }

@@ -39,7 +39,9 @@ package struct BlobLinking: Sendable {
     /// never deleted, so the transaction does not look again); `alsoRecording` (if any) runs in
     /// the same transaction (ArtifactOCI records a SHA-512 → address mapping there).
     package func link(
-        _ result: IngestResult, into namespace: String, context: RequestContext,
+        _ result: IngestResult,
+        into namespace: String,
+        context: RequestContext,
         alsoRecording: (@Sendable (any SQLDatabase) async throws -> Void)? = nil
     ) async throws(ControlPlaneError) -> LinkedBlob {
         try await record(result, namespace: namespace, namespaceChecked: true, purpose: "linking") { db, now in
@@ -54,12 +56,25 @@ package struct BlobLinking: Sendable {
             ).run()
             try await AuditLog.append(
                 AuditEvent(
-                    action: "blob.link", namespace: namespace, target: address, digests: [address],
-                    detail: result.receipt.repaired ? "repaired" : result.receipt.deduplicated ? "deduplicated" : nil),
-                context: context, at: now, in: db)
+                    action: "blob.link",
+                    namespace: namespace,
+                    target: address,
+                    digests: [address],
+                    detail: result.receipt.repaired ? "repaired" : result.receipt.deduplicated ? "deduplicated" : nil
+                ),
+                context: context,
+                at: now,
+                in: db
+            )
             return LinkedBlob(
-                namespace: namespace, address: result.address, size: result.size, sha256: result.sha256Digest,
-                blake3: result.blake3Digest, deduplicated: result.receipt.deduplicated, repaired: result.receipt.repaired ? true : nil)
+                namespace: namespace,
+                address: result.address,
+                size: result.size,
+                sha256: result.sha256Digest,
+                blake3: result.blake3Digest,
+                deduplicated: result.receipt.deduplicated,
+                repaired: result.receipt.repaired ? true : nil
+            )
         }
     }
 
@@ -69,7 +84,10 @@ package struct BlobLinking: Sendable {
     /// only once the row is `live`; what it returns is the answer. The transaction refuses a
     /// missing namespace (`namespaceNotFound`) unless `namespaceChecked` says the caller did.
     package func record<Recorded: Sendable>(
-        _ result: IngestResult, namespace: String, namespaceChecked: Bool = false, purpose: String,
+        _ result: IngestResult,
+        namespace: String,
+        namespaceChecked: Bool = false,
+        purpose: String,
         reference: @escaping @Sendable (any SQLDatabase, Int64) async throws -> Recorded
     ) async throws(ControlPlaneError) -> Recorded {
         let clock = ContinuousClock()
@@ -78,7 +96,13 @@ package struct BlobLinking: Sendable {
         var reviving: Int64?
         while true {
             switch try await attempt(
-                result, namespace: namespace, namespaceChecked: namespaceChecked, purpose: purpose, reviving: reviving, reference: reference)
+                result,
+                namespace: namespace,
+                namespaceChecked: namespaceChecked,
+                purpose: purpose,
+                reviving: reviving,
+                reference: reference
+            )
             {
             case .recorded(let recorded):
                 return recorded
@@ -86,7 +110,8 @@ package struct BlobLinking: Sendable {
                 guard clock.now < deadline else {
                     throw ControlPlaneError(
                         .blobCollected,
-                        "blob \(result.address) was being garbage-collected while it was ingested into \"\(namespace)\"; push it again")
+                        "blob \(result.address) was being garbage-collected while it was ingested into \"\(namespace)\"; push it again"
+                    )
                 }
                 try? await Task.sleep(for: .milliseconds(10))
             case .collected(let changedAt):
@@ -99,7 +124,8 @@ package struct BlobLinking: Sendable {
                 guard present else {
                     throw ControlPlaneError(
                         .blobCollected,
-                        "blob \(result.address) was garbage-collected while it was ingested into \"\(namespace)\"; push it again")
+                        "blob \(result.address) was garbage-collected while it was ingested into \"\(namespace)\"; push it again"
+                    )
                 }
                 reviving = changedAt
             }
@@ -107,7 +133,11 @@ package struct BlobLinking: Sendable {
     }
 
     private func attempt<Recorded: Sendable>(
-        _ result: IngestResult, namespace: String, namespaceChecked: Bool, purpose: String, reviving: Int64?,
+        _ result: IngestResult,
+        namespace: String,
+        namespaceChecked: Bool,
+        purpose: String,
+        reviving: Int64?,
         reference: @escaping @Sendable (any SQLDatabase, Int64) async throws -> Recorded
     ) async throws(ControlPlaneError) -> Outcome<Recorded> {
         let now = controlPlane.nowMilliseconds()

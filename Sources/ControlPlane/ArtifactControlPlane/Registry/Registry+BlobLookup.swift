@@ -1,6 +1,6 @@
 public import ArtifactIdentity
-import ArtifactStoreAPI
 import ArtifactMetadata
+import ArtifactStoreAPI
 import SQLKit
 
 /// Blob lookups whose cost does not grow with the namespace: every statement here reaches a blob
@@ -32,7 +32,8 @@ extension Registry {
         SELECT \(blobColumns) FROM blobs b CROSS JOIN links l
         WHERE b.sha256 = ? AND b.state = 'live' AND l.namespace = ? AND l.address = b.address
         """,
-        columns: preparedBlobColumns)
+        columns: preparedBlobColumns
+    )
 
     /// The live blob at an address, if linked into a namespace: binds the namespace, then the
     /// address text.
@@ -41,7 +42,8 @@ extension Registry {
         SELECT \(blobColumns) FROM links l JOIN blobs b ON b.address = l.address
         WHERE l.namespace = ? AND l.address = ? AND b.state = 'live'
         """,
-        columns: preparedBlobColumns)
+        columns: preparedBlobColumns
+    )
 
     /// ``blobColumns`` as a ``PreparedRead`` reads them.
     static let preparedBlobColumns: [PreparedRead.Column] = [
@@ -56,7 +58,13 @@ extension Registry {
             throw ControlPlaneError(.database, "a blob row of namespace \"\(namespace)\" has a missing or mistyped column")
         }
         let blob = LinkedBlob(
-            namespace: namespace, address: try Self.address(address), size: UInt64(size), sha256: try digest(sha256), blake3: try digest(blake3), deduplicated: false)
+            namespace: namespace,
+            address: try Self.address(address),
+            size: UInt64(size),
+            sha256: try digest(sha256),
+            blake3: try digest(blake3),
+            deduplicated: false
+        )
         return BlobFactCache.Fact(blob: blob, backendID: backendID)
     }
 
@@ -102,7 +110,9 @@ extension Registry {
     /// decoded as it arrives, so a manifest of 10,000 layers keeps 10,000 small values, not
     /// 10,000 database rows.
     static func visibleBlobs(
-        _ addresses: some Sequence<ContentAddress>, namespace: String, in db: any SQLDatabase
+        _ addresses: some Sequence<ContentAddress>,
+        namespace: String,
+        in db: any SQLDatabase
     ) async throws -> [ContentAddress: LinkedBlob] {
         var found: [ContentAddress: LinkedBlob] = [:]
         let texts = Array(Set(addresses.map(\.description))).sorted()
@@ -139,7 +149,8 @@ extension Registry {
                 guard !rows.isEmpty else { continue }
                 let linked = Set(
                     try await db.raw(Self.linkedQuery(addresses: try rows.map { try $0.string("address") }, namespace: namespace)).all()
-                        .map { try $0.string("address") })
+                        .map { try $0.string("address") }
+                )
                 for row in rows where linked.contains(try row.string("address")) {
                     let blob = try Self.linkedBlob(from: row, namespace: namespace)
                     // The blob stored under the SHA-256 itself wins, as in the single lookup.

@@ -32,7 +32,10 @@ extension Registry {
     /// The backend's redirect, if it offers one and `namespace` allows it (the namespace is read
     /// from its cache only when there is a redirect to refuse).
     private func downloadRedirect(
-        _ address: ContentAddress, backendID: String, namespace: String, what: String
+        _ address: ContentAddress,
+        backendID: String,
+        namespace: String,
+        what: String
     ) async throws(ControlPlaneError) -> DownloadRedirect? {
         let redirect: DownloadRedirect?
         do {

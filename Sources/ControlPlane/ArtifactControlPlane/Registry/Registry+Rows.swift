@@ -1,7 +1,7 @@
 package import ArtifactIdentity
+import ArtifactMetadata
 package import ArtifactStoreAPI
 import Foundation
-import ArtifactMetadata
 package import SQLKit
 
 /// The registry's reads and checks inside a transaction, shared by its operations and by retention.
@@ -22,15 +22,24 @@ extension Registry {
     }
 
     package static func requireArtifact(_ namespace: String, _ artifact: String, in db: any SQLDatabase) async throws {
-        guard try await db.raw("SELECT name FROM artifacts WHERE namespace = \(bind: namespace) AND name = \(bind: artifact)").first() != nil else {
+        guard
+            try await db.raw("SELECT name FROM artifacts WHERE namespace = \(bind: namespace) AND name = \(bind: artifact)").first() != nil
+        else {
             throw ControlPlaneError(.artifactNotFound, "artifact \(namespace)/\(artifact) does not exist")
         }
     }
 
-    static func requireVersion(_ namespace: String, _ artifact: String, _ version: String, in db: any SQLDatabase) async throws -> VersionSummary {
-        guard let row = try await db.raw(
-            "SELECT \(unsafeRaw: versionColumns) FROM versions WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
-        ).first() else {
+    static func requireVersion(
+        _ namespace: String,
+        _ artifact: String,
+        _ version: String,
+        in db: any SQLDatabase
+    ) async throws -> VersionSummary {
+        guard
+            let row = try await db.raw(
+                "SELECT \(unsafeRaw: versionColumns) FROM versions WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
+            ).first()
+        else {
             throw ControlPlaneError(.versionNotFound, "version \(namespace)/\(artifact)@\(version) does not exist")
         }
         return try versionSummary(from: row)
@@ -77,7 +86,13 @@ extension Registry {
     /// Deletes a version after the checks every deletion obeys (holds, immutable tags), with its
     /// tags, and audits it. Used by users' deletes and by retention.
     package static func deleteVersion(
-        _ namespace: String, _ artifact: String, _ version: String, reason: String?, context: RequestContext, at now: Int64, in db: any SQLDatabase
+        _ namespace: String,
+        _ artifact: String,
+        _ version: String,
+        reason: String?,
+        context: RequestContext,
+        at now: Int64,
+        in db: any SQLDatabase
     ) async throws {
         let ns = try await requireNamespace(namespace, in: db)
         let deleted = try await requireVersion(namespace, artifact, version, in: db)
@@ -85,7 +100,9 @@ extension Registry {
             "SELECT reason FROM holds WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
         ).first() {
             throw ControlPlaneError(
-                .versionHeld, "version \(namespace)/\(artifact)@\(version) is under a legal hold (\(try hold.string("reason"))); release it first")
+                .versionHeld,
+                "version \(namespace)/\(artifact)@\(version) is under a legal hold (\(try hold.string("reason"))); release it first"
+            )
         }
         let tags = try await db.raw(
             "SELECT tag FROM tags WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version) ORDER BY tag"
@@ -93,24 +110,41 @@ extension Registry {
         if ns.immutableTags, !tags.isEmpty {
             throw ControlPlaneError(
                 .immutableTag,
-                "version \(namespace)/\(artifact)@\(version) is tagged (\(tags.joined(separator: ", "))) and namespace \"\(namespace)\" has immutable tags")
+                "version \(namespace)/\(artifact)@\(version) is tagged (\(tags.joined(separator: ", "))) and namespace \"\(namespace)\" has immutable tags"
+            )
         }
         let digests = try await db.raw(
             "SELECT DISTINCT address FROM version_files WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version) ORDER BY address"
         ).all().map { try $0.string("address") }
-        try await db.raw("DELETE FROM tags WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)").run()
-        try await db.raw("DELETE FROM version_files WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)").run()
-        try await db.raw("DELETE FROM versions WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)").run()
+        try await db.raw(
+            "DELETE FROM tags WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
+        ).run()
+        try await db.raw(
+            "DELETE FROM version_files WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
+        ).run()
+        try await db.raw(
+            "DELETE FROM versions WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
+        ).run()
         try await NamespaceUsageCounter.apply(
-            NamespaceUsageCounter.Change.files(Int64(deleted.fileCount), bytes: Int64(deleted.totalSize)).negated, to: namespace, in: db)
+            NamespaceUsageCounter.Change.files(Int64(deleted.fileCount), bytes: Int64(deleted.totalSize)).negated,
+            to: namespace,
+            in: db
+        )
         var detail: [String] = []
         if let reason { detail.append(reason) }
         if !tags.isEmpty { detail.append("removed tags: \(tags.joined(separator: ", "))") }
         try await AuditLog.append(
             AuditEvent(
-                action: "version.delete", namespace: namespace, target: "\(namespace)/\(artifact)@\(version)", digests: digests,
-                detail: detail.isEmpty ? nil : detail.joined(separator: "; ")),
-            context: context, at: now, in: db)
+                action: "version.delete",
+                namespace: namespace,
+                target: "\(namespace)/\(artifact)@\(version)",
+                digests: digests,
+                detail: detail.isEmpty ? nil : detail.joined(separator: "; ")
+            ),
+            context: context,
+            at: now,
+            in: db
+        )
     }
 
     // MARK: Validation
@@ -124,7 +158,10 @@ extension Registry {
     package static func validate(_ manifest: VersionManifest) throws(ControlPlaneError) {
         try validate(namespace: manifest.namespace, artifact: manifest.artifact, version: manifest.version)
         guard !manifest.files.isEmpty else {
-            throw ControlPlaneError(.invalidManifest, "manifest of \(manifest.namespace)/\(manifest.artifact)@\(manifest.version) has no files")
+            throw ControlPlaneError(
+                .invalidManifest,
+                "manifest of \(manifest.namespace)/\(manifest.artifact)@\(manifest.version) has no files"
+            )
         }
         guard manifest.files.count <= maximumFiles else {
             throw ControlPlaneError(.invalidManifest, "manifest has \(manifest.files.count) files; at most \(maximumFiles) are allowed")
@@ -146,36 +183,58 @@ extension Registry {
 
     static func namespace(from row: any SQLRow) throws -> Namespace {
         Namespace(
-            name: try row.string("name"), immutableTags: try row.int("immutable_tags") != 0, publicRead: try row.int("public_read") != 0,
+            name: try row.string("name"),
+            immutableTags: try row.int("immutable_tags") != 0,
+            publicRead: try row.int("public_read") != 0,
             downloadRedirects: try row.int("download_redirects") != 0,
             quotaBytes: try row.decodeNil(column: "quota_bytes") ? nil : try row.int("quota_bytes"),
-            createdBy: try row.string("created_by"), createdAt: Date(milliseconds: try row.int("created_at")))
+            createdBy: try row.string("created_by"),
+            createdAt: Date(milliseconds: try row.int("created_at"))
+        )
     }
 
     static func versionSummary(from row: any SQLRow) throws -> VersionSummary {
         VersionSummary(
-            namespace: try row.string("namespace"), artifact: try row.string("artifact"), version: try row.string("version"),
-            creator: try row.string("creator"), createdAt: Date(milliseconds: try row.int("created_at")),
-            labels: decodeLabels(try row.string("labels")), fileCount: Int(try row.int("file_count")),
-            totalSize: UInt64(try row.int("total_size")))
+            namespace: try row.string("namespace"),
+            artifact: try row.string("artifact"),
+            version: try row.string("version"),
+            creator: try row.string("creator"),
+            createdAt: Date(milliseconds: try row.int("created_at")),
+            labels: decodeLabels(try row.string("labels")),
+            fileCount: Int(try row.int("file_count")),
+            totalSize: UInt64(try row.int("total_size"))
+        )
     }
 
     static func versionFile(from row: any SQLRow) throws -> VersionFile {
         VersionFile(
-            path: try row.string("path"), address: try address(try row.string("address")), size: UInt64(try row.int("size")),
-            mediaType: try row.string("media_type"))
+            path: try row.string("path"),
+            address: try address(try row.string("address")),
+            size: UInt64(try row.int("size")),
+            mediaType: try row.string("media_type")
+        )
     }
 
     static func tag(from row: any SQLRow) throws -> Tag {
         Tag(
-            namespace: try row.string("namespace"), artifact: try row.string("artifact"), name: try row.string("tag"),
-            version: try row.string("version"), updatedBy: try row.string("updated_by"), updatedAt: Date(milliseconds: try row.int("updated_at")))
+            namespace: try row.string("namespace"),
+            artifact: try row.string("artifact"),
+            name: try row.string("tag"),
+            version: try row.string("version"),
+            updatedBy: try row.string("updated_by"),
+            updatedAt: Date(milliseconds: try row.int("updated_at"))
+        )
     }
 
     package static func linkedBlob(from row: any SQLRow, namespace: String, deduplicated: Bool = false) throws -> LinkedBlob {
         LinkedBlob(
-            namespace: namespace, address: try address(try row.string("address")), size: UInt64(try row.int("size")),
-            sha256: try digest(try row.string("sha256")), blake3: try digest(try row.string("blake3")), deduplicated: deduplicated)
+            namespace: namespace,
+            address: try address(try row.string("address")),
+            size: UInt64(try row.int("size")),
+            sha256: try digest(try row.string("sha256")),
+            blake3: try digest(try row.string("blake3")),
+            deduplicated: deduplicated
+        )
     }
 
     static func blobFact(from row: any SQLRow, namespace: String) throws -> BlobFactCache.Fact {

@@ -12,7 +12,14 @@ extension Registry {
     ///
     /// - Throws: `invalidName`, `namespaceNotFound` (nothing changed).
     public func setPublicRead(_ name: String, _ publicRead: Bool, context: RequestContext) async throws(ControlPlaneError) -> Namespace {
-        try await setFlag(name, \.publicRead, publicRead, column: "public_read", detail: publicRead ? "public read on" : "public read off", context: context)
+        try await setFlag(
+            name,
+            \.publicRead,
+            publicRead,
+            column: "public_read",
+            detail: publicRead ? "public read on" : "public read off",
+            context: context
+        )
     }
 
     /// Lets downloads of `name` be redirected to a backend's presigned URL when the backend
@@ -23,16 +30,26 @@ extension Registry {
     /// redirects"). Audited (`namespace.update`); every process drops its cached copy at once.
     ///
     /// - Throws: `invalidName`, `namespaceNotFound` (nothing changed).
-    public func setDownloadRedirects(_ name: String, _ allowed: Bool, context: RequestContext) async throws(ControlPlaneError) -> Namespace {
+    public func setDownloadRedirects(_ name: String, _ allowed: Bool, context: RequestContext) async throws(ControlPlaneError) -> Namespace
+    {
         try await setFlag(
-            name, \.downloadRedirects, allowed, column: "download_redirects",
-            detail: allowed ? "download redirects on" : "download redirects off", context: context)
+            name,
+            \.downloadRedirects,
+            allowed,
+            column: "download_redirects",
+            detail: allowed ? "download redirects on" : "download redirects off",
+            context: context
+        )
     }
 
     /// Sets one boolean column of a namespace, audits it and invalidates the namespace's caches;
     /// changes nothing (and audits nothing) when it already has `value`.
     private func setFlag(
-        _ name: String, _ flag: any WritableKeyPath<Namespace, Bool> & Sendable, _ value: Bool, column: StaticString, detail: String,
+        _ name: String,
+        _ flag: any WritableKeyPath<Namespace, Bool> & Sendable,
+        _ value: Bool,
+        column: StaticString,
+        detail: String,
         context: RequestContext
     ) async throws(ControlPlaneError) -> Namespace {
         try NameGrammar.validateNamespace(name)
@@ -41,8 +58,14 @@ extension Registry {
         let updated = try await controlPlane.mutate("updating namespace \"\(name)\"") { db in
             var found = try await Self.requireNamespace(name, in: db)
             guard found[keyPath: flag] != value else { return found }
-            try await db.raw("UPDATE namespaces SET \(unsafeRaw: columnName) = \(bind: Int64(value ? 1 : 0)) WHERE name = \(bind: name)").run()
-            try await AuditLog.append(AuditEvent(action: "namespace.update", namespace: name, target: name, detail: detail), context: context, at: now, in: db)
+            try await db.raw("UPDATE namespaces SET \(unsafeRaw: columnName) = \(bind: Int64(value ? 1 : 0)) WHERE name = \(bind: name)")
+                .run()
+            try await AuditLog.append(
+                AuditEvent(action: "namespace.update", namespace: name, target: name, detail: detail),
+                context: context,
+                at: now,
+                in: db
+            )
             try await controlPlane.publish(.namespace(name), in: db)
             found[keyPath: flag] = value
             return found

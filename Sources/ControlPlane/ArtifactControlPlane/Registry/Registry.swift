@@ -26,7 +26,10 @@ public struct Registry: Sendable {
     // MARK: Namespaces
 
     public func createNamespace(
-        _ name: String, immutableTags: Bool = false, publicRead: Bool = false, context: RequestContext
+        _ name: String,
+        immutableTags: Bool = false,
+        publicRead: Bool = false,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> Namespace {
         try NameGrammar.validateNamespace(name)
         let now = controlPlane.nowMilliseconds()
@@ -41,12 +44,22 @@ public struct Registry: Sendable {
                 """
             ).run()
             try await NamespaceUsageCounter.create(name, in: db)
-            let detail = [immutableTags ? "immutable tags" : nil, publicRead ? "public read" : nil].compactMap { $0 }.joined(separator: ", ")
+            let detail = [immutableTags ? "immutable tags" : nil, publicRead ? "public read" : nil].compactMap { $0 }.joined(
+                separator: ", "
+            )
             try await AuditLog.append(
                 AuditEvent(action: "namespace.create", namespace: name, target: name, detail: detail.isEmpty ? nil : detail),
-                context: context, at: now, in: db)
+                context: context,
+                at: now,
+                in: db
+            )
             return Namespace(
-                name: name, immutableTags: immutableTags, publicRead: publicRead, createdBy: context.actor, createdAt: Date(milliseconds: now))
+                name: name,
+                immutableTags: immutableTags,
+                publicRead: publicRead,
+                createdBy: context.actor,
+                createdAt: Date(milliseconds: now)
+            )
         }
     }
 
@@ -87,7 +100,10 @@ public struct Registry: Sendable {
     ///   reading, a stream once it runs past the room left, or when linking; nothing linked), `blobCollected` if a concurrent GC was
     ///   deleting these very bytes (the push was not acknowledged; repeat it).
     public func ingestBlob(
-        namespace: String, _ stream: ByteStream, hints: IngestHints = IngestHints(), context: RequestContext
+        namespace: String,
+        _ stream: ByteStream,
+        hints: IngestHints = IngestHints(),
+        context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob {
         let found = try await self.namespace(namespace)
         let result = try await ingestWithinQuota(stream, into: found, hints: hints, doing: "ingesting into namespace \"\(namespace)\"")
@@ -150,7 +166,8 @@ public struct Registry: Sendable {
     /// Uses a cached blob fact when there is one; if the data plane cannot open the bytes it
     /// names (the blob was collected since), the fact is dropped and the database asked again,
     /// so a stale fact never outlives one failed open.
-    public func openBlob(namespace: String, address: ContentAddress, range: ByteRange? = nil) async throws(ControlPlaneError) -> ByteStream {
+    public func openBlob(namespace: String, address: ContentAddress, range: ByteRange? = nil) async throws(ControlPlaneError) -> ByteStream
+    {
         try NameGrammar.validateNamespace(namespace)
         let (fact, wasCached) = try await fact(namespace: namespace, address: address)
         let contents = controlPlane.caches.blobFacts.contents
@@ -179,7 +196,11 @@ public struct Registry: Sendable {
     /// The whole bytes of a small blob: from ``SmallBlobCache``, or read and proved by the data
     /// plane (the stream ended without error) and then cached. `nil` when the cached fact's bytes
     /// cannot be read (the caller re-reads the fact).
-    private func smallBlob(_ fact: BlobFactCache.Fact, wasCached: Bool, contents: SmallBlobCache) async throws(ControlPlaneError) -> ByteBuffer? {
+    private func smallBlob(
+        _ fact: BlobFactCache.Fact,
+        wasCached: Bool,
+        contents: SmallBlobCache
+    ) async throws(ControlPlaneError) -> ByteBuffer? {
         let address = fact.blob.address
         if let bytes = contents.entries.value(for: address, now: controlPlane.clock()) { return bytes }
         let generation = contents.entries.generation
@@ -207,12 +228,18 @@ public struct Registry: Sendable {
 
     /// `range` of `bytes` (a range inside them), or all of them.
     static func slice(_ bytes: ByteBuffer, _ range: ByteRange?) -> ByteStream {
-        guard let range, let part = bytes.getSlice(at: bytes.readerIndex + Int(range.first), length: Int(range.count)) else { return ByteStream(bytes) }
+        guard let range, let part = bytes.getSlice(at: bytes.readerIndex + Int(range.first), length: Int(range.count)) else {
+            return ByteStream(bytes)
+        }
         return ByteStream(part)
     }
 
     /// The fact of the blob at `address` as `namespace` sees it, and whether it came from the cache.
-    func fact(namespace: String, address: ContentAddress, cached: Bool = true) async throws(ControlPlaneError) -> (fact: BlobFactCache.Fact, wasCached: Bool) {
+    func fact(
+        namespace: String,
+        address: ContentAddress,
+        cached: Bool = true
+    ) async throws(ControlPlaneError) -> (fact: BlobFactCache.Fact, wasCached: Bool) {
         let key = BlobFactCache.Key(namespace: namespace, digest: address.digest)
         if !cached { controlPlane.caches.blobFacts.blobs.invalidate(key: key) }
         return try await cachedFact(key, byAddress: true, "reading blob \(address)")
@@ -227,7 +254,10 @@ public struct Registry: Sendable {
     /// - Throws: `blobNotFound`, or `namespaceNotFound` when the namespace does not exist (a
     ///   second statement, on that path only).
     private func cachedFact(
-        _ key: BlobFactCache.Key, byAddress: Bool = false, alsoUnderAddress: Bool = false, _ doing: @autoclosure () -> String
+        _ key: BlobFactCache.Key,
+        byAddress: Bool = false,
+        alsoUnderAddress: Bool = false,
+        _ doing: @autoclosure () -> String
     ) async throws(ControlPlaneError) -> (fact: BlobFactCache.Fact, wasCached: Bool) {
         let cache = controlPlane.caches.blobFacts.blobs
         if let hit = cache.value(for: key, now: controlPlane.clock()) { return (hit, true) }
@@ -271,12 +301,20 @@ public struct Registry: Sendable {
     /// same transaction (ArtifactOCI's manifest facts): checks, inserts and audits `m`, which
     /// ``validate(_:)`` has already accepted. `versionExists` is thrown before anything is
     /// written; other refusals may follow writes, which the caller's transaction rolls back.
-    package static func insertVersion(_ m: VersionManifest, now: Int64, context: RequestContext, in db: any SQLDatabase) async throws -> ArtifactVersion {
+    package static func insertVersion(
+        _ m: VersionManifest,
+        now: Int64,
+        context: RequestContext,
+        in db: any SQLDatabase
+    ) async throws -> ArtifactVersion {
         _ = try await Self.requireNamespace(m.namespace, in: db)
         if try await db.raw(
             "SELECT version FROM versions WHERE namespace = \(bind: m.namespace) AND artifact = \(bind: m.artifact) AND version = \(bind: m.version)"
         ).first() != nil {
-            throw ControlPlaneError(.versionExists, "version \(m.namespace)/\(m.artifact)@\(m.version) already exists; versions are immutable")
+            throw ControlPlaneError(
+                .versionExists,
+                "version \(m.namespace)/\(m.artifact)@\(m.version) already exists; versions are immutable"
+            )
         }
         // Every file's blob in batches of indexed lookups (one statement per `lookupBatch`
         // addresses, whatever the namespace holds); the first file whose blob is missing is named.
@@ -286,7 +324,8 @@ public struct Registry: Sendable {
             guard let blob = blobs[file.address] else {
                 throw ControlPlaneError(
                     .blobNotLinked,
-                    "file \"\(file.path)\" names blob \(file.address), which is not linked into namespace \"\(m.namespace)\"; ingest it there first")
+                    "file \"\(file.path)\" names blob \(file.address), which is not linked into namespace \"\(m.namespace)\"; ingest it there first"
+                )
             }
             sizes[file.address] = blob.size
         }
@@ -308,8 +347,12 @@ public struct Registry: Sendable {
         let total = files.reduce(UInt64(0)) { $0 + $1.size }
         // The quota gate: refused (and the transaction rolled back) when the namespace cannot hold it.
         try await NamespaceUsageCounter.charge(
-            .files(Int64(files.count), bytes: Int64(total)), referencing: Int64(total), to: m.namespace,
-            pushing: "version \(m.namespace)/\(m.artifact)@\(m.version) (\(files.count) files)", in: db)
+            .files(Int64(files.count), bytes: Int64(total)),
+            referencing: Int64(total),
+            to: m.namespace,
+            pushing: "version \(m.namespace)/\(m.artifact)@\(m.version) (\(files.count) files)",
+            in: db
+        )
         try await db.raw(
             """
             INSERT INTO versions (namespace, artifact, version, creator, created_at, labels, file_count, total_size)
@@ -321,18 +364,32 @@ public struct Registry: Sendable {
             var sql: SQLQueryString = "INSERT INTO version_files (namespace, artifact, version, path, address, size, media_type) VALUES "
             for (index, file) in files[chunk..<min(chunk + 200, files.count)].enumerated() {
                 if index > 0 { sql += ", " }
-                sql += "(\(bind: m.namespace), \(bind: m.artifact), \(bind: m.version), \(bind: file.path), \(bind: file.address.description), \(bind: Int64(file.size)), \(bind: file.mediaType))"
+                sql +=
+                    "(\(bind: m.namespace), \(bind: m.artifact), \(bind: m.version), \(bind: file.path), \(bind: file.address.description), \(bind: Int64(file.size)), \(bind: file.mediaType))"
             }
             try await db.raw(sql).run()
         }
         try await AuditLog.append(
             AuditEvent(
-                action: "version.commit", namespace: m.namespace, target: "\(m.namespace)/\(m.artifact)@\(m.version)",
-                digests: Array(Set(files.map(\.address.description))).sorted()),
-            context: context, at: now, in: db)
+                action: "version.commit",
+                namespace: m.namespace,
+                target: "\(m.namespace)/\(m.artifact)@\(m.version)",
+                digests: Array(Set(files.map(\.address.description))).sorted()
+            ),
+            context: context,
+            at: now,
+            in: db
+        )
         let summary = VersionSummary(
-            namespace: m.namespace, artifact: m.artifact, version: m.version, creator: context.actor,
-            createdAt: Date(milliseconds: now), labels: m.labels, fileCount: files.count, totalSize: total)
+            namespace: m.namespace,
+            artifact: m.artifact,
+            version: m.version,
+            creator: context.actor,
+            createdAt: Date(milliseconds: now),
+            labels: m.labels,
+            fileCount: files.count,
+            totalSize: total
+        )
         return ArtifactVersion(summary: summary, files: files)
     }
 
@@ -353,27 +410,48 @@ public struct Registry: Sendable {
     /// other files are not read).
     ///
     /// - Throws: `namespaceNotFound`, `versionNotFound`, `fileNotFound`.
-    public func resolveFile(namespace: String, artifact: String, version: String, path: String) async throws(ControlPlaneError) -> ResolvedFile {
+    public func resolveFile(
+        namespace: String,
+        artifact: String,
+        version: String,
+        path: String
+    ) async throws(ControlPlaneError) -> ResolvedFile {
         try Self.validate(namespace: namespace, artifact: artifact, version: version)
         try NameGrammar.validatePath(path)
         return try await controlPlane.query("reading \(namespace)/\(artifact)@\(version):\(path)") { db in
-            guard let row = try await db.raw(
-                """
-                SELECT f.path, f.address, f.size, f.media_type, b.backend_id, b.sha256, b.blake3
-                FROM version_files f JOIN blobs b ON b.address = f.address
-                WHERE f.namespace = \(bind: namespace) AND f.artifact = \(bind: artifact) AND f.version = \(bind: version) AND f.path = \(bind: path)
-                """
-            ).first() else {
+            guard
+                let row = try await db.raw(
+                    """
+                    SELECT f.path, f.address, f.size, f.media_type, b.backend_id, b.sha256, b.blake3
+                    FROM version_files f JOIN blobs b ON b.address = f.address
+                    WHERE f.namespace = \(bind: namespace) AND f.artifact = \(bind: artifact) AND f.version = \(bind: version) AND f.path = \(bind: path)
+                    """
+                ).first()
+            else {
                 _ = try await Self.requireNamespace(namespace, in: db)
                 _ = try await Self.requireVersion(namespace, artifact, version, in: db)
-                throw ControlPlaneError(.fileNotFound, "version \(namespace)/\(artifact)@\(version) has no file \"\(NameGrammar.printable(path))\"")
+                throw ControlPlaneError(
+                    .fileNotFound,
+                    "version \(namespace)/\(artifact)@\(version) has no file \"\(NameGrammar.printable(path))\""
+                )
             }
             let file = try Self.versionFile(from: row)
             let blob = LinkedBlob(
-                namespace: namespace, address: file.address, size: file.size, sha256: try Self.digest(try row.string("sha256")),
-                blake3: try Self.digest(try row.string("blake3")), deduplicated: false)
+                namespace: namespace,
+                address: file.address,
+                size: file.size,
+                sha256: try Self.digest(try row.string("sha256")),
+                blake3: try Self.digest(try row.string("blake3")),
+                deduplicated: false
+            )
             return ResolvedFile(
-                namespace: namespace, artifact: artifact, version: version, file: file, blob: blob, backendID: try row.string("backend_id"))
+                namespace: namespace,
+                artifact: artifact,
+                version: version,
+                file: file,
+                blob: blob,
+                backendID: try row.string("backend_id")
+            )
         }
     }
 
@@ -382,12 +460,21 @@ public struct Registry: Sendable {
         do {
             return try await controlPlane.dataPlane.serve(resolved.file.address, range: range, backendID: resolved.backendID)
         } catch {
-            throw ControlPlaneError.wrapping(error, "serving \(resolved.namespace)/\(resolved.artifact)@\(resolved.version):\(resolved.file.path)")
+            throw ControlPlaneError.wrapping(
+                error,
+                "serving \(resolved.namespace)/\(resolved.artifact)@\(resolved.version):\(resolved.file.path)"
+            )
         }
     }
 
     /// Streams one file of a committed version, whole or a range.
-    public func openFile(namespace: String, artifact: String, version: String, path: String, range: ByteRange? = nil) async throws(ControlPlaneError) -> ByteStream {
+    public func openFile(
+        namespace: String,
+        artifact: String,
+        version: String,
+        path: String,
+        range: ByteRange? = nil
+    ) async throws(ControlPlaneError) -> ByteStream {
         try await open(try await resolveFile(namespace: namespace, artifact: artifact, version: version, path: path), range: range)
     }
 
@@ -395,7 +482,9 @@ public struct Registry: Sendable {
     /// - Parameter prefix: only artifacts whose name starts with it (the web UI's filter; see
     ///   ``validateArtifactPrefix(_:)``).
     public func listArtifacts(
-        namespace: String, page: PageRequest = .first(), prefix: String? = nil
+        namespace: String,
+        page: PageRequest = .first(),
+        prefix: String? = nil
     ) async throws(ControlPlaneError) -> Page<Artifact> {
         try NameGrammar.validateNamespace(namespace)
         let after = try page.validated(arity: 1)?[0] ?? ""
@@ -410,14 +499,22 @@ public struct Registry: Sendable {
                 WHERE namespace = \(bind: namespace) AND name > \(bind: after) \(filter) ORDER BY name LIMIT \(literal: limit + 1)
                 """
             ).all().map { row in
-                Artifact(namespace: try row.string("namespace"), name: try row.string("name"), createdAt: Date(milliseconds: try row.int("created_at")))
+                Artifact(
+                    namespace: try row.string("namespace"),
+                    name: try row.string("name"),
+                    createdAt: Date(milliseconds: try row.int("created_at"))
+                )
             }
         }
         return Page.from(fetched: fetched, limit: limit) { [$0.name] }
     }
 
     /// The versions of an artifact, by version name.
-    public func listVersions(namespace: String, artifact: String, page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<VersionSummary> {
+    public func listVersions(
+        namespace: String,
+        artifact: String,
+        page: PageRequest = .first()
+    ) async throws(ControlPlaneError) -> Page<VersionSummary> {
         try NameGrammar.validateNamespace(namespace)
         try NameGrammar.validateArtifact(artifact)
         let after = try page.validated(arity: 1)?[0] ?? ""
@@ -433,7 +530,12 @@ public struct Registry: Sendable {
     }
 
     /// The files of a version, by path.
-    public func listFiles(namespace: String, artifact: String, version: String, page: PageRequest = .first()) async throws(ControlPlaneError) -> Page<VersionFile> {
+    public func listFiles(
+        namespace: String,
+        artifact: String,
+        version: String,
+        page: PageRequest = .first()
+    ) async throws(ControlPlaneError) -> Page<VersionFile> {
         try Self.validate(namespace: namespace, artifact: artifact, version: version)
         let after = try page.validated(arity: 1)?[0] ?? ""
         let limit = page.limit
@@ -451,7 +553,8 @@ public struct Registry: Sendable {
     ///
     /// - Throws: `versionNotFound`, `versionHeld` (a legal hold blocks it), `immutableTag` (it is
     ///   tagged in a namespace with immutable tags). Nothing is deleted on any refusal.
-    public func deleteVersion(namespace: String, artifact: String, version: String, context: RequestContext) async throws(ControlPlaneError) {
+    public func deleteVersion(namespace: String, artifact: String, version: String, context: RequestContext) async throws(ControlPlaneError)
+    {
         try Self.validate(namespace: namespace, artifact: artifact, version: version)
         let now = controlPlane.nowMilliseconds()
         try await controlPlane.mutate("deleting \(namespace)/\(artifact)@\(version)") { db in
@@ -465,7 +568,13 @@ public struct Registry: Sendable {
     ///
     /// - Throws: `versionNotFound`; `immutableTag` when the namespace's tags are immutable and the
     ///   tag points at another version. Setting a tag to where it already points changes nothing.
-    public func setTag(namespace: String, artifact: String, tag: String, version: String, context: RequestContext) async throws(ControlPlaneError) -> Tag {
+    public func setTag(
+        namespace: String,
+        artifact: String,
+        tag: String,
+        version: String,
+        context: RequestContext
+    ) async throws(ControlPlaneError) -> Tag {
         try Self.validate(namespace: namespace, artifact: artifact, version: version)
         try NameGrammar.validateTag(tag)
         let now = controlPlane.nowMilliseconds()
@@ -478,7 +587,8 @@ public struct Registry: Sendable {
                 if ns.immutableTags {
                     throw ControlPlaneError(
                         .immutableTag,
-                        "tag \(namespace)/\(artifact):\(tag) points at \(existing.version) and namespace \"\(namespace)\" has immutable tags")
+                        "tag \(namespace)/\(artifact):\(tag) points at \(existing.version) and namespace \"\(namespace)\" has immutable tags"
+                    )
                 }
                 try await db.raw(
                     "UPDATE tags SET version = \(bind: version), updated_by = \(bind: context.actor), updated_at = \(bind: now) WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND tag = \(bind: tag)"
@@ -490,10 +600,23 @@ public struct Registry: Sendable {
             }
             try await AuditLog.append(
                 AuditEvent(
-                    action: "tag.set", namespace: namespace, target: "\(namespace)/\(artifact):\(tag)",
-                    detail: existing.map { "\($0.version) -> \(version)" } ?? "-> \(version)"),
-                context: context, at: now, in: db)
-            return Tag(namespace: namespace, artifact: artifact, name: tag, version: version, updatedBy: context.actor, updatedAt: Date(milliseconds: now))
+                    action: "tag.set",
+                    namespace: namespace,
+                    target: "\(namespace)/\(artifact):\(tag)",
+                    detail: existing.map { "\($0.version) -> \(version)" } ?? "-> \(version)"
+                ),
+                context: context,
+                at: now,
+                in: db
+            )
+            return Tag(
+                namespace: namespace,
+                artifact: artifact,
+                name: tag,
+                version: version,
+                updatedBy: context.actor,
+                updatedAt: Date(milliseconds: now)
+            )
         }
     }
 
@@ -523,12 +646,25 @@ public struct Registry: Sendable {
                 throw ControlPlaneError(.tagNotFound, "tag \(namespace)/\(artifact):\(tag) does not exist")
             }
             if ns.immutableTags {
-                throw ControlPlaneError(.immutableTag, "tag \(namespace)/\(artifact):\(tag) cannot be removed: namespace \"\(namespace)\" has immutable tags")
+                throw ControlPlaneError(
+                    .immutableTag,
+                    "tag \(namespace)/\(artifact):\(tag) cannot be removed: namespace \"\(namespace)\" has immutable tags"
+                )
             }
-            try await db.raw("DELETE FROM tags WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND tag = \(bind: tag)").run()
+            try await db.raw(
+                "DELETE FROM tags WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND tag = \(bind: tag)"
+            ).run()
             try await AuditLog.append(
-                AuditEvent(action: "tag.delete", namespace: namespace, target: "\(namespace)/\(artifact):\(tag)", detail: "was -> \(existing.version)"),
-                context: context, at: now, in: db)
+                AuditEvent(
+                    action: "tag.delete",
+                    namespace: namespace,
+                    target: "\(namespace)/\(artifact):\(tag)",
+                    detail: "was -> \(existing.version)"
+                ),
+                context: context,
+                at: now,
+                in: db
+            )
         }
     }
 

@@ -37,7 +37,8 @@ public struct Retention: Sendable {
         let now = controlPlane.nowMilliseconds()
         try await controlPlane.mutate("setting retention policy \"\(policy.name)\"") { db in
             _ = try await Registry.requireNamespace(policy.namespace, in: db)
-            try await db.raw("DELETE FROM retention_policies WHERE namespace = \(bind: policy.namespace) AND name = \(bind: policy.name)").run()
+            try await db.raw("DELETE FROM retention_policies WHERE namespace = \(bind: policy.namespace) AND name = \(bind: policy.name)")
+                .run()
             try await db.raw(
                 """
                 INSERT INTO retention_policies (namespace, name, artifact_glob, keep_last, max_age_seconds, protect_tagged, created_by, created_at)
@@ -47,9 +48,16 @@ public struct Retention: Sendable {
             ).run()
             try await AuditLog.append(
                 AuditEvent(
-                    action: "policy.set", namespace: policy.namespace, target: "\(policy.namespace)/\(policy.name)",
-                    detail: "glob \(policy.artifactGlob) keepLast \(policy.keepLast.map(String.init) ?? "-") maxAgeSeconds \(policy.maxAgeSeconds.map(String.init) ?? "-") protectTagged \(policy.protectTagged)"),
-                context: context, at: now, in: db)
+                    action: "policy.set",
+                    namespace: policy.namespace,
+                    target: "\(policy.namespace)/\(policy.name)",
+                    detail:
+                        "glob \(policy.artifactGlob) keepLast \(policy.keepLast.map(String.init) ?? "-") maxAgeSeconds \(policy.maxAgeSeconds.map(String.init) ?? "-") protectTagged \(policy.protectTagged)"
+                ),
+                context: context,
+                at: now,
+                in: db
+            )
         }
     }
 
@@ -59,12 +67,19 @@ public struct Retention: Sendable {
         let now = controlPlane.nowMilliseconds()
         try await controlPlane.mutate("deleting retention policy \"\(name)\"") { db in
             _ = try await Registry.requireNamespace(namespace, in: db)
-            guard try await db.raw("SELECT name FROM retention_policies WHERE namespace = \(bind: namespace) AND name = \(bind: name)").first() != nil else {
+            guard
+                try await db.raw("SELECT name FROM retention_policies WHERE namespace = \(bind: namespace) AND name = \(bind: name)")
+                    .first() != nil
+            else {
                 throw ControlPlaneError(.policyNotFound, "namespace \"\(namespace)\" has no retention policy \"\(name)\"")
             }
             try await db.raw("DELETE FROM retention_policies WHERE namespace = \(bind: namespace) AND name = \(bind: name)").run()
             try await AuditLog.append(
-                AuditEvent(action: "policy.delete", namespace: namespace, target: "\(namespace)/\(name)"), context: context, at: now, in: db)
+                AuditEvent(action: "policy.delete", namespace: namespace, target: "\(namespace)/\(name)"),
+                context: context,
+                at: now,
+                in: db
+            )
         }
     }
 
@@ -82,7 +97,13 @@ public struct Retention: Sendable {
     // MARK: Holds
 
     /// Places a legal hold on a version. Refused with `holdExists` when it already has one.
-    public func placeHold(namespace: String, artifact: String, version: String, reason: String, context: RequestContext) async throws(ControlPlaneError) -> LegalHold {
+    public func placeHold(
+        namespace: String,
+        artifact: String,
+        version: String,
+        reason: String,
+        context: RequestContext
+    ) async throws(ControlPlaneError) -> LegalHold {
         try Registry.validate(namespace: namespace, artifact: artifact, version: version)
         guard !reason.isEmpty, reason.utf8.count <= 1024 else {
             throw ControlPlaneError(.invalidName, "a hold needs a reason of 1–1024 bytes")
@@ -101,8 +122,18 @@ public struct Retention: Sendable {
             ).run()
             try await AuditLog.append(
                 AuditEvent(action: "hold.place", namespace: namespace, target: "\(namespace)/\(artifact)@\(version)", detail: reason),
-                context: context, at: now, in: db)
-            return LegalHold(namespace: namespace, artifact: artifact, version: version, reason: reason, createdBy: context.actor, createdAt: Date(milliseconds: now))
+                context: context,
+                at: now,
+                in: db
+            )
+            return LegalHold(
+                namespace: namespace,
+                artifact: artifact,
+                version: version,
+                reason: reason,
+                createdBy: context.actor,
+                createdAt: Date(milliseconds: now)
+            )
         }
     }
 
@@ -112,15 +143,22 @@ public struct Retention: Sendable {
         let now = controlPlane.nowMilliseconds()
         try await controlPlane.mutate("releasing the hold on \(namespace)/\(artifact)@\(version)") { db in
             _ = try await Registry.requireNamespace(namespace, in: db)
-            guard try await db.raw(
-                "SELECT reason FROM holds WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
-            ).first() != nil else {
+            guard
+                try await db.raw(
+                    "SELECT reason FROM holds WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
+                ).first() != nil
+            else {
                 throw ControlPlaneError(.holdNotFound, "version \(namespace)/\(artifact)@\(version) has no hold")
             }
-            try await db.raw("DELETE FROM holds WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)").run()
+            try await db.raw(
+                "DELETE FROM holds WHERE namespace = \(bind: namespace) AND artifact = \(bind: artifact) AND version = \(bind: version)"
+            ).run()
             try await AuditLog.append(
                 AuditEvent(action: "hold.release", namespace: namespace, target: "\(namespace)/\(artifact)@\(version)"),
-                context: context, at: now, in: db)
+                context: context,
+                at: now,
+                in: db
+            )
         }
     }
 
@@ -138,8 +176,13 @@ public struct Retention: Sendable {
                 """
             ).all().map { row in
                 LegalHold(
-                    namespace: try row.string("namespace"), artifact: try row.string("artifact"), version: try row.string("version"),
-                    reason: try row.string("reason"), createdBy: try row.string("created_by"), createdAt: Date(milliseconds: try row.int("created_at")))
+                    namespace: try row.string("namespace"),
+                    artifact: try row.string("artifact"),
+                    version: try row.string("version"),
+                    reason: try row.string("reason"),
+                    createdBy: try row.string("created_by"),
+                    createdAt: Date(milliseconds: try row.int("created_at"))
+                )
             }
         }
         return Page.from(fetched: fetched, limit: limit) { [$0.artifact, $0.version] }
@@ -150,7 +193,11 @@ public struct Retention: Sendable {
     /// Applies every policy of `namespace`: reports what goes and why, and with `dryRun == false`
     /// deletes it (each deletion in its own transaction, audited with its reason, actor
     /// `context.actor`). Held versions are reported as `blocked` and never deleted.
-    public func evaluate(namespace: String, dryRun: Bool, context: RequestContext = .retention) async throws(ControlPlaneError) -> RetentionReport {
+    public func evaluate(
+        namespace: String,
+        dryRun: Bool,
+        context: RequestContext = .retention
+    ) async throws(ControlPlaneError) -> RetentionReport {
         try NameGrammar.validateNamespace(namespace)
         let policies = try await controlPlane.query("reading retention policies") { db in
             _ = try await Registry.requireNamespace(namespace, in: db)
@@ -165,7 +212,15 @@ public struct Retention: Sendable {
             for artifact in artifacts.items {
                 let matching = globs.filter { $0.1.matches(artifact.name) }.map(\.0)
                 guard !matching.isEmpty else { continue }
-                try await evaluate(artifact: artifact.name, namespace: namespace, policies: matching, now: now, dryRun: dryRun, context: context, report: &report)
+                try await evaluate(
+                    artifact: artifact.name,
+                    namespace: namespace,
+                    policies: matching,
+                    now: now,
+                    dryRun: dryRun,
+                    context: context,
+                    report: &report
+                )
             }
             guard let next = artifacts.nextCursor else { break }
             artifactPage.cursor = next
@@ -174,7 +229,12 @@ public struct Retention: Sendable {
     }
 
     private func evaluate(
-        artifact: String, namespace: String, policies: [RetentionPolicy], now: Int64, dryRun: Bool, context: RequestContext,
+        artifact: String,
+        namespace: String,
+        policies: [RetentionPolicy],
+        now: Int64,
+        dryRun: Bool,
+        context: RequestContext,
         report: inout RetentionReport
     ) async throws(ControlPlaneError) {
         var rank = 0
@@ -199,10 +259,17 @@ public struct Retention: Sendable {
             for (version, createdAt, tagged, held) in page {
                 defer { rank += 1 }
                 report.versionsExamined += 1
-                guard let reason = Self.reason(rank: rank, createdAt: createdAt, tagged: tagged, policies: policies, now: now) else { continue }
+                guard let reason = Self.reason(rank: rank, createdAt: createdAt, tagged: tagged, policies: policies, now: now) else {
+                    continue
+                }
                 var decision = RetentionDecision(
-                    namespace: namespace, artifact: artifact, version: version, createdAt: Date(milliseconds: createdAt),
-                    action: held ? .blocked : .delete, reason: held ? reason.text + "; blocked by a legal hold" : reason.text)
+                    namespace: namespace,
+                    artifact: artifact,
+                    version: version,
+                    createdAt: Date(milliseconds: createdAt),
+                    action: held ? .blocked : .delete,
+                    reason: held ? reason.text + "; blocked by a legal hold" : reason.text
+                )
                 if !held && !dryRun {
                     decision = try await delete(decision, protectTagged: reason.protectTagged, context: context)
                 }
@@ -214,7 +281,13 @@ public struct Retention: Sendable {
     }
 
     /// The first policy that selects the version without sparing it, and why.
-    private static func reason(rank: Int, createdAt: Int64, tagged: Bool, policies: [RetentionPolicy], now: Int64) -> (text: String, protectTagged: Bool)? {
+    private static func reason(
+        rank: Int,
+        createdAt: Int64,
+        tagged: Bool,
+        policies: [RetentionPolicy],
+        now: Int64
+    ) -> (text: String, protectTagged: Bool)? {
         for policy in policies {
             if tagged && policy.protectTagged { continue }
             if let keep = policy.keepLast, rank >= keep {
@@ -229,23 +302,39 @@ public struct Retention: Sendable {
 
     /// Deletes a selected version, re-checking in the transaction that it is still unheld (and,
     /// when the policy spares tagged versions, still untagged).
-    private func delete(_ decision: RetentionDecision, protectTagged: Bool, context: RequestContext) async throws(ControlPlaneError) -> RetentionDecision {
+    private func delete(
+        _ decision: RetentionDecision,
+        protectTagged: Bool,
+        context: RequestContext
+    ) async throws(ControlPlaneError) -> RetentionDecision {
         let now = controlPlane.nowMilliseconds()
         var result = decision
         do {
-            try await controlPlane.mutate("retention deleting \(decision.namespace)/\(decision.artifact)@\(decision.version)", priority: .background) { db in
-                if protectTagged, try await db.raw(
-                    "SELECT tag FROM tags WHERE namespace = \(bind: decision.namespace) AND artifact = \(bind: decision.artifact) AND version = \(bind: decision.version)"
-                ).first() != nil {
+            try await controlPlane.mutate(
+                "retention deleting \(decision.namespace)/\(decision.artifact)@\(decision.version)",
+                priority: .background
+            ) { db in
+                if protectTagged,
+                    try await db.raw(
+                        "SELECT tag FROM tags WHERE namespace = \(bind: decision.namespace) AND artifact = \(bind: decision.artifact) AND version = \(bind: decision.version)"
+                    ).first() != nil
+                {
                     throw ControlPlaneError(.immutableTag, "tagged since evaluation")
                 }
                 try await Registry.deleteVersion(
-                    decision.namespace, decision.artifact, decision.version, reason: "retention: " + decision.reason, context: context, at: now, in: db)
+                    decision.namespace,
+                    decision.artifact,
+                    decision.version,
+                    reason: "retention: " + decision.reason,
+                    context: context,
+                    at: now,
+                    in: db
+                )
             }
-        } catch where error.kind == .versionHeld || error.kind == .immutableTag {
+        } catch  where error.kind == .versionHeld || error.kind == .immutableTag {
             result.action = .blocked
             result.reason += "; blocked: \(error.message)"
-        } catch where error.kind == .versionNotFound {
+        } catch  where error.kind == .versionNotFound {
             // Deleted by someone else meanwhile: the outcome retention wanted.
         }
         return result
@@ -259,9 +348,13 @@ public struct Retention: Sendable {
             """
         ).all().map { row in
             RetentionPolicy(
-                namespace: try row.string("namespace"), name: try row.string("name"), artifactGlob: try row.string("artifact_glob"),
-                keepLast: try row.optionalInt("keep_last").map(Int.init), maxAgeSeconds: try row.optionalInt("max_age_seconds"),
-                protectTagged: try row.int("protect_tagged") != 0)
+                namespace: try row.string("namespace"),
+                name: try row.string("name"),
+                artifactGlob: try row.string("artifact_glob"),
+                keepLast: try row.optionalInt("keep_last").map(Int.init),
+                maxAgeSeconds: try row.optionalInt("max_age_seconds"),
+                protectTagged: try row.int("protect_tagged") != 0
+            )
         }
     }
 }

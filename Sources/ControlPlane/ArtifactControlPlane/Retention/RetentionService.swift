@@ -28,7 +28,8 @@ public struct RetentionService<C: Clock<Duration>>: Service {
                         metadata: [
                             "namespace": "\(report.namespace)", "deleted": "\(report.deletions.count)",
                             "blocked": "\(report.blocked.count)", "examined": "\(report.versionsExamined)",
-                        ])
+                        ]
+                    )
                 }
             } catch {
                 logger.error("retention failed", metadata: ["error": "\(error)"])

@@ -13,8 +13,14 @@ public struct OCIManifestRecord: Sendable, Hashable {
     public var size: UInt64
 
     public init(
-        namespace: String, artifact: String, digest: String, mediaType: String, artifactType: String?, subject: String?,
-        annotations: String?, size: UInt64
+        namespace: String,
+        artifact: String,
+        digest: String,
+        mediaType: String,
+        artifactType: String?,
+        subject: String?,
+        annotations: String?,
+        size: UInt64
     ) {
         self.namespace = namespace
         self.artifact = artifact

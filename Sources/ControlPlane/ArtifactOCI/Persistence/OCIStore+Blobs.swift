@@ -17,15 +17,25 @@ extension OCIStore {
     /// - Throws: as ``Registry/ingestBlob(namespace:_:hints:context:)``; `invalidDigest` when
     ///   `verified` answers `false` (nothing recorded).
     package func ingestBlob(
-        namespace: String, _ stream: ByteStream, hints: IngestHints, alias: OCIDigestAlias, verified: @Sendable () -> Bool,
+        namespace: String,
+        _ stream: ByteStream,
+        hints: IngestHints,
+        alias: OCIDigestAlias,
+        verified: @Sendable () -> Bool,
         context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob {
         let found = try await registry.namespace(namespace)
         let result = try await registry.ingestWithinQuota(
-            stream, into: found, hints: hints, doing: "ingesting \(alias.digest) into namespace \"\(namespace)\"")
+            stream,
+            into: found,
+            hints: hints,
+            doing: "ingesting \(alias.digest) into namespace \"\(namespace)\""
+        )
         guard verified() else {
             throw ControlPlaneError(
-                .invalidDigest, "the bytes ingested into \"\(namespace)\" were not checked against \(alias.digest); nothing was recorded")
+                .invalidDigest,
+                "the bytes ingested into \"\(namespace)\" were not checked against \(alias.digest); nothing was recorded"
+            )
         }
         let address = result.address.description
         return try await BlobLinking(controlPlane: controlPlane).link(result, into: namespace, context: context) { db in
@@ -69,14 +79,17 @@ extension OCIStore {
     ///
     /// - Throws: `invalidName`, `namespaceNotFound` (for `namespace`).
     package func mountBlob(
-        digest: Digest, from source: String, into namespace: String, context: RequestContext
+        digest: Digest,
+        from source: String,
+        into namespace: String,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob? {
         try NameGrammar.validateNamespace(namespace)
         try NameGrammar.validateNamespace(source)
         let found: LinkedBlob
         do {
             found = try await registry.blob(namespace: source, digest: digest)
-        } catch where error.kind == .blobNotFound || error.kind == .namespaceNotFound {
+        } catch  where error.kind == .blobNotFound || error.kind == .namespaceNotFound {
             return nil
         }
         let now = controlPlane.nowMilliseconds()
@@ -87,7 +100,10 @@ extension OCIStore {
             let address = found.address.description
             try await AuditLog.append(
                 AuditEvent(action: "blob.mount", namespace: namespace, target: address, digests: [address], detail: "from \(source)"),
-                context: context, at: now, in: db)
+                context: context,
+                at: now,
+                in: db
+            )
             var mounted = found
             mounted.namespace = namespace
             mounted.deduplicated = true

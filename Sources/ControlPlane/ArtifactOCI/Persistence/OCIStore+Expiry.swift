@@ -26,7 +26,10 @@ extension OCIStore {
                 _ = try await Self.removeUpload(id, in: db)
                 try await AuditLog.append(
                     AuditEvent(action: "oci.upload.expire", namespace: namespace, target: id, detail: "abandoned"),
-                    context: context, at: now, in: db)
+                    context: context,
+                    at: now,
+                    in: db
+                )
             }
             return expired.map(\.0)
         }

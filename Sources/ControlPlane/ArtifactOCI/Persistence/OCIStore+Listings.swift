@@ -28,7 +28,9 @@ extension OCIStore {
     /// at least one OCI manifest (a row of `oci_manifests`) are repositories: an artifact pushed
     /// through `/v1` has no tags an OCI client could pull, so `_catalog` leaves it out.
     package func repositories(
-        after: (namespace: String, artifact: String)?, limit: Int, namespaces: [String]?
+        after: (namespace: String, artifact: String)?,
+        limit: Int,
+        namespaces: [String]?
     ) async throws(ControlPlaneError) -> [(namespace: String, artifact: String)] {
         if let namespaces, namespaces.isEmpty { return [] }
         let (afterNamespace, afterArtifact) = after ?? ("", "")

@@ -10,10 +10,15 @@ extension OCIStore {
     /// for the referrers API, in one transaction: a crash leaves both or neither.
     ///
     /// - Throws: what ``Registry/commitVersion(_:context:)`` throws, except `versionExists`.
-    package func commitManifest(_ version: VersionManifest, record: OCIManifestRecord, context: RequestContext) async throws(ControlPlaneError) {
+    package func commitManifest(
+        _ version: VersionManifest,
+        record: OCIManifestRecord,
+        context: RequestContext
+    ) async throws(ControlPlaneError) {
         try Registry.validate(version)
         let now = controlPlane.nowMilliseconds()
-        try await controlPlane.mutate("committing manifest \(record.digest) as \(version.namespace)/\(version.artifact)@\(version.version)") { db in
+        try await controlPlane.mutate("committing manifest \(record.digest) as \(version.namespace)/\(version.artifact)@\(version.version)")
+        { db in
             do {
                 _ = try await Registry.insertVersion(version, now: now, context: context, in: db)
             } catch let error as ControlPlaneError where error.kind == .versionExists {
@@ -34,7 +39,11 @@ extension OCIStore {
     /// Deletes the version `version` (a manifest) and its referrers facts in one transaction,
     /// through the same checks and audit as ``Registry/deleteVersion(namespace:artifact:version:context:)``.
     package func deleteManifest(
-        namespace: String, artifact: String, version: String, digest: String, context: RequestContext
+        namespace: String,
+        artifact: String,
+        version: String,
+        digest: String,
+        context: RequestContext
     ) async throws(ControlPlaneError) {
         try Registry.validate(namespace: namespace, artifact: artifact, version: version)
         let now = controlPlane.nowMilliseconds()
@@ -49,7 +58,10 @@ extension OCIStore {
     /// The manifests of a repository whose `subject` is `subject`, by digest, optionally only
     /// those of `artifactType`.
     package func referrers(
-        namespace: String, artifact: String, subject: String, artifactType: String?
+        namespace: String,
+        artifact: String,
+        subject: String,
+        artifactType: String?
     ) async throws(ControlPlaneError) -> [OCIManifestRecord] {
         try NameGrammar.validateNamespace(namespace)
         try NameGrammar.validateArtifact(artifact)
@@ -65,9 +77,15 @@ extension OCIStore {
             sql += " ORDER BY m.digest LIMIT 10000"
             return try await db.raw(sql).all().map { row in
                 OCIManifestRecord(
-                    namespace: namespace, artifact: artifact, digest: try row.string("digest"), mediaType: try row.string("media_type"),
-                    artifactType: try row.optionalString("artifact_type"), subject: try row.optionalString("subject"),
-                    annotations: try row.optionalString("annotations"), size: UInt64(try row.int("size")))
+                    namespace: namespace,
+                    artifact: artifact,
+                    digest: try row.string("digest"),
+                    mediaType: try row.string("media_type"),
+                    artifactType: try row.optionalString("artifact_type"),
+                    subject: try row.optionalString("subject"),
+                    annotations: try row.optionalString("annotations"),
+                    size: UInt64(try row.int("size"))
+                )
             }
         }
     }
@@ -76,7 +94,10 @@ extension OCIStore {
     /// blob `address` (a manifest's exact bytes), or `nil`: how a manifest requested by a digest
     /// the version is not named after (sha512) is found.
     package func manifestVersion(
-        namespace: String, artifact: String, path: String, address: ContentAddress
+        namespace: String,
+        artifact: String,
+        path: String,
+        address: ContentAddress
     ) async throws(ControlPlaneError) -> String? {
         try await controlPlane.query("finding the manifest \(address) of \(namespace)/\(artifact)") { db in
             try await db.raw(

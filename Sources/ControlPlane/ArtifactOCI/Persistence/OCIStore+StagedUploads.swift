@@ -24,7 +24,12 @@ extension OCIStore {
     /// Records that the stage of session `uploadID` now holds `length` bytes, if the session's
     /// offset is still `offset` and it holds no chunks; audits `oci.upload.chunk`.
     package func recordStagedAppend(
-        uploadID: String, namespace: String, artifact: String, from offset: UInt64, to length: UInt64, context: RequestContext
+        uploadID: String,
+        namespace: String,
+        artifact: String,
+        from offset: UInt64,
+        to length: UInt64,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> OCIChunkAppend {
         let now = controlPlane.nowMilliseconds()
         return try await controlPlane.mutate("recording a chunk of upload \(NameGrammar.printable(uploadID))") { db in
@@ -41,15 +46,25 @@ extension OCIStore {
             session.offset = length
             try await AuditLog.append(
                 AuditEvent(
-                    action: "oci.upload.chunk", namespace: namespace, target: uploadID,
-                    detail: "staged: \(length - offset) bytes at offset \(offset)"),
-                context: context, at: now, in: db)
+                    action: "oci.upload.chunk",
+                    namespace: namespace,
+                    target: uploadID,
+                    detail: "staged: \(length - offset) bytes at offset \(offset)"
+                ),
+                context: context,
+                at: now,
+                in: db
+            )
             return .appended(session)
         }
     }
 
     /// Links the blob a committed stage stored into `namespace` (as every ingest is linked).
-    package func linkStaged(_ result: IngestResult, namespace: String, context: RequestContext) async throws(ControlPlaneError) -> LinkedBlob {
+    package func linkStaged(
+        _ result: IngestResult,
+        namespace: String,
+        context: RequestContext
+    ) async throws(ControlPlaneError) -> LinkedBlob {
         try await BlobLinking(controlPlane: controlPlane).link(result, into: namespace, context: context)
     }
 
@@ -62,7 +77,9 @@ extension OCIStore {
                 try await staging.discardStaged(Self.stageName(id), backendID: nil)
             } catch {
                 controlPlane.logger.warning(
-                    "could not remove the staged bytes of an ended upload", metadata: ["upload": "\(id)", "error": "\(error.message)"])
+                    "could not remove the staged bytes of an ended upload",
+                    metadata: ["upload": "\(id)", "error": "\(error.message)"]
+                )
             }
         }
     }

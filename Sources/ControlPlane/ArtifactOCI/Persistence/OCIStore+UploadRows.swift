@@ -16,9 +16,13 @@ extension OCIStore {
             ).first()
         else { return nil }
         return OCIUploadSession(
-            id: try row.string("id"), namespace: try row.string("namespace"), artifact: try row.string("artifact"),
-            createdAt: Date(milliseconds: try row.int("created_at")), offset: UInt64(try row.int("upload_offset")),
-            chunkCount: Int(try row.int("chunk_count")))
+            id: try row.string("id"),
+            namespace: try row.string("namespace"),
+            artifact: try row.string("artifact"),
+            createdAt: Date(milliseconds: try row.int("created_at")),
+            offset: UInt64(try row.int("upload_offset")),
+            chunkCount: Int(try row.int("chunk_count"))
+        )
     }
 
     /// Deletes the session row and its chunk rows (the chunks' blobs then age out through the

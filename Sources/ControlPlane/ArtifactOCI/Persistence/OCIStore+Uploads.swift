@@ -11,7 +11,11 @@ extension OCIStore {
     /// Starts an upload session into `namespace` for repository `artifact`.
     ///
     /// - Throws: `invalidName`, `namespaceNotFound`.
-    package func startUpload(namespace: String, artifact: String, context: RequestContext) async throws(ControlPlaneError) -> OCIUploadSession {
+    package func startUpload(
+        namespace: String,
+        artifact: String,
+        context: RequestContext
+    ) async throws(ControlPlaneError) -> OCIUploadSession {
         try NameGrammar.validateNamespace(namespace)
         try NameGrammar.validateArtifact(artifact)
         let now = controlPlane.nowMilliseconds()
@@ -25,7 +29,13 @@ extension OCIStore {
                 """
             ).run()
             return OCIUploadSession(
-                id: id, namespace: namespace, artifact: artifact, createdAt: Date(milliseconds: now), offset: 0, chunkCount: 0)
+                id: id,
+                namespace: namespace,
+                artifact: artifact,
+                createdAt: Date(milliseconds: now),
+                offset: 0,
+                chunkCount: 0
+            )
         }
     }
 
@@ -47,12 +57,21 @@ extension OCIStore {
     ///   `quotaExceeded` (the chunk with the session's earlier ones does not fit the room the
     ///   namespace's quota leaves; nothing stored).
     package func appendChunk(
-        uploadID: String, namespace: String, artifact: String, at offset: UInt64, _ stream: ByteStream, hints: IngestHints,
+        uploadID: String,
+        namespace: String,
+        artifact: String,
+        at offset: UInt64,
+        _ stream: ByteStream,
+        hints: IngestHints,
         context: RequestContext
     ) async throws(ControlPlaneError) -> OCIChunkAppend {
         let result = try await registry.ingestWithinQuota(
-            stream, into: try await registry.namespace(namespace), hints: hints, holding: offset,
-            doing: "ingesting a chunk of upload \(NameGrammar.printable(uploadID))")
+            stream,
+            into: try await registry.namespace(namespace),
+            hints: hints,
+            holding: offset,
+            doing: "ingesting a chunk of upload \(NameGrammar.printable(uploadID))"
+        )
         let linking = BlobLinking(controlPlane: controlPlane)
         return try await linking.record(result, namespace: namespace, purpose: "holding a chunk of an upload:") { db, now in
             guard var session = try await Self.uploadRow(uploadID, namespace: namespace, artifact: artifact, in: db) else {
@@ -78,9 +97,16 @@ extension OCIStore {
             let address = result.address.description
             try await AuditLog.append(
                 AuditEvent(
-                    action: "oci.upload.chunk", namespace: namespace, target: uploadID, digests: [address],
-                    detail: "chunk \(session.chunkCount - 1): \(result.size) bytes at offset \(offset)"),
-                context: context, at: now, in: db)
+                    action: "oci.upload.chunk",
+                    namespace: namespace,
+                    target: uploadID,
+                    digests: [address],
+                    detail: "chunk \(session.chunkCount - 1): \(result.size) bytes at offset \(offset)"
+                ),
+                context: context,
+                at: now,
+                in: db
+            )
             return .appended(session)
         }
     }
@@ -100,7 +126,9 @@ extension OCIStore {
                 ).first()
             else {
                 throw ControlPlaneError(
-                    .blobNotFound, "upload \(NameGrammar.printable(uploadID)) holds no chunk \(chunk.index) of blob \(chunk.address)")
+                    .blobNotFound,
+                    "upload \(NameGrammar.printable(uploadID)) holds no chunk \(chunk.index) of blob \(chunk.address)"
+                )
             }
             return try row.string("backend_id")
         }
@@ -118,8 +146,11 @@ extension OCIStore {
                 "SELECT chunk, address, size, sha256 FROM oci_upload_chunks WHERE upload_id = \(bind: uploadID) ORDER BY chunk"
             ).all().map { row in
                 OCIUploadChunk(
-                    index: Int(try row.int("chunk")), address: try Registry.address(try row.string("address")),
-                    size: UInt64(try row.int("size")), sha256: try Registry.digest(try row.string("sha256")))
+                    index: Int(try row.int("chunk")),
+                    address: try Registry.address(try row.string("address")),
+                    size: UInt64(try row.int("size")),
+                    sha256: try Registry.digest(try row.string("sha256"))
+                )
             }
         }
     }
@@ -130,7 +161,11 @@ extension OCIStore {
     /// `oci.upload.finish` are audited. Nothing is copied. Returns `nil` if the session, or that
     /// chunk of it, was already gone.
     package func finishUploadWithChunk(
-        uploadID: String, namespace: String, artifact: String, chunk: OCIUploadChunk, context: RequestContext
+        uploadID: String,
+        namespace: String,
+        artifact: String,
+        chunk: OCIUploadChunk,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob? {
         let now = controlPlane.nowMilliseconds()
         let address = chunk.address.description
@@ -148,10 +183,23 @@ extension OCIStore {
             guard try await Self.removeUpload(uploadID, in: db) else { return nil }
             let blob = try Registry.linkedBlob(from: row, namespace: namespace)
             try await AuditLog.append(
-                AuditEvent(action: "blob.link", namespace: namespace, target: address, digests: [address]), context: context, at: now, in: db)
+                AuditEvent(action: "blob.link", namespace: namespace, target: address, digests: [address]),
+                context: context,
+                at: now,
+                in: db
+            )
             try await AuditLog.append(
-                AuditEvent(action: "oci.upload.finish", namespace: namespace, target: uploadID, digests: [address], detail: blob.sha256.description),
-                context: context, at: now, in: db)
+                AuditEvent(
+                    action: "oci.upload.finish",
+                    namespace: namespace,
+                    target: uploadID,
+                    digests: [address],
+                    detail: blob.sha256.description
+                ),
+                context: context,
+                at: now,
+                in: db
+            )
             return blob
         }
     }
@@ -162,7 +210,10 @@ extension OCIStore {
     /// Returns `false` if the session was already gone.
     @discardableResult
     package func finishUpload(
-        uploadID: String, namespace: String, result: LinkedBlob, context: RequestContext
+        uploadID: String,
+        namespace: String,
+        result: LinkedBlob,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> Bool {
         let now = controlPlane.nowMilliseconds()
         return try await controlPlane.mutate("finishing upload \(NameGrammar.printable(uploadID))") { db in
@@ -170,8 +221,16 @@ extension OCIStore {
             let address = result.address.description
             try await AuditLog.append(
                 AuditEvent(
-                    action: "oci.upload.finish", namespace: namespace, target: uploadID, digests: [address], detail: result.sha256.description),
-                context: context, at: now, in: db)
+                    action: "oci.upload.finish",
+                    namespace: namespace,
+                    target: uploadID,
+                    digests: [address],
+                    detail: result.sha256.description
+                ),
+                context: context,
+                at: now,
+                in: db
+            )
             return true
         }
     }
@@ -179,7 +238,10 @@ extension OCIStore {
     /// Cancels session `uploadID`, auditing `oci.upload.cancel`, and removes its stage (if any).
     /// Returns `false` if there was none.
     package func cancelUpload(
-        uploadID: String, namespace: String, artifact: String, context: RequestContext
+        uploadID: String,
+        namespace: String,
+        artifact: String,
+        context: RequestContext
     ) async throws(ControlPlaneError) -> Bool {
         let now = controlPlane.nowMilliseconds()
         let cancelled = try await controlPlane.mutate("cancelling upload \(NameGrammar.printable(uploadID))") { db in
@@ -187,7 +249,11 @@ extension OCIStore {
                 try await Self.removeUpload(uploadID, in: db)
             else { return false }
             try await AuditLog.append(
-                AuditEvent(action: "oci.upload.cancel", namespace: namespace, target: uploadID), context: context, at: now, in: db)
+                AuditEvent(action: "oci.upload.cancel", namespace: namespace, target: uploadID),
+                context: context,
+                at: now,
+                in: db
+            )
             return true
         }
         if cancelled { await discardStages(of: [uploadID]) }

@@ -146,7 +146,10 @@ extension OCIProxyConfiguration {
             )
         }
         (username, password) = try RemoteCredentials.checked(
-            body.username, body.password, maximumPasswordLength: Self.maximumPasswordLength, code: .invalidProxy
+            body.username,
+            body.password,
+            maximumPasswordLength: Self.maximumPasswordLength,
+            code: .invalidProxy
         )
     }
 }
@@ -157,8 +160,16 @@ extension OCIProxyConfiguration {
     /// repository, no prefix. `url` and the credentials were checked by the replication rule.
     public static func replicationRemote(name: String, url: URL, username: String?, password: String?) -> OCIProxyConfiguration {
         OCIProxyConfiguration(
-            namespace: name, upstream: url, prefix: "", allow: ["**"], deny: [], redirectHosts: [], tagTTLSeconds: 0,
-            username: username, password: password, evictUnusedAfterSeconds: nil
+            namespace: name,
+            upstream: url,
+            prefix: "",
+            allow: ["**"],
+            deny: [],
+            redirectHosts: [],
+            tagTTLSeconds: 0,
+            username: username,
+            password: password,
+            evictUnusedAfterSeconds: nil
         )
     }
 }

@@ -1,8 +1,8 @@
 import ArtifactControlPlane
 import ArtifactStoreAPI
-import Logging
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 
 // Store-wide operations: garbage collection, scrub, audit, tokens.
@@ -32,8 +32,12 @@ extension APIHandlers {
             return date
         }
         let filter = AuditFilter(
-            since: try date("since"), until: try date("until"), actor: request.query("actor"), namespace: request.query("namespace"),
-            action: request.query("action"))
+            since: try date("since"),
+            until: try date("until"),
+            actor: request.query("actor"),
+            namespace: request.query("namespace"),
+            action: request.query("action")
+        )
         let audit = controlPlane.audit
         let logger = context.logger
         let body = ResponseBody { writer in
@@ -47,7 +51,8 @@ extension APIHandlers {
                 let failure = error as? ControlPlaneError
                 let line = AuditLog.errorLine(
                     code: failure?.kind ?? .internalError,
-                    message: "the export stopped: \(failure?.message ?? "reading the audit log failed")")
+                    message: "the export stopped: \(failure?.message ?? "reading the audit log failed")"
+                )
                 try await writer.write(ByteBuffer(string: line))
             }
             try await writer.finish(nil)
@@ -62,7 +67,11 @@ extension APIHandlers {
     func createToken(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let body = try await request.decode(as: CreateTokenBody.self, context: context)
         let issued = try await controlPlane.auth.createToken(
-            name: body.name, grants: body.grants, expiresAt: body.expiresAt, context: context.auditContext(principal))
+            name: body.name,
+            grants: body.grants,
+            expiresAt: body.expiresAt,
+            context: context.auditContext(principal)
+        )
         return try JSONResponse.make(IssuedTokenBody(token: issued.token, info: issued.info), status: .created)
     }
 

@@ -36,7 +36,12 @@ extension APIHandlers {
         let body = metrics.countingReceived(request.body)
         let start = ContinuousClock.now
         do {
-            let blob = try await controlPlane.registry.ingestBlob(namespace: namespace, body, hints: hints, context: context.auditContext(principal))
+            let blob = try await controlPlane.registry.ingestBlob(
+                namespace: namespace,
+                body,
+                hints: hints,
+                context: context.auditContext(principal)
+            )
             metrics.recordIngest(duration: ContinuousClock.now - start, deduplicated: blob.deduplicated, repaired: blob.repaired)
             var response = try JSONResponse.make(BlobBody(blob), status: .created)
             response.headers[HTTPField.Name("Location")!] = "/v1/namespaces/\(namespace)/blobs/\(blob.address)"
@@ -52,11 +57,13 @@ extension APIHandlers {
         let digest = try Digest(parsing: try PathParameter.name(context, "digest"))
         let blob = try await controlPlane.registry.blob(namespace: namespace, digest: digest)
         return try await respondWithBytes(
-            request, context, blob: blob, head: head,
-            redirect: { try await controlPlane.registry.downloadRedirect(namespace: namespace, address: blob.address) }
-        ) { range in
-            try await controlPlane.registry.openBlob(namespace: namespace, address: blob.address, range: range)
-        }
+            request,
+            context,
+            blob: blob,
+            head: head,
+            redirect: { try await controlPlane.registry.downloadRedirect(namespace: namespace, address: blob.address) },
+            open: { range in try await controlPlane.registry.openBlob(namespace: namespace, address: blob.address, range: range) }
+        )
     }
 
     func serveFile(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?, head: Bool) async throws -> Response {
@@ -64,10 +71,13 @@ extension APIHandlers {
         let path = try PathParameter.filePath(context)
         let resolved = try await controlPlane.registry.resolveFile(namespace: namespace, artifact: artifact, version: version, path: path)
         var response = try await respondWithBytes(
-            request, context, blob: resolved.blob, head: head, redirect: { try await controlPlane.registry.downloadRedirect(resolved) }
-        ) { range in
-            try await controlPlane.registry.open(resolved, range: range)
-        }
+            request,
+            context,
+            blob: resolved.blob,
+            head: head,
+            redirect: { try await controlPlane.registry.downloadRedirect(resolved) },
+            open: { range in try await controlPlane.registry.open(resolved, range: range) }
+        )
         if response.status != .notModified, response.status != .temporaryRedirect {
             response.headers[.contentType] = resolved.file.mediaType
         }
@@ -87,8 +97,12 @@ extension APIHandlers {
     /// satisfied is answered `307` when `redirect` gives a URL (a backend with presigned
     /// downloads): the client resends the request, `Range` included, to the object store.
     func respondWithBytes(
-        _ request: Request, _ context: ServerRequestContext, blob: LinkedBlob, head: Bool,
-        redirect: @Sendable () async throws -> DownloadRedirect?, open: @Sendable (ByteRange?) async throws -> ByteStream
+        _ request: Request,
+        _ context: ServerRequestContext,
+        blob: LinkedBlob,
+        head: Bool,
+        redirect: @Sendable () async throws -> DownloadRedirect?,
+        open: @Sendable (ByteRange?) async throws -> ByteStream
     ) async throws -> Response {
         let start = ContinuousClock.now
         let etag = "\"\(blob.address)\""
@@ -102,7 +116,10 @@ extension APIHandlers {
         let resolution = head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size)
         switch resolution {
         case .unsatisfiable:
-            throw RangeNotSatisfiable(size: blob.size, message: "range \"\(request.headers[.range] ?? "")\" is outside blob \(blob.address) of \(blob.size) bytes")
+            throw RangeNotSatisfiable(
+                size: blob.size,
+                message: "range \"\(request.headers[.range] ?? "")\" is outside blob \(blob.address) of \(blob.size) bytes"
+            )
         case .whole:
             if !head, let redirect = try await redirect() { return redirect.response(headers) }
             headers[.contentLength] = "\(blob.size)"
@@ -117,7 +134,11 @@ extension APIHandlers {
             headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(blob.size)"
             let stream = try await open(range)
             metrics.recordServe(duration: ContinuousClock.now - start)
-            return Response(status: .partialContent, headers: headers, body: DownloadBody.make(stream, channel: context.channel, metrics: metrics))
+            return Response(
+                status: .partialContent,
+                headers: headers,
+                body: DownloadBody.make(stream, channel: context.channel, metrics: metrics)
+            )
         }
     }
 

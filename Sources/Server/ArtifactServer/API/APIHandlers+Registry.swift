@@ -16,7 +16,11 @@ extension APIHandlers {
     func createNamespace(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let body = try await request.decode(as: CreateNamespaceBody.self, context: context)
         let namespace = try await controlPlane.registry.createNamespace(
-            body.name, immutableTags: body.immutableTags ?? false, publicRead: body.publicRead ?? false, context: context.auditContext(principal))
+            body.name,
+            immutableTags: body.immutableTags ?? false,
+            publicRead: body.publicRead ?? false,
+            context: context.auditContext(principal)
+        )
         return try JSONResponse.make(namespace, status: .created)
     }
 
@@ -51,13 +55,19 @@ extension APIHandlers {
 
     func listArtifacts(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let page = try await controlPlane.registry.listArtifacts(
-            namespace: try PathParameter.name(context, "ns"), page: try request.pageRequest(), prefix: request.query("prefix"))
+            namespace: try PathParameter.name(context, "ns"),
+            page: try request.pageRequest(),
+            prefix: request.query("prefix")
+        )
         return try JSONResponse.make(PageBody(page))
     }
 
     func listVersions(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let page = try await controlPlane.registry.listVersions(
-            namespace: try PathParameter.name(context, "ns"), artifact: try PathParameter.artifact(context), page: try request.pageRequest())
+            namespace: try PathParameter.name(context, "ns"),
+            artifact: try PathParameter.artifact(context),
+            page: try request.pageRequest()
+        )
         return try JSONResponse.make(PageBody(page))
     }
 
@@ -65,9 +75,12 @@ extension APIHandlers {
         let (namespace, artifact, version) = try Self.versionParameters(context)
         let body = try await request.decode(as: CommitVersionBody.self, context: context)
         let manifest = VersionManifest(
-            namespace: namespace, artifact: artifact, version: version,
+            namespace: namespace,
+            artifact: artifact,
+            version: version,
             files: body.files.map { FileEntry(path: $0.path, address: $0.address, mediaType: $0.mediaType ?? "application/octet-stream") },
-            labels: body.labels ?? [:])
+            labels: body.labels ?? [:]
+        )
         let committed = try await controlPlane.registry.commitVersion(manifest, context: context.auditContext(principal))
         return try JSONResponse.make(committed, status: .created)
     }
@@ -79,13 +92,23 @@ extension APIHandlers {
 
     func deleteVersion(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let (namespace, artifact, version) = try Self.versionParameters(context)
-        try await controlPlane.registry.deleteVersion(namespace: namespace, artifact: artifact, version: version, context: context.auditContext(principal))
+        try await controlPlane.registry.deleteVersion(
+            namespace: namespace,
+            artifact: artifact,
+            version: version,
+            context: context.auditContext(principal)
+        )
         return JSONResponse.noContent()
     }
 
     func listFiles(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let (namespace, artifact, version) = try Self.versionParameters(context)
-        let page = try await controlPlane.registry.listFiles(namespace: namespace, artifact: artifact, version: version, page: try request.pageRequest())
+        let page = try await controlPlane.registry.listFiles(
+            namespace: namespace,
+            artifact: artifact,
+            version: version,
+            page: try request.pageRequest()
+        )
         return try JSONResponse.make(PageBody(page))
     }
 
@@ -107,13 +130,19 @@ extension APIHandlers {
 
     func listTags(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let page = try await controlPlane.registry.listTags(
-            namespace: try PathParameter.name(context, "ns"), artifact: try PathParameter.artifact(context), page: try request.pageRequest())
+            namespace: try PathParameter.name(context, "ns"),
+            artifact: try PathParameter.artifact(context),
+            page: try request.pageRequest()
+        )
         return try JSONResponse.make(PageBody(page))
     }
 
     func getTag(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         let tag = try await controlPlane.registry.tag(
-            namespace: try PathParameter.name(context, "ns"), artifact: try PathParameter.artifact(context), tag: try PathParameter.name(context, "tag"))
+            namespace: try PathParameter.name(context, "ns"),
+            artifact: try PathParameter.artifact(context),
+            tag: try PathParameter.name(context, "tag")
+        )
         return try JSONResponse.make(tag)
     }
 
@@ -123,14 +152,22 @@ extension APIHandlers {
         let tag = try PathParameter.name(context, "tag")
         let body = try await request.decode(as: SetTagBody.self, context: context)
         let set = try await controlPlane.registry.setTag(
-            namespace: namespace, artifact: artifact, tag: tag, version: body.version, context: context.auditContext(principal))
+            namespace: namespace,
+            artifact: artifact,
+            tag: tag,
+            version: body.version,
+            context: context.auditContext(principal)
+        )
         return try JSONResponse.make(set)
     }
 
     func deleteTag(_ request: Request, _ context: ServerRequestContext, _ principal: Principal?) async throws -> Response {
         try await controlPlane.registry.deleteTag(
-            namespace: try PathParameter.name(context, "ns"), artifact: try PathParameter.artifact(context), tag: try PathParameter.name(context, "tag"),
-            context: context.auditContext(principal))
+            namespace: try PathParameter.name(context, "ns"),
+            artifact: try PathParameter.artifact(context),
+            tag: try PathParameter.name(context, "tag"),
+            context: context.auditContext(principal)
+        )
         return JSONResponse.noContent()
     }
 

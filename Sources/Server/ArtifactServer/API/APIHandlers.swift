@@ -31,21 +31,28 @@ public struct APIHandlers: Sendable {
 
     /// A router with every route of ``APIRoute/all`` and the `/v2` API behind the middlewares.
     public func makeRouter() -> APIRouter {
-        let endpoints = APIRoute.all.map { route in
-            let handler = self.handler(for: route.id)
-            return APIRouter.Endpoint(template: route.path, method: route.method.http) { request, context in
-                let principal = try await self.authorize(route.access, request: request, context: context)
-                return try await handler(request, context, principal)
-            }
-        } + WebUI(controlPlane: controlPlane, oidc: oidc).endpoints  // after /v1: the API's routes are tried first
+        let endpoints =
+            APIRoute.all.map { route in
+                let handler = self.handler(for: route.id)
+                return APIRouter.Endpoint(template: route.path, method: route.method.http) { request, context in
+                    let principal = try await self.authorize(route.access, request: request, context: context)
+                    return try await handler(request, context, principal)
+                }
+            } + WebUI(controlPlane: controlPlane, oidc: oidc).endpoints  // after /v1: the API's routes are tried first
         return APIRouter(
-            endpoints: endpoints, oci: OCIDistributionAPI(controlPlane: controlPlane, metrics: metrics, naming: ociNaming),
-            middlewares: ServerMiddlewares(metrics: metrics))
+            endpoints: endpoints,
+            oci: OCIDistributionAPI(controlPlane: controlPlane, metrics: metrics, naming: ociNaming),
+            middlewares: ServerMiddlewares(metrics: metrics)
+        )
     }
 
     /// Checks the caller against `access`; throws the control plane's refusal.
     func authorize(_ access: RouteAccess, request: Request, context: ServerRequestContext) async throws -> Principal? {
-        let anonymous = ArtifactControlPlane.RequestContext(actor: "anonymous", requestID: context.requestID, clientAddress: context.clientAddress)
+        let anonymous = ArtifactControlPlane.RequestContext(
+            actor: "anonymous",
+            requestID: context.requestID,
+            clientAddress: context.clientAddress
+        )
         let auth = controlPlane.auth
         if context.credential == nil, let sessionID = context.sessionID, access != .open {
             return try await authorizeSession(sessionID, access, request: request, context: context)

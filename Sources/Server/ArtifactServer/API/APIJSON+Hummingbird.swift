@@ -12,7 +12,10 @@ public struct APIJSONEncoder: ResponseEncoder {
         var buffer = ByteBuffer()
         buffer.writeBytes(data)
         return Response(
-            status: .ok, headers: [.contentType: "application/json", .contentLength: "\(buffer.readableBytes)"], body: .init(byteBuffer: buffer))
+            status: .ok,
+            headers: [.contentType: "application/json", .contentLength: "\(buffer.readableBytes)"],
+            body: .init(byteBuffer: buffer)
+        )
     }
 }
 
@@ -44,7 +47,8 @@ public struct APIJSONDecoder: RequestDecoder {
         }
         switch error {
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): return path(context)
-        case .keyNotFound(let key, let context): return "missing field \"\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))\""
+        case .keyNotFound(let key, let context):
+            return "missing field \"\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))\""
         @unknown default: return "\(error)"
         }
     }

@@ -37,7 +37,11 @@ public struct APIRouter: HTTPResponderBuilder, Sendable {
         let label: String
         let handler: @Sendable (Request, ServerRequestContext) async throws -> Response
 
-        init(template: String, method: HTTPRequest.Method, handler: @escaping @Sendable (Request, ServerRequestContext) async throws -> Response) {
+        init(
+            template: String,
+            method: HTTPRequest.Method,
+            handler: @escaping @Sendable (Request, ServerRequestContext) async throws -> Response
+        ) {
             self.template = RouteTemplate(template)
             self.method = method
             self.label = RouterPath(template).description
@@ -50,7 +54,10 @@ public struct APIRouter: HTTPResponderBuilder, Sendable {
 
     /// The handler for `request`, with the context's parameters and endpoint path set; `nil`
     /// when no route has this path and method.
-    func resolve(_ request: Request, context: inout ServerRequestContext) -> (@Sendable (Request, ServerRequestContext) async throws -> Response)? {
+    func resolve(
+        _ request: Request,
+        context: inout ServerRequestContext
+    ) -> (@Sendable (Request, ServerRequestContext) async throws -> Response)? {
         let path = request.uri.path
         let segments = RouteTemplate.segments(of: path)
         if let first = segments.first, path[first] == "v2" {

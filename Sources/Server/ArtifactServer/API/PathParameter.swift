@@ -1,7 +1,7 @@
-import ArtifactStoreAPI
-import Foundation
 import ArtifactControlPlane
+import ArtifactStoreAPI
 import ArtifactStoreCore
+import Foundation
 import Hummingbird
 
 /// Path segments of the URL as names: percent-decoded exactly once, and refused when the
@@ -26,7 +26,10 @@ enum PathParameter {
     static func filePath(_ context: ServerRequestContext) throws -> String {
         let segments = try context.parameters.getCatchAll().map { segment -> String in
             guard let decoded = percentDecoded(String(segment)), !decoded.utf8.contains(UInt8(ascii: "/")) else {
-                throw ControlPlaneError(.invalidPath, "file path segment \"\(NameGrammar.printable(String(segment)))\" does not decode to one clean segment")
+                throw ControlPlaneError(
+                    .invalidPath,
+                    "file path segment \"\(NameGrammar.printable(String(segment)))\" does not decode to one clean segment"
+                )
             }
             if let scalar = NameGrammar.invisibleCharacter(in: decoded) {
                 throw ControlPlaneError(.invalidPath, NameGrammar.invisibleCharacterMessage("file path segment", decoded, scalar))
@@ -57,7 +60,10 @@ enum PathParameter {
         }
         var utf8 = decoded
         guard utf8.withUTF8({ isClean($0, allowSlash: allowSlash) }) else {
-            throw ControlPlaneError(.invalidName, "\(what) \"\(NameGrammar.printable(decoded))\" is not a name (no '/', '.', '..' or control characters)")
+            throw ControlPlaneError(
+                .invalidName,
+                "\(what) \"\(NameGrammar.printable(decoded))\" is not a name (no '/', '.', '..' or control characters)"
+            )
         }
         return decoded
     }

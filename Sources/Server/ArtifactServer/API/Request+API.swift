@@ -16,7 +16,10 @@ extension Request {
         var page = PageRequest()
         if let text = query("limit") {
             guard let limit = Int(text), (1...PageRequest.maximumLimit).contains(limit) else {
-                throw ControlPlaneError(.invalidPageRequest, "page limit \"\(NameGrammar.printable(text))\" is not a number in 1…\(PageRequest.maximumLimit)")
+                throw ControlPlaneError(
+                    .invalidPageRequest,
+                    "page limit \"\(NameGrammar.printable(text))\" is not a number in 1…\(PageRequest.maximumLimit)"
+                )
             }
             page.limit = limit
         }
@@ -47,8 +50,10 @@ enum JSONResponse {
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try APIJSON.encoder().encode(value)
         return Response(
-            status: status, headers: [.contentType: "application/json", .contentLength: "\(data.count)"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            status: status,
+            headers: [.contentType: "application/json", .contentLength: "\(data.count)"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 
     static func noContent() -> Response {

@@ -37,7 +37,9 @@ public enum AdminTokenFile {
         var status = stat()
         guard stat(path, &status) == 0 else {
             throw ServerConfigurationError(
-                key: fileVariable, "no admin token file at \"\(path)\": \(String(cString: strerror(errno))); check \(fileVariable)")
+                key: fileVariable,
+                "no admin token file at \"\(path)\": \(String(cString: strerror(errno))); check \(fileVariable)"
+            )
         }
         guard status.st_mode & S_IFMT == S_IFREG else {
             throw ServerConfigurationError(key: fileVariable, "\"\(path)\" is not a regular file; check \(fileVariable)")
@@ -46,14 +48,17 @@ public enum AdminTokenFile {
             throw ServerConfigurationError(
                 key: fileVariable,
                 "the admin token file \"\(path)\" can be read by every user; make it readable by the server's user only "
-                    + "(chmod 600, or defaultMode 0400 on a Kubernetes secret volume)")
+                    + "(chmod 600, or defaultMode 0400 on a Kubernetes secret volume)"
+            )
         }
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw ServerConfigurationError(
-                key: fileVariable, "cannot read the admin token file \"\(path)\": \(ServerConfiguration.reason(error))")
+                key: fileVariable,
+                "cannot read the admin token file \"\(path)\": \(ServerConfiguration.reason(error))"
+            )
         }
         let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         do {
@@ -62,7 +67,8 @@ public enum AdminTokenFile {
             throw ServerConfigurationError(
                 key: fileVariable,
                 "the admin token file \"\(path)\" (\(token.utf8.count) characters) does not hold a token of the form "
-                    + "ast_<16 lowercase hex>_<64 lowercase hex>; write one token, e.g. from `openssl rand -hex`")
+                    + "ast_<16 lowercase hex>_<64 lowercase hex>; write one token, e.g. from `openssl rand -hex`"
+            )
         }
         return token
     }

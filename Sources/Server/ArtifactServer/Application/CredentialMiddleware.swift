@@ -50,7 +50,8 @@ struct CredentialMiddleware: Sendable {
     static func token(fromAuthorization header: String) -> String? {
         var header = header
         return header.withUTF8 { bytes -> String? in
-            let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
+            let space = UInt8(ascii: " ")
+            let tab = UInt8(ascii: "\t")
             guard let schemeStart = bytes.firstIndex(where: { $0 != space }),
                 let schemeEnd = bytes[schemeStart...].firstIndex(of: space)
             else { return nil }
@@ -76,7 +77,9 @@ struct CredentialMiddleware: Sendable {
     /// Whether `scheme` is `lowercased` in any ASCII case.
     static func schemeIs(_ scheme: UnsafeBufferPointer<UInt8>, _ lowercased: StaticString) -> Bool {
         scheme.count == lowercased.utf8CodeUnitCount
-            && zip(scheme, UnsafeBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount)).allSatisfy { byte, expected in
+            && zip(scheme, UnsafeBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount)).allSatisfy {
+                byte,
+                expected in
                 ((0x41...0x5A).contains(byte) ? byte | 0x20 : byte) == expected
             }
     }

@@ -46,18 +46,29 @@ extension ServeApplication {
                 .bind(host: host, port: port).get()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             throw ServerConfigurationError(
-                .addressInUse, key: "port", "another process listens on \(host):\(port); stop it or pass --port", underlying: error)
+                .addressInUse,
+                key: "port",
+                "another process listens on \(host):\(port); stop it or pass --port",
+                underlying: error
+            )
         } catch let error as IOError where error.errnoCode == EACCES {
             throw ServerConfigurationError(
                 key: "port",
                 "not permitted to listen on \(host):\(port) (ports below 1024 need privileges); pass --port with a higher port",
-                underlying: error)
+                underlying: error
+            )
         } catch let error as IOError where error.errnoCode == EADDRNOTAVAIL {
             throw ServerConfigurationError(
-                key: "host", "\(host) is not an address of this machine; pass --host with one of its addresses", underlying: error)
+                key: "host",
+                "\(host) is not an address of this machine; pass --host with one of its addresses",
+                underlying: error
+            )
         } catch {
             throw ServerConfigurationError(
-                key: "host", "cannot listen on \(host):\(port): the host does not resolve to an address; check --host", underlying: error)
+                key: "host",
+                "cannot listen on \(host):\(port): the host does not resolve to an address; check --host",
+                underlying: error
+            )
         }
         try? await channel.close()
     }

@@ -35,7 +35,10 @@ public enum ServeApplication {
     ///   (``AdminTokenFile``): installed as the admin token on the
     ///   first start instead of a generated one; ignored afterwards.
     public static func run(
-        _ configuration: ServerConfiguration, adminToken: String?, logger: Logger, console: @escaping Console
+        _ configuration: ServerConfiguration,
+        adminToken: String?,
+        logger: Logger,
+        console: @escaping Console
     ) async throws {
         // Before anything is migrated or minted.
         try await preflight(configuration, logger: logger)
@@ -52,14 +55,19 @@ public enum ServeApplication {
                 controlPlane.garbageCollector.service(interval: configuration.gcInterval) { metrics.recordGarbageCollection($0) },
                 controlPlane.retention.service(interval: configuration.retentionInterval),
                 OCIStore(registry: controlPlane.registry).uploadExpiryService(
-                    maximumAge: configuration.ociUploadExpiry, interval: configuration.gcInterval),
+                    maximumAge: configuration.ociUploadExpiry,
+                    interval: configuration.gcInterval
+                ),
                 // Proxy namespaces' "unused for N days" (docs/oci.md, "Proxy namespaces").
                 OCIProxyStore(controlPlane: controlPlane).evictionService(interval: configuration.gcInterval),
                 controlPlane.auditSequencer.service(),
                 // Every node delivers webhooks; each delivery is leased to one (docs/webhooks.md).
                 WebhookDeliveryRunner(
-                    controlPlane: controlPlane, settings: WebhookDeliverySettings(), interval: .seconds(1),
-                    onReport: { metrics.recordWebhookRound($0) }),
+                    controlPlane: controlPlane,
+                    settings: WebhookDeliverySettings(),
+                    interval: .seconds(1),
+                    onReport: { metrics.recordWebhookRound($0) }
+                ),
                 // Every node replicates; each push item is leased to one, each mirror run claimed
                 // by one (docs/replication.md).
                 ReplicationService(controlPlane: controlPlane, metrics: metrics, settings: .init(lease: .seconds(60))),
@@ -114,10 +122,15 @@ public enum ServeApplication {
             let configuration = HTTP1Channel.Configuration(
                 additionalChannelHandlers: sendsFileRegions
                     ? [RequestPhaseObserver(), ExpectContinueHandler(), FileRegionSender()]
-                    : [RequestPhaseObserver(), ExpectContinueHandler()])
+                    : [RequestPhaseObserver(), ExpectContinueHandler()]
+            )
             return EventLoopBoundChannel(
                 base: ConnectionLimitedChannel(
-                    base: HTTP1Channel(responder: responder, configuration: configuration), limits: limits, counter: ConnectionCounter()))
+                    base: HTTP1Channel(responder: responder, configuration: configuration),
+                    limits: limits,
+                    counter: ConnectionCounter()
+                )
+            )
         }
     }
 
@@ -131,7 +144,8 @@ public enum ServeApplication {
 
     /// The TLS certificate the configuration names, loaded and checked; `nil` for plain HTTP.
     static func tlsReloader(
-        _ configuration: ServerConfiguration, logger: Logger
+        _ configuration: ServerConfiguration,
+        logger: Logger
     ) throws(ServerConfigurationError) -> TLSCertificateReloader? {
         guard let certificate = configuration.tlsCertificateFile, let key = configuration.tlsKeyFile else { return nil }
         return try TLSCertificateReloader(certificateFile: certificate, keyFile: key, logger: logger)
@@ -152,7 +166,11 @@ public enum ServeApplication {
                 try FileManager.default.createDirectory(atPath: dataDirectory + "/blobs", withIntermediateDirectories: true)
             }
         } catch {
-            throw ServerConfigurationError(key: "dataDir", "cannot create \"\(dataDirectory)\": \(error.localizedDescription)", underlying: error)
+            throw ServerConfigurationError(
+                key: "dataDir",
+                "cannot create \"\(dataDirectory)\": \(error.localizedDescription)",
+                underlying: error
+            )
         }
         let dataPlane = try makeDataPlane(configuration, logger: logger)
         let location: MetadataLocation
@@ -163,17 +181,26 @@ public enum ServeApplication {
         }
         let auditKeys = try loadAuditKeys(configuration, logger: logger)
         return try await ControlPlane.open(
-            location, dataPlane: dataPlane,
+            location,
+            dataPlane: dataPlane,
             configuration: try controlPlaneConfiguration(configuration, auditKeys: auditKeys),
-            logger: logger)
+            logger: logger
+        )
     }
 
     /// The control plane's part of the server configuration.
-    static func controlPlaneConfiguration(_ configuration: ServerConfiguration, auditKeys: AuditKeyring) throws -> ControlPlane.Configuration {
+    static func controlPlaneConfiguration(
+        _ configuration: ServerConfiguration,
+        auditKeys: AuditKeyring
+    ) throws -> ControlPlane.Configuration {
         var result = ControlPlane.Configuration(
-            gcGracePeriod: configuration.gcGracePeriod, cacheLifetime: configuration.cacheLifetime, auditKeys: auditKeys,
-            redirectExemptNamespaces: Set(configuration.redirectExemptNamespaces), registryTokens: configuration.registryTokenSettings,
-            directory: try configuration.directorySettings())
+            gcGracePeriod: configuration.gcGracePeriod,
+            cacheLifetime: configuration.cacheLifetime,
+            auditKeys: auditKeys,
+            redirectExemptNamespaces: Set(configuration.redirectExemptNamespaces),
+            registryTokens: configuration.registryTokenSettings,
+            directory: try configuration.directorySettings()
+        )
         result.webhookNetworks = configuration.webhookAllowedNetworks
         return result
     }
@@ -199,7 +226,9 @@ public enum ServeApplication {
             // connected until the first call, and /readyz reports a daemon that is down.
             guard configuration.backends.isEmpty, configuration.defaultBackend == nil else {
                 throw ServerConfigurationError(
-                    key: "backends", "backends are configured on the data-plane daemon, not on a server using \(configuration.dataPlane)")
+                    key: "backends",
+                    "backends are configured on the data-plane daemon, not on a server using \(configuration.dataPlane)"
+                )
             }
             return RemoteDataPlane(socketPath: String(configuration.dataPlane.dropFirst("unix://".count)), logger: logger)
         }
@@ -228,10 +257,14 @@ public enum ServeApplication {
         if provided != nil {
             logger.notice(
                 "first start: the admin token is the one in ARTIFACTSTORE_ADMIN_TOKEN (or ARTIFACTSTORE_ADMIN_TOKEN_FILE)",
-                metadata: ["token_id": "\(issued.info.id)"])
+                metadata: ["token_id": "\(issued.info.id)"]
+            )
             return
         }
-        logger.notice("first start: a bootstrap admin token was created and shown once on the console", metadata: ["token_id": "\(issued.info.id)"])
+        logger.notice(
+            "first start: a bootstrap admin token was created and shown once on the console",
+            metadata: ["token_id": "\(issued.info.id)"]
+        )
         console(bootstrapBox(issued.token))
     }
 

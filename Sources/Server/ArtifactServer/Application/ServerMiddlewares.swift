@@ -23,7 +23,11 @@ struct ServerMiddlewares: RouterMiddleware {
         self.metrics = MetricsMiddleware(metrics: metrics)
     }
 
-    func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: @concurrent (Request, Context) async throws -> Response
+    ) async throws -> Response {
         try await expectContinue.handle(request, context: context) { request, context in
             try await requestID.handle(request, context: context) { request, context in
                 try await metrics.handle(request, context: context) { request, context in

@@ -21,12 +21,17 @@ extension StoreAdministration {
             throw ServerConfigurationError(
                 key: "auditKeyFile",
                 "no audit key file at \"\(keyFile)\": the new token is recorded in the store's audit chain, which needs its key; "
-                    + "pass --audit-key-file as serve uses it")
+                    + "pass --audit-key-file as serve uses it"
+            )
         }
         let keys = try ServeApplication.loadAuditKeys(configuration, logger: logger)
         return try await withExisting(configuration, auditKeys: keys, logger: logger) { controlPlane in
             let issued = try await controlPlane.auth.createToken(
-                name: "reset-admin", grants: [.global(.admin)], expiresAt: nil, context: RequestContext(actor: resetTokenActor))
+                name: "reset-admin",
+                grants: [.global(.admin)],
+                expiresAt: nil,
+                context: RequestContext(actor: resetTokenActor)
+            )
             _ = try await controlPlane.auditSequencer.sealPending()
             logger.notice("admin token reset: a new admin token was created", metadata: ["token_id": "\(issued.info.id)"])
             return issued

@@ -26,7 +26,8 @@ public enum StoreAdministration {
             guard let reconciler = controlPlane.reconciler else {
                 throw ServerConfigurationError(
                     key: "dataPlane",
-                    "the data plane \(configuration.dataPlane) cannot list what its backends hold: run fsck with --backend flags")
+                    "the data plane \(configuration.dataPlane) cannot list what its backends hold: run fsck with --backend flags"
+                )
             }
             return try await reconciler.run(ReconcileOptions(removesStrays: false, verifiesBlobs: true))
         }
@@ -48,7 +49,11 @@ public enum StoreAdministration {
             }
             let objects = copied.isEmpty ? nil : try LocalDataPlane(backends: copied, logger: logger)
             return try await controlPlane.backup.write(
-                to: directory, backends: ids, objects: objects, auditKeyFile: configuration.effectiveAuditKeyFile)
+                to: directory,
+                backends: ids,
+                objects: objects,
+                auditKeyFile: configuration.effectiveAuditKeyFile
+            )
         }
     }
 
@@ -59,7 +64,9 @@ public enum StoreAdministration {
         let directory = absolute(directory)
         guard case .sqliteFile(let databasePath) = try location(configuration) else {
             throw ServerConfigurationError(
-                key: "database", "a backup restores into an SQLite database; for PostgreSQL use pg_restore (docs/operations.md)")
+                key: "database",
+                "a backup restores into an SQLite database; for PostgreSQL use pg_restore (docs/operations.md)"
+            )
         }
         let manifest = try StoreRestore.manifest(in: directory)
         let dataDirectory = configuration.absoluteDataDirectory
@@ -68,7 +75,9 @@ public enum StoreAdministration {
         let targetObjects = try ServeApplication.makeDataPlane(configuration, logger: logger)
         guard let target = targetObjects as? LocalDataPlane else {
             throw ServerConfigurationError(
-                key: "dataPlane", "a restore writes the backends itself: configure them with --backend, not \(configuration.dataPlane)")
+                key: "dataPlane",
+                "a restore writes the backends itself: configure them with --backend, not \(configuration.dataPlane)"
+            )
         }
         var sources: [LocalDataPlane.Backend] = []
         for backend in manifest.backends where backend.objectsCopied {
@@ -82,11 +91,16 @@ public enum StoreAdministration {
             try FileManager.default.createDirectory(atPath: dataDirectory + "/blobs", withIntermediateDirectories: true)
         }
         return try await StoreRestore.restore(
-            from: directory, source: source,
+            from: directory,
+            source: source,
             into: StoreRestore.Destination(
-                databasePath: databasePath, auditKeyFile: configuration.effectiveAuditKeyFile, createdDirectory: dataDirectory,
-                objects: target),
-            logger: logger)
+                databasePath: databasePath,
+                auditKeyFile: configuration.effectiveAuditKeyFile,
+                createdDirectory: dataDirectory,
+                objects: target
+            ),
+            logger: logger
+        )
     }
 
     // MARK: Opening
@@ -105,7 +119,8 @@ public enum StoreAdministration {
         if case .sqliteFile(let path) = location, !FileManager.default.fileExists(atPath: path) {
             throw ServerConfigurationError(
                 key: configuration.database == nil ? "dataDir" : "database",
-                "no database at \"\(path)\": name the store's data directory (--data-dir) or database (--database)")
+                "no database at \"\(path)\": name the store's data directory (--data-dir) or database (--database)"
+            )
         }
         return location
     }
@@ -113,7 +128,9 @@ public enum StoreAdministration {
     /// Runs `body` with the control plane of the store that exists (``openExisting(_:logger:)``),
     /// closed after it whether it throws or not.
     static func withExisting<R>(
-        _ configuration: ServerConfiguration, auditKeys: AuditKeyring = .processLocal, logger: Logger,
+        _ configuration: ServerConfiguration,
+        auditKeys: AuditKeyring = .processLocal,
+        logger: Logger,
         _ body: (ControlPlane) async throws -> R
     ) async throws -> R {
         let controlPlane = try await openExisting(configuration, auditKeys: auditKeys, logger: logger)
@@ -131,14 +148,18 @@ public enum StoreAdministration {
     /// Only `reset-token` writes an audit record, with the store's own keys (`auditKeys`); the
     /// other admin tasks never do (the process-local key is never used).
     static func openExisting(
-        _ configuration: ServerConfiguration, auditKeys: AuditKeyring = .processLocal, logger: Logger
+        _ configuration: ServerConfiguration,
+        auditKeys: AuditKeyring = .processLocal,
+        logger: Logger
     ) async throws -> ControlPlane {
         let location = try existingLocation(configuration)
         let dataPlane = try ServeApplication.makeDataPlane(configuration, logger: logger)
         return try await ControlPlane.open(
-            location, dataPlane: dataPlane,
+            location,
+            dataPlane: dataPlane,
             configuration: ControlPlane.Configuration(gcGracePeriod: configuration.gcGracePeriod, auditKeys: auditKeys),
-            logger: logger)
+            logger: logger
+        )
     }
 
     /// A backend over the directory `path`, created when first connected (after the backup has
@@ -146,7 +167,8 @@ public enum StoreAdministration {
     static func directoryBackend(id: String, path: String, logger: Logger) throws -> LocalDataPlane.Backend {
         LocalDataPlane.Backend(
             id: id,
-            connector: DirectoryCreatingConnector(path: path, base: try StorageFactory(logger: logger).connector(for: "file://" + path)))
+            connector: DirectoryCreatingConnector(path: path, base: try StorageFactory(logger: logger).connector(for: "file://" + path))
+        )
     }
 
     static func absolute(_ path: String) -> String {

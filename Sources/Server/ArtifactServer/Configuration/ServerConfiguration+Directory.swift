@@ -20,7 +20,10 @@ extension ServerConfiguration {
             throw ServerConfigurationError(key: "ldapURL", error.message)
         }
         guard let bindDN = ldapBindDN, bindDN.contains("{user}") else {
-            throw ServerConfigurationError(key: "ldapBindDN", "give the users' bind DN with {user} in it, e.g. uid={user},ou=people,dc=example,dc=org")
+            throw ServerConfigurationError(
+                key: "ldapBindDN",
+                "give the users' bind DN with {user} in it, e.g. uid={user},ou=people,dc=example,dc=org"
+            )
         }
         var rules: [DirectoryRule] = []
         for text in ldapGroupRules {
@@ -32,8 +35,14 @@ extension ServerConfiguration {
         }
         let client = LDAPClient(
             configuration: LDAPConfiguration(
-                host: address.host, port: address.port, bindDNTemplate: bindDN, groupBase: ldapGroupBase, groupMemberAttribute: ldapGroupAttribute,
-                timeout: ldapTimeout))
+                host: address.host,
+                port: address.port,
+                bindDNTemplate: bindDN,
+                groupBase: ldapGroupBase,
+                groupMemberAttribute: ldapGroupAttribute,
+                timeout: ldapTimeout
+            )
+        )
         return DirectorySettings(authenticator: LDAPDirectory(client: client), rules: rules)
     }
 }

@@ -40,7 +40,9 @@ extension ServerConfiguration {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw ServerConfigurationError(
-                key: "config", "cannot read configuration file \"\(path)\": \(Self.reason(error)); check the path given to --config")
+                key: "config",
+                "cannot read configuration file \"\(path)\": \(Self.reason(error)); check the path given to --config"
+            )
         }
         let object: [String: JSONValue]
         do {
@@ -48,11 +50,15 @@ extension ServerConfiguration {
         } catch {
             if (try? JSONDecoder().decode(JSONValue.self, from: data)) != nil {
                 throw ServerConfigurationError(
-                    key: "config", "configuration file \"\(path)\" is not a JSON object; write {\"key\": value, …}")
+                    key: "config",
+                    "configuration file \"\(path)\" is not a JSON object; write {\"key\": value, …}"
+                )
             }
             throw ServerConfigurationError(
-                key: "config", "configuration file \"\(path)\" is not valid JSON\(Self.location(of: error)); fix its syntax",
-                underlying: error)
+                key: "config",
+                "configuration file \"\(path)\" is not valid JSON\(Self.location(of: error)); fix its syntax",
+                underlying: error
+            )
         }
         for name in object.keys.sorted() {
             guard let key = Key(rawValue: name) else {
@@ -60,7 +66,8 @@ extension ServerConfiguration {
                 throw ServerConfigurationError(
                     key: name,
                     "unknown key in configuration file \"\(path)\"\(suggestion); the keys are "
-                        + Key.allCases.map(\.rawValue).joined(separator: ", "))
+                        + Key.allCases.map(\.rawValue).joined(separator: ", ")
+                )
             }
             let found = object[name]?.typeName ?? "null"
             guard found != key.valueType.rawValue else { continue }

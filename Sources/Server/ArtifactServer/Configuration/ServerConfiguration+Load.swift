@@ -7,7 +7,8 @@ extension ServerConfiguration {
     /// Every key, as the JSON file spells it; the environment variable is `ARTIFACTSTORE_` and
     /// the key in upper snake case (`dataDir` → `ARTIFACTSTORE_DATA_DIR`).
     public enum Key: String, CaseIterable, Sendable {
-        case host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval, shutdownGracePeriod, cacheLifetime, logLevel, ociUploadExpiry
+        case host, port, dataDir, database, backends, defaultBackend, dataPlane, gcInterval, gcGracePeriod, retentionInterval,
+            shutdownGracePeriod, cacheLifetime, logLevel, ociUploadExpiry
         case headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections
         case logFormat
         case auditKeyFile
@@ -31,10 +32,15 @@ extension ServerConfiguration {
     ///     value of the wrong type is an error (``checkFile(_:)``).
     /// - Throws: ``ServerConfigurationError`` naming the key.
     public static func load(
-        flags: [Key: ConfigValue] = [:], environment: [String: String] = ProcessInfo.processInfo.environment, file: String? = nil
+        flags: [Key: ConfigValue] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        file: String? = nil
     ) async throws(ServerConfigurationError) -> ServerConfiguration {
         var providers: [any ConfigProvider] = [
-            InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey([$0.key.rawValue]), $0.value) })),
+            InMemoryProvider(
+                name: "flags",
+                values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey([$0.key.rawValue]), $0.value) })
+            ),
             EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "artifactstore"),
         ]
         if let file {
@@ -45,7 +51,10 @@ extension ServerConfiguration {
                 providers.append(try await FileProvider<JSONSnapshot>(config: location))
             } catch {
                 throw ServerConfigurationError(
-                    key: "config", "cannot read configuration file \"\(file)\": \(reason(error))", underlying: error)
+                    key: "config",
+                    "cannot read configuration file \"\(file)\": \(reason(error))",
+                    underlying: error
+                )
             }
         }
         let reader = ConfigReader(providers: providers)
@@ -57,7 +66,8 @@ extension ServerConfiguration {
                 throw ServerConfigurationError(
                     key: key.rawValue,
                     "is not \(key.valueType.rawValue); check \(key.environmentName), the command line and the configuration file",
-                    underlying: error)
+                    underlying: error
+                )
             }
         }
         if let host = try await read(.host, { try await reader.fetchString(forKey: $0) }) { configuration.host = host }
@@ -65,7 +75,9 @@ extension ServerConfiguration {
             guard (0...65535).contains(port) else { throw ServerConfigurationError(key: "port", "\(port) is not a port number (0-65535)") }
             configuration.port = port
         }
-        if let directory = try await read(.dataDir, { try await reader.fetchString(forKey: $0) }) { configuration.dataDirectory = directory }
+        if let directory = try await read(.dataDir, { try await reader.fetchString(forKey: $0) }) {
+            configuration.dataDirectory = directory
+        }
         configuration.database = try await read(.database, { try await reader.fetchString(forKey: $0) })
         if let path = try await read(.auditKeyFile, { try await reader.fetchString(forKey: $0) }) {
             guard !path.isEmpty else { throw ServerConfigurationError(key: "auditKeyFile", "the audit key file path is empty") }
@@ -105,16 +117,22 @@ extension ServerConfiguration {
             }
             configuration.dataPlane = dataPlane
         }
-        for (key, path) in [(Key.gcInterval, \ServerConfiguration.gcInterval), (.gcGracePeriod, \.gcGracePeriod), (.retentionInterval, \.retentionInterval), (.shutdownGracePeriod, \.shutdownGracePeriod),
+        for (key, path) in [
+            (Key.gcInterval, \ServerConfiguration.gcInterval), (.gcGracePeriod, \.gcGracePeriod), (.retentionInterval, \.retentionInterval),
+            (.shutdownGracePeriod, \.shutdownGracePeriod),
             (.ociUploadExpiry, \.ociUploadExpiry),
         ] {
             if let seconds = try await read(key, { try await reader.fetchInt(forKey: $0) }) {
-                guard seconds > 0 else { throw ServerConfigurationError(key: key.rawValue, "\(seconds) must be a positive number of seconds") }
+                guard seconds > 0 else {
+                    throw ServerConfigurationError(key: key.rawValue, "\(seconds) must be a positive number of seconds")
+                }
                 configuration[keyPath: path] = .seconds(seconds)
             }
         }
         if let seconds = try await read(.cacheLifetime, { try await reader.fetchInt(forKey: $0) }) {
-            guard seconds >= 0 else { throw ServerConfigurationError(key: "cacheLifetime", "\(seconds) must be zero (off) or a positive number of seconds") }
+            guard seconds >= 0 else {
+                throw ServerConfigurationError(key: "cacheLifetime", "\(seconds) must be zero (off) or a positive number of seconds")
+            }
             configuration.cacheLifetime = .seconds(seconds)
         }
         let timeouts = [
@@ -166,10 +184,14 @@ extension ServerConfiguration {
         _ = try configuration.directorySettings()
         configuration.oidc = try await OIDCConfiguration.read(
             string: { key in try await read(key, { try await reader.fetchString(forKey: $0) }) },
-            strings: { key in try await read(key, { try await reader.fetchStringArray(forKey: $0) }) })
+            strings: { key in try await read(key, { try await reader.fetchStringArray(forKey: $0) }) }
+        )
         if let level = try await read(.logLevel, { try await reader.fetchString(forKey: $0) }) {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
-                throw ServerConfigurationError(key: "logLevel", "\"\(level)\" is not a log level (trace, debug, info, notice, warning, error, critical)")
+                throw ServerConfigurationError(
+                    key: "logLevel",
+                    "\"\(level)\" is not a log level (trace, debug, info, notice, warning, error, critical)"
+                )
             }
             configuration.logLevel = level
         }

@@ -99,7 +99,12 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// The control plane's registry token settings, `nil` when the flow is off.
     public var registryTokenSettings: RegistryTokenSettings? {
         guard registryTokenAuth else { return nil }
-        return RegistryTokenSettings(service: registryTokenService, issuer: registryTokenService, lifetime: registryTokenLifetime, realm: registryTokenRealm)
+        return RegistryTokenSettings(
+            service: registryTokenService,
+            issuer: registryTokenService,
+            lifetime: registryTokenLifetime,
+            realm: registryTokenRealm
+        )
     }
 
     /// A service name or realm goes into a `WWW-Authenticate` header: printable ASCII without
@@ -107,7 +112,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     static func checkRegistryTokenText(_ key: Key, _ text: String) throws(ServerConfigurationError) {
         guard !text.isEmpty, text.utf8.count <= 512, text.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != 0x22 && $0 != 0x5C }) else {
             throw ServerConfigurationError(
-                key: key.rawValue, "must be 1-512 printable ASCII characters without spaces, quotes or backslashes")
+                key: key.rawValue,
+                "must be 1-512 printable ASCII characters without spaces, quotes or backslashes"
+            )
         }
         if key == .registryTokenRealm, !(text.hasPrefix("https://") || text.hasPrefix("http://")) {
             throw ServerConfigurationError(key: key.rawValue, "\"\(text)\" is not an http:// or https:// URL")
@@ -185,7 +192,10 @@ public struct ServerConfigurationErrorDetails: Sendable, Hashable {
 extension ServerConfigurationError {
     /// The message is prefixed with the key: `port: …`.
     public init(
-        _ kind: ServerConfigurationErrorCode = .invalidConfiguration, key: String, _ message: String, underlying: (any Error)? = nil
+        _ kind: ServerConfigurationErrorCode = .invalidConfiguration,
+        key: String,
+        _ message: String,
+        underlying: (any Error)? = nil
     ) {
         self.init(kind, "\(key): \(message)", details: ServerConfigurationErrorDetails(key: key), underlying: underlying)
     }

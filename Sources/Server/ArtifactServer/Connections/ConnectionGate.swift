@@ -212,7 +212,8 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         let refusal = HTTPAPIError(
             .tooManyConnections,
             "the server already has \(maximum) open connection\(maximum == 1 ? "" : "s"), its maximum (maxConnections); "
-                + "retry after 1 second")
+                + "retry after 1 second"
+        )
         let body = (try? APIJSON.encoder().encode(ErrorBody(code: refusal.code, message: refusal.message))) ?? Data()
         let head =
             "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"

@@ -18,7 +18,9 @@ struct ErrorMiddleware: Sendable {
             let allowed = APIRoute.allowedMethods(forPath: request.uri.path)
             guard !allowed.isEmpty else { return ErrorResponse.response(for: error, method: request.method) }
             let refusal = HTTPAPIError(
-                .methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(allowed.map(\.rawValue).joined(separator: ", "))")
+                .methodNotAllowed,
+                "\(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(allowed.map(\.rawValue).joined(separator: ", "))"
+            )
             var response = ErrorResponse.response(for: refusal, method: request.method)
             response.headers[HTTPField.Name("Allow")!] = allowed.map(\.rawValue).joined(separator: ", ")
             return response

@@ -53,10 +53,13 @@ enum ErrorResponse {
         case let error as HTTPError:
             switch error.status {
             case .notFound: return (.notFound, HTTPAPIError.Code.notFound.rawValue, "no such route", headers)
-            case .contentTooLarge: return (.contentTooLarge, HTTPAPIError.Code.payloadTooLarge.rawValue, error.body ?? "the body is too large", headers)
+            case .contentTooLarge:
+                return (.contentTooLarge, HTTPAPIError.Code.payloadTooLarge.rawValue, error.body ?? "the body is too large", headers)
             case .methodNotAllowed: return (.methodNotAllowed, HTTPAPIError.Code.methodNotAllowed.rawValue, "method not allowed", headers)
             case .unsupportedMediaType:
-                return (.unsupportedMediaType, HTTPAPIError.Code.unsupportedMediaType.rawValue, error.body ?? "unsupported media type", headers)
+                return (
+                    .unsupportedMediaType, HTTPAPIError.Code.unsupportedMediaType.rawValue, error.body ?? "unsupported media type", headers
+                )
             default:
                 if error.status.code < 500 {
                     return (error.status, HTTPAPIError.Code.badRequest.rawValue, error.body ?? error.status.reasonPhrase, headers)

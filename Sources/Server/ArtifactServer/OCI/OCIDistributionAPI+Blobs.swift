@@ -8,7 +8,13 @@ import Hummingbird
 // Blob HEAD and GET (whole or one Range), found by digest in the repository's namespace; a GET is
 // redirected (307) to a presigned URL where the blob's backend offers one.
 extension OCIDistributionAPI {
-    func getBlob(_ repository: OCIRepositoryName, digest text: String, _ request: Request, _ context: ServerRequestContext, head: Bool) async throws -> Response {
+    func getBlob(
+        _ repository: OCIRepositoryName,
+        digest text: String,
+        _ request: Request,
+        _ context: ServerRequestContext,
+        head: Bool
+    ) async throws -> Response {
         let principal = try await authorize(.read, repository, context)
         let digest = try OCIDigest.parseBlob(text)
         // A proxy namespace fetches what it lacks (OCIDistributionAPI+Proxy).
@@ -23,7 +29,10 @@ extension OCIDistributionAPI {
         let start = ContinuousClock.now
         switch head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size) {
         case .unsatisfiable:
-            let refusal = OCIError(.rangeInvalid, "range \"\(NameGrammar.printable(request.headers[.range] ?? ""))\" is outside blob \(digest) of \(blob.size) bytes")
+            let refusal = OCIError(
+                .rangeInvalid,
+                "range \"\(NameGrammar.printable(request.headers[.range] ?? ""))\" is outside blob \(digest) of \(blob.size) bytes"
+            )
             var response = OCIErrorResponse.response(for: refusal, method: request.method)
             response.headers[.contentRange] = "bytes */\(blob.size)"
             return response
@@ -40,7 +49,11 @@ extension OCIDistributionAPI {
             headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(blob.size)"
             let stream = try await oci.openBlob(repository, blob, range: range)
             metrics.recordServe(duration: ContinuousClock.now - start)
-            return Response(status: .partialContent, headers: headers, body: DownloadBody.make(stream, channel: context.channel, metrics: metrics))
+            return Response(
+                status: .partialContent,
+                headers: headers,
+                body: DownloadBody.make(stream, channel: context.channel, metrics: metrics)
+            )
         }
     }
 

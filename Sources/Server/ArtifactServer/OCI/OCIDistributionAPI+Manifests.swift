@@ -9,7 +9,12 @@ import NIOCore
 
 // Manifests by tag or digest (PUT, GET, HEAD, DELETE) and the referrers API.
 extension OCIDistributionAPI {
-    func putManifest(_ repository: OCIRepositoryName, reference: String, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
+    func putManifest(
+        _ repository: OCIRepositoryName,
+        reference: String,
+        _ request: Request,
+        _ context: ServerRequestContext
+    ) async throws -> Response {
         let principal = try await authorizePush(repository, context)
         let tooLarge = OCIError(.manifestInvalid, "a manifest may have at most \(OCIManifest.maximumSize) bytes", status: 413)
         let length = Self.contentLength(request)
@@ -23,8 +28,12 @@ extension OCIDistributionAPI {
                 throw tooLarge
             }
             return try await oci.putManifest(
-                repository, reference: reference, body: buffer, contentType: request.headers[.contentType],
-                context: context.auditContext(principal))
+                repository,
+                reference: reference,
+                body: buffer,
+                contentType: request.headers[.contentType],
+                context: context.auditContext(principal)
+            )
         }
         let manifest = OCIManifestAdmission.isLarge(contentLength: length) ? try await largeManifests.admitted(store) : try await store()
         let digest = OCIDigest.answered(reference: reference, digest: manifest.digest)
@@ -35,7 +44,13 @@ extension OCIDistributionAPI {
         return Response(status: .created, headers: headers)
     }
 
-    func getManifest(_ repository: OCIRepositoryName, reference: String, _ request: Request, _ context: ServerRequestContext, head: Bool) async throws -> Response {
+    func getManifest(
+        _ repository: OCIRepositoryName,
+        reference: String,
+        _ request: Request,
+        _ context: ServerRequestContext,
+        head: Bool
+    ) async throws -> Response {
         let principal = try await authorize(.read, repository, context)
         if let proxy = try await proxyConfiguration(repository) {
             return try await proxiedManifest(proxy, repository, reference: reference, context, principal: principal, head: head)
@@ -53,18 +68,31 @@ extension OCIDistributionAPI {
 
     /// A `pull` webhook event, for endpoints that asked for pulls; the pull is answered either way.
     private func recordPull(
-        _ repository: OCIRepositoryName, reference: String, digest: String, principal: Principal, _ context: ServerRequestContext
+        _ repository: OCIRepositoryName,
+        reference: String,
+        digest: String,
+        principal: Principal,
+        _ context: ServerRequestContext
     ) async {
         do {
             try await controlPlane.webhooks.record(
-                .pull, namespace: repository.namespace, subject: "\(repository.namespace)/\(repository.artifact):\(reference)",
-                digests: [digest], context: context.auditContext(principal))
+                .pull,
+                namespace: repository.namespace,
+                subject: "\(repository.namespace)/\(repository.artifact):\(reference)",
+                digests: [digest],
+                context: context.auditContext(principal)
+            )
         } catch {
             context.logger.error("recording a pull webhook event failed", metadata: ["error": "\(error.message)"])
         }
     }
 
-    func deleteManifest(_ repository: OCIRepositoryName, reference: String, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
+    func deleteManifest(
+        _ repository: OCIRepositoryName,
+        reference: String,
+        _ request: Request,
+        _ context: ServerRequestContext
+    ) async throws -> Response {
         let principal = try await authorize(.write, repository, context)
         try await oci.deleteManifest(repository, reference: reference, context: context.auditContext(principal))
         return Response(status: .accepted, headers: [.contentLength: "0"])
@@ -72,7 +100,12 @@ extension OCIDistributionAPI {
 
     /// The referrers of a digest as an image index; `artifactType` filters (and is then named in
     /// `OCI-Filters-Applied`).
-    func referrers(_ repository: OCIRepositoryName, digest text: String, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
+    func referrers(
+        _ repository: OCIRepositoryName,
+        digest text: String,
+        _ request: Request,
+        _ context: ServerRequestContext
+    ) async throws -> Response {
         _ = try await authorize(.read, repository, context)
         let subject = try OCIDigest.parse(text)
         let artifactType = request.query("artifactType").flatMap { $0.isEmpty ? nil : $0 }

@@ -26,7 +26,11 @@ extension OCIDistributionAPI {
         if context.credential?.isEmpty ?? true {
             principal = try await publicPrincipal(for: requested)
         } else {
-            principal = try await controlPlane.auth.authenticate(token: context.credential, user: context.basicUser, context: anonymous(context))
+            principal = try await controlPlane.auth.authenticate(
+                token: context.credential,
+                user: context.basicUser,
+                context: anonymous(context)
+            )
         }
         let issued = try await controlPlane.registryTokens.issue(for: principal, service: request.query("service"), requested: requested)
         let body: [String: Any] = [
@@ -65,7 +69,8 @@ extension OCIDistributionAPI {
     static func safeAuthority(_ authority: String?) -> String {
         guard let authority, !authority.isEmpty, authority.utf8.count <= 255,
             authority.utf8.allSatisfy({ byte in
-                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || Array(".-:[]".utf8).contains(byte)
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || Array(".-:[]".utf8).contains(byte)
             })
         else { return "localhost" }
         return authority

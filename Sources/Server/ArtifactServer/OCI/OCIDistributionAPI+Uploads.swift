@@ -18,7 +18,13 @@ extension OCIDistributionAPI {
             if let fromText = request.query("from"),
                 let source = try? OCIRepositoryName(parsing: fromText, defaultNamespace: naming.defaultNamespace),
                 case .allow = try await controlPlane.auth.authorize(
-                    token: context.credential, user: context.basicUser, scope: .read, namespace: source.namespace, repository: "\(source)", context: anonymous(context)),
+                    token: context.credential,
+                    user: context.basicUser,
+                    scope: .read,
+                    namespace: source.namespace,
+                    repository: "\(source)",
+                    context: anonymous(context)
+                ),
                 try await oci.mount(repository, digest: digest, from: source, context: audit) != nil
             {
                 return Self.created(blobLocation(repository, digest), digest: digest)
@@ -33,13 +39,23 @@ extension OCIDistributionAPI {
         return Self.uploadAccepted(repository, session, status: .accepted)
     }
 
-    func uploadStatus(_ repository: OCIRepositoryName, id: String, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
+    func uploadStatus(
+        _ repository: OCIRepositoryName,
+        id: String,
+        _ request: Request,
+        _ context: ServerRequestContext
+    ) async throws -> Response {
         _ = try await authorize(.write, repository, context)
         let session = try await oci.upload(repository, id: id)
         return Self.uploadAccepted(repository, session, status: .noContent)
     }
 
-    func patchUpload(_ repository: OCIRepositoryName, id: String, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
+    func patchUpload(
+        _ repository: OCIRepositoryName,
+        id: String,
+        _ request: Request,
+        _ context: ServerRequestContext
+    ) async throws -> Response {
         let principal = try await authorize(.write, repository, context)
         let range = try request.headers[.contentRange].map(Self.parseContentRange)
         var size = Self.contentLength(request)
@@ -50,11 +66,22 @@ extension OCIDistributionAPI {
             size = range.count
         }
         let session = try await oci.appendChunk(
-            repository, id: id, start: range?.start, body: body(request), size: size, context: context.auditContext(principal))
+            repository,
+            id: id,
+            start: range?.start,
+            body: body(request),
+            size: size,
+            context: context.auditContext(principal)
+        )
         return Self.uploadAccepted(repository, session, status: .accepted)
     }
 
-    func finishUpload(_ repository: OCIRepositoryName, id: String, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
+    func finishUpload(
+        _ repository: OCIRepositoryName,
+        id: String,
+        _ request: Request,
+        _ context: ServerRequestContext
+    ) async throws -> Response {
         let principal = try await authorize(.write, repository, context)
         guard let digestText = request.query("digest") else {
             throw OCIError(.digestInvalid, "closing an upload needs ?digest=")
@@ -63,11 +90,22 @@ extension OCIDistributionAPI {
         let length = Self.contentLength(request)
         let hasBody = length.map { $0 > 0 } ?? (request.headers[.transferEncoding] != nil)
         _ = try await oci.finishUpload(
-            repository, id: id, digest: digest, finalBody: hasBody ? body(request) : nil, finalSize: length, context: context.auditContext(principal))
+            repository,
+            id: id,
+            digest: digest,
+            finalBody: hasBody ? body(request) : nil,
+            finalSize: length,
+            context: context.auditContext(principal)
+        )
         return Self.created(blobLocation(repository, digest), digest: digest)
     }
 
-    func cancelUpload(_ repository: OCIRepositoryName, id: String, _ request: Request, _ context: ServerRequestContext) async throws -> Response {
+    func cancelUpload(
+        _ repository: OCIRepositoryName,
+        id: String,
+        _ request: Request,
+        _ context: ServerRequestContext
+    ) async throws -> Response {
         let principal = try await authorize(.write, repository, context)
         try await oci.cancelUpload(repository, id: id, context: context.auditContext(principal))
         return Response(status: .noContent, headers: [.contentLength: "0"])
@@ -80,10 +118,21 @@ extension OCIDistributionAPI {
         metrics.countingReceived(request.body)
     }
 
-    func ingest(_ repository: OCIRepositoryName, digest: OCIBlobDigest, _ request: Request, _ audit: ArtifactControlPlane.RequestContext) async throws -> LinkedBlob {
+    func ingest(
+        _ repository: OCIRepositoryName,
+        digest: OCIBlobDigest,
+        _ request: Request,
+        _ audit: ArtifactControlPlane.RequestContext
+    ) async throws -> LinkedBlob {
         let start = ContinuousClock.now
         do {
-            let blob = try await oci.ingest(repository, digest: digest, body: body(request), size: Self.contentLength(request), context: audit)
+            let blob = try await oci.ingest(
+                repository,
+                digest: digest,
+                body: body(request),
+                size: Self.contentLength(request),
+                context: audit
+            )
             metrics.recordIngest(duration: ContinuousClock.now - start, deduplicated: blob.deduplicated, repaired: blob.repaired)
             return blob
         } catch {
@@ -124,6 +173,7 @@ extension OCIDistributionAPI {
             headers: [
                 OCIHeader.location: "/v2/\(repository)/blobs/uploads/\(session.id)", OCIHeader.range: OCIHeader.rangeValue(session.offset),
                 OCIHeader.uploadUUID: session.id, .contentLength: "0",
-            ])
+            ]
+        )
     }
 }

@@ -48,8 +48,12 @@ struct OCIDistributionAPI: Sendable {
                 context.logger.debug("OCI request refused", metadata: ["error": "\(error)"])
             }
             var response = OCIErrorResponse.response(
-                for: refusal, method: request.method, uploadID: uploadID, requestID: context.requestID,
-                challenge: challenge(for: parsed, request))
+                for: refusal,
+                method: request.method,
+                uploadID: uploadID,
+                requestID: context.requestID,
+                challenge: challenge(for: parsed, request)
+            )
             if refusal.status == 403, let credential = context.credential, RegistryTokens.looksLikeJWT(credential),
                 controlPlane.configuration.registryTokens != nil
             {
@@ -116,7 +120,13 @@ struct OCIDistributionAPI: Sendable {
     /// The caller, if it holds `scope` on `repository`'s namespace (401/403 otherwise, audited).
     func authorize(_ scope: Scope, _ repository: OCIRepositoryName, _ context: ServerRequestContext) async throws -> Principal {
         try await controlPlane.auth.require(
-            token: context.credential, user: context.basicUser, scope: scope, namespace: repository.namespace, repository: "\(repository)", context: anonymous(context))
+            token: context.credential,
+            user: context.basicUser,
+            scope: scope,
+            namespace: repository.namespace,
+            repository: "\(repository)",
+            context: anonymous(context)
+        )
     }
 
     /// Before a push: the caller holds `write` on `repository`'s namespace, and the namespace
@@ -131,10 +141,16 @@ struct OCIDistributionAPI: Sendable {
 
     /// `_catalog`: the repositories of the namespaces the caller may read, `n`/`last` paged.
     func catalog(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
-        let principal = try await controlPlane.auth.authenticate(token: context.credential, user: context.basicUser, context: anonymous(context))
+        let principal = try await controlPlane.auth.authenticate(
+            token: context.credential,
+            user: context.basicUser,
+            context: anonymous(context)
+        )
         let readable: [String]? =
             principal.grants.contains { $0.namespace == nil && $0.allows(.read, in: nil) }
-            ? nil : Array(Set(principal.grants.compactMap { grant in grant.namespace.flatMap { grant.allows(.read, in: $0) ? $0 : nil } })).sorted()
+            ? nil
+            : Array(Set(principal.grants.compactMap { grant in grant.namespace.flatMap { grant.allows(.read, in: $0) ? $0 : nil } }))
+                .sorted()
         let limit = try Self.pageSize(request)
         let last = request.query("last")
         let page = try await oci.catalog(limit: limit, last: last, namespaces: readable)
@@ -171,7 +187,8 @@ struct OCIDistributionAPI: Sendable {
     // MARK: Responses
 
     static func json(_ object: Any, head: Bool, contentType: String = "application/json") -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         let headers: HTTPFields = [.contentType: contentType, .contentLength: "\(data.count)"]
         if head { return Response(status: .ok, headers: headers) }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -17,7 +17,11 @@ enum OCIErrorResponse {
     /// `challenge` is the `WWW-Authenticate` value of a 401 (``challenge``, the Basic one, unless
     /// registry token authentication names its token endpoint).
     static func response(
-        for error: OCIError, method: HTTPRequest.Method, uploadID: String? = nil, requestID: String? = nil, challenge: String = challenge
+        for error: OCIError,
+        method: HTTPRequest.Method,
+        uploadID: String? = nil,
+        requestID: String? = nil,
+        challenge: String = challenge
     ) -> Response {
         var headers: HTTPFields = [OCIHeader.apiVersion: "registry/2.0"]
         if error.status == 401 { headers[.wwwAuthenticate] = challenge }
@@ -34,7 +38,8 @@ enum OCIErrorResponse {
         } else {
             entry["detail"] = NSNull()
         }
-        let data = (try? JSONSerialization.data(withJSONObject: ["errors": [entry]], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: ["errors": [entry]], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         headers[.contentType] = "application/json"
         headers[.contentLength] = "\(data.count)"
         if method == .head { return Response(status: status, headers: headers) }

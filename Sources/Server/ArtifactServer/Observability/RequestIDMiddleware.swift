@@ -42,13 +42,25 @@ struct RequestIDMiddleware: Sendable {
             }
         } else {
             response = ErrorResponse.response(
-                for: HTTPAPIError(.invalidRequestID, "X-Request-ID must be 1-128 characters of A-Z a-z 0-9 . _ - (got \(supplied?.count ?? 0) characters)"),
-                method: request.method)
+                for: HTTPAPIError(
+                    .invalidRequestID,
+                    "X-Request-ID must be 1-128 characters of A-Z a-z 0-9 . _ - (got \(supplied?.count ?? 0) characters)"
+                ),
+                method: request.method
+            )
         }
         response.headers[Self.header] = context.requestID
         let entry = AccessLogEntry(
-            logger: context.logger, requestID: context.requestID, method: request.method.rawValue, path: request.uri.path,
-            route: context.endpointPath ?? "unmatched", status: Int(response.status.code), start: start, now: now, received: received)
+            logger: context.logger,
+            requestID: context.requestID,
+            method: request.method.rawValue,
+            path: request.uri.path,
+            route: context.endpointPath ?? "unmatched",
+            status: Int(response.status.code),
+            start: start,
+            now: now,
+            received: received
+        )
         return entry.attach(to: response)
     }
 
@@ -62,7 +74,8 @@ struct RequestIDMiddleware: Sendable {
     static func isValid(_ id: String) -> Bool {
         (1...128).contains(id.utf8.count)
             && id.utf8.allSatisfy { byte in
-                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2E || byte == 0x5F || byte == 0x2D
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2E || byte == 0x5F
+                    || byte == 0x2D
             }
     }
 

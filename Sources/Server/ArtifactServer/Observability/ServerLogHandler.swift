@@ -24,14 +24,19 @@ public struct ServerLogHandler: LogHandler {
 
     /// A handler writing to standard error.
     public static func standardError(
-        label: String, format: ServerLogFormat = .text, metadataProvider: Logger.MetadataProvider?
+        label: String,
+        format: ServerLogFormat = .text,
+        metadataProvider: Logger.MetadataProvider?
     ) -> ServerLogHandler {
         ServerLogHandler(label: label, format: format, output: .standardError, metadataProvider: metadataProvider)
     }
 
     /// A handler writing each line to `stream` (tests).
     public init(
-        label: String, stream: any TextOutputStream & Sendable, format: ServerLogFormat = .text, metadataProvider: Logger.MetadataProvider?
+        label: String,
+        stream: any TextOutputStream & Sendable,
+        format: ServerLogFormat = .text,
+        metadataProvider: Logger.MetadataProvider?
     ) {
         self.init(label: label, format: format, output: .stream(stream), metadataProvider: metadataProvider)
     }
@@ -61,7 +66,13 @@ public struct ServerLogHandler: LogHandler {
             merged["error"] = .string("\(error)")
         }
         let line = ServerLogLine(
-            timestamp: .now, level: event.level, label: label, source: event.source, message: event.message.description, metadata: merged)
+            timestamp: .now,
+            level: event.level,
+            label: label,
+            source: event.source,
+            message: event.message.description,
+            metadata: merged
+        )
         output.write(format == .json ? line.json() : line.text())
     }
 }

@@ -1,10 +1,11 @@
+import Foundation
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 public import Darwin
 #endif
-import Foundation
-import Logging
 
 /// One log line, rendered as text or JSON (``ServerLogFormat``).
 ///

@@ -52,11 +52,15 @@ public final class ServerMetrics: Sendable {
         bytesReceived = counter("artifactstore_http_received_bytes_total", "Blob bytes read from request bodies.")
         bytesSent = counter("artifactstore_http_sent_bytes_total", "Blob and file bytes sent in responses.")
         bytesSentFromFiles = counter(
-            "artifactstore_http_sent_file_region_bytes_total", "Bytes sent by the kernel from object files (sendfile); also in sent_bytes.")
+            "artifactstore_http_sent_file_region_bytes_total",
+            "Bytes sent by the kernel from object files (sendfile); also in sent_bytes."
+        )
         ingestDuration = timer("artifactstore_ingest_duration_seconds", "Time to ingest one blob upload, stored or refused.")
         dedupHits = counter("artifactstore_dedup_hits_total", "Uploads whose content was already stored.")
         repairs = counter(
-            "artifactstore_repaired_objects_total", "Stored objects found damaged or missing and replaced by the bytes of a new upload.")
+            "artifactstore_repaired_objects_total",
+            "Stored objects found damaged or missing and replaced by the bytes of a new upload."
+        )
         serveDuration = timer("artifactstore_serve_duration_seconds", "Time until a blob or file download's response head was ready.")
         gcRuns = counter("artifactstore_gc_runs_total", "Garbage collections run (dry runs not counted).")
         gcBlobsDeleted = counter("artifactstore_gc_blobs_deleted_total", "Blobs deleted by garbage collection.")
@@ -80,12 +84,19 @@ public final class ServerMetrics: Sendable {
             let made = (
                 counter: registry.makeCounter(
                     descriptor: Self.descriptor(
-                        "artifactstore_http_requests_total", "Requests answered, by route template, method and status."),
-                    labels: [("route", route), ("method", method), ("status", "\(status)")]),
+                        "artifactstore_http_requests_total",
+                        "Requests answered, by route template, method and status."
+                    ),
+                    labels: [("route", route), ("method", method), ("status", "\(status)")]
+                ),
                 timer: registry.makeDurationHistogram(
                     descriptor: Self.descriptor(
-                        "artifactstore_http_request_duration_seconds", "Time to the response head, by route template and method."),
-                    labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets)
+                        "artifactstore_http_request_duration_seconds",
+                        "Time to the response head, by route template and method."
+                    ),
+                    labels: [("route", route), ("method", method)],
+                    buckets: Self.latencyBuckets
+                )
             )
             handles[key] = made
             return made

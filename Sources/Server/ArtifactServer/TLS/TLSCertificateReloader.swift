@@ -44,7 +44,8 @@ public final class TLSCertificateReloader: Sendable {
         Self.warnIfExpired(identity, file: certificateFile, logger: logger)
         logger.notice(
             "TLS certificate reloaded",
-            metadata: ["file": "\(certificateFile)", "notValidAfter": "\(Self.timestamp(identity.notValidAfter))"])
+            metadata: ["file": "\(certificateFile)", "notValidAfter": "\(Self.timestamp(identity.notValidAfter))"]
+        )
     }
 
     /// What the signal handler calls: ``reload()``, logging a refusal instead of throwing.
@@ -77,7 +78,8 @@ public final class TLSCertificateReloader: Sendable {
         guard identity.notValidAfter < Int(Date().timeIntervalSince1970) else { return }
         logger.warning(
             "the TLS certificate has expired; clients will refuse it until it is renewed and reloaded (SIGHUP)",
-            metadata: ["file": "\(file)", "notValidAfter": "\(timestamp(identity.notValidAfter))"])
+            metadata: ["file": "\(file)", "notValidAfter": "\(timestamp(identity.notValidAfter))"]
+        )
     }
 
     static func timestamp(_ seconds: Int) -> String {

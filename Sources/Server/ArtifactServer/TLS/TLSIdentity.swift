@@ -23,12 +23,17 @@ public struct TLSIdentity: Sendable {
             chain = try NIOSSLCertificate.fromPEMBytes(certificateBytes)
         } catch {
             throw ServerConfigurationError(
-                .tlsUnusable, key: "tlsCert",
-                "\"\(certificateFile)\" is not a PEM certificate chain (-----BEGIN CERTIFICATE-----); check --tls-cert")
+                .tlsUnusable,
+                key: "tlsCert",
+                "\"\(certificateFile)\" is not a PEM certificate chain (-----BEGIN CERTIFICATE-----); check --tls-cert"
+            )
         }
         guard !chain.isEmpty else {
             throw ServerConfigurationError(
-                .tlsUnusable, key: "tlsCert", "\"\(certificateFile)\" holds no certificate; check --tls-cert")
+                .tlsUnusable,
+                key: "tlsCert",
+                "\"\(certificateFile)\" holds no certificate; check --tls-cert"
+            )
         }
         let keyBytes = try read(keyFile, key: "tlsKey", what: "private key")
         let privateKey: NIOSSLPrivateKey
@@ -37,8 +42,10 @@ public struct TLSIdentity: Sendable {
             privateKey = try NIOSSLPrivateKey(bytes: keyBytes, format: .pem)
         } catch {
             throw ServerConfigurationError(
-                .tlsUnusable, key: "tlsKey",
-                "\"\(keyFile)\" is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----); check --tls-key")
+                .tlsUnusable,
+                key: "tlsKey",
+                "\"\(keyFile)\" is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----); check --tls-key"
+            )
         }
         let identity = TLSIdentity(certificateChain: chain, privateKey: privateKey)
         do {
@@ -46,9 +53,11 @@ public struct TLSIdentity: Sendable {
             _ = try NIOSSLContext(configuration: identity.baseConfiguration)
         } catch {
             throw ServerConfigurationError(
-                .tlsUnusable, key: "tlsKey",
+                .tlsUnusable,
+                key: "tlsKey",
                 "the private key in \"\(keyFile)\" does not belong to the certificate in \"\(certificateFile)\"; "
-                    + "pass the key the certificate was issued for")
+                    + "pass the key the certificate was issued for"
+            )
         }
         return identity
     }
@@ -56,7 +65,9 @@ public struct TLSIdentity: Sendable {
     /// A server configuration presenting this identity, offering HTTP/1.1 by ALPN, TLS 1.2 or later.
     var baseConfiguration: TLSConfiguration {
         var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: certificateChain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+            certificateChain: certificateChain.map { .certificate($0) },
+            privateKey: .privateKey(privateKey)
+        )
         configuration.minimumTLSVersion = .tlsv12
         configuration.applicationProtocols = ["http/1.1"]
         return configuration
@@ -74,8 +85,10 @@ public struct TLSIdentity: Sendable {
             return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
             throw ServerConfigurationError(
-                .tlsUnusable, key: key,
-                "cannot read the \(what) file \"\(path)\": \(ServerConfiguration.reason(error)); check the path and its permissions")
+                .tlsUnusable,
+                key: key,
+                "cannot read the \(what) file \"\(path)\": \(ServerConfiguration.reason(error)); check the path and its permissions"
+            )
         }
     }
 }

@@ -41,7 +41,11 @@ enum DownloadBody {
 
     /// Sends `slice` as file regions; `false`, having sent nothing, when the connection has no
     /// ``FileRegionSender`` (HTTP/2, TLS, tests without a socket).
-    @concurrent static func send(_ slice: ByteStreamFileSlice, channel: any Channel, writer: inout any ResponseBodyWriter) async throws -> Bool {
+    @concurrent static func send(
+        _ slice: ByteStreamFileSlice,
+        channel: any Channel,
+        writer: inout any ResponseBodyWriter
+    ) async throws -> Bool {
         let tail = Swift.min(slice.count, heldBackBytes)
         let split = slice.range.upperBound - tail
         if split > slice.range.lowerBound {
@@ -59,7 +63,10 @@ enum DownloadBody {
     /// Writes one region and waits until it is on the socket; `false` when the connection has no
     /// sender.
     @concurrent static func region(
-        _ range: Range<UInt64>, of slice: ByteStreamFileSlice, channel: any Channel, writer: inout any ResponseBodyWriter
+        _ range: Range<UInt64>,
+        of slice: ByteStreamFileSlice,
+        channel: any Channel,
+        writer: inout any ResponseBodyWriter
     ) async throws -> Bool {
         let done = channel.eventLoop.makePromise(of: Void.self)
         let descriptor = slice.descriptor

@@ -20,6 +20,7 @@ enum TransferCoding {
         throw HTTPAPIError(
             .unsupportedTransferCoding,
             "Transfer-Encoding \"\(values.joined(separator: ", "))\" is not supported: send the body as is, with Content-Length or "
-                + "Transfer-Encoding: chunked alone")
+                + "Transfer-Encoding: chunked alone"
+        )
     }
 }
