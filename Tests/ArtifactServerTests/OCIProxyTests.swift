@@ -87,6 +87,7 @@ struct OCIProxyTests {
                     #expect(response.status == .badRequest, "\(body)")
                     #expect(response.errorCode() == "invalidProxy", "\(body)")
                     #expect(!String(buffer: response.body).contains("\"p\""), "the password is not quoted: \(body)")
+                    #expect(!String(buffer: response.body).contains("user:pw"), "credentials in the URL are not repeated: \(body)")
                 }
                 let forbidden = try await Self.setProxy(client, tenant, "hub", #"{"upstream":"https://example.org"}"#)
                 #expect(forbidden.status == .forbidden)
@@ -114,6 +115,17 @@ struct OCIProxyTests {
                     ).all().map { try $0.decode(column: "detail", as: String?.self) }
                 }
                 #expect(audit.count == 1 && !(audit.first??.contains(secret) ?? true), "audited without the password")
+                // The database holds the password sealed under the audit key, never as sent; the
+                // store opens it for the upstream client.
+                let stored = try await harness.controlPlane.store.read { db in
+                    try await db.raw("SELECT password FROM oci_proxies WHERE namespace = 'hub'").first()?.decode(
+                        column: "password",
+                        as: String.self
+                    )
+                }
+                #expect(stored?.hasPrefix("sealed:") == true)
+                #expect(stored?.contains(secret) == false)
+                #expect(try await OCIProxyStore(controlPlane: harness.controlPlane).configuration("hub")?.password == secret)
 
                 let deleted = try await client.execute(uri: "/v1/proxies/hub", method: .delete, headers: TestRequest.bearer(admin)) { $0 }
                 #expect(deleted.status == .noContent)

@@ -10,7 +10,7 @@ import Foundation
 /// hold. Rotating the audit key keeps old keys, so old secrets still open.
 ///
 /// Replication passwords are sealed the same way under their own derived key (``replication``).
-struct WebhookSecretBox: Sendable {
+package struct WebhookSecretBox: Sendable {
     let keys: AuditKeyring
     /// The HKDF purpose: one derived key per kind of secret.
     var purpose = "artifactstore webhook secret v1"

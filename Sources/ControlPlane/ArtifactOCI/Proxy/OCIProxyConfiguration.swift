@@ -66,9 +66,11 @@ public struct OCIProxyConfiguration: Sendable, Hashable, CustomStringConvertible
     }
 
     static func checkedUpstream(_ text: String) throws(ControlPlaneError) -> URL {
+        // A URL with `user:password@` is not repeated: the refusal reaches logs and the client.
+        let shown = text.contains("@") ? "(not repeated: it holds credentials)" : "\"\(NameGrammar.printable(String(text.prefix(200))))\""
         let refusal = ControlPlaneError(
             .invalidProxy,
-            "upstream \"\(NameGrammar.printable(String(text.prefix(200))))\" must be http:// or https:// with a host, "
+            "upstream \(shown) must be http:// or https:// with a host, "
                 + "and no user, query or fragment (give credentials with username and password)"
         )
         guard text.count <= 2048, NameGrammar.invisibleCharacter(in: text) == nil, !text.contains(" "),

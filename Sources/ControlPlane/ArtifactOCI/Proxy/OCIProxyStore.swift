@@ -40,6 +40,9 @@ public struct OCIProxyStore: Sendable {
                 )
             }
             try await db.raw("DELETE FROM oci_proxies WHERE namespace = \(bind: ns)").run()
+            // The password is sealed under an audit key (docs/oci.md, "Proxy namespaces"): a
+            // dump of the database does not hand it out.
+            let password = try configuration.password.map { try WebhookSecretBox.proxy(keys).sealText($0) }
             try await db.raw(
                 """
                 INSERT INTO oci_proxies (namespace, upstream, prefix, allow_patterns, deny_patterns, redirect_hosts, tag_ttl_seconds,
@@ -48,7 +51,7 @@ public struct OCIProxyStore: Sendable {
                 \(bind: configuration.prefix), \(bind: configuration.allow.joined(separator: "\n")),
                 \(bind: configuration.deny.joined(separator: "\n")), \(bind: configuration.redirectHosts.joined(separator: "\n")),
                 \(bind: configuration.tagTTLSeconds), \(bind: configuration.evictUnusedAfterSeconds), \(bind: configuration.username),
-                \(bind: configuration.password),
+                \(bind: password),
                 \(bind: context.actor), \(bind: now))
                 """
             ).run()
@@ -67,14 +70,16 @@ public struct OCIProxyStore: Sendable {
     /// Every proxy namespace, by name.
     public func list() async throws(ControlPlaneError) -> [OCIProxyConfiguration] {
         try await controlPlane.query("listing proxy namespaces") { db in
-            try await db.raw("SELECT * FROM oci_proxies ORDER BY namespace").all().map(Self.configuration(from:))
+            try await db.raw("SELECT * FROM oci_proxies ORDER BY namespace").all().map { try Self.configuration(from: $0, keys: keys) }
         }
     }
 
     /// The proxy configuration of `namespace`, or `nil` for an ordinary namespace.
     public func configuration(_ namespace: String) async throws(ControlPlaneError) -> OCIProxyConfiguration? {
         try await controlPlane.query("reading proxy namespace \"\(namespace)\"") { db in
-            try await db.raw("SELECT * FROM oci_proxies WHERE namespace = \(bind: namespace)").first().map(Self.configuration(from:))
+            try await db.raw("SELECT * FROM oci_proxies WHERE namespace = \(bind: namespace)").first().map {
+                try Self.configuration(from: $0, keys: keys)
+            }
         }
     }
 
@@ -130,7 +135,10 @@ public struct OCIProxyStore: Sendable {
     /// Now, in milliseconds, on the control plane's (injectable) clock.
     public func now() -> Int64 { controlPlane.nowMilliseconds() }
 
-    static func configuration(from row: any SQLRow) throws -> OCIProxyConfiguration {
+    /// The audit keys that seal upstream passwords.
+    var keys: AuditKeyring { controlPlane.configuration.auditKeys }
+
+    static func configuration(from row: any SQLRow, keys: AuditKeyring) throws -> OCIProxyConfiguration {
         let lines = { (text: String) in text.split(separator: "\n").map(String.init) }
         let text = try row.string("upstream")
         guard let upstream = URL(string: text) else {
@@ -145,7 +153,7 @@ public struct OCIProxyStore: Sendable {
             redirectHosts: lines(try row.string("redirect_hosts")),
             tagTTLSeconds: try row.int("tag_ttl_seconds"),
             username: try row.optionalString("username"),
-            password: try row.optionalString("password"),
+            password: try row.optionalString("password").map { try WebhookSecretBox.proxy(keys).openText($0) },
             evictUnusedAfterSeconds: try row.optionalInt("evict_after_seconds")
         )
     }
