@@ -97,24 +97,13 @@ public struct ReplicationRuleConfiguration: Sendable, Hashable, CustomStringConv
     }
 
     static func checkedRemote(_ text: String) throws(ControlPlaneError) -> URL {
-        // A URL with credentials in it is not quoted: errors never carry a password.
-        let shown = text.contains("@") ? "(a URL with credentials in it)" : "\"\(NameGrammar.printable(String(text.prefix(200))))\""
-        let refusal = ControlPlaneError(
-            .invalidReplication,
-            "remote \(shown) must be http:// or https:// with a host, "
-                + "and no user, path, query or fragment (give credentials with --username and --password-file)"
+        try RemoteCredentials.checkedURL(
+            text,
+            what: "remote",
+            rule: "http:// or https:// with a host, and no user, path, query or fragment "
+                + "(give credentials with --username and --password-file)",
+            allowsPath: false,
+            code: .invalidReplication
         )
-        guard text.count <= 2048, NameGrammar.invisibleCharacter(in: text) == nil, !text.contains(" "),
-            var components = URLComponents(string: text),
-            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            let host = components.host, !host.isEmpty,
-            components.user == nil, components.password == nil, components.query == nil, components.fragment == nil
-        else { throw refusal }
-        while components.path.hasSuffix("/") { components.path.removeLast() }
-        guard components.path.isEmpty else { throw refusal }
-        components.scheme = scheme
-        components.host = host.lowercased()
-        guard let url = components.url else { throw refusal }
-        return url
     }
 }

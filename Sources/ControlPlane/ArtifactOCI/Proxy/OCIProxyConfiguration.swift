@@ -66,24 +66,13 @@ public struct OCIProxyConfiguration: Sendable, Hashable, CustomStringConvertible
     }
 
     static func checkedUpstream(_ text: String) throws(ControlPlaneError) -> URL {
-        // A URL with `user:password@` is not repeated: the refusal reaches logs and the client.
-        let shown = text.contains("@") ? "(not repeated: it holds credentials)" : "\"\(NameGrammar.printable(String(text.prefix(200))))\""
-        let refusal = ControlPlaneError(
-            .invalidProxy,
-            "upstream \(shown) must be http:// or https:// with a host, "
-                + "and no user, query or fragment (give credentials with username and password)"
+        try RemoteCredentials.checkedURL(
+            text,
+            what: "upstream",
+            rule: "http:// or https:// with a host, and no user, query or fragment (give credentials with username and password)",
+            allowsPath: true,
+            code: .invalidProxy
         )
-        guard text.count <= 2048, NameGrammar.invisibleCharacter(in: text) == nil, !text.contains(" "),
-            var components = URLComponents(string: text),
-            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            let host = components.host, !host.isEmpty,
-            components.user == nil, components.password == nil, components.query == nil, components.fragment == nil
-        else { throw refusal }
-        components.scheme = scheme
-        components.host = host.lowercased()
-        while components.path.hasSuffix("/") { components.path.removeLast() }
-        guard let url = components.url else { throw refusal }
-        return url
     }
 
     static func checkedPrefix(_ prefix: String) throws(ControlPlaneError) -> String {
