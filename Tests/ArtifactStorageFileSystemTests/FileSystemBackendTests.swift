@@ -328,4 +328,38 @@ struct FileSystemStampTests {
         #expect(!rewritten.stamp.isSameIncarnation(as: stamped.stamp))
         await #expect(throws: StorageError.self) { _ = try await backend.statStamped(try StoragePath("a/object")) }
     }
+
+    @Test func smallObjectsAreReadWholeAndLargerOnesStreamed() async throws {
+        let tree = try TemporaryTree()
+        defer { tree.remove() }
+        try tree.write("a/small", "the bytes")
+        try tree.write("a/empty", "")
+        try tree.write("a/large", String(repeating: "x", count: 10_000))
+        try tree.write("a/directory/inside", "")
+        let backend = try await tree.open()
+        for (name, text) in [("a/small", "the bytes"), ("a/empty", "")] {
+            let path = try StoragePath(name)
+            guard case .whole(let buffer, let stamp) = try await backend.readStamped(path, wholeUpTo: 9) else {
+                Issue.record("\(name) of at most the limit was not read whole")
+                continue
+            }
+            #expect(String(buffer: buffer) == text)
+            #expect(stamp == (try await backend.statStamped(path)).stamp, "the stamp is the object's")
+        }
+        let large = try StoragePath("a/large")
+        guard case .streamed(let read) = try await backend.readStamped(large, wholeUpTo: 9_999) else {
+            Issue.record("an object past the limit was read whole")
+            return
+        }
+        #expect(read.stamp == (try await backend.statStamped(large)).stamp)
+        var count = 0
+        for try await chunk in read.bytes { count += chunk.readableBytes }
+        #expect(count == 10_000)
+        for (name, kind) in [("a/missing", StorageErrorCode.objectNotFound), ("a/directory", .objectNotFound)] {
+            let error = await #expect(throws: StorageError.self) {
+                _ = try await backend.readStamped(try StoragePath(name), wholeUpTo: 1 << 20)
+            }
+            #expect(error?.kind == kind, "\(name)")
+        }
+    }
 }

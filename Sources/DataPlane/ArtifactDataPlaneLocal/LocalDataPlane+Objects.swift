@@ -3,6 +3,7 @@ public import ArtifactIdentity
 import ArtifactStorage
 public import ArtifactStoreCore
 import Logging
+import NIOCore
 
 extension LocalDataPlane {
     public func serve(_ address: ContentAddress, range: ByteRange?, backendID: String?) async throws(DataPlaneError) -> ByteStream {
@@ -23,11 +24,18 @@ extension LocalDataPlane {
         let openedAt = provedReads.wallClockNanoseconds()
         let stream: ByteStream
         var stamp: StorageChangeStamp?
+        var readWhole: ByteBuffer?
         do {
             if let stamping {
-                let read = try await stamping.readStamped(path, range: nil)
-                stream = read.bytes
-                stamp = read.stamp
+                switch try await stamping.readStamped(path, wholeUpTo: Self.provedInMemoryLimit) {
+                case .whole(let buffer, let wholeStamp):
+                    readWhole = buffer
+                    stream = ByteStream(buffer)
+                    stamp = wholeStamp
+                case .streamed(let read):
+                    stream = read.bytes
+                    stamp = read.stamp
+                }
             } else {
                 stream = try await backend.read(path, range: storageRange)
             }
@@ -43,6 +51,9 @@ extension LocalDataPlane {
             )
         } catch {
             throw .storage(error, "read \(address)", backendID: backendID)
+        }
+        if let readWhole, let stamp {
+            return try provedBuffer(readWhole, stamp: stamp, address: address, backendID: backendID, openedAt: openedAt)
         }
         guard whole else {
             return ServeStream(base: stream, address: address, backendID: backendID, proof: .none).byteStream
@@ -68,6 +79,25 @@ extension LocalDataPlane {
             proved: { provedReads.record(key, stamp, openedAt: openedAt) },
             failed: { provedReads.forget(key) }
         ).byteStream
+    }
+
+    /// A small object read whole with its stamp: served at once when the stamp is trusted, else
+    /// hashed first (and its stamp recorded); damage is `objectCorrupt` before any byte is sent.
+    func provedBuffer(
+        _ buffer: ByteBuffer,
+        stamp: StorageChangeStamp,
+        address: ContentAddress,
+        backendID: String,
+        openedAt: Int64
+    ) throws(DataPlaneError) -> ByteStream {
+        let key = VerifiedStamps.Key(backendID: backendID, address: address)
+        if provedReads.trusts(key, stamp) {
+            provedReads.record(key, stamp, openedAt: openedAt)
+            return ByteStream(buffer)
+        }
+        try requireProof(of: buffer, address: address, backendID: backendID)
+        provedReads.record(key, stamp, openedAt: openedAt)
+        return ByteStream(buffer)
     }
 
     /// Whether a whole read should be proved in memory before it returns: the object (its size
@@ -97,6 +127,7 @@ extension LocalDataPlane {
         let openedAt = provedReads.wallClockNanoseconds()
         let stream: ByteStream
         var stamp: StorageChangeStamp?
+        var readWhole: ByteBuffer?
         do {
             if let stamping = backend as? any StorageChangeStamping {
                 let read = try await stamping.readStamped(path, range: nil)

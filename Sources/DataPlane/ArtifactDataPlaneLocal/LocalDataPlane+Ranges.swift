@@ -193,28 +193,38 @@ extension LocalDataPlane {
         opened: ByteStream? = nil
     ) async throws(DataPlaneError) -> ByteBuffer {
         var whole = ByteBuffer()
-        var hasher = DigestHasher(address.algorithm)
         do {
             let stream = if let opened { opened } else { try await backend.read(Self.path(of: address), range: nil) }
             for try await var buffer in stream {
                 guard UInt64(whole.readableBytes + buffer.readableBytes) <= Self.provedInMemoryLimit else {
                     throw Self.corrupt(address, size: UInt64(whole.readableBytes + buffer.readableBytes), backendID: backendID)
                 }
-                hasher.update(buffer)
-                whole.writeBuffer(&buffer)
+                if whole.readableBytes == 0 {
+                    whole = buffer
+                } else {
+                    whole.writeBuffer(&buffer)
+                }
             }
         } catch {
             throw DataPlaneError.reading(error, address, backendID: backendID)
         }
+        try requireProof(of: whole, address: address, backendID: backendID)
+        return whole
+    }
+
+    /// Fails with `objectCorrupt`, forgetting any proof of the object's stamp and logging the
+    /// damage, unless `bytes` hash to `address`.
+    func requireProof(of bytes: ByteBuffer, address: ContentAddress, backendID: String) throws(DataPlaneError) {
+        var hasher = DigestHasher(address.algorithm)
+        hasher.update(bytes)
         guard hasher.finalize() == address.digest else {
             provedReads.forget(VerifiedStamps.Key(backendID: backendID, address: address))
             logger.error(
                 "stored object does not match its address",
                 metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"]
             )
-            throw Self.corrupt(address, size: UInt64(whole.readableBytes), backendID: backendID)
+            throw Self.corrupt(address, size: UInt64(bytes.readableBytes), backendID: backendID)
         }
-        return whole
     }
 
     static func corrupt(_ address: ContentAddress, size: UInt64, backendID: String) -> DataPlaneError {

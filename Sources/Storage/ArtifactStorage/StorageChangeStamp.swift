@@ -1,4 +1,5 @@
 public import ArtifactStoreCore
+public import NIOCore
 
 /// What a backend can tell, without reading an object, about whether its bytes may have changed.
 ///
@@ -72,6 +73,30 @@ public protocol StorageChangeStamping: StorageBackend {
 
     /// ``StorageBackend/stat(_:)`` with the object's stamp, in one look-up.
     func statStamped(_ path: StoragePath) async throws(StorageError) -> StampedObjectInfo
+
+    /// The whole object in one buffer when it holds at most `limit` bytes, else the object opened
+    /// as ``readStamped(_:range:)`` opens it.
+    ///
+    /// Exists because a small object is read whole anyway (to be proved before its status line),
+    /// and a backend that can open, stamp and read it in one step saves the reader the hand-offs a
+    /// stream costs. A `.whole` answer promises the object's stamp was the same before and after
+    /// its bytes were read, so the buffer is the stamped incarnation's content.
+    func readStamped(_ path: StoragePath, wholeUpTo limit: UInt64) async throws(StorageError) -> StampedObjectRead
+}
+
+extension StorageChangeStamping {
+    /// Opens the object as a stream; backends that can read a small object in one step override it.
+    public func readStamped(_ path: StoragePath, wholeUpTo limit: UInt64) async throws(StorageError) -> StampedObjectRead {
+        .streamed(try await readStamped(path, range: nil))
+    }
+}
+
+/// What ``StorageChangeStamping/readStamped(_:wholeUpTo:)`` found.
+public enum StampedObjectRead: Sendable {
+    /// The whole object, read in one step; its stamp did not move while it was read.
+    case whole(ByteBuffer, StorageChangeStamp)
+    /// The object opened as a stream (larger than the limit, or a backend that streams only).
+    case streamed(StampedRead)
 }
 
 /// An object's information together with its stamp, taken in one look-up.

@@ -31,18 +31,21 @@ extension FileSystemBackend {
 
 extension FileSystemBackend: StorageDescriptorOpening {
     package func openForReading(_ path: StoragePath) async throws(StorageError) -> OpenedStorageFile {
-        try await run { () throws(StorageError) -> OpenedStorageFile in
-            do {
-                // O_NONBLOCK so a FIFO planted in the root cannot hang the open; regular files ignore it.
-                let fd = try resolve(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
-                let info = try Sys.fstat(fd.raw)
-                guard Sys.isRegular(info) else {
-                    throw StorageError(.objectNotFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
-                }
-                return OpenedStorageFile(descriptor: fd, stamp: Self.stamp(info))
-            } catch {
-                throw .from(error, .lookUp, path: path, verb: "read")
+        try await run { () throws(StorageError) -> OpenedStorageFile in try openForReadingNow(path) }
+    }
+
+    /// Opens a regular file for reading and stamps it, blocking the calling thread.
+    func openForReadingNow(_ path: StoragePath) throws(StorageError) -> OpenedStorageFile {
+        do {
+            // O_NONBLOCK so a FIFO planted in the root cannot hang the open; regular files ignore it.
+            let fd = try resolve(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
+            let info = try Sys.fstat(fd.raw)
+            guard Sys.isRegular(info) else {
+                throw StorageError(.objectNotFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
             }
+            return OpenedStorageFile(descriptor: fd, stamp: Self.stamp(info))
+        } catch {
+            throw .from(error, .lookUp, path: path, verb: "read")
         }
     }
 
@@ -88,6 +91,54 @@ extension FileSystemBackend: StorageDescriptorOpening {
 extension FileSystemBackend: StorageChangeStamping {
     public func readStamped(_ path: StoragePath, range: ClosedRange<UInt64>?) async throws(StorageError) -> StampedRead {
         try await openChunks(path, range: range, stamped: true)
+    }
+
+    /// Opens, stamps and, when it holds at most `limit` bytes, reads the file in one job on the
+    /// thread pool, stamping it again after the read: one hand-off instead of the open's and the
+    /// closing stamp check's. A larger file comes back as the stream ``readStamped(_:range:)``
+    /// gives, on the descriptor already open.
+    public func readStamped(_ path: StoragePath, wholeUpTo limit: UInt64) async throws(StorageError) -> StampedObjectRead {
+        let pool = threadPool
+        // The descriptor of a file read whole is closed on the pool thread, at the end of the job.
+        let read = try await run { () throws(StorageError) -> WholeOrOpened in
+            let opened = try openForReadingNow(path)
+            let size = opened.stamp.size
+            guard size <= limit else { return .opened(opened) }
+            var buffer = ByteBufferAllocator().buffer(capacity: Int(size))
+            try FileChunks.fill(&buffer, length: Int(size), from: opened.descriptor.raw, at: 0, path: path)
+            let after: Glibc.stat
+            do {
+                after = try Sys.fstat(opened.descriptor.raw)
+            } catch {
+                throw .from(error, .lookUp, path: path, verb: "read")
+            }
+            let now = Self.stamp(after)
+            guard now == opened.stamp else {
+                throw StorageError(.io, "\"\(path)\" changed while it was being read (\(opened.stamp) became \(now))", path: path.string)
+            }
+            return .whole(buffer, opened.stamp)
+        }
+        switch read {
+        case .whole(let buffer, let stamp):
+            return .whole(buffer, stamp)
+        case .opened(let opened):
+            let chunks = FileChunks(
+                file: opened.descriptor,
+                path: path,
+                start: 0,
+                end: opened.stamp.size,
+                chunkSize: Self.readChunkSize,
+                threadPool: pool,
+                expectedStamp: opened.stamp
+            )
+            return .streamed(StampedRead(bytes: chunks.byteStream, stamp: opened.stamp))
+        }
+    }
+
+    /// What the job of ``readStamped(_:wholeUpTo:)`` hands back to the caller.
+    private enum WholeOrOpened: Sendable {
+        case whole(ByteBuffer, StorageChangeStamp)
+        case opened(OpenedStorageFile)
     }
 
     public func statStamped(_ path: StoragePath) async throws(StorageError) -> StampedObjectInfo {
