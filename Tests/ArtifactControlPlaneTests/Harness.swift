@@ -143,7 +143,7 @@ final class Harness: Sendable {
     static let tables = [
         "namespaces", "artifacts", "versions", "version_files", "tags", "blobs", "links", "holds", "retention_policies", "audit_log",
         "audit_head", "audit_pending",
-        "tokens", "namespace_usage",
+        "tokens", "namespace_usage", "namespace_usage_changes",
     ]
 
     /// Every row of every table, as text, in a stable order: equal snapshots mean nothing changed.

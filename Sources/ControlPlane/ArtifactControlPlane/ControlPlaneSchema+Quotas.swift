@@ -28,4 +28,22 @@ extension ControlPlaneSchema {
         FROM namespaces n
         """,
     ]
+
+    /// `namespace_usage_changes`: a change to a namespace's counters appended by its transaction
+    /// instead of an update of the namespace's one counter row (which every push would otherwise
+    /// update, a row every concurrent writer conflicts on); a namespace's usage is its row plus
+    /// its changes until ``NamespaceUsageCounter/fold(in:limit:)`` moves them into the row.
+    static let usageChanges: [String] = [
+        """
+        CREATE TABLE namespace_usage_changes (
+            id TEXT PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            objects BIGINT NOT NULL,
+            files BIGINT NOT NULL,
+            bytes_referenced BIGINT NOT NULL,
+            bytes_stored BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX namespace_usage_changes_by_namespace ON namespace_usage_changes (namespace)",
+    ]
 }

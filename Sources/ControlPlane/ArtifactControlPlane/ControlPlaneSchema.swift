@@ -47,6 +47,9 @@ public enum ControlPlaneSchema {
         // Replication rules (push to / pull from a remote OCI registry) and the durable queue of
         // push work, written in the transaction of each commit (ControlPlaneSchema+Replication).
         Migration(version: 12, name: "replication rules and queue", statements: replication),
+        // Usage changes appended by pushes into namespaces without a quota, folded into the
+        // counter rows every second (ControlPlaneSchema+Quotas, NamespaceUsageCounter).
+        Migration(version: 13, name: "namespace usage changes", statements: usageChanges),
     ]
 
     /// The newest schema version this code knows.

@@ -61,6 +61,8 @@ public enum ServeApplication {
                 // Proxy namespaces' "unused for N days" (docs/oci.md, "Proxy namespaces").
                 OCIProxyStore(controlPlane: controlPlane).evictionService(interval: configuration.gcInterval),
                 controlPlane.auditSequencer.service(),
+                // Usage changes appended by pushes folded into the namespaces' counter rows.
+                controlPlane.registry.usageFoldService(),
                 // Every node delivers webhooks; each delivery is leased to one (docs/webhooks.md).
                 WebhookDeliveryRunner(
                     controlPlane: controlPlane,

@@ -1,0 +1,50 @@
+import ArtifactMetadata
+import Logging
+public import ServiceLifecycle
+
+extension Registry {
+    /// Moves the usage changes pushes appended into the namespaces' counter rows, in batches of
+    /// `batch` until none is left; returns how many it moved (``NamespaceUsageCounter``).
+    @discardableResult
+    public func foldUsageChanges(batch: Int = 1000) async throws(ControlPlaneError) -> Int {
+        var total = 0
+        while true {
+            let moved = try await controlPlane.mutate("folding namespace usage changes into their counters", priority: .background) {
+                db in try await NamespaceUsageCounter.fold(in: db, limit: batch)
+            }
+            total += moved
+            if moved < batch { return total }
+        }
+    }
+
+    /// The service `serve` runs to keep the appended usage changes few: a fold every `interval`.
+    public func usageFoldService<C: Clock<Duration>>(
+        interval: Duration = .seconds(1),
+        clock: C = ContinuousClock()
+    )
+        -> NamespaceUsageFoldService<C>
+    {
+        NamespaceUsageFoldService(registry: self, interval: interval, clock: clock)
+    }
+}
+
+/// Folds appended usage changes into the namespaces' counter rows every ``interval``, on every
+/// node (two folds at once move each change once: see ``NamespaceUsageCounter/fold(in:limit:)``).
+///
+/// Exists so the changes table stays small and reads of usage sum few rows. Usage is correct
+/// without it (reads add the unfolded changes); a failed fold is logged and the next one retries.
+public struct NamespaceUsageFoldService<C: Clock<Duration>>: Service {
+    let registry: Registry
+    let interval: Duration
+    let clock: C
+
+    public func run() async throws {
+        await runPeriodically(every: interval, on: clock) {
+            do {
+                try await registry.foldUsageChanges()
+            } catch {
+                registry.controlPlane.logger.error("folding namespace usage changes failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
