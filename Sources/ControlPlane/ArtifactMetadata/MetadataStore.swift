@@ -242,9 +242,10 @@ public final class MetadataStore: Sendable {
     /// it gets a turn in which none of it runs.
     public func transaction<R: Sendable>(
         priority: TransactionPriority = .normal,
+        isolation: TransactionIsolation = .serializable,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
-        try await transaction(priority: priority, waitingForLock: nil, body)
+        try await transaction(priority: priority, isolation: isolation, waitingForLock: nil, body)
     }
 
     /// Runs `body` in one serializable transaction, as ``transaction(priority:_:)``, that begins
@@ -261,11 +262,12 @@ public final class MetadataStore: Sendable {
         waitingForLock name: String,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
-        try await transaction(priority: .normal, waitingForLock: advisoryLockKey(name), body)
+        try await transaction(priority: .normal, isolation: .serializable, waitingForLock: advisoryLockKey(name), body)
     }
 
     private func transaction<R: Sendable>(
         priority: TransactionPriority,
+        isolation: TransactionIsolation,
         waitingForLock lockKey: Int64?,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
@@ -276,13 +278,16 @@ public final class MetadataStore: Sendable {
             let location = self.location
             return try await group.transaction(on: connection.sql(queryLogLevel: nil), wrap: { Self.wrap($0, location) }, body)
         case .postgres(let client, _):
-            return try await Task { try await self.runPostgresTransaction(client, priority: priority, lockKey: lockKey, body) }.value
+            return try await Task {
+                try await self.runPostgresTransaction(client, priority: priority, isolation: isolation, lockKey: lockKey, body)
+            }.value
         }
     }
 
     private func runPostgresTransaction<R: Sendable>(
         _ client: PostgresClient,
         priority: TransactionPriority,
+        isolation: TransactionIsolation,
         lockKey: Int64?,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
@@ -310,7 +315,7 @@ public final class MetadataStore: Sendable {
                     }
                     let result: Result<R, any Error>
                     do {
-                        try await db.raw("BEGIN ISOLATION LEVEL SERIALIZABLE").run()
+                        try await db.raw(SQLQueryString(isolation.postgresBegin)).run()
                         do {
                             let value = try await body(db)
                             try await db.raw("COMMIT").run()

@@ -31,8 +31,10 @@ public struct AuditSealReport: Sendable, Hashable {
 /// up to ``batchSize`` pending records in `(time, id)` order, moves the head by compare-and-set
 /// from the value it read (else it writes nothing), inserts the records at the following
 /// sequence numbers (the primary key refuses a number twice) and deletes exactly those pending
-/// rows (each must still be there). Serializable isolation on PostgreSQL and the one writer of
-/// SQLite settle the rest; a batch that loses is re-run or left to the next round.
+/// rows (each must still be there). On PostgreSQL the transaction is repeatable read
+/// (``TransactionIsolation/snapshot``): two seals that read the same head or the same pending
+/// rows both write them, and the second is refused; SQLite runs one writer. A batch that loses is
+/// re-run or left to the next round.
 public struct AuditSequencer: Sendable {
     let controlPlane: ControlPlane
 
@@ -91,7 +93,10 @@ public struct AuditSequencer: Sendable {
         let keys = controlPlane.configuration.auditKeys
         do {
             // The store directly, not `mutate`: a seal must not wake the sequencer again.
-            return try await controlPlane.store.transaction { db in
+            // Snapshot isolation: every conflict of a seal is a write to a row another seal
+            // writes (the head's compare-and-set, the pending rows it deletes), and the writers
+            // whose pending rows it reads are then never cancelled on its account.
+            return try await controlPlane.store.transaction(isolation: .snapshot) { db in
                 try await Self.seal(after: cursor, limit: limit, keys: keys, in: db)
             }
         } catch {

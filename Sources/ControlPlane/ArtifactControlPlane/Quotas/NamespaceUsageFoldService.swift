@@ -9,8 +9,16 @@ extension Registry {
     public func foldUsageChanges(batch: Int = 1000) async throws(ControlPlaneError) -> Int {
         var total = 0
         while true {
-            let moved = try await controlPlane.mutate("folding namespace usage changes into their counters", priority: .background) {
-                db in try await NamespaceUsageCounter.fold(in: db, limit: batch)
+            let moved: Int
+            do {
+                // Snapshot isolation (see TransactionIsolation): a fold's conflicts are writes to
+                // the rows it deletes and the counter rows it updates; the pushes whose changes
+                // it reads are never cancelled on its account.
+                moved = try await controlPlane.store.transaction(priority: .background, isolation: .snapshot) { db in
+                    try await NamespaceUsageCounter.fold(in: db, limit: batch)
+                }
+            } catch {
+                throw ControlPlaneError.wrapping(error, "folding namespace usage changes into their counters")
             }
             total += moved
             if moved < batch { return total }
