@@ -1,5 +1,6 @@
 import ArtifactMetadata
 import Logging
+import SQLKit
 public import ServiceLifecycle
 
 extension Registry {
@@ -7,6 +8,11 @@ extension Registry {
     /// `batch` until none is left; returns how many it moved (``NamespaceUsageCounter``).
     @discardableResult
     public func foldUsageChanges(batch: Int = 1000) async throws(ControlPlaneError) -> Int {
+        // An idle store costs a read a second, not a write transaction (and an fsync on SQLite).
+        let pending = try await controlPlane.query("looking for namespace usage changes to fold") { db in
+            try await db.raw("SELECT 1 AS pending FROM namespace_usage_changes LIMIT 1").first() != nil
+        }
+        guard pending else { return 0 }
         var total = 0
         while true {
             let moved: Int
