@@ -43,7 +43,7 @@ MEMBER = "icu_packaged_data.cpp.o"
 KEEP_LOCALES = {"root", "pool", "res_index", "en", "en_US", "en_US_POSIX", "en_001"}
 LOCALE = re.compile(r"^([a-z]{2,3}(_[A-Za-z0-9]+)*|root|pool|res_index)$")
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_OUT = os.path.join(HERE, "..", "Sources", "Client", "CArtifactICUData", f"icudt{ICU_VERSION}l-filtered.dat")
+DEFAULT_OUT = os.path.relpath(os.path.join(HERE, "..", "Sources", "Client", "CArtifactICUData", f"icudt{ICU_VERSION}l-filtered.dat"))
 
 
 def toolchain_lib():
