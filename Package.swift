@@ -20,7 +20,8 @@ import PackageDescription
 //   server / CLI  ArtifactServer (the /v1 HTTP API and the OCI /v2 API on Hummingbird: handlers, router, auth,
 //                 metrics, configuration, the serve application), ArtifactStoreClient (typed client of the /v1 HTTP API: transfers
 //                 with resume and verification, login file, exit statuses), ArtifactStoreCLI (the
-//                 `artifactstore` executable, including `artifactstore serve` and `artifactstore dataplane`)
+//                 `artifactstore` executable, including `artifactstore serve` and `artifactstore dataplane`),
+//                 CArtifactICUData (the filtered ICU data table the static release executable links)
 // Outside the layers: the fuzzers and test support (ArtifactStoreTestSupport, ArtifactDataPlaneTestSupport),
 // which may use any layer. The benchmark tools are a separate package, Benchmarks/, on this package's products.
 
@@ -245,6 +246,13 @@ let package = Package(
         ),
         // sendmsg/recvmsg with SCM_RIGHTS: the cmsg macros Swift cannot use.
         .target(name: "CArtifactDescriptorPassing"),
+        // ICU's data table for the static release binary on Linux, filtered to what a server needs
+        // (scripts/icu_data.py; docs/operations.md, "Installing without Swift"): only the executable uses it.
+        .target(
+            name: "CArtifactICUData",
+            exclude: ["icudt76l-filtered.dat"],
+            cSettings: [.define("ARTIFACTSTORE_FILTERED_ICU_DATA", .when(platforms: [.linux], configuration: .release))]
+        ),
         // RemoteDataPlane: the DataPlane of a daemon, over a small pool of Unix socket connections.
         // Whole serves of local files take the object's descriptor from the daemon and read it
         // with the file system backend's reader and LocalDataPlane's proof.
@@ -422,6 +430,7 @@ let package = Package(
             name: "ArtifactStoreCLI",
             dependencies: [
                 "ArtifactServer",
+                .target(name: "CArtifactICUData", condition: .when(platforms: [.linux])),
                 .product(name: "Configuration", package: "swift-configuration"),
                 "ArtifactControlPlane",
                 "ArtifactStoreClient",
@@ -796,7 +805,7 @@ let sourceFolders: [String: [String]] = [
     ],
     "ControlPlane": ["CArtifactSQLite", "ArtifactMetadata", "ArtifactControlPlane", "ArtifactOCI"],
     "Server": ["ArtifactServer"],
-    "Client": ["ArtifactStoreClient", "ArtifactStoreCLI"],
+    "Client": ["ArtifactStoreClient", "ArtifactStoreCLI", "CArtifactICUData"],
     "TestSupport": ["ArtifactStoreTestSupport", "ArtifactDataPlaneTestSupport"],
 ]
 for (folder, names) in sourceFolders {
@@ -811,7 +820,9 @@ for (folder, names) in sourceFolders {
 // needs no flags. Only the executables get these: compiling their main module with -static-stdlib
 // makes its objects' autolink entries name the static libraries (and what they need) of every module
 // it loads, so the libraries and the dependencies compile as in any build, and debug builds and
-// tests are untouched. The binary needs glibc 2.36 or later (DT_RELR) at run time.
+// tests are untouched. The binary needs glibc 2.36 or later (DT_RELR) at run time. The executable also
+// links CArtifactICUData, whose filtered ICU data table replaces the toolchain's 34 MB one in this
+// static link (docs/operations.md, "Installing without Swift").
 // (Benchmarks/Package.swift gives its two executables the same settings.)
 let releaseExecutables: Set = ["ArtifactStoreCLI"]
 let linuxRelease = BuildSettingCondition.when(platforms: [.linux], configuration: .release)

@@ -6,7 +6,8 @@
 #
 #   1. `swift build -c release --product artifactstore` (Package.swift links the Swift runtime and
 #      Foundation statically in release), unless --binary names an already built one;
-#   2. checks the binary needs only glibc's libraries (ldd), strips it (objcopy --strip-all) with
+#   2. checks the binary needs only glibc's libraries (ldd) and holds the filtered ICU data table
+#      of CArtifactICUData made from this toolchain's (scripts/icu_data.py --check), strips it (objcopy --strip-all) with
 #      the debug info (and symbol table) kept in a separate, compressed file linked to it by
 #      .gnu_debuglink and by its build id, and prints the sizes, largest sections first;
 #   3. into DIR (default dist/):
@@ -23,7 +24,7 @@
 # Timestamps come from the last commit (SOURCE_DATE_EPOCH), files are in a fixed order and owned by
 # root, so a rebuild of the same commit and binary gives the same OCI image digest (checked). The
 # stripped binary's target is 60 MB (issue 22); the script prints whether it is met and fails only
-# on a real error. Needs: objcopy, readelf, size (binutils), dpkg-deb and dpkg-shlibdeps
+# on a real error. Needs: objcopy, readelf, size, nm, ar (binutils), dpkg-deb and dpkg-shlibdeps
 # (dpkg-dev), python3; skopeo optional.
 set -euo pipefail
 
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
         *) echo "error: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-for tool in objcopy readelf size dpkg-deb dpkg-shlibdeps python3 sha256sum; do
+for tool in objcopy readelf size nm ar dpkg-deb dpkg-shlibdeps python3 sha256sum; do
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is missing (apt-get install binutils dpkg-dev python3)" >&2; exit 1; }
 done
 # Replaced whole, so only an empty folder or an earlier output of this script (it has SHA256SUMS).
@@ -77,6 +78,18 @@ fi
 EXTRA=$(ldd "$BINARY" | awk '$1 ~ /^lib/ {print $1}' \
     | grep -vE '^lib(c|m|dl|pthread|rt|util|resolv|stdc\+\+|gcc_s|z)\.so' | tr '\n' ' ' || true)
 [ -z "$EXTRA" ] || echo "   beyond glibc, the C++ runtime and zlib, it needs: $EXTRA"
+
+# ICU's data table: the filtered one of CArtifactICUData (scripts/icu_data.py), made from this
+# toolchain's table, and not the toolchain's 34 MB one.
+python3 scripts/icu_data.py --check | sed 's/^/   ICU data: /'
+ICU_FILE=$(ls Sources/Client/CArtifactICUData/icudt*l-filtered.dat)
+ICU_HEX=$(nm -S --defined-only "$BINARY" 2>/dev/null | awk '$4 ~ /^icudt[0-9]+_dat$/ {print $2}' || true)
+ICU_LINKED=$(( 16#${ICU_HEX:-0} ))
+if [ "$ICU_LINKED" -lt "$(stat -c %s "$ICU_FILE")" ] || [ "$ICU_LINKED" -gt $(( $(stat -c %s "$ICU_FILE") + 16 )) ]; then
+    echo "error: the binary's ICU data table is $ICU_LINKED bytes, not $ICU_FILE: it was not built with Package.swift's release settings" >&2
+    exit 1
+fi
+echo "   ICU data linked: $ICU_LINKED bytes (CArtifactICUData)"
 
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/artifactstore-package.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
