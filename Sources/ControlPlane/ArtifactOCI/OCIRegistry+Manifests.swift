@@ -16,6 +16,10 @@ extension OCIRegistry {
         public var version: String
     }
 
+    /// How many of a manifest's references are looked up at a time (each batch is a few
+    /// indexed statements; see ``storeManifest(_:reference:body:contentType:partial:context:)``).
+    static let referenceBatch = 1_000
+
     /// Checks and stores a manifest pushed under `reference` (a tag or its digest): the
     /// manifest's bytes as a blob, a version `sha256-<hex>` whose files are those bytes and every
     /// blob (and, for an index, every manifest) it references, its referrers facts, and the tag.
@@ -93,17 +97,27 @@ extension OCIRegistry {
         let ns = repository.namespace
         _ = try await mapped { try await registry.namespace(ns) }
         var files: [FileEntry] = []
+        files.reserveCapacity(references + 1)
         // The SHA-256 references in batches of indexed lookups (a few statements for thousands
         // of layers, each costing the same whatever the namespace holds); SHA-512 ones one by one.
-        let sha256s = manifest.blobs.compactMap { if case .sha256(let digest) = $0 { digest } else { nil } }
-        let found = sha256s.isEmpty ? [:] : try await mapped { try await registry.blobs(namespace: ns, digests: sha256s) }
-        for digest in manifest.blobs {
-            let known: LinkedBlob? = if case .sha256(let sha256) = digest { found[sha256] } else { try await optionalBlob(ns, digest) }
-            guard let blob = known else {
-                if partial { continue }
-                throw OCIError(.manifestBlobUnknown, "the manifest references blob \(digest), which is not in \(repository); push it first")
+        // A batch's blobs are dropped once its files are listed, so a manifest of thousands of
+        // layers never holds thousands of blob rows at once.
+        for start in stride(from: 0, to: manifest.blobs.count, by: Self.referenceBatch) {
+            let batch = manifest.blobs[start..<min(start + Self.referenceBatch, manifest.blobs.count)]
+            let sha256s = batch.compactMap { if case .sha256(let digest) = $0 { digest } else { nil } }
+            let found = sha256s.isEmpty ? [:] : try await mapped { try await registry.blobs(namespace: ns, digests: sha256s) }
+            for digest in batch {
+                let known: LinkedBlob? =
+                    if case .sha256(let sha256) = digest { found[sha256] } else { try await optionalBlob(ns, digest) }
+                guard let blob = known else {
+                    if partial { continue }
+                    throw OCIError(
+                        .manifestBlobUnknown,
+                        "the manifest references blob \(digest), which is not in \(repository); push it first"
+                    )
+                }
+                files.append(FileEntry(path: "blobs/\(OCIDigest.fileName(digest))", address: blob.address))
             }
-            files.append(FileEntry(path: "blobs/\(OCIDigest.fileName(digest))", address: blob.address))
         }
         for digest in manifest.manifests {
             guard let child = try await storedManifest(repository, version: OCIDigest.versionName(digest)) else {

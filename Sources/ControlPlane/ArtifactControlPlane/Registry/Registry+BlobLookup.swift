@@ -107,20 +107,21 @@ extension Registry {
 
     /// The blobs linked into `namespace` and live, by address, for `addresses`, in batches
     /// of ``lookupBatch``: one statement per batch whatever the namespace holds. Each row is
-    /// decoded as it arrives, so a manifest of 10,000 layers keeps 10,000 small values, not
-    /// 10,000 database rows.
-    static func visibleBlobs(
+    /// decoded as it arrives and only what `keep` takes of it is kept, so a manifest of 10,000
+    /// layers keeps 10,000 small values (sizes, for a commit), not 10,000 database rows.
+    static func visibleBlobs<Kept>(
         _ addresses: some Sequence<ContentAddress>,
         namespace: String,
-        in db: any SQLDatabase
-    ) async throws -> [ContentAddress: LinkedBlob] {
-        var found: [ContentAddress: LinkedBlob] = [:]
+        in db: any SQLDatabase,
+        keeping keep: (LinkedBlob) -> Kept
+    ) async throws -> [ContentAddress: Kept] {
+        var found: [ContentAddress: Kept] = [:]
         let texts = Array(Set(addresses.map(\.description))).sorted()
         for start in stride(from: 0, to: texts.count, by: lookupBatch) {
             let batch = texts[start..<min(start + lookupBatch, texts.count)]
             for row in try await db.raw(visibleBlobsQuery(addresses: batch, namespace: namespace)).all() {
                 let blob = try linkedBlob(from: row, namespace: namespace)
-                found[blob.address] = blob
+                found[blob.address] = keep(blob)
             }
         }
         return found
@@ -140,7 +141,7 @@ extension Registry {
         return try await controlPlane.query("reading \(digests.count) blobs of namespace \"\(namespace)\"") { db in
             _ = try await Self.requireNamespace(namespace, in: db)
             var found: [Digest: LinkedBlob] = [:]
-            for (address, blob) in try await Self.visibleBlobs(addresses, namespace: namespace, in: db) {
+            for (address, blob) in try await Self.visibleBlobs(addresses, namespace: namespace, in: db, keeping: { $0 }) {
                 found[address.digest] = blob
             }
             for start in stride(from: 0, to: sha256s.count, by: Self.lookupBatch) {

@@ -318,19 +318,18 @@ public struct Registry: Sendable {
         }
         // Every file's blob in batches of indexed lookups (one statement per `lookupBatch`
         // addresses, whatever the namespace holds); the first file whose blob is missing is named.
-        let blobs = try await Self.visibleBlobs(m.files.map(\.address), namespace: m.namespace, in: db)
-        var sizes: [ContentAddress: UInt64] = [:]
+        // Only each blob's size is kept: a version of thousands of files holds one number per
+        // blob here, not its row.
+        let sizes = try await Self.visibleBlobs(m.files.lazy.map(\.address), namespace: m.namespace, in: db, keeping: \.size)
         for file in m.files where sizes[file.address] == nil {
-            guard let blob = blobs[file.address] else {
-                throw ControlPlaneError(
-                    .blobNotLinked,
-                    "file \"\(file.path)\" names blob \(file.address), which is not linked into namespace \"\(m.namespace)\"; ingest it there first"
-                )
-            }
-            sizes[file.address] = blob.size
+            throw ControlPlaneError(
+                .blobNotLinked,
+                "file \"\(file.path)\" names blob \(file.address), which is not linked into namespace \"\(m.namespace)\"; ingest it there first"
+            )
         }
         // Touching the links keeps them from the GC's link sweep and makes a concurrent
-        // sweep of the same link conflict with this commit.
+        // sweep of the same link conflict with this commit. The same sorted addresses are
+        // the audit event's digests.
         let linked = sizes.keys.map(\.description).sorted()
         for start in stride(from: 0, to: linked.count, by: Self.lookupBatch) {
             let batch = Array(linked[start..<min(start + Self.lookupBatch, linked.count)])
@@ -341,9 +340,8 @@ public struct Registry: Sendable {
         try await db.raw(
             "INSERT INTO artifacts (namespace, name, created_at) VALUES (\(bind: m.namespace), \(bind: m.artifact), \(bind: now)) ON CONFLICT (namespace, name) DO NOTHING"
         ).run()
-        let files = m.files.sorted { $0.path < $1.path }.map {
-            VersionFile(path: $0.path, address: $0.address, size: sizes[$0.address]!, mediaType: $0.mediaType)
-        }
+        var files = m.files.map { VersionFile(path: $0.path, address: $0.address, size: sizes[$0.address]!, mediaType: $0.mediaType) }
+        files.sort { $0.path < $1.path }
         let total = files.reduce(UInt64(0)) { $0 + $1.size }
         // The quota gate: refused (and the transaction rolled back) when the namespace cannot hold it.
         try await NamespaceUsageCounter.charge(
@@ -374,7 +372,7 @@ public struct Registry: Sendable {
                 action: "version.commit",
                 namespace: m.namespace,
                 target: "\(m.namespace)/\(m.artifact)@\(m.version)",
-                digests: Array(Set(files.map(\.address.description))).sorted()
+                digests: linked
             ),
             context: context,
             at: now,
