@@ -300,7 +300,8 @@ public struct Registry: Sendable {
     /// ``commitVersion(_:context:)``'s transaction body, for callers that record more in the
     /// same transaction (ArtifactOCI's manifest facts): checks, inserts and audits `m`, which
     /// ``validate(_:)`` has already accepted. `versionExists` is thrown before anything is
-    /// written; other refusals may follow writes, which the caller's transaction rolls back.
+    /// written (after the files' blobs were found, so `blobNotLinked` comes first); other
+    /// refusals may follow writes, which the caller's transaction rolls back.
     package static func insertVersion(
         _ m: VersionManifest,
         now: Int64,
@@ -308,14 +309,6 @@ public struct Registry: Sendable {
         in db: any SQLDatabase
     ) async throws -> ArtifactVersion {
         _ = try await Self.requireNamespace(m.namespace, in: db)
-        if try await db.raw(
-            "SELECT version FROM versions WHERE namespace = \(bind: m.namespace) AND artifact = \(bind: m.artifact) AND version = \(bind: m.version)"
-        ).first() != nil {
-            throw ControlPlaneError(
-                .versionExists,
-                "version \(m.namespace)/\(m.artifact)@\(m.version) already exists; versions are immutable"
-            )
-        }
         // Every file's blob in batches of indexed lookups (one statement per `lookupBatch`
         // addresses, whatever the namespace holds); the first file whose blob is missing is named.
         // Only each blob's size is kept: a version of thousands of files holds one number per
@@ -325,6 +318,28 @@ public struct Registry: Sendable {
             throw ControlPlaneError(
                 .blobNotLinked,
                 "file \"\(file.path)\" names blob \(file.address), which is not linked into namespace \"\(m.namespace)\"; ingest it there first"
+            )
+        }
+        var files = m.files.map { VersionFile(path: $0.path, address: $0.address, size: sizes[$0.address]!, mediaType: $0.mediaType) }
+        files.sort { $0.path < $1.path }
+        let total = files.reduce(UInt64(0)) { $0 + $1.size }
+        // The version's row is the first write and its insert the existence check, so a version
+        // that exists is refused before anything is written. A SELECT before it would read the
+        // primary key's index page, where other artifacts' versions are inserted too: on
+        // PostgreSQL that read made concurrent commits cancel each other (serializable snapshot
+        // isolation locks what a read covers by index page).
+        let inserted = try await db.raw(
+            """
+            INSERT INTO versions (namespace, artifact, version, creator, created_at, labels, file_count, total_size)
+            VALUES (\(bind: m.namespace), \(bind: m.artifact), \(bind: m.version), \(bind: context.actor), \(bind: now),
+                    \(bind: Self.encodeLabels(m.labels)), \(bind: Int64(files.count)), \(bind: Int64(total)))
+            ON CONFLICT (namespace, artifact, version) DO NOTHING RETURNING version
+            """
+        ).first()
+        guard inserted != nil else {
+            throw ControlPlaneError(
+                .versionExists,
+                "version \(m.namespace)/\(m.artifact)@\(m.version) already exists; versions are immutable"
             )
         }
         // Touching the links keeps them from the GC's link sweep and makes a concurrent
@@ -340,9 +355,6 @@ public struct Registry: Sendable {
         try await db.raw(
             "INSERT INTO artifacts (namespace, name, created_at) VALUES (\(bind: m.namespace), \(bind: m.artifact), \(bind: now)) ON CONFLICT (namespace, name) DO NOTHING"
         ).run()
-        var files = m.files.map { VersionFile(path: $0.path, address: $0.address, size: sizes[$0.address]!, mediaType: $0.mediaType) }
-        files.sort { $0.path < $1.path }
-        let total = files.reduce(UInt64(0)) { $0 + $1.size }
         // The quota gate: refused (and the transaction rolled back) when the namespace cannot hold it.
         try await NamespaceUsageCounter.charge(
             .files(Int64(files.count), bytes: Int64(total)),
@@ -351,13 +363,6 @@ public struct Registry: Sendable {
             pushing: "version \(m.namespace)/\(m.artifact)@\(m.version) (\(files.count) files)",
             in: db
         )
-        try await db.raw(
-            """
-            INSERT INTO versions (namespace, artifact, version, creator, created_at, labels, file_count, total_size)
-            VALUES (\(bind: m.namespace), \(bind: m.artifact), \(bind: m.version), \(bind: context.actor), \(bind: now),
-                    \(bind: Self.encodeLabels(m.labels)), \(bind: Int64(files.count)), \(bind: Int64(total)))
-            """
-        ).run()
         for chunk in stride(from: 0, to: files.count, by: 200) {
             var sql: SQLQueryString = "INSERT INTO version_files (namespace, artifact, version, path, address, size, media_type) VALUES "
             for (index, file) in files[chunk..<min(chunk + 200, files.count)].enumerated() {
