@@ -127,3 +127,48 @@ extension ProvedRangeTests {
         #expect(FileManager.default.fileExists(atPath: disk.outboardPath(address)), "the outboard was read, found missing and rebuilt")
     }
 }
+
+extension ProvedRangeTests {
+    @Test("groups split across buffers of any size are proved whole, and a damaged one withheld", arguments: [1, 7001, 16_384, 70_000])
+    func splitBuffers(pieceSize: Int) async throws {
+        let size = 20 * OutboardLayout.groupSize + 5
+        let bytes = Self.content(size, seed: 24)
+        var builder = OutboardBuilder()
+        bytes.withUnsafeBytes { builder.update($0) }
+        let (outboard, root) = try #require(builder.finish())
+        let proof = try await OutboardProof(address: ContentAddress(root), size: UInt64(size)) { range in
+            outboard.getSlice(at: range.lowerBound, length: range.count)
+        }
+        let group = OutboardLayout.groupSize
+        let (first, last) = (3 * group + 11, size - 1)
+        for damaged in [nil, 9 * group + 100] {
+            var stored = Array(bytes[(3 * group)...])
+            if let damaged { stored[damaged - 3 * group] ^= 1 }
+            let pieces = stride(from: 0, to: stored.count, by: pieceSize).map {
+                ByteBuffer(bytes: stored[$0..<min($0 + pieceSize, stored.count)])
+            }
+            var reader = ProvedRangeReader(
+                base: ByteStream(buffers: pieces),
+                proof: proof,
+                range: UInt64(first)...UInt64(last),
+                address: ContentAddress(root),
+                backendID: "memory"
+            )
+            var received: [UInt8] = []
+            var failure: DataPlaneError?
+            do {
+                while let buffer = try await reader.next(maximumGroups: received.isEmpty ? 1 : .max) {
+                    received += buffer.readableBytesView
+                }
+            } catch {
+                failure = error
+            }
+            if damaged == nil {
+                #expect(failure == nil && received == Array(bytes[first...last]), "pieces of \(pieceSize)")
+            } else {
+                #expect(failure?.kind == .objectCorrupt, "pieces of \(pieceSize)")
+                #expect(received.count <= 9 * group - first && received == Array(bytes[first..<(first + received.count)]))
+            }
+        }
+    }
+}

@@ -53,11 +53,12 @@ struct ProvedRangeReader {
                 let length = Int(proof.layout.group(group).count)
                 let start = proof.layout.group(group).lowerBound
                 if var pending = carry {
+                    carry = nil  // so `pending` is written in place
                     var head = current.readSlice(length: Swift.min(length - pending.readableBytes, current.readableBytes))!
                     pending.writeBuffer(&head)
-                    carry = pending
-                    if pending.readableBytes == length {
-                        carry = nil
+                    if pending.readableBytes < length {
+                        carry = pending
+                    } else {
                         try await check(pending)
                         if let bytes = trimmed(pending, at: start) { return bytes }
                         continue
