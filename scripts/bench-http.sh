@@ -54,12 +54,7 @@ bench_floor_binary
 
 WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/artifactstore-http-bench.XXXXXX")
 PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    [ -f "$WORK/nginx/nginx.pid" ] && kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 
 # --- the three servers ----------------------------------------------------------------------
 start_ours "$WORK"

@@ -63,6 +63,14 @@ start_floor() {
     wait_http "$FLOOR/" "${FLOOR_WAIT_TRIES:-100}"
 }
 
+# The EXIT trap of a suite that starts servers under $WORK: kills the pids in PIDS and an nginx
+# started with nginx_conf "$WORK/nginx", then removes $WORK.
+bench_cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    [ -f "$WORK/nginx/nginx.pid" ] && kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # Waits for `$1` (a URL) to answer, trying $2 times (default 100) 0.2 s apart.
 wait_http() { for _ in $(seq 1 "${2:-100}"); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "error: $1 did not answer" >&2; return 1; }

@@ -49,6 +49,11 @@
 #                             bucket (moto), with deadlocks, rollbacks and the audit sealed lag
 #                             (scripts/bench-cluster.sh).
 #
+#   scripts/bench.sh ranges   a 1 MiB range from the middle of a 1 GiB object, proved (with a
+#                             kept proof, and without) against unchecked in process, the same
+#                             by callgrind instruction counts, and over HTTP against nginx
+#                             (scripts/bench-ranges.sh); the outboard's share of the object.
+#
 # Prints a table, writes JSON under bench-results/, and ends with one machine-readable line:
 #   RESULT blake3_ratio=<x> sha256_ratio=<y> dual_ratio=<z>                 (hash)
 #   RESULT ingest_ratio=<x> serve_ratio=<y> peak_rss_mib=<z>                (ingest)
@@ -59,7 +64,8 @@
 #   RESULT get_instructions=… cold_get_instructions=… nginx_get_instructions=… get_instructions_vs_nginx=…
 #          head_instructions=… cold_head_instructions=… cold_get_vs_warm=…   (instructions)
 #   RESULT writes_2n_vs_1n=… writes_3n_vs_1n=… deadlocks=… rollback_ratio=… sealed_lag_p99_ms=…   (cluster)
-#   RESULT range_vs_unchecked=<x> outboard_percent=<y>                     (ranges)
+#   RESULT range_vs_unchecked=… uncached_range_vs_unchecked=… instructions_extra_vs_blake3=…
+#          http_range_vs_nginx=… outboard_percent=…                         (ranges)
 #   RESULT idle_rss_mib=… peak_rss_mib=… after_rss_mib=… peak_vs_idle=… after_vs_idle=…
 #          refused_peak_vs_idle=… refused_after_vs_idle=… seconds=…        (manifests)
 #   RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…

@@ -59,6 +59,28 @@ struct BLAKE3TreeTests {
         }
     }
 
+    @Test(
+        "many subtrees hashed at once equal each hashed alone",
+        arguments: [(1, 37), (2, 5), (16, 1), (16, 31), (16, 32), (16, 33), (16, 100), (512, 2), (1024, 3)]
+    )
+    func manySubtrees(subtreeChunks: Int, count: Int) {
+        let bytes = subtreeChunks * BLAKE3Tree.chunkByteCount
+        let input = TestSupport.randomBytes(count: count * bytes, seed: UInt64(subtreeChunks * 1000 + count))
+        for start in [UInt64(0), UInt64(subtreeChunks) * 4097] {
+            let many = input.withUnsafeBytes { BLAKE3Tree.chainingValues(of: $0, subtreeChunks: subtreeChunks, chunkIndex: start) }
+            let alone = input.withUnsafeBytes { raw in
+                (0..<count).map { index in
+                    BLAKE3Tree.chainingValue(
+                        of: UnsafeRawBufferPointer(rebasing: raw[(index * bytes)..<((index + 1) * bytes)]),
+                        chunkIndex: start + UInt64(index * subtreeChunks)
+                    )
+                }
+            }
+            #expect(many == alone, "\(count) subtrees of \(subtreeChunks) chunks at chunk \(start)")
+        }
+        #expect([UInt8]().withUnsafeBytes { BLAKE3Tree.chainingValues(of: $0, subtreeChunks: 16, chunkIndex: 0) }.isEmpty)
+    }
+
     @Test("a subtree far into an input hashes with its chunk index")
     func chunkIndex() {
         // Two inputs differing only in where the second half is placed give different CVs.

@@ -20,11 +20,12 @@ struct ProvedRangeTests {
         let root: String
         let dataPlane: LocalDataPlane
 
-        init() throws {
+        init(configuration: LocalDataPlane.Configuration = .init()) throws {
             root = FileManager.default.temporaryDirectory.path + "/artifactstore-ranges-\(UUID().uuidString.lowercased())"
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             dataPlane = try LocalDataPlane(
                 backends: [.init(id: "disk", connector: try FileSystemConnector(rootPath: root, logger: TestLogs.silent))],
+                configuration: configuration,
                 logger: TestLogs.silent
             )
         }
@@ -213,11 +214,8 @@ struct ProvedRangeTests {
         let layout = try #require(OutboardLayout(size: UInt64(size)))
         #expect(layout.counts == [2113, 2] && layout.topTier == 1)
         let address = ContentAddress(root)
-        let reader: OutboardProof.Reader = { range in
-            guard let range else { return outboard }
-            return outboard.getSlice(at: range.lowerBound, length: range.count)
-        }
-        var proof = try await OutboardProof(address: address, read: reader)
+        let reader: OutboardProof.Reader = { range in outboard.getSlice(at: range.lowerBound, length: range.count) }
+        var proof = try await OutboardProof(address: address, size: UInt64(size), read: reader)
         let group = 1500
         let groupBytes = layout.group(group)
         let expected = bytes.withUnsafeBytes {
@@ -235,14 +233,15 @@ struct ProvedRangeTests {
             at: layout.offset(tier: 0, index: 1100)
         )
         let damagedCopy = damaged
-        var damagedProof = try await OutboardProof(address: address) { range in
-            let damaged = damagedCopy
-            guard let range else { return damaged }
-            return damaged.getSlice(at: range.lowerBound, length: range.count)
+        var damagedProof = try await OutboardProof(address: address, size: UInt64(size)) { range in
+            damagedCopy.getSlice(at: range.lowerBound, length: range.count)
         }
         await #expect(throws: OutboardProof.Unusable.self) { _ = try await damagedProof.group(1024) }
         let wrong = ContentAddress(try Digest(algorithm: .blake3, bytes: [UInt8](repeating: 7, count: 32)))
-        await #expect(throws: OutboardProof.Unusable.self) { _ = try await OutboardProof(address: wrong, read: reader) }
+        await #expect(throws: OutboardProof.Unusable.self) { _ = try await OutboardProof(address: wrong, size: UInt64(size), read: reader) }
+        await #expect(throws: OutboardProof.Unusable.self, "the layout of another size does not prove the address") {
+            _ = try await OutboardProof(address: address, size: UInt64(size - 20_000), read: reader)
+        }
     }
 
     @Test(

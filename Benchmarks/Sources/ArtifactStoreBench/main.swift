@@ -10,8 +10,12 @@
 //       served before), R times; prints one `key=value` line per measurement and the peak RSS.
 //   artifactstore-bench range --size-mib N --runs R --dir DIR
 //       ingests N MiB once, then reads a 1 MiB range from its middle R times each way, in turns:
-//       proved (the default: outboard spine, CV blocks and the covering groups hashed) and
-//       unchecked; prints the medians, their ratio and the outboard's share of the object.
+//       proved (the default: the covering groups hashed against outboard entries proved by an
+//       earlier range and kept), proved by a data plane that keeps no proofs (every read loads
+//       the spine and a block of CVs from the stored outboard first), and unchecked; prints the
+//       medians, the ratios to unchecked and the outboard's share of the object. With
+//       `--mode proved|uncached|unchecked|hash`, only that one (the hash: BLAKE3 of 1 MiB in
+//       memory), for counting its instructions with callgrind.
 import ArtifactBenchSupport
 import ArtifactDataPlane
 import ArtifactDataPlaneLocal
@@ -112,6 +116,11 @@ case "range":
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let connector = try FileSystemConnector(rootPath: directory, logger: logger)
     let proved = try LocalDataPlane(backends: [.init(id: "disk", connector: connector)], logger: logger)
+    let uncached = try LocalDataPlane(
+        backends: [.init(id: "disk", connector: connector)],
+        configuration: .init(provedOutboardCapacity: 0),
+        logger: logger
+    )
     let unchecked = try LocalDataPlane(
         backends: [.init(id: "disk", connector: connector)],
         configuration: .init(verifiesFullReads: false),
@@ -125,22 +134,25 @@ case "range":
     let first = size / 2 - (1 << 19) + 12_345
     let range = ByteRange(first: first, last: first + (1 << 20) - 1)
     let clock = ContinuousClock()
-    var provedTimes: [Double] = []
-    var uncheckedTimes: [Double] = []
+    // `--mode proved|uncached|unchecked|hash` measures one of them alone (for callgrind).
+    let mode = commandLine.option("--mode") ?? "all"
+    let measured = ["proved", "uncached", "unchecked"].map { mode == "all" || mode == $0 }
+    var times: [[Double]] = [[], [], []]
     for run in 0..<(runs + 5) {
-        for (dataPlane, proves) in [(proved, true), (unchecked, false)] {
+        for (index, dataPlane) in [proved, uncached, unchecked].enumerated() where measured[index] {
             let start = clock.now
             let served = try await drain(try await dataPlane.serve(result.address, range: range, backendID: nil))
             let elapsed = start.duration(to: clock.now).seconds
             guard served == 1 << 20 else { fail("a range returned \(served) bytes") }
-            // The first five of each are warm-up (page cache, first connection).
-            if run >= 5 { if proves { provedTimes.append(elapsed) } else { uncheckedTimes.append(elapsed) } }
+            // The first five of each are warm-up (page cache, first connection, the kept proof).
+            if run >= 5 { times[index].append(elapsed) }
         }
     }
+    let names = ["range_proved_seconds", "range_proved_uncached_seconds", "range_unchecked_seconds"]
     // The floor of any proof of 1 MiB: BLAKE3 of 1 MiB in memory on one core.
     let oneMiB = ByteBuffer(repeating: 0x5A, count: 1 << 20)
     var hashTimes: [Double] = []
-    for _ in 0..<runs {
+    for _ in 0..<(mode == "all" || mode == "hash" ? runs : 0) {
         let start = clock.now
         var hasher = DigestHasher(.blake3)
         hasher.update(oneMiB)
@@ -152,10 +164,12 @@ case "range":
             atPath: directory + "/outboards/" + result.address.storageKey.dropFirst("blobs/".count)
         )[.size] as? Int ?? 0
     let median = { (times: [Double]) in times.sorted()[times.count / 2] }
-    print("range_proved_seconds=\(String(format: "%.6f", median(provedTimes)))")
-    print("range_unchecked_seconds=\(String(format: "%.6f", median(uncheckedTimes)))")
-    print("blake3_1mib_seconds=\(String(format: "%.6f", median(hashTimes)))")
-    print("range_ratio=\(String(format: "%.2f", median(provedTimes) / median(uncheckedTimes)))")
+    for (name, values) in zip(names, times) where !values.isEmpty { print("\(name)=\(String(format: "%.6f", median(values)))") }
+    if !hashTimes.isEmpty { print("blake3_1mib_seconds=\(String(format: "%.6f", median(hashTimes)))") }
+    if mode == "all" {
+        print("range_ratio=\(String(format: "%.2f", median(times[0]) / median(times[2])))")
+        print("range_uncached_ratio=\(String(format: "%.2f", median(times[1]) / median(times[2])))")
+    }
     print("outboard_bytes=\(outboard)")
     print("outboard_percent=\(String(format: "%.4f", Double(outboard) * 100 / Double(size)))")
     _ = try await proved.delete(result.address)

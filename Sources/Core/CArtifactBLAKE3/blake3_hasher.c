@@ -289,6 +289,43 @@ void asb3_subtree_cv(const void *input, size_t len, uint64_t chunk_counter, int 
     output_cv(hasher.simd_level, &o, is_root, out);
 }
 
+void asb3_subtree_cvs(const void *input_ptr, size_t count, size_t subtree_chunks,
+                      uint64_t chunk_counter, uint8_t *out) {
+    /* Whole subtrees of one window at a time: their chunks hashed many at a time, then each
+     * level of parents of all of them at once, so no compression runs alone. */
+    const uint8_t *input = (const uint8_t *)input_ptr;
+    const int level = asb3_default_simd_level();
+    const size_t per_window = subtree_chunks >= ASB3_WINDOW ? 1 : ASB3_WINDOW / subtree_chunks;
+    const uint8_t *ptrs[ASB3_WINDOW];
+    uint8_t cvs[ASB3_WINDOW * ASB3_OUT_LEN];
+    uint8_t parents[ASB3_WINDOW / 2 * ASB3_OUT_LEN];
+    for (size_t done = 0; done < count;) {
+        const size_t subtrees = count - done < per_window ? count - done : per_window;
+        if (subtree_chunks > ASB3_WINDOW) {
+            /* Larger than a window: the hasher's own batching, one subtree at a time. */
+            asb3_subtree_cv(input + done * subtree_chunks * ASB3_CHUNK_LEN, subtree_chunks * ASB3_CHUNK_LEN,
+                            chunk_counter + done * subtree_chunks, 0, out + done * ASB3_OUT_LEN);
+            done += 1;
+            continue;
+        }
+        size_t n = subtrees * subtree_chunks;
+        const uint8_t *base = input + done * subtree_chunks * ASB3_CHUNK_LEN;
+        for (size_t j = 0; j < n; j++) ptrs[j] = base + j * ASB3_CHUNK_LEN;
+        asb3_hash_many(level, ptrs, n, ASB3_CHUNK_LEN / ASB3_BLOCK_LEN, asb3_iv,
+                       chunk_counter + done * subtree_chunks, true, 0, ASB3_CHUNK_START, ASB3_CHUNK_END,
+                       cvs);
+        /* Subtrees are aligned powers of two: pairing neighbours never crosses two of them. */
+        while (n > subtrees) {
+            for (size_t p = 0; p < n / 2; p++) ptrs[p] = cvs + 2 * p * ASB3_OUT_LEN;
+            asb3_hash_many(level, ptrs, n / 2, 1, asb3_iv, 0, false, ASB3_PARENT, 0, 0, parents);
+            memcpy(cvs, parents, (n / 2) * ASB3_OUT_LEN);
+            n /= 2;
+        }
+        memcpy(out + done * ASB3_OUT_LEN, cvs, subtrees * ASB3_OUT_LEN);
+        done += subtrees;
+    }
+}
+
 static void parent_output(const uint8_t left[ASB3_OUT_LEN], const uint8_t right[ASB3_OUT_LEN],
                           asb3_output *o) {
     memcpy(o->cv, asb3_iv, sizeof o->cv);

@@ -180,6 +180,7 @@ extension LocalDataPlane {
         let path = Self.path(of: address)
         let gone = DeletionResult(address: address, backendID: backendID, removed: false, bytesRemoved: 0)
         provedReads.forget(VerifiedStamps.Key(backendID: backendID, address: address))
+        provedOutboards.forget(ProvedOutboardCache.Key(backendID: backendID, address: address))
         // The outboard first: an outboard without its object is harmless, the reverse is not
         // possible to leave behind.
         do {

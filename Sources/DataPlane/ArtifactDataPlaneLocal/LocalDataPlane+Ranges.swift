@@ -20,23 +20,100 @@ extension LocalDataPlane {
     /// A ranged read, proved before any byte leaves: an object of at most
     /// ``provedInMemoryLimit`` is read and hashed whole first; a larger one is proved group by
     /// group with its outboard (built by a whole proof when it has none, or one that does not
-    /// prove). The first group is proved before this returns, so damage there is an error
-    /// status, not a cut connection.
+    /// prove). The range's first group is proved before this returns, so damage there is an
+    /// error status, not a cut connection.
+    ///
+    /// The outboard entries proved are kept (``ProvedOutboardCache``): a range of an object read
+    /// before costs one open of the object and the hash of the groups that cover it.
     func serveRange(
         _ address: ContentAddress,
         _ range: ClosedRange<UInt64>,
         backendID: String,
         backend: any StorageBackend
     ) async throws(DataPlaneError) -> ByteStream {
-        let path = Self.path(of: address)
-        let size: UInt64
-        do {
-            size = try await backend.stat(path).size
-        } catch  where error.kind == .objectNotFound {
-            throw .objectNotFound(address, backendID: backendID, underlying: error)
-        } catch {
-            throw .storage(error, "stat \(address)", backendID: backendID)
+        let key = ProvedOutboardCache.Key(backendID: backendID, address: address)
+        let kept = provedOutboards.entries(key)
+        var proof: OutboardProof
+        if let kept {
+            proof = OutboardProof(entries: kept, read: Self.outboardReader(address, backend: backend))
+            try Self.checkRange(range, address, size: kept.layout.size, backendID: backendID)
+        } else {
+            let size: UInt64
+            do {
+                size = try await backend.stat(Self.path(of: address)).size
+            } catch  where error.kind == .objectNotFound {
+                throw .objectNotFound(address, backendID: backendID, underlying: error)
+            } catch {
+                throw .storage(error, "stat \(address)", backendID: backendID)
+            }
+            try Self.checkRange(range, address, size: size, backendID: backendID)
+            if size <= Self.provedInMemoryLimit {
+                let whole = try await provedWhole(address, backendID: backendID, backend: backend)
+                return ByteStream(whole.getSlice(at: whole.readerIndex + Int(range.lowerBound), length: range.count)!)
+            }
+            guard address.algorithm == .blake3 else {
+                throw DataPlaneError(
+                    .rangeUnverifiable,
+                    "a range of \(address) (\(size) bytes) cannot be proved without reading it whole, as its address is not a BLAKE3 "
+                        + "tree; read it whole or by its BLAKE3 address",
+                    backendID: backendID
+                )
+            }
+            proof = try await outboardProof(address, size: size, backendID: backendID, backend: backend)
         }
+        let first = Int(range.lowerBound / UInt64(OutboardLayout.groupSize))
+        let last = Int(range.upperBound / UInt64(OutboardLayout.groupSize))
+        do {
+            // Every block of CVs the range needs is proved now, one per 16 MiB of range, so a
+            // damaged outboard is rebuilt before the status line rather than cutting the stream.
+            try await Self.proveBlocks(&proof, groups: first...last)
+        } catch {
+            logger.warning(
+                "rebuilding a damaged outboard",
+                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"]
+            )
+            proof = try await rebuildOutboard(address, backendID: backendID, backend: backend)
+            do {
+                try await Self.proveBlocks(&proof, groups: first...last)
+            } catch {
+                throw DataPlaneError(
+                    .objectCorrupt,
+                    "the outboard just built for \(address) does not prove it: \(error)",
+                    backendID: backendID
+                )
+            }
+        }
+        if kept?.blocks.count != proof.entries.blocks.count { provedOutboards.store(key, proof.entries) }
+        let groups = proof.layout.group(first).lowerBound...(proof.layout.group(last).upperBound - 1)
+        let stream: ByteStream
+        do {
+            stream = try await backend.read(Self.path(of: address), range: groups)
+        } catch  where error.kind == .invalidRange {
+            // The address says how long the object is: a shorter copy is damaged.
+            throw Self.corrupt(address, shorterThan: proof.layout.size, backendID: backendID)
+        } catch {
+            if error.kind == .objectNotFound { provedOutboards.forget(key) }
+            throw DataPlaneError.reading(error, address, backendID: backendID)
+        }
+        // One read: its first group is proved before the status line, the rest as it is sent.
+        var reader = ProvedRangeReader(base: stream, proof: proof, range: range, address: address, backendID: backendID)
+        guard let head = try await reader.next(maximumGroups: 1) else {
+            throw reader.corrupt("ends before byte \(proof.layout.group(first).upperBound)")
+        }
+        return ByteStream(ProvedRangeStream(head: head, reader: reader))
+    }
+
+    /// Proves the CVs of `groups`: the blocks they sit in, read and checked now.
+    static func proveBlocks(_ proof: inout OutboardProof, groups: ClosedRange<Int>) async throws {
+        for group in stride(from: groups.lowerBound, through: groups.upperBound, by: OutboardLayout.fanout) {
+            _ = try await proof.group(group)
+        }
+        _ = try await proof.group(groups.upperBound)
+    }
+
+    /// `rangeNotSatisfiable` unless `range` lies inside an object of `size` bytes.
+    static func checkRange(_ range: ClosedRange<UInt64>, _ address: ContentAddress, size: UInt64, backendID: String) throws(DataPlaneError)
+    {
         guard range.upperBound < size else {
             throw DataPlaneError(
                 .rangeNotSatisfiable,
@@ -44,53 +121,12 @@ extension LocalDataPlane {
                 backendID: backendID
             )
         }
-        if size <= Self.provedInMemoryLimit {
-            let whole = try await provedWhole(address, backendID: backendID, backend: backend)
-            return ByteStream(whole.getSlice(at: whole.readerIndex + Int(range.lowerBound), length: range.count)!)
-        }
-        guard address.algorithm == .blake3 else {
-            throw DataPlaneError(
-                .rangeUnverifiable,
-                "a range of \(address) (\(size) bytes) cannot be proved without reading it whole, as its address is not a BLAKE3 tree; "
-                    + "read it whole or by its BLAKE3 address",
-                backendID: backendID
-            )
-        }
-        var proof = try await outboardProof(address, size: size, backendID: backendID, backend: backend)
-        let first = Int(range.lowerBound / UInt64(OutboardLayout.groupSize))
-        let last = Int(range.upperBound / UInt64(OutboardLayout.groupSize))
-        let stream: ByteStream
-        do {
-            // Every block of CVs the range needs is proved now, one per 16 MiB of range, so a
-            // damaged outboard is rebuilt before the status line rather than cutting the stream.
-            for group in stride(from: first, through: last, by: OutboardLayout.fanout) { _ = try await proof.group(group) }
-            _ = try await proof.group(last)
-        } catch {
-            logger.warning(
-                "rebuilding a damaged outboard",
-                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"]
-            )
-            proof = try await rebuildOutboard(address, backendID: backendID, backend: backend)
-        }
-        let groups = proof.layout.group(first).lowerBound...(proof.layout.group(last).upperBound - 1)
-        do {
-            // The first group is proved before the status line (it is read again by the stream).
-            var head = ProvedRangeStream(
-                base: try await backend.read(
-                    path,
-                    range: proof.layout.group(first).lowerBound...(proof.layout.group(first).upperBound - 1)
-                ),
-                proof: proof,
-                range: groups.lowerBound...(proof.layout.group(first).upperBound - 1),
-                address: address,
-                backendID: backendID
-            ).makeAsyncIterator()
-            while try await head.next() != nil {}
-            stream = try await backend.read(path, range: groups)
-        } catch {
-            throw DataPlaneError.reading(error, address, backendID: backendID)
-        }
-        return ByteStream(ProvedRangeStream(base: stream, proof: proof, range: range, address: address, backendID: backendID))
+    }
+
+    /// Reads bytes of the stored outboard of `address`.
+    static func outboardReader(_ address: ContentAddress, backend: any StorageBackend) -> OutboardProof.Reader {
+        let path = outboardPath(of: address)
+        return { range in try await readOutboard(path, range, backend: backend) }
     }
 
     /// The proved outboard of `address` (an object of `size` bytes); rebuilt by a whole proof
@@ -103,15 +139,8 @@ extension LocalDataPlane {
     ) async throws(DataPlaneError)
         -> OutboardProof
     {
-        let outboard = Self.outboardPath(of: address)
         do {
-            let proof = try await OutboardProof(address: address) { range in try await Self.readOutboard(outboard, range, backend: backend)
-            }
-            if proof.layout.size == size { return proof }
-            logger.warning(
-                "rebuilding an outboard of another size",
-                metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"]
-            )
+            return try await OutboardProof(address: address, size: size, read: Self.outboardReader(address, backend: backend))
         } catch OutboardProof.Unusable.missing {
             logger.debug("building a missing outboard", metadata: ["dataplane.address": "\(address)", "dataplane.backend": "\(backendID)"])
         } catch OutboardProof.Unusable.invalid(let why) {
@@ -153,8 +182,7 @@ extension LocalDataPlane {
         }
         await storeOutboard(outboard, of: address, backendID: backendID, backend: backend)
         do {
-            return try await OutboardProof(address: address) { range in
-                guard let range else { return outboard }
+            return try await OutboardProof(address: address, size: builder.size) { range in
                 guard range.lowerBound <= outboard.readableBytes else { return ByteBuffer() }
                 let length = min(range.count, outboard.readableBytes - range.lowerBound)
                 return outboard.getSlice(at: outboard.readerIndex + range.lowerBound, length: length)
@@ -227,6 +255,16 @@ extension LocalDataPlane {
         }
     }
 
+    /// `objectCorrupt` for a stored copy of `address` shorter than the `size` its address proves.
+    static func corrupt(_ address: ContentAddress, shorterThan size: UInt64, backendID: String) -> DataPlaneError {
+        DataPlaneError(
+            .objectCorrupt,
+            "the object \(address) in backend \"\(backendID)\" is shorter than the \(size) bytes its address proves: it is damaged "
+                + "and was not served; push the content again to repair it",
+            backendID: backendID
+        )
+    }
+
     static func corrupt(_ address: ContentAddress, size: UInt64, backendID: String) -> DataPlaneError {
         DataPlaneError(
             .objectCorrupt,
@@ -236,13 +274,16 @@ extension LocalDataPlane {
         )
     }
 
-    /// Bytes `range` of the outboard at `path` (all of it when `nil`); `nil` when there is none.
-    static func readOutboard(_ path: StoragePath, _ range: Range<Int>?, backend: any StorageBackend) async throws -> ByteBuffer? {
-        if let range, range.isEmpty { return ByteBuffer() }
+    /// Bytes `range` of the outboard at `path`; `nil` when there is none.
+    static func readOutboard(_ path: StoragePath, _ range: Range<Int>, backend: any StorageBackend) async throws -> ByteBuffer? {
+        if range.isEmpty { return ByteBuffer() }
         do {
             var collected = ByteBuffer()
-            let closed = range.map { UInt64($0.lowerBound)...UInt64($0.upperBound - 1) }
-            for try await var buffer in try await backend.read(path, range: closed) { collected.writeBuffer(&buffer) }
+            let closed = UInt64(range.lowerBound)...UInt64(range.upperBound - 1)
+            for try await var buffer in try await backend.read(path, range: closed) {
+                // One buffer is kept as it is; more are gathered into the first.
+                if collected.readableBytes == 0 { collected = buffer } else { collected.writeBuffer(&buffer) }
+            }
             return collected
         } catch let error as StorageError where error.kind == .objectNotFound {
             return nil

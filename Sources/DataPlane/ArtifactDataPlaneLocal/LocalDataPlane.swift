@@ -39,8 +39,9 @@ public final class LocalDataPlane: DataPlane {
     public struct Configuration: Sendable {
         /// Whole-object reads are digested on the way out and the last buffer is held back
         /// until the digest matches the address; a corrupted object then ends in
-        /// `digestMismatch` instead of its last bytes. Ranged reads are never checked (only
-        /// ``LocalDataPlane/verify(_:backendID:)`` can say a stored object is intact).
+        /// `digestMismatch` instead of its last bytes; ranged reads are proved with the object's
+        /// outboard. `false` serves both unchecked (only ``LocalDataPlane/verify(_:backendID:)``
+        /// then says a stored object is intact).
         public var verifiesFullReads: Bool
         /// How long a whole read proved by hashing vouches for later whole reads of the same
         /// object, in backends that stamp their reads (the file system): as long as the object's
@@ -53,17 +54,24 @@ public final class LocalDataPlane: DataPlane {
         public var provedReadCapacity: Int
         /// How ingest runs its two hashes.
         public var digester: DualDigester.Configuration
+        /// How many bytes of proved outboard entries are kept for ranged reads
+        /// (``ProvedOutboardCache``): 32 bytes per 16 KiB group proved, about 2 KiB for the spine
+        /// of a 1 GiB object and 32 KiB per 16 MiB block read. 0 proves every range from the
+        /// stored outboard again.
+        public var provedOutboardCapacity: Int
 
         public init(
             verifiesFullReads: Bool = true,
             trustsProvedReadsFor: Duration = .seconds(3600),
             provedReadCapacity: Int = 16_384,
-            digester: DualDigester.Configuration = .default
+            digester: DualDigester.Configuration = .default,
+            provedOutboardCapacity: Int = 16 << 20
         ) {
             self.verifiesFullReads = verifiesFullReads
             self.trustsProvedReadsFor = trustsProvedReadsFor
             self.provedReadCapacity = provedReadCapacity
             self.digester = digester
+            self.provedOutboardCapacity = provedOutboardCapacity
         }
     }
 
@@ -80,6 +88,8 @@ public final class LocalDataPlane: DataPlane {
     public let configuration: Configuration
     let logger: Logger
     let provedReads: VerifiedStamps
+    /// The outboard entries proved by ranged reads.
+    let provedOutboards: ProvedOutboardCache
     /// The digests of the stages this process is receiving (``StagedIngesting``).
     let stagedIngests = StagedIngestTable()
     private let connected = Mutex<[String: any StorageBackend]>([:])
@@ -142,6 +152,7 @@ public final class LocalDataPlane: DataPlane {
             capacity: max(configuration.provedReadCapacity, 1),
             wallClock: provedReadsWallClock
         )
+        self.provedOutboards = ProvedOutboardCache(capacity: configuration.provedOutboardCapacity)
     }
 
     static func validate(backendID id: String) throws(DataPlaneError) {

@@ -34,9 +34,18 @@ struct OutboardBuilder: Sendable {
                 partial.removeAll(keepingCapacity: true)
             }
         }
-        while rest.count > groupSize {
-            addGroup(UnsafeRawBufferPointer(rebasing: rest.prefix(groupSize)))
-            rest = rest.dropFirst(groupSize)
+        // The whole groups more bytes follow, hashed in one call (one call per group costs twice).
+        if rest.count > groupSize {
+            let whole = (rest.count - 1) / groupSize * groupSize
+            let index = UInt64(groups.count / OutboardLayout.entrySize)
+            let values = BLAKE3Tree.chainingValues(
+                of: UnsafeRawBufferPointer(rebasing: rest.prefix(whole)),
+                subtreeChunks: OutboardLayout.groupChunks,
+                chunkIndex: index * UInt64(OutboardLayout.groupChunks)
+            )
+            // A CV is its 32 bytes in memory.
+            values.withUnsafeBytes { groups += $0 }
+            rest = rest.dropFirst(whole)
         }
         if !rest.isEmpty { partial += rest }
         size += UInt64(bytes.count)

@@ -74,6 +74,12 @@ void asb3_hasher_finalize(const asb3_hasher *self, uint8_t *out, size_t out_len)
  * whole input; the 32-byte hash of `input` instead when `is_root` (then chunk_counter is 0). */
 void asb3_subtree_cv(const void *input, size_t len, uint64_t chunk_counter, int is_root,
                      uint8_t out[ASB3_OUT_LEN]);
+/* CVs of the `count` consecutive complete subtrees of `subtree_chunks` chunks each (a power of
+ * two) that `input` holds (count * subtree_chunks * 1024 bytes), the first starting at chunk
+ * `chunk_counter` (a multiple of subtree_chunks) of the whole input; none is the root. Writes
+ * 32 bytes per subtree to `out`. Chunks and parents are hashed many at a time, across subtrees. */
+void asb3_subtree_cvs(const void *input, size_t count, size_t subtree_chunks, uint64_t chunk_counter,
+                      uint8_t *out);
 /* CV of a parent node with children `left` and `right` (the hash when `is_root`). */
 void asb3_parent_cv(const uint8_t left[ASB3_OUT_LEN], const uint8_t right[ASB3_OUT_LEN],
                     int is_root, uint8_t out[ASB3_OUT_LEN]);
