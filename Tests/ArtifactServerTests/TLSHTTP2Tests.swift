@@ -94,6 +94,11 @@ struct TLSHTTP2Tests {
             }
             return "\(hash.finalize().map { String(format: "%02x", $0) }.joined()) \(count)"
         }
+        router.post("/drain") { request, _ in
+            var count = 0
+            for try await buffer in request.body { count += buffer.readableBytes }
+            return "\(count)"
+        }
         return router
     }
 
@@ -207,6 +212,29 @@ struct TLSHTTP2Tests {
             #expect(response.version == .http2 && response.status == .ok)
             let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
             #expect(text == "\(Self.expectedDigest) \(Self.partCount * Self.partSize)")
+        }
+    }
+
+    @Test("an HTTP/2 upload whose body stops arriving is reset after the body idle timeout; the connection serves on")
+    func stalledStreamIsReset() async throws {
+        let (authority, clients) = try Self.authorityAndClients([.automatic])
+        defer { authority.remove() }
+        var limits = ConnectionLimits.patient
+        limits.bodyIdleTimeout = .milliseconds(500)
+        let (stalled, holdOpen) = AsyncStream<ByteBuffer>.makeStream()
+        try await Self.serve(authority, limits: limits, clients: clients) { port in
+            var request = HTTPClientRequest(url: "https://localhost:\(port)/drain")
+            request.method = .POST
+            request.body = .stream(stalled, length: .known(Int64(2 * Self.partSize)))
+            holdOpen.yield(Self.part(0))
+            // The second part never comes: the server resets the stream, the client sees the error.
+            await #expect(throws: (any Error).self) {
+                let response = try await clients[0].execute(request, timeout: .seconds(120))
+                _ = try await response.body.collect(upTo: 1 << 20)
+            }
+            holdOpen.finish()
+            let hello = try await clients[0].execute(HTTPClientRequest(url: "https://localhost:\(port)/hello"), timeout: .seconds(30))
+            #expect(hello.version == .http2 && hello.status == .ok)
         }
     }
 }
