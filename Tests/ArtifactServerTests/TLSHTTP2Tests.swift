@@ -1,5 +1,6 @@
 import ArtifactStoreTestSupport
 import AsyncHTTPClient
+import Configuration
 import Crypto
 import Foundation
 import Hummingbird
@@ -236,5 +237,26 @@ struct TLSHTTP2Tests {
             let hello = try await clients[0].execute(HTTPClientRequest(url: "https://localhost:\(port)/hello"), timeout: .seconds(30))
             #expect(hello.version == .http2 && hello.status == .ok)
         }
+    }
+
+    @Test("http2 is on by default; ARTIFACTSTORE_HTTP2=false or the file's false turns it off; a non-boolean is refused naming the key")
+    func http2Configuration() async throws {
+        #expect(try await ServerConfiguration.load(environment: [:]).http2)
+        #expect(try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_HTTP2": "false"]).http2 == false)
+        #expect(
+            try await ServerConfiguration.load(flags: [.http2: ConfigValue(.bool(false), isSecret: false)], environment: [:]).http2 == false
+        )
+        let error = await #expect(throws: ServerConfigurationError.self) {
+            _ = try await ServerConfiguration.load(environment: ["ARTIFACTSTORE_HTTP2": "sometimes"])
+        }
+        #expect(error?.key == "http2")
+        #expect(error?.message == "http2: is not a boolean; check ARTIFACTSTORE_HTTP2, the command line and the configuration file")
+        let file = NSTemporaryDirectory() + "artifactstore-http2-\(UUID().uuidString).json"
+        try Data(#"{"http2": "no"}"#.utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let fileError = await #expect(throws: ServerConfigurationError.self) {
+            _ = try await ServerConfiguration.load(environment: [:], file: file)
+        }
+        #expect(fileError?.key == "http2")
     }
 }
