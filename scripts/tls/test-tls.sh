@@ -16,6 +16,7 @@
 #      a bad key on SIGHUP changes nothing;
 #   3. a bad key at the start: exit 2, tlsUnusable, no data directory created; --check-config
 #      refuses the same pair and accepts a good one; serve --no-http2 answers curl --http2 in HTTP/1.1;
+#      an HTTP/2 client that sends nothing, or never acknowledges GOAWAY, is closed by the timeouts;
 #   4. nginx (Debian) with packaging/nginx/artifactstore.conf (port, certificate paths and upstream
 #      replaced) terminating TLS in front of a plain-HTTP `serve`: skopeo and the CLI push and
 #      pull through it.
@@ -215,6 +216,23 @@ check "serve --no-http2: curl --http2 is answered in HTTP/1.1" \
     bash -c "[ \"\$(curl -fsS --http2 --cacert ca1/ca.crt -o /dev/null -w '%{http_version}' https://localhost:$H1_PORT/readyz)\" = 1.1 ]"
 kill -TERM "$H1_PID"
 wait "$H1_PID" 2>/dev/null
+
+# HTTP/2 connections under the limits of "Connections", with a client that never acknowledges anything.
+LIMITS_PORT=$(free_port)
+"$BIN" serve --port "$LIMITS_PORT" --data-dir "$WORK/limits" --header-read-timeout 3 --idle-timeout 2 \
+    --tls-cert "$WORK/ca1/server.pem" --tls-key "$WORK/ca1/server.key" >serve-limits.log 2>&1 &
+LIMITS_PID=$!
+PIDS+=("$LIMITS_PID")
+check "HTTP/2 limits: server ready" wait_ready "https://localhost:$LIMITS_PORT" --cacert ca1/ca.crt
+check "HTTP/2: a connection that sends no request is closed after headerReadTimeout (3 s)" bash -c \
+    "out=\$(python3 '$ROOT/scripts/tls/h2-idle-client.py' $LIMITS_PORT ca1/ca.crt) && echo \"\$out\" \
+        && python3 -c 'import sys; s=float(sys.argv[1].split(\"seconds=\")[1].split()[0]); sys.exit(0 if 2.5 <= s < 9 else 1)' \"\$out\""
+check "HTTP/2: after its answer, a client that never acknowledges GOAWAY is closed (idleTimeout 2 s + 2 s)" bash -c \
+    "out=\$(python3 '$ROOT/scripts/tls/h2-idle-client.py' $LIMITS_PORT ca1/ca.crt --request) && echo \"\$out\" \
+        && echo \"\$out\" | grep -q 'frames=.*1.*7' \
+        && python3 -c 'import sys; s=float(sys.argv[1].split(\"seconds=\")[1].split()[0]); sys.exit(0 if 3.5 <= s < 12 else 1)' \"\$out\""
+kill -TERM "$LIMITS_PID"
+wait "$LIMITS_PID" 2>/dev/null
 
 # --- 4. nginx terminating TLS in front of a plain-HTTP serve -----------------------------------
 doc_has_example() {

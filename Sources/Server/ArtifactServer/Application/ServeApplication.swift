@@ -142,8 +142,8 @@ public enum ServeApplication {
     ///
     /// With `http2`, ALPN offers `h2` before `http/1.1` and each connection is served in the
     /// protocol its client chose (``NegotiatedHTTPChannel``): the same gate, responder and
-    /// handlers, plus an ``HTTP2StreamGate`` per stream, and HTTP/2's idle timeout (a connection
-    /// with no open stream) is ``ConnectionLimits/idleTimeout``.
+    /// handlers, plus an ``HTTP2StreamGate`` per stream; the gate closes an HTTP/2 connection
+    /// without an open stream for ``ConnectionLimits/idleTimeout`` (`GOAWAY` first).
     public static func httpServer(limits: ConnectionLimits, tls: TLSCertificateReloader?, http2: Bool = true) throws -> HTTPServerBuilder {
         guard let tls else { return httpServer(limits: limits) }
         guard http2 else {
@@ -154,7 +154,9 @@ public enum ServeApplication {
             let streams = HTTP1Channel.Configuration(
                 additionalChannelHandlers: [HTTP2StreamGate(limits: limits), RequestPhaseObserver(), ExpectContinueHandler()]
             )
-            let http2Configuration = HTTP2ChannelConfiguration(idleTimeout: limits.idleTimeout, streamConfiguration: streams)
+            // No idle timeout of Hummingbird's: the ConnectionGate's closes even a client that never
+            // acknowledges the GOAWAY.
+            let http2Configuration = HTTP2ChannelConfiguration(streamConfiguration: streams)
             return EventLoopBoundChannel(
                 base: ConnectionLimitedChannel(
                     base: NegotiatedHTTPChannel(

@@ -26,12 +26,15 @@ import NIOTLS
 /// or after ``ConnectionLimits/lingerTimeout``, whichever comes first.
 ///
 /// Under TLS the client may negotiate HTTP/2 (``NegotiatedHTTPChannel``). The gate learns it from
-/// the TLS handshake event and then only counts the connection and keeps the header timeout from
-/// acceptance until the first stream's head (``streamOpened()``, from ``HTTP2StreamGate``); after
-/// that HTTP/2's own idle timeout (no open stream for ``ConnectionLimits/idleTimeout``) and each
-/// stream's ``HTTP2StreamGate`` take over. One connection too many under TLS is answered once the
-/// handshake says in which protocol: the raw `503` for HTTP/1.1, or, for HTTP/2, a `503` on each
-/// stream (``HTTP2StreamGate``) and a `GOAWAY`. Event loop only.
+/// the TLS handshake event, and each stream's ``HTTP2StreamGate`` tells it when a stream (a
+/// request, whose head has arrived whole) starts and ends. The header timeout runs from acceptance
+/// to the first stream; the idle timeout whenever no stream is open. When it fires the connection
+/// says `GOAWAY` (HTTP/2's graceful close, through Hummingbird's connection manager) and is closed
+/// once it has been without a stream for ``ConnectionLimits/lingerTimeout`` more, so a client that
+/// never acknowledges the `GOAWAY` cannot hold it. The body timeout is each stream gate's. One
+/// connection too many under TLS is answered once the handshake says in which protocol: the raw
+/// `503` for HTTP/1.1, or, for HTTP/2, a `503` on each stream (``HTTP2StreamGate``) and a `GOAWAY`.
+/// Event loop only.
 final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -48,8 +51,11 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         case readingBody
         /// Every request read is waiting for its response.
         case responding
-        /// HTTP/2 after its first stream: the connection's streams are timed by their own gates.
+        /// HTTP/2 after its first stream: the connection's streams are timed by their own gates; the
+        /// idle timer runs while none is open.
         case multiplexed
+        /// HTTP/2 after `GOAWAY` for idleness: closed once without a stream for the linger timeout.
+        case draining
         /// One connection too many under TLS, before the handshake said which protocol to refuse in
         /// (and, for HTTP/2, until the client goes): the linger timeout bounds it.
         case refusing
@@ -68,6 +74,8 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
     private var counted = false
     /// Requests whose head was read and whose response has not ended.
     private var outstanding = 0
+    /// HTTP/2 streams open now.
+    private var streams = 0
     private var timer: Scheduled<Void>?
 
     init(limits: ConnectionLimits, counter: ConnectionCounter, logger: Logger, underTLS: Bool = false) {
@@ -109,7 +117,7 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
             arm(limits.headerReadTimeout, "header read timeout")
         case .readingBody:
             cancelTimer()
-        case .readingHead, .responding, .multiplexed, .refusing:
+        case .readingHead, .responding, .multiplexed, .draining, .refusing:
             // HTTP/2 frames (a refused HTTP/2 connection's too: its streams are answered `503`).
             break
         }
@@ -124,6 +132,9 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         if let event = event as? TLSUserEvent, case .handshakeCompleted(let negotiatedProtocol) = event {
             handshakeCompleted(negotiatedProtocol, context: context)
         }
+        // The server is shutting down: Hummingbird's connection manager says GOAWAY; the
+        // connection is closed once its last stream has ended, after the linger timeout.
+        if event is ChannelShouldQuiesceEvent, phase == .multiplexed { drain() }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -169,11 +180,30 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether this connection is one too many: each of its HTTP/2 streams is answered `503`.
     var refusesStreams: Bool { phase == .refusing }
 
-    /// A stream's head has arrived on an HTTP/2 connection: the head the header timeout waited for.
-    func streamOpened() {
-        guard phase == .readingHead else { return }
-        phase = .multiplexed
-        cancelTimer()
+    /// An HTTP/2 stream has started: its head has arrived, the head the header timeout waited for,
+    /// and the connection is not idle while it is open.
+    func streamStarted() {
+        streams += 1
+        switch phase {
+        case .readingHead:
+            phase = .multiplexed
+            cancelTimer()
+        case .multiplexed, .draining:
+            cancelTimer()
+        default:
+            break
+        }
+    }
+
+    /// An HTTP/2 stream has ended; with none left the idle timer (or, draining, the linger) starts.
+    func streamEnded() {
+        streams = max(0, streams - 1)
+        guard streams == 0 else { return }
+        switch phase {
+        case .multiplexed: arm(limits.idleTimeout, "idle timeout") { [self] in goAway() }
+        case .draining: arm(limits.lingerTimeout, "linger timeout")
+        default: break
+        }
     }
 
     /// A stream of a refused HTTP/2 connection was answered `503`: the connection says `GOAWAY`
@@ -183,6 +213,20 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     // MARK: States
+
+    /// HTTP/2 idle: `GOAWAY`, then closed after the linger timeout unless a stream started meanwhile.
+    private func goAway() {
+        guard phase == .multiplexed, let context else { return }
+        logger.debug("HTTP/2 connection idle: GOAWAY")
+        drain()
+        context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+    }
+
+    /// After `GOAWAY`: closed once no stream has been open for the linger timeout.
+    private func drain() {
+        phase = .draining
+        if streams == 0 { arm(limits.lingerTimeout, "linger timeout") }
+    }
 
     private func handshakeCompleted(_ negotiatedProtocol: String?, context: ChannelHandlerContext) {
         guard phase == .refusing, negotiatedProtocol != "h2" else { return }
@@ -246,12 +290,13 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func arm(_ duration: Duration, _ reason: String) {
+    /// Starts the one timer; when it fires, `expired` runs (by default: the connection is closed).
+    private func arm(_ duration: Duration, _ reason: String, expired: (() -> Void)? = nil) {
         cancelTimer()
         guard let context else { return }
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(duration)) { [self] in
             timer = nil
-            close(reason)
+            if let expired { expired() } else { close(reason) }
         }
     }
 

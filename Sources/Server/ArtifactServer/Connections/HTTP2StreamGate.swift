@@ -19,8 +19,8 @@ import NIOHTTPTypesHTTP2
 ///   reads, where HTTP/1 would close the connection;
 /// - response fields HTTP/2 forbids (`Connection: close` on a refusal, RFC 9113, 8.2.2) are
 ///   dropped, so such a response is sent rather than reset by NIO's header validation;
-/// - the connection gate learns that a request arrived (its header timeout ends), and on a
-///   connection that is one too many every stream is answered the `503` itself.
+/// - the connection gate learns when the stream starts and ends (its header and idle timeouts),
+///   and on a connection that is one too many every stream is answered the `503` itself.
 ///
 /// The handler list of HTTP/1.1 connections is the same (Hummingbird configures both protocols
 /// with one list), so on an HTTP/1 connection it passes everything through untouched. It sits just
@@ -36,6 +36,8 @@ final class HTTP2StreamGate: ChannelDuplexHandler, RemovableChannelHandler {
     /// The stream's connection gate; `nil` on an HTTP/1 connection, where this handler does nothing.
     private var connectionGate: ConnectionGate?
     private var isStream = false
+    /// The connection gate counts this stream as open.
+    private var counted = false
     private var headReceived = false
     private var requestEnded = false
     private var refused = false
@@ -54,16 +56,27 @@ final class HTTP2StreamGate: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = context
         isStream = true
         connectionGate = try? connection.pipeline.syncOperations.handler(type: ConnectionGate.self)
+        // A stream channel exists once its head has arrived whole.
+        connectionGate?.streamStarted()
+        counted = connectionGate != nil
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancelTimer()
+        streamEnded()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        cancelTimer()
+        streamEnded()
         context.fireChannelInactive()
+    }
+
+    /// Once per stream, at its channel's end.
+    private func streamEnded() {
+        cancelTimer()
+        guard counted else { return }
+        counted = false
+        connectionGate?.streamEnded()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -72,7 +85,6 @@ final class HTTP2StreamGate: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head:
             headReceived = true
-            connectionGate?.streamOpened()
             if connectionGate?.refusesStreams == true { refuse(context: context) }
         case .body:
             break
