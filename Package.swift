@@ -75,6 +75,8 @@ let package = Package(
         // TLS for `serve` and a custom CA for the client (already resolved through
         // async-http-client and hummingbird; named so the products can be used directly).
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        // HTTP/2 over ALPN under TLS (already resolved through hummingbird's HummingbirdHTTP2).
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.45.0"),
     ],
     targets: [
         // MARK: Core (errors and byte streams every layer shares)
@@ -394,6 +396,11 @@ let package = Package(
                 // already built for async-http-client), with NIOSSL for the reloadable identity.
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                // HTTP/2 when a TLS client offers it by ALPN (NegotiatedHTTPChannel, HTTP2StreamGate).
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHTTPTypesHTTP2", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),

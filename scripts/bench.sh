@@ -34,6 +34,10 @@
 #                             our /v2 and docker-registry (scripts/bench-oci.sh): monolithic and
 #                             chunked 1 GiB push (64 MiB PATCHes), pull, 4 KiB push and GET.
 #
+#   scripts/bench.sh tls      HTTP/2 against HTTP/1.1 over TLS on one release server with curl
+#                             (scripts/bench-tls.sh): a 256 MiB blob uploaded and downloaded with
+#                             --http2 and --http1.1, alternating, median of 3 each; peak RSS.
+#
 #   scripts/bench.sh instructions
 #                             user-space instructions per 4 KiB GET (ours and nginx) and per HEAD
 #                             (ours), warm and cold (blobs never read before), counted by callgrind (scripts/bench-instructions.sh): a
@@ -66,6 +70,7 @@
 #   RESULT writes_2n_vs_1n=… writes_3n_vs_1n=… deadlocks=… rollback_ratio=… sealed_lag_p99_ms=…   (cluster)
 #   RESULT range_vs_unchecked=… uncached_range_vs_unchecked=… instructions_extra_vs_blake3=…
 #          http_range_vs_nginx=… outboard_percent=…                         (ranges)
+#   RESULT h2_download_vs_http1=… h2_upload_vs_http1=… peak_rss_mib=…    (tls)
 #   RESULT idle_rss_mib=… peak_rss_mib=… after_rss_mib=… peak_vs_idle=… after_vs_idle=…
 #          refused_peak_vs_idle=… refused_after_vs_idle=… seconds=…        (manifests)
 #   RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
@@ -88,7 +93,8 @@ case "$suite" in
     cluster) exec scripts/bench-cluster.sh ;;
     ranges) exec scripts/bench-ranges.sh ;;
     manifests) exec scripts/bench-manifests.sh ;;
-    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions|cluster|ranges|manifests" >&2; exit 2 ;;
+    tls) exec scripts/bench-tls.sh ;;
+    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions|cluster|ranges|manifests|tls" >&2; exit 2 ;;
 esac
 
 if ! command -v b3sum >/dev/null 2>&1; then

@@ -33,7 +33,7 @@ struct StrictConfigurationTests {
         + "cacheLifetime, logLevel, ociUploadExpiry, headerReadTimeout, idleTimeout, bodyIdleTimeout, maxConnections, logFormat, auditKeyFile, "
         + "redirectExemptNamespaces, ociDefaultNamespace, ociCreateNamespaces, webhookAllowedNetworks, registryTokenAuth, registryTokenService, "
         + "registryTokenRealm, registryTokenLifetime, ldapURL, ldapBindDN, ldapGroupBase, ldapGroupAttribute, ldapGroupRules, ldapTimeout, "
-        + "tlsCert, tlsKey, oidcIssuer, oidcClientID, oidcClientSecret, oidcClientSecretFile, oidcDeviceClientID, "
+        + "tlsCert, tlsKey, http2, oidcIssuer, oidcClientID, oidcClientSecret, oidcClientSecretFile, oidcDeviceClientID, "
         + "oidcDeviceAuthorizationURL, "
         + "oidcRedirectBase, oidcScopes, oidcClaimRules, oidcGroupsClaim, oidcProviderName"
 

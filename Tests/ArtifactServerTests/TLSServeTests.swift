@@ -63,9 +63,22 @@ struct TLSServeTests {
             try? FileManager.default.removeItem(atPath: file)
         }
         try #require(descriptor >= 0)
+        try await serve(router(descriptor: descriptor), reloader, clients: clients, limits: limits, body)
+    }
+
+    /// Serves `router` over TLS with `reloader` (HTTP/2 offered by ALPN unless `http2` is false)
+    /// and runs `body` with the port; `clients` are shut down before the server stops.
+    static func serve(
+        _ router: Router<ServerRequestContext>,
+        _ reloader: TLSCertificateReloader,
+        clients: [HTTPClient],
+        limits: ConnectionLimits = .patient,
+        http2: Bool = true,
+        _ body: @Sendable (Int) async throws -> Void
+    ) async throws {
         let app = Application(
-            router: router(descriptor: descriptor),
-            server: try ServeApplication.httpServer(limits: limits, tls: reloader),
+            router: router,
+            server: try ServeApplication.httpServer(limits: limits, tls: reloader, http2: http2),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             logger: TestLogs.silent
         )
@@ -85,11 +98,13 @@ struct TLSServeTests {
         try TLSCertificateReloader(certificateFile: issued.certificatePath, keyFile: issued.keyPath, logger: TestLogs.silent)
     }
 
-    /// An HTTPS client trusting only `caFile` (no system roots), keeping connections alive.
-    static func client(trusting caFile: String) throws -> HTTPClient {
+    /// An HTTPS client trusting only `caFile` (no system roots), keeping connections alive,
+    /// offering HTTP/2 by ALPN unless `httpVersion` is `.http1Only`.
+    static func client(trusting caFile: String, httpVersion: HTTPClient.Configuration.HTTPVersion = .automatic) throws -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.httpVersion = httpVersion
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
@@ -173,14 +188,17 @@ struct TLSServeTests {
         }
     }
 
-    @Test("one connection too many gets the 503 in the API's shape over TLS (the gate sits after the TLS handler)")
-    func connectionLimitAnsweredOverTLS() async throws {
+    @Test(
+        "one connection too many gets the 503 in the API's shape over TLS, in HTTP/1.1 and in HTTP/2 (the gate sits after the TLS handler)",
+        arguments: [HTTPClient.Configuration.HTTPVersion.http1Only, .automatic]
+    )
+    func connectionLimitAnsweredOverTLS(version: HTTPClient.Configuration.HTTPVersion) async throws {
         let authority = try TestCertificateAuthority()
         defer { authority.remove() }
         let issued = try authority.issue("server")
         let reloader = try Self.reloader(issued)
-        let holder = try Self.client(trusting: authority.certificatePath)
-        let second = try Self.client(trusting: authority.certificatePath)
+        let holder = try Self.client(trusting: authority.certificatePath, httpVersion: version)
+        let second = try Self.client(trusting: authority.certificatePath, httpVersion: version)
         var limits = ConnectionLimits.patient
         // HummingbirdTesting's live client holds one connection of its own.
         limits.maxConnections = 2
@@ -188,7 +206,10 @@ struct TLSServeTests {
             // The first client's kept-alive connection is the last one allowed.
             let first = try await Self.get(holder, "https://localhost:\(port)/hello")
             #expect(first.status == 200, "\(String(decoding: first.body, as: UTF8.self))")
-            let refused = try await Self.get(second, "https://localhost:\(port)/hello")
+            let response = try await second.execute(HTTPClientRequest(url: "https://localhost:\(port)/hello"), timeout: .seconds(30))
+            #expect(response.version == (version == .automatic ? .http2 : .http1_1))
+            #expect(response.headers.first(name: "Retry-After") == "1")
+            let refused = (status: Int(response.status.code), body: Array(try await response.body.collect(upTo: 1 << 20).readableBytesView))
             #expect(refused.status == 503)
             #expect(String(decoding: refused.body, as: UTF8.self).contains("\"code\":\"tooManyConnections\""))
         }

@@ -7,12 +7,16 @@
 #   1. `serve --tls-cert --tls-key`: curl with --cacert answers; curl without it and a wrong host
 #      name (curl --resolve) are refused; the CLI pushes and pulls with --ca-cert and with
 #      ARTIFACTSTORE_CA_CERT and is refused (tlsUntrusted) without; skopeo copies an image in and
-#      out with --cert-dir and --tls-verify=true, digests identical;
-#   2. SIGHUP after the files were replaced by a certificate of another CA: new connections get it
+#      out with --cert-dir and --tls-verify=true, digests identical; HTTP/2 by ALPN: curl --http2
+#      uploads and downloads a blob and reads /v1 in HTTP/2, curl --http1.1 gets HTTP/1.1, the same
+#      bytes; an HTTP/2 upload refused (no token) stops the client sending;
+#   2. SIGHUP after the files were replaced by a certificate of another CA, while an HTTP/2
+#      download is in flight on the old one (it completes, byte-identical): new connections get it
 #      (openssl s_client sees the new serial; curl trusting the new CA answers, the old CA is refused);
 #      a bad key on SIGHUP changes nothing;
 #   3. a bad key at the start: exit 2, tlsUnusable, no data directory created; --check-config
-#      refuses the same pair and accepts a good one;
+#      refuses the same pair and accepts a good one; serve --no-http2 answers curl --http2 in HTTP/1.1;
+#      an HTTP/2 client that sends nothing, or never acknowledges GOAWAY, is closed by the timeouts;
 #   4. nginx (Debian) with packaging/nginx/artifactstore.conf (port, certificate paths and upstream
 #      replaced) terminating TLS in front of a plain-HTTP `serve`: skopeo and the CLI push and
 #      pull through it.
@@ -76,6 +80,7 @@ python3 "$ROOT/scripts/oci/make-image-layout.py" --big-mib 8 --seed 20 --tag v1 
     || { echo "FAILED: setup: no image layout" >&2; exit 1; }
 MANIFEST=$(python3 -c 'import json; print(json.load(open("layout/index.json"))["manifests"][0]["digest"])')
 head -c 3000000 /dev/urandom >payload.bin
+head -c 12000000 /dev/urandom >large.bin
 
 wait_ready() { # URL CURL_ARGS...
     local url=$1
@@ -135,12 +140,48 @@ check "CLI without the CA: exit 7, tlsUntrusted" bash -c \
     "ARTIFACTSTORE_TOKEN='$TOKEN' '$BIN' ls --server '$URL' 2>cli-untrusted.err; [ \$? -eq 7 ] && grep -q tlsUntrusted cli-untrusted.err"
 check "skopeo copy in and out with --cert-dir, --tls-verify=true" skopeo_roundtrip "localhost:$PORT" certs1 direct "$TOKEN"
 
+# HTTP/2 over ALPN: curl prints the version it spoke (%{http_version}: 2 or 1.1).
+BLOBS="$URL/v1/namespaces/tls/blobs"
+upload_h2() { # FILE
+    curl -fsS --http2 --cacert ca1/ca.crt -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/octet-stream" \
+        -X POST -T "$1" -o "$1.json" -w '%{http_version}' "$BLOBS" >"$1.version" \
+        && [ "$(cat "$1.version")" = 2 ] \
+        && python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"])' "$1.json" >"$1.address"
+}
+get_as() { # VERSION_FLAG EXPECTED_VERSION URL OUT
+    [ "$(curl -fsS "$1" --cacert ca1/ca.crt -H "Authorization: Bearer $TOKEN" -o "$4" -w '%{http_version}' "$3")" = "$2" ]
+}
+check "HTTP/2: curl --http2 uploads a blob (POST, streamed) and the answer is HTTP/2" upload_h2 payload.bin
+check "HTTP/2: curl --http2 uploads a 12 MB blob" upload_h2 large.bin
+check "HTTP/2: curl --http2 downloads the blob in HTTP/2, byte-identical" bash -c \
+    "$(declare -f get_as); TOKEN='$TOKEN' get_as --http2 2 '$BLOBS/$(cat payload.bin.address)' h2.bin && cmp payload.bin h2.bin"
+check "HTTP/1.1: curl --http1.1 downloads the same blob in HTTP/1.1, byte-identical" bash -c \
+    "$(declare -f get_as); TOKEN='$TOKEN' get_as --http1.1 1.1 '$BLOBS/$(cat payload.bin.address)' h1.bin && cmp payload.bin h1.bin"
+check "HTTP/2: /v1/namespaces/tls in HTTP/2 and in HTTP/1.1, the same bytes" bash -c \
+    "$(declare -f get_as); TOKEN='$TOKEN' get_as --http2 2 '$URL/v1/namespaces/tls' ns-h2.json \
+        && TOKEN='$TOKEN' get_as --http1.1 1.1 '$URL/v1/namespaces/tls' ns-h1.json && cmp ns-h2.json ns-h1.json \
+        && grep -q '\"name\":\"tls\"' ns-h2.json"
+# Refused before its body is read: 401 with RST_STREAM(NO_ERROR), so curl stops sending early and exits 0.
+check "HTTP/2: an upload without a token gets 401 and the client stops sending (well under 12 MB sent)" bash -c \
+    "out=\$(curl -sS --http2 --cacert ca1/ca.crt -X POST -T large.bin -o refused.json \
+        -w '%{http_version} %{http_code} %{size_upload}' '$BLOBS') && set -- \$out && [ \$1 = 2 ] && [ \$2 = 401 ] \
+        && [ \$3 -lt 4000000 ] && grep -q unauthenticated refused.json"
+
 # --- 2. SIGHUP reload --------------------------------------------------------------------------
 BEFORE=$(serial_of_server "$PORT")
+# An HTTP/2 download at 3 MB/s (about 4 s) on a connection made with the first certificate.
+curl -fsS --http2 --limit-rate 3M --cacert ca1/ca.crt -H "Authorization: Bearer $TOKEN" -o inflight.bin \
+    -w '%{http_version}' "$BLOBS/$(cat large.bin.address)" >inflight.version 2>inflight.err &
+INFLIGHT=$!
+sleep 1
+kill -0 "$INFLIGHT" 2>/dev/null && RUNNING_AT_RELOAD=yes || RUNNING_AT_RELOAD=no
 cp ca2/server.pem live/cert.pem && cp ca2/server.key live/key.pem
 kill -HUP "$SERVE_PID"
-sleep 1
+wait "$INFLIGHT"
+INFLIGHT_STATUS=$?
 check "SIGHUP: the server is still running" kill -0 "$SERVE_PID"
+check "SIGHUP: an HTTP/2 download in flight during the reload completes (HTTP/2, byte-identical)" bash -c \
+    "[ $RUNNING_AT_RELOAD = yes ] && [ $INFLIGHT_STATUS -eq 0 ] && [ \"\$(cat inflight.version)\" = 2 ] && cmp large.bin inflight.bin"
 check "SIGHUP: new connections get the new certificate (serial changed)" \
     bash -c "[ '$(serial_of_server "$PORT")' = '$(openssl x509 -in ca2/server.pem -noout -serial)' ] && [ '$BEFORE' != '' ]"
 check "SIGHUP: curl trusting the new CA answers" curl -fsS -o /dev/null --cacert ca2/ca.crt "$URL/readyz"
@@ -164,6 +205,34 @@ check "--check-config refuses the mismatched pair (exit 2) and accepts a good on
     "'$BIN' serve --check-config --data-dir '$WORK/check' --tls-cert '$WORK/ca1/server.pem' --tls-key '$WORK/ca2/server.key' \
         2>/dev/null; [ \$? -eq 2 ] && '$BIN' serve --check-config --data-dir '$WORK/check' \
         --tls-cert '$WORK/ca1/server.pem' --tls-key '$WORK/ca1/server.key' >/dev/null"
+
+H1_PORT=$(free_port)
+"$BIN" serve --no-http2 --port "$H1_PORT" --data-dir "$WORK/http1only" \
+    --tls-cert "$WORK/ca1/server.pem" --tls-key "$WORK/ca1/server.key" >serve-http1.log 2>&1 &
+H1_PID=$!
+PIDS+=("$H1_PID")
+check "serve --no-http2: ready over TLS" wait_ready "https://localhost:$H1_PORT" --cacert ca1/ca.crt
+check "serve --no-http2: curl --http2 is answered in HTTP/1.1" \
+    bash -c "[ \"\$(curl -fsS --http2 --cacert ca1/ca.crt -o /dev/null -w '%{http_version}' https://localhost:$H1_PORT/readyz)\" = 1.1 ]"
+kill -TERM "$H1_PID"
+wait "$H1_PID" 2>/dev/null
+
+# HTTP/2 connections under the limits of "Connections", with a client that never acknowledges anything.
+LIMITS_PORT=$(free_port)
+"$BIN" serve --port "$LIMITS_PORT" --data-dir "$WORK/limits" --header-read-timeout 3 --idle-timeout 2 \
+    --tls-cert "$WORK/ca1/server.pem" --tls-key "$WORK/ca1/server.key" >serve-limits.log 2>&1 &
+LIMITS_PID=$!
+PIDS+=("$LIMITS_PID")
+check "HTTP/2 limits: server ready" wait_ready "https://localhost:$LIMITS_PORT" --cacert ca1/ca.crt
+check "HTTP/2: a connection that sends no request is closed after headerReadTimeout (3 s)" bash -c \
+    "out=\$(python3 '$ROOT/scripts/tls/h2-idle-client.py' $LIMITS_PORT ca1/ca.crt) && echo \"\$out\" \
+        && python3 -c 'import sys; s=float(sys.argv[1].split(\"seconds=\")[1].split()[0]); sys.exit(0 if 2.5 <= s < 9 else 1)' \"\$out\""
+check "HTTP/2: after its answer, a client that never acknowledges GOAWAY is closed (idleTimeout 2 s + 2 s)" bash -c \
+    "out=\$(python3 '$ROOT/scripts/tls/h2-idle-client.py' $LIMITS_PORT ca1/ca.crt --request) && echo \"\$out\" \
+        && echo \"\$out\" | grep -q 'frames=.*1.*7' \
+        && python3 -c 'import sys; s=float(sys.argv[1].split(\"seconds=\")[1].split()[0]); sys.exit(0 if 3.5 <= s < 12 else 1)' \"\$out\""
+kill -TERM "$LIMITS_PID"
+wait "$LIMITS_PID" 2>/dev/null
 
 # --- 4. nginx terminating TLS in front of a plain-HTTP serve -----------------------------------
 doc_has_example() {

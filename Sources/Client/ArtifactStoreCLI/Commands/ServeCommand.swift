@@ -103,6 +103,13 @@ struct ServeCommand: AsyncParsableCommand {
     var tlsKey: String?
 
     @Flag(
+        name: .customLong("http2"),
+        inversion: .prefixedNo,
+        help: "Under TLS, offer HTTP/2 by ALPN, HTTP/1.1 for clients without it (default on; --no-http2: HTTP/1.1 only)."
+    )
+    var http2: Bool?
+
+    @Flag(
         name: .customLong("check-config"),
         help: "Check the configuration (keys, types, locations) and exit: 0 when valid, 2 with the problem."
     )
@@ -130,6 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         flags.set(.registryTokenService, registryTokenService.map(ConfigContent.string))
         flags.set(.tlsCert, tlsCert.map(ConfigContent.string))
         flags.set(.tlsKey, tlsKey.map(ConfigContent.string))
+        flags.set(.http2, http2.map(ConfigContent.bool))
         let configuration: ServerConfiguration
         let adminToken: String?
         do {

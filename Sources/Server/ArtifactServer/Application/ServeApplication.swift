@@ -10,9 +10,11 @@ import ArtifactStoreAPI
 import Foundation
 import Hummingbird
 public import HummingbirdCore
+import HummingbirdHTTP2
 import HummingbirdTLS
 public import Logging
 import NIOCore
+import NIOHTTP2
 import ServiceLifecycle
 import UnixSignals
 
@@ -85,7 +87,7 @@ public enum ServeApplication {
             let scheme = configuration.scheme
             let app = Application(
                 router: api.makeRouter(),
-                server: try httpServer(limits: configuration.connectionLimits, tls: tls),
+                server: try httpServer(limits: configuration.connectionLimits, tls: tls, http2: configuration.http2),
                 configuration: .init(address: .hostname(host, port: configuration.port), serverName: "artifactstore"),
                 services: services,
                 onServerRunning: { channel in
@@ -139,9 +141,36 @@ public enum ServeApplication {
     /// ``httpServer(limits:)`` inside Hummingbird's TLS channel when `tls` is given: every
     /// handshake presents the reloader's current certificate. Downloads are then written as
     /// buffers (TLS encrypts in this process, so there is no `sendfile`): no ``FileRegionSender``.
-    public static func httpServer(limits: ConnectionLimits, tls: TLSCertificateReloader?) throws -> HTTPServerBuilder {
+    ///
+    /// With `http2`, ALPN offers `h2` before `http/1.1` and each connection is served in the
+    /// protocol its client chose (``NegotiatedHTTPChannel``): the same gate, responder and
+    /// handlers, plus an ``HTTP2StreamGate`` per stream; the gate closes an HTTP/2 connection
+    /// without an open stream for ``ConnectionLimits/idleTimeout`` (`GOAWAY` first).
+    public static func httpServer(limits: ConnectionLimits, tls: TLSCertificateReloader?, http2: Bool = true) throws -> HTTPServerBuilder {
         guard let tls else { return httpServer(limits: limits) }
-        return try .tls(httpServer(limits: limits, sendsFileRegions: false), tlsConfiguration: tls.serverConfiguration)
+        guard http2 else {
+            return try .tls(httpServer(limits: limits, sendsFileRegions: false), tlsConfiguration: tls.serverConfiguration())
+        }
+        let server = HTTPServerBuilder { responder in
+            // An autoclosure: new handlers for every HTTP/1 connection and every HTTP/2 stream.
+            let streams = HTTP1Channel.Configuration(
+                additionalChannelHandlers: [HTTP2StreamGate(limits: limits), RequestPhaseObserver(), ExpectContinueHandler()]
+            )
+            // No idle timeout of Hummingbird's: the ConnectionGate's closes even a client that never
+            // acknowledges the GOAWAY.
+            let http2Configuration = HTTP2ChannelConfiguration(streamConfiguration: streams)
+            return EventLoopBoundChannel(
+                base: ConnectionLimitedChannel(
+                    base: NegotiatedHTTPChannel(
+                        http1: HTTP1Channel(responder: responder, configuration: streams),
+                        http2: HTTP2Channel(responder: responder, configuration: http2Configuration)
+                    ),
+                    limits: limits,
+                    counter: ConnectionCounter()
+                )
+            )
+        }
+        return try .tls(server, tlsConfiguration: tls.serverConfiguration(applicationProtocols: NIOHTTP2SupportedALPNProtocols))
     }
 
     /// The TLS certificate the configuration names, loaded and checked; `nil` for plain HTTP.

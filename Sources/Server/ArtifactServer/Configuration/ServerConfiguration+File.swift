@@ -18,7 +18,7 @@ extension ServerConfiguration.Key {
             .oidcRedirectBase, .oidcGroupsClaim, .oidcProviderName:
             .string
         case .ldapGroupRules, .oidcScopes, .oidcClaimRules: .stringArray
-        case .registryTokenAuth: .boolean
+        case .registryTokenAuth, .http2: .boolean
         case .backends, .redirectExemptNamespaces, .webhookAllowedNetworks: .stringArray
         case .port, .gcInterval, .gcGracePeriod, .retentionInterval, .shutdownGracePeriod, .cacheLifetime, .ociUploadExpiry,
             .headerReadTimeout, .idleTimeout, .bodyIdleTimeout, .maxConnections, .registryTokenLifetime, .ldapTimeout:

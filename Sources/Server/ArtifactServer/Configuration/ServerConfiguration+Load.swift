@@ -17,7 +17,7 @@ extension ServerConfiguration {
         case webhookAllowedNetworks
         case registryTokenAuth, registryTokenService, registryTokenRealm, registryTokenLifetime
         case ldapURL, ldapBindDN, ldapGroupBase, ldapGroupAttribute, ldapGroupRules, ldapTimeout
-        case tlsCert, tlsKey
+        case tlsCert, tlsKey, http2
         case oidcIssuer, oidcClientID, oidcClientSecret, oidcClientSecretFile, oidcDeviceClientID, oidcDeviceAuthorizationURL
         case oidcRedirectBase, oidcScopes, oidcClaimRules, oidcGroupsClaim, oidcProviderName
     }
@@ -95,6 +95,7 @@ extension ServerConfiguration {
             configuration.tlsCertificateFile = certificate
             configuration.tlsKeyFile = key
         }
+        if let on = try await read(.http2, { try await reader.fetchBool(forKey: $0) }) { configuration.http2 = on }
         if let backends = try await read(.backends, { try await reader.fetchStringArray(forKey: $0) }) {
             for backend in backends { _ = try splitBackend(backend) }
             configuration.backends = backends

@@ -65,6 +65,10 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var tlsCertificateFile: String?
     /// PEM private key (unencrypted) of the leaf certificate in ``tlsCertificateFile``.
     public var tlsKeyFile: String?
+    /// Under TLS, offer HTTP/2 by ALPN (`h2` first, `http/1.1` for clients without it). On by
+    /// default; off leaves every TLS connection HTTP/1.1, for a client or middlebox that
+    /// mishandles HTTP/2. Plain HTTP is HTTP/1.1 either way (docs/operations.md, "TLS").
+    public var http2 = true
 
     /// The Docker/OCI registry token flow (docs/oci.md, "Token authentication"): `/v2` 401s
     /// send clients to `/v2/token` for a short-lived JWT. Off by default: the Basic challenge

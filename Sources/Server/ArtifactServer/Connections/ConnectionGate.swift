@@ -2,6 +2,7 @@ import ArtifactStoreAPI
 import Foundation
 import Logging
 import NIOCore
+import NIOTLS
 
 /// The first handler of every HTTP/1 connection: counts it against
 /// ``ConnectionLimits/maxConnections``, enforces the header, keep-alive and body timeouts, and
@@ -22,7 +23,18 @@ import NIOCore
 /// When it fires, the connection is closed. A response that ends the connection (or a `503`
 /// for one connection too many) is followed by a lingering close: the output is shut, what the
 /// client still sends is read and dropped, and the socket is closed at the client's end of input
-/// or after ``ConnectionLimits/lingerTimeout``, whichever comes first. Event loop only.
+/// or after ``ConnectionLimits/lingerTimeout``, whichever comes first.
+///
+/// Under TLS the client may negotiate HTTP/2 (``NegotiatedHTTPChannel``). The gate learns it from
+/// the TLS handshake event, and each stream's ``HTTP2StreamGate`` tells it when a stream (a
+/// request, whose head has arrived whole) starts and ends. The header timeout runs from acceptance
+/// to the first stream; the idle timeout whenever no stream is open. When it fires the connection
+/// says `GOAWAY` (HTTP/2's graceful close, through Hummingbird's connection manager) and is closed
+/// once it has been without a stream for ``ConnectionLimits/lingerTimeout`` more, so a client that
+/// never acknowledges the `GOAWAY` cannot hold it. The body timeout is each stream gate's. One
+/// connection too many under TLS is answered once the handshake says in which protocol: the raw
+/// `503` for HTTP/1.1, or, for HTTP/2, a `503` on each stream (``HTTP2StreamGate``) and a `GOAWAY`.
+/// Event loop only.
 final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -39,6 +51,14 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         case readingBody
         /// Every request read is waiting for its response.
         case responding
+        /// HTTP/2 after its first stream: the connection's streams are timed by their own gates; the
+        /// idle timer runs while none is open.
+        case multiplexed
+        /// HTTP/2 after `GOAWAY` for idleness: closed once without a stream for the linger timeout.
+        case draining
+        /// One connection too many under TLS, before the handshake said which protocol to refuse in
+        /// (and, for HTTP/2, until the client goes): the linger timeout bounds it.
+        case refusing
         /// Output shut; reading and discarding until the input ends or the linger time is up.
         case lingering
         case closed
@@ -47,17 +67,22 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
     private let limits: ConnectionLimits
     private let counter: ConnectionCounter
     private let logger: Logger
+    /// TLS is before the gate: a refusal waits for the handshake to learn the protocol.
+    private let underTLS: Bool
     private var context: ChannelHandlerContext?
     private var phase = Phase.idle
     private var counted = false
     /// Requests whose head was read and whose response has not ended.
     private var outstanding = 0
+    /// HTTP/2 streams open now.
+    private var streams = 0
     private var timer: Scheduled<Void>?
 
-    init(limits: ConnectionLimits, counter: ConnectionCounter, logger: Logger) {
+    init(limits: ConnectionLimits, counter: ConnectionCounter, logger: Logger, underTLS: Bool = false) {
         self.limits = limits
         self.counter = counter
         self.logger = logger
+        self.underTLS = underTLS
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -92,7 +117,8 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
             arm(limits.headerReadTimeout, "header read timeout")
         case .readingBody:
             cancelTimer()
-        case .readingHead, .responding:
+        case .readingHead, .responding, .multiplexed, .draining, .refusing:
+            // HTTP/2 frames (a refused HTTP/2 connection's too: its streams are answered `503`).
             break
         }
         context.fireChannelRead(data)
@@ -103,6 +129,12 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
             close("the client finished after a closing response")
             return
         }
+        if let event = event as? TLSUserEvent, case .handshakeCompleted(let negotiatedProtocol) = event {
+            handshakeCompleted(negotiatedProtocol, context: context)
+        }
+        // The server is shutting down: Hummingbird's connection manager says GOAWAY; the
+        // connection is closed once its last stream has ended, after the linger timeout.
+        if event is ChannelShouldQuiesceEvent, phase == .multiplexed { drain() }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -143,24 +175,89 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    // MARK: From HTTP2StreamGate
+
+    /// Whether this connection is one too many: each of its HTTP/2 streams is answered `503`.
+    var refusesStreams: Bool { phase == .refusing }
+
+    /// An HTTP/2 stream has started: its head has arrived, the head the header timeout waited for,
+    /// and the connection is not idle while it is open.
+    func streamStarted() {
+        streams += 1
+        switch phase {
+        case .readingHead:
+            phase = .multiplexed
+            cancelTimer()
+        case .multiplexed, .draining:
+            cancelTimer()
+        default:
+            break
+        }
+    }
+
+    /// An HTTP/2 stream has ended; with none left the idle timer (or, draining, the linger) starts.
+    func streamEnded() {
+        streams = max(0, streams - 1)
+        guard streams == 0 else { return }
+        switch phase {
+        case .multiplexed: arm(limits.idleTimeout, "idle timeout") { [self] in goAway() }
+        case .draining: arm(limits.lingerTimeout, "linger timeout")
+        default: break
+        }
+    }
+
+    /// A stream of a refused HTTP/2 connection was answered `503`: the connection says `GOAWAY`
+    /// (HTTP/2's graceful close) so the client opens no further stream on it.
+    func streamRefused() {
+        context?.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+    }
+
     // MARK: States
+
+    /// HTTP/2 idle: `GOAWAY`, then closed after the linger timeout unless a stream started meanwhile.
+    private func goAway() {
+        guard phase == .multiplexed, let context else { return }
+        logger.debug("HTTP/2 connection idle: GOAWAY")
+        drain()
+        context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+    }
+
+    /// After `GOAWAY`: closed once no stream has been open for the linger timeout.
+    private func drain() {
+        phase = .draining
+        if streams == 0 { arm(limits.lingerTimeout, "linger timeout") }
+    }
+
+    private func handshakeCompleted(_ negotiatedProtocol: String?, context: ChannelHandlerContext) {
+        guard phase == .refusing, negotiatedProtocol != "h2" else { return }
+        refuseHTTP1(context: context)
+    }
 
     private func admit(context: ChannelHandlerContext) {
         guard counter.acquire(maximum: limits.maxConnections) else {
             logger.debug("connection refused: maxConnections reached", metadata: ["max_connections": "\(limits.maxConnections)"])
-            // The output is shut once the answer is out: under TLS it waits for the handshake, and
-            // shutting the output first would end the handshake with nothing sent. Until then the
-            // linger timeout bounds the wait.
-            let written = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(Self.tooManyConnections(limits.maxConnections))), promise: written)
+            // Under TLS the answer waits for the handshake, which says whether it is HTTP/1.1 or
+            // HTTP/2; until then (and for HTTP/2, until the client leaves) the linger timeout bounds it.
             arm(limits.lingerTimeout, "linger timeout")
-            written.futureResult.assumeIsolated().whenComplete { [self] _ in linger() }
+            if underTLS {
+                phase = .refusing
+            } else {
+                refuseHTTP1(context: context)
+            }
             return
         }
         counted = true
         // A new connection has the header timeout from the start: silence is a head that never comes.
         phase = .readingHead
         arm(limits.headerReadTimeout, "header read timeout")
+    }
+
+    /// Writes the raw HTTP/1.1 `503`, then lingers. The output is shut once the answer is out:
+    /// shutting it first would end a TLS connection with nothing sent.
+    private func refuseHTTP1(context: ChannelHandlerContext) {
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(Self.tooManyConnections(limits.maxConnections))), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { [self] _ in linger() }
     }
 
     private func becomeIdle() {
@@ -193,12 +290,13 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func arm(_ duration: Duration, _ reason: String) {
+    /// Starts the one timer; when it fires, `expired` runs (by default: the connection is closed).
+    private func arm(_ duration: Duration, _ reason: String, expired: (() -> Void)? = nil) {
         cancelTimer()
         guard let context else { return }
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(duration)) { [self] in
             timer = nil
-            close(reason)
+            if let expired { expired() } else { close(reason) }
         }
     }
 
@@ -207,14 +305,19 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         timer = nil
     }
 
-    /// The raw `503` for one connection too many, in the API's error shape.
-    static func tooManyConnections(_ maximum: Int) -> ByteBuffer {
+    /// The body of the `503` for one connection too many, in the API's error shape.
+    static func tooManyConnectionsBody(_ maximum: Int) -> Data {
         let refusal = HTTPAPIError(
             .tooManyConnections,
             "the server already has \(maximum) open connection\(maximum == 1 ? "" : "s"), its maximum (maxConnections); "
                 + "retry after 1 second"
         )
-        let body = (try? APIJSON.encoder().encode(ErrorBody(code: refusal.code, message: refusal.message))) ?? Data()
+        return (try? APIJSON.encoder().encode(ErrorBody(code: refusal.code, message: refusal.message))) ?? Data()
+    }
+
+    /// The raw HTTP/1.1 `503` for one connection too many.
+    static func tooManyConnections(_ maximum: Int) -> ByteBuffer {
+        let body = tooManyConnectionsBody(maximum)
         let head =
             "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"

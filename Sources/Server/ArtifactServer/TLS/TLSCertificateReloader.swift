@@ -61,9 +61,11 @@ public final class TLSCertificateReloader: Sendable {
     }
 
     /// The server configuration for Hummingbird's TLS channel: the identity loaded first, and a
-    /// callback that gives each handshake the identity current at that moment.
-    public var serverConfiguration: TLSConfiguration {
-        var configuration = identity.baseConfiguration
+    /// callback that gives each handshake the identity current at that moment. The callback
+    /// replaces only the certificate and key, so what ALPN offers (`applicationProtocols`, most
+    /// preferred first) is the same for every handshake.
+    public func serverConfiguration(applicationProtocols: [String] = ["http/1.1"]) -> TLSConfiguration {
+        var configuration = identity.baseConfiguration(applicationProtocols: applicationProtocols)
         configuration.sslContextCallback = { [self] _, promise in
             let identity = self.identity
             var override = NIOSSLContextConfigurationOverride()

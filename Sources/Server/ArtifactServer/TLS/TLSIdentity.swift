@@ -50,7 +50,7 @@ public struct TLSIdentity: Sendable {
         let identity = TLSIdentity(certificateChain: chain, privateKey: privateKey)
         do {
             // BoringSSL compares the key with the leaf certificate's public key here.
-            _ = try NIOSSLContext(configuration: identity.baseConfiguration)
+            _ = try NIOSSLContext(configuration: identity.baseConfiguration())
         } catch {
             throw ServerConfigurationError(
                 .tlsUnusable,
@@ -62,14 +62,15 @@ public struct TLSIdentity: Sendable {
         return identity
     }
 
-    /// A server configuration presenting this identity, offering HTTP/1.1 by ALPN, TLS 1.2 or later.
-    var baseConfiguration: TLSConfiguration {
+    /// A server configuration presenting this identity, TLS 1.2 or later, offering
+    /// `applicationProtocols` by ALPN in order of preference (HTTP/1.1 alone by default).
+    func baseConfiguration(applicationProtocols: [String] = ["http/1.1"]) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: certificateChain.map { .certificate($0) },
             privateKey: .privateKey(privateKey)
         )
         configuration.minimumTLSVersion = .tlsv12
-        configuration.applicationProtocols = ["http/1.1"]
+        configuration.applicationProtocols = applicationProtocols
         return configuration
     }
 
