@@ -79,8 +79,14 @@ wrk_rotation() {
 # --- a working set of 2,000 distinct blobs ------------------------------------------------------
 # Sets ws_get_{ours,registry,nginx}, ws_head_{ours,registry}, ws_cold_get (ours' first pass) and
 # their sample arrays.
+# BENCH_WORKING_SET_BLOBS (default 2000) sizes the working set; its RESULT keys are named by it
+# (2k, 100k, or the count) and end in _pg when BENCH_OURS_DATABASE puts our metadata in PostgreSQL.
+ws_count=${BENCH_WORKING_SET_BLOBS:-2000}
+case "$ws_count" in 2000) ws_label=2k ;; 100000) ws_label=100k ;; *) ws_label=$ws_count ;; esac
+[ -n "${BENCH_OURS_DATABASE:-}" ] && ws_label+=_pg
+
 measure_working_set() {
-    local count=2000 round
+    local count=$ws_count round
     echo "== storing the same $count distinct 4 KiB blobs in all three" >&2
     python3 "$ROOT/scripts/bench_seed_blobs.py" "$count" "$OURS" "$TOKEN" "$REGISTRY" "$WORK/nginx/root" "$WORK"
     # A fresh process: nothing of the uploads is cached, so the first pass reads cold.
@@ -111,15 +117,19 @@ measure_working_set() {
     done
     ws_head_ours=$(median3 "${ws_heads_ours[@]}")
     ws_head_registry=$(median3 "${ws_heads_registry[@]}")
+    ws_ours_rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$OURS_PID/status")
 }
 
 working_set_result() {
-    echo "small_get_2k_vs_registry=$(ratio "$ws_get_ours" "$ws_get_registry") small_get_2k_vs_nginx=$(ratio "$ws_get_ours" "$ws_get_nginx") head_2k_vs_registry=$(ratio "$ws_head_ours" "$ws_head_registry") small_get_2k_vs_floor=$(ratio "$ws_get_ours" "$ws_get_floor") floor_get_vs_nginx=$(ratio "$ws_get_floor" "$ws_get_nginx")"
+    local l=$ws_label
+    echo "small_get_${l}_vs_registry=$(ratio "$ws_get_ours" "$ws_get_registry") small_get_${l}_vs_nginx=$(ratio "$ws_get_ours" "$ws_get_nginx") head_${l}_vs_registry=$(ratio "$ws_head_ours" "$ws_head_registry") small_get_${l}_vs_floor=$(ratio "$ws_get_ours" "$ws_get_floor") floor_get_vs_nginx=$(ratio "$ws_get_floor" "$ws_get_nginx") peak_rss_${l}_mib=$ws_ours_rss"
 }
 
 working_set_json() {
     cat <<JSON
- "working_set_blobs": 2000,
+ "working_set_blobs": $ws_count,
+ "ours_metadata": "$([ -n "${BENCH_OURS_DATABASE:-}" ] && echo postgresql || echo sqlite)",
+ "working_set_ours_peak_rss_mib": $ws_ours_rss,
  "working_set_cold_first_pass_gets_per_second": {"ours": $ws_cold_get},
  "working_set_gets_per_second": {"ours": $ws_get_ours, "registry": $ws_get_registry, "nginx": $ws_get_nginx, "hummingbird_floor": $ws_get_floor},
  "working_set_floor_samples": [$(IFS=,; echo "${ws_gets_floor[*]}")],
@@ -130,10 +140,10 @@ JSON
 }
 
 working_set_table() {
-    printf '%-28s %12s %12s %12s\n' "2k-blob GET c=64 (/s)" "$ws_get_ours" "$ws_get_registry" "$ws_get_nginx"
-    printf '%-28s %12s %12s %12s\n' "2k-blob first pass (/s)" "$ws_cold_get" "-" "-"
+    printf '%-28s %12s %12s %12s\n' "$ws_label-blob GET c=64 (/s)" "$ws_get_ours" "$ws_get_registry" "$ws_get_nginx"
+    printf '%-28s %12s %12s %12s\n' "$ws_label-blob first pass (/s)" "$ws_cold_get" "-" "-"
     printf '%-28s %12s %12s %12s\n' "  bare Hummingbird (/s)" "$ws_get_floor" "-" "-"
-    printf '%-28s %12s %12s %12s\n' "2k-blob HEAD c=64 (/s)" "$ws_head_ours" "$ws_head_registry" "-"
+    printf '%-28s %12s %12s %12s\n' "$ws_label-blob HEAD c=64 (/s)" "$ws_head_ours" "$ws_head_registry" "-"
 }
 
 if [ "${BENCH_HTTP_FLOWS:-all}" = working-set ]; then

@@ -100,8 +100,9 @@ start_ours() {
     local port
     port=$(free_port)
     TOKEN="ast_$(python3 -c 'import secrets; print(secrets.token_hex(8) + "_" + secrets.token_hex(32))')"
+    # BENCH_OURS_DATABASE (a postgres:// URL of an empty database) keeps our metadata there.
     ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning ${OURS_LAUNCHER[@]+"${OURS_LAUNCHER[@]}"} "$BIN" serve \
-        --port "$port" --data-dir "$1/ours" >"$1/ours.log" 2>&1 &
+        --port "$port" --data-dir "$1/ours" ${BENCH_OURS_DATABASE:+--database "$BENCH_OURS_DATABASE"} >"$1/ours.log" 2>&1 &
     OURS_PID=$!
     PIDS+=("$OURS_PID")
     OURS="http://127.0.0.1:$port"
@@ -114,7 +115,7 @@ start_ours() {
 # port (OURS, TOKEN stay; OURS_PID is the new process): a process with nothing cached.
 restart_ours() {
     ARTIFACTSTORE_LOG_LEVEL=warning ${OURS_LAUNCHER[@]+"${OURS_LAUNCHER[@]}"} "$BIN" serve \
-        --port "${OURS##*:}" --data-dir "$1/ours" >>"$1/ours.log" 2>&1 &
+        --port "${OURS##*:}" --data-dir "$1/ours" ${BENCH_OURS_DATABASE:+--database "$BENCH_OURS_DATABASE"} >>"$1/ours.log" 2>&1 &
     OURS_PID=$!
     PIDS+=("$OURS_PID")
     wait_http "$OURS/readyz" "${OURS_WAIT_TRIES:-100}"
