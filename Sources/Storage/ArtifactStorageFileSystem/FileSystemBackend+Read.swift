@@ -106,32 +106,21 @@ extension FileSystemBackend: StorageChangeStamping {
             guard size <= limit else { return .opened(opened) }
             var buffer = ByteBufferAllocator().buffer(capacity: Int(size))
             try FileChunks.fill(&buffer, length: Int(size), from: opened.descriptor.raw, at: 0, path: path)
-            let after: Glibc.stat
-            do {
-                after = try Sys.fstat(opened.descriptor.raw)
-            } catch {
-                throw .from(error, .lookUp, path: path, verb: "read")
-            }
-            let now = Self.stamp(after)
-            guard now == opened.stamp else {
-                throw StorageError(.io, "\"\(path)\" changed while it was being read (\(opened.stamp) became \(now))", path: path.string)
-            }
+            try FileChunks.requireStamp(opened.stamp, of: opened.descriptor, path: path)
             return .whole(buffer, opened.stamp)
         }
         switch read {
         case .whole(let buffer, let stamp):
             return .whole(buffer, stamp)
         case .opened(let opened):
-            let chunks = FileChunks(
-                file: opened.descriptor,
+            let bytes = Self.chunks(
+                of: opened.descriptor,
                 path: path,
-                start: 0,
-                end: opened.stamp.size,
-                chunkSize: Self.readChunkSize,
-                threadPool: pool,
-                expectedStamp: opened.stamp
+                size: opened.stamp.size,
+                expectedStamp: opened.stamp,
+                threadPool: pool
             )
-            return .streamed(StampedRead(bytes: chunks.byteStream, stamp: opened.stamp))
+            return .streamed(StampedRead(bytes: bytes, stamp: opened.stamp))
         }
     }
 
@@ -329,12 +318,18 @@ struct FileChunks: AsyncSequence, Sendable {
     func checkStamp(_ expected: StorageChangeStamp) async throws(StorageError) {
         let file = self.file
         let path = self.path
-        let info = try await FileSystemBackend.run(threadPool) { () throws(StorageError) -> Glibc.stat in
-            do {
-                return try Sys.fstat(file.raw)
-            } catch {
-                throw .from(error, .lookUp, path: path, verb: "read")
-            }
+        try await FileSystemBackend.run(threadPool) { () throws(StorageError) in
+            try Self.requireStamp(expected, of: file, path: path)
+        }
+    }
+
+    /// Fails unless `file`'s stamp is still `expected`, blocking the calling thread for the `fstat`.
+    static func requireStamp(_ expected: StorageChangeStamp, of file: OwnedDescriptor, path: StoragePath) throws(StorageError) {
+        let info: Glibc.stat
+        do {
+            info = try Sys.fstat(file.raw)
+        } catch {
+            throw .from(error, .lookUp, path: path, verb: "read")
         }
         let now = FileSystemBackend.stamp(info)
         guard now == expected else {
