@@ -21,7 +21,10 @@
 #               token and the namespace are warm, as in steady state. Separate blobs for each.
 #
 # valgrind (Debian) cannot read the DWARF 5 of our release binary, so it runs a copy with the
-# debug sections stripped (`objcopy --strip-debug`; the code is the same). ARTIFACTSTORE_BIN
+# debug sections stripped (`objcopy --strip-debug`; the code is the same). valgrind 3.19 does not
+# know `openat2` (it answers ENOSYS), so under it the server resolves every path with its
+# component walk, the fallback for kernels without `openat2`: the cold figures count that path,
+# not the one production takes (one `openat2`, on the event loop when the kernel has it cached). ARTIFACTSTORE_BIN
 # runs a given binary instead of the release build.
 #
 # Last line: RESULT get_instructions=… cold_get_instructions=… nginx_get_instructions=…

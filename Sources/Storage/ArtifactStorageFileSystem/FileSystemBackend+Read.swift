@@ -31,7 +31,12 @@ extension FileSystemBackend {
 
 extension FileSystemBackend: StorageDescriptorOpening {
     package func openForReading(_ path: StoragePath) async throws(StorageError) -> OpenedStorageFile {
-        try await run { () throws(StorageError) -> OpenedStorageFile in try openForReadingNow(path) }
+        if let opened = openForReadingFromCache(path) {
+            readCounters.countFromCache()
+            return opened
+        }
+        readCounters.countOnThreadPool()
+        return try await run { () throws(StorageError) -> OpenedStorageFile in try openForReadingNow(path) }
     }
 
     /// Opens a regular file for reading and stamps it, blocking the calling thread.
@@ -93,11 +98,17 @@ extension FileSystemBackend: StorageChangeStamping {
         try await openChunks(path, range: range, stamped: true)
     }
 
-    /// Opens, stamps and, when it holds at most `limit` bytes, reads the file in one job on the
-    /// thread pool, stamping it again after the read: one hand-off instead of the open's and the
-    /// closing stamp check's. A larger file comes back as the stream ``readStamped(_:range:)``
+    /// Opens, stamps and, when it holds at most `limit` bytes, reads the file, stamping it again
+    /// after the read: on the calling thread when the kernel has it all cached
+    /// (``readStampedFromCache(_:wholeUpTo:)``), else in one job on the thread pool, one hand-off
+    /// instead of the open's and the closing stamp check's. A larger file comes back as the stream ``readStamped(_:range:)``
     /// gives, on the descriptor already open.
     public func readStamped(_ path: StoragePath, wholeUpTo limit: UInt64) async throws(StorageError) -> StampedObjectRead {
+        if let read = readStampedFromCache(path, wholeUpTo: limit) {
+            readCounters.countFromCache()
+            return read
+        }
+        readCounters.countOnThreadPool()
         let pool = threadPool
         // The descriptor of a file read whole is closed on the pool thread, at the end of the job.
         let read = try await run { () throws(StorageError) -> WholeOrOpened in

@@ -22,6 +22,9 @@ public import NIOPosix
 ///   runs at start and periodically (opening a backend does not walk the root).
 /// - Blocking system calls run on a `NIOThreadPool`, never on Swift's cooperative pool. Reads
 ///   stream in ``readChunkSize`` chunks pulled on demand with `pread`, so memory stays bounded.
+///   An open or read the kernel can answer from its caches without waiting for the device
+///   (`RESOLVE_CACHED`, `RWF_NOWAIT`) is done on the calling thread instead of being handed to
+///   the pool and back (``readCounters`` counts both).
 /// - Symbolic links inside the root are never listed; names the backend cannot express as a
 ///   ``StoragePath`` are skipped by listings.
 public struct FileSystemBackend: StorageBackend {
@@ -41,6 +44,8 @@ public struct FileSystemBackend: StorageBackend {
     let threadPool: NIOThreadPool
     let logger: Logger
     let resolution: Resolution
+    /// Opens and whole reads answered from the kernel's caches, and those sent to the pool.
+    package let readCounters = FileSystemReadCounters()
 
     /// Opens the directory at `rootPath` (which must exist). Nothing beneath it is walked:
     /// temporaries a crashed process left are removed by ``removeAbandonedTemporaries(_:)``,

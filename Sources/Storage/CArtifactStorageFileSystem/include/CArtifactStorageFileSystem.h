@@ -10,6 +10,8 @@
 #define ARTIFACTSTORE_RESOLVE_NO_SYMLINKS 0x04
 #define ARTIFACTSTORE_RESOLVE_BENEATH 0x08
 #define ARTIFACTSTORE_RESOLVE_IN_ROOT 0x10
+/// Fail with EAGAIN instead of reading a directory from the device (Linux 5.12).
+#define ARTIFACTSTORE_RESOLVE_CACHED 0x20
 
 /// O_PATH (Linux): a descriptor that only names a location. Not exported by Glibc without _GNU_SOURCE.
 #define ARTIFACTSTORE_O_PATH 0x200000
