@@ -83,6 +83,40 @@ extension ProvedRangeTests {
         #expect(gone?.kind == .objectNotFound)
     }
 
+    @Test(
+        "an object another data plane on the same directory deleted is objectNotFound for every range, whatever proof is kept",
+        arguments: ["within", "past the end", "straddling the end"]
+    )
+    func keptProofDeletedElsewhere(range: String) async throws {
+        let disk = try Disk()
+        defer { disk.remove() }
+        // A second handle on the same files, as a second `serve` on the same data directory has:
+        // its own kept proofs, which the first one's delete cannot reach.
+        let other = try LocalDataPlane(
+            backends: [.init(id: "disk", connector: try FileSystemConnector(rootPath: disk.root, logger: TestLogs.silent))],
+            logger: TestLogs.silent
+        )
+        let bytes = Self.content(3 << 20, seed: 25)
+        let address = try await disk.ingest(bytes)
+        let end = UInt64(bytes.count)
+        #expect(await read(other, address, 1000, 300_000).0 == Array(bytes[1000...300_000]))
+        #expect(await read(other, address, 0, end).1?.kind == .rangeNotSatisfiable, "past the end of a stored object")
+        #expect(other.provedOutboards.entries(ProvedOutboardCache.Key(backendID: "disk", address: address)) != nil)
+        #expect(try await disk.dataPlane.delete(address, backendID: nil).removed)
+        let (first, last): (UInt64, UInt64) =
+            switch range {
+            case "within": (2000, 400_000)
+            case "past the end": (end + 10, end + 5000)
+            default: (end - 100, end + 100)
+            }
+        let (received, error, early) = await read(other, address, first, last)
+        #expect(error?.kind == .objectNotFound && early && received.isEmpty, "\(String(describing: error))")
+        // Stored again (by the other handle, or a re-push), it reads as before.
+        _ = try await disk.ingest(bytes)
+        #expect(await read(other, address, 5, 70_000).0 == Array(bytes[5...70_000]))
+        #expect(await read(other, address, end - 1, end + 1).1?.kind == .rangeNotSatisfiable)
+    }
+
     @Test("the kept entries stay under their capacity, the oldest dropped first; 0 keeps none")
     func cacheBound() throws {
         let layout = try #require(OutboardLayout(size: 1 << 30))

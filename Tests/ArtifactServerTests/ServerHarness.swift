@@ -25,6 +25,7 @@ import Testing
 /// what was (not) stored: the backend's files and the database's rows.
 final class ServerHarness: Sendable {
     let directory: String
+    let location: MetadataLocation
     let controlPlane: ControlPlane
     let api: APIHandlers
     let adminToken: String
@@ -33,8 +34,16 @@ final class ServerHarness: Sendable {
 
     var blobsDirectory: String { directory + "/blobs" }
 
-    private init(directory: String, controlPlane: ControlPlane, api: APIHandlers, adminToken: String, logger: Logger) {
+    private init(
+        directory: String,
+        location: MetadataLocation,
+        controlPlane: ControlPlane,
+        api: APIHandlers,
+        adminToken: String,
+        logger: Logger
+    ) {
         self.directory = directory
+        self.location = location
         self.controlPlane = controlPlane
         self.api = api
         self.adminToken = adminToken
@@ -71,6 +80,7 @@ final class ServerHarness: Sendable {
                 let token = try #require(try await controlPlane.auth.bootstrap())
                 let harness = ServerHarness(
                     directory: directory,
+                    location: location,
                     controlPlane: controlPlane,
                     api: APIHandlers(controlPlane: controlPlane, metrics: ServerMetrics()),
                     adminToken: token.token,
@@ -80,6 +90,31 @@ final class ServerHarness: Sendable {
             } then: {
                 await controlPlane.close()
             }
+        }
+    }
+
+    /// Runs `body` with a second server on this one's database and data directory, as a second
+    /// `serve` process sharing them has: its own data plane (and proofs it keeps), its own
+    /// control plane (connections, caches, change listener), the same admin token.
+    func withSecondProcess(_ body: (ServerHarness) async throws -> Void) async throws {
+        let dataPlane = try LocalDataPlane(
+            backends: [.init(id: "default", connector: try FileSystemConnector(rootPath: blobsDirectory, logger: Self.silent))],
+            logger: Self.silent
+        )
+        let second = try await ControlPlane.open(location, dataPlane: dataPlane, configuration: controlPlane.configuration, logger: logger)
+        try await withCleanup {
+            try await body(
+                ServerHarness(
+                    directory: directory,
+                    location: location,
+                    controlPlane: second,
+                    api: APIHandlers(controlPlane: second, metrics: ServerMetrics()),
+                    adminToken: adminToken,
+                    logger: logger
+                )
+            )
+        } then: {
+            await second.close()
         }
     }
 

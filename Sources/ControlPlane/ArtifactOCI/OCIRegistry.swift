@@ -43,6 +43,12 @@ public struct OCIRegistry: Sendable {
         try await mapped { try await registry.openBlob(namespace: repository.namespace, address: blob.address, range: range) }
     }
 
+    /// Checks in the database, past any cached fact, that `blob` is still linked into the
+    /// repository's namespace (``Registry/currentBlob(namespace:address:)``). - Throws: `BLOB_UNKNOWN`.
+    public func currentBlob(_ repository: OCIRepositoryName, _ blob: LinkedBlob) async throws(OCIError) {
+        _ = try await mapped { try await registry.currentBlob(namespace: repository.namespace, address: blob.address) }
+    }
+
     // MARK: Helpers
 
     func optionalBlob(_ namespace: String, _ digest: OCIBlobDigest) async throws(OCIError) -> LinkedBlob? {

@@ -36,16 +36,15 @@ extension LocalDataPlane {
         var proof: OutboardProof
         if let kept {
             proof = OutboardProof(entries: kept, read: Self.outboardReader(address, backend: backend))
+            if range.upperBound >= kept.layout.size {
+                // A refusal is not served from memory: another process may have deleted the
+                // object since its proof was kept, and a deleted object is objectNotFound
+                // whatever the range. Only this failure path pays for the `stat`.
+                _ = try await storedSize(address, key: key, backendID: backendID, backend: backend)
+            }
             try Self.checkRange(range, address, size: kept.layout.size, backendID: backendID)
         } else {
-            let size: UInt64
-            do {
-                size = try await backend.stat(Self.path(of: address)).size
-            } catch  where error.kind == .objectNotFound {
-                throw .objectNotFound(address, backendID: backendID, underlying: error)
-            } catch {
-                throw .storage(error, "stat \(address)", backendID: backendID)
-            }
+            let size = try await storedSize(address, key: key, backendID: backendID, backend: backend)
             try Self.checkRange(range, address, size: size, backendID: backendID)
             if size <= Self.provedInMemoryLimit {
                 let whole = try await provedWhole(address, backendID: backendID, backend: backend)
@@ -101,6 +100,24 @@ extension LocalDataPlane {
             throw reader.corrupt("ends before byte \(proof.layout.group(first).upperBound)")
         }
         return ByteStream(ProvedRangeStream(head: head, reader: reader))
+    }
+
+    /// The size of the stored object of `address`; `objectNotFound`, forgetting any proof kept
+    /// for it, when it is not stored.
+    func storedSize(
+        _ address: ContentAddress,
+        key: ProvedOutboardCache.Key,
+        backendID: String,
+        backend: any StorageBackend
+    ) async throws(DataPlaneError) -> UInt64 {
+        do {
+            return try await backend.stat(Self.path(of: address)).size
+        } catch  where error.kind == .objectNotFound {
+            provedOutboards.forget(key)
+            throw .objectNotFound(address, backendID: backendID, underlying: error)
+        } catch {
+            throw .storage(error, "stat \(address)", backendID: backendID)
+        }
     }
 
     /// Proves the CVs of `groups`: the blocks they sit in, read and checked now.

@@ -12,6 +12,9 @@ import Synchronization
 ///   were kept changes nothing they say, and the object's bytes are still hashed on every read.
 /// - The object's size comes from the kept layout, which the address proves; a stored copy cut
 ///   short fails its read instead.
+/// - Nothing kept here says the object is still stored: a range inside it fails its read when
+///   the object is gone, and a range the kept size refuses is checked against the store (one
+///   `stat`) first, so an object another process deleted is `objectNotFound` whatever the range.
 /// - Memory is bounded by ``capacity`` bytes (``ProvedOutboardEntries/byteCount``); when more is
 ///   kept, the objects stored first are dropped first. A capacity of 0 keeps nothing.
 final class ProvedOutboardCache: Sendable {

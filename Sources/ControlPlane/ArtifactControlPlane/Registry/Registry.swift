@@ -161,6 +161,19 @@ public struct Registry: Sendable {
         return result
     }
 
+    /// The blob `namespace` sees at `address` as the database shows it now, dropping whatever
+    /// this process cached about it first.
+    ///
+    /// Exists for answers that must not rest on a cached fact: a range past the end of a blob
+    /// that another process has deleted (its event not yet heard here) is `blobNotFound`, not
+    /// a range refusal. One statement, on that failure path only.
+    /// - Throws: `blobNotFound` as ``blob(namespace:address:)``.
+    public func currentBlob(namespace: String, address: ContentAddress) async throws(ControlPlaneError) -> LinkedBlob {
+        try NameGrammar.validateNamespace(namespace)
+        controlPlane.caches.blobFacts.invalidate(address: address)
+        return try await fact(namespace: namespace, address: address, cached: false).fact.blob
+    }
+
     /// Streams a blob `namespace` can see, whole or a range.
     ///
     /// Uses a cached blob fact when there is one; if the data plane cannot open the bytes it

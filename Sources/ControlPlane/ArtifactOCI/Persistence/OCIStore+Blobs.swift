@@ -25,10 +25,14 @@ extension OCIStore {
         context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob {
         let found = try await registry.namespace(namespace)
+        // Bytes the namespace already links under `alias` (a manifest pushed again) add nothing
+        // to its usage: let through at its quota too.
+        let linked = found.quotaBytes == nil ? nil : try? await blob(namespace: namespace, alias: alias)
         let result = try await registry.ingestWithinQuota(
             stream,
             into: found,
             hints: hints,
+            alreadyLinked: linked,
             doing: "ingesting \(alias.digest) into namespace \"\(namespace)\""
         )
         guard verified() else {

@@ -62,7 +62,8 @@ extension APIHandlers {
             blob: blob,
             head: head,
             redirect: { try await controlPlane.registry.downloadRedirect(namespace: namespace, address: blob.address) },
-            open: { range in try await controlPlane.registry.openBlob(namespace: namespace, address: blob.address, range: range) }
+            open: { range in try await controlPlane.registry.openBlob(namespace: namespace, address: blob.address, range: range) },
+            confirm: { _ = try await controlPlane.registry.currentBlob(namespace: namespace, address: blob.address) }
         )
     }
 
@@ -102,7 +103,8 @@ extension APIHandlers {
         blob: LinkedBlob,
         head: Bool,
         redirect: @Sendable () async throws -> DownloadRedirect?,
-        open: @Sendable (ByteRange?) async throws -> ByteStream
+        open: @Sendable (ByteRange?) async throws -> ByteStream,
+        confirm: @Sendable () async throws -> Void = {}
     ) async throws -> Response {
         let start = ContinuousClock.now
         let etag = "\"\(blob.address)\""
@@ -116,6 +118,8 @@ extension APIHandlers {
         let resolution = head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size)
         switch resolution {
         case .unsatisfiable:
+            // `blob` may be a cached fact: a blob deleted since is not found, whatever the range.
+            try await confirm()
             throw RangeNotSatisfiable(
                 size: blob.size,
                 message: "range \"\(request.headers[.range] ?? "")\" is outside blob \(blob.address) of \(blob.size) bytes"

@@ -29,6 +29,8 @@ extension OCIDistributionAPI {
         let start = ContinuousClock.now
         switch head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size) {
         case .unsatisfiable:
+            // `blob` may be a cached fact: a blob deleted since is BLOB_UNKNOWN, whatever the range.
+            try await oci.currentBlob(repository, blob)
             let refusal = OCIError(
                 .rangeInvalid,
                 "range \"\(NameGrammar.printable(request.headers[.range] ?? ""))\" is outside blob \(digest) of \(blob.size) bytes"
