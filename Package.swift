@@ -827,17 +827,28 @@ for (folder, names) in sourceFolders {
 // needs no flags. Only the executables get these: compiling their main module with -static-stdlib
 // makes its objects' autolink entries name the static libraries (and what they need) of every module
 // it loads, so the libraries and the dependencies compile as in any build, and debug builds and
-// tests are untouched. The binary needs glibc 2.36 or later (DT_RELR) at run time. The executable also
+// tests are untouched. The binary needs glibc 2.36 or later (DT_RELR) at run time. `--no-export-dynamic`
+// undoes the `-export-dynamic` of the static runtime's link arguments: nothing looks the executable's own
+// symbols up at run time (no plugins are loaded; the runtime finds metadata through its sections), and
+// exporting every symbol cost 6.8 MB of the stripped binary (docs/operations.md, "Installing without
+// Swift"; the separate debug file names the functions of a backtrace). The executable also
 // links CArtifactICUData, whose filtered ICU data table replaces the toolchain's 34 MB one in this
 // static link (docs/operations.md, "Installing without Swift").
-// (Benchmarks/Package.swift gives its two executables the same settings.)
+// (Benchmarks/Package.swift gives its two executables the same settings, but for --no-export-dynamic,
+// which changes no code.)
 let releaseExecutables: Set = ["ArtifactStoreCLI"]
 let linuxRelease = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
 for target in package.targets where releaseExecutables.contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-static-stdlib"], linuxRelease)]
     target.linkerSettings =
         (target.linkerSettings ?? []) + [
-            .unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], linuxRelease)
+            .unsafeFlags(
+                [
+                    "-static-stdlib", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                    "-Xlinker", "--no-export-dynamic",
+                ],
+                linuxRelease
+            )
         ]
 }
 

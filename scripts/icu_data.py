@@ -10,8 +10,10 @@ toolchain's `icudt76_dat` (lib_FoundationICU.a), 34.0 MB, a third of the strippe
 it is for locales and encodings the server never uses. This script takes that table from the
 toolchain (objcopy), keeps the parts that do not depend on a language (time zones, calendars,
 plural and unit rules, normalization, break rules without the CJK and South-East Asian
-dictionaries, root collation, character names) and the locales root, en, en_US, en_US_POSIX and
-en_001, and writes the result (about 4.9 MB) in the same format. CArtifactICUData defines
+dictionaries and the Chinese/Japanese line-break tailorings, root collation) and the locales root,
+en, en_US, en_US_POSIX and en_001, and writes the result (about 3.8 MB) in the same format. Also
+left out: StringPrep profiles and the spoof checker's confusables (no code in the binary reads
+them) and character names (only name transliteration reads them). CArtifactICUData defines
 `icudt76_dat` from that file in release builds on Linux, so the linker takes it and never the
 toolchain's member.
 
@@ -89,6 +91,14 @@ def keep(name):
     parts = name.split("/")[1:]
     base, _, ext = parts[-1].rpartition(".")
     if ext == "cnv" or ext == "dict" or parts[0] == "translit":
+        return False
+    # StringPrep profiles and the spoof checker's confusables: the binary links no code that reads
+    # them (no usprep_open, no uspoof_*). Character names: only u_charName reads them, for name
+    # transliteration, whose rules are already left out.
+    if ext == "spp" or parts[-1] in ("confusables.cfu", "unames.icu"):
+        return False
+    # Line-break rules tailored to Chinese and Japanese text (their dictionaries are left out too).
+    if parts[0] == "brkitr" and ext == "brk" and ("_cj" in base or "phrase" in base):
         return False
     if ext == "res" and LOCALE.match(base):
         return base in KEEP_LOCALES
