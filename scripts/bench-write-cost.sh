@@ -4,11 +4,15 @@
 # A "version" is what scripts/bench-cluster.sh pushes: a 4 KiB blob (POST /v1/namespaces/bench/blobs)
 # then a one-file version of it (PUT …/artifacts/…/versions/…), on PostgreSQL and an S3 bucket
 # (moto), as a node of a cluster runs. For BENCH_VERSIONS versions (default 400, by BENCH_PUSHERS
-# keep-alive pushers, default 4) after BENCH_WARMUP (default 60) unmeasured ones, it counts:
+# keep-alive pushers, default 1) after BENCH_WARMUP (default 60) unmeasured ones, it counts:
 #
 #   instructions   user-space instructions of `artifactstore serve` (callgrind, between two
 #                  toggles, the audit sequencer's and the usage fold's work included: the count
-#                  ends BENCH_SETTLE seconds, default 2, after the last push), per version;
+#                  ends BENCH_SETTLE seconds, default 5, after the last push), per version, less
+#                  what the idle server runs in the same time (its periodic services, measured
+#                  for BENCH_IDLE seconds, default 15, before the pushes): under callgrind the
+#                  pushes take minutes, and the pollers' ticks would otherwise count as writes
+#                  (the statements and S3 requests below are net of the idle server's too);
 #   statements     statements PostgreSQL ran for the database (pg_stat_statements, utility
 #                  statements such as BEGIN and COMMIT included; each is one round trip), per
 #                  version, and the statements run most, with their share of execution time;
@@ -45,9 +49,12 @@ command -v moto_server >/dev/null || { echo "error: moto_server is not installed
 bench_binary
 
 VERSIONS=${BENCH_VERSIONS:-400}
-PUSHERS=${BENCH_PUSHERS:-4}
+# One pusher by default: under callgrind, concurrent pushes hold their transactions open long enough
+# to cancel each other (serialization failures, whose re-runs then count as the versions' cost, more
+# or less of them as the machine is loaded); one at a time, a version's count is the same each run.
+PUSHERS=${BENCH_PUSHERS:-1}
 WARMUP=${BENCH_WARMUP:-60}
-SETTLE=${BENCH_SETTLE:-2}
+SETTLE=${BENCH_SETTLE:-5}
 PG_BIN=${PG_BIN:-$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)}
 [ -x "$PG_BIN/initdb" ] || { echo "error: no PostgreSQL server binaries (set PG_BIN)" >&2; exit 1; }
 
@@ -115,23 +122,60 @@ echo "== $WARMUP versions unmeasured" >&2
 python3 scripts/bench_cluster_client.py count "$TOKEN" "$WARMUP" "$PUSHERS" "$URL" >&2
 sleep "$SETTLE"
 
+# Instructions of the dumps callgrind wrote since the last call (each is removed once counted).
+dumped_instructions() {
+    local total=0 file count
+    for file in "$WORK"/serve.out.*; do
+        [ -e "$file" ] || continue
+        count=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+        total=$((total + ${count:-0}))
+        if [ -n "${BENCH_CALLGRIND_OUT:-}" ]; then cp "$file" "$BENCH_CALLGRIND_OUT"; fi
+        rm -f "$file"
+    done
+    echo "$total"
+}
+total_statements() {
+    psql -X -q -A -t "$PG/bench" -c "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+        WHERE d.datname = 'bench' AND s.query NOT LIKE '%pg_stat_statements%'"
+}
+moto_requests() { grep -c '" [0-9][0-9][0-9] ' "$WORK/moto.log" || true; }
+# The idle server's own work (its periodic services) for IDLE seconds: instructions, statements
+# and S3 requests, subtracted below at the same rate over the measured time.
+IDLE=${BENCH_IDLE:-15}
+idle_instructions=0
+echo "== ${IDLE} s idle" >&2
+psql -X -q -A -t "$PG/bench" -c "SELECT pg_stat_statements_reset()" >/dev/null
+moto_idle_before=$(moto_requests)
+if [ "$USE_CALLGRIND" = 1 ]; then callgrind_control -i on "$SERVE_PID" >/dev/null; fi
+sleep "$IDLE"
+if [ "$USE_CALLGRIND" = 1 ]; then
+    callgrind_control -i off "$SERVE_PID" >/dev/null
+    callgrind_control -d "$SERVE_PID" >/dev/null
+    sleep 1
+    idle_instructions=$(dumped_instructions)
+fi
+idle_statements=$(total_statements)
+idle_s3=$(($(moto_requests) - moto_idle_before))
+
 echo "== $VERSIONS versions measured ($PUSHERS pushers)" >&2
 psql -X -q -A -t "$PG/bench" -c "SELECT pg_stat_statements_reset()" >/dev/null
 moto_before=$(wc -l <"$WORK/moto.log")
 if [ "$USE_CALLGRIND" = 1 ]; then callgrind_control -i on "$SERVE_PID" >/dev/null; fi
+started=$(date +%s.%N)
 out=$(python3 scripts/bench_cluster_client.py count "$TOKEN" "$VERSIONS" "$PUSHERS" "$URL")
 echo "   $out" >&2
 sleep "$SETTLE"
+measured_seconds=$(python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$started")
+gross_instructions=0
 instructions=0
 if [ "$USE_CALLGRIND" = 1 ]; then
     callgrind_control -i off "$SERVE_PID" >/dev/null
     callgrind_control -d "$SERVE_PID" >/dev/null
     sleep 1
-    for file in "$WORK"/serve.out.*; do
-        count=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-        instructions=$((instructions + ${count:-0}))
-        if [ -n "${BENCH_CALLGRIND_OUT:-}" ]; then cp "$file" "$BENCH_CALLGRIND_OUT"; fi
-    done
+    gross_instructions=$(dumped_instructions)
+    instructions=$(python3 -c "import sys; g, i, s, t = map(float, sys.argv[1:]); print(max(0, round(g - i * s / t)))" \
+        "$gross_instructions" "$idle_instructions" "$measured_seconds" "$IDLE")
+    # (the same subtraction as net() below, which is defined after the statements are read)
 fi
 acknowledged=$(sed -n 's/.*versions=\([0-9]*\).*/\1/p' <<<"$out")
 failures=$(sed -n 's/.*failures=\([0-9]*\).*/\1/p' <<<"$out")
@@ -145,13 +189,16 @@ FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 WHERE d.datname = 'bench' AND s.query NOT LIKE '%pg_stat_statements%'
 ORDER BY s.calls DESC, s.total_exec_time DESC
 SQL
-statements=$(awk -F'\t' '{ n += $1 } END { print n + 0 }' "$WORK/statements.tsv")
+gross_statements=$(awk -F'\t' '{ n += $1 } END { print n + 0 }' "$WORK/statements.tsv")
+net() { python3 -c "import sys; g, i, s, t = map(float, sys.argv[1:]); print(max(0, round(g - i * s / t)))" "$@"; }
+statements=$(net "$gross_statements" "$idle_statements" "$measured_seconds" "$IDLE")
 
 # moto logs one line per request: … "PUT /bucket/key?query HTTP/1.1" 200 -. Keys are grouped by
 # shape: hexadecimal runs and digests become *.
 tail -n +"$((moto_before + 1))" "$WORK/moto.log" | sed -n 's/.*"\([A-Z]*\) \([^ ]*\) HTTP[^"]*" \([0-9]*\).*/\1 \2 \3/p' \
     | sed -E 's/[0-9a-f]{8,}/*/g; s#/[0-9a-f]{2}/[0-9a-f]{2}/#/../../#; s/(blake3|sha256)[-:]\*/*/g; s/\?.*$/?…/' | sort | uniq -c | sort -rn >"$WORK/s3.txt"
-s3_requests=$(awk '{ n += $1 } END { print n + 0 }' "$WORK/s3.txt")
+gross_s3=$(awk '{ n += $1 } END { print n + 0 }' "$WORK/s3.txt")
+s3_requests=$(net "$gross_s3" "$idle_s3" "$measured_seconds" "$IDLE")
 
 # Transactions PostgreSQL cancelled (serialization failures, deadlocks: each re-run by serve),
 # by the statement that was cancelled; the server logs each error with its statement.
@@ -175,16 +222,19 @@ statements_per_version=$(per "$statements" "$acknowledged" 2)
 s3_per_version=$(per "$s3_requests" "$acknowledged" 2)
 
 echo
-echo "statements per version (calls / $acknowledged versions, share of PostgreSQL execution time, statement):"
+echo "statements per version (calls / $acknowledged versions, share of PostgreSQL execution time, statement; idle server's included):"
 awk -F'\t' -v n="$acknowledged" '{ printf "  %7.2f  %5s%%  %s\n", $1 / n, $2, $3 }' "$WORK/statements.tsv" | head -40
-echo "S3 requests per version (method, key shape, status):"
+echo "S3 requests per version (method, key shape, status; idle server's included):"
 awk -v n="$acknowledged" '{ c = $1; $1 = ""; printf "  %7.2f %s\n", c / n, $0 }' "$WORK/s3.txt" | head -20
 echo "statements PostgreSQL refused (the whole run, warm-up included; serve re-ran each transaction):"
 sed 's/^/  /' "$WORK/conflicts.txt"
 printf '\n%-34s %14s\n' "per acknowledged version" ""
 printf '%-34s %14s\n' "instructions (serve)" "${version_instructions}"
+printf '%-34s %14s\n' "  with the idle server's" "$(per "$gross_instructions" "$acknowledged" 0) (${measured_seconds} s, idle $(per "$idle_instructions" "$IDLE" 0)/s)"
 printf '%-34s %14s\n' "statements (PostgreSQL)" "$statements_per_version"
+printf '%-34s %14s\n' "  with the idle server's" "$(per "$gross_statements" "$acknowledged" 2) (idle $(per "$idle_statements" "$IDLE" 1)/s)"
 printf '%-34s %14s\n' "S3 requests (moto)" "$s3_per_version"
+printf '%-34s %14s\n' "  with the idle server's" "$(per "$gross_s3" "$acknowledged" 2) (idle $(per "$idle_s3" "$IDLE" 2)/s)"
 printf '%-34s %14s\n' "refused statements (whole run)" "$conflicts"
 printf '%-34s %14s\n' "versions measured" "$acknowledged (failures ${failures:-0})"
 
@@ -196,7 +246,9 @@ statements = [dict(zip(("calls", "time_percent", "query"), line.rstrip("\n").spl
 s3 = [line.split(None, 1) for line in open(sys.argv[2]) if line.strip()]
 print(json.dumps({"suite": "writes", "time": "$stamp", "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
   "binary": "$BIN", "versions": $acknowledged, "failures": ${failures:-0}, "pushers": $PUSHERS, "callgrind": $USE_CALLGRIND == 1,
-  "version_instructions": $version_instructions, "statements_per_version": $statements_per_version,
+  "version_instructions": $version_instructions, "gross_version_instructions": $(per "$gross_instructions" "$acknowledged" 0),
+  "measured_seconds": $measured_seconds, "idle_instructions_per_second": $(per "$idle_instructions" "$IDLE" 0),
+  "statements_per_version": $statements_per_version,
   "s3_requests_per_version": $s3_per_version, "refused_statements": $conflicts, "statements": statements,
   "s3_requests": [{"count": int(c), "request": r.strip()} for c, r in s3]}, indent=1))
 PY
