@@ -53,6 +53,11 @@
 #                             bucket (moto), with deadlocks, rollbacks and the audit sealed lag
 #                             (scripts/bench-cluster.sh).
 #
+#   scripts/bench.sh writes   what one acknowledged write (4 KiB blob + one-file version, PostgreSQL and
+#                             moto S3, as a cluster node) costs, counted: serve's instructions
+#                             (callgrind), PostgreSQL statements (pg_stat_statements on a private
+#                             server) and S3 requests (moto's log) per version (scripts/bench-write-cost.sh).
+#
 #   scripts/bench.sh ranges   a 1 MiB range from the middle of a 1 GiB object, proved (with a
 #                             kept proof, and without) against unchecked in process, the same
 #                             by callgrind instruction counts, and over HTTP against nginx
@@ -68,6 +73,7 @@
 #   RESULT get_instructions=… cold_get_instructions=… nginx_get_instructions=… get_instructions_vs_nginx=…
 #          head_instructions=… cold_head_instructions=… cold_get_vs_warm=…   (instructions)
 #   RESULT writes_2n_vs_1n=… writes_3n_vs_1n=… deadlocks=… rollback_ratio=… sealed_lag_p99_ms=…   (cluster)
+#   RESULT version_instructions=… statements_per_version=… s3_requests_per_version=… versions=…   (writes)
 #   RESULT range_vs_unchecked=… uncached_range_vs_unchecked=… instructions_extra_vs_blake3=…
 #          http_range_vs_nginx=… outboard_percent=…                         (ranges)
 #   RESULT h2_download_vs_http1=… h2_upload_vs_http1=… peak_rss_mib=…    (tls)
@@ -91,10 +97,11 @@ case "$suite" in
         exec scripts/bench-oci.sh ;;
     instructions) exec scripts/bench-instructions.sh ;;
     cluster) exec scripts/bench-cluster.sh ;;
+    writes) exec scripts/bench-write-cost.sh ;;
     ranges) exec scripts/bench-ranges.sh ;;
     manifests) exec scripts/bench-manifests.sh ;;
     tls) exec scripts/bench-tls.sh ;;
-    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions|cluster|ranges|manifests|tls" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh hash|ingest|remote|http|instructions|cluster|writes|ranges|manifests|tls" >&2; exit 2 ;;
 esac
 
 if ! command -v b3sum >/dev/null 2>&1; then

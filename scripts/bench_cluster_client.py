@@ -8,6 +8,11 @@
         X-Request-ID (`bench-<run>-<pusher>-<i>-{blob,version}`), which its audit record keeps.
         Prints `versions=<n> seconds=<s> failures=<f> p90_ms=<version latency p90>`.
 
+    bench_cluster_client.py count TOKEN VERSIONS PUSHERS URL
+        The same pushes, but exactly VERSIONS of them (spread over PUSHERS threads, one
+        keep-alive connection each, all to URL) instead of for a time: what scripts/bench-write-cost.sh
+        counts instructions, statements and S3 requests over. Prints the same line.
+
     bench_cluster_client.py lag   PSQL_URL SCHEMA SECONDS PREFIX
         Samples `audit_pending` every 20 ms through one psql session for SECONDS (plus 3 s to drain),
         then reads the sealed records whose request id starts with PREFIX and whose time falls after the
@@ -26,17 +31,23 @@ import time
 import urllib.parse
 
 
-def push(token, seconds, pushers, urls):
+def push(token, seconds, pushers, urls, versions=None):
+    """Pushes for `seconds`, or (when `versions` is given) exactly that many versions in all."""
     run = os.urandom(4).hex()
     deadline = time.monotonic() + seconds
     counts, failures, latencies = [0] * pushers, [0] * pushers, []
     lock = threading.Lock()
 
+    def more(index, i):
+        if versions is None:
+            return time.monotonic() < deadline
+        return i < versions // pushers + (1 if index < versions % pushers else 0)
+
     def pusher(index):
         target = urllib.parse.urlsplit(urls[index % len(urls)])
         connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
         i = 0
-        while time.monotonic() < deadline:
+        while more(index, i):
             i += 1
             rid = f"bench-{run}-{index}-{i}"
             headers = {"Authorization": f"Bearer {token}"}
@@ -123,7 +134,9 @@ def lag(psql_url, schema, seconds, prefix):
 if __name__ == "__main__":
     if sys.argv[1] == "push":
         push(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5:])
+    elif sys.argv[1] == "count":
+        push(sys.argv[2], float("inf"), int(sys.argv[4]), sys.argv[5:], versions=int(sys.argv[3]))
     elif sys.argv[1] == "lag":
         lag(sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5])
     else:
-        sys.exit("usage: bench_cluster_client.py push|lag …")
+        sys.exit("usage: bench_cluster_client.py push|count|lag …")

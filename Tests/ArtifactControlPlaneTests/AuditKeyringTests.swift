@@ -1,6 +1,8 @@
-import ArtifactControlPlane
+import Crypto
 import Foundation
 import Testing
+
+@testable import ArtifactControlPlane
 
 /// The audit key file: created 0600 once, parsed strictly, the last key active.
 @Suite("Audit keyring", .timeLimit(.minutes(10)))
@@ -20,6 +22,18 @@ struct AuditKeyringTests {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(try AuditKeyring.loadOrCreate(path: path).activeID == "k1")
         #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
+    }
+
+    @Test("a MAC is the lowercase hex of HMAC-SHA256 under the named key, two digits a byte")
+    func macIsLowercaseHex() throws {
+        #expect(AuditKeyring.lowercaseHex([0x00, 0x0F, 0xA0, 0xFF, 0x5C]) == "000fa0ff5c")
+        #expect(AuditKeyring.lowercaseHex([UInt8]()).isEmpty)
+        let key = [UInt8](repeating: 0x0B, count: 32)
+        let keys = try AuditKeyring(keys: [("k1", key)])
+        let message = Array("artifactstore-audit-pending-v1\nid:3:abc\n".utf8)
+        let expected = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)).map { String(format: "%02x", $0) }
+        #expect(keys.mac(message, keyID: "k1") == expected.joined())
+        #expect(keys.mac(message, keyID: "k2") == nil)
     }
 
     @Test("the last key is active; every key is kept for verification")

@@ -225,6 +225,38 @@ struct AuditSequencerTests {
         }
     }
 
+    @Test(
+        "a wake-up is answered once the gather has passed on the injected clock, long before the next tick",
+        arguments: TestDatabase.allCases
+    )
+    func serviceGathersAfterWake(database: TestDatabase) async throws {
+        try await Harness.run(database) { h in
+            let clock = ManualClock()
+            let (reports, continuation) = AsyncStream.makeStream(of: AuditSealReport.self)
+            // An hour between ticks: advancing the clock by the gather can only end the gather.
+            let service = h.controlPlane.auditSequencer.service(interval: .seconds(3600), gather: .milliseconds(10), clock: clock) {
+                continuation.yield($0)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await service.run() }
+                var iterator = reports.makeAsyncIterator()
+                _ = await iterator.next()  // the first round, at start
+                // Two commits of this process: each wakes the sequencer, and one round seals both.
+                _ = try await h.registry.createNamespace("team", context: h.context)
+                _ = try await h.registry.createNamespace("crew", context: h.context)
+                // The wake-up ends the hour's wait; the round waits the gather instead.
+                while clock.pendingSleeps != [.milliseconds(10)] { await Task.yield() }
+                #expect(try await Self.pendingCount(h) == 2)
+                clock.advance(by: .milliseconds(10))
+                var sealed = 0
+                while sealed < 2, let report = await iterator.next() { sealed += report.sealed }
+                #expect(sealed == 2)
+                #expect(try await Self.pendingCount(h) == 0)
+                group.cancelAll()
+            }
+        }
+    }
+
     @Test("the service seals records another node wrote at its next tick of the injected clock", arguments: TestDatabase.allCases)
     func serviceTicks(database: TestDatabase) async throws {
         try await Harness.run(database) { h in

@@ -8,10 +8,14 @@ import NIOCore
 // UploadPartCopy path of `move` for objects above CopyObject's limit.
 extension S3Backend {
     /// Validates the options (a mode above `0o7777` is `invalidConfiguration`; otherwise mode
-    /// and owner are ignored: S3 has neither). Without `overwrite`, a HEAD refuses early and the
-    /// upload itself is conditional (`If-None-Match: *`), so of several racing creators exactly
-    /// one wins. The returned `modified` is the local time the upload completed (S3's own
-    /// `Last-Modified`, seen by `stat`, may differ by the request's duration; it saves a HEAD).
+    /// and owner are ignored: S3 has neither). Without `overwrite` the upload is conditional
+    /// (`If-None-Match: *`), so of several racing creators exactly one wins; a stream is first
+    /// refused early by a HEAD, so that bytes of an object that exists are not read or sent. A
+    /// body already whole in memory and at most ``unprobedWriteLimit`` is sent at once without
+    /// that HEAD: the conditional PUT refuses it as the HEAD would, and a new object (a small
+    /// ingest's usual case) costs one request instead of two. The returned `modified` is the
+    /// local time the upload completed (S3's own `Last-Modified`, seen by `stat`, may differ by
+    /// the request's duration; it saves a HEAD).
     public func write(
         _ path: StoragePath,
         from bytes: ByteStream,
@@ -22,6 +26,15 @@ extension S3Backend {
         try options.validate(for: path)
         let key = key(for: path)
         let exclusive = !options.overwrite
+        if let whole = bytes.wholeBuffer, whole.readableBytes <= min(Self.unprobedWriteLimit, configuration.partSize) {
+            try Self.checkCancellation(path)
+            do {
+                try await client.putObject(key: key, body: whole, ifNoneMatch: exclusive)
+            } catch {
+                throw relabel(error, path: path)
+            }
+            return StorageObjectInfo(path: path, size: UInt64(whole.readableBytes), modified: Date())
+        }
         if exclusive, try await exists(path) {
             throw StorageError(.alreadyExists, "an object is already at \"\(path)\"", path: path.string)
         }
@@ -39,6 +52,11 @@ extension S3Backend {
         }
         return StorageObjectInfo(path: path, size: reader.total, modified: Date())
     }
+
+    /// The largest body, whole in memory, that an exclusive ``write(_:from:options:)`` sends without
+    /// a HEAD first: when the object exists, the refused PUT carries at most this many bytes for
+    /// nothing (1 MiB, the data plane's whole-ingest limit).
+    public static let unprobedWriteLimit = 1 << 20
 
     /// Uploads `first` and the rest of `reader` as parts, at most `maxPartsInFlight` at a time,
     /// then completes the upload; aborts it on any error or cancellation.

@@ -33,6 +33,11 @@ public final class ManualClock: Clock, Sendable {
     public var minimumResolution: Duration { .zero }
     /// Tasks waiting in ``sleep(until:tolerance:)``.
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    /// How long from ``now`` each waiting sleeper's deadline is, soonest first: tells which of a
+    /// service's waits (an interval, a shorter pause) it is in.
+    public var pendingSleeps: [Duration] {
+        state.withLock { state in state.sleepers.values.map { state.now.duration(to: $0.deadline) }.sorted() }
+    }
 
     public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         let id = state.withLock { state in

@@ -97,7 +97,7 @@ enum BackupFiles {
         } catch {
             throw ControlPlaneError(.backupInvalid, "cannot read \"\(path)\" to the end", underlying: error)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return AuditKeyring.lowercaseHex(hasher.finalize())
     }
 
     static func encoder() -> JSONEncoder {

@@ -1,19 +1,37 @@
 import SQLKit
 
 extension NamespaceUsageCounter {
-    /// Charges a link of blob `address` (whose row is live in this transaction) into
-    /// `namespace`, before the link is written: nothing when the namespace already links it,
-    /// else one object and the blob's size, refused with `quotaExceeded` beyond the quota.
-    static func chargeLink(_ address: String, into namespace: String, in db: any SQLDatabase) async throws {
-        guard
-            try await db.raw("SELECT 1 AS linked FROM links WHERE namespace = \(bind: namespace) AND address = \(bind: address)").first()
-                == nil
-        else { return }
-        guard let blob = try await db.raw("SELECT size FROM blobs WHERE address = \(bind: address)").first() else {
-            throw ControlPlaneError(.database, "blob \(address) has no row while it is linked into \"\(namespace)\"")
+    /// Links the blob `address` (whose row is live in this transaction) into `namespace` at
+    /// `now`, or moves an existing link's time to `now`. A new link is charged to the namespace:
+    /// one object and the blob's size (`size`, what the caller just recorded in the blob's row,
+    /// or else read from it), refused with `quotaExceeded` beyond the quota (the transaction
+    /// then rolls back, link and all).
+    ///
+    /// The link's insert is the test of whether it is new (one statement, not a read before
+    /// the write): a link that exists is only refreshed, and charged nothing.
+    static func link(_ address: String, size: Int64?, into namespace: String, at now: Int64, in db: any SQLDatabase) async throws {
+        let inserted = try await db.raw(
+            """
+            INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address), \(bind: now))
+            ON CONFLICT (namespace, address) DO NOTHING RETURNING address
+            """
+        ).first()
+        guard inserted != nil else {
+            try await db.raw(
+                "UPDATE links SET linked_at = \(bind: now) WHERE namespace = \(bind: namespace) AND address = \(bind: address)"
+            ).run()
+            return
         }
-        let size = try blob.int("size")
-        try await charge(.link(size: size), referencing: size, to: namespace, pushing: "blob \(address)", in: db)
+        let bytes: Int64
+        if let size {
+            bytes = size
+        } else {
+            guard let blob = try await db.raw("SELECT size FROM blobs WHERE address = \(bind: address)").first() else {
+                throw ControlPlaneError(.database, "blob \(address) has no row while it is linked into \"\(namespace)\"")
+            }
+            bytes = try blob.int("size")
+        }
+        try await charge(.link(size: bytes), referencing: bytes, to: namespace, pushing: "blob \(address)", in: db)
     }
 
     /// Takes the links of `addresses` out of `namespace`'s usage, before the collector deletes them.

@@ -60,12 +60,15 @@ package enum NamespaceUsageCounter {
     }
 
     /// Applies a push's `change` only if, with it, neither the bytes referenced plus
-    /// `referencing` nor the bytes stored exceed the namespace's quota.
+    /// `referencing` nor the bytes stored exceed the namespace's quota, which this reads in the
+    /// transaction `db`.
     ///
     /// A version commit references its files' bytes (`referencing` = their sum); a new link
     /// stores its blob and will be referenced by the version that names it (`referencing` = its
     /// size), so a blob that cannot fit is refused before any version names it. Without a quota
-    /// the change is appended (``apply(_:to:in:)``).
+    /// the change is appended (``apply(_:to:in:)``): in one statement, which appends it only if
+    /// the namespace's row says it has no quota (a push's usual case); only otherwise is the
+    /// quota read and checked (``charge(_:referencing:to:pushing:quotaBytes:in:)``).
     /// - Throws: `quotaExceeded` naming the namespace, its quota and its usage; nothing changed.
     package static func charge(
         _ change: Change,
@@ -74,12 +77,35 @@ package enum NamespaceUsageCounter {
         pushing what: String,
         in db: any SQLDatabase
     ) async throws {
+        let appended = try await db.raw(
+            """
+            INSERT INTO namespace_usage_changes (id, namespace, objects, files, bytes_referenced, bytes_stored)
+            SELECT \(bind: UUID().uuidString.lowercased()), name, \(bind: change.objects), \(bind: change.files),
+                \(bind: change.bytesReferenced), \(bind: change.bytesStored)
+            FROM namespaces WHERE name = \(bind: namespace) AND quota_bytes IS NULL
+            RETURNING id
+            """
+        ).first()
+        if appended != nil { return }
         let quotaRow = try await db.raw("SELECT quota_bytes FROM namespaces WHERE name = \(bind: namespace)").first()
-        guard let quotaRow, !(try quotaRow.decodeNil(column: "quota_bytes")) else {
+        let quota = try quotaRow.flatMap { row in try row.decodeNil(column: "quota_bytes") ? nil : try row.int("quota_bytes") }
+        try await charge(change, referencing: referencing, to: namespace, pushing: what, quotaBytes: quota, in: db)
+    }
+
+    /// ``charge(_:referencing:to:pushing:in:)`` for a caller that has read the namespace's quota
+    /// (`quotaBytes`, `nil` for none) in this same transaction `db`, so it is not read again.
+    package static func charge(
+        _ change: Change,
+        referencing: Int64,
+        to namespace: String,
+        pushing what: String,
+        quotaBytes: Int64?,
+        in db: any SQLDatabase
+    ) async throws {
+        guard let quota = quotaBytes else {
             try await apply(change, to: namespace, in: db)
             return
         }
-        let quota = try quotaRow.int("quota_bytes")
         for _ in 0..<2 {
             let updated = try await db.raw(
                 """

@@ -47,13 +47,8 @@ package struct BlobLinking: Sendable {
         try await record(result, namespace: namespace, namespaceChecked: true, purpose: "linking") { db, now in
             let address = result.address.description
             try await alsoRecording?(db)
-            try await NamespaceUsageCounter.chargeLink(address, into: namespace, in: db)
-            try await db.raw(
-                """
-                INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address), \(bind: now))
-                ON CONFLICT (namespace, address) DO UPDATE SET linked_at = excluded.linked_at
-                """
-            ).run()
+            // The row `record` made live holds this size: the address is the digest of these bytes.
+            try await NamespaceUsageCounter.link(address, size: Int64(result.size), into: namespace, at: now, in: db)
             try await AuditLog.append(
                 AuditEvent(
                     action: "blob.link",

@@ -56,13 +56,7 @@ extension Registry {
     /// and held (a mount, a finished upload's only chunk): no bytes move.
     /// A new link is charged to the namespace's usage and refused (`quotaExceeded`) beyond its quota.
     package static func insertLink(_ address: ContentAddress, into namespace: String, at now: Int64, in db: any SQLDatabase) async throws {
-        try await NamespaceUsageCounter.chargeLink(address.description, into: namespace, in: db)
-        try await db.raw(
-            """
-            INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address.description), \(bind: now))
-            ON CONFLICT (namespace, address) DO UPDATE SET linked_at = excluded.linked_at
-            """
-        ).run()
+        try await NamespaceUsageCounter.link(address.description, size: nil, into: namespace, at: now, in: db)
         try await db.raw("UPDATE blobs SET unreferenced_since = NULL WHERE address = \(bind: address.description)").run()
     }
 

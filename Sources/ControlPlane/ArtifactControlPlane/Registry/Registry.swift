@@ -321,7 +321,7 @@ public struct Registry: Sendable {
         context: RequestContext,
         in db: any SQLDatabase
     ) async throws -> ArtifactVersion {
-        _ = try await Self.requireNamespace(m.namespace, in: db)
+        let namespace = try await Self.requireNamespace(m.namespace, in: db)
         // Every file's blob in batches of indexed lookups (one statement per `lookupBatch`
         // addresses, whatever the namespace holds); the first file whose blob is missing is named.
         // Only each blob's size is kept: a version of thousands of files holds one number per
@@ -368,12 +368,14 @@ public struct Registry: Sendable {
         try await db.raw(
             "INSERT INTO artifacts (namespace, name, created_at) VALUES (\(bind: m.namespace), \(bind: m.artifact), \(bind: now)) ON CONFLICT (namespace, name) DO NOTHING"
         ).run()
-        // The quota gate: refused (and the transaction rolled back) when the namespace cannot hold it.
+        // The quota gate: refused (and the transaction rolled back) when the namespace cannot hold
+        // it. Its quota is the one read above, in this transaction.
         try await NamespaceUsageCounter.charge(
             .files(Int64(files.count), bytes: Int64(total)),
             referencing: Int64(total),
             to: m.namespace,
             pushing: "version \(m.namespace)/\(m.artifact)@\(m.version) (\(files.count) files)",
+            quotaBytes: namespace.quotaBytes,
             in: db
         )
         for chunk in stride(from: 0, to: files.count, by: 200) {

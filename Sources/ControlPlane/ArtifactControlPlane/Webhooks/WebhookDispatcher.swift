@@ -51,7 +51,7 @@ public struct WebhookDispatcher: Sendable {
     /// The signature header's value for `body` at `timestamp` (seconds since 1970) under `secret`.
     public static func signature(secret: [UInt8], timestamp: Int64, body: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("\(timestamp).".utf8) + body, using: SymmetricKey(data: secret))
-        return "t=\(timestamp),v1=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "t=\(timestamp),v1=" + AuditKeyring.lowercaseHex(mac)
     }
 
     struct Claimed: Sendable {

@@ -10,9 +10,10 @@ import SQLKit
 /// Exists so an event leaves exactly when its change commits: ``AuditLog/append(_:context:at:in:)``
 /// calls ``enqueue(_:context:at:in:)`` in the same transaction as the change's audit record, so a
 /// change that rolls back leaves no delivery, and a committed one always has its rows. One
-/// `INSERT … SELECT` fans the event out to the namespace's endpoints that asked for it; with no
-/// such endpoint it writes nothing. The CloudEvent (structured mode, JSON) is built here, once,
-/// so every endpoint receives the event exactly as it was committed.
+/// `INSERT … SELECT` fans the event out to the namespace's endpoints that asked for it. The
+/// CloudEvent (structured mode, JSON) is built here, once, so every endpoint receives the event
+/// exactly as it was committed, and only after one indexed read has found an endpoint that asked
+/// for it: most namespaces have none, and building the event cost a push more than that read.
 enum WebhookOutbox {
     /// The event an audited action is, if it is one (docs/webhooks.md, "Events").
     static func eventName(forAction action: String) -> WebhookEventName? {
@@ -54,6 +55,13 @@ enum WebhookOutbox {
         at time: Int64,
         in db: any SQLDatabase
     ) async throws {
+        let listening = try await db.raw(
+            """
+            SELECT 1 AS listening FROM webhook_endpoints WHERE namespace = \(bind: namespace) AND events LIKE \(bind: "%,\(name.rawValue),%")
+            LIMIT 1
+            """
+        ).first()
+        guard listening != nil else { return }
         let eventID = AuditPendingRecord.newID()
         let payload = cloudEvent(
             id: eventID,

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# scripts/bench.sh writes: what one acknowledged write costs, counted rather than timed (issue 17).
+#
+# A "version" is what scripts/bench-cluster.sh pushes: a 4 KiB blob (POST /v1/namespaces/bench/blobs)
+# then a one-file version of it (PUT …/artifacts/…/versions/…), on PostgreSQL and an S3 bucket
+# (moto), as a node of a cluster runs. For BENCH_VERSIONS versions (default 400, by BENCH_PUSHERS
+# keep-alive pushers, default 1) after BENCH_WARMUP (default 60) unmeasured ones, it counts:
+#
+#   instructions   user-space instructions of `artifactstore serve` (callgrind, between two
+#                  toggles, the audit sequencer's and the usage fold's work included: the count
+#                  ends BENCH_SETTLE seconds, default 5, after the last push), per version, less
+#                  what the idle server runs in the same time (its periodic services, measured
+#                  for BENCH_IDLE seconds, default 15, before the pushes): under callgrind the
+#                  pushes take minutes, and the pollers' ticks would otherwise count as writes
+#                  (the statements and S3 requests below are net of the idle server's too);
+#   statements     statements PostgreSQL ran for the database (pg_stat_statements, utility
+#                  statements such as BEGIN and COMMIT included; each is one round trip), per
+#                  version, and the statements run most, with their share of execution time;
+#   S3 requests    requests moto answered (its request log), per version, by method and key shape;
+#   refused        statements PostgreSQL refused over the whole run (serialization failures and
+#                  deadlocks, from its log, by statement): each made serve re-run a transaction.
+#
+# Exists because the cluster bench's versions/s is the machine's CPU divided by the CPU one version
+# costs in serve, PostgreSQL and moto together (bench-results/cluster-cpu-*.json), and the wall-clock
+# figures swing with the load other work puts on the 2 cores. These three counts do not: they show
+# where a write's cost is and whether a change lowered it. A callgrind run makes serve some 50 times
+# slower, so latency-driven behaviour (how many records one seal round takes) differs a little from
+# a real run; BENCH_CALLGRIND=0 counts statements and requests at full speed without it.
+#
+# It starts its own PostgreSQL (initdb under the run's directory, a free loopback port,
+# pg_stat_statements preloaded; run as the `postgres` user when this runs as root; fsync off, which
+# changes no count) and its own moto_server (free port), so nothing shared is reconfigured and no
+# other client is counted. Needs valgrind, objcopy, PostgreSQL's server binaries (PG_BIN, default the
+# newest /usr/lib/postgresql/*/bin) with pg_stat_statements, moto_server, psql and curl.
+# ARTIFACTSTORE_BIN runs that binary instead of building the release one; BENCH_CALLGRIND_OUT
+# (a path) keeps the callgrind dump there for callgrind_annotate.
+#
+# Last line:
+#   RESULT version_instructions=… statements_per_version=… s3_requests_per_version=… versions=…
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+USE_CALLGRIND=${BENCH_CALLGRIND:-1}
+if [ "$USE_CALLGRIND" = 1 ]; then bench_install valgrind objcopy=binutils; fi
+bench_install psql=postgresql-client curl=curl
+command -v moto_server >/dev/null || { echo "error: moto_server is not installed (pip install 'moto[server]')" >&2; exit 1; }
+bench_binary
+
+VERSIONS=${BENCH_VERSIONS:-400}
+# One pusher by default: under callgrind, concurrent pushes hold their transactions open long enough
+# to cancel each other (serialization failures, whose re-runs then count as the versions' cost, more
+# or less of them as the machine is loaded); one at a time, a version's count is the same each run.
+PUSHERS=${BENCH_PUSHERS:-1}
+WARMUP=${BENCH_WARMUP:-60}
+SETTLE=${BENCH_SETTLE:-5}
+PG_BIN=${PG_BIN:-$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)}
+[ -x "$PG_BIN/initdb" ] || { echo "error: no PostgreSQL server binaries (set PG_BIN)" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/artifactstore-write-cost.XXXXXX)
+PIDS=()
+PG_DATA="$WORK/pg"
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# PostgreSQL refuses to run as root: the server runs as `postgres` then, in a directory it owns.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+mkdir -p "$PG_DATA"
+chmod 755 "$WORK"
+[ "$(id -u)" = 0 ] && chown postgres "$PG_DATA"
+as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U bench --auth=trust >"$WORK/initdb.log" 2>&1
+PG_PORT=$(free_port)
+as_pg "$PG_BIN/postgres" -D "$PG_DATA" -p "$PG_PORT" -k "$PG_DATA" -c listen_addresses=127.0.0.1 \
+    -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=2000 \
+    -c fsync=off -c max_connections=100 >"$WORK/postgres.log" 2>&1 &
+PIDS+=("$!")
+PG="postgres://bench@127.0.0.1:$PG_PORT"
+for _ in $(seq 1 100); do psql -X -q "$PG/postgres" -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
+psql -X -q "$PG/postgres" -c "CREATE DATABASE bench" >/dev/null
+psql -X -q "$PG/bench" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
+
+MOTO_PORT=$(free_port)
+moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+PIDS+=("$!")
+S3="http://127.0.0.1:$MOTO_PORT"
+wait_http "$S3/"
+BUCKET=bench-write-cost
+curl -fsS -o /dev/null -X PUT "$S3/$BUCKET"
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-testing}
+
+TOKEN="ast_$(python3 -c 'import secrets; print(secrets.token_hex(8) + "_" + secrets.token_hex(32))')"
+KEY="$WORK/audit.key"
+echo "k1 $(head -c 32 /dev/urandom | base64 -w0)" >"$KEY"
+chmod 600 "$KEY"
+LAUNCHER=()
+SERVE_BIN=$BIN
+if [ "$USE_CALLGRIND" = 1 ]; then
+    # valgrind cannot read the DWARF 5 of the release binary: a copy without debug sections.
+    objcopy --strip-debug "$BIN" "$WORK/artifactstore"
+    SERVE_BIN="$WORK/artifactstore"
+    LAUNCHER=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/serve.out")
+fi
+PORT=$(free_port)
+ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning ARTIFACTSTORE_AUDIT_KEY_FILE="$KEY" \
+    ${LAUNCHER[@]+"${LAUNCHER[@]}"} "$SERVE_BIN" serve --port "$PORT" --data-dir "$WORK/node" \
+    --database "$PG/bench?sslmode=disable" \
+    --backend "s3=s3://$BUCKET/store?region=us-east-1&endpoint=$S3&pathStyle=true" >"$WORK/serve.log" 2>&1 &
+SERVE_PID=$!
+PIDS+=("$SERVE_PID")
+URL="http://127.0.0.1:$PORT"
+echo "== starting serve${LAUNCHER[0]:+ under callgrind} (PostgreSQL :$PG_PORT, moto :$MOTO_PORT)" >&2
+wait_http "$URL/readyz" 600
+curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d '{"name":"bench"}' \
+    "$URL/v1/namespaces"
+
+echo "== $WARMUP versions unmeasured" >&2
+python3 scripts/bench_cluster_client.py count "$TOKEN" "$WARMUP" "$PUSHERS" "$URL" >&2
+sleep "$SETTLE"
+
+# Instructions of the dumps callgrind wrote since the last call (each is removed once counted).
+dumped_instructions() {
+    local total=0 file count
+    for file in "$WORK"/serve.out.*; do
+        [ -e "$file" ] || continue
+        count=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+        total=$((total + ${count:-0}))
+        if [ -n "${BENCH_CALLGRIND_OUT:-}" ]; then cp "$file" "$BENCH_CALLGRIND_OUT"; fi
+        rm -f "$file"
+    done
+    echo "$total"
+}
+total_statements() {
+    psql -X -q -A -t "$PG/bench" -c "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+        WHERE d.datname = 'bench' AND s.query NOT LIKE '%pg_stat_statements%'"
+}
+moto_requests() { grep -c '" [0-9][0-9][0-9] ' "$WORK/moto.log" || true; }
+# The idle server's own work (its periodic services) for IDLE seconds: instructions, statements
+# and S3 requests, subtracted below at the same rate over the measured time.
+IDLE=${BENCH_IDLE:-15}
+idle_instructions=0
+echo "== ${IDLE} s idle" >&2
+psql -X -q -A -t "$PG/bench" -c "SELECT pg_stat_statements_reset()" >/dev/null
+moto_idle_before=$(moto_requests)
+if [ "$USE_CALLGRIND" = 1 ]; then callgrind_control -i on "$SERVE_PID" >/dev/null; fi
+sleep "$IDLE"
+if [ "$USE_CALLGRIND" = 1 ]; then
+    callgrind_control -i off "$SERVE_PID" >/dev/null
+    callgrind_control -d "$SERVE_PID" >/dev/null
+    sleep 1
+    idle_instructions=$(dumped_instructions)
+fi
+idle_statements=$(total_statements)
+idle_s3=$(($(moto_requests) - moto_idle_before))
+
+echo "== $VERSIONS versions measured ($PUSHERS pushers)" >&2
+psql -X -q -A -t "$PG/bench" -c "SELECT pg_stat_statements_reset()" >/dev/null
+moto_before=$(wc -l <"$WORK/moto.log")
+if [ "$USE_CALLGRIND" = 1 ]; then callgrind_control -i on "$SERVE_PID" >/dev/null; fi
+started=$(date +%s.%N)
+out=$(python3 scripts/bench_cluster_client.py count "$TOKEN" "$VERSIONS" "$PUSHERS" "$URL")
+echo "   $out" >&2
+sleep "$SETTLE"
+measured_seconds=$(python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$started")
+gross_instructions=0
+instructions=0
+if [ "$USE_CALLGRIND" = 1 ]; then
+    callgrind_control -i off "$SERVE_PID" >/dev/null
+    callgrind_control -d "$SERVE_PID" >/dev/null
+    sleep 1
+    gross_instructions=$(dumped_instructions)
+    instructions=$(python3 -c "import sys; g, i, s, t = map(float, sys.argv[1:]); print(max(0, round(g - i * s / t)))" \
+        "$gross_instructions" "$idle_instructions" "$measured_seconds" "$IDLE")
+    # (the same subtraction as net() below, which is defined after the statements are read)
+fi
+acknowledged=$(sed -n 's/.*versions=\([0-9]*\).*/\1/p' <<<"$out")
+failures=$(sed -n 's/.*failures=\([0-9]*\).*/\1/p' <<<"$out")
+[ "${acknowledged:-0}" -gt 0 ] || { echo "error: no version was acknowledged; see $WORK/serve.log" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+
+# Statements of the bench database only (the reset above zeroed them), most run first.
+psql -X -q -A -t -F $'\t' "$PG/bench" >"$WORK/statements.tsv" <<SQL
+SELECT s.calls, round((100 * s.total_exec_time / nullif(sum(s.total_exec_time) OVER (), 0))::numeric, 1),
+       left(regexp_replace(s.query, '\s+', ' ', 'g'), 110)
+FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+WHERE d.datname = 'bench' AND s.query NOT LIKE '%pg_stat_statements%'
+ORDER BY s.calls DESC, s.total_exec_time DESC
+SQL
+gross_statements=$(awk -F'\t' '{ n += $1 } END { print n + 0 }' "$WORK/statements.tsv")
+net() { python3 -c "import sys; g, i, s, t = map(float, sys.argv[1:]); print(max(0, round(g - i * s / t)))" "$@"; }
+statements=$(net "$gross_statements" "$idle_statements" "$measured_seconds" "$IDLE")
+
+# moto logs one line per request: … "PUT /bucket/key?query HTTP/1.1" 200 -. Keys are grouped by
+# shape: hexadecimal runs and digests become *.
+tail -n +"$((moto_before + 1))" "$WORK/moto.log" | sed -n 's/.*"\([A-Z]*\) \([^ ]*\) HTTP[^"]*" \([0-9]*\).*/\1 \2 \3/p' \
+    | sed -E 's/[0-9a-f]{8,}/*/g; s#/[0-9a-f]{2}/[0-9a-f]{2}/#/../../#; s/(blake3|sha256)[-:]\*/*/g; s/\?.*$/?…/' | sort | uniq -c | sort -rn >"$WORK/s3.txt"
+gross_s3=$(awk '{ n += $1 } END { print n + 0 }' "$WORK/s3.txt")
+s3_requests=$(net "$gross_s3" "$idle_s3" "$measured_seconds" "$IDLE")
+
+# Transactions PostgreSQL cancelled (serialization failures, deadlocks: each re-run by serve),
+# by the statement that was cancelled; the server logs each error with its statement.
+python3 - "$WORK/postgres.log" >"$WORK/conflicts.txt" <<'PY'
+import collections, re, sys
+counts, error = collections.Counter(), None
+for line in open(sys.argv[1], errors="replace"):
+    if "ERROR:" in line:
+        error = line.split("ERROR:", 1)[1].strip()[:60]
+    elif "STATEMENT:" in line and error:
+        counts[(error, re.sub(r"\s+", " ", line.split("STATEMENT:", 1)[1]).strip()[:90])] += 1
+        error = None
+for (error, statement), count in counts.most_common(8):
+    print(count, error, "|", statement)
+PY
+conflicts=$(awk '{ n += $1 } END { print n + 0 }' "$WORK/conflicts.txt")
+
+per() { python3 -c "import sys; print(f'{int(sys.argv[1]) / max(1, int(sys.argv[2])):.{int(sys.argv[3])}f}')" "$1" "$2" "$3"; }
+version_instructions=$(per "$instructions" "$acknowledged" 0)
+statements_per_version=$(per "$statements" "$acknowledged" 2)
+s3_per_version=$(per "$s3_requests" "$acknowledged" 2)
+
+echo
+echo "statements per version (calls / $acknowledged versions, share of PostgreSQL execution time, statement; idle server's included):"
+awk -F'\t' -v n="$acknowledged" '{ printf "  %7.2f  %5s%%  %s\n", $1 / n, $2, $3 }' "$WORK/statements.tsv" | head -40
+echo "S3 requests per version (method, key shape, status; idle server's included):"
+awk -v n="$acknowledged" '{ c = $1; $1 = ""; printf "  %7.2f %s\n", c / n, $0 }' "$WORK/s3.txt" | head -20
+echo "statements PostgreSQL refused (the whole run, warm-up included; serve re-ran each transaction):"
+sed 's/^/  /' "$WORK/conflicts.txt"
+printf '\n%-34s %14s\n' "per acknowledged version" ""
+printf '%-34s %14s\n' "instructions (serve)" "${version_instructions}"
+printf '%-34s %14s\n' "  with the idle server's" "$(per "$gross_instructions" "$acknowledged" 0) (${measured_seconds} s, idle $(per "$idle_instructions" "$IDLE" 0)/s)"
+printf '%-34s %14s\n' "statements (PostgreSQL)" "$statements_per_version"
+printf '%-34s %14s\n' "  with the idle server's" "$(per "$gross_statements" "$acknowledged" 2) (idle $(per "$idle_statements" "$IDLE" 1)/s)"
+printf '%-34s %14s\n' "S3 requests (moto)" "$s3_per_version"
+printf '%-34s %14s\n' "  with the idle server's" "$(per "$gross_s3" "$acknowledged" 2) (idle $(per "$idle_s3" "$IDLE" 2)/s)"
+printf '%-34s %14s\n' "refused statements (whole run)" "$conflicts"
+printf '%-34s %14s\n' "versions measured" "$acknowledged (failures ${failures:-0})"
+
+mkdir -p bench-results
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+python3 - "$WORK/statements.tsv" "$WORK/s3.txt" >"bench-results/writes-$stamp.json" <<PY
+import json, sys
+statements = [dict(zip(("calls", "time_percent", "query"), line.rstrip("\n").split("\t"))) for line in open(sys.argv[1]) if line.strip()]
+s3 = [line.split(None, 1) for line in open(sys.argv[2]) if line.strip()]
+print(json.dumps({"suite": "writes", "time": "$stamp", "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
+  "binary": "$BIN", "versions": $acknowledged, "failures": ${failures:-0}, "pushers": $PUSHERS, "callgrind": $USE_CALLGRIND == 1,
+  "version_instructions": $version_instructions, "gross_version_instructions": $(per "$gross_instructions" "$acknowledged" 0),
+  "measured_seconds": $measured_seconds, "idle_instructions_per_second": $(per "$idle_instructions" "$IDLE" 0),
+  "statements_per_version": $statements_per_version,
+  "s3_requests_per_version": $s3_per_version, "refused_statements": $conflicts, "statements": statements,
+  "s3_requests": [{"count": int(c), "request": r.strip()} for c, r in s3]}, indent=1))
+PY
+echo "RESULT version_instructions=$version_instructions statements_per_version=$statements_per_version s3_requests_per_version=$s3_per_version versions=$acknowledged"
