@@ -57,8 +57,25 @@ public struct AuditKeyring: Sendable {
     /// HMAC-SHA256 of `message` under key `id`, as lowercase hex; `nil` when the key is unknown.
     func mac(_ message: [UInt8], keyID id: String) -> String? {
         guard let key = keys[id] else { return nil }
-        return HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)).map { String(format: "%02x", $0) }.joined()
+        return Self.lowercaseHex(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
     }
+
+    /// The lowercase hex of `bytes`, written straight into the string's storage. Every mutation
+    /// seals an audit record (three MACs for a blob upload); `String(format: "%02x")` per byte
+    /// took about 10,000 instructions a byte, a third of a 4 KiB upload's instructions.
+    static func lowercaseHex(_ bytes: some ContiguousBytes) -> String {
+        bytes.withUnsafeBytes { raw in
+            String(unsafeUninitializedCapacity: raw.count * 2) { output in
+                for (index, byte) in raw.enumerated() {
+                    output[2 * index] = hexDigits[Int(byte >> 4)]
+                    output[2 * index + 1] = hexDigits[Int(byte & 0x0F)]
+                }
+                return raw.count * 2
+            }
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// A key for another purpose derived from key `id` (HKDF-SHA256 with `purpose` as info), so
     /// the one key file the operator protects also protects, say, stored webhook secrets; `nil`
