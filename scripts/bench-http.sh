@@ -39,6 +39,10 @@
 #   small_put_vs_registry=… small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=…
 #   small_get_2k_vs_registry=… small_get_2k_vs_nginx=… head_2k_vs_registry=…
 #   small_get_2k_vs_floor=… floor_get_vs_nginx=… peak_rss_mib=…
+# BENCH_HTTP_FLOWS=uploads runs only the upload flows (1 GiB: ours, registry, nginx; 2,000 x 4 KiB:
+# ours, registry) in BENCH_ROUNDS (default 3) interleaved rounds, each with the server's CPU
+# seconds beside its time (RESULT: upload_vs_registry, upload_vs_nginx, small_put_vs_registry,
+# their CPU ratios and CPU seconds per GiB and milliseconds per small upload).
 # BENCH_HTTP_FLOWS=working-set runs only the 2,000-blob flows (its RESULT line has their five
 # ratios and the cold first pass).
 set -euo pipefail
@@ -50,7 +54,8 @@ ROOT=$(pwd)
 . scripts/bench-lib.sh
 bench_install docker-registry nginx wrk curl
 bench_binary
-bench_floor_binary
+# The upload flows need no floor (and not its build).
+[ "${BENCH_HTTP_FLOWS:-all}" = uploads ] || bench_floor_binary
 
 WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/artifactstore-http-bench.XXXXXX")
 PIDS=()
@@ -59,7 +64,7 @@ trap bench_cleanup EXIT
 # --- the three servers ----------------------------------------------------------------------
 start_ours "$WORK"
 start_registry "$WORK"
-start_floor
+[ "${BENCH_HTTP_FLOWS:-all}" = uploads ] || start_floor
 
 NGINX_PORT=$(free_port)
 nginx_conf "$WORK/nginx" "$NGINX_PORT" "worker_processes auto;" "location / { dav_methods PUT; create_full_put_path on; }"
@@ -174,6 +179,88 @@ seconds() { python3 -c "import sys; print(sys.argv[1])" "$1"; }
 # 100-continue` for any server: curl adds it to large uploads and then waits up to a second for
 # an interim answer before sending, which times curl's timer rather than the server.
 time_of() { curl -fsS -o /dev/null -H 'Expect:' -w '%{time_total}' "$@"; }
+
+# --- BENCH_HTTP_FLOWS=uploads: the upload flows only, in interleaved rounds ---------------------
+# BENCH_ROUNDS (default 3) rounds of: the 1 GiB upload (ours POST /v1/…/blobs?digest=, the
+# registry's monolithic PUT, nginx's WebDAV PUT) and 2,000 x 4 KiB uploads at c=16 (ours and the
+# registry), the servers back to back, the one going first alternating from round to round. Each
+# round changes the first 4 KiB of the large file, so no server holds it already. Beside each
+# time, the CPU seconds the server process used during the flow (/proc/PID/stat, all threads),
+# which hardly moves with the machine's other load. Every round is printed; the RESULT line has
+# the medians of the rounds' ratios and CPU figures.
+if [ "${BENCH_HTTP_FLOWS:-all}" = uploads ]; then
+    ROUNDS=${BENCH_ROUNDS:-3}
+    SIZE_MIB=${BENCH_SIZE_MIB:-1024}
+    NGINX_PID=$(cat "$WORK/nginx/nginx.pid")
+    # nginx's master and workers, comma-separated (round_measured adds up their CPU).
+    nginx_pids() { (echo "$NGINX_PID"; pgrep -P "$NGINX_PID") | paste -sd,; }
+    declare -A flow
+    fmt() { python3 -c "import sys
+try: print(f'{float(sys.argv[1]) * float(sys.argv[2]):.3f}')
+except ValueError: print('nan')" "${1:-x}" "$2"; }
+    for round in $(seq 1 "$ROUNDS"); do
+        head -c 4096 /dev/urandom | dd of="$BIG" bs=4096 conv=notrunc status=none
+        BIG_SHA=$(sha256sum "$BIG" | cut -d' ' -f1)
+        cat "$BIG" >/dev/null
+        order=(ours registry nginx)
+        [ $((round % 2)) = 0 ] && order=(nginx registry ours)
+        for who in "${order[@]}"; do
+            sync; recycle_memory
+            case $who in
+            ours)
+                flow[big_ours,$round]=$(round_measured "$OURS_PID" time_of -X POST -H "Authorization: Bearer $TOKEN" \
+                    -H "Content-Type: application/octet-stream" -T "$BIG" "$OURS/v1/namespaces/bench/blobs?digest=sha256:$BIG_SHA") ;;
+            registry)
+                location=$(curl -s -o /dev/null -w '%header{location}' -X POST "$REGISTRY/v2/bench/big/blobs/uploads/")
+                case "$location" in http*) ;; *) location="$REGISTRY$location" ;; esac
+                sep='?'; case "$location" in *\?*) sep='&' ;; esac
+                flow[big_registry,$round]=$(round_measured "$REGISTRY_PID" time_of -X PUT -H "Content-Type: application/octet-stream" \
+                    -T "$BIG" "$location${sep}digest=sha256:$BIG_SHA") ;;
+            nginx)
+                flow[big_nginx,$round]=$(round_measured "$(nginx_pids)" time_of -T "$BIG" "$NGINX/big-$round.bin") ;;
+            esac
+        done
+        sync
+        for who in "${order[@]}"; do
+            case $who in
+            ours) flow[small_ours,$round]=$(round_measured "$OURS_PID" python3 "$ROOT/scripts/bench_http_client.py" ours "$OURS" "$TOKEN" 2000 16) ;;
+            registry) flow[small_registry,$round]=$(round_measured "$REGISTRY_PID" python3 "$ROOT/scripts/bench_http_client.py" registry "$REGISTRY" - 2000 16) ;;
+            esac
+        done
+        # No server is asked for this round's large upload again: its files go, so the rounds do
+        # not leave 3 GiB each behind.
+        find "$WORK/ours" "$WORK/registry" "$WORK/nginx/root" -type f -size +100M -delete
+        echo "round $round (${order[0]} first): seconds and server CPU seconds of the ${SIZE_MIB} MiB upload; 4 KiB uploads per second and CPU seconds of the 2,000" >&2
+        echo "   ours: ${flow[big_ours,$round]:-failed}, small ${flow[small_ours,$round]:-failed}" >&2
+        echo "   registry: ${flow[big_registry,$round]:-failed}, small ${flow[small_registry,$round]:-failed}" >&2
+        echo "   nginx: ${flow[big_nginx,$round]:-failed}" >&2
+    done
+    rm -f "$BIG"
+    json_array() { local IFS=,; echo "[$*]"; }
+    # shellcheck disable=SC2046
+    {
+        result="upload_vs_registry=$(median $(round_ratios big_registry big_ours 1)) upload_vs_nginx=$(median $(round_ratios big_nginx big_ours 1))"
+        result+=" small_put_vs_registry=$(median $(round_ratios small_ours small_registry 1))"
+        result+=" cpu_upload_vs_registry=$(median $(round_ratios big_registry big_ours 2)) cpu_small_put_vs_registry=$(median $(round_ratios small_registry small_ours 2))"
+        for who in ours registry nginx; do
+            result+=" cpu_s_per_gib_upload_$who=$(fmt "$(median $(round_samples big_$who 2))" "$(python3 -c "print(1024 / $SIZE_MIB)")")"
+        done
+        for who in ours registry; do result+=" cpu_ms_per_small_put_$who=$(fmt "$(median $(round_samples small_$who 2))" 0.5)"; done
+    }
+    mkdir -p "$ROOT/bench-results"
+    cat >"$ROOT/bench-results/http-uploads-$(date -u +%Y%m%dT%H%M%SZ).json" <<EOF
+{"suite": "http-uploads", "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)", "binary": "$BIN",
+ "size_mib": $SIZE_MIB, "rounds": $ROUNDS,
+ "upload_seconds": {"ours": $(json_array $(round_samples big_ours 1)), "registry": $(json_array $(round_samples big_registry 1)), "nginx": $(json_array $(round_samples big_nginx 1))},
+ "upload_cpu_seconds": {"ours": $(json_array $(round_samples big_ours 2)), "registry": $(json_array $(round_samples big_registry 2)), "nginx": $(json_array $(round_samples big_nginx 2))},
+ "small_uploads_per_second": {"ours": $(json_array $(round_samples small_ours 1)), "registry": $(json_array $(round_samples small_registry 1))},
+ "small_uploads_cpu_seconds_per_2000": {"ours": $(json_array $(round_samples small_ours 2)), "registry": $(json_array $(round_samples small_registry 2))},
+ "result": "$result"}
+EOF
+    echo "RESULT $result"
+    exit 0
+fi
+
 
 
 # Every large upload starts on recycled memory (`recycle_memory`, scripts/bench-lib.sh). Every

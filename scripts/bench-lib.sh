@@ -88,6 +88,16 @@ recycle_memory() {
 # The median of three values (of the values given when a failed run left one empty).
 median3() { printf '%s\n' "$@" | sort -g | awk 'NF { v[++n] = $0 } END { if (n) print v[int((n + 1) / 2)] }'; }
 rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+# CPU seconds (user + system, all threads) process $1 has used so far: the difference across a
+# flow is what that flow cost the server, a figure the machine's other load barely moves (the
+# wall-clock rate on these shared 2-core VMs swings by half from one minute to the next).
+cpu_seconds() {
+    python3 -c "import os, sys
+fields = open(f'/proc/{sys.argv[1]}/stat').read().rsplit(')', 1)[1].split()
+print((int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK'))" "$1"
+}
+# The median of any number of values (empty ones skipped); nothing when there are none.
+median() { printf '%s\n' "$@" | sort -g | awk 'NF { v[++n] = $0 } END { if (n % 2) print v[(n + 1) / 2]; else if (n) print (v[n / 2] + v[n / 2 + 1]) / 2 }'; }
 # a / b with two decimals; nan when either is missing or b is 0.
 ratio() { python3 -c "import sys
 try: a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.2f}' if b > 0 else 'nan')
@@ -165,4 +175,27 @@ http {
     }
 }
 EOF
+}
+
+# Interleaved rounds of the upload flows (BENCH_OCI_FLOWS=uploads, BENCH_HTTP_FLOWS=uploads): the
+# caller declares `declare -A flow` and sets ROUNDS; flow[NAME,ROUND] holds "SECONDS CPU_SECONDS".
+# round_measured PIDS COMMAND...: the output of COMMAND (its seconds, or a rate) and the CPU
+# seconds the processes PIDS (comma-separated) used meanwhile, or nothing when COMMAND failed.
+round_measured() {
+    local pids=$1 before after out
+    shift
+    before=$(for pid in ${pids//,/ }; do cpu_seconds "$pid"; done | awk '{ s += $1 } END { print s }')
+    out=$("$@" || true)
+    after=$(for pid in ${pids//,/ }; do cpu_seconds "$pid"; done | awk '{ s += $1 } END { print s }')
+    [ -n "$out" ] && python3 -c "import sys; print(sys.argv[1], f'{float(sys.argv[3]) - float(sys.argv[2]):.2f}')" "$out" "$before" "$after"
+    return 0
+}
+# Field $2 (1: the time or rate, 2: CPU seconds) of flow $1 in every round that measured it.
+round_samples() { local r; for r in $(seq 1 "$ROUNDS"); do echo "${flow[$1,$r]:-}" | awk -v f="$2" 'NF { print $f }'; done; }
+# The per-round ratios of field $3 of flow $1 to that of flow $2.
+round_ratios() {
+    local r
+    for r in $(seq 1 "$ROUNDS"); do
+        ratio "$(echo "${flow[$1,$r]:-}" | awk -v f="$3" '{ print $f }')" "$(echo "${flow[$2,$r]:-}" | awk -v f="$3" '{ print $f }')"
+    done | grep -v nan || true
 }

@@ -27,6 +27,10 @@
 # small GET >= 20x. A flow our server cannot do (before /v2 exists: 404) is reported and its
 # ratio printed as nan; the run still ends with the RESULT line.
 #
+# BENCH_OCI_FLOWS=uploads runs only the upload flows (monolithic, chunked, small pushes), both
+# servers back to back in BENCH_ROUNDS (default 3) rounds, each with the server's CPU seconds
+# beside its time; its RESULT line has the medians of the rounds' ratios and of the CPU figures.
+#
 # Last line: RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
 #   oci_small_put_vs_registry=… oci_small_get_vs_registry=… chunked_vs_monolithic=…
 #   chunked_vs_registry=…    (ratios > 1: ours, or our chunked push, is faster)
@@ -99,6 +103,88 @@ pull() {
 PATCH_MIB=${BENCH_PATCH_MIB:-64}
 chunked() { python3 "$ROOT/scripts/oci/bench_oci_client.py" chunked "$1" "$2" "$3" "$WORK/chunked.bin" "$PATCH_MIB" || true; }
 small_puts() { python3 "$ROOT/scripts/oci/bench_oci_client.py" small "$1" "$2" "$3" 2000 16 || true; }
+
+# --- BENCH_OCI_FLOWS=uploads: the upload flows only, in interleaved rounds ----------------------
+# BENCH_ROUNDS (default 3) rounds of: monolithic push, chunked push, 2,000 x 4 KiB pushes, each
+# flow run by both servers back to back, the one going first alternating from round to round.
+# Each round changes the first 4 KiB of both large files, so no server holds the blob already.
+# Beside each time, the CPU seconds the server process used during the flow (/proc/PID/stat,
+# user + system, all threads): that figure hardly moves with the machine's other load, the times
+# do. Every round is printed; the RESULT line has the medians of the per-round ratios, and our
+# and the registry's median CPU seconds per GiB and per small push.
+if [ "${BENCH_OCI_FLOWS:-all}" = uploads ]; then
+    ROUNDS=${BENCH_ROUNDS:-3}
+    declare -A flow
+    per_gib() { python3 -c "import sys
+try: print(f'{float(sys.argv[1]) * 1024 / $SIZE_MIB:.2f}')
+except ValueError: print('nan')" "${1:-x}"; }
+    for round in $(seq 1 "$ROUNDS"); do
+        for file in mono chunked; do head -c 4096 /dev/urandom | dd of="$WORK/$file.bin" bs=4096 conv=notrunc status=none; done
+        MONO_SHA=$(sha256sum "$WORK/mono.bin" | cut -d' ' -f1)
+        cat "$WORK/mono.bin" "$WORK/chunked.bin" >/dev/null
+        order=(ours registry)
+        [ $((round % 2)) = 0 ] && order=(registry ours)
+        for who in "${order[@]}"; do
+            sync; recycle_memory
+            if [ "$who" = ours ]; then
+                flow[mono_ours,$round]=$(round_measured "$OURS_PID" monolithic "$OURS" "$OURS_AUTH" bench/big "$WORK/mono.bin" "$MONO_SHA")
+            else
+                flow[mono_registry,$round]=$(round_measured "$REGISTRY_PID" monolithic "$REGISTRY" - bench/big "$WORK/mono.bin" "$MONO_SHA")
+            fi
+        done
+        for who in "${order[@]}"; do
+            sync; recycle_memory
+            if [ "$who" = ours ]; then
+                flow[chunked_ours,$round]=$(round_measured "$OURS_PID" chunked "$OURS" "$OURS_AUTH" bench/chunked)
+            else
+                flow[chunked_registry,$round]=$(round_measured "$REGISTRY_PID" chunked "$REGISTRY" - bench/chunked)
+            fi
+        done
+        sync
+        for who in "${order[@]}"; do
+            if [ "$who" = ours ]; then
+                flow[small_ours,$round]=$(round_measured "$OURS_PID" small_puts "$OURS" "$OURS_AUTH" "bench/small$round")
+            else
+                flow[small_registry,$round]=$(round_measured "$REGISTRY_PID" small_puts "$REGISTRY" - "bench/small$round")
+            fi
+        done
+        # Neither server is asked for this round's large blobs again: their files go, so the
+        # rounds do not leave 4 GiB each behind.
+        find "$WORK/ours" "$WORK/registry" -type f -size +100M -delete
+        echo "round $round (${order[0]} first): seconds and server CPU seconds of the ${SIZE_MIB} MiB monolithic and chunked pushes; 4 KiB pushes per second and CPU seconds of the 2,000" >&2
+        for who in ours registry; do
+            echo "   $who: monolithic ${flow[mono_$who,$round]:-failed}, chunked ${flow[chunked_$who,$round]:-failed}, small ${flow[small_$who,$round]:-failed}" >&2
+        done
+    done
+    json_array() { local IFS=,; echo "[$*]"; }
+    # shellcheck disable=SC2046
+    {
+        result="chunked_vs_monolithic=$(median $(round_ratios mono_ours chunked_ours 1)) chunked_vs_registry=$(median $(round_ratios chunked_registry chunked_ours 1))"
+        result+=" oci_upload_vs_registry=$(median $(round_ratios mono_registry mono_ours 1)) oci_small_put_vs_registry=$(median $(round_ratios small_ours small_registry 1))"
+        result+=" cpu_chunked_vs_registry=$(median $(round_ratios chunked_registry chunked_ours 2)) cpu_upload_vs_registry=$(median $(round_ratios mono_registry mono_ours 2))"
+        result+=" cpu_small_put_vs_registry=$(median $(round_ratios small_registry small_ours 2))"
+        for who in ours registry; do
+            result+=" cpu_s_per_gib_monolithic_$who=$(per_gib "$(median $(round_samples mono_$who 2))") cpu_s_per_gib_chunked_$who=$(per_gib "$(median $(round_samples chunked_$who 2))")"
+            result+=" cpu_ms_per_small_put_$who=$(python3 -c "import sys
+try: print(f'{float(sys.argv[1]) / 2:.3f}')
+except ValueError: print('nan')" "$(median $(round_samples small_$who 2))")"
+        done
+    }
+    mkdir -p "$ROOT/bench-results"
+    cat >"$ROOT/bench-results/oci-uploads-$(date -u +%Y%m%dT%H%M%SZ).json" <<EOF
+{"suite": "oci-uploads", "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)", "binary": "$BIN",
+ "size_mib": $SIZE_MIB, "patch_mib": $PATCH_MIB, "rounds": $ROUNDS,
+ "monolithic_push_seconds": {"ours": $(json_array $(round_samples mono_ours 1)), "registry": $(json_array $(round_samples mono_registry 1))},
+ "monolithic_push_cpu_seconds": {"ours": $(json_array $(round_samples mono_ours 2)), "registry": $(json_array $(round_samples mono_registry 2))},
+ "chunked_push_seconds": {"ours": $(json_array $(round_samples chunked_ours 1)), "registry": $(json_array $(round_samples chunked_registry 1))},
+ "chunked_push_cpu_seconds": {"ours": $(json_array $(round_samples chunked_ours 2)), "registry": $(json_array $(round_samples chunked_registry 2))},
+ "small_pushes_per_second": {"ours": $(json_array $(round_samples small_ours 1)), "registry": $(json_array $(round_samples small_registry 1))},
+ "small_pushes_cpu_seconds_per_2000": {"ours": $(json_array $(round_samples small_ours 2)), "registry": $(json_array $(round_samples small_registry 2))},
+ "result": "$result"}
+EOF
+    echo "RESULT $result"
+    exit 0
+fi
 
 cat "$WORK/mono.bin" "$WORK/chunked.bin" >/dev/null
 echo "== ${SIZE_MIB} MiB monolithic push" >&2

@@ -140,27 +140,58 @@ public final class DualDigestSession: Sendable {
 /// ``DualDigester/withSession(resuming:configuration:_:)`` calls so a sequence that arrives in
 /// pieces is hashed once.
 ///
+/// BLAKE3 is computed by the state's own ``BLAKE3Hasher``, or by a ``BLAKE3Accumulating`` given
+/// at creation (``init(blake3:)``) that builds something more from the same work, so the bytes
+/// are hashed with BLAKE3 once either way.
+///
 /// Each hash has a lock of its own: the task feeding BLAKE3 and the task hashing SHA-256 never
 /// wait for each other.
 public final class DualDigestState: Sendable {
-    private let blake3 = Mutex((hasher: BLAKE3Hasher(), size: UInt64(0)))
+    /// Exactly one of `hasher` and `accumulator` is set.
+    private struct BLAKE3Part: Sendable {
+        var hasher: BLAKE3Hasher?
+        var accumulator: (any BLAKE3Accumulating)?
+        var size: UInt64 = 0
+    }
+
+    private let blake3: Mutex<BLAKE3Part>
     private let sha256 = Mutex(SHA256())
 
-    public init() {}
+    public init() {
+        blake3 = Mutex(BLAKE3Part(hasher: BLAKE3Hasher(), accumulator: nil))
+    }
+
+    /// A state whose BLAKE3 is `accumulator`'s: every byte fed is added to it (and to no
+    /// hasher of the state's own), and its ``BLAKE3Accumulating/blake3Digest()`` is the
+    /// state's BLAKE3 digest.
+    public init(blake3 accumulator: some BLAKE3Accumulating) {
+        blake3 = Mutex(BLAKE3Part(hasher: nil, accumulator: accumulator))
+    }
 
     /// The number of bytes hashed so far.
     public var size: UInt64 { blake3.withLock { $0.size } }
 
+    /// A copy of the accumulator given to ``init(blake3:)`` as it stands; `nil` for a state
+    /// that hashes BLAKE3 with a hasher of its own.
+    public var blake3Accumulator: (any BLAKE3Accumulating)? { blake3.withLock { $0.accumulator } }
+
     /// Both digests of the bytes hashed so far; hashing may go on afterwards.
     public func digest() -> DualDigest {
-        let (hasher, size) = blake3.withLock { ($0.hasher, $0.size) }
-        return DualDigest(blake3: Digest(hasher), sha256: Digest(sha256.withLock { $0.finalize() }), size: size)
+        let (blake3Digest, size) = blake3.withLock { part in
+            // Computed under the lock: an accumulator's digest may be more than a finalization.
+            (part.hasher.map { Digest($0) } ?? part.accumulator!.blake3Digest(), part.size)
+        }
+        return DualDigest(blake3: blake3Digest, sha256: Digest(sha256.withLock { $0.finalize() }), size: size)
     }
 
     func updateBLAKE3(_ buffer: ByteBuffer) {
-        blake3.withLock { state in
-            state.hasher.update(buffer)
-            state.size += UInt64(buffer.readableBytes)
+        blake3.withLock { part in
+            if part.hasher != nil {
+                part.hasher!.update(buffer)
+            } else {
+                part.accumulator!.update(buffer)
+            }
+            part.size += UInt64(buffer.readableBytes)
         }
     }
 

@@ -23,7 +23,9 @@ final class IngestMonitor: Sendable {
 
 /// The stream the backend writes from: each buffer pulled from the caller's stream is first fed
 /// to the digest session (so hashing and writing share one pull, and the session's bounded
-/// hand-off paces both), counted against the expected size, and then handed to the backend.
+/// hand-off paces both), counted against the expected size, and then handed to the backend. An
+/// ingest that builds an outboard builds it in the session's state (``OutboardBuilder`` is its
+/// BLAKE3), so each byte is hashed with BLAKE3 once.
 struct IngestTee: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
@@ -31,15 +33,12 @@ struct IngestTee: AsyncSequence, Sendable {
     let session: DualDigestSession
     let expectedSize: UInt64?
     let monitor: IngestMonitor
-    /// Builds the outboard of what passes, when there is one to build.
-    var outboard: OutboardSink? = nil
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: ByteStream.AsyncIterator
         let session: DualDigestSession
         let expectedSize: UInt64?
         let monitor: IngestMonitor
-        let outboard: OutboardSink?
         var seen: UInt64 = 0
 
         mutating func next() async throws -> ByteBuffer? {
@@ -57,34 +56,11 @@ struct IngestTee: AsyncSequence, Sendable {
                 throw DataPlaneError(.sizeLimitExceeded, "the stream ran past its expected size of \(expectedSize) bytes")
             }
             try await session.update(buffer)
-            outboard?.update(buffer)
             return buffer
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), session: session, expectedSize: expectedSize, monitor: monitor, outboard: outboard)
-    }
-}
-
-/// An ``OutboardBuilder`` the ingest's tee feeds and the commit reads, across the backend's write.
-final class OutboardSink: Sendable {
-    private let builder: Mutex<OutboardBuilder>
-
-    /// A sink that goes on from `builder` (a new one by default).
-    init(resuming builder: OutboardBuilder = OutboardBuilder()) {
-        self.builder = Mutex(builder)
-    }
-
-    /// The builder as it stands, to be resumed later.
-    var current: OutboardBuilder { builder.withLock { $0 } }
-
-    func update(_ buffer: ByteBuffer) {
-        builder.withLock { $0.update(buffer) }
-    }
-
-    /// The outboard built, with the root it proves; `nil` when the bytes fit one group.
-    func finish() -> (outboard: ByteBuffer, root: Digest)? {
-        builder.withLock { $0.finish() }
+        AsyncIterator(base: base.makeAsyncIterator(), session: session, expectedSize: expectedSize, monitor: monitor)
     }
 }

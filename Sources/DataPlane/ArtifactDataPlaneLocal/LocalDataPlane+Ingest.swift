@@ -13,22 +13,23 @@ extension LocalDataPlane {
         }
         let temporary = Self.temporaryPath()
         let monitor = IngestMonitor()
-        // BLAKE3-addressed objects keep their tree's interior hashes, for proved ranges.
-        let outboard = hints.primaryAlgorithm == .blake3 ? OutboardSink() : nil
+        // BLAKE3-addressed objects keep their tree's interior hashes, for proved ranges; the
+        // builder of that tree is the ingest's BLAKE3 (its root is the hash).
+        let state = Self.digestState(primary: hints.primaryAlgorithm)
 
         // One pass: the backend pulls from the tee, the tee feeds the digest session.
         let digests: DualDigest
         let written: StorageObjectInfo
         do {
-            (written, digests) = try await DualDigester.withSession(configuration: Self.digester(configuration.digester, for: hints)) {
+            written = try await DualDigester.withSession(resuming: state, configuration: Self.digester(configuration.digester, for: hints))
+            {
                 session in
                 // Small network-sized buffers are coalesced first: hashing and writing pay per buffer.
                 let tee = IngestTee(
                     base: stream.coalesced(minimum: Self.ingestBufferSize),
                     session: session,
                     expectedSize: hints.expectedSize,
-                    monitor: monitor,
-                    outboard: outboard
+                    monitor: monitor
                 )
                 // The temporary's bytes are durable when this returns; its name need not be, as
                 // only the move below gives the object a name anything relies on.
@@ -38,6 +39,7 @@ extension LocalDataPlane {
                     options: StorageWriteOptions(overwrite: false, durableName: false)
                 )
             }
+            digests = state.digest()
         } catch {
             await discard(temporary, in: backend, backendID: backendID)
             throw Self.ingestFailure(error, monitor: monitor, backendID: backendID)
@@ -107,7 +109,13 @@ extension LocalDataPlane {
         // without checking (the control plane's link step re-verifies a collected blob and answers
         // `blobCollected`), and a stat now would prove nothing later. Only a large object is
         // stamped after its move, for its first read (above).
-        await storeOutboard(from: outboard, of: address, size: digests.size, backendID: backendID, backend: backend)
+        await storeOutboard(
+            from: state.blake3Accumulator as? OutboardBuilder,
+            of: address,
+            size: digests.size,
+            backendID: backendID,
+            backend: backend
+        )
         if let stamping, let writtenStamp, !deduplicated,
             let stamped = try? await stamping.statStamped(destination), stamped.stamp.isSameIncarnation(as: writtenStamp)
         {
@@ -161,13 +169,13 @@ extension LocalDataPlane {
     /// too large to be proved in memory; an outboard that does not prove the address is a bug,
     /// logged and not stored.
     func storeOutboard(
-        from sink: OutboardSink?,
+        from builder: OutboardBuilder?,
         of address: ContentAddress,
         size: UInt64,
         backendID: String,
         backend: any StorageBackend
     ) async {
-        guard size > Self.provedInMemoryLimit, let (outboard, root) = sink?.finish() else { return }
+        guard size > Self.provedInMemoryLimit, let (outboard, root) = builder?.finish() else { return }
         guard root == address.digest else {
             logger.error("an ingest's outboard does not prove its address", metadata: ["dataplane.address": "\(address)"])
             return
@@ -186,6 +194,13 @@ extension LocalDataPlane {
                 "dataplane.storedSize": "\(storedSize)", "dataplane.size": "\(size)",
             ]
         )
+    }
+
+    /// The running digests of one ingest (or stage): for a BLAKE3-addressed object its
+    /// ``OutboardBuilder`` computes the BLAKE3 hash (the root of the tree it keeps), so the bytes
+    /// are hashed with BLAKE3 once, not once for the digest and again for the outboard.
+    static func digestState(primary: DigestAlgorithm) -> DualDigestState {
+        primary == .blake3 ? DualDigestState(blake3: OutboardBuilder()) : DualDigestState()
     }
 
     /// The digester for one ingest: in line (no hand-off to a SHA-256 task) when the stream is

@@ -30,7 +30,7 @@ extension LocalDataPlane: StagedIngesting {
                 entry = try await rehash(path, length: offset, primary: hints.primaryAlgorithm, backendID: backendID, backend: backend)
             }
             guard let current = entry else { throw DataPlaneError(.storage, "stage \"\(name)\" has no digests") }
-            let (length, outboard) = try await append(
+            let length = try await append(
                 stream,
                 to: path,
                 entry: current,
@@ -40,7 +40,6 @@ extension LocalDataPlane: StagedIngesting {
                 backend: backend
             )
             entry?.length = length
-            entry?.outboard = outboard
             stagedIngests.release(key, keeping: entry)
             return length
         } catch {
@@ -146,15 +145,13 @@ extension LocalDataPlane: StagedIngesting {
         backendID: String,
         backend: any StorageBackend
     ) async throws(DataPlaneError) -> StagedIngestTable.Entry {
-        let digests = DualDigestState()
-        let outboard = primary == .blake3 ? OutboardSink() : nil
-        guard length > 0 else { return StagedIngestTable.Entry(length: 0, digests: digests, outboard: outboard?.current) }
+        let digests = Self.digestState(primary: primary)
+        guard length > 0 else { return StagedIngestTable.Entry(length: 0, digests: digests) }
         do {
             let bytes = try await backend.readStaged(path, range: 0...(length - 1))
             try await DualDigester.withSession(resuming: digests, configuration: configuration.digester) { session in
                 for try await buffer in bytes.coalesced(minimum: Self.ingestBufferSize) {
                     try await session.update(buffer)
-                    outboard?.update(buffer)
                 }
             }
         } catch {
@@ -167,10 +164,11 @@ extension LocalDataPlane: StagedIngesting {
                 backendID: backendID
             )
         }
-        return StagedIngestTable.Entry(length: length, digests: digests, outboard: outboard?.current)
+        return StagedIngestTable.Entry(length: length, digests: digests)
     }
 
-    /// Appends one piece, hashing it on the way; returns the new staged length and outboard.
+    /// Appends one piece, hashing it on the way (into `entry`'s digests, and so its outboard);
+    /// returns the new staged length.
     private func append(
         _ stream: ByteStream,
         to path: StoragePath,
@@ -179,9 +177,8 @@ extension LocalDataPlane: StagedIngesting {
         hints: IngestHints,
         backendID: String,
         backend: any StorageBackend
-    ) async throws(DataPlaneError) -> (length: UInt64, outboard: OutboardBuilder?) {
+    ) async throws(DataPlaneError) -> UInt64 {
         let monitor = IngestMonitor()
-        let outboard = entry.outboard.map { OutboardSink(resuming: $0) }
         let length: UInt64
         do {
             length = try await DualDigester.withSession(resuming: entry.digests, configuration: configuration.digester) { session in
@@ -189,8 +186,7 @@ extension LocalDataPlane: StagedIngesting {
                     base: stream.coalesced(minimum: Self.ingestBufferSize),
                     session: session,
                     expectedSize: hints.expectedSize,
-                    monitor: monitor,
-                    outboard: outboard
+                    monitor: monitor
                 )
                 return try await backend.appendStaged(path, at: offset, from: ByteStream(tee))
             }
@@ -206,7 +202,7 @@ extension LocalDataPlane: StagedIngesting {
                 backendID: backendID
             )
         }
-        return (length, outboard?.current)
+        return length
     }
 
     /// Puts the checked staged bytes under their address (or finds them stored already).

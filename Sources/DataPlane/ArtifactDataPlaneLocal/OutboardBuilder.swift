@@ -60,6 +60,16 @@ struct OutboardBuilder: Sendable {
     /// The outboard and the root it proves (the object's BLAKE3 hash); `nil` when the object
     /// fits one group and has no outboard.
     func finish() -> (outboard: ByteBuffer, root: Digest)? {
+        guard let (layout, tiers) = tiers() else { return nil }
+        var outboard = ByteBuffer()
+        outboard.reserveCapacity(layout.byteCount)
+        outboard.writeBytes(layout.header)
+        for entries in tiers { outboard.writeBytes(entries) }
+        return (outboard, Self.root(layout, tiers))
+    }
+
+    /// Every tier of the outboard, tier 0 first; `nil` when the object fits one group.
+    private func tiers() -> (OutboardLayout, [[UInt8]])? {
         guard let layout = OutboardLayout(size: size) else { return nil }
         var tier0 = groups
         let last = partial.withUnsafeBytes {
@@ -79,6 +89,11 @@ struct OutboardBuilder: Sendable {
             }
             tiers.append(entries)
         }
+        return (layout, tiers)
+    }
+
+    /// The root the spine of `tiers` proves.
+    private static func root(_ layout: OutboardLayout, _ tiers: [[UInt8]]) -> Digest {
         let spine = layout.spine.map { part in
             part.entries.map { index in
                 tiers[part.tier].withUnsafeBytes { raw in
@@ -86,10 +101,17 @@ struct OutboardBuilder: Sendable {
                 }
             }
         }
-        var outboard = ByteBuffer()
-        outboard.reserveCapacity(layout.byteCount)
-        outboard.writeBytes(layout.header)
-        for entries in tiers { outboard.writeBytes(entries) }
-        return (outboard, try! Digest(algorithm: .blake3, bytes: layout.root(spine: spine).bytes))
+        return try! Digest(algorithm: .blake3, bytes: layout.root(spine: spine).bytes)
+    }
+}
+
+/// The builder is the ingest's BLAKE3: the root of the tree it keeps is the hash
+/// (``DualDigestState/init(blake3:)``), so an ingest with an outboard hashes its bytes once.
+extension OutboardBuilder: BLAKE3Accumulating {
+    func blake3Digest() -> Digest {
+        if let (layout, tiers) = tiers() { return Self.root(layout, tiers) }
+        // One group or less: the bytes are all in `partial`, and their hash is the root.
+        let hash = partial.withUnsafeBytes { BLAKE3Tree.chainingValue(of: $0, chunkIndex: 0, isRoot: true) }
+        return try! Digest(algorithm: .blake3, bytes: hash.bytes)
     }
 }

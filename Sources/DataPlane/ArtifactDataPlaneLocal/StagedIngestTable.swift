@@ -12,9 +12,12 @@ final class StagedIngestTable: Sendable {
     /// What has been hashed of one stage.
     struct Entry: Sendable {
         var length: UInt64
+        /// The digests of the bytes so far; for a BLAKE3-addressed stage its BLAKE3 is an
+        /// ``OutboardBuilder`` (``LocalDataPlane/digestState(primary:)``), the stage's outboard.
         let digests: DualDigestState
-        /// For BLAKE3-addressed stages, the outboard of the bytes so far.
-        var outboard: OutboardBuilder?
+
+        /// The outboard of the bytes so far, for a BLAKE3-addressed stage.
+        var outboard: OutboardBuilder? { digests.blake3Accumulator as? OutboardBuilder }
     }
 
     private enum Slot: Sendable {

@@ -44,30 +44,14 @@ extension FileSystemBackend {
                 throw .from(error, offset == 0 ? .create : .lookUp, path: path, verb: "append to")
             }
         }
-        var written = offset
-        var writebackStarted = offset
+        let appender = FileAppender(file: file, path: path, verb: "append to", at: Int64(offset))
         do {
-            for try await chunk in bytes {
-                if Task.isCancelled { throw CancellationError() }
-                guard chunk.readableBytes > 0 else { continue }
-                let start = writebackStarted
-                let end = written + UInt64(chunk.readableBytes)
-                // As a write does: the device starts on every few MiB while the stream goes on,
-                // so the fsync at the end has little left to wait for.
-                let startsWriteback = end - start >= UInt64(Self.writebackInterval)
-                try await run { () throws(StorageError) in
-                    do {
-                        try chunk.withUnsafeReadableBytes { pointer throws(SystemCallError) in try Sys.writeAll(file.raw, pointer) }
-                    } catch {
-                        throw .from(error, .create, path: path, verb: "append to")
-                    }
-                    if startsWriteback { _ = artifactstore_start_writeback(file.raw, Int64(start), Int64(end - start)) }
-                }
-                written = end
-                if startsWriteback { writebackStarted = end }
-            }
-            if Task.isCancelled { throw CancellationError() }
+            // As a write does: each piece is written while the next is pulled (and hashed), and
+            // the device starts on every few MiB while the stream goes on, so the fsync at the end
+            // has little left to wait for; the last piece is written in the fsync's trip.
+            let last = try await writeAllButLast(bytes, to: appender)
             try await run { () throws(StorageError) in
+                if let last { try appender.writeOut(last) }
                 do { try Sys.fsync(file.raw) } catch { throw .from(error, .create, path: path, verb: "append to") }
             }
         } catch {
@@ -76,7 +60,7 @@ extension FileSystemBackend {
             if let error = error as? StorageError { throw error }
             throw .writeSourceFailed(error, path: path)
         }
-        return written
+        return UInt64(appender.written)
     }
 
     public func stagedLength(_ path: StoragePath) async throws(StorageError) -> UInt64? {

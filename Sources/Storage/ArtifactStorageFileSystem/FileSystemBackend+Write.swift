@@ -23,7 +23,7 @@ extension FileSystemBackend {
             return try await run { () throws(StorageError) -> StorageObjectInfo in
                 let target = try openTemporary(path, temporaryName, options: options)
                 do throws(StorageError) {
-                    try target.writeOut(whole)
+                    try target.appender.writeOut(whole)
                     return try target.commit(options: options)
                 } catch {
                     target.discard()
@@ -34,19 +34,12 @@ extension FileSystemBackend {
 
         let target = try await run { () throws(StorageError) in try openTemporary(path, temporaryName, options: options) }
 
-        // Each chunk is written once the next one has arrived, so the last is written in the
-        // same trip to the thread pool as the commit: a body of one chunk costs two trips, not three.
-        var last: ByteBuffer?
+        // Each chunk is written while the next one is pulled (and, in an ingest, hashed), and
+        // the last in the same trip to the thread pool as the commit: a body of one chunk costs
+        // two trips, not three.
+        let last: ByteBuffer?
         do {
-            for try await chunk in bytes {
-                if Task.isCancelled { throw CancellationError() }
-                guard chunk.readableBytes > 0 else { continue }
-                if let previous = last {
-                    try await run { () throws(StorageError) in try target.writeOut(previous) }
-                }
-                last = chunk
-            }
-            if Task.isCancelled { throw CancellationError() }
+            last = try await writeAllButLast(bytes, to: target.appender)
         } catch {
             await runCleanUp(target.discard)
             throw .writeSourceFailed(error, path: path)
@@ -56,7 +49,7 @@ extension FileSystemBackend {
         let final = last
         do {
             return try await run { () throws(StorageError) -> StorageObjectInfo in
-                if let final { try target.writeOut(final) }
+                if let final { try target.appender.writeOut(final) }
                 return try target.commit(options: options)
             }
         } catch {
@@ -109,8 +102,8 @@ private final class PendingWrite: Sendable {
     let owner: (uid: UInt32?, gid: UInt32?)?
     let parent: OwnedDescriptor
     let file: OwnedDescriptor
-    /// Bytes written, and how many of them the device has been asked to take already.
-    let progress = Mutex<(written: Int64, writebackStarted: Int64)>((0, 0))
+    /// Writes the bytes, in order.
+    let appender: FileAppender
 
     init(path: StoragePath, temporaryName: String, owner: (uid: UInt32?, gid: UInt32?)?, parent: OwnedDescriptor, file: OwnedDescriptor) {
         self.path = path
@@ -118,25 +111,7 @@ private final class PendingWrite: Sendable {
         self.owner = owner
         self.parent = parent
         self.file = file
-    }
-
-    func writeOut(_ chunk: ByteBuffer) throws(StorageError) {
-        do {
-            try chunk.withUnsafeReadableBytes { pointer throws(SystemCallError) in try Sys.writeAll(file.raw, pointer) }
-        } catch {
-            throw .from(error, .create, path: path, verb: "write")
-        }
-        let writeback = progress.withLock { progress -> (from: Int64, to: Int64)? in
-            progress.written += Int64(chunk.readableBytes)
-            guard progress.written - progress.writebackStarted >= FileSystemBackend.writebackInterval else { return nil }
-            defer { progress.writebackStarted = progress.written }
-            return (progress.writebackStarted, progress.written)
-        }
-        if let writeback {
-            // Overlap the device's work with the stream's instead of leaving it all to the
-            // final fsync; a failure here only loses that overlap.
-            _ = artifactstore_start_writeback(file.raw, writeback.from, writeback.to - writeback.from)
-        }
+        appender = FileAppender(file: file, path: path, verb: "write")
     }
 
     /// Makes the bytes durable, gives them their mode and owner, then puts them in place atomically.
