@@ -33,6 +33,7 @@ extension FileSystemBackend: StorageDescriptorOpening {
     package func openForReading(_ path: StoragePath) async throws(StorageError) -> OpenedStorageFile {
         if let opened = openForReadingFromCache(path) {
             readCounters.countFromCache()
+            await Self.yieldAfterCachedRead()
             return opened
         }
         readCounters.countOnThreadPool()
@@ -106,6 +107,7 @@ extension FileSystemBackend: StorageChangeStamping {
     public func readStamped(_ path: StoragePath, wholeUpTo limit: UInt64) async throws(StorageError) -> StampedObjectRead {
         if let read = readStampedFromCache(path, wholeUpTo: limit) {
             readCounters.countFromCache()
+            await Self.yieldAfterCachedRead()
             return read
         }
         readCounters.countOnThreadPool()
