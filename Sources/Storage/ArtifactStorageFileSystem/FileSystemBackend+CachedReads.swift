@@ -37,9 +37,8 @@ extension FileSystemBackend {
     /// succeeds or says exactly what failed, so errors have one source.
     func openForReadingFromCache(_ path: StoragePath) -> OpenedStorageFile? {
         guard resolution == .automatic, cachedResolutionAvailable.load(ordering: .relaxed) else { return nil }
-        let resolveFlags = UInt64(ARTIFACTSTORE_RESOLVE_BENEATH | ARTIFACTSTORE_RESOLVE_NO_MAGICLINKS | ARTIFACTSTORE_RESOLVE_CACHED)
-        // O_NONBLOCK so a FIFO planted in the root cannot hang the open; regular files ignore it.
-        let flags = UInt64(UInt32(bitPattern: O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC))
+        let resolveFlags = Self.confinedResolution | UInt64(ARTIFACTSTORE_RESOLVE_CACHED)
+        let flags = UInt64(UInt32(bitPattern: Self.readOpenFlags | O_CLOEXEC))
         var fd: Int32
         repeat {
             fd = artifactstore_openat2(root.raw, path.string, flags, 0, resolveFlags)
@@ -51,9 +50,7 @@ extension FileSystemBackend {
             }
             return nil
         }
-        let descriptor = OwnedDescriptor(fd)
-        guard let info = try? Sys.fstat(fd), Sys.isRegular(info) else { return nil }
-        return OpenedStorageFile(descriptor: descriptor, stamp: Self.stamp(info))
+        return (try? Self.stampedIfRegular(OwnedDescriptor(fd))) ?? nil
     }
 
     /// ``readStamped(_:wholeUpTo:)`` done entirely on the calling thread when the kernel holds
@@ -98,22 +95,36 @@ extension FileChunks {
     /// fails (the caller reads again on the thread pool, which reports any real failure).
     static func fillFromCache(_ buffer: inout ByteBuffer, length: Int, from fd: Int32) -> Bool {
         guard length > 0 else { return true }
-        var complete = false
+        var failure: Int32 = 0
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { pointer in
-            var filled = 0
-            while filled < length {
-                let count = artifactstore_pread_cached(fd, pointer.baseAddress! + filled, length - filled, Int64(filled))
-                if count > 0 {
-                    filled += count
-                } else if count < 0 && errno == EINTR {
-                    continue
-                } else {
-                    return 0
-                }
-            }
-            complete = true
-            return filled
+            let copied = copyFromCache(into: pointer, length: length, from: fd, at: 0)
+            failure = copied.failure
+            return copied.failure == 0 ? copied.filled : 0
         }
-        return complete
+        return failure == 0
+    }
+
+    /// Copies up to `length` bytes at `offset` of `fd` into `pointer` with `preadv2(RWF_NOWAIT)`,
+    /// retrying interrupted calls, until all are copied or the kernel stops. `failure` is 0 when
+    /// all `length` bytes were copied, -1 when the file ended first, otherwise the `errno`
+    /// (`EAGAIN`: the rest is not in the page cache).
+    static func copyFromCache(
+        into pointer: UnsafeMutableRawBufferPointer,
+        length: Int,
+        from fd: Int32,
+        at offset: Int64
+    ) -> (filled: Int, failure: Int32) {
+        var filled = 0
+        while filled < length {
+            let count = artifactstore_pread_cached(fd, pointer.baseAddress! + filled, length - filled, offset + Int64(filled))
+            if count > 0 {
+                filled += count
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                return (filled, count == 0 ? -1 : errno)
+            }
+        }
+        return (filled, 0)
     }
 }

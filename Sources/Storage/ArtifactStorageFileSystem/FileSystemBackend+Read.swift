@@ -43,16 +43,25 @@ extension FileSystemBackend: StorageDescriptorOpening {
     /// Opens a regular file for reading and stamps it, blocking the calling thread.
     func openForReadingNow(_ path: StoragePath) throws(StorageError) -> OpenedStorageFile {
         do {
-            // O_NONBLOCK so a FIFO planted in the root cannot hang the open; regular files ignore it.
-            let fd = try resolve(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
-            let info = try Sys.fstat(fd.raw)
-            guard Sys.isRegular(info) else {
+            let fd = try resolve(path, flags: Self.readOpenFlags)
+            guard let opened = try Self.stampedIfRegular(fd) else {
                 throw StorageError(.objectNotFound, "no object at \"\(path)\"; something other than a file is there", path: path.string)
             }
-            return OpenedStorageFile(descriptor: fd, stamp: Self.stamp(info))
+            return opened
         } catch {
             throw .from(error, .lookUp, path: path, verb: "read")
         }
+    }
+
+    /// The flags every open for reading uses (with `O_CLOEXEC`): `O_NONBLOCK` so a FIFO planted
+    /// in the root cannot hang the open; regular files ignore it.
+    static let readOpenFlags: Int32 = O_RDONLY | O_NONBLOCK | O_NOCTTY
+
+    /// `fd` with its stamp, or `nil` when it is not a regular file.
+    static func stampedIfRegular(_ fd: OwnedDescriptor) throws(SystemCallError) -> OpenedStorageFile? {
+        let info = try Sys.fstat(fd.raw)
+        guard Sys.isRegular(info) else { return nil }
+        return OpenedStorageFile(descriptor: fd, stamp: stamp(info))
     }
 
     /// The stamp of a file another process opened and passed to this one (the data plane
@@ -251,18 +260,9 @@ struct FileChunks: AsyncSequence, Sendable {
             let at = off_t(offset)
             var failure: Int32 = 0
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { pointer in
-                var filled = 0
-                while filled < length {
-                    let count = artifactstore_pread_cached(fd, pointer.baseAddress! + filled, length - filled, Int64(at) + Int64(filled))
-                    if count > 0 {
-                        filled += count
-                        continue
-                    }
-                    if count < 0 && errno == EINTR { continue }
-                    failure = count == 0 ? -1 : errno
-                    break
-                }
-                return filled
+                let copied = FileChunks.copyFromCache(into: pointer, length: length, from: fd, at: Int64(at))
+                failure = copied.failure
+                return copied.filled
             }
             switch failure {
             case 0, EAGAIN:

@@ -15,6 +15,10 @@ extension FileSystemBackend {
         case componentWalk
     }
 
+    /// The `openat2` resolve flags that confine every open to the root: `RESOLVE_BENEATH` and
+    /// `RESOLVE_NO_MAGICLINKS` (see ``resolve(_:flags:)``).
+    static let confinedResolution = UInt64(ARTIFACTSTORE_RESOLVE_BENEATH | ARTIFACTSTORE_RESOLVE_NO_MAGICLINKS)
+
     /// Opens `path` beneath the root with `flags` (plus `O_CLOEXEC`).
     ///
     /// With `openat2`, `RESOLVE_BENEATH` makes the kernel refuse, atomically with the lookup,
@@ -28,7 +32,7 @@ extension FileSystemBackend {
 
     func resolve(relative: String, segments: [String], flags: Int32) throws(SystemCallError) -> OwnedDescriptor {
         if resolution == .automatic, openat2Available.load(ordering: .relaxed) {
-            let resolveFlags = UInt64(ARTIFACTSTORE_RESOLVE_BENEATH | ARTIFACTSTORE_RESOLVE_NO_MAGICLINKS)
+            let resolveFlags = Self.confinedResolution
             var attempts = 0
             while true {
                 let fd = artifactstore_openat2(root.raw, relative, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), 0, resolveFlags)
