@@ -36,6 +36,31 @@ struct ExpiringCacheTests {
         #expect(cache.value(for: 0, now: now) == nil)
     }
 
+    @Test("a key stored again counts as new; invalidated and replaced entries never evict a live one")
+    func churnKeepsTheNewest() {
+        let cache = ExpiringCache<Int, Int>(capacity: 4, lifetime: .seconds(60))
+        var now = start
+        func store(_ key: Int, _ value: Int) {
+            now = now.addingTimeInterval(0.001)
+            cache.store(value, for: key, now: now, ifGeneration: cache.generation)
+        }
+        for key in 0..<4 { store(key, key) }
+        store(0, 100)  // 0 is now the newest; 1 is the oldest
+        cache.invalidate(key: 2)
+        store(4, 4)  // room without evicting: 2 went
+        store(5, 5)  // full: 1, the oldest, goes
+        #expect(cache.value(for: 1, now: now) == nil)
+        #expect(cache.value(for: 0, now: now) == 100)
+        #expect(cache.value(for: 3, now: now) == 3)
+        #expect(cache.value(for: 4, now: now) == 4)
+        #expect(cache.value(for: 5, now: now) == 5)
+        // Heavy churn over a small cache keeps it bounded and keeps the most recent keys.
+        for key in 1_000..<21_000 { store(key % 7 == 0 ? 0 : key, key) }
+        #expect(cache.count == 4)
+        #expect(cache.value(for: 20_999, now: now) == 20_999)
+        #expect(cache.value(for: 20_997, now: now) == 20_997)
+    }
+
     @Test("expired entries are swept before live ones are evicted")
     func sweepsExpiredFirst() {
         let cache = ExpiringCache<Int, Int>(capacity: 4, lifetime: .seconds(2))

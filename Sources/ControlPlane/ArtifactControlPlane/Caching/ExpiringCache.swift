@@ -23,12 +23,25 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     private struct Entry {
         var value: Value
         var storedAt: Date
+        /// Which store put it here: matches the record of that store in ``State/order``.
+        var sequence: UInt64
     }
 
     private struct State {
         var entries: [Key: Entry] = [:]
+        /// One record per store, oldest first from `head`; a record whose entry was replaced or
+        /// removed since is stale and skipped.
+        var order: [(key: Key, sequence: UInt64)] = []
+        var head = 0
+        var nextSequence: UInt64 = 0
         var generation: UInt64 = 0
         var isSuspended = false
+
+        mutating func removeAll() {
+            entries = [:]
+            order = []
+            head = 0
+        }
     }
 
     private let state = Mutex(State())
@@ -73,10 +86,11 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
         let capacity = self.capacity
         state.withLock { state in
             guard state.generation == generation, !state.isSuspended else { return }
-            if state.entries[key] == nil, state.entries.count >= capacity {
-                Self.evict(&state.entries, capacity: capacity, now: now, lifetime: seconds)
-            }
-            state.entries[key] = Entry(value: value, storedAt: now)
+            Self.makeRoom(&state, for: key, capacity: capacity, now: now, lifetime: seconds)
+            let sequence = state.nextSequence
+            state.nextSequence &+= 1
+            state.entries[key] = Entry(value: value, storedAt: now, sequence: sequence)
+            state.order.append((key, sequence))
         }
     }
 
@@ -101,7 +115,7 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     public func removeAll() {
         state.withLock { state in
             state.generation &+= 1
-            state.entries = [:]
+            state.removeAll()
         }
     }
 
@@ -110,7 +124,7 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     public func suspend() {
         state.withLock { state in
             state.generation &+= 1
-            state.entries = [:]
+            state.removeAll()
             state.isSuspended = true
         }
     }
@@ -119,7 +133,7 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     public func resume() {
         state.withLock { state in
             state.generation &+= 1
-            state.entries = [:]
+            state.removeAll()
             state.isSuspended = false
         }
     }
@@ -127,17 +141,42 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     /// Whether ``suspend()`` is in force.
     public var isSuspended: Bool { state.withLock { $0.isSuspended } }
 
-    /// Makes room for one entry: drops the expired ones, then, if still full, the oldest eighth
-    /// (so a full cache under churn pays one sweep per `capacity / 8` fills, not one per fill).
-    private static func evict(_ entries: inout [Key: Entry], capacity: Int, now: Date, lifetime: Double) {
-        entries = entries.filter { _, entry in
+    /// Makes room for `key`'s entry: drops the expired entries at the old end of the store
+    /// order, then, while the cache is still full and `key` is not in it, the oldest live ones.
+    ///
+    /// Each store adds one record to the order and each record is looked at once, so a full
+    /// cache under churn (a working set larger than the cache) pays O(1) per fill, and never
+    /// copies or sorts the table while holding the lock every reader waits for. Measured before
+    /// this: a sort of the whole table every `capacity / 8` fills took 19% of the server's CPU
+    /// at a 100,000-blob working set, and the readers queued behind it.
+    private static func makeRoom(_ state: inout State, for key: Key, capacity: Int, now: Date, lifetime: Double) {
+        while state.head < state.order.count {
+            let record = state.order[state.head]
+            guard let entry = state.entries[record.key], entry.sequence == record.sequence else {
+                state.head += 1  // replaced or removed since: nothing to drop
+                continue
+            }
             let age = now.timeIntervalSince(entry.storedAt)
-            return age >= 0 && age < lifetime
+            let expired = age < 0 || age >= lifetime
+            guard expired || (state.entries[key] == nil && state.entries.count >= capacity) else { break }
+            state.entries[record.key] = nil
+            state.head += 1
         }
-        guard entries.count >= capacity else { return }
-        let excess = entries.count - capacity + max(1, capacity / 8)
-        let oldest = entries.sorted { $0.value.storedAt < $1.value.storedAt }.prefix(excess).map(\.key)
-        for key in oldest { entries[key] = nil }
+        compactOrder(&state, capacity: capacity)
+    }
+
+    /// Drops the records already passed, and the stale ones once they outnumber the entries,
+    /// so the order stays within a small multiple of the capacity.
+    private static func compactOrder(_ state: inout State, capacity: Int) {
+        if state.head > 0, state.head * 2 >= state.order.count {
+            state.order.removeFirst(state.head)
+            state.head = 0
+        }
+        if state.order.count - state.head > 2 * capacity + 16 {
+            let entries = state.entries
+            state.order = state.order[state.head...].filter { entries[$0.key]?.sequence == $0.sequence }
+            state.head = 0
+        }
     }
 }
 
