@@ -96,6 +96,11 @@ cpu_seconds() {
 fields = open(f'/proc/{sys.argv[1]}/stat').read().rsplit(')', 1)[1].split()
 print((int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK'))" "$1"
 }
+# The smallest of any number of values (empty ones skipped): on this VM interference only adds
+# time (the hypervisor backs freshly touched pages on first write: the same 1 GiB push took 1.1 s
+# in one round and 8.2 s in another, its CPU seconds growing with it), so the best round is the
+# estimate of a flow's own cost; the median shows the spread.
+minimum() { printf '%s\n' "$@" | sort -g | awk 'NF { print; exit }'; }
 # The median of any number of values (empty ones skipped); nothing when there are none.
 median() { printf '%s\n' "$@" | sort -g | awk 'NF { v[++n] = $0 } END { if (n % 2) print v[(n + 1) / 2]; else if (n) print (v[n / 2] + v[n / 2 + 1]) / 2 }'; }
 # a / b with two decimals; nan when either is missing or b is 0.

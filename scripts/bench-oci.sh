@@ -29,7 +29,9 @@
 #
 # BENCH_OCI_FLOWS=uploads runs only the upload flows (monolithic, chunked, small pushes), both
 # servers back to back in BENCH_ROUNDS (default 3) rounds, each with the server's CPU seconds
-# beside its time; its RESULT line has the medians of the rounds' ratios and of the CPU figures.
+# beside its time; its RESULT line has the medians of the rounds' ratios and of the CPU figures,
+# and best_chunked_vs_monolithic / best_chunked_vs_registry from each flow's fastest round (see
+# `minimum` in scripts/bench-lib.sh: on this VM interference only adds time).
 #
 # Last line: RESULT oci_upload_vs_registry=… oci_chunked_vs_registry=… oci_download_vs_registry=…
 #   oci_small_put_vs_registry=… oci_small_get_vs_registry=… chunked_vs_monolithic=…
@@ -163,6 +165,8 @@ except ValueError: print('nan')" "${1:-x}"; }
         result+=" oci_upload_vs_registry=$(median $(round_ratios mono_registry mono_ours 1)) oci_small_put_vs_registry=$(median $(round_ratios small_ours small_registry 1))"
         result+=" cpu_chunked_vs_registry=$(median $(round_ratios chunked_registry chunked_ours 2)) cpu_upload_vs_registry=$(median $(round_ratios mono_registry mono_ours 2))"
         result+=" cpu_small_put_vs_registry=$(median $(round_ratios small_registry small_ours 2))"
+        result+=" best_chunked_vs_monolithic=$(ratio "$(minimum $(round_samples mono_ours 1))" "$(minimum $(round_samples chunked_ours 1))")"
+        result+=" best_chunked_vs_registry=$(ratio "$(minimum $(round_samples chunked_registry 1))" "$(minimum $(round_samples chunked_ours 1))")"
         for who in ours registry; do
             result+=" cpu_s_per_gib_monolithic_$who=$(per_gib "$(median $(round_samples mono_$who 2))") cpu_s_per_gib_chunked_$who=$(per_gib "$(median $(round_samples chunked_$who 2))")"
             result+=" cpu_ms_per_small_put_$who=$(python3 -c "import sys
