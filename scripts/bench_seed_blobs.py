@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import os
 import sys
+import threading
 import urllib.parse
 
 count, ours, token, registry, nginx_root, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
@@ -33,22 +34,42 @@ def send(conn, method, path, body=None, headers=None, expect=(201,)):
 
 
 os.makedirs(os.path.join(nginx_root, "rotation"), exist_ok=True)
-ours_conn, registry_conn = connection(ours), connection(registry)
-ours_paths, registry_paths, nginx_paths = [], [], []
-for index in range(count):
-    body = os.urandom(4096)
-    digest = "sha256:" + hashlib.sha256(body).hexdigest()
-    send(ours_conn, "POST", "/v1/namespaces/bench/blobs", body,
-         {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"})
-    started = send(registry_conn, "POST", "/v2/bench/rotation/blobs/uploads/", b"", expect=(202,))
-    location = urllib.parse.urlsplit(started.getheader("Location"))
-    query = location.query + "&" if location.query else ""
-    send(registry_conn, "PUT", f"{location.path}?{query}digest={digest}", body, {"Content-Type": "application/octet-stream"})
-    with open(os.path.join(nginx_root, "rotation", f"{index}.bin"), "wb") as file:
-        file.write(body)
-    ours_paths.append(f"/v1/namespaces/bench/blobs/{digest}")
-    registry_paths.append(f"/v2/bench/rotation/blobs/{digest}")
-    nginx_paths.append(f"/rotation/{index}.bin")
+ours_paths, registry_paths, nginx_paths = [None] * count, [None] * count, [None] * count
+# Eight workers, each with its own connections, take every eighth blob: one blob at a time made
+# seeding 100,000 blobs take 9 minutes on an idle machine and over 40 on a busy one. The paths
+# keep the blobs' order whichever worker stored them.
+WORKERS = 8
+failures = []
+
+
+def seed(first):
+    ours_conn, registry_conn = connection(ours), connection(registry)
+    try:
+        for index in range(first, count, WORKERS):
+            body = os.urandom(4096)
+            digest = "sha256:" + hashlib.sha256(body).hexdigest()
+            send(ours_conn, "POST", "/v1/namespaces/bench/blobs", body,
+                 {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"})
+            started = send(registry_conn, "POST", "/v2/bench/rotation/blobs/uploads/", b"", expect=(202,))
+            location = urllib.parse.urlsplit(started.getheader("Location"))
+            query = location.query + "&" if location.query else ""
+            send(registry_conn, "PUT", f"{location.path}?{query}digest={digest}", body, {"Content-Type": "application/octet-stream"})
+            with open(os.path.join(nginx_root, "rotation", f"{index}.bin"), "wb") as file:
+                file.write(body)
+            ours_paths[index] = f"/v1/namespaces/bench/blobs/{digest}"
+            registry_paths[index] = f"/v2/bench/rotation/blobs/{digest}"
+            nginx_paths[index] = f"/rotation/{index}.bin"
+    except BaseException as error:  # SystemExit from send() included: the main thread reports it
+        failures.append(error)
+
+
+workers = [threading.Thread(target=seed, args=(first,)) for first in range(WORKERS)]
+for worker in workers:
+    worker.start()
+for worker in workers:
+    worker.join()
+if failures:
+    raise SystemExit(f"seeding failed: {failures[0]}")
 for name, paths in (("ours", ours_paths), ("registry", registry_paths), ("nginx", nginx_paths)):
     with open(os.path.join(out, f"{name}.paths"), "w") as file:
         file.write("\n".join(paths) + "\n")
