@@ -19,6 +19,14 @@
 #   S3 requests    requests moto answered (its request log), per version, by method and key shape;
 #   refused        statements PostgreSQL refused over the whole run (serialization failures and
 #                  deadlocks, from its log, by statement): each made serve re-run a transaction.
+#   idle           what the idle nodes cost (issue 17: a node added to a cluster on a CPU-bound
+#                  machine helps only if it costs nothing while it waits): statements per second,
+#                  by statement, and serve's CPU seconds per minute (utime + stime from
+#                  /proc/PID/stat; only with BENCH_CALLGRIND=0, since valgrind's own CPU would count),
+#                  over the BENCH_IDLE seconds before the pushes, for all BENCH_NODES nodes together.
+#
+# BENCH_NODES (default 1; more needs BENCH_CALLGRIND=0) starts that many nodes on the one database and
+# bucket and pushes to them round-robin: a version's statements then include every node's seal rounds.
 #
 # Exists because the cluster bench's versions/s is the machine's CPU divided by the CPU one version
 # costs in serve, PostgreSQL and moto together (bench-results/cluster-cpu-*.json), and the wall-clock
@@ -85,7 +93,8 @@ psql -X -q "$PG/postgres" -c "CREATE DATABASE bench" >/dev/null
 psql -X -q "$PG/bench" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 
 MOTO_PORT=$(free_port)
-moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+# Unbuffered, so its request log holds every request answered whenever it is counted.
+PYTHONUNBUFFERED=1 moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
 PIDS+=("$!")
 S3="http://127.0.0.1:$MOTO_PORT"
 wait_http "$S3/"
@@ -105,21 +114,32 @@ if [ "$USE_CALLGRIND" = 1 ]; then
     SERVE_BIN="$WORK/artifactstore"
     LAUNCHER=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/serve.out")
 fi
-PORT=$(free_port)
-ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning ARTIFACTSTORE_AUDIT_KEY_FILE="$KEY" \
-    ${LAUNCHER[@]+"${LAUNCHER[@]}"} "$SERVE_BIN" serve --port "$PORT" --data-dir "$WORK/node" \
-    --database "$PG/bench?sslmode=disable" \
-    --backend "s3=s3://$BUCKET/store?region=us-east-1&endpoint=$S3&pathStyle=true" >"$WORK/serve.log" 2>&1 &
-SERVE_PID=$!
-PIDS+=("$SERVE_PID")
-URL="http://127.0.0.1:$PORT"
-echo "== starting serve${LAUNCHER[0]:+ under callgrind} (PostgreSQL :$PG_PORT, moto :$MOTO_PORT)" >&2
-wait_http "$URL/readyz" 600
+# BENCH_NODES (default 1) serve processes on the one database and bucket, pushed to round-robin, as
+# scripts/bench-cluster.sh runs them: what each extra node adds to a version's statements, and to the idle
+# cost. Only the first runs under callgrind, so more than one needs BENCH_CALLGRIND=0.
+NODES=${BENCH_NODES:-1}
+if [ "$NODES" -gt 1 ] && [ "$USE_CALLGRIND" = 1 ]; then echo "error: BENCH_NODES > 1 needs BENCH_CALLGRIND=0" >&2; exit 2; fi
+URLS=()
+SERVE_PIDS=()
+for node in $(seq 1 "$NODES"); do
+    port=$(free_port)
+    ARTIFACTSTORE_ADMIN_TOKEN="$TOKEN" ARTIFACTSTORE_LOG_LEVEL=warning ARTIFACTSTORE_AUDIT_KEY_FILE="$KEY" \
+        ${LAUNCHER[@]+"${LAUNCHER[@]}"} "$SERVE_BIN" serve --port "$port" --data-dir "$WORK/node$node" \
+        --database "$PG/bench?sslmode=disable" \
+        --backend "s3=s3://$BUCKET/store?region=us-east-1&endpoint=$S3&pathStyle=true" >"$WORK/serve$node.log" 2>&1 &
+    SERVE_PIDS+=("$!")
+    PIDS+=("$!")
+    URLS+=("http://127.0.0.1:$port")
+    echo "== starting serve ${node}/${NODES}${LAUNCHER[0]:+ under callgrind} (PostgreSQL :$PG_PORT, moto :$MOTO_PORT)" >&2
+    wait_http "http://127.0.0.1:$port/readyz" 600
+done
+SERVE_PID=${SERVE_PIDS[0]}
+URL=${URLS[0]}
 curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d '{"name":"bench"}' \
     "$URL/v1/namespaces"
 
 echo "== $WARMUP versions unmeasured" >&2
-python3 scripts/bench_cluster_client.py count "$TOKEN" "$WARMUP" "$PUSHERS" "$URL" >&2
+python3 scripts/bench_cluster_client.py count "$TOKEN" "$WARMUP" "$PUSHERS" "${URLS[@]}" >&2
 sleep "$SETTLE"
 
 # Instructions of the dumps callgrind wrote since the last call (each is removed once counted).
@@ -139,6 +159,24 @@ total_statements() {
         WHERE d.datname = 'bench' AND s.query NOT LIKE '%pg_stat_statements%'"
 }
 moto_requests() { grep -c '" [0-9][0-9][0-9] ' "$WORK/moto.log" || true; }
+# The serve processes' CPU time so far, in clock ticks (utime + stime: fields 14 and 15 of
+# /proc/PID/stat, read after the command name, which may hold spaces), summed over the nodes.
+cpu_ticks() {
+    local pid total=0
+    for pid in "${SERVE_PIDS[@]}"; do total=$((total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat"))); done
+    echo "$total"
+}
+# The statements of the bench database since the last reset, most run first: calls, share of
+# execution time, statement.
+statement_table() {
+    psql -X -q -A -t -F $'\t' "$PG/bench" <<SQL
+SELECT s.calls, round((100 * s.total_exec_time / nullif(sum(s.total_exec_time) OVER (), 0))::numeric, 1),
+       left(regexp_replace(s.query, '\s+', ' ', 'g'), 110)
+FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+WHERE d.datname = 'bench' AND s.query NOT LIKE '%pg_stat_statements%'
+ORDER BY s.calls DESC, s.total_exec_time DESC
+SQL
+}
 # The idle server's own work (its periodic services) for IDLE seconds: instructions, statements
 # and S3 requests, subtracted below at the same rate over the measured time.
 IDLE=${BENCH_IDLE:-15}
@@ -147,7 +185,9 @@ echo "== ${IDLE} s idle" >&2
 psql -X -q -A -t "$PG/bench" -c "SELECT pg_stat_statements_reset()" >/dev/null
 moto_idle_before=$(moto_requests)
 if [ "$USE_CALLGRIND" = 1 ]; then callgrind_control -i on "$SERVE_PID" >/dev/null; fi
+idle_ticks_before=$(cpu_ticks)
 sleep "$IDLE"
+idle_ticks=$(($(cpu_ticks) - idle_ticks_before))
 if [ "$USE_CALLGRIND" = 1 ]; then
     callgrind_control -i off "$SERVE_PID" >/dev/null
     callgrind_control -d "$SERVE_PID" >/dev/null
@@ -155,6 +195,13 @@ if [ "$USE_CALLGRIND" = 1 ]; then
     idle_instructions=$(dumped_instructions)
 fi
 idle_statements=$(total_statements)
+statement_table >"$WORK/idle-statements.tsv"
+# CPU seconds per minute of the idle server (not measurable under callgrind: "null").
+idle_cpu_per_minute=null
+if [ "$USE_CALLGRIND" != 1 ]; then
+    idle_cpu_per_minute=$(python3 -c "import os, sys; print(f'{int(sys.argv[1]) / os.sysconf(\"SC_CLK_TCK\") * 60 / float(sys.argv[2]):.3f}')" \
+        "$idle_ticks" "$IDLE")
+fi
 idle_s3=$(($(moto_requests) - moto_idle_before))
 
 echo "== $VERSIONS versions measured ($PUSHERS pushers)" >&2
@@ -162,7 +209,7 @@ psql -X -q -A -t "$PG/bench" -c "SELECT pg_stat_statements_reset()" >/dev/null
 moto_before=$(wc -l <"$WORK/moto.log")
 if [ "$USE_CALLGRIND" = 1 ]; then callgrind_control -i on "$SERVE_PID" >/dev/null; fi
 started=$(date +%s.%N)
-out=$(python3 scripts/bench_cluster_client.py count "$TOKEN" "$VERSIONS" "$PUSHERS" "$URL")
+out=$(python3 scripts/bench_cluster_client.py count "$TOKEN" "$VERSIONS" "$PUSHERS" "${URLS[@]}")
 echo "   $out" >&2
 sleep "$SETTLE"
 measured_seconds=$(python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$started")
@@ -179,16 +226,10 @@ if [ "$USE_CALLGRIND" = 1 ]; then
 fi
 acknowledged=$(sed -n 's/.*versions=\([0-9]*\).*/\1/p' <<<"$out")
 failures=$(sed -n 's/.*failures=\([0-9]*\).*/\1/p' <<<"$out")
-[ "${acknowledged:-0}" -gt 0 ] || { echo "error: no version was acknowledged; see $WORK/serve.log" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+[ "${acknowledged:-0}" -gt 0 ] || { echo "error: no version was acknowledged; the servers said:" >&2; cat "$WORK"/serve*.log >&2; exit 1; }
 
 # Statements of the bench database only (the reset above zeroed them), most run first.
-psql -X -q -A -t -F $'\t' "$PG/bench" >"$WORK/statements.tsv" <<SQL
-SELECT s.calls, round((100 * s.total_exec_time / nullif(sum(s.total_exec_time) OVER (), 0))::numeric, 1),
-       left(regexp_replace(s.query, '\s+', ' ', 'g'), 110)
-FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-WHERE d.datname = 'bench' AND s.query NOT LIKE '%pg_stat_statements%'
-ORDER BY s.calls DESC, s.total_exec_time DESC
-SQL
+statement_table >"$WORK/statements.tsv"
 gross_statements=$(awk -F'\t' '{ n += $1 } END { print n + 0 }' "$WORK/statements.tsv")
 net() { python3 -c "import sys; g, i, s, t = map(float, sys.argv[1:]); print(max(0, round(g - i * s / t)))" "$@"; }
 statements=$(net "$gross_statements" "$idle_statements" "$measured_seconds" "$IDLE")
@@ -223,9 +264,11 @@ s3_per_version=$(per "$s3_requests" "$acknowledged" 2)
 
 echo
 echo "statements per version (calls / $acknowledged versions, share of PostgreSQL execution time, statement; idle server's included):"
-awk -F'\t' -v n="$acknowledged" '{ printf "  %7.2f  %5s%%  %s\n", $1 / n, $2, $3 }' "$WORK/statements.tsv" | head -40
+awk -F'\t' -v n="$acknowledged" 'NR <= 40 { printf "  %7.2f  %5s%%  %s\n", $1 / n, $2, $3 }' "$WORK/statements.tsv"
 echo "S3 requests per version (method, key shape, status; idle server's included):"
-awk -v n="$acknowledged" '{ c = $1; $1 = ""; printf "  %7.2f %s\n", c / n, $0 }' "$WORK/s3.txt" | head -20
+awk -v n="$acknowledged" 'NR <= 20 { c = $1; $1 = ""; printf "  %7.2f %s\n", c / n, $0 }' "$WORK/s3.txt"
+echo "statements per second of the idle server (${IDLE} s before the pushes):"
+awk -F'\t' -v t="$IDLE" 'NR <= 20 { printf "  %7.2f  %s\n", $1 / t, $3 }' "$WORK/idle-statements.tsv"
 echo "statements PostgreSQL refused (the whole run, warm-up included; serve re-ran each transaction):"
 sed 's/^/  /' "$WORK/conflicts.txt"
 printf '\n%-34s %14s\n' "per acknowledged version" ""
@@ -236,20 +279,26 @@ printf '%-34s %14s\n' "  with the idle server's" "$(per "$gross_statements" "$ac
 printf '%-34s %14s\n' "S3 requests (moto)" "$s3_per_version"
 printf '%-34s %14s\n' "  with the idle server's" "$(per "$gross_s3" "$acknowledged" 2) (idle $(per "$idle_s3" "$IDLE" 2)/s)"
 printf '%-34s %14s\n' "refused statements (whole run)" "$conflicts"
+printf '%-34s %14s\n' "idle: statements per second" "$(per "$idle_statements" "$IDLE" 2) ($NODES node(s))"
+printf '%-34s %14s\n' "idle: serve CPU s per minute" "$idle_cpu_per_minute ($NODES node(s))"
 printf '%-34s %14s\n' "versions measured" "$acknowledged (failures ${failures:-0})"
 
 mkdir -p bench-results
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-python3 - "$WORK/statements.tsv" "$WORK/s3.txt" >"bench-results/writes-$stamp.json" <<PY
+python3 - "$WORK/statements.tsv" "$WORK/s3.txt" "$WORK/idle-statements.tsv" >"bench-results/writes-$stamp.json" <<PY
 import json, sys
-statements = [dict(zip(("calls", "time_percent", "query"), line.rstrip("\n").split("\t"))) for line in open(sys.argv[1]) if line.strip()]
+def table(path):
+    return [dict(zip(("calls", "time_percent", "query"), line.rstrip("\n").split("\t"))) for line in open(path) if line.strip()]
+statements = table(sys.argv[1])
 s3 = [line.split(None, 1) for line in open(sys.argv[2]) if line.strip()]
 print(json.dumps({"suite": "writes", "time": "$stamp", "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
-  "binary": "$BIN", "versions": $acknowledged, "failures": ${failures:-0}, "pushers": $PUSHERS, "callgrind": $USE_CALLGRIND == 1,
+  "binary": "$BIN", "versions": $acknowledged, "failures": ${failures:-0}, "pushers": $PUSHERS, "nodes": $NODES, "callgrind": $USE_CALLGRIND == 1,
   "version_instructions": $version_instructions, "gross_version_instructions": $(per "$gross_instructions" "$acknowledged" 0),
   "measured_seconds": $measured_seconds, "idle_instructions_per_second": $(per "$idle_instructions" "$IDLE" 0),
   "statements_per_version": $statements_per_version,
   "s3_requests_per_version": $s3_per_version, "refused_statements": $conflicts, "statements": statements,
-  "s3_requests": [{"count": int(c), "request": r.strip()} for c, r in s3]}, indent=1))
+  "s3_requests": [{"count": int(c), "request": r.strip()} for c, r in s3],
+  "idle_seconds": $IDLE, "idle_statements_per_second": $(per "$idle_statements" "$IDLE" 2),
+  "idle_cpu_seconds_per_minute": ${idle_cpu_per_minute/null/None}, "idle_statements": table(sys.argv[3])}, indent=1))
 PY
 echo "RESULT version_instructions=$version_instructions statements_per_version=$statements_per_version s3_requests_per_version=$s3_per_version versions=$acknowledged"

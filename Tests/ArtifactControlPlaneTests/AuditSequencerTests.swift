@@ -257,35 +257,6 @@ struct AuditSequencerTests {
         }
     }
 
-    @Test("the service seals records another node wrote at its next tick of the injected clock", arguments: TestDatabase.allCases)
-    func serviceTicks(database: TestDatabase) async throws {
-        try await Harness.run(database) { h in
-            let other = try await ControlPlane.open(h.location, dataPlane: h.dataPlane, logger: TestLogs.silent)
-            try await withCleanup {
-                let clock = ManualClock()
-                let (reports, continuation) = AsyncStream.makeStream(of: AuditSealReport.self)
-                let service = h.controlPlane.auditSequencer.service(interval: .milliseconds(100), clock: clock) { continuation.yield($0) }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await service.run() }
-                    var iterator = reports.makeAsyncIterator()
-                    _ = await iterator.next()  // the first round, at start
-                    // Written through another control plane: this process's sequencer is not woken.
-                    _ = try await other.registry.createNamespace("team", context: h.context)
-                    while clock.sleeperCount == 0 { await Task.yield() }
-                    #expect(try await Self.pendingCount(h) == 1)
-                    clock.advance(by: .milliseconds(100))
-                    var sealed = 0
-                    while sealed == 0, let report = await iterator.next() { sealed += report.sealed }
-                    #expect(sealed == 1)
-                    #expect(try await Self.pendingCount(h) == 0)
-                    group.cancelAll()
-                }
-            } then: {
-                await other.close()
-            }
-        }
-    }
-
     @Test(
         "records sealed before schema 5 (no key id, plain SHA-256) verify, the first keyed record links to them, and an edit is caught",
         arguments: TestDatabase.allCases

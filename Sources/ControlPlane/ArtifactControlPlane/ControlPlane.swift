@@ -70,7 +70,8 @@ public final class ControlPlane: Sendable {
     public let configuration: Configuration
     /// Recently read authorisations and blob facts, shared by every part (and every caller).
     public let caches: ControlPlaneCaches
-    /// Wakes this process's audit sequencer after every commit (``AuditSequencerService``).
+    /// Wakes this process's audit sequencer after every commit that wrote an audit record
+    /// (``AuditSequencerService``).
     let auditWake = AuditWakeSignal()
     /// The registry JWT signing keys, read from the database on first use.
     let registryTokenKeys = RegistryTokenKeys()
@@ -167,8 +168,8 @@ public final class ControlPlane: Sendable {
 
     /// Runs `body` in a transaction, turning every failure into a ``ControlPlaneError``.
     /// Background work (collection, retention, expiry) passes `.background` so that requests
-    /// it keeps beating to a conflict get a turn without it. After a commit the audit sequencer
-    /// is woken, to seal the record the transaction may have left pending.
+    /// it keeps beating to a conflict get a turn without it. After a commit that appended an audit
+    /// record the audit sequencer is woken, to seal it.
     package func mutate<R: Sendable>(
         _ doing: String,
         priority: TransactionPriority = .normal,
@@ -182,16 +183,17 @@ public final class ControlPlane: Sendable {
     }
 
     /// Runs `body` in a store transaction in which ``AuditLog/append(_:context:at:in:)`` MACs
-    /// with this control plane's audit keys, and wakes the audit sequencer after the commit.
+    /// with this control plane's audit keys, and wakes the audit sequencer after the commit when
+    /// the body appended a record.
     func transaction<R: Sendable>(
         priority: TransactionPriority = .normal,
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> R
     ) async throws -> R {
-        let keys = configuration.auditKeys
+        let writer = AuditWriter(keys: configuration.auditKeys)
         let result = try await store.transaction(priority: priority) { db in
-            try await AuditLog.$writerKeys.withValue(keys) { try await body(db) }
+            try await AuditLog.$writer.withValue(writer) { try await body(db) }
         }
-        auditWake.signal()
+        if writer.appended { auditWake.signal() }
         return result
     }
 

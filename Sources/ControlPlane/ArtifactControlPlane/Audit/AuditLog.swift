@@ -18,10 +18,11 @@ import Synchronization
 public struct AuditLog: Sendable {
     let controlPlane: ControlPlane
 
-    /// The keys the pending records of the running transaction are MAC'd with: set by the
-    /// control plane around every transaction body (``ControlPlane/transaction(priority:_:)``),
-    /// so the parts need not pass them to every ``append(_:context:at:in:)``.
-    @TaskLocal static var writerKeys: AuditKeyring?
+    /// The writer of the running transaction (the keys its pending records are MAC'd with, and
+    /// whether it wrote one): set by the control plane around every transaction body
+    /// (``ControlPlane/transaction(priority:_:)``), so the parts need not pass keys to every
+    /// ``append(_:context:at:in:)``.
+    @TaskLocal static var writer: AuditWriter?
 
     /// Writes `event` as a pending record in the transaction `db`. Internal: callers are the
     /// other parts. One insert under a random key: concurrent writers share no row.
@@ -29,13 +30,14 @@ public struct AuditLog: Sendable {
     /// - Throws: when called outside a control-plane transaction (no ``writerKeys``): a record
     ///   without its writer's MAC would never be sealed, so the change is refused instead.
     package static func append(_ event: AuditEvent, context: RequestContext, at time: Int64, in db: any SQLDatabase) async throws {
-        guard let keys = writerKeys else {
+        guard let writer else {
             throw ControlPlaneError(
                 .internalError,
                 "recording \(event.action): an audit record was written outside a control-plane transaction"
             )
         }
-        try await AuditPendingRecord(event, context: context, at: time, keys: keys).insert(in: db)
+        try await AuditPendingRecord(event, context: context, at: time, keys: writer.keys).insert(in: db)
+        writer.recordAppend()
         // The change's webhook deliveries commit (or vanish) with it (docs/webhooks.md).
         try await WebhookOutbox.enqueue(event, context: context, at: time, in: db)
         // So does the change's push replication (docs/replication.md).

@@ -27,10 +27,10 @@ public struct AuditSealReport: Sendable, Hashable {
 /// PostgreSQL advisory lock, or a flock beside an SQLite file), taken afresh for every batch: a
 /// node that cannot take it seals nothing, so a node that loses the role stops at once.
 ///
-/// Each batch is one transaction, safe on its own even without the lock: it reads the head, takes
-/// up to ``batchSize`` pending records in `(time, id)` order, moves the head by compare-and-set
-/// from the value it read (else it writes nothing), inserts the records at the following
-/// sequence numbers (the primary key refuses a number twice) and deletes exactly those pending
+/// Each batch is one transaction, safe on its own even without the lock: it takes up to
+/// ``batchSize`` pending records in `(time, id)` order together with the head (one statement),
+/// moves the head by compare-and-set from the value it read (else it writes nothing), inserts
+/// the records at the following sequence numbers (the primary key refuses a number twice) and deletes exactly those pending
 /// rows (each must still be there). On PostgreSQL the transaction is repeatable read
 /// (``TransactionIsolation/snapshot``): two seals that read the same head or the same pending
 /// rows both write them, and the second is refused; SQLite runs one writer. A batch that loses is
@@ -111,14 +111,21 @@ public struct AuditSequencer: Sendable {
         keys: AuditKeyring,
         in db: any SQLDatabase
     ) async throws -> BatchOutcome {
-        let head = try await readHead(in: db)
-        var sql: SQLQueryString = "SELECT \(unsafeRaw: AuditPendingRecord.columns) FROM audit_pending"
+        // The head comes with the page (uncorrelated subqueries, evaluated once): one statement,
+        // one snapshot, and a round with nothing pending reads nothing more.
+        var sql: SQLQueryString = """
+            SELECT \(unsafeRaw: AuditPendingRecord.columns), (SELECT seq FROM audit_head WHERE id = 1) AS head_seq,
+                (SELECT hash FROM audit_head WHERE id = 1) AS head_hash
+            FROM audit_pending
+            """
         if let cursor {
             sql += " WHERE time > \(bind: cursor.time) OR (time = \(bind: cursor.time) AND id > \(bind: cursor.id))"
         }
         sql += " ORDER BY time, id LIMIT \(literal: limit)"
         let rows = try await db.raw(sql).all()
         var outcome = BatchOutcome(more: rows.count == limit)
+        guard let first = rows.first else { return outcome }
+        let head = try Self.head(from: first)
         var sealed: [AuditRecord] = []
         var pendingIDs: [String] = []
         var last = head
@@ -145,10 +152,19 @@ public struct AuditSequencer: Sendable {
         return outcome
     }
 
-    /// The head, or the genesis head when no record was ever sealed.
-    static func readHead(in db: any SQLDatabase) async throws -> AuditHead {
-        guard let row = try await db.raw("SELECT seq, hash FROM audit_head WHERE id = 1").first() else { return .genesis }
-        return AuditHead(sequence: try row.int("seq"), hash: try row.string("hash"))
+    /// The head read with a page of pending records (`head_seq`, `head_hash`; both NULL before
+    /// the first seal: the genesis head).
+    private static func head(from row: any SQLRow) throws -> AuditHead {
+        guard let sequence = try row.optionalInt("head_seq") else { return .genesis }
+        return AuditHead(sequence: sequence, hash: try row.string("head_hash"))
+    }
+
+    /// Whether any record is pending: one indexed read, without the role or a transaction. The
+    /// service asks it before a round of its timer, so an idle store costs one statement a tick.
+    public func hasPending() async throws(ControlPlaneError) -> Bool {
+        try await controlPlane.query("looking for pending audit records") { db in
+            try await db.raw("SELECT 1 AS pending FROM audit_pending LIMIT 1").first() != nil
+        }
     }
 
     /// Compare-and-set: moves the head from `old` to `new` only if it still is `old`; `false`

@@ -2,22 +2,29 @@ import Logging
 public import ServiceLifecycle
 
 /// The audit sequencer as a long-running service: a seal round shortly after every local commit
-/// (``gather`` later) and at least every ``interval``, until graceful shutdown.
+/// that wrote a record (``gather`` later), and a look for records other processes left pending
+/// every ``interval`` while there are some (backing off to ``idleInterval`` while there are
+/// none), until graceful shutdown.
 ///
 /// Exists so acknowledged changes reach the keyed chain within the documented bound
-/// (docs/control-plane.md, "Audit log": one interval plus one round, 100 ms by default) on every
-/// server, while only the one holding the `audit-sequencer` lock seals. A commit's wake-up is
-/// answered ``gather`` (10 ms by default, well inside the interval) later rather than at once, so
-/// that the commits of those milliseconds are sealed by one round: a round costs the same nine
-/// statements and one lock whether it seals one record or fifty, and under a steady stream of
-/// pushes rounds taken at once sealed one or two records each. The others' rounds take
-/// the lock, find it held and do nothing; if the holder dies, its lock goes with its connection
-/// (or process) and the next node to tick takes over. Graceful shutdown interrupts the wait, then
-/// runs one last round, so what this node acknowledged is sealed before it stops. Failures are
-/// logged and the next round retries.
+/// (docs/control-plane.md, "Audit log") on every server, while only the one holding the
+/// `audit-sequencer` lock seals. A commit's wake-up is answered ``gather`` (50 ms by default)
+/// later rather than at once, so that the commits of those milliseconds are sealed by one round:
+/// a round costs the same eight statements and one lock whether it seals one record or fifty,
+/// and every node of a cluster runs its own rounds. A wake-up whose round finds the role taken
+/// (another node, or a read of this one, is sealing) is tried again a gather later, so a node's
+/// own records never wait for a tick. A tick asks first whether anything is pending (one
+/// statement) and runs a round only then: the ticks exist for records whose writer died before
+/// sealing them, or wrote them without a sequencer (a CLI command). If the holder dies, its lock
+/// goes with its connection (or process) and the next node's round takes over. Graceful shutdown
+/// interrupts the wait, then runs one last round, so what this node acknowledged is sealed before
+/// it stops. Failures are logged and the next round retries.
 public struct AuditSequencerService<C: Clock>: Service where C.Duration == Duration {
     public let sequencer: AuditSequencer
+    /// The tick while records are found pending.
     public let interval: Duration
+    /// The longest tick: each tick that finds nothing pending doubles the next, up to this.
+    public let idleInterval: Duration
     /// How long after a wake-up the round starts; zero: at once.
     public let gather: Duration
     let clock: C
@@ -25,64 +32,113 @@ public struct AuditSequencerService<C: Clock>: Service where C.Duration == Durat
     /// Called with the report of every round that held the role (metrics, tests).
     let onReport: @Sendable (AuditSealReport) -> Void
 
-    public func run() async throws {
-        let wake = sequencer.controlPlane.auditWake
-        var refusedBefore = 0
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            refusedBefore = await round(refusedBefore: refusedBefore)
-            await cancelWhenGracefulShutdown {
-                let woken = await withTaskGroup(of: Bool.self) { group in
-                    group.addTask {
-                        try? await clock.sleep(for: interval)
-                        return false
-                    }
-                    group.addTask {
-                        await wake.wait()
-                        return true
-                    }
-                    let first = await group.next() ?? false
-                    group.cancelAll()
-                    return first
-                }
-                if woken, gather > .zero { try? await clock.sleep(for: gather) }
-            }
-        }
-        if !Task.isCancelled { _ = await round(refusedBefore: refusedBefore) }
+    /// What started a round.
+    enum Trigger: Sendable {
+        /// The start, a local commit, or a retry of one: seal.
+        case seal
+        /// The timer: seal only what is found pending.
+        case tick
     }
 
-    /// One round; returns how many records it refused (logged only when that number changes, so
-    /// a forged pending record is reported once, not ten times a second).
-    private func round(refusedBefore: Int) async -> Int {
+    /// How a round ended.
+    enum Outcome: Sendable, Equatable {
+        /// A round held the role and sealed this many records.
+        case ran(sealed: Int)
+        /// Another sealer held the role.
+        case roleTaken
+        /// A tick found nothing pending.
+        case nothingPending
+        /// The round failed (logged).
+        case failed
+    }
+
+    public func run() async throws {
+        let wake = sequencer.controlPlane.auditWake
+        var refused = 0
+        var trigger = Trigger.seal
+        var idleTicks = 0
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let outcome = await round(trigger, refused: &refused)
+            // A tick that found nothing, or only records it refuses (forged), counts as idle.
+            let idle = trigger == .tick && (outcome == .nothingPending || outcome == .ran(sealed: 0))
+            idleTicks = idle ? min(idleTicks + 1, 16) : 0
+            let retry = trigger == .seal && outcome == .roleTaken
+            let tick = tickWait(afterIdleTicks: idleTicks)
+            trigger = await cancelWhenGracefulShutdown { await nextTrigger(retry: retry, tick: tick, wake: wake) }
+        }
+        if !Task.isCancelled { _ = await round(.seal, refused: &refused) }
+    }
+
+    /// The wait before the next tick: ``interval``, doubled for every tick in a row that found
+    /// nothing pending, at most ``idleInterval``.
+    func tickWait(afterIdleTicks idleTicks: Int) -> Duration {
+        var wait = interval
+        for _ in 0..<idleTicks where wait < idleInterval { wait = wait * 2 }
+        return min(wait, max(idleInterval, interval))
+    }
+
+    /// Waits for a wake-up (then the gather) or the tick; a retry waits the gather only.
+    private func nextTrigger(retry: Bool, tick: Duration, wake: AuditWakeSignal) async -> Trigger {
+        if retry {
+            try? await clock.sleep(for: gather > .zero ? gather : .milliseconds(10))
+            return .seal
+        }
+        let woken = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try? await clock.sleep(for: tick)
+                return false
+            }
+            group.addTask {
+                await wake.wait()
+                return true
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        guard woken else { return .tick }
+        if gather > .zero { try? await clock.sleep(for: gather) }
+        return .seal
+    }
+
+    /// One round. `refused` is how many records the last round refused: a change is logged (so
+    /// a forged pending record is reported once, not at every round).
+    private func round(_ trigger: Trigger, refused: inout Int) async -> Outcome {
         do {
+            if trigger == .tick, try await !sequencer.hasPending() { return .nothingPending }
             let report = try await sequencer.sealPending()
-            guard report.ran else { return refusedBefore }
+            guard report.ran else { return .roleTaken }
             onReport(report)
-            if report.refused > 0, report.refused != refusedBefore {
+            if report.refused > 0, report.refused != refused {
                 logger.error(
                     "pending audit records fail their writer's MAC or do not decode; they stay unsealed (audit verify names them)",
                     metadata: ["refused": "\(report.refused)"]
                 )
             }
-            return report.refused
+            refused = report.refused
+            return .ran(sealed: report.sealed)
         } catch {
             logger.error("sealing audit records failed", metadata: ["error": "\(error)"])
-            return refusedBefore
+            return .failed
         }
     }
 }
 
 extension AuditSequencer {
-    /// A service that seals `gather` after every local commit and every `interval` on `clock`,
-    /// until shutdown, passing each round it ran to `onReport`.
+    /// A service that seals `gather` after every local commit that wrote a record, and looks for
+    /// pending records every `interval` (backing off to `idleInterval` while it finds none) on
+    /// `clock`, until shutdown, passing each round it ran to `onReport`.
     public func service<C: Clock>(
         interval: Duration = .milliseconds(100),
-        gather: Duration = .milliseconds(10),
+        idleInterval: Duration = .seconds(1),
+        gather: Duration = .milliseconds(50),
         clock: C = ContinuousClock(),
         onReport: @escaping @Sendable (AuditSealReport) -> Void = { _ in }
     ) -> AuditSequencerService<C> where C.Duration == Duration {
         AuditSequencerService(
             sequencer: self,
             interval: interval,
+            idleInterval: max(idleInterval, interval),
             gather: min(gather, interval),
             clock: clock,
             logger: controlPlane.logger,

@@ -3,8 +3,9 @@ import Synchronization
 /// Wakes the audit sequencer of this process right after a local commit.
 ///
 /// Exists so a record written here is sealed at once instead of at the next tick: every
-/// committed control-plane transaction calls ``signal()``, and ``AuditSequencerService`` waits on
-/// ``wait()`` between rounds. Signals coalesce: many commits during a round cause one more round.
+/// committed control-plane transaction that appended a record calls ``signal()``, and
+/// ``AuditSequencerService`` waits on ``wait()`` between rounds. Signals coalesce: many commits
+/// during a round cause one more round.
 final class AuditWakeSignal: Sendable {
     private struct State {
         var signalled = false
@@ -13,6 +14,9 @@ final class AuditWakeSignal: Sendable {
     }
 
     private let state = Mutex(State())
+
+    /// Whether a signal is waiting for the next ``wait()`` (tests: which commits wake).
+    var isSignalled: Bool { state.withLock { $0.signalled } }
 
     /// Wakes every waiter, or the next one to wait when none is waiting.
     func signal() {

@@ -21,6 +21,22 @@ package struct LeasedRows: Sendable {
         self.node = node
     }
 
+    /// Rows removed per ``prune(doneColumn:deliveredBefore:deadBefore:in:)`` call.
+    package static let pruneBatch = 1000
+
+    /// Whether any row is due (pending, its attempt time come, its lease passed): one indexed
+    /// read outside a transaction, which a poller asks before it claims in one. An idle outbox
+    /// then costs a statement a round, not a serializable transaction (and the turn lock that
+    /// background work takes around it).
+    package func anyDue(now: Int64, in db: any SQLDatabase) async throws -> Bool {
+        try await db.raw(
+            """
+            SELECT 1 AS due FROM \(unsafeRaw: table)
+            WHERE state = 'pending' AND next_attempt_at <= \(bind: now) AND claimed_until < \(bind: now) LIMIT 1
+            """
+        ).first() != nil
+    }
+
     /// Runs `select` (which must filter `claimed_until < now`, return `id`, and be bounded) in
     /// the transaction `db`, leases the rows it returns until `leaseEnd`, and returns them mapped.
     package func claim<T>(
@@ -93,7 +109,7 @@ package struct LeasedRows: Sendable {
             SELECT id FROM \(unsafeRaw: table)
             WHERE (state = 'delivered' AND \(unsafeRaw: doneColumn) < \(bind: deliveredBefore))
                 OR (state = 'dead' AND created_at < \(bind: deadBefore))
-            LIMIT 1000
+            LIMIT \(literal: Self.pruneBatch)
             """
         ).all().map { try $0.decode(column: "id", as: String.self) }
         if !old.isEmpty { try await db.raw("DELETE FROM \(unsafeRaw: table) WHERE id IN (\(binds: old))").run() }

@@ -68,11 +68,14 @@ public struct ReplicationQueue: Sendable {
         }
     }
 
-    /// Claims up to ``WebhookDeliverySettings/batchSize`` due items, oldest first.
+    /// Claims up to ``WebhookDeliverySettings/batchSize`` due items, oldest first (one read when
+    /// none is due).
     public func claim() async throws(ControlPlaneError) -> [Item] {
         let now = controlPlane.nowMilliseconds()
         let leaseEnd = now + settings.lease.milliseconds
         let (lease, limit) = (self.lease, settings.batchSize)
+        let due = try await controlPlane.query("looking for due replication items") { db in try await lease.anyDue(now: now, in: db) }
+        guard due else { return [] }
         return try await controlPlane.mutate("claiming replication items", priority: .background) { db in
             try await lease.claim(
                 """

@@ -2,7 +2,9 @@ import Logging
 public import ServiceLifecycle
 
 /// Webhook delivery as a long-running service: a round every ``interval`` (at once again while
-/// rounds come back full), until graceful shutdown, which interrupts the wait, never a round.
+/// rounds come back full; one read when nothing is due), old deliveries removed after the first
+/// round and then once a minute (``PruneSchedule``), until graceful shutdown, which interrupts
+/// the wait, never a round.
 ///
 /// Exists so `artifactstore serve` delivers from its one ServiceGroup; every node of a shared
 /// database may run it (``WebhookDispatcher`` leases each delivery to one of them).
@@ -26,6 +28,7 @@ public struct WebhookDeliveryService<C: Clock>: Service where C.Duration == Dura
 
     public func run() async throws {
         let logger = dispatcher.controlPlane.logger
+        var pruning = PruneSchedule(clock: clock)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             var full = false
             do {
@@ -42,11 +45,10 @@ public struct WebhookDeliveryService<C: Clock>: Service where C.Duration == Dura
                 logger.error("a webhook delivery round failed", metadata: ["error": "\(error.message)"])
             }
             if full { continue }
-            do {
-                _ = try await dispatcher.prune()
-            } catch {
-                logger.error("removing old webhook deliveries failed", metadata: ["error": "\(error.message)"])
-            }
+            await pruning.runIfDue(
+                { () throws(ControlPlaneError) in try await dispatcher.prune() },
+                failed: { logger.error("removing old webhook deliveries failed", metadata: ["error": "\($0.message)"]) }
+            )
             await cancelWhenGracefulShutdown { try? await clock.sleep(for: interval) }
         }
     }

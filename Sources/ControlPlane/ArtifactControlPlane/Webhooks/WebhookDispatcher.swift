@@ -63,11 +63,14 @@ public struct WebhookDispatcher: Sendable {
         var sealed: String
     }
 
-    /// One round: claims up to ``WebhookDeliverySettings/batchSize`` due deliveries and sends them.
+    /// One round: claims up to ``WebhookDeliverySettings/batchSize`` due deliveries and sends them
+    /// (one read when none is due).
     public func deliverDue() async throws(ControlPlaneError) -> WebhookRoundReport {
         let now = controlPlane.nowMilliseconds()
         let leaseEnd = now + settings.lease.milliseconds
         let (lease, limit) = (self.lease, settings.batchSize)
+        let due = try await controlPlane.query("looking for due webhook deliveries") { db in try await lease.anyDue(now: now, in: db) }
+        guard due else { return WebhookRoundReport() }
         let claimed = try await controlPlane.mutate("claiming webhook deliveries", priority: .background) { db -> [Claimed] in
             try await lease.claim(
                 """

@@ -39,6 +39,7 @@ struct ReplicationService: Service {
     }
 
     private func pushLoop() async {
+        var pruning = PruneSchedule(clock: ContinuousClock())
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             var full = false
             do {
@@ -54,11 +55,10 @@ struct ReplicationService: Service {
                 logger.error("a replication round failed", metadata: ["error": "\(error.message)"])
             }
             if full { continue }
-            do {
-                _ = try await queue.prune()
-            } catch {
-                logger.error("removing old replication items failed", metadata: ["error": "\(error.message)"])
-            }
+            await pruning.runIfDue(
+                { () throws(ControlPlaneError) in try await queue.prune() },
+                failed: { logger.error("removing old replication items failed", metadata: ["error": "\($0.message)"]) }
+            )
             await cancelWhenGracefulShutdown { try? await Task.sleep(for: interval) }
         }
     }
@@ -116,11 +116,13 @@ struct ReplicationService: Service {
                 let now = controlPlane.nowMilliseconds()
                 let rules = try await replication.list()
                 metrics.recordReplicationStatus(rules)
-                let configurations = try await replication.configurations()
+                // The rules' passwords are read and opened only when a pull run is due.
+                var configurations: [ReplicationRuleConfiguration]?
                 for rule in rules where rule.direction == .pull {
                     let last = rule.status.lastRunAt.map { Int64($0.timeIntervalSince1970 * 1000) }
-                    guard now - (last ?? 0) >= rule.intervalSeconds * 1000,
-                        let configuration = configurations.first(where: { $0.name == rule.name }),
+                    guard now - (last ?? 0) >= rule.intervalSeconds * 1000 else { continue }
+                    if configurations == nil { configurations = try await replication.configurations() }
+                    guard let configuration = configurations?.first(where: { $0.name == rule.name }),
                         try await replication.claimRun(rule.name, previous: last, now: now)
                     else { continue }
                     await mirror(configuration)
