@@ -73,7 +73,8 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
         let capacity = self.capacity
         state.withLock { state in
             guard state.generation == generation, !state.isSuspended else { return }
-            if state.entries[key] == nil, state.entries.count >= capacity {
+            // The count first: below capacity (the common case) the key is hashed once, not twice.
+            if state.entries.count >= capacity, state.entries[key] == nil {
                 Self.evict(&state.entries, capacity: capacity, now: now, lifetime: seconds)
             }
             state.entries[key] = Entry(value: value, storedAt: now)
