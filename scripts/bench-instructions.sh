@@ -11,6 +11,9 @@
 #   4 KiB GET   wrk -t1 -c8 for BENCH_SECONDS (default 10) after a 3 s warm-up; instructions
 #               between the two callgrind toggles divided by the requests wrk completed. nginx
 #               runs as one process (master_process off) so callgrind sees all of its work.
+#   /v2 GET     ours only: the same blob through the OCI API (`/v2/bench/small/blobs/sha256:…`)
+#               with Basic credentials (the token as password), as docker and the working-set
+#               rounds of scripts/bench-http.sh ask; measured as the 4 KiB GET.
 #   HEAD        ours only: 3,000 HEADs of the same blob (scripts/bench_http_client.py, c=8)
 #               after 500 unmeasured.
 #   floor GET   a bare Hummingbird server (Benchmarks' hummingbird-floor) answering the same GET
@@ -29,7 +32,7 @@
 #
 # Last line: RESULT get_instructions=… cold_get_instructions=… nginx_get_instructions=…
 #   get_instructions_vs_nginx=… head_instructions=… cold_head_instructions=… cold_get_vs_warm=…
-#   floor_get_instructions=… get_instructions_vs_floor=…
+#   floor_get_instructions=… get_instructions_vs_floor=… v2_basic_get_instructions=…
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -95,6 +98,13 @@ wrk -t1 -c8 -d3s -H "Authorization: Bearer $TOKEN" "$OURS$BLOB" >/dev/null 2>&1
 ours_get_total=$(count_during "$OURS_PID" ours wrk_requests -t1 -c8 -d"${SECONDS_MEASURED}s" -H "Authorization: Bearer $TOKEN" "$OURS$BLOB")
 ours_get_requests=$(cat "$WORK/requests")
 
+echo "== 4 KiB GET, ours, /v2 with Basic credentials" >&2
+BASIC="Basic $(printf 'bench:%s' "$TOKEN" | base64 -w0)"
+V2_BLOB="/v2/bench/small/blobs/sha256:$SMALL_SHA"
+wrk -t1 -c8 -d3s -H "Authorization: $BASIC" "$OURS$V2_BLOB" >/dev/null 2>&1
+ours_v2_get_total=$(count_during "$OURS_PID" ours wrk_requests -t1 -c8 -d"${SECONDS_MEASURED}s" -H "Authorization: $BASIC" "$OURS$V2_BLOB")
+ours_v2_get_requests=$(cat "$WORK/requests")
+
 echo "== HEAD, ours" >&2
 python3 scripts/bench_http_client.py head "$OURS" "$TOKEN" 500 8 "$BLOB" >/dev/null
 ours_head_total=$(count_during "$OURS_PID" ours python3 scripts/bench_http_client.py head "$OURS" "$TOKEN" 3000 8 "$BLOB")
@@ -159,6 +169,7 @@ ours_get=$(per "$ours_get_total" "$ours_get_requests")
 nginx_get=$(per "$nginx_get_total" "$nginx_get_requests")
 floor_get=$(per "$floor_get_total" "$floor_get_requests")
 ours_head=$(per "$ours_head_total" "$ours_head_requests")
+ours_v2_get=$(per "$ours_v2_get_total" "$ours_v2_get_requests")
 ours_cold_get=$(per "$ours_cold_get_total" "$COLD_COUNT")
 ours_cold_head=$(per "$ours_cold_head_total" "$COLD_COUNT")
 cold_get_vs_warm=$(ratio "$ours_cold_get" "$ours_get")
@@ -168,6 +179,7 @@ get_instructions_vs_floor=$(ratio "$ours_get" "$floor_get")
 printf '\n%-34s %12s %12s\n' "instructions per request" ours nginx
 printf '%-34s %12s %12s\n' "4 KiB GET" "$ours_get" "$nginx_get"
 printf '%-34s %12s %12s\n' "4 KiB GET, bare Hummingbird" "$floor_get" "-"
+printf '%-34s %12s %12s\n' "4 KiB GET, /v2 with Basic" "$ours_v2_get" "-"
 printf '%-34s %12s %12s\n' "HEAD" "$ours_head" "-"
 printf '%-34s %12s %12s\n' "4 KiB GET, cold (blob not read before)" "$ours_cold_get" "-"
 printf '%-34s %12s %12s\n' "HEAD, cold" "$ours_cold_head" "-"
@@ -180,7 +192,7 @@ cat >"bench-results/instructions-$stamp.json" <<EOF
  "get_instructions": $ours_get, "nginx_get_instructions": $nginx_get, "get_instructions_vs_nginx": $get_instructions_vs_nginx,
  "head_instructions": $ours_head, "get_requests": $ours_get_requests, "nginx_get_requests": $nginx_get_requests,
  "cold_get_instructions": $ours_cold_get, "cold_head_instructions": $ours_cold_head, "cold_requests": $COLD_COUNT,
- "cold_get_vs_warm": $cold_get_vs_warm,
+ "cold_get_vs_warm": $cold_get_vs_warm, "v2_basic_get_instructions": $ours_v2_get, "v2_basic_get_requests": $ours_v2_get_requests,
  "floor_get_instructions": $floor_get, "floor_get_requests": $floor_get_requests, "get_instructions_vs_floor": $get_instructions_vs_floor}
 EOF
-echo "RESULT get_instructions=$ours_get cold_get_instructions=$ours_cold_get nginx_get_instructions=$nginx_get get_instructions_vs_nginx=$get_instructions_vs_nginx head_instructions=$ours_head cold_head_instructions=$ours_cold_head cold_get_vs_warm=$cold_get_vs_warm floor_get_instructions=$floor_get get_instructions_vs_floor=$get_instructions_vs_floor"
+echo "RESULT get_instructions=$ours_get cold_get_instructions=$ours_cold_get nginx_get_instructions=$nginx_get get_instructions_vs_nginx=$get_instructions_vs_nginx head_instructions=$ours_head cold_head_instructions=$ours_cold_head cold_get_vs_warm=$cold_get_vs_warm floor_get_instructions=$floor_get get_instructions_vs_floor=$get_instructions_vs_floor v2_basic_get_instructions=$ours_v2_get"

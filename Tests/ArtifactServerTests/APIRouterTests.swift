@@ -89,6 +89,26 @@ struct APIRouterTests {
     }
 
     @Test(
+        "Basic: the user is what precedes the first ':' (nil when empty), the token what follows; one decode gives both",
+        arguments: [
+            ("Basic " + Data("alice:secret".utf8).base64EncodedString(), "secret", "alice"),
+            ("BASIC \t" + Data("bob:pa:ss".utf8).base64EncodedString() + " ", "pa:ss", "bob"),
+            ("Basic " + Data(":secret".utf8).base64EncodedString(), "secret", nil),
+            ("Basic " + Data("zoë:sécret".utf8).base64EncodedString(), "sécret", "zoë"),
+            ("Bearer abc", "abc", nil), ("Basic " + Data("alice:".utf8).base64EncodedString(), nil, nil),
+            ("Basic " + Data([0x61, 0x3A, 0xFF]).base64EncodedString(), nil, nil),
+            ("Basic " + Data([0xC3, 0x3A, 0x61]).base64EncodedString(), nil, nil),
+            ("Basic YWxpY2U6c2VjcmV0", "secret", "alice"), ("Basic", nil, nil),
+        ] as [(String, String?, String?)]
+    )
+    func basicCredentials(_ header: String, _ token: String?, _ user: String?) {
+        let credential = CredentialMiddleware.credential(fromAuthorization: header)
+        #expect(credential?.token == token)
+        #expect(credential?.basicUser == user)
+        #expect(CredentialMiddleware.basicUser(fromAuthorization: header) == user)
+    }
+
+    @Test(
         "a path name is refused when empty, '.', '..', with '\\' or a control character, or with '/' unless allowed (then per segment)",
         arguments: [
             ("team", false, true), ("é-名", false, true), ("", false, false), (".", false, false), ("..", false, false),

@@ -86,11 +86,15 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
         let capacity = self.capacity
         state.withLock { state in
             guard state.generation == generation, !state.isSuspended else { return }
-            Self.makeRoom(&state, for: key, capacity: capacity, now: now, lifetime: seconds)
+            // The count first: below capacity (the common case) nothing is looked up to make room.
+            if state.entries.count >= capacity {
+                Self.makeRoom(&state, for: key, capacity: capacity, now: now, lifetime: seconds)
+            }
             let sequence = state.nextSequence
             state.nextSequence &+= 1
             state.entries[key] = Entry(value: value, storedAt: now, sequence: sequence)
             state.order.append((key, sequence))
+            Self.compactOrder(&state, capacity: capacity)
         }
     }
 
@@ -162,7 +166,6 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
             state.entries[record.key] = nil
             state.head += 1
         }
-        compactOrder(&state, capacity: capacity)
     }
 
     /// Drops the records already passed, and the stale ones once they outnumber the entries,

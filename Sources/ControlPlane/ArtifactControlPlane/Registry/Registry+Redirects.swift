@@ -25,8 +25,12 @@ extension Registry {
     /// ``downloadRedirect(namespace:address:)``.
     public func downloadRedirect(_ resolved: ResolvedFile) async throws(ControlPlaneError) -> DownloadRedirect? {
         guard !controlPlane.configuration.redirectExemptNamespaces.contains(resolved.namespace) else { return nil }
-        let what = "\(resolved.namespace)/\(resolved.artifact)@\(resolved.version):\(resolved.file.path)"
-        return try await downloadRedirect(resolved.file.address, backendID: resolved.backendID, namespace: resolved.namespace, what: what)
+        return try await downloadRedirect(
+            resolved.file.address,
+            backendID: resolved.backendID,
+            namespace: resolved.namespace,
+            what: "\(resolved.namespace)/\(resolved.artifact)@\(resolved.version):\(resolved.file.path)"
+        )
     }
 
     /// The backend's redirect, if it offers one and `namespace` allows it (the namespace is read
@@ -35,13 +39,14 @@ extension Registry {
         _ address: ContentAddress,
         backendID: String,
         namespace: String,
-        what: String
+        what: @autoclosure () -> String
     ) async throws(ControlPlaneError) -> DownloadRedirect? {
         let redirect: DownloadRedirect?
         do {
             redirect = try await controlPlane.dataPlane.downloadRedirect(address, backendID: backendID, at: controlPlane.clock())
         } catch {
-            throw ControlPlaneError.wrapping(error, "redirecting the download of \(what)")
+            // `what` is formatted only here: a digest's hex cost every GET some 2,500 instructions.
+            throw ControlPlaneError.wrapping(error, "redirecting the download of \(what())")
         }
         guard let redirect else { return nil }
         return try await self.namespace(namespace).downloadRedirects ? redirect : nil

@@ -219,8 +219,15 @@ public struct Registry: Sendable {
         let generation = contents.entries.generation
         var bytes = ByteBuffer()
         do {
-            for try await buffer in try await controlPlane.dataPlane.serve(address, range: nil, backendID: fact.backendID) {
-                bytes.writeImmutableBuffer(buffer)
+            let stream = try await controlPlane.dataPlane.serve(address, range: nil, backendID: fact.backendID)
+            if let whole = stream.wholeBuffer {
+                // Read and proved whole already (a stream of one buffer checks nothing more when
+                // iterated): kept as it is, without a copy or a trip through the iterator.
+                bytes = whole
+            } else {
+                for try await buffer in stream {
+                    bytes.writeImmutableBuffer(buffer)
+                }
             }
         } catch {
             if wasCached, Self.isGone(error) { return nil }

@@ -124,7 +124,7 @@ struct OCIDistributionAPI: Sendable {
             user: context.basicUser,
             scope: scope,
             namespace: repository.namespace,
-            repository: "\(repository)",
+            repository: repository.name,
             context: anonymous(context)
         )
     }
