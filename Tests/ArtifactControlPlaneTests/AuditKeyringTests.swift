@@ -36,6 +36,21 @@ struct AuditKeyringTests {
         #expect(keys.mac(message, keyID: "k2") == nil)
     }
 
+    @Test("MACs made one after another under kept key state match RFC 4231 and each other, under each key")
+    func keptKeyStateMatchesTheStandard() throws {
+        // RFC 4231 test case 6: a key longer than SHA-256's block is hashed first.
+        let long = [UInt8](repeating: 0xAA, count: 131)
+        let keys = try AuditKeyring(keys: [("long", long), ("short", [UInt8](repeating: 0x0B, count: 32))])
+        let message = Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)
+        let expected = "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        #expect(keys.mac(message, keyID: "long") == expected)
+        #expect(keys.mac(message, keyID: "long") == expected, "a MAC leaves the kept state as it was")
+        let other = try #require(keys.mac(message, keyID: "short"))
+        #expect(other != expected)
+        #expect(keys.mac(message, keyID: "long") == expected)
+        #expect(keys.mac([], keyID: "long") != expected)
+    }
+
     @Test("the last key is active; every key is kept for verification")
     func rotation() throws {
         let keys = try AuditKeyring.parse("# comment\n\nk1 \(Self.key32)\n  k2 \(Self.key32)  \n", file: "f")

@@ -48,9 +48,9 @@ extension MetadataStore {
     /// the subscribers ``MetadataChange/undescribed`` if so. The poller calls it every
     /// ``foreignWritePollInterval``; tests call it directly instead of waiting.
     public func checkForForeignWrites() async {
-        guard case .sqlite(let connection, let group, _, _) = self.connection, case .sqliteFile = location, !isClosedNow else { return }
+        guard case .sqlite(let writer, let group, _, _) = self.connection, case .sqliteFile = location, !isClosedNow else { return }
         let version = try? await group.withTurn {
-            try await connection.sql(queryLogLevel: nil).raw("PRAGMA data_version").first()?.decode(column: "data_version", as: Int64.self)
+            try await writer.raw("PRAGMA data_version").first()?.decode(column: "data_version", as: Int64.self)
         }
         guard let version else { return }
         let changed = lastDataVersion.withLock { last in

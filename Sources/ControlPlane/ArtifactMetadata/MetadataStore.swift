@@ -41,7 +41,7 @@ public final class MetadataStore: Sendable {
     enum Connection: Sendable {
         /// The writer, its group commit, the thread every one of its statements runs on, and the
         /// readers (none for an in-memory database, which other connections cannot see).
-        case sqlite(SQLiteConnection, SQLiteGroupCommit, NIOThreadPool, SQLiteReadPool?)
+        case sqlite(SQLiteWriterDatabase, SQLiteGroupCommit, NIOThreadPool, SQLiteReadPool?)
         case postgres(PostgresClient, Task<Void, Never>)
     }
 
@@ -100,12 +100,13 @@ public final class MetadataStore: Sendable {
         }
     }
 
-    /// Opens an SQLite connection whose statements run on a thread of its own.
+    /// Opens the SQLite writer (``SQLiteWriter``), whose statements run on a thread of its own.
     ///
     /// Not on NIO's shared blocking pool: there the one connection's statements (a dozen per
     /// upload, strictly one after another) queued behind the fsyncs of concurrent ingests on the
     /// same threads, and each waited for a disk flush it had nothing to do with. One thread is
-    /// enough: the connection runs one statement at a time anyway.
+    /// enough: the connection runs one statement at a time anyway. Every use of the writer runs
+    /// there (``SQLiteGroupCommit``), so each statement runs where it is called.
     private static func openSQLite(
         storage: SQLiteConnection.Storage,
         location: MetadataLocation,
@@ -113,28 +114,32 @@ public final class MetadataStore: Sendable {
     ) async throws(MetadataStoreError) -> MetadataStore {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
-        var opened: SQLiteConnection?
+        var opened: SQLiteWriter?
         do {
-            let connection = try await SQLiteConnection.open(
-                storage: storage,
-                threadPool: thread,
-                logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton.any()
-            )
-            opened = connection
-            let db = connection.sql(queryLogLevel: nil)
+            let path: String
+            switch storage {
+            case .memory: path = ":memory:"
+            case .file(let file): path = file
+            }
+            let writer = try await thread.runIfActive { try SQLiteWriter(path: path) }
+            opened = writer
+            let group = SQLiteGroupCommit(executor: ThreadPoolTaskExecutor(thread))
+            let db = writer.sql(logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
             var readers: SQLiteReadPool?
-            if case .file(let path) = storage {
-                try await db.raw("PRAGMA journal_mode=WAL").run()
-                try await db.raw("PRAGMA synchronous=FULL").run()
+            try await group.withTurn {
+                if case .file = storage {
+                    try await db.raw("PRAGMA journal_mode=WAL").run()
+                    try await db.raw("PRAGMA synchronous=FULL").run()
+                }
+                try await db.raw("PRAGMA busy_timeout=10000").run()
+            }
+            if case .file = storage {
                 readers = try await SQLiteReadPool.open(path: path, size: SQLiteReadPool.defaultSize, logger: logger)
             }
-            try await db.raw("PRAGMA busy_timeout=10000").run()
-            let group = SQLiteGroupCommit(executor: ThreadPoolTaskExecutor(thread))
             let store = MetadataStore(
                 location: location,
                 engine: .sqlite,
-                connection: .sqlite(connection, group, thread, readers),
+                connection: .sqlite(db, group, thread, readers),
                 logger: logger
             )
             if readers != nil {
@@ -147,7 +152,7 @@ public final class MetadataStore: Sendable {
             // throws. A task of its own, as in close(): cancellation must not skip the close.
             let writer = opened
             await Task {
-                try? await writer?.close()
+                writer?.close()
                 try? await thread.shutdownGracefully()
             }.value
             throw MetadataStoreError(.databaseUnavailable, "cannot open SQLite database \(location)", underlying: error)
@@ -207,9 +212,10 @@ public final class MetadataStore: Sendable {
                 await changeTask.value
             }
             switch connection {
-            case .sqlite(let connection, _, let thread, let readers):
+            case .sqlite(let writer, let group, let thread, let readers):
                 await readers?.close()
-                try? await connection.close()
+                // In turn with the group commits, on the writer's thread: never under a statement.
+                try? await group.withTurn { writer.writer.close() }
                 try? await thread.shutdownGracefully()
             case .postgres(_, let runner):
                 runner.cancel()
@@ -273,10 +279,10 @@ public final class MetadataStore: Sendable {
     ) async throws -> R {
         try checkOpen()
         switch connection {
-        case .sqlite(let connection, let group, _, _):
+        case .sqlite(let writer, let group, _, _):
             // The group commit runs transactions in a task of its own already.
             let location = self.location
-            return try await group.transaction(on: connection.sql(queryLogLevel: nil), wrap: { Self.wrap($0, location) }, body)
+            return try await group.transaction(on: writer, wrap: { Self.wrap($0, location) }, body)
         case .postgres(let client, _):
             return try await Task {
                 try await self.runPostgresTransaction(client, priority: priority, isolation: isolation, lockKey: lockKey, body)
@@ -382,10 +388,10 @@ public final class MetadataStore: Sendable {
             } catch {
                 throw Self.wrap(error, location)
             }
-        case .sqlite(let connection, let group, _, nil):
+        case .sqlite(let writer, let group, _, nil):
             return try await group.withTurn {
                 do {
-                    return try await body(connection.sql(queryLogLevel: nil))
+                    return try await body(writer)
                 } catch {
                     throw Self.wrap(error, self.location)
                 }
@@ -404,8 +410,8 @@ public final class MetadataStore: Sendable {
     /// Runs `body` on the SQLite writer in turn with the group commits (outside any transaction):
     /// for tests that hold the writer, or set a connection pragma on it. `nil` on PostgreSQL.
     func withWriterTurn<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R? {
-        guard case .sqlite(let connection, let group, _, _) = connection else { return nil }
-        return try await group.withTurn { try await body(connection.sql(queryLogLevel: nil)) }
+        guard case .sqlite(let writer, let group, _, _) = connection else { return nil }
+        return try await group.withTurn { try await body(writer) }
     }
 
     /// Runs `body` only if no one else holds the lock `name`; returns `nil` without running it
@@ -505,7 +511,7 @@ public final class MetadataStore: Sendable {
 
     static func wrap(_ error: any Error, _ location: MetadataLocation) -> any Error {
         if error is MetadataStoreError { return error }
-        if error is PSQLError || error is SQLiteError {
+        if error is PSQLError || error is SQLiteError || error is SQLitePreparedError {
             return MetadataStoreError(.database, "statement failed on \(location): \(String(reflecting: error))", underlying: error)
         }
         return error

@@ -5,6 +5,7 @@ import ArtifactStoreAPI
 public import ArtifactStoreCore
 import Foundation
 import NIOCore
+import SQLKit
 
 /// Blob uploads: monolithic, and durable sessions of chunks (docs/oci.md, "Uploads").
 extension OCIRegistry {
@@ -21,6 +22,25 @@ extension OCIRegistry {
         size: UInt64?,
         context: RequestContext
     ) async throws(OCIError) -> LinkedBlob {
+        try await ingest(repository, digest: digest, body: body, size: size, context: context, finishing: nil)
+    }
+
+    /// ``ingest(_:digest:body:size:context:)`` that, when `uploadID` is given, ends that session
+    /// with the blob in the transaction that links it (``OCIStore/recordFinish(_:namespace:result:context:at:in:)``):
+    /// one transaction for a monolithic `PUT`, not two.
+    func ingest(
+        _ repository: OCIRepositoryName,
+        digest: OCIBlobDigest,
+        body: ByteStream,
+        size: UInt64?,
+        context: RequestContext,
+        finishing uploadID: String?
+    ) async throws(OCIError) -> LinkedBlob {
+        let finish = uploadID.map { id -> @Sendable (any SQLDatabase, LinkedBlob, Int64) async throws -> Void in
+            { db, blob, now in
+                _ = try await OCIStore.recordFinish(id, namespace: repository.namespace, result: blob, context: context, at: now, in: db)
+            }
+        }
         switch digest {
         case .sha256(let sha256):
             return try await mapped {
@@ -28,7 +48,8 @@ extension OCIRegistry {
                     namespace: repository.namespace,
                     body,
                     hints: IngestHints(sizeHint: size, expectedDigest: sha256, expectedSize: size),
-                    context: context
+                    context: context,
+                    thenRecording: finish
                 )
             }
         case .sha512(let hex):
@@ -41,7 +62,8 @@ extension OCIRegistry {
                     hints: IngestHints(sizeHint: size, expectedSize: size),
                     alias: Self.alias(digest),
                     verified: { verdict.matched },
-                    context: context
+                    context: context,
+                    thenRecording: finish
                 )
             } catch {
                 // The data plane wraps its source's failure; the mismatch is the answer.
@@ -179,12 +201,9 @@ extension OCIRegistry {
         }
         if let finalBody, session.chunkCount == 0 {
             // POST then PUT with the whole body: one ingest that checks the digest, as a
-            // monolithic upload (a wrong digest stores nothing).
-            let result = try await ingest(repository, digest: digest, body: finalBody, size: finalSize, context: context)
-            _ = try await mapped {
-                try await store.finishUpload(uploadID: id, namespace: repository.namespace, result: result, context: context)
-            }
-            return result
+            // monolithic upload (a wrong digest stores nothing), and the session ends in the
+            // transaction that links the blob.
+            return try await ingest(repository, digest: digest, body: finalBody, size: finalSize, context: context, finishing: id)
         }
         let chunks = try await mapped { try await store.uploadChunks(uploadID: id) }
         let result: LinkedBlob

@@ -37,12 +37,15 @@ package struct BlobLinking: Sendable {
 
     /// Links `result` into `namespace`, which the caller has found to exist (namespaces are
     /// never deleted, so the transaction does not look again); `alsoRecording` (if any) runs in
-    /// the same transaction (ArtifactOCI records a SHA-512 → address mapping there).
+    /// the same transaction before the link (ArtifactOCI records a SHA-512 → address mapping
+    /// there), `thenRecording` (if any) after the link and its audit record, with the linked
+    /// blob and the transaction's time (ArtifactOCI ends the upload session the blob closes).
     package func link(
         _ result: IngestResult,
         into namespace: String,
         context: RequestContext,
-        alsoRecording: (@Sendable (any SQLDatabase) async throws -> Void)? = nil
+        alsoRecording: (@Sendable (any SQLDatabase) async throws -> Void)? = nil,
+        thenRecording: (@Sendable (any SQLDatabase, LinkedBlob, Int64) async throws -> Void)? = nil
     ) async throws(ControlPlaneError) -> LinkedBlob {
         try await record(result, namespace: namespace, namespaceChecked: true, purpose: "linking") { db, now in
             let address = result.address.description
@@ -61,7 +64,7 @@ package struct BlobLinking: Sendable {
                 at: now,
                 in: db
             )
-            return LinkedBlob(
+            let linked = LinkedBlob(
                 namespace: namespace,
                 address: result.address,
                 size: result.size,
@@ -70,6 +73,8 @@ package struct BlobLinking: Sendable {
                 deduplicated: result.receipt.deduplicated,
                 repaired: result.receipt.repaired ? true : nil
             )
+            try await thenRecording?(db, linked, now)
+            return linked
         }
     }
 

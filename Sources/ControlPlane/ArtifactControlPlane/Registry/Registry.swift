@@ -105,9 +105,26 @@ public struct Registry: Sendable {
         hints: IngestHints = IngestHints(),
         context: RequestContext
     ) async throws(ControlPlaneError) -> LinkedBlob {
+        try await ingestBlob(namespace: namespace, stream, hints: hints, context: context, thenRecording: nil)
+    }
+
+    /// ``ingestBlob(namespace:_:hints:context:)`` that runs `thenRecording` in the link's
+    /// transaction, after the link (``BlobLinking/link(_:into:context:alsoRecording:thenRecording:)``).
+    package func ingestBlob(
+        namespace: String,
+        _ stream: ByteStream,
+        hints: IngestHints,
+        context: RequestContext,
+        thenRecording: (@Sendable (any SQLDatabase, LinkedBlob, Int64) async throws -> Void)?
+    ) async throws(ControlPlaneError) -> LinkedBlob {
         let found = try await self.namespace(namespace)
         let result = try await ingestWithinQuota(stream, into: found, hints: hints, doing: "ingesting into namespace \"\(namespace)\"")
-        return try await BlobLinking(controlPlane: controlPlane).link(result, into: namespace, context: context)
+        return try await BlobLinking(controlPlane: controlPlane).link(
+            result,
+            into: namespace,
+            context: context,
+            thenRecording: thenRecording
+        )
     }
 
     /// Streams `stream` into the data plane; its errors come back as the control plane's,

@@ -3,7 +3,7 @@ package import ArtifactDataPlane
 package import ArtifactIdentity
 import ArtifactStoreAPI
 package import ArtifactStoreCore
-import SQLKit
+package import SQLKit
 
 /// Blobs by the digests the data plane does not compute (`sha512`), and cross-repository mounts.
 extension OCIStore {
@@ -22,7 +22,8 @@ extension OCIStore {
         hints: IngestHints,
         alias: OCIDigestAlias,
         verified: @Sendable () -> Bool,
-        context: RequestContext
+        context: RequestContext,
+        thenRecording: (@Sendable (any SQLDatabase, LinkedBlob, Int64) async throws -> Void)? = nil
     ) async throws(ControlPlaneError) -> LinkedBlob {
         let found = try await registry.namespace(namespace)
         // Bytes the namespace already links under `alias` (a manifest pushed again) add nothing
@@ -42,14 +43,20 @@ extension OCIStore {
             )
         }
         let address = result.address.description
-        return try await BlobLinking(controlPlane: controlPlane).link(result, into: namespace, context: context) { db in
-            try await db.raw(
-                """
-                INSERT INTO blob_digests (algorithm, digest, address) VALUES (\(bind: alias.algorithm), \(bind: alias.digest), \(bind: address))
-                ON CONFLICT (algorithm, digest) DO NOTHING
-                """
-            ).run()
-        }
+        return try await BlobLinking(controlPlane: controlPlane).link(
+            result,
+            into: namespace,
+            context: context,
+            alsoRecording: { db in
+                try await db.raw(
+                    """
+                    INSERT INTO blob_digests (algorithm, digest, address) VALUES (\(bind: alias.algorithm), \(bind: alias.digest), \(bind: address))
+                    ON CONFLICT (algorithm, digest) DO NOTHING
+                    """
+                ).run()
+            },
+            thenRecording: thenRecording
+        )
     }
 
     /// The blob `namespace` sees under `alias`: found through `blob_digests`, then subject to

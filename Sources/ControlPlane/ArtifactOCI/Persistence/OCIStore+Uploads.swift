@@ -4,7 +4,7 @@ import ArtifactIdentity
 import ArtifactStoreAPI
 package import ArtifactStoreCore
 import Foundation
-import SQLKit
+package import SQLKit
 
 /// Durable upload sessions: started, appended to chunk by chunk, read back, finished or cancelled.
 extension OCIStore {
@@ -18,10 +18,12 @@ extension OCIStore {
     ) async throws(ControlPlaneError) -> OCIUploadSession {
         try NameGrammar.validateNamespace(namespace)
         try NameGrammar.validateArtifact(artifact)
+        // Namespaces are never deleted, so one found now (or cached) still exists at the insert,
+        // as ``BlobLinking`` relies on: the transaction does not look again.
+        _ = try await registry.namespace(namespace)
         let now = controlPlane.nowMilliseconds()
         let id = UUID().uuidString.lowercased()
         return try await controlPlane.mutate("starting an upload into \(namespace)/\(artifact)") { db in
-            _ = try await Registry.requireNamespace(namespace, in: db)
             try await db.raw(
                 """
                 INSERT INTO oci_uploads (id, namespace, artifact, created_by, created_at, upload_offset, chunk_count)
@@ -217,22 +219,34 @@ extension OCIStore {
     ) async throws(ControlPlaneError) -> Bool {
         let now = controlPlane.nowMilliseconds()
         return try await controlPlane.mutate("finishing upload \(NameGrammar.printable(uploadID))") { db in
-            guard try await Self.removeUpload(uploadID, in: db) else { return false }
-            let address = result.address.description
-            try await AuditLog.append(
-                AuditEvent(
-                    action: "oci.upload.finish",
-                    namespace: namespace,
-                    target: uploadID,
-                    digests: [address],
-                    detail: result.sha256.description
-                ),
-                context: context,
-                at: now,
-                in: db
-            )
-            return true
+            try await Self.recordFinish(uploadID, namespace: namespace, result: result, context: context, at: now, in: db)
         }
+    }
+
+    /// In the transaction `db`: ends session `uploadID` with `result` as ``finishUpload(uploadID:namespace:result:context:)``
+    /// does. Returns `false` (and audits nothing) if the session was already gone.
+    package static func recordFinish(
+        _ uploadID: String,
+        namespace: String,
+        result: LinkedBlob,
+        context: RequestContext,
+        at now: Int64,
+        in db: any SQLDatabase
+    ) async throws -> Bool {
+        guard try await removeUpload(uploadID, in: db) else { return false }
+        try await AuditLog.append(
+            AuditEvent(
+                action: "oci.upload.finish",
+                namespace: namespace,
+                target: uploadID,
+                digests: [result.address.description],
+                detail: result.sha256.description
+            ),
+            context: context,
+            at: now,
+            in: db
+        )
+        return true
     }
 
     /// Cancels session `uploadID`, auditing `oci.upload.cancel`, and removes its stage (if any).

@@ -43,7 +43,9 @@ extension APIHandlers {
                 context: context.auditContext(principal)
             )
             metrics.recordIngest(duration: ContinuousClock.now - start, deduplicated: blob.deduplicated, repaired: blob.repaired)
-            var response = try JSONResponse.make(BlobBody(blob), status: .created)
+            let body = BlobBody(blob)
+            var response =
+                try body.directJSON().map { JSONResponse.make(json: $0, status: .created) } ?? JSONResponse.make(body, status: .created)
             response.headers[HTTPField.Name("Location")!] = "/v1/namespaces/\(namespace)/blobs/\(blob.address)"
             return response
         } catch {

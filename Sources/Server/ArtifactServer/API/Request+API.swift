@@ -56,6 +56,15 @@ enum JSONResponse {
         )
     }
 
+    /// A response whose body `json` is already written (``BlobBody/directJSON()``).
+    static func make(json: ByteBuffer, status: HTTPResponse.Status) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json", .contentLength: "\(json.readableBytes)"],
+            body: .init(byteBuffer: json)
+        )
+    }
+
     static func noContent() -> Response {
         Response(status: .noContent)
     }
