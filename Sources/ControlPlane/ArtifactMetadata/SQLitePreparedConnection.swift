@@ -20,30 +20,14 @@ struct SQLitePreparedConnection: ~Copyable {
 
     /// Opens `path` (an SQLite file already in WAL mode) for reading only.
     init(path: String) throws(SQLitePreparedError) {
-        var opened: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
-        let status = sqlite_nio_sqlite3_open_v2(path, &opened, flags, nil)
-        guard status == SQLITE_OK, let opened else {
-            let message = opened.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "status \(status)"
-            if let opened { sqlite_nio_sqlite3_close(opened) }
-            throw SQLitePreparedError("cannot open \(path) for reading: \(message)")
-        }
-        sqlite_nio_sqlite3_busy_timeout(opened, 10_000)
         // As SQLiteReadPool's connections: a statement that would write fails instead of taking
         // the write lock behind the group commit's back.
-        guard sqlite_nio_sqlite3_exec(opened, "PRAGMA query_only=1", nil, nil, nil) == SQLITE_OK else {
-            let message = String(cString: sqlite_nio_sqlite3_errmsg(opened))
-            sqlite_nio_sqlite3_close(opened)
-            throw SQLitePreparedError("cannot make the reader of \(path) read-only: \(message)")
-        }
-        // Plans that never depend on a bound value: otherwise a join is prepared again at
-        // every new value (SQLite may plan differently for it), and nothing is kept.
-        guard artifactstore_sqlite_enable_qpsg(UnsafeMutableRawPointer(opened)) == SQLITE_OK else {
-            let message = String(cString: sqlite_nio_sqlite3_errmsg(opened))
-            sqlite_nio_sqlite3_close(opened)
-            throw SQLitePreparedError("cannot fix the query plans of the reader of \(path): \(message)")
-        }
-        handle = opened
+        handle = try SQLiteKeptStatementHandle.open(
+            path,
+            flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+            role: "for reading",
+            pragma: "PRAGMA query_only=1"
+        )
     }
 
     deinit {

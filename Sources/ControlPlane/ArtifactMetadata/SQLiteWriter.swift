@@ -71,26 +71,9 @@ extension SQLiteWriter {
         init(path: String) throws(SQLitePreparedError) {
             // Idempotent; sqlite-nio calls it before its first open too.
             sqlite_nio_sqlite3_initialize()
-            var opened: OpaquePointer?
             // sqlite-nio's flags: serialized mode, URIs, extended result codes.
             let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI | SQLITE_OPEN_EXRESCODE
-            let status = sqlite_nio_sqlite3_open_v2(path, &opened, flags, nil)
-            guard status == SQLITE_OK, let opened else {
-                let message = opened.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "status \(status)"
-                if let opened { sqlite_nio_sqlite3_close(opened) }
-                throw SQLitePreparedError("cannot open \(path): \(message)")
-            }
-            // Another process setting the file up (WAL mode, a migration) holds it for a moment:
-            // wait for it from the first statement on, as `PRAGMA busy_timeout` later says too.
-            sqlite_nio_sqlite3_busy_timeout(opened, 10_000)
-            // As the readers: plans that never depend on a bound value, so a kept statement is
-            // not prepared again at every new value.
-            guard artifactstore_sqlite_enable_qpsg(UnsafeMutableRawPointer(opened)) == SQLITE_OK else {
-                let message = String(cString: sqlite_nio_sqlite3_errmsg(opened))
-                sqlite_nio_sqlite3_close(opened)
-                throw SQLitePreparedError("cannot fix the query plans of \(path): \(message)")
-            }
-            handle = opened
+            handle = try SQLiteKeptStatementHandle.open(path, flags: flags, role: "for writing")
         }
 
         deinit {
