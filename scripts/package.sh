@@ -4,8 +4,8 @@
 #
 #   scripts/package.sh [--out DIR] [--binary PATH]
 #
-#   1. `swift build -c release --product artifactstore` (Package.swift links the Swift runtime and
-#      Foundation statically in release), unless --binary names an already built one;
+#   1. `swift build -c release --product artifactstore` with SIZE_FLAGS (below; Package.swift links
+#      the Swift runtime and Foundation statically in release), unless --binary names a built one;
 #   2. checks the binary needs only glibc's libraries (ldd) and holds the filtered ICU data table
 #      of CArtifactICUData made from this toolchain's (scripts/icu_data.py --check), strips it (objcopy --strip-all) with
 #      the debug info (and symbol table) kept in a separate, compressed file linked to it by
@@ -52,15 +52,30 @@ TARGET_BYTES=60000000
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
 # --- 1. the release binary ----------------------------------------------------------------------
+# SIZE_FLAGS let the linker drop the functions nothing calls, in every module and dependency,
+# without changing the code of any function that stays (docs/operations.md, "Installing without
+# Swift", "Size"; SwiftPM already links release executables with --gc-sections):
+#   -internalize-at-link   Swift marks each public function "used" (ELF's SHF_GNU_RETAIN), and a
+#                          retained section survives --gc-sections even when nothing refers to it;
+#                          with this flag it is not marked, as suits a program linked whole (a static
+#                          executable that exports no symbol: Package.swift's --no-export-dynamic);
+#   -function-sections     each internal Swift function in a section of its own, so it goes alone;
+#   -ffunction-sections -fdata-sections   the same for the C code (two BoringSSL copies, SQLite, ...).
+# They are command-line flags because SwiftPM gives a package's unsafeFlags to its own targets only,
+# never to its dependencies. So this build differs from `swift run -c release` by these flags, and a
+# plain `swift build -c release` in the same checkout after this script (or the reverse) compiles
+# every module again.
+SIZE_FLAGS=(-Xswiftc -Xfrontend -Xswiftc -internalize-at-link -Xswiftc -Xfrontend -Xswiftc -function-sections
+    -Xcc -ffunction-sections -Xcc -fdata-sections)
 if [ -z "$BINARY" ]; then
-    echo "== swift build -c release --product artifactstore"
+    echo "== swift build -c release --product artifactstore ${SIZE_FLAGS[*]}"
     start=$(date +%s)
     # SWIFT_BUILD_FLAGS: extra flags for both swift build calls (e.g. --ignore-lock).
     # shellcheck disable=SC2086
-    swift build -c release --product artifactstore ${SWIFT_BUILD_FLAGS:-}
+    swift build -c release --product artifactstore ${SWIFT_BUILD_FLAGS:-} "${SIZE_FLAGS[@]}"
     echo "   built in $(( $(date +%s) - start )) s"
     # shellcheck disable=SC2086
-    BINARY=$(swift build -c release --show-bin-path ${SWIFT_BUILD_FLAGS:-})/artifactstore
+    BINARY=$(swift build -c release --show-bin-path ${SWIFT_BUILD_FLAGS:-} "${SIZE_FLAGS[@]}")/artifactstore
 fi
 [ -x "$BINARY" ] || { echo "error: $BINARY is not an executable" >&2; exit 1; }
 
