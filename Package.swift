@@ -17,7 +17,7 @@ import PackageDescription
 //                 ArtifactControlPlane (registry, retention, garbage collection, audit, auth),
 //                 ArtifactOCI (the OCI distribution model over the registry: names, manifests,
 //                 upload sessions, referrers; no HTTP)
-//   server / CLI  ArtifactServer (the /v1 HTTP API and the OCI /v2 API on Hummingbird: handlers, router, auth,
+//   server / CLI  CArtifactProcess (glibc's heap statistics for /metrics), ArtifactServer (the /v1 HTTP API and the OCI /v2 API on Hummingbird: handlers, router, auth,
 //                 metrics, configuration, the serve application), ArtifactStoreClient (typed client of the /v1 HTTP API: transfers
 //                 with resume and verification, login file, exit statuses), ArtifactStoreCLI (the
 //                 `artifactstore` executable, including `artifactstore serve` and `artifactstore dataplane`),
@@ -371,9 +371,12 @@ let package = Package(
         // The /v1 HTTP API over the control plane: router, middlewares (request id, auth, metrics,
         // errors as JSON), streaming routes, health/readiness/metrics, the OpenAPI document, the
         // layered configuration (file, environment, flags) and the serve application.
+        // A C shim for glibc's heap statistics (`mallinfo2`), which /metrics reports.
+        .target(name: "CArtifactProcess"),
         .target(
             name: "ArtifactServer",
             dependencies: [
+                "CArtifactProcess",
                 "ArtifactControlPlane",
                 "ArtifactLDAP",
                 "ArtifactOCI",
@@ -812,7 +815,7 @@ let sourceFolders: [String: [String]] = [
         "ArtifactDataPlaneWire", "ArtifactDataPlaneRemote", "ArtifactDataPlaneDaemon", "CArtifactDescriptorPassing",
     ],
     "ControlPlane": ["CArtifactSQLite", "ArtifactMetadata", "ArtifactControlPlane", "ArtifactOCI"],
-    "Server": ["ArtifactServer"],
+    "Server": ["CArtifactProcess", "ArtifactServer"],
     "Client": ["ArtifactStoreClient", "ArtifactStoreCLI", "CArtifactICUData"],
     "TestSupport": ["ArtifactStoreTestSupport", "ArtifactDataPlaneTestSupport"],
 ]

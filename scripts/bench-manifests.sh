@@ -5,7 +5,9 @@
 # blobs, then pushes BENCH_MANIFEST_CONCURRENCY (8) different manifests of just under 4 MB at
 # once that reference them all (accepted), then 8 of 26,000 layers (refused: more than 9,999
 # references). Idle RSS is read before each round, peak RSS is VmHWM reset before the round,
-# after-RSS 3 s after it. Targets: peak within 1.5x idle, after back near idle.
+# after-RSS 3 s after it. Targets: peak within 1.5x idle, after back near idle. The heap (glibc's
+# account, from /metrics) is read at idle and after as well: heap_in_use_* is live allocations,
+# heap_free_after what the allocator kept freed after the round (malloc_trim gives the rest back).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,7 +29,9 @@ echo "$OUTPUT"
 get() { echo "$OUTPUT" | sed -n "s/^$1=//p"; }
 RESULT="RESULT idle_rss_mib=$(get accepted_idle_rss_mib) peak_rss_mib=$(get accepted_peak_rss_mib)\
  after_rss_mib=$(get accepted_after_rss_mib) peak_vs_idle=$(get accepted_peak_vs_idle)\
- after_vs_idle=$(get accepted_after_vs_idle) refused_peak_vs_idle=$(get refused_peak_vs_idle)\
+ after_vs_idle=$(get accepted_after_vs_idle) heap_in_use_idle_mib=$(get accepted_heap_in_use_idle_mib)\
+ heap_in_use_after_mib=$(get accepted_heap_in_use_after_mib) heap_free_after_mib=$(get accepted_heap_free_after_mib)\
+ refused_peak_vs_idle=$(get refused_peak_vs_idle)\
  refused_after_vs_idle=$(get refused_after_vs_idle) seconds=$(get accepted_seconds)"
 mkdir -p bench-results
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)

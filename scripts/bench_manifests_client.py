@@ -12,7 +12,10 @@ rounds of CONCURRENCY manifest PUTs at once to /v2/bench/big-<i>/manifests/v1:
   - refused:  each manifest lists 26,000 layers (about 3.95 MB), beyond the reference limit
     (at most 9,999): each must be refused with 400 MANIFEST_INVALID.
 The server's peak RSS of each round is VmHWM after resetting it (/proc/PID/clear_refs 5), with
-VmRSS sampled every 5 ms as a cross-check. Prints key=value lines (MiB, seconds).
+VmRSS sampled every 5 ms as a cross-check. The allocator's own account of its heap (glibc's
+mallinfo2, as /metrics reports it: `artifactstore_heap_in_use_bytes`, `artifactstore_heap_free_bytes`)
+is read at idle and after too, so what stays after a round is split into live allocations (caches
+that filled) and freed memory the allocator kept. Prints key=value lines (MiB, seconds).
 """
 import concurrent.futures
 import hashlib
@@ -40,6 +43,19 @@ def status_kib(field):
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     raise SystemExit(f"no {field} for process {pid}")
+
+
+def heap_kib():
+    """The server's heap now, from /metrics: (KiB in live allocations, KiB freed and kept)."""
+    client = connection()
+    client.request("GET", "/metrics", headers=AUTH)
+    text = client.getresponse().read().decode()
+    client.close()
+    values = dict(line.split(" ", 1) for line in text.splitlines() if line.startswith("artifactstore_heap_"))
+    try:
+        return float(values["artifactstore_heap_in_use_bytes"]) / 1024, float(values["artifactstore_heap_free_bytes"]) / 1024
+    except KeyError:
+        raise SystemExit("/metrics has no artifactstore_heap_in_use_bytes / artifactstore_heap_free_bytes")
 
 
 def mib(kib):
@@ -105,6 +121,7 @@ def round_of(name, bodies, expect):
     """Pushes `bodies` at once; prints the round's idle, peak (VmHWM and sampled) and after RSS."""
     time.sleep(2)
     idle = status_kib("VmRSS")
+    heap_idle, _ = heap_kib()
     with open(f"/proc/{pid}/clear_refs", "w") as clear:
         clear.write("5")
     sampled, done = [idle], threading.Event()
@@ -125,12 +142,16 @@ def round_of(name, bodies, expect):
     peak = max(status_kib("VmHWM"), max(sampled))
     time.sleep(3)
     after = status_kib("VmRSS")
+    heap_after, heap_free_after = heap_kib()
     print(f"{name}_manifest_bytes={len(bodies[0])}")
     print(f"{name}_idle_rss_mib={mib(idle)}")
     print(f"{name}_peak_rss_mib={mib(peak)}")
     print(f"{name}_after_rss_mib={mib(after)}")
     print(f"{name}_peak_vs_idle={peak / idle:.2f}")
     print(f"{name}_after_vs_idle={after / idle:.2f}")
+    print(f"{name}_heap_in_use_idle_mib={mib(heap_idle)}")
+    print(f"{name}_heap_in_use_after_mib={mib(heap_after)}")
+    print(f"{name}_heap_free_after_mib={mib(heap_free_after)}")
     print(f"{name}_seconds={elapsed:.2f}")
     sys.stdout.flush()
 

@@ -60,6 +60,11 @@ struct MetricsExpositionTests {
                     let now = Date().timeIntervalSince1970
                     #expect(start <= now + 1 && start > now - 86_400 * 30, "start time \(start) vs now \(now)")
                     #expect(types["process_cpu_seconds_total"] == "counter")
+                    // glibc's account of the heap: something is allocated, and it is no more than is resident.
+                    #expect(types["artifactstore_heap_in_use_bytes"] == "gauge")
+                    let inUse = try #require(values["artifactstore_heap_in_use_bytes"])
+                    #expect(inUse > 100_000 && inUse < (values["process_virtual_memory_bytes"] ?? 0))
+                    #expect((values["artifactstore_heap_free_bytes"] ?? -1) >= 0)
                     #expect(types["artifactstore_http_request_duration_seconds"] == "histogram")
                 }
             }

@@ -1,3 +1,5 @@
+import CArtifactProcess
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,6 +19,8 @@ struct ProcessMetrics: Sendable, Equatable {
     var openDescriptors: Int?
     var maximumDescriptors: Int?
     var startTimeSeconds: Double?
+    /// glibc's heap: bytes in live allocations, and bytes freed but still held by the allocator.
+    var heap: HeapUsage?
 
     /// The current values for this process.
     static func sample() -> ProcessMetrics {
@@ -31,6 +35,7 @@ struct ProcessMetrics: Sendable, Equatable {
                 metrics.startTimeSeconds = Double(bootTime) + Double(stat.startTicks) / ticks
             }
         }
+        metrics.heap = HeapUsage.sample()
         metrics.openDescriptors = countDescriptors()
         var limit = rlimit()
         if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {
@@ -53,6 +58,18 @@ struct ProcessMetrics: Sendable, Equatable {
         family("process_max_fds", "gauge", "Maximum number of open file descriptors.", maximumDescriptors.map { "\($0)" })
         let started = startTimeSeconds.map { "\($0)" }
         family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", started)
+        family(
+            "artifactstore_heap_in_use_bytes",
+            "gauge",
+            "Bytes of the allocator's heap in live allocations (glibc mallinfo2).",
+            heap.map { "\($0.inUseBytes)" }
+        )
+        family(
+            "artifactstore_heap_free_bytes",
+            "gauge",
+            "Bytes the allocator holds freed and not yet handed back to the system (glibc mallinfo2).",
+            heap.map { "\($0.freeBytes)" }
+        )
         return text
     }
 
@@ -123,5 +140,26 @@ struct ProcStat: Equatable {
         self.startTicks = startTicks
         self.virtualBytes = virtualBytes
         self.residentPages = residentPages
+    }
+}
+
+/// The allocator's own account of its heap (glibc's `mallinfo2`; absent elsewhere): what live
+/// allocations hold, and what it keeps freed for reuse.
+///
+/// Exists to tell, when resident memory stays above idle after a burst (a large manifest), live
+/// data such as bounded caches apart from freed memory the allocator did not give back.
+struct HeapUsage: Sendable, Equatable {
+    /// Ordinary and mmapped chunks in use (`uordblks + hblkhd`).
+    var inUseBytes: Int
+    /// Free chunks held in the arenas (`fordblks`).
+    var freeBytes: Int
+
+    /// Now, or `nil` without glibc 2.33 or later. It locks each arena in turn, so it is sampled per scrape,
+    /// never per request.
+    static func sample() -> HeapUsage? {
+        var inUse = 0
+        var free = 0
+        guard artifactstore_heap_usage(&inUse, &free) == 1 else { return nil }
+        return HeapUsage(inUseBytes: inUse, freeBytes: free)
     }
 }
