@@ -72,6 +72,55 @@ struct LargeManifestAdmissionTests {
         #expect(try await admission.admitted { "next" } == "next")
     }
 
+    @Test("the heap is trimmed after each turn, and again once the burst's last request has settled, unless a turn began")
+    func settleTrim() async throws {
+        let trims = Mutex(0)
+        let (sleeps, sleeping) = AsyncStream.makeStream(of: CheckedContinuation<Void, any Error>.self)
+        let admission = OCIManifestAdmission(
+            settleDelay: .seconds(1),
+            sleep: { _ in try await withCheckedThrowingContinuation { sleeping.yield($0) } },
+            returnFreedMemory: { trims.withLock { $0 += 1 } }
+        )
+        var pendingSleeps = sleeps.makeAsyncIterator()
+
+        // One manifest: trimmed at the end of its turn, then once more when the delay has passed.
+        try await admission.admitted {}
+        #expect(trims.withLock { $0 } == 1)
+        let firstSettle = try #require(await pendingSleeps.next())
+        firstSettle.resume()
+        try await waitUntil { trims.withLock { $0 } == 2 }
+
+        // A turn that begins before the delay passes: that settle trim is skipped, the turn's own
+        // end trims and schedules the next one.
+        try await admission.admitted {}
+        let skipped = try #require(await pendingSleeps.next())
+        let (entered, enteredSignal) = AsyncStream.makeStream(of: Void.self)
+        let (finish, finishSignal) = AsyncStream.makeStream(of: Void.self)
+        let holder = Task {
+            try await admission.admitted {
+                enteredSignal.yield()
+                for await _ in finish { break }
+            }
+        }
+        var enteredIterator = entered.makeAsyncIterator()
+        await enteredIterator.next()
+        skipped.resume()
+        for _ in 0..<100 { await Task.yield() }
+        #expect(trims.withLock { $0 } == 3)
+        finishSignal.yield()
+        try await holder.value
+        #expect(trims.withLock { $0 } == 4)
+        let lastSettle = try #require(await pendingSleeps.next())
+        lastSettle.resume()
+        try await waitUntil { trims.withLock { $0 } == 5 }
+    }
+
+    /// Yields until `condition` holds (the settle trim runs on a task of its own).
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<10_000 where !condition() { await Task.yield() }
+        #expect(condition())
+    }
+
     @Test("over HTTP: six large manifests pushed at once are all stored, and a refused large one lets the next in")
     func overHTTP() async throws {
         try await ServerHarness.run(.sqlite) { harness in
