@@ -20,7 +20,8 @@
 #                      the run gets divided by this, so it is the load-independent figure: a
 #                      second node that spends no more CPU per version than one cannot be slower
 #                      except by noise or by CPU other work took ("others": the machine's busy
-#                      time less the run's, printed per window).
+#                      time less the run's, printed per window). The nodes a window does not push
+#                      to are counted too, and their own CPU is printed ("idle nodes", % of a core).
 #     statements     per version, from pg_stat_statements (reset before each window; the idle
 #                      nodes' periodic statements included);
 #     rollbacks      rolled-back share of the window's transactions (pg_stat_database).
@@ -137,7 +138,7 @@ curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Typ
     "${URLS[0]}/v1/namespaces"
 start_node 2
 start_node 3
-CPU_SPEC="serve=$(IFS=,; echo "${SERVE_PIDS[*]}");$CPU_SPEC"
+CPU_SPEC="node1=${SERVE_PIDS[0]};node2=${SERVE_PIDS[1]};node3=${SERVE_PIDS[2]};$CPU_SPEC"
 echo "== ${WARMUP} s warm-up (16 pushers, 3 nodes, unmeasured)" >&2
 python3 scripts/bench_cluster_client.py push "$TOKEN" "$WARMUP" 16 "${URLS[@]}" >/dev/null
 sleep 1
@@ -156,7 +157,7 @@ for round in $(seq 1 "$ROUNDS"); do
             printf '{"round": %d, "pushers": %d, "nodes": %d, "statements": %s, "commits": %d, "rollbacks": %d, "window": %s}\n' \
                 "$round" "$pushers" "$nodes" "$count" $((c1 - c0)) $((r1 - r0)) "$window" >>"$WORK/windows.jsonl"
             python3 -c "import json, sys; w = json.loads(sys.argv[1]); cpu = w['cpu']
-ours = sum(cpu[g] for g in ('serve', 'postgres', 'moto', 'pushers'))
+ours = sum(v for g, v in cpu.items() if g not in ('machine', 'steal'))
 print(f'round $round, $pushers pushers, $nodes node(s): {w[\"versions\"] / w[\"seconds\"]:7.1f} versions/s, '
       f'{1000 * ours / max(1, w[\"versions\"]):.2f} CPU ms/version, load {w[\"load\"][0]:.1f}')" "$window" >&2
         done

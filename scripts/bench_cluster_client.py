@@ -238,11 +238,16 @@ def report(windows_path, result_path, totals):
 
     def figures(w):
         window, versions = w["window"], max(1, w["window"]["versions"])
-        cpu = window["cpu"]
+        cpu = dict(window["cpu"])
+        # node1, node2, …: one serve process each; those past the window's node count took no pushes.
+        nodes = sorted(key for key in cpu if key.startswith("node"))
+        cpu["serve"] = sum(cpu[key] for key in nodes)
+        idle = sum(cpu[key] for key in nodes[w["nodes"]:])
         ours = sum(cpu.get(g, 0) for g in groups)
         f = {"rate": window["versions"] / window["seconds"], "cpu_ms": 1000 * ours / versions,
              "busy": cpu["machine"] / window["seconds"] / os.cpu_count(),
              "others": (cpu["machine"] - ours) / window["seconds"] / os.cpu_count(),
+             "idle_nodes": idle / window["seconds"],
              "statements": (w["statements"] / versions) if w.get("statements") is not None else float("nan"),
              "rollbacks": w["rollbacks"] / max(1, w["commits"] + w["rollbacks"])}
         for g in groups:
@@ -252,11 +257,11 @@ def report(windows_path, result_path, totals):
     for w in windows:
         w["figures"] = figures(w)
     print(f"{'round':>5} {'push':>4} {'nodes':>5} {'ver/s':>7} {'CPU ms/ver':>10} {'serve':>6} {'pg':>6} {'moto':>6} "
-          f"{'push':>6} {'stmt/ver':>8} {'rollback':>8} {'busy':>5} {'others':>6} {'load':>9}")
+          f"{'push':>6} {'idle nodes':>10} {'stmt/ver':>8} {'rollback':>8} {'busy':>5} {'others':>6} {'load':>9}")
     for w in windows:
         f = w["figures"]
         print(f"{w['round']:>5} {w['pushers']:>4} {w['nodes']:>5} {f['rate']:7.1f} {f['cpu_ms']:10.2f} {f['serve']:6.2f} "
-              f"{f['postgres']:6.2f} {f['moto']:6.2f} {f['pushers']:6.2f} {f['statements']:8.2f} {100 * f['rollbacks']:7.2f}% "
+              f"{f['postgres']:6.2f} {f['moto']:6.2f} {f['pushers']:6.2f} {100 * f['idle_nodes']:9.1f}% {f['statements']:8.2f} {100 * f['rollbacks']:7.2f}% "
               f"{100 * f['busy']:4.0f}% {100 * f['others']:5.0f}% {w['window']['load'][0]:4.1f}-{w['window']['load'][1]:<4.1f}")
     summary = {}
     for pushers in sorted({w["pushers"] for w in windows}, reverse=True):
@@ -267,7 +272,7 @@ def report(windows_path, result_path, totals):
         entry = {"nodes": {}}
         for n in nodes:
             entry["nodes"][n] = {key: round(median(cell[(r, n)][key] for r in rounds if (r, n) in cell), 4)
-                                 for key in ("rate", "cpu_ms", "statements", "rollbacks", "others") + groups}
+                                 for key in ("rate", "cpu_ms", "statements", "rollbacks", "others", "idle_nodes") + groups}
         for n in nodes[1:]:
             for key, label in (("rate", "writes"), ("cpu_ms", "cpu")):
                 ratios = [cell[(r, n)][key] / cell[(r, nodes[0])][key] for r in rounds
@@ -280,7 +285,7 @@ def report(windows_path, result_path, totals):
             e = entry["nodes"][n]
             line = (f"  {n} node(s): {e['rate']:7.1f} versions/s, {e['cpu_ms']:6.2f} CPU ms/version (serve {e['serve']:.2f}, "
                     f"postgres {e['postgres']:.2f}, moto {e['moto']:.2f}, pushers {e['pushers']:.2f}), "
-                    f"{e['statements']:.2f} statements/version")
+                    f"{e['statements']:.2f} statements/version, idle nodes {100 * e['idle_nodes']:.1f}% of a core")
             if n != nodes[0]:
                 line += (f"; versions/s x{entry[f'writes_{n}n_vs_{nodes[0]}n']:.2f} {entry[f'writes_{n}n_vs_{nodes[0]}n_rounds']}, "
                          f"CPU/version x{entry[f'cpu_{n}n_vs_{nodes[0]}n']:.2f} {entry[f'cpu_{n}n_vs_{nodes[0]}n_rounds']}")
