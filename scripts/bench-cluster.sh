@@ -67,10 +67,8 @@ DB="bench_cluster_$(python3 -c 'import secrets; print(secrets.token_hex(4))')"
 BUCKET="bench-cluster-$(python3 -c 'import secrets; print(secrets.token_hex(4))')"
 WORK=$(mktemp -d /tmp/artifactstore-bench-cluster.XXXXXX)
 PIDS=()
-PG_POSTMASTER=""
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    [ -n "$PG_POSTMASTER" ] && kill "$PG_POSTMASTER" 2>/dev/null || true
     wait 2>/dev/null || true
     [ "$SERVICES" = shared ] && psql -X -q "$PG" -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
     rm -rf "$WORK"

@@ -211,7 +211,7 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 # `bench`, pg_stat_statements preloaded; further arguments are the server's -c settings), so that
 # nothing shared is reconfigured and no other client is counted. Sets PG (postgres://bench@…, no
 # database), PG_PORT and PG_POSTMASTER (the server's pid, whose reaped children's CPU time
-# /proc/PID/stat counts); PG_BIN (default the newest /usr/lib/postgresql/*/bin) has the binaries.
+# /proc/PID/stat counts; added to PIDS); PG_BIN (default the newest /usr/lib/postgresql/*/bin) has the binaries.
 start_private_postgres() {
     local dir=$1
     shift
@@ -229,6 +229,8 @@ start_private_postgres() {
     PG="postgres://bench@127.0.0.1:$PG_PORT"
     for _ in $(seq 1 100); do psql -X -q "$PG/postgres" -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
     PG_POSTMASTER=$(head -1 "$dir/pg/postmaster.pid")
+    # runuser does not pass its SIGTERM on: the caller's cleanup kills the server itself.
+    PIDS+=("$PG_POSTMASTER")
 }
 # A moto_server of the run's own on a free port, its request log (unbuffered: it holds every request
 # answered whenever it is read) in $1/moto.log. Sets S3 (its URL) and MOTO_PID.
