@@ -204,3 +204,42 @@ round_ratios() {
         ratio "$(echo "${flow[$1,$r]:-}" | awk -v f="$3" '{ print $f }')" "$(echo "${flow[$2,$r]:-}" | awk -v f="$3" '{ print $f }')"
     done | grep -v nan || true
 }
+
+# PostgreSQL refuses to run as root: its commands then run as `postgres`.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# A PostgreSQL of the run's own (initdb under $1/pg, a free loopback port, trust for the superuser
+# `bench`, pg_stat_statements preloaded; further arguments are the server's -c settings), so that
+# nothing shared is reconfigured and no other client is counted. Sets PG (postgres://bench@…, no
+# database), PG_PORT and PG_POSTMASTER (the server's pid, whose reaped children's CPU time
+# /proc/PID/stat counts; added to PIDS); PG_BIN (default the newest /usr/lib/postgresql/*/bin) has the binaries.
+start_private_postgres() {
+    local dir=$1
+    shift
+    PG_BIN=${PG_BIN:-$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)}
+    [ -x "$PG_BIN/initdb" ] || { echo "error: no PostgreSQL server binaries (set PG_BIN)" >&2; return 1; }
+    mkdir -p "$dir/pg"
+    chmod 755 "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir/pg"
+    as_pg "$PG_BIN/initdb" -D "$dir/pg" -U bench --auth=trust >"$dir/initdb.log" 2>&1
+    PG_PORT=$(free_port)
+    as_pg "$PG_BIN/postgres" -D "$dir/pg" -p "$PG_PORT" -k "$dir/pg" -c listen_addresses=127.0.0.1 \
+        -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=2000 \
+        -c max_connections=100 "$@" >"$dir/postgres.log" 2>&1 &
+    PIDS+=("$!")
+    PG="postgres://bench@127.0.0.1:$PG_PORT"
+    for _ in $(seq 1 100); do psql -X -q "$PG/postgres" -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
+    PG_POSTMASTER=$(head -1 "$dir/pg/postmaster.pid")
+    # runuser does not pass its SIGTERM on: the caller's cleanup kills the server itself.
+    PIDS+=("$PG_POSTMASTER")
+}
+# A moto_server of the run's own on a free port, its request log (unbuffered: it holds every request
+# answered whenever it is read) in $1/moto.log. Sets S3 (its URL) and MOTO_PID.
+start_private_moto() {
+    local port
+    port=$(free_port)
+    PYTHONUNBUFFERED=1 moto_server -H 127.0.0.1 -p "$port" >"$1/moto.log" 2>&1 &
+    MOTO_PID=$!
+    PIDS+=("$MOTO_PID")
+    S3="http://127.0.0.1:$port"
+    wait_http "$S3/"
+}

@@ -63,12 +63,9 @@ VERSIONS=${BENCH_VERSIONS:-400}
 PUSHERS=${BENCH_PUSHERS:-1}
 WARMUP=${BENCH_WARMUP:-60}
 SETTLE=${BENCH_SETTLE:-5}
-PG_BIN=${PG_BIN:-$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)}
-[ -x "$PG_BIN/initdb" ] || { echo "error: no PostgreSQL server binaries (set PG_BIN)" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/artifactstore-write-cost.XXXXXX)
 PIDS=()
-PG_DATA="$WORK/pg"
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -76,28 +73,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# PostgreSQL refuses to run as root: the server runs as `postgres` then, in a directory it owns.
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-mkdir -p "$PG_DATA"
-chmod 755 "$WORK"
-[ "$(id -u)" = 0 ] && chown postgres "$PG_DATA"
-as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U bench --auth=trust >"$WORK/initdb.log" 2>&1
-PG_PORT=$(free_port)
-as_pg "$PG_BIN/postgres" -D "$PG_DATA" -p "$PG_PORT" -k "$PG_DATA" -c listen_addresses=127.0.0.1 \
-    -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=2000 \
-    -c fsync=off -c max_connections=100 >"$WORK/postgres.log" 2>&1 &
-PIDS+=("$!")
-PG="postgres://bench@127.0.0.1:$PG_PORT"
-for _ in $(seq 1 100); do psql -X -q "$PG/postgres" -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
+start_private_postgres "$WORK" -c fsync=off
 psql -X -q "$PG/postgres" -c "CREATE DATABASE bench" >/dev/null
 psql -X -q "$PG/bench" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 
-MOTO_PORT=$(free_port)
-# Unbuffered, so its request log holds every request answered whenever it is counted.
-PYTHONUNBUFFERED=1 moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
-PIDS+=("$!")
-S3="http://127.0.0.1:$MOTO_PORT"
-wait_http "$S3/"
+start_private_moto "$WORK"
 BUCKET=bench-write-cost
 curl -fsS -o /dev/null -X PUT "$S3/$BUCKET"
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-testing}
@@ -130,7 +110,7 @@ for node in $(seq 1 "$NODES"); do
     SERVE_PIDS+=("$!")
     PIDS+=("$!")
     URLS+=("http://127.0.0.1:$port")
-    echo "== starting serve ${node}/${NODES}${LAUNCHER[0]:+ under callgrind} (PostgreSQL :$PG_PORT, moto :$MOTO_PORT)" >&2
+    echo "== starting serve ${node}/${NODES}${LAUNCHER[0]:+ under callgrind} (PostgreSQL :$PG_PORT, moto $S3)" >&2
     wait_http "http://127.0.0.1:$port/readyz" 600
 done
 SERVE_PID=${SERVE_PIDS[0]}

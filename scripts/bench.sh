@@ -49,8 +49,9 @@
 #                             once, then eight of 26,000 layers (refused) (scripts/bench-manifests.sh).
 #
 #   scripts/bench.sh cluster  writes (4 KiB blob + one-file version) by 4 and 16 pushers through 1,
-#                             then 2 and 3 `serve` processes on one PostgreSQL database and one S3
-#                             bucket (moto), with deadlocks, rollbacks and the audit sealed lag
+#                             2 and 3 `serve` processes on one PostgreSQL database and one S3
+#                             bucket (moto), interleaved in rounds, with the CPU of every process
+#                             per version, deadlocks, rollbacks and the audit sealed lag
 #                             (scripts/bench-cluster.sh).
 #
 #   scripts/bench.sh writes   what one acknowledged write (4 KiB blob + one-file version, PostgreSQL and
@@ -72,7 +73,9 @@
 #          small_get_2k_vs_nginx=… head_2k_vs_registry=… peak_rss_mib=…   (http)
 #   RESULT get_instructions=… cold_get_instructions=… nginx_get_instructions=… get_instructions_vs_nginx=…
 #          head_instructions=… cold_head_instructions=… cold_get_vs_warm=…   (instructions)
-#   RESULT writes_2n_vs_1n=… writes_3n_vs_1n=… deadlocks=… rollback_ratio=… sealed_lag_p99_ms=…   (cluster)
+#   RESULT writes_2n_vs_1n=… writes_3n_vs_1n=… deadlocks=… rollback_ratio=… sealed_lag_p99_ms=…
+#          writes_1n=… cpu_ms_per_version_1n=… cpu_ms_per_version_2n=… cpu_ms_per_version_3n=…
+#          cpu_2n_vs_1n=… cpu_3n_vs_1n=… others_cpu_percent=…   (cluster)
 #   RESULT version_instructions=… statements_per_version=… s3_requests_per_version=… versions=…   (writes)
 #   RESULT range_vs_unchecked=… uncached_range_vs_unchecked=… instructions_extra_vs_blake3=…
 #          http_range_vs_nginx=… outboard_percent=…                         (ranges)

@@ -159,11 +159,17 @@ public struct AuditSequencer: Sendable {
         return AuditHead(sequence: sequence, hash: try row.string("head_hash"))
     }
 
-    /// Whether any record is pending: one indexed read, without the role or a transaction. The
-    /// service asks it before a round of its timer, so an idle store costs one statement a tick.
-    public func hasPending() async throws(ControlPlaneError) -> Bool {
+    /// Whether any record is pending (with `writtenBy`, only those stamped at or before that
+    /// time, in milliseconds since 1970): one read of the `(time, id)` index, without the role or
+    /// a transaction. The service asks it before a round of its timer, so an idle store costs one
+    /// statement a tick, and a node whose peers are writing is not drawn into rounds by records
+    /// their own wake-ups are about to seal.
+    public func hasPending(writtenBy cutoff: Int64? = nil) async throws(ControlPlaneError) -> Bool {
         try await controlPlane.query("looking for pending audit records") { db in
-            try await db.raw("SELECT 1 AS pending FROM audit_pending LIMIT 1").first() != nil
+            if let cutoff {
+                return try await db.raw("SELECT 1 AS pending FROM audit_pending WHERE time <= \(bind: cutoff) LIMIT 1").first() != nil
+            }
+            return try await db.raw("SELECT 1 AS pending FROM audit_pending LIMIT 1").first() != nil
         }
     }
 

@@ -13,9 +13,14 @@ public import ServiceLifecycle
 /// a round costs the same eight statements and one lock whether it seals one record or fifty,
 /// and every node of a cluster runs its own rounds. A wake-up whose round finds the role taken
 /// (another node, or a read of this one, is sealing) is tried again a gather later, so a node's
-/// own records never wait for a tick. A tick asks first whether anything is pending (one
-/// statement) and runs a round only then: the ticks exist for records whose writer died before
-/// sealing them, or wrote them without a sequencer (a CLI command). If the holder dies, its lock
+/// own records never wait for a tick. A tick asks first whether any record at least
+/// ``orphanAge`` old is pending (one statement) and runs a round only then: the ticks exist for
+/// records whose writer died before sealing them, or wrote them without a sequencer (a CLI
+/// command), and a younger record is still its writer's to seal. Without the age, a node that
+/// takes no writes while its peers do (a standby, or one the balancer sends only reads) found
+/// their fresh records at every tick and ran a round ten times a second, competing with their
+/// own rounds for the role (scripts/bench.sh cluster: two such nodes took some 4% of a core
+/// while one node took 130 versions/s). If the holder dies, its lock
 /// goes with its connection (or process) and the next node's round takes over. Graceful shutdown
 /// interrupts the wait, then runs one last round, so what this node acknowledged is sealed before
 /// it stops. Failures are logged and the next round retries.
@@ -27,6 +32,9 @@ public struct AuditSequencerService<C: Clock>: Service where C.Duration == Durat
     public let idleInterval: Duration
     /// How long after a wake-up the round starts; zero: at once.
     public let gather: Duration
+    /// How old (by the control plane's clock against the record's time) a pending record must be
+    /// for a tick to run a round for it.
+    public let orphanAge: Duration
     let clock: C
     let logger: Logger
     /// Called with the report of every round that held the role (metrics, tests).
@@ -101,11 +109,17 @@ public struct AuditSequencerService<C: Clock>: Service where C.Duration == Durat
         return .seal
     }
 
+    /// The newest record time a tick seals for: now less ``orphanAge``, in milliseconds.
+    func orphanCutoff() -> Int64 {
+        let (seconds, attoseconds) = orphanAge.components
+        return sequencer.controlPlane.nowMilliseconds() - (seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
     /// One round. `refused` is how many records the last round refused: a change is logged (so
     /// a forged pending record is reported once, not at every round).
     private func round(_ trigger: Trigger, refused: inout Int) async -> Outcome {
         do {
-            if trigger == .tick, try await !sequencer.hasPending() { return .nothingPending }
+            if trigger == .tick, try await !sequencer.hasPending(writtenBy: orphanCutoff()) { return .nothingPending }
             let report = try await sequencer.sealPending()
             guard report.ran else { return .roleTaken }
             onReport(report)
@@ -126,12 +140,13 @@ public struct AuditSequencerService<C: Clock>: Service where C.Duration == Durat
 
 extension AuditSequencer {
     /// A service that seals `gather` after every local commit that wrote a record, and looks for
-    /// pending records every `interval` (backing off to `idleInterval` while it finds none) on
-    /// `clock`, until shutdown, passing each round it ran to `onReport`.
+    /// pending records at least `orphanAge` old every `interval` (backing off to `idleInterval`
+    /// while it finds none) on `clock`, until shutdown, passing each round it ran to `onReport`.
     public func service<C: Clock>(
         interval: Duration = .milliseconds(100),
         idleInterval: Duration = .seconds(1),
         gather: Duration = .milliseconds(50),
+        orphanAge: Duration = .milliseconds(250),
         clock: C = ContinuousClock(),
         onReport: @escaping @Sendable (AuditSealReport) -> Void = { _ in }
     ) -> AuditSequencerService<C> where C.Duration == Duration {
@@ -140,6 +155,7 @@ extension AuditSequencer {
             interval: interval,
             idleInterval: max(idleInterval, interval),
             gather: min(gather, interval),
+            orphanAge: max(orphanAge, .zero),
             clock: clock,
             logger: controlPlane.logger,
             onReport: onReport
