@@ -345,10 +345,15 @@ public struct FileSystemBackend: StorageBackend {
         temporaryPrefix + StorageWriterIdentity.current.token + "-" + randomHex(8)
     }
 
+    /// `bytes` random bytes as hex, drawn eight at a time: each draw from the system's generator
+    /// is a `getrandom` system call, and a temporary's name used to make eight.
     static func randomHex(_ bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
         var text = ""
-        for _ in 0..<bytes {
-            let byte = UInt8.random(in: 0...255)
+        var word: UInt64 = 0
+        for index in 0..<bytes {
+            if index % 8 == 0 { word = generator.next() }
+            let byte = UInt8(truncatingIfNeeded: word >> UInt64(8 * (index % 8)))
             text += String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
         }
         return text
