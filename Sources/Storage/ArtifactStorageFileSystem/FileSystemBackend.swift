@@ -17,7 +17,9 @@ public import NIOPosix
 ///   directory, are fsynced, get their mode and owner, are renamed over the target, and the
 ///   directory is fsynced (skipped for `durableName: false`; a move fsyncs the destination's
 ///   directory, and the source's unless `durableSource: false`, which is how the data plane
-///   commits an ingest with two syncs: the bytes and the final name). Temporaries abandoned by a
+///   commits an ingest with two syncs: the bytes and the final name). A directory a write
+///   creates is durable before the write returns either way: its parent is fsynced on a second
+///   thread beside the write (``DirectorySync``). Temporaries abandoned by a
 ///   crash are removed by ``removeAbandonedTemporaries(_:)``, which the data plane's sweep service
 ///   runs at start and periodically (opening a backend does not walk the root).
 /// - Blocking system calls run on a `NIOThreadPool`, never on Swift's cooperative pool. Reads
