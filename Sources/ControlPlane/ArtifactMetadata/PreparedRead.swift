@@ -40,19 +40,7 @@ public struct PreparedRead: Sendable, Hashable {
     /// The statement as sql-kit runs it, with `binds` in place of the placeholders (each engine
     /// then writes its own placeholder syntax).
     package func queryString(binding binds: [PreparedValue]) -> SQLQueryString {
-        var query = SQLQueryString("")
-        var values = binds.makeIterator()
-        for (index, part) in sql.split(separator: "?", omittingEmptySubsequences: false).enumerated() {
-            if index > 0, let value = values.next() {
-                switch value {
-                case .text(let text): query.appendInterpolation(bind: text)
-                case .integer(let integer): query.appendInterpolation(bind: integer)
-                case .null: query.appendLiteral("NULL")
-                }
-            }
-            query.appendLiteral(String(part))
-        }
-        return query
+        SQLQueryString(prepared: sql, binding: binds)
     }
 }
 

@@ -39,6 +39,15 @@ struct SQLiteWriterDatabase: SQLDatabase {
         for row in try writer.run(sql, try binds.map(Self.encode)) { onRow(row) }
     }
 
+    /// A ``PreparedValue`` as SQLite binds it (as ``encode(_:)`` binds the same text or integer).
+    static func data(of value: PreparedValue) -> SQLiteData {
+        switch value {
+        case .text(let text): .text(text)
+        case .integer(let integer): .integer(.init(integer))
+        case .null: .null
+        }
+    }
+
     /// sqlite-kit's encoder, made once: each one makes a `JSONEncoder`.
     static let encoder = SQLiteDataEncoder()
 

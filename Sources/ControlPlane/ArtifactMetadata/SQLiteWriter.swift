@@ -33,6 +33,13 @@ final class SQLiteWriter: Sendable {
         try connection.withLock { connection throws(SQLitePreparedError) in try connection.run(sql, binds) }
     }
 
+    /// Runs `sql` (a statement that returns no rows) with `binds` to its end; how many rows it
+    /// inserted, updated or deleted (`sqlite3_changes64`: a conflict left alone, or an upsert
+    /// whose `WHERE` kept it from updating, is no change).
+    func changes(_ sql: String, _ binds: [SQLiteData]) throws(SQLitePreparedError) -> Int {
+        try connection.withLock { connection throws(SQLitePreparedError) in try connection.changes(sql, binds) }
+    }
+
     /// How many statements are kept, and how many times SQLite has prepared the one for `sql`
     /// again since it was first prepared (`nil` when none is kept). For tests.
     func keptStatements(reprepareCountOf sql: String) -> (kept: Int, reprepares: Int?) {
@@ -140,6 +147,12 @@ extension SQLiteWriter {
                     throw failure("running a statement")
                 }
             }
+        }
+
+        mutating func changes(_ sql: String, _ binds: [SQLiteData]) throws(SQLitePreparedError) -> Int {
+            _ = try run(sql, binds)
+            guard let handle else { throw SQLitePreparedError("running a statement failed: the SQLite writer is closed") }
+            return Int(sqlite_nio_sqlite3_changes64(handle))
         }
 
         /// The kept statement for `sql`, prepared now if it is new.

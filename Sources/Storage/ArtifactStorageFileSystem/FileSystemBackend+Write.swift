@@ -18,18 +18,21 @@ extension FileSystemBackend {
         let temporaryName = Self.temporaryName()
 
         // Bytes already in memory as one buffer (a small blob) are written, made durable and put
-        // in place in a single trip to the thread pool.
+        // in place in a single trip to the thread pool (with a second, beside it, for the
+        // fsyncs of directories it created: ``DirectorySync``).
         if let whole = bytes.wholeBuffer {
-            return try await run { () throws(StorageError) -> StorageObjectInfo in
+            let (info, created) = try await run { () throws(StorageError) -> (StorageObjectInfo, DirectorySync?) in
                 let target = try openTemporary(path, temporaryName, options: options)
                 do throws(StorageError) {
                     try target.appender.writeOut(whole)
-                    return try target.commit(options: options)
+                    return (try target.commit(options: options), target.createdDirectories)
                 } catch {
                     target.discard()
                     throw error
                 }
             }
+            try await Self.waitForDirectories(created, path: path)
+            return info
         }
 
         let target = try await run { () throws(StorageError) in try openTemporary(path, temporaryName, options: options) }
@@ -47,8 +50,9 @@ extension FileSystemBackend {
 
         // Make it durable, give it its mode and owner, then put it in place atomically.
         let final = last
+        let info: StorageObjectInfo
         do {
-            return try await run { () throws(StorageError) -> StorageObjectInfo in
+            info = try await run { () throws(StorageError) -> StorageObjectInfo in
                 if let final { try target.appender.writeOut(final) }
                 return try target.commit(options: options)
             }
@@ -56,10 +60,23 @@ extension FileSystemBackend {
             await runCleanUp(target.discard)
             throw error
         }
+        try await Self.waitForDirectories(target.createdDirectories, path: path)
+        return info
     }
 
-    /// Looks the owner up (which may query a directory service), resolves (creating) the parent,
-    /// refuses early what the commit would refuse, and opens the temporary. Blocking.
+    /// Waits for the fsyncs of the directories a write created (``DirectorySync``): the write is
+    /// durable only once they are.
+    private static func waitForDirectories(_ created: DirectorySync?, path: StoragePath) async throws(StorageError) {
+        do {
+            try await created?.wait()
+        } catch {
+            throw .from(error, .create, path: path, verb: "write")
+        }
+    }
+
+    /// Looks the owner up (which may query a directory service), resolves the parent (creating
+    /// what is missing, and starting the fsyncs that make it durable), refuses early what the
+    /// commit would refuse, and opens the temporary. Blocking.
     private func openTemporary(
         _ path: StoragePath,
         _ temporaryName: String,
@@ -67,7 +84,10 @@ extension FileSystemBackend {
     ) throws(StorageError) -> PendingWrite {
         let owner = try options.owner?.resolved()
         do {
-            let parent = try openDirectory(path.parent, create: true)
+            // The directories this creates are made durable beside the write, not before it.
+            var unsynced: [OwnedDescriptor] = []
+            let parent = try openDirectory(path.parent, create: true, unsynced: &unsynced)
+            let created = unsynced.isEmpty ? nil : DirectorySync.start(unsynced, on: threadPool)
             if let existing = try? Sys.fstatat(parent.raw, path.name) {
                 if Sys.isSymlink(existing) {
                     // Renaming over a link replaces the link, never its target; still, a
@@ -87,7 +107,14 @@ extension FileSystemBackend {
                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
                 options.mode == nil ? 0o666 : 0o600
             )
-            return PendingWrite(path: path, temporaryName: temporaryName, owner: owner, parent: parent, file: file)
+            return PendingWrite(
+                path: path,
+                temporaryName: temporaryName,
+                owner: owner,
+                parent: parent,
+                file: file,
+                createdDirectories: created
+            )
         } catch {
             throw .from(error, .create, path: path, verb: "write")
         }
@@ -104,13 +131,23 @@ private final class PendingWrite: Sendable {
     let file: OwnedDescriptor
     /// Writes the bytes, in order.
     let appender: FileAppender
+    /// The fsyncs of the directories opening the temporary created, if it created any.
+    let createdDirectories: DirectorySync?
 
-    init(path: StoragePath, temporaryName: String, owner: (uid: UInt32?, gid: UInt32?)?, parent: OwnedDescriptor, file: OwnedDescriptor) {
+    init(
+        path: StoragePath,
+        temporaryName: String,
+        owner: (uid: UInt32?, gid: UInt32?)?,
+        parent: OwnedDescriptor,
+        file: OwnedDescriptor,
+        createdDirectories: DirectorySync?
+    ) {
         self.path = path
         self.temporaryName = temporaryName
         self.owner = owner
         self.parent = parent
         self.file = file
+        self.createdDirectories = createdDirectories
         appender = FileAppender(file: file, path: path, verb: "write")
     }
 

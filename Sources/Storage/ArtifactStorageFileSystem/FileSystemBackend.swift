@@ -17,7 +17,9 @@ public import NIOPosix
 ///   directory, are fsynced, get their mode and owner, are renamed over the target, and the
 ///   directory is fsynced (skipped for `durableName: false`; a move fsyncs the destination's
 ///   directory, and the source's unless `durableSource: false`, which is how the data plane
-///   commits an ingest with two syncs: the bytes and the final name). Temporaries abandoned by a
+///   commits an ingest with two syncs: the bytes and the final name). A directory a write
+///   creates is durable before the write returns either way: its parent is fsynced on a second
+///   thread beside the write (``DirectorySync``). Temporaries abandoned by a
 ///   crash are removed by ``removeAbandonedTemporaries(_:)``, which the data plane's sweep service
 ///   runs at start and periodically (opening a backend does not walk the root).
 /// - Blocking system calls run on a `NIOThreadPool`, never on Swift's cooperative pool. Reads
@@ -345,10 +347,15 @@ public struct FileSystemBackend: StorageBackend {
         temporaryPrefix + StorageWriterIdentity.current.token + "-" + randomHex(8)
     }
 
+    /// `bytes` random bytes as hex, drawn eight at a time: each draw from the system's generator
+    /// is a `getrandom` system call, and a temporary's name used to make eight.
     static func randomHex(_ bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
         var text = ""
-        for _ in 0..<bytes {
-            let byte = UInt8.random(in: 0...255)
+        var word: UInt64 = 0
+        for index in 0..<bytes {
+            if index % 8 == 0 { word = generator.next() }
+            let byte = UInt8(truncatingIfNeeded: word >> UInt64(8 * (index % 8)))
             text += String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
         }
         return text

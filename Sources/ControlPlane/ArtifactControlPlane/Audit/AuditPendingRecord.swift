@@ -1,3 +1,5 @@
+import ArtifactMetadata
+import ArtifactStoreCore
 import Foundation
 import SQLKit
 import Synchronization
@@ -11,8 +13,9 @@ import Synchronization
 /// before it is sealed is refused by the sequencer and reported by verification, never sealed.
 struct AuditPendingRecord: Sendable, Hashable, AuditEventFields {
     /// Unique without coordination: 16 hex digits of a per-process strictly increasing clock in
-    /// nanoseconds, then a random UUID. Sealing orders by (``timeMilliseconds``, id), so records
-    /// of one process stamped in the same millisecond keep the order they were written in.
+    /// nanoseconds, then a UUID-shaped ``UniqueID`` (unique across processes by its random
+    /// seed). Sealing orders by (``timeMilliseconds``, id), so records of one process stamped in
+    /// the same millisecond keep the order they were written in.
     var id: String
     var timeMilliseconds: Int64
     var actor: String
@@ -88,7 +91,7 @@ struct AuditPendingRecord: Sendable, Hashable, AuditEventFields {
             if lastStamp.compareExchange(expected: last, desired: stamp, ordering: .relaxed).exchanged { break }
         }
         let hex = String(stamp, radix: 16)
-        return String(repeating: "0", count: max(0, 16 - hex.count)) + hex + "-" + UUID().uuidString.lowercased()
+        return String(repeating: "0", count: max(0, 16 - hex.count)) + hex + "-" + UniqueID.next()
     }
 
     /// What ``mac`` covers: a header line, then every field but ``mac`` as in
@@ -110,15 +113,19 @@ struct AuditPendingRecord: Sendable, Hashable, AuditEventFields {
 
     static let columns = "id, time, actor, action, namespace, target, digests, outcome, request_id, client_address, detail, key_id, mac"
 
+    /// The record's row: one ``PreparedWrite``, so the SQLite writer runs a kept statement.
+    static let insertRow = PreparedWrite("INSERT INTO audit_pending (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
     func insert(in db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            INSERT INTO audit_pending (\(unsafeRaw: Self.columns))
-            VALUES (\(bind: id), \(bind: timeMilliseconds), \(bind: actor), \(bind: action), \(bind: namespace), \(bind: target),
-                    \(bind: digests.joined(separator: " ")), \(bind: outcome), \(bind: requestID), \(bind: clientAddress), \(bind: detail),
-                    \(bind: keyID), \(bind: mac))
-            """
-        ).run()
+        func optional(_ text: String?) -> PreparedValue { text.map { .text($0) } ?? .null }
+        _ = try await db.changes(
+            Self.insertRow,
+            binding: [
+                .text(id), .integer(timeMilliseconds), .text(actor), .text(action), optional(namespace), .text(target),
+                .text(digests.joined(separator: " ")), .text(outcome), optional(requestID), optional(clientAddress), optional(detail),
+                .text(keyID), .text(mac),
+            ]
+        )
     }
 
     /// A row of `audit_pending`; throws when a column does not decode (the row was damaged).

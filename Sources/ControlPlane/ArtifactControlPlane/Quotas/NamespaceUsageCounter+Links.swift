@@ -1,3 +1,4 @@
+import ArtifactMetadata
 import SQLKit
 
 extension NamespaceUsageCounter {
@@ -10,13 +11,8 @@ extension NamespaceUsageCounter {
     /// The link's insert is the test of whether it is new (one statement, not a read before
     /// the write): a link that exists is only refreshed, and charged nothing.
     static func link(_ address: String, size: Int64?, into namespace: String, at now: Int64, in db: any SQLDatabase) async throws {
-        let inserted = try await db.raw(
-            """
-            INSERT INTO links (namespace, address, linked_at) VALUES (\(bind: namespace), \(bind: address), \(bind: now))
-            ON CONFLICT (namespace, address) DO NOTHING RETURNING address
-            """
-        ).first()
-        guard inserted != nil else {
+        let inserted = try await db.changes(insertLink, binding: [.text(namespace), .text(address), .integer(now)])
+        guard inserted > 0 else {
             try await db.raw(
                 "UPDATE links SET linked_at = \(bind: now) WHERE namespace = \(bind: namespace) AND address = \(bind: address)"
             ).run()
@@ -33,6 +29,11 @@ extension NamespaceUsageCounter {
         }
         try await charge(.link(size: bytes), referencing: bytes, to: namespace, pushing: "blob \(address)", in: db)
     }
+
+    /// A new link, or nothing when the namespace links the address already.
+    static let insertLink = PreparedWrite(
+        "INSERT INTO links (namespace, address, linked_at) VALUES (?, ?, ?) ON CONFLICT (namespace, address) DO NOTHING"
+    )
 
     /// Takes the links of `addresses` out of `namespace`'s usage, before the collector deletes them.
     static func uncharge(links addresses: [String], of namespace: String, in db: any SQLDatabase) async throws {

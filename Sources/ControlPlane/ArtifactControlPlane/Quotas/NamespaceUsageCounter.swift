@@ -1,3 +1,4 @@
+import ArtifactMetadata
 package import ArtifactStoreAPI
 import Foundation
 package import SQLKit
@@ -11,7 +12,9 @@ package import SQLKit
 /// A namespace's usage is its row in `namespace_usage` plus the changes not yet folded into it
 /// (`namespace_usage_changes`). A change to a namespace without a quota is appended as a row of
 /// its own, so pushes share no row and never conflict on one (one counter row every push
-/// updated made a quarter of PostgreSQL's write transactions roll back under 16 pushers);
+/// updated made a quarter of PostgreSQL's write transactions roll back under 16 pushers), under
+/// a time-ordered key (``AuditPendingRecord/newID()``), so the pushes of one commit append to the
+/// same index page rather than each writing a page of its own (a random key did);
 /// ``fold(in:limit:)``, run every second by ``NamespaceUsageFoldService``, moves the appended
 /// changes into the counter rows in one transaction, so no change is counted twice or lost. A
 /// push into a namespace with a quota is instead one conditional `UPDATE` of the namespace's
@@ -53,7 +56,7 @@ package enum NamespaceUsageCounter {
         try await db.raw(
             """
             INSERT INTO namespace_usage_changes (id, namespace, objects, files, bytes_referenced, bytes_stored)
-            VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: namespace), \(bind: change.objects), \(bind: change.files),
+            VALUES (\(bind: AuditPendingRecord.newID()), \(bind: namespace), \(bind: change.objects), \(bind: change.files),
                 \(bind: change.bytesReferenced), \(bind: change.bytesStored))
             """
         ).run()
@@ -77,20 +80,26 @@ package enum NamespaceUsageCounter {
         pushing what: String,
         in db: any SQLDatabase
     ) async throws {
-        let appended = try await db.raw(
-            """
-            INSERT INTO namespace_usage_changes (id, namespace, objects, files, bytes_referenced, bytes_stored)
-            SELECT \(bind: UUID().uuidString.lowercased()), name, \(bind: change.objects), \(bind: change.files),
-                \(bind: change.bytesReferenced), \(bind: change.bytesStored)
-            FROM namespaces WHERE name = \(bind: namespace) AND quota_bytes IS NULL
-            RETURNING id
-            """
-        ).first()
-        if appended != nil { return }
+        let appended = try await db.changes(
+            appendWithoutQuota,
+            binding: [
+                .text(AuditPendingRecord.newID()), .integer(change.objects), .integer(change.files), .integer(change.bytesReferenced),
+                .integer(change.bytesStored), .text(namespace),
+            ]
+        )
+        if appended > 0 { return }
         let quotaRow = try await db.raw("SELECT quota_bytes FROM namespaces WHERE name = \(bind: namespace)").first()
         let quota = try quotaRow.flatMap { row in try row.decodeNil(column: "quota_bytes") ? nil : try row.int("quota_bytes") }
         try await charge(change, referencing: referencing, to: namespace, pushing: what, quotaBytes: quota, in: db)
     }
+
+    /// A change appended to a namespace that has no quota; nothing for one that has.
+    static let appendWithoutQuota = PreparedWrite(
+        """
+        INSERT INTO namespace_usage_changes (id, namespace, objects, files, bytes_referenced, bytes_stored)
+        SELECT ?, name, ?, ?, ?, ? FROM namespaces WHERE name = ? AND quota_bytes IS NULL
+        """
+    )
 
     /// ``charge(_:referencing:to:pushing:in:)`` for a caller that has read the namespace's quota
     /// (`quotaBytes`, `nil` for none) in this same transaction `db`, so it is not read again.

@@ -1,5 +1,6 @@
 package import ArtifactDataPlane
 import ArtifactIdentity
+import ArtifactMetadata
 import Foundation
 package import SQLKit
 
@@ -132,6 +133,16 @@ package struct BlobLinking: Sendable {
         }
     }
 
+    /// The blob's row inserted `live`, or a `live` row's "unreferenced since" mark cleared; a
+    /// row in one of the collector's states is not changed.
+    static let insertLive = PreparedWrite(
+        """
+        INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, unreferenced_since, state_changed_at)
+        VALUES (?, ?, ?, ?, ?, 'live', ?, NULL, ?)
+        ON CONFLICT (address) DO UPDATE SET unreferenced_since = NULL WHERE blobs.state = 'live'
+        """
+    )
+
     private func attempt<Recorded: Sendable>(
         _ result: IngestResult,
         namespace: String,
@@ -147,18 +158,16 @@ package struct BlobLinking: Sendable {
                 _ = try await Registry.requireNamespace(namespace, in: db)
             }
             // One statement for the usual cases: a new row is inserted `live`, a `live` row has
-            // its "unreferenced since" mark cleared, and either comes back. A row in one of the
-            // collector's states is left as it is and nothing comes back: then it is read.
-            let live = try await db.raw(
-                """
-                INSERT INTO blobs (address, backend_id, size, sha256, blake3, state, created_at, unreferenced_since, state_changed_at)
-                VALUES (\(bind: address), \(bind: result.receipt.backendID), \(bind: Int64(result.size)), \(bind: result.sha256Digest.description),
-                        \(bind: result.blake3Digest.description), 'live', \(bind: now), NULL, \(bind: now))
-                ON CONFLICT (address) DO UPDATE SET unreferenced_since = NULL WHERE blobs.state = 'live'
-                RETURNING state
-                """
-            ).first()
-            if live == nil {
+            // its "unreferenced since" mark cleared, and either counts as a change. A row in one
+            // of the collector's states is left as it is, no change: then it is read.
+            let live = try await db.changes(
+                Self.insertLive,
+                binding: [
+                    .text(address), .text(result.receipt.backendID), .integer(Int64(result.size)), .text(result.sha256Digest.description),
+                    .text(result.blake3Digest.description), .integer(now), .integer(now),
+                ]
+            )
+            if live == 0 {
                 let row = try await db.raw("SELECT state, state_changed_at FROM blobs WHERE address = \(bind: address)").first()
                 switch try row?.string("state") {
                 case "deleting":

@@ -80,6 +80,6 @@ struct RequestIDMiddleware: Sendable {
     }
 
     static func generate() -> String {
-        RequestIDGenerator.next()
+        UniqueID.next()
     }
 }

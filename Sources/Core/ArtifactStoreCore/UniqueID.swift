@@ -1,11 +1,13 @@
 import Synchronization
 
-/// Request ids for requests that bring none: UUID-shaped (version 4 layout), unique within the
-/// process by a counter and across processes by a random seed drawn once.
+/// Identifiers that only have to be unique, not secret: UUID-shaped (version 4 layout), unique
+/// within the process by a counter and across processes by a random seed drawn once. Request ids
+/// for requests that bring none, and the keys of rows every upload appends (its usage change, its
+/// pending audit record).
 ///
 /// Exists because Foundation's `UUID()` opens, reads and closes `/dev/urandom` on every call on
-/// Linux: three system calls on each request, for an id that only has to be unique, not secret.
-enum RequestIDGenerator {
+/// Linux: three system calls each time, and a small upload made three such ids.
+public enum UniqueID {
     private static let seed: (UInt64, UInt64) = {
         var random = SystemRandomNumberGenerator()
         return (random.next(), random.next())
@@ -13,7 +15,7 @@ enum RequestIDGenerator {
     private static let counter = Atomic<UInt64>(0)
 
     /// The next id: 36 characters, `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`.
-    static func next() -> String {
+    public static func next() -> String {
         let count = counter.wrappingAdd(1, ordering: .relaxed).oldValue
         // Distinct counts give distinct `high` values (mix is a bijection); `low` only varies them.
         let high = mix(seed.0 &+ count)

@@ -1,13 +1,14 @@
 import Testing
 
 @testable import ArtifactServer
+@testable import ArtifactStoreCore
 
-@Suite("Request id generator", .timeLimit(.minutes(10)))
-struct RequestIDGeneratorTests {
+@Suite("Unique ids (request ids)", .timeLimit(.minutes(10)))
+struct UniqueIDTests {
     @Test func idsAreUUIDShapedValidAndDistinct() {
         var seen = Set<String>()
         for _ in 0..<20_000 {
-            let id = RequestIDGenerator.next()
+            let id = UniqueID.next()
             #expect(id.utf8.count == 36)
             #expect(RequestIDMiddleware.isValid(id))
             let groups = id.split(separator: "-").map(\.count)
@@ -22,8 +23,8 @@ struct RequestIDGeneratorTests {
 
     @Test func formatPlacesEveryNibble() {
         #expect(
-            RequestIDGenerator.format(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210) == "01234567-89ab-4def-bedc-ba9876543210"
+            UniqueID.format(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210) == "01234567-89ab-4def-bedc-ba9876543210"
         )
-        #expect(RequestIDGenerator.format(high: 0, low: 0) == "00000000-0000-4000-8000-000000000000")
+        #expect(UniqueID.format(high: 0, low: 0) == "00000000-0000-4000-8000-000000000000")
     }
 }
