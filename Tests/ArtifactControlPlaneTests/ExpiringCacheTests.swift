@@ -90,43 +90,6 @@ struct ExpiringCacheTests {
         #expect(cache.count == 0)
     }
 
-    @Test("never holds more than its maximum cost: the oldest go first, a value costing more is not stored")
-    func boundedByCost() {
-        let cache = ExpiringCache<Int, Int>(capacity: 100, lifetime: .seconds(60), maximumCost: 10) { $0 }
-        var now = start
-        func store(_ key: Int, costing cost: Int) {
-            now = now.addingTimeInterval(0.001)
-            cache.store(cost, for: key, now: now, ifGeneration: cache.generation)
-            #expect(cache.totalCost <= 10)
-        }
-        for key in 0..<4 { store(key, costing: 3) }  // 0, 1 and 2 fill 9; 3 evicts 0
-        #expect(cache.value(for: 0, now: now) == nil)
-        #expect(cache.totalCost == 9)
-        store(1, costing: 1)  // replacing 1 gives back its cost: 7, nothing evicted
-        #expect(cache.totalCost == 7)
-        #expect(cache.value(for: 2, now: now) == 3)
-        store(5, costing: 6)  // 13 is too much: 2, the oldest, goes (10); 3 and 1 stay
-        #expect(cache.value(for: 2, now: now) == nil)
-        #expect(cache.value(for: 3, now: now) == 3)
-        #expect(cache.value(for: 1, now: now) == 1)
-        #expect(cache.totalCost == 10)
-        store(6, costing: 11)  // more than the whole budget: not stored, nothing evicted
-        #expect(cache.value(for: 6, now: now) == nil)
-        #expect(cache.totalCost == 10)
-        cache.invalidate(key: 1)
-        #expect(cache.totalCost == 9)
-        cache.invalidate { key, _ in key == 5 || key == 3 }
-        #expect(cache.totalCost == 0)
-        store(7, costing: 4)
-        now = now.addingTimeInterval(60)
-        #expect(cache.value(for: 7, now: now) == nil)  // expired: swept, and its cost with it
-        #expect(cache.totalCost == 0)
-        store(8, costing: 5)
-        cache.removeAll()
-        #expect(cache.totalCost == 0)
-        #expect(cache.count == 0)
-    }
-
     @Test("a zero lifetime or capacity stores nothing")
     func disabled() {
         for cache in [

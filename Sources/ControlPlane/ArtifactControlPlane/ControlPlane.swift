@@ -26,11 +26,8 @@ public final class ControlPlane: Sendable {
         /// (``ControlPlaneCaches``, which drop them at once on the store's own events, in every
         /// process). `.zero` turns the caches off.
         public var cacheLifetime: Duration
-        /// The most blob facts cached at once (tokens: a quarter of it), and the most small
-        /// blobs whose bytes are cached.
+        /// The most blob facts cached at once (tokens: a quarter of it).
         public var cacheCapacity: Int
-        /// The most bytes of small blobs cached at once (``SmallBlobCache``).
-        public var smallBlobCacheBytes: Int
         /// The keys of the audit chain's HMAC (docs/operations.md, "Audit key"). `serve` loads
         /// them from the key file; the default is a random key of this process only.
         public var auditKeys: AuditKeyring
@@ -51,7 +48,6 @@ public final class ControlPlane: Sendable {
             collectionWaitLimit: Duration = .seconds(30),
             cacheLifetime: Duration = ControlPlaneCaches.defaultLifetime,
             cacheCapacity: Int = 4096,
-            smallBlobCacheBytes: Int = SmallBlobCache.defaultMaximumBytes,
             auditKeys: AuditKeyring = .processLocal,
             redirectExemptNamespaces: Set<String> = [],
             registryTokens: RegistryTokenSettings? = nil,
@@ -62,7 +58,6 @@ public final class ControlPlane: Sendable {
             self.collectionWaitLimit = collectionWaitLimit
             self.cacheLifetime = cacheLifetime
             self.cacheCapacity = cacheCapacity
-            self.smallBlobCacheBytes = smallBlobCacheBytes
             self.auditKeys = auditKeys
             self.redirectExemptNamespaces = redirectExemptNamespaces
             self.registryTokens = registryTokens
@@ -129,11 +124,7 @@ public final class ControlPlane: Sendable {
         self.store = store
         self.dataPlane = dataPlane
         self.configuration = configuration
-        let caches = ControlPlaneCaches(
-            lifetime: configuration.cacheLifetime,
-            capacity: configuration.cacheCapacity,
-            smallBlobBytes: configuration.smallBlobCacheBytes
-        )
+        let caches = ControlPlaneCaches(lifetime: configuration.cacheLifetime, capacity: configuration.cacheCapacity)
         self.caches = caches
         self.clock = clock
         self.logger = logger

@@ -38,17 +38,10 @@ public final class BlobFactCache: Sendable {
     /// The bytes of small blobs, dropped with their facts.
     public let contents: SmallBlobCache
 
-    /// - Parameters:
-    ///   - capacity: the most blob facts held, and the most small blobs' bytes.
-    ///   - smallBlobBytes: the most bytes of small blobs held (``SmallBlobCache``).
-    public init(
-        capacity: Int = 4096,
-        smallBlobBytes: Int = SmallBlobCache.defaultMaximumBytes,
-        lifetime: Duration = ControlPlaneCaches.defaultLifetime
-    ) {
+    public init(capacity: Int = 4096, lifetime: Duration = ControlPlaneCaches.defaultLifetime) {
         blobs = ExpiringCache(capacity: capacity, lifetime: lifetime)
         namespaces = ExpiringCache(capacity: max(1, capacity / 16), lifetime: lifetime)
-        contents = SmallBlobCache(maximumEntries: capacity, maximumBytes: smallBlobBytes, lifetime: lifetime)
+        contents = SmallBlobCache(maximumEntries: max(1, capacity / 16), lifetime: lifetime)
     }
 
     /// The number of blob facts held.
@@ -104,14 +97,9 @@ public struct ControlPlaneCaches: Sendable {
     /// - Parameters:
     ///   - lifetime: how long a fact is served after it was read; `.zero` turns caching off.
     ///   - capacity: the most blob facts held (tokens: a quarter of it).
-    ///   - smallBlobBytes: the most bytes of small blobs held (``SmallBlobCache``).
-    public init(
-        lifetime: Duration = ControlPlaneCaches.defaultLifetime,
-        capacity: Int = 4096,
-        smallBlobBytes: Int = SmallBlobCache.defaultMaximumBytes
-    ) {
+    public init(lifetime: Duration = ControlPlaneCaches.defaultLifetime, capacity: Int = 4096) {
         authorizations = AuthorizationCache(capacity: max(1, capacity / 4), lifetime: lifetime)
-        blobFacts = BlobFactCache(capacity: capacity, smallBlobBytes: smallBlobBytes, lifetime: lifetime)
+        blobFacts = BlobFactCache(capacity: capacity, lifetime: lifetime)
     }
 
     /// Acts on a change heard from the store (see the type's promises).

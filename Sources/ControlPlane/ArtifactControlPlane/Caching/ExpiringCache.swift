@@ -4,9 +4,8 @@ import Synchronization
 /// A bounded map whose entries live for a fixed time, for facts read from the metadata store.
 ///
 /// Exists so the hot read paths (authorising a token, finding a linked blob) can skip the
-/// database in the steady state without ever holding more than ``capacity`` entries (nor, where
-/// entries have a size, more than ``maximumCost`` of them in all) or serving a fact older than
-/// ``lifetime``. Time is passed in by the caller (the control plane's clock),
+/// database in the steady state without ever holding more than ``capacity`` entries or serving
+/// a fact older than ``lifetime``. Time is passed in by the caller (the control plane's clock),
 /// so tests move it instead of sleeping, and a clock that goes backwards expires entries rather
 /// than extending them.
 ///
@@ -20,23 +19,16 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     public let capacity: Int
     /// How long an entry is served after it was stored.
     public let lifetime: Duration
-    /// The most the entries' costs (``cost``) add up to; filling past it evicts the oldest.
-    public let maximumCost: Int
-    /// What one value costs against ``maximumCost`` (its size in bytes, say).
-    private let cost: @Sendable (Value) -> Int
 
     private struct Entry {
         var value: Value
         var storedAt: Date
-        var cost: Int
         /// Which store put it here: matches the record of that store in ``State/order``.
         var sequence: UInt64
     }
 
     private struct State {
         var entries: [Key: Entry] = [:]
-        /// The sum of the entries' costs.
-        var totalCost = 0
         /// One record per store, oldest first from `head`; a record whose entry was replaced or
         /// removed since is stale and skipped.
         var order: [(key: Key, sequence: UInt64)] = []
@@ -47,14 +39,8 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
 
         mutating func removeAll() {
             entries = [:]
-            totalCost = 0
             order = []
             head = 0
-        }
-
-        /// Removes the entry for `key`, if any, and its cost.
-        mutating func remove(_ key: Key) {
-            if let removed = entries.removeValue(forKey: key) { totalCost -= removed.cost }
         }
     }
 
@@ -63,19 +49,9 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     /// - Parameters:
     ///   - capacity: at least 1; `0` disables the cache (nothing is stored).
     ///   - lifetime: `.zero` disables the cache.
-    ///   - maximumCost: the most the entries' `cost`s add up to; a value costing more is never
-    ///     stored.
-    ///   - cost: what one value costs; by default nothing, so only `capacity` bounds the cache.
-    public init(
-        capacity: Int,
-        lifetime: Duration,
-        maximumCost: Int = .max,
-        cost: @escaping @Sendable (Value) -> Int = { _ in 0 }
-    ) {
+    public init(capacity: Int, lifetime: Duration) {
         self.capacity = max(0, capacity)
         self.lifetime = lifetime
-        self.maximumCost = max(0, maximumCost)
-        self.cost = cost
     }
 
     /// Whether anything is ever stored.
@@ -83,9 +59,6 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
 
     /// The number of entries held (expired ones included until they are swept).
     public var count: Int { state.withLock { $0.entries.count } }
-
-    /// The sum of the costs of the entries held (expired ones included until they are swept).
-    public var totalCost: Int { state.withLock { $0.totalCost } }
 
     /// The current invalidation generation: pass it to ``store(_:for:now:ifGeneration:)``.
     public var generation: UInt64 { state.withLock { $0.generation } }
@@ -98,7 +71,7 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
             guard !state.isSuspended, let entry = state.entries[key] else { return nil }
             let age = now.timeIntervalSince(entry.storedAt)
             guard age >= 0, age < seconds else {
-                state.remove(key)
+                state.entries[key] = nil
                 return nil
             }
             return entry.value
@@ -110,20 +83,16 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     public func store(_ value: Value, for key: Key, now: Date, ifGeneration generation: UInt64) {
         guard isEnabled else { return }
         let seconds = lifetime.seconds
-        let limits = Limits(capacity: capacity, cost: maximumCost)
-        let cost = self.cost(value)
-        guard cost <= limits.cost else { return }
+        let capacity = self.capacity
         state.withLock { state in
             guard state.generation == generation, !state.isSuspended else { return }
-            // The room left first: below both limits (the common case) nothing is looked up to
-            // make room.
-            if state.entries.count >= limits.capacity || state.totalCost > limits.cost - cost {
-                Self.makeRoom(&state, for: key, costing: cost, limits: limits, now: now, lifetime: seconds)
+            // The count first: below capacity (the common case) nothing is looked up to make room.
+            if state.entries.count >= capacity {
+                Self.makeRoom(&state, for: key, capacity: capacity, now: now, lifetime: seconds)
             }
             let sequence = state.nextSequence
             state.nextSequence &+= 1
-            let entry = Entry(value: value, storedAt: now, cost: cost, sequence: sequence)
-            state.totalCost += cost - (state.entries.updateValue(entry, forKey: key)?.cost ?? 0)
+            state.entries[key] = Entry(value: value, storedAt: now, sequence: sequence)
             state.order.append((key, sequence))
             Self.compactOrder(&state, capacity: capacity)
         }
@@ -135,7 +104,6 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
         state.withLock { state in
             state.generation &+= 1
             state.entries = state.entries.filter { !matching($0.key, $0.value.value) }
-            state.totalCost = state.entries.values.reduce(0) { $0 + $1.cost }
         }
     }
 
@@ -143,7 +111,7 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     public func invalidate(key: Key) {
         state.withLock { state in
             state.generation &+= 1
-            state.remove(key)
+            state.entries[key] = nil
         }
     }
 
@@ -177,22 +145,15 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     /// Whether ``suspend()`` is in force.
     public var isSuspended: Bool { state.withLock { $0.isSuspended } }
 
-    /// The two bounds a store keeps to.
-    private struct Limits {
-        var capacity: Int
-        var cost: Int
-    }
-
-    /// Makes room for `key`'s entry, costing `cost`: drops the expired entries at the old end of
-    /// the store order, then, while the cache is still full (of entries, with `key` not among
-    /// them, or of cost, counting what `key`'s own entry would give back), the oldest live ones.
+    /// Makes room for `key`'s entry: drops the expired entries at the old end of the store
+    /// order, then, while the cache is still full and `key` is not in it, the oldest live ones.
     ///
     /// Each store adds one record to the order and each record is looked at once, so a full
     /// cache under churn (a working set larger than the cache) pays O(1) per fill, and never
     /// copies or sorts the table while holding the lock every reader waits for. Measured before
     /// this: a sort of the whole table every `capacity / 8` fills took 19% of the server's CPU
     /// at a 100,000-blob working set, and the readers queued behind it.
-    private static func makeRoom(_ state: inout State, for key: Key, costing cost: Int, limits: Limits, now: Date, lifetime: Double) {
+    private static func makeRoom(_ state: inout State, for key: Key, capacity: Int, now: Date, lifetime: Double) {
         while state.head < state.order.count {
             let record = state.order[state.head]
             guard let entry = state.entries[record.key], entry.sequence == record.sequence else {
@@ -201,12 +162,8 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
             }
             let age = now.timeIntervalSince(entry.storedAt)
             let expired = age < 0 || age >= lifetime
-            let replaced = state.entries[key]
-            let full =
-                (replaced == nil && state.entries.count >= limits.capacity)
-                || state.totalCost - (replaced?.cost ?? 0) > limits.cost - cost
-            guard expired || full else { break }
-            state.remove(record.key)
+            guard expired || (state.entries[key] == nil && state.entries.count >= capacity) else { break }
+            state.entries[record.key] = nil
             state.head += 1
         }
     }
