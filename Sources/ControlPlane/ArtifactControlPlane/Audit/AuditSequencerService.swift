@@ -111,8 +111,7 @@ public struct AuditSequencerService<C: Clock>: Service where C.Duration == Durat
 
     /// The newest record time a tick seals for: now less ``orphanAge``, in milliseconds.
     func orphanCutoff() -> Int64 {
-        let (seconds, attoseconds) = orphanAge.components
-        return sequencer.controlPlane.nowMilliseconds() - (seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        sequencer.controlPlane.nowMilliseconds() - orphanAge.milliseconds
     }
 
     /// One round. `refused` is how many records the last round refused: a change is logged (so
