@@ -82,8 +82,14 @@ struct NamespaceUsageRaceTests {
     static func pusher(_ h: Harness, worker: Int, namespaces: [String], state: State) async throws {
         var random = SystemRandomNumberGenerator()
         for iteration in 0..<30 {
-            let namespace = namespaces.randomElement(using: &random)!
-            let picks = Set((0..<Int.random(in: 1...3, using: &random)).map { _ in Int.random(in: 0..<contents.count, using: &random) })
+            // Once per pusher, a version of every content (44,400 bytes) into the capped namespace: it is
+            // past the quota whatever the deletes have freed, so every run races at least three refusals.
+            let oversized = iteration == 7 + worker
+            let namespace = oversized ? "capped" : namespaces.randomElement(using: &random)!
+            let picks =
+                oversized
+                ? Set(contents.indices)
+                : Set((0..<Int.random(in: 1...3, using: &random)).map { _ in Int.random(in: 0..<contents.count, using: &random) })
             let files = Dictionary(uniqueKeysWithValues: picks.map { ("file-\($0)", contents[$0]) })
             let version = "w\(worker)-\(iteration)"
             do {
