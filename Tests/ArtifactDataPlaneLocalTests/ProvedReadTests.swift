@@ -34,12 +34,16 @@ struct ProvedReadTests {
         let dataPlane: LocalDataPlane
         let wallClock: WallClock
 
-        init(trust: Duration = .seconds(3600)) throws {
+        /// - Parameter coarseChangeTimes: take the file system's change times to move with the
+        ///   kernel's coarse clock (as before Linux 6.13), whatever they do here: then only a
+        ///   read, or an ingest of 1 MiB or more, earns a stamp trust.
+        init(trust: Duration = .seconds(3600), coarseChangeTimes: Bool = true) throws {
             root = FileManager.default.temporaryDirectory.path + "/artifactstore-proved-\(UUID().uuidString.lowercased())"
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             let wallClock = WallClock()
             self.wallClock = wallClock
-            let connector = try FileSystemConnector(rootPath: root, logger: TestLogs.silent)
+            var connector = try FileSystemConnector(rootPath: root, logger: TestLogs.silent)
+            connector.probesChangeTimes = !coarseChangeTimes
             let now: @Sendable () -> Int64 = { wallClock.now() }
             dataPlane = try LocalDataPlane(
                 backends: [.init(id: "disk", connector: connector)],
@@ -159,6 +163,54 @@ struct ProvedReadTests {
         let result = try await untrusting.dataPlane.ingest(PatternedContent(seed: 8, size: 2 * 1024 * 1024, chunkSize: 256 * 1024).stream)
         #expect(untrusting.dataPlane.provedReads.count == 0)
         #expect(try await untrusting.dataPlane.serve(result.address).fileSlice == nil)
+    }
+
+    @Test(
+        "where every later change moves a file's stamp, a small ingest's stamp proves its first read, and a change right after the ingest is still caught"
+    )
+    func smallIngestStampedWhereChangesShow() async throws {
+        let disk = try Disk(coarseChangeTimes: false)
+        defer { disk.remove() }
+        let backend = try #require(
+            try await FileSystemConnector(rootPath: disk.root, logger: TestLogs.silent).connect() as? FileSystemBackend
+        )
+        guard backend.stampsEveryLaterChange else {
+            print("SKIPPED smallIngestStampedWhereChangesShow: this kernel's change times move with its coarse clock (before Linux 6.13)")
+            return
+        }
+        for (seed, hints) in [(UInt64(11), IngestHints(expectedSize: 4096)), (12, IngestHints())] {
+            let content = PatternedContent(seed: seed, size: 4096, chunkSize: 4096)
+            let bytes = content.chunks().flatMap { Array($0.readableBytesView) }
+            let before = disk.dataPlane.provedReads.count
+            // No settle wait: the stamp was taken from the file as this ingest left it.
+            let result = try await disk.dataPlane.ingest(content.stream, hints: hints)
+            #expect(disk.dataPlane.provedReads.count == before + 1, "the ingest's own hash earned its stamp")
+            #expect(disk.dataPlane.provedReads.trusts(disk.key(result), try await backend.statStamped(try Self.path(result)).stamp))
+            #expect(try await readAll(disk.dataPlane.serve(result.address)) == bytes)
+
+            // A byte flipped at once, inside any clock tick of the ingest, moves the stamp.
+            try disk.flipByte(result, at: 100)
+            await #expect(throws: DataPlaneError.self) { _ = try await readAll(disk.dataPlane.serve(result.address)) }
+            #expect(disk.dataPlane.provedReads.count == before, "the failed proof forgot the stamp")
+        }
+    }
+
+    @Test("a backend whose change times move with a coarse clock stamps no small ingest; a large one still is")
+    func coarseChangeTimesStampOnlyLargeIngests() async throws {
+        let disk = try Disk(coarseChangeTimes: true)
+        defer { disk.remove() }
+        _ = try await disk.dataPlane.ingest(
+            PatternedContent(seed: 13, size: 4096, chunkSize: 4096).stream,
+            hints: IngestHints(expectedSize: 4096)
+        )
+        _ = try await disk.dataPlane.ingest(PatternedContent(seed: 14, size: 1024 * 1024 - 1, chunkSize: 256 * 1024).stream)
+        #expect(disk.dataPlane.provedReads.count == 0)
+        _ = try await disk.dataPlane.ingest(PatternedContent(seed: 15, size: 1024 * 1024, chunkSize: 256 * 1024).stream)
+        #expect(disk.dataPlane.provedReads.count == 1)
+    }
+
+    static func path(_ result: IngestResult) throws -> StoragePath {
+        try StoragePath(result.receipt.storageKey)
     }
 
     @Test func fileRegionOfAChangedFileIsNotConfirmed() async throws {

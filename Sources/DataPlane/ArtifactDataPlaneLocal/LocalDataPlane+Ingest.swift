@@ -55,9 +55,9 @@ extension LocalDataPlane {
         let primary = digests.digest(for: hints.primaryAlgorithm)
         let address = ContentAddress(primary)
         let destination = Self.path(of: address)
-        // A large object's first whole read is proved by the stamp of the file this ingest wrote
+        // The object's first whole read is proved by the stamp of the file this ingest wrote
         // (``VerifiedStamps/recordWritten(_:_:)``) rather than by hashing it again.
-        let stamping = stampsWrites(of: digests.size) ? backend as? any StorageChangeStamping : nil
+        let stamping = writeStamping(of: digests.size, in: backend)
         let writtenStamp = try? await stamping?.statStamped(temporary).stamp
         var deduplicated = false
         var repaired = false
@@ -107,8 +107,8 @@ extension LocalDataPlane {
         // these bytes (a blob unreferenced past its grace period, pushed again now) may delete
         // them at any moment after the move; whoever records the result must not acknowledge them
         // without checking (the control plane's link step re-verifies a collected blob and answers
-        // `blobCollected`), and a stat now would prove nothing later. Only a large object is
-        // stamped after its move, for its first read (above).
+        // `blobCollected`), and a stat now would prove nothing later. The stamp taken after the
+        // move is only for the object's first read (above).
         await storeOutboard(
             from: state.blake3Accumulator as? OutboardBuilder,
             of: address,
@@ -212,11 +212,19 @@ extension LocalDataPlane {
         return inline
     }
 
-    /// Whether an ingest of `size` bytes records the stamp of what it wrote: only when whole reads
-    /// are proved by stamps at all, and only for objects large enough that hashing them again on
-    /// their first read costs more than one `fstat` now (and that are served as file regions).
-    func stampsWrites(of size: UInt64) -> Bool {
-        configuration.verifiesFullReads && provedReads.trustDuration > .zero && size >= Self.minimumStampedWriteSize
+    /// The backend to stamp an ingest of `size` bytes with, so that its first whole read is proved
+    /// by that stamp instead of a second hash; `nil` when the write is not to be stamped.
+    ///
+    /// Only when whole reads are proved by stamps at all. An object of ``minimumStampedWriteSize``
+    /// or more is stamped on any backend that stamps: hashing it again would cost far more than
+    /// the `fstat`, which leaves only a foreign write in the same tick of a coarse clock unseen
+    /// (``VerifiedStamps/recordWritten(_:_:)``). A smaller one only where every later change
+    /// moves the stamp (``StorageChangeStamping/stampsEveryLaterChange``): there trusting the
+    /// ingest's own hash costs nothing in safety, and saves its first read the hash.
+    func writeStamping(of size: UInt64, in backend: any StorageBackend) -> (any StorageChangeStamping)? {
+        guard configuration.verifiesFullReads, provedReads.trustDuration > .zero, let stamping = backend as? any StorageChangeStamping
+        else { return nil }
+        return size >= Self.minimumStampedWriteSize || stamping.stampsEveryLaterChange ? stamping : nil
     }
 
     /// 1 MiB.

@@ -7,7 +7,8 @@ import NIOCore
 
 extension LocalDataPlane {
     /// The largest promised size that is ingested whole (``ingestWhole(_:size:hints:backendID:backend:)``):
-    /// just under 1 MiB, so such an object is never one whose write is stamped for its first read.
+    /// just under 1 MiB, the size from which an object's write is stamped on any stamping
+    /// backend (``writeStamping(of:in:)``).
     static let wholeIngestLimit: UInt64 = minimumStampedWriteSize - 1
 
     /// Ingests a stream whose promised size (`size`, the hints' `expectedSize`) is at most
@@ -47,9 +48,18 @@ extension LocalDataPlane {
         var deduplicated = false
         var repaired = false
         var info: StorageObjectInfo
+        // Stamped where the backend sees every later change: the first whole read is then proved
+        // by the stamp of the file written here, since these bytes were hashed on their way in.
+        var written: StorageChangeStamp?
         do {
             do {
-                info = try await backend.write(destination, from: ByteStream(bytes), options: StorageWriteOptions(overwrite: false))
+                let options = StorageWriteOptions(overwrite: false)
+                if let stamping = writeStamping(of: size, in: backend) {
+                    let stamped = try await stamping.writeStamped(destination, from: ByteStream(bytes), options: options)
+                    (info, written) = (stamped.info, stamped.stamp)
+                } else {
+                    info = try await backend.write(destination, from: ByteStream(bytes), options: options)
+                }
             } catch  where error.kind == .alreadyExists {
                 // Stored already (or by a concurrent ingest that just committed). A stored object
                 // of the wrong size is damaged: replace it with these bytes. As on the general
@@ -76,6 +86,9 @@ extension LocalDataPlane {
                 )
             }
             throw .storage(error, "store \(address)", backendID: backendID)
+        }
+        if let written {
+            provedReads.recordWritten(VerifiedStamps.Key(backendID: backendID, address: address), written)
         }
         return ingested(
             address,

@@ -82,6 +82,22 @@ public protocol StorageChangeStamping: StorageBackend {
     /// stream costs. A `.whole` answer promises the object's stamp was the same before and after
     /// its bytes were read, so the buffer is the stamped incarnation's content.
     func readStamped(_ path: StoragePath, wholeUpTo limit: UInt64) async throws(StorageError) -> StampedObjectRead
+
+    /// Whether every change made to an object after its stamp was taken moves the stamp, even
+    /// one in the same tick of a coarse clock (see ``StorageChangeStamp/isSettled(before:margin:)``).
+    ///
+    /// Only then may the stamp of an object just written be trusted at once: a reader that
+    /// hashed the bytes as they were written knows them, and a later change cannot hide.
+    var stampsEveryLaterChange: Bool { get }
+
+    /// ``StorageBackend/write(_:from:options:)``, answering also the stamp of the object it
+    /// wrote, taken once the object has its name (so a rename does not move it later) from the
+    /// object itself, not by looking the path up again.
+    func writeStamped(
+        _ path: StoragePath,
+        from bytes: ByteStream,
+        options: StorageWriteOptions
+    ) async throws(StorageError) -> StampedObjectInfo
 }
 
 extension StorageChangeStamping {

@@ -14,6 +14,28 @@ extension FileSystemBackend {
     ) async throws(StorageError)
         -> StorageObjectInfo
     {
+        try await write(path, from: bytes, options: options, stamped: false).info
+    }
+
+    /// The write, and the stamp of the file it wrote from an `fstat` of its descriptor after the
+    /// rename (which moves the change time): the stamp a reader that opens the name then sees.
+    public func writeStamped(
+        _ path: StoragePath,
+        from bytes: ByteStream,
+        options: StorageWriteOptions
+    ) async throws(StorageError) -> StampedObjectInfo {
+        let (info, stamp) = try await write(path, from: bytes, options: options, stamped: true)
+        guard let stamp else { throw StorageError(.io, "the write of \"\(path)\" took no stamp", path: path.string) }
+        return StampedObjectInfo(info: info, stamp: stamp)
+    }
+
+    /// Writes; `stamped` also stamps the file once it has its name.
+    private func write(
+        _ path: StoragePath,
+        from bytes: ByteStream,
+        options: StorageWriteOptions,
+        stamped: Bool
+    ) async throws(StorageError) -> (info: StorageObjectInfo, stamp: StorageChangeStamp?) {
         try options.validate(for: path)
         let temporaryName = Self.temporaryName()
 
@@ -21,18 +43,19 @@ extension FileSystemBackend {
         // in place in a single trip to the thread pool (with a second, beside it, for the
         // fsyncs of directories it created: ``DirectorySync``).
         if let whole = bytes.wholeBuffer {
-            let (info, created) = try await run { () throws(StorageError) -> (StorageObjectInfo, DirectorySync?) in
+            let (committed, created) = try await run {
+                () throws(StorageError) -> ((StorageObjectInfo, StorageChangeStamp?), DirectorySync?) in
                 let target = try openTemporary(path, temporaryName, options: options)
                 do throws(StorageError) {
                     try target.appender.writeOut(whole)
-                    return (try target.commit(options: options), target.createdDirectories)
+                    return (try target.commit(options: options, stamped: stamped), target.createdDirectories)
                 } catch {
                     target.discard()
                     throw error
                 }
             }
             try await Self.waitForDirectories(created, path: path)
-            return info
+            return committed
         }
 
         let target = try await run { () throws(StorageError) in try openTemporary(path, temporaryName, options: options) }
@@ -50,18 +73,18 @@ extension FileSystemBackend {
 
         // Make it durable, give it its mode and owner, then put it in place atomically.
         let final = last
-        let info: StorageObjectInfo
+        let committed: (StorageObjectInfo, StorageChangeStamp?)
         do {
-            info = try await run { () throws(StorageError) -> StorageObjectInfo in
+            committed = try await run { () throws(StorageError) -> (StorageObjectInfo, StorageChangeStamp?) in
                 if let final { try target.appender.writeOut(final) }
-                return try target.commit(options: options)
+                return try target.commit(options: options, stamped: stamped)
             }
         } catch {
             await runCleanUp(target.discard)
             throw error
         }
         try await Self.waitForDirectories(target.createdDirectories, path: path)
-        return info
+        return committed
     }
 
     /// Waits for the fsyncs of the directories a write created (``DirectorySync``): the write is
@@ -151,8 +174,9 @@ private final class PendingWrite: Sendable {
         appender = FileAppender(file: file, path: path, verb: "write")
     }
 
-    /// Makes the bytes durable, gives them their mode and owner, then puts them in place atomically.
-    func commit(options: StorageWriteOptions) throws(StorageError) -> StorageObjectInfo {
+    /// Makes the bytes durable, gives them their mode and owner, then puts them in place
+    /// atomically; `stamped` stamps the file after the rename.
+    func commit(options: StorageWriteOptions, stamped: Bool) throws(StorageError) -> (StorageObjectInfo, StorageChangeStamp?) {
         do {
             try Sys.fsync(file.raw)
             try Sys.setOwnerAndMode(file.raw, owner: owner, mode: options.mode)
@@ -165,7 +189,8 @@ private final class PendingWrite: Sendable {
             if options.durableName {
                 try Sys.fsync(parent.raw)
             }
-            return FileSystemBackend.objectInfo(path, info)
+            let stamp = stamped ? FileSystemBackend.stamp(try Sys.fstat(file.raw)) : nil
+            return (FileSystemBackend.objectInfo(path, info), stamp)
         } catch {
             throw .from(error, .create, path: path, verb: "write")
         }

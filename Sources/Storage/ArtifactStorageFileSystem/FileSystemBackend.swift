@@ -48,11 +48,16 @@ public struct FileSystemBackend: StorageBackend {
     let resolution: Resolution
     /// Opens and whole reads answered from the kernel's caches, and those sent to the pool.
     package let readCounters = FileSystemReadCounters()
+    /// Whether any change to a file after its stamp was read moves the stamp, even within one
+    /// tick of the coarse clock (``changeTimesMoveOnEveryChange(root:)``, probed at open).
+    public let stampsEveryLaterChange: Bool
 
     /// Opens the directory at `rootPath` (which must exist). Nothing beneath it is walked:
     /// temporaries a crashed process left are removed by ``removeAbandonedTemporaries(_:)``,
     /// which `serve` and the data-plane daemon run at start and then periodically
     /// (`LocalDataPlane.temporarySweepService`), so a start walks the root once, not twice.
+    /// One temporary is written and removed in the root, to learn whether its file system's
+    /// change times see every change (``stampsEveryLaterChange``).
     ///
     /// - Throws: `unreachable` when the directory is missing or not a directory,
     ///   `accessDenied` when it cannot be opened.
@@ -68,7 +73,8 @@ public struct FileSystemBackend: StorageBackend {
         rootPath: String,
         threadPool: NIOThreadPool,
         logger: Logger,
-        resolution: Resolution
+        resolution: Resolution,
+        probesChangeTimes: Bool = true
     ) async throws(StorageError) -> FileSystemBackend {
         let root: OwnedDescriptor = try await run(threadPool) { () throws(StorageError) in
             do throws(SystemCallError) {
@@ -83,10 +89,28 @@ public struct FileSystemBackend: StorageBackend {
                 }
             }
         }
-        return FileSystemBackend(root: root, rootPath: rootPath, threadPool: threadPool, logger: logger, resolution: resolution)
+        let fineChangeTimes =
+            probesChangeTimes
+            ? try await run(threadPool) { () throws(StorageError) in Self.changeTimesMoveOnEveryChange(root: root) } : false
+        return FileSystemBackend(
+            root: root,
+            rootPath: rootPath,
+            threadPool: threadPool,
+            logger: logger,
+            resolution: resolution,
+            stampsEveryLaterChange: fineChangeTimes
+        )
     }
 
-    init(root: OwnedDescriptor, rootPath: String, threadPool: NIOThreadPool, logger: Logger, resolution: Resolution) {
+    init(
+        root: OwnedDescriptor,
+        rootPath: String,
+        threadPool: NIOThreadPool,
+        logger: Logger,
+        resolution: Resolution,
+        stampsEveryLaterChange: Bool
+    ) {
+        self.stampsEveryLaterChange = stampsEveryLaterChange
         self.resolution = resolution
         self.root = root
         self.rootPath = rootPath

@@ -12,6 +12,10 @@ public struct FileSystemConnector: StorageConnector {
     public let rootPath: String
     let threadPool: NIOThreadPool
     let logger: Logger
+    /// Whether backends it opens probe their file system's change times
+    /// (``FileSystemBackend/stampsEveryLaterChange``); `false` takes them to move with a coarse
+    /// clock, as on kernels before Linux 6.13, so tests can pin that behaviour on any kernel.
+    package var probesChangeTimes = true
 
     /// - Throws: `invalidConfiguration` unless `rootPath` is absolute and free of NUL.
     public init(rootPath: String, threadPool: NIOThreadPool = .singleton, logger: Logger) throws(StorageError) {
@@ -51,6 +55,12 @@ public struct FileSystemConnector: StorageConnector {
 
     public func connect() async throws(StorageError) -> any StorageBackend {
         try await verifyConnection()
-        return try await FileSystemBackend.open(rootPath: rootPath, threadPool: threadPool, logger: logger)
+        return try await FileSystemBackend.open(
+            rootPath: rootPath,
+            threadPool: threadPool,
+            logger: logger,
+            resolution: .automatic,
+            probesChangeTimes: probesChangeTimes
+        )
     }
 }
