@@ -55,6 +55,27 @@ struct APIRouterTests {
         #expect(Self.match(template, "/v1/namespaces/team/files/") == nil)
     }
 
+    @Test("the router's shape index never drops a route: a path of any segment count that a template matches, it accepts")
+    func shapeIndexAgreesWithMatching() {
+        let templates = APIRoute.all.map(\.path) + ["/a/**/b", "/**", "/"]
+        for template in templates.map(RouteTemplate.init) {
+            for count in 0...20 {
+                // Literals where the template has them, anything else elsewhere.
+                let path =
+                    "/"
+                    + (0..<count).map { index in
+                        guard index < template.segments.count, case .literal(let literal) = template.segments[index] else { return "x" }
+                        return String(literal)
+                    }.joined(separator: "/")
+                if template.matches(path) { #expect(template.accepts(segmentCount: count), "\(template.segments) \(path)") }
+                if !template.accepts(segmentCount: count) { #expect(!template.matches(path)) }
+            }
+        }
+        #expect(RouteTemplate("/v1/namespaces/:ns/files/**").accepts(segmentCount: 5))
+        #expect(!RouteTemplate("/v1/namespaces/:ns/files/**").accepts(segmentCount: 4))
+        #expect(!RouteTemplate("/v1/namespaces/:ns").accepts(segmentCount: 4))
+    }
+
     @Test("an endpoint's metrics label is its template as Hummingbird writes it")
     func label() {
         #expect(Self.endpoint("/v1/namespaces/:ns/blobs/:digest").label == "/v1/namespaces/{ns}/blobs/{digest}")

@@ -16,12 +16,24 @@ public struct APIRouter: HTTPResponderBuilder, Sendable {
     /// ``endpoints`` by method, in their order: a request compares its path with the routes of its
     /// own method only.
     let endpointsByMethod: [HTTPRequest.Method: [Endpoint]]
+    /// ``endpointsByMethod`` narrowed further to the routes that can take a path of a given number
+    /// of segments (index), in their order, for paths of up to ``shapedSegmentLimit`` segments: a
+    /// request then compares its path with the few routes of its shape, not with every route of
+    /// its method (about 15 byte comparisons a small GET, 2% of its instructions, before).
+    let endpointsByShape: [HTTPRequest.Method: [[Endpoint]]]
     let oci: OCIDistributionAPI
     let middlewares: ServerMiddlewares
 
+    /// Paths with more segments than this are compared with every route of their method.
+    static let shapedSegmentLimit = 16
+
     init(endpoints: [Endpoint], oci: OCIDistributionAPI, middlewares: ServerMiddlewares) {
         self.endpoints = endpoints
-        self.endpointsByMethod = Dictionary(grouping: endpoints, by: \.method)
+        let byMethod = Dictionary(grouping: endpoints, by: \.method)
+        self.endpointsByMethod = byMethod
+        self.endpointsByShape = byMethod.mapValues { routes in
+            (0...Self.shapedSegmentLimit).map { count in routes.filter { $0.template.accepts(segmentCount: count) } }
+        }
         self.oci = oci
         self.middlewares = middlewares
     }
@@ -66,7 +78,10 @@ public struct APIRouter: HTTPResponderBuilder, Sendable {
             let oci = self.oci
             return { request, context in await oci.handle(request, context) }
         }
-        for endpoint in endpointsByMethod[request.method] ?? [] {
+        let candidates =
+            segments.count <= Self.shapedSegmentLimit
+            ? endpointsByShape[request.method]?[segments.count] : endpointsByMethod[request.method]
+        for endpoint in candidates ?? [] {
             if let parameters = endpoint.template.parameters(path, segments) {
                 context.coreContext.parameters = parameters
                 context.coreContext.endpointPath.value = endpoint.label

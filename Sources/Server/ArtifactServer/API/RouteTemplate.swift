@@ -98,6 +98,14 @@ struct RouteTemplate: Sendable {
         return self.segments.count == segments.count
     }
 
+    /// Whether a path of `count` segments can match, by ``matches(_:_:)``'s rules: exactly as many
+    /// as the template has, or with `**` (which takes the rest, one or more) at least one more than
+    /// come before it.
+    func accepts(segmentCount count: Int) -> Bool {
+        if let rest = segments.firstIndex(of: .rest) { return count > rest }
+        return count == segments.count
+    }
+
     /// Whether `path` matches.
     func matches(_ path: String) -> Bool {
         matches(path, Self.segments(of: path))
