@@ -24,9 +24,9 @@ extension FileSystemBackend {
         from bytes: ByteStream,
         options: StorageWriteOptions
     ) async throws(StorageError) -> StampedObjectInfo {
-        let (info, stamp) = try await write(path, from: bytes, options: options, stamped: true)
-        guard let stamp else { throw StorageError(.io, "the write of \"\(path)\" took no stamp", path: path.string) }
-        return StampedObjectInfo(info: info, stamp: stamp)
+        let committed = try await write(path, from: bytes, options: options, stamped: true)
+        guard let stamp = committed.stamp else { throw StorageError(.io, "the write of \"\(path)\" took no stamp", path: path.string) }
+        return StampedObjectInfo(info: committed.info, stamp: stamp)
     }
 
     /// Writes; `stamped` also stamps the file once it has its name.
@@ -35,7 +35,7 @@ extension FileSystemBackend {
         from bytes: ByteStream,
         options: StorageWriteOptions,
         stamped: Bool
-    ) async throws(StorageError) -> (info: StorageObjectInfo, stamp: StorageChangeStamp?) {
+    ) async throws(StorageError) -> CommittedWrite {
         try options.validate(for: path)
         let temporaryName = Self.temporaryName()
 
@@ -43,18 +43,17 @@ extension FileSystemBackend {
         // in place in a single trip to the thread pool (with a second, beside it, for the
         // fsyncs of directories it created: ``DirectorySync``).
         if let whole = bytes.wholeBuffer {
-            let (committed, created) = try await run {
-                () throws(StorageError) -> ((StorageObjectInfo, StorageChangeStamp?), DirectorySync?) in
+            let committed = try await run { () throws(StorageError) -> CommittedWrite in
                 let target = try openTemporary(path, temporaryName, options: options)
                 do throws(StorageError) {
                     try target.appender.writeOut(whole)
-                    return (try target.commit(options: options, stamped: stamped), target.createdDirectories)
+                    return try target.commit(options: options, stamped: stamped)
                 } catch {
                     target.discard()
                     throw error
                 }
             }
-            try await Self.waitForDirectories(created, path: path)
+            try await Self.waitForDirectories(committed.createdDirectories, path: path)
             return committed
         }
 
@@ -73,9 +72,9 @@ extension FileSystemBackend {
 
         // Make it durable, give it its mode and owner, then put it in place atomically.
         let final = last
-        let committed: (StorageObjectInfo, StorageChangeStamp?)
+        let committed: CommittedWrite
         do {
-            committed = try await run { () throws(StorageError) -> (StorageObjectInfo, StorageChangeStamp?) in
+            committed = try await run { () throws(StorageError) -> CommittedWrite in
                 if let final { try target.appender.writeOut(final) }
                 return try target.commit(options: options, stamped: stamped)
             }
@@ -83,7 +82,7 @@ extension FileSystemBackend {
             await runCleanUp(target.discard)
             throw error
         }
-        try await Self.waitForDirectories(target.createdDirectories, path: path)
+        try await Self.waitForDirectories(committed.createdDirectories, path: path)
         return committed
     }
 
@@ -144,6 +143,14 @@ extension FileSystemBackend {
     }
 }
 
+/// What a committed write answers, whole or streamed alike: the object, its stamp when one was
+/// asked for, and the fsyncs of the directories it created, which the caller waits for.
+private struct CommittedWrite: Sendable {
+    var info: StorageObjectInfo
+    var stamp: StorageChangeStamp?
+    var createdDirectories: DirectorySync?
+}
+
 /// A write in progress: its temporary, open in the target's directory. Its methods block; they
 /// run on the thread pool.
 private final class PendingWrite: Sendable {
@@ -176,7 +183,7 @@ private final class PendingWrite: Sendable {
 
     /// Makes the bytes durable, gives them their mode and owner, then puts them in place
     /// atomically; `stamped` stamps the file after the rename.
-    func commit(options: StorageWriteOptions, stamped: Bool) throws(StorageError) -> (StorageObjectInfo, StorageChangeStamp?) {
+    func commit(options: StorageWriteOptions, stamped: Bool) throws(StorageError) -> CommittedWrite {
         do {
             try Sys.fsync(file.raw)
             try Sys.setOwnerAndMode(file.raw, owner: owner, mode: options.mode)
@@ -190,7 +197,7 @@ private final class PendingWrite: Sendable {
                 try Sys.fsync(parent.raw)
             }
             let stamp = stamped ? FileSystemBackend.stamp(try Sys.fstat(file.raw)) : nil
-            return (FileSystemBackend.objectInfo(path, info), stamp)
+            return CommittedWrite(info: FileSystemBackend.objectInfo(path, info), stamp: stamp, createdDirectories: createdDirectories)
         } catch {
             throw .from(error, .create, path: path, verb: "write")
         }
