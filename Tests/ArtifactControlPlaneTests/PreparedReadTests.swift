@@ -61,6 +61,24 @@ struct PreparedReadTests {
         }
     }
 
+    @Test("an opened control plane has the blob lookups prepared on every SQLite reader before its first read")
+    func preparedAtOpen() async throws {
+        try await Harness.run(.sqlite) { h in
+            let store = h.controlPlane.store
+            // No read has run: the kept statements were prepared when the control plane opened.
+            for read in Registry.preparedReads {
+                let counts = try #require(store.reprepareCounts(of: read), "the harness's SQLite file has readers")
+                #expect(counts.count >= 2, "kept on \(counts.count) readers; the pool has at least 2")
+                #expect(counts.allSatisfy { $0 == 0 })
+            }
+            // And they answer.
+            _ = try await h.registry.createNamespace("team", context: h.context)
+            let blob = try await h.ingest(Array("first".utf8), into: "team")
+            let rows = try await store.rows(of: Registry.blobBySHA256, binding: [.text(blob.sha256.description), .text("team")])
+            #expect(rows.first?.text(0) == blob.address.description)
+        }
+    }
+
     @Test(
         "a prepared read that would write fails on SQLite and changes nothing; a malformed one fails and the reader goes on",
         arguments: TestDatabase.allCases

@@ -121,6 +121,11 @@ public final class ControlPlane: Sendable {
         } catch {
             throw ControlPlaneError.wrapping(error, "migrating the metadata store")
         }
+        do {
+            try await store.prepare(Registry.preparedReads)
+        } catch {
+            throw ControlPlaneError.wrapping(error, "preparing the blob lookups")
+        }
         self.store = store
         self.dataPlane = dataPlane
         self.configuration = configuration

@@ -21,6 +21,20 @@ extension MetadataStore {
         }
     }
 
+    /// Prepares `reads` now on every reader of an SQLite file, so the first run of each after
+    /// a start finds its statement kept and the schema loaded; elsewhere does nothing (their
+    /// reads are not kept). Call it after the migrations, which may change what a statement
+    /// names.
+    public func prepare(_ reads: [PreparedRead]) async throws {
+        try checkOpen()
+        guard case .sqlite(_, _, _, let readers?) = connection else { return }
+        do {
+            try await readers.prepare(reads)
+        } catch {
+            throw Self.wrap(error, location)
+        }
+    }
+
     /// On an SQLite file, how many times each reader that keeps `read`'s statement has had to
     /// prepare it again (see ``SQLitePreparedConnection``); `nil` elsewhere. For tests.
     package func reprepareCounts(of read: PreparedRead) -> [Int]? {

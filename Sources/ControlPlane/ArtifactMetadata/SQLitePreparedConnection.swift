@@ -68,6 +68,12 @@ struct SQLitePreparedConnection: ~Copyable {
         }
     }
 
+    /// Prepares and keeps `read`'s statement now, if it is not kept yet, so its first run only
+    /// binds and steps. The first statement a connection prepares also loads the schema.
+    mutating func prepare(_ read: PreparedRead) throws(SQLitePreparedError) {
+        _ = try prepared(read.sql)
+    }
+
     /// How many times SQLite has had to prepare the kept statement for `sql` again since it was
     /// first prepared (`SQLITE_STMTSTATUS_REPREPARE`); `nil` when none is kept. A statement
     /// whose plan could depend on a bound value is prepared again at every new value, which

@@ -45,6 +45,10 @@ extension Registry {
         columns: preparedBlobColumns
     )
 
+    /// The reads of an uncached blob lookup, prepared when the control plane opens
+    /// (``MetadataStore/prepare(_:)``).
+    static let preparedReads = [blobBySHA256, blobByAddress]
+
     /// ``blobColumns`` as a ``PreparedRead`` reads them.
     static let preparedBlobColumns: [PreparedRead.Column] = [
         .text("address"), .text("backend_id"), .integer("size"), .text("sha256"), .text("blake3"),
