@@ -74,14 +74,12 @@ extension LocalDataPlane {
             } catch  where error.kind == .alreadyExists {
                 // The content is already stored (or another ingest of it just committed).
                 // A stored object of the wrong size is damaged: replace it with these bytes.
-                let existing = try await backend.stat(destination)
-                if existing.size == digests.size, await storedCopyProves(address, backendID: backendID, backend: backend) {
+                if let existing = try await durableStoredCopy(of: address, size: digests.size, backendID: backendID, backend: backend) {
                     deduplicated = true
                     info = existing
                     await discard(temporary, in: backend, backendID: backendID)
                 } else {
                     // Cut short, or failing its proof: these bytes, proved by this ingest, take its place.
-                    logReplacingDamaged(address, backendID: backendID, storedSize: existing.size, size: digests.size)
                     try await backend.move(
                         from: temporary,
                         to: destination,

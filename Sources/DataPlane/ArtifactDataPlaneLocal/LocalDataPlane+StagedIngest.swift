@@ -229,13 +229,11 @@ extension LocalDataPlane: StagedIngesting {
                     options: StorageWriteOptions(overwrite: false)
                 )
             } catch  where error.kind == .alreadyExists {
-                let existing = try await backend.stat(destination)
-                if existing.size == digests.size, await storedCopyProves(address, backendID: backendID, backend: backend) {
+                if let existing = try await durableStoredCopy(of: address, size: digests.size, backendID: backendID, backend: backend) {
                     deduplicated = true
                     info = existing
                     try await backend.discardStaged(path)
                 } else {
-                    logReplacingDamaged(address, backendID: backendID, storedSize: existing.size, size: digests.size)
                     info = try await backend.commitStaged(
                         path,
                         length: digests.size,

@@ -65,13 +65,11 @@ extension LocalDataPlane {
                 // of the wrong size is damaged: replace it with these bytes. As on the general
                 // path, a concurrent collection may delete the object after this; the control
                 // plane's link step re-verifies a collected blob.
-                let existing = try await backend.stat(destination)
-                if existing.size == digests.size, await storedCopyProves(address, backendID: backendID, backend: backend) {
+                if let existing = try await durableStoredCopy(of: address, size: digests.size, backendID: backendID, backend: backend) {
                     deduplicated = true
                     info = existing
                 } else {
                     // Cut short, or failing its proof: these bytes, proved in line, take its place.
-                    logReplacingDamaged(address, backendID: backendID, storedSize: existing.size, size: digests.size)
                     info = try await backend.write(destination, from: ByteStream(bytes), options: StorageWriteOptions(overwrite: true))
                     repaired = true
                 }

@@ -55,6 +55,16 @@ public protocol StorageBackend: Sendable {
     /// Size and modification time of the object at `path`.
     func stat(_ path: StoragePath) async throws(StorageError) -> StorageObjectInfo
 
+    /// Returns once the object at `path`, and the names that lead to it, survive a crash;
+    /// `objectNotFound` if there is none.
+    ///
+    /// A write is durable when it returns, but another writer's object can be seen before
+    /// its writer has made its name durable (a file system shows a renamed file at once, and
+    /// fsyncs its directory after). Whoever acknowledges an object it did not write itself (a
+    /// duplicate upload finding the object stored) calls this first, so it never acknowledges
+    /// what a crash could still take away.
+    func makeDurable(_ path: StoragePath) async throws(StorageError)
+
     /// One page of the entries under `prefix` (the root when `nil`).
     ///
     /// Non-recursive listings return the immediate children, directories included (with
@@ -126,6 +136,13 @@ public protocol StorageBackend: Sendable {
 
 extension StorageBackend {
     public func removeAbandonedTemporaries(_ rule: AbandonedTemporaryRule) async throws(StorageError) -> Int { 0 }
+
+    /// For a backend whose objects are durable once anyone can see them (S3 answers a `PUT`
+    /// only once the object is stored; memory has nothing to lose to a crash): the object's
+    /// existence is all there is to check.
+    public func makeDurable(_ path: StoragePath) async throws(StorageError) {
+        _ = try await stat(path)
+    }
 }
 
 extension StorageBackend {

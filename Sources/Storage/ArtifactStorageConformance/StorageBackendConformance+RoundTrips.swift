@@ -154,4 +154,26 @@ extension StorageBackendConformance {
             }
         }
     }
+
+    /// `makeDurable` succeeds on a stored object and leaves it as it was; a missing object, or
+    /// a directory, is `objectNotFound`.
+    public func makeDurable() async throws {
+        try await withSubject(.makeDurable) { _, probe in
+            let target = try path("d/u/rable")
+            let content = Array((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+            try await probe.write(target, content)
+            try await probe.backend.makeDurable(target)
+            let after = try await collect(try await probe.backend.read(target))
+            try probe.require(after == content, "the object changed after makeDurable")
+            try await probe.backend.makeDurable(target)
+            try await probe.expectError(.objectNotFound, "makeDurable of a missing object") {
+                try await probe.backend.makeDurable(try path("d/u/missing"))
+            }
+            if capabilities.directories {
+                try await probe.expectError(.objectNotFound, "makeDurable of a directory") {
+                    try await probe.backend.makeDurable(try path("d/u"))
+                }
+            }
+        }
+    }
 }

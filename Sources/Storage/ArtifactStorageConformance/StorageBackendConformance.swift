@@ -25,6 +25,7 @@ public struct StorageBackendConformance: Sendable {
         case roundTripLarge
         case rangeReads
         case statAndExists
+        case makeDurable
         case overwriteReplaces
         case overwriteAtomicUnderConcurrentReaders
         case exclusiveCreateHasOneWinner
@@ -69,6 +70,7 @@ public struct StorageBackendConformance: Sendable {
         case .roundTripLarge: try await roundTripLarge()
         case .rangeReads: try await rangeReads()
         case .statAndExists: try await statAndExists()
+        case .makeDurable: try await makeDurable()
         case .overwriteReplaces: try await overwriteReplaces()
         case .overwriteAtomicUnderConcurrentReaders: try await overwriteAtomicUnderConcurrentReaders()
         case .exclusiveCreateHasOneWinner: try await exclusiveCreateHasOneWinner()

@@ -90,6 +90,12 @@ public struct StorageSession: StorageBackend {
         try await logged("stat", ["storage.path": path.string]) { () async throws(StorageError) in try await backend.stat(path) }
     }
 
+    public func makeDurable(_ path: StoragePath) async throws(StorageError) {
+        try await logged("make durable", ["storage.path": path.string]) { () async throws(StorageError) in
+            try await backend.makeDurable(path)
+        }
+    }
+
     public func list(
         under prefix: StoragePath?,
         recursive: Bool,

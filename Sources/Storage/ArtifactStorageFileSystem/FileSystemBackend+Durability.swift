@@ -1,0 +1,41 @@
+public import ArtifactStorage
+import Glibc
+
+extension FileSystemBackend {
+    /// Fsyncs the object at `path`, then every directory from its parent up to the root.
+    ///
+    /// A writer puts its file in place with a rename and only then fsyncs the directory, and a
+    /// write that created shard directories fsyncs their parents beside its own fsyncs
+    /// (``DirectorySync``). In between, another ingest of the same bytes (in this process or on
+    /// another node sharing the root) already sees the object. Fsyncing the whole chain here
+    /// makes the name durable whoever wrote it: a directory whose changes are already durable
+    /// costs one flush request and nothing is written. Only a duplicate ingest pays this, and
+    /// it has just read the whole object to prove it.
+    public func makeDurable(_ path: StoragePath) async throws(StorageError) {
+        try await run { () throws(StorageError) in
+            do {
+                // Each descriptor closes when its owner goes: kept alive across its fsync.
+                let file = try resolve(path, flags: O_RDONLY | O_NOFOLLOW)
+                try withExtendedLifetime(file) { () throws(any Error) in
+                    guard Sys.isRegular(try Sys.fstat(file.raw)) else {
+                        throw StorageError(
+                            .objectNotFound,
+                            "no object at \"\(path)\"; something other than a file is there",
+                            path: path.string
+                        )
+                    }
+                    try Sys.fsync(file.raw)
+                }
+                var directory = path.parent
+                while true {
+                    let opened = try openDirectory(directory, create: false)
+                    try withExtendedLifetime(opened) { () throws(SystemCallError) in try Sys.fsync(opened.raw) }
+                    guard let current = directory else { break }
+                    directory = current.parent
+                }
+            } catch {
+                throw .from(error, .lookUp, path: path, verb: "make durable")
+            }
+        }
+    }
+}
