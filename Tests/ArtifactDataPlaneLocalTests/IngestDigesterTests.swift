@@ -13,6 +13,17 @@ import Testing
 /// Small ingests hash in line and report the receipt of the bytes they wrote.
 @Suite("LocalDataPlane small ingests", .timeLimit(.minutes(5)))
 struct IngestDigesterTests {
+    @Test("an object's path, built from segments, is its address's storage key", arguments: [DigestAlgorithm.blake3, .sha256])
+    func objectPathIsTheStorageKey(algorithm: DigestAlgorithm) throws {
+        for seed in 0..<64 {
+            let bytes = (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ seed &* 101) }
+            let address = ContentAddress(try Digest(algorithm: algorithm, bytes: bytes))
+            let path = LocalDataPlane.path(of: address)
+            #expect(path.string == address.storageKey)
+            #expect(path.segments.count == 5)
+        }
+    }
+
     @Test("a stream known to fit in one coalesced buffer is hashed in line; a larger or unknown one as configured")
     func digesterChoice() {
         let concurrent = DualDigester.Configuration(concurrent: true)

@@ -37,6 +37,35 @@ struct StoragePathTests {
         #expect(try StoragePath(segments: ["a", "b"]).string == "a/b")
     }
 
+    /// Segments give the path, or the refusal, that their joined text gives, whether they take
+    /// the plain segments' short way or not.
+    @Test func segmentsAgreeWithTheirText() throws {
+        let hex = String(repeating: "ab", count: 32)
+        let cases: [[String]] = [
+            ["blobs", "blake3", "ab", "ab", hex], ["a"], ["a", "b/c"], [], [""], ["", "a"], ["a", ""], ["a", "."], ["a", ".."],
+            ["..", "a"], ["a\\b"], ["a\u{0}b"], ["a\u{7F}"], ["é"], ["a", StoragePath.reservedPrefix + "x"],
+            [String(repeating: "x", count: 255)],
+            [String(repeating: "x", count: 256)], (0..<4).map { _ in String(repeating: "y", count: 255) },
+            (0..<4).map { _ in String(repeating: "y", count: 255) } + ["z"], ["a\u{202E}b"], ["ok", "a b", "~", "-"],
+        ]
+        for segments in cases {
+            let text = segments.joined(separator: "/")
+            switch (
+                Result { () throws(StorageError) in try StoragePath(segments: segments) },
+                Result { () throws(StorageError) in try StoragePath(text) }
+            ) {
+            case (.success(let fromSegments), .success(let fromText)):
+                #expect(fromSegments == fromText, "\(segments)")
+                #expect(fromSegments.string == text)
+            case (.failure(let bySegments), .failure(let byText)):
+                #expect(bySegments.kind == byText.kind, "\(segments)")
+                #expect(bySegments.message == byText.message)
+            default:
+                Issue.record("segments \(segments) and their text \"\(text)\" disagree")
+            }
+        }
+    }
+
     @Test func lengthLimits() throws {
         let longest = (0..<4).map { _ in String(repeating: "x", count: 255) }.joined(separator: "/")
         #expect(longest.utf8.count == 1023)

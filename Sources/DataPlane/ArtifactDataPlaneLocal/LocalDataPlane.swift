@@ -219,8 +219,12 @@ public final class LocalDataPlane: DataPlane {
         _ = redirecting.withLock { $0.removeValue(forKey: id) }
     }
 
+    /// `address.storageKey` as a path, built from its segments.
     static func path(of address: ContentAddress) -> StoragePath {
         // A storage key is `blobs/<algorithm>/<2 hex>/<2 hex>/<64 hex>`: always a valid path.
-        try! StoragePath(address.storageKey)
+        let hex = address.digest.hex
+        let first = hex.index(hex.startIndex, offsetBy: 2)
+        let second = hex.index(first, offsetBy: 2)
+        return try! StoragePath(segments: ["blobs", address.algorithm.rawValue, String(hex[..<first]), String(hex[first..<second]), hex])
     }
 }

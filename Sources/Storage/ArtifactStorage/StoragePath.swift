@@ -121,8 +121,37 @@ public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     /// Builds a path from segments, validating each.
+    ///
+    /// Segments that are plain (printable ASCII without a slash or a backslash; not empty, `.`, `..` or
+    /// reserved; short enough) are kept as they are, with no text joined and split again; any
+    /// other goes through ``init(_:)`` on the joined text, so the path, or the refusal, is the
+    /// one that text gets. Every object's path is built so (`blobs/<alg>/xx/yy/<hex>`): the
+    /// round trip through text cost a cold 4 KiB GET about 9,000 instructions (callgrind).
     public init(segments: [String]) throws(StorageError) {
-        try self.init(segments.joined(separator: "/"))
+        var length = segments.count - 1
+        for segment in segments {
+            guard Self.isPlain(segment) else {
+                self = try StoragePath(segments.joined(separator: "/"))
+                return
+            }
+            length += segment.utf8.count
+        }
+        guard !segments.isEmpty, length <= Self.maximumLength else {
+            self = try StoragePath(segments.joined(separator: "/"))
+            return
+        }
+        self.segments = segments
+    }
+
+    /// Whether `segment` needs no more checking than this: what ``init(_:)`` would accept as one
+    /// segment, judged byte by byte.
+    static func isPlain(_ segment: String) -> Bool {
+        let bytes = segment.utf8
+        guard !bytes.isEmpty, bytes.count <= maximumSegmentLength, segment != ".", segment != ".." else { return false }
+        for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\") {
+            return false
+        }
+        return !bytes.starts(with: reservedPrefix.utf8)
     }
 
     /// The path as `a/b/c`.
