@@ -1,5 +1,6 @@
 import ArtifactStorage
 import ArtifactStorageS3
+import Crypto
 import Foundation
 import Testing
 
@@ -30,6 +31,35 @@ struct SigV4SignerUnitTests {
         ])
         #expect(canonical == "x-a:1,2\nx-b:one two three\n")
         #expect(signed == "x-a;x-b")
+    }
+
+    /// The signing key is kept between requests, but whatever its inputs it is the derivation's:
+    /// a new day, region, service or secret (a changed copy of the signer) derives anew.
+    @Test func keptSigningKeyIsAlwaysTheDerivation() {
+        func hex(_ key: SymmetricKey) -> String { key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() } }
+        var signer = SigV4Signer(credentials: StorageCredentials(accessKeyID: "AKID", secretAccessKey: "first"), region: "us-east-1")
+        func expected(_ signer: SigV4Signer, _ date: String) -> String {
+            hex(
+                SigV4Signer.signingKey(
+                    secret: signer.credentials.secretAccessKey,
+                    date: date,
+                    region: signer.region,
+                    service: signer.service
+                )
+            )
+        }
+        for date in ["20261207", "20261207", "20261208", "20261207"] {
+            #expect(hex(signer.signingKey(date: date)) == expected(signer, date))
+        }
+        let original = signer
+        signer.region = "eu-west-1"
+        #expect(hex(signer.signingKey(date: "20261207")) == expected(signer, "20261207"))
+        #expect(hex(original.signingKey(date: "20261207")) == expected(original, "20261207"))
+        signer.service = "sts"
+        #expect(hex(signer.signingKey(date: "20261207")) == expected(signer, "20261207"))
+        signer.credentials = StorageCredentials(accessKeyID: "AKID", secretAccessKey: "second")
+        #expect(hex(signer.signingKey(date: "20261207")) == expected(signer, "20261207"))
+        #expect(expected(signer, "20261207") != expected(original, "20261207"))
     }
 
     @Test func amzDateFormatsUTC() {

@@ -40,6 +40,8 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
     /// Whether `X-Amz-Security-Token` is part of the signature (S3 and most services) or added
     /// after signing (a few services; the AWS suite's `post-sts-header-after` case).
     public var signsSessionToken: Bool
+    /// The last signing key derived, shared by the copies of this signer.
+    private let derivedKey = DerivedSigningKey()
 
     public init(
         credentials: StorageCredentials,
@@ -140,8 +142,11 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
     }
 
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
+    ///
+    /// Derived once per day (and per secret, region and service) and then reused
+    /// (``DerivedSigningKey``).
     public func signingKey(date: String) -> SymmetricKey {
-        Self.signingKey(secret: credentials.secretAccessKey, date: date, region: region, service: service)
+        derivedKey.key(secret: credentials.secretAccessKey, date: date, region: region, service: service)
     }
 
     /// The signing key derivation, exposed for the AWS worked example.
