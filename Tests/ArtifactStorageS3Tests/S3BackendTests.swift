@@ -48,6 +48,24 @@ struct S3BackendTests {
         }
     }
 
+    /// A write given the SHA-256 of its bytes signs that hash instead of hashing them, and
+    /// stores the bytes. (AWS S3 refuses a body whose hash is not the signed one,
+    /// `XAmzContentSHA256Mismatch`; moto does not check it, so a wrong one is not tried here.)
+    @Test func givenSHA256IsSigned() async throws {
+        try await S3TestServer.withBucket { client, backend in
+            let bytes = ByteBuffer(string: "hashed by the ingest")
+            let right = SigV4Signer.sha256Hex(bytes.readableBytesView)
+            let given = String(repeating: "0", count: 64)
+            let request = client.signedRequest(method: .PUT, key: "k", body: bytes, payloadHash: given)
+            #expect(request.headers.first(name: "x-amz-content-sha256") == given)
+            let unhinted = client.signedRequest(method: .PUT, key: "k", body: bytes)
+            #expect(unhinted.headers.first(name: "x-amz-content-sha256") == right)
+            let file = try path("given/right")
+            try await backend.write(file, from: ByteStream(bytes), options: StorageWriteOptions(overwrite: false, contentSHA256: right))
+            #expect(String(decoding: try await backend.read(file).collectBytes(), as: UTF8.self) == "hashed by the ingest")
+        }
+    }
+
     @Test func multipartUploadOf40MiB() async throws {
         let adjust: (inout S3Configuration) -> Void = {
             $0.partSize = 5 * 1024 * 1024

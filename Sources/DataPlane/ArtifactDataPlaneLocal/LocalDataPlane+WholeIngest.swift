@@ -53,7 +53,8 @@ extension LocalDataPlane {
         var written: StorageChangeStamp?
         do {
             do {
-                let options = StorageWriteOptions(overwrite: false)
+                // The SHA-256 just computed of these very bytes: S3 signs it rather than hashing them again.
+                let options = StorageWriteOptions(overwrite: false, contentSHA256: digests.sha256.hex)
                 if let stamping = writeStamping(of: size, in: backend) {
                     let stamped = try await stamping.writeStamped(destination, from: ByteStream(bytes), options: options)
                     (info, written) = (stamped.info, stamped.stamp)

@@ -34,12 +34,22 @@ extension StorageOwner {
 }
 
 extension StorageWriteOptions {
-    /// Refuses a mode with bits above `0o7777`.
+    /// Refuses a mode with bits above `0o7777`, and a ``contentSHA256`` that is not 64 lower-case
+    /// hex digits.
     public func validate(for path: StoragePath) throws(StorageError) {
         if let mode, mode > 0o7777 {
             throw StorageError(
                 .invalidConfiguration,
                 "mode 0o\(String(mode, radix: 8)) for \"\(path)\" has bits above 0o7777",
+                path: path.string
+            )
+        }
+        if let contentSHA256,
+            contentSHA256.utf8.count != 64 || !contentSHA256.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+        {
+            throw StorageError(
+                .invalidConfiguration,
+                "the SHA-256 given for \"\(path)\" is not 64 lower-case hex digits: \(StoragePath.quote(String(contentSHA256.prefix(80))))",
                 path: path.string
             )
         }

@@ -14,12 +14,25 @@ public struct StorageWriteOptions: Sendable, Hashable {
     /// `false`) before anything relies on it. It saves a directory sync per write where a
     /// backend has them.
     public var durableName: Bool
+    /// The SHA-256 of the bytes written, as 64 lower-case hex digits, when the caller has it (an
+    /// ingest hashed them on the way in). A backend whose protocol sends a hash of the body (S3
+    /// signs `x-amz-content-sha256`) uses it instead of hashing the bytes again; AWS S3 then
+    /// checks it and refuses a body that does not match (some S3-compatible servers, moto among
+    /// them, do not check). Other backends ignore it. It never changes what is stored.
+    public var contentSHA256: String?
 
-    public init(mode: UInt32? = nil, owner: StorageOwner? = nil, overwrite: Bool = true, durableName: Bool = true) {
+    public init(
+        mode: UInt32? = nil,
+        owner: StorageOwner? = nil,
+        overwrite: Bool = true,
+        durableName: Bool = true,
+        contentSHA256: String? = nil
+    ) {
         self.mode = mode
         self.owner = owner
         self.overwrite = overwrite
         self.durableName = durableName
+        self.contentSHA256 = contentSHA256
     }
 }
 

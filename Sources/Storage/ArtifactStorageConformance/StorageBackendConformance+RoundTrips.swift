@@ -147,6 +147,24 @@ extension StorageBackendConformance {
                 try await probe.backend.write(try path("badmode"), from: [1].stream, options: StorageWriteOptions(mode: 0o10000))
             }
             try probe.require(try await probe.backend.exists(try path("badmode")) == false, "a refused write left an object")
+            // A given SHA-256 of the bytes: malformed is refused before anything is stored; the
+            // right one stores the bytes as any write does.
+            try await probe.expectError(.invalidConfiguration, "write with a SHA-256 that is not 64 lower-case hex digits") {
+                try await probe.backend.write(try path("badsha"), from: [1].stream, options: StorageWriteOptions(contentSHA256: "ABC"))
+            }
+            try probe.require(
+                try await probe.backend.exists(try path("badsha")) == false,
+                "a write with a malformed SHA-256 left an object"
+            )
+            let hashed = Array("hashed by its writer".utf8)
+            let hex = SHA256.hash(data: hashed).map { byte in
+                String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+            }.joined()
+            try await probe.backend.write(try path("sha/given"), from: hashed.stream, options: StorageWriteOptions(contentSHA256: hex))
+            try probe.require(
+                try await collect(try await probe.backend.read(try path("sha/given"))) == hashed,
+                "a write with its SHA-256 given read back differently"
+            )
             if capabilities.directories {
                 let directory = try path("s/t")
                 try probe.require(try await probe.backend.exists(directory) == false, "exists is true for a directory")

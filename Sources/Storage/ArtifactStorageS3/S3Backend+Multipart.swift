@@ -13,7 +13,8 @@ extension S3Backend {
     /// refused early by a HEAD, so that bytes of an object that exists are not read or sent. A
     /// body already whole in memory and at most ``unprobedWriteLimit`` is sent at once without
     /// that HEAD: the conditional PUT refuses it as the HEAD would, and a new object (a small
-    /// ingest's usual case) costs one request instead of two. The returned `modified` is the
+    /// ingest's usual case) costs one request instead of two. A body sent in one PUT is signed
+    /// with ``StorageWriteOptions/contentSHA256`` when given, rather than hashed again. The returned `modified` is the
     /// local time the upload completed (S3's own `Last-Modified`, seen by `stat`, may differ by
     /// the request's duration; it saves a HEAD).
     public func write(
@@ -29,7 +30,7 @@ extension S3Backend {
         if let whole = bytes.wholeBuffer, whole.readableBytes <= min(Self.unprobedWriteLimit, configuration.partSize) {
             try Self.checkCancellation(path)
             do {
-                try await client.putObject(key: key, body: whole, ifNoneMatch: exclusive)
+                try await client.putObject(key: key, body: whole, ifNoneMatch: exclusive, contentSHA256: options.contentSHA256)
             } catch {
                 throw relabel(error, path: path)
             }
@@ -43,7 +44,7 @@ extension S3Backend {
         do {
             if try await reader.isAtEnd() {
                 try Self.checkCancellation(path)
-                try await client.putObject(key: key, body: first, ifNoneMatch: exclusive)
+                try await client.putObject(key: key, body: first, ifNoneMatch: exclusive, contentSHA256: options.contentSHA256)
             } else {
                 try await multipartUpload(key: key, path: path, first: first, reader: &reader, exclusive: exclusive)
             }

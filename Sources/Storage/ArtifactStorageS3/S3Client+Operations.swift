@@ -70,9 +70,18 @@ extension S3Client {
     /// PutObject of a body held in memory. Returns the ETag.
     ///
     /// With `ifNoneMatch`, sends `If-None-Match: *`: S3 refuses (412) if the key exists, so
-    /// exactly one of several racing creators wins; reported as `alreadyExists`.
+    /// exactly one of several racing creators wins; reported as `alreadyExists`. `contentSHA256`
+    /// (lower-case hex), when given, is signed as the body's hash instead of hashing the body:
+    /// AWS S3 refuses the request if it is not the body's.
     @discardableResult
-    public func putObject(key: String, body: ByteBuffer, ifNoneMatch: Bool = false) async throws(StorageError) -> String? {
+    public func putObject(
+        key: String,
+        body: ByteBuffer,
+        ifNoneMatch: Bool = false,
+        contentSHA256: String? = nil
+    ) async throws(StorageError)
+        -> String?
+    {
         let response: HTTPClientResponse
         do {
             response = try await send(
@@ -81,6 +90,7 @@ extension S3Client {
                 key: key,
                 headers: ifNoneMatch ? [("If-None-Match", "*")] : [],
                 body: body,
+                payloadHash: contentSHA256,
                 timed: false
             )
         } catch {

@@ -122,6 +122,11 @@ public final class S3Client: Sendable {
 
     // MARK: Sending
 
+    /// The lower-case hex SHA-256 that SigV4 signs for `body` (that of no bytes when there is none).
+    static func payloadHash(of body: ByteBuffer?) -> String {
+        body.map { SigV4Signer.sha256Hex($0.readableBytesView) } ?? SigV4Signer.emptyPayloadHash
+    }
+
     /// Builds the signed request without sending it (also used by tests to check addressing).
     public func signedRequest(
         method: HTTPMethod,
@@ -129,6 +134,7 @@ public final class S3Client: Sendable {
         query: [SigV4Request.QueryItem] = [],
         headers: [(String, String)] = [],
         body: ByteBuffer? = nil,
+        payloadHash: String? = nil,
         date: Date = Date()
     ) -> HTTPClientRequest {
         let target = target(key: key)
@@ -137,7 +143,7 @@ public final class S3Client: Sendable {
         for (name, value) in headers {
             request.headers.append(.init(name, value))
         }
-        let payloadHash = body.map { SigV4Signer.sha256Hex($0.readableBytesView) } ?? SigV4Signer.emptyPayloadHash
+        let payloadHash = payloadHash ?? Self.payloadHash(of: body)
         signer.sign(&request, date: date, payloadHash: payloadHash, addContentSHA256Header: true)
 
         var url = target.url
@@ -173,13 +179,16 @@ public final class S3Client: Sendable {
         query: [SigV4Request.QueryItem] = [],
         headers: [(String, String)] = [],
         body: ByteBuffer? = nil,
+        payloadHash: String? = nil,
         accept: Set<UInt> = [],
         timed: Bool = true
     ) async throws(StorageError) -> HTTPClientResponse {
+        // The body is hashed once (or not at all when the caller knows its hash), not per attempt.
+        let payloadHash = payloadHash ?? Self.payloadHash(of: body)
         var attempt = 1
         while true {
             // Signed afresh for each attempt (the date is part of the signature).
-            let request = signedRequest(method: method, key: key, query: query, headers: headers, body: body)
+            let request = signedRequest(method: method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash)
             let response: HTTPClientResponse
             do {
                 let deadline: NIODeadline = timed ? .now() + configuration.requestTimeout : .distantFuture
