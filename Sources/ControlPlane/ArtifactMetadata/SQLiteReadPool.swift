@@ -97,8 +97,8 @@ final class SQLiteReadPool: Sendable {
     /// Prepares `reads` on every reader now, on the pool's threads.
     ///
     /// Exists so the first lookups of a new process do not pay for loading the schema and
-    /// parsing the statements on each reader: about 4 million instructions on a pool of two
-    /// (callgrind), which the first 200 uncached GETs after a start carried as 21,000 each.
+    /// parsing the statements on each reader: about 1.4 million instructions on a pool of two
+    /// (callgrind), which the first 200 uncached GETs after a start carried as 7,200 each.
     func prepare(_ reads: [PreparedRead]) async throws {
         // Each reader's lock keeps this from overlapping a read that has checked it out.
         for reader in readers {

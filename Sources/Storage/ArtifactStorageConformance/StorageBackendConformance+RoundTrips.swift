@@ -157,9 +157,7 @@ extension StorageBackendConformance {
                 "a write with a malformed SHA-256 left an object"
             )
             let hashed = Array("hashed by its writer".utf8)
-            let hex = SHA256.hash(data: hashed).map { byte in
-                String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
-            }.joined()
+            let hex = SHA256.hash(data: hashed).map { String(format: "%02x", $0) }.joined()
             try await probe.backend.write(try path("sha/given"), from: hashed.stream, options: StorageWriteOptions(contentSHA256: hex))
             try probe.require(
                 try await collect(try await probe.backend.read(try path("sha/given"))) == hashed,
