@@ -25,10 +25,16 @@ public struct ContentAddress: Sendable, Hashable, Codable, CustomStringConvertib
 
     /// The relative storage path: `blobs/<algorithm>/<hex 0-2>/<hex 2-4>/<hex>`.
     public var storageKey: String {
+        storageKeySegments.joined(separator: "/")
+    }
+
+    /// ``storageKey``'s five segments, for a caller that builds a path from them rather than
+    /// parsing the text again.
+    public var storageKeySegments: [String] {
         let hex = digest.hex
-        let first = hex.prefix(2)
-        let second = hex.dropFirst(2).prefix(2)
-        return "blobs/\(digest.algorithm.rawValue)/\(first)/\(second)/\(hex)"
+        let first = hex.index(hex.startIndex, offsetBy: 2)
+        let second = hex.index(first, offsetBy: 2)
+        return ["blobs", digest.algorithm.rawValue, String(hex[..<first]), String(hex[first..<second]), hex]
     }
 
     public var description: String { digest.description }

@@ -222,9 +222,6 @@ public final class LocalDataPlane: DataPlane {
     /// `address.storageKey` as a path, built from its segments.
     static func path(of address: ContentAddress) -> StoragePath {
         // A storage key is `blobs/<algorithm>/<2 hex>/<2 hex>/<64 hex>`: always a valid path.
-        let hex = address.digest.hex
-        let first = hex.index(hex.startIndex, offsetBy: 2)
-        let second = hex.index(first, offsetBy: 2)
-        return try! StoragePath(segments: ["blobs", address.algorithm.rawValue, String(hex[..<first]), String(hex[first..<second]), hex])
+        try! StoragePath(segments: address.storageKeySegments)
     }
 }

@@ -14,9 +14,9 @@ extension S3Backend {
     /// body already whole in memory and at most ``unprobedWriteLimit`` is sent at once without
     /// that HEAD: the conditional PUT refuses it as the HEAD would, and a new object (a small
     /// ingest's usual case) costs one request instead of two. A body sent in one PUT is signed
-    /// with ``StorageWriteOptions/contentSHA256`` when given, rather than hashed again. The returned `modified` is the
-    /// local time the upload completed (S3's own `Last-Modified`, seen by `stat`, may differ by
-    /// the request's duration; it saves a HEAD).
+    /// with ``StorageWriteOptions/contentSHA256`` when given, rather than hashed again. The
+    /// returned `modified` is the local time the upload completed (S3's own `Last-Modified`,
+    /// seen by `stat`, may differ by the request's duration; it saves a HEAD).
     public func write(
         _ path: StoragePath,
         from bytes: ByteStream,
