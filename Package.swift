@@ -540,6 +540,8 @@ let package = Package(
         .testTarget(
             name: "ArtifactStorageFileSystemTests",
             dependencies: [
+                // Test content made quickly ([UInt8](count:byteAt:)).
+                "ArtifactStoreTestSupport",
                 "ArtifactStorage",
                 "ArtifactStorageFileSystem",
                 "CArtifactStorageFileSystem",

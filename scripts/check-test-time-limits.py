@@ -6,12 +6,21 @@ the whole `swift test` run and CI with it. Every `@Suite(...)` must carry `.time
 every `@Test` must sit in a type that is such a suite (directly, through an extension in another
 file, or nested inside one), so no test runs without a limit.
 
+A limit is also at least MINIMUM_MINUTES. Swift Testing starts every test of a run at once and a
+test's limit runs from its start, so it counts the time the test waits for one of the two
+threads of a CI machine, behind every CPU-bound test queued before it. In full runs that wait
+has reached 80 s before a trivial test ran its first line; a one-minute limit then fails a test
+that has nothing wrong with it.
+
 Usage: scripts/check-test-time-limits.py [Tests]   (exit 0 when every suite has a limit)
 """
 
 import pathlib
 import re
 import sys
+
+MINIMUM_MINUTES = 5
+LIMIT = re.compile(r"\.timeLimit\(\.minutes\((\d+)\)\)")
 
 TYPE = re.compile(r"^(?:(?:public|internal|private|fileprivate|final)\s+)*(struct|class|enum|actor|extension)\s+([A-Za-z_][\w.]*)")
 
@@ -51,6 +60,14 @@ def main() -> int:
                 limited.add(name)
             else:
                 problems.append(f"{path}:{line_number}: suite {name} has no .timeLimit trait")
+        # Every limit, on a suite or a test, is minutes and at least the minimum.
+        for match in re.finditer(r"\.timeLimit\(", source):
+            line_number = source.count("\n", 0, match.start()) + 1
+            limit = LIMIT.match(source, match.start())
+            if not limit or int(limit.group(1)) < MINIMUM_MINUTES:
+                problems.append(
+                    f"{path}:{line_number}: a time limit under {MINIMUM_MINUTES} minutes counts the wait for a thread, not the test"
+                )
         # Tests: the innermost type or extension that encloses each @Test, by brace depth.
         stack: list[tuple[str, int]] = []
         depth = 0
@@ -87,7 +104,10 @@ def main() -> int:
     for problem in sorted(set(problems)):
         print(problem, file=sys.stderr)
     if problems:
-        print(f"{len(set(problems))} problem(s): every @Suite needs .timeLimit(.minutes(N))", file=sys.stderr)
+        print(
+            f"{len(set(problems))} problem(s): every @Suite needs .timeLimit(.minutes(N)), N at least {MINIMUM_MINUTES}",
+            file=sys.stderr,
+        )
         return 1
     print(f"every suite under {root} has a time limit ({len(limited)} suites)")
     return 0

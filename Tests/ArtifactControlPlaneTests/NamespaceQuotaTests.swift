@@ -11,7 +11,7 @@ import Testing
 @Suite("Namespace quotas and maintained usage", .timeLimit(.minutes(5)))
 struct NamespaceQuotaTests {
     static func bytes(_ count: Int, seed: UInt8) -> [UInt8] {
-        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(seed)) }
+        [UInt8](count: count) { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(seed)) }
     }
 
     static func file(_ path: String, _ blob: LinkedBlob) -> FileEntry {

@@ -4,7 +4,7 @@ import Testing
 @testable import ArtifactControlPlane
 
 /// When the outbox pollers remove old rows (webhook deliveries, replication items).
-@Suite("Prune schedule", .timeLimit(.minutes(1)))
+@Suite("Prune schedule", .timeLimit(.minutes(5)))
 struct PruneScheduleTests {
     @Test("due at the first round, then once an interval, and at once again after a full batch")
     func schedule() {

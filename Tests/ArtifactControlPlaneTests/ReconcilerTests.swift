@@ -26,9 +26,9 @@ struct ReconcilerTests {
     /// dates files by the real clock.
     static let pastGrace: TimeInterval = grace + 600
     /// Large enough to have an outboard beside it (more than 1 MiB).
-    static let large = (0..<1_500_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+    static let large = [UInt8](count: 1_500_000) { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
     static let small = Array("kept by version 1".utf8)
-    static let stray = (0..<1_200_000).map { UInt8(truncatingIfNeeded: $0 &* 17 &+ 3) }
+    static let stray = [UInt8](count: 1_200_000) { UInt8(truncatingIfNeeded: $0 &* 17 &+ 3) }
     static let removing = ReconcileOptions(removesStrays: true)
 
     /// A harness whose clock starts at the real time: the backends date their files by it.

@@ -1,4 +1,5 @@
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import NIOCore
 import Testing
 
@@ -10,7 +11,7 @@ struct CoalescedStreamTests {
         var buffers: [ByteBuffer] = []
         var bytes: [UInt8] = []
         for size in sizes {
-            let chunk = (0..<size).map { UInt8(truncatingIfNeeded: ($0 + offset) &* 13) }
+            let chunk = [UInt8](count: size) { UInt8(truncatingIfNeeded: ($0 + offset) &* 13) }
             offset += size
             bytes += chunk
             buffers.append(ByteBuffer(bytes: chunk))

@@ -6,6 +6,7 @@ import ArtifactIdentity
 import ArtifactStorage
 import ArtifactStorageFileSystem
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import Testing

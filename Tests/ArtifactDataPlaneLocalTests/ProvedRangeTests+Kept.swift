@@ -4,6 +4,7 @@ import ArtifactDataPlaneTestSupport
 import ArtifactIdentity
 import ArtifactStorageFileSystem
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import Testing

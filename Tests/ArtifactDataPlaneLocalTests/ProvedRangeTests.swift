@@ -5,6 +5,7 @@ import ArtifactIdentity
 import ArtifactStorage
 import ArtifactStorageFileSystem
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import Testing
@@ -51,7 +52,7 @@ struct ProvedRangeTests {
     }
 
     static func content(_ size: Int, seed: UInt8) -> [UInt8] {
-        (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ ($0 >> 13) &+ Int(seed)) }
+        [UInt8](count: size) { UInt8(truncatingIfNeeded: $0 &* 31 &+ ($0 >> 13) &+ Int(seed)) }
     }
 
     /// Reads a range; returns the bytes received and the error that ended it, if any.

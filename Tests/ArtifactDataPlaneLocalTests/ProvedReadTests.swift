@@ -6,12 +6,11 @@ import ArtifactStorage
 import ArtifactStorageConformance
 import ArtifactStorageFileSystem
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import Synchronization
 import Testing
-
-import class ArtifactStoreTestSupport.ManualClock
 
 @testable import ArtifactDataPlaneLocal
 

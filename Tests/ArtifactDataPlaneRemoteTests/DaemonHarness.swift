@@ -3,6 +3,7 @@ import ArtifactDataPlaneConformance
 import ArtifactDataPlaneDaemon
 import ArtifactDataPlaneRemote
 import ArtifactDataPlaneTestSupport
+import ArtifactStoreTestSupport
 import Foundation
 import Logging
 import ServiceLifecycle

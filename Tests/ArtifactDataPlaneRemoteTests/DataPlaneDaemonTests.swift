@@ -4,6 +4,7 @@ import ArtifactDataPlaneDaemon
 import ArtifactDataPlaneRemote
 import ArtifactDataPlaneTestSupport
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import Synchronization

@@ -7,6 +7,7 @@ import ArtifactDataPlaneTestSupport
 import ArtifactDataPlaneWire
 import ArtifactIdentity
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import Synchronization

@@ -6,6 +6,7 @@ import ArtifactDataPlaneTestSupport
 import ArtifactDataPlaneWire
 import ArtifactIdentity
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import NIOCore
 import Testing
 

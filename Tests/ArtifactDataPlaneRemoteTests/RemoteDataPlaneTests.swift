@@ -4,6 +4,7 @@ import ArtifactDataPlaneRemote
 import ArtifactDataPlaneTestSupport
 import ArtifactDataPlaneWire
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import Testing

@@ -7,7 +7,7 @@ import Testing
 
 /// The client against a real OpenLDAP (scripts/ldap/start-slapd.sh, started by .ci/run), and
 /// against servers that do not answer.
-@Suite("LDAP client", .timeLimit(.minutes(2)))
+@Suite("LDAP client", .timeLimit(.minutes(5)))
 struct LDAPClientTests {
     static let environment = ProcessInfo.processInfo.environment
 

@@ -83,7 +83,7 @@ struct OCIUploadSessionTests {
     }
 
     static func bytes(_ count: Int, seed: UInt8) -> [UInt8] {
-        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(seed)) }
+        [UInt8](count: count) { UInt8(truncatingIfNeeded: $0 &* 13 &+ Int(seed)) }
     }
 
     static func stream(_ bytes: some Collection<UInt8>) -> ByteStream { ByteStream(ByteBuffer(bytes: Array(bytes))) }

@@ -15,7 +15,7 @@ import Testing
 /// while pushes go on restores into a new directory that fsck finds clean and that serves every
 /// acknowledged version byte for byte; a damaged backup or a non-empty destination is refused
 /// with its code and leaves nothing behind.
-@Suite("Backup, restore and fsck", .timeLimit(.minutes(10)))
+@Suite("Backup, restore and fsck", .offTheCooperativePool, .timeLimit(.minutes(10)))
 struct BackupRestoreTests {
     /// A fresh directory under the temporary directory, removed by `cleanup`.
     static func directory() -> String {
@@ -31,7 +31,7 @@ struct BackupRestoreTests {
     /// Deterministic bytes of `size`, different for every `seed`.
     static func content(_ seed: Int, size: Int) -> [UInt8] {
         var state = UInt64(truncatingIfNeeded: seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1
-        return (0..<size).map { _ in
+        return [UInt8](count: size) { _ in
             state ^= state << 13
             state ^= state >> 7
             state ^= state << 17

@@ -45,8 +45,7 @@ struct FileRegionDownloadTests {
     }
 
     static func randomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        [UInt8].random(count: count)
     }
 
     static func sentFromFiles(_ metrics: ServerMetrics) -> Int? {

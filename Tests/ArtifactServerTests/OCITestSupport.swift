@@ -1,4 +1,5 @@
 import ArtifactControlPlane
+import ArtifactStoreTestSupport
 import Crypto
 import Foundation
 import HTTPTypes
@@ -9,7 +10,7 @@ import Testing
 /// Bytes, digests, manifests and requests the OCI tests share.
 enum OCITest {
     static func bytes(_ count: Int, seed: UInt8) -> [UInt8] {
-        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &* 7 &+ ($0 >> 8)) }
+        [UInt8](count: count) { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &* 7 &+ ($0 >> 8)) }
     }
 
     static func digest(_ bytes: [UInt8]) -> String {

@@ -8,7 +8,7 @@ import Testing
 /// The parts of the upstream conversation no docker-registry in CI exercises: the `Bearer`
 /// challenge as Docker Hub sends it, the origin credentials go to, and which hosts a redirect or
 /// token realm may lead to.
-@Suite("OCI proxy upstream conversation", .timeLimit(.minutes(1)))
+@Suite("OCI proxy upstream conversation", .timeLimit(.minutes(5)))
 struct OCIUpstreamClientTests {
     @Test("WWW-Authenticate: Bearer with realm, service and scope; Basic; malformed")
     func challenges() throws {

@@ -16,7 +16,7 @@ import Testing
 @Suite("Namespace quotas over HTTP", .timeLimit(.minutes(5)))
 struct QuotaAPITests {
     static func bytes(_ count: Int, seed: UInt8) -> ByteBuffer {
-        ByteBuffer(bytes: (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ Int(seed)) })
+        ByteBuffer(bytes: [UInt8](count: count) { UInt8(truncatingIfNeeded: $0 &* 29 &+ Int(seed)) })
     }
 
     @Test(
@@ -176,7 +176,7 @@ struct QuotaAPITests {
     }
 }
 
-@Suite("Namespace usage gauges", .timeLimit(.minutes(2)))
+@Suite("Namespace usage gauges", .timeLimit(.minutes(5)))
 struct NamespaceUsageGaugesTests {
     @Test("rendered from the counter rows and kept for the maximum age (an injected instant), then read again")
     func cached() async throws {

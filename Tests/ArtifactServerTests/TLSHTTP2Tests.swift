@@ -25,7 +25,7 @@ struct TLSHTTP2Tests {
     /// 64 MiB, as 1,024 parts of 64 KiB, each stamped with its index.
     static let partCount = 1024
     static let partSize = 64 << 10
-    static let block: [UInt8] = (0..<partSize).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
+    static let block: [UInt8] = [UInt8](count: partSize) { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
 
     static func part(_ index: Int) -> ByteBuffer {
         var buffer = ByteBuffer(bytes: block)

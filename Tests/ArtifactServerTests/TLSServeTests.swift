@@ -25,7 +25,7 @@ import Testing
     .enabled(if: TestCertificateAuthority.isAvailable, "openssl is not on PATH")
 )
 struct TLSServeTests {
-    static let bytes: [UInt8] = (0..<1_500_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+    static let bytes: [UInt8] = [UInt8](count: 1_500_000) { UInt8(truncatingIfNeeded: $0 &* 31) }
 
     /// A router with `/hello` and `/download`: a stream offering a file slice (over 1 MiB, so
     /// ``DownloadBody`` would send it with `sendfile`), which under TLS must go as buffers.

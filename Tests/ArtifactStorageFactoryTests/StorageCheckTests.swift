@@ -1,5 +1,6 @@
 import ArtifactStorage
 import ArtifactStorageFactory
+import ArtifactStoreTestSupport
 import Foundation
 import Glibc
 import Testing

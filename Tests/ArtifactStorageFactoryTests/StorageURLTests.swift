@@ -1,5 +1,6 @@
 import ArtifactStorage
 import ArtifactStorageFactory
+import ArtifactStoreTestSupport
 import Testing
 
 @Suite("StorageURL and factory URLs", .timeLimit(.minutes(10)))

@@ -1,4 +1,5 @@
 import ArtifactStorage
+import ArtifactStoreTestSupport
 import Foundation
 import Glibc
 import NIOCore
@@ -9,7 +10,7 @@ import Testing
 /// What the kernel can answer from its caches (`RESOLVE_CACHED`, `RWF_NOWAIT`) is read on the
 /// calling thread; everything else goes to the thread pool and gives the same bytes, stamps and
 /// errors as before.
-@Suite("FileSystemBackend cached reads", .timeLimit(.minutes(2)))
+@Suite("FileSystemBackend cached reads", .timeLimit(.minutes(5)))
 struct FileSystemCachedReadTests {
     @Test func aCachedObjectIsOpenedAndReadOnTheCallingThread() async throws {
         let tree = try TemporaryTree()
@@ -50,7 +51,7 @@ struct FileSystemCachedReadTests {
     @Test func anObjectNotInThePageCacheIsReadOnTheThreadPool() async throws {
         let tree = try TemporaryTree()
         defer { tree.remove() }
-        let bytes = (0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let bytes = [UInt8](count: 65_536) { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         try Data(bytes).write(to: URL(fileURLWithPath: tree.root + "/cold"))
         guard Self.dropPageCache(of: tree.root + "/cold") else {
             print("skipped: the file system under \(tree.root) keeps the pages of a clean file after POSIX_FADV_DONTNEED")

@@ -1,6 +1,7 @@
 import ArtifactStorage
 import ArtifactStorageConformance
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import NIOCore
 import Testing
@@ -18,7 +19,7 @@ struct OverlappedWriteTests {
         var all: [UInt8] = []
         var buffers: [ByteBuffer] = []
         for (index, size) in sizes.enumerated() {
-            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ index &* 131) }
+            let bytes = [UInt8](count: size) { UInt8(truncatingIfNeeded: $0 &* 7 &+ index &* 131) }
             all += bytes
             buffers.append(ByteBuffer(bytes: bytes))
         }

@@ -2,7 +2,7 @@ import ArtifactStoreAPI
 import Foundation
 import Testing
 
-@Suite("Byte sizes as people write them", .timeLimit(.minutes(1)))
+@Suite("Byte sizes as people write them", .timeLimit(.minutes(5)))
 struct ByteSizeTests {
     @Test("binary and decimal units, decimals before a unit, bare bytes")
     func parses() {

@@ -1,6 +1,7 @@
 import ArtifactDataPlane
 import ArtifactDataPlaneRemote
 import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 import Logging
 import NIOCore
@@ -69,7 +70,7 @@ final class CollectedText: Sendable {
 
 /// `artifactstore dataplane`, the real binary: socket mode, one ingest and serve through
 /// RemoteDataPlane, SIGTERM, and bad options.
-@Suite("artifactstore dataplane", .timeLimit(.minutes(10)))
+@Suite("artifactstore dataplane", .offTheCooperativePool, .timeLimit(.minutes(10)))
 struct DataPlaneCommandTests {
     @Test func servesUntilSIGTERM() async throws {
         let directory = try TemporaryDirectory()
@@ -83,7 +84,7 @@ struct DataPlaneCommandTests {
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
 
         let remote = RemoteDataPlane(socketPath: socketPath, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let content = ByteBuffer(bytes: (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        let content = ByteBuffer(bytes: [UInt8](count: 3_000_000) { UInt8(truncatingIfNeeded: $0 &* 7) })
         let result = try await remote.ingest(ByteStream(content))
         #expect(result.receipt.backendID == "main")
         #expect(FileManager.default.fileExists(atPath: directory.url.path + "/" + result.receipt.storageKey))

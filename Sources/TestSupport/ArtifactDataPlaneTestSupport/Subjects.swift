@@ -4,18 +4,11 @@ public import ArtifactDataPlaneLocal
 public import ArtifactStorage
 import ArtifactStorageFileSystem
 public import ArtifactStoreCore
+import ArtifactStoreTestSupport
 import Foundation
 public import Logging
 import NIOCore
 import Synchronization
-
-/// Loggers for tests.
-public enum TestLogs {
-    /// Drops everything.
-    public static var silent: Logger {
-        Logger(label: "artifactstore.tests.silent", factory: { _ in SwiftLogNoOpLogHandler() })
-    }
-}
 
 /// A connector that can be "taken away": once dropped, its connection check and `connect`
 /// answer `unreachable`, as a removed store would.
