@@ -1,11 +1,10 @@
 @_spi(Testing) import ArtifactBLAKE3
-import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
 /// Compares this implementation with an independent one: the `blake3` PyPI package (the
 /// official Rust crate), run through `scripts/blake3_crosscheck.py`.
-@Suite("BLAKE3 cross-check with Python blake3", .offTheCooperativePool, .timeLimit(.minutes(5)))
+@Suite("BLAKE3 cross-check with Python blake3", .timeLimit(.minutes(5)))
 struct BLAKE3CrossCheckTests {
     /// Whether `python3 -c "import blake3"` works on this machine.
     static let pythonBlake3Available: Bool = {

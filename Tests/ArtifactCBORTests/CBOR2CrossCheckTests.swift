@@ -1,5 +1,4 @@
 import ArtifactCBOR
-import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
@@ -7,7 +6,7 @@ import Testing
 /// `scripts/cbor2_crosscheck.py`. cbor2's `canonical=True` sorts map keys length-first (the RFC
 /// 7049 order, checked in ``canonicalOrderIsLengthFirst()``), not in RFC 8949 core order, so its
 /// bytes are compared with ours through our decoder (same values), not byte for byte.
-@Suite("Cross-check with Python cbor2", .offTheCooperativePool, .timeLimit(.minutes(5)))
+@Suite("Cross-check with Python cbor2", .timeLimit(.minutes(5)))
 struct CBOR2CrossCheckTests {
     static let cbor2Available: Bool = {
         (try? python(["-c", "import cbor2"]))?.status == 0

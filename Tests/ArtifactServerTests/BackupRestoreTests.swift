@@ -15,7 +15,7 @@ import Testing
 /// while pushes go on restores into a new directory that fsck finds clean and that serves every
 /// acknowledged version byte for byte; a damaged backup or a non-empty destination is refused
 /// with its code and leaves nothing behind.
-@Suite("Backup, restore and fsck", .offTheCooperativePool, .timeLimit(.minutes(10)))
+@Suite("Backup, restore and fsck", .timeLimit(.minutes(10)))
 struct BackupRestoreTests {
     /// A fresh directory under the temporary directory, removed by `cleanup`.
     static func directory() -> String {

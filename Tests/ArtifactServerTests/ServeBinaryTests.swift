@@ -1,4 +1,3 @@
-import ArtifactStoreTestSupport
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -10,7 +9,7 @@ import Glibc
 #endif
 
 /// The real `artifactstore serve` binary: first start, bootstrap token, readiness, SIGTERM.
-@Suite("artifactstore serve (binary)", .offTheCooperativePool, .serialized, .timeLimit(.minutes(10)))
+@Suite("artifactstore serve (binary)", .serialized, .timeLimit(.minutes(10)))
 struct ServeBinaryTests {
     /// A running `artifactstore serve` with its standard error captured in a file.
     final class Server {

@@ -1,11 +1,10 @@
-import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
 /// `artifactstore admin backup | restore | fsck` as an operator runs them, beside a real
 /// `artifactstore serve`: the backup is taken while it serves, the restored store is served by a
 /// second `serve` and pulled from, and every refusal has its exit status and code.
-@Suite("admin backup, restore and fsck (binary)", .offTheCooperativePool, .serialized, .timeLimit(.minutes(10)))
+@Suite("admin backup, restore and fsck (binary)", .serialized, .timeLimit(.minutes(10)))
 struct AdminCommandTests {
     /// A running `serve` with team/app:1 pushed from a tree of files, and its data directory.
     static func servedStore() throws -> (ServerProcess, CLIUser, TemporaryDirectory, URL, String) {

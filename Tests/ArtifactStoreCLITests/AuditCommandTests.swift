@@ -1,10 +1,9 @@
-import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
 /// `artifactstore audit verify|export` against a live server whose audit log was damaged in the
 /// database (issue 18): exit 6 and the record named, never exit 7.
-@Suite("artifactstore audit against a damaged log", .offTheCooperativePool, .serialized, .timeLimit(.minutes(5)))
+@Suite("artifactstore audit against a damaged log", .serialized, .timeLimit(.minutes(5)))
 struct AuditCommandTests {
     /// Runs sqlite3 on the server's database (WAL: alongside the running server).
     static func sqlite(_ server: ServerProcess, _ statement: String) throws {

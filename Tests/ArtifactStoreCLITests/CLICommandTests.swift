@@ -1,16 +1,10 @@
 import ArtifactStoreCore
-import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
 /// `--version`, shell completion, `logout`, `pull` over existing files, plurals, and the
 /// progress line on a narrow terminal: the binary run as a user runs it.
-@Suite(
-    "artifactstore version, completion, logout, pull --force, plurals, progress width",
-    .offTheCooperativePool,
-    .serialized,
-    .timeLimit(.minutes(5))
-)
+@Suite("artifactstore version, completion, logout, pull --force, plurals, progress width", .serialized, .timeLimit(.minutes(5)))
 struct CLICommandTests {
     @Test func versionIsTheOneVersionString() throws {
         let output = try CLIProcess.run(["--version"])

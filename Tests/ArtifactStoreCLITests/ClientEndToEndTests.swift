@@ -8,7 +8,7 @@ import Glibc
 
 /// The `artifactstore` client commands against the real `artifactstore serve`, both run as
 /// processes exactly as a user runs them.
-@Suite("artifactstore client against a live server", .offTheCooperativePool, .serialized, .timeLimit(.minutes(10)))
+@Suite("artifactstore client against a live server", .serialized, .timeLimit(.minutes(10)))
 struct ClientEndToEndTests {
     /// Deterministic pseudo-random bytes.
     static func bytes(_ count: Int, seed: UInt32) -> [UInt8] {
@@ -314,7 +314,7 @@ struct ClientEndToEndTests {
 }
 
 /// The progress bar appears only on a terminal: `script` gives the CLI a pseudo-terminal.
-@Suite("artifactstore progress bar", .offTheCooperativePool, .serialized, .timeLimit(.minutes(10)))
+@Suite("artifactstore progress bar", .serialized, .timeLimit(.minutes(10)))
 struct ProgressBarEndToEndTests {
     @Test func progressBarIsDrawnOnATerminalWithBytesRateAndETA() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {

@@ -1,7 +1,6 @@
 import ArtifactIdentity
 import ArtifactStoreAPI
 import ArtifactStoreClient
-import ArtifactStoreTestSupport
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -9,7 +8,7 @@ import Testing
 
 /// `ArtifactStoreClient` used as a library against the real server: the calls the CLI has no
 /// command for (retention, holds list, blob download and verify, scrub) and typed errors.
-@Suite("ArtifactStoreClient against a live server", .offTheCooperativePool, .serialized, .timeLimit(.minutes(10)))
+@Suite("ArtifactStoreClient against a live server", .serialized, .timeLimit(.minutes(10)))
 struct ClientLibraryEndToEndTests {
     @Test func retentionHoldsBlobsAndTypedErrors() async throws {
         let server = try ServerProcess()

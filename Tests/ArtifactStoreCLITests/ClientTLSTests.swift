@@ -11,7 +11,6 @@ import Testing
 /// server is refused with `tlsUntrusted`; a bad CA file is refused before any request.
 @Suite(
     "client and CLI with a custom CA",
-    .offTheCooperativePool,
     .serialized,
     .timeLimit(.minutes(5)),
     .enabled(if: TestCertificateAuthority.isAvailable, "openssl is not on PATH")

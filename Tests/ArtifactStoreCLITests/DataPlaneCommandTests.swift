@@ -70,7 +70,7 @@ final class CollectedText: Sendable {
 
 /// `artifactstore dataplane`, the real binary: socket mode, one ingest and serve through
 /// RemoteDataPlane, SIGTERM, and bad options.
-@Suite("artifactstore dataplane", .offTheCooperativePool, .timeLimit(.minutes(10)))
+@Suite("artifactstore dataplane", .timeLimit(.minutes(10)))
 struct DataPlaneCommandTests {
     @Test func servesUntilSIGTERM() async throws {
         let directory = try TemporaryDirectory()

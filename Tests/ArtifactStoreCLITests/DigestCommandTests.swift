@@ -1,4 +1,3 @@
-import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +5,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("artifactstore digest", .offTheCooperativePool, .timeLimit(.minutes(10)))
+@Suite("artifactstore digest", .timeLimit(.minutes(10)))
 struct DigestCommandTests {
     // b3sum / sha256sum of "hello world\n".
     static let helloBLAKE3 = "blake3:dc5a4edb8240b018124052c330270696f96771a63b45250a5c17d3000e823355"

@@ -11,7 +11,6 @@ import ArtifactStorage
 import ArtifactStoreAPI
 import ArtifactStoreClient
 import ArtifactStoreCore
-import ArtifactStoreTestSupport
 import Foundation
 import Hummingbird
 import Testing
@@ -107,7 +106,7 @@ enum ErrorCatalog {
         .appendingPathComponent("docs/errors.md")
 }
 
-@Suite("One error shape: codes, statuses and docs/errors.md", .offTheCooperativePool, .timeLimit(.minutes(10)))
+@Suite("One error shape: codes, statuses and docs/errors.md", .timeLimit(.minutes(10)))
 struct ErrorCatalogTests {
     @Test("docs/errors.md is what the code generates (ARTIFACTSTORE_WRITE_ERRORS_DOC=1 rewrites it)")
     func documentMatchesTheCode() throws {

@@ -1,4 +1,3 @@
-import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
@@ -9,7 +8,7 @@ import Glibc
 /// A 1 GiB push and pull through the real server, with the pull killed part-way and resumed, and
 /// the server's memory bounded throughout (it runs as a process of its own, so its peak resident
 /// set is its own, whatever the tests running beside this one allocate).
-@Suite("artifactstore 1 GiB push and pull", .offTheCooperativePool, .serialized, .timeLimit(.minutes(10)))
+@Suite("artifactstore 1 GiB push and pull", .serialized, .timeLimit(.minutes(10)))
 struct LargeTransferTests {
     static let size: Int64 = 1 << 30
 

@@ -1,4 +1,3 @@
-import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
@@ -15,7 +14,6 @@ let redirectTestEndpoint: String? = {
 /// Skipped, saying so, without ARTIFACTSTORE_TEST_S3_ENDPOINT.
 @Suite(
     "CLI pulls through S3 redirects",
-    .offTheCooperativePool,
     .serialized,
     .timeLimit(.minutes(10)),
     .enabled(if: redirectTestEndpoint != nil, "ARTIFACTSTORE_TEST_S3_ENDPOINT is not set")

@@ -1,4 +1,3 @@
-import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
@@ -22,7 +21,7 @@ enum CLIS3Server {
 }
 
 /// `artifactstore storage check`, run as a user runs it: output, standard error and exit status.
-@Suite("artifactstore storage check", .offTheCooperativePool, .timeLimit(.minutes(10)))
+@Suite("artifactstore storage check", .timeLimit(.minutes(10)))
 struct StorageCheckCommandTests {
     @Test func memoryPassesAsJSON() throws {
         let output = try CLIProcess.run(["storage", "check", "memory://x", "--json"])

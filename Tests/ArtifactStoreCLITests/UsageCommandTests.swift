@@ -1,9 +1,8 @@
-import ArtifactStoreTestSupport
 import Foundation
 import Testing
 
 /// `artifactstore namespace set --quota|--no-quota` and `artifactstore usage` against a live server.
-@Suite("artifactstore usage and quotas (binary)", .offTheCooperativePool, .serialized, .timeLimit(.minutes(10)))
+@Suite("artifactstore usage and quotas (binary)", .serialized, .timeLimit(.minutes(10)))
 struct UsageCommandTests {
     @Test func quotaUsageTableJSONAndRefusal() throws {
         let server = try ServerProcess()

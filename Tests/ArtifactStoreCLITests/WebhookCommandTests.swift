@@ -1,5 +1,4 @@
 import ArtifactControlPlane
-import ArtifactStoreTestSupport
 import Crypto
 import Foundation
 import HTTPTypes
@@ -10,7 +9,7 @@ import Testing
 
 /// `artifactstore webhook create|list|deliveries|delete` against a live `serve`, whose delivery
 /// service posts to a receiver on loopback (allowed by `--webhook-allowed-network loopback`).
-@Suite("artifactstore webhook", .offTheCooperativePool, .serialized, .timeLimit(.minutes(5)))
+@Suite("artifactstore webhook", .serialized, .timeLimit(.minutes(5)))
 struct WebhookCommandTests {
     /// Records the bodies and signatures posted to it.
     final class Receiver: Sendable {
