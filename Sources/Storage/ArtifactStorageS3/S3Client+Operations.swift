@@ -159,7 +159,7 @@ extension S3Client {
             else {
                 throw error.storageError(operation: "CopyObject", path: destination)
             }
-            try? await Task.sleep(for: .milliseconds(100 << (attempt - 1)))
+            try? await Task.sleep(for: Self.retryPause(after: attempt))
             attempt += 1
         }
     }

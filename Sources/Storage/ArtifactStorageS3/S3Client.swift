@@ -169,8 +169,9 @@ public final class S3Client: Sendable {
     /// others (object bodies, server-side copies) none.
     ///
     /// Server errors (500, 502, 503, 504: S3's InternalError and SlowDown) are retried, as AWS
-    /// asks clients to, up to ``maximumAttempts`` times with a doubling pause, for every method
-    /// but POST (CreateMultipartUpload would leave an orphan upload behind).
+    /// asks clients to, up to ``maximumAttempts`` times with a doubling, jittered pause
+    /// (``retryPause(after:)``), for every method but POST (CreateMultipartUpload would leave an
+    /// orphan upload behind).
     func send(
         _ operation: String,
         method: HTTPMethod,
@@ -219,7 +220,7 @@ public final class S3Client: Sendable {
             let failure = S3ErrorResponse(status: Int(status), body: bodyBytes)
             if [500, 502, 503, 504].contains(status), method != .POST, attempt < Self.maximumAttempts, !Task.isCancelled {
                 logger.debug("s3 request will be retried", metadata: ["operation": "\(operation)", "error": "\(failure)"])
-                try? await Task.sleep(for: .milliseconds(100 << (attempt - 1)))
+                try? await Task.sleep(for: Self.retryPause(after: attempt))
                 attempt += 1
                 continue
             }
@@ -229,6 +230,17 @@ public final class S3Client: Sendable {
 
     /// Attempts per request when S3 answers with a server error.
     public static let maximumAttempts = 6
+
+    /// The pause before retrying a request whose `attempt` failed: at random between half and
+    /// all of 100 ms doubled per attempt so far.
+    ///
+    /// Requests that failed together (many writers of one prefix that S3 slowed down, or
+    /// concurrent copies to one key) would otherwise all retry at the same instant and collide
+    /// again, attempt after attempt; AWS's retry guidance asks for jitter for this reason.
+    package static func retryPause(after attempt: Int) -> Duration {
+        let ceiling = 100 << (attempt - 1)
+        return .milliseconds(Int.random(in: (ceiling / 2)...ceiling))
+    }
 
     /// Reads a (small) response body whole, at most `limit` bytes.
     func collect(
