@@ -28,7 +28,7 @@ extension FileSystemBackend {
                 }
                 var directory = path.parent
                 while true {
-                    let opened = try openDirectory(directory, create: false)
+                    let opened = try openDirectory(directory)
                     try withExtendedLifetime(opened) { () throws(SystemCallError) in try Sys.fsync(opened.raw) }
                     guard let current = directory else { break }
                     directory = current.parent

@@ -105,60 +105,74 @@ extension FileSystemBackend {
         return isSymlink ? SystemCallError(errno: EXDEV, operation: SystemCallError.resolve) : error
     }
 
-    /// Opens the directory at `path` (the root when `nil`) for reading and fsync, creating it and
-    /// its parents when `create` is set. Each directory is created with `mkdirat` relative to
-    /// its parent's descriptor, itself resolved beneath the root, so a swapped-in symlink cannot
-    /// redirect the creation. Directories it creates are durable when it returns.
-    func openDirectory(_ path: StoragePath?, create: Bool) throws(SystemCallError) -> OwnedDescriptor {
-        var unsynced: [OwnedDescriptor] = []
-        let directory = try openDirectory(path, create: create, unsynced: &unsynced)
-        for parent in unsynced { try Sys.fsync(parent.raw) }
-        return directory
-    }
-
-    /// As ``openDirectory(_:create:)``, but the directories it creates are not yet durable: it
-    /// appends the descriptor of each parent that gained an entry to `unsynced`, and the caller
-    /// fsyncs them before it relies on those directories (with its own fsyncs, all at once).
-    func openDirectory(_ path: StoragePath?, create: Bool, unsynced: inout [OwnedDescriptor]) throws(SystemCallError) -> OwnedDescriptor {
+    /// Opens the directory at `path` (the root when `nil`) for reading and fsync.
+    func openDirectory(_ path: StoragePath?) throws(SystemCallError) -> OwnedDescriptor {
         let flags = O_RDONLY | O_DIRECTORY
         guard let path else { return try Sys.openat(root.raw, ".", flags) }
+        return try resolve(path, flags: flags)
+    }
+
+    /// Opens the directory at `path` (the root when `nil`), creating it and its parents where
+    /// they are missing, and returns with it the fsyncs that must end before anything written in
+    /// it is durable: those of the parents that gained an entry here, running on the thread
+    /// pool beside the caller's own work, and those still pending from other writers that
+    /// created a directory on the path moments before (``PendingDirectorySyncs``). Each
+    /// directory is created with `mkdirat` relative to its parent's descriptor, itself resolved
+    /// beneath the root, so a swapped-in symlink cannot redirect the creation.
+    func openDirectoryCreating(_ path: StoragePath?) throws(SystemCallError) -> (OwnedDescriptor, [DirectorySync]) {
+        let flags = O_RDONLY | O_DIRECTORY
+        guard let path else { return (try Sys.openat(root.raw, ".", flags), []) }
+        let directory: OwnedDescriptor
         do throws(SystemCallError) {
-            return try resolve(path, flags: flags)
-        } catch  where error.errno == ENOENT && create {
-            // The deepest directory that exists (usually the parent: a new shard), then each
-            // missing one below it, created and opened relative to its parent's descriptor.
-            // Walking down from the root instead tried mkdir on every existing ancestor, and
-            // mkdir locks its parent: concurrent ingests queued on `blobs/<algorithm>`.
-            let segments = path.segments
-            var existing = segments.count - 1
-            var parent: OwnedDescriptor?
-            while existing > 0, parent == nil {
-                do throws(SystemCallError) {
-                    parent = try resolve(
-                        relative: segments[0..<existing].joined(separator: "/"),
-                        segments: Array(segments[0..<existing]),
-                        flags: flags
-                    )
-                } catch  where error.errno == ENOENT {
-                    existing -= 1
-                }
-            }
-            var current: OwnedDescriptor
-            if let parent { current = parent } else { current = try Sys.openat(root.raw, ".", flags) }
-            for segment in segments[existing...] {
-                if mkdirat(current.raw, segment, 0o755) == 0 {
-                    unsynced.append(current)
-                } else if errno != EEXIST {
-                    throw SystemCallError(errno: errno, operation: "mkdir")
-                }
-                // O_NOFOLLOW: a symlink swapped in since the mkdir is refused like any way out.
-                do throws(SystemCallError) {
-                    current = try Sys.openat(current.raw, segment, flags | O_NOFOLLOW)
-                } catch  where error.errno == ELOOP {
-                    throw SystemCallError(errno: EXDEV, operation: SystemCallError.resolve)
-                }
-            }
-            return current
+            directory = try resolve(path, flags: flags)
+        } catch  where error.errno == ENOENT {
+            directory = try createDirectories(path, flags: flags)
         }
+        // Looked up once the directory is open: a directory this write can see has its fsync
+        // registered already, if it has one pending.
+        return (directory, pendingDirectorySyncs.pending(along: path.segments))
+    }
+
+    /// Creates what is missing of `path` and opens it; each parent that gains an entry is
+    /// fsynced on the thread pool, its sync registered before the `mkdir`.
+    private func createDirectories(_ path: StoragePath, flags: Int32) throws(SystemCallError) -> OwnedDescriptor {
+        // The deepest directory that exists (usually the parent: a new shard), then each
+        // missing one below it, created and opened relative to its parent's descriptor.
+        // Walking down from the root instead tried mkdir on every existing ancestor, and
+        // mkdir locks its parent: concurrent ingests queued on `blobs/<algorithm>`.
+        let segments = path.segments
+        var existing = segments.count - 1
+        var parent: OwnedDescriptor?
+        while existing > 0, parent == nil {
+            do throws(SystemCallError) {
+                parent = try resolve(
+                    relative: segments[0..<existing].joined(separator: "/"),
+                    segments: Array(segments[0..<existing]),
+                    flags: flags
+                )
+            } catch  where error.errno == ENOENT {
+                existing -= 1
+            }
+        }
+        var current: OwnedDescriptor
+        if let parent { current = parent } else { current = try Sys.openat(root.raw, ".", flags) }
+        for (index, segment) in zip(existing..., segments[existing...]) {
+            let sync = pendingDirectorySyncs.register(segments[...index].joined(separator: "/"))
+            if mkdirat(current.raw, segment, 0o755) == 0 {
+                sync.start(current, on: threadPool)
+            } else {
+                let code = errno
+                // Created by someone else (whose own sync is registered) or not at all.
+                sync.finish(.success(()))
+                if code != EEXIST { throw SystemCallError(errno: code, operation: "mkdir") }
+            }
+            // O_NOFOLLOW: a symlink swapped in since the mkdir is refused like any way out.
+            do throws(SystemCallError) {
+                current = try Sys.openat(current.raw, segment, flags | O_NOFOLLOW)
+            } catch  where error.errno == ELOOP {
+                throw SystemCallError(errno: EXDEV, operation: SystemCallError.resolve)
+            }
+        }
+        return current
     }
 }

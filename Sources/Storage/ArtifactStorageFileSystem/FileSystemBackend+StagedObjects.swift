@@ -9,9 +9,10 @@ import NIOCore
 /// place, so the object's bytes are written once and never read back.
 extension FileSystemBackend {
     public func appendStaged(_ path: StoragePath, at offset: UInt64, from bytes: ByteStream) async throws(StorageError) -> UInt64 {
-        let file = try await run { () throws(StorageError) -> OwnedDescriptor in
+        let (file, directorySyncs) = try await run { () throws(StorageError) -> (OwnedDescriptor, [DirectorySync]) in
             do {
-                let parent = try openDirectory(path.parent, create: offset == 0)
+                // The first append may create the staging directory: durable with the bytes.
+                let (parent, directorySyncs) = offset == 0 ? try openDirectoryCreating(path.parent) : (try openDirectory(path.parent), [])
                 let file = try Sys.openat(parent.raw, path.name, O_WRONLY | (offset == 0 ? O_CREAT : 0) | O_NOFOLLOW, 0o666)
                 let info = try Sys.fstat(file.raw)
                 guard Sys.isRegular(info) else {
@@ -30,7 +31,7 @@ extension FileSystemBackend {
                     throw SystemCallError(errno: errno, operation: "lseek")
                 }
                 if offset == 0 { try Sys.fsync(parent.raw) }
-                return file
+                return (file, directorySyncs)
             } catch let error as StorageError {
                 throw error
             } catch let error as SystemCallError where error.errno == ENOENT && !error.escapesRoot {
@@ -60,6 +61,7 @@ extension FileSystemBackend {
             if let error = error as? StorageError { throw error }
             throw .writeSourceFailed(error, path: path)
         }
+        try await Self.waitForDirectories(directorySyncs, path: path, verb: "append to")
         return UInt64(appender.written)
     }
 
@@ -86,9 +88,9 @@ extension FileSystemBackend {
     {
         try options.validate(for: destination)
         let owner = try options.owner?.resolved()
-        return try await run { () throws(StorageError) -> StorageObjectInfo in
+        let (committed, directorySyncs) = try await run { () throws(StorageError) -> (StorageObjectInfo, [DirectorySync]) in
             do {
-                let parent = try openDirectory(path.parent, create: false)
+                let parent = try openDirectory(path.parent)
                 let file = try Sys.openat(parent.raw, path.name, O_WRONLY | O_NOFOLLOW)
                 let info = try Sys.fstat(file.raw)
                 guard Sys.isRegular(info), UInt64(info.st_size) >= length else {
@@ -98,7 +100,7 @@ extension FileSystemBackend {
                         path: path.string
                     )
                 }
-                let destinationParent = try openDirectory(destination.parent, create: true)
+                let (destinationParent, directorySyncs) = try openDirectoryCreating(destination.parent)
                 if let existing = try? Sys.fstatat(destinationParent.raw, destination.name) {
                     if Sys.isDirectory(existing) {
                         throw StorageError(
@@ -125,13 +127,15 @@ extension FileSystemBackend {
                 if options.durableName {
                     try Sys.fsync(destinationParent.raw)
                 }
-                return FileSystemBackend.objectInfo(destination, committed)
+                return (FileSystemBackend.objectInfo(destination, committed), directorySyncs)
             } catch let error as StorageError {
                 throw error
             } catch {
                 throw .from(error, .create, path: destination, verb: "commit staged object \"\(path)\" to")
             }
         }
+        try await Self.waitForDirectories(directorySyncs, path: destination, verb: "commit staged object \"\(path)\" to")
+        return committed
     }
 
     public func discardStaged(_ path: StoragePath) async throws(StorageError) {

@@ -53,7 +53,7 @@ extension FileSystemBackend {
                     throw error
                 }
             }
-            try await Self.waitForDirectories(committed.createdDirectories, path: path)
+            try await Self.waitForDirectories(committed.directorySyncs, path: path, verb: "write")
             return committed
         }
 
@@ -82,17 +82,20 @@ extension FileSystemBackend {
             await runCleanUp(target.discard)
             throw error
         }
-        try await Self.waitForDirectories(committed.createdDirectories, path: path)
+        try await Self.waitForDirectories(committed.directorySyncs, path: path, verb: "write")
         return committed
     }
 
-    /// Waits for the fsyncs of the directories a write created (``DirectorySync``): the write is
-    /// durable only once they are.
-    private static func waitForDirectories(_ created: DirectorySync?, path: StoragePath) async throws(StorageError) {
+    /// Waits for the fsyncs that make the directories on a write's path durable
+    /// (``DirectorySync``): the write's own, of the directories it created, and those still
+    /// pending from other writers that created one moments before. The write is durable only
+    /// once they have ended.
+    static func waitForDirectories(_ syncs: [DirectorySync], path: StoragePath, verb: String) async throws(StorageError) {
+        guard !syncs.isEmpty else { return }
         do {
-            try await created?.wait()
+            try await DirectorySync.waitForAll(syncs)
         } catch {
-            throw .from(error, .create, path: path, verb: "write")
+            throw .from(error, .create, path: path, verb: verb)
         }
     }
 
@@ -107,9 +110,7 @@ extension FileSystemBackend {
         let owner = try options.owner?.resolved()
         do {
             // The directories this creates are made durable beside the write, not before it.
-            var unsynced: [OwnedDescriptor] = []
-            let parent = try openDirectory(path.parent, create: true, unsynced: &unsynced)
-            let created = unsynced.isEmpty ? nil : DirectorySync.start(unsynced, on: threadPool)
+            let (parent, directorySyncs) = try openDirectoryCreating(path.parent)
             if let existing = try? Sys.fstatat(parent.raw, path.name) {
                 if Sys.isSymlink(existing) {
                     // Renaming over a link replaces the link, never its target; still, a
@@ -135,7 +136,7 @@ extension FileSystemBackend {
                 owner: owner,
                 parent: parent,
                 file: file,
-                createdDirectories: created
+                directorySyncs: directorySyncs
             )
         } catch {
             throw .from(error, .create, path: path, verb: "write")
@@ -144,11 +145,11 @@ extension FileSystemBackend {
 }
 
 /// What a committed write answers, whole or streamed alike: the object, its stamp when one was
-/// asked for, and the fsyncs of the directories it created, which the caller waits for.
+/// asked for, and the fsyncs of the directories on its path, which the caller waits for.
 private struct CommittedWrite: Sendable {
     var info: StorageObjectInfo
     var stamp: StorageChangeStamp?
-    var createdDirectories: DirectorySync?
+    var directorySyncs: [DirectorySync]
 }
 
 /// A write in progress: its temporary, open in the target's directory. Its methods block; they
@@ -161,8 +162,9 @@ private final class PendingWrite: Sendable {
     let file: OwnedDescriptor
     /// Writes the bytes, in order.
     let appender: FileAppender
-    /// The fsyncs of the directories opening the temporary created, if it created any.
-    let createdDirectories: DirectorySync?
+    /// The fsyncs the write waits for before it answers: of the directories opening the
+    /// temporary created, and of those other writers created on its path moments before.
+    let directorySyncs: [DirectorySync]
 
     init(
         path: StoragePath,
@@ -170,14 +172,14 @@ private final class PendingWrite: Sendable {
         owner: (uid: UInt32?, gid: UInt32?)?,
         parent: OwnedDescriptor,
         file: OwnedDescriptor,
-        createdDirectories: DirectorySync?
+        directorySyncs: [DirectorySync]
     ) {
         self.path = path
         self.temporaryName = temporaryName
         self.owner = owner
         self.parent = parent
         self.file = file
-        self.createdDirectories = createdDirectories
+        self.directorySyncs = directorySyncs
         appender = FileAppender(file: file, path: path, verb: "write")
     }
 
@@ -197,7 +199,7 @@ private final class PendingWrite: Sendable {
                 try Sys.fsync(parent.raw)
             }
             let stamp = stamped ? FileSystemBackend.stamp(try Sys.fstat(file.raw)) : nil
-            return CommittedWrite(info: FileSystemBackend.objectInfo(path, info), stamp: stamp, createdDirectories: createdDirectories)
+            return CommittedWrite(info: FileSystemBackend.objectInfo(path, info), stamp: stamp, directorySyncs: directorySyncs)
         } catch {
             throw .from(error, .create, path: path, verb: "write")
         }

@@ -19,8 +19,9 @@ public import NIOPosix
 ///   directory, and the source's unless `durableSource: false`, which is how the data plane
 ///   commits an ingest with two syncs: the bytes and the final name). A directory a write
 ///   creates is durable before the write returns either way: its parent is fsynced on a second
-///   thread beside the write (``DirectorySync``). Temporaries abandoned by a
-///   crash are removed by ``removeAbandonedTemporaries(_:)``, which the data plane's sweep service
+///   thread beside the write (``DirectorySync``), and a write into a directory another write of
+///   this process created moments before waits for that fsync too (``PendingDirectorySyncs``).
+///   Temporaries abandoned by a crash are removed by ``removeAbandonedTemporaries(_:)``, which the data plane's sweep service
 ///   runs at start and periodically (opening a backend does not walk the root).
 /// - Blocking system calls run on a `NIOThreadPool`, never on Swift's cooperative pool. Reads
 ///   stream in ``readChunkSize`` chunks pulled on demand with `pread`, so memory stays bounded.
@@ -44,6 +45,8 @@ public struct FileSystemBackend: StorageBackend {
     /// The root as configured, for messages and logs.
     public let rootPath: String
     let threadPool: NIOThreadPool
+    /// Directories created beneath the root whose entry is not yet durable, and their fsyncs.
+    let pendingDirectorySyncs = PendingDirectorySyncs()
     let logger: Logger
     let resolution: Resolution
     /// Opens and whole reads answered from the kernel's caches, and those sent to the pool.
@@ -184,7 +187,7 @@ public struct FileSystemBackend: StorageBackend {
     public func delete(_ path: StoragePath) async throws(StorageError) {
         try await run { () throws(StorageError) in
             do {
-                let parent = try openDirectory(path.parent, create: false)
+                let parent = try openDirectory(path.parent)
                 let info = try Sys.fstatat(parent.raw, path.name)
                 if Sys.isDirectory(info) {
                     throw StorageError(.objectNotFound, "no object at \"\(path)\"; it is a directory", path: path.string)
@@ -207,10 +210,10 @@ public struct FileSystemBackend: StorageBackend {
     public func move(from source: StoragePath, to destination: StoragePath, options: StorageMoveOptions) async throws(StorageError) {
         let overwrite = options.overwrite
         let verb = "move \"\(source)\" to"
-        let pending = try await run { () throws(StorageError) -> [OwnedDescriptor] in
+        let (pending, directorySyncs) = try await run { () throws(StorageError) -> ([OwnedDescriptor], [DirectorySync]) in
             let sourceParent: OwnedDescriptor
             do {
-                sourceParent = try openDirectory(source.parent, create: false)
+                sourceParent = try openDirectory(source.parent)
                 let info = try Sys.fstatat(sourceParent.raw, source.name)
                 guard Sys.isRegular(info) else {
                     throw StorageError(.objectNotFound, "no object at \"\(source)\" to move", path: source.string)
@@ -219,12 +222,11 @@ public struct FileSystemBackend: StorageBackend {
                 throw .from(error, .lookUp, path: source, verb: "move")
             }
             if source.bytes == destination.bytes {
-                if overwrite { return [] }
+                if overwrite { return ([], []) }
                 throw StorageError(.alreadyExists, "cannot move \"\(source)\" onto itself without overwrite", path: destination.string)
             }
             do {
-                var unsynced: [OwnedDescriptor] = []
-                let destinationParent = try openDirectory(destination.parent, create: true, unsynced: &unsynced)
+                let (destinationParent, directorySyncs) = try openDirectoryCreating(destination.parent)
                 if let existing = try? Sys.fstatat(destinationParent.raw, destination.name), Sys.isDirectory(existing) {
                     throw StorageError(.alreadyExists, "cannot move to \"\(destination)\": a directory is there", path: destination.string)
                 }
@@ -233,23 +235,23 @@ public struct FileSystemBackend: StorageBackend {
                 } else {
                     try Sys.renameNoReplace(sourceParent.raw, source.name, destinationParent.raw, destination.name)
                 }
-                unsynced.append(destinationParent)
-                if options.durableSource {
-                    unsynced.append(sourceParent)
-                }
-                guard unsynced.count > 1 else {
+                guard options.durableSource else {
                     try Sys.fsync(destinationParent.raw)
-                    return []
+                    return ([], directorySyncs)
                 }
-                return unsynced
+                return ([destinationParent, sourceParent], directorySyncs)
             } catch {
                 throw .from(error, .create, path: destination, verb: verb)
             }
         }
-        guard !pending.isEmpty else { return }
-        // Several directories changed (the destination's, a parent that gained a new directory
-        // for it, the source's): their fsyncs are independent, so they wait for the device
-        // together rather than one after another. The move returns once all are durable.
+        // Several directories changed (the destination's, the source's, and parents that gained
+        // a new directory for it, whose fsyncs are already running): their fsyncs are
+        // independent, so they wait for the device together rather than one after another. The
+        // move returns once all are durable.
+        guard !pending.isEmpty else {
+            try await Self.waitForDirectories(directorySyncs, path: destination, verb: verb)
+            return
+        }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for directory in pending {
@@ -265,6 +267,7 @@ public struct FileSystemBackend: StorageBackend {
                 }
                 try await group.waitForAll()
             }
+            try await Self.waitForDirectories(directorySyncs, path: destination, verb: verb)
         } catch let error as StorageError {
             throw error
         } catch {
@@ -275,19 +278,20 @@ public struct FileSystemBackend: StorageBackend {
     // MARK: Directories
 
     public func makeDirectory(_ path: StoragePath) async throws(StorageError) {
-        try await run { () throws(StorageError) in
+        let directorySyncs = try await run { () throws(StorageError) -> [DirectorySync] in
             do {
-                _ = try openDirectory(path, create: true)
+                return try openDirectoryCreating(path).1
             } catch {
                 throw .from(error, .create, path: path, verb: "make directory")
             }
         }
+        try await Self.waitForDirectories(directorySyncs, path: path, verb: "make directory")
     }
 
     public func removeDirectory(_ path: StoragePath) async throws(StorageError) {
         try await run { () throws(StorageError) in
             do {
-                let parent = try openDirectory(path.parent, create: false)
+                let parent = try openDirectory(path.parent)
                 let info = try Sys.fstatat(parent.raw, path.name)
                 guard Sys.isDirectory(info) else {
                     throw StorageError(.objectNotFound, "no directory at \"\(path)\"", path: path.string)
