@@ -14,7 +14,10 @@ import Testing
 /// Small ingests hash in line and report the receipt of the bytes they wrote.
 @Suite("LocalDataPlane small ingests", .timeLimit(.minutes(5)))
 struct IngestDigesterTests {
-    @Test("an object's path, built from segments, is its address's storage key", arguments: [DigestAlgorithm.blake3, .sha256])
+    @Test(
+        "an object's path, built from segments, is its address's storage key; its outboard's is the same under outboards/",
+        arguments: [DigestAlgorithm.blake3, .sha256]
+    )
     func objectPathIsTheStorageKey(algorithm: DigestAlgorithm) throws {
         for seed in 0..<64 {
             let bytes = (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ seed &* 101) }
@@ -22,6 +25,9 @@ struct IngestDigesterTests {
             let path = LocalDataPlane.path(of: address)
             #expect(path.string == address.storageKey)
             #expect(path.segments.count == 5)
+            let outboard = LocalDataPlane.outboardPath(of: address)
+            #expect(outboard.string == "outboards/" + address.storageKey.dropFirst("blobs/".count))
+            #expect(Array(outboard.segments.dropFirst()) == Array(path.segments.dropFirst()))
         }
     }
 

@@ -74,7 +74,13 @@ extension LocalDataPlane {
             } catch  where error.kind == .alreadyExists {
                 // The content is already stored (or another ingest of it just committed).
                 // A stored object of the wrong size is damaged: replace it with these bytes.
-                if let existing = try await durableStoredCopy(of: address, size: digests.size, backendID: backendID, backend: backend) {
+                if let existing = try await durableStoredCopy(
+                    of: address,
+                    at: destination,
+                    size: digests.size,
+                    backendID: backendID,
+                    backend: backend
+                ) {
                     deduplicated = true
                     info = existing
                     await discard(temporary, in: backend, backendID: backendID)

@@ -13,8 +13,10 @@ extension LocalDataPlane {
 
     /// Where the outboard of `address` lives: `outboards/<algorithm>/<hex 0-2>/<hex 2-4>/<hex>`.
     static func outboardPath(of address: ContentAddress) -> StoragePath {
-        // The storage key is `blobs/…`: the same path under `outboards/` is always valid.
-        try! StoragePath("outboards/" + address.storageKey.dropFirst("blobs/".count))
+        // The object's segments (`blobs/…`) under `outboards/` instead: always a valid path.
+        var segments = address.storageKeySegments
+        segments[0] = "outboards"
+        return try! StoragePath(segments: segments)
     }
 
     /// A ranged read, proved before any byte leaves: an object of at most

@@ -229,7 +229,13 @@ extension LocalDataPlane: StagedIngesting {
                     options: StorageWriteOptions(overwrite: false)
                 )
             } catch  where error.kind == .alreadyExists {
-                if let existing = try await durableStoredCopy(of: address, size: digests.size, backendID: backendID, backend: backend) {
+                if let existing = try await durableStoredCopy(
+                    of: address,
+                    at: destination,
+                    size: digests.size,
+                    backendID: backendID,
+                    backend: backend
+                ) {
                     deduplicated = true
                     info = existing
                     try await backend.discardStaged(path)

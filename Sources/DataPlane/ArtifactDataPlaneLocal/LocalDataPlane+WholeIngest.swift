@@ -66,7 +66,13 @@ extension LocalDataPlane {
                 // of the wrong size is damaged: replace it with these bytes. As on the general
                 // path, a concurrent collection may delete the object after this; the control
                 // plane's link step re-verifies a collected blob.
-                if let existing = try await durableStoredCopy(of: address, size: digests.size, backendID: backendID, backend: backend) {
+                if let existing = try await durableStoredCopy(
+                    of: address,
+                    at: destination,
+                    size: digests.size,
+                    backendID: backendID,
+                    backend: backend
+                ) {
                     deduplicated = true
                     info = existing
                 } else {
