@@ -19,23 +19,14 @@ extension Array where Element == UInt8 {
     }
 
     /// `count` unpredictable bytes: SplitMix64 (``SeededRandom``) from a seed the system draws,
-    /// eight bytes a step, rather than a system call per byte.
+    /// eight bytes to a draw, rather than a system call per byte.
     public static func random(count: Int) -> [UInt8] {
         var generator = SeededRandom(seed: UInt64.random(in: .min ... .max))
-        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var filled = 0
-            while filled < count {
-                var word = generator.next()
-                let step = Swift.min(8, count - filled)
-                var index = 0
-                while index < step {
-                    buffer[filled + index] = UInt8(truncatingIfNeeded: word)
-                    word >>= 8
-                    index += 1
-                }
-                filled += step
-            }
-            initialized = count
+        var word: UInt64 = 0
+        return [UInt8](count: count) { index in
+            if index % 8 == 0 { word = generator.next() }
+            defer { word >>= 8 }
+            return UInt8(truncatingIfNeeded: word)
         }
     }
 }
