@@ -21,8 +21,9 @@ public import NIOPosix
 ///   creates is durable before the write returns either way: its parent is fsynced on a second
 ///   thread beside the write (``DirectorySync``), and a write into a directory another write of
 ///   this process created moments before waits for that fsync too (``PendingDirectorySyncs``).
-///   Temporaries abandoned by a crash are removed by ``removeAbandonedTemporaries(_:)``, which the data plane's sweep service
-///   runs at start and periodically (opening a backend does not walk the root).
+///   Temporaries abandoned by a crash are removed by ``removeAbandonedTemporaries(_:)``, which
+///   the data plane's sweep service runs at start and periodically (opening a backend does not
+///   walk the root).
 /// - Blocking system calls run on a `NIOThreadPool`, never on Swift's cooperative pool. Reads
 ///   stream in ``readChunkSize`` chunks pulled on demand with `pread`, so memory stays bounded.
 ///   An open or read the kernel can answer from its caches without waiting for the device

@@ -13,8 +13,9 @@ import Synchronization
 ///
 /// A sync is registered before its `mkdir`: a write that can see a directory can also see the
 /// fsync it is waiting for. One that failed stays registered, so writes through that directory
-/// keep failing (the entry may never reach the device) until the process restarts. Writers in other processes sharing the root are not covered; a
-/// duplicate ingest makes its object durable itself (``FileSystemBackend/makeDurable(_:)``).
+/// keep failing (the entry may never reach the device) until the process restarts. Writers in
+/// other processes sharing the root are not covered; a duplicate ingest makes its object
+/// durable itself (``FileSystemBackend/makeDurable(_:)``).
 final class PendingDirectorySyncs: Sendable {
     /// Pending syncs by the path of the directory created (relative to the root). A directory
     /// raced by several creators can have several, of which one really created it.
