@@ -28,6 +28,25 @@ struct OCIRouteTests {
         #expect(try OCIRoute.parse(path: "/v2/team/app/referrers/\(digest)") == .referrers(Self.repository("team", "app"), digest: digest))
     }
 
+    @Test("a trailing slash is no segment; an empty segment inside the name is NAME_INVALID")
+    func emptySegments() throws {
+        let digest = "sha256:" + String(repeating: "c", count: 64)
+        #expect(try OCIRoute.parse(path: "/v2/team/app/tags/list/") == .tags(Self.repository("team", "app")))
+        #expect(try OCIRoute.parse(path: "/v2/team/app/blobs/\(digest)/") == .blob(Self.repository("team", "app"), digest: digest))
+        #expect(try OCIRoute.parse(path: "/v2/team/app/blobs/uploads") == .uploads(Self.repository("team", "app")))
+        #expect(try OCIRoute.parse(path: "/v2/team/app/manifests/") == nil)
+        #expect(try OCIRoute.parse(path: "/v2/_catalog/") == .catalog)
+        #expect(try OCIRoute.parse(path: "/v2/tags/list") == nil)
+        for path in ["/v2/team//app/tags/list", "/v2//team/app/tags/list", "/v2/team/app//blobs/\(digest)"] {
+            #expect(throws: OCIError.self, "\(path)") { try OCIRoute.parse(path: path) }
+        }
+        // A decoded path is read the same way: the name keeps its components, the digest its `:`.
+        #expect(
+            try OCIRoute.parse(path: "/v2/te%61m/a/b/blobs/sha256%3A\(digest.dropFirst(7))")
+                == .blob(Self.repository("team", "a/b"), digest: digest)
+        )
+    }
+
     @Test("a path that names no endpoint is nil, not an error")
     func notEndpoints() throws {
         #expect(try OCIRoute.parse(path: "/v1/namespaces") == nil)

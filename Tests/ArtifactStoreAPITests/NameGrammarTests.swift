@@ -72,6 +72,36 @@ struct NameGrammarTests {
         #expect(Self.refusal({ key throws(NameGrammarError) in try NameGrammar.checkLabel(key: key, value: "x") }, "OS") == .invalidName)
     }
 
+    /// Every string of up to five bytes over an alphabet that has each kind of byte the rules
+    /// tell apart: the one-pass component check agrees with the grammar as docs/control-plane.md
+    /// writes it, for namespaces (one component) and artifacts (components joined by `/`).
+    @Test("namespace and artifact checks agree with the written grammar on every short string")
+    func componentsAgreeWithTheGrammar() throws {
+        let component = #"[a-z0-9]+([._-][a-z0-9]+)*"#
+        let namespace = try Regex("^\(component)$")
+        let artifact = try Regex("^\(component)(/\(component))*$")
+        let checkNamespace = try #require(Self.rules["namespace"])
+        let checkArtifact = try #require(Self.rules["artifact"])
+        let alphabet: [Character] = ["a", "9", ".", "_", "-", "/", "A", " "]
+        var names = [""]
+        var frontier = [""]
+        for _ in 1...5 {
+            frontier = frontier.flatMap { prefix in alphabet.map { prefix + String($0) } }
+            names += frontier
+        }
+        var disagreements: [String] = []
+        for name in names {
+            if (Self.refusal(checkNamespace, name) == nil) != (name.wholeMatch(of: namespace) != nil) {
+                disagreements.append("namespace \"\(name)\"")
+            }
+            if (Self.refusal(checkArtifact, name) == nil) != (name.wholeMatch(of: artifact) != nil) {
+                disagreements.append("artifact \"\(name)\"")
+            }
+        }
+        #expect(names.count == 37_449)
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(10))")
+    }
+
     @Test("messages name the input with hidden characters shown")
     func messages() {
         do {

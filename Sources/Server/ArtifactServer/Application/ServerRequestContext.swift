@@ -41,8 +41,19 @@ public struct ServerRequestContext: RequestContext {
 
     static func describe(_ address: SocketAddress) -> String {
         switch address {
-        case .v4, .v6: address.ipAddress ?? "\(address)"
+        case .v4(let v4): dottedQuad(v4)
+        case .v6: address.ipAddress ?? "\(address)"
         case .unixDomainSocket: address.pathname ?? "unix"
         }
+    }
+
+    /// An IPv4 address as `a.b.c.d`, as `inet_ntop` writes it: the four bytes after the family
+    /// and the port of a Linux `sockaddr_in`, in network order (ClientAddressTests checks every
+    /// byte against `inet_ntop`).
+    ///
+    /// Written out because every authorised request names its client, and `inet_ntop` with its
+    /// `sprintf` cost a small GET 2,800 instructions (callgrind), one percent of the request.
+    static func dottedQuad(_ v4: SocketAddress.IPv4Address) -> String {
+        withUnsafeBytes(of: v4.address) { bytes in "\(bytes[4]).\(bytes[5]).\(bytes[6]).\(bytes[7])" }
     }
 }
