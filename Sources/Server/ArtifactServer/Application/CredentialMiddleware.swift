@@ -62,12 +62,17 @@ struct CredentialMiddleware: Sendable {
             let value = UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd])
             if Self.schemeIs(scheme, "bearer") { return (String(decoding: value, as: UTF8.self), nil) }
             guard Self.schemeIs(scheme, "basic"), let decoded = Data(base64Encoded: Data(value)) else { return nil }
-            return decoded.withUnsafeBytes { text -> (token: String, basicUser: String?)? in
-                guard let colon = text.firstIndex(of: UInt8(ascii: ":")),
-                    let user = String(validating: text[..<colon], as: UTF8.self),
-                    let password = String(validating: text[(colon + 1)...], as: UTF8.self), !password.isEmpty
-                else { return nil }
-                return (password, user.isEmpty ? nil : user)
+            return decoded.withUnsafeBytes { raw -> (token: String, basicUser: String?)? in
+                // Validated as contiguous UTF-8, the standard library's fast path: through the
+                // raw buffer's slices, byte by byte, it cost 2,000 instructions a request.
+                raw.withMemoryRebound(to: UInt8.self) { text -> (token: String, basicUser: String?)? in
+                    guard let colon = text.firstIndex(of: UInt8(ascii: ":")),
+                        let user = String(validating: UnsafeBufferPointer(rebasing: text[..<colon]), as: UTF8.self),
+                        let password = String(validating: UnsafeBufferPointer(rebasing: text[(colon + 1)...]), as: UTF8.self),
+                        !password.isEmpty
+                    else { return nil }
+                    return (password, user.isEmpty ? nil : user)
+                }
             }
         }
     }

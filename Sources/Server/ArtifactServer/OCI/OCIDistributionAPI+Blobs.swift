@@ -23,9 +23,11 @@ extension OCIDistributionAPI {
         case .stored(let stored): blob = stored
         case .answered(let response): return response
         }
-        var headers: HTTPFields = [
-            .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(digest)\"", OCIHeader.contentDigest: "\(digest)",
-        ]
+        // The fixed fields are checked once, not per request; the digest is written out once.
+        var headers = Self.blobFields
+        let digestText = digest.description
+        headers.append(HTTPField(name: .eTag, value: "\"\(digestText)\""))
+        headers.append(HTTPField(name: OCIHeader.contentDigest, value: digestText))
         let start = ContinuousClock.now
         switch head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size) {
         case .unsatisfiable:
@@ -58,6 +60,9 @@ extension OCIDistributionAPI {
             )
         }
     }
+
+    /// The fields every blob answer starts with.
+    private static let blobFields: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes"]
 
     /// The backend's presigned URL for `blob`, or `nil` to serve it here
     /// (``Registry/downloadRedirect(namespace:address:)``).
