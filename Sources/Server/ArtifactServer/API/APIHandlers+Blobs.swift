@@ -111,12 +111,16 @@ extension APIHandlers {
         let start = ContinuousClock.now
         let etag = "\"\(blob.address)\""
         let sha256 = "sha-256=:\(blob.sha256.base64):"
-        var headers: HTTPFields = [.eTag: etag, .acceptRanges: "bytes"]
-        headers[Self.reprDigest] = sha256
+        // Appended, not set by name: no field is there twice, and each set searched the fields.
+        var headers = HTTPFields()
+        headers.reserveCapacity(7)
+        headers.append(HTTPField(name: .eTag, value: etag))
+        headers.append(Self.acceptRanges)
+        headers.append(HTTPField(name: Self.reprDigest, value: sha256))
         if let ifNoneMatch = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch, etag: etag) {
             return Response(status: .notModified, headers: headers)
         }
-        headers[.contentType] = "application/octet-stream"
+        headers.append(Self.octetStream)
         let resolution = head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size)
         switch resolution {
         case .unsatisfiable:
@@ -128,16 +132,16 @@ extension APIHandlers {
             )
         case .whole:
             if !head, let redirect = try await redirect() { return redirect.response(headers) }
-            headers[.contentLength] = "\(blob.size)"
-            headers[Self.contentDigest] = sha256
+            headers.append(HTTPField(name: .contentLength, value: "\(blob.size)"))
+            headers.append(HTTPField(name: Self.contentDigest, value: sha256))
             if head { return Response(status: .ok, headers: headers) }
             let stream = try await open(nil)
             metrics.recordServe(duration: ContinuousClock.now - start)
             return Response(status: .ok, headers: headers, body: DownloadBody.make(stream, channel: context.channel, metrics: metrics))
         case .partial(let range):
             if let redirect = try await redirect() { return redirect.response(headers) }
-            headers[.contentLength] = "\(range.count)"
-            headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(blob.size)"
+            headers.append(HTTPField(name: .contentLength, value: "\(range.count)"))
+            headers.append(HTTPField(name: .contentRange, value: "bytes \(range.first)-\(range.last)/\(blob.size)"))
             let stream = try await open(range)
             metrics.recordServe(duration: ContinuousClock.now - start)
             return Response(
@@ -151,6 +155,9 @@ extension APIHandlers {
     /// RFC 9530 header names, parsed once rather than on every blob response.
     static let reprDigest = HTTPField.Name("Repr-Digest")!
     static let contentDigest = HTTPField.Name("Content-Digest")!
+    /// The fixed fields of a blob answer, checked once.
+    static let acceptRanges = HTTPField(name: .acceptRanges, value: "bytes")
+    static let octetStream = HTTPField(name: .contentType, value: "application/octet-stream")
 
     /// Whether an `If-None-Match` list names `etag` (weak comparison) or is `*`.
     static func matches(_ ifNoneMatch: String, etag: String) -> Bool {
