@@ -28,6 +28,9 @@
 #                                    (Benchmarks' hummingbird-floor: 4 KiB from memory, no routing,
 #                                    auth, lookup or proof) shows what the HTTP stack alone allows;
 #                                    HUMMINGBIRD_FLOOR_BIN runs a given build of it.
+#                                    Ours is read through /v1 with a bearer token (the headline
+#                                    figures) and again through its OCI API, /v2 with Basic
+#                                    credentials as the registry is read (the _oci_ figures).
 #
 # Targets (issue 7): upload >= 5x registry and >= 0.75x nginx; download >= 1.0x nginx; small
 # uploads >= 6x registry; small GET >= 20x registry and >= 0.5x nginx; HEAD >= 20x registry;
@@ -38,12 +41,13 @@
 # Last line: RESULT upload_vs_registry=… upload_vs_nginx=… download_vs_nginx=…
 #   small_put_vs_registry=… small_get_vs_registry=… small_get_vs_nginx=… head_vs_registry=…
 #   small_get_2k_vs_registry=… small_get_2k_vs_nginx=… head_2k_vs_registry=…
-#   small_get_2k_vs_floor=… floor_get_vs_nginx=… peak_rss_mib=…
+#   small_get_2k_vs_floor=… floor_get_vs_nginx=… small_get_2k_oci_vs_registry=…
+#   head_2k_oci_vs_registry=… peak_rss_mib=…
 # BENCH_HTTP_FLOWS=uploads runs only the upload flows (1 GiB: ours, registry, nginx; 2,000 x 4 KiB:
 # ours, registry) in BENCH_ROUNDS (default 3) interleaved rounds, each with the server's CPU
 # seconds beside its time (RESULT: upload_vs_registry, upload_vs_nginx, small_put_vs_registry,
 # their CPU ratios and CPU seconds per GiB and milliseconds per small upload).
-# BENCH_HTTP_FLOWS=working-set runs only the 2,000-blob flows (its RESULT line has their five
+# BENCH_HTTP_FLOWS=working-set runs only the 2,000-blob flows (its RESULT line has their
 # ratios and the cold first pass).
 set -euo pipefail
 
@@ -142,12 +146,26 @@ measure_working_set() {
     done
     ws_head_ours=$(median3 "${ws_heads_ours[@]}")
     ws_head_registry=$(median3 "${ws_heads_registry[@]}")
+    # The same blobs through our OCI API, as the registry serves them and as the issue measured
+    # them: /v2/bench/rotation/blobs/<digest> with Basic credentials, GET and HEAD, each round beside
+    # the registry's round of the same kind above.
+    sed 's|^/v1/namespaces/bench/blobs/|/v2/bench/ws/blobs/|' "$WORK/ours.paths" >"$WORK/ours-oci.paths"
+    local basic
+    basic="Basic $(printf 'bench:%s' "$TOKEN" | base64 -w0)"
+    echo "== $count-blob GET and HEAD through ours' /v2 with Basic credentials; 3 rounds each" >&2
+    ws_gets_oci=(); ws_heads_oci=()
+    for round in 1 2 3; do
+        ws_gets_oci+=("$(wrk_rotation -t2 -c64 -d5s "${rotate[@]}" "$OURS" -- "$WORK/ours-oci.paths" "$basic")")
+        ws_heads_oci+=("$(head_load "$OURS" "$basic" 40000 "@$WORK/ours-oci.paths")")
+    done
+    ws_get_oci=$(median3 "${ws_gets_oci[@]}")
+    ws_head_oci=$(median3 "${ws_heads_oci[@]}")
     ws_ours_rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$OURS_PID/status")
 }
 
 working_set_result() {
     local l=$ws_label
-    echo "small_get_${l}_vs_registry=$(ratio "$ws_get_ours" "$ws_get_registry") small_get_${l}_vs_nginx=$(ratio "$ws_get_ours" "$ws_get_nginx") head_${l}_vs_registry=$(ratio "$ws_head_ours" "$ws_head_registry") small_get_${l}_vs_floor=$(ratio "$ws_get_ours" "$ws_get_floor") floor_get_vs_nginx=$(ratio "$ws_get_floor" "$ws_get_nginx") peak_rss_${l}_mib=$ws_ours_rss"
+    echo "small_get_${l}_vs_registry=$(ratio "$ws_get_ours" "$ws_get_registry") small_get_${l}_vs_nginx=$(ratio "$ws_get_ours" "$ws_get_nginx") head_${l}_vs_registry=$(ratio "$ws_head_ours" "$ws_head_registry") small_get_${l}_vs_floor=$(ratio "$ws_get_ours" "$ws_get_floor") floor_get_vs_nginx=$(ratio "$ws_get_floor" "$ws_get_nginx") small_get_${l}_oci_vs_registry=$(ratio "$ws_get_oci" "$ws_get_registry") head_${l}_oci_vs_registry=$(ratio "$ws_head_oci" "$ws_head_registry") peak_rss_${l}_mib=$ws_ours_rss"
 }
 
 working_set_json() {
@@ -161,6 +179,7 @@ working_set_json() {
  "working_set_get_samples": {"ours": [$(IFS=,; echo "${ws_gets_ours[*]}")], "registry": [$(IFS=,; echo "${ws_gets_registry[*]}")], "nginx": [$(IFS=,; echo "${ws_gets_nginx[*]}")]},
  "working_set_heads_per_second": {"ours": $ws_head_ours, "registry": $ws_head_registry},
  "head_client": "$head_client",
+ "working_set_oci_samples": {"get": [$(IFS=,; echo "${ws_gets_oci[*]}")], "head": [$(IFS=,; echo "${ws_heads_oci[*]}")]},
  "working_set_head_samples": {"ours": [$(IFS=,; echo "${ws_heads_ours[*]}")], "registry": [$(IFS=,; echo "${ws_heads_registry[*]}")]},
 JSON
 }
@@ -170,6 +189,8 @@ working_set_table() {
     printf '%-28s %12s %12s %12s\n' "$ws_label-blob first pass (/s)" "$ws_cold_get" "-" "-"
     printf '%-28s %12s %12s %12s\n' "  bare Hummingbird (/s)" "$ws_get_floor" "-" "-"
     printf '%-28s %12s %12s %12s\n' "$ws_label-blob HEAD c=64 (/s)" "$ws_head_ours" "$ws_head_registry" "-"
+    printf '%-28s %12s %12s %12s\n' "  GET via /v2, Basic (/s)" "$ws_get_oci" "$ws_get_registry" "-"
+    printf '%-28s %12s %12s %12s\n' "  HEAD via /v2, Basic (/s)" "$ws_head_oci" "$ws_head_registry" "-"
 }
 
 if [ "${BENCH_HTTP_FLOWS:-all}" = working-set ]; then

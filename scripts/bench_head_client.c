@@ -2,7 +2,9 @@
 // in flight per connection (no pipelining), from one thread with epoll; prints requests per second.
 //
 //   bench_head_client HOST PORT TOKEN|- N C PATH     PATH @FILE: the paths in FILE (one a line) in
-//                                                    rotation, each connection from its own offset
+//                                                    rotation, each connection from its own offset;
+//                                                    a TOKEN with a space is a whole Authorization
+//                                                    value ("Basic …"), else a bearer token
 //
 // Why it exists: wrk and ab wait for a body after a HEAD answer that carries Content-Length, so
 // they cannot measure HEAD, and the Python client (bench_http_client.py head) spends about half
@@ -91,6 +93,8 @@ int main(int argc, char **argv) {
         char *request = NULL;
         int n = strcmp(token, "-") == 0
             ? asprintf(&request, "HEAD %s HTTP/1.1\r\nHost: %s:%s\r\n\r\n", paths[i], host, port)
+            : strchr(token, ' ') != NULL
+            ? asprintf(&request, "HEAD %s HTTP/1.1\r\nHost: %s:%s\r\nAuthorization: %s\r\n\r\n", paths[i], host, port, token)
             : asprintf(&request, "HEAD %s HTTP/1.1\r\nHost: %s:%s\r\nAuthorization: Bearer %s\r\n\r\n", paths[i], host, port, token);
         if (n < 0) fail("asprintf");
         requests[i] = request;

@@ -132,7 +132,8 @@ def run_heads():
     """N HEAD requests over C connections from one thread; a response ends at its blank line.
     With @FILE, connection i starts at path i * len / C and takes the next path each time, so no
     path is asked twice within about len requests (a working set, not one hot blob)."""
-    auth = f"Authorization: Bearer {token}\r\n" if token != "-" else ""
+    # A token with a space is a whole Authorization value ("Basic …"), else a bearer token.
+    auth = "" if token == "-" else f"Authorization: {token}\r\n" if " " in token else f"Authorization: Bearer {token}\r\n"
     if head_path.startswith("@"):
         with open(head_path[1:]) as listing:
             paths = [line.strip() for line in listing if line.strip()]
