@@ -149,7 +149,7 @@ measure_working_set() {
     # The same blobs through our OCI API, as the registry serves them and as the issue measured
     # them: /v2/bench/rotation/blobs/<digest> with Basic credentials, GET and HEAD, each round beside
     # the registry's round of the same kind above.
-    sed 's|^/v1/namespaces/bench/blobs/|/v2/bench/ws/blobs/|' "$WORK/ours.paths" >"$WORK/ours-oci.paths"
+    sed 's|^/v1/namespaces/bench/blobs/|/v2/bench/rotation/blobs/|' "$WORK/ours.paths" >"$WORK/ours-oci.paths"
     local basic
     basic="Basic $(printf 'bench:%s' "$TOKEN" | base64 -w0)"
     echo "== $count-blob GET and HEAD through ours' /v2 with Basic credentials; 3 rounds each" >&2
