@@ -47,6 +47,8 @@ struct StoragePathTests {
             [String(repeating: "x", count: 255)],
             [String(repeating: "x", count: 256)], (0..<4).map { _ in String(repeating: "y", count: 255) },
             (0..<4).map { _ in String(repeating: "y", count: 255) } + ["z"], ["a\u{202E}b"], ["ok", "a b", "~", "-"],
+            ["..."], [".a"], ["a."], [StoragePath.reservedPrefix], [String(StoragePath.reservedPrefix.dropLast())],
+            ["a", "x" + StoragePath.reservedPrefix],
         ]
         for segments in cases {
             let text = segments.joined(separator: "/")

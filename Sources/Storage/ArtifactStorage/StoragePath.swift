@@ -145,17 +145,42 @@ public struct StoragePath: Sendable, Hashable, Comparable, CustomStringConvertib
 
     /// Whether `segment` needs no more checking than this: what ``init(_:)`` would accept as one
     /// segment, judged byte by byte.
+    ///
+    /// Read in place where the text is contiguous (native strings are): stepping through the
+    /// UTF-8 view cost every object read some 3,400 instructions for its five segments.
     static func isPlain(_ segment: String) -> Bool {
-        let bytes = segment.utf8
-        guard !bytes.isEmpty, bytes.count <= maximumSegmentLength, segment != ".", segment != ".." else { return false }
+        if let plain = segment.utf8.withContiguousStorageIfAvailable({ isPlain($0) }) { return plain }
+        return Array(segment.utf8).withUnsafeBufferPointer { isPlain($0) }
+    }
+
+    private static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= maximumSegmentLength else { return false }
+        // `.` and `..`: one or two bytes, all dots.
+        if bytes.count <= 2, bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) { return false }
         for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\") {
             return false
         }
-        return !bytes.starts(with: reservedPrefix.utf8)
+        let reserved = reservedPrefixBytes
+        return bytes.count < reserved.count || !UnsafeBufferPointer(rebasing: bytes[..<reserved.count]).elementsEqual(reserved)
     }
 
+    private static let reservedPrefixBytes = Array(reservedPrefix.utf8)
+
     /// The path as `a/b/c`.
-    public var string: String { segments.joined(separator: "/") }
+    ///
+    /// Written into one buffer sized up front: every object read opens its file by this text,
+    /// and the generic `joined(separator:)` cost each some 2,800 instructions (callgrind).
+    public var string: String {
+        var length = segments.count - 1
+        for segment in segments { length += segment.utf8.count }
+        var text = ""
+        text.reserveCapacity(length)
+        for (index, segment) in segments.enumerated() {
+            if index > 0 { text.append("/") }
+            text.append(segment)
+        }
+        return text
+    }
 
     public var description: String { string }
 
