@@ -115,12 +115,12 @@ extension APIHandlers {
         var headers = HTTPFields()
         headers.reserveCapacity(7)
         headers.append(HTTPField(name: .eTag, value: etag))
-        headers.append(Self.acceptRanges)
+        headers.append(.acceptRangesBytes)
         headers.append(HTTPField(name: Self.reprDigest, value: sha256))
         if let ifNoneMatch = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch, etag: etag) {
             return Response(status: .notModified, headers: headers)
         }
-        headers.append(Self.octetStream)
+        headers.append(.octetStream)
         let resolution = head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size)
         switch resolution {
         case .unsatisfiable:
@@ -155,9 +155,6 @@ extension APIHandlers {
     /// RFC 9530 header names, parsed once rather than on every blob response.
     static let reprDigest = HTTPField.Name("Repr-Digest")!
     static let contentDigest = HTTPField.Name("Content-Digest")!
-    /// The fixed fields of a blob answer, checked once.
-    static let acceptRanges = HTTPField(name: .acceptRanges, value: "bytes")
-    static let octetStream = HTTPField(name: .contentType, value: "application/octet-stream")
 
     /// Whether an `If-None-Match` list names `etag` (weak comparison) or is `*`.
     static func matches(_ ifNoneMatch: String, etag: String) -> Bool {

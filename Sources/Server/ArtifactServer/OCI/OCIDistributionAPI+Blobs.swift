@@ -23,11 +23,7 @@ extension OCIDistributionAPI {
         case .stored(let stored): blob = stored
         case .answered(let response): return response
         }
-        // The fixed fields are checked once, not per request; the digest is written out once.
-        var headers = Self.blobFields
-        let digestText = digest.description
-        headers.append(HTTPField(name: .eTag, value: "\"\(digestText)\""))
-        headers.append(HTTPField(name: OCIHeader.contentDigest, value: digestText))
+        var headers = Self.blobFields(digest)
         let start = ContinuousClock.now
         switch head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size) {
         case .unsatisfiable:
@@ -42,15 +38,15 @@ extension OCIDistributionAPI {
             return response
         case .whole:
             if !head, let redirect = try await redirect(repository, blob) { return redirect.response(headers) }
-            headers[.contentLength] = "\(blob.size)"
+            headers.append(HTTPField(name: .contentLength, value: "\(blob.size)"))
             if head { return Response(status: .ok, headers: headers) }
             let stream = try await oci.openBlob(repository, blob, range: nil)
             metrics.recordServe(duration: ContinuousClock.now - start)
             return Response(status: .ok, headers: headers, body: DownloadBody.make(stream, channel: context.channel, metrics: metrics))
         case .partial(let range):
             if let redirect = try await redirect(repository, blob) { return redirect.response(headers) }
-            headers[.contentLength] = "\(range.count)"
-            headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(blob.size)"
+            headers.append(HTTPField(name: .contentLength, value: "\(range.count)"))
+            headers.append(HTTPField(name: .contentRange, value: "bytes \(range.first)-\(range.last)/\(blob.size)"))
             let stream = try await oci.openBlob(repository, blob, range: range)
             metrics.recordServe(duration: ContinuousClock.now - start)
             return Response(
@@ -61,8 +57,19 @@ extension OCIDistributionAPI {
         }
     }
 
-    /// The fields every blob answer starts with.
-    private static let blobFields: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes"]
+    /// The fields of an answer with the bytes of blob `digest`, but for its length: a stored blob
+    /// and a proxied one (OCIDistributionAPI+Proxy) answer with the same. The fixed ones are
+    /// checked once (``HTTPField/octetStream``), and the digest is written out once.
+    static func blobFields(_ digest: OCIBlobDigest) -> HTTPFields {
+        let digestText = digest.description
+        var fields = HTTPFields()
+        fields.reserveCapacity(6)
+        fields.append(.octetStream)
+        fields.append(.acceptRangesBytes)
+        fields.append(HTTPField(name: .eTag, value: "\"\(digestText)\""))
+        fields.append(HTTPField(name: OCIHeader.contentDigest, value: digestText))
+        return fields
+    }
 
     /// The backend's presigned URL for `blob`, or `nil` to serve it here
     /// (``Registry/downloadRedirect(namespace:address:)``).

@@ -106,11 +106,8 @@ extension OCIDistributionAPI {
             }
             try await OCIUpstreamClient.drain(answer)
             let size = try Self.checkedBlobAnswer(answer, proxy, digest)
-            let headers: HTTPFields = [
-                .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(digest)\"",
-                OCIHeader.contentDigest: "\(digest)",
-                .contentLength: "\(size)",
-            ]
+            var headers = Self.blobFields(digest)
+            headers.append(HTTPField(name: .contentLength, value: "\(size)"))
             return Response(status: .ok, headers: headers)
         }
         let relay = OCIProxyRelay()
@@ -173,11 +170,8 @@ extension OCIDistributionAPI {
         }
         if started, streams {
             let size = try await relay.started()
-            let headers: HTTPFields = [
-                .contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: "\"\(digest)\"",
-                OCIHeader.contentDigest: "\(digest)",
-                .contentLength: "\(size)",
-            ]
+            var headers = Self.blobFields(digest)
+            headers.append(HTTPField(name: .contentLength, value: "\(size)"))
             let body = ResponseBody(contentLength: Int(size)) { writer in
                 defer { relay.detach() }
                 while let chunk = try await relay.next() { try await writer.write(chunk) }
