@@ -60,6 +60,58 @@ struct SQLiteReadPoolTests {
         }
     }
 
+    static let valueRead = PreparedRead("SELECT k, n FROM t WHERE k = ?", columns: [.text("k"), .integer("n")])
+
+    @Test("prepared reads answer while every reader is checked out by other reads, and many at once each get their own row")
+    func preparedReadsBesideCheckedOutReaders() async throws {
+        try await withTable { store in
+            try await store.transaction { db in
+                for index in 0..<64 { try await db.raw("INSERT INTO t (k, n) VALUES (\(bind: "k\(index)"), \(bind: index))").run() }
+            }
+            // Every reader checked out by a read that waits, holding it.
+            let size = SQLiteReadPool.defaultSize
+            let (entered, enter) = AsyncStream<Void>.makeStream()
+            // One release per holder: an AsyncStream has one consumer.
+            let releases = (0..<size).map { _ in AsyncStream<Void>.makeStream() }
+            let holders = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (released, _) in releases {
+                        group.addTask {
+                            try await store.read { db in
+                                _ = try await db.raw("SELECT COUNT(*) AS c FROM t").first()
+                                enter.yield()
+                                for await _ in released { break }
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            var held = 0
+            for await _ in entered {
+                held += 1
+                if held == size { break }
+            }
+            // A prepared read does not wait for a reader to be checked in.
+            let row = try await store.rows(of: Self.valueRead, binding: [.text("k7")])
+            #expect(row.first?.integer(1) == 7)
+            // Eight times as many prepared reads as readers, all at once: each gets its own row.
+            let answers = try await withThrowingTaskGroup(of: (Int, Int?).self) { group in
+                for index in 0..<(size * 8) {
+                    group.addTask {
+                        let rows = try await store.rows(of: Self.valueRead, binding: [.text("k\(index % 64)")])
+                        return (index % 64, rows.first?.integer(1).map(Int.init))
+                    }
+                }
+                return try await group.reduce(into: [(Int, Int?)]()) { $0.append($1) }
+            }
+            #expect(answers.count == size * 8)
+            #expect(answers.allSatisfy { $0.0 == $0.1 })
+            for (_, release) in releases { release.finish() }
+            try await holders.value
+        }
+    }
+
     @Test("a read connection refuses to write, with the metadata store's error")
     func readsCannotWrite() async throws {
         try await withTable { store in
