@@ -1,11 +1,13 @@
-import ArtifactControlPlane
 import ArtifactDataPlaneLocal
 import ArtifactIdentity
+import ArtifactMetadata
 import ArtifactStoreAPI
 import ArtifactStoreTestSupport
 import Foundation
 import SQLKit
 import Testing
+
+@testable import ArtifactControlPlane
 
 /// The control plane's caches seen from outside: authorisations and blob facts served without
 /// the database, and dropped on time, on revocation, on invalidation, and never across tenants.
@@ -215,6 +217,15 @@ struct ControlPlaneCacheTests {
             #expect(resolved.blob.address == resolved.file.address)
             #expect(resolved.blob.size == 4)
             #expect(try await h.collect(try await h.registry.open(resolved)) == Array("tool".utf8))
+            let readme = try await h.registry.resolveFile(namespace: "team", artifact: "app", version: "1.0", path: "README")
+            #expect(readme.file == version.files.first { $0.path == "README" })
+            #expect(readme.blob.size == 6)
+            #expect(try await h.collect(try await h.registry.open(readme)) == Array("readme".utf8))
+            // On an SQLite file each reader keeps the lookup prepared and never prepares it again.
+            if let counts = h.controlPlane.store.reprepareCounts(of: Registry.fileByPath) {
+                #expect(!counts.isEmpty)
+                #expect(counts.allSatisfy { $0 == 0 }, "file by path reprepared: \(counts)")
+            }
             let cases: [(String, String, String, ControlPlaneError.Code)] = [
                 ("nobody", "1.0", "README", .namespaceNotFound), ("team", "9.9", "README", .versionNotFound),
                 ("team", "1.0", "missing", .fileNotFound),

@@ -449,7 +449,8 @@ public struct Registry: Sendable {
     }
 
     /// One file of a committed version with its blob, in one indexed query (the version's
-    /// other files are not read).
+    /// other files are not read), prepared once per SQLite reader (``fileByPath``); only when
+    /// there is no such file do further statements say what is missing.
     ///
     /// - Throws: `namespaceNotFound`, `versionNotFound`, `fileNotFound`.
     public func resolveFile(
@@ -460,39 +461,19 @@ public struct Registry: Sendable {
     ) async throws(ControlPlaneError) -> ResolvedFile {
         try Self.validate(namespace: namespace, artifact: artifact, version: version)
         try NameGrammar.validatePath(path)
-        return try await controlPlane.query("reading \(namespace)/\(artifact)@\(version):\(path)") { db in
-            guard
-                let row = try await db.raw(
-                    """
-                    SELECT f.path, f.address, f.size, f.media_type, b.backend_id, b.sha256, b.blake3
-                    FROM version_files f JOIN blobs b ON b.address = f.address
-                    WHERE f.namespace = \(bind: namespace) AND f.artifact = \(bind: artifact) AND f.version = \(bind: version) AND f.path = \(bind: path)
-                    """
-                ).first()
-            else {
-                _ = try await Self.requireNamespace(namespace, in: db)
-                _ = try await Self.requireVersion(namespace, artifact, version, in: db)
-                throw ControlPlaneError(
-                    .fileNotFound,
-                    "version \(namespace)/\(artifact)@\(version) has no file \"\(NameGrammar.printable(path))\""
-                )
-            }
-            let file = try Self.versionFile(from: row)
-            let blob = LinkedBlob(
-                namespace: namespace,
-                address: file.address,
-                size: file.size,
-                sha256: try Self.digest(try row.string("sha256")),
-                blake3: try Self.digest(try row.string("blake3")),
-                deduplicated: false
-            )
-            return ResolvedFile(
-                namespace: namespace,
-                artifact: artifact,
-                version: version,
-                file: file,
-                blob: blob,
-                backendID: try row.string("backend_id")
+        let doing = "reading \(namespace)/\(artifact)@\(version):\(path)"
+        do {
+            if let found = try await preparedFile(namespace: namespace, artifact: artifact, version: version, path: path) { return found }
+        } catch {
+            throw ControlPlaneError.wrapping(error, doing)
+        }
+        // No such file: say which of namespace, version and file is missing.
+        return try await controlPlane.query(doing) { db in
+            _ = try await Self.requireNamespace(namespace, in: db)
+            _ = try await Self.requireVersion(namespace, artifact, version, in: db)
+            throw ControlPlaneError(
+                .fileNotFound,
+                "version \(namespace)/\(artifact)@\(version) has no file \"\(NameGrammar.printable(path))\""
             )
         }
     }
