@@ -64,9 +64,17 @@ struct RegistryTests {
                 context: h.context
             )
             #expect(try await h.registry.tag(namespace: "team-a", artifact: "tools/builder", tag: "latest").version == "1.1.0")
+            // The prepared lookup of a pull by tag sees the move at once, and refuses as tag() does.
+            #expect(try await h.registry.taggedVersion(namespace: "team-a", artifact: "tools/builder", tag: "latest") == "1.1.0")
+            try await h.expectRefusal(.namespaceNotFound) {
+                _ = try await h.registry.taggedVersion(namespace: "team-z", artifact: "tools/builder", tag: "latest")
+            }
             try await h.registry.deleteTag(namespace: "team-a", artifact: "tools/builder", tag: "latest", context: h.context)
             try await h.expectRefusal(.tagNotFound) {
                 _ = try await h.registry.tag(namespace: "team-a", artifact: "tools/builder", tag: "latest")
+            }
+            try await h.expectRefusal(.tagNotFound) {
+                _ = try await h.registry.taggedVersion(namespace: "team-a", artifact: "tools/builder", tag: "latest")
             }
 
             let records = try await h.auditRecords(action: "version.commit")

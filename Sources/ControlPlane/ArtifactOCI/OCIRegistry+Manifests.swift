@@ -171,7 +171,7 @@ extension OCIRegistry {
                 throw OCIError(.manifestUnknown, "no manifest is tagged \"\(NameGrammar.printable(reference))\" in \(repository)")
             }
             version = try await mapped {
-                try await registry.tag(namespace: repository.namespace, artifact: repository.artifact, tag: reference).version
+                try await registry.taggedVersion(namespace: repository.namespace, artifact: repository.artifact, tag: reference)
             }
         }
         guard let file = try await storedManifest(repository, version: version) else {

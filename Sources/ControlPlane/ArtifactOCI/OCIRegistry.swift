@@ -92,11 +92,18 @@ public struct OCIRegistry: Sendable {
         OCIDigestAlias(algorithm: digest.algorithm, digest: digest.description)
     }
 
+    /// The manifest file of the version `version`, or `nil` when there is no such version (or it
+    /// has no manifest). One prepared read of that file (``Registry/resolveFile(namespace:artifact:version:path:)``):
+    /// the version's other files, one per layer, are not read.
     func storedManifest(_ repository: OCIRepositoryName, version: String) async throws(OCIError) -> VersionFile? {
         do {
-            let committed = try await registry.version(namespace: repository.namespace, artifact: repository.artifact, version: version)
-            return committed.files.first { $0.path == Self.manifestPath }
-        } catch  where error.kind == .versionNotFound || error.kind == .artifactNotFound {
+            return try await registry.resolveFile(
+                namespace: repository.namespace,
+                artifact: repository.artifact,
+                version: version,
+                path: Self.manifestPath
+            ).file
+        } catch  where error.kind == .versionNotFound || error.kind == .artifactNotFound || error.kind == .fileNotFound {
             return nil
         } catch {
             throw OCIError(mapping: error)

@@ -45,9 +45,9 @@ extension Registry {
         columns: preparedBlobColumns
     )
 
-    /// The reads of an uncached blob lookup and of a file download's lookup, prepared when the
-    /// control plane opens (``MetadataStore/prepare(_:)``).
-    static let preparedReads = [blobBySHA256, blobByAddress, fileByPath]
+    /// The reads of an uncached blob lookup, of a file download's lookup and of a tag's version,
+    /// prepared when the control plane opens (``MetadataStore/prepare(_:)``).
+    static let preparedReads = [blobBySHA256, blobByAddress, fileByPath, versionOfTag]
 
     /// ``blobColumns`` as a ``PreparedRead`` reads them.
     static let preparedBlobColumns: [PreparedRead.Column] = [
