@@ -65,16 +65,22 @@ WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/artifactstore-http-bench.XXXXXX")
 PIDS=()
 trap bench_cleanup EXIT
 
+# c_client NAME WHAT: builds scripts/NAME.c into $WORK and prints "c", or prints "python" (and a
+# note that WHAT is measured with the Python client) where there is no C compiler.
+c_client() {
+    if cc -O2 -o "$WORK/$1" "$ROOT/scripts/$1.c" 2>/dev/null; then
+        echo c
+    else
+        echo "note: no C compiler; $2 measured with the Python client, which costs the servers CPU" >&2
+        echo python
+    fi
+}
+
 # HEAD load. wrk and ab wait for a body after a HEAD answer with Content-Length, so HEAD has its
 # own client, the same for every peer: scripts/bench_head_client.c (epoll, one thread, a few
 # percent of a core), built here; the Python one (bench_http_client.py head, which took about
 # half a core of the two a fast server then lacked) only where there is no C compiler.
-if cc -O2 -o "$WORK/bench_head_client" "$ROOT/scripts/bench_head_client.c" 2>/dev/null; then
-    head_client=c
-else
-    head_client=python
-    echo "note: no C compiler; HEAD is measured with the Python client, which costs the servers CPU" >&2
-fi
+head_client=$(c_client bench_head_client "HEAD is")
 # head_load URL TOKEN|- N PATH|@FILE: N HEADs at concurrency 64; prints requests per second.
 head_load() {
     if [ "$head_client" = c ]; then
@@ -89,12 +95,7 @@ head_load() {
 # reason: the Python client (bench_http_client.py ours|registry) took about 0.1 ms of CPU per
 # upload, some 14% of the machine while ours answered 2,400 a second. Both peers are measured with
 # the same client; the Python one only where there is no C compiler.
-if cc -O2 -o "$WORK/bench_upload_client" "$ROOT/scripts/bench_upload_client.c" 2>/dev/null; then
-    upload_client=c
-else
-    upload_client=python
-    echo "note: no C compiler; small uploads are measured with the Python client, which costs the servers CPU" >&2
-fi
+upload_client=$(c_client bench_upload_client "small uploads are")
 # upload_load ours|registry URL TOKEN|-: 2,000 distinct 4 KiB uploads at concurrency 16 (new bytes
 # on every call); prints uploads per second.
 upload_load() {
