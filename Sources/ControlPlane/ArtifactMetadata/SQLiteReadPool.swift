@@ -19,7 +19,9 @@ import Synchronization
 /// asked for a reader); a read sees every transaction that committed before it began.
 final class SQLiteReadPool: Sendable {
     /// One reader: an sqlite-nio connection for any read, and beside it a connection of its own
-    /// that keeps prepared statements (``PreparedRead``), checked out together.
+    /// that keeps prepared statements (``PreparedRead``). A checkout (``withConnection(_:)``)
+    /// takes the reader for its sql-kit connection; a prepared read takes any free kept
+    /// connection without a checkout (``rows(of:binding:)``).
     private final class Reader: Sendable {
         let connection: SQLiteConnection
         let prepared: Mutex<SQLitePreparedConnection>
