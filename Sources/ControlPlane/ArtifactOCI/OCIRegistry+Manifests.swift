@@ -14,6 +14,8 @@ extension OCIRegistry {
         public var mediaType: String
         public var size: UInt64
         public var version: String
+        /// The manifest's file as the lookup found it, so opening it needs no second lookup.
+        var file: ResolvedFile
     }
 
     /// How many of a manifest's references are looked up at a time (each batch is a few
@@ -127,7 +129,9 @@ extension OCIRegistry {
                     "the index references manifest \(digest), which is not in \(repository); push it first"
                 )
             }
-            files.append(FileEntry(path: "manifests/\(OCIDigest.versionName(digest))", address: child.address, mediaType: child.mediaType))
+            files.append(
+                FileEntry(path: "manifests/\(OCIDigest.versionName(digest))", address: child.file.address, mediaType: child.file.mediaType)
+            )
         }
         let stored = try await ingest(repository, digest: sha512, body: ByteStream(body), size: manifest.size, context: context)
         files.append(FileEntry(path: Self.manifestPath, address: stored.address, mediaType: manifest.mediaType))
@@ -174,23 +178,23 @@ extension OCIRegistry {
                 try await registry.taggedVersion(namespace: repository.namespace, artifact: repository.artifact, tag: reference)
             }
         }
-        guard let file = try await storedManifest(repository, version: version) else {
+        guard let found = try await storedManifest(repository, version: version) else {
             throw OCIError(.manifestUnknown, "manifest \(NameGrammar.printable(reference)) is not in \(repository)")
         }
         let hex = version.dropFirst("sha256-".count)
-        return StoredManifest(digest: try OCIDigest.parse("sha256:\(hex)"), mediaType: file.mediaType, size: file.size, version: version)
+        return StoredManifest(
+            digest: try OCIDigest.parse("sha256:\(hex)"),
+            mediaType: found.file.mediaType,
+            size: found.file.size,
+            version: version,
+            file: found
+        )
     }
 
-    /// Streams a stored manifest's exact bytes.
+    /// Streams a stored manifest's exact bytes (the file ``manifest(_:reference:)`` found; the
+    /// data plane proves them against its address as on every read).
     public func openManifest(_ repository: OCIRepositoryName, _ manifest: StoredManifest) async throws(OCIError) -> ByteStream {
-        try await mapped {
-            try await registry.openFile(
-                namespace: repository.namespace,
-                artifact: repository.artifact,
-                version: manifest.version,
-                path: Self.manifestPath
-            )
-        }
+        try await mapped { try await registry.open(manifest.file) }
     }
 
     /// Deletes a manifest by digest (its version, its tags, its referrers facts) or a tag.

@@ -95,14 +95,14 @@ public struct OCIRegistry: Sendable {
     /// The manifest file of the version `version`, or `nil` when there is no such version (or it
     /// has no manifest). One prepared read of that file (``Registry/resolveFile(namespace:artifact:version:path:)``):
     /// the version's other files, one per layer, are not read.
-    func storedManifest(_ repository: OCIRepositoryName, version: String) async throws(OCIError) -> VersionFile? {
+    func storedManifest(_ repository: OCIRepositoryName, version: String) async throws(OCIError) -> ResolvedFile? {
         do {
             return try await registry.resolveFile(
                 namespace: repository.namespace,
                 artifact: repository.artifact,
                 version: version,
                 path: Self.manifestPath
-            ).file
+            )
         } catch  where error.kind == .versionNotFound || error.kind == .artifactNotFound || error.kind == .fileNotFound {
             return nil
         } catch {
