@@ -11,18 +11,7 @@
 // a core of the two this machine has, which a fast server then lacks. This does the same work
 // (same requests, same rotation, a response ends at its blank line, anything but 200 fails the
 // run) for a few percent of a core. Both peers are measured with it in the same run.
-#define _GNU_SOURCE
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
+#include "bench_client.h"
 
 struct connection {
     int fd;
@@ -35,26 +24,12 @@ static char **requests;
 static size_t *request_lengths;
 static size_t request_count;
 
-static void fail(const char *what) {
-    fprintf(stderr, "bench_head_client: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
 static void send_request(struct connection *c) {
-    const char *bytes = requests[c->position];
-    size_t left = request_lengths[c->position];
-    while (left > 0) {
-        ssize_t sent = send(c->fd, bytes, left, MSG_NOSIGNAL);
-        if (sent < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
-            fail("send");
-        }
-        bytes += sent;
-        left -= (size_t)sent;
-    }
+    send_all(c->fd, requests[c->position], request_lengths[c->position]);
 }
 
 int main(int argc, char **argv) {
+    client_name = "bench_head_client";
     if (argc != 7) {
         fprintf(stderr, "usage: bench_head_client HOST PORT TOKEN|- N C PATH|@FILE\n");
         return 2;
@@ -101,47 +76,31 @@ int main(int argc, char **argv) {
         request_lengths[i] = (size_t)n;
     }
 
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *address;
-    if (getaddrinfo(host, port, &hints, &address) != 0) { fprintf(stderr, "bench_head_client: cannot resolve %s\n", host); return 1; }
+    struct addrinfo *address = resolve(host, port);
 
     long connections = concurrency < total ? concurrency : total;
     struct connection *all = calloc((size_t)connections, sizeof *all);
     int poll = epoll_create1(0);
     if (poll < 0) fail("epoll_create1");
-    struct timespec start, end;
+    struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     long sent = 0, done = 0;
     for (long i = 0; i < connections; i++) {
         struct connection *c = &all[i];
-        c->fd = socket(address->ai_family, address->ai_socktype, address->ai_protocol);
-        if (c->fd < 0) fail("socket");
-        if (connect(c->fd, address->ai_addr, address->ai_addrlen) != 0) fail("connect");
-        int one = 1;
-        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->fd = open_connection(address, poll, c);
         c->position = (size_t)i * request_count / (size_t)connections;
         send_request(c);
         sent++;
-        struct epoll_event event = {.events = EPOLLIN, .data.ptr = c};
-        if (epoll_ctl(poll, EPOLL_CTL_ADD, c->fd, &event) != 0) fail("epoll_ctl");
     }
 
     struct epoll_event events[256];
     while (done < total) {
-        int ready = epoll_wait(poll, events, 256, 30000);
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            fail("epoll_wait");
-        }
-        if (ready == 0) { fprintf(stderr, "bench_head_client: no answer for 30 s\n"); return 1; }
+        int ready = wait_ready(poll, events, 256);
         for (int e = 0; e < ready; e++) {
             struct connection *c = events[e].data.ptr;
-            ssize_t got = recv(c->fd, c->pending + c->length, sizeof c->pending - c->length, 0);
-            if (got < 0) {
-                if (errno == EINTR || errno == EAGAIN) continue;
-                fail("recv");
-            }
-            if (got == 0) { fprintf(stderr, "bench_head_client: a server closed a keep-alive connection\n"); return 1; }
-            c->length += (size_t)got;
+            size_t got = receive(c->fd, c->pending + c->length, sizeof c->pending - c->length);
+            if (got == 0) continue;
+            c->length += got;
             char *head_end;
             while ((head_end = memmem(c->pending, c->length, "\r\n\r\n", 4)) != NULL) {
                 if (c->length < 12 || memcmp(c->pending, "HTTP/1.1 200", 12) != 0) {
@@ -161,8 +120,7 @@ int main(int argc, char **argv) {
             if (c->length == sizeof c->pending) { fprintf(stderr, "bench_head_client: a response head over 8 KiB\n"); return 1; }
         }
     }
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    double elapsed = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    double elapsed = seconds_since(&start);
     printf("%.0f\n", (double)total / elapsed);
     return 0;
 }

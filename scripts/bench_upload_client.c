@@ -14,19 +14,8 @@
 // and the server then lacks it. This does the same requests (the same paths, headers and bodies;
 // anything but 201, or 202 for an upload's start, fails the run) for a few percent of a core. Both
 // peers are measured with it in the same run.
-#define _GNU_SOURCE
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "bench_client.h"
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 enum { body_size = 4096 };
 
@@ -43,26 +32,9 @@ static int registry;
 static char *bodies;
 static char **digests;
 
-static void fail(const char *what) {
-    fprintf(stderr, "bench_upload_client: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static void send_all(int fd, const char *bytes, size_t left) {
-    while (left > 0) {
-        ssize_t sent = send(fd, bytes, left, MSG_NOSIGNAL);
-        if (sent < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
-            fail("send");
-        }
-        bytes += sent;
-        left -= (size_t)sent;
-    }
-}
-
 // A request head followed by the upload's body (none when `with_body` is 0).
 static void send_request(struct connection *c, const char *head, int head_length, int with_body) {
-    if (head_length < 0 || (size_t)head_length >= 2048) { fprintf(stderr, "bench_upload_client: a request head over 2 KiB\n"); exit(1); }
+    if (head_length < 0 || (size_t)head_length >= 2048) refuse("a request head over 2 KiB");
     char request[2048 + body_size];
     memcpy(request, head, (size_t)head_length);
     size_t length = (size_t)head_length;
@@ -98,7 +70,7 @@ static void finish_upload(struct connection *c, const char *location, size_t loc
     if (location_length > 7 && strncasecmp(location, "http", 4) == 0) {
         const char *scheme_end = memmem(location, location_length, "://", 3);
         const char *slash = scheme_end ? memchr(scheme_end + 3, '/', location_length - (size_t)(scheme_end + 3 - location)) : NULL;
-        if (!slash) { fprintf(stderr, "bench_upload_client: a Location without a path\n"); exit(1); }
+        if (!slash) refuse("a Location without a path");
         location_length -= (size_t)(slash - location);
         path = slash;
     }
@@ -148,6 +120,7 @@ static char *read_file(const char *path, size_t *size) {
 }
 
 int main(int argc, char **argv) {
+    client_name = "bench_upload_client";
     if (argc < 8 || (strcmp(argv[1], "ours") != 0 && strcmp(argv[1], "registry") != 0)
         || (strcmp(argv[1], "registry") == 0 && argc != 9) || (strcmp(argv[1], "ours") == 0 && argc != 8)) {
         fprintf(stderr, "usage: bench_upload_client ours HOST PORT TOKEN N C BODIES\n"
@@ -175,45 +148,29 @@ int main(int argc, char **argv) {
         }
     }
 
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *address;
-    if (getaddrinfo(host, port, &hints, &address) != 0) { fprintf(stderr, "bench_upload_client: cannot resolve %s\n", host); return 1; }
+    struct addrinfo *address = resolve(host, port);
 
     long connections = concurrency < total ? concurrency : total;
     struct connection *all = calloc((size_t)connections, sizeof *all);
     int poll = epoll_create1(0);
     if (poll < 0) fail("epoll_create1");
-    struct timespec start, end;
+    struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     long started = 0, done = 0;
     for (long i = 0; i < connections; i++) {
         struct connection *c = &all[i];
-        c->fd = socket(address->ai_family, address->ai_socktype, address->ai_protocol);
-        if (c->fd < 0) fail("socket");
-        if (connect(c->fd, address->ai_addr, address->ai_addrlen) != 0) fail("connect");
-        int one = 1;
-        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->fd = open_connection(address, poll, c);
         start_upload(c, started++);
-        struct epoll_event event = {.events = EPOLLIN, .data.ptr = c};
-        if (epoll_ctl(poll, EPOLL_CTL_ADD, c->fd, &event) != 0) fail("epoll_ctl");
     }
 
     struct epoll_event events[256];
     while (done < total) {
-        int ready = epoll_wait(poll, events, 256, 30000);
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            fail("epoll_wait");
-        }
-        if (ready == 0) { fprintf(stderr, "bench_upload_client: no answer for 30 s\n"); return 1; }
+        int ready = wait_ready(poll, events, 256);
         for (int e = 0; e < ready; e++) {
             struct connection *c = events[e].data.ptr;
-            ssize_t got = recv(c->fd, c->pending + c->length, sizeof c->pending - c->length, 0);
-            if (got < 0) {
-                if (errno == EINTR || errno == EAGAIN) continue;
-                fail("recv");
-            }
-            if (got == 0) { fprintf(stderr, "bench_upload_client: a server closed a keep-alive connection\n"); return 1; }
-            c->length += (size_t)got;
+            size_t got = receive(c->fd, c->pending + c->length, sizeof c->pending - c->length);
+            if (got == 0) continue;
+            c->length += got;
             char *head_end;
             while ((head_end = memmem(c->pending, c->length, "\r\n\r\n", 4)) != NULL) {
                 size_t head_length = (size_t)(head_end - c->pending), value_length;
@@ -250,8 +207,7 @@ int main(int argc, char **argv) {
             if (c->length == sizeof c->pending) { fprintf(stderr, "bench_upload_client: an answer over 16 KiB\n"); return 1; }
         }
     }
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    double elapsed = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    double elapsed = seconds_since(&start);
     printf("%.0f\n", (double)total / elapsed);
     return 0;
 }
