@@ -1,5 +1,6 @@
 import ArtifactStorage
 import ArtifactStorageFactory
+import ArtifactStorageFileSystem
 import ArtifactStoreTestSupport
 import Testing
 
@@ -35,6 +36,9 @@ struct StorageURLTests {
             ("file:///var//lib", "path"),
             ("file:///var/./lib", "path"),
             ("file:///tmp?mode=1", "unknown query item \"mode\""),
+            ("file:///tmp?sync=fsync", "sync=auto, sync=file or sync=filesystem"),
+            ("file:///tmp?sync=", "sync=auto, sync=file or sync=filesystem"),
+            ("file:///tmp?sync=FILE", "sync=auto, sync=file or sync=filesystem"),
             ("file:///tmp#frag", "fragment"),
             ("file:///tmp/a b", "space"),
             ("file:///tmp/\u{e9}", "non-ASCII"),
@@ -121,6 +125,20 @@ struct StorageURLTests {
             "memory://a.b-c_d/",
         ] {
             _ = try factory.connector(for: text)
+        }
+    }
+
+    /// `?sync=` of a file URL chooses how writes are made durable (FileSystemSyncMode).
+    @Test func fileSyncModes() throws {
+        let factory = StorageFactory(logger: TestLogs.silent)
+        let modes: [(String, FileSystemSyncMode)] = [
+            ("file:///srv/blobs", .automatic), ("file:///srv/blobs?sync=auto", .automatic),
+            ("file:///srv/blobs?sync=file", .eachFile), ("file:///srv/blobs?sync=filesystem", .sharedFlush),
+        ]
+        for (text, mode) in modes {
+            let connector = try #require(try factory.connector(for: text) as? FileSystemConnector)
+            #expect(connector.syncMode == mode, "\(text)")
+            #expect(connector.rootPath == "/srv/blobs")
         }
     }
 }

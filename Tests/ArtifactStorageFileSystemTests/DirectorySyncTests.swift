@@ -13,14 +13,15 @@ import Testing
 /// The directories a write creates are fsynced beside the write (``DirectorySync``): the write
 /// returns only once they are, a failed fsync fails the write's wait, and a write into a
 /// directory that another write has just created waits for that directory's fsync too
-/// (``PendingDirectorySyncs``).
+/// (``PendingDirectorySyncs``). All of this is ``FileSystemSyncMode/eachFile``'s; under a shared
+/// flush, the flush covers the directories (SharedFlushTests).
 @Suite("FileSystemBackend directory syncs", .timeLimit(.minutes(5)))
 struct DirectorySyncTests {
     @Test("a write into new directories creates them all, whole or streamed, and returns its object")
     func writesIntoNewDirectories() async throws {
         let tree = try TemporaryTree()
         defer { tree.remove() }
-        let backend = try await tree.open()
+        let backend = try await tree.open(syncMode: .eachFile)
         let bytes = Array("four kibibytes, give or take".utf8)
         let whole = try StoragePath("blobs/b3/ab/cd/whole")
         let streamed = try StoragePath("blobs/b3/ef/01/streamed")
@@ -77,7 +78,7 @@ struct DirectorySyncTests {
     func writeWaitsForAnotherWritersDirectory() async throws {
         let tree = try TemporaryTree()
         defer { tree.remove() }
-        let backend = try await tree.open()
+        let backend = try await tree.open(syncMode: .eachFile)
         // Another write, between its mkdir of blobs/b3/ab and the fsync of blobs/b3 that makes
         // the new entry durable: the sync is registered, the directory exists.
         try FileManager.default.createDirectory(atPath: tree.root + "/blobs/b3", withIntermediateDirectories: true)
@@ -134,7 +135,7 @@ struct DirectorySyncTests {
     func racingWritesIntoOneNewShard() async throws {
         let tree = try TemporaryTree()
         defer { tree.remove() }
-        let backend = try await tree.open()
+        let backend = try await tree.open(syncMode: .eachFile)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<32 {
                 group.addTask {

@@ -37,8 +37,17 @@ struct TemporaryTree: Sendable {
 
     static let logger = Logger(label: "artifactstore.tests.filesystem")
 
-    func open(resolution: FileSystemBackend.Resolution = .automatic) async throws -> FileSystemBackend {
-        try await FileSystemBackend.open(rootPath: root, threadPool: .singleton, logger: Self.logger, resolution: resolution)
+    func open(
+        resolution: FileSystemBackend.Resolution = .automatic,
+        syncMode: FileSystemSyncMode = .automatic
+    ) async throws -> FileSystemBackend {
+        try await FileSystemBackend.open(
+            rootPath: root,
+            threadPool: .singleton,
+            logger: Self.logger,
+            resolution: resolution,
+            syncMode: syncMode
+        )
     }
 
     /// Every item under `directory`, relative, without following symlinks; directories end in `/`.
@@ -86,8 +95,11 @@ struct TemporaryTree: Sendable {
         return snapshot
     }
 
-    func subject(resolution: FileSystemBackend.Resolution = .automatic) async throws -> StorageConformanceSubject {
-        let backend = try await open(resolution: resolution)
+    func subject(
+        resolution: FileSystemBackend.Resolution = .automatic,
+        syncMode: FileSystemSyncMode = .automatic
+    ) async throws -> StorageConformanceSubject {
+        let backend = try await open(resolution: resolution, syncMode: syncMode)
         return StorageConformanceSubject(
             backend: backend,
             rawItems: { rawItems() },

@@ -95,7 +95,15 @@ public struct StorageFactory: Sendable {
 
     static func fileConnector(_ url: StorageURL, logger: Logger, threadPool: NIOThreadPool) throws(StorageError) -> any StorageConnector {
         func bad(_ part: String, _ why: String) -> StorageError { url.invalid(part, why) }
-        try url.requireOnlyQueryItems([])
+        try url.requireOnlyQueryItems(["sync"])
+        var syncMode = FileSystemSyncMode.automatic
+        if let value = url.queryValue("sync") {
+            do {
+                syncMode = try FileSystemSyncMode(urlValue: value)
+            } catch {
+                throw bad("query", error.message)
+            }
+        }
         guard url.host.isEmpty || url.host.lowercased() == "localhost" else {
             throw bad("host", "\(StorageURL.quote(url.host)) is not allowed; use file:///absolute/path (or file://localhost/…)")
         }
@@ -109,7 +117,7 @@ public struct StorageFactory: Sendable {
             throw bad("path", "\(StorageURL.quote(url.path)) has an empty, \".\" or \"..\" segment; give the directory plainly")
         }
         let root = "/" + segments.joined(separator: "/")
-        return try FileSystemConnector(rootPath: root, threadPool: threadPool, logger: logger)
+        return try FileSystemConnector(rootPath: root, threadPool: threadPool, logger: logger, syncMode: syncMode)
     }
 
     static func memoryConnector(_ url: StorageURL) throws(StorageError) -> any StorageConnector {

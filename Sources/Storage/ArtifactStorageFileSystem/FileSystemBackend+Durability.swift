@@ -11,7 +11,11 @@ extension FileSystemBackend {
     /// makes the name durable whoever wrote it: a directory whose changes are already durable
     /// costs one flush request and nothing is written. Only a duplicate ingest pays this, and
     /// it has just read the whole object to prove it.
+    ///
+    /// Under a shared flush, the object is checked and the next flush covers it and every
+    /// directory above it.
     public func makeDurable(_ path: StoragePath) async throws(StorageError) {
+        let sharedFlush = self.sharedFlush != nil
         try await run { () throws(StorageError) in
             do {
                 // Each descriptor closes when its owner goes: kept alive across its fsync.
@@ -24,8 +28,9 @@ extension FileSystemBackend {
                             path: path.string
                         )
                     }
-                    try Sys.fsync(file.raw)
+                    if !sharedFlush { try Sys.fsync(file.raw) }
                 }
+                guard !sharedFlush else { return }
                 var directory = path.parent
                 while true {
                     let opened = try openDirectory(directory)
@@ -37,5 +42,6 @@ extension FileSystemBackend {
                 throw .from(error, .lookUp, path: path, verb: "make durable")
             }
         }
+        try await finishDurability([], flush: true, path: path, verb: "make durable")
     }
 }

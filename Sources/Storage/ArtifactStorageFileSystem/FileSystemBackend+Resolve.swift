@@ -157,13 +157,15 @@ extension FileSystemBackend {
         var current: OwnedDescriptor
         if let parent { current = parent } else { current = try Sys.openat(root.raw, ".", flags) }
         for (index, segment) in zip(existing..., segments[existing...]) {
-            let sync = pendingDirectorySyncs.register(segments[...index].joined(separator: "/"))
+            // Under a shared flush there is nothing to register: the flush every write waits for
+            // starts after the mkdir of any directory it can see.
+            let sync = sharedFlush == nil ? pendingDirectorySyncs.register(segments[...index].joined(separator: "/")) : nil
             if mkdirat(current.raw, segment, 0o755) == 0 {
-                sync.start(current, on: threadPool)
+                sync?.start(current, on: threadPool)
             } else {
                 let code = errno
                 // Created by someone else (whose own sync is registered) or not at all.
-                sync.finish(.success(()))
+                sync?.finish(.success(()))
                 if code != EEXIST { throw SystemCallError(errno: code, operation: "mkdir") }
             }
             // O_NOFOLLOW: a symlink swapped in since the mkdir is refused like any way out.

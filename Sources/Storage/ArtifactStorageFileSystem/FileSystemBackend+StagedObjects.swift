@@ -9,6 +9,7 @@ import NIOCore
 /// place, so the object's bytes are written once and never read back.
 extension FileSystemBackend {
     public func appendStaged(_ path: StoragePath, at offset: UInt64, from bytes: ByteStream) async throws(StorageError) -> UInt64 {
+        let sharedFlush = self.sharedFlush != nil
         let (file, directorySyncs) = try await run { () throws(StorageError) -> (OwnedDescriptor, [DirectorySync]) in
             do {
                 // The first append may create the staging directory: durable with the bytes.
@@ -30,7 +31,8 @@ extension FileSystemBackend {
                 guard lseek(file.raw, off_t(offset), SEEK_SET) == off_t(offset) else {
                     throw SystemCallError(errno: errno, operation: "lseek")
                 }
-                if offset == 0 { try Sys.fsync(parent.raw) }
+                // The shared flush after the bytes covers the new entry.
+                if offset == 0 && !sharedFlush { try Sys.fsync(parent.raw) }
                 return (file, directorySyncs)
             } catch let error as StorageError {
                 throw error
@@ -61,7 +63,9 @@ extension FileSystemBackend {
             if let error = error as? StorageError { throw error }
             throw .writeSourceFailed(error, path: path)
         }
-        try await Self.waitForDirectories(directorySyncs, path: path, verb: "append to")
+        // The bytes were fsynced on their own (a piece is large); a first piece's name also needs
+        // the shared flush.
+        try await finishDurability(directorySyncs, flush: offset == 0, path: path, verb: "append to")
         return UInt64(appender.written)
     }
 
@@ -88,6 +92,7 @@ extension FileSystemBackend {
     {
         try options.validate(for: destination)
         let owner = try options.owner?.resolved()
+        let sharedFlush = self.sharedFlush != nil
         let (committed, directorySyncs) = try await run { () throws(StorageError) -> (StorageObjectInfo, [DirectorySync]) in
             do {
                 let parent = try openDirectory(path.parent)
@@ -124,7 +129,7 @@ extension FileSystemBackend {
                 } else {
                     try Sys.renameNoReplace(parent.raw, path.name, destinationParent.raw, destination.name)
                 }
-                if options.durableName {
+                if options.durableName && !sharedFlush {
                     try Sys.fsync(destinationParent.raw)
                 }
                 return (FileSystemBackend.objectInfo(destination, committed), directorySyncs)
@@ -134,7 +139,12 @@ extension FileSystemBackend {
                 throw .from(error, .create, path: destination, verb: "commit staged object \"\(path)\" to")
             }
         }
-        try await Self.waitForDirectories(directorySyncs, path: destination, verb: "commit staged object \"\(path)\" to")
+        try await finishDurability(
+            directorySyncs,
+            flush: options.durableName,
+            path: destination,
+            verb: "commit staged object \"\(path)\" to"
+        )
         return committed
     }
 

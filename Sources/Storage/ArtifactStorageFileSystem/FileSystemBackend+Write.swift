@@ -41,19 +41,20 @@ extension FileSystemBackend {
 
         // Bytes already in memory as one buffer (a small blob) are written, made durable and put
         // in place in a single trip to the thread pool (with a second, beside it, for the
-        // fsyncs of directories it created: ``DirectorySync``).
+        // fsyncs of directories it created: ``DirectorySync``; or else the shared flush).
+        let sharedFlush = self.sharedFlush != nil
         if let whole = bytes.wholeBuffer {
             let committed = try await run { () throws(StorageError) -> CommittedWrite in
                 let target = try openTemporary(path, temporaryName, options: options)
                 do throws(StorageError) {
                     try target.appender.writeOut(whole)
-                    return try target.commit(options: options, stamped: stamped)
+                    return try target.commit(options: options, stamped: stamped, sharedFlush: sharedFlush)
                 } catch {
                     target.discard()
                     throw error
                 }
             }
-            try await Self.waitForDirectories(committed.directorySyncs, path: path, verb: "write")
+            try await finishDurability(committed.directorySyncs, flush: options.durableName, path: path, verb: "write")
             return committed
         }
 
@@ -76,14 +77,29 @@ extension FileSystemBackend {
         do {
             committed = try await run { () throws(StorageError) -> CommittedWrite in
                 if let final { try target.appender.writeOut(final) }
-                return try target.commit(options: options, stamped: stamped)
+                return try target.commit(options: options, stamped: stamped, sharedFlush: sharedFlush)
             }
         } catch {
             await runCleanUp(target.discard)
             throw error
         }
-        try await Self.waitForDirectories(committed.directorySyncs, path: path, verb: "write")
+        try await finishDurability(committed.directorySyncs, flush: options.durableName, path: path, verb: "write")
         return committed
+    }
+
+    /// Waits for what makes a write, move or commit durable after its trip to the pool: the
+    /// shared flush when the backend has one and `flush` asks for it, then the fsyncs of the
+    /// directories on its path (``waitForDirectories(_:path:verb:)``, which a shared flush
+    /// leaves empty: the flush covers every directory created before it started).
+    func finishDurability(_ syncs: [DirectorySync], flush: Bool, path: StoragePath, verb: String) async throws(StorageError) {
+        if flush, let sharedFlush {
+            do {
+                try await sharedFlush.wait()
+            } catch {
+                throw .from(error, .create, path: path, verb: verb)
+            }
+        }
+        try await Self.waitForDirectories(syncs, path: path, verb: verb)
     }
 
     /// Waits for the fsyncs that make the directories on a write's path durable
@@ -185,9 +201,19 @@ private final class PendingWrite: Sendable {
 
     /// Makes the bytes durable, gives them their mode and owner, then puts them in place
     /// atomically; `stamped` stamps the file after the rename.
-    func commit(options: StorageWriteOptions, stamped: Bool) throws(StorageError) -> CommittedWrite {
+    ///
+    /// With `sharedFlush` the caller waits for the shared flush afterwards (for a durable name),
+    /// and only what that flush cannot order is fsynced here: the bytes of an object that
+    /// replaces another (a crash after the rename must not leave the name with neither) or of
+    /// a temporary whose name need not survive. A new object's bytes and name are flushed
+    /// together: a crash before that leaves at worst a name whose bytes are incomplete, for an
+    /// object nobody was told is stored, which content-addressed callers prove before they
+    /// trust it.
+    func commit(options: StorageWriteOptions, stamped: Bool, sharedFlush: Bool) throws(StorageError) -> CommittedWrite {
         do {
-            try Sys.fsync(file.raw)
+            if !sharedFlush || options.overwrite || !options.durableName {
+                try Sys.fsync(file.raw)
+            }
             try Sys.setOwnerAndMode(file.raw, owner: owner, mode: options.mode)
             let info = try Sys.fstat(file.raw)
             if options.overwrite {
@@ -195,7 +221,7 @@ private final class PendingWrite: Sendable {
             } else {
                 try Sys.renameNoReplace(parent.raw, temporaryName, parent.raw, path.name)
             }
-            if options.durableName {
+            if options.durableName && !sharedFlush {
                 try Sys.fsync(parent.raw)
             }
             let stamp = stamped ? FileSystemBackend.stamp(try Sys.fstat(file.raw)) : nil

@@ -21,6 +21,11 @@ public import NIOPosix
 ///   creates is durable before the write returns either way: its parent is fsynced on a second
 ///   thread beside the write (``DirectorySync``), and a write into a directory another write of
 ///   this process created moments before waits for that fsync too (``PendingDirectorySyncs``).
+///   That is ``FileSystemSyncMode/eachFile``. Under ``FileSystemSyncMode/sharedFlush`` (the
+///   automatic choice on ext4, XFS, Btrfs, F2FS and tmpfs with Linux 5.8 or later) a write's
+///   directory syncs are one `syncfs` shared with every write waiting at the time
+///   (``SharedFlush``), and so are a new object's bytes; an overwrite's bytes and a
+///   temporary's are still fsynced before their rename.
 ///   Temporaries abandoned by a crash are removed by ``removeAbandonedTemporaries(_:)``, which
 ///   the data plane's sweep service runs at start and periodically (opening a backend does not
 ///   walk the root).
@@ -46,8 +51,14 @@ public struct FileSystemBackend: StorageBackend {
     /// The root as configured, for messages and logs.
     public let rootPath: String
     let threadPool: NIOThreadPool
-    /// Directories created beneath the root whose entry is not yet durable, and their fsyncs.
+    /// Directories created beneath the root whose entry is not yet durable, and their fsyncs
+    /// (``FileSystemSyncMode/eachFile`` only).
     let pendingDirectorySyncs = PendingDirectorySyncs()
+    /// The flush writes wait for under ``FileSystemSyncMode/sharedFlush``; `nil` when each file
+    /// and directory is fsynced on its own.
+    let sharedFlush: SharedFlush?
+    /// How writes are made durable, as resolved at open (never ``FileSystemSyncMode/automatic``).
+    public var syncMode: FileSystemSyncMode { sharedFlush == nil ? .eachFile : .sharedFlush }
     let logger: Logger
     let resolution: Resolution
     /// Opens and whole reads answered from the kernel's caches, and those sent to the pool.
@@ -65,12 +76,16 @@ public struct FileSystemBackend: StorageBackend {
     ///
     /// - Throws: `unreachable` when the directory is missing or not a directory,
     ///   `accessDenied` when it cannot be opened.
+    /// - Parameter syncMode: how writes are made durable. ``FileSystemSyncMode/automatic``
+    ///   shares flushes wherever the kernel and file system keep that promise; an explicit
+    ///   ``FileSystemSyncMode/sharedFlush`` where they do not is `invalidConfiguration`.
     public static func open(
         rootPath: String,
         threadPool: NIOThreadPool = .singleton,
-        logger: Logger
+        logger: Logger,
+        syncMode: FileSystemSyncMode = .automatic
     ) async throws(StorageError) -> FileSystemBackend {
-        try await open(rootPath: rootPath, threadPool: threadPool, logger: logger, resolution: .automatic)
+        try await open(rootPath: rootPath, threadPool: threadPool, logger: logger, resolution: .automatic, syncMode: syncMode)
     }
 
     static func open(
@@ -78,7 +93,8 @@ public struct FileSystemBackend: StorageBackend {
         threadPool: NIOThreadPool,
         logger: Logger,
         resolution: Resolution,
-        probesChangeTimes: Bool = true
+        probesChangeTimes: Bool = true,
+        syncMode: FileSystemSyncMode = .automatic
     ) async throws(StorageError) -> FileSystemBackend {
         let root: OwnedDescriptor = try await run(threadPool) { () throws(StorageError) in
             do throws(SystemCallError) {
@@ -96,14 +112,50 @@ public struct FileSystemBackend: StorageBackend {
         let fineChangeTimes =
             probesChangeTimes
             ? try await run(threadPool) { () throws(StorageError) in Self.changeTimesMoveOnEveryChange(root: root) } : false
+        let sharedFlush = try await run(threadPool) { () throws(StorageError) in
+            try Self.sharedFlush(root: root, rootPath: rootPath, mode: syncMode, threadPool: threadPool, logger: logger)
+        }
         return FileSystemBackend(
             root: root,
             rootPath: rootPath,
             threadPool: threadPool,
             logger: logger,
             resolution: resolution,
-            stampsEveryLaterChange: fineChangeTimes
+            stampsEveryLaterChange: fineChangeTimes,
+            sharedFlush: sharedFlush
         )
+    }
+
+    /// The shared flush `mode` asks for, or `nil` for fsyncs of each file. Blocking.
+    private static func sharedFlush(
+        root: OwnedDescriptor,
+        rootPath: String,
+        mode: FileSystemSyncMode,
+        threadPool: NIOThreadPool,
+        logger: Logger
+    ) throws(StorageError) -> SharedFlush? {
+        guard mode != .eachFile else { return nil }
+        if let reason = FileSystemSyncMode.sharedFlushUnavailableReason(root: root.raw) {
+            guard mode == .automatic else {
+                throw StorageError(
+                    .invalidConfiguration,
+                    "storage root \(rootPath) cannot use sync=filesystem: \(reason); use sync=file or sync=auto"
+                )
+            }
+            logger.info(
+                "storage root fsyncs each file and directory",
+                metadata: ["root": "\(rootPath)", "reason": "\(reason)"]
+            )
+            return nil
+        }
+        // syncfs needs a descriptor that is open for reading; the root's is `O_PATH`.
+        let flushed: OwnedDescriptor
+        do {
+            flushed = try Sys.openat(root.raw, ".", O_RDONLY | O_DIRECTORY)
+        } catch {
+            throw .from(error, .lookUp, path: nil, verb: "open for flushing")
+        }
+        return SharedFlush(pool: threadPool) { () throws(SystemCallError) in try Sys.syncfs(flushed.raw) }
     }
 
     init(
@@ -112,8 +164,10 @@ public struct FileSystemBackend: StorageBackend {
         threadPool: NIOThreadPool,
         logger: Logger,
         resolution: Resolution,
-        stampsEveryLaterChange: Bool
+        stampsEveryLaterChange: Bool,
+        sharedFlush: SharedFlush?
     ) {
+        self.sharedFlush = sharedFlush
         self.stampsEveryLaterChange = stampsEveryLaterChange
         self.resolution = resolution
         self.root = root
@@ -211,6 +265,7 @@ public struct FileSystemBackend: StorageBackend {
     public func move(from source: StoragePath, to destination: StoragePath, options: StorageMoveOptions) async throws(StorageError) {
         let overwrite = options.overwrite
         let verb = "move \"\(source)\" to"
+        let sharedFlush = self.sharedFlush != nil
         let (pending, directorySyncs) = try await run { () throws(StorageError) -> ([OwnedDescriptor], [DirectorySync]) in
             let sourceParent: OwnedDescriptor
             do {
@@ -236,6 +291,8 @@ public struct FileSystemBackend: StorageBackend {
                 } else {
                     try Sys.renameNoReplace(sourceParent.raw, source.name, destinationParent.raw, destination.name)
                 }
+                // The shared flush below covers both directories and any created.
+                if sharedFlush { return ([], directorySyncs) }
                 guard options.durableSource else {
                     try Sys.fsync(destinationParent.raw)
                     return ([], directorySyncs)
@@ -250,7 +307,7 @@ public struct FileSystemBackend: StorageBackend {
         // independent, so they wait for the device together rather than one after another. The
         // move returns once all are durable.
         guard !pending.isEmpty else {
-            try await Self.waitForDirectories(directorySyncs, path: destination, verb: verb)
+            try await finishDurability(directorySyncs, flush: true, path: destination, verb: verb)
             return
         }
         do {

@@ -16,9 +16,16 @@ public struct FileSystemConnector: StorageConnector {
     /// (``FileSystemBackend/stampsEveryLaterChange``); `false` takes them to move with a coarse
     /// clock, as on kernels before Linux 6.13, so tests can pin that behaviour on any kernel.
     package var probesChangeTimes = true
+    /// How backends it opens make writes durable (`?sync=` of the URL).
+    public let syncMode: FileSystemSyncMode
 
     /// - Throws: `invalidConfiguration` unless `rootPath` is absolute and free of NUL.
-    public init(rootPath: String, threadPool: NIOThreadPool = .singleton, logger: Logger) throws(StorageError) {
+    public init(
+        rootPath: String,
+        threadPool: NIOThreadPool = .singleton,
+        logger: Logger,
+        syncMode: FileSystemSyncMode = .automatic
+    ) throws(StorageError) {
         guard rootPath.hasPrefix("/") else {
             throw StorageError(.invalidConfiguration, "filesystem root \"\(rootPath)\" is not an absolute path")
         }
@@ -26,6 +33,7 @@ public struct FileSystemConnector: StorageConnector {
             throw StorageError(.invalidConfiguration, "filesystem root contains a NUL character")
         }
         self.rootPath = rootPath
+        self.syncMode = syncMode
         self.threadPool = threadPool
         self.logger = logger
     }
@@ -60,7 +68,8 @@ public struct FileSystemConnector: StorageConnector {
             threadPool: threadPool,
             logger: logger,
             resolution: .automatic,
-            probesChangeTimes: probesChangeTimes
+            probesChangeTimes: probesChangeTimes,
+            syncMode: syncMode
         )
     }
 }

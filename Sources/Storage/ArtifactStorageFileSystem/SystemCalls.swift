@@ -53,6 +53,11 @@ enum Sys {
         try retrying("fsync") { Glibc.fsync(fd) }
     }
 
+    /// Writes back everything dirty on the file system holding `fd` and flushes its device.
+    static func syncfs(_ fd: Int32) throws(SystemCallError) {
+        try retrying("syncfs") { artifactstore_syncfs(fd) }
+    }
+
     /// Gives the open file `fd` its owner (either id may be absent) and mode, where given.
     static func setOwnerAndMode(_ fd: Int32, owner: (uid: UInt32?, gid: UInt32?)?, mode: UInt32?) throws(SystemCallError) {
         if let owner, owner.uid != nil || owner.gid != nil {

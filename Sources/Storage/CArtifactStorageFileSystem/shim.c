@@ -5,6 +5,9 @@
 #include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
 
 #ifdef __linux__
 #include <sys/syscall.h>
@@ -35,6 +38,16 @@ int artifactstore_renameat2(int olddirfd, const char *oldpath, int newdirfd, con
 
 int artifactstore_start_writeback(int fd, int64_t offset, int64_t count) {
     return sync_file_range(fd, (off_t)offset, (off_t)count, SYNC_FILE_RANGE_WRITE);
+}
+
+int artifactstore_syncfs(int fd) {
+    return syncfs(fd);
+}
+
+int64_t artifactstore_file_system_type(int fd) {
+    struct statfs info;
+    if (fstatfs(fd, &info) != 0) return -1;
+    return (int64_t)(uint64_t)(unsigned int)info.f_type;
 }
 
 ssize_t artifactstore_pread_cached(int fd, void *buffer, size_t count, int64_t offset) {
@@ -71,6 +84,18 @@ ssize_t artifactstore_pread_cached(int fd, void *buffer, size_t count, int64_t o
 int artifactstore_start_writeback(int fd, int64_t offset, int64_t count) {
     (void)fd; (void)offset; (void)count;
     return 0;
+}
+
+int artifactstore_syncfs(int fd) {
+    (void)fd;
+    errno = ENOSYS;
+    return -1;
+}
+
+int64_t artifactstore_file_system_type(int fd) {
+    (void)fd;
+    errno = ENOSYS;
+    return -1;
 }
 
 #endif

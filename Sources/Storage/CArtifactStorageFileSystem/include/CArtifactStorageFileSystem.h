@@ -36,4 +36,11 @@ ssize_t artifactstore_pread_cached(int fd, void *buffer, size_t count, int64_t o
 /// guarantee by itself. Returns 0, or -1 with errno set.
 int artifactstore_start_writeback(int fd, int64_t offset, int64_t count);
 
+/// syncfs(2): writes back everything dirty on the file system holding fd and flushes its
+/// device. Returns 0, or -1 with errno set (ENOSYS where there is no syncfs).
+int artifactstore_syncfs(int fd);
+
+/// The f_type of fstatfs(2) on fd (any descriptor, O_PATH included), or -1 with errno set.
+int64_t artifactstore_file_system_type(int fd);
+
 #endif
