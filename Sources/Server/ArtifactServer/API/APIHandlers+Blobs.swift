@@ -109,15 +109,14 @@ extension APIHandlers {
         confirm: @Sendable () async throws -> Void = {}
     ) async throws -> Response {
         let start = ContinuousClock.now
-        let etag = "\"\(blob.address)\""
-        let sha256 = "sha-256=:\(blob.sha256.base64):"
+        let fields = blobAnswerFields.fields(for: blob.address) { Self.answerFields(blob) }
         // Appended, not set by name: no field is there twice, and each set searched the fields.
         var headers = HTTPFields()
         headers.reserveCapacity(7)
-        headers.append(HTTPField(name: .eTag, value: etag))
+        headers.append(fields.identity[0])
         headers.append(.acceptRangesBytes)
-        headers.append(HTTPField(name: Self.reprDigest, value: sha256))
-        if let ifNoneMatch = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch, etag: etag) {
+        headers.append(fields.identity[1])
+        if let ifNoneMatch = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch, etag: fields.etag) {
             return Response(status: .notModified, headers: headers)
         }
         headers.append(.octetStream)
@@ -132,8 +131,8 @@ extension APIHandlers {
             )
         case .whole:
             if !head, let redirect = try await redirect() { return redirect.response(headers) }
-            headers.append(HTTPField(name: .contentLength, value: "\(blob.size)"))
-            headers.append(HTTPField(name: Self.contentDigest, value: sha256))
+            headers.append(fields.wholeLength)
+            headers.append(contentsOf: fields.afterWholeLength)
             if head { return Response(status: .ok, headers: headers) }
             let stream = try await open(nil)
             metrics.recordServe(duration: ContinuousClock.now - start)
@@ -150,6 +149,19 @@ extension APIHandlers {
                 body: DownloadBody.make(stream, channel: context.channel, metrics: metrics)
             )
         }
+    }
+
+    /// `ETag` and `Repr-Digest` (the identity), the whole length, then `Content-Digest`: what
+    /// every `/v1` answer with `blob`'s bytes carries, built once per blob.
+    static func answerFields(_ blob: LinkedBlob) -> BlobAnswerFields<ContentAddress>.Fields {
+        let etag = "\"\(blob.address)\""
+        let sha256 = "sha-256=:\(blob.sha256.base64):"
+        return BlobAnswerFields.Fields(
+            etag: etag,
+            identity: [HTTPField(name: .eTag, value: etag), HTTPField(name: reprDigest, value: sha256)],
+            wholeLength: HTTPField(name: .contentLength, value: "\(blob.size)"),
+            afterWholeLength: [HTTPField(name: contentDigest, value: sha256)]
+        )
     }
 
     /// RFC 9530 header names, parsed once rather than on every blob response.

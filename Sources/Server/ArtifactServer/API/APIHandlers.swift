@@ -1,5 +1,6 @@
 public import ArtifactControlPlane
 import ArtifactDataPlane
+import ArtifactIdentity
 public import ArtifactOCI
 import ArtifactStoreAPI
 import HTTPTypes
@@ -20,6 +21,8 @@ public struct APIHandlers: Sendable {
     public var ociNaming = OCINamingPolicy()
     /// Sign-in at an OpenID provider (docs/identity.md); `serve` sets it when `oidcIssuer` is.
     public var oidc: OIDCSignIn?
+    /// The fields of `/v1` blob answers, kept per blob (``BlobAnswerFields``).
+    let blobAnswerFields = BlobAnswerFields<ContentAddress>()
 
     public init(controlPlane: ControlPlane, metrics: ServerMetrics) {
         self.controlPlane = controlPlane

@@ -23,7 +23,15 @@ extension OCIDistributionAPI {
         case .stored(let stored): blob = stored
         case .answered(let response): return response
         }
-        var headers = Self.blobFields(digest)
+        let kept = blobAnswerFields.fields(for: digest) {
+            BlobAnswerFields.Fields(
+                etag: "",
+                identity: Self.identityFields(digest),
+                wholeLength: HTTPField(name: .contentLength, value: "\(blob.size)"),
+                afterWholeLength: []
+            )
+        }
+        var headers = Self.blobFields(identity: kept.identity)
         let start = ContinuousClock.now
         switch head ? .whole : HTTPRangeHeader.resolve(request.headers[.range], size: blob.size) {
         case .unsatisfiable:
@@ -38,7 +46,7 @@ extension OCIDistributionAPI {
             return response
         case .whole:
             if !head, let redirect = try await redirect(repository, blob) { return redirect.response(headers) }
-            headers.append(HTTPField(name: .contentLength, value: "\(blob.size)"))
+            headers.append(kept.wholeLength)
             if head { return Response(status: .ok, headers: headers) }
             let stream = try await oci.openBlob(repository, blob, range: nil)
             metrics.recordServe(duration: ContinuousClock.now - start)
@@ -61,14 +69,24 @@ extension OCIDistributionAPI {
     /// and a proxied one (OCIDistributionAPI+Proxy) answer with the same. The fixed ones are
     /// checked once (``HTTPField/octetStream``), and the digest is written out once.
     static func blobFields(_ digest: OCIBlobDigest) -> HTTPFields {
-        let digestText = digest.description
+        blobFields(identity: identityFields(digest))
+    }
+
+    /// The fixed fields, then `identity` (``identityFields(_:)``, kept per blob for stored
+    /// blobs: ``BlobAnswerFields``).
+    static func blobFields(identity: [HTTPField]) -> HTTPFields {
         var fields = HTTPFields()
         fields.reserveCapacity(6)
         fields.append(.octetStream)
         fields.append(.acceptRangesBytes)
-        fields.append(HTTPField(name: .eTag, value: "\"\(digestText)\""))
-        fields.append(HTTPField(name: OCIHeader.contentDigest, value: digestText))
+        fields.append(contentsOf: identity)
         return fields
+    }
+
+    /// `ETag` and `Docker-Content-Digest` of blob `digest`.
+    static func identityFields(_ digest: OCIBlobDigest) -> [HTTPField] {
+        let digestText = digest.description
+        return [HTTPField(name: .eTag, value: "\"\(digestText)\""), HTTPField(name: OCIHeader.contentDigest, value: digestText)]
     }
 
     /// The backend's presigned URL for `blob`, or `nil` to serve it here

@@ -25,6 +25,8 @@ struct OCIDistributionAPI: Sendable {
     let proxyPuller = OCIProxyPuller()
     /// One large manifest PUT's body in memory at a time (``OCIManifestAdmission``).
     let largeManifests = OCIManifestAdmission()
+    /// The fields of stored blobs' answers, kept per blob (``BlobAnswerFields``).
+    let blobAnswerFields = BlobAnswerFields<OCIBlobDigest>()
     var oci: OCIRegistry { OCIRegistry(controlPlane: controlPlane) }
 
     /// Answers every `/v2` request (``APIRouter`` routes them all here).
