@@ -71,6 +71,25 @@ struct SharedFlushTests {
         #expect(gate.entered == 1)
     }
 
+    @Test("a flush that ended well answers its waiters with success even when the next one, started at once, fails")
+    func successIsNotTakenBackByTheNextFailure() async throws {
+        let gate = FlushGate()
+        let flush = SharedFlush(pool: .singleton) { () throws(SystemCallError) in
+            gate.pass()
+            if gate.entered > 1 { throw SystemCallError(errno: EIO, operation: "syncfs") }
+        }
+        let first = Task { try await flush.wait() }
+        #expect(try await eventually { gate.entered == 1 })
+        let second = Task { try await flush.wait() }
+        #expect(try await eventually { flush.waiting == 2 })
+        // The second flush fails as soon as it is let through: open it before the first ends.
+        gate.open()
+        gate.open()
+        try await first.value
+        await #expect(throws: SystemCallError.self) { try await second.value }
+        #expect(flush.flushes == 2)
+    }
+
     @Test("where the file system allows it, the automatic choice is the shared flush; concurrent writes share flushes")
     func backendWritesShareFlushes() async throws {
         let tree = try TemporaryTree()

@@ -95,27 +95,26 @@ final class SharedFlush: Sendable {
     }
 
     private func finish(_ generation: UInt64, _ result: Result<Void, SystemCallError>) {
-        let (ready, next) = state.withLock { state -> ([Waiter], UInt64?) in
+        // The outcome is read under the same lock: the next flush, started here, may fail
+        // before these waiters are answered, and must not turn their success into its failure.
+        let (ready, outcome, next) = state.withLock { state -> ([Waiter], Result<Void, SystemCallError>, UInt64?) in
             state.flushes += 1
             state.completed = generation
             state.running = false
             if case .failure(let error) = result, state.failure == nil { state.failure = error }
-            let ready: [Waiter]
-            if state.failure != nil {
+            if let failure = state.failure {
                 // Everyone waiting fails, including those who asked for the next flush.
-                ready = state.waiters
-                state.waiters = []
-                return (ready, nil)
+                defer { state.waiters = [] }
+                return (state.waiters, .failure(failure), nil)
             }
-            ready = state.waiters.filter { $0.generation <= generation }
+            let ready = state.waiters.filter { $0.generation <= generation }
             state.waiters.removeAll { $0.generation <= generation }
-            guard !state.waiters.isEmpty else { return (ready, nil) }
+            guard !state.waiters.isEmpty else { return (ready, .success(()), nil) }
             state.started = generation + 1
             state.running = true
-            return (ready, generation + 1)
+            return (ready, .success(()), generation + 1)
         }
         if let next { run(next) }
-        let outcome: Result<Void, SystemCallError> = state.withLock { $0.failure.map { .failure($0) } } ?? .success(())
         for waiter in ready { waiter.continuation.resume(returning: outcome) }
     }
 }
