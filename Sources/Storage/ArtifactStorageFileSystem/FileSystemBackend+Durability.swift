@@ -31,17 +31,29 @@ extension FileSystemBackend {
                     if !sharedFlush { try Sys.fsync(file.raw) }
                 }
                 guard !sharedFlush else { return }
-                var directory = path.parent
-                while true {
-                    let opened = try openDirectory(directory)
-                    try withExtendedLifetime(opened) { () throws(SystemCallError) in try Sys.fsync(opened.raw) }
-                    guard let current = directory else { break }
-                    directory = current.parent
-                }
+                try syncDirectories(from: path.parent)
             } catch {
                 throw .from(error, .lookUp, path: path, verb: "make durable")
             }
         }
         try await finishDurability([], flush: true, path: path, verb: "make durable")
+    }
+
+    /// Fsyncs the directory at `path` (the root when `nil`) and every directory above it up to
+    /// the root, whoever created them: what makes a name durable without the shared flush and
+    /// without knowing which of its directories are new. Blocking.
+    ///
+    /// Under the shared flush, large writes (streamed, moved into place, staged) use this
+    /// instead of the flush: their bytes are fsynced on their own anyway, and a flush of the
+    /// whole file system would also write back whatever else is dirty there (a gigabyte another
+    /// program wrote moments before). A clean directory costs one flush request of the device.
+    func syncDirectories(from path: StoragePath?) throws(SystemCallError) {
+        var directory = path
+        while true {
+            let opened = try openDirectory(directory)
+            try withExtendedLifetime(opened) { () throws(SystemCallError) in try Sys.fsync(opened.raw) }
+            guard let current = directory else { break }
+            directory = current.parent
+        }
     }
 }

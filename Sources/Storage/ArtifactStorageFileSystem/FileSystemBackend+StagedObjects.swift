@@ -31,8 +31,9 @@ extension FileSystemBackend {
                 guard lseek(file.raw, off_t(offset), SEEK_SET) == off_t(offset) else {
                     throw SystemCallError(errno: errno, operation: "lseek")
                 }
-                // The shared flush after the bytes covers the new entry.
-                if offset == 0 && !sharedFlush { try Sys.fsync(parent.raw) }
+                // Under the shared flush, the new entry and every directory above it are fsynced
+                // here (a staged object is large: no flush of the whole file system).
+                if offset == 0 { try sharedFlush ? syncDirectories(from: path.parent) : Sys.fsync(parent.raw) }
                 return (file, directorySyncs)
             } catch let error as StorageError {
                 throw error
@@ -63,9 +64,7 @@ extension FileSystemBackend {
             if let error = error as? StorageError { throw error }
             throw .writeSourceFailed(error, path: path)
         }
-        // The bytes were fsynced on their own (a piece is large); a first piece's name also needs
-        // the shared flush.
-        try await finishDurability(directorySyncs, flush: offset == 0, path: path, verb: "append to")
+        try await Self.waitForDirectories(directorySyncs, path: path, verb: "append to")
         return UInt64(appender.written)
     }
 
@@ -129,8 +128,8 @@ extension FileSystemBackend {
                 } else {
                     try Sys.renameNoReplace(parent.raw, path.name, destinationParent.raw, destination.name)
                 }
-                if options.durableName && !sharedFlush {
-                    try Sys.fsync(destinationParent.raw)
+                if options.durableName {
+                    try sharedFlush ? syncDirectories(from: destination.parent) : Sys.fsync(destinationParent.raw)
                 }
                 return (FileSystemBackend.objectInfo(destination, committed), directorySyncs)
             } catch let error as StorageError {
@@ -139,12 +138,7 @@ extension FileSystemBackend {
                 throw .from(error, .create, path: destination, verb: "commit staged object \"\(path)\" to")
             }
         }
-        try await finishDurability(
-            directorySyncs,
-            flush: options.durableName,
-            path: destination,
-            verb: "commit staged object \"\(path)\" to"
-        )
+        try await Self.waitForDirectories(directorySyncs, path: destination, verb: "commit staged object \"\(path)\" to")
         return committed
     }
 

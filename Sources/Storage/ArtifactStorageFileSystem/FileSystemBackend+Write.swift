@@ -77,13 +77,19 @@ extension FileSystemBackend {
         do {
             committed = try await run { () throws(StorageError) -> CommittedWrite in
                 if let final { try target.appender.writeOut(final) }
-                return try target.commit(options: options, stamped: stamped, sharedFlush: sharedFlush)
+                // A streamed write is large: under the shared flush it makes its own name durable
+                // (``syncDirectories(from:)``) rather than flush the whole file system.
+                let committed = try target.commit(options: options, stamped: stamped, sharedFlush: false, ownDirectories: sharedFlush)
+                if sharedFlush && options.durableName {
+                    do { try syncDirectories(from: path.parent) } catch { throw .from(error, .create, path: path, verb: "write") }
+                }
+                return committed
             }
         } catch {
             await runCleanUp(target.discard)
             throw error
         }
-        try await finishDurability(committed.directorySyncs, flush: options.durableName, path: path, verb: "write")
+        try await Self.waitForDirectories(committed.directorySyncs, path: path, verb: "write")
         return committed
     }
 
@@ -209,7 +215,17 @@ private final class PendingWrite: Sendable {
     /// together: a crash before that leaves at worst a name whose bytes are incomplete, for an
     /// object nobody was told is stored, which content-addressed callers prove before they
     /// trust it.
-    func commit(options: StorageWriteOptions, stamped: Bool, sharedFlush: Bool) throws(StorageError) -> CommittedWrite {
+    ///
+    /// `ownDirectories`: the caller fsyncs the directories itself (``FileSystemBackend/syncDirectories(from:)``),
+    /// so the parent's own fsync is left to it.
+    func commit(
+        options: StorageWriteOptions,
+        stamped: Bool,
+        sharedFlush: Bool,
+        ownDirectories: Bool = false
+    ) throws(StorageError)
+        -> CommittedWrite
+    {
         do {
             if !sharedFlush || options.overwrite || !options.durableName {
                 try Sys.fsync(file.raw)
@@ -221,7 +237,7 @@ private final class PendingWrite: Sendable {
             } else {
                 try Sys.renameNoReplace(parent.raw, temporaryName, parent.raw, path.name)
             }
-            if options.durableName && !sharedFlush {
+            if options.durableName && !sharedFlush && !ownDirectories {
                 try Sys.fsync(parent.raw)
             }
             let stamp = stamped ? FileSystemBackend.stamp(try Sys.fstat(file.raw)) : nil

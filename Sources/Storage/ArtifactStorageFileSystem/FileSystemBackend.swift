@@ -22,10 +22,11 @@ public import NIOPosix
 ///   thread beside the write (``DirectorySync``), and a write into a directory another write of
 ///   this process created moments before waits for that fsync too (``PendingDirectorySyncs``).
 ///   That is ``FileSystemSyncMode/eachFile``. Under ``FileSystemSyncMode/sharedFlush`` (the
-///   automatic choice on ext4, XFS, Btrfs, F2FS and tmpfs with Linux 5.8 or later) a write's
-///   directory syncs are one `syncfs` shared with every write waiting at the time
-///   (``SharedFlush``), and so are a new object's bytes; an overwrite's bytes and a
-///   temporary's are still fsynced before their rename.
+///   automatic choice on ext4, XFS, Btrfs, F2FS and tmpfs with Linux 5.8 or later) a small
+///   write's directory syncs are one `syncfs` shared with every write waiting at the time
+///   (``SharedFlush``), and so are a new object's bytes (an overwrite's are still fsynced
+///   before its rename); a large one (streamed, moved, staged) fsyncs its bytes and every
+///   directory up to the root itself.
 ///   Temporaries abandoned by a crash are removed by ``removeAbandonedTemporaries(_:)``, which
 ///   the data plane's sweep service runs at start and periodically (opening a backend does not
 ///   walk the root).
@@ -291,8 +292,13 @@ public struct FileSystemBackend: StorageBackend {
                 } else {
                     try Sys.renameNoReplace(sourceParent.raw, source.name, destinationParent.raw, destination.name)
                 }
-                // The shared flush below covers both directories and any created.
-                if sharedFlush { return ([], directorySyncs) }
+                // Under the shared flush a move (an ingest's temporary of 1 MiB or more) makes its
+                // names durable itself rather than flush the whole file system.
+                if sharedFlush {
+                    try syncDirectories(from: destination.parent)
+                    if options.durableSource { try Sys.fsync(sourceParent.raw) }
+                    return ([], directorySyncs)
+                }
                 guard options.durableSource else {
                     try Sys.fsync(destinationParent.raw)
                     return ([], directorySyncs)
@@ -307,7 +313,7 @@ public struct FileSystemBackend: StorageBackend {
         // independent, so they wait for the device together rather than one after another. The
         // move returns once all are durable.
         guard !pending.isEmpty else {
-            try await finishDurability(directorySyncs, flush: true, path: destination, verb: verb)
+            try await Self.waitForDirectories(directorySyncs, path: destination, verb: verb)
             return
         }
         do {

@@ -13,11 +13,14 @@ public enum FileSystemSyncMode: String, Sendable, CaseIterable {
     /// Every file and directory is fsynced on its own: the bytes before the rename that names
     /// them, the directory after it, and the parent of every directory created.
     case eachFile = "file"
-    /// Writes wait for one `syncfs` of the whole file system, shared by every write waiting at
-    /// the time (``SharedFlush``): one flush of the device for a group of small writes instead
-    /// of two or three each. A new object's bytes and name are flushed together, after the
-    /// rename; an object that replaces another, and a temporary, still fsync their bytes before
-    /// the rename, so a replaced object is never lost to a crash.
+    /// Small writes (a buffer already in memory) wait for one `syncfs` of the whole file
+    /// system, shared by every write waiting at the time (``SharedFlush``): one flush of the
+    /// device for a group of small writes instead of two or three each. A new object's bytes and
+    /// name are flushed together, after the rename; one that replaces another still fsyncs its
+    /// bytes before the rename, so a replaced object is never lost to a crash. Large writes
+    /// (streamed, moved into place, staged) fsync their bytes and then every directory from
+    /// theirs up to the root (``FileSystemBackend/syncDirectories(from:)``), never the whole
+    /// file system.
     case sharedFlush = "filesystem"
 
     /// Parses the `sync` value of a `file://` URL.
