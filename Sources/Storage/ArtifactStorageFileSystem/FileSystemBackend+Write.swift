@@ -48,7 +48,7 @@ extension FileSystemBackend {
                 let target = try openTemporary(path, temporaryName, options: options)
                 do throws(StorageError) {
                     try target.appender.writeOut(whole)
-                    return try target.commit(options: options, stamped: stamped, sharedFlush: sharedFlush)
+                    return try target.commit(options: options, stamped: stamped, names: sharedFlush ? .sharedFlush : .parent)
                 } catch {
                     target.discard()
                     throw error
@@ -79,7 +79,7 @@ extension FileSystemBackend {
                 if let final { try target.appender.writeOut(final) }
                 // A streamed write is large: under the shared flush it makes its own name durable
                 // (``syncDirectories(from:)``) rather than flush the whole file system.
-                let committed = try target.commit(options: options, stamped: stamped, sharedFlush: false, ownDirectories: sharedFlush)
+                let committed = try target.commit(options: options, stamped: stamped, names: sharedFlush ? .caller : .parent)
                 if sharedFlush && options.durableName {
                     do { try syncDirectories(from: path.parent) } catch { throw .from(error, .create, path: path, verb: "write") }
                 }
@@ -174,6 +174,18 @@ private struct CommittedWrite: Sendable {
     var directorySyncs: [DirectorySync]
 }
 
+/// Who makes a committed write's name durable (when its options ask for that).
+private enum NameDurability {
+    /// The commit, with an fsync of the parent directory (`sync=file`; the directories it
+    /// created are the ``DirectorySync``s the caller waits for).
+    case parent
+    /// The shared flush the caller waits for afterwards, which also takes a new object's bytes.
+    case sharedFlush
+    /// The caller, with ``FileSystemBackend/syncDirectories(from:)`` in the same trip (a large
+    /// write under the shared flush).
+    case caller
+}
+
 /// A write in progress: its temporary, open in the target's directory. Its methods block; they
 /// run on the thread pool.
 private final class PendingWrite: Sendable {
@@ -207,27 +219,15 @@ private final class PendingWrite: Sendable {
 
     /// Makes the bytes durable, gives them their mode and owner, then puts them in place
     /// atomically; `stamped` stamps the file after the rename.
-    ///
-    /// With `sharedFlush` the caller waits for the shared flush afterwards (for a durable name),
-    /// and only what that flush cannot order is fsynced here: the bytes of an object that
-    /// replaces another (a crash after the rename must not leave the name with neither) or of
-    /// a temporary whose name need not survive. A new object's bytes and name are flushed
-    /// together: a crash before that leaves at worst a name whose bytes are incomplete, for an
-    /// object nobody was told is stored, which content-addressed callers prove before they
-    /// trust it.
-    ///
-    /// `ownDirectories`: the caller fsyncs the directories itself (``FileSystemBackend/syncDirectories(from:)``),
-    /// so the parent's own fsync is left to it.
-    func commit(
-        options: StorageWriteOptions,
-        stamped: Bool,
-        sharedFlush: Bool,
-        ownDirectories: Bool = false
-    ) throws(StorageError)
-        -> CommittedWrite
-    {
+    func commit(options: StorageWriteOptions, stamped: Bool, names: NameDurability) throws(StorageError) -> CommittedWrite {
         do {
-            if !sharedFlush || options.overwrite || !options.durableName {
+            // Under the shared flush a new object's bytes and name are flushed together, after
+            // the rename: a crash before that leaves at worst a name whose bytes are incomplete,
+            // for an object nobody was told is stored, which content-addressed callers prove
+            // before they trust it. The bytes of an object that replaces another (a crash after
+            // the rename must not leave the name with neither) and of a temporary whose name
+            // need not survive are fsynced here in every case.
+            if names != .sharedFlush || options.overwrite || !options.durableName {
                 try Sys.fsync(file.raw)
             }
             try Sys.setOwnerAndMode(file.raw, owner: owner, mode: options.mode)
@@ -237,7 +237,7 @@ private final class PendingWrite: Sendable {
             } else {
                 try Sys.renameNoReplace(parent.raw, temporaryName, parent.raw, path.name)
             }
-            if options.durableName && !sharedFlush && !ownDirectories {
+            if options.durableName && names == .parent {
                 try Sys.fsync(parent.raw)
             }
             let stamp = stamped ? FileSystemBackend.stamp(try Sys.fstat(file.raw)) : nil
