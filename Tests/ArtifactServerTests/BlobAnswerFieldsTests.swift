@@ -19,26 +19,24 @@ import Testing
 struct BlobAnswerFieldsTests {
     @Test("fields are built once per key, each key keeps its own, and the table never passes its capacity")
     func keptPerKeyAndBounded() {
-        let table = BlobAnswerFields<Int>()
+        let table = BlobAnswerFields<Int, OCIDistributionAPI.BlobFields>()
         let built = Atomic<Int>(0)
-        func fields(_ key: Int) -> BlobAnswerFields<Int>.Fields {
+        func fields(_ key: Int) -> OCIDistributionAPI.BlobFields {
             table.fields(for: key) {
                 built.add(1, ordering: .relaxed)
-                return BlobAnswerFields.Fields(
-                    etag: "\"\(key)\"",
+                return OCIDistributionAPI.BlobFields(
                     identity: [HTTPField(name: .eTag, value: "\"\(key)\"")],
-                    wholeLength: HTTPField(name: .contentLength, value: "\(key)"),
-                    afterWholeLength: []
+                    contentLength: HTTPField(name: .contentLength, value: "\(key)")
                 )
             }
         }
-        #expect(fields(1).etag == "\"1\"")
-        #expect(fields(2).wholeLength.value == "2")
+        #expect(fields(1).identity.first?.value == "\"1\"")
+        #expect(fields(2).contentLength.value == "2")
         #expect(fields(1).identity.first?.value == "\"1\"")
         #expect(built.load(ordering: .relaxed) == 2)
-        let capacity = BlobAnswerFields<Int>.capacity
+        let capacity = BlobAnswerFields<Int, OCIDistributionAPI.BlobFields>.capacity
         for key in 0..<(capacity * 2 + 3) {
-            #expect(fields(key).etag == "\"\(key)\"")
+            #expect(fields(key).identity.first?.value == "\"\(key)\"")
             #expect(table.count <= capacity)
         }
     }

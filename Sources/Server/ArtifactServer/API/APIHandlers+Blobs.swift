@@ -109,13 +109,13 @@ extension APIHandlers {
         confirm: @Sendable () async throws -> Void = {}
     ) async throws -> Response {
         let start = ContinuousClock.now
-        let fields = blobAnswerFields.fields(for: blob.address) { Self.answerFields(blob) }
+        let fields = blobAnswerFields.fields(for: blob.address) { BlobFields(blob) }
         // Appended, not set by name: no field is there twice, and each set searched the fields.
         var headers = HTTPFields()
         headers.reserveCapacity(7)
-        headers.append(fields.identity[0])
+        headers.append(fields.eTag)
         headers.append(.acceptRangesBytes)
-        headers.append(fields.identity[1])
+        headers.append(fields.reprDigest)
         if let ifNoneMatch = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch, etag: fields.etag) {
             return Response(status: .notModified, headers: headers)
         }
@@ -131,8 +131,8 @@ extension APIHandlers {
             )
         case .whole:
             if !head, let redirect = try await redirect() { return redirect.response(headers) }
-            headers.append(fields.wholeLength)
-            headers.append(contentsOf: fields.afterWholeLength)
+            headers.append(fields.contentLength)
+            headers.append(fields.contentDigest)
             if head { return Response(status: .ok, headers: headers) }
             let stream = try await open(nil)
             metrics.recordServe(duration: ContinuousClock.now - start)
@@ -151,17 +151,25 @@ extension APIHandlers {
         }
     }
 
-    /// `ETag` and `Repr-Digest` (the identity), the whole length, then `Content-Digest`: what
-    /// every `/v1` answer with `blob`'s bytes carries, built once per blob.
-    static func answerFields(_ blob: LinkedBlob) -> BlobAnswerFields<ContentAddress>.Fields {
-        let etag = "\"\(blob.address)\""
-        let sha256 = "sha-256=:\(blob.sha256.base64):"
-        return BlobAnswerFields.Fields(
-            etag: etag,
-            identity: [HTTPField(name: .eTag, value: etag), HTTPField(name: reprDigest, value: sha256)],
-            wholeLength: HTTPField(name: .contentLength, value: "\(blob.size)"),
-            afterWholeLength: [HTTPField(name: contentDigest, value: sha256)]
-        )
+    /// What every `/v1` answer with a blob's bytes carries besides the fixed fields, built once
+    /// per blob (``BlobAnswerFields``).
+    struct BlobFields: Sendable {
+        /// The `ETag` value, for `If-None-Match`.
+        let etag: String
+        let eTag: HTTPField
+        let reprDigest: HTTPField
+        /// `Content-Length` of the whole blob.
+        let contentLength: HTTPField
+        let contentDigest: HTTPField
+
+        init(_ blob: LinkedBlob) {
+            etag = "\"\(blob.address)\""
+            let sha256 = "sha-256=:\(blob.sha256.base64):"
+            eTag = HTTPField(name: .eTag, value: etag)
+            reprDigest = HTTPField(name: APIHandlers.reprDigest, value: sha256)
+            contentLength = HTTPField(name: .contentLength, value: "\(blob.size)")
+            contentDigest = HTTPField(name: APIHandlers.contentDigest, value: sha256)
+        }
     }
 
     /// RFC 9530 header names, parsed once rather than on every blob response.

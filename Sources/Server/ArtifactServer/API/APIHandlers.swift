@@ -22,7 +22,7 @@ public struct APIHandlers: Sendable {
     /// Sign-in at an OpenID provider (docs/identity.md); `serve` sets it when `oidcIssuer` is.
     public var oidc: OIDCSignIn?
     /// The fields of `/v1` blob answers, kept per blob (``BlobAnswerFields``).
-    let blobAnswerFields = BlobAnswerFields<ContentAddress>()
+    let blobAnswerFields = BlobAnswerFields<ContentAddress, BlobFields>()
 
     public init(controlPlane: ControlPlane, metrics: ServerMetrics) {
         self.controlPlane = controlPlane

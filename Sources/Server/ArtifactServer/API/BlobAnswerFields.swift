@@ -1,4 +1,3 @@
-import HTTPTypes
 import Synchronization
 
 /// The header fields of a blob's answers that depend only on the blob, built once per blob and
@@ -13,19 +12,10 @@ import Synchronization
 ///
 /// Bounded: at ``capacity`` entries the table is emptied and refilled, so memory stays small and
 /// a lookup stays one hash and one lock.
-final class BlobAnswerFields<Key: Hashable & Sendable>: Sendable {
-    /// What a blob's answers carry besides the fixed fields (``HTTPField/octetStream``).
-    struct Fields: Sendable {
-        /// The `ETag` value, for `If-None-Match`.
-        let etag: String
-        /// `ETag` and the digest fields, in the order they are sent.
-        let identity: [HTTPField]
-        /// `Content-Length` of the whole blob.
-        let wholeLength: HTTPField
-        /// Sent after the length in a whole answer (`/v1`'s `Content-Digest`), else empty.
-        let afterWholeLength: [HTTPField]
-    }
-
+///
+/// Each API keeps its own `Fields`: `/v1` (``APIHandlers/BlobFields``) and `/v2`
+/// (``OCIDistributionAPI/BlobFields``) answer with different fields.
+final class BlobAnswerFields<Key: Hashable & Sendable, Fields: Sendable>: Sendable {
     static var capacity: Int { 4096 }
 
     private let table = Mutex<[Key: Fields]>([:])

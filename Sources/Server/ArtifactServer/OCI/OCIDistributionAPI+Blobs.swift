@@ -24,12 +24,7 @@ extension OCIDistributionAPI {
         case .answered(let response): return response
         }
         let kept = blobAnswerFields.fields(for: digest) {
-            BlobAnswerFields.Fields(
-                etag: "",
-                identity: Self.identityFields(digest),
-                wholeLength: HTTPField(name: .contentLength, value: "\(blob.size)"),
-                afterWholeLength: []
-            )
+            BlobFields(identity: Self.identityFields(digest), contentLength: HTTPField(name: .contentLength, value: "\(blob.size)"))
         }
         var headers = Self.blobFields(identity: kept.identity)
         let start = ContinuousClock.now
@@ -46,7 +41,7 @@ extension OCIDistributionAPI {
             return response
         case .whole:
             if !head, let redirect = try await redirect(repository, blob) { return redirect.response(headers) }
-            headers.append(kept.wholeLength)
+            headers.append(kept.contentLength)
             if head { return Response(status: .ok, headers: headers) }
             let stream = try await oci.openBlob(repository, blob, range: nil)
             metrics.recordServe(duration: ContinuousClock.now - start)
@@ -81,6 +76,15 @@ extension OCIDistributionAPI {
         fields.append(.acceptRangesBytes)
         fields.append(contentsOf: identity)
         return fields
+    }
+
+    /// What a stored blob's `/v2` answers carry besides the fixed fields, built once per blob
+    /// (``BlobAnswerFields``).
+    struct BlobFields: Sendable {
+        /// ``identityFields(_:)``.
+        let identity: [HTTPField]
+        /// `Content-Length` of the whole blob.
+        let contentLength: HTTPField
     }
 
     /// `ETag` and `Docker-Content-Digest` of blob `digest`.

@@ -26,7 +26,7 @@ struct OCIDistributionAPI: Sendable {
     /// One large manifest PUT's body in memory at a time (``OCIManifestAdmission``).
     let largeManifests = OCIManifestAdmission()
     /// The fields of stored blobs' answers, kept per blob (``BlobAnswerFields``).
-    let blobAnswerFields = BlobAnswerFields<OCIBlobDigest>()
+    let blobAnswerFields = BlobAnswerFields<OCIBlobDigest, BlobFields>()
     var oci: OCIRegistry { OCIRegistry(controlPlane: controlPlane) }
 
     /// Answers every `/v2` request (``APIRouter`` routes them all here).
